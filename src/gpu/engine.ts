@@ -1,0 +1,363 @@
+/**
+ * The engine: one GPUDevice, its buffer pool, pipeline and bind-group caches, and a single ordered
+ * command stream. Ops *record* dispatches; nothing is submitted until someone reads a result
+ * (`read`), calls `flush`/`sync`, or the recorded work grows past `maxDispatchesPerSubmit`.
+ * So a whole forward+backward is one queue submission and zero readbacks.
+ */
+import { BufferPool, USAGE, type PoolStats } from './pool.js';
+import { describeAdapter, requestAdapter, requestDevice, type AdapterDescription } from './acquire.js';
+import { GpuError, PathlightError } from './errors.js';
+
+export interface EngineOptions {
+  /** Use this device instead of acquiring one. The engine never destroys a caller's device. */
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+  /**
+   * Pretend the device's maxStorageBufferBindingSize is this small (bytes). Ops split their work
+   * to respect it; tests use it to exercise the splitting on small shapes.
+   */
+  maxBindingBytes?: number;
+  /** Submit after this many recorded dispatches even without a readback (default: no limit). */
+  maxDispatchesPerSubmit?: number;
+}
+
+export interface EngineStats {
+  submissions: number;
+  readbacks: number;
+  dispatches: number;
+  pipelines: number;
+}
+
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+
+export interface Kernel {
+  readonly op: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly id: number;
+}
+
+type Workgroups = readonly [number, number?, number?];
+
+export class Engine {
+  readonly pool: BufferPool;
+  readonly limits: {
+    maxStorageBufferBindingSize: number;
+    maxBufferSize: number;
+    maxComputeWorkgroupsPerDimension: number;
+    maxComputeWorkgroupStorageSize: number;
+    maxComputeInvocationsPerWorkgroup: number;
+    maxStorageBuffersPerShaderStage: number;
+  };
+  readonly stats: EngineStats = { submissions: 0, readbacks: 0, dispatches: 0, pipelines: 0 };
+
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private recordedOps = new Set<string>();
+  private recordedDispatches = 0;
+  private readonly afterSubmit: GPUBuffer[] = [];
+  private readonly kernels = new Map<string, Kernel>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly errorChecks: Promise<void>[] = [];
+  private readonly errors: Error[] = [];
+  private lostReason: string | null = null;
+  private disposed = false;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterDescription,
+    private readonly ownsDevice: boolean,
+    private readonly options: EngineOptions,
+  ) {
+    const l = device.limits;
+    this.limits = {
+      maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity),
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+    };
+    this.pool = new BufferPool(device, l.maxBufferSize, () => this.bindGroups.clear());
+    device.lost.then((info) => {
+      if (!this.disposed) this.lostReason = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    if (options.device) {
+      const info = (options.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+      return new Engine(options.device, describeAdapter(info, 'caller', false), false, options);
+    }
+    const { adapter, source } = await requestAdapter(options.powerPreference);
+    const device = await requestDevice(adapter);
+    const isFallback = !!(adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+    return new Engine(device, describeAdapter(adapter.info, source, isFallback), true, options);
+  }
+
+  get hasTimestamps(): boolean {
+    return this.device.features.has('timestamp-query');
+  }
+
+  // ---------------------------------------------------------------- pipelines
+
+  /**
+   * A compute pipeline for `op`, compiled once per distinct `key` (the op's specialisation:
+   * shapes, tile sizes, flags). `build` produces the WGSL only on a cache miss.
+   */
+  kernel(op: string, key: string, build: () => string): Kernel {
+    const cacheKey = `${op}|${key}`;
+    let k = this.kernels.get(cacheKey);
+    if (!k) {
+      this.checkAlive(op);
+      const code = build();
+      this.device.pushErrorScope('validation');
+      const module = this.device.createShaderModule({ code, label: op });
+      const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: op });
+      this.watch(op, 'shader/pipeline', module);
+      k = { op, pipeline, id: this.kernels.size + 1 };
+      this.kernels.set(cacheKey, k);
+      this.stats.pipelines++;
+    }
+    return k;
+  }
+
+  // ---------------------------------------------------------------- recording
+
+  /** Record one compute dispatch. Bindings map to @binding(0..n-1) of @group(0), in order. */
+  dispatch(kernel: Kernel, bindings: readonly Binding[], workgroups: Workgroups): void {
+    this.checkAlive(kernel.op);
+    const [x, y = 1, z = 1] = workgroups;
+    const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxDim || y > maxDim || z > maxDim) {
+      throw new PathlightError(`${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    const group = this.bindGroup(kernel, bindings);
+    const pass = this.computePass();
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(x, y, z);
+    this.recordedOps.add(kernel.op);
+    this.stats.dispatches++;
+    this.recordedDispatches++;
+    if (this.recordedDispatches >= (this.options.maxDispatchesPerSubmit ?? Infinity)) this.flush();
+  }
+
+  /**
+   * Workgroups for `threads` invocations of a 1-D kernel with `workgroupSize` lanes, folded into
+   * 2-D when it exceeds the per-dimension limit. Shaders linearise with `linearIndex` (common.wgsl).
+   */
+  grid1d(threads: number, workgroupSize: number): [number, number] {
+    const groups = Math.max(1, Math.ceil(threads / workgroupSize));
+    const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
+    if (groups <= maxDim) return [groups, 1];
+    const y = Math.ceil(groups / maxDim);
+    return [Math.ceil(groups / y), y];
+  }
+
+  /** A read-only uniform buffer with these bytes; identical contents share one buffer. */
+  uniform(data: ArrayBufferView | ArrayBuffer): GPUBuffer {
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const key = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    let buf = this.uniforms.get(key);
+    if (!buf) {
+      if (this.uniforms.size > 4096) this.clearUniforms();
+      const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
+      buf = this.device.createBuffer({ size, usage: USAGE.UNIFORM, mappedAtCreation: true, label: 'uniform' });
+      new Uint8Array(buf.getMappedRange()).set(bytes);
+      buf.unmap();
+      this.uniforms.set(key, buf);
+    }
+    return buf;
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+    this.checkAlive('copy');
+    if (size === 0) return;
+    this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+    this.recordedOps.add('copy');
+  }
+
+  clear(buffer: GPUBuffer, offset = 0, size?: number): void {
+    this.checkAlive('clear');
+    this.commandEncoder().clearBuffer(buffer, offset, size ?? buffer.size - offset);
+    this.recordedOps.add('clear');
+  }
+
+  /** Write data into a buffer in stream order (a staging copy, so it can't race recorded work). */
+  write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    this.checkAlive('upload');
+    const bytes = Math.ceil(data.byteLength / 4) * 4;
+    if (bytes === 0) return;
+    const staging = this.device.createBuffer({ size: bytes, usage: USAGE.COPY_SRC, mappedAtCreation: true, label: 'upload' });
+    new Uint8Array(staging.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    staging.unmap();
+    this.commandEncoder().copyBufferToBuffer(staging, 0, buffer, offset, bytes);
+    this.afterSubmit.push(staging);
+    this.recordedOps.add('upload');
+  }
+
+  /** Submit everything recorded so far as one command buffer. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    const ops = [...this.recordedOps].join(', ');
+    this.device.pushErrorScope('validation');
+    this.device.pushErrorScope('out-of-memory');
+    this.device.queue.submit([this.encoder.finish()]);
+    this.watchScope(`submission of [${ops}]`, 'out-of-memory');
+    this.watchScope(`submission of [${ops}]`, 'validation');
+    this.encoder = null;
+    this.recordedOps.clear();
+    this.recordedDispatches = 0;
+    this.stats.submissions++;
+    for (const b of this.afterSubmit.splice(0)) b.destroy(); // legal: freed once the queue is done with it
+  }
+
+  /** Copy `byteLength` bytes of `buffer` to the CPU. Submits pending work; one readback. */
+  async read(buffer: GPUBuffer, byteLength: number, offset = 0, op = 'read'): Promise<ArrayBuffer> {
+    this.checkAlive(op);
+    const size = Math.ceil(byteLength / 4) * 4;
+    const staging = this.device.createBuffer({ size: Math.max(4, size), usage: USAGE.MAP_READ | USAGE.COPY_DST, label: 'readback' });
+    if (size > 0) this.commandEncoder().copyBufferToBuffer(buffer, offset, staging, 0, size);
+    this.recordedOps.add(op);
+    this.flush();
+    this.stats.readbacks++;
+    try {
+      await staging.mapAsync(USAGE.MAP_READ);
+      await this.throwPendingErrors();
+      return staging.getMappedRange(0, size).slice(0, byteLength);
+    } catch (e) {
+      await this.throwPendingErrors();
+      throw e;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** Submit pending work, wait for the GPU, and throw any GPU error seen so far. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.throwPendingErrors();
+  }
+
+  /** Throw the first GPU error collected from error scopes (named by op), if any. */
+  async throwPendingErrors(): Promise<void> {
+    await Promise.all(this.errorChecks.splice(0));
+    const e = this.errors.shift();
+    if (e) {
+      this.errors.length = 0;
+      throw e;
+    }
+    if (this.lostReason) throw new PathlightError(`GPU device lost (${this.lostReason})`);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.flush();
+    this.disposed = true;
+    this.pool.destroy();
+    this.clearUniforms();
+    this.bindGroups.clear();
+    this.kernels.clear();
+    if (this.ownsDevice) this.device.destroy();
+  }
+
+  poolStats(): PoolStats {
+    return this.pool.stats();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private bindGroup(kernel: Kernel, bindings: readonly Binding[]): GPUBindGroup {
+    let key = String(kernel.id);
+    for (const b of bindings) {
+      if ('getMappedRange' in b) key += `,${this.pool.id(b)}`;
+      else key += `,${this.pool.id(b.buffer)}@${b.offset ?? 0}+${b.size ?? ''}`;
+    }
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      if (this.bindGroups.size > 8192) this.bindGroups.clear();
+      const maxBinding = this.limits.maxStorageBufferBindingSize;
+      const entries: GPUBindGroupEntry[] = bindings.map((b, binding) => {
+        const r = 'getMappedRange' in b ? { buffer: b } : b;
+        const size = r.size ?? r.buffer.size - (r.offset ?? 0);
+        if (size > maxBinding && !(r.buffer.usage & USAGE.UNIFORM)) {
+          throw new PathlightError(`${kernel.op}: binding ${binding} is ${size} bytes, over the device's maxStorageBufferBindingSize (${maxBinding})`);
+        }
+        // Dawn's Node binding rejects an explicit `size: undefined`, so leave the key out.
+        const resource: GPUBufferBinding = r.size === undefined ? { buffer: r.buffer, offset: r.offset ?? 0 } : { buffer: r.buffer, offset: r.offset ?? 0, size: r.size };
+        return { binding, resource };
+      });
+      this.device.pushErrorScope('validation');
+      group = this.device.createBindGroup({ layout: kernel.pipeline.getBindGroupLayout(0), entries, label: kernel.op });
+      this.watchScope(kernel.op, 'validation');
+      this.bindGroups.set(key, group);
+    }
+    return group;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    this.endPass();
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.pass) {
+      if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    return this.pass;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  private watch(op: string, kind: string, module: GPUShaderModule): void {
+    const scope = this.device.popErrorScope();
+    this.errorChecks.push(
+      scope.then(async (err) => {
+        if (!err) return;
+        let detail = err.message;
+        try {
+          const info = await module.getCompilationInfo();
+          const msgs = info.messages.filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}: ${m.message}`);
+          if (msgs.length) detail = msgs.join('\n');
+        } catch {
+          /* keep the scope's message */
+        }
+        this.errors.push(new GpuError(op, kind, detail));
+      }),
+    );
+  }
+
+  private watchScope(op: string, kind: string): void {
+    this.errorChecks.push(
+      this.device.popErrorScope().then((err) => {
+        if (err) this.errors.push(new GpuError(op, kind, err.message));
+      }),
+    );
+  }
+
+  private clearUniforms(): void {
+    for (const b of this.uniforms.values()) this.afterSubmit.push(b);
+    this.uniforms.clear();
+    if (!this.encoder) for (const b of this.afterSubmit.splice(0)) b.destroy();
+  }
+
+  private checkAlive(op: string): void {
+    if (this.disposed) throw new PathlightError(`${op}: the engine has been disposed`);
+    if (this.lostReason) throw new PathlightError(`${op}: GPU device lost (${this.lostReason})`);
+  }
+}
+
+export function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  return Engine.create(options);
+}

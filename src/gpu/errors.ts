@@ -1,0 +1,44 @@
+/** Errors a user can read: every message names the op and the offending value or limit. */
+
+export class PathlightError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PathlightError';
+  }
+}
+
+/** A GPU validation / out-of-memory / internal error, attributed to the op that caused it. */
+export class GpuError extends PathlightError {
+  constructor(
+    readonly op: string,
+    readonly kind: string,
+    readonly gpuMessage: string,
+  ) {
+    super(`GPU ${kind} error in ${op}: ${gpuMessage.split('\n').slice(0, 6).join('\n')}`);
+    this.name = 'GpuError';
+  }
+}
+
+export function fail(message: string): never {
+  throw new PathlightError(message);
+}
+
+export function shapeStr(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function checkShape(op: string, what: string, shape: readonly number[], expected: readonly (number | null)[]): void {
+  const ok = shape.length === expected.length && expected.every((e, i) => e === null || e === shape[i]);
+  if (!ok) {
+    const exp = expected.map((e) => (e === null ? '*' : String(e))).join(', ');
+    fail(`${op}: ${what} has shape ${shapeStr(shape)}, expected [${exp}]`);
+  }
+}
+
+export function checkRank(op: string, what: string, shape: readonly number[], rank: number): void {
+  if (shape.length !== rank) fail(`${op}: ${what} must have rank ${rank}, got shape ${shapeStr(shape)}`);
+}
+
+export function checkPositiveInt(op: string, what: string, v: number, min = 1): void {
+  if (!Number.isInteger(v) || v < min) fail(`${op}: ${what} must be an integer >= ${min}, got ${v}`);
+}

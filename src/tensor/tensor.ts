@@ -1,0 +1,126 @@
+/**
+ * Tensor: a shape and float32 storage in a pooled GPUBuffer. Public layout is NCHW, C order.
+ * Views (reshape) share storage through a reference count; the buffer returns to the pool when the
+ * last view is disposed. Using a disposed tensor throws.
+ */
+import type { Engine } from '../gpu/engine.js';
+import { fail, PathlightError, shapeStr } from '../gpu/errors.js';
+
+class Storage {
+  refs = 1;
+  constructor(
+    readonly engine: Engine,
+    readonly buffer: GPUBuffer,
+  ) {}
+  release(): void {
+    if (--this.refs === 0) this.engine.pool.release(this.buffer);
+  }
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function validateShape(shape: readonly number[], what = 'tensor'): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    fail(`${what}: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
+  }
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  private storage: Storage | null;
+
+  private constructor(storage: Storage, shape: readonly number[], readonly label: string) {
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.size = sizeOf(shape);
+  }
+
+  /** An uninitialised tensor (contents are whatever the pooled buffer held). */
+  static empty(engine: Engine, shape: readonly number[], label = 'tensor'): Tensor {
+    validateShape(shape, label);
+    const bytes = Math.max(4, sizeOf(shape) * 4);
+    return new Tensor(new Storage(engine, engine.pool.acquire(bytes, label)), shape, label);
+  }
+
+  static zeros(engine: Engine, shape: readonly number[], label = 'zeros'): Tensor {
+    const t = Tensor.empty(engine, shape, label);
+    engine.clear(t.buffer, 0, t.byteLength);
+    return t;
+  }
+
+  /**
+   * Upload data. With `validate`, non-finite values are rejected with their index.
+   */
+  static from(engine: Engine, data: ArrayLike<number>, shape: readonly number[], options: { label?: string; validate?: boolean } = {}): Tensor {
+    const label = options.label ?? 'tensor';
+    validateShape(shape, label);
+    if (data.length !== sizeOf(shape)) fail(`${label}: ${data.length} values do not fit shape ${shapeStr(shape)} (${sizeOf(shape)} values)`);
+    const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+    if (options.validate) assertFinite(f32, label);
+    const t = Tensor.empty(engine, shape, label);
+    engine.write(t.buffer, f32);
+    return t;
+  }
+
+  get engine(): Engine {
+    return this.live().engine;
+  }
+
+  get buffer(): GPUBuffer {
+    return this.live().buffer;
+  }
+
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  get disposed(): boolean {
+    return this.storage === null;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** A view with another shape of the same size, sharing storage. */
+  reshape(shape: readonly number[]): Tensor {
+    const s = this.live();
+    validateShape(shape, 'reshape');
+    if (sizeOf(shape) !== this.size) fail(`reshape: cannot view shape ${shapeStr(this.shape)} (${this.size} values) as ${shapeStr(shape)}`);
+    s.refs++;
+    return new Tensor(s, shape, this.label);
+  }
+
+  /** Copy to the CPU (submits pending GPU work; one readback). */
+  async download(): Promise<Float32Array> {
+    const s = this.live();
+    return new Float32Array(await s.engine.read(s.buffer, this.byteLength, 0, `download ${this.label}`));
+  }
+
+  dispose(): void {
+    if (this.storage) {
+      this.storage.release();
+      this.storage = null;
+    }
+  }
+
+  toString(): string {
+    return `Tensor(${this.label} ${shapeStr(this.shape)}${this.disposed ? ', disposed' : ''})`;
+  }
+
+  private live(): Storage {
+    if (!this.storage) throw new PathlightError(`${this.label} ${shapeStr(this.shape)} used after dispose()`);
+    return this.storage;
+  }
+}
+
+export function assertFinite(data: ArrayLike<number>, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) fail(`${what}: non-finite value ${data[i]} at index ${i}`);
+  }
+}

@@ -1,0 +1,43 @@
+import { defineCases } from '../harness/cases.js';
+import { expectClose, expectThrows } from '../harness/assert.js';
+import { Rng, asF32 } from '../harness/random.js';
+import { numericGrad, dot } from '../reference/finite-diff.js';
+import * as ref from '../reference/elementwise.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { relu, reluBackward } from '../../src/ops/relu.js';
+import { add } from '../../src/ops/add.js';
+
+export default defineCases('elementwise', (test) => {
+  for (const shape of [[2, 3, 5, 7], [4, 8], [1, 1, 1, 3]]) {
+    test(`relu forward+backward ${shape.join('x')}`, async (engine) => {
+      const rng = new Rng(7);
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = asF32(rng.uniform(n));
+      const dy = asF32(rng.uniform(n));
+      const tx = Tensor.from(engine, x, shape);
+      const tdy = Tensor.from(engine, dy, shape);
+      const ty = relu(tx);
+      const tdx = reluBackward(ty, tdy);
+      const y = ref.relu(x);
+      expectClose(await ty.download(), y, { rtol: 0, atol: 0 }, 'relu forward');
+      expectClose(await tdx.download(), ref.reluBackward(y, dy), { rtol: 0, atol: 0 }, 'relu backward');
+      // the reference backward agrees with finite differences (away from the kink)
+      const fd = numericGrad((z) => dot(ref.relu(z), dy), x);
+      expectClose(ref.reluBackward(y, dy), fd, { rtol: 1e-6, atol: 1e-6 }, 'relu reference vs finite differences');
+      for (const t of [tx, tdy, ty, tdx]) t.dispose();
+    });
+  }
+
+  test('add odd size and shape mismatch', async (engine) => {
+    const rng = new Rng(3);
+    const a = asF32(rng.uniform(105));
+    const b = asF32(rng.uniform(105));
+    const ta = Tensor.from(engine, a, [3, 5, 7]);
+    const tb = Tensor.from(engine, b, [3, 5, 7]);
+    const tc = add(ta, tb);
+    expectClose(await tc.download(), ref.add(a, b), { rtol: 1e-7, atol: 1e-7 }, 'add');
+    const wrong = Tensor.from(engine, a, [3, 7, 5]);
+    await expectThrows(() => add(ta, wrong), /add: shapes \[3, 5, 7\] and \[3, 7, 5\] differ/, 'add mismatch');
+    for (const t of [ta, tb, tc, wrong]) t.dispose();
+  });
+});
