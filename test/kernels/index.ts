@@ -2,5 +2,9 @@
 import type { Case } from '../harness/cases.js';
 import elementwise from './elementwise.cases.js';
 import runtime from './runtime.cases.js';
+import linear from './linear.cases.js';
+import pool from './pool.cases.js';
+import conv2d from './conv2d.cases.js';
+import batchNorm from './batch-norm.cases.js';
 
-export const cases: Case[] = [...runtime, ...elementwise];
+export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...pool, ...conv2d, ...batchNorm];

@@ -1,0 +1,3 @@
+export declare const ROOT: string;
+export declare function build(options?: { types?: boolean }): Promise<void>;
+export declare function bundle(entry: string, options?: { minify?: boolean }): Promise<string>;

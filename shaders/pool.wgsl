@@ -1,0 +1,92 @@
+// Pooling forward over NCHW planes. Two shapes of work, one file:
+//  - window pooling (MAX, else average): each thread makes V adjacent outputs of one output row
+//    (V = 4 or 2 when Wo allows, T = vecV<f32>, I = vecV<i32>; lanes gather their own taps) by
+//    looping over the constant KH x KW window. Padding never contributes: for max it is -inf
+//    (a tap only wins if valid), for average it adds 0 and DIVISOR says whether it is counted.
+//    MAX also writes the argmax (the winning tap's index h*W + w within its plane, as f32) for backward.
+//  - GLOBAL average: each thread averages one whole H*W plane, reading vecV when H*W allows.
+const H = ${H};
+const W = ${W};
+
+#if ${GLOBAL}
+@group(0) @binding(0) var<storage, read> x: array<${T}>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+#else
+const KH = ${KH};
+const KW = ${KW};
+const SH = ${SH};
+const SW = ${SW};
+const PH = ${PH};
+const PW = ${PW};
+const HO = ${HO};
+const WO_V = ${WO_V};  // outputs per row / V
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<${T}>;
+#if ${MAX}
+@group(0) @binding(2) var<storage, read_write> argmax: array<${T}>;
+#endif
+
+#if ${V4}
+fn gather(row: i32, iw: vec4<i32>) -> vec4<f32> {
+  return vec4<f32>(x[row + iw.x], x[row + iw.y], x[row + iw.z], x[row + iw.w]);
+}
+#elif ${V2}
+fn gather(row: i32, iw: vec2<i32>) -> vec2<f32> {
+  return vec2<f32>(x[row + iw.x], x[row + iw.y]);
+}
+#else
+fn gather(row: i32, iw: i32) -> f32 {
+  return x[row + iw];
+}
+#endif
+#endif
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;  // 2-D grid folded to 1-D
+  if (i >= ${THREADS}u) { return; }
+#if ${GLOBAL}
+  let base = i * ${PLANE_V}u;
+  var acc = ${T}(0.0);
+  for (var j = 0u; j < ${PLANE_V}u; j++) { acc += x[base + j]; }
+  y[i] = (${HSUM}) / f32(H * W);
+#else
+  let plane = i32(i / (HO * WO_V));
+  let r = i32(i % (HO * WO_V));
+  let oh = r / WO_V;
+  let ow = ${I}((r % WO_V) * ${V}) + ${LANES};
+  let base = plane * H * W;
+#if ${MAX}
+  var best = ${T}(0.0);
+  var arg = ${I}(-1);  // -1: no valid tap seen yet
+#else
+  var acc = ${T}(0.0);
+  var count = ${T}(0.0);
+#endif
+  for (var kh = 0; kh < KH; kh++) {
+    let ih = oh * SH - PH + kh;
+    if (ih < 0 || ih >= H) { continue; }
+    for (var kw = 0; kw < KW; kw++) {
+      let iw = ow * SW - PW + kw;
+      let valid = (iw >= ${I}(0)) & (iw < ${I}(W));
+      let v = gather(base + ih * W, clamp(iw, ${I}(0), ${I}(W - 1)));
+#if ${MAX}
+      let take = valid & ((v > best) | (arg < ${I}(0)));
+      best = select(best, v, take);
+      arg = select(arg, ih * W + iw, take);
+#else
+      acc += select(${T}(0.0), v, valid);
+      count += select(${T}(0.0), ${T}(1.0), valid);
+#endif
+    }
+  }
+#if ${MAX}
+  y[i] = best;
+  argmax[i] = ${T}(arg);
+#else
+  y[i] = acc / ${DIVISOR};
+#endif
+#endif
+}

@@ -1,0 +1,21 @@
+/**
+ * The public API. One line per module; add yours here (prefer `export *` unless a module exports
+ * internals that should stay private).
+ */
+export { createEngine, Engine, type EngineOptions, type EngineStats, type Kernel, type Binding } from './gpu/engine.js';
+export { type AdapterDescription } from './gpu/acquire.js';
+export { PathlightError, GpuError } from './gpu/errors.js';
+export { Tensor } from './tensor/tensor.js';
+export { renderShader, type ShaderParams } from './gpu/wgsl.js';
+
+// ops (internal helpers such as elementwise.ts and pool-kernels.ts stay private)
+export * from './ops/add.js';
+export * from './ops/relu.js';
+export * from './ops/matmul.js';
+export * from './ops/linear.js';
+export * from './ops/conv2d.js';
+export * from './ops/batch-norm.js';
+export * from './ops/max-pool.js';
+export * from './ops/avg-pool.js';
+export * from './ops/global-avg-pool.js';
+export * from './ops/reduce.js';

@@ -1,0 +1,116 @@
+/**
+ * A model is a list of nodes in topological order (a small DAG: residual adds join branches).
+ * Each node names its inputs by index and its parameters by name; parameters live in one map of
+ * tensors whose names are the model's stable, documented parameter names (`conv1.weight`, ...).
+ * Fusions are explicit in the node: a conv/linear/batchnorm/add may carry `relu`, a conv may carry
+ * a `residual` input added before the relu (one kernel instead of three).
+ */
+import type { Conv2dParams } from '../ops/conv2d.js';
+import type { Pool2dParams } from '../ops/pool-geometry.js';
+
+export type NodeSpec =
+  | { kind: 'input' }
+  | { kind: 'conv2d'; input: number; weight: string; bias?: string; params: Conv2dParams; relu?: boolean; residual?: number }
+  | { kind: 'linear'; input: number; weight: string; bias?: string; relu?: boolean }
+  | { kind: 'relu'; input: number }
+  | { kind: 'maxpool'; input: number; params: Pool2dParams }
+  | { kind: 'avgpool'; input: number; params: Pool2dParams & { countIncludePad?: boolean } }
+  | { kind: 'gap'; input: number }
+  | { kind: 'batchnorm'; input: number; prefix: string; eps: number; relu?: boolean }
+  | { kind: 'add'; a: number; b: number; relu?: boolean }
+  | { kind: 'flatten'; input: number }
+  | { kind: 'softmax'; input: number };
+
+export type GraphNode = NodeSpec & { name: string };
+
+/** Indices of the nodes a node reads. */
+export function nodeInputs(n: NodeSpec): number[] {
+  switch (n.kind) {
+    case 'input':
+      return [];
+    case 'add':
+      return [n.a, n.b];
+    case 'conv2d':
+      return n.residual === undefined ? [n.input] : [n.input, n.residual];
+    default:
+      return [n.input];
+  }
+}
+
+/** Parameter names a node uses, in a fixed order. */
+export function nodeParams(n: NodeSpec): string[] {
+  switch (n.kind) {
+    case 'conv2d':
+    case 'linear':
+      return n.bias ? [n.weight, n.bias] : [n.weight];
+    case 'batchnorm':
+      return ['weight', 'bias', 'running_mean', 'running_var'].map((s) => `${n.prefix}.${s}`);
+    default:
+      return [];
+  }
+}
+
+/**
+ * Builds a graph with PyTorch-like calls; each call returns the new node's index.
+ * Parameter shapes are declared alongside so a model can be created with random init or loaded.
+ */
+export class GraphBuilder {
+  readonly nodes: GraphNode[] = [{ kind: 'input', name: 'input' }];
+  readonly paramShapes = new Map<string, number[]>();
+
+  conv2d(name: string, input: number, inC: number, outC: number, k: number, p: Conv2dParams & { bias?: boolean; relu?: boolean; residual?: number } = {}): number {
+    const groups = p.groups ?? 1;
+    this.paramShapes.set(`${name}.weight`, [outC, inC / groups, k, k]);
+    if (p.bias !== false) this.paramShapes.set(`${name}.bias`, [outC]);
+    const { bias, relu, residual, ...params } = p;
+    return this.push({ kind: 'conv2d', name, input, weight: `${name}.weight`, bias: bias === false ? undefined : `${name}.bias`, params, relu, residual });
+  }
+
+  linear(name: string, input: number, inF: number, outF: number, opts: { relu?: boolean; bias?: boolean } = {}): number {
+    this.paramShapes.set(`${name}.weight`, [outF, inF]);
+    if (opts.bias !== false) this.paramShapes.set(`${name}.bias`, [outF]);
+    return this.push({ kind: 'linear', name, input, weight: `${name}.weight`, bias: opts.bias === false ? undefined : `${name}.bias`, relu: opts.relu });
+  }
+
+  batchNorm(name: string, input: number, channels: number, opts: { eps?: number; relu?: boolean } = {}): number {
+    for (const s of ['weight', 'bias', 'running_mean', 'running_var']) this.paramShapes.set(`${name}.${s}`, [channels]);
+    return this.push({ kind: 'batchnorm', name, input, prefix: name, eps: opts.eps ?? 1e-5, relu: opts.relu });
+  }
+
+  relu(name: string, input: number): number {
+    return this.push({ kind: 'relu', name, input });
+  }
+
+  maxPool(name: string, input: number, params: Pool2dParams): number {
+    return this.push({ kind: 'maxpool', name, input, params });
+  }
+
+  avgPool(name: string, input: number, params: Pool2dParams & { countIncludePad?: boolean }): number {
+    return this.push({ kind: 'avgpool', name, input, params });
+  }
+
+  globalAvgPool(name: string, input: number): number {
+    return this.push({ kind: 'gap', name, input });
+  }
+
+  add(name: string, a: number, b: number, opts: { relu?: boolean } = {}): number {
+    return this.push({ kind: 'add', name, a, b, relu: opts.relu });
+  }
+
+  flatten(name: string, input: number): number {
+    return this.push({ kind: 'flatten', name, input });
+  }
+
+  softmax(name: string, input: number): number {
+    return this.push({ kind: 'softmax', name, input });
+  }
+
+  private push(node: GraphNode): number {
+    if (this.nodes.some((n) => n.name === node.name)) throw new Error(`graph: duplicate node name '${node.name}'`);
+    for (const i of nodeInputs(node)) {
+      if (!(i >= 0 && i < this.nodes.length)) throw new Error(`graph: node '${node.name}' reads node ${i}, which does not exist yet`);
+    }
+    this.nodes.push(node);
+    return this.nodes.length - 1;
+  }
+}

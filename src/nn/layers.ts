@@ -1,0 +1,161 @@
+/**
+ * Forward and backward of one graph node, side by side (micrograd style): forward returns the
+ * node's output plus what its backward needs; backward maps the output gradient to input
+ * gradients (and parameter gradients when asked). Fused epilogues (relu, residual) are undone
+ * here: the relu mask is applied inside the backward kernels via `reluOutput`.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import type { GraphNode } from './graph.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../ops/conv2d.js';
+import { linear, linearBackwardInput, linearBackwardWeight } from '../ops/linear.js';
+import { relu, reluBackward } from '../ops/relu.js';
+import { add } from '../ops/add.js';
+import { maxPool2d, maxPool2dBackward } from '../ops/max-pool.js';
+import { avgPool2d, avgPool2dBackward } from '../ops/avg-pool.js';
+import { globalAvgPool, globalAvgPoolBackward } from '../ops/global-avg-pool.js';
+import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, type BatchNormParams } from '../ops/batch-norm.js';
+import { softmax, softmaxBackward } from '../ops/softmax.js';
+
+export type Params = ReadonlyMap<string, Tensor>;
+
+export interface NodeForward {
+  output: Tensor;
+  /** extra tensors backward needs (maxpool argmax), disposed with the tape */
+  saved?: Tensor[];
+}
+
+export interface NodeBackward {
+  /** gradient per input, aligned with nodeInputs(node); null where no gradient flows */
+  inputs: (Tensor | null)[];
+  params?: Map<string, Tensor>;
+}
+
+function param(params: Params, name: string | undefined): Tensor | null {
+  if (name === undefined) return null;
+  const t = params.get(name);
+  if (!t) throw new Error(`model parameter '${name}' is missing`);
+  return t;
+}
+
+function bnParams(params: Params, prefix: string, eps: number): BatchNormParams {
+  return {
+    gamma: param(params, `${prefix}.weight`)!,
+    beta: param(params, `${prefix}.bias`)!,
+    mean: param(params, `${prefix}.running_mean`)!,
+    variance: param(params, `${prefix}.running_var`)!,
+    eps,
+  };
+}
+
+export function forwardNode(node: GraphNode, inputs: Tensor[], params: Params): NodeForward {
+  const x = inputs[0]!;
+  switch (node.kind) {
+    case 'input':
+      throw new Error('the input node has no forward');
+    case 'conv2d':
+      return { output: conv2d(x, param(params, node.weight)!, param(params, node.bias), node.params, { relu: node.relu, residual: inputs[1] }) };
+    case 'linear':
+      return { output: linear(x, param(params, node.weight)!, param(params, node.bias), { relu: node.relu }) };
+    case 'relu':
+      return { output: relu(x) };
+    case 'maxpool': {
+      const { y, argmax } = maxPool2d(x, node.params);
+      return { output: y, saved: [argmax] };
+    }
+    case 'avgpool':
+      return { output: avgPool2d(x, node.params) };
+    case 'gap':
+      return { output: globalAvgPool(x) };
+    case 'batchnorm':
+      return { output: batchNorm(x, bnParams(params, node.prefix, node.eps), { relu: node.relu }) };
+    case 'add':
+      return { output: node.relu ? addRelu(x, inputs[1]!) : add(x, inputs[1]!) };
+    case 'flatten':
+      return { output: x.reshape([x.shape[0]!, x.size / x.shape[0]!]) };
+    case 'softmax':
+      return { output: softmax(x) };
+  }
+}
+
+function addRelu(a: Tensor, b: Tensor): Tensor {
+  const s = add(a, b);
+  const y = relu(s);
+  s.dispose();
+  return y;
+}
+
+/**
+ * Backward of one node. `x` are the node's inputs (as saved by the forward), `y` its output,
+ * `dy` the gradient of the output. Caller owns and disposes everything returned.
+ */
+export function backwardNode(node: GraphNode, x: Tensor[], y: Tensor, saved: Tensor[], dy: Tensor, params: Params, wantParams: boolean): NodeBackward {
+  const x0 = x[0]!;
+  switch (node.kind) {
+    case 'input':
+      throw new Error('the input node has no backward');
+    case 'conv2d': {
+      const w = param(params, node.weight)!;
+      const mask = node.relu ? y : undefined;
+      // With a residual, the masked gradient is needed twice (conv input and residual branch): materialise it once.
+      const g = node.residual !== undefined && node.relu ? reluBackward(y, dy) : null;
+      const dyEff = g ?? dy;
+      const maskEff = g ? undefined : mask;
+      const dx = conv2dBackwardInput(dyEff, w, x0.shape, node.params, maskEff);
+      let paramGrads: Map<string, Tensor> | undefined;
+      if (wantParams) {
+        const { dw, db } = conv2dBackwardWeight(x0, dyEff, w.shape, node.params, maskEff);
+        paramGrads = new Map([[node.weight, dw]]);
+        if (node.bias) paramGrads.set(node.bias, db);
+        else db.dispose();
+      }
+      const inputs: (Tensor | null)[] = [dx];
+      if (node.residual !== undefined) inputs.push(g ?? dy.reshape(dy.shape));
+      return { inputs, params: paramGrads };
+    }
+    case 'linear': {
+      const w = param(params, node.weight)!;
+      const mask = node.relu ? y : undefined;
+      const dx = linearBackwardInput(dy, w, mask);
+      let paramGrads: Map<string, Tensor> | undefined;
+      if (wantParams) {
+        const { dw, db } = linearBackwardWeight(x0, dy, mask);
+        paramGrads = new Map([[node.weight, dw]]);
+        if (node.bias) paramGrads.set(node.bias, db);
+        else db.dispose();
+      }
+      return { inputs: [dx], params: paramGrads };
+    }
+    case 'relu':
+      return { inputs: [reluBackward(y, dy)] };
+    case 'maxpool':
+      return { inputs: [maxPool2dBackward(dy, saved[0]!, x0.shape, node.params)] };
+    case 'avgpool':
+      return { inputs: [avgPool2dBackward(dy, x0.shape, node.params)] };
+    case 'gap':
+      return { inputs: [globalAvgPoolBackward(dy, x0.shape)] };
+    case 'batchnorm': {
+      const bn = bnParams(params, node.prefix, node.eps);
+      const mask = node.relu ? y : undefined;
+      const dx = batchNormBackwardInput(dy, bn, mask);
+      let paramGrads: Map<string, Tensor> | undefined;
+      if (wantParams) {
+        const g = mask ? reluBackward(y, dy) : dy;
+        const { dgamma, dbeta } = batchNormBackwardParams(x0, g, bn);
+        if (g !== dy) g.dispose();
+        paramGrads = new Map([
+          [`${node.prefix}.weight`, dgamma],
+          [`${node.prefix}.bias`, dbeta],
+        ]);
+      }
+      return { inputs: [dx], params: paramGrads };
+    }
+    case 'add': {
+      const g = node.relu ? reluBackward(y, dy) : dy.reshape(dy.shape);
+      return { inputs: [g, g.reshape(g.shape)] };
+    }
+    case 'flatten':
+      return { inputs: [dy.reshape(x0.shape)] };
+    case 'softmax':
+      return { inputs: [softmaxBackward(y, dy)] };
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * Model: a graph, its parameters on the GPU, and a forward that records a tape for backward.
+ *
+ * `forward(x, { record: true })` returns a Tape holding every activation backward needs;
+ * `tape.backward(seed)` returns the input gradient of Σ seed ⊙ output (e.g. a one-hot seed per
+ * batch row gives each row's target-logit gradient) — all recorded into the engine's single
+ * command stream, so one forward+backward is one submission and no readback.
+ *
+ * A batch whose activations would exceed the device's storage-binding limit is split into
+ * sub-batches (copies in and out, no binding limit on copies) transparently.
+ */
+import type { Engine } from '../gpu/engine.js';
+import { fail, PathlightError, shapeStr } from '../gpu/errors.js';
+import { Tensor, assertFinite } from '../tensor/tensor.js';
+import { concatBatch, sliceBatch } from '../tensor/batch.js';
+import { add } from '../ops/add.js';
+import { nodeInputs, nodeParams, type GraphNode } from './graph.js';
+import { backwardNode, forwardNode, type Params } from './layers.js';
+import { inferShapes } from './shapes.js';
+
+export interface ModelInfo {
+  name: string;
+  /** one image: [C, H, W] */
+  inputShape: readonly [number, number, number];
+  numClasses: number;
+  /** node whose output is the representation fed to the final linear layer (IG2) */
+  representationNode: number;
+  classNames?: readonly string[];
+}
+
+export interface BackwardResult {
+  /** gradient w.r.t. the model input */
+  dx: Tensor;
+  /** parameter gradients (only when asked), summed over the batch */
+  params?: Map<string, Tensor>;
+}
+
+export class Model {
+  /** output shape of every node for one image (batch dim excluded) */
+  readonly nodeShapes: readonly (readonly number[])[];
+  private disposed = false;
+
+  constructor(
+    readonly engine: Engine,
+    readonly info: ModelInfo,
+    readonly nodes: readonly GraphNode[],
+    readonly params: Map<string, Tensor>,
+  ) {
+    const paramShapes = new Map([...params].map(([k, t]) => [k, t.shape]));
+    for (const n of nodes) for (const p of nodeParams(n)) if (!params.has(p)) fail(`model ${info.name}: parameter '${p}' of node '${n.name}' is missing`);
+    this.nodeShapes = inferShapes(nodes, paramShapes, info.inputShape);
+  }
+
+  get outputShape(): readonly number[] {
+    return this.nodeShapes[this.nodes.length - 1]!;
+  }
+
+  /** Largest batch whose biggest activation fits in one storage binding. */
+  maxBatchPerPass(): number {
+    const perImage = Math.max(...this.nodeShapes.map((s) => s.reduce((a, b) => a * b, 1) * 4));
+    return Math.max(1, Math.floor(this.engine.limits.maxStorageBufferBindingSize / perImage));
+  }
+
+  /** Validate a batch input: shape [N, C, H, W] and, optionally, finite values. */
+  checkInput(x: Tensor): void {
+    const [c, h, w] = this.info.inputShape;
+    if (x.shape.length !== 4 || x.shape[1] !== c || x.shape[2] !== h || x.shape[3] !== w || x.shape[0]! < 1) {
+      throw new PathlightError(`model ${this.info.name}: input has shape ${shapeStr(x.shape)}, expected [N, ${c}, ${h}, ${w}]`);
+    }
+  }
+
+  forward(x: Tensor, opts: { record?: boolean } = {}): Tape {
+    this.live();
+    this.checkInput(x);
+    const n = x.shape[0]!;
+    const chunk = this.maxBatchPerPass();
+    if (n <= chunk) return this.forwardChunk(x, !!opts.record, false);
+    const tapes: SingleTape[] = [];
+    for (let start = 0; start < n; start += chunk) {
+      const part = sliceBatch(x, start, Math.min(chunk, n - start));
+      tapes.push(this.forwardChunk(part, !!opts.record, true));
+    }
+    return new ChunkedTape(tapes);
+  }
+
+  /** Logits for a batch (no tape kept). Caller disposes. */
+  logits(x: Tensor): Tensor {
+    const tape = this.forward(x);
+    const out = tape.takeOutput();
+    tape.dispose();
+    return out;
+  }
+
+  /** Upload float32 arrays for (some of) the parameters, checking names and shapes. */
+  setParameters(values: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, opts: { strict?: boolean } = {}): void {
+    this.live();
+    for (const [name, v] of values) {
+      const t = this.params.get(name);
+      if (!t) {
+        if (opts.strict !== false) fail(`model ${this.info.name}: unknown parameter '${name}' (known: ${[...this.params.keys()].join(', ')})`);
+        continue;
+      }
+      if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
+        fail(`model ${this.info.name}: parameter '${name}' has shape ${shapeStr(v.shape)}, expected ${shapeStr(t.shape)}`);
+      }
+      assertFinite(v.data, `parameter '${name}'`);
+      this.engine.write(t.buffer, v.data);
+    }
+    if (opts.strict !== false) {
+      const missing = [...this.params.keys()].filter((k) => !values.has(k));
+      if (missing.length) fail(`model ${this.info.name}: weights are missing parameter(s) ${missing.join(', ')}`);
+    }
+  }
+
+  /** Download all parameters (one readback each). */
+  async getParameters(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: await t.download() });
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const t of this.params.values()) t.dispose();
+  }
+
+  private forwardChunk(x: Tensor, record: boolean, ownsInput: boolean): SingleTape {
+    const params: Params = this.params;
+    const outs: (Tensor | null)[] = [x];
+    const saved: Tensor[][] = [[]];
+    const consumers = this.nodes.map(() => 0);
+    for (const node of this.nodes) for (const i of nodeInputs(node)) consumers[i]!++;
+    const remaining = [...consumers];
+    for (let i = 1; i < this.nodes.length; i++) {
+      const node = this.nodes[i]!;
+      const inputs = nodeInputs(node).map((j) => outs[j]!);
+      const r = forwardNode(node, inputs, params);
+      outs.push(r.output);
+      saved.push(r.saved ?? []);
+      if (!record) {
+        // Without a tape, free an activation as soon as its last reader has run.
+        for (const j of nodeInputs(node)) {
+          if (--remaining[j]! === 0 && !(j === 0 && !ownsInput)) {
+            outs[j]!.dispose();
+            outs[j] = null;
+          }
+        }
+        for (const s of saved[i]!) s.dispose();
+        saved[i] = [];
+      }
+    }
+    return new SingleTape(this, outs, saved, ownsInput);
+  }
+
+  private live(): void {
+    if (this.disposed) throw new PathlightError(`model ${this.info.name} used after dispose()`);
+  }
+}
+
+/** What a forward pass leaves behind for backward. Dispose it when done. */
+export abstract class Tape {
+  /** the model output (logits) for the batch; owned by the tape */
+  abstract get output(): Tensor;
+  /** output of node `index` for the batch (for a chunked tape, a fresh joined copy the caller owns) */
+  abstract nodeOutput(index: number): Tensor;
+  /** Take ownership of the output: the tape no longer disposes it. */
+  abstract takeOutput(): Tensor;
+  /**
+   * Backpropagate seeds (gradients w.r.t. node outputs: by default the model output) to the input.
+   * Consumes the tape's activations: a tape supports one backward.
+   */
+  abstract backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts?: { params?: boolean }): BackwardResult;
+  abstract dispose(): void;
+}
+
+class SingleTape extends Tape {
+  private used = false;
+  private outputTaken = false;
+
+  constructor(
+    private readonly model: Model,
+    private readonly outs: (Tensor | null)[],
+    private readonly saved: Tensor[][],
+    private readonly ownsInput: boolean,
+  ) {
+    super();
+  }
+
+  get lastIndex(): number {
+    return this.outs.length - 1;
+  }
+
+  get output(): Tensor {
+    const t = this.outs[this.outs.length - 1];
+    if (!t) throw new PathlightError('tape output was already taken or disposed');
+    return t;
+  }
+
+  nodeOutput(index: number): Tensor {
+    const t = this.outs[index];
+    if (!t) throw new PathlightError(`tape: output of node ${index} is not available (not recorded, or freed by backward)`);
+    return t;
+  }
+
+  takeOutput(): Tensor {
+    const t = this.output;
+    this.outputTaken = true;
+    return t.reshape(t.shape);
+  }
+
+  backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts: { params?: boolean } = {}): BackwardResult {
+    if (this.used) throw new PathlightError('tape.backward() was already called; run forward again');
+    const nodes = this.model.nodes;
+    const last = nodes.length - 1;
+    const seeds = seed instanceof Tensor ? new Map([[last, seed]]) : seed;
+    if (this.outs.some((o, i) => o === null && i > 0 && i < last)) throw new PathlightError('tape.backward(): forward was run without { record: true }');
+    this.used = true;
+    const grads = new Map<number, Tensor>();
+    for (const [i, s] of seeds) {
+      const out = this.nodeOutput(i);
+      if (s.size !== out.size) throw new PathlightError(`backward seed for node '${nodes[i]!.name}' has shape ${shapeStr(s.shape)}, expected ${shapeStr(out.shape)}`);
+      grads.set(i, s.reshape(out.shape));
+    }
+    const paramGrads = opts.params ? new Map<string, Tensor>() : undefined;
+    const params: Params = this.model.params;
+    for (let i = last; i >= 1; i--) {
+      const node = nodes[i]!;
+      const dy = grads.get(i);
+      if (dy) {
+        grads.delete(i);
+        const ins = nodeInputs(node);
+        const r = backwardNode(node, ins.map((j) => this.outs[j]!), this.outs[i]!, this.saved[i]!, dy, params, !!opts.params);
+        dy.dispose();
+        ins.forEach((j, k) => accumulate(grads, j, r.inputs[k] ?? null));
+        if (r.params && paramGrads) for (const [name, g] of r.params) paramGrads.set(name, g);
+      }
+      // Activations are read only by this node's backward and its readers' (already done).
+      this.freeNode(i);
+    }
+    const dx = grads.get(0);
+    if (!dx) throw new PathlightError('backward: no gradient reached the input');
+    return { dx, params: paramGrads };
+  }
+
+  dispose(): void {
+    for (let i = this.outs.length - 1; i >= 1; i--) this.freeNode(i);
+    if (this.ownsInput) this.outs[0]?.dispose();
+    this.outs[0] = null;
+  }
+
+  private freeNode(i: number): void {
+    if (!(i === this.outs.length - 1 && this.outputTaken)) this.outs[i]?.dispose();
+    this.outs[i] = null;
+    for (const s of this.saved[i] ?? []) s.dispose();
+    this.saved[i] = [];
+  }
+}
+
+function accumulate(grads: Map<number, Tensor>, index: number, g: Tensor | null): void {
+  if (!g) return;
+  const prev = grads.get(index);
+  if (!prev) {
+    grads.set(index, g);
+    return;
+  }
+  grads.set(index, add(prev, g.reshape(prev.shape)));
+  prev.dispose();
+  g.dispose();
+}
+
+/** A batch run as several sub-batches; outputs and gradients are joined by copies. */
+class ChunkedTape extends Tape {
+  private joined: Tensor | null = null;
+  private outputTaken = false;
+
+  constructor(private readonly parts: SingleTape[]) {
+    super();
+  }
+
+  get output(): Tensor {
+    if (!this.joined) this.joined = concatBatch(this.parts.map((p) => p.output));
+    return this.joined;
+  }
+
+  nodeOutput(index: number): Tensor {
+    return concatBatch(this.parts.map((p) => p.nodeOutput(index)));
+  }
+
+  takeOutput(): Tensor {
+    const t = this.output;
+    this.outputTaken = true;
+    return t.reshape(t.shape);
+  }
+
+  backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts: { params?: boolean } = {}): BackwardResult {
+    const seeds = seed instanceof Tensor ? new Map([[-1, seed]]) : seed;
+    const dxs: Tensor[] = [];
+    let paramSums: Map<string, Tensor> | undefined;
+    let start = 0;
+    for (const part of this.parts) {
+      const rows = part.output.shape[0]!;
+      const partSeeds = new Map<number, Tensor>();
+      for (const [i, s] of seeds) partSeeds.set(i === -1 ? part.lastIndex : i, sliceBatch(s, start, rows));
+      const r = part.backward(partSeeds, opts);
+      for (const t of partSeeds.values()) t.dispose();
+      dxs.push(r.dx);
+      if (r.params) {
+        if (!paramSums) paramSums = r.params;
+        else for (const [name, g] of r.params) accumulateNamed(paramSums, name, g);
+      }
+      start += rows;
+    }
+    const dx = concatBatch(dxs);
+    for (const t of dxs) t.dispose();
+    return { dx, params: paramSums };
+  }
+
+  dispose(): void {
+    if (this.joined && !this.outputTaken) this.joined.dispose();
+    this.joined = null;
+    for (const p of this.parts) p.dispose();
+  }
+}
+
+function accumulateNamed(sums: Map<string, Tensor>, name: string, g: Tensor): void {
+  const prev = sums.get(name)!;
+  sums.set(name, add(prev, g));
+  prev.dispose();
+  g.dispose();
+}

@@ -1,0 +1,291 @@
+/**
+ * conv2d (PyTorch semantics: NCHW input, weight [Cout, Cin/groups, KH, KW], symmetric padding,
+ * stride, dilation, groups) with its input and weight/bias gradients. All three are one
+ * implicit-GEMM idea with different loaders (shaders/conv2d*.wgsl): no im2col buffer, shapes baked
+ * in as constants, groups folded into the channel dimension of the grid. The forward fuses bias,
+ * a residual add and relu; both backwards can fuse the relu backward (mask dY by y > 0).
+ * Batches whose bindings would exceed maxStorageBufferBindingSize are split into image chunks.
+ */
+import forwardSource from '../../shaders/conv2d.wgsl';
+import gradInputSource from '../../shaders/conv2d_grad_input.wgsl';
+import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
+import gradWeightReduceSource from '../../shaders/conv2d_grad_weight_reduce.wgsl';
+import type { Binding, Engine } from '../gpu/engine.js';
+import { renderShader, type ShaderParams } from '../gpu/wgsl.js';
+import { checkShape, fail, shapeStr } from '../gpu/errors.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export interface Conv2dParams {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+  groups?: number;
+}
+
+export interface Conv2dEpilogue {
+  relu?: boolean;
+  /** Same shape as the output; added after the bias, before the relu. */
+  residual?: Tensor;
+}
+
+/** Everything a conv2d kernel bakes in, validated. */
+interface Geometry {
+  n: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  groups: number;
+  cinG: number;
+  coutG: number;
+  ho: number;
+  wo: number;
+}
+
+// Register-block sizes, measured on SwiftShader (see the conv2d report); every kernel is correct
+// for any value.
+const FORWARD_PIXELS_PER_THREAD = 4;
+const GRAD_INPUT_PIXELS_PER_THREAD = 4;
+const GRAD_WEIGHT_COLUMNS_PER_THREAD = 8;
+/** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
+const GRAD_WEIGHT_SLICE_PIXELS = 256;
+const THREADS = 64;
+
+function pair(op: string, name: string, v: number | [number, number] | undefined, fallback: number, min: number): [number, number] {
+  const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
+    fail(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+function geometry(op: string, xShape: readonly number[], wShape: readonly number[], p: Conv2dParams = {}): Geometry {
+  if (xShape.length !== 4) fail(`${op}: input must have shape [N, Cin, H, W], got ${shapeStr(xShape)}`);
+  if (wShape.length !== 4) fail(`${op}: weight must have shape [Cout, Cin/groups, KH, KW], got ${shapeStr(wShape)}`);
+  const [sh, sw] = pair(op, 'stride', p.stride, 1, 1);
+  const [ph, pw] = pair(op, 'padding', p.padding, 0, 0);
+  const [dh, dw] = pair(op, 'dilation', p.dilation, 1, 1);
+  const groups = p.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) fail(`${op}: groups must be an integer >= 1, got ${groups}`);
+  const [n, cin, h, w] = xShape as [number, number, number, number];
+  const [cout, cinG, kh, kw] = wShape as [number, number, number, number];
+  if ([n, cin, h, w, cout, cinG, kh, kw].some((d) => d < 1)) fail(`${op}: empty input ${shapeStr(xShape)} or weight ${shapeStr(wShape)}`);
+  if (cin % groups !== 0) fail(`${op}: input channels ${cin} are not divisible by groups ${groups}`);
+  if (cout % groups !== 0) fail(`${op}: output channels ${cout} (weight ${shapeStr(wShape)}) are not divisible by groups ${groups}`);
+  if (cinG * groups !== cin) {
+    fail(`${op}: channel mismatch: input ${shapeStr(xShape)} has ${cin} channels but weight ${shapeStr(wShape)} with groups ${groups} expects ${cinG * groups}`);
+  }
+  const ekh = (kh - 1) * dh + 1;
+  const ekw = (kw - 1) * dw + 1;
+  if (ekh > h + 2 * ph || ekw > w + 2 * pw) {
+    fail(`${op}: kernel ${kh}x${kw} (dilated ${ekh}x${ekw}) is larger than the padded input ${h + 2 * ph}x${w + 2 * pw}`);
+  }
+  const ho = Math.floor((h + 2 * ph - ekh) / sh) + 1;
+  const wo = Math.floor((w + 2 * pw - ekw) / sw) + 1;
+  return { n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, dh, dw, groups, cinG, coutG: cout / groups, ho, wo };
+}
+
+export function conv2dOutputShape(xShape: readonly number[], wShape: readonly number[], p?: Conv2dParams): number[] {
+  const g = geometry('conv2d', xShape, wShape, p);
+  return [g.n, g.cout, g.ho, g.wo];
+}
+
+function shapeParams(g: Geometry): ShaderParams {
+  return {
+    CIN: g.cin, CIN_G: g.cinG, COUT: g.cout, COUT_G: g.coutG, H: g.h, W: g.w, HO: g.ho, WO: g.wo,
+    KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw,
+  };
+}
+
+function shapeKey(g: Geometry): string {
+  return [g.cin, g.cinG, g.cout, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].join(',');
+}
+
+function nextPow2(v: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+}
+
+/** A 2-D workgroup of THREADS lanes: x over pixel blocks, y over 4-channel blocks. */
+function workgroupShape(pixelBlocks: number, channelBlocks: number): [number, number] {
+  const wgx = Math.min(THREADS, nextPow2(pixelBlocks));
+  const wgy = Math.min(THREADS / wgx, nextPow2(channelBlocks));
+  return [wgx, wgy];
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * Images per dispatch so that every batch-indexed binding (given as floats per image) fits the
+ * binding limit, chunk offsets are multiples of 256 bytes, and `gridZPerImage`·images fits the
+ * grid. One chunk (no split) whenever the whole batch fits.
+ */
+function imagesPerChunk(op: string, engine: Engine, n: number, floatsPerImage: number[], gridZPerImage: number): number {
+  const maxBytes = engine.limits.maxStorageBufferBindingSize;
+  let cap = Math.floor(engine.limits.maxComputeWorkgroupsPerDimension / gridZPerImage);
+  let align = 1;
+  for (const f of floatsPerImage) {
+    cap = Math.min(cap, Math.floor(maxBytes / (f * 4)));
+    const a = 256 / gcd(256, f * 4);
+    align = (align * a) / gcd(align, a);
+  }
+  if (n <= cap) return n;
+  const images = Math.floor(cap / align) * align;
+  if (images === 0) {
+    fail(
+      `${op}: cannot split the batch of ${n} to fit maxStorageBufferBindingSize ${maxBytes}: ` +
+        `${cap < 1 ? 'one image is too large' : `chunks need a multiple of ${align} images for 256-byte aligned offsets`}`,
+    );
+  }
+  return images;
+}
+
+/** The sub-range of `t` holding images [n0, n0 + count). */
+function imageRange(t: Tensor, floatsPerImage: number, n0: number, count: number): Binding {
+  return { buffer: t.buffer, offset: n0 * floatsPerImage * 4, size: count * floatsPerImage * 4 };
+}
+
+function whole(op: string, engine: Engine, t: Tensor, what: string): Binding {
+  if (t.byteLength > engine.limits.maxStorageBufferBindingSize) {
+    fail(`${op}: ${what} ${shapeStr(t.shape)} exceeds maxStorageBufferBindingSize ${engine.limits.maxStorageBufferBindingSize}`);
+  }
+  return { buffer: t.buffer, size: Math.max(4, t.byteLength) };
+}
+
+function forEachChunk(n: number, per: number, fn: (n0: number, count: number) => void): void {
+  for (let n0 = 0; n0 < n; n0 += per) fn(n0, Math.min(per, n - n0));
+}
+
+// ---------------------------------------------------------------------------------- forward
+
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dParams, epilogue: Conv2dEpilogue = {}): Tensor {
+  const op = 'conv2d';
+  const g = geometry(op, x.shape, w.shape, p);
+  const outShape = [g.n, g.cout, g.ho, g.wo];
+  if (bias) checkShape(op, 'bias', bias.shape, [g.cout]);
+  const residual = epilogue.residual;
+  if (residual) checkShape(op, 'residual', residual.shape, outShape);
+  const relu = !!epilogue.relu;
+  const engine = x.engine;
+
+  const npix = g.ho * g.wo;
+  const tp = FORWARD_PIXELS_PER_THREAD;
+  const [wgx, wgy] = workgroupShape(Math.ceil(npix / tp), Math.ceil(g.cout / 4));
+  const mixed = g.coutG % 4 !== 0 && g.groups > 1;
+  const kernel = engine.kernel(op, `${shapeKey(g)}|${tp},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
+    renderShader(forwardSource, {
+      ...shapeParams(g), TP: tp, WGX: wgx, WGY: wgy, MIXED: mixed, RELU: relu,
+      HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, BIAS_BINDING: 3, RESIDUAL_BINDING: bias ? 4 : 3,
+    }),
+  );
+  const xImage = g.cin * g.h * g.w;
+  const yImage = g.cout * npix;
+  const perChunk = imagesPerChunk(op, engine, g.n, [xImage, yImage], 1);
+  const wBinding = whole(op, engine, w, 'weight');
+  const out = Tensor.empty(engine, outShape, op);
+  const grid: [number, number] = [Math.ceil(npix / (tp * wgx)), Math.ceil(g.cout / (4 * wgy))];
+  forEachChunk(g.n, perChunk, (n0, count) => {
+    const bindings: Binding[] = [imageRange(x, xImage, n0, count), wBinding, imageRange(out, yImage, n0, count)];
+    if (bias) bindings.push(whole(op, engine, bias, 'bias'));
+    if (residual) bindings.push(imageRange(residual, yImage, n0, count));
+    engine.dispatch(kernel, bindings, [...grid, count]);
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------- backward
+
+function checkGradient(op: string, g: Geometry, dy: Tensor, reluOutput: Tensor | undefined): void {
+  const outShape = [g.n, g.cout, g.ho, g.wo];
+  checkShape(op, 'dy', dy.shape, outShape);
+  if (reluOutput) checkShape(op, 'reluOutput', reluOutput.shape, outShape);
+}
+
+/** dX for y = conv2d(x, w, ·, p); with `reluOutput`, for y = relu(conv2d(...)) instead. */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams, reluOutput?: Tensor): Tensor {
+  const op = 'conv2dBackwardInput';
+  const g = geometry(op, xShape, w.shape, p);
+  checkGradient(op, g, dy, reluOutput);
+  const engine = dy.engine;
+
+  const phases = g.sh * g.sw;
+  const phasePixels = Math.ceil(g.h / g.sh) * Math.ceil(g.w / g.sw);
+  const tp = GRAD_INPUT_PIXELS_PER_THREAD;
+  const [wgx, wgy] = workgroupShape(Math.ceil(phasePixels / tp), Math.ceil(g.cin / 4));
+  const mixed = g.cinG % 4 !== 0 && g.groups > 1;
+  const mask = !!reluOutput;
+  const kernel = engine.kernel(op, `${shapeKey(g)}|${tp},${wgx},${wgy}|${mask}`, () =>
+    renderShader(gradInputSource, { ...shapeParams(g), TP: tp, WGX: wgx, WGY: wgy, MIXED: mixed, RELU_MASK: mask }),
+  );
+  const dyImage = g.cout * g.ho * g.wo;
+  const xImage = g.cin * g.h * g.w;
+  const perChunk = imagesPerChunk(op, engine, g.n, [dyImage, xImage], phases);
+  const wBinding = whole(op, engine, w, 'weight');
+  const dx = Tensor.empty(engine, xShape, op);
+  const grid: [number, number] = [Math.ceil(phasePixels / (tp * wgx)), Math.ceil(g.cin / (4 * wgy))];
+  forEachChunk(g.n, perChunk, (n0, count) => {
+    const bindings: Binding[] = [imageRange(dy, dyImage, n0, count), wBinding, imageRange(dx, xImage, n0, count)];
+    if (reluOutput) bindings.push(imageRange(reluOutput, dyImage, n0, count));
+    engine.dispatch(kernel, bindings, [...grid, count * phases]);
+  });
+  return dx;
+}
+
+/** dW and dB for y = conv2d(x, w, b, p); with `reluOutput`, for y = relu(conv2d(...)) instead. */
+export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly number[], p?: Conv2dParams, reluOutput?: Tensor): { dw: Tensor; db: Tensor } {
+  const op = 'conv2dBackwardWeight';
+  const g = geometry(op, x.shape, wShape, p);
+  checkGradient(op, g, dy, reluOutput);
+  const engine = dy.engine;
+  const maxBytes = engine.limits.maxStorageBufferBindingSize;
+
+  // Split K = N·HO·WO into slices of RB output rows of one image; each slice owns a scratch row.
+  const rb = Math.min(g.ho, Math.max(1, Math.ceil(GRAD_WEIGHT_SLICE_PIXELS / g.wo)));
+  const slices = Math.ceil(g.ho / rb);
+  const ew = g.cout * g.cinG * g.kh * g.kw;
+  const e = ew + g.cout;
+  const epad = Math.ceil(e / 64) * 64; // rows start 256-byte aligned
+  if (ew * 4 > maxBytes || epad * 4 > maxBytes) fail(`${op}: weight gradient ${shapeStr(wShape)} exceeds maxStorageBufferBindingSize ${maxBytes}`);
+
+  const tj = GRAD_WEIGHT_COLUMNS_PER_THREAD;
+  const tiles = Math.ceil(g.cout / 4) * Math.ceil((g.cinG * g.kh * g.kw) / tj);
+  const wg = Math.min(THREADS, nextPow2(tiles));
+  const mixed = g.coutG % 4 !== 0 && g.groups > 1;
+  const mask = !!reluOutput;
+  const kernel = engine.kernel(op, `${shapeKey(g)}|${tj},${wg},${rb}|${mask}`, () =>
+    renderShader(gradWeightSource, {
+      ...shapeParams(g), TJ: tj, WG: wg, RB: rb, R: slices, EPAD: epad, MIXED: mixed, RELU_MASK: mask,
+    }),
+  );
+  const reduceKernel = (rows: number, accumulate: boolean) =>
+    engine.kernel(`${op} reduce`, `${ew},${e},${epad},${rows},${accumulate}`, () =>
+      renderShader(gradWeightReduceSource, { EW: ew, E: e, EPAD: epad, ROWS: rows, WG: THREADS, ACCUMULATE: accumulate }),
+    );
+
+  const xImage = g.cin * g.h * g.w;
+  const dyImage = g.cout * g.ho * g.wo;
+  const perChunk = imagesPerChunk(op, engine, g.n, [xImage, dyImage, slices * epad], 1);
+  const scratch = Tensor.empty(engine, [perChunk * slices, epad], `${op} scratch`);
+  const dw = Tensor.empty(engine, wShape, `${op} dw`);
+  const db = Tensor.empty(engine, [g.cout], `${op} db`);
+  const grid: [number, number] = [Math.ceil(tiles / wg), slices];
+  forEachChunk(g.n, perChunk, (n0, count) => {
+    const rows = count * slices;
+    const partial: Binding = { buffer: scratch.buffer, size: rows * epad * 4 };
+    const bindings: Binding[] = [imageRange(x, xImage, n0, count), imageRange(dy, dyImage, n0, count), partial];
+    if (reluOutput) bindings.push(imageRange(reluOutput, dyImage, n0, count));
+    engine.dispatch(kernel, bindings, [...grid, count]);
+    engine.dispatch(reduceKernel(rows, n0 > 0), [partial, whole(op, engine, dw, 'dw'), whole(op, engine, db, 'db')], engine.grid1d(e, THREADS));
+  });
+  scratch.dispose();
+  return { dw, db };
+}

@@ -1,0 +1,256 @@
+/**
+ * Batched matrix product C[b] = op(A[b]) · op(B[b]) with an optional bias + relu epilogue.
+ * One WGSL template (shaders/matmul.wgsl); this file picks the tiling and generates its unrolled
+ * register-blocked k-step for the transpose flags and the widest aligned loads (vec4 along a
+ * contiguous dimension whenever it is a multiple of 4).
+ */
+import source from '../../shaders/matmul.wgsl';
+import { renderShader } from '../gpu/wgsl.js';
+import { fail, shapeStr } from '../gpu/errors.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** [N], added to every row of the result. */
+  bias?: Tensor;
+  relu?: boolean;
+}
+
+/** How one workgroup covers C: WGX x WGY invocations, each owning TM rows x 4·TN4 columns. */
+export interface MatmulTiling {
+  tm: number;
+  tn4: number;
+  wgx: number;
+  wgy: number;
+  /** k-steps per loop iteration (4 or 8; a vec4-along-k layout needs a multiple of 4). */
+  ku: number;
+}
+
+export function matmulFlops(m: number, n: number, k: number, batch = 1): number {
+  return 2 * m * n * k * batch;
+}
+
+/**
+ * Tiling for this problem. 4x8 blocks amortise each load over the most multiply-adds without
+ * spilling on SwiftShader (measured: see docs in the report); small problems get smaller
+ * workgroups so they still spread over several workgroups.
+ */
+export function pickTiling(m: number, n: number): MatmulTiling {
+  const tn4 = n > 4 ? 2 : 1;
+  const tm = 4;
+  const wgx = Math.min(8, Math.max(1, 2 ** Math.ceil(Math.log2(Math.ceil(n / (4 * tn4))))));
+  const wgy = Math.min(8, Math.max(1, 2 ** Math.ceil(Math.log2(Math.ceil(m / tm)))));
+  return { tm, tn4, wgx, wgy, ku: 4 };
+}
+
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  return matmulWith(a, b, opts);
+}
+
+/** Shapes of C = op(A) · op(B) after validation (batch 0 means "no batch dimension"). */
+interface MatmulShape {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  broadcastB: boolean;
+}
+
+function matmulShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): MatmulShape {
+  if (a.rank !== 2 && a.rank !== 3) fail(`${op}: A must have rank 2 or 3, got shape ${shapeStr(a.shape)}`);
+  if (b.rank !== 2 && b.rank !== 3) fail(`${op}: B must have rank 2 or 3, got shape ${shapeStr(b.shape)}`);
+  if (b.rank === 3 && a.rank !== 3) fail(`${op}: B ${shapeStr(b.shape)} is batched but A ${shapeStr(a.shape)} is not`);
+  if (a.rank === 3 && b.rank === 3 && a.shape[0] !== b.shape[0]) {
+    fail(`${op}: batch sizes differ: A ${shapeStr(a.shape)}, B ${shapeStr(b.shape)}`);
+  }
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const [m, ka] = transA ? [ac, ar] : [ar, ac];
+  const [kb, n] = transB ? [bc, br] : [br, bc];
+  if (ka !== kb) {
+    fail(`${op}: inner dimensions differ: A ${shapeStr(a.shape)}${transA ? 'ᵀ' : ''} has K=${ka}, B ${shapeStr(b.shape)}${transB ? 'ᵀ' : ''} has K=${kb}`);
+  }
+  return { batch: a.rank === 3 ? a.shape[0]! : 0, m, n, k: ka, broadcastB: a.rank === 3 && b.rank === 2 };
+}
+
+/**
+ * matmul with an explicit tiling (benchmarks) and an optional relu mask on A (backward through a
+ * relu: A is dy, `maskA` the relu's output with A's shape; A counts only where maskA > 0).
+ */
+export function matmulWith(a: Tensor, b: Tensor, opts: MatmulOptions & { maskA?: Tensor; tiling?: MatmulTiling; op?: string } = {}): Tensor {
+  const op = opts.op ?? 'matmul';
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  const s = matmulShape(op, a, b, transA, transB);
+  if (opts.bias && (opts.bias.rank !== 1 || opts.bias.shape[0] !== s.n)) {
+    fail(`${op}: bias has shape ${shapeStr(opts.bias.shape)}, expected [${s.n}] (one value per output column)`);
+  }
+  if (opts.maskA && (opts.maskA.rank !== a.rank || opts.maskA.shape.some((d, i) => d !== a.shape[i]))) {
+    fail(`${op}: relu mask has shape ${shapeStr(opts.maskA.shape)}, expected ${shapeStr(a.shape)}`);
+  }
+  const engine = a.engine;
+  const outShape = s.batch ? [s.batch, s.m, s.n] : [s.m, s.n];
+  const out = Tensor.empty(engine, outShape, op);
+  if (out.size === 0) return out;
+  const t = opts.tiling ?? pickTiling(s.m, s.n);
+  const batches = Math.max(1, s.batch);
+  const params = shaderParams(s, transA, transB, !!opts.bias, !!opts.relu, !!opts.maskA, t);
+  const key = JSON.stringify([s, transA, transB, !!opts.bias, !!opts.relu, !!opts.maskA, t]);
+  const kernel = engine.kernel(op, key, () => renderShader(source, params));
+  const bindings = [a.buffer, b.buffer, out.buffer];
+  if (opts.bias) bindings.push(opts.bias.buffer);
+  if (opts.maskA) bindings.push(opts.maskA.buffer);
+  const tiles = batches * Math.ceil(s.m / (t.wgy * t.tm)) * Math.ceil(s.n / (t.wgx * 4 * t.tn4));
+  engine.dispatch(kernel, bindings, engine.grid1d(tiles, 1));
+  return out;
+}
+
+// ---------------------------------------------------------------- code generation
+
+const XYZW = ['x', 'y', 'z', 'w'];
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const u = (v: number) => `${v}u`;
+
+/** How A or B is read: vec4 along k, vec4 along the output dimension, or scalars. */
+type LoadMode = 'k4' | 'mn4' | 'scalar';
+
+function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: boolean, relu: boolean, mask: boolean, t: MatmulTiling) {
+  const { m, n, k } = s;
+  const tnw = 4 * t.tn4;
+  const aMode: LoadMode = !transA && k % 4 === 0 ? 'k4' : transA && m % 4 === 0 && t.tm % 4 === 0 ? 'mn4' : 'scalar';
+  const bMode: LoadMode = transB && k % 4 === 0 ? 'k4' : !transB && n % 4 === 0 ? 'mn4' : 'scalar';
+  const ku = aMode === 'k4' || bMode === 'k4' ? Math.max(4, t.ku - (t.ku % 4)) : t.ku;
+  const kMain = k - (k % ku);
+  const cVec = n % 4 === 0;
+  const vecType = (mode: LoadMode) => (mode === 'scalar' ? 'f32' : 'vec4<f32>');
+
+  const setup: string[] = [];
+  // Clamped rows of A and their base offsets (in units of A's element type).
+  if (aMode === 'mn4') {
+    for (const i4 of range(t.tm / 4)) setup.push(`let aCol${i4} = aBatch / 4u + min(m0 / 4u + ${u(i4)}, ${u(m / 4 - 1)});`);
+  } else {
+    for (const i of range(t.tm)) {
+      const row = `min(m0 + ${u(i)}, ${u(m - 1)})`;
+      if (aMode === 'k4') setup.push(`let aRow${i} = (aBatch + ${row} * ${u(k)}) / 4u;`);
+      else setup.push(`let aRow${i} = aBatch + ${row}${transA ? '' : ` * ${u(k)}`};`);
+    }
+  }
+  if (bMode === 'mn4') {
+    for (const j4 of range(t.tn4)) setup.push(`let bCol${j4} = bBatch / 4u + min(n0 / 4u + ${u(j4)}, ${u(n / 4 - 1)});`);
+  } else {
+    for (const j of range(tnw)) {
+      const col = `min(n0 + ${u(j)}, ${u(n - 1)})`;
+      if (bMode === 'k4') setup.push(`let bCol${j} = (bBatch + ${col} * ${u(k)}) / 4u;`);
+      else setup.push(`let bCol${j} = bBatch + ${col}${transB ? ` * ${u(k)}` : ''};`);
+    }
+  }
+  const accDecl = range(t.tm).flatMap((i) => range(t.tn4).map((j4) => `var acc${i}_${j4} = vec4<f32>(0.0);`));
+
+  const loadA = (idx: string) => {
+    if (!mask) return `A[${idx}]`;
+    const zero = aMode === 'scalar' ? '0.0' : 'vec4<f32>(0.0)';
+    return `select(${zero}, A[${idx}], maskA[${idx}] > ${zero})`;
+  };
+
+  /** One block of `steps` k-steps starting at WGSL expression `k0` (a multiple of 4 in k4 modes). */
+  const kBlock = (k0: string, steps: number, prefix: string): string[] => {
+    const lines: string[] = [];
+    const kAt = (kk: string | number) => (kk === 0 ? k0 : `${k0} + ${u(Number(kk))}`);
+    const aVal: string[][] = range(t.tm).map(() => []); // aVal[i][kk]: scalar WGSL expression
+    const bVec: string[][] = range(steps).map(() => []); // bVec[kk][j4]: vec4 WGSL expression
+    for (let q = 0; q < steps; q += 4) {
+      const chunk = Math.min(4, steps - q);
+      if (aMode === 'k4') {
+        for (const i of range(t.tm)) {
+          lines.push(`let ${prefix}a${i}_${q} = ${loadA(`aRow${i} + (${kAt(q)}) / 4u`)};`);
+          for (const c of range(chunk)) aVal[i]![q + c] = `${prefix}a${i}_${q}.${XYZW[c]}`;
+        }
+      }
+      if (bMode === 'k4') {
+        for (const j of range(tnw)) lines.push(`let ${prefix}b${j}_${q} = B[bCol${j} + (${kAt(q)}) / 4u];`);
+        for (const c of range(chunk)) {
+          for (const j4 of range(t.tn4)) {
+            bVec[q + c]![j4] = `vec4<f32>(${range(4).map((jj) => `${prefix}b${4 * j4 + jj}_${q}.${XYZW[c]}`).join(', ')})`;
+          }
+        }
+      }
+    }
+    for (const kk of range(steps)) {
+      const kIdx = kAt(kk);
+      if (aMode === 'mn4') {
+        for (const i4 of range(t.tm / 4)) {
+          lines.push(`let ${prefix}a${kk}_${i4} = ${loadA(`aCol${i4} + (${kIdx}) * ${u(m / 4)}`)};`);
+          for (const c of range(4)) aVal[4 * i4 + c]![kk] = `${prefix}a${kk}_${i4}.${XYZW[c]}`;
+        }
+      } else if (aMode === 'scalar') {
+        for (const i of range(t.tm)) {
+          lines.push(`let ${prefix}a${i}_${kk} = ${loadA(transA ? `aRow${i} + (${kIdx}) * ${u(m)}` : `aRow${i} + ${kIdx}`)};`);
+          aVal[i]![kk] = `${prefix}a${i}_${kk}`;
+        }
+      }
+      if (bMode === 'mn4') {
+        for (const j4 of range(t.tn4)) {
+          lines.push(`let ${prefix}b${kk}_${j4} = B[bCol${j4} + (${kIdx}) * ${u(n / 4)}];`);
+          bVec[kk]![j4] = `${prefix}b${kk}_${j4}`;
+        }
+      } else if (bMode === 'scalar') {
+        for (const j4 of range(t.tn4)) {
+          const cols = range(4).map((jj) => `B[bCol${4 * j4 + jj} + ${transB ? kIdx : `(${kIdx}) * ${u(n)}`}]`);
+          lines.push(`let ${prefix}b${kk}_${j4} = vec4<f32>(${cols.join(', ')});`);
+          bVec[kk]![j4] = `${prefix}b${kk}_${j4}`;
+        }
+      }
+      for (const i of range(t.tm)) {
+        for (const j4 of range(t.tn4)) lines.push(`acc${i}_${j4} += ${aVal[i]![kk]} * ${bVec[kk]![j4]};`);
+      }
+    }
+    return lines.map((l) => `    ${l}`);
+  };
+
+  const epilogue: string[] = [];
+  for (const i of range(t.tm)) {
+    epilogue.push(`  if (m0 + ${u(i)} < ${u(m)}) {`);
+    for (const j4 of range(t.tn4)) {
+      const col = `n0 + ${u(4 * j4)}`;
+      let v = `acc${i}_${j4}`;
+      if (bias) v = `${v} + vec4<f32>(${range(4).map((jj) => `bias[min(${col} + ${u(jj)}, ${u(n - 1)})]`).join(', ')})`;
+      if (relu) v = `max(${v}, vec4<f32>(0.0))`;
+      epilogue.push(`    let c${i}_${j4} = ${v};`);
+      const cIdx = `batch * ${u(m * n)} + (m0 + ${u(i)}) * ${u(n)} + ${col}`;
+      if (cVec) epilogue.push(`    if (${col} < ${u(n)}) { C[(${cIdx}) / 4u] = c${i}_${j4}; }`);
+      else for (const jj of range(4)) epilogue.push(`    if (${col} + ${u(jj)} < ${u(n)}) { C[${cIdx} + ${u(jj)}] = c${i}_${j4}.${XYZW[jj]}; }`);
+    }
+    epilogue.push('  }');
+  }
+
+  const tilesN = Math.ceil(n / (t.wgx * tnw));
+  const tilesM = Math.ceil(m / (t.wgy * t.tm));
+  const tail = kBlock(u(kMain), k - kMain, 't');
+  return {
+    A_TYPE: vecType(aMode),
+    B_TYPE: vecType(bMode),
+    C_TYPE: cVec ? 'vec4<f32>' : 'f32',
+    BIAS: bias,
+    MASK_A: mask,
+    MASK_BINDING: bias ? 4 : 3,
+    WGX: t.wgx,
+    WGY: t.wgy,
+    TM: t.tm,
+    TNW: tnw,
+    BM: t.wgy * t.tm,
+    BN: t.wgx * tnw,
+    TILES_N: tilesN,
+    TILES_PER_BATCH: tilesN * tilesM,
+    TILES: tilesN * tilesM * Math.max(1, s.batch),
+    A_BATCH_STRIDE: s.batch ? m * k : 0,
+    B_BATCH_STRIDE: s.batch && !s.broadcastB ? n * k : 0,
+    K_MAIN: kMain,
+    KU: ku,
+    SETUP: setup.map((l) => `  ${l}`).join('\n'),
+    ACC_DECL: accDecl.map((l) => `  ${l}`).join('\n'),
+    LOAD_STEP: kBlock('k', ku, '').join('\n'),
+    LOAD_TAIL: tail.length ? `  {\n${tail.join('\n')}\n  }` : '',
+    EPILOGUE: epilogue.join('\n'),
+  };
+}

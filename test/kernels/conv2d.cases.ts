@@ -1,0 +1,177 @@
+import { defineCases } from '../harness/cases.js';
+import { assert, expectClose, expectThrows, type Tolerance } from '../harness/assert.js';
+import { Rng, asF32 } from '../harness/random.js';
+import { numericGrad, dot } from '../reference/finite-diff.js';
+import * as ref from '../reference/conv2d.js';
+import type { ConvSpec } from '../reference/conv2d.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { createEngine, type Engine } from '../../src/gpu/engine.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, type Conv2dParams } from '../../src/ops/conv2d.js';
+
+interface Config {
+  name: string;
+  spec: ConvSpec;
+  bias: boolean;
+  relu?: boolean;
+  residual?: boolean;
+  /** backward with the fused relu mask (needs relu) */
+  mask?: boolean;
+}
+
+const CONFIGS: Config[] = [
+  { name: 'odd 7x5 input, 3->5 channels, 3x3 pad 1, bias', spec: { xShape: [2, 3, 7, 5], wShape: [5, 3, 3, 3], padding: [1, 1] }, bias: true },
+  { name: 'stride 2, pad 0, batch 3, no bias', spec: { xShape: [3, 4, 9, 8], wShape: [6, 4, 3, 3], stride: [2, 2] }, bias: false },
+  { name: 'pad 2, dilation 2', spec: { xShape: [2, 3, 8, 7], wShape: [4, 3, 3, 3], padding: [2, 2], dilation: [2, 2] }, bias: true },
+  { name: 'groups 2, 2 output channels per group', spec: { xShape: [2, 6, 6, 7], wShape: [4, 3, 3, 3], padding: [1, 1], groups: 2 }, bias: true },
+  { name: 'groups 2, 4 channels per group, stride 2', spec: { xShape: [2, 8, 5, 6], wShape: [8, 4, 3, 3], stride: [2, 2], padding: [1, 1], groups: 2 }, bias: false },
+  { name: 'depthwise stride 2 pad 1', spec: { xShape: [2, 5, 7, 6], wShape: [5, 1, 3, 3], stride: [2, 2], padding: [1, 1], groups: 5 }, bias: true },
+  { name: 'depthwise dilation 2, relu + fused mask', spec: { xShape: [1, 6, 7, 7], wShape: [6, 1, 3, 3], padding: [2, 2], dilation: [2, 2], groups: 6 }, bias: true, relu: true, mask: true },
+  { name: 'channel multiplier 2 (groups 3, 1 -> 2 channels)', spec: { xShape: [1, 3, 5, 5], wShape: [6, 1, 3, 3], padding: [1, 1], groups: 3 }, bias: false },
+  { name: '1x1 conv', spec: { xShape: [2, 7, 5, 3], wShape: [9, 7, 1, 1] }, bias: true },
+  { name: 'relu + residual epilogue, fused mask', spec: { xShape: [2, 4, 6, 5], wShape: [6, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true, mask: true },
+  { name: 'anisotropic stride [2,3], padding [1,2], dilation [2,1], 2x3 kernel', spec: { xShape: [2, 3, 8, 9], wShape: [5, 3, 2, 3], stride: [2, 3], padding: [1, 2], dilation: [2, 1] }, bias: true },
+];
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+function params(s: ConvSpec): Conv2dParams {
+  return { stride: s.stride, padding: s.padding, dilation: s.dilation, groups: s.groups };
+}
+
+/** rtol 1e-4 and atol 1e-5 relative to the largest expected magnitude (float32 sums vs float64). */
+function tol(expected: ArrayLike<number>): Tolerance {
+  let m = 1;
+  for (let i = 0; i < expected.length; i++) m = Math.max(m, Math.abs(expected[i]!));
+  return { rtol: 1e-4, atol: 1e-5 * m };
+}
+
+interface Data {
+  x: Float64Array;
+  w: Float64Array;
+  b: Float64Array | null;
+  res: Float64Array | undefined;
+  dy: Float64Array;
+}
+
+function randomData(c: Config, seed: number): Data {
+  const rng = new Rng(seed);
+  const outSize = size(ref.outputShape(c.spec));
+  return {
+    x: asF32(rng.uniform(size(c.spec.xShape))),
+    w: asF32(rng.uniform(size(c.spec.wShape))),
+    b: c.bias ? asF32(rng.uniform(c.spec.wShape[0])) : null,
+    res: c.residual ? asF32(rng.uniform(outSize)) : undefined,
+    dy: asF32(rng.uniform(outSize)),
+  };
+}
+
+/** Forward, dX, dW and dB on the GPU of `engine`, each checked against the float64 reference. */
+async function checkAgainstReference(engine: Engine, c: Config, d: Data, label: string): Promise<void> {
+  const s = c.spec;
+  const p = params(s);
+  const outShape = ref.outputShape(s);
+  const tx = Tensor.from(engine, d.x, s.xShape);
+  const tw = Tensor.from(engine, d.w, s.wShape);
+  const tb = d.b ? Tensor.from(engine, d.b, [s.wShape[0]]) : null;
+  const tres = d.res ? Tensor.from(engine, d.res, outShape) : undefined;
+  const tdy = Tensor.from(engine, d.dy, outShape);
+  const ty = conv2d(tx, tw, tb, p, { relu: c.relu, residual: tres });
+  const y = await ty.download();
+  expectClose(y, ref.conv2d(d.x, d.w, d.b, s, { relu: c.relu, residual: d.res }), tol(y), `${label} forward`);
+
+  // The mask the GPU applies is its own forward output; the reference uses the same one.
+  const mask = c.mask ? ty : undefined;
+  const maskRef = c.mask ? Float64Array.from(y) : undefined;
+  const tdx = conv2dBackwardInput(tdy, tw, s.xShape, p, mask);
+  const { dw: tdw, db: tdb } = conv2dBackwardWeight(tx, tdy, s.wShape, p, mask);
+  const dxRef = ref.conv2dBackwardInput(d.dy, d.w, s, maskRef);
+  const { dw: dwRef, db: dbRef } = ref.conv2dBackwardWeight(d.x, d.dy, s, maskRef);
+  expectClose(await tdx.download(), dxRef, tol(dxRef), `${label} dx`);
+  expectClose(await tdw.download(), dwRef, tol(dwRef), `${label} dw`);
+  expectClose(await tdb.download(), dbRef, tol(dbRef), `${label} db`);
+  for (const t of [tx, tw, tb, tres, tdy, ty, tdx, tdw, tdb]) t?.dispose();
+}
+
+export default defineCases('conv2d', (test) => {
+  CONFIGS.forEach((c, i) => {
+    test(`${c.name}: forward, dx, dw, db vs float64`, async (engine) => {
+      const shape = conv2dOutputShape(c.spec.xShape, c.spec.wShape, params(c.spec));
+      assert(shape.join() === ref.outputShape(c.spec).join(), `output shape ${shape} != reference ${ref.outputShape(c.spec)}`);
+      await checkAgainstReference(engine, c, randomData(c, 100 + i), c.name);
+    });
+  });
+
+  // The reference gradients themselves, against central finite differences of the reference forward.
+  const fdConfigs: Config[] = [
+    { name: 'stride 2, pad 1, dilation 2, bias, relu', spec: { xShape: [2, 2, 6, 5], wShape: [3, 2, 2, 3], stride: [2, 2], padding: [1, 1], dilation: [2, 2] }, bias: true, relu: true },
+    { name: 'groups 2, anisotropic stride', spec: { xShape: [1, 4, 5, 6], wShape: [2, 2, 3, 2], stride: [1, 2], padding: [1, 0], groups: 2 }, bias: true },
+  ];
+  for (const c of fdConfigs) {
+    test(`reference backward vs finite differences: ${c.name}`, async () => {
+      const d = randomData(c, 7);
+      const s = c.spec;
+      const loss = (x: Float64Array, w: Float64Array, b: Float64Array | null) => dot(ref.conv2d(x, w, b, s, { relu: c.relu }), d.dy);
+      const y = ref.conv2d(d.x, d.w, d.b, s, { relu: c.relu });
+      const mask = c.relu ? y : undefined;
+      const fdTol = { rtol: 1e-6, atol: 1e-7 };
+      expectClose(ref.conv2dBackwardInput(d.dy, d.w, s, mask), numericGrad((x) => loss(x, d.w, d.b), d.x), fdTol, 'dx vs finite differences');
+      const { dw, db } = ref.conv2dBackwardWeight(d.x, d.dy, s, mask);
+      expectClose(dw, numericGrad((w) => loss(d.x, w, d.b), d.w), fdTol, 'dw vs finite differences');
+      expectClose(db, numericGrad((b) => loss(d.x, d.w, b), d.b!), fdTol, 'db vs finite differences');
+    });
+  }
+
+  test('weight gradient is deterministic across runs', async (engine) => {
+    const c = CONFIGS[1]!;
+    const d = randomData(c, 5);
+    const tx = Tensor.from(engine, d.x, c.spec.xShape);
+    const tdy = Tensor.from(engine, d.dy, ref.outputShape(c.spec));
+    const a = conv2dBackwardWeight(tx, tdy, c.spec.wShape, params(c.spec));
+    const b = conv2dBackwardWeight(tx, tdy, c.spec.wShape, params(c.spec));
+    const [dwa, dwb] = [await a.dw.download(), await b.dw.download()];
+    assert(dwa.every((v, i) => Object.is(v, dwb[i])), 'two runs of the weight gradient differ');
+    for (const t of [tx, tdy, a.dw, a.db, b.dw, b.db]) t.dispose();
+  });
+
+  test('batch split to respect maxStorageBufferBindingSize (chunked bindings)', async (engine) => {
+    // 4 channels of 8x8 = 1 KiB per image, so a 2 KiB binding limit forces chunks of 2 images.
+    const small = await createEngine({ device: engine.device, maxBindingBytes: 2048 });
+    try {
+      const c: Config = { name: 'chunked', spec: { xShape: [5, 4, 8, 8], wShape: [4, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true, mask: true };
+      const before = small.stats.dispatches;
+      await checkAgainstReference(small, c, randomData(c, 11), 'chunked');
+      // forward, dx: 3 chunks each; dw: 3 × (partial + reduce)
+      assert(small.stats.dispatches - before === 12, `expected 12 dispatches, got ${small.stats.dispatches - before}`);
+      const x = Tensor.zeros(small, [3, 3, 5, 5]); // 300 bytes per image: chunks can't be 256-byte aligned
+      const w = Tensor.zeros(small, [2, 3, 3, 3]);
+      await expectThrows(() => conv2d(x, w, null), /conv2d: cannot split the batch of 3 .* aligned/, 'unalignable chunks');
+      x.dispose();
+      w.dispose();
+    } finally {
+      small.dispose();
+    }
+  });
+
+  test('bad shapes and parameters are clear errors thrown before any GPU work', async (engine) => {
+    const t = (shape: number[]) => Tensor.zeros(engine, shape);
+    const x = t([1, 4, 5, 5]);
+    const w = t([4, 2, 3, 3]);
+    const w3 = t([3, 2, 3, 3]);
+    const wBig = t([4, 4, 5, 5]);
+    const b3 = t([3]);
+    const dy = t([1, 4, 3, 3]);
+    const dispatches = engine.stats.dispatches;
+    await expectThrows(() => conv2d(x, w, null), /conv2d: channel mismatch: input \[1, 4, 5, 5\] has 4 channels but weight \[4, 2, 3, 3\] with groups 1 expects 2/, 'channel mismatch');
+    await expectThrows(() => conv2d(x, w3, null, { groups: 2 }), /conv2d: output channels 3 .* not divisible by groups 2/, 'cout % groups');
+    await expectThrows(() => conv2d(x, w, null, { groups: 3 }), /conv2d: input channels 4 are not divisible by groups 3/, 'cin % groups');
+    await expectThrows(() => conv2d(x, wBig, null, { dilation: 2 }), /conv2d: kernel 5x5 \(dilated 9x9\) is larger than the padded input 5x5/, 'kernel too large');
+    await expectThrows(() => conv2d(x, w, b3, { groups: 2 }), /conv2d: bias has shape \[3\], expected \[4\]/, 'bias length');
+    await expectThrows(() => conv2d(x, w, null, { groups: 2, stride: 0 }), /conv2d: stride must be an integer >= 1/, 'stride 0');
+    await expectThrows(() => conv2d(x, w, null, { groups: 2, padding: [1, -1] }), /conv2d: padding must be an integer >= 0/, 'negative padding');
+    await expectThrows(() => conv2d(x, w, null, { groups: 2 }, { residual: x }), /conv2d: residual has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'residual shape');
+    await expectThrows(() => conv2dBackwardInput(x, w, [1, 4, 5, 5], { groups: 2 }), /conv2dBackwardInput: dy has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'dx: dy shape');
+    await expectThrows(() => conv2dBackwardWeight(x, dy, [4, 2, 3, 3], { groups: 2 }, x), /conv2dBackwardWeight: reluOutput has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'dw: mask shape');
+    assert(engine.stats.dispatches === dispatches, 'a failed call recorded GPU work');
+    for (const z of [x, w, w3, wBig, b3, dy]) z.dispose();
+  });
+});

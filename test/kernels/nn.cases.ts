@@ -1,0 +1,177 @@
+import { defineCases } from '../harness/cases.js';
+import { assert, expectClose, expectThrows } from '../harness/assert.js';
+import { Rng } from '../harness/random.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { createEngine, type Engine } from '../../src/gpu/engine.js';
+import { GraphBuilder } from '../../src/nn/graph.js';
+import { buildModel, initParameters } from '../../src/nn/init.js';
+import type { Model } from '../../src/nn/model.js';
+import { refBackward, refForward } from '../reference/graph.js';
+
+/** conv-relu → maxpool → conv-relu → GAP → linear: the '3-layer CNN' of the runtime acceptance. */
+function threeLayer(): { g: GraphBuilder; info: { name: string; inputShape: [number, number, number]; numClasses: number; representationNode: number } } {
+  const g = new GraphBuilder();
+  let h = g.conv2d('conv1', 0, 1, 4, 3, { padding: 1, relu: true });
+  h = g.maxPool('pool1', h, { kernel: 2 });
+  h = g.conv2d('conv2', h, 4, 8, 3, { padding: 1, relu: true });
+  const rep = g.globalAvgPool('gap', h);
+  g.linear('fc', rep, 8, 10);
+  return { g, info: { name: 'three-layer', inputShape: [1, 8, 8], numClasses: 10, representationNode: rep } };
+}
+
+/** Every node kind: BN (+relu), residual conv epilogue, add+relu, avg pool, flatten, linear+relu. */
+function everyKind(): { g: GraphBuilder; info: { name: string; inputShape: [number, number, number]; numClasses: number; representationNode: number } } {
+  const g = new GraphBuilder();
+  let h = g.conv2d('stem', 0, 3, 4, 3, { padding: 1, bias: false });
+  h = g.batchNorm('bn', h, 4, { relu: true });
+  const branch = g.conv2d('b1', h, 4, 4, 3, { padding: 1, relu: true });
+  h = g.conv2d('b2', branch, 4, 4, 3, { padding: 1, residual: h, relu: true });
+  const proj = g.conv2d('proj', h, 4, 6, 1, { stride: 2 });
+  const down = g.conv2d('down', h, 4, 6, 3, { stride: 2, padding: 1, groups: 2 });
+  h = g.add('join', down, proj, { relu: true });
+  h = g.avgPool('avg', h, { kernel: 2 });
+  h = g.maxPool('max', h, { kernel: 2, stride: 1 });
+  const flat = g.flatten('flat', h);
+  const hidden = g.linear('fc1', flat, 6, 5, { relu: true });
+  h = g.relu('relu_again', hidden);
+  g.linear('fc2', h, 5, 3);
+  return { g, info: { name: 'every-kind', inputShape: [3, 9, 9], numClasses: 3, representationNode: h } };
+}
+
+function oneHotSeed(engine: Engine, n: number, classes: number, targets: number[]): Tensor {
+  const s = new Float32Array(n * classes);
+  targets.forEach((t, i) => (s[i * classes + t] = 1));
+  return Tensor.from(engine, s, [n, classes], { label: 'seed' });
+}
+
+/** Non-trivial BN statistics so the test can tell BN from identity. */
+function withBnStats(values: Map<string, { shape: number[]; data: Float32Array }>, rng: Rng) {
+  for (const [name, v] of values) {
+    if (name.endsWith('running_var')) v.data.set(rng.uniform(v.data.length, 0.5, 2));
+    else if (name.endsWith('running_mean') || (name.startsWith('bn.') && v.shape.length === 1)) v.data.set(rng.uniform(v.data.length, -0.5, 0.5));
+  }
+  return values;
+}
+
+async function compareWithReference(engine: Engine, build: typeof everyKind, batch: number, seed: number): Promise<void> {
+  const { g, info } = build();
+  const rng = new Rng(seed);
+  const values = withBnStats(initParameters(g, seed), rng);
+  const model = buildModel(engine, g, info, values);
+  const [c, h, w] = info.inputShape;
+  const x = Float32Array.from(rng.uniform(batch * c * h * w));
+  const targets = Array.from({ length: batch }, (_, i) => i % info.numClasses);
+  const tx = Tensor.from(engine, x, [batch, c, h, w]);
+  const tape = model.forward(tx, { record: true });
+  const logits = await tape.output.download();
+  const seedT = oneHotSeed(engine, batch, info.numClasses, targets);
+  const { dx, params } = tape.backward(seedT, { params: true });
+  const dxGpu = await dx.download();
+
+  const refParams = new Map([...values].map(([k, v]) => [k, Float64Array.from(v.data)]));
+  const shapes = new Map([...values].map(([k, v]) => [k, v.shape]));
+  const fw = refForward(g.nodes, refParams, shapes, Float64Array.from(x), [batch, c, h, w]);
+  const last = g.nodes.length - 1;
+  expectClose(logits, fw.outs[last]!, { rtol: 1e-4, atol: 1e-5 }, `${info.name} logits`);
+  const seedRef = new Float64Array(batch * info.numClasses);
+  targets.forEach((t, i) => (seedRef[i * info.numClasses + t] = 1));
+  const bw = refBackward(g.nodes, refParams, shapes, fw, new Map([[last, seedRef]]));
+  expectClose(dxGpu, bw.dx, { rtol: 1e-3, atol: 1e-5 }, `${info.name} input gradient`);
+  for (const [name, grad] of params!) {
+    expectClose(await grad.download(), bw.params.get(name)!, { rtol: 1e-3, atol: 2e-5 }, `${info.name} gradient of ${name}`);
+    grad.dispose();
+  }
+  for (const t of [dx, seedT, tx]) t.dispose();
+  tape.dispose();
+  model.dispose();
+}
+
+export default defineCases('nn', (test) => {
+  test('every node kind: logits, input and parameter gradients match float64', async (engine) => {
+    await compareWithReference(engine, everyKind, 3, 11);
+  });
+
+  test('3-layer CNN, batch 32: forward+backward is one submission and no readback', async (engine) => {
+    const { g, info } = threeLayer();
+    const model = buildModel(engine, g, info);
+    const x = Tensor.from(engine, new Rng(5).uniform(32 * 64), [32, 1, 8, 8]);
+    const seed = oneHotSeed(engine, 32, 10, Array.from({ length: 32 }, (_, i) => i % 10));
+    await engine.sync(); // parameter and input uploads are not part of the measured work
+    const before = { ...engine.stats };
+    const tape = model.forward(x, { record: true });
+    const { dx, params } = tape.backward(seed, { params: true });
+    assert(engine.stats.submissions === before.submissions, `forward+backward submitted ${engine.stats.submissions - before.submissions} times before any download`);
+    assert(engine.stats.readbacks === before.readbacks, 'forward+backward read back data');
+    assert(engine.stats.dispatches > before.dispatches + 8, 'forward+backward recorded too few dispatches');
+    const grad = await dx.download();
+    assert(engine.stats.submissions === before.submissions + 1, `expected exactly 1 submission, got ${engine.stats.submissions - before.submissions}`);
+    assert(engine.stats.readbacks === before.readbacks + 1, 'expected exactly 1 readback');
+    assert(grad.some((v) => v !== 0) && grad.every(Number.isFinite), 'input gradient is zero or non-finite');
+    for (const t of params!.values()) t.dispose();
+    for (const t of [dx, x, seed]) t.dispose();
+    tape.dispose();
+    model.dispose();
+  });
+
+  test('200 forward+backward rounds leave the live buffer count unchanged', async (engine) => {
+    const { g, info } = threeLayer();
+    const model = buildModel(engine, g, info);
+    const x = Tensor.from(engine, new Rng(6).uniform(4 * 64), [4, 1, 8, 8]);
+    const seed = oneHotSeed(engine, 4, 10, [1, 2, 3, 4]);
+    const round = () => {
+      const tape = model.forward(x, { record: true });
+      const { dx, params } = tape.backward(seed, { params: true });
+      dx.dispose();
+      for (const t of params!.values()) t.dispose();
+      tape.dispose();
+      engine.flush();
+    };
+    round();
+    await engine.sync();
+    const live = engine.poolStats().liveBuffers;
+    const created = engine.poolStats().created;
+    for (let i = 0; i < 200; i++) round();
+    await engine.sync();
+    const after = engine.poolStats();
+    assert(after.liveBuffers === live, `live buffers went from ${live} to ${after.liveBuffers}`);
+    assert(after.created === created, `the pool created ${after.created - created} new buffers during steady-state rounds`);
+    for (const t of [x, seed]) t.dispose();
+    model.dispose();
+  });
+
+  test('a batch over the binding limit is split and gives the same results', async () => {
+    // 3x9x9 images: the largest activation is 4*9*9 floats = 1296 B per image; 2 KiB holds one.
+    const small = await createEngine({ maxBindingBytes: 2048 });
+    try {
+      const { g, info } = everyKind();
+      const model = buildModel(small, g, info);
+      assert(model.maxBatchPerPass() === 1, `expected 1 image per pass, got ${model.maxBatchPerPass()}`);
+      model.dispose();
+      await compareWithReference(small, everyKind, 3, 12);
+    } finally {
+      small.dispose();
+    }
+  });
+
+  test('model input and tape misuse give clear errors', async (engine) => {
+    const { g, info } = threeLayer();
+    const model: Model = buildModel(engine, g, info);
+    const bad = Tensor.zeros(engine, [2, 3, 8, 8]);
+    await expectThrows(() => model.forward(bad), /input has shape \[2, 3, 8, 8\], expected \[N, 1, 8, 8\]/, 'wrong channels');
+    const x = Tensor.zeros(engine, [2, 1, 8, 8]);
+    const tape = model.forward(x);
+    const seed = oneHotSeed(engine, 2, 10, [0, 1]);
+    await expectThrows(() => tape.backward(seed), /without \{ record: true \}/, 'backward without record');
+    tape.dispose();
+    const tape2 = model.forward(x, { record: true });
+    const wrong = Tensor.zeros(engine, [2, 9]);
+    await expectThrows(() => tape2.backward(wrong), /seed .* has shape \[2, 9\], expected \[2, 10\]/, 'seed shape');
+    tape2.backward(seed).dx.dispose();
+    await expectThrows(() => tape2.backward(seed), /already called/, 'second backward');
+    tape2.dispose();
+    await expectThrows(() => model.setParameters(new Map([['fc.weight', { shape: [3, 3], data: new Float32Array(9) }]]), { strict: false }), /'fc.weight' has shape \[3, 3\], expected \[10, 8\]/, 'weight shape');
+    for (const t of [bad, x, seed, wrong]) t.dispose();
+    model.dispose();
+    await expectThrows(() => model.forward(x), /used after dispose/, 'disposed model');
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * float64 execution of a model graph (the same GraphNode list the GPU Model runs) on the reference
+ * ops: forward for a batch, and backward from seeds at any nodes to the input and parameters.
+ * Also adapts a graph to the RefModel interface of the method references (one image at a time).
+ */
+import type { GraphNode } from '../../src/nn/graph.js';
+import { nodeInputs } from '../../src/nn/graph.js';
+import * as conv from './conv2d.js';
+import * as lin from './linear.js';
+import * as pool from './pool.js';
+import * as bnr from './batch-norm.js';
+import * as ew from './elementwise.js';
+import * as sm from './softmax.js';
+import type { RefModel } from './methods/model.js';
+
+export type RefParams = ReadonlyMap<string, Float64Array>;
+export type ParamShapes = ReadonlyMap<string, readonly number[]>;
+
+const pair = (v: number | [number, number] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
+
+function convSpec(node: Extract<GraphNode, { kind: 'conv2d' }>, xShape: readonly number[], wShape: readonly number[]): conv.ConvSpec {
+  return {
+    xShape: xShape as [number, number, number, number],
+    wShape: wShape as [number, number, number, number],
+    stride: pair(node.params.stride, 1),
+    padding: pair(node.params.padding, 0),
+    dilation: pair(node.params.dilation, 1),
+    groups: node.params.groups ?? 1,
+  };
+}
+
+function bnOf(params: RefParams, prefix: string, eps: number): bnr.BnRef {
+  return {
+    gamma: params.get(`${prefix}.weight`)!,
+    beta: params.get(`${prefix}.bias`)!,
+    mean: params.get(`${prefix}.running_mean`)!,
+    variance: params.get(`${prefix}.running_var`)!,
+    eps,
+  };
+}
+
+export interface RefForward {
+  outs: Float64Array[];
+  shapes: number[][];
+  argmax: (Float64Array | null)[];
+}
+
+export function refForward(nodes: readonly GraphNode[], params: RefParams, shapesOf: ParamShapes, x: Float64Array, xShape: readonly number[]): RefForward {
+  const outs: Float64Array[] = [x];
+  const shapes: number[][] = [[...xShape]];
+  const argmax: (Float64Array | null)[] = [null];
+  for (let i = 1; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    const ins = nodeInputs(node);
+    const a = outs[ins[0]!]!;
+    const s = shapes[ins[0]!]!;
+    let y: Float64Array;
+    let ys: number[] = s;
+    let am: Float64Array | null = null;
+    switch (node.kind) {
+      case 'conv2d': {
+        const spec = convSpec(node, s, shapesOf.get(node.weight)!);
+        y = conv.conv2d(a, params.get(node.weight)!, node.bias ? params.get(node.bias)! : null, spec, { relu: node.relu, residual: ins[1] !== undefined ? outs[ins[1]]! : undefined });
+        ys = conv.outputShape(spec);
+        break;
+      }
+      case 'linear': {
+        const [m, k] = shapesOf.get(node.weight)!;
+        y = lin.linear(a, params.get(node.weight)!, node.bias ? params.get(node.bias)! : null, s[0]!, k!, m!, node.relu);
+        ys = [s[0]!, m!];
+        break;
+      }
+      case 'relu':
+        y = ew.relu(a);
+        break;
+      case 'maxpool': {
+        const r = pool.maxPool2d(a, s, node.params);
+        y = r.y;
+        am = r.argmax;
+        ys = pool.outputShape(s, node.params);
+        break;
+      }
+      case 'avgpool':
+        y = pool.avgPool2d(a, s, node.params, node.params.countIncludePad ?? true);
+        ys = pool.outputShape(s, node.params);
+        break;
+      case 'gap':
+        y = pool.globalAvgPool(a, s);
+        ys = [s[0]!, s[1]!];
+        break;
+      case 'batchnorm':
+        y = bnr.batchNorm(a, s, bnOf(params, node.prefix, node.eps), node.relu);
+        break;
+      case 'add': {
+        y = ew.add(a, outs[ins[1]!]!);
+        if (node.relu) y = ew.relu(y);
+        break;
+      }
+      case 'flatten':
+        y = a;
+        ys = [s[0]!, s.slice(1).reduce((p, q) => p * q, 1)];
+        break;
+      case 'softmax':
+        y = sm.softmax(a, s[0]!, s[1]!);
+        break;
+      case 'input':
+        throw new Error('second input node');
+    }
+    outs.push(y);
+    shapes.push(ys);
+    argmax.push(am);
+  }
+  return { outs, shapes, argmax };
+}
+
+/** Backward from seeds (gradients at node outputs) to the input; parameter gradients too. */
+export function refBackward(nodes: readonly GraphNode[], params: RefParams, shapesOf: ParamShapes, fw: RefForward, seeds: ReadonlyMap<number, Float64Array>): { dx: Float64Array; params: Map<string, Float64Array> } {
+  const grads = new Map<number, Float64Array>();
+  const acc = (i: number, g: Float64Array) => {
+    const p = grads.get(i);
+    grads.set(i, p ? ew.add(p, g) : g);
+  };
+  for (const [i, s] of seeds) acc(i, s);
+  const pgrads = new Map<string, Float64Array>();
+  for (let i = nodes.length - 1; i >= 1; i--) {
+    const dy0 = grads.get(i);
+    if (!dy0) continue;
+    const node = nodes[i]!;
+    const ins = nodeInputs(node);
+    const x = fw.outs[ins[0]!]!;
+    const xs = fw.shapes[ins[0]!]!;
+    const y = fw.outs[i]!;
+    const relu = node.kind !== 'relu' && 'relu' in node && !!node.relu;
+    const dy = relu ? ew.reluBackward(y, dy0) : dy0; // fused relu epilogue
+    switch (node.kind) {
+      case 'conv2d': {
+        const spec = convSpec(node, xs, shapesOf.get(node.weight)!);
+        acc(ins[0]!, conv.conv2dBackwardInput(dy, params.get(node.weight)!, spec));
+        const { dw, db } = conv.conv2dBackwardWeight(x, dy, spec);
+        pgrads.set(node.weight, dw);
+        if (node.bias) pgrads.set(node.bias, db);
+        if (ins[1] !== undefined) acc(ins[1], dy);
+        break;
+      }
+      case 'linear': {
+        const [m, k] = shapesOf.get(node.weight)!;
+        acc(ins[0]!, lin.linearBackwardInput(dy, params.get(node.weight)!, xs[0]!, k!, m!));
+        const { dw, db } = lin.linearBackwardWeight(x, dy, xs[0]!, k!, m!);
+        pgrads.set(node.weight, dw);
+        if (node.bias) pgrads.set(node.bias, db);
+        break;
+      }
+      case 'relu':
+        acc(ins[0]!, ew.reluBackward(y, dy));
+        break;
+      case 'maxpool':
+        acc(ins[0]!, pool.maxPool2dBackward(dy, fw.argmax[i]!, xs, node.params));
+        break;
+      case 'avgpool':
+        acc(ins[0]!, pool.avgPool2dBackward(dy, xs, node.params, node.params.countIncludePad ?? true));
+        break;
+      case 'gap':
+        acc(ins[0]!, pool.globalAvgPoolBackward(dy, xs));
+        break;
+      case 'batchnorm': {
+        const bn = bnOf(params, node.prefix, node.eps);
+        acc(ins[0]!, bnr.batchNormBackwardInput(dy, xs, bn));
+        const { dgamma, dbeta } = bnr.batchNormBackwardParams(x, dy, xs, bn);
+        pgrads.set(`${node.prefix}.weight`, dgamma);
+        pgrads.set(`${node.prefix}.bias`, dbeta);
+        break;
+      }
+      case 'add':
+        acc(ins[0]!, dy);
+        acc(ins[1]!, dy);
+        break;
+      case 'flatten':
+        acc(ins[0]!, dy);
+        break;
+      case 'softmax': {
+        const [n, c] = fw.shapes[i]!;
+        acc(ins[0]!, sm.softmaxBackward(y, dy, n!, c!));
+        break;
+      }
+      case 'input':
+        break;
+    }
+  }
+  return { dx: grads.get(0) ?? new Float64Array(fw.outs[0]!.length), params: pgrads };
+}
+
+/** One-image RefModel over a graph, for the attribution-method references. */
+export function graphRefModel(nodes: readonly GraphNode[], params: RefParams, shapesOf: ParamShapes, inputShape: readonly [number, number, number], representationNode: number): RefModel {
+  const last = nodes.length - 1;
+  const shape = [1, ...inputShape];
+  const fwd = (x: Float64Array) => refForward(nodes, params, shapesOf, x, shape);
+  const logits = (x: Float64Array) => fwd(x).outs[last]!;
+  const numClasses = shapesOf.get((nodes[last] as { weight?: string }).weight ?? '')?.[0] ?? logits(new Float64Array(inputShape.reduce((a, b) => a * b, 1))).length;
+  return {
+    shape: inputShape,
+    numClasses,
+    logits,
+    grad(x, target, output) {
+      const f = fwd(x);
+      const z = f.outs[last]!;
+      const seed = new Float64Array(z.length);
+      if (output === 'logit') seed[target] = 1;
+      else {
+        const p = sm.softmax(z, 1, z.length);
+        for (let j = 0; j < z.length; j++) seed[j] = p[target]! * ((j === target ? 1 : 0) - p[j]!);
+      }
+      return refBackward(nodes, params, shapesOf, f, new Map([[last, seed]])).dx;
+    },
+    rep: (x) => fwd(x).outs[representationNode]!,
+    repVjp(x, v) {
+      const f = fwd(x);
+      return refBackward(nodes, params, shapesOf, f, new Map([[representationNode, v]])).dx;
+    },
+  };
+}
