@@ -3,16 +3,13 @@
 // whose K = N·HO·WO is split into (image, block of RB output rows) slices. Each slice writes its
 // partial sums (and Σ dY for the bias) to its own scratch row; conv2d_grad_weight_reduce.wgsl then
 // sums the rows in a fixed order, so the result is deterministic (no float atomics).
-// Each thread owns 4 consecutive output channels (one vec4) × TJ consecutive columns c.
-// Grid: x = tile blocks, y = row block, z = image. MIXED: the 4 channels may lie in different
-// groups (Cout/groups not a multiple of 4, e.g. depthwise), so each lane reads its own x channel.
-// RELU_MASK: dY is multiplied by [forward output > 0] as it is read (fused relu backward).
+// Each thread owns 4 consecutive output channels (one vec4) × TJ consecutive columns c. dY comes
+// packed as vec4 over 4 channels (conv2d_pack_channels.wgsl, which also applies a fused relu
+// mask). Grid: x = tile blocks, y = row block, z = image. MIXED: the 4 channels may lie in
+// different groups (Cout/groups not a multiple of 4, e.g. depthwise): each lane reads its own x.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> dyPacked: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> partial: array<f32>;
-#if ${RELU_MASK}
-@group(0) @binding(3) var<storage, read> yRelu: array<f32>;
-#endif
 
 const CIN = ${CIN}u;
 const CIN_G = ${CIN_G}u;
@@ -30,7 +27,7 @@ const PH = ${PH};
 const PW = ${PW};
 const DH = ${DH}u;
 const DW = ${DW}u;
-const TJ = ${TJ}u;
+const TJ = 8u;              // columns per thread: two groups of 4 (A, B)
 const WG = ${WG}u;
 const RB = ${RB}u;          // output rows per slice
 const ROWS_PER_IMAGE = ${R}u;
@@ -42,11 +39,28 @@ const CKK = CIN_G * KK;     // columns of one group's GEMM
 const COL_BLOCKS = (CKK + TJ - 1u) / TJ;
 const TILES = ((COUT + 3u) / 4u) * COL_BLOCKS;
 
-fn readDy(i: u32) -> f32 {
-#if ${RELU_MASK}
-  return select(0.0, dy[i], yRelu[i] > 0.0);
+// The x offsets of 4 columns at one output pixel, and 1/0 for inside/padding.
+struct Tap { off: vec4u, keep: vec4f }
+
+fn tapOf(rowOff: vec4u, rowIn: vec4<bool>, iw: vec4i) -> Tap {
+  let inside = rowIn & (vec4u(iw) < vec4u(W));
+  return Tap(select(vec4u(0u), rowOff + vec4u(iw), inside), select(vec4f(0.0), vec4f(1.0), inside));
+}
+
+// x at 4 per-lane channel offsets and one column offset.
+fn gather(chan: vec4u, o: u32) -> vec4f {
+  return vec4f(x[chan.x + o], x[chan.y + o], x[chan.z + o], x[chan.w + o]);
+}
+
+// acc += d ⊗ (x at 4 columns): column j gets dY · x[column j] per channel lane (one shared x value
+// unless MIXED).
+fn accumulate(acc: ptr<function, mat4x4f>, d: vec4f, xc: vec4u, t: Tap) {
+#if ${MIXED}
+  *acc += mat4x4f(d * gather(xc, t.off.x) * t.keep.x, d * gather(xc, t.off.y) * t.keep.y,
+                  d * gather(xc, t.off.z) * t.keep.z, d * gather(xc, t.off.w) * t.keep.w);
 #else
-  return dy[i];
+  let v = vec4f(x[xc.x + t.off.x], x[xc.x + t.off.y], x[xc.x + t.off.z], x[xc.x + t.off.w]) * t.keep;
+  *acc += mat4x4f(d * v.x, d * v.y, d * v.z, d * v.w);
 #endif
 }
 
@@ -59,51 +73,38 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let co0 = (tile / COL_BLOCKS) * 4u;
   let c0 = (tile % COL_BLOCKS) * TJ;
   let co = min(vec4u(co0) + vec4u(0u, 1u, 2u, 3u), vec4u(COUT - 1u));
-  let dyChan = (n * COUT + co) * NPIX;
+  let dyBlock = (n * ((COUT + 3u) / 4u) + co0 / 4u) * NPIX;
   let xChan = (n * CIN + (co / COUT_G) * CIN_G) * HW;  // per-lane first input channel of its group
 
-  // Column j = (ci, kh, kw): its channel offset and the tap's displacement from the pixel origin.
-  var chanOff: array<u32, TJ>;
-  var dh: array<u32, TJ>;
-  var dw: array<u32, TJ>;
-  for (var j = 0u; j < TJ; j++) {
-    let c = min(c0 + j, CKK - 1u);
-    let tap = c % KK;
-    chanOff[j] = (c / KK) * HW;
-    dh[j] = (tap / KW) * DH;
-    dw[j] = (tap % KW) * DW;
-  }
+  // Column c = (ci, kh, kw): its channel offset and the tap's displacement from the pixel origin.
+  let cA = min(vec4u(c0) + vec4u(0u, 1u, 2u, 3u), vec4u(CKK - 1u));
+  let cB = min(vec4u(c0) + vec4u(4u, 5u, 6u, 7u), vec4u(CKK - 1u));
+  let chanA = (cA / KK) * HW;
+  let chanB = (cB / KK) * HW;
+  let dhA = vec4i(((cA % KK) / KW) * DH);
+  let dhB = vec4i(((cB % KK) / KW) * DH);
+  let dwA = vec4i(((cA % KK) % KW) * DW);
+  let dwB = vec4i(((cB % KK) % KW) * DW);
 
-  var acc: array<vec4f, TJ>;
+  var accA = mat4x4f();
+  var accB = mat4x4f();
   var dbAcc = vec4f(0.0);
   let ohEnd = min(HO, (slice + 1u) * RB);
   for (var oh = slice * RB; oh < ohEnd; oh++) {
-    let ih0 = i32(oh) * SH - PH;
     // Row offsets and row masks are fixed along the output row.
-    var rowOff: array<u32, TJ>;
-    var rowIn: array<bool, TJ>;
-    for (var j = 0u; j < TJ; j++) {
-      let ih = ih0 + i32(dh[j]);
-      rowIn[j] = u32(ih) < H;
-      rowOff[j] = chanOff[j] + select(0u, u32(ih) * W, rowIn[j]);
-    }
+    let ih0 = i32(oh) * SH - PH;
+    let ihA = ih0 + dhA;
+    let ihB = ih0 + dhB;
+    let rowInA = vec4u(ihA) < vec4u(H);
+    let rowInB = vec4u(ihB) < vec4u(H);
+    let rowOffA = chanA + select(vec4u(0u), vec4u(ihA) * W, rowInA);
+    let rowOffB = chanB + select(vec4u(0u), vec4u(ihB) * W, rowInB);
     for (var ow = 0u; ow < WO; ow++) {
-      let o = dyChan + vec4u(oh * WO + ow);
-      let d = vec4f(readDy(o.x), readDy(o.y), readDy(o.z), readDy(o.w));
+      let d = dyPacked[dyBlock + oh * WO + ow];
       dbAcc += d;
       let iw0 = i32(ow) * SW - PW;
-      for (var j = 0u; j < TJ; j++) {
-        let iw = iw0 + i32(dw[j]);
-        let inside = rowIn[j] && u32(iw) < W;
-        let off = select(0u, rowOff[j] + u32(iw), inside);
-#if ${MIXED}
-        let xo = xChan + vec4u(off);
-        let xv = select(vec4f(0.0), vec4f(x[xo.x], x[xo.y], x[xo.z], x[xo.w]), inside);
-#else
-        let xv = select(0.0, x[xChan.x + off], inside);
-#endif
-        acc[j] += d * xv;
-      }
+      accumulate(&accA, d, xChan, tapOf(rowOffA, rowInA, iw0 + dwA));
+      accumulate(&accB, d, xChan, tapOf(rowOffB, rowInB, iw0 + dwB));
     }
   }
 
@@ -112,7 +113,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let c = c0 + j;
     if (c >= CKK) { break; }
     let o = row + co * CKK + vec4u(c);
-    let v = acc[j];
+    let v = select(accB[j % 4u], accA[j % 4u], j < 4u);
     partial[o.x] = v.x;
     if (co0 + 1u < COUT) { partial[o.y] = v.y; }
     if (co0 + 2u < COUT) { partial[o.z] = v.z; }

@@ -1,9 +1,11 @@
 // Batched C[b] = op(A[b]) · op(B[b]) (+ bias per column, optional relu), register-blocked: each
-// invocation owns a TM x 4·TN4 block of C held in vec4 accumulators. Shapes, transposes and the
-// load pattern are baked in; src/ops/matmul.ts generates the fully unrolled k-step (LOAD_STEP /
-// LOAD_TAIL), because SwiftShader does not unroll loops and would keep indexed arrays in memory.
-// Reads are clamped to the last valid row/column instead of branched on, so the inner loop has no
-// conditionals; the epilogue only stores in-range elements.
+// invocation owns a TM x 4·TN4 block of C held in vec4 accumulators and reads A and B straight
+// from storage (staging through workgroup memory measured slower on SwiftShader, whose
+// workgroup loads cost as much as storage loads and whose barriers switch coroutines).
+// Shapes, transposes and the load pattern are baked in; src/ops/matmul.ts generates the fully
+// unrolled k-steps (LOAD_STEP / LOAD_TAIL), because SwiftShader does not unroll loops and would
+// keep indexed arrays in memory. Reads clamp to the last valid row/column instead of branching,
+// so the inner loop has no conditionals; only the epilogue checks bounds.
 @group(0) @binding(0) var<storage, read> A: array<${A_TYPE}>;
 @group(0) @binding(1) var<storage, read> B: array<${B_TYPE}>;
 @group(0) @binding(2) var<storage, read_write> C: array<${C_TYPE}>;

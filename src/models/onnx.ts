@@ -67,7 +67,7 @@ const AT_NAMES = ['UNDEFINED', 'FLOAT', 'INT', 'STRING', 'TENSOR', 'GRAPH', 'FLO
 const EXACT_INT_LIMIT = 2 ** 24; // largest range of integers float32 holds exactly
 const DEFAULT_DOMAINS = new Set(['', 'ai.onnx']);
 
-class OnnxError extends PathlightError {
+export class OnnxError extends PathlightError {
   constructor(source: string, message: string) {
     super(`ONNX ${source}: ${message}`);
     this.name = 'OnnxError';
@@ -189,7 +189,7 @@ function decodeModelProto(bytes: Uint8Array, source: string): ModelProtoMessage 
   try {
     return ModelProto.toObject(ModelProto.decode(bytes), TO_OBJECT_OPTIONS) as ModelProtoMessage;
   } catch (e) {
-    throw new OnnxError(source, `not a valid ONNX protobuf (truncated or corrupt file?): ${(e as Error).message}`);
+    throw new OnnxError(source, `not a valid ONNX protobuf (${bytes.length} bytes; truncated or corrupt file?): ${(e as Error).message}`);
   }
 }
 
@@ -236,8 +236,7 @@ export function decodeOnnx(bytes: Uint8Array, source = 'model'): OnnxModel {
   // Older exporters also list initializers as graph inputs; only the others are real inputs.
   const inputs = graph.input.filter((v) => !initializers.has(v.name)).map((v) => valueInfo(v, 'graph input', source));
   const outputs = graph.output.map((v) => valueInfo(v, 'graph output', source));
-  checkDataflow(graph, new Set([...initializers.keys(), ...inputs.map((i) => i.name)]), source);
-
+  // Unsupported ops are reported before dangling names: they are the more actionable problem.
   const nodes: OnnxNode[] = [];
   graph.node.forEach((node, index) => {
     const where = nodeLabel(node, index);
@@ -253,5 +252,6 @@ export function decodeOnnx(bytes: Uint8Array, source = 'model'): OnnxModel {
     for (const a of node.attribute) attributes[a.name] = decodeAttribute(a, where, source);
     nodes.push({ name: node.name || `${node.op_type}_${index}`, opType: node.op_type, inputs: [...node.input], outputs: [...node.output], attributes });
   });
+  checkDataflow(graph, new Set([...graph.initializer.map((t) => t.name), ...inputs.map((i) => i.name)]), source);
   return { opset, inputs, outputs, nodes, initializers };
 }

@@ -215,13 +215,13 @@ class SingleTape extends Tape {
     const last = nodes.length - 1;
     const seeds = seed instanceof Tensor ? new Map([[last, seed]]) : seed;
     if (this.outs.some((o, i) => o === null && i > 0 && i < last)) throw new PathlightError('tape.backward(): forward was run without { record: true }');
-    this.used = true;
-    const grads = new Map<number, Tensor>();
     for (const [i, s] of seeds) {
       const out = this.nodeOutput(i);
       if (s.size !== out.size) throw new PathlightError(`backward seed for node '${nodes[i]!.name}' has shape ${shapeStr(s.shape)}, expected ${shapeStr(out.shape)}`);
-      grads.set(i, s.reshape(out.shape));
     }
+    this.used = true;
+    const grads = new Map<number, Tensor>();
+    for (const [i, s] of seeds) grads.set(i, s.reshape(this.nodeOutput(i).shape));
     const paramGrads = opts.params ? new Map<string, Tensor>() : undefined;
     const params: Params = this.model.params;
     for (let i = last; i >= 1; i--) {

@@ -29,15 +29,14 @@ const WG = 64;
 type Mode = 'FORWARD' | 'BACKWARD_INPUT' | 'BACKWARD_PARAMS';
 
 /** [N, C, H·W] of an NCHW or [N, C] shape, after checking the rank and the parameters' channel count. */
-function layout(op: string, shape: readonly number[], bn: { gamma: { length: number } | Tensor } & Record<string, unknown>): { n: number; c: number; hw: number } {
+function layout(op: string, shape: readonly number[], bn: BatchNormParams): { n: number; c: number; hw: number } {
   if (shape.length !== 4 && shape.length !== 2) fail(`${op}: input must have rank 4 (NCHW) or 2 ([N, C]), got shape ${shapeStr(shape)}`);
   const [n, c] = shape as [number, number];
   for (const name of ['gamma', 'beta', 'mean', 'variance'] as const) {
-    const p = bn[name] as Tensor | undefined;
-    if (!p) continue;
+    const p = bn[name];
     if (p.shape.length !== 1 || p.shape[0] !== c) fail(`${op}: ${name} has shape ${shapeStr(p.shape)}, expected [${c}] (the input's channels)`);
   }
-  if (!(Number.isFinite(bn.eps) && (bn.eps as number) >= 0)) fail(`${op}: eps must be a finite number >= 0, got ${String(bn.eps)}`);
+  if (!(Number.isFinite(bn.eps) && bn.eps >= 0)) fail(`${op}: eps must be a finite number >= 0, got ${bn.eps}`);
   return { n, c, hw: sizeOf(shape.slice(2)) };
 }
 
@@ -66,7 +65,7 @@ function kernelFor(engine: Tensor['engine'], op: string, mode: Mode, l: { n: num
 }
 
 export function batchNorm(x: Tensor, bn: BatchNormParams, opts: { relu?: boolean } = {}): Tensor {
-  const l = layout('batchNorm', x.shape, bn as unknown as Record<string, unknown> & BatchNormParams);
+  const l = layout('batchNorm', x.shape, bn);
   const relu = !!opts.relu;
   const { kernel, threads } = kernelFor(x.engine, 'batchNorm', 'FORWARD', l, bn.eps, relu);
   const y = Tensor.empty(x.engine, x.shape, relu ? 'batchNorm+relu' : 'batchNorm');
@@ -77,7 +76,7 @@ export function batchNorm(x: Tensor, bn: BatchNormParams, opts: { relu?: boolean
 /** dx = dy·γ/√(σ² + ε), zeroed where the fused ReLU's output `reluOutput` is not positive. */
 export function batchNormBackwardInput(dy: Tensor, bn: BatchNormParams, reluOutput?: Tensor): Tensor {
   const op = 'batchNormBackwardInput';
-  const l = layout(op, dy.shape, bn as unknown as Record<string, unknown> & BatchNormParams);
+  const l = layout(op, dy.shape, bn);
   if (reluOutput) checkShape(op, 'reluOutput', reluOutput.shape, dy.shape);
   const { kernel, threads } = kernelFor(dy.engine, op, 'BACKWARD_INPUT', l, bn.eps, !!reluOutput);
   const dx = Tensor.empty(dy.engine, dy.shape, op);
@@ -93,7 +92,7 @@ export function batchNormBackwardInput(dy: Tensor, bn: BatchNormParams, reluOutp
  */
 export function batchNormBackwardParams(x: Tensor, dy: Tensor, bn: BatchNormParams): { dgamma: Tensor; dbeta: Tensor } {
   const op = 'batchNormBackwardParams';
-  const l = layout(op, x.shape, bn as unknown as Record<string, unknown> & BatchNormParams);
+  const l = layout(op, x.shape, bn);
   checkShape(op, 'dy', dy.shape, x.shape);
   const { kernel } = kernelFor(x.engine, op, 'BACKWARD_PARAMS', l, bn.eps, false);
   const dgamma = Tensor.empty(x.engine, [l.c], 'dgamma');

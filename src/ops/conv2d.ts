@@ -10,6 +10,8 @@ import forwardSource from '../../shaders/conv2d.wgsl';
 import gradInputSource from '../../shaders/conv2d_grad_input.wgsl';
 import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
 import gradWeightReduceSource from '../../shaders/conv2d_grad_weight_reduce.wgsl';
+import packWeightSource from '../../shaders/conv2d_pack_weight.wgsl';
+import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
 import type { Binding, Engine } from '../gpu/engine.js';
 import { renderShader, type ShaderParams } from '../gpu/wgsl.js';
 import { checkShape, fail, shapeStr } from '../gpu/errors.js';
@@ -52,9 +54,9 @@ interface Geometry {
 
 // Register-block sizes, measured on SwiftShader (see the conv2d report); every kernel is correct
 // for any value.
-const FORWARD_PIXELS_PER_THREAD = 4;
-const GRAD_INPUT_PIXELS_PER_THREAD = 4;
-const GRAD_WEIGHT_COLUMNS_PER_THREAD = 8;
+const FORWARD_PIXELS_PER_THREAD: 4 | 8 = 8; // one or two mat4x4 accumulators
+const GRAD_INPUT_PIXELS_PER_THREAD: 4 | 8 = 8; // one or two mat4x4 accumulators
+const GRAD_WEIGHT_COLUMNS_PER_THREAD = 8; // fixed by the shader (two mat4x4 accumulators)
 /** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
 const GRAD_WEIGHT_SLICE_PIXELS = 256;
 const THREADS = 64;
@@ -161,6 +163,39 @@ function whole(op: string, engine: Engine, t: Tensor, what: string): Binding {
   return { buffer: t.buffer, size: Math.max(4, t.byteLength) };
 }
 
+/**
+ * W as one vec4 per (block of 4 GEMM rows, k): rows are output channels for the forward and input
+ * channels for the input gradient (`transposed`). See conv2d_pack_weight.wgsl.
+ */
+function packWeights(op: string, w: Tensor, g: Geometry, transposed: boolean): Tensor {
+  const engine = w.engine;
+  const rows = transposed ? g.cin : g.cout;
+  const k = (transposed ? g.coutG : g.cinG) * g.kh * g.kw;
+  const total = Math.ceil(rows / 4) * k;
+  const kernel = engine.kernel(`${op} pack weights`, `${g.cin},${g.cinG},${g.cout},${g.kh * g.kw},${transposed}`, () =>
+    renderShader(packWeightSource, { CIN: g.cin, CIN_G: g.cinG, COUT: g.cout, COUT_G: g.coutG, KK: g.kh * g.kw, WG: THREADS, TRANSPOSED: transposed }),
+  );
+  const packed = Tensor.empty(engine, [total * 4], `${op} packed weights`);
+  engine.dispatch(kernel, [whole(op, engine, w, 'weight'), whole(op, engine, packed, 'packed weight')], engine.grid1d(total, THREADS));
+  return packed;
+}
+
+/**
+ * Record a repack of `count` NCHW images (`src`, C channels of `npix` pixels) into the start of
+ * `packed` as vec4 over 4 channels (conv2d_pack_channels.wgsl); `mask` fuses a relu backward.
+ * Returns the packed range.
+ */
+function packChannels(op: string, src: Binding, packed: Tensor, c: number, npix: number, count: number, mask?: Binding): Binding {
+  const engine = packed.engine;
+  const kernel = engine.kernel(`${op} pack channels`, `${c},${npix},${!!mask}`, () =>
+    renderShader(packChannelsSource, { C: c, NPIX: npix, WG: THREADS, RELU_MASK: !!mask }),
+  );
+  const vec4s = count * Math.ceil(c / 4) * npix;
+  const range: Binding = { buffer: packed.buffer, offset: 0, size: vec4s * 16 };
+  engine.dispatch(kernel, mask ? [src, range, mask] : [src, range], engine.grid1d(vec4s, THREADS));
+  return range;
+}
+
 function forEachChunk(n: number, per: number, fn: (n0: number, count: number) => void): void {
   for (let n0 = 0; n0 < n; n0 += per) fn(n0, Math.min(per, n - n0));
 }
@@ -183,14 +218,15 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dPara
   const mixed = g.coutG % 4 !== 0 && g.groups > 1;
   const kernel = engine.kernel(op, `${shapeKey(g)}|${tp},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
     renderShader(forwardSource, {
-      ...shapeParams(g), TP: tp, WGX: wgx, WGY: wgy, MIXED: mixed, RELU: relu,
+      ...shapeParams(g), TP: tp, PX8: tp === 8, WGX: wgx, WGY: wgy, MIXED: mixed, RELU: relu,
       HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, BIAS_BINDING: 3, RESIDUAL_BINDING: bias ? 4 : 3,
     }),
   );
   const xImage = g.cin * g.h * g.w;
   const yImage = g.cout * npix;
   const perChunk = imagesPerChunk(op, engine, g.n, [xImage, yImage], 1);
-  const wBinding = whole(op, engine, w, 'weight');
+  const packed = packWeights(op, w, g, false);
+  const wBinding = whole(op, engine, packed, 'packed weight');
   const out = Tensor.empty(engine, outShape, op);
   const grid: [number, number] = [Math.ceil(npix / (tp * wgx)), Math.ceil(g.cout / (4 * wgy))];
   forEachChunk(g.n, perChunk, (n0, count) => {
@@ -199,6 +235,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dPara
     if (residual) bindings.push(imageRange(residual, yImage, n0, count));
     engine.dispatch(kernel, bindings, [...grid, count]);
   });
+  packed.dispose();
   return out;
 }
 
@@ -224,12 +261,13 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
   const mixed = g.cinG % 4 !== 0 && g.groups > 1;
   const mask = !!reluOutput;
   const kernel = engine.kernel(op, `${shapeKey(g)}|${tp},${wgx},${wgy}|${mask}`, () =>
-    renderShader(gradInputSource, { ...shapeParams(g), TP: tp, WGX: wgx, WGY: wgy, MIXED: mixed, RELU_MASK: mask }),
+    renderShader(gradInputSource, { ...shapeParams(g), TP: tp, PX8: tp === 8, WGX: wgx, WGY: wgy, MIXED: mixed, RELU_MASK: mask }),
   );
   const dyImage = g.cout * g.ho * g.wo;
   const xImage = g.cin * g.h * g.w;
   const perChunk = imagesPerChunk(op, engine, g.n, [dyImage, xImage], phases);
-  const wBinding = whole(op, engine, w, 'weight');
+  const packed = packWeights(op, w, g, true);
+  const wBinding = whole(op, engine, packed, 'packed weight');
   const dx = Tensor.empty(engine, xShape, op);
   const grid: [number, number] = [Math.ceil(phasePixels / (tp * wgx)), Math.ceil(g.cin / (4 * wgy))];
   forEachChunk(g.n, perChunk, (n0, count) => {
@@ -237,6 +275,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
     if (reluOutput) bindings.push(imageRange(reluOutput, dyImage, n0, count));
     engine.dispatch(kernel, bindings, [...grid, count * phases]);
   });
+  packed.dispose();
   return dx;
 }
 
@@ -261,11 +300,10 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly num
   const wg = Math.min(THREADS, nextPow2(tiles));
   const mixed = g.coutG % 4 !== 0 && g.groups > 1;
   const mask = !!reluOutput;
-  const kernel = engine.kernel(op, `${shapeKey(g)}|${tj},${wg},${rb}|${mask}`, () =>
-    renderShader(gradWeightSource, {
-      ...shapeParams(g), TJ: tj, WG: wg, RB: rb, R: slices, EPAD: epad, MIXED: mixed, RELU_MASK: mask,
-    }),
+  const kernel = engine.kernel(op, `${shapeKey(g)}|${tj},${wg},${rb}`, () =>
+    renderShader(gradWeightSource, { ...shapeParams(g), WG: wg, RB: rb, R: slices, EPAD: epad, MIXED: mixed }),
   );
+  const dyBlocks = Math.ceil(g.cout / 4);
   const reduceKernel = (rows: number, accumulate: boolean) =>
     engine.kernel(`${op} reduce`, `${ew},${e},${epad},${rows},${accumulate}`, () =>
       renderShader(gradWeightReduceSource, { EW: ew, E: e, EPAD: epad, ROWS: rows, WG: THREADS, ACCUMULATE: accumulate }),
@@ -273,19 +311,22 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly num
 
   const xImage = g.cin * g.h * g.w;
   const dyImage = g.cout * g.ho * g.wo;
-  const perChunk = imagesPerChunk(op, engine, g.n, [xImage, dyImage, slices * epad], 1);
+  const packedImage = dyBlocks * 4 * g.ho * g.wo;
+  const perChunk = imagesPerChunk(op, engine, g.n, [xImage, dyImage, packedImage, slices * epad], 1);
   const scratch = Tensor.empty(engine, [perChunk * slices, epad], `${op} scratch`);
+  const dyPacked = Tensor.empty(engine, [perChunk, packedImage], `${op} packed dy`);
   const dw = Tensor.empty(engine, wShape, `${op} dw`);
   const db = Tensor.empty(engine, [g.cout], `${op} db`);
   const grid: [number, number] = [Math.ceil(tiles / wg), slices];
   forEachChunk(g.n, perChunk, (n0, count) => {
     const rows = count * slices;
     const partial: Binding = { buffer: scratch.buffer, size: rows * epad * 4 };
-    const bindings: Binding[] = [imageRange(x, xImage, n0, count), imageRange(dy, dyImage, n0, count), partial];
-    if (reluOutput) bindings.push(imageRange(reluOutput, dyImage, n0, count));
-    engine.dispatch(kernel, bindings, [...grid, count]);
+    const maskRange = reluOutput ? imageRange(reluOutput, dyImage, n0, count) : undefined;
+    const packed = packChannels(op, imageRange(dy, dyImage, n0, count), dyPacked, g.cout, g.ho * g.wo, count, maskRange);
+    engine.dispatch(kernel, [imageRange(x, xImage, n0, count), packed, partial], [...grid, count]);
     engine.dispatch(reduceKernel(rows, n0 > 0), [partial, whole(op, engine, dw, 'dw'), whole(op, engine, db, 'db')], engine.grid1d(e, THREADS));
   });
   scratch.dispose();
+  dyPacked.dispose();
   return { dw, db };
 }

@@ -3,8 +3,12 @@ import type { Case } from '../harness/cases.js';
 import elementwise from './elementwise.cases.js';
 import runtime from './runtime.cases.js';
 import linear from './linear.cases.js';
+import softmax from './softmax.cases.js';
 import pool from './pool.cases.js';
 import conv2d from './conv2d.cases.js';
 import batchNorm from './batch-norm.cases.js';
+import nn from './nn.cases.js';
+import methods from './methods.cases.js';
+import guidedIg from './guided-ig.cases.js';
 
-export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...pool, ...conv2d, ...batchNorm];
+export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg];

@@ -7,7 +7,8 @@
  *  - between scales: 2×2 average pooling, an odd last row/column dropped;
  *  - value = Π_{i<S} relu(cs_i)^{w_i} · relu(ssim_S)^{w_S} (relu as pytorch_msssim, avoiding NaN powers).
  * Small images: S = the most scales (≤ weights.length) whose smallest side is still ≥ winSize, and the
- * first S weights renormalised to sum 1. 28×28 and 32×32 give S = 2 with the 11-tap window; pass a
+ * first S weights renormalised to sum 1. With all 5 scales the published weights are used as they are
+ * (they sum to 1.0001), as Wang's code and pytorch_msssim do, so 224×224 results stay comparable. 28×28 and 32×32 give S = 2 with the 11-tap window; pass a
  * smaller `winSize` (e.g. 7 → S = 3) to keep more scales. If even the full image is smaller than the
  * window, the window shrinks to the largest odd size that fits and S = 1.
  */
@@ -28,7 +29,7 @@ export interface MsSsimResult {
   perChannel: number[];
   scales: number;
   winSize: number;
-  /** Renormalised weights actually used (length = scales). */
+  /** Weights actually used (length = scales; renormalised when scales were dropped). */
   weights: number[];
 }
 
@@ -50,6 +51,7 @@ export function msSsimPlan(h: number, w: number, opts: MsSsimOptions = {}): { sc
     scales++;
   }
   const used = base.slice(0, scales);
+  if (scales === base.length) return { scales, winSize, weights: used };
   const total = used.reduce((a, b) => a + b, 0);
   return { scales, winSize, weights: used.map((v) => v / total) };
 }

@@ -1,0 +1,65 @@
+// One axis of a separable Gaussian blur (zero padding), for a batch of rows that each have their
+// own σ. Run once along H, then once along W. One thread per output value.
+//
+// The tap table (f32, built on the CPU in float64) starts with ${HEADER} values per σ set:
+//   [offB, rB, offA, rA, offD, scale, -, -]  (integers stored as exact f32)
+// then half kernels (taps t = 0..r; the kernel is symmetric) at those offsets:
+//   B = G_σ, A = G_{σ+h}, D = A − B (computed in float64, so the difference loses nothing).
+// Output row r reads source row r / ${SRC_DIV} and σ set r % ${SETS}.
+//
+// With a derivative, also the forward difference scale·(blur_{σ+h} − blur_σ), without cancellation:
+//   W_A H_A x − W_B H_B x = W_A (H_D x) + W_D (H_B x)
+// DERIV_H (the H pass) writes H_B x → dst0 and H_D x → dst1; DERIV_W (the W pass) reads them as
+// src0, src1 and writes the blur → dst0 and the scaled difference → dst1.
+@group(0) @binding(0) var<storage, read> table: array<f32>;
+@group(0) @binding(1) var<storage, read> src0: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst0: array<f32>;
+#if ${DERIV_H}
+@group(0) @binding(3) var<storage, read_write> dst1: array<f32>;
+#elif ${DERIV_W}
+@group(0) @binding(3) var<storage, read> src1: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dst1: array<f32>;
+#endif
+
+// Σ_t taps[|t|] · src[base + (pos + t)·STRIDE] over the taps that land inside the axis.
+fn correlate0(base: u32, pos: i32, off: u32, r: i32) -> f32 {
+  var acc = 0.0;
+  let hi = min(r, ${LEN} - 1 - pos);
+  for (var t = max(-r, -pos); t <= hi; t++) {
+    acc += table[off + u32(abs(t))] * src0[base + u32(pos + t) * ${STRIDE}u];
+  }
+  return acc;
+}
+
+#if ${DERIV_W}
+fn correlate1(base: u32, pos: i32, off: u32, r: i32) -> f32 {
+  var acc = 0.0;
+  let hi = min(r, ${LEN} - 1 - pos);
+  for (var t = max(-r, -pos); t <= hi; t++) {
+    acc += table[off + u32(abs(t))] * src1[base + u32(pos + t) * ${STRIDE}u];
+  }
+  return acc;
+}
+#endif
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;
+  if (i >= ${TOTAL}u) { return; }
+  let row = i / ${PLANE}u;
+  let within = i % ${PLANE}u;
+  let pos = i32((within / ${STRIDE}u) % ${LEN}u);
+  let base = (row / ${SRC_DIV}u) * ${PLANE}u + within - u32(pos) * ${STRIDE}u;
+  let h = (row % ${SETS}u) * ${HEADER}u;
+  let offB = u32(table[h]);
+  let rB = i32(table[h + 1u]);
+  dst0[i] = correlate0(base, pos, offB, rB);
+#if ${DERIV_H}
+  dst1[i] = correlate0(base, pos, u32(table[h + 4u]), i32(table[h + 3u]));
+#elif ${DERIV_W}
+  let rA = i32(table[h + 3u]);
+  let difference = correlate1(base, pos, u32(table[h + 2u]), rA) + correlate0(base, pos, u32(table[h + 4u]), rA);
+  dst1[i] = table[h + 5u] * difference;
+#endif
+}

@@ -1,0 +1,52 @@
+/**
+ * Baselines x' per image: black (0), white (1: inputs are in [0, 1]), uniform noise (seeded),
+ * blurred input (Gaussian, σ = 5 px by default), or the caller's array / tensor.
+ */
+import type { Engine } from '../gpu/engine.js';
+import { fail, shapeStr } from '../gpu/errors.js';
+import { Tensor, assertFinite } from '../tensor/tensor.js';
+import { seededRandom } from '../nn/init.js';
+
+export type BaselineSpec = 'black' | 'white' | 'uniform' | 'blur' | { blur: number } | Float32Array | Tensor;
+
+/** Blur is provided by the Gaussian-blur op; injected to keep this module free of that dependency. */
+export type BlurFn = (x: Tensor, sigma: number) => Tensor;
+
+export function makeBaseline(engine: Engine, spec: BaselineSpec, x: Tensor, seed: number, blur?: BlurFn): Tensor {
+  const shape = x.shape;
+  if (spec instanceof Tensor) {
+    if (spec.size === x.size) return spec.reshape(shape);
+    if (spec.size * shape[0]! === x.size) return tile(engine, spec, x);
+    fail(`baseline has shape ${shapeStr(spec.shape)}, expected ${shapeStr(shape)} or ${shapeStr(shape.slice(1))}`);
+  }
+  if (spec instanceof Float32Array) {
+    assertFinite(spec, 'baseline');
+    const perImage = x.size / shape[0]!;
+    if (spec.length === x.size) return Tensor.from(engine, spec, shape, { label: 'baseline' });
+    if (spec.length === perImage) {
+      const all = new Float32Array(x.size);
+      for (let i = 0; i < shape[0]!; i++) all.set(spec, i * perImage);
+      return Tensor.from(engine, all, shape, { label: 'baseline' });
+    }
+    fail(`baseline has ${spec.length} values, expected ${x.size} (${shapeStr(shape)}) or ${perImage} (one image)`);
+  }
+  if (spec === 'black') return Tensor.zeros(engine, shape, 'baseline');
+  if (spec === 'white') return Tensor.from(engine, new Float32Array(x.size).fill(1), shape, { label: 'baseline' });
+  if (spec === 'uniform') {
+    const rand = seededRandom(seed);
+    return Tensor.from(engine, Float32Array.from({ length: x.size }, rand), shape, { label: 'baseline' });
+  }
+  if (spec === 'blur' || (typeof spec === 'object' && 'blur' in spec)) {
+    if (!blur) fail('baseline: blur is not available');
+    const sigma = spec === 'blur' ? 5 : spec.blur;
+    if (!(sigma >= 0)) fail(`baseline: blur sigma must be >= 0, got ${sigma}`);
+    return blur(x, sigma);
+  }
+  return fail(`unknown baseline '${String(spec)}' (use black, white, uniform, blur, or an array)`);
+}
+
+function tile(engine: Engine, one: Tensor, x: Tensor): Tensor {
+  const out = Tensor.empty(engine, x.shape, 'baseline');
+  for (let i = 0; i < x.shape[0]!; i++) engine.copy(one.buffer, 0, out.buffer, i * one.byteLength, one.byteLength);
+  return out;
+}

@@ -1,0 +1,11 @@
+/** The attribution API: explain(), the composable pieces, and the built-in methods (registered on import). */
+export * from './explain.js';
+export * from './methods.js';
+export * from './paths.js';
+export * from './integrators.js';
+export * from './quadrature.js';
+export * from './evaluate.js';
+export * from './context.js';
+export * from './baselines.js';
+import './guided-ig.js';
+import './blur-ig.js';

@@ -1,0 +1,108 @@
+/**
+ * The built-in methods, each a few lines over the public pieces (paths, integrators, evaluate).
+ * A method gets the explain context and its options, and records GPU work that ends in an
+ * attribution tensor [N, C, H, W]; nothing is read back.
+ */
+import { mul } from '../ops/arithmetic.js';
+import { straightPathPoints } from '../ops/path-points.js';
+import { checkPositiveInt, fail } from '../gpu/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { ExplainContext } from './context.js';
+import { evaluateGradients } from './evaluate.js';
+import { idgiIntegrator, integratePath, weightedGradientIntegrator, type IntegrationResult } from './integrators.js';
+import { straightLinePath } from './paths.js';
+import { quadrature, type IntegrationRule } from './quadrature.js';
+
+export interface MethodOptions {
+  steps: number;
+  rule: IntegrationRule;
+  seed: number;
+  /** method-specific options, e.g. { fraction, maxDist } for Guided IG */
+  [key: string]: unknown;
+}
+
+export interface MethodResult extends IntegrationResult {
+  /**
+   * f at the start of the path per image [N], when it is not the baseline (IG2 starts from
+   * counterfactuals); completeness is then measured against it.
+   */
+  fStart?: Tensor;
+}
+
+export interface MethodInfo {
+  run: (ctx: ExplainContext, options: MethodOptions) => MethodResult;
+  /** default number of steps (METHODS.md) */
+  defaultSteps: number;
+  /** Σ attr ≈ f(x) − f(start) is promised */
+  complete: boolean;
+  description: string;
+}
+
+const registry = new Map<string, MethodInfo>();
+
+/** Add a method (built-in or a researcher's own); its name becomes usable in explain() and the CLI. */
+export function registerMethod(name: string, info: MethodInfo): void {
+  registry.set(name, info);
+}
+
+export function getMethod(name: string): MethodInfo {
+  const m = registry.get(name);
+  if (!m) fail(`unknown method '${name}' (available: ${[...registry.keys()].join(', ')})`);
+  return m;
+}
+
+export function methodNames(): string[] {
+  return [...registry.keys()];
+}
+
+/** ∇f at the input itself. */
+function inputGradient(ctx: ExplainContext): Tensor {
+  const x = straightPathPoints(ctx.x, ctx.baseline, [1]);
+  const { f, grad } = evaluateGradients(ctx, x, 1);
+  f.dispose();
+  x.dispose();
+  return grad;
+}
+
+registerMethod('grad', {
+  run: (ctx) => ({ attribution: inputGradient(ctx) }),
+  defaultSteps: 1,
+  complete: false,
+  description: 'vanilla gradient ∇f(x)',
+});
+
+registerMethod('gradxinput', {
+  run: (ctx) => {
+    const g = inputGradient(ctx);
+    const attribution = mul(g, ctx.x);
+    g.dispose();
+    return { attribution };
+  },
+  defaultSteps: 1,
+  complete: false,
+  description: 'gradient × input',
+});
+
+registerMethod('ig', {
+  run: (ctx, o) => {
+    const q = quadrature(o.rule, o.steps);
+    return integratePath(ctx, straightLinePath(q.alphas, q.weights), weightedGradientIntegrator());
+  },
+  defaultSteps: 64,
+  complete: true,
+  description: 'Integrated Gradients on the straight line, Riemann or Gauss–Legendre rule',
+});
+
+/** IDGI on the straight line: m + 1 points α_k = k/m; f at every point, ∇f at k < m. */
+export function idgiOnStraightLine(ctx: ExplainContext, steps: number): IntegrationResult {
+  checkPositiveInt('idgi', 'steps', steps);
+  const alphas = Float64Array.from({ length: steps + 1 }, (_, k) => k / steps);
+  return integratePath(ctx, straightLinePath(alphas, new Float64Array(steps + 1)), idgiIntegrator());
+}
+
+registerMethod('idgi', {
+  run: (ctx, o) => idgiOnStraightLine(ctx, o.steps),
+  defaultSteps: 64,
+  complete: true,
+  description: 'IDGI (Yang et al. 2023) applied to the IG straight-line path',
+});

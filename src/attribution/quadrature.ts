@@ -1,0 +1,68 @@
+/**
+ * Integration rules on [0, 1] for ∫ g(x' + α(x − x')) dα ≈ Σ_k w_k g(α_k). Every rule's weights
+ * sum to exactly 1 (Captum's trapezoid sums to (n−1)/n). `steps` = m intervals for the Riemann
+ * rules (trapezoid evaluates m + 1 points), or the number of nodes for Gauss–Legendre.
+ */
+import { checkPositiveInt, fail } from '../gpu/errors.js';
+
+export type RiemannRule = 'left' | 'right' | 'middle' | 'trapezoid';
+export type IntegrationRule = RiemannRule | 'gauss-legendre';
+export const INTEGRATION_RULES: readonly IntegrationRule[] = ['left', 'right', 'middle', 'trapezoid', 'gauss-legendre'];
+
+export interface Quadrature {
+  alphas: Float64Array;
+  weights: Float64Array;
+}
+
+export function quadrature(rule: IntegrationRule, steps: number): Quadrature {
+  checkPositiveInt('quadrature', 'steps', steps);
+  const m = steps;
+  const uniform = (alpha: (k: number) => number): Quadrature => ({
+    alphas: Float64Array.from({ length: m }, (_, k) => alpha(k)),
+    weights: new Float64Array(m).fill(1 / m),
+  });
+  switch (rule) {
+    case 'left':
+      return uniform((k) => k / m);
+    case 'right':
+      return uniform((k) => (k + 1) / m);
+    case 'middle':
+      return uniform((k) => (k + 0.5) / m);
+    case 'trapezoid': {
+      const q = { alphas: Float64Array.from({ length: m + 1 }, (_, k) => k / m), weights: new Float64Array(m + 1).fill(1 / m) };
+      q.weights[0] = q.weights[m] = 1 / (2 * m);
+      return q;
+    }
+    case 'gauss-legendre':
+      return gaussLegendre(m);
+    default:
+      return fail(`quadrature: unknown rule '${rule as string}' (use ${INTEGRATION_RULES.join(', ')})`);
+  }
+}
+
+/** n-point Gauss–Legendre on [0, 1] (Newton on P_n); exact for polynomials of degree ≤ 2n − 1. */
+export function gaussLegendre(n: number): Quadrature {
+  const alphas = new Float64Array(n);
+  const weights = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let t = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
+    for (let iter = 0; iter < 100; iter++) {
+      const [p, dp] = legendre(n, t);
+      const dt = p / dp;
+      t -= dt;
+      if (Math.abs(dt) < 1e-16) break;
+    }
+    const dp = legendre(n, t)[1];
+    alphas[i] = (1 - t) / 2; // ascending in i
+    weights[i] = 1 / ((1 - t * t) * dp * dp);
+  }
+  return { alphas, weights };
+}
+
+function legendre(n: number, t: number): [number, number] {
+  let p0 = 1;
+  let p1 = t;
+  for (let k = 2; k <= n; k++) [p0, p1] = [p1, ((2 * k - 1) * t * p1 - (k - 1) * p0) / k];
+  if (n === 0) return [1, 0];
+  return [p1, (n * (t * p1 - p0)) / (t * t - 1)];
+}

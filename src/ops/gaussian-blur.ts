@@ -1,0 +1,136 @@
+/**
+ * Gaussian blur over H and W of each channel with scipy.ndimage.gaussian_filter semantics (what
+ * PAIR's Blur IG calls): taps exp(−t²/2σ²) normalised to sum 1, radius int(4σ + 0.5), zero
+ * ("constant") padding, σ = 0 the identity. Separable: one dispatch along H, one along W, for a
+ * whole batch of rows that may each have their own σ. Kernel weights are computed here in float64.
+ */
+import source from '../../shaders/blur.wgsl';
+import { renderShader } from '../gpu/wgsl.js';
+import { fail, shapeStr } from '../gpu/errors.js';
+import { Tensor } from '../tensor/tensor.js';
+
+const WG = 64;
+const TRUNCATE = 4.0;
+/** table values per σ set: offB, rB, offA, rA, offD, scale, padding (see blur.wgsl) */
+const HEADER = 8;
+
+/** Half of the normalised 1-D kernel (taps t = 0..r of the symmetric t = −r..r), scipy's radius. */
+export function gaussianHalfKernel(sigma: number): Float64Array {
+  if (!(sigma > 1e-15)) return Float64Array.of(1); // scipy skips the axis: identity
+  const radius = Math.trunc(TRUNCATE * sigma + 0.5);
+  const half = Float64Array.from({ length: radius + 1 }, (_, t) => Math.exp((-0.5 * t * t) / (sigma * sigma)));
+  let total = half[0]!;
+  for (let t = 1; t <= radius; t++) total += 2 * half[t]!;
+  return half.map((v) => v / total);
+}
+
+/** One blurred image row per σ: rows i·S + s = blur(x_i, sigmas[s]), S = sigmas.length. */
+export function gaussianBlur(x: Tensor, sigmas: ArrayLike<number>): Tensor {
+  checkSigmas('gaussianBlur', sigmas);
+  return blurRows(x, sigmas.length, sigmas, null).blurred;
+}
+
+/** Row i = blur(x_i, sigmas[i]): a different σ for every image of the batch. */
+export function gaussianBlurPerRow(x: Tensor, sigmas: ArrayLike<number>): Tensor {
+  checkSigmas('gaussianBlurPerRow', sigmas);
+  if (sigmas.length !== x.shape[0]) fail(`gaussianBlurPerRow: ${sigmas.length} sigmas for ${x.shape[0]} rows of ${shapeStr(x.shape)}`);
+  return blurRows(x, 1, sigmas, null).blurred;
+}
+
+/** One σ for every image (the 'blur' baseline's BlurFn). */
+export function gaussianBlurUniform(x: Tensor, sigma: number): Tensor {
+  return gaussianBlur(x, [sigma]);
+}
+
+export interface BlurWithDifference {
+  /** rows i·S + s = blur(x_i, σ_s) */
+  blurred: Tensor;
+  /** rows i·S + s = scales[s] · (blur(x_i, σ_s + step) − blur(x_i, σ_s)) */
+  difference: Tensor;
+}
+
+/**
+ * Blur plus its scaled forward difference in σ (Blur IG's ∂x/∂σ · Δσ), in the same two
+ * dispatches. The difference is taken on the kernels in float64, not on float32 images.
+ */
+export function gaussianBlurWithDifference(x: Tensor, sigmas: ArrayLike<number>, step: number, scales: ArrayLike<number>): BlurWithDifference {
+  checkSigmas('gaussianBlurWithDifference', sigmas);
+  if (!(step > 0 && Number.isFinite(step))) fail(`gaussianBlurWithDifference: sigma step must be a positive finite number, got ${step}`);
+  if (scales.length !== sigmas.length) fail(`gaussianBlurWithDifference: ${scales.length} scales for ${sigmas.length} sigmas`);
+  for (let s = 0; s < scales.length; s++) if (!Number.isFinite(scales[s])) fail(`gaussianBlurWithDifference: scale ${s} is ${scales[s]}`);
+  const r = blurRows(x, sigmas.length, sigmas, { step, scales });
+  return { blurred: r.blurred, difference: r.difference! };
+}
+
+function checkSigmas(op: string, sigmas: ArrayLike<number>): void {
+  if (sigmas.length === 0) fail(`${op}: no sigmas`);
+  for (let s = 0; s < sigmas.length; s++) {
+    const v = sigmas[s]!;
+    if (!(v >= 0 && Number.isFinite(v))) fail(`${op}: sigma ${s} must be a finite number >= 0, got ${v}`);
+  }
+}
+
+interface Difference {
+  step: number;
+  scales: ArrayLike<number>;
+}
+
+/**
+ * The σ sets' headers, then their half kernels. Taps beyond the image's longest axis never land
+ * inside it, so they are not stored (the normalisation still counts them, as scipy does).
+ */
+function tapTable(sigmas: ArrayLike<number>, maxLen: number, diff: Difference | null): Float32Array {
+  const clip = (k: Float64Array) => k.subarray(0, Math.min(k.length, maxLen));
+  const header: number[] = [];
+  const taps: number[] = [];
+  const headerSize = sigmas.length * HEADER;
+  const put = (k: Float64Array): [number, number] => {
+    const offset = headerSize + taps.length;
+    const kept = clip(k);
+    taps.push(...kept);
+    return [offset, kept.length - 1];
+  };
+  for (let s = 0; s < sigmas.length; s++) {
+    const b = gaussianHalfKernel(sigmas[s]!);
+    const [offB, rB] = put(b);
+    if (!diff) {
+      header.push(offB, rB, 0, 0, 0, 0, 0, 0);
+      continue;
+    }
+    const a = gaussianHalfKernel(sigmas[s]! + diff.step); // radius ≥ b's
+    const [offA, rA] = put(a);
+    const [offD] = put(a.map((v, t) => v - (b[t] ?? 0)));
+    header.push(offB, rB, offA, rA, offD, diff.scales[s]!, 0, 0);
+  }
+  return Float32Array.from([...header, ...taps]);
+}
+
+/** Output row r = blur of source row ⌊r / perSource⌋ with σ set r mod sigmas.length. */
+function blurRows(x: Tensor, perSource: number, sigmas: ArrayLike<number>, diff: Difference | null): { blurred: Tensor; difference?: Tensor } {
+  if (x.rank !== 4) fail(`gaussianBlur: input must be [N, C, H, W], got ${shapeStr(x.shape)}`);
+  const engine = x.engine;
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const shape = [n * perSource, c, h, w];
+  const values = tapTable(sigmas, Math.max(h, w), diff);
+  const table = Tensor.from(engine, values, [values.length], { label: 'blur taps' });
+  const total = n * perSource * c * h * w;
+  const pass = (axis: 'H' | 'W') => {
+    const params = { WG, TOTAL: total, PLANE: c * h * w, HEADER, SETS: sigmas.length, SRC_DIV: axis === 'H' ? perSource : 1, LEN: axis === 'H' ? h : w, STRIDE: axis === 'H' ? w : 1, DERIV_H: !!diff && axis === 'H', DERIV_W: !!diff && axis === 'W' };
+    return engine.kernel('gaussian_blur', Object.values(params).join(','), () => renderShader(source, params));
+  };
+  const grid = engine.grid1d(total, WG);
+  const alongH = Tensor.empty(engine, shape, 'blur along H');
+  const blurred = Tensor.empty(engine, shape, 'blurred');
+  if (!diff) {
+    engine.dispatch(pass('H'), [table.buffer, x.buffer, alongH.buffer], grid);
+    engine.dispatch(pass('W'), [table.buffer, alongH.buffer, blurred.buffer], grid);
+    for (const t of [table, alongH]) t.dispose();
+    return { blurred };
+  }
+  const diffAlongH = Tensor.empty(engine, shape, 'blur difference along H');
+  const difference = Tensor.empty(engine, shape, 'blur difference');
+  engine.dispatch(pass('H'), [table.buffer, x.buffer, alongH.buffer, diffAlongH.buffer], grid);
+  engine.dispatch(pass('W'), [table.buffer, alongH.buffer, blurred.buffer, diffAlongH.buffer, difference.buffer], grid);
+  for (const t of [table, alongH, diffAlongH]) t.dispose();
+  return { blurred, difference };
+}

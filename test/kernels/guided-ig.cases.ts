@@ -1,0 +1,157 @@
+/**
+ * Guided IG on the GPU (`gig`, `gig-idgi`, the k-th-smallest select) against the float64
+ * references (test/reference/methods/guided-ig.ts, idgi-variants.ts) on a small random CNN.
+ */
+import { defineCases } from '../harness/cases.js';
+import { assert, expectClose, expectThrows, relL2 } from '../harness/assert.js';
+import { Rng, asF32 } from '../harness/random.js';
+import type { Engine } from '../../src/gpu/engine.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { GraphBuilder } from '../../src/nn/graph.js';
+import { buildModel, initParameters } from '../../src/nn/init.js';
+import type { Model } from '../../src/nn/model.js';
+import { kthSmallest } from '../../src/ops/kth-smallest.js';
+import { explain, type Explanation } from '../../src/attribution/index.js';
+import { graphRefModel } from '../reference/graph.js';
+import type { RefModel } from '../reference/methods/model.js';
+import { guidedIntegratedGradients } from '../reference/methods/guided-ig.js';
+import { idgiGuidedIG } from '../reference/methods/idgi-variants.js';
+
+const SHAPE: [number, number, number] = [1, 6, 6];
+const D = 36;
+const TARGETS = [1, 3];
+
+interface Net {
+  model: Model;
+  ref: RefModel;
+}
+
+/** conv(1→3, 3×3) + relu → maxpool 2 → flatten → linear(27 → 4). */
+function smallCnn(engine: Engine, seed: number): Net {
+  const g = new GraphBuilder();
+  let h = g.conv2d('conv', 0, 1, 3, 3, { padding: 1, relu: true });
+  h = g.maxPool('pool', h, { kernel: 2 });
+  const rep = g.flatten('flat', h);
+  g.linear('fc', rep, 27, 4);
+  const info = { name: 'gig-cnn', inputShape: SHAPE, numClasses: 4, representationNode: rep };
+  const values = initParameters(g, seed);
+  const model = buildModel(engine, g, info, values);
+  const params = new Map([...values].map(([k, v]) => [k, Float64Array.from(v.data)]));
+  const shapes = new Map([...values].map(([k, v]) => [k, v.shape]));
+  return { model, ref: graphRefModel(g.nodes, params, shapes, SHAPE, rep) };
+}
+
+function images(seed: number): Float32Array {
+  return Float32Array.from(asF32(new Rng(seed).uniform(TARGETS.length * D, 0, 1)));
+}
+
+const row = (a: Float32Array, i: number) => Float64Array.from(a.subarray(i * D, (i + 1) * D));
+
+async function run(engine: Engine, net: Net, x: Float32Array, baseline: Float32Array, method: string, steps: number): Promise<Explanation> {
+  return explain(engine, net.model, x, { method, steps, baseline, target: TARGETS });
+}
+
+export default defineCases('guided-ig', (test) => {
+  test('kth smallest: exact order statistic per row, ties, signs, ±∞, skipped rows', async (engine) => {
+    const rng = new Rng(3);
+    const rows = 3;
+    const d = 300;
+    const data = Float32Array.from(rng.normal(rows * d));
+    for (let i = 0; i < 40; i++) data[i * 7] = 0.5; // ties
+    data[5] = Infinity;
+    data[d + 9] = -Infinity;
+    data[2 * d + 1] = -0;
+    const values = Tensor.from(engine, data, [rows, d]);
+    for (const k of [0, 74, 150, d - 1]) {
+      const got = await kthSmallest(values, k).download();
+      for (let r = 0; r < rows; r++) {
+        const sorted = Float64Array.from(data.subarray(r * d, (r + 1) * d)).sort();
+        assert(got[r] === sorted[k], `row ${r}, k ${k}: got ${got[r]}, expected ${sorted[k]}`);
+      }
+    }
+    const flags = Tensor.from(engine, [0, 0, 1, 0, 0, 0], [rows, 2]); // row 1 skipped (flag at offset 0 of stride 2)
+    const out = Tensor.from(engine, [7, 7, 7], [rows]);
+    kthSmallest(values, 0, { out, skip: { flags, stride: 2, offset: 0 } });
+    const got = await out.download();
+    assert(got[1] === 7 && got[0] !== 7 && got[2] !== 7, `skip flags ignored: ${Array.from(got)}`);
+    await expectThrows(() => kthSmallest(values, d), /k must be an integer in \[0, 299\]/, 'k out of range');
+    for (const t of [values, flags, out]) t.dispose();
+  });
+
+  test('gig matches the float64 reference (steps 8 and 20, black and random baselines), ends at x', async (engine) => {
+    const net = smallCnn(engine, 21);
+    const x = images(22);
+    const baselines = { black: new Float32Array(x.length), random: images(23) };
+    try {
+      for (const steps of [8, 20]) {
+        for (const [name, baseline] of Object.entries(baselines)) {
+          const t0 = performance.now();
+          const gpu = await run(engine, net, x, baseline, 'gig', steps);
+          if (process.env.GIG_DEBUG) console.log('gpu ms', steps, performance.now() - t0);
+          TARGETS.forEach((target, i) => {
+            const ref = guidedIntegratedGradients(net.ref, row(x, i), row(baseline, i), { target, steps });
+            const label = `gig steps ${steps}, ${name} baseline, image ${i}`;
+            const got = gpu.attribution.subarray(i * D, (i + 1) * D);
+            const err = relL2(got, ref.attribution);
+            assert(err < 1e-3, `${label}: rel L2 ${err.toExponential(3)} vs the reference`);
+            // Completeness: the path ends exactly at x, so Σ attr − Δf is the reference's own (Riemann) error.
+            const gap = ref.fx - ref.fBaseline;
+            const gpuDelta = gpu.images[i]!.sum - gap;
+            assert(Math.abs(gpuDelta - ref.delta) <= 1e-4 * (1 + Math.abs(gap)), `${label}: Σ attr − Δf = ${gpuDelta}, reference ${ref.delta}`);
+          });
+        }
+      }
+    } finally {
+      net.model.dispose();
+    }
+  });
+
+  test('gig-idgi: matches the reference and is exactly complete', async (engine) => {
+    const net = smallCnn(engine, 31);
+    const x = images(32);
+    const baseline = images(33);
+    try {
+      const gpu = await run(engine, net, x, baseline, 'gig-idgi', 12);
+      TARGETS.forEach((target, i) => {
+        const ref = idgiGuidedIG(net.ref, row(x, i), row(baseline, i), { target, steps: 12 });
+        const err = relL2(gpu.attribution.subarray(i * D, (i + 1) * D), ref.attribution);
+        assert(err < 1e-3, `gig-idgi image ${i}: rel L2 ${err.toExponential(3)} vs the reference`);
+        const img = gpu.images[i]!;
+        assert(img.completenessError < 1e-4, `gig-idgi image ${i}: completeness error ${img.completenessError} (Σ ${img.sum}, f(x) ${img.fx}, f(x') ${img.fStart}, dropped ${img.droppedDelta})`);
+      });
+    } finally {
+      net.model.dispose();
+    }
+  });
+
+  test('x == baseline gives zeros, no NaN; whole explain() is 2 submissions and 2 readbacks', async (engine) => {
+    const net = smallCnn(engine, 41);
+    const x = images(42);
+    try {
+      for (const method of ['gig', 'gig-idgi']) {
+        const zero = await run(engine, net, x, x, method, 5);
+        expectClose(zero.attribution, new Float32Array(x.length), { rtol: 0, atol: 0 }, `${method} with x == baseline`);
+      }
+      await engine.sync();
+      const before = { ...engine.stats };
+      await run(engine, net, x, images(43), 'gig-idgi', 20);
+      assert(engine.stats.readbacks - before.readbacks === 2, `explain read back ${engine.stats.readbacks - before.readbacks} times, expected 2`);
+      assert(engine.stats.submissions - before.submissions === 2, `explain submitted ${engine.stats.submissions - before.submissions} times, expected 2 (none per step)`);
+    } finally {
+      net.model.dispose();
+    }
+  });
+
+  test('bad options are PathlightErrors naming the problem', async (engine) => {
+    const net = smallCnn(engine, 51);
+    const x = images(52);
+    try {
+      const bad = (methodOptions: Record<string, unknown>) => explain(engine, net.model, x, { method: 'gig', steps: 2, methodOptions, target: TARGETS });
+      await expectThrows(() => bad({ fraction: 1.5 }), /gig: fraction must be in \[0, 1\], got 1.5/, 'fraction');
+      await expectThrows(() => bad({ maxDist: -1 }), /gig: maxDist must be in \[0, 1\], got -1/, 'maxDist');
+      await expectThrows(() => bad({ maxRounds: 0 }), /gig: maxRounds must be an integer >= 1, got 0/, 'maxRounds');
+    } finally {
+      net.model.dispose();
+    }
+  });
+});
