@@ -8,7 +8,7 @@ export { PathlightError, GpuError } from './gpu/errors.js';
 export { Tensor } from './tensor/tensor.js';
 export { renderShader, type ShaderParams } from './gpu/wgsl.js';
 
-// ops (internal helpers such as elementwise.ts and pool-kernels.ts stay private)
+// ops (internal helpers such as elementwise.ts and pool2d.ts stay private)
 export * from './ops/add.js';
 export * from './ops/relu.js';
 export * from './ops/matmul.js';
@@ -19,3 +19,18 @@ export * from './ops/max-pool.js';
 export * from './ops/avg-pool.js';
 export * from './ops/global-avg-pool.js';
 export * from './ops/reduce.js';
+export * from './ops/softmax.js';
+export * from './ops/cross-entropy.js';
+export * from './ops/arithmetic.js';
+export { sliceBatch, concatBatch } from './tensor/batch.js';
+
+// models and autograd
+export * from './nn/graph.js';
+export * from './nn/model.js';
+export * from './nn/init.js';
+export * from './models/safetensors.js';
+export * from './models/npy.js';
+export * from './models/onnx.js';
+
+// attribution
+export * from './attribution/index.js';

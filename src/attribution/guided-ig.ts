@@ -8,8 +8,7 @@
  * for the default fraction 0.25; one round more than always suffices). The float64 reference throws
  * when its loop does not converge; the GPU cannot throw mid-stream, so if the bound is hit the
  * step ends short of its L1 target and the next step carries on from there (its laggard push and
- * larger target absorb the gap); the final snap still ends the path exactly at x, so completeness
- * holds either way.
+ * larger target absorb the gap), and the final snap still ends the path exactly at x (tested).
  */
 import { checkPositiveInt, fail } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -9,3 +9,4 @@ export * from './context.js';
 export * from './baselines.js';
 import './guided-ig.js';
 import './blur-ig.js';
+import './ig2.js';

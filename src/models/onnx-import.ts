@@ -28,7 +28,10 @@ export interface OnnxImportOptions {
 
 /** Decode and import `.onnx` bytes; `source` (e.g. the file name) prefixes every error. */
 export function importOnnxBytes(bytes: Uint8Array, source = 'model', options: OnnxImportOptions = {}): OnnxImport {
-  return importOnnx(decodeOnnx(bytes, source), source, options);
+  // A Node Buffer makes protobufjs hand out Buffer views whose slice() shares memory, which the
+  // tensor decoder does not expect; a plain Uint8Array copy avoids that.
+  const plain = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes);
+  return importOnnx(decodeOnnx(plain, source), source, options);
 }
 
 export function importOnnx(model: OnnxModel, source = 'model', options: OnnxImportOptions = {}): OnnxImport {

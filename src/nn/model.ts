@@ -176,7 +176,6 @@ export abstract class Tape {
 
 class SingleTape extends Tape {
   private used = false;
-  private outputTaken = false;
 
   constructor(
     private readonly model: Model,
@@ -203,9 +202,9 @@ class SingleTape extends Tape {
     return t;
   }
 
+  /** A view of the output that outlives the tape (shared storage, its own reference). */
   takeOutput(): Tensor {
     const t = this.output;
-    this.outputTaken = true;
     return t.reshape(t.shape);
   }
 
@@ -250,7 +249,7 @@ class SingleTape extends Tape {
   }
 
   private freeNode(i: number): void {
-    if (!(i === this.outs.length - 1 && this.outputTaken)) this.outs[i]?.dispose();
+    this.outs[i]?.dispose();
     this.outs[i] = null;
     for (const s of this.saved[i] ?? []) s.dispose();
     this.saved[i] = [];
@@ -272,7 +271,6 @@ function accumulate(grads: Map<number, Tensor>, index: number, g: Tensor | null)
 /** A batch run as several sub-batches; outputs and gradients are joined by copies. */
 class ChunkedTape extends Tape {
   private joined: Tensor | null = null;
-  private outputTaken = false;
 
   constructor(private readonly parts: SingleTape[]) {
     super();
@@ -287,9 +285,9 @@ class ChunkedTape extends Tape {
     return concatBatch(this.parts.map((p) => p.nodeOutput(index)));
   }
 
+  /** A view of the output that outlives the tape (shared storage, its own reference). */
   takeOutput(): Tensor {
     const t = this.output;
-    this.outputTaken = true;
     return t.reshape(t.shape);
   }
 
@@ -317,7 +315,7 @@ class ChunkedTape extends Tape {
   }
 
   dispose(): void {
-    if (this.joined && !this.outputTaken) this.joined.dispose();
+    this.joined?.dispose();
     this.joined = null;
     for (const p of this.parts) p.dispose();
   }

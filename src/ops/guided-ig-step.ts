@@ -32,7 +32,7 @@ export interface GuidedIgPath {
   readonly attribution: Tensor;
   /** upper band end of the current step */
   readonly zHi: Tensor;
-  /** selection score |g|, +∞ for features at z_hi */
+  /** selection score |g|, +∞ for features at z_hi [N, D] */
   readonly score: Tensor;
   /** per image: the `fraction` quantile of the scores */
   readonly threshold: Tensor;
@@ -68,7 +68,7 @@ export function startGuidedIgPath(x: Tensor, baseline: Tensor): GuidedIgPath {
     z,
     attribution: Tensor.zeros(engine, x.shape, 'attribution'),
     zHi: Tensor.empty(engine, x.shape, 'gig z_hi'),
-    score: Tensor.empty(engine, x.shape, 'gig scores'),
+    score: Tensor.empty(engine, [images, features], 'gig scores'),
     threshold: Tensor.zeros(engine, [images], 'gig threshold'),
     state: Tensor.empty(engine, [images, STATE], 'gig state'),
     images,
@@ -102,11 +102,10 @@ export function guidedIgStep(path: GuidedIgPath, grad: Tensor, o: GuidedIgStepOp
   const { x, baseline, z, zHi, attribution, score, threshold, state } = path;
   perFeature(path, 'BEGIN', [x, baseline, zHi, state], band);
   const k = quantileIndex(o.fraction, path.features);
-  const scores = score.reshape([path.images, path.features]);
   for (let r = 0; r < o.rounds; r++) {
     perFeature(path, 'PUSH', [x, baseline, z, zHi, grad, attribution, score, state], band);
     reduce(path, 'CURRENT', [x, z, state]);
-    kthSmallest(scores, k, { out: threshold, skip: { flags: state, stride: STATE, offset: DONE } });
+    kthSmallest(score, k, { out: threshold, skip: { flags: state, stride: STATE, offset: DONE } });
     reduce(path, 'SELECTED', [z, zHi, score, threshold, state]);
     perFeature(path, 'MOVE', [z, zHi, grad, attribution, score, threshold, state]);
   }

@@ -40,16 +40,20 @@ const pow2 = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
  * back ends (SwiftShader) are bound by loads, not arithmetic — every storage or workgroup load is
  * a per-lane gather — so there each invocation owns a big block (up to 16 x 32, accumulators
  * spilling to L1 is cheaper than reloading) and workgroups stay small. Measured numbers: see
- * the team report; 256³ went from 0.5 GFLOP/s (4x4) to ~1.9 GFLOP/s wall (16x32).
+ * the team report; 256³ went from ~0.5 GFLOP/s (4x4 blocks) to ~1.9 GFLOP/s wall (16x32 blocks).
  */
-export function pickTiling(m: number, n: number, cpu = false): MatmulTiling {
-  if (!cpu) {
+export function pickTiling(m: number, n: number, k: number, cpu = false): MatmulTiling {
+  // Small problems take the small block on every device: a big unrolled block costs SwiftShader
+  // seconds of compilation to save microseconds of run time.
+  if (!cpu || m * n * k <= 1 << 18) {
     const tm = m >= 8 ? 4 : pow2(m);
     return { tm, tn4: 1, wgx: Math.min(16, pow2(Math.ceil(n / 4))), wgy: Math.min(16, pow2(Math.ceil(m / tm))), ku: 4, fma: true };
   }
-  const tm = Math.min(16, pow2(m));
-  const tn4 = Math.min(8, pow2(Math.ceil(n / 4)));
-  return { tm, tn4, wgx: Math.min(2, pow2(Math.ceil(n / (4 * tn4)))), wgy: Math.min(4, pow2(Math.ceil(m / tm))), ku: 4, fma: true };
+  // Blocks need not be powers of two: N=10 takes 3 vec4 columns, not 4. A workgroup is at most
+  // one 4-lane SIMD group, so even small problems split into several workgroups (= CPU threads).
+  const tm = Math.min(16, m);
+  const tn4 = Math.min(8, Math.ceil(n / 4));
+  return { tm, tn4, wgx: Math.min(2, Math.ceil(n / (4 * tn4))), wgy: Math.min(2, Math.ceil(m / tm)), ku: 4, fma: true };
 }
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
@@ -101,7 +105,7 @@ export function matmulWith(a: Tensor, b: Tensor, opts: MatmulOptions & { maskA?:
   const outShape = s.batch ? [s.batch, s.m, s.n] : [s.m, s.n];
   const out = Tensor.empty(engine, outShape, op);
   if (out.size === 0) return out;
-  const t = opts.tiling ?? pickTiling(s.m, s.n, engine.adapter.isFallbackAdapter);
+  const t = opts.tiling ?? pickTiling(s.m, s.n, s.k, engine.adapter.isFallbackAdapter);
   const batches = Math.max(1, s.batch);
   const params = shaderParams(s, transA, transB, !!opts.bias, !!opts.relu, !!opts.maskA, t);
   const key = JSON.stringify([s, transA, transB, !!opts.bias, !!opts.relu, !!opts.maskA, t]);

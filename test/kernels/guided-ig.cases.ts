@@ -85,9 +85,7 @@ export default defineCases('guided-ig', (test) => {
     try {
       for (const steps of [8, 20]) {
         for (const [name, baseline] of Object.entries(baselines)) {
-          const t0 = performance.now();
           const gpu = await run(engine, net, x, baseline, 'gig', steps);
-          if (process.env.GIG_DEBUG) console.log('gpu ms', steps, performance.now() - t0);
           TARGETS.forEach((target, i) => {
             const ref = guidedIntegratedGradients(net.ref, row(x, i), row(baseline, i), { target, steps });
             const label = `gig steps ${steps}, ${name} baseline, image ${i}`;
@@ -101,6 +99,19 @@ export default defineCases('guided-ig', (test) => {
           });
         }
       }
+    } finally {
+      net.model.dispose();
+    }
+  });
+
+  test('inner-round bound hit (maxRounds 1): the steps fall short, the path still ends exactly at x', async (engine) => {
+    // IDGI is exactly complete against f at the path's last point: complete against f(x) iff it ends at x.
+    const net = smallCnn(engine, 61);
+    const x = images(62);
+    try {
+      const ex = await explain(engine, net.model, x, { method: 'gig-idgi', steps: 10, baseline: 'black', target: TARGETS, methodOptions: { maxRounds: 1 } });
+      assert(ex.attribution.every(Number.isFinite), 'non-finite attribution');
+      ex.images.forEach((img, i) => assert(img.completenessError < 1e-4, `image ${i}: completeness error ${img.completenessError} with a truncated inner loop`));
     } finally {
       net.model.dispose();
     }
@@ -124,17 +135,26 @@ export default defineCases('guided-ig', (test) => {
     }
   });
 
-  test('x == baseline gives zeros, no NaN; whole explain() is 2 submissions and 2 readbacks', async (engine) => {
+  test('x == baseline gives zeros, no NaN; explain() is 2 submissions, 2 readbacks, no leaked buffers', async (engine) => {
     const net = smallCnn(engine, 41);
     const x = images(42);
     try {
       for (const method of ['gig', 'gig-idgi']) {
-        const zero = await run(engine, net, x, x, method, 5);
+        const zero = await run(engine, net, x, x, method, 3);
         expectClose(zero.attribution, new Float32Array(x.length), { rtol: 0, atol: 0 }, `${method} with x == baseline`);
       }
+      // gig must leave no more buffers alive than explain() itself does around plain IG.
+      const leaked = async (method: string) => {
+        const live = engine.poolStats().liveBuffers;
+        await run(engine, net, x, images(43), method, 3);
+        return engine.poolStats().liveBuffers - live;
+      };
+      const explainOwn = await leaked('ig');
+      const gig = await leaked('gig');
+      assert(gig === explainOwn, `gig left ${gig} buffers alive, explain() around IG ${explainOwn}`);
       await engine.sync();
       const before = { ...engine.stats };
-      await run(engine, net, x, images(43), 'gig-idgi', 20);
+      await run(engine, net, x, images(43), 'gig-idgi', 6);
       assert(engine.stats.readbacks - before.readbacks === 2, `explain read back ${engine.stats.readbacks - before.readbacks} times, expected 2`);
       assert(engine.stats.submissions - before.submissions === 2, `explain submitted ${engine.stats.submissions - before.submissions} times, expected 2 (none per step)`);
     } finally {

@@ -10,5 +10,6 @@ import batchNorm from './batch-norm.cases.js';
 import nn from './nn.cases.js';
 import methods from './methods.cases.js';
 import guidedIg from './guided-ig.cases.js';
+import ig2 from './ig2.cases.js';
 
-export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg];
+export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2];

@@ -144,13 +144,15 @@ export default defineCases('methods', (test) => {
     model.dispose();
   });
 
-  test('explain() reads back twice and submits no more than that, for any step count', async (engine) => {
+  test('explain() reads back twice, submits no more than that and leaks no buffer', async (engine) => {
     const { model } = smallCnn(engine);
     const x = images(6, 2);
     for (const [method, steps] of [['grad', 1], ['ig', 40], ['idgi', 40]] as const) {
       await engine.sync();
       const s0 = { ...engine.stats };
+      const live = engine.poolStats().liveBuffers;
       await explain(engine, model, x, { method, steps, memoryBudgetBytes: 40_000 });
+      assert(engine.poolStats().liveBuffers === live, `${method}: explain() leaked ${engine.poolStats().liveBuffers - live} buffers`);
       const reads = engine.stats.readbacks - s0.readbacks;
       const subs = engine.stats.submissions - s0.submissions;
       assert(reads === 2, `${method}: ${reads} readbacks, expected 2 (attribution + diagnostics)`);

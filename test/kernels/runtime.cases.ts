@@ -63,4 +63,23 @@ export default defineCases('runtime', (test) => {
     x.dispose();
     y.dispose();
   });
+
+  test('GPU validation errors surface at the next sync as errors naming the op', async (engine) => {
+    engine.kernel('broken_op', 'v1', () => '@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }');
+    await expectThrows(() => engine.sync(), /GPU .*error in broken_op/, 'shader compile error');
+    await engine.sync(); // the error was reported once and cleared
+  });
+
+  test('a binding over the storage-binding limit is refused with the op and sizes named', async () => {
+    const { createEngine } = await import('../../src/gpu/engine.js');
+    const small = await createEngine({ maxBindingBytes: 1024 });
+    try {
+      const t = Tensor.zeros(small, [512]);
+      await expectThrows(() => relu(t), /relu: binding 0 is 2048 bytes, over the device's maxStorageBufferBindingSize \(1024\)/, 'binding limit');
+      t.dispose();
+    } finally {
+      small.dispose();
+    }
+  });
 });
+

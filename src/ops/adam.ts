@@ -1,0 +1,60 @@
+/**
+ * Adam / AdamW step (PyTorch `torch.optim.Adam` / `AdamW` semantics), in place on a parameter:
+ *   Adam:  g = grad + weightDecay·p              (L2 penalty in the gradient)
+ *   AdamW: p ← p − lr·weightDecay·p, g = grad     (decoupled decay)
+ *   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε).
+ * `m` and `v` belong to the caller (the optimizer) and must start at zero; `step` is t ≥ 1.
+ * Shares shaders/optimizer.wgsl with SGD.
+ */
+import source from '../../shaders/optimizer.wgsl';
+import { fail } from '../gpu/errors.js';
+import { f32, renderShader } from '../gpu/wgsl.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkHyper, checkOperands, stepUniform } from './sgd.js';
+
+const WG = 64;
+
+export interface AdamHyper {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** AdamW: weight decay applied to the parameter, not added to the gradient */
+  decoupled?: boolean;
+}
+
+/** Record one Adam update of `param` (step t, counted from 1) in place (no readback). */
+export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: number, hyper: AdamHyper): void {
+  const op = 'adamStep';
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, decoupled = false } = hyper;
+  checkHyper(op, 'lr', lr, 0, Infinity, true);
+  checkHyper(op, 'beta1', beta1, 0, 1);
+  checkHyper(op, 'beta2', beta2, 0, 1);
+  checkHyper(op, 'eps', eps, 0, Infinity, true);
+  checkHyper(op, 'weightDecay', weightDecay, 0);
+  if (!Number.isInteger(step) || step < 1) fail(`${op}: step must be an integer >= 1 (bias correction), got ${step}`);
+  checkOperands(op, param, { grad, m, v });
+  const engine = param.engine;
+  const n = param.size;
+  const coupledDecay = decoupled ? 0 : weightDecay;
+  const key = `${n},${beta1},${beta2},${eps},${coupledDecay}`;
+  const kernel = engine.kernel(op, key, () =>
+    renderShader(source, {
+      WG,
+      N: n,
+      ADAM: true,
+      STATE1: true,
+      MOMENTUM: '0.0',
+      WD: f32(Math.fround(coupledDecay)),
+      BETA1: f32(Math.fround(beta1)),
+      BETA2: f32(Math.fround(beta2)),
+      EPS: f32(Math.fround(eps)),
+    }),
+  );
+  // Bias corrections in float64 on the CPU: β^t underflows gracefully and costs nothing there.
+  const bc1 = 1 - beta1 ** step;
+  const bc2 = 1 - beta2 ** step;
+  const uniform = stepUniform(engine, lr / bc1, 1 / Math.sqrt(bc2), decoupled ? lr * weightDecay : 0);
+  engine.dispatch(kernel, [param.buffer, grad.buffer, uniform, m.buffer, v.buffer], engine.grid1d(n, WG));
+}
