@@ -263,7 +263,9 @@ function accumulate(grads: Map<number, Tensor>, index: number, g: Tensor | null)
     grads.set(index, g);
     return;
   }
-  grads.set(index, add(prev, g.reshape(prev.shape)));
+  const view = g.reshape(prev.shape);
+  grads.set(index, add(prev, view));
+  view.dispose();
   prev.dispose();
   g.dispose();
 }

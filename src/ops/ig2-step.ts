@@ -92,7 +92,9 @@ export function disposeIg2Paths(paths: Ig2Paths): void {
 /** Σ_d t[b, d]² per row: [rows]. */
 export function rowSquaredNorms(t: Tensor, rows: number): Tensor {
   const sq = square(t);
-  const norms = sumAxis(sq.reshape([rows, t.size / rows]), 1);
+  const matrix = sq.reshape([rows, t.size / rows]);
+  const norms = sumAxis(matrix, 1);
+  matrix.dispose();
   sq.dispose();
   return norms;
 }
