@@ -3,6 +3,7 @@
  *   dist/index.js             Node ESM library (src/index.ts)
  *   dist/pathlight.browser.js browser ESM bundle of the same
  *   dist/cli.js               the `pathlight` command (src/cli/main.ts), when it exists
+ *   dist/train.js             the trainer (src/train/cli.ts): `npm run train -- --model lenet ...`
  * and, with `--types`, declarations in dist/types (tsc). Tests and tools import `build()` and
  * `bundle()` (an in-memory browser bundle of any entry, e.g. the browser test page).
  */
@@ -35,15 +36,17 @@ export async function build({ types = false } = {}) {
     esbuild.build({ ...node, entryPoints: [at('src/index.ts')], outfile: at('dist/index.js') }),
     esbuild.build({ ...browser, entryPoints: [at('src/index.ts')], outfile: at('dist/pathlight.browser.js') }),
   ];
-  const cli = at('src/cli/main.ts');
-  if (existsSync(cli)) {
+  // Node commands: the `pathlight` CLI and the trainer.
+  for (const [src, out] of [['src/cli/main.ts', 'dist/cli.js'], ['src/train/cli.ts', 'dist/train.js']]) {
+    if (!existsSync(at(src))) {
+      console.warn(`esbuild.config.mjs: ${src} does not exist yet; skipping ${out}`);
+      continue;
+    }
     jobs.push(
       esbuild
-        .build({ ...node, entryPoints: [cli], outfile: at('dist/cli.js'), banner: { js: '#!/usr/bin/env node' } })
-        .then((r) => (chmodSync(at('dist/cli.js'), 0o755), r)),
+        .build({ ...node, entryPoints: [at(src)], outfile: at(out), banner: { js: '#!/usr/bin/env node' } })
+        .then((r) => (chmodSync(at(out), 0o755), r)),
     );
-  } else {
-    console.warn('esbuild.config.mjs: src/cli/main.ts does not exist yet; skipping dist/cli.js');
   }
   await Promise.all(jobs);
   if (types) emitTypes();
