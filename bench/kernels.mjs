@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:kernels`: kernel GFLOP/s in Node (Dawn) and in headless Chromium, JSON to stdout
+ * and to bench/results/kernels-node.json, kernels-chrome.json.
+ */
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { bundle, ROOT } from '../esbuild.config.mjs';
+import { serve } from '../scripts/serve.mjs';
+import { launchChromium } from '../scripts/chromium.mjs';
+
+const out = `${ROOT}/bench/results`;
+mkdirSync(out, { recursive: true });
+
+await esbuild.build({ entryPoints: [`${ROOT}/bench/kernels-node.ts`], bundle: true, platform: 'node', format: 'esm', loader: { '.wgsl': 'text' }, external: ['webgpu'], outfile: `${ROOT}/.tmp/bench-kernels-node.mjs`, logLevel: 'warning' });
+console.error('== Node (Dawn) ==');
+const nodeJson = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-kernels-node.mjs`], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+writeFileSync(`${out}/kernels-node.json`, JSON.stringify(JSON.parse(nodeJson), null, 2) + '\n');
+
+console.error('== headless Chromium ==');
+const js = await bundle('bench/kernels-page.ts');
+const server = await serve({ files: { '/index.html': '<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>', '/entry.js': js }, quiet: true });
+const chromium = await launchChromium();
+try {
+  const page = await chromium.browser.newPage();
+  page.on('console', (m) => console.error(`[chrome] ${m.text()}`));
+  await page.goto(server.url, { waitUntil: 'load' });
+  await page.waitForFunction(() => typeof window.runKernelBench === 'function');
+  const chrome = await page.evaluate(() => window.runKernelBench());
+  writeFileSync(`${out}/kernels-chrome.json`, JSON.stringify(chrome, null, 2) + '\n');
+  console.log(JSON.stringify({ node: JSON.parse(nodeJson), chrome }));
+} finally {
+  await chromium.close();
+  await server.close();
+}
