@@ -4,7 +4,7 @@
  * readbacks, constant images, the 'blur' baseline, errors).
  */
 import { defineCases } from '../harness/cases.js';
-import { assert, expectClose, expectThrows, relL2 } from '../harness/assert.js';
+import { assert, expectClose, expectThrows, maxAbsDiff, relL2 } from '../harness/assert.js';
 import { Rng } from '../harness/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import type { Engine } from '../../src/gpu/engine.js';
@@ -80,8 +80,13 @@ export default defineCases('blur', (test) => {
         const ahead = refBlur(xs[i]!, shape, sigma + h);
         const expected = base.map((v, k) => scales[s]! * (ahead[k]! - v));
         expectClose(row(blurred, i * 4 + s, size), base, { rtol: 1e-5, atol: 1e-6 }, `blur ${i} σ ${sigma}`);
-        const err = relL2(row(diff, i * 4 + s, size), expected);
-        assert(err < 1e-4, `difference image ${i} σ ${sigma}: rel L2 ${err}`);
+        const got = row(diff, i * 4 + s, size);
+        const err = relL2(got, expected);
+        // The float64 reference itself subtracts two blurs of x ~ 1: its absolute error is ~1e-16
+        // per pixel, which is 1e-3 relative when σ = 0.12 (the difference is ~1e-13). Below that
+        // floor, compare absolutely.
+        const floor = 1e-14 * Math.abs(scales[s]!) * size;
+        assert(err < 1e-4 || maxAbsDiff(got, expected) < floor, `difference image ${i} σ ${sigma}: rel L2 ${err}, max abs ${maxAbsDiff(got, expected)}`);
       });
     }
     for (const x of [t, r.blurred, r.difference]) x.dispose();

@@ -11,5 +11,6 @@ import nn from './nn.cases.js';
 import methods from './methods.cases.js';
 import guidedIg from './guided-ig.cases.js';
 import ig2 from './ig2.cases.js';
+import blur from './blur.cases.js';
 
-export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2];
+export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur];

@@ -24,19 +24,23 @@ export function gaussianBlur(x: Float64Array, shape: readonly [number, number, n
   if (x.length !== c * h * w) throw new Error(`gaussianBlur: length ${x.length} != ${c}·${h}·${w}`);
   if (!(sigma > 1e-15)) return Float64Array.from(x);
   const taps = gaussianKernel1d(sigma, truncate);
-  const alongH = correlateAxis(x, c, h, w, taps, w); // neighbours along H are w apart
-  return correlateAxis(alongH, c, h, w, taps, 1);
+  const alongH = correlateAxis(x, c, h, w, taps, 'H');
+  return correlateAxis(alongH, c, h, w, taps, 'W');
 }
 
-/** 1-D correlation along H (stride = w) or W (stride = 1) with zero padding. */
-function correlateAxis(x: Float64Array, c: number, h: number, w: number, taps: Float64Array, stride: number): Float64Array {
+/**
+ * 1-D correlation along H (neighbours w apart) or W (neighbours adjacent) with zero padding. The
+ * axis is named, not inferred from the stride: for W = 1 both strides are 1.
+ */
+function correlateAxis(x: Float64Array, c: number, h: number, w: number, taps: Float64Array, axis: 'H' | 'W'): Float64Array {
   const out = new Float64Array(x.length);
   const radius = (taps.length - 1) / 2;
-  const len = stride === 1 ? w : h;
+  const stride = axis === 'W' ? 1 : w;
+  const len = axis === 'W' ? w : h;
   for (let ch = 0; ch < c; ch++) {
     for (let r = 0; r < h; r++) {
       for (let col = 0; col < w; col++) {
-        const pos = stride === 1 ? col : r;
+        const pos = axis === 'W' ? col : r;
         const base = ch * h * w + r * w + col - pos * stride;
         let acc = 0;
         const lo = Math.max(-radius, -pos);
