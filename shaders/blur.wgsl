@@ -5,20 +5,27 @@
 //   [offB, rB, offA, rA, offD, scale, -, -]  (integers stored as exact f32)
 // then half kernels (taps t = 0..r; the kernel is symmetric) at those offsets:
 //   B = G_σ, A = G_{σ+h}, D = A − B (computed in float64, so the difference loses nothing).
-// Output row r reads source row r / ${SRC_DIV} and σ set r % ${SETS}.
+// Output row r reads source row r / batch.srcDiv and σ set r % batch.sets. The batch sizes come in a
+// uniform, so one pipeline per image shape serves every chunk size.
 //
 // With a derivative, also the forward difference scale·(blur_{σ+h} − blur_σ), without cancellation:
 //   W_A H_A x − W_B H_B x = W_A (H_D x) + W_D (H_B x)
 // DERIV_H (the H pass) writes H_B x → dst0 and H_D x → dst1; DERIV_W (the W pass) reads them as
 // src0, src1 and writes the blur → dst0 and the scaled difference → dst1.
+struct Batch {
+  total: u32,  // output values
+  sets: u32,   // σ sets
+  srcDiv: u32, // output rows per source row
+}
 @group(0) @binding(0) var<storage, read> table: array<f32>;
-@group(0) @binding(1) var<storage, read> src0: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst0: array<f32>;
+@group(0) @binding(1) var<uniform> batch: Batch;
+@group(0) @binding(2) var<storage, read> src0: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst0: array<f32>;
 #if ${DERIV_H}
-@group(0) @binding(3) var<storage, read_write> dst1: array<f32>;
-#elif ${DERIV_W}
-@group(0) @binding(3) var<storage, read> src1: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dst1: array<f32>;
+#elif ${DERIV_W}
+@group(0) @binding(4) var<storage, read> src1: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dst1: array<f32>;
 #endif
 
 // Σ_t taps[|t|] · src[base + (pos + t)·STRIDE] over the taps that land inside the axis.
@@ -46,12 +53,12 @@ fn correlate1(base: u32, pos: i32, off: u32, r: i32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;
-  if (i >= ${TOTAL}u) { return; }
+  if (i >= batch.total) { return; }
   let row = i / ${PLANE}u;
   let within = i % ${PLANE}u;
   let pos = i32((within / ${STRIDE}u) % ${LEN}u);
-  let base = (row / ${SRC_DIV}u) * ${PLANE}u + within - u32(pos) * ${STRIDE}u;
-  let h = (row % ${SETS}u) * ${HEADER}u;
+  let base = (row / batch.srcDiv) * ${PLANE}u + within - u32(pos) * ${STRIDE}u;
+  let h = (row % batch.sets) * ${HEADER}u;
   let offB = u32(table[h]);
   let rB = i32(table[h + 1u]);
   dst0[i] = correlate0(base, pos, offB, rB);

@@ -1,98 +1,153 @@
 /**
- * `npm run train -- --model lenet --dataset mnist [--epochs E] [--batch B] [--lr LR] [--optimizer sgd|adam|adamw]
- *   [--weight-decay W] [--seed S] [--limit N] [--out file.safetensors]`
- * Trains a zoo model on the GPU and writes its weights (with the measured test accuracy and
- * throughput in the file's metadata). 3×32×32 models see Fashion-MNIST padded to 32×32 and
- * replicated to 3 channels.
+ * `npm run train -- --model lenet --dataset mnist [--epochs E] [--batch B] [--lr LR]
+ *   [--optimizer sgd|adam|adamw] [--schedule cosine|constant] [--seed S] [--limit N] [--steps N]
+ *   [--report-every K] [--out FILE]`
+ * Trains a zoo model on the GPU, evaluates test accuracy, and writes the weights as safetensors
+ * with metadata (model, dataset, accuracy, epochs, images/s, adapter, date). Node only.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createEngine } from '../gpu/engine.js';
-import { PathlightError } from '../gpu/errors.js';
-import { createZooModel, defaultWeightsFile } from '../models/load.js';
-import { zooEntry, type ZooName } from '../models/zoo.js';
+import { fail, PathlightError } from '../gpu/errors.js';
+import { loadFashionMnist, loadMnist, toRgb32 } from '../data/datasets.js';
 import { writeSafetensors } from '../models/safetensors.js';
-import { loadFashionMnist, loadMnist, toRgb32, type Split } from '../data/datasets.js';
+import { zooGraph } from '../models/zoo.js';
+import { buildModel, initParameters } from '../nn/init.js';
+import { limitImages, type LabelledImages } from './batches.js';
 import { createOptimizer } from './optimizers.js';
+import { formatProgress, progressWriter } from './progress.js';
 import { evaluateAccuracy, train } from './trainer.js';
-import { formatProgress } from './progress.js';
-import type { LabelledImages } from './batches.js';
 
-function args(argv: string[]): Map<string, string> {
-  const out = new Map<string, string>();
+export interface TrainCliOptions {
+  model: string;
+  dataset: 'mnist' | 'fashion-mnist';
+  epochs: number;
+  batch: number;
+  lr: number;
+  optimizer: string;
+  schedule: 'cosine' | 'constant';
+  seed: number;
+  limit?: number;
+  steps?: number;
+  reportEvery: number;
+  out?: string;
+}
+
+const DEFAULT_LR: Record<string, number> = { sgd: 0.05, adam: 2e-3, adamw: 2e-3 };
+
+function numberFlag(name: string, value: string | undefined, integer: boolean): number {
+  const v = Number(value);
+  if (value === undefined || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v <= 0) {
+    fail(`--${name} needs a positive ${integer ? 'integer' : 'number'}, got ${value ?? 'nothing'}`);
+  }
+  return v;
+}
+
+export function parseTrainArgs(argv: readonly string[]): TrainCliOptions {
+  const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--')) throw new PathlightError(`unexpected argument '${a}'`);
-    out.set(a.slice(2), argv[i + 1] ?? '');
-    i++;
+    if (!a.startsWith('--')) fail(`unexpected argument '${a}' (flags are --name value)`);
+    const eq = a.indexOf('=');
+    if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+    else flags.set(a.slice(2), argv[++i] ?? '');
   }
-  return out;
-}
-
-function dataset(name: string, split: Split, channels: number, limit: number): LabelledImages {
-  const d = name === 'mnist' ? loadMnist(split) : name === 'fashion-mnist' ? loadFashionMnist(split) : null;
-  if (!d) throw new PathlightError(`unknown dataset '${name}' (mnist, fashion-mnist)`);
-  const count = Math.min(limit, d.count);
-  const images = channels === 3 ? toRgb32(d.images, count) : d.images.subarray(0, count * d.height * d.width);
-  return { images, labels: Array.from(d.labels.subarray(0, count)), count };
-}
-
-async function main(): Promise<void> {
-  const a = args(process.argv.slice(2));
-  const modelName = a.get('model') ?? 'lenet';
-  const entry = zooEntry(modelName);
-  const dsName = a.get('dataset') ?? entry.dataset;
-  const epochs = Number(a.get('epochs') ?? 2);
-  const batch = Number(a.get('batch') ?? 64);
-  const optimizerName = a.get('optimizer') ?? 'adam';
-  const lr = Number(a.get('lr') ?? (optimizerName === 'sgd' ? 0.05 : 2e-3));
-  const seed = Number(a.get('seed') ?? 1);
-  const limit = Number(a.get('limit') ?? Infinity);
-  const out = a.get('out') ?? `assets/models/${defaultWeightsFile(modelName as ZooName)}`;
-
-  const engine = await createEngine();
-  const model = createZooModel(engine, modelName, { seed });
-  const channels = model.info.inputShape[0];
-  const trainSet = dataset(dsName, 'train', channels, limit);
-  const testSet = dataset(dsName, 'test', channels, Infinity);
-  console.log(`training ${modelName} on ${dsName} (${trainSet.count} images, ${epochs} epochs, batch ${batch}, ${optimizerName} lr ${lr}) on ${engine.adapter.description || engine.adapter.architecture}`);
-  const optimizer = createOptimizer(optimizerName, { lr, weightDecay: a.has('weight-decay') ? Number(a.get('weight-decay')) : undefined });
-  const tty = process.stdout.isTTY;
-  const result = await train(model, trainSet, {
+  const known = ['model', 'dataset', 'epochs', 'batch', 'lr', 'optimizer', 'schedule', 'seed', 'limit', 'steps', 'report-every', 'out'];
+  for (const k of flags.keys()) if (!known.includes(k)) fail(`unknown flag --${k} (known: ${known.map((f) => `--${f}`).join(' ')})`);
+  const model = flags.get('model') ?? 'lenet';
+  const dataset = flags.get('dataset') ?? 'mnist';
+  if (dataset !== 'mnist' && dataset !== 'fashion-mnist') fail(`--dataset must be mnist or fashion-mnist, got ${dataset}`);
+  const optimizer = flags.get('optimizer') ?? 'adam';
+  const schedule = flags.get('schedule') ?? 'cosine';
+  if (schedule !== 'cosine' && schedule !== 'constant') fail(`--schedule must be cosine or constant, got ${schedule}`);
+  const opt = (name: string, integer: boolean) => (flags.has(name) ? numberFlag(name, flags.get(name), integer) : undefined);
+  return {
+    model,
+    dataset,
+    epochs: opt('epochs', true) ?? 2,
+    batch: opt('batch', true) ?? 64,
+    lr: opt('lr', false) ?? DEFAULT_LR[optimizer] ?? 1e-3,
     optimizer,
-    epochs,
-    batchSize: batch,
-    seed,
-    reportEvery: 50,
-    // cosine decay to 5 % of the initial rate
-    lrSchedule: (step, total) => lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / total))),
-    onReport: (r) => process.stdout.write(tty ? `\r${formatProgress(r)}` : `${formatProgress(r)}\n`),
-  });
-  if (tty) process.stdout.write('\n');
-  const acc = await evaluateAccuracy(model, testSet);
-  console.log(`test accuracy ${(100 * acc.accuracy).toFixed(2)} % (${acc.correct}/${acc.count}); ${result.imagesPerSecond.toFixed(0)} img/s; ${result.seconds.toFixed(0)} s`);
-  const params = await model.getParameters();
-  const metadata = {
-    model: modelName,
-    dataset: dsName,
-    test_accuracy: acc.accuracy.toFixed(4),
-    epochs: String(epochs),
-    train_images: String(trainSet.count),
-    images_per_second: result.imagesPerSecond.toFixed(0),
-    train_seconds: result.seconds.toFixed(0),
-    optimizer: `${optimizerName} lr ${lr} cosine, batch ${batch}, seed ${seed}`,
-    adapter: `${engine.adapter.vendor} ${engine.adapter.architecture} ${engine.adapter.description}`.trim(),
-    date: new Date().toISOString().slice(0, 10),
+    schedule,
+    seed: flags.has('seed') ? Number(flags.get('seed')) : 1,
+    limit: opt('limit', true),
+    steps: opt('steps', true),
+    reportEvery: opt('report-every', true) ?? 50,
+    out: flags.get('out'),
   };
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, writeSafetensors(params, metadata));
-  console.log(`wrote ${out}`);
+}
+
+/** The dataset as the model's input shape (MNIST-style 1×28×28, or 3×32×32 RGB). */
+function loadSplit(dataset: TrainCliOptions['dataset'], split: 'train' | 'test', channels: number): LabelledImages {
+  const d = dataset === 'mnist' ? loadMnist(split) : loadFashionMnist(split);
+  const images = channels === 3 ? toRgb32(d.images, d.count) : d.images;
+  return { images, labels: d.labels, count: d.count };
+}
+
+export async function runTrain(opts: TrainCliOptions, log: (line: string) => void = console.log): Promise<{ testAccuracy: number }> {
+  const { builder, info } = zooGraph(opts.model);
+  const trainSet = loadSplit(opts.dataset, 'train', info.inputShape[0]);
+  const data = opts.limit ? limitImages(trainSet, opts.limit) : trainSet;
+  const testSet = loadSplit(opts.dataset, 'test', info.inputShape[0]);
+  const engine = await createEngine();
+  const model = buildModel(engine, builder, info, initParameters(builder, opts.seed));
+  const optimizer = createOptimizer(opts.optimizer, { lr: opts.lr });
+  const adapter = [engine.adapter.vendor, engine.adapter.architecture, engine.adapter.description].filter(Boolean).join(' ') || 'unknown';
+  log(`training ${opts.model} on ${opts.dataset} (${data.count} images) with ${opts.optimizer} lr ${opts.lr} (${opts.schedule}), batch ${opts.batch}, ${opts.epochs} epoch(s) on ${adapter}`);
+  const progress = progressWriter(process.stdout);
+  const peak = opts.lr;
+  const result = await train(model, data, {
+    optimizer,
+    epochs: opts.epochs,
+    batchSize: opts.batch,
+    seed: opts.seed,
+    reportEvery: opts.reportEvery,
+    maxSteps: opts.steps,
+    lrSchedule: opts.schedule === 'cosine' ? (step, total) => peak * 0.5 * (1 + Math.cos((Math.PI * step) / total)) : undefined,
+    onReport: (r) => progress.write(formatProgress(r)),
+  });
+  progress.done();
+  const evalStart = performance.now();
+  const { accuracy, correct, count } = await evaluateAccuracy(model, testSet);
+  log(`trained ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.imagesPerSecond.toFixed(0)} img/s); test accuracy ${(100 * accuracy).toFixed(2)}% (${correct}/${count}, eval ${((performance.now() - evalStart) / 1000).toFixed(1)} s)`);
+  if (opts.out) {
+    const params = await model.getParameters();
+    const epochs = (result.steps * opts.batch) / data.count;
+    const metadata = {
+      model: opts.model,
+      dataset: opts.dataset,
+      test_accuracy: accuracy.toFixed(4),
+      epochs: epochs.toFixed(2),
+      steps: String(result.steps),
+      batch: String(opts.batch),
+      optimizer: `${opts.optimizer} lr ${opts.lr} ${opts.schedule}`,
+      train_images: String(data.count),
+      train_seconds: result.seconds.toFixed(1),
+      images_per_second: result.imagesPerSecond.toFixed(0),
+      adapter,
+      date: new Date().toISOString(),
+      trainer: 'pathlight npm run train',
+    };
+    mkdirSync(dirname(opts.out), { recursive: true });
+    writeFileSync(opts.out, writeSafetensors(params, metadata));
+    log(`wrote ${opts.out}`);
+  }
   optimizer.dispose();
   model.dispose();
   engine.dispose();
+  return { testAccuracy: accuracy };
 }
 
-main().catch((e) => {
-  console.error(e instanceof PathlightError ? `error: ${e.message}` : e);
-  process.exit(1);
-});
+/** Entry point for scripts/train.mjs: exit code 1 with the message for a PathlightError. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await runTrain(parseTrainArgs(argv));
+  } catch (e) {
+    if (e instanceof PathlightError) {
+      console.error(`train: ${e.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw e;
+  }
+}
