@@ -114,7 +114,9 @@ function blurRows(x: Tensor, perSource: number, sigmas: ArrayLike<number>, diff:
   const values = tapTable(sigmas, Math.max(h, w), diff);
   const table = Tensor.from(engine, values, [values.length], { label: 'blur taps' });
   const total = n * perSource * c * h * w;
-  const batch = engine.uniform(Uint32Array.of(total, sigmas.length, perSource, 0));
+  // the H pass reads the source images, the W pass the H pass's output rows
+  const batchH = engine.uniform(Uint32Array.of(total, sigmas.length, perSource, 0));
+  const batchW = engine.uniform(Uint32Array.of(total, sigmas.length, 1, 0));
   const pass = (axis: 'H' | 'W') => {
     const params = { WG, PLANE: c * h * w, HEADER, LEN: axis === 'H' ? h : w, STRIDE: axis === 'H' ? w : 1, DERIV_H: !!diff && axis === 'H', DERIV_W: !!diff && axis === 'W' };
     return engine.kernel('gaussian_blur', Object.values(params).join(','), () => renderShader(source, params));
@@ -123,15 +125,15 @@ function blurRows(x: Tensor, perSource: number, sigmas: ArrayLike<number>, diff:
   const alongH = Tensor.empty(engine, shape, 'blur along H');
   const blurred = Tensor.empty(engine, shape, 'blurred');
   if (!diff) {
-    engine.dispatch(pass('H'), [table.buffer, batch, x.buffer, alongH.buffer], grid);
-    engine.dispatch(pass('W'), [table.buffer, batch, alongH.buffer, blurred.buffer], grid);
+    engine.dispatch(pass('H'), [table.buffer, batchH, x.buffer, alongH.buffer], grid);
+    engine.dispatch(pass('W'), [table.buffer, batchW, alongH.buffer, blurred.buffer], grid);
     for (const t of [table, alongH]) t.dispose();
     return { blurred };
   }
   const diffAlongH = Tensor.empty(engine, shape, 'blur difference along H');
   const difference = Tensor.empty(engine, shape, 'blur difference');
-  engine.dispatch(pass('H'), [table.buffer, batch, x.buffer, alongH.buffer, diffAlongH.buffer], grid);
-  engine.dispatch(pass('W'), [table.buffer, batch, alongH.buffer, blurred.buffer, diffAlongH.buffer, difference.buffer], grid);
+  engine.dispatch(pass('H'), [table.buffer, batchH, x.buffer, alongH.buffer, diffAlongH.buffer], grid);
+  engine.dispatch(pass('W'), [table.buffer, batchW, alongH.buffer, blurred.buffer, diffAlongH.buffer, difference.buffer], grid);
   for (const t of [table, alongH, diffAlongH]) t.dispose();
   return { blurred, difference };
 }

@@ -3,10 +3,11 @@
  *   [--optimizer sgd|adam|adamw] [--schedule cosine|constant] [--seed S] [--limit N] [--steps N]
  *   [--report-every K] [--out FILE]`
  * Trains a zoo model on the GPU, evaluates test accuracy, and writes the weights as safetensors
- * with metadata (model, dataset, accuracy, epochs, images/s, adapter, date). Node only.
+ * with metadata (model, dataset, accuracy, epochs, images/s, adapter, date). Node only. Built to dist/train.js by esbuild.config.mjs (`npm run train` builds and runs it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createEngine } from '../gpu/engine.js';
 import { fail, PathlightError } from '../gpu/errors.js';
 import { loadFashionMnist, loadMnist, toRgb32 } from '../data/datasets.js';
@@ -138,7 +139,7 @@ export async function runTrain(opts: TrainCliOptions, log: (line: string) => voi
   return { testAccuracy: accuracy };
 }
 
-/** Entry point for scripts/train.mjs: exit code 1 with the message for a PathlightError. */
+/** Command entry: a PathlightError prints its message and exits with code 1. */
 export async function main(argv: readonly string[]): Promise<void> {
   try {
     await runTrain(parseTrainArgs(argv));
@@ -151,3 +152,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw e;
   }
 }
+
+// Run when executed as the command (dist/train.js), not when imported (tests).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main(process.argv.slice(2));
