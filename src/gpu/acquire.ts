@@ -45,6 +45,18 @@ async function fileExists(path: string): Promise<boolean> {
   return fs.existsSync(path);
 }
 
+/** Linux render nodes (/dev/dri/renderD*) or NVIDIA device files. */
+async function hasGpuDeviceNode(): Promise<boolean> {
+  const fsName = 'node:fs';
+  const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
+  try {
+    if (fs.existsSync('/dev/dri') && fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))) return true;
+    return fs.readdirSync('/dev').some((f) => f.startsWith('nvidia'));
+  } catch {
+    return true; // unknown platform layout: let Vulkan look for itself
+  }
+}
+
 export async function requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }> {
   if (!isNode) {
     const gpu = (globalThis as { navigator?: Navigator }).navigator?.gpu;
@@ -58,6 +70,9 @@ export async function requestAdapter(powerPreference?: GPUPowerPreference): Prom
     return { adapter, source: 'browser' };
   }
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp'; // silences a harmless Dawn warning
+  // No GPU device node at all: go straight to SwiftShader (probing Mesa's software/hardware ICDs
+  // first only prints Dawn warnings).
+  if (!process.env.VK_ICD_FILENAMES && !(await hasGpuDeviceNode()) && (await fileExists(SWIFTSHADER_ICD))) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   let adapter = await (await nodeGpu()).requestAdapter({ powerPreference });
   if (!adapter && !process.env.VK_ICD_FILENAMES && (await fileExists(SWIFTSHADER_ICD))) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
