@@ -1,6 +1,6 @@
 /** Browser side of `npm run bench:kernels`: the same suite on navigator.gpu. */
 import { createEngine } from '../src/gpu/engine.js';
-import { runKernelBench } from './kernel-suite.js';
+import { runKernelBench } from './kernels.js';
 
 declare global {
   interface Window {

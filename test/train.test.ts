@@ -31,21 +31,22 @@ function tinyCnn() {
 const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
 
 it('training a small CNN on 1 000 MNIST images lowers the loss (GPU loop, no per-step readback)', async () => {
-  const data = limitImages(loadMnist('train'), 1000);
+  const all = loadMnist('train');
+  const data = limitImages(all, 1000);
   const { g, info } = tinyCnn();
   const model = buildModel(engine, g, info, initParameters(g, 3));
   const optimizer = new Adam({ lr: 0.01 });
   await engine.sync();
   const before = { ...engine.stats };
-  const steps = 150;
-  const reportEvery = 50;
+  const steps = 120;
+  const reportEvery = 40;
   const reports: number[] = [];
   const result = await train(model, data, { optimizer, epochs: 3, batchSize: 16, seed: 5, reportEvery, maxSteps: steps, onReport: (r) => reports.push(r.step) });
   const submissions = engine.stats.submissions - before.submissions;
   const readbacks = engine.stats.readbacks - before.readbacks;
 
   expect(result.steps).toBe(steps);
-  expect(reports).toEqual([50, 100, 150]);
+  expect(reports).toEqual([40, 80, 120]);
   // Two logs (loss, predictions) per report; one submission per step plus one per readback.
   expect(readbacks).toBe((2 * steps) / reportEvery);
   expect(submissions).toBeLessThanOrEqual(steps + readbacks);
@@ -56,7 +57,6 @@ it('training a small CNN on 1 000 MNIST images lowers the loss (GPU loop, no per
   expect(mean(result.accuracies.subarray(steps - 20))).toBeGreaterThan(0.6);
 
   // Held-out check: the next 500 training images, which the model never saw.
-  const all = loadMnist('train');
   const heldOut = { images: all.images.subarray(1000 * 784, 1500 * 784), labels: all.labels.subarray(1000, 1500), count: 500 };
   const { accuracy } = await evaluateAccuracy(model, heldOut, 250);
   expect(accuracy).toBeGreaterThan(0.6);
