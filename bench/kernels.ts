@@ -76,7 +76,7 @@ export async function probePeak(engine: Engine, reps: number): Promise<KernelBen
   const a = Tensor.from(engine, aData, [k * m]);
   const b = Tensor.from(engine, bData, [n * k]);
   const c = Tensor.empty(engine, [n * m]);
-  const grid: [number, number] = [m / 4 / wgx, n / 8 / wgy];
+  const grid: [number, number] = [m / 8 / wgx, n / 8 / wgy];
   const t = await time(engine, reps, () => engine.dispatch(kernel, [a.buffer, b.buffer, c.buffer], grid));
   const row = 5;
   const col = 3;
