@@ -1,11 +1,16 @@
 // conv2d forward as an implicit GEMM: for each image, Y[co, p] = Σ_k W[co, k] · im2col(X)[k, p]
 // with k = (ci, kh, kw) running over the channels of co's group. Each thread owns a register
-// block of 4 consecutive output channels (one vec4) × 4 or 8 output pixels (PX8); the im2col
-// matrix is never materialised: each tap's pixel offsets and padding masks are computed once,
-// then reused for every input channel. Weights come packed as one vec4 per (channel block, k)
-// (conv2d_pack_weight.wgsl). Grid: x = pixel blocks, y = channel blocks over all groups, z = image.
-// MIXED: the 4 channels of a block may lie in different groups (Cout/groups not a multiple of 4,
-// e.g. depthwise), so each lane reads its own input channel.
+// block of 4·NB consecutive output channels × 4·NQ output pixels, held in NB·NQ mat4x4
+// accumulators (column j = one pixel's 4 channels). src/ops/conv2d.ts generates the fully
+// unrolled block code (SETUP / TAPS / STEP / STORE): SwiftShader does not unroll loops and keeps
+// indexed arrays in memory, and its per-lane loads cost far more than its FMAs, so the block is as
+// large as registers (and cheap spills) allow: every loaded weight vec4 feeds 4·NQ pixels and
+// every loaded x value 4·NB channels. The im2col matrix is never materialised: each tap's pixel
+// offsets and padding masks are computed once, then reused for every input channel. Weights come
+// packed as one vec4 per (channel block, k) (conv2d_pack_weight.wgsl).
+// Grid: x = pixel blocks, y = channel blocks over all groups, z = image.
+// MIXED: the channels of one block may lie in different groups (Cout/groups not a multiple of the
+// block, e.g. depthwise), so each lane reads its own input channel.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> wPacked: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
@@ -32,12 +37,14 @@ const PH = ${PH};
 const PW = ${PW};
 const DH = ${DH};
 const DW = ${DW};
-const TP = ${TP}u;  // pixels per thread: 4 or 8
+const CB = ${CB}u;  // output channels per thread (4·NB)
+const PB = ${PB}u;  // output pixels per thread (4·NQ)
 const WGX = ${WGX}u;
 const WGY = ${WGY}u;
 const HW = H * W;
 const NPIX = HO * WO;
 const KK = KH * KW;
+const BLOCKS = (COUT + 3u) / 4u;  // packed weight blocks of 4 channels
 
 // The input offsets of 4 pixels at one tap, and 1/0 for inside/padding.
 struct Tap { off: vec4u, keep: vec4f }
@@ -49,91 +56,67 @@ fn tapOf(ih0: vec4i, iw0: vec4i, kh: u32, kw: u32) -> Tap {
   return Tap(select(vec4u(0u), vec4u(ih) * W + vec4u(iw), inside), select(vec4f(0.0), vec4f(1.0), inside));
 }
 
-// x at 4 per-lane channel offsets and one pixel offset.
+// x of one shared channel at 4 pixels, zeroed in the padding.
+fn pixels(chan: u32, t: Tap) -> vec4f {
+  return vec4f(x[chan + t.off.x], x[chan + t.off.y], x[chan + t.off.z], x[chan + t.off.w]) * t.keep;
+}
+
+// x at 4 per-lane channel offsets and one pixel offset (MIXED).
 fn gather(chan: vec4u, o: u32) -> vec4f {
   return vec4f(x[chan.x + o], x[chan.y + o], x[chan.z + o], x[chan.w + o]);
 }
 
-// acc += w ⊗ (4 pixels of x at tap t): column j gets w · x[pixel j] per channel lane (one shared
-// x value unless MIXED).
-fn accumulate(acc: ptr<function, mat4x4f>, wv: vec4f, xc: vec4u, t: Tap) {
-#if ${MIXED}
-  *acc += mat4x4f(wv * gather(xc, t.off.x) * t.keep.x, wv * gather(xc, t.off.y) * t.keep.y,
-                  wv * gather(xc, t.off.z) * t.keep.z, wv * gather(xc, t.off.w) * t.keep.w);
+// acc += w ⊗ v: column j gets w · v[j].
+fn outer(w: vec4f, v: vec4f) -> mat4x4f {
+  return mat4x4f(w * v.x, w * v.y, w * v.z, w * v.w);
+}
+
+// acc += w ⊙ (4 pixels of x, each at the lanes' own channels) (MIXED).
+fn outerMixed(w: vec4f, chan: vec4u, t: Tap) -> mat4x4f {
+  return mat4x4f(w * gather(chan, t.off.x) * t.keep.x, w * gather(chan, t.off.y) * t.keep.y,
+                 w * gather(chan, t.off.z) * t.keep.z, w * gather(chan, t.off.w) * t.keep.w);
+}
+
+// Epilogue for 4 channels from co0 at pixel p: bias, residual, relu, store.
+fn store(acc: vec4f, co0: u32, p: u32, n: u32) {
+  if (p >= NPIX || co0 >= COUT) { return; }
+  let co = min(vec4u(co0) + vec4u(0u, 1u, 2u, 3u), vec4u(COUT - 1u));
+#if ${HAS_BIAS}
+  var v = acc + vec4f(bias[co.x], bias[co.y], bias[co.z], bias[co.w]);
 #else
-  let v = vec4f(x[xc.x + t.off.x], x[xc.x + t.off.y], x[xc.x + t.off.z], x[xc.x + t.off.w]) * t.keep;
-  *acc += mat4x4f(wv * v.x, wv * v.y, wv * v.z, wv * v.w);
+  var v = acc;
 #endif
+  let o = (n * COUT + co) * NPIX + vec4u(p);
+#if ${HAS_RESIDUAL}
+  v += vec4f(residual[o.x], residual[o.y], residual[o.z], residual[o.w]);
+#endif
+#if ${RELU}
+  v = max(v, vec4f(0.0));
+#endif
+  y[o.x] = v.x;
+  if (co0 + 1u < COUT) { y[o.y] = v.y; }
+  if (co0 + 2u < COUT) { y[o.z] = v.z; }
+  if (co0 + 3u < COUT) { y[o.w] = v.w; }
 }
 
 @compute @workgroup_size(WGX, WGY)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let n = wid.z;
-  let co0 = (wid.y * WGY + lid.y) * 4u;
+  let co0 = (wid.y * WGY + lid.y) * CB;
   if (co0 >= COUT) { return; }
-  // Lanes past COUT compute channel COUT-1 again and are not stored.
-  let co = min(vec4u(co0) + vec4u(0u, 1u, 2u, 3u), vec4u(COUT - 1u));
-  let xChan = (n * CIN + (co / COUT_G) * CIN_G) * HW;  // per-lane first input channel of its group
-  let wBlock = (co0 / 4u) * CIN_G * KK;
-
-  // Pixels of this thread: p = pBase + j·WGX (adjacent threads take adjacent pixels), in groups
-  // of 4 (A, and B when PX8); column j of an accumulator is pixel j's 4 channels.
-  let pBase = wid.x * WGX * TP + lid.x;
-  let pA = min(vec4u(pBase) + vec4u(0u, 1u, 2u, 3u) * WGX, vec4u(NPIX - 1u));
-  let ihA = vec4i((pA / WO) * SH) - PH;
-  let iwA = vec4i((pA % WO) * SW) - PW;
-  var accA = mat4x4f();
-#if ${PX8}
-  let pB = min(vec4u(pBase) + vec4u(4u, 5u, 6u, 7u) * WGX, vec4u(NPIX - 1u));
-  let ihB = vec4i((pB / WO) * SH) - PH;
-  let iwB = vec4i((pB % WO) * SW) - PW;
-  var accB = mat4x4f();
-#endif
-
+  // Pixels of this thread: pBase + j·WGX (adjacent threads take adjacent pixels).
+  let pBase = wid.x * WGX * PB + lid.x;
+${SETUP}
   for (var kh = 0u; kh < KH; kh++) {
     for (var kw = 0u; kw < KW; kw++) {
-      // Offsets and zero-padding masks of this tap, shared by all input channels.
-      let tA = tapOf(ihA, iwA, kh, kw);
-#if ${PX8}
-      let tB = tapOf(ihB, iwB, kh, kw);
-#endif
       let tap = kh * KW + kw;
+${TAPS}
       for (var ci = 0u; ci < CIN_G; ci++) {
-        let wv = wPacked[wBlock + ci * KK + tap];
-        let xc = xChan + vec4u(ci * HW);
-        accumulate(&accA, wv, xc, tA);
-#if ${PX8}
-        accumulate(&accB, wv, xc, tB);
-#endif
+        let wk = ci * KK + tap;
+        let xk = ci * HW;
+${STEP}
       }
     }
   }
-
-  // Epilogue: bias, residual, relu, store.
-#if ${HAS_BIAS}
-  let b = vec4f(bias[co.x], bias[co.y], bias[co.z], bias[co.w]);
-#else
-  let b = vec4f(0.0);
-#endif
-  let yChan = (n * COUT + co) * NPIX;
-  for (var j = 0u; j < TP; j++) {
-    let pj = pBase + j * WGX;
-    if (pj >= NPIX) { break; }
-#if ${PX8}
-    var v = select(accB[j % 4u], accA[j % 4u], j < 4u) + b;
-#else
-    var v = accA[j] + b;
-#endif
-    let o = yChan + vec4u(pj);
-#if ${HAS_RESIDUAL}
-    v += vec4f(residual[o.x], residual[o.y], residual[o.z], residual[o.w]);
-#endif
-#if ${RELU}
-    v = max(v, vec4f(0.0));
-#endif
-    y[o.x] = v.x;
-    if (co0 + 1u < COUT) { y[o.y] = v.y; }
-    if (co0 + 2u < COUT) { y[o.z] = v.z; }
-    if (co0 + 3u < COUT) { y[o.w] = v.w; }
-  }
+${STORE}
 }

@@ -76,3 +76,17 @@ it('the trainer rejects bad input with a PathlightError', async () => {
   optimizer.dispose();
   model.dispose();
 });
+
+it('the zoo LeNet trains too: 60 steps on 1 000 MNIST images lower its loss', async () => {
+  const { createZooModel } = await import('../src/models/load.js');
+  const model = createZooModel(engine, 'lenet', { seed: 3 });
+  const mnist = loadMnist('train');
+  const data = { images: mnist.images.subarray(0, 1000 * 784), labels: Array.from(mnist.labels.subarray(0, 1000)), count: 1000 };
+  const optimizer = new Adam({ lr: 3e-3 });
+  const r = await train(model, data, { optimizer, epochs: 1, batchSize: 16, maxSteps: 60, reportEvery: 30 });
+  const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+  expect(mean(r.losses.subarray(0, 10))).toBeGreaterThan(1.5); // ≈ ln 10 at random init
+  expect(mean(r.losses.subarray(50, 60))).toBeLessThan(0.7 * mean(r.losses.subarray(0, 10)));
+  optimizer.dispose();
+  model.dispose();
+});

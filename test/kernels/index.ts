@@ -13,8 +13,7 @@ import guidedIg from './guided-ig.cases.js';
 import ig2 from './ig2.cases.js';
 import blur from './blur.cases.js';
 import zoo from './zoo.cases.js';
-import optimizer from './optimizer.cases.js';
 import customMethod from './custom-method.cases.js';
 import train from './train.cases.js';
 
-export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...optimizer, ...customMethod, ...train];
+export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train];

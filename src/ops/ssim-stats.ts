@@ -1,0 +1,37 @@
+/**
+ * One MS-SSIM scale on the GPU: per (image, channel) plane, the mean contrast-structure term and
+ * the mean SSIM over the 'valid' Gaussian-window positions, written into a shared stats tensor so
+ * that all scales come back with a single readback.
+ */
+import source from '../../shaders/ssim_stats.wgsl';
+import { renderShader } from '../gpu/wgsl.js';
+import { fail, shapeStr } from '../gpu/errors.js';
+import { Tensor } from '../tensor/tensor.js';
+
+const WG = 64;
+
+export interface SsimStatsParams {
+  /** normalised Gaussian window (odd length ≤ min(H, W)) */
+  taps: Float64Array;
+  c1: number;
+  c2: number;
+  /** where this scale's 2·N·C values start in `stats` */
+  offset: number;
+}
+
+/** a [N, C, H, W]; b [N, C, H, W] or [1, C, H, W] (compared with every image of a). */
+export function ssimStats(a: Tensor, b: Tensor, stats: Tensor, p: SsimStatsParams): void {
+  const [n, c, h, w] = a.shape as [number, number, number, number];
+  if (a.rank !== 4 || b.rank !== 4) fail(`ssimStats: a ${shapeStr(a.shape)} and b ${shapeStr(b.shape)} must be [N, C, H, W]`);
+  const shared = b.shape[0] === 1 && n !== 1;
+  if ((b.shape[0] !== n && !shared) || b.shape.slice(1).join() !== a.shape.slice(1).join()) fail(`ssimStats: b ${shapeStr(b.shape)} does not match a ${shapeStr(a.shape)}`);
+  const win = p.taps.length;
+  if (win % 2 !== 1 || win > Math.min(h, w)) fail(`ssimStats: window ${win} does not fit ${h}×${w}`);
+  if (p.offset + 2 * n * c > stats.size) fail(`ssimStats: stats ${shapeStr(stats.shape)} too small for offset ${p.offset} + ${2 * n * c}`);
+  const engine = a.engine;
+  const params = { WG, PLANES: n * c, C: c, H: h, W: w, WIN: win, OH: h - win + 1, OW: w - win + 1, OFFSET: p.offset, B_SHARED: shared };
+  const kernel = engine.kernel('ssim_stats', Object.values(params).join(','), () => renderShader(source, params));
+  const table = Tensor.from(engine, Float32Array.from([...p.taps, p.c1, p.c2]), [win + 2], { label: 'ssim taps' });
+  engine.dispatch(kernel, [a.buffer, b.buffer, table.buffer, stats.buffer], engine.grid1d(n * c, 1));
+  table.dispose();
+}
