@@ -1,7 +1,7 @@
 /**
  * Kernel throughput: conv2d forward / input-gradient / weight-gradient and matmul at CNN-typical
- * shapes, next to a yardstick measured in the same run: a register-blocked tiled matmul probe
- * (probe-matmul.wgsl), the device's practical GEMM peak. Runs unchanged in Node (kernels-node.ts)
+ * shapes, next to a yardstick measured in the same run: a self-contained register-blocked tiled
+ * matmul probe (probe-matmul.wgsl) for the device's practical GEMM throughput. Runs unchanged in Node (kernels-node.ts)
  * and in a page (kernels-page.ts). Useful FLOPs only (2 per multiply-add); median of `reps` timed
  * runs after a warm-up run, each ended by `engine.sync()`.
  */
@@ -28,7 +28,7 @@ export interface KernelBench {
   adapter: Engine['adapter'];
   /** timestamp-query available; per-dispatch GPU timing is not implemented (wall time only) */
   timestamps: boolean;
-  probe: { shape: string; ms: number; gflops: number };
+  probe: { shape: string; ms: number; gflops: number; cpuMs?: number };
   figures: KernelFigure[];
 }
 
@@ -62,30 +62,41 @@ async function time(engine: Engine, reps: number, run: () => void, cpuTime?: () 
   return { ms: samples[Math.floor(samples.length / 2)]!, cpuMs };
 }
 
-const PROBE = { m: 256, n: 256, k: 512, wgx: 8, wgy: 8 };
+/** 256 threads of 16 × 16 outputs each. */
+const PROBE = { m: 256, n: 256, k: 512 };
+
+/**
+ * Probe workgroup: SwiftShader runs a workgroup's lanes 4 at a time on one CPU thread and spreads
+ * workgroups over threads, so on CPU back ends one SIMD group per workgroup (as src/ops/matmul.ts
+ * does); GPUs get 64 lanes.
+ */
+const probeWorkgroup = (engine: Engine) => (engine.adapter.isFallbackAdapter ? { wgx: 2, wgy: 2 } : { wgx: 8, wgy: 8 });
 
 /** GFLOP/s of the matmul probe; also checks one output element so a broken probe cannot pass. */
-export async function probePeak(engine: Engine, reps: number): Promise<KernelBench['probe']> {
-  const { m, n, k, wgx, wgy } = PROBE;
+export async function probePeak(engine: Engine, reps: number, cpuTime?: () => number): Promise<KernelBench['probe']> {
+  const { m, n, k } = PROBE;
+  const { wgx, wgy } = probeWorkgroup(engine);
   const kernel = engine.kernel('bench probe matmul', `${m},${n},${k},${wgx},${wgy}`, () =>
-    renderShader(probeSource, { M: m, K: k, WGX: wgx, WGY: wgy }),
+    renderShader(probeSource, { M: m, N: n, K: k, WGX: wgx, WGY: wgy }),
   );
-  // a[k][i] = A[i,k] (row blocks of 4 are consecutive); b[j][k] = B[k,j].
+  // a[k][i] = A[i,k], b[k][j] = B[k,j], c[j][i] = C[i,j] (see probe-matmul.wgsl).
   const aData = Float32Array.from({ length: k * m }, (_, i) => ((i * 7) % 13) / 13 - 0.5);
-  const bData = Float32Array.from({ length: n * k }, (_, i) => ((i * 5) % 11) / 11 - 0.5);
+  const bData = Float32Array.from({ length: k * n }, (_, i) => ((i * 5) % 11) / 11 - 0.5);
   const a = Tensor.from(engine, aData, [k * m]);
   const b = Tensor.from(engine, bData, [n * k]);
   const c = Tensor.empty(engine, [n * m]);
-  const grid: [number, number] = [m / 8 / wgx, n / 8 / wgy];
-  const t = await time(engine, reps, () => engine.dispatch(kernel, [a.buffer, b.buffer, c.buffer], grid));
+  const grid: [number, number] = [m / 16 / wgx, n / 16 / wgy];
+  const t = await time(engine, reps, () => engine.dispatch(kernel, [a.buffer, b.buffer, c.buffer], grid), cpuTime);
   const row = 5;
   const col = 3;
   let want = 0;
-  for (let kk = 0; kk < k; kk++) want += aData[kk * m + row]! * bData[col * k + kk]!;
+  for (let kk = 0; kk < k; kk++) want += aData[kk * m + row]! * bData[kk * n + col]!;
   const got = (await c.download())[col * m + row]!;
   for (const x of [a, b, c]) x.dispose();
   if (Math.abs(got - want) > 1e-3 * Math.max(1, Math.abs(want))) throw new Error(`matmul probe is wrong: C[${row},${col}] = ${got}, want ${want}`);
-  return { shape: `${m}×${n}×${k}`, ms: +t.ms.toFixed(3), gflops: +((2 * m * n * k) / (t.ms * 1e6)).toFixed(3) };
+  const probe: KernelBench['probe'] = { shape: `${m}×${n}×${k}`, ms: +t.ms.toFixed(3), gflops: +((2 * m * n * k) / (t.ms * 1e6)).toFixed(3) };
+  if (t.cpuMs !== undefined) probe.cpuMs = +t.cpuMs.toFixed(2);
+  return probe;
 }
 
 type Shape4 = [number, number, number, number];
@@ -117,16 +128,18 @@ function fill(engine: Engine, shape: number[]): Tensor {
 export async function runKernelBench(engine: Engine, opts: BenchOptions = {}): Promise<KernelBench> {
   const reps = opts.reps ?? 5;
   const log = opts.log ?? (() => {});
-  const probe = await probePeak(engine, reps);
+  const probe = await probePeak(engine, reps, opts.cpuTime);
   log(`adapter: ${JSON.stringify(engine.adapter)}`);
-  log(`matmul probe ${probe.shape}: ${probe.gflops.toFixed(2)} GFLOP/s`);
+  const probeCpu = probe.cpuMs === undefined ? '' : ` | cpu ${probe.cpuMs.toFixed(1)} ms ${((2 * PROBE.m * PROBE.n * PROBE.k) / (probe.cpuMs * 1e6)).toFixed(2)} GFLOP/cpu-s`;
+  log(`matmul probe ${probe.shape}: ${probe.ms.toFixed(2)} ms ${probe.gflops.toFixed(2)} GFLOP/s${probeCpu}`);
   const figures: KernelFigure[] = [];
   const add = (kernel: string, shape: string, flops: number, t: Timing) => {
     const gflops = flops / (t.ms * 1e6);
     const f: KernelFigure = { kernel, shape, ms: +t.ms.toFixed(3), gflops: +gflops.toFixed(3), ofProbe: +(gflops / probe.gflops).toFixed(3) };
     if (t.cpuMs !== undefined) f.cpuMs = +t.cpuMs.toFixed(2);
     figures.push(f);
-    log(`${kernel.padEnd(19)} ${shape.padEnd(28)} ${f.ms.toFixed(2).padStart(8)} ms ${f.gflops.toFixed(2).padStart(6)} GFLOP/s ${(100 * f.ofProbe).toFixed(0).padStart(4)}%`);
+    const cpu = f.cpuMs === undefined ? '' : ` | cpu ${f.cpuMs.toFixed(1).padStart(7)} ms ${(flops / (f.cpuMs * 1e6)).toFixed(2).padStart(5)} GFLOP/cpu-s`;
+    log(`${kernel.padEnd(19)} ${shape.padEnd(28)} ${f.ms.toFixed(2).padStart(8)} ms ${f.gflops.toFixed(2).padStart(6)} GFLOP/s ${(100 * f.ofProbe).toFixed(0).padStart(4)}%${cpu}`);
   };
   const wanted = (name: string) => !opts.only || name.includes(opts.only);
   for (const c of CONVS.filter((c) => wanted(c.name))) {

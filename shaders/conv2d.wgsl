@@ -44,14 +44,28 @@ const WGY = ${WGY}u;
 const HW = H * W;
 const NPIX = HO * WO;
 const KK = KH * KW;
-const BLOCKS = (COUT + 3u) / 4u;  // packed weight blocks of 4 channels
+const ROWS = COUT;  // GEMM rows: output channels
+const BLOCKS = (ROWS + 3u) / 4u;  // packed weight blocks of 4 rows
+const KROW = CIN_G * KK;  // packed weights per block
+
+// The first input channel of the group of each of 4 output channels.
+fn chanBase(co: vec4u, n: u32) -> vec4u {
+  return (n * CIN + (co / COUT_G) * CIN_G) * HW;
+}
+
+// 4 output pixels as the input row and column of their top-left tap.
+struct Origin { ih: vec4i, iw: vec4i }
+
+fn origin(p: vec4u) -> Origin {
+  return Origin(vec4i((p / WO) * SH) - PH, vec4i((p % WO) * SW) - PW);
+}
 
 // The input offsets of 4 pixels at one tap, and 1/0 for inside/padding.
 struct Tap { off: vec4u, keep: vec4f }
 
-fn tapOf(ih0: vec4i, iw0: vec4i, kh: u32, kw: u32) -> Tap {
-  let ih = ih0 + i32(kh) * DH;
-  let iw = iw0 + i32(kw) * DW;
+fn tapOf(o: Origin, kh: u32, kw: u32) -> Tap {
+  let ih = o.ih + i32(kh) * DH;
+  let iw = o.iw + i32(kw) * DW;
   let inside = (vec4u(ih) < vec4u(H)) & (vec4u(iw) < vec4u(W));
   return Tap(select(vec4u(0u), vec4u(ih) * W + vec4u(iw), inside), select(vec4f(0.0), vec4f(1.0), inside));
 }
@@ -102,8 +116,8 @@ fn store(acc: vec4f, co0: u32, p: u32, n: u32) {
 @compute @workgroup_size(WGX, WGY)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let n = wid.z;
-  let co0 = (wid.y * WGY + lid.y) * CB;
-  if (co0 >= COUT) { return; }
+  let c0 = (wid.y * WGY + lid.y) * CB;  // first output channel of this thread
+  if (c0 >= COUT) { return; }
   // Pixels of this thread: pBase + j·WGX (adjacent threads take adjacent pixels).
   let pBase = wid.x * WGX * PB + lid.x;
 ${SETUP}
@@ -112,7 +126,7 @@ ${SETUP}
       let tap = kh * KW + kw;
 ${TAPS}
       for (var ci = 0u; ci < CIN_G; ci++) {
-        let wk = ci * KK + tap;
+        let wk = ci * KK + tap;  // GEMM k of (ci, tap)
         let xk = ci * HW;
 ${STEP}
       }

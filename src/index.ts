@@ -38,3 +38,6 @@ export * from './viz/heatmap.js';
 
 // attribution
 export * from './attribution/index.js';
+
+// metrics
+export * from './metrics/index.js';

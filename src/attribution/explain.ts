@@ -240,12 +240,18 @@ function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) => MethodResul
     }
   }
   const ones = new Array<number>(samples).fill(1);
-  const repeat = (t: Tensor) => straightPathPoints(t.reshape([n, t.size / n]), t.reshape([n, t.size / n]), ones); // row i·n + s = t_i
+  // row i·samples + s = t_i: a straight 'path' from t to itself, sampled `samples` times
+  const repeat = (t: Tensor) => {
+    const rows = t.reshape([n, t.size / n]);
+    const out = straightPathPoints(rows, rows, ones);
+    rows.dispose();
+    return out;
+  };
   const inner: ExplainContext = {
     ...ctx,
     x: Tensor.from(ctx.engine, noisy, [n * samples, ...ctx.x.shape.slice(1)], { label: 'smoothgrad inputs' }),
-    baseline: repeat(ctx.baseline).reshape([n * samples, ...ctx.x.shape.slice(1)]),
-    targets: repeat(ctx.targets).reshape([n * samples]),
+    baseline: reshapeOwned(repeat(ctx.baseline), [n * samples, ...ctx.x.shape.slice(1)]),
+    targets: reshapeOwned(repeat(ctx.targets), [n * samples]),
   };
   try {
     const r = run(inner);
@@ -261,4 +267,11 @@ function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) => MethodResul
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
+}
+
+/** A view with another shape that takes over `t`'s reference. */
+function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
+  const view = t.reshape(shape);
+  t.dispose();
+  return view;
 }

@@ -12,7 +12,7 @@ import { revealImages } from '../ops/reveal-images.js';
 import { concatBatch } from '../tensor/batch.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkTarget, imageTensor, referenceTensor, softmaxRows, trapezoidAuc, type ReferenceImage } from './curve-scores.js';
-import { pixelSaliency, rankPixels, rankPositions, type PixelReduction } from './pixel-order.js';
+import { reduceToPixels, rankPixels, rankPositions, type PixelReduction } from './pixel-order.js';
 
 export interface InsertionDeletionOptions {
   target: number;
@@ -46,7 +46,7 @@ export async function insertionDeletion(engine: Engine, model: Model, x: Float32
   checkTarget(model, opts.target, op);
   const shape = model.info.inputShape;
   const hw = shape[1] * shape[2];
-  const order = rankPixels(pixelSaliency(attribution, shape, opts.reduction ?? 'abs-sum'));
+  const order = rankPixels(reduceToPixels(attribution, shape, opts.reduction ?? 'abs-sum'));
   const fractions = new Float64Array(steps + 1);
   const bounds = new Float32Array(steps + 1);
   for (let k = 0; k <= steps; k++) {

@@ -54,9 +54,13 @@ interface Geometry {
 
 // Register-block sizes, measured on SwiftShader (see the conv2d report); every kernel is correct
 // for any value.
-const FORWARD_PIXELS_PER_THREAD: 4 | 8 = 8; // one or two mat4x4 accumulators
-const GRAD_INPUT_PIXELS_PER_THREAD: 4 | 8 = 8; // one or two mat4x4 accumulators
-const GRAD_WEIGHT_COLUMNS_PER_THREAD = 8; // fixed by the shader (two mat4x4 accumulators)
+/** Forward register block: up to 4 channel blocks of 4 × pixel groups of 4 per thread. */
+const FORWARD_CHANNEL_BLOCKS = 4;
+const FORWARD_PIXEL_GROUPS = 2;
+const GRAD_INPUT_CHANNEL_BLOCKS = 4;
+const GRAD_INPUT_PIXEL_GROUPS = 2;
+const GRAD_WEIGHT_CHANNEL_BLOCKS = 4;
+const GRAD_WEIGHT_COLUMN_GROUPS = 2;
 /** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
 const GRAD_WEIGHT_SLICE_PIXELS = 256;
 const THREADS = 64;
@@ -115,7 +119,7 @@ function nextPow2(v: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, v)));
 }
 
-/** A 2-D workgroup of THREADS lanes: x over pixel blocks, y over 4-channel blocks. */
+/** A 2-D workgroup of THREADS lanes: x over pixel blocks, y over channel blocks. */
 function workgroupShape(pixelBlocks: number, channelBlocks: number): [number, number] {
   const wgx = Math.min(THREADS, nextPow2(pixelBlocks));
   const wgy = Math.min(THREADS / wgx, nextPow2(channelBlocks));
@@ -202,6 +206,97 @@ function forEachChunk(n: number, per: number, fn: (n0: number, count: number) =>
 
 // ---------------------------------------------------------------------------------- forward
 
+/**
+ * Register block of the forward and input-gradient GEMMs: 4·NB rows (channels) × 4·NQ pixels per
+ * thread. MIXED: a block's rows may lie in different groups, so each lane reads its own channel.
+ */
+interface RegisterBlock {
+  nb: number;
+  nq: number;
+  mixed: boolean;
+}
+
+/** `rows` GEMM rows (channels) in groups of `rowsPerGroup`. */
+function registerBlock(rows: number, rowsPerGroup: number, groups: number, nbMax: number, nq: number): RegisterBlock {
+  if (groups === 1) return { nb: Math.min(nbMax, Math.ceil(rows / 4)), nq, mixed: false };
+  // Grouped: the largest block that stays inside one group shares its loads across its rows.
+  for (let nb = nbMax; nb >= 1; nb >>= 1) if (rowsPerGroup % (4 * nb) === 0) return { nb, nq, mixed: false };
+  return { nb: 1, nq, mixed: true };
+}
+
+const range = (count: number) => Array.from({ length: count }, (_, i) => i);
+const indent = (lines: string[], depth: number) => lines.map((l) => ' '.repeat(depth) + l).join('\n');
+
+/** Per-shader expressions the block code calls into (see conv2d.wgsl, conv2d_grad_input.wgsl). */
+interface BlockHooks {
+  /** pixels of the thread's grid slot (exclusive bound) */
+  pixelLimit: string;
+  /** extra arguments of origin(p, ...) */
+  originArgs: string;
+  /** arguments of tapOf(origin, ...) */
+  tapArgs: string;
+  /** extra arguments of store(acc, c0, p, ...) */
+  storeArgs: string;
+}
+
+/**
+ * The fully unrolled register-block code (constant indices only: SwiftShader neither unrolls
+ * loops nor keeps indexed arrays in registers). Shaders provide ROWS, BLOCKS, KROW, chanBase,
+ * origin, tapOf, pixels, outer, outerMixed and store, and loop variables tap, wk (packed weight
+ * index within a block) and xk (offset of the k's channel).
+ */
+function registerBlockCode({ nb, nq, mixed }: RegisterBlock, h: BlockHooks): Record<'SETUP' | 'TAPS' | 'STEP' | 'STORE', string> {
+  const B = range(nb);
+  const Q = range(nq);
+  const BQ = B.flatMap((b) => Q.map((q) => [b, q] as const));
+  const lanes = (first: number) => `vec4u(${range(4).map((i) => `${first + i}u`).join(', ')})`;
+  const setup = [
+    ...B.map((b) => `let wBase${b} = min(c0 / 4u + ${b}u, BLOCKS - 1u) * KROW;`),
+    ...(mixed
+      ? B.map((b) => `let xChan${b} = chanBase(min(vec4u(c0 + ${4 * b}u) + ${lanes(0)}, vec4u(ROWS - 1u)), n);`)
+      : ['let xChan = chanBase(vec4u(c0), n).x;']),
+    ...Q.flatMap((q) => [
+      `let o${q} = origin(min(vec4u(pBase) + ${lanes(4 * q)} * WGX, vec4u(${h.pixelLimit} - 1u))${h.originArgs});`,
+    ]),
+    ...BQ.map(([b, q]) => `var acc${b}_${q} = mat4x4f();`),
+  ];
+  const taps = Q.map((q) => `let t${q} = tapOf(o${q}, ${h.tapArgs});`);
+  const step = [
+    ...B.map((b) => `let w${b} = wPacked[wBase${b} + wk];`),
+    ...(mixed
+      ? BQ.map(([b, q]) => `acc${b}_${q} += outerMixed(w${b}, xChan${b} + vec4u(xk), t${q});`)
+      : [...Q.map((q) => `let v${q} = pixels(xChan + xk, t${q});`), ...BQ.map(([b, q]) => `acc${b}_${q} += outer(w${b}, v${q});`)]),
+  ];
+  const store = BQ.flatMap(([b, q]) => range(4).map((j) => `store(acc${b}_${q}[${j}], c0 + ${4 * b}u, pBase + ${4 * q + j}u * WGX, ${h.storeArgs});`));
+  return { SETUP: indent(setup, 2), TAPS: indent(taps, 6), STEP: indent(step, 8), STORE: indent(store, 2) };
+}
+
+/** The unrolled register-block code of conv2d_grad_weight.wgsl: 4·NB channels × 4·NQ columns. */
+function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' | 'ROW' | 'STEP' | 'STORE' | 'STORE_DB', string> {
+  const B = range(nb);
+  const Q = range(nq);
+  const BQ = B.flatMap((b) => Q.map((q) => [b, q] as const));
+  const setup = [
+    ...B.flatMap((b) => [`let dyBlock${b} = (n * BLOCKS + min(co0 / 4u + ${b}u, BLOCKS - 1u)) * NPIX;`, `var db${b} = vec4f(0.0);`]),
+    ...(mixed
+      ? B.map((b) => `let xChan${b} = (n * CIN + (min(vec4u(co0 + ${4 * b}u) + vec4u(0u, 1u, 2u, 3u), vec4u(COUT - 1u)) / COUT_G) * CIN_G) * HW;`)
+      : ['let xChan = (n * CIN + (co0 / COUT_G) * CIN_G) * HW;']),
+    ...Q.map((q) => `let cols${q} = columns(c0 + ${4 * q}u);`),
+    ...BQ.map(([b, q]) => `var acc${b}_${q} = mat4x4f();`),
+  ];
+  const row = Q.map((q) => `let row${q} = rowOf(cols${q}, ih0);`);
+  const step = [
+    ...B.flatMap((b) => [`let d${b} = dyPacked[dyBlock${b} + pix];`, `db${b} += d${b};`]),
+    ...Q.map((q) => `let t${q} = tapOf(row${q}.off, row${q}.inside, iw0 + cols${q}.dw);`),
+    ...(mixed
+      ? BQ.map(([b, q]) => `acc${b}_${q} += outerMixed(d${b}, xChan${b}, t${q});`)
+      : [...Q.map((q) => `let v${q} = pixels(xChan, t${q});`), ...BQ.map(([b, q]) => `acc${b}_${q} += outer(d${b}, v${q});`)]),
+  ];
+  const store = BQ.flatMap(([b, q]) => range(4).map((j) => `store(acc${b}_${q}[${j}], co0 + ${4 * b}u, c0 + ${4 * q + j}u, row);`));
+  const storeDb = B.map((b) => `storeDb(db${b}, co0 + ${4 * b}u, row);`);
+  return { SETUP: indent(setup, 2), ROW: indent(row, 4), STEP: indent(step, 6), STORE: indent(store, 2), STORE_DB: indent(storeDb, 4) };
+}
+
 export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dParams, epilogue: Conv2dEpilogue = {}): Tensor {
   const op = 'conv2d';
   const g = geometry(op, x.shape, w.shape, p);
@@ -213,12 +308,13 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dPara
   const engine = x.engine;
 
   const npix = g.ho * g.wo;
-  const tp = FORWARD_PIXELS_PER_THREAD;
-  const [wgx, wgy] = workgroupShape(Math.ceil(npix / tp), Math.ceil(g.cout / 4));
-  const mixed = g.coutG % 4 !== 0 && g.groups > 1;
-  const kernel = engine.kernel(op, `${shapeKey(g)}|${tp},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
+  const block = registerBlock(g.cout, g.coutG, g.groups, FORWARD_CHANNEL_BLOCKS, FORWARD_PIXEL_GROUPS);
+  const cb = 4 * block.nb;
+  const pb = 4 * block.nq;
+  const [wgx, wgy] = workgroupShape(Math.ceil(npix / pb), Math.ceil(g.cout / cb));
+  const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
     renderShader(forwardSource, {
-      ...shapeParams(g), TP: tp, PX8: tp === 8, WGX: wgx, WGY: wgy, MIXED: mixed, RELU: relu,
+      ...shapeParams(g), ...registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' }), CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu,
       HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, BIAS_BINDING: 3, RESIDUAL_BINDING: bias ? 4 : 3,
     }),
   );
@@ -228,7 +324,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dPara
   const packed = packWeights(op, w, g, false);
   const wBinding = whole(op, engine, packed, 'packed weight');
   const out = Tensor.empty(engine, outShape, op);
-  const grid: [number, number] = [Math.ceil(npix / (tp * wgx)), Math.ceil(g.cout / (4 * wgy))];
+  const grid: [number, number] = [Math.ceil(npix / (pb * wgx)), Math.ceil(g.cout / (cb * wgy))];
   forEachChunk(g.n, perChunk, (n0, count) => {
     const bindings: Binding[] = [imageRange(x, xImage, n0, count), wBinding, imageRange(out, yImage, n0, count)];
     if (bias) bindings.push(whole(op, engine, bias, 'bias'));
@@ -256,12 +352,14 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
 
   const phases = g.sh * g.sw;
   const phasePixels = Math.ceil(g.h / g.sh) * Math.ceil(g.w / g.sw);
-  const tp = GRAD_INPUT_PIXELS_PER_THREAD;
-  const [wgx, wgy] = workgroupShape(Math.ceil(phasePixels / tp), Math.ceil(g.cin / 4));
-  const mixed = g.cinG % 4 !== 0 && g.groups > 1;
+  const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS, GRAD_INPUT_PIXEL_GROUPS);
+  const cb = 4 * block.nb;
+  const pb = 4 * block.nq;
+  const [wgx, wgy] = workgroupShape(Math.ceil(phasePixels / pb), Math.ceil(g.cin / cb));
   const mask = !!reluOutput;
-  const kernel = engine.kernel(op, `${shapeKey(g)}|${tp},${wgx},${wgy}|${mask}`, () =>
-    renderShader(gradInputSource, { ...shapeParams(g), TP: tp, PX8: tp === 8, WGX: wgx, WGY: wgy, MIXED: mixed, RELU_MASK: mask }),
+  const hooks = { pixelLimit: 'phasePix', originArgs: ', wp', tapArgs: 'th / SH, tw / SW', storeArgs: 'n, ihStart, iwStart, wp, phasePix' };
+  const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${mask}`, () =>
+    renderShader(gradInputSource, { ...shapeParams(g), ...registerBlockCode(block, hooks), CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU_MASK: mask }),
   );
   const dyImage = g.cout * g.ho * g.wo;
   const xImage = g.cin * g.h * g.w;
@@ -269,7 +367,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
   const packed = packWeights(op, w, g, true);
   const wBinding = whole(op, engine, packed, 'packed weight');
   const dx = Tensor.empty(engine, xShape, op);
-  const grid: [number, number] = [Math.ceil(phasePixels / (tp * wgx)), Math.ceil(g.cin / (4 * wgy))];
+  const grid: [number, number] = [Math.ceil(phasePixels / (pb * wgx)), Math.ceil(g.cin / (cb * wgy))];
   forEachChunk(g.n, perChunk, (n0, count) => {
     const bindings: Binding[] = [imageRange(dy, dyImage, n0, count), wBinding, imageRange(dx, xImage, n0, count)];
     if (reluOutput) bindings.push(imageRange(reluOutput, dyImage, n0, count));
@@ -295,13 +393,13 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly num
   const epad = Math.ceil(e / 64) * 64; // rows start 256-byte aligned
   if (ew * 4 > maxBytes || epad * 4 > maxBytes) fail(`${op}: weight gradient ${shapeStr(wShape)} exceeds maxStorageBufferBindingSize ${maxBytes}`);
 
-  const tj = GRAD_WEIGHT_COLUMNS_PER_THREAD;
-  const tiles = Math.ceil(g.cout / 4) * Math.ceil((g.cinG * g.kh * g.kw) / tj);
+  const block = registerBlock(g.cout, g.coutG, g.groups, GRAD_WEIGHT_CHANNEL_BLOCKS, GRAD_WEIGHT_COLUMN_GROUPS);
+  const cb = 4 * block.nb;
+  const tj = 4 * block.nq;
+  const tiles = Math.ceil(g.cout / cb) * Math.ceil((g.cinG * g.kh * g.kw) / tj);
   const wg = Math.min(THREADS, nextPow2(tiles));
-  const mixed = g.coutG % 4 !== 0 && g.groups > 1;
-  const mask = !!reluOutput;
-  const kernel = engine.kernel(op, `${shapeKey(g)}|${tj},${wg},${rb}`, () =>
-    renderShader(gradWeightSource, { ...shapeParams(g), WG: wg, RB: rb, R: slices, EPAD: epad, MIXED: mixed }),
+  const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wg},${rb}`, () =>
+    renderShader(gradWeightSource, { ...shapeParams(g), ...gradWeightBlockCode(block), CB: cb, TJ: tj, WG: wg, RB: rb, R: slices, EPAD: epad }),
   );
   const dyBlocks = Math.ceil(g.cout / 4);
   const reduceKernel = (rows: number, accumulate: boolean) =>

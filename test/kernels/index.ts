@@ -15,5 +15,6 @@ import blur from './blur.cases.js';
 import zoo from './zoo.cases.js';
 import customMethod from './custom-method.cases.js';
 import train from './train.cases.js';
+import metrics from './metrics.cases.js';
 
-export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train];
+export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics];

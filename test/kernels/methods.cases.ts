@@ -147,11 +147,11 @@ export default defineCases('methods', (test) => {
   test('explain() reads back twice, submits no more than that and leaks no buffer', async (engine) => {
     const { model } = smallCnn(engine);
     const x = images(6, 2);
-    for (const [method, steps] of [['grad', 1], ['ig', 40], ['idgi', 40]] as const) {
+    for (const [method, steps, smoothgrad] of [['grad', 1, false], ['ig', 40, false], ['idgi', 40, false], ['ig', 8, true]] as const) {
       await engine.sync();
       const s0 = { ...engine.stats };
       const live = engine.poolStats().liveBuffers;
-      await explain(engine, model, x, { method, steps, memoryBudgetBytes: 40_000 });
+      await explain(engine, model, x, { method, steps, memoryBudgetBytes: 40_000, smoothgrad: smoothgrad && { samples: 3 } });
       assert(engine.poolStats().liveBuffers === live, `${method}: explain() leaked ${engine.poolStats().liveBuffers - live} buffers`);
       const reads = engine.stats.readbacks - s0.readbacks;
       const subs = engine.stats.submissions - s0.submissions;

@@ -1,0 +1,91 @@
+/**
+ * What the demo page loads over HTTP: zoo weights (assets/models, served at models/) and the
+ * bundled samples (assets/samples, served at samples/), plus turning any image into model input.
+ */
+import type { Engine } from '../src/gpu/engine.js';
+import { PathlightError } from '../src/gpu/errors.js';
+import type { Model } from '../src/nn/model.js';
+import { ZOO, ZOO_NAMES, type ZooName } from '../src/models/zoo.js';
+import { createZooModel, defaultWeightsFile, loadZooModel } from '../src/models/load.js';
+import { decodePng } from '../src/data/png.js';
+import { toRgb32 } from '../src/data/transforms.js';
+import type { DatasetName } from '../src/data/classes.js';
+import type { SampleEntry } from '../src/data/samples.js';
+
+export interface DemoModel {
+  name: ZooName;
+  model: Model;
+  /** false: seeded random weights because the weights file is not there (yet) */
+  trained: boolean;
+}
+
+function weightsUrl(name: ZooName): string {
+  return `models/${defaultWeightsFile(name)}`;
+}
+
+/** Does the server have this model's weights? Asked each time, so freshly trained weights show up. */
+export async function hasWeights(name: ZooName): Promise<boolean> {
+  const r = await fetch(weightsUrl(name), { method: 'HEAD', cache: 'no-store' });
+  return r.ok;
+}
+
+/**
+ * Zoo models the page offers: those whose weights exist, and always lenet (random-init when its
+ * weights are missing, so the page and its test work before training has finished).
+ */
+export async function availableModels(): Promise<{ name: ZooName; trained: boolean }[]> {
+  const present = await Promise.all(ZOO_NAMES.map(hasWeights));
+  return ZOO_NAMES.map((name, i) => ({ name, trained: present[i]! })).filter((m) => m.trained || m.name === 'lenet');
+}
+
+export async function loadDemoModel(engine: Engine, name: ZooName): Promise<DemoModel> {
+  const r = await fetch(weightsUrl(name), { cache: 'no-store' });
+  if (r.ok) {
+    const weights = new Uint8Array(await r.arrayBuffer());
+    return { name, model: await loadZooModel(engine, name, { weights }), trained: true };
+  }
+  return { name, model: createZooModel(engine, name, { seed: 1, foldBatchNorm: true }), trained: false };
+}
+
+export function datasetOf(name: ZooName): DatasetName {
+  return ZOO[name].dataset;
+}
+
+export async function listSamples(dataset: DatasetName): Promise<SampleEntry[]> {
+  const r = await fetch(`samples/${dataset}/labels.json`);
+  if (!r.ok) throw new PathlightError(`samples for ${dataset}: HTTP ${r.status}`);
+  return (await r.json()) as SampleEntry[];
+}
+
+/** A sample PNG (28×28 gray) as the model's input: as is for 1×28×28, padded and replicated for 3×32×32. */
+export async function sampleInput(dataset: DatasetName, entry: SampleEntry, inputShape: readonly number[]): Promise<Float32Array> {
+  const url = `samples/${dataset}/${entry.file}`;
+  const r = await fetch(url);
+  if (!r.ok) throw new PathlightError(`${url}: HTTP ${r.status}`);
+  const img = decodePng(new Uint8Array(await r.arrayBuffer()), { channels: 1, source: url });
+  const [c, h, w] = inputShape;
+  if (c === 1 && h === img.height && w === img.width) return img.data;
+  if (c === 3 && h === 32 && w === 32 && img.width === 28 && img.height === 28) return toRgb32(img.data, 1);
+  throw new PathlightError(`${url}: a ${img.width}×${img.height} sample does not fit input ${inputShape.join('×')}`);
+}
+
+/** Any image the browser can decode, resized to the model's input in a canvas (BT.601 gray for 1 channel). */
+export async function fileInput(file: Blob, inputShape: readonly number[]): Promise<Float32Array> {
+  const [c, h, w] = inputShape as [number, number, number];
+  const bitmap = await createImageBitmap(file).catch((e: Error) => {
+    throw new PathlightError(`cannot decode the dropped file as an image: ${e.message}`);
+  });
+  const canvas = new OffscreenCanvas(w, h);
+  const g = canvas.getContext('2d')!;
+  g.drawImage(bitmap, 0, 0, w, h);
+  bitmap.close();
+  const rgba = g.getImageData(0, 0, w, h).data;
+  const plane = h * w;
+  const out = new Float32Array(c * plane);
+  for (let p = 0; p < plane; p++) {
+    const [r, gr, b] = [rgba[4 * p]! / 255, rgba[4 * p + 1]! / 255, rgba[4 * p + 2]! / 255];
+    if (c === 1) out[p] = 0.299 * r + 0.587 * gr + 0.114 * b;
+    else [r, gr, b].forEach((v, k) => (out[k * plane + p] = v));
+  }
+  return out;
+}

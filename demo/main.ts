@@ -1,0 +1,243 @@
+/**
+ * The demo page: pick a zoo model and an image, run explain() for each chosen method on
+ * navigator.gpu, and show heatmaps, completeness, timings and insertion/deletion curves.
+ * `body[data-state]` (loading → ready → running → done | error) lets the test follow along.
+ */
+import { createEngine, type Engine } from '../src/gpu/engine.js';
+import { explain, type ExplainOptions, type Explanation } from '../src/attribution/index.js';
+import { insertionDeletion } from '../src/metrics/insertion-deletion.js';
+import type { ZooName } from '../src/models/zoo.js';
+import type { SampleEntry } from '../src/data/samples.js';
+import { availableModels, datasetOf, fileInput, listSamples, loadDemoModel, sampleInput, type DemoModel } from './assets.js';
+import { CURVE_COLOURS, drawCurves, drawHeatmap, drawInput } from './render.js';
+
+/** Checkbox name → explain() options; SmoothGrad wraps plain gradients, with `steps` noisy samples. */
+const METHODS: Record<string, (steps: number) => ExplainOptions> = {
+  grad: () => ({ method: 'grad' }),
+  ig: (steps) => ({ method: 'ig', steps }),
+  idgi: (steps) => ({ method: 'idgi', steps }),
+  gig: (steps) => ({ method: 'gig', steps }),
+  'gig-idgi': (steps) => ({ method: 'gig-idgi', steps }),
+  blurig: (steps) => ({ method: 'blurig', steps }),
+  'blurig-idgi': (steps) => ({ method: 'blurig-idgi', steps }),
+  smoothgrad: (steps) => ({ method: 'grad', smoothgrad: { samples: steps } }),
+};
+const DEFAULT_METHODS = new Set(['ig', 'idgi']);
+const CURVE_STEPS = 16;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const ui = {
+  form: $<HTMLFormElement>('controls'),
+  model: $<HTMLSelectElement>('model'),
+  modelNote: $<HTMLParagraphElement>('model-note'),
+  sample: $<HTMLSelectElement>('sample'),
+  drop: $<HTMLLabelElement>('drop'),
+  file: $<HTMLInputElement>('file'),
+  input: $<HTMLCanvasElement>('input'),
+  methods: $<HTMLDivElement>('methods'),
+  steps: $<HTMLInputElement>('steps'),
+  run: $<HTMLButtonElement>('run'),
+  progress: $<HTMLProgressElement>('progress'),
+  status: $<HTMLSpanElement>('status'),
+  results: $<HTMLElement>('results'),
+};
+
+let engine: Engine;
+let current: DemoModel | null = null;
+let samples: SampleEntry[] = [];
+let input: Float32Array | null = null;
+/** the true class of the current input, when known (samples) */
+let label: number | null = null;
+
+function setState(state: 'loading' | 'ready' | 'running' | 'done' | 'error', message: string): void {
+  document.body.dataset.state = state;
+  ui.status.textContent = message;
+  const busy = state === 'loading' || state === 'running';
+  // DOM collections are not iterable under this tsconfig's lib (no DOM.Iterable): Array.from
+  for (const el of Array.from(ui.form.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>('input, select, button'))) el.disabled = busy;
+}
+
+function fail(e: unknown): void {
+  console.error(e);
+  setState('error', `${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+}
+
+function option(value: string, text: string): HTMLOptionElement {
+  const o = document.createElement('option');
+  o.value = value;
+  o.textContent = text;
+  return o;
+}
+
+async function selectModel(name: ZooName): Promise<void> {
+  setState('loading', `loading ${name}…`);
+  current?.model.dispose();
+  current = null;
+  current = await loadDemoModel(engine, name);
+  ui.modelNote.textContent = current.trained
+    ? `${current.model.info.inputShape.join('×')}, trained on ${datasetOf(name)}`
+    : `untrained weights: assets/models/${name}-${datasetOf(name)}.safetensors is not there yet, so this ${name} has random weights and its attributions mean little`;
+  ui.modelNote.classList.toggle('warn', !current.trained);
+  samples = await listSamples(datasetOf(name));
+  ui.sample.replaceChildren(...samples.map((s, i) => option(String(i), `#${i}: ${s.className}`)));
+  await selectSample(0);
+}
+
+async function selectSample(index: number): Promise<void> {
+  const entry = samples[index]!;
+  setInput(await sampleInput(datasetOf(current!.name), entry, current!.model.info.inputShape), entry.label);
+}
+
+function setInput(x: Float32Array, trueLabel: number | null): void {
+  input = x;
+  label = trueLabel;
+  drawInput(ui.input, x, current!.model.info.inputShape);
+  ui.results.replaceChildren();
+  ui.progress.value = 0;
+  setState('ready', 'ready');
+}
+
+async function useFile(file: File): Promise<void> {
+  setState('loading', `reading ${file.name}…`);
+  const x = await fileInput(file, current!.model.info.inputShape);
+  if (!Array.from(ui.sample.options).some((o) => o.value === 'own')) ui.sample.append(option('own', 'your image'));
+  ui.sample.value = 'own';
+  setInput(x, null);
+}
+
+function chosenMethods(): string[] {
+  return Array.from(ui.methods.querySelectorAll<HTMLInputElement>('input:checked')).map((c) => c.value);
+}
+
+/** One result card per method: title, per-method progress bar, heatmap, numbers, curves. */
+function makeCard(method: string) {
+  const card = document.createElement('article');
+  card.className = 'card';
+  card.dataset.method = method;
+  const title = document.createElement('h2');
+  title.textContent = method;
+  const progress = document.createElement('progress');
+  progress.max = 1;
+  progress.value = 0;
+  const heat = document.createElement('canvas');
+  heat.className = 'pixels heatmap';
+  const stats = document.createElement('dl');
+  const curve = document.createElement('canvas');
+  curve.className = 'curve';
+  card.append(title, progress, heat, stats, curve);
+  ui.results.append(card);
+  return { card, progress, heat, stats, curve };
+}
+
+function fillStats(dl: HTMLElement, rows: [string, string][]): void {
+  dl.replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      return [dt, dd];
+    }),
+  );
+}
+
+function explanationRows(e: Explanation, classNames: readonly string[]): [string, string][] {
+  const img = e.images[0]!;
+  return [
+    ['class', `${classNames[img.target] ?? img.target}${label !== null ? (img.target === label ? ' ✓' : ` (true: ${classNames[label]})`) : ''}`],
+    ['f(x)', img.fx.toFixed(3)],
+    ['Σ attr', img.sum.toFixed(3)],
+    ['completeness', e.complete ? `${(100 * img.completenessError).toFixed(2)} % error` : 'not promised'],
+    ['time', `${e.timeMs.toFixed(0)} ms, ${e.gradientEvaluations} grads`],
+  ];
+}
+
+async function runAll(): Promise<void> {
+  const methods = chosenMethods();
+  if (!methods.length) return setState('error', 'pick at least one method');
+  const steps = Number(ui.steps.value);
+  if (!Number.isInteger(steps) || steps < 1) return setState('error', `steps must be a positive integer, got '${ui.steps.value}'`);
+  const { model } = current!;
+  const x = input!;
+  ui.results.replaceChildren();
+  ui.progress.max = methods.length;
+  ui.progress.value = 0;
+  const cards = methods.map(makeCard);
+  for (const [i, method] of methods.entries()) {
+    const c = cards[i]!;
+    setState('running', `${method} (${i + 1}/${methods.length})…`);
+    c.progress.removeAttribute('value'); // indeterminate while the GPU works
+    try {
+      const e = await explain(engine, model, x, METHODS[method]!(steps));
+      drawHeatmap(c.heat, e.attribution, model.info.inputShape);
+      const rows = explanationRows(e, model.info.classNames ?? []);
+      fillStats(c.stats, rows);
+      const t0 = performance.now();
+      const curves = await insertionDeletion(engine, model, x, e.attribution, { target: e.images[0]!.target, steps: CURVE_STEPS });
+      drawCurves(c.curve, curves);
+      rows.push(
+        ['insertion', `AUC ${curves.insertion.auc.toFixed(3)}`],
+        ['deletion', `AUC ${curves.deletion.auc.toFixed(3)} (${(performance.now() - t0).toFixed(0)} ms)`],
+      );
+      fillStats(c.stats, rows);
+      c.stats.children[rows.length * 2 - 3]!.setAttribute('style', `color: ${CURVE_COLOURS.insertion}`);
+      c.stats.children[rows.length * 2 - 1]!.setAttribute('style', `color: ${CURVE_COLOURS.deletion}`);
+    } catch (err) {
+      const p = document.createElement('p');
+      p.className = 'error';
+      p.textContent = err instanceof Error ? err.message : String(err);
+      c.card.append(p);
+      c.progress.value = 0;
+      throw err;
+    }
+    c.progress.value = 1;
+    ui.progress.value = i + 1;
+  }
+  setState('done', `done: ${methods.join(', ')} with ${steps} steps`);
+}
+
+function buildMethodChoices(): void {
+  ui.methods.replaceChildren(
+    ...Object.keys(METHODS).map((m) => {
+      const l = document.createElement('label');
+      const cb = document.createElement('input');
+      cb.type = 'checkbox';
+      cb.value = m;
+      cb.checked = DEFAULT_METHODS.has(m);
+      l.append(cb, ` ${m}`);
+      return l;
+    }),
+  );
+}
+
+function wireEvents(): void {
+  ui.model.addEventListener('change', () => selectModel(ui.model.value as ZooName).catch(fail));
+  ui.sample.addEventListener('change', () => {
+    if (ui.sample.value !== 'own') selectSample(Number(ui.sample.value)).catch(fail);
+  });
+  ui.file.addEventListener('change', () => ui.file.files?.[0] && useFile(ui.file.files[0]).catch(fail));
+  ui.drop.addEventListener('dragover', (e) => (e.preventDefault(), ui.drop.classList.add('over')));
+  ui.drop.addEventListener('dragleave', () => ui.drop.classList.remove('over'));
+  ui.drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    ui.drop.classList.remove('over');
+    const file = e.dataTransfer?.files[0];
+    if (file) useFile(file).catch(fail);
+  });
+  ui.form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    runAll().catch(fail);
+  });
+}
+
+async function main(): Promise<void> {
+  buildMethodChoices();
+  wireEvents();
+  if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
+  engine = await createEngine();
+  const models = await availableModels();
+  ui.model.replaceChildren(...models.map((m) => option(m.name, m.trained ? m.name : `${m.name} (untrained)`)));
+  await selectModel(models[0]!.name);
+}
+
+main().catch(fail);

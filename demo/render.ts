@@ -1,0 +1,60 @@
+/** Canvas drawing for the demo: the model input, attribution heatmaps and insertion/deletion curves. */
+import { heatmapRgba } from '../src/viz/heatmap.js';
+import type { PixelCurve } from '../src/metrics/insertion-deletion.js';
+
+function putRgba(canvas: HTMLCanvasElement, rgba: Uint8ClampedArray, w: number, h: number): void {
+  canvas.width = w;
+  canvas.height = h;
+  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(rgba), w, h), 0, 0);
+}
+
+/** A CHW image with values in [0, 1] (gray or RGB). */
+export function drawInput(canvas: HTMLCanvasElement, x: Float32Array, shape: readonly number[]): void {
+  const [c, h, w] = shape as [number, number, number];
+  const plane = h * w;
+  const rgba = new Uint8ClampedArray(plane * 4);
+  for (let p = 0; p < plane; p++) {
+    for (let k = 0; k < 3; k++) rgba[4 * p + k] = 255 * x[(c === 3 ? k : 0) * plane + p]!;
+    rgba[4 * p + 3] = 255;
+  }
+  putRgba(canvas, rgba, w, h);
+}
+
+/** Σ_c |attr| normalised by its 99.5th percentile, through the shared colour ramp. */
+export function drawHeatmap(canvas: HTMLCanvasElement, attribution: Float32Array, shape: readonly number[]): void {
+  const [c, h, w] = shape as [number, number, number];
+  putRgba(canvas, heatmapRgba(attribution, c, h, w), w, h);
+}
+
+const CURVE_COLOURS = { insertion: '#bc3754', deletion: '#3b6fb6' } as const;
+
+/** Both curves on one small plot: x = revealed/removed fraction, y = target probability in [0, 1]. */
+export function drawCurves(canvas: HTMLCanvasElement, curves: { insertion: PixelCurve; deletion: PixelCurve }): void {
+  const dpr = window.devicePixelRatio || 1;
+  const W = canvas.clientWidth || 196;
+  const H = canvas.clientHeight || 110;
+  canvas.width = W * dpr;
+  canvas.height = H * dpr;
+  const g = canvas.getContext('2d')!;
+  g.scale(dpr, dpr);
+  const pad = { l: 22, r: 4, t: 4, b: 14 };
+  const px = (f: number) => pad.l + f * (W - pad.l - pad.r);
+  const py = (v: number) => H - pad.b - v * (H - pad.t - pad.b);
+  g.strokeStyle = '#ccc';
+  g.strokeRect(px(0), py(1), px(1) - px(0), py(0) - py(1));
+  g.fillStyle = '#888';
+  g.font = '9px system-ui';
+  g.fillText('1', 12, py(1) + 8);
+  g.fillText('0', 12, py(0));
+  g.fillText('fraction of pixels →', px(0.25), H - 2);
+  for (const kind of ['insertion', 'deletion'] as const) {
+    const { fractions, scores } = curves[kind];
+    g.strokeStyle = CURVE_COLOURS[kind];
+    g.lineWidth = 1.5;
+    g.beginPath();
+    fractions.forEach((f, k) => (k ? g.lineTo(px(f), py(scores[k]!)) : g.moveTo(px(f), py(scores[k]!))));
+    g.stroke();
+  }
+}
+
+export { CURVE_COLOURS };

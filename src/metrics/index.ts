@@ -1,0 +1,8 @@
+/** Attribution metrics: insertion/deletion, MS-SSIM, PIC (SIC/AIC), Gini sparsity, completeness error. */
+export * from './pixel-order.js';
+export * from './curve-scores.js';
+export * from './insertion-deletion.js';
+export * from './ms-ssim.js';
+export * from './pic.js';
+export * from './gini.js';
+export * from './completeness.js';
