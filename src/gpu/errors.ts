@@ -42,3 +42,12 @@ export function checkRank(op: string, what: string, shape: readonly number[], ra
 export function checkPositiveInt(op: string, what: string, v: number, min = 1): void {
   if (!Number.isInteger(v) || v < min) fail(`${op}: ${what} must be an integer >= ${min}, got ${v}`);
 }
+
+/** A per-axis (H, W) integer parameter given as one number or a pair, each ≥ min; `fallback` when absent. */
+export function intPair(op: string, what: string, v: number | readonly [number, number] | undefined, fallback: readonly [number, number], min: number): [number, number] {
+  const p = v === undefined ? fallback : typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
+    fail(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return [p[0]!, p[1]!];
+}

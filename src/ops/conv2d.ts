@@ -14,7 +14,7 @@ import packWeightSource from '../../shaders/conv2d_pack_weight.wgsl';
 import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
 import type { Binding, Engine } from '../gpu/engine.js';
 import { renderShader, type ShaderParams } from '../gpu/wgsl.js';
-import { checkShape, fail, shapeStr } from '../gpu/errors.js';
+import { checkShape, fail, intPair, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface Conv2dParams {
@@ -65,20 +65,12 @@ const GRAD_WEIGHT_COLUMN_GROUPS = 2;
 const GRAD_WEIGHT_SLICE_PIXELS = 256;
 const THREADS = 64;
 
-function pair(op: string, name: string, v: number | [number, number] | undefined, fallback: number, min: number): [number, number] {
-  const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
-    fail(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
-  }
-  return p;
-}
-
 function geometry(op: string, xShape: readonly number[], wShape: readonly number[], p: Conv2dParams = {}): Geometry {
   if (xShape.length !== 4) fail(`${op}: input must have shape [N, Cin, H, W], got ${shapeStr(xShape)}`);
   if (wShape.length !== 4) fail(`${op}: weight must have shape [Cout, Cin/groups, KH, KW], got ${shapeStr(wShape)}`);
-  const [sh, sw] = pair(op, 'stride', p.stride, 1, 1);
-  const [ph, pw] = pair(op, 'padding', p.padding, 0, 0);
-  const [dh, dw] = pair(op, 'dilation', p.dilation, 1, 1);
+  const [sh, sw] = intPair(op, 'stride', p.stride, [1, 1], 1);
+  const [ph, pw] = intPair(op, 'padding', p.padding, [0, 0], 0);
+  const [dh, dw] = intPair(op, 'dilation', p.dilation, [1, 1], 1);
   const groups = p.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) fail(`${op}: groups must be an integer >= 1, got ${groups}`);
   const [n, cin, h, w] = xShape as [number, number, number, number];

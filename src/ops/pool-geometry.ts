@@ -1,5 +1,5 @@
 /** Window geometry shared by max, average and global pooling: parameter normalisation, validation, output shape. */
-import { checkRank, fail, shapeStr } from '../gpu/errors.js';
+import { checkRank, fail, intPair, shapeStr } from '../gpu/errors.js';
 
 export interface Pool2dParams {
   kernel: number | [number, number];
@@ -25,21 +25,13 @@ export interface PoolGeometry {
   wo: number;
 }
 
-function pair(op: string, what: string, v: number | [number, number] | undefined, fallback: [number, number], min: number): [number, number] {
-  const p: [number, number] = v === undefined ? fallback : typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
-    fail(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
-  }
-  return p;
-}
-
 /** PyTorch semantics (ceil_mode = false): Ho = ⌊(H + 2p − k) / s⌋ + 1; padding ≤ k/2 so no window is all padding. */
 export function poolGeometry(op: string, xShape: readonly number[], p: Pool2dParams): PoolGeometry {
   checkRank(op, 'input', xShape, 4);
   const [n, c, h, w] = xShape as [number, number, number, number];
-  const [kh, kw] = pair(op, 'kernel', p.kernel, [1, 1], 1);
-  const [sh, sw] = pair(op, 'stride', p.stride, [kh, kw], 1);
-  const [ph, pw] = pair(op, 'padding', p.padding, [0, 0], 0);
+  const [kh, kw] = intPair(op, 'kernel', p.kernel, [1, 1], 1);
+  const [sh, sw] = intPair(op, 'stride', p.stride, [kh, kw], 1);
+  const [ph, pw] = intPair(op, 'padding', p.padding, [0, 0], 0);
   if (2 * ph > kh || 2 * pw > kw) fail(`${op}: padding [${ph}, ${pw}] must be at most half the kernel [${kh}, ${kw}]`);
   if (h + 2 * ph < kh || w + 2 * pw < kw) {
     fail(`${op}: kernel [${kh}, ${kw}] is bigger than the padded input (${shapeStr(xShape)} with padding [${ph}, ${pw}])`);
