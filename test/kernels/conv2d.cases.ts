@@ -29,6 +29,9 @@ const CONFIGS: Config[] = [
   { name: 'channel multiplier 2 (groups 3, 1 -> 2 channels)', spec: { xShape: [1, 3, 5, 5], wShape: [6, 1, 3, 3], padding: [1, 1], groups: 3 }, bias: false },
   { name: '1x1 conv', spec: { xShape: [2, 7, 5, 3], wShape: [9, 7, 1, 1] }, bias: true },
   { name: 'relu + residual epilogue, fused mask', spec: { xShape: [2, 4, 6, 5], wShape: [6, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true, mask: true },
+  // more than one 16-channel register block per thread row, and groups whose blocks straddle
+  { name: 'wide: 18->20 channels, 5x5 pad 2 (several channel blocks)', spec: { xShape: [2, 18, 6, 7], wShape: [20, 18, 5, 5], padding: [2, 2] }, bias: true, relu: true, mask: true },
+  { name: 'wide grouped: 24->40 channels, groups 4, stride 2', spec: { xShape: [1, 24, 7, 6], wShape: [40, 6, 3, 3], stride: [2, 2], padding: [1, 1], groups: 4 }, bias: false },
   { name: 'anisotropic stride [2,3], padding [1,2], dilation [2,1], 2x3 kernel', spec: { xShape: [2, 3, 8, 9], wShape: [5, 3, 2, 3], stride: [2, 3], padding: [1, 2], dilation: [2, 1] }, bias: true },
 ];
 
