@@ -38,7 +38,7 @@ const pow2 = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
 /**
  * Tiling for this problem and device. GPUs get the classic 4x4 block per invocation. CPU
  * back ends (SwiftShader) are bound by loads, not arithmetic — every storage or workgroup load is
- * a per-lane gather — so there each invocation owns a big block (up to 16 x 32, accumulators
+ * a per-lane gather — so there each invocation owns a big block (up to 16 x 16, accumulators
  * spilling to L1 is cheaper than reloading) and workgroups stay small. Measured numbers: see
  * the team report; 256³ went from ~0.5 GFLOP/s (4x4 blocks) to ~1.9 GFLOP/s wall (16x32 blocks).
  */
@@ -51,8 +51,10 @@ export function pickTiling(m: number, n: number, k: number, cpu = false): Matmul
   }
   // Blocks need not be powers of two: N=10 takes 3 vec4 columns, not 4. A workgroup is at most
   // one 4-lane SIMD group, so even small problems split into several workgroups (= CPU threads).
+  // 16 x 16 blocks: 16 x 32 ran no faster on CNN-sized problems (measured 65x120x400, 65x84x120,
+  // 512³ with a training job sharing the CPU) and took twice as long to compile (1.4–2.9 s each).
   const tm = Math.min(16, m);
-  const tn4 = Math.min(8, Math.ceil(n / 4));
+  const tn4 = Math.min(4, Math.ceil(n / 4));
   return { tm, tn4, wgx: Math.min(2, Math.ceil(n / (4 * tn4))), wgy: Math.min(2, Math.ceil(m / tm)), ku: 4, fma: true };
 }
 

@@ -1,0 +1,19 @@
+/** Browser side of `npm run bench:methods`: the same suite on navigator.gpu; the driver passes the CLI arguments. */
+import { createEngine } from '../src/gpu/engine.js';
+import { parseGridArgs, resolveGrid, runMethodBench } from './methods.js';
+
+declare global {
+  interface Window {
+    runMethodBench?: (argv: string[]) => Promise<unknown>;
+  }
+}
+
+window.runMethodBench = async (argv: string[]) => {
+  const grid = resolveGrid(parseGridArgs(argv));
+  const engine = await createEngine();
+  try {
+    return { runtime: 'chrome', userAgent: navigator.userAgent, date: new Date().toISOString(), ...(await runMethodBench(engine, { grid, log: (s) => console.log(s) })) };
+  } finally {
+    engine.dispose();
+  }
+};

@@ -1,0 +1,226 @@
+/**
+ * Path-method throughput: ms per attribution of one image through `explain()`, gradient
+ * evaluations per second, and IDGI's overhead over its base path at equal steps, per zoo model
+ * (random weights: timing does not depend on them), method and step count. Runs unchanged in Node
+ * (methods-node.ts) and in a page (methods-page.ts). Each cell: one warm-up call (pipeline
+ * compilation, buffer pool; reported as `firstCallMs`), then the median of `reps` timed calls.
+ */
+import type { Engine } from '../src/gpu/engine.js';
+import { PathlightError } from '../src/gpu/errors.js';
+import { explain, type ExplainOptions } from '../src/attribution/index.js';
+import { createZooModel } from '../src/models/load.js';
+import { isZooName, ZOO_NAMES } from '../src/models/zoo.js';
+import type { Model } from '../src/nn/model.js';
+
+/** Benchmark method names → explain() options; grad and SmoothGrad ignore `steps` (timed once, steps 1). */
+export const METHODS: Readonly<Record<string, { stepless?: boolean; options: (model: Model) => Omit<ExplainOptions, 'steps'> }>> = {
+  grad: { stepless: true, options: () => ({ method: 'grad' }) },
+  ig: { options: () => ({ method: 'ig' }) },
+  idgi: { options: () => ({ method: 'idgi' }) },
+  gig: { options: () => ({ method: 'gig' }) },
+  'gig-idgi': { options: () => ({ method: 'gig-idgi' }) },
+  blurig: { options: () => ({ method: 'blurig' }) },
+  'blurig-idgi': { options: () => ({ method: 'blurig-idgi' }) },
+  ig2: { options: (model) => ({ method: 'ig2', methodOptions: { references: syntheticImages(model, 2, 11) } }) },
+  'smoothgrad-grad': { stepless: true, options: () => ({ method: 'grad', smoothgrad: { samples: 8 } }) },
+};
+
+export const ALL_STEPS = [32, 64, 128, 256];
+
+/** [idgi variant, its base method]: overhead = ms(variant) / ms(base) − 1 at equal model and steps. */
+export const IDGI_PAIRS: [string, string][] = [['idgi', 'ig'], ['gig-idgi', 'gig'], ['blurig-idgi', 'blurig']];
+
+export interface GridRow {
+  model: string;
+  methods: string[];
+  steps: number[];
+  reps: number;
+}
+
+/**
+ * The default grid, sized for ~8 minutes of Node + Chrome on SwiftShader (2 shared cores): LeNet
+ * everything, ResNet only IG / IDGI at 32 and 64 (ResNet IG-64 alone is ~10 s per call).
+ */
+export const DEFAULT_GRID: GridRow[] = [
+  { model: 'lenet', methods: Object.keys(METHODS), steps: ALL_STEPS, reps: 3 },
+  { model: 'resnet', methods: ['ig', 'idgi'], steps: [32, 64], reps: 1 },
+];
+
+export interface GridArgs {
+  models?: string[];
+  methods?: string[];
+  steps?: number[];
+  reps?: number;
+}
+
+/** `--models a,b --methods x,y --steps 32,64 --reps 3`; anything given replaces the default grid's entry. */
+export function parseGridArgs(argv: readonly string[]): GridArgs {
+  const args: GridArgs = {};
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    if (!flag.startsWith('--')) throw new PathlightError(`bench:methods: unexpected argument '${flag}'`);
+    if (value === undefined || value.startsWith('--')) throw new PathlightError(`bench:methods: ${flag} needs a value`);
+    const list = value.split(',').filter((s) => s.length > 0);
+    const ints = () =>
+      list.map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1) throw new PathlightError(`bench:methods: ${flag} takes positive integers, got '${s}'`);
+        return n;
+      });
+    if (flag === '--models') args.models = list;
+    else if (flag === '--methods') args.methods = list;
+    else if (flag === '--steps') args.steps = ints();
+    else if (flag === '--reps') args.reps = ints()[0]!;
+    else if (flag !== '--runtimes') throw new PathlightError(`bench:methods: unknown option ${flag} (use --models, --methods, --steps, --reps, --runtimes)`);
+    i++;
+  }
+  return args;
+}
+
+/** The grid to run: the default, or the cross product of what was asked (defaults filling the gaps). */
+export function resolveGrid(args: GridArgs): GridRow[] {
+  for (const m of args.models ?? []) if (!isZooName(m)) throw new PathlightError(`bench:methods: unknown model '${m}' (zoo: ${ZOO_NAMES.join(', ')})`);
+  for (const m of args.methods ?? []) if (!(m in METHODS)) throw new PathlightError(`bench:methods: unknown method '${m}' (use ${Object.keys(METHODS).join(', ')})`);
+  if (!args.models && !args.methods && !args.steps) return DEFAULT_GRID.map((row) => ({ ...row, reps: args.reps ?? row.reps }));
+  const models = args.models ?? DEFAULT_GRID.map((r) => r.model);
+  return models.map((model) => {
+    const fallback = DEFAULT_GRID.find((r) => r.model === model);
+    return {
+      model,
+      methods: args.methods ?? fallback?.methods ?? Object.keys(METHODS),
+      steps: args.steps ?? fallback?.steps ?? ALL_STEPS,
+      reps: args.reps ?? fallback?.reps ?? 1,
+    };
+  });
+}
+
+export interface MethodFigure {
+  model: string;
+  method: string;
+  /** 1 for the stepless methods (grad, SmoothGrad) */
+  steps: number;
+  /** the warm-up call: pipeline compilation + buffer pool + one attribution */
+  firstCallMs: number;
+  /** median wall time per attribution of one image (explain() call incl. its single readback) */
+  ms: number;
+  /** every timed sample, in order */
+  samplesMs: number[];
+  gradientEvaluations: number;
+  forwardEvaluations: number;
+  gradEvalsPerSec: number;
+  /** readbacks per explain() call (2: attribution + diagnostics; SmoothGrad of a Tensor input adds one) */
+  readbacksPerCall: number;
+  /** process CPU ms per call (Node only): SwiftShader runs in this process */
+  cpuMs?: number;
+}
+
+export interface IdgiOverhead {
+  model: string;
+  steps: number;
+  idgi: string;
+  base: string;
+  /** 100 · (ms(idgi) / ms(base) − 1) */
+  percent: number;
+}
+
+export interface MethodBench {
+  adapter: Engine['adapter'];
+  weights: string;
+  note: string;
+  grid: GridRow[];
+  figures: MethodFigure[];
+  idgiOverhead: IdgiOverhead[];
+}
+
+export interface MethodBenchOptions {
+  grid?: GridRow[];
+  log?: (line: string) => void;
+  /** process CPU time in ms, where the runtime can tell (Node: process.cpuUsage) */
+  cpuTime?: () => number;
+}
+
+/** Deterministic images in [0, 1) for the model's input shape (seeded LCG). */
+export function syntheticImages(model: Model, count: number, seed: number): Float32Array {
+  const [c, h, w] = model.info.inputShape;
+  const out = new Float32Array(count * c * h * w);
+  let s = seed >>> 0;
+  for (let i = 0; i < out.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32;
+  }
+  return out;
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round = (x: number, digits: number) => +x.toFixed(digits);
+
+export async function runMethodBench(engine: Engine, opts: MethodBenchOptions = {}): Promise<MethodBench> {
+  const grid = opts.grid ?? DEFAULT_GRID;
+  const log = opts.log ?? (() => {});
+  log(`adapter: ${JSON.stringify(engine.adapter)}`);
+  const figures: MethodFigure[] = [];
+  for (const row of grid) {
+    const model = createZooModel(engine, row.model, { foldBatchNorm: true });
+    const image = syntheticImages(model, 1, 1);
+    try {
+      for (const method of row.methods) {
+        const spec = METHODS[method]!;
+        const options = spec.options(model);
+        for (const steps of spec.stepless ? [1] : row.steps) {
+          const call = () => explain(engine, model, image, { ...options, steps });
+          const tFirst = performance.now();
+          await call();
+          const firstCallMs = performance.now() - tFirst;
+          const samplesMs: number[] = [];
+          const readbacks0 = engine.stats.readbacks;
+          const cpu0 = opts.cpuTime?.();
+          let last = null as Awaited<ReturnType<typeof call>> | null;
+          for (let r = 0; r < row.reps; r++) {
+            const t0 = performance.now();
+            last = await call();
+            samplesMs.push(performance.now() - t0);
+          }
+          const ms = median(samplesMs);
+          const f: MethodFigure = {
+            model: row.model,
+            method,
+            steps,
+            firstCallMs: round(firstCallMs, 1),
+            ms: round(ms, 2),
+            samplesMs: samplesMs.map((x) => round(x, 2)),
+            gradientEvaluations: last!.gradientEvaluations,
+            forwardEvaluations: last!.forwardEvaluations,
+            gradEvalsPerSec: round(last!.gradientEvaluations / (ms / 1000), 1),
+            readbacksPerCall: (engine.stats.readbacks - readbacks0) / row.reps,
+          };
+          if (opts.cpuTime && cpu0 !== undefined) f.cpuMs = round((opts.cpuTime() - cpu0) / row.reps, 1);
+          figures.push(f);
+          const cpu = f.cpuMs === undefined ? '' : ` | cpu ${f.cpuMs.toFixed(0).padStart(7)} ms`;
+          log(`${row.model.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(7)} grad/s  first ${f.firstCallMs.toFixed(0).padStart(7)} ms${cpu}`);
+        }
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+  return {
+    adapter: engine.adapter,
+    weights: 'random (createZooModel, seed 1, BatchNorm folded): timing does not depend on the weight values',
+    note: 'wall time on a shared 2-core machine running SwiftShader (CPU Vulkan) while teammates run tests: figures can swing ~2× between runs; cpuMs (Node) is the steadier cross-check',
+    grid,
+    figures,
+    idgiOverhead: idgiOverheads(figures),
+  };
+}
+
+export function idgiOverheads(figures: readonly MethodFigure[]): IdgiOverhead[] {
+  const out: IdgiOverhead[] = [];
+  for (const f of figures) {
+    const pair = IDGI_PAIRS.find(([idgi]) => idgi === f.method);
+    if (!pair) continue;
+    const base = figures.find((g) => g.model === f.model && g.steps === f.steps && g.method === pair[1]);
+    if (base) out.push({ model: f.model, steps: f.steps, idgi: f.method, base: base.method, percent: round(100 * (f.ms / base.ms - 1), 1) });
+  }
+  return out;
+}
