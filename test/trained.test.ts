@@ -41,10 +41,10 @@ it('the bundled LeNet classifies the bundled MNIST samples', async () => {
 });
 
 /**
- * Measured on this model (black baseline, 64 steps): over all pixels IG looks sparser (Gini 0.92
- * vs 0.78), but only because IG is exactly zero wherever x = x' (MNIST's black background), a
+ * Measured on this model (black baseline, 64 steps): over all pixels IG looks sparser (Gini 0.93
+ * vs 0.76), but only because IG is exactly zero wherever x = x' (MNIST's black background), a
  * property of the baseline, not of the method. Over the pixels where x ≠ x' — the only ones IG
- * can attribute — IDGI is sparser (0.59 vs 0.53), which is the comparison made here. The README
+ * can attribute — IDGI is sparser (0.63 vs 0.55), which is the comparison made here. The README
  * lists all the figures, including a uniform and a blurred baseline.
  */
 it('on the pixels that differ from the baseline, IDGI attributions are sparser (Gini) than IG attributions', async () => {
