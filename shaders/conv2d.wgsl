@@ -70,26 +70,7 @@ fn tapOf(o: Origin, kh: u32, kw: u32) -> Tap {
   return Tap(select(vec4u(0u), vec4u(ih) * W + vec4u(iw), inside), select(vec4f(0.0), vec4f(1.0), inside));
 }
 
-// x of one shared channel at 4 pixels, zeroed in the padding.
-fn pixels(chan: u32, t: Tap) -> vec4f {
-  return vec4f(x[chan + t.off.x], x[chan + t.off.y], x[chan + t.off.z], x[chan + t.off.w]) * t.keep;
-}
-
-// x at 4 per-lane channel offsets and one pixel offset (MIXED).
-fn gather(chan: vec4u, o: u32) -> vec4f {
-  return vec4f(x[chan.x + o], x[chan.y + o], x[chan.z + o], x[chan.w + o]);
-}
-
-// acc += w ⊗ v: column j gets w · v[j].
-fn outer(w: vec4f, v: vec4f) -> mat4x4f {
-  return mat4x4f(w * v.x, w * v.y, w * v.z, w * v.w);
-}
-
-// acc += w ⊙ (4 pixels of x, each at the lanes' own channels) (MIXED).
-fn outerMixed(w: vec4f, chan: vec4u, t: Tap) -> mat4x4f {
-  return mat4x4f(w * gather(chan, t.off.x) * t.keep.x, w * gather(chan, t.off.y) * t.keep.y,
-                 w * gather(chan, t.off.z) * t.keep.z, w * gather(chan, t.off.w) * t.keep.w);
-}
+${X_TAP_READS}
 
 // Epilogue for 4 channels from co0 at pixel p: bias, residual, relu, store.
 fn store(acc: vec4f, co0: u32, p: u32, n: u32) {

@@ -51,26 +51,7 @@ fn tapOf(rowOff: vec4u, rowIn: vec4<bool>, iw: vec4i) -> Tap {
   return Tap(select(vec4u(0u), rowOff + vec4u(iw), inside), select(vec4f(0.0), vec4f(1.0), inside));
 }
 
-// x of one shared channel at 4 columns, zeroed in the padding.
-fn pixels(chan: u32, t: Tap) -> vec4f {
-  return vec4f(x[chan + t.off.x], x[chan + t.off.y], x[chan + t.off.z], x[chan + t.off.w]) * t.keep;
-}
-
-// x at 4 per-lane channel offsets and one column offset (MIXED).
-fn gather(chan: vec4u, o: u32) -> vec4f {
-  return vec4f(x[chan.x + o], x[chan.y + o], x[chan.z + o], x[chan.w + o]);
-}
-
-// acc += d ⊗ v: column j gets dY · v[j].
-fn outer(d: vec4f, v: vec4f) -> mat4x4f {
-  return mat4x4f(d * v.x, d * v.y, d * v.z, d * v.w);
-}
-
-// acc += d ⊙ (x at 4 columns, each at the lanes' own channels) (MIXED).
-fn outerMixed(d: vec4f, chan: vec4u, t: Tap) -> mat4x4f {
-  return mat4x4f(d * gather(chan, t.off.x) * t.keep.x, d * gather(chan, t.off.y) * t.keep.y,
-                 d * gather(chan, t.off.z) * t.keep.z, d * gather(chan, t.off.w) * t.keep.w);
-}
+${X_TAP_READS}
 
 // Column c (ci, kh, kw) of 4 columns: channel offset and the tap's displacement from the origin.
 struct Columns { chan: vec4u, dh: vec4i, dw: vec4i }

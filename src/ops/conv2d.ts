@@ -10,6 +10,7 @@ import forwardSource from '../../shaders/conv2d.wgsl';
 import gradInputSource from '../../shaders/conv2d_grad_input.wgsl';
 import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
 import gradWeightReduceSource from '../../shaders/conv2d_grad_weight_reduce.wgsl';
+import xTapReadsSource from '../../shaders/conv2d_x_taps.wgsl';
 import packWeightSource from '../../shaders/conv2d_pack_weight.wgsl';
 import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
 import type { Binding, Engine } from '../gpu/engine.js';
@@ -306,7 +307,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dPara
   const [wgx, wgy] = workgroupShape(Math.ceil(npix / pb), Math.ceil(g.cout / cb));
   const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
     renderShader(forwardSource, {
-      ...shapeParams(g), ...registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' }), CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu,
+      ...shapeParams(g), ...registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' }), CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: xTapReadsSource,
       HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, BIAS_BINDING: 3, RESIDUAL_BINDING: bias ? 4 : 3,
     }),
   );
@@ -391,7 +392,7 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly num
   const tiles = Math.ceil(g.cout / cb) * Math.ceil((g.cinG * g.kh * g.kw) / tj);
   const wg = Math.min(THREADS, nextPow2(tiles));
   const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wg},${rb}`, () =>
-    renderShader(gradWeightSource, { ...shapeParams(g), ...gradWeightBlockCode(block), CB: cb, TJ: tj, WG: wg, RB: rb, R: slices, EPAD: epad }),
+    renderShader(gradWeightSource, { ...shapeParams(g), ...gradWeightBlockCode(block), CB: cb, TJ: tj, WG: wg, RB: rb, R: slices, EPAD: epad, X_TAP_READS: xTapReadsSource }),
   );
   const dyBlocks = Math.ceil(g.cout / 4);
   const reduceKernel = (rows: number, accumulate: boolean) =>
