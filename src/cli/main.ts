@@ -85,7 +85,7 @@ function readInput(spec: string, model: Model, dataset: DatasetName | undefined)
   throw new PathlightError(`input ${spec}: use a .png, a .npy or sample:N`);
 }
 
-function methodOptions(flags: Flags, model: Model, engine: Engine): ExplainOptions {
+function methodOptions(flags: Flags, model: Model): ExplainOptions {
   let method = flags.get('method');
   if (!method) throw new PathlightError(`--method is required (${methodNames().join(', ')}, smoothgrad)`);
   let smoothgrad: ExplainOptions['smoothgrad'];
@@ -111,7 +111,6 @@ function methodOptions(flags: Flags, model: Model, engine: Engine): ExplainOptio
     baseline = readNpy(new Uint8Array(readFileSync(b))).data;
   } else if (['black', 'white', 'uniform', 'blur'].includes(b)) baseline = b as 'black';
   else throw new PathlightError(`--baseline must be black, white, uniform, blur or a .npy file, got '${b}'`);
-  void engine;
   return { method, steps, rule, output, target, baseline, smoothgrad };
 }
 
@@ -154,7 +153,7 @@ async function explainCommand(flags: Flags): Promise<void> {
   try {
     const { model, notes } = await loadModel(engine, spec);
     const x = readInput(input, model, datasetOf(flags));
-    const options = methodOptions(flags, model, engine);
+    const options = methodOptions(flags, model);
     const r = await explain(engine, model, x.data, options);
     const files = outputPaths(flags, model.info.name, flags.get('method')!);
     mkdirSync(dirname(files.npy), { recursive: true });
