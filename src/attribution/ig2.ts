@@ -9,7 +9,9 @@
  * halves the per-step dispatch count, which dominates for small batches.
  *
  * Options (`methodOptions`):
- *  - references: Float32Array of R images [R, C, H, W] shared by all images (required);
+ *  - references: Float32Array of R images [R, C, H, W] shared by all images (required), or, with
+ *    referencesPerImage: R, N·R images (image i's R references at rows i·R … i·R + R − 1; e.g. the
+ *    "relevant references" of ig2-references.ts, picked per image);
  *  - stepSize η (default 1.0: the authors' 256 on 0–255 images, rescaled to [0, 1] inputs);
  *  - clip [lo, hi] (default [0, 1]; null = unbounded);
  *  - earlyStop { patience, relTol? = 1e-4 } (default off): stop once `patience` steps fail to lower
@@ -40,6 +42,7 @@ import { registerMethod, type MethodOptions, type MethodResult } from './methods
 export interface Ig2Options {
   steps: number;
   references: Float32Array;
+  referencesPerImage?: number;
   stepSize?: number;
   clip?: readonly [number, number] | null;
   earlyStop?: { patience: number; relTol?: number };
@@ -48,6 +51,9 @@ export interface Ig2Options {
 interface Ig2Settings {
   steps: number;
   references: Float32Array;
+  /** references per image; `perImage`: the references are N·R rows, R per image */
+  r: number;
+  perImage: boolean;
   stepSize: number;
   clip: readonly [number, number] | null;
   earlyStop: { patience: number; relTol: number } | null;
@@ -60,6 +66,14 @@ function readOptions(ctx: ExplainContext, o: MethodOptions): Ig2Settings {
   if (!(refs instanceof Float32Array)) fail('ig2: methodOptions.references must be a Float32Array of R reference images [R, C, H, W]');
   if (refs.length === 0 || refs.length % features !== 0) fail(`ig2: references hold ${refs.length} values, not a whole number of images of ${features} features`);
   if (!refs.every(Number.isFinite)) fail('ig2: references contain NaN or Infinity');
+  const images = refs.length / features;
+  const perImage = o['referencesPerImage'] !== undefined;
+  const r = perImage ? (o['referencesPerImage'] as number) : images;
+  if (perImage) {
+    checkPositiveInt('ig2', 'referencesPerImage', r);
+    const n = ctx.x.shape[0]!;
+    if (images !== n * r) fail(`ig2: ${images} reference images are not ${r} per image for ${n} images`);
+  }
   const stepSize = o['stepSize'] ?? 1.0;
   if (typeof stepSize !== 'number' || !(stepSize > 0 && Number.isFinite(stepSize))) fail(`ig2: stepSize must be a positive number, got ${String(stepSize)}`);
   const clip = o['clip'] === undefined ? ([0, 1] as const) : o['clip'];
@@ -76,7 +90,7 @@ function readOptions(ctx: ExplainContext, o: MethodOptions): Ig2Settings {
     if (typeof relTol !== 'number' || !(relTol >= 0 && relTol < 1)) fail(`ig2: earlyStop.relTol must be in [0, 1), got ${String(relTol)}`);
     earlyStop = { patience: es.patience, relTol };
   }
-  return { steps: o.steps, references: refs, stepSize, clip: clip as Ig2Settings['clip'], earlyStop };
+  return { steps: o.steps, references: refs, r, perImage, stepSize, clip: clip as Ig2Settings['clip'], earlyStop };
 }
 
 function representationNode(model: Model): number {
@@ -105,17 +119,18 @@ function referenceRepresentations(model: Model, references: Tensor, k: number): 
 function explainChunk(ctx: ExplainContext, x: Tensor, targets: Tensor, repRef: Tensor, s: Ig2Settings, k: number): { attribution: Tensor; fStart: Tensor } {
   const { engine, model } = ctx;
   const n = x.shape[0]!;
-  const r = repRef.shape[0]!;
+  const r = s.r;
   const pairs = n * r;
   const rows = 2 * pairs;
-  const config: Ig2StepConfig = { pairs, references: r, features: x.size / n, steps: s.steps, stepSize: s.stepSize, clip: s.clip, earlyStop: s.earlyStop };
+  // pair p = i·R + r reads reference row p mod (rows of repRef): R shared rows, or n·R per-image rows
+  const config: Ig2StepConfig = { pairs, references: repRef.shape[0]!, features: x.size / n, steps: s.steps, stepSize: s.stepSize, clip: s.clip, earlyStop: s.earlyStop };
   const start = straightPathPoints(x, x, new Float64Array(r).fill(1));
   const paths = startIg2Paths(start, config);
   start.dispose();
   // Rows ≥ P are "images" n..2n−1 for the seed kernel: the same targets again (their logit seed is cleared).
   const targets2 = concatBatch([targets, targets]);
   const last = model.nodes.length - 1;
-  const repFeatures = repRef.size / r;
+  const repFeatures = repRef.size / repRef.shape[0]!;
   try {
     for (let j = 0; j <= s.steps; j++) {
       const tape = model.forward(paths.batch, { record: true });
@@ -161,11 +176,12 @@ export function ig2(ctx: ExplainContext, o: MethodOptions): MethodResult {
   const s = readOptions(ctx, o);
   const k = representationNode(ctx.model);
   const features = ctx.x.size / ctx.x.shape[0]!;
-  const r = s.references.length / features;
-  const references = Tensor.from(ctx.engine, s.references, [r, ...ctx.x.shape.slice(1)], { label: 'ig2 references' });
+  const refRows = s.references.length / features;
+  const references = Tensor.from(ctx.engine, s.references, [refRows, ...ctx.x.shape.slice(1)], { label: 'ig2 references' });
   const repRef = referenceRepresentations(ctx.model, references, k);
   references.dispose();
-  ctx.stats.forwardEvaluations += r;
+  ctx.stats.forwardEvaluations += refRows;
+  const r = s.r;
   try {
     const n = ctx.x.shape[0]!;
     // Each image takes 2R rows per forward+backward; bound the chunk by the memory budget.
@@ -178,9 +194,11 @@ export function ig2(ctx: ExplainContext, o: MethodOptions): MethodResult {
         const count = Math.min(perChunk, n - i0);
         const x = sliceBatch(ctx.x, i0, count);
         const t = sliceBatch(ctx.targets, i0, count);
-        const part = explainChunk(ctx, x, t, repRef, s, k);
+        const refs = s.perImage ? sliceBatch(repRef, i0 * r, count * r) : repRef;
+        const part = explainChunk(ctx, x, t, refs, s, k);
         x.dispose();
         t.dispose();
+        if (refs !== repRef) refs.dispose();
         attrs.push(part.attribution);
         starts.push(part.fStart);
       }

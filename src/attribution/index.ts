@@ -10,3 +10,4 @@ export * from './baselines.js';
 import './guided-ig.js';
 import './blur-ig.js';
 import './ig2.js';
+export * from './ig2-references.js';

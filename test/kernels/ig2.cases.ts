@@ -9,6 +9,7 @@ import { Rng } from '../harness/random.js';
 import { explain, type Explanation } from '../../src/attribution/index.js';
 import { ig2 as ig2Reference, type Ig2Options } from '../reference/methods/ig2.js';
 import { smallCnn } from './methods.cases.js';
+import { pickRelevantReferences } from '../../src/attribution/ig2-references.js';
 
 const SHAPE = [2, 6, 6] as const;
 const D = SHAPE[0] * SHAPE[1] * SHAPE[2];
@@ -128,6 +129,72 @@ export default defineCases('ig2', (test) => {
     await expectThrows(() => explain(engine, model, x, { method: 'ig2', steps: 2, methodOptions: { references, stepSize: 0 } }), /stepSize must be a positive number/, 'stepSize');
     await expectThrows(() => explain(engine, model, x, { method: 'ig2', steps: 2, methodOptions: { references, clip: [1, 0] } }), /clip must be \[lo, hi\]/, 'clip');
     await expectThrows(() => explain(engine, model, x, { method: 'ig2', steps: 2, methodOptions: { references, earlyStop: { patience: 0 } } }), /earlyStop.patience must be an integer >= 1/, 'patience');
+    model.dispose();
+  });
+  test('IG2 with per-image references (referencesPerImage) matches float64 per image, chunked too', async (engine) => {
+    const { model, ref } = smallCnn(engine, 7);
+    const x = images(31, 2);
+    const references = images(32, 4); // image 0: rows 0–1, image 1: rows 2–3
+    const opts: RefOptions = { steps: 6, stepSize: 0.3, clip: [0, 1] };
+    const e = rows(x, 2).map((xi, i) => ig2Reference(ref, xi, rows(references, 4).slice(2 * i, 2 * i + 2), { ...opts, target: TARGETS[i]! }));
+    const methodOptions = { references, referencesPerImage: 2, stepSize: 0.3 };
+    const r = await explain(engine, model, x, { method: 'ig2', steps: 6, target: TARGETS, methodOptions });
+    compare(r, e, 1e-3, 'ig2 per-image');
+    // shared references would give a different answer: the test can tell them apart
+    const shared = rows(x, 2).map((xi, i) => ig2Reference(ref, xi, rows(references, 4).slice(0, 2), { ...opts, target: TARGETS[i]! }));
+    assert(relL2(shared[1]!.attribution, e[1]!.attribution) > 1e-2, 'per-image and shared references give the same attribution: the test cannot fail');
+    const chunked = await explain(engine, model, x, { method: 'ig2', steps: 6, target: TARGETS, memoryBudgetBytes: 9000, methodOptions });
+    compare(chunked, e, 1e-3, 'ig2 per-image chunked');
+    await expectThrows(() => explain(engine, model, x, { method: 'ig2', steps: 2, methodOptions: { references, referencesPerImage: 3 } }), /4 reference images are not 3 per image for 2 images/, 'count');
+    model.dispose();
+  });
+
+  test('relevant references: the pool image most typical of each next most likely class (float64 check)', async (engine) => {
+    const { model, ref } = smallCnn(engine, 9);
+    const x = images(41, 3);
+    const pool = new Float32Array(14 * D);
+    pool.set(Float32Array.from(new Rng(42).uniform(13 * D, -4, 4))); // wide values: varied predictions
+    pool.set(x.subarray(0, D), 13 * D); // the explicand itself is in the pool: never its own reference
+    const count = 2;
+    const got = await pickRelevantReferences(engine, model, x, pool, { count });
+    const softmax = (z: Float64Array) => {
+      const m = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - m));
+      const s = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / s);
+    };
+    const argmax = (v: ArrayLike<number>) => Array.prototype.indexOf.call(v, Math.max(...Array.from(v)));
+    const poolP = rows(pool, 14).map((p) => softmax(ref.logits(p)));
+    const predicted: number[] = [];
+    rows(x, 3).forEach((xi, i) => {
+      const p = softmax(ref.logits(xi));
+      const target = argmax(p);
+      const order = [0, 1, 2, 3].filter((c) => c !== target).sort((a, b) => p[b]! - p[a]!);
+      const used = new Set<number>();
+      const expected: number[] = [];
+      for (const c of order) {
+        if (expected.length === count) break;
+        const free = [...Array(14).keys()].filter((j) => !used.has(j) && !(i === 0 && j === 13));
+        const typical = free.filter((j) => argmax(poolP[j]!) === c);
+        const from = typical.length ? typical : free;
+        if (!from.length) continue;
+        const best = from.reduce((a, b) => (poolP[b]![c]! > poolP[a]![c]! ? b : a));
+        used.add(best);
+        expected.push(best);
+      }
+      const pick = got.picks[i]!;
+      if (i === 0) predicted.push(...poolP.map((q) => argmax(q)));
+      assert(pick.target === target, `image ${i}: target ${pick.target}, float64 ${target}`);
+      assert(JSON.stringify(pick.poolIndices) === JSON.stringify(expected), `image ${i}: picked ${pick.poolIndices}, float64 ${expected}`);
+      pick.poolIndices.forEach((j, r) => assert(relL2(row(got.references, i * count + r), row(pool, j)) === 0, `image ${i} reference ${r} is not pool image ${j}`));
+    });
+    assert(!got.picks[0]!.poolIndices.includes(13), 'image 0 got itself as a reference');
+    assert(new Set(predicted).size >= 2, `the pool's predictions ${predicted} hold one class: the typical-image rule is not exercised`);
+    // the picks feed IG2 directly
+    const r = await explain(engine, model, x, { method: 'ig2', steps: 3, methodOptions: { references: got.references, referencesPerImage: count, stepSize: 0.3 } });
+    assert(r.images.every((im) => Number.isFinite(im.sum)), 'IG2 on the picked references is not finite');
+    await expectThrows(() => pickRelevantReferences(engine, model, x, pool, { count: 4 }), /count must be an integer in \[1, 3\]/, 'count');
+    await expectThrows(() => pickRelevantReferences(engine, model, x, pool.subarray(0, D + 1), { count: 1 }), /pool hold 73 values/, 'pool shape');
     model.dispose();
   });
 });
