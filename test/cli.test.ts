@@ -53,3 +53,31 @@ it('a bad target, an unknown method and a missing file are one-line errors with 
   expect(missing.status).toBe(1);
   expect(missing.stderr).toMatch(/nope\.onnx does not exist/);
 });
+
+it('eval --json scores methods on the bundled samples: AUCs in [0, 1], IDGI exactly complete, IG2 on relevant references', () => {
+  const out = join(dir, 'eval.json');
+  const r = run('eval', '--model', 'lenet', '--method', 'ig,idgi,ig2', '--samples', '2', '--steps', '8', '--json', '--out', out);
+  expect(r.status, r.stderr).toBe(0);
+  const result = JSON.parse(r.stdout);
+  expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(result);
+  expect(result.labels).toHaveLength(2);
+  expect(result.methods.map((m: { method: string }) => m.method)).toEqual(['ig', 'idgi', 'ig2']);
+  for (const m of result.methods) {
+    expect(m.images).toBe(2);
+    for (const k of ['insertionAuc', 'deletionAuc', 'gini']) expect(m[k]).toBeGreaterThanOrEqual(0), expect(m[k]).toBeLessThanOrEqual(1);
+    // a trained LeNet is confident on these digits, so PIC keeps them
+    expect(m.picImages).toBeGreaterThan(0);
+    expect(m.sicAuc).toBeGreaterThan(0);
+  }
+  const [ig, idgi] = result.methods;
+  expect(idgi.completenessError).toBeLessThan(1e-4);
+  expect(ig.completenessError).toBeGreaterThan(idgi.completenessError);
+  // deleting pixels in attribution order must hurt more than inserting them helps from nothing
+  expect(ig.deletionAuc).toBeLessThan(ig.insertionAuc);
+  const bad = run('eval', '--model', 'lenet', '--method', 'ig,magic');
+  expect(bad.status).toBe(1);
+  expect(bad.stderr).toMatch(/unknown method 'magic'/);
+  const typo = run('eval', '--model', 'lenet', '--sample', '2');
+  expect(typo.status).toBe(1);
+  expect(typo.stderr).toMatch(/unknown flag --sample/);
+});

@@ -6,3 +6,4 @@ export * from './ms-ssim.js';
 export * from './pic.js';
 export * from './gini.js';
 export * from './completeness.js';
+export * from './evaluate-methods.js';

@@ -1,0 +1,78 @@
+/**
+ * `pathlight eval --model <m> --method ig,idgi,… [--samples N] [--steps N] [--baseline b]
+ *   [--references R] [--dataset d] [--json] [--out file.json]`: faithfulness metrics (insertion /
+ * deletion AUC, SIC / AIC AUC with MS-SSIM, Gini, completeness error) of several methods on the
+ * first N test images (the bundled samples for N ≤ 8, else the dataset's test split). IG2's
+ * references are the relevant ones picked per image from the following test images (or the other
+ * bundled samples).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createEngine } from '../gpu/engine.js';
+import { PathlightError } from '../gpu/errors.js';
+import { loadModel } from '../models/load.js';
+import { listSamples } from '../data/samples.js';
+import { methodNames, type BaselineSpec } from '../attribution/index.js';
+import { evaluateMethods, evaluationTable } from '../metrics/evaluate-methods.js';
+import { checkKnownFlags, datasetOf, intFlag, type Flags } from './flags.js';
+import { testImages } from './inputs.js';
+
+export const EVAL_FLAGS = ['model', 'method', 'samples', 'steps', 'baseline', 'references', 'dataset', 'json', 'out'];
+
+/** IG2's candidate references: the test images after the evaluated ones, or all bundled samples. */
+const POOL_SIZE = 64;
+
+export async function evalCommand(flags: Flags): Promise<void> {
+  checkKnownFlags(flags, EVAL_FLAGS, 'eval');
+  const spec = flags.get('model');
+  if (!spec) throw new PathlightError('eval: --model is required');
+  const methods = (flags.get('method') ?? 'ig,idgi').split(',').filter(Boolean);
+  const known = [...methodNames(), 'smoothgrad'];
+  for (const m of methods) if (!known.includes(m) && !(m.startsWith('smoothgrad:') && methodNames().includes(m.slice(11)))) throw new PathlightError(`eval: unknown method '${m}' (use ${known.join(', ')}, smoothgrad:<method>)`);
+  const dataset = datasetOf(flags);
+  if (!dataset) throw new PathlightError('eval: say which test images with --dataset mnist|fashion-mnist');
+  const samples = intFlag(flags, 'samples', 8);
+  const baseline = (flags.get('baseline') ?? 'black') as BaselineSpec;
+  if (!['black', 'white', 'uniform', 'blur'].includes(baseline as string)) throw new PathlightError(`eval: --baseline must be black, white, uniform or blur, got '${String(baseline)}'`);
+
+  const engine = await createEngine();
+  try {
+    const { model } = await loadModel(engine, spec);
+    const images = testImages(dataset, samples, model);
+    const bundled = listSamples(dataset).length;
+    const pool = methods.includes('ig2') ? (samples < bundled ? testImages(dataset, bundled, model) : testImages(dataset, POOL_SIZE, model, samples)) : null;
+    const started = performance.now();
+    const rows = await evaluateMethods(engine, model, images.data, {
+      methods,
+      steps: intFlag(flags, 'steps', 64),
+      baseline,
+      ig2References: intFlag(flags, 'references', 2),
+      referencePool: pool?.data,
+      onMethod: (m, i) => process.stderr.write(`eval ${model.info.name}: ${m} (${i + 1}/${methods.length}) on ${samples} image(s)\n`),
+    });
+    const result = {
+      model: model.info.name,
+      dataset,
+      images: images.source,
+      labels: images.labels,
+      baseline,
+      referencePool: pool?.source ?? null,
+      adapter: [engine.adapter.vendor, engine.adapter.architecture, engine.adapter.description].filter(Boolean).join(' '),
+      seconds: +((performance.now() - started) / 1000).toFixed(1),
+      methods: rows,
+    };
+    const out = flags.get('out');
+    if (out) {
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    }
+    if (flags.has('json')) console.log(JSON.stringify(result, null, 2));
+    else {
+      console.log(`${result.model} on ${result.images}, baseline ${baseline}, ${result.adapter}, ${result.seconds} s`);
+      console.log(evaluationTable(rows));
+    }
+    model.dispose();
+  } finally {
+    engine.dispose();
+  }
+}

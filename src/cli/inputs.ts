@@ -1,0 +1,62 @@
+/** Inputs of the `pathlight` commands: a PNG, a .npy or a bundled sample, fitted to the model's input shape. */
+import { existsSync, readFileSync } from 'node:fs';
+import { PathlightError } from '../gpu/errors.js';
+import { readNpy } from '../models/npy.js';
+import { decodePng } from '../data/png.js';
+import { listSamples, loadSample } from '../data/samples.js';
+import { loadFashionMnist, loadMnist } from '../data/datasets.js';
+import { toRgb32 } from '../data/transforms.js';
+import type { DatasetName } from '../data/classes.js';
+import type { Model } from '../nn/model.js';
+
+/** A 1×28×28 dataset image as the model's input: as is, or padded to 3×32×32 for the RGB zoo models. */
+export function fitImage(img: Float32Array, ih: number, iw: number, model: Model, what: string): { data: Float32Array; what: string } {
+  const [c, h, w] = model.info.inputShape;
+  if (ih === h && iw === w && img.length > 0 && img.length % (c * h * w) === 0) return { data: img, what };
+  if (c === 3 && ih === 28 && iw === 28 && h === 32 && w === 32 && img.length % (28 * 28) === 0) return { data: toRgb32(img, img.length / (28 * 28)), what: `${what} (padded to 3×32×32)` };
+  throw new PathlightError(`input ${what} is ${img.length / (ih * iw)}×${ih}×${iw}, model ${model.info.name} expects ${c}×${h}×${w}`);
+}
+
+/** The input as [N, C, H, W] values for `model`, plus a description. */
+export function readInput(spec: string, model: Model, dataset: DatasetName | undefined): { data: Float32Array; label?: number; what: string } {
+  const [c, h, w] = model.info.inputShape;
+  const fit = (img: Float32Array, ih: number, iw: number, what: string, label?: number) => ({ ...fitImage(img, ih, iw, model, what), label });
+  const sample = /^sample:(\d+)$/.exec(spec);
+  if (sample) {
+    if (!dataset) throw new PathlightError(`--input ${spec}: say which samples with --dataset mnist|fashion-mnist`);
+    const s = loadSample(dataset, Number(sample[1]));
+    return fit(s.image, s.shape[1], s.shape[2], `${dataset} sample ${sample[1]} (${s.className})`, s.label);
+  }
+  if (!existsSync(spec)) throw new PathlightError(`input file ${spec} does not exist`);
+  const bytes = new Uint8Array(readFileSync(spec));
+  if (spec.toLowerCase().endsWith('.png')) {
+    const img = decodePng(bytes, { channels: c === 3 ? 3 : 1, source: spec });
+    return fit(img.data, img.height, img.width, spec);
+  }
+  if (spec.toLowerCase().endsWith('.npy')) {
+    const a = readNpy(bytes);
+    const per = c * h * w;
+    if (a.data.length % per !== 0) throw new PathlightError(`input ${spec} has shape [${a.shape.join(', ')}], expected [N, ${c}, ${h}, ${w}] or [${c}, ${h}, ${w}]`);
+    return { data: a.data, what: spec };
+  }
+  throw new PathlightError(`input ${spec}: use a .png, a .npy or sample:N`);
+}
+
+
+/**
+ * The first `count` test images of a dataset as model inputs, with labels: the bundled samples (the
+ * first 8 test images, no data package needed) or, for more, the dataset's test split.
+ */
+export function testImages(dataset: DatasetName, count: number, model: Model, offset = 0): { data: Float32Array; labels: number[]; source: string } {
+  const bundled = listSamples(dataset).length;
+  if (offset + count <= bundled) {
+    const samples = Array.from({ length: count }, (_, i) => loadSample(dataset, offset + i));
+    const raw = new Float32Array(count * 28 * 28);
+    samples.forEach((s, i) => raw.set(s.image, i * 28 * 28));
+    return { data: fitImage(raw, 28, 28, model, `${dataset} samples`).data, labels: samples.map((s) => s.label), source: `bundled ${dataset} samples ${offset}–${offset + count - 1}` };
+  }
+  const split = dataset === 'mnist' ? loadMnist('test') : loadFashionMnist('test');
+  if (offset + count > split.count) throw new PathlightError(`${dataset} has ${split.count} test images, ${offset + count} asked for`);
+  const raw = split.images.slice(offset * 28 * 28, (offset + count) * 28 * 28);
+  return { data: fitImage(raw, 28, 28, model, `${dataset} test images`).data, labels: Array.from(split.labels.slice(offset, offset + count)), source: `${dataset} test images ${offset}–${offset + count - 1}` };
+}

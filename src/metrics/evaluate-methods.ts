@@ -1,0 +1,149 @@
+/**
+ * Faithfulness of several attribution methods on the same images, IDGI-paper style: per method,
+ * one batched explain() of all images, then per image insertion AUC (from the blurred image),
+ * deletion AUC (to black), SIC and AIC AUC (PIC with MS-SSIM as the information level), the Gini
+ * sparsity of |attr| and, where the method promises it, the completeness error. Reported as means
+ * over images (PIC: over the images pic.py does not skip). Used by `pathlight eval` and
+ * `npm run reproduce`.
+ */
+import type { Engine } from '../gpu/engine.js';
+import { fail } from '../gpu/errors.js';
+import type { Model } from '../nn/model.js';
+import { explain, type ExplainOptions } from '../attribution/explain.js';
+import type { BaselineSpec } from '../attribution/baselines.js';
+import { pickRelevantReferences } from '../attribution/ig2-references.js';
+import { completenessError } from './completeness.js';
+import { gini } from './gini.js';
+import { insertionDeletion } from './insertion-deletion.js';
+import { pic, type PicKind } from './pic.js';
+
+/** PAIR's PIC thresholds (saliency/metrics/pic.py examples). */
+export const PIC_THRESHOLDS = [0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.13, 0.21, 0.34, 0.5, 0.75];
+
+export interface EvaluateMethodsOptions {
+  /** explain() method names; `smoothgrad` = SmoothGrad of the gradient, `smoothgrad:<m>` of m */
+  methods: readonly string[];
+  /** path steps of every path method (default 64) */
+  steps?: number;
+  baseline?: BaselineSpec;
+  /** IG2: references per image, picked from `referencePool` (default 2) */
+  ig2References?: number;
+  /** IG2: candidate reference images [M, C, H, W] (the relevant ones are picked per image) */
+  referencePool?: Float32Array;
+  /** insertion/deletion checkpoints (default 32) */
+  curveSteps?: number;
+  /** σ of the blurred image (insertion start, PIC) in pixels (default 5) */
+  blurSigma?: number;
+  /** seed of PIC's random 1 % mask (default 0) */
+  seed?: number;
+  onMethod?: (method: string, index: number) => void;
+}
+
+export interface MethodEvaluation {
+  method: string;
+  steps: number;
+  images: number;
+  /** wall time of the batched explain() divided by the number of images */
+  msPerImage: number;
+  gradientEvaluations: number;
+  /** mean over images; higher is better */
+  insertionAuc: number;
+  /** mean over images; lower is better */
+  deletionAuc: number;
+  /** mean over the PIC images (null when pic.py skipped every image); higher is better */
+  sicAuc: number | null;
+  aicAuc: number | null;
+  /** images PIC did not skip (prediction ≥ 0.8, blurred image less informative and less confident) */
+  picImages: number;
+  /** mean Gini index of |attr| */
+  gini: number;
+  /** mean relative completeness error, for methods that promise completeness */
+  completenessError: number | null;
+}
+
+const mean = (xs: readonly number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+function randomMask(pixels: number, fraction: number, seed: number): Uint8Array {
+  const mask = new Uint8Array(pixels);
+  let s = (seed * 2654435761 + 1) >>> 0;
+  for (let p = 0; p < pixels; p++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    mask[p] = s / 2 ** 32 < fraction ? 1 : 0;
+  }
+  return mask;
+}
+
+function explainOptions(method: string, steps: number, baseline: BaselineSpec | undefined): ExplainOptions {
+  if (method === 'smoothgrad' || method.startsWith('smoothgrad:')) return { method: method.split(':')[1] ?? 'grad', steps, baseline, smoothgrad: true };
+  return { method, steps, baseline };
+}
+
+export async function evaluateMethods(engine: Engine, model: Model, images: Float32Array, opts: EvaluateMethodsOptions): Promise<MethodEvaluation[]> {
+  const op = 'evaluateMethods';
+  const [c, h, w] = model.info.inputShape;
+  const features = c * h * w;
+  if (images.length === 0 || images.length % features !== 0) fail(`${op}: ${images.length} values are not whole images of shape [${c}, ${h}, ${w}]`);
+  if (opts.methods.length === 0) fail(`${op}: no methods`);
+  const n = images.length / features;
+  const steps = opts.steps ?? 64;
+  const blurSigma = opts.blurSigma ?? 5;
+  const mask = randomMask(h * w, 0.01, opts.seed ?? 0);
+  const results: MethodEvaluation[] = [];
+  for (const [index, method] of opts.methods.entries()) {
+    opts.onMethod?.(method, index);
+    const options = explainOptions(method, steps, opts.baseline);
+    if (options.method === 'ig2') {
+      if (!opts.referencePool) fail(`${op}: ig2 needs referencePool (candidate reference images)`);
+      const picked = await pickRelevantReferences(engine, model, images, opts.referencePool, { count: opts.ig2References ?? 2 });
+      options.methodOptions = { references: picked.references, referencesPerImage: picked.referencesPerImage };
+    }
+    const r = await explain(engine, model, images, options);
+    const ins: number[] = [];
+    const del: number[] = [];
+    const ginis: number[] = [];
+    const complete: number[] = [];
+    const pics: Record<PicKind, number[]> = { sic: [], aic: [] };
+    for (let i = 0; i < n; i++) {
+      const x = images.subarray(i * features, (i + 1) * features);
+      const a = r.attribution.subarray(i * features, (i + 1) * features);
+      const target = r.images[i]!.target;
+      ins.push((await insertionDeletion(engine, model, x, a, { target, steps: opts.curveSteps, reference: 'blur', blurSigma })).insertion.auc);
+      del.push((await insertionDeletion(engine, model, x, a, { target, steps: opts.curveSteps, reference: 'black' })).deletion.auc);
+      ginis.push(gini(a));
+      const im = r.images[i]!;
+      if (r.complete) complete.push(completenessError(im.sum, im.fx, im.fStart).relative);
+      for (const kind of ['sic', 'aic'] as const) {
+        const outcome = await pic(engine, model, x, a, { kind, thresholds: PIC_THRESHOLDS, blurSigma, randomMask: mask });
+        if (outcome.status === 'ok') pics[kind].push(outcome.auc);
+      }
+    }
+    results.push({
+      method,
+      steps: r.steps,
+      images: n,
+      msPerImage: r.timeMs / n,
+      gradientEvaluations: r.gradientEvaluations,
+      insertionAuc: mean(ins),
+      deletionAuc: mean(del),
+      sicAuc: pics.sic.length ? mean(pics.sic) : null,
+      aicAuc: pics.aic.length ? mean(pics.aic) : null,
+      picImages: pics.sic.length,
+      gini: mean(ginis),
+      completenessError: r.complete ? mean(complete) : null,
+    });
+  }
+  return results;
+}
+
+/** A markdown table of evaluations (one row per method). */
+export function evaluationTable(rows: readonly MethodEvaluation[]): string {
+  const f = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(d));
+  const lines = [
+    '| method | steps | insertion AUC ↑ | deletion AUC ↓ | SIC AUC ↑ | AIC AUC ↑ | PIC images | Gini ↑ | completeness error | ms / image |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.method} | ${r.steps} | ${f(r.insertionAuc)} | ${f(r.deletionAuc)} | ${f(r.sicAuc)} | ${f(r.aicAuc)} | ${r.picImages}/${r.images} | ${f(r.gini)} | ${r.completenessError === null ? '–' : `${(100 * r.completenessError).toFixed(2)} %`} | ${r.msPerImage.toFixed(0)} |`);
+  }
+  return lines.join('\n');
+}
