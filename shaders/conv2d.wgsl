@@ -21,29 +21,11 @@
 @group(0) @binding(${RESIDUAL_BINDING}) var<storage, read> residual: array<f32>;
 #endif
 
-const CIN = ${CIN}u;
-const CIN_G = ${CIN_G}u;
-const COUT = ${COUT}u;
-const COUT_G = ${COUT_G}u;
-const H = ${H}u;
-const W = ${W}u;
-const HO = ${HO}u;
-const WO = ${WO}u;
-const KH = ${KH}u;
-const KW = ${KW}u;
-const SH = ${SH}u;
-const SW = ${SW}u;
-const PH = ${PH};
-const PW = ${PW};
-const DH = ${DH};
-const DW = ${DW};
+${CONV_SHAPE}
 const CB = ${CB}u;  // output channels per thread (4·NB)
 const PB = ${PB}u;  // output pixels per thread (4·NQ)
 const WGX = ${WGX}u;
 const WGY = ${WGY}u;
-const HW = H * W;
-const NPIX = HO * WO;
-const KK = KH * KW;
 const ROWS = COUT;  // GEMM rows: output channels
 const BLOCKS = (ROWS + 3u) / 4u;  // packed weight blocks of 4 rows
 const KROW = CIN_G * KK;  // packed weights per block

@@ -17,29 +17,11 @@
 @group(0) @binding(3) var<storage, read> yRelu: array<f32>;
 #endif
 
-const CIN = ${CIN}u;
-const CIN_G = ${CIN_G}u;
-const COUT = ${COUT}u;
-const COUT_G = ${COUT_G}u;
-const H = ${H}u;
-const W = ${W}u;
-const HO = ${HO}u;
-const WO = ${WO}u;
-const KH = ${KH}u;
-const KW = ${KW}u;
-const SH = ${SH};
-const SW = ${SW};
-const PH = ${PH};
-const PW = ${PW};
-const DH = ${DH};
-const DW = ${DW};
+${CONV_SHAPE}
 const CB = ${CB}u;  // input channels per thread (4·NB)
 const PB = ${PB}u;  // phase pixels per thread (4·NQ)
 const WGX = ${WGX}u;
 const WGY = ${WGY}u;
-const HW = H * W;
-const NPIX = HO * WO;
-const KK = KH * KW;
 
 fn readDy(i: u32) -> f32 {
 #if ${RELU_MASK}

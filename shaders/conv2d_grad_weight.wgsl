@@ -13,31 +13,13 @@
 @group(0) @binding(1) var<storage, read> dyPacked: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> partial: array<f32>;
 
-const CIN = ${CIN}u;
-const CIN_G = ${CIN_G}u;
-const COUT = ${COUT}u;
-const COUT_G = ${COUT_G}u;
-const H = ${H}u;
-const W = ${W}u;
-const HO = ${HO}u;
-const WO = ${WO}u;
-const KH = ${KH}u;
-const KW = ${KW}u;
-const SH = ${SH};
-const SW = ${SW};
-const PH = ${PH};
-const PW = ${PW};
-const DH = ${DH}u;
-const DW = ${DW}u;
+${CONV_SHAPE}
 const CB = ${CB}u;          // output channels per thread (4·NB)
 const TJ = ${TJ}u;          // columns per thread (4·NQ)
 const WG = ${WG}u;
 const RB = ${RB}u;          // output rows per slice
 const ROWS_PER_IMAGE = ${R}u;
 const EPAD = ${EPAD}u;      // scratch row stride (floats)
-const HW = H * W;
-const NPIX = HO * WO;
-const KK = KH * KW;
 const CKK = CIN_G * KK;     // columns of one group's GEMM
 const COL_BLOCKS = (CKK + TJ - 1u) / TJ;
 const BLOCKS = (COUT + 3u) / 4u;  // dY channel blocks of 4

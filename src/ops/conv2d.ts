@@ -12,6 +12,7 @@ import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
 import gradWeightReduceSource from '../../shaders/conv2d_grad_weight_reduce.wgsl';
 import xTapReadsSource from '../../shaders/conv2d_x_taps.wgsl';
 import packWeightSource from '../../shaders/conv2d_pack_weight.wgsl';
+import shapeSource from '../../shaders/conv2d_shape.wgsl';
 import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
 import type { Binding, Engine } from '../gpu/engine.js';
 import { renderShader, type ShaderParams } from '../gpu/wgsl.js';
@@ -97,11 +98,13 @@ export function conv2dOutputShape(xShape: readonly number[], wShape: readonly nu
   return [g.n, g.cout, g.ho, g.wo];
 }
 
+/** The geometry constants, and CONV_SHAPE: the shared WGSL block that declares them. */
 function shapeParams(g: Geometry): ShaderParams {
-  return {
+  const p = {
     CIN: g.cin, CIN_G: g.cinG, COUT: g.cout, COUT_G: g.coutG, H: g.h, W: g.w, HO: g.ho, WO: g.wo,
     KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw,
   };
+  return { ...p, CONV_SHAPE: renderShader(shapeSource, p) };
 }
 
 function shapeKey(g: Geometry): string {
