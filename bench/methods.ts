@@ -56,11 +56,22 @@ export interface GridArgs {
   reps?: number;
 }
 
-/** `--models a,b --methods x,y --steps 32,64 --reps 3`; anything given replaces the default grid's entry. */
+/**
+ * `--models a,b --methods x,y --steps 32,64 --reps 3`; anything given replaces the default grid's
+ * entry. `--full`: every zoo model, every method, 32/64/128/256 steps (about an hour per runtime on
+ * SwiftShader).
+ */
 export function parseGridArgs(argv: readonly string[]): GridArgs {
   const args: GridArgs = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
+    if (flag === '--full') {
+      // the whole grid of issue #4: every zoo model × method × 32–256 steps
+      args.models ??= [...ZOO_NAMES];
+      args.steps ??= ALL_STEPS;
+      args.methods ??= Object.keys(METHODS);
+      continue;
+    }
     const value = argv[i + 1];
     if (!flag.startsWith('--')) throw new PathlightError(`bench:methods: unexpected argument '${flag}'`);
     if (value === undefined || value.startsWith('--')) throw new PathlightError(`bench:methods: ${flag} needs a value`);
