@@ -2,7 +2,7 @@
  * The public API. One line per module; add yours here (prefer `export *` unless a module exports
  * internals that should stay private).
  */
-export { createEngine, Engine, type EngineOptions, type EngineStats, type Kernel, type Binding } from './gpu/engine.js';
+export { createEngine, Engine, type EngineOptions, type EngineStats, type Kernel, type Binding, type OpProfile, type ProfileReport } from './gpu/engine.js';
 export { type AdapterDescription } from './gpu/acquire.js';
 export { PathlightError, GpuError } from './gpu/errors.js';
 export { Tensor } from './tensor/tensor.js';

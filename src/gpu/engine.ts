@@ -7,6 +7,9 @@
 import { BufferPool, USAGE, type PoolStats } from './pool.js';
 import { describeAdapter, requestAdapter, requestDevice, type AdapterDescription } from './acquire.js';
 import { GpuError, PathlightError } from './errors.js';
+import { Profiler, type ProfileReport } from './profiler.js';
+
+export type { OpProfile, ProfileReport } from './profiler.js';
 
 export interface EngineOptions {
   /** Use this device instead of acquiring one. The engine never destroys a caller's device. */
@@ -62,6 +65,8 @@ export class Engine {
   private readonly errors: Error[] = [];
   private lostReason: string | null = null;
   private disposed = false;
+  private profiler: Profiler | null = null;
+  private profilingUnsupported: string | null = null;
 
   private constructor(
     readonly device: GPUDevice,
@@ -134,10 +139,12 @@ export class Engine {
     }
     if (x === 0 || y === 0 || z === 0) return;
     const group = this.bindGroup(kernel, bindings);
-    const pass = this.computePass();
+    if (this.profiler?.full) this.flush();
+    const pass = this.profiler ? this.profiledPass(kernel.op) : this.computePass();
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) this.endPass(); // one pass per profiled dispatch
     this.recordedOps.add(kernel.op);
     this.stats.dispatches++;
     this.recordedDispatches++;
@@ -203,9 +210,11 @@ export class Engine {
     if (!this.encoder) return;
     this.endPass();
     const ops = [...this.recordedOps].join(', ');
+    this.profiler?.resolve(this.encoder);
     this.device.pushErrorScope('validation');
     this.device.pushErrorScope('out-of-memory');
     this.device.queue.submit([this.encoder.finish()]);
+    this.profiler?.submitted();
     this.watchScope(`submission of [${ops}]`, 'out-of-memory');
     this.watchScope(`submission of [${ops}]`, 'validation');
     this.encoder = null;
@@ -269,6 +278,37 @@ export class Engine {
     return this.pool.stats();
   }
 
+  // ---------------------------------------------------------------- profiling
+
+  /**
+   * Start timing every dispatch on the GPU (timestamp queries, one compute pass per dispatch).
+   * Returns false, and stopProfiling() reports `{ supported: false, reason }`, when the device
+   * has no 'timestamp-query' feature. Work recorded before this call is submitted untimed.
+   */
+  startProfiling(): boolean {
+    this.checkAlive('startProfiling');
+    this.flush();
+    if (!this.hasTimestamps) {
+      this.profilingUnsupported = `the device has no 'timestamp-query' feature (adapter: ${[this.adapter.vendor, this.adapter.architecture, this.adapter.description].filter(Boolean).join(' / ') || 'unknown'}, source ${this.adapter.source})`;
+      return false;
+    }
+    this.profiler = new Profiler(this.device);
+    return true;
+  }
+
+  /** Submit what is pending, stop profiling, and return the GPU time per op (one readback per profiled submission, all at the end). */
+  async stopProfiling(): Promise<ProfileReport> {
+    this.flush();
+    const profiler = this.profiler;
+    const unsupported = this.profilingUnsupported;
+    this.profiler = null;
+    this.profilingUnsupported = null;
+    if (!profiler) return { supported: false, reason: unsupported ?? 'startProfiling() was not called' };
+    const report = await profiler.finish();
+    await this.throwPendingErrors();
+    return report;
+  }
+
   // ---------------------------------------------------------------- internals
 
   private bindGroup(kernel: Kernel, bindings: readonly Binding[]): GPUBindGroup {
@@ -310,6 +350,13 @@ export class Engine {
       if (!this.encoder) this.encoder = this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
     }
+    return this.pass;
+  }
+
+  private profiledPass(op: string): GPUComputePassEncoder {
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass = this.encoder.beginComputePass({ timestampWrites: this.profiler!.next(op), label: op });
     return this.pass;
   }
 

@@ -16,5 +16,6 @@ import zoo from './zoo.cases.js';
 import customMethod from './custom-method.cases.js';
 import train from './train.cases.js';
 import metrics from './metrics.cases.js';
+import profiling from './profiling.cases.js';
 
-export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics];
+export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling];

@@ -1,0 +1,90 @@
+/**
+ * What `npm run bench` measures: the default grid (sized to finish in under 10 minutes on a
+ * 2-core SwiftShader machine) and the command-line flags that replace parts of it.
+ */
+import { PathlightError } from '../src/gpu/errors.js';
+import { isZooName, ZOO_NAMES } from '../src/models/zoo.js';
+import { METHODS } from './methods.js';
+
+export interface BenchRow {
+  model: string;
+  methods: string[];
+  steps: number[];
+  reps: number;
+}
+
+export interface BenchPlan {
+  rows: BenchRow[];
+  /** models whose IG is also run in TF.js */
+  peerModels: string[];
+  /** IG steps of the TF.js comparison */
+  peerSteps: number;
+  peerReps: number;
+  /** profile (timestamp queries) one IG call per model at peerSteps */
+  profile: boolean;
+}
+
+/** Every method of bench/methods.ts's table (smoothgrad-grad = SmoothGrad around the gradient, 8 samples). */
+export const BENCH_METHODS = Object.keys(METHODS);
+
+/**
+ * Sized for < 10 minutes on a 2-core SwiftShader machine shared with a training job: LeNet every
+ * method at 8/16/32/64 steps (the ms-vs-steps plot); the 3×32×32 models every method at 4 steps
+ * (a ResNet row costs ~80 ms of forward+backward there, ~30× LeNet's); 5 timed calls per cell
+ * after one warm-up. TF.js peer: IG-64 on LeNet and ResNet, median of 3 calls after a warm-up
+ * (its ResNet IG-64 takes ~40 s per call on SwiftShader).
+ */
+export const DEFAULT_PLAN: BenchPlan = {
+  rows: [
+    { model: 'lenet', methods: BENCH_METHODS, steps: [8, 16, 32, 64], reps: 5 },
+    { model: 'vgg', methods: BENCH_METHODS, steps: [4], reps: 5 },
+    { model: 'resnet', methods: BENCH_METHODS, steps: [4], reps: 5 },
+    { model: 'mobilenet', methods: BENCH_METHODS, steps: [4], reps: 5 },
+  ],
+  peerModels: ['lenet', 'resnet'],
+  peerSteps: 64,
+  peerReps: 3,
+  profile: true,
+};
+
+const USAGE = '--models a,b --methods x,y --steps 16,32 --reps 5 --peer-models lenet,resnet|none --peer-steps 64 --peer-reps 5 --no-profile';
+
+/** Flags replace the default plan's entries; --models/--methods/--steps apply to every model row. */
+export function parseBenchArgs(argv: readonly string[]): BenchPlan {
+  const plan: BenchPlan = { ...DEFAULT_PLAN, rows: DEFAULT_PLAN.rows.map((r) => ({ ...r })) };
+  let models: string[] | undefined;
+  let methods: string[] | undefined;
+  let steps: number[] | undefined;
+  let reps: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--no-profile') {
+      plan.profile = false;
+      continue;
+    }
+    const value = argv[++i];
+    if (!flag.startsWith('--') || value === undefined || value.startsWith('--')) throw new PathlightError(`bench: expected ${USAGE}; got '${argv.slice(i - 1, i + 1).join(' ')}'`);
+    const list = value.split(',').filter((s) => s.length > 0);
+    const ints = () =>
+      list.map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1) throw new PathlightError(`bench: ${flag} takes positive integers, got '${s}'`);
+        return n;
+      });
+    if (flag === '--models') models = list;
+    else if (flag === '--methods') methods = list;
+    else if (flag === '--steps') steps = ints();
+    else if (flag === '--reps') reps = ints()[0]!;
+    else if (flag === '--peer-models') plan.peerModels = value === 'none' ? [] : list;
+    else if (flag === '--peer-steps') plan.peerSteps = ints()[0]!;
+    else if (flag === '--peer-reps') plan.peerReps = ints()[0]!;
+    else throw new PathlightError(`bench: unknown option ${flag} (use ${USAGE})`);
+  }
+  for (const m of [...(models ?? []), ...plan.peerModels]) if (!isZooName(m)) throw new PathlightError(`bench: unknown model '${m}' (zoo: ${ZOO_NAMES.join(', ')})`);
+  for (const m of methods ?? []) if (!(m in METHODS)) throw new PathlightError(`bench: unknown method '${m}' (use ${BENCH_METHODS.join(', ')})`);
+  if (models) plan.rows = models.map((model) => plan.rows.find((r) => r.model === model) ?? { model, methods: BENCH_METHODS, steps: [4], reps: 5 });
+  plan.rows = plan.rows.map((r) => ({ model: r.model, methods: methods ?? r.methods, steps: steps ?? r.steps, reps: reps ?? r.reps }));
+  if (models && !argv.includes('--peer-models')) plan.peerModels = plan.peerModels.filter((m) => models!.includes(m));
+  if (reps !== undefined && !argv.includes('--peer-reps')) plan.peerReps = reps;
+  return plan;
+}

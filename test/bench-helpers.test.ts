@@ -1,0 +1,62 @@
+/** `npm run bench`'s pure helpers: the FLOP count from the model graph, the flag parser and the SVG plot. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../src/gpu/engine.js';
+import { createZooModel } from '../src/models/load.js';
+import { attributionFlops, modelFlops } from '../bench/flops.js';
+import { DEFAULT_PLAN, parseBenchArgs } from '../bench/bench-grid.js';
+import { svgLinePlot } from '../bench/svg-plot.js';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createEngine();
+});
+afterAll(() => engine?.dispose());
+
+it('counts LeNet conv/linear FLOPs from the graph', () => {
+  const model = createZooModel(engine, 'lenet', { foldBatchNorm: true });
+  try {
+    const f = modelFlops(model);
+    // conv1 6·28·28 outputs × 1·5·5, conv2 16·10·10 × 6·5·5, fc 400·120, 120·84, 84·10 multiply-adds
+    const macs = 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 400 * 120 + 120 * 84 + 84 * 10;
+    expect(f.forward).toBe(2 * macs);
+    expect(f.inputGradient).toBe(2 * macs);
+    expect(f.layers.map((l) => l.name)).toEqual(['conv1', 'conv2', 'fc1', 'fc2', 'fc3']);
+    expect(attributionFlops(f, { gradientEvaluations: 65, forwardEvaluations: 2 })).toBe(65 * 4 * macs + 2 * 2 * macs);
+  } finally {
+    model.dispose();
+  }
+});
+
+it('counts depthwise convs per group (MobileNet)', () => {
+  const model = createZooModel(engine, 'mobilenet', { foldBatchNorm: true });
+  try {
+    const dw = modelFlops(model).layers.find((l) => l.name === 'layers.0.conv1')!;
+    expect(dw.flops).toBe(2 * 16 * 32 * 32 * 9); // 16 channels, stride 1, 3×3, one input channel each
+  } finally {
+    model.dispose();
+  }
+});
+
+it('parses the bench flags over the default plan', () => {
+  expect(parseBenchArgs([])).toEqual(DEFAULT_PLAN);
+  const p = parseBenchArgs(['--models', 'resnet', '--methods', 'ig,idgi', '--steps', '16,64', '--reps', '7', '--no-profile']);
+  expect(p.rows).toEqual([{ model: 'resnet', methods: ['ig', 'idgi'], steps: [16, 64], reps: 7 }]);
+  expect(p.peerModels).toEqual(['resnet']);
+  expect(p.peerReps).toBe(7);
+  expect(p.profile).toBe(false);
+  expect(parseBenchArgs(['--peer-models', 'none']).peerModels).toEqual([]);
+  expect(() => parseBenchArgs(['--models', 'alexnet'])).toThrow(/unknown model 'alexnet'/);
+  expect(() => parseBenchArgs(['--methods', 'lime'])).toThrow(/unknown method 'lime'/);
+  expect(() => parseBenchArgs(['--steps', '0'])).toThrow(/positive integers/);
+  expect(() => parseBenchArgs(['--frobnicate', '1'])).toThrow(/unknown option --frobnicate/);
+});
+
+it('draws one polyline per series and escapes labels', () => {
+  const svg = svgLinePlot([{ title: 'lenet <ms>', xLabel: 'steps', yLabel: 'ms', series: [{ label: 'ig', points: [[8, 50], [16, 90], [64, 400]] }, { label: 'gig', points: [[8, 80], [64, 900]] }] }], 'caption & note');
+  expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+  expect(svg.match(/<polyline /g)).toHaveLength(2);
+  expect(svg.match(/<circle /g)).toHaveLength(5);
+  expect(svg).toContain('lenet &lt;ms&gt;');
+  expect(svg).toContain('caption &amp; note');
+  expect(svg).not.toMatch(/NaN|Infinity/);
+});
