@@ -1,13 +1,23 @@
-// Batch norm, inference mode, over [N, C, HW] (NCHW with H*W flattened). Per channel c the
-// input is scaled by s = gamma[c] / sqrt(var[c] + EPS). One template, three modes:
+// Batch norm over [N, C, HW] (NCHW with H*W flattened). Per channel c the input is scaled by
+// s = gamma[c] / sqrt(var[c] + EPS); mean/var are the running statistics (inference) or the
+// batch's own (training). One template, five modes:
 //  FORWARD:         y  = (x - mean) * s + beta, ReLU'd when RELU
-//  BACKWARD_INPUT:  dx = dy * s, masked by the saved ReLU output (y > 0) when RELU
-//  BACKWARD_PARAMS: dgamma = sum of dy * (x - mean) / sqrt(var + EPS), dbeta = sum of dy, over N and HW:
-//                   one workgroup per channel, fixed-order tree reduction (deterministic, no atomics).
+//  BACKWARD_INPUT:  dx = dy * s, masked by the saved ReLU output (y > 0) when RELU (inference)
+//  BACKWARD_PARAMS: dgamma = sum of dy * xhat, xhat = (x - mean) / sqrt(var + EPS), dbeta = sum of dy,
+//                   over N and HW
+//  STATS:           training: the batch mean and biased variance of each channel (two passes over
+//                   x: the mean first, then the squared deviations, for accuracy), and, when
+//                   UPDATE_RUNNING, running = (1 - MOMENTUM) * running + MOMENTUM * batch (unbiased
+//                   variance, as PyTorch)
+//  BACKWARD_TRAIN:  training input gradient through the batch statistics, from BACKWARD_PARAMS' sums:
+//                   dx = s * (dy - dbeta / M - xhat * dgamma / M), M = N * HW (dy already ReLU-masked)
+// The reducing modes run one workgroup per channel with a fixed-order tree reduction (deterministic,
+// no atomics).
 // Elementwise modes read V lanes along HW (T = vecV<f32>): every lane shares a channel because V divides H*W.
 const C = ${C};
 const HW_V = ${HW_V};  // H*W / V
 const EPS = ${EPS};
+const M = ${M};        // N * H * W, the elements per channel
 
 #if ${FORWARD}
 @group(0) @binding(0) var<storage, read> x: array<${T}>;
@@ -24,6 +34,23 @@ const EPS = ${EPS};
 #if ${RELU}
 @group(0) @binding(4) var<storage, read> reluOutput: array<${T}>;
 #endif
+#elif ${BACKWARD_TRAIN}
+@group(0) @binding(0) var<storage, read> dy: array<${T}>;
+@group(0) @binding(1) var<storage, read> x: array<${T}>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> mean: array<f32>;
+@group(0) @binding(4) var<storage, read> variance: array<f32>;
+@group(0) @binding(5) var<storage, read> dgamma: array<f32>;
+@group(0) @binding(6) var<storage, read> dbeta: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dx: array<${T}>;
+#elif ${STATS}
+@group(0) @binding(0) var<storage, read> x: array<${T}>;
+@group(0) @binding(1) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(2) var<storage, read_write> variance: array<f32>;
+#if ${UPDATE_RUNNING}
+@group(0) @binding(3) var<storage, read_write> runningMean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> runningVar: array<f32>;
+#endif
 #else
 @group(0) @binding(0) var<storage, read> x: array<${T}>;
 @group(0) @binding(1) var<storage, read> dy: array<${T}>;
@@ -31,12 +58,30 @@ const EPS = ${EPS};
 @group(0) @binding(3) var<storage, read> variance: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dbeta: array<f32>;
+#endif
 
+#if ${REDUCE}
 var<workgroup> partialGamma: array<f32, ${WG}>;
 var<workgroup> partialBeta: array<f32, ${WG}>;
 
 fn hsum(v: ${T}) -> f32 {
   return ${HSUM};
+}
+
+// Fixed-order tree sum of partialGamma and partialBeta; every invocation sees the totals at [0].
+fn reduceWorkgroup(lid: u32) {
+  for (var half = ${WG}u / 2u; half > 0u; half /= 2u) {
+    workgroupBarrier();
+    if (lid < half) {
+      partialGamma[lid] += partialGamma[lid + half];
+      partialBeta[lid] += partialBeta[lid + half];
+    }
+  }
+  workgroupBarrier();
+}
+
+fn element(j: u32, c: u32) -> u32 {
+  return ((j / HW_V) * C + c) * HW_V + j % HW_V;
 }
 #endif
 
@@ -49,30 +94,53 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var g = ${T}(0.0);
   var b = ${T}(0.0);
   for (var j = lid; j < ${N}u * HW_V; j += ${WG}u) {
-    let k = ((j / HW_V) * C + c) * HW_V + j % HW_V;
+    let k = element(j, c);
     let d = dy[k];
     g += d * (x[k] - mean[c]);
     b += d;
   }
   partialGamma[lid] = hsum(g);
   partialBeta[lid] = hsum(b);
-  for (var half = ${WG}u / 2u; half > 0u; half /= 2u) {
-    workgroupBarrier();
-    if (lid < half) {
-      partialGamma[lid] += partialGamma[lid + half];
-      partialBeta[lid] += partialBeta[lid + half];
-    }
-  }
+  reduceWorkgroup(lid);
   if (lid == 0u) {
     dgamma[c] = partialGamma[0] / sqrt(variance[c] + EPS);
     dbeta[c] = partialBeta[0];
+  }
+#elif ${STATS}
+  let c = wid.x + wid.y * nwg.x;
+  if (c >= C) { return; }
+  var s = ${T}(0.0);
+  for (var j = lid; j < ${N}u * HW_V; j += ${WG}u) { s += x[element(j, c)]; }
+  partialGamma[lid] = hsum(s);
+  partialBeta[lid] = 0.0;
+  reduceWorkgroup(lid);
+  let mu = partialGamma[0] / M;
+  workgroupBarrier();  // everyone has read the sum before it is overwritten
+  var q = ${T}(0.0);
+  for (var j = lid; j < ${N}u * HW_V; j += ${WG}u) {
+    let d = x[element(j, c)] - mu;
+    q += d * d;
+  }
+  partialGamma[lid] = hsum(q);
+  reduceWorkgroup(lid);
+  if (lid == 0u) {
+    let v = partialGamma[0] / M;
+    mean[c] = mu;
+    variance[c] = v;
+#if ${UPDATE_RUNNING}
+    runningMean[c] = (1.0 - ${MOMENTUM}) * runningMean[c] + ${MOMENTUM} * mu;
+    runningVar[c] = (1.0 - ${MOMENTUM}) * runningVar[c] + ${MOMENTUM} * v * ${UNBIAS};
+#endif
   }
 #else
   let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;  // 2-D grid folded to 1-D
   if (i >= ${THREADS}u) { return; }
   let c = (i / HW_V) % C;
   let s = gamma[c] / sqrt(variance[c] + EPS);
-#if ${FORWARD}
+#if ${BACKWARD_TRAIN}
+  let xhat = (x[i] - mean[c]) / sqrt(variance[c] + EPS);
+  dx[i] = s * (dy[i] - dbeta[c] / M - xhat * (dgamma[c] / M));
+#elif ${FORWARD}
   let v = (x[i] - mean[c]) * s + beta[c];
 #if ${RELU}
   y[i] = max(v, ${T}(0.0));

@@ -13,14 +13,14 @@ import { add } from '../ops/add.js';
 import { maxPool2d, maxPool2dBackward } from '../ops/max-pool.js';
 import { avgPool2d, avgPool2dBackward } from '../ops/avg-pool.js';
 import { globalAvgPool, globalAvgPoolBackward } from '../ops/global-avg-pool.js';
-import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, type BatchNormParams } from '../ops/batch-norm.js';
+import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, batchNormBackwardTraining, batchStatistics, type BatchNormParams } from '../ops/batch-norm.js';
 import { softmax, softmaxBackward } from '../ops/softmax.js';
 
 export type Params = ReadonlyMap<string, Tensor>;
 
 export interface NodeForward {
   output: Tensor;
-  /** extra tensors backward needs (maxpool argmax), disposed with the tape */
+  /** extra tensors backward needs (maxpool argmax, training BN's batch statistics), disposed with the tape */
   saved?: Tensor[];
 }
 
@@ -47,7 +47,11 @@ function bnParams(params: Params, prefix: string, eps: number): BatchNormParams 
   };
 }
 
-export function forwardNode(node: GraphNode, inputs: Tensor[], params: Params): NodeForward {
+/**
+ * `training`: batch norms normalise by the batch's statistics and update their running ones
+ * (PyTorch's train mode); otherwise they use the running statistics (eval mode).
+ */
+export function forwardNode(node: GraphNode, inputs: Tensor[], params: Params, training = false): NodeForward {
   const x = inputs[0]!;
   switch (node.kind) {
     case 'input':
@@ -66,8 +70,12 @@ export function forwardNode(node: GraphNode, inputs: Tensor[], params: Params): 
       return { output: avgPool2d(x, node.params) };
     case 'gap':
       return { output: globalAvgPool(x) };
-    case 'batchnorm':
-      return { output: batchNorm(x, bnParams(params, node.prefix, node.eps), { relu: node.relu }) };
+    case 'batchnorm': {
+      const bn = bnParams(params, node.prefix, node.eps);
+      if (!training) return { output: batchNorm(x, bn, { relu: node.relu }) };
+      const stats = batchStatistics(x, { running: { mean: bn.mean, variance: bn.variance } });
+      return { output: batchNorm(x, { ...bn, ...stats }, { relu: node.relu }), saved: [stats.mean, stats.variance] };
+    }
     case 'add':
       return { output: node.relu ? addRelu(x, inputs[1]!) : add(x, inputs[1]!) };
     case 'flatten':
@@ -75,6 +83,20 @@ export function forwardNode(node: GraphNode, inputs: Tensor[], params: Params): 
     case 'softmax':
       return { output: softmax(x) };
   }
+}
+
+/** Backward of a batch norm run in training mode (its batch statistics saved by the forward). */
+function batchNormTrainingBackward(node: Extract<GraphNode, { kind: 'batchnorm' }>, x0: Tensor, y: Tensor, saved: Tensor[], dy: Tensor, params: Params, wantParams: boolean): NodeBackward {
+  const bn = { ...bnParams(params, node.prefix, node.eps), mean: saved[0]!, variance: saved[1]! };
+  const g = node.relu ? reluBackward(y, dy) : dy;
+  const { dx, dgamma, dbeta } = batchNormBackwardTraining(x0, g, bn);
+  if (g !== dy) g.dispose();
+  if (!wantParams) {
+    dgamma.dispose();
+    dbeta.dispose();
+    return { inputs: [dx] };
+  }
+  return { inputs: [dx], params: new Map([[`${node.prefix}.weight`, dgamma], [`${node.prefix}.bias`, dbeta]]) };
 }
 
 function addRelu(a: Tensor, b: Tensor): Tensor {
@@ -134,6 +156,7 @@ export function backwardNode(node: GraphNode, x: Tensor[], y: Tensor, saved: Ten
     case 'gap':
       return { inputs: [globalAvgPoolBackward(dy, x0.shape)] };
     case 'batchnorm': {
+      if (saved.length === 2) return batchNormTrainingBackward(node, x0, y, saved, dy, params, wantParams);
       const bn = bnParams(params, node.prefix, node.eps);
       const mask = node.relu ? y : undefined;
       const dx = batchNormBackwardInput(dy, bn, mask);

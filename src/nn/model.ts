@@ -69,16 +69,24 @@ export class Model {
     }
   }
 
-  forward(x: Tensor, opts: { record?: boolean } = {}): Tape {
+  /**
+   * `training`: batch norms use the batch's statistics and update their running ones (the
+   * trainer's mode); the default is inference (running statistics), as for every explanation.
+   */
+  forward(x: Tensor, opts: { record?: boolean; training?: boolean } = {}): Tape {
     this.live();
     this.checkInput(x);
     const n = x.shape[0]!;
     const chunk = this.maxBatchPerPass();
-    if (n <= chunk) return this.forwardChunk(x, !!opts.record, false);
+    const training = !!opts.training;
+    if (n <= chunk) return this.forwardChunk(x, !!opts.record, false, training);
+    if (training && this.nodes.some((node) => node.kind === 'batchnorm')) {
+      fail(`model ${this.info.name}: a training batch of ${n} exceeds one pass (${chunk} rows at this device's binding limit); batch-norm statistics need the whole batch in one pass, use a smaller batch`);
+    }
     const tapes: SingleTape[] = [];
     for (let start = 0; start < n; start += chunk) {
       const part = sliceBatch(x, start, Math.min(chunk, n - start));
-      tapes.push(this.forwardChunk(part, !!opts.record, true));
+      tapes.push(this.forwardChunk(part, !!opts.record, true, training));
     }
     return new ChunkedTape(tapes);
   }
@@ -125,7 +133,7 @@ export class Model {
     for (const t of this.params.values()) t.dispose();
   }
 
-  private forwardChunk(x: Tensor, record: boolean, ownsInput: boolean): SingleTape {
+  private forwardChunk(x: Tensor, record: boolean, ownsInput: boolean, training: boolean): SingleTape {
     const params: Params = this.params;
     const outs: (Tensor | null)[] = [x];
     const saved: Tensor[][] = [[]];
@@ -135,7 +143,7 @@ export class Model {
     for (let i = 1; i < this.nodes.length; i++) {
       const node = this.nodes[i]!;
       const inputs = nodeInputs(node).map((j) => outs[j]!);
-      const r = forwardNode(node, inputs, params);
+      const r = forwardNode(node, inputs, params, training);
       outs.push(r.output);
       saved.push(r.saved ?? []);
       if (!record) {

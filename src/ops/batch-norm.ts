@@ -1,6 +1,9 @@
 /**
- * Batch norm in inference mode: y = (x − μ)/√(σ² + ε)·γ + β per channel, optionally fused with ReLU,
- * with its input and parameter gradients; and `foldBatchNorm`, which removes it from a conv at load.
+ * Batch norm: y = (x − μ)/√(σ² + ε)·γ + β per channel, optionally fused with ReLU, with its input
+ * and parameter gradients. Inference mode uses the running statistics; training mode
+ * (`batchStatistics` + `batchNorm` with the batch's μ, σ², then `batchNormBackwardTraining`)
+ * normalises by the batch's own statistics, updates the running ones, and backpropagates through
+ * them. `foldBatchNorm` removes an inference BN from a conv at load.
  * Input is NCHW ([N, C, H, W]) or [N, C] (after a linear layer).
  */
 import source from '../../shaders/batch_norm.wgsl';
@@ -26,7 +29,10 @@ export interface BatchNormArrays {
 }
 
 const WG = 64;
-type Mode = 'FORWARD' | 'BACKWARD_INPUT' | 'BACKWARD_PARAMS';
+type Mode = 'FORWARD' | 'BACKWARD_INPUT' | 'BACKWARD_PARAMS' | 'STATS' | 'BACKWARD_TRAIN';
+
+/** PyTorch's default running-statistics momentum. */
+export const BN_MOMENTUM = 0.1;
 
 /** [N, C, H·W] of an NCHW or [N, C] shape, after checking the rank and the parameters' channel count. */
 function layout(op: string, shape: readonly number[], bn: BatchNormParams): { n: number; c: number; hw: number } {
@@ -40,16 +46,24 @@ function layout(op: string, shape: readonly number[], bn: BatchNormParams): { n:
   return { n, c, hw: sizeOf(shape.slice(2)) };
 }
 
-function kernelFor(engine: Tensor['engine'], op: string, mode: Mode, l: { n: number; c: number; hw: number }, eps: number, relu: boolean) {
+function kernelFor(engine: Tensor['engine'], op: string, mode: Mode, l: { n: number; c: number; hw: number }, eps: number, relu: boolean, momentum: number | null = null) {
   const v = lanesFor(l.hw);
   const lanes = laneTypes(v);
   const threads = (l.n * l.c * l.hw) / v;
   const hsum = v === 4 ? '(v.x + v.y) + (v.z + v.w)' : v === 2 ? 'v.x + v.y' : 'v';
-  const kernel = engine.kernel(op, `${l.n},${l.c},${l.hw},${eps},${relu}`, () =>
+  const m = l.n * l.hw;
+  const kernel = engine.kernel(op, `${l.n},${l.c},${l.hw},${eps},${relu},${momentum}`, () =>
     renderShader(source, {
       FORWARD: mode === 'FORWARD',
       BACKWARD_INPUT: mode === 'BACKWARD_INPUT',
       BACKWARD_PARAMS: mode === 'BACKWARD_PARAMS',
+      STATS: mode === 'STATS',
+      BACKWARD_TRAIN: mode === 'BACKWARD_TRAIN',
+      REDUCE: mode === 'BACKWARD_PARAMS' || mode === 'STATS',
+      UPDATE_RUNNING: momentum !== null,
+      MOMENTUM: f32(momentum ?? 0),
+      UNBIAS: f32(m > 1 ? m / (m - 1) : 1),
+      M: f32(m),
       RELU: relu,
       T: lanes.T,
       HSUM: hsum,
@@ -99,6 +113,55 @@ export function batchNormBackwardParams(x: Tensor, dy: Tensor, bn: BatchNormPara
   const dbeta = Tensor.empty(x.engine, [l.c], 'dbeta');
   x.engine.dispatch(kernel, [x.buffer, dy.buffer, bn.mean.buffer, bn.variance.buffer, dgamma.buffer, dbeta.buffer], x.engine.grid1d(l.c * WG, WG));
   return { dgamma, dbeta };
+}
+
+export interface BatchStatistics {
+  /** per-channel batch mean [C] */
+  mean: Tensor;
+  /** per-channel biased batch variance [C] (what normalisation uses) */
+  variance: Tensor;
+}
+
+/**
+ * Training mode, forward: the batch mean and biased variance of each channel over N, H, W; with
+ * `running`, also running ← (1 − momentum)·running + momentum·batch (unbiased variance, as PyTorch).
+ * Normalise with `batchNorm(x, { ...bn, ...stats })`.
+ */
+export function batchStatistics(x: Tensor, opts: { running?: { mean: Tensor; variance: Tensor }; momentum?: number } = {}): BatchStatistics {
+  const op = 'batchStatistics';
+  const c = x.shape[1] ?? 0;
+  const stats: BatchStatistics = { mean: Tensor.empty(x.engine, [c], 'batch mean'), variance: Tensor.empty(x.engine, [c], 'batch variance') };
+  try {
+    // layout() checks x's rank and the running statistics' channel count
+    const l = layout(op, x.shape, { gamma: stats.mean, beta: stats.mean, mean: opts.running?.mean ?? stats.mean, variance: opts.running?.variance ?? stats.variance, eps: 0 });
+    const momentum = opts.running ? (opts.momentum ?? BN_MOMENTUM) : null;
+    if (momentum !== null && !(momentum >= 0 && momentum <= 1)) fail(`${op}: momentum must be in [0, 1], got ${momentum}`);
+    const { kernel } = kernelFor(x.engine, op, 'STATS', l, 0, false, momentum);
+    const bindings = [x.buffer, stats.mean.buffer, stats.variance.buffer];
+    if (opts.running) bindings.push(opts.running.mean.buffer, opts.running.variance.buffer);
+    x.engine.dispatch(kernel, bindings, x.engine.grid1d(l.c * WG, WG));
+    return stats;
+  } catch (e) {
+    stats.mean.dispose();
+    stats.variance.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Training mode, backward: dx through the batch statistics `bn.mean`, `bn.variance` (as given to
+ * the forward), and dγ, dβ. `dy` is already masked by a fused ReLU.
+ *   dx = γ/√(σ² + ε)·(dy − dβ/M − x̂·dγ/M),  dγ = Σ dy·x̂,  dβ = Σ dy,  M = N·H·W.
+ */
+export function batchNormBackwardTraining(x: Tensor, dy: Tensor, bn: BatchNormParams): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+  const op = 'batchNormBackwardTraining';
+  const l = layout(op, x.shape, bn);
+  checkShape(op, 'dy', dy.shape, x.shape);
+  const { dgamma, dbeta } = batchNormBackwardParams(x, dy, bn);
+  const { kernel, threads } = kernelFor(x.engine, op, 'BACKWARD_TRAIN', l, bn.eps, false);
+  const dx = Tensor.empty(x.engine, x.shape, op);
+  x.engine.dispatch(kernel, [dy.buffer, x.buffer, bn.gamma.buffer, bn.mean.buffer, bn.variance.buffer, dgamma.buffer, dbeta.buffer, dx.buffer], x.engine.grid1d(threads, WG));
+  return { dx, dgamma, dbeta };
 }
 
 /**

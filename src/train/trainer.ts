@@ -1,7 +1,8 @@
 /**
  * The on-GPU training loop for any `Model`: per mini-batch one upload, a recorded forward,
  * cross-entropy + its gradient, `tape.backward(dlogits, { params: true })` and the optimizer
- * update — one submission per step, no readback. Each step's loss and predictions are copied
+ * update — one submission per step, no readback. Batch norms run in training mode (batch
+ * statistics, running statistics updated); evaluation uses the running ones. Each step's loss and predictions are copied
  * into small GPU logs; the logs are read back only every `reportEvery` steps (progress), so the
  * CPU never waits on the GPU inside the loop.
  */
@@ -104,7 +105,7 @@ export async function train(model: Model, data: LabelledImages, opts: TrainOptio
       if (opts.lrSchedule) optimizer.lr = opts.lrSchedule(step, totalSteps);
       engine.write(x.buffer, batch.images);
       engine.write(labels.buffer, batch.labels);
-      const tape = model.forward(x, { record: true });
+      const tape = model.forward(x, { record: true, training: true });
       const { loss, dlogits } = crossEntropyWithGradient(tape.output, labels);
       const preds = argmaxRows(tape.output);
       const slot = pendingLabels.length;

@@ -10,7 +10,8 @@ import { Rng, asF32 } from '../harness/random.js';
 import { numericGrad, dot } from '../reference/finite-diff.js';
 import * as ref from '../reference/batch-norm.js';
 import { Tensor, sizeOf } from '../../src/tensor/tensor.js';
-import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, foldBatchNorm, type BatchNormParams } from '../../src/ops/batch-norm.js';
+import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, batchNormBackwardTraining, batchStatistics, foldBatchNorm, type BatchNormParams } from '../../src/ops/batch-norm.js';
+import { reluBackward } from '../../src/ops/relu.js';
 import type { Engine } from '../../src/gpu/engine.js';
 
 const TOL = { rtol: 1e-5, atol: 1e-5 };
@@ -75,6 +76,54 @@ export default defineCases('batchnorm', (test) => {
           expectClose(dp.dbeta, numericGrad((b) => dot(ref.batchNorm(x, shape, { ...bn, beta: b }), dy), bn.beta), FD_TOL, 'dbeta reference vs finite differences');
         }
         for (const t of [tx, tdy, ty, tdx, dgamma, dbeta]) t.dispose();
+        disposeBn(tbn);
+      });
+    }
+  }
+
+  // training mode: batch statistics (+ running update), normalisation by them, backward through them
+  for (const shape of [[4, 3, 5, 7], [3, 5, 2, 2], [6, 4], [2, 2, 9, 16]]) {
+    for (const relu of [false, true]) {
+      test(`training mode ${shape.join('x')}${relu ? ' relu' : ''}: statistics, running update, forward, backward vs float64`, async (engine) => {
+        const rng = new Rng(23);
+        const c = shape[1]!;
+        const bn = randomBn(rng, c);
+        const x = asF32(rng.uniform(sizeOf(shape), -1, 3));
+        const dy = asF32(rng.uniform(sizeOf(shape), -1, 1));
+        const tbn = upload(engine, bn);
+        const tx = Tensor.from(engine, x, shape);
+        const tdy = Tensor.from(engine, dy, shape);
+        const stats = batchStatistics(tx, { running: { mean: tbn.mean, variance: tbn.variance }, momentum: 0.1 });
+        const batchBn = { ...tbn, mean: stats.mean, variance: stats.variance };
+        const ty = batchNorm(tx, batchBn, { relu });
+        const g = relu ? reluBackward(ty, tdy) : tdy;
+        const back = batchNormBackwardTraining(tx, g, batchBn);
+
+        const want = ref.batchStatistics(x, shape);
+        expectClose(await stats.mean.download(), want.mean, TOL, 'batch mean');
+        expectClose(await stats.variance.download(), want.variance, TOL, 'batch variance');
+        const m = sizeOf(shape) / c;
+        expectClose(await tbn.mean.download(), bn.mean.map((r, k) => 0.9 * r + 0.1 * want.mean[k]!), TOL, 'running mean');
+        expectClose(await tbn.variance.download(), bn.variance.map((r, k) => 0.9 * r + (0.1 * want.variance[k]! * m) / (m - 1)), TOL, 'running variance (unbiased)');
+        const y = ref.batchNormTraining(x, shape, bn.gamma, bn.beta, EPS, relu);
+        expectClose(await ty.download(), y, TOL, 'training forward');
+        const gy = relu ? dy.map((d, k) => (y[k]! > 0 ? d : 0)) : dy;
+        const dx = ref.batchNormTrainingBackwardInput(x, gy, shape, bn.gamma, EPS);
+        expectClose(await back.dx.download(), dx, { rtol: 1e-4, atol: 1e-5 }, 'training backward input');
+        const xhatBn = { ...bn, mean: want.mean, variance: want.variance };
+        const dp = ref.batchNormBackwardParams(x, gy, shape, xhatBn);
+        expectClose(await back.dgamma.download(), dp.dgamma, TOL, 'training dgamma');
+        expectClose(await back.dbeta.download(), dp.dbeta, TOL, 'training dbeta');
+
+        // the references agree with finite differences of <BN_train(x), dy> (the statistics depend on x)
+        const f = (z: Float64Array) => dot(ref.batchNormTraining(z, shape, bn.gamma, bn.beta, EPS, relu), dy);
+        expectClose(dx, numericGrad(f, x), { rtol: 1e-5, atol: 1e-6 }, 'training dx reference vs finite differences');
+        expectClose(dp.dgamma, numericGrad((gm) => dot(ref.batchNormTraining(x, shape, gm, bn.beta, EPS, relu), dy), bn.gamma), { rtol: 1e-5, atol: 1e-6 }, 'training dgamma reference vs finite differences');
+        // the backward really differs from the inference-mode one: the test can tell them apart
+        const inference = ref.batchNormBackwardInput(gy, shape, xhatBn);
+        assert(dx.some((v, k) => Math.abs(v - inference[k]!) > 1e-3), 'training and inference backward agree: the statistics terms are not exercised');
+        for (const t of [tx, tdy, ty, back.dx, back.dgamma, back.dbeta, stats.mean, stats.variance]) t.dispose();
+        if (g !== tdy) g.dispose();
         disposeBn(tbn);
       });
     }

@@ -7,6 +7,7 @@ import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel, initParameters } from '../../src/nn/init.js';
 import type { Model } from '../../src/nn/model.js';
 import { refBackward, refForward } from '../reference/graph.js';
+import * as refBn from '../reference/batch-norm.js';
 
 /** conv-relu → maxpool → conv-relu → GAP → linear: the '3-layer CNN' of the runtime acceptance. */
 function threeLayer(): { g: GraphBuilder; info: { name: string; inputShape: [number, number, number]; numClasses: number; representationNode: number } } {
@@ -89,6 +90,49 @@ async function compareWithReference(engine: Engine, build: typeof everyKind, bat
 export default defineCases('nn', (test) => {
   test('every node kind: logits, input and parameter gradients match float64', async (engine) => {
     await compareWithReference(engine, everyKind, 3, 11);
+  });
+
+  test('training mode: batch norms use batch statistics (forward vs float64), update running ones, and their input shift has zero gradient', async (engine) => {
+    const g = new GraphBuilder();
+    const conv = g.conv2d('conv', 0, 2, 3, 3, { padding: 1 }); // with a bias: a per-channel shift of BN's input
+    const bn = g.batchNorm('bn', conv, 3, {});
+    const rep = g.globalAvgPool('gap', g.relu('act', bn));
+    g.linear('fc', rep, 3, 4);
+    const info = { name: 'bn-train', inputShape: [2, 5, 5] as [number, number, number], numClasses: 4, representationNode: rep };
+    const values = initParameters(g, 5);
+    const model = buildModel(engine, g, info, values);
+    const rng = new Rng(8);
+    const n = 6;
+    const xs = Float32Array.from(rng.uniform(n * 50, 0, 1));
+    const x = Tensor.from(engine, xs, [n, 2, 5, 5]);
+    const seed = Tensor.from(engine, Float32Array.from(rng.uniform(n * 4, -1, 1)), [n, 4]);
+    const grads = async (training: boolean) => {
+      const tape = model.forward(x, { record: true, training });
+      const conv1 = await tape.nodeOutput(conv).download();
+      const bnOut = await tape.nodeOutput(bn).download();
+      const { dx, params } = tape.backward(seed, { params: true });
+      const db = await params!.get('conv.bias')!.download();
+      const dw = await params!.get('conv.weight')!.download();
+      for (const t of [dx, ...params!.values()]) t.dispose();
+      tape.dispose();
+      return { conv1, bnOut, db, dw };
+    };
+    const running0 = await model.params.get('bn.running_mean')!.download();
+    const train = await grads(true);
+    // forward: BN normalised by the batch's own statistics
+    const stats = refBn.batchStatistics(train.conv1, [n, 3, 5, 5]);
+    const bnp = { gamma: Float64Array.from(values.get('bn.weight')!.data), beta: Float64Array.from(values.get('bn.bias')!.data), mean: stats.mean, variance: stats.variance, eps: 1e-5 };
+    expectClose(train.bnOut, refBn.batchNorm(Float64Array.from(train.conv1), [n, 3, 5, 5], bnp), { rtol: 1e-4, atol: 1e-5 }, 'training BN output');
+    // running mean moved 10 % of the way to the batch mean
+    expectClose(await model.params.get('bn.running_mean')!.download(), running0.map((r, c) => 0.9 * r + 0.1 * stats.mean[c]!), { rtol: 1e-5, atol: 1e-6 }, 'running mean');
+    // BN(x + b_c) = BN(x) per channel with batch statistics: the conv bias cannot change the loss
+    const inference = await grads(false);
+    const scale = Math.max(...Array.from(inference.db, Math.abs));
+    assert(scale > 1e-3, `inference-mode bias gradient ${inference.db} is ~0: the test cannot fail`);
+    assert(Math.max(...Array.from(train.db, Math.abs)) < 1e-4 * Math.max(1, scale), `training-mode conv bias gradient ${train.db} is not ~0`);
+    assert(train.dw.some((v, i) => Math.abs(v - inference.dw[i]!) > 1e-4), 'training and inference weight gradients agree');
+    for (const t of [x, seed]) t.dispose();
+    model.dispose();
   });
 
   test('3-layer CNN, batch 32: forward+backward is one submission and no readback', async (engine) => {

@@ -61,3 +61,37 @@ export function conv2d(x: ArrayLike<number>, xShape: readonly number[], w: Array
         }
   return y;
 }
+
+/** Training mode: per-channel batch mean and biased variance over N, H, W. */
+export function batchStatistics(x: ArrayLike<number>, shape: readonly number[]): { mean: Float64Array; variance: Float64Array } {
+  const ch = channelOf(shape);
+  const c = shape[1]!;
+  const m = x.length / c;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  for (let k = 0; k < x.length; k++) mean[ch(k)]! += x[k]! / m;
+  for (let k = 0; k < x.length; k++) variance[ch(k)]! += (x[k]! - mean[ch(k)]!) ** 2 / m;
+  return { mean, variance };
+}
+
+/** Training-mode forward: normalise by the batch's own statistics. */
+export function batchNormTraining(x: Float64Array, shape: readonly number[], gamma: Float64Array, beta: Float64Array, eps: number, relu = false): Float64Array {
+  const s = batchStatistics(x, shape);
+  return batchNorm(x, shape, { gamma, beta, mean: s.mean, variance: s.variance, eps }, relu);
+}
+
+/** Training-mode input gradient: dx = γ/√(σ² + ε)·(dy − mean(dy) − x̂·mean(dy·x̂)) per channel. */
+export function batchNormTrainingBackwardInput(x: Float64Array, dy: Float64Array, shape: readonly number[], gamma: Float64Array, eps: number): Float64Array {
+  const ch = channelOf(shape);
+  const c = shape[1]!;
+  const m = x.length / c;
+  const { mean, variance } = batchStatistics(x, shape);
+  const xhat = x.map((v, k) => (v - mean[ch(k)]!) / Math.sqrt(variance[ch(k)]! + eps));
+  const dyMean = new Float64Array(c);
+  const dyXhatMean = new Float64Array(c);
+  for (let k = 0; k < x.length; k++) {
+    dyMean[ch(k)]! += dy[k]! / m;
+    dyXhatMean[ch(k)]! += (dy[k]! * xhat[k]!) / m;
+  }
+  return dy.map((d, k) => ((gamma[ch(k)]! / Math.sqrt(variance[ch(k)]! + eps)) * (d - dyMean[ch(k)]! - xhat[k]! * dyXhatMean[ch(k)]!)));
+}
