@@ -1,17 +1,18 @@
 /**
  * `npm run train -- --model lenet --dataset mnist [--epochs E] [--batch B] [--lr LR]
  *   [--optimizer sgd|adam|adamw] [--schedule cosine|constant] [--seed S] [--limit N] [--steps N]
- *   [--report-every K] [--out FILE]`
+ *   [--report-every K] [--init FILE] [--out FILE]`
  * Trains a zoo model on the GPU, evaluates test accuracy, and writes the weights as safetensors
- * with metadata (model, dataset, accuracy, epochs, images/s, adapter, date). Node only. Built to dist/train.js by esbuild.config.mjs (`npm run train` builds and runs it).
+ * with metadata (model, dataset, accuracy, epochs, images/s, adapter, date). `--init` continues from
+ * a weights file (its training record is carried into the new one's metadata). Node only. Built to dist/train.js by esbuild.config.mjs (`npm run train` builds and runs it).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createEngine } from '../gpu/engine.js';
 import { fail, PathlightError } from '../gpu/errors.js';
 import { loadFashionMnist, loadMnist, toRgb32 } from '../data/datasets.js';
-import { writeSafetensors } from '../models/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../models/safetensors.js';
 import { zooGraph } from '../models/zoo.js';
 import { buildModel, initParameters } from '../nn/init.js';
 import { limitImages, type LabelledImages } from './batches.js';
@@ -31,6 +32,7 @@ export interface TrainCliOptions {
   limit?: number;
   steps?: number;
   reportEvery: number;
+  init?: string;
   out?: string;
 }
 
@@ -53,7 +55,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainCliOptions {
     if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
     else flags.set(a.slice(2), argv[++i] ?? '');
   }
-  const known = ['model', 'dataset', 'epochs', 'batch', 'lr', 'optimizer', 'schedule', 'seed', 'limit', 'steps', 'report-every', 'out'];
+  const known = ['model', 'dataset', 'epochs', 'batch', 'lr', 'optimizer', 'schedule', 'seed', 'limit', 'steps', 'report-every', 'init', 'out'];
   for (const k of flags.keys()) if (!known.includes(k)) fail(`unknown flag --${k} (known: ${known.map((f) => `--${f}`).join(' ')})`);
   const model = flags.get('model') ?? 'lenet';
   const dataset = flags.get('dataset') ?? 'mnist';
@@ -74,6 +76,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainCliOptions {
     limit: opt('limit', true),
     steps: opt('steps', true),
     reportEvery: opt('report-every', true) ?? 50,
+    init: flags.get('init'),
     out: flags.get('out'),
   };
 }
@@ -92,6 +95,13 @@ export async function runTrain(opts: TrainCliOptions, log: (line: string) => voi
   const testSet = loadSplit(opts.dataset, 'test', info.inputShape[0]);
   const engine = await createEngine();
   const model = buildModel(engine, builder, info, initParameters(builder, opts.seed));
+  let previous: Record<string, string> | null = null;
+  if (opts.init) {
+    if (!existsSync(opts.init)) fail(`--init ${opts.init} does not exist`);
+    const start = readSafetensors(new Uint8Array(readFileSync(opts.init)));
+    model.setParameters(start.tensors);
+    previous = start.metadata;
+  }
   const optimizer = createOptimizer(opts.optimizer, { lr: opts.lr });
   const adapter = [engine.adapter.vendor, engine.adapter.architecture, engine.adapter.description].filter(Boolean).join(' ') || 'unknown';
   log(`training ${opts.model} on ${opts.dataset} (${data.count} images) with ${opts.optimizer} lr ${opts.lr} (${opts.schedule}), batch ${opts.batch}, ${opts.epochs} epoch(s) on ${adapter}`);
@@ -128,6 +138,7 @@ export async function runTrain(opts: TrainCliOptions, log: (line: string) => voi
       adapter,
       date: new Date().toISOString(),
       trainer: 'pathlight npm run train',
+      ...(previous ? { continued_from: JSON.stringify(previous) } : {}),
     };
     mkdirSync(dirname(opts.out), { recursive: true });
     writeFileSync(opts.out, writeSafetensors(params, metadata));
