@@ -3,7 +3,8 @@
  * `npm run reproduce [-- --models lenet,resnet --samples 8 --steps 32]`: the IDGI paper's comparison
  * (IG vs IG+IDGI, GIG vs GIG+IDGI, BlurIG vs BlurIG+IDGI, and IG2) on every zoo model with shipped
  * weights, through `pathlight eval`. Writes bench/results/reproduce-<model>.json and the markdown
- * table bench/results/reproduce.md (samples, steps, machine and adapter stated).
+ * table bench/results/reproduce.md (samples, steps, machine and adapter stated). With --models, the
+ * other zoo models' tables come from their existing reproduce-<model>.json (an earlier run).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -26,7 +27,8 @@ function flag(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
-const models = flag('models', 'lenet,vgg,resnet,mobilenet').split(',');
+const ALL = Object.keys(DATASET);
+const models = flag('models', ALL.join(',')).split(',').filter(Boolean); // '' = only assemble the tables of earlier runs
 const samples = flag('samples', '8');
 const steps = flag('steps', '32');
 for (const m of models) if (!(m in DATASET)) throw new Error(`reproduce: unknown model '${m}' (zoo: ${Object.keys(DATASET).join(', ')})`);
@@ -38,43 +40,61 @@ function weightsMetadata(path) {
   return JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')).__metadata__ ?? {};
 }
 
-await build();
-const out = join(ROOT, 'bench', 'results');
-mkdirSync(out, { recursive: true });
-const sections = [];
-let adapter = 'unknown';
-const started = Date.now();
-for (const model of models) {
-  const weights = join(ROOT, 'assets', 'models', `${model}-${DATASET[model]}.safetensors`);
-  if (!existsSync(weights)) {
-    sections.push(`## ${model}\n\nNo shipped weights (${weights} is missing): not evaluated.\n`);
-    continue;
-  }
-  const meta = weightsMetadata(weights);
-  const file = join(out, `reproduce-${model}.json`);
-  console.error(`== ${model} (${samples} samples, ${steps} steps) ==`);
-  const t0 = Date.now();
-  execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'eval', '--model', model, '--method', METHODS.map(([m]) => m).join(','), '--samples', samples, '--steps', steps, '--out', file], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const result = JSON.parse(readFileSync(file, 'utf8'));
-  adapter = result.adapter;
+/** One model's markdown table from its eval JSON. */
+function section(model, result) {
+  adapter = result.adapter ?? adapter;
   const f = (v, d = 3) => (v === null || v === undefined ? '–' : v.toFixed(d));
   const rows = result.methods.map((r) => {
     const label = METHODS.find(([m]) => m === r.method)?.[1] ?? r.method;
     const ce = r.completenessError === null ? '–' : `${(100 * r.completenessError).toFixed(2)} %`;
     return `| ${label} | ${f(r.insertionAuc)} | ${f(r.deletionAuc)} | ${f(r.sicAuc)} | ${f(r.aicAuc)} | ${r.picImages}/${r.images} | ${f(r.gini)} | ${ce} | ${r.msPerImage.toFixed(0)} |`;
   });
-  sections.push(
-    [
-      `## ${model} (${DATASET[model]}, test accuracy ${meta.test_accuracy ? `${(100 * Number(meta.test_accuracy)).toFixed(2)} %` : 'unknown'})`,
-      '',
-      `${result.images}; baseline ${result.baseline}; ${steps} steps; IG2: 2 relevant references per image from ${result.referencePool}. ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
-      '',
-      '| method | insertion AUC ↑ | deletion AUC ↓ | SIC AUC ↑ | AIC AUC ↑ | PIC images | Gini ↑ | completeness error | ms / image |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-      ...rows,
-      '',
-    ].join('\n'),
-  );
+  const accuracy = result.accuracy ? `${(100 * Number(result.accuracy)).toFixed(2)} %` : 'unknown';
+  return [
+    `## ${model} (${result.dataset}, test accuracy ${accuracy})`,
+    '',
+    `${result.images}; baseline ${result.baseline}; ${result.methods[0]?.steps ?? '?'} steps; IG2: 2 relevant references per image from ${result.referencePool}. ${result.wallSeconds ?? result.seconds} s.`,
+    '',
+    '| method | insertion AUC ↑ | deletion AUC ↓ | SIC AUC ↑ | AIC AUC ↑ | PIC images | Gini ↑ | completeness error | ms / image |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+await build();
+const out = join(ROOT, 'bench', 'results');
+mkdirSync(out, { recursive: true });
+const sections = [];
+let adapter = 'unknown';
+const started = Date.now();
+for (const model of ALL) {
+  const earlier = join(out, `reproduce-${model}.json`);
+  if (!models.includes(model)) {
+    const weights = join(ROOT, 'assets', 'models', `${model}-${DATASET[model]}.safetensors`);
+    if (existsSync(earlier)) {
+      const result = JSON.parse(readFileSync(earlier, 'utf8'));
+      result.accuracy ??= existsSync(weights) ? (weightsMetadata(weights).test_accuracy ?? null) : null;
+      sections.push(section(model, result));
+    }
+    else sections.push(`## ${model}\n\nNot evaluated yet (run \`npm run reproduce -- --models ${model}\`).\n`);
+    continue;
+  }
+  const weights = join(ROOT, 'assets', 'models', `${model}-${DATASET[model]}.safetensors`);
+  if (!existsSync(weights)) {
+    sections.push(`## ${model}\n\nNo shipped weights (${weights} is missing): not evaluated.\n`);
+    continue;
+  }
+  const file = join(out, `reproduce-${model}.json`);
+  console.error(`== ${model} (${samples} samples, ${steps} steps) ==`);
+  const t0 = Date.now();
+  execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'eval', '--model', model, '--method', METHODS.map(([m]) => m).join(','), '--samples', samples, '--steps', steps, '--out', file], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const result = JSON.parse(readFileSync(file, 'utf8'));
+  result.accuracy = weightsMetadata(weights).test_accuracy ?? null;
+  result.steps = Number(steps);
+  result.wallSeconds = Math.round((Date.now() - t0) / 1000);
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  sections.push(section(model, result));
 }
 
 const md = [
