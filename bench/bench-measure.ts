@@ -7,7 +7,7 @@
 import type { Engine, ProfileReport } from '../src/gpu/engine.js';
 import { explain, type Explanation, type IntegrationRule } from '../src/attribution/index.js';
 import type { Model } from '../src/nn/model.js';
-import { median, METHODS, type MethodFigure } from './methods.js';
+import { median, METHODS, timingFigure, type MethodFigure } from './methods.js';
 import { attributionFlops, type ModelFlops } from './flops.js';
 
 /** bench/methods' figure (timing, gradient evaluations, readbacks) plus FLOPs and memory. */
@@ -70,16 +70,7 @@ export async function measureCell(c: Cell): Promise<{ figure: BenchFigure; last:
   return {
     last: last!,
     figure: {
-      model: c.model.info.name,
-      method: c.method,
-      steps: c.steps,
-      firstCallMs: round(firstCallMs, 1),
-      ms: round(ms, 2),
-      samplesMs: samplesMs.map((x) => round(x, 2)),
-      gradientEvaluations: last!.gradientEvaluations,
-      forwardEvaluations: last!.forwardEvaluations,
-      gradEvalsPerSec: round(last!.gradientEvaluations / (ms / 1000), 1),
-      readbacksPerCall: (c.engine.stats.readbacks - readbacks0) / c.reps,
+      ...timingFigure(c.model.info.name, c.method, c.steps, firstCallMs, samplesMs, last!, (c.engine.stats.readbacks - readbacks0) / c.reps),
       gflop: round(flop / 1e9, 4),
       gflops: round(gflops, 3),
       ofPeak: round(gflops / c.peakGflops, 3),

@@ -173,6 +173,23 @@ export function median(xs: readonly number[]): number {
 }
 const round = (x: number, digits: number) => +x.toFixed(digits);
 
+/** The timing part of a figure: median of the timed calls, gradient evaluations per second. */
+export function timingFigure(model: string, method: string, steps: number, firstCallMs: number, samplesMs: readonly number[], last: { gradientEvaluations: number; forwardEvaluations: number }, readbacksPerCall: number): MethodFigure {
+  const ms = median(samplesMs);
+  return {
+    model,
+    method,
+    steps,
+    firstCallMs: round(firstCallMs, 1),
+    ms: round(ms, 2),
+    samplesMs: samplesMs.map((x) => round(x, 2)),
+    gradientEvaluations: last.gradientEvaluations,
+    forwardEvaluations: last.forwardEvaluations,
+    gradEvalsPerSec: round(last.gradientEvaluations / (ms / 1000), 1),
+    readbacksPerCall,
+  };
+}
+
 export async function runMethodBench(engine: Engine, opts: MethodBenchOptions = {}): Promise<MethodBench> {
   const grid = opts.grid ?? DEFAULT_GRID;
   const log = opts.log ?? (() => {});
@@ -199,19 +216,7 @@ export async function runMethodBench(engine: Engine, opts: MethodBenchOptions = 
             last = await call();
             samplesMs.push(performance.now() - t0);
           }
-          const ms = median(samplesMs);
-          const f: MethodFigure = {
-            model: row.model,
-            method,
-            steps,
-            firstCallMs: round(firstCallMs, 1),
-            ms: round(ms, 2),
-            samplesMs: samplesMs.map((x) => round(x, 2)),
-            gradientEvaluations: last!.gradientEvaluations,
-            forwardEvaluations: last!.forwardEvaluations,
-            gradEvalsPerSec: round(last!.gradientEvaluations / (ms / 1000), 1),
-            readbacksPerCall: (engine.stats.readbacks - readbacks0) / row.reps,
-          };
+          const f: MethodFigure = timingFigure(row.model, method, steps, firstCallMs, samplesMs, last!, (engine.stats.readbacks - readbacks0) / row.reps);
           if (opts.cpuTime && cpu0 !== undefined) f.cpuMs = round((opts.cpuTime() - cpu0) / row.reps, 1);
           figures.push(f);
           const cpu = f.cpuMs === undefined ? '' : ` | cpu ${f.cpuMs.toFixed(0).padStart(7)} ms`;
