@@ -107,8 +107,9 @@ export async function evaluateMethods(engine: Engine, model: Model, images: Floa
       const x = images.subarray(i * features, (i + 1) * features);
       const a = r.attribution.subarray(i * features, (i + 1) * features);
       const target = r.images[i]!.target;
-      ins.push((await insertionDeletion(engine, model, x, a, { target, steps: opts.curveSteps, reference: 'blur', blurSigma })).insertion.auc);
-      del.push((await insertionDeletion(engine, model, x, a, { target, steps: opts.curveSteps, reference: 'black' })).deletion.auc);
+      const curves = await insertionDeletion(engine, model, x, a, { target, steps: opts.curveSteps, reference: 'blur', deletionReference: 'black', blurSigma });
+      ins.push(curves.insertion.auc);
+      del.push(curves.deletion.auc);
       ginis.push(gini(a));
       const im = r.images[i]!;
       if (r.complete) complete.push(completenessError(im.sum, im.fx, im.fStart).relative);

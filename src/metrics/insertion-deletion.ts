@@ -20,6 +20,8 @@ export interface InsertionDeletionOptions {
   steps?: number;
   /** default 'black' */
   reference?: ReferenceImage;
+  /** what deletion sets pixels to, when not `reference` (e.g. insertion from blur, deletion to black) */
+  deletionReference?: ReferenceImage;
   /** σ of the 'blur' reference (default 5) */
   blurSigma?: number;
   reduction?: PixelReduction;
@@ -57,12 +59,14 @@ export async function insertionDeletion(engine: Engine, model: Model, x: Float32
 
   const image = imageTensor(engine, model, x, op);
   const reference = referenceTensor(engine, model, image, opts.reference ?? 'black', opts.blurSigma ?? 5, op);
+  const deletionReference = opts.deletionReference === undefined ? reference : referenceTensor(engine, model, image, opts.deletionReference, opts.blurSigma ?? 5, op);
   const key = Tensor.from(engine, rankPositions(order), [hw], { label: `${op} ranks` });
   const bound = Tensor.from(engine, bounds, [steps + 1], { label: `${op} checkpoints` });
   const inserted = revealImages(reference, image, key, bound);
-  const deleted = revealImages(image, reference, key, bound);
+  const deleted = revealImages(image, deletionReference, key, bound);
   const batch = concatBatch([inserted, deleted]);
   const probs = softmaxRows(model, batch);
+  if (deletionReference !== reference) deletionReference.dispose();
   for (const t of [image, reference, key, bound, inserted, deleted, batch]) t.dispose();
   const data = await probs.download();
   probs.dispose();

@@ -59,18 +59,20 @@ export default defineCases('metrics', (test) => {
     const x = random(1, D);
     const attribution = random(2, D, -1, 1);
     const given = random(3, D);
-    const cases: [Parameters<typeof insertionDeletion>[4], ReferenceImage][] = [
+    // [options, float64 insertion reference, float64 deletion reference (default: the same)]
+    const cases: [Parameters<typeof insertionDeletion>[4], ReferenceImage, ReferenceImage?][] = [
       [{ target: 1, steps: 7 }, 'black'],
       [{ target: 2, steps: 36, reference: 'blur', blurSigma: 1.5 }, { blurSigma: 1.5 }],
       [{ target: 0, steps: 5, reference: given, reduction: 'sum' }, f64(given)],
+      [{ target: 3, steps: 9, reference: 'blur', blurSigma: 1.5, deletionReference: 'black' }, { blurSigma: 1.5 }, 'black'],
     ];
-    for (const [opts, refReference] of cases) {
+    for (const [opts, refReference, refDeletion] of cases) {
       const before = engine.stats.readbacks;
       const r = await insertionDeletion(engine, model, x, attribution, opts);
       assert(engine.stats.readbacks - before === 1, `readbacks ${engine.stats.readbacks - before}`);
       const curveOpts = { target: opts.target, steps: opts.steps!, reduction: opts.reduction };
       const ins = insertionCurve(ref, f64(x), f64(attribution), refReference, curveOpts);
-      const del = deletionCurve(ref, f64(x), f64(attribution), refReference, curveOpts);
+      const del = deletionCurve(ref, f64(x), f64(attribution), refDeletion ?? refReference, curveOpts);
       assert(r.order.every((p, i) => p === ins.order[i]), 'pixel order differs');
       expectClose(r.insertion.fractions, ins.fractions, { atol: 0 }, 'insertion fractions');
       expectClose(r.insertion.scores, ins.scores, { atol: 2e-5 }, 'insertion scores');
