@@ -11,6 +11,12 @@
 // Grid: x = pixel blocks, y = channel blocks over all groups, z = image.
 // MIXED: the channels of one block may lie in different groups (Cout/groups not a multiple of the
 // block, e.g. depthwise), so each lane reads its own input channel.
+// ROW_SEGMENTS: the thread's pixels are P consecutive pixels of one output row instead, and the
+// loops run over (kh, ci) with the KW taps unrolled: one load of the input row segment under them
+// feeds every (pixel, kw) pair that reads it, so each x value is loaded once per (kh, ci) rather
+// than once per tap (KW× fewer loads at stride 1; what lets few-channel layers reach the FMA
+// units). FLIP reads the weights with both taps mirrored: the input gradient of a stride-1 conv is
+// this forward over dY with the transposed, flipped kernel (src/ops/conv2d.ts).
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> wPacked: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
@@ -23,7 +29,7 @@
 
 ${CONV_SHAPE}
 const CB = ${CB}u;  // output channels per thread (4·NB)
-const PB = ${PB}u;  // output pixels per thread (4·NQ)
+const PB = ${PB}u;  // output pixels per thread (4·NQ, or P in ROW_SEGMENTS)
 const WGX = ${WGX}u;
 const WGY = ${WGY}u;
 const ROWS = COUT;  // GEMM rows: output channels
@@ -54,6 +60,15 @@ fn tapOf(o: Origin, kh: u32, kw: u32) -> Tap {
 
 ${X_TAP_READS}
 
+#if ${ROW_SEGMENTS}
+const SEGMENTS = (WO + PB - 1u) / PB;  // row segments per output row
+
+// The flat index of output pixel (row, column), or NPIX (not stored) past the row's end.
+fn pixelAt(row: u32, col: u32) -> u32 {
+  return select(NPIX, row * WO + col, col < WO);
+}
+#endif
+
 // Epilogue for 4 channels from co0 at pixel p: bias, residual, relu, store.
 fn store(acc: vec4f, co0: u32, p: u32, n: u32) {
   if (p >= NPIX || co0 >= COUT) { return; }
@@ -81,6 +96,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let n = wid.z;
   let c0 = (wid.y * WGY + lid.y) * CB;  // first output channel of this thread
   if (c0 >= COUT) { return; }
+#if ${ROW_SEGMENTS}
+  // Pixels of this thread: columns j0 .. j0 + PB - 1 of output row r (adjacent threads take adjacent segments).
+  let slot = wid.x * WGX + lid.x;
+  let r = slot / SEGMENTS;
+  if (r >= HO) { return; }
+  let j0 = (slot % SEGMENTS) * PB;
+${SETUP}
+  for (var kh = 0u; kh < KH; kh++) {
+    let ih = i32(r) * SH - PH + i32(kh) * DH;
+    if (u32(ih) >= H) { continue; }  // the whole segment reads padding at this kh
+#if ${FLIP}
+    let wTapRow = (KH - 1u - kh) * KW;
+#else
+    let wTapRow = kh * KW;
+#endif
+    for (var ci = 0u; ci < CIN_G; ci++) {
+      let wk = ci * KK + wTapRow;  // GEMM k of (ci, kh, kw = 0 or KW - 1)
+      let xk = ci * HW + u32(ih) * W;
+${STEP}
+    }
+  }
+#else
   // Pixels of this thread: pBase + j·WGX (adjacent threads take adjacent pixels).
   let pBase = wid.x * WGX * PB + lid.x;
 ${SETUP}
@@ -95,5 +132,6 @@ ${STEP}
       }
     }
   }
+#endif
 ${STORE}
 }

@@ -9,27 +9,15 @@
 // (conv2d_pack_weight.wgsl). Grid: x = pixel blocks of a phase, y = channel blocks,
 // z = image · SH·SW + phase.
 // MIXED: a block's channels may lie in different groups (Cin/groups not a multiple of the block).
-// RELU_MASK: dY is multiplied by [forward output > 0] as it is read (fused relu backward).
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> wPacked: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
-#if ${RELU_MASK}
-@group(0) @binding(3) var<storage, read> yRelu: array<f32>;
-#endif
 
 ${CONV_SHAPE}
 const CB = ${CB}u;  // input channels per thread (4·NB)
 const PB = ${PB}u;  // phase pixels per thread (4·NQ)
 const WGX = ${WGX}u;
 const WGY = ${WGY}u;
-
-fn readDy(i: u32) -> f32 {
-#if ${RELU_MASK}
-  return select(0.0, dy[i], yRelu[i] > 0.0);
-#else
-  return dy[i];
-#endif
-}
 
 const ROWS = CIN;  // GEMM rows: input channels
 const BLOCKS = (ROWS + 3u) / 4u;  // packed weight blocks of 4 rows
@@ -60,12 +48,12 @@ fn tapOf(o: Origin, dh: i32, dw: i32) -> Tap {
 
 // dY of one shared channel at 4 pixels, zeroed outside.
 fn pixels(chan: u32, t: Tap) -> vec4f {
-  return vec4f(readDy(chan + t.off.x), readDy(chan + t.off.y), readDy(chan + t.off.z), readDy(chan + t.off.w)) * t.keep;
+  return vec4f(dy[chan + t.off.x], dy[chan + t.off.y], dy[chan + t.off.z], dy[chan + t.off.w]) * t.keep;
 }
 
 // dY at 4 per-lane channel offsets and one pixel offset (MIXED).
 fn gather(chan: vec4u, o: u32) -> vec4f {
-  return vec4f(readDy(chan.x + o), readDy(chan.y + o), readDy(chan.z + o), readDy(chan.w + o));
+  return vec4f(dy[chan.x + o], dy[chan.y + o], dy[chan.z + o], dy[chan.w + o]);
 }
 
 // acc += w ⊗ v: column j gets w · v[j].

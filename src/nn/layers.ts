@@ -2,7 +2,8 @@
  * Forward and backward of one graph node, side by side (micrograd style): forward returns the
  * node's output plus what its backward needs; backward maps the output gradient to input
  * gradients (and parameter gradients when asked). Fused epilogues (relu, residual) are undone
- * here: the relu mask is applied inside the backward kernels via `reluOutput`.
+ * here: the relu mask is applied inside the backward kernels via `reluOutput`, except for conv2d,
+ * whose masked gradient is materialised once (see the conv2d case).
  */
 import type { Tensor } from '../tensor/tensor.js';
 import type { GraphNode } from './graph.js';
@@ -117,21 +118,22 @@ export function backwardNode(node: GraphNode, x: Tensor[], y: Tensor, saved: Ten
       throw new Error('the input node has no backward');
     case 'conv2d': {
       const w = param(params, node.weight)!;
-      const mask = node.relu ? y : undefined;
-      // With a residual, the masked gradient is needed twice (conv input and residual branch): materialise it once.
-      const g = node.residual !== undefined && node.relu ? reluBackward(y, dy) : null;
+      // The relu-masked gradient is materialised once rather than masked inside the GEMMs: those
+      // read every dY value KH·KW times per channel block, and a second load per read (the mask)
+      // costs more than one elementwise pass on a load-bound adapter (measured on SwiftShader).
+      const g = node.relu ? reluBackward(y, dy) : null;
       const dyEff = g ?? dy;
-      const maskEff = g ? undefined : mask;
-      const dx = conv2dBackwardInput(dyEff, w, x0.shape, node.params, maskEff);
+      const dx = conv2dBackwardInput(dyEff, w, x0.shape, node.params);
       let paramGrads: Map<string, Tensor> | undefined;
       if (wantParams) {
-        const { dw, db } = conv2dBackwardWeight(x0, dyEff, w.shape, node.params, maskEff);
+        const { dw, db } = conv2dBackwardWeight(x0, dyEff, w.shape, node.params);
         paramGrads = new Map([[node.weight, dw]]);
         if (node.bias) paramGrads.set(node.bias, db);
         else db.dispose();
       }
       const inputs: (Tensor | null)[] = [dx];
       if (node.residual !== undefined) inputs.push(g ?? dy.reshape(dy.shape));
+      else g?.dispose();
       return { inputs, params: paramGrads };
     }
     case 'linear': {

@@ -3,7 +3,7 @@
  * stride, dilation, groups) with its input and weight/bias gradients. All three are one
  * implicit-GEMM idea with different loaders (shaders/conv2d*.wgsl): no im2col buffer, shapes baked
  * in as constants, groups folded into the channel dimension of the grid. The forward fuses bias,
- * a residual add and relu; both backwards can fuse the relu backward (mask dY by y > 0).
+ * a residual add and relu; both backwards take the relu backward too (mask dY by y > 0).
  * Batches whose bindings would exceed maxStorageBufferBindingSize are split into image chunks.
  */
 import forwardSource from '../../shaders/conv2d.wgsl';
@@ -18,6 +18,7 @@ import type { Binding, Engine } from '../gpu/engine.js';
 import { renderShader, type ShaderParams } from '../gpu/wgsl.js';
 import { checkShape, fail, intPair, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { reluBackward } from './relu.js';
 
 export interface Conv2dParams {
   stride?: number | [number, number];
@@ -267,6 +268,46 @@ function registerBlockCode({ nb, nq, mixed }: RegisterBlock, h: BlockHooks): Rec
   return { SETUP: indent(setup, 2), TAPS: indent(taps, 6), STEP: indent(step, 8), STORE: indent(store, 2) };
 }
 
+/**
+ * The unrolled code of conv2d.wgsl's ROW_SEGMENTS layout: 4·NB channels × P consecutive pixels of
+ * one output row. Per (kh, ci) it loads the input row segment once (only the columns some
+ * (pixel, kw) pair reads: p·SW + kw·DW) and feeds every pair from registers; `flip` mirrors kw
+ * in the weight index (the input gradient as a forward).
+ */
+function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, g: Pick<Geometry, 'kw' | 'sw' | 'dw'>, flip: boolean): Record<'SETUP' | 'TAPS' | 'STEP' | 'STORE', string> {
+  const B = range(nb);
+  const P = range(p);
+  const KW = range(g.kw);
+  const column = (q: number, kw: number) => q * g.sw + kw * g.dw;
+  const columns = [...new Set(P.flatMap((q) => KW.map((kw) => column(q, kw))))].sort((a, b) => a - b);
+  const lanes = `vec4u(0u, 1u, 2u, 3u)`;
+  const setup = [
+    ...B.map((b) => `let wBase${b} = min(c0 / 4u + ${b}u, BLOCKS - 1u) * KROW;`),
+    ...(mixed
+      ? B.map((b) => `let xChan${b} = chanBase(min(vec4u(c0 + ${4 * b}u) + ${lanes}, vec4u(ROWS - 1u)), n);`)
+      : ['let xChan = chanBase(vec4u(c0), n).x;']),
+    // input column of segment offset s, clamped into the row, and 1/0 for inside/padding
+    ...columns.flatMap((c) => [
+      `let iw${c} = i32(j0) * SW - PW + ${c};`,
+      `let col${c} = select(0u, u32(iw${c}), u32(iw${c}) < W);`,
+      `let keep${c} = select(0.0, 1.0, u32(iw${c}) < W);`,
+    ]),
+    ...B.flatMap((b) => P.map((q) => `var acc${b}_${q} = vec4f();`)),
+  ];
+  const loads = mixed
+    ? B.flatMap((b) => columns.map((c) => `let v${b}_${c} = gather(xChan${b} + vec4u(xk), col${c}) * keep${c};`))
+    : columns.map((c) => `let v${c} = x[xChan + xk + col${c}] * keep${c};`);
+  const step = [
+    ...loads,
+    ...KW.flatMap((kw) => [
+      ...B.map((b) => `let w${b}_${kw} = wPacked[wBase${b} + wk + ${flip ? g.kw - 1 - kw : kw}u];`),
+      ...B.flatMap((b) => P.map((q) => `acc${b}_${q} += w${b}_${kw} * v${mixed ? `${b}_` : ''}${column(q, kw)};`)),
+    ]),
+  ];
+  const store = B.flatMap((b) => P.map((q) => `store(acc${b}_${q}, c0 + ${4 * b}u, pixelAt(r, j0 + ${q}u), n);`));
+  return { SETUP: indent(setup, 2), TAPS: '', STEP: indent(step, 6), STORE: indent(store, 2) };
+}
+
 /** The unrolled register-block code of conv2d_grad_weight.wgsl: 4·NB channels × 4·NQ columns. */
 function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' | 'ROW' | 'STEP' | 'STORE' | 'STORE_DB', string> {
   const B = range(nb);
@@ -293,40 +334,79 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
   return { SETUP: indent(setup, 2), ROW: indent(row, 4), STEP: indent(step, 6), STORE: indent(store, 2), STORE_DB: indent(storeDb, 4) };
 }
 
-export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dParams, epilogue: Conv2dEpilogue = {}): Tensor {
-  const op = 'conv2d';
-  const g = geometry(op, x.shape, w.shape, p);
-  const outShape = [g.n, g.cout, g.ho, g.wo];
-  if (bias) checkShape(op, 'bias', bias.shape, [g.cout]);
-  const residual = epilogue.residual;
-  if (residual) checkShape(op, 'residual', residual.shape, outShape);
-  const relu = !!epilogue.relu;
-  const engine = x.engine;
+/**
+ * Kernel layout of the forward and the stride-1 input gradient: 'gemm' (pixels strided across
+ * the workgroup, one load per tap) or 'rows' (row segments, conv2d.wgsl ROW_SEGMENTS). 'auto'
+ * picks by shape; benchmarks and tests set it to measure or check one layout.
+ */
+export const conv2dTuning: { layout: 'auto' | 'gemm' | 'rows' } = { layout: 'auto' };
 
+/** Pixels per row segment: at most 8 (registers), the length that wastes fewest columns of a row. */
+function segmentLength(wo: number): number {
+  if (wo <= 8) return wo;
+  let best = 8;
+  for (let p = 8; p >= 4; p--) if (Math.ceil(wo / p) * p - wo < Math.ceil(wo / best) * best - wo) best = p;
+  return best;
+}
+
+/** Row segments pay off once several taps share a row (KW > 1); a 1×1 kernel has nothing to share. */
+function useRowSegments(g: Geometry): boolean {
+  return conv2dTuning.layout === 'auto' ? g.kw > 1 : conv2dTuning.layout === 'rows';
+}
+
+interface ForwardRun {
+  op: string;
+  g: Geometry;
+  x: Tensor;
+  /** packWeights(·, ·, flip): rows = output channels of `g` */
+  packed: Tensor;
+  bias: Tensor | null;
+  residual?: Tensor;
+  relu: boolean;
+  /** read the packed weights with mirrored taps (the input gradient run as a forward) */
+  flip: boolean;
+  rows: boolean;
+}
+
+/** Record the forward GEMM of `g` (either layout) into a new [N, COUT, HO, WO] tensor. */
+function runForward({ op, g, x, packed, bias, residual, relu, flip, rows }: ForwardRun): Tensor {
+  const engine = x.engine;
   const npix = g.ho * g.wo;
   const block = registerBlock(g.cout, g.coutG, g.groups, FORWARD_CHANNEL_BLOCKS, FORWARD_PIXEL_GROUPS);
   const cb = 4 * block.nb;
-  const pb = 4 * block.nq;
-  const [wgx, wgy] = workgroupShape(Math.ceil(npix / pb), Math.ceil(g.cout / cb));
-  const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
+  const pb = rows ? segmentLength(g.wo) : 4 * block.nq;
+  const slots = rows ? g.ho * Math.ceil(g.wo / pb) : Math.ceil(npix / pb);
+  const [wgx, wgy] = workgroupShape(slots, Math.ceil(g.cout / cb));
+  const code = rows ? rowSegmentCode(block, pb, g, flip) : registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' });
+  const kernel = engine.kernel(op, `${shapeKey(g)}|${rows ? `rows ${pb}` : 'gemm'},${flip}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
     renderShader(forwardSource, {
-      ...shapeParams(g), ...registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' }), CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: xTapReadsSource,
+      ...shapeParams(g), ...code, CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: xTapReadsSource, ROW_SEGMENTS: rows, FLIP: flip,
       HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, BIAS_BINDING: 3, RESIDUAL_BINDING: bias ? 4 : 3,
     }),
   );
   const xImage = g.cin * g.h * g.w;
   const yImage = g.cout * npix;
   const perChunk = imagesPerChunk(op, engine, g.n, [xImage, yImage], 1);
-  const packed = packWeights(op, w, g, false);
   const wBinding = whole(op, engine, packed, 'packed weight');
-  const out = Tensor.empty(engine, outShape, op);
-  const grid: [number, number] = [Math.ceil(npix / (pb * wgx)), Math.ceil(g.cout / (cb * wgy))];
+  const out = Tensor.empty(engine, [g.n, g.cout, g.ho, g.wo], op);
+  const grid: [number, number] = [Math.ceil(slots / wgx), Math.ceil(g.cout / (cb * wgy))];
   forEachChunk(g.n, perChunk, (n0, count) => {
     const bindings: Binding[] = [imageRange(x, xImage, n0, count), wBinding, imageRange(out, yImage, n0, count)];
     if (bias) bindings.push(whole(op, engine, bias, 'bias'));
     if (residual) bindings.push(imageRange(residual, yImage, n0, count));
     engine.dispatch(kernel, bindings, [...grid, count]);
   });
+  return out;
+}
+
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dParams, epilogue: Conv2dEpilogue = {}): Tensor {
+  const op = 'conv2d';
+  const g = geometry(op, x.shape, w.shape, p);
+  if (bias) checkShape(op, 'bias', bias.shape, [g.cout]);
+  const residual = epilogue.residual;
+  if (residual) checkShape(op, 'residual', residual.shape, [g.n, g.cout, g.ho, g.wo]);
+  const packed = packWeights(op, w, g, false);
+  const out = runForward({ op, g, x, packed, bias, residual, relu: !!epilogue.relu, flip: false, rows: useRowSegments(g) });
   packed.dispose();
   return out;
 }
@@ -339,12 +419,35 @@ function checkGradient(op: string, g: Geometry, dy: Tensor, reluOutput: Tensor |
   if (reluOutput) checkShape(op, 'reluOutput', reluOutput.shape, outShape);
 }
 
+/**
+ * The input gradient of a stride-1 conv as a forward conv over dY: channels swapped, kernel
+ * mirrored, padding (K−1)·D − P (same groups and dilation). Null for strides > 1, or where that
+ * padding would be negative (a padding wider than the kernel's reach).
+ */
+function transposedGeometry(g: Geometry): Geometry | null {
+  const ph = (g.kh - 1) * g.dh - g.ph;
+  const pw = (g.kw - 1) * g.dw - g.pw;
+  if (g.sh !== 1 || g.sw !== 1 || ph < 0 || pw < 0) return null;
+  return { ...g, cin: g.cout, h: g.ho, w: g.wo, cout: g.cin, ph, pw, cinG: g.coutG, coutG: g.cinG, ho: g.h, wo: g.w };
+}
+
 /** dX for y = conv2d(x, w, ·, p); with `reluOutput`, for y = relu(conv2d(...)) instead. */
 export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams, reluOutput?: Tensor): Tensor {
   const op = 'conv2dBackwardInput';
   const g = geometry(op, xShape, w.shape, p);
   checkGradient(op, g, dy, reluOutput);
   const engine = dy.engine;
+  // The GEMM reads each dY value KH·KW times per channel block: mask it once up front rather than
+  // loading the relu output beside every read.
+  const dyMasked = reluOutput ? reluBackward(reluOutput, dy) : dy;
+  const transposed = transposedGeometry(g);
+  if (transposed && useRowSegments(transposed)) {
+    const packed = packWeights(op, w, g, true);
+    const dx = runForward({ op, g: transposed, x: dyMasked, packed, bias: null, relu: false, flip: true, rows: true });
+    packed.dispose();
+    if (dyMasked !== dy) dyMasked.dispose();
+    return dx;
+  }
 
   const phases = g.sh * g.sw;
   const phasePixels = Math.ceil(g.h / g.sh) * Math.ceil(g.w / g.sw);
@@ -352,10 +455,9 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
   const cb = 4 * block.nb;
   const pb = 4 * block.nq;
   const [wgx, wgy] = workgroupShape(Math.ceil(phasePixels / pb), Math.ceil(g.cin / cb));
-  const mask = !!reluOutput;
   const hooks = { pixelLimit: 'phasePix', originArgs: ', wp', tapArgs: 'th / SH, tw / SW', storeArgs: 'n, ihStart, iwStart, wp, phasePix' };
-  const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${mask}`, () =>
-    renderShader(gradInputSource, { ...shapeParams(g), ...registerBlockCode(block, hooks), CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU_MASK: mask }),
+  const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}`, () =>
+    renderShader(gradInputSource, { ...shapeParams(g), ...registerBlockCode(block, hooks), CB: cb, PB: pb, WGX: wgx, WGY: wgy }),
   );
   const dyImage = g.cout * g.ho * g.wo;
   const xImage = g.cin * g.h * g.w;
@@ -365,11 +467,10 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
   const dx = Tensor.empty(engine, xShape, op);
   const grid: [number, number] = [Math.ceil(phasePixels / (pb * wgx)), Math.ceil(g.cin / (cb * wgy))];
   forEachChunk(g.n, perChunk, (n0, count) => {
-    const bindings: Binding[] = [imageRange(dy, dyImage, n0, count), wBinding, imageRange(dx, xImage, n0, count)];
-    if (reluOutput) bindings.push(imageRange(reluOutput, dyImage, n0, count));
-    engine.dispatch(kernel, bindings, [...grid, count * phases]);
+    engine.dispatch(kernel, [imageRange(dyMasked, dyImage, n0, count), wBinding, imageRange(dx, xImage, n0, count)], [...grid, count * phases]);
   });
   packed.dispose();
+  if (dyMasked !== dy) dyMasked.dispose();
   return dx;
 }
 

@@ -3,6 +3,7 @@ import source from '../../shaders/elementwise.wgsl';
 import { renderShader } from '../gpu/wgsl.js';
 import { fail, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { Binding } from '../gpu/engine.js';
 
 const WG = 64;
 
@@ -17,11 +18,17 @@ export function elementwise(op: string, expr: (zero: string) => string, a: Tenso
   const engine = a.engine;
   const vec = a.size % 4 === 0;
   const n = vec ? a.size / 4 : a.size;
+  const unitBytes = vec ? 16 : 4;
   const zero = vec ? 'vec4<f32>(0.0)' : '0.0';
-  const kernel = engine.kernel(op, `${n},${vec}`, () =>
-    renderShader(source, { T: vec ? 'vec4<f32>' : 'f32', BINARY: !!b, WG, N: n, EXPR: expr(zero) }),
-  );
+  const kernelFor = (count: number) =>
+    engine.kernel(op, `${count},${vec}`, () => renderShader(source, { T: vec ? 'vec4<f32>' : 'f32', BINARY: !!b, WG, N: count, EXPR: expr(zero) }));
   const out = Tensor.empty(engine, a.shape, op);
-  engine.dispatch(kernel, b ? [a.buffer, b.buffer, out.buffer] : [a.buffer, out.buffer], engine.grid1d(n, WG));
+  // Tensors past maxStorageBufferBindingSize go in chunks of whole 256-byte multiples (offset alignment).
+  const perChunk = Math.max(64, Math.floor(engine.limits.maxStorageBufferBindingSize / unitBytes / 64) * 64);
+  for (let first = 0; first < n; first += perChunk) {
+    const count = Math.min(perChunk, n - first);
+    const range = (t: Tensor): Binding => ({ buffer: t.buffer, offset: first * unitBytes, size: count * unitBytes });
+    engine.dispatch(kernelFor(count), b ? [range(a), range(b), range(out)] : [range(a), range(out)], engine.grid1d(count, WG));
+  }
   return out;
 }

@@ -6,7 +6,7 @@ import * as ref from '../reference/conv2d.js';
 import type { ConvSpec } from '../reference/conv2d.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { createEngine, type Engine } from '../../src/gpu/engine.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, type Conv2dParams } from '../../src/ops/conv2d.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, conv2dTuning, type Conv2dParams } from '../../src/ops/conv2d.js';
 
 interface Config {
   name: string;
@@ -14,7 +14,7 @@ interface Config {
   bias: boolean;
   relu?: boolean;
   residual?: boolean;
-  /** backward with the fused relu mask (needs relu) */
+  /** backward with the relu mask (needs relu) */
   mask?: boolean;
 }
 
@@ -33,7 +33,15 @@ const CONFIGS: Config[] = [
   { name: 'wide: 18->20 channels, 5x5 pad 2 (several channel blocks)', spec: { xShape: [2, 18, 6, 7], wShape: [20, 18, 5, 5], padding: [2, 2] }, bias: true, relu: true, mask: true },
   { name: 'wide grouped: 24->40 channels, groups 4, stride 2', spec: { xShape: [1, 24, 7, 6], wShape: [40, 6, 3, 3], stride: [2, 2], padding: [1, 1], groups: 4 }, bias: false },
   { name: 'anisotropic stride [2,3], padding [1,2], dilation [2,1], 2x3 kernel', spec: { xShape: [2, 3, 8, 9], wShape: [5, 3, 2, 3], stride: [2, 3], padding: [1, 2], dilation: [2, 1] }, bias: true },
+  // row segments: several per output row with a partial last one, one input channel (LeNet's first layer)
+  { name: '1->6 channels, 5x5 pad 2, 11x19 input', spec: { xShape: [2, 1, 11, 19], wShape: [6, 1, 5, 5], padding: [2, 2] }, bias: true, relu: true, mask: true },
+  { name: 'depthwise 3x3 pad 1, 9x13 input', spec: { xShape: [2, 8, 9, 13], wShape: [8, 1, 3, 3], padding: [1, 1], groups: 8 }, bias: false },
+  // the input gradient cannot run as a forward here (its padding would be negative)
+  { name: '1x1 conv, padding 1', spec: { xShape: [1, 3, 4, 5], wShape: [4, 3, 1, 1], padding: [1, 1] }, bias: true },
 ];
+
+/** Both kernel layouts of the forward and the stride-1 input gradient are checked on every config. */
+const LAYOUTS = ['gemm', 'rows'] as const;
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -97,11 +105,18 @@ async function checkAgainstReference(engine: Engine, c: Config, d: Data, label: 
 
 export default defineCases('conv2d', (test) => {
   CONFIGS.forEach((c, i) => {
-    test(`${c.name}: forward, dx, dw, db vs float64`, async (engine) => {
-      const shape = conv2dOutputShape(c.spec.xShape, c.spec.wShape, params(c.spec));
-      assert(shape.join() === ref.outputShape(c.spec).join(), `output shape ${shape} != reference ${ref.outputShape(c.spec)}`);
-      await checkAgainstReference(engine, c, randomData(c, 100 + i), c.name);
-    });
+    for (const layout of LAYOUTS) {
+      test(`${c.name} [${layout}]: forward, dx, dw, db vs float64`, async (engine) => {
+        const shape = conv2dOutputShape(c.spec.xShape, c.spec.wShape, params(c.spec));
+        assert(shape.join() === ref.outputShape(c.spec).join(), `output shape ${shape} != reference ${ref.outputShape(c.spec)}`);
+        conv2dTuning.layout = layout;
+        try {
+          await checkAgainstReference(engine, c, randomData(c, 100 + i), `${c.name} [${layout}]`);
+        } finally {
+          conv2dTuning.layout = 'auto';
+        }
+      });
+    }
   });
 
   // The reference gradients themselves, against central finite differences of the reference forward.
@@ -143,8 +158,9 @@ export default defineCases('conv2d', (test) => {
       const c: Config = { name: 'chunked', spec: { xShape: [5, 4, 8, 8], wShape: [4, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true, mask: true };
       const before = small.stats.dispatches;
       await checkAgainstReference(small, c, randomData(c, 11), 'chunked');
-      // forward, dx: a weight repack + 3 chunks each; dw: 3 × (dY repack + partial + reduce)
-      assert(small.stats.dispatches - before === 17, `expected 17 dispatches, got ${small.stats.dispatches - before}`);
+      // forward, dx: a weight repack + 3 chunks each, dx also the relu mask of dY (5 KiB: 3 chunks
+      // of <= 2 KiB); dw: 3 × (dY repack + partial + reduce)
+      assert(small.stats.dispatches - before === 20, `expected 20 dispatches, got ${small.stats.dispatches - before}`);
       const x = Tensor.zeros(small, [9, 3, 5, 5]); // 300 bytes per image: chunks can't be 256-byte aligned
       const w = Tensor.zeros(small, [2, 3, 3, 3]);
       await expectThrows(() => conv2d(x, w, null), /conv2d: cannot split the batch of 9 .* aligned/, 'unalignable chunks');

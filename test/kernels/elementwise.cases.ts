@@ -1,9 +1,10 @@
 import { defineCases } from '../harness/cases.js';
-import { expectClose, expectThrows } from '../harness/assert.js';
+import { assert, expectClose, expectThrows } from '../harness/assert.js';
 import { Rng, asF32 } from '../harness/random.js';
 import { numericGrad, dot } from '../reference/finite-diff.js';
 import * as ref from '../reference/elementwise.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { createEngine } from '../../src/gpu/engine.js';
 import { relu, reluBackward } from '../../src/ops/relu.js';
 import { add } from '../../src/ops/add.js';
 
@@ -25,6 +26,29 @@ export default defineCases('elementwise', (test) => {
       const fd = numericGrad((z) => dot(ref.relu(z), dy), x);
       expectClose(ref.reluBackward(y, dy), fd, { rtol: 1e-6, atol: 1e-6 }, 'relu reference vs finite differences');
       for (const t of [tx, tdy, ty, tdx]) t.dispose();
+    });
+  }
+
+  for (const n of [1000, 1001]) {
+    test(`tensors past maxStorageBufferBindingSize go in chunks (${n} floats, 1 KiB limit)`, async (engine) => {
+      const small = await createEngine({ device: engine.device, maxBindingBytes: 1024 });
+      try {
+        const rng = new Rng(5);
+        const a = asF32(rng.uniform(n).map((v) => v - 0.5));
+        const b = asF32(rng.uniform(n));
+        const ta = Tensor.from(small, a, [n]);
+        const tb = Tensor.from(small, b, [n]);
+        const before = small.stats.dispatches;
+        const tc = add(ta, tb);
+        const tm = reluBackward(ta, tb);
+        // 4000 / 4004 bytes in chunks of 1 KiB (vec4) or 1 KiB (scalars): 4 dispatches each
+        assert(small.stats.dispatches - before === 8, `expected 8 dispatches, got ${small.stats.dispatches - before}`);
+        expectClose(await tc.download(), ref.add(a, b), { rtol: 1e-7, atol: 1e-7 }, 'chunked add');
+        expectClose(await tm.download(), ref.reluBackward(a, b), { rtol: 0, atol: 0 }, 'chunked relu backward');
+        for (const t of [ta, tb, tc, tm]) t.dispose();
+      } finally {
+        small.dispose();
+      }
     });
   }
 
