@@ -112,6 +112,9 @@ export const CONVS: { name: string; x: Shape4; w: Shape4; p: Conv2dParams }[] = 
   { name: 'depthwise 32 16×16 3×3 p1', x: [32, 32, 16, 16], w: [32, 1, 3, 3], p: { padding: 1, groups: 32 } },
   { name: 'lenet 1→6 28×28 5×5 p2', x: [32, 1, 28, 28], w: [6, 1, 5, 5], p: { padding: 2 } },
   { name: 'lenet 6→16 14×14 5×5', x: [32, 6, 14, 14], w: [16, 6, 5, 5], p: {} },
+  { name: 'pointwise 32→64 16×16 1×1', x: [32, 32, 16, 16], w: [64, 32, 1, 1], p: {} },
+  { name: 'pointwise 128→128 8×8 1×1', x: [32, 128, 8, 8], w: [128, 128, 1, 1], p: {} },
+  { name: 'shortcut 16→32 32×32 1×1 s2', x: [32, 16, 32, 32], w: [32, 16, 1, 1], p: { stride: 2 } },
 ];
 
 /** [rows, columns, inner]: C[m,n] = A[m,k]·B[k,n]. */

@@ -342,7 +342,8 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
 /**
  * Kernel layout of the forward and the stride-1 input gradient: 'gemm' (pixels strided across
  * the workgroup, one load per tap) or 'rows' (row segments, conv2d.wgsl ROW_SEGMENTS). 'auto'
- * picks by shape; benchmarks and tests set it to measure or check one layout.
+ * is 'rows' for now (see useRowSegments) but may pick by shape and device; benchmarks and tests
+ * set it to measure or check one layout.
  */
 export const conv2dTuning: { layout: 'auto' | 'gemm' | 'rows' } = { layout: 'auto' };
 
@@ -357,9 +358,12 @@ function segmentLength(wo: number): number {
   return best;
 }
 
-/** Row segments pay off once several taps share a row (KW > 1); a 1×1 kernel has nothing to share. */
-function useRowSegments(g: Geometry): boolean {
-  return conv2dTuning.layout === 'auto' ? g.kw > 1 : conv2dTuning.layout === 'rows';
+/**
+ * Row segments won at every shape measured on SwiftShader (bench:kernels), 1×1 kernels included
+ * (16 pixels × 16 channels per thread load less per FMA than the GEMM's 8 × 16).
+ */
+function useRowSegments(): boolean {
+  return conv2dTuning.layout !== 'gemm';
 }
 
 interface ForwardRun {
@@ -414,7 +418,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dPara
   const residual = epilogue.residual;
   if (residual) checkShape(op, 'residual', residual.shape, [g.n, g.cout, g.ho, g.wo]);
   const packed = packWeights(op, w, g, false);
-  const out = runForward({ op, g, x, packed, bias, residual, relu: !!epilogue.relu, flip: false, rows: useRowSegments(g) });
+  const out = runForward({ op, g, x, packed, bias, residual, relu: !!epilogue.relu, flip: false, rows: useRowSegments() });
   packed.dispose();
   return out;
 }
@@ -449,7 +453,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
   // loading the relu output beside every read.
   const dyMasked = reluOutput ? reluBackward(reluOutput, dy) : dy;
   const transposed = transposedGeometry(g);
-  if (transposed && useRowSegments(transposed)) {
+  if (transposed && useRowSegments()) {
     const packed = packWeights(op, w, g, true);
     const dx = runForward({ op, g: transposed, x: dyMasked, packed, bias: null, relu: false, flip: true, rows: true });
     packed.dispose();
