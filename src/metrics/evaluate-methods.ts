@@ -15,7 +15,7 @@ import { pickRelevantReferences } from '../attribution/ig2-references.js';
 import { completenessError } from './completeness.js';
 import { gini } from './gini.js';
 import { insertionDeletion } from './insertion-deletion.js';
-import { pic, type PicKind } from './pic.js';
+import { picCurves, type PicKind } from './pic.js';
 
 /** PAIR's PIC thresholds (saliency/metrics/pic.py examples). */
 export const PIC_THRESHOLDS = [0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.13, 0.21, 0.34, 0.5, 0.75];
@@ -113,8 +113,9 @@ export async function evaluateMethods(engine: Engine, model: Model, images: Floa
       ginis.push(gini(a));
       const im = r.images[i]!;
       if (r.complete) complete.push(completenessError(im.sum, im.fx, im.fStart).relative);
+      const outcomes = await picCurves(engine, model, x, a, { thresholds: PIC_THRESHOLDS, blurSigma, randomMask: mask });
       for (const kind of ['sic', 'aic'] as const) {
-        const outcome = await pic(engine, model, x, a, { kind, thresholds: PIC_THRESHOLDS, blurSigma, randomMask: mask });
+        const outcome = outcomes[kind];
         if (outcome.status === 'ok') pics[kind].push(outcome.auc);
       }
     }

@@ -84,8 +84,11 @@ function argmax(v: ArrayLike<number>, from: number, count: number): number {
   return best;
 }
 
-function checkOptions(opts: PicOptions, hw: number): void {
-  if (opts.kind !== 'sic' && opts.kind !== 'aic') fail(`pic: kind must be 'sic' or 'aic', got ${String(opts.kind)}`);
+function checkKind(kind: unknown): void {
+  if (kind !== 'sic' && kind !== 'aic') fail(`pic: kind must be 'sic' or 'aic', got ${String(kind)}`);
+}
+
+function checkOptions(opts: Omit<PicOptions, 'kind'>, hw: number): void {
   const t = opts.thresholds;
   if (t.length === 0) fail('pic: no thresholds');
   for (let i = 0; i < t.length; i++) {
@@ -98,6 +101,15 @@ function checkOptions(opts: PicOptions, hw: number): void {
 }
 
 export async function pic(engine: Engine, model: Model, x: Float32Array, attribution: ArrayLike<number>, opts: PicOptions): Promise<PicOutcome> {
+  checkKind(opts.kind);
+  return (await picCurves(engine, model, x, attribution, opts))[opts.kind];
+}
+
+/**
+ * SIC and AIC together: both curves come from the same bokeh images, predictions and MS-SSIM
+ * levels, so computing them at once halves the GPU work of two pic() calls.
+ */
+export async function picCurves(engine: Engine, model: Model, x: Float32Array, attribution: ArrayLike<number>, opts: Omit<PicOptions, 'kind'>): Promise<Record<PicKind, PicOutcome>> {
   const shape = model.info.inputShape;
   const hw = shape[1] * shape[2];
   checkOptions(opts, hw);
@@ -131,12 +143,13 @@ export async function pic(engine: Engine, model: Model, x: Float32Array, attribu
   const classes = model.info.numClasses;
   const msssim = info.combine(data, bounds.length * classes);
   const target = argmax(data, 0, classes);
-  const pred = (row: number) => (opts.kind === 'sic' ? data[row * classes + target]! : argmax(data, row * classes, classes) === target ? 1 : 0);
-  return picCurve(opts, target, pred, msssim);
+  const softmaxOfTarget = (row: number) => data[row * classes + target]!;
+  const topIsTarget = (row: number) => (argmax(data, row * classes, classes) === target ? 1 : 0);
+  return { sic: picCurve(opts, target, softmaxOfTarget, msssim), aic: picCurve(opts, target, topIsTarget, msssim) };
 }
 
 /** pic.py's skip rules and curve from the predictions and information of rows [x, blurred, t_0…]. */
-function picCurve(opts: PicOptions, target: number, pred: (row: number) => number, information: Float64Array): PicOutcome {
+function picCurve(opts: Omit<PicOptions, 'kind'>, target: number, pred: (row: number) => number, information: Float64Array): PicOutcome {
   const minPred = opts.minPredValue ?? 0.8;
   const numPoints = opts.numDataPoints ?? 1000;
   const normalize = opts.normalizeInformation ?? true;

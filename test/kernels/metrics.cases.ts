@@ -13,7 +13,7 @@ import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel } from '../../src/nn/init.js';
 import type { Model } from '../../src/nn/model.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { completenessError, gini, insertionDeletion, msSsim, pic, rankPixels } from '../../src/metrics/index.js';
+import { completenessError, gini, insertionDeletion, msSsim, pic, picCurves, rankPixels } from '../../src/metrics/index.js';
 import { deletionCurve, insertionCurve, type ReferenceImage } from '../reference/metrics/insertion-deletion.js';
 import { msSsim as refMsSsim } from '../reference/metrics/ms-ssim.js';
 import { computePic } from '../reference/metrics/pic.js';
@@ -155,6 +155,30 @@ export default defineCases('metrics', (test) => {
       }
     }
     assert(compared.sic >= 2 && compared.aic >= 2, `too many PIC curves skipped: ${JSON.stringify(compared)}`);
+    // picCurves: both kinds from one readback, equal to the separate calls
+    {
+      const x = random(43, D, 0, 0.1);
+      for (const p of [8, 14, 15, 21]) for (let c = 0; c < SHAPE[0]; c++) x[c * 36 + p] = 0.95;
+      const attribution = random(53, D, -1, 1);
+      const blurred = Float32Array.from(refBlur(f64(x), SHAPE, 2));
+      const opts = { thresholds, minPredValue: 0, numDataPoints: 50, blurred };
+      const before = engine.stats.readbacks;
+      const both = await picCurves(engine, model, x, attribution, opts);
+      assert(engine.stats.readbacks - before === 1, `picCurves readbacks ${engine.stats.readbacks - before}`);
+      let curves = 0;
+      for (const kind of ['sic', 'aic'] as const) {
+        const one = await pic(engine, model, x, attribution, { ...opts, kind });
+        const e = computePic(ref, f64(x), f64(attribution), { kind, thresholds, minPredValue: 0, numDataPoints: 50, blurred: f64(blurred) });
+        const r = both[kind];
+        assert(r.status === one.status && r.status === e.status, `picCurves ${kind}: status ${r.status} vs ${one.status} vs ${e.status}`);
+        if (r.status === 'ok' && one.status === 'ok' && e.status === 'ok') {
+          assert(r.auc === one.auc, `picCurves ${kind} AUC ${r.auc} vs pic ${one.auc}`);
+          curves++;
+          expectClose([r.auc], [e.auc], { atol: 1e-3 }, `picCurves ${kind} AUC vs float64`);
+        }
+      }
+      assert(curves === 2, `picCurves: ${curves} of 2 curves computed (the rest skipped)`);
+    }
     // GPU blur of x (no `blurred` given) runs and gives a curve or a reasoned skip
     const x = random(40, D, 0, 0.1);
     for (const p of [8, 14, 15, 21]) for (let c = 0; c < SHAPE[0]; c++) x[c * 36 + p] = 0.8;
