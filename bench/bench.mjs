@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { bundle, ROOT } from '../esbuild.config.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../scripts/chromium.mjs';
+import { sourceCommit } from '../scripts/source-commit.mjs';
 
 const argv = process.argv.slice(2);
 const t0 = performance.now();
@@ -40,7 +41,7 @@ try {
   await server.close();
 }
 
-const json = { ...result.json, wallSeconds: Math.round((performance.now() - t0) / 1000) };
+const json = { ...result.json, commit: sourceCommit(ROOT), wallSeconds: Math.round((performance.now() - t0) / 1000) };
 writeFileSync(`${out}/bench-chrome.json`, JSON.stringify(json, null, 2) + '\n');
 writeFileSync(`${out}/bench-steps.svg`, result.svg);
 for (const r of json.peer?.rows ?? []) {

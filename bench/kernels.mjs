@@ -9,6 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { bundle, ROOT } from '../esbuild.config.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../scripts/chromium.mjs';
+import { sourceCommit } from '../scripts/source-commit.mjs';
+
+const commit = sourceCommit(ROOT);
 
 const out = `${ROOT}/bench/results`;
 mkdirSync(out, { recursive: true });
@@ -16,7 +19,8 @@ mkdirSync(out, { recursive: true });
 await esbuild.build({ entryPoints: [`${ROOT}/bench/kernels-node.ts`], bundle: true, platform: 'node', format: 'esm', loader: { '.wgsl': 'text' }, external: ['webgpu'], outfile: `${ROOT}/.tmp/bench-kernels-node.mjs`, logLevel: 'warning' });
 console.error('== Node (Dawn) ==');
 const nodeJson = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-kernels-node.mjs`], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
-writeFileSync(`${out}/kernels-node.json`, JSON.stringify(JSON.parse(nodeJson), null, 2) + '\n');
+const node = { ...JSON.parse(nodeJson), commit };
+writeFileSync(`${out}/kernels-node.json`, JSON.stringify(node, null, 2) + '\n');
 
 console.error('== headless Chromium ==');
 const js = await bundle('bench/kernels-page.ts');
@@ -27,9 +31,9 @@ try {
   page.on('console', (m) => console.error(`[chrome] ${m.text()}`));
   await page.goto(server.url, { waitUntil: 'load' });
   await page.waitForFunction(() => typeof window.runKernelBench === 'function');
-  const chrome = await page.evaluate(() => window.runKernelBench());
+  const chrome = { ...(await page.evaluate(() => window.runKernelBench())), commit };
   writeFileSync(`${out}/kernels-chrome.json`, JSON.stringify(chrome, null, 2) + '\n');
-  console.log(JSON.stringify({ node: JSON.parse(nodeJson), chrome }));
+  console.log(JSON.stringify({ node, chrome }));
 } finally {
   await chromium.close();
   await server.close();

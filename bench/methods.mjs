@@ -10,6 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { bundle, ROOT } from '../esbuild.config.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../scripts/chromium.mjs';
+import { sourceCommit } from '../scripts/source-commit.mjs';
+
+const commit = sourceCommit(ROOT);
 
 const argv = process.argv.slice(2);
 const at = argv.indexOf('--runtimes');
@@ -25,7 +28,7 @@ if (runtimes.includes('node')) {
   await esbuild.build({ entryPoints: [`${ROOT}/bench/methods-node.ts`], bundle: true, platform: 'node', format: 'esm', loader: { '.wgsl': 'text' }, external: ['webgpu'], outfile: `${ROOT}/.tmp/bench-methods-node.mjs`, logLevel: 'warning' });
   console.error('== Node (Dawn) ==');
   const nodeJson = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-methods-node.mjs`, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString().trim();
-  results.node = JSON.parse(nodeJson);
+  results.node = { ...JSON.parse(nodeJson), commit };
   writeFileSync(`${out}/methods-node.json`, JSON.stringify(results.node, null, 2) + '\n');
 }
 
@@ -40,7 +43,7 @@ if (runtimes.includes('chrome')) {
     page.on('console', (m) => console.error(`[chrome] ${m.text()}`));
     await page.goto(server.url, { waitUntil: 'load' });
     await page.waitForFunction(() => typeof window.runMethodBench === 'function');
-    results.chrome = await page.evaluate((args) => window.runMethodBench(args), argv);
+    results.chrome = { ...(await page.evaluate((args) => window.runMethodBench(args), argv)), commit };
     writeFileSync(`${out}/methods-chrome.json`, JSON.stringify(results.chrome, null, 2) + '\n');
   } finally {
     await chromium.close();
