@@ -46,26 +46,7 @@ fn tapOf(o: Origin, dh: i32, dw: i32) -> Tap {
   return Tap(select(vec4u(0u), vec4u(oh) * WO + vec4u(ow), inside), select(vec4f(0.0), vec4f(1.0), inside));
 }
 
-// dY of one shared channel at 4 pixels, zeroed outside.
-fn pixels(chan: u32, t: Tap) -> vec4f {
-  return vec4f(dy[chan + t.off.x], dy[chan + t.off.y], dy[chan + t.off.z], dy[chan + t.off.w]) * t.keep;
-}
-
-// dY at 4 per-lane channel offsets and one pixel offset (MIXED).
-fn gather(chan: vec4u, o: u32) -> vec4f {
-  return vec4f(dy[chan.x + o], dy[chan.y + o], dy[chan.z + o], dy[chan.w + o]);
-}
-
-// acc += w ⊗ v: column j gets w · v[j].
-fn outer(w: vec4f, v: vec4f) -> mat4x4f {
-  return mat4x4f(w * v.x, w * v.y, w * v.z, w * v.w);
-}
-
-// acc += w ⊙ (4 pixels of dY, each at the lanes' own channels) (MIXED).
-fn outerMixed(w: vec4f, chan: vec4u, t: Tap) -> mat4x4f {
-  return mat4x4f(w * gather(chan, t.off.x) * t.keep.x, w * gather(chan, t.off.y) * t.keep.y,
-                 w * gather(chan, t.off.z) * t.keep.z, w * gather(chan, t.off.w) * t.keep.w);
-}
+${X_TAP_READS}
 
 // Store 4 input channels from ci0 at phase pixel q.
 fn store(acc: vec4f, ci0: u32, q: u32, n: u32, ihStart: i32, iwStart: i32, wp: i32, phasePix: u32) {

@@ -113,6 +113,11 @@ function shapeParams(g: Geometry): ShaderParams {
   return { ...p, CONV_SHAPE: renderShader(shapeSource, p) };
 }
 
+/** conv2d_x_taps.wgsl over the shader's gathered operand (`x` or `dy`). */
+function tapReads(src: 'x' | 'dy'): string {
+  return renderShader(xTapReadsSource, { SRC: src });
+}
+
 function shapeKey(g: Geometry): string {
   return [g.cin, g.cinG, g.cout, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].join(',');
 }
@@ -392,7 +397,7 @@ function runForward({ op, g, x, packed, bias, residual, relu, flip, rows }: Forw
   const code = rows ? rowSegmentCode(block, pb, g, flip) : registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' });
   const kernel = engine.kernel(op, `${shapeKey(g)}|${rows ? `rows ${pb}` : 'gemm'},${flip}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
     renderShader(forwardSource, {
-      ...shapeParams(g), ...code, CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: xTapReadsSource, ROW_SEGMENTS: rows, FLIP: flip,
+      ...shapeParams(g), ...code, CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: tapReads('x'), ROW_SEGMENTS: rows, FLIP: flip,
       HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, BIAS_BINDING: 3, RESIDUAL_BINDING: bias ? 4 : 3,
     }),
   );
@@ -469,7 +474,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
   const [wgx, wgy] = workgroupShape(Math.ceil(phasePixels / pb), Math.ceil(g.cin / cb));
   const hooks = { pixelLimit: 'phasePix', originArgs: ', wp', tapArgs: 'th / SH, tw / SW', storeArgs: 'n, ihStart, iwStart, wp, phasePix' };
   const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}`, () =>
-    renderShader(gradInputSource, { ...shapeParams(g), ...registerBlockCode(block, hooks), CB: cb, PB: pb, WGX: wgx, WGY: wgy }),
+    renderShader(gradInputSource, { ...shapeParams(g), ...registerBlockCode(block, hooks), CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy') }),
   );
   const dyImage = g.cout * g.ho * g.wo;
   const xImage = g.cin * g.h * g.w;
@@ -508,7 +513,7 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly num
   const tiles = Math.ceil(g.cout / cb) * Math.ceil((g.cinG * g.kh * g.kw) / tj);
   const wg = Math.min(THREADS, nextPow2(tiles));
   const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wg},${rb}`, () =>
-    renderShader(gradWeightSource, { ...shapeParams(g), ...gradWeightBlockCode(block), CB: cb, TJ: tj, WG: wg, RB: rb, R: slices, EPAD: epad, X_TAP_READS: xTapReadsSource }),
+    renderShader(gradWeightSource, { ...shapeParams(g), ...gradWeightBlockCode(block), CB: cb, TJ: tj, WG: wg, RB: rb, R: slices, EPAD: epad, X_TAP_READS: tapReads('x') }),
   );
   const dyBlocks = Math.ceil(g.cout / 4);
   const reduceKernel = (rows: number, accumulate: boolean) =>
