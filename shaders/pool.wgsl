@@ -5,20 +5,12 @@
 //    (a tap only wins if valid), for average it adds 0 and DIVISOR says whether it is counted.
 //    MAX also writes the argmax (the winning tap's index h*W + w within its plane, as f32) for backward.
 //  - GLOBAL average: each thread averages one whole H*W plane, reading vecV when H*W allows.
-const H = ${H};
-const W = ${W};
+${POOL_SHAPE}
 
 #if ${GLOBAL}
 @group(0) @binding(0) var<storage, read> x: array<${T}>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 #else
-const KH = ${KH};
-const KW = ${KW};
-const SH = ${SH};
-const SW = ${SW};
-const PH = ${PH};
-const PW = ${PW};
-const HO = ${HO};
 const WO_V = ${WO_V};  // outputs per row / V
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;

@@ -4,16 +4,7 @@
 //  - MAX: a window passes its dy to the element its saved argmax names.
 //  - average: every covered element gets dy / divisor (KH*KW with count_include_pad, else the
 //    window's count of real elements). Global average pooling is this with a full-plane window.
-const H = ${H};
-const W = ${W};
-const KH = ${KH};
-const KW = ${KW};
-const SH = ${SH};
-const SW = ${SW};
-const PH = ${PH};
-const PW = ${PW};
-const HO = ${HO};
-const WO = ${WO};
+${POOL_SHAPE}
 const W_V = ${W_V};  // inputs per row / V
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;

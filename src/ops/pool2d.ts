@@ -1,6 +1,7 @@
 /** Launchers of the two pooling templates (pool.wgsl forward, pool_backward.wgsl gather backward). */
 import poolSource from '../../shaders/pool.wgsl';
 import poolBackwardSource from '../../shaders/pool_backward.wgsl';
+import poolShapeSource from '../../shaders/pool_shape.wgsl';
 import { renderShader } from '../gpu/wgsl.js';
 import { Tensor } from '../tensor/tensor.js';
 import { geometryKey, type PoolGeometry } from './pool-geometry.js';
@@ -26,9 +27,11 @@ export function laneTypes(v: 1 | 2 | 4): { V: number; V4: boolean; V2: boolean; 
 function shaderParams(g: PoolGeometry, v: 1 | 2 | 4, flags: { global: boolean; max: boolean; countIncludePad: boolean }, threads: number) {
   const lanes = laneTypes(v);
   const hsum = v === 4 ? '(acc.x + acc.y) + (acc.z + acc.w)' : v === 2 ? 'acc.x + acc.y' : 'acc';
+  const shape = { H: g.h, W: g.w, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, HO: g.ho, WO: g.wo };
   return {
     ...lanes,
-    H: g.h, W: g.w, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, HO: g.ho, WO: g.wo,
+    ...shape,
+    POOL_SHAPE: renderShader(poolShapeSource, shape),
     WO_V: Math.floor(g.wo / v), W_V: Math.floor(g.w / v), PLANE_V: Math.floor((g.h * g.w) / v),
     GLOBAL: flags.global, MAX: flags.max, COUNT_INCLUDE_PAD: flags.countIncludePad,
     DIVISOR: flags.countIncludePad ? `${lanes.T}(${g.kh * g.kw}.0)` : 'count',
