@@ -15,14 +15,10 @@
 
 export const MS_SSIM_WEIGHTS = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333] as const;
 
-export interface MsSsimOptions {
-  dataRange?: number; // default 1
-  winSize?: number; // default 11, odd
-  sigma?: number; // default 1.5
-  k1?: number; // default 0.01
-  k2?: number; // default 0.03
-  weights?: readonly number[]; // default MS_SSIM_WEIGHTS
-}
+// The options are the engine's own type (a contract, not code under test); the constants and the
+// algorithm above and below are restated independently.
+export type { MsSsimOptions } from '../../../src/metrics/ms-ssim.js';
+import type { MsSsimOptions } from '../../../src/metrics/ms-ssim.js';
 
 export interface MsSsimResult {
   value: number;
