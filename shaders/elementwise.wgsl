@@ -1,5 +1,6 @@
 // Elementwise map over one or two same-shape inputs, vec4-wide when the length allows.
-// EXPR sees `x` (from a) and, when BINARY, `y` (from b); ZERO is the zero of type T.
+// EXPR sees `x` (from a) and, when BINARY, `y` (from b); ZERO is the zero of type T. The length
+// comes from the bound range, so one pipeline serves every tensor size.
 @group(0) @binding(0) var<storage, read> a: array<${T}>;
 #if ${BINARY}
 @group(0) @binding(1) var<storage, read> b: array<${T}>;
@@ -12,7 +13,7 @@
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;  // 2-D grid folded to 1-D
-  if (i >= ${N}u) { return; }
+  if (i >= arrayLength(&out)) { return; }  // bound to exactly the elements of this dispatch
   let x = a[i];
 #if ${BINARY}
   let y = b[i];

@@ -20,15 +20,16 @@ export function elementwise(op: string, expr: (zero: string) => string, a: Tenso
   const n = vec ? a.size / 4 : a.size;
   const unitBytes = vec ? 16 : 4;
   const zero = vec ? 'vec4<f32>(0.0)' : '0.0';
-  const kernelFor = (count: number) =>
-    engine.kernel(op, `${count},${vec}`, () => renderShader(source, { T: vec ? 'vec4<f32>' : 'f32', BINARY: !!b, WG, N: count, EXPR: expr(zero) }));
+  const code = expr(zero);
+  // no size in the key: the shader takes its length from the bound range (one pipeline per op)
+  const kernel = engine.kernel(op, `${vec},${!!b},${code}`, () => renderShader(source, { T: vec ? 'vec4<f32>' : 'f32', BINARY: !!b, WG, EXPR: code }));
   const out = Tensor.empty(engine, a.shape, op);
   // Tensors past maxStorageBufferBindingSize go in chunks of whole 256-byte multiples (offset alignment).
   const perChunk = Math.max(64, Math.floor(engine.limits.maxStorageBufferBindingSize / unitBytes / 64) * 64);
   for (let first = 0; first < n; first += perChunk) {
     const count = Math.min(perChunk, n - first);
     const range = (t: Tensor): Binding => ({ buffer: t.buffer, offset: first * unitBytes, size: count * unitBytes });
-    engine.dispatch(kernelFor(count), b ? [range(a), range(b), range(out)] : [range(a), range(out)], engine.grid1d(count, WG));
+    engine.dispatch(kernel, b ? [range(a), range(b), range(out)] : [range(a), range(out)], engine.grid1d(count, WG));
   }
   return out;
 }

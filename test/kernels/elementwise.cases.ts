@@ -60,6 +60,14 @@ export default defineCases('elementwise', (test) => {
     const tb = Tensor.from(engine, b, [3, 5, 7]);
     const tc = add(ta, tb);
     expectClose(await tc.download(), ref.add(a, b), { rtol: 1e-7, atol: 1e-7 }, 'add');
+    // the length comes from the bound range: another size reuses the pipeline
+    const pipelines = engine.stats.pipelines;
+    const short = Tensor.from(engine, a.subarray(0, 7), [7]);
+    const tshort = add(short, short);
+    assert(engine.stats.pipelines === pipelines, `add of another size compiled ${engine.stats.pipelines - pipelines} pipeline(s)`);
+    expectClose(await tshort.download(), ref.add(a.subarray(0, 7), a.subarray(0, 7)), { rtol: 1e-7, atol: 1e-7 }, 'add of 7');
+    short.dispose();
+    tshort.dispose();
     const wrong = Tensor.from(engine, a, [3, 7, 5]);
     await expectThrows(() => add(ta, wrong), /add: shapes \[3, 5, 7\] and \[3, 7, 5\] differ/, 'add mismatch');
     for (const t of [ta, tb, tc, wrong]) t.dispose();
