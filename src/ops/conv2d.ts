@@ -278,44 +278,72 @@ function registerBlockCode({ nb, nq, mixed }: RegisterBlock, h: BlockHooks): Rec
   return { SETUP: indent(setup, 2), TAPS: indent(taps, 6), STEP: indent(step, 8), STORE: indent(store, 2) };
 }
 
+/** One kernel column of a row-segment block: its weight index and the segment column pixel q reads. */
+interface RowTap {
+  /** added to the shader's `wk` (GEMM k of the row's first tap) */
+  weight: number;
+  /** segment column read by pixel q (column 0 is the shader's `origin` below) */
+  column: (q: number) => number;
+}
+
+/** How a shader places row segments (see rowSegmentCode). */
+interface RowSegmentHooks {
+  /** the gathered operand: `x` (forward) or `dy` (strided input gradient) */
+  src: 'x' | 'dy';
+  /** i32 position of segment column 0 in the source row */
+  origin: string;
+  /** source row length */
+  bound: string;
+  /** the store of channels c0 + 4b at the segment's pixel q */
+  store: (b: number, q: number) => string;
+}
+
 /**
- * The unrolled code of conv2d.wgsl's ROW_SEGMENTS layout: 4·NB channels × P consecutive pixels of
- * one output row. Per (kh, ci) it loads the input row segment once (only the columns some
- * (pixel, kw) pair reads: p·SW + kw·DW) and feeds every pair from registers; `flip` mirrors kw
- * in the weight index (the input gradient as a forward).
+ * The unrolled code of a ROW_SEGMENTS layout (conv2d.wgsl; conv2d_grad_input.wgsl for strides):
+ * 4·NB channels × P consecutive pixels of one row. Per (kh, channel) it loads the source row
+ * segment once — only the columns some (pixel, tap) pair reads — and feeds every pair from
+ * registers: one vec4 of weights per (channel block, tap) then P FMAs.
  */
-function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, g: Pick<Geometry, 'kw' | 'sw' | 'dw'>, flip: boolean): Record<'SETUP' | 'TAPS' | 'STEP' | 'STORE', string> {
+function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly RowTap[], h: RowSegmentHooks): Record<'SETUP' | 'TAPS' | 'STEP' | 'STORE', string> {
   const B = range(nb);
   const P = range(p);
-  const KW = range(g.kw);
-  const column = (q: number, kw: number) => q * g.sw + kw * g.dw;
-  const columns = [...new Set(P.flatMap((q) => KW.map((kw) => column(q, kw))))].sort((a, b) => a - b);
+  const columns = [...new Set(P.flatMap((q) => taps.map((t) => t.column(q))))].sort((a, b) => a - b);
+  const name = (c: number) => (c < 0 ? `m${-c}` : `${c}`); // identifiers for negative offsets
   const lanes = `vec4u(0u, 1u, 2u, 3u)`;
   const setup = [
     ...B.map((b) => `let wBase${b} = min(c0 / 4u + ${b}u, BLOCKS - 1u) * KROW;`),
     ...(mixed
       ? B.map((b) => `let xChan${b} = chanBase(min(vec4u(c0 + ${4 * b}u) + ${lanes}, vec4u(ROWS - 1u)), n);`)
       : ['let xChan = chanBase(vec4u(c0), n).x;']),
-    // input column of segment offset s, clamped into the row, and 1/0 for inside/padding
+    // source column of each segment offset, clamped into the row, and 1/0 for inside/padding
     ...columns.flatMap((c) => [
-      `let iw${c} = i32(j0) * SW - PW + ${c};`,
-      `let col${c} = select(0u, u32(iw${c}), u32(iw${c}) < W);`,
-      `let keep${c} = select(0.0, 1.0, u32(iw${c}) < W);`,
+      `let at${name(c)} = ${h.origin} + ${c};`,
+      `let col${name(c)} = select(0u, u32(at${name(c)}), u32(at${name(c)}) < ${h.bound});`,
+      `let keep${name(c)} = select(0.0, 1.0, u32(at${name(c)}) < ${h.bound});`,
     ]),
     ...B.flatMap((b) => P.map((q) => `var acc${b}_${q} = vec4f();`)),
   ];
   const loads = mixed
-    ? B.flatMap((b) => columns.map((c) => `let v${b}_${c} = gather(xChan${b} + vec4u(xk), col${c}) * keep${c};`))
-    : columns.map((c) => `let v${c} = x[xChan + xk + col${c}] * keep${c};`);
+    ? B.flatMap((b) => columns.map((c) => `let v${b}_${name(c)} = gather(xChan${b} + vec4u(xk), col${name(c)}) * keep${name(c)};`))
+    : columns.map((c) => `let v${name(c)} = ${h.src}[xChan + xk + col${name(c)}] * keep${name(c)};`);
   const step = [
     ...loads,
-    ...KW.flatMap((kw) => [
-      ...B.map((b) => `let w${b}_${kw} = wPacked[wBase${b} + wk + ${flip ? g.kw - 1 - kw : kw}u];`),
-      ...B.flatMap((b) => P.map((q) => `acc${b}_${q} += w${b}_${kw} * v${mixed ? `${b}_` : ''}${column(q, kw)};`)),
+    ...taps.flatMap((t, i) => [
+      ...B.map((b) => `let w${b}_${i} = wPacked[wBase${b} + wk + ${t.weight}u];`),
+      ...B.flatMap((b) => P.map((q) => `acc${b}_${q} += w${b}_${i} * v${mixed ? `${b}_` : ''}${name(t.column(q))};`)),
     ]),
   ];
-  const store = B.flatMap((b) => P.map((q) => `store(acc${b}_${q}, c0 + ${4 * b}u, pixelAt(r, j0 + ${q}u), n);`));
+  const store = B.flatMap((b) => P.map((q) => h.store(b, q)));
   return { SETUP: indent(setup, 2), TAPS: '', STEP: indent(step, 6), STORE: indent(store, 2) };
+}
+
+/**
+ * conv2d.wgsl's row segments: output pixel q of the segment reads input column
+ * j0·SW − PW + q·SW + kw·DW; `flip` mirrors kw in the weight index (the input gradient as a forward).
+ */
+function forwardRowCode(block: RegisterBlock, p: number, g: Geometry, flip: boolean) {
+  const taps = range(g.kw).map((kw) => ({ weight: flip ? g.kw - 1 - kw : kw, column: (q: number) => q * g.sw + kw * g.dw }));
+  return rowSegmentCode(block, p, taps, { src: 'x', origin: 'i32(j0) * SW - PW', bound: 'W', store: (b, q) => `store(acc${b}_${q}, c0 + ${4 * b}u, pixelAt(r, j0 + ${q}u), n);` });
 }
 
 /** The unrolled register-block code of conv2d_grad_weight.wgsl: 4·NB channels × 4·NQ columns. */
@@ -394,7 +422,7 @@ function runForward({ op, g, x, packed, bias, residual, relu, flip, rows }: Forw
   const pb = rows ? segmentLength(g.wo) : 4 * block.nq;
   const slots = rows ? g.ho * Math.ceil(g.wo / pb) : Math.ceil(npix / pb);
   const [wgx, wgy] = workgroupShape(slots, Math.ceil(g.cout / cb));
-  const code = rows ? rowSegmentCode(block, pb, g, flip) : registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' });
+  const code = rows ? forwardRowCode(block, pb, g, flip) : registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' });
   const kernel = engine.kernel(op, `${shapeKey(g)}|${rows ? `rows ${pb}` : 'gemm'},${flip}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
     renderShader(forwardSource, {
       ...shapeParams(g), ...code, CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: tapReads('x'), ROW_SEGMENTS: rows, FLIP: flip,
