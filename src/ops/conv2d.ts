@@ -481,19 +481,23 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
   const op = 'conv2dBackwardInput';
   const g = geometry(op, xShape, w.shape, p);
   checkGradient(op, g, dy, reluOutput);
-  const engine = dy.engine;
   // The GEMM reads each dY value KH·KW times per channel block: mask it once up front rather than
   // loading the relu output beside every read.
   const dyMasked = reluOutput ? reluBackward(reluOutput, dy) : dy;
+  const packed = packWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
-  if (transposed && useRowSegments()) {
-    const packed = packWeights(op, w, g, true);
-    const dx = runForward({ op, g: transposed, x: dyMasked, packed, bias: null, relu: false, flip: true, rows: true });
-    packed.dispose();
-    if (dyMasked !== dy) dyMasked.dispose();
-    return dx;
-  }
+  let dx: Tensor;
+  if (!useRowSegments()) dx = phaseGemmInputGradient(op, g, dyMasked, packed);
+  else if (transposed) dx = runForward({ op, g: transposed, x: dyMasked, packed, bias: null, relu: false, flip: true, rows: true });
+  else dx = phaseRowInputGradient(op, g, dyMasked, packed);
+  packed.dispose();
+  if (dyMasked !== dy) dyMasked.dispose();
+  return dx;
+}
 
+/** The input gradient as one stride-phase GEMM dispatch per image chunk (conv2d_grad_input.wgsl). */
+function phaseGemmInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor): Tensor {
+  const engine = dy.engine;
   const phases = g.sh * g.sw;
   const phasePixels = Math.ceil(g.h / g.sh) * Math.ceil(g.w / g.sw);
   const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS, GRAD_INPUT_PIXEL_GROUPS);
@@ -501,21 +505,58 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
   const pb = 4 * block.nq;
   const [wgx, wgy] = workgroupShape(Math.ceil(phasePixels / pb), Math.ceil(g.cin / cb));
   const hooks = { pixelLimit: 'phasePix', originArgs: ', wp', tapArgs: 'th / SH, tw / SW', storeArgs: 'n, ihStart, iwStart, wp, phasePix' };
-  const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}`, () =>
-    renderShader(gradInputSource, { ...shapeParams(g), ...registerBlockCode(block, hooks), CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy') }),
+  const kernel = engine.kernel(op, `${shapeKey(g)}|gemm|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}`, () =>
+    renderShader(gradInputSource, {
+      ...shapeParams(g), ...registerBlockCode(block, hooks), CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy'), ROW_SEGMENTS: false, IW_START: 0, WP: 0,
+    }),
   );
   const dyImage = g.cout * g.ho * g.wo;
   const xImage = g.cin * g.h * g.w;
   const perChunk = imagesPerChunk(op, engine, g.n, [dyImage, xImage], phases);
-  const packed = packWeights(op, w, g, true);
   const wBinding = whole(op, engine, packed, 'packed weight');
-  const dx = Tensor.empty(engine, xShape, op);
+  const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
   const grid: [number, number] = [Math.ceil(phasePixels / (pb * wgx)), Math.ceil(g.cin / (cb * wgy))];
   forEachChunk(g.n, perChunk, (n0, count) => {
-    engine.dispatch(kernel, [imageRange(dyMasked, dyImage, n0, count), wBinding, imageRange(dx, xImage, n0, count)], [...grid, count * phases]);
+    engine.dispatch(kernel, [imageRange(dy, dyImage, n0, count), wBinding, imageRange(dx, xImage, n0, count)], [...grid, count * phases]);
   });
-  packed.dispose();
-  if (dyMasked !== dy) dyMasked.dispose();
+  return dx;
+}
+
+/**
+ * The input gradient with row segments, one dispatch per column phase (conv2d_grad_input.wgsl
+ * ROW_SEGMENTS): strided convs, and stride 1 with a padding too wide to run as a forward.
+ */
+function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor): Tensor {
+  const engine = dy.engine;
+  const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS, 1);
+  const cb = 4 * block.nb;
+  const dyImage = g.cout * g.ho * g.wo;
+  const xImage = g.cin * g.h * g.w;
+  const perChunk = imagesPerChunk(op, engine, g.n, [dyImage, xImage], g.sh);
+  const wBinding = whole(op, engine, packed, 'packed weight');
+  const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
+  const phaseRows = Math.ceil(g.h / g.sh);
+  for (let b = 0; b < g.sw; b++) {
+    const iwStart = (((b - g.pw) % g.sw) + g.sw) % g.sw;
+    const wp = Math.ceil((g.w - iwStart) / g.sw);
+    if (wp <= 0) continue; // the input has no column in this phase
+    // kw reaches this phase's columns iff (iwStart + PW − kw·DW) is a multiple of SW; it reads dY column j + that / SW
+    const taps: RowTap[] = range(g.kw)
+      .map((kw) => ({ kw, tw: iwStart + g.pw - kw * g.dw }))
+      .filter(({ tw }) => tw % g.sw === 0)
+      .map(({ kw, tw }) => ({ weight: kw, column: (q: number) => q + tw / g.sw }));
+    const pb = segmentLength(wp);
+    const slots = phaseRows * Math.ceil(wp / pb);
+    const [wgx, wgy] = workgroupShape(slots, Math.ceil(g.cin / cb));
+    const code = rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'WO', store: (bb, q) => `storeRow(acc${bb}_${q}, c0 + ${4 * bb}u, n, ih, j0 + ${q}u);` });
+    const kernel = engine.kernel(op, `${shapeKey(g)}|rows ${b},${pb}|${block.nb},${block.mixed},${wgx},${wgy}`, () =>
+      renderShader(gradInputSource, { ...shapeParams(g), ...code, CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy'), ROW_SEGMENTS: true, IW_START: iwStart, WP: wp }),
+    );
+    const grid: [number, number] = [Math.ceil(slots / wgx), Math.ceil(g.cin / (cb * wgy))];
+    forEachChunk(g.n, perChunk, (n0, count) => {
+      engine.dispatch(kernel, [imageRange(dy, dyImage, n0, count), wBinding, imageRange(dx, xImage, n0, count)], [...grid, count * g.sh]);
+    });
+  }
   return dx;
 }
 

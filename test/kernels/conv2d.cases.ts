@@ -36,6 +36,8 @@ const CONFIGS: Config[] = [
   // row segments: several per output row with a partial last one, one input channel (LeNet's first layer)
   { name: '1->6 channels, 5x5 pad 2, 11x19 input', spec: { xShape: [2, 1, 11, 19], wShape: [6, 1, 5, 5], padding: [2, 2] }, bias: true, relu: true, mask: true },
   { name: 'depthwise 3x3 pad 1, 9x13 input', spec: { xShape: [2, 8, 9, 13], wShape: [8, 1, 3, 3], padding: [1, 1], groups: 8 }, bias: false },
+  // strided 1×1: odd input rows and columns of the gradient get no tap at all (zeros)
+  { name: '1x1 stride 2 (ResNet shortcut), odd 7x6 input', spec: { xShape: [2, 4, 7, 6], wShape: [6, 4, 1, 1], stride: [2, 2] }, bias: false },
   // the input gradient cannot run as a forward here (its padding would be negative)
   { name: '1x1 conv, padding 1', spec: { xShape: [1, 3, 4, 5], wShape: [4, 3, 1, 1], padding: [1, 1] }, bias: true },
 ];
