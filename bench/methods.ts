@@ -230,7 +230,7 @@ export async function runMethodBench(engine: Engine, opts: MethodBenchOptions = 
   return {
     adapter: engine.adapter,
     weights: 'random (createZooModel, seed 1, BatchNorm folded): timing does not depend on the weight values',
-    note: 'wall time on a shared 2-core machine running SwiftShader (CPU Vulkan) while teammates run tests: figures can swing ~2× between runs; cpuMs (Node) is the steadier cross-check',
+    note: 'wall time per explain() call, median of the timed calls after one warm-up call; on a CPU adapter (SwiftShader) anything else running on the machine slows it, and single calls swing by tens of %; cpuMs (Node) is the steadier cross-check',
     grid,
     figures,
     idgiOverhead: idgiOverheads(figures),
