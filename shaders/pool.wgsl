@@ -38,7 +38,7 @@ fn gather(row: i32, iw: i32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;  // 2-D grid folded to 1-D
-  if (i >= ${THREADS}u) { return; }
+  if (i >= arrayLength(&y)) { return; }  // y is bound to exactly this batch: one pipeline for every N
 #if ${GLOBAL}
   let base = i * ${PLANE_V}u;
   var acc = ${T}(0.0);

@@ -29,7 +29,7 @@ fn divisor(oh: i32, ow: i32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;  // 2-D grid folded to 1-D
-  if (i >= ${THREADS}u) { return; }
+  if (i >= arrayLength(&dx)) { return; }  // dx is bound to exactly this batch: one pipeline for every N
   let plane = i32(i / (H * W_V));
   let r = i32(i % (H * W_V));
   let h = r / W_V;

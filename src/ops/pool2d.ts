@@ -2,6 +2,7 @@
 import poolSource from '../../shaders/pool.wgsl';
 import poolBackwardSource from '../../shaders/pool_backward.wgsl';
 import poolShapeSource from '../../shaders/pool_shape.wgsl';
+import type { Binding } from '../gpu/engine.js';
 import { renderShader } from '../gpu/wgsl.js';
 import { Tensor } from '../tensor/tensor.js';
 import { geometryKey, type PoolGeometry } from './pool-geometry.js';
@@ -9,6 +10,9 @@ import { geometryKey, type PoolGeometry } from './pool-geometry.js';
 export { pool2dOutputShape, type Pool2dParams } from './pool-geometry.js';
 
 const WG = 64;
+
+/** A tensor bound to exactly its own bytes: the kernels read their batch size as arrayLength. */
+const exact = (t: Tensor): Binding => ({ buffer: t.buffer, size: t.byteLength });
 
 /** Widest vector (4, 2 or 1 lanes) that evenly splits a row of `len` elements; tfjs's getMaxComponents. */
 export function lanesFor(len: number): 1 | 2 | 4 {
@@ -24,7 +28,7 @@ export function laneTypes(v: 1 | 2 | 4): { V: number; V4: boolean; V2: boolean; 
 }
 
 /** Every placeholder of pool.wgsl / pool_backward.wgsl (wgsl-preprocessor evaluates dead branches too). */
-function shaderParams(g: PoolGeometry, v: 1 | 2 | 4, flags: { global: boolean; max: boolean; countIncludePad: boolean }, threads: number) {
+function shaderParams(g: PoolGeometry, v: 1 | 2 | 4, flags: { global: boolean; max: boolean; countIncludePad: boolean }) {
   const lanes = laneTypes(v);
   const hsum = v === 4 ? '(acc.x + acc.y) + (acc.z + acc.w)' : v === 2 ? 'acc.x + acc.y' : 'acc';
   const shape = { H: g.h, W: g.w, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, HO: g.ho, WO: g.wo };
@@ -35,7 +39,7 @@ function shaderParams(g: PoolGeometry, v: 1 | 2 | 4, flags: { global: boolean; m
     WO_V: Math.floor(g.wo / v), W_V: Math.floor(g.w / v), PLANE_V: Math.floor((g.h * g.w) / v),
     GLOBAL: flags.global, MAX: flags.max, COUNT_INCLUDE_PAD: flags.countIncludePad,
     DIVISOR: flags.countIncludePad ? `${lanes.T}(${g.kh * g.kw}.0)` : 'count',
-    HSUM: hsum, THREADS: threads, WG,
+    HSUM: hsum, WG,
   };
 }
 
@@ -49,16 +53,16 @@ export function poolForward(op: string, x: Tensor, g: PoolGeometry, mode: { max:
   const threads = (g.n * g.c * g.ho * g.wo) / v;
   const cip = !mode.max && mode.countIncludePad;
   const kernel = engine.kernel(op, `${geometryKey(g)},${v},${cip}`, () =>
-    renderShader(poolSource, shaderParams(g, v, { global: false, max: mode.max, countIncludePad: cip }, threads)),
+    renderShader(poolSource, shaderParams(g, v, { global: false, max: mode.max, countIncludePad: cip })),
   );
   const outShape = [g.n, g.c, g.ho, g.wo];
   const y = Tensor.empty(engine, outShape, op);
   if (!mode.max) {
-    engine.dispatch(kernel, [x.buffer, y.buffer], engine.grid1d(threads, WG));
+    engine.dispatch(kernel, [exact(x), exact(y)], engine.grid1d(threads, WG));
     return { y };
   }
   const argmax = Tensor.empty(engine, outShape, `${op} argmax`);
-  engine.dispatch(kernel, [x.buffer, y.buffer, argmax.buffer], engine.grid1d(threads, WG));
+  engine.dispatch(kernel, [exact(x), exact(y), exact(argmax)], engine.grid1d(threads, WG));
   return { y, argmax };
 }
 
@@ -70,10 +74,10 @@ export function poolBackward(op: string, dy: Tensor, g: PoolGeometry, mode: { ar
   const max = 'argmax' in mode;
   const cip = !max && mode.countIncludePad;
   const kernel = engine.kernel(op, `${geometryKey(g)},${v},${cip}`, () =>
-    renderShader(poolBackwardSource, shaderParams(g, v, { global: false, max, countIncludePad: cip }, threads)),
+    renderShader(poolBackwardSource, shaderParams(g, v, { global: false, max, countIncludePad: cip })),
   );
   const dx = Tensor.empty(engine, [g.n, g.c, g.h, g.w], op);
-  engine.dispatch(kernel, max ? [dy.buffer, mode.argmax.buffer, dx.buffer] : [dy.buffer, dx.buffer], engine.grid1d(threads, WG));
+  engine.dispatch(kernel, max ? [exact(dy), exact(mode.argmax), exact(dx)] : [exact(dy), exact(dx)], engine.grid1d(threads, WG));
   return dx;
 }
 
@@ -82,10 +86,10 @@ export function globalPoolForward(op: string, x: Tensor, g: PoolGeometry): Tenso
   const engine = x.engine;
   const v = lanesFor(g.h * g.w);
   const threads = g.n * g.c;
-  const kernel = engine.kernel(op, `${g.n},${g.c},${g.h},${g.w},${v}`, () =>
-    renderShader(poolSource, shaderParams(g, v, { global: true, max: false, countIncludePad: true }, threads)),
+  const kernel = engine.kernel(op, `${g.h},${g.w},${v}`, () =>
+    renderShader(poolSource, shaderParams(g, v, { global: true, max: false, countIncludePad: true })),
   );
   const y = Tensor.empty(engine, [g.n, g.c], op);
-  engine.dispatch(kernel, [x.buffer, y.buffer], engine.grid1d(threads, WG));
+  engine.dispatch(kernel, [exact(x), exact(y)], engine.grid1d(threads, WG));
   return y;
 }

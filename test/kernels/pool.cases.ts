@@ -149,4 +149,31 @@ const gap = defineCases('gap', (test) => {
   });
 });
 
-export default [...maxpool, ...avgpool, ...gap];
+const batches = defineCases('pool', (test) => {
+  test('another batch size or channel count reuses the pipelines (the kernels read N·C from the bound output)', async (engine) => {
+    const p: Pool2dParams = { kernel: 3, stride: 2, padding: 1 };
+    const run = async (shape: number[], label: string) => {
+      const { x, dy, yShape } = inputs(shape, p, 23);
+      const tx = Tensor.from(engine, x, shape);
+      const tdy = Tensor.from(engine, dy, yShape);
+      const { y, argmax } = maxPool2d(tx, p);
+      const dx = maxPool2dBackward(tdy, argmax, shape, p);
+      const avg = avgPool2d(tx, p);
+      const gy = globalAvgPool(tx);
+      const want = ref.maxPool2d(x, shape, p);
+      expectClose(await y.download(), want.y, { rtol: 0, atol: 0 }, `${label} maxpool forward`);
+      expectClose(await dx.download(), ref.maxPool2dBackward(dy, want.argmax, shape, p), SUM_TOL, `${label} maxpool backward`);
+      expectClose(await avg.download(), ref.avgPool2d(x, shape, p), SUM_TOL, `${label} avgpool forward`);
+      expectClose(await gy.download(), ref.globalAvgPool(x, shape), SUM_TOL, `${label} gap forward`);
+      for (const t of [tx, tdy, y, argmax, dx, avg, gy]) t.dispose();
+    };
+    await run([2, 3, 9, 7], 'N=2 C=3');
+    const pipelines = engine.stats.pipelines;
+    // odd sizes: the pooled buffers are larger than these tensors, so only exact bindings give the right length
+    await run([5, 1, 9, 7], 'N=5 C=1');
+    await run([3, 7, 9, 7], 'N=3 C=7');
+    assert(engine.stats.pipelines === pipelines, `new batch sizes compiled ${engine.stats.pipelines - pipelines} pipeline(s)`);
+  });
+});
+
+export default [...maxpool, ...avgpool, ...gap, ...batches];
