@@ -422,10 +422,10 @@ function runForward({ op, g, x, packed, bias, residual, relu, flip, rows }: Forw
   const pb = rows ? segmentLength(g.wo) : 4 * block.nq;
   const slots = rows ? g.ho * Math.ceil(g.wo / pb) : Math.ceil(npix / pb);
   const [wgx, wgy] = workgroupShape(slots, Math.ceil(g.cout / cb));
-  const code = rows ? forwardRowCode(block, pb, g, flip) : registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' });
   const kernel = engine.kernel(op, `${shapeKey(g)}|${rows ? `rows ${pb}` : 'gemm'},${flip}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
     renderShader(forwardSource, {
-      ...shapeParams(g), ...code, CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: tapReads('x'), ROW_SEGMENTS: rows, FLIP: flip,
+      ...shapeParams(g),
+      ...(rows ? forwardRowCode(block, pb, g, flip) : registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' })), CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: tapReads('x'), ROW_SEGMENTS: rows, FLIP: flip,
       HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, BIAS_BINDING: 3, RESIDUAL_BINDING: bias ? 4 : 3,
     }),
   );
@@ -548,9 +548,9 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
     const pb = segmentLength(wp);
     const slots = phaseRows * Math.ceil(wp / pb);
     const [wgx, wgy] = workgroupShape(slots, Math.ceil(g.cin / cb));
-    const code = rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'WO', store: (bb, q) => `storeRow(acc${bb}_${q}, c0 + ${4 * bb}u, n, ih, j0 + ${q}u);` });
+    const store = (bb: number, q: number) => `storeRow(acc${bb}_${q}, c0 + ${4 * bb}u, n, ih, j0 + ${q}u);`;
     const kernel = engine.kernel(op, `${shapeKey(g)}|rows ${b},${pb}|${block.nb},${block.mixed},${wgx},${wgy}`, () =>
-      renderShader(gradInputSource, { ...shapeParams(g), ...code, CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy'), ROW_SEGMENTS: true, IW_START: iwStart, WP: wp }),
+      renderShader(gradInputSource, { ...shapeParams(g), ...rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'WO', store }), CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy'), ROW_SEGMENTS: true, IW_START: iwStart, WP: wp }),
     );
     const grid: [number, number] = [Math.ceil(slots / wgx), Math.ceil(g.cin / (cb * wgy))];
     forEachChunk(g.n, perChunk, (n0, count) => {
