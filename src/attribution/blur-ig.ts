@@ -4,7 +4,7 @@
  * methods return fStart = f(blur(x, σ_m)) for the completeness diagnostics.
  */
 import { gaussianBlur, gaussianBlurWithDifference } from '../ops/gaussian-blur.js';
-import { checkPositiveInt, fail } from '../gpu/errors.js';
+import { checkPositiveInt, fail, shapeStr } from '../gpu/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
@@ -68,19 +68,27 @@ export function blurPath(sigmas: Float64Array): SampledPath {
 }
 
 /** f(blur(x, σ_max)) per image [N]: where the blur path starts. */
-function blurStartValues(ctx: ExplainContext, maxSigma: number): Tensor {
+async function blurStartValues(ctx: ExplainContext, maxSigma: number): Promise<Tensor> {
   const start = gaussianBlur(ctx.x, [maxSigma]);
-  const f = evaluateValues(ctx, start, 1);
-  start.dispose();
-  return f;
+  try {
+    return await evaluateValues(ctx, start, 1);
+  } finally {
+    start.dispose();
+  }
+}
+
+/** Blur IG blurs over H and W: it needs image inputs, and its path has no user baseline. */
+export function checkBlurInput(ctx: ExplainContext, method: string): void {
+  if (ctx.x.rank !== 4) fail(`${method} blurs over height and width: it needs image inputs [N, C, H, W], got ${shapeStr(ctx.x.shape)} (${ctx.subject.name})`);
 }
 
 registerMethod('blurig', {
-  run: (ctx, o): MethodResult => {
+  run: async (ctx, o): Promise<MethodResult> => {
+    checkBlurInput(ctx, 'blurig');
     const b = blurOptions('blurig', o);
     const sigmas = blurSigmas(b.maxSigma, o.steps, b.sqrt);
-    const result = integratePath(ctx, blurIgPath(sigmas, b.gradStep), weightedGradientIntegrator());
-    return { ...result, fStart: blurStartValues(ctx, sigmas[o.steps]!) };
+    const result = await integratePath(ctx, blurIgPath(sigmas, b.gradStep), weightedGradientIntegrator());
+    return { ...result, fStart: await blurStartValues(ctx, sigmas[o.steps]!) };
   },
   defaultSteps: 100,
   complete: true,
@@ -88,11 +96,12 @@ registerMethod('blurig', {
 });
 
 registerMethod('blurig-idgi', {
-  run: (ctx, o): MethodResult => {
+  run: async (ctx, o): Promise<MethodResult> => {
+    checkBlurInput(ctx, 'blurig-idgi');
     const b = blurOptions('blurig-idgi', o);
     const sigmas = blurSigmas(b.maxSigma, o.steps, b.sqrt);
-    const result = integratePath(ctx, blurPath(sigmas), idgiIntegrator());
-    return { ...result, fStart: blurStartValues(ctx, sigmas[o.steps]!) };
+    const result = await integratePath(ctx, blurPath(sigmas), idgiIntegrator());
+    return { ...result, fStart: await blurStartValues(ctx, sigmas[o.steps]!) };
   },
   defaultSteps: 100,
   complete: true,

@@ -1,32 +1,24 @@
-/** f and ∇f at a batch of path points: one recorded forward, the seed kernel, one backward. */
-import { explainSeed } from '../ops/explain-seed.js';
+/** f and ∇f at a batch of path points, through the context's subject (a model or a function). */
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
+import type { EvaluationRequest, PointEvaluation } from './subject.js';
 
-export interface PointEvaluation {
-  /** explained value per row [rows] */
-  f: Tensor;
-  /** ∇f per row, same shape as the points */
-  grad: Tensor;
+export type { PointEvaluation } from './subject.js';
+
+function request(ctx: ExplainContext, pointsPerImage: number, targets = ctx.targets, targetList = ctx.targetList): EvaluationRequest {
+  return { targets, targetList, pointsPerImage, output: ctx.output };
 }
 
 /** `points` rows are image-major: row b belongs to image ⌊b / pointsPerImage⌋. Caller disposes the result. */
-export function evaluateGradients(ctx: ExplainContext, points: Tensor, pointsPerImage: number): PointEvaluation {
-  const tape = ctx.model.forward(points, { record: true });
-  const { seed, f } = explainSeed(tape.output, ctx.targets, pointsPerImage, ctx.output);
-  const { dx } = tape.backward(seed);
-  seed.dispose();
-  tape.dispose();
+export async function evaluateGradients(ctx: ExplainContext, points: Tensor, pointsPerImage: number): Promise<PointEvaluation> {
+  const ev = await ctx.subject.gradients(points, request(ctx, pointsPerImage));
   ctx.stats.gradientEvaluations += points.shape[0]!;
-  return { f, grad: dx };
+  return ev;
 }
 
 /** f only (no backward). */
-export function evaluateValues(ctx: ExplainContext, points: Tensor, pointsPerImage: number): Tensor {
-  const logits = ctx.model.logits(points);
-  const { seed, f } = explainSeed(logits, ctx.targets, pointsPerImage, ctx.output);
-  seed.dispose();
-  logits.dispose();
+export async function evaluateValues(ctx: ExplainContext, points: Tensor, pointsPerImage: number): Promise<Tensor> {
+  const f = await ctx.subject.values(points, request(ctx, pointsPerImage));
   ctx.stats.forwardEvaluations += points.shape[0]!;
   return f;
 }

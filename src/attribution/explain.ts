@@ -5,28 +5,21 @@
  */
 import type { Engine } from '../gpu/engine.js';
 import { fail, PathlightError, shapeStr, checkPositiveInt } from '../gpu/errors.js';
-import type { Model } from '../nn/model.js';
-import { Tensor, assertFinite } from '../tensor/tensor.js';
-import { argmaxRows, type ExplainedOutput } from '../ops/explain-seed.js';
+import { Model } from '../nn/model.js';
+import { Tensor, assertFinite, sizeOf } from '../tensor/tensor.js';
+import type { ExplainedOutput } from '../ops/explain-seed.js';
 import { straightPathPoints } from '../ops/path-points.js';
-import { accumulateGradients } from '../ops/accumulate-gradients.js';
-import { square } from '../ops/arithmetic.js';
 import { gaussianBlurUniform } from '../ops/gaussian-blur.js';
-import { seededRandom } from '../nn/init.js';
 import { makeBaseline, type BaselineSpec, type BlurFn } from './baselines.js';
-import { rowsForBudget, type ExplainContext } from './context.js';
+import type { ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
-import { getMethod, type MethodOptions, type MethodResult } from './methods.js';
+import { getMethod, type MethodOptions } from './methods.js';
+import { modelSubject } from './model-subject.js';
 import { INTEGRATION_RULES, type IntegrationRule } from './quadrature.js';
+import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
+import { isExplainable, type Explainable } from './subject.js';
 
-export interface SmoothGradOptions {
-  /** noisy copies (default 25, PAIR's default) */
-  samples?: number;
-  /** σ = noiseLevel · (max(x) − min(x)) (default 0.15) */
-  noiseLevel?: number;
-  /** average squared maps (PAIR's magnitude=True, the default) or signed maps (Captum) */
-  magnitude?: boolean;
-}
+export type { SmoothGradOptions } from './smoothgrad.js';
 
 export interface ExplainOptions {
   method: string;
@@ -51,6 +44,7 @@ export interface ExplainOptions {
 }
 
 export interface ImageExplanation {
+  /** the explained class (−1: a function without classes explained its own f) */
   target: number;
   /** f(x) */
   fx: number;
@@ -67,11 +61,11 @@ export interface ImageExplanation {
 export interface Explanation {
   method: string;
   steps: number;
-  /** [N, C, H, W] like the input */
+  /** [N, ...inputShape] like the input */
   shape: number[];
   attribution: Float32Array;
   images: ImageExplanation[];
-  /** model rows sent through forward+backward */
+  /** rows (path points × inputs) sent through f and ∇f */
   gradientEvaluations: number;
   forwardEvaluations: number;
   /** does the method promise completeness? */
@@ -83,8 +77,13 @@ export type InputSpec = Float32Array | Tensor;
 
 const DEFAULT_BUDGET = 64 << 20;
 
-export async function explain(engine: Engine, model: Model, input: InputSpec, options: ExplainOptions): Promise<Explanation> {
+/** What explain() explains: a pathlight Model, or a function from gpuFunction() / cpuFunction(). */
+export type ExplainSubject = Model | Explainable;
+
+export async function explain(engine: Engine, what: ExplainSubject, input: InputSpec, options: ExplainOptions): Promise<Explanation> {
   const t0 = performance.now();
+  if (typeof options !== 'object' || options === null) fail('explain: options are required, at least { method }');
+  const subject = what instanceof Model ? modelSubject(what) : isExplainable(what) ? what : fail('explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)');
   const method = getMethod(options.method);
   const steps = options.steps ?? method.defaultSteps;
   checkPositiveInt(options.method, 'steps', steps);
@@ -95,27 +94,31 @@ export async function explain(engine: Engine, model: Model, input: InputSpec, op
   const seed = options.seed ?? 0;
   const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
   if (!(budget > 0)) fail(`memoryBudgetBytes must be positive, got ${budget}`);
+  const targetList = checkTargets(subject, options.target ?? 'auto');
 
-  const x = uploadInput(engine, model, input);
+  const x = uploadInput(engine, subject, input);
   const n = x.shape[0]!;
+  if (targetList && targetList.length !== 1 && targetList.length !== n) fail(`target: ${targetList.length} class indices for ${n} inputs`);
+  const rowTargets = targetList && (targetList.length === n ? targetList : new Array<number>(n).fill(targetList[0]!));
   const owned: Tensor[] = [x];
   try {
     const baseline = makeBaseline(engine, options.baseline ?? 'black', x, seed + 1, options.blur ?? gaussianBlurUniform);
     owned.push(baseline);
-    const targets = resolveTargets(engine, model, x, options.target ?? 'auto', owned);
-    const ctx: ExplainContext = { engine, model, x, baseline, targets, output, maxRows: rowsForBudget(model, budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 } };
+    const targets = await resolveTargets(engine, subject, x, rowTargets);
+    owned.push(targets);
+    const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: rowTargets, output, maxRows: subject.rowsForBudget(budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 } };
     const methodOptions: MethodOptions = { ...(options.methodOptions ?? {}), steps, rule, seed };
 
     const sg = options.smoothgrad === true ? {} : options.smoothgrad || null;
-    const result = sg ? smoothGrad(ctx, (c) => method.run(c, methodOptions), sg, seed, await inputValues(input)) : method.run(ctx, methodOptions);
+    const result = sg ? await smoothGrad(ctx, (c) => method.run(c, methodOptions), sg, seed, await inputValues(input)) : await method.run(ctx, methodOptions);
     owned.push(result.attribution);
     if (result.dropped) owned.push(result.dropped);
     if (result.fStart) owned.push(result.fStart);
 
     // f(x) and f(x') for every image: rows 2i = x', 2i + 1 = x.
     const ends = straightPathPoints(x, baseline, [0, 1]);
-    const fEnds = evaluateValues(ctx, ends, 2);
-    ends.dispose();
+    owned.push(ends);
+    const fEnds = await evaluateValues(ctx, ends, 2);
     owned.push(fEnds);
     const diagnostics = packDiagnostics(engine, [targets, fEnds, result.fStart ?? null, result.dropped ?? null], n);
     owned.push(diagnostics);
@@ -128,38 +131,42 @@ export async function explain(engine: Engine, model: Model, input: InputSpec, op
   }
 }
 
-function uploadInput(engine: Engine, model: Model, input: InputSpec): Tensor {
-  const [c, h, w] = model.info.inputShape;
-  const per = c * h * w;
+/**
+ * The input as [N, ...inputShape]: a Tensor of that shape (or one input's shape), or a flat
+ * Float32Array whose length is a whole multiple of one input's size.
+ */
+function uploadInput(engine: Engine, subject: Explainable, input: InputSpec): Tensor {
+  const shape = subject.inputShape;
+  const per = sizeOf(shape);
   if (input instanceof Tensor) {
-    const ok = (input.rank === 4 && input.shape[1] === c && input.shape[2] === h && input.shape[3] === w) || (input.rank === 3 && input.size === per);
-    if (!ok) fail(`input has shape ${shapeStr(input.shape)}, expected [N, ${c}, ${h}, ${w}] for model ${model.info.name}`);
-    return input.reshape(input.rank === 3 ? [1, c, h, w] : input.shape);
+    const batched = input.rank === shape.length + 1 && shape.every((d, i) => input.shape[i + 1] === d) && input.shape[0]! > 0;
+    const single = input.rank === shape.length && shape.every((d, i) => input.shape[i] === d);
+    if (!batched && !single) fail(`input has shape ${shapeStr(input.shape)}, expected ${shapeStr(['N' as unknown as number, ...shape])} for ${subject.name}`);
+    return input.reshape(single ? [1, ...shape] : input.shape);
   }
   if (!(input instanceof Float32Array)) fail('input must be a Float32Array or a Tensor');
-  if (input.length === 0 || input.length % per !== 0) fail(`input has ${input.length} values, not a whole number of ${c}×${h}×${w} images for model ${model.info.name}`);
+  if (input.length === 0 || input.length % per !== 0) fail(`input has ${input.length} values, not a whole number of inputs of shape ${shapeStr(shape)} (${per} values) for ${subject.name}`);
   assertFinite(input, 'input');
-  return Tensor.from(engine, input, [input.length / per, c, h, w], { label: 'input' });
+  return Tensor.from(engine, input, [input.length / per, ...shape], { label: 'input' });
 }
 
-function resolveTargets(engine: Engine, model: Model, x: Tensor, target: number | readonly number[] | 'auto', owned: Tensor[]): Tensor {
-  const n = x.shape[0]!;
-  const k = model.info.numClasses;
-  let t: Tensor;
-  if (target === 'auto') {
-    const logits = model.logits(x);
-    t = argmaxRows(logits);
-    logits.dispose();
-  } else {
-    const list = typeof target === 'number' ? new Array<number>(n).fill(target) : [...target];
-    if (list.length !== n) fail(`target: ${list.length} class indices for ${n} images`);
-    list.forEach((v, i) => {
-      if (!Number.isInteger(v) || v < 0 || v >= k) fail(`target class ${v} for image ${i} is out of range: model ${model.info.name} has classes 0..${k - 1}`);
-    });
-    t = Tensor.from(engine, list, [n], { label: 'targets' });
-  }
-  owned.push(t);
-  return t;
+/** Explicit targets as a list (one for all inputs, or one per input), checked against the classes; null for 'auto'. */
+function checkTargets(subject: Explainable, target: number | readonly number[] | 'auto'): number[] | null {
+  if (target === 'auto') return null;
+  const list = typeof target === 'number' ? [target] : Array.isArray(target) ? [...(target as readonly number[])] : fail(`target must be a class index, a list of them or 'auto', got ${String(target)}`);
+  const k = subject.numClasses;
+  list.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (k !== null && v >= k)) {
+      fail(`target class ${String(v)}${list.length > 1 ? ` for input ${i}` : ''} is out of range: ${subject.name} has ${k === null ? 'non-negative class indices' : `classes 0..${k - 1}`}`);
+    }
+  });
+  return list;
+}
+
+/** [N] targets on the GPU: the given ones, or 'auto' = top-1 (decided on the GPU; 0 for a subject without classes). */
+async function resolveTargets(engine: Engine, subject: Explainable, x: Tensor, list: readonly number[] | null): Promise<Tensor> {
+  if (list) return Tensor.from(engine, list, [list.length], { label: 'targets' });
+  return (await subject.topClasses(x)) ?? Tensor.zeros(engine, [x.shape[0]!], 'targets');
 }
 
 /** One [4, N] buffer (targets, f at path ends, f at the method's own start, dropped): a single readback. */
@@ -174,19 +181,20 @@ function packDiagnostics(engine: Engine, parts: (Tensor | null)[], n: number): T
 }
 
 function summarise(methodName: string, steps: number, shape: readonly number[], attribution: Float32Array, diag: Float32Array, hasStart: boolean, ctx: ExplainContext, complete: boolean, t0: number): Explanation {
+  const noTarget = ctx.targetList === null && ctx.subject.numClasses === null;
   const n = shape[0]!;
   const per = attribution.length / n;
   const images: ImageExplanation[] = [];
   for (let i = 0; i < n; i++) {
     const fBase = diag[n + 2 * i]!;
     const fx = diag[n + 2 * i + 1]!;
-    if (!Number.isFinite(fx)) throw new PathlightError(`f(x) of image ${i} is ${fx}: the input or the model produces non-finite values`);
+    if (!Number.isFinite(fx)) throw new PathlightError(`f(x) of input ${i} is ${fx}: the input or ${ctx.subject.name} produces non-finite values`);
     const fStart = hasStart ? diag[3 * n + i]! : fBase;
     let sum = 0;
     for (let j = i * per; j < (i + 1) * per; j++) sum += attribution[j]!;
     const gap = fx - fStart;
     images.push({
-      target: diag[i]!,
+      target: noTarget ? -1 : diag[i]!,
       fx,
       fStart,
       sum,
@@ -210,68 +218,4 @@ function summarise(methodName: string, steps: number, shape: readonly number[], 
 /** The input on the CPU (SmoothGrad's noise scale needs min/max); a Tensor input costs one readback up front. */
 async function inputValues(input: InputSpec): Promise<Float32Array> {
   return input instanceof Tensor ? input.download() : input;
-}
-
-/**
- * SmoothGrad (Smilkov et al. 2017) around any method: n noisy copies of every image run as one
- * batch of N·n images through the method, then averaged (squared first when `magnitude`).
- */
-function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) => MethodResult, o: SmoothGradOptions, seed: number, xs: Float32Array): MethodResult {
-  const samples = o.samples ?? 25;
-  checkPositiveInt('smoothgrad', 'samples', samples);
-  const level = o.noiseLevel ?? 0.15;
-  if (!(level >= 0)) fail(`smoothgrad: noiseLevel must be >= 0, got ${level}`);
-  const magnitude = o.magnitude ?? true;
-  const n = ctx.x.shape[0]!;
-  const per = ctx.x.size / n;
-  const noisy = new Float32Array(n * samples * per);
-  const rand = seededRandom(seed + 7);
-  for (let i = 0; i < n; i++) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let j = i * per; j < (i + 1) * per; j++) {
-      lo = Math.min(lo, xs[j]!);
-      hi = Math.max(hi, xs[j]!);
-    }
-    const sigma = level * (hi - lo);
-    for (let s = 0; s < samples; s++) {
-      const row = (i * samples + s) * per;
-      for (let j = 0; j < per; j++) noisy[row + j] = xs[i * per + j]! + sigma * gaussian(rand);
-    }
-  }
-  const ones = new Array<number>(samples).fill(1);
-  // row i·samples + s = t_i: a straight 'path' from t to itself, sampled `samples` times
-  const repeat = (t: Tensor) => {
-    const rows = t.reshape([n, t.size / n]);
-    const out = straightPathPoints(rows, rows, ones);
-    rows.dispose();
-    return out;
-  };
-  const inner: ExplainContext = {
-    ...ctx,
-    x: Tensor.from(ctx.engine, noisy, [n * samples, ...ctx.x.shape.slice(1)], { label: 'smoothgrad inputs' }),
-    baseline: reshapeOwned(repeat(ctx.baseline), [n * samples, ...ctx.x.shape.slice(1)]),
-    targets: reshapeOwned(repeat(ctx.targets), [n * samples]),
-  };
-  try {
-    const r = run(inner);
-    const maps = magnitude ? square(r.attribution) : r.attribution;
-    const attribution = Tensor.zeros(ctx.engine, ctx.x.shape, 'attribution');
-    accumulateGradients(attribution, maps, new Array<number>(samples).fill(1 / samples));
-    for (const t of new Set([maps, r.attribution, r.dropped, r.fStart])) t?.dispose();
-    return { attribution };
-  } finally {
-    for (const t of [inner.x, inner.baseline, inner.targets]) t.dispose();
-  }
-}
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
-}
-
-/** A view with another shape that takes over `t`'s reference. */
-function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
-  const view = t.reshape(shape);
-  t.dispose();
-  return view;
 }

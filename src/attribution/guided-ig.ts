@@ -83,14 +83,14 @@ class IdgiOnPath {
   }
 }
 
-function runGuidedIg(ctx: ExplainContext, options: MethodOptions, withIdgi: boolean): MethodResult {
+async function runGuidedIg(ctx: ExplainContext, options: MethodOptions, withIdgi: boolean): Promise<MethodResult> {
   const method = withIdgi ? 'gig-idgi' : 'gig';
   const o = readOptions(ctx, options as unknown as GuidedIgOptions, method);
   const path = startGuidedIgPath(ctx.x, ctx.baseline);
   const idgi = withIdgi ? new IdgiOnPath(ctx) : null;
   try {
     for (let s = 0; s < o.steps; s++) {
-      const { f, grad } = evaluateGradients(ctx, path.z, 1);
+      const { f, grad } = await evaluateGradients(ctx, path.z, 1);
       idgi?.add(f, grad);
       guidedIgStep(path, grad, { alpha: (s + 1) / o.steps, maxDist: o.maxDist, fraction: o.fraction, rounds: o.maxRounds });
       if (s === o.steps - 1) finishGuidedIgPath(path, grad);
@@ -98,7 +98,7 @@ function runGuidedIg(ctx: ExplainContext, options: MethodOptions, withIdgi: bool
       grad.dispose();
     }
     if (!idgi) return { attribution: path.attribution };
-    const fEnd = evaluateValues(ctx, path.z, 1); // z = x after the snap
+    const fEnd = await evaluateValues(ctx, path.z, 1); // z = x after the snap
     idgi.add(fEnd, null);
     fEnd.dispose();
     return { attribution: idgi.attribution, dropped: idgi.dropped };

@@ -26,6 +26,8 @@ export interface Integrator {
   start(ctx: ExplainContext, path: SampledPath): void;
   add(ctx: ExplainContext, path: SampledPath, first: number, count: number, pts: PathPoints, ev: PointEvaluation): void;
   finish(ctx: ExplainContext, path: SampledPath): IntegrationResult;
+  /** release what start() allocated when the walk fails part-way */
+  abandon?(): void;
 }
 
 export function weightedGradientIntegrator(): Integrator {
@@ -49,6 +51,10 @@ export function weightedGradientIntegrator(): Integrator {
       sum.dispose();
       return { attribution };
     },
+    abandon() {
+      acc?.dispose();
+      acc = null;
+    },
   };
 }
 
@@ -70,26 +76,44 @@ export function idgiIntegrator(): Integrator {
       attr = dropped = null;
       return r;
     },
+    abandon() {
+      attr?.dispose();
+      dropped?.dispose();
+      attr = dropped = null;
+    },
   };
 }
 
 /**
  * Walk a sampled path in chunks that fit the row budget: generate points, evaluate f and ∇f,
- * integrate — all recorded on the GPU with no readback.
+ * integrate — all recorded on the GPU with no readback (a CPU function reads its points back).
  */
-export function integratePath(ctx: ExplainContext, path: SampledPath, integrator: Integrator): IntegrationResult {
+export async function integratePath(ctx: ExplainContext, path: SampledPath, integrator: Integrator): Promise<IntegrationResult> {
   const n = ctx.x.shape[0]!;
   const overlap = integrator.overlap;
   const perChunk = Math.max(overlap + 1, Math.min(path.length, Math.floor(ctx.maxRows / n)));
   integrator.start(ctx, path);
-  for (let first = 0; ; first += perChunk - overlap) {
-    const count = Math.min(perChunk, path.length - first);
-    if (count <= overlap) break;
-    const pts = path.points(ctx, first, count);
-    const ev = evaluateGradients(ctx, pts.points, count);
-    integrator.add(ctx, path, first, count, pts, ev);
-    for (const t of [pts.points, pts.direction, ev.f, ev.grad]) t?.dispose();
-    if (first + count >= path.length) break;
+  let done = false;
+  try {
+    for (let first = 0; ; first += perChunk - overlap) {
+      const count = Math.min(perChunk, path.length - first);
+      if (count <= overlap) break;
+      const pts = path.points(ctx, first, count);
+      try {
+        const ev = await evaluateGradients(ctx, pts.points, count);
+        integrator.add(ctx, path, first, count, pts, ev);
+        ev.f.dispose();
+        ev.grad.dispose();
+      } finally {
+        pts.points.dispose();
+        pts.direction?.dispose();
+      }
+      if (first + count >= path.length) break;
+    }
+    const result = integrator.finish(ctx, path);
+    done = true;
+    return result;
+  } finally {
+    if (!done) integrator.abandon?.();
   }
-  return integrator.finish(ctx, path);
 }

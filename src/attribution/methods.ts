@@ -1,7 +1,8 @@
 /**
  * The built-in methods, each a few lines over the public pieces (paths, integrators, evaluate).
  * A method gets the explain context and its options, and records GPU work that ends in an
- * attribution tensor [N, C, H, W]; nothing is read back.
+ * attribution tensor shaped like the input [N, ...]; nothing is read back (except by a CPU
+ * function's own evaluations).
  */
 import { mul } from '../ops/arithmetic.js';
 import { straightPathPoints } from '../ops/path-points.js';
@@ -30,7 +31,7 @@ export interface MethodResult extends IntegrationResult {
 }
 
 export interface MethodInfo {
-  run: (ctx: ExplainContext, options: MethodOptions) => MethodResult;
+  run: (ctx: ExplainContext, options: MethodOptions) => MethodResult | Promise<MethodResult>;
   /** default number of steps (METHODS.md) */
   defaultSteps: number;
   /** Σ attr ≈ f(x) − f(start) is promised */
@@ -56,24 +57,27 @@ export function methodNames(): string[] {
 }
 
 /** ∇f at the input itself. */
-function inputGradient(ctx: ExplainContext): Tensor {
+async function inputGradient(ctx: ExplainContext): Promise<Tensor> {
   const x = straightPathPoints(ctx.x, ctx.baseline, [1]);
-  const { f, grad } = evaluateGradients(ctx, x, 1);
-  f.dispose();
-  x.dispose();
-  return grad;
+  try {
+    const { f, grad } = await evaluateGradients(ctx, x, 1);
+    f.dispose();
+    return grad;
+  } finally {
+    x.dispose();
+  }
 }
 
 registerMethod('grad', {
-  run: (ctx) => ({ attribution: inputGradient(ctx) }),
+  run: async (ctx) => ({ attribution: await inputGradient(ctx) }),
   defaultSteps: 1,
   complete: false,
   description: 'vanilla gradient ∇f(x)',
 });
 
 registerMethod('gradxinput', {
-  run: (ctx) => {
-    const g = inputGradient(ctx);
+  run: async (ctx) => {
+    const g = await inputGradient(ctx);
     const attribution = mul(g, ctx.x);
     g.dispose();
     return { attribution };
@@ -94,7 +98,7 @@ registerMethod('ig', {
 });
 
 /** IDGI on the straight line: m + 1 points α_k = k/m; f at every point, ∇f at k < m. */
-export function idgiOnStraightLine(ctx: ExplainContext, steps: number): IntegrationResult {
+export function idgiOnStraightLine(ctx: ExplainContext, steps: number): Promise<IntegrationResult> {
   checkPositiveInt('idgi', 'steps', steps);
   const alphas = Float64Array.from({ length: steps + 1 }, (_, k) => k / steps);
   return integratePath(ctx, straightLinePath(alphas, new Float64Array(steps + 1)), idgiIntegrator());

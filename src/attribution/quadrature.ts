@@ -2,12 +2,14 @@
  * Integration rules on [0, 1] for ∫ g(x' + α(x − x')) dα ≈ Σ_k w_k g(α_k). Every rule's weights
  * sum to exactly 1 (Captum's trapezoid sums to (n−1)/n). `steps` = m intervals for the Riemann
  * rules (trapezoid evaluates m + 1 points), or the number of nodes for Gauss–Legendre.
+ * `linspace` is PAIR saliency's rule: m points linspace(0, 1, m), both ends included, weight 1/m
+ * each (so its points are not those of any Riemann rule; offered to reproduce PAIR's values).
  */
 import { checkPositiveInt, fail } from '../gpu/errors.js';
 
 export type RiemannRule = 'left' | 'right' | 'middle' | 'trapezoid';
-export type IntegrationRule = RiemannRule | 'gauss-legendre';
-export const INTEGRATION_RULES: readonly IntegrationRule[] = ['left', 'right', 'middle', 'trapezoid', 'gauss-legendre'];
+export type IntegrationRule = RiemannRule | 'gauss-legendre' | 'linspace';
+export const INTEGRATION_RULES: readonly IntegrationRule[] = ['left', 'right', 'middle', 'trapezoid', 'gauss-legendre', 'linspace'];
 
 export interface Quadrature {
   alphas: Float64Array;
@@ -35,6 +37,8 @@ export function quadrature(rule: IntegrationRule, steps: number): Quadrature {
     }
     case 'gauss-legendre':
       return gaussLegendre(m);
+    case 'linspace':
+      return uniform((k) => (m === 1 ? 0 : k / (m - 1)));
     default:
       return fail(`quadrature: unknown rule '${rule as string}' (use ${INTEGRATION_RULES.join(', ')})`);
   }

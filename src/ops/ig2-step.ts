@@ -41,7 +41,7 @@ export interface Ig2Paths {
   committed: Tensor;
 }
 
-function shaderParams(c: Ig2StepConfig, mode: 'SEED' | 'DECIDE' | 'MOVE' | 'FINISH', repFeatures = 1) {
+function shaderParams(c: Ig2StepConfig, mode: 'SEED' | 'DECIDE' | 'MOVE' | 'FINISH', repFeatures = 1, distanceScale = 1) {
   return {
     SEED: mode === 'SEED',
     DECIDE: mode === 'DECIDE',
@@ -52,7 +52,7 @@ function shaderParams(c: Ig2StepConfig, mode: 'SEED' | 'DECIDE' | 'MOVE' | 'FINI
     R: c.references,
     DR: repFeatures,
     SEED_SCALE: f32(-2 / repFeatures),
-    DIST_SCALE: f32(repFeatures / 4),
+    DIST_SCALE: f32(distanceScale),
     STEPS: c.steps,
     EARLY_STOP: !!c.earlyStop,
     KEEP: f32(1 - (c.earlyStop?.relTol ?? 0)),
@@ -103,30 +103,30 @@ export function rowSquaredNorms(t: Tensor, rows: number): Tensor {
  * Seed at the representation node for the batch [z; z]: zero for rows < P, −2(rep − rep(r))/d for
  * row P + p (reference r = p mod R). rep: [2P, ...], repRef: [R, ...]. Caller disposes.
  */
-export function ig2RepresentationSeed(paths: Ig2Paths, rep: Tensor, repRef: Tensor): Tensor {
-  const c = paths.config;
+export function ig2RepresentationSeed(c: { pairs: number; references: number }, rep: Tensor, repRef: Tensor): Tensor {
   const dr = repRef.size / c.references;
   if (repRef.shape[0] !== c.references || rep.size !== 2 * c.pairs * dr) {
     fail(`ig2: representation ${shapeStr(rep.shape)} and reference representation ${shapeStr(repRef.shape)} do not fit ${c.pairs} pairs × 2 rows, ${c.references} references`);
   }
   const engine = rep.engine;
-  const kernel = engine.kernel('ig2_seed', `${configKey(c)},${dr}`, () => renderShader(source, shaderParams(c, 'SEED', dr)));
+  const config: Ig2StepConfig = { pairs: c.pairs, references: c.references, features: 1, steps: 1, stepSize: 1, clip: null, earlyStop: null };
+  const kernel = engine.kernel('ig2_seed', `${c.pairs},${c.references},${dr}`, () => renderShader(source, shaderParams(config, 'SEED', dr)));
   const seed = Tensor.empty(engine, rep.shape, 'ig2 representation seed');
   engine.dispatch(kernel, [rep.buffer, repRef.buffer, seed.buffer], engine.grid1d(rep.size, WG));
   return seed;
 }
 
 /**
- * After the forward at z_j (j = 0..steps): the distance (from the seed's squared row norms
- * `seedSq` [2P], scaled by d/4) and f(z_j) (`f` [2P], rows < P used) update the early stop.
+ * After the forward at z_j (j = 0..steps): the distance (`distance` [2P], rows ≥ P, times
+ * `distanceScale`) and f(z_j) (`f` [2P], rows < P used) update the early stop.
  */
-export function ig2Decide(paths: Ig2Paths, f: Tensor, seedSq: Tensor, repFeatures: number, j: number): void {
+export function ig2Decide(paths: Ig2Paths, f: Tensor, distance: Tensor, distanceScale: number, j: number): void {
   const c = paths.config;
-  if (f.size !== 2 * c.pairs || seedSq.size !== 2 * c.pairs) fail(`ig2Decide: values ${shapeStr(f.shape)} or norms ${shapeStr(seedSq.shape)} are not 2 × ${c.pairs} rows`);
+  if (f.size !== 2 * c.pairs || distance.size !== 2 * c.pairs) fail(`ig2Decide: values ${shapeStr(f.shape)} or distances ${shapeStr(distance.shape)} are not 2 × ${c.pairs} rows`);
   const engine = f.engine;
-  const kernel = engine.kernel('ig2_decide', `${configKey(c)},${repFeatures}`, () => renderShader(source, shaderParams(c, 'DECIDE', repFeatures)));
+  const kernel = engine.kernel('ig2_decide', `${configKey(c)},${distanceScale}`, () => renderShader(source, shaderParams(c, 'DECIDE', 1, distanceScale)));
   const step = engine.uniform(new Uint32Array([j, 0, 0, 0]));
-  engine.dispatch(kernel, [f.buffer, seedSq.buffer, paths.state.buffer, step], engine.grid1d(c.pairs, WG));
+  engine.dispatch(kernel, [f.buffer, distance.buffer, paths.state.buffer, step], engine.grid1d(c.pairs, WG));
 }
 
 /** One step from z_j: grad [2P, ...] = [∇f; G] from the backward of the batch. Updates the batch in place. */

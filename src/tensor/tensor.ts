@@ -1,9 +1,20 @@
 /**
- * Tensor: a shape and float32 storage in a pooled GPUBuffer. Public layout is NCHW, C order.
- * Views (reshape) share storage through a reference count; the buffer returns to the pool when the
- * last view is disposed. Using a disposed tensor throws.
+ * Tensor: a shape and float32 storage in a GPUBuffer (pooled, or a caller's: `Tensor.wrap`).
+ * Public layout is NCHW, C order. Views (reshape) share storage through a reference count; the
+ * storage is released when the last view is disposed. Using a disposed tensor throws.
+ *
+ * Sharing buffers with other libraries on the same GPUDevice (zero-copy; see the README):
+ * - `Tensor.wrap(engine, buffer, shape, { release })` borrows a caller's buffer (usage STORAGE |
+ *   COPY_SRC | COPY_DST, offset 0, at least 4·size bytes). The caller keeps it alive and unchanged
+ *   until the tensor is disposed. Disposing the last view submits the work recorded so far (so
+ *   every use of the buffer is in the device queue, ahead of anything the caller submits later)
+ *   and then calls `release`.
+ * - `tensor.share()` lends a tensor's buffer out: it submits pending work (so the contents are
+ *   final in queue order) and returns the buffer with a `release()` that ends the loan; the
+ *   storage is not reused until both the tensor is disposed and the loan released.
  */
 import type { Engine } from '../gpu/engine.js';
+import { STORAGE_USAGE } from '../gpu/pool.js';
 import { fail, PathlightError, shapeStr } from '../gpu/errors.js';
 
 class Storage {
@@ -11,10 +22,23 @@ class Storage {
   constructor(
     readonly engine: Engine,
     readonly buffer: GPUBuffer,
+    /** a borrowed buffer's hand-back; pooled buffers return to the pool */
+    private readonly giveBack?: () => void,
   ) {}
   release(): void {
-    if (--this.refs === 0) this.engine.pool.release(this.buffer);
+    if (--this.refs > 0) return;
+    if (!this.giveBack) return this.engine.pool.release(this.buffer);
+    this.engine.flush();
+    this.giveBack();
   }
+}
+
+/** A tensor's buffer lent to another library (see `Tensor.share`). */
+export interface SharedBuffer {
+  buffer: GPUBuffer;
+  /** bytes of tensor data at offset 0 (the buffer may be larger) */
+  byteLength: number;
+  release(): void;
 }
 
 export function sizeOf(shape: readonly number[]): number {
@@ -65,6 +89,32 @@ export class Tensor {
     const t = Tensor.empty(engine, shape, label);
     engine.write(t.buffer, f32);
     return t;
+  }
+
+  /** Borrow a caller's GPUBuffer as a tensor without copying (rules in the module comment). */
+  static wrap(engine: Engine, buffer: GPUBuffer, shape: readonly number[], options: { label?: string; release?: () => void } = {}): Tensor {
+    const label = options.label ?? 'wrapped buffer';
+    validateShape(shape, label);
+    if (typeof buffer !== 'object' || buffer === null || typeof buffer.size !== 'number') fail(`${label}: Tensor.wrap needs a GPUBuffer`);
+    if (buffer.size < sizeOf(shape) * 4) fail(`${label}: buffer of ${buffer.size} bytes is smaller than shape ${shapeStr(shape)} (${sizeOf(shape) * 4} bytes)`);
+    if ((buffer.usage & STORAGE_USAGE) !== STORAGE_USAGE) fail(`${label}: buffer usage ${buffer.usage} lacks STORAGE | COPY_SRC | COPY_DST, which pathlight's kernels and copies need`);
+    return new Tensor(new Storage(engine, buffer, options.release ?? (() => {})), shape, label);
+  }
+
+  /** Lend this tensor's buffer to another library on the same device (rules in the module comment). */
+  share(): SharedBuffer {
+    const s = this.live();
+    s.engine.flush();
+    s.refs++;
+    let released = false;
+    return {
+      buffer: s.buffer,
+      byteLength: this.byteLength,
+      release: () => {
+        if (!released) s.release();
+        released = true;
+      },
+    };
   }
 
   get engine(): Engine {

@@ -10,7 +10,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import type { Engine } from '../../src/gpu/engine.js';
 import type { Model } from '../../src/nn/model.js';
 import { gaussianBlur, gaussianBlurPerRow, gaussianBlurWithDifference } from '../../src/ops/gaussian-blur.js';
-import { explain, type ExplainContext } from '../../src/attribution/index.js';
+import { explain, modelSubject, type ExplainContext } from '../../src/attribution/index.js';
 import { blurIgPath, blurPath, blurSigmas } from '../../src/attribution/blur-ig.js';
 import { gaussianBlur as refBlur } from '../reference/methods/blur.js';
 import { blurIntegratedGradients } from '../reference/methods/blur-ig.js';
@@ -33,7 +33,7 @@ function randomImages(engine: Engine, seed: number, n: number, shape: readonly [
 }
 
 function context(engine: Engine, model: Model, x: Tensor): ExplainContext {
-  return { engine, model, x, baseline: x, targets: Tensor.zeros(engine, [x.shape[0]!]), output: 'logit', maxRows: 64, stats: { gradientEvaluations: 0, forwardEvaluations: 0 } };
+  return { engine, subject: modelSubject(model), x, baseline: x, targets: Tensor.zeros(engine, [x.shape[0]!]), targetList: null, output: 'logit', maxRows: 64, stats: { gradientEvaluations: 0, forwardEvaluations: 0 } };
 }
 
 export default defineCases('blur', (test) => {

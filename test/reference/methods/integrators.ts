@@ -5,7 +5,7 @@
  * There is no default rule here on purpose: callers name the rule they compare against.
  */
 export type RiemannRule = 'left' | 'right' | 'middle' | 'trapezoid';
-export type QuadratureRule = RiemannRule | 'gauss-legendre';
+export type QuadratureRule = RiemannRule | 'gauss-legendre' | 'linspace';
 
 export interface Quadrature {
   /** Ascending positions on [0, 1]; one gradient evaluation each. */
@@ -36,6 +36,8 @@ export function quadrature(rule: QuadratureRule, steps: number): Quadrature {
     }
     case 'gauss-legendre':
       return gaussLegendre01(m);
+    case 'linspace': // PAIR saliency: np.linspace(0, 1, m), weight 1/m
+      return uniform(m, (k) => (m === 1 ? 0 : k / (m - 1)));
   }
 }
 

@@ -1,0 +1,120 @@
+/**
+ * A pathlight Model behind the method seam: f and ∇f from one recorded forward, the seed kernel
+ * and one backward; IG2's distance from the representation node (the input of the final linear
+ * layer), backpropagated together with ∇f in the same backward.
+ */
+import { fail } from '../gpu/errors.js';
+import type { Model } from '../nn/model.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { concatBatch } from '../tensor/batch.js';
+import { argmaxRows, explainSeed } from '../ops/explain-seed.js';
+import { ig2RepresentationSeed, rowSquaredNorms } from '../ops/ig2-step.js';
+import type { Explainable, Ig2Request, Ig2Search } from './subject.js';
+
+const subjects = new WeakMap<Model, Explainable>();
+
+export function modelSubject(model: Model): Explainable {
+  let s = subjects.get(model);
+  if (!s) subjects.set(model, (s = createModelSubject(model)));
+  return s;
+}
+
+function createModelSubject(model: Model): Explainable {
+  return {
+    name: model.info.name,
+    inputShape: model.info.inputShape,
+    numClasses: model.info.numClasses,
+    rowsForBudget: (budget) => rowsForBudget(model, budget),
+    async gradients(points, r) {
+      const tape = model.forward(points, { record: true });
+      const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output);
+      const { dx } = tape.backward(seed);
+      seed.dispose();
+      tape.dispose();
+      return { f, grad: dx };
+    },
+    async values(points, r) {
+      const logits = model.logits(points);
+      const { seed, f } = explainSeed(logits, r.targets, r.pointsPerImage, r.output);
+      seed.dispose();
+      logits.dispose();
+      return f;
+    },
+    async topClasses(x) {
+      const logits = model.logits(x);
+      const t = argmaxRows(logits);
+      logits.dispose();
+      return t;
+    },
+    ig2Search: async (request) => modelIg2Search(model, request),
+  };
+}
+
+/**
+ * Rows per forward+backward that fit a memory budget: a recorded tape keeps every activation, and
+ * backward holds about two more of the largest at once, plus points, gradients and seeds.
+ */
+export function rowsForBudget(model: Model, budgetBytes: number): number {
+  const sizes = model.nodeShapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const perRow = 4 * (sizes.reduce((a, b) => a + b, 0) + 2 * Math.max(...sizes) + 3 * sizes[0]!);
+  return Math.max(1, Math.min(model.maxBatchPerPass(), Math.floor(budgetBytes / perRow)));
+}
+
+function representationNode(model: Model): number {
+  const k = model.info.representationNode;
+  if (!Number.isInteger(k) || k < 1 || k >= model.nodes.length - 1) {
+    fail(`ig2: model ${model.info.name} has representationNode ${k}; IG2 needs the input of the final linear layer (a node between the input and the logits)`);
+  }
+  return k;
+}
+
+/** A chunked tape (batch over the binding limit) hands out node outputs the caller owns. */
+function tapeOwnsNodeOutputs(model: Model, rows: number): boolean {
+  return rows <= model.maxBatchPerPass();
+}
+
+/**
+ * Each step runs ONE recorded forward of the batch [z; z] (2P rows) and ONE backward seeded at
+ * two nodes: the logits for rows < P (∇f) and the representation node for rows ≥ P
+ * (G = ∇_z(−‖rep(z) − rep(r)‖²/d)). Two forwards of P rows would do the same arithmetic with
+ * twice the dispatches; duplicating the rows halves the per-step dispatch count.
+ */
+function modelIg2Search(model: Model, q: Ig2Request): Ig2Search {
+  const k = representationNode(model);
+  const refTape = model.forward(q.references, { record: true });
+  const rep0 = refTape.nodeOutput(k);
+  const repRef = tapeOwnsNodeOutputs(model, q.references.shape[0]!) ? rep0.reshape(rep0.shape) : rep0;
+  refTape.dispose();
+  // Rows ≥ P are "images" n..2n−1 for the seed kernel: the same targets again (their logit seed is cleared).
+  const targets2 = concatBatch([q.targets, q.targets]);
+  const last = model.nodes.length - 1;
+  const rows = 2 * q.pairs;
+  const repFeatures = repRef.size / repRef.shape[0]!;
+  const layout = { pairs: q.pairs, references: repRef.shape[0]! };
+  return {
+    async step(batch: Tensor, withGradient: boolean) {
+      const tape = model.forward(batch, { record: true });
+      const { seed, f } = explainSeed(tape.output, targets2, q.referencesPerImage, q.output);
+      const rep = tape.nodeOutput(k);
+      const repSeed = ig2RepresentationSeed(layout, rep, repRef);
+      if (!tapeOwnsNodeOutputs(model, rows)) rep.dispose();
+      // ‖seed‖² = 4‖rep − rep(r)‖²/d²: the distance ‖rep − rep(r)‖²/d is d/4 of it
+      const distance = rowSquaredNorms(repSeed, rows);
+      let grad: Tensor | undefined;
+      if (withGradient) {
+        // ∇f only for rows < P: the rows ≥ P backpropagate the representation seed alone.
+        const k2 = seed.size / rows;
+        batch.engine.clear(seed.buffer, q.pairs * k2 * 4, q.pairs * k2 * 4);
+        grad = tape.backward(new Map([[last, seed], [k, repSeed]])).dx;
+      }
+      seed.dispose();
+      repSeed.dispose();
+      tape.dispose();
+      return { f, distance, distanceScale: repFeatures / 4, grad };
+    },
+    dispose() {
+      repRef.dispose();
+      targets2.dispose();
+    },
+  };
+}

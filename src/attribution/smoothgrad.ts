@@ -1,0 +1,84 @@
+/**
+ * SmoothGrad (Smilkov et al. 2017) around any method: n noisy copies of every input run as one
+ * batch of N·n inputs through the method, then averaged (squared first when `magnitude`).
+ */
+import { checkPositiveInt, fail } from '../gpu/errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { seededRandom } from '../nn/init.js';
+import { straightPathPoints } from '../ops/path-points.js';
+import { accumulateGradients } from '../ops/accumulate-gradients.js';
+import { square } from '../ops/arithmetic.js';
+import type { ExplainContext } from './context.js';
+import type { MethodResult } from './methods.js';
+
+export interface SmoothGradOptions {
+  /** noisy copies (default 25, PAIR's default) */
+  samples?: number;
+  /** σ = noiseLevel · (max(x) − min(x)) (default 0.15) */
+  noiseLevel?: number;
+  /** average squared maps (PAIR's magnitude=True, the default) or signed maps (Captum) */
+  magnitude?: boolean;
+}
+
+export async function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) => MethodResult | Promise<MethodResult>, o: SmoothGradOptions, seed: number, xs: Float32Array): Promise<MethodResult> {
+  const samples = o.samples ?? 25;
+  checkPositiveInt('smoothgrad', 'samples', samples);
+  const level = o.noiseLevel ?? 0.15;
+  if (typeof level !== 'number' || !(level >= 0 && Number.isFinite(level))) fail(`smoothgrad: noiseLevel must be a finite number >= 0, got ${String(level)}`);
+  const magnitude = o.magnitude ?? true;
+  if (typeof magnitude !== 'boolean') fail(`smoothgrad: magnitude must be true or false, got ${String(magnitude)}`);
+  const n = ctx.x.shape[0]!;
+  const per = ctx.x.size / n;
+  const noisy = noisyCopies(xs, n, per, samples, level, seededRandom(seed + 7));
+  const ones = new Array<number>(samples).fill(1);
+  // row i·samples + s = t_i: a straight 'path' from t to itself, sampled `samples` times
+  const repeat = (t: Tensor, shape: readonly number[]) => {
+    const rows = t.reshape([n, t.size / n]);
+    const out = straightPathPoints(rows, rows, ones);
+    rows.dispose();
+    const view = out.reshape(shape);
+    out.dispose();
+    return view;
+  };
+  const shape = [n * samples, ...ctx.x.shape.slice(1)];
+  const inner: ExplainContext = {
+    ...ctx,
+    x: Tensor.from(ctx.engine, noisy, shape, { label: 'smoothgrad inputs' }),
+    baseline: repeat(ctx.baseline, shape),
+    targets: repeat(ctx.targets, [n * samples]),
+    targetList: ctx.targetList && ctx.targetList.flatMap((t) => new Array<number>(samples).fill(t)),
+  };
+  try {
+    const r = await run(inner);
+    const maps = magnitude ? square(r.attribution) : r.attribution;
+    const attribution = Tensor.zeros(ctx.engine, ctx.x.shape, 'attribution');
+    accumulateGradients(attribution, maps, new Array<number>(samples).fill(1 / samples));
+    for (const t of new Set([maps, r.attribution, r.dropped, r.fStart])) t?.dispose();
+    return { attribution };
+  } finally {
+    for (const t of [inner.x, inner.baseline, inner.targets]) t.dispose();
+  }
+}
+
+/** x_i + N(0, σ_i²) per copy, σ_i = level · (max(x_i) − min(x_i)). */
+function noisyCopies(xs: Float32Array, n: number, per: number, samples: number, level: number, rand: () => number): Float32Array {
+  const noisy = new Float32Array(n * samples * per);
+  for (let i = 0; i < n; i++) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let j = i * per; j < (i + 1) * per; j++) {
+      lo = Math.min(lo, xs[j]!);
+      hi = Math.max(hi, xs[j]!);
+    }
+    const sigma = level * (hi - lo);
+    for (let s = 0; s < samples; s++) {
+      const row = (i * samples + s) * per;
+      for (let j = 0; j < per; j++) noisy[row + j] = xs[i * per + j]! + sigma * gaussian(rand);
+    }
+  }
+  return noisy;
+}
+
+function gaussian(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
+}
