@@ -142,9 +142,12 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
       try {
         const r = await fn(part, { targets: rowTargets(targets, first, count, pointsPerInput), pointsPerInput });
         if (typeof r !== 'object' || r === null) fail(`${name}: the function returned ${String(r)}, expected { f, grad }`);
-        const fT = checkTensor(name, 'f', r.f, count, part.shape, points.engine);
-        const gT = checkTensor(name, 'grad', r.grad, count * per, part.shape, points.engine);
-        return [fT, gT];
+        try {
+          return [checkTensor(name, 'f', r.f, count, part.shape, points.engine), checkTensor(name, 'grad', r.grad, count * per, part.shape, points.engine)];
+        } catch (e) {
+          for (const t of [r.f, r.grad]) if (t instanceof Tensor && !t.disposed) t.dispose();
+          throw e;
+        }
       } finally {
         if (part !== points) part.dispose();
       }

@@ -18,5 +18,6 @@ import train from './train.cases.js';
 import metrics from './metrics.cases.js';
 import profiling from './profiling.cases.js';
 import anchors from './anchors.cases.js';
+import functions from './functions.cases.js';
 
-export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors];
+export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors, ...functions];
