@@ -44,7 +44,7 @@ it('explain --json writes the attribution .npy (input shape) and a heatmap .png'
 it('a bad target, an unknown method and a missing file are one-line errors with exit code 1', () => {
   const bad = run('explain', '--model', onnx, '--input', input, '--method', 'grad', '--target', '99', '--out', join(dir, 'x.npy'));
   expect(bad.status).toBe(1);
-  expect(bad.stderr).toMatch(/target class 99 for image 0 is out of range/);
+  expect(bad.stderr).toMatch(/target class 99 for input 0 is out of range/);
   expect(bad.stderr).not.toMatch(/cli\.js:\d+/); // no stack trace of ours (Dawn may print its own adapter warnings)
   const method = run('explain', '--model', onnx, '--input', input, '--method', 'magic');
   expect(method.status).toBe(1);

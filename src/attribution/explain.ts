@@ -157,7 +157,7 @@ function checkTargets(subject: Explainable, target: number | readonly number[] |
   const k = subject.numClasses;
   list.forEach((v, i) => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (k !== null && v >= k)) {
-      fail(`target class ${String(v)}${list.length > 1 ? ` for input ${i}` : ''} is out of range: ${subject.name} has ${k === null ? 'non-negative class indices' : `classes 0..${k - 1}`}`);
+      fail(`target class ${String(v)} for input ${i} is out of range: ${subject.name} has ${k === null ? 'non-negative class indices' : `classes 0..${k - 1}`}`);
     }
   });
   return list;
