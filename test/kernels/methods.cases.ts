@@ -181,7 +181,7 @@ export default defineCases('methods', (test) => {
     const x = images(8, 1);
     await expectThrows(() => explain(engine, model, new Float32Array(D - 1), { method: 'ig' }), /not a whole number of inputs of shape \[2, 6, 6\]/, 'input size');
     await expectThrows(() => explain(engine, model, x, { method: 'ig', target: 4 }), /target class 4 for input 0 is out of range: small-cnn has classes 0..3/, 'target');
-    await expectThrows(() => explain(engine, model, x, { method: 'ig', target: [1, 2] }), /2 class indices for 1 images/, 'target count');
+    await expectThrows(() => explain(engine, model, x, { method: 'ig', target: [1, 2] }), /2 class indices for 1 inputs/, 'target count');
     await expectThrows(() => explain(engine, model, x, { method: 'ig', steps: 0 }), /steps must be an integer >= 1, got 0/, 'steps');
     const nan = x.slice();
     nan[5] = NaN;
