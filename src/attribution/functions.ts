@@ -7,13 +7,14 @@
  *   forward_func style. fn gets the points as a Float32Array (C order) and their shape and returns
  *   f and ∇f as arrays, or a promise of them. Path bookkeeping stays on the GPU: each evaluation
  *   costs one readback (the points), and fn is called ⌈rows / batchSize⌉ times per evaluation.
+ *   It is built on gpuFunction: one implementation of batching, checks and IG2.
  * Both explain the value fn returns: `target` is handed to fn per row (`info.targets`, null when
  * the caller gave none) and `output: 'prob'` does not apply. IG2 needs `ig2`, a second callback:
  * for points and the reference of each row, the distance IG2 descends and its gradient.
  */
 import { fail, shapeStr } from '../gpu/errors.js';
 import { Tensor, sizeOf, validateShape } from '../tensor/tensor.js';
-import { concatBatch, sliceBatch } from '../tensor/batch.js';
+import { sliceBatch } from '../tensor/batch.js';
 import { accumulateGradients } from '../ops/accumulate-gradients.js';
 import type { EvaluationRequest, Explainable, Ig2Request, Ig2Search, PointEvaluation } from './subject.js';
 
@@ -34,8 +35,6 @@ export interface GpuFunctionResult {
 export interface GpuFunctionOptions {
   inputShape: readonly number[];
   name?: string;
-  /** rows per call at most (default: whatever the memory budget allows) */
-  batchSize?: number;
   /** IG2: distance to each row's reference [rows] and its gradient w.r.t. the points */
   ig2?: (points: Tensor, references: Tensor) => GpuFunctionDistance | Promise<GpuFunctionDistance>;
 }
@@ -72,11 +71,10 @@ function rowsFor(per: number, budget: number): number {
   return Math.max(1, Math.floor(budget / (8 * 4 * per)));
 }
 
-function checkCommon(kind: string, o: { inputShape: readonly number[]; batchSize?: number; name?: string }): { shape: number[]; name: string } {
+function checkCommon(kind: string, o: { inputShape: readonly number[]; name?: string }): { shape: number[]; name: string } {
   if (typeof o !== 'object' || o === null) fail(`${kind}: options { inputShape } are required`);
   validateShape(o.inputShape, `${kind} inputShape`);
   if (o.inputShape.length === 0 || sizeOf(o.inputShape) === 0) fail(`${kind}: inputShape ${JSON.stringify(o.inputShape)} must name at least one feature`);
-  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) fail(`${kind}: batchSize must be an integer >= 1, got ${String(o.batchSize)}`);
   return { shape: [...o.inputShape], name: o.name ?? kind };
 }
 
@@ -84,9 +82,9 @@ function checkOutput(name: string, r: EvaluationRequest | Ig2Request): void {
   if (r.output !== 'logit') fail(`${name}: output '${r.output}' applies to models; a function explains the value it returns`);
 }
 
-/** Per-row targets for rows [first, first + count) of a batch with `per` rows per input. */
-function rowTargets(list: readonly number[] | null, first: number, count: number, per: number): Int32Array | null {
-  return list && Int32Array.from({ length: count }, (_, k) => list[Math.floor((first + k) / per)]!);
+/** Per-row targets of a batch with `per` rows per input. */
+function rowTargets(list: readonly number[] | null, rows: number, per: number): Int32Array | null {
+  return list && Int32Array.from({ length: rows }, (_, k) => list[Math.floor(k / per)]!);
 }
 
 function checkLength(name: string, what: string, got: ArrayLike<number> | undefined, expected: number, shape: readonly number[]): void {
@@ -94,23 +92,10 @@ function checkLength(name: string, what: string, got: ArrayLike<number> | undefi
   if (got.length !== expected) fail(`${name}: the function returned ${got.length} ${what} values for points of shape ${shapeStr(shape)}, expected ${expected}`);
 }
 
-function checkTensor(name: string, what: string, t: unknown, expected: number, shape: readonly number[], engine: Tensor['engine']): Tensor {
+function checkTensor(name: string, what: string, t: unknown, expected: number, points: Tensor): asserts t is Tensor {
   if (!(t instanceof Tensor)) fail(`${name}: the function returned no ${what} Tensor`);
-  if (t.engine !== engine) fail(`${name}: the ${what} Tensor lives on another engine`);
-  if (t.size !== expected) fail(`${name}: the function returned ${what} of shape ${shapeStr(t.shape)} for points of shape ${shapeStr(shape)} (${expected} values expected)`);
-  return t;
-}
-
-/** Call `each` on row batches of at most `size` rows, joining the results along the batch axis. */
-async function inRowBatches(rows: number, size: number, each: (first: number, count: number) => Promise<Tensor[]>): Promise<Tensor[]> {
-  if (rows <= size) return each(0, rows);
-  const parts: Tensor[][] = [];
-  try {
-    for (let first = 0; first < rows; first += size) parts.push(await each(first, Math.min(size, rows - first)));
-    return parts[0]!.map((_, i) => concatBatch(parts.map((p) => p[i]!)));
-  } finally {
-    for (const t of parts.flat()) t.dispose();
-  }
+  if (t.engine !== points.engine) fail(`${name}: the ${what} Tensor lives on another engine`);
+  if (t.size !== expected) fail(`${name}: the function returned ${what} of shape ${shapeStr(t.shape)} for points of shape ${shapeStr(points.shape)} (${expected} values expected)`);
 }
 
 /** −g: IG2 moves against the distance's gradient. */
@@ -135,24 +120,18 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
   const per = sizeOf(shape);
   const call = async (points: Tensor, targets: readonly number[] | null, pointsPerInput: number): Promise<PointEvaluation> => {
     const rows = points.shape[0]!;
-    const [f, grad] = await inRowBatches(rows, options.batchSize ?? rows, async (first, count) => {
-      const part = first === 0 && count === rows ? points : sliceBatch(points, first, count);
-      // Another library submits its own work: what produced the points must be in the queue first.
-      points.engine.flush();
-      try {
-        const r = await fn(part, { targets: rowTargets(targets, first, count, pointsPerInput), pointsPerInput });
-        if (typeof r !== 'object' || r === null) fail(`${name}: the function returned ${String(r)}, expected { f, grad }`);
-        try {
-          return [checkTensor(name, 'f', r.f, count, part.shape, points.engine), checkTensor(name, 'grad', r.grad, count * per, part.shape, points.engine)];
-        } catch (e) {
-          for (const t of [r.f, r.grad]) if (t instanceof Tensor && !t.disposed) t.dispose();
-          throw e;
-        }
-      } finally {
-        if (part !== points) part.dispose();
-      }
-    });
-    return { f: reshapeOwned(f!, [rows]), grad: reshapeOwned(grad!, points.shape) };
+    // Another library submits its own work: what produced the points must be in the queue first.
+    points.engine.flush();
+    const r = await fn(points, { targets: rowTargets(targets, rows, pointsPerInput), pointsPerInput });
+    if (typeof r !== 'object' || r === null) fail(`${name}: the function returned ${String(r)}, expected { f, grad }`);
+    try {
+      checkTensor(name, 'f', r.f, rows, points);
+      checkTensor(name, 'grad', r.grad, rows * per, points);
+    } catch (e) {
+      for (const t of [r.f, r.grad]) if (t instanceof Tensor && !t.disposed) t.dispose();
+      throw e;
+    }
+    return { f: reshapeOwned(r.f, [rows]), grad: reshapeOwned(r.grad, points.shape) };
   };
   return {
     name,
@@ -194,7 +173,9 @@ function gpuIg2Search(name: string, call: (p: Tensor, t: readonly number[] | nul
         engine.flush();
         const d = await distanceFn(bottom, refs);
         if (typeof d !== 'object' || d === null) fail(`${name}: the ig2 callback returned ${String(d)}, expected { distance, grad }`);
-        parts.push(checkTensor(name, 'ig2 distance', d.distance, q.pairs, bottom.shape, engine), checkTensor(name, 'ig2 grad', d.grad, bottom.size, bottom.shape, engine));
+        parts.push(d.distance, d.grad);
+        checkTensor(name, 'ig2 distance', d.distance, q.pairs, bottom);
+        checkTensor(name, 'ig2 grad', d.grad, bottom.size, bottom);
         const f = stackHalves(engine, ev.f, null, [q.pairs]);
         const distance = stackHalves(engine, null, d.distance, [q.pairs]);
         let grad: Tensor | undefined;
@@ -212,98 +193,61 @@ function gpuIg2Search(name: string, call: (p: Tensor, t: readonly number[] | nul
   };
 }
 
+/**
+ * fn over `rows` rows in batches of at most `size`: its two per-row outputs (f and ∇f, or the
+ * distance and its gradient) gathered into [rows] and [rows × per] arrays.
+ */
+async function cpuBatches(name: string, names: [string, string], rows: number, size: number, per: number, shape: readonly number[], call: (first: number, count: number, batchShape: number[]) => unknown): Promise<[Float32Array, Float32Array]> {
+  const value = new Float32Array(rows);
+  const grad = new Float32Array(rows * per);
+  for (let first = 0; first < rows; first += size) {
+    const count = Math.min(size, rows - first);
+    const batchShape = [count, ...shape];
+    const r = (await call(first, count, batchShape)) as Record<string, ArrayLike<number>> | null | undefined;
+    if (typeof r !== 'object' || r === null) fail(`${name}: the function returned ${String(r)}, expected { ${names.join(', ')} }`);
+    checkLength(name, names[0], r[names[0]], count, batchShape);
+    checkLength(name, names[1], r[names[1]], count * per, batchShape);
+    value.set(r[names[0]]!, first);
+    grad.set(r[names[1]]!, first * per);
+  }
+  return [value, grad];
+}
+
+/**
+ * A CPU function is a GPU function that reads its points back: one readback per evaluation (all
+ * of its rows), then fn in batches of `batchSize`, then f and ∇f uploaded. IG2 steps read back
+ * their two halves (f rows, distance rows); the references once.
+ */
 export function cpuFunction(fn: CpuFunction, options: CpuFunctionOptions): Explainable {
   if (typeof fn !== 'function') fail('cpuFunction: the first argument must be a function (points, shape, info) => { f, grad }');
   const { shape, name } = checkCommon('cpuFunction', options);
-  if (options.batchSize === undefined) fail('cpuFunction: options.batchSize is required (rows per call)');
+  if (!(Number.isInteger(options.batchSize) && options.batchSize >= 1)) fail(`cpuFunction: options.batchSize (rows per call) must be an integer >= 1, got ${String(options.batchSize)}`);
   const per = sizeOf(shape);
-  const batchSize = options.batchSize;
-  /** fn over `data` (rows × per values) in batches: f [rows] and ∇f [rows × per] on the CPU. */
-  const evaluate = async (data: Float32Array, rows: number, targets: readonly number[] | null, pointsPerInput: number) => {
-    const f = new Float32Array(rows);
-    const grad = new Float32Array(rows * per);
-    for (let first = 0; first < rows; first += batchSize) {
-      const count = Math.min(batchSize, rows - first);
-      const batchShape = [count, ...shape];
-      const r = await fn(data.slice(first * per, (first + count) * per), batchShape, { targets: rowTargets(targets, first, count, pointsPerInput), pointsPerInput });
-      if (typeof r !== 'object' || r === null) fail(`${name}: the function returned ${String(r)}, expected { f, grad }`);
-      checkLength(name, 'f', r.f, count, batchShape);
-      checkLength(name, 'grad', r.grad, count * per, batchShape);
-      f.set(r.f, first);
-      grad.set(r.grad, first * per);
-    }
+  const { batchSize, ig2 } = options;
+  const upload = (like: Tensor, [value, grad]: [Float32Array, Float32Array], label: string): [Tensor, Tensor] => [
+    Tensor.from(like.engine, value, [like.shape[0]!], { label: `${name} ${label}` }),
+    Tensor.from(like.engine, grad, like.shape, { label: `${name} gradient` }),
+  ];
+  const evaluate: GpuFunction = async (points, info) => {
+    const data = await points.download();
+    const r = await cpuBatches(name, ['f', 'grad'], points.shape[0]!, batchSize, per, shape, (first, count, batchShape) =>
+      fn(data.slice(first * per, (first + count) * per), batchShape, { targets: info.targets && info.targets.subarray(first, first + count), pointsPerInput: info.pointsPerInput }),
+    );
+    const [f, grad] = upload(points, r, 'f');
     return { f, grad };
   };
-  const call = async (points: Tensor, targets: readonly number[] | null, pointsPerInput: number): Promise<PointEvaluation> => {
-    const rows = points.shape[0]!;
-    const r = await evaluate(await points.download(), rows, targets, pointsPerInput);
-    return { f: Tensor.from(points.engine, r.f, [rows], { label: `${name} f` }), grad: Tensor.from(points.engine, r.grad, points.shape, { label: `${name} grad` }) };
-  };
-  return {
-    name,
-    inputShape: shape,
-    numClasses: null,
-    rowsForBudget: (budget) => rowsFor(per, budget),
-    async gradients(points, r) {
-      checkOutput(name, r);
-      return call(points, r.targetList, r.pointsPerImage);
-    },
-    async values(points, r) {
-      checkOutput(name, r);
-      const { f, grad } = await call(points, r.targetList, r.pointsPerImage);
-      grad.dispose();
-      return f;
-    },
-    topClasses: async () => null,
-    ...(options.ig2 && {
-      ig2Search: async (q: Ig2Request) => {
-        checkOutput(name, q);
-        const refs = await q.references.download();
-        const refRows = q.references.shape[0]!;
-        const pairRefs = new Float32Array(q.pairs * per);
-        for (let p = 0; p < q.pairs; p++) pairRefs.set(refs.subarray((p % refRows) * per, (p % refRows + 1) * per), p * per);
-        const pairTargets = q.targetList && q.targetList.flatMap((t) => new Array<number>(q.referencesPerImage).fill(t));
-        return cpuIg2Search(name, evaluate, options.ig2!, pairRefs, pairTargets, q.pairs, shape, batchSize);
-      },
-    }),
-  };
-}
-
-type CpuEvaluate = (data: Float32Array, rows: number, targets: readonly number[] | null, pointsPerInput: number) => Promise<{ f: Float32Array; grad: Float32Array }>;
-
-function cpuIg2Search(name: string, evaluate: CpuEvaluate, distanceFn: NonNullable<CpuFunctionOptions['ig2']>, pairRefs: Float32Array, pairTargets: readonly number[] | null, pairs: number, shape: readonly number[], batchSize: number): Ig2Search {
-  const per = sizeOf(shape);
-  return {
-    async step(batch, withGradient) {
-      const engine = batch.engine;
-      const all = await batch.download();
-      const ev = await evaluate(all.subarray(0, pairs * per), pairs, pairTargets, 1);
-      const f = new Float32Array(2 * pairs);
-      const distance = new Float32Array(2 * pairs);
-      const grad = new Float32Array(2 * pairs * per);
-      f.set(ev.f);
-      grad.set(ev.grad);
-      for (let first = 0; first < pairs; first += batchSize) {
-        const count = Math.min(batchSize, pairs - first);
-        const batchShape = [count, ...shape];
-        const points = all.slice((pairs + first) * per, (pairs + first + count) * per);
-        const d = await distanceFn(points, pairRefs.slice(first * per, (first + count) * per), batchShape);
-        if (typeof d !== 'object' || d === null) fail(`${name}: the ig2 callback returned ${String(d)}, expected { distance, grad }`);
-        checkLength(name, 'ig2 distance', d.distance, count, batchShape);
-        checkLength(name, 'ig2 grad', d.grad, count * per, batchShape);
-        distance.set(d.distance, pairs + first);
-        for (let i = 0; i < count * per; i++) grad[(pairs + first) * per + i] = -d.grad[i]!;
-      }
-      const rows = 2 * pairs;
-      return {
-        f: Tensor.from(engine, f, [rows], { label: `${name} f` }),
-        distance: Tensor.from(engine, distance, [rows], { label: `${name} ig2 distance` }),
-        distanceScale: 1,
-        grad: withGradient ? Tensor.from(engine, grad, batch.shape, { label: `${name} grad` }) : undefined,
-      };
-    },
-    dispose() {},
-  };
+  let references: { tensor: Tensor; data: Float32Array } | null = null;
+  const distance = ig2 && (async (points: Tensor, refs: Tensor): Promise<GpuFunctionDistance> => {
+    if (references?.tensor !== refs) references = { tensor: refs, data: await refs.download() };
+    const refData = references.data;
+    const data = await points.download();
+    const r = await cpuBatches(name, ['distance', 'grad'], points.shape[0]!, batchSize, per, shape, (first, count, batchShape) =>
+      ig2(data.slice(first * per, (first + count) * per), refData.slice(first * per, (first + count) * per), batchShape),
+    );
+    const [d, grad] = upload(points, r, 'ig2 distance');
+    return { distance: d, grad };
+  });
+  return gpuFunction(evaluate, { inputShape: shape, name, ...(distance && { ig2: distance }) });
 }
 
 /** A view with another shape that takes over `t`'s reference. */

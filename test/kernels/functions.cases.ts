@@ -150,29 +150,29 @@ export default defineCases('functions', (test) => {
     });
   }
 
-  test('gpuFunction wrapping a model equals explaining the model (IDGI, batches of 3 rows), with no extra readback', async (engine) => {
+  test('gpuFunction wrapping a model equals explaining the model (IDGI, chunked by a small budget), with no extra readback', async (engine) => {
     const { model } = smallCnn(engine);
     const inner = modelSubject(model);
     let calls = 0;
     const fn = gpuFunction(
       async (points, info) => {
         calls++;
-        assert(points.shape[0]! <= 3, `batch of ${points.shape[0]} rows over batchSize 3`);
         // info.targets has one class per row: hand the model one target per row
         const perRow = Tensor.from(engine, info.targets!, [info.targets!.length]);
         const r = await inner.gradients(points, { targets: perRow, targetList: Array.from(info.targets!), pointsPerImage: 1, output: 'logit' });
         perRow.dispose();
         return r;
       },
-      { inputShape: model.info.inputShape, batchSize: 3, name: 'wrapped model' },
+      { inputShape: model.info.inputShape, name: 'wrapped model' },
     );
     const x = Float32Array.from(new Rng(6).uniform(2 * 72, 0, 1));
     const direct = await explain(engine, model, x, { method: 'idgi', steps: 7, target: [1, 3] });
     const before = engine.stats.readbacks;
-    const wrapped = await explain(engine, fn, x, { method: 'idgi', steps: 7, target: [1, 3] });
+    // 6 rows of 72 floats per chunk: 2 images × 3 points, chunks overlap by one point
+    const wrapped = await explain(engine, fn, x, { method: 'idgi', steps: 7, target: [1, 3], memoryBudgetBytes: 6 * 8 * 4 * 72 });
     assert(engine.stats.readbacks - before === 2, `${engine.stats.readbacks - before} readbacks, expected explain()'s 2`);
     assert(relL2(wrapped.attribution, direct.attribution) < 1e-6, `rel L2 ${relL2(wrapped.attribution, direct.attribution)}`);
-    assert(calls >= 6, `${calls} calls for 16 path points in batches of 3`);
+    assert(calls === 5, `${calls} calls: 4 chunks of 3 points (overlapping by one) for 8 points, and f at the ends`);
     model.dispose();
   });
 
@@ -229,7 +229,7 @@ export default defineCases('functions', (test) => {
     await expectThrows(() => explain(engine, plain, x, { method: 'blurig' }), /needs image inputs \[N, C, H, W\]/, 'blur on vectors');
     await expectThrows(() => explain(engine, plain, x, { method: 'ig', output: 'prob' }), /output 'prob' applies to models/, 'prob');
     await expectThrows(() => explain(engine, plain, new Float32Array(4), { method: 'ig' }), /not a whole number of inputs of shape \[3\]/, 'input size');
-    await expectThrows(async () => cpuFunction(() => ({ f: [], grad: [] }), { inputShape: [3] } as never), /batchSize is required/, 'batchSize');
+    await expectThrows(async () => cpuFunction(() => ({ f: [], grad: [] }), { inputShape: [3] } as never), /batchSize \(rows per call\) must be an integer >= 1, got undefined/, 'batchSize');
     await expectThrows(async () => gpuFunction(() => ({}) as never, { inputShape: [0] }), /at least one feature/, 'empty shape');
     const leaky = gpuFunction((p) => ({ f: Tensor.zeros(engine, [p.shape[0]! + 1]), grad: Tensor.zeros(engine, p.shape) }), { inputShape: [3] });
     await expectThrows(() => explain(engine, leaky, x, { method: 'grad' }), /returned f of shape \[2\] for points of shape \[1, 3\]/, 'gpu f shape');
