@@ -122,6 +122,21 @@ describe('strict flags: refused before the engine is made (one line, exit code 1
     expectOneLineError(run('explain', '--model', onnx, '--input', input, '--method', 'grad', '--baseline', join(dir, 'none.npy')), /--baseline: .*none\.npy does not exist/);
   });
 
+  it('a PNG declaring 20 000 × 20 000 pixels is refused from its header', () => {
+    // signature + an IHDR declaring the size (the decoder's limits come before any pixel data is read)
+    const ihdr = Buffer.alloc(25);
+    ihdr.writeUInt32BE(13, 0);
+    ihdr.write('IHDR', 4, 'latin1');
+    ihdr.writeUInt32BE(20_000, 8);
+    ihdr.writeUInt32BE(20_000, 12);
+    ihdr[16] = 8;
+    const huge = join(dir, 'huge.png');
+    writeFileSync(huge, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]));
+    expectOneLineError(run('explain', '--model', 'lenet', '--input', huge, '--method', 'grad'), /huge\.png: the PNG declares 20000×20000 pixels, more than the limit of 16777216/);
+    writeFileSync(join(dir, 'not.png'), 'hello');
+    expectOneLineError(run('explain', '--model', 'lenet', '--input', join(dir, 'not.png'), '--method', 'grad'), /not\.png: not a readable PNG/);
+  });
+
   it('bad --out paths are refused up front and leave nothing behind', () => {
     const outs = mkdtempSync(join(tmpdir(), 'pathlight-out-'));
     writeFileSync(join(outs, 'file.txt'), 'a file');

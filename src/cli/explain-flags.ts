@@ -2,6 +2,7 @@
  * `pathlight explain`'s flags, parsed and checked before the engine exists: unknown flags, bad
  * numbers, unknown methods, missing input files and unwritable outputs all fail in milliseconds.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { fail } from '../gpu/errors.js';
 import { isZooName } from '../models/zoo.js';
@@ -9,6 +10,7 @@ import { INTEGRATION_RULES, type IntegrationRule } from '../attribution/quadratu
 import type { DatasetName } from '../data/classes.js';
 import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, decimalInt, intFlag, type Flags } from './flags.js';
 import { checkInputFile, checkOutputPath } from './paths.js';
+import { checkPngSize, readPngHeader } from '../data/png-limits.js';
 
 export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'out', 'json', 'references', 'reference-count'];
 
@@ -55,6 +57,18 @@ function fileOr<T extends string>(flags: Flags, name: string, choices: readonly 
   return { file: v };
 }
 
+/** A PNG input's declared size against the decoder's pixel cap, from its first 33 bytes. */
+function checkPngInput(path: string): void {
+  const head = new Uint8Array(33);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  checkPngSize(readPngHeader(head, path), {}, path);
+}
+
 /** The .npy and .png outputs: --out names one, the other sits beside it; both must be writable. */
 function outputPaths(flags: Flags, model: string, method: string): ExplainRequest['out'] {
   const stem = isZooName(model) ? model : basename(model, extname(model));
@@ -73,7 +87,10 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
   const input = required(flags, 'input');
   if (input.startsWith('sample:')) {
     if (decimalInt(input.slice('sample:'.length)) === undefined) fail(`--input ${input}: use sample:N with N a decimal index`);
-  } else checkInputFile(input, '--input');
+  } else {
+    checkInputFile(input, '--input');
+    if (input.toLowerCase().endsWith('.png')) checkPngInput(input);
+  }
   const methodFlag = required(flags, 'method', ' (pathlight --help lists the methods)');
   checkMethodName(methodFlag, 'explain');
   const smoothgrad = methodFlag === 'smoothgrad' || methodFlag.startsWith('smoothgrad:');
