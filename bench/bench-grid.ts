@@ -81,7 +81,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     const ints = () =>
       list.map((s) => {
         const n = decimalInt(s);
-        if (n === undefined || n < 1) throw new PathlightError(`bench: ${flag} takes positive decimal integers, got '${s}'`);
+        if (n === undefined || n < 1) throw new PathlightError(`bench: ${flag} takes positive integers (decimal digits), got '${s}'`);
         return n;
       });
     if (flag === '--models') models = list;

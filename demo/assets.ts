@@ -74,7 +74,7 @@ export async function sampleInput(dataset: DatasetName, entry: SampleEntry, inpu
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
 
 /** A dropped PNG's declared size is checked (the library's pixel cap) before the browser decodes it. */
-async function checkDroppedPng(file: Blob): Promise<void> {
+export async function checkDroppedPng(file: Blob): Promise<void> {
   const head = new Uint8Array(await file.slice(0, 33).arrayBuffer());
   if (PNG_SIGNATURE.some((b, i) => head[i] !== b)) return; // not a PNG: left to the browser's decoder
   checkPngSize(readPngHeader(head, 'the dropped PNG'), {}, 'the dropped PNG');

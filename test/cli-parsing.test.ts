@@ -85,9 +85,9 @@ describe('bench flags', () => {
 
   it('are strict', () => {
     expect(() => parseBenchArgs(['--models', '--json'])).toThrow(/--models needs a value/);
-    expect(() => parseBenchArgs(['--steps', '0x10'])).toThrow(/positive decimal integers, got '0x10'/);
+    expect(() => parseBenchArgs(['--steps', '0x10'])).toThrow(/positive integers \(decimal digits\), got '0x10'/);
     expect(() => parseBenchArgs(['--steps', '8,,16'])).toThrow(/empty value/);
-    expect(() => parseBenchArgs(['--reps', '1e1'])).toThrow(/positive decimal integers/);
+    expect(() => parseBenchArgs(['--reps', '1e1'])).toThrow(/positive integers \(decimal digits\)/);
     expect(() => parseBenchArgs(['--steps', '8', '--steps', '16'])).toThrow(/given twice/);
     expect(() => parseBenchArgs(['lenet'])).toThrow(/unexpected argument 'lenet'/);
   });

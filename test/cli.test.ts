@@ -112,7 +112,7 @@ describe('strict flags: refused before the engine is made (one line, exit code 1
     expectOneLineError(run(...explainArgs, '--steps', '8', '--steps', '16'), /--steps is given twice/);
     expectOneLineError(run('eval', '--model', 'lenet', '--samples', '0x2'), /--samples needs a positive decimal integer, got '0x2'/);
     expectOneLineError(run('eval', '--model', 'lenet', '--method', 'ig,'), /eval: unknown method ''/);
-    expectOneLineError(run('bench', '--steps', '0x10'), /--steps takes positive decimal integers, got '0x10'/);
+    expectOneLineError(run('bench', '--steps', '0x10'), /--steps takes positive integers \(decimal digits\), got '0x10'/);
   });
 
   it('a directory given as --input or --model is one line naming the path', () => {

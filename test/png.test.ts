@@ -127,3 +127,14 @@ describe('one colour→gray formula', () => {
     expect(Array.from(decodePng(encode({ width: 4, height: 1, data: Uint8Array.of(0, 1, 2, 3), channels: 1, depth: 8, palette })).data)).toEqual([1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1]);
   });
 });
+
+describe("the demo's dropped files", () => {
+  it('a dropped PNG is refused from its header before the browser decodes it; other files pass to the browser', async () => {
+    const { checkDroppedPng } = await import('../demo/assets.js');
+    const huge = handMadePng(20_000, 20_000, 0, new Uint8Array(16));
+    await expect(checkDroppedPng(new Blob([new Uint8Array(huge)]))).rejects.toThrow(/^the dropped PNG: the PNG declares 20000×20000 pixels/);
+    const small = encode({ width: 28, height: 28, data: new Uint8Array(28 * 28), channels: 1, depth: 8 });
+    await expect(checkDroppedPng(new Blob([new Uint8Array(small)]))).resolves.toBeUndefined();
+    await expect(checkDroppedPng(new Blob([Uint8Array.of(0xff, 0xd8, 0xff)]))).resolves.toBeUndefined(); // a JPEG's start
+  });
+});
