@@ -4,7 +4,7 @@
  */
 import { PathlightError } from '../src/gpu/errors.js';
 import { isZooName, ZOO_NAMES } from '../src/models/zoo.js';
-import { decimalInt } from '../src/cli/flags.js';
+import { decimalInt } from '../src/cli/numbers.js';
 import { METHODS } from './methods.js';
 
 export interface BenchRow {

@@ -44,7 +44,8 @@ async function runInChromium() {
     });
     page.on('pageerror', (e) => console.error(`[chrome pageerror] ${e instanceof Error ? e.message : String(e)}`));
     await page.goto(server.url, { waitUntil: 'load' });
-    await page.waitForFunction(() => typeof window.runBench === 'function');
+    // bounded: a page whose bundle fails to load would otherwise be waited for forever
+    await page.waitForFunction(() => typeof window.runBench === 'function', { timeout: 120_000 });
     const disconnected = new Promise((_, reject) => chromium.browser.once('disconnected', () => reject(new Error('Chromium disconnected during the benchmark'))));
     return await Promise.race([page.evaluate((args) => window.runBench(args), argv), disconnected]);
   } finally {

@@ -3,13 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decimalInt, intFlag, parseFlags } from '../src/cli/flags.js';
+import { intFlag, parseFlags } from '../src/cli/flags.js';
+import { decimalInt } from '../src/cli/numbers.js';
 import { parseExplainFlags } from '../src/cli/explain-flags.js';
 import { writeFilesAtomically } from '../src/cli/atomic-write.js';
 import { checkOutputPath } from '../src/cli/paths.js';
 import { errorLine } from '../src/cli/error-line.js';
 import { DEFAULT_PLAN, parseBenchArgs } from '../bench/bench-grid.js';
 import { GpuError, PathlightError } from '../src/gpu/errors.js';
+import { bundle } from '../esbuild.config.mjs';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'pathlight-cli-unit-'));
 
@@ -81,6 +83,11 @@ describe('bench flags', () => {
   it('accept --json and --debug (bench.mjs output switches) anywhere without changing the plan', () => {
     expect(parseBenchArgs(['--json'])).toEqual(DEFAULT_PLAN);
     expect(parseBenchArgs(['--models', 'lenet', '--json', '--steps', '8', '--debug'])).toEqual(parseBenchArgs(['--models', 'lenet', '--steps', '8']));
+  });
+
+  it('parse in the browser too: the bundled parser imports no node: module (bench.mjs also runs it in Node first)', async () => {
+    const js = await bundle('bench/bench-grid.ts');
+    expect(js.match(/^import [^\n]*"node:[^\n]*/gm)).toBeNull();
   });
 
   it('are strict', () => {

@@ -8,7 +8,8 @@ import { fail } from '../gpu/errors.js';
 import { isZooName } from '../models/zoo.js';
 import { INTEGRATION_RULES, type IntegrationRule } from '../attribution/quadrature.js';
 import type { DatasetName } from '../data/classes.js';
-import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, decimalInt, intFlag, type Flags } from './flags.js';
+import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, intFlag, type Flags } from './flags.js';
+import { decimalInt } from './numbers.js';
 import { checkInputFile, checkOutputPath } from './paths.js';
 import { checkPngSize, readPngHeader } from '../data/png-limits.js';
 

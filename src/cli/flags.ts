@@ -8,6 +8,7 @@ import { isZooName, ZOO_NAMES, zooEntry } from '../models/zoo.js';
 import { methodNames } from '../attribution/index.js';
 import type { DatasetName } from '../data/classes.js';
 import { checkInputFile } from './paths.js';
+import { decimalInt } from './numbers.js';
 
 export type Flags = Map<string, string>;
 
@@ -41,13 +42,6 @@ export function parseFlags(argv: readonly string[]): Flags {
 export function checkKnownFlags(flags: Flags, known: readonly string[], command: string): void {
   const all = [...known, ...COMMON_FLAGS];
   for (const k of flags.keys()) if (!all.includes(k)) throw new PathlightError(`${command}: unknown flag --${k} (known: ${all.map((f) => `--${f}`).join(' ')})`);
-}
-
-/** A plain decimal integer ('12'; not '', '0x10', '1e1', '+3', ' 4'), or undefined. */
-export function decimalInt(text: string): number | undefined {
-  if (!/^[0-9]+$/.test(text)) return undefined;
-  const v = Number(text);
-  return Number.isSafeInteger(v) ? v : undefined;
 }
 
 /** A positive integer flag, or `fallback` when absent. */
