@@ -4,6 +4,7 @@
  */
 import { PathlightError } from '../src/gpu/errors.js';
 import { isZooName, ZOO_NAMES } from '../src/models/zoo.js';
+import { decimalInt } from '../src/cli/numbers.js';
 import { METHODS } from './methods.js';
 
 export interface BenchRow {
@@ -47,28 +48,40 @@ export const DEFAULT_PLAN: BenchPlan = {
   profile: true,
 };
 
-const USAGE = '--models a,b --methods x,y --steps 16,32 --reps 5 --peer-models lenet,resnet|none --peer-steps 64 --peer-reps 5 --no-profile';
+const USAGE = '--models a,b --methods x,y --steps 16,32 --reps 5 --peer-models lenet,resnet|none --peer-steps 64 --peer-reps 5 --no-profile --json --debug';
 
-/** Flags replace the default plan's entries; --models/--methods/--steps apply to every model row. */
+/** Switches of bench/bench.mjs itself (what it prints), accepted here so the same argv passes through. */
+export const BENCH_OUTPUT_SWITCHES = ['--json', '--debug'];
+
+/**
+ * Flags replace the default plan's entries; --models/--methods/--steps apply to every model row.
+ * Strict: unknown flags, missing or empty values and non-decimal numbers are errors.
+ */
 export function parseBenchArgs(argv: readonly string[]): BenchPlan {
   const plan: BenchPlan = { ...DEFAULT_PLAN, rows: DEFAULT_PLAN.rows.map((r) => ({ ...r })) };
   let models: string[] | undefined;
   let methods: string[] | undefined;
   let steps: number[] | undefined;
   let reps: number | undefined;
+  const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
+    if (seen.has(flag)) throw new PathlightError(`bench: ${flag} is given twice`);
+    seen.add(flag);
+    if (BENCH_OUTPUT_SWITCHES.includes(flag)) continue;
     if (flag === '--no-profile') {
       plan.profile = false;
       continue;
     }
     const value = argv[++i];
-    if (!flag.startsWith('--') || value === undefined || value.startsWith('--')) throw new PathlightError(`bench: expected ${USAGE}; got '${argv.slice(i - 1, i + 1).join(' ')}'`);
-    const list = value.split(',').filter((s) => s.length > 0);
+    if (!flag.startsWith('--')) throw new PathlightError(`bench: unexpected argument '${flag}' (use ${USAGE})`);
+    if (value === undefined || value.startsWith('--')) throw new PathlightError(`bench: ${flag} needs a value`);
+    const list = value.split(',');
+    if (list.some((s) => s.trim() === '')) throw new PathlightError(`bench: ${flag} has an empty value in '${value}'`);
     const ints = () =>
       list.map((s) => {
-        const n = Number(s);
-        if (!Number.isInteger(n) || n < 1) throw new PathlightError(`bench: ${flag} takes positive integers, got '${s}'`);
+        const n = decimalInt(s);
+        if (n === undefined || n < 1) throw new PathlightError(`bench: ${flag} takes positive integers (decimal digits), got '${s}'`);
         return n;
       });
     if (flag === '--models') models = list;

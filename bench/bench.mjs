@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --models lenet,resnet --methods ig,idgi --steps 16,64 --reps 5 --peer-models lenet --peer-steps 64 --no-profile]`:
+ * `npm run bench [-- --json --models lenet,resnet --methods ig,idgi --steps 16,64 --reps 5 --peer-models lenet --peer-steps 64 --no-profile]`:
  * the headless-Chromium benchmark (bench/bench-page.ts): per zoo model and method ms per attribution,
  * gradient evaluations/s, peak pool memory, GFLOP/s against the matmul probe, per-kernel GPU time
- * (timestamp queries) and the TF.js peer's IG. JSON to stdout and bench/results/bench-chrome.json,
- * the ms-vs-steps plot to bench/results/bench-steps.svg, progress to stderr.
+ * (timestamp queries) and the TF.js peer's IG. Writes bench/results/bench-chrome.json and the
+ * ms-vs-steps plot bench/results/bench-steps.svg; prints the JSON on stdout with --json (else a
+ * short summary); progress on stderr. Errors are one line (`pathlight: bench: …`), the stack with --debug.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { bundle, ROOT } from '../esbuild.config.mjs';
@@ -13,39 +14,66 @@ import { launchChromium } from '../scripts/chromium.mjs';
 import { sourceCommit } from '../scripts/source-commit.mjs';
 
 const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+const debug = argv.includes('--debug');
 const t0 = performance.now();
 const secs = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
-const out = `${ROOT}/bench/results`;
-mkdirSync(out, { recursive: true });
 
-const js = await bundle('bench/bench-page.ts');
-// assets/ is the server root, so the page fetches /models/<name>-<dataset>.safetensors (404 → random init)
-const server = await serve({ root: `${ROOT}/assets`, files: { '/index.html': '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="/entry.js"></script>', '/entry.js': js }, quiet: true });
-const chromium = await launchChromium();
-let result;
-try {
-  const page = await chromium.browser.newPage();
-  page.setDefaultTimeout(0); // the grid runs for minutes
-  page.on('console', (m) => {
-    // a 404 for /models/<file> is expected (no trained weights yet: the page says 'random init')
-    if (m.type() === 'error' && /status of 404/.test(m.text())) return;
-    console.error(`[chrome ${secs()}] ${m.text()}`);
-  });
-  page.on('pageerror', (e) => console.error(`[chrome pageerror] ${e instanceof Error ? e.message : String(e)}`));
-  await page.goto(server.url, { waitUntil: 'load' });
-  await page.waitForFunction(() => typeof window.runBench === 'function');
-  const disconnected = new Promise((_, reject) => chromium.browser.once('disconnected', () => reject(new Error('Chromium disconnected during the benchmark'))));
-  result = await Promise.race([page.evaluate((args) => window.runBench(args), argv), disconnected]);
-} finally {
-  await chromium.close();
-  await server.close();
+/**
+ * The page's own flag parser (bench/bench-grid.ts, bundled and imported here) run in Node first,
+ * so a bad flag fails in a second rather than after Chromium has started.
+ */
+async function checkArgs() {
+  const js = await bundle('bench/bench-grid.ts');
+  const grid = await import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`);
+  grid.parseBenchArgs(argv);
 }
 
-const json = { ...result.json, commit: sourceCommit(ROOT), wallSeconds: Math.round((performance.now() - t0) / 1000) };
-writeFileSync(`${out}/bench-chrome.json`, JSON.stringify(json, null, 2) + '\n');
-writeFileSync(`${out}/bench-steps.svg`, result.svg);
-for (const r of json.peer?.rows ?? []) {
-  console.error(`TF.js / pathlight, ${r.model} IG-${r.steps}: ${r.tfMs} ms / ${r.pathlightMs} ms = ${r.ratio} (relative L2 ${r.relL2})`);
+async function runInChromium() {
+  const js = await bundle('bench/bench-page.ts');
+  // assets/ is the server root, so the page fetches /models/<name>-<dataset>.safetensors (404 → random init)
+  const server = await serve({ root: `${ROOT}/assets`, files: { '/index.html': '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="/entry.js"></script>', '/entry.js': js }, quiet: true });
+  const chromium = await launchChromium();
+  try {
+    const page = await chromium.browser.newPage();
+    page.setDefaultTimeout(0); // the grid runs for minutes
+    page.on('console', (m) => {
+      // a 404 for /models/<file> is expected (no trained weights yet: the page says 'random init')
+      if (m.type() === 'error' && /status of 404/.test(m.text())) return;
+      console.error(`[chrome ${secs()}] ${m.text()}`);
+    });
+    page.on('pageerror', (e) => console.error(`[chrome pageerror] ${e instanceof Error ? e.message : String(e)}`));
+    await page.goto(server.url, { waitUntil: 'load' });
+    // bounded: a page whose bundle fails to load would otherwise be waited for forever
+    await page.waitForFunction(() => typeof window.runBench === 'function', { timeout: 120_000 });
+    const disconnected = new Promise((_, reject) => chromium.browser.once('disconnected', () => reject(new Error('Chromium disconnected during the benchmark'))));
+    return await Promise.race([page.evaluate((args) => window.runBench(args), argv), disconnected]);
+  } finally {
+    await chromium.close();
+    await server.close();
+  }
 }
-console.error(`bench: done in ${secs()}; wrote bench/results/bench-chrome.json and bench/results/bench-steps.svg`);
-console.log(JSON.stringify(json));
+
+async function main() {
+  await checkArgs();
+  const out = `${ROOT}/bench/results`;
+  mkdirSync(out, { recursive: true });
+  const result = await runInChromium();
+  const record = { ...result.json, commit: sourceCommit(ROOT), wallSeconds: Math.round((performance.now() - t0) / 1000) };
+  writeFileSync(`${out}/bench-chrome.json`, JSON.stringify(record, null, 2) + '\n');
+  writeFileSync(`${out}/bench-steps.svg`, result.svg);
+  const ratios = (record.peer?.rows ?? []).map((r) => `TF.js / pathlight, ${r.model} IG-${r.steps}: ${r.tfMs} ms / ${r.pathlightMs} ms = ${r.ratio} (relative L2 ${r.relL2})`);
+  const done = `bench: done in ${secs()}; wrote bench/results/bench-chrome.json and bench/results/bench-steps.svg`;
+  if (json) {
+    for (const line of ratios) console.error(line);
+    console.error(done);
+    console.log(JSON.stringify(record));
+  } else console.log([...ratios, done].join('\n'));
+}
+
+main().catch((e) => {
+  // one line (a page error arrives as "Error: bench: …" inside puppeteer's message), the stack with --debug
+  const message = e instanceof Error ? e.message : String(e);
+  console.error(debug && e instanceof Error ? e.stack : `pathlight: bench: ${message.split('\n')[0].replace(/^(\w*Error: )?(bench: )?/, '')}`);
+  process.exit(1);
+});

@@ -8,6 +8,8 @@ import type { Model } from '../src/nn/model.js';
 import { ZOO, ZOO_NAMES, type ZooName } from '../src/models/zoo.js';
 import { createZooModel, defaultWeightsFile, loadZooModel } from '../src/models/load.js';
 import { decodePng } from '../src/data/png.js';
+import { checkPngSize, readPngHeader } from '../src/data/png-limits.js';
+import { rgbToGray } from '../src/data/gray.js';
 import { toRgb32 } from '../src/data/transforms.js';
 import type { DatasetName } from '../src/data/classes.js';
 import type { SampleEntry } from '../src/data/samples.js';
@@ -62,16 +64,26 @@ export async function sampleInput(dataset: DatasetName, entry: SampleEntry, inpu
   const url = `samples/${dataset}/${entry.file}`;
   const r = await fetch(url);
   if (!r.ok) throw new PathlightError(`${url}: HTTP ${r.status}`);
-  const img = decodePng(new Uint8Array(await r.arrayBuffer()), { channels: 1, source: url });
+  const img = decodePng(new Uint8Array(await r.arrayBuffer()), { channels: 1, source: url, expectedSizes: [{ width: 28, height: 28 }] });
   const [c, h, w] = inputShape;
   if (c === 1 && h === img.height && w === img.width) return img.data;
   if (c === 3 && h === 32 && w === 32 && img.width === 28 && img.height === 28) return toRgb32(img.data, 1);
   throw new PathlightError(`${url}: a ${img.width}×${img.height} sample does not fit input ${inputShape.join('×')}`);
 }
 
-/** Any image the browser can decode, resized to the model's input in a canvas (BT.601 gray for 1 channel). */
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
+
+/** A dropped PNG's declared size is checked (the library's pixel cap) before the browser decodes it. */
+export async function checkDroppedPng(file: Blob): Promise<void> {
+  const head = new Uint8Array(await file.slice(0, 33).arrayBuffer());
+  if (PNG_SIGNATURE.some((b, i) => head[i] !== b)) return; // not a PNG: left to the browser's decoder
+  checkPngSize(readPngHeader(head, 'the dropped PNG'), {}, 'the dropped PNG');
+}
+
+/** Any image the browser can decode, resized to the model's input in a canvas (gray: `rgbToGray`). */
 export async function fileInput(file: Blob, inputShape: readonly number[]): Promise<Float32Array> {
   const [c, h, w] = inputShape as [number, number, number];
+  await checkDroppedPng(file);
   const bitmap = await createImageBitmap(file).catch((e: Error) => {
     throw new PathlightError(`cannot decode the dropped file as an image: ${e.message}`);
   });
@@ -84,7 +96,7 @@ export async function fileInput(file: Blob, inputShape: readonly number[]): Prom
   const out = new Float32Array(c * plane);
   for (let p = 0; p < plane; p++) {
     const [r, gr, b] = [rgba[4 * p]! / 255, rgba[4 * p + 1]! / 255, rgba[4 * p + 2]! / 255];
-    if (c === 1) out[p] = 0.299 * r + 0.587 * gr + 0.114 * b;
+    if (c === 1) out[p] = rgbToGray(r, gr, b);
     else [r, gr, b].forEach((v, k) => (out[k * plane + p] = v));
   }
   return out;

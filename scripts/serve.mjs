@@ -2,10 +2,19 @@
  * A tiny static server on 127.0.0.1 (a secure context, so WebGPU is exposed) shared by the
  * browser tests, the benchmark and the demo. Serves files from `root` plus optional in-memory
  * `files` (e.g. a freshly built bundle), on a random free port unless one is given.
+ *
+ * It is reachable by any page the browser opens, so it serves as little as it can:
+ * - GET and HEAD only (405 with Allow otherwise); a request with a body is refused (413) unread;
+ * - the Host header must name this server (127.0.0.1:port or localhost:port), so a DNS-rebinding
+ *   page cannot read it (403);
+ * - no path segment may start with '.' (.git/, .env, ..: 404), bad percent-encodings are 400;
+ * - files are resolved with realpath and must stay inside the root (a symlink out of it: 404);
+ * - error bodies are fixed texts, never exception messages or paths.
  */
 import { createServer } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -19,6 +28,8 @@ const TYPES = {
   '.wgsl': 'text/plain; charset=utf-8',
 };
 
+const ALLOW = 'GET, HEAD';
+
 function contentType(path) {
   return TYPES[extname(path)] ?? 'application/octet-stream';
 }
@@ -28,23 +39,17 @@ function contentType(path) {
  * @returns {Promise<{ url: string, port: number, server: import('node:http').Server, close: () => Promise<void> }>}
  */
 export async function serve(options = {}) {
-  const root = options.root ? resolve(options.root) : null;
+  const root = options.root ? await realpath(resolve(options.root)) : null;
   const files = new Map(Object.entries(options.files ?? {}).map(([k, v]) => [k.startsWith('/') ? k : `/${k}`, v]));
+  /** Host headers naming this server; filled once the port is known. */
+  const hosts = new Set();
 
-  const server = createServer(async (req, res) => {
-    try {
-      let path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-      if (path.endsWith('/')) path += 'index.html';
-      const body = files.get(path) ?? (await fromDisk(root, path));
-      if (body === null) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
-        return;
-      }
-      // no-store: a rebuilt bundle must never be served stale from the browser cache
-      res.writeHead(200, { 'content-type': contentType(path), 'cache-control': 'no-store' }).end(body);
-    } catch (e) {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(String(e));
-    }
+  const server = createServer((req, res) => {
+    respond(req, res, { root, files, hosts }).catch((e) => {
+      if (!options.quiet) console.error(`serve: ${req.method} ${req.url}: ${e instanceof Error ? e.message : String(e)}`);
+      if (!res.headersSent) send(res, 500, 'internal server error');
+      else res.destroy();
+    });
   });
   // Browsers keep connections alive; track sockets so close() never waits on them.
   const sockets = new Set();
@@ -59,6 +64,7 @@ export async function serve(options = {}) {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  hosts.add(`127.0.0.1:${port}`).add(`localhost:${port}`);
   const url = `http://127.0.0.1:${port}/`;
   if (!options.quiet) console.log(`serving ${root ?? '(memory)'} at ${url}`);
   return {
@@ -73,20 +79,101 @@ export async function serve(options = {}) {
   };
 }
 
+/** A fixed-text response; `close` ends the connection after it, so an unread request body is never read. */
+function send(res, status, text, { close = false, headers = {} } = {}) {
+  const body = Buffer.from(`${text}\n`);
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': body.length,
+    'x-content-type-options': 'nosniff',
+    ...(close ? { connection: 'close' } : {}),
+    ...headers,
+  });
+  res.end(body);
+}
+
+/** Why a request is refused before its path is looked at: [status, text, extra headers], or null. */
+function refusal(req, hosts) {
+  if (!hosts.has((req.headers.host ?? '').toLowerCase())) return [403, 'forbidden: unknown Host header'];
+  if (req.method !== 'GET' && req.method !== 'HEAD') return [405, 'method not allowed', { allow: ALLOW }];
+  const length = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) return [413, 'request bodies are not accepted'];
+  return null;
+}
+
+/** The decoded path of an origin-form request target ('/a/b?q'), or null when it is malformed. */
+function requestPath(target) {
+  if (!target.startsWith('/')) return null; // absolute-form ('http://host/…') or '*'
+  let path;
+  try {
+    path = decodeURIComponent(target.split(/[?#]/, 1)[0]);
+  } catch {
+    return null; // %zz, truncated or invalid UTF-8 escapes
+  }
+  return path.includes('\0') ? null : path;
+}
+
+/** Any segment starting with '.': dotfiles and dot-folders (.git, .env) and '..'. */
+function hasDotSegment(path, separator = '/') {
+  return path.split(separator).some((s) => s.startsWith('.'));
+}
+
+async function respond(req, res, { root, files, hosts }) {
+  const refused = refusal(req, hosts);
+  if (refused) {
+    const [status, text, headers] = refused;
+    send(res, status, text, { close: true, headers });
+    return;
+  }
+  let path = requestPath(req.url ?? '');
+  if (path === null) {
+    send(res, 400, 'bad request path', { close: true });
+    return;
+  }
+  if (path.endsWith('/')) path += 'index.html';
+  const body = hasDotSegment(path) ? null : (files.get(path) ?? (await fromDisk(root, path)));
+  if (body === null) {
+    send(res, 404, 'not found');
+    return;
+  }
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  // no-store: a rebuilt bundle must never be served stale from the browser cache
+  res.writeHead(200, { 'content-type': contentType(path), 'content-length': bytes.length, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
+/** The file at `path` under `root` (already realpath'd), or null when it is missing, not a file or (after links) outside the root. */
 async function fromDisk(root, path) {
   if (!root) return null;
-  const full = normalize(join(root, path));
-  if (full !== root && !full.startsWith(root + sep)) return null; // no escaping the root
+  let real;
   try {
-    if (!(await stat(full)).isFile()) return null;
-    return await readFile(full);
+    real = await realpath(join(root, path));
   } catch {
     return null;
+  }
+  const inside = relative(root, real);
+  if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside) || hasDotSegment(inside, sep)) return null;
+  // O_NOFOLLOW: if the last component was swapped for a link after realpath, refuse rather than follow it
+  let file;
+  try {
+    file = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    return (await file.stat()).isFile() ? await file.readFile() : null;
+  } finally {
+    await file.close();
   }
 }
 
 // `node scripts/serve.mjs [dir] [port]`: serve a folder (e.g. demo/) by hand.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { url } = await serve({ root: process.argv[2] ?? '.', port: Number(process.argv[3] ?? 0) || undefined, quiet: true });
-  console.log(`serving ${resolve(process.argv[2] ?? '.')} at ${url} (Ctrl-C to stop)`);
+  const [dir = '.', portArg = '0'] = process.argv.slice(2);
+  if (!/^[0-9]+$/.test(portArg) || Number(portArg) > 65535) {
+    console.error(`serve: the port must be a number from 0 to 65535, got '${portArg}'`);
+    process.exit(1);
+  }
+  const { url } = await serve({ root: dir, port: Number(portArg) || undefined, quiet: true });
+  console.log(`serving ${resolve(dir)} at ${url} (Ctrl-C to stop)`);
 }

@@ -1,7 +1,7 @@
 /** The `pathlight` command end to end: build, explain an ONNX model's inputs, check the files and errors. */
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, ROOT } from '../esbuild.config.mjs';
@@ -80,4 +80,96 @@ it('eval --json scores methods on the bundled samples: AUCs in [0, 1], IDGI exac
   const typo = run('eval', '--model', 'lenet', '--sample', '2');
   expect(typo.status).toBe(1);
   expect(typo.stderr).toMatch(/unknown flag --sample/);
+});
+
+/** Exit code 1, nothing on stdout, exactly one stderr line `pathlight: …` matching `pattern`. */
+function expectOneLineError(r: ReturnType<typeof run>, pattern: RegExp) {
+  expect(r.status, r.stderr).toBe(1);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^pathlight: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+describe('strict flags: refused before the engine is made (one line, exit code 1)', () => {
+  const explainArgs = ['explain', '--model', onnx, '--input', input, '--method', 'grad'];
+
+  it('every command rejects unknown flags', () => {
+    expectOneLineError(run('explain', '--model', 'lenet', '--input', 'sample:0', '--method', 'ig', '--stepz', '8'), /explain: unknown flag --stepz/);
+    expectOneLineError(run('eval', '--model', 'lenet', '--sample', '2'), /eval: unknown flag --sample/);
+    expectOneLineError(run('bench', '--frobnicate', '1'), /unknown option --frobnicate/);
+  });
+
+  it('empty values and non-decimal numbers are errors naming the flag', () => {
+    expectOneLineError(run(...explainArgs, '--target', ''), /--target needs a value, got an empty one/);
+    for (const t of ['0x3', '1e0', '-1', ' 3', '3.0']) expectOneLineError(run(...explainArgs, '--target', t), new RegExp(`--target must be auto, a class index \\(decimal digits\\) or a class name; got '${t.replace('.', '\\.')}'`));
+    expectOneLineError(run(...explainArgs, '--steps', '0x10'), /--steps needs a positive decimal integer, got '0x10'/);
+    expectOneLineError(run(...explainArgs, '--steps', '1e1'), /--steps needs a positive decimal integer, got '1e1'/);
+    expectOneLineError(run(...explainArgs, '--steps', '0'), /--steps needs a positive decimal integer, got '0'/);
+    expectOneLineError(run(...explainArgs, '--steps'), /--steps needs a value/);
+    expectOneLineError(run(...explainArgs, '--out', '--json'), /--out needs a value/);
+    expectOneLineError(run(...explainArgs, '--steps', '8', '--steps', '16'), /--steps is given twice/);
+    expectOneLineError(run('eval', '--model', 'lenet', '--samples', '0x2'), /--samples needs a positive decimal integer, got '0x2'/);
+    expectOneLineError(run('eval', '--model', 'lenet', '--method', 'ig,'), /eval: unknown method ''/);
+    expectOneLineError(run('bench', '--steps', '0x10'), /--steps takes positive integers \(decimal digits\), got '0x10'/);
+  });
+
+  it('a directory given as --input or --model is one line naming the path', () => {
+    expectOneLineError(run('explain', '--model', onnx, '--input', dir, '--method', 'grad'), new RegExp(`--input: ${dir} is a directory`));
+    expectOneLineError(run('explain', '--model', dir, '--input', input, '--method', 'grad'), new RegExp(`--model: ${dir} is a directory`));
+    expectOneLineError(run('eval', '--model', dir), new RegExp(`--model: ${dir} is a directory`));
+    expectOneLineError(run('explain', '--model', onnx, '--input', input, '--method', 'grad', '--baseline', join(dir, 'none.npy')), /--baseline: .*none\.npy does not exist/);
+  });
+
+  it('a PNG declaring 20 000 × 20 000 pixels is refused from its header', () => {
+    // signature + an IHDR declaring the size (the decoder's limits come before any pixel data is read)
+    const ihdr = Buffer.alloc(25);
+    ihdr.writeUInt32BE(13, 0);
+    ihdr.write('IHDR', 4, 'latin1');
+    ihdr.writeUInt32BE(20_000, 8);
+    ihdr.writeUInt32BE(20_000, 12);
+    ihdr[16] = 8;
+    const huge = join(dir, 'huge.png');
+    writeFileSync(huge, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]));
+    expectOneLineError(run('explain', '--model', 'lenet', '--input', huge, '--method', 'grad'), /huge\.png: the PNG declares 20000×20000 pixels, more than the limit of 16777216/);
+    writeFileSync(join(dir, 'not.png'), 'hello');
+    expectOneLineError(run('explain', '--model', 'lenet', '--input', join(dir, 'not.png'), '--method', 'grad'), /not\.png: not a readable PNG/);
+  });
+
+  it('bad --out paths are refused up front and leave nothing behind', () => {
+    const outs = mkdtempSync(join(tmpdir(), 'pathlight-out-'));
+    writeFileSync(join(outs, 'file.txt'), 'a file');
+    mkdirSync(join(outs, 'x.png')); // x.npy is writable, x.png is not: neither may be written
+    const cases: [string, RegExp][] = [
+      [outs, /is a directory/],
+      [join(outs, 'file.txt', 'a.npy'), /file\.txt is not a directory/],
+      ['/proc/pathlight-test.npy', /cannot create files in \/proc/],
+      [join(outs, 'noext'), /use a \.npy or \.png file name/],
+      [join(outs, 'x.npy'), /x\.png: is a directory/],
+    ];
+    for (const [out, pattern] of cases) expectOneLineError(run(...explainArgs, '--out', out), pattern);
+    expectOneLineError(run('eval', '--model', 'lenet', '--out', join(outs, 'file.txt', 'e.json')), /file\.txt is not a directory/);
+    expectOneLineError(run('eval', '--model', 'lenet', '--out', join(outs, 'e.txt')), /use a \.json file name/);
+    expect(readdirSync(outs).sort()).toEqual(['file.txt', 'x.png']);
+    expect(readdirSync(join(outs, 'x.png'))).toEqual([]);
+  });
+
+  it('--debug shows the stack; without it, unknown commands and stray arguments are one line too', () => {
+    const r = run(...explainArgs, '--steps', '0x10', '--debug');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^pathlight: PathlightError: --steps needs a positive decimal integer/);
+    expect(r.stderr).toMatch(/\n\s+at /);
+    expectOneLineError(run('frobnicate'), /unknown command 'frobnicate'/);
+    expectOneLineError(run('explain', 'stray'), /unexpected argument 'stray'/);
+  });
+
+  it('pathlight bench --json parses --json (a bad model fails in Node, before Chromium)', () => {
+    const t0 = performance.now();
+    const r = run('bench', '--json', '--models', 'alexnet');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toEqual(["pathlight: bench: unknown model 'alexnet' (zoo: lenet, vgg, resnet, mobilenet)"]);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * `pathlight bench [--json] [flags]`: runs the headless-Chrome benchmark (bench/bench.mjs, the
- * script behind `npm run bench`) of a source checkout; the benchmark is not part of the published
- * package, so elsewhere this is a clear error.
+ * script behind `npm run bench`) of a source checkout with the same flags; the benchmark is not
+ * part of the published package, so elsewhere this is a clear error.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,10 +23,9 @@ function benchScript(): string {
 
 export async function benchCommand(argv: readonly string[]): Promise<void> {
   const script = benchScript();
-  const json = argv.includes('--json');
-  const args = argv.filter((a) => a !== '--json');
-  // the benchmark prints progress on stderr and its JSON on stdout
-  const r = spawnSync(process.execPath, [script, ...args], { stdio: ['ignore', json ? 'inherit' : 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new PathlightError(`bench: ${script} exited with ${r.status ?? r.signal}`);
-  if (!json) console.error('bench: results in bench/results/ (bench-chrome.json, bench-steps.svg)');
+  // bench.mjs parses the flags (--json: the JSON result on stdout), prints progress on stderr and
+  // reports its own errors in one line, so its exit status is passed on without another message
+  const r = spawnSync(process.execPath, [script, ...argv], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.error) throw new PathlightError(`bench: cannot run ${script}: ${r.error.message}`);
+  if (r.status !== 0) process.exitCode = r.status ?? 1;
 }

@@ -6,16 +6,15 @@
  * references are the relevant ones picked per image from the following test images (or the other
  * bundled samples).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { createEngine } from '../gpu/engine.js';
 import { PathlightError } from '../gpu/errors.js';
 import { loadModel } from '../models/load.js';
 import { listSamples } from '../data/samples.js';
-import { methodNames, type BaselineSpec } from '../attribution/index.js';
 import { evaluateMethods, evaluationTable } from '../metrics/evaluate-methods.js';
-import { checkKnownFlags, datasetOf, intFlag, type Flags } from './flags.js';
+import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, intFlag, type Flags } from './flags.js';
 import { testImages } from './inputs.js';
+import { checkOutputPath } from './paths.js';
+import { writeFilesAtomically } from './atomic-write.js';
 
 export const EVAL_FLAGS = ['model', 'method', 'samples', 'steps', 'baseline', 'references', 'dataset', 'json', 'out'];
 
@@ -23,17 +22,21 @@ export const EVAL_FLAGS = ['model', 'method', 'samples', 'steps', 'baseline', 'r
 const POOL_SIZE = 64;
 
 export async function evalCommand(flags: Flags): Promise<void> {
+  // everything that can be checked without a GPU is, before the engine is made
   checkKnownFlags(flags, EVAL_FLAGS, 'eval');
   const spec = flags.get('model');
   if (!spec) throw new PathlightError('eval: --model is required');
-  const methods = (flags.get('method') ?? 'ig,idgi').split(',').filter(Boolean);
-  const known = [...methodNames(), 'smoothgrad'];
-  for (const m of methods) if (!known.includes(m) && !(m.startsWith('smoothgrad:') && methodNames().includes(m.slice(11)))) throw new PathlightError(`eval: unknown method '${m}' (use ${known.join(', ')}, smoothgrad:<method>)`);
+  checkModelFlag(spec);
+  const methods = (flags.get('method') ?? 'ig,idgi').split(',');
+  for (const m of methods) checkMethodName(m, 'eval');
   const dataset = datasetOf(flags);
   if (!dataset) throw new PathlightError('eval: say which test images with --dataset mnist|fashion-mnist');
   const samples = intFlag(flags, 'samples', 8);
-  const baseline = (flags.get('baseline') ?? 'black') as BaselineSpec;
-  if (!['black', 'white', 'uniform', 'blur'].includes(baseline as string)) throw new PathlightError(`eval: --baseline must be black, white, uniform or blur, got '${String(baseline)}'`);
+  const steps = intFlag(flags, 'steps', 64);
+  const ig2References = intFlag(flags, 'references', 2);
+  const baseline = choiceFlag(flags, 'baseline', ['black', 'white', 'uniform', 'blur'] as const, 'black');
+  const out = flags.get('out');
+  if (out) checkOutputPath(out, '--out', ['.json']);
 
   const engine = await createEngine();
   try {
@@ -44,9 +47,9 @@ export async function evalCommand(flags: Flags): Promise<void> {
     const started = performance.now();
     const rows = await evaluateMethods(engine, model, images.data, {
       methods,
-      steps: intFlag(flags, 'steps', 64),
+      steps,
       baseline,
-      ig2References: intFlag(flags, 'references', 2),
+      ig2References,
       referencePool: pool?.data,
       onMethod: (m, i) => process.stderr.write(`eval ${model.info.name}: ${m} (${i + 1}/${methods.length}) on ${samples} image(s)\n`),
     });
@@ -61,11 +64,7 @@ export async function evalCommand(flags: Flags): Promise<void> {
       seconds: +((performance.now() - started) / 1000).toFixed(1),
       methods: rows,
     };
-    const out = flags.get('out');
-    if (out) {
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-    }
+    if (out) writeFilesAtomically([{ path: out, data: JSON.stringify(result, null, 2) + '\n' }]);
     if (flags.has('json')) console.log(JSON.stringify(result, null, 2));
     else {
       console.log(`${result.model} on ${result.images}, baseline ${baseline}, ${result.adapter}, ${result.seconds} s`);

@@ -1,46 +1,89 @@
-/** `--name value` flags of the `pathlight` commands, and what they share (the dataset of a model). */
-import { PathlightError } from '../gpu/errors.js';
-import { isZooName, zooEntry } from '../models/zoo.js';
+/**
+ * `--name value` flags of the `pathlight` commands, parsed strictly (a typo, an empty value or a
+ * number like `0x10` is an error, never silently something else), and what the commands share.
+ */
+import { existsSync } from 'node:fs';
+import { fail, PathlightError } from '../gpu/errors.js';
+import { isZooName, ZOO_NAMES, zooEntry } from '../models/zoo.js';
+import { methodNames } from '../attribution/index.js';
 import type { DatasetName } from '../data/classes.js';
+import { checkInputFile } from './paths.js';
+import { decimalInt } from './numbers.js';
 
 export type Flags = Map<string, string>;
 
 /** Flags that take no value. */
-const SWITCHES = new Set(['json', 'help']);
+const SWITCHES = new Set(['json', 'help', 'debug']);
 
-export function parseFlags(argv: readonly string[], usage: string): Flags {
+/** Flags every command accepts (besides its own). */
+export const COMMON_FLAGS = ['debug', 'help'] as const;
+
+export function parseFlags(argv: readonly string[]): Flags {
   const flags: Flags = new Map();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--')) throw new PathlightError(`unexpected argument '${a}'\n${usage}`);
+    if (!a.startsWith('--') || a === '--') throw new PathlightError(`unexpected argument '${a}' (flags are --name value; pathlight --help for usage)`);
     const name = a.slice(2);
-    if (SWITCHES.has(name)) flags.set(name, 'true');
-    else {
-      const v = argv[++i];
-      if (v === undefined) throw new PathlightError(`--${name} needs a value`);
-      flags.set(name, v);
+    if (flags.has(name)) throw new PathlightError(`--${name} is given twice`);
+    if (SWITCHES.has(name)) {
+      flags.set(name, 'true');
+      continue;
     }
+    const v = argv[++i];
+    // a value that is itself a flag means the value was left out (`--out --json`)
+    if (v === undefined || v.startsWith('--')) throw new PathlightError(`--${name} needs a value`);
+    if (v.trim() === '') throw new PathlightError(`--${name} needs a value, got an empty one`);
+    flags.set(name, v);
   }
   return flags;
 }
 
 /** Reject flags a command does not know (a typo must not be ignored silently). */
 export function checkKnownFlags(flags: Flags, known: readonly string[], command: string): void {
-  for (const k of flags.keys()) if (!known.includes(k)) throw new PathlightError(`${command}: unknown flag --${k} (known: ${known.map((f) => `--${f}`).join(' ')})`);
+  const all = [...known, ...COMMON_FLAGS];
+  for (const k of flags.keys()) if (!all.includes(k)) throw new PathlightError(`${command}: unknown flag --${k} (known: ${all.map((f) => `--${f}`).join(' ')})`);
 }
 
 /** A positive integer flag, or `fallback` when absent. */
-export function intFlag(flags: Flags, name: string, fallback: number): number {
-  if (!flags.has(name)) return fallback;
-  const v = Number(flags.get(name));
-  if (!Number.isInteger(v) || v < 1) throw new PathlightError(`--${name} needs a positive integer, got '${flags.get(name)}'`);
+export function intFlag(flags: Flags, name: string, fallback: number): number;
+export function intFlag(flags: Flags, name: string, fallback?: number): number | undefined;
+export function intFlag(flags: Flags, name: string, fallback?: number): number | undefined {
+  const text = flags.get(name);
+  if (text === undefined) return fallback;
+  const v = decimalInt(text);
+  if (v === undefined || v < 1) throw new PathlightError(`--${name} needs a positive decimal integer, got '${text}'`);
   return v;
 }
 
+/** One flag's value out of a fixed set, or `fallback` when absent. */
+export function choiceFlag<T extends string>(flags: Flags, name: string, choices: readonly T[], fallback: T): T;
+export function choiceFlag<T extends string>(flags: Flags, name: string, choices: readonly T[]): T | undefined;
+export function choiceFlag<T extends string>(flags: Flags, name: string, choices: readonly T[], fallback?: T): T | undefined {
+  const v = flags.get(name);
+  if (v === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(v)) throw new PathlightError(`--${name} must be ${choices.join(', ')}; got '${v}'`);
+  return v as T;
+}
+
+/** A --method value: a registered method, smoothgrad, or smoothgrad:<method>. */
+export function checkMethodName(method: string, command: string): void {
+  const known = methodNames();
+  const inner = method.startsWith('smoothgrad:') ? method.slice('smoothgrad:'.length) : null;
+  if (!known.includes(method) && method !== 'smoothgrad' && !(inner !== null && known.includes(inner))) {
+    throw new PathlightError(`${command}: unknown method '${method}' (use ${[...known, 'smoothgrad'].join(', ')}, smoothgrad:<method>)`);
+  }
+}
+
 export function datasetOf(flags: Flags): DatasetName | undefined {
-  const d = flags.get('dataset');
-  if (d !== undefined && d !== 'mnist' && d !== 'fashion-mnist') throw new PathlightError(`--dataset must be mnist or fashion-mnist, got '${d}'`);
+  const d = choiceFlag(flags, 'dataset', ['mnist', 'fashion-mnist'] as const);
   if (d) return d;
   const m = flags.get('model') ?? '';
   return isZooName(m) ? zooEntry(m).dataset : undefined;
+}
+
+/** A --model value: a zoo name, or a model file that exists (checked before the engine is made). */
+export function checkModelFlag(spec: string): void {
+  if (isZooName(spec)) return;
+  if (!existsSync(spec)) fail(`--model: ${spec} is not a zoo model (${ZOO_NAMES.join(', ')}) and ${spec} does not exist`);
+  checkInputFile(spec, '--model');
 }

@@ -1,6 +1,7 @@
 /**
  * The `pathlight` command (see USAGE). Each command lives in its own module; this one parses the
- * command word, and turns a PathlightError into a one-line message and exit code 1.
+ * command word and turns any error into one line on stderr (`pathlight: …`; the stack only with
+ * --debug) and exit code 1.
  */
 import { PathlightError } from '../gpu/errors.js';
 import { INTEGRATION_RULES } from '../attribution/quadrature.js';
@@ -8,6 +9,7 @@ import { parseFlags } from './flags.js';
 import { explainCommand } from './explain-command.js';
 import { evalCommand } from './eval-command.js';
 import { benchCommand } from './bench-command.js';
+import { errorLine } from './error-line.js';
 
 const USAGE = `usage:
   pathlight explain --model <lenet|vgg|resnet|mobilenet|file.onnx|file.safetensors>
@@ -19,22 +21,25 @@ const USAGE = `usage:
   pathlight eval    --model <model> --method <m1,m2,…> [--samples N] [--steps N]
                     [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
   pathlight bench   [--json] [benchmark flags: --models a,b --methods x,y --steps 32,64 --reps 5]
+  every command: --debug (stack traces on errors), --help
   methods: grad, gradxinput, ig, idgi, gig, gig-idgi, blurig, blurig-idgi, ig2, smoothgrad[:<method>]`;
+
+const COMMANDS = ['explain', 'eval', 'bench'];
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === 'help') {
+  if (!command || command === '--help' || command === 'help' || rest.includes('--help')) {
     console.log(USAGE);
     return;
   }
-  if (command === 'explain') await explainCommand(parseFlags(rest, USAGE));
-  else if (command === 'eval') await evalCommand(parseFlags(rest, USAGE));
+  if (command === 'explain') await explainCommand(parseFlags(rest));
+  else if (command === 'eval') await evalCommand(parseFlags(rest));
   else if (command === 'bench') await benchCommand(rest);
-  else throw new PathlightError(`unknown command '${command}'\n${USAGE}`);
+  else throw new PathlightError(`unknown command '${command}' (commands: ${COMMANDS.join(', ')}; pathlight --help for usage)`);
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => {
-  if (e instanceof PathlightError) console.error(`pathlight: ${e.message}`);
-  else console.error(e);
+const argv = process.argv.slice(2);
+main(argv).catch((e: unknown) => {
+  console.error(errorLine(e, argv.includes('--debug')));
   process.exit(1);
 });

@@ -1,0 +1,115 @@
+/**
+ * `pathlight explain`'s flags, parsed and checked before the engine exists: unknown flags, bad
+ * numbers, unknown methods, missing input files and unwritable outputs all fail in milliseconds.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { fail } from '../gpu/errors.js';
+import { isZooName } from '../models/zoo.js';
+import { INTEGRATION_RULES, type IntegrationRule } from '../attribution/quadrature.js';
+import type { DatasetName } from '../data/classes.js';
+import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, intFlag, type Flags } from './flags.js';
+import { decimalInt } from './numbers.js';
+import { checkInputFile, checkOutputPath } from './paths.js';
+import { checkPngSize, readPngHeader } from '../data/png-limits.js';
+
+export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'out', 'json', 'references', 'reference-count'];
+
+const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
+
+export interface ExplainRequest {
+  model: string;
+  input: string;
+  /** the --method value as given (e.g. smoothgrad:ig) */
+  methodFlag: string;
+  /** the method run (inside SmoothGrad when `smoothgrad`) */
+  method: string;
+  smoothgrad: boolean;
+  steps?: number;
+  rule?: IntegrationRule;
+  output: 'logit' | 'prob';
+  /** a class index, or a class name resolved once the model is loaded */
+  target: 'auto' | number | { name: string };
+  baseline: (typeof BASELINES)[number] | { file: string };
+  references: 'relevant' | { file: string };
+  referenceCount: number;
+  dataset?: DatasetName;
+  out: { npy: string; png: string };
+  json: boolean;
+}
+
+function required(flags: Flags, name: string, hint = ''): string {
+  return flags.get(name) ?? fail(`explain: --${name} is required${hint}`);
+}
+
+/** 'auto', a decimal class index, or a class name (which never looks like a number: '0x3', '1e0', '-1' are refused). */
+function parseTarget(t: string): ExplainRequest['target'] {
+  if (t === 'auto') return 'auto';
+  const index = decimalInt(t);
+  if (index !== undefined) return index;
+  if (/^[\s+\-.0-9]/.test(t)) fail(`--target must be auto, a class index (decimal digits) or a class name; got '${t}'`);
+  return { name: t };
+}
+
+function fileOr<T extends string>(flags: Flags, name: string, choices: readonly T[], fallback: T): T | { file: string } {
+  const v = flags.get(name);
+  if (v === undefined || !v.toLowerCase().endsWith('.npy')) return choiceFlag(flags, name, choices, fallback);
+  checkInputFile(v, `--${name}`);
+  return { file: v };
+}
+
+/** A PNG input's declared size against the decoder's pixel cap, from its first 33 bytes. */
+function checkPngInput(path: string): void {
+  const head = new Uint8Array(33);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  checkPngSize(readPngHeader(head, path), {}, path);
+}
+
+/** The .npy and .png outputs: --out names one, the other sits beside it; both must be writable. */
+function outputPaths(flags: Flags, model: string, method: string): ExplainRequest['out'] {
+  const stem = isZooName(model) ? model : basename(model, extname(model));
+  const out = flags.get('out') ?? `out/${stem}-${method.replace(':', '-')}.png`;
+  checkOutputPath(out, '--out', ['.npy', '.png']);
+  const base = out.slice(0, -extname(out).length);
+  const files = { npy: `${base}.npy`, png: `${base}.png` };
+  for (const f of [files.npy, files.png]) checkOutputPath(f, '--out', ['.npy', '.png']);
+  return files;
+}
+
+export function parseExplainFlags(flags: Flags): ExplainRequest {
+  checkKnownFlags(flags, EXPLAIN_FLAGS, 'explain');
+  const model = required(flags, 'model');
+  checkModelFlag(model);
+  const input = required(flags, 'input');
+  if (input.startsWith('sample:')) {
+    if (decimalInt(input.slice('sample:'.length)) === undefined) fail(`--input ${input}: use sample:N with N a decimal index`);
+  } else {
+    checkInputFile(input, '--input');
+    if (input.toLowerCase().endsWith('.png')) checkPngInput(input);
+  }
+  const methodFlag = required(flags, 'method', ' (pathlight --help lists the methods)');
+  checkMethodName(methodFlag, 'explain');
+  const smoothgrad = methodFlag === 'smoothgrad' || methodFlag.startsWith('smoothgrad:');
+  return {
+    model,
+    input,
+    methodFlag,
+    method: smoothgrad ? (methodFlag.split(':')[1] ?? 'grad') : methodFlag,
+    smoothgrad,
+    steps: intFlag(flags, 'steps'),
+    rule: choiceFlag(flags, 'rule', INTEGRATION_RULES),
+    output: choiceFlag(flags, 'output', ['logit', 'prob'] as const, 'logit'),
+    target: parseTarget(flags.get('target') ?? 'auto'),
+    baseline: fileOr(flags, 'baseline', BASELINES, 'black'),
+    references: fileOr(flags, 'references', ['relevant'] as const, 'relevant'),
+    referenceCount: intFlag(flags, 'reference-count', 2),
+    dataset: datasetOf(flags),
+    out: outputPaths(flags, model, methodFlag),
+    json: flags.has('json'),
+  };
+}

@@ -1,0 +1,147 @@
+/** scripts/serve.mjs under hostile requests: real HTTP to 127.0.0.1, one test per rule. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, type Served } from '../scripts/serve.mjs';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+let server: Served;
+let base: string; // holds root/ and a secret file outside it
+let hostHeader: string;
+
+/** One request with full control of method, Host header and body; `bodyBytes` declared, only `sent` of them written before the reply is awaited. */
+function http(path: string, options: { method?: string; host?: string; headers?: Record<string, string>; declared?: number; sent?: number } = {}): Promise<Reply> {
+  return new Promise((ok, fail) => {
+    const headers: Record<string, string> = { host: options.host ?? hostHeader, ...options.headers };
+    if (options.declared !== undefined) headers['content-length'] = String(options.declared);
+    const req = request({ host: '127.0.0.1', port: server.port, path, method: options.method ?? 'GET', headers, setHost: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        ok({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+        req.destroy();
+      });
+    });
+    req.on('error', fail);
+    if (options.sent) req.write(Buffer.alloc(options.sent));
+    // a request that declares more than it sends is left open: the reply must come without the rest
+    if (options.declared === undefined || options.sent === options.declared) req.end();
+  });
+}
+
+/** A raw request (for what node:http would not send: no Host header, absolute-form targets). */
+function raw(text: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    const socket = connect(server.port, '127.0.0.1', () => socket.write(text));
+    let reply = '';
+    socket.on('data', (d) => (reply += d.toString('latin1')));
+    socket.on('end', () => ok(reply));
+    socket.on('error', fail);
+  });
+}
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'pathlight-serve-'));
+  const root = join(base, 'root');
+  mkdirSync(join(root, 'models'), { recursive: true });
+  mkdirSync(join(root, '.git'));
+  writeFileSync(join(root, '.git', 'config'), '[core] secret');
+  writeFileSync(join(root, '.env'), 'TOKEN=secret');
+  writeFileSync(join(root, 'models', 'w.bin'), 'weights');
+  writeFileSync(join(base, 'secret.txt'), 'outside the root');
+  mkdirSync(join(base, 'outside-dir'));
+  writeFileSync(join(base, 'outside-dir', 'x.txt'), 'outside too');
+  symlinkSync(join(base, 'secret.txt'), join(root, 'leak.txt'));
+  symlinkSync('/etc/passwd', join(root, 'passwd'));
+  symlinkSync(join(base, 'outside-dir'), join(root, 'linked-dir'));
+  symlinkSync(join(root, 'models', 'w.bin'), join(root, 'alias.bin')); // stays inside: allowed
+  symlinkSync(join(root, '.env'), join(root, 'env.txt')); // inside, but onto a dotfile
+  server = await serve({ root, files: { '/index.html': '<p>hello</p>', '/entry.js': 'export {}' }, quiet: true });
+  hostHeader = `127.0.0.1:${server.port}`;
+});
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(base, { recursive: true, force: true });
+});
+
+describe('scripts/serve.mjs', () => {
+  it('serves in-memory files and files under the root with GET; HEAD sends the headers only', async () => {
+    const page = await http('/');
+    expect(page.status).toBe(200);
+    expect(page.body).toBe('<p>hello</p>');
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect((await http('/models/w.bin?v=1')).body).toBe('weights');
+    const head = await http('/models/w.bin', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe('7');
+    expect(head.body).toBe('');
+    expect((await http('/models/missing.bin', { method: 'HEAD' })).status).toBe(404);
+  });
+
+  it('answers every other method with 405 and an Allow header', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH']) {
+      const r = await http('/index.html', { method });
+      expect(r.status, method).toBe(405);
+      expect(r.headers.allow).toBe('GET, HEAD');
+      expect(r.body).not.toContain('hello');
+    }
+  });
+
+  it('refuses a request body without reading it', async () => {
+    // 50 MB declared, 64 KB sent: the refusal arrives while the client is still "uploading"
+    const post = await http('/index.html', { method: 'POST', declared: 50e6, sent: 65536 });
+    expect(post.status).toBe(405);
+    expect(post.headers.connection).toBe('close');
+    const get = await http('/index.html', { declared: 50e6, sent: 65536 });
+    expect(get.status).toBe(413);
+    expect(get.headers.connection).toBe('close');
+    expect((await http('/index.html', { headers: { 'transfer-encoding': 'chunked' } })).status).toBe(413);
+    expect((await http('/index.html', { declared: 0, sent: 0 })).status).toBe(200);
+  });
+
+  it('answers only Host headers naming itself (no DNS rebinding)', async () => {
+    expect((await http('/', { host: `localhost:${server.port}` })).status).toBe(200);
+    expect((await http('/', { host: `LOCALHOST:${server.port}` })).status).toBe(200);
+    for (const host of ['evil.example', `evil.example:${server.port}`, `127.0.0.1:${server.port + 1}`, '127.0.0.1', `127.0.0.1.nip.io:${server.port}`]) {
+      const r = await http('/', { host });
+      expect(r.status, host).toBe(403);
+      expect(r.body).not.toContain('hello');
+    }
+    expect(await raw('GET / HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 403 /);
+  });
+
+  it('keeps symlinks inside the root', async () => {
+    for (const path of ['/leak.txt', '/passwd', '/linked-dir/x.txt', '/env.txt']) {
+      const r = await http(path);
+      expect(r.status, path).toBe(404);
+      expect(r.body).toBe('not found\n');
+    }
+    expect((await http('/alias.bin')).body).toBe('weights');
+  });
+
+  it('serves no dotfiles or dot-folders, however the path is spelled', async () => {
+    for (const path of ['/.git/config', '/.env', '/models/../.env', '/%2egit/config', '/models/%2e%2e/%2e%2e/secret.txt', '/..%2fsecret.txt', '/.git/']) {
+      const r = await http(path);
+      expect(r.status, path).toBe(404);
+      expect(r.body).toBe('not found\n'); // fixed text: no path echoed
+    }
+  });
+
+  it('answers bad percent-encodings and odd request targets with 400, never with exception text', async () => {
+    for (const path of ['/%zz', '/models/%', '/%c0%af', '/a%00b']) {
+      const r = await http(path);
+      expect(r.status, path).toBe(400);
+      expect(r.body).toBe('bad request path\n');
+    }
+    expect(await raw(`GET http://127.0.0.1:${server.port}/index.html HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 /);
+  });
+});
