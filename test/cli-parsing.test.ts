@@ -32,7 +32,7 @@ describe('flags', () => {
     expect(readdirSync(dir)).toEqual([]); // checking an output creates nothing (not even its folder)
     expect(parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:0', '--method', 'ig', '--target', 'Ankle boot'])).target).toEqual({ name: 'Ankle boot' });
     expect(() => parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:x', '--method', 'ig']))).toThrow(/use sample:N/);
-    expect(() => parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:0', '--method', 'ig', '--rule', 'simpson']))).toThrow(/--rule must be left, right, middle, trapezoid, gauss-legendre; got 'simpson'/);
+    expect(() => parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:0', '--method', 'ig', '--rule', 'simpson']))).toThrow(/--rule must be left, right, middle, trapezoid, gauss-legendre, linspace; got 'simpson'/);
     expect(() => parseExplainFlags(parseFlags(['--model', 'lenett', '--input', 'sample:0', '--method', 'ig']))).toThrow(/lenett is not a zoo model/);
   });
 });
