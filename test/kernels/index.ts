@@ -17,5 +17,6 @@ import customMethod from './custom-method.cases.js';
 import train from './train.cases.js';
 import metrics from './metrics.cases.js';
 import profiling from './profiling.cases.js';
+import interop from './interop.cases.js';
 
-export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling];
+export const cases: Case[] = [...runtime, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...interop];
