@@ -191,11 +191,13 @@ export default defineCases('interop', (test) => {
       await probe.data();
       probe.dispose();
       assert(count('read') === 1 && count('getBufferData') === 1, `a data() call was counted as read ${count('read')}, getBufferData ${count('getBufferData')}`);
+      const [live, tensors] = [engine.poolStats().liveBuffers, tf.memory().numTensors];
       await expectPathlightError(
         () => explain(engine, tfjsClassifier((z) => net.predict(z), { inputShape: LENET }), x, { method: 'idgi', steps: 4, target: 'auto' }),
-        /needs explicit targets/,
+        /tfjsClassifier: explain\(\) needs explicit targets/,
         'auto targets',
       );
+      assert(engine.poolStats().liveBuffers === live && tf.memory().numTensors === tensors, 'the failed explanation leaked');
     } finally {
       spies.restore();
       net.dispose();
