@@ -18,7 +18,8 @@ import { idgiOverheads, METHODS, syntheticImages, type MethodFigure } from './me
 import { parseBenchArgs, type BenchPlan } from './bench-grid.js';
 import { cellCall, measureCell, median, profileCell, type BenchFigure, type Cell, type CellProfile } from './bench-measure.js';
 import { FLOPS_FORMULA, modelFlops } from './flops.js';
-import { initTfWebgpu, tfIntegratedGradients, tfLogits, tfModelFromSpec, tfNumTensors, type TfNet } from './tfjs-peer.js';
+import { initTfWebgpu, tfIntegratedGradients, tfLogits, tfNumTensors } from './tfjs-peer.js';
+import { tfModelFromSpec, type TfNet } from './tfjs-net.js';
 import { svgLinePlot, type Chart } from './svg-plot.js';
 
 declare global {
