@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
 import { version as versionWebgpu } from '@tensorflow/tfjs-backend-webgpu/dist/version';
 import type { ModelSpec, ParamValue } from '../src/models/fuse.js';
+import { imageInputShape } from '../src/nn/model.js';
 import { intPair } from '../src/gpu/errors.js';
 
 export interface TfNet {
@@ -57,7 +58,7 @@ export function tfModelFromSpec(spec: ModelSpec): TfNet {
   // NHWC [H, W, C] of 4-D node outputs, to know what a flatten reads
   const shapes: (number[] | null)[] = [];
   const flattenedFrom = new Map<number, [number, number, number]>();
-  const [c0, h0, w0] = spec.info.inputShape;
+  const [c0, h0, w0] = imageInputShape(spec.info, 'the TF.js peer');
   spec.nodes.forEach((node, i) => {
     const relu = (t: tf.Tensor) => ('relu' in node && node.relu ? tf.relu(t) : t);
     switch (node.kind) {
