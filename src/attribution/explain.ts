@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../gpu/engine.js';
 import { fail, PathlightError, shapeStr, checkPositiveInt } from '../gpu/errors.js';
-import type { Model } from '../nn/model.js';
+import { batchShapeStr, type Model } from '../nn/model.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { argmaxRows, type ExplainedOutput } from '../ops/explain-seed.js';
 import { straightPathPoints } from '../ops/path-points.js';
@@ -129,17 +129,18 @@ export async function explain(engine: Engine, model: Model, input: InputSpec, op
 }
 
 function uploadInput(engine: Engine, model: Model, input: InputSpec): Tensor {
-  const [c, h, w] = model.info.inputShape;
-  const per = c * h * w;
+  const row = model.info.inputShape;
+  const per = row.reduce((a, b) => a * b, 1);
   if (input instanceof Tensor) {
-    const ok = (input.rank === 4 && input.shape[1] === c && input.shape[2] === h && input.shape[3] === w) || (input.rank === 3 && input.size === per);
-    if (!ok) fail(`input has shape ${shapeStr(input.shape)}, expected [N, ${c}, ${h}, ${w}] for model ${model.info.name}`);
-    return input.reshape(input.rank === 3 ? [1, c, h, w] : input.shape);
+    const single = input.rank === row.length;
+    const ok = (single || input.rank === row.length + 1) && row.every((d, i) => input.shape[i + (single ? 0 : 1)] === d);
+    if (!ok) fail(`input has shape ${shapeStr(input.shape)}, expected ${batchShapeStr(row)} for model ${model.info.name}`);
+    return input.reshape(single ? [1, ...row] : input.shape);
   }
   if (!(input instanceof Float32Array)) fail('input must be a Float32Array or a Tensor');
-  if (input.length === 0 || input.length % per !== 0) fail(`input has ${input.length} values, not a whole number of ${c}×${h}×${w} images for model ${model.info.name}`);
+  if (input.length === 0 || input.length % per !== 0) fail(`input has ${input.length} values, not a whole number of ${row.join('×')} inputs for model ${model.info.name}`);
   assertFinite(input, 'input');
-  return Tensor.from(engine, input, [input.length / per, c, h, w], { label: 'input' });
+  return Tensor.from(engine, input, [input.length / per, ...row], { label: 'input' });
 }
 
 function resolveTargets(engine: Engine, model: Model, x: Tensor, target: number | readonly number[] | 'auto', owned: Tensor[]): Tensor {

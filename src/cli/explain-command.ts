@@ -1,6 +1,7 @@
 /**
  * `pathlight explain`: one attribution of an input (PNG, .npy or bundled sample), written as .npy
- * (float32, C order, the input's shape) and as a heatmap .png, with a summary (text or --json).
+ * (float32, C order, the input's shape) and, for image models, as a heatmap .png, with a summary
+ * (text or --json).
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -8,7 +9,7 @@ import { createEngine, type Engine } from '../gpu/engine.js';
 import { PathlightError } from '../gpu/errors.js';
 import { loadModel } from '../models/load.js';
 import { readNpy, writeNpy } from '../models/npy.js';
-import type { Model } from '../nn/model.js';
+import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
 import { explain, methodNames, type ExplainOptions, type Explanation } from '../attribution/index.js';
 import type { IntegrationRule } from '../attribution/quadrature.js';
 import { heatmapPng } from '../viz/heatmap.js';
@@ -47,14 +48,22 @@ function methodOptions(flags: Flags, model: Model): ExplainOptions {
   return { method, steps, rule, output, target, baseline, smoothgrad };
 }
 
-function outputPaths(flags: Flags, modelName: string, method: string): { npy: string; png: string } {
-  const out = flags.get('out') ?? `out/${modelName}-${method.replace(':', '-')}.png`;
-  const stem = out.replace(/\.(npy|png)$/i, '');
-  if (stem === out) throw new PathlightError(`--out ${out}: use a .npy or .png file name`);
-  return { npy: `${stem}.npy`, png: `${stem}.png` };
+interface OutputFiles {
+  npy: string;
+  /** the heatmap, for image models only (it needs spatial axes) */
+  png?: string;
 }
 
-function summary(r: Explanation, model: Model, engine: Engine, input: string, files: { npy: string; png: string }) {
+function outputPaths(flags: Flags, model: Model, method: string): OutputFiles {
+  const image = model.info.inputShape.length === 3;
+  const out = flags.get('out') ?? `out/${model.info.name}-${method.replace(':', '-')}.${image ? 'png' : 'npy'}`;
+  const stem = out.replace(/\.(npy|png)$/i, '');
+  if (stem === out) throw new PathlightError(`--out ${out}: use a .npy or .png file name`);
+  if (!image && /\.png$/i.test(out)) throw new PathlightError(`--out ${out}: a heatmap PNG needs an image input [C, H, W], model ${model.info.name} takes ${batchShapeStr(model.info.inputShape)}; use --out file.npy`);
+  return image ? { npy: `${stem}.npy`, png: `${stem}.png` } : { npy: `${stem}.npy` };
+}
+
+function summary(r: Explanation, model: Model, engine: Engine, input: string, files: OutputFiles) {
   const names = model.info.classNames;
   return {
     model: model.info.name,
@@ -104,14 +113,16 @@ export async function explainCommand(flags: Flags): Promise<void> {
     const { model, notes } = await loadModel(engine, spec);
     const x = readInput(input, model, datasetOf(flags));
     const options = methodOptions(flags, model);
+    const files = outputPaths(flags, model, flags.get('method')!);
     if (options.method === 'ig2') options.methodOptions = await ig2References(flags, engine, model, x.data, datasetOf(flags));
     const r = await explain(engine, model, x.data, options);
-    const files = outputPaths(flags, model.info.name, flags.get('method')!);
     mkdirSync(dirname(files.npy), { recursive: true });
     const n = r.shape[0]!;
     writeFileSync(files.npy, writeNpy(r.attribution, n === 1 ? r.shape.slice(1) : r.shape));
-    const [c, h, w] = model.info.inputShape;
-    writeFileSync(files.png, heatmapPng(x.data.subarray(0, c * h * w), r.attribution.subarray(0, c * h * w), c, h, w));
+    if (files.png) {
+      const [c, h, w] = imageInputShape(model.info, 'the heatmap PNG');
+      writeFileSync(files.png, heatmapPng(x.data.subarray(0, c * h * w), r.attribution.subarray(0, c * h * w), c, h, w));
+    }
     const s = summary(r, model, engine, x.what, files);
     if (flags.has('json')) console.log(JSON.stringify({ ...s, notes }, null, 2));
     else printSummary(s, notes);
@@ -131,5 +142,5 @@ function printSummary(s: ReturnType<typeof summary>, notes: string[]): void {
     console.log(`f(x) ${f(im.fx)}   f(baseline) ${f(im.fBaseline)}   Σattr ${f(im.sum)}` + (im.completenessError === null ? '' : `   completeness error ${(100 * im.completenessError).toFixed(3)} %`));
   }
   for (const n of notes) console.log(`note      ${n}`);
-  console.log(`wrote     ${s.files.npy}, ${s.files.png}`);
+  console.log(`wrote     ${[s.files.npy, s.files.png].filter(Boolean).join(', ')}`);
 }

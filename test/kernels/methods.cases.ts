@@ -179,7 +179,7 @@ export default defineCases('methods', (test) => {
   test('bad input gives clear errors', async (engine) => {
     const { model } = smallCnn(engine);
     const x = images(8, 1);
-    await expectThrows(() => explain(engine, model, new Float32Array(D - 1), { method: 'ig' }), /not a whole number of 2×6×6 images/, 'input size');
+    await expectThrows(() => explain(engine, model, new Float32Array(D - 1), { method: 'ig' }), /not a whole number of 2×6×6 inputs/, 'input size');
     await expectThrows(() => explain(engine, model, x, { method: 'ig', target: 4 }), /target class 4 for image 0 is out of range: model small-cnn has classes 0..3/, 'target');
     await expectThrows(() => explain(engine, model, x, { method: 'ig', target: [1, 2] }), /2 class indices for 1 images/, 'target count');
     await expectThrows(() => explain(engine, model, x, { method: 'ig', steps: 0 }), /steps must be an integer >= 1, got 0/, 'steps');
