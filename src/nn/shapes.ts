@@ -51,7 +51,6 @@ function nodeShape(n: GraphNode, i: number, [x, second]: number[][], params: Rea
       },
     };
   };
-  let out: number[];
   switch (n.kind) {
     case 'input':
       return fail(`node ${i} is a second input`);
@@ -59,7 +58,7 @@ function nodeShape(n: GraphNode, i: number, [x, second]: number[][], params: Rea
       const p = planar('conv');
       const w = paramShape(n.weight);
       if (w.length !== x!.length + 1) fail(`conv '${n.name}' on ${shapeStr(x!)} needs a rank-${x!.length + 1} weight, has ${shapeStr(w)}`);
-      out = p.out(conv2dOutputShape(p.batch, planeShape(w), n.params));
+      const out = p.out(conv2dOutputShape(p.batch, planeShape(w), n.params));
       if (second && shapeStr(second) !== shapeStr(out)) fail(`residual of '${n.name}' has shape ${shapeStr(second)}, conv output is ${shapeStr(out)}`);
       return out;
     }
