@@ -11,7 +11,7 @@ import { defaultWeightsFile } from '../src/models/load.js';
 import { fuseModel, modelFromSpec, type ModelSpec } from '../src/models/fuse.js';
 import { readSafetensors } from '../src/models/safetensors.js';
 import { ZOO, zooSpec, type ZooName } from '../src/models/zoo.js';
-import type { Model } from '../src/nn/model.js';
+import { imageInputShape, type Model } from '../src/nn/model.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { probePeak } from './kernels.js';
 import { idgiOverheads, METHODS, syntheticImages, type MethodFigure } from './methods.js';
@@ -106,7 +106,7 @@ async function tfPeer(cell: Cell, spec: ModelSpec, reps: number): Promise<PeerRo
   const net = tfModelFromSpec(spec);
   try {
     const logitsDiff = await tfLogitsMaxAbsDiff(model, net, image);
-    const opts = { image, baseline: new Float32Array(image.length), inputShape: model.info.inputShape, target, alphas: q.alphas, weights: q.weights, chunk };
+    const opts = { image, baseline: new Float32Array(image.length), inputShape: imageInputShape(model.info, 'the TF.js peer'), target, alphas: q.alphas, weights: q.weights, chunk };
     const tensors0 = tfNumTensors();
     const tf = await timeCalls(reps, () => tfIntegratedGradients(net, opts));
     if (tfNumTensors() !== tensors0) throw new Error(`TF.js peer leaks tensors (${tensors0} → ${tfNumTensors()})`);
@@ -138,7 +138,7 @@ async function tfLogitsMaxAbsDiff(model: Model, net: TfNet, image: Float32Array)
   const logits = model.logits(x);
   const ours = await logits.download();
   for (const t of [x, logits]) t.dispose();
-  const theirs = await tfLogits(net, image, model.info.inputShape);
+  const theirs = await tfLogits(net, image, imageInputShape(model.info, 'the TF.js peer'));
   return Math.max(...Array.from(ours, (v, i) => Math.abs(v - theirs[i]!)));
 }
 

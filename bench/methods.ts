@@ -156,8 +156,7 @@ export interface MethodBenchOptions {
 
 /** Deterministic images in [0, 1) for the model's input shape (seeded LCG). */
 export function syntheticImages(model: Model, count: number, seed: number): Float32Array {
-  const [c, h, w] = model.info.inputShape;
-  const out = new Float32Array(count * c * h * w);
+  const out = new Float32Array(count * model.info.inputShape.reduce((a, b) => a * b, 1));
   let s = seed >>> 0;
   for (let i = 0; i < out.length; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;

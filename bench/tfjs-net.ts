@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, ParamValue } from '../src/models/fuse.js';
 import { intPair } from '../src/gpu/errors.js';
+import { imageInputShape } from '../src/nn/model.js';
 
 export interface TfNet {
   /** [B, H, W, C] → logits [B, classes] */
@@ -46,7 +47,7 @@ export function tfModelFromSpec(spec: ModelSpec): TfNet {
   // NHWC [H, W, C] of 4-D node outputs, to know what a flatten reads
   const shapes: (number[] | null)[] = [];
   const flattenedFrom = new Map<number, [number, number, number]>();
-  const [c0, h0, w0] = spec.info.inputShape;
+  const [c0, h0, w0] = imageInputShape(spec.info, 'the TF.js peer');
   spec.nodes.forEach((node, i) => {
     const relu = (t: tf.Tensor) => ('relu' in node && node.relu ? tf.relu(t) : t);
     switch (node.kind) {

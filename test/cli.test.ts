@@ -1,11 +1,11 @@
 /** The `pathlight` command end to end: build, explain an ONNX model's inputs, check the files and errors. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, ROOT } from '../esbuild.config.mjs';
-import { readNpy } from '../src/models/npy.js';
+import { readNpy, writeNpy } from '../src/models/npy.js';
 import { decodePng } from '../src/data/png.js';
 
 const cli = join(ROOT, 'dist/cli.js');
@@ -171,5 +171,83 @@ describe('strict flags: refused before the engine is made (one line, exit code 1
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toEqual(["pathlight: bench: unknown model 'alexnet' (zoo: lenet, vgg, resnet, mobilenet)"]);
     expect(performance.now() - t0).toBeLessThan(30_000);
+  });
+});
+
+describe('explain on non-image models: .npy in, .npy out', () => {
+  const fixtures = [
+    { name: 'mlp', shape: [4, 10] },
+    { name: 'conv1d', shape: [3, 4, 16] },
+  ];
+  for (const f of fixtures) {
+    for (const method of ['ig', 'idgi']) {
+      it(`${f.name} [N, ${f.shape.slice(1).join(', ')}], --method ${method}: the attribution has the input's shape and sums to f(x) − f(x')`, () => {
+        const out = join(dir, `${f.name}-${method}.npy`);
+        const model = join(ROOT, `test/fixtures/${f.name}.onnx`);
+        const r = run('explain', '--model', model, '--input', join(ROOT, `test/fixtures/${f.name}_input.npy`), '--method', method, '--steps', '64', '--out', out, '--json');
+        expect(r.status, r.stderr).toBe(0);
+        const summary = JSON.parse(r.stdout);
+        expect(summary.files).toEqual({ npy: out });
+        expect(existsSync(join(dir, `${f.name}-${method}.png`))).toBe(false);
+        const npy = readNpy(new Uint8Array(readFileSync(out)));
+        expect(npy.shape).toEqual(f.shape);
+        const per = npy.data.length / f.shape[0]!;
+        expect(summary.images).toHaveLength(f.shape[0]);
+        summary.images.forEach((im: { sum: number; fx: number; fBaseline: number; droppedDelta: number; completenessError: number }, row: number) => {
+          const sum = npy.data.subarray(row * per, (row + 1) * per).reduce((a, b) => a + b, 0);
+          const delta = im.fx - im.fBaseline;
+          const scale = Math.max(1, Math.abs(delta));
+          // the file holds what the summary reports
+          expect(Math.abs(sum - im.sum)).toBeLessThan(1e-4 * scale);
+          // IDGI is exactly complete; IG up to its quadrature error over the ReLU kinks (64 trapezoid
+          // steps: at most 3.5 % of f(x) − f(x') on these rows, measured)
+          if (method === 'idgi') expect(Math.abs(sum - (delta - im.droppedDelta))).toBeLessThan(1e-3 * scale);
+          else expect(Math.abs(sum - delta)).toBeLessThan(0.06 * Math.abs(delta) + 1e-4);
+          expect(npy.data.subarray(row * per, (row + 1) * per).some((v) => v !== 0)).toBe(true);
+        });
+      });
+    }
+  }
+
+  it('one row [D] in gives one row out; the default output is .npy', () => {
+    const row = join(dir, 'row.npy');
+    writeFileSync(row, writeNpy(Float32Array.from({ length: 10 }, (_, i) => i / 10 - 0.4), [10]));
+    const cwd = mkdtempSync(join(tmpdir(), 'pathlight-cli-cwd-'));
+    const r = spawnSync(process.execPath, [cli, 'explain', '--model', join(ROOT, 'test/fixtures/mlp.onnx'), '--input', row, '--method', 'grad', '--target', '2'], { encoding: 'utf8', timeout: 120_000, cwd });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote +out\/mlp-grad\.npy\n/);
+    expect(readNpy(new Uint8Array(readFileSync(join(cwd, 'out/mlp-grad.npy')))).shape).toEqual([10]);
+  });
+
+  it('image-only inputs and outputs are one-line errors naming the model input shape', () => {
+    const mlp = join(ROOT, 'test/fixtures/mlp.onnx');
+    const x = join(ROOT, 'test/fixtures/mlp_input.npy');
+    const png = run('explain', '--model', mlp, '--input', x, '--method', 'grad', '--out', join(dir, 'mlp.png'));
+    expect(png.status).toBe(1);
+    expect(png.stderr).toMatch(/--out .*mlp\.png: a heatmap PNG needs an image input \[C, H, W\], model mlp takes \[N, 10\]; use --out file\.npy/);
+    expect(png.stderr).not.toMatch(/cli\.js:\d+/);
+    const sample = run('explain', '--model', mlp, '--input', 'sample:0', '--dataset', 'mnist', '--method', 'grad');
+    expect(sample.status).toBe(1);
+    expect(sample.stderr).toMatch(/--input sample:0 \(a bundled image sample\) needs a model with an image input \[C, H, W\]; model mlp takes \[N, 10\], which is not an image/);
+    // refused before it is decoded
+    const image = join(dir, 'image.png');
+    writeFileSync(image, 'not decoded');
+    const pngIn = run('explain', '--model', mlp, '--input', image, '--method', 'grad');
+    expect(pngIn.status).toBe(1);
+    expect(pngIn.stderr).toMatch(/\(a PNG\) needs a model with an image input \[C, H, W\]; model mlp takes \[N, 10\]/);
+    const wrong = join(dir, 'wrong.npy');
+    writeFileSync(wrong, writeNpy(new Float32Array(40), [2, 20]));
+    const shape = run('explain', '--model', mlp, '--input', wrong, '--method', 'grad');
+    expect(shape.status).toBe(1);
+    expect(shape.stderr).toMatch(/input .*wrong\.npy has shape \[2, 20\], model mlp expects \[N, 10\] or \[10\]/);
+    // the image fixture's 2×3×16×16 values as [6, 256]: the element count fits, the shape does not
+    const flat = join(dir, 'flat.npy');
+    writeFileSync(flat, writeNpy(readNpy(new Uint8Array(readFileSync(input))).data, [6, 256]));
+    const image4d = run('explain', '--model', onnx, '--input', flat, '--method', 'grad');
+    expect(image4d.status).toBe(1);
+    expect(image4d.stderr).toMatch(/flat\.npy has shape \[6, 256\], model small_resnet expects \[N, 3, 16, 16\] or \[3, 16, 16\]/);
+    const evalMlp = run('eval', '--model', mlp, '--dataset', 'mnist', '--samples', '2');
+    expect(evalMlp.status).toBe(1);
+    expect(evalMlp.stderr).toMatch(/pathlight eval \(image datasets and pixel metrics only\) needs a model with an image input \[C, H, W\]; model mlp takes \[N, 10\]/);
   });
 });

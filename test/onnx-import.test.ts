@@ -11,6 +11,7 @@ import { ModelProto } from '../src/models/onnx-schema.js';
 import { importOnnx, importOnnxBytes } from '../src/models/onnx-import.js';
 import { modelFromOnnx } from '../src/models/load.js';
 import type { Model } from '../src/nn/model.js';
+import { relL2 } from './harness/assert.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(FIXTURES, name)));
@@ -36,9 +37,16 @@ function expectRelClose(actual: Float32Array, expected: Float32Array, rtol: numb
   actual.forEach((v, i) => expect(Math.abs(v - expected[i]!), `index ${i}: ${v} vs ${expected[i]}`).toBeLessThanOrEqual(rtol * scale));
 }
 
-/** Re-encode the fixture after editing its protobuf object (for malformed variants). */
-function editedFixture(edit: (m: { graph: { node: { op_type: string; attribute: { name: string; ints: number[] }[] }[] } }) => void): Uint8Array {
-  const message = ModelProto.toObject(ModelProto.decode(fixture('small_resnet.onnx'))) as Parameters<typeof edit>[0];
+interface EditableGraph {
+  graph: {
+    node: { op_type: string; name: string; input: string[]; output: string[]; attribute: { name: string; ints: number[] }[] }[];
+    input: { type: { tensor_type: { shape: { dim: { dim_value?: number; dim_param?: string }[] } } } }[];
+  };
+}
+
+/** Re-encode a fixture after editing its protobuf object (for malformed variants). */
+function editedFixture(edit: (m: EditableGraph) => void, name = 'small_resnet.onnx'): Uint8Array {
+  const message = ModelProto.toObject(ModelProto.decode(fixture(name))) as EditableGraph;
   edit(message);
   return ModelProto.encode(ModelProto.fromObject(message)).finish();
 }
@@ -115,6 +123,109 @@ describe('onnx import', () => {
   it('a weight of the wrong shape is reported with the layer and both shapes', () => {
     const ir = decodeOnnx(fixture('small_resnet.onnx'), 'bad.onnx');
     ir.initializers.set('fc.weight', { shape: [10, 4], data: new Float32Array(40), dtype: 'float' });
-    expect(() => importOnnx(ir, 'bad.onnx')).toThrow(/ONNX bad\.onnx: graph: linear 'fc' expects 4 input features, gets shape \[8\]/);
+    expect(() => importOnnx(ir, 'bad.onnx')).toThrow(/ONNX bad\.onnx: node "\/fc\/Gemm" \(Gemm\): graph: linear 'fc' expects 4 input features, gets shape \[8\]/);
+  });
+});
+
+/** f(x) and ∂f[target]/∂x per row: recorded forward, one-hot seed, backward. */
+async function logitsAndGradient(model: Model, x: { shape: number[]; data: Float32Array }, targets: Float32Array): Promise<{ logits: Float32Array; grad: Float32Array; gradShape: readonly number[] }> {
+  const k = model.info.numClasses;
+  const seed = new Float32Array(targets.length * k);
+  targets.forEach((t, row) => (seed[row * k + t] = 1));
+  const tx = Tensor.from(engine, x.data, x.shape);
+  const tseed = Tensor.from(engine, seed, [targets.length, k]);
+  const tape = model.forward(tx, { record: true });
+  const logits = await tape.output.download();
+  const { dx } = tape.backward(tseed);
+  const grad = await dx.download();
+  const gradShape = dx.shape;
+  for (const t of [tx, tseed, dx]) t.dispose();
+  tape.dispose();
+  return { logits, grad, gradShape };
+}
+
+describe('onnx import: non-image inputs (PyTorch fixtures, float64 references)', () => {
+  const cases = [
+    { name: 'captum_mlp', inputShape: [3], kinds: ['input', 'linear', 'linear', 'linear'], representation: 'linear' },
+    { name: 'mlp', inputShape: [10], kinds: ['input', 'linear', 'linear', 'linear'], representation: 'linear' },
+    // BatchNorm1d folded into the first 1-D conv, both ReLUs fused into the convs
+    { name: 'conv1d', inputShape: [4, 16], kinds: ['input', 'conv2d', 'maxpool', 'conv2d', 'avgpool', 'flatten', 'linear'], representation: 'flatten' },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: input [N, ${c.inputShape.join(', ')}], logits within 1e-4 and ∂logit[target]/∂x within 1e-3 (rel L2) of PyTorch`, async () => {
+      const { model, notes } = modelFromOnnx(engine, fixture(`${c.name}.onnx`), { source: `${c.name}.onnx` });
+      expect(notes).toEqual([]);
+      expect(model.info.inputShape).toEqual(c.inputShape);
+      expect(model.nodes.map((n) => n.kind)).toEqual(c.kinds);
+      expect(model.nodes[model.info.representationNode]!.kind).toBe(c.representation);
+      const x = readNpy(fixture(`${c.name}_input.npy`));
+      expect(x.shape.slice(1)).toEqual(c.inputShape);
+      const r = await logitsAndGradient(model, x, readNpy(fixture(`${c.name}_targets.npy`)).data);
+      expectRelClose(r.logits, readNpy(fixture(`${c.name}_logits.npy`)).data, 1e-4);
+      expect(r.gradShape).toEqual(x.shape);
+      const want = readNpy(fixture(`${c.name}_grad.npy`));
+      expect(want.shape).toEqual(x.shape);
+      expect(relL2(r.grad, want.data)).toBeLessThanOrEqual(1e-3);
+      model.dispose();
+    });
+  }
+
+  it('the unfused conv1d import (BatchNorm1d as its own node on [N, C, L]) gives the same logits and gradient', async () => {
+    const { spec } = importOnnxBytes(fixture('conv1d.onnx'), 'conv1d.onnx', { fuse: false });
+    expect(spec.nodes.map((n) => n.kind)).toEqual(['input', 'conv2d', 'batchnorm', 'relu', 'maxpool', 'conv2d', 'relu', 'avgpool', 'flatten', 'linear']);
+    expect(spec.params.get('0.weight')!.shape).toEqual([8, 4, 3]);
+    const { modelFromSpec } = await import('../src/models/fuse.js');
+    const model = modelFromSpec(engine, spec);
+    const x = readNpy(fixture('conv1d_input.npy'));
+    const r = await logitsAndGradient(model, x, readNpy(fixture('conv1d_targets.npy')).data);
+    expectRelClose(r.logits, readNpy(fixture('conv1d_logits.npy')).data, 1e-4);
+    expect(relL2(r.grad, readNpy(fixture('conv1d_grad.npy')).data)).toBeLessThanOrEqual(1e-3);
+    model.dispose();
+  });
+
+  it('the captum MLP computes what Captum’s test expects: logits of x = [1.5, 2, 1.3] are [16.4, 18.4]', async () => {
+    const { model } = modelFromOnnx(engine, fixture('captum_mlp.onnx'));
+    const logits = await logitsOf(model, { shape: [1, 3], data: Float32Array.of(1.5, 2, 1.3) });
+    expectRelClose(logits, Float32Array.of(16.4, 18.4), 1e-6);
+    model.dispose();
+  });
+
+  it('a model checks the input rank and row shape, naming the expected [N, ...] shape', () => {
+    const { model } = modelFromOnnx(engine, fixture('conv1d.onnx'), { source: 'conv1d.onnx' });
+    for (const shape of [[2, 64], [2, 4, 16, 1], [2, 16, 4]]) {
+      const t = Tensor.zeros(engine, shape);
+      expect(() => model.logits(t)).toThrow(new RegExp(`model onnx: input has shape \\[${shape.join(', ')}\\], expected \\[N, 4, 16\\]`));
+      t.dispose();
+    }
+    model.dispose();
+  });
+
+  it('what cannot be imported is refused at load time, naming the op and the node', () => {
+    const rank5 = editedFixture((m) => m.graph.input[0]!.type.tensor_type.shape.dim.push({ dim_value: 2 }, { dim_value: 2 }), 'conv1d.onnx');
+    expect(() => modelFromOnnx(engine, rank5, { source: 'r5.onnx' })).toThrow(/ONNX r5\.onnx: graph input "input" has shape \[-1, 4, 16, 2, 2\]; expected \[N, D\], \[N, C, L\] or \[N, C, H, W\]/);
+    // the Gemm reads the pooled [N, 6, 2] activation directly (Flatten removed)
+    const noFlatten = editedFixture((m) => {
+      const flat = m.graph.node.findIndex((n) => n.op_type === 'Flatten');
+      m.graph.node[flat + 1]!.input[0] = m.graph.node[flat]!.input[0]!;
+      m.graph.node.splice(flat, 1);
+    }, 'conv1d.onnx');
+    expect(() => modelFromOnnx(engine, noFlatten, { source: 'nf.onnx' })).toThrow(/ONNX nf\.onnx: node "\/8\/Gemm" \(Gemm\): graph: linear '8' needs \[features\] per row, gets \[6, 2\]/);
+    // a 2-D max pool on the [N, C, L] activation
+    const pool2d = editedFixture((m) => {
+      const pool = m.graph.node.find((n) => n.op_type === 'MaxPool')!;
+      for (const a of pool.attribute) if (['kernel_shape', 'strides', 'dilations'].includes(a.name)) a.ints = [...a.ints, ...a.ints];
+      pool.attribute.find((a) => a.name === 'pads')!.ints = [0, 0, 0, 0];
+    }, 'conv1d.onnx');
+    expect(() => modelFromOnnx(engine, pool2d, { source: 'p2.onnx' })).toThrow(/ONNX p2\.onnx: node "\/3\/MaxPool" \(MaxPool\): graph: 1-D pooling .* on \[8, 12\] must have unit H-axis parameters .*; has kernel \[2,2\]/);
+    // a 1-D max pool on the [N, C, H, W] activation of the image fixture
+    const pool1d = editedFixture((m) => {
+      const pool = m.graph.node.find((n) => n.op_type === 'MaxPool')!;
+      for (const a of pool.attribute) if (a.ints?.length) a.ints = a.ints.slice(0, a.name === 'pads' ? 2 : 1);
+    });
+    expect(() => modelFromOnnx(engine, pool1d, { source: 'p1.onnx' })).toThrow(/ONNX p1\.onnx: node "\/pool\/MaxPool" \(MaxPool\): a 1-D kernel on an input of shape \[N, 8, 16, 16\]; expected \[N, C, L\]/);
+    const asymmetric = editedFixture((m) => (m.graph.node.find((n) => n.op_type === 'Conv' && n.name === '/4/Conv')!.attribute.find((a) => a.name === 'pads')!.ints = [1, 0]), 'conv1d.onnx');
+    expect(() => modelFromOnnx(engine, asymmetric, { source: 'ap.onnx' })).toThrow(/ONNX ap\.onnx: node "\/4\/Conv" \(Conv\): asymmetric pads \[1, 0\] are not supported \(begin must equal end\)/);
+    const strides = editedFixture((m) => (m.graph.node.find((n) => n.name === '/4/Conv')!.attribute.find((a) => a.name === 'strides')!.ints = [2, 2]), 'conv1d.onnx');
+    expect(() => modelFromOnnx(engine, strides, { source: 's.onnx' })).toThrow(/ONNX s\.onnx: node "\/4\/Conv" \(Conv\): strides \[2, 2\] should have 1 value\(s\) for a 1-D kernel/);
   });
 });

@@ -9,6 +9,7 @@
 import { createEngine } from '../gpu/engine.js';
 import { PathlightError } from '../gpu/errors.js';
 import { loadModel } from '../models/load.js';
+import { imageInputShape } from '../nn/model.js';
 import { listSamples } from '../data/samples.js';
 import { evaluateMethods, evaluationTable } from '../metrics/evaluate-methods.js';
 import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, intFlag, type Flags } from './flags.js';
@@ -41,6 +42,7 @@ export async function evalCommand(flags: Flags): Promise<void> {
   const engine = await createEngine();
   try {
     const { model } = await loadModel(engine, spec);
+    imageInputShape(model.info, 'pathlight eval (image datasets and pixel metrics only)');
     const images = testImages(dataset, samples, model);
     const bundled = listSamples(dataset).length;
     const pool = methods.includes('ig2') ? (samples < bundled ? testImages(dataset, bundled, model) : testImages(dataset, POOL_SIZE, model, samples)) : null;

@@ -1,13 +1,14 @@
 /**
  * `pathlight explain`: one attribution of an input (PNG, .npy or bundled sample), written as .npy
- * (float32, C order, the input's shape) and as a heatmap .png, with a summary (text or --json).
+ * (float32, C order, the input's shape) and, for image models, as a heatmap .png, with a summary
+ * (text or --json).
  */
 import { readFileSync } from 'node:fs';
 import { createEngine, type Engine } from '../gpu/engine.js';
 import { PathlightError } from '../gpu/errors.js';
 import { loadModel } from '../models/load.js';
 import { readNpy, writeNpy } from '../models/npy.js';
-import type { Model } from '../nn/model.js';
+import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
 import { explain, type ExplainOptions, type Explanation } from '../attribution/index.js';
 import { heatmapPng } from '../viz/heatmap.js';
 import { listSamples } from '../data/samples.js';
@@ -30,7 +31,22 @@ function methodOptions(req: ExplainRequest, model: Model): ExplainOptions {
   return { method: req.method, steps: req.steps, rule: req.rule, output: req.output, target, baseline, smoothgrad: req.smoothgrad || undefined };
 }
 
-function summary(r: Explanation, model: Model, engine: Engine, input: string, files: { npy: string; png: string }) {
+interface OutputFiles {
+  npy: string;
+  /** the heatmap, for image models only (it needs spatial axes) */
+  png?: string;
+}
+
+/** The outputs for this model: a non-image model gets the .npy alone (a heatmap needs H and W). */
+function outputFiles(req: ExplainRequest, model: Model): OutputFiles {
+  if (model.info.inputShape.length === 3) return req.out;
+  if (req.outGiven && /\.png$/i.test(req.outGiven)) {
+    throw new PathlightError(`--out ${req.outGiven}: a heatmap PNG needs an image input [C, H, W], model ${model.info.name} takes ${batchShapeStr(model.info.inputShape)}; use --out file.npy`);
+  }
+  return { npy: req.out.npy };
+}
+
+function summary(r: Explanation, model: Model, engine: Engine, input: string, files: OutputFiles) {
   const names = model.info.classNames;
   return {
     model: model.info.name,
@@ -75,14 +91,16 @@ export async function explainCommand(flags: Flags): Promise<void> {
     const x = readInput(req.input, model, req.dataset);
     const options = methodOptions(req, model);
     if (options.method === 'ig2') options.methodOptions = await ig2References(req, engine, model, x.data);
+    const files = outputFiles(req, model);
     const r = await explain(engine, model, x.data, options);
     const n = r.shape[0]!;
-    const [c, h, w] = model.info.inputShape;
-    writeFilesAtomically([
-      { path: req.out.npy, data: writeNpy(r.attribution, n === 1 ? r.shape.slice(1) : r.shape) },
-      { path: req.out.png, data: heatmapPng(x.data.subarray(0, c * h * w), r.attribution.subarray(0, c * h * w), c, h, w) },
-    ]);
-    const s = summary(r, model, engine, x.what, req.out);
+    const outputs = [{ path: files.npy, data: writeNpy(r.attribution, n === 1 ? r.shape.slice(1) : r.shape) }];
+    if (files.png) {
+      const [c, h, w] = imageInputShape(model.info, 'the heatmap PNG');
+      outputs.push({ path: files.png, data: heatmapPng(x.data.subarray(0, c * h * w), r.attribution.subarray(0, c * h * w), c, h, w) });
+    }
+    writeFilesAtomically(outputs);
+    const s = summary(r, model, engine, x.what, files);
     if (req.json) console.log(JSON.stringify({ ...s, notes }, null, 2));
     else printSummary(s, notes);
     model.dispose();
@@ -101,5 +119,5 @@ function printSummary(s: ReturnType<typeof summary>, notes: string[]): void {
     console.log(`f(x) ${f(im.fx)}   f(baseline) ${f(im.fBaseline)}   Σattr ${f(im.sum)}` + (im.completenessError === null ? '' : `   completeness error ${(100 * im.completenessError).toFixed(3)} %`));
   }
   for (const n of notes) console.log(`note      ${n}`);
-  console.log(`wrote     ${s.files.npy}, ${s.files.png}`);
+  console.log(`wrote     ${[s.files.npy, s.files.png].filter(Boolean).join(', ')}`);
 }

@@ -35,6 +35,8 @@ export interface ExplainRequest {
   referenceCount: number;
   dataset?: DatasetName;
   out: { npy: string; png: string };
+  /** --out as given (a non-image model refuses a .png) */
+  outGiven: string | undefined;
   json: boolean;
 }
 
@@ -110,6 +112,7 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     referenceCount: intFlag(flags, 'reference-count', 2),
     dataset: datasetOf(flags),
     out: outputPaths(flags, model, methodFlag),
+    outGiven: flags.get('out'),
     json: flags.has('json'),
   };
 }

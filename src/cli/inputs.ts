@@ -1,4 +1,7 @@
-/** Inputs of the `pathlight` commands: a PNG, a .npy or a bundled sample, fitted to the model's input shape. */
+/**
+ * Inputs of the `pathlight` commands: a .npy of exactly the model's input shape (any model), or,
+ * for image models, a PNG or a bundled sample fitted to the model's [C, H, W].
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { PathlightError } from '../gpu/errors.js';
 import { readNpy } from '../models/npy.js';
@@ -7,22 +10,22 @@ import { listSamples, loadSample } from '../data/samples.js';
 import { loadFashionMnist, loadMnist } from '../data/datasets.js';
 import { toRgb32 } from '../data/transforms.js';
 import type { DatasetName } from '../data/classes.js';
-import type { Model } from '../nn/model.js';
+import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
 
 /** A 1×28×28 dataset image as the model's input: as is, or padded to 3×32×32 for the RGB zoo models. */
 export function fitImage(img: Float32Array, ih: number, iw: number, model: Model, what: string): { data: Float32Array; what: string } {
-  const [c, h, w] = model.info.inputShape;
+  const [c, h, w] = imageInputShape(model.info, `input ${what}`);
   if (ih === h && iw === w && img.length > 0 && img.length % (c * h * w) === 0) return { data: img, what };
   if (c === 3 && ih === 28 && iw === 28 && h === 32 && w === 32 && img.length % (28 * 28) === 0) return { data: toRgb32(img, img.length / (28 * 28)), what: `${what} (padded to 3×32×32)` };
   throw new PathlightError(`input ${what} is ${img.length / (ih * iw)}×${ih}×${iw}, model ${model.info.name} expects ${c}×${h}×${w}`);
 }
 
-/** The input as [N, C, H, W] values for `model`, plus a description. */
+/** The input as [N, ...inputShape] values for `model`, plus a description. */
 export function readInput(spec: string, model: Model, dataset: DatasetName | undefined): { data: Float32Array; label?: number; what: string } {
-  const [c, h, w] = model.info.inputShape;
   const fit = (img: Float32Array, ih: number, iw: number, what: string, label?: number) => ({ ...fitImage(img, ih, iw, model, what), label });
   const sample = /^sample:(\d+)$/.exec(spec);
   if (sample) {
+    imageInputShape(model.info, `--input ${spec} (a bundled image sample)`);
     if (!dataset) throw new PathlightError(`--input ${spec}: say which samples with --dataset mnist|fashion-mnist`);
     const s = loadSample(dataset, Number(sample[1]));
     return fit(s.image, s.shape[1], s.shape[2], `${dataset} sample ${sample[1]} (${s.className})`, s.label);
@@ -30,13 +33,16 @@ export function readInput(spec: string, model: Model, dataset: DatasetName | und
   if (!existsSync(spec)) throw new PathlightError(`input file ${spec} does not exist`);
   const bytes = new Uint8Array(readFileSync(spec));
   if (spec.toLowerCase().endsWith('.png')) {
+    const [c] = imageInputShape(model.info, `--input ${spec} (a PNG)`);
     const img = decodePng(bytes, { channels: c === 3 ? 3 : 1, source: spec });
     return fit(img.data, img.height, img.width, spec);
   }
   if (spec.toLowerCase().endsWith('.npy')) {
     const a = readNpy(bytes);
-    const per = c * h * w;
-    if (a.data.length % per !== 0) throw new PathlightError(`input ${spec} has shape [${a.shape.join(', ')}], expected [N, ${c}, ${h}, ${w}] or [${c}, ${h}, ${w}]`);
+    const row = model.info.inputShape;
+    const single = a.shape.length === row.length;
+    const fits = (single || a.shape.length === row.length + 1) && a.data.length > 0 && row.every((d, i) => a.shape[i + (single ? 0 : 1)] === d);
+    if (!fits) throw new PathlightError(`input ${spec} has shape [${a.shape.join(', ')}], model ${model.info.name} expects ${batchShapeStr(row)} or [${row.join(', ')}]`);
     return { data: a.data, what: spec };
   }
   throw new PathlightError(`input ${spec}: use a .png, a .npy or sample:N`);

@@ -1,7 +1,7 @@
 /** Shared by the curve metrics: upload checks, reference images, batched target scores. */
 import { fail } from '../gpu/errors.js';
 import type { Engine } from '../gpu/engine.js';
-import type { Model } from '../nn/model.js';
+import { imageInputShape, type Model } from '../nn/model.js';
 import { gaussianBlur } from '../ops/gaussian-blur.js';
 import { softmax } from '../ops/softmax.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -10,7 +10,7 @@ import { Tensor } from '../tensor/tensor.js';
 export type ReferenceImage = 'black' | 'blur' | Float32Array;
 
 export function imageTensor(engine: Engine, model: Model, x: Float32Array, op: string, what = 'x'): Tensor {
-  const shape = model.info.inputShape;
+  const shape = imageInputShape(model.info, `${op} (an image-only metric)`);
   const d = shape[0] * shape[1] * shape[2];
   if (x.length !== d) fail(`${op}: ${what} has ${x.length} values, the model takes one [${shape.join(', ')}] image (${d})`);
   return Tensor.from(engine, x, [1, ...shape], { label: `${op} ${what}` });

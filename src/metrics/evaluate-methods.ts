@@ -8,7 +8,7 @@
  */
 import type { Engine } from '../gpu/engine.js';
 import { fail } from '../gpu/errors.js';
-import type { Model } from '../nn/model.js';
+import { imageInputShape, type Model } from '../nn/model.js';
 import { explain, type ExplainOptions } from '../attribution/explain.js';
 import type { BaselineSpec } from '../attribution/baselines.js';
 import { pickRelevantReferences } from '../attribution/ig2-references.js';
@@ -80,7 +80,7 @@ function explainOptions(method: string, steps: number, baseline: BaselineSpec | 
 
 export async function evaluateMethods(engine: Engine, model: Model, images: Float32Array, opts: EvaluateMethodsOptions): Promise<MethodEvaluation[]> {
   const op = 'evaluateMethods';
-  const [c, h, w] = model.info.inputShape;
+  const [c, h, w] = imageInputShape(model.info, `${op} (image-only metrics)`);
   const features = c * h * w;
   if (images.length === 0 || images.length % features !== 0) fail(`${op}: ${images.length} values are not whole images of shape [${c}, ${h}, ${w}]`);
   if (opts.methods.length === 0) fail(`${op}: no methods`);

@@ -7,7 +7,7 @@
  */
 import { fail } from '../gpu/errors.js';
 import type { Engine } from '../gpu/engine.js';
-import type { Model } from '../nn/model.js';
+import { imageInputShape, type Model } from '../nn/model.js';
 import { revealImages } from '../ops/reveal-images.js';
 import { concatBatch } from '../tensor/batch.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -46,7 +46,7 @@ export async function insertionDeletion(engine: Engine, model: Model, x: Float32
   const steps = opts.steps ?? 32;
   if (!Number.isInteger(steps) || steps < 1) fail(`${op}: steps must be an integer ≥ 1, got ${steps}`);
   checkTarget(model, opts.target, op);
-  const shape = model.info.inputShape;
+  const shape = imageInputShape(model.info, `${op} (an image-only metric)`);
   const hw = shape[1] * shape[2];
   const order = rankPixels(reduceToPixels(attribution, shape, opts.reduction ?? 'abs-sum'));
   const fractions = new Float64Array(steps + 1);

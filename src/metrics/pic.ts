@@ -9,7 +9,7 @@
  */
 import { fail } from '../gpu/errors.js';
 import type { Engine } from '../gpu/engine.js';
-import type { Model } from '../nn/model.js';
+import { imageInputShape, type Model } from '../nn/model.js';
 import { revealImages } from '../ops/reveal-images.js';
 import { Tensor } from '../tensor/tensor.js';
 import { imageTensor, referenceTensor, softmaxRows, trapezoidAuc } from './curve-scores.js';
@@ -110,7 +110,7 @@ export async function pic(engine: Engine, model: Model, x: Float32Array, attribu
  * levels, so computing them at once halves the GPU work of two pic() calls.
  */
 export async function picCurves(engine: Engine, model: Model, x: Float32Array, attribution: ArrayLike<number>, opts: Omit<PicOptions, 'kind'>): Promise<Record<PicKind, PicOutcome>> {
-  const shape = model.info.inputShape;
+  const shape = imageInputShape(model.info, 'pic (an image-only metric)');
   const hw = shape[1] * shape[2];
   checkOptions(opts, hw);
   const map = reduceToPixels(attribution, shape, opts.reduction ?? 'abs-sum');

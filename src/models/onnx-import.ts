@@ -4,10 +4,11 @@
  * folds BN into its conv and fuses ReLU / residual adds into epilogues, exactly as for the zoo.
  * A Softmax producing the graph output is dropped: models are explained on logits (use
  * `output: 'prob'` to explain probabilities); a Softmax elsewhere stays a softmax node.
- * Environment-free: IR in, spec out.
+ * The input is [N, D] (features), [N, C, L] (sequences: 1-D Conv / MaxPool / AveragePool, run as
+ * planes of height 1) or [N, C, H, W] (images). Environment-free: IR in, spec out.
  */
-import { GraphBuilder } from '../nn/graph.js';
-import { inferShapes } from '../nn/shapes.js';
+import { GraphBuilder, nodeInputs } from '../nn/graph.js';
+import { GraphShapeError, inferShapes } from '../nn/shapes.js';
 import { decodeOnnx, OnnxError, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx.js';
 import { fuseModel, type ModelSpec, type ParamValues } from './fuse.js';
 
@@ -49,6 +50,10 @@ class Importer {
   private readonly notes: string[] = [];
   /** Reshape targets with an explicit feature count, checked once shapes are known */
   private readonly featureChecks: { node: number; features: number; where: string }[] = [];
+  /** conv / pooling nodes and the rank of input row their kernel_shape is for ([C, L]: 2, [C, H, W]: 3) */
+  private readonly rankChecks: { node: number; rank: number; where: string }[] = [];
+  /** graph node index → the ONNX node it came from, for shape errors */
+  private readonly origin: string[] = ['the graph input'];
 
   constructor(
     private readonly model: OnnxModel,
@@ -57,26 +62,32 @@ class Importer {
 
   run(options: OnnxImportOptions): OnnxImport {
     const m = this.model;
-    if (m.inputs.length !== 1) this.fail(`has ${m.inputs.length} graph inputs (${m.inputs.map((i) => i.name).join(', ')}); exactly one image input is supported`);
+    if (m.inputs.length !== 1) this.fail(`has ${m.inputs.length} graph inputs (${m.inputs.map((i) => i.name).join(', ')}); exactly one input is supported`);
     if (m.outputs.length !== 1) this.fail(`has ${m.outputs.length} graph outputs; exactly one (the logits) is supported`);
     const input = m.inputs[0]!;
-    const dims = input.shape.slice(1);
-    if (input.shape.length !== 4 || dims.some((d) => !(d > 0))) {
-      this.fail(`graph input "${input.name}" has shape [${input.shape.join(', ')}]; expected [N, C, H, W] with fixed C, H, W`);
+    const inputShape = input.shape.slice(1);
+    if (input.shape.length < 2 || input.shape.length > 4 || inputShape.some((d) => !(d > 0))) {
+      this.fail(`graph input "${input.name}" has shape [${input.shape.join(', ')}]; expected [N, D], [N, C, L] or [N, C, H, W] with fixed sizes after N`);
     }
-    const inputShape = dims as [number, number, number];
     this.values.set(input.name, 0);
 
     const outputName = m.outputs[0]!.name;
-    for (const node of m.nodes) this.importNode(node, outputName);
+    for (const node of m.nodes) {
+      this.importNode(node, outputName);
+      while (this.origin.length < this.g.nodes.length) this.origin.push(`node "${node.name}" (${node.opType})`);
+    }
 
     const out = this.values.get(outputName);
     const last = this.g.nodes.length - 1;
-    if (out === undefined) this.fail(`graph output "${outputName}" is not computed from the image input`);
+    if (out === undefined) this.fail(`graph output "${outputName}" is not computed from the graph input`);
     if (out !== last) this.fail(`graph output "${outputName}" is not the last computed value (node '${this.g.nodes[last]!.name}' comes after it); dead branches are not supported`);
     if (out === 0) this.fail('the graph has no layers');
 
     const shapes = this.shapes(inputShape);
+    for (const c of this.rankChecks) {
+      const x = shapes[nodeInputs(this.g.nodes[c.node]!)[0]!]!;
+      if (x.length !== c.rank) this.fail(`${c.where}: a ${c.rank - 1}-D kernel on an input of shape [N, ${x.join(', ')}]; expected [N, ${c.rank === 2 ? 'C, L' : 'C, H, W'}]`);
+    }
     for (const c of this.featureChecks) {
       const have = shapes[c.node]!.reduce((a, b) => a * b, 1);
       if (have !== c.features) this.fail(`${c.where}: reshapes ${have} features per image to ${c.features}`);
@@ -95,6 +106,7 @@ class Importer {
     try {
       return inferShapes(this.g.nodes, this.g.paramShapes, inputShape);
     } catch (e) {
+      if (e instanceof GraphShapeError) return this.fail(`${this.origin[e.node]}: ${e.message}`);
       return this.fail((e as Error).message);
     }
   }
@@ -126,14 +138,17 @@ class Importer {
       case 'MaxPool':
       case 'AveragePool': {
         if (num(a.ceil_mode, 0) !== 0) this.fail(`${where}: ceil_mode=1 is not supported`);
-        if (ints(a.dilations, [1, 1]).some((d) => d !== 1)) this.fail(`${where}: dilated pooling is not supported`);
         this.checkAutoPad(a, where);
         const kernel = ints(a.kernel_shape, []);
-        if (kernel.length !== 2) this.fail(`${where}: kernel_shape [${kernel.join(', ')}] is not 2-D`);
-        const params = { kernel: kernel as [number, number], stride: ints(a.strides, [1, 1]) as [number, number], padding: this.symmetricPads(a, where) };
+        if (kernel.length !== 1 && kernel.length !== 2) this.fail(`${where}: kernel_shape [${kernel.join(', ')}] is not 1-D or 2-D`);
+        const axes = kernel.length;
+        if (ints(a.dilations, []).some((d) => d !== 1)) this.fail(`${where}: dilated pooling is not supported`);
+        const params = { kernel: planar(kernel), stride: planar(this.perAxis(a.strides, axes, 1, 'strides', where)), padding: this.symmetricPads(a, axes, where) };
         const x = this.activation(node, 0);
         const name = this.uniqueName(node.name);
-        return define(node.opType === 'MaxPool' ? this.g.maxPool(name, x, params) : this.g.avgPool(name, x, { ...params, countIncludePad: num(a.count_include_pad, 0) === 1 }));
+        const idx = node.opType === 'MaxPool' ? this.g.maxPool(name, x, params) : this.g.avgPool(name, x, { ...params, countIncludePad: num(a.count_include_pad, 0) === 1 });
+        this.rankChecks.push({ node: idx, rank: axes + 1, where });
+        return define(idx);
       }
       case 'GlobalAveragePool':
         return define(this.g.globalAvgPool(this.uniqueName(node.name), this.activation(node, 0)));
@@ -174,17 +189,24 @@ class Importer {
   private conv(node: OnnxNode, where: string): number {
     const a = node.attributes;
     const w = this.initializer(node, 1, where, 'a weight initializer');
-    if (w.shape.length !== 4) this.fail(`${where}: weight has shape [${w.shape.join(', ')}]; only 2-D convolutions are supported`);
-    const [outC, inPerGroup, kh, kw] = w.shape as [number, number, number, number];
-    if (kh !== kw) this.fail(`${where}: kernel ${kh}×${kw} is not square; only square kernels are supported`);
-    const kernel = ints(a.kernel_shape, [kh, kw]);
-    if (kernel[0] !== kh || kernel[1] !== kw) this.fail(`${where}: kernel_shape [${kernel.join(', ')}] disagrees with the weight's [${kh}, ${kw}]`);
+    if (w.shape.length !== 3 && w.shape.length !== 4) this.fail(`${where}: weight has shape [${w.shape.join(', ')}]; only 1-D and 2-D convolutions are supported`);
+    const [outC, inPerGroup, ...taps] = w.shape as [number, number, ...number[]];
+    const axes = taps.length;
+    const kernel = ints(a.kernel_shape, taps);
+    if (kernel.join() !== taps.join()) this.fail(`${where}: kernel_shape [${kernel.join(', ')}] disagrees with the weight's [${taps.join(', ')}]`);
     this.checkAutoPad(a, where);
     const groups = num(a.group, 1);
-    const params = { stride: ints(a.strides, [1, 1]) as [number, number], padding: this.symmetricPads(a, where), dilation: ints(a.dilations, [1, 1]) as [number, number], groups };
+    const stride = this.perAxis(a.strides, axes, 1, 'strides', where);
+    const dilation = this.perAxis(a.dilations, axes, 1, 'dilations', where);
+    const padding = this.symmetricPads(a, axes, where);
     const bias = node.inputs[2] ? this.initializer(node, 2, where, 'a bias initializer') : null;
     const name = this.uniqueName(this.baseName(node.inputs[1]!, node.name));
-    const idx = this.g.conv2d(name, this.activation(node, 0), inPerGroup * groups, outC, kh, { ...params, bias: !!bias });
+    const x = this.activation(node, 0);
+    const idx =
+      axes === 1
+        ? this.g.conv1d(name, x, inPerGroup * groups, outC, taps[0]!, { stride: stride[0], padding: padding[1], dilation: dilation[0], groups, bias: !!bias })
+        : this.g.conv2d(name, x, inPerGroup * groups, outC, [taps[0]!, taps[1]!], { stride: planar(stride), padding, dilation: planar(dilation), groups, bias: !!bias });
+    this.rankChecks.push({ node: idx, rank: axes + 1, where });
     this.setParam(`${name}.weight`, w, w.shape, where);
     if (bias) this.setParam(`${name}.bias`, bias, [outC], where);
     return idx;
@@ -250,10 +272,22 @@ class Importer {
     this.params.set(name, { shape, data: t.data });
   }
 
-  private symmetricPads(a: Record<string, OnnxAttribute>, where: string): [number, number] {
-    const [top, left, bottom, right] = ints(a.pads, [0, 0, 0, 0]);
-    if (top !== bottom || left !== right) this.fail(`${where}: asymmetric pads [${ints(a.pads, []).join(', ')}] are not supported (top must equal bottom, left must equal right)`);
-    return [top!, left!];
+  /** ONNX pads [begin…, end…] over `axes` spatial axes, as the planar [H, W] padding; begin must equal end. */
+  private symmetricPads(a: Record<string, OnnxAttribute>, axes: number, where: string): [number, number] {
+    const pads = ints(a.pads, new Array<number>(2 * axes).fill(0));
+    if (pads.length !== 2 * axes) this.fail(`${where}: pads [${pads.join(', ')}] should have ${2 * axes} values for a ${axes}-D kernel`);
+    const begin = pads.slice(0, axes);
+    if (begin.some((p, i) => p !== pads[axes + i])) {
+      this.fail(`${where}: asymmetric pads [${pads.join(', ')}] are not supported (${axes === 2 ? 'top must equal bottom, left must equal right' : 'begin must equal end'})`);
+    }
+    return planar(begin, 0);
+  }
+
+  /** A per-axis attribute (strides, dilations) with one value per spatial axis. */
+  private perAxis(v: OnnxAttribute | undefined, axes: number, fallback: number, what: string, where: string): number[] {
+    const values = ints(v, new Array<number>(axes).fill(fallback));
+    if (values.length !== axes) this.fail(`${where}: ${what} [${values.join(', ')}] should have ${axes} value(s) for a ${axes}-D kernel`);
+    return values;
   }
 
   private checkAutoPad(a: Record<string, OnnxAttribute>, where: string): void {
@@ -276,6 +310,11 @@ class Importer {
   private fail(message: string): never {
     throw new OnnxError(this.source, message);
   }
+}
+
+/** Per-axis values of a 1-D or 2-D kernel as the [H, W] pair of the planar kernels: a 1-D [v] is [unit, v]. */
+function planar(values: readonly number[], unit = 1): [number, number] {
+  return values.length === 1 ? [unit, values[0]!] : [values[0]!, values[1]!];
 }
 
 function transpose(t: OnnxTensor): OnnxTensor {

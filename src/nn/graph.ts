@@ -4,6 +4,9 @@
  * tensors whose names are the model's stable, documented parameter names (`conv1.weight`, ...).
  * Fusions are explicit in the node: a conv/linear/batchnorm/add may carry `relu`, a conv may carry
  * a `residual` input added before the relu (one kernel instead of three).
+ * A conv2d / maxpool / avgpool node reading an [N, C, L] activation is the 1-D layer: its weight
+ * is [Cout, Cin/groups, K] and its parameters have a unit H axis (see planes.ts; `conv1d`,
+ * `maxPool1d`, `avgPool1d` below build them).
  */
 import type { Conv2dParams } from '../ops/conv2d.js';
 import type { Pool2dParams } from '../ops/pool-geometry.js';
@@ -22,6 +25,30 @@ export type NodeSpec =
   | { kind: 'softmax'; input: number };
 
 export type GraphNode = NodeSpec & { name: string };
+
+export interface ConvOptions {
+  bias?: boolean;
+  relu?: boolean;
+  residual?: number;
+}
+
+export interface Conv1dParams {
+  stride?: number;
+  padding?: number;
+  dilation?: number;
+  groups?: number;
+}
+
+export interface Pool1dParams {
+  kernel: number;
+  stride?: number;
+  padding?: number;
+}
+
+/** A 1-D window as the unit-height 2-D window the pooling kernels run. */
+function pool1dAsPlanar(p: Pool1dParams): Pool2dParams {
+  return { kernel: [1, p.kernel], stride: [1, p.stride ?? p.kernel], padding: [0, p.padding ?? 0] };
+}
 
 /** Indices of the nodes a node reads. */
 export function nodeInputs(n: NodeSpec): number[] {
@@ -58,10 +85,21 @@ export class GraphBuilder {
   readonly nodes: GraphNode[] = [{ kind: 'input', name: 'input' }];
   readonly paramShapes = new Map<string, number[]>();
 
-  conv2d(name: string, input: number, inC: number, outC: number, k: number, p: Conv2dParams & { bias?: boolean; relu?: boolean; residual?: number } = {}): number {
-    const groups = p.groups ?? 1;
-    this.paramShapes.set(`${name}.weight`, [outC, inC / groups, k, k]);
-    if (p.bias !== false) this.paramShapes.set(`${name}.bias`, [outC]);
+  /** `k`: a square kernel size, or [KH, KW] */
+  conv2d(name: string, input: number, inC: number, outC: number, k: number | [number, number], p: Conv2dParams & ConvOptions = {}): number {
+    const [kh, kw] = typeof k === 'number' ? [k, k] : k;
+    return this.conv(name, input, [outC, inC / (p.groups ?? 1), kh, kw], p);
+  }
+
+  /** PyTorch's Conv1d on [N, C, L]: weight [outC, inC/groups, k] */
+  conv1d(name: string, input: number, inC: number, outC: number, k: number, p: Conv1dParams & ConvOptions = {}): number {
+    const { stride = 1, padding = 0, dilation = 1, ...rest } = p;
+    return this.conv(name, input, [outC, inC / (p.groups ?? 1), k], { ...rest, stride: [1, stride], padding: [0, padding], dilation: [1, dilation] });
+  }
+
+  private conv(name: string, input: number, weightShape: number[], p: Conv2dParams & ConvOptions): number {
+    this.paramShapes.set(`${name}.weight`, weightShape);
+    if (p.bias !== false) this.paramShapes.set(`${name}.bias`, [weightShape[0]!]);
     const { bias, relu, residual, ...params } = p;
     return this.push({ kind: 'conv2d', name, input, weight: `${name}.weight`, bias: bias === false ? undefined : `${name}.bias`, params, relu, residual });
   }
@@ -87,6 +125,16 @@ export class GraphBuilder {
 
   avgPool(name: string, input: number, params: Pool2dParams & { countIncludePad?: boolean }): number {
     return this.push({ kind: 'avgpool', name, input, params });
+  }
+
+  /** PyTorch's MaxPool1d on [N, C, L] (stride defaults to the kernel) */
+  maxPool1d(name: string, input: number, p: Pool1dParams): number {
+    return this.maxPool(name, input, pool1dAsPlanar(p));
+  }
+
+  /** PyTorch's AvgPool1d on [N, C, L] (stride defaults to the kernel) */
+  avgPool1d(name: string, input: number, p: Pool1dParams & { countIncludePad?: boolean }): number {
+    return this.avgPool(name, input, { ...pool1dAsPlanar(p), countIncludePad: p.countIncludePad });
   }
 
   globalAvgPool(name: string, input: number): number {

@@ -3,7 +3,8 @@
  * node's output plus what its backward needs; backward maps the output gradient to input
  * gradients (and parameter gradients when asked). Fused epilogues (relu, residual) are undone
  * here: the relu mask is applied inside the backward kernels via `reluOutput`, except for conv2d,
- * whose masked gradient is materialised once (see the conv2d case).
+ * whose masked gradient is materialised once (see the conv2d case). Conv, pooling and batch norm
+ * nodes on [N, C, L] activations run the same kernels on planes of height 1 (planes.ts).
  */
 import type { Tensor } from '../tensor/tensor.js';
 import type { GraphNode } from './graph.js';
@@ -16,6 +17,7 @@ import { avgPool2d, avgPool2dBackward } from '../ops/avg-pool.js';
 import { globalAvgPool, globalAvgPoolBackward } from '../ops/global-avg-pool.js';
 import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, batchNormBackwardTraining, batchStatistics, type BatchNormParams } from '../ops/batch-norm.js';
 import { softmax, softmaxBackward } from '../ops/softmax.js';
+import { onPlanes, planeShape, unplane } from './planes.js';
 
 export type Params = ReadonlyMap<string, Tensor>;
 
@@ -57,25 +59,28 @@ export function forwardNode(node: GraphNode, inputs: Tensor[], params: Params, t
   switch (node.kind) {
     case 'input':
       throw new Error('the input node has no forward');
-    case 'conv2d':
-      return { output: conv2d(x, param(params, node.weight)!, param(params, node.bias), node.params, { relu: node.relu, residual: inputs[1] }) };
+    case 'conv2d': {
+      const y = onPlanes([x, param(params, node.weight)!, inputs[1]], (x, w, residual) => conv2d(x, w, param(params, node.bias), node.params, { relu: node.relu, residual }));
+      return { output: unplane(y, x.rank) };
+    }
     case 'linear':
       return { output: linear(x, param(params, node.weight)!, param(params, node.bias), { relu: node.relu }) };
     case 'relu':
       return { output: relu(x) };
     case 'maxpool': {
-      const { y, argmax } = maxPool2d(x, node.params);
-      return { output: y, saved: [argmax] };
+      // the argmax stays planar: only maxPool2dBackward reads it
+      const { y, argmax } = onPlanes([x], (x) => maxPool2d(x, node.params));
+      return { output: unplane(y, x.rank), saved: [argmax] };
     }
     case 'avgpool':
-      return { output: avgPool2d(x, node.params) };
+      return { output: unplane(onPlanes([x], (x) => avgPool2d(x, node.params)), x.rank) };
     case 'gap':
-      return { output: globalAvgPool(x) };
+      return { output: onPlanes([x], (x) => globalAvgPool(x)) };
     case 'batchnorm': {
       const bn = bnParams(params, node.prefix, node.eps);
-      if (!training) return { output: batchNorm(x, bn, { relu: node.relu }) };
-      const stats = batchStatistics(x, { running: { mean: bn.mean, variance: bn.variance } });
-      return { output: batchNorm(x, { ...bn, ...stats }, { relu: node.relu }), saved: [stats.mean, stats.variance] };
+      if (!training) return { output: unplane(onPlanes([x], (x) => batchNorm(x, bn, { relu: node.relu })), x.rank) };
+      const stats = onPlanes([x], (x) => batchStatistics(x, { running: { mean: bn.mean, variance: bn.variance } }));
+      return { output: unplane(onPlanes([x], (x) => batchNorm(x, { ...bn, ...stats }, { relu: node.relu })), x.rank), saved: [stats.mean, stats.variance] };
     }
     case 'add':
       return { output: node.relu ? addRelu(x, inputs[1]!) : add(x, inputs[1]!) };
@@ -90,7 +95,8 @@ export function forwardNode(node: GraphNode, inputs: Tensor[], params: Params, t
 function batchNormTrainingBackward(node: Extract<GraphNode, { kind: 'batchnorm' }>, x0: Tensor, y: Tensor, saved: Tensor[], dy: Tensor, params: Params, wantParams: boolean): NodeBackward {
   const bn = { ...bnParams(params, node.prefix, node.eps), mean: saved[0]!, variance: saved[1]! };
   const g = node.relu ? reluBackward(y, dy) : dy;
-  const { dx, dgamma, dbeta } = batchNormBackwardTraining(x0, g, bn);
+  const { dx: dxPlanar, dgamma, dbeta } = onPlanes([x0, g], (x0, g) => batchNormBackwardTraining(x0, g, bn));
+  const dx = unplane(dxPlanar, x0.rank);
   if (g !== dy) g.dispose();
   if (!wantParams) {
     dgamma.dispose();
@@ -123,11 +129,11 @@ export function backwardNode(node: GraphNode, x: Tensor[], y: Tensor, saved: Ten
       // costs more than one elementwise pass on a load-bound adapter (measured on SwiftShader).
       const g = node.relu ? reluBackward(y, dy) : null;
       const dyEff = g ?? dy;
-      const dx = conv2dBackwardInput(dyEff, w, x0.shape, node.params);
+      const dx = unplane(onPlanes([dyEff, w], (dy, w) => conv2dBackwardInput(dy, w, planeShape(x0.shape), node.params)), x0.rank);
       let paramGrads: Map<string, Tensor> | undefined;
       if (wantParams) {
-        const { dw, db } = conv2dBackwardWeight(x0, dyEff, w.shape, node.params);
-        paramGrads = new Map([[node.weight, dw]]);
+        const { dw, db } = onPlanes([x0, dyEff], (x0, dy) => conv2dBackwardWeight(x0, dy, planeShape(w.shape), node.params));
+        paramGrads = new Map([[node.weight, unplane(dw, w.rank)]]);
         if (node.bias) paramGrads.set(node.bias, db);
         else db.dispose();
       }
@@ -152,20 +158,20 @@ export function backwardNode(node: GraphNode, x: Tensor[], y: Tensor, saved: Ten
     case 'relu':
       return { inputs: [reluBackward(y, dy)] };
     case 'maxpool':
-      return { inputs: [maxPool2dBackward(dy, saved[0]!, x0.shape, node.params)] };
+      return { inputs: [unplane(onPlanes([dy], (dy) => maxPool2dBackward(dy, saved[0]!, planeShape(x0.shape), node.params)), x0.rank)] };
     case 'avgpool':
-      return { inputs: [avgPool2dBackward(dy, x0.shape, node.params)] };
+      return { inputs: [unplane(onPlanes([dy], (dy) => avgPool2dBackward(dy, planeShape(x0.shape), node.params)), x0.rank)] };
     case 'gap':
-      return { inputs: [globalAvgPoolBackward(dy, x0.shape)] };
+      return { inputs: [unplane(globalAvgPoolBackward(dy, planeShape(x0.shape)), x0.rank)] };
     case 'batchnorm': {
       if (saved.length === 2) return batchNormTrainingBackward(node, x0, y, saved, dy, params, wantParams);
       const bn = bnParams(params, node.prefix, node.eps);
       const mask = node.relu ? y : undefined;
-      const dx = batchNormBackwardInput(dy, bn, mask);
+      const dx = unplane(onPlanes([dy, mask], (dy, mask) => batchNormBackwardInput(dy, bn, mask)), x0.rank);
       let paramGrads: Map<string, Tensor> | undefined;
       if (wantParams) {
         const g = mask ? reluBackward(y, dy) : dy;
-        const { dgamma, dbeta } = batchNormBackwardParams(x0, g, bn);
+        const { dgamma, dbeta } = onPlanes([x0, g], (x0, g) => batchNormBackwardParams(x0, g, bn));
         if (g !== dy) g.dispose();
         paramGrads = new Map([
           [`${node.prefix}.weight`, dgamma],

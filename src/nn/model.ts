@@ -20,12 +20,27 @@ import { inferShapes } from './shapes.js';
 
 export interface ModelInfo {
   name: string;
-  /** one image: [C, H, W] */
-  inputShape: readonly [number, number, number];
+  /** one input row, without the batch axis: [C, H, W] for images, [D] for features, [C, L] for sequences */
+  inputShape: readonly number[];
   numClasses: number;
   /** node whose output is the representation fed to the final linear layer (IG2) */
   representationNode: number;
   classNames?: readonly string[];
+}
+
+/** `[N, ...row]` as text, for messages: [N, 3, 32, 32], [N, 10]. */
+export function batchShapeStr(row: readonly number[]): string {
+  return `[N, ${row.join(', ')}]`;
+}
+
+/**
+ * The model's input as an image [C, H, W], for code that needs pixels (PNG inputs, heatmaps,
+ * pixel-order metrics, image datasets); `use` says which, in the error a non-image model gets.
+ */
+export function imageInputShape(info: ModelInfo, use: string): [number, number, number] {
+  const s = info.inputShape;
+  if (s.length !== 3) fail(`${use} needs a model with an image input [C, H, W]; model ${info.name} takes ${batchShapeStr(s)}, which is not an image`);
+  return [s[0]!, s[1]!, s[2]!];
 }
 
 export interface BackwardResult {
@@ -46,6 +61,7 @@ export class Model {
     readonly nodes: readonly GraphNode[],
     readonly params: Map<string, Tensor>,
   ) {
+    if (info.inputShape.length < 1 || !info.inputShape.every((d) => Number.isInteger(d) && d >= 1)) fail(`model ${info.name}: inputShape ${shapeStr(info.inputShape)} must be one or more positive integers`);
     const paramShapes = new Map([...params].map(([k, t]) => [k, t.shape]));
     for (const n of nodes) for (const p of nodeParams(n)) if (!params.has(p)) fail(`model ${info.name}: parameter '${p}' of node '${n.name}' is missing`);
     this.nodeShapes = inferShapes(nodes, paramShapes, info.inputShape);
@@ -61,11 +77,11 @@ export class Model {
     return Math.max(1, Math.floor(this.engine.limits.maxStorageBufferBindingSize / perImage));
   }
 
-  /** Validate a batch input: shape [N, C, H, W] and, optionally, finite values. */
+  /** Validate a batch input: exactly [N, ...inputShape], N ≥ 1. */
   checkInput(x: Tensor): void {
-    const [c, h, w] = this.info.inputShape;
-    if (x.shape.length !== 4 || x.shape[1] !== c || x.shape[2] !== h || x.shape[3] !== w || x.shape[0]! < 1) {
-      throw new PathlightError(`model ${this.info.name}: input has shape ${shapeStr(x.shape)}, expected [N, ${c}, ${h}, ${w}]`);
+    const row = this.info.inputShape;
+    if (x.rank !== row.length + 1 || x.shape[0]! < 1 || row.some((d, i) => x.shape[i + 1] !== d)) {
+      throw new PathlightError(`model ${this.info.name}: input has shape ${shapeStr(x.shape)}, expected ${batchShapeStr(row)}`);
     }
   }
 

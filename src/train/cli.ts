@@ -15,6 +15,7 @@ import { loadFashionMnist, loadMnist, toRgb32 } from '../data/datasets.js';
 import { readSafetensors, writeSafetensors } from '../models/safetensors.js';
 import { zooGraph } from '../models/zoo.js';
 import { buildModel, initParameters } from '../nn/init.js';
+import { imageInputShape } from '../nn/model.js';
 import { limitImages, type LabelledImages } from './batches.js';
 import { createOptimizer } from './optimizers.js';
 import { formatProgress, progressWriter } from './progress.js';
@@ -90,9 +91,10 @@ function loadSplit(dataset: TrainCliOptions['dataset'], split: 'train' | 'test',
 
 export async function runTrain(opts: TrainCliOptions, log: (line: string) => void = console.log): Promise<{ testAccuracy: number }> {
   const { builder, info } = zooGraph(opts.model);
-  const trainSet = loadSplit(opts.dataset, 'train', info.inputShape[0]);
+  const [channels] = imageInputShape(info, 'npm run train (image datasets only)');
+  const trainSet = loadSplit(opts.dataset, 'train', channels);
   const data = opts.limit ? limitImages(trainSet, opts.limit) : trainSet;
-  const testSet = loadSplit(opts.dataset, 'test', info.inputShape[0]);
+  const testSet = loadSplit(opts.dataset, 'test', channels);
   const engine = await createEngine();
   const model = buildModel(engine, builder, info, initParameters(builder, opts.seed));
   let previous: Record<string, string> | null = null;

@@ -38,6 +38,9 @@ const CONFIGS: Config[] = [
   { name: 'depthwise 3x3 pad 1, 9x13 input', spec: { xShape: [2, 8, 9, 13], wShape: [8, 1, 3, 3], padding: [1, 1], groups: 8 }, bias: false },
   // strided 1×1: odd input rows and columns of the gradient get no tap at all (zeros)
   { name: '1x1 stride 2 (ResNet shortcut), odd 7x6 input', spec: { xShape: [2, 4, 7, 6], wShape: [6, 4, 1, 1], stride: [2, 2] }, bias: false },
+  // a 1-D conv as the graph runs it ([N, C, L] viewed as one row high): kernel 1×K, unit H-axis stride / padding / dilation
+  { name: '1-D: 1x13 input, 1x3 kernel, stride [1,2], padding [0,2], dilation [1,2], relu + mask', spec: { xShape: [2, 4, 1, 13], wShape: [6, 4, 1, 3], stride: [1, 2], padding: [0, 2], dilation: [1, 2] }, bias: true, relu: true, mask: true },
+  { name: '1-D: 1x9 input, 1x3 kernel, padding [0,1], residual', spec: { xShape: [2, 5, 1, 9], wShape: [5, 5, 1, 3], padding: [0, 1] }, bias: false, relu: true, residual: true, mask: true },
   // the input gradient cannot run as a forward here (its padding would be negative)
   { name: '1x1 conv, padding 1', spec: { xShape: [1, 3, 4, 5], wShape: [4, 3, 1, 1], padding: [1, 1] }, bias: true },
 ];

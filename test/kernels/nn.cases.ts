@@ -5,7 +5,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { createEngine, type Engine } from '../../src/gpu/engine.js';
 import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel, initParameters } from '../../src/nn/init.js';
-import type { Model } from '../../src/nn/model.js';
+import type { Model, ModelInfo } from '../../src/nn/model.js';
 import { refBackward, refForward } from '../reference/graph.js';
 import * as refBn from '../reference/batch-norm.js';
 
@@ -39,6 +39,34 @@ function everyKind(): { g: GraphBuilder; info: { name: string; inputShape: [numb
   return { g, info: { name: 'every-kind', inputShape: [3, 9, 9], numClasses: 3, representationNode: h } };
 }
 
+/** 1-D layers on [N, C, L]: conv1d (dilated, strided, grouped, residual epilogue), BN, max / avg / global pooling. */
+function sequence(): { g: GraphBuilder; info: ModelInfo } {
+  const g = new GraphBuilder();
+  let h = g.conv1d('stem', 0, 3, 4, 3, { padding: 1, bias: false });
+  h = g.batchNorm('bn', h, 4, { relu: true });
+  const branch = g.conv1d('b1', h, 4, 4, 3, { padding: 2, dilation: 2, relu: true });
+  h = g.conv1d('b2', branch, 4, 4, 3, { padding: 1, residual: h, relu: true });
+  h = g.conv1d('down', h, 4, 6, 3, { stride: 2, padding: 1, groups: 2 }); // 13 → 7
+  h = g.maxPool1d('max', h, { kernel: 3, stride: 1, padding: 1 });
+  h = g.avgPool1d('avg', h, { kernel: 2 }); // 7 → 3
+  const a = g.globalAvgPool('gap', h);
+  const b = g.linear('skip', g.flatten('flat', h), 18, 6);
+  const rep = g.add('join', a, b, { relu: true });
+  g.linear('fc', rep, 6, 3);
+  return { g, info: { name: 'sequence', inputShape: [3, 13], numClasses: 3, representationNode: rep } };
+}
+
+/** Tabular [N, D]: linear+relu, BN over features, a softmax inside, add, linear head. */
+function tabular(): { g: GraphBuilder; info: ModelInfo } {
+  const g = new GraphBuilder();
+  const h = g.linear('fc1', 0, 10, 8, { relu: true });
+  const bn = g.batchNorm('bn', h, 8);
+  const p = g.softmax('attn', g.linear('fc2', bn, 8, 8));
+  const rep = g.add('join', p, bn);
+  g.linear('head', rep, 8, 4);
+  return { g, info: { name: 'tabular', inputShape: [10], numClasses: 4, representationNode: rep } };
+}
+
 function oneHotSeed(engine: Engine, n: number, classes: number, targets: number[]): Tensor {
   const s = new Float32Array(n * classes);
   targets.forEach((t, i) => (s[i * classes + t] = 1));
@@ -54,15 +82,15 @@ function withBnStats(values: Map<string, { shape: number[]; data: Float32Array }
   return values;
 }
 
-async function compareWithReference(engine: Engine, build: typeof everyKind, batch: number, seed: number): Promise<void> {
+async function compareWithReference(engine: Engine, build: () => { g: GraphBuilder; info: ModelInfo }, batch: number, seed: number): Promise<void> {
   const { g, info } = build();
   const rng = new Rng(seed);
   const values = withBnStats(initParameters(g, seed), rng);
   const model = buildModel(engine, g, info, values);
-  const [c, h, w] = info.inputShape;
-  const x = Float32Array.from(rng.uniform(batch * c * h * w));
+  const xShape = [batch, ...info.inputShape];
+  const x = Float32Array.from(rng.uniform(xShape.reduce((a, b) => a * b, 1)));
   const targets = Array.from({ length: batch }, (_, i) => i % info.numClasses);
-  const tx = Tensor.from(engine, x, [batch, c, h, w]);
+  const tx = Tensor.from(engine, x, xShape);
   const tape = model.forward(tx, { record: true });
   const logits = await tape.output.download();
   const seedT = oneHotSeed(engine, batch, info.numClasses, targets);
@@ -71,7 +99,7 @@ async function compareWithReference(engine: Engine, build: typeof everyKind, bat
 
   const refParams = new Map([...values].map(([k, v]) => [k, Float64Array.from(v.data)]));
   const shapes = new Map([...values].map(([k, v]) => [k, v.shape]));
-  const fw = refForward(g.nodes, refParams, shapes, Float64Array.from(x), [batch, c, h, w]);
+  const fw = refForward(g.nodes, refParams, shapes, Float64Array.from(x), xShape);
   const last = g.nodes.length - 1;
   expectClose(logits, fw.outs[last]!, { rtol: 1e-4, atol: 1e-5 }, `${info.name} logits`);
   const seedRef = new Float64Array(batch * info.numClasses);
@@ -92,19 +120,30 @@ export default defineCases('nn', (test) => {
     await compareWithReference(engine, everyKind, 3, 11);
   });
 
-  test('training mode: batch norms use batch statistics (forward vs float64), update running ones, and their input shift has zero gradient', async (engine) => {
+  test('1-D layers on [N, C, L] inputs: logits, input and parameter gradients match float64', async (engine) => {
+    await compareWithReference(engine, sequence, 3, 12);
+  });
+
+  test('[N, D] inputs (linear, BN, softmax, add): logits, input and parameter gradients match float64', async (engine) => {
+    await compareWithReference(engine, tabular, 4, 13);
+  });
+
+  for (const oneD of [false, true]) test(`training mode${oneD ? ' on [N, C, L]' : ''}: batch norms use batch statistics (forward vs float64), update running ones, and their input shift has zero gradient`, async (engine) => {
     const g = new GraphBuilder();
-    const conv = g.conv2d('conv', 0, 2, 3, 3, { padding: 1 }); // with a bias: a per-channel shift of BN's input
+    // with a bias: a per-channel shift of BN's input
+    const conv = oneD ? g.conv1d('conv', 0, 2, 3, 3, { padding: 1 }) : g.conv2d('conv', 0, 2, 3, 3, { padding: 1 });
     const bn = g.batchNorm('bn', conv, 3, {});
     const rep = g.globalAvgPool('gap', g.relu('act', bn));
     g.linear('fc', rep, 3, 4);
-    const info = { name: 'bn-train', inputShape: [2, 5, 5] as [number, number, number], numClasses: 4, representationNode: rep };
+    const info = { name: 'bn-train', inputShape: oneD ? [2, 25] : [2, 5, 5], numClasses: 4, representationNode: rep };
     const values = initParameters(g, 5);
     const model = buildModel(engine, g, info, values);
     const rng = new Rng(8);
     const n = 6;
     const xs = Float32Array.from(rng.uniform(n * 50, 0, 1));
-    const x = Tensor.from(engine, xs, [n, 2, 5, 5]);
+    const x = Tensor.from(engine, xs, [n, ...info.inputShape]);
+    // the float64 BN takes [N, C, H, W]; a [N, C, L] activation is one row high
+    const bnShape = oneD ? [n, 3, 1, 25] : [n, 3, 5, 5];
     const seed = Tensor.from(engine, Float32Array.from(rng.uniform(n * 4, -1, 1)), [n, 4]);
     const grads = async (training: boolean) => {
       const tape = model.forward(x, { record: true, training });
@@ -120,9 +159,9 @@ export default defineCases('nn', (test) => {
     const running0 = await model.params.get('bn.running_mean')!.download();
     const train = await grads(true);
     // forward: BN normalised by the batch's own statistics
-    const stats = refBn.batchStatistics(train.conv1, [n, 3, 5, 5]);
+    const stats = refBn.batchStatistics(train.conv1, bnShape);
     const bnp = { gamma: Float64Array.from(values.get('bn.weight')!.data), beta: Float64Array.from(values.get('bn.bias')!.data), mean: stats.mean, variance: stats.variance, eps: 1e-5 };
-    expectClose(train.bnOut, refBn.batchNorm(Float64Array.from(train.conv1), [n, 3, 5, 5], bnp), { rtol: 1e-4, atol: 1e-5 }, 'training BN output');
+    expectClose(train.bnOut, refBn.batchNorm(Float64Array.from(train.conv1), bnShape, bnp), { rtol: 1e-4, atol: 1e-5 }, 'training BN output');
     // running mean moved 10 % of the way to the batch mean
     expectClose(await model.params.get('bn.running_mean')!.download(), running0.map((r, c) => 0.9 * r + 0.1 * stats.mean[c]!), { rtol: 1e-5, atol: 1e-6 }, 'running mean');
     // BN(x + b_c) = BN(x) per channel with batch statistics: the conv bias cannot change the loss

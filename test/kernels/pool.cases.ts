@@ -25,6 +25,8 @@ const configs: { name: string; shape: number[]; p: Pool2dParams }[] = [
   { name: 'k3 s1 p1 1x3x6x8', shape: [1, 3, 6, 8], p: { kernel: 3, stride: 1, padding: 1 } },
   { name: 'k3 s1 2x1x5x7', shape: [2, 1, 5, 7], p: { kernel: 3, stride: 1 } },
   { name: 'k[2,3] s[2,1] p[1,1] 1x2x6x7', shape: [1, 2, 6, 7], p: { kernel: [2, 3], stride: [2, 1], padding: [1, 1] } },
+  // 1-D pooling as the graph runs it: [N, C, L] viewed as one row high
+  { name: '1-D k[1,3] s[1,2] p[0,1] 2x3x1x11', shape: [2, 3, 1, 11], p: { kernel: [1, 3], stride: [1, 2], padding: [0, 1] } },
 ];
 
 function inputs(shape: number[], p: Pool2dParams, seed: number) {

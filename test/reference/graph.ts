@@ -2,6 +2,7 @@
  * float64 execution of a model graph (the same GraphNode list the GPU Model runs) on the reference
  * ops: forward for a batch, and backward from seeds at any nodes to the input and parameters.
  * Also adapts a graph to the RefModel interface of the method references (one image at a time).
+ * [N, C, L] activations of conv / pooling / batch-norm nodes are computed as [N, C, 1, L] planes.
  */
 import type { GraphNode } from '../../src/nn/graph.js';
 import { nodeInputs } from '../../src/nn/graph.js';
@@ -16,12 +17,17 @@ import type { RefModel } from './methods/model.js';
 export type RefParams = ReadonlyMap<string, Float64Array>;
 export type ParamShapes = ReadonlyMap<string, readonly number[]>;
 
+/** [N, C, L] as the [N, C, 1, L] plane the 4-D references take (a 1-D conv weight likewise) */
+const planar = (s: readonly number[]): number[] => (s.length === 3 ? [s[0]!, s[1]!, 1, s[2]!] : [...s]);
+/** a planar result shape back at the rank of `like` */
+const unplanar = (s: number[], like: readonly number[]): number[] => (like.length === 3 ? [s[0]!, s[1]!, s[3]!] : s);
+
 const pair = (v: number | [number, number] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
 
 function convSpec(node: Extract<GraphNode, { kind: 'conv2d' }>, xShape: readonly number[], wShape: readonly number[]): conv.ConvSpec {
   return {
-    xShape: xShape as [number, number, number, number],
-    wShape: wShape as [number, number, number, number],
+    xShape: planar(xShape) as [number, number, number, number],
+    wShape: planar(wShape) as [number, number, number, number],
     stride: pair(node.params.stride, 1),
     padding: pair(node.params.padding, 0),
     dilation: pair(node.params.dilation, 1),
@@ -61,7 +67,7 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
       case 'conv2d': {
         const spec = convSpec(node, s, shapesOf.get(node.weight)!);
         y = conv.conv2d(a, params.get(node.weight)!, node.bias ? params.get(node.bias)! : null, spec, { relu: node.relu, residual: ins[1] !== undefined ? outs[ins[1]]! : undefined });
-        ys = conv.outputShape(spec);
+        ys = unplanar(conv.outputShape(spec), s);
         break;
       }
       case 'linear': {
@@ -74,22 +80,22 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
         y = ew.relu(a);
         break;
       case 'maxpool': {
-        const r = pool.maxPool2d(a, s, node.params);
+        const r = pool.maxPool2d(a, planar(s), node.params);
         y = r.y;
         am = r.argmax;
-        ys = pool.outputShape(s, node.params);
+        ys = unplanar(pool.outputShape(planar(s), node.params), s);
         break;
       }
       case 'avgpool':
-        y = pool.avgPool2d(a, s, node.params, node.params.countIncludePad ?? true);
-        ys = pool.outputShape(s, node.params);
+        y = pool.avgPool2d(a, planar(s), node.params, node.params.countIncludePad ?? true);
+        ys = unplanar(pool.outputShape(planar(s), node.params), s);
         break;
       case 'gap':
-        y = pool.globalAvgPool(a, s);
+        y = pool.globalAvgPool(a, planar(s));
         ys = [s[0]!, s[1]!];
         break;
       case 'batchnorm':
-        y = bnr.batchNorm(a, s, bnOf(params, node.prefix, node.eps), node.relu);
+        y = bnr.batchNorm(a, planar(s), bnOf(params, node.prefix, node.eps), node.relu);
         break;
       case 'add': {
         y = ew.add(a, outs[ins[1]!]!);
@@ -154,18 +160,18 @@ export function refBackward(nodes: readonly GraphNode[], params: RefParams, shap
         acc(ins[0]!, ew.reluBackward(y, dy));
         break;
       case 'maxpool':
-        acc(ins[0]!, pool.maxPool2dBackward(dy, fw.argmax[i]!, xs, node.params));
+        acc(ins[0]!, pool.maxPool2dBackward(dy, fw.argmax[i]!, planar(xs), node.params));
         break;
       case 'avgpool':
-        acc(ins[0]!, pool.avgPool2dBackward(dy, xs, node.params, node.params.countIncludePad ?? true));
+        acc(ins[0]!, pool.avgPool2dBackward(dy, planar(xs), node.params, node.params.countIncludePad ?? true));
         break;
       case 'gap':
-        acc(ins[0]!, pool.globalAvgPoolBackward(dy, xs));
+        acc(ins[0]!, pool.globalAvgPoolBackward(dy, planar(xs)));
         break;
       case 'batchnorm': {
         const bn = bnOf(params, node.prefix, node.eps);
-        acc(ins[0]!, bnr.batchNormBackwardInput(dy, xs, bn));
-        const { dgamma, dbeta } = bnr.batchNormBackwardParams(x, dy, xs, bn);
+        acc(ins[0]!, bnr.batchNormBackwardInput(dy, planar(xs), bn));
+        const { dgamma, dbeta } = bnr.batchNormBackwardParams(x, dy, planar(xs), bn);
         pgrads.set(`${node.prefix}.weight`, dgamma);
         pgrads.set(`${node.prefix}.bias`, dbeta);
         break;
