@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, ROOT } from '../esbuild.config.mjs';
 import { readNpy, writeNpy } from '../src/models/npy.js';
-import { decodePng } from '../src/data/png.js';
+import { decodePng, encodeGrayPng } from '../src/data/png.js';
 
 const cli = join(ROOT, 'dist/cli.js');
 const onnx = join(ROOT, 'test/fixtures/small_resnet.onnx');
@@ -229,9 +229,9 @@ describe('explain on non-image models: .npy in, .npy out', () => {
     const sample = run('explain', '--model', mlp, '--input', 'sample:0', '--dataset', 'mnist', '--method', 'grad');
     expect(sample.status).toBe(1);
     expect(sample.stderr).toMatch(/--input sample:0 \(a bundled image sample\) needs a model with an image input \[C, H, W\]; model mlp takes \[N, 10\], which is not an image/);
-    // refused before it is decoded
+    // a valid PNG, refused for the model's input shape, not for its contents
     const image = join(dir, 'image.png');
-    writeFileSync(image, 'not decoded');
+    writeFileSync(image, encodeGrayPng(new Float32Array(28 * 28), 28, 28));
     const pngIn = run('explain', '--model', mlp, '--input', image, '--method', 'grad');
     expect(pngIn.status).toBe(1);
     expect(pngIn.stderr).toMatch(/\(a PNG\) needs a model with an image input \[C, H, W\]; model mlp takes \[N, 10\]/);
