@@ -2,7 +2,7 @@
 
 /** A differentiable model on one image x (flattened NCHW of one sample, length D = C·H·W) */
 export interface RefModel {
-  shape: readonly [number, number, number]; // [C, H, W]
+  shape: readonly [number, number, number]; // [C, H, W]; non-image models pass their row shape through a cast (only its product is read by the methods)
   numClasses: number;
   logits(x: Float64Array): Float64Array; // [numClasses]
   /** gradient of the explained scalar: the target logit, or softmax prob when output = 'prob' */
@@ -46,6 +46,6 @@ export function argmax(v: ArrayLike<number>): number {
 
 /** Throws unless `x` has exactly D = C·H·W entries (catches NCHW/NHWC and batch mix-ups early). */
 export function checkInput(m: RefModel, x: Float64Array, label: string): void {
-  const d = m.shape[0] * m.shape[1] * m.shape[2];
-  if (x.length !== d) throw new Error(`${label}: length ${x.length} != C·H·W = ${d} for shape [${m.shape.join(', ')}]`);
+  const d = m.shape.reduce((a, b) => a * b, 1);
+  if (x.length !== d) throw new Error(`${label}: length ${x.length} != ${d} features for shape [${m.shape.join(', ')}]`);
 }
