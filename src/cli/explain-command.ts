@@ -9,7 +9,7 @@ import { PathlightError } from '../gpu/errors.js';
 import { loadModel } from '../models/load.js';
 import { readNpy, writeNpy } from '../models/npy.js';
 import type { Model } from '../nn/model.js';
-import { explain, methodNames, type ExplainOptions, type Explanation } from '../attribution/index.js';
+import { explain, type ExplainOptions, type Explanation } from '../attribution/index.js';
 import type { IntegrationRule } from '../attribution/quadrature.js';
 import { heatmapPng } from '../viz/heatmap.js';
 import { listSamples } from '../data/samples.js';
@@ -18,9 +18,10 @@ import { pickRelevantReferences } from '../attribution/ig2-references.js';
 import { datasetOf, intFlag, type Flags } from './flags.js';
 import { readInput, testImages } from './inputs.js';
 
+const DEFAULT_METHOD = 'ig';
+
 function methodOptions(flags: Flags, model: Model): ExplainOptions {
-  let method = flags.get('method');
-  if (!method) throw new PathlightError(`--method is required (${methodNames().join(', ')}, smoothgrad)`);
+  let method = flags.get('method') ?? DEFAULT_METHOD;
   let smoothgrad: ExplainOptions['smoothgrad'];
   if (method === 'smoothgrad' || method.startsWith('smoothgrad:')) {
     smoothgrad = true;
@@ -106,7 +107,7 @@ export async function explainCommand(flags: Flags): Promise<void> {
     const options = methodOptions(flags, model);
     if (options.method === 'ig2') options.methodOptions = await ig2References(flags, engine, model, x.data, datasetOf(flags));
     const r = await explain(engine, model, x.data, options);
-    const files = outputPaths(flags, model.info.name, flags.get('method')!);
+    const files = outputPaths(flags, model.info.name, flags.get('method') ?? DEFAULT_METHOD);
     mkdirSync(dirname(files.npy), { recursive: true });
     const n = r.shape[0]!;
     writeFileSync(files.npy, writeNpy(r.attribution, n === 1 ? r.shape.slice(1) : r.shape));
