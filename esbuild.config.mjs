@@ -105,18 +105,52 @@ export async function bundle(entry, { minify = false } = {}) {
   return js.text;
 }
 
+/** Public entry points: package.json `exports` subpath → module under src/ (without .ts). */
+export const ENTRIES = {
+  '.': 'index',
+  './core': 'core',
+  './node': 'node',
+  './methods/guided-ig': 'attribution/guided-ig',
+  './methods/blur-ig': 'attribution/blur-ig',
+  './methods/ig2': 'attribution/ig2',
+};
+
 /**
  * Declarations for package.json's `types` and `exports`: the entries (and what they reach) only,
  * so tests and tools need not typecheck. @types/node is needed to check src/platform/node.ts;
- * the consumer test checks that the browser-safe entries' declarations do not depend on it.
+ * the consumer test checks that the entries' declarations do not depend on it.
  */
 function emitTypes() {
   const tsc = at('node_modules/typescript/bin/tsc');
   const flags = ['--declaration', '--emitDeclarationOnly', '--outDir', 'dist/types', '--rootDir', 'src', '--target', 'ES2022',
     '--module', 'ESNext', '--moduleResolution', 'Bundler', '--customConditions', SOURCE_CONDITIONS.join(','), '--lib', 'ES2022,DOM',
     '--types', '@webgpu/types,node', '--strict', '--skipLibCheck', '--isolatedModules'];
-  const entries = ['src/index.ts', 'src/core.ts', 'src/node.ts', 'src/attribution/guided-ig.ts', 'src/attribution/blur-ig.ts', 'src/attribution/ig2.ts'];
+  const entries = Object.values(ENTRIES).map((e) => `src/${e}.ts`);
   execFileSync(process.execPath, [tsc, ...flags, ...entries, 'shaders/wgsl.d.ts'], { cwd: ROOT, stdio: 'inherit' });
+  writeWebgpuEntries();
+}
+
+/**
+ * TypeScript's DOM lib declares WebGPU from version 6 on; before that the types come from
+ * @webgpu/types (a dependency). package.json's `types@<6` conditions point TypeScript 5 at
+ * dist/types/ts5/<entry>.d.ts, which add them and re-export the entry. Referencing @webgpu/types
+ * from the plain declarations instead would clash with TypeScript 6+'s own WebGPU declarations.
+ */
+function writeWebgpuEntries() {
+  mkdirSync(at('dist/types/ts5'), { recursive: true });
+  writeFileSync(
+    at('dist/types/ts5/webgpu.d.ts'),
+    [
+      '/// <reference types="@webgpu/types" />',
+      "// TypeScript < 5.1's DOM lib has no VideoFrame, which @webgpu/types names (an external-texture",
+      '// source): an empty interface lets it check there, and merges with the real one elsewhere.',
+      'interface VideoFrame {}',
+      '',
+    ].join('\n'),
+  );
+  for (const entry of Object.values(ENTRIES)) {
+    writeFileSync(at(`dist/types/ts5/${entry.replace('/', '-')}.d.ts`), `/// <reference path="./webgpu.d.ts" />\nexport * from '../${entry}.js';\n`);
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -5,7 +5,6 @@
  * methods it uses. The root entry (src/index.ts) is this plus every built-in method. Browser-safe:
  * whatever differs by platform goes through `#platform` (src/platform/).
  */
-/// <reference types="@webgpu/types" preserve="true" />
 export { createEngine, Engine, type EngineOptions, type EngineStats, type Kernel, type Binding, type OpProfile, type ProfileReport } from './gpu/engine.js';
 export { type AdapterDescription } from './gpu/acquire.js';
 export { PathlightError, GpuError } from './gpu/errors.js';

@@ -3,6 +3,5 @@
  * import (Guided IG, Blur IG, IG2 come in through ./attribution/index.ts). Browser-safe; Node-only
  * helpers are in ./node.ts (`pathlight/node`). Add a module to ./core.ts.
  */
-/// <reference types="@webgpu/types" preserve="true" />
 export * from './core.js';
 export * from './attribution/index.js';
