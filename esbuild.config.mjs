@@ -1,20 +1,29 @@
 /**
  * The build. `node esbuild.config.mjs` writes
- *   dist/index.js             Node ESM library (src/index.ts)
- *   dist/pathlight.browser.js browser ESM bundle of the same
- *   dist/cli.js               the `pathlight` command (src/cli/main.ts), when it exists
+ *   dist/lib/**.js            the library as per-module ESM (src/ transpiled one file per module,
+ *                             imports kept), so a consumer's bundler drops what it does not use
+ *   dist/shaders/*.wgsl.js    each shader as a string module (`export default "…"`); the lib's
+ *                             `import x from '…/x.wgsl'` become `…/x.wgsl.js`
+ *   dist/cli.js               the `pathlight` command (runs dist/lib/cli/main.js)
  *   dist/train.js             the trainer (src/train/cli.ts): `npm run train -- --model lenet ...`
  * and, with `--types`, declarations in dist/types (tsc). Tests and tools import `build()` and
  * `bundle()` (an in-memory browser bundle of any entry, e.g. the browser test page).
+ *
+ * Everything built from src/ here resolves `#platform` (package.json `imports`) through the
+ * `pathlight-source` condition to src/platform/{node,browser}.ts; the published package resolves
+ * it to dist/lib/platform/*.js by the `node` condition.
  */
 import * as esbuild from 'esbuild';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = dirname(fileURLToPath(import.meta.url));
 const at = (p) => join(ROOT, p);
+
+/** The package.json `imports` condition that maps #platform to the TypeScript sources. */
+export const SOURCE_CONDITIONS = ['pathlight-source'];
 
 const common = {
   bundle: true,
@@ -23,33 +32,65 @@ const common = {
   loader: { '.wgsl': 'text' },
   logLevel: 'warning',
   absWorkingDir: ROOT,
+  conditions: SOURCE_CONDITIONS,
 };
 
-// src/gpu/acquire.ts imports `webgpu` (and node:fs) through variables, so esbuild never sees them;
-// listing `webgpu` anyway keeps a literal import from ever pulling Dawn into a bundle.
-const node = { ...common, platform: 'node', external: ['webgpu'], sourcemap: true };
-const browser = { ...common, platform: 'browser', external: ['webgpu', 'node:*'], sourcemap: true };
+export const nodeOptions = { ...common, platform: 'node', external: ['webgpu'], sourcemap: true };
+// Bundles of the repository's own pages (tests, demo, bench) from src/: package.json's
+// `sideEffects` describes dist/lib, so it must not drop src modules that register methods.
+const browser = { ...common, platform: 'browser', sourcemap: true, ignoreAnnotations: true };
 
-/** Build the library, the browser bundle and (if present) the CLI. */
+/** Build the per-module library, the shaders, the CLI and the trainer. */
 export async function build({ types = false } = {}) {
-  const jobs = [
-    esbuild.build({ ...node, entryPoints: [at('src/index.ts')], outfile: at('dist/index.js') }),
-    esbuild.build({ ...browser, entryPoints: [at('src/index.ts')], outfile: at('dist/pathlight.browser.js') }),
-  ];
-  // Node commands: the `pathlight` CLI and the trainer.
-  for (const [src, out] of [['src/cli/main.ts', 'dist/cli.js'], ['src/train/cli.ts', 'dist/train.js']]) {
-    if (!existsSync(at(src))) {
-      console.warn(`esbuild.config.mjs: ${src} does not exist yet; skipping ${out}`);
-      continue;
-    }
-    jobs.push(
-      esbuild
-        .build({ ...node, entryPoints: [at(src)], outfile: at(out), banner: { js: '#!/usr/bin/env node' } })
-        .then((r) => (chmodSync(at(out), 0o755), r)),
-    );
-  }
-  await Promise.all(jobs);
+  // no stale modules from deleted sources in the package
+  for (const d of ['dist/lib', 'dist/shaders', ...(types ? ['dist/types'] : [])]) rmSync(at(d), { recursive: true, force: true });
+  writeShaderModules();
+  await Promise.all([
+    esbuild.build({
+      entryPoints: sourceFiles('src').filter((f) => f !== 'src/train/cli.ts'),
+      outdir: at('dist/lib'),
+      outbase: at('src'),
+      bundle: true, // only so the plugin sees every import; it keeps them all external
+      plugins: [keepImports],
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2022',
+      logLevel: 'warning',
+      absWorkingDir: ROOT,
+    }),
+    esbuild
+      .build({ ...nodeOptions, entryPoints: [at('src/train/cli.ts')], outfile: at('dist/train.js'), banner: { js: '#!/usr/bin/env node' } })
+      .then((r) => (chmodSync(at('dist/train.js'), 0o755), r)),
+  ]);
+  writeFileSync(at('dist/cli.js'), "#!/usr/bin/env node\nimport './lib/cli/main.js';\n", { mode: 0o755 });
+  chmodSync(at('dist/cli.js'), 0o755);
   if (types) emitTypes();
+}
+
+/** Per-module output: every import stays an import; shader imports point at their .wgsl.js module. */
+const keepImports = {
+  name: 'keep-imports',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
+      return { path: args.path.endsWith('.wgsl') ? `${args.path}.js` : args.path, external: true };
+    });
+  },
+};
+
+function writeShaderModules() {
+  mkdirSync(at('dist/shaders'), { recursive: true });
+  for (const f of readdirSync(at('shaders')).filter((n) => n.endsWith('.wgsl'))) {
+    writeFileSync(at(`dist/shaders/${f}.js`), `export default ${JSON.stringify(readFileSync(at(`shaders/${f}`), 'utf8'))};\n`);
+  }
+}
+
+/** The .ts files under `dir` (relative to ROOT), declarations excluded. */
+function sourceFiles(dir) {
+  return readdirSync(at(dir), { recursive: true })
+    .map((f) => join(dir, String(f)))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => relative(ROOT, at(f)).split('\\').join('/'));
 }
 
 /**
@@ -64,13 +105,52 @@ export async function bundle(entry, { minify = false } = {}) {
   return js.text;
 }
 
-/** Declarations for `types` in package.json: src only, so tests and tools need not typecheck. */
+/** Public entry points: package.json `exports` subpath → module under src/ (without .ts). */
+export const ENTRIES = {
+  '.': 'index',
+  './core': 'core',
+  './node': 'node',
+  './methods/guided-ig': 'attribution/guided-ig',
+  './methods/blur-ig': 'attribution/blur-ig',
+  './methods/ig2': 'attribution/ig2',
+};
+
+/**
+ * Declarations for package.json's `types` and `exports`: the entries (and what they reach) only,
+ * so tests and tools need not typecheck. @types/node is needed to check src/platform/node.ts;
+ * the consumer test checks that the entries' declarations do not depend on it.
+ */
 function emitTypes() {
   const tsc = at('node_modules/typescript/bin/tsc');
   const flags = ['--declaration', '--emitDeclarationOnly', '--outDir', 'dist/types', '--rootDir', 'src', '--target', 'ES2022',
-    '--module', 'ESNext', '--moduleResolution', 'Bundler', '--lib', 'ES2022,DOM', '--types', '@webgpu/types,node',
-    '--strict', '--skipLibCheck', '--isolatedModules'];
-  execFileSync(process.execPath, [tsc, ...flags, 'src/index.ts', 'shaders/wgsl.d.ts'], { cwd: ROOT, stdio: 'inherit' });
+    '--module', 'ESNext', '--moduleResolution', 'Bundler', '--customConditions', SOURCE_CONDITIONS.join(','), '--lib', 'ES2022,DOM',
+    '--types', '@webgpu/types,node', '--strict', '--skipLibCheck', '--isolatedModules'];
+  const entries = Object.values(ENTRIES).map((e) => `src/${e}.ts`);
+  execFileSync(process.execPath, [tsc, ...flags, ...entries, 'shaders/wgsl.d.ts'], { cwd: ROOT, stdio: 'inherit' });
+  writeWebgpuEntries();
+}
+
+/**
+ * TypeScript's DOM lib declares WebGPU from version 6 on; before that the types come from
+ * @webgpu/types (a dependency). package.json's `types@<6` conditions point TypeScript 5 at
+ * dist/types/ts5/<entry>.d.ts, which add them and re-export the entry. Referencing @webgpu/types
+ * from the plain declarations instead would clash with TypeScript 6+'s own WebGPU declarations.
+ */
+function writeWebgpuEntries() {
+  mkdirSync(at('dist/types/ts5'), { recursive: true });
+  writeFileSync(
+    at('dist/types/ts5/webgpu.d.ts'),
+    [
+      '/// <reference types="@webgpu/types" />',
+      "// TypeScript < 5.1's DOM lib has no VideoFrame, which @webgpu/types names (an external-texture",
+      '// source): an empty interface lets it check there, and merges with the real one elsewhere.',
+      'interface VideoFrame {}',
+      '',
+    ].join('\n'),
+  );
+  for (const entry of Object.values(ENTRIES)) {
+    writeFileSync(at(`dist/types/ts5/${entry.replace('/', '-')}.d.ts`), `/// <reference path="./webgpu.d.ts" />\nexport * from '../${entry}.js';\n`);
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 export default defineConfig({
+  // Tests run on the sources in Node: the platform seam's Node side (package.json `imports` maps
+  // #platform to the built dist/ files for everyone else).
+  resolve: { alias: { '#platform': fileURLToPath(new URL('./src/platform/node.ts', import.meta.url)) } },
   plugins: [
     {
       name: 'wgsl-as-text',

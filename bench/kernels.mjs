@@ -6,7 +6,7 @@
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { bundle, ROOT } from '../esbuild.config.mjs';
+import { bundle, nodeOptions, ROOT } from '../esbuild.config.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../scripts/chromium.mjs';
 import { sourceCommit } from '../scripts/source-commit.mjs';
@@ -16,7 +16,7 @@ const commit = sourceCommit(ROOT);
 const out = `${ROOT}/bench/results`;
 mkdirSync(out, { recursive: true });
 
-await esbuild.build({ entryPoints: [`${ROOT}/bench/kernels-node.ts`], bundle: true, platform: 'node', format: 'esm', loader: { '.wgsl': 'text' }, external: ['webgpu'], outfile: `${ROOT}/.tmp/bench-kernels-node.mjs`, logLevel: 'warning' });
+await esbuild.build({ ...nodeOptions, entryPoints: [`${ROOT}/bench/kernels-node.ts`], outfile: `${ROOT}/.tmp/bench-kernels-node.mjs` });
 console.error('== Node (Dawn) ==');
 const nodeJson = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-kernels-node.mjs`], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
 const node = { ...JSON.parse(nodeJson), commit };

@@ -7,7 +7,7 @@
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { bundle, ROOT } from '../esbuild.config.mjs';
+import { bundle, nodeOptions, ROOT } from '../esbuild.config.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../scripts/chromium.mjs';
 import { sourceCommit } from '../scripts/source-commit.mjs';
@@ -25,7 +25,7 @@ mkdirSync(out, { recursive: true });
 const results = {};
 
 if (runtimes.includes('node')) {
-  await esbuild.build({ entryPoints: [`${ROOT}/bench/methods-node.ts`], bundle: true, platform: 'node', format: 'esm', loader: { '.wgsl': 'text' }, external: ['webgpu'], outfile: `${ROOT}/.tmp/bench-methods-node.mjs`, logLevel: 'warning' });
+  await esbuild.build({ ...nodeOptions, entryPoints: [`${ROOT}/bench/methods-node.ts`], outfile: `${ROOT}/.tmp/bench-methods-node.mjs` });
   console.error('== Node (Dawn) ==');
   const nodeJson = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-methods-node.mjs`, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString().trim();
   results.node = { ...JSON.parse(nodeJson), commit };

@@ -13,6 +13,9 @@ import { decimalInt } from './numbers.js';
 import { checkInputFile, checkOutputPath } from './paths.js';
 import { checkPngSize, readPngHeader } from '../data/png-limits.js';
 
+/** `pathlight explain` without --method runs Integrated Gradients */
+export const DEFAULT_METHOD = 'ig';
+
 export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'out', 'json', 'references', 'reference-count'];
 
 const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
@@ -94,7 +97,7 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     checkInputFile(input, '--input');
     if (input.toLowerCase().endsWith('.png')) checkPngInput(input);
   }
-  const methodFlag = required(flags, 'method', ' (pathlight --help lists the methods)');
+  const methodFlag = flags.get('method') ?? DEFAULT_METHOD;
   checkMethodName(methodFlag, 'explain');
   const smoothgrad = methodFlag === 'smoothgrad' || methodFlag.startsWith('smoothgrad:');
   return {

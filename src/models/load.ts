@@ -2,11 +2,13 @@
  * Loading models with weights: a zoo model from a `.safetensors` file (its bundled default, a path,
  * or bytes), a `.safetensors` file alone (the zoo architecture named by its metadata or recognised
  * by its parameter names), or an `.onnx` file. Inference models have their batch norms folded by
- * default (`foldBatchNorm: false` keeps them, e.g. for training). Bytes work everywhere; paths and
- * the bundled defaults use node:fs, imported only when needed so browser bundles stay fs-free.
+ * default (`foldBatchNorm: false` keeps them, e.g. for training). Bytes and URLs work everywhere,
+ * file paths in Node; the bundled weights come from the platform (`#platform`: the package's files in
+ * Node, `assets/` beside the page in a browser), so this module imports nothing Node-only.
  */
 import type { Engine } from '../gpu/engine.js';
-import { PathlightError } from '../gpu/errors.js';
+import { fail, PathlightError } from '../gpu/errors.js';
+import { readAsset, readFileBytes, readUrl } from '#platform';
 import type { Model } from '../nn/model.js';
 import { CLASS_NAMES, type DatasetName } from '../data/classes.js';
 import { fuseModel, modelFromSpec, type ModelSpec } from './fuse.js';
@@ -15,8 +17,15 @@ import { readSafetensors } from './safetensors.js';
 import { ZOO, ZOO_NAMES, isZooName, zooEntry, zooGraph, zooSpec, type ZooName } from './zoo.js';
 
 export interface ZooLoadOptions {
-  /** weights: `.safetensors` bytes or a file path (default: the bundled assets/models file) */
+  /** weights: `.safetensors` bytes or a file path (Node); default: the bundled models/<name>-<dataset>.safetensors */
   weights?: Uint8Array | string;
+  /** fetch the weights from this URL instead (in a browser relative to the page) */
+  weightsUrl?: string | URL;
+  /**
+   * the folder URL holding the bundled assets (models/, samples/). Default: the package's own
+   * assets/ in Node; `assets/` beside the page (in a worker: beside its script) in a browser.
+   */
+  assetsUrl?: string | URL;
   /** fold batch norms into convs and fuse epilogues (default true: fewer kernels, same logits) */
   foldBatchNorm?: boolean;
 }
@@ -29,9 +38,8 @@ export function defaultWeightsFile(name: ZooName): string {
 /** A zoo model with its weights. */
 export async function loadZooModel(engine: Engine, name: string, options: ZooLoadOptions = {}): Promise<Model> {
   const entry = zooEntry(name);
-  const weights = options.weights ?? (await defaultWeightsPath(name as ZooName));
-  const bytes = typeof weights === 'string' ? await readBytes(weights, `weights for zoo model '${name}'`) : weights;
-  const spec = zooSpec(name, readWeights(bytes, typeof weights === 'string' ? weights : `weights for '${name}'`));
+  const { bytes, source } = await zooWeights(name as ZooName, options);
+  const spec = zooSpec(name, readWeights(bytes, source));
   spec.info = { ...spec.info, classNames: CLASS_NAMES[entry.dataset] };
   return modelFromSpec(engine, options.foldBatchNorm === false ? spec : fuseModel(spec));
 }
@@ -72,9 +80,9 @@ export async function loadModel(engine: Engine, spec: string, options: { foldBat
   const lower = spec.toLowerCase();
   if (lower.endsWith('.onnx')) {
     const name = baseName(spec).replace(/\.onnx$/i, '');
-    return modelFromOnnx(engine, await readBytes(spec, 'ONNX model'), { source: spec, name, classNames: options.classNames });
+    return modelFromOnnx(engine, await readFileBytes(spec, 'ONNX model'), { source: spec, name, classNames: options.classNames });
   }
-  if (lower.endsWith('.safetensors')) return { model: modelFromSafetensors(engine, await readBytes(spec, 'weights'), { source: spec, foldBatchNorm: options.foldBatchNorm }), notes: [] };
+  if (lower.endsWith('.safetensors')) return { model: modelFromSafetensors(engine, await readFileBytes(spec, 'weights'), { source: spec, foldBatchNorm: options.foldBatchNorm }), notes: [] };
   throw new PathlightError(`unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx file or a .safetensors file`);
 }
 
@@ -103,30 +111,19 @@ function baseName(path: string): string {
   return path.split(/[\\/]/).pop() ?? path;
 }
 
-// --- Node file access (dynamic imports: never loaded in a browser) ---
-
-async function readBytes(path: string, what: string): Promise<Uint8Array> {
-  const fs = await import('node:fs');
-  if (!fs.existsSync(path)) throw new PathlightError(`${what}: file ${path} does not exist`);
-  return new Uint8Array(fs.readFileSync(path));
-}
-
-/** assets/models/<default file>, found by walking up from this module (src/models/ or dist/). */
-async function defaultWeightsPath(name: ZooName): Promise<string> {
-  const fs = await import('node:fs');
-  const { dirname, join } = await import('node:path');
-  const { fileURLToPath } = await import('node:url');
-  const file = defaultWeightsFile(name);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const assets = join(dir, 'assets');
-    if (fs.existsSync(assets)) {
-      const path = join(assets, 'models', file);
-      if (fs.existsSync(path)) return path;
-      throw new PathlightError(`zoo model '${name}': weights file ${path} is missing; produce it with \`npm run train\` (or pass weights explicitly)`);
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new PathlightError(`zoo model '${name}': no assets/models/${file} above ${fileURLToPath(import.meta.url)}; produce it with \`npm run train\` (or pass weights explicitly)`);
-    dir = parent;
+/** The zoo weights' bytes and a name for them in errors: given bytes, a file, a URL, or the bundled file. */
+async function zooWeights(name: ZooName, options: ZooLoadOptions): Promise<{ bytes: Uint8Array; source: string }> {
+  const what = `weights for zoo model '${name}'`;
+  const { weights, weightsUrl } = options;
+  if (weights instanceof Uint8Array) return { bytes: weights, source: what };
+  if (typeof weights === 'string') return { bytes: await readFileBytes(weights, what), source: weights };
+  if (weights !== undefined) fail(`${what}: weights must be .safetensors bytes (Uint8Array) or a file path, got ${Object.prototype.toString.call(weights)}`);
+  if (weightsUrl !== undefined) return { bytes: await readUrl(weightsUrl, what), source: String(weightsUrl) };
+  const file = `models/${defaultWeightsFile(name)}`;
+  try {
+    return { bytes: await readAsset(file, what, options.assetsUrl), source: file };
+  } catch (e) {
+    if (!(e instanceof PathlightError)) throw e;
+    throw new PathlightError(`${e.message}; produce it with \`npm run train\` or pass weights / weightsUrl`);
   }
 }

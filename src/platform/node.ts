@@ -1,0 +1,89 @@
+/**
+ * The Node side of `#platform`: WebGPU from the npm package `webgpu` (Dawn), files through node:fs,
+ * and the package's own assets/ folder. When no adapter is found and Debian Chromium's SwiftShader
+ * ICD exists, Vulkan is pointed at it and the search is retried, so a GPU-less machine still runs.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fail, PathlightError } from '../gpu/errors.js';
+import { fetchBytes, resolveUrl } from './fetch-bytes.js';
+
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+// Keep every Dawn instance reachable: if the GC collects it, Dawn tears down its threads under
+// live devices (seen as 'futex facility returned an unexpected error code' crashes).
+const liveNodeInstances: GPU[] = [];
+
+async function nodeGpu(): Promise<GPU> {
+  let mod: typeof import('webgpu');
+  try {
+    mod = await import('webgpu');
+  } catch (e) {
+    throw new PathlightError(`WebGPU in Node needs the npm package 'webgpu' (npm i webgpu): ${(e as Error).message}`);
+  }
+  for (const [k, v] of Object.entries(mod.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  const gpu = mod.create([]);
+  liveNodeInstances.push(gpu);
+  return gpu;
+}
+
+/** Linux render nodes (/dev/dri/renderD*) or NVIDIA device files. */
+function hasGpuDeviceNode(): boolean {
+  try {
+    if (existsSync('/dev/dri') && readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))) return true;
+    return readdirSync('/dev').some((f) => f.startsWith('nvidia'));
+  } catch {
+    return true; // unknown platform layout: let Vulkan look for itself
+  }
+}
+
+export async function requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }> {
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp'; // silences a harmless Dawn warning
+  // No GPU device node at all: go straight to SwiftShader (probing Mesa's software/hardware ICDs
+  // first only prints Dawn warnings).
+  if (!process.env.VK_ICD_FILENAMES && !hasGpuDeviceNode() && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  const options = powerPreference ? { powerPreference } : {};
+  let adapter = await (await nodeGpu()).requestAdapter(options);
+  if (!adapter && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    adapter = await (await nodeGpu()).requestAdapter(options);
+  }
+  if (!adapter) {
+    throw new PathlightError(
+      `no WebGPU adapter found in Node. Without a GPU, install Debian's chromium and libvulkan1 (apt-get install -y chromium libvulkan1) so SwiftShader (${SWIFTSHADER_ICD}) can be used`,
+    );
+  }
+  return { adapter, source: 'node' };
+}
+
+export async function readFileBytes(path: string, what: string): Promise<Uint8Array> {
+  if (!existsSync(path)) fail(`${what}: file ${path} does not exist`);
+  return new Uint8Array(readFileSync(path));
+}
+
+/** An absolute URL's bytes: file: through fs, anything else through fetch. */
+export async function readUrl(url: string | URL, what: string): Promise<Uint8Array> {
+  const u = resolveUrl(url, undefined, what);
+  return u.protocol === 'file:' ? readFileBytes(fileURLToPath(u), what) : fetchBytes(u, what);
+}
+
+/** From `assetsUrl` when given (a file: or http(s) URL of a folder), else the package's assets/ folder. */
+export async function readAsset(relativePath: string, what: string, assetsUrl?: string | URL): Promise<Uint8Array> {
+  if (assetsUrl === undefined) return readFileBytes(join(assetsRoot(), relativePath), what);
+  return readUrl(resolveUrl(relativePath, resolveUrl(assetsUrl, undefined, what), what), what);
+}
+
+/**
+ * The package's assets/ folder: beside the nearest package.json above this module (the repository
+ * from src/platform/, the installed package from dist/lib/platform/ or dist/cli.js).
+ */
+export function assetsRoot(): string {
+  const here = fileURLToPath(import.meta.url);
+  for (let dir = dirname(here); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'assets');
+    if (dirname(dir) === dir) fail(`assets: no package.json above ${here}, so no assets/ folder to read from`);
+  }
+}

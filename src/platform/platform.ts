@@ -1,0 +1,26 @@
+/**
+ * The platform seam: everything that differs between Node and a browser (or Web Worker). Code
+ * imports it as `#platform`; package.json's `imports` resolves that to ./node.ts or ./browser.ts by
+ * export condition, so a browser bundle never sees a `node:` module or Dawn. Both sides implement
+ * this interface (checked below, types only).
+ */
+import type * as NodePlatform from './node.js';
+import type * as BrowserPlatform from './browser.js';
+
+export interface Platform {
+  /** A WebGPU adapter: Dawn (npm `webgpu`) in Node, `navigator.gpu` in a browser or worker. */
+  requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }>;
+  /** A file's bytes (Node); a browser refuses with a message that asks for bytes or a URL. */
+  readFileBytes(path: string, what: string): Promise<Uint8Array>;
+  /** A URL's bytes: http(s) anywhere, file: in Node; relative URLs resolve against the page (browser). */
+  readUrl(url: string | URL, what: string): Promise<Uint8Array>;
+  /**
+   * A file of the package's assets folder (e.g. `models/lenet-mnist.safetensors`): from
+   * `assetsUrl` when given, else the package's own assets/ in Node and `assets/` beside the page
+   * (or worker script) in a browser.
+   */
+  readAsset(relativePath: string, what: string, assetsUrl?: string | URL): Promise<Uint8Array>;
+}
+
+type Implements<T extends Platform> = T;
+export type Checked = [Implements<typeof NodePlatform>, Implements<typeof BrowserPlatform>];
