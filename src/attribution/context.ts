@@ -26,17 +26,3 @@ export interface ExplainContext {
   /** counts rows sent through forward+backward */
   stats: { gradientEvaluations: number; forwardEvaluations: number };
 }
-
-export function imageCount(ctx: ExplainContext): number {
-  return ctx.x.shape[0]!;
-}
-
-/** Features of one input (the product of inputShape). */
-export function featureCount(ctx: ExplainContext): number {
-  return ctx.x.size / ctx.x.shape[0]!;
-}
-
-/** Points per image per chunk: as many as the row budget allows, at least `min`. */
-export function pointsPerChunk(ctx: ExplainContext, wanted: number, min = 1): number {
-  return Math.max(min, Math.min(wanted, Math.floor(ctx.maxRows / imageCount(ctx))));
-}

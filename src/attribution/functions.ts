@@ -25,12 +25,8 @@ export interface FunctionCallInfo {
   pointsPerInput: number;
 }
 
-export interface GpuFunctionResult {
-  /** f per row [rows] */
-  f: Tensor;
-  /** ∇f per row, shaped like the points (pathlight disposes both) */
-  grad: Tensor;
-}
+/** f per row [rows] and ∇f per row, shaped like the points (pathlight disposes both) */
+export type GpuFunctionResult = { f: Tensor; grad: Tensor };
 
 export interface GpuFunctionOptions {
   inputShape: readonly number[];
@@ -39,20 +35,11 @@ export interface GpuFunctionOptions {
   ig2?: (points: Tensor, references: Tensor) => GpuFunctionDistance | Promise<GpuFunctionDistance>;
 }
 
-export interface GpuFunctionDistance {
-  distance: Tensor;
-  grad: Tensor;
-}
+export type GpuFunctionDistance = { distance: Tensor; grad: Tensor };
 
-export interface CpuFunctionResult {
-  f: ArrayLike<number>;
-  grad: ArrayLike<number>;
-}
+export type CpuFunctionResult = { f: ArrayLike<number>; grad: ArrayLike<number> };
 
-export interface CpuFunctionDistance {
-  distance: ArrayLike<number>;
-  grad: ArrayLike<number>;
-}
+export type CpuFunctionDistance = { distance: ArrayLike<number>; grad: ArrayLike<number> };
 
 export interface CpuFunctionOptions {
   inputShape: readonly number[];
