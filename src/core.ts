@@ -53,6 +53,9 @@ export * from './attribution/integrators.js';
 export * from './attribution/quadrature.js';
 export * from './attribution/evaluate.js';
 export * from './attribution/context.js';
+export * from './attribution/subject.js';
+export * from './attribution/functions.js';
+export { modelSubject, rowsForBudget } from './attribution/model-subject.js';
 export * from './attribution/baselines.js';
 export * from './attribution/ig2-references.js';
 
