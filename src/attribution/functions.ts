@@ -13,7 +13,7 @@
  * for points and the reference of each row, the distance IG2 descends and its gradient.
  */
 import { fail, shapeStr } from '../gpu/errors.js';
-import { Tensor, sizeOf, validateShape } from '../tensor/tensor.js';
+import { Tensor, reshapeOwned, sizeOf, validateShape } from '../tensor/tensor.js';
 import { sliceBatch } from '../tensor/batch.js';
 import { accumulateGradients } from '../ops/accumulate-gradients.js';
 import type { EvaluationRequest, Explainable, Ig2Request, Ig2Search, PointEvaluation } from './subject.js';
@@ -160,7 +160,7 @@ function gpuIg2Search(name: string, call: (p: Tensor, t: readonly number[] | nul
         engine.flush();
         const d = await distanceFn(bottom, refs);
         if (typeof d !== 'object' || d === null) fail(`${name}: the ig2 callback returned ${String(d)}, expected { distance, grad }`);
-        parts.push(d.distance, d.grad);
+        for (const t of [d.distance, d.grad]) if (t instanceof Tensor && !parts.includes(t)) parts.push(t);
         checkTensor(name, 'ig2 distance', d.distance, q.pairs, bottom);
         checkTensor(name, 'ig2 grad', d.grad, bottom.size, bottom);
         const f = stackHalves(engine, ev.f, null, [q.pairs]);
@@ -223,10 +223,11 @@ export function cpuFunction(fn: CpuFunction, options: CpuFunctionOptions): Expla
     const [f, grad] = upload(points, r, 'f');
     return { f, grad };
   };
-  let references: { tensor: Tensor; data: Float32Array } | null = null;
+  // one IG2 search hands the same per-pair references to every step: read them back once
+  const referenceData = new WeakMap<Tensor, Float32Array>();
   const distance = ig2 && (async (points: Tensor, refs: Tensor): Promise<GpuFunctionDistance> => {
-    if (references?.tensor !== refs) references = { tensor: refs, data: await refs.download() };
-    const refData = references.data;
+    let refData = referenceData.get(refs);
+    if (!refData) referenceData.set(refs, (refData = await refs.download()));
     const data = await points.download();
     const r = await cpuBatches(name, ['distance', 'grad'], points.shape[0]!, batchSize, per, shape, (first, count, batchShape) =>
       ig2(data.slice(first * per, (first + count) * per), refData.slice(first * per, (first + count) * per), batchShape),
@@ -235,11 +236,4 @@ export function cpuFunction(fn: CpuFunction, options: CpuFunctionOptions): Expla
     return { distance: d, grad };
   });
   return gpuFunction(evaluate, { inputShape: shape, name, ...(distance && { ig2: distance }) });
-}
-
-/** A view with another shape that takes over `t`'s reference. */
-function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
-  const view = t.reshape(shape);
-  t.dispose();
-  return view;
 }

@@ -3,7 +3,7 @@
  * batch of N·n inputs through the method, then averaged (squared first when `magnitude`).
  */
 import { checkPositiveInt, fail } from '../gpu/errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, reshapeOwned } from '../tensor/tensor.js';
 import { seededRandom } from '../nn/init.js';
 import { straightPathPoints } from '../ops/path-points.js';
 import { accumulateGradients } from '../ops/accumulate-gradients.js';
@@ -36,9 +36,7 @@ export async function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) =
     const rows = t.reshape([n, t.size / n]);
     const out = straightPathPoints(rows, rows, ones);
     rows.dispose();
-    const view = out.reshape(shape);
-    out.dispose();
-    return view;
+    return reshapeOwned(out, shape);
   };
   const shape = [n * samples, ...ctx.x.shape.slice(1)];
   const inner: ExplainContext = {

@@ -5,7 +5,7 @@
  * 1 (the graph node then holds unit H-axis parameters: kernel [1, K], stride [1, s], padding [0, p]).
  * The rule is by rank alone: every rank-3 tensor gains H = 1 at axis 2; other ranks pass unchanged.
  */
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, reshapeOwned } from '../tensor/tensor.js';
 
 /** [A, B, L] → [A, B, 1, L]; other shapes as they are. */
 export function planeShape(shape: readonly number[]): number[] {
@@ -32,7 +32,5 @@ export function unplane(t: Tensor, rank: number): Tensor {
   if (rank !== 3 || t.rank !== 4) return t;
   const [a, b, h, l] = t.shape as [number, number, number, number];
   if (h !== 1) throw new Error(`unplane: ${t.label} [${t.shape.join(', ')}] is not one row high`);
-  const view = t.reshape([a, b, l]);
-  t.dispose();
-  return view;
+  return reshapeOwned(t, [a, b, l]);
 }

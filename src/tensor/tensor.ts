@@ -169,6 +169,13 @@ export class Tensor {
   }
 }
 
+/** A view with another shape that takes over `t`'s reference (t is disposed). */
+export function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
+  const view = t.reshape(shape);
+  t.dispose();
+  return view;
+}
+
 export function assertFinite(data: ArrayLike<number>, what: string): void {
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) fail(`${what}: non-finite value ${data[i]} at index ${i}`);

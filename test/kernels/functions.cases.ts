@@ -233,5 +233,9 @@ export default defineCases('functions', (test) => {
     await expectThrows(async () => gpuFunction(() => ({}) as never, { inputShape: [0] }), /at least one feature/, 'empty shape');
     const leaky = gpuFunction((p) => ({ f: Tensor.zeros(engine, [p.shape[0]! + 1]), grad: Tensor.zeros(engine, p.shape) }), { inputShape: [3] });
     await expectThrows(() => explain(engine, leaky, x, { method: 'grad' }), /returned f of shape \[2\] for points of shape \[1, 3\]/, 'gpu f shape');
+    const noDistance = gpuFunction((p) => ({ f: Tensor.zeros(engine, [p.shape[0]!]), grad: Tensor.zeros(engine, p.shape) }), { inputShape: [3], ig2: (p) => ({ distance: undefined as never, grad: Tensor.zeros(engine, p.shape) }) });
+    const live = engine.poolStats().liveBuffers;
+    await expectThrows(() => explain(engine, noDistance, x, { method: 'ig2', steps: 2, methodOptions: { references: x } }), /returned no ig2 distance Tensor/, 'ig2 distance missing');
+    assert(engine.poolStats().liveBuffers === live, `a rejected ig2 callback left ${engine.poolStats().liveBuffers - live} buffers live`);
   });
 });
