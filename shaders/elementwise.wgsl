@@ -9,10 +9,7 @@
 @group(0) @binding(1) var<storage, read_write> out: array<${T}>;
 #endif
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;  // 2-D grid folded to 1-D
+${MAIN}
   if (i >= arrayLength(&out)) { return; }  // bound to exactly the elements of this dispatch
   let x = a[i];
 #if ${BINARY}

@@ -8,6 +8,7 @@ import { BufferPool, USAGE, type PoolStats } from './pool.js';
 import { describeAdapter, requestAdapter, requestDevice, type AdapterDescription } from './acquire.js';
 import { GpuError, PathlightError } from './errors.js';
 import { Profiler, type ProfileReport } from './profiler.js';
+import { compileSource, isUniformData, programKey, WG, type BindingSlot, type Program } from './program.js';
 
 export type { OpProfile, ProfileReport } from './profiler.js';
 
@@ -41,6 +42,13 @@ export interface Kernel {
 
 type Workgroups = readonly [number, number?, number?];
 
+interface ProgramEntry {
+  readonly op: string;
+  readonly code: string;
+  readonly slots: readonly BindingSlot[];
+  kernel: Kernel | null;
+}
+
 export class Engine {
   readonly pool: BufferPool;
   readonly limits: {
@@ -52,6 +60,9 @@ export class Engine {
     maxStorageBuffersPerShaderStage: number;
   };
   readonly stats: EngineStats = { submissions: 0, readbacks: 0, dispatches: 0, pipelines: 0 };
+  /** true inside `prepare`: programs compile asynchronously and nothing is recorded */
+  private dryRun: { compiles: Promise<void>[] } | null = null;
+  private readonly programs = new Map<string, ProgramEntry>();
 
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -59,6 +70,7 @@ export class Engine {
   private recordedDispatches = 0;
   private readonly afterSubmit: GPUBuffer[] = [];
   private readonly kernels = new Map<string, Kernel>();
+  private kernelIds = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly uniforms = new Map<string, GPUBuffer>();
   private readonly errorChecks: Promise<void>[] = [];
@@ -120,11 +132,92 @@ export class Engine {
       const module = this.device.createShaderModule({ code, label: op });
       const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: op });
       this.watch(op, 'shader/pipeline', module);
-      k = { op, pipeline, id: this.kernels.size + 1 };
+      k = { op, pipeline, id: ++this.kernelIds };
       this.kernels.set(cacheKey, k);
       this.stats.pipelines++;
     }
     return k;
+  }
+
+  /** Launch one program (see program.ts): compile on first use, bind by name, record the dispatch. */
+  run(p: Program): void {
+    const key = programKey(p);
+    let entry = this.programs.get(key);
+    if (!entry) {
+      this.checkAlive(p.op);
+      const { code, slots } = compileSource(p);
+      const fresh: ProgramEntry = { op: p.op, code, slots, kernel: null };
+      this.programs.set(key, (entry = fresh));
+      if (this.dryRun) this.dryRun.compiles.push(this.compileAsync(fresh));
+    }
+    if (this.dryRun) return;
+    // compiled on first use, or now if an async compile (prepare) is still in flight
+    entry.kernel ??= this.compile(entry.op, entry.code);
+    const bindings: Binding[] = [];
+    for (const slot of entry.slots) {
+      const b = p.bindings[slot.name]!;
+      if (isUniformData(b)) bindings[slot.index] = this.constant(b, slot.uniform);
+      else if ('getMappedRange' in b) bindings[slot.index] = b;
+      else if ('bytes' in b) bindings[slot.index] = { buffer: b.buffer, offset: b.offset, size: b.bytes };
+      else bindings[slot.index] = b.buffer;
+    }
+    this.dispatch(entry.kernel, bindings, 'threads' in p.grid ? this.grid1d(p.grid.threads, WG) : p.grid);
+  }
+
+  /**
+   * Compile every pipeline `work` would use, asynchronously and all at once, without recording
+   * anything: `work` runs as a dry run (dispatches, copies and uploads are skipped; reads return
+   * zeros), then this awaits the compiles, reporting `onProgress(done, total)`. The next real run
+   * of the same shapes compiles nothing. Errors of the dry run itself are ignored: the real run
+   * reports them.
+   */
+  async prepare(work: () => unknown, onProgress?: (done: number, total: number) => void): Promise<{ pipelines: number }> {
+    if (this.dryRun) {
+      await work();
+      return { pipelines: 0 };
+    }
+    const dry = (this.dryRun = { compiles: [] as Promise<void>[] });
+    try {
+      await work();
+    } catch {
+      /* the real run reports it */
+    } finally {
+      this.dryRun = null;
+    }
+    let done = 0;
+    const total = dry.compiles.length;
+    onProgress?.(0, total);
+    await Promise.all(dry.compiles.map((c) => c.then(() => onProgress?.(++done, total))));
+    await this.throwPendingErrors();
+    return { pipelines: total };
+  }
+
+  /** Whether a dry run (`prepare`) is recording: ops may skip host-side work that only feeds the GPU. */
+  get preparing(): boolean {
+    return this.dryRun !== null;
+  }
+
+  private compile(op: string, code: string): Kernel {
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code, label: op });
+    const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: op });
+    this.watch(op, 'shader/pipeline', module);
+    this.stats.pipelines++;
+    return { op, pipeline, id: ++this.kernelIds };
+  }
+
+  private async compileAsync(entry: ProgramEntry): Promise<void> {
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code: entry.code, label: entry.op });
+    this.watch(entry.op, 'shader', module);
+    try {
+      const pipeline = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: entry.op });
+      if (entry.kernel || this.disposed) return; // a real run compiled it meanwhile
+      entry.kernel = { op: entry.op, pipeline, id: ++this.kernelIds };
+      this.stats.pipelines++;
+    } catch (e) {
+      this.errors.push(new GpuError(entry.op, 'pipeline', e instanceof Error ? e.message : String(e)));
+    }
   }
 
   // ---------------------------------------------------------------- recording
@@ -132,6 +225,7 @@ export class Engine {
   /** Record one compute dispatch. Bindings map to @binding(0..n-1) of @group(0), in order. */
   dispatch(kernel: Kernel, bindings: readonly Binding[], workgroups: Workgroups): void {
     this.checkAlive(kernel.op);
+    if (this.dryRun) return;
     const [x, y = 1, z = 1] = workgroups;
     const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxDim || y > maxDim || z > maxDim) {
@@ -165,13 +259,21 @@ export class Engine {
 
   /** A read-only uniform buffer with these bytes; identical contents share one buffer. */
   uniform(data: ArrayBufferView | ArrayBuffer): GPUBuffer {
+    return this.constant(data, true);
+  }
+
+  /**
+   * A read-only buffer with these bytes, as a uniform or (`uniform` false) a storage buffer for
+   * host data of any length (path weights, per-chunk alphas); identical contents share one buffer.
+   */
+  constant(data: ArrayBufferView | ArrayBuffer, uniform: boolean): GPUBuffer {
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const key = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    const key = (uniform ? 'u' : 's') + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
     let buf = this.uniforms.get(key);
     if (!buf) {
       if (this.uniforms.size > 4096) this.clearUniforms();
       const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-      buf = this.device.createBuffer({ size, usage: USAGE.UNIFORM, mappedAtCreation: true, label: 'uniform' });
+      buf = this.device.createBuffer({ size, usage: uniform ? USAGE.UNIFORM : USAGE.STORAGE, mappedAtCreation: true, label: uniform ? 'uniform' : 'constant' });
       new Uint8Array(buf.getMappedRange()).set(bytes);
       buf.unmap();
       this.uniforms.set(key, buf);
@@ -181,13 +283,14 @@ export class Engine {
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
     this.checkAlive('copy');
-    if (size === 0) return;
+    if (size === 0 || this.dryRun) return;
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
     this.recordedOps.add('copy');
   }
 
   clear(buffer: GPUBuffer, offset = 0, size?: number): void {
     this.checkAlive('clear');
+    if (this.dryRun) return;
     this.commandEncoder().clearBuffer(buffer, offset, size ?? buffer.size - offset);
     this.recordedOps.add('clear');
   }
@@ -196,7 +299,7 @@ export class Engine {
   write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
     this.checkAlive('upload');
     const bytes = Math.ceil(data.byteLength / 4) * 4;
-    if (bytes === 0) return;
+    if (bytes === 0 || this.dryRun) return;
     const staging = this.device.createBuffer({ size: bytes, usage: USAGE.COPY_SRC, mappedAtCreation: true, label: 'upload' });
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     staging.unmap();
@@ -227,6 +330,7 @@ export class Engine {
   /** Copy `byteLength` bytes of `buffer` to the CPU. Submits pending work; one readback. */
   async read(buffer: GPUBuffer, byteLength: number, offset = 0, op = 'read'): Promise<ArrayBuffer> {
     this.checkAlive(op);
+    if (this.dryRun) return new ArrayBuffer(byteLength);
     const size = Math.ceil(byteLength / 4) * 4;
     const staging = this.device.createBuffer({ size: Math.max(4, size), usage: USAGE.MAP_READ | USAGE.COPY_DST, label: 'readback' });
     if (size > 0) this.commandEncoder().copyBufferToBuffer(buffer, offset, staging, 0, size);
@@ -271,6 +375,7 @@ export class Engine {
     this.clearUniforms();
     this.bindGroups.clear();
     this.kernels.clear();
+    this.programs.clear();
     if (this.ownsDevice) this.device.destroy();
   }
 

@@ -1,10 +1,8 @@
 /** Straight-line path points x' + α(x − x') for a chunk of steps, all images at once. */
 import source from '../../shaders/path_points.wgsl';
-import { renderShader } from '../gpu/wgsl.js';
+import { vec4Layout } from '../gpu/program.js';
 import { fail, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-
-const WG = 64;
 
 /** Uniform bytes holding `values` packed 4 per vec4 (WGSL uniform arrays need 16-byte strides). */
 export function packVec4(values: ArrayLike<number>): Float32Array {
@@ -21,15 +19,10 @@ export function straightPathPoints(x: Tensor, baseline: Tensor, alphas: ArrayLik
   const engine = x.engine;
   const n = x.shape[0]!;
   const s = alphas.length;
-  const d = x.size / n;
-  const vec = d % 4 === 0;
-  const dv = vec ? d / 4 : d;
+  const { T, units: dv } = vec4Layout(x.size / n);
   const total = n * s * dv;
-  const uniform = packVec4(alphas);
-  const kernel = engine.kernel('path_points', `${n},${s},${dv},${vec}`, () =>
-    renderShader(source, { T: vec ? 'vec4<f32>' : 'f32', WG, TOTAL: total, DV: dv, S: s, ALPHA_VEC4S: uniform.length / 4 }),
-  );
   const points = Tensor.empty(engine, [n * s, ...x.shape.slice(1)], 'path points');
-  engine.dispatch(kernel, [x.buffer, baseline.buffer, points.buffer, engine.uniform(uniform)], engine.grid1d(total, WG));
+  const sizes = Uint32Array.of(total, dv, s);
+  engine.run({ op: 'path_points', source, params: { T }, bindings: { x, baseline, points, alphas: Float32Array.from(alphas), sizes }, grid: { threads: total } });
   return points;
 }
