@@ -3,11 +3,9 @@ import { createEngine } from '../src/gpu/engine.js';
 import { parseGridArgs, resolveGrid, runMethodBench } from './methods.js';
 
 const grid = resolveGrid(parseGridArgs(process.argv.slice(2)));
-const engine = await createEngine();
 const cpuTime = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-const result = await runMethodBench(engine, { grid, log: (s) => console.error(s), cpuTime });
-engine.dispose();
+const result = await runMethodBench(() => createEngine(), { grid, log: (s) => console.error(s), cpuTime });
 console.log(JSON.stringify({ runtime: 'node', date: new Date().toISOString(), ...result }));

@@ -10,10 +10,5 @@ declare global {
 
 window.runMethodBench = async (argv: string[]) => {
   const grid = resolveGrid(parseGridArgs(argv));
-  const engine = await createEngine();
-  try {
-    return { runtime: 'chrome', userAgent: navigator.userAgent, date: new Date().toISOString(), ...(await runMethodBench(engine, { grid, log: (s) => console.log(s) })) };
-  } finally {
-    engine.dispose();
-  }
+  return { runtime: 'chrome', userAgent: navigator.userAgent, date: new Date().toISOString(), ...(await runMethodBench(() => createEngine(), { grid, log: (s) => console.log(s) })) };
 };

@@ -2,8 +2,9 @@
  * Path-method throughput: ms per attribution of one image through `explain()`, gradient
  * evaluations per second, and IDGI's overhead over its base path at equal steps, per zoo model
  * (random weights: timing does not depend on them), method and step count. Runs unchanged in Node
- * (methods-node.ts) and in a page (methods-page.ts). Each cell: one warm-up call (pipeline
- * compilation, buffer pool; reported as `firstCallMs`), then the median of `reps` timed calls.
+ * (methods-node.ts) and in a page (methods-page.ts). Each (model, method) starts on a fresh engine:
+ * its first call is the cold start (`coldMs`: pipeline compiles, buffer pool, one attribution);
+ * each cell then has one warm-up call (`firstCallMs`) and the median of `reps` timed calls.
  */
 import type { Engine } from '../src/gpu/engine.js';
 import { PathlightError } from '../src/gpu/errors.js';
@@ -116,6 +117,10 @@ export interface MethodFigure {
   steps: number;
   /** the warm-up call: pipeline compilation + buffer pool + one attribution */
   firstCallMs: number;
+  /** first call of this method on a fresh engine (the first step count of each model × method only) */
+  coldMs?: number;
+  /** pipelines that cold call compiled */
+  coldPipelines?: number;
   /** median wall time per attribution of one image (explain() call incl. its single readback) */
   ms: number;
   /** every timed sample, in order */
@@ -189,23 +194,29 @@ export function timingFigure(model: string, method: string, steps: number, first
   };
 }
 
-export async function runMethodBench(engine: Engine, opts: MethodBenchOptions = {}): Promise<MethodBench> {
+export async function runMethodBench(newEngine: () => Promise<Engine>, opts: MethodBenchOptions = {}): Promise<MethodBench> {
   const grid = opts.grid ?? DEFAULT_GRID;
   const log = opts.log ?? (() => {});
-  log(`adapter: ${JSON.stringify(engine.adapter)}`);
+  let adapter: Engine['adapter'] | null = null;
   const figures: MethodFigure[] = [];
   for (const row of grid) {
-    const model = createZooModel(engine, row.model, { foldBatchNorm: true });
-    const image = syntheticImages(model, 1, 1);
-    try {
-      for (const method of row.methods) {
+    for (const method of row.methods) {
+      // a fresh engine per model × method: its first call is a cold start
+      const engine = await newEngine();
+      if (!adapter) log(`adapter: ${JSON.stringify((adapter = engine.adapter))}`);
+      const model = createZooModel(engine, row.model, { foldBatchNorm: true });
+      const image = syntheticImages(model, 1, 1);
+      try {
         const spec = METHODS[method]!;
         const options = spec.options(model);
+        let cold = true;
         for (const steps of spec.stepless ? [1] : row.steps) {
           const call = () => explain(engine, model, image, { ...options, steps });
+          const pipelines0 = engine.stats.pipelines;
           const tFirst = performance.now();
           await call();
           const firstCallMs = performance.now() - tFirst;
+          const coldPipelines = engine.stats.pipelines - pipelines0;
           const samplesMs: number[] = [];
           const readbacks0 = engine.stats.readbacks;
           const cpu0 = opts.cpuTime?.();
@@ -216,20 +227,24 @@ export async function runMethodBench(engine: Engine, opts: MethodBenchOptions = 
             samplesMs.push(performance.now() - t0);
           }
           const f: MethodFigure = timingFigure(row.model, method, steps, firstCallMs, samplesMs, last!, (engine.stats.readbacks - readbacks0) / row.reps);
+          if (cold) Object.assign(f, { coldMs: f.firstCallMs, coldPipelines });
+          cold = false;
           if (opts.cpuTime && cpu0 !== undefined) f.cpuMs = round((opts.cpuTime() - cpu0) / row.reps, 1);
           figures.push(f);
           const cpu = f.cpuMs === undefined ? '' : ` | cpu ${f.cpuMs.toFixed(0).padStart(7)} ms`;
-          log(`${row.model.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(7)} grad/s  first ${f.firstCallMs.toFixed(0).padStart(7)} ms${cpu}`);
+          const first = f.coldMs === undefined ? `first ${f.firstCallMs.toFixed(0).padStart(7)} ms` : `cold  ${f.coldMs.toFixed(0).padStart(7)} ms (${coldPipelines} pipelines)`;
+          log(`${row.model.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(7)} grad/s  ${first}${cpu}`);
         }
+      } finally {
+        model.dispose();
+        engine.dispose();
       }
-    } finally {
-      model.dispose();
     }
   }
   return {
-    adapter: engine.adapter,
+    adapter: adapter!,
     weights: 'random (createZooModel, seed 1, BatchNorm folded): timing does not depend on the weight values',
-    note: 'wall time per explain() call, median of the timed calls after one warm-up call; on a CPU adapter (SwiftShader) anything else running on the machine slows it, and single calls swing by tens of %; cpuMs (Node) is the steadier cross-check',
+    note: 'wall time per explain() call, median of the timed calls after one warm-up call; coldMs: the first call of a model × method on a fresh engine (pipeline compiles included); on a CPU adapter (SwiftShader) anything else running on the machine slows it, and single calls swing by tens of %; cpuMs (Node) is the steadier cross-check',
     grid,
     figures,
     idgiOverhead: idgiOverheads(figures),

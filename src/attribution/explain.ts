@@ -83,6 +83,7 @@ export type ExplainSubject = Model | Explainable;
 export async function explain(engine: Engine, what: ExplainSubject, input: InputSpec, options: ExplainOptions): Promise<Explanation> {
   const t0 = performance.now();
   if (typeof options !== 'object' || options === null) fail('explain: options are required, at least { method }');
+  if (what instanceof Model && !engine.preparing && !prepared(what, options)) await prepareExplain(engine, what, options);
   const subject = what instanceof Model ? modelSubject(what) : isExplainable(what) ? what : fail('explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)');
   const method = getMethod(options.method);
   const steps = options.steps ?? method.defaultSteps;
@@ -129,6 +130,28 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
   } finally {
     for (const t of owned) if (!t.disposed) t.dispose();
   }
+}
+
+/** What a model has compiled for: method and the options that choose kernels (not sizes: those are uniforms). */
+const preparedFor = new WeakMap<Model, Set<string>>();
+const kernelChoice = (o: ExplainOptions) =>
+  JSON.stringify([o.method, o.output ?? 'logit', typeof o.baseline === 'string' ? o.baseline : !!o.baseline, !!o.smoothgrad, o.rule ?? 'trapezoid']);
+function prepared(model: Model, options: ExplainOptions): boolean {
+  return preparedFor.get(model)?.has(kernelChoice(options)) ?? false;
+}
+
+/**
+ * Compile every pipeline `explain(engine, model, ·, options)` needs, asynchronously and all started
+ * together, reporting `onProgress(done, total)` ("compiling kernels k/n"). explain() does this by
+ * itself on its first call of a kind; a page calls it to compile ahead. Pipelines do not bake batch
+ * sizes or step counts, so any later batch or step count compiles nothing.
+ */
+export async function prepareExplain(engine: Engine, model: Model, options: ExplainOptions & { onProgress?: (done: number, total: number) => void }): Promise<{ pipelines: number }> {
+  const set = preparedFor.get(model) ?? new Set<string>();
+  preparedFor.set(model, set.add(kernelChoice(options)));
+  const { onProgress, ...rest } = options;
+  const sample = new Float32Array(sizeOf(model.info.inputShape));
+  return engine.prepare(() => explain(engine, model, sample, rest), onProgress);
 }
 
 /**

@@ -8,7 +8,7 @@ import { BufferPool, USAGE, type PoolStats } from './pool.js';
 import { describeAdapter, requestAdapter, requestDevice, type AdapterDescription } from './acquire.js';
 import { GpuError, PathlightError } from './errors.js';
 import { Profiler, type ProfileReport } from './profiler.js';
-import { compileSource, isUniformData, programKey, WG, type BindingSlot, type Program } from './program.js';
+import { checkBindings, compileSource, isUniformData, programKey, WG, type BindingSlot, type Program } from './program.js';
 
 export type { OpProfile, ProfileReport } from './profiler.js';
 
@@ -150,6 +150,7 @@ export class Engine {
       this.programs.set(key, (entry = fresh));
       if (this.dryRun) this.dryRun.compiles.push(this.compileAsync(fresh));
     }
+    checkBindings(p, entry.slots);
     if (this.dryRun) return;
     // compiled on first use, or now if an async compile (prepare) is still in flight
     entry.kernel ??= this.compile(entry.op, entry.code);

@@ -62,13 +62,17 @@ export function compileSource(p: Program): CompiledSource {
   const code = renderShader(p.source, { WG, MAIN: MAIN_1D, ...p.params });
   const slots: BindingSlot[] = [];
   for (const m of code.matchAll(DECLARATION)) slots.push({ index: Number(m[1]), uniform: m[2] === 'uniform', name: m[3]! });
+  return { code, slots };
+}
+
+/** The bindings given must be exactly the shader's (checked on every launch, by name). */
+export function checkBindings(p: Program, slots: readonly BindingSlot[]): void {
   const given = Object.keys(p.bindings).filter((k) => p.bindings[k] !== undefined);
   const missing = slots.filter((s) => p.bindings[s.name] === undefined).map((s) => s.name);
   const extra = given.filter((g) => !slots.some((s) => s.name === g));
   if (missing.length || extra.length) {
     fail(`${p.op}: bindings do not match the shader (${[missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `not declared: ${extra.join(', ')}` : ''].filter(Boolean).join('; ')})`);
   }
-  return { code, slots };
 }
 
 const sourceIds = new Map<string, number>();
