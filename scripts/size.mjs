@@ -3,7 +3,9 @@
  * Lines of the runtime + methods: non-blank, non-comment lines of src/gpu, src/tensor, src/ops,
  * src/nn and src/attribution (TypeScript), and of the WGSL files those modules import. Importers,
  * metrics, training, CLI, data and viz do not count. Prints TS, WGSL and the total (last line).
- * `--json` prints the same as JSON.
+ * `--json` prints the same as JSON. `--check` fails (exit 1) above the budget in
+ * scripts/size-budget.json (`.ci/run` runs it): a feature raises the budget only by the allowance
+ * its issue states, recorded there.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -61,8 +63,17 @@ export function measure() {
   return { ts: tsLines, wgsl: wgslLines, total: tsLines + wgslLines, files: ts.length + wgsl.size, wgslFiles: [...wgsl].map((f) => relative(ROOT, f)).sort() };
 }
 
+export function budget() {
+  const b = JSON.parse(readFileSync(join(ROOT, 'scripts/size-budget.json'), 'utf8'));
+  return b.base + Object.values(b.allowances).reduce((s, a) => s + a.lines, 0);
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const r = measure();
   if (process.argv.includes('--json')) console.log(JSON.stringify(r, null, 2));
-  else console.log(`runtime + methods: ${r.ts} TypeScript + ${r.wgsl} WGSL lines in ${r.files} files\n${r.total}`);
+  else if (process.argv.includes('--check')) {
+    const limit = budget();
+    console.log(`line budget: runtime + methods ${r.total} lines (${r.ts} TypeScript + ${r.wgsl} WGSL), budget ${limit}: ${r.total <= limit ? 'ok' : 'OVER'}`);
+    if (r.total > limit) process.exit(1);
+  } else console.log(`runtime + methods: ${r.ts} TypeScript + ${r.wgsl} WGSL lines in ${r.files} files\n${r.total}`);
 }
