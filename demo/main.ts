@@ -4,7 +4,7 @@
  * `body[data-state]` (loading → ready → running → done | error) lets the test follow along.
  */
 import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { explain, type ExplainOptions, type Explanation } from '../src/attribution/index.js';
+import { explain, prepareExplain, type ExplainOptions, type Explanation } from '../src/attribution/index.js';
 import { insertionDeletion } from '../src/metrics/insertion-deletion.js';
 import type { ZooName } from '../src/models/zoo.js';
 import type { SampleEntry } from '../src/data/samples.js';
@@ -168,6 +168,12 @@ async function runAll(): Promise<void> {
     setState('running', `${method} (${i + 1}/${methods.length})…`);
     c.progress.removeAttribute('value'); // indeterminate while the GPU works
     try {
+      // first use of a method: its kernels compile asynchronously, all at once, with progress
+      await prepareExplain(engine, model, {
+        ...METHODS[method]!(steps),
+        onProgress: (done, total) => total > 0 && setState('running', `${method} (${i + 1}/${methods.length}): compiling kernels ${done}/${total}…`),
+      });
+      setState('running', `${method} (${i + 1}/${methods.length})…`);
       const e = await explain(engine, model, x, METHODS[method]!(steps));
       drawHeatmap(c.heat, e.attribution, model.info.inputShape);
       const rows = explanationRows(e, model.info.classNames ?? []);

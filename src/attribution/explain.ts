@@ -148,6 +148,7 @@ function prepared(model: Model, options: ExplainOptions): boolean {
  */
 export async function prepareExplain(engine: Engine, model: Model, options: ExplainOptions & { onProgress?: (done: number, total: number) => void }): Promise<{ pipelines: number }> {
   const set = preparedFor.get(model) ?? new Set<string>();
+  if (set.has(kernelChoice(options))) return { pipelines: 0 };
   preparedFor.set(model, set.add(kernelChoice(options)));
   const { onProgress, ...rest } = options;
   const sample = new Float32Array(sizeOf(model.info.inputShape));
