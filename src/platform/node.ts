@@ -11,11 +11,16 @@ import { fetchBytes, resolveUrl } from './fetch-bytes.js';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-// Keep every Dawn instance reachable: if the GC collects it, Dawn tears down its threads under
-// live devices (seen as 'futex facility returned an unexpected error code' crashes).
-const liveNodeInstances: GPU[] = [];
+// One Dawn instance per process (per Vulkan ICD setting), shared by every engine: an engine's
+// dispose() destroys its device, and nothing grows per engine. The instance must stay reachable
+// anyway: if the GC collects it, Dawn tears down its threads under live devices (seen as 'futex
+// facility returned an unexpected error code' crashes).
+const sharedInstances = new Map<string, GPU>();
 
 async function nodeGpu(): Promise<GPU> {
+  const icd = process.env.VK_ICD_FILENAMES ?? '';
+  const known = sharedInstances.get(icd);
+  if (known) return known;
   let mod: typeof import('webgpu');
   try {
     mod = await import('webgpu');
@@ -26,7 +31,7 @@ async function nodeGpu(): Promise<GPU> {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
   const gpu = mod.create([]);
-  liveNodeInstances.push(gpu);
+  sharedInstances.set(icd, gpu);
   return gpu;
 }
 
