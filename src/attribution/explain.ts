@@ -129,6 +129,7 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
     return summarise(options.method, steps, x.shape, attribution, diag, !!result.fStart, ctx, method.complete && !sg, t0);
   } finally {
     for (const t of owned) if (!t.disposed) t.dispose();
+    engine.trim(budget); // free pooled memory above the budget goes back to the device
   }
 }
 

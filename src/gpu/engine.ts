@@ -29,7 +29,11 @@ export interface EngineOptions {
   maxBindingBytes?: number;
   /** Submit after this many recorded dispatches even without a readback (default: no limit). */
   maxDispatchesPerSubmit?: number;
+  /** Free pooled bytes kept for reuse after a call (engine.trim; default 64 MiB, explain()'s default memory budget). */
+  poolCapBytes?: number;
 }
+
+const DEFAULT_POOL_CAP = 64 << 20;
 
 export interface EngineStats {
   submissions: number;
@@ -392,6 +396,17 @@ export class Engine {
     this.kernels.clear();
     this.programs.clear();
     if (this.ownsDevice) this.device.destroy();
+  }
+
+  /**
+   * Give free pooled memory back to the device down to a cap: the engine's `poolCapBytes` if set,
+   * else `maxFreeBytes`, else 64 MiB. Submits pending work first (a destroyed buffer stays valid
+   * for work already submitted). explain() calls it after every call with its memory budget.
+   */
+  trim(maxFreeBytes?: number): void {
+    if (this.disposed || this.dryRun) return;
+    this.flush();
+    this.pool.trim(this.options.poolCapBytes ?? maxFreeBytes ?? DEFAULT_POOL_CAP);
   }
 
   poolStats(): PoolStats {

@@ -82,12 +82,17 @@ export class BufferPool {
     return id;
   }
 
-  /** Destroy all free buffers (live ones are untouched). */
-  trim(): void {
-    for (const list of this.free.values()) for (const b of list) this.destroyBuffer(b);
-    this.free.clear();
-    this.freeBytes = 0;
-    this.freeCount = 0;
+  /** Destroy free buffers, largest first, until at most `maxFreeBytes` stay free (live ones are untouched). */
+  trim(maxFreeBytes = 0): void {
+    for (const size of [...this.free.keys()].sort((a, b) => b - a)) {
+      const list = this.free.get(size)!;
+      while (list.length && this.freeBytes > maxFreeBytes) {
+        this.destroyBuffer(list.pop()!);
+        this.freeBytes -= size;
+        this.freeCount--;
+      }
+      if (!list.length) this.free.delete(size);
+    }
   }
 
   resetPeak(): void {

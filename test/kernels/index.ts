@@ -2,7 +2,7 @@
 import type { Case } from '../harness/cases.js';
 import elementwise from './elementwise.cases.js';
 import runtime from './runtime.cases.js';
-import program from './program.cases.js';
+import program, { poolCases } from './program.cases.js';
 import linear from './linear.cases.js';
 import softmax from './softmax.cases.js';
 import pool from './pool.cases.js';
@@ -23,4 +23,4 @@ import functions from './functions.cases.js';
 import interop from './interop.cases.js';
 
 // interop last: it leaves TF.js's 'webgpu' backend registered on the engine's device
-export const cases: Case[] = [...runtime, ...program, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors, ...functions, ...interop];
+export const cases: Case[] = [...runtime, ...program, ...poolCases, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors, ...functions, ...interop];

@@ -72,3 +72,22 @@ export default defineCases('program', (test) => {
     y.dispose();
   });
 });
+
+export const poolCases = defineCases('pool', (test) => {
+  test('engine.trim gives free pooled memory above the cap back, largest buffers first, live ones untouched', async (engine) => {
+    const big = [1 << 20, 2 << 20, 3 << 20].map((bytes) => Tensor.empty(engine, [bytes / 4]));
+    const keep = Tensor.empty(engine, [1 << 18]);
+    engine.trim(0);
+    const created0 = engine.poolStats().created;
+    for (const t of big) t.dispose();
+    assert(engine.poolStats().freeBytes >= 6 << 20, 'released buffers are free for reuse');
+    engine.trim(1.5 * 2 ** 20);
+    const s = engine.poolStats();
+    assert(s.freeBytes <= 1.5 * 2 ** 20 && s.freeBuffers === 1, `after trim: ${JSON.stringify(s)}`);
+    const again = Tensor.empty(engine, [(1 << 20) / 4]);
+    assert(engine.poolStats().created === created0, 'the kept 1 MiB buffer was not reused');
+    assert((await keep.download()).length === 1 << 18, 'a live buffer was destroyed');
+    again.dispose();
+    keep.dispose();
+  });
+});
