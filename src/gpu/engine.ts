@@ -71,7 +71,7 @@ export class Engine {
   };
   readonly stats: EngineStats = { submissions: 0, readbacks: 0, dispatches: 0, pipelines: 0 };
   /** true inside `prepare`: programs compile asynchronously and nothing is recorded */
-  private dryRun: { compiles: Promise<void>[] } | null = null;
+  private dryRun: { pending: ProgramEntry[] } | null = null;
   private readonly programs = new Map<string, ProgramEntry>();
 
   private encoder: GPUCommandEncoder | null = null;
@@ -166,7 +166,7 @@ export class Engine {
       const { code, slots } = compileSource(p);
       const fresh: ProgramEntry = { op: p.op, code, slots, kernel: null };
       this.programs.set(key, (entry = fresh));
-      if (this.dryRun) this.dryRun.compiles.push(this.compileAsync(fresh));
+      if (this.dryRun) this.dryRun.pending.push(fresh);
     }
     checkBindings(p, entry.slots);
     if (this.dryRun) return;
@@ -195,7 +195,7 @@ export class Engine {
       await work();
       return { pipelines: 0 };
     }
-    const dry = (this.dryRun = { compiles: [] as Promise<void>[] });
+    const dry = (this.dryRun = { pending: [] as ProgramEntry[] });
     try {
       await work();
     } catch {
@@ -203,10 +203,18 @@ export class Engine {
     } finally {
       this.dryRun = null;
     }
+    // Start every compile, yielding to the event loop between them: where creation is really
+    // asynchronous (browsers) they all run at once; where it blocks (Dawn in Node compiles inside
+    // the call) timers, progress and repaints still run between two pipelines.
     let done = 0;
-    const total = dry.compiles.length;
+    const total = dry.pending.length;
     onProgress?.(0, total);
-    await Promise.all(dry.compiles.map((c) => c.then(() => onProgress?.(++done, total))));
+    const compiles: Promise<void>[] = [];
+    for (const entry of dry.pending) {
+      compiles.push(this.compileAsync(entry).then(() => onProgress?.(++done, total)));
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all(compiles);
     await this.throwPendingErrors();
     return { pipelines: total };
   }
