@@ -33,8 +33,10 @@ export function readInput(spec: string, model: Model, dataset: DatasetName | und
   if (!existsSync(spec)) throw new PathlightError(`input file ${spec} does not exist`);
   const bytes = new Uint8Array(readFileSync(spec));
   if (spec.toLowerCase().endsWith('.png')) {
-    const [c] = imageInputShape(model.info, `--input ${spec} (a PNG)`);
-    const img = decodePng(bytes, { channels: c === 3 ? 3 : 1, source: spec });
+    const [c, h, w] = imageInputShape(model.info, `--input ${spec} (a PNG)`);
+    // the size is checked from the header, before decoding: the model's, or 28×28 padded for the RGB zoo
+    const expectedSizes = [{ width: w, height: h }, ...(c === 3 && h === 32 && w === 32 ? [{ width: 28, height: 28 }] : [])];
+    const img = decodePng(bytes, { channels: c === 3 ? 3 : 1, source: spec, expectedSizes });
     return fit(img.data, img.height, img.width, spec);
   }
   if (spec.toLowerCase().endsWith('.npy')) {
