@@ -10,8 +10,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel, initParameters } from '../../src/nn/init.js';
 import type { Model } from '../../src/nn/model.js';
-import { kthSmallest } from '../../src/ops/kth-smallest.js';
-import { explain, type Explanation } from '../../src/attribution/index.js';
+import { explain, kthSmallest, rowL1Distance, rowSquaredNorms, type Explanation } from '../../src/attribution/index.js';
 import { graphRefModel } from '../reference/graph.js';
 import type { RefModel } from '../reference/methods/model.js';
 import { guidedIntegratedGradients } from '../reference/methods/guided-ig.js';
@@ -69,13 +68,40 @@ export default defineCases('guided-ig', (test) => {
         assert(got[r] === sorted[k], `row ${r}, k ${k}: got ${got[r]}, expected ${sorted[k]}`);
       }
     }
-    const flags = Tensor.from(engine, [0, 0, 1, 0, 0, 0], [rows, 2]); // row 1 skipped (flag at offset 0 of stride 2)
+    const flags = Tensor.from(engine, [0, 1, 0], [rows]); // row 1 done: skipped
     const out = Tensor.from(engine, [7, 7, 7], [rows]);
-    kthSmallest(values, 0, { out, skip: { flags, stride: 2, offset: 0 } });
+    kthSmallest(values, 0, { out, skip: flags });
     const got = await out.download();
     assert(got[1] === 7 && got[0] !== 7 && got[2] !== 7, `skip flags ignored: ${Array.from(got)}`);
     await expectThrows(() => kthSmallest(values, d), /k must be an integer in \[0, 299\]/, 'k out of range');
     for (const t of [values, flags, out]) t.dispose();
+  });
+
+  test('row pieces: per-row L1 distance and squared norm match float64 sums (rows of 1, 300 and 1 000 features)', async (engine) => {
+    const rng = new Rng(4);
+    for (const [rows, d] of [[5, 1], [3, 300], [2, 1000]] as const) {
+      const a = Float32Array.from(rng.normal(rows * d));
+      const b = Float32Array.from(rng.normal(rows * d));
+      const ta = Tensor.from(engine, a, [rows, d]);
+      const tb = Tensor.from(engine, b, [rows, d]);
+      const l1 = await rowL1Distance(ta, tb).download();
+      const sq = await rowSquaredNorms(ta).download();
+      for (let r = 0; r < rows; r++) {
+        let refL1 = 0;
+        let refSq = 0;
+        for (let j = r * d; j < (r + 1) * d; j++) {
+          refL1 += Math.abs(a[j]! - b[j]!);
+          refSq += a[j]! * a[j]!;
+        }
+        assert(Math.abs(l1[r]! - refL1) <= 1e-5 * refL1, `[${rows}, ${d}] row ${r}: L1 ${l1[r]}, expected ${refL1}`);
+        assert(Math.abs(sq[r]! - refSq) <= 1e-5 * refSq, `[${rows}, ${d}] row ${r}: Σ a² ${sq[r]}, expected ${refSq}`);
+      }
+      ta.dispose();
+      tb.dispose();
+    }
+    const v = Tensor.from(engine, [1, 2, 3], [3]);
+    await expectThrows(() => rowSquaredNorms(v), /rowSquaredNorms: values must be \[rows, \.\.\.features\]/, 'rank 1');
+    v.dispose();
   });
 
   test('gig matches the float64 reference (steps 8 and 20, black and random baselines), ends at x', async (engine) => {
