@@ -10,7 +10,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel, initParameters } from '../../src/nn/init.js';
 import type { Model } from '../../src/nn/model.js';
-import { explain, kthSmallest, rowL1Distance, rowSquaredNorms, type Explanation } from '../../src/attribution/index.js';
+import { explain, kthSmallest, moveSelected, rowL1Distance, rowSquaredNorms, type Explanation } from '../../src/attribution/index.js';
 import { graphRefModel } from '../reference/graph.js';
 import type { RefModel } from '../reference/methods/model.js';
 import { guidedIntegratedGradients } from '../reference/methods/guided-ig.js';
@@ -102,6 +102,32 @@ export default defineCases('guided-ig', (test) => {
     const v = Tensor.from(engine, [1, 2, 3], [3]);
     await expectThrows(() => rowSquaredNorms(v), /rowSquaredNorms: values must be \[rows, \.\.\.features\]/, 'rank 1');
     v.dispose();
+  });
+
+  test('moveSelected: selected features move by γ toward the bound (onto it at γ ≥ 1), credited; γ = 0 rows stay', async (engine) => {
+    const rng = new Rng(5);
+    const [rows, d] = [4, 70];
+    const data = (lo = -1, hi = 1) => Float32Array.from(rng.uniform(rows * d, lo, hi));
+    const [z0, bound, grad, attr0] = [data(), data(), data(), data()];
+    const score = data(0, 1);
+    score[3] = Infinity; // never selected
+    const threshold = [0.3, 0.5, 0.9, 0.7];
+    const gamma = [0.25, 1, 0, 2.5];
+    const t = (a: ArrayLike<number>, shape = [rows, d]) => Tensor.from(engine, a, shape);
+    const [z, attribution] = [t(z0), t(attr0)];
+    const inputs = [t(bound), t(score), t(threshold, [rows]), t(gamma, [rows]), t(grad)] as const;
+    moveSelected(z, inputs[0], { score: inputs[1], threshold: inputs[2], gamma: inputs[3], credit: { grad: inputs[4], attribution } });
+    const [gotZ, gotA] = [await z.download(), await attribution.download()];
+    for (let i = 0; i < rows * d; i++) {
+      const r = Math.floor(i / d);
+      const g = gamma[r]!;
+      const move = g !== 0 && score[i]! <= threshold[r]! && score[i] !== Infinity;
+      const zNew = !move ? z0[i]! : g >= 1 ? bound[i]! : z0[i]! + g * (bound[i]! - z0[i]!);
+      const aNew = attr0[i]! + (zNew - z0[i]!) * grad[i]!;
+      assert(Math.abs(gotZ[i]! - zNew) <= 1e-6 && Math.abs(gotA[i]! - aNew) <= 1e-5, `feature ${i}: z ${gotZ[i]} vs ${zNew}, attribution ${gotA[i]} vs ${aNew}`);
+    }
+    await expectThrows(() => moveSelected(z, inputs[0], { score: inputs[1], threshold: inputs[3], gamma: inputs[1] }), /moveSelected: tensors do not fit 4 rows of 70 features/, 'gamma of the wrong size');
+    for (const x of [z, attribution, ...inputs]) x.dispose();
   });
 
   test('gig matches the float64 reference (steps 8 and 20, black and random baselines), ends at x', async (engine) => {

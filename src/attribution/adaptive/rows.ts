@@ -1,16 +1,19 @@
 /**
  * Per-image pieces of adaptive paths, one workgroup per row of a [rows, ...] tensor (shaders/
  * attribution/rows.wgsl: the same WGSL functions compose into fused kernels such as Guided IG's
- * step): the k-th smallest value (quantile selection) and row norms. Deterministic: no float atomics.
+ * step): the k-th smallest value (quantile selection), row norms and the masked move toward a
+ * bound. Deterministic: no float atomics.
  */
 import rows from '../../../shaders/attribution/rows.wgsl';
 import rowOps from '../../../shaders/attribution/row_ops.wgsl';
+import moveSource from '../../../shaders/attribution/move_selected.wgsl';
 import { fail, shapeStr } from '../../gpu/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 
 /** The row pieces' WGSL (rowSum, rowKthSmallest, moveToward, onLine, infinity), to prepend to a kernel of ROW_WG lanes. */
 export const ROW_WGSL = rows;
 const source = rows + rowOps;
+const moveProgram = rows + moveSource;
 
 function rowsOf(op: string, t: Tensor, n = t.shape[0] ?? 0): { rows: number; d: number } {
   if (t.rank < 2 || n === 0 || t.size % n !== 0) fail(`${op}: values must be [rows, ...features], got ${shapeStr(t.shape)}`);
@@ -71,4 +74,29 @@ export function rowL1Distance(a: Tensor, b: Tensor): Tensor {
 /** Σ_j t_j² per row [rows] (IG2's step and distance norms); `rows` splits t's elements (default: its first axis). */
 export function rowSquaredNorms(t: Tensor, rows?: number): Tensor {
   return rowReduce('rowSquaredNorms', 'u * u', t, undefined, rows);
+}
+
+export interface MoveSelectedOptions {
+  /** per-feature selection score [rows, ...]: features with score ≤ threshold (and finite) move */
+  score: Tensor;
+  /** per-row threshold [rows], e.g. kthSmallest(score, k) */
+  threshold: Tensor;
+  /** per-row step [rows] toward the bound: 1 or more lands on it, 0 leaves the row (done) */
+  gamma: Tensor;
+  /** credit the move: attribution += (z_new − z_old) ⊙ grad */
+  credit?: { grad: Tensor; attribution: Tensor };
+}
+
+/** The masked move toward a bound: z (in place) += γ_row (bound − z) on the selected features. */
+export function moveSelected(z: Tensor, bound: Tensor, o: MoveSelectedOptions): void {
+  const { rows: n, d } = rowsOf('moveSelected', z);
+  const same = [bound, o.score, o.credit?.grad, o.credit?.attribution].every((t) => !t || t.size === z.size);
+  if (!same || o.threshold.size !== n || o.gamma.size !== n) fail(`moveSelected: tensors do not fit ${n} rows of ${d} features (z ${shapeStr(z.shape)})`);
+  z.engine.run({
+    op: 'moveSelected',
+    source: moveProgram,
+    params: { CREDIT: !!o.credit },
+    bindings: { sizes: Uint32Array.of(z.size, d), z, bound, score: o.score, threshold: o.threshold, gamma: o.gamma, grad: o.credit?.grad, attribution: o.credit?.attribution },
+    grid: { threads: z.size },
+  });
 }
