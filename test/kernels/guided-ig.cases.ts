@@ -209,6 +209,10 @@ export default defineCases('guided-ig', (test) => {
       await run(engine, net, x, images(43), 'gig-idgi', 6);
       assert(engine.stats.readbacks - before.readbacks === 2, `explain read back ${engine.stats.readbacks - before.readbacks} times, expected 2`);
       assert(engine.stats.submissions - before.submissions === 2, `explain submitted ${engine.stats.submissions - before.submissions} times, expected 2 (none per step)`);
+      // No pipeline bakes the step count: another steps value compiles nothing new.
+      const pipelines = engine.stats.pipelines;
+      for (const method of ['gig', 'gig-idgi']) await run(engine, net, x, images(44), method, 9);
+      assert(engine.stats.pipelines === pipelines, `another step count compiled ${engine.stats.pipelines - pipelines} pipelines`);
     } finally {
       net.model.dispose();
     }
