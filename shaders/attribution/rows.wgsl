@@ -50,6 +50,7 @@ fn fromKey(k: u32) -> f32 {
 // The k-th smallest (0-based, ties counted) of score[base .. base + d): a radix select on the
 // float bits, 8 bits per pass; exact u32 counts in workgroup atomics, so deterministic.
 fn rowKthSmallest(base: u32, d: u32, k: u32, lid: u32) -> f32 {
+  storageBarrier(); // the row's scores may have just been written by other lanes
   var prefix = 0u;
   var rank = k;
   for (var digit = 0u; digit < 4u; digit++) {
