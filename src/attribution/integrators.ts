@@ -72,7 +72,7 @@ export function idgiIntegrator(): Integrator & PointIntegrator {
   let attr: Tensor | null = null;
   let dropped: Tensor | null = null;
   // stepper points: the previous and current point of each image as a 2-point chunk (rows 2i, 2i + 1)
-  let pair: { grads: Tensor; values: Tensor; started: boolean } | null = null;
+  let pair: { grads: Tensor; values: Tensor } | null = null;
   const release = () => {
     for (const t of [pair?.grads, pair?.values]) t?.dispose();
     pair = null;
@@ -90,9 +90,10 @@ export function idgiIntegrator(): Integrator & PointIntegrator {
     addPoint(ctx, f, grad) {
       const { engine, x } = ctx;
       const n = f.size;
-      pair ??= { grads: Tensor.zeros(engine, [2 * n, ...x.shape.slice(1)], 'idgi gradient pairs'), values: Tensor.zeros(engine, [2 * n], 'idgi value pairs'), started: false };
+      const first = !pair;
+      pair ??= { grads: Tensor.zeros(engine, [2 * n, ...x.shape.slice(1)], 'idgi gradient pairs'), values: Tensor.zeros(engine, [2 * n], 'idgi value pairs') };
       const row = x.byteLength / n;
-      if (pair.started) {
+      if (!first) {
         for (let i = 0; i < n; i++) engine.copy(f.buffer, 4 * i, pair.values.buffer, 4 * (2 * i + 1), 4);
         idgiStep(attr!, dropped!, pair.grads, pair.values, 2);
       }
@@ -100,7 +101,6 @@ export function idgiIntegrator(): Integrator & PointIntegrator {
         engine.copy(f.buffer, 4 * i, pair.values.buffer, 8 * i, 4);
         if (grad) engine.copy(grad.buffer, row * i, pair.grads.buffer, 2 * row * i, row);
       }
-      pair.started = true;
     },
     finish() {
       release();
@@ -123,10 +123,10 @@ export function idgiIntegrator(): Integrator & PointIntegrator {
  * point and f at the end.
  */
 export async function integrateStepper(ctx: ExplainContext, path: StepperPath, integrator?: PointIntegrator): Promise<IntegrationResult> {
-  let point = path.begin(ctx.x, ctx.baseline);
-  integrator?.start(ctx);
   let ok = false;
   try {
+    let point = path.begin(ctx.x, ctx.baseline);
+    integrator?.start(ctx);
     for (let done = false; !done; ) {
       const ev = await evaluateGradients(ctx, point, 1);
       integrator?.addPoint(ctx, ev.f, ev.grad);

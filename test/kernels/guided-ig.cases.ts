@@ -226,6 +226,7 @@ export default defineCases('guided-ig', (test) => {
       await expectThrows(() => bad({ fraction: 1.5 }), /gig: fraction must be in \[0, 1\], got 1.5/, 'fraction');
       await expectThrows(() => bad({ maxDist: -1 }), /gig: maxDist must be in \[0, 1\], got -1/, 'maxDist');
       await expectThrows(() => bad({ maxRounds: 0 }), /gig: maxRounds must be an integer >= 1, got 0/, 'maxRounds');
+      await expectThrows(() => bad({ score: 3 }), /gig: score must be a WGSL f32 expression of x, b, g and z, got 3/, 'score');
     } finally {
       net.model.dispose();
     }

@@ -40,6 +40,7 @@ export function guidedIgPath(o: GuidedIgPathOptions, op = 'guidedIgPath'): Stepp
   if (typeof maxDist !== 'number' || !(maxDist >= 0 && maxDist <= 1)) fail(`${op}: maxDist must be in [0, 1], got ${String(maxDist)}`);
   if (o.maxRounds !== undefined) checkPositiveInt(op, 'maxRounds', o.maxRounds);
   const SCORE = o.score ?? 'abs(g)';
+  if (typeof SCORE !== 'string' || SCORE.trim() === '') fail(`${op}: score must be a WGSL f32 expression of x, b, g and z, got ${JSON.stringify(SCORE)}`);
   let s = 0;
   let state: { x: Tensor; baseline: Tensor; z: Tensor; attr: Tensor; score: Tensor; total: Tensor } | null = null;
   let taken = false;
