@@ -15,6 +15,12 @@
 struct Ig2 { pairs: u32, d: u32, refs: u32, dr: u32, steps: u32, j: u32, earlyStop: u32, clip: u32,
              patience: f32, keep: f32, lo: f32, hi: f32, eta: f32, distScale: f32, r: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> c: Ig2;
+const BEST = 0u;
+const STALL = 1u;
+const STOPPED = 2u;
+const F_END = 3u;
+const COMMIT = 4u;
+const MOVES = 5u;
 #if ${START}
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> batch: array<f32>;
@@ -53,50 +59,38 @@ ${MAIN}
   seed[i] = -2.0 / f32(c.dr) * (rep[i] - repRef[((b - P) % c.refs) * c.dr + i % c.dr]);
 #elif ${DECIDE}
   if (i >= P) { return; }
-  let j = c.j;
   let s = i * 8u;
   let dist = seedSq[P + i] * c.distScale;
-  let fj = f[i];
-  var best = state[s];
-  var stall = state[s + 1u];
-  var stopped = state[s + 2u];
-  var fEnd = state[s + 3u];
   var commit = 0.0;
-  if (j == 0u) {
-    best = dist;
-    stall = 0.0;
-    stopped = 0.0;
-    fEnd = fj;
-  } else if (stopped == 0.0) {
-    if (c.earlyStop != 0u) {
-      if (dist < best * c.keep) {
-        best = dist;
-        stall = 0.0;
-        fEnd = fj;
-        commit = 1.0;
-      } else {
-        stall += 1.0;
-        if (stall >= c.patience) { stopped = 1.0; }
-      }
+  if (c.j == 0u) {
+    state[s + BEST] = dist;
+    state[s + STALL] = 0.0;
+    state[s + STOPPED] = 0.0;
+    state[s + F_END] = f[i];
+  } else if (state[s + STOPPED] == 0.0) {
+    if (c.earlyStop != 0u && dist < state[s + BEST] * c.keep) {
+      state[s + BEST] = dist;
+      state[s + STALL] = 0.0;
+      state[s + F_END] = f[i];
+      commit = 1.0;
+    } else if (c.earlyStop != 0u) {
+      state[s + STALL] += 1.0;
+      if (state[s + STALL] >= c.patience) { state[s + STOPPED] = 1.0; }
     }
     // Not stopped by the end: the whole path counts and its last point is GradCF.
-    if (j == c.steps && stopped == 0.0) { fEnd = fj; }
+    if (c.j == c.steps && state[s + STOPPED] == 0.0) { state[s + F_END] = f[i]; }
   }
-  state[s] = best;
-  state[s + 1u] = stall;
-  state[s + 2u] = stopped;
-  state[s + 3u] = fEnd;
-  state[s + 4u] = commit;
-  state[s + 5u] = select(0.0, 1.0, stopped == 0.0 && j < c.steps);
+  state[s + COMMIT] = commit;
+  state[s + MOVES] = select(0.0, 1.0, state[s + STOPPED] == 0.0 && c.j < c.steps);
 #elif ${MOVE}
   if (i >= P * c.d) { return; }
   let p = i / c.d;
   var open = pending[i];
-  if (state[p * 8u + 4u] > 0.0) {
+  if (state[p * 8u + COMMIT] > 0.0) {
     committed[i] += open;
     open = 0.0;
   }
-  if (state[p * 8u + 5u] > 0.0) {
+  if (state[p * 8u + MOVES] > 0.0) {
     let n = gradSq[P + p];
     // ‖G‖ = 0 (e.g. the point already has the reference's representation): stay put, not NaN.
     let scale = select(0.0, c.eta / sqrt(n), n > 0.0);
@@ -116,8 +110,8 @@ ${MAIN}
   for (var q = 0u; q < c.r; q++) {
     let p = img * c.r + q;
     let at = p * c.d + i % c.d;
-    sum += committed[at] + select(0.0, pending[at], state[p * 8u + 2u] == 0.0);
-    f += state[p * 8u + 3u];
+    sum += committed[at] + select(0.0, pending[at], state[p * 8u + STOPPED] == 0.0);
+    f += state[p * 8u + F_END];
   }
   attribution[i] = sum / f32(c.r);
   if (i % c.d == 0u) { fStart[img] = f / f32(c.r); }
