@@ -13,7 +13,7 @@ import stepSource from '../../../shaders/attribution/guided_ig_step.wgsl';
 import { uniformBytes } from '../../gpu/program.js';
 import { checkPositiveInt, fail, shapeStr } from '../../gpu/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { quantileIndex, rowGrid, rowL1Distance, ROW_WGSL } from './rows.js';
+import { quantileIndex, rowL1Distance, ROW_WGSL } from './rows.js';
 import type { StepperPath } from './stepper.js';
 
 export interface GuidedIgPathOptions {
@@ -41,7 +41,7 @@ export function guidedIgPath(o: GuidedIgPathOptions, op = 'guidedIgPath'): Stepp
   if (o.maxRounds !== undefined) checkPositiveInt(op, 'maxRounds', o.maxRounds);
   const SCORE = o.score ?? 'abs(g)';
   if (typeof SCORE !== 'string' || SCORE.trim() === '') fail(`${op}: score must be a WGSL f32 expression of x, b, g and z, got ${JSON.stringify(SCORE)}`);
-  let s = 0;
+  let stepsTaken = 0;
   let state: { x: Tensor; baseline: Tensor; z: Tensor; attr: Tensor; score: Tensor; total: Tensor } | null = null;
   let taken = false;
   return {
@@ -50,28 +50,28 @@ export function guidedIgPath(o: GuidedIgPathOptions, op = 'guidedIgPath'): Stepp
       const z = Tensor.empty(x.engine, x.shape, 'gig point');
       x.engine.copy(baseline.buffer, 0, z.buffer, 0, baseline.byteLength);
       const attr = Tensor.zeros(x.engine, x.shape, 'attribution');
-      s = 0;
+      stepsTaken = 0;
       taken = false;
       state = { x, baseline, z, attr, score: Tensor.empty(x.engine, x.shape, 'gig scores'), total: rowL1Distance(x, baseline) };
       return z;
     },
     step(grad) {
-      const { x, z } = state!;
+      const { x, baseline, z, attr, score, total } = state!;
       if (grad.size !== x.size) fail(`${op}: gradient ${shapeStr(grad.shape)} does not match the input ${shapeStr(x.shape)}`);
       const n = x.shape[0]!;
       const d = x.size / n;
       const k = quantileIndex(fraction, d);
       const rounds = o.maxRounds ?? Math.min(Math.ceil(d / (k + 1)) + 2, MAX_DEFAULT_ROUNDS);
-      const alpha = ++s / o.steps;
-      const snap = s === o.steps ? 1 : 0;
+      const alpha = ++stepsTaken / o.steps;
+      const snap = stepsTaken === o.steps ? 1 : 0;
       const bounds = [alpha, Math.max(alpha - maxDist, 0), Math.min(alpha + maxDist, 1)].map((v) => ['f32', v] as const);
       const sizes = [d, k, rounds, snap, n].map((v) => ['u32', v] as const);
       x.engine.run({
         op: 'guided_ig_step',
         source,
         params: { SCORE },
-        bindings: { step: uniformBytes([...bounds, ...sizes]), input: x, baseline: state!.baseline, grad, total: state!.total, point: z, attr: state!.attr, score: state!.score },
-        grid: rowGrid(x, n),
+        bindings: { step: uniformBytes([...bounds, ...sizes]), input: x, baseline, grad, total, point: z, attr, score },
+        grid: x.engine.grid1d(n, 1),
       });
       return { point: z, done: snap === 1 };
     },

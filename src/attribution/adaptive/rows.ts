@@ -10,7 +10,10 @@ import moveSource from '../../../shaders/attribution/move_selected.wgsl';
 import { fail, shapeStr } from '../../gpu/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 
-/** The row pieces' WGSL (rowSum, rowKthSmallest, moveToward, onLine, infinity), to prepend to a kernel of ROW_WG lanes. */
+/**
+ * The row pieces' WGSL (rowSum, rowKthSmallest, moveToward, onLine, infinity), to prepend to a
+ * kernel of ROW_WG lanes launched with one workgroup per row (`engine.grid1d(rows, 1)`).
+ */
 export const ROW_WGSL = rows;
 const source = rows + rowOps;
 const moveProgram = rows + moveSource;
@@ -18,11 +21,6 @@ const moveProgram = rows + moveSource;
 function rowsOf(op: string, t: Tensor, n = t.shape[0] ?? 0): { rows: number; d: number } {
   if (t.rank < 2 || n === 0 || t.size % n !== 0) fail(`${op}: values must be [rows, ...features], got ${shapeStr(t.shape)}`);
   return { rows: n, d: t.size / n };
-}
-
-/** One workgroup per row (folded to 2-D past the per-dimension limit). */
-export function rowGrid(t: Tensor, rows: number): [number, number] {
-  return t.engine.grid1d(rows, 1);
 }
 
 export interface KthSmallestOptions {
@@ -48,7 +46,7 @@ export function kthSmallest(values: Tensor, k: number, options: KthSmallestOptio
     source,
     params: { KTH: true, SKIP: !!skip, BINARY: false, TERM: '' },
     bindings: { sizes: Uint32Array.of(n, d, k, 0), out: result, score: values, skip },
-    grid: rowGrid(values, n),
+    grid: values.engine.grid1d(n, 1),
   });
   return result;
 }
@@ -62,7 +60,7 @@ function rowReduce(op: string, term: string, a: Tensor, b?: Tensor, rows?: numbe
   const { rows: n, d } = rowsOf(op, a, rows);
   if (b && (b.size !== a.size || b.shape[0] !== n)) fail(`${op}: ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
   const out = Tensor.empty(a.engine, [n], op);
-  a.engine.run({ op, source, params: { KTH: false, SKIP: false, BINARY: !!b, TERM: term }, bindings: { sizes: Uint32Array.of(n, d, 0, 0), out, a, b }, grid: rowGrid(a, n) });
+  a.engine.run({ op, source, params: { KTH: false, SKIP: false, BINARY: !!b, TERM: term }, bindings: { sizes: Uint32Array.of(n, d, 0, 0), out, a, b }, grid: a.engine.grid1d(n, 1) });
   return out;
 }
 
