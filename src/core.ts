@@ -50,6 +50,7 @@ export * from './attribution/explain.js';
 export * from './attribution/methods.js';
 export * from './attribution/paths.js';
 export * from './attribution/integrators.js';
+export * from './attribution/adaptive/index.js';
 export * from './attribution/quadrature.js';
 export * from './attribution/evaluate.js';
 export * from './attribution/context.js';

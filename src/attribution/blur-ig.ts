@@ -8,7 +8,7 @@ import { checkPositiveInt, fail, shapeStr } from '../gpu/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
-import { idgiIntegrator, integratePath, weightedGradientIntegrator } from './integrators.js';
+import { idgiIntegrator, integratePath, weightedGradientIntegrator, type Integrator } from './integrators.js';
 import { registerMethod, type MethodOptions, type MethodResult } from './methods.js';
 import type { SampledPath } from './paths.js';
 
@@ -82,28 +82,21 @@ export function checkBlurInput(ctx: ExplainContext, method: string): void {
   if (ctx.x.rank !== 4) fail(`${method} blurs over height and width: it needs image inputs [N, C, H, W], got ${shapeStr(ctx.x.shape)} (${ctx.subject.name})`);
 }
 
-registerMethod('blurig', {
-  run: async (ctx, o): Promise<MethodResult> => {
-    checkBlurInput(ctx, 'blurig');
-    const b = blurOptions('blurig', o);
-    const sigmas = blurSigmas(b.maxSigma, o.steps, b.sqrt);
-    const result = await integratePath(ctx, blurIgPath(sigmas, b.gradStep), weightedGradientIntegrator());
-    return { ...result, fStart: await blurStartValues(ctx, sigmas[o.steps]!) };
-  },
-  defaultSteps: 100,
-  complete: true,
-  description: 'Blur IG (Xu et al. 2020): from blur(x, σ_max) to x along Gaussian blurs (options maxSigma, gradStep, sqrt)',
-});
+/** Blur IG's two forms: the path from the sigmas and gradient step, and its integrator. */
+function registerBlurMethod(name: string, path: (sigmas: Float64Array, gradStep: number) => SampledPath, integrator: () => Integrator, description: string): void {
+  registerMethod(name, {
+    run: async (ctx, o): Promise<MethodResult> => {
+      checkBlurInput(ctx, name);
+      const b = blurOptions(name, o);
+      const sigmas = blurSigmas(b.maxSigma, o.steps, b.sqrt);
+      const result = await integratePath(ctx, path(sigmas, b.gradStep), integrator());
+      return { ...result, fStart: await blurStartValues(ctx, sigmas[o.steps]!) };
+    },
+    defaultSteps: 100,
+    complete: true,
+    description,
+  });
+}
 
-registerMethod('blurig-idgi', {
-  run: async (ctx, o): Promise<MethodResult> => {
-    checkBlurInput(ctx, 'blurig-idgi');
-    const b = blurOptions('blurig-idgi', o);
-    const sigmas = blurSigmas(b.maxSigma, o.steps, b.sqrt);
-    const result = await integratePath(ctx, blurPath(sigmas), idgiIntegrator());
-    return { ...result, fStart: await blurStartValues(ctx, sigmas[o.steps]!) };
-  },
-  defaultSteps: 100,
-  complete: true,
-  description: 'IDGI (Yang et al. 2023) on the Blur IG path, from blur(x, σ_max) to x (options maxSigma, sqrt)',
-});
+registerBlurMethod('blurig', blurIgPath, weightedGradientIntegrator, 'Blur IG (Xu et al. 2020): from blur(x, σ_max) to x along Gaussian blurs (options maxSigma, gradStep, sqrt)');
+registerBlurMethod('blurig-idgi', blurPath, idgiIntegrator, 'IDGI (Yang et al. 2023) on the Blur IG path, from blur(x, σ_max) to x (options maxSigma, sqrt)');

@@ -21,9 +21,7 @@
 import { checkPositiveInt, fail } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { concatBatch, sliceBatch } from '../tensor/batch.js';
-import { accumulateGradients } from '../ops/accumulate-gradients.js';
-import { straightPathPoints } from '../ops/path-points.js';
-import { disposeIg2Paths, ig2Decide, ig2Finish, ig2Move, startIg2Paths, type Ig2StepConfig } from '../ops/ig2-step.js';
+import { disposeIg2Paths, ig2Decide, ig2Finish, ig2Move, startIg2Paths, type Ig2Settings } from './ig2/step.js';
 import type { ExplainContext } from './context.js';
 import { registerMethod, type MethodOptions, type MethodResult } from './methods.js';
 
@@ -34,17 +32,6 @@ export interface Ig2Options {
   stepSize?: number;
   clip?: readonly [number, number] | null;
   earlyStop?: { patience: number; relTol?: number };
-}
-
-interface Ig2Settings {
-  steps: number;
-  references: Float32Array;
-  /** references per image; `perImage`: the references are N·R rows, R per image */
-  r: number;
-  perImage: boolean;
-  stepSize: number;
-  clip: readonly [number, number] | null;
-  earlyStop: { patience: number; relTol: number } | null;
 }
 
 function readOptions(ctx: ExplainContext, o: MethodOptions): Ig2Settings {
@@ -83,16 +70,11 @@ function readOptions(ctx: ExplainContext, o: MethodOptions): Ig2Settings {
 
 /** GradPaths and attribution for n images (x [n, ...], targets [n]): per-image attribution and mean f(GradCF). */
 async function explainChunk(ctx: ExplainContext, x: Tensor, targets: Tensor, targetList: readonly number[] | null, references: Tensor, s: Ig2Settings): Promise<{ attribution: Tensor; fStart: Tensor }> {
-  const { engine } = ctx;
   const n = x.shape[0]!;
   const r = s.r;
   const pairs = n * r;
-  // pair p = i·R + r reads reference row p mod (rows of references): R shared rows, or n·R per-image rows
-  const config: Ig2StepConfig = { pairs, references: references.shape[0]!, features: x.size / n, steps: s.steps, stepSize: s.stepSize, clip: s.clip, earlyStop: s.earlyStop };
   const search = await ctx.subject.ig2Search!({ references, pairs, targets, targetList, referencesPerImage: r, output: ctx.output });
-  const start = straightPathPoints(x, x, new Float64Array(r).fill(1));
-  const paths = startIg2Paths(start, config);
-  start.dispose();
+  const paths = startIg2Paths(x, s, references.shape[0]!);
   try {
     for (let j = 0; j <= s.steps; j++) {
       // The last point needs only f and the distance (early stop); no gradient.
@@ -107,14 +89,7 @@ async function explainChunk(ctx: ExplainContext, x: Tensor, targets: Tensor, tar
         ctx.stats.gradientEvaluations += 2 * pairs;
       } else ctx.stats.forwardEvaluations += 2 * pairs;
     }
-    const fEnd = ig2Finish(paths);
-    const weights = new Float64Array(r).fill(1 / r);
-    const attribution = Tensor.zeros(engine, x.shape, 'attribution');
-    accumulateGradients(attribution, paths.committed, weights);
-    const fStart = Tensor.zeros(engine, [n], 'ig2 mean f(GradCF)');
-    accumulateGradients(fStart, fEnd, weights);
-    fEnd.dispose();
-    return { attribution, fStart };
+    return ig2Finish(paths);
   } finally {
     search.dispose();
     disposeIg2Paths(paths);

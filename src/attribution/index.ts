@@ -3,6 +3,7 @@ export * from './explain.js';
 export * from './methods.js';
 export * from './paths.js';
 export * from './integrators.js';
+export * from './adaptive/index.js';
 export * from './quadrature.js';
 export * from './evaluate.js';
 export * from './context.js';

@@ -10,8 +10,9 @@ import { idgiStep } from '../ops/idgi-step.js';
 import { mul } from '../ops/arithmetic.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
-import { evaluateGradients, type PointEvaluation } from './evaluate.js';
+import { evaluateGradients, evaluateValues, type PointEvaluation } from './evaluate.js';
 import type { PathPoints, SampledPath } from './paths.js';
+import type { StepperPath } from './adaptive/stepper.js';
 
 export interface IntegrationResult {
   attribution: Tensor;
@@ -27,6 +28,15 @@ export interface Integrator {
   add(ctx: ExplainContext, path: SampledPath, first: number, count: number, pts: PathPoints, ev: PointEvaluation): void;
   finish(ctx: ExplainContext, path: SampledPath): IntegrationResult;
   /** release what start() allocated when the walk fails part-way */
+  abandon?(): void;
+}
+
+/** An integrator fed one point per image at a time, as a stepper path produces them (IDGI). */
+export interface PointIntegrator {
+  start(ctx: ExplainContext): void;
+  /** f [N] and ∇f [N, ...] at the next point; grad null at the path's end point */
+  addPoint(ctx: ExplainContext, f: Tensor, grad: Tensor | null): void;
+  finish(): IntegrationResult;
   abandon?(): void;
 }
 
@@ -58,9 +68,15 @@ export function weightedGradientIntegrator(): Integrator {
   };
 }
 
-export function idgiIntegrator(): Integrator {
+export function idgiIntegrator(): Integrator & PointIntegrator {
   let attr: Tensor | null = null;
   let dropped: Tensor | null = null;
+  // stepper points: the previous and current point of each image as a 2-point chunk (rows 2i, 2i + 1)
+  let pair: { grads: Tensor; values: Tensor } | null = null;
+  const release = () => {
+    for (const t of [pair?.grads, pair?.values]) t?.dispose();
+    pair = null;
+  };
   return {
     name: 'idgi',
     overlap: 1,
@@ -71,17 +87,64 @@ export function idgiIntegrator(): Integrator {
     add(_ctx, _path, _first, count, _pts, ev) {
       idgiStep(attr!, dropped!, ev.grad, ev.f, count);
     },
+    addPoint(ctx, f, grad) {
+      const { engine, x } = ctx;
+      const n = f.size;
+      const first = !pair;
+      pair ??= { grads: Tensor.zeros(engine, [2 * n, ...x.shape.slice(1)], 'idgi gradient pairs'), values: Tensor.zeros(engine, [2 * n], 'idgi value pairs') };
+      const row = x.byteLength / n;
+      if (!first) {
+        for (let i = 0; i < n; i++) engine.copy(f.buffer, 4 * i, pair.values.buffer, 4 * (2 * i + 1), 4);
+        idgiStep(attr!, dropped!, pair.grads, pair.values, 2);
+      }
+      for (let i = 0; i < n; i++) {
+        engine.copy(f.buffer, 4 * i, pair.values.buffer, 8 * i, 4);
+        if (grad) engine.copy(grad.buffer, row * i, pair.grads.buffer, 2 * row * i, row);
+      }
+    },
     finish() {
+      release();
       const r = { attribution: attr!, dropped: dropped! };
       attr = dropped = null;
       return r;
     },
     abandon() {
+      release();
       attr?.dispose();
       dropped?.dispose();
       attr = dropped = null;
     },
   };
+}
+
+/**
+ * Walk a stepper path: ∇f at each point, then a step. The result is the path's own attribution
+ * (Σ Δz ⊙ ∇f), or, with a point integrator (IDGI), that integrator's over f and ∇f at every
+ * point and f at the end.
+ */
+export async function integrateStepper(ctx: ExplainContext, path: StepperPath, integrator?: PointIntegrator): Promise<IntegrationResult> {
+  let ok = false;
+  try {
+    let point = path.begin(ctx.x, ctx.baseline);
+    integrator?.start(ctx);
+    for (let done = false; !done; ) {
+      const ev = await evaluateGradients(ctx, point, 1);
+      integrator?.addPoint(ctx, ev.f, ev.grad);
+      ({ point, done } = path.step(ev.grad));
+      ev.f.dispose();
+      ev.grad.dispose();
+    }
+    if (!integrator) return { attribution: path.attribution() };
+    const fEnd = await evaluateValues(ctx, point, 1);
+    integrator.addPoint(ctx, fEnd, null);
+    fEnd.dispose();
+    const result = integrator.finish();
+    ok = true;
+    return result;
+  } finally {
+    path.dispose();
+    if (!ok) integrator?.abandon?.();
+  }
 }
 
 /**

@@ -8,7 +8,8 @@ import type { Model } from '../nn/model.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { concatBatch } from '../tensor/batch.js';
 import { argmaxRows, explainSeed } from '../ops/explain-seed.js';
-import { ig2RepresentationSeed, rowSquaredNorms } from '../ops/ig2-step.js';
+import { ig2RepresentationSeed } from './ig2/step.js';
+import { rowSquaredNorms } from './adaptive/index.js';
 import type { Explainable, Ig2Request, Ig2Search } from './subject.js';
 
 const subjects = new WeakMap<Model, Explainable>();

@@ -10,8 +10,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel, initParameters } from '../../src/nn/init.js';
 import type { Model } from '../../src/nn/model.js';
-import { kthSmallest } from '../../src/ops/kth-smallest.js';
-import { explain, type Explanation } from '../../src/attribution/index.js';
+import { explain, kthSmallest, moveSelected, rowL1Distance, rowSquaredNorms, type Explanation } from '../../src/attribution/index.js';
 import { graphRefModel } from '../reference/graph.js';
 import type { RefModel } from '../reference/methods/model.js';
 import { guidedIntegratedGradients } from '../reference/methods/guided-ig.js';
@@ -69,13 +68,66 @@ export default defineCases('guided-ig', (test) => {
         assert(got[r] === sorted[k], `row ${r}, k ${k}: got ${got[r]}, expected ${sorted[k]}`);
       }
     }
-    const flags = Tensor.from(engine, [0, 0, 1, 0, 0, 0], [rows, 2]); // row 1 skipped (flag at offset 0 of stride 2)
+    const flags = Tensor.from(engine, [0, 1, 0], [rows]); // row 1 done: skipped
     const out = Tensor.from(engine, [7, 7, 7], [rows]);
-    kthSmallest(values, 0, { out, skip: { flags, stride: 2, offset: 0 } });
+    kthSmallest(values, 0, { out, skip: flags });
     const got = await out.download();
     assert(got[1] === 7 && got[0] !== 7 && got[2] !== 7, `skip flags ignored: ${Array.from(got)}`);
     await expectThrows(() => kthSmallest(values, d), /k must be an integer in \[0, 299\]/, 'k out of range');
     for (const t of [values, flags, out]) t.dispose();
+  });
+
+  test('row pieces: per-row L1 distance and squared norm match float64 sums (rows of 1, 300 and 1 000 features)', async (engine) => {
+    const rng = new Rng(4);
+    for (const [rows, d] of [[5, 1], [3, 300], [2, 1000]] as const) {
+      const a = Float32Array.from(rng.normal(rows * d));
+      const b = Float32Array.from(rng.normal(rows * d));
+      const ta = Tensor.from(engine, a, [rows, d]);
+      const tb = Tensor.from(engine, b, [rows, d]);
+      const l1 = await rowL1Distance(ta, tb).download();
+      const sq = await rowSquaredNorms(ta).download();
+      for (let r = 0; r < rows; r++) {
+        let refL1 = 0;
+        let refSq = 0;
+        for (let j = r * d; j < (r + 1) * d; j++) {
+          refL1 += Math.abs(a[j]! - b[j]!);
+          refSq += a[j]! * a[j]!;
+        }
+        assert(Math.abs(l1[r]! - refL1) <= 1e-5 * refL1, `[${rows}, ${d}] row ${r}: L1 ${l1[r]}, expected ${refL1}`);
+        assert(Math.abs(sq[r]! - refSq) <= 1e-5 * refSq, `[${rows}, ${d}] row ${r}: Σ a² ${sq[r]}, expected ${refSq}`);
+      }
+      ta.dispose();
+      tb.dispose();
+    }
+    const v = Tensor.from(engine, [1, 2, 3], [3]);
+    await expectThrows(() => rowSquaredNorms(v), /rowSquaredNorms: values must be \[rows, \.\.\.features\]/, 'rank 1');
+    v.dispose();
+  });
+
+  test('moveSelected: selected features move by γ toward the bound (onto it at γ ≥ 1), credited; γ = 0 rows stay', async (engine) => {
+    const rng = new Rng(5);
+    const [rows, d] = [4, 70];
+    const data = (lo = -1, hi = 1) => Float32Array.from(rng.uniform(rows * d, lo, hi));
+    const [z0, bound, grad, attr0] = [data(), data(), data(), data()];
+    const score = data(0, 1);
+    score[3] = Infinity; // never selected
+    const threshold = [0.3, 0.5, 0.9, 0.7];
+    const gamma = [0.25, 1, 0, 2.5];
+    const t = (a: ArrayLike<number>, shape = [rows, d]) => Tensor.from(engine, a, shape);
+    const [z, attribution] = [t(z0), t(attr0)];
+    const inputs = [t(bound), t(score), t(threshold, [rows]), t(gamma, [rows]), t(grad)] as const;
+    moveSelected(z, inputs[0], { score: inputs[1], threshold: inputs[2], gamma: inputs[3], credit: { grad: inputs[4], attribution } });
+    const [gotZ, gotA] = [await z.download(), await attribution.download()];
+    for (let i = 0; i < rows * d; i++) {
+      const r = Math.floor(i / d);
+      const g = gamma[r]!;
+      const move = g !== 0 && score[i]! <= threshold[r]! && score[i] !== Infinity;
+      const zNew = !move ? z0[i]! : g >= 1 ? bound[i]! : z0[i]! + g * (bound[i]! - z0[i]!);
+      const aNew = attr0[i]! + (zNew - z0[i]!) * grad[i]!;
+      assert(Math.abs(gotZ[i]! - zNew) <= 1e-6 && Math.abs(gotA[i]! - aNew) <= 1e-5, `feature ${i}: z ${gotZ[i]} vs ${zNew}, attribution ${gotA[i]} vs ${aNew}`);
+    }
+    await expectThrows(() => moveSelected(z, inputs[0], { score: inputs[1], threshold: inputs[3], gamma: inputs[1] }), /moveSelected: tensors do not fit 4 rows of 70 features/, 'gamma of the wrong size');
+    for (const x of [z, attribution, ...inputs]) x.dispose();
   });
 
   test('gig matches the float64 reference (steps 8 and 20, black and random baselines), ends at x', async (engine) => {
@@ -157,6 +209,10 @@ export default defineCases('guided-ig', (test) => {
       await run(engine, net, x, images(43), 'gig-idgi', 6);
       assert(engine.stats.readbacks - before.readbacks === 2, `explain read back ${engine.stats.readbacks - before.readbacks} times, expected 2`);
       assert(engine.stats.submissions - before.submissions === 2, `explain submitted ${engine.stats.submissions - before.submissions} times, expected 2 (none per step)`);
+      // No pipeline bakes the step count: another steps value compiles nothing new.
+      const pipelines = engine.stats.pipelines;
+      for (const method of ['gig', 'gig-idgi']) await run(engine, net, x, images(44), method, 9);
+      assert(engine.stats.pipelines === pipelines, `another step count compiled ${engine.stats.pipelines - pipelines} pipelines`);
     } finally {
       net.model.dispose();
     }
@@ -170,6 +226,7 @@ export default defineCases('guided-ig', (test) => {
       await expectThrows(() => bad({ fraction: 1.5 }), /gig: fraction must be in \[0, 1\], got 1.5/, 'fraction');
       await expectThrows(() => bad({ maxDist: -1 }), /gig: maxDist must be in \[0, 1\], got -1/, 'maxDist');
       await expectThrows(() => bad({ maxRounds: 0 }), /gig: maxRounds must be an integer >= 1, got 0/, 'maxRounds');
+      await expectThrows(() => bad({ score: 3 }), /gig: score must be a WGSL f32 expression of x, b, g and z, got 3/, 'score');
     } finally {
       net.model.dispose();
     }

@@ -101,7 +101,9 @@ export default defineCases('ig2', (test) => {
       explain(engine, model, x, { method: 'ig2', steps, target: TARGETS, methodOptions: { references, stepSize: 0.5, earlyStop } });
     const r16 = await run(16);
     compare(r16, e, 1e-3, 'ig2 early stop');
+    const pipelines = engine.stats.pipelines;
     const r24 = await run(24);
+    assert(engine.stats.pipelines === pipelines, `another step count compiled ${engine.stats.pipelines - pipelines} pipelines`);
     const diff = relL2(r24.attribution, r16.attribution);
     assert(diff < 1e-6, `stopped paths moved on: rel L2 ${diff} between 16 and 24 steps`);
     // without the stop the oscillation keeps adding segments

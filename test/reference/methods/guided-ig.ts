@@ -20,6 +20,8 @@ export interface GuidedIgOptions extends TargetOptions {
   fraction?: number;
   /** Max deviation from the straight line in α units (default 0.02; 0 = IG, 1 = unbounded). */
   maxDist?: number;
+  /** Selection score of a feature from g_i, x_i, z_i, x'_i (default |g_i|; +∞ at the upper bound). */
+  score?: (g: number, x: number, z: number, b: number) => number;
 }
 
 export interface GuidedIgResult {
@@ -96,7 +98,6 @@ export function guidedIntegratedGradients(
     path.push(Float64Array.from(z));
     const gActual = model.grad(z, opts.target, output);
     pathGradients.push(gActual);
-    const g = Float64Array.from(gActual);
     const alpha = (s + 1) / steps;
     const alphaLo = Math.max(alpha - maxDist, 0);
     const alphaHi = Math.min(alpha + maxDist, 1);
@@ -119,14 +120,14 @@ export function guidedIntegratedGradients(
         credit(zOld, gActual);
         break;
       }
-      // Features at the upper band end are excluded for the rest of this outer step.
-      for (let i = 0; i < n; i++) if (z[i] === zHi[i]) g[i] = Infinity;
-      const absG = g.map(Math.abs);
-      const threshold = quantileLower(absG, fraction);
+      // Features at the upper band end are excluded (score +∞) for the rest of this outer step.
+      const scoreOf = opts.score ?? ((g: number) => Math.abs(g));
+      const score = gActual.map((g, i) => (z[i] === zHi[i] ? Infinity : scoreOf(g, x[i]!, z[i]!, baseline[i]!)));
+      const threshold = quantileLower(score, fraction);
       let l1Selected = 0;
       const selected = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
-        if (absG[i]! <= threshold && g[i] !== Infinity) {
+        if (score[i]! <= threshold && score[i] !== Infinity) {
           selected[i] = 1;
           l1Selected += Math.abs(z[i]! - zHi[i]!);
         }
