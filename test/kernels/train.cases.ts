@@ -1,5 +1,5 @@
 /**
- * Optimizer kernels (shaders/optimizer.wgsl via src/ops/sgd.ts, src/ops/adam.ts and the
+ * Optimizer kernels (shaders/train/optimizer.wgsl via src/train/sgd.ts, src/train/adam.ts and the
  * optimizers in src/train/optimizers.ts) against float64 reference updates over several steps,
  * so momentum / moment state and Adam's bias correction are exercised, not just one step.
  */
@@ -8,8 +8,8 @@ import { assert, expectClose, expectThrows } from '../harness/assert.js';
 import { Rng, asF32 } from '../harness/random.js';
 import type { Engine } from '../../src/gpu/engine.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { sgdStep } from '../../src/ops/sgd.js';
-import { adamStep } from '../../src/ops/adam.js';
+import { sgdStep } from '../../src/train/sgd.js';
+import { adamStep } from '../../src/train/adam.js';
 import { Adam, Sgd, createOptimizer, type Optimizer } from '../../src/train/optimizers.js';
 
 interface RefSgd {
