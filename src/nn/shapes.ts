@@ -19,19 +19,8 @@ export class GraphShapeError extends PathlightError {
   }
 }
 
-/** What a node kind's shape rule gets: its inputs' shapes and helpers that name the node in errors. */
-export interface ShapeArgs {
-  readonly index: number;
-  /** shape of the first input, and of the second when there is one */
-  readonly x: readonly number[];
-  readonly second?: readonly number[];
-  param(name: string): readonly number[];
-  fail(message: string): never;
-  /** conv / pooling input: [C, H, W], or [C, L] as one plane of height 1 (`out` drops H again) */
-  planar(what: string): { batch: number[]; out: (s: number[]) => number[] };
-  /** the message of a 1-D layer whose parameters are not unit-H */
-  unitH(what: string, problem: string): string;
-}
+/** What a node kind's shape rule gets: its inputs' shapes (`x`, `second`) and helpers that name the node in errors. */
+export type ShapeArgs = ReturnType<typeof shapeArgs>;
 
 export function inferShapes(nodes: readonly GraphNode[], params: ReadonlyMap<string, readonly number[]>, inputShape: readonly number[]): number[][] {
   const shapes: number[][] = [[...inputShape]];
@@ -47,24 +36,26 @@ export function inferShapes(nodes: readonly GraphNode[], params: ReadonlyMap<str
   return shapes;
 }
 
-function shapeArgs(n: GraphNode, index: number, [x, second]: number[][], params: ReadonlyMap<string, readonly number[]>): ShapeArgs {
+function shapeArgs(n: GraphNode, index: number, [x, second]: number[][], params: ReadonlyMap<string, readonly number[]>) {
   const fail = (message: string): never => {
     throw new GraphShapeError(index, `graph: ${message}`);
   };
+  /** the message of a 1-D layer whose parameters are not unit-H */
   const unitH = (what: string, problem: string) => `1-D ${what} '${n.name}' on ${shapeStr(x!)} must have unit H-axis parameters (kernel [1, K], padding [0, P]); ${problem}`;
   return {
     index,
-    x: x!,
-    second,
+    x: x! as readonly number[],
+    second: second as readonly number[] | undefined,
     fail,
     unitH,
-    param: (name) => params.get(name) ?? fail(`parameter '${name}' is missing`),
-    planar: (what) => {
+    param: (name: string): readonly number[] => params.get(name) ?? fail(`parameter '${name}' is missing`),
+    /** conv / pooling input: [C, H, W], or [C, L] as one plane of height 1 (`out` drops H again) */
+    planar: (what: string) => {
       if (x!.length !== 2 && x!.length !== 3) fail(`${what} '${n.name}' needs a [C, L] or [C, H, W] input, gets ${shapeStr(x!)}`);
       const oneD = x!.length === 2;
       return {
         batch: planeShape([1, ...x!]),
-        out: (s) => {
+        out: (s: number[]) => {
           if (oneD && s[2] !== 1) fail(unitH(what, `its output would be ${s[2]} rows high`));
           return oneD ? [s[1]!, s[3]!] : s.slice(1);
         },
