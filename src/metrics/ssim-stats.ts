@@ -1,8 +1,10 @@
 /**
  * One MS-SSIM scale on the GPU: per (image, channel) plane, the mean contrast-structure term and
  * the mean SSIM over the 'valid' Gaussian-window positions, written into a shared stats tensor so
- * that all scales come back with a single readback. Sizes are uniforms: one pipeline serves every
- * scale and batch.
+ * that all scales come back with a single readback. Sizes are uniforms, the window length too: one
+ * pipeline serves every scale, batch and window. (Baking the window measured no faster: MS-SSIM of
+ * [4, 3, 128, 128], warm, SwiftShader, three interleaved runs each on a loaded machine: medians
+ * 1.05–1.23 s uniform vs 0.89–1.63 s baked.)
  */
 import source from '../../shaders/metrics/ssim_stats.wgsl';
 import { fail, shapeStr } from '../gpu/errors.js';
