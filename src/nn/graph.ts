@@ -11,7 +11,7 @@
  */
 import type { Conv2dParams } from '../ops/conv2d.js';
 import type { Pool2dParams } from '../ops/pool-geometry.js';
-import { nodeKind } from './layers.js';
+import { BN_PARAMS, nodeKind } from './layers.js';
 
 export type NodeSpec =
   | { kind: 'input' }
@@ -96,7 +96,7 @@ export class GraphBuilder {
   }
 
   batchNorm(name: string, input: number, channels: number, opts: { eps?: number; relu?: boolean } = {}): number {
-    for (const s of ['weight', 'bias', 'running_mean', 'running_var']) this.paramShapes.set(`${name}.${s}`, [channels]);
+    for (const s of BN_PARAMS) this.paramShapes.set(`${name}.${s}`, [channels]);
     return this.push({ kind: 'batchnorm', name, input, prefix: name, eps: opts.eps ?? 1e-5, relu: opts.relu });
   }
 

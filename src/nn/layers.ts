@@ -71,7 +71,8 @@ function param(params: Params, name: string | undefined): Tensor | null {
   return t;
 }
 
-const BN_PARAMS = ['weight', 'bias', 'running_mean', 'running_var'];
+/** A batch norm's parameters, after its prefix (PyTorch's names). */
+export const BN_PARAMS = ['weight', 'bias', 'running_mean', 'running_var'];
 
 function bnParams(params: Params, prefix: string, eps: number): BatchNormParams {
   const [gamma, beta, mean, variance] = BN_PARAMS.map((s) => param(params, `${prefix}.${s}`)!) as [Tensor, Tensor, Tensor, Tensor];
@@ -101,8 +102,6 @@ function addRelu(a: Tensor, b: Tensor): Tensor {
   s.dispose();
   return y;
 }
-
-const same = (_: GraphNode, s: ShapeArgs): number[] => [...s.x];
 
 /** A pooling node's shape (max and average pooling share it). */
 function poolShape(n: Extract<GraphNode, { kind: 'maxpool' | 'avgpool' }>, s: ShapeArgs): number[] {
@@ -174,7 +173,7 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
     },
   },
   relu: {
-    shape: same,
+    shape: (_, s) => [...s.x],
     forward: (_, x) => ({ output: relu(x) }),
     backward: (_, { y, dy }) => ({ inputs: [reluBackward(y, dy)] }),
   },
