@@ -23,7 +23,7 @@ export * from './ops/avg-pool.js';
 export * from './ops/global-avg-pool.js';
 export * from './ops/reduce.js';
 export * from './ops/softmax.js';
-export * from './ops/cross-entropy.js';
+export * from './train/cross-entropy.js';
 export * from './ops/arithmetic.js';
 export { sliceBatch, concatBatch } from './tensor/batch.js';
 

@@ -1,7 +1,8 @@
 /**
- * explain(): validate, set up the GPU context (inputs, baselines, targets), run a method (wrapped
- * in SmoothGrad when asked), and read back once: the attribution, plus one packed diagnostics
- * buffer (targets, f(x), f(start), dropped Δf). Nothing is read back inside a path loop.
+ * explain(): validate every option once (`settings`), set up the GPU context (inputs, baselines,
+ * targets), run the method (wrapped in SmoothGrad when asked, smoothgrad.ts), and read back once:
+ * the attribution, plus one packed diagnostics buffer (targets, f(x), f(start), dropped Δf).
+ * Nothing is read back inside a path loop.
  */
 import type { Engine } from '../gpu/engine.js';
 import { fail, PathlightError, shapeStr, checkPositiveInt } from '../gpu/errors.js';
@@ -13,10 +14,10 @@ import { gaussianBlurUniform } from '../ops/gaussian-blur.js';
 import { makeBaseline, type BaselineSpec, type BlurFn } from './baselines.js';
 import type { ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
-import { getMethod, type MethodOptions } from './methods.js';
+import { getMethod } from './methods.js';
 import { modelSubject } from './model-subject.js';
 import { INTEGRATION_RULES, type IntegrationRule } from './quadrature.js';
-import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
+import { smoothGradSettings, withSmoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 import { isExplainable, type Explainable } from './subject.js';
 
 export type { SmoothGradOptions } from './smoothgrad.js';
@@ -85,51 +86,26 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
   if (typeof options !== 'object' || options === null) fail('explain: options are required, at least { method }');
   if (what instanceof Model && !engine.preparing && !prepared(what, options)) await prepareExplain(engine, what, options);
   const subject = what instanceof Model ? modelSubject(what) : isExplainable(what) ? what : fail('explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)');
-  const method = getMethod(options.method);
-  const steps = options.steps ?? method.defaultSteps;
-  checkPositiveInt(options.method, 'steps', steps);
-  const rule = options.rule ?? 'trapezoid';
-  if (!INTEGRATION_RULES.includes(rule)) fail(`unknown rule '${rule}' (use ${INTEGRATION_RULES.join(', ')})`);
-  const output = options.output ?? 'logit';
-  if (output !== 'logit' && output !== 'prob') fail(`output must be 'logit' or 'prob', got '${String(output)}'`);
-  const seed = options.seed ?? 0;
-  const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
-  if (!(budget > 0)) fail(`memoryBudgetBytes must be positive, got ${budget}`);
-  const targetList = checkTargets(subject, options.target ?? 'auto');
-
-  const x = uploadInput(engine, subject, input);
-  const n = x.shape[0]!;
-  if (targetList && targetList.length !== 1 && targetList.length !== n) fail(`target: ${targetList.length} class indices for ${n} inputs`);
-  const rowTargets = targetList && (targetList.length === n ? targetList : new Array<number>(n).fill(targetList[0]!));
+  const s = settings(subject, options, input);
+  const x = input instanceof Tensor ? input.reshape(s.shape) : Tensor.from(engine, input, s.shape, { label: 'input' });
+  const n = s.shape[0]!;
   const owned: Tensor[] = [x];
+  const own = <T extends Tensor | undefined>(t: T): T => (t && owned.push(t), t);
   try {
-    const baseline = makeBaseline(engine, options.baseline ?? 'black', x, seed + 1, options.blur ?? gaussianBlurUniform);
-    owned.push(baseline);
-    const targets = await resolveTargets(engine, subject, x, rowTargets);
-    owned.push(targets);
-    const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: rowTargets, output, maxRows: subject.rowsForBudget(budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 } };
-    const methodOptions: MethodOptions = { ...(options.methodOptions ?? {}), steps, rule, seed };
-
-    const sg = options.smoothgrad === true ? {} : options.smoothgrad || null;
-    const result = sg ? await smoothGrad(ctx, (c) => method.run(c, methodOptions), sg, seed, await inputValues(input)) : await method.run(ctx, methodOptions);
-    owned.push(result.attribution);
-    if (result.dropped) owned.push(result.dropped);
-    if (result.fStart) owned.push(result.fStart);
-
+    const baseline = own(makeBaseline(engine, options.baseline ?? 'black', x, s.seed + 1, options.blur ?? gaussianBlurUniform));
+    const targets = own(await resolveTargets(engine, subject, x, s.targets));
+    const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: s.targets, output: s.output, maxRows: subject.rowsForBudget(s.budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 } };
+    const result = await s.method.run(ctx, s.methodOptions);
+    [result.attribution, result.dropped, result.fStart].forEach(own);
     // f(x) and f(x') for every image: rows 2i = x', 2i + 1 = x.
-    const ends = straightPathPoints(x, baseline, [0, 1]);
-    owned.push(ends);
-    const fEnds = await evaluateValues(ctx, ends, 2);
-    owned.push(fEnds);
-    const diagnostics = packDiagnostics(engine, [targets, fEnds, result.fStart ?? null, result.dropped ?? null], n);
-    owned.push(diagnostics);
-
+    const fEnds = own(await evaluateValues(ctx, own(straightPathPoints(x, baseline, [0, 1])), 2));
+    const diagnostics = own(packDiagnostics(engine, [targets, fEnds, result.fStart ?? null, result.dropped ?? null], n));
     const attribution = await result.attribution.download();
     const diag = await diagnostics.download();
-    return summarise(options.method, steps, x.shape, attribution, diag, !!result.fStart, ctx, method.complete && !sg, t0);
+    return summarise(options.method, s.methodOptions.steps, s.shape, attribution, diag, !!result.fStart, ctx, s.method.complete, t0);
   } finally {
     for (const t of owned) if (!t.disposed) t.dispose();
-    engine.trim(budget); // free pooled memory above the budget goes back to the device
+    engine.trim(s.budget); // free pooled memory above the budget goes back to the device
   }
 }
 
@@ -156,27 +132,49 @@ export async function prepareExplain(engine: Engine, model: Model, options: Expl
   return engine.prepare(() => explain(engine, model, sample, rest), onProgress);
 }
 
+/** explain()'s options, each validated here once, before any GPU work: what the run and the method read. */
+function settings(subject: Explainable, options: ExplainOptions, input: InputSpec) {
+  const base = getMethod(options.method);
+  const steps = options.steps ?? base.defaultSteps;
+  checkPositiveInt(options.method, 'steps', steps);
+  const rule = options.rule ?? 'trapezoid';
+  if (!INTEGRATION_RULES.includes(rule)) fail(`unknown rule '${rule}' (use ${INTEGRATION_RULES.join(', ')})`);
+  const output = options.output ?? 'logit';
+  if (output !== 'logit' && output !== 'prob') fail(`output must be 'logit' or 'prob', got '${String(output)}'`);
+  const seed = options.seed ?? 0;
+  const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
+  if (!(budget > 0)) fail(`memoryBudgetBytes must be positive, got ${budget}`);
+  const list = targetList(subject, options.target ?? 'auto');
+  const sg = smoothGradSettings(options.smoothgrad);
+  const shape = inputShape(subject, input);
+  const n = shape[0]!;
+  if (list && list.length !== 1 && list.length !== n) fail(`target: ${list.length} class indices for ${n} inputs`);
+  const targets = list && (list.length === n ? list : new Array<number>(n).fill(list[0]!)); // one per input, or null: 'auto'
+  const method = sg ? withSmoothGrad(base, sg, input) : base; // SmoothGrad wraps the method when asked
+  return { method, methodOptions: { ...(options.methodOptions ?? {}), steps, rule, seed }, shape, targets, output, seed, budget };
+}
+
 /**
- * The input as [N, ...inputShape]: a Tensor of that shape (or one input's shape), or a flat
- * Float32Array whose length is a whole multiple of one input's size.
+ * The input's shape [N, ...inputShape]: a Tensor of that shape (or one input's shape), or a flat
+ * Float32Array (finite) whose length is a whole multiple of one input's size.
  */
-function uploadInput(engine: Engine, subject: Explainable, input: InputSpec): Tensor {
+function inputShape(subject: Explainable, input: InputSpec): number[] {
   const shape = subject.inputShape;
   const per = sizeOf(shape);
   if (input instanceof Tensor) {
     const batched = input.rank === shape.length + 1 && shape.every((d, i) => input.shape[i + 1] === d) && input.shape[0]! > 0;
     const single = input.rank === shape.length && shape.every((d, i) => input.shape[i] === d);
     if (!batched && !single) fail(`input has shape ${shapeStr(input.shape)}, expected ${shapeStr(['N' as unknown as number, ...shape])} for ${subject.name}`);
-    return input.reshape(single ? [1, ...shape] : input.shape);
+    return single ? [1, ...shape] : [...input.shape];
   }
   if (!(input instanceof Float32Array)) fail('input must be a Float32Array or a Tensor');
   if (input.length === 0 || input.length % per !== 0) fail(`input has ${input.length} values, not a whole number of inputs of shape ${shapeStr(shape)} (${per} values) for ${subject.name}`);
   assertFinite(input, 'input');
-  return Tensor.from(engine, input, [input.length / per, ...shape], { label: 'input' });
+  return [input.length / per, ...shape];
 }
 
 /** Explicit targets as a list (one for all inputs, or one per input), checked against the classes; null for 'auto'. */
-function checkTargets(subject: Explainable, target: number | readonly number[] | 'auto'): number[] | null {
+function targetList(subject: Explainable, target: number | readonly number[] | 'auto'): number[] | null {
   if (target === 'auto') return null;
   const list = typeof target === 'number' ? [target] : Array.isArray(target) ? [...(target as readonly number[])] : fail(`target must be a class index, a list of them or 'auto', got ${String(target)}`);
   const k = subject.numClasses;
@@ -238,9 +236,4 @@ function summarise(methodName: string, steps: number, shape: readonly number[], 
     complete,
     timeMs: performance.now() - t0,
   };
-}
-
-/** The input on the CPU (SmoothGrad's noise scale needs min/max); a Tensor input costs one readback up front. */
-async function inputValues(input: InputSpec): Promise<Float32Array> {
-  return input instanceof Tensor ? input.download() : input;
 }

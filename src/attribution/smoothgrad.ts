@@ -9,7 +9,7 @@ import { straightPathPoints } from '../ops/path-points.js';
 import { accumulateGradients } from '../ops/accumulate-gradients.js';
 import { square } from '../ops/arithmetic.js';
 import type { ExplainContext } from './context.js';
-import type { MethodResult } from './methods.js';
+import type { MethodInfo, MethodResult } from './methods.js';
 
 export interface SmoothGradOptions {
   /** noisy copies (default 25, PAIR's default) */
@@ -20,13 +20,28 @@ export interface SmoothGradOptions {
   magnitude?: boolean;
 }
 
-export async function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) => MethodResult | Promise<MethodResult>, o: SmoothGradOptions, seed: number, xs: Float32Array): Promise<MethodResult> {
-  const samples = o.samples ?? 25;
+export type SmoothGradSettings = Required<SmoothGradOptions>;
+
+/** The `smoothgrad` option of explain(), validated: null when off, PAIR's defaults for what is not given. */
+export function smoothGradSettings(o: SmoothGradOptions | boolean | undefined): SmoothGradSettings | null {
+  if (!o) return null;
+  const { samples = 25, noiseLevel = 0.15, magnitude = true } = o === true ? {} : o;
   checkPositiveInt('smoothgrad', 'samples', samples);
-  const level = o.noiseLevel ?? 0.15;
-  if (typeof level !== 'number' || !(level >= 0 && Number.isFinite(level))) fail(`smoothgrad: noiseLevel must be a finite number >= 0, got ${String(level)}`);
-  const magnitude = o.magnitude ?? true;
+  if (typeof noiseLevel !== 'number' || !(noiseLevel >= 0 && Number.isFinite(noiseLevel))) fail(`smoothgrad: noiseLevel must be a finite number >= 0, got ${String(noiseLevel)}`);
   if (typeof magnitude !== 'boolean') fail(`smoothgrad: magnitude must be true or false, got ${String(magnitude)}`);
+  return { samples, noiseLevel, magnitude };
+}
+
+/**
+ * `method` wrapped in SmoothGrad, as a method of its own (not complete). `input` is the explained
+ * input on the CPU, or a Tensor read back once when the method runs (the noise scale needs its range).
+ */
+export function withSmoothGrad(method: MethodInfo, s: SmoothGradSettings, input: Float32Array | Tensor): MethodInfo {
+  const run: MethodInfo['run'] = async (ctx, o) => smoothGrad(ctx, (c) => method.run(c, o), s, o.seed, input instanceof Tensor ? await input.download() : input);
+  return { ...method, run, complete: false, description: `SmoothGrad around ${method.description}` };
+}
+
+async function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) => MethodResult | Promise<MethodResult>, { samples, noiseLevel: level, magnitude }: SmoothGradSettings, seed: number, xs: Float32Array): Promise<MethodResult> {
   const n = ctx.x.shape[0]!;
   const per = ctx.x.size / n;
   const noisy = noisyCopies(xs, n, per, samples, level, seededRandom(seed + 7));

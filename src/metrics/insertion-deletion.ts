@@ -8,7 +8,7 @@
 import { fail } from '../gpu/errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { imageInputShape, type Model } from '../nn/model.js';
-import { revealImages } from '../ops/reveal-images.js';
+import { revealImages } from './reveal-images.js';
 import { concatBatch } from '../tensor/batch.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkTarget, imageTensor, referenceTensor, softmaxRows, trapezoidAuc, type ReferenceImage } from './curve-scores.js';

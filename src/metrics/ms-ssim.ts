@@ -9,7 +9,7 @@
 import { fail, shapeStr } from '../gpu/errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { avgPool2d } from '../ops/avg-pool.js';
-import { ssimStats } from '../ops/ssim-stats.js';
+import { ssimStats } from './ssim-stats.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export const MS_SSIM_WEIGHTS = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333] as const;

@@ -10,7 +10,7 @@
 import { fail } from '../gpu/errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { imageInputShape, type Model } from '../nn/model.js';
-import { revealImages } from '../ops/reveal-images.js';
+import { revealImages } from './reveal-images.js';
 import { Tensor } from '../tensor/tensor.js';
 import { imageTensor, referenceTensor, softmaxRows, trapezoidAuc } from './curve-scores.js';
 import { recordMsSsim, type MsSsimOptions } from './ms-ssim.js';

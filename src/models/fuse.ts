@@ -6,7 +6,7 @@
  * A fusion only applies when the producer's output has no other reader. Works on CPU arrays.
  */
 import { foldBatchNorm } from '../ops/batch-norm.js';
-import { nodeInputs, type GraphNode } from '../nn/graph.js';
+import { nodeInputs, nodeParams, type GraphNode } from '../nn/graph.js';
 import { Model, type ModelInfo } from '../nn/model.js';
 import type { Engine } from '../gpu/engine.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -100,15 +100,9 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
     if (m.b !== undefined) m.b = map(m.b);
     if (m.residual !== undefined) m.residual = map(m.residual);
   }
-  const used = new Set(out.flatMap((n) => paramNames(n)));
+  const used = new Set(out.flatMap((n) => nodeParams(n)));
   for (const k of [...params.keys()]) if (!used.has(k)) params.delete(k);
   return { nodes: out, params, info: { ...spec.info, representationNode: map(spec.info.representationNode) } };
-}
-
-function paramNames(n: GraphNode): string[] {
-  if (n.kind === 'conv2d' || n.kind === 'linear') return n.bias ? [n.weight, n.bias] : [n.weight];
-  if (n.kind === 'batchnorm') return ['weight', 'bias', 'running_mean', 'running_var'].map((s) => `${n.prefix}.${s}`);
-  return [];
 }
 
 /** Replace the conv's weight and bias by the BN-folded ones (the conv gains a bias if it had none). */

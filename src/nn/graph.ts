@@ -6,10 +6,12 @@
  * a `residual` input added before the relu (one kernel instead of three).
  * A conv2d / maxpool / avgpool node reading an [N, C, L] activation is the 1-D layer: its weight
  * is [Cout, Cin/groups, K] and its parameters have a unit H axis (see planes.ts; `conv1d`,
- * `maxPool1d`, `avgPool1d` below build them).
+ * `maxPool1d`, `avgPool1d` below build them). What each kind reads, uses, computes and returns is
+ * its entry in the node table (layers.ts).
  */
 import type { Conv2dParams } from '../ops/conv2d.js';
 import type { Pool2dParams } from '../ops/pool-geometry.js';
+import { BN_PARAMS, nodeKind } from './layers.js';
 
 export type NodeSpec =
   | { kind: 'input' }
@@ -52,29 +54,12 @@ function pool1dAsPlanar(p: Pool1dParams): Pool2dParams {
 
 /** Indices of the nodes a node reads. */
 export function nodeInputs(n: NodeSpec): number[] {
-  switch (n.kind) {
-    case 'input':
-      return [];
-    case 'add':
-      return [n.a, n.b];
-    case 'conv2d':
-      return n.residual === undefined ? [n.input] : [n.input, n.residual];
-    default:
-      return [n.input];
-  }
+  return nodeKind(n).inputs?.(n as GraphNode) ?? [(n as { input: number }).input];
 }
 
 /** Parameter names a node uses, in a fixed order. */
 export function nodeParams(n: NodeSpec): string[] {
-  switch (n.kind) {
-    case 'conv2d':
-    case 'linear':
-      return n.bias ? [n.weight, n.bias] : [n.weight];
-    case 'batchnorm':
-      return ['weight', 'bias', 'running_mean', 'running_var'].map((s) => `${n.prefix}.${s}`);
-    default:
-      return [];
-  }
+  return nodeKind(n).params?.(n as GraphNode) ?? [];
 }
 
 /**
@@ -111,7 +96,7 @@ export class GraphBuilder {
   }
 
   batchNorm(name: string, input: number, channels: number, opts: { eps?: number; relu?: boolean } = {}): number {
-    for (const s of ['weight', 'bias', 'running_mean', 'running_var']) this.paramShapes.set(`${name}.${s}`, [channels]);
+    for (const s of BN_PARAMS) this.paramShapes.set(`${name}.${s}`, [channels]);
     return this.push({ kind: 'batchnorm', name, input, prefix: name, eps: opts.eps ?? 1e-5, relu: opts.relu });
   }
 

@@ -1,20 +1,25 @@
 /**
- * Forward and backward of one graph node, side by side (micrograd style): forward returns the
- * node's output plus what its backward needs; backward maps the output gradient to input
- * gradients (and parameter gradients when asked). Fused epilogues (relu, residual) are undone
- * here: the relu mask is applied inside the backward kernels via `reluOutput`, except for conv2d,
- * whose masked gradient is materialised once (see the conv2d case). Conv, pooling and batch norm
- * nodes on [N, C, L] activations run the same kernels on planes of height 1 (planes.ts).
+ * One table, one entry per graph node kind: the nodes it reads, the parameters it uses, its output
+ * shape per row, its forward and its backward, side by side (micrograd style) — a new kind is
+ * written here and nowhere else. Forward returns the node's output plus what its backward needs;
+ * backward maps the output gradient to input gradients (and parameter gradients when asked).
+ * Fused epilogues (relu, residual) are undone here: the relu mask is applied inside the backward
+ * kernels via `reluOutput`, except for conv2d, whose masked gradient is materialised once (see
+ * its entry). Conv, pooling and batch norm nodes on [N, C, L] activations run the same kernels on
+ * planes of height 1 (planes.ts).
  */
 import type { Tensor } from '../tensor/tensor.js';
-import type { GraphNode } from './graph.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../ops/conv2d.js';
+import { fail, intPair, shapeStr } from '../gpu/errors.js';
+import type { GraphNode, NodeSpec } from './graph.js';
+import type { ShapeArgs } from './shapes.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape } from '../ops/conv2d.js';
 import { linear, linearBackwardInput, linearBackwardWeight } from '../ops/linear.js';
 import { relu, reluBackward } from '../ops/relu.js';
 import { add } from '../ops/add.js';
 import { maxPool2d, maxPool2dBackward } from '../ops/max-pool.js';
 import { avgPool2d, avgPool2dBackward } from '../ops/avg-pool.js';
 import { globalAvgPool, globalAvgPoolBackward } from '../ops/global-avg-pool.js';
+import { pool2dOutputShape } from '../ops/pool2d.js';
 import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, batchNormBackwardTraining, batchStatistics, type BatchNormParams } from '../ops/batch-norm.js';
 import { softmax, softmaxBackward } from '../ops/softmax.js';
 import { onPlanes, planeShape, unplane } from './planes.js';
@@ -33,6 +38,32 @@ export interface NodeBackward {
   params?: Map<string, Tensor>;
 }
 
+/** What a backward gets: the node's first input `x0` and output `y` as saved by the forward, `dy`. */
+export interface BackwardArgs {
+  x0: Tensor;
+  y: Tensor;
+  saved: Tensor[];
+  dy: Tensor;
+  params: Params;
+  wantParams: boolean;
+}
+
+export interface NodeKind<N extends GraphNode> {
+  /** indices of the nodes it reads (default: `[node.input]`) */
+  inputs?(node: N): number[];
+  /** parameter names it uses, in a fixed order (default: none) */
+  params?(node: N): string[];
+  /** output shape of one row; throws through `s.fail` */
+  shape(node: N, s: ShapeArgs): number[];
+  /**
+   * `training`: batch norms normalise by the batch's statistics and update their running ones
+   * (PyTorch's train mode); otherwise they use the running statistics (eval mode).
+   */
+  forward(node: N, x: Tensor, inputs: Tensor[], params: Params, training: boolean): NodeForward;
+  /** Caller owns and disposes everything returned. */
+  backward(node: N, b: BackwardArgs): NodeBackward;
+}
+
 function param(params: Params, name: string | undefined): Tensor | null {
   if (name === undefined) return null;
   const t = params.get(name);
@@ -40,70 +71,29 @@ function param(params: Params, name: string | undefined): Tensor | null {
   return t;
 }
 
+/** A batch norm's parameters, after its prefix (PyTorch's names). */
+export const BN_PARAMS = ['weight', 'bias', 'running_mean', 'running_var'];
+
 function bnParams(params: Params, prefix: string, eps: number): BatchNormParams {
-  return {
-    gamma: param(params, `${prefix}.weight`)!,
-    beta: param(params, `${prefix}.bias`)!,
-    mean: param(params, `${prefix}.running_mean`)!,
-    variance: param(params, `${prefix}.running_var`)!,
-    eps,
-  };
+  const [gamma, beta, mean, variance] = BN_PARAMS.map((s) => param(params, `${prefix}.${s}`)!) as [Tensor, Tensor, Tensor, Tensor];
+  return { gamma, beta, mean, variance, eps };
 }
 
-/**
- * `training`: batch norms normalise by the batch's statistics and update their running ones
- * (PyTorch's train mode); otherwise they use the running statistics (eval mode).
- */
-export function forwardNode(node: GraphNode, inputs: Tensor[], params: Params, training = false): NodeForward {
-  const x = inputs[0]!;
-  switch (node.kind) {
-    case 'input':
-      throw new Error('the input node has no forward');
-    case 'conv2d': {
-      const y = onPlanes([x, param(params, node.weight)!, inputs[1]], (x, w, residual) => conv2d(x, w, param(params, node.bias), node.params, { relu: node.relu, residual }));
-      return { output: unplane(y, x.rank) };
-    }
-    case 'linear':
-      return { output: linear(x, param(params, node.weight)!, param(params, node.bias), { relu: node.relu }) };
-    case 'relu':
-      return { output: relu(x) };
-    case 'maxpool': {
-      // the argmax stays planar: only maxPool2dBackward reads it
-      const { y, argmax } = onPlanes([x], (x) => maxPool2d(x, node.params));
-      return { output: unplane(y, x.rank), saved: [argmax] };
-    }
-    case 'avgpool':
-      return { output: unplane(onPlanes([x], (x) => avgPool2d(x, node.params)), x.rank) };
-    case 'gap':
-      return { output: onPlanes([x], (x) => globalAvgPool(x)) };
-    case 'batchnorm': {
-      const bn = bnParams(params, node.prefix, node.eps);
-      if (!training) return { output: unplane(onPlanes([x], (x) => batchNorm(x, bn, { relu: node.relu })), x.rank) };
-      const stats = onPlanes([x], (x) => batchStatistics(x, { running: { mean: bn.mean, variance: bn.variance } }));
-      return { output: unplane(onPlanes([x], (x) => batchNorm(x, { ...bn, ...stats }, { relu: node.relu })), x.rank), saved: [stats.mean, stats.variance] };
-    }
-    case 'add':
-      return { output: node.relu ? addRelu(x, inputs[1]!) : add(x, inputs[1]!) };
-    case 'flatten':
-      return { output: x.reshape([x.shape[0]!, x.size / x.shape[0]!]) };
-    case 'softmax':
-      return { output: softmax(x) };
-  }
-}
+type BatchNormNode = Extract<GraphNode, { kind: 'batchnorm' }>;
 
 /** Backward of a batch norm run in training mode (its batch statistics saved by the forward). */
-function batchNormTrainingBackward(node: Extract<GraphNode, { kind: 'batchnorm' }>, x0: Tensor, y: Tensor, saved: Tensor[], dy: Tensor, params: Params, wantParams: boolean): NodeBackward {
+function batchNormTrainingBackward(node: BatchNormNode, { x0, y, saved, dy, params, wantParams }: BackwardArgs): NodeBackward {
   const bn = { ...bnParams(params, node.prefix, node.eps), mean: saved[0]!, variance: saved[1]! };
   const g = node.relu ? reluBackward(y, dy) : dy;
   const { dx: dxPlanar, dgamma, dbeta } = onPlanes([x0, g], (x0, g) => batchNormBackwardTraining(x0, g, bn));
-  const dx = unplane(dxPlanar, x0.rank);
   if (g !== dy) g.dispose();
-  if (!wantParams) {
-    dgamma.dispose();
-    dbeta.dispose();
-    return { inputs: [dx] };
-  }
-  return { inputs: [dx], params: new Map([[`${node.prefix}.weight`, dgamma], [`${node.prefix}.bias`, dbeta]]) };
+  return { inputs: [unplane(dxPlanar, x0.rank)], params: paramGrads(wantParams, [`${node.prefix}.weight`, dgamma], [`${node.prefix}.bias`, dbeta]) };
+}
+
+/** Parameter gradients as a map when they are wanted; disposed otherwise. A missing name drops its gradient. */
+function paramGrads(wanted: boolean, ...grads: [string | undefined, Tensor][]): Map<string, Tensor> | undefined {
+  for (const [name, g] of grads) if (!wanted || name === undefined) g.dispose();
+  return wanted ? new Map(grads.filter((e): e is [string, Tensor] => e[0] !== undefined)) : undefined;
 }
 
 function addRelu(a: Tensor, b: Tensor): Tensor {
@@ -113,16 +103,40 @@ function addRelu(a: Tensor, b: Tensor): Tensor {
   return y;
 }
 
-/**
- * Backward of one node. `x` are the node's inputs (as saved by the forward), `y` its output,
- * `dy` the gradient of the output. Caller owns and disposes everything returned.
- */
-export function backwardNode(node: GraphNode, x: Tensor[], y: Tensor, saved: Tensor[], dy: Tensor, params: Params, wantParams: boolean): NodeBackward {
-  const x0 = x[0]!;
-  switch (node.kind) {
-    case 'input':
-      throw new Error('the input node has no backward');
-    case 'conv2d': {
+/** A pooling node's shape (max and average pooling share it). */
+function poolShape(n: Extract<GraphNode, { kind: 'maxpool' | 'avgpool' }>, s: ShapeArgs): number[] {
+  const p = s.planar('pooling');
+  if (s.x.length === 2) {
+    const [kh] = intPair('pooling', 'kernel', n.params.kernel, [1, 1], 1);
+    const [ph] = intPair('pooling', 'padding', n.params.padding, [0, 0], 0);
+    if (kh !== 1 || ph !== 0) s.fail(s.unitH('pooling', `has kernel ${JSON.stringify(n.params.kernel)}, padding ${JSON.stringify(n.params.padding ?? 0)}`));
+  }
+  return p.out(pool2dOutputShape(p.batch, n.params));
+}
+
+export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<GraphNode, { kind: K }>> } = {
+  input: {
+    inputs: () => [],
+    shape: (_, s) => s.fail(`node ${s.index} is a second input`),
+    forward: () => fail('the input node has no forward'),
+    backward: () => fail('the input node has no backward'),
+  },
+  conv2d: {
+    inputs: (n) => (n.residual === undefined ? [n.input] : [n.input, n.residual]),
+    params: (n) => (n.bias ? [n.weight, n.bias] : [n.weight]),
+    shape: (n, s) => {
+      const p = s.planar('conv');
+      const w = s.param(n.weight);
+      if (w.length !== s.x.length + 1) s.fail(`conv '${n.name}' on ${shapeStr(s.x)} needs a rank-${s.x.length + 1} weight, has ${shapeStr(w)}`);
+      const out = p.out(conv2dOutputShape(p.batch, planeShape(w), n.params));
+      if (s.second && shapeStr(s.second) !== shapeStr(out)) s.fail(`residual of '${n.name}' has shape ${shapeStr(s.second)}, conv output is ${shapeStr(out)}`);
+      return out;
+    },
+    forward: (node, x, inputs, params) => {
+      const y = onPlanes([x, param(params, node.weight)!, inputs[1]], (x, w, residual) => conv2d(x, w, param(params, node.bias), node.params, { relu: node.relu, residual }));
+      return { output: unplane(y, x.rank) };
+    },
+    backward: (node, { x0, y, dy, params, wantParams }) => {
       const w = param(params, node.weight)!;
       // The relu-masked gradient is materialised once rather than masked inside the GEMMs: those
       // read every dY value KH·KW times per channel block, and a second load per read (the mask)
@@ -130,63 +144,112 @@ export function backwardNode(node: GraphNode, x: Tensor[], y: Tensor, saved: Ten
       const g = node.relu ? reluBackward(y, dy) : null;
       const dyEff = g ?? dy;
       const dx = unplane(onPlanes([dyEff, w], (dy, w) => conv2dBackwardInput(dy, w, planeShape(x0.shape), node.params)), x0.rank);
-      let paramGrads: Map<string, Tensor> | undefined;
+      let grads: Map<string, Tensor> | undefined;
       if (wantParams) {
         const { dw, db } = onPlanes([x0, dyEff], (x0, dy) => conv2dBackwardWeight(x0, dy, planeShape(w.shape), node.params));
-        paramGrads = new Map([[node.weight, unplane(dw, w.rank)]]);
-        if (node.bias) paramGrads.set(node.bias, db);
-        else db.dispose();
+        grads = paramGrads(true, [node.weight, unplane(dw, w.rank)], [node.bias, db]);
       }
       const inputs: (Tensor | null)[] = [dx];
       if (node.residual !== undefined) inputs.push(g ?? dy.reshape(dy.shape));
       else g?.dispose();
-      return { inputs, params: paramGrads };
-    }
-    case 'linear': {
-      const w = param(params, node.weight)!;
+      return { inputs, params: grads };
+    },
+  },
+  linear: {
+    params: (n) => (n.bias ? [n.weight, n.bias] : [n.weight]),
+    shape: (n, s) => {
+      const w = s.param(n.weight);
+      if (s.x.length !== 1) s.fail(`linear '${n.name}' needs [features] per row, gets ${shapeStr(s.x)} (flatten first; a linear over the last axis only is not supported)`);
+      if (w[1] !== s.x[0]) s.fail(`linear '${n.name}' expects ${w[1]} input features, gets shape ${shapeStr(s.x)}`);
+      return [w[0]!];
+    },
+    forward: (node, x, _, params) => ({ output: linear(x, param(params, node.weight)!, param(params, node.bias), { relu: node.relu }) }),
+    backward: (node, { x0, y, dy, params, wantParams }) => {
       const mask = node.relu ? y : undefined;
-      const dx = linearBackwardInput(dy, w, mask);
-      let paramGrads: Map<string, Tensor> | undefined;
-      if (wantParams) {
-        const { dw, db } = linearBackwardWeight(x0, dy, mask);
-        paramGrads = new Map([[node.weight, dw]]);
-        if (node.bias) paramGrads.set(node.bias, db);
-        else db.dispose();
-      }
-      return { inputs: [dx], params: paramGrads };
-    }
-    case 'relu':
-      return { inputs: [reluBackward(y, dy)] };
-    case 'maxpool':
-      return { inputs: [unplane(onPlanes([dy], (dy) => maxPool2dBackward(dy, saved[0]!, planeShape(x0.shape), node.params)), x0.rank)] };
-    case 'avgpool':
-      return { inputs: [unplane(onPlanes([dy], (dy) => avgPool2dBackward(dy, planeShape(x0.shape), node.params)), x0.rank)] };
-    case 'gap':
-      return { inputs: [unplane(globalAvgPoolBackward(dy, planeShape(x0.shape)), x0.rank)] };
-    case 'batchnorm': {
-      if (saved.length === 2) return batchNormTrainingBackward(node, x0, y, saved, dy, params, wantParams);
+      const dx = linearBackwardInput(dy, param(params, node.weight)!, mask);
+      if (!wantParams) return { inputs: [dx] };
+      const { dw, db } = linearBackwardWeight(x0, dy, mask);
+      return { inputs: [dx], params: paramGrads(true, [node.weight, dw], [node.bias, db]) };
+    },
+  },
+  relu: {
+    shape: (_, s) => [...s.x],
+    forward: (_, x) => ({ output: relu(x) }),
+    backward: (_, { y, dy }) => ({ inputs: [reluBackward(y, dy)] }),
+  },
+  maxpool: {
+    shape: poolShape,
+    forward: (node, x) => {
+      // the argmax stays planar: only maxPool2dBackward reads it
+      const { y, argmax } = onPlanes([x], (x) => maxPool2d(x, node.params));
+      return { output: unplane(y, x.rank), saved: [argmax] };
+    },
+    backward: (node, { x0, saved, dy }) => ({ inputs: [unplane(onPlanes([dy], (dy) => maxPool2dBackward(dy, saved[0]!, planeShape(x0.shape), node.params)), x0.rank)] }),
+  },
+  avgpool: {
+    shape: poolShape,
+    forward: (node, x) => ({ output: unplane(onPlanes([x], (x) => avgPool2d(x, node.params)), x.rank) }),
+    backward: (node, { x0, dy }) => ({ inputs: [unplane(onPlanes([dy], (dy) => avgPool2dBackward(dy, planeShape(x0.shape), node.params)), x0.rank)] }),
+  },
+  gap: {
+    shape: (_, s) => (s.planar('global average pooling'), [s.x[0]!]),
+    forward: (_, x) => ({ output: onPlanes([x], (x) => globalAvgPool(x)) }),
+    backward: (_, { x0, dy }) => ({ inputs: [unplane(globalAvgPoolBackward(dy, planeShape(x0.shape)), x0.rank)] }),
+  },
+  batchnorm: {
+    params: (n) => BN_PARAMS.map((s) => `${n.prefix}.${s}`),
+    shape: (n, s) => {
+      const channels = s.param(`${n.prefix}.weight`)[0];
+      if (channels !== s.x[0]) s.fail(`batchnorm '${n.name}' has ${channels} channels, input has ${s.x[0]}`);
+      return [...s.x];
+    },
+    forward: (node, x, _, params, training) => {
+      const bn = bnParams(params, node.prefix, node.eps);
+      if (!training) return { output: unplane(onPlanes([x], (x) => batchNorm(x, bn, { relu: node.relu })), x.rank) };
+      const stats = onPlanes([x], (x) => batchStatistics(x, { running: { mean: bn.mean, variance: bn.variance } }));
+      return { output: unplane(onPlanes([x], (x) => batchNorm(x, { ...bn, ...stats }, { relu: node.relu })), x.rank), saved: [stats.mean, stats.variance] };
+    },
+    backward: (node, b) => {
+      if (b.saved.length === 2) return batchNormTrainingBackward(node, b);
+      const { x0, y, dy, params, wantParams } = b;
       const bn = bnParams(params, node.prefix, node.eps);
       const mask = node.relu ? y : undefined;
       const dx = unplane(onPlanes([dy, mask], (dy, mask) => batchNormBackwardInput(dy, bn, mask)), x0.rank);
-      let paramGrads: Map<string, Tensor> | undefined;
-      if (wantParams) {
-        const g = mask ? reluBackward(y, dy) : dy;
-        const { dgamma, dbeta } = onPlanes([x0, g], (x0, g) => batchNormBackwardParams(x0, g, bn));
-        if (g !== dy) g.dispose();
-        paramGrads = new Map([
-          [`${node.prefix}.weight`, dgamma],
-          [`${node.prefix}.bias`, dbeta],
-        ]);
-      }
-      return { inputs: [dx], params: paramGrads };
-    }
-    case 'add': {
+      if (!wantParams) return { inputs: [dx] };
+      const g = mask ? reluBackward(y, dy) : dy;
+      const { dgamma, dbeta } = onPlanes([x0, g], (x0, g) => batchNormBackwardParams(x0, g, bn));
+      if (g !== dy) g.dispose();
+      return { inputs: [dx], params: paramGrads(true, [`${node.prefix}.weight`, dgamma], [`${node.prefix}.bias`, dbeta]) };
+    },
+  },
+  add: {
+    inputs: (n) => [n.a, n.b],
+    shape: (n, s) => {
+      if (shapeStr(s.x) !== shapeStr(s.second!)) s.fail(`add '${n.name}' joins shapes ${shapeStr(s.x)} and ${shapeStr(s.second!)}`);
+      return [...s.x];
+    },
+    forward: (node, x, inputs) => ({ output: node.relu ? addRelu(x, inputs[1]!) : add(x, inputs[1]!) }),
+    backward: (node, { y, dy }) => {
       const g = node.relu ? reluBackward(y, dy) : dy.reshape(dy.shape);
       return { inputs: [g, g.reshape(g.shape)] };
-    }
-    case 'flatten':
-      return { inputs: [dy.reshape(x0.shape)] };
-    case 'softmax':
-      return { inputs: [softmaxBackward(y, dy)] };
-  }
+    },
+  },
+  flatten: {
+    shape: (_, s) => [s.x.reduce((a, b) => a * b, 1)],
+    forward: (_, x) => ({ output: x.reshape([x.shape[0]!, x.size / x.shape[0]!]) }),
+    backward: (_, { x0, dy }) => ({ inputs: [dy.reshape(x0.shape)] }),
+  },
+  softmax: {
+    shape: (n, s) => {
+      if (s.x.length !== 1) s.fail(`softmax '${n.name}' needs [classes] per row, gets ${shapeStr(s.x)}`);
+      return [...s.x];
+    },
+    forward: (_, x) => ({ output: softmax(x) }),
+    backward: (_, { y, dy }) => ({ inputs: [softmaxBackward(y, dy)] }),
+  },
+};
+
+/** The table entry of a node, typed for any node. */
+export function nodeKind(n: NodeSpec): NodeKind<GraphNode> {
+  return NODE_KINDS[n.kind] as unknown as NodeKind<GraphNode>;
 }

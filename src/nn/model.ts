@@ -15,7 +15,7 @@ import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { concatBatch, sliceBatch } from '../tensor/batch.js';
 import { add } from '../ops/add.js';
 import { nodeInputs, nodeParams, type GraphNode } from './graph.js';
-import { backwardNode, forwardNode, type Params } from './layers.js';
+import { nodeKind, type Params } from './layers.js';
 import { inferShapes } from './shapes.js';
 
 export interface ModelInfo {
@@ -159,7 +159,7 @@ export class Model {
     for (let i = 1; i < this.nodes.length; i++) {
       const node = this.nodes[i]!;
       const inputs = nodeInputs(node).map((j) => outs[j]!);
-      const r = forwardNode(node, inputs, params, training);
+      const r = nodeKind(node).forward(node, inputs[0]!, inputs, params, training);
       outs.push(r.output);
       saved.push(r.saved ?? []);
       if (!record) {
@@ -188,8 +188,11 @@ export abstract class Tape {
   abstract get output(): Tensor;
   /** output of node `index` for the batch (for a chunked tape, a fresh joined copy the caller owns) */
   abstract nodeOutput(index: number): Tensor;
-  /** Take ownership of the output: the tape no longer disposes it. */
-  abstract takeOutput(): Tensor;
+  /** Take ownership of the output: a view that outlives the tape (shared storage, its own reference). */
+  takeOutput(): Tensor {
+    const t = this.output;
+    return t.reshape(t.shape);
+  }
   /**
    * Backpropagate seeds (gradients w.r.t. node outputs: by default the model output) to the input.
    * Consumes the tape's activations: a tape supports one backward.
@@ -226,12 +229,6 @@ class SingleTape extends Tape {
     return t;
   }
 
-  /** A view of the output that outlives the tape (shared storage, its own reference). */
-  takeOutput(): Tensor {
-    const t = this.output;
-    return t.reshape(t.shape);
-  }
-
   backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts: { params?: boolean } = {}): BackwardResult {
     if (this.used) throw new PathlightError('tape.backward() was already called; run forward again');
     const nodes = this.model.nodes;
@@ -253,7 +250,7 @@ class SingleTape extends Tape {
       if (dy) {
         grads.delete(i);
         const ins = nodeInputs(node);
-        const r = backwardNode(node, ins.map((j) => this.outs[j]!), this.outs[i]!, this.saved[i]!, dy, params, !!opts.params);
+        const r = nodeKind(node).backward(node, { x0: this.outs[ins[0]!]!, y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params });
         dy.dispose();
         ins.forEach((j, k) => accumulate(grads, j, r.inputs[k] ?? null));
         if (r.params && paramGrads) for (const [name, g] of r.params) paramGrads.set(name, g);
@@ -280,15 +277,16 @@ class SingleTape extends Tape {
   }
 }
 
-function accumulate(grads: Map<number, Tensor>, index: number, g: Tensor | null): void {
+/** grads[key] += g (g is taken over; a gradient of another shape with the same size is viewed as prev's). */
+function accumulate<K>(grads: Map<K, Tensor>, key: K, g: Tensor | null): void {
   if (!g) return;
-  const prev = grads.get(index);
+  const prev = grads.get(key);
   if (!prev) {
-    grads.set(index, g);
+    grads.set(key, g);
     return;
   }
   const view = g.reshape(prev.shape);
-  grads.set(index, add(prev, view));
+  grads.set(key, add(prev, view));
   view.dispose();
   prev.dispose();
   g.dispose();
@@ -311,12 +309,6 @@ class ChunkedTape extends Tape {
     return concatBatch(this.parts.map((p) => p.nodeOutput(index)));
   }
 
-  /** A view of the output that outlives the tape (shared storage, its own reference). */
-  takeOutput(): Tensor {
-    const t = this.output;
-    return t.reshape(t.shape);
-  }
-
   backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts: { params?: boolean } = {}): BackwardResult {
     const seeds = seed instanceof Tensor ? new Map([[-1, seed]]) : seed;
     const dxs: Tensor[] = [];
@@ -331,7 +323,7 @@ class ChunkedTape extends Tape {
       dxs.push(r.dx);
       if (r.params) {
         if (!paramSums) paramSums = r.params;
-        else for (const [name, g] of r.params) accumulateNamed(paramSums, name, g);
+        else for (const [name, g] of r.params) accumulate(paramSums, name, g);
       }
       start += rows;
     }
@@ -345,11 +337,4 @@ class ChunkedTape extends Tape {
     this.joined = null;
     for (const p of this.parts) p.dispose();
   }
-}
-
-function accumulateNamed(sums: Map<string, Tensor>, name: string, g: Tensor): void {
-  const prev = sums.get(name)!;
-  sums.set(name, add(prev, g));
-  prev.dispose();
-  g.dispose();
 }

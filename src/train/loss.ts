@@ -1,9 +1,9 @@
 /**
  * The training loss glue: batch-mean cross-entropy and its gradient w.r.t. the logits, both on
- * the GPU (src/ops/cross-entropy.ts). The probabilities are needed only for the gradient, so they
+ * the GPU (cross-entropy.ts). The probabilities are needed only for the gradient, so they
  * are freed here.
  */
-import { crossEntropy, crossEntropyBackward } from '../ops/cross-entropy.js';
+import { crossEntropy, crossEntropyBackward } from './cross-entropy.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** loss [1] = mean −log softmax(logits)[label]; dlogits [N, C] = (softmax − onehot) / N. */

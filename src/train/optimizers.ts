@@ -1,13 +1,13 @@
 /**
  * Optimizers over a model's parameter map. Each owns its state tensors (momentum, Adam's m and v),
  * created as zeros the first time a parameter gets a gradient, and records its updates into the
- * engine's command stream (src/ops/sgd.ts, src/ops/adam.ts): no readback, no submission.
+ * engine's command stream (sgd.ts, adam.ts): no readback, no submission.
  * Parameters without a gradient (e.g. batch-norm running statistics) are left untouched.
  */
 import { fail } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { adamStep, type AdamHyper } from '../ops/adam.js';
-import { sgdStep, type SgdHyper } from '../ops/sgd.js';
+import { adamStep, type AdamHyper } from './adam.js';
+import { sgdStep, type SgdHyper } from './sgd.js';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw';
 

@@ -17,6 +17,8 @@ import { completenessError, gini, insertionDeletion, msSsim, pic, picCurves, ran
 import { deletionCurve, insertionCurve, type ReferenceImage } from '../reference/metrics/insertion-deletion.js';
 import { msSsim as refMsSsim } from '../reference/metrics/ms-ssim.js';
 import { computePic } from '../reference/metrics/pic.js';
+import { ssimStats } from '../../src/metrics/ssim-stats.js';
+import { revealImages } from '../../src/metrics/reveal-images.js';
 import { giniIndex } from '../reference/metrics/gini.js';
 import { completenessError as refCompleteness } from '../reference/metrics/completeness.js';
 import { gaussianBlur as refBlur } from '../reference/methods/blur.js';
@@ -126,6 +128,23 @@ export default defineCases('metrics', (test) => {
     const indep = await msSsim(engine, u, v);
     assert(indep.every((s) => Math.abs(s) < 0.1), `independent noise: ${Array.from(indep)}`);
     for (const t of [ta, tb, tb0, u, v]) t.dispose();
+  });
+
+  test('SSIM statistics and revealed images compile one pipeline for every shape, batch and scale', async (engine) => {
+    const owned: Tensor[] = [];
+    const t = (shape: number[]) => (owned.push(Tensor.from(engine, random(shape.length, shape.reduce((a, b) => a * b, 1)), shape)), owned.at(-1)!);
+    const run = ([n, c, h, w]: number[], k: number, win: number) => {
+      const stats = t([4 * n * c]);
+      ssimStats(t([n, c, h, w]), t([1, c, h, w]), stats, { taps: new Float64Array(win).fill(1 / win), c1: 1e-4, c2: 9e-4, offset: 2 * n * c });
+      owned.push(revealImages(t([1, c, h, w]), t([1, c, h, w]), t([h * w]), t([k])));
+    };
+    run([1, 1, 8, 8], 2, 3);
+    const compiled = engine.stats.pipelines;
+    run([3, 2, 13, 9], 5, 7);
+    run([2, 3, 32, 40], 1, 11);
+    assert(engine.stats.pipelines === compiled, `${engine.stats.pipelines - compiled} new pipelines for other shapes`);
+    await engine.sync();
+    for (const x of owned) x.dispose();
   });
 
   test('PIC (SIC and AIC) matches float64 with one readback', async (engine) => {

@@ -5,7 +5,7 @@ import { numericGrad, dot } from '../reference/finite-diff.js';
 import * as ref from '../reference/softmax.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from '../../src/ops/softmax.js';
-import { crossEntropy, crossEntropyBackward, labelsTensor } from '../../src/ops/cross-entropy.js';
+import { crossEntropy, crossEntropyBackward, labelsTensor } from '../../src/train/cross-entropy.js';
 
 // float32 exp/log on O(1) inputs: ~1e-7 relative error per element.
 const TOL = { rtol: 1e-5, atol: 1e-6 };

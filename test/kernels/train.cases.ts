@@ -1,5 +1,5 @@
 /**
- * Optimizer kernels (shaders/optimizer.wgsl via src/ops/sgd.ts, src/ops/adam.ts and the
+ * Optimizer kernels (shaders/train/optimizer.wgsl via src/train/sgd.ts, src/train/adam.ts and the
  * optimizers in src/train/optimizers.ts) against float64 reference updates over several steps,
  * so momentum / moment state and Adam's bias correction are exercised, not just one step.
  */
@@ -8,8 +8,9 @@ import { assert, expectClose, expectThrows } from '../harness/assert.js';
 import { Rng, asF32 } from '../harness/random.js';
 import type { Engine } from '../../src/gpu/engine.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { sgdStep } from '../../src/ops/sgd.js';
-import { adamStep } from '../../src/ops/adam.js';
+import { sgdStep } from '../../src/train/sgd.js';
+import { adamStep } from '../../src/train/adam.js';
+import { crossEntropyBackward, labelsTensor } from '../../src/train/cross-entropy.js';
 import { Adam, Sgd, createOptimizer, type Optimizer } from '../../src/train/optimizers.js';
 
 interface RefSgd {
@@ -142,6 +143,25 @@ export default defineCases('train', (test) => {
     expectClose(out, new Float64Array(32).fill(-0.5), { rtol: 1e-5, atol: 1e-6 }, 'adam with constant gradient moves lr per step');
     for (const t of [param, grad]) t.dispose();
     opt.dispose();
+  });
+
+  test('optimizer and cross-entropy gradient kernels compile once per variant, for any parameter size, batch or step', async (engine) => {
+    const owned: Tensor[] = [];
+    const t = (n: number, shape = [n]) => (owned.push(Tensor.from(engine, new Float32Array(n).fill(0.5), shape)), owned.at(-1)!);
+    const steps = (n: number, step: number) => {
+      sgdStep(t(n), t(n), null, { lr: 0.1, weightDecay: n / 1000 });
+      sgdStep(t(n), t(n), t(n), { lr: 0.1, momentum: 0.5 + n / 10000 });
+      adamStep(t(n), t(n), t(n), t(n), step, { lr: 0.01, beta1: 0.8, decoupled: n % 2 === 0, weightDecay: 0.01 });
+      const labels = labelsTensor(engine, Array.from({ length: n }, (_, i) => i % 3), 3);
+      owned.push(labels, crossEntropyBackward(t(3 * n, [n, 3]), labels));
+    };
+    steps(5, 1);
+    const compiled = engine.stats.pipelines;
+    steps(64, 2);
+    steps(1000, 9);
+    assert(engine.stats.pipelines === compiled, `${engine.stats.pipelines - compiled} new pipelines for other sizes, batches and steps`);
+    await engine.sync();
+    for (const x of owned) x.dispose();
   });
 
   test('bad optimizer input is rejected with a PathlightError naming the problem', async (engine) => {

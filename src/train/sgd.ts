@@ -2,15 +2,12 @@
  * SGD step (PyTorch `torch.optim.SGD` semantics), in place on a parameter tensor:
  *   g = grad + weightDecay·p;  buf = momentum·buf + g;  p −= lr·buf.
  * The momentum buffer belongs to the caller (the optimizer); it must start at zero.
- * Shares shaders/optimizer.wgsl with Adam (src/ops/adam.ts).
+ * Shares shaders/train/optimizer.wgsl with Adam (adam.ts).
  */
-import source from '../../shaders/optimizer.wgsl';
-import type { Engine } from '../gpu/engine.js';
+import source from '../../shaders/train/optimizer.wgsl';
 import { checkShape, fail } from '../gpu/errors.js';
-import { f32, renderShader } from '../gpu/wgsl.js';
+import { uniformBytes } from '../gpu/program.js';
 import type { Tensor } from '../tensor/tensor.js';
-
-const WG = 64;
 
 export interface SgdHyper {
   lr: number;
@@ -32,9 +29,28 @@ export function checkOperands(op: string, param: Tensor, others: Record<string, 
   for (const [what, t] of Object.entries(others)) if (t) checkShape(op, what, t.shape, param.shape);
 }
 
-/** The uniform of one step: [lr, 1/√bc2, lr·decoupled decay, pad]. */
-export function stepUniform(engine: Engine, lr: number, invSqrtBc2 = 1, decay = 0): GPUBuffer {
-  return engine.uniform(new Float32Array([lr, invSqrtBc2, decay, 0]));
+/** The fields of optimizer.wgsl's `Step` uniform; what a method does not use stays 0. */
+export interface StepValues {
+  lr: number;
+  invSqrtBc2?: number;
+  decay?: number;
+  momentum?: number;
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
+
+/**
+ * Record one optimizer step of `param` in place. Every size and hyper-parameter is a uniform, so
+ * one pipeline per variant (SGD, SGD with momentum, Adam) serves every parameter of every model.
+ */
+export function optimizerStep(op: string, param: Tensor, grad: Tensor, state: { m?: Tensor; v?: Tensor }, s: StepValues): void {
+  const n = param.size;
+  const f = (v = 0): ['f32', number] => ['f32', v];
+  const hp = uniformBytes([['u32', n], f(s.lr), f(s.invSqrtBc2), f(s.decay), f(s.momentum), f(s.weightDecay), f(s.beta1), f(s.beta2), f(s.eps)]);
+  const params = { ADAM: !!state.v, STATE1: !!state.m };
+  param.engine.run({ op, source, params, bindings: { param, grad, hp, m: state.m, v: state.v }, grid: { threads: n } });
 }
 
 /** Record one SGD update of `param` in place (no readback). */
@@ -47,14 +63,5 @@ export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | nu
   checkHyper(op, 'weightDecay', weightDecay, 0);
   if (momentum > 0 && !momentumBuffer) fail(`${op}: momentum ${momentum} needs a momentum buffer`);
   checkOperands(op, param, { grad, momentumBuffer: momentum > 0 ? momentumBuffer : null });
-  const engine = param.engine;
-  const n = param.size;
-  const useBuffer = momentum > 0;
-  const key = `${n},${useBuffer ? momentum : 0},${weightDecay}`;
-  const kernel = engine.kernel(op, key, () =>
-    renderShader(source, { WG, N: n, ADAM: false, STATE1: useBuffer, MOMENTUM: f32(Math.fround(momentum)), WD: f32(Math.fround(weightDecay)), BETA1: '0.0', BETA2: '0.0', EPS: '0.0' }),
-  );
-  const bindings = [param.buffer, grad.buffer, stepUniform(engine, hyper.lr)];
-  if (useBuffer) bindings.push(momentumBuffer!.buffer);
-  engine.dispatch(kernel, bindings, engine.grid1d(n, WG));
+  optimizerStep(op, param, grad, { m: momentum > 0 ? momentumBuffer! : undefined }, { lr: hyper.lr, momentum, weightDecay });
 }

@@ -1,15 +1,12 @@
 /**
- * Batch-mean cross-entropy of logits [N, C] against integer class labels, fused with the softmax
- * the backward needs: one kernel gives the scalar loss and the probabilities.
+ * Batch-mean cross-entropy of logits [N, C] against integer class labels: the softmax op gives
+ * the probabilities the backward needs, one kernel the scalar loss (shaders/train/cross_entropy.wgsl).
  */
-import ceSource from '../../shaders/cross_entropy.wgsl';
-import { renderShader, f32 } from '../gpu/wgsl.js';
+import source from '../../shaders/train/cross_entropy.wgsl';
 import { fail, shapeStr } from '../gpu/errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkRows, softmaxParams, softmaxSource } from './softmax.js';
-
-const WG = 64;
+import { checkRows, softmax } from '../ops/softmax.js';
 
 function checkLabels(op: string, labels: Tensor, n: number): void {
   if (labels.rank !== 1 || labels.shape[0] !== n) fail(`${op}: labels have shape ${shapeStr(labels.shape)}, expected [${n}] (one class index per row)`);
@@ -34,12 +31,9 @@ export function crossEntropy(logits: Tensor, labels: Tensor): { loss: Tensor; pr
   const { n, c } = checkRows(op, 'logits', logits);
   if (n === 0) fail(`${op}: logits ${shapeStr(logits.shape)} hold no rows, the mean is undefined`);
   checkLabels(op, labels, n);
-  const engine = logits.engine;
-  const { key, params } = softmaxParams(n, c, { log: false, backward: false, ce: true });
-  const kernel = engine.kernel(op, key, () => softmaxSource(params));
-  const probs = Tensor.empty(engine, [n, c], 'probs');
-  const loss = Tensor.empty(engine, [1], 'loss');
-  engine.dispatch(kernel, [logits.buffer, probs.buffer, labels.buffer, loss.buffer], [1]);
+  const probs = softmax(logits);
+  const loss = Tensor.empty(logits.engine, [1], 'loss');
+  logits.engine.run({ op, source, params: { LOSS: true }, bindings: { probs, labels, logits, loss, sizes: Uint32Array.of(n, c) }, grid: [1] });
   return { loss, probs };
 }
 
@@ -48,10 +42,8 @@ export function crossEntropyBackward(probs: Tensor, labels: Tensor): Tensor {
   const op = 'crossEntropyBackward';
   const { n, c } = checkRows(op, 'probs', probs);
   checkLabels(op, labels, n);
-  const engine = probs.engine;
-  const out = Tensor.empty(engine, [n, c], op);
-  if (n === 0) return out;
-  const kernel = engine.kernel(op, `${n},${c}`, () => renderShader(ceSource, { N: n, C: c, WG, INV_N: f32(Math.fround(1 / n)) }));
-  engine.dispatch(kernel, [probs.buffer, labels.buffer, out.buffer], engine.grid1d(n * c, WG));
-  return out;
+  const dlogits = Tensor.empty(probs.engine, [n, c], op);
+  if (n === 0) return dlogits;
+  probs.engine.run({ op, source, params: { LOSS: false }, bindings: { probs, labels, dlogits, sizes: Uint32Array.of(n, c) }, grid: { threads: n * c } });
+  return dlogits;
 }

@@ -4,15 +4,10 @@
  *   AdamW: p ← p − lr·weightDecay·p, g = grad     (decoupled decay)
  *   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε).
  * `m` and `v` belong to the caller (the optimizer) and must start at zero; `step` is t ≥ 1.
- * Shares shaders/optimizer.wgsl with SGD.
  */
-import source from '../../shaders/optimizer.wgsl';
 import { fail } from '../gpu/errors.js';
-import { f32, renderShader } from '../gpu/wgsl.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkHyper, checkOperands, stepUniform } from './sgd.js';
-
-const WG = 64;
+import { checkHyper, checkOperands, optimizerStep } from './sgd.js';
 
 export interface AdamHyper {
   lr: number;
@@ -35,26 +30,16 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step
   checkHyper(op, 'weightDecay', weightDecay, 0);
   if (!Number.isInteger(step) || step < 1) fail(`${op}: step must be an integer >= 1 (bias correction), got ${step}`);
   checkOperands(op, param, { grad, m, v });
-  const engine = param.engine;
-  const n = param.size;
-  const coupledDecay = decoupled ? 0 : weightDecay;
-  const key = `${n},${beta1},${beta2},${eps},${coupledDecay}`;
-  const kernel = engine.kernel(op, key, () =>
-    renderShader(source, {
-      WG,
-      N: n,
-      ADAM: true,
-      STATE1: true,
-      MOMENTUM: '0.0',
-      WD: f32(Math.fround(coupledDecay)),
-      BETA1: f32(Math.fround(beta1)),
-      BETA2: f32(Math.fround(beta2)),
-      EPS: f32(Math.fround(eps)),
-    }),
-  );
   // Bias corrections in float64 on the CPU: β^t underflows gracefully and costs nothing there.
   const bc1 = 1 - beta1 ** step;
   const bc2 = 1 - beta2 ** step;
-  const uniform = stepUniform(engine, lr / bc1, 1 / Math.sqrt(bc2), decoupled ? lr * weightDecay : 0);
-  engine.dispatch(kernel, [param.buffer, grad.buffer, uniform, m.buffer, v.buffer], engine.grid1d(n, WG));
+  optimizerStep(op, param, grad, { m, v }, {
+    lr: lr / bc1,
+    invSqrtBc2: 1 / Math.sqrt(bc2),
+    decay: decoupled ? lr * weightDecay : 0,
+    weightDecay: decoupled ? 0 : weightDecay,
+    beta1,
+    beta2,
+    eps,
+  });
 }
