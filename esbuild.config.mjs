@@ -80,7 +80,8 @@ const keepImports = {
 
 function writeShaderModules() {
   mkdirSync(at('dist/shaders'), { recursive: true });
-  for (const f of readdirSync(at('shaders')).filter((n) => n.endsWith('.wgsl'))) {
+  for (const f of readdirSync(at('shaders'), { recursive: true }).map(String).filter((n) => n.endsWith('.wgsl'))) {
+    mkdirSync(dirname(at(`dist/shaders/${f}`)), { recursive: true }); // shaders/attribution/… keep their folder
     writeFileSync(at(`dist/shaders/${f}.js`), `export default ${JSON.stringify(readFileSync(at(`shaders/${f}`), 'utf8'))};\n`);
   }
 }

@@ -12,7 +12,7 @@
  */
 import { checkPositiveInt, fail } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { idgiStep } from '../ops/idgi-step.js';
+import { idgiStep } from './idgi-step.js';
 import { disposeGuidedIgPath, finishGuidedIgPath, guidedIgStep, startGuidedIgPath, sufficientRounds } from '../ops/guided-ig-step.js';
 import type { ExplainContext } from './context.js';
 import { evaluateGradients, evaluateValues } from './evaluate.js';

@@ -21,8 +21,8 @@
 import { checkPositiveInt, fail } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { concatBatch, sliceBatch } from '../tensor/batch.js';
-import { accumulateGradients } from '../ops/accumulate-gradients.js';
-import { straightPathPoints } from '../ops/path-points.js';
+import { accumulateGradients } from './accumulate-gradients.js';
+import { straightPathPoints } from './path-points.js';
 import { disposeIg2Paths, ig2Decide, ig2Finish, ig2Move, startIg2Paths, type Ig2StepConfig } from '../ops/ig2-step.js';
 import type { ExplainContext } from './context.js';
 import { registerMethod, type MethodOptions, type MethodResult } from './methods.js';
