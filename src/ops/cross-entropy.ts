@@ -7,7 +7,7 @@ import { renderShader, f32 } from '../gpu/wgsl.js';
 import { fail, shapeStr } from '../gpu/errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkRows, softmaxParams, softmaxSource } from './softmax.js';
+import { checkRows, softmaxProgram } from './softmax.js';
 
 const WG = 64;
 
@@ -35,11 +35,9 @@ export function crossEntropy(logits: Tensor, labels: Tensor): { loss: Tensor; pr
   if (n === 0) fail(`${op}: logits ${shapeStr(logits.shape)} hold no rows, the mean is undefined`);
   checkLabels(op, labels, n);
   const engine = logits.engine;
-  const { key, params } = softmaxParams(n, c, { log: false, backward: false, ce: true });
-  const kernel = engine.kernel(op, key, () => softmaxSource(params));
   const probs = Tensor.empty(engine, [n, c], 'probs');
   const loss = Tensor.empty(engine, [1], 'loss');
-  engine.dispatch(kernel, [logits.buffer, probs.buffer, labels.buffer, loss.buffer], [1]);
+  engine.run(softmaxProgram(op, n, c, { log: false, backward: false, ce: true }, { x: logits, out: probs, labels, loss }, engine));
   return { loss, probs };
 }
 
