@@ -176,6 +176,27 @@ export default defineCases('methods', (test) => {
     model.dispose();
   });
 
+  test('a second explain() with another step count and batch size compiles no pipeline (MLP: linear, batch norm)', async (engine) => {
+    const g = new GraphBuilder();
+    const h = g.linear('fc1', 0, 12, 8, { relu: true });
+    g.linear('fc2', g.batchNorm('bn', h, 8), 8, 3);
+    const model = buildModel(engine, g, { name: 'mlp', inputShape: [12], numClasses: 3 }, initParameters(g, 5));
+    const input = (n: number) => Float32Array.from(new Rng(n).uniform(n * 12, 0, 1));
+    const run = async (n: number, steps: number) => {
+      for (const method of ['ig', 'idgi'] as const) {
+        const r = await explain(engine, model, input(n), { method, steps, target: 'auto' });
+        assert(r.attribution.every(Number.isFinite), `${method}: finite attribution`);
+      }
+    };
+    await run(1, 8);
+    const compiled = engine.stats.pipelines;
+    assert(compiled > 0, 'the first calls compiled pipelines');
+    await run(3, 21);
+    await run(2, 64);
+    assert(engine.stats.pipelines === compiled, `other batch sizes and step counts compiled ${engine.stats.pipelines - compiled} new pipelines`);
+    model.dispose();
+  });
+
   test('bad input gives clear errors', async (engine) => {
     const { model } = smallCnn(engine);
     const x = images(8, 1);
