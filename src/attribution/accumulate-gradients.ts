@@ -26,7 +26,9 @@ export function accumulateGradients(acc: Tensor, grad: Tensor, weights: ArrayLik
   }
   const { T, units: dv } = vec4Layout(d);
   const total = n * dv;
-  const params = { T, DIR: !!dir, TIMES: !!times, TIMES_AT: dir ? 5 : 4, END_AT: dir ? 6 : 5 }; // engine bindings are dense
-  const bindings = { grad, acc, weights: Float32Array.from(weights), sizes: Uint32Array.of(total, dv, s), dir, start: times?.start, end: times?.end };
-  acc.engine.run({ op: 'accumulate_gradients', source, params, bindings, grid: { threads: total } });
+  // Whether to multiply is a uniform, not a variant, so a path's last chunk needs no pipeline of
+  // its own; without it `start` and `end` are bound to the (unread) gradients.
+  const sizes = Uint32Array.of(total, dv, s, times ? 1 : 0);
+  const bindings = { grad, acc, weights: Float32Array.from(weights), sizes, dir, start: times?.start ?? grad, end: times?.end ?? grad };
+  acc.engine.run({ op: 'accumulate_gradients', source, params: { T, DIR: !!dir, START_AT: dir ? 5 : 4, END_AT: dir ? 6 : 5 }, bindings, grid: { threads: total } });
 }
