@@ -17,19 +17,10 @@ ${POOL_SHAPE}
 @group(0) @binding(3) var<storage, read_write> argmax: array<${T}>;
 #endif
 
-#if ${V4}
-fn gather(row: i32, iw: vec4<i32>) -> vec4<f32> {
-  return vec4<f32>(x[row + iw.x], x[row + iw.y], x[row + iw.z], x[row + iw.w]);
+// each lane reads its own tap (GATHER: T(x[row + iw.x], ...), from pool2d.ts)
+fn gather(row: i32, iw: ${I}) -> ${T} {
+  return ${GATHER};
 }
-#elif ${V2}
-fn gather(row: i32, iw: vec2<i32>) -> vec2<f32> {
-  return vec2<f32>(x[row + iw.x], x[row + iw.y]);
-}
-#else
-fn gather(row: i32, iw: i32) -> f32 {
-  return x[row + iw];
-}
-#endif
 #endif
 
 ${MAIN}

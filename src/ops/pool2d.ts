@@ -14,11 +14,11 @@ export function lanesFor(len: number): 1 | 2 | 4 {
 }
 
 /** Shader placeholders that name the V-lane types: T (f32 lanes), I (i32 lanes), LANES (lane offsets). */
-export function laneTypes(v: 1 | 2 | 4): { V: number; V4: boolean; V2: boolean; T: string; I: string; LANES: string } {
+export function laneTypes(v: 1 | 2 | 4): { V: number; T: string; I: string; LANES: string } {
   const T = v === 1 ? 'f32' : `vec${v}<f32>`;
   const I = v === 1 ? 'i32' : `vec${v}<i32>`;
   const LANES = v === 1 ? '0' : v === 2 ? 'vec2<i32>(0, 1)' : 'vec4<i32>(0, 1, 2, 3)';
-  return { V: v, V4: v === 4, V2: v === 2, T, I, LANES };
+  return { V: v, T, I, LANES };
 }
 
 interface Mode {
@@ -47,6 +47,7 @@ function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowL
     COUNT_INCLUDE_PAD: mode.countIncludePad,
     DIVISOR: mode.countIncludePad ? `${lanes.T}(f32(KH * KW))` : 'count',
     HSUM: v === 4 ? '(acc.x + acc.y) + (acc.z + acc.w)' : v === 2 ? 'acc.x + acc.y' : 'acc',
+    GATHER: v === 1 ? 'x[row + iw]' : `${lanes.T}(${['x', 'y', 'z', 'w'].slice(0, v).map((c) => `x[row + iw.${c}]`).join(', ')})`,
   };
   const geom = Int32Array.of(g.h, g.w, g.ho, g.wo, rowLen / v, (g.h * g.w) / v);
   const bindings: Record<string, unknown> = { geom };
