@@ -14,50 +14,48 @@
 // The reducing modes run one workgroup per channel with a fixed-order tree reduction (deterministic,
 // no atomics).
 // Elementwise modes read V lanes along HW (T = vecV<f32>): every lane shares a channel because V divides H*W.
-const C = ${C};
-const HW_V = ${HW_V};  // H*W / V
-const EPS = ${EPS};
-const M = ${M};        // N * H * W, the elements per channel
-
+// The sizes, eps and the momentum are uniforms: one pipeline per mode, lane width and ReLU flag.
+struct Sizes { n: u32, c: u32, hwV: u32, threads: u32, eps: f32, m: f32, momentum: f32, unbias: f32 }
+@group(0) @binding(0) var<uniform> sizes: Sizes;
 #if ${FORWARD}
-@group(0) @binding(0) var<storage, read> x: array<${T}>;
-@group(0) @binding(1) var<storage, read> gamma: array<f32>;
-@group(0) @binding(2) var<storage, read> beta: array<f32>;
-@group(0) @binding(3) var<storage, read> mean: array<f32>;
-@group(0) @binding(4) var<storage, read> variance: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<${T}>;
-#elif ${BACKWARD_INPUT}
-@group(0) @binding(0) var<storage, read> dy: array<${T}>;
-@group(0) @binding(1) var<storage, read> gamma: array<f32>;
-@group(0) @binding(2) var<storage, read> variance: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<${T}>;
-#if ${RELU}
-@group(0) @binding(4) var<storage, read> reluOutput: array<${T}>;
-#endif
-#elif ${BACKWARD_TRAIN}
-@group(0) @binding(0) var<storage, read> dy: array<${T}>;
 @group(0) @binding(1) var<storage, read> x: array<${T}>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
-@group(0) @binding(3) var<storage, read> mean: array<f32>;
-@group(0) @binding(4) var<storage, read> variance: array<f32>;
-@group(0) @binding(5) var<storage, read> dgamma: array<f32>;
-@group(0) @binding(6) var<storage, read> dbeta: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dx: array<${T}>;
+@group(0) @binding(3) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read> mean: array<f32>;
+@group(0) @binding(5) var<storage, read> variance: array<f32>;
+@group(0) @binding(6) var<storage, read_write> y: array<${T}>;
+#elif ${BACKWARD_INPUT}
+@group(0) @binding(1) var<storage, read> dy: array<${T}>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> variance: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<${T}>;
+#if ${RELU}
+@group(0) @binding(5) var<storage, read> reluOutput: array<${T}>;
+#endif
+#elif ${BACKWARD_TRAIN}
+@group(0) @binding(1) var<storage, read> dy: array<${T}>;
+@group(0) @binding(2) var<storage, read> x: array<${T}>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> mean: array<f32>;
+@group(0) @binding(5) var<storage, read> variance: array<f32>;
+@group(0) @binding(6) var<storage, read> dgamma: array<f32>;
+@group(0) @binding(7) var<storage, read> dbeta: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dx: array<${T}>;
 #elif ${STATS}
-@group(0) @binding(0) var<storage, read> x: array<${T}>;
-@group(0) @binding(1) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(2) var<storage, read_write> variance: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> variance: array<f32>;
 #if ${UPDATE_RUNNING}
-@group(0) @binding(3) var<storage, read_write> runningMean: array<f32>;
-@group(0) @binding(4) var<storage, read_write> runningVar: array<f32>;
+@group(0) @binding(4) var<storage, read_write> runningMean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> runningVar: array<f32>;
 #endif
 #else
-@group(0) @binding(0) var<storage, read> x: array<${T}>;
-@group(0) @binding(1) var<storage, read> dy: array<${T}>;
-@group(0) @binding(2) var<storage, read> mean: array<f32>;
-@group(0) @binding(3) var<storage, read> variance: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dgamma: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<${T}>;
+@group(0) @binding(2) var<storage, read> dy: array<${T}>;
+@group(0) @binding(3) var<storage, read> mean: array<f32>;
+@group(0) @binding(4) var<storage, read> variance: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dbeta: array<f32>;
 #endif
 
 #if ${REDUCE}
@@ -81,19 +79,17 @@ fn reduceWorkgroup(lid: u32) {
 }
 
 fn element(j: u32, c: u32) -> u32 {
-  return ((j / HW_V) * C + c) * HW_V + j % HW_V;
+  return ((j / sizes.hwV) * sizes.c + c) * sizes.hwV + j % sizes.hwV;
 }
 #endif
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
+${MAIN}
 #if ${BACKWARD_PARAMS}
   let c = wid.x + wid.y * nwg.x;
-  if (c >= C) { return; }  // a folded grid may overshoot; c is uniform across the workgroup
+  if (c >= sizes.c) { return; }  // a folded grid may overshoot; c is uniform across the workgroup
   var g = ${T}(0.0);
   var b = ${T}(0.0);
-  for (var j = lid; j < ${N}u * HW_V; j += ${WG}u) {
+  for (var j = lid; j < sizes.n * sizes.hwV; j += ${WG}u) {
     let k = element(j, c);
     let d = dy[k];
     g += d * (x[k] - mean[c]);
@@ -103,43 +99,42 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   partialBeta[lid] = hsum(b);
   reduceWorkgroup(lid);
   if (lid == 0u) {
-    dgamma[c] = partialGamma[0] / sqrt(variance[c] + EPS);
+    dgamma[c] = partialGamma[0] / sqrt(variance[c] + sizes.eps);
     dbeta[c] = partialBeta[0];
   }
 #elif ${STATS}
   let c = wid.x + wid.y * nwg.x;
-  if (c >= C) { return; }
+  if (c >= sizes.c) { return; }
   var s = ${T}(0.0);
-  for (var j = lid; j < ${N}u * HW_V; j += ${WG}u) { s += x[element(j, c)]; }
+  for (var j = lid; j < sizes.n * sizes.hwV; j += ${WG}u) { s += x[element(j, c)]; }
   partialGamma[lid] = hsum(s);
   partialBeta[lid] = 0.0;
   reduceWorkgroup(lid);
-  let mu = partialGamma[0] / M;
+  let mu = partialGamma[0] / sizes.m;
   workgroupBarrier();  // everyone has read the sum before it is overwritten
   var q = ${T}(0.0);
-  for (var j = lid; j < ${N}u * HW_V; j += ${WG}u) {
+  for (var j = lid; j < sizes.n * sizes.hwV; j += ${WG}u) {
     let d = x[element(j, c)] - mu;
     q += d * d;
   }
   partialGamma[lid] = hsum(q);
   reduceWorkgroup(lid);
   if (lid == 0u) {
-    let v = partialGamma[0] / M;
+    let v = partialGamma[0] / sizes.m;
     mean[c] = mu;
     variance[c] = v;
 #if ${UPDATE_RUNNING}
-    runningMean[c] = (1.0 - ${MOMENTUM}) * runningMean[c] + ${MOMENTUM} * mu;
-    runningVar[c] = (1.0 - ${MOMENTUM}) * runningVar[c] + ${MOMENTUM} * v * ${UNBIAS};
+    runningMean[c] = (1.0 - sizes.momentum) * runningMean[c] + sizes.momentum * mu;
+    runningVar[c] = (1.0 - sizes.momentum) * runningVar[c] + sizes.momentum * v * sizes.unbias;
 #endif
   }
 #else
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;  // 2-D grid folded to 1-D
-  if (i >= ${THREADS}u) { return; }
-  let c = (i / HW_V) % C;
-  let s = gamma[c] / sqrt(variance[c] + EPS);
+  if (i >= sizes.threads) { return; }
+  let c = (i / sizes.hwV) % sizes.c;
+  let s = gamma[c] / sqrt(variance[c] + sizes.eps);
 #if ${BACKWARD_TRAIN}
-  let xhat = (x[i] - mean[c]) / sqrt(variance[c] + EPS);
-  dx[i] = s * (dy[i] - dbeta[c] / M - xhat * (dgamma[c] / M));
+  let xhat = (x[i] - mean[c]) / sqrt(variance[c] + sizes.eps);
+  dx[i] = s * (dy[i] - dbeta[c] / sizes.m - xhat * (dgamma[c] / sizes.m));
 #elif ${FORWARD}
   let v = (x[i] - mean[c]) * s + beta[c];
 #if ${RELU}

@@ -5,8 +5,8 @@
 //   [offB, rB, offA, rA, offD, scale, -, -]  (integers stored as exact f32)
 // then half kernels (taps t = 0..r; the kernel is symmetric) at those offsets:
 //   B = G_σ, A = G_{σ+h}, D = A − B (computed in float64, so the difference loses nothing).
-// Output row r reads source row r / batch.srcDiv and σ set r % batch.sets. The batch sizes come in a
-// uniform, so one pipeline per image shape serves every chunk size.
+// Output row r reads source row r / batch.srcDiv and σ set r % batch.sets. The sizes (and the axis:
+// its length and stride) come in a uniform, so one pipeline serves every image shape and chunk.
 //
 // With a derivative, also the forward difference scale·(blur_{σ+h} − blur_σ), without cancellation:
 //   W_A H_A x − W_B H_B x = W_A (H_D x) + W_D (H_B x)
@@ -16,6 +16,9 @@ struct Batch {
   total: u32,  // output values
   sets: u32,   // σ sets
   srcDiv: u32, // output rows per source row
+  plane: u32,  // C·H·W of one image
+  len: u32,    // length of the blurred axis
+  stride: u32, // its stride (W along H, 1 along W)
 }
 @group(0) @binding(0) var<storage, read> table: array<f32>;
 @group(0) @binding(1) var<uniform> batch: Batch;
@@ -31,9 +34,9 @@ struct Batch {
 // Σ_t taps[|t|] · src[base + (pos + t)·STRIDE] over the taps that land inside the axis.
 fn correlate0(base: u32, pos: i32, off: u32, r: i32) -> f32 {
   var acc = 0.0;
-  let hi = min(r, ${LEN} - 1 - pos);
+  let hi = min(r, i32(batch.len) - 1 - pos);
   for (var t = max(-r, -pos); t <= hi; t++) {
-    acc += table[off + u32(abs(t))] * src0[base + u32(pos + t) * ${STRIDE}u];
+    acc += table[off + u32(abs(t))] * src0[base + u32(pos + t) * batch.stride];
   }
   return acc;
 }
@@ -41,23 +44,20 @@ fn correlate0(base: u32, pos: i32, off: u32, r: i32) -> f32 {
 #if ${DERIV_W}
 fn correlate1(base: u32, pos: i32, off: u32, r: i32) -> f32 {
   var acc = 0.0;
-  let hi = min(r, ${LEN} - 1 - pos);
+  let hi = min(r, i32(batch.len) - 1 - pos);
   for (var t = max(-r, -pos); t <= hi; t++) {
-    acc += table[off + u32(abs(t))] * src1[base + u32(pos + t) * ${STRIDE}u];
+    acc += table[off + u32(abs(t))] * src1[base + u32(pos + t) * batch.stride];
   }
   return acc;
 }
 #endif
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;
+${MAIN}
   if (i >= batch.total) { return; }
-  let row = i / ${PLANE}u;
-  let within = i % ${PLANE}u;
-  let pos = i32((within / ${STRIDE}u) % ${LEN}u);
-  let base = (row / batch.srcDiv) * ${PLANE}u + within - u32(pos) * ${STRIDE}u;
+  let row = i / batch.plane;
+  let within = i % batch.plane;
+  let pos = i32((within / batch.stride) % batch.len);
+  let base = (row / batch.srcDiv) * batch.plane + within - u32(pos) * batch.stride;
   let h = (row % batch.sets) * ${HEADER}u;
   let offB = u32(table[h]);
   let rB = i32(table[h + 1u]);

@@ -2,53 +2,43 @@
 //  - window pooling (MAX, else average): each thread makes V adjacent outputs of one output row
 //    (V = 4 or 2 when Wo allows, T = vecV<f32>, I = vecV<i32>; lanes gather their own taps) by
 //    looping over the constant KH x KW window. Padding never contributes: for max it is -inf
-//    (a tap only wins if valid), for average it adds 0 and DIVISOR says whether it is counted.
+//    (a tap only wins if valid), for average it adds 0 and DIVISOR says whether it is counted. The geometry is the uniform `geom` (POOL_SHAPE).
 //    MAX also writes the argmax (the winning tap's index h*W + w within its plane, as f32) for backward.
 //  - GLOBAL average: each thread averages one whole H*W plane, reading vecV when H*W allows.
 ${POOL_SHAPE}
 
 #if ${GLOBAL}
-@group(0) @binding(0) var<storage, read> x: array<${T}>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 #else
-const WO_V = ${WO_V};  // outputs per row / V
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<${T}>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<${T}>;
 #if ${MAX}
-@group(0) @binding(2) var<storage, read_write> argmax: array<${T}>;
+@group(0) @binding(3) var<storage, read_write> argmax: array<${T}>;
 #endif
 
-#if ${V4}
-fn gather(row: i32, iw: vec4<i32>) -> vec4<f32> {
-  return vec4<f32>(x[row + iw.x], x[row + iw.y], x[row + iw.z], x[row + iw.w]);
+// each lane reads its own tap (GATHER: T(x[row + iw.x], ...), from pool2d.ts)
+fn gather(row: i32, iw: ${I}) -> ${T} {
+  return ${GATHER};
 }
-#elif ${V2}
-fn gather(row: i32, iw: vec2<i32>) -> vec2<f32> {
-  return vec2<f32>(x[row + iw.x], x[row + iw.y]);
-}
-#else
-fn gather(row: i32, iw: i32) -> f32 {
-  return x[row + iw];
-}
-#endif
 #endif
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;  // 2-D grid folded to 1-D
+${MAIN}
   if (i >= arrayLength(&y)) { return; }  // y is bound to exactly this batch: one pipeline for every N
 #if ${GLOBAL}
-  let base = i * ${PLANE_V}u;
+  let base = i * u32(geom.planeV);
   var acc = ${T}(0.0);
-  for (var j = 0u; j < ${PLANE_V}u; j++) { acc += x[base + j]; }
-  y[i] = (${HSUM}) / f32(H * W);
+  for (var j = 0u; j < u32(geom.planeV); j++) { acc += x[base + j]; }
+  y[i] = (${HSUM}) / f32(geom.h * geom.w);
 #else
-  let plane = i32(i / (HO * WO_V));
-  let r = i32(i % (HO * WO_V));
-  let oh = r / WO_V;
-  let ow = ${I}((r % WO_V) * ${V}) + ${LANES};
+  let H = geom.h;
+  let W = geom.w;
+  let HO = geom.ho;
+  let WO = geom.wo;
+  let plane = i32(i / u32(HO * geom.rowV));
+  let r = i32(i % u32(HO * geom.rowV));
+  let oh = r / geom.rowV;
+  let ow = ${I}((r % geom.rowV) * ${V}) + ${LANES};
   let base = plane * H * W;
 #if ${MAX}
   var best = ${T}(0.0);

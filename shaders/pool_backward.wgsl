@@ -5,14 +5,12 @@
 //  - average: every covered element gets dy / divisor (KH*KW with count_include_pad, else the
 //    window's count of real elements). Global average pooling is this with a full-plane window.
 ${POOL_SHAPE}
-const W_V = ${W_V};  // inputs per row / V
-
-@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
 #if ${MAX}
-@group(0) @binding(1) var<storage, read> argmax: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<${T}>;
+@group(0) @binding(2) var<storage, read> argmax: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<${T}>;
 #else
-@group(0) @binding(1) var<storage, read_write> dx: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> dx: array<${T}>;
 
 fn divisor(oh: i32, ow: i32) -> f32 {
 #if ${COUNT_INCLUDE_PAD}
@@ -20,20 +18,21 @@ fn divisor(oh: i32, ow: i32) -> f32 {
 #else
   let hs = oh * SH - PH;
   let ws = ow * SW - PW;
-  return f32((min(hs + KH, H) - max(hs, 0)) * (min(ws + KW, W) - max(ws, 0)));
+  return f32((min(hs + KH, geom.h) - max(hs, 0)) * (min(ws + KW, geom.w) - max(ws, 0)));
 #endif
 }
 #endif
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;  // 2-D grid folded to 1-D
+${MAIN}
   if (i >= arrayLength(&dx)) { return; }  // dx is bound to exactly this batch: one pipeline for every N
-  let plane = i32(i / (H * W_V));
-  let r = i32(i % (H * W_V));
-  let h = r / W_V;
-  let w0 = (r % W_V) * ${V};
+  let H = geom.h;
+  let W = geom.w;
+  let HO = geom.ho;
+  let WO = geom.wo;
+  let plane = i32(i / u32(H * geom.rowV));
+  let r = i32(i % u32(H * geom.rowV));
+  let h = r / geom.rowV;
+  let w0 = (r % geom.rowV) * ${V};
   let w = ${I}(w0) + ${LANES};
   // Windows covering input (h, w): oh*SH - PH <= h < oh*SH - PH + KH; columns take the union over lanes.
   let ohLo = (max(h + PH - KH + 1, 0) + SH - 1) / SH;

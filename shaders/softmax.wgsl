@@ -3,18 +3,20 @@
 // fused cross-entropy forward that also writes the probabilities and the batch-mean loss.
 // Row layout: ROW_PER_LANE gives each invocation a whole row (small C); otherwise a workgroup
 // shares a row, lanes take strided columns and combine them with a workgroup tree (large C).
-// Every reduction runs in a fixed order, so results are deterministic.
+// Every reduction runs in a fixed order, so results are deterministic. Rows and classes are uniforms.
+struct Sizes { n: u32, c: u32 }
+@group(0) @binding(0) var<uniform> sizes: Sizes;
 #if ${BACKWARD}
-@group(0) @binding(0) var<storage, read> y: array<f32>;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> y: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 #else
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
 #endif
 #if ${CE}
-@group(0) @binding(2) var<storage, read> labels: array<f32>;  // class indices as exact floats
-@group(0) @binding(3) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(3) var<storage, read> labels: array<f32>;  // class indices as exact floats
+@group(0) @binding(4) var<storage, read_write> loss: array<f32>;
 #endif
 
 const LANES = ${LANES}u;  // invocations sharing one row: 1, or the workgroup size
@@ -48,9 +50,9 @@ fn rowReduce(v: f32, lid: u32, isMax: bool) -> f32 {
 #if ${BACKWARD}
 // softmax: dx = y ⊙ (dy − Σ dy⊙y);  log-softmax: dx = dy − exp(y) Σ dy.
 fn processRow(row: u32, lane: u32) {
-  let base = row * ${C}u;
+  let base = row * sizes.c;
   var d = 0.0;
-  for (var c = lane; c < ${C}u; c += LANES) {
+  for (var c = lane; c < sizes.c; c += LANES) {
 #if ${LOG}
     d += dy[base + c];
 #else
@@ -58,7 +60,7 @@ fn processRow(row: u32, lane: u32) {
 #endif
   }
   d = rowReduce(d, lane, false);
-  for (var c = lane; c < ${C}u; c += LANES) {
+  for (var c = lane; c < sizes.c; c += LANES) {
 #if ${LOG}
     out[base + c] = dy[base + c] - exp(y[base + c]) * d;
 #else
@@ -69,15 +71,15 @@ fn processRow(row: u32, lane: u32) {
 #else
 // Writes softmax (or log-softmax) of one row; returns log Σ exp(x − max) + max = logsumexp.
 fn processRow(row: u32, lane: u32) -> f32 {
-  let base = row * ${C}u;
+  let base = row * sizes.c;
   var m = x[base + lane];  // lane < C: the workgroup variant is only used when C > WG
-  for (var c = lane + LANES; c < ${C}u; c += LANES) { m = max(m, x[base + c]); }
+  for (var c = lane + LANES; c < sizes.c; c += LANES) { m = max(m, x[base + c]); }
   m = rowReduce(m, lane, true);
   var s = 0.0;
-  for (var c = lane; c < ${C}u; c += LANES) { s += exp(x[base + c] - m); }
+  for (var c = lane; c < sizes.c; c += LANES) { s += exp(x[base + c] - m); }
   s = rowReduce(s, lane, false);
   let logS = log(s);
-  for (var c = lane; c < ${C}u; c += LANES) {
+  for (var c = lane; c < sizes.c; c += LANES) {
 #if ${LOG}
     out[base + c] = x[base + c] - m - logS;
 #else
@@ -93,8 +95,8 @@ fn processRow(row: u32, lane: u32) -> f32 {
 // yields NaN (labelsTensor validates them on the CPU; this only keeps reads in bounds).
 fn rowLoss(row: u32, lse: f32, lid: u32) -> f32 {
   let label = labels[row];
-  let ok = label >= 0.0 && label < f32(${C}u) && floor(label) == label;
-  let logit = x[row * ${C}u + select(0u, u32(label), ok)];
+  let ok = label >= 0.0 && label < f32(sizes.c) && floor(label) == label;
+  let logit = x[row * sizes.c + select(0u, u32(label), ok)];
   return select(bitcast<f32>(0x7fc00000u | (lid & 0u)), lse - logit, ok);
 }
 
@@ -103,27 +105,25 @@ fn rowLoss(row: u32, lse: f32, lid: u32) -> f32 {
 fn main(@builtin(local_invocation_index) lid: u32) {
   var total = 0.0;
 #if ${ROW_PER_LANE}
-  for (var row = lid; row < ${N}u; row += ${WG}u) { total += rowLoss(row, processRow(row, 0u), lid); }
+  for (var row = lid; row < sizes.n; row += ${WG}u) { total += rowLoss(row, processRow(row, 0u), lid); }
 #else
-  for (var row = 0u; row < ${N}u; row++) {
+  for (var row = 0u; row < sizes.n; row++) {
     let lse = processRow(row, lid);
     if (lid == 0u) { total += rowLoss(row, lse, lid); }
   }
 #endif
   total = tree(total, lid, false);
-  if (lid == 0u) { loss[0] = total / f32(${N}u); }
+  if (lid == 0u) { loss[0] = total / f32(sizes.n); }
 }
 #else
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
+${MAIN}
 #if ${ROW_PER_LANE}
-  let row = (wid.x + wid.y * nwg.x) * ${WG}u + lid;
-  if (row >= ${N}u) { return; }
+  let row = i;
+  if (row >= sizes.n) { return; }
   processRow(row, 0u);
 #else
   let row = wid.x + wid.y * nwg.x;  // uniform across the workgroup
-  if (row >= ${N}u) { return; }
+  if (row >= sizes.n) { return; }
   processRow(row, lid);
 #endif
 }

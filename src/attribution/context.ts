@@ -6,7 +6,7 @@
  */
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { ExplainedOutput } from '../ops/explain-seed.js';
+import type { ExplainedOutput } from './explain-seed.js';
 import type { Explainable } from './subject.js';
 
 export interface ExplainContext {

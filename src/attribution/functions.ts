@@ -15,7 +15,7 @@
 import { fail, shapeStr } from '../gpu/errors.js';
 import { Tensor, reshapeOwned, sizeOf, validateShape } from '../tensor/tensor.js';
 import { sliceBatch } from '../tensor/batch.js';
-import { accumulateGradients } from '../ops/accumulate-gradients.js';
+import { accumulateGradients } from './accumulate-gradients.js';
 import type { EvaluationRequest, Explainable, Ig2Request, Ig2Search, PointEvaluation } from './subject.js';
 
 export interface FunctionCallInfo {

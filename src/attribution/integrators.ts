@@ -5,9 +5,8 @@
  * - idgi: attr = Σ_k g_k² / ‖g_k‖² · (f_{k+1} − f_k) (Yang et al. 2023), which needs f at the next
  *   point, so consecutive chunks overlap by one point.
  */
-import { accumulateGradients } from '../ops/accumulate-gradients.js';
-import { idgiStep } from '../ops/idgi-step.js';
-import { mul } from '../ops/arithmetic.js';
+import { accumulateGradients } from './accumulate-gradients.js';
+import { idgiStep } from './idgi-step.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
 import { evaluateGradients, evaluateValues, type PointEvaluation } from './evaluate.js';
@@ -48,17 +47,14 @@ export function weightedGradientIntegrator(): Integrator {
     start(ctx) {
       acc = Tensor.zeros(ctx.engine, ctx.x.shape, 'attribution');
     },
-    add(_ctx, path, first, count, pts, ev) {
-      accumulateGradients(acc!, ev.grad, path.weights.subarray(first, first + count), pts.direction);
+    add(ctx, path, first, count, pts, ev) {
+      // the last chunk also multiplies the sum by the path's constant direction
+      const times = first + count >= path.length ? path.constantDirection?.(ctx) : undefined;
+      accumulateGradients(acc!, ev.grad, path.weights.subarray(first, first + count), { dir: pts.direction, times });
     },
-    finish(ctx, path) {
-      const sum = acc!;
+    finish() {
+      const attribution = acc!;
       acc = null;
-      if (!path.constantDirection) return { attribution: sum };
-      const dir = path.constantDirection(ctx);
-      const attribution = mul(sum, dir);
-      dir.dispose();
-      sum.dispose();
       return { attribution };
     },
     abandon() {

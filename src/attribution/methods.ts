@@ -5,7 +5,7 @@
  * function's own evaluations).
  */
 import { mul } from '../ops/arithmetic.js';
-import { straightPathPoints } from '../ops/path-points.js';
+import { straightPathPoints } from './path-points.js';
 import { checkPositiveInt, fail } from '../gpu/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';

@@ -7,7 +7,7 @@ import { fail } from '../gpu/errors.js';
 import type { Model } from '../nn/model.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { concatBatch } from '../tensor/batch.js';
-import { argmaxRows, explainSeed } from '../ops/explain-seed.js';
+import { argmaxRows, explainSeed } from './explain-seed.js';
 import { ig2RepresentationSeed } from './ig2/step.js';
 import { rowSquaredNorms } from './adaptive/index.js';
 import type { Explainable, Ig2Request, Ig2Search } from './subject.js';

@@ -4,8 +4,7 @@
  * includes its end). Adaptive paths that need gradients to move (Guided IG, IG2's GradPath) are
  * steppers instead (see guided-ig.ts, ig2.ts).
  */
-import { straightPathPoints } from '../ops/path-points.js';
-import { sub } from '../ops/arithmetic.js';
+import { straightPathPoints } from './path-points.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
 
@@ -22,8 +21,11 @@ export interface SampledPath {
   /** Riemann weight of each point (for the weighted-gradient integrator) */
   readonly weights: Float64Array;
   points(ctx: ExplainContext, first: number, count: number): PathPoints;
-  /** constant direction multiplied in at the end (x − x' for the straight line); caller disposes */
-  constantDirection?(ctx: ExplainContext): Tensor;
+  /**
+   * A constant direction end − start multiplied in at the end (x − x' for the straight line),
+   * fused into the last accumulation. The tensors are shaped like the input; the path keeps them.
+   */
+  constantDirection?(ctx: ExplainContext): { start: Tensor; end: Tensor };
 }
 
 /** x' + α_k (x − x') at the given positions α_k, with Riemann weights w_k. */
@@ -32,6 +34,6 @@ export function straightLinePath(alphas: Float64Array, weights: Float64Array): S
     length: alphas.length,
     weights,
     points: (ctx, first, count) => ({ points: straightPathPoints(ctx.x, ctx.baseline, alphas.subarray(first, first + count)) }),
-    constantDirection: (ctx) => sub(ctx.x, ctx.baseline),
+    constantDirection: (ctx) => ({ start: ctx.baseline, end: ctx.x }),
   };
 }

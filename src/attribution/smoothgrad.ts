@@ -5,8 +5,8 @@
 import { checkPositiveInt, fail } from '../gpu/errors.js';
 import { Tensor, reshapeOwned } from '../tensor/tensor.js';
 import { seededRandom } from '../nn/init.js';
-import { straightPathPoints } from '../ops/path-points.js';
-import { accumulateGradients } from '../ops/accumulate-gradients.js';
+import { straightPathPoints } from './path-points.js';
+import { accumulateGradients } from './accumulate-gradients.js';
 import { square } from '../ops/arithmetic.js';
 import type { ExplainContext } from './context.js';
 import type { MethodInfo, MethodResult } from './methods.js';

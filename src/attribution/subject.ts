@@ -5,7 +5,7 @@
  * function on the CPU (`cpuFunction`) all implement it.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import type { ExplainedOutput } from '../ops/explain-seed.js';
+import type { ExplainedOutput } from './explain-seed.js';
 
 /** What one evaluation is for: rows are image-major, row b belongs to image ⌊b / pointsPerImage⌋. */
 export interface EvaluationRequest {

@@ -8,7 +8,7 @@
  */
 import source from '../../shaders/batch_norm.wgsl';
 import { checkShape, fail, shapeStr } from '../gpu/errors.js';
-import { f32, renderShader } from '../gpu/wgsl.js';
+import { uniformBytes, WG } from '../gpu/program.js';
 import { Tensor, sizeOf } from '../tensor/tensor.js';
 import { laneTypes, lanesFor } from './pool2d.js';
 
@@ -28,7 +28,6 @@ export interface BatchNormArrays {
   eps: number;
 }
 
-const WG = 64;
 type Mode = 'FORWARD' | 'BACKWARD_INPUT' | 'BACKWARD_PARAMS' | 'STATS' | 'BACKWARD_TRAIN';
 
 /** PyTorch's default running-statistics momentum. */
@@ -46,44 +45,38 @@ function layout(op: string, shape: readonly number[], bn: BatchNormParams): { n:
   return { n, c, hw: sizeOf(shape.slice(2)) };
 }
 
-function kernelFor(engine: Tensor['engine'], op: string, mode: Mode, l: { n: number; c: number; hw: number }, eps: number, relu: boolean, momentum: number | null = null) {
+/**
+ * Launch one mode over [N, C, HW] (reducing modes: a workgroup per channel). Only the mode, the
+ * lane width and the ReLU flag are compiled in; sizes, eps and momentum are uniforms.
+ */
+function runMode(op: string, mode: Mode, l: { n: number; c: number; hw: number }, tensors: Record<string, Tensor | undefined>, f: { eps: number; relu?: boolean; momentum?: number | null }): void {
+  const engine = Object.values(tensors)[0]!.engine;
   const v = lanesFor(l.hw);
-  const lanes = laneTypes(v);
   const threads = (l.n * l.c * l.hw) / v;
-  const hsum = v === 4 ? '(v.x + v.y) + (v.z + v.w)' : v === 2 ? 'v.x + v.y' : 'v';
   const m = l.n * l.hw;
-  const kernel = engine.kernel(op, `${l.n},${l.c},${l.hw},${eps},${relu},${momentum}`, () =>
-    renderShader(source, {
-      FORWARD: mode === 'FORWARD',
-      BACKWARD_INPUT: mode === 'BACKWARD_INPUT',
-      BACKWARD_PARAMS: mode === 'BACKWARD_PARAMS',
-      STATS: mode === 'STATS',
-      BACKWARD_TRAIN: mode === 'BACKWARD_TRAIN',
-      REDUCE: mode === 'BACKWARD_PARAMS' || mode === 'STATS',
-      UPDATE_RUNNING: momentum !== null,
-      MOMENTUM: f32(momentum ?? 0),
-      UNBIAS: f32(m > 1 ? m / (m - 1) : 1),
-      M: f32(m),
-      RELU: relu,
-      T: lanes.T,
-      HSUM: hsum,
-      N: l.n,
-      C: l.c,
-      HW_V: l.hw / v,
-      EPS: f32(eps),
-      THREADS: threads,
-      WG,
-    }),
-  );
-  return { kernel, threads };
+  const momentum = f.momentum ?? null;
+  const params = {
+    FORWARD: mode === 'FORWARD',
+    BACKWARD_INPUT: mode === 'BACKWARD_INPUT',
+    BACKWARD_PARAMS: mode === 'BACKWARD_PARAMS',
+    STATS: mode === 'STATS',
+    BACKWARD_TRAIN: mode === 'BACKWARD_TRAIN',
+    REDUCE: mode === 'BACKWARD_PARAMS' || mode === 'STATS',
+    UPDATE_RUNNING: momentum !== null,
+    RELU: !!f.relu,
+    T: laneTypes(v).T,
+    HSUM: v === 4 ? '(v.x + v.y) + (v.z + v.w)' : v === 2 ? 'v.x + v.y' : 'v',
+  };
+  const sizes = uniformBytes([['u32', l.n], ['u32', l.c], ['u32', l.hw / v], ['u32', threads], ['f32', f.eps], ['f32', m], ['f32', momentum ?? 0], ['f32', m > 1 ? m / (m - 1) : 1]]);
+  const grid = params.REDUCE ? engine.grid1d(l.c * WG, WG) : engine.grid1d(threads, WG);
+  engine.run({ op, source, params, bindings: { ...tensors, sizes }, grid });
 }
 
 export function batchNorm(x: Tensor, bn: BatchNormParams, opts: { relu?: boolean } = {}): Tensor {
   const l = layout('batchNorm', x.shape, bn);
   const relu = !!opts.relu;
-  const { kernel, threads } = kernelFor(x.engine, 'batchNorm', 'FORWARD', l, bn.eps, relu);
   const y = Tensor.empty(x.engine, x.shape, relu ? 'batchNorm+relu' : 'batchNorm');
-  x.engine.dispatch(kernel, [x.buffer, bn.gamma.buffer, bn.beta.buffer, bn.mean.buffer, bn.variance.buffer, y.buffer], x.engine.grid1d(threads, WG));
+  runMode('batchNorm', 'FORWARD', l, { x, gamma: bn.gamma, beta: bn.beta, mean: bn.mean, variance: bn.variance, y }, { eps: bn.eps, relu });
   return y;
 }
 
@@ -92,11 +85,8 @@ export function batchNormBackwardInput(dy: Tensor, bn: BatchNormParams, reluOutp
   const op = 'batchNormBackwardInput';
   const l = layout(op, dy.shape, bn);
   if (reluOutput) checkShape(op, 'reluOutput', reluOutput.shape, dy.shape);
-  const { kernel, threads } = kernelFor(dy.engine, op, 'BACKWARD_INPUT', l, bn.eps, !!reluOutput);
   const dx = Tensor.empty(dy.engine, dy.shape, op);
-  const bindings = [dy.buffer, bn.gamma.buffer, bn.variance.buffer, dx.buffer];
-  if (reluOutput) bindings.push(reluOutput.buffer);
-  dy.engine.dispatch(kernel, bindings, dy.engine.grid1d(threads, WG));
+  runMode(op, 'BACKWARD_INPUT', l, { dy, gamma: bn.gamma, variance: bn.variance, dx, reluOutput }, { eps: bn.eps, relu: !!reluOutput });
   return dx;
 }
 
@@ -108,10 +98,9 @@ export function batchNormBackwardParams(x: Tensor, dy: Tensor, bn: BatchNormPara
   const op = 'batchNormBackwardParams';
   const l = layout(op, x.shape, bn);
   checkShape(op, 'dy', dy.shape, x.shape);
-  const { kernel } = kernelFor(x.engine, op, 'BACKWARD_PARAMS', l, bn.eps, false);
   const dgamma = Tensor.empty(x.engine, [l.c], 'dgamma');
   const dbeta = Tensor.empty(x.engine, [l.c], 'dbeta');
-  x.engine.dispatch(kernel, [x.buffer, dy.buffer, bn.mean.buffer, bn.variance.buffer, dgamma.buffer, dbeta.buffer], x.engine.grid1d(l.c * WG, WG));
+  runMode(op, 'BACKWARD_PARAMS', l, { x, dy, mean: bn.mean, variance: bn.variance, dgamma, dbeta }, { eps: bn.eps });
   return { dgamma, dbeta };
 }
 
@@ -136,10 +125,8 @@ export function batchStatistics(x: Tensor, opts: { running?: { mean: Tensor; var
     const l = layout(op, x.shape, { gamma: stats.mean, beta: stats.mean, mean: opts.running?.mean ?? stats.mean, variance: opts.running?.variance ?? stats.variance, eps: 0 });
     const momentum = opts.running ? (opts.momentum ?? BN_MOMENTUM) : null;
     if (momentum !== null && !(momentum >= 0 && momentum <= 1)) fail(`${op}: momentum must be in [0, 1], got ${momentum}`);
-    const { kernel } = kernelFor(x.engine, op, 'STATS', l, 0, false, momentum);
-    const bindings = [x.buffer, stats.mean.buffer, stats.variance.buffer];
-    if (opts.running) bindings.push(opts.running.mean.buffer, opts.running.variance.buffer);
-    x.engine.dispatch(kernel, bindings, x.engine.grid1d(l.c * WG, WG));
+    const tensors = { x, mean: stats.mean, variance: stats.variance, runningMean: opts.running?.mean, runningVar: opts.running?.variance };
+    runMode(op, 'STATS', l, tensors, { eps: 0, momentum });
     return stats;
   } catch (e) {
     stats.mean.dispose();
@@ -158,9 +145,8 @@ export function batchNormBackwardTraining(x: Tensor, dy: Tensor, bn: BatchNormPa
   const l = layout(op, x.shape, bn);
   checkShape(op, 'dy', dy.shape, x.shape);
   const { dgamma, dbeta } = batchNormBackwardParams(x, dy, bn);
-  const { kernel, threads } = kernelFor(x.engine, op, 'BACKWARD_TRAIN', l, bn.eps, false);
   const dx = Tensor.empty(x.engine, x.shape, op);
-  x.engine.dispatch(kernel, [dy.buffer, x.buffer, bn.gamma.buffer, bn.mean.buffer, bn.variance.buffer, dgamma.buffer, dbeta.buffer, dx.buffer], x.engine.grid1d(threads, WG));
+  runMode(op, 'BACKWARD_TRAIN', l, { dy, x, gamma: bn.gamma, mean: bn.mean, variance: bn.variance, dgamma, dbeta, dx }, { eps: bn.eps });
   return { dx, dgamma, dbeta };
 }
 

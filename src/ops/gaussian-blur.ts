@@ -5,11 +5,9 @@
  * whole batch of rows that may each have their own σ. Kernel weights are computed here in float64.
  */
 import source from '../../shaders/blur.wgsl';
-import { renderShader } from '../gpu/wgsl.js';
 import { fail, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
-const WG = 64;
 const TRUNCATE = 4.0;
 /** table values per σ set: offB, rB, offA, rA, offD, scale, padding (see blur.wgsl) */
 const HEADER = 8;
@@ -111,29 +109,26 @@ function blurRows(x: Tensor, perSource: number, sigmas: ArrayLike<number>, diff:
   const engine = x.engine;
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const shape = [n * perSource, c, h, w];
-  const values = tapTable(sigmas, Math.max(h, w), diff);
-  const table = Tensor.from(engine, values, [values.length], { label: 'blur taps' });
+  const table = tapTable(sigmas, Math.max(h, w), diff); // host data: a cached storage constant
   const total = n * perSource * c * h * w;
   // the H pass reads the source images, the W pass the H pass's output rows
-  const batchH = engine.uniform(Uint32Array.of(total, sigmas.length, perSource, 0));
-  const batchW = engine.uniform(Uint32Array.of(total, sigmas.length, 1, 0));
-  const pass = (axis: 'H' | 'W') => {
-    const params = { WG, PLANE: c * h * w, HEADER, LEN: axis === 'H' ? h : w, STRIDE: axis === 'H' ? w : 1, DERIV_H: !!diff && axis === 'H', DERIV_W: !!diff && axis === 'W' };
-    return engine.kernel('gaussian_blur', Object.values(params).join(','), () => renderShader(source, params));
+  const pass = (axis: 'H' | 'W', bindings: Record<string, Tensor>) => {
+    const batch = Uint32Array.of(total, sigmas.length, axis === 'H' ? perSource : 1, c * h * w, axis === 'H' ? h : w, axis === 'H' ? w : 1);
+    const params = { HEADER, DERIV_H: !!diff && axis === 'H', DERIV_W: !!diff && axis === 'W' };
+    engine.run({ op: 'gaussian_blur', source, params, bindings: { table, batch, ...bindings }, grid: { threads: total } });
   };
-  const grid = engine.grid1d(total, WG);
   const alongH = Tensor.empty(engine, shape, 'blur along H');
   const blurred = Tensor.empty(engine, shape, 'blurred');
   if (!diff) {
-    engine.dispatch(pass('H'), [table.buffer, batchH, x.buffer, alongH.buffer], grid);
-    engine.dispatch(pass('W'), [table.buffer, batchW, alongH.buffer, blurred.buffer], grid);
-    for (const t of [table, alongH]) t.dispose();
+    pass('H', { src0: x, dst0: alongH });
+    pass('W', { src0: alongH, dst0: blurred });
+    alongH.dispose();
     return { blurred };
   }
   const diffAlongH = Tensor.empty(engine, shape, 'blur difference along H');
   const difference = Tensor.empty(engine, shape, 'blur difference');
-  engine.dispatch(pass('H'), [table.buffer, batchH, x.buffer, alongH.buffer, diffAlongH.buffer], grid);
-  engine.dispatch(pass('W'), [table.buffer, batchW, alongH.buffer, blurred.buffer, diffAlongH.buffer, difference.buffer], grid);
-  for (const t of [table, alongH, diffAlongH]) t.dispose();
+  pass('H', { src0: x, dst0: alongH, dst1: diffAlongH });
+  pass('W', { src0: alongH, dst0: blurred, src1: diffAlongH, dst1: difference });
+  for (const t of [alongH, diffAlongH]) t.dispose();
   return { blurred, difference };
 }

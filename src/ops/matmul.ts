@@ -36,26 +36,26 @@ export function matmulFlops(m: number, n: number, k: number, batch = 1): number 
 const pow2 = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
 
 /**
- * Tiling for this problem and device. GPUs get the classic 4x4 block per invocation. CPU
- * back ends (SwiftShader) are bound by loads, not arithmetic — every storage or workgroup load is
- * a per-lane gather — so there each invocation owns a big block (up to 16 x 16, accumulators
- * spilling to L1 is cheaper than reloading) and workgroups stay small. Measured numbers: see
- * the team report; 256³ went from ~0.5 GFLOP/s (4x4 blocks) to ~1.9 GFLOP/s wall (16x32 blocks).
+ * Tiling for this problem and device, from n and k only: m (the batch rows) is a uniform, so one
+ * pipeline serves every batch. GPUs get the classic 4x4 block per invocation. CPU back ends
+ * (SwiftShader) are bound by loads, not arithmetic — every storage or workgroup load is a
+ * per-lane gather — so there each invocation owns a big block (up to 16 x 16, accumulators
+ * spilling to L1 is cheaper than reloading) and workgroups stay small. Measured numbers: see the
+ * team report; 256³ went from ~0.5 GFLOP/s (4x4 blocks) to ~1.9 GFLOP/s wall (16x32 blocks).
  */
-export function pickTiling(m: number, n: number, k: number, cpu = false): MatmulTiling {
-  // Small problems take the small block on every device: a big unrolled block costs SwiftShader
-  // seconds of compilation to save microseconds of run time.
-  if (!cpu || m * n * k <= 1 << 18) {
-    const tm = m >= 8 ? 4 : pow2(m);
-    return { tm, tn4: 1, wgx: Math.min(16, pow2(Math.ceil(n / 4))), wgy: Math.min(16, pow2(Math.ceil(m / tm))), ku: 4, fma: true };
+export function pickTiling(n: number, k: number, cpu = false): MatmulTiling {
+  // Small layers (n·k ≤ 4096, i.e. ≤ 2^18 FMAs at a 64-row chunk) take the small block on every
+  // device: a big unrolled block costs SwiftShader seconds of compilation to save microseconds.
+  if (!cpu || n * k <= 4096) {
+    const wgx = Math.min(16, pow2(Math.ceil(n / 4)));
+    return { tm: 4, tn4: 1, wgx, wgy: Math.max(1, 64 / wgx), ku: 4, fma: true };
   }
   // Blocks need not be powers of two: N=10 takes 3 vec4 columns, not 4. A workgroup is at most
   // one 4-lane SIMD group, so even small problems split into several workgroups (= CPU threads).
   // 16 x 16 blocks: 16 x 32 ran no faster on CNN-sized problems (measured 65x120x400, 65x84x120,
   // 512³ with a training job sharing the CPU) and took twice as long to compile (1.4–2.9 s each).
-  const tm = Math.min(16, m);
   const tn4 = Math.min(4, Math.ceil(n / 4));
-  return { tm, tn4, wgx: Math.min(2, Math.ceil(n / (4 * tn4))), wgy: Math.min(2, Math.ceil(m / tm)), ku: 4, fma: true };
+  return { tm: 16, tn4, wgx: Math.min(2, Math.ceil(n / (4 * tn4))), wgy: 2, ku: 4, fma: true };
 }
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
@@ -104,19 +104,20 @@ export function matmulWith(a: Tensor, b: Tensor, opts: MatmulOptions & { maskA?:
     fail(`${op}: relu mask has shape ${shapeStr(opts.maskA.shape)}, expected ${shapeStr(a.shape)}`);
   }
   const engine = a.engine;
-  const outShape = s.batch ? [s.batch, s.m, s.n] : [s.m, s.n];
-  const out = Tensor.empty(engine, outShape, op);
+  const out = Tensor.empty(engine, s.batch ? [s.batch, s.m, s.n] : [s.m, s.n], op);
   if (out.size === 0) return out;
-  const t = opts.tiling ?? pickTiling(s.m, s.n, s.k, engine.adapter.isFallbackAdapter);
-  const batches = Math.max(1, s.batch);
-  const params = shaderParams(s, transA, transB, !!opts.bias, !!opts.relu, !!opts.maskA, t);
-  const key = JSON.stringify([s, transA, transB, !!opts.bias, !!opts.relu, !!opts.maskA, t]);
-  const kernel = engine.kernel(op, key, () => renderShader(source, params));
-  const bindings = [a.buffer, b.buffer, out.buffer];
-  if (opts.bias) bindings.push(opts.bias.buffer);
-  if (opts.maskA) bindings.push(opts.maskA.buffer);
-  const tiles = batches * Math.ceil(s.m / (t.wgy * t.tm)) * Math.ceil(s.n / (t.wgx * 4 * t.tn4));
-  engine.dispatch(kernel, bindings, engine.grid1d(tiles, 1));
+  const t = opts.tiling ?? pickTiling(s.n, s.k, engine.adapter.isFallbackAdapter);
+  const { params, ku } = shaderParams(s, transA, transB, !!opts.bias, !!opts.relu, !!opts.maskA, t);
+  const tilesN = Math.ceil(s.n / (t.wgx * 4 * t.tn4));
+  const tilesPerBatch = tilesN * Math.ceil(s.m / (t.wgy * t.tm));
+  const tiles = Math.max(1, s.batch) * tilesPerBatch;
+  // Every size is a uniform. Baked m, n, k measured no faster (SwiftShader, one process, best of
+  // 4×15 runs on a loaded 2-core machine): LeNet's 65×400→120 forward 2.79 ms baked / 2.64 ms
+  // uniform, its backward 3.17 / 2.95; 65×120→84 0.80 / 1.06 and 0.78 / 0.96 in one run but
+  // 1.94 / 1.67 and 1.40 / 1.00 in another: within the noise.
+  const sizes = Uint32Array.of(s.m, s.n, s.k, s.k - (s.k % ku), tilesN, tilesPerBatch, tiles, s.batch ? s.m * s.k : 0, s.batch && !s.broadcastB ? s.n * s.k : 0);
+  const bindings = { A: a, B: b, C: out, bias: opts.bias, maskA: opts.maskA, sizes };
+  engine.run({ op, source, params, bindings, grid: engine.grid1d(tiles, 1) });
   return out;
 }
 
@@ -129,34 +130,37 @@ const u = (v: number) => `${v}u`;
 /** How A or B is read: vec4 along k, vec4 along the output dimension (m or n), or scalars. */
 type LoadMode = 'k4' | 'mn4' | 'scalar';
 
+/** The WGSL params (layout flags and the generated code) and the k-steps per main-loop iteration. */
 function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: boolean, relu: boolean, mask: boolean, t: MatmulTiling) {
   const { m, n, k } = s;
   const tnw = 4 * t.tn4;
+  // The load modes depend on divisibility only (m counts here only for transposed A: the weight
+  // gradient, whose m is the layer's outputs, never the batch).
   const aMode: LoadMode = !transA && k % 4 === 0 ? 'k4' : transA && m % 4 === 0 && t.tm % 4 === 0 ? 'mn4' : 'scalar';
   const bMode: LoadMode = transB && k % 4 === 0 ? 'k4' : !transB && n % 4 === 0 ? 'mn4' : 'scalar';
-  const ku = aMode === 'k4' || bMode === 'k4' ? Math.max(4, t.ku - (t.ku % 4)) : Math.max(1, t.ku);
-  const kMain = k - (k % ku);
+  const k4 = aMode === 'k4' || bMode === 'k4';
+  const ku = k4 ? Math.max(4, t.ku - (t.ku % 4)) : Math.max(1, t.ku);
   const cVec = n % 4 === 0;
   const vecType = (mode: LoadMode) => (mode === 'scalar' ? 'f32' : 'vec4<f32>');
 
   const setup: string[] = [];
   // Clamped rows of A and columns of B, as base offsets in units of their element type.
   if (aMode === 'mn4') {
-    for (const i4 of range(t.tm / 4)) setup.push(`let aCol${i4} = aBatch / 4u + min(m0 / 4u + ${u(i4)}, ${u(m / 4 - 1)});`);
+    for (const i4 of range(t.tm / 4)) setup.push(`let aCol${i4} = aBatch / 4u + min(m0 / 4u + ${u(i4)}, M / 4u - 1u);`);
   } else {
     for (const i of range(t.tm)) {
-      const row = `min(m0 + ${u(i)}, ${u(m - 1)})`;
-      if (aMode === 'k4') setup.push(`let aRow${i} = (aBatch + ${row} * ${u(k)}) / 4u;`);
-      else setup.push(`let aRow${i} = aBatch + ${row}${transA ? '' : ` * ${u(k)}`};`);
+      const row = `min(m0 + ${u(i)}, M - 1u)`;
+      if (aMode === 'k4') setup.push(`let aRow${i} = (aBatch + ${row} * K) / 4u;`);
+      else setup.push(`let aRow${i} = aBatch + ${row}${transA ? '' : ` * K`};`);
     }
   }
   if (bMode === 'mn4') {
-    for (const j4 of range(t.tn4)) setup.push(`let bCol${j4} = bBatch / 4u + min(n0 / 4u + ${u(j4)}, ${u(n / 4 - 1)});`);
+    for (const j4 of range(t.tn4)) setup.push(`let bCol${j4} = bBatch / 4u + min(n0 / 4u + ${u(j4)}, N / 4u - 1u);`);
   } else {
     for (const j of range(tnw)) {
-      const col = `min(n0 + ${u(j)}, ${u(n - 1)})`;
-      if (bMode === 'k4') setup.push(`let bCol${j} = (bBatch + ${col} * ${u(k)}) / 4u;`);
-      else setup.push(`let bCol${j} = bBatch + ${col}${transB ? ` * ${u(k)}` : ''};`);
+      const col = `min(n0 + ${u(j)}, N - 1u)`;
+      if (bMode === 'k4') setup.push(`let bCol${j} = (bBatch + ${col} * K) / 4u;`);
+      else setup.push(`let bCol${j} = bBatch + ${col}${transB ? ` * K` : ''};`);
     }
   }
   const accDecl = range(t.tm).flatMap((i) => range(t.tn4).map((j4) => `var acc${i}_${j4} = vec4<f32>(0.0);`));
@@ -195,23 +199,23 @@ function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: bo
       const kIdx = kAt(kk);
       if (aMode === 'mn4') {
         for (const i4 of range(t.tm / 4)) {
-          lines.push(`let ${prefix}a${kk}_${i4} = ${loadA(`aCol${i4} + (${kIdx}) * ${u(m / 4)}`)};`);
+          lines.push(`let ${prefix}a${kk}_${i4} = ${loadA(`aCol${i4} + (${kIdx}) * (M / 4u)`)};`);
           for (const c of range(4)) aVal[4 * i4 + c]![kk] = `${prefix}a${kk}_${i4}.${XYZW[c]}`;
         }
       } else if (aMode === 'scalar') {
         for (const i of range(t.tm)) {
-          lines.push(`let ${prefix}a${i}_${kk} = ${loadA(transA ? `aRow${i} + (${kIdx}) * ${u(m)}` : `aRow${i} + ${kIdx}`)};`);
+          lines.push(`let ${prefix}a${i}_${kk} = ${loadA(transA ? `aRow${i} + (${kIdx}) * M` : `aRow${i} + ${kIdx}`)};`);
           aVal[i]![kk] = `${prefix}a${i}_${kk}`;
         }
       }
       if (bMode === 'mn4') {
         for (const j4 of range(t.tn4)) {
-          lines.push(`let ${prefix}b${kk}_${j4} = B[bCol${j4} + (${kIdx}) * ${u(n / 4)}];`);
+          lines.push(`let ${prefix}b${kk}_${j4} = B[bCol${j4} + (${kIdx}) * (N / 4u)];`);
           bVec[kk]![j4] = `${prefix}b${kk}_${j4}`;
         }
       } else if (bMode === 'scalar') {
         for (const j4 of range(t.tn4)) {
-          const cols = range(4).map((jj) => `B[bCol${4 * j4 + jj} + ${transB ? kIdx : `(${kIdx}) * ${u(n)}`}]`);
+          const cols = range(4).map((jj) => `B[bCol${4 * j4 + jj} + ${transB ? kIdx : `(${kIdx}) * N`}]`);
           lines.push(`let ${prefix}b${kk}_${j4} = vec4<f32>(${cols.join(', ')});`);
           bVec[kk]![j4] = `${prefix}b${kk}_${j4}`;
         }
@@ -223,47 +227,42 @@ function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: bo
 
   const epilogue: string[] = [];
   for (const i of range(t.tm)) {
-    epilogue.push(`  if (m0 + ${u(i)} < ${u(m)}) {`);
+    epilogue.push(`  if (m0 + ${u(i)} < M) {`);
     for (const j4 of range(t.tn4)) {
       const col = `n0 + ${u(4 * j4)}`;
       let v = `acc${i}_${j4}`;
-      if (bias) v = `${v} + vec4<f32>(${range(4).map((jj) => `bias[min(${col} + ${u(jj)}, ${u(n - 1)})]`).join(', ')})`;
+      if (bias) v = `${v} + vec4<f32>(${range(4).map((jj) => `bias[min(${col} + ${u(jj)}, N - 1u)]`).join(', ')})`;
       if (relu) v = `max(${v}, vec4<f32>(0.0))`;
       epilogue.push(`    let c${i}_${j4} = ${v};`);
-      const cIdx = `batch * ${u(m * n)} + (m0 + ${u(i)}) * ${u(n)} + ${col}`;
-      if (cVec) epilogue.push(`    if (${col} < ${u(n)}) { C[(${cIdx}) / 4u] = c${i}_${j4}; }`);
-      else for (const jj of range(4)) epilogue.push(`    if (${col} + ${u(jj)} < ${u(n)}) { C[${cIdx} + ${u(jj)}] = c${i}_${j4}.${XYZW[jj]}; }`);
+      const cIdx = `batch * M * N + (m0 + ${u(i)}) * N + ${col}`;
+      if (cVec) epilogue.push(`    if (${col} < N) { C[(${cIdx}) / 4u] = c${i}_${j4}; }`);
+      else for (const jj of range(4)) epilogue.push(`    if (${col} + ${u(jj)} < N) { C[${cIdx} + ${u(jj)}] = c${i}_${j4}.${XYZW[jj]}; }`);
     }
     epilogue.push('  }');
   }
 
-  const tilesN = Math.ceil(n / (t.wgx * tnw));
-  const tilesM = Math.ceil(m / (t.wgy * t.tm));
-  const tail = kBlock(u(kMain), k - kMain, 't');
   return {
-    A_TYPE: vecType(aMode),
-    B_TYPE: vecType(bMode),
-    C_TYPE: cVec ? 'vec4<f32>' : 'f32',
-    BIAS: bias,
-    MASK_A: mask,
-    MASK_BINDING: bias ? 4 : 3,
-    WGX: t.wgx,
-    WGY: t.wgy,
-    TM: t.tm,
-    TNW: tnw,
-    BM: t.wgy * t.tm,
-    BN: t.wgx * tnw,
-    TILES_N: tilesN,
-    TILES_PER_BATCH: tilesN * tilesM,
-    TILES: tilesN * tilesM * Math.max(1, s.batch),
-    A_BATCH_STRIDE: s.batch ? m * k : 0,
-    B_BATCH_STRIDE: s.batch && !s.broadcastB ? n * k : 0,
-    K_MAIN: kMain,
-    KU: ku,
-    SETUP: setup.map((l) => `  ${l}`).join('\n'),
-    ACC_DECL: accDecl.map((l) => `  ${l}`).join('\n'),
-    LOAD_STEP: kBlock('k', ku, '').join('\n'),
-    LOAD_TAIL: tail.length ? `  {\n${tail.join('\n')}\n  }` : '',
-    EPILOGUE: epilogue.join('\n'),
+    ku,
+    params: {
+      A_TYPE: vecType(aMode),
+      B_TYPE: vecType(bMode),
+      C_TYPE: cVec ? 'vec4<f32>' : 'f32',
+      BIAS: bias,
+      MASK_A: mask,
+      MASK_BINDING: bias ? 5 : 4, // engine bindings are dense
+      WGX: t.wgx,
+      WGY: t.wgy,
+      TM: t.tm,
+      TNW: tnw,
+      BM: t.wgy * t.tm,
+      BN: t.wgx * tnw,
+      KU: ku,
+      TAIL_STEP: k4 ? 4 : 1,
+      SETUP: setup.map((l) => `  ${l}`).join('\n'),
+      ACC_DECL: accDecl.map((l) => `  ${l}`).join('\n'),
+      LOAD_STEP: kBlock('k', ku, '').join('\n'),
+      LOAD_TAIL: kBlock('k', k4 ? 4 : 1, 't').join('\n'),
+      EPILOGUE: epilogue.join('\n'),
+    },
   };
 }

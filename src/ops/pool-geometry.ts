@@ -45,9 +45,3 @@ export function pool2dOutputShape(xShape: readonly number[], p: Pool2dParams): n
   const g = poolGeometry('pool2d', xShape, p);
   return [g.n, g.c, g.ho, g.wo];
 }
-
-/** A string of every value a pooling kernel bakes in, for the pipeline cache key. */
-/** What a pooling kernel bakes in: the window geometry of one plane (not N or C: a kernel takes its plane count from its bound output). */
-export function geometryKey(g: PoolGeometry): string {
-  return [g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw].join(',');
-}

@@ -1,10 +1,8 @@
 /** Deterministic sums over one axis (bias gradients, batch means, path-integral accumulation). */
 import source from '../../shaders/reduce.wgsl';
-import { renderShader } from '../gpu/wgsl.js';
+import { WG } from '../gpu/program.js';
 import { fail, shapeStr } from '../gpu/errors.js';
 import { Tensor, sizeOf } from '../tensor/tensor.js';
-
-const WG = 64;
 
 /** Σ over `axis` (negative counts from the end); the result drops that axis. */
 export function sumAxis(x: Tensor, axis: number): Tensor {
@@ -30,10 +28,8 @@ export function sumAxisMasked(x: Tensor, axis: number, mask?: Tensor, op = 'sumA
   if (outputs === 0) return out;
   // Few outputs over a long axis: a workgroup per output keeps more lanes busy than one each.
   const sequential = outputs >= 4 * WG || r < 4 * WG;
-  const kernel = engine.kernel(op, `${outer},${r},${inner},${sequential},${!!mask}`, () =>
-    renderShader(source, { OUTER: outer, R: r, INNER: inner, WG, SEQUENTIAL: sequential, MASK: !!mask }),
-  );
-  const bindings = mask ? [x.buffer, out.buffer, mask.buffer] : [x.buffer, out.buffer];
-  engine.dispatch(kernel, bindings, sequential ? engine.grid1d(outputs, WG) : engine.grid1d(outputs, 1));
+  const sizes = Uint32Array.of(outer, r, inner);
+  const grid = sequential ? engine.grid1d(outputs, WG) : engine.grid1d(outputs, 1);
+  engine.run({ op, source, params: { SEQUENTIAL: sequential, MASK: !!mask }, bindings: { x, out, mask, sizes }, grid });
   return out;
 }

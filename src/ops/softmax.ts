@@ -4,11 +4,10 @@
  * per row beyond that.
  */
 import source from '../../shaders/softmax.wgsl';
-import { renderShader } from '../gpu/wgsl.js';
+import { WG, type Program } from '../gpu/program.js';
 import { fail, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
-const WG = 64;
 /** Rows up to this many classes go one per invocation; wider rows share a workgroup. */
 export const ROW_PER_LANE_MAX_CLASSES = 64;
 
@@ -25,18 +24,16 @@ export interface SoftmaxVariant {
   ce: boolean;
 }
 
-/** Shader parameters shared by the softmax ops and the fused cross-entropy. */
-export function softmaxParams(n: number, c: number, v: SoftmaxVariant) {
+/**
+ * The softmax-family launch over [n, c] rows, shared by the softmax ops and the fused
+ * cross-entropy (`ce`: one workgroup, bindings x, out, labels, loss). Rows and classes are
+ * uniforms: one pipeline per variant and row layout.
+ */
+export function softmaxProgram(op: string, n: number, c: number, v: SoftmaxVariant, tensors: Record<string, Tensor>, engine: Tensor['engine']): Program {
   const rowPerLane = c <= ROW_PER_LANE_MAX_CLASSES;
-  return {
-    key: `${n},${c},${v.log},${v.backward},${v.ce},${rowPerLane}`,
-    rowPerLane,
-    params: { N: n, C: c, WG, LANES: rowPerLane ? 1 : WG, ROW_PER_LANE: rowPerLane, LOG: v.log, BACKWARD: v.backward, CE: v.ce },
-  };
-}
-
-export function softmaxSource(params: Record<string, number | boolean>): string {
-  return renderShader(source, params);
+  const params = { LANES: rowPerLane ? 1 : WG, ROW_PER_LANE: rowPerLane, LOG: v.log, BACKWARD: v.backward, CE: v.ce };
+  const grid = v.ce ? ([1] as const) : rowPerLane ? engine.grid1d(n, WG) : engine.grid1d(n, 1);
+  return { op, source, params, bindings: { ...tensors, sizes: Uint32Array.of(n, c) }, grid };
 }
 
 function run(op: string, inputs: Tensor[], v: SoftmaxVariant): Tensor {
@@ -48,13 +45,10 @@ function run(op: string, inputs: Tensor[], v: SoftmaxVariant): Tensor {
   const engine = inputs[0]!.engine;
   const out = Tensor.empty(engine, [n, c], op);
   if (n === 0) return out;
-  const { key, rowPerLane, params } = softmaxParams(n, c, v);
-  const kernel = engine.kernel(op, key, () => softmaxSource(params));
-  const groups = rowPerLane ? engine.grid1d(n, WG) : engine.grid1d(n, 1);
-  engine.dispatch(kernel, [...inputs.map((t) => t.buffer), out.buffer], groups);
+  const tensors: Record<string, Tensor> = v.backward ? { y: inputs[0]!, dy: inputs[1]!, out } : { x: inputs[0]!, out };
+  engine.run(softmaxProgram(op, n, c, v, tensors, engine));
   return out;
 }
-
 export function softmax(x: Tensor): Tensor {
   return run('softmax', [x], { log: false, backward: false, ce: false });
 }

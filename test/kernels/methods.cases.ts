@@ -176,6 +176,29 @@ export default defineCases('methods', (test) => {
     model.dispose();
   });
 
+  test('a second explain() with another step count and batch size compiles no pipeline (MLP: linear, batch norm)', async (engine) => {
+    const g = new GraphBuilder();
+    const h = g.linear('fc1', 0, 12, 8, { relu: true });
+    g.linear('fc2', g.batchNorm('bn', h, 8), 8, 3);
+    const model = buildModel(engine, g, { name: 'mlp', inputShape: [12], numClasses: 3, representationNode: h }, initParameters(g, 5));
+    const input = (n: number) => Float32Array.from(new Rng(n).uniform(n * 12, 0, 1));
+    // memoryBudgetBytes: 4 kB splits the later paths into several chunks (one chunk at first)
+    const run = async (n: number, steps: number, memoryBudgetBytes?: number, chunked = false) => {
+      for (const method of ['ig', 'idgi'] as const) {
+        const r = await explain(engine, model, input(n), { method, steps, target: 'auto', memoryBudgetBytes });
+        assert(r.attribution.every(Number.isFinite), `${method}: finite attribution`);
+        assert(!chunked || r.gradientEvaluations > 1, `${method}: ${r.gradientEvaluations} chunk(s), expected several`);
+      }
+    };
+    await run(1, 8);
+    const compiled = engine.stats.pipelines;
+    assert(compiled > 0, 'the first calls compiled pipelines');
+    await run(3, 21, 4096, true);
+    await run(2, 64, 4096, true);
+    assert(engine.stats.pipelines === compiled, `other batch sizes and step counts compiled ${engine.stats.pipelines - compiled} new pipelines`);
+    model.dispose();
+  });
+
   test('bad input gives clear errors', async (engine) => {
     const { model } = smallCnn(engine);
     const x = images(8, 1);

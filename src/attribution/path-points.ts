@@ -1,15 +1,8 @@
 /** Straight-line path points x' + α(x − x') for a chunk of steps, all images at once. */
-import source from '../../shaders/path_points.wgsl';
+import source from '../../shaders/attribution/path_points.wgsl';
 import { vec4Layout } from '../gpu/program.js';
 import { fail, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-
-/** Uniform bytes holding `values` packed 4 per vec4 (WGSL uniform arrays need 16-byte strides). */
-export function packVec4(values: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(Math.max(4, Math.ceil(values.length / 4) * 4));
-  out.set(Array.from(values));
-  return out;
-}
 
 /**
  * x, baseline: [N, ...]; returns points [N·S, ...] with row i·S + s = x'_i + alphas[s]·(x_i − x'_i).

@@ -3,12 +3,9 @@
  * softmax probability) and the seed ∂f/∂logits; and the 'auto' target (top-1) — on the GPU, so
  * targets and path values never need a readback.
  */
-import source from '../../shaders/explain_seed.wgsl';
-import { renderShader } from '../gpu/wgsl.js';
+import source from '../../shaders/attribution/explain_seed.wgsl';
 import { fail, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-
-const WG = 64;
 
 export type ExplainedOutput = 'logit' | 'prob';
 
@@ -22,12 +19,10 @@ export function explainSeed(logits: Tensor, targets: Tensor, rowsPerImage: numbe
     fail(`explainSeed: logits ${shapeStr(logits.shape)} do not hold ${rowsPerImage} rows for each of ${targets.size} targets`);
   }
   const engine = logits.engine;
-  const kernel = engine.kernel('explain_seed', `${rows},${k},${rowsPerImage},${output}`, () =>
-    renderShader(source, { ARGMAX: false, PROB: output === 'prob', WG, ROWS: rows, K: k, S: rowsPerImage }),
-  );
   const seed = Tensor.empty(engine, [rows, k], 'seed');
   const f = Tensor.empty(engine, [rows], 'path values');
-  engine.dispatch(kernel, [logits.buffer, targets.buffer, seed.buffer, f.buffer], engine.grid1d(rows, WG));
+  const sizes = Uint32Array.of(rows, k, rowsPerImage);
+  engine.run({ op: 'explain_seed', source, params: { ARGMAX: false, PROB: output === 'prob' }, bindings: { logits, targets, seed, f, sizes }, grid: { threads: rows } });
   return { seed, f };
 }
 
@@ -35,9 +30,8 @@ export function explainSeed(logits: Tensor, targets: Tensor, rowsPerImage: numbe
 export function argmaxRows(logits: Tensor): Tensor {
   const [rows, k] = logits.shape as [number, number];
   if (logits.rank !== 2) fail(`argmaxRows: logits must be [B, K], got ${shapeStr(logits.shape)}`);
-  const engine = logits.engine;
-  const kernel = engine.kernel('argmax_rows', `${rows},${k}`, () => renderShader(source, { ARGMAX: true, PROB: false, WG, ROWS: rows, K: k, S: 1 }));
-  const out = Tensor.empty(engine, [rows], 'targets');
-  engine.dispatch(kernel, [logits.buffer, out.buffer], engine.grid1d(rows, WG));
-  return out;
+  const targets = Tensor.empty(logits.engine, [rows], 'targets');
+  const sizes = Uint32Array.of(rows, k, 1);
+  logits.engine.run({ op: 'argmax_rows', source, params: { ARGMAX: true, PROB: false }, bindings: { logits, targets, sizes }, grid: { threads: rows } });
+  return targets;
 }

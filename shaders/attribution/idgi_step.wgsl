@@ -2,9 +2,12 @@
 //   NORMS: n_b = Σ_d g_b[d]²   (one workgroup per row, fixed-order tree reduction: deterministic)
 //   STEP:  attr_i += Σ_{r<R−1} g_b ⊙ g_b · (f_{b+1} − f_b) / n_b, skipping n_b = 0 steps, whose Δf
 //          is added to dropped_i instead (the authors' code would produce NaN there).
+// Sizes are uniforms: one pipeline per mode and vector width serves every batch and chunk.
+struct Sizes { rows: u32, dv: u32, r: u32, total: u32 }
+@group(0) @binding(0) var<uniform> sizes: Sizes;
 #if ${NORMS}
-@group(0) @binding(0) var<storage, read> grad: array<${T}>;
-@group(0) @binding(1) var<storage, read_write> norms: array<f32>;
+@group(0) @binding(1) var<storage, read> grad: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> norms: array<f32>;
 var<workgroup> partial: array<f32, ${WG}>;
 
 @compute @workgroup_size(${WG})
@@ -12,9 +15,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let b = wid.x + wid.y * nwg.x;
   var s = 0.0;
-  if (b < ${ROWS}u) {
-    for (var d = lid; d < ${DV}u; d += ${WG}u) {
-      let v = grad[b * ${DV}u + d];
+  if (b < sizes.rows) {
+    for (var d = lid; d < sizes.dv; d += ${WG}u) {
+      let v = grad[b * sizes.dv + d];
       s += ${SUMSQ};
     }
   }
@@ -24,30 +27,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     if (lid < stride) { partial[lid] += partial[lid + stride]; }
     workgroupBarrier();
   }
-  if (lid == 0u && b < ${ROWS}u) { norms[b] = partial[0]; }
+  if (lid == 0u && b < sizes.rows) { norms[b] = partial[0]; }
 }
 #else
-@group(0) @binding(0) var<storage, read> grad: array<${T}>;
-@group(0) @binding(1) var<storage, read> norms: array<f32>;
-@group(0) @binding(2) var<storage, read> f: array<f32>;
-@group(0) @binding(3) var<storage, read_write> attr: array<${T}>;
-@group(0) @binding(4) var<storage, read_write> dropped: array<f32>;
+@group(0) @binding(1) var<storage, read> grad: array<${T}>;
+@group(0) @binding(2) var<storage, read> norms: array<f32>;
+@group(0) @binding(3) var<storage, read> f: array<f32>;
+@group(0) @binding(4) var<storage, read_write> attr: array<${T}>;
+@group(0) @binding(5) var<storage, read_write> dropped: array<f32>;
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + lid;
-  if (i >= ${TOTAL}u) { return; }
-  let d = i % ${DV}u;
-  let img = i / ${DV}u;
+${MAIN}
+  if (i >= sizes.total) { return; }
+  let d = i % sizes.dv;
+  let img = i / sizes.dv;
   var sum = attr[i];
   var lost = 0.0;
-  for (var r = 0u; r < ${R}u - 1u; r++) {
-    let b = img * ${R}u + r;
+  for (var r = 0u; r + 1u < sizes.r; r++) {
+    let b = img * sizes.r + r;
     let n = norms[b];
     let df = f[b + 1u] - f[b];
     if (n > 0.0) {
-      let g = grad[b * ${DV}u + d];
+      let g = grad[b * sizes.dv + d];
       sum += g * g * (df / n);
     } else {
       lost += df;
