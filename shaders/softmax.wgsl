@@ -1,6 +1,5 @@
 // Softmax family over the last axis of [N, C], numerically stable (the row max is subtracted
-// before exp). Variants: forward (LOG: log-softmax), BACKWARD (from the forward output), and CE:
-// fused cross-entropy forward that also writes the probabilities and the batch-mean loss.
+// before exp). Variants: forward (LOG: log-softmax) and BACKWARD (from the forward output).
 // Row layout: ROW_PER_LANE gives each invocation a whole row (small C); otherwise a workgroup
 // shares a row, lanes take strided columns and combine them with a workgroup tree (large C).
 // Every reduction runs in a fixed order, so results are deterministic. Rows and classes are uniforms.
@@ -13,10 +12,6 @@ struct Sizes { n: u32, c: u32 }
 #else
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
-#endif
-#if ${CE}
-@group(0) @binding(3) var<storage, read> labels: array<f32>;  // class indices as exact floats
-@group(0) @binding(4) var<storage, read_write> loss: array<f32>;
 #endif
 
 const LANES = ${LANES}u;  // invocations sharing one row: 1, or the workgroup size
@@ -90,32 +85,6 @@ fn processRow(row: u32, lane: u32) -> f32 {
 }
 #endif
 
-#if ${CE}
-// −log softmax(x)[label] = logsumexp − x[label]; a label that is not an integer in [0, C)
-// yields NaN (labelsTensor validates them on the CPU; this only keeps reads in bounds).
-fn rowLoss(row: u32, lse: f32, lid: u32) -> f32 {
-  let label = labels[row];
-  let ok = label >= 0.0 && label < f32(sizes.c) && floor(label) == label;
-  let logit = x[row * sizes.c + select(0u, u32(label), ok)];
-  return select(bitcast<f32>(0x7fc00000u | (lid & 0u)), lse - logit, ok);
-}
-
-// One workgroup walks the whole batch so the mean is a fixed-order sum.
-@compute @workgroup_size(${WG})
-fn main(@builtin(local_invocation_index) lid: u32) {
-  var total = 0.0;
-#if ${ROW_PER_LANE}
-  for (var row = lid; row < sizes.n; row += ${WG}u) { total += rowLoss(row, processRow(row, 0u), lid); }
-#else
-  for (var row = 0u; row < sizes.n; row++) {
-    let lse = processRow(row, lid);
-    if (lid == 0u) { total += rowLoss(row, lse, lid); }
-  }
-#endif
-  total = tree(total, lid, false);
-  if (lid == 0u) { loss[0] = total / f32(sizes.n); }
-}
-#else
 ${MAIN}
 #if ${ROW_PER_LANE}
   let row = i;
@@ -127,4 +96,3 @@ ${MAIN}
   processRow(row, lid);
 #endif
 }
-#endif

@@ -4,7 +4,7 @@
  * per row beyond that.
  */
 import source from '../../shaders/softmax.wgsl';
-import { WG, type Program } from '../gpu/program.js';
+import { WG } from '../gpu/program.js';
 import { fail, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -18,22 +18,9 @@ export function checkRows(op: string, what: string, t: Tensor): { n: number; c: 
   return { n, c };
 }
 
-export interface SoftmaxVariant {
+interface SoftmaxVariant {
   log: boolean;
   backward: boolean;
-  ce: boolean;
-}
-
-/**
- * The softmax-family launch over [n, c] rows, shared by the softmax ops and the fused
- * cross-entropy (`ce`: one workgroup, bindings x, out, labels, loss). Rows and classes are
- * uniforms: one pipeline per variant and row layout.
- */
-export function softmaxProgram(op: string, n: number, c: number, v: SoftmaxVariant, tensors: Record<string, Tensor>, engine: Tensor['engine']): Program {
-  const rowPerLane = c <= ROW_PER_LANE_MAX_CLASSES;
-  const params = { LANES: rowPerLane ? 1 : WG, ROW_PER_LANE: rowPerLane, LOG: v.log, BACKWARD: v.backward, CE: v.ce };
-  const grid = v.ce ? ([1] as const) : rowPerLane ? engine.grid1d(n, WG) : engine.grid1d(n, 1);
-  return { op, source, params, bindings: { ...tensors, sizes: Uint32Array.of(n, c) }, grid };
 }
 
 function run(op: string, inputs: Tensor[], v: SoftmaxVariant): Tensor {
@@ -45,24 +32,27 @@ function run(op: string, inputs: Tensor[], v: SoftmaxVariant): Tensor {
   const engine = inputs[0]!.engine;
   const out = Tensor.empty(engine, [n, c], op);
   if (n === 0) return out;
-  const tensors: Record<string, Tensor> = v.backward ? { y: inputs[0]!, dy: inputs[1]!, out } : { x: inputs[0]!, out };
-  engine.run(softmaxProgram(op, n, c, v, tensors, engine));
+  const tensors = v.backward ? { y: inputs[0]!, dy: inputs[1]!, out } : { x: inputs[0]!, out };
+  // rows and classes are uniforms: one pipeline per variant and row layout
+  const rowPerLane = c <= ROW_PER_LANE_MAX_CLASSES;
+  const params = { LANES: rowPerLane ? 1 : WG, ROW_PER_LANE: rowPerLane, LOG: v.log, BACKWARD: v.backward };
+  engine.run({ op, source, params, bindings: { ...tensors, sizes: Uint32Array.of(n, c) }, grid: rowPerLane ? engine.grid1d(n, WG) : engine.grid1d(n, 1) });
   return out;
 }
 export function softmax(x: Tensor): Tensor {
-  return run('softmax', [x], { log: false, backward: false, ce: false });
+  return run('softmax', [x], { log: false, backward: false });
 }
 
 export function logSoftmax(x: Tensor): Tensor {
-  return run('logSoftmax', [x], { log: true, backward: false, ce: false });
+  return run('logSoftmax', [x], { log: true, backward: false });
 }
 
 /** y = softmax output; dx = y ⊙ (dy − Σ dy⊙y). */
 export function softmaxBackward(y: Tensor, dy: Tensor): Tensor {
-  return run('softmaxBackward', [y, dy], { log: false, backward: true, ce: false });
+  return run('softmaxBackward', [y, dy], { log: false, backward: true });
 }
 
 /** y = logSoftmax output; dx = dy − exp(y) Σ dy. */
 export function logSoftmaxBackward(y: Tensor, dy: Tensor): Tensor {
-  return run('logSoftmaxBackward', [y, dy], { log: true, backward: true, ce: false });
+  return run('logSoftmaxBackward', [y, dy], { log: true, backward: true });
 }
