@@ -7,7 +7,6 @@
  */
 import probeSource from './probe-matmul.wgsl';
 import type { Engine } from '../src/gpu/engine.js';
-import { renderShader } from '../src/gpu/wgsl.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, conv2dTuning, type Conv2dParams } from '../src/ops/conv2d.js';
 import { matmul } from '../src/ops/matmul.js';
@@ -78,9 +77,6 @@ const probeWorkgroup = (engine: Engine) => (engine.adapter.isFallbackAdapter ? {
 export async function probePeak(engine: Engine, reps: number, cpuTime?: () => number): Promise<KernelBench['probe']> {
   const { m, n, k } = PROBE;
   const { wgx, wgy } = probeWorkgroup(engine);
-  const kernel = engine.kernel('bench probe matmul', `${m},${n},${k},${wgx},${wgy}`, () =>
-    renderShader(probeSource, { M: m, N: n, K: k, WGX: wgx, WGY: wgy }),
-  );
   // a[k][i] = A[i,k], b[k][j] = B[k,j], c[j][i] = C[i,j] (see probe-matmul.wgsl).
   const aData = Float32Array.from({ length: k * m }, (_, i) => ((i * 7) % 13) / 13 - 0.5);
   const bData = Float32Array.from({ length: k * n }, (_, i) => ((i * 5) % 11) / 11 - 0.5);
@@ -88,7 +84,8 @@ export async function probePeak(engine: Engine, reps: number, cpuTime?: () => nu
   const b = Tensor.from(engine, bData, [n * k]);
   const c = Tensor.empty(engine, [n * m]);
   const grid: [number, number] = [m / 16 / wgx, n / 16 / wgy];
-  const t = await time(engine, reps, () => engine.dispatch(kernel, [a.buffer, b.buffer, c.buffer], grid), cpuTime);
+  const program = { op: 'bench probe matmul', source: probeSource, params: { M: m, N: n, K: k, WGX: wgx, WGY: wgy }, bindings: { a, b, c }, grid };
+  const t = await time(engine, reps, () => engine.run(program), cpuTime);
   const row = 5;
   const col = 3;
   let want = 0;

@@ -65,8 +65,11 @@ export default defineCases('runtime', (test) => {
   });
 
   test('GPU validation errors surface at the next sync as errors naming the op', async (engine) => {
-    engine.kernel('broken_op', 'v1', () => '@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }');
+    const source = '@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; a[0] = f32(x); }';
+    const t = Tensor.zeros(engine, [4]);
+    engine.run({ op: 'broken_op', source, bindings: { a: t }, grid: [1] });
     await expectThrows(() => engine.sync(), /GPU .*error in broken_op/, 'shader compile error');
+    t.dispose();
     await engine.sync(); // the error was reported once and cleared
   });
 
@@ -76,8 +79,8 @@ export default defineCases('runtime', (test) => {
     try {
       const t = Tensor.zeros(small, [512]);
       // elementwise ops split such tensors themselves; a kernel that binds the whole buffer is refused
-      const probe = small.kernel('probe', 'whole', () => '@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n@compute @workgroup_size(1) fn main() { a[0] = 1.0; }');
-      await expectThrows(() => small.dispatch(probe, [t.buffer], [1, 1]), /probe: binding 0 is 2048 bytes, over the device's maxStorageBufferBindingSize \(1024\)/, 'binding limit');
+      const source = '@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n@compute @workgroup_size(1) fn main() { a[0] = 1.0; }';
+      await expectThrows(() => small.run({ op: 'probe', source, bindings: { a: t }, grid: [1, 1] }), /probe: binding 0 is 2048 bytes, over the device's maxStorageBufferBindingSize \(1024\)/, 'binding limit');
       const y = relu(t);
       assert((await y.download()).every((v) => v === 0), 'chunked relu of zeros is not zero');
       y.dispose();
