@@ -6,7 +6,7 @@
 // Each thread owns a register block of 4·NB consecutive output channels × 4·NQ consecutive
 // columns c in NB·NQ mat4x4 accumulators, generated unrolled by src/ops/conv2d.ts (SETUP / ROW /
 // STEP / STORE; see conv2d.wgsl for why). dY comes packed as vec4 over 4 channels
-// (conv2d_pack_channels.wgsl, which also applies a fused relu mask). Grid: x = tile blocks,
+// (conv2d_pack_channels.wgsl). Grid: x = tile blocks,
 // y = row block, z = image. MIXED: a block's channels may lie in different groups (Cout/groups
 // not a multiple of the block, e.g. depthwise): each lane reads its own x.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -26,8 +26,6 @@ const BLOCKS = (COUT + 3u) / 4u;  // dY channel blocks of 4
 const TILES = ((COUT + CB - 1u) / CB) * COL_BLOCKS;
 
 // The x offsets of 4 columns at one output pixel, and 1/0 for inside/padding.
-struct Tap { off: vec4u, keep: vec4f }
-
 fn tapOf(rowOff: vec4u, rowIn: vec4<bool>, iw: vec4i) -> Tap {
   let inside = rowIn & (vec4u(iw) < vec4u(W));
   return Tap(select(vec4u(0u), rowOff + vec4u(iw), inside), select(vec4f(0.0), vec4f(1.0), inside));

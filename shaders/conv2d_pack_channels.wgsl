@@ -1,11 +1,7 @@
 // Repack an NCHW tensor as [N, ceil(C/4), H·W] vec4 over 4 consecutive channels, so a GEMM kernel
 // reads one vec4 where it would gather 4 scalars from 4 planes. Lanes past C are zero.
-// RELU_MASK: multiply by [forward output > 0] on the way (fused relu backward for dY).
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> packed: array<vec4f>;
-#if ${RELU_MASK}
-@group(0) @binding(2) var<storage, read> yRelu: array<f32>;
-#endif
 
 const C = ${C}u;
 const NPIX = ${NPIX}u;
@@ -13,12 +9,7 @@ const BLOCKS = (C + 3u) / 4u;
 const WG = ${WG}u;
 
 fn fetch(i: u32, valid: bool) -> f32 {
-  let j = select(0u, i, valid);
-#if ${RELU_MASK}
-  return select(0.0, src[j], valid && yRelu[j] > 0.0);
-#else
-  return select(0.0, src[j], valid);
-#endif
+  return select(0.0, src[select(0u, i, valid)], valid);
 }
 
 @compute @workgroup_size(WG)

@@ -3,7 +3,7 @@
  * stride, dilation, groups) with its input and weight/bias gradients. All three are one
  * implicit-GEMM idea with different loaders (shaders/conv2d*.wgsl): no im2col buffer, shapes baked
  * in as constants, groups folded into the channel dimension of the grid. The forward fuses bias,
- * a residual add and relu; both backwards take the relu backward too (mask dY by y > 0).
+ * a residual add and relu; the backwards take dY already masked by a fused relu (reluBackward).
  * Batches whose bindings would exceed maxStorageBufferBindingSize are split into image chunks.
  */
 import forwardSource from '../../shaders/conv2d.wgsl';
@@ -18,7 +18,6 @@ import type { Binding, Engine } from '../gpu/engine.js';
 import { renderShader, type ShaderParams } from '../gpu/wgsl.js';
 import { checkShape, fail, intPair, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { reluBackward } from './relu.js';
 
 export interface Conv2dParams {
   stride?: number | [number, number];
@@ -57,11 +56,9 @@ interface Geometry {
 
 // Register-block sizes, measured on SwiftShader (see the conv2d report); every kernel is correct
 // for any value.
-/** Forward register block: up to 4 channel blocks of 4 × pixel groups of 4 per thread. */
+/** Forward and input-gradient register block: up to 4 channel blocks of 4 per thread. */
 const FORWARD_CHANNEL_BLOCKS = 4;
-const FORWARD_PIXEL_GROUPS = 2;
 const GRAD_INPUT_CHANNEL_BLOCKS = 4;
-const GRAD_INPUT_PIXEL_GROUPS = 2;
 const GRAD_WEIGHT_CHANNEL_BLOCKS = 4;
 const GRAD_WEIGHT_COLUMN_GROUPS = 2;
 /**
@@ -193,17 +190,14 @@ function packWeights(op: string, w: Tensor, g: Geometry, transposed: boolean): T
 
 /**
  * Record a repack of `count` NCHW images (`src`, C channels of `npix` pixels) into the start of
- * `packed` as vec4 over 4 channels (conv2d_pack_channels.wgsl); `mask` fuses a relu backward.
- * Returns the packed range.
+ * `packed` as vec4 over 4 channels (conv2d_pack_channels.wgsl). Returns the packed range.
  */
-function packChannels(op: string, src: Binding, packed: Tensor, c: number, npix: number, count: number, mask?: Binding): Binding {
+function packChannels(op: string, src: Binding, packed: Tensor, c: number, npix: number, count: number): Binding {
   const engine = packed.engine;
-  const kernel = engine.kernel(`${op} pack channels`, `${c},${npix},${!!mask}`, () =>
-    renderShader(packChannelsSource, { C: c, NPIX: npix, WG: THREADS, RELU_MASK: !!mask }),
-  );
+  const kernel = engine.kernel(`${op} pack channels`, `${c},${npix}`, () => renderShader(packChannelsSource, { C: c, NPIX: npix, WG: THREADS }));
   const vec4s = count * Math.ceil(c / 4) * npix;
   const range: Binding = { buffer: packed.buffer, offset: 0, size: vec4s * 16 };
-  engine.dispatch(kernel, mask ? [src, range, mask] : [src, range], engine.grid1d(vec4s, THREADS));
+  engine.dispatch(kernel, [src, range], engine.grid1d(vec4s, THREADS));
   return range;
 }
 
@@ -214,8 +208,8 @@ function forEachChunk(n: number, per: number, fn: (n0: number, count: number) =>
 // ---------------------------------------------------------------------------------- forward
 
 /**
- * Register block of the forward and input-gradient GEMMs: 4·NB rows (channels) × 4·NQ pixels per
- * thread. MIXED: a block's rows may lie in different groups, so each lane reads its own channel.
+ * Register block of the GEMMs: 4·NB rows (channels) × 4·NQ columns per thread (the weight
+ * gradient; the row segments set their own pixel count). MIXED: a block's rows may lie in different groups, so each lane reads its own channel.
  */
 interface RegisterBlock {
   nb: number;
@@ -224,7 +218,7 @@ interface RegisterBlock {
 }
 
 /** `rows` GEMM rows (channels) in groups of `rowsPerGroup`. */
-function registerBlock(rows: number, rowsPerGroup: number, groups: number, nbMax: number, nq: number): RegisterBlock {
+function registerBlock(rows: number, rowsPerGroup: number, groups: number, nbMax: number, nq = 1): RegisterBlock {
   if (groups === 1) return { nb: Math.min(nbMax, Math.ceil(rows / 4)), nq, mixed: false };
   // Grouped: the largest block that stays inside one group shares its loads across its rows.
   for (let nb = nbMax; nb >= 1; nb >>= 1) if (rowsPerGroup % (4 * nb) === 0) return { nb, nq, mixed: false };
@@ -233,50 +227,6 @@ function registerBlock(rows: number, rowsPerGroup: number, groups: number, nbMax
 
 const range = (count: number) => Array.from({ length: count }, (_, i) => i);
 const indent = (lines: string[], depth: number) => lines.map((l) => ' '.repeat(depth) + l).join('\n');
-
-/** Per-shader expressions the block code calls into (see conv2d.wgsl, conv2d_grad_input.wgsl). */
-interface BlockHooks {
-  /** pixels of the thread's grid slot (exclusive bound) */
-  pixelLimit: string;
-  /** extra arguments of origin(p, ...) */
-  originArgs: string;
-  /** arguments of tapOf(origin, ...) */
-  tapArgs: string;
-  /** extra arguments of store(acc, c0, p, ...) */
-  storeArgs: string;
-}
-
-/**
- * The fully unrolled register-block code (constant indices only: SwiftShader neither unrolls
- * loops nor keeps indexed arrays in registers). Shaders provide ROWS, BLOCKS, KROW, chanBase,
- * origin, tapOf, pixels, outer, outerMixed and store, and loop variables tap, wk (packed weight
- * index within a block) and xk (offset of the k's channel).
- */
-function registerBlockCode({ nb, nq, mixed }: RegisterBlock, h: BlockHooks): Record<'SETUP' | 'TAPS' | 'STEP' | 'STORE', string> {
-  const B = range(nb);
-  const Q = range(nq);
-  const BQ = B.flatMap((b) => Q.map((q) => [b, q] as const));
-  const lanes = (first: number) => `vec4u(${range(4).map((i) => `${first + i}u`).join(', ')})`;
-  const setup = [
-    ...B.map((b) => `let wBase${b} = min(c0 / 4u + ${b}u, BLOCKS - 1u) * KROW;`),
-    ...(mixed
-      ? B.map((b) => `let xChan${b} = chanBase(min(vec4u(c0 + ${4 * b}u) + ${lanes(0)}, vec4u(ROWS - 1u)), n);`)
-      : ['let xChan = chanBase(vec4u(c0), n).x;']),
-    ...Q.flatMap((q) => [
-      `let o${q} = origin(min(vec4u(pBase) + ${lanes(4 * q)} * WGX, vec4u(${h.pixelLimit} - 1u))${h.originArgs});`,
-    ]),
-    ...BQ.map(([b, q]) => `var acc${b}_${q} = mat4x4f();`),
-  ];
-  const taps = Q.map((q) => `let t${q} = tapOf(o${q}, ${h.tapArgs});`);
-  const step = [
-    ...B.map((b) => `let w${b} = wPacked[wBase${b} + wk];`),
-    ...(mixed
-      ? BQ.map(([b, q]) => `acc${b}_${q} += outerMixed(w${b}, xChan${b} + vec4u(xk), t${q});`)
-      : [...Q.map((q) => `let v${q} = pixels(xChan + xk, t${q});`), ...BQ.map(([b, q]) => `acc${b}_${q} += outer(w${b}, v${q});`)]),
-  ];
-  const store = BQ.flatMap(([b, q]) => range(4).map((j) => `store(acc${b}_${q}[${j}], c0 + ${4 * b}u, pBase + ${4 * q + j}u * WGX, ${h.storeArgs});`));
-  return { SETUP: indent(setup, 2), TAPS: indent(taps, 6), STEP: indent(step, 8), STORE: indent(store, 2) };
-}
 
 /** One kernel column of a row-segment block: its weight index and the segment column pixel q reads. */
 interface RowTap {
@@ -299,12 +249,12 @@ interface RowSegmentHooks {
 }
 
 /**
- * The unrolled code of a ROW_SEGMENTS layout (conv2d.wgsl; conv2d_grad_input.wgsl for strides):
+ * The unrolled code of a ROW_SEGMENTS layout (conv2d.wgsl, conv2d_grad_input.wgsl):
  * 4·NB channels × P consecutive pixels of one row. Per (kh, channel) it loads the source row
  * segment once — only the columns some (pixel, tap) pair reads — and feeds every pair from
  * registers: one vec4 of weights per (channel block, tap) then P FMAs.
  */
-function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly RowTap[], h: RowSegmentHooks): Record<'SETUP' | 'TAPS' | 'STEP' | 'STORE', string> {
+function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly RowTap[], h: RowSegmentHooks): Record<'SETUP' | 'STEP' | 'STORE', string> {
   const B = range(nb);
   const P = range(p);
   const columns = [...new Set(P.flatMap((q) => taps.map((t) => t.column(q))))].sort((a, b) => a - b);
@@ -334,7 +284,7 @@ function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly 
     ]),
   ];
   const store = B.flatMap((b) => P.map((q) => h.store(b, q)));
-  return { SETUP: indent(setup, 2), TAPS: '', STEP: indent(step, 6), STORE: indent(store, 2) };
+  return { SETUP: indent(setup, 2), STEP: indent(step, 6), STORE: indent(store, 2) };
 }
 
 /**
@@ -373,14 +323,6 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
 }
 
 /**
- * Kernel layout of the forward and the stride-1 input gradient: 'gemm' (pixels strided across
- * the workgroup, one load per tap) or 'rows' (row segments, conv2d.wgsl ROW_SEGMENTS). 'auto'
- * is 'rows' for now (see useRowSegments) but may pick by shape and device; benchmarks and tests
- * set it to measure or check one layout.
- */
-export const conv2dTuning: { layout: 'auto' | 'gemm' | 'rows' } = { layout: 'auto' };
-
-/**
  * Pixels per row segment: the whole row up to ROW_SEGMENT_MAX, else the length in
  * [ROW_SEGMENT_MAX/4, ROW_SEGMENT_MAX] that wastes fewest columns of a row.
  */
@@ -389,14 +331,6 @@ function segmentLength(wo: number): number {
   let best = ROW_SEGMENT_MAX;
   for (let p = ROW_SEGMENT_MAX; p >= ROW_SEGMENT_MAX / 4; p--) if (Math.ceil(wo / p) * p - wo < Math.ceil(wo / best) * best - wo) best = p;
   return best;
-}
-
-/**
- * Row segments won at every shape measured on SwiftShader (bench:kernels), 1×1 kernels included
- * (16 pixels × 16 channels per thread load less per FMA than the GEMM's 8 × 16).
- */
-function useRowSegments(): boolean {
-  return conv2dTuning.layout !== 'gemm';
 }
 
 interface ForwardRun {
@@ -410,22 +344,21 @@ interface ForwardRun {
   relu: boolean;
   /** read the packed weights with mirrored taps (the input gradient run as a forward) */
   flip: boolean;
-  rows: boolean;
 }
 
-/** Record the forward GEMM of `g` (either layout) into a new [N, COUT, HO, WO] tensor. */
-function runForward({ op, g, x, packed, bias, residual, relu, flip, rows }: ForwardRun): Tensor {
+/** Record the forward GEMM of `g` into a new [N, COUT, HO, WO] tensor. */
+function runForward({ op, g, x, packed, bias, residual, relu, flip }: ForwardRun): Tensor {
   const engine = x.engine;
   const npix = g.ho * g.wo;
-  const block = registerBlock(g.cout, g.coutG, g.groups, FORWARD_CHANNEL_BLOCKS, FORWARD_PIXEL_GROUPS);
+  const block = registerBlock(g.cout, g.coutG, g.groups, FORWARD_CHANNEL_BLOCKS);
   const cb = 4 * block.nb;
-  const pb = rows ? segmentLength(g.wo) : 4 * block.nq;
-  const slots = rows ? g.ho * Math.ceil(g.wo / pb) : Math.ceil(npix / pb);
+  const pb = segmentLength(g.wo);
+  const slots = g.ho * Math.ceil(g.wo / pb);
   const [wgx, wgy] = workgroupShape(slots, Math.ceil(g.cout / cb));
-  const kernel = engine.kernel(op, `${shapeKey(g)}|${rows ? `rows ${pb}` : 'gemm'},${flip}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
+  const kernel = engine.kernel(op, `${shapeKey(g)}|${pb},${flip}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
     renderShader(forwardSource, {
       ...shapeParams(g),
-      ...(rows ? forwardRowCode(block, pb, g, flip) : registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' })), CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: tapReads('x'), ROW_SEGMENTS: rows, FLIP: flip,
+      ...forwardRowCode(block, pb, g, flip), CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: tapReads('x'), FLIP: flip,
       HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, BIAS_BINDING: 3, RESIDUAL_BINDING: bias ? 4 : 3,
     }),
   );
@@ -451,17 +384,15 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dPara
   const residual = epilogue.residual;
   if (residual) checkShape(op, 'residual', residual.shape, [g.n, g.cout, g.ho, g.wo]);
   const packed = packWeights(op, w, g, false);
-  const out = runForward({ op, g, x, packed, bias, residual, relu: !!epilogue.relu, flip: false, rows: useRowSegments() });
+  const out = runForward({ op, g, x, packed, bias, residual, relu: !!epilogue.relu, flip: false });
   packed.dispose();
   return out;
 }
 
 // ---------------------------------------------------------------------------------- backward
 
-function checkGradient(op: string, g: Geometry, dy: Tensor, reluOutput: Tensor | undefined): void {
-  const outShape = [g.n, g.cout, g.ho, g.wo];
-  checkShape(op, 'dy', dy.shape, outShape);
-  if (reluOutput) checkShape(op, 'reluOutput', reluOutput.shape, outShape);
+function checkGradient(op: string, g: Geometry, dy: Tensor): void {
+  checkShape(op, 'dy', dy.shape, [g.n, g.cout, g.ho, g.wo]);
 }
 
 /**
@@ -476,59 +407,25 @@ function transposedGeometry(g: Geometry): Geometry | null {
   return { ...g, cin: g.cout, h: g.ho, w: g.wo, cout: g.cin, ph, pw, cinG: g.coutG, coutG: g.cinG, ho: g.h, wo: g.w };
 }
 
-/** dX for y = conv2d(x, w, ·, p); with `reluOutput`, for y = relu(conv2d(...)) instead. */
-export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams, reluOutput?: Tensor): Tensor {
+/** dX for y = conv2d(x, w, ·, p) (a fused relu's mask is the caller's: reluBackward first). */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams): Tensor {
   const op = 'conv2dBackwardInput';
   const g = geometry(op, xShape, w.shape, p);
-  checkGradient(op, g, dy, reluOutput);
-  // The GEMM reads each dY value KH·KW times per channel block: mask it once up front rather than
-  // loading the relu output beside every read.
-  const dyMasked = reluOutput ? reluBackward(reluOutput, dy) : dy;
+  checkGradient(op, g, dy);
   const packed = packWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
-  let dx: Tensor;
-  if (!useRowSegments()) dx = phaseGemmInputGradient(op, g, dyMasked, packed);
-  else if (transposed) dx = runForward({ op, g: transposed, x: dyMasked, packed, bias: null, relu: false, flip: true, rows: true });
-  else dx = phaseRowInputGradient(op, g, dyMasked, packed);
+  const dx = transposed ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true }) : phaseRowInputGradient(op, g, dy, packed);
   packed.dispose();
-  if (dyMasked !== dy) dyMasked.dispose();
-  return dx;
-}
-
-/** The input gradient as one stride-phase GEMM dispatch per image chunk (conv2d_grad_input.wgsl). */
-function phaseGemmInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor): Tensor {
-  const engine = dy.engine;
-  const phases = g.sh * g.sw;
-  const phasePixels = Math.ceil(g.h / g.sh) * Math.ceil(g.w / g.sw);
-  const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS, GRAD_INPUT_PIXEL_GROUPS);
-  const cb = 4 * block.nb;
-  const pb = 4 * block.nq;
-  const [wgx, wgy] = workgroupShape(Math.ceil(phasePixels / pb), Math.ceil(g.cin / cb));
-  const hooks = { pixelLimit: 'phasePix', originArgs: ', wp', tapArgs: 'th / SH, tw / SW', storeArgs: 'n, ihStart, iwStart, wp, phasePix' };
-  const kernel = engine.kernel(op, `${shapeKey(g)}|gemm|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}`, () =>
-    renderShader(gradInputSource, {
-      ...shapeParams(g), ...registerBlockCode(block, hooks), CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy'), ROW_SEGMENTS: false, IW_START: 0, WP: 0,
-    }),
-  );
-  const dyImage = g.cout * g.ho * g.wo;
-  const xImage = g.cin * g.h * g.w;
-  const perChunk = imagesPerChunk(op, engine, g.n, [dyImage, xImage], phases);
-  const wBinding = whole(op, engine, packed, 'packed weight');
-  const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
-  const grid: [number, number] = [Math.ceil(phasePixels / (pb * wgx)), Math.ceil(g.cin / (cb * wgy))];
-  forEachChunk(g.n, perChunk, (n0, count) => {
-    engine.dispatch(kernel, [imageRange(dy, dyImage, n0, count), wBinding, imageRange(dx, xImage, n0, count)], [...grid, count * phases]);
-  });
   return dx;
 }
 
 /**
- * The input gradient with row segments, one dispatch per column phase (conv2d_grad_input.wgsl
- * ROW_SEGMENTS): strided convs, and stride 1 with a padding too wide to run as a forward.
+ * The input gradient with row segments, one dispatch per column phase (conv2d_grad_input.wgsl):
+ * strided convs, and stride 1 with a padding too wide to run as a forward.
  */
 function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor): Tensor {
   const engine = dy.engine;
-  const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS, 1);
+  const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS);
   const cb = 4 * block.nb;
   const dyImage = g.cout * g.ho * g.wo;
   const xImage = g.cin * g.h * g.w;
@@ -550,7 +447,7 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
     const [wgx, wgy] = workgroupShape(slots, Math.ceil(g.cin / cb));
     const store = (bb: number, q: number) => `storeRow(acc${bb}_${q}, c0 + ${4 * bb}u, n, ih, j0 + ${q}u);`;
     const kernel = engine.kernel(op, `${shapeKey(g)}|rows ${b},${pb}|${block.nb},${block.mixed},${wgx},${wgy}`, () =>
-      renderShader(gradInputSource, { ...shapeParams(g), ...rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'WO', store }), CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy'), ROW_SEGMENTS: true, IW_START: iwStart, WP: wp }),
+      renderShader(gradInputSource, { ...shapeParams(g), ...rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'WO', store }), CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy'), IW_START: iwStart, WP: wp }),
     );
     const grid: [number, number] = [Math.ceil(slots / wgx), Math.ceil(g.cin / (cb * wgy))];
     forEachChunk(g.n, perChunk, (n0, count) => {
@@ -560,11 +457,11 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
   return dx;
 }
 
-/** dW and dB for y = conv2d(x, w, b, p); with `reluOutput`, for y = relu(conv2d(...)) instead. */
-export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly number[], p?: Conv2dParams, reluOutput?: Tensor): { dw: Tensor; db: Tensor } {
+/** dW and dB for y = conv2d(x, w, b, p) (a fused relu's mask is the caller's: reluBackward first). */
+export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly number[], p?: Conv2dParams): { dw: Tensor; db: Tensor } {
   const op = 'conv2dBackwardWeight';
   const g = geometry(op, x.shape, wShape, p);
-  checkGradient(op, g, dy, reluOutput);
+  checkGradient(op, g, dy);
   const engine = dy.engine;
   const maxBytes = engine.limits.maxStorageBufferBindingSize;
 
@@ -602,8 +499,7 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly num
   forEachChunk(g.n, perChunk, (n0, count) => {
     const rows = count * slices;
     const partial: Binding = { buffer: scratch.buffer, size: rows * epad * 4 };
-    const maskRange = reluOutput ? imageRange(reluOutput, dyImage, n0, count) : undefined;
-    const packed = packChannels(op, imageRange(dy, dyImage, n0, count), dyPacked, g.cout, g.ho * g.wo, count, maskRange);
+    const packed = packChannels(op, imageRange(dy, dyImage, n0, count), dyPacked, g.cout, g.ho * g.wo, count);
     engine.dispatch(kernel, [imageRange(x, xImage, n0, count), packed, partial], [...grid, count]);
     engine.dispatch(reduceKernel(rows, n0 > 0), [partial, whole(op, engine, dw, 'dw'), whole(op, engine, db, 'db')], engine.grid1d(e, THREADS));
   });
