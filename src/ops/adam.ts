@@ -57,4 +57,5 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step
   const bc2 = 1 - beta2 ** step;
   const uniform = stepUniform(engine, lr / bc1, 1 / Math.sqrt(bc2), decoupled ? lr * weightDecay : 0);
   engine.dispatch(kernel, [param.buffer, grad.buffer, uniform, m.buffer, v.buffer], engine.grid1d(n, WG));
+  param.markWritten();
 }

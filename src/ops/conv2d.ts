@@ -173,19 +173,23 @@ function whole(op: string, engine: Engine, t: Tensor, what: string): Binding {
 
 /**
  * W as one vec4 per (block of 4 GEMM rows, k): rows are output channels for the forward and input
- * channels for the input gradient (`transposed`). See conv2d_pack_weight.wgsl.
+ * channels for the input gradient (`transposed`). See conv2d_pack_weight.wgsl. Packed once per
+ * weight contents and kept with the weight tensor (Tensor.derived): an optimizer step or
+ * setParameters drops it. Not the caller's to dispose.
  */
-function packWeights(op: string, w: Tensor, g: Geometry, transposed: boolean): Tensor {
-  const engine = w.engine;
-  const rows = transposed ? g.cin : g.cout;
-  const k = (transposed ? g.coutG : g.cinG) * g.kh * g.kw;
-  const total = Math.ceil(rows / 4) * k;
-  const kernel = engine.kernel(`${op} pack weights`, `${g.cin},${g.cinG},${g.cout},${g.kh * g.kw},${transposed}`, () =>
-    renderShader(packWeightSource, { CIN: g.cin, CIN_G: g.cinG, COUT: g.cout, COUT_G: g.coutG, KK: g.kh * g.kw, WG: THREADS, TRANSPOSED: transposed }),
-  );
-  const packed = Tensor.empty(engine, [total * 4], `${op} packed weights`);
-  engine.dispatch(kernel, [whole(op, engine, w, 'weight'), whole(op, engine, packed, 'packed weight')], engine.grid1d(total, THREADS));
-  return packed;
+function packedWeights(op: string, w: Tensor, g: Geometry, transposed: boolean): Tensor {
+  return w.derived(`conv2d packed weights ${transposed ? 'transposed ' : ''}${g.cout}x${g.cinG} groups ${g.groups}`, () => {
+    const engine = w.engine;
+    const rows = transposed ? g.cin : g.cout;
+    const k = (transposed ? g.coutG : g.cinG) * g.kh * g.kw;
+    const total = Math.ceil(rows / 4) * k;
+    const kernel = engine.kernel(`${op} pack weights`, `${g.cin},${g.cinG},${g.cout},${g.kh * g.kw},${transposed}`, () =>
+      renderShader(packWeightSource, { CIN: g.cin, CIN_G: g.cinG, COUT: g.cout, COUT_G: g.coutG, KK: g.kh * g.kw, WG: THREADS, TRANSPOSED: transposed }),
+    );
+    const packed = Tensor.empty(engine, [total * 4], `${op} packed weights`);
+    engine.dispatch(kernel, [whole(op, engine, w, 'weight'), whole(op, engine, packed, 'packed weight')], engine.grid1d(total, THREADS));
+    return packed;
+  });
 }
 
 /**
@@ -337,7 +341,7 @@ interface ForwardRun {
   op: string;
   g: Geometry;
   x: Tensor;
-  /** packWeights(·, ·, flip): rows = output channels of `g` */
+  /** packedWeights(·, ·, flip): rows = output channels of `g` */
   packed: Tensor;
   bias: Tensor | null;
   residual?: Tensor;
@@ -383,10 +387,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dPara
   if (bias) checkShape(op, 'bias', bias.shape, [g.cout]);
   const residual = epilogue.residual;
   if (residual) checkShape(op, 'residual', residual.shape, [g.n, g.cout, g.ho, g.wo]);
-  const packed = packWeights(op, w, g, false);
-  const out = runForward({ op, g, x, packed, bias, residual, relu: !!epilogue.relu, flip: false });
-  packed.dispose();
-  return out;
+  return runForward({ op, g, x, packed: packedWeights(op, w, g, false), bias, residual, relu: !!epilogue.relu, flip: false });
 }
 
 // ---------------------------------------------------------------------------------- backward
@@ -412,11 +413,9 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly numb
   const op = 'conv2dBackwardInput';
   const g = geometry(op, xShape, w.shape, p);
   checkGradient(op, g, dy);
-  const packed = packWeights(op, w, g, true);
+  const packed = packedWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
-  const dx = transposed ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true }) : phaseRowInputGradient(op, g, dy, packed);
-  packed.dispose();
-  return dx;
+  return transposed ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true }) : phaseRowInputGradient(op, g, dy, packed);
 }
 
 /**

@@ -57,4 +57,5 @@ export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | nu
   const bindings = [param.buffer, grad.buffer, stepUniform(engine, hyper.lr)];
   if (useBuffer) bindings.push(momentumBuffer!.buffer);
   engine.dispatch(kernel, bindings, engine.grid1d(n, WG));
+  param.markWritten();
 }

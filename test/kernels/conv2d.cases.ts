@@ -6,6 +6,7 @@ import * as ref from '../reference/conv2d.js';
 import type { ConvSpec } from '../reference/conv2d.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { createEngine, type Engine } from '../../src/gpu/engine.js';
+import { sgdStep } from '../../src/ops/sgd.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, type Conv2dParams } from '../../src/ops/conv2d.js';
 
 interface Config {
@@ -158,6 +159,73 @@ export default defineCases('conv2d', (test) => {
     } finally {
       small.dispose();
     }
+  });
+
+  test('weights are packed once per contents: views share the packing, writes and optimizer steps repack', async (engine) => {
+    const c = CONFIGS[0]!;
+    const s = c.spec;
+    const d = randomData(c, 3);
+    const outShape = ref.outputShape(s);
+    const x = Tensor.from(engine, d.x, s.xShape);
+    const dy = Tensor.from(engine, d.dy, outShape);
+    const w = Tensor.from(engine, d.w, s.wShape);
+    const dispatchesOf = (run: () => Tensor) => {
+      const before = engine.stats.dispatches;
+      const out = run();
+      return { out, dispatches: engine.stats.dispatches - before };
+    };
+    const forward = (weights: Tensor) => dispatchesOf(() => conv2d(x, weights, null, params(s)));
+    const backward = (weights: Tensor) => dispatchesOf(() => conv2dBackwardInput(dy, weights, s.xShape, params(s)));
+    const check = async (r: { out: Tensor }, want: ArrayLike<number>, what: string) => {
+      const got = await r.out.download();
+      r.out.dispose();
+      expectClose(got, want, tol(want), what);
+    };
+    const expect = (r: { dispatches: number }, n: number, what: string) => assert(r.dispatches === n, `${what}: ${r.dispatches} dispatches, expected ${n}`);
+    const yRef = (wv: Float64Array) => ref.conv2d(d.x, wv, null, s);
+    const dxRef = (wv: Float64Array) => ref.conv2dBackwardInput(d.dy, wv, s);
+
+    let r = forward(w);
+    expect(r, 2, 'first forward (pack + conv)');
+    await check(r, yRef(d.w), 'first forward');
+    r = forward(w);
+    expect(r, 1, 'second forward');
+    await check(r, yRef(d.w), 'second forward');
+    const view = w.reshape([...s.wShape]);
+    r = forward(view);
+    expect(r, 1, 'forward through a view');
+    await check(r, yRef(d.w), 'forward through a view');
+    view.dispose();
+    r = backward(w);
+    expect(r, 2, 'first input gradient (transposed pack + conv)');
+    await check(r, dxRef(d.w), 'first input gradient');
+    r = backward(w);
+    expect(r, 1, 'second input gradient');
+    await check(r, dxRef(d.w), 'second input gradient');
+
+    // new contents written in place: both packings are rebuilt
+    const w2 = asF32(new Rng(9).uniform(d.w.length));
+    engine.write(w.buffer, Float32Array.from(w2));
+    w.markWritten();
+    r = forward(w);
+    expect(r, 2, 'forward after a write');
+    await check(r, yRef(w2), 'forward after a write');
+    // an SGD step (w -= 0.5·1) marks the weight written itself
+    const ones = Tensor.from(engine, new Float32Array(d.w.length).fill(1), s.wShape);
+    sgdStep(w, ones, null, { lr: 0.5 });
+    const w3 = w2.map((v) => v - 0.5);
+    r = backward(w);
+    expect(r, 2, 'input gradient after an SGD step');
+    await check(r, dxRef(w3), 'input gradient after an SGD step');
+    r = forward(w);
+    expect(r, 2, 'forward after an SGD step');
+    await check(r, yRef(w3), 'forward after an SGD step');
+
+    // the packings live with the weight's storage and go with it
+    const live = engine.poolStats().liveBuffers;
+    w.dispose();
+    assert(engine.poolStats().liveBuffers === live - 3, `disposing the weight freed ${live - engine.poolStats().liveBuffers} buffers, expected 3 (weight + 2 packings)`);
+    for (const t of [x, dy, ones]) t.dispose();
   });
 
   test('bad shapes and parameters are clear errors thrown before any GPU work', async (engine) => {
