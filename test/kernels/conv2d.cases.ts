@@ -228,6 +228,28 @@ export default defineCases('conv2d', (test) => {
     for (const t of [x, dy, ones]) t.dispose();
   });
 
+  test('one pipeline per direction serves every batch size, chunk and layer size with the same block', async (engine) => {
+    const run = async (n: number, cin: number, hw: number, stride: number) => {
+      const p = { padding: 1, stride };
+      const x = Tensor.from(engine, new Rng(n).uniform(n * cin * hw * hw), [n, cin, hw, hw]);
+      const w = Tensor.from(engine, new Rng(cin).uniform(16 * cin * 9), [16, cin, 3, 3]);
+      const dy = Tensor.zeros(engine, conv2dOutputShape(x.shape, w.shape, p));
+      const outs = [conv2d(x, w, null, p, { relu: true }), conv2dBackwardInput(dy, w, x.shape, p)];
+      const g = conv2dBackwardWeight(x, dy, w.shape, p);
+      await outs[0]!.download(); // submits and surfaces any GPU error
+      for (const t of [x, w, dy, ...outs, g.dw, g.db]) t.dispose();
+    };
+    await run(1, 16, 32, 1);
+    const first = engine.stats.pipelines;
+    await run(65, 16, 32, 1); // another batch
+    await run(3, 32, 48, 1); // another layer: channels and size (48-pixel rows take 16-pixel segments too)
+    assert(engine.stats.pipelines === first, `${engine.stats.pipelines - first} new pipelines for another batch or layer size`);
+    await run(2, 16, 32, 2);
+    const strided = engine.stats.pipelines;
+    await run(65, 32, 32, 2);
+    assert(engine.stats.pipelines === strided, `${engine.stats.pipelines - strided} new pipelines for another strided batch or layer size`);
+  });
+
   test('bad shapes and parameters are clear errors thrown before any GPU work', async (engine) => {
     const t = (shape: number[]) => Tensor.zeros(engine, shape);
     const x = t([1, 4, 5, 5]);
