@@ -37,26 +37,7 @@ export interface Conv2dEpilogue {
 }
 
 /** A conv2d's geometry, validated. */
-interface Geometry {
-  n: number;
-  cin: number;
-  h: number;
-  w: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-  groups: number;
-  cinG: number;
-  coutG: number;
-  ho: number;
-  wo: number;
-}
+type Geometry = ReturnType<typeof geometry>;
 
 // Register-block sizes, measured on SwiftShader (see the conv2d report); every kernel is correct
 // for any value.
@@ -73,7 +54,7 @@ const ROW_SEGMENT_MAX = 16;
 /** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
 const GRAD_WEIGHT_SLICE_PIXELS = 256;
 
-function geometry(op: string, xShape: readonly number[], wShape: readonly number[], p: Conv2dParams = {}): Geometry {
+function geometry(op: string, xShape: readonly number[], wShape: readonly number[], p: Conv2dParams = {}) {
   if (xShape.length !== 4) fail(`${op}: input must have shape [N, Cin, H, W], got ${shapeStr(xShape)}`);
   if (wShape.length !== 4) fail(`${op}: weight must have shape [Cout, Cin/groups, KH, KW], got ${shapeStr(wShape)}`);
   const [sh, sw] = intPair(op, 'stride', p.stride, [1, 1], 1);
@@ -250,7 +231,7 @@ interface RowSegmentHooks {
 }
 
 /**
- * The unrolled code of a ROW_SEGMENTS layout (conv2d.wgsl, conv2d_grad_input.wgsl):
+ * The unrolled code of a row-segment block (conv2d.wgsl, conv2d_grad_input_phase.wgsl):
  * 4·NB channels × P consecutive pixels of one row. Per (kh, channel) it loads the source row
  * segment once — only the columns some (pixel, tap) pair reads — and feeds every pair from
  * registers: one vec4 of weights per (channel block, tap) then P FMAs.
@@ -325,7 +306,9 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
 
 /**
  * Pixels per row segment: the whole row up to ROW_SEGMENT_MAX, else the length in
- * [ROW_SEGMENT_MAX/4, ROW_SEGMENT_MAX] that wastes fewest columns of a row.
+ * [ROW_SEGMENT_MAX/4, ROW_SEGMENT_MAX] that wastes fewest columns of a row. Baked (it is the
+ * unrolled block's size), so rows of different lengths up to 16 get their own pipelines: a fixed
+ * 16 would run 8-pixel rows (ResNet's last stage) at half the FMAs' use.
  */
 function segmentLength(wo: number): number {
   if (wo <= ROW_SEGMENT_MAX) return wo;
