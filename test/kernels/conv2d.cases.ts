@@ -221,6 +221,14 @@ export default defineCases('conv2d', (test) => {
     expect(r, 2, 'forward after an SGD step');
     await check(r, yRef(w3), 'forward after an SGD step');
 
+    // a dry run (engine.prepare) records no packing: the first real call packs
+    const fresh = Tensor.from(engine, d.w, s.wShape);
+    await engine.prepare(() => conv2d(x, fresh, null, params(s)).dispose());
+    r = forward(fresh);
+    expect(r, 2, 'first forward after a dry run');
+    await check(r, yRef(d.w), 'first forward after a dry run');
+    fresh.dispose();
+
     // the packings live with the weight's storage and go with it
     const live = engine.poolStats().liveBuffers;
     w.dispose();
