@@ -51,6 +51,14 @@ const GRAD_WEIGHT_COLUMN_GROUPS = 2;
  * by 10–25 % on SwiftShader (24 and 32 × 8 channels: no better).
  */
 const ROW_SEGMENT_MAX = 16;
+/**
+ * Strided input gradients: all column phases in one pipeline and dispatch (ResNet: 7 input-gradient
+ * pipelines instead of 9), though SwiftShader runs each phase's code masked for the other's lanes:
+ * measured +30 % CPU time on the 32→64 16×16 3×3 s2 input gradient at batch 64 (merged 132–156 ms,
+ * a dispatch per phase 97–109 ms, the pre-uniform kernels 100–137 ms; .tmp/convbench, 3
+ * interleaved runs). Kept for the cold start (fewer compiles); false restores one per phase.
+ */
+const MERGE_COLUMN_PHASES = true;
 /** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
 const GRAD_WEIGHT_SLICE_PIXELS = 256;
 
@@ -420,30 +428,31 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
     return { iwStart, wp: Math.ceil((g.w - iwStart) / g.sw), taps };
   });
   // columns no tap reaches get no gradient: zero them all first rather than run a kernel of zeros
-  const live = phases.filter((ph) => ph.wp > 0 && ph.taps.length > 0);
-  if (live.length < phases.filter((ph) => ph.wp > 0).length) engine.clear(dx.buffer, 0, dx.byteLength);
-  if (live.length === 0) return dx;
-  const functions = live.map(({ wp, taps }, k) => {
-    const pb = segmentLength(wp);
-    const store = (bb: number, q: number) => `storeRow(acc${bb}_${q}, c0 + ${4 * bb}u, n, ih, j0 + ${q}u, dst);`;
-    const code = rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store });
-    return { pb, code: renderShader(gradInputPhaseSource, { K: k, PB: pb, ...code }) };
-  });
-  // phase k runs threads [start_k, start_k+1): the last phase first, so each call sees its own range
-  const calls = live.map((_, k) => `  if (i >= u32(phases[${k}].w)) { phase${k}(i - u32(phases[${k}].w)); return; }`).reverse();
-  const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), PHASES: live.length, PHASE_FUNCTIONS: functions.map((f) => f.code).join('\n'), PHASE_CALLS: calls.join('\n') };
-  forEachChunk(g.n, perChunk, (n0, count) => {
-    const table = new Int32Array(4 * live.length);
-    let threads = 0;
-    live.forEach(({ iwStart, wp }, k) => {
-      const segments = Math.ceil(wp / functions[k]!.pb);
-      table.set([iwStart, wp, segments, threads], 4 * k);
-      threads += Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / WG) * WG;
+  const allLive = phases.filter((ph) => ph.wp > 0 && ph.taps.length > 0);
+  if (allLive.length < phases.filter((ph) => ph.wp > 0).length) engine.clear(dx.buffer, 0, dx.byteLength);
+  for (const live of MERGE_COLUMN_PHASES ? [allLive] : allLive.map((ph) => [ph])) {
+    const functions = live.map(({ wp, taps }, k) => {
+      const pb = segmentLength(wp);
+      const store = (bb: number, q: number) => `storeRow(acc${bb}_${q}, c0 + ${4 * bb}u, n, ih, j0 + ${q}u, dst);`;
+      const code = rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store });
+      return { pb, code: renderShader(gradInputPhaseSource, { K: k, PB: pb, ...code }) };
     });
-    const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cin, BLOCKS: Math.ceil(g.cin / 4), KROW: g.coutG * g.kh * g.kw });
-    const bindings = { dy: imageRange(dy, dyImage, n0, count), wPacked, dx: imageRange(dx, xImage, n0, count), shape, phases: table };
-    engine.run({ op, source: gradInputSource, params, bindings, grid: { threads } });
-  });
+    // phase k runs threads [start_k, start_k+1): the last phase first, so each call sees its own range
+    const calls = live.map((_, k) => `  if (i >= u32(phases[${k}].w)) { phase${k}(i - u32(phases[${k}].w)); return; }`).reverse();
+    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), PHASES: live.length, PHASE_FUNCTIONS: functions.map((f) => f.code).join('\n'), PHASE_CALLS: calls.join('\n') };
+    forEachChunk(g.n, perChunk, (n0, count) => {
+      const table = new Int32Array(4 * live.length);
+      let threads = 0;
+      live.forEach(({ iwStart, wp }, k) => {
+        const segments = Math.ceil(wp / functions[k]!.pb);
+        table.set([iwStart, wp, segments, threads], 4 * k);
+        threads += Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / WG) * WG;
+      });
+      const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cin, BLOCKS: Math.ceil(g.cin / 4), KROW: g.coutG * g.kh * g.kw });
+      const bindings = { dy: imageRange(dy, dyImage, n0, count), wPacked, dx: imageRange(dx, xImage, n0, count), shape, phases: table };
+      engine.run({ op, source: gradInputSource, params, bindings, grid: { threads } });
+    });
+  }
   return dx;
 }
 
