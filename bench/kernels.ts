@@ -8,14 +8,12 @@
 import probeSource from './probe-matmul.wgsl';
 import type { Engine } from '../src/gpu/engine.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, conv2dTuning, type Conv2dParams } from '../src/ops/conv2d.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, type Conv2dParams } from '../src/ops/conv2d.js';
 import { matmul } from '../src/ops/matmul.js';
 
 export interface KernelFigure {
   kernel: string;
   shape: string;
-  /** conv2d forward / input gradient: the kernel layout timed (conv2dTuning.layout) */
-  layout?: 'gemm' | 'rows';
   /** median wall time per call, dispatch to sync */
   ms: number;
   gflops: number;
@@ -136,22 +134,13 @@ export async function runKernelBench(engine: Engine, opts: BenchOptions = {}): P
   const probeCpu = probe.cpuMs === undefined ? '' : ` | cpu ${probe.cpuMs.toFixed(1)} ms ${((2 * PROBE.m * PROBE.n * PROBE.k) / (probe.cpuMs * 1e6)).toFixed(2)} GFLOP/cpu-s`;
   log(`matmul probe ${probe.shape}: ${probe.ms.toFixed(2)} ms ${probe.gflops.toFixed(2)} GFLOP/s${probeCpu}`);
   const figures: KernelFigure[] = [];
-  const add = (kernel: string, shape: string, flops: number, t: Timing, layout?: 'gemm' | 'rows') => {
+  const add = (kernel: string, shape: string, flops: number, t: Timing) => {
     const gflops = flops / (t.ms * 1e6);
-    const f: KernelFigure = { kernel, shape, ...(layout && { layout }), ms: +t.ms.toFixed(3), gflops: +gflops.toFixed(3), ofProbe: +(gflops / probe.gflops).toFixed(3) };
+    const f: KernelFigure = { kernel, shape, ms: +t.ms.toFixed(3), gflops: +gflops.toFixed(3), ofProbe: +(gflops / probe.gflops).toFixed(3) };
     if (t.cpuMs !== undefined) f.cpuMs = +t.cpuMs.toFixed(2);
     figures.push(f);
     const cpu = f.cpuMs === undefined ? '' : ` | cpu ${f.cpuMs.toFixed(1).padStart(7)} ms ${(flops / (f.cpuMs * 1e6)).toFixed(2).padStart(5)} GFLOP/cpu-s`;
-    log(`${(layout ? `${kernel} ${layout}` : kernel).padEnd(24)} ${shape.padEnd(28)} ${f.ms.toFixed(2).padStart(8)} ms ${f.gflops.toFixed(2).padStart(6)} GFLOP/s ${(100 * f.ofProbe).toFixed(0).padStart(4)}%${cpu}`);
-  };
-  /** Time `run` under one conv2d layout (the tuning knob is restored afterwards). */
-  const timeLayout = async (layout: 'gemm' | 'rows', run: () => void) => {
-    conv2dTuning.layout = layout;
-    try {
-      return await time(engine, reps, run, opts.cpuTime);
-    } finally {
-      conv2dTuning.layout = 'auto';
-    }
+    log(`${kernel.padEnd(24)} ${shape.padEnd(28)} ${f.ms.toFixed(2).padStart(8)} ms ${f.gflops.toFixed(2).padStart(6)} GFLOP/s ${(100 * f.ofProbe).toFixed(0).padStart(4)}%${cpu}`);
   };
   const wanted = (name: string) => !opts.only || name.includes(opts.only);
   for (const c of CONVS.filter((c) => wanted(c.name))) {
@@ -161,10 +150,8 @@ export async function runKernelBench(engine: Engine, opts: BenchOptions = {}): P
     const dy = fill(engine, yShape);
     // 2·N·Cout·Ho·Wo·(Cin/groups)·KH·KW, the same for each direction.
     const flops = 2 * size(yShape) * c.w[1] * c.w[2] * c.w[3];
-    for (const layout of ['gemm', 'rows'] as const) {
-      add('conv2d forward', c.name, flops, await timeLayout(layout, () => conv2d(x, w, null, c.p).dispose()), layout);
-      add('conv2d grad input', c.name, flops, await timeLayout(layout, () => conv2dBackwardInput(dy, w, c.x, c.p).dispose()), layout);
-    }
+    add('conv2d forward', c.name, flops, await time(engine, reps, () => conv2d(x, w, null, c.p).dispose(), opts.cpuTime));
+    add('conv2d grad input', c.name, flops, await time(engine, reps, () => conv2dBackwardInput(dy, w, c.x, c.p).dispose(), opts.cpuTime));
     add('conv2d grad weight', c.name, flops, await time(engine, reps, () => {
       const { dw, db } = conv2dBackwardWeight(x, dy, c.w, c.p);
       dw.dispose();

@@ -1,27 +1,25 @@
 // conv2d forward as an implicit GEMM: for each image, Y[co, p] = Σ_k W[co, k] · im2col(X)[k, p]
-// with k = (ci, kh, kw) running over the channels of co's group. Each thread owns a register
-// block of 4·NB consecutive output channels × 4·NQ output pixels, held in NB·NQ mat4x4
-// accumulators (column j = one pixel's 4 channels). src/ops/conv2d.ts generates the fully
-// unrolled block code (SETUP / TAPS / STEP / STORE): SwiftShader does not unroll loops and keeps
-// indexed arrays in memory, and its per-lane loads cost far more than its FMAs, so the block is as
-// large as registers (and cheap spills) allow: every loaded weight vec4 feeds 4·NQ pixels and
-// every loaded x value 4·NB channels. The im2col matrix is never materialised: each tap's pixel
-// offsets and padding masks are computed once, then reused for every input channel. Weights come
-// packed as one vec4 per (channel block, k) (conv2d_pack_weight.wgsl).
-// Grid: x = pixel blocks, y = channel blocks over all groups, z = image.
+// with k = (ci, kh, kw) running over the channels of co's group, in row segments: each thread
+// owns 4·NB consecutive output channels × PB consecutive pixels of one output row, and the loops
+// run over (kh, ci) with the KW taps unrolled: one load of the input row segment under them feeds
+// every (pixel, kw) pair that reads it, so each x value is loaded once per (kh, ci) rather than
+// once per tap (KW× fewer loads at stride 1; what lets few-channel layers reach the FMA units).
+// src/ops/conv2d.ts generates the fully unrolled block code (SETUP / STEP / STORE): SwiftShader
+// does not unroll loops and keeps indexed arrays in memory, and its per-lane loads cost far more
+// than its FMAs. The im2col matrix is never materialised. Weights come packed as one vec4 per
+// (channel block, k) (conv2d_pack_weight.wgsl). The geometry is the `shape` uniform; the sizes
+// it adds: IMAGES of the chunk, THREADS, ROWS (= COUT), BLOCKS of 4 rows, KROW (packed weights
+// per block), SEGMENTS per output row, SLOTS (= HO · SEGMENTS) per image and the RELU flag.
 // MIXED: the channels of one block may lie in different groups (Cout/groups not a multiple of the
 // block, e.g. depthwise), so each lane reads its own input channel.
-// ROW_SEGMENTS: the thread's pixels are P consecutive pixels of one output row instead, and the
-// loops run over (kh, ci) with the KW taps unrolled: one load of the input row segment under them
-// feeds every (pixel, kw) pair that reads it, so each x value is loaded once per (kh, ci) rather
-// than once per tap (KW× fewer loads at stride 1; what lets few-channel layers reach the FMA
-// units). FLIP reads the weights with both taps mirrored: the input gradient of a stride-1 conv is
-// this forward over dY with the transposed, flipped kernel (src/ops/conv2d.ts).
+// FLIP reads the weights with both taps mirrored: the input gradient of a stride-1 conv is this
+// forward over dY with the transposed, flipped kernel (src/ops/conv2d.ts).
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> wPacked: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<uniform> shape: ConvShape;
 #if ${HAS_BIAS}
-@group(0) @binding(${BIAS_BINDING}) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
 #endif
 #if ${HAS_RESIDUAL}
 @group(0) @binding(${RESIDUAL_BINDING}) var<storage, read> residual: array<f32>;
@@ -29,109 +27,71 @@
 
 ${CONV_SHAPE}
 const CB = ${CB}u;  // output channels per thread (4·NB)
-const PB = ${PB}u;  // output pixels per thread (4·NQ, or P in ROW_SEGMENTS)
-const WGX = ${WGX}u;
-const WGY = ${WGY}u;
-const ROWS = COUT;  // GEMM rows: output channels
-const BLOCKS = (ROWS + 3u) / 4u;  // packed weight blocks of 4 rows
-const KROW = CIN_G * KK;  // packed weights per block
+const PB = ${PB}u;  // output pixels per thread (the row segment)
 
 // The first input channel of the group of each of 4 output channels.
 fn chanBase(co: vec4u, n: u32) -> vec4u {
-  return (n * CIN + (co / COUT_G) * CIN_G) * HW;
-}
-
-// 4 output pixels as the input row and column of their top-left tap.
-struct Origin { ih: vec4i, iw: vec4i }
-
-fn origin(p: vec4u) -> Origin {
-  return Origin(vec4i((p / WO) * SH) - PH, vec4i((p % WO) * SW) - PW);
-}
-
-// The input offsets of 4 pixels at one tap, and 1/0 for inside/padding.
-struct Tap { off: vec4u, keep: vec4f }
-
-fn tapOf(o: Origin, kh: u32, kw: u32) -> Tap {
-  let ih = o.ih + i32(kh) * DH;
-  let iw = o.iw + i32(kw) * DW;
-  let inside = (vec4u(ih) < vec4u(H)) & (vec4u(iw) < vec4u(W));
-  return Tap(select(vec4u(0u), vec4u(ih) * W + vec4u(iw), inside), select(vec4f(0.0), vec4f(1.0), inside));
+  return (n * shape.CIN + (co / shape.COUT_G) * shape.CIN_G) * shape.HW;
 }
 
 ${X_TAP_READS}
 
-#if ${ROW_SEGMENTS}
-const SEGMENTS = (WO + PB - 1u) / PB;  // row segments per output row
+// What the epilogue reads of `shape`, loaded once per thread rather than at each of its stores.
+struct Out { cout: u32, npix: u32, wo: u32, relu: bool }
 
-// The flat index of output pixel (row, column), or NPIX (not stored) past the row's end.
-fn pixelAt(row: u32, col: u32) -> u32 {
-  return select(NPIX, row * WO + col, col < WO);
-}
-#endif
-
-// Epilogue for 4 channels from co0 at pixel p: bias, residual, relu, store.
-fn store(acc: vec4f, co0: u32, p: u32, n: u32) {
-  if (p >= NPIX || co0 >= COUT) { return; }
-  let co = min(vec4u(co0) + vec4u(0u, 1u, 2u, 3u), vec4u(COUT - 1u));
+// Epilogue for 4 channels from co0 at column `col` of the output row starting at pixel pixRow:
+// bias, residual, relu, store.
+fn store(acc: vec4f, co0: u32, col: u32, pixRow: u32, n: u32, e: Out) {
+  if (col >= e.wo || co0 >= e.cout) { return; }
+  let co = min(vec4u(co0) + vec4u(0u, 1u, 2u, 3u), vec4u(e.cout - 1u));
 #if ${HAS_BIAS}
   var v = acc + vec4f(bias[co.x], bias[co.y], bias[co.z], bias[co.w]);
 #else
   var v = acc;
 #endif
-  let o = (n * COUT + co) * NPIX + vec4u(p);
+  let o = (n * e.cout + co) * e.npix + vec4u(pixRow + col);
 #if ${HAS_RESIDUAL}
   v += vec4f(residual[o.x], residual[o.y], residual[o.z], residual[o.w]);
 #endif
-#if ${RELU}
-  v = max(v, vec4f(0.0));
-#endif
+  v = select(v, max(v, vec4f(0.0)), e.relu);
   y[o.x] = v.x;
-  if (co0 + 1u < COUT) { y[o.y] = v.y; }
-  if (co0 + 2u < COUT) { y[o.z] = v.z; }
-  if (co0 + 3u < COUT) { y[o.w] = v.w; }
+  if (co0 + 1u < e.cout) { y[o.y] = v.y; }
+  if (co0 + 2u < e.cout) { y[o.z] = v.z; }
+  if (co0 + 3u < e.cout) { y[o.w] = v.w; }
 }
 
-@compute @workgroup_size(WGX, WGY)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let n = wid.z;
-  let c0 = (wid.y * WGY + lid.y) * CB;  // first output channel of this thread
-  if (c0 >= COUT) { return; }
-#if ${ROW_SEGMENTS}
-  // Pixels of this thread: columns j0 .. j0 + PB - 1 of output row r (adjacent threads take adjacent segments).
-  let slot = wid.x * WGX + lid.x;
-  let r = slot / SEGMENTS;
-  if (r >= HO) { return; }
-  let j0 = (slot % SEGMENTS) * PB;
+${MAIN}
+  if (i >= shape.THREADS) { return; }
+  // i = (channel block · IMAGES + image) · SLOTS + slot: adjacent lanes take adjacent segments
+  let slot = i % shape.SLOTS;
+  let n = (i / shape.SLOTS) % shape.IMAGES;
+  let c0 = (i / (shape.SLOTS * shape.IMAGES)) * CB;  // first output channel of this thread
+  // Pixels of this thread: columns j0 .. j0 + PB - 1 of output row r.
+  let r = slot / shape.SEGMENTS;
+  let j0 = (slot % shape.SEGMENTS) * PB;
 ${SETUP}
-  for (var kh = 0u; kh < KH; kh++) {
-    let ih = i32(r) * SH - PH + i32(kh) * DH;
-    if (u32(ih) >= H) { continue; }  // the whole segment reads padding at this kh
+  let kernelH = shape.KH;
+  let kernelW = shape.KW;
+  let cinG = shape.CIN_G;
+  let kk = shape.KK;
+  let hw = shape.HW;
+  let ih0 = i32(r) * shape.SH - shape.PH;
+  for (var kh = 0u; kh < kernelH; kh++) {
+    let ih = ih0 + i32(kh) * shape.DH;
+    if (u32(ih) >= shape.H) { continue; }  // the whole segment reads padding at this kh
 #if ${FLIP}
-    let wTapRow = (KH - 1u - kh) * KW;
+    let wTapRow = (kernelH - 1u - kh) * kernelW;
 #else
-    let wTapRow = kh * KW;
+    let wTapRow = kh * kernelW;
 #endif
-    for (var ci = 0u; ci < CIN_G; ci++) {
-      let wk = ci * KK + wTapRow;  // GEMM k of (ci, kh, kw = 0 or KW - 1)
-      let xk = ci * HW + u32(ih) * W;
+    let xRow = u32(ih) * shape.W;
+    for (var ci = 0u; ci < cinG; ci++) {
+      let wk = ci * kk + wTapRow;  // GEMM k of (ci, kh, kw = 0 or KW - 1)
+      let xk = ci * hw + xRow;
 ${STEP}
     }
   }
-#else
-  // Pixels of this thread: pBase + j·WGX (adjacent threads take adjacent pixels).
-  let pBase = wid.x * WGX * PB + lid.x;
-${SETUP}
-  for (var kh = 0u; kh < KH; kh++) {
-    for (var kw = 0u; kw < KW; kw++) {
-      let tap = kh * KW + kw;
-${TAPS}
-      for (var ci = 0u; ci < CIN_G; ci++) {
-        let wk = ci * KK + tap;  // GEMM k of (ci, tap)
-        let xk = ci * HW;
-${STEP}
-      }
-    }
-  }
-#endif
+  let out = Out(shape.COUT, shape.NPIX, shape.WO, shape.RELU != 0u);
+  let pixRow = r * out.wo;
 ${STORE}
 }

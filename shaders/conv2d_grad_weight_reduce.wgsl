@@ -1,34 +1,22 @@
 // conv2d weight/bias gradient, pass 2 of 2: sum the split-K scratch rows of
 // conv2d_grad_weight.wgsl in a fixed order (deterministic). Entry e < EW is dW[e], the rest is
-// dB. ACCUMULATE adds to the result of earlier batch chunks instead of overwriting it.
+// dB. `accumulate` adds to the result of earlier batch chunks instead of overwriting it.
+struct Sizes { ew: u32, e: u32, epad: u32, rows: u32, accumulate: u32 }
 @group(0) @binding(0) var<storage, read> partial: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(2) var<storage, read_write> db: array<f32>;
+@group(0) @binding(3) var<uniform> sizes: Sizes;
 
-const EW = ${EW}u;
-const E = ${E}u;
-const EPAD = ${EPAD}u;
-const ROWS = ${ROWS}u;
-const WG = ${WG}u;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let e = (wid.x + wid.y * nwg.x) * WG + lid;  // 2-D grid folded to 1-D
-  if (e >= E) { return; }
+${MAIN}
+  if (i >= sizes.e) { return; }
   var s = 0.0;
-  for (var r = 0u; r < ROWS; r++) {
-    s += partial[r * EPAD + e];
+  for (var r = 0u; r < sizes.rows; r++) {
+    s += partial[r * sizes.epad + i];
   }
-  if (e < EW) {
-#if ${ACCUMULATE}
-    s += dw[e];
-#endif
-    dw[e] = s;
+  let add = sizes.accumulate != 0u;
+  if (i < sizes.ew) {
+    dw[i] = select(s, s + dw[i], add);
   } else {
-#if ${ACCUMULATE}
-    s += db[e - EW];
-#endif
-    db[e - EW] = s;
+    db[i - sizes.ew] = select(s, s + db[i - sizes.ew], add);
   }
 }

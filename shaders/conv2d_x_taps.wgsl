@@ -1,7 +1,10 @@
 // Reads of the GEMM's gathered operand SRC at the 4 positions of a Tap, and the rank-1 updates
 // that consume them; shared by the conv2d shaders (rendered with SRC = x for the forward and weight
 // gradient, dy for the input gradient, and inserted as their X_TAP_READS). Each binds SRC as
-// `var<storage, read> SRC: array<f32>` and defines `struct Tap { off: vec4u, keep: vec4f }`.
+// `var<storage, read> SRC: array<f32>`.
+
+// The SRC offsets of 4 positions, and 1/0 for inside/padding.
+struct Tap { off: vec4u, keep: vec4f }
 
 // SRC of one shared channel at 4 positions, zeroed in the padding.
 fn pixels(chan: u32, t: Tap) -> vec4f {

@@ -129,6 +129,7 @@ export class Model {
       }
       assertFinite(v.data, `parameter '${name}'`);
       this.engine.write(t.buffer, v.data);
+      t.markWritten();
     }
     if (opts.strict !== false) {
       const missing = [...this.params.keys()].filter((k) => !values.has(k));

@@ -1,24 +1,27 @@
 /**
  * conv2d (PyTorch semantics: NCHW input, weight [Cout, Cin/groups, KH, KW], symmetric padding,
  * stride, dilation, groups) with its input and weight/bias gradients. All three are one
- * implicit-GEMM idea with different loaders (shaders/conv2d*.wgsl): no im2col buffer, shapes baked
- * in as constants, groups folded into the channel dimension of the grid. The forward fuses bias,
- * a residual add and relu; both backwards take the relu backward too (mask dY by y > 0).
- * Batches whose bindings would exceed maxStorageBufferBindingSize are split into image chunks.
+ * implicit-GEMM idea with different loaders (shaders/conv2d*.wgsl): no im2col buffer, groups
+ * folded into the channel dimension. The geometry is a uniform (ConvShape): a pipeline bakes only
+ * the unrolled register block (channels, row-segment length, the taps' column pattern) and the
+ * epilogue flags, so one pipeline serves every batch size, chunk and layer with that block. The
+ * forward fuses bias, a residual add and relu; the backwards take dY already masked by a fused
+ * relu (reluBackward). Batches whose bindings would exceed maxStorageBufferBindingSize are split
+ * into image chunks.
  */
 import forwardSource from '../../shaders/conv2d.wgsl';
 import gradInputSource from '../../shaders/conv2d_grad_input.wgsl';
+import gradInputPhaseSource from '../../shaders/conv2d_grad_input_phase.wgsl';
 import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
 import gradWeightReduceSource from '../../shaders/conv2d_grad_weight_reduce.wgsl';
 import xTapReadsSource from '../../shaders/conv2d_x_taps.wgsl';
 import packWeightSource from '../../shaders/conv2d_pack_weight.wgsl';
-import shapeSource from '../../shaders/conv2d_shape.wgsl';
 import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
-import type { Binding, Engine } from '../gpu/engine.js';
-import { renderShader, type ShaderParams } from '../gpu/wgsl.js';
+import type { Engine } from '../gpu/engine.js';
+import { uniformBytes, WG, type BufferRange } from '../gpu/program.js';
+import { renderShader } from '../gpu/wgsl.js';
 import { checkShape, fail, intPair, shapeStr } from '../gpu/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { reluBackward } from './relu.js';
 
 export interface Conv2dParams {
   stride?: number | [number, number];
@@ -33,35 +36,14 @@ export interface Conv2dEpilogue {
   residual?: Tensor;
 }
 
-/** Everything a conv2d kernel bakes in, validated. */
-interface Geometry {
-  n: number;
-  cin: number;
-  h: number;
-  w: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-  groups: number;
-  cinG: number;
-  coutG: number;
-  ho: number;
-  wo: number;
-}
+/** A conv2d's geometry, validated. */
+type Geometry = ReturnType<typeof geometry>;
 
 // Register-block sizes, measured on SwiftShader (see the conv2d report); every kernel is correct
 // for any value.
-/** Forward register block: up to 4 channel blocks of 4 × pixel groups of 4 per thread. */
+/** Forward and input-gradient register block: up to 4 channel blocks of 4 per thread. */
 const FORWARD_CHANNEL_BLOCKS = 4;
-const FORWARD_PIXEL_GROUPS = 2;
 const GRAD_INPUT_CHANNEL_BLOCKS = 4;
-const GRAD_INPUT_PIXEL_GROUPS = 2;
 const GRAD_WEIGHT_CHANNEL_BLOCKS = 4;
 const GRAD_WEIGHT_COLUMN_GROUPS = 2;
 /**
@@ -69,11 +51,18 @@ const GRAD_WEIGHT_COLUMN_GROUPS = 2;
  * by 10–25 % on SwiftShader (24 and 32 × 8 channels: no better).
  */
 const ROW_SEGMENT_MAX = 16;
+/**
+ * Strided input gradients: all column phases in one pipeline and dispatch (ResNet: 7 input-gradient
+ * pipelines instead of 9), though SwiftShader runs each phase's code masked for the other's lanes:
+ * measured +30 % CPU time on the 32→64 16×16 3×3 s2 input gradient at batch 64 (merged 132–156 ms,
+ * a dispatch per phase 97–109 ms, the pre-uniform kernels 100–137 ms; .tmp/convbench, 3
+ * interleaved runs). Kept for the cold start (fewer compiles); false restores one per phase.
+ */
+const MERGE_COLUMN_PHASES = true;
 /** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
 const GRAD_WEIGHT_SLICE_PIXELS = 256;
-const THREADS = 64;
 
-function geometry(op: string, xShape: readonly number[], wShape: readonly number[], p: Conv2dParams = {}): Geometry {
+function geometry(op: string, xShape: readonly number[], wShape: readonly number[], p: Conv2dParams = {}) {
   if (xShape.length !== 4) fail(`${op}: input must have shape [N, Cin, H, W], got ${shapeStr(xShape)}`);
   if (wShape.length !== 4) fail(`${op}: weight must have shape [Cout, Cin/groups, KH, KW], got ${shapeStr(wShape)}`);
   const [sh, sw] = intPair(op, 'stride', p.stride, [1, 1], 1);
@@ -104,33 +93,32 @@ export function conv2dOutputShape(xShape: readonly number[], wShape: readonly nu
   return [g.n, g.cout, g.ho, g.wo];
 }
 
-/** The geometry constants, and CONV_SHAPE: the shared WGSL block that declares them. */
-function shapeParams(g: Geometry): ShaderParams {
-  const p = {
-    CIN: g.cin, CIN_G: g.cinG, COUT: g.cout, COUT_G: g.coutG, H: g.h, W: g.w, HO: g.ho, WO: g.wo,
-    KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw,
+/**
+ * The fields of the ConvShape uniform, in order: the geometry, then per-kernel sizes (IMAGES of
+ * the chunk, THREADS of the dispatch, and what each shader's header lists). i32 where the index
+ * math is signed.
+ */
+const SHAPE_FIELDS = [
+  'CIN', 'CIN_G', 'COUT', 'COUT_G', 'H', 'W', 'HO', 'WO', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'DH', 'DW', 'HW', 'NPIX', 'KK',
+  'IMAGES', 'THREADS', 'ROWS', 'BLOCKS', 'KROW', 'SEGMENTS', 'SLOTS', 'RELU', 'CKK', 'COL_BLOCKS', 'TILES', 'RB', 'ROWS_PER_IMAGE', 'EPAD',
+] as const;
+type ShapeField = (typeof SHAPE_FIELDS)[number];
+const SIGNED: ReadonlySet<ShapeField> = new Set(['SH', 'SW', 'PH', 'PW', 'DH', 'DW']);
+const fieldType = (f: ShapeField) => (SIGNED.has(f) ? 'i32' : 'u32');
+/** CONV_SHAPE in the shaders: the uniform's WGSL declaration, generated from SHAPE_FIELDS. */
+const CONV_SHAPE = `struct ConvShape { ${SHAPE_FIELDS.map((f) => `${f}: ${fieldType(f)}`).join(', ')} }`;
+
+function shapeUniform(g: Geometry, sizes: Partial<Record<ShapeField, number>>): ArrayBuffer {
+  const v: Partial<Record<ShapeField, number>> = {
+    CIN: g.cin, CIN_G: g.cinG, COUT: g.cout, COUT_G: g.coutG, H: g.h, W: g.w, HO: g.ho, WO: g.wo, KH: g.kh, KW: g.kw,
+    SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw, HW: g.h * g.w, NPIX: g.ho * g.wo, KK: g.kh * g.kw, ...sizes,
   };
-  return { ...p, CONV_SHAPE: renderShader(shapeSource, p) };
+  return uniformBytes(SHAPE_FIELDS.map((f) => [fieldType(f), v[f] ?? 0]));
 }
 
 /** conv2d_x_taps.wgsl over the shader's gathered operand (`x` or `dy`). */
 function tapReads(src: 'x' | 'dy'): string {
   return renderShader(xTapReadsSource, { SRC: src });
-}
-
-function shapeKey(g: Geometry): string {
-  return [g.cin, g.cinG, g.cout, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].join(',');
-}
-
-function nextPow2(v: number): number {
-  return 2 ** Math.ceil(Math.log2(Math.max(1, v)));
-}
-
-/** A 2-D workgroup of THREADS lanes: x over pixel blocks, y over channel blocks. */
-function workgroupShape(pixelBlocks: number, channelBlocks: number): [number, number] {
-  const wgx = Math.min(THREADS, nextPow2(pixelBlocks));
-  const wgy = Math.min(THREADS / wgx, nextPow2(channelBlocks));
-  return [wgx, wgy];
 }
 
 function gcd(a: number, b: number): number {
@@ -139,12 +127,12 @@ function gcd(a: number, b: number): number {
 
 /**
  * Images per dispatch so that every batch-indexed binding (given as floats per image) fits the
- * binding limit, chunk offsets are multiples of 256 bytes, and `gridZPerImage`·images fits the
- * grid. One chunk (no split) whenever the whole batch fits.
+ * binding limit and chunk offsets are multiples of 256 bytes. One chunk (no split) whenever the
+ * whole batch fits.
  */
-function imagesPerChunk(op: string, engine: Engine, n: number, floatsPerImage: number[], gridZPerImage: number): number {
+function imagesPerChunk(op: string, engine: Engine, n: number, floatsPerImage: number[]): number {
   const maxBytes = engine.limits.maxStorageBufferBindingSize;
-  let cap = Math.floor(engine.limits.maxComputeWorkgroupsPerDimension / gridZPerImage);
+  let cap = n;
   let align = 1;
   for (const f of floatsPerImage) {
     cap = Math.min(cap, Math.floor(maxBytes / (f * 4)));
@@ -163,47 +151,43 @@ function imagesPerChunk(op: string, engine: Engine, n: number, floatsPerImage: n
 }
 
 /** The sub-range of `t` holding images [n0, n0 + count). */
-function imageRange(t: Tensor, floatsPerImage: number, n0: number, count: number): Binding {
-  return { buffer: t.buffer, offset: n0 * floatsPerImage * 4, size: count * floatsPerImage * 4 };
+function imageRange(t: Tensor, floatsPerImage: number, n0: number, count: number): BufferRange {
+  return { buffer: t.buffer, offset: n0 * floatsPerImage * 4, bytes: count * floatsPerImage * 4 };
 }
 
-function whole(op: string, engine: Engine, t: Tensor, what: string): Binding {
-  if (t.byteLength > engine.limits.maxStorageBufferBindingSize) {
-    fail(`${op}: ${what} ${shapeStr(t.shape)} exceeds maxStorageBufferBindingSize ${engine.limits.maxStorageBufferBindingSize}`);
-  }
-  return { buffer: t.buffer, size: Math.max(4, t.byteLength) };
+/** All of `t` (not the rest of its pooled buffer), checked against the binding limit. */
+function whole(op: string, t: Tensor, what: string): BufferRange {
+  const max = t.engine.limits.maxStorageBufferBindingSize;
+  if (t.byteLength > max) fail(`${op}: ${what} ${shapeStr(t.shape)} exceeds maxStorageBufferBindingSize ${max}`);
+  return { buffer: t.buffer, offset: 0, bytes: Math.max(4, t.byteLength) };
 }
 
 /**
  * W as one vec4 per (block of 4 GEMM rows, k): rows are output channels for the forward and input
- * channels for the input gradient (`transposed`). See conv2d_pack_weight.wgsl.
+ * channels for the input gradient (`transposed`). See conv2d_pack_weight.wgsl. Packed once per
+ * weight contents and kept with the weight tensor (Tensor.derived): an optimizer step or
+ * setParameters drops it. Not the caller's to dispose.
  */
-function packWeights(op: string, w: Tensor, g: Geometry, transposed: boolean): Tensor {
-  const engine = w.engine;
-  const rows = transposed ? g.cin : g.cout;
-  const k = (transposed ? g.coutG : g.cinG) * g.kh * g.kw;
-  const total = Math.ceil(rows / 4) * k;
-  const kernel = engine.kernel(`${op} pack weights`, `${g.cin},${g.cinG},${g.cout},${g.kh * g.kw},${transposed}`, () =>
-    renderShader(packWeightSource, { CIN: g.cin, CIN_G: g.cinG, COUT: g.cout, COUT_G: g.coutG, KK: g.kh * g.kw, WG: THREADS, TRANSPOSED: transposed }),
-  );
-  const packed = Tensor.empty(engine, [total * 4], `${op} packed weights`);
-  engine.dispatch(kernel, [whole(op, engine, w, 'weight'), whole(op, engine, packed, 'packed weight')], engine.grid1d(total, THREADS));
-  return packed;
+function packedWeights(op: string, w: Tensor, g: Geometry, transposed: boolean): Tensor {
+  return w.derived(`conv2d packed weights ${transposed ? 'transposed ' : ''}${g.cout}x${g.cinG} groups ${g.groups}`, () => {
+    const rows = transposed ? g.cin : g.cout;
+    const k = (transposed ? g.coutG : g.cinG) * g.kh * g.kw;
+    const total = Math.ceil(rows / 4) * k;
+    const packed = Tensor.empty(w.engine, [total * 4], `${op} packed weights`);
+    const sizes = Uint32Array.of(total, g.cinG, g.coutG, g.kh * g.kw, rows, k, +transposed);
+    w.engine.run({ op: 'conv2d pack weights', source: packWeightSource, bindings: { w: whole(op, w, 'weight'), packed: whole(op, packed, 'packed weight'), sizes }, grid: { threads: total } });
+    return packed;
+  });
 }
 
 /**
  * Record a repack of `count` NCHW images (`src`, C channels of `npix` pixels) into the start of
- * `packed` as vec4 over 4 channels (conv2d_pack_channels.wgsl); `mask` fuses a relu backward.
- * Returns the packed range.
+ * `packed` as vec4 over 4 channels (conv2d_pack_channels.wgsl). Returns the packed range.
  */
-function packChannels(op: string, src: Binding, packed: Tensor, c: number, npix: number, count: number, mask?: Binding): Binding {
-  const engine = packed.engine;
-  const kernel = engine.kernel(`${op} pack channels`, `${c},${npix},${!!mask}`, () =>
-    renderShader(packChannelsSource, { C: c, NPIX: npix, WG: THREADS, RELU_MASK: !!mask }),
-  );
-  const vec4s = count * Math.ceil(c / 4) * npix;
-  const range: Binding = { buffer: packed.buffer, offset: 0, size: vec4s * 16 };
-  engine.dispatch(kernel, mask ? [src, range, mask] : [src, range], engine.grid1d(vec4s, THREADS));
+function packChannels(op: string, src: BufferRange, packed: Tensor, c: number, npix: number, count: number): BufferRange {
+  const total = count * Math.ceil(c / 4) * npix;
+  const range: BufferRange = { buffer: packed.buffer, offset: 0, bytes: total * 16 };
+  packed.engine.run({ op: `${op} pack channels`, source: packChannelsSource, bindings: { src, packed: range, sizes: Uint32Array.of(total, c, npix) }, grid: { threads: total } });
   return range;
 }
 
@@ -214,8 +198,8 @@ function forEachChunk(n: number, per: number, fn: (n0: number, count: number) =>
 // ---------------------------------------------------------------------------------- forward
 
 /**
- * Register block of the forward and input-gradient GEMMs: 4·NB rows (channels) × 4·NQ pixels per
- * thread. MIXED: a block's rows may lie in different groups, so each lane reads its own channel.
+ * Register block of the GEMMs: 4·NB rows (channels) × 4·NQ columns per thread (the weight
+ * gradient; the row segments set their own pixel count). MIXED: a block's rows may lie in different groups, so each lane reads its own channel.
  */
 interface RegisterBlock {
   nb: number;
@@ -224,7 +208,7 @@ interface RegisterBlock {
 }
 
 /** `rows` GEMM rows (channels) in groups of `rowsPerGroup`. */
-function registerBlock(rows: number, rowsPerGroup: number, groups: number, nbMax: number, nq: number): RegisterBlock {
+function registerBlock(rows: number, rowsPerGroup: number, groups: number, nbMax: number, nq = 1): RegisterBlock {
   if (groups === 1) return { nb: Math.min(nbMax, Math.ceil(rows / 4)), nq, mixed: false };
   // Grouped: the largest block that stays inside one group shares its loads across its rows.
   for (let nb = nbMax; nb >= 1; nb >>= 1) if (rowsPerGroup % (4 * nb) === 0) return { nb, nq, mixed: false };
@@ -233,50 +217,6 @@ function registerBlock(rows: number, rowsPerGroup: number, groups: number, nbMax
 
 const range = (count: number) => Array.from({ length: count }, (_, i) => i);
 const indent = (lines: string[], depth: number) => lines.map((l) => ' '.repeat(depth) + l).join('\n');
-
-/** Per-shader expressions the block code calls into (see conv2d.wgsl, conv2d_grad_input.wgsl). */
-interface BlockHooks {
-  /** pixels of the thread's grid slot (exclusive bound) */
-  pixelLimit: string;
-  /** extra arguments of origin(p, ...) */
-  originArgs: string;
-  /** arguments of tapOf(origin, ...) */
-  tapArgs: string;
-  /** extra arguments of store(acc, c0, p, ...) */
-  storeArgs: string;
-}
-
-/**
- * The fully unrolled register-block code (constant indices only: SwiftShader neither unrolls
- * loops nor keeps indexed arrays in registers). Shaders provide ROWS, BLOCKS, KROW, chanBase,
- * origin, tapOf, pixels, outer, outerMixed and store, and loop variables tap, wk (packed weight
- * index within a block) and xk (offset of the k's channel).
- */
-function registerBlockCode({ nb, nq, mixed }: RegisterBlock, h: BlockHooks): Record<'SETUP' | 'TAPS' | 'STEP' | 'STORE', string> {
-  const B = range(nb);
-  const Q = range(nq);
-  const BQ = B.flatMap((b) => Q.map((q) => [b, q] as const));
-  const lanes = (first: number) => `vec4u(${range(4).map((i) => `${first + i}u`).join(', ')})`;
-  const setup = [
-    ...B.map((b) => `let wBase${b} = min(c0 / 4u + ${b}u, BLOCKS - 1u) * KROW;`),
-    ...(mixed
-      ? B.map((b) => `let xChan${b} = chanBase(min(vec4u(c0 + ${4 * b}u) + ${lanes(0)}, vec4u(ROWS - 1u)), n);`)
-      : ['let xChan = chanBase(vec4u(c0), n).x;']),
-    ...Q.flatMap((q) => [
-      `let o${q} = origin(min(vec4u(pBase) + ${lanes(4 * q)} * WGX, vec4u(${h.pixelLimit} - 1u))${h.originArgs});`,
-    ]),
-    ...BQ.map(([b, q]) => `var acc${b}_${q} = mat4x4f();`),
-  ];
-  const taps = Q.map((q) => `let t${q} = tapOf(o${q}, ${h.tapArgs});`);
-  const step = [
-    ...B.map((b) => `let w${b} = wPacked[wBase${b} + wk];`),
-    ...(mixed
-      ? BQ.map(([b, q]) => `acc${b}_${q} += outerMixed(w${b}, xChan${b} + vec4u(xk), t${q});`)
-      : [...Q.map((q) => `let v${q} = pixels(xChan + xk, t${q});`), ...BQ.map(([b, q]) => `acc${b}_${q} += outer(w${b}, v${q});`)]),
-  ];
-  const store = BQ.flatMap(([b, q]) => range(4).map((j) => `store(acc${b}_${q}[${j}], c0 + ${4 * b}u, pBase + ${4 * q + j}u * WGX, ${h.storeArgs});`));
-  return { SETUP: indent(setup, 2), TAPS: indent(taps, 6), STEP: indent(step, 8), STORE: indent(store, 2) };
-}
 
 /** One kernel column of a row-segment block: its weight index and the segment column pixel q reads. */
 interface RowTap {
@@ -299,21 +239,21 @@ interface RowSegmentHooks {
 }
 
 /**
- * The unrolled code of a ROW_SEGMENTS layout (conv2d.wgsl; conv2d_grad_input.wgsl for strides):
+ * The unrolled code of a row-segment block (conv2d.wgsl, conv2d_grad_input_phase.wgsl):
  * 4·NB channels × P consecutive pixels of one row. Per (kh, channel) it loads the source row
  * segment once — only the columns some (pixel, tap) pair reads — and feeds every pair from
  * registers: one vec4 of weights per (channel block, tap) then P FMAs.
  */
-function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly RowTap[], h: RowSegmentHooks): Record<'SETUP' | 'TAPS' | 'STEP' | 'STORE', string> {
+function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly RowTap[], h: RowSegmentHooks): Record<'SETUP' | 'STEP' | 'STORE', string> {
   const B = range(nb);
   const P = range(p);
   const columns = [...new Set(P.flatMap((q) => taps.map((t) => t.column(q))))].sort((a, b) => a - b);
   const name = (c: number) => (c < 0 ? `m${-c}` : `${c}`); // identifiers for negative offsets
   const lanes = `vec4u(0u, 1u, 2u, 3u)`;
   const setup = [
-    ...B.map((b) => `let wBase${b} = min(c0 / 4u + ${b}u, BLOCKS - 1u) * KROW;`),
+    ...B.map((b) => `let wBase${b} = min(c0 / 4u + ${b}u, shape.BLOCKS - 1u) * shape.KROW;`),
     ...(mixed
-      ? B.map((b) => `let xChan${b} = chanBase(min(vec4u(c0 + ${4 * b}u) + ${lanes}, vec4u(ROWS - 1u)), n);`)
+      ? B.map((b) => `let xChan${b} = chanBase(min(vec4u(c0 + ${4 * b}u) + ${lanes}, vec4u(shape.ROWS - 1u)), n);`)
       : ['let xChan = chanBase(vec4u(c0), n).x;']),
     // source column of each segment offset, clamped into the row, and 1/0 for inside/padding
     ...columns.flatMap((c) => [
@@ -334,7 +274,7 @@ function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly 
     ]),
   ];
   const store = B.flatMap((b) => P.map((q) => h.store(b, q)));
-  return { SETUP: indent(setup, 2), TAPS: '', STEP: indent(step, 6), STORE: indent(store, 2) };
+  return { SETUP: indent(setup, 2), STEP: indent(step, 6), STORE: indent(store, 2) };
 }
 
 /**
@@ -343,7 +283,7 @@ function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly 
  */
 function forwardRowCode(block: RegisterBlock, p: number, g: Geometry, flip: boolean) {
   const taps = range(g.kw).map((kw) => ({ weight: flip ? g.kw - 1 - kw : kw, column: (q: number) => q * g.sw + kw * g.dw }));
-  return rowSegmentCode(block, p, taps, { src: 'x', origin: 'i32(j0) * SW - PW', bound: 'W', store: (b, q) => `store(acc${b}_${q}, c0 + ${4 * b}u, pixelAt(r, j0 + ${q}u), n);` });
+  return rowSegmentCode(block, p, taps, { src: 'x', origin: 'i32(j0) * shape.SW - shape.PW', bound: 'shape.W', store: (b, q) => `store(acc${b}_${q}, c0 + ${4 * b}u, j0 + ${q}u, pixRow, n, out);` });
 }
 
 /** The unrolled register-block code of conv2d_grad_weight.wgsl: 4·NB channels × 4·NQ columns. */
@@ -352,17 +292,17 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
   const Q = range(nq);
   const BQ = B.flatMap((b) => Q.map((q) => [b, q] as const));
   const setup = [
-    ...B.flatMap((b) => [`let dyBlock${b} = (n * BLOCKS + min(co0 / 4u + ${b}u, BLOCKS - 1u)) * NPIX;`, `var db${b} = vec4f(0.0);`]),
+    ...B.flatMap((b) => [`let dyBlock${b} = (n * shape.BLOCKS + min(co0 / 4u + ${b}u, shape.BLOCKS - 1u)) * shape.NPIX;`, `var db${b} = vec4f(0.0);`]),
     ...(mixed
-      ? B.map((b) => `let xChan${b} = (n * CIN + (min(vec4u(co0 + ${4 * b}u) + vec4u(0u, 1u, 2u, 3u), vec4u(COUT - 1u)) / COUT_G) * CIN_G) * HW;`)
-      : ['let xChan = (n * CIN + (co0 / COUT_G) * CIN_G) * HW;']),
+      ? B.map((b) => `let xChan${b} = (n * shape.CIN + (min(vec4u(co0 + ${4 * b}u) + vec4u(0u, 1u, 2u, 3u), vec4u(shape.COUT - 1u)) / shape.COUT_G) * shape.CIN_G) * shape.HW;`)
+      : ['let xChan = (n * shape.CIN + (co0 / shape.COUT_G) * shape.CIN_G) * shape.HW;']),
     ...Q.map((q) => `let cols${q} = columns(c0 + ${4 * q}u);`),
     ...BQ.map(([b, q]) => `var acc${b}_${q} = mat4x4f();`),
   ];
   const row = Q.map((q) => `let row${q} = rowOf(cols${q}, ih0);`);
   const step = [
     ...B.flatMap((b) => [`let d${b} = dyPacked[dyBlock${b} + pix];`, `db${b} += d${b};`]),
-    ...Q.map((q) => `let t${q} = tapOf(row${q}.off, row${q}.inside, iw0 + cols${q}.dw);`),
+    ...Q.map((q) => `let t${q} = tapOf(row${q}.off, row${q}.inside, iw0 + cols${q}.dw, xw);`),
     ...(mixed
       ? BQ.map(([b, q]) => `acc${b}_${q} += outerMixed(d${b}, xChan${b}, t${q});`)
       : [...Q.map((q) => `let v${q} = pixels(xChan, t${q});`), ...BQ.map(([b, q]) => `acc${b}_${q} += outer(d${b}, v${q});`)]),
@@ -373,16 +313,10 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
 }
 
 /**
- * Kernel layout of the forward and the stride-1 input gradient: 'gemm' (pixels strided across
- * the workgroup, one load per tap) or 'rows' (row segments, conv2d.wgsl ROW_SEGMENTS). 'auto'
- * is 'rows' for now (see useRowSegments) but may pick by shape and device; benchmarks and tests
- * set it to measure or check one layout.
- */
-export const conv2dTuning: { layout: 'auto' | 'gemm' | 'rows' } = { layout: 'auto' };
-
-/**
  * Pixels per row segment: the whole row up to ROW_SEGMENT_MAX, else the length in
- * [ROW_SEGMENT_MAX/4, ROW_SEGMENT_MAX] that wastes fewest columns of a row.
+ * [ROW_SEGMENT_MAX/4, ROW_SEGMENT_MAX] that wastes fewest columns of a row. Baked (it is the
+ * unrolled block's size), so rows of different lengths up to 16 get their own pipelines: a fixed
+ * 16 would run 8-pixel rows (ResNet's last stage) at half the FMAs' use.
  */
 function segmentLength(wo: number): number {
   if (wo <= ROW_SEGMENT_MAX) return wo;
@@ -391,55 +325,44 @@ function segmentLength(wo: number): number {
   return best;
 }
 
-/**
- * Row segments won at every shape measured on SwiftShader (bench:kernels), 1×1 kernels included
- * (16 pixels × 16 channels per thread load less per FMA than the GEMM's 8 × 16).
- */
-function useRowSegments(): boolean {
-  return conv2dTuning.layout !== 'gemm';
-}
-
 interface ForwardRun {
   op: string;
   g: Geometry;
   x: Tensor;
-  /** packWeights(·, ·, flip): rows = output channels of `g` */
+  /** packedWeights(·, ·, flip): rows = output channels of `g` */
   packed: Tensor;
   bias: Tensor | null;
   residual?: Tensor;
   relu: boolean;
   /** read the packed weights with mirrored taps (the input gradient run as a forward) */
   flip: boolean;
-  rows: boolean;
 }
 
-/** Record the forward GEMM of `g` (either layout) into a new [N, COUT, HO, WO] tensor. */
-function runForward({ op, g, x, packed, bias, residual, relu, flip, rows }: ForwardRun): Tensor {
+/** Record the forward GEMM of `g` into a new [N, COUT, HO, WO] tensor. */
+function runForward({ op, g, x, packed, bias, residual, relu, flip }: ForwardRun): Tensor {
   const engine = x.engine;
-  const npix = g.ho * g.wo;
-  const block = registerBlock(g.cout, g.coutG, g.groups, FORWARD_CHANNEL_BLOCKS, FORWARD_PIXEL_GROUPS);
+  const block = registerBlock(g.cout, g.coutG, g.groups, FORWARD_CHANNEL_BLOCKS);
   const cb = 4 * block.nb;
-  const pb = rows ? segmentLength(g.wo) : 4 * block.nq;
-  const slots = rows ? g.ho * Math.ceil(g.wo / pb) : Math.ceil(npix / pb);
-  const [wgx, wgy] = workgroupShape(slots, Math.ceil(g.cout / cb));
-  const kernel = engine.kernel(op, `${shapeKey(g)}|${rows ? `rows ${pb}` : 'gemm'},${flip}|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}|${!!bias},${!!residual},${relu}`, () =>
-    renderShader(forwardSource, {
-      ...shapeParams(g),
-      ...(rows ? forwardRowCode(block, pb, g, flip) : registerBlockCode(block, { pixelLimit: 'NPIX', originArgs: '', tapArgs: 'kh, kw', storeArgs: 'n' })), CB: cb, PB: pb, WGX: wgx, WGY: wgy, RELU: relu, X_TAP_READS: tapReads('x'), ROW_SEGMENTS: rows, FLIP: flip,
-      HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, BIAS_BINDING: 3, RESIDUAL_BINDING: bias ? 4 : 3,
-    }),
-  );
+  const pb = segmentLength(g.wo);
+  const segments = Math.ceil(g.wo / pb);
+  // Relu is a uniform flag (one select per store). The residual is baked: as a uniform flag its
+  // masked-off loads still ran at every store (SwiftShader runs both sides of a branch), measured
+  // +20–40 % CPU time per forward on ResNet's stem and 16→16 32×32 layers (batch 64; old 61–66 ms
+  // vs 86–94 ms and 166–168 vs 197–224 ms, .tmp/convbench in two interleaved runs).
+  const params = { ...forwardRowCode(block, pb, g, flip), CONV_SHAPE, CB: cb, PB: pb, X_TAP_READS: tapReads('x'), FLIP: flip, HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, RESIDUAL_BINDING: bias ? 5 : 4 };
   const xImage = g.cin * g.h * g.w;
-  const yImage = g.cout * npix;
-  const perChunk = imagesPerChunk(op, engine, g.n, [xImage, yImage], 1);
-  const wBinding = whole(op, engine, packed, 'packed weight');
+  const yImage = g.cout * g.ho * g.wo;
+  const perChunk = imagesPerChunk(op, engine, g.n, [xImage, yImage]);
+  const wPacked = whole(op, packed, 'packed weight');
   const out = Tensor.empty(engine, [g.n, g.cout, g.ho, g.wo], op);
-  const grid: [number, number] = [Math.ceil(slots / wgx), Math.ceil(g.cout / (cb * wgy))];
   forEachChunk(g.n, perChunk, (n0, count) => {
-    const bindings: Binding[] = [imageRange(x, xImage, n0, count), wBinding, imageRange(out, yImage, n0, count)];
-    if (bias) bindings.push(whole(op, engine, bias, 'bias'));
-    if (residual) bindings.push(imageRange(residual, yImage, n0, count));
-    engine.dispatch(kernel, bindings, [...grid, count]);
+    const threads = Math.ceil(g.cout / cb) * count * g.ho * segments;
+    const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cout, BLOCKS: Math.ceil(g.cout / 4), KROW: g.cinG * g.kh * g.kw, SEGMENTS: segments, SLOTS: g.ho * segments, RELU: +relu });
+    const bindings = {
+      x: imageRange(x, xImage, n0, count), wPacked, y: imageRange(out, yImage, n0, count), shape,
+      bias: bias ? whole(op, bias, 'bias') : undefined, residual: residual ? imageRange(residual, yImage, n0, count) : undefined,
+    };
+    engine.run({ op, source: forwardSource, params, bindings, grid: { threads } });
   });
   return out;
 }
@@ -450,18 +373,13 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dPara
   if (bias) checkShape(op, 'bias', bias.shape, [g.cout]);
   const residual = epilogue.residual;
   if (residual) checkShape(op, 'residual', residual.shape, [g.n, g.cout, g.ho, g.wo]);
-  const packed = packWeights(op, w, g, false);
-  const out = runForward({ op, g, x, packed, bias, residual, relu: !!epilogue.relu, flip: false, rows: useRowSegments() });
-  packed.dispose();
-  return out;
+  return runForward({ op, g, x, packed: packedWeights(op, w, g, false), bias, residual, relu: !!epilogue.relu, flip: false });
 }
 
 // ---------------------------------------------------------------------------------- backward
 
-function checkGradient(op: string, g: Geometry, dy: Tensor, reluOutput: Tensor | undefined): void {
-  const outShape = [g.n, g.cout, g.ho, g.wo];
-  checkShape(op, 'dy', dy.shape, outShape);
-  if (reluOutput) checkShape(op, 'reluOutput', reluOutput.shape, outShape);
+function checkGradient(op: string, g: Geometry, dy: Tensor): void {
+  checkShape(op, 'dy', dy.shape, [g.n, g.cout, g.ho, g.wo]);
 }
 
 /**
@@ -476,95 +394,73 @@ function transposedGeometry(g: Geometry): Geometry | null {
   return { ...g, cin: g.cout, h: g.ho, w: g.wo, cout: g.cin, ph, pw, cinG: g.coutG, coutG: g.cinG, ho: g.h, wo: g.w };
 }
 
-/** dX for y = conv2d(x, w, ·, p); with `reluOutput`, for y = relu(conv2d(...)) instead. */
-export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams, reluOutput?: Tensor): Tensor {
+/** dX for y = conv2d(x, w, ·, p) (a fused relu's mask is the caller's: reluBackward first). */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams): Tensor {
   const op = 'conv2dBackwardInput';
   const g = geometry(op, xShape, w.shape, p);
-  checkGradient(op, g, dy, reluOutput);
-  // The GEMM reads each dY value KH·KW times per channel block: mask it once up front rather than
-  // loading the relu output beside every read.
-  const dyMasked = reluOutput ? reluBackward(reluOutput, dy) : dy;
-  const packed = packWeights(op, w, g, true);
+  checkGradient(op, g, dy);
+  const packed = packedWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
-  let dx: Tensor;
-  if (!useRowSegments()) dx = phaseGemmInputGradient(op, g, dyMasked, packed);
-  else if (transposed) dx = runForward({ op, g: transposed, x: dyMasked, packed, bias: null, relu: false, flip: true, rows: true });
-  else dx = phaseRowInputGradient(op, g, dyMasked, packed);
-  packed.dispose();
-  if (dyMasked !== dy) dyMasked.dispose();
-  return dx;
-}
-
-/** The input gradient as one stride-phase GEMM dispatch per image chunk (conv2d_grad_input.wgsl). */
-function phaseGemmInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor): Tensor {
-  const engine = dy.engine;
-  const phases = g.sh * g.sw;
-  const phasePixels = Math.ceil(g.h / g.sh) * Math.ceil(g.w / g.sw);
-  const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS, GRAD_INPUT_PIXEL_GROUPS);
-  const cb = 4 * block.nb;
-  const pb = 4 * block.nq;
-  const [wgx, wgy] = workgroupShape(Math.ceil(phasePixels / pb), Math.ceil(g.cin / cb));
-  const hooks = { pixelLimit: 'phasePix', originArgs: ', wp', tapArgs: 'th / SH, tw / SW', storeArgs: 'n, ihStart, iwStart, wp, phasePix' };
-  const kernel = engine.kernel(op, `${shapeKey(g)}|gemm|${block.nb},${block.nq},${block.mixed},${wgx},${wgy}`, () =>
-    renderShader(gradInputSource, {
-      ...shapeParams(g), ...registerBlockCode(block, hooks), CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy'), ROW_SEGMENTS: false, IW_START: 0, WP: 0,
-    }),
-  );
-  const dyImage = g.cout * g.ho * g.wo;
-  const xImage = g.cin * g.h * g.w;
-  const perChunk = imagesPerChunk(op, engine, g.n, [dyImage, xImage], phases);
-  const wBinding = whole(op, engine, packed, 'packed weight');
-  const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
-  const grid: [number, number] = [Math.ceil(phasePixels / (pb * wgx)), Math.ceil(g.cin / (cb * wgy))];
-  forEachChunk(g.n, perChunk, (n0, count) => {
-    engine.dispatch(kernel, [imageRange(dy, dyImage, n0, count), wBinding, imageRange(dx, xImage, n0, count)], [...grid, count * phases]);
-  });
-  return dx;
+  return transposed ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true }) : phaseRowInputGradient(op, g, dy, packed);
 }
 
 /**
- * The input gradient with row segments, one dispatch per column phase (conv2d_grad_input.wgsl
- * ROW_SEGMENTS): strided convs, and stride 1 with a padding too wide to run as a forward.
+ * The input gradient with row segments, one dispatch per column phase (conv2d_grad_input.wgsl):
+ * strided convs, and stride 1 with a padding too wide to run as a forward.
  */
 function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor): Tensor {
   const engine = dy.engine;
-  const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS, 1);
+  const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS);
   const cb = 4 * block.nb;
   const dyImage = g.cout * g.ho * g.wo;
   const xImage = g.cin * g.h * g.w;
-  const perChunk = imagesPerChunk(op, engine, g.n, [dyImage, xImage], g.sh);
-  const wBinding = whole(op, engine, packed, 'packed weight');
+  const perChunk = imagesPerChunk(op, engine, g.n, [dyImage, xImage]);
+  const wPacked = whole(op, packed, 'packed weight');
   const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
   const phaseRows = Math.ceil(g.h / g.sh);
-  for (let b = 0; b < g.sw; b++) {
+  const phases = range(g.sw).map((b) => {
     const iwStart = (((b - g.pw) % g.sw) + g.sw) % g.sw;
-    const wp = Math.ceil((g.w - iwStart) / g.sw);
-    if (wp <= 0) continue; // the input has no column in this phase
     // kw reaches this phase's columns iff (iwStart + PW − kw·DW) is a multiple of SW; it reads dY column j + that / SW
     const taps: RowTap[] = range(g.kw)
       .map((kw) => ({ kw, tw: iwStart + g.pw - kw * g.dw }))
       .filter(({ tw }) => tw % g.sw === 0)
       .map(({ kw, tw }) => ({ weight: kw, column: (q: number) => q + tw / g.sw }));
-    const pb = segmentLength(wp);
-    const slots = phaseRows * Math.ceil(wp / pb);
-    const [wgx, wgy] = workgroupShape(slots, Math.ceil(g.cin / cb));
-    const store = (bb: number, q: number) => `storeRow(acc${bb}_${q}, c0 + ${4 * bb}u, n, ih, j0 + ${q}u);`;
-    const kernel = engine.kernel(op, `${shapeKey(g)}|rows ${b},${pb}|${block.nb},${block.mixed},${wgx},${wgy}`, () =>
-      renderShader(gradInputSource, { ...shapeParams(g), ...rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'WO', store }), CB: cb, PB: pb, WGX: wgx, WGY: wgy, X_TAP_READS: tapReads('dy'), ROW_SEGMENTS: true, IW_START: iwStart, WP: wp }),
-    );
-    const grid: [number, number] = [Math.ceil(slots / wgx), Math.ceil(g.cin / (cb * wgy))];
+    return { iwStart, wp: Math.ceil((g.w - iwStart) / g.sw), taps };
+  });
+  // columns no tap reaches get no gradient: zero them all first rather than run a kernel of zeros
+  const allLive = phases.filter((ph) => ph.wp > 0 && ph.taps.length > 0);
+  if (allLive.length < phases.filter((ph) => ph.wp > 0).length) engine.clear(dx.buffer, 0, dx.byteLength);
+  for (const live of MERGE_COLUMN_PHASES ? [allLive] : allLive.map((ph) => [ph])) {
+    const functions = live.map(({ wp, taps }, k) => {
+      const pb = segmentLength(wp);
+      const store = (bb: number, q: number) => `storeRow(acc${bb}_${q}, c0 + ${4 * bb}u, n, ih, j0 + ${q}u, dst);`;
+      const code = rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store });
+      return { pb, code: renderShader(gradInputPhaseSource, { K: k, PB: pb, ...code }) };
+    });
+    // phase k runs threads [start_k, start_k+1): the last phase first, so each call sees its own range
+    const calls = live.map((_, k) => `  if (i >= u32(phases[${k}].w)) { phase${k}(i - u32(phases[${k}].w)); return; }`).reverse();
+    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), PHASES: live.length, PHASE_FUNCTIONS: functions.map((f) => f.code).join('\n'), PHASE_CALLS: calls.join('\n') };
     forEachChunk(g.n, perChunk, (n0, count) => {
-      engine.dispatch(kernel, [imageRange(dy, dyImage, n0, count), wBinding, imageRange(dx, xImage, n0, count)], [...grid, count * g.sh]);
+      const table = new Int32Array(4 * live.length);
+      let threads = 0;
+      live.forEach(({ iwStart, wp }, k) => {
+        const segments = Math.ceil(wp / functions[k]!.pb);
+        table.set([iwStart, wp, segments, threads], 4 * k);
+        threads += Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / WG) * WG;
+      });
+      const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cin, BLOCKS: Math.ceil(g.cin / 4), KROW: g.coutG * g.kh * g.kw });
+      const bindings = { dy: imageRange(dy, dyImage, n0, count), wPacked, dx: imageRange(dx, xImage, n0, count), shape, phases: table };
+      engine.run({ op, source: gradInputSource, params, bindings, grid: { threads } });
     });
   }
   return dx;
 }
 
-/** dW and dB for y = conv2d(x, w, b, p); with `reluOutput`, for y = relu(conv2d(...)) instead. */
-export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly number[], p?: Conv2dParams, reluOutput?: Tensor): { dw: Tensor; db: Tensor } {
+/** dW and dB for y = conv2d(x, w, b, p) (a fused relu's mask is the caller's: reluBackward first). */
+export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly number[], p?: Conv2dParams): { dw: Tensor; db: Tensor } {
   const op = 'conv2dBackwardWeight';
   const g = geometry(op, x.shape, wShape, p);
-  checkGradient(op, g, dy, reluOutput);
+  checkGradient(op, g, dy);
   const engine = dy.engine;
   const maxBytes = engine.limits.maxStorageBufferBindingSize;
 
@@ -579,33 +475,28 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly num
   const block = registerBlock(g.cout, g.coutG, g.groups, GRAD_WEIGHT_CHANNEL_BLOCKS, GRAD_WEIGHT_COLUMN_GROUPS);
   const cb = 4 * block.nb;
   const tj = 4 * block.nq;
-  const tiles = Math.ceil(g.cout / cb) * Math.ceil((g.cinG * g.kh * g.kw) / tj);
-  const wg = Math.min(THREADS, nextPow2(tiles));
-  const kernel = engine.kernel(op, `${shapeKey(g)}|${block.nb},${block.nq},${block.mixed},${wg},${rb}`, () =>
-    renderShader(gradWeightSource, { ...shapeParams(g), ...gradWeightBlockCode(block), CB: cb, TJ: tj, WG: wg, RB: rb, R: slices, EPAD: epad, X_TAP_READS: tapReads('x') }),
-  );
-  const dyBlocks = Math.ceil(g.cout / 4);
-  const reduceKernel = (rows: number, accumulate: boolean) =>
-    engine.kernel(`${op} reduce`, `${ew},${e},${epad},${rows},${accumulate}`, () =>
-      renderShader(gradWeightReduceSource, { EW: ew, E: e, EPAD: epad, ROWS: rows, WG: THREADS, ACCUMULATE: accumulate }),
-    );
+  const ckk = g.cinG * g.kh * g.kw;
+  const colBlocks = Math.ceil(ckk / tj);
+  const tiles = Math.ceil(g.cout / cb) * colBlocks;
+  const params = { ...gradWeightBlockCode(block), CONV_SHAPE, CB: cb, TJ: tj, X_TAP_READS: tapReads('x') };
 
   const xImage = g.cin * g.h * g.w;
   const dyImage = g.cout * g.ho * g.wo;
+  const dyBlocks = Math.ceil(g.cout / 4);
   const packedImage = dyBlocks * 4 * g.ho * g.wo;
-  const perChunk = imagesPerChunk(op, engine, g.n, [xImage, dyImage, packedImage, slices * epad], 1);
+  const perChunk = imagesPerChunk(op, engine, g.n, [xImage, dyImage, packedImage, slices * epad]);
   const scratch = Tensor.empty(engine, [perChunk * slices, epad], `${op} scratch`);
   const dyPacked = Tensor.empty(engine, [perChunk, packedImage], `${op} packed dy`);
   const dw = Tensor.empty(engine, wShape, `${op} dw`);
   const db = Tensor.empty(engine, [g.cout], `${op} db`);
-  const grid: [number, number] = [Math.ceil(tiles / wg), slices];
   forEachChunk(g.n, perChunk, (n0, count) => {
     const rows = count * slices;
-    const partial: Binding = { buffer: scratch.buffer, size: rows * epad * 4 };
-    const maskRange = reluOutput ? imageRange(reluOutput, dyImage, n0, count) : undefined;
-    const packed = packChannels(op, imageRange(dy, dyImage, n0, count), dyPacked, g.cout, g.ho * g.wo, count, maskRange);
-    engine.dispatch(kernel, [imageRange(x, xImage, n0, count), packed, partial], [...grid, count]);
-    engine.dispatch(reduceKernel(rows, n0 > 0), [partial, whole(op, engine, dw, 'dw'), whole(op, engine, db, 'db')], engine.grid1d(e, THREADS));
+    const partial: BufferRange = { buffer: scratch.buffer, offset: 0, bytes: rows * epad * 4 };
+    const packed = packChannels(op, imageRange(dy, dyImage, n0, count), dyPacked, g.cout, g.ho * g.wo, count);
+    const shape = shapeUniform(g, { IMAGES: count, THREADS: rows * tiles, BLOCKS: dyBlocks, CKK: ckk, COL_BLOCKS: colBlocks, TILES: tiles, RB: rb, ROWS_PER_IMAGE: slices, EPAD: epad });
+    engine.run({ op, source: gradWeightSource, params, bindings: { x: imageRange(x, xImage, n0, count), dyPacked: packed, partial, shape }, grid: { threads: rows * tiles } });
+    const sizes = Uint32Array.of(ew, e, epad, rows, +(n0 > 0));
+    engine.run({ op: `${op} reduce`, source: gradWeightReduceSource, bindings: { partial, dw: whole(op, dw, 'dw'), db: whole(op, db, 'db'), sizes }, grid: { threads: e } });
   });
   scratch.dispose();
   dyPacked.dispose();

@@ -19,6 +19,8 @@ import { fail, PathlightError, shapeStr } from '../gpu/errors.js';
 
 class Storage {
   refs = 1;
+  /** tensors computed from these contents (see Tensor.derived); `filled` false: built in a dry run */
+  readonly derived = new Map<string, { tensor: Tensor; filled: boolean }>();
   constructor(
     readonly engine: Engine,
     readonly buffer: GPUBuffer,
@@ -27,9 +29,14 @@ class Storage {
   ) {}
   release(): void {
     if (--this.refs > 0) return;
+    this.dropDerived();
     if (!this.giveBack) return this.engine.pool.release(this.buffer);
     this.engine.flush();
     this.giveBack();
+  }
+  dropDerived(): void {
+    for (const d of this.derived.values()) d.tensor.dispose();
+    this.derived.clear();
   }
 }
 
@@ -144,6 +151,26 @@ export class Tensor {
     if (sizeOf(shape) !== this.size) fail(`reshape: cannot view shape ${shapeStr(this.shape)} (${this.size} values) as ${shapeStr(shape)}`);
     s.refs++;
     return new Tensor(s, shape, this.label);
+  }
+
+  /**
+   * A tensor computed from this one's contents (e.g. packed conv weights), built by `build` once
+   * and shared by every view until the contents change (`markWritten`) or the storage is
+   * released; don't dispose it. A dry run's build (engine.preparing) recorded nothing: rebuilt.
+   */
+  derived(key: string, build: () => Tensor): Tensor {
+    const s = this.live();
+    const hit = s.derived.get(key);
+    if (hit?.filled) return hit.tensor;
+    hit?.tensor.dispose();
+    const tensor = build();
+    s.derived.set(key, { tensor, filled: !s.engine.preparing });
+    return tensor;
+  }
+
+  /** In-place writers (optimizer steps, setParameters) call this: drops what `derived` built. */
+  markWritten(): void {
+    this.live().dropDerived();
   }
 
   /** Copy to the CPU (submits pending GPU work; one readback). */

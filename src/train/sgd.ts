@@ -51,6 +51,7 @@ export function optimizerStep(op: string, param: Tensor, grad: Tensor, state: { 
   const hp = uniformBytes([['u32', n], f(s.lr), f(s.invSqrtBc2), f(s.decay), f(s.momentum), f(s.weightDecay), f(s.beta1), f(s.beta2), f(s.eps)]);
   const params = { ADAM: !!state.v, STATE1: !!state.m };
   param.engine.run({ op, source, params, bindings: { param, grad, hp, m: state.m, v: state.v }, grid: { threads: n } });
+  param.markWritten(); // cached derived forms (packed conv weights) are stale now
 }
 
 /** Record one SGD update of `param` in place (no readback). */

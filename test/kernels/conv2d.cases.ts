@@ -6,7 +6,8 @@ import * as ref from '../reference/conv2d.js';
 import type { ConvSpec } from '../reference/conv2d.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { createEngine, type Engine } from '../../src/gpu/engine.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, conv2dTuning, type Conv2dParams } from '../../src/ops/conv2d.js';
+import { sgdStep } from '../../src/train/sgd.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, type Conv2dParams } from '../../src/ops/conv2d.js';
 
 interface Config {
   name: string;
@@ -14,8 +15,6 @@ interface Config {
   bias: boolean;
   relu?: boolean;
   residual?: boolean;
-  /** backward with the relu mask (needs relu) */
-  mask?: boolean;
 }
 
 const CONFIGS: Config[] = [
@@ -25,28 +24,25 @@ const CONFIGS: Config[] = [
   { name: 'groups 2, 2 output channels per group', spec: { xShape: [2, 6, 6, 7], wShape: [4, 3, 3, 3], padding: [1, 1], groups: 2 }, bias: true },
   { name: 'groups 2, 4 channels per group, stride 2', spec: { xShape: [2, 8, 5, 6], wShape: [8, 4, 3, 3], stride: [2, 2], padding: [1, 1], groups: 2 }, bias: false },
   { name: 'depthwise stride 2 pad 1', spec: { xShape: [2, 5, 7, 6], wShape: [5, 1, 3, 3], stride: [2, 2], padding: [1, 1], groups: 5 }, bias: true },
-  { name: 'depthwise dilation 2, relu + fused mask', spec: { xShape: [1, 6, 7, 7], wShape: [6, 1, 3, 3], padding: [2, 2], dilation: [2, 2], groups: 6 }, bias: true, relu: true, mask: true },
+  { name: 'depthwise dilation 2, relu', spec: { xShape: [1, 6, 7, 7], wShape: [6, 1, 3, 3], padding: [2, 2], dilation: [2, 2], groups: 6 }, bias: true, relu: true },
   { name: 'channel multiplier 2 (groups 3, 1 -> 2 channels)', spec: { xShape: [1, 3, 5, 5], wShape: [6, 1, 3, 3], padding: [1, 1], groups: 3 }, bias: false },
   { name: '1x1 conv', spec: { xShape: [2, 7, 5, 3], wShape: [9, 7, 1, 1] }, bias: true },
-  { name: 'relu + residual epilogue, fused mask', spec: { xShape: [2, 4, 6, 5], wShape: [6, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true, mask: true },
+  { name: 'relu + residual epilogue', spec: { xShape: [2, 4, 6, 5], wShape: [6, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true },
   // more than one 16-channel register block per thread row, and groups whose blocks straddle
-  { name: 'wide: 18->20 channels, 5x5 pad 2 (several channel blocks)', spec: { xShape: [2, 18, 6, 7], wShape: [20, 18, 5, 5], padding: [2, 2] }, bias: true, relu: true, mask: true },
+  { name: 'wide: 18->20 channels, 5x5 pad 2 (several channel blocks)', spec: { xShape: [2, 18, 6, 7], wShape: [20, 18, 5, 5], padding: [2, 2] }, bias: true, relu: true },
   { name: 'wide grouped: 24->40 channels, groups 4, stride 2', spec: { xShape: [1, 24, 7, 6], wShape: [40, 6, 3, 3], stride: [2, 2], padding: [1, 1], groups: 4 }, bias: false },
   { name: 'anisotropic stride [2,3], padding [1,2], dilation [2,1], 2x3 kernel', spec: { xShape: [2, 3, 8, 9], wShape: [5, 3, 2, 3], stride: [2, 3], padding: [1, 2], dilation: [2, 1] }, bias: true },
   // row segments: several per output row with a partial last one, one input channel (LeNet's first layer)
-  { name: '1->6 channels, 5x5 pad 2, 11x19 input', spec: { xShape: [2, 1, 11, 19], wShape: [6, 1, 5, 5], padding: [2, 2] }, bias: true, relu: true, mask: true },
+  { name: '1->6 channels, 5x5 pad 2, 11x19 input', spec: { xShape: [2, 1, 11, 19], wShape: [6, 1, 5, 5], padding: [2, 2] }, bias: true, relu: true },
   { name: 'depthwise 3x3 pad 1, 9x13 input', spec: { xShape: [2, 8, 9, 13], wShape: [8, 1, 3, 3], padding: [1, 1], groups: 8 }, bias: false },
   // strided 1×1: odd input rows and columns of the gradient get no tap at all (zeros)
   { name: '1x1 stride 2 (ResNet shortcut), odd 7x6 input', spec: { xShape: [2, 4, 7, 6], wShape: [6, 4, 1, 1], stride: [2, 2] }, bias: false },
   // a 1-D conv as the graph runs it ([N, C, L] viewed as one row high): kernel 1×K, unit H-axis stride / padding / dilation
-  { name: '1-D: 1x13 input, 1x3 kernel, stride [1,2], padding [0,2], dilation [1,2], relu + mask', spec: { xShape: [2, 4, 1, 13], wShape: [6, 4, 1, 3], stride: [1, 2], padding: [0, 2], dilation: [1, 2] }, bias: true, relu: true, mask: true },
-  { name: '1-D: 1x9 input, 1x3 kernel, padding [0,1], residual', spec: { xShape: [2, 5, 1, 9], wShape: [5, 5, 1, 3], padding: [0, 1] }, bias: false, relu: true, residual: true, mask: true },
+  { name: '1-D: 1x13 input, 1x3 kernel, stride [1,2], padding [0,2], dilation [1,2]', spec: { xShape: [2, 4, 1, 13], wShape: [6, 4, 1, 3], stride: [1, 2], padding: [0, 2], dilation: [1, 2] }, bias: true, relu: true },
+  { name: '1-D: 1x9 input, 1x3 kernel, padding [0,1], residual', spec: { xShape: [2, 5, 1, 9], wShape: [5, 5, 1, 3], padding: [0, 1] }, bias: false, relu: true, residual: true },
   // the input gradient cannot run as a forward here (its padding would be negative)
   { name: '1x1 conv, padding 1', spec: { xShape: [1, 3, 4, 5], wShape: [4, 3, 1, 1], padding: [1, 1] }, bias: true },
 ];
-
-/** Both kernel layouts of the forward and the stride-1 input gradient are checked on every config. */
-const LAYOUTS = ['gemm', 'rows'] as const;
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -95,13 +91,10 @@ async function checkAgainstReference(engine: Engine, c: Config, d: Data, label: 
   const y = await ty.download();
   expectClose(y, ref.conv2d(d.x, d.w, d.b, s, { relu: c.relu, residual: d.res }), tol(y), `${label} forward`);
 
-  // The mask the GPU applies is its own forward output; the reference uses the same one.
-  const mask = c.mask ? ty : undefined;
-  const maskRef = c.mask ? Float64Array.from(y) : undefined;
-  const tdx = conv2dBackwardInput(tdy, tw, s.xShape, p, mask);
-  const { dw: tdw, db: tdb } = conv2dBackwardWeight(tx, tdy, s.wShape, p, mask);
-  const dxRef = ref.conv2dBackwardInput(d.dy, d.w, s, maskRef);
-  const { dw: dwRef, db: dbRef } = ref.conv2dBackwardWeight(d.x, d.dy, s, maskRef);
+  const tdx = conv2dBackwardInput(tdy, tw, s.xShape, p);
+  const { dw: tdw, db: tdb } = conv2dBackwardWeight(tx, tdy, s.wShape, p);
+  const dxRef = ref.conv2dBackwardInput(d.dy, d.w, s);
+  const { dw: dwRef, db: dbRef } = ref.conv2dBackwardWeight(d.x, d.dy, s);
   expectClose(await tdx.download(), dxRef, tol(dxRef), `${label} dx`);
   expectClose(await tdw.download(), dwRef, tol(dwRef), `${label} dw`);
   expectClose(await tdb.download(), dbRef, tol(dbRef), `${label} db`);
@@ -110,18 +103,11 @@ async function checkAgainstReference(engine: Engine, c: Config, d: Data, label: 
 
 export default defineCases('conv2d', (test) => {
   CONFIGS.forEach((c, i) => {
-    for (const layout of LAYOUTS) {
-      test(`${c.name} [${layout}]: forward, dx, dw, db vs float64`, async (engine) => {
-        const shape = conv2dOutputShape(c.spec.xShape, c.spec.wShape, params(c.spec));
-        assert(shape.join() === ref.outputShape(c.spec).join(), `output shape ${shape} != reference ${ref.outputShape(c.spec)}`);
-        conv2dTuning.layout = layout;
-        try {
-          await checkAgainstReference(engine, c, randomData(c, 100 + i), `${c.name} [${layout}]`);
-        } finally {
-          conv2dTuning.layout = 'auto';
-        }
-      });
-    }
+    test(`${c.name}: forward, dx, dw, db vs float64`, async (engine) => {
+      const shape = conv2dOutputShape(c.spec.xShape, c.spec.wShape, params(c.spec));
+      assert(shape.join() === ref.outputShape(c.spec).join(), `output shape ${shape} != reference ${ref.outputShape(c.spec)}`);
+      await checkAgainstReference(engine, c, randomData(c, 100 + i), c.name);
+    });
   });
 
   // The reference gradients themselves, against central finite differences of the reference forward.
@@ -160,12 +146,11 @@ export default defineCases('conv2d', (test) => {
     // 4 channels of 8x8 = 1 KiB per image, so a 2 KiB binding limit forces chunks of 2 images.
     const small = await createEngine({ device: engine.device, maxBindingBytes: 2048 });
     try {
-      const c: Config = { name: 'chunked', spec: { xShape: [5, 4, 8, 8], wShape: [4, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true, mask: true };
+      const c: Config = { name: 'chunked', spec: { xShape: [5, 4, 8, 8], wShape: [4, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true };
       const before = small.stats.dispatches;
       await checkAgainstReference(small, c, randomData(c, 11), 'chunked');
-      // forward, dx: a weight repack + 3 chunks each, dx also the relu mask of dY (5 KiB: 3 chunks
-      // of <= 2 KiB); dw: 3 × (dY repack + partial + reduce)
-      assert(small.stats.dispatches - before === 20, `expected 20 dispatches, got ${small.stats.dispatches - before}`);
+      // forward, dx: a weight repack + 3 chunks each; dw: 3 × (dY repack + partial + reduce)
+      assert(small.stats.dispatches - before === 17, `expected 17 dispatches, got ${small.stats.dispatches - before}`);
       const x = Tensor.zeros(small, [9, 3, 5, 5]); // 300 bytes per image: chunks can't be 256-byte aligned
       const w = Tensor.zeros(small, [2, 3, 3, 3]);
       await expectThrows(() => conv2d(x, w, null), /conv2d: cannot split the batch of 9 .* aligned/, 'unalignable chunks');
@@ -174,6 +159,103 @@ export default defineCases('conv2d', (test) => {
     } finally {
       small.dispose();
     }
+  });
+
+  test('weights are packed once per contents: views share the packing, writes and optimizer steps repack', async (engine) => {
+    const c = CONFIGS[0]!;
+    const s = c.spec;
+    const d = randomData(c, 3);
+    const outShape = ref.outputShape(s);
+    const x = Tensor.from(engine, d.x, s.xShape);
+    const dy = Tensor.from(engine, d.dy, outShape);
+    const w = Tensor.from(engine, d.w, s.wShape);
+    const dispatchesOf = (run: () => Tensor) => {
+      const before = engine.stats.dispatches;
+      const out = run();
+      return { out, dispatches: engine.stats.dispatches - before };
+    };
+    const forward = (weights: Tensor) => dispatchesOf(() => conv2d(x, weights, null, params(s)));
+    const backward = (weights: Tensor) => dispatchesOf(() => conv2dBackwardInput(dy, weights, s.xShape, params(s)));
+    const check = async (r: { out: Tensor }, want: ArrayLike<number>, what: string) => {
+      const got = await r.out.download();
+      r.out.dispose();
+      expectClose(got, want, tol(want), what);
+    };
+    const expect = (r: { dispatches: number }, n: number, what: string) => assert(r.dispatches === n, `${what}: ${r.dispatches} dispatches, expected ${n}`);
+    const yRef = (wv: Float64Array) => ref.conv2d(d.x, wv, null, s);
+    const dxRef = (wv: Float64Array) => ref.conv2dBackwardInput(d.dy, wv, s);
+
+    let r = forward(w);
+    expect(r, 2, 'first forward (pack + conv)');
+    await check(r, yRef(d.w), 'first forward');
+    r = forward(w);
+    expect(r, 1, 'second forward');
+    await check(r, yRef(d.w), 'second forward');
+    const view = w.reshape([...s.wShape]);
+    r = forward(view);
+    expect(r, 1, 'forward through a view');
+    await check(r, yRef(d.w), 'forward through a view');
+    view.dispose();
+    r = backward(w);
+    expect(r, 2, 'first input gradient (transposed pack + conv)');
+    await check(r, dxRef(d.w), 'first input gradient');
+    r = backward(w);
+    expect(r, 1, 'second input gradient');
+    await check(r, dxRef(d.w), 'second input gradient');
+
+    // new contents written in place: both packings are rebuilt
+    const w2 = asF32(new Rng(9).uniform(d.w.length));
+    engine.write(w.buffer, Float32Array.from(w2));
+    w.markWritten();
+    r = forward(w);
+    expect(r, 2, 'forward after a write');
+    await check(r, yRef(w2), 'forward after a write');
+    // an SGD step (w -= 0.5·1) marks the weight written itself
+    const ones = Tensor.from(engine, new Float32Array(d.w.length).fill(1), s.wShape);
+    sgdStep(w, ones, null, { lr: 0.5 });
+    const w3 = w2.map((v) => v - 0.5);
+    r = backward(w);
+    expect(r, 2, 'input gradient after an SGD step');
+    await check(r, dxRef(w3), 'input gradient after an SGD step');
+    r = forward(w);
+    expect(r, 2, 'forward after an SGD step');
+    await check(r, yRef(w3), 'forward after an SGD step');
+
+    // a dry run (engine.prepare) records no packing: the first real call packs
+    const fresh = Tensor.from(engine, d.w, s.wShape);
+    await engine.prepare(() => conv2d(x, fresh, null, params(s)).dispose());
+    r = forward(fresh);
+    expect(r, 2, 'first forward after a dry run');
+    await check(r, yRef(d.w), 'first forward after a dry run');
+    fresh.dispose();
+
+    // the packings live with the weight's storage and go with it
+    const live = engine.poolStats().liveBuffers;
+    w.dispose();
+    assert(engine.poolStats().liveBuffers === live - 3, `disposing the weight freed ${live - engine.poolStats().liveBuffers} buffers, expected 3 (weight + 2 packings)`);
+    for (const t of [x, dy, ones]) t.dispose();
+  });
+
+  test('one pipeline per direction serves every batch size, chunk and layer size with the same block', async (engine) => {
+    const run = async (n: number, cin: number, hw: number, stride: number) => {
+      const p = { padding: 1, stride };
+      const x = Tensor.from(engine, new Rng(n).uniform(n * cin * hw * hw), [n, cin, hw, hw]);
+      const w = Tensor.from(engine, new Rng(cin).uniform(16 * cin * 9), [16, cin, 3, 3]);
+      const dy = Tensor.zeros(engine, conv2dOutputShape(x.shape, w.shape, p));
+      const outs = [conv2d(x, w, null, p, { relu: true }), conv2dBackwardInput(dy, w, x.shape, p)];
+      const g = conv2dBackwardWeight(x, dy, w.shape, p);
+      await outs[0]!.download(); // submits and surfaces any GPU error
+      for (const t of [x, w, dy, ...outs, g.dw, g.db]) t.dispose();
+    };
+    await run(1, 16, 32, 1);
+    const first = engine.stats.pipelines;
+    await run(65, 16, 32, 1); // another batch
+    await run(3, 32, 48, 1); // another layer: channels and size (48-pixel rows take 16-pixel segments too)
+    assert(engine.stats.pipelines === first, `${engine.stats.pipelines - first} new pipelines for another batch or layer size`);
+    await run(2, 16, 32, 2);
+    const strided = engine.stats.pipelines;
+    await run(65, 32, 32, 2);
+    assert(engine.stats.pipelines === strided, `${engine.stats.pipelines - strided} new pipelines for another strided batch or layer size`);
   });
 
   test('bad shapes and parameters are clear errors thrown before any GPU work', async (engine) => {
@@ -194,7 +276,7 @@ export default defineCases('conv2d', (test) => {
     await expectThrows(() => conv2d(x, w, null, { groups: 2, padding: [1, -1] }), /conv2d: padding must be an integer >= 0/, 'negative padding');
     await expectThrows(() => conv2d(x, w, null, { groups: 2 }, { residual: x }), /conv2d: residual has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'residual shape');
     await expectThrows(() => conv2dBackwardInput(x, w, [1, 4, 5, 5], { groups: 2 }), /conv2dBackwardInput: dy has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'dx: dy shape');
-    await expectThrows(() => conv2dBackwardWeight(x, dy, [4, 2, 3, 3], { groups: 2 }, x), /conv2dBackwardWeight: reluOutput has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'dw: mask shape');
+    await expectThrows(() => conv2dBackwardWeight(x, x, [4, 2, 3, 3], { groups: 2 }), /conv2dBackwardWeight: dy has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'dw: dy shape');
     assert(engine.stats.dispatches === dispatches, 'a failed call recorded GPU work');
     for (const z of [x, w, w3, wBig, b3, dy]) z.dispose();
   });
