@@ -2,7 +2,7 @@
  * What `npm run bench` measures: the default grid (sized to finish in under 10 minutes on a
  * 2-core SwiftShader machine) and the command-line flags that replace parts of it.
  */
-import { PathlightError } from '../src/gpu/errors.js';
+import { PathlightError } from '../src/errors.js';
 import { isZooName, ZOO_NAMES } from '../src/models/zoo.js';
 import { decimalInt } from '../src/cli/numbers.js';
 import { METHODS } from './methods.js';

@@ -7,7 +7,7 @@
  * each cell then has one warm-up call (`firstCallMs`) and the median of `reps` timed calls.
  */
 import type { Engine } from '../src/gpu/engine.js';
-import { PathlightError } from '../src/gpu/errors.js';
+import { PathlightError } from '../src/errors.js';
 import { explain, type ExplainOptions } from '../src/attribution/index.js';
 import { createZooModel } from '../src/models/load.js';
 import { isZooName, ZOO_NAMES } from '../src/models/zoo.js';

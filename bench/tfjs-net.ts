@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, ParamValue } from '../src/models/fuse.js';
-import { intPair } from '../src/gpu/errors.js';
+import { intPair } from '../src/errors.js';
 import { imageInputShape } from '../src/nn/model.js';
 
 export interface TfNet {

@@ -10,7 +10,7 @@ import { writeFilesAtomically } from '../src/cli/atomic-write.js';
 import { checkOutputPath } from '../src/cli/paths.js';
 import { errorLine } from '../src/cli/error-line.js';
 import { DEFAULT_PLAN, parseBenchArgs } from '../bench/bench-grid.js';
-import { GpuError, PathlightError } from '../src/gpu/errors.js';
+import { GpuError, PathlightError } from '../src/errors.js';
 import { bundle } from '../esbuild.config.mjs';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'pathlight-cli-unit-'));

@@ -5,7 +5,7 @@ import { encode } from 'fast-png';
 import { decodePng } from '../src/data/png.js';
 import { DEFAULT_MAX_PNG_PIXELS, readPngHeader } from '../src/data/png-limits.js';
 import { GRAY_WEIGHTS, rgbToGray } from '../src/data/gray.js';
-import { PathlightError } from '../src/gpu/errors.js';
+import { PathlightError } from '../src/errors.js';
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const head = Buffer.alloc(8);

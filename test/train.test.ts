@@ -11,7 +11,7 @@ import { buildModel, initParameters } from '../src/nn/init.js';
 import { limitImages } from '../src/train/batches.js';
 import { Adam } from '../src/train/optimizers.js';
 import { evaluateAccuracy, train } from '../src/train/trainer.js';
-import { PathlightError } from '../src/gpu/errors.js';
+import { PathlightError } from '../src/errors.js';
 
 let engine: Engine;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
  * blurred input (Gaussian, σ = 5 px by default), or the caller's array / tensor.
  */
 import type { Engine } from '../gpu/engine.js';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { seededRandom } from '../nn/init.js';
 

@@ -4,7 +4,7 @@
  * methods return fStart = f(blur(x, σ_m)) for the completeness diagnostics.
  */
 import { gaussianBlur, gaussianBlurWithDifference } from '../ops/gaussian-blur.js';
-import { checkPositiveInt, fail, shapeStr } from '../gpu/errors.js';
+import { checkPositiveInt, fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';

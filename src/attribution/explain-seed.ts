@@ -4,7 +4,7 @@
  * targets and path values never need a readback.
  */
 import source from '../../shaders/attribution/explain_seed.wgsl';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export type ExplainedOutput = 'logit' | 'prob';

@@ -5,7 +5,7 @@
  * Nothing is read back inside a path loop.
  */
 import type { Engine } from '../gpu/engine.js';
-import { fail, PathlightError, shapeStr, checkPositiveInt } from '../gpu/errors.js';
+import { fail, PathlightError, shapeStr, checkPositiveInt } from '../errors.js';
 import { Model } from '../nn/model.js';
 import { Tensor, assertFinite, sizeOf } from '../tensor/tensor.js';
 import type { ExplainedOutput } from './explain-seed.js';

@@ -12,7 +12,7 @@
  * the caller gave none) and `output: 'prob'` does not apply. IG2 needs `ig2`, a second callback:
  * for points and the reference of each row, the distance IG2 descends and its gradient.
  */
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor, reshapeOwned, sizeOf, validateShape } from '../tensor/tensor.js';
 import { sliceBatch } from '../tensor/batch.js';
 import { accumulateGradients } from './accumulate-gradients.js';

@@ -4,7 +4,7 @@
  */
 import source from '../../shaders/attribution/idgi_step.wgsl';
 import { vec4Layout } from '../gpu/program.js';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** grad: [N·R, ...] rows image-major; f: [N·R]; attr: [N, ...] and dropped: [N] updated in place. */

@@ -7,7 +7,7 @@
  * the result feeds `explain(…, { method: 'ig2', methodOptions: { references, referencesPerImage } })`.
  */
 import type { Engine } from '../gpu/engine.js';
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import type { Model } from '../nn/model.js';
 import { softmax } from '../ops/softmax.js';
 import { concatBatch } from '../tensor/batch.js';

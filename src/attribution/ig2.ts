@@ -18,7 +18,7 @@
  * The stop is decided on the GPU (per-pair flags; stopped paths stay put), so no readback.
  * Returns fStart = mean_r f(GradCF_r) per image, so explain() reports Σ attr vs f(x) − fStart.
  */
-import { checkPositiveInt, fail } from '../gpu/errors.js';
+import { checkPositiveInt, fail } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { concatBatch, sliceBatch } from '../tensor/batch.js';
 import { disposeIg2Paths, ig2Decide, ig2Finish, ig2Move, startIg2Paths, type Ig2Settings } from './ig2/step.js';

@@ -6,7 +6,7 @@
  */
 import { mul } from '../ops/arithmetic.js';
 import { straightPathPoints } from './path-points.js';
-import { checkPositiveInt, fail } from '../gpu/errors.js';
+import { checkPositiveInt, fail } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
 import { evaluateGradients } from './evaluate.js';

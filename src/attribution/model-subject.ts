@@ -3,7 +3,7 @@
  * and one backward; IG2's distance from the representation node (the input of the final linear
  * layer), backpropagated together with ∇f in the same backward.
  */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import type { Model } from '../nn/model.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { concatBatch } from '../tensor/batch.js';

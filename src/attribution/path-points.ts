@@ -1,7 +1,7 @@
 /** Straight-line path points x' + α(x − x') for a chunk of steps, all images at once. */
 import source from '../../shaders/attribution/path_points.wgsl';
 import { vec4Layout } from '../gpu/program.js';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /**

@@ -5,7 +5,7 @@
  * `linspace` is PAIR saliency's rule: m points linspace(0, 1, m), both ends included, weight 1/m
  * each (so its points are not those of any Riemann rule; offered to reproduce PAIR's values).
  */
-import { checkPositiveInt, fail } from '../gpu/errors.js';
+import { checkPositiveInt, fail } from '../errors.js';
 
 export type RiemannRule = 'left' | 'right' | 'middle' | 'trapezoid';
 export type IntegrationRule = RiemannRule | 'gauss-legendre' | 'linspace';

@@ -2,7 +2,7 @@
  * SmoothGrad (Smilkov et al. 2017) around any method: n noisy copies of every input run as one
  * batch of N·n inputs through the method, then averaged (squared first when `magnitude`).
  */
-import { checkPositiveInt, fail } from '../gpu/errors.js';
+import { checkPositiveInt, fail } from '../errors.js';
 import { Tensor, reshapeOwned } from '../tensor/tensor.js';
 import { seededRandom } from '../nn/init.js';
 import { straightPathPoints } from './path-points.js';

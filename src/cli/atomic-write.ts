@@ -5,7 +5,7 @@
  */
 import { mkdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 
 export interface OutputFile {
   path: string;

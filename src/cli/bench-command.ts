@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 
 /** The checkout root: the nearest folder above this module with bench/bench.mjs. */
 function benchScript(): string {

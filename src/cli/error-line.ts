@@ -3,7 +3,7 @@
  * `pathlight: …` (multi-line messages, e.g. GPU validation errors, are joined), or the whole
  * stack with --debug. File-system errors name their path when Node gives it.
  */
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 
 function oneLine(text: string): string {
   return text

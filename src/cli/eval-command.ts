@@ -7,7 +7,7 @@
  * bundled samples).
  */
 import { createEngine } from '../gpu/engine.js';
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 import { loadModel } from '../models/load.js';
 import { imageInputShape } from '../nn/model.js';
 import { listSamples } from '../data/samples.js';

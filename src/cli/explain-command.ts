@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createEngine, type Engine } from '../gpu/engine.js';
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 import { loadModel } from '../models/load.js';
 import { readNpy, writeNpy } from '../models/npy.js';
 import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';

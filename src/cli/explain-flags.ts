@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import { isZooName } from '../models/zoo.js';
 import { INTEGRATION_RULES, type IntegrationRule } from '../attribution/quadrature.js';
 import type { DatasetName } from '../data/classes.js';

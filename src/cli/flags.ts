@@ -3,7 +3,7 @@
  * number like `0x10` is an error, never silently something else), and what the commands share.
  */
 import { existsSync } from 'node:fs';
-import { fail, PathlightError } from '../gpu/errors.js';
+import { fail, PathlightError } from '../errors.js';
 import { isZooName, ZOO_NAMES, zooEntry } from '../models/zoo.js';
 import { methodNames } from '../attribution/index.js';
 import type { DatasetName } from '../data/classes.js';

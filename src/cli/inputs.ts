@@ -3,7 +3,7 @@
  * for image models, a PNG or a bundled sample fitted to the model's [C, H, W].
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 import { readNpy } from '../models/npy.js';
 import { decodePng } from '../data/png.js';
 import { listSamples, loadSample } from '../data/samples.js';

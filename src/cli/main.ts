@@ -3,7 +3,7 @@
  * command word and turns any error into one line on stderr (`pathlight: …`; the stack only with
  * --debug) and exit code 1.
  */
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 import { INTEGRATION_RULES } from '../attribution/quadrature.js';
 import { parseFlags } from './flags.js';
 import { explainCommand } from './explain-command.js';

@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, existsSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 
 /** stat without throwing: undefined for a missing path (or one under a file: ENOTDIR). */
 function statOrUndefined(path: string): Stats | undefined {

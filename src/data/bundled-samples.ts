@@ -4,7 +4,7 @@
  * fetched from `assets/` beside the page (or `assetsUrl`) in a browser, decoded with decodePng.
  * src/data/samples.ts reads the same files synchronously in Node, with the parsers below.
  */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import { readAsset } from '#platform';
 import { CLASS_NAMES, type DatasetName } from './classes.js';
 import { decodePng } from './png.js';

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 import { isGzip, parseIdxDataset, type IdxDataset } from './idx.js';
 
 export { toRgb32 } from './transforms.js';

@@ -4,7 +4,7 @@
  * dimension sizes, then the elements. Environment-free: gzip'd files must be inflated by the
  * caller first (`datasets.ts` does it with zlib in Node).
  */
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 
 export const IDX_LABELS_MAGIC = 0x801; // uint8, 1-D
 export const IDX_IMAGES_MAGIC = 0x803; // uint8, 3-D

@@ -4,7 +4,7 @@
  * inflates to (a 0.5 MB IDAT can inflate to 500 MB whatever size the header declares).
  */
 import { Unzlib } from 'fflate';
-import { fail, PathlightError } from '../gpu/errors.js';
+import { fail, PathlightError } from '../errors.js';
 
 export interface PngHeader {
   width: number;

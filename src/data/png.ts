@@ -3,7 +3,7 @@
  * browser demo decode inputs the same way.
  */
 import { convertIndexedToRgb, decode, encode, type DecodedPng } from 'fast-png';
-import { fail, PathlightError } from '../gpu/errors.js';
+import { fail, PathlightError } from '../errors.js';
 import { rgbToGray } from './gray.js';
 import { checkInflatedSize, checkPngSize, readPngHeader, type PngHeader, type PngSizeLimits } from './png-limits.js';
 

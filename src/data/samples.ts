@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import { assetsRoot } from '../platform/node.js';
 import type { DatasetName } from './classes.js';
 import { checkDataset, decodeSample, parseSampleLabels, sampleEntry, type Sample, type SampleEntry } from './bundled-samples.js';

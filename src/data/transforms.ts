@@ -1,5 +1,5 @@
 /** Environment-free image reshaping between the dataset format and the models' input formats. */
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 
 const SRC = 28;
 const DST = 32;

@@ -6,7 +6,7 @@
  */
 import { BufferPool, USAGE, type PoolStats } from './pool.js';
 import { describeAdapter, requestAdapter, requestDevice, type AdapterDescription } from './acquire.js';
-import { GpuError, PathlightError } from './errors.js';
+import { GpuError, PathlightError } from '../errors.js';
 import { Profiler, type ProfileReport } from './profiler.js';
 import { checkBindings, compileSource, isUniformData, programKey, WG, type BindingSlot, type Program } from './program.js';
 
@@ -79,7 +79,6 @@ export class Engine {
   private recordedOps = new Set<string>();
   private recordedDispatches = 0;
   private readonly afterSubmit: GPUBuffer[] = [];
-  private readonly kernels = new Map<string, Kernel>();
   private kernelIds = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly uniforms = new Map<string, GPUBuffer>();
@@ -135,27 +134,6 @@ export class Engine {
   }
 
   // ---------------------------------------------------------------- pipelines
-
-  /**
-   * A compute pipeline for `op`, compiled once per distinct `key` (the op's specialisation:
-   * shapes, tile sizes, flags). `build` produces the WGSL only on a cache miss.
-   */
-  kernel(op: string, key: string, build: () => string): Kernel {
-    const cacheKey = `${op}|${key}`;
-    let k = this.kernels.get(cacheKey);
-    if (!k) {
-      this.checkAlive(op);
-      const code = build();
-      this.device.pushErrorScope('validation');
-      const module = this.device.createShaderModule({ code, label: op });
-      const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: op });
-      this.watch(op, 'shader/pipeline', module);
-      k = { op, pipeline, id: ++this.kernelIds };
-      this.kernels.set(cacheKey, k);
-      this.stats.pipelines++;
-    }
-    return k;
-  }
 
   /** Launch one program (see program.ts): compile on first use, bind by name, record the dispatch. */
   run(p: Program): void {
@@ -249,8 +227,8 @@ export class Engine {
 
   // ---------------------------------------------------------------- recording
 
-  /** Record one compute dispatch. Bindings map to @binding(0..n-1) of @group(0), in order. */
-  dispatch(kernel: Kernel, bindings: readonly Binding[], workgroups: Workgroups): void {
+  /** Record one compute dispatch (run() is the public way in). Bindings are indexed by @binding. */
+  private dispatch(kernel: Kernel, bindings: readonly Binding[], workgroups: Workgroups): void {
     this.checkAlive(kernel.op);
     if (this.dryRun) return;
     const [x, y = 1, z = 1] = workgroups;
@@ -401,7 +379,6 @@ export class Engine {
     this.pool.destroy();
     this.clearUniforms();
     this.bindGroups.clear();
-    this.kernels.clear();
     this.programs.clear();
     if (this.ownsDevice) this.device.destroy();
   }

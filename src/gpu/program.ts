@@ -5,7 +5,7 @@
  * checked against the shader's `@binding` declarations; every shader gets the shared prologue.
  */
 import { renderShader, type ShaderParams } from './wgsl.js';
-import { fail } from './errors.js';
+import { fail } from '../errors.js';
 
 /** A storage binding: a buffer, a tensor (anything with `.buffer`), or a byte range of a buffer. */
 export type StorageBinding = GPUBuffer | { readonly buffer: GPUBuffer } | BufferRange;

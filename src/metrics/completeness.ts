@@ -1,5 +1,5 @@
 /** Completeness error |Σ attr − (f(x) − f(x'))|, absolute and relative to |f(x) − f(x')|. */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 
 export interface CompletenessError {
   /** Σ attr − (f(x) − f(x')) */

@@ -1,5 +1,5 @@
 /** Shared by the curve metrics: upload checks, reference images, batched target scores. */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { imageInputShape, type Model } from '../nn/model.js';
 import { gaussianBlur } from '../ops/gaussian-blur.js';

@@ -7,7 +7,7 @@
  * `npm run reproduce`.
  */
 import type { Engine } from '../gpu/engine.js';
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import { imageInputShape, type Model } from '../nn/model.js';
 import { explain, type ExplainOptions } from '../attribution/explain.js';
 import type { BaselineSpec } from '../attribution/baselines.js';

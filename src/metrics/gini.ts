@@ -3,7 +3,7 @@
  * G = 1 − 2 Σ_k (c_k/‖c‖₁)·(n − k + ½)/n. 0 for a constant vector, 1 − 1/n for a one-hot one,
  * 0 for an all-zero one. CPU: it is one sort of an attribution that is already on the host.
  */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 
 export function gini(attribution: ArrayLike<number>): number {
   const n = attribution.length;

@@ -5,7 +5,7 @@
  * Insertion: reference → x (higher AUC is better); deletion: x → reference (lower is better).
  * Both curves' 2(K + 1) images are built by one kernel, run as one batch, and read back once.
  */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { imageInputShape, type Model } from '../nn/model.js';
 import { revealImages } from './reveal-images.js';

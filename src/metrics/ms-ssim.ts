@@ -6,7 +6,7 @@
  * Small images keep only the scales whose smallest side is ≥ the window, with renormalised weights.
  * Every scale's statistics land in one tensor, so a whole batch costs one readback.
  */
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { avgPool2d } from '../ops/avg-pool.js';
 import { ssimStats } from './ssim-stats.js';

@@ -7,7 +7,7 @@
  * the first threshold that reveals it), run as one batch, compared with x by MS-SSIM, and read
  * back once. The curve itself (normalisation, running max, interpolation, AUC) is CPU float64.
  */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { imageInputShape, type Model } from '../nn/model.js';
 import { revealImages } from './reveal-images.js';

@@ -1,5 +1,5 @@
 /** From a [C, H, W] attribution to one saliency per pixel, and the order pixels are revealed in (CPU, float64). */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 
 /**
  * 'abs-sum' = Σ_c |a_c| (default), 'sum' = signed Σ_c a_c (the TMLR reproduction),

@@ -3,7 +3,7 @@
  * image k takes pixel p (all channels) from `finish` where key[p] ≤ bound[k], else from `start`.
  */
 import source from '../../shaders/metrics/reveal_images.wgsl';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** start, finish [1, C, H, W]; key [H·W]; bound [K] → [K, C, H, W]. */

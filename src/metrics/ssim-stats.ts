@@ -7,7 +7,7 @@
  * 1.05–1.23 s uniform vs 0.89–1.63 s baked.)
  */
 import source from '../../shaders/metrics/ssim_stats.wgsl';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface SsimStatsParams {

@@ -7,7 +7,7 @@
  * Node, `assets/` beside the page in a browser), so this module imports nothing Node-only.
  */
 import type { Engine } from '../gpu/engine.js';
-import { fail, PathlightError } from '../gpu/errors.js';
+import { fail, PathlightError } from '../errors.js';
 import { readAsset, readFileBytes, readUrl } from '#platform';
 import type { Model } from '../nn/model.js';
 import { CLASS_NAMES, type DatasetName } from '../data/classes.js';

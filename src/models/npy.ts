@@ -4,7 +4,7 @@
  * `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`, then the raw data.
  * Environment-free: bytes in, bytes out.
  */
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 import { elementCount, float32FromFloat64LE, float32FromLE, float32ToLE, isValidShape } from './binary.js';
 
 export interface NpyArray {

@@ -5,7 +5,7 @@
  * later inside the graph builder. Mapping the IR onto the model graph happens elsewhere.
  * Environment-free: bytes in, IR out.
  */
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 import { elementCount, float32FromFloat64LE, float32FromLE, uint16FromLE } from './binary.js';
 import { halfToFloat } from './half.js';
 import {

@@ -4,7 +4,7 @@
  * little-endian tensor bytes (offsets are relative to the end of the header).
  * Environment-free: takes and returns bytes, never touches the file system.
  */
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 import { elementCount, float32FromFloat64LE, float32FromLE, float32ToLE, isValidShape, uint16FromLE } from './binary.js';
 import { bfloat16ToFloat, floatToHalf, halfToFloat } from './half.js';
 

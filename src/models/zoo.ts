@@ -12,7 +12,7 @@
  * - mobilenet (3×32×32): conv1 (no bias), bn1; layers.{0..4}.conv1 (depthwise 3×3, no bias), .bn1,
  *   .conv2 (pointwise 1×1, no bias), .bn2; fc.
  */
-import { PathlightError } from '../gpu/errors.js';
+import { PathlightError } from '../errors.js';
 import { CLASS_NAMES, type DatasetName } from '../data/classes.js';
 import { GraphBuilder } from '../nn/graph.js';
 import { initParameters } from '../nn/init.js';

@@ -9,7 +9,7 @@
  * planes of height 1 (planes.ts).
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { fail, intPair, shapeStr } from '../gpu/errors.js';
+import { fail, intPair, shapeStr } from '../errors.js';
 import type { GraphNode, NodeSpec } from './graph.js';
 import type { ShapeArgs } from './shapes.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape } from '../ops/conv2d.js';

@@ -10,7 +10,7 @@
  * sub-batches (copies in and out, no binding limit on copies) transparently.
  */
 import type { Engine } from '../gpu/engine.js';
-import { fail, PathlightError, shapeStr } from '../gpu/errors.js';
+import { fail, PathlightError, shapeStr } from '../errors.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { concatBatch, sliceBatch } from '../tensor/batch.js';
 import { add } from '../ops/add.js';

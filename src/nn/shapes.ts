@@ -3,7 +3,7 @@
  * runs. Activations are [features], [C, L] (1-D conv / pooling, run as planes of height 1, see
  * planes.ts) or [C, H, W]. Each kind's rule is its `shape` in the node table (layers.ts).
  */
-import { PathlightError, shapeStr } from '../gpu/errors.js';
+import { PathlightError, shapeStr } from '../errors.js';
 import { nodeInputs, type GraphNode } from './graph.js';
 import { nodeKind } from './layers.js';
 import { planeShape } from './planes.js';

@@ -2,7 +2,7 @@
  * 2-D average pooling (NCHW, PyTorch semantics, floor output size). With countIncludePad (the
  * default) every window divides by kernel area; without it, by its count of real (unpadded) elements.
  */
-import { checkShape } from '../gpu/errors.js';
+import { checkShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { poolGeometry, type Pool2dParams } from './pool-geometry.js';
 import { poolBackward, poolForward } from './pool2d.js';

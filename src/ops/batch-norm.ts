@@ -7,7 +7,7 @@
  * Input is NCHW ([N, C, H, W]) or [N, C] (after a linear layer).
  */
 import source from '../../shaders/batch_norm.wgsl';
-import { checkShape, fail, shapeStr } from '../gpu/errors.js';
+import { checkShape, fail, shapeStr } from '../errors.js';
 import { uniformBytes, WG } from '../gpu/program.js';
 import { Tensor, sizeOf } from '../tensor/tensor.js';
 import { laneTypes, lanesFor } from './pool2d.js';

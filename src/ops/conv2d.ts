@@ -20,7 +20,7 @@ import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
 import type { Engine } from '../gpu/engine.js';
 import { uniformBytes, WG, type BufferRange } from '../gpu/program.js';
 import { renderShader } from '../gpu/wgsl.js';
-import { checkShape, fail, intPair, shapeStr } from '../gpu/errors.js';
+import { checkShape, fail, intPair, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface Conv2dParams {

@@ -1,7 +1,7 @@
 /** Shared launcher for elementwise kernels (relu, add, ...): one template, vec4 when possible. */
 import source from '../../shaders/elementwise.wgsl';
 import { vec4Layout } from '../gpu/program.js';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /**

@@ -5,7 +5,7 @@
  * whole batch of rows that may each have their own σ. Kernel weights are computed here in float64.
  */
 import source from '../../shaders/blur.wgsl';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 const TRUNCATE = 4.0;

@@ -2,7 +2,7 @@
  * Global average pooling [N, C, H, W] → [N, C] (flattened, ready for a linear layer). It is average
  * pooling with one full-plane window, so it shares that geometry and that backward kernel.
  */
-import { checkRank, checkShape } from '../gpu/errors.js';
+import { checkRank, checkShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { poolGeometry, type PoolGeometry } from './pool-geometry.js';
 import { globalPoolForward, poolBackward } from './pool2d.js';

@@ -3,7 +3,7 @@
  * All three directions are the one matmul kernel with different transposes; backward through
  * the relu reads the saved output as a mask instead of materialising dy ⊙ [y > 0].
  */
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { matmulWith } from './matmul.js';
 import { sumAxisMasked } from './reduce.js';

@@ -6,7 +6,7 @@
  */
 import source from '../../shaders/matmul.wgsl';
 import { renderShader } from '../gpu/wgsl.js';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface MatmulOptions {

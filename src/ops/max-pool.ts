@@ -2,7 +2,7 @@
  * 2-D max pooling (NCHW, PyTorch semantics: padding is −∞, floor output size). Forward saves the
  * argmax so backward is a single gather instead of a recomputation.
  */
-import { checkShape, fail, shapeStr } from '../gpu/errors.js';
+import { checkShape, fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { poolGeometry, type Pool2dParams } from './pool-geometry.js';
 import { poolBackward, poolForward } from './pool2d.js';

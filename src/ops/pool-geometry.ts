@@ -1,5 +1,5 @@
 /** Window geometry shared by max, average and global pooling: parameter normalisation, validation, output shape. */
-import { checkRank, fail, intPair, shapeStr } from '../gpu/errors.js';
+import { checkRank, fail, intPair, shapeStr } from '../errors.js';
 
 export interface Pool2dParams {
   kernel: number | [number, number];

@@ -1,7 +1,7 @@
 /** Deterministic sums over one axis (bias gradients, batch means, path-integral accumulation). */
 import source from '../../shaders/reduce.wgsl';
 import { WG } from '../gpu/program.js';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor, sizeOf } from '../tensor/tensor.js';
 
 /** Σ over `axis` (negative counts from the end); the result drops that axis. */

@@ -5,7 +5,7 @@
  */
 import source from '../../shaders/softmax.wgsl';
 import { WG } from '../gpu/program.js';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** Rows up to this many classes go one per invocation; wider rows share a workgroup. */

@@ -2,7 +2,7 @@
  * The browser (and Web Worker) side of `#platform`: WebGPU from `navigator.gpu`, assets fetched
  * over HTTP. Nothing here touches Node.
  */
-import { fail, PathlightError } from '../gpu/errors.js';
+import { fail, PathlightError } from '../errors.js';
 import { fetchBytes, resolveUrl } from './fetch-bytes.js';
 
 export async function requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }> {

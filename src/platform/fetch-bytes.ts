@@ -1,5 +1,5 @@
 /** GET a URL's bytes with errors a user can read (both platforms use it for http(s) URLs). */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 
 export async function fetchBytes(url: URL, what: string): Promise<Uint8Array> {
   let response: Response;

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fail, PathlightError } from '../gpu/errors.js';
+import { fail, PathlightError } from '../errors.js';
 import { fetchBytes, resolveUrl } from './fetch-bytes.js';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';

@@ -2,7 +2,7 @@
  * Slicing and joining along the batch axis with buffer copies. Copies have no binding-size limit,
  * so they are how a batch too large for one storage binding is split and reassembled.
  */
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from './tensor.js';
 
 export function sliceBatch(t: Tensor, start: number, count: number): Tensor {

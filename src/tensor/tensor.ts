@@ -15,7 +15,7 @@
  */
 import type { Engine } from '../gpu/engine.js';
 import { STORAGE_USAGE } from '../gpu/pool.js';
-import { fail, PathlightError, shapeStr } from '../gpu/errors.js';
+import { fail, PathlightError, shapeStr } from '../errors.js';
 
 class Storage {
   refs = 1;

@@ -5,7 +5,7 @@
  *   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε).
  * `m` and `v` belong to the caller (the optimizer) and must start at zero; `step` is t ≥ 1.
  */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkHyper, checkOperands, optimizerStep } from './sgd.js';
 

@@ -2,7 +2,7 @@
  * Mini-batches of a labelled image set: a seeded shuffle per epoch and a gather into one
  * contiguous Float32Array per batch (uploaded with one write).
  */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import { seededRandom } from '../nn/init.js';
 
 export interface LabelledImages {

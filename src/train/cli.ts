@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createEngine } from '../gpu/engine.js';
-import { fail, PathlightError } from '../gpu/errors.js';
+import { fail, PathlightError } from '../errors.js';
 import { loadFashionMnist, loadMnist, toRgb32 } from '../data/datasets.js';
 import { readSafetensors, writeSafetensors } from '../models/safetensors.js';
 import { zooGraph } from '../models/zoo.js';

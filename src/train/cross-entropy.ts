@@ -3,7 +3,7 @@
  * the probabilities the backward needs, one kernel the scalar loss (shaders/train/cross_entropy.wgsl).
  */
 import source from '../../shaders/train/cross_entropy.wgsl';
-import { fail, shapeStr } from '../gpu/errors.js';
+import { fail, shapeStr } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkRows, softmax } from '../ops/softmax.js';

@@ -4,7 +4,7 @@
  * engine's command stream (sgd.ts, adam.ts): no readback, no submission.
  * Parameters without a gradient (e.g. batch-norm running statistics) are left untouched.
  */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { adamStep, type AdamHyper } from './adam.js';
 import { sgdStep, type SgdHyper } from './sgd.js';

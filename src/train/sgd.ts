@@ -5,7 +5,7 @@
  * Shares shaders/train/optimizer.wgsl with Adam (adam.ts).
  */
 import source from '../../shaders/train/optimizer.wgsl';
-import { checkShape, fail } from '../gpu/errors.js';
+import { checkShape, fail } from '../errors.js';
 import { uniformBytes } from '../gpu/program.js';
 import type { Tensor } from '../tensor/tensor.js';
 

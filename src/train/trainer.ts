@@ -6,7 +6,7 @@
  * into small GPU logs; the logs are read back only every `reportEvery` steps (progress), so the
  * CPU never waits on the GPU inside the loop.
  */
-import { fail } from '../gpu/errors.js';
+import { fail } from '../errors.js';
 import type { Model } from '../nn/model.js';
 import { argmaxRows } from '../attribution/explain-seed.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -8,7 +8,7 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { defineCases } from '../harness/cases.js';
 import { assert, AssertionFailed, relL2 } from '../harness/assert.js';
 import { Rng } from '../harness/random.js';
-import { PathlightError } from '../../src/gpu/errors.js';
+import { PathlightError } from '../../src/errors.js';
 import { STORAGE_USAGE } from '../../src/gpu/pool.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { explain, type ExplainOptions } from '../../src/attribution/index.js';

@@ -11,7 +11,7 @@
  */
 import stepSource from '../../../shaders/attribution/guided_ig_step.wgsl';
 import { uniformBytes } from '../../gpu/program.js';
-import { checkPositiveInt, fail, shapeStr } from '../../gpu/errors.js';
+import { checkPositiveInt, fail, shapeStr } from '../../errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { quantileIndex, rowL1Distance, ROW_WGSL } from './rows.js';
 import type { StepperPath } from './stepper.js';

@@ -7,7 +7,7 @@
 import rows from '../../../shaders/attribution/rows.wgsl';
 import rowOps from '../../../shaders/attribution/row_ops.wgsl';
 import moveSource from '../../../shaders/attribution/move_selected.wgsl';
-import { fail, shapeStr } from '../../gpu/errors.js';
+import { fail, shapeStr } from '../../errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 
 /**

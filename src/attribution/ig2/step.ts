@@ -8,7 +8,7 @@
  */
 import source from '../../../shaders/attribution/ig2_step.wgsl';
 import { uniformBytes } from '../../gpu/program.js';
-import { fail, shapeStr } from '../../gpu/errors.js';
+import { fail, shapeStr } from '../../errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { rowSquaredNorms } from '../adaptive/index.js';
 
