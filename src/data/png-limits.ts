@@ -43,10 +43,10 @@ export function checkPngSize(header: PngHeader, limits: PngSizeLimits, source: s
   const { width, height } = header;
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PNG_PIXELS;
   const expected = limits.expectedSizes;
-  if (width * height > maxPixels) fail(`${source}: the PNG declares ${width}×${height} pixels, more than the limit of ${maxPixels} (maxPixels)`);
   if (expected && expected.length > 0 && !expected.some((s) => s.width === width && s.height === height)) {
     fail(`${source}: the PNG is ${width}×${height} pixels, expected ${expected.map((s) => `${s.width}×${s.height}`).join(' or ')}`);
   }
+  if (width * height > maxPixels) fail(`${source}: the PNG declares ${width}×${height} pixels, more than the limit of ${maxPixels} (maxPixels)`);
 }
 
 /** Samples per pixel of each PNG colour type. */

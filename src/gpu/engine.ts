@@ -149,7 +149,7 @@ export class Engine {
     checkBindings(p, entry.slots);
     if (this.dryRun) return;
     // compiled on first use, or now if an async compile (prepare) is still in flight
-    entry.kernel ??= this.compile(entry.op, entry.code);
+    entry.kernel ??= this.compile(entry, false) as Kernel;
     const bindings: Binding[] = [];
     for (const slot of entry.slots) {
       const b = p.bindings[slot.name]!;
@@ -189,7 +189,7 @@ export class Engine {
     onProgress?.(0, total);
     const compiles: Promise<void>[] = [];
     for (const entry of dry.pending) {
-      compiles.push(this.compileAsync(entry).then(() => onProgress?.(++done, total)));
+      compiles.push((this.compile(entry, true) as Promise<void>).then(() => onProgress?.(++done, total)));
       await new Promise((r) => setTimeout(r, 0));
     }
     await Promise.all(compiles);
@@ -202,27 +202,18 @@ export class Engine {
     return this.dryRun !== null;
   }
 
-  private compile(op: string, code: string): Kernel {
-    this.device.pushErrorScope('validation');
-    const module = this.device.createShaderModule({ code, label: op });
-    const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: op });
-    this.watch(op, 'shader/pipeline', module);
-    this.stats.pipelines++;
-    return { op, pipeline, id: ++this.kernelIds };
-  }
-
-  private async compileAsync(entry: ProgramEntry): Promise<void> {
+  /** Compile a program's pipeline now, or (`async`, for prepare) on the driver's threads where it has them. */
+  private compile(entry: ProgramEntry, async: boolean): Kernel | Promise<void> {
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code: entry.code, label: entry.op });
-    this.watch(entry.op, 'shader', module);
-    try {
-      const pipeline = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: entry.op });
-      if (entry.kernel || this.disposed) return; // a real run compiled it meanwhile
-      entry.kernel = { op: entry.op, pipeline, id: ++this.kernelIds };
-      this.stats.pipelines++;
-    } catch (e) {
-      this.errors.push(new GpuError(entry.op, 'pipeline', e instanceof Error ? e.message : String(e)));
-    }
+    this.watch(entry.op, 'shader/pipeline', module);
+    const descriptor = { layout: 'auto' as const, compute: { module, entryPoint: 'main' }, label: entry.op };
+    const made = (pipeline: GPUComputePipeline) => (this.stats.pipelines++, { op: entry.op, pipeline, id: ++this.kernelIds });
+    if (!async) return made(this.device.createComputePipeline(descriptor));
+    return this.device.createComputePipelineAsync(descriptor).then(
+      (pipeline) => void (entry.kernel || this.disposed || (entry.kernel = made(pipeline))), // unless a real run compiled it meanwhile
+      (e) => void this.errors.push(new GpuError(entry.op, 'pipeline', e instanceof Error ? e.message : String(e))),
+    );
   }
 
   // ---------------------------------------------------------------- recording

@@ -7,8 +7,8 @@ const PLACEHOLDER = /\$\{(\w+)\}/g;
 /**
  * Instantiate a WGSL source file: `${NAME}` placeholders are replaced by `params[NAME]`, and
  * `#if ${FLAG}` / `#elif` / `#else` / `#endif` blocks are resolved by wgsl-preprocessor.
- * Shapes and sizes are baked in as constants: for small static CNNs this gives simpler, faster
- * WGSL than uniforms (loops with constant bounds unroll), at the cost of one pipeline per shape.
+ * Ops reach it through the program value (program.ts): params are what a pipeline bakes in;
+ * sizes are uniforms unless baking one was measured faster.
  */
 export function renderShader(source: string, params: ShaderParams): string {
   const strings: string[] = [];

@@ -9,6 +9,7 @@
  * A batch whose activations would exceed the device's storage-binding limit is split into
  * sub-batches (copies in and out, no binding limit on copies) transparently.
  */
+import { prepackConv2dWeights } from '../ops/conv2d.js';
 import type { Engine } from '../gpu/engine.js';
 import { fail, PathlightError, shapeStr } from '../errors.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
@@ -65,6 +66,12 @@ export class Model {
     const paramShapes = new Map([...params].map(([k, t]) => [k, t.shape]));
     for (const n of nodes) for (const p of nodeParams(n)) if (!params.has(p)) fail(`model ${info.name}: parameter '${p}' of node '${n.name}' is missing`);
     this.nodeShapes = inferShapes(nodes, paramShapes, info.inputShape);
+    this.packConvWeights();
+  }
+
+  /** Conv weights are packed once, at load, next to the BN folding (an optimizer step repacks on use). */
+  private packConvWeights(): void {
+    for (const n of this.nodes) if (n.kind === 'conv2d') prepackConv2dWeights(this.params.get(n.weight)!, n.params);
   }
 
   get outputShape(): readonly number[] {
@@ -135,6 +142,7 @@ export class Model {
       const missing = [...this.params.keys()].filter((k) => !values.has(k));
       if (missing.length) fail(`model ${this.info.name}: weights are missing parameter(s) ${missing.join(', ')}`);
     }
+    this.packConvWeights();
   }
 
   /** Download all parameters (one readback each). */

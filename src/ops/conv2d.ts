@@ -180,6 +180,17 @@ function packedWeights(op: string, w: Tensor, g: Geometry, transposed: boolean):
   });
 }
 
+/** Pack a conv weight ([Cout, Cin/g, KH, KW], or 1-D [Cout, Cin/g, K]) for both directions now: at model load, not on first use. */
+export function prepackConv2dWeights(w: Tensor, p: Conv2dParams = {}): void {
+  const w4 = w.rank === 3 ? w.reshape([w.shape[0]!, w.shape[1]!, 1, w.shape[2]!]) : w.reshape(w.shape);
+  const [, cinG, kh, kw] = w4.shape as [number, number, number, number];
+  const [dh, dw] = intPair('conv2d', 'dilation', p.dilation, [1, 1], 1);
+  const g = geometry('conv2d', [1, cinG * (p.groups ?? 1), (kh - 1) * dh + 1, (kw - 1) * dw + 1], w4.shape, { groups: p.groups, dilation: p.dilation });
+  packedWeights('conv2d', w4, g, false);
+  packedWeights('conv2dBackwardInput', w4, g, true);
+  w4.dispose();
+}
+
 /**
  * Record a repack of `count` NCHW images (`src`, C channels of `npix` pixels) into the start of
  * `packed` as vec4 over 4 channels (conv2d_pack_channels.wgsl). Returns the packed range.
