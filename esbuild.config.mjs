@@ -35,9 +35,9 @@ const common = {
   conditions: SOURCE_CONDITIONS,
 };
 
-export const nodeOptions = { ...common, platform: 'node', external: ['webgpu'], sourcemap: true };
-// Bundles of the repository's own pages (tests, demo, bench) from src/: package.json's
-// `sideEffects` describes dist/lib, so it must not drop src modules that register methods.
+// Bundles of the repository's own programs and pages (trainer, tests, demo, bench) from src/:
+// package.json's `sideEffects` describes dist/lib, so it must not drop src modules that register methods.
+export const nodeOptions = { ...common, platform: 'node', external: ['webgpu'], sourcemap: true, ignoreAnnotations: true };
 const browser = { ...common, platform: 'browser', sourcemap: true, ignoreAnnotations: true };
 
 /** Build the per-module library, the shaders, the CLI and the trainer. */
