@@ -3,7 +3,7 @@
  * bundled samples (assets/samples, served at samples/), plus turning any image into model input.
  */
 import type { Engine } from '../src/gpu/engine.js';
-import { PathlightError } from '../src/gpu/errors.js';
+import { PathlightError } from '../src/errors.js';
 import type { Model } from '../src/nn/model.js';
 import { ZOO, ZOO_NAMES, type ZooName } from '../src/models/zoo.js';
 import { createZooModel, defaultWeightsFile, loadZooModel } from '../src/models/load.js';
