@@ -120,6 +120,8 @@ export class Engine {
     let shared = sharedDevices.get(key);
     if (!shared) {
       sharedDevices.set(key, (shared = acquireDevice(options.powerPreference)));
+      // Dawn (Node) crashes tearing down a device still alive at exit: destroy it first
+      void shared.then(({ device }) => (globalThis as { process?: { once?(e: string, f: () => void): void } }).process?.once?.('exit', () => device.destroy()));
       shared.then(
         ({ device }) => device.lost.then(() => sharedDevices.get(key) === shared && sharedDevices.delete(key)),
         () => sharedDevices.delete(key),
