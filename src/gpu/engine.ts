@@ -171,10 +171,7 @@ export class Engine {
    * reports them.
    */
   async prepare(work: () => unknown, onProgress?: (done: number, total: number) => void): Promise<{ pipelines: number }> {
-    if (this.dryRun) {
-      await work();
-      return { pipelines: 0 };
-    }
+    if (this.dryRun) return (await work(), { pipelines: 0 }); // nested: the outer prepare compiles
     const dry = (this.dryRun = { pending: [] as ProgramEntry[] });
     try {
       await work();
