@@ -120,12 +120,11 @@ export class Engine {
     let shared = sharedDevices.get(key);
     if (!shared) {
       sharedDevices.set(key, (shared = acquireDevice(options.powerPreference)));
-      // Dawn (Node) crashes tearing down a device still alive at exit: destroy it first
-      void shared.then(({ device }) => (globalThis as { process?: { once?(e: string, f: () => void): void } }).process?.once?.('exit', () => device.destroy()));
-      shared.then(
-        ({ device }) => device.lost.then(() => sharedDevices.get(key) === shared && sharedDevices.delete(key)),
-        () => sharedDevices.delete(key),
-      );
+      // Dawn (Node) crashes tearing down a device still alive at exit: destroy it first. A lost one is replaced.
+      shared.then(({ device }) => {
+        (globalThis as { process?: { once?(e: string, f: () => void): void } }).process?.once?.('exit', () => device.destroy());
+        void device.lost.then(() => sharedDevices.get(key) === shared && sharedDevices.delete(key));
+      }, () => sharedDevices.delete(key));
     }
     const { device, adapter } = await shared;
     return new Engine(device, adapter, false, options);
@@ -220,7 +219,6 @@ export class Engine {
   /** Record one compute dispatch (run() is the public way in). Bindings are indexed by @binding. */
   private dispatch(kernel: Kernel, bindings: readonly Binding[], workgroups: Workgroups): void {
     this.checkAlive(kernel.op);
-    if (this.dryRun) return;
     const [x, y = 1, z = 1] = workgroups;
     const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxDim || y > maxDim || z > maxDim) {
@@ -242,7 +240,7 @@ export class Engine {
 
   /**
    * Workgroups for `threads` invocations of a 1-D kernel with `workgroupSize` lanes, folded into
-   * 2-D when it exceeds the per-dimension limit. Shaders linearise with `linearIndex` (common.wgsl).
+   * 2-D when it exceeds the per-dimension limit. Shaders linearise with the `${MAIN}` prologue (program.ts).
    */
   grid1d(threads: number, workgroupSize: number): [number, number] {
     const groups = Math.max(1, Math.ceil(threads / workgroupSize));
