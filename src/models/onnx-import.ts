@@ -470,6 +470,9 @@ class Importer {
   }
 
   private window(node: OnnxNode, x: Act, kernel: number[]): Window {
+    if (kernel.length !== x.shape.length - 1) {
+      this.fail(`${this.where}: a ${kernel.length}-D kernel on an input of shape [N, ${x.shape.join(', ')}]; expected [N, ${kernel.length === 1 ? 'C, L' : 'C, H, W'}]`);
+    }
     try {
       return onnxWindow(node.attributes, kernel, x.shape.slice(1));
     } catch (e) {
