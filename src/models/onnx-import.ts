@@ -323,6 +323,14 @@ class Importer {
         return this.define(node, this.matmul(node));
       case 'Pad':
         return this.pad(node);
+      case 'Neg':
+        return this.define(node, this.scaled(node, -1));
+      case 'Cast': {
+        // float32 is what runs: a cast to FLOAT or DOUBLE changes nothing; others would round or truncate.
+        const to = num(a.to, 1);
+        if (to !== 1 && to !== 11) this.fail(`${this.where}: a cast of an activation to type ${to} is not supported (only to FLOAT or DOUBLE)`);
+        return this.define(node, this.act(node, 0));
+      }
       default:
         this.fail(`${this.where}: op ${op} is not supported on activations`);
     }
@@ -447,6 +455,14 @@ class Importer {
     const name = this.uniqueName(node.name);
     const idx = this.g.constant(name, this.node(x), shape, op, constantFirst);
     this.setParam(`${name}.value`, c, shape);
+    return idx;
+  }
+
+  /** x · k for a scalar k (Neg). */
+  private scaled(node: OnnxNode, k: number): number {
+    const name = this.uniqueName(node.name);
+    const idx = this.g.constant(name, this.node(this.act(node, 0)), [], 'mul');
+    this.setParam(`${name}.value`, { shape: [], data: Float32Array.of(k), dtype: 'float' }, []);
     return idx;
   }
 
@@ -576,9 +592,11 @@ class Importer {
   private flatten(node: OnnxNode): void {
     const x = this.act(node, 0);
     const rank = this.onnxRank(x);
-    const axis = this.normalize(num(node.attributes.axis, 1), rank + 1, 'axis');
+    const given = num(node.attributes.axis, 1);
+    const axis = given < 0 ? given + rank : given; // Flatten's axis is in [-rank, rank]
+    if (axis < 0 || axis > rank) this.fail(`${this.where}: axis ${given} is out of range for rank ${rank}`);
     const full = this.mode === 'batch' ? [-1, ...x.shape] : x.shape;
-    if (this.mode === 'batch' && axis !== 1) this.batchAxis(`${this.where}: axis ${num(node.attributes.axis, 1)} folds other axes into the batch axis`);
+    if (this.mode === 'batch' && axis !== 1) this.batchAxis(`${this.where}: axis ${given} folds other axes into the batch axis`);
     const shape = this.mode === 'batch' ? [count(x.shape)] : [count(full.slice(0, axis)), count(full.slice(axis))];
     this.view(node, x, shape);
   }

@@ -56,7 +56,7 @@ export interface OnnxDecodeOptions {
 export const SUPPORTED_OPSET = { min: 1, max: 21 } as const;
 
 export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
-  'Conv', 'Gemm', 'MatMul', 'Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization',
+  'Conv', 'Gemm', 'MatMul', 'Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization',
   'Add', 'Sub', 'Mul', 'Div', 'Flatten', 'Reshape', 'Softmax', 'LogSoftmax', 'Identity', 'Constant', 'Dropout',
   'Clip', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'PRelu', 'Elu', 'Pad', 'Concat', 'ReduceMean',
   'Squeeze', 'Unsqueeze', 'Transpose', 'Split', 'Slice', 'Shape', 'Gather', 'Cast', 'ConstantOfShape', 'Range',
@@ -205,4 +205,20 @@ export function decodeOnnx(bytes: Uint8Array, source = 'model', options: OnnxDec
   });
   checkDataflow(graph, new Set([...graph.initializer.map((t) => t.name), ...graph.input.map((i) => i.name)]), source);
   return { opset, inputs, outputs, nodes, initializers };
+}
+
+/** The external-data files a model's tensors name (to be read before decoding, e.g. from beside the model file). */
+export function externalDataLocations(bytes: Uint8Array, source = 'model'): string[] {
+  const graph = decodeModelProto(bytes, source).graph;
+  const tensors = [...(graph?.initializer ?? []), ...(graph?.node ?? []).flatMap((n) => n.attribute.map((a) => a.t).filter((t) => !!t))];
+  const locations = new Set<string>();
+  for (const t of tensors) {
+    if (t!.data_location !== 1) continue;
+    const location = t!.external_data.find((e) => e.key === 'location')?.value ?? '';
+    if (!location || location.startsWith('/') || /^[a-zA-Z]:|(^|[\\/])\.\.([\\/]|$)/.test(location)) {
+      throw new OnnxError(source, `tensor "${t!.name}" names external data "${location}"; only a relative path inside the model's folder is read`);
+    }
+    locations.add(location);
+  }
+  return [...locations];
 }
