@@ -31,9 +31,19 @@ describe('ONNX conformance (libonnx-testdata)', () => {
     expect(failed).toEqual([]);
   });
 
-  it('at least 125 of the 132 CNN-op cases (3-D excluded) pass', () => {
+  it('120 of the 132 CNN-op cases (3-D excluded) pass; the others are refused for what float32 single-output models cannot be', () => {
     const listed = results.filter((r) => r.suite !== 'onnx-node' && r.ops.every((o) => ORIGINAL_OPS.has(o)) && !r.threeD);
     expect(listed.length).toBe(132);
-    expect(listed.filter((r) => r.outcome.status === 'passed').length).toBeGreaterThanOrEqual(125);
+    expect(listed.filter((r) => r.outcome.status === 'passed').length).toBeGreaterThanOrEqual(120);
+    // What is left: float64 inputs beyond float32's range, sequence / optional values, training-mode
+    // BatchNormalization and MaxPool's Indices (extra outputs), a zero-size tensor, a graph without input.
+    const reasons = listed.filter((r) => r.outcome.status === 'skipped').map((r) => (r.outcome as { reason: string }).reason);
+    for (const reason of reasons) expect(reason).toMatch(/does not fit float32|is not a tensor|graph outputs|changes the batch axis|no graph input/);
+  });
+
+  it('no skip is a listed attribute left unimplemented', () => {
+    const attributes = /auto_pad|ceil_mode|dilation|count_include_pad|transA|transB|alpha|beta|asymmetric|kernel_shape|strides|opset/;
+    const skipped = results.filter((r) => r.outcome.status === 'skipped' && attributes.test((r.outcome as { reason: string }).reason));
+    expect(skipped.map((r) => `${r.name}: ${(r.outcome as { reason: string }).reason}`)).toEqual([]);
   });
 });

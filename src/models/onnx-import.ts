@@ -16,7 +16,7 @@
 import { GraphBuilder, type UnaryOp } from '../nn/graph.js';
 import { GraphShapeError, inferShapes } from '../nn/shapes.js';
 import { decodeOnnx, OnnxError, type OnnxAttribute, type OnnxDecodeOptions, type OnnxModel, type OnnxNode } from './onnx.js';
-import { asFloat32, type OnnxTensor } from './onnx-tensor.js';
+import { asFloat32, DT, dtypeName, type OnnxTensor } from './onnx-tensor.js';
 import { FOLDABLE_OPS, FoldError, foldNode, normAxis, resolveReshape, sliceRange, type ConstValue } from './onnx-fold.js';
 import { onnxWindow, planarWindow, WindowError, type PlanarWindow, type Window } from './onnx-geometry.js';
 import { fuseModel, type ModelSpec, type ParamValues } from './fuse.js';
@@ -106,6 +106,8 @@ class Importer {
   private readonly uses = new Map<string, number>();
   private where = '';
   private inputShape: number[] = [];
+  /** the graph input holds integers: integer division would need truncation, which float32 kernels do not do */
+  private integerInput = false;
 
   constructor(
     private readonly model: OnnxModel,
@@ -131,6 +133,7 @@ class Importer {
       this.fail(`graph input "${input.name}" has shape [${input.shape.join(', ')}]; ${batch ? 'the sizes after N must be fixed and positive' : 'whole-tensor mode needs every size fixed and positive'}`);
     }
     this.inputShape = rowShape;
+    this.integerInput = ![DT.FLOAT, DT.DOUBLE, DT.FLOAT16].includes(input.elemType as 1);
     this.acts.set(input.name, { node: 0, shape: rowShape });
 
     const outputName = m.outputs[0]!.name;
@@ -272,6 +275,7 @@ class Importer {
       case 'Sub':
       case 'Mul':
       case 'Div':
+        if (op === 'Div' && this.integerInput) this.fail(`${this.where}: integer division (the graph input is ${dtypeName(this.model.inputs[0]!.elemType)}) is not supported: activations run in float32`);
         return this.define(node, this.binary(node, op.toLowerCase() as Binary));
       case 'Conv':
         return this.define(node, this.conv(node));
@@ -307,6 +311,7 @@ class Importer {
       case 'Split':
         return this.split(node);
       case 'Concat': {
+        if (node.inputs.some((n) => this.consts.has(n))) return this.define(node, this.concatWithConstants(node));
         const parts = node.inputs.map((_, i) => this.act(node, i));
         const axis = this.rowAxis(num(a.axis, op === 'Concat' && this.model.opset < 4 ? 1 : 0), parts[0]!, 'axis');
         if (parts.length === 1) return this.define(node, parts[0]!);
@@ -325,6 +330,10 @@ class Importer {
         return this.pad(node);
       case 'Neg':
         return this.define(node, this.scaled(node, -1));
+      case 'Expand':
+        return this.define(node, this.expand(node));
+      case 'Gather':
+        return this.define(node, this.gather(node));
       case 'Cast': {
         // float32 is what runs: a cast to FLOAT or DOUBLE changes nothing; others would round or truncate.
         const to = num(a.to, 1);
@@ -332,7 +341,7 @@ class Importer {
         return this.define(node, this.act(node, 0));
       }
       default:
-        this.fail(`${this.where}: op ${op} is not supported on activations`);
+        this.fail(`${this.where}: op ${op} reads an activation; it is only folded where all its inputs are constants`);
     }
   }
 
@@ -456,6 +465,66 @@ class Importer {
     const idx = this.g.constant(name, this.node(x), shape, op, constantFirst);
     this.setParam(`${name}.value`, c, shape);
     return idx;
+  }
+
+  /** Concat of one activation and constants: the activation padded with zeros, plus the constants in the padding. */
+  private concatWithConstants(node: OnnxNode): number {
+    const acts = node.inputs.map((n, i) => (this.consts.has(n) ? -1 : i)).filter((i) => i >= 0);
+    if (acts.length !== 1) this.fail(`${this.where}: a concat of ${acts.length} activations with constants is not supported (one activation at most)`);
+    const x = this.act(node, acts[0]!);
+    const axis = this.rowAxis(num(node.attributes.axis, this.model.opset < 4 ? 1 : 0), x, 'axis');
+    const parts = node.inputs.map((n, i): ConstValue => {
+      if (i === acts[0]) return { shape: x.shape, data: new Float32Array(count(x.shape)), dtype: 'float' };
+      const c = this.consts.get(n)!;
+      const shape = this.constRowShape(c.shape, x, 'constant');
+      if (shape.length !== x.shape.length || shape.some((d, k) => k !== axis && d !== x.shape[k])) this.fail(`${this.where}: constant [${c.shape.join(', ')}] does not match the input's shape off the concat axis`);
+      return { ...c, shape };
+    });
+    const full = foldNode({ ...node, attributes: { axis } }, parts, this.model.opset)[0]!;
+    const before = parts.slice(0, acts[0]).reduce((t, p) => t + p.shape[axis]!, 0);
+    const after = parts.slice(acts[0]! + 1).reduce((t, p) => t + p.shape[axis]!, 0);
+    const r = x.shape.length;
+    const pads = new Array<number>(2 * r).fill(0);
+    pads[axis] = before;
+    pads[r + axis] = after;
+    const name = this.uniqueName(node.name);
+    const padded = this.g.pad(`${name}_pad`, this.node(x), pads, 0);
+    const idx = this.g.constant(name, padded, full.shape, 'add');
+    this.setParam(`${name}.value`, full, full.shape);
+    return idx;
+  }
+
+  /** Expand: a broadcast, as a product with ones of the target shape. */
+  private expand(node: OnnxNode): number | Act {
+    const x = this.act(node, 0);
+    const t = this.constant(node, 1, 'a constant shape');
+    const target = Array.from(t.data, (d, i) => (t.batch?.[i] ? 1 : d));
+    const shape = this.constRowShape(target, x, 'shape');
+    const rank = Math.max(shape.length, x.shape.length);
+    const out = Array.from({ length: rank }, (_, i) => Math.max(shape[shape.length - rank + i] ?? 1, x.shape[x.shape.length - rank + i] ?? 1));
+    if (same(out, x.shape)) return x;
+    const name = this.uniqueName(node.name);
+    const idx = this.g.constant(name, this.node(x), shape, 'mul');
+    this.setParam(`${name}.value`, { shape, data: new Float32Array(count(shape)).fill(1), dtype: 'float' }, shape);
+    return idx;
+  }
+
+  /** Gather of an activation by constant indices: one slice per index, concatenated. */
+  private gather(node: OnnxNode): number | Act {
+    if (this.consts.has(node.inputs[0]!)) this.fail(`${this.where}: indices computed from the input (a lookup table) are not supported`);
+    const x = this.act(node, 0);
+    const indices = this.constant(node, 1, 'constant indices');
+    const axis = this.rowAxis(num(node.attributes.axis, 0), x, 'axis');
+    const dim = x.shape[axis]!;
+    if (indices.data.length === 0 || indices.data.length > 256) this.fail(`${this.where}: ${indices.data.length} indices (1 to 256 are supported)`);
+    const input = this.node(x);
+    const parts = Array.from(indices.data, (j, k) => {
+      const at = j < 0 ? j + dim : j;
+      if (!(at >= 0 && at < dim)) this.fail(`${this.where}: index ${j} is out of range for a dim of ${dim}`);
+      return this.g.slice(this.uniqueName(`${node.name}_${k}`), input, axis, at, at + 1);
+    });
+    const joined = parts.length === 1 ? parts[0]! : this.g.concat(this.uniqueName(node.name), parts, axis);
+    return { node: joined, shape: [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)] };
   }
 
   /** x · k for a scalar k (Neg). */
@@ -746,12 +815,25 @@ class Importer {
     const beta = num(a.beta, 1);
     let weight = num(a.transB, 0) === 1 ? b : transpose2d(b);
     if (alpha !== 1) weight = { ...weight, data: Float32Array.from(asFloat32(weight, 'B', this.source), (v) => v * alpha) };
-    const c = node.inputs[2] ? this.constant(node, 2, 'a constant C') : null;
+    const cAct = node.inputs[2] && this.acts.has(node.inputs[2]) ? this.act(node, 2) : null;
+    const c = node.inputs[2] && !cAct ? this.constant(node, 2, 'a constant C') : null;
     const outF = weight.shape[0]!;
     const scaled = c && beta !== 1 ? { ...c, data: Float32Array.from(asFloat32(c, 'C', this.source), (v) => v * beta) } : c;
     const vector = scaled && (scaled.data.length === outF || scaled.data.length === 1) && scaled.shape.every((d, i) => d === 1 || i === scaled.shape.length - 1);
     const bias = vector && scaled && beta !== 0 ? { shape: [outF], data: scaled.data.length === 1 ? new Float32Array(outF).fill(scaled.data[0]!) : scaled.data, dtype: 'float' as const } : null;
     const idx = this.linear(node, x, weight, bias);
+    if (cAct && beta !== 0) {
+      // C computed from the input: added as an activation (scaled by beta first)
+      let cNode = this.node(cAct);
+      if (beta !== 1) {
+        const name = this.uniqueName(`${node.name}_beta`);
+        cNode = this.g.constant(name, cNode, [], 'mul');
+        this.setParam(`${name}.value`, { shape: [], data: Float32Array.of(beta), dtype: 'float' }, []);
+      }
+      const out = this.shapes()[idx]!;
+      const cShape = this.shapes()[cNode]!;
+      return same(out, cShape) ? this.g.add(this.uniqueName(`${node.name}_C`), idx, cNode) : this.g.binary(this.uniqueName(`${node.name}_C`), idx, cNode, 'add');
+    }
     if (!scaled || vector || beta === 0) return idx;
     const out = { node: idx, shape: this.shapes()[idx]! };
     const shape = this.constRowShape(scaled.shape, out, 'C');
@@ -773,17 +855,22 @@ class Importer {
     const stack = w.shape.slice(0, -2);
     const [k, m] = w.shape.slice(-2) as [number, number];
     if (stack.every((d) => d === 1)) return this.linear(node, x, transpose2d({ ...w, shape: [k, m] }), null);
-    // A stack of matrices: each slice of the activation along the stacked axis by its own matrix.
-    const rowStack = this.mode === 'batch' && stack.length === x.shape.length ? stack.slice(1) : stack;
-    if (this.mode === 'batch' && stack.length === x.shape.length && stack[0] !== 1) this.batchAxis(`${this.where}: weight [${w.shape.join(', ')}] differs per image`);
-    const lead = rowStack.findIndex((d) => d !== 1);
-    if (rowStack.filter((d) => d !== 1).length !== 1 || x.shape.length !== rowStack.length + 2) this.fail(`${this.where}: weight [${w.shape.join(', ')}] on an input [${x.shape.join(', ')}] is not supported (one stacked axis at most)`);
-    const axis = lead;
+    // A stack of matrices, right-aligned against the activation's leading axes (NumPy matmul):
+    // each slice of the activation along the one stacked axis by its own matrix.
+    const rank = this.onnxRank(x);
+    if (stack.length > rank - 2) this.fail(`${this.where}: weight [${w.shape.join(', ')}] has more axes than the input`);
+    const aligned = [...new Array<number>(rank - 2 - stack.length).fill(1), ...stack];
+    if (this.mode === 'batch' && aligned[0] !== 1) this.batchAxis(`${this.where}: weight [${w.shape.join(', ')}] differs per image`);
+    const rowStack = this.mode === 'batch' ? aligned.slice(1) : aligned;
+    const axis = rowStack.findIndex((d) => d !== 1);
+    if (rowStack.filter((d) => d !== 1).length !== 1 || x.shape[axis] !== rowStack[axis]) {
+      this.fail(`${this.where}: weight [${w.shape.join(', ')}] on an input [${this.mode === 'batch' ? 'N, ' : ''}${x.shape.join(', ')}] is not supported (one stacked axis, matching the input's)`);
+    }
     const parts: number[] = [];
-    for (let s = 0; s < rowStack[lead]!; s++) {
+    for (let s = 0; s < rowStack[axis]!; s++) {
       const part = this.g.slice(this.uniqueName(`${node.name}_part${s}`), this.node(x), axis, s, s + 1);
       const matrix = { shape: [k, m], data: w.data.slice(s * k * m, (s + 1) * k * m), dtype: w.dtype };
-      parts.push(this.linear({ ...node, name: `${node.name}_${s}`, inputs: ['', `${node.name}_${s}`] }, { node: part, shape: this.shapes()[part]! }, transpose2d(matrix), null));
+      parts.push(this.linear({ ...node, inputs: ['', `${node.name}_${s}`] }, { node: part, shape: this.shapes()[part]! }, transpose2d(matrix), null));
     }
     return this.g.concat(this.uniqueName(node.name), parts, axis);
   }
