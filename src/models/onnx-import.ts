@@ -13,7 +13,7 @@
  * A final Softmax / LogSoftmax is dropped (models are explained on logits) unless
  * `keepFinalSoftmax` (what `predict` uses). Environment-free: IR in, spec out.
  */
-import { GraphBuilder, type UnaryOp } from '../nn/graph.js';
+import { GraphBuilder, nodeInputs, type UnaryOp } from '../nn/graph.js';
 import { GraphShapeError, inferShapes } from '../nn/shapes.js';
 import { decodeOnnx, OnnxError, type OnnxAttribute, type OnnxDecodeOptions, type OnnxModel, type OnnxNode } from './onnx.js';
 import { asFloat32, DT, dtypeName, type OnnxTensor } from './onnx-tensor.js';
@@ -33,6 +33,8 @@ export interface OnnxImport {
   /** the ONNX shape of the graph input and output (dim 0 is -1 where it is the batch) */
   onnxInputShape: number[];
   onnxOutputShape: number[];
+  /** graph outputs after the first: their graph nodes and ONNX shapes (read from a recorded forward) */
+  extraOutputs: { name: string; node: number; shape: number[] }[];
 }
 
 export interface OnnxImportOptions extends OnnxDecodeOptions {
@@ -124,7 +126,6 @@ class Importer {
     if (m.inputs.length !== 1) {
       this.fail(m.inputs.length === 0 ? 'has no graph input (a constant graph)' : `has ${m.inputs.length} graph inputs (${m.inputs.map((i) => i.name).join(', ')}); exactly one activation input is supported (bind the others with constants)`);
     }
-    if (m.outputs.length !== 1) this.fail(`has ${m.outputs.length} graph outputs (${m.outputs.map((o) => o.name).join(', ')}); exactly one is supported`);
     const input = m.inputs[0]!;
     const batch = this.mode === 'batch';
     const rowShape = batch ? input.shape.slice(1) : input.shape;
@@ -147,10 +148,17 @@ class Importer {
     if (this.consts.has(outputName)) this.fail(`graph output "${outputName}" is a constant (it does not depend on the input)`);
     const outAct = this.acts.get(outputName);
     if (!outAct) this.fail(`graph output "${outputName}" is not computed from the graph input`);
+    const extraOutputs = m.outputs.slice(1).map((o) => {
+      if (this.consts.has(o.name)) this.fail(`graph output "${o.name}" is a constant (it does not depend on the input)`);
+      const a = this.acts.get(o.name) ?? this.fail(`graph output "${o.name}" is not computed from the graph input`);
+      return { name: o.name, node: this.node(a), shape: batch ? [-1, ...a.shape] : a.shape };
+    });
     let out = this.node(outAct);
-    if (out === 0) out = this.g.reshape(this.uniqueName('identity'), 0, [...outAct.shape]); // an identity graph still needs a layer
+    // The first output is the model's (explained) output, the last node: an identity graph, or one
+    // whose first output is not computed last, ends in a view of it.
+    if (out === 0 || out !== this.g.nodes.length - 1) out = this.g.reshape(this.uniqueName(`${outputName}_output`), out, [...outAct.shape]);
     const last = this.g.nodes.length - 1;
-    if (out !== last) this.fail(`graph output "${outputName}" is not the last computed value (node '${this.g.nodes[last]!.name}' comes after it); dead branches are not supported`);
+    this.checkNoDeadNodes([last, ...extraOutputs.map((o) => o.node)]);
 
     const shapes = this.shapes();
     const outShape = shapes[last]!;
@@ -159,13 +167,23 @@ class Importer {
     const representationNode = lastLinear && lastLinear.kind === 'linear' ? lastLinear.input : last - 1;
     const info = { name: options.name ?? 'onnx', inputShape: rowShape, numClasses: count(outShape), representationNode, classNames: options.classNames };
     const spec: ModelSpec = { nodes: this.g.nodes.map((n) => ({ ...n })), params: this.params, info };
+    // Fusing renumbers nodes: a graph with extra outputs keeps one node per op.
     return {
-      spec: options.fuse === false ? spec : fuseModel(spec),
+      spec: options.fuse === false || extraOutputs.length ? spec : fuseModel(spec),
+      extraOutputs,
       notes: this.notes,
       mode: this.mode,
       onnxInputShape: batch ? [-1, ...rowShape] : rowShape,
       onnxOutputShape: batch ? [-1, ...outAct.shape] : outAct.shape,
     };
+  }
+
+  /** Every node must feed an output: the model computes all of them. */
+  private checkNoDeadNodes(outputs: number[]): void {
+    const live = new Set(outputs);
+    for (let i = this.g.nodes.length - 1; i >= 1; i--) if (live.has(i)) for (const j of nodeInputs(this.g.nodes[i]!)) live.add(j);
+    const dead = this.g.nodes.findIndex((_, i) => i > 0 && !live.has(i));
+    if (dead > 0) this.fail(`${this.origin[dead] ?? 'a node'} computes a value no graph output uses; dead branches are not supported`);
   }
 
   /** Per-row shapes of every graph node built so far (incremental; errors name the ONNX node). */
@@ -849,6 +867,7 @@ class Importer {
     const x = this.act(node, 0);
     const w = this.constant(node, 1, 'a constant (activation × activation is not supported)');
     if (w.shape.length === 1) {
+      if (x.shape.length === 1 && this.mode === 'whole') this.fail(`${this.where}: a vector × vector product is a scalar, which is not supported as an activation`);
       const idx = this.linear(node, x, { shape: [1, w.shape[0]!], data: w.data, dtype: w.dtype }, null);
       return this.node({ node: idx, shape: x.shape.slice(0, -1).length ? x.shape.slice(0, -1) : [1] });
     }

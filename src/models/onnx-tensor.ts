@@ -27,7 +27,7 @@ export const DT_NAMES = ['UNDEFINED', 'FLOAT', 'UINT8', 'INT8', 'UINT16', 'INT16
   'FLOAT16', 'DOUBLE', 'UINT32', 'UINT64', 'COMPLEX64', 'COMPLEX128', 'BFLOAT16'];
 
 /** Element types an activation may have: fed to the GPU as float32 (integers only where exact). */
-export const NUMERIC_TYPES: ReadonlySet<number> = new Set([DT.FLOAT, DT.UINT8, DT.INT8, DT.UINT16, DT.INT16, DT.INT32, DT.INT64, DT.BOOL, DT.FLOAT16, DT.DOUBLE, DT.UINT32]);
+export const NUMERIC_TYPES: ReadonlySet<number> = new Set([DT.FLOAT, DT.UINT8, DT.INT8, DT.UINT16, DT.INT16, DT.INT32, DT.INT64, DT.BOOL, DT.FLOAT16, DT.DOUBLE, DT.UINT32, DT.UINT64]);
 
 export const dtypeName = (t: number): string => DT_NAMES[t] ?? String(t);
 
