@@ -79,6 +79,22 @@ describe('pathlight predict', () => {
     got.data.forEach((v, i) => expect(Math.abs(v - y.data[i]!)).toBeLessThanOrEqual(1e-7 + 1e-3 * Math.abs(y.data[i]!)));
   });
 
+  it('a graph with several outputs writes each one (the first to --out, the others beside it)', () => {
+    const caseDir = '/usr/share/libonnx-testdata/data/node/test_split_equal_parts_2d';
+    const x = readTensorProto(new Uint8Array(readFileSync(join(caseDir, 'test_data_set_0/input_0.pb'))));
+    const xFile = join(dir, 'split-x.npy');
+    writeFileSync(xFile, writeNpy(Float32Array.from(x.data), x.shape));
+    const r = run('--model', join(caseDir, 'model.onnx'), '--input', xFile, '--out', join(dir, 'split.npy'), '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).files).toEqual([join(dir, 'split.npy'), join(dir, 'split.1.npy')]);
+    ['split.npy', 'split.1.npy'].forEach((f, k) => {
+      const expected = readTensorProto(new Uint8Array(readFileSync(join(caseDir, `test_data_set_0/output_${k}.pb`))));
+      const got = readNpy(new Uint8Array(readFileSync(join(dir, f))));
+      expect(got.shape).toEqual(expected.shape);
+      expect(Array.from(got.data)).toEqual(Array.from(expected.data));
+    });
+  });
+
   it('bad input is one line on stderr, and no output file is left behind', () => {
     const bad = join(dir, 'bad.npy');
     writeFileSync(bad, writeNpy(new Float32Array(5), [5]));

@@ -51,8 +51,12 @@ export async function predictCommand(flags: Flags): Promise<void> {
   const engine = await createEngine();
   try {
     const predictor = await loadPredictor(engine, req.model);
-    const out = await predictor.predict(x);
-    if (req.out) writeFilesAtomically([{ path: req.out, data: writeNpy(out.data, out.shape) }]);
+    const outs = await predictor.predictAll(x);
+    const out = outs[0]!;
+    // further graph outputs go beside the first: y.npy, y.1.npy, y.2.npy, ...
+    const paths = req.out ? outs.map((_, k) => (k === 0 ? req.out! : req.out!.replace(/\.npy$/i, `.${k}.npy`))) : [];
+    paths.slice(1).forEach((p) => checkOutputPath(p, '--out', ['.npy']));
+    if (req.out) writeFilesAtomically(outs.map((o, k) => ({ path: paths[k]!, data: writeNpy(o.data, o.shape) })));
     const rows = predictor.mode === 'batch' && out.shape.length > predictor.model.outputShape.length ? out.shape[0]! : 1;
     const summary = {
       model: predictor.model.info.name,
@@ -61,7 +65,8 @@ export async function predictCommand(flags: Flags): Promise<void> {
       outputShape: out.shape,
       top: topOf(out, rows),
       notes: predictor.notes,
-      ...(req.out ? { out: req.out } : { outputs: Array.from(out.data) }),
+      ...(outs.length > 1 ? { outputShapes: outs.map((o) => o.shape) } : {}),
+      ...(req.out ? { out: req.out, files: paths } : { outputs: Array.from(out.data) }),
     };
     if (req.json) console.log(JSON.stringify(summary, null, 2));
     else {
@@ -69,7 +74,7 @@ export async function predictCommand(flags: Flags): Promise<void> {
       console.log(`input     [${x.shape.join(', ')}] → output [${out.shape.join(', ')}]`);
       summary.top.forEach((t, r) => console.log(`row ${r}     top ${t.index} (${t.value})`));
       for (const n of summary.notes) console.log(`note      ${n}`);
-      console.log(req.out ? `wrote     ${req.out}` : `outputs   ${Array.from(out.data.subarray(0, 64)).join(' ')}${out.data.length > 64 ? ' …' : ''}`);
+      console.log(req.out ? `wrote     ${paths.join(', ')}` : `outputs   ${Array.from(out.data.subarray(0, 64)).join(' ')}${out.data.length > 64 ? ' …' : ''}`);
     }
     predictor.dispose();
   } finally {
