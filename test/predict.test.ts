@@ -11,6 +11,7 @@ import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { readNpy, writeNpy } from '../src/models/npy.js';
 import { onnxPredictor } from '../src/models/predict.js';
 import { readTensorProto } from '../src/models/onnx-tensor.js';
+import { tinyOnnx, type TinyModel } from './harness/onnx-build.js';
 
 const cli = join(ROOT, 'dist/cli.js');
 const onnx = join(ROOT, 'test/fixtures/small_resnet.onnx');
@@ -93,6 +94,26 @@ describe('pathlight predict', () => {
       expect(got.shape).toEqual(expected.shape);
       expect(Array.from(got.data)).toEqual(Array.from(expected.data));
     });
+  });
+
+  it('an .onnx with external data reads its weights from beside the model; a location outside its folder is refused', () => {
+    const model = (location: string): TinyModel => ({
+      inputs: [{ name: 'x', shape: ['N', 1, 1, 2] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', shape: [1, 1, 1, 1], data: [0], external: location }],
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }],
+    });
+    writeFileSync(join(dir, 'ext.onnx'), tinyOnnx(model('ext.weights')));
+    writeFileSync(join(dir, 'ext.weights'), new Uint8Array(new Float32Array([-3]).buffer));
+    const xFile = join(dir, 'ext-x.npy');
+    writeFileSync(xFile, writeNpy(Float32Array.of(1, 2), [1, 1, 1, 2]));
+    const r = run('--model', join(dir, 'ext.onnx'), '--input', xFile, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).outputs).toEqual([-3, -6]);
+    writeFileSync(join(dir, 'escape.onnx'), tinyOnnx(model('../ext.weights')));
+    const bad = run('--model', join(dir, 'escape.onnx'), '--input', xFile);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/pathlight: ONNX .*escape\.onnx: tensor "w" names external data "\.\.\/ext\.weights"; only a relative path inside the model's folder is read/);
   });
 
   it('bad input is one line on stderr, and no output file is left behind', () => {
