@@ -665,7 +665,6 @@ class Importer {
     if (node.outputs.filter((o) => o !== '').length > 1) this.fail(`${this.where}: training-mode outputs (running statistics) are not supported; export in eval mode`);
     if (num(a.training_mode, 0) === 1) this.fail(`${this.where}: training_mode=1 (batch statistics) is not supported; export in eval mode`);
     if (this.model.opset < 9 && num(a.spatial, 1) !== 1) this.fail(`${this.where}: spatial=0 (per-element statistics) is not supported`);
-    if (this.model.opset < 7 && num(a.is_test, 0) !== 1 && this.model.opset >= 6 && node.outputs.length > 1) this.fail(`${this.where}: is_test=0 is not supported`);
     const x = this.act(node, 0);
     if (this.mode === 'whole') this.needsBatchAxis(x);
     const c = this.constant(node, 1, 'a scale constant').data.length;

@@ -80,11 +80,11 @@ function maxViolation(actual: Float32Array, expected: Float32Array | Float64Arra
   return { bad, maxError };
 }
 
-/** A float32 copy of a test tensor, or a reason it cannot be one. */
-function asInput(data: Float32Array | Float64Array): Float32Array | string {
-  const out = Float32Array.from(data);
-  const i = out.findIndex((v, k) => !Number.isFinite(v) && Number.isFinite(data[k]!));
-  return i >= 0 ? `its input holds ${data[i]}, which float32 cannot hold` : out;
+/** A float32 copy of a test tensor, or a reason it cannot be one (a float beyond float32's range, an integer it does not hold exactly). */
+function asInput(t: { data: Float32Array | Float64Array; dtype: string }): Float32Array | string {
+  const out = Float32Array.from(t.data);
+  const i = out.findIndex((v, k) => (t.dtype === 'float' ? !Number.isFinite(v) && Number.isFinite(t.data[k]!) : v !== t.data[k]));
+  return i >= 0 ? `its input holds ${t.data[i]}, which float32 cannot hold${t.dtype === 'float' ? '' : ' exactly'}` : out;
 }
 
 const oneLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.replace(/^ONNX [^:]*: /, '');
@@ -105,7 +105,7 @@ export async function runCase(engine: Engine, c: CaseInfo): Promise<Outcome> {
     const values = inputs.map((_, k) => tensor(`input_${k}.pb`));
     const constants = new Map(inputs.slice(1).map((input, k) => [input.name, values[k + 1]!]));
     predictor = onnxPredictor(engine, bytes, { source: c.name, constants });
-    const x = values[0] ? asInput(values[0].data) : 'it has no input';
+    const x = values[0] ? asInput(values[0]) : 'it has no input';
     if (typeof x === 'string') return { status: 'skipped', reason: x };
     const outs = await predictor.predictAll({ shape: values[0]!.shape, data: x });
     let worst = 0;
