@@ -164,7 +164,7 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
     params: (n) => (n.bias ? [n.weight, n.bias] : [n.weight]),
     shape: (n, s) => {
       const w = s.param(n.weight);
-      if (s.x.at(-1) !== w[1]) s.fail(`linear '${n.name}' expects ${w[1]} input features on the last axis, gets shape ${shapeStr(s.x)}`);
+      if (s.x.at(-1) !== w[1]) s.fail(`linear '${n.name}' expects ${w[1]} input features, gets shape ${shapeStr(s.x)}`);
       return [...s.x.slice(0, -1), w[0]!];
     },
     // over the last axis of any rank

@@ -101,7 +101,7 @@ export default defineCases('tensor graph', (test) => {
       [(g) => g.softmax('s', 0, { axis: 2 }), /^graph: softmax 's': axis 2 is out of range for \[3, 4\]$/],
       [(g) => g.unary('u', 0, { fn: 'clip', min: 1, max: 0 }), /^graph: unary 'u': clip: min 1 is above max 0$/],
       [(g) => g.prelu('p', 0, [2, 1]), /^prelu 'p': shapes \[3, 4\] and \[2, 1\] do not broadcast$/],
-      [(g) => g.linear('l', 0, 3, 2), /^graph: linear 'l' expects 3 input features on the last axis, gets shape \[3, 4\]$/],
+      [(g) => g.linear('l', 0, 3, 2), /^graph: linear 'l' expects 3 input features, gets shape \[3, 4\]$/],
     ];
     for (const [add, pattern] of cases) {
       const g = new GraphBuilder();
