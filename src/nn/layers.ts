@@ -174,10 +174,10 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
     },
     backward: (node, { x0, y, dy, params, wantParams }) => {
       const w = param(params, node.weight)!;
-      const masks = node.relu ? [rows(y)] : [];
-      const dx = withViews([rows(dy), ...masks], (g, mask) => reshapeOwned(linearBackwardInput(g, w, mask), x0.shape));
+      const mask = () => (node.relu ? [rows(y)] : []); // the fused relu's output
+      const dx = withViews([rows(dy), ...mask()], (g, m) => reshapeOwned(linearBackwardInput(g, w, m), x0.shape));
       if (!wantParams) return { inputs: [dx] };
-      const { dw, db } = withViews([rows(x0), rows(dy), ...(node.relu ? [rows(y)] : [])], (x, g, mask) => linearBackwardWeight(x, g, mask));
+      const { dw, db } = withViews([rows(x0), rows(dy), ...mask()], (x, g, m) => linearBackwardWeight(x, g, m));
       return { inputs: [dx], params: paramGrads(true, [node.weight, dw], [node.bias, db]) };
     },
   },
