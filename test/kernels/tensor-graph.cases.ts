@@ -4,10 +4,12 @@
  * differences of its forward, shape errors at build time, and fusion leaving the new kinds be.
  */
 import { defineCases } from '../harness/cases.js';
-import { assert, expectClose, expectThrows } from '../harness/assert.js';
+import { assert, expectClose, expectThrows, relL2 } from '../harness/assert.js';
 import { Rng } from '../harness/random.js';
 import { dot, numericGrad } from '../reference/finite-diff.js';
-import { refBackward, refForward } from '../reference/graph.js';
+import { graphRefModel, refBackward, refForward } from '../reference/graph.js';
+import { integratedGradients } from '../reference/methods/ig.js';
+import { explain } from '../../src/attribution/index.js';
 import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel, initParameters } from '../../src/nn/init.js';
 import type { ModelInfo } from '../../src/nn/model.js';
@@ -27,7 +29,7 @@ export function tensorGraph(): { g: GraphBuilder; info: ModelInfo } {
   const scaled = g.constant('scale', flipped, [5], 'div');
   const padded = g.pad('pad', scaled, [0, 1, 0, 0, 0, 2], 0.25); // [3, 5, 7]
   const top = g.slice('top', padded, 0, 0, 2); // [2, 5, 7]
-  const den = g.constant('one', g.unary('den', g.slice('bottom', padded, 0, 1, 3), { fn: 'sigmoid' }), [], 'add'); // in (1, 2)
+  const den = g.constant('one', g.unary('den', g.slice('bottom', padded, 0, 1, 3), { fn: 'sigmoid' }), [1], 'add'); // in (1, 2)
   const q = g.binary('q', top, den, 'div');
   const centred = g.binary('centre', q, g.reduceMean('rowmean', q, [2], true), 'sub'); // [2, 5, 7] − [2, 5, 1]
   const sum = g.binary('sum', g.unary('elu', centred, { fn: 'elu', alpha: 0.5 }), g.unary('tanh', top, { fn: 'tanh' }), 'add');
@@ -69,6 +71,21 @@ export default defineCases('tensor graph', (test) => {
     const dx = refBackward(g.nodes, params, shapes, refForward(g.nodes, params, shapes, x, xShape), new Map([[last, seed]])).dx;
     assert(dx.some((v) => Math.abs(v) > 1e-2), 'the input gradient is ~0: the check cannot fail');
     expectClose(dx, numericGrad(f, x), { rtol: 1e-5, atol: 1e-7 }, 'reference input gradient vs finite differences');
+  });
+
+  test('IG through every new kind (compiled ahead by a dry run) matches float64 IG', async (engine) => {
+    const { g, info } = tensorGraph();
+    const values = initParameters(g, 5);
+    safeValues(values);
+    const model = buildModel(engine, g, info, values);
+    const params = new Map([...values].map(([k, v]) => [k, Float64Array.from(v.data)]));
+    const ref = graphRefModel(g.nodes, params, new Map([...values].map(([k, v]) => [k, v.shape])), [3, 4, 5], info.representationNode);
+    const x = new Rng(6).uniform(60);
+    const r = await explain(engine, model, Float32Array.from(x), { method: 'ig', steps: 16, target: 2 });
+    const e = integratedGradients(ref, Float64Array.from(Float32Array.from(x)), new Float64Array(60), { target: 2, output: 'logit', steps: 16, rule: 'trapezoid' });
+    const err = relL2(r.attribution, e.attribution);
+    assert(err < 1e-3, `IG rel L2 ${err} vs float64`);
+    model.dispose();
   });
 
   test('fusion keeps the new kinds (and renumbers concat inputs)', async (engine) => {
