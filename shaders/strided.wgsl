@@ -1,19 +1,19 @@
-// Strided index maps over an index space of up to 8 axes (shapes padded with leading 1s), one
-// invocation per element of the space. Each source and the destination have their own strides
-// (0 on a broadcast axis) and base offset, so one kernel is transpose, slice, pad, concat,
-// broadcast and binary arithmetic:  out[o(c)] = EXPR(x = a[a(c)], y = b[b(c)]).
-// REDUCE: out[i] = scale · Σ_r a[a(c_i) + b(r)], the sum over the index space `rshape` (strides
-// `b`) at each kept coordinate c_i: sums to a broadcast shape, means over axes. Fixed order, no
-// atomics. Every size is a uniform.
+// Strided index maps, one invocation per element of an index space of up to 8 axes. Each source
+// and the destination have their own strides (0 on a broadcast axis) and base offset, so one
+// kernel is transpose, crop, pad, concat, broadcast and binary arithmetic:
+//   out[o(c)] = EXPR(x = a[a(c)], y = b[b(c)]).
+// REDUCE: out[i] = scale · Σ_r a[a(c_i) + a_r(r)], the sum over a second index space at each
+// kept coordinate c_i: sums onto a broadcast shape, means over axes. Fixed order, no atomics.
+// The host merges axes that are contiguous for every operand and drops unit ones, and WALK /
+// RWALK are the index walks unrolled for that many axes (SwiftShader does not unroll loops; a
+// loop over the axes measured 2-5x slower): `o += (r % size_k) * strides_k; r /= size_k`,
+// innermost axis first, no modulo on the outermost. Sizes and strides are uniforms.
 struct Layout {
-  shape: array<vec4u, 2>,
-  rshape: array<vec4u, 2>,
-  a: array<vec4u, 2>,
-  b: array<vec4u, 2>,
-  o: array<vec4u, 2>,
-  base: vec4u,  // offsets of a, b and out; elements of the space
+  dims: array<vec4u, 8>,   // per axis, outermost first: size, stride in a, in b, in out
+  rdims: array<vec4u, 8>,  // the summed space: size, stride in a
+  base: vec4u,             // offsets of a, b and out; elements of the space
+  reduced: u32,            // elements of the summed space
   scale: f32,
-  reduced: u32,  // elements of rshape
 }
 @group(0) @binding(0) var<uniform> L: Layout;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -22,31 +22,36 @@ struct Layout {
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 #endif
 
-// Offsets of the flat index f of index space sh under two sets of strides (C order).
-fn walk(f: u32, sh: array<vec4u, 2>, s: array<vec4u, 2>, t: array<vec4u, 2>) -> vec2u {
+// Offsets in a, b and out of flat index f of the space (C order).
+fn walk(f: u32) -> vec3u {
   var r = f;
-  var off = vec2u(0u);
-  for (var k = 7; k >= 0; k--) {
-    let d = sh[k / 4][k % 4];
-    off += (r % d) * vec2u(s[k / 4][k % 4], t[k / 4][k % 4]);
-    r /= d;
-  }
-  return off;
+  var o = vec3u(0u);
+  ${WALK}
+  return o;
 }
+
+#if ${REDUCE}
+// Offset in a of flat index f of the summed space.
+fn rwalk(f: u32) -> u32 {
+  var r = f;
+  var o = 0u;
+  ${RWALK}
+  return o;
+}
+#endif
 
 ${MAIN}
   if (i >= L.base.w) { return; }
+  let o = walk(i) + L.base.xyz;
 #if ${REDUCE}
-  let src = L.base.x + walk(i, L.shape, L.a, L.a).x;
   var s = 0.0;
-  for (var r = 0u; r < L.reduced; r++) { s += a[src + walk(r, L.rshape, L.b, L.b).x]; }
-  out[i] = s * L.scale;
+  for (var r = 0u; r < L.reduced; r++) { s += a[o.x + rwalk(r)]; }
+  out[o.z] = s * L.scale;
 #else
-  let ab = walk(i, L.shape, L.a, L.b);
-  let x = a[L.base.x + ab.x];
+  let x = a[o.x];
 #if ${BINARY}
-  let y = b[L.base.y + ab.y];
+  let y = b[o.y];
 #endif
-  out[L.base.z + walk(i, L.shape, L.o, L.o).x] = ${EXPR};
+  out[o.z] = ${EXPR};
 #endif
 }

@@ -80,12 +80,12 @@ export function unaryBackward(x: Tensor, dy: Tensor, op: UnaryOp): Tensor {
 
 /** PRelu: x where x > 0, else slope ⊙ x, the slope broadcast against x (same rank). */
 export function prelu(x: Tensor, slope: Tensor): Tensor {
-  return broadcastMap('prelu', 'select(x * y, x, x > 0.0)', x, slope);
+  return broadcastMap('prelu', (z) => `select(x * y, x, x > ${z})`, x, slope);
 }
 
 /** dx = dy ⊙ (x > 0 ? 1 : slope); dslope = Σ over the broadcast axes of dy ⊙ min(x, 0) (when wanted). */
 export function preluBackward(x: Tensor, slope: Tensor, dy: Tensor, wantSlope: boolean): { dx: Tensor; dslope: Tensor | null } {
-  const m = broadcastMap('preluBackward', 'select(y, 1.0, x > 0.0)', x, slope);
+  const m = broadcastMap('preluBackward', (z) => `select(y, ${z} + 1.0, x > ${z})`, x, slope);
   const dx = mul(dy, m);
   m.dispose();
   if (!wantSlope) return { dx, dslope: null };

@@ -39,22 +39,53 @@ export interface StridedLaunch {
   reduce?: { shape: readonly number[]; strides: readonly number[] };
 }
 
-/** Right-aligned into AXES slots (leading slots: size 1, stride 0). */
-function slots(v: readonly number[], fill: number): number[] {
-  if (v.length > AXES) fail(`strided ops support up to ${AXES} axes, got ${v.length} (shape ${shapeStr(v)})`);
-  return [...Array<number>(AXES - v.length).fill(fill), ...v];
+/**
+ * The space without unit axes, and with each axis merged into its outer neighbour where that is
+ * contiguous for every stride set (outer stride = inner stride × inner size): fewer axes to walk.
+ */
+function collapse(space: readonly number[], strides: readonly (readonly number[])[]): { sizes: number[]; strides: number[][] } {
+  const sizes: number[] = [];
+  const out = strides.map((): number[] => []);
+  space.forEach((d, k) => {
+    const last = sizes.length - 1;
+    if (d === 1) return;
+    if (last >= 0 && strides.every((s, j) => out[j]![last] === s[k]! * d)) {
+      sizes[last]! *= d;
+      strides.forEach((s, j) => (out[j]![last] = s[k]!));
+    } else {
+      sizes.push(d);
+      strides.forEach((s, j) => out[j]!.push(s[k]!));
+    }
+  });
+  if (sizes.length > AXES) fail(`strided ops support up to ${AXES} axes, got shape ${shapeStr(space)}`);
+  return { sizes, strides: out };
+}
+
+/** WGSL of the index walk over `rank` axes of uniform array `dims`, unrolled (see the shader). */
+function walk(dims: string, rank: number, lanes: string): string {
+  const steps = Array.from({ length: rank }, (_, j) => rank - 1 - j).map((k) => (k ? `o += (r % L.${dims}[${k}].x) * L.${dims}[${k}].${lanes}; r /= L.${dims}[${k}].x;` : `o += r * L.${dims}[0].${lanes};`));
+  return steps.join('\n  ');
 }
 
 export function stridedLaunch(op: string, l: StridedLaunch): Tensor {
   const count = sizeOf(l.space);
   if (count === 0) return l.out;
-  const u = new Uint32Array(48);
-  const r = l.reduce;
-  [slots(l.space, 1), slots(r?.shape ?? [], 1), slots(l.a.strides, 0), slots(r?.strides ?? l.b?.strides ?? [], 0), slots(l.outStrides ?? stridesOf(l.space), 0)].forEach((v, k) => u.set(v, 8 * k));
-  u.set([l.a.offset ?? 0, l.b?.offset ?? 0, l.outOffset ?? 0, count, 0, r ? sizeOf(r.shape) : 0], 40);
-  new Float32Array(u.buffer).set([l.scale ?? 1], 44);
+  let keep: ReturnType<typeof collapse>, sum: ReturnType<typeof collapse>;
+  try {
+    keep = collapse(l.space, [l.a.strides, l.b?.strides ?? l.space.map(() => 0), l.outStrides ?? stridesOf(l.space)]);
+    sum = collapse(l.reduce?.shape ?? [], [l.reduce?.strides ?? []]);
+  } catch (e) {
+    l.out.dispose(); // the op's output never reaches its caller
+    throw e;
+  }
+  const u = new Uint32Array(72); // the shader's Layout: dims, rdims, base, reduced, scale
+  keep.sizes.forEach((d, k) => u.set([d, keep.strides[0]![k]!, keep.strides[1]![k]!, keep.strides[2]![k]!], 4 * k));
+  sum.sizes.forEach((d, k) => u.set([d, sum.strides[0]![k]!], 32 + 4 * k));
+  u.set([l.a.offset ?? 0, l.b?.offset ?? 0, l.outOffset ?? 0, count, sizeOf(sum.sizes)], 64);
+  new Float32Array(u.buffer).set([l.scale ?? 1], 69);
   const bindings = { L: u, a: l.a.t, b: l.b?.t, out: l.out };
-  l.out.engine.run({ op, source, params: { BINARY: !!l.b, REDUCE: !!r, EXPR: l.expr ?? 'x' }, bindings, grid: { threads: count } });
+  const params = { BINARY: !!l.b, REDUCE: !!l.reduce, EXPR: l.expr ?? 'x', WALK: walk('dims', keep.sizes.length, 'yzw'), RWALK: walk('rdims', sum.sizes.length, 'y') };
+  l.out.engine.run({ op, source, params, bindings, grid: { threads: count } });
   return l.out;
 }
 
@@ -93,9 +124,9 @@ export function pad(x: Tensor, begin: readonly number[], end: readonly number[],
   }
   if (!Number.isFinite(value)) fail(`${op}: pad value ${value} is not finite`);
   const shape = x.shape.map((d, k) => d + begin[k]! + end[k]!);
-  const out = Tensor.empty(x.engine, shape, op);
+  // zeros: a buffer clear; another value: a launch reading one value with stride 0
+  const out = value === 0 ? Tensor.zeros(x.engine, shape, op) : stridedLaunch(`${op}Fill`, { space: shape, a: { t: Float32Array.of(value), strides: shape.map(() => 0) }, out: Tensor.empty(x.engine, shape, op) });
   const s = stridesOf(shape);
-  stridedLaunch(`${op}_fill`, { space: shape, a: { t: Float32Array.of(value), strides: [] }, out });
   return stridedLaunch(op, { space: x.shape, a: { t: x, strides: stridesOf(x.shape) }, out, outStrides: s, outOffset: begin.reduce((o, c, k) => o + c * s[k]!, 0) });
 }
 

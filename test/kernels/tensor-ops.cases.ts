@@ -199,6 +199,18 @@ export default defineCases('tensor ops', (test) => {
     dispose(tx, c, sl, p, cat, two, last, ...ts);
   });
 
+  test('the strided walk covers 8 axes that do not merge, and refuses 9', async (engine) => {
+    const shape = [2, 3, 2, 3, 2, 3, 2, 2];
+    const perm = [7, 6, 5, 4, 3, 2, 1, 0];
+    const x = asF32(new Rng(3).uniform(ref.size(shape)));
+    const tx = upload(engine, x, shape);
+    const t = transpose(tx, perm);
+    expectClose(await t.download(), ref.transpose(x, shape, perm), EXACT, 'transpose of 8 axes');
+    const nine = Tensor.zeros(engine, [2, 3, 2, 3, 2, 3, 2, 3, 2]);
+    await expectThrows(() => transpose(nine, [8, 7, 6, 5, 4, 3, 2, 1, 0]), /^strided ops support up to 8 axes, got shape \[2, 3, 2, 3, 2, 3, 2, 3, 2\]$/, 'nine axes');
+    dispose(tx, t, nine);
+  });
+
   // (shape, axis): the axis in the middle, first and last; C ≤ 64 (a row per lane) and C = 70 (a workgroup per row)
   for (const [shape, axis] of [[[2, 3, 4], 1], [[2, 3, 4], 0], [[3, 5], 1], [[2, 70, 3], 1], [[1, 2, 1], 2]] as [number[], number][]) {
     test(`softmax and log-softmax on axis ${axis} of ${shape.join('x')}`, async (engine) => {
