@@ -7,11 +7,12 @@
 // The host merges axes that are contiguous for every operand and drops unit ones, and WALK /
 // RWALK are the index walks unrolled for that many axes (SwiftShader does not unroll loops; a
 // loop over the axes measured 2-5x slower): `o += (r % size_k) * strides_k; r /= size_k`,
-// innermost axis first, no modulo on the outermost. Sizes and strides are uniforms.
+// innermost axis first, no modulo on the outermost. An invocation maps RUN consecutive elements
+// of the innermost axis (INNER), stepping by its strides. Sizes and strides are uniforms.
 struct Layout {
   dims: array<vec4u, 8>,   // per axis, outermost first: size, stride in a, in b, in out
   rdims: array<vec4u, 8>,  // the summed space: size, stride in a
-  base: vec4u,             // offsets of a, b and out; elements of the space
+  base: vec4u,             // offsets of a, b and out; invocations (elements / RUN)
   reduced: u32,            // elements of the summed space
   scale: f32,
 }
@@ -42,16 +43,19 @@ fn rwalk(f: u32) -> u32 {
 
 ${MAIN}
   if (i >= L.base.w) { return; }
-  let o = walk(i) + L.base.xyz;
+  let o = walk(i * ${RUN}u) + L.base.xyz;
 #if ${REDUCE}
   var s = 0.0;
   for (var r = 0u; r < L.reduced; r++) { s += a[o.x + rwalk(r)]; }
   out[o.z] = s * L.scale;
 #else
-  let x = a[o.x];
+  for (var j = 0u; j < ${RUN}u; j++) {
+    let p = o + j * L.dims[${INNER}].yzw;
+    let x = a[p.x];
 #if ${BINARY}
-  let y = b[o.y];
+    let y = b[p.y];
 #endif
-  out[o.z] = ${EXPR};
+    out[p.z] = ${EXPR};
+  }
 #endif
 }

