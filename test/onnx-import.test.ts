@@ -209,7 +209,7 @@ describe('onnx import: non-image inputs (PyTorch fixtures, float64 references)',
       m.graph.node[flat + 1]!.input[0] = m.graph.node[flat]!.input[0]!;
       m.graph.node.splice(flat, 1);
     }, 'conv1d.onnx');
-    expect(() => modelFromOnnx(engine, noFlatten, { source: 'nf.onnx' })).toThrow(/ONNX nf\.onnx: node "\/8\/Gemm" \(Gemm\): graph: linear '8' needs \[features\] per row, gets \[6, 2\]/);
+    expect(() => modelFromOnnx(engine, noFlatten, { source: 'nf.onnx' })).toThrow(/ONNX nf\.onnx: node "\/8\/Gemm" \(Gemm\): graph: linear '8' expects 12 input features, gets shape \[6, 2\]/);
     // a 2-D max pool on the [N, C, L] activation
     const pool2d = editedFixture((m) => {
       const pool = m.graph.node.find((n) => n.op_type === 'MaxPool')!;

@@ -82,10 +82,12 @@ function withBnStats(values: Map<string, { shape: number[]; data: Float32Array }
   return values;
 }
 
-async function compareWithReference(engine: Engine, build: () => { g: GraphBuilder; info: ModelInfo }, batch: number, seed: number): Promise<void> {
+/** GPU logits, input and parameter gradients vs the float64 graph reference; `values` may adjust the random parameters. */
+export async function compareWithReference(engine: Engine, build: () => { g: GraphBuilder; info: ModelInfo }, batch: number, seed: number, adjust?: (values: Map<string, { shape: number[]; data: Float32Array }>) => void): Promise<void> {
   const { g, info } = build();
   const rng = new Rng(seed);
   const values = withBnStats(initParameters(g, seed), rng);
+  adjust?.(values);
   const model = buildModel(engine, g, info, values);
   const xShape = [batch, ...info.inputShape];
   const x = Float32Array.from(rng.uniform(xShape.reduce((a, b) => a * b, 1)));
