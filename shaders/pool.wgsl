@@ -2,8 +2,8 @@
 //  - window pooling (MAX, else average): each thread makes V adjacent outputs of one output row
 //    (V = 4 or 2 when Wo allows, T = vecV<f32>, I = vecV<i32>; lanes gather their own taps) by
 //    looping over the constant KH x KW window (taps DH, DW apart). Padding never contributes: for
-//    max it is -inf (a tap only wins if valid), for average it adds 0 and `divisor` says whether it
-//    is counted. The geometry is the uniform `geom` (POOL_SHAPE).
+//    max it is -inf (a tap only wins if valid), for average it adds 0 and rowTaps · colTaps say
+//    whether it is counted. The geometry is the uniform `geom` (POOL_SHAPE).
 //    MAX also writes the argmax (the winning tap's index h*W + w within its plane, as f32) for backward.
 //  - GLOBAL average: each thread averages one whole H*W plane, reading vecV when H*W allows.
 ${POOL_SHAPE}
@@ -21,6 +21,11 @@ ${POOL_SHAPE}
 // each lane reads its own tap (GATHER: T(x[row + iw.x], ...), from pool2d.ts)
 fn gather(row: i32, iw: ${I}) -> ${T} {
   return ${GATHER};
+}
+
+// each lane's column factor of the average's divisor (COL_TAPS: T(colTaps(ws.x), ...))
+fn lanesColTaps(ws: ${I}) -> ${T} {
+  return ${COL_TAPS};
 }
 #endif
 
@@ -67,7 +72,7 @@ ${MAIN}
   y[i] = best;
   argmax[i] = ${T}(arg);
 #else
-  y[i] = acc / divisor(oh * SH - PH, ow * SW - PW);
+  y[i] = acc / (rowTaps(oh * SH - PH) * lanesColTaps(ow * SW - PW));
 #endif
 #endif
 }

@@ -2,7 +2,7 @@
 // (T = vecV<f32>, I = vecV<i32>) and sums the dy of every window covering them, in a fixed order.
 // Overlapping windows (kernel > stride) therefore need no atomics, and results are deterministic.
 //  - MAX: a window passes its dy to the element its saved argmax names.
-//  - average: every element on a window's taps gets dy / divisor (POOL_SHAPE). Global average
+//  - average: every element on a window's taps gets dy / divisor (rowTaps · colTaps). Global average
 //    pooling is this with a full-plane window.
 ${POOL_SHAPE}
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
@@ -40,11 +40,12 @@ ${MAIN}
 #else
     let hs = oh * SH - PH;
     if ((h - hs) % DH != 0) { continue; }  // row h lies between two of this window's taps
+    let rows = rowTaps(hs);
     for (var ow = owLo; ow <= owHi; ow++) {
       let o = outBase + oh * WO + ow;
-      let ws = ${I}(ow * SW - PW);
-      let covered = (w >= ws) & (w < ws + ${I}(EKW)) & ((w - ws) % ${I}(DW) == ${I}(0));
-      acc += select(${T}(0.0), ${T}(dy[o]) / divisor(hs, ws), covered);
+      let ws = ow * SW - PW;
+      let covered = (w >= ${I}(ws)) & (w < ${I}(ws + EKW)) & ((w - ${I}(ws)) % ${I}(DW) == ${I}(0));
+      acc += select(${T}(0.0), ${T}(dy[o] / (rows * colTaps(ws))), covered);
     }
 #endif
   }

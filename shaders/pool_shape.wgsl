@@ -16,19 +16,24 @@ const EKW = (KW - 1) * DW + 1;
 struct Geometry { h: i32, w: i32, ho: i32, wo: i32, rowV: i32, planeV: i32, hEnd: i32, wEnd: i32 }
 @group(0) @binding(0) var<uniform> geom: Geometry;
 
-// Taps j < k of windows starting at `start` (step d) that fall in [lo, hi) (windowTaps in pool-geometry.ts).
-fn taps(start: ${I}, k: i32, d: i32, lo: i32, hi: i32) -> ${I} {
-  let first = (max(${I}(lo) - start, ${I}(0)) + ${I}(d - 1)) / ${I}(d);
-  let end = min(${I}(k), (max(${I}(hi) - start, ${I}(0)) + ${I}(d - 1)) / ${I}(d));
-  return max(end - first, ${I}(0));
+// Taps j < k of a window starting at `start` (step d) that fall in [lo, hi) (windowTaps in pool-geometry.ts).
+fn taps(start: i32, k: i32, d: i32, lo: i32, hi: i32) -> i32 {
+  return max(min(k, (max(hi - start, 0) + d - 1) / d) - (max(lo - start, 0) + d - 1) / d, 0);
 }
 
-// The average's divisor for windows starting at (hs, ws): its taps inside the input, or with
+// An average's divisor is rowTaps · colTaps of its window start: the taps inside the input, or with
 // count_include_pad inside the input and its declared pads (a ceil-mode window's overhang is not counted).
-fn divisor(hs: i32, ws: ${I}) -> ${T} {
+fn rowTaps(hs: i32) -> f32 {
 #if ${COUNT_INCLUDE_PAD}
-  return ${T}(taps(${I}(hs), KH, DH, -PH, geom.hEnd) * taps(ws, KW, DW, -PW, geom.wEnd));
+  return f32(taps(hs, KH, DH, -PH, geom.hEnd));
 #else
-  return ${T}(taps(${I}(hs), KH, DH, 0, geom.h) * taps(ws, KW, DW, 0, geom.w));
+  return f32(taps(hs, KH, DH, 0, geom.h));
+#endif
+}
+fn colTaps(ws: i32) -> f32 {
+#if ${COUNT_INCLUDE_PAD}
+  return f32(taps(ws, KW, DW, -PW, geom.wEnd));
+#else
+  return f32(taps(ws, KW, DW, 0, geom.w));
 #endif
 }

@@ -21,6 +21,11 @@ export function laneTypes(v: 1 | 2 | 4): { V: number; T: string; I: string; LANE
   return { V: v, T, I, LANES };
 }
 
+/** A T built lane by lane: `expr('')` for one lane, else T(expr('.x'), expr('.y'), …). */
+function perLane(v: 1 | 2 | 4, T: string, expr: (component: string) => string): string {
+  return v === 1 ? expr('') : `${T}(${['.x', '.y', '.z', '.w'].slice(0, v).map(expr).join(', ')})`;
+}
+
 interface Mode {
   global: boolean;
   max: boolean;
@@ -49,7 +54,8 @@ function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowL
     GLOBAL: mode.global,
     MAX: mode.max,
     HSUM: v === 4 ? '(acc.x + acc.y) + (acc.z + acc.w)' : v === 2 ? 'acc.x + acc.y' : 'acc',
-    GATHER: v === 1 ? 'x[row + iw]' : `${lanes.T}(${['x', 'y', 'z', 'w'].slice(0, v).map((c) => `x[row + iw.${c}]`).join(', ')})`,
+    GATHER: perLane(v, lanes.T, (c) => `x[row + iw${c}]`),
+    COL_TAPS: perLane(v, lanes.T, (c) => `colTaps(ws${c})`),
   };
   const geom = Int32Array.of(g.h, g.w, g.ho, g.wo, rowLen / v, (g.h * g.w) / v, g.hEnd, g.wEnd);
   const bindings: Record<string, unknown> = { geom };
