@@ -48,6 +48,7 @@ const CONFIGS: Config[] = [
   { name: 'pads [3,0,1,2], 3x2 kernel, dilation [2,1], stride 1', spec: { xShape: [1, 3, 6, 7], wShape: [5, 3, 3, 2], padding: [3, 0, 1, 2], dilation: [2, 1] }, bias: false, relu: true },
   { name: 'pads [1,0,0,2], 1x1 kernel (begin pad past the reach: phase path at stride 1)', spec: { xShape: [2, 3, 5, 4], wShape: [4, 3, 1, 1], padding: [1, 0, 0, 2] }, bias: true },
   { name: 'pads [0,2,1,0], 3x3, stride [2,3], dilation [1,2]', spec: { xShape: [2, 3, 9, 10], wShape: [6, 3, 3, 3], stride: [2, 3], padding: [0, 2, 1, 0], dilation: [1, 2] }, bias: true },
+  { name: 'pads [2,1,0,2], 3x3, stride 2 both ways, groups 2', spec: { xShape: [2, 4, 9, 8], wShape: [6, 2, 3, 3], stride: [2, 2], padding: [2, 1, 0, 2], groups: 2 }, bias: true, relu: true },
   { name: 'pads [0,0,3,4] wider than the kernel, 2x2 stride 2 (rows of bias only)', spec: { xShape: [1, 3, 5, 6], wShape: [4, 3, 2, 2], stride: [2, 2], padding: [0, 0, 3, 4] }, bias: true },
   { name: 'depthwise SAME_UPPER pads [0,0,1,1], stride 2', spec: { xShape: [2, 4, 8, 8], wShape: [4, 1, 3, 3], stride: [2, 2], padding: [0, 0, 1, 1], groups: 4 }, bias: true, relu: true },
   { name: 'SAME_LOWER pads [2,1,1,0], 5x2 kernel, stride [1,2], residual', spec: { xShape: [2, 4, 7, 9], wShape: [4, 4, 4, 2], stride: [1, 2], padding: [2, 1, 1, 0] }, bias: true, residual: true },
