@@ -13,6 +13,7 @@ import type { Conv2dParams } from '../ops/conv2d.js';
 import type { Pool2dParams } from '../ops/pool-geometry.js';
 import type { UnaryOp } from '../ops/activation.js';
 import type { BinaryOp } from '../ops/broadcast.js';
+import type { Padding } from '../errors.js';
 import { BN_PARAMS, nodeKind } from './layers.js';
 
 export type { UnaryOp, BinaryOp };
@@ -50,7 +51,8 @@ export interface ConvOptions {
 
 export interface Conv1dParams {
   stride?: number;
-  padding?: number;
+  /** both ends, or [begin, end] */
+  padding?: number | [number, number];
   dilation?: number;
   groups?: number;
 }
@@ -58,12 +60,18 @@ export interface Conv1dParams {
 export interface Pool1dParams {
   kernel: number;
   stride?: number;
-  padding?: number;
+  /** both ends, or [begin, end] */
+  padding?: number | [number, number];
+  dilation?: number;
+  ceilMode?: boolean;
 }
+
+/** A 1-D padding as the unit-height 2-D one: [0, p], or [top, left, bottom, right] for [begin, end]. */
+const planarPads = (p: number | [number, number] = 0): Padding => (typeof p === 'number' ? [0, p] : [0, p[0], 0, p[1]]);
 
 /** A 1-D window as the unit-height 2-D window the pooling kernels run. */
 function pool1dAsPlanar(p: Pool1dParams): Pool2dParams {
-  return { kernel: [1, p.kernel], stride: [1, p.stride ?? p.kernel], padding: [0, p.padding ?? 0] };
+  return { kernel: [1, p.kernel], stride: [1, p.stride ?? p.kernel], padding: planarPads(p.padding), dilation: [1, p.dilation ?? 1], ceilMode: p.ceilMode };
 }
 
 /** Indices of the nodes a node reads. */
@@ -92,8 +100,8 @@ export class GraphBuilder {
 
   /** PyTorch's Conv1d on [N, C, L]: weight [outC, inC/groups, k] */
   conv1d(name: string, input: number, inC: number, outC: number, k: number, p: Conv1dParams & ConvOptions = {}): number {
-    const { stride = 1, padding = 0, dilation = 1, ...rest } = p;
-    return this.conv(name, input, [outC, inC / (p.groups ?? 1), k], { ...rest, stride: [1, stride], padding: [0, padding], dilation: [1, dilation] });
+    const { stride = 1, padding, dilation = 1, ...rest } = p;
+    return this.conv(name, input, [outC, inC / (p.groups ?? 1), k], { ...rest, stride: [1, stride], padding: planarPads(padding), dilation: [1, dilation] });
   }
 
   private conv(name: string, input: number, weightShape: number[], p: Conv2dParams & ConvOptions): number {

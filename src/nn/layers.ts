@@ -9,7 +9,7 @@
  * planes of height 1 (planes.ts).
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { fail, intPair, shapeStr } from '../errors.js';
+import { fail, intPads, intPair, shapeStr } from '../errors.js';
 import type { GraphNode, NodeSpec } from './graph.js';
 import type { ShapeArgs } from './shapes.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape } from '../ops/conv2d.js';
@@ -110,8 +110,8 @@ function poolShape(n: Extract<GraphNode, { kind: 'maxpool' | 'avgpool' }>, s: Sh
   const p = s.planar('pooling');
   if (s.x.length === 2) {
     const [kh] = intPair('pooling', 'kernel', n.params.kernel, [1, 1], 1);
-    const [ph] = intPair('pooling', 'padding', n.params.padding, [0, 0], 0);
-    if (kh !== 1 || ph !== 0) s.fail(s.unitH('pooling', `has kernel ${JSON.stringify(n.params.kernel)}, padding ${JSON.stringify(n.params.padding ?? 0)}`));
+    const [pt, , pb] = intPads('pooling', n.params.padding);
+    if (kh !== 1 || pt + pb !== 0) s.fail(s.unitH('pooling', `has kernel ${JSON.stringify(n.params.kernel)}, padding ${JSON.stringify(n.params.padding ?? 0)}`));
   }
   return p.out(pool2dOutputShape(p.batch, n.params));
 }

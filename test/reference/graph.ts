@@ -42,7 +42,7 @@ function convSpec(node: Extract<GraphNode, { kind: 'conv2d' }>, xShape: readonly
     xShape: planar(xShape) as [number, number, number, number],
     wShape: planar(wShape) as [number, number, number, number],
     stride: pair(node.params.stride, 1),
-    padding: pair(node.params.padding, 0),
+    padding: (typeof node.params.padding === 'object' ? [...node.params.padding] : pair(node.params.padding, 0)) as conv.ConvSpec['padding'],
     dilation: pair(node.params.dilation, 1),
     groups: node.params.groups ?? 1,
   };
