@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, ParamValue } from '../src/models/fuse.js';
-import { intPair } from '../src/errors.js';
+import { intPads, intPair } from '../src/errors.js';
 import { imageInputShape } from '../src/nn/model.js';
 
 export interface TfNet {
@@ -65,11 +65,11 @@ export function tfModelFromSpec(spec: ModelSpec): TfNet {
         const filter = keep(convFilter(w, depthwise));
         const bias = vec(node.bias);
         const [sh, sw] = intPair(node.name, 'stride', node.params.stride, [1, 1], 1);
-        const [ph, pw] = intPair(node.name, 'padding', node.params.padding, [0, 0], 0);
+        const [ph, pw, pb, pr] = intPads(node.name, node.params.padding);
         const [dh, dw] = intPair(node.name, 'dilation', node.params.dilation, [1, 1], 1);
-        const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [ph, ph], [pw, pw], [0, 0]];
+        const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [ph, pb], [pw, pr], [0, 0]];
         const [hi, wi] = shapes[node.input]!;
-        shapes.push([Math.floor((hi! + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, Math.floor((wi! + 2 * pw - dw * (kw - 1) - 1) / sw) + 1, cout]);
+        shapes.push([Math.floor((hi! + ph + pb - dh * (kh - 1) - 1) / sh) + 1, Math.floor((wi! + pw + pr - dw * (kw - 1) - 1) / sw) + 1, cout]);
         const residual = node.residual;
         steps.push((v) => {
           const x = v[node.input] as tf.Tensor4D;
@@ -103,8 +103,9 @@ export function tfModelFromSpec(spec: ModelSpec): TfNet {
       case 'avgpool': {
         const [kh, kw] = intPair(node.name, 'kernel', node.params.kernel, [1, 1], 1);
         const [sh, sw] = intPair(node.name, 'stride', node.params.stride, [kh, kw], 1);
-        const [ph, pw] = intPair(node.name, 'padding', node.params.padding, [0, 0], 0);
-        if (ph || pw) throw new Error(`TF.js peer: padded pooling (${node.name}) is not mapped`);
+        if (intPads(node.name, node.params.padding).some((d) => d > 0) || node.params.ceilMode || intPair(node.name, 'dilation', node.params.dilation, [1, 1], 1).some((d) => d > 1)) {
+          throw new Error(`TF.js peer: padded, ceil-mode or dilated pooling (${node.name}) is not mapped`);
+        }
         const [hi, wi, c] = shapes[node.input]!;
         shapes.push([Math.floor((hi! - kh) / sh) + 1, Math.floor((wi! - kw) / sw) + 1, c!]);
         const pool = node.kind === 'maxpool' ? tf.maxPool : tf.avgPool;

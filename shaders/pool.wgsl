@@ -1,8 +1,9 @@
 // Pooling forward over NCHW planes. Two shapes of work, one file:
 //  - window pooling (MAX, else average): each thread makes V adjacent outputs of one output row
 //    (V = 4 or 2 when Wo allows, T = vecV<f32>, I = vecV<i32>; lanes gather their own taps) by
-//    looping over the constant KH x KW window. Padding never contributes: for max it is -inf
-//    (a tap only wins if valid), for average it adds 0 and DIVISOR says whether it is counted. The geometry is the uniform `geom` (POOL_SHAPE).
+//    looping over the constant KH x KW window (taps DH, DW apart). Padding never contributes: for
+//    max it is -inf (a tap only wins if valid), for average it adds 0 and rowTaps · colTaps say
+//    whether it is counted. The geometry is the uniform `geom` (POOL_SHAPE).
 //    MAX also writes the argmax (the winning tap's index h*W + w within its plane, as f32) for backward.
 //  - GLOBAL average: each thread averages one whole H*W plane, reading vecV when H*W allows.
 ${POOL_SHAPE}
@@ -20,6 +21,11 @@ ${POOL_SHAPE}
 // each lane reads its own tap (GATHER: T(x[row + iw.x], ...), from pool2d.ts)
 fn gather(row: i32, iw: ${I}) -> ${T} {
   return ${GATHER};
+}
+
+// each lane's column factor of the average's divisor (COL_TAPS: T(colTaps(ws.x), ...))
+fn lanesColTaps(ws: ${I}) -> ${T} {
+  return ${COL_TAPS};
 }
 #endif
 
@@ -45,13 +51,12 @@ ${MAIN}
   var arg = ${I}(-1);  // -1: no valid tap seen yet
 #else
   var acc = ${T}(0.0);
-  var count = ${T}(0.0);
 #endif
   for (var kh = 0; kh < KH; kh++) {
-    let ih = oh * SH - PH + kh;
+    let ih = oh * SH - PH + kh * DH;
     if (ih < 0 || ih >= H) { continue; }
     for (var kw = 0; kw < KW; kw++) {
-      let iw = ow * SW - PW + kw;
+      let iw = ow * SW - PW + kw * DW;
       let valid = (iw >= ${I}(0)) & (iw < ${I}(W));
       let v = gather(base + ih * W, clamp(iw, ${I}(0), ${I}(W - 1)));
 #if ${MAX}
@@ -60,7 +65,6 @@ ${MAIN}
       arg = select(arg, ih * W + iw, take);
 #else
       acc += select(${T}(0.0), v, valid);
-      count += select(${T}(0.0), ${T}(1.0), valid);
 #endif
     }
   }
@@ -68,7 +72,7 @@ ${MAIN}
   y[i] = best;
   argmax[i] = ${T}(arg);
 #else
-  y[i] = acc / ${DIVISOR};
+  y[i] = acc / (rowTaps(oh * SH - PH) * lanesColTaps(ow * SW - PW));
 #endif
 #endif
 }

@@ -1,9 +1,10 @@
-// Softmax family over the last axis of [N, C], numerically stable (the row max is subtracted
+// Softmax family over one axis, numerically stable (the row max is subtracted
 // before exp). Variants: forward (LOG: log-softmax) and BACKWARD (from the forward output).
 // Row layout: ROW_PER_LANE gives each invocation a whole row (small C); otherwise a workgroup
 // shares a row, lanes take strided columns and combine them with a workgroup tree (large C).
-// Every reduction runs in a fixed order, so results are deterministic. Rows and classes are uniforms.
-struct Sizes { n: u32, c: u32 }
+// Row r of the outer × C × inner layout starts at (r / inner)·C·inner + r % inner, stride inner.
+// Every reduction runs in a fixed order, so results are deterministic. The sizes are uniforms.
+struct Sizes { n: u32, c: u32, inner: u32 }
 @group(0) @binding(0) var<uniform> sizes: Sizes;
 #if ${BACKWARD}
 @group(0) @binding(1) var<storage, read> y: array<f32>;
@@ -45,40 +46,40 @@ fn rowReduce(v: f32, lid: u32, isMax: bool) -> f32 {
 #if ${BACKWARD}
 // softmax: dx = y ⊙ (dy − Σ dy⊙y);  log-softmax: dx = dy − exp(y) Σ dy.
 fn processRow(row: u32, lane: u32) {
-  let base = row * sizes.c;
+  let base = (row / sizes.inner) * sizes.c * sizes.inner + row % sizes.inner;
   var d = 0.0;
   for (var c = lane; c < sizes.c; c += LANES) {
 #if ${LOG}
-    d += dy[base + c];
+    d += dy[base + c * sizes.inner];
 #else
-    d += dy[base + c] * y[base + c];
+    d += dy[base + c * sizes.inner] * y[base + c * sizes.inner];
 #endif
   }
   d = rowReduce(d, lane, false);
   for (var c = lane; c < sizes.c; c += LANES) {
 #if ${LOG}
-    out[base + c] = dy[base + c] - exp(y[base + c]) * d;
+    out[base + c * sizes.inner] = dy[base + c * sizes.inner] - exp(y[base + c * sizes.inner]) * d;
 #else
-    out[base + c] = y[base + c] * (dy[base + c] - d);
+    out[base + c * sizes.inner] = y[base + c * sizes.inner] * (dy[base + c * sizes.inner] - d);
 #endif
   }
 }
 #else
 // Writes softmax (or log-softmax) of one row; returns log Σ exp(x − max) + max = logsumexp.
 fn processRow(row: u32, lane: u32) -> f32 {
-  let base = row * sizes.c;
-  var m = x[base + lane];  // lane < C: the workgroup variant is only used when C > WG
-  for (var c = lane + LANES; c < sizes.c; c += LANES) { m = max(m, x[base + c]); }
+  let base = (row / sizes.inner) * sizes.c * sizes.inner + row % sizes.inner;
+  var m = x[base + lane * sizes.inner];  // lane < C: the workgroup variant is only used when C > WG
+  for (var c = lane + LANES; c < sizes.c; c += LANES) { m = max(m, x[base + c * sizes.inner]); }
   m = rowReduce(m, lane, true);
   var s = 0.0;
-  for (var c = lane; c < sizes.c; c += LANES) { s += exp(x[base + c] - m); }
+  for (var c = lane; c < sizes.c; c += LANES) { s += exp(x[base + c * sizes.inner] - m); }
   s = rowReduce(s, lane, false);
   let logS = log(s);
   for (var c = lane; c < sizes.c; c += LANES) {
 #if ${LOG}
-    out[base + c] = x[base + c] - m - logS;
+    out[base + c * sizes.inner] = x[base + c * sizes.inner] - m - logS;
 #else
-    out[base + c] = exp(x[base + c] - m - logS);
+    out[base + c * sizes.inner] = exp(x[base + c * sizes.inner] - m - logS);
 #endif
   }
   return m + logS;

@@ -51,3 +51,15 @@ export function intPair(op: string, what: string, v: number | readonly [number, 
   }
   return [p[0]!, p[1]!];
 }
+
+/** A conv / pooling padding: one number, [h, w] (both sides), or [top, left, bottom, right] (ONNX pads). */
+export type Padding = number | readonly [number, number] | readonly [number, number, number, number];
+
+/** `padding` as [top, left, bottom, right], each an integer ≥ 0 (default none). */
+export function intPads(op: string, v: Padding | undefined): [number, number, number, number] {
+  const p: readonly number[] = v === undefined ? [0, 0] : typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || (p.length !== 2 && p.length !== 4) || p.some((d) => !Number.isInteger(d) || d < 0)) {
+    fail(`${op}: padding must be an integer >= 0, a pair [h, w] or [top, left, bottom, right] of them, got ${JSON.stringify(v)}`);
+  }
+  return p.length === 2 ? [p[0]!, p[1]!, p[0]!, p[1]!] : [p[0]!, p[1]!, p[2]!, p[3]!];
+}

@@ -94,8 +94,9 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
   });
   const map = (i: number): number => newIndex.get(resolve(i))!;
   for (const n of out) {
-    const m = n as { input?: number; a?: number; b?: number; residual?: number };
+    const m = n as { input?: number; a?: number; b?: number; residual?: number; inputs?: number[] };
     if (m.input !== undefined) m.input = map(m.input);
+    if (m.inputs !== undefined) m.inputs = m.inputs.map(map);
     if (m.a !== undefined) m.a = map(m.a);
     if (m.b !== undefined) m.b = map(m.b);
     if (m.residual !== undefined) m.residual = map(m.residual);

@@ -11,7 +11,12 @@
  */
 import type { Conv2dParams } from '../ops/conv2d.js';
 import type { Pool2dParams } from '../ops/pool-geometry.js';
+import type { UnaryOp } from '../ops/activation.js';
+import type { BinaryOp } from '../ops/broadcast.js';
+import type { Padding } from '../errors.js';
 import { BN_PARAMS, nodeKind } from './layers.js';
+
+export type { UnaryOp, BinaryOp };
 
 export type NodeSpec =
   | { kind: 'input' }
@@ -24,7 +29,17 @@ export type NodeSpec =
   | { kind: 'batchnorm'; input: number; prefix: string; eps: number; relu?: boolean }
   | { kind: 'add'; a: number; b: number; relu?: boolean }
   | { kind: 'flatten'; input: number }
-  | { kind: 'softmax'; input: number };
+  | { kind: 'softmax'; input: number; axis?: number; log?: boolean; coerce?: boolean }
+  | { kind: 'unary'; input: number; op: UnaryOp }
+  | { kind: 'prelu'; input: number; slope: string }
+  | { kind: 'binary'; a: number; b: number; op: BinaryOp }
+  | { kind: 'constop'; input: number; constant: string; op: BinaryOp; constantFirst: boolean }
+  | { kind: 'pad'; input: number; pads: number[]; value: number }
+  | { kind: 'concat'; inputs: number[]; axis: number }
+  | { kind: 'reducemean'; input: number; axes: number[]; keepDims: boolean }
+  | { kind: 'reshape'; input: number; shape: number[] }
+  | { kind: 'transpose'; input: number; perm: number[] }
+  | { kind: 'slice'; input: number; axis: number; start: number; end: number };
 
 export type GraphNode = NodeSpec & { name: string };
 
@@ -36,7 +51,8 @@ export interface ConvOptions {
 
 export interface Conv1dParams {
   stride?: number;
-  padding?: number;
+  /** both ends, or [begin, end] */
+  padding?: number | [number, number];
   dilation?: number;
   groups?: number;
 }
@@ -44,12 +60,18 @@ export interface Conv1dParams {
 export interface Pool1dParams {
   kernel: number;
   stride?: number;
-  padding?: number;
+  /** both ends, or [begin, end] */
+  padding?: number | [number, number];
+  dilation?: number;
+  ceilMode?: boolean;
 }
+
+/** A 1-D padding as the unit-height 2-D one: [0, p], or [top, left, bottom, right] for [begin, end]. */
+const planarPads = (p: number | [number, number] = 0): Padding => (typeof p === 'number' ? [0, p] : [0, p[0], 0, p[1]]);
 
 /** A 1-D window as the unit-height 2-D window the pooling kernels run. */
 function pool1dAsPlanar(p: Pool1dParams): Pool2dParams {
-  return { kernel: [1, p.kernel], stride: [1, p.stride ?? p.kernel], padding: [0, p.padding ?? 0] };
+  return { kernel: [1, p.kernel], stride: [1, p.stride ?? p.kernel], padding: planarPads(p.padding), dilation: [1, p.dilation ?? 1], ceilMode: p.ceilMode };
 }
 
 /** Indices of the nodes a node reads. */
@@ -78,8 +100,8 @@ export class GraphBuilder {
 
   /** PyTorch's Conv1d on [N, C, L]: weight [outC, inC/groups, k] */
   conv1d(name: string, input: number, inC: number, outC: number, k: number, p: Conv1dParams & ConvOptions = {}): number {
-    const { stride = 1, padding = 0, dilation = 1, ...rest } = p;
-    return this.conv(name, input, [outC, inC / (p.groups ?? 1), k], { ...rest, stride: [1, stride], padding: [0, padding], dilation: [1, dilation] });
+    const { stride = 1, padding, dilation = 1, ...rest } = p;
+    return this.conv(name, input, [outC, inC / (p.groups ?? 1), k], { ...rest, stride: [1, stride], padding: planarPads(padding), dilation: [1, dilation] });
   }
 
   private conv(name: string, input: number, weightShape: number[], p: Conv2dParams & ConvOptions): number {
@@ -134,8 +156,59 @@ export class GraphBuilder {
     return this.push({ kind: 'flatten', name, input });
   }
 
-  softmax(name: string, input: number): number {
-    return this.push({ kind: 'softmax', name, input });
+  /**
+   * Softmax (or log-softmax) over one per-row axis (default: the last); `coerce`: ONNX opset < 13,
+   * over the axes from `axis` to the end, flattened.
+   */
+  softmax(name: string, input: number, opts: { axis?: number; log?: boolean; coerce?: boolean } = {}): number {
+    return this.push({ kind: 'softmax', name, input, ...opts });
+  }
+
+  /** Axes, pads, shapes and permutations below are per row (the batch axis excluded). */
+  unary(name: string, input: number, op: UnaryOp): number {
+    return this.push({ kind: 'unary', name, input, op });
+  }
+
+  /** PRelu with parameter `<name>.weight` of `slopeShape`, broadcast against the input. */
+  prelu(name: string, input: number, slopeShape: number[]): number {
+    this.paramShapes.set(`${name}.weight`, slopeShape);
+    return this.push({ kind: 'prelu', name, input, slope: `${name}.weight` });
+  }
+
+  /** a ∘ b of two activations, broadcast per row. */
+  binary(name: string, a: number, b: number, op: BinaryOp): number {
+    return this.push({ kind: 'binary', name, a, b, op });
+  }
+
+  /** input ∘ c (c ∘ input when `constantFirst`), c the parameter `<name>.value` of `shape`. */
+  constant(name: string, input: number, shape: number[], op: BinaryOp, constantFirst = false): number {
+    this.paramShapes.set(`${name}.value`, shape);
+    return this.push({ kind: 'constop', name, input, constant: `${name}.value`, op, constantFirst });
+  }
+
+  /** `pads`: begin per axis, then end per axis (ONNX order). */
+  pad(name: string, input: number, pads: number[], value = 0): number {
+    return this.push({ kind: 'pad', name, input, pads, value });
+  }
+
+  concat(name: string, inputs: number[], axis: number): number {
+    return this.push({ kind: 'concat', name, inputs, axis });
+  }
+
+  reduceMean(name: string, input: number, axes: number[], keepDims: boolean): number {
+    return this.push({ kind: 'reducemean', name, input, axes, keepDims });
+  }
+
+  reshape(name: string, input: number, shape: number[]): number {
+    return this.push({ kind: 'reshape', name, input, shape });
+  }
+
+  transpose(name: string, input: number, perm: number[]): number {
+    return this.push({ kind: 'transpose', name, input, perm });
+  }
+
+  slice(name: string, input: number, axis: number, start: number, end: number): number {
+    return this.push({ kind: 'slice', name, input, axis, start, end });
   }
 
   private push(node: GraphNode): number {

@@ -9,7 +9,7 @@
  * planes of height 1 (planes.ts).
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { fail, intPair, shapeStr } from '../errors.js';
+import { fail, intPads, intPair, shapeStr } from '../errors.js';
 import type { GraphNode, NodeSpec } from './graph.js';
 import type { ShapeArgs } from './shapes.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape } from '../ops/conv2d.js';
@@ -21,8 +21,9 @@ import { avgPool2d, avgPool2dBackward } from '../ops/avg-pool.js';
 import { globalAvgPool, globalAvgPoolBackward } from '../ops/global-avg-pool.js';
 import { pool2dOutputShape } from '../ops/pool2d.js';
 import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, batchNormBackwardTraining, batchStatistics, type BatchNormParams } from '../ops/batch-norm.js';
-import { softmax, softmaxBackward } from '../ops/softmax.js';
 import { onPlanes, planeShape, unplane } from './planes.js';
+import { TENSOR_KINDS, withViews } from './tensor-kinds.js';
+import { reshapeOwned } from '../tensor/tensor.js';
 
 export type Params = ReadonlyMap<string, Tensor>;
 
@@ -38,9 +39,10 @@ export interface NodeBackward {
   params?: Map<string, Tensor>;
 }
 
-/** What a backward gets: the node's first input `x0` and output `y` as saved by the forward, `dy`. */
+/** What a backward gets: the node's inputs (`x0` the first) and output `y` as saved by the forward, `dy`. */
 export interface BackwardArgs {
   x0: Tensor;
+  xs: Tensor[];
   y: Tensor;
   saved: Tensor[];
   dy: Tensor;
@@ -64,7 +66,7 @@ export interface NodeKind<N extends GraphNode> {
   backward(node: N, b: BackwardArgs): NodeBackward;
 }
 
-function param(params: Params, name: string | undefined): Tensor | null {
+export function param(params: Params, name: string | undefined): Tensor | null {
   if (name === undefined) return null;
   const t = params.get(name);
   if (!t) throw new Error(`model parameter '${name}' is missing`);
@@ -91,7 +93,7 @@ function batchNormTrainingBackward(node: BatchNormNode, { x0, y, saved, dy, para
 }
 
 /** Parameter gradients as a map when they are wanted; disposed otherwise. A missing name drops its gradient. */
-function paramGrads(wanted: boolean, ...grads: [string | undefined, Tensor][]): Map<string, Tensor> | undefined {
+export function paramGrads(wanted: boolean, ...grads: [string | undefined, Tensor][]): Map<string, Tensor> | undefined {
   for (const [name, g] of grads) if (!wanted || name === undefined) g.dispose();
   return wanted ? new Map(grads.filter((e): e is [string, Tensor] => e[0] !== undefined)) : undefined;
 }
@@ -108,11 +110,14 @@ function poolShape(n: Extract<GraphNode, { kind: 'maxpool' | 'avgpool' }>, s: Sh
   const p = s.planar('pooling');
   if (s.x.length === 2) {
     const [kh] = intPair('pooling', 'kernel', n.params.kernel, [1, 1], 1);
-    const [ph] = intPair('pooling', 'padding', n.params.padding, [0, 0], 0);
-    if (kh !== 1 || ph !== 0) s.fail(s.unitH('pooling', `has kernel ${JSON.stringify(n.params.kernel)}, padding ${JSON.stringify(n.params.padding ?? 0)}`));
+    const [pt, , pb] = intPads('pooling', n.params.padding);
+    if (kh !== 1 || pt + pb !== 0) s.fail(s.unitH('pooling', `has kernel ${JSON.stringify(n.params.kernel)}, padding ${JSON.stringify(n.params.padding ?? 0)}`));
   }
   return p.out(pool2dOutputShape(p.batch, n.params));
 }
+
+/** [..., K] viewed as a [rows, K] matrix (the caller disposes the view). */
+const rows = (t: Tensor): Tensor => t.reshape([t.size / t.shape.at(-1)!, t.shape.at(-1)!]);
 
 export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<GraphNode, { kind: K }>> } = {
   input: {
@@ -159,16 +164,20 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
     params: (n) => (n.bias ? [n.weight, n.bias] : [n.weight]),
     shape: (n, s) => {
       const w = s.param(n.weight);
-      if (s.x.length !== 1) s.fail(`linear '${n.name}' needs [features] per row, gets ${shapeStr(s.x)} (flatten first; a linear over the last axis only is not supported)`);
-      if (w[1] !== s.x[0]) s.fail(`linear '${n.name}' expects ${w[1]} input features, gets shape ${shapeStr(s.x)}`);
-      return [w[0]!];
+      if (s.x.at(-1) !== w[1]) s.fail(`linear '${n.name}' expects ${w[1]} input features, gets shape ${shapeStr(s.x)}`);
+      return [...s.x.slice(0, -1), w[0]!];
     },
-    forward: (node, x, _, params) => ({ output: linear(x, param(params, node.weight)!, param(params, node.bias), { relu: node.relu }) }),
+    // over the last axis of any rank
+    forward: (node, x, _, params) => {
+      const w = param(params, node.weight)!;
+      return { output: withViews([rows(x)], (r) => reshapeOwned(linear(r, w, param(params, node.bias), { relu: node.relu }), [...x.shape.slice(0, -1), w.shape[0]!])) };
+    },
     backward: (node, { x0, y, dy, params, wantParams }) => {
-      const mask = node.relu ? y : undefined;
-      const dx = linearBackwardInput(dy, param(params, node.weight)!, mask);
+      const w = param(params, node.weight)!;
+      const mask = () => (node.relu ? [rows(y)] : []); // the fused relu's output
+      const dx = withViews([rows(dy), ...mask()], (g, m) => reshapeOwned(linearBackwardInput(g, w, m), x0.shape));
       if (!wantParams) return { inputs: [dx] };
-      const { dw, db } = linearBackwardWeight(x0, dy, mask);
+      const { dw, db } = withViews([rows(x0), rows(dy), ...mask()], (x, g, m) => linearBackwardWeight(x, g, m));
       return { inputs: [dx], params: paramGrads(true, [node.weight, dw], [node.bias, db]) };
     },
   },
@@ -239,14 +248,7 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
     forward: (_, x) => ({ output: x.reshape([x.shape[0]!, x.size / x.shape[0]!]) }),
     backward: (_, { x0, dy }) => ({ inputs: [dy.reshape(x0.shape)] }),
   },
-  softmax: {
-    shape: (n, s) => {
-      if (s.x.length !== 1) s.fail(`softmax '${n.name}' needs [classes] per row, gets ${shapeStr(s.x)}`);
-      return [...s.x];
-    },
-    forward: (_, x) => ({ output: softmax(x) }),
-    backward: (_, { y, dy }) => ({ inputs: [softmaxBackward(y, dy)] }),
-  },
+  ...TENSOR_KINDS,
 };
 
 /** The table entry of a node, typed for any node. */

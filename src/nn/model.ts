@@ -259,7 +259,7 @@ class SingleTape extends Tape {
       if (dy) {
         grads.delete(i);
         const ins = nodeInputs(node);
-        const r = nodeKind(node).backward(node, { x0: this.outs[ins[0]!]!, y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params });
+        const r = nodeKind(node).backward(node, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params });
         dy.dispose();
         ins.forEach((j, k) => accumulate(grads, j, r.inputs[k] ?? null));
         if (r.params && paramGrads) for (const [name, g] of r.params) paramGrads.set(name, g);

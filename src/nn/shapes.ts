@@ -36,7 +36,8 @@ export function inferShapes(nodes: readonly GraphNode[], params: ReadonlyMap<str
   return shapes;
 }
 
-function shapeArgs(n: GraphNode, index: number, [x, second]: number[][], params: ReadonlyMap<string, readonly number[]>) {
+function shapeArgs(n: GraphNode, index: number, inputs: number[][], params: ReadonlyMap<string, readonly number[]>) {
+  const [x, second] = inputs;
   const fail = (message: string): never => {
     throw new GraphShapeError(index, `graph: ${message}`);
   };
@@ -46,6 +47,7 @@ function shapeArgs(n: GraphNode, index: number, [x, second]: number[][], params:
     index,
     x: x! as readonly number[],
     second: second as readonly number[] | undefined,
+    inputs: inputs as readonly (readonly number[])[],
     fail,
     unitH,
     param: (name: string): readonly number[] => params.get(name) ?? fail(`parameter '${name}' is missing`),

@@ -1,6 +1,7 @@
 /**
- * 2-D average pooling (NCHW, PyTorch semantics, floor output size). With countIncludePad (the
- * default) every window divides by kernel area; without it, by its count of real (unpadded) elements.
+ * 2-D average pooling (NCHW, PyTorch / ONNX semantics, pool-geometry.ts). With countIncludePad (the
+ * default) a window divides by its taps inside the input and its pads (the kernel area, less a
+ * ceil-mode overhang); without it, by its count of real (unpadded) elements.
  */
 import { checkShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';

@@ -1,6 +1,6 @@
 /**
- * conv2d (PyTorch semantics: NCHW input, weight [Cout, Cin/groups, KH, KW], symmetric padding,
- * stride, dilation, groups) with its input and weight/bias gradients. All three are one
+ * conv2d (PyTorch / ONNX semantics: NCHW input, weight [Cout, Cin/groups, KH, KW], padding (per
+ * side: the begin pads place the windows, the end pads only add output rows), stride, dilation, groups) with its input and weight/bias gradients. All three are one
  * implicit-GEMM idea with different loaders (shaders/conv2d*.wgsl): no im2col buffer, groups
  * folded into the channel dimension. The geometry is a uniform (ConvShape): a pipeline bakes only
  * the unrolled register block (channels, row-segment length, the taps' column pattern) and the
@@ -20,12 +20,12 @@ import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
 import type { Engine } from '../gpu/engine.js';
 import { uniformBytes, WG, type BufferRange } from '../gpu/program.js';
 import { renderShader } from '../gpu/wgsl.js';
-import { checkShape, fail, intPair, shapeStr } from '../errors.js';
+import { checkShape, fail, intPads, intPair, shapeStr, type Padding } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface Conv2dParams {
   stride?: number | [number, number];
-  padding?: number | [number, number];
+  padding?: Padding;
   dilation?: number | [number, number];
   groups?: number;
 }
@@ -66,7 +66,7 @@ function geometry(op: string, xShape: readonly number[], wShape: readonly number
   if (xShape.length !== 4) fail(`${op}: input must have shape [N, Cin, H, W], got ${shapeStr(xShape)}`);
   if (wShape.length !== 4) fail(`${op}: weight must have shape [Cout, Cin/groups, KH, KW], got ${shapeStr(wShape)}`);
   const [sh, sw] = intPair(op, 'stride', p.stride, [1, 1], 1);
-  const [ph, pw] = intPair(op, 'padding', p.padding, [0, 0], 0);
+  const [ph, pw, pb, pr] = intPads(op, p.padding);
   const [dh, dw] = intPair(op, 'dilation', p.dilation, [1, 1], 1);
   const groups = p.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) fail(`${op}: groups must be an integer >= 1, got ${groups}`);
@@ -80,11 +80,12 @@ function geometry(op: string, xShape: readonly number[], wShape: readonly number
   }
   const ekh = (kh - 1) * dh + 1;
   const ekw = (kw - 1) * dw + 1;
-  if (ekh > h + 2 * ph || ekw > w + 2 * pw) {
-    fail(`${op}: kernel ${kh}x${kw} (dilated ${ekh}x${ekw}) is larger than the padded input ${h + 2 * ph}x${w + 2 * pw}`);
+  if (ekh > h + ph + pb || ekw > w + pw + pr) {
+    fail(`${op}: kernel ${kh}x${kw} (dilated ${ekh}x${ekw}) is larger than the padded input ${h + ph + pb}x${w + pw + pr}`);
   }
-  const ho = Math.floor((h + 2 * ph - ekh) / sh) + 1;
-  const wo = Math.floor((w + 2 * pw - ekw) / sw) + 1;
+  const ho = Math.floor((h + ph + pb - ekh) / sh) + 1;
+  const wo = Math.floor((w + pw + pr - ekw) / sw) + 1;
+  // ph, pw: the top and left pads, which place every window; the bottom and right ones only set ho, wo
   return { n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, dh, dw, groups, cinG, coutG: cout / groups, ho, wo };
 }
 
@@ -395,8 +396,9 @@ function checkGradient(op: string, g: Geometry, dy: Tensor): void {
 
 /**
  * The input gradient of a stride-1 conv as a forward conv over dY: channels swapped, kernel
- * mirrored, padding (K−1)·D − P (same groups and dilation). Null for strides > 1, or where that
- * padding would be negative (a padding wider than the kernel's reach).
+ * mirrored, begin padding (K−1)·D − P (P: the top / left pad; same groups and dilation; its rows
+ * past dY's end read as padding). Null for strides > 1, or where that padding would be negative
+ * (a padding wider than the kernel's reach).
  */
 function transposedGeometry(g: Geometry): Geometry | null {
   const ph = (g.kh - 1) * g.dh - g.ph;

@@ -1,5 +1,5 @@
 /**
- * 2-D max pooling (NCHW, PyTorch semantics: padding is −∞, floor output size). Forward saves the
+ * 2-D max pooling (NCHW, PyTorch / ONNX semantics: padding is −∞; see pool-geometry.ts). Forward saves the
  * argmax so backward is a single gather instead of a recomputation.
  */
 import { checkShape, fail, shapeStr } from '../errors.js';

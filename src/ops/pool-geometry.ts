@@ -1,12 +1,16 @@
 /** Window geometry shared by max, average and global pooling: parameter normalisation, validation, output shape. */
-import { checkRank, fail, intPair, shapeStr } from '../errors.js';
+import { checkRank, fail, intPads, intPair, shapeStr, type Padding } from '../errors.js';
 
 export interface Pool2dParams {
   kernel: number | [number, number];
   /** Defaults to the kernel (non-overlapping windows). */
   stride?: number | [number, number];
-  /** Symmetric zero-size border; for max pooling it acts as −∞, for average pooling as 0. */
-  padding?: number | [number, number];
+  /** Zero-size border (number, [h, w] or [top, left, bottom, right]); for max pooling it acts as −∞, for average pooling as 0. */
+  padding?: Padding;
+  /** Spacing of a window's taps (ONNX dilations). */
+  dilation?: number | [number, number];
+  /** Round the output size up; a last window must still start inside the input or its begin padding. */
+  ceilMode?: boolean;
 }
 
 /** Validated, per-axis pooling geometry of one NCHW input. */
@@ -19,26 +23,57 @@ export interface PoolGeometry {
   kw: number;
   sh: number;
   sw: number;
+  /** top and left pads: they place the windows */
   ph: number;
   pw: number;
+  dh: number;
+  dw: number;
+  /** H and W plus the bottom and right pads: a count_include_pad window counts its taps below these */
+  hEnd: number;
+  wEnd: number;
   ho: number;
   wo: number;
 }
 
-/** PyTorch semantics (ceil_mode = false): Ho = ⌊(H + 2p − k) / s⌋ + 1; padding ≤ k/2 so no window is all padding. */
+/** Taps j < k of a window starting at `start` (step d) that fall in [lo, hi); pool_shape.wgsl's `taps` is the same. */
+export function windowTaps(start: number, k: number, d: number, lo: number, hi: number): number {
+  return Math.max(0, Math.min(k, Math.ceil((hi - start) / d)) - Math.max(0, Math.ceil((lo - start) / d)));
+}
+
+/**
+ * One axis of PyTorch's and ONNX's output size: ⌊ or ⌈(n + begin + end − dilated k) / s⌉ + 1, where
+ * with ceil mode a last window that would start past the input and its begin padding is dropped.
+ */
+function outputLength(n: number, k: number, s: number, d: number, begin: number, end: number, ceil: boolean): number {
+  const span = n + begin + end - ((k - 1) * d + 1);
+  const o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  return ceil && (o - 1) * s >= n + begin ? o - 1 : o;
+}
+
 export function poolGeometry(op: string, xShape: readonly number[], p: Pool2dParams): PoolGeometry {
   checkRank(op, 'input', xShape, 4);
   const [n, c, h, w] = xShape as [number, number, number, number];
   const [kh, kw] = intPair(op, 'kernel', p.kernel, [1, 1], 1);
   const [sh, sw] = intPair(op, 'stride', p.stride, [kh, kw], 1);
-  const [ph, pw] = intPair(op, 'padding', p.padding, [0, 0], 0);
-  if (2 * ph > kh || 2 * pw > kw) fail(`${op}: padding [${ph}, ${pw}] must be at most half the kernel [${kh}, ${kw}]`);
-  if (h + 2 * ph < kh || w + 2 * pw < kw) {
-    fail(`${op}: kernel [${kh}, ${kw}] is bigger than the padded input (${shapeStr(xShape)} with padding [${ph}, ${pw}])`);
+  const [dh, dw] = intPair(op, 'dilation', p.dilation, [1, 1], 1);
+  const [ph, pw, pb, pr] = intPads(op, p.padding);
+  const ekh = (kh - 1) * dh + 1;
+  const ekw = (kw - 1) * dw + 1;
+  if (Math.max(ph, pb) >= ekh || Math.max(pw, pr) >= ekw) {
+    fail(`${op}: padding ${shapeStr([ph, pw, pb, pr])} must be smaller than the (dilated) kernel [${ekh}, ${ekw}] on each side`);
   }
-  const ho = Math.floor((h + 2 * ph - kh) / sh) + 1;
-  const wo = Math.floor((w + 2 * pw - kw) / sw) + 1;
-  return { n, c, h, w, kh, kw, sh, sw, ph, pw, ho, wo };
+  if (h + ph + pb < ekh || w + pw + pr < ekw) {
+    fail(`${op}: kernel [${kh}, ${kw}] (dilated [${ekh}, ${ekw}]) is bigger than the padded input (${shapeStr(xShape)} with padding ${shapeStr([ph, pw, pb, pr])})`);
+  }
+  const ceil = p.ceilMode ?? false;
+  const ho = outputLength(h, kh, sh, dh, ph, pb, ceil);
+  const wo = outputLength(w, kw, sw, dw, pw, pr, ceil);
+  // a dilated window can step over a small input: every window needs a real element (max has no value otherwise)
+  const empty = (o: number, s: number, begin: number, k: number, d: number, len: number) => Array.from({ length: o }, (_, i) => i).find((i) => windowTaps(i * s - begin, k, d, 0, len) === 0);
+  const eh = empty(ho, sh, ph, kh, dh, h);
+  const ew = empty(wo, sw, pw, kw, dw, w);
+  if (eh !== undefined || ew !== undefined) fail(`${op}: window ${eh !== undefined ? `row ${eh}` : `column ${ew}`} of ${shapeStr(xShape)} covers only padding (kernel [${kh}, ${kw}], dilation [${dh}, ${dw}])`);
+  return { n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, hEnd: h + pb, wEnd: w + pr, ho, wo };
 }
 
 export function pool2dOutputShape(xShape: readonly number[], p: Pool2dParams): number[] {

@@ -21,6 +21,11 @@ export function laneTypes(v: 1 | 2 | 4): { V: number; T: string; I: string; LANE
   return { V: v, T, I, LANES };
 }
 
+/** A T built lane by lane: `expr('')` for one lane, else T(expr('.x'), expr('.y'), …). */
+function perLane(v: 1 | 2 | 4, T: string, expr: (component: string) => string): string {
+  return v === 1 ? expr('') : `${T}(${['.x', '.y', '.z', '.w'].slice(0, v).map(expr).join(', ')})`;
+}
+
 interface Mode {
   global: boolean;
   max: boolean;
@@ -29,7 +34,7 @@ interface Mode {
 
 /**
  * One pooling launch of `threads` threads of V lanes; a row (of `rowLen` elements) is rowLen / V
- * threads. The lane width, the mode and the window (kernel, stride, padding) are compiled in; the
+ * threads. The lane width, the mode and the window (kernel, stride, begin pads, dilation) are compiled in; the
  * plane sizes are a uniform, so LeNet's two 2×2 pools share their pipelines. Measured on
  * SwiftShader (best of 3×10×20, max pool at batch 65, loaded machine): a uniform window cost
  * 1.5–2.7× (6.0 vs 4.1 ms forward on 6×28×28, 16.3 vs 6.0 ms backward), a uniform plane size
@@ -41,15 +46,18 @@ function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowL
   const params = {
     ...lanes,
     // the global average reads no window: leave it out of the pipeline key
-    POOL_SHAPE: renderShader(poolShapeSource, mode.global ? { KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0 } : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw }),
+    POOL_SHAPE: renderShader(poolShapeSource, {
+      ...lanes,
+      COUNT_INCLUDE_PAD: mode.countIncludePad,
+      ...(mode.global ? { KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1 } : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw }),
+    }),
     GLOBAL: mode.global,
     MAX: mode.max,
-    COUNT_INCLUDE_PAD: mode.countIncludePad,
-    DIVISOR: mode.countIncludePad ? `${lanes.T}(f32(KH * KW))` : 'count',
     HSUM: v === 4 ? '(acc.x + acc.y) + (acc.z + acc.w)' : v === 2 ? 'acc.x + acc.y' : 'acc',
-    GATHER: v === 1 ? 'x[row + iw]' : `${lanes.T}(${['x', 'y', 'z', 'w'].slice(0, v).map((c) => `x[row + iw.${c}]`).join(', ')})`,
+    GATHER: perLane(v, lanes.T, (c) => `x[row + iw${c}]`),
+    COL_TAPS: perLane(v, lanes.T, (c) => `colTaps(ws${c})`),
   };
-  const geom = Int32Array.of(g.h, g.w, g.ho, g.wo, rowLen / v, (g.h * g.w) / v);
+  const geom = Int32Array.of(g.h, g.w, g.ho, g.wo, rowLen / v, (g.h * g.w) / v, g.hEnd, g.wEnd);
   const bindings: Record<string, unknown> = { geom };
   for (const [name, t] of Object.entries(tensors)) bindings[name] = { buffer: t.buffer, offset: 0, bytes: t.byteLength };
   Object.values(tensors)[0]!.engine.run({ op, source, params, bindings: bindings as never, grid: { threads } });

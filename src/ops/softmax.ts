@@ -1,12 +1,13 @@
 /**
- * Softmax and log-softmax over the last axis of [N, C], forward and backward (from the forward
- * output). One template (shaders/softmax.wgsl): a row per invocation while C ≤ 64, a workgroup
- * per row beyond that.
+ * Softmax and log-softmax over one axis of any shape (the last by default), forward and backward
+ * (from the forward output). The tensor is outer × C × inner around the axis; a row is the C
+ * values at stride inner. One template (shaders/softmax.wgsl): a row per invocation while
+ * C ≤ 64, a workgroup per row beyond that.
  */
 import source from '../../shaders/softmax.wgsl';
 import { WG } from '../gpu/program.js';
 import { fail, shapeStr } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, sizeOf } from '../tensor/tensor.js';
 
 /** Rows up to this many classes go one per invocation; wider rows share a workgroup. */
 export const ROW_PER_LANE_MAX_CLASSES = 64;
@@ -23,36 +24,45 @@ interface SoftmaxVariant {
   backward: boolean;
 }
 
-function run(op: string, inputs: Tensor[], v: SoftmaxVariant): Tensor {
-  const { n, c } = checkRows(op, v.backward ? 'y' : 'x', inputs[0]!);
+function run(op: string, inputs: Tensor[], v: SoftmaxVariant, axis: number): Tensor {
+  const t = inputs[0]!;
+  const what = v.backward ? 'y' : 'x';
+  if (!Number.isInteger(axis) || axis < 0 || axis >= t.rank) fail(`${op}: axis ${axis} is out of range for ${what} of shape ${shapeStr(t.shape)}`);
+  const c = t.shape[axis]!;
+  if (c === 0) fail(`${op}: ${what} ${shapeStr(t.shape)} has no classes`);
+  const inner = sizeOf(t.shape.slice(axis + 1));
+  const n = t.size / c; // rows: outer × inner
   if (v.backward) {
     const dy = inputs[1]!;
-    if (dy.rank !== 2 || dy.shape[0] !== n || dy.shape[1] !== c) fail(`${op}: dy has shape ${shapeStr(dy.shape)}, expected [${n}, ${c}]`);
+    if (shapeStr(dy.shape) !== shapeStr(t.shape)) fail(`${op}: dy has shape ${shapeStr(dy.shape)}, expected ${shapeStr(t.shape)}`);
   }
-  const engine = inputs[0]!.engine;
-  const out = Tensor.empty(engine, [n, c], op);
+  const engine = t.engine;
+  const out = Tensor.empty(engine, t.shape, op);
   if (n === 0) return out;
-  const tensors = v.backward ? { y: inputs[0]!, dy: inputs[1]!, out } : { x: inputs[0]!, out };
-  // rows and classes are uniforms: one pipeline per variant and row layout
+  const tensors = v.backward ? { y: t, dy: inputs[1]!, out } : { x: t, out };
+  // rows, classes and strides are uniforms: one pipeline per variant and row layout
   const rowPerLane = c <= ROW_PER_LANE_MAX_CLASSES;
   const params = { LANES: rowPerLane ? 1 : WG, ROW_PER_LANE: rowPerLane, LOG: v.log, BACKWARD: v.backward };
-  engine.run({ op, source, params, bindings: { ...tensors, sizes: Uint32Array.of(n, c) }, grid: rowPerLane ? engine.grid1d(n, WG) : engine.grid1d(n, 1) });
+  engine.run({ op, source, params, bindings: { ...tensors, sizes: Uint32Array.of(n, c, inner, 0) }, grid: rowPerLane ? engine.grid1d(n, WG) : engine.grid1d(n, 1) });
   return out;
 }
-export function softmax(x: Tensor): Tensor {
-  return run('softmax', [x], { log: false, backward: false });
+
+const last = (t: Tensor) => t.rank - 1;
+
+export function softmax(x: Tensor, axis = last(x)): Tensor {
+  return run('softmax', [x], { log: false, backward: false }, axis);
 }
 
-export function logSoftmax(x: Tensor): Tensor {
-  return run('logSoftmax', [x], { log: true, backward: false });
+export function logSoftmax(x: Tensor, axis = last(x)): Tensor {
+  return run('logSoftmax', [x], { log: true, backward: false }, axis);
 }
 
 /** y = softmax output; dx = y ⊙ (dy − Σ dy⊙y). */
-export function softmaxBackward(y: Tensor, dy: Tensor): Tensor {
-  return run('softmaxBackward', [y, dy], { log: false, backward: true });
+export function softmaxBackward(y: Tensor, dy: Tensor, axis = last(y)): Tensor {
+  return run('softmaxBackward', [y, dy], { log: false, backward: true }, axis);
 }
 
 /** y = logSoftmax output; dx = dy − exp(y) Σ dy. */
-export function logSoftmaxBackward(y: Tensor, dy: Tensor): Tensor {
-  return run('logSoftmaxBackward', [y, dy], { log: true, backward: true });
+export function logSoftmaxBackward(y: Tensor, dy: Tensor, axis = last(y)): Tensor {
+  return run('logSoftmaxBackward', [y, dy], { log: true, backward: true }, axis);
 }

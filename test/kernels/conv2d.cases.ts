@@ -42,6 +42,18 @@ const CONFIGS: Config[] = [
   { name: '1-D: 1x9 input, 1x3 kernel, padding [0,1], residual', spec: { xShape: [2, 5, 1, 9], wShape: [5, 5, 1, 3], padding: [0, 1] }, bias: false, relu: true, residual: true },
   // the input gradient cannot run as a forward here (its padding would be negative)
   { name: '1x1 conv, padding 1', spec: { xShape: [1, 3, 4, 5], wShape: [4, 3, 1, 1], padding: [1, 1] }, bias: true },
+  // asymmetric padding [top, left, bottom, right] (ONNX pads, auto_pad SAME_*): the begin pads place
+  // the windows, the end pads add rows; every input-gradient path (forward over dY, phases) and dW
+  { name: 'pads [1,2,0,1], 3x3, stride 1', spec: { xShape: [2, 3, 7, 6], wShape: [4, 3, 3, 3], padding: [1, 2, 0, 1] }, bias: true },
+  { name: 'pads [3,0,1,2], 3x2 kernel, dilation [2,1], stride 1', spec: { xShape: [1, 3, 6, 7], wShape: [5, 3, 3, 2], padding: [3, 0, 1, 2], dilation: [2, 1] }, bias: false, relu: true },
+  { name: 'pads [1,0,0,2], 1x1 kernel (begin pad past the reach: phase path at stride 1)', spec: { xShape: [2, 3, 5, 4], wShape: [4, 3, 1, 1], padding: [1, 0, 0, 2] }, bias: true },
+  { name: 'pads [0,2,1,0], 3x3, stride [2,3], dilation [1,2]', spec: { xShape: [2, 3, 9, 10], wShape: [6, 3, 3, 3], stride: [2, 3], padding: [0, 2, 1, 0], dilation: [1, 2] }, bias: true },
+  { name: 'pads [2,1,0,2], 3x3, stride 2 both ways, groups 2', spec: { xShape: [2, 4, 9, 8], wShape: [6, 2, 3, 3], stride: [2, 2], padding: [2, 1, 0, 2], groups: 2 }, bias: true, relu: true },
+  { name: 'pads [0,0,3,4] wider than the kernel, 2x2 stride 2 (rows of bias only)', spec: { xShape: [1, 3, 5, 6], wShape: [4, 3, 2, 2], stride: [2, 2], padding: [0, 0, 3, 4] }, bias: true },
+  { name: 'depthwise SAME_UPPER pads [0,0,1,1], stride 2', spec: { xShape: [2, 4, 8, 8], wShape: [4, 1, 3, 3], stride: [2, 2], padding: [0, 0, 1, 1], groups: 4 }, bias: true, relu: true },
+  { name: 'SAME_LOWER pads [2,1,1,0], 5x2 kernel, stride [1,2], residual', spec: { xShape: [2, 4, 7, 9], wShape: [4, 4, 4, 2], stride: [1, 2], padding: [2, 1, 1, 0] }, bias: true, residual: true },
+  { name: '1-D: 1x11 input, 1x4 kernel, stride [1,2], pads [0,3,0,1], dilation [1,2]', spec: { xShape: [2, 4, 1, 11], wShape: [5, 4, 1, 4], stride: [1, 2], padding: [0, 3, 0, 1], dilation: [1, 2] }, bias: true },
+  { name: '1-D: 1x8 input, 1x2 kernel, pads [0,1,0,0] (SAME_LOWER)', spec: { xShape: [2, 3, 1, 8], wShape: [3, 3, 1, 2], padding: [0, 1, 0, 0] }, bias: false },
 ];
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -114,6 +126,7 @@ export default defineCases('conv2d', (test) => {
   const fdConfigs: Config[] = [
     { name: 'stride 2, pad 1, dilation 2, bias, relu', spec: { xShape: [2, 2, 6, 5], wShape: [3, 2, 2, 3], stride: [2, 2], padding: [1, 1], dilation: [2, 2] }, bias: true, relu: true },
     { name: 'groups 2, anisotropic stride', spec: { xShape: [1, 4, 5, 6], wShape: [2, 2, 3, 2], stride: [1, 2], padding: [1, 0], groups: 2 }, bias: true },
+    { name: 'pads [1,0,2,1], stride 2, dilation [1,2]', spec: { xShape: [1, 2, 6, 7], wShape: [3, 2, 3, 2], stride: [2, 2], padding: [1, 0, 2, 1], dilation: [1, 2] }, bias: true },
   ];
   for (const c of fdConfigs) {
     test(`reference backward vs finite differences: ${c.name}`, async () => {
@@ -274,6 +287,9 @@ export default defineCases('conv2d', (test) => {
     await expectThrows(() => conv2d(x, w, b3, { groups: 2 }), /conv2d: bias has shape \[3\], expected \[4\]/, 'bias length');
     await expectThrows(() => conv2d(x, w, null, { groups: 2, stride: 0 }), /conv2d: stride must be an integer >= 1/, 'stride 0');
     await expectThrows(() => conv2d(x, w, null, { groups: 2, padding: [1, -1] }), /conv2d: padding must be an integer >= 0/, 'negative padding');
+    await expectThrows(() => conv2d(x, w, null, { groups: 2, padding: [0, 0, 1, -1] }), /conv2d: padding must be an integer >= 0, a pair \[h, w\] or \[top, left, bottom, right\]/, 'negative end padding');
+    await expectThrows(() => conv2d(x, w, null, { groups: 2, padding: [1, 1, 1] as never }), /conv2d: padding must be .* got \[1,1,1\]/, 'three pads');
+    await expectThrows(() => conv2d(x, wBig, null, { dilation: [2, 1], padding: [1, 0, 2, 0] }), /conv2d: kernel 5x5 \(dilated 9x5\) is larger than the padded input 8x5/, 'kernel larger than the asymmetrically padded input');
     await expectThrows(() => conv2d(x, w, null, { groups: 2 }, { residual: x }), /conv2d: residual has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'residual shape');
     await expectThrows(() => conv2dBackwardInput(x, w, [1, 4, 5, 5], { groups: 2 }), /conv2dBackwardInput: dy has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'dx: dy shape');
     await expectThrows(() => conv2dBackwardWeight(x, x, [4, 2, 3, 3], { groups: 2 }), /conv2dBackwardWeight: dy has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'dw: dy shape');

@@ -22,6 +22,8 @@ import anchors from './anchors.cases.js';
 import functions from './functions.cases.js';
 import adaptiveExample from './adaptive-example.cases.js';
 import interop from './interop.cases.js';
+import tensorOps from './tensor-ops.cases.js';
+import tensorGraph from './tensor-graph.cases.js';
 
 // interop last: it leaves TF.js's 'webgpu' backend registered on the engine's device
-export const cases: Case[] = [...runtime, ...program, ...poolCases, ...elementwise, ...linear, ...softmax, ...pool, ...conv2d, ...batchNorm, ...nn, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors, ...functions, ...adaptiveExample, ...interop];
+export const cases: Case[] = [...runtime, ...program, ...poolCases, ...elementwise, ...linear, ...softmax, ...tensorOps, ...pool, ...conv2d, ...batchNorm, ...nn, ...tensorGraph, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors, ...functions, ...adaptiveExample, ...interop];

@@ -56,6 +56,26 @@ function sequence(): { g: GraphBuilder; info: ModelInfo } {
   return { g, info: { name: 'sequence', inputShape: [3, 13], numClasses: 3, representationNode: rep } };
 }
 
+/** ONNX geometry in a graph: SAME_UPPER conv pads, dilated ceil-mode max pooling, ceil-mode average pooling with counted pads. */
+function onnxGeometry(): { g: GraphBuilder; info: ModelInfo } {
+  const g = new GraphBuilder();
+  let h = g.conv2d('same', 0, 2, 4, 3, { stride: 2, padding: [0, 0, 1, 1], relu: true }); // 9x8 → 4x4
+  h = g.maxPool('dilated', h, { kernel: 2, stride: 1, dilation: 2, padding: [1, 1, 0, 1], ceilMode: true }); // → 3x4
+  h = g.avgPool('ceil', h, { kernel: 2, padding: [1, 0, 0, 1], ceilMode: true, countIncludePad: true }); // → 2x2
+  g.linear('fc', g.flatten('flat', h), 16, 3);
+  return { g, info: { name: 'onnx-geometry', inputShape: [2, 9, 8], numClasses: 3, representationNode: h } };
+}
+
+/** The same on [N, C, L]: [begin, end] pads, dilation and ceil mode through conv1d / maxPool1d / avgPool1d. */
+function onnxGeometry1d(): { g: GraphBuilder; info: ModelInfo } {
+  const g = new GraphBuilder();
+  let h = g.conv1d('conv', 0, 3, 4, 4, { stride: 2, padding: [2, 1] }); // 11 → 6
+  h = g.maxPool1d('max', h, { kernel: 2, stride: 2, dilation: 2, padding: [1, 2], ceilMode: true }); // → 4
+  h = g.avgPool1d('avg', h, { kernel: 3, stride: 2, padding: [0, 2], ceilMode: true, countIncludePad: false }); // → 2 (a third window would start in the end pad)
+  g.linear('fc', g.flatten('flat', h), 8, 3);
+  return { g, info: { name: 'onnx-geometry-1d', inputShape: [3, 11], numClasses: 3, representationNode: h } };
+}
+
 /** Tabular [N, D]: linear+relu, BN over features, a softmax inside, add, linear head. */
 function tabular(): { g: GraphBuilder; info: ModelInfo } {
   const g = new GraphBuilder();
@@ -82,10 +102,12 @@ function withBnStats(values: Map<string, { shape: number[]; data: Float32Array }
   return values;
 }
 
-async function compareWithReference(engine: Engine, build: () => { g: GraphBuilder; info: ModelInfo }, batch: number, seed: number): Promise<void> {
+/** GPU logits, input and parameter gradients vs the float64 graph reference; `values` may adjust the random parameters. */
+export async function compareWithReference(engine: Engine, build: () => { g: GraphBuilder; info: ModelInfo }, batch: number, seed: number, adjust?: (values: Map<string, { shape: number[]; data: Float32Array }>) => void): Promise<void> {
   const { g, info } = build();
   const rng = new Rng(seed);
   const values = withBnStats(initParameters(g, seed), rng);
+  adjust?.(values);
   const model = buildModel(engine, g, info, values);
   const xShape = [batch, ...info.inputShape];
   const x = Float32Array.from(rng.uniform(xShape.reduce((a, b) => a * b, 1)));
@@ -122,6 +144,11 @@ export default defineCases('nn', (test) => {
 
   test('1-D layers on [N, C, L] inputs: logits, input and parameter gradients match float64', async (engine) => {
     await compareWithReference(engine, sequence, 3, 12);
+  });
+
+  test('ONNX conv / pooling geometry (asymmetric pads, dilation, ceil mode), 2-D and 1-D: logits, input and parameter gradients match float64', async (engine) => {
+    await compareWithReference(engine, onnxGeometry, 3, 14);
+    await compareWithReference(engine, onnxGeometry1d, 2, 15);
   });
 
   test('[N, D] inputs (linear, BN, softmax, add): logits, input and parameter gradients match float64', async (engine) => {

@@ -67,7 +67,7 @@ const softmaxCases = defineCases('softmax', (test) => {
     const x = Tensor.zeros(engine, [2, 3, 4]);
     const y = Tensor.zeros(engine, [2, 3]);
     const dy = Tensor.zeros(engine, [3, 2]);
-    await expectThrows(() => softmax(x), /softmax: x must have shape \[N, C\], got \[2, 3, 4\]/, 'rank');
+    await expectThrows(() => softmax(x, 3), /softmax: axis 3 is out of range for x of shape \[2, 3, 4\]/, 'axis');
     await expectThrows(() => softmaxBackward(y, dy), /softmaxBackward: dy has shape \[3, 2\], expected \[2, 3\]/, 'dy shape');
     for (const t of [x, y, dy]) t.dispose();
   });

@@ -5,7 +5,8 @@ export interface ConvSpec {
   xShape: readonly [number, number, number, number];
   wShape: readonly [number, number, number, number];
   stride?: [number, number];
-  padding?: [number, number];
+  /** [h, w] on both sides, or [top, left, bottom, right] */
+  padding?: [number, number] | [number, number, number, number];
   dilation?: [number, number];
   groups?: number;
 }
@@ -19,11 +20,11 @@ function dims(s: ConvSpec): Dims {
   const [n, cin, h, w] = s.xShape;
   const [cout, cinG, kh, kw] = s.wShape;
   const [sh, sw] = s.stride ?? [1, 1];
-  const [ph, pw] = s.padding ?? [0, 0];
+  const [ph, pw, pb = ph, pr = pw] = s.padding ?? [0, 0];
   const [dh, dw] = s.dilation ?? [1, 1];
   const groups = s.groups ?? 1;
-  const ho = Math.floor((h + 2 * ph - (kh - 1) * dh - 1) / sh) + 1;
-  const wo = Math.floor((w + 2 * pw - (kw - 1) * dw - 1) / sw) + 1;
+  const ho = Math.floor((h + ph + pb - (kh - 1) * dh - 1) / sh) + 1;
+  const wo = Math.floor((w + pw + pr - (kw - 1) * dw - 1) / sw) + 1;
   return { n, cin, h, w, cout, cinG, kh, kw, sh, sw, ph, pw, dh, dw, groups, coutG: cout / groups, ho, wo };
 }
 

@@ -12,6 +12,7 @@ import * as pool from './pool.js';
 import * as bnr from './batch-norm.js';
 import * as ew from './elementwise.js';
 import * as sm from './softmax.js';
+import * as to from './tensor-ops.js';
 import type { RefModel } from './methods/model.js';
 
 export type RefParams = ReadonlyMap<string, Float64Array>;
@@ -22,6 +23,18 @@ const planar = (s: readonly number[]): number[] => (s.length === 3 ? [s[0]!, s[1
 /** a planar result shape back at the rank of `like` */
 const unplanar = (s: number[], like: readonly number[]): number[] => (like.length === 3 ? [s[0]!, s[1]!, s[3]!] : s);
 
+/** A batch shape [N, ...row] (or with `batched` false a parameter's shape) at total rank r, right-aligned per row. */
+const lift = (s: readonly number[], r: number, batched = true): number[] => {
+  const row = batched ? s.slice(1) : s;
+  return [batched ? s[0]! : 1, ...Array<number>(r - 1 - row.length).fill(1), ...row];
+};
+/** A softmax node's (shape, axis): the coerced form flattens from the axis on. */
+function softmaxLayout(node: Extract<GraphNode, { kind: 'softmax' }>, s: readonly number[]): [number[], number] {
+  const axis = (node.axis ?? s.length - 2) + 1;
+  return node.coerce ? [[to.size(s.slice(0, axis)), to.size(s.slice(axis))], 1] : [[...s], axis];
+}
+const meanAxes = (node: Extract<GraphNode, { kind: 'reducemean' }>) => node.axes.map((a) => a + 1);
+
 const pair = (v: number | [number, number] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
 
 function convSpec(node: Extract<GraphNode, { kind: 'conv2d' }>, xShape: readonly number[], wShape: readonly number[]): conv.ConvSpec {
@@ -29,7 +42,7 @@ function convSpec(node: Extract<GraphNode, { kind: 'conv2d' }>, xShape: readonly
     xShape: planar(xShape) as [number, number, number, number],
     wShape: planar(wShape) as [number, number, number, number],
     stride: pair(node.params.stride, 1),
-    padding: pair(node.params.padding, 0),
+    padding: (typeof node.params.padding === 'object' ? [...node.params.padding] : pair(node.params.padding, 0)) as conv.ConvSpec['padding'],
     dilation: pair(node.params.dilation, 1),
     groups: node.params.groups ?? 1,
   };
@@ -71,9 +84,10 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
         break;
       }
       case 'linear': {
+        // over the last axis: rows of [..., K]
         const [m, k] = shapesOf.get(node.weight)!;
-        y = lin.linear(a, params.get(node.weight)!, node.bias ? params.get(node.bias)! : null, s[0]!, k!, m!, node.relu);
-        ys = [s[0]!, m!];
+        y = lin.linear(a, params.get(node.weight)!, node.bias ? params.get(node.bias)! : null, a.length / k!, k!, m!, node.relu);
+        ys = [...s.slice(0, -1), m!];
         break;
       }
       case 'relu':
@@ -106,9 +120,59 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
         y = a;
         ys = [s[0]!, s.slice(1).reduce((p, q) => p * q, 1)];
         break;
-      case 'softmax':
-        y = sm.softmax(a, s[0]!, s[1]!);
+      case 'softmax': {
+        const [shape, axis] = softmaxLayout(node, s);
+        y = to.softmaxAxis(a, shape, axis, node.log);
         break;
+      }
+      case 'unary':
+        y = to.unary(a, node.op);
+        break;
+      case 'prelu':
+        y = to.prelu(a, s, params.get(node.slope)!, lift(shapesOf.get(node.slope)!, s.length, false));
+        break;
+      case 'binary':
+      case 'constop': {
+        const cs = node.kind === 'binary' ? shapes[ins[1]!]! : shapesOf.get(node.constant)!;
+        const r = Math.max(s.length, cs.length + (node.kind === 'binary' ? 0 : 1));
+        const [xs, ks] = [lift(s, r), lift(cs, r, node.kind === 'binary')];
+        const k = node.kind === 'binary' ? outs[ins[1]!]! : params.get(node.constant)!;
+        y = node.kind === 'constop' && node.constantFirst ? to.binary(node.op, k, ks, a, xs) : to.binary(node.op, a, xs, k, ks);
+        ys = to.broadcastShape(xs, ks);
+        break;
+      }
+      case 'pad': {
+        const r = s.length - 1;
+        y = to.pad(a, s, [0, ...node.pads.slice(0, r)], [0, ...node.pads.slice(r)], node.value);
+        ys = s.map((d, k) => (k === 0 ? d : d + node.pads[k - 1]! + node.pads[k - 1 + r]!));
+        break;
+      }
+      case 'concat':
+        y = to.concat(ins.map((j) => outs[j]!), ins.map((j) => shapes[j]!), node.axis + 1);
+        ys = s.map((d, k) => (k === node.axis + 1 ? ins.reduce((n, j) => n + shapes[j]![k]!, 0) : d));
+        break;
+      case 'reducemean': {
+        const axes = meanAxes(node);
+        y = to.meanKeep(a, s, axes);
+        ys = node.keepDims ? s.map((d, k) => (axes.includes(k) ? 1 : d)) : s.filter((_, k) => !axes.includes(k));
+        break;
+      }
+      case 'reshape':
+        y = a;
+        ys = [s[0]!, ...node.shape];
+        break;
+      case 'transpose': {
+        const perm = [0, ...node.perm.map((p) => p + 1)];
+        y = to.transpose(a, s, perm);
+        ys = perm.map((p) => s[p]!);
+        break;
+      }
+      case 'slice': {
+        const starts = s.map((_, k) => (k === node.axis + 1 ? node.start : 0));
+        ys = s.map((d, k) => (k === node.axis + 1 ? node.end - node.start : d));
+        y = to.crop(a, s, starts, ys);
+        break;
+      }
       case 'input':
         throw new Error('second input node');
     }
@@ -150,8 +214,8 @@ export function refBackward(nodes: readonly GraphNode[], params: RefParams, shap
       }
       case 'linear': {
         const [m, k] = shapesOf.get(node.weight)!;
-        acc(ins[0]!, lin.linearBackwardInput(dy, params.get(node.weight)!, xs[0]!, k!, m!));
-        const { dw, db } = lin.linearBackwardWeight(x, dy, xs[0]!, k!, m!);
+        acc(ins[0]!, lin.linearBackwardInput(dy, params.get(node.weight)!, x.length / k!, k!, m!));
+        const { dw, db } = lin.linearBackwardWeight(x, dy, x.length / k!, k!, m!);
         pgrads.set(node.weight, dw);
         if (node.bias) pgrads.set(node.bias, db);
         break;
@@ -184,8 +248,57 @@ export function refBackward(nodes: readonly GraphNode[], params: RefParams, shap
         acc(ins[0]!, dy);
         break;
       case 'softmax': {
-        const [n, c] = fw.shapes[i]!;
-        acc(ins[0]!, sm.softmaxBackward(y, dy, n!, c!));
+        const [shape, axis] = softmaxLayout(node, xs);
+        acc(ins[0]!, to.softmaxAxisBackward(y, dy, shape, axis, node.log));
+        break;
+      }
+      case 'unary':
+        acc(ins[0]!, to.unaryBackward(x, dy, node.op));
+        break;
+      case 'prelu': {
+        const r = to.preluBackward(x, xs, params.get(node.slope)!, lift(shapesOf.get(node.slope)!, xs.length, false), dy);
+        acc(ins[0]!, r.dx);
+        pgrads.set(node.slope, r.dw);
+        break;
+      }
+      case 'binary':
+      case 'constop': {
+        const ys = fw.shapes[i]!;
+        const isB = node.kind === 'binary';
+        const [ax, as] = [x, lift(xs, ys.length)];
+        const [bx, bs] = isB ? [fw.outs[ins[1]!]!, lift(fw.shapes[ins[1]!]!, ys.length)] : [params.get(node.constant)!, lift(shapesOf.get(node.constant)!, ys.length, false)];
+        const first = !isB && node.constantFirst;
+        const [g0, g1] = first ? to.binaryBackward(node.op, bx, bs, ax, as, dy).reverse() : to.binaryBackward(node.op, ax, as, bx, bs, dy);
+        acc(ins[0]!, g0!);
+        if (isB) acc(ins[1]!, g1!);
+        else pgrads.set(node.constant, g1!);
+        break;
+      }
+      case 'pad':
+        acc(ins[0]!, to.crop(dy, fw.shapes[i]!, [0, ...node.pads.slice(0, xs.length - 1)], xs));
+        break;
+      case 'concat': {
+        let at = 0;
+        for (const j of ins) {
+          const s = fw.shapes[j]!;
+          acc(j, to.crop(dy, fw.shapes[i]!, s.map((_, k) => (k === node.axis + 1 ? at : 0)), s));
+          at += s[node.axis + 1]!;
+        }
+        break;
+      }
+      case 'reducemean':
+        acc(ins[0]!, to.meanKeepBackward(dy, xs, meanAxes(node)));
+        break;
+      case 'reshape':
+        acc(ins[0]!, dy);
+        break;
+      case 'transpose':
+        acc(ins[0]!, to.transpose(dy, fw.shapes[i]!, [0, ...node.perm.map((_, k) => node.perm.indexOf(k) + 1)]));
+        break;
+      case 'slice': {
+        const begin = xs.map((_, k) => (k === node.axis + 1 ? node.start : 0));
+        const end = xs.map((d, k) => (k === node.axis + 1 ? d - node.end : 0));
+        acc(ins[0]!, to.pad(dy, fw.shapes[i]!, begin, end, 0));
         break;
       }
       case 'input':

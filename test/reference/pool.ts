@@ -1,20 +1,33 @@
-/** float64 references for max / average / global average pooling (NCHW, PyTorch semantics). */
+/** float64 references for max / average / global average pooling (NCHW, PyTorch / ONNX semantics: pads per side, dilation, ceil mode). */
 import type { Pool2dParams } from '../../src/ops/pool-geometry.js';
 
 interface Geo {
   n: number; c: number; h: number; w: number;
-  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
+  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number;
+  /** pads: top, left, bottom, right */
+  pt: number; pl: number; pb: number; pr: number;
   ho: number; wo: number;
 }
 
-const two = (v: number | [number, number] | undefined, d: [number, number]): [number, number] => (v === undefined ? d : typeof v === 'number' ? [v, v] : v);
+const two = (v: number | readonly number[] | undefined, d: [number, number]): [number, number] => (v === undefined ? d : typeof v === 'number' ? [v, v] : [v[0]!, v[1]!]);
+
+/** PyTorch / ONNX: floor or ceil; in ceil mode a window starting past the input and its begin pad is dropped. */
+function outLength(n: number, k: number, s: number, d: number, begin: number, end: number, ceil: boolean): number {
+  const r = (n + begin + end - (k - 1) * d - 1) / s;
+  let o = (ceil ? Math.ceil(r) : Math.floor(r)) + 1;
+  if (ceil && (o - 1) * s >= n + begin) o--;
+  return o;
+}
 
 function geo(shape: readonly number[], p: Pool2dParams): Geo {
   const [n, c, h, w] = shape as [number, number, number, number];
   const [kh, kw] = two(p.kernel, [1, 1]);
   const [sh, sw] = two(p.stride, [kh, kw]);
-  const [ph, pw] = two(p.padding, [0, 0]);
-  return { n, c, h, w, kh, kw, sh, sw, ph, pw, ho: Math.floor((h + 2 * ph - kh) / sh) + 1, wo: Math.floor((w + 2 * pw - kw) / sw) + 1 };
+  const [dh, dw] = two(p.dilation, [1, 1]);
+  const pads = p.padding === undefined ? [0, 0] : typeof p.padding === 'number' ? [p.padding, p.padding] : p.padding;
+  const [pt, pl, pb = pt, pr = pl] = pads as number[];
+  const ceil = p.ceilMode ?? false;
+  return { n, c, h, w, kh, kw, sh, sw, dh, dw, pt: pt!, pl: pl!, pb, pr, ho: outLength(h, kh, sh, dh, pt!, pb, ceil), wo: outLength(w, kw, sw, dw, pl!, pr, ceil) };
 }
 
 export function outputShape(shape: readonly number[], p: Pool2dParams): number[] {
@@ -22,21 +35,26 @@ export function outputShape(shape: readonly number[], p: Pool2dParams): number[]
   return [g.n, g.c, g.ho, g.wo];
 }
 
-/** Visit every (output, window tap inside the unpadded input) pair, in plane-local indices. */
-function forEachTap(g: Geo, visit: (plane: number, o: number, i: number, oh: number, ow: number) => void): void {
+/** Visit every (output, window tap) pair; `inside` says whether the tap is in the unpadded input (i is then its plane index). */
+function forEachWindowTap(g: Geo, visit: (plane: number, o: number, i: number, inside: boolean, ih: number, iw: number) => void): void {
   for (let plane = 0; plane < g.n * g.c; plane++) {
     for (let oh = 0; oh < g.ho; oh++) {
       for (let ow = 0; ow < g.wo; ow++) {
         for (let a = 0; a < g.kh; a++) {
           for (let b = 0; b < g.kw; b++) {
-            const ih = oh * g.sh - g.ph + a;
-            const iw = ow * g.sw - g.pw + b;
-            if (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w) visit(plane, oh * g.wo + ow, ih * g.w + iw, oh, ow);
+            const ih = oh * g.sh - g.pt + a * g.dh;
+            const iw = ow * g.sw - g.pl + b * g.dw;
+            visit(plane, oh * g.wo + ow, ih * g.w + iw, ih >= 0 && ih < g.h && iw >= 0 && iw < g.w, ih, iw);
           }
         }
       }
     }
   }
+}
+
+/** Visit every (output, window tap inside the unpadded input) pair, in plane-local indices. */
+function forEachTap(g: Geo, visit: (plane: number, o: number, i: number) => void): void {
+  forEachWindowTap(g, (plane, o, i, inside) => inside && visit(plane, o, i));
 }
 
 export function maxPool2d(x: Float64Array, shape: readonly number[], p: Pool2dParams): { y: Float64Array; argmax: Float64Array } {
@@ -64,10 +82,12 @@ export function maxPool2dBackward(dy: Float64Array, argmax: ArrayLike<number>, s
   return dx;
 }
 
+/** Real taps of each window; with count_include_pad every tap inside the declared pads (a ceil-mode overhang is not counted). */
 function windowDivisors(g: Geo, countIncludePad: boolean): Float64Array {
   const d = new Float64Array(g.ho * g.wo);
-  if (countIncludePad) return d.fill(g.kh * g.kw);
-  forEachTap({ ...g, n: 1, c: 1 }, (_, o) => d[o]!++);
+  forEachWindowTap({ ...g, n: 1, c: 1 }, (_, o, __, inside, ih, iw) => {
+    if (countIncludePad ? ih < g.h + g.pb && iw < g.w + g.pr : inside) d[o]!++;
+  });
   return d;
 }
 
