@@ -93,9 +93,9 @@ export type ExplainSubject = Model | Explainable;
 export async function explain(engine: Engine, what: ExplainSubject, input: InputSpec, options: ExplainOptions): Promise<Explanation> {
   const t0 = performance.now();
   if (typeof options !== 'object' || options === null) fail('explain: options are required, at least { method }');
-  if (what instanceof Model && !engine.preparing && !prepared(what, options)) await prepareExplain(engine, what, { ...options, onProgress: undefined });
   const subject = what instanceof Model ? modelSubject(what) : isExplainable(what) ? what : fail('explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)');
-  const s = settings(subject, options, input);
+  const s = settings(subject, options, input); // a refused call compiles nothing
+  if (what instanceof Model && !engine.preparing && !prepared(what, options)) await prepareExplain(engine, what, { ...options, onProgress: undefined });
   const x = input instanceof Tensor ? input.reshape(s.shape) : Tensor.from(engine, input instanceof Float32Array ? input : input.data, s.shape, { label: 'input' });
   const progress = checkpoints(engine, options.signal, options.onProgress);
   const n = s.shape[0]!;
