@@ -16,7 +16,7 @@ import type { DatasetName } from '../data/classes.js';
 import { pickRelevantReferences } from '../attribution/ig2-references.js';
 import type { Flags } from './flags.js';
 import { parseExplainFlags, type ExplainRequest } from './explain-flags.js';
-import { readInput, testImages } from './inputs.js';
+import { npyValues, readInput, testImages } from './inputs.js';
 import { writeFilesAtomically } from './atomic-write.js';
 
 /** The request's options for `explain`, with what needs the model resolved (a class name, a baseline file). */
@@ -27,7 +27,8 @@ function methodOptions(req: ExplainRequest, model: Model): ExplainOptions {
     target = (model.info.classNames ?? []).indexOf(req.target.name);
     if (target < 0) throw new PathlightError(`--target '${req.target.name}' is not a class index or name of model ${model.info.name}`);
   }
-  const baseline = typeof req.baseline === 'string' ? req.baseline : readNpy(new Uint8Array(readFileSync(req.baseline.file))).data;
+  const file = req.baseline !== undefined && typeof req.baseline !== 'string' ? req.baseline.file : null;
+  const baseline = file ? npyValues(readNpy(new Uint8Array(readFileSync(file))), file, '--baseline', model, req.layout) : (req.baseline as ExplainOptions['baseline']);
   return { method: req.method, steps: req.steps, rule: req.rule, output: req.output, target, baseline, smoothgrad: req.smoothgrad || undefined };
 }
 
@@ -88,7 +89,7 @@ export async function explainCommand(flags: Flags): Promise<void> {
   const engine = await createEngine();
   try {
     const { model, notes } = await loadModel(engine, req.model);
-    const x = readInput(req.input, model, req.dataset);
+    const x = readInput(req.input, model, req.dataset, req.layout);
     const options = methodOptions(req, model);
     if (options.method === 'ig2') options.methodOptions = await ig2References(req, engine, model, x.data);
     const files = outputFiles(req, model);
