@@ -231,11 +231,12 @@ function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress
   let inFlight: Promise<unknown> = Promise.resolve();
   const checkpoint = async (done: number, total: number) => {
     checkAborted(signal);
-    if (engine.preparing) return;
-    engine.flush();
-    const previous = inFlight;
-    inFlight = engine.device.queue.onSubmittedWorkDone().then(() => onProgress?.(done, total));
-    await previous;
+    if (!engine.preparing) {
+      engine.flush();
+      const previous = inFlight;
+      inFlight = engine.device.queue.onSubmittedWorkDone().then(() => onProgress?.(done, total));
+      await previous;
+    }
     await yieldToHost();
     checkAborted(signal);
   };

@@ -29,7 +29,7 @@ export function readInput(spec: string, model: Model, dataset: DatasetName | und
   if (sample) {
     imageInputShape(model.info, `--input ${spec} (a bundled image sample)`);
     if (!dataset) throw new PathlightError(`--input ${spec}: say which samples with --dataset mnist|fashion-mnist`);
-    const s = loadSample(dataset, Number(sample[1]));
+    const s = flagged(`--input ${spec}`, () => loadSample(dataset, Number(sample[1])));
     return fit(s.image, s.shape[1], s.shape[2], `${dataset} sample ${sample[1]} (${s.className})`, s.label);
   }
   if (!existsSync(spec)) throw new PathlightError(`input file ${spec} does not exist`);
@@ -41,11 +41,29 @@ export function readInput(spec: string, model: Model, dataset: DatasetName | und
     const img = decodePng(bytes, { channels: c === 3 ? 3 : 1, source: spec, expectedSizes });
     return fit(img.data, img.height, img.width, spec);
   }
-  if (spec.toLowerCase().endsWith('.npy')) return { data: npyValues(readNpy(bytes), spec, '--input', model, layout), what: layout === 'nhwc' ? `${spec} (channels-last, converted)` : spec };
+  if (spec.toLowerCase().endsWith('.npy')) return { data: npyValues(npyOf(bytes, spec), spec, '--input', model, layout), what: layout === 'nhwc' ? `${spec} (channels-last, converted)` : spec };
   throw new PathlightError(`input ${spec}: use a .png, a .npy or sample:N`);
 }
 
 export type Layout = 'nchw' | 'nhwc';
+
+/** A .npy file's array; its errors name the file. */
+export function readNpyFile(path: string): NpyArray {
+  return npyOf(new Uint8Array(readFileSync(path)), path);
+}
+
+function npyOf(bytes: Uint8Array, path: string): NpyArray {
+  return flagged(path, () => readNpy(bytes));
+}
+
+/** `read()`, its one-line errors prefixed with the flag or file they came from. */
+function flagged<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw e instanceof PathlightError ? new PathlightError(`${what}: ${e.message}`) : e;
+  }
+}
 
 /** Does `shape` hold `row` once ([...row]) or N > 0 times ([N, ...row])? */
 function holds(shape: readonly number[], row: readonly number[]): boolean {
