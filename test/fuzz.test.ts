@@ -25,7 +25,8 @@ import { parseExplainFlags } from '../src/cli/explain-flags.js';
 import { readInput } from '../src/cli/inputs.js';
 
 const SEED = Number(process.env.PATHLIGHT_FUZZ_SEED ?? 12);
-const CASE_TIMEOUT_MS = 30_000;
+/** generous: a case's first use of a method compiles its kernels, on a shared CPU */
+const CASE_TIMEOUT_MS = 90_000;
 /** a whole command compiles LeNet's kernels on its own engine first */
 const FULL_RUN_TIMEOUT_MS = 120_000;
 const rand = seededRandom(SEED);
