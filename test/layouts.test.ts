@@ -32,10 +32,10 @@ describe('.npy layouts', () => {
   });
 
   it('channels-last arrays are refused with a hint naming --layout nhwc; (784,) and other shapes without one', () => {
-    expect(() => readInput(npyFile('hwc.npy', [1, 32, 32, 3]), rgb, undefined)).toThrow(/hwc\.npy has shape \(1, 32, 32, 3\), model vgg expects \[N, 3, 32, 32\] or \[3, 32, 32\]; it looks channels-last \[N, H, W, C\]: pass --layout nhwc to convert it$/);
+    expect(() => readInput(npyFile('hwc.npy', [1, 32, 32, 3]), rgb, undefined)).toThrow(/hwc\.npy has shape \[1, 32, 32, 3\], model vgg expects \[N, 3, 32, 32\] or \[3, 32, 32\]; it looks channels-last \[N, H, W, C\]: pass --layout nhwc to convert it$/);
     expect(() => readInput(npyFile('l.npy', [28, 28, 1]), lenet, undefined)).toThrow(/--layout nhwc/);
-    expect(() => readInput(npyFile('flat.npy', [784]), lenet, undefined)).toThrow(/^--input .*flat\.npy has shape \(784,\), model lenet expects \[N, 1, 28, 28\] or \[1, 28, 28\]$/);
-    expect(() => readInput(npyFile('n0.npy', [0, 1, 28, 28]), lenet, undefined)).toThrow(/has shape \(0, 1, 28, 28\)/);
+    expect(() => readInput(npyFile('flat.npy', [784]), lenet, undefined)).toThrow(/^--input .*flat\.npy has shape \[784\], model lenet expects \[N, 1, 28, 28\] or \[1, 28, 28\]$/);
+    expect(() => readInput(npyFile('n0.npy', [0, 1, 28, 28]), lenet, undefined)).toThrow(/has shape \[0, 1, 28, 28\]/);
     expect(() => readInput(npyFile('v5.npy', [2, 5]), mlp, undefined)).toThrow(/model mlp expects \[N, 10\] or \[10\]$/);
   });
 

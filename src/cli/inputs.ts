@@ -79,7 +79,7 @@ function holds(shape: readonly number[], row: readonly number[]): boolean {
 export function npyValues(a: NpyArray, spec: string, flag: string, model: Model, layout: Layout): Float32Array {
   const row = model.info.inputShape;
   const hwc = row.length === 3 ? [row[1]!, row[2]!, row[0]!] : null;
-  const shape = `(${a.shape.join(', ')}${a.shape.length === 1 ? ',' : ''})`;
+  const shape = `[${a.shape.join(', ')}]`;
   if (layout === 'nhwc') {
     if (!hwc) throw new PathlightError(`--layout nhwc: model ${model.info.name} takes ${batchShapeStr(row)}, not images`);
     if (!holds(a.shape, hwc)) throw new PathlightError(`${flag} ${spec} has shape ${shape}; with --layout nhwc, model ${model.info.name} expects [N, ${hwc.join(', ')}] or [${hwc.join(', ')}]`);
