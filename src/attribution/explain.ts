@@ -234,7 +234,7 @@ function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress
     if (!engine.preparing) {
       engine.flush();
       const previous = inFlight;
-      inFlight = engine.device.queue.onSubmittedWorkDone().then(() => onProgress?.(done, total));
+      inFlight = engine.device.queue.onSubmittedWorkDone().then(() => onProgress?.(done, total), () => {}); // a lost device is reported by the readback
       await previous;
     }
     await yieldToHost();
