@@ -166,7 +166,7 @@ async function runAll(): Promise<void> {
   for (const [i, method] of methods.entries()) {
     const c = cards[i]!;
     setState('running', `${method} (${i + 1}/${methods.length})…`);
-    c.progress.removeAttribute('value'); // indeterminate while the GPU works
+    c.progress.removeAttribute('value'); // indeterminate while kernels compile, then path points done
     try {
       // first use of a method: its kernels compile asynchronously, all at once, with progress
       await prepareExplain(engine, model, {
@@ -174,7 +174,12 @@ async function runAll(): Promise<void> {
         onProgress: (done, total) => total > 0 && setState('running', `${method} (${i + 1}/${methods.length}): compiling kernels ${done}/${total}…`),
       });
       setState('running', `${method} (${i + 1}/${methods.length})…`);
-      const e = await explain(engine, model, x, METHODS[method]!(steps));
+      // path points the GPU has finished, reported between chunks (explain yields there, so the page repaints)
+      const onProgress = (done: number, total: number) => {
+        c.progress.value = done / total;
+        ui.progress.value = i + done / total;
+      };
+      const e = await explain(engine, model, x, { ...METHODS[method]!(steps), onProgress });
       drawHeatmap(c.heat, e.attribution, model.info.inputShape);
       const rows = explanationRows(e, model.info.classNames ?? []);
       fillStats(c.stats, rows);

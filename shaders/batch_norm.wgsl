@@ -138,7 +138,7 @@ ${MAIN}
 #elif ${FORWARD}
   let v = (x[i] - mean[c]) * s + beta[c];
 #if ${RELU}
-  y[i] = max(v, ${T}(0.0));
+  y[i] = max(v, ${T}(0.0)) + (v - v); // NaN and ±inf propagate (see relu.ts)
 #else
   y[i] = v;
 #endif

@@ -53,7 +53,8 @@ fn store(acc: vec4f, co0: u32, col: u32, pixRow: u32, n: u32, e: Out) {
 #if ${HAS_RESIDUAL}
   v += vec4f(residual[o.x], residual[o.y], residual[o.z], residual[o.w]);
 #endif
-  v = select(v, max(v, vec4f(0.0)), e.relu);
+  // + (v − v): a NaN or ±inf stays NaN (max alone would swallow it), so an overflow reaches f (checkFinite)
+  v = select(v, max(v, vec4f(0.0)) + (v - v), e.relu);
   y[o.x] = v.x;
   if (co0 + 1u < e.cout) { y[o.y] = v.y; }
   if (co0 + 2u < e.cout) { y[o.z] = v.z; }

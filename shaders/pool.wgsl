@@ -60,7 +60,7 @@ ${MAIN}
       let valid = (iw >= ${I}(0)) & (iw < ${I}(W));
       let v = gather(base + ih * W, clamp(iw, ${I}(0), ${I}(W - 1)));
 #if ${MAX}
-      let take = valid & ((v > best) | (arg < ${I}(0)));
+      let take = valid & ((v > best) | (arg < ${I}(0)) | (v != v)); // a NaN wins: overflows reach f
       best = select(best, v, take);
       arg = select(arg, ih * W + iw, take);
 #else

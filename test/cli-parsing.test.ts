@@ -27,7 +27,7 @@ describe('flags', () => {
   it('parses a whole explain request, with the default outputs beside each other', () => {
     const dir = scratch();
     const req = parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:3', '--method', 'smoothgrad:ig', '--steps', '8', '--target', '7', '--out', join(dir, 'a', 'r.png'), '--json']));
-    expect(req).toMatchObject({ model: 'lenet', input: 'sample:3', method: 'ig', smoothgrad: true, steps: 8, target: 7, baseline: 'black', output: 'logit', dataset: 'mnist', json: true });
+    expect(req).toMatchObject({ model: 'lenet', input: 'sample:3', method: 'ig', smoothgrad: true, steps: 8, target: 7, baseline: undefined, layout: 'nchw', output: 'logit', dataset: 'mnist', json: true });
     expect(req.out).toEqual({ npy: join(dir, 'a', 'r.npy'), png: join(dir, 'a', 'r.png') });
     expect(readdirSync(dir)).toEqual([]); // checking an output creates nothing (not even its folder)
     expect(parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:0', '--method', 'ig', '--target', 'Ankle boot'])).target).toEqual({ name: 'Ankle boot' });

@@ -111,7 +111,7 @@ describe('strict flags: refused before the engine is made (one line, exit code 1
     expectOneLineError(run(...explainArgs, '--out', '--json'), /--out needs a value/);
     expectOneLineError(run(...explainArgs, '--steps', '8', '--steps', '16'), /--steps is given twice/);
     expectOneLineError(run('eval', '--model', 'lenet', '--samples', '0x2'), /--samples needs a positive decimal integer, got '0x2'/);
-    expectOneLineError(run('eval', '--model', 'lenet', '--method', 'ig,'), /eval: unknown method ''/);
+    expectOneLineError(run('eval', '--model', 'lenet', '--method', 'ig,'), /eval: --method: unknown method ''/);
     expectOneLineError(run('bench', '--steps', '0x10'), /--steps takes positive integers \(decimal digits\), got '0x10'/);
   });
 

@@ -3,7 +3,7 @@
  * blurred input (Gaussian, σ = 5 px by default), or the caller's array / tensor.
  */
 import type { Engine } from '../gpu/engine.js';
-import { fail, shapeStr } from '../errors.js';
+import { fail, PathlightError, shapeStr } from '../errors.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { seededRandom } from '../nn/init.js';
 
@@ -40,7 +40,11 @@ export function makeBaseline(engine: Engine, spec: BaselineSpec, x: Tensor, seed
     if (!blur) fail('baseline: blur is not available');
     const sigma = spec === 'blur' ? 5 : spec.blur;
     if (!(sigma >= 0)) fail(`baseline: blur sigma must be >= 0, got ${sigma}`);
-    return blur(x, sigma);
+    try {
+      return blur(x, sigma);
+    } catch (e) {
+      throw e instanceof PathlightError ? new PathlightError(`baseline { blur: ${sigma} }: ${e.message}`) : e;
+    }
   }
   return fail(`unknown baseline '${String(spec)}' (use black, white, uniform, blur, or an array)`);
 }

@@ -3,7 +3,7 @@
  * baseline: it starts at the maximally blurred image blur(x, σ_m) and ends at x (σ_0 = 0), so both
  * methods return fStart = f(blur(x, σ_m)) for the completeness diagnostics.
  */
-import { gaussianBlur, gaussianBlurWithDifference } from '../ops/gaussian-blur.js';
+import { gaussianBlur, gaussianBlurWithDifference, MAX_BLUR_SIGMA } from '../ops/gaussian-blur.js';
 import { checkPositiveInt, fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
@@ -13,7 +13,7 @@ import { registerMethod, type MethodOptions, type MethodResult } from './methods
 import type { SampledPath } from './paths.js';
 
 export interface BlurPathOptions {
-  /** default 50 */
+  /** default 50, at most MAX_BLUR_SIGMA */
   maxSigma: number;
   /** default 0.01: forward-difference step of ∂blur/∂σ */
   gradStep: number;
@@ -30,7 +30,7 @@ function blurOptions(method: string, o: MethodOptions): BlurPathOptions {
   const maxSigma = o.maxSigma ?? 50;
   const gradStep = o.gradStep ?? 0.01;
   const sqrt = o.sqrt ?? false;
-  if (typeof maxSigma !== 'number' || !(maxSigma > 0 && Number.isFinite(maxSigma))) fail(`${method}: maxSigma must be a positive number, got ${String(maxSigma)}`);
+  if (typeof maxSigma !== 'number' || !(maxSigma > 0 && maxSigma <= MAX_BLUR_SIGMA)) fail(`${method}: maxSigma must be a number in (0, ${MAX_BLUR_SIGMA}], got ${String(maxSigma)}`);
   if (typeof gradStep !== 'number' || !(gradStep > 0 && Number.isFinite(gradStep))) fail(`${method}: gradStep must be a positive number, got ${String(gradStep)}`);
   if (typeof sqrt !== 'boolean') fail(`${method}: sqrt must be true or false, got ${String(sqrt)}`);
   checkPositiveInt(method, 'steps', o.steps);
@@ -94,6 +94,7 @@ function registerBlurMethod(name: string, path: (sigmas: Float64Array, gradStep:
     },
     defaultSteps: 100,
     complete: true,
+    ownStart: `${name}: Blur IG's path starts at the blurred image blur(x, maxSigma), not at a baseline; drop the baseline option (methodOptions.maxSigma sets the start)`,
     description,
   });
 }

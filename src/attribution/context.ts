@@ -25,4 +25,9 @@ export interface ExplainContext {
   maxRows: number;
   /** counts rows sent through forward+backward */
   stats: { gradientEvaluations: number; forwardEvaluations: number };
+  /**
+   * Awaited between chunks and steps with `done` of `total` path points: submits the recorded work,
+   * lets the host run (timers, repaints), reports progress as the GPU finishes, throws when aborted.
+   */
+  checkpoint?: (done: number, total: number) => Promise<void>;
 }

@@ -42,6 +42,12 @@ export interface ExplainOptions {
   methodOptions?: Record<string, unknown>;
   /** Gaussian blur for the 'blur' baseline (default: the GPU Gaussian-blur op) */
   blur?: BlurFn;
+  /** fail when f(x), f(start) or an attribution is non-finite (default true; reads back nothing more) */
+  checkFinite?: boolean;
+  /** cancels the call between chunks: it rejects with a PathlightError named 'AbortError', buffers freed */
+  signal?: AbortSignal;
+  /** path points done of total, called as the GPU finishes each chunk or step */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ImageExplanation {
@@ -74,9 +80,12 @@ export interface Explanation {
   timeMs: number;
 }
 
-export type InputSpec = Float32Array | Tensor;
+/** A flat Float32Array (a whole number of inputs), or values with a shape (a Tensor, a parsed .npy) checked by shape. */
+export type InputSpec = Float32Array | Tensor | { data: Float32Array; shape: readonly number[] };
 
 const DEFAULT_BUDGET = 64 << 20;
+/** Most path steps explain() takes: the CPU-side weights and positions stay under 3 MB. */
+export const MAX_STEPS = 100_000;
 
 /** What explain() explains: a pathlight Model, or a function from gpuFunction() / cpuFunction(). */
 export type ExplainSubject = Model | Explainable;
@@ -84,17 +93,18 @@ export type ExplainSubject = Model | Explainable;
 export async function explain(engine: Engine, what: ExplainSubject, input: InputSpec, options: ExplainOptions): Promise<Explanation> {
   const t0 = performance.now();
   if (typeof options !== 'object' || options === null) fail('explain: options are required, at least { method }');
-  if (what instanceof Model && !engine.preparing && !prepared(what, options)) await prepareExplain(engine, what, options);
   const subject = what instanceof Model ? modelSubject(what) : isExplainable(what) ? what : fail('explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)');
-  const s = settings(subject, options, input);
-  const x = input instanceof Tensor ? input.reshape(s.shape) : Tensor.from(engine, input, s.shape, { label: 'input' });
+  const s = settings(subject, options, input); // a refused call compiles nothing
+  if (what instanceof Model && !engine.preparing && !prepared(what, options)) await prepareExplain(engine, what, { ...options, onProgress: undefined });
+  const x = input instanceof Tensor ? input.reshape(s.shape) : Tensor.from(engine, input instanceof Float32Array ? input : input.data, s.shape, { label: 'input' });
+  const progress = checkpoints(engine, options.signal, options.onProgress);
   const n = s.shape[0]!;
   const owned: Tensor[] = [x];
   const own = <T extends Tensor | undefined>(t: T): T => (t && owned.push(t), t);
   try {
     const baseline = own(makeBaseline(engine, options.baseline ?? 'black', x, s.seed + 1, options.blur ?? gaussianBlurUniform));
     const targets = own(await resolveTargets(engine, subject, x, s.targets));
-    const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: s.targets, output: s.output, maxRows: subject.rowsForBudget(s.budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 } };
+    const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: s.targets, output: s.output, maxRows: subject.rowsForBudget(s.budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 }, checkpoint: progress.checkpoint };
     const result = await s.method.run(ctx, s.methodOptions);
     [result.attribution, result.dropped, result.fStart].forEach(own);
     // f(x) and f(x') for every image: rows 2i = x', 2i + 1 = x.
@@ -102,7 +112,8 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
     const diagnostics = own(packDiagnostics(engine, [targets, fEnds, result.fStart ?? null, result.dropped ?? null], n));
     const attribution = await result.attribution.download();
     const diag = await diagnostics.download();
-    return summarise(options.method, s.methodOptions.steps, s.shape, attribution, diag, !!result.fStart, ctx, s.method.complete, t0);
+    await progress.settled();
+    return summarise(options.method, s.methodOptions.steps, s.shape, attribution, diag, !!result.fStart, ctx, s.method.complete, t0, s.checkFinite);
   } finally {
     for (const t of owned) if (!t.disposed) t.dispose();
     engine.trim(s.budget); // free pooled memory above the budget goes back to the device
@@ -137,37 +148,49 @@ function settings(subject: Explainable, options: ExplainOptions, input: InputSpe
   const base = getMethod(options.method);
   const steps = options.steps ?? base.defaultSteps;
   checkPositiveInt(options.method, 'steps', steps);
+  if (steps > MAX_STEPS) fail(`${options.method}: steps ${steps} is above the maximum ${MAX_STEPS}`);
+  if (base.ownStart && options.baseline !== undefined) fail(base.ownStart);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') fail('onProgress must be a function (done, total)');
+  checkAborted(options.signal);
   const rule = options.rule ?? 'trapezoid';
   if (!INTEGRATION_RULES.includes(rule)) fail(`unknown rule '${rule}' (use ${INTEGRATION_RULES.join(', ')})`);
   const output = options.output ?? 'logit';
   if (output !== 'logit' && output !== 'prob') fail(`output must be 'logit' or 'prob', got '${String(output)}'`);
   const seed = options.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) fail(`seed must be a finite number, got ${String(seed)}`);
   const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
-  if (!(budget > 0)) fail(`memoryBudgetBytes must be positive, got ${budget}`);
+  if (typeof budget !== 'number' || !(budget > 0 && Number.isFinite(budget))) fail(`memoryBudgetBytes must be a positive finite number, got ${String(budget)}`);
   const list = targetList(subject, options.target ?? 'auto');
   const sg = smoothGradSettings(options.smoothgrad);
   const shape = inputShape(subject, input);
   const n = shape[0]!;
   if (list && list.length !== 1 && list.length !== n) fail(`target: ${list.length} class indices for ${n} inputs`);
   const targets = list && (list.length === n ? list : new Array<number>(n).fill(list[0]!)); // one per input, or null: 'auto'
-  const method = sg ? withSmoothGrad(base, sg, input) : base; // SmoothGrad wraps the method when asked
-  return { method, methodOptions: { ...(options.methodOptions ?? {}), steps, rule, seed }, shape, targets, output, seed, budget };
+  const method = sg ? withSmoothGrad(base, sg, 'data' in input ? input.data : input) : base; // SmoothGrad wraps the method when asked
+  const checkFinite = options.checkFinite ?? true;
+  if (typeof checkFinite !== 'boolean') fail(`checkFinite must be true or false, got ${String(checkFinite)}`);
+  return { method, methodOptions: { ...(options.methodOptions ?? {}), steps, rule, seed }, shape, targets, output, seed, budget, checkFinite };
 }
 
 /**
- * The input's shape [N, ...inputShape]: a Tensor of that shape (or one input's shape), or a flat
- * Float32Array (finite) whose length is a whole multiple of one input's size.
+ * The input's shape [N, ...inputShape]: a Tensor or { data, shape } of that shape (or one input's
+ * shape), or a flat Float32Array (finite) whose length is a whole multiple of one input's size.
  */
 function inputShape(subject: Explainable, input: InputSpec): number[] {
   const shape = subject.inputShape;
   const per = sizeOf(shape);
-  if (input instanceof Tensor) {
-    const batched = input.rank === shape.length + 1 && shape.every((d, i) => input.shape[i + 1] === d) && input.shape[0]! > 0;
-    const single = input.rank === shape.length && shape.every((d, i) => input.shape[i] === d);
-    if (!batched && !single) fail(`input has shape ${shapeStr(input.shape)}, expected ${shapeStr(['N' as unknown as number, ...shape])} for ${subject.name}`);
-    return single ? [1, ...shape] : [...input.shape];
+  if (input instanceof Tensor || (typeof input === 'object' && input !== null && 'shape' in input && !(input instanceof Float32Array))) {
+    const given = Array.isArray(input.shape) ? input.shape : fail('input: shape must be an array of dimensions');
+    const batched = given.length === shape.length + 1 && shape.every((d, i) => given[i + 1] === d) && given[0]! > 0;
+    const single = given.length === shape.length && shape.every((d, i) => given[i] === d);
+    if (!batched && !single) fail(`input has shape ${shapeStr(given)}, expected ${shapeStr(['N' as unknown as number, ...shape])} for ${subject.name}`);
+    if (!(input instanceof Tensor)) {
+      if (!(input.data instanceof Float32Array) || input.data.length !== sizeOf(given)) fail(`input: data must be a Float32Array of ${sizeOf(given)} values for shape ${shapeStr(given)}`);
+      assertFinite(input.data, 'input');
+    }
+    return single ? [1, ...shape] : [...given];
   }
-  if (!(input instanceof Float32Array)) fail('input must be a Float32Array or a Tensor');
+  if (!(input instanceof Float32Array)) fail('input must be a Float32Array, a Tensor or { data, shape }');
   if (input.length === 0 || input.length % per !== 0) fail(`input has ${input.length} values, not a whole number of inputs of shape ${shapeStr(shape)} (${per} values) for ${subject.name}`);
   assertFinite(input, 'input');
   return [input.length / per, ...shape];
@@ -203,7 +226,30 @@ function packDiagnostics(engine: Engine, parts: (Tensor | null)[], n: number): T
   return out;
 }
 
-function summarise(methodName: string, steps: number, shape: readonly number[], attribution: Float32Array, diag: Float32Array, hasStart: boolean, ctx: ExplainContext, complete: boolean, t0: number): Explanation {
+/** Calls between chunks: submit, let the host run, report what the GPU finished (one chunk stays in flight), stop if aborted. */
+function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress: ((done: number, total: number) => void) | undefined) {
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const checkpoint = async (done: number, total: number) => {
+    checkAborted(signal);
+    if (!engine.preparing) {
+      engine.flush();
+      const previous = inFlight;
+      inFlight = engine.device.queue.onSubmittedWorkDone().then(() => onProgress?.(done, total), () => {}); // a lost device is reported by the readback
+      await previous;
+    }
+    await yieldToHost();
+    checkAborted(signal);
+  };
+  return { checkpoint, settled: () => inFlight };
+}
+
+const yieldToHost = () => new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw Object.assign(new PathlightError('explain: aborted by its signal'), { name: 'AbortError' });
+}
+
+function summarise(methodName: string, steps: number, shape: readonly number[], attribution: Float32Array, diag: Float32Array, hasStart: boolean, ctx: ExplainContext, complete: boolean, t0: number, checkFinite: boolean): Explanation {
   const noTarget = ctx.targetList === null && ctx.subject.numClasses === null;
   const n = shape[0]!;
   const per = attribution.length / n;
@@ -211,10 +257,14 @@ function summarise(methodName: string, steps: number, shape: readonly number[], 
   for (let i = 0; i < n; i++) {
     const fBase = diag[n + 2 * i]!;
     const fx = diag[n + 2 * i + 1]!;
-    if (!Number.isFinite(fx)) throw new PathlightError(`f(x) of input ${i} is ${fx}: the input or ${ctx.subject.name} produces non-finite values`);
     const fStart = hasStart ? diag[3 * n + i]! : fBase;
     let sum = 0;
     for (let j = i * per; j < (i + 1) * per; j++) sum += attribution[j]!;
+    if (checkFinite) {
+      // a NaN or an overflow anywhere in the network reaches f (activations propagate NaN); Σ is non-finite iff a value is
+      const bad = !Number.isFinite(fx) ? `f(x) is ${fx}` : !Number.isFinite(fStart) ? `f(${hasStart ? 'start' : 'baseline'}) is ${fStart}` : !Number.isFinite(sum) ? 'the attribution has non-finite values' : null;
+      if (bad) fail(`explain: input ${i}: ${bad}: ${ctx.subject.name} overflows float32 or produces NaN on it (checkFinite: false skips this check)`);
+    }
     const gap = fx - fStart;
     images.push({
       target: noTarget ? -1 : diag[i]!,

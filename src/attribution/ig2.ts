@@ -88,6 +88,7 @@ async function explainChunk(ctx: ExplainContext, x: Tensor, targets: Tensor, tar
         v.grad!.dispose();
         ctx.stats.gradientEvaluations += 2 * pairs;
       } else ctx.stats.forwardEvaluations += 2 * pairs;
+      await ctx.checkpoint?.(j + 1, s.steps + 1);
     }
     return ig2Finish(paths);
   } finally {

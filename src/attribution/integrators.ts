@@ -8,6 +8,7 @@
 import { accumulateGradients } from './accumulate-gradients.js';
 import { idgiStep } from './idgi-step.js';
 import { Tensor } from '../tensor/tensor.js';
+import { concatBatch, sliceBatch } from '../tensor/batch.js';
 import type { ExplainContext } from './context.js';
 import { evaluateGradients, evaluateValues, type PointEvaluation } from './evaluate.js';
 import type { PathPoints, SampledPath } from './paths.js';
@@ -123,12 +124,13 @@ export async function integrateStepper(ctx: ExplainContext, path: StepperPath, i
   try {
     let point = path.begin(ctx.x, ctx.baseline);
     integrator?.start(ctx);
-    for (let done = false; !done; ) {
+    for (let done = false, k = 1; !done; k++) {
       const ev = await evaluateGradients(ctx, point, 1);
       integrator?.addPoint(ctx, ev.f, ev.grad);
       ({ point, done } = path.step(ev.grad));
       ev.f.dispose();
       ev.grad.dispose();
+      await ctx.checkpoint?.(k, Math.max(k, path.length ?? k));
     }
     if (!integrator) return { attribution: path.attribution() };
     const fEnd = await evaluateValues(ctx, point, 1);
@@ -146,8 +148,15 @@ export async function integrateStepper(ctx: ExplainContext, path: StepperPath, i
 /**
  * Walk a sampled path in chunks that fit the row budget: generate points, evaluate f and ∇f,
  * integrate — all recorded on the GPU with no readback (a CPU function reads its points back).
+ * A batch too large for even one chunk of every image runs in groups of images.
  */
 export async function integratePath(ctx: ExplainContext, path: SampledPath, integrator: Integrator): Promise<IntegrationResult> {
+  const group = Math.max(1, Math.floor(ctx.maxRows / (integrator.overlap + 1)));
+  if (ctx.x.shape[0]! > group) return inImageGroups(ctx, group, (sub) => walkPath(sub, path, integrator));
+  return walkPath(ctx, path, integrator);
+}
+
+async function walkPath(ctx: ExplainContext, path: SampledPath, integrator: Integrator): Promise<IntegrationResult> {
   const n = ctx.x.shape[0]!;
   const overlap = integrator.overlap;
   const perChunk = Math.max(overlap + 1, Math.min(path.length, Math.floor(ctx.maxRows / n)));
@@ -167,6 +176,7 @@ export async function integratePath(ctx: ExplainContext, path: SampledPath, inte
         pts.points.dispose();
         pts.direction?.dispose();
       }
+      await ctx.checkpoint?.(first + count, path.length);
       if (first + count >= path.length) break;
     }
     const result = integrator.finish(ctx, path);
@@ -174,5 +184,33 @@ export async function integratePath(ctx: ExplainContext, path: SampledPath, inte
     return result;
   } finally {
     if (!done) integrator.abandon?.();
+  }
+}
+
+/**
+ * `run` on consecutive groups of `size` images (inputs, baselines and targets sliced), their
+ * results gathered into [N, ...] tensors; progress counts every group's points.
+ */
+export async function inImageGroups(ctx: ExplainContext, size: number, run: (sub: ExplainContext) => Promise<IntegrationResult>): Promise<IntegrationResult> {
+  const n = ctx.x.shape[0]!;
+  const groups = Math.ceil(n / size);
+  const parts: { attribution: Tensor[]; dropped: Tensor[] } = { attribution: [], dropped: [] };
+  try {
+    for (let g = 0; g < groups; g++) {
+      const [first, count] = [g * size, Math.min(size, n - g * size)];
+      const rows = (t: Tensor) => sliceBatch(t, first, count);
+      const checkpoint = ctx.checkpoint && ((d: number, t: number) => ctx.checkpoint!(g * t + d, groups * t));
+      const sub = { ...ctx, x: rows(ctx.x), baseline: rows(ctx.baseline), targets: rows(ctx.targets), targetList: ctx.targetList?.slice(first, first + count) ?? null, checkpoint };
+      try {
+        const r = await run(sub);
+        parts.attribution.push(r.attribution);
+        if (r.dropped) parts.dropped.push(r.dropped);
+      } finally {
+        for (const t of [sub.x, sub.baseline, sub.targets]) t.dispose();
+      }
+    }
+    return { attribution: concatBatch(parts.attribution), dropped: parts.dropped.length ? concatBatch(parts.dropped) : undefined };
+  } finally {
+    for (const t of [...parts.attribution, ...parts.dropped]) t.dispose();
   }
 }

@@ -36,6 +36,8 @@ export interface MethodInfo {
   defaultSteps: number;
   /** Σ attr ≈ f(x) − f(start) is promised */
   complete: boolean;
+  /** set when the path has its own start: explain() refuses a baseline with this message */
+  ownStart?: string;
   description: string;
 }
 

@@ -4,6 +4,7 @@
  */
 import { checkPositiveInt, fail } from '../errors.js';
 import { Tensor, reshapeOwned } from '../tensor/tensor.js';
+import { sliceBatch } from '../tensor/batch.js';
 import { seededRandom } from '../nn/init.js';
 import { straightPathPoints } from './path-points.js';
 import { accumulateGradients } from './accumulate-gradients.js';
@@ -41,52 +42,86 @@ export function withSmoothGrad(method: MethodInfo, s: SmoothGradSettings, input:
   return { ...method, run, complete: false, description: `SmoothGrad around ${method.description}` };
 }
 
+/**
+ * The N·n noisy inputs in chunks of at most half the row budget (whole images with all their
+ * samples, or one image's samples in parts), in row order i·n + s, so the seeded noise is the same
+ * for any budget; each chunk's maps are accumulated into its images' attribution.
+ */
 async function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) => MethodResult | Promise<MethodResult>, { samples, noiseLevel: level, magnitude }: SmoothGradSettings, seed: number, xs: Float32Array): Promise<MethodResult> {
+  const { engine } = ctx;
   const n = ctx.x.shape[0]!;
   const per = ctx.x.size / n;
-  const noisy = noisyCopies(xs, n, per, samples, level, seededRandom(seed + 7));
-  const ones = new Array<number>(samples).fill(1);
-  // row i·samples + s = t_i: a straight 'path' from t to itself, sampled `samples` times
+  const rand = seededRandom(seed + 7);
+  const rows = Math.max(1, Math.floor(ctx.maxRows / 2));
+  const [images, part] = [Math.max(1, Math.min(n, Math.floor(rows / samples))), Math.min(samples, rows)];
+  const chunks = Math.ceil(n / images) * Math.ceil(samples / part);
+  let chunk = 0;
+  const attribution = Tensor.zeros(engine, ctx.x.shape, 'attribution');
+  try {
+    for (let i0 = 0; i0 < n; i0 += images) {
+      const k = Math.min(images, n - i0);
+      const acc = k === n ? attribution : Tensor.zeros(engine, [k, ...ctx.x.shape.slice(1)], 'attribution');
+      try {
+        for (let s0 = 0; s0 < samples; s0 += part) {
+          const c = Math.min(part, samples - s0);
+          const g = chunk++;
+          const checkpoint = ctx.checkpoint && ((d: number, t: number) => ctx.checkpoint!(g * t + d, chunks * t));
+          await sampleChunk({ ...ctx, checkpoint }, run, acc, noisyCopies(xs, i0, k, per, c, level, rand), i0, c, samples, magnitude);
+        }
+        if (acc !== attribution) engine.copy(acc.buffer, 0, attribution.buffer, i0 * per * 4, acc.byteLength);
+      } finally {
+        if (acc !== attribution) acc.dispose();
+      }
+    }
+    return { attribution };
+  } catch (e) {
+    attribution.dispose();
+    throw e;
+  }
+}
+
+/** Images i0 … i0 + k − 1 (acc's rows), c noisy copies each: run the method and add its maps / samples. */
+async function sampleChunk(ctx: ExplainContext, run: (c: ExplainContext) => MethodResult | Promise<MethodResult>, acc: Tensor, noisy: Float32Array, i0: number, c: number, samples: number, magnitude: boolean): Promise<void> {
+  const k = acc.shape[0]!;
+  const ones = new Array<number>(c).fill(1);
+  // row i·c + s = t_i: a straight 'path' from t to itself, sampled c times
   const repeat = (t: Tensor, shape: readonly number[]) => {
-    const rows = t.reshape([n, t.size / n]);
-    const out = straightPathPoints(rows, rows, ones);
-    rows.dispose();
+    const slice = sliceBatch(t, i0, k);
+    const flat = slice.reshape([k, slice.size / k]);
+    const out = straightPathPoints(flat, flat, ones);
+    for (const v of [flat, slice]) v.dispose();
     return reshapeOwned(out, shape);
   };
-  const shape = [n * samples, ...ctx.x.shape.slice(1)];
+  const shape = [k * c, ...ctx.x.shape.slice(1)];
   const inner: ExplainContext = {
     ...ctx,
     x: Tensor.from(ctx.engine, noisy, shape, { label: 'smoothgrad inputs' }),
     baseline: repeat(ctx.baseline, shape),
-    targets: repeat(ctx.targets, [n * samples]),
-    targetList: ctx.targetList && ctx.targetList.flatMap((t) => new Array<number>(samples).fill(t)),
+    targets: repeat(ctx.targets, [k * c]),
+    targetList: ctx.targetList && ctx.targetList.slice(i0, i0 + k).flatMap((t) => new Array<number>(c).fill(t)),
   };
   try {
     const r = await run(inner);
     const maps = magnitude ? square(r.attribution) : r.attribution;
-    const attribution = Tensor.zeros(ctx.engine, ctx.x.shape, 'attribution');
-    accumulateGradients(attribution, maps, new Array<number>(samples).fill(1 / samples));
+    accumulateGradients(acc, maps, new Array<number>(c).fill(1 / samples));
     for (const t of new Set([maps, r.attribution, r.dropped, r.fStart])) t?.dispose();
-    return { attribution };
   } finally {
     for (const t of [inner.x, inner.baseline, inner.targets]) t.dispose();
   }
 }
 
-/** x_i + N(0, σ_i²) per copy, σ_i = level · (max(x_i) − min(x_i)). */
-function noisyCopies(xs: Float32Array, n: number, per: number, samples: number, level: number, rand: () => number): Float32Array {
-  const noisy = new Float32Array(n * samples * per);
-  for (let i = 0; i < n; i++) {
+/** x_i + N(0, σ_i²) for images i0 … i0 + k − 1, c copies each, σ_i = level · (max(x_i) − min(x_i)). */
+function noisyCopies(xs: Float32Array, i0: number, k: number, per: number, c: number, level: number, rand: () => number): Float32Array {
+  const noisy = new Float32Array(k * c * per);
+  for (let i = 0; i < k; i++) {
+    const x = xs.subarray((i0 + i) * per, (i0 + i + 1) * per);
     let lo = Infinity;
     let hi = -Infinity;
-    for (let j = i * per; j < (i + 1) * per; j++) {
-      lo = Math.min(lo, xs[j]!);
-      hi = Math.max(hi, xs[j]!);
-    }
+    for (const v of x) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
     const sigma = level * (hi - lo);
-    for (let s = 0; s < samples; s++) {
-      const row = (i * samples + s) * per;
-      for (let j = 0; j < per; j++) noisy[row + j] = xs[i * per + j]! + sigma * gaussian(rand);
+    for (let s = 0; s < c; s++) {
+      const row = (i * c + s) * per;
+      for (let j = 0; j < per; j++) noisy[row + j] = x[j]! + sigma * gaussian(rand);
     }
   }
   return noisy;

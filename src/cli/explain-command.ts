@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createEngine, type Engine } from '../gpu/engine.js';
 import { PathlightError } from '../errors.js';
 import { loadModel } from '../models/load.js';
-import { readNpy, writeNpy } from '../models/npy.js';
+import { writeNpy } from '../models/npy.js';
 import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
 import { explain, type ExplainOptions, type Explanation } from '../attribution/index.js';
 import { heatmapPng } from '../viz/heatmap.js';
@@ -16,7 +16,7 @@ import type { DatasetName } from '../data/classes.js';
 import { pickRelevantReferences } from '../attribution/ig2-references.js';
 import type { Flags } from './flags.js';
 import { parseExplainFlags, type ExplainRequest } from './explain-flags.js';
-import { readInput, testImages } from './inputs.js';
+import { npyValues, readInput, readNpyFile, testImages } from './inputs.js';
 import { writeFilesAtomically } from './atomic-write.js';
 
 /** The request's options for `explain`, with what needs the model resolved (a class name, a baseline file). */
@@ -27,7 +27,8 @@ function methodOptions(req: ExplainRequest, model: Model): ExplainOptions {
     target = (model.info.classNames ?? []).indexOf(req.target.name);
     if (target < 0) throw new PathlightError(`--target '${req.target.name}' is not a class index or name of model ${model.info.name}`);
   }
-  const baseline = typeof req.baseline === 'string' ? req.baseline : readNpy(new Uint8Array(readFileSync(req.baseline.file))).data;
+  const file = req.baseline !== undefined && typeof req.baseline !== 'string' ? req.baseline.file : null;
+  const baseline = file ? npyValues(readNpyFile(file), file, '--baseline', model, req.layout) : (req.baseline as ExplainOptions['baseline']);
   return { method: req.method, steps: req.steps, rule: req.rule, output: req.output, target, baseline, smoothgrad: req.smoothgrad || undefined };
 }
 
@@ -74,7 +75,7 @@ function summary(r: Explanation, model: Model, engine: Engine, input: string, fi
  * (`--references relevant`, the default) picked per input from the dataset's bundled samples.
  */
 async function ig2References(req: ExplainRequest, engine: Engine, model: Model, x: Float32Array): Promise<Record<string, unknown>> {
-  if (typeof req.references !== 'string') return { references: readNpy(new Uint8Array(readFileSync(req.references.file))).data };
+  if (typeof req.references !== 'string') return { references: readNpyFile(req.references.file).data };
   const dataset: DatasetName | undefined = req.dataset;
   if (!dataset) throw new PathlightError('ig2: relevant references come from the bundled samples: say which with --dataset mnist|fashion-mnist, or pass --references file.npy');
   const pool = testImages(dataset, listSamples(dataset).length, model);
@@ -88,7 +89,7 @@ export async function explainCommand(flags: Flags): Promise<void> {
   const engine = await createEngine();
   try {
     const { model, notes } = await loadModel(engine, req.model);
-    const x = readInput(req.input, model, req.dataset);
+    const x = readInput(req.input, model, req.dataset, req.layout);
     const options = methodOptions(req, model);
     if (options.method === 'ig2') options.methodOptions = await ig2References(req, engine, model, x.data);
     const files = outputFiles(req, model);

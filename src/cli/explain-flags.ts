@@ -12,11 +12,13 @@ import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf
 import { decimalInt } from './numbers.js';
 import { checkInputFile, checkOutputPath } from './paths.js';
 import { checkPngSize, readPngHeader } from '../data/png-limits.js';
+import { MAX_STEPS } from '../attribution/explain.js';
+import type { Layout } from './inputs.js';
 
 /** `pathlight explain` without --method runs Integrated Gradients */
 export const DEFAULT_METHOD = 'ig';
 
-export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'out', 'json', 'references', 'reference-count'];
+export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count'];
 
 const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
 
@@ -33,7 +35,10 @@ export interface ExplainRequest {
   output: 'logit' | 'prob';
   /** a class index, or a class name resolved once the model is loaded */
   target: 'auto' | number | { name: string };
-  baseline: (typeof BASELINES)[number] | { file: string };
+  /** absent: the method's default start (black for the straight line; Blur IG refuses any) */
+  baseline?: (typeof BASELINES)[number] | { file: string };
+  /** the layout of .npy inputs and baselines: channels-first (default) or channels-last, converted */
+  layout: Layout;
   references: 'relevant' | { file: string };
   referenceCount: number;
   dataset?: DatasetName;
@@ -86,6 +91,13 @@ function outputPaths(flags: Flags, model: string, method: string): ExplainReques
   return files;
 }
 
+/** --steps: a positive decimal integer up to explain()'s maximum. */
+function stepsFlag(flags: Flags): number | undefined {
+  const steps = intFlag(flags, 'steps');
+  if (steps !== undefined && steps > MAX_STEPS) fail(`--steps ${steps} is above the maximum ${MAX_STEPS}`);
+  return steps;
+}
+
 export function parseExplainFlags(flags: Flags): ExplainRequest {
   checkKnownFlags(flags, EXPLAIN_FLAGS, 'explain');
   const model = required(flags, 'model');
@@ -106,11 +118,12 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     methodFlag,
     method: smoothgrad ? (methodFlag.split(':')[1] ?? 'grad') : methodFlag,
     smoothgrad,
-    steps: intFlag(flags, 'steps'),
+    steps: stepsFlag(flags),
     rule: choiceFlag(flags, 'rule', INTEGRATION_RULES),
     output: choiceFlag(flags, 'output', ['logit', 'prob'] as const, 'logit'),
     target: parseTarget(flags.get('target') ?? 'auto'),
-    baseline: fileOr(flags, 'baseline', BASELINES, 'black'),
+    baseline: flags.has('baseline') ? fileOr(flags, 'baseline', BASELINES, 'black') : undefined,
+    layout: choiceFlag(flags, 'layout', ['nchw', 'nhwc'] as const, 'nchw'),
     references: fileOr(flags, 'references', ['relevant'] as const, 'relevant'),
     referenceCount: intFlag(flags, 'reference-count', 2),
     dataset: datasetOf(flags),

@@ -70,7 +70,7 @@ export function checkMethodName(method: string, command: string): void {
   const known = methodNames();
   const inner = method.startsWith('smoothgrad:') ? method.slice('smoothgrad:'.length) : null;
   if (!known.includes(method) && method !== 'smoothgrad' && !(inner !== null && known.includes(inner))) {
-    throw new PathlightError(`${command}: unknown method '${method}' (use ${[...known, 'smoothgrad'].join(', ')}, smoothgrad:<method>)`);
+    throw new PathlightError(`${command}: --method: unknown method '${method}' (use ${[...known, 'smoothgrad'].join(', ')}, smoothgrad:<method>)`);
   }
 }
 

@@ -8,7 +8,8 @@ import { readNpy } from '../models/npy.js';
 import { decodePng } from '../data/png.js';
 import { listSamples, loadSample } from '../data/samples.js';
 import { loadFashionMnist, loadMnist } from '../data/datasets.js';
-import { toRgb32 } from '../data/transforms.js';
+import { channelsFirst, toRgb32 } from '../data/transforms.js';
+import type { NpyArray } from '../models/npy.js';
 import type { DatasetName } from '../data/classes.js';
 import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
 
@@ -21,13 +22,14 @@ export function fitImage(img: Float32Array, ih: number, iw: number, model: Model
 }
 
 /** The input as [N, ...inputShape] values for `model`, plus a description. */
-export function readInput(spec: string, model: Model, dataset: DatasetName | undefined): { data: Float32Array; label?: number; what: string } {
+export function readInput(spec: string, model: Model, dataset: DatasetName | undefined, layout: Layout = 'nchw'): { data: Float32Array; label?: number; what: string } {
+  if (layout === 'nhwc' && !spec.toLowerCase().endsWith('.npy')) throw new PathlightError(`--layout nhwc applies to .npy inputs; --input ${spec} is not one`);
   const fit = (img: Float32Array, ih: number, iw: number, what: string, label?: number) => ({ ...fitImage(img, ih, iw, model, what), label });
   const sample = /^sample:(\d+)$/.exec(spec);
   if (sample) {
     imageInputShape(model.info, `--input ${spec} (a bundled image sample)`);
     if (!dataset) throw new PathlightError(`--input ${spec}: say which samples with --dataset mnist|fashion-mnist`);
-    const s = loadSample(dataset, Number(sample[1]));
+    const s = flagged(`--input ${spec}`, () => loadSample(dataset, Number(sample[1])));
     return fit(s.image, s.shape[1], s.shape[2], `${dataset} sample ${sample[1]} (${s.className})`, s.label);
   }
   if (!existsSync(spec)) throw new PathlightError(`input file ${spec} does not exist`);
@@ -39,17 +41,54 @@ export function readInput(spec: string, model: Model, dataset: DatasetName | und
     const img = decodePng(bytes, { channels: c === 3 ? 3 : 1, source: spec, expectedSizes });
     return fit(img.data, img.height, img.width, spec);
   }
-  if (spec.toLowerCase().endsWith('.npy')) {
-    const a = readNpy(bytes);
-    const row = model.info.inputShape;
-    const single = a.shape.length === row.length;
-    const fits = (single || a.shape.length === row.length + 1) && a.data.length > 0 && row.every((d, i) => a.shape[i + (single ? 0 : 1)] === d);
-    if (!fits) throw new PathlightError(`input ${spec} has shape [${a.shape.join(', ')}], model ${model.info.name} expects ${batchShapeStr(row)} or [${row.join(', ')}]`);
-    return { data: a.data, what: spec };
-  }
+  if (spec.toLowerCase().endsWith('.npy')) return { data: npyValues(npyOf(bytes, spec), spec, '--input', model, layout), what: layout === 'nhwc' ? `${spec} (channels-last, converted)` : spec };
   throw new PathlightError(`input ${spec}: use a .png, a .npy or sample:N`);
 }
 
+export type Layout = 'nchw' | 'nhwc';
+
+/** A .npy file's array; its errors name the file. */
+export function readNpyFile(path: string): NpyArray {
+  return npyOf(new Uint8Array(readFileSync(path)), path);
+}
+
+function npyOf(bytes: Uint8Array, path: string): NpyArray {
+  return flagged(path, () => readNpy(bytes));
+}
+
+/** `read()`, its one-line errors prefixed with the flag or file they came from. */
+function flagged<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw e instanceof PathlightError ? new PathlightError(`${what}: ${e.message}`) : e;
+  }
+}
+
+/** Does `shape` hold `row` once ([...row]) or N > 0 times ([N, ...row])? */
+function holds(shape: readonly number[], row: readonly number[]): boolean {
+  const lead = shape.length - row.length;
+  return (lead === 0 || (lead === 1 && shape[0]! > 0)) && row.every((d, i) => shape[lead + i] === d);
+}
+
+/**
+ * A .npy input (or baseline) as [N, ...inputShape] values: it must have exactly the model's shape,
+ * one row of it or a batch of rows. A channels-last image array ([N, H, W, C], [H, W, C]) is refused
+ * with a hint, or converted when `layout` is 'nhwc' (--layout nhwc).
+ */
+export function npyValues(a: NpyArray, spec: string, flag: string, model: Model, layout: Layout): Float32Array {
+  const row = model.info.inputShape;
+  const hwc = row.length === 3 ? [row[1]!, row[2]!, row[0]!] : null;
+  const shape = `[${a.shape.join(', ')}]`;
+  if (layout === 'nhwc') {
+    if (!hwc) throw new PathlightError(`--layout nhwc: model ${model.info.name} takes ${batchShapeStr(row)}, not images`);
+    if (!holds(a.shape, hwc)) throw new PathlightError(`${flag} ${spec} has shape ${shape}; with --layout nhwc, model ${model.info.name} expects [N, ${hwc.join(', ')}] or [${hwc.join(', ')}]`);
+    return channelsFirst(a.data, row[0]!, row[1]!, row[2]!);
+  }
+  if (holds(a.shape, row)) return a.data;
+  const hint = hwc && holds(a.shape, hwc) ? `; it looks channels-last [N, H, W, C]: pass --layout nhwc to convert it` : '';
+  throw new PathlightError(`${flag} ${spec} has shape ${shape}, model ${model.info.name} expects ${batchShapeStr(row)} or [${row.join(', ')}]${hint}`);
+}
 
 /**
  * The first `count` test images of a dataset as model inputs, with labels: the bundled samples (the

@@ -18,6 +18,7 @@ const USAGE = `usage:
                     [--dataset mnist|fashion-mnist] [--target <class|auto>] [--steps N]
                     [--rule ${INTEGRATION_RULES.join('|')}] [--output logit|prob]
                     [--baseline black|white|uniform|blur|file.npy] [--out file.npy|file.png] [--json]
+                    [--layout nchw|nhwc (of .npy inputs and baselines)]
                     [--references relevant|file.npy] [--reference-count R]   (ig2)
   pathlight eval    --model <model> --method <m1,m2,…> [--samples N] [--steps N]
                     [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]

@@ -23,3 +23,14 @@ export function toRgb32(images: Float32Array, count: number): Float32Array {
   }
   return out;
 }
+
+/** [N, H, W, C] (channels-last, as NumPy / TensorFlow images come) → [N, C, H, W], the models' layout. */
+export function channelsFirst(data: Float32Array, c: number, h: number, w: number): Float32Array {
+  const n = data.length / (c * h * w);
+  if (!Number.isInteger(n)) throw new PathlightError(`channelsFirst: ${data.length} values are not a whole number of ${h}×${w}×${c} images`);
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < h * w; p++) for (let k = 0; k < c; k++) out[(i * c + k) * h * w + p] = data[(i * h * w + p) * c + k]!;
+  }
+  return out;
+}

@@ -12,6 +12,9 @@ const TRUNCATE = 4.0;
 /** table values per σ set: offB, rB, offA, rA, offD, scale, padding (see blur.wgsl) */
 const HEADER = 8;
 
+/** The largest σ (px) any blur takes (Blur IG's maxSigma, the blur baseline): an absolute bound, not the image size (PAIR's test vector blurs a 5×5 image with σ = 10); the kernel has 8σ + 1 taps. */
+export const MAX_BLUR_SIGMA = 1000;
+
 /** Half of the normalised 1-D kernel (taps t = 0..r of the symmetric t = −r..r), scipy's radius. */
 export function gaussianHalfKernel(sigma: number): Float64Array {
   if (!(sigma > 1e-15)) return Float64Array.of(1); // scipy skips the axis: identity
@@ -64,7 +67,7 @@ function checkSigmas(op: string, sigmas: ArrayLike<number>): void {
   if (sigmas.length === 0) fail(`${op}: no sigmas`);
   for (let s = 0; s < sigmas.length; s++) {
     const v = sigmas[s]!;
-    if (!(v >= 0 && Number.isFinite(v))) fail(`${op}: sigma ${s} must be a finite number >= 0, got ${v}`);
+    if (!(v >= 0 && v <= MAX_BLUR_SIGMA)) fail(`${op}: sigma ${s} must be a number in [0, ${MAX_BLUR_SIGMA}], got ${v}`);
   }
 }
 

@@ -232,7 +232,7 @@ function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: bo
       const col = `n0 + ${u(4 * j4)}`;
       let v = `acc${i}_${j4}`;
       if (bias) v = `${v} + vec4<f32>(${range(4).map((jj) => `bias[min(${col} + ${u(jj)}, N - 1u)]`).join(', ')})`;
-      if (relu) v = `max(${v}, vec4<f32>(0.0))`;
+      if (relu) v = `max(${v}, vec4<f32>(0.0)) + ((${v}) - (${v}))`; // NaN and ±inf propagate (see relu.ts)
       epilogue.push(`    let c${i}_${j4} = ${v};`);
       const cIdx = `batch * M * N + (m0 + ${u(i)}) * N + ${col}`;
       if (cVec) epilogue.push(`    if (${col} < N) { C[(${cIdx}) / 4u] = c${i}_${j4}; }`);

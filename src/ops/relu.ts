@@ -2,8 +2,9 @@
 import { elementwise } from './elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/** + (x − x): NaN and ±inf become NaN instead of vanishing in max, so an overflow reaches f (explain's checkFinite). */
 export function relu(x: Tensor): Tensor {
-  return elementwise('relu', (zero) => `max(x, ${zero})`, x);
+  return elementwise('relu', (zero) => `max(x, ${zero}) + (x - x)`, x);
 }
 
 /** dx = dy · [y > 0], from the forward output y. */

@@ -45,6 +45,7 @@ export function guidedIgPath(o: GuidedIgPathOptions, op = 'guidedIgPath'): Stepp
   let state: { x: Tensor; baseline: Tensor; z: Tensor; attr: Tensor; score: Tensor; total: Tensor } | null = null;
   let taken = false;
   return {
+    length: o.steps,
     begin(x, baseline) {
       if (x.size !== baseline.size || x.shape[0] !== baseline.shape[0] || x.rank < 2) fail(`${op}: input ${shapeStr(x.shape)} and baseline ${shapeStr(baseline.shape)} must be [N, ...] of the same shape`);
       const z = Tensor.empty(x.engine, x.shape, 'gig point');

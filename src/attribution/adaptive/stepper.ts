@@ -7,6 +7,8 @@
 import type { Tensor } from '../../tensor/tensor.js';
 
 export interface StepperPath {
+  /** steps it takes (for progress), when known */
+  readonly length?: number;
   /** Start at the baseline (x, baseline: [N, ...]); returns the first point [N, ...]. */
   begin(x: Tensor, baseline: Tensor): Tensor;
   /** Advance from g = ∇f(point) [N, ...]; `done` once the point is the path's end. */
