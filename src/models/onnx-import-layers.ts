@@ -7,7 +7,8 @@ import type { OnnxNode } from './onnx.js';
 import { asFloat32, type OnnxTensor } from './onnx-tensor.js';
 import type { ConstValue } from './onnx-fold.js';
 import { onnxWindow, planarWindow, WindowError, type PlanarWindow, type Window } from './onnx-geometry.js';
-import { ImportState, ints, num, same, str, transpose2d, type Act } from './onnx-import-state.js';
+import type { Pool2dParams } from '../ops/pool-geometry.js';
+import { count, ImportState, ints, num, same, str, transpose2d, type Act } from './onnx-import-state.js';
 
 export abstract class LayerImporter extends ImportState {
   protected window(node: OnnxNode, x: Act, kernel: number[]): Window {
@@ -63,9 +64,10 @@ export abstract class LayerImporter extends ImportState {
     return idx;
   }
 
-  protected pool(node: OnnxNode): number {
+  /** MaxPool / AveragePool; a MaxPool's Indices output (when read) beside its values. */
+  protected pool(node: OnnxNode): void {
     const a = node.attributes;
-    if (node.outputs[1] && this.uses.has(node.outputs[1])) this.fail(`${this.where}: the Indices output is not supported`);
+    const indices = node.outputs[1] && this.uses.has(node.outputs[1]) ? node.outputs[1] : '';
     let x = this.act(node, 0);
     this.needsBatchAxis(x);
     const kernel = ints(a.kernel_shape, []);
@@ -74,7 +76,8 @@ export abstract class LayerImporter extends ImportState {
     const isMax = node.opType === 'MaxPool';
     const ceil = num(a.ceil_mode, 0) === 1;
     let countIncludePad = num(a.count_include_pad, 0) === 1;
-    if (!ceil) {
+    // (Indices count positions in the padded tensor: a Pad stays a Pad then)
+    if (!ceil && !indices) {
       const ownPads = window.pads.some((v) => v > 0);
       const before = window;
       ({ x, window } = this.takePad(x, window, (v) => (isMax ? v === -Infinity : v === 0 && (!ownPads || countIncludePad))));
@@ -90,7 +93,29 @@ export abstract class LayerImporter extends ImportState {
     };
     const name = this.uniqueName(node.name);
     const input = this.node(x);
-    return isMax ? this.g.maxPool(name, input, params) : this.g.avgPool(name, input, { ...params, countIncludePad });
+    if (!isMax) return this.define(node, this.g.avgPool(name, input, { ...params, countIncludePad }));
+    if (!indices || this.uses.has(node.outputs[0]!)) this.define(node, this.g.maxPool(name, input, params));
+    if (indices) this.define(node, this.maxPoolIndices(node, x, input, params), 1);
+  }
+
+  /**
+   * ONNX's Indices, flattened over NCHW: the GPU's plane-local argmax (storage_order 1: column-major
+   * within the plane) plus each channel's offset c·H·W; the batch offset n·C·H·W, outside a row, is
+   * added by the predictor (`indexStrides`). Exact in float32 up to 2^24.
+   */
+  protected maxPoolIndices(node: OnnxNode, x: Act, input: number, params: Pool2dParams): number {
+    const name = node.outputs[1]!;
+    if (this.model.nodes.some((n) => n.inputs.includes(name))) this.fail(`${this.where}: its Indices output "${name}" is read by another node; only a graph output is supported`);
+    const [c, ...spatial] = x.shape as [number, ...number[]];
+    const plane = count(spatial);
+    if (c * plane > 2 ** 24) this.fail(`${this.where}: Indices into ${c * plane} values per image are not exact in float32 (at most 2^24)`);
+    const argmax = this.g.maxPoolArgmax(this.uniqueName(`${node.name}_argmax`), input, params, num(node.attributes.storage_order, 0) === 1);
+    const offsets = this.uniqueName(`${node.name}_indices`);
+    const shape = [c, ...spatial.map(() => 1)];
+    const idx = this.g.constant(offsets, argmax, shape, 'add');
+    this.setParam(`${offsets}.value`, { shape, data: Float32Array.from({ length: c }, (_, k) => k * plane), dtype: 'float' }, shape);
+    this.indexStrides.set(name, c * plane);
+    return idx;
   }
 
   protected batchNorm(node: OnnxNode): number {

@@ -35,6 +35,8 @@ export interface OnnxImport {
   onnxOutputShape: number[];
   /** graph outputs after the first: their graph nodes and ONNX shapes (read from a recorded forward) */
   extraOutputs: { name: string; node: number; shape: number[] }[];
+  /** per graph output: 0, or for an index output (MaxPool's Indices) the amount each image's indices are offset by (n·stride; batch mode) */
+  outputBatchStrides: number[];
 }
 
 export interface OnnxImportOptions extends OnnxDecodeOptions {
@@ -126,6 +128,7 @@ class Importer extends ViewImporter {
     return {
       spec: options.fuse === false || extraOutputs.length ? spec : fuseModel(spec),
       extraOutputs,
+      outputBatchStrides: m.outputs.map((o) => this.indexStrides.get(o.name) ?? 0),
       notes: this.notes,
       mode: this.mode,
       onnxInputShape: batch ? [-1, ...rowShape] : rowShape,
@@ -168,7 +171,7 @@ class Importer extends ViewImporter {
         return this.define(node, this.batchNorm(node));
       case 'MaxPool':
       case 'AveragePool':
-        return this.define(node, this.pool(node));
+        return this.pool(node);
       case 'GlobalAveragePool': {
         const x = this.act(node, 0);
         this.needsBatchAxis(x);

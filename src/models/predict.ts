@@ -31,8 +31,12 @@ export interface Predictor {
   dispose(): void;
 }
 
-/** A predictor over a loaded model whose rows are [N, ...inputShape]; `extra`: nodes of further outputs. */
-export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImportMode = 'batch', extra: readonly number[] = []): Predictor {
+/**
+ * A predictor over a loaded model whose rows are [N, ...inputShape]; `extra`: nodes of further
+ * outputs; `batchStrides` (per output, 0 for none): an index output's row n is offset by n·stride
+ * (ONNX flattens indices over the whole batch; a row's graph only knows its own).
+ */
+export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImportMode = 'batch', extra: readonly number[] = [], batchStrides: readonly number[] = []): Predictor {
   const row = model.info.inputShape;
   const whole = mode === 'whole';
   const outputs = [model.nodes.length - 1, ...extra];
@@ -58,11 +62,12 @@ export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImp
     const last = model.nodes.length - 1;
     try {
       const results: HostArray[] = [];
-      for (const i of nodes) {
+      for (const [k, i] of nodes.entries()) {
         // (a batch split into sub-batches gives extra outputs as joined copies, freed with the engine)
         const out = i === last ? tape.output : tape.nodeOutput(i);
         const shape = [batched[0]!, ...model.nodeShapes[i]!];
-        results.push({ shape: oneRow ? shape.slice(1) : shape, data: (await out.download()).slice(0, shape.reduce((a, b) => a * b, 1)) });
+        const data = (await out.download()).slice(0, shape.reduce((a, b) => a * b, 1));
+        results.push({ shape: oneRow ? shape.slice(1) : shape, data: offsetRows(data, batched[0]!, batchStrides[k] ?? 0) });
       }
       return results;
     } finally {
@@ -72,8 +77,16 @@ export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImp
   }
 }
 
+/** Row n of an index output plus n·stride, refused where float32 would no longer hold it exactly. */
+function offsetRows(data: Float32Array, rows: number, stride: number): Float32Array {
+  if (stride === 0) return data;
+  if (rows * stride > 2 ** 24) throw new PathlightError(`predict: indices into ${rows} × ${stride} values are not exact in float32 (at most 2^24); predict fewer images at a time`);
+  const per = data.length / rows;
+  return data.map((v, j) => v + Math.floor(j / per) * stride);
+}
+
 /** `.onnx` bytes as a predictor: the final Softmax / LogSoftmax kept, the mode chosen by the importer. */
 export function onnxPredictor(engine: Engine, bytes: Uint8Array, options: OnnxImportOptions & { source?: string } = {}): Predictor {
   const r = importOnnxBytes(bytes, options.source, { ...options, keepFinalSoftmax: true });
-  return batchPredictor(modelFromSpec(engine, r.spec), r.notes, r.mode, r.extraOutputs.map((o) => o.node));
+  return batchPredictor(modelFromSpec(engine, r.spec), r.notes, r.mode, r.extraOutputs.map((o) => o.node), r.outputBatchStrides);
 }
