@@ -8,6 +8,7 @@ import { asFloat32, type OnnxTensor } from './onnx-tensor.js';
 import type { ConstValue } from './onnx-fold.js';
 import { onnxWindow, planarWindow, WindowError, type PlanarWindow, type Window } from './onnx-geometry.js';
 import type { Pool2dParams } from '../ops/pool-geometry.js';
+import { BN_PARAMS } from '../nn/layers.js';
 import { count, ImportState, ints, num, same, str, transpose2d, type Act } from './onnx-import-state.js';
 
 export abstract class LayerImporter extends ImportState {
@@ -118,18 +119,53 @@ export abstract class LayerImporter extends ImportState {
     return idx;
   }
 
-  protected batchNorm(node: OnnxNode): number {
+  protected batchNorm(node: OnnxNode): void {
     const a = node.attributes;
-    if (node.outputs.filter((o) => o !== '').length > 1) this.fail(`${this.where}: training-mode outputs (running statistics) are not supported; export in eval mode`);
-    if (num(a.training_mode, 0) === 1) this.fail(`${this.where}: training_mode=1 (batch statistics) is not supported; export in eval mode`);
+    const training = this.model.opset >= 14 && num(a.training_mode, 0) === 1;
+    if (!training && node.outputs.filter((o) => o !== '').length > 1) this.fail(`${this.where}: training-mode outputs (running statistics) are not supported before opset 14; export in eval mode`);
     if (this.model.opset < 9 && num(a.spatial, 1) !== 1) this.fail(`${this.where}: spatial=0 (per-element statistics) is not supported`);
     const x = this.act(node, 0);
-    if (this.mode === 'whole') this.needsBatchAxis(x);
+    // Batch statistics read across images: the row is then the whole [N, C, ...] tensor.
+    if (training && this.mode === 'batch') this.batchAxis(`${this.where}: training_mode=1 normalises by the batch's statistics`);
+    if (training && (x.shape.length < 2 || x.shape.length > 4)) this.fail(`${this.where}: input has shape [${x.shape.join(', ')}]; expected [N, C], [N, C, L] or [N, C, H, W]`);
+    if (!training && this.mode === 'whole') this.needsBatchAxis(x);
+    const channels = x.shape[training ? 1 : 0];
     const c = this.constant(node, 1, 'a scale constant').data.length;
-    if (x.shape[0] !== c) this.fail(`${this.where}: ${c} scales for ${x.shape[0]} channels`);
+    if (channels !== c) this.fail(`${this.where}: ${c} scales for ${channels} channels`);
     const name = this.uniqueName(this.baseName(node.inputs[1]!, node.name));
-    const idx = this.g.batchNorm(name, this.node(x), c, { eps: num(a.epsilon, 1e-5) });
-    ['weight', 'bias', 'running_mean', 'running_var'].forEach((s, i) => this.setParam(`${name}.${s}`, this.constant(node, i + 1, `a ${s} constant`), [c]));
+    const eps = num(a.epsilon, 1e-5);
+    const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => this.constant(node, i, `a constant ${['scale', 'bias', 'mean', 'var'][i - 1]}`));
+    if (this.uses.has(node.outputs[0]!)) {
+      this.define(node, this.g.batchNorm(name, this.node(x), c, { eps, batchStatistics: training }));
+      [scale, bias, mean, variance].forEach((t, i) => this.setParam(`${name}.${BN_PARAMS[i]}`, t!, [c]));
+    }
+    if (!training) return;
+    const momentum = num(a.momentum, 0.9);
+    [mean, variance].forEach((running, k) => node.outputs[k + 1] && this.uses.has(node.outputs[k + 1]!) && this.define(node, this.runningStatistic(node, x, k === 1, running!, momentum), k + 1));
+  }
+
+  /**
+   * Training mode's running_mean / running_var outputs: momentum·running + (1 − momentum)·batch
+   * statistic, with the population variance (ONNX's formula), built from mean / sub / mul nodes.
+   */
+  protected runningStatistic(node: OnnxNode, x: Act, isVar: boolean, running: ConstValue, momentum: number): number {
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const base = `${node.name}_${isVar ? 'var' : 'mean'}`;
+    const input = this.node(x);
+    let stat: number;
+    if (isVar) {
+      const mean = this.g.reduceMean(this.uniqueName(`${base}_mean`), input, axes, true);
+      const centred = this.g.binary(this.uniqueName(`${base}_centred`), input, mean, 'sub');
+      stat = this.g.reduceMean(this.uniqueName(`${base}_batch`), this.g.binary(this.uniqueName(`${base}_square`), centred, centred, 'mul'), axes, false);
+    } else {
+      stat = this.g.reduceMean(this.uniqueName(`${base}_batch`), input, axes, false);
+    }
+    const scaled = this.uniqueName(`${base}_scaled`);
+    const weighted = this.g.constant(scaled, stat, [], 'mul');
+    this.setParam(`${scaled}.value`, { shape: [], data: Float32Array.of(1 - momentum), dtype: 'float' }, []);
+    const out = this.uniqueName(`${base}_running`);
+    const idx = this.g.constant(out, weighted, [running.data.length], 'add');
+    this.setParam(`${out}.value`, { shape: [running.data.length], data: Float32Array.from(running.data, (v) => v * momentum), dtype: 'float' }, [running.data.length]);
     return idx;
   }
 

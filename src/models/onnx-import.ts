@@ -168,7 +168,7 @@ class Importer extends ViewImporter {
       case 'Conv':
         return this.define(node, this.conv(node));
       case 'BatchNormalization':
-        return this.define(node, this.batchNorm(node));
+        return this.batchNorm(node);
       case 'MaxPool':
       case 'AveragePool':
         return this.pool(node);
