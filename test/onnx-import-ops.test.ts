@@ -25,7 +25,7 @@ async function predict(m: TinyModel, x: number[], shape: number[], options = {})
   const p = onnxPredictor(engine, tinyOnnx(m), { source: 'tiny.onnx', ...options });
   try {
     const out = await p.predict({ shape, data: Float32Array.from(x) });
-    return { ...out, mode: p.mode, notes: p.notes, kinds: p.model.nodes.map((n) => n.kind) };
+    return { ...out, mode: p.mode, notes: p.notes, kinds: p.model?.nodes.map((n) => n.kind) ?? [] };
   } finally {
     p.dispose();
   }

@@ -9,7 +9,7 @@ import type { Engine } from '../gpu/engine.js';
 import { batchShapeStr, type Model } from '../nn/model.js';
 import { Tensor } from '../tensor/tensor.js';
 import { modelFromSpec } from './fuse.js';
-import { importOnnxBytes, type OnnxImportMode, type OnnxImportOptions } from './onnx-import.js';
+import { decodeOnnxBytes, foldConstantGraph, importOnnx, type OnnxConstantGraph, type OnnxImportMode, type OnnxImportOptions } from './onnx-import.js';
 
 export interface HostArray {
   shape: number[];
@@ -17,7 +17,8 @@ export interface HostArray {
 }
 
 export interface Predictor {
-  model: Model;
+  /** the loaded model; absent for a graph folded to constants (constantPredictor) */
+  model?: Model;
   notes: string[];
   mode: OnnxImportMode;
   /** the input it takes: [N, ...row] ('batch', N is -1) or the whole ONNX tensor ('whole') */
@@ -85,8 +86,24 @@ function offsetRows(data: Float32Array, rows: number, stride: number): Float32Ar
   return data.map((v, j) => v + Math.floor(j / per) * stride);
 }
 
-/** `.onnx` bytes as a predictor: the final Softmax / LogSoftmax kept, the mode chosen by the importer. */
+/**
+ * A graph folded to constants: its outputs, with no GPU work. An empty input must come with its
+ * shape; a graph without input takes any `x` and does not read it.
+ */
+export function constantPredictor(c: OnnxConstantGraph, name = 'onnx'): Predictor {
+  const notes = c.outputs.length && !c.inputShape.length ? ['the graph has no input: its outputs are constants and x is not read'] : [];
+  const predictAll = async (x: HostArray): Promise<HostArray[]> => {
+    if (c.inputShape.length && shapeStr(x.shape) !== shapeStr(c.inputShape)) throw new PathlightError(`model ${name}: input has shape ${shapeStr(x.shape)}, expected ${shapeStr(c.inputShape)}`);
+    return c.outputs.map((o) => ({ shape: [...o.shape], data: o.data.slice() }));
+  };
+  return { notes, mode: 'whole', inputShape: c.inputShape, outputCount: c.outputs.length, predictAll, predict: async (x) => (await predictAll(x))[0]!, dispose: () => {} };
+}
+
+/** `.onnx` bytes as a predictor: the final Softmax / LogSoftmax kept, the mode chosen by the importer; a constant graph folded. */
 export function onnxPredictor(engine: Engine, bytes: Uint8Array, options: OnnxImportOptions & { source?: string } = {}): Predictor {
-  const r = importOnnxBytes(bytes, options.source, { ...options, keepFinalSoftmax: true });
+  const model = decodeOnnxBytes(bytes, options.source, options);
+  const folded = foldConstantGraph(model, options.source);
+  if (folded) return constantPredictor(folded, options.name);
+  const r = importOnnx(model, options.source, { ...options, keepFinalSoftmax: true });
   return batchPredictor(modelFromSpec(engine, r.spec), r.notes, r.mode, r.extraOutputs.map((o) => o.node), r.outputBatchStrides);
 }
