@@ -25,7 +25,7 @@ async function predict(m: TinyModel, x: number[], shape: number[], options = {})
   const p = onnxPredictor(engine, tinyOnnx(m), { source: 'tiny.onnx', ...options });
   try {
     const out = await p.predict({ shape, data: Float32Array.from(x) });
-    return { ...out, mode: p.mode, notes: p.notes, kinds: p.model.nodes.map((n) => n.kind) };
+    return { ...out, mode: p.mode, notes: p.notes, kinds: p.model?.nodes.map((n) => n.kind) ?? [] };
   } finally {
     p.dispose();
   }
@@ -228,5 +228,84 @@ describe('inputs and weights', () => {
     expect(() => spec(bn)).toThrow(/node "bn" \(BatchNormalization\): spatial=0 \(per-element statistics\) is not supported/);
     const softmax4d: TinyModel = { inputs: [{ name: 'x', shape: ['N', 2, 2, 2] }], outputs: ['y'], nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['c'] }, { op: 'Softmax', inputs: ['c'], outputs: ['y'], attrs: [int('axis', 0)], name: 'sm' }], initializers: [{ name: 'w', shape: [2, 2, 1, 1], data: [1, 0, 0, 1] }] };
     expect(() => spec(softmax4d)).toThrow(/node "sm" \(Softmax\): axis 0 is the batch axis: it mixes images along the batch axis/);
+  });
+});
+
+describe('extra outputs and constant graphs', () => {
+  const all = async (m: TinyModel, x: number[], shape: number[]) => {
+    const p = onnxPredictor(engine, tinyOnnx(m), { source: 'tiny.onnx' });
+    try {
+      return { outs: await p.predictAll({ shape, data: Float32Array.from(x) }), mode: p.mode, notes: p.notes };
+    } finally {
+      p.dispose();
+    }
+  };
+
+  it("MaxPool's Indices: flattened over the whole NCHW batch, row- or column-major within the plane (storage_order)", async () => {
+    const [n, c, h, w, k] = [2, 2, 3, 4, 2];
+    const x = random(n * c * h * w, 5).map((v, i) => v + i * 1e-4); // no ties
+    const [ho, wo] = [h - k + 1, w - k + 1];
+    for (const order of [0, 1]) {
+      const m: TinyModel = { opset: 12, inputs: [{ name: 'x', shape: ['N', c, h, w] }], outputs: ['y', 'i'], nodes: [{ op: 'MaxPool', inputs: ['x'], outputs: ['y', 'i'], attrs: [ints('kernel_shape', [k, k]), int('storage_order', order)] }] };
+      const values: number[] = [];
+      const indices: number[] = [];
+      for (let p = 0; p < n * c; p++)
+        for (let oh = 0; oh < ho; oh++)
+          for (let ow = 0; ow < wo; ow++) {
+            let best = [oh, ow];
+            for (let dh = 0; dh < k; dh++) for (let dw = 0; dw < k; dw++) if (x[(p * h + oh + dh) * w + ow + dw]! > x[(p * h + best[0]!) * w + best[1]!]!) best = [oh + dh, ow + dw];
+            values.push(x[(p * h + best[0]!) * w + best[1]!]!);
+            indices.push(p * h * w + (order === 0 ? best[0]! * w + best[1]! : best[1]! * h + best[0]!));
+          }
+      const { outs, mode } = await all(m, x, [n, c, h, w]);
+      expect(mode).toBe('batch');
+      expectClose(outs[0]!.data, values);
+      expect(Array.from(outs[1]!.data)).toEqual(indices);
+      expect(outs[1]!.shape).toEqual([n, c, ho, wo]);
+    }
+    const read: TinyModel = { inputs: [{ name: 'x', shape: ['N', 1, 2, 2] }], outputs: ['y'], nodes: [{ op: 'MaxPool', inputs: ['x'], outputs: ['p', 'i'], attrs: [ints('kernel_shape', [1, 1])], name: 'mp' }, { op: 'Add', inputs: ['p', 'i'], outputs: ['y'] }] };
+    expect(() => spec(read)).toThrow(/node "mp" \(MaxPool\): its Indices output "i" is read by another node; only a graph output is supported/);
+  });
+
+  it('BatchNormalization in training mode: Y by the batch statistics, running_mean / running_var as ONNX updates them; the parameters stay', async () => {
+    const [n, c, hw] = [3, 2, 4];
+    const x = random(n * c * hw, 6);
+    const [s, b, mean, v] = [[0.5, -1.5], [0.25, 1], [0.1, -0.2], [0.9, 1.1]];
+    const m: TinyModel = {
+      opset: 15,
+      inputs: [{ name: 'x', shape: [n, c, 2, 2] }],
+      outputs: ['y', 'rm', 'rv'],
+      initializers: [{ name: 's', shape: [c], data: s }, { name: 'b', shape: [c], data: b }, { name: 'm', shape: [c], data: mean }, { name: 'v', shape: [c], data: v }],
+      nodes: [{ op: 'BatchNormalization', inputs: ['x', 's', 'b', 'm', 'v'], outputs: ['y', 'rm', 'rv'], attrs: [int('training_mode', 1), float('momentum', 0.75), float('epsilon', 0.01)] }],
+    };
+    const at = (i: number, ch: number, j: number) => x[(i * c + ch) * hw + j]!;
+    const ix = [...Array(n).keys()].flatMap((i) => [...Array(hw).keys()].map((j) => [i, j] as const));
+    const mu = [0, 1].map((ch) => ix.reduce((a, [i, j]) => a + at(i, ch, j), 0) / ix.length);
+    const sigma2 = [0, 1].map((ch) => ix.reduce((a, [i, j]) => a + (at(i, ch, j) - mu[ch]!) ** 2, 0) / ix.length);
+    const y = x.map((_, k) => {
+      const ch = Math.floor(k / hw) % c;
+      return ((x[k]! - mu[ch]!) / Math.sqrt(sigma2[ch]! + 0.01)) * s[ch]! + b[ch]!;
+    });
+    for (let round = 0; round < 2; round++) {
+      // (twice: running statistics are outputs, never written back into the model)
+      const { outs, mode } = await all(m, x, [n, c, 2, 2]);
+      expect(mode).toBe('whole');
+      expectClose(outs[0]!.data, y);
+      expectClose(outs[1]!.data, mean.map((r, ch) => 0.75 * r + 0.25 * mu[ch]!));
+      expectClose(outs[2]!.data, v.map((r, ch) => 0.75 * r + 0.25 * sigma2[ch]!));
+    }
+  });
+
+  it('a graph without input returns its constants; an empty input folds to its (empty) outputs; what does not fold is refused', async () => {
+    const constant: TinyModel = { inputs: [], outputs: ['y'], initializers: [{ name: 'k', shape: [2, 2], data: [1, 2, 3, 4] }], nodes: [{ op: 'Identity', inputs: ['k'], outputs: ['y'] }] };
+    const c = await all(constant, [], [0]);
+    expect(c.outs.map((o) => [o.shape, Array.from(o.data)])).toEqual([[[2, 2], [1, 2, 3, 4]]]);
+    expect(c.notes.join()).toMatch(/no input: its outputs are constants/);
+    const empty: TinyModel = { opset: 14, inputs: [{ name: 'x', shape: [0, 3] }], outputs: ['y'], initializers: [{ name: 'shape', shape: [3], data: [3, 1, 0], type: 7 }], nodes: [{ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'], attrs: [int('allowzero', 1)] }] };
+    const e = await all(empty, [], [0, 3]);
+    expect(e.outs.map((o) => [o.shape, o.data.length])).toEqual([[[3, 1, 0], 0]]);
+    await expect(all(empty, [], [3, 0])).rejects.toThrow(/^model onnx: input has shape \[3, 0\], expected \[0, 3\]$/);
+    const conv: TinyModel = { inputs: [{ name: 'x', shape: [0, 1, 2, 2] }], outputs: ['y'], initializers: [{ name: 'w', shape: [1, 1, 1, 1], data: [1] }], nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], name: 'c' }] };
+    await expect(all(conv, [], [0, 1, 2, 2])).rejects.toThrow(/node "c" \(Conv\): the graph input "x" is empty \(\[0, 1, 2, 2\]\), so every node must fold to a constant, and this op does not/);
   });
 });

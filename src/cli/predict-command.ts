@@ -5,6 +5,7 @@
  * touched; the output is written atomically.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createEngine } from '../gpu/engine.js';
 import { fail } from '../errors.js';
 import { loadPredictor } from '../models/load.js';
@@ -57,13 +58,13 @@ export async function predictCommand(flags: Flags): Promise<void> {
     const paths = req.out ? outs.map((_, k) => (k === 0 ? req.out! : req.out!.replace(/\.npy$/i, `.${k}.npy`))) : [];
     paths.slice(1).forEach((p) => checkOutputPath(p, '--out', ['.npy']));
     if (req.out) writeFilesAtomically(outs.map((o, k) => ({ path: paths[k]!, data: writeNpy(o.data, o.shape) })));
-    const rows = predictor.mode === 'batch' && out.shape.length > predictor.model.outputShape.length ? out.shape[0]! : 1;
+    const rows = predictor.model && predictor.mode === 'batch' && out.shape.length > predictor.model.outputShape.length ? out.shape[0]! : 1;
     const summary = {
-      model: predictor.model.info.name,
+      model: predictor.model?.info.name ?? basename(req.model),
       mode: predictor.mode,
       inputShape: x.shape,
       outputShape: out.shape,
-      top: topOf(out, rows),
+      top: out.data.length ? topOf(out, rows) : [],
       notes: predictor.notes,
       ...(outs.length > 1 ? { outputShapes: outs.map((o) => o.shape) } : {}),
       ...(req.out ? { out: req.out, files: paths } : { outputs: Array.from(out.data) }),

@@ -60,7 +60,8 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
     const next = soleReader(i);
     const reader = next === null ? null : nodes[next]!;
     if (!reader) continue;
-    if (options.batchNorm !== false && node.kind === 'conv2d' && !node.relu && node.residual === undefined && reader.kind === 'batchnorm') {
+    if (options.batchNorm !== false && node.kind === 'conv2d' && !node.relu && node.residual === undefined && reader.kind === 'batchnorm' && !reader.batchStatistics) {
+      // (a batch-statistics BN normalises by values known only at run time)
       foldInto(node, reader, params);
       node.relu = reader.relu;
       remove(next!, i);

@@ -7,7 +7,9 @@ import type { OnnxNode } from './onnx.js';
 import { asFloat32, type OnnxTensor } from './onnx-tensor.js';
 import type { ConstValue } from './onnx-fold.js';
 import { onnxWindow, planarWindow, WindowError, type PlanarWindow, type Window } from './onnx-geometry.js';
-import { ImportState, ints, num, same, str, transpose2d, type Act } from './onnx-import-state.js';
+import type { Pool2dParams } from '../ops/pool-geometry.js';
+import { BN_PARAMS } from '../nn/layers.js';
+import { count, ImportState, ints, num, same, str, transpose2d, type Act } from './onnx-import-state.js';
 
 export abstract class LayerImporter extends ImportState {
   protected window(node: OnnxNode, x: Act, kernel: number[]): Window {
@@ -63,9 +65,10 @@ export abstract class LayerImporter extends ImportState {
     return idx;
   }
 
-  protected pool(node: OnnxNode): number {
+  /** MaxPool / AveragePool; a MaxPool's Indices output (when read) beside its values. */
+  protected pool(node: OnnxNode): void {
     const a = node.attributes;
-    if (node.outputs[1] && this.uses.has(node.outputs[1])) this.fail(`${this.where}: the Indices output is not supported`);
+    const indices = node.outputs[1] && this.uses.has(node.outputs[1]) ? node.outputs[1] : '';
     let x = this.act(node, 0);
     this.needsBatchAxis(x);
     const kernel = ints(a.kernel_shape, []);
@@ -74,7 +77,8 @@ export abstract class LayerImporter extends ImportState {
     const isMax = node.opType === 'MaxPool';
     const ceil = num(a.ceil_mode, 0) === 1;
     let countIncludePad = num(a.count_include_pad, 0) === 1;
-    if (!ceil) {
+    // (Indices count positions in the padded tensor: a Pad stays a Pad then)
+    if (!ceil && !indices) {
       const ownPads = window.pads.some((v) => v > 0);
       const before = window;
       ({ x, window } = this.takePad(x, window, (v) => (isMax ? v === -Infinity : v === 0 && (!ownPads || countIncludePad))));
@@ -90,21 +94,78 @@ export abstract class LayerImporter extends ImportState {
     };
     const name = this.uniqueName(node.name);
     const input = this.node(x);
-    return isMax ? this.g.maxPool(name, input, params) : this.g.avgPool(name, input, { ...params, countIncludePad });
+    if (!isMax) return this.define(node, this.g.avgPool(name, input, { ...params, countIncludePad }));
+    if (!indices || this.uses.has(node.outputs[0]!)) this.define(node, this.g.maxPool(name, input, params));
+    if (indices) this.define(node, this.maxPoolIndices(node, x, input, params), 1);
   }
 
-  protected batchNorm(node: OnnxNode): number {
+  /**
+   * ONNX's Indices, flattened over NCHW: the GPU's plane-local argmax (storage_order 1: column-major
+   * within the plane) plus each channel's offset c·H·W; the batch offset n·C·H·W, outside a row, is
+   * added by the predictor (`indexStrides`). Exact in float32 up to 2^24.
+   */
+  protected maxPoolIndices(node: OnnxNode, x: Act, input: number, params: Pool2dParams): number {
+    const name = node.outputs[1]!;
+    if (this.model.nodes.some((n) => n.inputs.includes(name))) this.fail(`${this.where}: its Indices output "${name}" is read by another node; only a graph output is supported`);
+    const [c, ...spatial] = x.shape as [number, ...number[]];
+    const plane = count(spatial);
+    if (c * plane > 2 ** 24) this.fail(`${this.where}: Indices into ${c * plane} values per image are not exact in float32 (at most 2^24)`);
+    const argmax = this.g.maxPoolArgmax(this.uniqueName(`${node.name}_argmax`), input, params, num(node.attributes.storage_order, 0) === 1);
+    const offsets = this.uniqueName(`${node.name}_indices`);
+    const shape = [c, ...spatial.map(() => 1)];
+    const idx = this.g.constant(offsets, argmax, shape, 'add');
+    this.setParam(`${offsets}.value`, { shape, data: Float32Array.from({ length: c }, (_, k) => k * plane), dtype: 'float' }, shape);
+    this.indexStrides.set(name, c * plane);
+    return idx;
+  }
+
+  protected batchNorm(node: OnnxNode): void {
     const a = node.attributes;
-    if (node.outputs.filter((o) => o !== '').length > 1) this.fail(`${this.where}: training-mode outputs (running statistics) are not supported; export in eval mode`);
-    if (num(a.training_mode, 0) === 1) this.fail(`${this.where}: training_mode=1 (batch statistics) is not supported; export in eval mode`);
+    const training = this.model.opset >= 14 && num(a.training_mode, 0) === 1;
+    if (!training && node.outputs.filter((o) => o !== '').length > 1) this.fail(`${this.where}: training-mode outputs (running statistics) are not supported before opset 14; export in eval mode`);
     if (this.model.opset < 9 && num(a.spatial, 1) !== 1) this.fail(`${this.where}: spatial=0 (per-element statistics) is not supported`);
     const x = this.act(node, 0);
-    if (this.mode === 'whole') this.needsBatchAxis(x);
+    // Batch statistics read across images: the row is then the whole [N, C, ...] tensor.
+    if (training && this.mode === 'batch') this.batchAxis(`${this.where}: training_mode=1 normalises by the batch's statistics`);
+    if (training && (x.shape.length < 2 || x.shape.length > 4)) this.fail(`${this.where}: input has shape [${x.shape.join(', ')}]; expected [N, C], [N, C, L] or [N, C, H, W]`);
+    if (!training && this.mode === 'whole') this.needsBatchAxis(x);
+    const channels = x.shape[training ? 1 : 0];
     const c = this.constant(node, 1, 'a scale constant').data.length;
-    if (x.shape[0] !== c) this.fail(`${this.where}: ${c} scales for ${x.shape[0]} channels`);
+    if (channels !== c) this.fail(`${this.where}: ${c} scales for ${channels} channels`);
     const name = this.uniqueName(this.baseName(node.inputs[1]!, node.name));
-    const idx = this.g.batchNorm(name, this.node(x), c, { eps: num(a.epsilon, 1e-5) });
-    ['weight', 'bias', 'running_mean', 'running_var'].forEach((s, i) => this.setParam(`${name}.${s}`, this.constant(node, i + 1, `a ${s} constant`), [c]));
+    const eps = num(a.epsilon, 1e-5);
+    const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => this.constant(node, i, `a constant ${['scale', 'bias', 'mean', 'var'][i - 1]}`));
+    if (this.uses.has(node.outputs[0]!)) {
+      this.define(node, this.g.batchNorm(name, this.node(x), c, { eps, batchStatistics: training }));
+      [scale, bias, mean, variance].forEach((t, i) => this.setParam(`${name}.${BN_PARAMS[i]}`, t!, [c]));
+    }
+    if (!training) return;
+    const momentum = num(a.momentum, 0.9);
+    [mean, variance].forEach((running, k) => node.outputs[k + 1] && this.uses.has(node.outputs[k + 1]!) && this.define(node, this.runningStatistic(node, x, k === 1, running!, momentum), k + 1));
+  }
+
+  /**
+   * Training mode's running_mean / running_var outputs: momentum·running + (1 − momentum)·batch
+   * statistic, with the population variance (ONNX's formula), built from mean / sub / mul nodes.
+   */
+  protected runningStatistic(node: OnnxNode, x: Act, isVar: boolean, running: ConstValue, momentum: number): number {
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const base = `${node.name}_${isVar ? 'var' : 'mean'}`;
+    const input = this.node(x);
+    let stat: number;
+    if (isVar) {
+      const mean = this.g.reduceMean(this.uniqueName(`${base}_mean`), input, axes, true);
+      const centred = this.g.binary(this.uniqueName(`${base}_centred`), input, mean, 'sub');
+      stat = this.g.reduceMean(this.uniqueName(`${base}_batch`), this.g.binary(this.uniqueName(`${base}_square`), centred, centred, 'mul'), axes, false);
+    } else {
+      stat = this.g.reduceMean(this.uniqueName(`${base}_batch`), input, axes, false);
+    }
+    const scaled = this.uniqueName(`${base}_scaled`);
+    const weighted = this.g.constant(scaled, stat, [], 'mul');
+    this.setParam(`${scaled}.value`, { shape: [], data: Float32Array.of(1 - momentum), dtype: 'float' }, []);
+    const out = this.uniqueName(`${base}_running`);
+    const idx = this.g.constant(out, weighted, [running.data.length], 'add');
+    this.setParam(`${out}.value`, { shape: [running.data.length], data: Float32Array.from(running.data, (v) => v * momentum), dtype: 'float' }, [running.data.length]);
     return idx;
   }
 

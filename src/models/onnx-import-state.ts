@@ -45,6 +45,8 @@ export abstract class ImportState {
   protected shapeCache: number[][] = [];
   /** how many nodes (and graph outputs) read each ONNX value */
   protected readonly uses = new Map<string, number>();
+  /** ONNX index outputs (MaxPool's Indices) → the values per row that ONNX's flattened index steps by per image */
+  protected readonly indexStrides = new Map<string, number>();
   protected where = '';
   protected inputShape: number[] = [];
   /** the graph input holds integers: integer division would need truncation, which float32 kernels do not do */

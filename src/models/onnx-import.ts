@@ -15,7 +15,7 @@
  */
 import type { UnaryOp } from '../nn/graph.js';
 import { decodeOnnx, OnnxError, type OnnxDecodeOptions, type OnnxModel, type OnnxNode } from './onnx.js';
-import { DT, dtypeName } from './onnx-tensor.js';
+import { asFloat32, DT, dtypeName } from './onnx-tensor.js';
 import { FOLDABLE_OPS, FoldError, foldNode, sliceRange } from './onnx-fold.js';
 import { fuseModel, type ModelSpec } from './fuse.js';
 import { BatchAxisError, count, ints, num, same, type Binary, type OnnxImportMode } from './onnx-import-state.js';
@@ -35,6 +35,8 @@ export interface OnnxImport {
   onnxOutputShape: number[];
   /** graph outputs after the first: their graph nodes and ONNX shapes (read from a recorded forward) */
   extraOutputs: { name: string; node: number; shape: number[] }[];
+  /** per graph output: 0, or for an index output (MaxPool's Indices) the amount each image's indices are offset by (n·stride; batch mode) */
+  outputBatchStrides: number[];
 }
 
 export interface OnnxImportOptions extends OnnxDecodeOptions {
@@ -51,10 +53,27 @@ export interface OnnxImportOptions extends OnnxDecodeOptions {
 
 /** Decode and import `.onnx` bytes; `source` (e.g. the file name) prefixes every error. */
 export function importOnnxBytes(bytes: Uint8Array, source = 'model', options: OnnxImportOptions = {}): OnnxImport {
+  return importOnnx(decodeOnnxBytes(bytes, source, options), source, options);
+}
+
+export function decodeOnnxBytes(bytes: Uint8Array, source = 'model', options: OnnxDecodeOptions = {}): OnnxModel {
   // A Node Buffer makes protobufjs hand out Buffer views whose slice() shares memory, which the
   // tensor decoder does not expect; a plain Uint8Array copy avoids that.
-  const plain = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes);
-  return importOnnx(decodeOnnx(plain, source, options), source, options);
+  return decodeOnnx(bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes), source, options);
+}
+
+/** The outputs of a graph that computes nothing at run time: one without input, or whose input is empty (its value is known). */
+export interface OnnxConstantGraph {
+  /** the input it takes: [] where it has none */
+  inputShape: number[];
+  outputs: { name: string; shape: number[]; data: Float32Array }[];
+}
+
+/** A graph without input, or with one of static zero size, folded to its outputs; null for any other graph. */
+export function foldConstantGraph(model: OnnxModel, source = 'model'): OnnxConstantGraph | null {
+  const [input, ...more] = model.inputs;
+  const empty = input && !more.length && input.shape.every((d) => d >= 0) && count(input.shape) === 0;
+  return model.inputs.length === 0 || empty ? new Importer(model, source, 'whole').constants() : null;
 }
 
 
@@ -89,7 +108,7 @@ class Importer extends ViewImporter {
       this.fail(`graph input "${input.name}" has shape [${input.shape.join(', ')}]; ${batch ? 'the sizes after N must be fixed and positive' : 'whole-tensor mode needs every size fixed and positive'}`);
     }
     this.inputShape = rowShape;
-    this.integerInput = ![DT.FLOAT, DT.DOUBLE, DT.FLOAT16].includes(input.elemType as 1);
+    this.integerInput = this.integerOf(input.elemType);
     this.acts.set(input.name, { node: 0, shape: rowShape });
 
     const outputName = m.outputs[0]!.name;
@@ -126,11 +145,33 @@ class Importer extends ViewImporter {
     return {
       spec: options.fuse === false || extraOutputs.length ? spec : fuseModel(spec),
       extraOutputs,
+      outputBatchStrides: m.outputs.map((o) => this.indexStrides.get(o.name) ?? 0),
       notes: this.notes,
       mode: this.mode,
       onnxInputShape: batch ? [-1, ...rowShape] : rowShape,
       onnxOutputShape: batch ? [-1, ...outAct.shape] : outAct.shape,
     };
+  }
+
+  constants(): OnnxConstantGraph {
+    const input = this.model.inputs[0];
+    const why = input ? `the graph input "${input.name}" is empty ([${input.shape.join(', ')}])` : 'the graph has no input';
+    if (input) this.consts.set(input.name, { shape: [...input.shape], data: new Float64Array(0), dtype: this.integerOf(input.elemType) ? 'int' : 'float' });
+    for (const node of this.model.nodes) {
+      this.where = `node "${node.name}" (${node.opType})`;
+      const inputs = node.inputs.filter((i) => i !== '');
+      if (!FOLDABLE_OPS.has(node.opType) || !inputs.every((i) => this.consts.has(i))) this.fail(`${this.where}: ${why}, so every node must fold to a constant, and this op does not`);
+      this.fold(node);
+    }
+    const outputs = this.model.outputs.map((o) => {
+      const t = this.consts.get(o.name) ?? this.fail(`graph output "${o.name}" is not computed (${why})`);
+      return { name: o.name, shape: [...t.shape], data: asFloat32(t, `graph output "${o.name}"`, this.source) };
+    });
+    return { inputShape: input ? [...input.shape] : [], outputs };
+  }
+
+  protected integerOf(elemType: number): boolean {
+    return ![DT.FLOAT, DT.DOUBLE, DT.FLOAT16].includes(elemType as 1);
   }
 
   protected importNode(node: OnnxNode, outputName: string, keepSoftmax: boolean): void {
@@ -165,10 +206,10 @@ class Importer extends ViewImporter {
       case 'Conv':
         return this.define(node, this.conv(node));
       case 'BatchNormalization':
-        return this.define(node, this.batchNorm(node));
+        return this.batchNorm(node);
       case 'MaxPool':
       case 'AveragePool':
-        return this.define(node, this.pool(node));
+        return this.pool(node);
       case 'GlobalAveragePool': {
         const x = this.act(node, 0);
         this.needsBatchAxis(x);

@@ -9,7 +9,7 @@ import type { Engine } from '../gpu/engine.js';
 import { batchShapeStr, type Model } from '../nn/model.js';
 import { Tensor } from '../tensor/tensor.js';
 import { modelFromSpec } from './fuse.js';
-import { importOnnxBytes, type OnnxImportMode, type OnnxImportOptions } from './onnx-import.js';
+import { decodeOnnxBytes, foldConstantGraph, importOnnx, type OnnxConstantGraph, type OnnxImportMode, type OnnxImportOptions } from './onnx-import.js';
 
 export interface HostArray {
   shape: number[];
@@ -17,7 +17,8 @@ export interface HostArray {
 }
 
 export interface Predictor {
-  model: Model;
+  /** the loaded model; absent for a graph folded to constants (constantPredictor) */
+  model?: Model;
   notes: string[];
   mode: OnnxImportMode;
   /** the input it takes: [N, ...row] ('batch', N is -1) or the whole ONNX tensor ('whole') */
@@ -31,8 +32,12 @@ export interface Predictor {
   dispose(): void;
 }
 
-/** A predictor over a loaded model whose rows are [N, ...inputShape]; `extra`: nodes of further outputs. */
-export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImportMode = 'batch', extra: readonly number[] = []): Predictor {
+/**
+ * A predictor over a loaded model whose rows are [N, ...inputShape]; `extra`: nodes of further
+ * outputs; `batchStrides` (per output, 0 for none): an index output's row n is offset by n·stride
+ * (ONNX flattens indices over the whole batch; a row's graph only knows its own).
+ */
+export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImportMode = 'batch', extra: readonly number[] = [], batchStrides: readonly number[] = []): Predictor {
   const row = model.info.inputShape;
   const whole = mode === 'whole';
   const outputs = [model.nodes.length - 1, ...extra];
@@ -58,11 +63,12 @@ export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImp
     const last = model.nodes.length - 1;
     try {
       const results: HostArray[] = [];
-      for (const i of nodes) {
+      for (const [k, i] of nodes.entries()) {
         // (a batch split into sub-batches gives extra outputs as joined copies, freed with the engine)
         const out = i === last ? tape.output : tape.nodeOutput(i);
         const shape = [batched[0]!, ...model.nodeShapes[i]!];
-        results.push({ shape: oneRow ? shape.slice(1) : shape, data: (await out.download()).slice(0, shape.reduce((a, b) => a * b, 1)) });
+        const data = (await out.download()).slice(0, shape.reduce((a, b) => a * b, 1));
+        results.push({ shape: oneRow ? shape.slice(1) : shape, data: offsetRows(data, batched[0]!, batchStrides[k] ?? 0) });
       }
       return results;
     } finally {
@@ -72,8 +78,32 @@ export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImp
   }
 }
 
-/** `.onnx` bytes as a predictor: the final Softmax / LogSoftmax kept, the mode chosen by the importer. */
+/** Row n of an index output plus n·stride, refused where float32 would no longer hold it exactly. */
+function offsetRows(data: Float32Array, rows: number, stride: number): Float32Array {
+  if (stride === 0) return data;
+  if (rows * stride > 2 ** 24) throw new PathlightError(`predict: indices into ${rows} × ${stride} values are not exact in float32 (at most 2^24); predict fewer images at a time`);
+  const per = data.length / rows;
+  return data.map((v, j) => v + Math.floor(j / per) * stride);
+}
+
+/**
+ * A graph folded to constants: its outputs, with no GPU work. An empty input must come with its
+ * shape; a graph without input takes any `x` and does not read it.
+ */
+export function constantPredictor(c: OnnxConstantGraph, name = 'onnx'): Predictor {
+  const notes = c.outputs.length && !c.inputShape.length ? ['the graph has no input: its outputs are constants and x is not read'] : [];
+  const predictAll = async (x: HostArray): Promise<HostArray[]> => {
+    if (c.inputShape.length && shapeStr(x.shape) !== shapeStr(c.inputShape)) throw new PathlightError(`model ${name}: input has shape ${shapeStr(x.shape)}, expected ${shapeStr(c.inputShape)}`);
+    return c.outputs.map((o) => ({ shape: [...o.shape], data: o.data.slice() }));
+  };
+  return { notes, mode: 'whole', inputShape: c.inputShape, outputCount: c.outputs.length, predictAll, predict: async (x) => (await predictAll(x))[0]!, dispose: () => {} };
+}
+
+/** `.onnx` bytes as a predictor: the final Softmax / LogSoftmax kept, the mode chosen by the importer; a constant graph folded. */
 export function onnxPredictor(engine: Engine, bytes: Uint8Array, options: OnnxImportOptions & { source?: string } = {}): Predictor {
-  const r = importOnnxBytes(bytes, options.source, { ...options, keepFinalSoftmax: true });
-  return batchPredictor(modelFromSpec(engine, r.spec), r.notes, r.mode, r.extraOutputs.map((o) => o.node));
+  const model = decodeOnnxBytes(bytes, options.source, options);
+  const folded = foldConstantGraph(model, options.source);
+  if (folded) return constantPredictor(folded, options.name);
+  const r = importOnnx(model, options.source, { ...options, keepFinalSoftmax: true });
+  return batchPredictor(modelFromSpec(engine, r.spec), r.notes, r.mode, r.extraOutputs.map((o) => o.node), r.outputBatchStrides);
 }

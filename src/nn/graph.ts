@@ -24,9 +24,10 @@ export type NodeSpec =
   | { kind: 'linear'; input: number; weight: string; bias?: string; relu?: boolean }
   | { kind: 'relu'; input: number }
   | { kind: 'maxpool'; input: number; params: Pool2dParams }
+  | { kind: 'maxpoolargmax'; input: number; params: Pool2dParams; columnMajor?: boolean }
   | { kind: 'avgpool'; input: number; params: Pool2dParams & { countIncludePad?: boolean } }
   | { kind: 'gap'; input: number }
-  | { kind: 'batchnorm'; input: number; prefix: string; eps: number; relu?: boolean }
+  | { kind: 'batchnorm'; input: number; prefix: string; eps: number; relu?: boolean; batchStatistics?: boolean }
   | { kind: 'add'; a: number; b: number; relu?: boolean }
   | { kind: 'flatten'; input: number }
   | { kind: 'softmax'; input: number; axis?: number; log?: boolean; coerce?: boolean }
@@ -117,9 +118,14 @@ export class GraphBuilder {
     return this.push({ kind: 'linear', name, input, weight: `${name}.weight`, bias: opts.bias === false ? undefined : `${name}.bias`, relu: opts.relu });
   }
 
-  batchNorm(name: string, input: number, channels: number, opts: { eps?: number; relu?: boolean } = {}): number {
+  /**
+   * `batchStatistics`: normalise by the input's own statistics, without touching the running ones
+   * (ONNX's training_mode); the row is then a whole [N, C, ...] batch, fed one row at a time.
+   */
+  batchNorm(name: string, input: number, channels: number, opts: { eps?: number; relu?: boolean; batchStatistics?: boolean } = {}): number {
     for (const s of BN_PARAMS) this.paramShapes.set(`${name}.${s}`, [channels]);
-    return this.push({ kind: 'batchnorm', name, input, prefix: name, eps: opts.eps ?? 1e-5, relu: opts.relu });
+    const stats = opts.batchStatistics ? { batchStatistics: true } : {};
+    return this.push({ kind: 'batchnorm', name, input, prefix: name, eps: opts.eps ?? 1e-5, relu: opts.relu, ...stats });
   }
 
   relu(name: string, input: number): number {
@@ -128,6 +134,11 @@ export class GraphBuilder {
 
   maxPool(name: string, input: number, params: Pool2dParams): number {
     return this.push({ kind: 'maxpool', name, input, params });
+  }
+
+  /** Where each max-pool window's maximum is in its input plane: h·W + w, or w·H + h when `columnMajor`. */
+  maxPoolArgmax(name: string, input: number, params: Pool2dParams, columnMajor = false): number {
+    return this.push({ kind: 'maxpoolargmax', name, input, params, ...(columnMajor ? { columnMajor } : {}) });
   }
 
   avgPool(name: string, input: number, params: Pool2dParams & { countIncludePad?: boolean }): number {

@@ -21,6 +21,7 @@ import { avgPool2d, avgPool2dBackward } from '../ops/avg-pool.js';
 import { globalAvgPool, globalAvgPoolBackward } from '../ops/global-avg-pool.js';
 import { pool2dOutputShape } from '../ops/pool2d.js';
 import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, batchNormBackwardTraining, batchStatistics, type BatchNormParams } from '../ops/batch-norm.js';
+import { elementwise } from '../ops/elementwise.js';
 import { onPlanes, planeShape, unplane } from './planes.js';
 import { TENSOR_KINDS, withViews } from './tensor-kinds.js';
 import { reshapeOwned } from '../tensor/tensor.js';
@@ -105,8 +106,21 @@ function addRelu(a: Tensor, b: Tensor): Tensor {
   return y;
 }
 
+/** A whole-tensor row [1, N, C, ...] as the batch [N, C, ...] a batch-statistics batch norm reads (a view). */
+function asBatch(node: BatchNormNode, t: Tensor): Tensor {
+  if (t.shape[0] !== 1) fail(`batchnorm '${node.name}' normalises by its input's own statistics: it takes one whole tensor at a time, got ${t.shape[0]}`);
+  return t.reshape(t.shape.slice(1));
+}
+
+/** The argmax of each window (h·W + w in its plane, f32) as w·H + h: column-major order. */
+function columnMajor(argmax: Tensor, h: number, w: number): Tensor {
+  // +0.5 keeps the quotient clear of integers, so floor is exact for planes up to 2^24
+  const row = `floor((x + 0.5) / ${w}.0)`;
+  return elementwise('maxPoolArgmax', () => `${row} + (x - ${row} * ${w}.0) * ${h}.0`, argmax);
+}
+
 /** A pooling node's shape (max and average pooling share it). */
-function poolShape(n: Extract<GraphNode, { kind: 'maxpool' | 'avgpool' }>, s: ShapeArgs): number[] {
+function poolShape(n: Extract<GraphNode, { kind: 'maxpool' | 'maxpoolargmax' | 'avgpool' }>, s: ShapeArgs): number[] {
   const p = s.planar('pooling');
   if (s.x.length === 2) {
     const [kh] = intPair('pooling', 'kernel', n.params.kernel, [1, 1], 1);
@@ -195,6 +209,19 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
     },
     backward: (node, { x0, saved, dy }) => ({ inputs: [unplane(onPlanes([dy], (dy) => maxPool2dBackward(dy, saved[0]!, planeShape(x0.shape), node.params)), x0.rank)] }),
   },
+  maxpoolargmax: {
+    shape: poolShape,
+    forward: (node, x) => {
+      const { y, argmax } = onPlanes([x], (x) => maxPool2d(x, node.params));
+      y.dispose();
+      const [, , h, w] = planeShape(x.shape) as [number, number, number, number];
+      const out = node.columnMajor ? columnMajor(argmax, h, w) : argmax;
+      if (out !== argmax) argmax.dispose();
+      return { output: unplane(out, x.rank) };
+    },
+    // piecewise constant: no gradient flows
+    backward: () => ({ inputs: [null] }),
+  },
   avgpool: {
     shape: poolShape,
     forward: (node, x) => ({ output: unplane(onPlanes([x], (x) => avgPool2d(x, node.params)), x.rank) }),
@@ -209,16 +236,30 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
     params: (n) => BN_PARAMS.map((s) => `${n.prefix}.${s}`),
     shape: (n, s) => {
       const channels = s.param(`${n.prefix}.weight`)[0];
-      if (channels !== s.x[0]) s.fail(`batchnorm '${n.name}' has ${channels} channels, input has ${s.x[0]}`);
+      const axis = n.batchStatistics ? 1 : 0;
+      if (channels !== s.x[axis]) s.fail(`batchnorm '${n.name}' has ${channels} channels, input has ${s.x[axis]}`);
       return [...s.x];
     },
     forward: (node, x, _, params, training) => {
       const bn = bnParams(params, node.prefix, node.eps);
+      if (node.batchStatistics) {
+        return withViews([asBatch(node, x)], (v) => {
+          const stats = onPlanes([v], (v) => batchStatistics(v));
+          const y = unplane(onPlanes([v], (v) => batchNorm(v, { ...bn, ...stats }, { relu: node.relu })), v.rank);
+          return { output: reshapeOwned(y, x.shape), saved: [stats.mean, stats.variance] };
+        });
+      }
       if (!training) return { output: unplane(onPlanes([x], (x) => batchNorm(x, bn, { relu: node.relu })), x.rank) };
       const stats = onPlanes([x], (x) => batchStatistics(x, { running: { mean: bn.mean, variance: bn.variance } }));
       return { output: unplane(onPlanes([x], (x) => batchNorm(x, { ...bn, ...stats }, { relu: node.relu })), x.rank), saved: [stats.mean, stats.variance] };
     },
     backward: (node, b) => {
+      if (node.batchStatistics) {
+        return withViews([asBatch(node, b.x0), asBatch(node, b.y), asBatch(node, b.dy)], (x0, y, dy) => {
+          const r = batchNormTrainingBackward(node, { ...b, x0, y, dy });
+          return { ...r, inputs: [reshapeOwned(r.inputs[0]!, b.x0.shape)] };
+        });
+      }
       if (b.saved.length === 2) return batchNormTrainingBackward(node, b);
       const { x0, y, dy, params, wantParams } = b;
       const bn = bnParams(params, node.prefix, node.eps);

@@ -105,9 +105,10 @@ export async function runCase(engine: Engine, c: CaseInfo): Promise<Outcome> {
     const values = inputs.map((_, k) => tensor(`input_${k}.pb`));
     const constants = new Map(inputs.slice(1).map((input, k) => [input.name, values[k + 1]!]));
     predictor = onnxPredictor(engine, bytes, { source: c.name, constants });
-    const x = values[0] ? asInput(values[0]) : 'it has no input';
+    // (a graph without input is given an empty x, which it does not read)
+    const x = values[0] ? asInput(values[0]) : new Float32Array(0);
     if (typeof x === 'string') return { status: 'skipped', reason: x };
-    const outs = await predictor.predictAll({ shape: values[0]!.shape, data: x });
+    const outs = await predictor.predictAll({ shape: values[0]?.shape ?? [0], data: x });
     let worst = 0;
     for (const [k, out] of outs.entries()) {
       const expected = tensor(`output_${k}.pb`);

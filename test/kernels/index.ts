@@ -24,6 +24,7 @@ import adaptiveExample from './adaptive-example.cases.js';
 import interop from './interop.cases.js';
 import tensorOps from './tensor-ops.cases.js';
 import tensorGraph from './tensor-graph.cases.js';
+import onnxOutputs from './onnx-outputs.cases.js';
 
 // interop last: it leaves TF.js's 'webgpu' backend registered on the engine's device
-export const cases: Case[] = [...runtime, ...program, ...poolCases, ...elementwise, ...linear, ...softmax, ...tensorOps, ...pool, ...conv2d, ...batchNorm, ...nn, ...tensorGraph, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors, ...functions, ...adaptiveExample, ...interop];
+export const cases: Case[] = [...runtime, ...program, ...poolCases, ...elementwise, ...linear, ...softmax, ...tensorOps, ...pool, ...conv2d, ...batchNorm, ...nn, ...tensorGraph, ...onnxOutputs, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors, ...functions, ...adaptiveExample, ...interop];

@@ -100,6 +100,15 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
         ys = unplanar(pool.outputShape(planar(s), node.params), s);
         break;
       }
+      case 'maxpoolargmax': {
+        // the plane-local argmax, row-major (h·W + w) or column-major (w·H + h)
+        const ps = planar(s);
+        const { argmax: k } = pool.maxPool2d(a, ps, node.params);
+        const [h, w] = [ps[2]!, ps[3]!];
+        y = node.columnMajor ? k.map((i) => (i % w) * h + Math.floor(i / w)) : k;
+        ys = unplanar(pool.outputShape(ps, node.params), s);
+        break;
+      }
       case 'avgpool':
         y = pool.avgPool2d(a, planar(s), node.params, node.params.countIncludePad ?? true);
         ys = unplanar(pool.outputShape(planar(s), node.params), s);
@@ -108,9 +117,12 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
         y = pool.globalAvgPool(a, planar(s));
         ys = [s[0]!, s[1]!];
         break;
-      case 'batchnorm':
-        y = bnr.batchNorm(a, planar(s), bnOf(params, node.prefix, node.eps), node.relu);
+      case 'batchnorm': {
+        const bn = bnOf(params, node.prefix, node.eps);
+        // batch statistics: the row [N, C, ...] is the batch (one row at a time)
+        y = node.batchStatistics ? bnr.batchNormTraining(a, planar(s.slice(1)), bn.gamma, bn.beta, bn.eps, node.relu) : bnr.batchNorm(a, planar(s), bn, node.relu);
         break;
+      }
       case 'add': {
         y = ew.add(a, outs[ins[1]!]!);
         if (node.relu) y = ew.relu(y);
@@ -232,10 +244,14 @@ export function refBackward(nodes: readonly GraphNode[], params: RefParams, shap
       case 'gap':
         acc(ins[0]!, pool.globalAvgPoolBackward(dy, planar(xs)));
         break;
+      case 'maxpoolargmax':
+        break; // piecewise constant
       case 'batchnorm': {
-        const bn = bnOf(params, node.prefix, node.eps);
-        acc(ins[0]!, bnr.batchNormBackwardInput(dy, planar(xs), bn));
-        const { dgamma, dbeta } = bnr.batchNormBackwardParams(x, dy, planar(xs), bn);
+        const running = bnOf(params, node.prefix, node.eps);
+        const shape = planar(node.batchStatistics ? xs.slice(1) : xs);
+        const bn = node.batchStatistics ? { ...running, ...bnr.batchStatistics(x, shape) } : running;
+        acc(ins[0]!, node.batchStatistics ? bnr.batchNormTrainingBackwardInput(x, dy, shape, bn.gamma, bn.eps) : bnr.batchNormBackwardInput(dy, shape, bn));
+        const { dgamma, dbeta } = bnr.batchNormBackwardParams(x, dy, shape, bn);
         pgrads.set(`${node.prefix}.weight`, dgamma);
         pgrads.set(`${node.prefix}.bias`, dbeta);
         break;
