@@ -14,6 +14,7 @@ import { CLASS_NAMES, type DatasetName } from '../data/classes.js';
 import { fuseModel, modelFromSpec, type ModelSpec } from './fuse.js';
 import { importOnnxBytes, type OnnxImportOptions } from './onnx-import.js';
 import { readSafetensors } from './safetensors.js';
+import { loadTfjsModel } from './tfjs.js';
 import { ZOO, ZOO_NAMES, isZooName, zooEntry, zooGraph, zooSpec, type ZooName } from './zoo.js';
 
 export interface ZooLoadOptions {
@@ -72,7 +73,8 @@ export function modelFromOnnx(engine: Engine, bytes: Uint8Array, options: OnnxIm
 }
 
 /**
- * Any supported model by name or path (Node): a zoo name, `*.onnx` or `*.safetensors`.
+ * Any supported model by name or path (Node): a zoo name, `*.onnx`, `*.safetensors` or a TF.js
+ * graph model's `*.json` (its weight shards beside it).
  * Returns the model and notes for the user.
  */
 export async function loadModel(engine: Engine, spec: string, options: { foldBatchNorm?: boolean; classNames?: readonly string[] } = {}): Promise<{ model: Model; notes: string[] }> {
@@ -83,7 +85,8 @@ export async function loadModel(engine: Engine, spec: string, options: { foldBat
     return modelFromOnnx(engine, await readFileBytes(spec, 'ONNX model'), { source: spec, name, classNames: options.classNames });
   }
   if (lower.endsWith('.safetensors')) return { model: modelFromSafetensors(engine, await readFileBytes(spec, 'weights'), { source: spec, foldBatchNorm: options.foldBatchNorm }), notes: [] };
-  throw new PathlightError(`unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx file or a .safetensors file`);
+  if (lower.endsWith('.json')) return loadTfjsModel(engine, spec, { classNames: options.classNames });
+  throw new PathlightError(`unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx, .safetensors or TF.js model.json file`);
 }
 
 function readSafetensorsOrFail(bytes: Uint8Array, source: string): ReturnType<typeof readSafetensors> {
