@@ -38,7 +38,7 @@ export interface TfjsModelJson {
   format?: string;
   generatedBy?: string;
   convertedBy?: string;
-  modelTopology: { node: TfjsNode[] };
+  modelTopology: { node: TfjsNode[]; versions?: { producer?: number }; library?: unknown };
   weightsManifest: { paths: string[]; weights: TfjsWeightSpec[] }[];
   signature?: TfjsSignature;
   userDefinedMetadata?: { signature?: TfjsSignature } & Record<string, unknown>;

@@ -226,8 +226,9 @@ class Importer {
     const f = this.constant(n, 1, where);
     if (f.shape.length !== 4) this.fail(`${where}: filter has shape [${f.shape.join(', ')}], expected [KH, KW, Cin, Cout]`);
     const [kh, kw, fc, m] = f.shape as [number, number, number, number];
-    if (depthwise ? fc !== inC : inC % fc !== 0) this.fail(`${where}: a filter for ${fc} input channels on an input with ${inC}`);
-    const groups = depthwise ? inC : inC / fc;
+    // TF.js runs no grouped convolutions: a Conv2D filter spans every input channel
+    if (fc !== inC) this.fail(`${where}: a filter for ${fc} input channels on an input with ${inC}`);
+    const groups = depthwise ? inC : 1;
     const outC = depthwise ? inC * m : m;
     const stride = this.spatial(n, 'strides', where);
     const dilation = this.spatial(n, 'dilations', where);

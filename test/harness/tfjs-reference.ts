@@ -97,3 +97,32 @@ export function unfused(json: TfjsModelJson): TfjsModelJson {
   });
   return { ...json, modelTopology: { ...json.modelTopology, node } };
 }
+
+/**
+ * Central finite differences of Σ_b output[b, targets[b]] through TF.js's forward, in TF's
+ * layout: the reference gradient where TF.js has none (dilated convolutions) or a wrong one (its
+ * CPU AvgPool gradient divides by the whole window, also where SAME's padding is excluded). Exact
+ * up to float32 rounding on piecewise-linear graphs away from kinks.
+ */
+export async function tfjsFiniteDifferences(model: GraphModel, x: Float32Array, tfShape: number[], output: string, targets: number[], eps = 1e-3): Promise<Float32Array> {
+  const n = tfShape[0]!;
+  const size = x.length / n;
+  const rows = new Float32Array(2 * x.length * size);
+  // row (b, i, ±): image b with coordinate i moved by ±eps
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < size; i++)
+      for (let s = 0; s < 2; s++) {
+        const r = ((b * size + i) * 2 + s) * size;
+        rows.set(x.subarray(b * size, (b + 1) * size), r);
+        rows[r + i]! += s === 0 ? eps : -eps;
+      }
+  const { logits } = await tfjsReference(model, rows, [2 * x.length, ...tfShape.slice(1)], output);
+  const classes = logits.length / (2 * x.length);
+  const grad = new Float32Array(x.length);
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < size; i++) {
+      const r = (b * size + i) * 2;
+      grad[b * size + i] = (logits[r * classes + targets[b]!]! - logits[(r + 1) * classes + targets[b]!]!) / (2 * eps);
+    }
+  return grad;
+}
