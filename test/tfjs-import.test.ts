@@ -5,11 +5,15 @@
  * (TF.js's gradients taken through the unfused graph: it has no gradient for fused Relu6 / Prelu /
  * LeakyRelu). Then the weight encodings and the importer's refusals.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { explain } from '../src/attribution/explain.js';
 import { modelFromTfjs, importTfjs } from '../src/models/tfjs.js';
+import { loadModel } from '../src/models/load.js';
 import { readTfjsWeights } from '../src/models/tfjs-format.js';
 import { relL2 } from './harness/assert.js';
 import { Rng } from './harness/random.js';
@@ -261,5 +265,32 @@ describe('tfjs refusals (one line, naming the op and node)', () => {
     const missing = tiny((g, x) => head(g, x, 2));
     missing.json.weightsManifest[0]!.weights = missing.json.weightsManifest[0]!.weights.filter((w) => w.name !== 'dense/w');
     expect(() => importTfjs(missing.json, missing.bytes.subarray(0, missing.bytes.length - 24), { source: 'tiny.json' })).toThrow(/node "dense\/w" \(Const\): no weight of that name in weightsManifest/);
+  });
+});
+
+describe('tfjs files', () => {
+  it('loadModel reads model.json and its shards beside it; a missing shard or a path out of the folder is one line', async () => {
+    const g = new TinyGraph(13);
+    const x = g.input([4, 4, 2]);
+    head(g, conv(g, 'c', x, [3, 3, 2, 3], { padding: 'SAME' }), 3);
+    const { json, shards } = g.build('float32', 2);
+    const dir = mkdtempSync(join(tmpdir(), 'pathlight-tfjs-'));
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    json.weightsManifest[0]!.paths.forEach((p, k) => writeFileSync(join(dir, p), shards[k]!));
+    const fromFile = await loadModel(engine, join(dir, 'model.json'));
+    const inMemory = modelFromTfjs(engine, json, shards);
+    const input = Tensor.from(engine, Float32Array.from(new Rng(3).uniform(32, 0, 1)), [1, 2, 4, 4]);
+    const [a, b] = [fromFile.model.logits(input), inMemory.model.logits(input)];
+    expect([...(await a.download())]).toEqual([...(await b.download())]);
+    for (const t of [a, b, input]) t.dispose();
+    fromFile.model.dispose();
+    inMemory.model.dispose();
+
+    writeFileSync(join(dir, 'missing.json'), JSON.stringify({ ...json, weightsManifest: [{ ...json.weightsManifest[0]!, paths: ['nope.bin'] }] }));
+    await expect(loadModel(engine, join(dir, 'missing.json'))).rejects.toThrow(/^weight shard of .*missing\.json: file .*nope\.bin does not exist$/);
+    writeFileSync(join(dir, 'escape.json'), JSON.stringify({ ...json, weightsManifest: [{ ...json.weightsManifest[0]!, paths: ['../x.bin'] }] }));
+    await expect(loadModel(engine, join(dir, 'escape.json'))).rejects.toThrow(/escape\.json: weight shard path "\.\.\/x\.bin" is not a file beside the model/);
+    writeFileSync(join(dir, 'bad.json'), '{ "format": ');
+    await expect(loadModel(engine, join(dir, 'bad.json'))).rejects.toThrow(/bad\.json: not valid JSON/);
   });
 });
