@@ -139,9 +139,10 @@ describe('tfjs import vs TF.js CPU', () => {
   it('a flatten in HWC order (Reshape) into MatMul: the weight rows permuted, no transpose', async () => {
     const g = new TinyGraph(6);
     const x = g.input([3, 4, 5]);
-    const r = g.op('Relu', 'relu', [x]);
-    const flat = g.op('Reshape', 'flatten', [r, g.ints('flatten/shape', [-1, 60])]);
-    const h = g.op('_FusedMatMul', 'fc1', [flat, g.const('fc1/w', [60, 8]), g.const('fc1/b', [8])], { fused_ops: ['BiasAdd', 'Relu'], num_args: 1, transpose_a: false, transpose_b: false });
+    const flat = g.op('Reshape', 'flatten', [x, g.ints('flatten/shape', [-1, 60])]);
+    // an elementwise op between the flatten and the MatMul runs on the unflattened activation
+    const r = g.op('Relu', 'relu', [flat]);
+    const h = g.op('_FusedMatMul', 'fc1', [r, g.const('fc1/w', [60, 8]), g.const('fc1/b', [8])], { fused_ops: ['BiasAdd', 'Relu'], num_args: 1, transpose_a: false, transpose_b: false });
     const out = g.op('MatMul', 'fc2', [h, g.const('fc2/w', [3, 8])], { transpose_a: false, transpose_b: true });
     const logits = g.op('BiasAdd', 'fc2/bias', [out, g.const('fc2/b', [3])]);
     g.op('Sigmoid', 'sigmoid', [logits]);
