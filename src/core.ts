@@ -34,6 +34,7 @@ export * from './nn/init.js';
 export * from './models/safetensors.js';
 export * from './models/npy.js';
 export * from './models/onnx.js';
+export * from './models/tfjs.js';
 export * from './models/zoo.js';
 export * from './models/load.js';
 export * from './models/predict.js';

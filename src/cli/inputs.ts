@@ -1,6 +1,7 @@
 /**
- * Inputs of the `pathlight` commands: a .npy of exactly the model's input shape (any model), or,
- * for image models, a PNG or a bundled sample fitted to the model's [C, H, W].
+ * Inputs of the `pathlight` commands: a .npy of exactly the model's input shape (any model, no
+ * preprocessing), or, for image models, a PNG or a bundled sample fitted to the model's [C, H, W]
+ * and mapped by the model's declared preprocessing (data/preprocess.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { PathlightError } from '../errors.js';
@@ -10,6 +11,7 @@ import { listSamples, loadSample } from '../data/samples.js';
 import { loadFashionMnist, loadMnist } from '../data/datasets.js';
 import { channelsFirst, toRgb32 } from '../data/transforms.js';
 import type { NpyArray } from '../models/npy.js';
+import { preprocessPixels } from '../data/preprocess.js';
 import type { DatasetName } from '../data/classes.js';
 import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
 
@@ -22,9 +24,13 @@ export function fitImage(img: Float32Array, ih: number, iw: number, model: Model
 }
 
 /** The input as [N, ...inputShape] values for `model`, plus a description. */
-export function readInput(spec: string, model: Model, dataset: DatasetName | undefined, layout: Layout = 'nchw'): { data: Float32Array; label?: number; what: string } {
+export function readInput(spec: string, model: Model, dataset: DatasetName | undefined, layout: Layout = 'nchw'): { data: Float32Array; pixels?: Float32Array; label?: number; what: string } {
   if (layout === 'nhwc' && !spec.toLowerCase().endsWith('.npy')) throw new PathlightError(`--layout nhwc applies to .npy inputs; --input ${spec} is not one`);
-  const fit = (img: Float32Array, ih: number, iw: number, what: string, label?: number) => ({ ...fitImage(img, ih, iw, model, what), label });
+  // images are pixels in [0, 1]: the model's declared preprocessing maps them (`pixels` keeps them, for the heatmap)
+  const fit = (img: Float32Array, ih: number, iw: number, what: string, label?: number) => {
+    const fitted = fitImage(img, ih, iw, model, what);
+    return { data: preprocessPixels(fitted.data, model.info), pixels: fitted.data, what: fitted.what, label };
+  };
   const sample = /^sample:(\d+)$/.exec(spec);
   if (sample) {
     imageInputShape(model.info, `--input ${spec} (a bundled image sample)`);

@@ -13,7 +13,7 @@ import { predictCommand } from './predict-command.js';
 import { errorLine } from './error-line.js';
 
 const USAGE = `usage:
-  pathlight explain --model <lenet|vgg|resnet|mobilenet|file.onnx|file.safetensors>
+  pathlight explain --model <lenet|vgg|resnet|mobilenet|file.onnx|file.safetensors|model.json (TF.js)>
                     --input <file.png|file.npy|sample:N> [--method <method>, default ig]
                     [--dataset mnist|fashion-mnist] [--target <class|auto>] [--steps N]
                     [--rule ${INTEGRATION_RULES.join('|')}] [--output logit|prob]

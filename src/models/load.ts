@@ -17,6 +17,7 @@ import { externalDataLocations } from './onnx.js';
 import type { ExternalDataResolver } from './onnx-tensor.js';
 import { batchPredictor, onnxPredictor, type Predictor } from './predict.js';
 import { readSafetensors } from './safetensors.js';
+import { loadTfjsModel } from './tfjs.js';
 import { ZOO, ZOO_NAMES, isZooName, zooEntry, zooGraph, zooSpec, type ZooName } from './zoo.js';
 
 export interface ZooLoadOptions {
@@ -75,7 +76,8 @@ export function modelFromOnnx(engine: Engine, bytes: Uint8Array, options: OnnxIm
 }
 
 /**
- * Any supported model by name or path (Node): a zoo name, `*.onnx` or `*.safetensors`.
+ * Any supported model by name or path (Node): a zoo name, `*.onnx`, `*.safetensors` or a TF.js
+ * graph model's `*.json` (its weight shards beside it).
  * Returns the model and notes for the user.
  */
 export async function loadModel(engine: Engine, spec: string, options: { foldBatchNorm?: boolean; classNames?: readonly string[] } = {}): Promise<{ model: Model; notes: string[] }> {
@@ -86,7 +88,8 @@ export async function loadModel(engine: Engine, spec: string, options: { foldBat
     return modelFromOnnx(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData });
   }
   if (lower.endsWith('.safetensors')) return { model: modelFromSafetensors(engine, await readFileBytes(spec, 'weights'), { source: spec, foldBatchNorm: options.foldBatchNorm }), notes: [] };
-  throw new PathlightError(`unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx file or a .safetensors file`);
+  if (lower.endsWith('.json')) return loadTfjsModel(engine, spec, { classNames: options.classNames });
+  throw new PathlightError(`unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx, .safetensors or TF.js model.json file`);
 }
 
 /**

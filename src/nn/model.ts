@@ -27,6 +27,8 @@ export interface ModelInfo {
   /** node whose output is the representation fed to the final linear layer (IG2) */
   representationNode: number;
   classNames?: readonly string[];
+  /** how an image input in [0, 1] becomes the model's input (an imported model's declaration): x · scale + offset, on gray when `gray` */
+  preprocess?: { gray?: boolean; scale: number; offset: number };
 }
 
 /** `[N, ...row]` as text, for messages: [N, 3, 32, 32], [N, 10]. */
