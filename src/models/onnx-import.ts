@@ -299,8 +299,13 @@ class Importer extends ViewImporter {
     const ratio = node.inputs[1] ? this.constant(node, 1, 'a constant ratio').data[0]! : num(a.ratio, 0.5);
     const training = node.inputs[2] ? this.constant(node, 2, 'a constant training_mode').data[0]! : this.model.opset < 7 ? 1 - num(a.is_test, 0) : 0;
     if (training && ratio !== 0) this.fail(`${this.where}: training_mode is set with ratio ${ratio}; dropout is only imported at inference (export in eval mode)`);
-    if (node.outputs[1] && this.uses.has(node.outputs[1])) this.fail(`${this.where}: its mask output "${node.outputs[1]}" is used, which is not supported`);
     this.define(node, this.act(node, 0));
+    // at inference (or ratio 0) nothing is dropped: the mask is all ones, x · 0 + 1 per element
+    if (node.outputs[1] && this.uses.has(node.outputs[1])) {
+      const name = this.uniqueName(`${node.name}_mask`);
+      this.define(node, this.g.constant(name, this.scaled(node, 0), [], 'add'), 1);
+      this.setParam(`${name}.value`, { shape: [], data: Float32Array.of(1), dtype: 'float' }, []);
+    }
   }
 
   protected unaryOp(node: OnnxNode): UnaryOp {
