@@ -36,6 +36,7 @@ export * from './models/npy.js';
 export * from './models/onnx.js';
 export * from './models/zoo.js';
 export * from './models/load.js';
+export * from './models/predict.js';
 export * from './models/fuse.js';
 export * from './viz/heatmap.js';
 

@@ -9,6 +9,7 @@ import { parseFlags } from './flags.js';
 import { explainCommand } from './explain-command.js';
 import { evalCommand } from './eval-command.js';
 import { benchCommand } from './bench-command.js';
+import { predictCommand } from './predict-command.js';
 import { errorLine } from './error-line.js';
 
 const USAGE = `usage:
@@ -20,11 +21,12 @@ const USAGE = `usage:
                     [--references relevant|file.npy] [--reference-count R]   (ig2)
   pathlight eval    --model <model> --method <m1,m2,…> [--samples N] [--steps N]
                     [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
+  pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]
   pathlight bench   [--json] [benchmark flags: --models a,b --methods x,y --steps 32,64 --reps 5]
   every command: --debug (stack traces on errors), --help
   methods: grad, gradxinput, ig, idgi, gig, gig-idgi, blurig, blurig-idgi, ig2, smoothgrad[:<method>]`;
 
-const COMMANDS = ['explain', 'eval', 'bench'];
+const COMMANDS = ['explain', 'eval', 'predict', 'bench'];
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -34,6 +36,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'explain') await explainCommand(parseFlags(rest));
   else if (command === 'eval') await evalCommand(parseFlags(rest));
+  else if (command === 'predict') await predictCommand(parseFlags(rest));
   else if (command === 'bench') await benchCommand(rest);
   else throw new PathlightError(`unknown command '${command}' (commands: ${COMMANDS.join(', ')}; pathlight --help for usage)`);
 }

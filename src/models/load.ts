@@ -13,6 +13,9 @@ import type { Model } from '../nn/model.js';
 import { CLASS_NAMES, type DatasetName } from '../data/classes.js';
 import { fuseModel, modelFromSpec, type ModelSpec } from './fuse.js';
 import { importOnnxBytes, type OnnxImportOptions } from './onnx-import.js';
+import { externalDataLocations } from './onnx.js';
+import type { ExternalDataResolver } from './onnx-tensor.js';
+import { batchPredictor, onnxPredictor, type Predictor } from './predict.js';
 import { readSafetensors } from './safetensors.js';
 import { ZOO, ZOO_NAMES, isZooName, zooEntry, zooGraph, zooSpec, type ZooName } from './zoo.js';
 
@@ -79,11 +82,34 @@ export async function loadModel(engine: Engine, spec: string, options: { foldBat
   if (isZooName(spec)) return { model: await loadZooModel(engine, spec, options), notes: [] };
   const lower = spec.toLowerCase();
   if (lower.endsWith('.onnx')) {
-    const name = baseName(spec).replace(/\.onnx$/i, '');
-    return modelFromOnnx(engine, await readFileBytes(spec, 'ONNX model'), { source: spec, name, classNames: options.classNames });
+    const { bytes, externalData } = await readOnnxFile(spec);
+    return modelFromOnnx(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData });
   }
   if (lower.endsWith('.safetensors')) return { model: modelFromSafetensors(engine, await readFileBytes(spec, 'weights'), { source: spec, foldBatchNorm: options.foldBatchNorm }), notes: [] };
   throw new PathlightError(`unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx file or a .safetensors file`);
+}
+
+/**
+ * A model for `predict` (Node): its outputs as its framework gives them, an ONNX model's final
+ * Softmax included and its whole-tensor mode honoured.
+ */
+export async function loadPredictor(engine: Engine, spec: string, options: { classNames?: readonly string[] } = {}): Promise<Predictor> {
+  if (!spec.toLowerCase().endsWith('.onnx')) {
+    const { model, notes } = await loadModel(engine, spec, options);
+    return batchPredictor(model, notes);
+  }
+  const { bytes, externalData } = await readOnnxFile(spec);
+  return onnxPredictor(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData });
+}
+
+/** An `.onnx` file and the external-data files its tensors name, read from beside it. */
+async function readOnnxFile(path: string): Promise<{ bytes: Uint8Array; externalData: ExternalDataResolver }> {
+  const raw = await readFileBytes(path, 'ONNX model');
+  const bytes = raw.constructor === Uint8Array ? raw : new Uint8Array(raw);
+  const folder = path.slice(0, path.length - baseName(path).length);
+  const files = new Map<string, Uint8Array>();
+  for (const location of externalDataLocations(bytes, path)) files.set(location, await readFileBytes(folder + location, `external data of ${path}`));
+  return { bytes, externalData: (location) => files.get(location)! };
 }
 
 function readSafetensorsOrFail(bytes: Uint8Array, source: string): ReturnType<typeof readSafetensors> {

@@ -1,30 +1,52 @@
 /**
- * ONNX IR (from `decodeOnnx`) → model graph + parameters. Each ONNX op becomes one graph node
- * (Conv → conv2d, BatchNormalization → batchnorm, Gemm/MatMul → linear, ...); `fuseModel` then
- * folds BN into its conv and fuses ReLU / residual adds into epilogues, exactly as for the zoo.
- * A Softmax producing the graph output is dropped: models are explained on logits (use
- * `output: 'prob'` to explain probabilities); a Softmax elsewhere stays a softmax node.
- * The input is [N, D] (features), [N, C, L] (sequences: 1-D Conv / MaxPool / AveragePool, run as
- * planes of height 1) or [N, C, H, W] (images). Environment-free: IR in, spec out.
+ * ONNX IR (from `decodeOnnx`) → model graph + parameters. Nodes whose inputs are all constants
+ * are folded first (onnx-fold.ts); every other ONNX op becomes graph nodes (Conv → conv2d,
+ * Gemm/MatMul → linear, Mul → binary or constop, ...); `fuseModel` then folds BN into its conv
+ * and fuses ReLU / residual adds into epilogues, exactly as for the zoo.
+ *
+ * The batch axis: by default ONNX axis 0 is pathlight's batch axis and nodes work per row (ONNX
+ * axis a is per-row axis a − 1). A graph that computes across axis 0 (softmax over axis 0, a
+ * reshape that changes dim 0, ...) is imported in whole-tensor mode instead: one pathlight row
+ * is the whole ONNX tensor (a unit batch is added). `mode` and the notes say which was used.
+ * Reshape / Squeeze / Unsqueeze / Flatten are views, materialised only where a consumer needs
+ * the shape; a Pad is folded into the Conv / pool it feeds when that is exact.
+ * A final Softmax / LogSoftmax is dropped (models are explained on logits) unless
+ * `keepFinalSoftmax` (what `predict` uses). Environment-free: IR in, spec out.
  */
-import { GraphBuilder, nodeInputs } from '../nn/graph.js';
-import { GraphShapeError, inferShapes } from '../nn/shapes.js';
-import { decodeOnnx, OnnxError, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx.js';
-import { fuseModel, type ModelSpec, type ParamValues } from './fuse.js';
+import type { UnaryOp } from '../nn/graph.js';
+import { decodeOnnx, OnnxError, type OnnxDecodeOptions, type OnnxModel, type OnnxNode } from './onnx.js';
+import { DT, dtypeName } from './onnx-tensor.js';
+import { FOLDABLE_OPS, FoldError, foldNode, sliceRange } from './onnx-fold.js';
+import { fuseModel, type ModelSpec } from './fuse.js';
+import { BatchAxisError, count, ints, num, same, type Binary, type OnnxImportMode } from './onnx-import-state.js';
+import { ViewImporter } from './onnx-import-views.js';
+
+export type { OnnxImportMode };
 
 export interface OnnxImport {
   /** the inference graph (BN folded, epilogues fused) */
   spec: ModelSpec;
   /** what the import changed that a user may want to know (e.g. a dropped final Softmax) */
   notes: string[];
+  /** 'batch': ONNX axis 0 is the batch axis; 'whole': one row is the whole ONNX tensor (feed [1, ...onnxShape]) */
+  mode: OnnxImportMode;
+  /** the ONNX shape of the graph input and output (dim 0 is -1 where it is the batch) */
+  onnxInputShape: number[];
+  onnxOutputShape: number[];
+  /** graph outputs after the first: their graph nodes and ONNX shapes (read from a recorded forward) */
+  extraOutputs: { name: string; node: number; shape: number[] }[];
 }
 
-export interface OnnxImportOptions {
+export interface OnnxImportOptions extends OnnxDecodeOptions {
   /** names the model in errors and in ModelInfo (default: 'onnx') */
   name?: string;
   classNames?: readonly string[];
   /** fold BN / fuse epilogues (default true; false keeps one node per ONNX op) */
   fuse?: boolean;
+  /** keep a final Softmax / LogSoftmax as the model's last node (predict) instead of dropping it (explain) */
+  keepFinalSoftmax?: boolean;
+  /** force a mode instead of choosing it */
+  mode?: OnnxImportMode;
 }
 
 /** Decode and import `.onnx` bytes; `source` (e.g. the file name) prefixes every error. */
@@ -32,294 +54,297 @@ export function importOnnxBytes(bytes: Uint8Array, source = 'model', options: On
   // A Node Buffer makes protobufjs hand out Buffer views whose slice() shares memory, which the
   // tensor decoder does not expect; a plain Uint8Array copy avoids that.
   const plain = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes);
-  return importOnnx(decodeOnnx(plain, source), source, options);
+  return importOnnx(decodeOnnx(plain, source, options), source, options);
 }
+
 
 export function importOnnx(model: OnnxModel, source = 'model', options: OnnxImportOptions = {}): OnnxImport {
-  return new Importer(model, source).run(options);
+  if (options.mode) return new Importer(model, source, options.mode).run(options);
+  try {
+    return new Importer(model, source, 'batch').run(options);
+  } catch (e) {
+    if (!(e instanceof BatchAxisError)) throw e;
+    try {
+      const r = new Importer(model, source, 'whole').run(options);
+      r.notes.push(`imported in whole-tensor mode: one row is the whole ONNX tensor [${r.onnxInputShape.join(', ')}] (${e.message.replace(/^ONNX [^:]*: /, '')})`);
+      return r;
+    } catch (whole) {
+      if (whole instanceof OnnxError && !(whole instanceof BatchAxisError) && !/needs the batch axis|whole-tensor/.test(whole.message)) throw whole;
+      throw e;
+    }
+  }
 }
 
-const ints = (v: OnnxAttribute | undefined, fallback: number[]): number[] => (Array.isArray(v) ? v : typeof v === 'number' ? [v] : fallback);
-const num = (v: OnnxAttribute | undefined, fallback: number): number => (typeof v === 'number' ? v : fallback);
-
-class Importer {
-  private readonly g = new GraphBuilder();
-  private readonly params: ParamValues = new Map();
-  /** ONNX value name → graph node index */
-  private readonly values = new Map<string, number>();
-  private readonly notes: string[] = [];
-  /** Reshape targets with an explicit feature count, checked once shapes are known */
-  private readonly featureChecks: { node: number; features: number; where: string }[] = [];
-  /** conv / pooling nodes and the rank of input row their kernel_shape is for ([C, L]: 2, [C, H, W]: 3) */
-  private readonly rankChecks: { node: number; rank: number; where: string }[] = [];
-  /** graph node index → the ONNX node it came from, for shape errors */
-  private readonly origin: string[] = ['the graph input'];
-
-  constructor(
-    private readonly model: OnnxModel,
-    private readonly source: string,
-  ) {}
-
+class Importer extends ViewImporter {
   run(options: OnnxImportOptions): OnnxImport {
     const m = this.model;
-    if (m.inputs.length !== 1) this.fail(`has ${m.inputs.length} graph inputs (${m.inputs.map((i) => i.name).join(', ')}); exactly one input is supported`);
-    if (m.outputs.length !== 1) this.fail(`has ${m.outputs.length} graph outputs; exactly one (the logits) is supported`);
-    const input = m.inputs[0]!;
-    const inputShape = input.shape.slice(1);
-    if (input.shape.length < 2 || input.shape.length > 4 || inputShape.some((d) => !(d > 0))) {
-      this.fail(`graph input "${input.name}" has shape [${input.shape.join(', ')}]; expected [N, D], [N, C, L] or [N, C, H, W] with fixed sizes after N`);
+    if (m.inputs.length !== 1) {
+      this.fail(m.inputs.length === 0 ? 'has no graph input (a constant graph)' : `has ${m.inputs.length} graph inputs (${m.inputs.map((i) => i.name).join(', ')}); exactly one activation input is supported (bind the others with constants)`);
     }
-    this.values.set(input.name, 0);
+    const input = m.inputs[0]!;
+    const batch = this.mode === 'batch';
+    const rowShape = batch ? input.shape.slice(1) : input.shape;
+    if (batch && input.shape.length < 2) this.batchAxis(`graph input "${input.name}" has shape [${input.shape.join(', ')}], with no axis after the batch axis`);
+    if (rowShape.length === 0 || rowShape.some((d) => !(d > 0))) {
+      this.fail(`graph input "${input.name}" has shape [${input.shape.join(', ')}]; ${batch ? 'the sizes after N must be fixed and positive' : 'whole-tensor mode needs every size fixed and positive'}`);
+    }
+    this.inputShape = rowShape;
+    this.integerInput = ![DT.FLOAT, DT.DOUBLE, DT.FLOAT16].includes(input.elemType as 1);
+    this.acts.set(input.name, { node: 0, shape: rowShape });
 
     const outputName = m.outputs[0]!.name;
     for (const node of m.nodes) {
-      this.importNode(node, outputName);
-      while (this.origin.length < this.g.nodes.length) this.origin.push(`node "${node.name}" (${node.opType})`);
+      this.where = `node "${node.name}" (${node.opType})`;
+      this.importNode(node, outputName, !!options.keepFinalSoftmax);
+      while (this.origin.length < this.g.nodes.length) this.origin.push(this.where);
     }
+    this.where = '';
 
-    const out = this.values.get(outputName);
+    if (this.consts.has(outputName)) this.fail(`graph output "${outputName}" is a constant (it does not depend on the input)`);
+    const outAct = this.acts.get(outputName);
+    if (!outAct) this.fail(`graph output "${outputName}" is not computed from the graph input`);
+    const extraOutputs = m.outputs.slice(1).map((o) => {
+      if (this.consts.has(o.name)) this.fail(`graph output "${o.name}" is a constant (it does not depend on the input)`);
+      const a = this.acts.get(o.name) ?? this.fail(`graph output "${o.name}" is not computed from the graph input`);
+      return { name: o.name, node: this.node(a), shape: batch ? [-1, ...a.shape] : a.shape };
+    });
+    let out = this.node(outAct);
+    // The first output is the model's (explained) output, the last node: an identity graph, or one
+    // whose first output is not computed last, ends in a view of it.
+    if (out === 0 || out !== this.g.nodes.length - 1) out = this.g.reshape(this.uniqueName(`${outputName}_output`), out, [...outAct.shape]);
     const last = this.g.nodes.length - 1;
-    if (out === undefined) this.fail(`graph output "${outputName}" is not computed from the graph input`);
-    if (out !== last) this.fail(`graph output "${outputName}" is not the last computed value (node '${this.g.nodes[last]!.name}' comes after it); dead branches are not supported`);
-    if (out === 0) this.fail('the graph has no layers');
+    this.checkNoDeadNodes([last, ...extraOutputs.map((o) => o.node)]);
 
-    const shapes = this.shapes(inputShape);
-    for (const c of this.rankChecks) {
-      const x = shapes[nodeInputs(this.g.nodes[c.node]!)[0]!]!;
-      if (x.length !== c.rank) this.fail(`${c.where}: a ${c.rank - 1}-D kernel on an input of shape [N, ${x.join(', ')}]; expected [N, ${c.rank === 2 ? 'C, L' : 'C, H, W'}]`);
-    }
-    for (const c of this.featureChecks) {
-      const have = shapes[c.node]!.reduce((a, b) => a * b, 1);
-      if (have !== c.features) this.fail(`${c.where}: reshapes ${have} features per image to ${c.features}`);
-    }
+    const shapes = this.shapes();
     const outShape = shapes[last]!;
-    if (outShape.length !== 1) this.fail(`the output has shape [${outShape.join(', ')}] per image; expected [classes]`);
     const linears = this.g.nodes.map((n, i) => (n.kind === 'linear' ? i : -1)).filter((i) => i >= 0);
     const lastLinear = linears.length ? this.g.nodes[linears[linears.length - 1]!]! : null;
     const representationNode = lastLinear && lastLinear.kind === 'linear' ? lastLinear.input : last - 1;
-    const info = { name: options.name ?? 'onnx', inputShape, numClasses: outShape[0]!, representationNode, classNames: options.classNames };
+    const info = { name: options.name ?? 'onnx', inputShape: rowShape, numClasses: count(outShape), representationNode, classNames: options.classNames };
     const spec: ModelSpec = { nodes: this.g.nodes.map((n) => ({ ...n })), params: this.params, info };
-    return { spec: options.fuse === false ? spec : fuseModel(spec), notes: this.notes };
+    // Fusing renumbers nodes: a graph with extra outputs keeps one node per op.
+    return {
+      spec: options.fuse === false || extraOutputs.length ? spec : fuseModel(spec),
+      extraOutputs,
+      notes: this.notes,
+      mode: this.mode,
+      onnxInputShape: batch ? [-1, ...rowShape] : rowShape,
+      onnxOutputShape: batch ? [-1, ...outAct.shape] : outAct.shape,
+    };
   }
 
-  private shapes(inputShape: readonly number[]): number[][] {
-    try {
-      return inferShapes(this.g.nodes, this.g.paramShapes, inputShape);
-    } catch (e) {
-      if (e instanceof GraphShapeError) return this.fail(`${this.origin[e.node]}: ${e.message}`);
-      return this.fail((e as Error).message);
-    }
-  }
-
-  private importNode(node: OnnxNode, outputName: string): void {
-    const where = `node "${node.name}" (${node.opType})`;
+  protected importNode(node: OnnxNode, outputName: string, keepSoftmax: boolean): void {
+    const inputs = node.inputs.filter((i) => i !== '');
+    if (FOLDABLE_OPS.has(node.opType) && inputs.every((i) => this.consts.has(i))) return this.fold(node);
+    if (node.opType === 'Shape') return this.shapeOf(node);
     const a = node.attributes;
-    const out = node.outputs[0]!;
-    const define = (index: number): void => void this.values.set(out, index);
-    switch (node.opType) {
+    const op = node.opType;
+    switch (op) {
       case 'Identity':
-        return define(this.activation(node, 0));
-      case 'Conv':
-        return define(this.conv(node, where));
-      case 'BatchNormalization': {
-        if (node.outputs.filter((o) => o !== '').length > 1) this.fail(`${where}: training-mode outputs (running statistics) are not supported; export in eval mode`);
-        const x = this.activation(node, 0);
-        const scale = this.initializer(node, 1, where);
-        const c = scale.shape[0]!;
-        const name = this.uniqueName(this.baseName(node.inputs[1]!, node.name));
-        const idx = this.g.batchNorm(name, x, c, { eps: num(a.epsilon, 1e-5) });
-        ['weight', 'bias', 'running_mean', 'running_var'].forEach((s, i) => this.setParam(`${name}.${s}`, this.initializer(node, i + 1, where), [c], where));
-        return define(idx);
-      }
+        return this.define(node, this.act(node, 0));
+      case 'Dropout':
+        return this.dropout(node);
       case 'Relu':
-        return define(this.g.relu(this.uniqueName(node.name), this.activation(node, 0)));
+        return this.define(node, this.g.relu(this.uniqueName(node.name), this.node(this.act(node, 0))));
+      case 'Sigmoid':
+      case 'Tanh':
+      case 'HardSigmoid':
+      case 'HardSwish':
+      case 'LeakyRelu':
+      case 'Elu':
+      case 'Clip':
+        return this.define(node, this.g.unary(this.uniqueName(node.name), this.node(this.act(node, 0)), this.unaryOp(node)));
+      case 'PRelu':
+        return this.prelu(node);
       case 'Add':
-        return define(this.add(node, where));
+      case 'Sub':
+      case 'Mul':
+      case 'Div':
+        if (op === 'Div' && this.integerInput) this.fail(`${this.where}: integer division (the graph input is ${dtypeName(this.model.inputs[0]!.elemType)}) is not supported: activations run in float32`);
+        return this.define(node, this.binary(node, op.toLowerCase() as Binary));
+      case 'Conv':
+        return this.define(node, this.conv(node));
+      case 'BatchNormalization':
+        return this.define(node, this.batchNorm(node));
       case 'MaxPool':
-      case 'AveragePool': {
-        if (num(a.ceil_mode, 0) !== 0) this.fail(`${where}: ceil_mode=1 is not supported`);
-        this.checkAutoPad(a, where);
-        const kernel = ints(a.kernel_shape, []);
-        if (kernel.length !== 1 && kernel.length !== 2) this.fail(`${where}: kernel_shape [${kernel.join(', ')}] is not 1-D or 2-D`);
-        const axes = kernel.length;
-        if (ints(a.dilations, []).some((d) => d !== 1)) this.fail(`${where}: dilated pooling is not supported`);
-        const params = { kernel: planar(kernel), stride: planar(this.perAxis(a.strides, axes, 1, 'strides', where)), padding: this.symmetricPads(a, axes, where) };
-        const x = this.activation(node, 0);
-        const name = this.uniqueName(node.name);
-        const idx = node.opType === 'MaxPool' ? this.g.maxPool(name, x, params) : this.g.avgPool(name, x, { ...params, countIncludePad: num(a.count_include_pad, 0) === 1 });
-        this.rankChecks.push({ node: idx, rank: axes + 1, where });
-        return define(idx);
+      case 'AveragePool':
+        return this.define(node, this.pool(node));
+      case 'GlobalAveragePool': {
+        const x = this.act(node, 0);
+        this.needsBatchAxis(x);
+        const idx = this.g.globalAvgPool(this.uniqueName(node.name), this.node(x));
+        return this.define(node, { node: idx, shape: [x.shape[0]!, ...x.shape.slice(1).map(() => 1)] });
       }
-      case 'GlobalAveragePool':
-        return define(this.g.globalAvgPool(this.uniqueName(node.name), this.activation(node, 0)));
       case 'Flatten':
-        if (num(a.axis, 1) !== 1) this.fail(`${where}: axis ${num(a.axis, 1)} is not supported (only axis=1, i.e. [N, -1])`);
-        return define(this.g.flatten(this.uniqueName(node.name), this.activation(node, 0)));
-      case 'Reshape': {
-        const shape = [...this.initializer(node, 1, where).data];
-        if (shape.length !== 2 || !(shape[0] === 0 || shape[0] === -1 || shape[0]! > 0) || !(shape[1] === -1 || shape[1]! > 0)) {
-          this.fail(`${where}: reshape to [${shape.join(', ')}] is not supported (only [N, -1], i.e. a flatten)`);
-        }
-        const idx = this.g.flatten(this.uniqueName(node.name), this.activation(node, 0));
-        if (shape[1]! > 0) this.featureChecks.push({ node: idx, features: shape[1]!, where });
-        return define(idx);
+        return this.flatten(node);
+      case 'Reshape':
+        return this.reshape(node);
+      case 'Squeeze':
+      case 'Unsqueeze':
+        return this.squeeze(node);
+      case 'Transpose': {
+        const x = this.act(node, 0);
+        const rank = this.onnxRank(x);
+        const perm = ints(a.perm, Array.from({ length: rank }, (_, i) => rank - 1 - i));
+        const rowPerm = this.mode === 'batch' ? (perm[0] === 0 ? perm.slice(1).map((p) => p - 1) : this.batchAxis(`${this.where}: perm [${perm.join(', ')}] moves the batch axis`)) : perm;
+        if (rowPerm.every((p, i) => p === i)) return this.define(node, x);
+        const idx = this.g.transpose(this.uniqueName(node.name), this.node(x), rowPerm);
+        return this.define(node, idx);
       }
+      case 'Slice':
+        return this.define(node, this.slice(node));
+      case 'Split':
+        return this.split(node);
+      case 'Concat': {
+        if (node.inputs.some((n) => this.consts.has(n))) return this.define(node, this.concatWithConstants(node));
+        const parts = node.inputs.map((_, i) => this.act(node, i));
+        const axis = this.rowAxis(num(a.axis, op === 'Concat' && this.model.opset < 4 ? 1 : 0), parts[0]!, 'axis');
+        if (parts.length === 1) return this.define(node, parts[0]!);
+        return this.define(node, this.g.concat(this.uniqueName(node.name), parts.map((p) => this.node(p)), axis));
+      }
+      case 'ReduceMean':
+        return this.reduceMean(node);
+      case 'Softmax':
+      case 'LogSoftmax':
+        return this.softmax(node, node.outputs[0] === outputName && !keepSoftmax);
       case 'Gemm':
-        return define(this.gemm(node, where));
-      case 'MatMul': {
-        const w = this.initializer(node, 1, where, 'a weight initializer (activation × activation is not supported)');
-        if (w.shape.length !== 2) this.fail(`${where}: weight has shape [${w.shape.join(', ')}], expected [in, out]`);
-        return define(this.linear(node, where, transpose(w), null));
-      }
-      case 'Softmax': {
-        const x = this.activation(node, 0);
-        if (out === outputName) {
-          this.notes.push(`dropped the final Softmax (${node.name}): the model is explained on logits; use output 'prob' to explain probabilities`);
-          return define(x);
-        }
-        const axis = num(a.axis, -1);
-        if (axis !== -1 && axis !== 1) this.fail(`${where}: softmax over axis ${axis} is not supported (only the class axis)`);
-        return define(this.g.softmax(this.uniqueName(node.name), x));
+        return this.define(node, this.gemm(node));
+      case 'MatMul':
+        return this.define(node, this.matmul(node));
+      case 'Pad':
+        return this.pad(node);
+      case 'Neg':
+        return this.define(node, this.scaled(node, -1));
+      case 'Expand':
+        return this.define(node, this.expand(node));
+      case 'Gather':
+        return this.define(node, this.gather(node));
+      case 'Cast': {
+        // float32 is what runs: a cast to FLOAT or DOUBLE changes nothing; others would round or truncate.
+        const to = num(a.to, 1);
+        if (to !== 1 && to !== 11) this.fail(`${this.where}: a cast of an activation to type ${to} is not supported (only to FLOAT or DOUBLE)`);
+        return this.define(node, this.act(node, 0));
       }
       default:
-        this.fail(`${where}: op ${node.opType} is not supported by the importer`);
+        this.fail(`${this.where}: op ${op} reads an activation; it is only folded where all its inputs are constants`);
     }
   }
 
-  private conv(node: OnnxNode, where: string): number {
+  protected fold(node: OnnxNode): void {
+    try {
+      const outs = foldNode(node, node.inputs.map((i) => (i === '' ? undefined : this.consts.get(i))), this.model.opset);
+      outs.forEach((t, k) => node.outputs[k] && this.consts.set(node.outputs[k]!, t));
+    } catch (e) {
+      if (e instanceof FoldError) this.fail(`${this.where}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** Shape of an activation: static, except the batch entry (a symbol) in batch mode. */
+  protected shapeOf(node: OnnxNode): void {
+    const x = this.act(node, 0);
+    const batch = this.mode === 'batch';
+    const full = batch ? [1, ...x.shape] : x.shape;
+    const mask = Uint8Array.from(full, (_, i) => (batch && i === 0 ? 1 : 0));
+    const rank = full.length;
+    const start = num(node.attributes.start, 0);
+    const end = num(node.attributes.end, rank);
+    const axes = sliceRange(rank, start, end, 1);
+    this.consts.set(node.outputs[0]!, { shape: [axes.length], data: Float64Array.from(axes, (i) => full[i]!), dtype: 'int', batch: Uint8Array.from(axes, (i) => mask[i]!) });
+  }
+
+  protected dropout(node: OnnxNode): void {
     const a = node.attributes;
-    const w = this.initializer(node, 1, where, 'a weight initializer');
-    if (w.shape.length !== 3 && w.shape.length !== 4) this.fail(`${where}: weight has shape [${w.shape.join(', ')}]; only 1-D and 2-D convolutions are supported`);
-    const [outC, inPerGroup, ...taps] = w.shape as [number, number, ...number[]];
-    const axes = taps.length;
-    const kernel = ints(a.kernel_shape, taps);
-    if (kernel.join() !== taps.join()) this.fail(`${where}: kernel_shape [${kernel.join(', ')}] disagrees with the weight's [${taps.join(', ')}]`);
-    this.checkAutoPad(a, where);
-    const groups = num(a.group, 1);
-    const stride = this.perAxis(a.strides, axes, 1, 'strides', where);
-    const dilation = this.perAxis(a.dilations, axes, 1, 'dilations', where);
-    const padding = this.symmetricPads(a, axes, where);
-    const bias = node.inputs[2] ? this.initializer(node, 2, where, 'a bias initializer') : null;
-    const name = this.uniqueName(this.baseName(node.inputs[1]!, node.name));
-    const x = this.activation(node, 0);
-    const idx =
-      axes === 1
-        ? this.g.conv1d(name, x, inPerGroup * groups, outC, taps[0]!, { stride: stride[0], padding: padding[1], dilation: dilation[0], groups, bias: !!bias })
-        : this.g.conv2d(name, x, inPerGroup * groups, outC, [taps[0]!, taps[1]!], { stride: planar(stride), padding, dilation: planar(dilation), groups, bias: !!bias });
-    this.rankChecks.push({ node: idx, rank: axes + 1, where });
-    this.setParam(`${name}.weight`, w, w.shape, where);
-    if (bias) this.setParam(`${name}.bias`, bias, [outC], where);
-    return idx;
+    const ratio = node.inputs[1] ? this.constant(node, 1, 'a constant ratio').data[0]! : num(a.ratio, 0.5);
+    const training = node.inputs[2] ? this.constant(node, 2, 'a constant training_mode').data[0]! : this.model.opset < 7 ? 1 - num(a.is_test, 0) : 0;
+    if (training && ratio !== 0) this.fail(`${this.where}: training_mode is set with ratio ${ratio}; dropout is only imported at inference (export in eval mode)`);
+    if (node.outputs[1] && this.uses.has(node.outputs[1])) this.fail(`${this.where}: its mask output "${node.outputs[1]}" is used, which is not supported`);
+    this.define(node, this.act(node, 0));
   }
 
-  private gemm(node: OnnxNode, where: string): number {
+  protected unaryOp(node: OnnxNode): UnaryOp {
     const a = node.attributes;
-    if (num(a.transA, 0) !== 0) this.fail(`${where}: transA=1 is not supported`);
-    if (num(a.alpha, 1) !== 1 || num(a.beta, 1) !== 1) this.fail(`${where}: alpha=${num(a.alpha, 1)}, beta=${num(a.beta, 1)}; only alpha = beta = 1 is supported`);
-    const b = this.initializer(node, 1, where, 'a weight initializer');
-    if (b.shape.length !== 2) this.fail(`${where}: B has shape [${b.shape.join(', ')}], expected 2-D`);
-    const weight = num(a.transB, 0) === 1 ? b : transpose(b);
-    const c = node.inputs[2] ? this.initializer(node, 2, where, 'a bias initializer') : null;
-    return this.linear(node, where, weight, c);
+    switch (node.opType) {
+      case 'Sigmoid':
+        return { fn: 'sigmoid' };
+      case 'Tanh':
+        return { fn: 'tanh' };
+      case 'HardSigmoid':
+        return { fn: 'hardsigmoid', alpha: num(a.alpha, 0.2), beta: num(a.beta, 0.5) };
+      case 'HardSwish':
+        return { fn: 'hardswish' };
+      case 'LeakyRelu':
+        return { fn: 'leakyrelu', alpha: num(a.alpha, 0.01) };
+      case 'Elu':
+        return { fn: 'elu', alpha: num(a.alpha, 1) };
+      default: {
+        // Clip: bounds are attributes before opset 11, optional inputs after.
+        const bound = (i: number, attr: string, fallback: number) =>
+          this.model.opset < 11 ? num(a[attr], fallback) : node.inputs[i] ? this.scalar(this.constant(node, i, `a constant ${attr}`), attr) : fallback;
+        const min = bound(1, 'min', -Infinity);
+        const max = bound(2, 'max', Infinity);
+        return { fn: 'clip', min, max };
+      }
+    }
   }
 
-  /** weight is [out, in] (PyTorch layout) */
-  private linear(node: OnnxNode, where: string, weight: OnnxTensor, bias: OnnxTensor | null): number {
-    const [outF, inF] = weight.shape as [number, number];
-    if (bias && bias.data.length !== outF) this.fail(`${where}: bias has shape [${bias.shape.join(', ')}], expected [${outF}]`);
-    const name = this.uniqueName(this.baseName(node.inputs[1]!, node.name));
-    const idx = this.g.linear(name, this.activation(node, 0), inF, outF, { bias: !!bias });
-    this.setParam(`${name}.weight`, weight, [outF, inF], where);
-    if (bias) this.setParam(`${name}.bias`, bias, [outF], where);
+  /** Add / Sub / Mul / Div: two activations, an activation and a constant, or the bias of a bias-free MatMul. */
+  protected binary(node: OnnxNode, op: Binary): number {
+    const [an, bn] = node.inputs as [string, string];
+    const aConst = this.consts.get(an);
+    const bConst = this.consts.get(bn);
+    if (!aConst && !bConst) {
+      const a = this.act(node, 0);
+      const b = this.act(node, 1);
+      if (this.mode === 'batch' && a.shape.length !== b.shape.length) this.batchAxis(`${this.where}: inputs of ranks ${a.shape.length + 1} and ${b.shape.length + 1} broadcast the batch axis against another`);
+      // Same-shape adds stay `add` nodes, which fuse into a conv's residual epilogue.
+      if (op === 'add' && same(a.shape, b.shape)) return this.g.add(this.uniqueName(node.name), this.node(a), this.node(b));
+      return this.g.binary(this.uniqueName(node.name), this.node(a), this.node(b), op);
+    }
+    const constantFirst = !!aConst;
+    const x = this.act(node, constantFirst ? 1 : 0);
+    let c = (aConst ?? bConst)!;
+    const legacyAxis = this.model.opset < 7 && num(node.attributes.broadcast, 0) === 1 && node.attributes.axis !== undefined;
+    if (legacyAxis) {
+      // Opset < 7 broadcast: the constant's axes start at `axis` instead of being right-aligned.
+      const rank = this.onnxRank(x);
+      const axis = this.normalize(num(node.attributes.axis, 0), rank, 'axis');
+      c = { ...c, shape: [...c.shape, ...new Array<number>(Math.max(0, rank - axis - c.shape.length)).fill(1)] };
+    }
+    const fused = op === 'add' && !constantFirst ? this.matmulBias(node, x, c) : null;
+    if (fused !== null) return fused;
+    const shape = this.constRowShape(c.shape, x, 'constant');
+    const name = this.uniqueName(node.name);
+    const idx = this.g.constant(name, this.node(x), shape, op, constantFirst);
+    this.setParam(`${name}.value`, c, shape);
     return idx;
   }
 
-  /** Add of two activations, or the bias of a preceding bias-free MatMul. */
-  private add(node: OnnxNode, where: string): number {
-    const [x, y] = node.inputs as [string, string];
-    const constant = this.model.initializers.has(x) ? x : this.model.initializers.has(y) ? y : null;
-    if (!constant) return this.g.add(this.uniqueName(node.name), this.activation(node, 0), this.activation(node, 1));
-    const other = this.activation(node, constant === x ? 1 : 0);
-    const producer = this.g.nodes[other]!;
-    const bias = this.model.initializers.get(constant)!;
-    if (producer.kind !== 'linear' || producer.bias) this.fail(`${where}: adding a constant is only supported as the bias of a MatMul`);
-    const outF = this.g.paramShapes.get(producer.weight)![0]!;
-    if (bias.data.length !== outF) this.fail(`${where}: bias "${constant}" has shape [${bias.shape.join(', ')}], expected [${outF}]`);
-    producer.bias = `${producer.name}.bias`;
-    this.g.paramShapes.set(producer.bias, [outF]);
-    this.setParam(producer.bias, bias, [outF], where);
-    return other;
+  protected reduceMean(node: OnnxNode): void {
+    const a = node.attributes;
+    const x = this.act(node, 0);
+    const keepDims = num(a.keepdims, 1) === 1;
+    const given = a.axes !== undefined ? ints(a.axes, []) : node.inputs[1] ? Array.from(this.constant(node, 1, 'constant axes').data) : [];
+    if (given.length === 0 && num(a.noop_with_empty_axes, 0) === 1) return this.define(node, x);
+    const rank = this.onnxRank(x);
+    const axes = given.length ? given : Array.from({ length: rank }, (_, i) => i);
+    const rowAxes = [...new Set(axes.map((v) => this.rowAxis(v, x, 'axis')))].sort((p, q) => p - q);
+    this.define(node, this.g.reduceMean(this.uniqueName(node.name), this.node(x), rowAxes, keepDims));
   }
 
-  private activation(node: OnnxNode, i: number): number {
-    const name = node.inputs[i];
-    const idx = name === undefined ? undefined : this.values.get(name);
-    if (idx === undefined) {
-      const what = name !== undefined && this.model.initializers.has(name) ? 'a constant, where an activation is expected' : 'not an activation of the image input';
-      this.fail(`node "${node.name}" (${node.opType}): input ${i} ("${name ?? ''}") is ${what}`);
+  protected softmax(node: OnnxNode, drop: boolean): void {
+    const x = this.act(node, 0);
+    const coerce = this.model.opset < 13;
+    const rank = this.onnxRank(x);
+    const onnxAxis = this.normalize(num(node.attributes.axis, coerce ? 1 : -1), rank, 'axis');
+    const axis = this.rowAxis(onnxAxis, x, 'axis');
+    const log = node.opType === 'LogSoftmax';
+    if (drop) {
+      this.notes.push(`dropped the final ${node.opType} (${node.name}): the model is explained on logits; use output 'prob' to explain probabilities`);
+      return this.define(node, x);
     }
-    return idx;
+    const lastAxis = axis === x.shape.length - 1;
+    const idx = lastAxis && !log ? this.g.softmax(this.uniqueName(node.name), this.node(x)) : this.g.softmax(this.uniqueName(node.name), this.node(x), { axis, log, coerce: coerce && !lastAxis });
+    this.define(node, idx);
   }
-
-  private initializer(node: OnnxNode, i: number, where: string, what = 'an initializer'): OnnxTensor {
-    const t = this.model.initializers.get(node.inputs[i] ?? '');
-    if (!t) this.fail(`${where}: input ${i} ("${node.inputs[i] ?? ''}") must be ${what}`);
-    return t;
-  }
-
-  private setParam(name: string, t: OnnxTensor, shape: number[], where: string): void {
-    if (t.data.length !== shape.reduce((p, d) => p * d, 1)) this.fail(`${where}: '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
-    this.params.set(name, { shape, data: t.data });
-  }
-
-  /** ONNX pads [begin…, end…] over `axes` spatial axes, as the planar [H, W] padding; begin must equal end. */
-  private symmetricPads(a: Record<string, OnnxAttribute>, axes: number, where: string): [number, number] {
-    const pads = ints(a.pads, new Array<number>(2 * axes).fill(0));
-    if (pads.length !== 2 * axes) this.fail(`${where}: pads [${pads.join(', ')}] should have ${2 * axes} values for a ${axes}-D kernel`);
-    const begin = pads.slice(0, axes);
-    if (begin.some((p, i) => p !== pads[axes + i])) {
-      this.fail(`${where}: asymmetric pads [${pads.join(', ')}] are not supported (${axes === 2 ? 'top must equal bottom, left must equal right' : 'begin must equal end'})`);
-    }
-    return planar(begin, 0);
-  }
-
-  /** A per-axis attribute (strides, dilations) with one value per spatial axis. */
-  private perAxis(v: OnnxAttribute | undefined, axes: number, fallback: number, what: string, where: string): number[] {
-    const values = ints(v, new Array<number>(axes).fill(fallback));
-    if (values.length !== axes) this.fail(`${where}: ${what} [${values.join(', ')}] should have ${axes} value(s) for a ${axes}-D kernel`);
-    return values;
-  }
-
-  private checkAutoPad(a: Record<string, OnnxAttribute>, where: string): void {
-    const autoPad = a.auto_pad;
-    if (autoPad !== undefined && autoPad !== 'NOTSET' && autoPad !== 'VALID') this.fail(`${where}: auto_pad=${String(autoPad)} is not supported; export with explicit pads`);
-  }
-
-  /** `layer1.0.conv1.weight` → `layer1.0.conv1` (PyTorch exports keep the module names); else the node name. */
-  private baseName(initializer: string, nodeName: string): string {
-    return initializer.endsWith('.weight') ? initializer.slice(0, -'.weight'.length) : nodeName;
-  }
-
-  private uniqueName(base: string): string {
-    const taken = (s: string) => this.g.nodes.some((n) => n.name === s) || [...this.g.paramShapes.keys()].some((k) => k.startsWith(`${s}.`));
-    let name = base || 'node';
-    for (let k = 1; taken(name); k++) name = `${base}_${k}`;
-    return name;
-  }
-
-  private fail(message: string): never {
-    throw new OnnxError(this.source, message);
-  }
-}
-
-/** Per-axis values of a 1-D or 2-D kernel as the [H, W] pair of the planar kernels: a 1-D [v] is [unit, v]. */
-function planar(values: readonly number[], unit = 1): [number, number] {
-  return values.length === 1 ? [unit, values[0]!] : [values[0]!, values[1]!];
-}
-
-function transpose(t: OnnxTensor): OnnxTensor {
-  const [r, c] = t.shape as [number, number];
-  const data = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) data[j * r + i] = t.data[i * c + j]!;
-  return { shape: [c, r], data, dtype: t.dtype };
 }

@@ -143,10 +143,12 @@ export interface TensorProtoMessage {
   name: string;
   raw_data: Uint8Array;
   data_location: number;
+  external_data: { key: string; value: string }[];
 }
 
 export interface AttributeProtoMessage {
   name: string;
+  ref_attr_name: string;
   type: number;
   f: number;
   i: number;

@@ -1,0 +1,83 @@
+/**
+ * `pathlight predict --model M --input x.npy [--out y.npy] [--json]`: the model's outputs for a
+ * batch, as its framework gives them (an ONNX model's final Softmax included), so an import can
+ * be checked against the original in one command. Flags and paths are checked before the GPU is
+ * touched; the output is written atomically.
+ */
+import { readFileSync } from 'node:fs';
+import { createEngine } from '../gpu/engine.js';
+import { fail } from '../errors.js';
+import { loadPredictor } from '../models/load.js';
+import { readNpy, writeNpy } from '../models/npy.js';
+import type { HostArray } from '../models/predict.js';
+import { checkKnownFlags, checkModelFlag, type Flags } from './flags.js';
+import { checkInputFile, checkOutputPath } from './paths.js';
+import { writeFilesAtomically } from './atomic-write.js';
+
+export const PREDICT_FLAGS = ['model', 'input', 'out', 'json'];
+
+export interface PredictRequest {
+  model: string;
+  input: string;
+  out?: string;
+  json: boolean;
+}
+
+export function parsePredictFlags(flags: Flags): PredictRequest {
+  checkKnownFlags(flags, PREDICT_FLAGS, 'predict');
+  const model = flags.get('model') ?? fail('predict: --model is required');
+  checkModelFlag(model);
+  const input = flags.get('input') ?? fail('predict: --input is required (a .npy file)');
+  if (!input.toLowerCase().endsWith('.npy')) fail(`predict: --input ${input}: use a .npy file`);
+  checkInputFile(input, '--input');
+  const out = flags.get('out');
+  if (out !== undefined) checkOutputPath(out, '--out', ['.npy']);
+  return { model, input, out, json: flags.has('json') };
+}
+
+/** Per row: the index and value of the largest output (for class scores). */
+function topOf(out: HostArray, rows: number): { index: number; value: number }[] {
+  const per = out.data.length / rows;
+  return Array.from({ length: rows }, (_, r) => {
+    let index = 0;
+    for (let i = 1; i < per; i++) if (out.data[r * per + i]! > out.data[r * per + index]!) index = i;
+    return { index, value: out.data[r * per + index]! };
+  });
+}
+
+export async function predictCommand(flags: Flags): Promise<void> {
+  const req = parsePredictFlags(flags);
+  const x = readNpy(new Uint8Array(readFileSync(req.input)));
+  const engine = await createEngine();
+  try {
+    const predictor = await loadPredictor(engine, req.model);
+    const outs = await predictor.predictAll(x);
+    const out = outs[0]!;
+    // further graph outputs go beside the first: y.npy, y.1.npy, y.2.npy, ...
+    const paths = req.out ? outs.map((_, k) => (k === 0 ? req.out! : req.out!.replace(/\.npy$/i, `.${k}.npy`))) : [];
+    paths.slice(1).forEach((p) => checkOutputPath(p, '--out', ['.npy']));
+    if (req.out) writeFilesAtomically(outs.map((o, k) => ({ path: paths[k]!, data: writeNpy(o.data, o.shape) })));
+    const rows = predictor.mode === 'batch' && out.shape.length > predictor.model.outputShape.length ? out.shape[0]! : 1;
+    const summary = {
+      model: predictor.model.info.name,
+      mode: predictor.mode,
+      inputShape: x.shape,
+      outputShape: out.shape,
+      top: topOf(out, rows),
+      notes: predictor.notes,
+      ...(outs.length > 1 ? { outputShapes: outs.map((o) => o.shape) } : {}),
+      ...(req.out ? { out: req.out, files: paths } : { outputs: Array.from(out.data) }),
+    };
+    if (req.json) console.log(JSON.stringify(summary, null, 2));
+    else {
+      console.log(`model     ${summary.model}${summary.mode === 'whole' ? ' (whole-tensor mode)' : ''}`);
+      console.log(`input     [${x.shape.join(', ')}] → output [${out.shape.join(', ')}]`);
+      summary.top.forEach((t, r) => console.log(`row ${r}     top ${t.index} (${t.value})`));
+      for (const n of summary.notes) console.log(`note      ${n}`);
+      console.log(req.out ? `wrote     ${paths.join(', ')}` : `outputs   ${Array.from(out.data.subarray(0, 64)).join(' ')}${out.data.length > 64 ? ' …' : ''}`);
+    }
+    predictor.dispose();
+  } finally {
+    engine.dispose();
+  }
+}

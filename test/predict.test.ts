@@ -1,0 +1,130 @@
+/** `pathlight predict`: strict flags, paths checked before the GPU, atomic output, and agreement with the in-process predict path. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build, ROOT } from '../esbuild.config.mjs';
+import { parseFlags } from '../src/cli/flags.js';
+import { parsePredictFlags } from '../src/cli/predict-command.js';
+import { createEngine, type Engine } from '../src/gpu/engine.js';
+import { readNpy, writeNpy } from '../src/models/npy.js';
+import { onnxPredictor } from '../src/models/predict.js';
+import { readTensorProto } from '../src/models/onnx-tensor.js';
+import { tinyOnnx, type TinyModel } from './harness/onnx-build.js';
+
+const cli = join(ROOT, 'dist/cli.js');
+const onnx = join(ROOT, 'test/fixtures/small_resnet.onnx');
+const input = join(ROOT, 'test/fixtures/small_resnet_input.npy');
+let dir: string;
+let engine: Engine;
+
+function run(...args: string[]) {
+  return spawnSync(process.execPath, [cli, 'predict', ...args], { encoding: 'utf8', timeout: 120_000 });
+}
+
+beforeAll(async () => {
+  await build();
+  dir = mkdtempSync(join(tmpdir(), 'pathlight-predict-'));
+  engine = await createEngine();
+}, 300_000);
+afterAll(() => engine?.dispose());
+
+describe('predict flags', () => {
+  const parse = (...argv: string[]) => () => parsePredictFlags(parseFlags(argv));
+  it('refuses unknown, missing and empty flags, and bad paths, before any GPU work', () => {
+    expect(parse('--model', onnx, '--input', input, '--steps', '4')).toThrow(/predict: unknown flag --steps/);
+    expect(parse('--input', input)).toThrow(/predict: --model is required/);
+    expect(parse('--model', onnx)).toThrow(/predict: --input is required/);
+    expect(parse('--model', onnx, '--input', '')).toThrow(/--input needs a value, got an empty one/);
+    expect(parse('--model', onnx, '--input', join(dir, 'missing.npy'))).toThrow(/--input: .*missing\.npy does not exist/);
+    expect(parse('--model', onnx, '--input', onnx)).toThrow(/--input .*small_resnet\.onnx: use a \.npy file/);
+    expect(parse('--model', onnx, '--input', input, '--out', join(dir, 'y.png'))).toThrow(/--out .*y\.png: use a \.npy file name/);
+    expect(parse('--model', onnx, '--input', input, '--out', dir)).toThrow(/is a directory, not a file name/);
+    expect(parse('--model', join(dir, 'nope.onnx'), '--input', input)).toThrow(/--model: .*nope\.onnx is not a zoo model/);
+  });
+
+  it('accepts the documented flags', () => {
+    expect(parse('--model', onnx, '--input', input, '--out', join(dir, 'y.npy'), '--json')()).toEqual({ model: onnx, input, out: join(dir, 'y.npy'), json: true });
+  });
+});
+
+describe('pathlight predict', () => {
+  it('writes the outputs as .npy, equal to the in-process predict path (final Softmax kept)', async () => {
+    const out = join(dir, 'logits.npy');
+    const r = run('--model', onnx, '--input', input, '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ mode: 'batch', outputShape: [readNpy(new Uint8Array(readFileSync(input))).shape[0], 10], out });
+    const written = readNpy(new Uint8Array(readFileSync(out)));
+    const predictor = onnxPredictor(engine, new Uint8Array(readFileSync(onnx)));
+    const expected = await predictor.predict(readNpy(new Uint8Array(readFileSync(input))));
+    predictor.dispose();
+    expect(written.shape).toEqual(expected.shape);
+    expect(Array.from(written.data)).toEqual(Array.from(expected.data));
+    expect(summary.top[0].index).toBe(expected.data.subarray(0, 10).indexOf(Math.max(...expected.data.subarray(0, 10))));
+  });
+
+  it('a case of ONNX\'s conformance data through the CLI matches its expected output', () => {
+    const caseDir = '/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d_depthwise_padded';
+    const x = readTensorProto(new Uint8Array(readFileSync(join(caseDir, 'test_data_set_0/input_0.pb'))));
+    const y = readTensorProto(new Uint8Array(readFileSync(join(caseDir, 'test_data_set_0/output_0.pb'))));
+    const xFile = join(dir, 'conv-x.npy');
+    const yFile = join(dir, 'conv-y.npy');
+    writeFileSync(xFile, writeNpy(Float32Array.from(x.data), x.shape));
+    const r = run('--model', join(caseDir, 'model.onnx'), '--input', xFile, '--out', yFile);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote .*conv-y\.npy/);
+    const got = readNpy(new Uint8Array(readFileSync(yFile)));
+    expect(got.shape).toEqual(y.shape);
+    got.data.forEach((v, i) => expect(Math.abs(v - y.data[i]!)).toBeLessThanOrEqual(1e-7 + 1e-3 * Math.abs(y.data[i]!)));
+  });
+
+  it('a graph with several outputs writes each one (the first to --out, the others beside it)', () => {
+    const caseDir = '/usr/share/libonnx-testdata/data/node/test_split_equal_parts_2d';
+    const x = readTensorProto(new Uint8Array(readFileSync(join(caseDir, 'test_data_set_0/input_0.pb'))));
+    const xFile = join(dir, 'split-x.npy');
+    writeFileSync(xFile, writeNpy(Float32Array.from(x.data), x.shape));
+    const r = run('--model', join(caseDir, 'model.onnx'), '--input', xFile, '--out', join(dir, 'split.npy'), '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).files).toEqual([join(dir, 'split.npy'), join(dir, 'split.1.npy')]);
+    ['split.npy', 'split.1.npy'].forEach((f, k) => {
+      const expected = readTensorProto(new Uint8Array(readFileSync(join(caseDir, `test_data_set_0/output_${k}.pb`))));
+      const got = readNpy(new Uint8Array(readFileSync(join(dir, f))));
+      expect(got.shape).toEqual(expected.shape);
+      expect(Array.from(got.data)).toEqual(Array.from(expected.data));
+    });
+  });
+
+  it('an .onnx with external data reads its weights from beside the model; a location outside its folder is refused', () => {
+    const model = (location: string): TinyModel => ({
+      inputs: [{ name: 'x', shape: ['N', 1, 1, 2] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', shape: [1, 1, 1, 1], data: [0], external: location }],
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }],
+    });
+    writeFileSync(join(dir, 'ext.onnx'), tinyOnnx(model('ext.weights')));
+    writeFileSync(join(dir, 'ext.weights'), new Uint8Array(new Float32Array([-3]).buffer));
+    const xFile = join(dir, 'ext-x.npy');
+    writeFileSync(xFile, writeNpy(Float32Array.of(1, 2), [1, 1, 1, 2]));
+    const r = run('--model', join(dir, 'ext.onnx'), '--input', xFile, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).outputs).toEqual([-3, -6]);
+    writeFileSync(join(dir, 'escape.onnx'), tinyOnnx(model('../ext.weights')));
+    const bad = run('--model', join(dir, 'escape.onnx'), '--input', xFile);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/pathlight: ONNX .*escape\.onnx: tensor "w" names external data "\.\.\/ext\.weights"; only a relative path inside the model's folder is read/);
+  });
+
+  it('bad input is one line on stderr, and no output file is left behind', () => {
+    const bad = join(dir, 'bad.npy');
+    writeFileSync(bad, writeNpy(new Float32Array(5), [5]));
+    const out = join(dir, 'never.npy');
+    const r = run('--model', onnx, '--input', bad, '--out', out);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('pathlight:'))).toEqual([expect.stringMatching(/^pathlight: model small_resnet: input has shape \[5\], expected \[N, 3, 16, 16\] or \[3, 16, 16\]$/)]);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('never'))).toEqual([]);
+  });
+});
