@@ -1,9 +1,8 @@
 """torchvision architectures as ONNX fixtures for `npm run verify:torchvision` (issue #14, point 3).
 
 Random seeded weights (pretrained ones cannot be downloaded here), eval mode. BatchNorm is made a
-real op rather than the identity of fresh running stats (mean 0, var 1): its running statistics are
-first collected on random images in train mode (so activations keep a sane scale through the
-depth), then perturbed per channel, and its affine weight and bias are randomised too.
+real op rather than the identity of fresh running stats (mean 0, var 1, weight 1, bias 0): random
+affine parameters, and running statistics measured on random images (randomise_batchnorm).
 
 For each architecture and size (3×64×64 and 3×224×224), under out/torchvision/<size>/ (git-ignored,
 tens of MB at 224; this script regenerates them):
@@ -14,7 +13,9 @@ tens of MB at 224; this script regenerates them):
   <arch>.grad.npy     float64 ∂/∂input of Σ_i logits[i, targets[i]]
 
 and manifest.json (torch / torchvision versions, exporter, opset, per architecture its targets,
-ONNX ops and onnxruntime's float32 max |logit − PyTorch float64|). The export fails when
+ONNX ops, onnxruntime's float32 max |logit − PyTorch float64| and PyTorch float32's own input
+gradient's relative L2 error per image: a network with many units near a kink (ReLU6, hard-swish)
+can be so ill-conditioned that no float32 implementation reaches the 1e-3 bound). The export fails when
 onnxruntime and PyTorch disagree by more than ORT_RTOL of the largest |logit|.
 
     /work/venv/bin/python scripts/torchvision-export.py [--sizes 64,224] [--archs resnet18,...]
@@ -69,23 +70,21 @@ def load_patterns_module():
 
 
 def randomise_batchnorm(model: nn.Module, size: int, gen: torch.Generator) -> None:
-    """Running stats from 8 random images (cumulative average), then each channel's mean shifted by
-    ±0.2·std and its variance scaled by 0.5–2; weight in 0.5–1.5, bias ±0.1."""
+    """Affine weight in 0.5–1.5 and bias ±0.1 per channel, then running statistics collected on 8
+    random images (one cumulative pass, BN layers alone in train mode: dropout and stochastic depth
+    stay off). Statistics drawn at random instead compound over 50 layers: efficientnet_b0's logits
+    reached 3e4, and float32 could no longer follow them."""
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None
-    model.train()
-    with torch.no_grad():
-        model(torch.rand(8, 3, size, size, generator=gen))
     model.eval()
     with torch.no_grad():
         for m in norms:
-            c = m.num_features
-            m.running_mean += 0.2 * m.running_var.sqrt() * (2 * torch.rand(c, generator=gen) - 1)
-            m.running_var *= 2 ** (2 * torch.rand(c, generator=gen) - 1)
-            m.weight.copy_(0.5 + torch.rand(c, generator=gen))
-            m.bias.copy_(0.1 * (2 * torch.rand(c, generator=gen) - 1))
+            m.weight.copy_(0.5 + torch.rand(m.num_features, generator=gen))
+            m.bias.copy_(0.1 * (2 * torch.rand(m.num_features, generator=gen) - 1))
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()
+        model(torch.rand(8, 3, size, size, generator=gen))
+    model.eval()
 
 
 def export(model: nn.Module, x: torch.Tensor, path: Path, drop_stack_traces) -> None:
@@ -105,6 +104,8 @@ def make(arch: str, size: int, outdir: Path, drop_stack_traces) -> dict:
     started = time.time()
     export(model, x, outdir / f"{arch}.onnx", drop_stack_traces)
     exported = time.time() - started
+    x32 = x.clone().requires_grad_(True)  # PyTorch's own float32 gradient: how far float32 can follow
+    model(x32)[torch.arange(BATCH), TARGETS].sum().backward()
 
     ref = model.double()  # after the float32 export
     xd = x.double().requires_grad_(True)
@@ -119,6 +120,8 @@ def make(arch: str, size: int, outdir: Path, drop_stack_traces) -> dict:
     session = ort.InferenceSession(str(outdir / f"{arch}.onnx"), providers=["CPUExecutionProvider"])
     got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0].astype(np.float64)
     gap = float(np.abs(got - want).max())
+    g32, g64 = x32.grad.numpy().astype(np.float64), xd.grad.numpy()
+    floor = [float(np.linalg.norm(g32[i] - g64[i]) / np.linalg.norm(g64[i])) for i in range(BATCH)]
     entry = {
         "input_shape": [BATCH, 3, size, size],
         "targets": TARGETS,
@@ -127,9 +130,10 @@ def make(arch: str, size: int, outdir: Path, drop_stack_traces) -> dict:
         "onnx_bytes": (outdir / f"{arch}.onnx").stat().st_size,
         "max_abs_logit": float(np.abs(want).max()),
         "ort_max_abs_diff": gap,
+        "torch_f32_grad_rel_l2": floor,
         "export_s": round(exported, 1),
     }
-    print(f"{size:3d} {arch:20s} opset {entry['opset']}  |logit| ≤ {entry['max_abs_logit']:.3g}  ort gap {gap:.2e}"
+    print(f"{size:3d} {arch:20s} opset {entry['opset']}  |logit| ≤ {entry['max_abs_logit']:.3g}  ort gap {gap:.2e}  torch f32 grad {max(floor):.1e}"
           f"  export {exported:.0f} s  ops {' '.join(entry['ops'])}", flush=True)
     if got.shape != want.shape or gap > ORT_RTOL * entry["max_abs_logit"]:
         sys.exit(f"{arch} at {size}: onnxruntime differs from PyTorch float64 by {gap:.3g} (> {ORT_RTOL} of max |logit|)")
