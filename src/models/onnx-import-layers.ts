@@ -232,12 +232,13 @@ export abstract class LayerImporter extends ImportState {
     if (this.mode === 'batch' && aligned[0] !== 1) this.batchAxis(`${this.where}: weight [${w.shape.join(', ')}] differs per image`);
     const rowStack = this.mode === 'batch' ? aligned.slice(1) : aligned;
     const axis = rowStack.findIndex((d) => d !== 1);
-    if (rowStack.filter((d) => d !== 1).length !== 1 || x.shape[axis] !== rowStack[axis]) {
-      this.fail(`${this.where}: weight [${w.shape.join(', ')}] on an input [${this.mode === 'batch' ? 'N, ' : ''}${x.shape.join(', ')}] is not supported (one stacked axis, matching the input's)`);
+    if (rowStack.filter((d) => d !== 1).length !== 1 || (x.shape[axis] !== rowStack[axis] && x.shape[axis] !== 1)) {
+      this.fail(`${this.where}: weight [${w.shape.join(', ')}] on an input [${this.mode === 'batch' ? 'N, ' : ''}${x.shape.join(', ')}] is not supported (one stacked axis, matching the input's or broadcasting its size-1 axis)`);
     }
     const parts: number[] = [];
     for (let s = 0; s < rowStack[axis]!; s++) {
-      const part = this.g.slice(this.uniqueName(`${node.name}_part${s}`), this.node(x), axis, s, s + 1);
+      // a size-1 axis of the activation broadcasts against the stack: every matrix reads all of it
+      const part = x.shape[axis] === 1 ? this.node(x) : this.g.slice(this.uniqueName(`${node.name}_part${s}`), this.node(x), axis, s, s + 1);
       const matrix = { shape: [k, m], data: w.data.slice(s * k * m, (s + 1) * k * m), dtype: w.dtype };
       parts.push(this.linear({ ...node, inputs: ['', `${node.name}_${s}`] }, { node: part, shape: this.shapes()[part]! }, transpose2d(matrix), null));
     }
