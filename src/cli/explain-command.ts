@@ -18,7 +18,6 @@ import type { Flags } from './flags.js';
 import { parseExplainFlags, type ExplainRequest } from './explain-flags.js';
 import { npyValues, readInput, readNpyFile, testImages } from './inputs.js';
 import { writeFilesAtomically } from './atomic-write.js';
-import { pixelBaseline } from '../data/preprocess.js';
 
 /** The request's options for `explain`, with what needs the model resolved (a class name, a baseline file). */
 function methodOptions(req: ExplainRequest, model: Model): ExplainOptions {
@@ -29,13 +28,8 @@ function methodOptions(req: ExplainRequest, model: Model): ExplainOptions {
     if (target < 0) throw new PathlightError(`--target '${req.target.name}' is not a class index or name of model ${model.info.name}`);
   }
   const file = req.baseline !== undefined && typeof req.baseline !== 'string' ? req.baseline.file : null;
-  // a black or white baseline is that image through the model's preprocessing
-  const mapped = model.info.preprocess && (req.baseline === 'black' || req.baseline === 'white');
-  const baseline = file
-    ? npyValues(readNpyFile(file), file, '--baseline', model, req.layout)
-    : mapped
-      ? pixelBaseline(req.baseline === 'white' ? 1 : 0, model.info)
-      : (req.baseline as ExplainOptions['baseline']);
+  // a named baseline is an image, mapped by explain() through the model's declared input
+  const baseline = file ? npyValues(readNpyFile(file), file, '--baseline', model, req.layout) : (req.baseline as ExplainOptions['baseline']);
   return { method: req.method, steps: req.steps, rule: req.rule, output: req.output, target, baseline, smoothgrad: req.smoothgrad || undefined };
 }
 
