@@ -115,6 +115,18 @@ describe('explain an ONNX model with a declared mean/std', () => {
     expect(Math.abs(JSON.parse(plain.stdout).images[0].fBaseline - s1.images[0].fBaseline)).toBeGreaterThan(1e-3);
   });
 
+  it('fits a JPEG of another size when the model declares a resize, and names both sizes when not', () => {
+    const jpg = join(ROOT, 'test/fixtures/tiny.jpg'); // 20×12; the model takes 16×16
+    const resized = run('--input', jpg, '--preprocess', 'resize=bilinear', '--preprocess', 'mean=0.5', '--preprocess', 'std=0.25', '--out', join(dir, 'j.npy'));
+    expect(resized.status, resized.stderr).toBe(0);
+    expect(JSON.parse(resized.stdout).input).toBe(`${jpg} (resized from 20×12)`);
+    expect(readNpy(readFileSync(join(dir, 'j.npy'))).shape).toEqual([3, 16, 16]);
+    const strict = run('--input', jpg, '--out', join(dir, 'k.npy'));
+    expect(strict.stderr.trim()).toMatch(/tiny\.jpg: the JPEG is 20×12 pixels, expected 16×16$/);
+    const crop = run('--input', jpg, '--preprocess', 'resize=crop', '--out', join(dir, 'l.npy'));
+    expect(crop.stderr.trim()).toMatch(/tiny\.jpg is 20×12 pixels, smaller than the model's 16×16: a centre crop needs at least that/);
+  });
+
   it('refuses a declaration the model cannot take, in one line', () => {
     const r = run('--input', join(ROOT, 'test/fixtures/small_resnet_input.npy'), '--preprocess', 'mean=0.5,0.5', '--out', join(dir, 'd.npy'));
     expect(r.status).not.toBe(0);

@@ -2,7 +2,9 @@
  * Declared model inputs (data/preprocess.ts): the affine map (mean/std per channel, scale/offset),
  * channel order and declared range against a float64 loop written per (c, y, x); the declaration's
  * one-line refusals; named baselines made as pixels and mapped (blur against the float64
- * reference blur of the pixels); IG2's default clip taken from the declared range.
+ * reference blur of the pixels); IG2's default clip taken from the declared range; JPEG decoding
+ * (against Pillow's decode of the same file), bilinear resize (against a separable float64 one and
+ * the 2×2 mean it is at half size) and the centre crop's placement.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
@@ -15,6 +17,11 @@ import { createZooModel } from '../src/models/load.js';
 import { explain } from '../src/attribution/index.js';
 import { gaussianBlur } from './reference/methods/blur.js';
 import { Rng } from './harness/random.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeJpeg, readJpegSize } from '../src/data/jpeg.js';
+import { centreCrop, resizeBilinear } from '../src/data/resize.js';
+import { readNpy } from '../src/models/npy.js';
 
 /** n seeded values in [0, 1) as float32 */
 const pixelsOf = (n: number, seed: number) => Float32Array.from(new Rng(seed).uniform(n, 0, 1));
@@ -138,5 +145,74 @@ describe('baselines in pixel space', () => {
     expect(Array.from(byDefault)).toEqual(Array.from(declared));
     expect(Math.max(...byDefault.map((v, i) => Math.abs(v - unit[i]!)))).toBeGreaterThan(1e-4);
     expect(Array.from((await run(lenet)).attribution)).toEqual(Array.from(unit));
+  });
+});
+
+describe('JPEG inputs, resize and centre crop', () => {
+  const fixtures = join(import.meta.dirname, 'fixtures');
+  const jpeg = new Uint8Array(readFileSync(join(fixtures, 'tiny.jpg')));
+
+  it("decodes test/fixtures/tiny.jpg like Pillow (within JPEG decoders' rounding)", () => {
+    expect(readJpegSize(jpeg, 'tiny.jpg')).toEqual({ width: 20, height: 12 });
+    const img = decodeJpeg(jpeg, { channels: 3, source: 'tiny.jpg' });
+    expect([img.width, img.height, img.channels]).toEqual([20, 12, 3]);
+    const pil = readNpy(readFileSync(join(fixtures, 'tiny_jpg_pixels.npy'))); // HWC
+    let worst = 0;
+    for (let c = 0; c < 3; c++) for (let p = 0; p < 240; p++) worst = Math.max(worst, Math.abs(img.data[c * 240 + p]! - pil.data[p * 3 + c]!));
+    expect(worst).toBeLessThanOrEqual(3 / 255);
+    const gray = decodeJpeg(jpeg, { channels: 1 });
+    expect(gray.data[5]).toBeCloseTo(0.2989 * img.data[5]! + 0.587 * img.data[245]! + 0.114 * img.data[485]!, 6);
+  });
+
+  it('checks the declared size before decoding, and refuses what is not a JPEG', () => {
+    expect(() => decodeJpeg(jpeg, { source: 'tiny.jpg', expectedSizes: [{ width: 16, height: 16 }] })).toThrow(/^tiny.jpg: the JPEG is 20×12 pixels, expected 16×16$/);
+    expect(() => decodeJpeg(jpeg, { source: 'tiny.jpg', maxPixels: 100 })).toThrow(/^tiny.jpg: the JPEG declares 20×12 pixels, more than the limit of 100/);
+    // a header declaring 30 000 × 30 000 is refused from its frame header, with no scan data at all
+    const huge = Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0x75, 0x30, 0x75, 0x30, 1, 1, 0x11, 0]);
+    expect(() => decodeJpeg(huge, { source: 'huge.jpg' })).toThrow(/huge.jpg: the JPEG declares 30000×30000 pixels, more than the limit/);
+    expect(() => decodeJpeg(new Uint8Array([1, 2, 3, 4]), { source: 'x.jpg' })).toThrow(/^x.jpg: not a readable JPEG \(no start-of-image marker\)$/);
+    expect(() => decodeJpeg(jpeg.subarray(0, 300), { source: 'cut.jpg' })).toThrow(/^cut.jpg: not a readable JPEG/);
+  });
+
+  /** float64 reference: resize rows, then columns, each a 1-D half-pixel interpolation. */
+  function resize1d(v: number[], on: number): number[] {
+    const n = v.length;
+    return Array.from({ length: on }, (_, i) => {
+      const s = Math.min(Math.max(((i + 0.5) * n) / on - 0.5, 0), n - 1);
+      const j = Math.floor(s);
+      return v[j]! + (s - j) * ((v[Math.min(j + 1, n - 1)] ?? 0) - v[j]!);
+    });
+  }
+
+  it('bilinear resize: the separable float64 reference, up and down; a 2×2 mean at half size', () => {
+    const [c, h, w] = [2, 5, 7];
+    const img = pixelsOf(c * h * w, 11);
+    for (const [oh, ow] of [[9, 4], [5, 7], [16, 16], [2, 3]] as const) {
+      const got = resizeBilinear(img, c, h, w, oh, ow);
+      for (let k = 0; k < c; k++) {
+        const rows = Array.from({ length: h }, (_, y) => resize1d(Array.from(img.subarray((k * h + y) * w, (k * h + y + 1) * w)), ow));
+        for (let x = 0; x < ow; x++) {
+          const col = resize1d(rows.map((r) => r[x]!), oh);
+          for (let y = 0; y < oh; y++) expect(got[(k * oh + y) * ow + x]).toBeCloseTo(col[y]!, 6);
+        }
+      }
+    }
+    const even = pixelsOf(4 * 6, 12);
+    const half = resizeBilinear(even, 1, 4, 6, 2, 3);
+    for (let y = 0; y < 2; y++)
+      for (let x = 0; x < 3; x++) {
+        const at = (yy: number, xx: number) => even[yy * 6 + xx]!;
+        expect(half[y * 3 + x]).toBeCloseTo((at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1)) / 4, 6);
+      }
+  });
+
+  it("centre crop: torchvision's placement (offsets rounded half to even), and too small an image refused", () => {
+    const [h, w] = [5, 8];
+    const img = Float32Array.from({ length: 2 * h * w }, (_, i) => i);
+    // 5 → 2 rows: (5 − 2) / 2 = 1.5 → 2; 8 → 3 columns: 2.5 → 2
+    const got = centreCrop(img, 2, h, w, 2, 3, 'x');
+    expect(Array.from(got)).toEqual([18, 19, 20, 26, 27, 28, 58, 59, 60, 66, 67, 68]);
+    expect(Array.from(centreCrop(img, 2, h, w, 3, 4, 'x')).slice(0, 4)).toEqual([10, 11, 12, 13]); // offsets 1, 2
+    expect(() => centreCrop(img, 2, h, w, 6, 3, 'in.png')).toThrow(/^in.png is 8×5 pixels, smaller than the model's 3×6/);
   });
 });

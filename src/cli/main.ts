@@ -14,7 +14,7 @@ import { errorLine } from './error-line.js';
 
 const USAGE = `usage:
   pathlight explain --model <lenet|vgg|resnet|mobilenet|file.onnx|file.safetensors|model.json (TF.js)>
-                    --input <file.png|file.npy|sample:N> [--method <method>, default ig]
+                    --input <file.png|file.jpg|file.npy|sample:N> [--method <method>, default ig]
                     [--dataset mnist|fashion-mnist] [--target <class|auto>] [--steps N]
                     [--rule ${INTEGRATION_RULES.join('|')}] [--output logit|prob]
                     [--baseline black|white|uniform|blur|file.npy] [--out file.npy|file.png] [--json]
