@@ -59,10 +59,14 @@ export function makeBaseline(engine: Engine, spec: BaselineSpec, x: Tensor, seed
  */
 function blurPixels(black: Tensor, x: Tensor, sigma: number, blur: BlurFn): Tensor {
   const centred = sub(x, black);
-  const blurred = blur(centred, sigma);
-  const out = add(blurred, black);
-  [black, centred, blurred].forEach((t) => t.dispose());
-  return out;
+  try {
+    const blurred = blur(centred, sigma);
+    const out = add(blurred, black);
+    blurred.dispose();
+    return out;
+  } finally {
+    [black, centred].forEach((t) => t.dispose());
+  }
 }
 
 function tile(engine: Engine, one: Tensor, x: Tensor): Tensor {

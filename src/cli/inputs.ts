@@ -45,12 +45,13 @@ export function readInput(spec: string, model: Model, dataset: DatasetName | und
   const bytes = new Uint8Array(readFileSync(spec));
   const image = /\.(png|jpe?g)$/i.exec(spec);
   if (image) {
-    const [c, h, w] = imageInputShape(model.info, `--input ${spec} (an image)`);
+    const png = image[1]!.toLowerCase() === 'png';
+    const [c, h, w] = imageInputShape(model.info, `--input ${spec} (${png ? 'a PNG' : 'a JPEG'})`);
     const resize = model.info.preprocess?.resize;
     // the size is checked from the header, before decoding: the model's (any, when it declares a resize), or 28×28 padded for the RGB zoo
     const expectedSizes = resize ? [] : [{ width: w, height: h }, ...(c === 3 && h === 32 && w === 32 ? [{ width: 28, height: 28 }] : [])];
     const options = { channels: c === 3 ? 3 : 1, source: spec, expectedSizes } as const;
-    const img = image[1]!.toLowerCase() === 'png' ? decodePng(bytes, options) : decodeJpeg(bytes, options);
+    const img = png ? decodePng(bytes, options) : decodeJpeg(bytes, options);
     if (!resize || (img.width === w && img.height === h)) return fit(img.data, img.height, img.width, spec);
     const fitted = resize === 'crop' ? centreCrop(img.data, img.channels, img.height, img.width, h, w, spec) : resizeBilinear(img.data, img.channels, img.height, img.width, h, w);
     return fit(fitted, h, w, `${spec} (${resize === 'crop' ? 'centre-cropped' : 'resized'} from ${img.width}×${img.height})`);

@@ -8,6 +8,7 @@
 import { fail } from '../errors.js';
 import type { InputDeclaration } from '../nn/model.js';
 import { decimalInt, decimalNumber } from './numbers.js';
+import { MAX_BLUR_SIGMA } from '../ops/gaussian-blur.js';
 
 /** The NUL that parseFlags joins a repeatable flag's values with (no argument can hold one). */
 export const REPEAT_SEPARATOR = '\0';
@@ -61,9 +62,9 @@ const METHOD_OPTIONS: Record<string, { methods: readonly string[]; parse: Option
       return ['earlyStop', { patience }];
     },
   },
-  fraction: { methods: ['gig', 'gig-idgi'], parse: (t) => ['fraction', number(M, 'fraction', t, (v) => v > 0 && v <= 1, 'a decimal number in (0, 1]')] },
+  fraction: { methods: ['gig', 'gig-idgi'], parse: (t) => ['fraction', number(M, 'fraction', t, (v) => v >= 0 && v <= 1, 'a decimal number in [0, 1]')] },
   'max-dist': { methods: ['gig', 'gig-idgi'], parse: (t) => ['maxDist', number(M, 'max-dist', t, (v) => v >= 0, 'a decimal number >= 0')] },
-  'max-sigma': { methods: ['blurig', 'blurig-idgi'], parse: (t) => ['maxSigma', number(M, 'max-sigma', t, positive, 'a positive decimal number')] },
+  'max-sigma': { methods: ['blurig', 'blurig-idgi'], parse: (t) => ['maxSigma', number(M, 'max-sigma', t, (v) => v > 0 && v <= MAX_BLUR_SIGMA, `a decimal number in (0, ${MAX_BLUR_SIGMA}]`)] },
 };
 
 /** `--method-option` values as methodOptions for `method` (the one run, inside SmoothGrad when wrapped). */
