@@ -39,7 +39,7 @@ afterAll(() => {
 
 describe('emotion (FER-2013 mini-Xception from @vladmandic/human)', () => {
   it('imports as [1, 64, 64] → 7 classes, the final Softmax dropped and the preprocessing declared', () => {
-    expect(model.info).toMatchObject({ name: 'emotion', inputShape: [1, 64, 64], numClasses: 7, preprocess: { gray: true, scale: 2, offset: -1 } });
+    expect(model.info).toMatchObject({ name: 'emotion', inputShape: [1, 64, 64], numClasses: 7, preprocess: { gray: true, scale: 2, offset: -1 }, inputRange: [-1, 1] });
     expect(model.info.classNames).toEqual(['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral']);
     expect(notes).toEqual([expect.stringMatching(/dropped the final Softmax/)]);
     // 9 convs + 4 depthwise (groups = channels), the two residual adds inside conv epilogues

@@ -102,7 +102,7 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
   const owned: Tensor[] = [x];
   const own = <T extends Tensor | undefined>(t: T): T => (t && owned.push(t), t);
   try {
-    const baseline = own(makeBaseline(engine, options.baseline ?? 'black', x, s.seed + 1, options.blur ?? gaussianBlurUniform));
+    const baseline = own(makeBaseline(engine, options.baseline ?? 'black', x, s.seed + 1, options.blur ?? gaussianBlurUniform, subject.pixelsToInput));
     const targets = own(await resolveTargets(engine, subject, x, s.targets));
     const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: s.targets, output: s.output, maxRows: subject.rowsForBudget(s.budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 }, checkpoint: progress.checkpoint };
     const result = await s.method.run(ctx, s.methodOptions);

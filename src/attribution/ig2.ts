@@ -12,7 +12,7 @@
  *    referencesPerImage: R, N·R images (image i's R references at rows i·R … i·R + R − 1; e.g. the
  *    "relevant references" of ig2-references.ts, picked per image);
  *  - stepSize η (default 1.0: the authors' 256 on 0–255 images, rescaled to [0, 1] inputs);
- *  - clip [lo, hi] (default [0, 1]; null = unbounded);
+ *  - clip [lo, hi] (default: the subject's declared input range, [0, 1] when undeclared; null = unbounded);
  *  - earlyStop { patience, relTol? = 1e-4 } (default off): stop once `patience` steps fail to lower
  *    the best distance by the relative relTol; the path is cut back to its best point (GradCF).
  * The stop is decided on the GPU (per-pair flags; stopped paths stay put), so no readback.
@@ -51,7 +51,7 @@ function readOptions(ctx: ExplainContext, o: MethodOptions): Ig2Settings {
   }
   const stepSize = o['stepSize'] ?? 1.0;
   if (typeof stepSize !== 'number' || !(stepSize > 0 && Number.isFinite(stepSize))) fail(`ig2: stepSize must be a positive number, got ${String(stepSize)}`);
-  const clip = o['clip'] === undefined ? ([0, 1] as const) : o['clip'];
+  const clip = o['clip'] === undefined ? (ctx.subject.inputRange ?? [0, 1]) : o['clip'];
   if (clip !== null) {
     const ok = Array.isArray(clip) && clip.length === 2 && clip.every((v) => typeof v === 'number' && Number.isFinite(v)) && clip[0] < clip[1];
     if (!ok) fail(`ig2: clip must be [lo, hi] with finite lo < hi, or null, got ${JSON.stringify(clip)}`);

@@ -4,7 +4,8 @@
  * layer), backpropagated together with ∇f in the same backward.
  */
 import { fail } from '../errors.js';
-import type { Model } from '../nn/model.js';
+import { inputRange, type Model } from '../nn/model.js';
+import { preprocessPixels } from '../data/preprocess.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { concatBatch } from '../tensor/batch.js';
 import { argmaxRows, explainSeed } from './explain-seed.js';
@@ -25,6 +26,8 @@ function createModelSubject(model: Model): Explainable {
     name: model.info.name,
     inputShape: model.info.inputShape,
     numClasses: model.info.numClasses,
+    inputRange: inputRange(model.info),
+    pixelsToInput: (pixels) => preprocessPixels(pixels, model.info),
     rowsForBudget: (budget) => rowsForBudget(model, budget),
     async gradients(points, r) {
       const tape = model.forward(points, { record: true });

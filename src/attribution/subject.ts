@@ -67,6 +67,10 @@ export interface Explainable {
   values(points: Tensor, request: EvaluationRequest): Promise<Tensor>;
   /** top-1 class per row of x as float32 [N] ('auto' targets), or null when there are no classes */
   topClasses(x: Tensor): Promise<Tensor | null>;
+  /** the range of inputs (default [0, 1]); bounded paths (IG2's clip) stay in it */
+  readonly inputRange?: readonly [number, number];
+  /** a model's declared input map, [0, 1] pixels → input: named baselines are images through it */
+  pixelsToInput?(pixels: Float32Array): Float32Array;
   /** IG2 support (a model's representation node, or a function's distance callback) */
   ig2Search?(request: Ig2Request): Promise<Ig2Search>;
 }

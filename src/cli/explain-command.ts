@@ -18,7 +18,7 @@ import type { Flags } from './flags.js';
 import { parseExplainFlags, type ExplainRequest } from './explain-flags.js';
 import { npyValues, readInput, readNpyFile, testImages } from './inputs.js';
 import { writeFilesAtomically } from './atomic-write.js';
-import { pixelBaseline } from '../data/preprocess.js';
+import { preprocessPixels } from '../data/preprocess.js';
 
 /** The request's options for `explain`, with what needs the model resolved (a class name, a baseline file). */
 function methodOptions(req: ExplainRequest, model: Model): ExplainOptions {
@@ -29,14 +29,9 @@ function methodOptions(req: ExplainRequest, model: Model): ExplainOptions {
     if (target < 0) throw new PathlightError(`--target '${req.target.name}' is not a class index or name of model ${model.info.name}`);
   }
   const file = req.baseline !== undefined && typeof req.baseline !== 'string' ? req.baseline.file : null;
-  // a black or white baseline is that image through the model's preprocessing
-  const mapped = model.info.preprocess && (req.baseline === 'black' || req.baseline === 'white');
-  const baseline = file
-    ? npyValues(readNpyFile(file), file, '--baseline', model, req.layout)
-    : mapped
-      ? pixelBaseline(req.baseline === 'white' ? 1 : 0, model.info)
-      : (req.baseline as ExplainOptions['baseline']);
-  return { method: req.method, steps: req.steps, rule: req.rule, output: req.output, target, baseline, smoothgrad: req.smoothgrad || undefined };
+  // a named baseline is an image, mapped by explain() through the model's declared input
+  const baseline = file ? npyValues(readNpyFile(file), file, '--baseline', model, req.layout) : (req.baseline as ExplainOptions['baseline']);
+  return { method: req.method, steps: req.steps, rule: req.rule, output: req.output, target, baseline, smoothgrad: req.smoothgrad || undefined, methodOptions: req.methodOptions };
 }
 
 interface OutputFiles {
@@ -86,7 +81,8 @@ async function ig2References(req: ExplainRequest, engine: Engine, model: Model, 
   const dataset: DatasetName | undefined = req.dataset;
   if (!dataset) throw new PathlightError('ig2: relevant references come from the bundled samples: say which with --dataset mnist|fashion-mnist, or pass --references file.npy');
   const pool = testImages(dataset, listSamples(dataset).length, model);
-  const picked = await pickRelevantReferences(engine, model, x, pool.data, { count: req.referenceCount });
+  // the samples are pixels: the model's declared input maps them like the input
+  const picked = await pickRelevantReferences(engine, model, x, preprocessPixels(pool.data, model.info), { count: req.referenceCount });
   return { references: picked.references, referencesPerImage: picked.referencesPerImage };
 }
 
@@ -95,10 +91,10 @@ export async function explainCommand(flags: Flags): Promise<void> {
   const req = parseExplainFlags(flags);
   const engine = await createEngine();
   try {
-    const { model, notes } = await loadModel(engine, req.model);
+    const { model, notes } = await loadModel(engine, req.model, { input: req.preprocess });
     const x = readInput(req.input, model, req.dataset, req.layout);
     const options = methodOptions(req, model);
-    if (options.method === 'ig2') options.methodOptions = await ig2References(req, engine, model, x.data);
+    if (options.method === 'ig2') options.methodOptions = { ...options.methodOptions, ...(await ig2References(req, engine, model, x.data)) };
     const files = outputFiles(req, model);
     const r = await explain(engine, model, x.data, options);
     const n = r.shape[0]!;

@@ -14,11 +14,13 @@ import { checkInputFile, checkOutputPath } from './paths.js';
 import { checkPngSize, readPngHeader } from '../data/png-limits.js';
 import { MAX_STEPS } from '../attribution/explain.js';
 import type { Layout } from './inputs.js';
+import type { InputDeclaration } from '../nn/model.js';
+import { parseMethodOptions, parsePreprocess } from './key-values.js';
 
 /** `pathlight explain` without --method runs Integrated Gradients */
 export const DEFAULT_METHOD = 'ig';
 
-export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count'];
+export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess'];
 
 const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
 
@@ -46,6 +48,10 @@ export interface ExplainRequest {
   /** --out as given (a non-image model refuses a .png) */
   outGiven: string | undefined;
   json: boolean;
+  /** --method-option values as explain()'s methodOptions */
+  methodOptions: Record<string, unknown>;
+  /** --preprocess: an ONNX model's declared image input */
+  preprocess?: InputDeclaration;
 }
 
 function required(flags: Flags, name: string, hint = ''): string {
@@ -112,11 +118,13 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
   const methodFlag = flags.get('method') ?? DEFAULT_METHOD;
   checkMethodName(methodFlag, 'explain');
   const smoothgrad = methodFlag === 'smoothgrad' || methodFlag.startsWith('smoothgrad:');
+  const method = smoothgrad ? (methodFlag.split(':')[1] ?? 'grad') : methodFlag;
+  if (flags.has('preprocess') && !model.toLowerCase().endsWith('.onnx')) fail(`--preprocess declares an ONNX model's input; ${model} is not a .onnx file (zoo and TF.js models declare their own)`);
   return {
     model,
     input,
     methodFlag,
-    method: smoothgrad ? (methodFlag.split(':')[1] ?? 'grad') : methodFlag,
+    method,
     smoothgrad,
     steps: stepsFlag(flags),
     rule: choiceFlag(flags, 'rule', INTEGRATION_RULES),
@@ -130,5 +138,7 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     out: outputPaths(flags, model, methodFlag),
     outGiven: flags.get('out'),
     json: flags.has('json'),
+    methodOptions: parseMethodOptions(flags.get('method-option'), method),
+    preprocess: parsePreprocess(flags.get('preprocess')),
   };
 }

@@ -9,11 +9,15 @@ import { methodNames } from '../attribution/index.js';
 import type { DatasetName } from '../data/classes.js';
 import { checkInputFile } from './paths.js';
 import { decimalInt } from './numbers.js';
+import { REPEAT_SEPARATOR } from './key-values.js';
 
 export type Flags = Map<string, string>;
 
 /** Flags that take no value. */
 const SWITCHES = new Set(['json', 'help', 'debug']);
+
+/** Flags that may be given more than once: their values are joined by REPEAT_SEPARATOR (key-values.ts). */
+const REPEATABLE = new Set(['method-option', 'preprocess']);
 
 /** Flags every command accepts (besides its own). */
 export const COMMON_FLAGS = ['debug', 'help'] as const;
@@ -24,7 +28,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     const a = argv[i]!;
     if (!a.startsWith('--') || a === '--') throw new PathlightError(`unexpected argument '${a}' (flags are --name value; pathlight --help for usage)`);
     const name = a.slice(2);
-    if (flags.has(name)) throw new PathlightError(`--${name} is given twice`);
+    if (flags.has(name) && !REPEATABLE.has(name)) throw new PathlightError(`--${name} is given twice`);
     if (SWITCHES.has(name)) {
       flags.set(name, 'true');
       continue;
@@ -33,7 +37,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     // a value that is itself a flag means the value was left out (`--out --json`)
     if (v === undefined || v.startsWith('--')) throw new PathlightError(`--${name} needs a value`);
     if (v.trim() === '') throw new PathlightError(`--${name} needs a value, got an empty one`);
-    flags.set(name, v);
+    flags.set(name, flags.has(name) ? `${flags.get(name)}${REPEAT_SEPARATOR}${v}` : v);
   }
   return flags;
 }

@@ -1,12 +1,15 @@
 /**
  * Inputs of the `pathlight` commands: a .npy of exactly the model's input shape (any model, no
- * preprocessing), or, for image models, a PNG or a bundled sample fitted to the model's [C, H, W]
- * and mapped by the model's declared preprocessing (data/preprocess.ts).
+ * preprocessing), or, for image models, a PNG, a JPEG or a bundled sample fitted to the model's
+ * [C, H, W] (resized or centre-cropped when the model declares it) and mapped by the model's
+ * declared preprocessing (data/preprocess.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { PathlightError } from '../errors.js';
 import { readNpy } from '../models/npy.js';
 import { decodePng } from '../data/png.js';
+import { decodeJpeg } from '../data/jpeg.js';
+import { centreCrop, resizeBilinear } from '../data/resize.js';
 import { listSamples, loadSample } from '../data/samples.js';
 import { loadFashionMnist, loadMnist } from '../data/datasets.js';
 import { channelsFirst, toRgb32 } from '../data/transforms.js';
@@ -40,15 +43,21 @@ export function readInput(spec: string, model: Model, dataset: DatasetName | und
   }
   if (!existsSync(spec)) throw new PathlightError(`input file ${spec} does not exist`);
   const bytes = new Uint8Array(readFileSync(spec));
-  if (spec.toLowerCase().endsWith('.png')) {
-    const [c, h, w] = imageInputShape(model.info, `--input ${spec} (a PNG)`);
-    // the size is checked from the header, before decoding: the model's, or 28×28 padded for the RGB zoo
-    const expectedSizes = [{ width: w, height: h }, ...(c === 3 && h === 32 && w === 32 ? [{ width: 28, height: 28 }] : [])];
-    const img = decodePng(bytes, { channels: c === 3 ? 3 : 1, source: spec, expectedSizes });
-    return fit(img.data, img.height, img.width, spec);
+  const image = /\.(png|jpe?g)$/i.exec(spec);
+  if (image) {
+    const png = image[1]!.toLowerCase() === 'png';
+    const [c, h, w] = imageInputShape(model.info, `--input ${spec} (${png ? 'a PNG' : 'a JPEG'})`);
+    const resize = model.info.preprocess?.resize;
+    // the size is checked from the header, before decoding: the model's (any, when it declares a resize), or 28×28 padded for the RGB zoo
+    const expectedSizes = resize ? [] : [{ width: w, height: h }, ...(c === 3 && h === 32 && w === 32 ? [{ width: 28, height: 28 }] : [])];
+    const options = { channels: c === 3 ? 3 : 1, source: spec, expectedSizes } as const;
+    const img = png ? decodePng(bytes, options) : decodeJpeg(bytes, options);
+    if (!resize || (img.width === w && img.height === h)) return fit(img.data, img.height, img.width, spec);
+    const fitted = resize === 'crop' ? centreCrop(img.data, img.channels, img.height, img.width, h, w, spec) : resizeBilinear(img.data, img.channels, img.height, img.width, h, w);
+    return fit(fitted, h, w, `${spec} (${resize === 'crop' ? 'centre-cropped' : 'resized'} from ${img.width}×${img.height})`);
   }
   if (spec.toLowerCase().endsWith('.npy')) return { data: npyValues(npyOf(bytes, spec), spec, '--input', model, layout), what: layout === 'nhwc' ? `${spec} (channels-last, converted)` : spec };
-  throw new PathlightError(`input ${spec}: use a .png, a .npy or sample:N`);
+  throw new PathlightError(`input ${spec}: use a .png, .jpg, a .npy or sample:N`);
 }
 
 export type Layout = 'nchw' | 'nhwc';

@@ -14,12 +14,14 @@ import { errorLine } from './error-line.js';
 
 const USAGE = `usage:
   pathlight explain --model <lenet|vgg|resnet|mobilenet|file.onnx|file.safetensors|model.json (TF.js)>
-                    --input <file.png|file.npy|sample:N> [--method <method>, default ig]
+                    --input <file.png|file.jpg|file.npy|sample:N> [--method <method>, default ig]
                     [--dataset mnist|fashion-mnist] [--target <class|auto>] [--steps N]
                     [--rule ${INTEGRATION_RULES.join('|')}] [--output logit|prob]
                     [--baseline black|white|uniform|blur|file.npy] [--out file.npy|file.png] [--json]
                     [--layout nchw|nhwc (of .npy inputs and baselines)]
                     [--references relevant|file.npy] [--reference-count R]   (ig2)
+                    [--method-option key=value ...]   (ig2: eta, clip=lo,hi|none, early-stop; gig: fraction, max-dist; blurig: max-sigma)
+                    [--preprocess key=value ...]      (.onnx: mean, std, scale, offset, order=rgb|bgr, resize=bilinear|crop, gray=true)
   pathlight eval    --model <model> --method <m1,m2,…> [--samples N] [--steps N]
                     [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
   pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]

@@ -10,3 +10,10 @@ export function decimalInt(text: string): number | undefined {
   const v = Number(text);
   return Number.isSafeInteger(v) ? v : undefined;
 }
+
+/** A plain decimal number ('0.5', '-1', '2.25e-3'), or undefined: no hex, no 'Infinity', no blanks. */
+export function decimalNumber(text: string): number | undefined {
+  if (!/^-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?$/i.test(text)) return undefined;
+  const v = Number(text);
+  return Number.isFinite(v) ? v : undefined;
+}

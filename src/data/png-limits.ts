@@ -38,15 +38,15 @@ export interface PngSizeLimits {
   expectedSizes?: readonly { width: number; height: number }[];
 }
 
-/** Refuse a declared size above the pixel cap or outside the expected sizes. */
-export function checkPngSize(header: PngHeader, limits: PngSizeLimits, source: string): void {
+/** Refuse a declared size above the pixel cap or outside the expected sizes (of a PNG, or of a JPEG: `kind`). */
+export function checkPngSize(header: Pick<PngHeader, 'width' | 'height'>, limits: PngSizeLimits, source: string, kind = 'PNG'): void {
   const { width, height } = header;
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PNG_PIXELS;
   const expected = limits.expectedSizes;
   if (expected && expected.length > 0 && !expected.some((s) => s.width === width && s.height === height)) {
-    fail(`${source}: the PNG is ${width}×${height} pixels, expected ${expected.map((s) => `${s.width}×${s.height}`).join(' or ')}`);
+    fail(`${source}: the ${kind} is ${width}×${height} pixels, expected ${expected.map((s) => `${s.width}×${s.height}`).join(' or ')}`);
   }
-  if (width * height > maxPixels) fail(`${source}: the PNG declares ${width}×${height} pixels, more than the limit of ${maxPixels} (maxPixels)`);
+  if (width * height > maxPixels) fail(`${source}: the ${kind} declares ${width}×${height} pixels, more than the limit of ${maxPixels} (maxPixels)`);
 }
 
 /** Samples per pixel of each PNG colour type. */

@@ -9,7 +9,7 @@
 import type { Engine } from '../gpu/engine.js';
 import { fail, PathlightError } from '../errors.js';
 import { readAsset, readFileBytes, readUrl } from '#platform';
-import type { Model } from '../nn/model.js';
+import type { InputDeclaration, Model } from '../nn/model.js';
 import { CLASS_NAMES, type DatasetName } from '../data/classes.js';
 import { fuseModel, modelFromSpec, type ModelSpec } from './fuse.js';
 import { importOnnxBytes, type OnnxImportOptions } from './onnx-import.js';
@@ -80,12 +80,12 @@ export function modelFromOnnx(engine: Engine, bytes: Uint8Array, options: OnnxIm
  * graph model's `*.json` (its weight shards beside it).
  * Returns the model and notes for the user.
  */
-export async function loadModel(engine: Engine, spec: string, options: { foldBatchNorm?: boolean; classNames?: readonly string[] } = {}): Promise<{ model: Model; notes: string[] }> {
+export async function loadModel(engine: Engine, spec: string, options: { foldBatchNorm?: boolean; classNames?: readonly string[]; input?: InputDeclaration } = {}): Promise<{ model: Model; notes: string[] }> {
   if (isZooName(spec)) return { model: await loadZooModel(engine, spec, options), notes: [] };
   const lower = spec.toLowerCase();
   if (lower.endsWith('.onnx')) {
     const { bytes, externalData } = await readOnnxFile(spec);
-    return modelFromOnnx(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData });
+    return modelFromOnnx(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData, input: options.input });
   }
   if (lower.endsWith('.safetensors')) return { model: modelFromSafetensors(engine, await readFileBytes(spec, 'weights'), { source: spec, foldBatchNorm: options.foldBatchNorm }), notes: [] };
   if (lower.endsWith('.json')) return loadTfjsModel(engine, spec, { classNames: options.classNames });

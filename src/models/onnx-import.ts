@@ -14,6 +14,8 @@
  * `keepFinalSoftmax` (what `predict` uses). Environment-free: IR in, spec out.
  */
 import type { UnaryOp } from '../nn/graph.js';
+import type { InputDeclaration } from '../nn/model.js';
+import { declareInput } from '../data/preprocess.js';
 import { decodeOnnx, OnnxError, type OnnxDecodeOptions, type OnnxModel, type OnnxNode } from './onnx.js';
 import { asFloat32, DT, dtypeName } from './onnx-tensor.js';
 import { FOLDABLE_OPS, FoldError, foldNode, sliceRange } from './onnx-fold.js';
@@ -43,6 +45,8 @@ export interface OnnxImportOptions extends OnnxDecodeOptions {
   /** names the model in errors and in ModelInfo (default: 'onnx') */
   name?: string;
   classNames?: readonly string[];
+  /** the model's image input: affine map (mean/std or scale/offset), channel order, resize (see InputDeclaration) */
+  input?: InputDeclaration;
   /** fold BN / fuse epilogues (default true; false keeps one node per ONNX op) */
   fuse?: boolean;
   /** keep a final Softmax / LogSoftmax as the model's last node (predict) instead of dropping it (explain) */
@@ -139,7 +143,7 @@ class Importer extends ViewImporter {
     const linears = this.g.nodes.map((n, i) => (n.kind === 'linear' ? i : -1)).filter((i) => i >= 0);
     const lastLinear = linears.length ? this.g.nodes[linears[linears.length - 1]!]! : null;
     const representationNode = lastLinear && lastLinear.kind === 'linear' ? lastLinear.input : last - 1;
-    const info = { name: options.name ?? 'onnx', inputShape: rowShape, numClasses: count(outShape), representationNode, classNames: options.classNames };
+    const info = { name: options.name ?? 'onnx', inputShape: rowShape, numClasses: count(outShape), representationNode, classNames: options.classNames, ...declareInput(options.input, rowShape, options.name ?? 'onnx') };
     const spec: ModelSpec = { nodes: this.g.nodes.map((n) => ({ ...n })), params: this.params, info };
     // Fusing renumbers nodes: a graph with extra outputs keeps one node per op.
     return {

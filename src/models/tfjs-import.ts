@@ -12,19 +12,20 @@
 import { GraphBuilder, type UnaryOp } from '../nn/graph.js';
 import { GraphShapeError, inferShapes } from '../nn/shapes.js';
 import type { BinaryOp } from '../ops/broadcast.js';
-import type { ModelInfo } from '../nn/model.js';
+import type { InputDeclaration } from '../nn/model.js';
+import { declareInput } from '../data/preprocess.js';
 import { fuseModel, type ModelSpec, type ParamValues } from './fuse.js';
 import { attr, readTfjsWeights, TfjsError, type TfjsModelJson, type TfjsNode, type TfjsTensor } from './tfjs-format.js';
 
-/** An affine map from [0, 1] pixels to the model's input, declared per model (ModelInfo.preprocess). */
-export type InputPreprocess = NonNullable<ModelInfo['preprocess']>;
+/** A model's image input, declared per model (ModelInfo.preprocess; data/preprocess.ts). */
+export type InputPreprocess = InputDeclaration;
 
 export interface TfjsImportOptions {
   /** names the model in errors and in ModelInfo (default: 'tfjs') */
   name?: string;
   classNames?: readonly string[];
-  /** the model's image preprocessing, for image inputs (see InputPreprocess) */
-  preprocess?: InputPreprocess;
+  /** the model's image input: affine map, channel order, gray, resize (see InputDeclaration) */
+  input?: InputDeclaration;
   /** fold batch norms / fuse epilogues (default true) */
   fuse?: boolean;
 }
@@ -108,7 +109,7 @@ class Importer {
       numClasses: outShape[0]!,
       representationNode: lastLinear?.kind === 'linear' ? lastLinear.input : last - 1,
       ...(options.classNames ? { classNames: options.classNames } : {}),
-      ...(options.preprocess ? { preprocess: options.preprocess } : {}),
+      ...declareInput(options.input, this.shape(0), options.name ?? 'tfjs'),
     };
     const spec: ModelSpec = { nodes: this.g.nodes.map((n) => ({ ...n })), params: this.params, info };
     return { spec: options.fuse === false ? spec : fuseModel(spec), notes: this.notes };

@@ -23,7 +23,7 @@ export const KNOWN_TFJS_MODELS: readonly { name: string; matches: (json: TfjsMod
     // gray (0.2989 R + 0.587 G + 0.114 B) mapped to [-1, 1]
     name: 'emotion',
     matches: (json) => json.generatedBy === 'https://github.com/oarriaga/face_classification' && inputDims(json) === '-1,64,64,1',
-    options: { classNames: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'], preprocess: { gray: true, scale: 2, offset: -1 } },
+    options: { classNames: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'], input: { gray: true, scale: 2, offset: -1 } },
   },
 ];
 

@@ -35,7 +35,7 @@ export interface ZooEntry {
 }
 
 function info(name: string, inputShape: [number, number, number], representationNode: number, dataset: DatasetName): ModelInfo {
-  return { name, inputShape, numClasses: 10, representationNode, classNames: CLASS_NAMES[dataset] };
+  return { name, inputShape, numClasses: 10, representationNode, classNames: CLASS_NAMES[dataset], inputRange: [0, 1] };
 }
 
 function lenet(): ZooGraph {

@@ -27,8 +27,27 @@ export interface ModelInfo {
   /** node whose output is the representation fed to the final linear layer (IG2) */
   representationNode: number;
   classNames?: readonly string[];
-  /** how an image input in [0, 1] becomes the model's input (an imported model's declaration): x · scale + offset, on gray when `gray` */
-  preprocess?: { gray?: boolean; scale: number; offset: number };
+  /** how an image in [0, 1] pixels becomes the model's input (data/preprocess.ts applies it) */
+  preprocess?: InputDeclaration;
+  /** the range of the model's inputs ([0, 1] pixels through `preprocess`); bounded paths (IG2) stay in it. Default [0, 1] */
+  inputRange?: readonly [number, number];
+}
+
+/** A model's image input, declared: the affine map (mean/std per channel, or scale/offset), channel order, gray, and how other sizes fit. */
+export interface InputDeclaration {
+  mean?: readonly number[];
+  std?: readonly number[];
+  scale?: number;
+  offset?: number;
+  channelOrder?: 'rgb' | 'bgr';
+  gray?: boolean;
+  /** an image of another size is resized (bilinear) or centre-cropped to the model's H×W; absent: a size mismatch is an error */
+  resize?: 'bilinear' | 'crop';
+}
+
+/** The declared input range, [0, 1] when undeclared. */
+export function inputRange(info: ModelInfo): readonly [number, number] {
+  return info.inputRange ?? [0, 1];
 }
 
 /** `[N, ...row]` as text, for messages: [N, 3, 32, 32], [N, 10]. */
