@@ -256,3 +256,19 @@ describe('explain on non-image models: .npy in, .npy out', () => {
     expect(evalMlp.stderr).toMatch(/pathlight eval \(image datasets and pixel metrics only\) needs a model with an image input \[C, H, W\]; model mlp takes \[N, 10\]/);
   });
 });
+
+it('explain --model emotion.json (TF.js, @vladmandic/human) --input face.jpg --method idgi: the model\'s preprocessing, "happy", exact completeness', () => {
+  const model = join(ROOT, 'node_modules/@vladmandic/human/models/emotion.json');
+  const out = join(dir, 'emotion', 'attr.npy');
+  const r = run('explain', '--model', model, '--input', join(ROOT, 'test/fixtures/face-64.jpg'), '--method', 'idgi', '--steps', '16', '--out', out, '--json');
+  expect(r.status, r.stderr).toBe(0);
+  const summary = JSON.parse(r.stdout);
+  expect(summary.model).toBe('emotion');
+  expect(summary.images).toHaveLength(1);
+  const [image] = summary.images;
+  expect(image.className).toBe('happy');
+  expect(Math.abs(image.completenessError)).toBeLessThan(1e-4);
+  // one image input: the attribution has the model's row shape [C, H, W]
+  expect(readNpy(readFileSync(out)).shape).toEqual([1, 64, 64]);
+  expect(decodePng(readFileSync(out.replace(/\.npy$/, '.png'))).width).toBeGreaterThan(64);
+}, 180_000);
