@@ -18,7 +18,7 @@ gradient's relative L2 error per image: a network with many units near a kink (R
 can be so ill-conditioned that no float32 implementation reaches the 1e-3 bound). The export fails when
 onnxruntime and PyTorch disagree by more than ORT_RTOL of the largest |logit|.
 
-    /work/venv/bin/python scripts/torchvision-export.py [--sizes 64,224] [--archs resnet18,...]
+    python3 scripts/torchvision-export.py [--sizes 64,224] [--archs resnet18,...]
 """
 import argparse
 import importlib.util
