@@ -199,7 +199,7 @@ try {
     const dir = join(FIXTURES, String(size));
     const manifestPath = join(dir, 'manifest.json');
     if (!existsSync(manifestPath)) {
-      log(`no ${manifestPath}: run /work/venv/bin/python scripts/torchvision-export.py --sizes ${size}`);
+      log(`no ${manifestPath}: run python3 scripts/torchvision-export.py --sizes ${size}`);
       continue;
     }
     const { architectures, ...meta } = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
