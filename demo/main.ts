@@ -47,6 +47,8 @@ let current: DemoModel | null = null;
 let samples: SampleEntry[] = [];
 /** the model input: the pixels shown, through the model's declared preprocessing */
 let input: Float32Array | null = null;
+/** the [0, 1] pixels shown (heatmaps are laid over them) */
+let shownPixels: Float32Array | null = null;
 /** the true class of the current input, when known (samples) */
 let label: number | null = null;
 
@@ -99,6 +101,7 @@ async function selectSample(index: number): Promise<void> {
 
 /** `pixels` in [0, 1] as shown; the model gets them through its declared preprocessing (if any). */
 function setInput(pixels: Float32Array, trueLabel: number | null): void {
+  shownPixels = pixels;
   input = preprocessPixels(pixels, current!.model.info);
   label = trueLabel;
   drawInput(ui.input, pixels, current!.model.info.inputShape);
@@ -190,7 +193,7 @@ async function runAll(): Promise<void> {
         ui.progress.value = i + done / total;
       };
       const e = await explain(engine, model, x, { ...METHODS[method]!(steps), onProgress });
-      drawHeatmap(c.heat, e.attribution, model.info.inputShape);
+      drawHeatmap(c.heat, e.attribution, model.info.inputShape, shownPixels!);
       const rows = explanationRows(e, model.info.classNames ?? []);
       fillStats(c.stats, rows);
       const t0 = performance.now();
