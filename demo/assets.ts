@@ -1,6 +1,7 @@
 /**
  * What the demo page loads over HTTP: zoo weights (assets/models, served at models/) and the
- * bundled samples (assets/samples, served at samples/), plus turning any image into model input.
+ * bundled samples (assets/samples, served at samples/), the TF.js emotion model and its face
+ * sample when the server has them (scripts/demo.mjs), plus turning any image into pixels.
  */
 import type { Engine } from '../src/gpu/engine.js';
 import { PathlightError } from '../src/errors.js';
@@ -13,9 +14,19 @@ import { rgbToGray } from '../src/data/gray.js';
 import { toRgb32 } from '../src/data/transforms.js';
 import type { DatasetName } from '../src/data/classes.js';
 import type { SampleEntry } from '../src/data/samples.js';
+import { modelFromTfjs, type TfjsModelJson } from '../src/models/tfjs.js';
+import { shardPaths } from '../src/models/tfjs-format.js';
+
+/** The page's name for @vladmandic/human's FER-2013 classifier, beside the zoo's names. */
+export const EMOTION = 'emotion';
+export type DemoModelName = ZooName | typeof EMOTION;
+const EMOTION_DIR = 'node_modules/@vladmandic/human/models/';
+/** test/fixtures/face-64.png, served by scripts/demo.mjs with the model */
+const FACE_SAMPLE = 'faces/face-64.png';
+export const EMOTION_SAMPLES: SampleEntry[] = [{ file: FACE_SAMPLE, label: -1, className: 'face (face-api sample1.jpg)' }];
 
 export interface DemoModel {
-  name: ZooName;
+  name: DemoModelName;
   model: Model;
   /** false: seeded random weights because the weights file is not there (yet) */
   trained: boolean;
@@ -38,6 +49,30 @@ export async function hasWeights(name: ZooName): Promise<boolean> {
 export async function availableModels(): Promise<{ name: ZooName; trained: boolean }[]> {
   const present = await Promise.all(ZOO_NAMES.map(hasWeights));
   return ZOO_NAMES.map((name, i) => ({ name, trained: present[i]! })).filter((m) => m.trained || m.name === 'lenet');
+}
+
+/** Does the server have the emotion model (it does not without devDependencies)? */
+export async function hasEmotionModel(): Promise<boolean> {
+  const r = await fetch(`${EMOTION_DIR}emotion.json`, { method: 'HEAD', cache: 'no-store' });
+  return r.ok;
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new PathlightError(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+/** The emotion model from its model.json and the shards it names beside it; its class names and preprocessing come from KNOWN_TFJS_MODELS. */
+export async function loadEmotionModel(engine: Engine): Promise<DemoModel> {
+  const url = `${EMOTION_DIR}emotion.json`;
+  const json = JSON.parse(new TextDecoder().decode(await fetchBytes(url))) as TfjsModelJson;
+  const shards: Uint8Array[] = [];
+  for (const p of shardPaths(json)) {
+    if (typeof p !== 'string' || !/^[\w.-]+$/.test(p) || p.startsWith('.')) throw new PathlightError(`${url}: weight shard path ${JSON.stringify(p)} is not a file beside the model`);
+    shards.push(await fetchBytes(EMOTION_DIR + p));
+  }
+  return { name: EMOTION, model: modelFromTfjs(engine, json, shards, { source: url }).model, trained: true };
 }
 
 export async function loadDemoModel(engine: Engine, name: ZooName): Promise<DemoModel> {
@@ -80,7 +115,14 @@ export async function checkDroppedPng(file: Blob): Promise<void> {
   checkPngSize(readPngHeader(head, 'the dropped PNG'), {}, 'the dropped PNG');
 }
 
-/** Any image the browser can decode, resized to the model's input in a canvas (gray: `rgbToGray`). */
+/** The emotion model's sample: the face PNG as gray pixels of the model's size. */
+export async function faceSample(inputShape: readonly number[]): Promise<Float32Array> {
+  const r = await fetch(FACE_SAMPLE);
+  if (!r.ok) throw new PathlightError(`${FACE_SAMPLE}: HTTP ${r.status}`);
+  return fileInput(await r.blob(), inputShape);
+}
+
+/** Any image the browser can decode, resized to the model's input in a canvas (gray: `rgbToGray`), as [0, 1] pixels. */
 export async function fileInput(file: Blob, inputShape: readonly number[]): Promise<Float32Array> {
   const [c, h, w] = inputShape as [number, number, number];
   await checkDroppedPng(file);

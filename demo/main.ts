@@ -1,14 +1,14 @@
 /**
- * The demo page: pick a zoo model and an image, run explain() for each chosen method on
+ * The demo page: pick a zoo model (or the TF.js emotion model, when served) and an image, run explain() for each chosen method on
  * navigator.gpu, and show heatmaps, completeness, timings and insertion/deletion curves.
  * `body[data-state]` (loading → ready → running → done | error) lets the test follow along.
  */
 import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { explain, prepareExplain, type ExplainOptions, type Explanation } from '../src/attribution/index.js';
 import { insertionDeletion } from '../src/metrics/insertion-deletion.js';
-import type { ZooName } from '../src/models/zoo.js';
 import type { SampleEntry } from '../src/data/samples.js';
-import { availableModels, datasetOf, fileInput, listSamples, loadDemoModel, sampleInput, type DemoModel } from './assets.js';
+import { preprocessPixels } from '../src/data/preprocess.js';
+import { availableModels, datasetOf, EMOTION, EMOTION_SAMPLES, faceSample, fileInput, hasEmotionModel, listSamples, loadDemoModel, loadEmotionModel, sampleInput, type DemoModel, type DemoModelName } from './assets.js';
 import { CURVE_COLOURS, drawCurves, drawHeatmap, drawInput } from './render.js';
 
 /** Checkbox name → explain() options; SmoothGrad wraps plain gradients, with `steps` noisy samples. */
@@ -45,7 +45,10 @@ const ui = {
 let engine: Engine;
 let current: DemoModel | null = null;
 let samples: SampleEntry[] = [];
+/** the model input: the pixels shown, through the model's declared preprocessing */
 let input: Float32Array | null = null;
+/** the [0, 1] pixels shown (heatmaps are laid over them) */
+let shownPixels: Float32Array | null = null;
 /** the true class of the current input, when known (samples) */
 let label: number | null = null;
 
@@ -69,29 +72,39 @@ function option(value: string, text: string): HTMLOptionElement {
   return o;
 }
 
-async function selectModel(name: ZooName): Promise<void> {
+function modelNote(m: DemoModel): string {
+  const shape = m.model.info.inputShape.join('×');
+  if (m.name === EMOTION) return `${shape}, TF.js graph model from @vladmandic/human, trained on FER-2013; input gray, (gray − 0.5)·2`;
+  return m.trained
+    ? `${shape}, trained on ${datasetOf(m.name)}`
+    : `untrained weights: assets/models/${m.name}-${datasetOf(m.name)}.safetensors is not there yet, so this ${m.name} has random weights and its attributions mean little`;
+}
+
+async function selectModel(name: DemoModelName): Promise<void> {
   setState('loading', `loading ${name}…`);
   current?.model.dispose();
   current = null;
-  current = await loadDemoModel(engine, name);
-  ui.modelNote.textContent = current.trained
-    ? `${current.model.info.inputShape.join('×')}, trained on ${datasetOf(name)}`
-    : `untrained weights: assets/models/${name}-${datasetOf(name)}.safetensors is not there yet, so this ${name} has random weights and its attributions mean little`;
+  current = name === EMOTION ? await loadEmotionModel(engine) : await loadDemoModel(engine, name);
+  ui.modelNote.textContent = modelNote(current);
   ui.modelNote.classList.toggle('warn', !current.trained);
-  samples = await listSamples(datasetOf(name));
+  samples = name === EMOTION ? EMOTION_SAMPLES : await listSamples(datasetOf(name));
   ui.sample.replaceChildren(...samples.map((s, i) => option(String(i), `#${i}: ${s.className}`)));
   await selectSample(0);
 }
 
 async function selectSample(index: number): Promise<void> {
   const entry = samples[index]!;
-  setInput(await sampleInput(datasetOf(current!.name), entry, current!.model.info.inputShape), entry.label);
+  const { name, model } = current!;
+  if (name === EMOTION) setInput(await faceSample(model.info.inputShape), null);
+  else setInput(await sampleInput(datasetOf(name), entry, model.info.inputShape), entry.label);
 }
 
-function setInput(x: Float32Array, trueLabel: number | null): void {
-  input = x;
+/** `pixels` in [0, 1] as shown; the model gets them through its declared preprocessing (if any). */
+function setInput(pixels: Float32Array, trueLabel: number | null): void {
+  shownPixels = pixels;
+  input = preprocessPixels(pixels, current!.model.info);
   label = trueLabel;
-  drawInput(ui.input, x, current!.model.info.inputShape);
+  drawInput(ui.input, pixels, current!.model.info.inputShape);
   ui.results.replaceChildren();
   ui.progress.value = 0;
   setState('ready', 'ready');
@@ -180,7 +193,7 @@ async function runAll(): Promise<void> {
         ui.progress.value = i + done / total;
       };
       const e = await explain(engine, model, x, { ...METHODS[method]!(steps), onProgress });
-      drawHeatmap(c.heat, e.attribution, model.info.inputShape);
+      drawHeatmap(c.heat, e.attribution, model.info.inputShape, shownPixels!);
       const rows = explanationRows(e, model.info.classNames ?? []);
       fillStats(c.stats, rows);
       const t0 = performance.now();
@@ -222,7 +235,7 @@ function buildMethodChoices(): void {
 }
 
 function wireEvents(): void {
-  ui.model.addEventListener('change', () => selectModel(ui.model.value as ZooName).catch(fail));
+  ui.model.addEventListener('change', () => selectModel(ui.model.value as DemoModelName).catch(fail));
   ui.sample.addEventListener('change', () => {
     if (ui.sample.value !== 'own') selectSample(Number(ui.sample.value)).catch(fail);
   });
@@ -246,8 +259,9 @@ async function main(): Promise<void> {
   wireEvents();
   if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
   engine = await createEngine();
-  const models = await availableModels();
+  const [models, emotion] = await Promise.all([availableModels(), hasEmotionModel()]);
   ui.model.replaceChildren(...models.map((m) => option(m.name, m.trained ? m.name : `${m.name} (untrained)`)));
+  if (emotion) ui.model.append(option(EMOTION, 'emotion (TF.js, FER-2013)'));
   await selectModel(models[0]!.name);
 }
 

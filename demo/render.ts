@@ -20,10 +20,25 @@ export function drawInput(canvas: HTMLCanvasElement, x: Float32Array, shape: rea
   putRgba(canvas, rgba, w, h);
 }
 
-/** Σ_c |attr| normalised by its 99.5th percentile, through the shared colour ramp. */
-export function drawHeatmap(canvas: HTMLCanvasElement, attribution: Float32Array, shape: readonly number[]): void {
+/** Share of the heatmap colour where it is laid over the input's pixels. */
+const HEAT_OVER_PIXELS = 0.65;
+
+/**
+ * Σ_c |attr| normalised by its 99.5th percentile, through the shared colour ramp; with `pixels`
+ * (the [0, 1] image shown, C×H×W) laid over their grey, so the heat sits on the original picture.
+ */
+export function drawHeatmap(canvas: HTMLCanvasElement, attribution: Float32Array, shape: readonly number[], pixels?: Float32Array): void {
   const [c, h, w] = shape as [number, number, number];
-  putRgba(canvas, heatmapRgba(attribution, c, h, w), w, h);
+  const rgba = heatmapRgba(attribution, c, h, w);
+  if (pixels) {
+    const plane = h * w;
+    for (let p = 0; p < plane; p++) {
+      let grey = 0;
+      for (let k = 0; k < c; k++) grey += pixels[k * plane + p]! / c;
+      for (let k = 0; k < 3; k++) rgba[4 * p + k] = HEAT_OVER_PIXELS * rgba[4 * p + k]! + (1 - HEAT_OVER_PIXELS) * 255 * grey;
+    }
+  }
+  putRgba(canvas, rgba, w, h);
 }
 
 const CURVE_COLOURS = { insertion: '#bc3754', deletion: '#3b6fb6' } as const;

@@ -33,8 +33,8 @@ afterAll(async () => {
 }, 60_000);
 
 /** A fresh page on a fresh demo server; errors the page logs are collected (expected 404s aside). */
-async function openDemo(assets?: string): Promise<{ page: Page; errors: string[] }> {
-  const server = await startDemo({ assets });
+async function openDemo(assets?: string, emotion?: null): Promise<{ page: Page; errors: string[] }> {
+  const server = await startDemo({ assets, emotion });
   servers.push(server);
   const page = await chromium!.browser.newPage();
   const errors: string[] = [];
@@ -56,29 +56,23 @@ async function waitForState(page: Page, errors: string[], states: string[], time
   }
 }
 
-/** Select lenet + sample 0 + one method through the DOM, run, and return the result card's numbers. */
-async function explainSample0(page: Page, errors: string[], method: string, steps: number): Promise<string> {
-  await page.select('#model', 'lenet');
+/** Select a model + its sample 0 + one method through the DOM, run, and return the result card's numbers. */
+async function explainSample0(page: Page, errors: string[], method: string, steps: number, model = 'lenet', timeout = 60_000): Promise<string> {
+  await page.select('#model', model);
   await waitForState(page, errors, ['ready'], 30_000);
   await page.select('#sample', '0');
   await waitForState(page, errors, ['ready'], 30_000);
   await page.$$eval('#methods input[type=checkbox]', (boxes, m) => boxes.forEach((b) => ((b as HTMLInputElement).checked = (b as HTMLInputElement).value === m)), method);
   await page.$eval('#steps', (el, s) => ((el as HTMLInputElement).value = String(s)), steps);
   await page.click('#run');
-  await waitForState(page, errors, ['done'], 60_000);
+  await waitForState(page, errors, ['done'], timeout);
   expect(await page.$$eval('#results .card', (els) => els.map((e) => (e as HTMLElement).dataset.method))).toEqual([method]);
   return page.$eval(`#results .card[data-method="${method}"] dl`, (el) => el.textContent ?? '');
 }
 
-it('the demo explains an MNIST sample with IG and shows a heatmap', async () => {
-  const { page, errors } = await openDemo();
-  const trained = existsSync(join(ROOT, 'assets/models/lenet-mnist.safetensors'));
-  const stats = await explainSample0(page, errors, 'ig', 16);
-  // with weights on disk the page must use them; without, it says so
-  expect((await page.$eval('#model-note', (el) => el.textContent ?? '')).includes('untrained')).toBe(!trained);
-
-  // the heatmap: opaque pixels that are not all the same colour
-  const heat = await page.$eval('#results .card[data-method="ig"] canvas.heatmap', (c) => {
+/** The method's heatmap canvas: its size, opaque pixels and distinct colours. */
+function heatmapPixels(page: Page, method: string) {
+  return page.$eval(`#results .card[data-method="${method}"] canvas.heatmap`, (c) => {
     const canvas = c as HTMLCanvasElement;
     const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
     const colours = new Set<number>();
@@ -89,6 +83,17 @@ it('the demo explains an MNIST sample with IG and shows a heatmap', async () => 
     }
     return { width: canvas.width, height: canvas.height, opaque, colours: colours.size };
   });
+}
+
+it('the demo explains an MNIST sample with IG and shows a heatmap', async () => {
+  const { page, errors } = await openDemo();
+  const trained = existsSync(join(ROOT, 'assets/models/lenet-mnist.safetensors'));
+  const stats = await explainSample0(page, errors, 'ig', 16);
+  // with weights on disk the page must use them; without, it says so
+  expect((await page.$eval('#model-note', (el) => el.textContent ?? '')).includes('untrained')).toBe(!trained);
+
+  // the heatmap: opaque pixels that are not all the same colour
+  const heat = await heatmapPixels(page, 'ig');
   expect([heat.width, heat.height]).toEqual([28, 28]);
   expect(heat.opaque).toBe(28 * 28);
   expect(heat.colours).toBeGreaterThan(8);
@@ -124,11 +129,44 @@ it('the demo computes with the weights file once it exists', async () => {
   mkdirSync(join(assets, 'models'));
   writeFileSync(join(assets, 'models/lenet-mnist.safetensors'), writeSafetensors(params));
 
-  const { page, errors } = await openDemo(assets);
+  // and without the emotion model's files (no devDependencies) the page does not offer it
+  const { page, errors } = await openDemo(assets, null);
   expect(await page.$eval('#model-note', (el) => el.textContent ?? '')).not.toContain('untrained');
+  expect(await page.$$eval('#model option', (os) => os.map((o) => (o as HTMLOptionElement).value))).not.toContain('emotion');
   const stats = await explainSample0(page, errors, 'grad', 1);
   expect(stats).toContain('class3 (true: 7)');
   expect(stats).toContain('f(x)10.000');
   expect(errors).toEqual([]);
   await page.close();
 }, 120_000);
+
+it('the demo explains the bundled face with the TF.js emotion model (IDGI)', async () => {
+  const { page, errors } = await openDemo();
+  expect(await page.$$eval('#model option', (os) => os.map((o) => o.textContent))).toContain('emotion (TF.js, FER-2013)');
+  // compiling the mini-Xception's kernels on SwiftShader is most of this test's time
+  const stats = await explainSample0(page, errors, 'idgi', 16, 'emotion', 150_000);
+  expect(await page.$eval('#model-note', (el) => el.textContent ?? '')).toContain('FER-2013');
+  // the input canvas shows the face's gray pixels, not the model's [-1, 1] input
+  const shown = await page.$eval('#input', (c) => {
+    const canvas = c as HTMLCanvasElement;
+    const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let lo = 255;
+    let hi = 0;
+    for (let i = 0; i < px.length; i += 4) [lo, hi] = [Math.min(lo, px[i]!), Math.max(hi, px[i]!)];
+    return { width: canvas.width, height: canvas.height, lo, hi };
+  });
+  expect(shown).toMatchObject({ width: 64, height: 64 });
+  expect(shown.hi - shown.lo).toBeGreaterThan(100);
+  const heat = await heatmapPixels(page, 'idgi');
+  expect([heat.width, heat.height]).toEqual([64, 64]);
+  expect(heat.opaque).toBe(64 * 64);
+  expect(heat.colours).toBeGreaterThan(8);
+  // the top class by name (the model's classNames), and completeness as the page reports it
+  const top = /class(angry|disgust|fear|happy|sad|surprise|neutral)f\(x\)/.exec(stats);
+  expect(top, stats).not.toBeNull();
+  const error = /completeness([\d.]+) % error/.exec(stats);
+  expect(error, stats).not.toBeNull();
+  expect(Number(error![1])).toBeLessThan(1);
+  expect(errors).toEqual([]);
+  await page.close();
+}, 180_000);
