@@ -232,9 +232,8 @@ function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress
   const checkpoint = async (done: number, total: number) => {
     checkAborted(signal);
     if (!engine.preparing) {
-      engine.flush();
       const previous = inFlight;
-      inFlight = engine.device.queue.onSubmittedWorkDone().then(() => onProgress?.(done, total), () => {}); // a lost device is reported by the readback
+      inFlight = engine.done().then(() => onProgress?.(done, total), () => {}); // a lost device is reported by the readback
       await previous;
     }
     await yieldToHost();

@@ -8,6 +8,8 @@ import { BufferPool, USAGE, type PoolStats } from './pool.js';
 import { describeAdapter, requestAdapter, requestDevice, type AdapterDescription } from './acquire.js';
 import { GpuError, PathlightError } from '../errors.js';
 import { Profiler, type ProfileReport } from './profiler.js';
+import { Pacer } from './pacer.js';
+import { gpuWaitsPoll } from '#platform';
 import { checkBindings, compileSource, isUniformData, programKey, WG, type BindingSlot, type Program } from './program.js';
 
 export type { OpProfile, ProfileReport } from './profiler.js';
@@ -78,6 +80,10 @@ export class Engine {
   private pass: GPUComputePassEncoder | null = null;
   private recordedOps = new Set<string>();
   private recordedDispatches = 0;
+  private recordedWorkgroups = 0;
+  private firstDispatches = false; // recorded work runs a pipeline for the first time
+  private readonly dispatched = new Set<number>();
+  private readonly pacer = new Pacer(gpuWaitsPoll);
   private readonly afterSubmit: GPUBuffer[] = [];
   private kernelIds = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
@@ -235,6 +241,8 @@ export class Engine {
     this.recordedOps.add(kernel.op);
     this.stats.dispatches++;
     this.recordedDispatches++;
+    this.recordedWorkgroups += x * y * z;
+    if (!this.dispatched.has(kernel.id)) this.firstDispatches = !!this.dispatched.add(kernel.id);
     if (this.recordedDispatches >= (this.options.maxDispatchesPerSubmit ?? Infinity)) this.flush();
   }
 
@@ -310,12 +318,14 @@ export class Engine {
     this.device.pushErrorScope('validation');
     this.device.pushErrorScope('out-of-memory');
     this.device.queue.submit([this.encoder.finish()]);
+    this.pacer.submitted(`${ops}|${this.recordedDispatches}|${this.recordedWorkgroups}`, !this.firstDispatches);
     this.profiler?.submitted();
     this.watchScope(`submission of [${ops}]`, 'out-of-memory');
     this.watchScope(`submission of [${ops}]`, 'validation');
     this.encoder = null;
     this.recordedOps.clear();
-    this.recordedDispatches = 0;
+    this.recordedDispatches = this.recordedWorkgroups = 0;
+    this.firstDispatches = false;
     this.stats.submissions++;
     for (const b of this.afterSubmit.splice(0)) b.destroy(); // legal: freed once the queue is done with it
   }
@@ -331,7 +341,7 @@ export class Engine {
     this.flush();
     this.stats.readbacks++;
     try {
-      await staging.mapAsync(USAGE.MAP_READ);
+      await this.pacer.wait(() => staging.mapAsync(USAGE.MAP_READ));
       await this.throwPendingErrors();
       return staging.getMappedRange(0, size).slice(0, byteLength);
     } catch (e) {
@@ -344,9 +354,14 @@ export class Engine {
 
   /** Submit pending work, wait for the GPU, and throw any GPU error seen so far. */
   async sync(): Promise<void> {
-    this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.done();
     await this.throwPendingErrors();
+  }
+
+  /** Submit pending work and resolve once the GPU has finished it (errors are left to the next read or sync). */
+  done(): Promise<void> {
+    this.flush();
+    return this.pacer.wait(() => this.device.queue.onSubmittedWorkDone());
   }
 
   /** Throw the first GPU error collected from error scopes (named by op), if any. */

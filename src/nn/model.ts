@@ -90,9 +90,10 @@ export class Model {
     this.packConvWeights();
   }
 
-  /** Conv weights are packed once, at load, next to the BN folding (an optimizer step repacks on use). */
+  /** Conv weights are packed once, at load, next to the BN folding (an optimizer step repacks on use), in a submission of their own. */
   private packConvWeights(): void {
     for (const n of this.nodes) if (n.kind === 'conv2d') prepackConv2dWeights(this.params.get(n.weight)!, n.params);
+    this.engine.flush();
   }
 
   get outputShape(): readonly number[] {

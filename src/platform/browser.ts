@@ -5,6 +5,9 @@
 import { fail, PathlightError } from '../errors.js';
 import { fetchBytes, resolveUrl } from './fetch-bytes.js';
 
+/** Browsers resolve GPU promises from their own event loop, without polling on the page's thread. */
+export const gpuWaitsPoll = false;
+
 export async function requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }> {
   const gpu = (globalThis as { navigator?: Navigator }).navigator?.gpu;
   if (!gpu) {

@@ -11,6 +11,9 @@ import { fetchBytes, resolveUrl } from './fetch-bytes.js';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
+/** Dawn's Node binding polls in a setImmediate loop while a GPU promise is pending (see src/gpu/pacer.ts). */
+export const gpuWaitsPoll = true;
+
 // One Dawn instance per process (per Vulkan ICD setting), shared by every engine: an engine's
 // dispose() destroys its device, and nothing grows per engine. The instance must stay reachable
 // anyway: if the GC collects it, Dawn tears down its threads under live devices (seen as 'futex

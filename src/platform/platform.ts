@@ -10,6 +10,8 @@ import type * as BrowserPlatform from './browser.js';
 export interface Platform {
   /** A WebGPU adapter: Dawn (npm `webgpu`) in Node, `navigator.gpu` in a browser or worker. */
   requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }>;
+  /** Whether a pending GPU promise keeps the host thread polling (Dawn in Node): src/gpu/pacer.ts then waits before asking. */
+  readonly gpuWaitsPoll: boolean;
   /** A file's bytes (Node); a browser refuses with a message that asks for bytes or a URL. */
   readFileBytes(path: string, what: string): Promise<Uint8Array>;
   /** A URL's bytes: http(s) anywhere, file: in Node; relative URLs resolve against the page (browser). */
