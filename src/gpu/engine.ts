@@ -156,7 +156,7 @@ export class Engine {
     checkBindings(p, entry.slots);
     if (this.dryRun) return;
     // compiled on first use, or now if an async compile (prepare) is still in flight
-    entry.kernel ??= this.compile(entry, false) as Kernel;
+    entry.kernel ??= this.compile(entry);
     const bindings: Binding[] = [];
     for (const slot of entry.slots) {
       const b = p.bindings[slot.name]!;
@@ -193,7 +193,7 @@ export class Engine {
     onProgress?.(0, total);
     const compiles: Promise<void>[] = [];
     for (const entry of dry.pending) {
-      compiles.push((this.compile(entry, true) as Promise<void>).then(() => onProgress?.(++done, total)));
+      compiles.push(this.compileAsync(entry).then(() => onProgress?.(++done, total)));
       await new Promise((r) => setTimeout(r, 0));
     }
     await Promise.all(compiles);
@@ -206,16 +206,28 @@ export class Engine {
     return this.dryRun !== null;
   }
 
-  /** Compile a program's pipeline now, or (`async`, for prepare) on the driver's threads where it has them. */
-  private compile(entry: ProgramEntry, async: boolean): Kernel | Promise<void> {
+  /** The shader module and pipeline descriptor of a program, its compile errors watched. */
+  private pipelineDescriptor(entry: ProgramEntry): GPUComputePipelineDescriptor {
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code: entry.code, label: entry.op });
     this.watch(entry.op, 'shader/pipeline', module);
-    const descriptor = { layout: 'auto' as const, compute: { module, entryPoint: 'main' }, label: entry.op };
-    const made = (pipeline: GPUComputePipeline) => (this.stats.pipelines++, { op: entry.op, pipeline, id: ++this.kernelIds });
-    if (!async) return made(this.device.createComputePipeline(descriptor));
-    return this.device.createComputePipelineAsync(descriptor).then(
-      (pipeline) => void (entry.kernel || this.disposed || (entry.kernel = made(pipeline))), // unless a real run compiled it meanwhile
+    return { layout: 'auto', compute: { module, entryPoint: 'main' }, label: entry.op };
+  }
+
+  private kernelOf(entry: ProgramEntry, pipeline: GPUComputePipeline): Kernel {
+    this.stats.pipelines++;
+    return { op: entry.op, pipeline, id: ++this.kernelIds };
+  }
+
+  /** Compile a program's pipeline now (first use). */
+  private compile(entry: ProgramEntry): Kernel {
+    return this.kernelOf(entry, this.device.createComputePipeline(this.pipelineDescriptor(entry)));
+  }
+
+  /** Compile on the driver's threads where it has them (prepare); a real run may compile it first. */
+  private compileAsync(entry: ProgramEntry): Promise<void> {
+    return this.device.createComputePipelineAsync(this.pipelineDescriptor(entry)).then(
+      (pipeline) => void (entry.kernel || this.disposed || (entry.kernel = this.kernelOf(entry, pipeline))),
       (e) => void this.errors.push(new GpuError(entry.op, 'pipeline', e instanceof Error ? e.message : String(e))),
     );
   }
