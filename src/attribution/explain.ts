@@ -274,15 +274,5 @@ function summarise(methodName: string, steps: number, shape: readonly number[], 
       droppedDelta: diag[4 * n + i]!,
     });
   }
-  return {
-    method: methodName,
-    steps,
-    shape: [...shape],
-    attribution,
-    images,
-    gradientEvaluations: ctx.stats.gradientEvaluations,
-    forwardEvaluations: ctx.stats.forwardEvaluations,
-    complete,
-    timeMs: performance.now() - t0,
-  };
+  return { method: methodName, steps, shape: [...shape], attribution, images, ...ctx.stats, complete, timeMs: performance.now() - t0 };
 }

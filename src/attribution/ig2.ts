@@ -36,7 +36,6 @@ export interface Ig2Options {
 }
 
 function readOptions(ctx: ExplainContext, o: MethodOptions): Ig2Settings {
-  checkPositiveInt('ig2', 'steps', o.steps);
   const features = ctx.x.size / ctx.x.shape[0]!;
   const refs = o['references'];
   if (!(refs instanceof Float32Array)) fail('ig2: methodOptions.references must be a Float32Array of R reference images [R, C, H, W]');

@@ -6,7 +6,7 @@
  */
 import { mul } from '../ops/arithmetic.js';
 import { straightPathPoints } from './path-points.js';
-import { checkPositiveInt, fail } from '../errors.js';
+import { fail } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
 import { evaluateGradients } from './evaluate.js';
@@ -99,15 +99,9 @@ registerMethod('ig', {
   description: 'Integrated Gradients on the straight line, Riemann or Gauss–Legendre rule',
 });
 
-/** IDGI on the straight line: m + 1 points α_k = k/m; f at every point, ∇f at k < m. */
-export function idgiOnStraightLine(ctx: ExplainContext, steps: number): Promise<IntegrationResult> {
-  checkPositiveInt('idgi', 'steps', steps);
-  const alphas = Float64Array.from({ length: steps + 1 }, (_, k) => k / steps);
-  return integratePath(ctx, straightLinePath(alphas, new Float64Array(steps + 1)), idgiIntegrator());
-}
-
 registerMethod('idgi', {
-  run: (ctx, o) => idgiOnStraightLine(ctx, o.steps),
+  // m + 1 points α_k = k/m: f at every point, ∇f at k < m
+  run: (ctx, { steps: m }) => integratePath(ctx, straightLinePath(quadrature('trapezoid', m).alphas, new Float64Array(m + 1)), idgiIntegrator()),
   defaultSteps: 64,
   complete: true,
   description: 'IDGI (Yang et al. 2023) applied to the IG straight-line path',

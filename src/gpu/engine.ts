@@ -36,6 +36,7 @@ export interface EngineOptions {
 }
 
 const DEFAULT_POOL_CAP = 64 << 20;
+const ENGINE_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'] as const;
 
 export interface EngineStats {
   submissions: number;
@@ -63,14 +64,7 @@ interface ProgramEntry {
 
 export class Engine {
   readonly pool: BufferPool;
-  readonly limits: {
-    maxStorageBufferBindingSize: number;
-    maxBufferSize: number;
-    maxComputeWorkgroupsPerDimension: number;
-    maxComputeWorkgroupStorageSize: number;
-    maxComputeInvocationsPerWorkgroup: number;
-    maxStorageBuffersPerShaderStage: number;
-  };
+  readonly limits: Readonly<Record<(typeof ENGINE_LIMITS)[number], number>>;
   readonly stats: EngineStats = { submissions: 0, readbacks: 0, dispatches: 0, pipelines: 0 };
   /** true inside `prepare`: programs compile asynchronously and nothing is recorded */
   private dryRun: { pending: ProgramEntry[] } | null = null;
@@ -100,15 +94,8 @@ export class Engine {
     private readonly ownsDevice: boolean,
     private readonly options: EngineOptions,
   ) {
-    const l = device.limits;
-    this.limits = {
-      maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity),
-      maxBufferSize: l.maxBufferSize,
-      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
-    };
+    const l = Object.fromEntries(ENGINE_LIMITS.map((k) => [k, device.limits[k]])) as Engine['limits'];
+    this.limits = { ...l, maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity) };
     this.pool = new BufferPool(device, l.maxBufferSize, () => this.bindGroups.clear());
     watchLoss(device);
   }
@@ -268,11 +255,6 @@ export class Engine {
     if (groups <= maxDim) return [groups, 1];
     const y = Math.ceil(groups / maxDim);
     return [Math.ceil(groups / y), y];
-  }
-
-  /** A read-only uniform buffer with these bytes; identical contents share one buffer. */
-  uniform(data: ArrayBufferView | ArrayBuffer): GPUBuffer {
-    return this.constant(data, true);
   }
 
   /**

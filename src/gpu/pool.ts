@@ -34,7 +34,6 @@ export class BufferPool {
   private liveBytes = 0;
   private peak = 0;
   private freeBytes = 0;
-  private freeCount = 0;
   private created = 0;
   private nextId = 1;
   private readonly ids = new WeakMap<GPUBuffer, number>();
@@ -53,7 +52,6 @@ export class BufferPool {
     let buffer = this.free.get(size)?.pop();
     if (buffer) {
       this.freeBytes -= size;
-      this.freeCount--;
     } else {
       buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE, label });
       this.ids.set(buffer, this.nextId++);
@@ -72,7 +70,6 @@ export class BufferPool {
     if (!list) this.free.set(buffer.size, (list = []));
     list.push(buffer);
     this.freeBytes += buffer.size;
-    this.freeCount++;
   }
 
   /** Stable small integer per buffer, for bind-group cache keys. */
@@ -89,7 +86,6 @@ export class BufferPool {
       while (list.length && this.freeBytes > maxFreeBytes) {
         this.destroyBuffer(list.pop()!);
         this.freeBytes -= size;
-        this.freeCount--;
       }
       if (!list.length) this.free.delete(size);
     }
@@ -104,7 +100,7 @@ export class BufferPool {
       liveBuffers: this.live.size,
       liveBytes: this.liveBytes,
       peakLiveBytes: this.peak,
-      freeBuffers: this.freeCount,
+      freeBuffers: [...this.free.values()].reduce((n, list) => n + list.length, 0),
       freeBytes: this.freeBytes,
       created: this.created,
     };

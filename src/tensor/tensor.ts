@@ -49,9 +49,7 @@ export interface SharedBuffer {
 }
 
 export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
+  return shape.reduce((n, d) => n * d, 1);
 }
 
 export function validateShape(shape: readonly number[], what = 'tensor'): void {
@@ -180,10 +178,8 @@ export class Tensor {
   }
 
   dispose(): void {
-    if (this.storage) {
-      this.storage.release();
-      this.storage = null;
-    }
+    this.storage?.release();
+    this.storage = null;
   }
 
   toString(): string {
