@@ -16,15 +16,8 @@ export interface AdapterDescription {
 
 export function describeAdapter(info: GPUAdapterInfo | undefined, source: string, isFallback: boolean): AdapterDescription {
   const i = (info ?? {}) as Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean };
-  const architecture = i.architecture ?? '';
-  return {
-    vendor: i.vendor ?? '',
-    architecture,
-    device: i.device ?? '',
-    description: i.description ?? '',
-    isFallbackAdapter: !!(i.isFallbackAdapter ?? isFallback) || architecture === 'swiftshader',
-    source,
-  };
+  const [vendor, architecture, device, description] = [i.vendor, i.architecture, i.device, i.description].map((v) => v ?? '') as [string, string, string, string];
+  return { vendor, architecture, device, description, isFallbackAdapter: !!(i.isFallbackAdapter ?? isFallback) || architecture === 'swiftshader', source };
 }
 
 const REQUESTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY'] as const;

@@ -226,9 +226,7 @@ export class Engine {
     this.checkAlive(kernel.op);
     const [x, y = 1, z = 1] = workgroups;
     const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
-    if (x > maxDim || y > maxDim || z > maxDim) {
-      throw new PathlightError(`${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`);
-    }
+    if (x > maxDim || y > maxDim || z > maxDim) throw new PathlightError(`${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const group = this.bindGroup(kernel, bindings);
     if (this.profiler?.full) this.flush();
@@ -441,9 +439,7 @@ export class Engine {
       const entries: GPUBindGroupEntry[] = bindings.map((b, binding) => {
         const r = 'getMappedRange' in b ? { buffer: b } : b;
         const size = r.size ?? r.buffer.size - (r.offset ?? 0);
-        if (size > maxBinding && !(r.buffer.usage & USAGE.UNIFORM)) {
-          throw new PathlightError(`${kernel.op}: binding ${binding} is ${size} bytes, over the device's maxStorageBufferBindingSize (${maxBinding})`);
-        }
+        if (size > maxBinding && !(r.buffer.usage & USAGE.UNIFORM)) throw new PathlightError(`${kernel.op}: binding ${binding} is ${size} bytes, over the device's maxStorageBufferBindingSize (${maxBinding})`);
         // Dawn's Node binding rejects an explicit `size: undefined`, so leave the key out.
         const resource: GPUBufferBinding = r.size === undefined ? { buffer: r.buffer, offset: r.offset ?? 0 } : { buffer: r.buffer, offset: r.offset ?? 0, size: r.size };
         return { binding, resource };

@@ -46,9 +46,7 @@ export class BufferPool {
 
   acquire(bytes: number, label = 'tensor'): GPUBuffer {
     const size = bucketSize(bytes);
-    if (size > this.maxBufferSize) {
-      throw new RangeError(`${label}: buffer of ${bytes} bytes exceeds the device's maxBufferSize (${this.maxBufferSize})`);
-    }
+    if (size > this.maxBufferSize) throw new RangeError(`${label}: buffer of ${bytes} bytes exceeds the device's maxBufferSize (${this.maxBufferSize})`);
     let buffer = this.free.get(size)?.pop();
     if (buffer) {
       this.freeBytes -= size;
@@ -96,14 +94,8 @@ export class BufferPool {
   }
 
   stats(): PoolStats {
-    return {
-      liveBuffers: this.live.size,
-      liveBytes: this.liveBytes,
-      peakLiveBytes: this.peak,
-      freeBuffers: [...this.free.values()].reduce((n, list) => n + list.length, 0),
-      freeBytes: this.freeBytes,
-      created: this.created,
-    };
+    const freeBuffers = [...this.free.values()].reduce((n, list) => n + list.length, 0);
+    return { liveBuffers: this.live.size, liveBytes: this.liveBytes, peakLiveBytes: this.peak, freeBuffers, freeBytes: this.freeBytes, created: this.created };
   }
 
   destroy(): void {

@@ -53,9 +53,7 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 export function validateShape(shape: readonly number[], what = 'tensor'): void {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    fail(`${what}: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
-  }
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) fail(`${what}: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
 }
 
 export class Tensor {
