@@ -231,7 +231,9 @@ function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress
     checkAborted(signal);
     if (!engine.preparing) {
       const previous = inFlight;
-      inFlight = engine.done().then(() => onProgress?.(done, total), () => {}); // a lost device is reported by the readback
+      const finished = engine.done();
+      // reported in call order: the pacer may resolve a short submission's wait before a longer one's
+      inFlight = previous.then(() => finished).then(() => onProgress?.(done, total), () => {}); // a lost device is reported by the readback
       await previous;
     }
     await yieldToHost();
