@@ -2,7 +2,7 @@
  * Finding a GPUDevice: the caller's, or an adapter from the platform (`navigator.gpu` in a browser
  * or worker, the npm package `webgpu` (Dawn) in Node: see src/platform/), asked for its real limits.
  */
-export { requestAdapter } from '#platform';
+import { requestAdapter as platformAdapter } from '#platform';
 
 export interface AdapterDescription {
   vendor: string;
@@ -12,6 +12,11 @@ export interface AdapterDescription {
   isFallbackAdapter: boolean;
   /** 'browser' | 'node' | 'caller' */
   source: string;
+}
+
+/** A wrapper, not a re-export: the published types must not name the private '#platform' import. */
+export function requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }> {
+  return platformAdapter(powerPreference);
 }
 
 export function describeAdapter(info: GPUAdapterInfo | undefined, source: string, isFallback: boolean): AdapterDescription {
