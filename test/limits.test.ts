@@ -2,14 +2,14 @@
  * Issue #12's limits and guards on explain(): the step maximum, Blur IG's σ bound and missing
  * baseline, no buffer left live by a refused or failing call, SmoothGrad and large batches within
  * the memory budget, non-finite values detected inside the network, inputs checked by shape, and
- * cancellation / progress between chunks.
+ * cancellation / progress between chunks; Guided IG, gig-idgi and IG2 in image groups within the budget.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { PathlightError } from '../src/errors.js';
 import { loadZooModel } from '../src/models/load.js';
 import type { Model } from '../src/nn/model.js';
-import { cpuFunction, explain, MAX_STEPS, type ExplainOptions } from '../src/index.js';
+import { cpuFunction, explain, MAX_STEPS, rowsForBudget, type Explanation, type ExplainOptions } from '../src/index.js';
 import { loadSample } from '../src/data/samples.js';
 
 let engine: Engine;
@@ -110,6 +110,64 @@ describe('limits', () => {
     expect(groups.images.map((im) => im.sum)).toEqual(one.images.map((im) => expect.closeTo(im.sum, 4)));
   });
 });
+
+describe('Guided IG and IG2 within the memory budget', () => {
+  /** Peak live pool bytes of `run` above what was live before it. */
+  async function peakOf(run: () => Promise<unknown>): Promise<number> {
+    await engine.sync();
+    engine.trim(0);
+    engine.pool.resetPeak();
+    const base = engine.poolStats().liveBytes;
+    await run();
+    return engine.poolStats().peakLiveBytes - base;
+  }
+
+  it('Guided IG and gig-idgi on 96 LeNet images: peak live bytes ≤ 1.5 × the budget, equal to one batch, progress rising over the call', async () => {
+    const budget = 4 << 20; // fewer LeNet rows than images: 96 images run in groups
+    expect(rowsForBudget(lenet, budget)).toBeLessThan(96);
+    const x = digits(96);
+    for (const method of ['gig', 'gig-idgi']) {
+      const options = { method, steps: 6, target: 3 } as const;
+      const whole = await explain(engine, lenet, x, options);
+      const seen: [number, number][] = [];
+      let split: Explanation | null = null;
+      const peak = await peakOf(async () => (split = await explain(engine, lenet, x, { ...options, memoryBudgetBytes: budget, onProgress: (d, t) => seen.push([d, t]) })));
+      console.log(`${method}, 96 LeNet images, budget ${budget >> 20} MiB: peak live ${(peak / 2 ** 20).toFixed(2)} MiB`);
+      expect(peak, method).toBeLessThanOrEqual(1.5 * budget);
+      const diff = Math.max(...whole.attribution.map((v, i) => Math.abs(v - split!.attribution[i]!)));
+      expect(diff, method).toBeLessThanOrEqual(1e-6 * Math.max(...whole.attribution.map(Math.abs)));
+      expect(split!.images.map((im) => im.droppedDelta)).toEqual(whole.images.map((im) => expect.closeTo(im.droppedDelta, 5)));
+      progressRises(seen);
+    }
+  });
+
+  it('IG2 chunked over images: progress rises over the whole call, to its total', async () => {
+    const references = digits(10).subarray(8 * 784);
+    const seen: [number, number][] = [];
+    const options = { method: 'ig2', steps: 4, target: 3, methodOptions: { references, stepSize: 0.5 } } as const;
+    const whole = await explain(engine, lenet, digits(5), options);
+    const split = await explain(engine, lenet, digits(5), { ...options, memoryBudgetBytes: budgetFor(4), onProgress: (d, t) => seen.push([d, t]) });
+    progressRises(seen);
+    expect(seen.at(-1)![1]).toBe(5 * 5); // one image (2R = 4 rows) a group, steps + 1 points each
+    expect(Math.max(...whole.attribution.map((v, i) => Math.abs(v - split.attribution[i]!)))).toBeLessThanOrEqual(1e-6 * Math.max(...whole.attribution.map(Math.abs)));
+  });
+});
+
+/** The smallest budget (in KiB steps) that gives `rows` LeNet rows. */
+function budgetFor(rows: number): number {
+  let bytes = 1024;
+  while (rowsForBudget(lenet, bytes) < rows) bytes += 1024;
+  return bytes;
+}
+
+/** onProgress calls: done strictly rising, one total throughout, ending at it. */
+function progressRises(seen: [number, number][]): void {
+  expect(seen.length).toBeGreaterThan(1);
+  const total = seen[0]![1];
+  for (let i = 1; i < seen.length; i++) expect(seen[i]![0], `call ${i}: ${seen[i - 1]} then ${seen[i]}`).toBeGreaterThan(seen[i - 1]![0]);
+  expect(seen.every(([, t]) => t === total)).toBe(true);
+  expect(seen.at(-1)![0]).toBe(total);
+}
 
 describe('non-finite values', () => {
   it('an input of ±3e38 overflows inside LeNet: the call fails naming f(x); checkFinite: false lets it through', async () => {

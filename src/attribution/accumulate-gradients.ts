@@ -21,9 +21,7 @@ export function accumulateGradients(acc: Tensor, grad: Tensor, weights: ArrayLik
   const d = acc.size / n;
   if (grad.size !== n * s * d) fail(`accumulateGradients: gradients ${shapeStr(grad.shape)} are not ${s} rows for each of ${n} images of ${d} features`);
   if (dir && dir.size !== grad.size) fail(`accumulateGradients: direction ${shapeStr(dir.shape)} does not match gradients ${shapeStr(grad.shape)}`);
-  if (times && (times.start.size !== acc.size || times.end.size !== acc.size)) {
-    fail(`accumulateGradients: direction ends ${shapeStr(times.start.shape)} and ${shapeStr(times.end.shape)} do not match the sum ${shapeStr(acc.shape)}`);
-  }
+  if (times && (times.start.size !== acc.size || times.end.size !== acc.size)) fail(`accumulateGradients: direction ends ${shapeStr(times.start.shape)} and ${shapeStr(times.end.shape)} do not match the sum ${shapeStr(acc.shape)}`);
   const { T, units: dv } = vec4Layout(d);
   const total = n * dv;
   // Whether to multiply is a uniform, not a variant, so a path's last chunk needs no pipeline of

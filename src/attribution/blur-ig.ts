@@ -4,7 +4,7 @@
  * methods return fStart = f(blur(x, σ_m)) for the completeness diagnostics.
  */
 import { gaussianBlur, gaussianBlurWithDifference, MAX_BLUR_SIGMA } from '../ops/gaussian-blur.js';
-import { checkPositiveInt, fail, shapeStr } from '../errors.js';
+import { fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
@@ -33,7 +33,6 @@ function blurOptions(method: string, o: MethodOptions): BlurPathOptions {
   if (typeof maxSigma !== 'number' || !(maxSigma > 0 && maxSigma <= MAX_BLUR_SIGMA)) fail(`${method}: maxSigma must be a number in (0, ${MAX_BLUR_SIGMA}], got ${String(maxSigma)}`);
   if (typeof gradStep !== 'number' || !(gradStep > 0 && Number.isFinite(gradStep))) fail(`${method}: gradStep must be a positive number, got ${String(gradStep)}`);
   if (typeof sqrt !== 'boolean') fail(`${method}: sqrt must be true or false, got ${String(sqrt)}`);
-  checkPositiveInt(method, 'steps', o.steps);
   return { maxSigma, gradStep, sqrt };
 }
 
@@ -77,16 +76,11 @@ async function blurStartValues(ctx: ExplainContext, maxSigma: number): Promise<T
   }
 }
 
-/** Blur IG blurs over H and W: it needs image inputs, and its path has no user baseline. */
-export function checkBlurInput(ctx: ExplainContext, method: string): void {
-  if (ctx.x.rank !== 4) fail(`${method} blurs over height and width: it needs image inputs [N, C, H, W], got ${shapeStr(ctx.x.shape)} (${ctx.subject.name})`);
-}
-
 /** Blur IG's two forms: the path from the sigmas and gradient step, and its integrator. */
 function registerBlurMethod(name: string, path: (sigmas: Float64Array, gradStep: number) => SampledPath, integrator: () => Integrator, description: string): void {
   registerMethod(name, {
     run: async (ctx, o): Promise<MethodResult> => {
-      checkBlurInput(ctx, name);
+      if (ctx.x.rank !== 4) fail(`${name} blurs over height and width: it needs image inputs [N, C, H, W], got ${shapeStr(ctx.x.shape)} (${ctx.subject.name})`);
       const b = blurOptions(name, o);
       const sigmas = blurSigmas(b.maxSigma, o.steps, b.sqrt);
       const result = await integratePath(ctx, path(sigmas, b.gradStep), integrator());

@@ -202,9 +202,7 @@ function targetList(subject: Explainable, target: number | readonly number[] | '
   const list = typeof target === 'number' ? [target] : Array.isArray(target) ? [...(target as readonly number[])] : fail(`target must be a class index, a list of them or 'auto', got ${String(target)}`);
   const k = subject.numClasses;
   list.forEach((v, i) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (k !== null && v >= k)) {
-      fail(`target class ${String(v)} for input ${i} is out of range: ${subject.name} has ${k === null ? 'non-negative class indices' : `classes 0..${k - 1}`}`);
-    }
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (k !== null && v >= k)) fail(`target class ${String(v)} for input ${i} is out of range: ${subject.name} has ${k === null ? 'non-negative class indices' : `classes 0..${k - 1}`}`);
   });
   return list;
 }
@@ -233,7 +231,9 @@ function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress
     checkAborted(signal);
     if (!engine.preparing) {
       const previous = inFlight;
-      inFlight = engine.done().then(() => onProgress?.(done, total), () => {}); // a lost device is reported by the readback
+      const finished = engine.done();
+      // reported in call order: the pacer may resolve a short submission's wait before a longer one's
+      inFlight = previous.then(() => finished).then(() => onProgress?.(done, total), () => {}); // a lost device is reported by the readback
       await previous;
     }
     await yieldToHost();
@@ -264,25 +264,9 @@ function summarise(methodName: string, steps: number, shape: readonly number[], 
       const bad = !Number.isFinite(fx) ? `f(x) is ${fx}` : !Number.isFinite(fStart) ? `f(${hasStart ? 'start' : 'baseline'}) is ${fStart}` : !Number.isFinite(sum) ? 'the attribution has non-finite values' : null;
       if (bad) fail(`explain: input ${i}: ${bad}: ${ctx.subject.name} overflows float32 or produces NaN on it (checkFinite: false skips this check)`);
     }
-    const gap = fx - fStart;
-    images.push({
-      target: noTarget ? -1 : diag[i]!,
-      fx,
-      fStart,
-      sum,
-      completenessError: Math.abs(sum - gap) / (Math.abs(gap) > 1e-12 ? Math.abs(gap) : 1),
-      droppedDelta: diag[4 * n + i]!,
-    });
+    const gap = Math.abs(fx - fStart);
+    const completenessError = Math.abs(sum - (fx - fStart)) / (gap > 1e-12 ? gap : 1);
+    images.push({ target: noTarget ? -1 : diag[i]!, fx, fStart, sum, completenessError, droppedDelta: diag[4 * n + i]! });
   }
-  return {
-    method: methodName,
-    steps,
-    shape: [...shape],
-    attribution,
-    images,
-    gradientEvaluations: ctx.stats.gradientEvaluations,
-    forwardEvaluations: ctx.stats.forwardEvaluations,
-    complete,
-    timeMs: performance.now() - t0,
-  };
+  return { method: methodName, steps, shape: [...shape], attribution, images, ...ctx.stats, complete, timeMs: performance.now() - t0 };
 }

@@ -13,9 +13,7 @@ export function idgiStep(attr: Tensor, dropped: Tensor, grad: Tensor, f: Tensor,
   const r = pointsPerImage;
   const d = attr.size / n;
   if (r < 2) fail(`idgiStep: a chunk needs at least 2 points per image, got ${r}`);
-  if (grad.size !== n * r * d || f.size !== n * r || dropped.size !== n) {
-    fail(`idgiStep: gradients ${shapeStr(grad.shape)}, values ${shapeStr(f.shape)} or dropped ${shapeStr(dropped.shape)} do not fit ${n} images × ${r} points × ${d} features`);
-  }
+  if (grad.size !== n * r * d || f.size !== n * r || dropped.size !== n) fail(`idgiStep: gradients ${shapeStr(grad.shape)}, values ${shapeStr(f.shape)} or dropped ${shapeStr(dropped.shape)} do not fit ${n} images × ${r} points × ${d} features`);
   const engine = attr.engine;
   const { T, vec, units: dv } = vec4Layout(d);
   const rows = n * r;

@@ -20,7 +20,8 @@
  */
 import { checkPositiveInt, fail } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { concatBatch, sliceBatch } from '../tensor/batch.js';
+import { sliceBatch } from '../tensor/batch.js';
+import { inImageGroups } from './integrators.js';
 import { disposeIg2Paths, ig2Decide, ig2Finish, ig2Move, startIg2Paths, type Ig2Settings } from './ig2/step.js';
 import type { ExplainContext } from './context.js';
 import { registerMethod, type MethodOptions, type MethodResult } from './methods.js';
@@ -35,7 +36,6 @@ export interface Ig2Options {
 }
 
 function readOptions(ctx: ExplainContext, o: MethodOptions): Ig2Settings {
-  checkPositiveInt('ig2', 'steps', o.steps);
   const features = ctx.x.size / ctx.x.shape[0]!;
   const refs = o['references'];
   if (!(refs instanceof Float32Array)) fail('ig2: methodOptions.references must be a Float32Array of R reference images [R, C, H, W]');
@@ -68,13 +68,11 @@ function readOptions(ctx: ExplainContext, o: MethodOptions): Ig2Settings {
   return { steps: o.steps, references: refs, r, perImage, stepSize, clip: clip as Ig2Settings['clip'], earlyStop };
 }
 
-/** GradPaths and attribution for n images (x [n, ...], targets [n]): per-image attribution and mean f(GradCF). */
-async function explainChunk(ctx: ExplainContext, x: Tensor, targets: Tensor, targetList: readonly number[] | null, references: Tensor, s: Ig2Settings): Promise<{ attribution: Tensor; fStart: Tensor }> {
-  const n = x.shape[0]!;
-  const r = s.r;
-  const pairs = n * r;
-  const search = await ctx.subject.ig2Search!({ references, pairs, targets, targetList, referencesPerImage: r, output: ctx.output });
-  const paths = startIg2Paths(x, s, references.shape[0]!);
+/** GradPaths and attribution for ctx's n images toward their references: per-image attribution and mean f(GradCF). */
+async function explainGroup(ctx: ExplainContext, references: Tensor, s: Ig2Settings): Promise<MethodResult> {
+  const pairs = ctx.x.shape[0]! * s.r;
+  const search = await ctx.subject.ig2Search!({ references, pairs, targets: ctx.targets, targetList: ctx.targetList, referencesPerImage: s.r, output: ctx.output });
+  const paths = startIg2Paths(ctx.x, s, references.shape[0]!);
   try {
     for (let j = 0; j <= s.steps; j++) {
       // The last point needs only f and the distance (early stop); no gradient.
@@ -104,34 +102,18 @@ export async function ig2(ctx: ExplainContext, o: MethodOptions): Promise<Method
   const refRows = s.references.length / features;
   const references = Tensor.from(ctx.engine, s.references, [refRows, ...ctx.x.shape.slice(1)], { label: 'ig2 references' });
   ctx.stats.forwardEvaluations += refRows;
-  const r = s.r;
+  // Each image takes 2R rows per evaluation: groups of images bound by the memory budget, progress over the whole call.
+  const perGroup = Math.max(1, Math.floor(ctx.maxRows / (2 * s.r)));
   try {
-    const n = ctx.x.shape[0]!;
-    // Each image takes 2R rows per evaluation; bound the chunk by the memory budget.
-    const perChunk = Math.max(1, Math.floor(ctx.maxRows / (2 * r)));
-    if (perChunk >= n) return await explainChunk(ctx, ctx.x, ctx.targets, ctx.targetList, references, s);
-    const attrs: Tensor[] = [];
-    const starts: Tensor[] = [];
-    try {
-      for (let i0 = 0; i0 < n; i0 += perChunk) {
-        const count = Math.min(perChunk, n - i0);
-        const x = sliceBatch(ctx.x, i0, count);
-        const t = sliceBatch(ctx.targets, i0, count);
-        const refs = s.perImage ? sliceBatch(references, i0 * r, count * r) : references;
-        try {
-          const part = await explainChunk(ctx, x, t, ctx.targetList?.slice(i0, i0 + count) ?? null, refs, s);
-          attrs.push(part.attribution);
-          starts.push(part.fStart);
-        } finally {
-          x.dispose();
-          t.dispose();
-          if (refs !== references) refs.dispose();
-        }
+    return await inImageGroups(ctx, perGroup, async (sub, first) => {
+      const n = sub.x.shape[0]!;
+      const refs = s.perImage && n !== ctx.x.shape[0] ? sliceBatch(references, first * s.r, n * s.r) : references;
+      try {
+        return await explainGroup(sub, refs, s);
+      } finally {
+        if (refs !== references) refs.dispose();
       }
-      return { attribution: concatBatch(attrs), fStart: concatBatch(starts) };
-    } finally {
-      for (const t of [...attrs, ...starts]) t.dispose();
-    }
+    });
   } finally {
     references.dispose();
   }

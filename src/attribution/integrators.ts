@@ -117,9 +117,15 @@ export function idgiIntegrator(): Integrator & PointIntegrator {
 /**
  * Walk a stepper path: ∇f at each point, then a step. The result is the path's own attribution
  * (Σ Δz ⊙ ∇f), or, with a point integrator (IDGI), that integrator's over f and ∇f at every
- * point and f at the end.
+ * point and f at the end. A batch over the row budget walks in groups of images, one after the other.
  */
-export async function integrateStepper(ctx: ExplainContext, path: StepperPath, integrator?: PointIntegrator): Promise<IntegrationResult> {
+export function integrateStepper(ctx: ExplainContext, path: StepperPath, integrator?: PointIntegrator): Promise<IntegrationResult> {
+  // IDGI keeps the previous point's gradient beside the current one: two rows per image
+  const group = Math.max(1, Math.floor(ctx.maxRows / (integrator ? 2 : 1)));
+  return inImageGroups(ctx, group, (sub) => walkStepper(sub, path, integrator));
+}
+
+async function walkStepper(ctx: ExplainContext, path: StepperPath, integrator?: PointIntegrator): Promise<IntegrationResult> {
   let ok = false;
   try {
     let point = path.begin(ctx.x, ctx.baseline);
@@ -150,10 +156,9 @@ export async function integrateStepper(ctx: ExplainContext, path: StepperPath, i
  * integrate — all recorded on the GPU with no readback (a CPU function reads its points back).
  * A batch too large for even one chunk of every image runs in groups of images.
  */
-export async function integratePath(ctx: ExplainContext, path: SampledPath, integrator: Integrator): Promise<IntegrationResult> {
+export function integratePath(ctx: ExplainContext, path: SampledPath, integrator: Integrator): Promise<IntegrationResult> {
   const group = Math.max(1, Math.floor(ctx.maxRows / (integrator.overlap + 1)));
-  if (ctx.x.shape[0]! > group) return inImageGroups(ctx, group, (sub) => walkPath(sub, path, integrator));
-  return walkPath(ctx, path, integrator);
+  return inImageGroups(ctx, group, (sub) => walkPath(sub, path, integrator));
 }
 
 async function walkPath(ctx: ExplainContext, path: SampledPath, integrator: Integrator): Promise<IntegrationResult> {
@@ -187,14 +192,19 @@ async function walkPath(ctx: ExplainContext, path: SampledPath, integrator: Inte
   }
 }
 
+/** What a group of images yields: the attribution and any per-image tensors (IDGI's dropped Δf, IG2's f at its start). */
+type GroupResult = IntegrationResult & { fStart?: Tensor };
+
 /**
- * `run` on consecutive groups of `size` images (inputs, baselines and targets sliced), their
- * results gathered into [N, ...] tensors; progress counts every group's points.
+ * `run` on consecutive groups of at most `size` images (inputs, baselines and targets sliced; `first`
+ * is the group's first image), every tensor of their results gathered into [N, ...]; progress
+ * counts every group's points, so done/total rise over the whole call. One group runs on ctx itself.
  */
-export async function inImageGroups(ctx: ExplainContext, size: number, run: (sub: ExplainContext) => Promise<IntegrationResult>): Promise<IntegrationResult> {
+export async function inImageGroups(ctx: ExplainContext, size: number, run: (sub: ExplainContext, first: number) => Promise<GroupResult>): Promise<GroupResult> {
   const n = ctx.x.shape[0]!;
+  if (n <= size) return run(ctx, 0);
   const groups = Math.ceil(n / size);
-  const parts: { attribution: Tensor[]; dropped: Tensor[] } = { attribution: [], dropped: [] };
+  const parts = { attribution: [] as Tensor[], dropped: [] as Tensor[], fStart: [] as Tensor[] };
   try {
     for (let g = 0; g < groups; g++) {
       const [first, count] = [g * size, Math.min(size, n - g * size)];
@@ -202,15 +212,15 @@ export async function inImageGroups(ctx: ExplainContext, size: number, run: (sub
       const checkpoint = ctx.checkpoint && ((d: number, t: number) => ctx.checkpoint!(g * t + d, groups * t));
       const sub = { ...ctx, x: rows(ctx.x), baseline: rows(ctx.baseline), targets: rows(ctx.targets), targetList: ctx.targetList?.slice(first, first + count) ?? null, checkpoint };
       try {
-        const r = await run(sub);
-        parts.attribution.push(r.attribution);
-        if (r.dropped) parts.dropped.push(r.dropped);
+        const r = await run(sub, first);
+        for (const key of ['attribution', 'dropped', 'fStart'] as const) if (r[key]) parts[key].push(r[key]);
       } finally {
         for (const t of [sub.x, sub.baseline, sub.targets]) t.dispose();
       }
     }
-    return { attribution: concatBatch(parts.attribution), dropped: parts.dropped.length ? concatBatch(parts.dropped) : undefined };
+    const join = (ts: Tensor[]) => (ts.length ? concatBatch(ts) : undefined);
+    return { attribution: concatBatch(parts.attribution), dropped: join(parts.dropped), fStart: join(parts.fStart) };
   } finally {
-    for (const t of [...parts.attribution, ...parts.dropped]) t.dispose();
+    for (const t of Object.values(parts).flat()) t.dispose();
   }
 }

@@ -6,11 +6,11 @@
  */
 import { mul } from '../ops/arithmetic.js';
 import { straightPathPoints } from './path-points.js';
-import { checkPositiveInt, fail } from '../errors.js';
+import { fail } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
 import { evaluateGradients } from './evaluate.js';
-import { idgiIntegrator, integratePath, weightedGradientIntegrator, type IntegrationResult } from './integrators.js';
+import { idgiIntegrator, inImageGroups, integratePath, weightedGradientIntegrator, type IntegrationResult } from './integrators.js';
 import { straightLinePath } from './paths.js';
 import { quadrature, type IntegrationRule } from './quadrature.js';
 
@@ -58,32 +58,32 @@ export function methodNames(): string[] {
   return [...registry.keys()];
 }
 
-/** ∇f at the input itself. */
-async function inputGradient(ctx: ExplainContext): Promise<Tensor> {
-  const x = straightPathPoints(ctx.x, ctx.baseline, [1]);
-  try {
-    const { f, grad } = await evaluateGradients(ctx, x, 1);
-    f.dispose();
-    return grad;
-  } finally {
-    x.dispose();
-  }
+/** ∇f at the input itself (⊙ x for gradient × input), in groups of images that fit the row budget. */
+function inputGradient(ctx: ExplainContext, timesInput: boolean): Promise<IntegrationResult> {
+  return inImageGroups(ctx, ctx.maxRows, async (sub) => {
+    const x = straightPathPoints(sub.x, sub.baseline, [1]);
+    try {
+      const { f, grad } = await evaluateGradients(sub, x, 1);
+      f.dispose();
+      if (!timesInput) return { attribution: grad };
+      const attribution = mul(grad, sub.x);
+      grad.dispose();
+      return { attribution };
+    } finally {
+      x.dispose();
+    }
+  });
 }
 
 registerMethod('grad', {
-  run: async (ctx) => ({ attribution: await inputGradient(ctx) }),
+  run: (ctx) => inputGradient(ctx, false),
   defaultSteps: 1,
   complete: false,
   description: 'vanilla gradient ∇f(x)',
 });
 
 registerMethod('gradxinput', {
-  run: async (ctx) => {
-    const g = await inputGradient(ctx);
-    const attribution = mul(g, ctx.x);
-    g.dispose();
-    return { attribution };
-  },
+  run: (ctx) => inputGradient(ctx, true),
   defaultSteps: 1,
   complete: false,
   description: 'gradient × input',
@@ -99,15 +99,9 @@ registerMethod('ig', {
   description: 'Integrated Gradients on the straight line, Riemann or Gauss–Legendre rule',
 });
 
-/** IDGI on the straight line: m + 1 points α_k = k/m; f at every point, ∇f at k < m. */
-export function idgiOnStraightLine(ctx: ExplainContext, steps: number): Promise<IntegrationResult> {
-  checkPositiveInt('idgi', 'steps', steps);
-  const alphas = Float64Array.from({ length: steps + 1 }, (_, k) => k / steps);
-  return integratePath(ctx, straightLinePath(alphas, new Float64Array(steps + 1)), idgiIntegrator());
-}
-
 registerMethod('idgi', {
-  run: (ctx, o) => idgiOnStraightLine(ctx, o.steps),
+  // m + 1 points α_k = k/m: f at every point, ∇f at k < m
+  run: (ctx, { steps: m }) => integratePath(ctx, straightLinePath(quadrature('trapezoid', m).alphas, new Float64Array(m + 1)), idgiIntegrator()),
   defaultSteps: 64,
   complete: true,
   description: 'IDGI (Yang et al. 2023) applied to the IG straight-line path',

@@ -16,32 +16,24 @@ export interface Quadrature {
   weights: Float64Array;
 }
 
-export function quadrature(rule: IntegrationRule, steps: number): Quadrature {
-  checkPositiveInt('quadrature', 'steps', steps);
-  const m = steps;
-  const uniform = (alpha: (k: number) => number): Quadrature => ({
-    alphas: Float64Array.from({ length: m }, (_, k) => alpha(k)),
-    weights: new Float64Array(m).fill(1 / m),
-  });
-  switch (rule) {
-    case 'left':
-      return uniform((k) => k / m);
-    case 'right':
-      return uniform((k) => (k + 1) / m);
-    case 'middle':
-      return uniform((k) => (k + 0.5) / m);
-    case 'trapezoid': {
-      const q = { alphas: Float64Array.from({ length: m + 1 }, (_, k) => k / m), weights: new Float64Array(m + 1).fill(1 / m) };
-      q.weights[0] = q.weights[m] = 1 / (2 * m);
-      return q;
-    }
-    case 'gauss-legendre':
-      return gaussLegendre(m);
-    case 'linspace':
-      return uniform((k) => (m === 1 ? 0 : k / (m - 1)));
-    default:
-      return fail(`quadrature: unknown rule '${rule as string}' (use ${INTEGRATION_RULES.join(', ')})`);
+/** α_k of the m equal-weight rules. */
+const EQUAL_WEIGHT: Partial<Record<IntegrationRule, (k: number, m: number) => number>> = {
+  left: (k, m) => k / m,
+  right: (k, m) => (k + 1) / m,
+  middle: (k, m) => (k + 0.5) / m,
+  linspace: (k, m) => (m === 1 ? 0 : k / (m - 1)),
+};
+
+export function quadrature(rule: IntegrationRule, m: number): Quadrature {
+  checkPositiveInt('quadrature', 'steps', m);
+  if (rule === 'gauss-legendre') return gaussLegendre(m);
+  if (rule === 'trapezoid') {
+    const q = { alphas: Float64Array.from({ length: m + 1 }, (_, k) => k / m), weights: new Float64Array(m + 1).fill(1 / m) };
+    q.weights[0] = q.weights[m] = 1 / (2 * m);
+    return q;
   }
+  const alpha = EQUAL_WEIGHT[rule] ?? fail(`quadrature: unknown rule '${rule as string}' (use ${INTEGRATION_RULES.join(', ')})`);
+  return { alphas: Float64Array.from({ length: m }, (_, k) => alpha(k, m)), weights: new Float64Array(m).fill(1 / m) };
 }
 
 /** n-point Gauss–Legendre on [0, 1] (Newton on P_n); exact for polynomials of degree ≤ 2n − 1. */

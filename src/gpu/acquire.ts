@@ -14,36 +14,22 @@ export interface AdapterDescription {
   source: string;
 }
 
+/** A wrapper, not a re-export: the published types must not name the private '#platform' import. */
 export function requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }> {
   return platformAdapter(powerPreference);
 }
 
 export function describeAdapter(info: GPUAdapterInfo | undefined, source: string, isFallback: boolean): AdapterDescription {
   const i = (info ?? {}) as Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean };
-  const architecture = i.architecture ?? '';
-  return {
-    vendor: i.vendor ?? '',
-    architecture,
-    device: i.device ?? '',
-    description: i.description ?? '',
-    isFallbackAdapter: !!(i.isFallbackAdapter ?? isFallback) || architecture === 'swiftshader',
-    source,
-  };
+  const [vendor, architecture, device, description] = [i.vendor, i.architecture, i.device, i.description].map((v) => v ?? '') as [string, string, string, string];
+  return { vendor, architecture, device, description, isFallbackAdapter: !!(i.isFallbackAdapter ?? isFallback) || architecture === 'swiftshader', source };
 }
+
+const REQUESTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY'] as const;
 
 /** Ask for the adapter's real maxima (the defaults are far lower) and timestamp queries when offered. */
 export async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
-  const a = adapter.limits;
-  const requiredLimits: Record<string, number> = {
-    maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
-    maxBufferSize: a.maxBufferSize,
-    maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
-    maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
-    maxComputeInvocationsPerWorkgroup: a.maxComputeInvocationsPerWorkgroup,
-    maxComputeWorkgroupSizeX: a.maxComputeWorkgroupSizeX,
-    maxComputeWorkgroupSizeY: a.maxComputeWorkgroupSizeY,
-  };
-  const requiredFeatures: GPUFeatureName[] = [];
-  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  const requiredLimits = Object.fromEntries(REQUESTED_LIMITS.map((k) => [k, adapter.limits[k]]));
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
   return adapter.requestDevice({ requiredLimits, requiredFeatures });
 }

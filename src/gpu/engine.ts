@@ -36,6 +36,7 @@ export interface EngineOptions {
 }
 
 const DEFAULT_POOL_CAP = 64 << 20;
+const ENGINE_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'] as const;
 
 export interface EngineStats {
   submissions: number;
@@ -63,14 +64,7 @@ interface ProgramEntry {
 
 export class Engine {
   readonly pool: BufferPool;
-  readonly limits: {
-    maxStorageBufferBindingSize: number;
-    maxBufferSize: number;
-    maxComputeWorkgroupsPerDimension: number;
-    maxComputeWorkgroupStorageSize: number;
-    maxComputeInvocationsPerWorkgroup: number;
-    maxStorageBuffersPerShaderStage: number;
-  };
+  readonly limits: Readonly<Record<(typeof ENGINE_LIMITS)[number], number>>;
   readonly stats: EngineStats = { submissions: 0, readbacks: 0, dispatches: 0, pipelines: 0 };
   /** true inside `prepare`: programs compile asynchronously and nothing is recorded */
   private dryRun: { pending: ProgramEntry[] } | null = null;
@@ -100,15 +94,8 @@ export class Engine {
     private readonly ownsDevice: boolean,
     private readonly options: EngineOptions,
   ) {
-    const l = device.limits;
-    this.limits = {
-      maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity),
-      maxBufferSize: l.maxBufferSize,
-      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
-    };
+    const l = Object.fromEntries(ENGINE_LIMITS.map((k) => [k, device.limits[k]])) as Engine['limits'];
+    this.limits = { ...l, maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity) };
     this.pool = new BufferPool(device, l.maxBufferSize, () => this.bindGroups.clear());
     watchLoss(device);
   }
@@ -156,7 +143,7 @@ export class Engine {
     checkBindings(p, entry.slots);
     if (this.dryRun) return;
     // compiled on first use, or now if an async compile (prepare) is still in flight
-    entry.kernel ??= this.compile(entry, false) as Kernel;
+    entry.kernel ??= this.compile(entry);
     const bindings: Binding[] = [];
     for (const slot of entry.slots) {
       const b = p.bindings[slot.name]!;
@@ -193,7 +180,7 @@ export class Engine {
     onProgress?.(0, total);
     const compiles: Promise<void>[] = [];
     for (const entry of dry.pending) {
-      compiles.push((this.compile(entry, true) as Promise<void>).then(() => onProgress?.(++done, total)));
+      compiles.push(this.compileAsync(entry).then(() => onProgress?.(++done, total)));
       await new Promise((r) => setTimeout(r, 0));
     }
     await Promise.all(compiles);
@@ -206,16 +193,28 @@ export class Engine {
     return this.dryRun !== null;
   }
 
-  /** Compile a program's pipeline now, or (`async`, for prepare) on the driver's threads where it has them. */
-  private compile(entry: ProgramEntry, async: boolean): Kernel | Promise<void> {
+  /** The shader module and pipeline descriptor of a program, its compile errors watched. */
+  private pipelineDescriptor(entry: ProgramEntry): GPUComputePipelineDescriptor {
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code: entry.code, label: entry.op });
     this.watch(entry.op, 'shader/pipeline', module);
-    const descriptor = { layout: 'auto' as const, compute: { module, entryPoint: 'main' }, label: entry.op };
-    const made = (pipeline: GPUComputePipeline) => (this.stats.pipelines++, { op: entry.op, pipeline, id: ++this.kernelIds });
-    if (!async) return made(this.device.createComputePipeline(descriptor));
-    return this.device.createComputePipelineAsync(descriptor).then(
-      (pipeline) => void (entry.kernel || this.disposed || (entry.kernel = made(pipeline))), // unless a real run compiled it meanwhile
+    return { layout: 'auto', compute: { module, entryPoint: 'main' }, label: entry.op };
+  }
+
+  private kernelOf(entry: ProgramEntry, pipeline: GPUComputePipeline): Kernel {
+    this.stats.pipelines++;
+    return { op: entry.op, pipeline, id: ++this.kernelIds };
+  }
+
+  /** Compile a program's pipeline now (first use). */
+  private compile(entry: ProgramEntry): Kernel {
+    return this.kernelOf(entry, this.device.createComputePipeline(this.pipelineDescriptor(entry)));
+  }
+
+  /** Compile on the driver's threads where it has them (prepare); a real run may compile it first. */
+  private compileAsync(entry: ProgramEntry): Promise<void> {
+    return this.device.createComputePipelineAsync(this.pipelineDescriptor(entry)).then(
+      (pipeline) => void (entry.kernel || this.disposed || (entry.kernel = this.kernelOf(entry, pipeline))),
       (e) => void this.errors.push(new GpuError(entry.op, 'pipeline', e instanceof Error ? e.message : String(e))),
     );
   }
@@ -227,9 +226,7 @@ export class Engine {
     this.checkAlive(kernel.op);
     const [x, y = 1, z = 1] = workgroups;
     const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
-    if (x > maxDim || y > maxDim || z > maxDim) {
-      throw new PathlightError(`${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`);
-    }
+    if (x > maxDim || y > maxDim || z > maxDim) throw new PathlightError(`${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const group = this.bindGroup(kernel, bindings);
     if (this.profiler?.full) this.flush();
@@ -256,11 +253,6 @@ export class Engine {
     if (groups <= maxDim) return [groups, 1];
     const y = Math.ceil(groups / maxDim);
     return [Math.ceil(groups / y), y];
-  }
-
-  /** A read-only uniform buffer with these bytes; identical contents share one buffer. */
-  uniform(data: ArrayBufferView | ArrayBuffer): GPUBuffer {
-    return this.constant(data, true);
   }
 
   /**
@@ -447,9 +439,7 @@ export class Engine {
       const entries: GPUBindGroupEntry[] = bindings.map((b, binding) => {
         const r = 'getMappedRange' in b ? { buffer: b } : b;
         const size = r.size ?? r.buffer.size - (r.offset ?? 0);
-        if (size > maxBinding && !(r.buffer.usage & USAGE.UNIFORM)) {
-          throw new PathlightError(`${kernel.op}: binding ${binding} is ${size} bytes, over the device's maxStorageBufferBindingSize (${maxBinding})`);
-        }
+        if (size > maxBinding && !(r.buffer.usage & USAGE.UNIFORM)) throw new PathlightError(`${kernel.op}: binding ${binding} is ${size} bytes, over the device's maxStorageBufferBindingSize (${maxBinding})`);
         // Dawn's Node binding rejects an explicit `size: undefined`, so leave the key out.
         const resource: GPUBufferBinding = r.size === undefined ? { buffer: r.buffer, offset: r.offset ?? 0 } : { buffer: r.buffer, offset: r.offset ?? 0, size: r.size };
         return { binding, resource };

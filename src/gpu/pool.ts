@@ -34,7 +34,6 @@ export class BufferPool {
   private liveBytes = 0;
   private peak = 0;
   private freeBytes = 0;
-  private freeCount = 0;
   private created = 0;
   private nextId = 1;
   private readonly ids = new WeakMap<GPUBuffer, number>();
@@ -47,13 +46,10 @@ export class BufferPool {
 
   acquire(bytes: number, label = 'tensor'): GPUBuffer {
     const size = bucketSize(bytes);
-    if (size > this.maxBufferSize) {
-      throw new RangeError(`${label}: buffer of ${bytes} bytes exceeds the device's maxBufferSize (${this.maxBufferSize})`);
-    }
+    if (size > this.maxBufferSize) throw new RangeError(`${label}: buffer of ${bytes} bytes exceeds the device's maxBufferSize (${this.maxBufferSize})`);
     let buffer = this.free.get(size)?.pop();
     if (buffer) {
       this.freeBytes -= size;
-      this.freeCount--;
     } else {
       buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE, label });
       this.ids.set(buffer, this.nextId++);
@@ -72,7 +68,6 @@ export class BufferPool {
     if (!list) this.free.set(buffer.size, (list = []));
     list.push(buffer);
     this.freeBytes += buffer.size;
-    this.freeCount++;
   }
 
   /** Stable small integer per buffer, for bind-group cache keys. */
@@ -89,7 +84,6 @@ export class BufferPool {
       while (list.length && this.freeBytes > maxFreeBytes) {
         this.destroyBuffer(list.pop()!);
         this.freeBytes -= size;
-        this.freeCount--;
       }
       if (!list.length) this.free.delete(size);
     }
@@ -100,14 +94,8 @@ export class BufferPool {
   }
 
   stats(): PoolStats {
-    return {
-      liveBuffers: this.live.size,
-      liveBytes: this.liveBytes,
-      peakLiveBytes: this.peak,
-      freeBuffers: this.freeCount,
-      freeBytes: this.freeBytes,
-      created: this.created,
-    };
+    const freeBuffers = [...this.free.values()].reduce((n, list) => n + list.length, 0);
+    return { liveBuffers: this.live.size, liveBytes: this.liveBytes, peakLiveBytes: this.peak, freeBuffers, freeBytes: this.freeBytes, created: this.created };
   }
 
   destroy(): void {

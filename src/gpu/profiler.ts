@@ -109,13 +109,7 @@ export class Profiler {
       this.querySet = this.resolveBuffer = null;
     }
     const ops = [...byOp.values()].sort((a, b) => b.gpuMs - a.gpuMs);
-    return {
-      supported: true,
-      ops,
-      dispatches,
-      gpuMs: ops.reduce((s, o) => s + o.gpuMs, 0),
-      minNonzeroNs: Number.isFinite(minNonzero) ? minNonzero : null,
-      nonMonotonic,
-    };
+    const gpuMs = ops.reduce((s, o) => s + o.gpuMs, 0);
+    return { supported: true, ops, dispatches, gpuMs, minNonzeroNs: Number.isFinite(minNonzero) ? minNonzero : null, nonMonotonic };
   }
 }

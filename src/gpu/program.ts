@@ -70,9 +70,7 @@ export function checkBindings(p: Program, slots: readonly BindingSlot[]): void {
   const given = Object.keys(p.bindings).filter((k) => p.bindings[k] !== undefined);
   const missing = slots.filter((s) => p.bindings[s.name] === undefined).map((s) => s.name);
   const extra = given.filter((g) => !slots.some((s) => s.name === g));
-  if (missing.length || extra.length) {
-    fail(`${p.op}: bindings do not match the shader (${[missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `not declared: ${extra.join(', ')}` : ''].filter(Boolean).join('; ')})`);
-  }
+  if (missing.length || extra.length) fail(`${p.op}: bindings do not match the shader (${[missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `not declared: ${extra.join(', ')}` : ''].filter(Boolean).join('; ')})`);
 }
 
 const sourceIds = new Map<string, number>();

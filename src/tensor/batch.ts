@@ -18,9 +18,7 @@ export function concatBatch(parts: readonly Tensor[]): Tensor {
   if (parts.length === 0) fail('concatBatch: nothing to join');
   const rest = parts[0]!.shape.slice(1);
   for (const p of parts) {
-    if (p.shape.length !== rest.length + 1 || p.shape.slice(1).some((d, i) => d !== rest[i])) {
-      fail(`concatBatch: shape ${shapeStr(p.shape)} does not match [*, ${rest.join(', ')}]`);
-    }
+    if (p.shape.length !== rest.length + 1 || p.shape.slice(1).some((d, i) => d !== rest[i])) fail(`concatBatch: shape ${shapeStr(p.shape)} does not match [*, ${rest.join(', ')}]`);
   }
   const n = parts.reduce((s, p) => s + p.shape[0]!, 0);
   const engine = parts[0]!.engine;

@@ -49,15 +49,11 @@ export interface SharedBuffer {
 }
 
 export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
+  return shape.reduce((n, d) => n * d, 1);
 }
 
 export function validateShape(shape: readonly number[], what = 'tensor'): void {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    fail(`${what}: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
-  }
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) fail(`${what}: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
 }
 
 export class Tensor {
@@ -180,10 +176,8 @@ export class Tensor {
   }
 
   dispose(): void {
-    if (this.storage) {
-      this.storage.release();
-      this.storage = null;
-    }
+    this.storage?.release();
+    this.storage = null;
   }
 
   toString(): string {

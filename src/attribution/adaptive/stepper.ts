@@ -9,7 +9,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 export interface StepperPath {
   /** steps it takes (for progress), when known */
   readonly length?: number;
-  /** Start at the baseline (x, baseline: [N, ...]); returns the first point [N, ...]. */
+  /** Start at the baseline (x, baseline: [N, ...]); returns the first point [N, ...]. Called again after dispose() for the next group of images. */
   begin(x: Tensor, baseline: Tensor): Tensor;
   /** Advance from g = ∇f(point) [N, ...]; `done` once the point is the path's end. */
   step(grad: Tensor): { point: Tensor; done: boolean };

@@ -82,9 +82,7 @@ export function disposeIg2Paths(paths: Ig2Paths): void {
  */
 export function ig2RepresentationSeed(c: { pairs: number; references: number }, rep: Tensor, repRef: Tensor): Tensor {
   const dr = repRef.size / c.references;
-  if (repRef.shape[0] !== c.references || rep.size !== 2 * c.pairs * dr) {
-    fail(`ig2: representation ${shapeStr(rep.shape)} and reference representation ${shapeStr(repRef.shape)} do not fit ${c.pairs} pairs × 2 rows, ${c.references} references`);
-  }
+  if (repRef.shape[0] !== c.references || rep.size !== 2 * c.pairs * dr) fail(`ig2: representation ${shapeStr(rep.shape)} and reference representation ${shapeStr(repRef.shape)} do not fit ${c.pairs} pairs × 2 rows, ${c.references} references`);
   const seed = Tensor.empty(rep.engine, rep.shape, 'ig2 representation seed');
   run(rep.engine, 'SEED', { pairs: c.pairs, refs: c.references }, { rep, repRef, seed }, rep.size, { dr });
   return seed;
