@@ -19,6 +19,7 @@ interface Submission {
 export class Pacer {
   private readonly cost = new Map<string, number>(); // ms the GPU spent on one submission of a kind
   private unlearned: Submission[] = [];
+  private readonly waiting = new Set<Submission[]>(); // batches of waits still pending
   private busyUntil = 0; // predicted end of everything submitted so far
   private lastDone = 0; // when a wait last saw the GPU done
 
@@ -35,13 +36,17 @@ export class Pacer {
   async wait<T>(request: () => Promise<T>): Promise<T> {
     if (!this.enabled) return request();
     const batch = this.unlearned.splice(0);
+    this.waiting.add(batch);
     const sleep = 0.85 * (this.busyUntil - performance.now());
     if (sleep > 4) await new Promise((r) => setTimeout(r, sleep));
     const asked = performance.now();
-    const result = await request();
+    const result = await request().finally(() => this.waiting.delete(batch));
     const done = performance.now();
     if (batch.length) this.learn(batch, done, done - asked < 2);
     this.lastDone = Math.max(this.lastDone, done);
+    // the batch is done: what else is in flight ends at most its predicted time later, not after an end predicted too late
+    const queued = [...this.waiting, this.unlearned].flat().reduce((a, s) => a + (this.cost.get(s.kind) ?? 0), 0);
+    this.busyUntil = Math.min(this.busyUntil, done + queued);
     return result;
   }
 
