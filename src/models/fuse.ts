@@ -2,11 +2,12 @@
  * Inference-time graph rewriting, shared by the zoo (BN kept for training) and the ONNX importer
  * (which emits one node per ONNX op): fold a BatchNorm into the conv before it, fuse a ReLU into
  * the conv/linear/add/batchnorm it follows, and turn `add(conv(x), r)` into the conv's residual
- * epilogue. Each fusion removes a kernel (and an activation) per forward and per backward.
+ * epilogue, and let a max pool of a relu output apply the relu's mask in its backward. Each fusion
+ * removes a kernel (and an activation) per forward or per backward.
  * A fusion only applies when the producer's output has no other reader. Works on CPU arrays.
  */
 import { foldBatchNorm } from '../ops/batch-norm.js';
-import { nodeInputs, nodeParams, type GraphNode } from '../nn/graph.js';
+import { endsInRelu, nodeInputs, nodeParams, type GraphNode } from '../nn/graph.js';
 import { Model, type ModelInfo } from '../nn/model.js';
 import type { Engine } from '../gpu/engine.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -28,7 +29,7 @@ export interface ModelSpec {
 export interface FuseOptions {
   /** fold batch norms into the conv before them (default true) */
   batchNorm?: boolean;
-  /** fuse relu nodes and `add(conv, r)` into epilogues (default true) */
+  /** fuse relu nodes and `add(conv, r)` into epilogues, relu masks into max-pool backwards (default true) */
   epilogues?: boolean;
 }
 
@@ -102,6 +103,7 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
     if (m.b !== undefined) m.b = map(m.b);
     if (m.residual !== undefined) m.residual = map(m.residual);
   }
+  if (options.epilogues !== false) for (const n of out) if (n.kind === 'maxpool' && endsInRelu(out[n.input]!)) n.maskRelu = true;
   const used = new Set(out.flatMap((n) => nodeParams(n)));
   for (const k of [...params.keys()]) if (!used.has(k)) params.delete(k);
   return { nodes: out, params, info: { ...spec.info, representationNode: map(spec.info.representationNode) } };

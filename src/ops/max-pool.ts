@@ -25,14 +25,16 @@ export function maxPool2d(x: Tensor, p: Pool2dParams): { y: Tensor; argmax: Tens
 
 /**
  * dx[i] = Σ dy[o] over the windows o whose argmax is i (gather form: deterministic, and correct
- * for overlapping windows).
+ * for overlapping windows). `reluOutput`: the pool's input when it is a ReLU's output; dx is then
+ * also that ReLU's backward, dx ⊙ [x > 0], with no pass of its own.
  */
-export function maxPool2dBackward(dy: Tensor, argmax: Tensor, xShape: readonly number[], p: Pool2dParams): Tensor {
+export function maxPool2dBackward(dy: Tensor, argmax: Tensor, xShape: readonly number[], p: Pool2dParams, reluOutput?: Tensor): Tensor {
   const g = poolGeometry('maxPool2dBackward', xShape, p);
   const yShape = [g.n, g.c, g.ho, g.wo];
   checkShape('maxPool2dBackward', 'dy', dy.shape, yShape);
   if (argmax.shape.length !== 4 || argmax.shape.some((d, i) => d !== yShape[i])) {
     fail(`maxPool2dBackward: argmax has shape ${shapeStr(argmax.shape)}, expected dy's shape ${shapeStr(yShape)}`);
   }
-  return poolBackward('maxPool2dBackward', dy, g, { argmax });
+  if (reluOutput) checkShape('maxPool2dBackward', 'reluOutput', reluOutput.shape, [g.n, g.c, g.h, g.w]);
+  return poolBackward('maxPool2dBackward', dy, g, { argmax, reluOutput });
 }

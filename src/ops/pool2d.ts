@@ -30,6 +30,7 @@ interface Mode {
   global: boolean;
   max: boolean;
   countIncludePad: boolean;
+  reluMask?: boolean;
 }
 
 /**
@@ -53,6 +54,7 @@ function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowL
     }),
     GLOBAL: mode.global,
     MAX: mode.max,
+    RELU_MASK: !!mode.reluMask,
     HSUM: v === 4 ? '(acc.x + acc.y) + (acc.z + acc.w)' : v === 2 ? 'acc.x + acc.y' : 'acc',
     GATHER: perLane(v, lanes.T, (c) => `x[row + iw${c}]`),
     COL_TAPS: perLane(v, lanes.T, (c) => `colTaps(ws${c})`),
@@ -77,13 +79,17 @@ export function poolForward(op: string, x: Tensor, g: PoolGeometry, mode: { max:
   return { y, argmax };
 }
 
-/** Record the gather-form backward: dx of shape [N, C, H, W]. Each thread owns V adjacent inputs of a row. */
-export function poolBackward(op: string, dy: Tensor, g: PoolGeometry, mode: { argmax: Tensor } | { countIncludePad: boolean }): Tensor {
+/**
+ * Record the gather-form backward: dx of shape [N, C, H, W]. Each thread owns V adjacent inputs of a row.
+ * `reluOutput` (max only): the input, a ReLU's output; dx is then masked by [input > 0] as well.
+ */
+export function poolBackward(op: string, dy: Tensor, g: PoolGeometry, mode: { argmax: Tensor; reluOutput?: Tensor } | { countIncludePad: boolean }): Tensor {
   const dx = Tensor.empty(dy.engine, [g.n, g.c, g.h, g.w], op);
   const max = 'argmax' in mode;
-  const flags = { global: false, max, countIncludePad: !max && mode.countIncludePad };
+  const x = max ? mode.reluOutput : undefined;
+  const flags = { global: false, max, countIncludePad: !max && mode.countIncludePad, reluMask: !!x };
   const v = lanesFor(g.w);
-  runPool(op, poolBackwardSource, g, v, g.w, (g.n * g.c * g.h * g.w) / v, flags, max ? { dy, argmax: mode.argmax, dx } : { dy, dx });
+  runPool(op, poolBackwardSource, g, v, g.w, (g.n * g.c * g.h * g.w) / v, flags, max ? { dy, argmax: mode.argmax, dx, ...(x ? { x } : {}) } : { dy, dx });
   return dx;
 }
 
