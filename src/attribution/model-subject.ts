@@ -8,7 +8,7 @@ import { inputRange, type Model } from '../nn/model.js';
 import { preprocessPixels } from '../data/preprocess.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { concatBatch } from '../tensor/batch.js';
-import { argmaxRows, explainSeed } from './explain-seed.js';
+import { argmaxRows, explainSeed, explainSeedThroughLinear } from './explain-seed.js';
 import { ig2RepresentationSeed } from './ig2/step.js';
 import { rowSquaredNorms } from './adaptive/index.js';
 import type { Explainable, Ig2Request, Ig2Search } from './subject.js';
@@ -31,8 +31,10 @@ function createModelSubject(model: Model): Explainable {
     rowsForBudget: (budget) => rowsForBudget(model, budget),
     async gradients(points, r) {
       const tape = model.forward(points, { record: true });
-      const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output);
-      const { dx } = tape.backward(seed);
+      const fc = finalLinear(model);
+      // a last linear layer takes the seed inside the seed's kernel: backward starts at its input
+      const { seed, f } = fc ? explainSeedThroughLinear(tape.output, r.targets, r.pointsPerImage, r.output, fc.weight) : explainSeed(tape.output, r.targets, r.pointsPerImage, r.output);
+      const { dx } = tape.backward(fc ? new Map([[fc.input, seed]]) : seed);
       seed.dispose();
       tape.dispose();
       return { f, grad: dx };
@@ -52,6 +54,12 @@ function createModelSubject(model: Model): Explainable {
     },
     ig2Search: async (request) => modelIg2Search(model, request),
   };
+}
+
+/** The model's last node when it is a plain linear layer making [B, K] logits (its input: [B, F]). */
+function finalLinear(model: Model): { input: number; weight: Tensor } | null {
+  const n = model.nodes[model.nodes.length - 1]!;
+  return n.kind === 'linear' && !n.relu && model.outputShape.length === 1 ? { input: n.input, weight: model.params.get(n.weight)! } : null;
 }
 
 /**
