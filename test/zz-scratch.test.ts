@@ -1,0 +1,25 @@
+import { it } from 'vitest';
+import '../src/index.js';
+import { createEngine, Engine } from '../src/gpu/engine.js';
+import { explain } from '../src/attribution/index.js';
+import { loadZooModel } from '../src/models/load.js';
+const images = (n: number, size: number) => Float32Array.from({ length: n * size }, (_, i) => ((i * 7919) % 101) / 101);
+for (const [model, method] of [['lenet', 'idgi'], ['lenet', 'gig'], ['lenet', 'ig']]) it(`${model} ${method}`, async () => {
+  const engine = await createEngine();
+  const proto = Object.getPrototypeOf(engine) as any;
+  const counts = new Map<string, number>();
+  const orig = proto.dispatch;
+  proto.dispatch = function (k: any, b: any, w: any) { counts.set(k.op, (counts.get(k.op) ?? 0) + 1); return orig.call(this, k, b, w); };
+  const origC = proto.compile; const comp: string[] = [];
+  proto.compile = function (e: any, a: any) { comp.push(e.op); return origC.call(this, e, a); };
+  const m = await loadZooModel(engine, model);
+  const size = m.info.inputShape.reduce((a, b) => a * b, 1);
+  const c0 = comp.length;
+  await explain(engine, m, images(1, size), { method, steps: 64, target: 1 });
+  const cold = comp.slice(c0);
+  counts.clear();
+  await explain(engine, m, images(1, size), { method, steps: 64, target: 1 });
+  console.log(model, method, 'pipelines', cold.length, cold.join(','), '\n dispatches', [...counts].reduce((a, [, v]) => a + v, 0), JSON.stringify([...counts]));
+  proto.dispatch = orig; proto.compile = origC;
+  engine.dispose();
+}, 300000);
