@@ -1,8 +1,7 @@
 // Pooling backward in gather form: each thread owns V adjacent input elements of one row
 // (T = vecV<f32>, I = vecV<i32>) and sums the dy of every window covering them, in a fixed order.
 // Overlapping windows (kernel > stride) therefore need no atomics, and results are deterministic.
-//  - MAX: a window passes its dy to the element its saved argmax names. With RELU_MASK the input x
-//    is a ReLU's output and dx is that ReLU's backward too: zero where x <= 0 (one fewer pass).
+//  - MAX: a window passes its dy to the element its saved argmax names.
 //  - average: every element on a window's taps gets dy / divisor (rowTaps · colTaps). Global average
 //    pooling is this with a full-plane window.
 ${POOL_SHAPE}
@@ -10,9 +9,6 @@ ${POOL_SHAPE}
 #if ${MAX}
 @group(0) @binding(2) var<storage, read> argmax: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<${T}>;
-#if ${RELU_MASK}
-@group(0) @binding(4) var<storage, read> x: array<${T}>;
-#endif
 #else
 @group(0) @binding(2) var<storage, read_write> dx: array<${T}>;
 #endif
@@ -53,8 +49,5 @@ ${MAIN}
     }
 #endif
   }
-#if ${RELU_MASK}
-  acc = select(${T}(0.0), acc, x[i] > ${T}(0.0));
-#endif
   dx[i] = acc;
 }

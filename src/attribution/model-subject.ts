@@ -8,7 +8,7 @@ import { inputRange, type Model } from '../nn/model.js';
 import { preprocessPixels } from '../data/preprocess.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { concatBatch } from '../tensor/batch.js';
-import { argmaxRows, explainSeed, explainSeedThroughLinear } from './explain-seed.js';
+import { argmaxRows, explainSeed } from './explain-seed.js';
 import { ig2RepresentationSeed } from './ig2/step.js';
 import { rowSquaredNorms } from './adaptive/index.js';
 import type { Explainable, Ig2Request, Ig2Search } from './subject.js';
@@ -31,9 +31,9 @@ function createModelSubject(model: Model): Explainable {
     rowsForBudget: (budget) => rowsForBudget(model, budget),
     async gradients(points, r) {
       const tape = model.forward(points, { record: true });
+      // a last linear layer's backward runs inside the seed's kernel: backward starts at its input
       const fc = finalLinear(model);
-      // a last linear layer takes the seed inside the seed's kernel: backward starts at its input
-      const { seed, f } = fc ? explainSeedThroughLinear(tape.output, r.targets, r.pointsPerImage, r.output, fc.weight) : explainSeed(tape.output, r.targets, r.pointsPerImage, r.output);
+      const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output, fc?.weight);
       const { dx } = tape.backward(fc ? new Map([[fc.input, seed]]) : seed);
       seed.dispose();
       tape.dispose();

@@ -7,7 +7,7 @@
  * A fusion only applies when the producer's output has no other reader. Works on CPU arrays.
  */
 import { foldBatchNorm } from '../ops/batch-norm.js';
-import { endsInRelu, nodeInputs, nodeParams, type GraphNode } from '../nn/graph.js';
+import { nodeInputs, nodeParams, type GraphNode } from '../nn/graph.js';
 import { Model, type ModelInfo } from '../nn/model.js';
 import type { Engine } from '../gpu/engine.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -103,10 +103,24 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
     if (m.b !== undefined) m.b = map(m.b);
     if (m.residual !== undefined) m.residual = map(m.residual);
   }
-  if (options.epilogues !== false) for (const n of out) if (n.kind === 'maxpool' && endsInRelu(out[n.input]!)) n.maskRelu = true;
+  if (options.epilogues !== false) maskRelusInMaxPools(out);
   const used = new Set(out.flatMap((n) => nodeParams(n)));
   for (const k of [...params.keys()]) if (!used.has(k)) params.delete(k);
   return { nodes: out, params, info: { ...spec.info, representationNode: map(spec.info.representationNode) } };
+}
+
+/**
+ * A max pool reading a relu epilogue's output applies the relu's mask in its backward; the node
+ * with the epilogue skips its mask pass when every reader does so (the model output has an
+ * implicit reader that does not).
+ */
+function maskRelusInMaxPools(nodes: GraphNode[]): void {
+  const relu = (n: GraphNode) => 'relu' in n && n.relu === true;
+  for (const n of nodes) if (n.kind === 'maxpool' && relu(nodes[n.input]!)) n.maskRelu = true;
+  nodes.forEach((n, i) => {
+    const readers = nodes.filter((r) => nodeInputs(r).includes(i));
+    if (relu(n) && i < nodes.length - 1 && readers.every((r) => r.kind === 'maxpool' && r.maskRelu)) n.reluMaskedByReaders = true;
+  });
 }
 
 /** Replace the conv's weight and bias by the BN-folded ones (the conv gains a bias if it had none). */

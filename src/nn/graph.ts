@@ -4,8 +4,9 @@
  * tensors whose names are the model's stable, documented parameter names (`conv1.weight`, ...).
  * Fusions are explicit in the node: a conv/linear/batchnorm/add may carry `relu`, a conv may carry
  * a `residual` input added before the relu (one kernel instead of three). A maxpool reading a
- * relu output may carry `maskRelu`: its backward applies that relu's mask, and the relu's own
- * backward pass is skipped (its node gets dy already masked).
+ * relu epilogue's output may carry `maskRelu`: its saved argmax then routes no gradient where the
+ * max is not > 0 (the relu's mask), and the node with the epilogue (marked `reluMaskedByReaders`)
+ * skips its own mask pass.
  * A conv2d / maxpool / avgpool node reading an [N, C, L] activation is the 1-D layer: its weight
  * is [Cout, Cin/groups, K] and its parameters have a unit H axis (see planes.ts; `conv1d`,
  * `maxPool1d`, `avgPool1d` below build them). What each kind reads, uses, computes and returns is
@@ -44,7 +45,8 @@ export type NodeSpec =
   | { kind: 'transpose'; input: number; perm: number[] }
   | { kind: 'slice'; input: number; axis: number; start: number; end: number };
 
-export type GraphNode = NodeSpec & { name: string };
+/** `reluMaskedByReaders`: its readers are max pools with `maskRelu`, so the gradient it gets already carries its relu epilogue's mask. */
+export type GraphNode = NodeSpec & { name: string; reluMaskedByReaders?: boolean };
 
 export interface ConvOptions {
   bias?: boolean;
@@ -85,25 +87,6 @@ export function nodeInputs(n: NodeSpec): number[] {
 /** Parameter names a node uses, in a fixed order. */
 export function nodeParams(n: NodeSpec): string[] {
   return nodeKind(n).params?.(n as GraphNode) ?? [];
-}
-
-/** Whether a node's output is a relu's (a relu node, or a fused relu epilogue). */
-export function endsInRelu(n: NodeSpec): boolean {
-  return n.kind === 'relu' || ('relu' in n && n.relu === true);
-}
-
-/**
- * Per node: whether the gradient its readers send it already carries its relu mask, because every
- * reader is a max pool with `maskRelu` (the model output has an implicit reader that does not mask;
- * a backward seed given at a node is not masked either: the tape checks that).
- */
-export function reluMaskedByReaders(nodes: readonly GraphNode[], fail: (message: string) => never): boolean[] {
-  const masks = nodes.map((_, i) => i < nodes.length - 1);
-  for (const n of nodes) {
-    for (const i of nodeInputs(n)) masks[i] &&= n.kind === 'maxpool' && !!n.maskRelu;
-    if (n.kind === 'maxpool' && n.maskRelu && !endsInRelu(nodes[n.input]!)) fail(`maxpool '${n.name}' has maskRelu, but its input '${nodes[n.input]!.name}' is not a relu output`);
-  }
-  return masks;
 }
 
 /**

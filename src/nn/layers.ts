@@ -49,8 +49,6 @@ export interface BackwardArgs {
   dy: Tensor;
   params: Params;
   wantParams: boolean;
-  /** dy already carries this node's relu mask (its readers are max pools with `maskRelu`): its relu backward is skipped */
-  dyMasked: boolean;
 }
 
 export interface NodeKind<N extends GraphNode> {
@@ -87,9 +85,9 @@ function bnParams(params: Params, prefix: string, eps: number): BatchNormParams 
 type BatchNormNode = Extract<GraphNode, { kind: 'batchnorm' }>;
 
 /** Backward of a batch norm run in training mode (its batch statistics saved by the forward). */
-function batchNormTrainingBackward(node: BatchNormNode, { x0, y, saved, dy, params, wantParams, dyMasked }: BackwardArgs): NodeBackward {
+function batchNormTrainingBackward(node: BatchNormNode, { x0, y, saved, dy, params, wantParams }: BackwardArgs): NodeBackward {
   const bn = { ...bnParams(params, node.prefix, node.eps), mean: saved[0]!, variance: saved[1]! };
-  const g = node.relu && !dyMasked ? reluBackward(y, dy) : dy;
+  const g = node.relu ? reluBackward(y, dy) : dy;
   const { dx: dxPlanar, dgamma, dbeta } = onPlanes([x0, g], (x0, g) => batchNormBackwardTraining(x0, g, bn));
   if (g !== dy) g.dispose();
   return { inputs: [unplane(dxPlanar, x0.rank)], params: paramGrads(wantParams, [`${node.prefix}.weight`, dgamma], [`${node.prefix}.bias`, dbeta]) };
@@ -157,12 +155,12 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
       const y = onPlanes([x, param(params, node.weight)!, inputs[1]], (x, w, residual) => conv2d(x, w, param(params, node.bias), node.params, { relu: node.relu, residual }));
       return { output: unplane(y, x.rank) };
     },
-    backward: (node, { x0, y, dy, params, wantParams, dyMasked }) => {
+    backward: (node, { x0, y, dy, params, wantParams }) => {
       const w = param(params, node.weight)!;
       // The relu-masked gradient is materialised once rather than masked inside the GEMMs: those
       // read every dY value KH·KW times per channel block, and a second load per read (the mask)
       // costs more than one elementwise pass on a load-bound adapter (measured on SwiftShader).
-      const g = node.relu && !dyMasked ? reluBackward(y, dy) : null;
+      const g = node.relu ? reluBackward(y, dy) : null;
       const dyEff = g ?? dy;
       const dx = unplane(onPlanes([dyEff, w], (dy, w) => conv2dBackwardInput(dy, w, planeShape(x0.shape), node.params)), x0.rank);
       let grads: Map<string, Tensor> | undefined;
@@ -188,9 +186,9 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
       const w = param(params, node.weight)!;
       return { output: withViews([rows(x)], (r) => reshapeOwned(linear(r, w, param(params, node.bias), { relu: node.relu }), [...x.shape.slice(0, -1), w.shape[0]!])) };
     },
-    backward: (node, { x0, y, dy, params, wantParams, dyMasked }) => {
+    backward: (node, { x0, y, dy, params, wantParams }) => {
       const w = param(params, node.weight)!;
-      const mask = () => (node.relu && !dyMasked ? [rows(y)] : []); // the fused relu's output
+      const mask = () => (node.relu ? [rows(y)] : []); // the fused relu's output
       const dx = withViews([rows(dy), ...mask()], (g, m) => reshapeOwned(linearBackwardInput(g, w, m), x0.shape));
       if (!wantParams) return { inputs: [dx] };
       const { dw, db } = withViews([rows(x0), rows(dy), ...mask()], (x, g, m) => linearBackwardWeight(x, g, m));
@@ -200,18 +198,16 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
   relu: {
     shape: (_, s) => [...s.x],
     forward: (_, x) => ({ output: relu(x) }),
-    backward: (_, { y, dy, dyMasked }) => ({ inputs: [dyMasked ? dy.reshape(dy.shape) : reluBackward(y, dy)] }),
+    backward: (_, { y, dy }) => ({ inputs: [reluBackward(y, dy)] }),
   },
   maxpool: {
     shape: poolShape,
     forward: (node, x) => {
       // the argmax stays planar: only maxPool2dBackward reads it
-      const { y, argmax } = onPlanes([x], (x) => maxPool2d(x, node.params));
+      const { y, argmax } = onPlanes([x], (x) => maxPool2d(x, node.params, node.maskRelu));
       return { output: unplane(y, x.rank), saved: [argmax] };
     },
-    backward: (node, { x0, saved, dy }) => ({
-      inputs: [unplane(onPlanes([dy, node.maskRelu ? x0 : undefined], (dy, x) => maxPool2dBackward(dy, saved[0]!, planeShape(x0.shape), node.params, x)), x0.rank)],
-    }),
+    backward: (node, { x0, saved, dy }) => ({ inputs: [unplane(onPlanes([dy], (dy) => maxPool2dBackward(dy, saved[0]!, planeShape(x0.shape), node.params)), x0.rank)] }),
   },
   maxpoolargmax: {
     shape: poolShape,
@@ -267,7 +263,7 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
       if (b.saved.length === 2) return batchNormTrainingBackward(node, b);
       const { x0, y, dy, params, wantParams } = b;
       const bn = bnParams(params, node.prefix, node.eps);
-      const mask = node.relu && !b.dyMasked ? y : undefined;
+      const mask = node.relu ? y : undefined;
       const dx = unplane(onPlanes([dy, mask], (dy, mask) => batchNormBackwardInput(dy, bn, mask)), x0.rank);
       if (!wantParams) return { inputs: [dx] };
       const g = mask ? reluBackward(y, dy) : dy;
@@ -283,8 +279,8 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
       return [...s.x];
     },
     forward: (node, x, inputs) => ({ output: node.relu ? addRelu(x, inputs[1]!) : add(x, inputs[1]!) }),
-    backward: (node, { y, dy, dyMasked }) => {
-      const g = node.relu && !dyMasked ? reluBackward(y, dy) : dy.reshape(dy.shape);
+    backward: (node, { y, dy }) => {
+      const g = node.relu ? reluBackward(y, dy) : dy.reshape(dy.shape);
       return { inputs: [g, g.reshape(g.shape)] };
     },
   },

@@ -15,7 +15,7 @@ import { fail, PathlightError, shapeStr } from '../errors.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { concatBatch, sliceBatch } from '../tensor/batch.js';
 import { add } from '../ops/add.js';
-import { nodeInputs, nodeParams, reluMaskedByReaders, type GraphNode } from './graph.js';
+import { nodeInputs, nodeParams, type GraphNode } from './graph.js';
 import { nodeKind, type Params } from './layers.js';
 import { inferShapes } from './shapes.js';
 
@@ -75,8 +75,6 @@ export interface BackwardResult {
 export class Model {
   /** output shape of every node for one image (batch dim excluded) */
   readonly nodeShapes: readonly (readonly number[])[];
-  /** per node: its readers' backward applies its relu mask (graph.ts, `maskRelu`) */
-  readonly dyMasked: readonly boolean[];
   private disposed = false;
 
   constructor(
@@ -89,7 +87,6 @@ export class Model {
     const paramShapes = new Map([...params].map(([k, t]) => [k, t.shape]));
     for (const n of nodes) for (const p of nodeParams(n)) if (!params.has(p)) fail(`model ${info.name}: parameter '${p}' of node '${n.name}' is missing`);
     this.nodeShapes = inferShapes(nodes, paramShapes, info.inputShape);
-    this.dyMasked = reluMaskedByReaders(nodes, (m) => fail(`model ${info.name}: ${m}`));
     this.packConvWeights();
   }
 
@@ -284,7 +281,9 @@ class SingleTape extends Tape {
       if (dy) {
         grads.delete(i);
         const ins = nodeInputs(node);
-        const r = nodeKind(node).backward(node, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params, dyMasked: this.model.dyMasked[i]! && !seeds.has(i) });
+        // readers that apply the node's relu mask (fuse.ts) leave its epilogue no mask to undo
+        const n = node.reluMaskedByReaders && !seeds.has(i) ? ({ ...node, relu: false } as GraphNode) : node;
+        const r = nodeKind(n).backward(n, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params });
         dy.dispose();
         ins.forEach((j, k) => accumulate(grads, j, r.inputs[k] ?? null));
         if (r.params && paramGrads) for (const [name, g] of r.params) paramGrads.set(name, g);

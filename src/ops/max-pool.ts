@@ -14,27 +14,26 @@ const MAX_PLANE = 1 << 24;
 
 /**
  * y = max over each window; argmax (same shape as y, f32 values) is the index h·W + w of the
- * winning input element within its [H, W] plane.
+ * winning input element within its [H, W] plane. `reluMask`: x is a relu's output, and argmax is
+ * −1 where the max is not > 0, so that maxPool2dBackward applies the relu's backward mask too.
  */
-export function maxPool2d(x: Tensor, p: Pool2dParams): { y: Tensor; argmax: Tensor } {
+export function maxPool2d(x: Tensor, p: Pool2dParams, reluMask = false): { y: Tensor; argmax: Tensor } {
   const g = poolGeometry('maxPool2d', x.shape, p);
   if (g.h * g.w > MAX_PLANE) fail(`maxPool2d: input plane ${g.h}x${g.w} is over ${MAX_PLANE} elements (argmax is stored as f32)`);
-  const { y, argmax } = poolForward('maxPool2d', x, g, { max: true });
+  const { y, argmax } = poolForward('maxPool2d', x, g, { max: true, reluMask });
   return { y, argmax: argmax! };
 }
 
 /**
  * dx[i] = Σ dy[o] over the windows o whose argmax is i (gather form: deterministic, and correct
- * for overlapping windows). `reluOutput`: the pool's input when it is a ReLU's output; dx is then
- * also that ReLU's backward, dx ⊙ [x > 0], with no pass of its own.
+ * for overlapping windows); a window with argmax −1 passes nothing.
  */
-export function maxPool2dBackward(dy: Tensor, argmax: Tensor, xShape: readonly number[], p: Pool2dParams, reluOutput?: Tensor): Tensor {
+export function maxPool2dBackward(dy: Tensor, argmax: Tensor, xShape: readonly number[], p: Pool2dParams): Tensor {
   const g = poolGeometry('maxPool2dBackward', xShape, p);
   const yShape = [g.n, g.c, g.ho, g.wo];
   checkShape('maxPool2dBackward', 'dy', dy.shape, yShape);
   if (argmax.shape.length !== 4 || argmax.shape.some((d, i) => d !== yShape[i])) {
     fail(`maxPool2dBackward: argmax has shape ${shapeStr(argmax.shape)}, expected dy's shape ${shapeStr(yShape)}`);
   }
-  if (reluOutput) checkShape('maxPool2dBackward', 'reluOutput', reluOutput.shape, [g.n, g.c, g.h, g.w]);
-  return poolBackward('maxPool2dBackward', dy, g, { argmax, reluOutput });
+  return poolBackward('maxPool2dBackward', dy, g, { argmax });
 }

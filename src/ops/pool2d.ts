@@ -69,27 +69,23 @@ function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowL
  * Record the window-pooling forward: y (and, for max, the argmax of each output) of shape [N, C, Ho, Wo].
  * Each thread makes V adjacent outputs of a row.
  */
-export function poolForward(op: string, x: Tensor, g: PoolGeometry, mode: { max: true } | { max: false; countIncludePad: boolean }): { y: Tensor; argmax?: Tensor } {
+export function poolForward(op: string, x: Tensor, g: PoolGeometry, mode: { max: true; reluMask: boolean } | { max: false; countIncludePad: boolean }): { y: Tensor; argmax?: Tensor } {
   const outShape = [g.n, g.c, g.ho, g.wo];
   const y = Tensor.empty(x.engine, outShape, op);
   const argmax = mode.max ? Tensor.empty(x.engine, outShape, `${op} argmax`) : undefined;
-  const flags = { global: false, max: mode.max, countIncludePad: !mode.max && mode.countIncludePad };
+  const flags = { global: false, max: mode.max, countIncludePad: !mode.max && mode.countIncludePad, reluMask: mode.max && mode.reluMask };
   const v = lanesFor(g.wo);
   runPool(op, poolSource, g, v, g.wo, (g.n * g.c * g.ho * g.wo) / v, flags, argmax ? { x, y, argmax } : { x, y });
   return { y, argmax };
 }
 
-/**
- * Record the gather-form backward: dx of shape [N, C, H, W]. Each thread owns V adjacent inputs of a row.
- * `reluOutput` (max only): the input, a ReLU's output; dx is then masked by [input > 0] as well.
- */
-export function poolBackward(op: string, dy: Tensor, g: PoolGeometry, mode: { argmax: Tensor; reluOutput?: Tensor } | { countIncludePad: boolean }): Tensor {
+/** Record the gather-form backward: dx of shape [N, C, H, W]. Each thread owns V adjacent inputs of a row. */
+export function poolBackward(op: string, dy: Tensor, g: PoolGeometry, mode: { argmax: Tensor } | { countIncludePad: boolean }): Tensor {
   const dx = Tensor.empty(dy.engine, [g.n, g.c, g.h, g.w], op);
   const max = 'argmax' in mode;
-  const x = max ? mode.reluOutput : undefined;
-  const flags = { global: false, max, countIncludePad: !max && mode.countIncludePad, reluMask: !!x };
+  const flags = { global: false, max, countIncludePad: !max && mode.countIncludePad };
   const v = lanesFor(g.w);
-  runPool(op, poolBackwardSource, g, v, g.w, (g.n * g.c * g.h * g.w) / v, flags, max ? { dy, argmax: mode.argmax, dx, ...(x ? { x } : {}) } : { dy, dx });
+  runPool(op, poolBackwardSource, g, v, g.w, (g.n * g.c * g.h * g.w) / v, flags, max ? { dy, argmax: mode.argmax, dx } : { dy, dx });
   return dx;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Cross-node fusions of an explanation's forward + backward: the explain seed taken through the
- * model's last linear layer (explainSeedThroughLinear) against its float64 reference, the reference
+ * model's last linear layer (explainSeed with its weight) against its float64 reference, the reference
  * against finite differences, and a fused LeNet's gradients and attributions against the unfused
  * path (relu masks in the max-pool backward off, the seed and the last layer's backward apart).
  */
@@ -10,7 +10,7 @@ import { Rng, asF32 } from '../harness/random.js';
 import { numericGrad } from '../reference/finite-diff.js';
 import { softmax } from '../reference/softmax.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { explainSeed, explainSeedThroughLinear, type ExplainedOutput } from '../../src/attribution/explain-seed.js';
+import { explainSeed, type ExplainedOutput } from '../../src/attribution/explain-seed.js';
 import { modelSubject } from '../../src/attribution/model-subject.js';
 import { explain } from '../../src/attribution/index.js';
 import { fuseModel, modelFromSpec } from '../../src/models/fuse.js';
@@ -48,7 +48,7 @@ function seedThroughLinear(logits: Float64Array, w: Float64Array, targets: numbe
 
 /** The same spec with the relu masks of its max pools left to the relus (the unfused backward). */
 function withoutPoolMasks(nodes: GraphNode[]): GraphNode[] {
-  return nodes.map((n) => (n.kind === 'maxpool' ? { ...n, maskRelu: undefined } : n));
+  return nodes.map((n) => ({ ...n, reluMaskedByReaders: undefined, ...(n.kind === 'maxpool' ? { maskRelu: undefined } : {}) }));
 }
 
 /** ∇f the unfused way: the seed kernel, then backward from the logits. */
@@ -66,7 +66,7 @@ export default defineCases('fusion', (test) => {
   // odd features (F = 5, 13) and classes (K = 7, 1), several rows per image
   for (const [k, fs, s] of [[7, 5, 2], [10, 13, 3], [1, 4, 1]] as [number, number, number][]) {
     for (const output of ['logit', 'prob'] as const) {
-      test(`explainSeedThroughLinear K=${k} F=${fs} rows/image=${s} ${output}: seed · W and f match float64 and finite differences`, async (engine) => {
+      test(`explainSeed through a linear layer K=${k} F=${fs} rows/image=${s} ${output}: seed · W and f match float64 and finite differences`, async (engine) => {
         const rng = new Rng(k * 100 + fs + s);
         const targets = Array.from({ length: 3 }, (_, n) => (n * 5) % k);
         const rows = targets.length * s;
@@ -77,7 +77,7 @@ export default defineCases('fusion', (test) => {
         const tl = Tensor.from(engine, logits, [rows, k]);
         const tt = Tensor.from(engine, Float32Array.from(targets), [targets.length]);
         const tw = Tensor.from(engine, w, [k, fs]);
-        const { seed, f } = explainSeedThroughLinear(tl, tt, s, output, tw);
+        const { seed, f } = explainSeed(tl, tt, s, output, tw);
         const want = seedThroughLinear(logits, w, targets, s, k, output);
         expectClose(await seed.download(), want, TOL, 'seed · W');
         const p = softmax(logits, rows, k);
@@ -90,20 +90,20 @@ export default defineCases('fusion', (test) => {
     }
   }
 
-  test('explainSeedThroughLinear rejects a weight that does not make the logits', async (engine) => {
+  test('explainSeed rejects a weight that does not make the logits', async (engine) => {
     const logits = Tensor.zeros(engine, [2, 3]);
     const targets = Tensor.zeros(engine, [2]);
     const w = Tensor.zeros(engine, [4, 5]);
     const before = engine.stats.dispatches;
-    await expectThrows(() => explainSeedThroughLinear(logits, targets, 1, 'logit', w), /explainSeedThroughLinear: weight \[4, 5\] does not map features to the 3 logits/, 'weight rows');
-    await expectThrows(() => explainSeedThroughLinear(logits, targets, 2, 'logit', w), /explainSeedThroughLinear: logits \[2, 3\] do not hold 2 rows for each of 2 targets/, 'rows');
+    await expectThrows(() => explainSeed(logits, targets, 1, 'logit', w), /explainSeed: the last layer's weight \[4, 5\] does not make the 3 logits/, 'weight rows');
+    await expectThrows(() => explainSeed(logits, targets, 2, 'logit', w), /explainSeed: logits \[2, 3\] do not hold 2 rows for each of 2 targets/, 'rows');
     assert(engine.stats.dispatches === before, 'dispatched before rejecting');
     for (const t of [logits, targets, w]) t.dispose();
   });
 
   test('fused LeNet: ∇f, and IG / Guided IG attributions, equal the unfused path, with 3 dispatches fewer per forward + backward', async (engine) => {
     const spec = fuseModel(zooSpec('lenet', undefined, 7));
-    assert(spec.nodes.filter((n) => n.kind === 'maxpool' && n.maskRelu).length === 2, 'both LeNet pools read a conv relu: both take its mask');
+    assert(spec.nodes.filter((n) => n.kind === 'maxpool' && n.maskRelu).length === 2 && spec.nodes.filter((n) => n.reluMaskedByReaders).length === 2, 'both LeNet pools read a conv relu: both take its mask');
     const fused = modelFromSpec(engine, spec);
     const unfused = modelFromSpec(engine, { ...spec, nodes: withoutPoolMasks(spec.nodes) });
     const rows = 3;
