@@ -72,10 +72,7 @@ ${MAIN}
   }
 #if ${MAX}
   y[i] = best;
-#if ${RELU_MASK}
-  arg = select(${I}(-1), arg, best > ${T}(0.0));
-#endif
-  argmax[i] = ${T}(arg);
+  argmax[i] = ${T}(select(arg, select(${I}(-1), arg, best > ${T}(0.0)), ${RELU_MASK}));
 #else
   y[i] = acc / (rowTaps(oh * SH - PH) * lanesColTaps(ow * SW - PW));
 #endif

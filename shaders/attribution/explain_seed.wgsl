@@ -16,15 +16,11 @@ struct Sizes { rows: u32, k: u32, s: u32, features: u32 }
 // A row's target t and, for the probability, its max logit m and Σ_c exp(logit_c − m).
 struct Row { base: u32, t: u32, m: f32, total: f32 }
 
-fn p(r: Row, c: u32) -> f32 {
-  return exp(logits[r.base + c] - r.m) / r.total;
-}
-
 // ∂f/∂logit_c: one-hot, or p_t (δ_ct − p_c) for the probability
 fn seedOf(r: Row, c: u32) -> f32 {
   let onehot = select(0.0, 1.0, c == r.t);
 #if ${PROB}
-  return p(r, r.t) * (onehot - p(r, c));
+  return exp(logits[r.base + r.t] - r.m) / r.total * (onehot - exp(logits[r.base + c] - r.m) / r.total);
 #else
   return onehot;
 #endif
@@ -40,7 +36,7 @@ ${MAIN}
 #if ${PROB}
   for (var c = 1u; c < K; c++) { r.m = max(r.m, logits[r.base + c]); }
   for (var c = 0u; c < K; c++) { r.total += exp(logits[r.base + c] - r.m); }
-  if (j == 0u) { f[b] = p(r, r.t); }
+  if (j == 0u) { f[b] = exp(logits[r.base + r.t] - r.m) / r.total; }
 #else
   if (j == 0u) { f[b] = logits[r.base + r.t]; }
 #endif

@@ -26,8 +26,7 @@ export function explainSeed(logits: Tensor, targets: Tensor, rowsPerImage: numbe
   const seed = Tensor.empty(logits.engine, [rows, features], 'seed');
   const f = Tensor.empty(logits.engine, [rows], 'path values');
   const sizes = Uint32Array.of(rows, k, rowsPerImage, features);
-  const op = weight ? 'explain_seed_linear' : 'explain_seed';
-  logits.engine.run({ op, source, params: { PROB: output === 'prob', WEIGHT: !!weight }, bindings: { logits, targets, out: seed, f, sizes, ...(weight ? { weight } : {}) }, grid: { threads: rows * features } });
+  logits.engine.run({ op: weight ? 'explain_seed_linear' : 'explain_seed', source, params: { PROB: output === 'prob', WEIGHT: !!weight }, bindings: { logits, targets, out: seed, f, sizes, ...(weight ? { weight } : {}) }, grid: { threads: rows * features } });
   return { seed, f };
 }
 
