@@ -2,8 +2,8 @@
  * Inference-time graph rewriting, shared by the zoo (BN kept for training) and the ONNX importer
  * (which emits one node per ONNX op): fold a BatchNorm into the conv before it, fuse a ReLU into
  * the conv/linear/add/batchnorm it follows, and turn `add(conv(x), r)` into the conv's residual
- * epilogue, and let a max pool of a relu output apply the relu's mask in its backward. Each fusion
- * removes a kernel (and an activation) per forward or per backward.
+ * epilogue, and let a max pool of a relu epilogue's output carry the relu's backward mask in its
+ * argmax. Each fusion removes a kernel (and an activation) per forward or per backward.
  * A fusion only applies when the producer's output has no other reader. Works on CPU arrays.
  */
 import { foldBatchNorm } from '../ops/batch-norm.js';
@@ -29,7 +29,7 @@ export interface ModelSpec {
 export interface FuseOptions {
   /** fold batch norms into the conv before them (default true) */
   batchNorm?: boolean;
-  /** fuse relu nodes and `add(conv, r)` into epilogues, relu masks into max-pool backwards (default true) */
+  /** fuse relu nodes and `add(conv, r)` into epilogues, relu backward masks into max pools (default true) */
   epilogues?: boolean;
 }
 
@@ -110,9 +110,9 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
 }
 
 /**
- * A max pool reading a relu epilogue's output applies the relu's mask in its backward; the node
- * with the epilogue skips its mask pass when every reader does so (the model output has an
- * implicit reader that does not).
+ * A max pool reading a relu epilogue's output applies the relu's backward mask (its argmax routes
+ * no gradient where the max is not > 0); the node with the epilogue skips its mask pass when every
+ * reader does so (the model output has an implicit reader that does not).
  */
 function maskRelusInMaxPools(nodes: GraphNode[]): void {
   const relu = (n: GraphNode) => 'relu' in n && n.relu === true;
