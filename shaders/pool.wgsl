@@ -4,7 +4,9 @@
 //    looping over the constant KH x KW window (taps DH, DW apart). Padding never contributes: for
 //    max it is -inf (a tap only wins if valid), for average it adds 0 and rowTaps · colTaps say
 //    whether it is counted. The geometry is the uniform `geom` (POOL_SHAPE).
-//    MAX also writes the argmax (the winning tap's index h*W + w within its plane, as f32) for backward.
+//    MAX also writes the argmax (the winning tap's index h*W + w within its plane, as f32) for backward;
+//    with RELU_MASK (x is a relu's output) it is -1 where the max is not > 0, so backward routes no
+//    gradient there: the relu's mask, applied with no pass of its own.
 //  - GLOBAL average: each thread averages one whole H*W plane, reading vecV when H*W allows.
 ${POOL_SHAPE}
 
@@ -70,7 +72,7 @@ ${MAIN}
   }
 #if ${MAX}
   y[i] = best;
-  argmax[i] = ${T}(arg);
+  argmax[i] = ${T}(select(arg, select(${I}(-1), arg, best > ${T}(0.0)), ${RELU_MASK}));
 #else
   y[i] = acc / (rowTaps(oh * SH - PH) * lanesColTaps(ow * SW - PW));
 #endif

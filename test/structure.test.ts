@@ -2,9 +2,9 @@
  * Issue #11's structural targets, on the shipped models (BatchNorm folded, conv weights packed, as
  * loaded): pipelines a fresh engine compiles for a model's first explanation, none for another step
  * count or batch size, and dispatches and readbacks per explain() call. Counts, not timings (those
- * live in bench/). Two targets are not met yet and are asserted at today's figure, so they cannot
- * regress: LeNet IDGI-64 compiles 17 pipelines (target 16), LeNet Guided IG-64 records 1 162
- * dispatches (target 1 000: 64 steps × 18, of which 17 are the forward + backward).
+ * live in bench/). Measured (Node, SwiftShader): LeNet IDGI-64 compiles 16 pipelines, LeNet Guided
+ * IG-64 records 970 dispatches (64 steps × 15, of which 14 are the forward + backward: the relu
+ * masks ride in the max-pool backwards and the explain seed in the last linear layer's backward).
  */
 import { expect, it } from 'vitest';
 import '../src/index.js';
@@ -24,10 +24,10 @@ interface Target {
 }
 
 const TARGETS: Target[] = [
-  { model: 'lenet', method: 'idgi', pipelines: 17, dispatches: 30 },
+  { model: 'lenet', method: 'idgi', pipelines: 16, dispatches: 30 },
   { model: 'lenet', method: 'ig', dispatches: 30 },
   { model: 'resnet', method: 'ig', pipelines: 30, dispatches: 110 },
-  { model: 'lenet', method: 'gig', dispatches: 1162 },
+  { model: 'lenet', method: 'gig', dispatches: 1000 },
 ];
 
 for (const t of TARGETS) {

@@ -8,6 +8,7 @@ import { inputRange, type Model } from '../nn/model.js';
 import { preprocessPixels } from '../data/preprocess.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { concatBatch } from '../tensor/batch.js';
+import { withViews } from '../nn/tensor-kinds.js';
 import { argmaxRows, explainSeed } from './explain-seed.js';
 import { ig2RepresentationSeed } from './ig2/step.js';
 import { rowSquaredNorms } from './adaptive/index.js';
@@ -22,6 +23,7 @@ export function modelSubject(model: Model): Explainable {
 }
 
 function createModelSubject(model: Model): Explainable {
+  const last = model.nodes[model.nodes.length - 1]!;
   return {
     name: model.info.name,
     inputShape: model.info.inputShape,
@@ -31,25 +33,20 @@ function createModelSubject(model: Model): Explainable {
     rowsForBudget: (budget) => rowsForBudget(model, budget),
     async gradients(points, r) {
       const tape = model.forward(points, { record: true });
-      const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output);
-      const { dx } = tape.backward(seed);
+      // a last linear layer (on [B, F]) runs its backward inside the seed's kernel: backward starts at its input
+      const fc = last.kind === 'linear' && !last.relu && model.outputShape.length === 1 ? last : null;
+      const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output, fc ? model.params.get(fc.weight) : undefined);
+      const { dx } = tape.backward(fc ? new Map([[fc.input, seed]]) : seed);
       seed.dispose();
       tape.dispose();
       return { f, grad: dx };
     },
-    async values(points, r) {
-      const logits = model.logits(points);
+    values: async (points, r) => withViews([model.logits(points)], (logits) => {
       const { seed, f } = explainSeed(logits, r.targets, r.pointsPerImage, r.output);
       seed.dispose();
-      logits.dispose();
       return f;
-    },
-    async topClasses(x) {
-      const logits = model.logits(x);
-      const t = argmaxRows(logits);
-      logits.dispose();
-      return t;
-    },
+    }),
+    topClasses: async (x) => withViews([model.logits(x)], argmaxRows),
     ig2Search: async (request) => modelIg2Search(model, request),
   };
 }

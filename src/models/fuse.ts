@@ -2,7 +2,8 @@
  * Inference-time graph rewriting, shared by the zoo (BN kept for training) and the ONNX importer
  * (which emits one node per ONNX op): fold a BatchNorm into the conv before it, fuse a ReLU into
  * the conv/linear/add/batchnorm it follows, and turn `add(conv(x), r)` into the conv's residual
- * epilogue. Each fusion removes a kernel (and an activation) per forward and per backward.
+ * epilogue, and let a max pool of a relu epilogue's output carry the relu's backward mask in its
+ * argmax. Each fusion removes a kernel (and an activation) per forward or per backward.
  * A fusion only applies when the producer's output has no other reader. Works on CPU arrays.
  */
 import { foldBatchNorm } from '../ops/batch-norm.js';
@@ -28,7 +29,7 @@ export interface ModelSpec {
 export interface FuseOptions {
   /** fold batch norms into the conv before them (default true) */
   batchNorm?: boolean;
-  /** fuse relu nodes and `add(conv, r)` into epilogues (default true) */
+  /** fuse relu nodes and `add(conv, r)` into epilogues, relu backward masks into max pools (default true) */
   epilogues?: boolean;
 }
 
@@ -102,9 +103,24 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
     if (m.b !== undefined) m.b = map(m.b);
     if (m.residual !== undefined) m.residual = map(m.residual);
   }
+  if (options.epilogues !== false) maskRelusInMaxPools(out);
   const used = new Set(out.flatMap((n) => nodeParams(n)));
   for (const k of [...params.keys()]) if (!used.has(k)) params.delete(k);
   return { nodes: out, params, info: { ...spec.info, representationNode: map(spec.info.representationNode) } };
+}
+
+/**
+ * A max pool reading a relu epilogue's output applies the relu's backward mask (its argmax routes
+ * no gradient where the max is not > 0); the node with the epilogue skips its mask pass when every
+ * reader does so (the model output has an implicit reader that does not).
+ */
+function maskRelusInMaxPools(nodes: GraphNode[]): void {
+  const relu = (n: GraphNode) => 'relu' in n && n.relu === true;
+  for (const n of nodes) if (n.kind === 'maxpool' && relu(nodes[n.input]!)) n.maskRelu = true;
+  nodes.forEach((n, i) => {
+    const readers = nodes.filter((r) => nodeInputs(r).includes(i));
+    if (relu(n) && i < nodes.length - 1 && readers.every((r) => r.kind === 'maxpool' && r.maskRelu)) n.reluMaskedByReaders = true;
+  });
 }
 
 /** Replace the conv's weight and bias by the BN-folded ones (the conv gains a bias if it had none). */

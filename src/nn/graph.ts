@@ -3,7 +3,10 @@
  * Each node names its inputs by index and its parameters by name; parameters live in one map of
  * tensors whose names are the model's stable, documented parameter names (`conv1.weight`, ...).
  * Fusions are explicit in the node: a conv/linear/batchnorm/add may carry `relu`, a conv may carry
- * a `residual` input added before the relu (one kernel instead of three).
+ * a `residual` input added before the relu (one kernel instead of three). A maxpool reading a
+ * relu epilogue's output may carry `maskRelu`: its saved argmax then routes no gradient where the
+ * max is not > 0 (the relu's mask), and the node with the epilogue (marked `reluMaskedByReaders`)
+ * skips its own mask pass.
  * A conv2d / maxpool / avgpool node reading an [N, C, L] activation is the 1-D layer: its weight
  * is [Cout, Cin/groups, K] and its parameters have a unit H axis (see planes.ts; `conv1d`,
  * `maxPool1d`, `avgPool1d` below build them). What each kind reads, uses, computes and returns is
@@ -23,7 +26,7 @@ export type NodeSpec =
   | { kind: 'conv2d'; input: number; weight: string; bias?: string; params: Conv2dParams; relu?: boolean; residual?: number }
   | { kind: 'linear'; input: number; weight: string; bias?: string; relu?: boolean }
   | { kind: 'relu'; input: number }
-  | { kind: 'maxpool'; input: number; params: Pool2dParams }
+  | { kind: 'maxpool'; input: number; params: Pool2dParams; maskRelu?: boolean }
   | { kind: 'maxpoolargmax'; input: number; params: Pool2dParams; columnMajor?: boolean }
   | { kind: 'avgpool'; input: number; params: Pool2dParams & { countIncludePad?: boolean } }
   | { kind: 'gap'; input: number }
@@ -42,7 +45,8 @@ export type NodeSpec =
   | { kind: 'transpose'; input: number; perm: number[] }
   | { kind: 'slice'; input: number; axis: number; start: number; end: number };
 
-export type GraphNode = NodeSpec & { name: string };
+/** `reluMaskedByReaders`: its readers are max pools with `maskRelu`, so the gradient it gets already carries its relu epilogue's mask. */
+export type GraphNode = NodeSpec & { name: string; reluMaskedByReaders?: boolean };
 
 export interface ConvOptions {
   bias?: boolean;

@@ -204,7 +204,7 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
     shape: poolShape,
     forward: (node, x) => {
       // the argmax stays planar: only maxPool2dBackward reads it
-      const { y, argmax } = onPlanes([x], (x) => maxPool2d(x, node.params));
+      const { y, argmax } = onPlanes([x], (x) => maxPool2d(x, node.params, node.maskRelu));
       return { output: unplane(y, x.rank), saved: [argmax] };
     },
     backward: (node, { x0, saved, dy }) => ({ inputs: [unplane(onPlanes([dy], (dy) => maxPool2dBackward(dy, saved[0]!, planeShape(x0.shape), node.params)), x0.rank)] }),

@@ -184,9 +184,8 @@ export class Model {
     const params: Params = this.params;
     const outs: (Tensor | null)[] = [x];
     const saved: Tensor[][] = [[]];
-    const consumers = this.nodes.map(() => 0);
-    for (const node of this.nodes) for (const i of nodeInputs(node)) consumers[i]!++;
-    const remaining = [...consumers];
+    const remaining = this.nodes.map(() => 0); // readers of each output not run yet
+    for (const node of this.nodes) for (const i of nodeInputs(node)) remaining[i]!++;
     for (let i = 1; i < this.nodes.length; i++) {
       const node = this.nodes[i]!;
       const inputs = nodeInputs(node).map((j) => outs[j]!);
@@ -281,7 +280,8 @@ class SingleTape extends Tape {
       if (dy) {
         grads.delete(i);
         const ins = nodeInputs(node);
-        const r = nodeKind(node).backward(node, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params });
+        // readers that apply the node's relu mask (fuse.ts) leave its epilogue no mask to undo
+        const r = nodeKind(node).backward(node.reluMaskedByReaders && !seeds.has(i) ? ({ ...node, relu: false } as GraphNode) : node, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params });
         dy.dispose();
         ins.forEach((j, k) => accumulate(grads, j, r.inputs[k] ?? null));
         if (r.params && paramGrads) for (const [name, g] of r.params) paramGrads.set(name, g);

@@ -30,6 +30,7 @@ interface Mode {
   global: boolean;
   max: boolean;
   countIncludePad: boolean;
+  reluMask?: boolean;
 }
 
 /**
@@ -53,6 +54,7 @@ function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowL
     }),
     GLOBAL: mode.global,
     MAX: mode.max,
+    RELU_MASK: !!mode.reluMask,
     HSUM: v === 4 ? '(acc.x + acc.y) + (acc.z + acc.w)' : v === 2 ? 'acc.x + acc.y' : 'acc',
     GATHER: perLane(v, lanes.T, (c) => `x[row + iw${c}]`),
     COL_TAPS: perLane(v, lanes.T, (c) => `colTaps(ws${c})`),
@@ -67,11 +69,11 @@ function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowL
  * Record the window-pooling forward: y (and, for max, the argmax of each output) of shape [N, C, Ho, Wo].
  * Each thread makes V adjacent outputs of a row.
  */
-export function poolForward(op: string, x: Tensor, g: PoolGeometry, mode: { max: true } | { max: false; countIncludePad: boolean }): { y: Tensor; argmax?: Tensor } {
+export function poolForward(op: string, x: Tensor, g: PoolGeometry, mode: { max: true; reluMask: boolean } | { max: false; countIncludePad: boolean }): { y: Tensor; argmax?: Tensor } {
   const outShape = [g.n, g.c, g.ho, g.wo];
   const y = Tensor.empty(x.engine, outShape, op);
   const argmax = mode.max ? Tensor.empty(x.engine, outShape, `${op} argmax`) : undefined;
-  const flags = { global: false, max: mode.max, countIncludePad: !mode.max && mode.countIncludePad };
+  const flags = { global: false, max: mode.max, countIncludePad: !mode.max && mode.countIncludePad, reluMask: mode.max && mode.reluMask };
   const v = lanesFor(g.wo);
   runPool(op, poolSource, g, v, g.wo, (g.n * g.c * g.ho * g.wo) / v, flags, argmax ? { x, y, argmax } : { x, y });
   return { y, argmax };

@@ -6,6 +6,7 @@ import program, { poolCases } from './program.cases.js';
 import linear from './linear.cases.js';
 import softmax from './softmax.cases.js';
 import pool from './pool.cases.js';
+import fusion from './fusion.cases.js';
 import conv2d from './conv2d.cases.js';
 import batchNorm from './batch-norm.cases.js';
 import nn from './nn.cases.js';
@@ -27,4 +28,4 @@ import tensorGraph from './tensor-graph.cases.js';
 import onnxOutputs from './onnx-outputs.cases.js';
 
 // interop last: it leaves TF.js's 'webgpu' backend registered on the engine's device
-export const cases: Case[] = [...runtime, ...program, ...poolCases, ...elementwise, ...linear, ...softmax, ...tensorOps, ...pool, ...conv2d, ...batchNorm, ...nn, ...tensorGraph, ...onnxOutputs, ...methods, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors, ...functions, ...adaptiveExample, ...interop];
+export const cases: Case[] = [...runtime, ...program, ...poolCases, ...elementwise, ...linear, ...softmax, ...tensorOps, ...pool, ...conv2d, ...batchNorm, ...nn, ...tensorGraph, ...onnxOutputs, ...methods, ...fusion, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors, ...functions, ...adaptiveExample, ...interop];

@@ -75,6 +75,26 @@ const maxpool = defineCases('maxpool', (test) => {
     });
   }
 
+  // the relu → max-pool fusion: the pool's input is a relu output, and its argmax (−1 where the max is not > 0) carries the relu's mask
+  for (const { name, shape, p } of configs) {
+    test(`forward+backward with the relu mask of its input ${name}`, async (engine) => {
+      const { x, dy, yShape } = inputs(shape, p, 17);
+      const r = asF32(x.map((v) => Math.max(v, 0)));
+      const tr = Tensor.from(engine, r, shape);
+      const tdy = Tensor.from(engine, dy, yShape);
+      const { y, argmax } = maxPool2d(tr, p, true);
+      const dx = maxPool2dBackward(tdy, argmax, shape, p);
+      const want = ref.maxPool2d(r, shape, p);
+      expectClose(await y.download(), want.y, { rtol: 0, atol: 0 }, 'maxpool forward');
+      expectClose(await argmax.download(), want.argmax.map((a, o) => (want.y[o]! > 0 ? a : -1)), { rtol: 0, atol: 0 }, 'masked argmax');
+      const wantDx = ref.maxPool2dBackward(dy, want.argmax, shape, p).map((g, i) => (r[i]! > 0 ? g : 0));
+      expectClose(await dx.download(), wantDx, SUM_TOL, 'masked maxpool backward');
+      const fd = numericGrad((z) => dot(ref.maxPool2d(z.map((v) => Math.max(v, 0)), shape, p).y, dy), x);
+      expectClose(wantDx, fd, FD_TOL, 'relu + maxpool reference vs finite differences');
+      for (const t of [tr, tdy, y, argmax, dx]) t.dispose();
+    });
+  }
+
   test('bad input is a PathlightError naming the op', async (engine) => {
     const x = Tensor.from(engine, new Float32Array(2 * 3 * 5), [2, 3, 5]);
     const x4 = Tensor.from(engine, new Float32Array(9), [1, 1, 3, 3]);
