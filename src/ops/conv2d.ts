@@ -325,7 +325,11 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
       ? BQ.map(([b, q]) => `acc${b}_${q} += outerMixed(d${b}, xChan${b}, t${q});`)
       : [...Q.map((q) => `let v${q} = pixels(xChan, t${q});`), ...BQ.map(([b, q]) => `acc${b}_${q} += outer(d${b}, v${q});`)]),
   ];
-  const store = BQ.flatMap(([b, q]) => range(4).map((j) => `store(acc${b}_${q}[${j}], co0 + ${4 * b}u, c0 + ${4 * q + j}u, row);`));
+  // a loop over the accumulators, as in rowSegmentCode: s = ((b · NQ) + q) · 4 + column j
+  const store = [
+    `var accs = array<mat4x4f, ${nb * nq}>(${BQ.map(([b, q]) => `acc${b}_${q}`).join(', ')});`,
+    `for (var s = 0u; s < ${4 * nb * nq}u; s++) { store(accs[s / 4u][s % 4u], co0 + 4u * (s / ${4 * nq}u), c0 + 4u * ((s / 4u) % ${nq}u) + s % 4u, row); }`,
+  ];
   const storeDb = B.map((b) => `storeDb(db${b}, co0 + ${4 * b}u, row);`);
   return { SETUP: indent(setup, 2), ROW: indent(row, 4), STEP: indent(step, 6), STORE: indent(store, 2), STORE_DB: indent(storeDb, 4) };
 }

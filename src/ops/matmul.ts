@@ -243,6 +243,8 @@ function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: bo
     '}',
   ].map((l) => `  ${l}`);
 
+  // the vec4-along-k layouts need K % 4 = 0, so at KU = 4 the k % KU tail never runs: not compiled
+  const tail = ku > (k4 ? 4 : 1);
   return {
     ku,
     params: {
@@ -263,9 +265,8 @@ function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: bo
       SETUP: setup.map((l) => `  ${l}`).join('\n'),
       ACC_DECL: accDecl.map((l) => `  ${l}`).join('\n'),
       LOAD_STEP: kBlock('k', ku, '').join('\n'),
-      // the vec4-along-k layouts need K % 4 = 0, so with KU = 4 the tail never runs: not compiled
-      TAIL: ku > (k4 ? 4 : 1),
-      LOAD_TAIL: ku > (k4 ? 4 : 1) ? kBlock('k', k4 ? 4 : 1, 't').join('\n') : '',
+      TAIL: tail,
+      LOAD_TAIL: tail ? kBlock('k', k4 ? 4 : 1, 't').join('\n') : '',
       EPILOGUE: epilogue.join('\n'),
     },
   };
