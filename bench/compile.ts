@@ -57,7 +57,7 @@ async function timeCompile(device: GPUDevice, label: string, code: string, sync:
   return { asyncMs, syncMs: performance.now() - t };
 }
 
-export async function runCompileBench(opts: { models?: string[]; steps?: number; reps?: number; sync: boolean; log?: (s: string) => void; dump?: (model: string, shaders: { label: string; code: string }[]) => void }): Promise<{ adapter: Engine['adapter']; figures: CompileFigure[] }> {
+export async function runCompileBench(opts: { models?: string[]; steps?: number; reps?: number; sync: boolean; log?: (s: string) => void}): Promise<{ adapter: Engine['adapter']; figures: CompileFigure[] }> {
   const log = opts.log ?? (() => {});
   const steps = opts.steps ?? 64;
   const figures: CompileFigure[] = [];
@@ -83,7 +83,6 @@ export async function runCompileBench(opts: { models?: string[]; steps?: number;
         await call();
         samples.push(performance.now() - t);
       }
-      opts.dump?.(name, shaders);
       log(`${name} IG-${steps}: cold ${coldMs.toFixed(0)} ms, warm ${median(samples).toFixed(0)} ms, ${shaders.length} pipelines`);
       const pipelines: PipelineFigure[] = [];
       for (const s of shaders) {
@@ -126,10 +125,6 @@ if (typeof window !== 'undefined') {
   window.runCompileBench = async (argv) => ({ runtime: 'chrome', userAgent: navigator.userAgent, ...(await runCompileBench({ ...parseArgs(argv), sync: false, log: (s) => console.log(s) })) });
 } else {
   const argv = process.argv.slice(2);
-  // COMPILE_DUMP=dir: write each model's shaders there (for compiling variants by hand)
-  const dir = process.env.COMPILE_DUMP;
-  const { mkdirSync, writeFileSync } = await import('node:fs');
-  const dump = dir ? (model: string, shaders: { label: string; code: string }[]) => (mkdirSync(dir, { recursive: true }), shaders.forEach((s, i) => writeFileSync(`${dir}/${model}-${String(i).padStart(2, '0')}-${s.label.replace(/\W+/g, '_')}.wgsl`, s.code))) : undefined;
-  const result = await runCompileBench({ ...parseArgs(argv), sync: true, log: (s) => console.error(s), dump });
+  const result = await runCompileBench({ ...parseArgs(argv), sync: true, log: (s) => console.error(s) });
   console.log(JSON.stringify({ runtime: 'node', ...result }));
 }
