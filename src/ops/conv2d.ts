@@ -52,13 +52,14 @@ const GRAD_WEIGHT_COLUMN_GROUPS = 2;
  */
 const ROW_SEGMENT_MAX = 16;
 /**
- * Strided input gradients: all column phases in one pipeline and dispatch (ResNet: 7 input-gradient
- * pipelines instead of 9), though SwiftShader runs each phase's code masked for the other's lanes:
- * measured +30 % CPU time on the 32→64 16×16 3×3 s2 input gradient at batch 64 (merged 132–156 ms,
- * a dispatch per phase 97–109 ms, the pre-uniform kernels 100–137 ms; .tmp/convbench, 3
- * interleaved runs). Kept for the cold start (fewer compiles); false restores one per phase.
+ * Strided input gradients: all column phases in one pipeline and dispatch, or one per phase
+ * (false). Merged was kept for the cold start (ResNet: 7 input-gradient pipelines instead of 9),
+ * but SwiftShader runs each phase's code masked for the other's lanes (+30 % CPU time on the
+ * 32→64 16×16 3×3 s2 input gradient at batch 64), and the merged shader compiles slower than its
+ * two halves together (Node, same run: 760 vs 300 + 275 ms, 1 700 vs 750 + 580 ms). ResNet IG-64 in
+ * Chrome, two interleaved runs: cold 8.9 / 8.3 s split vs 9.7 / 12.1 s merged, warm within the noise.
  */
-const MERGE_COLUMN_PHASES = true;
+const MERGE_COLUMN_PHASES = false;
 /** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
 const GRAD_WEIGHT_SLICE_PIXELS = 256;
 
