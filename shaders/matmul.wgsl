@@ -3,7 +3,7 @@
 // from storage (staging through workgroup memory measured slower on SwiftShader, whose
 // workgroup loads cost as much as storage loads and whose barriers switch coroutines).
 // Transposes and the load pattern are baked in, the sizes are uniforms; src/ops/matmul.ts
-// generates the fully unrolled k-steps (LOAD_STEP, and LOAD_TAIL for the k % KU remainder: TAIL),
+// generates the fully unrolled k-steps (LOAD_STEP, and LOAD_TAIL for the k % KU remainder),
 // because SwiftShader does not unroll loops and would keep indexed arrays in memory. Reads clamp
 // to the last valid row/column instead of branching, so the inner loop has no conditionals; only
 // the epilogue checks bounds.
@@ -40,10 +40,8 @@ ${ACC_DECL}
   for (var k = 0u; k < sizes.kMain; k += ${KU}u) {
 ${LOAD_STEP}
   }
-#if ${TAIL}
   for (var k = sizes.kMain; k < K; k += ${TAIL_STEP}u) {
 ${LOAD_TAIL}
   }
-#endif
 ${EPILOGUE}
 }

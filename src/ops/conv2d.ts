@@ -41,9 +41,13 @@ type Geometry = ReturnType<typeof geometry>;
 
 // Register-block sizes, measured on SwiftShader (see the conv2d report); every kernel is correct
 // for any value.
-/** Forward and input-gradient register block: up to 4 channel blocks of 4 per thread. */
-const FORWARD_CHANNEL_BLOCKS = 4;
-const GRAD_INPUT_CHANNEL_BLOCKS = 4;
+/**
+ * Forward and input-gradient register block: up to 2 channel blocks of 4 per thread. 4 (16
+ * channels) ran slower once the epilogue became a loop: ResNet IG-64 in Chrome, interleaved runs,
+ * warm 3.0 / 3.2 s at 16 vs 2.35 / 2.34 s at 8, cold 8.0 / 8.4 vs 5.5 / 5.6 s.
+ */
+const FORWARD_CHANNEL_BLOCKS = 2;
+const GRAD_INPUT_CHANNEL_BLOCKS = 2;
 const GRAD_WEIGHT_CHANNEL_BLOCKS = 4;
 const GRAD_WEIGHT_COLUMN_GROUPS = 2;
 /**
@@ -51,15 +55,6 @@ const GRAD_WEIGHT_COLUMN_GROUPS = 2;
  * by 10–25 % on SwiftShader (24 and 32 × 8 channels: no better).
  */
 const ROW_SEGMENT_MAX = 16;
-/**
- * Strided input gradients: all column phases in one pipeline and dispatch, or one per phase
- * (false). Merged was kept for the cold start (ResNet: 7 input-gradient pipelines instead of 9),
- * but SwiftShader runs each phase's code masked for the other's lanes (+30 % CPU time on the
- * 32→64 16×16 3×3 s2 input gradient at batch 64), and the merged shader compiles slower than its
- * two halves together (Node, same run: 760 vs 300 + 275 ms, 1 700 vs 750 + 580 ms). ResNet IG-64 in
- * Chrome, two interleaved runs: cold 8.9 / 8.3 s split vs 9.7 / 12.1 s merged, warm within the noise.
- */
-const MERGE_COLUMN_PHASES = false;
 /** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
 const GRAD_WEIGHT_SLICE_PIXELS = 256;
 
@@ -289,10 +284,8 @@ function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly 
   // The epilogue is a loop over the accumulators copied into an array: SwiftShader inlines every
   // call, and 4·NB·P inlined epilogues (bias, residual, bounds branches) were ~85 % of the
   // pipeline's compile time (ResNet's 16→16 3×3 forward: 1.6 s → 0.25 s in Node, same run).
-  const store = [
-    `var accs = array<vec4f, ${nb * p}>(${B.flatMap((b) => P.map((q) => `acc${b}_${q}`)).join(', ')});`,
-    `for (var s = 0u; s < ${nb * p}u; s++) { ${h.store('accs[s]', `s / ${p}u`, `s % ${p}u`)} }`,
-  ];
+  const accs = B.flatMap((b) => P.map((q) => `acc${b}_${q}`));
+  const store = [`var accs = array<vec4f, ${accs.length}>(${accs.join(', ')});`, `for (var s = 0u; s < ${accs.length}u; s++) { ${h.store('accs[s]', `s / ${p}u`, `s % ${p}u`)} }`];
   return { SETUP: indent(setup, 2), STEP: indent(step, 6), STORE: indent(store, 2) };
 }
 
@@ -327,10 +320,8 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
       : [...Q.map((q) => `let v${q} = pixels(xChan, t${q});`), ...BQ.map(([b, q]) => `acc${b}_${q} += outer(d${b}, v${q});`)]),
   ];
   // a loop over the accumulators, as in rowSegmentCode: s = ((b · NQ) + q) · 4 + column j
-  const store = [
-    `var accs = array<mat4x4f, ${nb * nq}>(${BQ.map(([b, q]) => `acc${b}_${q}`).join(', ')});`,
-    `for (var s = 0u; s < ${4 * nb * nq}u; s++) { store(accs[s / 4u][s % 4u], co0 + 4u * (s / ${4 * nq}u), c0 + 4u * ((s / 4u) % ${nq}u) + s % 4u, row); }`,
-  ];
+  const store = [`var accs = array<mat4x4f, ${nb * nq}>(${BQ.map(([b, q]) => `acc${b}_${q}`).join(', ')});`];
+  store.push(`for (var s = 0u; s < ${4 * nb * nq}u; s++) { store(accs[s / 4u][s % 4u], co0 + 4u * (s / ${4 * nq}u), c0 + 4u * ((s / 4u) % ${nq}u) + s % 4u, row); }`);
   const storeDb = B.map((b) => `storeDb(db${b}, co0 + ${4 * b}u, row);`);
   return { SETUP: indent(setup, 2), ROW: indent(row, 4), STEP: indent(step, 6), STORE: indent(store, 2), STORE_DB: indent(storeDb, 4) };
 }
@@ -454,7 +445,12 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
   // columns no tap reaches get no gradient: zero them all first rather than run a kernel of zeros
   const allLive = phases.filter((ph) => ph.wp > 0 && ph.taps.length > 0);
   if (allLive.length < phases.filter((ph) => ph.wp > 0).length) engine.clear(dx.buffer, 0, dx.byteLength);
-  for (const live of MERGE_COLUMN_PHASES ? [allLive] : allLive.map((ph) => [ph])) {
+  // One pipeline and dispatch per column phase. Merging them all into one (kept once for the cold
+  // start: ResNet 7 input-gradient pipelines instead of 9) ran each phase masked for the other's
+  // lanes on SwiftShader (+30 % CPU time, 32→64 16×16 3×3 s2 at batch 64) and compiled slower than
+  // its halves together (Node, one run: 760 vs 300 + 275 ms, 1 700 vs 750 + 580 ms); ResNet IG-64 in
+  // Chrome, two interleaved runs: cold 8.9 / 8.3 s per phase vs 9.7 / 12.1 s merged, warm within noise.
+  for (const live of allLive.map((ph) => [ph])) {
     const functions = live.map(({ wp, taps }, k) => {
       const pb = segmentLength(wp);
       const store = (acc: string, b: string, q: string) => `storeRow(${acc}, c0 + 4u * (${b}), n, ih, j0 + ${q}, dst);`;

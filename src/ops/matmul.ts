@@ -227,24 +227,21 @@ function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: bo
 
   // The epilogue is a loop over the accumulators copied into an array: SwiftShader inlines it
   // all, and TM·TN4 unrolled epilogues (bias loads, bounds branches) took most of a big block's
-  // compile time.
-  const v4 = (f: (jj: number) => string) => `vec4<f32>(${range(4).map(f).join(', ')})`;
-  const cIdx = (jj: string) => `batch * M * N + row * N + col${jj}`;
+  // compile time (LeNet's 16×16-block linear: 1.4 s → 0.26 s in Node, same run).
+  const accs = range(t.tm).flatMap((i) => range(t.tn4).map((j4) => `acc${i}_${j4}`));
+  const cIdx = 'batch * M * N + row * N + col';
   const epilogue = [
-    `var accs = array<vec4<f32>, ${t.tm * t.tn4}>(${range(t.tm).flatMap((i) => range(t.tn4).map((j4) => `acc${i}_${j4}`)).join(', ')});`,
-    `for (var s = 0u; s < ${u(t.tm * t.tn4)}; s++) {`,
+    `var accs = array<vec4<f32>, ${accs.length}>(${accs.join(', ')});`,
+    `for (var s = 0u; s < ${u(accs.length)}; s++) {`,
     `  let row = m0 + s / ${u(t.tn4)};`,
     `  let col = n0 + 4u * (s % ${u(t.tn4)});`,
     `  if (row >= M) { continue; }`,
-    `  var v = accs[s];`,
-    ...(bias ? [`  v += ${v4((jj) => `bias[min(col + ${u(jj)}, N - 1u)]`)};`] : []),
+    `  var v = accs[s]${bias ? ` + vec4<f32>(${range(4).map((jj) => `bias[min(col + ${u(jj)}, N - 1u)]`).join(', ')})` : ''};`,
     ...(relu ? ['  v = max(v, vec4<f32>(0.0)) + (v - v); // NaN and ±inf propagate (see relu.ts)'] : []),
-    ...(cVec ? [`  if (col < N) { C[(${cIdx('')}) / 4u] = v; }`] : range(4).map((jj) => `  if (col + ${u(jj)} < N) { C[${cIdx(` + ${u(jj)}`)}] = v.${XYZW[jj]}; }`)),
+    ...(cVec ? [`  if (col < N) { C[(${cIdx}) / 4u] = v; }`] : range(4).map((jj) => `  if (col + ${u(jj)} < N) { C[${cIdx} + ${u(jj)}] = v.${XYZW[jj]}; }`)),
     '}',
   ].map((l) => `  ${l}`);
 
-  // the vec4-along-k layouts need K % 4 = 0, so at KU = 4 the k % KU tail never runs: not compiled
-  const tail = ku > (k4 ? 4 : 1);
   return {
     ku,
     params: {
@@ -265,8 +262,8 @@ function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: bo
       SETUP: setup.map((l) => `  ${l}`).join('\n'),
       ACC_DECL: accDecl.map((l) => `  ${l}`).join('\n'),
       LOAD_STEP: kBlock('k', ku, '').join('\n'),
-      TAIL: tail,
-      LOAD_TAIL: tail ? kBlock('k', k4 ? 4 : 1, 't').join('\n') : '',
+      // the vec4-along-k layouts need K % 4 = 0, so at KU = 4 the k % KU tail loop never runs: left empty
+      LOAD_TAIL: ku > (k4 ? 4 : 1) ? kBlock('k', k4 ? 4 : 1, 't').join('\n') : '',
       EPILOGUE: epilogue.join('\n'),
     },
   };
