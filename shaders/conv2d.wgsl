@@ -4,9 +4,10 @@
 // run over (kh, ci) with the KW taps unrolled: one load of the input row segment under them feeds
 // every (pixel, kw) pair that reads it, so each x value is loaded once per (kh, ci) rather than
 // once per tap (KW× fewer loads at stride 1; what lets few-channel layers reach the FMA units).
-// src/ops/conv2d.ts generates the fully unrolled block code (SETUP / STEP / STORE): SwiftShader
-// does not unroll loops and keeps indexed arrays in memory, and its per-lane loads cost far more
-// than its FMAs. The im2col matrix is never materialised. Weights come packed as one vec4 per
+// src/ops/conv2d.ts generates the unrolled block code (SETUP / STEP; STORE copies the
+// accumulators into an array once and loops over it, since unrolled epilogues dominated compile
+// time): SwiftShader does not unroll loops and keeps indexed arrays in memory, and its per-lane
+// loads cost far more than its FMAs. The im2col matrix is never materialised. Weights come packed as one vec4 per
 // (channel block, k) (conv2d_pack_weight.wgsl). The geometry is the `shape` uniform; the sizes
 // it adds: IMAGES of the chunk, THREADS, ROWS (= COUT), BLOCKS of 4 rows, KROW (packed weights
 // per block), SEGMENTS per output row, SLOTS (= HO · SEGMENTS) per image and the RELU flag.

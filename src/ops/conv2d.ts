@@ -41,9 +41,13 @@ type Geometry = ReturnType<typeof geometry>;
 
 // Register-block sizes, measured on SwiftShader (see the conv2d report); every kernel is correct
 // for any value.
-/** Forward and input-gradient register block: up to 4 channel blocks of 4 per thread. */
-const FORWARD_CHANNEL_BLOCKS = 4;
-const GRAD_INPUT_CHANNEL_BLOCKS = 4;
+/**
+ * Forward and input-gradient register block: up to 2 channel blocks of 4 per thread. 4 (16
+ * channels) ran slower once the epilogue became a loop: ResNet IG-64 in Chrome, interleaved runs,
+ * warm 3.0 / 3.2 s at 16 vs 2.35 / 2.34 s at 8, cold 8.0 / 8.4 vs 5.5 / 5.6 s.
+ */
+const FORWARD_CHANNEL_BLOCKS = 2;
+const GRAD_INPUT_CHANNEL_BLOCKS = 2;
 const GRAD_WEIGHT_CHANNEL_BLOCKS = 4;
 const GRAD_WEIGHT_COLUMN_GROUPS = 2;
 /**
@@ -51,14 +55,6 @@ const GRAD_WEIGHT_COLUMN_GROUPS = 2;
  * by 10–25 % on SwiftShader (24 and 32 × 8 channels: no better).
  */
 const ROW_SEGMENT_MAX = 16;
-/**
- * Strided input gradients: all column phases in one pipeline and dispatch (ResNet: 7 input-gradient
- * pipelines instead of 9), though SwiftShader runs each phase's code masked for the other's lanes:
- * measured +30 % CPU time on the 32→64 16×16 3×3 s2 input gradient at batch 64 (merged 132–156 ms,
- * a dispatch per phase 97–109 ms, the pre-uniform kernels 100–137 ms; .tmp/convbench, 3
- * interleaved runs). Kept for the cold start (fewer compiles); false restores one per phase.
- */
-const MERGE_COLUMN_PHASES = true;
 /** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
 const GRAD_WEIGHT_SLICE_PIXELS = 256;
 
@@ -246,8 +242,8 @@ interface RowSegmentHooks {
   origin: string;
   /** source row length */
   bound: string;
-  /** the store of channels c0 + 4b at the segment's pixel q */
-  store: (b: number, q: number) => string;
+  /** the store of accumulator `acc` (channels c0 + 4b at the segment's pixel q; WGSL u32 expressions) */
+  store: (acc: string, b: string, q: string) => string;
 }
 
 /**
@@ -285,7 +281,11 @@ function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly 
       ...B.flatMap((b) => P.map((q) => `acc${b}_${q} += w${b}_${i} * v${mixed ? `${b}_` : ''}${name(t.column(q))};`)),
     ]),
   ];
-  const store = B.flatMap((b) => P.map((q) => h.store(b, q)));
+  // The epilogue is a loop over the accumulators copied into an array: SwiftShader inlines every
+  // call, and 4·NB·P inlined epilogues (bias, residual, bounds branches) were ~85 % of the
+  // pipeline's compile time (ResNet's 16→16 3×3 forward: 1.6 s → 0.25 s in Node, same run).
+  const accs = B.flatMap((b) => P.map((q) => `acc${b}_${q}`));
+  const store = [`var accs = array<vec4f, ${accs.length}>(${accs.join(', ')});`, `for (var s = 0u; s < ${accs.length}u; s++) { ${h.store('accs[s]', `s / ${p}u`, `s % ${p}u`)} }`];
   return { SETUP: indent(setup, 2), STEP: indent(step, 6), STORE: indent(store, 2) };
 }
 
@@ -295,7 +295,7 @@ function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly 
  */
 function forwardRowCode(block: RegisterBlock, p: number, g: Geometry, flip: boolean) {
   const taps = range(g.kw).map((kw) => ({ weight: flip ? g.kw - 1 - kw : kw, column: (q: number) => q * g.sw + kw * g.dw }));
-  return rowSegmentCode(block, p, taps, { src: 'x', origin: 'i32(j0) * shape.SW - shape.PW', bound: 'shape.W', store: (b, q) => `store(acc${b}_${q}, c0 + ${4 * b}u, j0 + ${q}u, pixRow, n, out);` });
+  return rowSegmentCode(block, p, taps, { src: 'x', origin: 'i32(j0) * shape.SW - shape.PW', bound: 'shape.W', store: (acc, b, q) => `store(${acc}, c0 + 4u * (${b}), j0 + ${q}, pixRow, n, out);` });
 }
 
 /** The unrolled register-block code of conv2d_grad_weight.wgsl: 4·NB channels × 4·NQ columns. */
@@ -319,7 +319,9 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
       ? BQ.map(([b, q]) => `acc${b}_${q} += outerMixed(d${b}, xChan${b}, t${q});`)
       : [...Q.map((q) => `let v${q} = pixels(xChan, t${q});`), ...BQ.map(([b, q]) => `acc${b}_${q} += outer(d${b}, v${q});`)]),
   ];
-  const store = BQ.flatMap(([b, q]) => range(4).map((j) => `store(acc${b}_${q}[${j}], co0 + ${4 * b}u, c0 + ${4 * q + j}u, row);`));
+  // a loop over the accumulators, as in rowSegmentCode: s = ((b · NQ) + q) · 4 + column j
+  const store = [`var accs = array<mat4x4f, ${nb * nq}>(${BQ.map(([b, q]) => `acc${b}_${q}`).join(', ')});`];
+  store.push(`for (var s = 0u; s < ${4 * nb * nq}u; s++) { store(accs[s / 4u][s % 4u], co0 + 4u * (s / ${4 * nq}u), c0 + 4u * ((s / 4u) % ${nq}u) + s % 4u, row); }`);
   const storeDb = B.map((b) => `storeDb(db${b}, co0 + ${4 * b}u, row);`);
   return { SETUP: indent(setup, 2), ROW: indent(row, 4), STEP: indent(step, 6), STORE: indent(store, 2), STORE_DB: indent(storeDb, 4) };
 }
@@ -443,10 +445,15 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
   // columns no tap reaches get no gradient: zero them all first rather than run a kernel of zeros
   const allLive = phases.filter((ph) => ph.wp > 0 && ph.taps.length > 0);
   if (allLive.length < phases.filter((ph) => ph.wp > 0).length) engine.clear(dx.buffer, 0, dx.byteLength);
-  for (const live of MERGE_COLUMN_PHASES ? [allLive] : allLive.map((ph) => [ph])) {
+  // One pipeline and dispatch per column phase. Merging them all into one (kept once for the cold
+  // start: ResNet 7 input-gradient pipelines instead of 9) ran each phase masked for the other's
+  // lanes on SwiftShader (+30 % CPU time, 32→64 16×16 3×3 s2 at batch 64) and compiled slower than
+  // its halves together (Node, one run: 760 vs 300 + 275 ms, 1 700 vs 750 + 580 ms); ResNet IG-64 in
+  // Chrome, two interleaved runs: cold 8.9 / 8.3 s per phase vs 9.7 / 12.1 s merged, warm within noise.
+  for (const live of allLive.map((ph) => [ph])) {
     const functions = live.map(({ wp, taps }, k) => {
       const pb = segmentLength(wp);
-      const store = (bb: number, q: number) => `storeRow(acc${bb}_${q}, c0 + ${4 * bb}u, n, ih, j0 + ${q}u, dst);`;
+      const store = (acc: string, b: string, q: string) => `storeRow(${acc}, c0 + 4u * (${b}), n, ih, j0 + ${q}, dst);`;
       const code = rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store });
       return { pb, code: renderShader(gradInputPhaseSource, { K: k, PB: pb, ...code }) };
     });
