@@ -24,6 +24,9 @@ export function modelSubject(model: Model): Explainable {
 
 function createModelSubject(model: Model): Explainable {
   const last = model.nodes[model.nodes.length - 1]!;
+  // a last linear layer (on [B, F]) runs its backward inside the seed's kernel: backward starts at its input
+  const fc = last.kind === 'linear' && !last.relu && model.outputShape.length === 1 ? last : null;
+  const fcWeight = () => (fc ? model.params.get(fc.weight) : undefined);
   return {
     name: model.info.name,
     inputShape: model.info.inputShape,
@@ -33,16 +36,15 @@ function createModelSubject(model: Model): Explainable {
     rowsForBudget: (budget) => rowsForBudget(model, budget),
     async gradients(points, r) {
       const tape = model.forward(points, { record: true });
-      // a last linear layer (on [B, F]) runs its backward inside the seed's kernel: backward starts at its input
-      const fc = last.kind === 'linear' && !last.relu && model.outputShape.length === 1 ? last : null;
-      const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output, fc ? model.params.get(fc.weight) : undefined);
+      const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output, fcWeight());
       const { dx } = tape.backward(fc ? new Map([[fc.input, seed]]) : seed);
       seed.dispose();
       tape.dispose();
       return { f, grad: dx };
     },
     values: async (points, r) => withViews([model.logits(points)], (logits) => {
-      const { seed, f } = explainSeed(logits, r.targets, r.pointsPerImage, r.output);
+      // the same seed kernel as gradients(): one pipeline fewer; its seed is not needed
+      const { seed, f } = explainSeed(logits, r.targets, r.pointsPerImage, r.output, fcWeight());
       seed.dispose();
       return f;
     }),
