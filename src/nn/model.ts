@@ -281,7 +281,8 @@ class SingleTape extends Tape {
         grads.delete(i);
         const ins = nodeInputs(node);
         // readers that apply the node's relu mask (fuse.ts) leave its epilogue no mask to undo
-        const r = nodeKind(node).backward(node.reluMaskedByReaders && !seeds.has(i) ? ({ ...node, relu: false } as GraphNode) : node, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params });
+        const unmasked = node.reluMaskedByReaders && !seeds.has(i) ? ({ ...node, relu: false } as GraphNode) : node;
+        const r = nodeKind(node).backward(unmasked, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params });
         dy.dispose();
         ins.forEach((j, k) => accumulate(grads, j, r.inputs[k] ?? null));
         if (r.params && paramGrads) for (const [name, g] of r.params) paramGrads.set(name, g);
