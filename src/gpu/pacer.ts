@@ -52,6 +52,7 @@ export class Pacer {
 
   /** Spread the measured busy time over the batch. An answer that came at once only bounds the cost from above: guess a little under that bound. */
   private learn(batch: Submission[], done: number, early: boolean): void {
+    if (this.cost.size > 1024) this.cost.clear(); // many shapes over a long life: start learning again
     const span = done - Math.max(batch[0]!.at, this.lastDone);
     const known = batch.map((s) => this.cost.get(s.kind));
     const guess = known.reduce<number>((a, c) => a + (c ?? 0), 0) / Math.max(1, known.filter((c) => c !== undefined).length) || 1;
