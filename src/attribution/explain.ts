@@ -14,6 +14,7 @@ import { gaussianBlurUniform } from '../ops/gaussian-blur.js';
 import { makeBaseline, type BaselineSpec, type BlurFn } from './baselines.js';
 import type { ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
+import { inImageGroups } from './integrators.js';
 import { getMethod } from './methods.js';
 import { modelSubject } from './model-subject.js';
 import { INTEGRATION_RULES, type IntegrationRule } from './quadrature.js';
@@ -107,8 +108,16 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
     const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: s.targets, output: s.output, maxRows: subject.rowsForBudget(s.budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 }, checkpoint: progress.checkpoint };
     const result = await s.method.run(ctx, s.methodOptions);
     [result.attribution, result.dropped, result.fStart].forEach(own);
-    // f(x) and f(x') for every image: rows 2i = x', 2i + 1 = x.
-    const fEnds = own(await evaluateValues(ctx, own(straightPathPoints(x, baseline, [0, 1])), 2));
+    // f(x) and f(x') for every image (rows 2i = x', 2i + 1 = x), in groups of images that fit the row budget
+    const ends = await inImageGroups(ctx, Math.max(1, Math.floor(ctx.maxRows / 2)), async (sub) => {
+      const points = straightPathPoints(sub.x, sub.baseline, [0, 1]);
+      try {
+        return { attribution: await evaluateValues(sub, points, 2) };
+      } finally {
+        points.dispose();
+      }
+    });
+    const fEnds = own(ends.attribution);
     const diagnostics = own(packDiagnostics(engine, [targets, fEnds, result.fStart ?? null, result.dropped ?? null], n));
     const attribution = await result.attribution.download();
     const diag = await diagnostics.download();
