@@ -8,6 +8,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainedOutput } from './explain-seed.js';
 import type { Explainable } from './subject.js';
+import type { ReplayCache } from '../gpu/replay.js';
 
 export interface ExplainContext {
   engine: Engine;
@@ -30,4 +31,6 @@ export interface ExplainContext {
    * lets the host run (timers, repaints), reports progress as the GPU finishes, throws when aborted.
    */
   checkpoint?: (done: number, total: number) => Promise<void>;
+  /** recordings of the call's fixed-shape evaluations, replayed for every chunk and step (disposed by explain) */
+  replays?: ReplayCache;
 }

@@ -5,6 +5,7 @@
  * Nothing is read back inside a path loop.
  */
 import type { Engine } from '../gpu/engine.js';
+import { ReplayCache } from '../gpu/replay.js';
 import { fail, PathlightError, shapeStr, checkPositiveInt } from '../errors.js';
 import { Model } from '../nn/model.js';
 import { Tensor, assertFinite, sizeOf } from '../tensor/tensor.js';
@@ -102,10 +103,11 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
   const n = s.shape[0]!;
   const owned: Tensor[] = [x];
   const own = <T extends Tensor | undefined>(t: T): T => (t && owned.push(t), t);
+  const replays = new ReplayCache(engine);
   try {
     const baseline = own(makeBaseline(engine, options.baseline ?? 'black', x, s.seed + 1, options.blur ?? gaussianBlurUniform, subject.pixelsToInput));
     const targets = own(await resolveTargets(engine, subject, x, s.targets));
-    const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: s.targets, output: s.output, maxRows: subject.rowsForBudget(s.budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 }, checkpoint: progress.checkpoint };
+    const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: s.targets, output: s.output, maxRows: subject.rowsForBudget(s.budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 }, checkpoint: progress.checkpoint, replays };
     const result = await s.method.run(ctx, s.methodOptions);
     [result.attribution, result.dropped, result.fStart].forEach(own);
     // f(x) and f(x') for every image (rows 2i = x', 2i + 1 = x), in groups of images that fit the row budget
@@ -125,6 +127,7 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
     return summarise(options.method, s.methodOptions.steps, s.shape, attribution, diag, !!result.fStart, ctx, s.method.complete, t0, s.checkFinite);
   } finally {
     for (const t of owned) if (!t.disposed) t.dispose();
+    replays.dispose();
     engine.trim(s.budget); // free pooled memory above the budget goes back to the device
   }
 }

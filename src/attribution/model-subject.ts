@@ -7,6 +7,7 @@ import { fail } from '../errors.js';
 import { inputRange, type Model } from '../nn/model.js';
 import { preprocessPixels } from '../data/preprocess.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { ReplayCache } from '../gpu/replay.js';
 import { concatBatch } from '../tensor/batch.js';
 import { withViews } from '../nn/tensor-kinds.js';
 import { argmaxRows, explainSeed } from './explain-seed.js';
@@ -35,12 +36,18 @@ function createModelSubject(model: Model): Explainable {
     pixelsToInput: (pixels) => preprocessPixels(pixels, model.info),
     rowsForBudget: (budget) => rowsForBudget(model, budget),
     async gradients(points, r) {
-      const tape = model.forward(points, { record: true });
-      const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output, fcWeight());
-      const { dx } = tape.backward(fc ? new Map([[fc.input, seed]]) : seed);
-      seed.dispose();
-      tape.dispose();
-      return { f, grad: dx };
+      const run = ([p]: readonly Tensor[]) => {
+        const tape = model.forward(p!, { record: true });
+        const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output, fcWeight());
+        const { dx } = tape.backward(fc ? new Map([[fc.input, seed]]) : seed);
+        seed.dispose();
+        tape.dispose();
+        return [f, dx];
+      };
+      // recorded once per call and shape, replayed for every later chunk and step
+      const key = `gradients ${points.shape} ${r.pointsPerImage} ${r.output} ${model.engine.pool.id(r.targets.buffer)}`;
+      const [f, grad] = r.replays ? r.replays.run(key, [points], run) : run([points]);
+      return { f: f!, grad: grad! };
     },
     values: async (points, r) => withViews([model.logits(points)], (logits) => {
       // the same seed kernel as gradients(): one pipeline fewer; its seed is not needed
@@ -55,11 +62,12 @@ function createModelSubject(model: Model): Explainable {
 
 /**
  * Rows per forward+backward that fit a memory budget: a recorded tape keeps every activation, and
- * backward holds about two more of the largest at once, plus points, gradients and seeds.
+ * backward holds about two more of the largest at once, plus points, gradients and seeds, and a
+ * replay's own copies of the points and gradients (its buffers are held for the whole call).
  */
 export function rowsForBudget(model: Model, budgetBytes: number): number {
   const sizes = model.nodeShapes.map((s) => s.reduce((a, b) => a * b, 1));
-  const perRow = 4 * (sizes.reduce((a, b) => a + b, 0) + 2 * Math.max(...sizes) + 3 * sizes[0]!);
+  const perRow = 4 * (sizes.reduce((a, b) => a + b, 0) + 2 * Math.max(...sizes) + 5 * sizes[0]!);
   return Math.max(1, Math.min(model.maxBatchPerPass(), Math.floor(budgetBytes / perRow)));
 }
 
@@ -94,28 +102,34 @@ function modelIg2Search(model: Model, q: Ig2Request): Ig2Search {
   const rows = 2 * q.pairs;
   const repFeatures = repRef.size / repRef.shape[0]!;
   const layout = { pairs: q.pairs, references: repRef.shape[0]! };
+  const step = ([batch]: readonly Tensor[], withGradient: boolean): Tensor[] => {
+    const tape = model.forward(batch!, { record: true });
+    const { seed, f } = explainSeed(tape.output, targets2, q.referencesPerImage, q.output);
+    const rep = tape.nodeOutput(k);
+    const repSeed = ig2RepresentationSeed(layout, rep, repRef);
+    if (!tapeOwnsNodeOutputs(model, rows)) rep.dispose();
+    // ‖seed‖² = 4‖rep − rep(r)‖²/d²: the distance ‖rep − rep(r)‖²/d is d/4 of it
+    const distance = rowSquaredNorms(repSeed, rows);
+    const out = [f, distance];
+    if (withGradient) {
+      // ∇f only for rows < P: the rows ≥ P backpropagate the representation seed alone.
+      const k2 = seed.size / rows;
+      batch!.engine.clear(seed.buffer, q.pairs * k2 * 4, q.pairs * k2 * 4);
+      out.push(tape.backward(new Map([[last, seed], [k, repSeed]])).dx);
+    }
+    seed.dispose();
+    repSeed.dispose();
+    tape.dispose();
+    return out;
+  };
+  const replays = new ReplayCache(model.engine); // every step of the search has the same shape
   return {
     async step(batch: Tensor, withGradient: boolean) {
-      const tape = model.forward(batch, { record: true });
-      const { seed, f } = explainSeed(tape.output, targets2, q.referencesPerImage, q.output);
-      const rep = tape.nodeOutput(k);
-      const repSeed = ig2RepresentationSeed(layout, rep, repRef);
-      if (!tapeOwnsNodeOutputs(model, rows)) rep.dispose();
-      // ‖seed‖² = 4‖rep − rep(r)‖²/d²: the distance ‖rep − rep(r)‖²/d is d/4 of it
-      const distance = rowSquaredNorms(repSeed, rows);
-      let grad: Tensor | undefined;
-      if (withGradient) {
-        // ∇f only for rows < P: the rows ≥ P backpropagate the representation seed alone.
-        const k2 = seed.size / rows;
-        batch.engine.clear(seed.buffer, q.pairs * k2 * 4, q.pairs * k2 * 4);
-        grad = tape.backward(new Map([[last, seed], [k, repSeed]])).dx;
-      }
-      seed.dispose();
-      repSeed.dispose();
-      tape.dispose();
-      return { f, distance, distanceScale: repFeatures / 4, grad };
+      const [f, distance, grad] = replays.run(`ig2 ${batch.shape} ${withGradient}`, [batch], (b) => step(b, withGradient));
+      return { f: f!, distance: distance!, distanceScale: repFeatures / 4, grad };
     },
     dispose() {
+      replays.dispose();
       repRef.dispose();
       targets2.dispose();
     },

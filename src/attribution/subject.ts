@@ -6,6 +6,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainedOutput } from './explain-seed.js';
+import type { ReplayCache } from '../gpu/replay.js';
 
 /** What one evaluation is for: rows are image-major, row b belongs to image ⌊b / pointsPerImage⌋. */
 export interface EvaluationRequest {
@@ -15,6 +16,8 @@ export interface EvaluationRequest {
   targetList: readonly number[] | null;
   pointsPerImage: number;
   output: ExplainedOutput;
+  /** the call's recordings: a subject may record its fixed-shape work once and replay it (a Model's does) */
+  replays?: ReplayCache;
 }
 
 export interface PointEvaluation {

@@ -11,6 +11,7 @@ import { Profiler, type ProfileReport } from './profiler.js';
 import { Pacer } from './pacer.js';
 import { gpuWaitsPoll } from '#platform';
 import { checkBindings, compileSource, isUniformData, programKey, WG, type BindingSlot, type Program } from './program.js';
+import type { RecordedCommand, Recording } from './replay.js';
 
 export type { OpProfile, ProfileReport } from './profiler.js';
 
@@ -33,6 +34,8 @@ export interface EngineOptions {
   maxDispatchesPerSubmit?: number;
   /** Free pooled bytes kept for reuse after a call (engine.trim; default 64 MiB, explain()'s default memory budget). */
   poolCapBytes?: number;
+  /** Record a call's fixed-shape forward + backward once and replay it for every chunk and step (default true; see replay.ts). */
+  replay?: boolean;
 }
 
 const DEFAULT_POOL_CAP = 64 << 20;
@@ -43,6 +46,8 @@ export interface EngineStats {
   readbacks: number;
   dispatches: number;
   pipelines: number;
+  /** dispatches encoded by replaying a recording (counted in `dispatches` too) */
+  replayed: number;
 }
 
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -65,7 +70,7 @@ interface ProgramEntry {
 export class Engine {
   readonly pool: BufferPool;
   readonly limits: Readonly<Record<(typeof ENGINE_LIMITS)[number], number>>;
-  readonly stats: EngineStats = { submissions: 0, readbacks: 0, dispatches: 0, pipelines: 0 };
+  readonly stats: EngineStats = { submissions: 0, readbacks: 0, dispatches: 0, pipelines: 0, replayed: 0 };
   /** true inside `prepare`: programs compile asynchronously and nothing is recorded */
   private dryRun: { pending: ProgramEntry[] } | null = null;
   private readonly programs = new Map<string, ProgramEntry>();
@@ -84,6 +89,9 @@ export class Engine {
   private readonly uniforms = new Map<string, GPUBuffer>();
   private readonly errorChecks: Promise<void>[] = [];
   private readonly errors: Error[] = [];
+  /** commands of the recording in progress (record), and how many recordings hold buffers */
+  private recording: RecordedCommand[] | null = null;
+  private liveRecordings = 0;
   private disposed = false;
   private profiler: Profiler | null = null;
   private profilingUnsupported: string | null = null;
@@ -229,6 +237,11 @@ export class Engine {
     if (x > maxDim || y > maxDim || z > maxDim) throw new PathlightError(`${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const group = this.bindGroup(kernel, bindings);
+    this.recording?.push({ kernel, group, workgroups: [x, y, z] });
+    this.encodeDispatch(kernel, group, x, y, z);
+  }
+
+  private encodeDispatch(kernel: Kernel, group: GPUBindGroup, x: number, y: number, z: number): void {
     if (this.profiler?.full) this.flush();
     const pass = this.profiler ? this.profiledPass(kernel.op) : this.computePass();
     pass.setPipeline(kernel.pipeline);
@@ -264,7 +277,7 @@ export class Engine {
     const key = (uniform ? 'u' : 's') + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
     let buf = this.uniforms.get(key);
     if (!buf) {
-      if (this.uniforms.size > 4096) this.clearUniforms();
+      if (this.uniforms.size > 4096 && !this.liveRecordings) this.clearUniforms(); // recordings bind them
       const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
       buf = this.device.createBuffer({ size, usage: uniform ? USAGE.UNIFORM : USAGE.STORAGE, mappedAtCreation: true, label: uniform ? 'uniform' : 'constant' });
       new Uint8Array(buf.getMappedRange()).set(bytes);
@@ -277,6 +290,7 @@ export class Engine {
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
     this.checkAlive('copy');
     if (size === 0 || this.dryRun) return;
+    this.recording?.push({ copy: [src, srcOffset, dst, dstOffset, size] });
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
     this.recordedOps.add('copy');
   }
@@ -284,6 +298,7 @@ export class Engine {
   clear(buffer: GPUBuffer, offset = 0, size?: number): void {
     this.checkAlive('clear');
     if (this.dryRun) return;
+    this.recording?.push({ clear: [buffer, offset, size ?? buffer.size - offset] });
     this.commandEncoder().clearBuffer(buffer, offset, size ?? buffer.size - offset);
     this.recordedOps.add('clear');
   }
@@ -293,12 +308,60 @@ export class Engine {
     this.checkAlive('upload');
     const bytes = Math.ceil(data.byteLength / 4) * 4;
     if (bytes === 0 || this.dryRun) return;
+    this.recording?.push({ upload: [buffer, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(), offset] });
     const staging = this.device.createBuffer({ size: bytes, usage: USAGE.COPY_SRC, mappedAtCreation: true, label: 'upload' });
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     staging.unmap();
     this.commandEncoder().copyBufferToBuffer(staging, 0, buffer, offset, bytes);
     this.afterSubmit.push(staging);
     this.recordedOps.add('upload');
+  }
+
+  /** Whether fixed-shape work is recorded and replayed (EngineOptions.replay). */
+  get replays(): boolean {
+    return this.options.replay !== false;
+  }
+
+  /**
+   * Run `work` (synchronous: nothing else may encode meanwhile) and keep what it encodes, to be
+   * encoded again by `replay`. The pooled buffers it takes or gives back are held by the
+   * recording, out of the pool, until `recording.dispose()`; those still live at the end (its
+   * outputs) stay the caller's.
+   */
+  record<T>(work: () => T): { result: T; recording: Recording } {
+    if (this.recording) throw new Error('engine.record: recordings do not nest');
+    const commands: RecordedCommand[] = (this.recording = []);
+    const touched = this.pool.track();
+    let result: T;
+    try {
+      result = work();
+      if (result instanceof Promise) throw new Error('engine.record: work must be synchronous');
+    } finally {
+      this.recording = null;
+      this.pool.track(null);
+    }
+    const held = [...touched].filter((b) => this.pool.hold(b));
+    this.liveRecordings++;
+    let disposed = false;
+    const dispose = () => {
+      if (disposed) return;
+      disposed = true;
+      this.liveRecordings--;
+      for (const b of held) this.pool.release(b);
+    };
+    return { result, recording: { commands, dispatches: commands.filter((c) => 'kernel' in c).length, dispose } };
+  }
+
+  /** Encode a recording's commands again, in order, into the stream. */
+  replay(recording: Recording): void {
+    if (this.recording) throw new Error('engine.replay: not inside engine.record');
+    for (const c of recording.commands) {
+      if ('kernel' in c) this.encodeDispatch(c.kernel, c.group, ...c.workgroups);
+      else if ('copy' in c) this.copy(...c.copy);
+      else if ('clear' in c) this.clear(...c.clear);
+      else this.write(c.upload[0], c.upload[1], c.upload[2]);
+    }
+    this.stats.replayed += recording.dispatches;
   }
 
   /** Submit everything recorded so far as one command buffer. */

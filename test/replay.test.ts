@@ -1,0 +1,105 @@
+/**
+ * Record once, replay many (src/gpu/replay.ts): a replayed explanation equals the same call with
+ * replay off bit for bit, replays every chunk and step after the first of its shape, leaks nothing,
+ * and a recording holds its intermediates out of the pool while it lives.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import '../src/index.js';
+import { createEngine, type Engine } from '../src/gpu/engine.js';
+import { Replayable } from '../src/gpu/replay.js';
+import { explain, type ExplainOptions } from '../src/attribution/index.js';
+import { loadZooModel } from '../src/models/load.js';
+import { modelSubject } from '../src/attribution/model-subject.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { relu } from '../src/ops/relu.js';
+import { add } from '../src/ops/add.js';
+
+let on: Engine;
+let off: Engine;
+beforeAll(async () => {
+  on = await createEngine({ ownDevice: true });
+  off = await createEngine({ ownDevice: true, replay: false });
+});
+afterAll(() => {
+  on.dispose();
+  off.dispose();
+});
+
+const images = (n: number, size: number) => Float32Array.from({ length: n * size }, (_, i) => ((i * 7919) % 101) / 101 - 0.3);
+
+const CASES: [string, ExplainOptions][] = [
+  ['lenet', { method: 'gig', steps: 12, target: 3 }],
+  ['lenet', { method: 'ig', steps: 40, target: 'auto', memoryBudgetBytes: 1 << 20 }],
+  ['lenet', { method: 'idgi', steps: 48, target: [1, 2], memoryBudgetBytes: 1 << 20 }],
+  ['lenet', { method: 'gig', steps: 5, target: [4, 0], smoothgrad: { samples: 2 } }],
+  ['lenet', { method: 'ig2', steps: 6, target: 5, methodOptions: { references: images(2, 784) } }],
+  ['resnet', { method: 'gig', steps: 6, target: 2 }],
+];
+
+for (const [name, options] of CASES) {
+  it(`${name} ${options.method}-${options.steps}${options.smoothgrad ? ' smoothgrad' : ''}${options.memoryBudgetBytes ? ' in chunks' : ''}: replayed equals not replayed, bit for bit; replays every later step or chunk; no leak`, async () => {
+    const [a, b] = await Promise.all([loadZooModel(on, name), loadZooModel(off, name)]);
+    const n = Array.isArray(options.target) ? options.target.length : 1;
+    const x = images(n, a.info.inputShape.reduce((p, q) => p * q, 1));
+    await explain(on, a, x, options); // compiles
+    const live = on.poolStats().liveBuffers;
+    const s = { ...on.stats };
+    // evaluations of the shape of the one before are replays
+    const subject = modelSubject(a);
+    const gradients = subject.gradients;
+    let repeats = 0;
+    let last = '';
+    subject.gradients = (points, r) => {
+      const key = `${points.shape} ${r.pointsPerImage}`;
+      if (key === last) repeats++;
+      last = key;
+      return gradients(points, r);
+    };
+    const replayed = await explain(on, a, x, options).finally(() => (subject.gradients = gradients));
+    const dispatches = on.stats.dispatches - s.dispatches;
+    const d0 = off.stats.dispatches;
+    await explain(off, b, x, options);
+    const plain = await explain(off, b, x, options);
+    expect(Array.from(replayed.attribution)).toEqual(Array.from(plain.attribution));
+    expect(replayed.images).toEqual(plain.images);
+    expect(dispatches, 'replay records the same dispatches').toBe((off.stats.dispatches - d0) / 2);
+    expect(off.stats.replayed).toBe(0);
+    // IG2 searches through its own step, the same shape for every step with a gradient after the first
+    if (options.method === 'ig2') repeats = options.steps! - 1;
+    expect(repeats, 'the case has repeated evaluations').toBeGreaterThan(0);
+    // a forward + backward of LeNet is ≥ 10 dispatches
+    expect(on.stats.replayed - s.replayed, 'dispatches replayed').toBeGreaterThanOrEqual(repeats * 10);
+    expect(on.poolStats().liveBuffers, 'buffers live after the call').toBe(live);
+  }, 300_000);
+}
+
+it('a recording replays on new input data, and holds its intermediates out of the pool until disposed', async () => {
+  const e = on;
+  const shape = [3, 5];
+  const work = ([x]: readonly Tensor[]) => {
+    const r = relu(x!);
+    const y = add(r, x!);
+    r.dispose();
+    return [y];
+  };
+  const replay = new Replayable(e);
+  const expected = (v: Float32Array) => Array.from(v, (t) => Math.fround(Math.max(t, 0) + t));
+  const sentinels: Tensor[] = [];
+  for (let k = 0; k < 3; k++) {
+    const data = Float32Array.from({ length: 15 }, (_, i) => Math.sin(i * 1.7 + k));
+    const x = Tensor.from(e, data, shape);
+    const before = e.stats.replayed;
+    const [y] = replay.run([x], work);
+    expect(e.stats.replayed - before, `run ${k}: replayed dispatches`).toBe(k === 0 ? 0 : 2);
+    expect(Array.from(await y!.download())).toEqual(expected(data));
+    // a tensor taken from the pool now must not be the recording's intermediate: the next replay would overwrite it
+    sentinels.push(Tensor.from(e, new Float32Array(15).fill(7), shape));
+    for (const t of sentinels) expect(Array.from(await t.download())).toEqual(new Array(15).fill(7));
+    x.dispose();
+    y!.dispose();
+  }
+  sentinels.forEach((t) => t.dispose());
+  const live = e.poolStats().liveBuffers;
+  replay.dispose();
+  expect(e.poolStats().liveBuffers, 'held input, output and intermediate go back').toBe(live - 3);
+});
