@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import '../src/index.js';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { Replayable } from '../src/gpu/replay.js';
+import { ReplayCache } from '../src/gpu/replay.js';
 import { explain, type ExplainOptions } from '../src/attribution/index.js';
 import { loadZooModel } from '../src/models/load.js';
 import { modelSubject } from '../src/attribution/model-subject.js';
@@ -73,7 +73,7 @@ for (const [name, options] of CASES) {
   }, 300_000);
 }
 
-it('a recording replays on new input data, and holds its intermediates out of the pool until disposed', async () => {
+it('a recording replays on new input data, holds its intermediates out of the pool until disposed, and records again for a new key', async () => {
   const e = on;
   const shape = [3, 5];
   const work = ([x]: readonly Tensor[]) => {
@@ -82,14 +82,14 @@ it('a recording replays on new input data, and holds its intermediates out of th
     r.dispose();
     return [y];
   };
-  const replay = new Replayable(e);
+  const replay = new ReplayCache(e);
   const expected = (v: Float32Array) => Array.from(v, (t) => Math.fround(Math.max(t, 0) + t));
   const sentinels: Tensor[] = [];
   for (let k = 0; k < 3; k++) {
     const data = Float32Array.from({ length: 15 }, (_, i) => Math.sin(i * 1.7 + k));
     const x = Tensor.from(e, data, shape);
     const before = e.stats.replayed;
-    const [y] = replay.run([x], work);
+    const [y] = replay.run('relu + x', [x], work);
     expect(e.stats.replayed - before, `run ${k}: replayed dispatches`).toBe(k === 0 ? 0 : 2);
     expect(Array.from(await y!.download())).toEqual(expected(data));
     // a tensor taken from the pool now must not be the recording's intermediate: the next replay would overwrite it
@@ -99,6 +99,17 @@ it('a recording replays on new input data, and holds its intermediates out of th
     y!.dispose();
   }
   sentinels.forEach((t) => t.dispose());
+  // another key: the old recording goes, the new one is recorded (nothing replayed) and holds its own three
+  const liveBefore = e.poolStats().liveBuffers;
+  const small = Float32Array.from({ length: 10 }, (_, i) => i - 4.5);
+  const x = Tensor.from(e, small, [2, 5]);
+  const before = e.stats.replayed;
+  const [y] = replay.run('relu + x, 2 rows', [x], work);
+  expect(e.stats.replayed - before).toBe(0);
+  expect(Array.from(await y!.download())).toEqual(expected(small));
+  x.dispose();
+  y!.dispose();
+  expect(e.poolStats().liveBuffers).toBe(liveBefore);
   const live = e.poolStats().liveBuffers;
   replay.dispose();
   expect(e.poolStats().liveBuffers, 'held input, output and intermediate go back').toBe(live - 3);

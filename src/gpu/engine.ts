@@ -11,7 +11,7 @@ import { Profiler, type ProfileReport } from './profiler.js';
 import { Pacer } from './pacer.js';
 import { gpuWaitsPoll } from '#platform';
 import { checkBindings, compileSource, isUniformData, programKey, WG, type BindingSlot, type Program } from './program.js';
-import type { RecordedCommand, Recording } from './replay.js';
+import { buffersOf, type RecordedCommand, type Recording } from './replay.js';
 
 export type { OpProfile, ProfileReport } from './profiler.js';
 
@@ -237,7 +237,7 @@ export class Engine {
     if (x > maxDim || y > maxDim || z > maxDim) throw new PathlightError(`${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const group = this.bindGroup(kernel, bindings);
-    this.recording?.push({ kernel, group, workgroups: [x, y, z] });
+    this.recording?.push({ kernel, group, workgroups: [x, y, z], buffers: bindings.map((b) => ('getMappedRange' in b ? b : b.buffer)) });
     this.encodeDispatch(kernel, group, x, y, z);
   }
 
@@ -324,44 +324,38 @@ export class Engine {
 
   /**
    * Run `work` (synchronous: nothing else may encode meanwhile) and keep what it encodes, to be
-   * encoded again by `replay`. The pooled buffers it takes or gives back are held by the
-   * recording, out of the pool, until `recording.dispose()`; those still live at the end (its
-   * outputs) stay the caller's.
+   * encoded again by `replay`. The pooled buffers it used that are free at the end (its
+   * intermediates) are held by the recording, out of the pool, until `recording.dispose()`.
    */
   record<T>(work: () => T): { result: T; recording: Recording } {
     if (this.recording) throw new Error('engine.record: recordings do not nest');
     const commands: RecordedCommand[] = (this.recording = []);
-    const touched = this.pool.track();
     let result: T;
     try {
       result = work();
-      if (result instanceof Promise) throw new Error('engine.record: work must be synchronous');
     } finally {
       this.recording = null;
-      this.pool.track(null);
     }
-    const held = [...touched].filter((b) => this.pool.hold(b));
+    const held = [...new Set(commands.flatMap(buffersOf))].filter((b) => this.pool.hold(b));
     this.liveRecordings++;
-    let disposed = false;
     const dispose = () => {
-      if (disposed) return;
-      disposed = true;
       this.liveRecordings--;
-      for (const b of held) this.pool.release(b);
+      for (const b of held.splice(0)) this.pool.release(b);
     };
-    return { result, recording: { commands, dispatches: commands.filter((c) => 'kernel' in c).length, dispose } };
+    return { result, recording: { commands, dispose } };
   }
 
   /** Encode a recording's commands again, in order, into the stream. */
   replay(recording: Recording): void {
     if (this.recording) throw new Error('engine.replay: not inside engine.record');
     for (const c of recording.commands) {
-      if ('kernel' in c) this.encodeDispatch(c.kernel, c.group, ...c.workgroups);
-      else if ('copy' in c) this.copy(...c.copy);
+      if ('kernel' in c) {
+        this.encodeDispatch(c.kernel, c.group, ...c.workgroups);
+        this.stats.replayed++;
+      } else if ('copy' in c) this.copy(...c.copy);
       else if ('clear' in c) this.clear(...c.clear);
       else this.write(c.upload[0], c.upload[1], c.upload[2]);
     }
-    this.stats.replayed += recording.dispatches;
   }
 
   /** Submit everything recorded so far as one command buffer. */

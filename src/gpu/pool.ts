@@ -37,7 +37,6 @@ export class BufferPool {
   private created = 0;
   private nextId = 1;
   private readonly ids = new WeakMap<GPUBuffer, number>();
-  private tracked: Set<GPUBuffer> | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -57,7 +56,6 @@ export class BufferPool {
       this.created++;
     }
     this.live.add(buffer);
-    this.tracked?.add(buffer);
     this.liveBytes += size;
     if (this.liveBytes > this.peak) this.peak = this.liveBytes;
     return buffer;
@@ -65,18 +63,12 @@ export class BufferPool {
 
   release(buffer: GPUBuffer): void {
     if (!this.live.delete(buffer)) throw new Error('BufferPool.release: buffer is not live (double release?)');
-    this.tracked?.add(buffer);
+
     this.liveBytes -= buffer.size;
     let list = this.free.get(buffer.size);
     if (!list) this.free.set(buffer.size, (list = []));
     list.push(buffer);
     this.freeBytes += buffer.size;
-  }
-
-  /** Collect the buffers acquired or released from now on into a new set (null: stop). */
-  track(into: Set<GPUBuffer> | null = new Set()): Set<GPUBuffer> {
-    this.tracked = into;
-    return into ?? new Set();
   }
 
   /** Take a free buffer out of reuse, as if acquired (a recording holds it); false if it is not free. */

@@ -15,76 +15,61 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Engine, Kernel } from './engine.js';
 
 export type RecordedCommand =
-  | { readonly kernel: Kernel; readonly group: GPUBindGroup; readonly workgroups: readonly [number, number, number] }
+  | { readonly kernel: Kernel; readonly group: GPUBindGroup; readonly workgroups: readonly [number, number, number]; readonly buffers: readonly GPUBuffer[] }
   | { readonly copy: readonly [GPUBuffer, number, GPUBuffer, number, number] }
   | { readonly clear: readonly [GPUBuffer, number, number] }
   | { readonly upload: readonly [GPUBuffer, Uint8Array, number] };
 
-/** What one recording encoded, and the pooled buffers it holds. Made by `engine.record`. */
+/** What one recording encoded; disposing it gives its held buffers back. Made by `engine.record`. */
 export interface Recording {
   readonly commands: readonly RecordedCommand[];
-  readonly dispatches: number;
   dispose(): void;
 }
 
-/** A computation on fixed-shape tensors: recorded on its first run, replayed on every later one. */
-export class Replayable {
-  private state: { inputs: Tensor[]; outputs: Tensor[]; recording: Recording } | null = null;
+/** The buffers a command reads or writes. */
+export function buffersOf(c: RecordedCommand): readonly GPUBuffer[] {
+  return 'kernel' in c ? c.buffers : 'copy' in c ? [c.copy[0], c.copy[2]] : 'clear' in c ? [c.clear[0]] : [c.upload[0]];
+}
+
+/**
+ * The recordings of one call (an explain, an IG2 search), by key. At most one is kept, since each
+ * holds a whole forward + backward's buffers: a new key (the last, shorter chunk; another image
+ * group) replaces it.
+ */
+export class ReplayCache {
+  private current: { key: string; inputs: Tensor[]; outputs: Tensor[]; recording: Recording } | null = null;
 
   constructor(private readonly engine: Engine) {}
 
   /**
-   * The outputs of `work(inputs)` as fresh tensors the caller owns: `work` runs (recorded) the
-   * first time, and is replayed after; it must compute the same thing on every call.
+   * The outputs of `work(inputs)` as fresh tensors the caller owns: `work` runs (and is recorded)
+   * for a new key and is replayed for the key of the call before. `work` must be synchronous and
+   * compute the same thing on the same shapes for one key.
    */
-  run(inputs: readonly Tensor[], work: (inputs: readonly Tensor[]) => Tensor[]): Tensor[] {
+  run(key: string, inputs: readonly Tensor[], work: (inputs: readonly Tensor[]) => Tensor[]): Tensor[] {
     const engine = this.engine;
     if (engine.preparing || !engine.replays) return work(inputs); // a dry run records nothing
-    let s = this.state;
-    if (s && s.inputs.some((t, k) => t.size !== inputs[k]!.size)) throw new Error('Replayable: inputs changed shape (key recordings by shape)');
-    if (!s) {
-      const own = inputs.map((t) => Tensor.empty(engine, t.shape, 'replay input'));
-      own.forEach((t, k) => engine.copy(inputs[k]!.buffer, 0, t.buffer, 0, t.byteLength));
-      const { result, recording } = engine.record(() => work(own));
-      s = this.state = { inputs: own, outputs: result, recording };
+    const copy = (from: readonly Tensor[], to: readonly Tensor[]) => from.forEach((t, k) => engine.copy(t.buffer, 0, to[k]!.buffer, 0, t.byteLength));
+    let c = this.current;
+    if (c?.key === key) {
+      copy(inputs, c.inputs);
+      engine.replay(c.recording);
     } else {
-      s.inputs.forEach((t, k) => engine.copy(inputs[k]!.buffer, 0, t.buffer, 0, t.byteLength));
-      engine.replay(s.recording);
+      this.dispose();
+      const own = inputs.map((t) => Tensor.empty(engine, t.shape, 'replay input'));
+      copy(inputs, own);
+      const { result, recording } = engine.record(() => work(own));
+      c = this.current = { key, inputs: own, outputs: result, recording };
     }
-    return s.outputs.map((o) => {
-      const out = Tensor.empty(engine, o.shape, o.label);
-      engine.copy(o.buffer, 0, out.buffer, 0, o.byteLength);
-      return out;
-    });
+    const outputs = c.outputs.map((o) => Tensor.empty(engine, o.shape, o.label));
+    copy(c.outputs, outputs);
+    return outputs;
   }
 
   dispose(): void {
-    if (!this.state) return;
-    for (const t of [...this.state.inputs, ...this.state.outputs]) t.dispose();
-    this.state.recording.dispose();
-    this.state = null;
-  }
-}
-
-/**
- * The recordings of one call (an explain), by key: at most one is kept, since each holds a whole
- * forward + backward's buffers; a new key (the last, shorter chunk; another image group) replaces it.
- */
-export class ReplayCache {
-  private current: { key: string; replay: Replayable } | null = null;
-
-  constructor(private readonly engine: Engine) {}
-
-  run(key: string, inputs: readonly Tensor[], work: (inputs: readonly Tensor[]) => Tensor[]): Tensor[] {
-    if (this.current?.key !== key) {
-      this.current?.replay.dispose();
-      this.current = { key, replay: new Replayable(this.engine) };
-    }
-    return this.current.replay.run(inputs, work);
-  }
-
-  dispose(): void {
-    this.current?.replay.dispose();
+    if (!this.current) return;
+    for (const t of [...this.current.inputs, ...this.current.outputs]) t.dispose();
+    this.current.recording.dispose();
     this.current = null;
   }
 }
