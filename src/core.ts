@@ -7,6 +7,7 @@
  */
 export { createEngine, Engine, type EngineOptions, type EngineStats, type Kernel, type Binding, type OpProfile, type ProfileReport } from './gpu/engine.js';
 export { type AdapterDescription } from './gpu/acquire.js';
+export { ReplayCache, type Recording, type RecordedCommand } from './gpu/replay.js';
 export { PathlightError, GpuError } from './errors.js';
 export { Tensor } from './tensor/tensor.js';
 export { renderShader, type ShaderParams } from './gpu/wgsl.js';
