@@ -26,13 +26,6 @@ function perLane(v: 1 | 2 | 4, T: string, expr: (component: string) => string): 
   return v === 1 ? expr('') : `${T}(${['.x', '.y', '.z', '.w'].slice(0, v).map(expr).join(', ')})`;
 }
 
-interface Mode {
-  global: boolean;
-  max: boolean;
-  countIncludePad: boolean;
-  reluMask?: boolean;
-}
-
 /**
  * One pooling launch of `threads` threads of V lanes; a row (of `rowLen` elements) is rowLen / V
  * threads. The lane width, the mode and the window (kernel, stride, begin pads, dilation) are compiled in; the
@@ -42,7 +35,7 @@ interface Mode {
  * nothing measurable (3.6 vs 3.5 ms forward, 6.6 vs 9.1 ms backward; 16×10×10: 1.8 vs 2.0, 3.2 vs 3.6).
  * Tensors are bound to exactly their bytes: the kernels take their size as arrayLength.
  */
-function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowLen: number, threads: number, mode: Mode, tensors: Record<string, Tensor>): void {
+function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowLen: number, threads: number, mode: { global: boolean; max: boolean; countIncludePad: boolean; reluMask?: boolean }, tensors: Record<string, Tensor>): void {
   const lanes = laneTypes(v);
   const params = {
     ...lanes,
