@@ -65,8 +65,8 @@ fn processRow(row: u32, lane: u32) {
   }
 }
 #else
-// Writes softmax (or log-softmax) of one row; returns log Σ exp(x − max) + max = logsumexp.
-fn processRow(row: u32, lane: u32) -> f32 {
+// Writes softmax (or log-softmax) of one row.
+fn processRow(row: u32, lane: u32) {
   let base = (row / sizes.inner) * sizes.c * sizes.inner + row % sizes.inner;
   var m = x[base + lane * sizes.inner];  // lane < C: the workgroup variant is only used when C > WG
   for (var c = lane + LANES; c < sizes.c; c += LANES) { m = max(m, x[base + c * sizes.inner]); }
@@ -82,7 +82,6 @@ fn processRow(row: u32, lane: u32) -> f32 {
     out[base + c * sizes.inner] = exp(x[base + c * sizes.inner] - m - logS);
 #endif
   }
-  return m + logS;
 }
 #endif
 

@@ -2,8 +2,9 @@
 // and the destination have their own strides (0 on a broadcast axis) and base offset, so one
 // kernel is transpose, crop, pad, concat, broadcast and binary arithmetic:
 //   out[o(c)] = EXPR(x = a[a(c)], y = b[b(c)]).
-// REDUCE: out[i] = scale · Σ_r a[a(c_i) + a_r(r)], the sum over a second index space at each
-// kept coordinate c_i: sums onto a broadcast shape, means over axes. Fixed order, no atomics.
+// REDUCE: out[i] = scale · Σ_r EXPR(x = a[a(c_i) + a_r(r)], y = b[b(c_i) + a_r(r)]), the sum over a
+// second index space at each kept coordinate c_i (b, a mask, is stepped like a): sums onto a
+// broadcast shape, means over axes, sums over one axis. Fixed order, no atomics.
 // The host merges axes that are contiguous for every operand and drops unit ones, and WALK /
 // RWALK are the index walks unrolled for that many axes (SwiftShader does not unroll loops; a
 // loop over the axes measured 2-5x slower): `o += (r % size_k) * strides_k; r /= size_k`,
@@ -46,7 +47,14 @@ ${MAIN}
   let o = walk(i * ${RUN}u) + L.base.xyz;
 #if ${REDUCE}
   var s = 0.0;
-  for (var r = 0u; r < L.reduced; r++) { s += a[o.x + rwalk(r)]; }
+  for (var r = 0u; r < L.reduced; r++) {
+    let q = rwalk(r);
+    let x = a[o.x + q];
+#if ${BINARY}
+    let y = b[o.y + q];
+#endif
+    s += ${EXPR};
+  }
   out[o.z] = s * L.scale;
 #else
   for (var j = 0u; j < ${RUN}u; j++) {

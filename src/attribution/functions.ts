@@ -53,11 +53,6 @@ export interface CpuFunctionOptions {
 export type GpuFunction = (points: Tensor, info: FunctionCallInfo) => GpuFunctionResult | Promise<GpuFunctionResult>;
 export type CpuFunction = (points: Float32Array, shape: number[], info: FunctionCallInfo) => CpuFunctionResult | Promise<CpuFunctionResult>;
 
-/** Rows per evaluation for a function: points, f, ∇f and the path's own buffers, about 8 rows' worth each. */
-function rowsFor(per: number, budget: number): number {
-  return Math.max(1, Math.floor(budget / (8 * 4 * per)));
-}
-
 function checkCommon(kind: string, o: { inputShape: readonly number[]; name?: string }): { shape: number[]; name: string } {
   if (typeof o !== 'object' || o === null) fail(`${kind}: options { inputShape } are required`);
   validateShape(o.inputShape, `${kind} inputShape`);
@@ -124,7 +119,8 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
     name,
     inputShape: shape,
     numClasses: null,
-    rowsForBudget: (budget) => rowsFor(per, budget),
+    // points, f, ∇f and the path's own buffers: about 8 rows' worth of floats each
+    rowsForBudget: (budget) => Math.max(1, Math.floor(budget / (8 * 4 * per))),
     async gradients(points, r) {
       checkOutput(name, r);
       return call(points, r.targetList, r.pointsPerImage);

@@ -59,6 +59,5 @@ function legendre(n: number, t: number): [number, number] {
   let p0 = 1;
   let p1 = t;
   for (let k = 2; k <= n; k++) [p0, p1] = [p1, ((2 * k - 1) * t * p1 - (k - 1) * p0) / k];
-  if (n === 0) return [1, 0];
   return [p1, (n * (t * p1 - p0)) / (t * t - 1)];
 }

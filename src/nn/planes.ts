@@ -12,14 +12,9 @@ export function planeShape(shape: readonly number[]): number[] {
   return shape.length === 3 ? [shape[0]!, shape[1]!, 1, shape[2]!] : [...shape];
 }
 
-/** `t` itself, or (rank 3) a unit-height view of it that the caller disposes. */
-function plane<T extends Tensor | null | undefined>(t: T): T {
-  return (t && t.rank === 3 ? t.reshape(planeShape(t.shape)) : t) as T;
-}
-
-/** Runs `op` on the planar views of `ts` and disposes the views (not `ts`). */
+/** Runs `op` on the planar views of `ts` (rank 3: a unit-height view; else the tensor itself) and disposes the views (not `ts`). */
 export function onPlanes<const Ts extends readonly (Tensor | null | undefined)[], R>(ts: Ts, op: (...views: Ts) => R): R {
-  const views = ts.map(plane) as unknown as Ts;
+  const views = ts.map((t) => (t && t.rank === 3 ? t.reshape(planeShape(t.shape)) : t)) as unknown as Ts;
   try {
     return op(...views);
   } finally {

@@ -58,10 +58,9 @@ const ATTRIBUTES: Record<UnaryOp['fn'], string[]> = { sigmoid: [], tanh: [], har
 
 export function checkUnary(op: UnaryOp): void {
   const attrs = ATTRIBUTES[op.fn] as string[] | undefined;
-  const value = (k: string) => (op as unknown as Record<string, unknown>)[k];
   if (!attrs) fail(`activation: unknown function ${JSON.stringify(op.fn)}`);
   for (const k of attrs) {
-    const v = value(k);
+    const v = (op as unknown as Record<string, unknown>)[k];
     if (typeof v !== 'number' || Number.isNaN(v) || (op.fn !== 'clip' && !Number.isFinite(v))) fail(`${op.fn}: ${k} must be a ${op.fn === 'clip' ? 'number' : 'finite number'}, got ${String(v)}`);
   }
   if (op.fn === 'clip' && !(op.min <= op.max)) fail(`clip: min ${op.min} is above max ${op.max}`);

@@ -12,23 +12,19 @@ import { uniformBytes, WG } from '../gpu/program.js';
 import { Tensor, sizeOf } from '../tensor/tensor.js';
 import { laneTypes, lanesFor } from './pool2d.js';
 
-export interface BatchNormParams {
-  gamma: Tensor;
-  beta: Tensor;
-  mean: Tensor;
-  variance: Tensor;
+/** Per-channel parameters and running statistics: GPU tensors, or host arrays (`foldBatchNorm`). */
+export interface BatchNormParams<T = Tensor> {
+  gamma: T;
+  beta: T;
+  mean: T;
+  variance: T;
   eps: number;
 }
 
-export interface BatchNormArrays {
-  gamma: Float32Array;
-  beta: Float32Array;
-  mean: Float32Array;
-  variance: Float32Array;
-  eps: number;
-}
+export type BatchNormArrays = BatchNormParams<Float32Array>;
 
-type Mode = 'FORWARD' | 'BACKWARD_INPUT' | 'BACKWARD_PARAMS' | 'STATS' | 'BACKWARD_TRAIN';
+const MODES = ['FORWARD', 'BACKWARD_INPUT', 'BACKWARD_PARAMS', 'STATS', 'BACKWARD_TRAIN'] as const;
+type Mode = (typeof MODES)[number];
 
 /** PyTorch's default running-statistics momentum. */
 export const BN_MOMENTUM = 0.1;
@@ -56,11 +52,7 @@ function runMode(op: string, mode: Mode, l: { n: number; c: number; hw: number }
   const m = l.n * l.hw;
   const momentum = f.momentum ?? null;
   const params = {
-    FORWARD: mode === 'FORWARD',
-    BACKWARD_INPUT: mode === 'BACKWARD_INPUT',
-    BACKWARD_PARAMS: mode === 'BACKWARD_PARAMS',
-    STATS: mode === 'STATS',
-    BACKWARD_TRAIN: mode === 'BACKWARD_TRAIN',
+    ...Object.fromEntries(MODES.map((m) => [m, m === mode])),
     REDUCE: mode === 'BACKWARD_PARAMS' || mode === 'STATS',
     UPDATE_RUNNING: momentum !== null,
     RELU: !!f.relu,

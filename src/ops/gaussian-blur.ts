@@ -28,14 +28,7 @@ export function gaussianHalfKernel(sigma: number): Float64Array {
 /** One blurred image row per σ: rows i·S + s = blur(x_i, sigmas[s]), S = sigmas.length. */
 export function gaussianBlur(x: Tensor, sigmas: ArrayLike<number>): Tensor {
   checkSigmas('gaussianBlur', sigmas);
-  return blurRows(x, sigmas.length, sigmas, null).blurred;
-}
-
-/** Row i = blur(x_i, sigmas[i]): a different σ for every image of the batch. */
-export function gaussianBlurPerRow(x: Tensor, sigmas: ArrayLike<number>): Tensor {
-  checkSigmas('gaussianBlurPerRow', sigmas);
-  if (sigmas.length !== x.shape[0]) fail(`gaussianBlurPerRow: ${sigmas.length} sigmas for ${x.shape[0]} rows of ${shapeStr(x.shape)}`);
-  return blurRows(x, 1, sigmas, null).blurred;
+  return blurRows(x, sigmas, null).blurred;
 }
 
 /** One σ for every image (the 'blur' baseline's BlurFn). */
@@ -43,23 +36,18 @@ export function gaussianBlurUniform(x: Tensor, sigma: number): Tensor {
   return gaussianBlur(x, [sigma]);
 }
 
-export interface BlurWithDifference {
-  /** rows i·S + s = blur(x_i, σ_s) */
-  blurred: Tensor;
-  /** rows i·S + s = scales[s] · (blur(x_i, σ_s + step) − blur(x_i, σ_s)) */
-  difference: Tensor;
-}
-
 /**
  * Blur plus its scaled forward difference in σ (Blur IG's ∂x/∂σ · Δσ), in the same two
- * dispatches. The difference is taken on the kernels in float64, not on float32 images.
+ * dispatches: rows i·S + s of `blurred` = blur(x_i, σ_s), of `difference` = scales[s] ·
+ * (blur(x_i, σ_s + step) − blur(x_i, σ_s)). The difference is taken on the kernels in float64,
+ * not on float32 images.
  */
-export function gaussianBlurWithDifference(x: Tensor, sigmas: ArrayLike<number>, step: number, scales: ArrayLike<number>): BlurWithDifference {
+export function gaussianBlurWithDifference(x: Tensor, sigmas: ArrayLike<number>, step: number, scales: ArrayLike<number>): { blurred: Tensor; difference: Tensor } {
   checkSigmas('gaussianBlurWithDifference', sigmas);
   if (!(step > 0 && Number.isFinite(step))) fail(`gaussianBlurWithDifference: sigma step must be a positive finite number, got ${step}`);
   if (scales.length !== sigmas.length) fail(`gaussianBlurWithDifference: ${scales.length} scales for ${sigmas.length} sigmas`);
   for (let s = 0; s < scales.length; s++) if (!Number.isFinite(scales[s])) fail(`gaussianBlurWithDifference: scale ${s} is ${scales[s]}`);
-  const r = blurRows(x, sigmas.length, sigmas, { step, scales });
+  const r = blurRows(x, sigmas, { step, scales });
   return { blurred: r.blurred, difference: r.difference! };
 }
 
@@ -106,11 +94,12 @@ function tapTable(sigmas: ArrayLike<number>, maxLen: number, diff: Difference | 
   return Float32Array.from([...header, ...taps]);
 }
 
-/** Output row r = blur of source row ⌊r / perSource⌋ with σ set r mod sigmas.length. */
-function blurRows(x: Tensor, perSource: number, sigmas: ArrayLike<number>, diff: Difference | null): { blurred: Tensor; difference?: Tensor } {
+/** Output row r = blur of source row ⌊r / S⌋ with σ set r mod S, S = sigmas.length. */
+function blurRows(x: Tensor, sigmas: ArrayLike<number>, diff: Difference | null): { blurred: Tensor; difference?: Tensor } {
   if (x.rank !== 4) fail(`gaussianBlur: input must be [N, C, H, W], got ${shapeStr(x.shape)}`);
   const engine = x.engine;
   const [n, c, h, w] = x.shape as [number, number, number, number];
+  const perSource = sigmas.length;
   const shape = [n * perSource, c, h, w];
   const table = tapTable(sigmas, Math.max(h, w), diff); // host data: a cached storage constant
   const total = n * perSource * c * h * w;

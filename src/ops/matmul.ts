@@ -25,12 +25,6 @@ export interface MatmulTiling {
   wgy: number;
   /** k-steps per loop iteration (a vec4-along-k layout rounds it to a multiple of 4). */
   ku: number;
-  /** Accumulate with fma() rather than a separate multiply and add. */
-  fma?: boolean;
-}
-
-export function matmulFlops(m: number, n: number, k: number, batch = 1): number {
-  return 2 * m * n * k * batch;
 }
 
 const pow2 = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
@@ -48,14 +42,14 @@ export function pickTiling(n: number, k: number, cpu = false): MatmulTiling {
   // device: a big unrolled block costs SwiftShader seconds of compilation to save microseconds.
   if (!cpu || n * k <= 4096) {
     const wgx = Math.min(16, pow2(Math.ceil(n / 4)));
-    return { tm: 4, tn4: 1, wgx, wgy: Math.max(1, 64 / wgx), ku: 4, fma: true };
+    return { tm: 4, tn4: 1, wgx, wgy: Math.max(1, 64 / wgx), ku: 4 };
   }
   // Blocks need not be powers of two: N=10 takes 3 vec4 columns, not 4. A workgroup is at most
   // one 4-lane SIMD group, so even small problems split into several workgroups (= CPU threads).
   // 16 x 16 blocks: 16 x 32 ran no faster on CNN-sized problems (measured 65x120x400, 65x84x120,
   // 512³ with a training job sharing the CPU) and took twice as long to compile (1.4–2.9 s each).
   const tn4 = Math.min(4, Math.ceil(n / 4));
-  return { tm: 16, tn4, wgx: Math.min(2, Math.ceil(n / (4 * tn4))), wgy: 2, ku: 4, fma: true };
+  return { tm: 16, tn4, wgx: Math.min(2, Math.ceil(n / (4 * tn4))), wgy: 2, ku: 4 };
 }
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
@@ -63,15 +57,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 }
 
 /** Shapes of C = op(A) · op(B) after validation (batch 0 means "no batch dimension"). */
-interface MatmulShape {
-  batch: number;
-  m: number;
-  n: number;
-  k: number;
-  broadcastB: boolean;
-}
-
-function matmulShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): MatmulShape {
+function matmulShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean) {
   if (a.rank !== 2 && a.rank !== 3) fail(`${op}: A must have rank 2 or 3, got shape ${shapeStr(a.shape)}`);
   if (b.rank !== 2 && b.rank !== 3) fail(`${op}: B must have rank 2 or 3, got shape ${shapeStr(b.shape)}`);
   if (b.rank === 3 && a.rank !== 3) fail(`${op}: B ${shapeStr(b.shape)} is batched but A ${shapeStr(a.shape)} is not`);
@@ -131,7 +117,7 @@ const u = (v: number) => `${v}u`;
 type LoadMode = 'k4' | 'mn4' | 'scalar';
 
 /** The WGSL params (layout flags and the generated code) and the k-steps per main-loop iteration. */
-function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: boolean, relu: boolean, mask: boolean, t: MatmulTiling) {
+function shaderParams(s: ReturnType<typeof matmulShape>, transA: boolean, transB: boolean, bias: boolean, relu: boolean, mask: boolean, t: MatmulTiling) {
   const { m, n, k } = s;
   const tnw = 4 * t.tn4;
   // The load modes depend on divisibility only (m counts here only for transposed A: the weight
@@ -170,7 +156,7 @@ function shaderParams(s: MatmulShape, transA: boolean, transB: boolean, bias: bo
     const zero = aMode === 'scalar' ? '0.0' : 'vec4<f32>(0.0)';
     return `select(${zero}, A[${idx}], maskA[${idx}] > ${zero})`;
   };
-  const madd = (acc: string, a: string, b: string) => (t.fma ? `${acc} = fma(vec4<f32>(${a}), ${b}, ${acc});` : `${acc} += ${a} * ${b};`);
+  const madd = (acc: string, a: string, b: string) => `${acc} = fma(vec4<f32>(${a}), ${b}, ${acc});`;
 
   /** `steps` unrolled k-steps from WGSL expression `k0` (a multiple of 4 in the k4 modes). */
   const kBlock = (k0: string, steps: number, prefix: string): string[] => {

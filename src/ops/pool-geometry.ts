@@ -13,27 +13,8 @@ export interface Pool2dParams {
   ceilMode?: boolean;
 }
 
-/** Validated, per-axis pooling geometry of one NCHW input. */
-export interface PoolGeometry {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  /** top and left pads: they place the windows */
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-  /** H and W plus the bottom and right pads: a count_include_pad window counts its taps below these */
-  hEnd: number;
-  wEnd: number;
-  ho: number;
-  wo: number;
-}
+/** Validated, per-axis pooling geometry of one NCHW input (poolGeometry's result). */
+export type PoolGeometry = ReturnType<typeof poolGeometry>;
 
 /** Taps j < k of a window starting at `start` (step d) that fall in [lo, hi); pool_shape.wgsl's `taps` is the same. */
 export function windowTaps(start: number, k: number, d: number, lo: number, hi: number): number {
@@ -50,7 +31,7 @@ function outputLength(n: number, k: number, s: number, d: number, begin: number,
   return ceil && (o - 1) * s >= n + begin ? o - 1 : o;
 }
 
-export function poolGeometry(op: string, xShape: readonly number[], p: Pool2dParams): PoolGeometry {
+export function poolGeometry(op: string, xShape: readonly number[], p: Pool2dParams) {
   checkRank(op, 'input', xShape, 4);
   const [n, c, h, w] = xShape as [number, number, number, number];
   const [kh, kw] = intPair(op, 'kernel', p.kernel, [1, 1], 1);
@@ -73,6 +54,8 @@ export function poolGeometry(op: string, xShape: readonly number[], p: Pool2dPar
   const eh = empty(ho, sh, ph, kh, dh, h);
   const ew = empty(wo, sw, pw, kw, dw, w);
   if (eh !== undefined || ew !== undefined) fail(`${op}: window ${eh !== undefined ? `row ${eh}` : `column ${ew}`} of ${shapeStr(xShape)} covers only padding (kernel [${kh}, ${kw}], dilation [${dh}, ${dw}])`);
+  // ph, pw (the top and left pads) place the windows; hEnd, wEnd are H and W plus the bottom and
+  // right pads: a count_include_pad window counts its taps below these
   return { n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, hEnd: h + pb, wEnd: w + pr, ho, wo };
 }
 

@@ -26,13 +26,6 @@ function perLane(v: 1 | 2 | 4, T: string, expr: (component: string) => string): 
   return v === 1 ? expr('') : `${T}(${['.x', '.y', '.z', '.w'].slice(0, v).map(expr).join(', ')})`;
 }
 
-interface Mode {
-  global: boolean;
-  max: boolean;
-  countIncludePad: boolean;
-  reluMask?: boolean;
-}
-
 /**
  * One pooling launch of `threads` threads of V lanes; a row (of `rowLen` elements) is rowLen / V
  * threads. The lane width, the mode and the window (kernel, stride, begin pads, dilation) are compiled in; the
@@ -42,14 +35,14 @@ interface Mode {
  * nothing measurable (3.6 vs 3.5 ms forward, 6.6 vs 9.1 ms backward; 16×10×10: 1.8 vs 2.0, 3.2 vs 3.6).
  * Tensors are bound to exactly their bytes: the kernels take their size as arrayLength.
  */
-function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowLen: number, threads: number, mode: Mode, tensors: Record<string, Tensor>): void {
+function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowLen: number, threads: number, mode: { global: boolean; max: boolean; countIncludePad: boolean; reluMask?: boolean }, tensors: Record<string, Tensor>): void {
   const lanes = laneTypes(v);
   const params = {
     ...lanes,
     // the global average reads no window: leave it out of the pipeline key
     POOL_SHAPE: renderShader(poolShapeSource, {
       ...lanes,
-      COUNT_INCLUDE_PAD: mode.countIncludePad,
+      COUNT_PADS: mode.countIncludePad ? 1 : 0,
       ...(mode.global ? { KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1 } : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw }),
     }),
     GLOBAL: mode.global,
@@ -59,7 +52,7 @@ function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowL
     GATHER: perLane(v, lanes.T, (c) => `x[row + iw${c}]`),
     COL_TAPS: perLane(v, lanes.T, (c) => `colTaps(ws${c})`),
   };
-  const geom = Int32Array.of(g.h, g.w, g.ho, g.wo, rowLen / v, (g.h * g.w) / v, g.hEnd, g.wEnd);
+  const geom = Int32Array.of(g.h, g.w, g.ho, g.wo, rowLen / v, (g.h * g.w) / v, mode.countIncludePad ? g.hEnd : g.h, mode.countIncludePad ? g.wEnd : g.w);
   const bindings: Record<string, unknown> = { geom };
   for (const [name, t] of Object.entries(tensors)) bindings[name] = { buffer: t.buffer, offset: 0, bytes: t.byteLength };
   Object.values(tensors)[0]!.engine.run({ op, source, params, bindings: bindings as never, grid: { threads } });

@@ -1,8 +1,7 @@
-/** Deterministic sums over one axis (bias gradients, batch means, path-integral accumulation). */
-import source from '../../shaders/reduce.wgsl';
-import { WG } from '../gpu/program.js';
+/** Deterministic sums over one axis (bias gradients): strided launches (strided.ts) with REDUCE. */
 import { fail, shapeStr } from '../errors.js';
-import { Tensor, sizeOf } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { stridedLaunch, stridesOf } from './strided.js';
 
 /** Σ over `axis` (negative counts from the end); the result drops that axis. */
 export function sumAxis(x: Tensor, axis: number): Tensor {
@@ -19,17 +18,8 @@ export function sumAxisMasked(x: Tensor, axis: number, mask?: Tensor, op = 'sumA
   if (mask && (mask.rank !== x.rank || mask.shape.some((d, i) => d !== x.shape[i]))) {
     fail(`${op}: mask has shape ${shapeStr(mask.shape)}, expected ${shapeStr(x.shape)}`);
   }
-  const outer = sizeOf(x.shape.slice(0, ax));
-  const r = x.shape[ax]!;
-  const inner = sizeOf(x.shape.slice(ax + 1));
-  const engine = x.engine;
-  const out = Tensor.empty(engine, x.shape.filter((_, i) => i !== ax), op);
-  const outputs = outer * inner;
-  if (outputs === 0) return out;
-  // Few outputs over a long axis: a workgroup per output keeps more lanes busy than one each.
-  const sequential = outputs >= 4 * WG || r < 4 * WG;
-  const sizes = Uint32Array.of(outer, r, inner);
-  const grid = sequential ? engine.grid1d(outputs, WG) : engine.grid1d(outputs, 1);
-  engine.run({ op, source, params: { SEQUENTIAL: sequential, MASK: !!mask }, bindings: { x, out, mask, sizes }, grid });
-  return out;
+  const s = stridesOf(x.shape);
+  const out = Tensor.empty(x.engine, x.shape.filter((_, i) => i !== ax), op);
+  const reduce = { shape: x.shape.map((d, k) => (k === ax ? d : 1)), strides: s };
+  return stridedLaunch(op, { space: x.shape.map((d, k) => (k === ax ? 1 : d)), a: { t: x, strides: s }, b: mask && { t: mask, strides: s }, out, reduce, expr: mask ? 'select(0.0, x, y > 0.0)' : 'x' });
 }

@@ -19,30 +19,22 @@ export function checkRows(op: string, what: string, t: Tensor): { n: number; c: 
   return { n, c };
 }
 
-interface SoftmaxVariant {
-  log: boolean;
-  backward: boolean;
-}
-
-function run(op: string, inputs: Tensor[], v: SoftmaxVariant, axis: number): Tensor {
-  const t = inputs[0]!;
-  const what = v.backward ? 'y' : 'x';
+/** (Log-)softmax of x = t over `axis`, or with `dy` its backward from the forward output y = t. */
+function run(op: string, t: Tensor, dy: Tensor | null, log: boolean, axis: number): Tensor {
+  const what = dy ? 'y' : 'x';
   if (!Number.isInteger(axis) || axis < 0 || axis >= t.rank) fail(`${op}: axis ${axis} is out of range for ${what} of shape ${shapeStr(t.shape)}`);
   const c = t.shape[axis]!;
   if (c === 0) fail(`${op}: ${what} ${shapeStr(t.shape)} has no classes`);
   const inner = sizeOf(t.shape.slice(axis + 1));
   const n = t.size / c; // rows: outer × inner
-  if (v.backward) {
-    const dy = inputs[1]!;
-    if (shapeStr(dy.shape) !== shapeStr(t.shape)) fail(`${op}: dy has shape ${shapeStr(dy.shape)}, expected ${shapeStr(t.shape)}`);
-  }
+  if (dy && shapeStr(dy.shape) !== shapeStr(t.shape)) fail(`${op}: dy has shape ${shapeStr(dy.shape)}, expected ${shapeStr(t.shape)}`);
   const engine = t.engine;
   const out = Tensor.empty(engine, t.shape, op);
   if (n === 0) return out;
-  const tensors = v.backward ? { y: t, dy: inputs[1]!, out } : { x: t, out };
+  const tensors = dy ? { y: t, dy, out } : { x: t, out };
   // rows, classes and strides are uniforms: one pipeline per variant and row layout
   const rowPerLane = c <= ROW_PER_LANE_MAX_CLASSES;
-  const params = { LANES: rowPerLane ? 1 : WG, ROW_PER_LANE: rowPerLane, LOG: v.log, BACKWARD: v.backward };
+  const params = { LANES: rowPerLane ? 1 : WG, ROW_PER_LANE: rowPerLane, LOG: log, BACKWARD: !!dy };
   engine.run({ op, source, params, bindings: { ...tensors, sizes: Uint32Array.of(n, c, inner, 0) }, grid: rowPerLane ? engine.grid1d(n, WG) : engine.grid1d(n, 1) });
   return out;
 }
@@ -50,19 +42,19 @@ function run(op: string, inputs: Tensor[], v: SoftmaxVariant, axis: number): Ten
 const last = (t: Tensor) => t.rank - 1;
 
 export function softmax(x: Tensor, axis = last(x)): Tensor {
-  return run('softmax', [x], { log: false, backward: false }, axis);
+  return run('softmax', x, null, false, axis);
 }
 
 export function logSoftmax(x: Tensor, axis = last(x)): Tensor {
-  return run('logSoftmax', [x], { log: true, backward: false }, axis);
+  return run('logSoftmax', x, null, true, axis);
 }
 
 /** y = softmax output; dx = y ⊙ (dy − Σ dy⊙y). */
 export function softmaxBackward(y: Tensor, dy: Tensor, axis = last(y)): Tensor {
-  return run('softmaxBackward', [y, dy], { log: false, backward: true }, axis);
+  return run('softmaxBackward', y, dy, false, axis);
 }
 
 /** y = logSoftmax output; dx = dy − exp(y) Σ dy. */
 export function logSoftmaxBackward(y: Tensor, dy: Tensor, axis = last(y)): Tensor {
-  return run('logSoftmaxBackward', [y, dy], { log: true, backward: true }, axis);
+  return run('logSoftmaxBackward', y, dy, true, axis);
 }

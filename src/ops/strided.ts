@@ -35,7 +35,7 @@ export interface StridedLaunch {
   /** WGSL over `x` (from a), `y` (from b) and `L.scale` */
   expr?: string;
   scale?: number;
-  /** sum (times scale) over this index space at every point of `space`, `a` stepped by `strides` */
+  /** sum of `expr` (times scale) over this index space at every point of `space`, `a` (and `b`) stepped by `strides` */
   reduce?: { shape: readonly number[]; strides: readonly number[] };
 }
 

@@ -44,14 +44,9 @@ export interface Ig2Paths {
 }
 
 type Mode = 'START' | 'SEED' | 'DECIDE' | 'MOVE' | 'FINISH';
-interface Sizes {
-  pairs: number;
-  refs: number;
-  features?: number;
-  settings?: Ig2Settings;
-}
 
-function run(engine: Tensor['engine'], mode: Mode, c: Sizes, bindings: Record<string, Tensor>, threads: number, extra: { j?: number; dr?: number; distScale?: number } = {}): void {
+/** One launch of `mode`; `c` gives the sizes and settings it reads (the paths, or just pairs and refs). */
+function run(engine: Tensor['engine'], mode: Mode, c: Pick<Ig2Paths, 'pairs' | 'refs'> & Partial<Ig2Paths>, bindings: Record<string, Tensor>, threads: number, extra: { j?: number; dr?: number; distScale?: number } = {}): void {
   const s = c.settings;
   const u = uniformBytes([
     ...([c.pairs, c.features ?? 1, c.refs, extra.dr ?? 1, s?.steps ?? 1, extra.j ?? 0, s?.earlyStop ? 1 : 0, s?.clip ? 1 : 0].map((v) => ['u32', v] as const)),
