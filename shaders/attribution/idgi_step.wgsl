@@ -1,5 +1,5 @@
 // IDGI's step on a chunk of R consecutive path points per image (rows image-major, b = i·R + r),
-// given n_b = Σ_d g_b[d]² (a fixed-order strided sum: deterministic):
+// given n_b = Σ_d g_b[d]² (rowSquaredNorms: a fixed-order tree, deterministic):
 //   attr_i += Σ_{r<R−1} g_b ⊙ g_b · (f_{b+1} − f_b) / n_b, skipping n_b = 0 steps, whose Δf is
 //   added to dropped_i instead (the authors' code would produce NaN there).
 // Sizes are uniforms: one pipeline per vector width serves every batch and chunk.

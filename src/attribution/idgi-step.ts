@@ -1,13 +1,13 @@
 /**
- * IDGI's fused step over a chunk of R consecutive path points per image: the rows' ‖g‖² (a
- * strided sum, strided.ts), then attr += g ⊙ g · Δf / ‖g‖² for the R − 1 steps (zero-norm
+ * IDGI's fused step over a chunk of R consecutive path points per image: the rows' ‖g‖² (the
+ * public row piece, rows.ts), then attr += g ⊙ g · Δf / ‖g‖² for the R − 1 steps (zero-norm
  * steps add their Δf to `dropped`).
  */
 import source from '../../shaders/attribution/idgi_step.wgsl';
 import { vec4Layout } from '../gpu/program.js';
 import { fail, shapeStr } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
-import { stridedLaunch } from '../ops/strided.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { rowSquaredNorms } from './adaptive/rows.js';
 
 /** grad: [N·R, ...] rows image-major; f: [N·R]; attr: [N, ...] and dropped: [N] updated in place. */
 export function idgiStep(attr: Tensor, dropped: Tensor, grad: Tensor, f: Tensor, pointsPerImage: number): void {
@@ -19,10 +19,7 @@ export function idgiStep(attr: Tensor, dropped: Tensor, grad: Tensor, f: Tensor,
   const engine = attr.engine;
   const { T, units: dv } = vec4Layout(d);
   const sizes = Uint32Array.of(dv, r, n * dv);
-  // ‖g_b‖² of every row: one thread per row, a fixed-order sum (on LeNet-sized rows on SwiftShader,
-  // a 64-lane workgroup tree per row measured 3-6x slower, the 256-lane rowSquaredNorms ~20x)
-  const rows = { space: [n * r, 1], a: { t: grad, strides: [d, 1] }, reduce: { shape: [1, d], strides: [d, 1] }, expr: 'x * x' };
-  const norms = stridedLaunch('idgi_norms', { ...rows, out: Tensor.empty(engine, [n * r], 'idgi norms') });
+  const norms = rowSquaredNorms(grad, n * r);
   engine.run({ op: 'idgi_step', source, params: { T }, bindings: { grad, norms, f, attr, dropped, sizes }, grid: { threads: n * dv } });
   norms.dispose();
 }
