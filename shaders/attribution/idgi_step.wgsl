@@ -1,10 +1,35 @@
-// IDGI's step on a chunk of R consecutive path points per image (rows image-major, b = i·R + r),
-// given n_b = Σ_d g_b[d]² (rowSquaredNorms: a fixed-order tree, deterministic):
-//   attr_i += Σ_{r<R−1} g_b ⊙ g_b · (f_{b+1} − f_b) / n_b, skipping n_b = 0 steps, whose Δf is
-//   added to dropped_i instead (the authors' code would produce NaN there).
-// Sizes are uniforms: one pipeline per vector width serves every batch and chunk.
-struct Sizes { dv: u32, r: u32, total: u32 }
+// IDGI on a chunk of R consecutive path points per image (rows image-major, b = i·R + r):
+//   NORMS: n_b = Σ_d g_b[d]²   (one workgroup per row, fixed-order tree reduction: deterministic)
+//   STEP:  attr_i += Σ_{r<R−1} g_b ⊙ g_b · (f_{b+1} − f_b) / n_b, skipping n_b = 0 steps, whose Δf
+//          is added to dropped_i instead (the authors' code would produce NaN there).
+// Sizes are uniforms: one pipeline per mode and vector width serves every batch and chunk.
+struct Sizes { rows: u32, dv: u32, r: u32, total: u32 }
 @group(0) @binding(0) var<uniform> sizes: Sizes;
+#if ${NORMS}
+@group(0) @binding(1) var<storage, read> grad: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> norms: array<f32>;
+var<workgroup> partial: array<f32, ${WG}>;
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let b = wid.x + wid.y * nwg.x;
+  var s = 0.0;
+  if (b < sizes.rows) {
+    for (var d = lid; d < sizes.dv; d += ${WG}u) {
+      let v = grad[b * sizes.dv + d];
+      s += ${SUMSQ};
+    }
+  }
+  partial[lid] = s;
+  workgroupBarrier();
+  for (var stride = ${WG}u / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) { partial[lid] += partial[lid + stride]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u && b < sizes.rows) { norms[b] = partial[0]; }
+}
+#else
 @group(0) @binding(1) var<storage, read> grad: array<${T}>;
 @group(0) @binding(2) var<storage, read> norms: array<f32>;
 @group(0) @binding(3) var<storage, read> f: array<f32>;
@@ -31,3 +56,4 @@ ${MAIN}
   attr[i] = sum;
   if (d == 0u) { dropped[img] += lost; }
 }
+#endif
