@@ -11,6 +11,8 @@ import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel, initParameters } from '../../src/nn/init.js';
 import type { Model } from '../../src/nn/model.js';
 import { explain, type ExplainOptions } from '../../src/attribution/index.js';
+import { idgiStep } from '../../src/attribution/idgi-step.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { graphRefModel } from '../reference/graph.js';
 import type { RefModel } from '../reference/methods/model.js';
 import { integratedGradients } from '../reference/methods/ig.js';
@@ -120,6 +122,31 @@ export default defineCases('methods', (test) => {
       assert(r.gradientEvaluations >= 2 * (steps + 1), 'gradient evaluations not counted');
     }
     model.dispose();
+  });
+
+  test('idgiStep on image-sized rows (3×224×224, 3×448×448) matches float64 to 1e-6: its row norms keep their precision', async (engine) => {
+    const rng = new Rng(17);
+    for (const d of [150_528, 602_112]) {
+      const n = 1;
+      const r = 3;
+      const g = Float32Array.from(rng.normal(n * r * d));
+      const f = Float32Array.from(rng.normal(n * r));
+      const attr = Tensor.zeros(engine, [n, d]);
+      const dropped = Tensor.zeros(engine, [n]);
+      const grad = Tensor.from(engine, g, [n * r, d]);
+      const fs = Tensor.from(engine, f, [n * r]);
+      idgiStep(attr, dropped, grad, fs, r);
+      const got = await attr.download();
+      const want = new Float64Array(d);
+      for (let b = 0; b + 1 < r; b++) {
+        let norm = 0;
+        for (let k = 0; k < d; k++) norm += g[b * d + k]! ** 2;
+        for (let k = 0; k < d; k++) want[k]! += (g[b * d + k]! ** 2 * (f[b + 1]! - f[b]!)) / norm;
+      }
+      const err = relL2(got, want);
+      assert(err < 1e-6, `${d} features: relative L2 ${err.toExponential(2)} against float64`);
+      for (const t of [attr, dropped, grad, fs]) t.dispose();
+    }
   });
 
   test('IDGI on a constant input (x = baseline) gives zeros, no NaN', async (engine) => {
