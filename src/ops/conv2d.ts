@@ -6,8 +6,9 @@
  * the unrolled register block (channels, row-segment length, the taps' column pattern) and the
  * epilogue flags, so one pipeline serves every batch size, chunk and layer with that block. The
  * forward fuses bias, a residual add and relu; the backwards take dY already masked by a fused
- * relu (reluBackward). Batches whose bindings would exceed maxStorageBufferBindingSize are split
- * into image chunks.
+ * relu, and the input gradient can finish the input's own gradient: + the gradient summed so far,
+ * then the input's relu mask. Batches whose bindings would exceed maxStorageBufferBindingSize are
+ * split into image chunks.
  */
 import forwardSource from '../../shaders/conv2d.wgsl';
 import gradInputSource from '../../shaders/conv2d_grad_input.wgsl';
@@ -22,6 +23,8 @@ import { uniformBytes, WG, type BufferRange } from '../gpu/program.js';
 import { renderShader } from '../gpu/wgsl.js';
 import { checkShape, fail, intPads, intPair, shapeStr, type Padding } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { add } from './add.js';
+import { reluBackward } from './relu.js';
 
 export interface Conv2dParams {
   stride?: number | [number, number];
@@ -34,6 +37,14 @@ export interface Conv2dEpilogue {
   relu?: boolean;
   /** Same shape as the output; added after the bias, before the relu. */
   residual?: Tensor;
+}
+
+/** The input gradient's epilogue: dX = mask ⊙ (convᵀ(dY) + residual), both of the input's shape. */
+export interface InputGradientEpilogue {
+  /** the input's gradient from its other readers, added */
+  residual?: Tensor;
+  /** the input's relu output: dX is kept where it is > 0 (the relu backward of the input) */
+  mask?: Tensor;
 }
 
 /** A conv2d's geometry, validated. */
@@ -348,12 +359,13 @@ interface ForwardRun {
   bias: Tensor | null;
   residual?: Tensor;
   relu: boolean;
+  mask?: Tensor;
   /** read the packed weights with mirrored taps (the input gradient run as a forward) */
   flip: boolean;
 }
 
 /** Record the forward GEMM of `g` into a new [N, COUT, HO, WO] tensor. */
-function runForward({ op, g, x, packed, bias, residual, relu, flip }: ForwardRun): Tensor {
+function runForward({ op, g, x, packed, bias, residual, relu, mask, flip }: ForwardRun): Tensor {
   const engine = x.engine;
   const block = registerBlock(g.cout, g.coutG, g.groups, FORWARD_CHANNEL_BLOCKS);
   const cb = 4 * block.nb;
@@ -363,7 +375,8 @@ function runForward({ op, g, x, packed, bias, residual, relu, flip }: ForwardRun
   // masked-off loads still ran at every store (SwiftShader runs both sides of a branch), measured
   // +20–40 % CPU time per forward on ResNet's stem and 16→16 32×32 layers (batch 64; old 61–66 ms
   // vs 86–94 ms and 166–168 vs 197–224 ms, .tmp/convbench in two interleaved runs).
-  const params = { ...forwardRowCode(block, pb, g, flip), CONV_SHAPE, CB: cb, PB: pb, X_TAP_READS: tapReads('x'), FLIP: flip, HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, RESIDUAL_BINDING: bias ? 5 : 4 };
+  const epilogue = { HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, HAS_MASK: !!mask, RESIDUAL_BINDING: 4 + +!!bias, MASK_BINDING: 4 + +!!bias + +!!residual };
+  const params = { ...forwardRowCode(block, pb, g, flip), CONV_SHAPE, CB: cb, PB: pb, X_TAP_READS: tapReads('x'), FLIP: flip, ...epilogue };
   const xImage = g.cin * g.h * g.w;
   const yImage = g.cout * g.ho * g.wo;
   const perChunk = imagesPerChunk(op, engine, g.n, [xImage, yImage]);
@@ -374,7 +387,7 @@ function runForward({ op, g, x, packed, bias, residual, relu, flip }: ForwardRun
     const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cout, BLOCKS: Math.ceil(g.cout / 4), KROW: g.cinG * g.kh * g.kw, SEGMENTS: segments, SLOTS: g.ho * segments, RELU: +relu });
     const bindings = {
       x: imageRange(x, xImage, n0, count), wPacked, y: imageRange(out, yImage, n0, count), shape,
-      bias: bias ? whole(op, bias, 'bias') : undefined, residual: residual ? imageRange(residual, yImage, n0, count) : undefined,
+      bias: bias ? whole(op, bias, 'bias') : undefined, residual: residual && imageRange(residual, yImage, n0, count), mask: mask && imageRange(mask, yImage, n0, count),
     };
     engine.run({ op, source: forwardSource, params, bindings, grid: { threads } });
   });
@@ -409,21 +422,25 @@ function transposedGeometry(g: Geometry): Geometry | null {
   return { ...g, cin: g.cout, h: g.ho, w: g.wo, cout: g.cin, ph, pw, cinG: g.coutG, coutG: g.cinG, ho: g.h, wo: g.w };
 }
 
-/** dX for y = conv2d(x, w, ·, p) (a fused relu's mask is the caller's: reluBackward first). */
-export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams): Tensor {
+/**
+ * dX for y = conv2d(x, w, ·, p) (a fused relu's mask is the caller's: reluBackward first), with
+ * the epilogue's residual added and mask applied in the same dispatch.
+ */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams, epilogue: InputGradientEpilogue = {}): Tensor {
   const op = 'conv2dBackwardInput';
   const g = geometry(op, xShape, w.shape, p);
   checkGradient(op, g, dy);
+  for (const [what, t] of Object.entries(epilogue)) if (t) checkShape(op, what, t.shape, [g.n, g.cin, g.h, g.w]);
   const packed = packedWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
-  return transposed ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true }) : phaseRowInputGradient(op, g, dy, packed);
+  return transposed ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true, ...epilogue }) : phaseRowInputGradient(op, g, dy, packed, epilogue);
 }
 
 /**
  * The input gradient with row segments, one dispatch per column phase (conv2d_grad_input.wgsl):
  * strided convs, and stride 1 with a padding too wide to run as a forward.
  */
-function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor): Tensor {
+function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor, epilogue: InputGradientEpilogue): Tensor {
   const engine = dy.engine;
   const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS);
   const cb = 4 * block.nb;
@@ -431,7 +448,6 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
   const xImage = g.cin * g.h * g.w;
   const perChunk = imagesPerChunk(op, engine, g.n, [dyImage, xImage]);
   const wPacked = whole(op, packed, 'packed weight');
-  const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
   const phaseRows = Math.ceil(g.h / g.sh);
   const phases = range(g.sw).map((b) => {
     const iwStart = (((b - g.pw) % g.sw) + g.sw) % g.sw;
@@ -444,7 +460,12 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
   });
   // columns no tap reaches get no gradient: zero them all first rather than run a kernel of zeros
   const allLive = phases.filter((ph) => ph.wp > 0 && ph.taps.length > 0);
-  if (allLive.length < phases.filter((ph) => ph.wp > 0).length) engine.clear(dx.buffer, 0, dx.byteLength);
+  const cleared = allLive.length < phases.filter((ph) => ph.wp > 0).length;
+  // no kernel writes a cleared column's epilogue: it runs apart then (a 1×1 stride-2 shortcut's gradient)
+  if (cleared && (epilogue.residual || epilogue.mask)) return separateEpilogue(phaseRowInputGradient(op, g, dy, packed, {}), epilogue);
+  const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
+  if (cleared) engine.clear(dx.buffer, 0, dx.byteLength);
+  const { residual, mask } = epilogue;
   // One pipeline and dispatch per column phase. Merging them all into one (kept once for the cold
   // start: ResNet 7 input-gradient pipelines instead of 9) ran each phase masked for the other's
   // lanes on SwiftShader (+30 % CPU time, 32→64 16×16 3×3 s2 at batch 64) and compiled slower than
@@ -459,7 +480,8 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
     });
     // phase k runs threads [start_k, start_k+1): the last phase first, so each call sees its own range
     const calls = live.map((_, k) => `  if (i >= u32(phases[${k}].w)) { phase${k}(i - u32(phases[${k}].w)); return; }`).reverse();
-    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), PHASES: live.length, PHASE_FUNCTIONS: functions.map((f) => f.code).join('\n'), PHASE_CALLS: calls.join('\n') };
+    const flags = { HAS_RESIDUAL: !!residual, HAS_MASK: !!mask, MASK_BINDING: 5 + +!!residual };
+    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), PHASES: live.length, PHASE_FUNCTIONS: functions.map((f) => f.code).join('\n'), PHASE_CALLS: calls.join('\n'), ...flags };
     forEachChunk(g.n, perChunk, (n0, count) => {
       const table = new Int32Array(4 * live.length);
       let threads = 0;
@@ -469,11 +491,20 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
         threads += Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / WG) * WG;
       });
       const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cin, BLOCKS: Math.ceil(g.cin / 4), KROW: g.coutG * g.kh * g.kw });
-      const bindings = { dy: imageRange(dy, dyImage, n0, count), wPacked, dx: imageRange(dx, xImage, n0, count), shape, phases: table };
+      const image = (t: Tensor | undefined) => t && imageRange(t, xImage, n0, count);
+      const bindings = { dy: imageRange(dy, dyImage, n0, count), wPacked, dx: image(dx), shape, phases: table, residual: image(residual), mask: image(mask) };
       engine.run({ op, source: gradInputSource, params, bindings, grid: { threads } });
     });
   }
   return dx;
+}
+
+/** mask ⊙ (dx + residual) as separate elementwise passes; takes over dx. */
+function separateEpilogue(dx: Tensor, { residual, mask }: InputGradientEpilogue): Tensor {
+  const sum = residual ? add(dx, residual) : dx;
+  const out = mask ? reluBackward(mask, sum) : sum;
+  for (const t of new Set([dx, sum])) if (t !== out) t.dispose();
+  return out;
 }
 
 /** dW and dB for y = conv2d(x, w, b, p) (a fused relu's mask is the caller's: reluBackward first). */
