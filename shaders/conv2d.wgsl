@@ -23,12 +23,7 @@
 #if ${HAS_BIAS}
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 #endif
-#if ${HAS_RESIDUAL}
-@group(0) @binding(${RESIDUAL_BINDING}) var<storage, read> residual: array<f32>;
-#endif
-#if ${HAS_MASK}
-@group(0) @binding(${MASK_BINDING}) var<storage, read> mask: array<f32>;
-#endif
+${EPILOGUE}
 
 ${CONV_SHAPE}
 const CB = ${CB}u;  // output channels per thread (4·NB)
@@ -45,7 +40,7 @@ ${X_TAP_READS}
 struct Out { cout: u32, npix: u32, wo: u32, relu: bool }
 
 // Epilogue for 4 channels from co0 at column `col` of the output row starting at pixel pixRow:
-// bias, residual, relu, mask (an input gradient keeps v where the relu output `mask` > 0), store.
+// bias, residual (and mask: conv2d_epilogue.wgsl), relu, store.
 fn store(acc: vec4f, co0: u32, col: u32, pixRow: u32, n: u32, e: Out) {
   if (col >= e.wo || co0 >= e.cout) { return; }
   let co = min(vec4u(co0) + vec4u(0u, 1u, 2u, 3u), vec4u(e.cout - 1u));
@@ -55,14 +50,9 @@ fn store(acc: vec4f, co0: u32, col: u32, pixRow: u32, n: u32, e: Out) {
   var v = acc;
 #endif
   let o = (n * e.cout + co) * e.npix + vec4u(pixRow + col);
-#if ${HAS_RESIDUAL}
-  v += vec4f(residual[o.x], residual[o.y], residual[o.z], residual[o.w]);
-#endif
+  v = residualAndMask(v, o);  // a mask only in input gradients, which have no relu
   // + (v − v): a NaN or ±inf stays NaN (max alone would swallow it), so an overflow reaches f (checkFinite)
   v = select(v, max(v, vec4f(0.0)) + (v - v), e.relu);
-#if ${HAS_MASK}
-  v = select(vec4f(0.0), v, vec4f(mask[o.x], mask[o.y], mask[o.z], mask[o.w]) > vec4f(0.0));
-#endif
   y[o.x] = v.x;
   if (co0 + 1u < e.cout) { y[o.y] = v.y; }
   if (co0 + 2u < e.cout) { y[o.z] = v.z; }

@@ -18,12 +18,7 @@
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> shape: ConvShape;
 @group(0) @binding(4) var<uniform> phases: array<vec4i, ${PHASES}>;
-#if ${HAS_RESIDUAL}
-@group(0) @binding(5) var<storage, read> residual: array<f32>;
-#endif
-#if ${HAS_MASK}
-@group(0) @binding(${MASK_BINDING}) var<storage, read> mask: array<f32>;
-#endif
+${EPILOGUE}
 
 ${CONV_SHAPE}
 const CB = ${CB}u;  // input channels per thread (4·NB)
@@ -38,20 +33,14 @@ ${X_TAP_READS}
 // What storeRow reads of `shape` and the column phase, loaded once per thread.
 struct Dst { cin: u32, hw: u32, w: u32, sw: i32, iwStart: i32, wp: u32 }
 
-// Store 4 input channels from ci0 at input row ih, phase column j of image n: + the residual (the
-// gradient summed so far), then the input's relu mask (kept where mask > 0), as in conv2d.wgsl.
+// Store 4 input channels from ci0 at input row ih, phase column j of image n, through the epilogue
+// (conv2d_epilogue.wgsl: + the gradient summed so far, the input's relu mask).
 fn storeRow(acc: vec4f, ci0: u32, n: u32, ih: i32, j: u32, d: Dst) {
   if (j >= d.wp || ci0 >= d.cin) { return; }
   let iw = d.iwStart + i32(j) * d.sw;
   let ci = min(vec4u(ci0) + vec4u(0u, 1u, 2u, 3u), vec4u(d.cin - 1u));
   let o = (n * d.cin + ci) * d.hw + vec4u(u32(ih) * d.w + u32(iw));
-  var v = acc;
-#if ${HAS_RESIDUAL}
-  v += vec4f(residual[o.x], residual[o.y], residual[o.z], residual[o.w]);
-#endif
-#if ${HAS_MASK}
-  v = select(vec4f(0.0), v, vec4f(mask[o.x], mask[o.y], mask[o.z], mask[o.w]) > vec4f(0.0));
-#endif
+  let v = residualAndMask(acc, o);
   dx[o.x] = v.x;
   if (ci0 + 1u < d.cin) { dx[o.y] = v.y; }
   if (ci0 + 2u < d.cin) { dx[o.z] = v.z; }

@@ -288,13 +288,11 @@ class SingleTape extends Tape {
         const unmasked = (node.reluMaskedByReaders && !seeds.has(i)) || masked.has(i) ? ({ ...node, relu: false } as GraphNode) : node;
         // a conv that is its input's last reader adds the input's gradient so far and applies its relu mask
         const p = this.model.finishesInputGradient.get(i);
-        const sum = p === undefined ? undefined : grads.get(p)?.reshape(this.outs[p]!.shape);
-        const inputEpilogue = p === undefined ? undefined : { residual: sum, mask: this.outs[p]! };
+        const inputEpilogue = p === undefined ? undefined : { residual: grads.get(p), mask: this.outs[p]! };
         const r = nodeKind(node).backward(unmasked, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params, inputEpilogue });
         dy.dispose();
         if (p !== undefined) {
-          sum?.dispose();
-          grads.get(p)?.dispose();
+          inputEpilogue!.residual?.dispose();
           grads.delete(p);
           masked.add(p);
         }

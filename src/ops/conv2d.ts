@@ -16,6 +16,7 @@ import gradInputPhaseSource from '../../shaders/conv2d_grad_input_phase.wgsl';
 import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
 import gradWeightReduceSource from '../../shaders/conv2d_grad_weight_reduce.wgsl';
 import xTapReadsSource from '../../shaders/conv2d_x_taps.wgsl';
+import epilogueSource from '../../shaders/conv2d_epilogue.wgsl';
 import packWeightSource from '../../shaders/conv2d_pack_weight.wgsl';
 import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
 import type { Engine } from '../gpu/engine.js';
@@ -127,6 +128,11 @@ function shapeUniform(g: Geometry, sizes: Partial<Record<ShapeField, number>>): 
 /** conv2d_x_taps.wgsl over the shader's gathered operand (`x` or `dy`). */
 function tapReads(src: 'x' | 'dy'): string {
   return renderShader(xTapReadsSource, { SRC: src });
+}
+
+/** conv2d_epilogue.wgsl with its bindings from `binding` on. */
+function epilogueCode(binding: number, { residual, mask }: InputGradientEpilogue): string {
+  return renderShader(epilogueSource, { HAS_RESIDUAL: !!residual, HAS_MASK: !!mask, RESIDUAL_BINDING: binding, MASK_BINDING: binding + +!!residual });
 }
 
 function gcd(a: number, b: number): number {
@@ -375,8 +381,7 @@ function runForward({ op, g, x, packed, bias, residual, relu, mask, flip }: Forw
   // masked-off loads still ran at every store (SwiftShader runs both sides of a branch), measured
   // +20–40 % CPU time per forward on ResNet's stem and 16→16 32×32 layers (batch 64; old 61–66 ms
   // vs 86–94 ms and 166–168 vs 197–224 ms, .tmp/convbench in two interleaved runs).
-  const epilogue = { HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, HAS_MASK: !!mask, RESIDUAL_BINDING: 4 + +!!bias, MASK_BINDING: 4 + +!!bias + +!!residual };
-  const params = { ...forwardRowCode(block, pb, g, flip), CONV_SHAPE, CB: cb, PB: pb, X_TAP_READS: tapReads('x'), FLIP: flip, ...epilogue };
+  const params = { ...forwardRowCode(block, pb, g, flip), CONV_SHAPE, CB: cb, PB: pb, X_TAP_READS: tapReads('x'), FLIP: flip, HAS_BIAS: !!bias, EPILOGUE: epilogueCode(4 + +!!bias, { residual, mask }) };
   const xImage = g.cin * g.h * g.w;
   const yImage = g.cout * g.ho * g.wo;
   const perChunk = imagesPerChunk(op, engine, g.n, [xImage, yImage]);
@@ -480,8 +485,7 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
     });
     // phase k runs threads [start_k, start_k+1): the last phase first, so each call sees its own range
     const calls = live.map((_, k) => `  if (i >= u32(phases[${k}].w)) { phase${k}(i - u32(phases[${k}].w)); return; }`).reverse();
-    const flags = { HAS_RESIDUAL: !!residual, HAS_MASK: !!mask, MASK_BINDING: 5 + +!!residual };
-    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), PHASES: live.length, PHASE_FUNCTIONS: functions.map((f) => f.code).join('\n'), PHASE_CALLS: calls.join('\n'), ...flags };
+    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), EPILOGUE: epilogueCode(5, epilogue), PHASES: live.length, PHASE_FUNCTIONS: functions.map((f) => f.code).join('\n'), PHASE_CALLS: calls.join('\n') };
     forEachChunk(g.n, perChunk, (n0, count) => {
       const table = new Int32Array(4 * live.length);
       let threads = 0;
