@@ -476,27 +476,19 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
   // lanes on SwiftShader (+30 % CPU time, 32→64 16×16 3×3 s2 at batch 64) and compiled slower than
   // its halves together (Node, one run: 760 vs 300 + 275 ms, 1 700 vs 750 + 580 ms); ResNet IG-64 in
   // Chrome, two interleaved runs: cold 8.9 / 8.3 s per phase vs 9.7 / 12.1 s merged, warm within noise.
-  for (const live of allLive.map((ph) => [ph])) {
-    const functions = live.map(({ wp, taps }, k) => {
-      const pb = segmentLength(wp);
-      const store = (acc: string, b: string, q: string) => `storeRow(${acc}, c0 + 4u * (${b}), n, ih, j0 + ${q}, dst);`;
-      const code = rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store });
-      return { pb, code: renderShader(gradInputPhaseSource, { K: k, PB: pb, ...code }) };
-    });
-    // phase k runs threads [start_k, start_k+1): the last phase first, so each call sees its own range
-    const calls = live.map((_, k) => `  if (i >= u32(phases[${k}].w)) { phase${k}(i - u32(phases[${k}].w)); return; }`).reverse();
-    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), EPILOGUE: epilogueCode(5, epilogue), PHASES: live.length, PHASE_FUNCTIONS: functions.map((f) => f.code).join('\n'), PHASE_CALLS: calls.join('\n') };
+  for (const { iwStart, wp, taps } of allLive) {
+    const pb = segmentLength(wp);
+    const segments = Math.ceil(wp / pb);
+    const store = (acc: string, b: string, q: string) => `storeRow(${acc}, c0 + 4u * (${b}), n, ih, j0 + ${q}, dst);`;
+    const phase = renderShader(gradInputPhaseSource, { K: 0, PB: pb, ...rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store }) });
+    // the shader's phase table can hold several phases per dispatch (its threads' ranges); here it holds one
+    const call = '  if (i >= u32(phases[0].w)) { phase0(i - u32(phases[0].w)); return; }';
+    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), EPILOGUE: epilogueCode(5, epilogue), PHASES: 1, PHASE_FUNCTIONS: phase, PHASE_CALLS: call };
     forEachChunk(g.n, perChunk, (n0, count) => {
-      const table = new Int32Array(4 * live.length);
-      let threads = 0;
-      live.forEach(({ iwStart, wp }, k) => {
-        const segments = Math.ceil(wp / functions[k]!.pb);
-        table.set([iwStart, wp, segments, threads], 4 * k);
-        threads += Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / WG) * WG;
-      });
+      const threads = Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / WG) * WG;
       const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cin, BLOCKS: Math.ceil(g.cin / 4), KROW: g.coutG * g.kh * g.kw });
       const image = (t: Tensor | undefined) => t && imageRange(t, xImage, n0, count);
-      const bindings = { dy: imageRange(dy, dyImage, n0, count), wPacked, dx: image(dx), shape, phases: table, residual: image(residual), mask: image(mask) };
+      const bindings = { dy: imageRange(dy, dyImage, n0, count), wPacked, dx: image(dx), shape, phases: Int32Array.of(iwStart, wp, segments, 0), residual: image(residual), mask: image(mask) };
       engine.run({ op, source: gradInputSource, params, bindings, grid: { threads } });
     });
   }
