@@ -49,7 +49,7 @@ export interface BackwardArgs {
   dy: Tensor;
   params: Params;
   wantParams: boolean;
-  /** conv2d only: input 0's gradient is returned finished, mask ⊙ (this node's part + residual) (Tape.backward) */
+  /** conv2d (and gap, mask only): input 0's gradient is returned finished, mask ⊙ (this node's part + residual) (Tape.backward) */
   inputEpilogue?: InputGradientEpilogue;
 }
 
@@ -232,7 +232,7 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
   gap: {
     shape: (_, s) => (s.planar('global average pooling'), [s.x[0]!]),
     forward: (_, x) => ({ output: onPlanes([x], (x) => globalAvgPool(x)) }),
-    backward: (_, { x0, dy }) => ({ inputs: [unplane(globalAvgPoolBackward(dy, planeShape(x0.shape)), x0.rank)] }),
+    backward: (_, { x0, dy, inputEpilogue: e }) => ({ inputs: [unplane(onPlanes([e?.mask], (mask) => globalAvgPoolBackward(dy, planeShape(x0.shape), mask)), x0.rank)] }),
   },
   batchnorm: {
     params: (n) => BN_PARAMS.map((s) => `${n.prefix}.${s}`),

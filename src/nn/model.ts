@@ -75,7 +75,7 @@ export interface BackwardResult {
 export class Model {
   /** output shape of every node for one image (batch dim excluded) */
   readonly nodeShapes: readonly (readonly number[])[];
-  /** conv node → the input whose gradient its input gradient finishes (lastReaderConvs) */
+  /** conv or gap node → the input whose gradient its input gradient finishes (lastReaders) */
   readonly finishesInputGradient: ReadonlyMap<number, number>;
   private disposed = false;
 
@@ -89,7 +89,7 @@ export class Model {
     const paramShapes = new Map([...params].map(([k, t]) => [k, t.shape]));
     for (const n of nodes) for (const p of nodeParams(n)) if (!params.has(p)) fail(`model ${info.name}: parameter '${p}' of node '${n.name}' is missing`);
     this.nodeShapes = inferShapes(nodes, paramShapes, info.inputShape);
-    this.finishesInputGradient = lastReaderConvs(nodes);
+    this.finishesInputGradient = lastReaders(nodes);
     this.packConvWeights();
   }
 
@@ -287,7 +287,9 @@ class SingleTape extends Tape {
         // readers that apply the node's relu mask (fuse.ts, or a conv's epilogue) leave its epilogue no mask to undo
         const unmasked = (node.reluMaskedByReaders && !seeds.has(i)) || masked.has(i) ? ({ ...node, relu: false } as GraphNode) : node;
         // a conv that is its input's last reader adds the input's gradient so far and applies its relu mask
-        const p = this.model.finishesInputGradient.get(i);
+        const q = this.model.finishesInputGradient.get(i);
+        // (a global average pool adds no sum: not with a seed at its input)
+        const p = q !== undefined && (node.kind === 'conv2d' || !grads.has(q)) ? q : undefined;
         const inputEpilogue = p === undefined ? undefined : { residual: grads.get(p), mask: this.outs[p]! };
         const r = nodeKind(node).backward(unmasked, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params, inputEpilogue });
         dy.dispose();
@@ -322,21 +324,23 @@ class SingleTape extends Tape {
 }
 
 /**
- * Conv nodes whose input gradient finishes their input's: the input p (not the model input) has a
- * relu epilogue and the conv, reading it once, is its reader with the smallest index, the last to
- * run in backward, so every other part of p's gradient (and a seed at p) is summed by then. The
- * conv's epilogue adds that sum and applies p's relu mask: no add and no relu backward for p.
+ * Nodes whose input gradient finishes their input's: the input p (not the model input) has a relu
+ * epilogue and the node is its reader with the smallest index, the last to run in backward, so
+ * every other part of p's gradient (and a seed at p) is summed by then: a conv reading p once adds
+ * that sum and applies p's relu mask in its epilogue, a global average pool, p's only reader, the
+ * mask. No add and no relu backward for p.
  */
-function lastReaderConvs(nodes: readonly GraphNode[]): Map<number, number> {
+function lastReaders(nodes: readonly GraphNode[]): Map<number, number> {
   const lastReader = new Map<number, number>();
   nodes.forEach((n, c) => nodeInputs(n).forEach((p) => lastReader.has(p) || lastReader.set(p, c)));
-  const convs = new Map<number, number>();
+  const finishers = new Map<number, number>();
   for (const [p, c] of lastReader) {
-    const conv = nodes[c]!;
+    const reader = nodes[c]!;
     const input = nodes[p]!;
-    if (p > 0 && conv.kind === 'conv2d' && conv.residual !== p && 'relu' in input && input.relu) convs.set(c, p);
+    const finishes = reader.kind === 'conv2d' ? reader.residual !== p : reader.kind === 'gap' && nodes.filter((n) => nodeInputs(n).includes(p)).length === 1;
+    if (p > 0 && finishes && 'relu' in input && input.relu) finishers.set(c, p);
   }
-  return convs;
+  return finishers;
 }
 
 /** grads[key] += g (g is taken over; a gradient of another shape with the same size is viewed as prev's). */
