@@ -286,15 +286,15 @@ class SingleTape extends Tape {
         const ins = nodeInputs(node);
         // readers that apply the node's relu mask (fuse.ts, or a conv's epilogue) leave its epilogue no mask to undo
         const unmasked = (node.reluMaskedByReaders && !seeds.has(i)) || masked.has(i) ? ({ ...node, relu: false } as GraphNode) : node;
-        // a conv that is its input's last reader adds the input's gradient so far and applies its relu mask
+        // the last reader of a relu node to run finishes the node's gradient (lastReaders); a global
+        // average pool adds no sum, so not with a seed at its input
         const q = this.model.finishesInputGradient.get(i);
-        // (a global average pool adds no sum: not with a seed at its input)
         const p = q !== undefined && (node.kind === 'conv2d' || !grads.has(q)) ? q : undefined;
         const inputEpilogue = p === undefined ? undefined : { residual: grads.get(p), mask: this.outs[p]! };
         const r = nodeKind(node).backward(unmasked, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params, inputEpilogue });
         dy.dispose();
         if (p !== undefined) {
-          inputEpilogue!.residual?.dispose();
+          grads.get(p)?.dispose();
           grads.delete(p);
           masked.add(p);
         }
