@@ -3,8 +3,9 @@
  * model's last linear layer (explainSeed with its weight) against its float64 reference, the reference
  * against finite differences, a fused LeNet's gradients and attributions against the unfused
  * path (relu masks in the max-pool backward off, the seed and the last layer's backward apart), and
- * a conv's input gradient finishing its relu input's gradient (the sum of its readers' parts and
- * the relu mask in the conv's epilogue) against float64 and the unfused backward (add + relu backward).
+ * a relu node's gradient finished by its last reader (the sum of its readers' parts and the relu
+ * mask in a conv's input-gradient epilogue, the mask in a global average pool's backward) against
+ * float64 and the unfused backward (add + relu backward).
  */
 import { defineCases } from '../harness/cases.js';
 import { assert, expectClose, expectThrows } from '../harness/assert.js';
@@ -68,7 +69,7 @@ async function unfusedGradients(model: Model, x: Tensor, targets: Tensor, output
   return g;
 }
 
-/** The same model with its convs' input-gradient fusion off (Model.finishesInputGradient emptied): sums by add, masks by relu backward. */
+/** The same model with its readers' finishing off (Model.finishesInputGradient emptied): sums by add, masks by relu backward. */
 function withoutInputGradientFusion(model: Model): Model {
   (model.finishesInputGradient as Map<number, number>).clear();
   return model;
@@ -199,7 +200,7 @@ export default defineCases('fusion', (test) => {
     }
   });
 
-  test('conv input gradients finishing their relu input: a graph of two-reader relus matches float64 (input and parameter gradients)', async (engine) => {
+  test('relu gradients finished by their last reader (convs, a pool): a graph of two-reader relus matches float64 (input and parameter gradients)', async (engine) => {
     const { g, info } = twoReaders();
     const model = buildModel(engine, g, info);
     assert([...model.finishesInputGradient].join(' ') === '2,1 3,2 5,4 7,6 10,9', `fused readers → inputs: ${[...model.finishesInputGradient].join(' ')}`);
