@@ -14,7 +14,8 @@
 // MIXED: the channels of one block may lie in different groups (Cout/groups not a multiple of the
 // block, e.g. depthwise), so each lane reads its own input channel.
 // FLIP reads the weights with both taps mirrored: the input gradient of a stride-1 conv is this
-// forward over dY with the transposed, flipped kernel (src/ops/conv2d.ts).
+// forward over dY with the transposed, flipped kernel (src/ops/conv2d.ts); its residual is the
+// gradient summed so far and MASK applies the input's relu mask to the sum.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> wPacked: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
@@ -22,9 +23,7 @@
 #if ${HAS_BIAS}
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 #endif
-#if ${HAS_RESIDUAL}
-@group(0) @binding(${RESIDUAL_BINDING}) var<storage, read> residual: array<f32>;
-#endif
+${EPILOGUE}
 
 ${CONV_SHAPE}
 const CB = ${CB}u;  // output channels per thread (4·NB)
@@ -41,7 +40,7 @@ ${X_TAP_READS}
 struct Out { cout: u32, npix: u32, wo: u32, relu: bool }
 
 // Epilogue for 4 channels from co0 at column `col` of the output row starting at pixel pixRow:
-// bias, residual, relu, store.
+// bias, residual (and mask: conv2d_epilogue.wgsl), relu, store.
 fn store(acc: vec4f, co0: u32, col: u32, pixRow: u32, n: u32, e: Out) {
   if (col >= e.wo || co0 >= e.cout) { return; }
   let co = min(vec4u(co0) + vec4u(0u, 1u, 2u, 3u), vec4u(e.cout - 1u));
@@ -51,9 +50,7 @@ fn store(acc: vec4f, co0: u32, col: u32, pixRow: u32, n: u32, e: Out) {
   var v = acc;
 #endif
   let o = (n * e.cout + co) * e.npix + vec4u(pixRow + col);
-#if ${HAS_RESIDUAL}
-  v += vec4f(residual[o.x], residual[o.y], residual[o.z], residual[o.w]);
-#endif
+  v = residualAndMask(v, o);  // a mask only in input gradients, which have no relu
   // + (v − v): a NaN or ±inf stays NaN (max alone would swallow it), so an overflow reaches f (checkFinite)
   v = select(v, max(v, vec4f(0.0)) + (v - v), e.relu);
   y[o.x] = v.x;

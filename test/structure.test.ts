@@ -4,7 +4,11 @@
  * count or batch size, and dispatches and readbacks per explain() call. Counts, not timings (those
  * live in bench/). Measured (Node, SwiftShader): LeNet IDGI-64 compiles 16 pipelines (target 'auto'), LeNet Guided
  * IG-64 records 970 dispatches (64 steps × 15, of which 14 are the forward + backward: the relu
- * masks ride in the max-pool backwards and the explain seed in the last linear layer's backward).
+ * masks ride in the max-pool backwards and the explain seed in the last linear layer's backward);
+ * ResNet IG-64 compiles 26 pipelines and records 57 dispatches, ResNet Guided IG-64 2 388 (64 steps
+ * × 37 + 20: forward 15 convs + pool + linear, backward seed + pool + 17 conv input gradients, the
+ * Guided IG step; each relu's mask and its readers' sum ride in the input gradient of its last conv
+ * reader, the last one's mask in the pool's backward).
  */
 import { expect, it } from 'vitest';
 import '../src/index.js';
@@ -28,6 +32,7 @@ const TARGETS: Target[] = [
   { model: 'lenet', method: 'ig', dispatches: 30 },
   { model: 'resnet', method: 'ig', pipelines: 30, dispatches: 110 },
   { model: 'lenet', method: 'gig', dispatches: 1000 },
+  { model: 'resnet', method: 'gig', dispatches: 2460 },
 ];
 
 for (const t of TARGETS) {

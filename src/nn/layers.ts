@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { fail, intPads, intPair, shapeStr } from '../errors.js';
 import type { GraphNode, NodeSpec } from './graph.js';
 import type { ShapeArgs } from './shapes.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape } from '../ops/conv2d.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, type InputGradientEpilogue } from '../ops/conv2d.js';
 import { linear, linearBackwardInput, linearBackwardWeight } from '../ops/linear.js';
 import { relu, reluBackward } from '../ops/relu.js';
 import { add } from '../ops/add.js';
@@ -49,6 +49,8 @@ export interface BackwardArgs {
   dy: Tensor;
   params: Params;
   wantParams: boolean;
+  /** conv2d (and gap, mask only): input 0's gradient is returned finished, mask ⊙ (this node's part + residual) (Tape.backward) */
+  inputEpilogue?: InputGradientEpilogue;
 }
 
 export interface NodeKind<N extends GraphNode> {
@@ -155,14 +157,14 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
       const y = onPlanes([x, param(params, node.weight)!, inputs[1]], (x, w, residual) => conv2d(x, w, param(params, node.bias), node.params, { relu: node.relu, residual }));
       return { output: unplane(y, x.rank) };
     },
-    backward: (node, { x0, y, dy, params, wantParams }) => {
+    backward: (node, { x0, y, dy, params, wantParams, inputEpilogue: e }) => {
       const w = param(params, node.weight)!;
       // The relu-masked gradient is materialised once rather than masked inside the GEMMs: those
       // read every dY value KH·KW times per channel block, and a second load per read (the mask)
       // costs more than one elementwise pass on a load-bound adapter (measured on SwiftShader).
       const g = node.relu ? reluBackward(y, dy) : null;
       const dyEff = g ?? dy;
-      const dx = unplane(onPlanes([dyEff, w], (dy, w) => conv2dBackwardInput(dy, w, planeShape(x0.shape), node.params)), x0.rank);
+      const dx = unplane(onPlanes([dyEff, w, e?.residual, e?.mask], (dy, w, residual, mask) => conv2dBackwardInput(dy, w, planeShape(x0.shape), node.params, { residual, mask })), x0.rank);
       let grads: Map<string, Tensor> | undefined;
       if (wantParams) {
         const { dw, db } = onPlanes([x0, dyEff], (x0, dy) => conv2dBackwardWeight(x0, dy, planeShape(w.shape), node.params));
@@ -230,7 +232,7 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
   gap: {
     shape: (_, s) => (s.planar('global average pooling'), [s.x[0]!]),
     forward: (_, x) => ({ output: onPlanes([x], (x) => globalAvgPool(x)) }),
-    backward: (_, { x0, dy }) => ({ inputs: [unplane(globalAvgPoolBackward(dy, planeShape(x0.shape)), x0.rank)] }),
+    backward: (_, { x0, dy, inputEpilogue: e }) => ({ inputs: [unplane(onPlanes([e?.mask], (mask) => globalAvgPoolBackward(dy, planeShape(x0.shape), mask)), x0.rank)] }),
   },
   batchnorm: {
     params: (n) => BN_PARAMS.map((s) => `${n.prefix}.${s}`),

@@ -75,6 +75,8 @@ export interface BackwardResult {
 export class Model {
   /** output shape of every node for one image (batch dim excluded) */
   readonly nodeShapes: readonly (readonly number[])[];
+  /** conv or gap node → the input whose gradient its input gradient finishes (lastReaders) */
+  readonly finishesInputGradient: ReadonlyMap<number, number>;
   private disposed = false;
 
   constructor(
@@ -87,6 +89,7 @@ export class Model {
     const paramShapes = new Map([...params].map(([k, t]) => [k, t.shape]));
     for (const n of nodes) for (const p of nodeParams(n)) if (!params.has(p)) fail(`model ${info.name}: parameter '${p}' of node '${n.name}' is missing`);
     this.nodeShapes = inferShapes(nodes, paramShapes, info.inputShape);
+    this.finishesInputGradient = lastReaders(nodes);
     this.packConvWeights();
   }
 
@@ -274,16 +277,27 @@ class SingleTape extends Tape {
     for (const [i, s] of seeds) grads.set(i, s.reshape(this.nodeOutput(i).shape));
     const paramGrads = opts.params ? new Map<string, Tensor>() : undefined;
     const params: Params = this.model.params;
+    const masked = new Set<number>(); // nodes whose gradient a reader has finished, relu mask included
     for (let i = last; i >= 1; i--) {
       const node = nodes[i]!;
       const dy = grads.get(i);
       if (dy) {
         grads.delete(i);
         const ins = nodeInputs(node);
-        // readers that apply the node's relu mask (fuse.ts) leave its epilogue no mask to undo
-        const unmasked = node.reluMaskedByReaders && !seeds.has(i) ? ({ ...node, relu: false } as GraphNode) : node;
-        const r = nodeKind(node).backward(unmasked, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params });
+        // readers that apply the node's relu mask (fuse.ts, or a conv's epilogue) leave its epilogue no mask to undo
+        const unmasked = (node.reluMaskedByReaders && !seeds.has(i)) || masked.has(i) ? ({ ...node, relu: false } as GraphNode) : node;
+        // the last reader of a relu node to run finishes the node's gradient (lastReaders); a global
+        // average pool adds no sum, so not with a seed at its input
+        const q = this.model.finishesInputGradient.get(i);
+        const p = q !== undefined && (node.kind === 'conv2d' || !grads.has(q)) ? q : undefined;
+        const inputEpilogue = p === undefined ? undefined : { residual: grads.get(p), mask: this.outs[p]! };
+        const r = nodeKind(node).backward(unmasked, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params, inputEpilogue });
         dy.dispose();
+        if (p !== undefined) {
+          grads.get(p)?.dispose();
+          grads.delete(p);
+          masked.add(p);
+        }
         ins.forEach((j, k) => accumulate(grads, j, r.inputs[k] ?? null));
         if (r.params && paramGrads) for (const [name, g] of r.params) paramGrads.set(name, g);
       }
@@ -307,6 +321,26 @@ class SingleTape extends Tape {
     for (const s of this.saved[i] ?? []) s.dispose();
     this.saved[i] = [];
   }
+}
+
+/**
+ * Nodes whose input gradient finishes their input's: the input p (not the model input) has a relu
+ * epilogue and the node is its reader with the smallest index, the last to run in backward, so
+ * every other part of p's gradient (and a seed at p) is summed by then: a conv reading p once adds
+ * that sum and applies p's relu mask in its epilogue, a global average pool, p's only reader, the
+ * mask. No add and no relu backward for p.
+ */
+function lastReaders(nodes: readonly GraphNode[]): Map<number, number> {
+  const lastReader = new Map<number, number>();
+  nodes.forEach((n, c) => nodeInputs(n).forEach((p) => lastReader.has(p) || lastReader.set(p, c)));
+  const finishers = new Map<number, number>();
+  for (const [p, c] of lastReader) {
+    const reader = nodes[c]!;
+    const input = nodes[p]!;
+    const finishes = reader.kind === 'conv2d' ? reader.residual !== p : reader.kind === 'gap' && nodes.filter((n) => nodeInputs(n).includes(p)).length === 1;
+    if (p > 0 && finishes && 'relu' in input && input.relu) finishers.set(c, p);
+  }
+  return finishers;
 }
 
 /** grads[key] += g (g is taken over; a gradient of another shape with the same size is viewed as prev's). */

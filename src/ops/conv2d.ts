@@ -6,8 +6,9 @@
  * the unrolled register block (channels, row-segment length, the taps' column pattern) and the
  * epilogue flags, so one pipeline serves every batch size, chunk and layer with that block. The
  * forward fuses bias, a residual add and relu; the backwards take dY already masked by a fused
- * relu (reluBackward). Batches whose bindings would exceed maxStorageBufferBindingSize are split
- * into image chunks.
+ * relu, and the input gradient can finish the input's own gradient: + the gradient summed so far,
+ * then the input's relu mask. Batches whose bindings would exceed maxStorageBufferBindingSize are
+ * split into image chunks.
  */
 import forwardSource from '../../shaders/conv2d.wgsl';
 import gradInputSource from '../../shaders/conv2d_grad_input.wgsl';
@@ -15,6 +16,7 @@ import gradInputPhaseSource from '../../shaders/conv2d_grad_input_phase.wgsl';
 import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
 import gradWeightReduceSource from '../../shaders/conv2d_grad_weight_reduce.wgsl';
 import xTapReadsSource from '../../shaders/conv2d_x_taps.wgsl';
+import epilogueSource from '../../shaders/conv2d_epilogue.wgsl';
 import packWeightSource from '../../shaders/conv2d_pack_weight.wgsl';
 import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
 import type { Engine } from '../gpu/engine.js';
@@ -22,6 +24,8 @@ import { uniformBytes, WG, type BufferRange } from '../gpu/program.js';
 import { renderShader } from '../gpu/wgsl.js';
 import { checkShape, fail, intPads, intPair, shapeStr, type Padding } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { add } from './add.js';
+import { reluBackward } from './relu.js';
 
 export interface Conv2dParams {
   stride?: number | [number, number];
@@ -34,6 +38,14 @@ export interface Conv2dEpilogue {
   relu?: boolean;
   /** Same shape as the output; added after the bias, before the relu. */
   residual?: Tensor;
+}
+
+/** The input gradient's epilogue: dX = mask ⊙ (convᵀ(dY) + residual), both of the input's shape. */
+export interface InputGradientEpilogue {
+  /** the input's gradient from its other readers, added */
+  residual?: Tensor;
+  /** the input's relu output: dX is kept where it is > 0 (the relu backward of the input) */
+  mask?: Tensor;
 }
 
 /** A conv2d's geometry, validated. */
@@ -116,6 +128,11 @@ function shapeUniform(g: Geometry, sizes: Partial<Record<ShapeField, number>>): 
 /** conv2d_x_taps.wgsl over the shader's gathered operand (`x` or `dy`). */
 function tapReads(src: 'x' | 'dy'): string {
   return renderShader(xTapReadsSource, { SRC: src });
+}
+
+/** conv2d_epilogue.wgsl with its bindings from `binding` on. */
+function epilogueCode(binding: number, { residual, mask }: InputGradientEpilogue): string {
+  return renderShader(epilogueSource, { HAS_RESIDUAL: !!residual, HAS_MASK: !!mask, RESIDUAL_BINDING: binding, MASK_BINDING: binding + +!!residual });
 }
 
 function gcd(a: number, b: number): number {
@@ -348,12 +365,13 @@ interface ForwardRun {
   bias: Tensor | null;
   residual?: Tensor;
   relu: boolean;
+  mask?: Tensor;
   /** read the packed weights with mirrored taps (the input gradient run as a forward) */
   flip: boolean;
 }
 
 /** Record the forward GEMM of `g` into a new [N, COUT, HO, WO] tensor. */
-function runForward({ op, g, x, packed, bias, residual, relu, flip }: ForwardRun): Tensor {
+function runForward({ op, g, x, packed, bias, residual, relu, mask, flip }: ForwardRun): Tensor {
   const engine = x.engine;
   const block = registerBlock(g.cout, g.coutG, g.groups, FORWARD_CHANNEL_BLOCKS);
   const cb = 4 * block.nb;
@@ -363,7 +381,7 @@ function runForward({ op, g, x, packed, bias, residual, relu, flip }: ForwardRun
   // masked-off loads still ran at every store (SwiftShader runs both sides of a branch), measured
   // +20–40 % CPU time per forward on ResNet's stem and 16→16 32×32 layers (batch 64; old 61–66 ms
   // vs 86–94 ms and 166–168 vs 197–224 ms, .tmp/convbench in two interleaved runs).
-  const params = { ...forwardRowCode(block, pb, g, flip), CONV_SHAPE, CB: cb, PB: pb, X_TAP_READS: tapReads('x'), FLIP: flip, HAS_BIAS: !!bias, HAS_RESIDUAL: !!residual, RESIDUAL_BINDING: bias ? 5 : 4 };
+  const params = { ...forwardRowCode(block, pb, g, flip), CONV_SHAPE, CB: cb, PB: pb, X_TAP_READS: tapReads('x'), FLIP: flip, HAS_BIAS: !!bias, EPILOGUE: epilogueCode(4 + +!!bias, { residual, mask }) };
   const xImage = g.cin * g.h * g.w;
   const yImage = g.cout * g.ho * g.wo;
   const perChunk = imagesPerChunk(op, engine, g.n, [xImage, yImage]);
@@ -374,7 +392,7 @@ function runForward({ op, g, x, packed, bias, residual, relu, flip }: ForwardRun
     const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cout, BLOCKS: Math.ceil(g.cout / 4), KROW: g.cinG * g.kh * g.kw, SEGMENTS: segments, SLOTS: g.ho * segments, RELU: +relu });
     const bindings = {
       x: imageRange(x, xImage, n0, count), wPacked, y: imageRange(out, yImage, n0, count), shape,
-      bias: bias ? whole(op, bias, 'bias') : undefined, residual: residual ? imageRange(residual, yImage, n0, count) : undefined,
+      bias: bias ? whole(op, bias, 'bias') : undefined, residual: residual && imageRange(residual, yImage, n0, count), mask: mask && imageRange(mask, yImage, n0, count),
     };
     engine.run({ op, source: forwardSource, params, bindings, grid: { threads } });
   });
@@ -409,21 +427,25 @@ function transposedGeometry(g: Geometry): Geometry | null {
   return { ...g, cin: g.cout, h: g.ho, w: g.wo, cout: g.cin, ph, pw, cinG: g.coutG, coutG: g.cinG, ho: g.h, wo: g.w };
 }
 
-/** dX for y = conv2d(x, w, ·, p) (a fused relu's mask is the caller's: reluBackward first). */
-export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams): Tensor {
+/**
+ * dX for y = conv2d(x, w, ·, p) (a fused relu's mask is the caller's: reluBackward first), with
+ * the epilogue's residual added and mask applied in the same dispatch.
+ */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams, epilogue: InputGradientEpilogue = {}): Tensor {
   const op = 'conv2dBackwardInput';
   const g = geometry(op, xShape, w.shape, p);
   checkGradient(op, g, dy);
+  for (const [what, t] of Object.entries(epilogue)) if (t) checkShape(op, what, t.shape, [g.n, g.cin, g.h, g.w]);
   const packed = packedWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
-  return transposed ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true }) : phaseRowInputGradient(op, g, dy, packed);
+  return transposed ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true, ...epilogue }) : phaseRowInputGradient(op, g, dy, packed, epilogue);
 }
 
 /**
  * The input gradient with row segments, one dispatch per column phase (conv2d_grad_input.wgsl):
  * strided convs, and stride 1 with a padding too wide to run as a forward.
  */
-function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor): Tensor {
+function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor, epilogue: InputGradientEpilogue): Tensor {
   const engine = dy.engine;
   const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS);
   const cb = 4 * block.nb;
@@ -431,7 +453,6 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
   const xImage = g.cin * g.h * g.w;
   const perChunk = imagesPerChunk(op, engine, g.n, [dyImage, xImage]);
   const wPacked = whole(op, packed, 'packed weight');
-  const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
   const phaseRows = Math.ceil(g.h / g.sh);
   const phases = range(g.sw).map((b) => {
     const iwStart = (((b - g.pw) % g.sw) + g.sw) % g.sw;
@@ -444,36 +465,42 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
   });
   // columns no tap reaches get no gradient: zero them all first rather than run a kernel of zeros
   const allLive = phases.filter((ph) => ph.wp > 0 && ph.taps.length > 0);
-  if (allLive.length < phases.filter((ph) => ph.wp > 0).length) engine.clear(dx.buffer, 0, dx.byteLength);
+  const cleared = allLive.length < phases.filter((ph) => ph.wp > 0).length;
+  // no kernel writes a cleared column's epilogue: it runs apart then (a 1×1 stride-2 shortcut's gradient)
+  if (cleared && (epilogue.residual || epilogue.mask)) return separateEpilogue(phaseRowInputGradient(op, g, dy, packed, {}), epilogue);
+  const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
+  if (cleared) engine.clear(dx.buffer, 0, dx.byteLength);
+  const { residual, mask } = epilogue;
   // One pipeline and dispatch per column phase. Merging them all into one (kept once for the cold
   // start: ResNet 7 input-gradient pipelines instead of 9) ran each phase masked for the other's
   // lanes on SwiftShader (+30 % CPU time, 32→64 16×16 3×3 s2 at batch 64) and compiled slower than
   // its halves together (Node, one run: 760 vs 300 + 275 ms, 1 700 vs 750 + 580 ms); ResNet IG-64 in
   // Chrome, two interleaved runs: cold 8.9 / 8.3 s per phase vs 9.7 / 12.1 s merged, warm within noise.
-  for (const live of allLive.map((ph) => [ph])) {
-    const functions = live.map(({ wp, taps }, k) => {
-      const pb = segmentLength(wp);
-      const store = (acc: string, b: string, q: string) => `storeRow(${acc}, c0 + 4u * (${b}), n, ih, j0 + ${q}, dst);`;
-      const code = rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store });
-      return { pb, code: renderShader(gradInputPhaseSource, { K: k, PB: pb, ...code }) };
-    });
-    // phase k runs threads [start_k, start_k+1): the last phase first, so each call sees its own range
-    const calls = live.map((_, k) => `  if (i >= u32(phases[${k}].w)) { phase${k}(i - u32(phases[${k}].w)); return; }`).reverse();
-    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), PHASES: live.length, PHASE_FUNCTIONS: functions.map((f) => f.code).join('\n'), PHASE_CALLS: calls.join('\n') };
+  for (const { iwStart, wp, taps } of allLive) {
+    const pb = segmentLength(wp);
+    const segments = Math.ceil(wp / pb);
+    const store = (acc: string, b: string, q: string) => `storeRow(${acc}, c0 + 4u * (${b}), n, ih, j0 + ${q}, dst);`;
+    const phase = renderShader(gradInputPhaseSource, { K: 0, PB: pb, ...rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store }) });
+    // the shader's phase table can hold several phases per dispatch (its threads' ranges); here it holds one
+    const call = '  if (i >= u32(phases[0].w)) { phase0(i - u32(phases[0].w)); return; }';
+    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), EPILOGUE: epilogueCode(5, epilogue), PHASES: 1, PHASE_FUNCTIONS: phase, PHASE_CALLS: call };
     forEachChunk(g.n, perChunk, (n0, count) => {
-      const table = new Int32Array(4 * live.length);
-      let threads = 0;
-      live.forEach(({ iwStart, wp }, k) => {
-        const segments = Math.ceil(wp / functions[k]!.pb);
-        table.set([iwStart, wp, segments, threads], 4 * k);
-        threads += Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / WG) * WG;
-      });
+      const threads = Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / WG) * WG;
       const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cin, BLOCKS: Math.ceil(g.cin / 4), KROW: g.coutG * g.kh * g.kw });
-      const bindings = { dy: imageRange(dy, dyImage, n0, count), wPacked, dx: imageRange(dx, xImage, n0, count), shape, phases: table };
+      const image = (t: Tensor | undefined) => t && imageRange(t, xImage, n0, count);
+      const bindings = { dy: imageRange(dy, dyImage, n0, count), wPacked, dx: image(dx), shape, phases: Int32Array.of(iwStart, wp, segments, 0), residual: image(residual), mask: image(mask) };
       engine.run({ op, source: gradInputSource, params, bindings, grid: { threads } });
     });
   }
   return dx;
+}
+
+/** mask ⊙ (dx + residual) as separate elementwise passes; takes over dx. */
+function separateEpilogue(dx: Tensor, { residual, mask }: InputGradientEpilogue): Tensor {
+  const sum = residual ? add(dx, residual) : dx;
+  const out = mask ? reluBackward(mask, sum) : sum;
+  for (const t of new Set([dx, sum])) if (t !== out) t.dispose();
+  return out;
 }
 
 /** dW and dB for y = conv2d(x, w, b, p) (a fused relu's mask is the caller's: reluBackward first). */

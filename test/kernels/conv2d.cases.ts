@@ -75,6 +75,9 @@ interface Data {
   b: Float64Array | null;
   res: Float64Array | undefined;
   dy: Float64Array;
+  /** the input gradient's epilogue: the gradient summed so far, and a relu output (some exact zeros) */
+  gx: Float64Array;
+  mask: Float64Array;
 }
 
 function randomData(c: Config, seed: number): Data {
@@ -86,10 +89,12 @@ function randomData(c: Config, seed: number): Data {
     b: c.bias ? asF32(rng.uniform(c.spec.wShape[0])) : null,
     res: c.residual ? asF32(rng.uniform(outSize)) : undefined,
     dy: asF32(rng.uniform(outSize)),
+    gx: asF32(rng.uniform(size(c.spec.xShape))),
+    mask: asF32(rng.uniform(size(c.spec.xShape)).map((v, i) => (i % 7 === 3 ? 0 : v))),
   };
 }
 
-/** Forward, dX, dW and dB on the GPU of `engine`, each checked against the float64 reference. */
+/** Forward, dX (plain, and finished by its epilogue: mask ⊙ (dX + gx), and mask ⊙ dX), dW and dB on the GPU of `engine`, each checked against the float64 reference. */
 async function checkAgainstReference(engine: Engine, c: Config, d: Data, label: string): Promise<void> {
   const s = c.spec;
   const p = params(s);
@@ -108,6 +113,15 @@ async function checkAgainstReference(engine: Engine, c: Config, d: Data, label: 
   const dxRef = ref.conv2dBackwardInput(d.dy, d.w, s);
   const { dw: dwRef, db: dbRef } = ref.conv2dBackwardWeight(d.x, d.dy, s);
   expectClose(await tdx.download(), dxRef, tol(dxRef), `${label} dx`);
+  const [tgx, tmask] = [d.gx, d.mask].map((v) => Tensor.from(engine, v, s.xShape));
+  for (const residual of [tgx, undefined]) {
+    const tfinished = conv2dBackwardInput(tdy, tw, s.xShape, p, { residual, mask: tmask });
+    const want = ref.finishInputGradient(dxRef, residual && d.gx, d.mask);
+    expectClose(await tfinished.download(), want, tol(want), `${label} dx with ${residual ? 'residual and ' : ''}mask`);
+    tfinished.dispose();
+  }
+  tgx!.dispose();
+  tmask!.dispose();
   expectClose(await tdw.download(), dwRef, tol(dwRef), `${label} dw`);
   expectClose(await tdb.download(), dbRef, tol(dbRef), `${label} db`);
   for (const t of [tx, tw, tb, tres, tdy, ty, tdx, tdw, tdb]) t?.dispose();
@@ -162,8 +176,13 @@ export default defineCases('conv2d', (test) => {
       const c: Config = { name: 'chunked', spec: { xShape: [5, 4, 8, 8], wShape: [4, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true };
       const before = small.stats.dispatches;
       await checkAgainstReference(small, c, randomData(c, 11), 'chunked');
-      // forward, dx: a weight repack + 3 chunks each; dw: 3 × (dY repack + partial + reduce)
-      assert(small.stats.dispatches - before === 17, `expected 17 dispatches, got ${small.stats.dispatches - before}`);
+      // forward, dx: a weight repack + 3 chunks each; dx with residual + mask, with mask: 3 chunks each; dw: 3 × (dY repack + partial + reduce)
+      assert(small.stats.dispatches - before === 23, `expected 23 dispatches, got ${small.stats.dispatches - before}`);
+      // the strided input gradient's phases (and a 1×1 stride 2, whose cleared columns take the epilogue apart) in chunks too
+      for (const wShape of [[4, 4, 3, 3], [4, 4, 1, 1]] as const) {
+        const strided: Config = { name: `chunked stride 2 ${wShape[2]}x${wShape[3]}`, spec: { xShape: [5, 4, 8, 8], wShape, stride: [2, 2], padding: [wShape[2] >> 1, wShape[3] >> 1] }, bias: false };
+        await checkAgainstReference(small, strided, randomData(strided, 12), strided.name);
+      }
       const x = Tensor.zeros(small, [9, 3, 5, 5]); // 300 bytes per image: chunks can't be 256-byte aligned
       const w = Tensor.zeros(small, [2, 3, 3, 3]);
       await expectThrows(() => conv2d(x, w, null), /conv2d: cannot split the batch of 9 .* aligned/, 'unalignable chunks');

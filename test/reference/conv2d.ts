@@ -99,3 +99,8 @@ export function conv2dBackwardWeight(x: Float64Array, dy: Float64Array, s: ConvS
   for (let i = 0; i < g.length; i++) db[Math.floor(i / (ho * wo)) % cout]! += g[i]!;
   return { dw, db };
 }
+
+/** An input gradient finished by its epilogue: mask ⊙ (dX + residual), kept where the relu output `mask` is > 0. */
+export function finishInputGradient(dx: Float64Array, residual: Float64Array | undefined, mask: Float64Array): Float64Array {
+  return dx.map((v, i) => (mask[i]! > 0 ? v + (residual ? residual[i]! : 0) : 0));
+}
