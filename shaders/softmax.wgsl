@@ -19,8 +19,12 @@ const LANES = ${LANES}u;  // invocations sharing one row: 1, or the workgroup si
 
 var<workgroup> red: array<f32, ${WG}>;
 
-// Combine red[0..WG) into red[0] (max or sum) and hand it to every invocation.
-fn tree(v: f32, lid: u32, isMax: bool) -> f32 {
+// The row's max or sum: a lane's own value when it has the row to itself, else red[0..WG)
+// combined in a tree (max or sum) and handed to every invocation.
+fn rowReduce(v: f32, lid: u32, isMax: bool) -> f32 {
+#if ${ROW_PER_LANE}
+  return v;
+#else
   red[lid] = v;
   for (var half = ${WG}u / 2u; half > 0u; half /= 2u) {
     workgroupBarrier();
@@ -33,13 +37,6 @@ fn tree(v: f32, lid: u32, isMax: bool) -> f32 {
   let r = red[0];
   workgroupBarrier();  // red is reused by the next reduction
   return r;
-}
-
-fn rowReduce(v: f32, lid: u32, isMax: bool) -> f32 {
-#if ${ROW_PER_LANE}
-  return v;
-#else
-  return tree(v, lid, isMax);
 #endif
 }
 
