@@ -6,13 +6,12 @@
 // Every reduction runs in a fixed order, so results are deterministic. The sizes are uniforms.
 struct Sizes { n: u32, c: u32, inner: u32 }
 @group(0) @binding(0) var<uniform> sizes: Sizes;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
 #if ${BACKWARD}
-@group(0) @binding(1) var<storage, read> y: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
 #else
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
 #endif
 
 const LANES = ${LANES}u;  // invocations sharing one row: 1, or the workgroup size
