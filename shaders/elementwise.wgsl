@@ -2,11 +2,9 @@
 // EXPR sees `x` (from a) and, when BINARY, `y` (from b); ZERO is the zero of type T. The length
 // comes from the bound range, so one pipeline serves every tensor size.
 @group(0) @binding(0) var<storage, read> a: array<${T}>;
-#if ${BINARY}
-@group(0) @binding(1) var<storage, read> b: array<${T}>;
-@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
-#else
 @group(0) @binding(1) var<storage, read_write> out: array<${T}>;
+#if ${BINARY}
+@group(0) @binding(2) var<storage, read> b: array<${T}>;
 #endif
 
 ${MAIN}

@@ -6,11 +6,9 @@
 //    pooling is this with a full-plane window.
 ${POOL_SHAPE}
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
-#if ${MAX}
-@group(0) @binding(2) var<storage, read> argmax: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<${T}>;
-#else
 @group(0) @binding(2) var<storage, read_write> dx: array<${T}>;
+#if ${MAX}
+@group(0) @binding(3) var<storage, read> argmax: array<f32>;
 #endif
 
 ${MAIN}

@@ -5,15 +5,8 @@
 // countH, countW = where an average's divisor stops counting rows and columns: H, W, or with
 // count_include_pad (COUNT_PADS = 1) H, W plus the bottom and right pads. PH, PW are the top and
 // left pads; D* dilations.
-const KH = ${KH};
-const KW = ${KW};
-const SH = ${SH};
-const SW = ${SW};
-const PH = ${PH};
-const PW = ${PW};
-const DH = ${DH};
-const DW = ${DW};
-const COUNT_PADS = ${COUNT_PADS};
+// WINDOW declares them (pool2d.ts): const KH, KW, SH, SW, PH, PW, DH, DW and COUNT_PADS.
+${WINDOW}
 const EKH = (KH - 1) * DH + 1;
 const EKW = (KW - 1) * DW + 1;
 struct Geometry { h: i32, w: i32, ho: i32, wo: i32, rowV: i32, planeV: i32, countH: i32, countW: i32 }

@@ -6,21 +6,24 @@
 // Every reduction runs in a fixed order, so results are deterministic. The sizes are uniforms.
 struct Sizes { n: u32, c: u32, inner: u32 }
 @group(0) @binding(0) var<uniform> sizes: Sizes;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
 #if ${BACKWARD}
-@group(0) @binding(1) var<storage, read> y: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
 #else
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
 #endif
 
 const LANES = ${LANES}u;  // invocations sharing one row: 1, or the workgroup size
 
 var<workgroup> red: array<f32, ${WG}>;
 
-// Combine red[0..WG) into red[0] (max or sum) and hand it to every invocation.
-fn tree(v: f32, lid: u32, isMax: bool) -> f32 {
+// The row's max or sum: a lane's own value when it has the row to itself, else red[0..WG)
+// combined in a tree (max or sum) and handed to every invocation.
+fn rowReduce(v: f32, lid: u32, isMax: bool) -> f32 {
+#if ${ROW_PER_LANE}
+  return v;
+#else
   red[lid] = v;
   for (var half = ${WG}u / 2u; half > 0u; half /= 2u) {
     workgroupBarrier();
@@ -33,13 +36,6 @@ fn tree(v: f32, lid: u32, isMax: bool) -> f32 {
   let r = red[0];
   workgroupBarrier();  // red is reused by the next reduction
   return r;
-}
-
-fn rowReduce(v: f32, lid: u32, isMax: bool) -> f32 {
-#if ${ROW_PER_LANE}
-  return v;
-#else
-  return tree(v, lid, isMax);
 #endif
 }
 

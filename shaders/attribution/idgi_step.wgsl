@@ -5,15 +5,13 @@
 // Sizes are uniforms: one pipeline per mode and vector width serves every batch and chunk.
 struct Sizes { rows: u32, dv: u32, r: u32, total: u32 }
 @group(0) @binding(0) var<uniform> sizes: Sizes;
-#if ${NORMS}
 @group(0) @binding(1) var<storage, read> grad: array<${T}>;
+#if ${NORMS}
 @group(0) @binding(2) var<storage, read_write> norms: array<f32>;
 var<workgroup> partial: array<f32, ${WG}>;
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let b = wid.x + wid.y * nwg.x;
+${MAIN}
+  let b = wid.x + wid.y * nwg.x;  // one workgroup per row (the prologue's flat i is unused)
   var s = 0.0;
   if (b < sizes.rows) {
     for (var d = lid; d < sizes.dv; d += ${WG}u) {
@@ -30,7 +28,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (lid == 0u && b < sizes.rows) { norms[b] = partial[0]; }
 }
 #else
-@group(0) @binding(1) var<storage, read> grad: array<${T}>;
 @group(0) @binding(2) var<storage, read> norms: array<f32>;
 @group(0) @binding(3) var<storage, read> f: array<f32>;
 @group(0) @binding(4) var<storage, read_write> attr: array<${T}>;

@@ -60,7 +60,7 @@ function checkCommon(kind: string, o: { inputShape: readonly number[]; name?: st
   return { shape: [...o.inputShape], name: o.name ?? kind };
 }
 
-function checkOutput(name: string, r: EvaluationRequest | Ig2Request): void {
+function checkOutput(name: string, r: Pick<EvaluationRequest, 'output'>): void {
   if (r.output !== 'logit') fail(`${name}: output '${r.output}' applies to models; a function explains the value it returns`);
 }
 
@@ -100,20 +100,22 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
   if (typeof fn !== 'function') fail('gpuFunction: the first argument must be a function (points, info) => { f, grad }');
   const { shape, name } = checkCommon('gpuFunction', options);
   const per = sizeOf(shape);
-  const call = async (points: Tensor, targets: readonly number[] | null, pointsPerInput: number): Promise<PointEvaluation> => {
+  /** fn at the points for request `r` (its targets, points per image and explained output), checked */
+  const call = async (points: Tensor, r: Pick<EvaluationRequest, 'targetList' | 'pointsPerImage' | 'output'>): Promise<PointEvaluation> => {
+    checkOutput(name, r);
     const rows = points.shape[0]!;
     // Another library submits its own work: what produced the points must be in the queue first.
     points.engine.flush();
-    const r = await fn(points, { targets: rowTargets(targets, rows, pointsPerInput), pointsPerInput });
-    if (typeof r !== 'object' || r === null) fail(`${name}: the function returned ${String(r)}, expected { f, grad }`);
+    const v = await fn(points, { targets: rowTargets(r.targetList, rows, r.pointsPerImage), pointsPerInput: r.pointsPerImage });
+    if (typeof v !== 'object' || v === null) fail(`${name}: the function returned ${String(v)}, expected { f, grad }`);
     try {
-      checkTensor(name, 'f', r.f, rows, points);
-      checkTensor(name, 'grad', r.grad, rows * per, points);
+      checkTensor(name, 'f', v.f, rows, points);
+      checkTensor(name, 'grad', v.grad, rows * per, points);
     } catch (e) {
-      for (const t of [r.f, r.grad]) if (t instanceof Tensor && !t.disposed) t.dispose();
+      for (const t of [v.f, v.grad]) if (t instanceof Tensor && !t.disposed) t.dispose();
       throw e;
     }
-    return { f: reshapeOwned(r.f, [rows]), grad: reshapeOwned(r.grad, points.shape) };
+    return { f: reshapeOwned(v.f, [rows]), grad: reshapeOwned(v.grad, points.shape) };
   };
   return {
     name,
@@ -121,13 +123,9 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
     numClasses: null,
     // points, f, ∇f and the path's own buffers: about 8 rows' worth of floats each
     rowsForBudget: (budget) => Math.max(1, Math.floor(budget / (8 * 4 * per))),
-    async gradients(points, r) {
-      checkOutput(name, r);
-      return call(points, r.targetList, r.pointsPerImage);
-    },
+    gradients: call,
     async values(points, r) {
-      checkOutput(name, r);
-      const { f, grad } = await call(points, r.targetList, r.pointsPerImage);
+      const { f, grad } = await call(points, r);
       grad.dispose();
       return f;
     },
@@ -136,7 +134,7 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
   };
 }
 
-function gpuIg2Search(name: string, call: (p: Tensor, t: readonly number[] | null, per: number) => Promise<PointEvaluation>, distanceFn: NonNullable<GpuFunctionOptions['ig2']>, q: Ig2Request, shape: readonly number[]): Ig2Search {
+function gpuIg2Search(name: string, call: (p: Tensor, r: Pick<EvaluationRequest, 'targetList' | 'pointsPerImage' | 'output'>) => Promise<PointEvaluation>, distanceFn: NonNullable<GpuFunctionOptions['ig2']>, q: Ig2Request, shape: readonly number[]): Ig2Search {
   checkOutput(name, q);
   const engine = q.references.engine;
   const refRows = q.references.shape[0]!;
@@ -151,7 +149,7 @@ function gpuIg2Search(name: string, call: (p: Tensor, t: readonly number[] | nul
       const bottom = sliceBatch(batch, q.pairs, q.pairs);
       const parts: Tensor[] = [top, bottom];
       try {
-        const ev = await call(top, pairTargets, 1);
+        const ev = await call(top, { targetList: pairTargets, pointsPerImage: 1, output: q.output });
         parts.push(ev.f, ev.grad);
         engine.flush();
         const d = await distanceFn(bottom, refs);

@@ -71,18 +71,16 @@ export async function pickRelevantReferences(engine: Engine, model: Model, image
     if (!Number.isInteger(target) || target < 0 || target >= classes) fail(`${op}: target ${target} of image ${i} is not a class index in [0, ${classes})`);
     const x = images.subarray(i * features, (i + 1) * features);
     const others = [...Array(classes).keys()].filter((c) => c !== target).sort((a, b) => prob(i, b) - prob(i, a));
-    const used = new Set<number>();
     const chosenClasses: number[] = [];
     const chosen: number[] = [];
     const candidates = [...Array(m).keys()].filter((j) => !sameImage(pool.subarray(j * features, (j + 1) * features), x));
     for (const c of others) {
       if (chosen.length === count) break;
-      const free = candidates.filter((j) => !used.has(j));
+      const free = candidates.filter((j) => !chosen.includes(j));
       const typical = free.filter((j) => poolClass[j] === c);
       const pickFrom = typical.length > 0 ? typical : free;
       if (pickFrom.length === 0) continue;
       const best = pickFrom.reduce((a, b) => (prob(n + b, c) > prob(n + a, c) ? b : a));
-      used.add(best);
       chosenClasses.push(c);
       chosen.push(best);
     }

@@ -107,8 +107,7 @@ export function idgiIntegrator(): Integrator & PointIntegrator {
     },
     abandon() {
       release();
-      attr?.dispose();
-      dropped?.dispose();
+      for (const t of [attr, dropped]) t?.dispose();
       attr = dropped = null;
     },
   };

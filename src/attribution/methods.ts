@@ -75,19 +75,9 @@ function inputGradient(ctx: ExplainContext, timesInput: boolean): Promise<Integr
   });
 }
 
-registerMethod('grad', {
-  run: (ctx) => inputGradient(ctx, false),
-  defaultSteps: 1,
-  complete: false,
-  description: 'vanilla gradient ∇f(x)',
-});
-
-registerMethod('gradxinput', {
-  run: (ctx) => inputGradient(ctx, true),
-  defaultSteps: 1,
-  complete: false,
-  description: 'gradient × input',
-});
+for (const [name, timesInput, description] of [['grad', false, 'vanilla gradient ∇f(x)'], ['gradxinput', true, 'gradient × input']] as const) {
+  registerMethod(name, { run: (ctx) => inputGradient(ctx, timesInput), defaultSteps: 1, complete: false, description });
+}
 
 registerMethod('ig', {
   run: (ctx, o) => {

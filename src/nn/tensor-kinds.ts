@@ -62,14 +62,7 @@ const meanShape = (row: readonly number[], axes: readonly number[]) => row.map((
 
 export const TENSOR_KINDS: { readonly [K in Kinds]: NodeKind<Node<K>> } = {
   unary: {
-    shape: (n, s) => {
-      try {
-        checkUnary(n.op);
-      } catch (e) {
-        s.fail(`unary '${n.name}': ${(e as Error).message}`);
-      }
-      return [...s.x];
-    },
+    shape: (n, s) => (checkUnary(n.op, (message) => s.fail(`unary '${n.name}': ${message}`)), [...s.x]),
     forward: (n, x) => ({ output: unary(x, n.op) }),
     backward: (n, { x0, dy }) => ({ inputs: [unaryBackward(x0, dy, n.op)] }),
   },

@@ -56,14 +56,15 @@ function expressions(op: UnaryOp, z: string): [string, string] {
 /** The numeric attributes of each function. */
 const ATTRIBUTES: Record<UnaryOp['fn'], string[]> = { sigmoid: [], tanh: [], hardswish: [], silu: [], clip: ['min', 'max'], hardsigmoid: ['alpha', 'beta'], leakyrelu: ['alpha'], elu: ['alpha'] };
 
-export function checkUnary(op: UnaryOp): void {
+/** Throws (through `reject`: the graph's shape check names the node) unless op is a known function with valid attributes. */
+export function checkUnary(op: UnaryOp, reject: (message: string) => never = fail): void {
   const attrs = ATTRIBUTES[op.fn] as string[] | undefined;
-  if (!attrs) fail(`activation: unknown function ${JSON.stringify(op.fn)}`);
+  if (!attrs) reject(`activation: unknown function ${JSON.stringify(op.fn)}`);
   for (const k of attrs) {
     const v = (op as unknown as Record<string, unknown>)[k];
-    if (typeof v !== 'number' || Number.isNaN(v) || (op.fn !== 'clip' && !Number.isFinite(v))) fail(`${op.fn}: ${k} must be a ${op.fn === 'clip' ? 'number' : 'finite number'}, got ${String(v)}`);
+    if (typeof v !== 'number' || Number.isNaN(v) || (op.fn !== 'clip' && !Number.isFinite(v))) reject(`${op.fn}: ${k} must be a ${op.fn === 'clip' ? 'number' : 'finite number'}, got ${String(v)}`);
   }
-  if (op.fn === 'clip' && !(op.min <= op.max)) fail(`clip: min ${op.min} is above max ${op.max}`);
+  if (op.fn === 'clip' && !(op.min <= op.max)) reject(`clip: min ${op.min} is above max ${op.max}`);
 }
 
 export function unary(x: Tensor, op: UnaryOp): Tensor {

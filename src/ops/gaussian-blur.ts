@@ -47,8 +47,7 @@ export function gaussianBlurWithDifference(x: Tensor, sigmas: ArrayLike<number>,
   if (!(step > 0 && Number.isFinite(step))) fail(`gaussianBlurWithDifference: sigma step must be a positive finite number, got ${step}`);
   if (scales.length !== sigmas.length) fail(`gaussianBlurWithDifference: ${scales.length} scales for ${sigmas.length} sigmas`);
   for (let s = 0; s < scales.length; s++) if (!Number.isFinite(scales[s])) fail(`gaussianBlurWithDifference: scale ${s} is ${scales[s]}`);
-  const r = blurRows(x, sigmas, { step, scales });
-  return { blurred: r.blurred, difference: r.difference! };
+  return blurRows(x, sigmas, { step, scales }) as { blurred: Tensor; difference: Tensor };
 }
 
 function checkSigmas(op: string, sigmas: ArrayLike<number>): void {
@@ -104,23 +103,17 @@ function blurRows(x: Tensor, sigmas: ArrayLike<number>, diff: Difference | null)
   const table = tapTable(sigmas, Math.max(h, w), diff); // host data: a cached storage constant
   const total = n * perSource * c * h * w;
   // the H pass reads the source images, the W pass the H pass's output rows
-  const pass = (axis: 'H' | 'W', bindings: Record<string, Tensor>) => {
+  const pass = (axis: 'H' | 'W', bindings: Record<string, Tensor | undefined>) => {
     const batch = Uint32Array.of(total, sigmas.length, axis === 'H' ? perSource : 1, c * h * w, axis === 'H' ? h : w, axis === 'H' ? w : 1);
     const params = { HEADER, DERIV_H: !!diff && axis === 'H', DERIV_W: !!diff && axis === 'W' };
     engine.run({ op: 'gaussian_blur', source, params, bindings: { table, batch, ...bindings }, grid: { threads: total } });
   };
   const alongH = Tensor.empty(engine, shape, 'blur along H');
   const blurred = Tensor.empty(engine, shape, 'blurred');
-  if (!diff) {
-    pass('H', { src0: x, dst0: alongH });
-    pass('W', { src0: alongH, dst0: blurred });
-    alongH.dispose();
-    return { blurred };
-  }
-  const diffAlongH = Tensor.empty(engine, shape, 'blur difference along H');
-  const difference = Tensor.empty(engine, shape, 'blur difference');
+  const diffAlongH = diff ? Tensor.empty(engine, shape, 'blur difference along H') : undefined;
+  const difference = diff ? Tensor.empty(engine, shape, 'blur difference') : undefined;
   pass('H', { src0: x, dst0: alongH, dst1: diffAlongH });
   pass('W', { src0: alongH, dst0: blurred, src1: diffAlongH, dst1: difference });
-  for (const t of [alongH, diffAlongH]) t.dispose();
+  for (const t of [alongH, diffAlongH]) t?.dispose();
   return { blurred, difference };
 }

@@ -129,26 +129,17 @@ function shaderParams(s: ReturnType<typeof matmulShape>, transA: boolean, transB
   const cVec = n % 4 === 0;
   const vecType = (mode: LoadMode) => (mode === 'scalar' ? 'f32' : 'vec4<f32>');
 
-  const setup: string[] = [];
-  // Clamped rows of A and columns of B, as base offsets in units of their element type.
-  if (aMode === 'mn4') {
-    for (const i4 of range(t.tm / 4)) setup.push(`let aCol${i4} = aBatch / 4u + min(m0 / 4u + ${u(i4)}, M / 4u - 1u);`);
-  } else {
-    for (const i of range(t.tm)) {
-      const row = `min(m0 + ${u(i)}, M - 1u)`;
-      if (aMode === 'k4') setup.push(`let aRow${i} = (aBatch + ${row} * K) / 4u;`);
-      else setup.push(`let aRow${i} = aBatch + ${row}${transA ? '' : ` * K`};`);
-    }
-  }
-  if (bMode === 'mn4') {
-    for (const j4 of range(t.tn4)) setup.push(`let bCol${j4} = bBatch / 4u + min(n0 / 4u + ${u(j4)}, N / 4u - 1u);`);
-  } else {
-    for (const j of range(tnw)) {
-      const col = `min(n0 + ${u(j)}, N - 1u)`;
-      if (bMode === 'k4') setup.push(`let bCol${j} = (bBatch + ${col} * K) / 4u;`);
-      else setup.push(`let bCol${j} = bBatch + ${col}${transB ? ` * K` : ''};`);
-    }
-  }
+  // Clamped rows of A and columns of B, as base offsets in units of their element type. `kMajor`:
+  // stored k-major (Aᵀ, or B untransposed); mn4 reads vec4 along m or n, k4 along k.
+  const bases = (x: 'a' | 'b', mode: LoadMode, count: number, kMajor: boolean): string[] => {
+    const [dim, first, name] = x === 'a' ? ['M', 'm0', mode === 'mn4' ? 'Col' : 'Row'] : ['N', 'n0', 'Col'];
+    if (mode === 'mn4') return range(count / 4).map((q) => `let ${x}${name}${q} = ${x}Batch / 4u + min(${first} / 4u + ${u(q)}, ${dim} / 4u - 1u);`);
+    return range(count).map((q) => {
+      const at = `min(${first} + ${u(q)}, ${dim} - 1u)`;
+      return mode === 'k4' ? `let ${x}${name}${q} = (${x}Batch + ${at} * K) / 4u;` : `let ${x}${name}${q} = ${x}Batch + ${at}${kMajor ? '' : ' * K'};`;
+    });
+  };
+  const setup = [...bases('a', aMode, t.tm, transA), ...bases('b', bMode, tnw, !transB)];
   const accDecl = range(t.tm).flatMap((i) => range(t.tn4).map((j4) => `var acc${i}_${j4} = vec4<f32>(0.0);`));
 
   const loadA = (idx: string) => {

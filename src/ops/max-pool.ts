@@ -2,7 +2,7 @@
  * 2-D max pooling (NCHW, PyTorch / ONNX semantics: padding is −∞; see pool-geometry.ts). Forward saves the
  * argmax so backward is a single gather instead of a recomputation.
  */
-import { checkShape, fail, shapeStr } from '../errors.js';
+import { checkShape, fail } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { poolGeometry, type Pool2dParams } from './pool-geometry.js';
 import { poolBackward, poolForward } from './pool2d.js';
@@ -32,8 +32,6 @@ export function maxPool2dBackward(dy: Tensor, argmax: Tensor, xShape: readonly n
   const g = poolGeometry('maxPool2dBackward', xShape, p);
   const yShape = [g.n, g.c, g.ho, g.wo];
   checkShape('maxPool2dBackward', 'dy', dy.shape, yShape);
-  if (argmax.shape.length !== 4 || argmax.shape.some((d, i) => d !== yShape[i])) {
-    fail(`maxPool2dBackward: argmax has shape ${shapeStr(argmax.shape)}, expected dy's shape ${shapeStr(yShape)}`);
-  }
+  checkShape('maxPool2dBackward', 'argmax', argmax.shape, yShape);
   return poolBackward('maxPool2dBackward', dy, g, { argmax });
 }

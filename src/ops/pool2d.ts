@@ -37,14 +37,12 @@ function perLane(v: 1 | 2 | 4, T: string, expr: (component: string) => string): 
  */
 function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowLen: number, threads: number, mode: { global: boolean; max: boolean; countIncludePad: boolean; reluMask?: boolean }, tensors: Record<string, Tensor>): void {
   const lanes = laneTypes(v);
+  // the window as pool_shape.wgsl's constants; the global average reads none: a unit window keeps it out of the pipeline key
+  const box = mode.global ? { KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1 } : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw };
+  const constants = Object.entries({ ...box, COUNT_PADS: mode.countIncludePad ? 1 : 0 }).map(([k, v]) => `const ${k} = ${v};`);
   const params = {
     ...lanes,
-    // the global average reads no window: leave it out of the pipeline key
-    POOL_SHAPE: renderShader(poolShapeSource, {
-      ...lanes,
-      COUNT_PADS: mode.countIncludePad ? 1 : 0,
-      ...(mode.global ? { KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1 } : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw }),
-    }),
+    POOL_SHAPE: renderShader(poolShapeSource, { WINDOW: constants.join('\n') }),
     GLOBAL: mode.global,
     MAX: mode.max,
     RELU_MASK: !!mode.reluMask,
