@@ -13,6 +13,7 @@ import { modelSubject } from '../src/attribution/model-subject.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { relu } from '../src/ops/relu.js';
 import { add } from '../src/ops/add.js';
+import { sumAxis } from '../src/ops/reduce.js';
 
 let on: Engine;
 let off: Engine;
@@ -73,25 +74,32 @@ for (const [name, options] of CASES) {
   }, 300_000);
 }
 
-it('a recording replays on new input data, holds its intermediates out of the pool until disposed, and records again for a new key', async () => {
+it('a recording replays on new input data, holds its intermediates out of the pool until disposed, keeps its uniforms through a cache clear, and records again for a new key', async () => {
   const e = on;
   const shape = [3, 5];
   const work = ([x]: readonly Tensor[]) => {
     const r = relu(x!);
     const y = add(r, x!);
-    r.dispose();
-    return [y];
+    const sum = sumAxis(y, 1); // the strided sum binds a uniform of sizes
+    r.dispose(); // free at the end: an intermediate the recording holds
+    return [y, sum];
   };
+  const sums = (v: number[]) => [0, 1, 2].map((row) => v.slice(5 * row, 5 * row + 5).reduce((a, b) => a + b, 0));
+  const close = (got: Float32Array, want: number[]) => got.forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 5));
   const replay = new ReplayCache(e);
   const expected = (v: Float32Array) => Array.from(v, (t) => Math.fround(Math.max(t, 0) + t));
   const sentinels: Tensor[] = [];
   for (let k = 0; k < 3; k++) {
     const data = Float32Array.from({ length: 15 }, (_, i) => Math.sin(i * 1.7 + k));
     const x = Tensor.from(e, data, shape);
+    // a full uniform cache is cleared, but not of the uniforms a live recording binds
+    if (k === 1) for (let i = 0; i < 5000; i++) e.constant(Uint32Array.of(i, 0x7e57), true);
     const before = e.stats.replayed;
-    const [y] = replay.run('relu + x', [x], work);
-    expect(e.stats.replayed - before, `run ${k}: replayed dispatches`).toBe(k === 0 ? 0 : 2);
+    const [y, s] = replay.run('relu + x', [x], work);
+    expect(e.stats.replayed - before, `run ${k}: replayed dispatches`).toBe(k === 0 ? 0 : 3);
     expect(Array.from(await y!.download())).toEqual(expected(data));
+    close(await s!.download(), sums(expected(data)));
+    s!.dispose();
     // a tensor taken from the pool now must not be the recording's intermediate: the next replay would overwrite it
     sentinels.push(Tensor.from(e, new Float32Array(15).fill(7), shape));
     for (const t of sentinels) expect(Array.from(await t.download())).toEqual(new Array(15).fill(7));
@@ -104,13 +112,15 @@ it('a recording replays on new input data, holds its intermediates out of the po
   const small = Float32Array.from({ length: 10 }, (_, i) => i - 4.5);
   const x = Tensor.from(e, small, [2, 5]);
   const before = e.stats.replayed;
-  const [y] = replay.run('relu + x, 2 rows', [x], work);
+  const [y, s] = replay.run('relu + x, 2 rows', [x], work);
   expect(e.stats.replayed - before).toBe(0);
   expect(Array.from(await y!.download())).toEqual(expected(small));
+  close(await s!.download(), sums(expected(small)).slice(0, 2));
   x.dispose();
   y!.dispose();
+  s!.dispose();
   expect(e.poolStats().liveBuffers).toBe(liveBefore);
   const live = e.poolStats().liveBuffers;
   replay.dispose();
-  expect(e.poolStats().liveBuffers, 'held input, output and intermediate go back').toBe(live - 3);
+  expect(e.poolStats().liveBuffers, 'held input, outputs and intermediate go back').toBe(live - 4);
 });

@@ -89,9 +89,9 @@ export class Engine {
   private readonly uniforms = new Map<string, GPUBuffer>();
   private readonly errorChecks: Promise<void>[] = [];
   private readonly errors: Error[] = [];
-  /** commands of the recording in progress (record), and how many recordings hold buffers */
+  /** commands of the recording in progress (record), and the buffers of every recording not yet disposed */
   private recording: RecordedCommand[] | null = null;
-  private liveRecordings = 0;
+  private readonly liveRecordings = new Set<ReadonlySet<GPUBuffer>>();
   private disposed = false;
   private profiler: Profiler | null = null;
   private profilingUnsupported: string | null = null;
@@ -277,7 +277,7 @@ export class Engine {
     const key = (uniform ? 'u' : 's') + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
     let buf = this.uniforms.get(key);
     if (!buf) {
-      if (this.uniforms.size > 4096 && !this.liveRecordings) this.clearUniforms(); // recordings bind them
+      if (this.uniforms.size > 4096) this.clearUniforms((b) => [...this.liveRecordings].some((used) => used.has(b))); // recordings bind theirs
       const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
       buf = this.device.createBuffer({ size, usage: uniform ? USAGE.UNIFORM : USAGE.STORAGE, mappedAtCreation: true, label: uniform ? 'uniform' : 'constant' });
       new Uint8Array(buf.getMappedRange()).set(bytes);
@@ -336,10 +336,11 @@ export class Engine {
     } finally {
       this.recording = null;
     }
-    const held = [...new Set(commands.flatMap(buffersOf))].filter((b) => this.pool.hold(b));
-    this.liveRecordings++;
+    const used = new Set(commands.flatMap(buffersOf));
+    const held = [...used].filter((b) => this.pool.hold(b));
+    this.liveRecordings.add(used);
     const dispose = () => {
-      this.liveRecordings--;
+      this.liveRecordings.delete(used);
       for (const b of held.splice(0)) this.pool.release(b);
     };
     return { result, recording: { commands, dispose } };
@@ -563,9 +564,13 @@ export class Engine {
     );
   }
 
-  private clearUniforms(): void {
-    for (const b of this.uniforms.values()) this.afterSubmit.push(b);
-    this.uniforms.clear();
+  /** Destroy the cached uniform and constant buffers (once submitted work is done), but those `keep` says. */
+  private clearUniforms(keep: (b: GPUBuffer) => boolean = () => false): void {
+    for (const [key, b] of this.uniforms) {
+      if (keep(b)) continue;
+      this.afterSubmit.push(b);
+      this.uniforms.delete(key);
+    }
     if (!this.encoder) for (const b of this.afterSubmit.splice(0)) b.destroy();
   }
 
