@@ -8,12 +8,14 @@
  * - the Host header must name this server (127.0.0.1:port or localhost:port), so a DNS-rebinding
  *   page cannot read it (403);
  * - no path segment may start with '.' (.git/, .env, ..: 404), bad percent-encodings are 400;
- * - files are resolved with realpath and must stay inside the root (a symlink out of it: 404);
+ * - files are resolved with realpath and must stay inside the root (a symlink out of it: 404), and
+ *   must be regular files, stat'd before opening and opened non-blocking (a FIFO: 404, never a
+ *   blocked pool thread);
  * - error bodies are fixed texts, never exception messages or paths.
  */
 import { createServer } from 'node:http';
 import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 const TYPES = {
@@ -153,10 +155,18 @@ async function fromDisk(root, path) {
   }
   const inside = relative(root, real);
   if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside) || hasDotSegment(inside, sep)) return null;
+  // Only regular files, checked before opening: opening a FIFO blocks one of libuv's 4 pool threads
+  // until a writer comes, so a few requests for one would stall every file read of the server.
+  try {
+    if (!(await stat(real)).isFile()) return null;
+  } catch {
+    return null;
+  }
+  // O_NONBLOCK: a FIFO swapped in after the stat still opens at once (and fstat refuses it);
   // O_NOFOLLOW: if the last component was swapped for a link after realpath, refuse rather than follow it
   let file;
   try {
-    file = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    file = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch {
     return null;
   }

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type Served } from '../scripts/serve.mjs';
@@ -143,5 +144,45 @@ describe('scripts/serve.mjs', () => {
       expect(r.body).toBe('bad request path\n');
     }
     expect(await raw(`GET http://127.0.0.1:${server.port}/index.html HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 /);
+  });
+});
+
+describe('scripts/serve.mjs and special files', () => {
+  it('answers /index.html from disk after five requests for a FIFO under its root (the FIFO: 404, never opened)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pathlight-serve-fifo-'));
+    writeFileSync(join(dir, 'index.html'), '<p>on disk</p>');
+    execFileSync('mkfifo', [join(dir, 'pipe.bin')]);
+    // a server that opens the FIFO blocks a libuv pool thread per request until a writer comes:
+    // this writer releases them every 2 s (so the test ends either way) and logs each release
+    const log = join(dir, 'opened.log');
+    const writer = spawn('timeout', ['60', 'sh', '-c', 'while true; do sleep 2; printf x > "$0" && echo opened >> "$1"; done', join(dir, 'pipe.bin'), log], { stdio: 'ignore' });
+    const fifoServer = await serve({ root: dir, quiet: true });
+    const host = `127.0.0.1:${fifoServer.port}`;
+    /** GET `path`, or 'no answer' after 1.5 s (less than the writer's 2 s). */
+    const get = (path: string) =>
+      new Promise<string>((ok) => {
+        const req = request({ host: '127.0.0.1', port: fifoServer.port, path, headers: { host: host }, setHost: false, agent: false }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => ok(`${res.statusCode} ${body.trim()}`));
+        });
+        req.setTimeout(1500, () => {
+          req.destroy();
+          ok('no answer');
+        });
+        req.on('error', () => ok('no answer'));
+        req.end();
+      });
+    try {
+      const fifoReplies = Array.from({ length: 5 }, () => get('/pipe.bin'));
+      await new Promise((ok) => setTimeout(ok, 300)); // time for them to reach the pool
+      expect(await get('/index.html')).toBe('200 <p>on disk</p>');
+      expect(await Promise.all(fifoReplies)).toEqual(Array(5).fill('404 not found'));
+      expect(existsSync(log), 'the server opened the FIFO').toBe(false);
+    } finally {
+      writer.kill();
+      await fifoServer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

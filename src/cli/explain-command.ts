@@ -14,7 +14,7 @@ import { heatmapPng } from '../viz/heatmap.js';
 import { listSamples } from '../data/samples.js';
 import type { DatasetName } from '../data/classes.js';
 import { pickRelevantReferences } from '../attribution/ig2-references.js';
-import type { Flags } from './flags.js';
+import { modelFileOptions, type Flags } from './flags.js';
 import { parseExplainFlags, type ExplainRequest } from './explain-flags.js';
 import { npyValues, readInput, readNpyFile, testImages } from './inputs.js';
 import { writeFilesAtomically } from './atomic-write.js';
@@ -91,7 +91,7 @@ export async function explainCommand(flags: Flags): Promise<void> {
   const req = parseExplainFlags(flags);
   const engine = await createEngine();
   try {
-    const { model, notes } = await loadModel(engine, req.model, { input: req.preprocess });
+    const { model, notes } = await loadModel(engine, req.model, { input: req.preprocess, ...modelFileOptions(flags) });
     const x = readInput(req.input, model, req.dataset, req.layout);
     const options = methodOptions(req, model);
     if (options.method === 'ig2') options.methodOptions = { ...options.methodOptions, ...(await ig2References(req, engine, model, x.data)) };

@@ -20,7 +20,7 @@ import { parseMethodOptions, parsePreprocess } from './key-values.js';
 /** `pathlight explain` without --method runs Integrated Gradients */
 export const DEFAULT_METHOD = 'ig';
 
-export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess'];
+export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess', 'allow-outside'];
 
 const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
 

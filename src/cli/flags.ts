@@ -14,7 +14,7 @@ import { REPEAT_SEPARATOR } from './key-values.js';
 export type Flags = Map<string, string>;
 
 /** Flags that take no value. */
-const SWITCHES = new Set(['json', 'help', 'debug']);
+const SWITCHES = new Set(['json', 'help', 'debug', 'allow-outside']);
 
 /** Flags that may be given more than once: their values are joined by REPEAT_SEPARATOR (key-values.ts). */
 const REPEATABLE = new Set(['method-option', 'preprocess']);
@@ -83,6 +83,11 @@ export function datasetOf(flags: Flags): DatasetName | undefined {
   if (d) return d;
   const m = flags.get('model') ?? '';
   return isZooName(m) ? zooEntry(m).dataset : undefined;
+}
+
+/** --allow-outside: a model's symlinked files may lead out of its folder (loadModel's `allowOutside`). */
+export function modelFileOptions(flags: Flags): { allowOutside: boolean } {
+  return { allowOutside: flags.has('allow-outside') };
 }
 
 /** A --model value: a zoo name, or a model file that exists (checked before the engine is made). */

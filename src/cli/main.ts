@@ -26,6 +26,7 @@ const USAGE = `usage:
                     [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
   pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]
   pathlight bench   [--json] [benchmark flags: --models a,b --methods x,y --steps 32,64 --reps 5]
+  explain, eval, predict: --allow-outside (follow a model's symlinked files out of its folder)
   every command: --debug (stack traces on errors), --help
   methods: grad, gradxinput, ig, idgi, gig, gig-idgi, blurig, blurig-idgi, ig2, smoothgrad[:<method>]`;
 

@@ -11,11 +11,11 @@ import { fail } from '../errors.js';
 import { loadPredictor } from '../models/load.js';
 import { readNpy, writeNpy } from '../models/npy.js';
 import type { HostArray } from '../models/predict.js';
-import { checkKnownFlags, checkModelFlag, type Flags } from './flags.js';
+import { checkKnownFlags, checkModelFlag, modelFileOptions, type Flags } from './flags.js';
 import { checkInputFile, checkOutputPath } from './paths.js';
 import { writeFilesAtomically } from './atomic-write.js';
 
-export const PREDICT_FLAGS = ['model', 'input', 'out', 'json'];
+export const PREDICT_FLAGS = ['model', 'input', 'out', 'json', 'allow-outside'];
 
 export interface PredictRequest {
   model: string;
@@ -51,7 +51,7 @@ export async function predictCommand(flags: Flags): Promise<void> {
   const x = readNpy(new Uint8Array(readFileSync(req.input)));
   const engine = await createEngine();
   try {
-    const predictor = await loadPredictor(engine, req.model);
+    const predictor = await loadPredictor(engine, req.model, modelFileOptions(flags));
     const outs = await predictor.predictAll(x);
     const out = outs[0]!;
     // further graph outputs go beside the first: y.npy, y.1.npy, y.2.npy, ...

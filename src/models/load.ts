@@ -75,20 +75,30 @@ export function modelFromOnnx(engine: Engine, bytes: Uint8Array, options: OnnxIm
   return { model: modelFromSpec(engine, spec), notes };
 }
 
+/** How a model file's own files (TF.js shards, ONNX external data) are read. */
+export interface ModelFileOptions {
+  /**
+   * Follow symlinks out of the model's folder (a hub cache's snapshots/ → blobs/). Default false:
+   * such a file is refused, naming it and the folder. Absolute or '..' names and files that are
+   * not regular (a FIFO, a device) are refused either way.
+   */
+  allowOutside?: boolean;
+}
+
 /**
  * Any supported model by name or path (Node): a zoo name, `*.onnx`, `*.safetensors` or a TF.js
  * graph model's `*.json` (its weight shards beside it).
  * Returns the model and notes for the user.
  */
-export async function loadModel(engine: Engine, spec: string, options: { foldBatchNorm?: boolean; classNames?: readonly string[]; input?: InputDeclaration } = {}): Promise<{ model: Model; notes: string[] }> {
+export async function loadModel(engine: Engine, spec: string, options: { foldBatchNorm?: boolean; classNames?: readonly string[]; input?: InputDeclaration } & ModelFileOptions = {}): Promise<{ model: Model; notes: string[] }> {
   if (isZooName(spec)) return { model: await loadZooModel(engine, spec, options), notes: [] };
   const lower = spec.toLowerCase();
   if (lower.endsWith('.onnx')) {
-    const { bytes, externalData } = await readOnnxFile(spec);
+    const { bytes, externalData } = await readOnnxFile(spec, options);
     return modelFromOnnx(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData, input: options.input });
   }
   if (lower.endsWith('.safetensors')) return { model: modelFromSafetensors(engine, await readFileBytes(spec, 'weights'), { source: spec, foldBatchNorm: options.foldBatchNorm }), notes: [] };
-  if (lower.endsWith('.json')) return loadTfjsModel(engine, spec, { classNames: options.classNames });
+  if (lower.endsWith('.json')) return loadTfjsModel(engine, spec, { classNames: options.classNames, allowOutside: options.allowOutside });
   throw new PathlightError(`unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx, .safetensors or TF.js model.json file`);
 }
 
@@ -96,22 +106,22 @@ export async function loadModel(engine: Engine, spec: string, options: { foldBat
  * A model for `predict` (Node): its outputs as its framework gives them, an ONNX model's final
  * Softmax included and its whole-tensor mode honoured.
  */
-export async function loadPredictor(engine: Engine, spec: string, options: { classNames?: readonly string[] } = {}): Promise<Predictor> {
+export async function loadPredictor(engine: Engine, spec: string, options: { classNames?: readonly string[] } & ModelFileOptions = {}): Promise<Predictor> {
   if (!spec.toLowerCase().endsWith('.onnx')) {
     const { model, notes } = await loadModel(engine, spec, options);
     return batchPredictor(model, notes);
   }
-  const { bytes, externalData } = await readOnnxFile(spec);
+  const { bytes, externalData } = await readOnnxFile(spec, options);
   return onnxPredictor(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData });
 }
 
-/** An `.onnx` file and the external-data files its tensors name, read from beside it. */
-async function readOnnxFile(path: string): Promise<{ bytes: Uint8Array; externalData: ExternalDataResolver }> {
+/** An `.onnx` file and the external-data files its tensors name, read from inside its folder. */
+async function readOnnxFile(path: string, options: ModelFileOptions): Promise<{ bytes: Uint8Array; externalData: ExternalDataResolver }> {
   const raw = await readFileBytes(path, 'ONNX model');
   const bytes = raw.constructor === Uint8Array ? raw : new Uint8Array(raw);
-  const folder = path.slice(0, path.length - baseName(path).length);
   const files = new Map<string, Uint8Array>();
-  for (const location of externalDataLocations(bytes, path)) files.set(location, await readFileBytes(folder + location, `external data of ${path}`));
+  const namedBy = { model: path, allowOutside: options.allowOutside };
+  for (const location of externalDataLocations(bytes, path)) files.set(location, await readFileBytes(location, `external data of ${path}`, namedBy));
   return { bytes, externalData: (location) => files.get(location)! };
 }
 

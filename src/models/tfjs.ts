@@ -47,8 +47,9 @@ export function modelFromTfjs(engine: Engine, modelJson: TfjsModelJson, weightSh
   return { model: modelFromSpec(engine, spec), notes };
 }
 
-/** A model.json file and the shards beside it. */
-export async function loadTfjsModel(engine: Engine, path: string, options: TfjsImportOptions = {}): Promise<{ model: Model; notes: string[] }> {
+/** A model.json file and the shards beside it; `allowOutside` lets symlinked shards leave its folder (see loadModel). */
+export async function loadTfjsModel(engine: Engine, path: string, options: TfjsImportOptions & { allowOutside?: boolean } = {}): Promise<{ model: Model; notes: string[] }> {
+  const { allowOutside, ...importOptions } = options;
   const text = new TextDecoder().decode(await readFileBytes(path, 'TF.js model'));
   let json: TfjsModelJson;
   try {
@@ -57,11 +58,10 @@ export async function loadTfjsModel(engine: Engine, path: string, options: TfjsI
     throw new TfjsError(path, `not valid JSON: ${(e as Error).message}`);
   }
   if (!Array.isArray(json?.weightsManifest)) throw new TfjsError(path, 'not a TF.js graph model (no weightsManifest)');
-  const dir = path.slice(0, Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
   const shards: Uint8Array[] = [];
   for (const p of shardPaths(json)) {
-    if (typeof p !== 'string' || p.includes('..')) throw new PathlightError(`${path}: weight shard path ${JSON.stringify(p)} is not a file beside the model`);
-    shards.push(await readFileBytes(dir + p, `weight shard of ${path}`));
+    if (typeof p !== 'string') throw new PathlightError(`${path}: weight shard path ${JSON.stringify(p)} is not a string`);
+    shards.push(await readFileBytes(p, `weight shard of ${path}`, { model: path, allowOutside }));
   }
-  return modelFromTfjs(engine, json, shards, { source: path, ...options });
+  return modelFromTfjs(engine, json, shards, { source: path, ...importOptions });
 }

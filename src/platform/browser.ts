@@ -4,6 +4,7 @@
  */
 import { fail, PathlightError } from '../errors.js';
 import { fetchBytes, resolveUrl } from './fetch-bytes.js';
+import type { NamedByModel } from './platform.js';
 
 /** Browsers resolve GPU promises from their own event loop, without polling on the page's thread. */
 export const gpuWaitsPoll = false;
@@ -20,7 +21,7 @@ export async function requestAdapter(powerPreference?: GPUPowerPreference): Prom
   return { adapter, source: 'browser' };
 }
 
-export async function readFileBytes(path: string, what: string): Promise<Uint8Array> {
+export async function readFileBytes(path: string, what: string, _namedBy?: NamedByModel): Promise<Uint8Array> {
   fail(`${what}: '${path}' is a file path, which only works in Node; in a browser pass the bytes (Uint8Array) or a URL`);
 }
 

@@ -3,11 +3,13 @@
  * and the package's own assets/ folder. When no adapter is found and Debian Chromium's SwiftShader
  * ICD exists, Vulkan is pointed at it and the search is retried, so a GPU-less machine still runs.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail, PathlightError } from '../errors.js';
 import { fetchBytes, resolveUrl } from './fetch-bytes.js';
+import { readCheckedFile } from './checked-read.js';
+import type { NamedByModel } from './platform.js';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -67,9 +69,8 @@ export async function requestAdapter(powerPreference?: GPUPowerPreference): Prom
   return { adapter, source: 'node' };
 }
 
-export async function readFileBytes(path: string, what: string): Promise<Uint8Array> {
-  if (!existsSync(path)) fail(`${what}: file ${path} does not exist`);
-  return new Uint8Array(readFileSync(path));
+export async function readFileBytes(path: string, what: string, namedBy?: NamedByModel): Promise<Uint8Array> {
+  return readCheckedFile(path, what, namedBy);
 }
 
 /** An absolute URL's bytes: file: through fs, anything else through fetch. */

@@ -12,8 +12,12 @@ export interface Platform {
   requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }>;
   /** Whether a pending GPU promise keeps the host thread polling (Dawn in Node): src/gpu/pacer.ts then waits before asking. */
   readonly gpuWaitsPoll: boolean;
-  /** A file's bytes (Node); a browser refuses with a message that asks for bytes or a URL. */
-  readFileBytes(path: string, what: string): Promise<Uint8Array>;
+  /**
+   * A regular file's bytes (Node; checked-read.ts), never blocking on a FIFO or device; a browser
+   * refuses with a message that asks for bytes or a URL. With `namedBy`, `path` is a file the
+   * model names, read only from inside the model file's folder.
+   */
+  readFileBytes(path: string, what: string, namedBy?: NamedByModel): Promise<Uint8Array>;
   /** A URL's bytes: http(s) anywhere, file: in Node; relative URLs resolve against the page (browser). */
   readUrl(url: string | URL, what: string): Promise<Uint8Array>;
   /**
@@ -22,6 +26,12 @@ export interface Platform {
    * (or worker script) in a browser.
    */
   readAsset(relativePath: string, what: string, assetsUrl?: string | URL): Promise<Uint8Array>;
+}
+
+/** Who names a file: the model file (its folder bounds the file) and whether symlinks may leave that folder. */
+export interface NamedByModel {
+  model: string;
+  allowOutside?: boolean;
 }
 
 type Implements<T extends Platform> = T;
