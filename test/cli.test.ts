@@ -39,7 +39,17 @@ it('explain --json writes the attribution .npy (input shape) and a heatmap .png'
   expect(npy.data.some((v) => v !== 0)).toBe(true);
   const png = decodePng(new Uint8Array(readFileSync(join(dir, 'attr.png'))), { channels: 3 });
   expect(png.width).toBeGreaterThan(3 * 16);
+  // a run over a second (SwiftShader compiles for seconds) shows its stages on stderr, a line each
+  // in a log, stdout holding the JSON alone (parsed above)
+  const stages = progressLines(r.stderr);
+  expect(stages.some((l) => /^compiling kernels \d+\/\d+$/.test(l)), r.stderr).toBe(true);
+  expect(stages.at(-1)).toBe('writing');
 });
+
+/** explain's progress lines among stderr's (Dawn may print its own warnings there). */
+function progressLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => /^(loading the model|picking IG2 references|compiling kernels|explaining|writing)/.test(l));
+}
 
 it('a bad target, an unknown method and a missing file are one-line errors with exit code 1', () => {
   const bad = run('explain', '--model', onnx, '--input', input, '--method', 'grad', '--target', '99', '--out', join(dir, 'x.npy'));
@@ -260,8 +270,9 @@ describe('explain on non-image models: .npy in, .npy out', () => {
 it('explain --model emotion.json (TF.js, @vladmandic/human) --input face.jpg --method idgi: the model\'s preprocessing, "happy", exact completeness', () => {
   const model = join(ROOT, 'node_modules/@vladmandic/human/models/emotion.json');
   const out = join(dir, 'emotion', 'attr.npy');
-  const r = run('explain', '--model', model, '--input', join(ROOT, 'test/fixtures/face-64.jpg'), '--method', 'idgi', '--steps', '16', '--out', out, '--json');
+  const r = run('explain', '--model', model, '--input', join(ROOT, 'test/fixtures/face-64.jpg'), '--method', 'idgi', '--steps', '16', '--out', out, '--json', '--quiet');
   expect(r.status, r.stderr).toBe(0);
+  expect(progressLines(r.stderr)).toEqual([]); // --quiet
   const summary = JSON.parse(r.stdout);
   expect(summary.model).toBe('emotion');
   expect(summary.images).toHaveLength(1);
