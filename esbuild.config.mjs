@@ -6,6 +6,7 @@
  *                             `import x from '…/x.wgsl'` become `…/x.wgsl.js`
  *   dist/cli.js               the `pathlight` command (runs dist/lib/cli/main.js)
  *   dist/train.js             the trainer (src/train/cli.ts): `npm run train -- --model lenet ...`
+ *   dist/bench.js             an installed package's `pathlight bench` (bench/bench-node.ts)
  * and, with `--types`, declarations in dist/types (tsc). Tests and tools import `build()` and
  * `bundle()` (an in-memory browser bundle of any entry, e.g. the browser test page).
  *
@@ -61,11 +62,22 @@ export async function build({ types = false } = {}) {
     esbuild
       .build({ ...nodeOptions, entryPoints: [at('src/train/cli.ts')], outfile: at('dist/train.js'), banner: { js: '#!/usr/bin/env node' } })
       .then((r) => (chmodSync(at('dist/train.js'), 0o755), r)),
+    // an installed package's `pathlight bench` (src/cli/bench-command.ts): pathlight's rows in Node
+    // (its library imports point at dist/lib, which the package has: only bench/'s own modules are bundled)
+    esbuild.build({ ...nodeOptions, entryPoints: [at('bench/bench-node.ts')], outfile: at('dist/bench.js'), sourcemap: false, plugins: [libraryFromDist] }),
   ]);
   writeFileSync(at('dist/cli.js'), "#!/usr/bin/env node\nimport './lib/cli/main.js';\n", { mode: 0o755 });
   chmodSync(at('dist/cli.js'), 0o755);
   if (types) emitTypes();
 }
+
+/** bench/'s imports of ../src/<module>.js as the package's ./lib/<module>.js (for dist/bench.js). */
+const libraryFromDist = {
+  name: 'library-from-dist',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/src\// }, (args) => (args.importer.startsWith(at('bench/')) ? { path: `./lib/${args.path.slice('../src/'.length)}`, external: true } : undefined));
+  },
+};
 
 /** Per-module output: every import stays an import; shader imports point at their .wgsl.js module. */
 const keepImports = {

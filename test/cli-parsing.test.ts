@@ -12,6 +12,13 @@ import { errorLine } from '../src/cli/error-line.js';
 import { DEFAULT_PLAN, parseBenchArgs } from '../bench/bench-grid.js';
 import { GpuError, PathlightError } from '../src/errors.js';
 import { bundle } from '../esbuild.config.mjs';
+import { encode } from 'fast-png';
+import { readInput } from '../src/cli/inputs.js';
+import { zooEntry } from '../src/models/zoo.js';
+import { toRgb32 } from '../src/data/transforms.js';
+import { loadSample } from '../src/data/samples.js';
+import { encodeGrayPng } from '../src/data/png.js';
+import type { Model } from '../src/nn/model.js';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'pathlight-cli-unit-'));
 
@@ -61,6 +68,42 @@ describe('output files', () => {
     expect(() => checkOutputPath(join(dir, 'r.NPY'), '--out', ['.npy'])).not.toThrow();
     expect(() => checkOutputPath(join(dir, 'a', 'b', 'r.npy'), '--out', ['.npy'])).not.toThrow();
     expect(readdirSync(dir)).toEqual(['d.npy']);
+  });
+});
+
+describe('image inputs of the 3×32×32 zoo models (readInput, no GPU: it reads model.info only)', () => {
+  const resnet = { info: zooEntry('resnet').build().info } as unknown as Model;
+
+  it('a 28×28 colour PNG is one image, padded channel by channel, never 3 gray images', () => {
+    const dir = scratch();
+    const rgb = new Uint8Array(28 * 28 * 3);
+    for (let p = 0; p < 28 * 28; p++) rgb.set([p % 256, 255 - (p % 256), (7 * p) % 256], 3 * p);
+    const file = join(dir, 'colour.png');
+    writeFileSync(file, encode({ width: 28, height: 28, data: rgb, channels: 3, depth: 8 }));
+    const x = readInput(file, resnet, 'mnist');
+    expect(x.data.length).toBe(3 * 32 * 32);
+    expect(x.what).toBe(`${file} (padded to 3×32×32)`);
+    for (let k = 0; k < 3; k++) {
+      for (let y = 0; y < 32; y++) {
+        for (let xx = 0; xx < 32; xx++) {
+          const inside = y >= 2 && y < 30 && xx >= 2 && xx < 30;
+          const expected = inside ? rgb[3 * ((y - 2) * 28 + xx - 2) + k]! / 255 : 0;
+          expect(x.data[(k * 32 + y) * 32 + xx]).toBeCloseTo(expected, 6);
+        }
+      }
+    }
+  });
+
+  it('single-channel 28×28 images (a gray PNG, a bundled sample) are padded with their gray in R, G and B', () => {
+    const dir = scratch();
+    const sample = loadSample('mnist', 0);
+    const file = join(dir, 'gray.png');
+    writeFileSync(file, encodeGrayPng(sample.image, 28, 28));
+    const fromSample = readInput('sample:0', resnet, 'mnist');
+    expect(Array.from(fromSample.data)).toEqual(Array.from(toRgb32(sample.image, 1)));
+    const fromPng = readInput(file, resnet, 'mnist');
+    expect(fromPng.data.length).toBe(3 * 32 * 32);
+    fromPng.data.forEach((v, i) => expect(Math.abs(v - fromSample.data[i]!)).toBeLessThanOrEqual(0.5 / 255));
   });
 });
 

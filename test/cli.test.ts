@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build, ROOT } from '../esbuild.config.mjs';
+import { checkoutBenchScript, installedBench } from '../src/cli/bench-command.js';
 import { readNpy, writeNpy } from '../src/models/npy.js';
 import { decodePng, encodeGrayPng } from '../src/data/png.js';
 
@@ -39,7 +41,17 @@ it('explain --json writes the attribution .npy (input shape) and a heatmap .png'
   expect(npy.data.some((v) => v !== 0)).toBe(true);
   const png = decodePng(new Uint8Array(readFileSync(join(dir, 'attr.png'))), { channels: 3 });
   expect(png.width).toBeGreaterThan(3 * 16);
+  // a run over a second (SwiftShader compiles for seconds) shows its stages on stderr, a line each
+  // in a log, stdout holding the JSON alone (parsed above)
+  const stages = progressLines(r.stderr);
+  expect(stages.some((l) => /^compiling kernels \d+\/\d+$/.test(l)), r.stderr).toBe(true);
+  expect(stages.at(-1)).toBe('writing');
 });
+
+/** explain's progress lines among stderr's (Dawn may print its own warnings there). */
+function progressLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => /^(loading the model|picking IG2 references|compiling kernels|explaining|writing)/.test(l));
+}
 
 it('a bad target, an unknown method and a missing file are one-line errors with exit code 1', () => {
   const bad = run('explain', '--model', onnx, '--input', input, '--method', 'grad', '--target', '99', '--out', join(dir, 'x.npy'));
@@ -260,8 +272,9 @@ describe('explain on non-image models: .npy in, .npy out', () => {
 it('explain --model emotion.json (TF.js, @vladmandic/human) --input face.jpg --method idgi: the model\'s preprocessing, "happy", exact completeness', () => {
   const model = join(ROOT, 'node_modules/@vladmandic/human/models/emotion.json');
   const out = join(dir, 'emotion', 'attr.npy');
-  const r = run('explain', '--model', model, '--input', join(ROOT, 'test/fixtures/face-64.jpg'), '--method', 'idgi', '--steps', '16', '--out', out, '--json');
+  const r = run('explain', '--model', model, '--input', join(ROOT, 'test/fixtures/face-64.jpg'), '--method', 'idgi', '--steps', '16', '--out', out, '--json', '--quiet');
   expect(r.status, r.stderr).toBe(0);
+  expect(progressLines(r.stderr)).toEqual([]); // --quiet
   const summary = JSON.parse(r.stdout);
   expect(summary.model).toBe('emotion');
   expect(summary.images).toHaveLength(1);
@@ -272,3 +285,44 @@ it('explain --model emotion.json (TF.js, @vladmandic/human) --input face.jpg --m
   expect(readNpy(readFileSync(out)).shape).toEqual([1, 64, 64]);
   expect(decodePng(readFileSync(out.replace(/\.npy$/, '.png'))).width).toBeGreaterThan(64);
 }, 180_000);
+
+describe('an installed `pathlight bench` (no checkout: no bench/bench.mjs, the TF.js peers absent)', () => {
+  it('the package ships dist/bench.js and every library module it imports', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const files: string[] = JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path);
+    expect(files).toContain('dist/bench.js');
+    const imports = [...readFileSync(join(ROOT, 'dist/bench.js'), 'utf8').matchAll(/from "\.\/(lib\/[^"]+)"/g)].map((m) => `dist/${m[1]}`);
+    expect(imports).toContain('dist/lib/gpu/engine.js');
+    for (const f of imports) expect(files).toContain(f);
+  });
+
+  it('runs in Node where no checkout holds the command, and lists missing peers as not installed', async () => {
+    const bench = await import(pathToFileURL(join(ROOT, 'dist/bench.js')).href);
+    const missing = () => {
+      throw Object.assign(new Error("Cannot find module '@tensorflow/tfjs-core'"), { code: 'MODULE_NOT_FOUND' });
+    };
+    const notInstalled = 'not installed (they are development dependencies; run `npm run bench` in a checkout)';
+    expect(bench.peerStatus(missing)).toEqual([
+      { package: '@tensorflow/tfjs-core', status: notInstalled },
+      { package: '@tensorflow/tfjs-backend-webgpu', status: notInstalled },
+    ]);
+    // (a checkout has them)
+    expect(bench.peerStatus().every((p: { status: string }) => p.status !== notInstalled)).toBe(true);
+    // the command's choice: outside a checkout it calls the package's Node bench with the flags
+    expect(checkoutBenchScript(mkdtempSync(join(tmpdir(), 'pathlight-installed-')))).toBeNull();
+    expect(checkoutBenchScript()).toBe(join(ROOT, 'bench/bench.mjs'));
+    const fake = join(dir, 'fake-bench.mjs');
+    writeFileSync(fake, 'export async function runInstalledBench(argv) { return { ran: argv }; }\n');
+    const printed: string[] = [];
+    const log = console.log;
+    console.log = (s: string) => printed.push(s);
+    try {
+      await installedBench(['--json', '--models', 'lenet'], pathToFileURL(fake));
+    } finally {
+      console.log = log;
+    }
+    expect(printed.map((s) => JSON.parse(s))).toEqual([{ ran: ['--json', '--models', 'lenet'] }]);
+    await expect(installedBench([], pathToFileURL(join(dir, 'none.js')))).rejects.toThrow(/bench: neither a checkout's bench\/bench\.mjs nor the package's .*none\.js was found/);
+  });
+});

@@ -127,4 +127,56 @@ describe('pathlight predict', () => {
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('never'))).toEqual([]);
   });
+
+  describe('non-finite values', () => {
+    // x·3e38 overflows float32 for |x| > ~1.13: ReLU keeps +Infinity, and ×0 makes it NaN
+    const overflow = (): TinyModel => ({
+      inputs: [{ name: 'x', shape: ['N', 1, 1, 2] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'big', shape: [1, 1, 1, 1], data: [3e38] },
+        { name: 'zero', shape: [1, 1, 1, 1], data: [0] },
+      ],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'big'], outputs: ['h'] },
+        { op: 'Relu', inputs: ['h'], outputs: ['r'] },
+        { op: 'Conv', inputs: ['r', 'zero'], outputs: ['y'] },
+      ],
+    });
+
+    it('a NaN or infinite input is refused in one line, naming the file and the index, as explain does', async () => {
+      const nan = join(dir, 'nan-x.npy');
+      const x = readNpy(new Uint8Array(readFileSync(input)));
+      x.data[5] = NaN;
+      writeFileSync(nan, writeNpy(x.data, x.shape));
+      const r = run('--model', onnx, '--input', nan, '--json');
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('pathlight:'))).toEqual([expect.stringMatching(/^pathlight: --input .*nan-x\.npy: non-finite value NaN at index 5$/)]);
+      // the library's predict path refuses it too
+      const predictor = onnxPredictor(engine, new Uint8Array(readFileSync(onnx)));
+      x.data[5] = 0;
+      x.data[7] = -Infinity;
+      await expect(predictor.predict(x)).rejects.toThrow(/^model \w+: input: non-finite value -Infinity at index 7$/);
+      predictor.dispose();
+    });
+
+    it('NaN and infinite outputs are noted in the summary and --json; an all-NaN row has no top', () => {
+      writeFileSync(join(dir, 'overflow.onnx'), tinyOnnx(overflow()));
+      const xFile = join(dir, 'overflow-x.npy');
+      // row 0: [NaN, 0] (10·3e38 overflows, 0.5·3e38 does not); row 1: [NaN, NaN]
+      writeFileSync(xFile, writeNpy(Float32Array.of(10, 0.5, 10, 10), [2, 1, 1, 2]));
+      const r = run('--model', join(dir, 'overflow.onnx'), '--input', xFile, '--json');
+      expect(r.status, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.outputs).toEqual([null, 0, null, null]);
+      expect(summary.top).toEqual([{ index: 1, value: 0 }, null]);
+      expect(summary.nonFiniteOutputs).toEqual({ nan: 3, infinite: 0 });
+      expect(summary.notes).toContainEqual(expect.stringMatching(/^3 NaN among the 4 output values \(.*JSON writes them as null\)$/));
+      const text = run('--model', join(dir, 'overflow.onnx'), '--input', xFile);
+      expect(text.status, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(/row 0 +top 1 \(0\)\nrow 1 +top none \(every output is NaN\)\n/);
+      expect(text.stdout).toMatch(/note +3 NaN among the 4 output values/);
+    });
+  });
 });

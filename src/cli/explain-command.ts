@@ -1,7 +1,7 @@
 /**
  * `pathlight explain`: one attribution of an input (PNG, .npy or bundled sample), written as .npy
  * (float32, C order, the input's shape) and, for image models, as a heatmap .png, with a summary
- * (text or --json).
+ * (text or --json). A run longer than a second shows its stages on stderr (not with --quiet).
  */
 import { readFileSync } from 'node:fs';
 import { createEngine, type Engine } from '../gpu/engine.js';
@@ -9,7 +9,7 @@ import { PathlightError } from '../errors.js';
 import { loadModel } from '../models/load.js';
 import { writeNpy } from '../models/npy.js';
 import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
-import { explain, type ExplainOptions, type Explanation } from '../attribution/index.js';
+import { explain, prepareExplain, type ExplainOptions, type Explanation } from '../attribution/index.js';
 import { heatmapPng } from '../viz/heatmap.js';
 import { listSamples } from '../data/samples.js';
 import type { DatasetName } from '../data/classes.js';
@@ -19,6 +19,7 @@ import { parseExplainFlags, type ExplainRequest } from './explain-flags.js';
 import { npyValues, readInput, readNpyFile, testImages } from './inputs.js';
 import { writeFilesAtomically } from './atomic-write.js';
 import { preprocessPixels } from '../data/preprocess.js';
+import { SILENT_PROGRESS, stagedProgress, type ProgressStream } from './progress.js';
 
 /** The request's options for `explain`, with what needs the model resolved (a class name, a baseline file). */
 function methodOptions(req: ExplainRequest, model: Model): ExplainOptions {
@@ -86,17 +87,29 @@ async function ig2References(req: ExplainRequest, engine: Engine, model: Model, 
   return { references: picked.references, referencesPerImage: picked.referencesPerImage };
 }
 
-export async function explainCommand(flags: Flags): Promise<void> {
+/** `progressTo`: where progress goes (stderr; tests pass a stream) */
+export async function explainCommand(flags: Flags, progressTo: ProgressStream = process.stderr): Promise<void> {
   // everything that can be checked without a GPU is, before the engine is made
   const req = parseExplainFlags(flags);
+  const progress = req.quiet ? SILENT_PROGRESS : stagedProgress(progressTo);
+  const onProgress = (done: number, total: number) => progress.update(done, total);
   const engine = await createEngine();
   try {
+    progress.stage('loading the model');
     const { model, notes } = await loadModel(engine, req.model, { input: req.preprocess, ...modelFileOptions(flags) });
     const x = readInput(req.input, model, req.dataset, req.layout);
     const options = methodOptions(req, model);
-    if (options.method === 'ig2') options.methodOptions = { ...options.methodOptions, ...(await ig2References(req, engine, model, x.data)) };
+    if (options.method === 'ig2') {
+      progress.stage('picking IG2 references');
+      options.methodOptions = { ...options.methodOptions, ...(await ig2References(req, engine, model, x.data)) };
+    }
     const files = outputFiles(req, model);
-    const r = await explain(engine, model, x.data, options);
+    // explain() would compile by itself, silently: compiled here first, with its count
+    progress.stage('compiling kernels', { counted: true });
+    await prepareExplain(engine, model, { ...options, onProgress });
+    progress.stage('explaining', { counted: true, eta: true });
+    const r = await explain(engine, model, x.data, { ...options, onProgress });
+    progress.stage('writing');
     const n = r.shape[0]!;
     const outputs = [{ path: files.npy, data: writeNpy(r.attribution, n === 1 ? r.shape.slice(1) : r.shape) }];
     if (files.png) {
@@ -104,11 +117,13 @@ export async function explainCommand(flags: Flags): Promise<void> {
       outputs.push({ path: files.png, data: heatmapPng((x.pixels ?? x.data).subarray(0, c * h * w), r.attribution.subarray(0, c * h * w), c, h, w) });
     }
     writeFilesAtomically(outputs);
+    progress.finish();
     const s = summary(r, model, engine, x.what, files);
     if (req.json) console.log(JSON.stringify({ ...s, notes }, null, 2));
     else printSummary(s, notes);
     model.dispose();
   } finally {
+    progress.finish(); // (an error line starts on a clean line)
     engine.dispose();
   }
 }

@@ -20,7 +20,7 @@ import { parseMethodOptions, parsePreprocess } from './key-values.js';
 /** `pathlight explain` without --method runs Integrated Gradients */
 export const DEFAULT_METHOD = 'ig';
 
-export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess', 'allow-outside'];
+export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess', 'allow-outside', 'quiet'];
 
 const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
 
@@ -48,6 +48,8 @@ export interface ExplainRequest {
   /** --out as given (a non-image model refuses a .png) */
   outGiven: string | undefined;
   json: boolean;
+  /** --quiet: no progress on stderr */
+  quiet: boolean;
   /** --method-option values as explain()'s methodOptions */
   methodOptions: Record<string, unknown>;
   /** --preprocess: an ONNX model's declared image input */
@@ -138,6 +140,7 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     out: outputPaths(flags, model, methodFlag),
     outGiven: flags.get('out'),
     json: flags.has('json'),
+    quiet: flags.has('quiet'),
     methodOptions: parseMethodOptions(flags.get('method-option'), method),
     preprocess: parsePreprocess(flags.get('preprocess')),
   };

@@ -1,7 +1,7 @@
 /**
  * Inputs of the `pathlight` commands: a .npy of exactly the model's input shape (any model, no
  * preprocessing), or, for image models, a PNG, a JPEG or a bundled sample fitted to the model's
- * [C, H, W] (resized or centre-cropped when the model declares it) and mapped by the model's
+ * [C, H, W] (resized or centre-cropped when the model declares it, 28×28 padded for the RGB zoo) and mapped by the model's
  * declared preprocessing (data/preprocess.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,20 +18,40 @@ import { preprocessPixels } from '../data/preprocess.js';
 import type { DatasetName } from '../data/classes.js';
 import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
 
-/** A 1×28×28 dataset image as the model's input: as is, or padded to 3×32×32 for the RGB zoo models. */
-export function fitImage(img: Float32Array, ih: number, iw: number, model: Model, what: string): { data: Float32Array; what: string } {
+/**
+ * Images of `channels` × `ih` × `iw` (one, or a batch of dataset images) as the model's input: as
+ * they are when they have its shape, or 28×28 padded to 32×32 for the RGB zoo models (a 2-pixel
+ * zero border): a single-channel dataset image with its gray replicated into R, G and B, a colour
+ * image channel by channel. A colour image is one image, never several gray ones.
+ */
+export function fitImage(img: Float32Array, channels: number, ih: number, iw: number, model: Model, what: string): { data: Float32Array; what: string } {
   const [c, h, w] = imageInputShape(model.info, `input ${what}`);
-  if (ih === h && iw === w && img.length > 0 && img.length % (c * h * w) === 0) return { data: img, what };
-  if (c === 3 && ih === 28 && iw === 28 && h === 32 && w === 32 && img.length % (28 * 28) === 0) return { data: toRgb32(img, img.length / (28 * 28)), what: `${what} (padded to 3×32×32)` };
-  throw new PathlightError(`input ${what} is ${img.length / (ih * iw)}×${ih}×${iw}, model ${model.info.name} expects ${c}×${h}×${w}`);
+  const count = img.length / (channels * ih * iw);
+  if (ih === h && iw === w && channels === c && count >= 1 && Number.isInteger(count)) return { data: img, what };
+  if (c === 3 && ih === 28 && iw === 28 && h === 32 && w === 32) {
+    if (channels === 1 && count >= 1 && Number.isInteger(count)) return { data: toRgb32(img, count), what: `${what} (padded to 3×32×32)` };
+    if (channels === 3 && count === 1) return { data: padBorder(img, 3, 28, 28, 2), what: `${what} (padded to 3×32×32)` };
+  }
+  throw new PathlightError(`input ${what} is ${count === 1 ? '' : `${count} × `}${channels}×${ih}×${iw}, model ${model.info.name} expects ${c}×${h}×${w}`);
+}
+
+/** A C×H×W image with a zero border of `border` pixels on every side, channel by channel. */
+function padBorder(img: Float32Array, c: number, h: number, w: number, border: number): Float32Array {
+  const pw = w + 2 * border;
+  const ph = h + 2 * border;
+  const out = new Float32Array(c * ph * pw);
+  for (let k = 0; k < c; k++) {
+    for (let y = 0; y < h; y++) out.set(img.subarray((k * h + y) * w, (k * h + y + 1) * w), (k * ph + y + border) * pw + border);
+  }
+  return out;
 }
 
 /** The input as [N, ...inputShape] values for `model`, plus a description. */
 export function readInput(spec: string, model: Model, dataset: DatasetName | undefined, layout: Layout = 'nchw'): { data: Float32Array; pixels?: Float32Array; label?: number; what: string } {
   if (layout === 'nhwc' && !spec.toLowerCase().endsWith('.npy')) throw new PathlightError(`--layout nhwc applies to .npy inputs; --input ${spec} is not one`);
   // images are pixels in [0, 1]: the model's declared preprocessing maps them (`pixels` keeps them, for the heatmap)
-  const fit = (img: Float32Array, ih: number, iw: number, what: string, label?: number) => {
-    const fitted = fitImage(img, ih, iw, model, what);
+  const fit = (img: Float32Array, channels: number, ih: number, iw: number, what: string, label?: number) => {
+    const fitted = fitImage(img, channels, ih, iw, model, what);
     return { data: preprocessPixels(fitted.data, model.info), pixels: fitted.data, what: fitted.what, label };
   };
   const sample = /^sample:(\d+)$/.exec(spec);
@@ -39,7 +59,7 @@ export function readInput(spec: string, model: Model, dataset: DatasetName | und
     imageInputShape(model.info, `--input ${spec} (a bundled image sample)`);
     if (!dataset) throw new PathlightError(`--input ${spec}: say which samples with --dataset mnist|fashion-mnist`);
     const s = flagged(`--input ${spec}`, () => loadSample(dataset, Number(sample[1])));
-    return fit(s.image, s.shape[1], s.shape[2], `${dataset} sample ${sample[1]} (${s.className})`, s.label);
+    return fit(s.image, s.shape[0], s.shape[1], s.shape[2], `${dataset} sample ${sample[1]} (${s.className})`, s.label);
   }
   if (!existsSync(spec)) throw new PathlightError(`input file ${spec} does not exist`);
   const bytes = new Uint8Array(readFileSync(spec));
@@ -52,9 +72,9 @@ export function readInput(spec: string, model: Model, dataset: DatasetName | und
     const expectedSizes = resize ? [] : [{ width: w, height: h }, ...(c === 3 && h === 32 && w === 32 ? [{ width: 28, height: 28 }] : [])];
     const options = { channels: c === 3 ? 3 : 1, source: spec, expectedSizes } as const;
     const img = png ? decodePng(bytes, options) : decodeJpeg(bytes, options);
-    if (!resize || (img.width === w && img.height === h)) return fit(img.data, img.height, img.width, spec);
+    if (!resize || (img.width === w && img.height === h)) return fit(img.data, img.channels, img.height, img.width, spec);
     const fitted = resize === 'crop' ? centreCrop(img.data, img.channels, img.height, img.width, h, w, spec) : resizeBilinear(img.data, img.channels, img.height, img.width, h, w);
-    return fit(fitted, h, w, `${spec} (${resize === 'crop' ? 'centre-cropped' : 'resized'} from ${img.width}×${img.height})`);
+    return fit(fitted, img.channels, h, w, `${spec} (${resize === 'crop' ? 'centre-cropped' : 'resized'} from ${img.width}×${img.height})`);
   }
   if (spec.toLowerCase().endsWith('.npy')) return { data: npyValues(npyOf(bytes, spec), spec, '--input', model, layout), what: layout === 'nhwc' ? `${spec} (channels-last, converted)` : spec };
   throw new PathlightError(`input ${spec}: use a .png, .jpg, a .npy or sample:N`);
@@ -115,10 +135,10 @@ export function testImages(dataset: DatasetName, count: number, model: Model, of
     const samples = Array.from({ length: count }, (_, i) => loadSample(dataset, offset + i));
     const raw = new Float32Array(count * 28 * 28);
     samples.forEach((s, i) => raw.set(s.image, i * 28 * 28));
-    return { data: fitImage(raw, 28, 28, model, `${dataset} samples`).data, labels: samples.map((s) => s.label), source: `bundled ${dataset} samples ${offset}–${offset + count - 1}` };
+    return { data: fitImage(raw, 1, 28, 28, model, `${dataset} samples`).data, labels: samples.map((s) => s.label), source: `bundled ${dataset} samples ${offset}–${offset + count - 1}` };
   }
   const split = dataset === 'mnist' ? loadMnist('test') : loadFashionMnist('test');
   if (offset + count > split.count) throw new PathlightError(`${dataset} has ${split.count} test images, ${offset + count} asked for`);
   const raw = split.images.slice(offset * 28 * 28, (offset + count) * 28 * 28);
-  return { data: fitImage(raw, 28, 28, model, `${dataset} test images`).data, labels: Array.from(split.labels.slice(offset, offset + count)), source: `${dataset} test images ${offset}–${offset + count - 1}` };
+  return { data: fitImage(raw, 1, 28, 28, model, `${dataset} test images`).data, labels: Array.from(split.labels.slice(offset, offset + count)), source: `${dataset} test images ${offset}–${offset + count - 1}` };
 }

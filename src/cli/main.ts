@@ -18,6 +18,7 @@ const USAGE = `usage:
                     [--dataset mnist|fashion-mnist] [--target <class|auto>] [--steps N]
                     [--rule ${INTEGRATION_RULES.join('|')}] [--output logit|prob]
                     [--baseline black|white|uniform|blur|file.npy] [--out file.npy|file.png] [--json]
+                    [--quiet (no progress on stderr)]
                     [--layout nchw|nhwc (of .npy inputs and baselines)]
                     [--references relevant|file.npy] [--reference-count R]   (ig2)
                     [--method-option key=value ...]   (ig2: eta, clip=lo,hi|none, early-stop; gig: fraction, max-dist; blurig: max-sigma)
@@ -26,6 +27,7 @@ const USAGE = `usage:
                     [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
   pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]
   pathlight bench   [--json] [benchmark flags: --models a,b --methods x,y --steps 32,64 --reps 5]
+                    (a checkout: Chromium with the TF.js peers; an installed package: pathlight's rows in Node)
   explain, eval, predict: --allow-outside (follow a model's symlinked files out of its folder)
   every command: --debug (stack traces on errors), --help
   methods: grad, gradxinput, ig, idgi, gig, gig-idgi, blurig, blurig-idgi, ig2, smoothgrad[:<method>]`;

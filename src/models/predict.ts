@@ -7,7 +7,7 @@
 import { PathlightError, shapeStr } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { batchShapeStr, type Model } from '../nn/model.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { modelFromSpec } from './fuse.js';
 import { decodeOnnxBytes, foldConstantGraph, importOnnx, type OnnxConstantGraph, type OnnxImportMode, type OnnxImportOptions } from './onnx-import.js';
 
@@ -58,6 +58,7 @@ export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImp
     if (batched.length !== row.length + 1 || batched[0]! < 1 || row.some((d, i) => batched[i + 1] !== d)) {
       throw new PathlightError(`model ${model.info.name}: input has shape ${shapeStr(x.shape)}, expected ${whole ? shapeStr(row) : `${batchShapeStr(row)} or ${shapeStr(row)}`}`);
     }
+    assertFinite(x.data, `model ${model.info.name}: input`); // as explain() does: NaN in, NaN out is no prediction
     const t = Tensor.from(model.engine, x.data, batched);
     const tape = model.forward(t, { record: nodes.length > 1 });
     const last = model.nodes.length - 1;

@@ -18,7 +18,8 @@ import { buildModel, initParameters } from '../nn/init.js';
 import { imageInputShape } from '../nn/model.js';
 import { limitImages, type LabelledImages } from './batches.js';
 import { createOptimizer } from './optimizers.js';
-import { formatProgress, progressWriter } from './progress.js';
+import { formatProgress } from './progress.js';
+import { progressWriter } from '../cli/progress.js';
 import { evaluateAccuracy, train } from './trainer.js';
 
 export interface TrainCliOptions {

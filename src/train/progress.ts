@@ -1,6 +1,6 @@
 /**
- * The one-line training progress: rewritten in place with `\r` on a terminal, plain lines
- * otherwise (logs, CI), so a log file holds one line per report.
+ * The training progress report and its one line (written by src/cli/progress.ts's progressWriter:
+ * rewritten in place on a terminal, one line per report in a log).
  */
 export interface ProgressReport {
   epoch: number;
@@ -19,27 +19,4 @@ export function formatProgress(r: ProgressReport): string {
     `epoch ${r.epoch + 1}/${r.epochs}  step ${r.step}/${r.steps}  loss ${r.loss.toFixed(4)}  ` +
     `acc ${(100 * r.accuracy).toFixed(2)}%  ${r.imagesPerSecond.toFixed(0)} img/s`
   );
-}
-
-export interface ProgressWriter {
-  write(line: string): void;
-  /** end the in-place line (before other output) */
-  done(): void;
-}
-
-/** A writer for a Node-style stream; `isTTY` decides between `\r` rewriting and plain lines. */
-export function progressWriter(stream: { write(s: string): unknown; isTTY?: boolean }): ProgressWriter {
-  let open = false;
-  return {
-    write(line) {
-      if (stream.isTTY) {
-        stream.write(`\r${line}\x1b[K`);
-        open = true;
-      } else stream.write(`${line}\n`);
-    },
-    done() {
-      if (open) stream.write('\n');
-      open = false;
-    },
-  };
 }
