@@ -94,7 +94,8 @@ function bounded<T>(what: string, timeoutMs: number | undefined, signal: AbortSi
       .then(
         (v) => void (settled(), end(() => resolve(v)) || late(v)),
         (e: unknown) => void (settled(), end(() => reject(e))),
-      );
+      )
+      .catch((e: unknown) => end(() => reject(e))); // settled() or late() threw: never an unhandled rejection
   });
 }
 
