@@ -102,11 +102,11 @@ describe('limits', () => {
     const x = digits(6);
     const options = { method: 'ig', steps: 4, target: 3, seed: 5, smoothgrad: { samples: 5 } } as const;
     const whole = await explain(engine, lenet, x, options);
-    const chunked = await explain(engine, lenet, x, { ...options, memoryBudgetBytes: 60_000 });
+    const chunked = await explain(engine, lenet, x, { ...options, memoryBudgetBytes: 100_000 }); // one row per chunk
     expect(Math.max(...whole.attribution.map((v, i) => Math.abs(v - chunked.attribution[i]!)))).toBeLessThan(1e-5 * Math.max(...whole.attribution.map(Math.abs)));
     const ig = { method: 'idgi', steps: 8, target: 3 } as const;
     const one = await explain(engine, lenet, x, ig);
-    const groups = await explain(engine, lenet, x, { ...ig, memoryBudgetBytes: 40_000 });
+    const groups = await explain(engine, lenet, x, { ...ig, memoryBudgetBytes: 100_000 });
     expect(groups.images.map((im) => im.sum)).toEqual(one.images.map((im) => expect.closeTo(im.sum, 4)));
   });
 });
@@ -177,14 +177,14 @@ describe('non-finite values', () => {
     expect(r.images[0]!.fx).toBeNaN();
   });
 
-  it('a function whose gradient overflows: the attribution is named; f(baseline) is named', async () => {
+  it('a function that returns a non-finite gradient or f is named, with the batch and the value (issue #22: as it returns it)', async () => {
     const huge = cpuFunction((p, shape) => ({ f: new Float32Array(shape[0]!), grad: new Float32Array(p.length).fill(Infinity) }), { inputShape: [4], batchSize: 8 });
-    expect(await refused(() => explain(engine, huge, new Float32Array(4).fill(1), { method: 'ig', steps: 4 }))).toMatch(/the attribution has non-finite values/);
+    expect(await refused(() => explain(engine, huge, new Float32Array(4).fill(1), { method: 'ig', steps: 4 }))).toMatch(/^cpuFunction: the function's grad on batch 1 of 1 \(rows 0–4 of 5\): non-finite value Infinity at index 0$/);
     const nanAtZero = cpuFunction(
       (p, shape) => ({ f: Float32Array.from({ length: shape[0]! }, (_, r) => (p[4 * r] === 0 ? NaN : p[4 * r]!)), grad: new Float32Array(p.length) }),
       { inputShape: [4], batchSize: 8 },
     );
-    expect(await refused(() => explain(engine, nanAtZero, new Float32Array(4).fill(1), { method: 'grad' }))).toMatch(/f\(baseline\) is NaN/);
+    expect(await refused(() => explain(engine, nanAtZero, new Float32Array(4).fill(1), { method: 'grad' }))).toMatch(/the function's f on batch 1 of 1 \(rows 0–1 of 2\): non-finite value NaN at index 0/);
   });
 
   it('two readbacks per call, with the check on', async () => {
@@ -203,6 +203,13 @@ describe('inputs by shape', () => {
     expect(await refused(() => explain(engine, lenet, { data: new Float32Array(10), shape: [1, 1, 28, 28] }, { method: 'grad' }))).toMatch(/data must be a Float32Array of 784 values/);
     const r = await explain(engine, lenet, { data: digits(2), shape: [2, 1, 28, 28] }, { method: 'grad' });
     expect(r.shape).toEqual([2, 1, 28, 28]);
+  });
+
+  it("a loader's { model, notes } is explained as its model; another wrapper gets a hint (issue #22)", async () => {
+    const direct = await explain(engine, lenet, digit(), { method: 'grad' });
+    const wrapped = await explain(engine, { model: lenet, notes: [] }, digit(), { method: 'grad' });
+    expect(wrapped.attribution).toEqual(direct.attribution);
+    expect(await refused(() => explain(engine, { model: lenet } as never, digit(), { method: 'grad' }))).toMatch(/\(a loader's result: pass its \.model\)$/);
   });
 
   it('non-finite options are refused', async () => {

@@ -1,7 +1,10 @@
 // IG2's GradPath, P = N·R pairs (image i, reference r), pair p = i·R + r. The batch holds every
 // pair twice: rows [0, P) give ∇f(z_p), rows [P, 2P) the representation-distance gradient G_p.
-// Per-pair state (stride 8): best distance, stall count, stopped, f(GradCF), commit, move. Sizes
-// and settings are uniforms: one pipeline per mode, whatever the batch, steps or references.
+// Per-pair state (stride 8): best distance, stall count, stopped, f(GradCF), commit, move, and a
+// flag: a non-finite distance was met. Sizes and settings are uniforms: one pipeline per mode,
+// whatever the batch, steps or references. Non-finite values a subject returns are carried to the
+// outputs as NaN (explain's finite check sees them), never clipped away; they are found by their
+// bits, as WGSL may assume finite floats in arithmetic.
 //   START:  the batch [z; z] at z_0 = x: row b holds image ⌊(b mod P)/R⌋.
 //   SEED:   seed at the representation node: 0 for rows < P, −2(rep(z_p) − rep(r))/DR for the rest
 //           (= ∇_rep of −‖rep(z) − rep(r)‖²/DR, so ‖seed‖² · DR/4 is the distance itself).
@@ -21,6 +24,7 @@ const STOPPED = 2u;
 const F_END = 3u;
 const COMMIT = 4u;
 const MOVES = 5u;
+const BAD = 6u;
 #if ${START}
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> batch: array<f32>;
@@ -46,6 +50,10 @@ const MOVES = 5u;
 @group(0) @binding(4) var<storage, read_write> attribution: array<f32>;
 @group(0) @binding(5) var<storage, read_write> fStart: array<f32>;
 #endif
+
+// a NaN constant is a shader-creation error: a private variable's bits make one at run time
+var<private> NAN: u32 = 0x7fc00000u;
+fn finite(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u; }
 
 ${MAIN}
   let P = c.pairs;
@@ -80,6 +88,7 @@ ${MAIN}
     // Not stopped by the end: the whole path counts and its last point is GradCF.
     if (c.j == c.steps && state[s + STOPPED] == 0.0) { state[s + F_END] = f[i]; }
   }
+  if (!finite(seedSq[P + i])) { state[s + BAD] = 1.0; }
   state[s + COMMIT] = commit;
   state[s + MOVES] = select(0.0, 1.0, state[s + STOPPED] == 0.0 && c.j < c.steps);
 #elif ${MOVE}
@@ -98,6 +107,7 @@ ${MAIN}
     var z1 = z0 + scale * grad[P * c.d + i];
     if (c.clip != 0u) { z1 = clamp(z1, c.lo, c.hi); }
     open += (z0 - z1) * grad[i];
+    if (!finite(grad[i]) || !finite(grad[P * c.d + i])) { committed[i] = bitcast<f32>(NAN); }
     z[i] = z1;
     z[P * c.d + i] = z1;
   }
@@ -107,13 +117,15 @@ ${MAIN}
   let img = i / c.d;
   var sum = 0.0;
   var f = 0.0;
+  var bad = false;
   for (var q = 0u; q < c.r; q++) {
     let p = img * c.r + q;
     let at = p * c.d + i % c.d;
     sum += committed[at] + select(0.0, pending[at], state[p * 8u + STOPPED] == 0.0);
     f += state[p * 8u + F_END];
+    bad = bad || state[p * 8u + BAD] > 0.0;
   }
   attribution[i] = sum / f32(c.r);
-  if (i % c.d == 0u) { fStart[img] = f / f32(c.r); }
+  if (i % c.d == 0u) { fStart[img] = select(f / f32(c.r), bitcast<f32>(NAN), bad); }
 #endif
 }

@@ -87,7 +87,8 @@ function registerBlurMethod(name: string, path: (sigmas: Float64Array, gradStep:
       return { ...result, fStart: await blurStartValues(ctx, sigmas[o.steps]!) };
     },
     defaultSteps: 100,
-    complete: true,
+    check: 'complete',
+    start: 'f(blur(x, maxSigma))',
     ownStart: `${name}: Blur IG's path starts at the blurred image blur(x, maxSigma), not at a baseline; drop the baseline option (methodOptions.maxSigma sets the start)`,
     description,
   });

@@ -5,6 +5,7 @@
  * on the number of steps).
  */
 import type { Engine } from '../gpu/engine.js';
+import { PathlightError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainedOutput } from './explain-seed.js';
 import type { Explainable } from './subject.js';
@@ -33,4 +34,12 @@ export interface ExplainContext {
   checkpoint?: (done: number, total: number) => Promise<void>;
   /** recordings of the call's fixed-shape evaluations, replayed for every chunk and step (disposed by explain) */
   replays?: ReplayCache;
+  /** explain()'s signal: subjects end a pending evaluation with it (a function's call, functions.ts) */
+  signal?: AbortSignal;
+}
+
+export const abortError = () => Object.assign(new PathlightError('explain: aborted by its signal'), { name: 'AbortError' });
+
+export function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError();
 }

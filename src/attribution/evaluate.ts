@@ -6,7 +6,7 @@ import type { EvaluationRequest, PointEvaluation } from './subject.js';
 export type { PointEvaluation } from './subject.js';
 
 function request(ctx: ExplainContext, pointsPerImage: number): EvaluationRequest {
-  return { targets: ctx.targets, targetList: ctx.targetList, pointsPerImage, output: ctx.output, replays: ctx.replays };
+  return { targets: ctx.targets, targetList: ctx.targetList, pointsPerImage, output: ctx.output, replays: ctx.replays, signal: ctx.signal };
 }
 
 /** `points` rows are image-major: row b belongs to image ⌊b / pointsPerImage⌋. Caller disposes the result. */

@@ -6,17 +6,17 @@
  */
 import type { Engine } from '../gpu/engine.js';
 import { ReplayCache } from '../gpu/replay.js';
-import { fail, PathlightError, shapeStr, checkPositiveInt } from '../errors.js';
+import { fail, shapeStr, checkPositiveInt } from '../errors.js';
 import { Model } from '../nn/model.js';
 import { Tensor, assertFinite, sizeOf } from '../tensor/tensor.js';
 import type { ExplainedOutput } from './explain-seed.js';
 import { straightPathPoints } from './path-points.js';
 import { gaussianBlurUniform } from '../ops/gaussian-blur.js';
 import { makeBaseline, type BaselineSpec, type BlurFn } from './baselines.js';
-import type { ExplainContext } from './context.js';
+import { checkAborted, type ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
 import { inImageGroups } from './integrators.js';
-import { getMethod } from './methods.js';
+import { getMethod, methodCheck, type AttributionCheck } from './methods.js';
 import { modelSubject } from './model-subject.js';
 import { INTEGRATION_RULES, type IntegrationRule } from './quadrature.js';
 import { smoothGradSettings, withSmoothGrad, type SmoothGradOptions } from './smoothgrad.js';
@@ -48,9 +48,15 @@ export interface ExplainOptions {
   checkFinite?: boolean;
   /** cancels the call between chunks: it rejects with a PathlightError named 'AbortError', buffers freed */
   signal?: AbortSignal;
-  /** path points done of total, called as the GPU finishes each chunk or step */
-  onProgress?: (done: number, total: number) => void;
+  /** path points done of total, called as the GPU finishes each chunk or step; a throw (or a rejection) rejects explain() */
+  onProgress?: (done: number, total: number) => unknown;
 }
+
+/** Every ExplainOptions key: explain() refuses others (a misspelt key is not silently ignored). */
+const OPTION_KEYS: { [K in keyof Required<ExplainOptions>]: true } = {
+  method: true, steps: true, rule: true, baseline: true, target: true, output: true, smoothgrad: true, memoryBudgetBytes: true,
+  seed: true, methodOptions: true, blur: true, checkFinite: true, signal: true, onProgress: true,
+};
 
 export interface ImageExplanation {
   /** the explained class (−1: a function without classes explained its own f) */
@@ -61,8 +67,12 @@ export interface ImageExplanation {
   fStart: number;
   /** Σ attribution */
   sum: number;
-  /** |Σ attr − (f(x) − f(start))| / |f(x) − f(start)| (absolute when the denominator is 0) */
+  /** |Σ attr − (f(x) − f(start))| / |f(x) − f(start)| (absolute when the denominator is 0), whatever the check */
   completenessError: number;
+  /** the method's check (see AttributionCheck) */
+  check: AttributionCheck;
+  /** completenessError where the check is 'complete' (an error) or 'approximate' (a gap, not an error); null for 'none' */
+  gap: number | null;
   /** Δf of steps skipped for a zero gradient (IDGI) */
   droppedDelta: number;
 }
@@ -77,8 +87,11 @@ export interface Explanation {
   /** rows (path points × inputs) sent through f and ∇f */
   gradientEvaluations: number;
   forwardEvaluations: number;
-  /** does the method promise completeness? */
+  /** does the method promise completeness? (check === 'complete') */
   complete: boolean;
+  check: AttributionCheck;
+  /** what fStart is f of: 'f(baseline)', 'mean f(counterfactual)' (IG2), 'f(blur(x, maxSigma))' (Blur IG) */
+  start: string;
   timeMs: number;
 }
 
@@ -89,13 +102,17 @@ const DEFAULT_BUDGET = 64 << 20;
 /** Most path steps explain() takes: the CPU-side weights and positions stay under 3 MB. */
 export const MAX_STEPS = 100_000;
 
-/** What explain() explains: a pathlight Model, or a function from gpuFunction() / cpuFunction(). */
-export type ExplainSubject = Model | Explainable;
+/** What explain() explains: a pathlight Model (or loadModel's / modelFromOnnx's { model, notes }), or a function from gpuFunction() / cpuFunction(). */
+export type ExplainSubject = Model | { model: Model; notes: readonly string[] } | Explainable;
 
 export async function explain(engine: Engine, what: ExplainSubject, input: InputSpec, options: ExplainOptions): Promise<Explanation> {
   const t0 = performance.now();
   if (typeof options !== 'object' || options === null) fail('explain: options are required, at least { method }');
-  const subject = what instanceof Model ? modelSubject(what) : isExplainable(what) ? what : fail('explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)');
+  if (typeof what === 'object' && what !== null && 'model' in what && 'notes' in what) what = what.model; // a loader's { model, notes }
+  const subject = what instanceof Model ? modelSubject(what) : isExplainable(what) ? what : fail(`explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)${typeof what === 'object' && what !== null && 'model' in what ? " (a loader's result: pass its .model)" : ''}`);
+  for (const [t, name] of [[what, `model ${subject.name}`], [input, 'the input Tensor'], [options.baseline, 'the baseline Tensor']] as const) {
+    if ((t instanceof Model || t instanceof Tensor) && t.engine !== engine) fail(`explain: ${name} lives on another engine than the one given (made by another createEngine()); load or make it with this engine`);
+  }
   const s = settings(subject, options, input); // a refused call compiles nothing
   if (what instanceof Model && !engine.preparing && !prepared(what, options)) await prepareExplain(engine, what, { ...options, onProgress: undefined });
   const x = input instanceof Tensor ? input.reshape(s.shape) : Tensor.from(engine, input instanceof Float32Array ? input : input.data, s.shape, { label: 'input' });
@@ -107,7 +124,7 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
   try {
     const baseline = own(makeBaseline(engine, options.baseline ?? 'black', x, s.seed + 1, options.blur ?? gaussianBlurUniform, subject.pixelsToInput));
     const targets = own(await resolveTargets(engine, subject, x, s.targets));
-    const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: s.targets, output: s.output, maxRows: subject.rowsForBudget(s.budget), stats: { gradientEvaluations: 0, forwardEvaluations: 0 }, checkpoint: progress.checkpoint, replays };
+    const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: s.targets, output: s.output, maxRows: s.maxRows, stats: { gradientEvaluations: 0, forwardEvaluations: 0 }, checkpoint: progress.checkpoint, replays, signal: options.signal };
     const result = await s.method.run(ctx, s.methodOptions);
     [result.attribution, result.dropped, result.fStart].forEach(own);
     // f(x) and f(x') for every image (rows 2i = x', 2i + 1 = x), in groups of images that fit the row budget
@@ -124,7 +141,7 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
     const attribution = await result.attribution.download();
     const diag = await diagnostics.download();
     await progress.settled();
-    return summarise(options.method, s.methodOptions.steps, s.shape, attribution, diag, !!result.fStart, ctx, s.method.complete, t0, s.checkFinite);
+    return summarise(options.method, s.methodOptions.steps, s.shape, attribution, diag, !!result.fStart, ctx, s.method, t0, s.checkFinite);
   } finally {
     for (const t of owned) if (!t.disposed) t.dispose();
     replays.dispose();
@@ -157,6 +174,8 @@ export async function prepareExplain(engine: Engine, model: Model, options: Expl
 
 /** explain()'s options, each validated here once, before any GPU work: what the run and the method read. */
 function settings(subject: Explainable, options: ExplainOptions, input: InputSpec) {
+  const unknown = Object.keys(options).find((k) => !Object.hasOwn(OPTION_KEYS, k));
+  if (unknown !== undefined) fail(`explain: unknown option '${unknown}' (known: ${Object.keys(OPTION_KEYS).join(', ')}; a method's own options go in methodOptions)`);
   const base = getMethod(options.method);
   const steps = options.steps ?? base.defaultSteps;
   checkPositiveInt(options.method, 'steps', steps);
@@ -172,6 +191,8 @@ function settings(subject: Explainable, options: ExplainOptions, input: InputSpe
   if (typeof seed !== 'number' || !Number.isFinite(seed)) fail(`seed must be a finite number, got ${String(seed)}`);
   const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
   if (typeof budget !== 'number' || !(budget > 0 && Number.isFinite(budget))) fail(`memoryBudgetBytes must be a positive finite number, got ${String(budget)}`);
+  const maxRows = subject.rowsForBudget(budget);
+  if (!(maxRows >= 1)) fail(`explain: one row of ${subject.name} ${shapeStr(subject.inputShape)} takes about ${subject.bytesPerRow ?? '?'} bytes of GPU memory, above memoryBudgetBytes ${budget}; raise memoryBudgetBytes`);
   const list = targetList(subject, options.target ?? 'auto');
   const sg = smoothGradSettings(options.smoothgrad);
   const shape = inputShape(subject, input);
@@ -181,7 +202,7 @@ function settings(subject: Explainable, options: ExplainOptions, input: InputSpe
   const method = sg ? withSmoothGrad(base, sg, 'data' in input ? input.data : input) : base; // SmoothGrad wraps the method when asked
   const checkFinite = options.checkFinite ?? true;
   if (typeof checkFinite !== 'boolean') fail(`checkFinite must be true or false, got ${String(checkFinite)}`);
-  return { method, methodOptions: { ...(options.methodOptions ?? {}), steps, rule, seed }, shape, targets, output, seed, budget, checkFinite };
+  return { method, methodOptions: { ...(options.methodOptions ?? {}), steps, rule, seed }, shape, targets, output, seed, budget, maxRows, checkFinite };
 }
 
 /**
@@ -237,7 +258,7 @@ function packDiagnostics(engine: Engine, parts: (Tensor | null)[], n: number): T
 }
 
 /** Calls between chunks: submit, let the host run, report what the GPU finished (one chunk stays in flight), stop if aborted. */
-function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress: ((done: number, total: number) => void) | undefined) {
+function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress: ExplainOptions['onProgress']) {
   let inFlight: Promise<unknown> = Promise.resolve();
   const checkpoint = async (done: number, total: number) => {
     checkAborted(signal);
@@ -246,6 +267,8 @@ function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress
       const finished = engine.done();
       // reported in call order: the pacer may resolve a short submission's wait before a longer one's
       inFlight = previous.then(() => finished).then(() => onProgress?.(done, total), () => {}); // a lost device is reported by the readback
+      // a callback's error rejects explain (at the next checkpoint or at settled()), never unhandled meanwhile
+      inFlight.catch(() => {});
       await previous;
     }
     await yieldToHost();
@@ -256,11 +279,16 @@ function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress
 
 const yieldToHost = () => new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw Object.assign(new PathlightError('explain: aborted by its signal'), { name: 'AbortError' });
+/** The check of image i in words, for summaries and figure titles: "completeness error 0.012 %", "gap 191.584 % to f(x) − mean f(counterfactual) (approximate)", "no completeness check (grad)". */
+export function describeCheck(r: Pick<Explanation, 'method' | 'start'>, image: Pick<ImageExplanation, 'check' | 'gap'>): string {
+  const pct = `${(100 * image.gap!).toFixed(3)} %`;
+  if (image.check === 'complete') return `completeness error ${pct} (Σ attr vs f(x) − ${r.start})`;
+  if (image.check === 'approximate') return `gap ${pct} to f(x) − ${r.start} (approximate: not promised by ${r.method})`;
+  return `no completeness check (${r.method} promises none)`;
 }
 
-function summarise(methodName: string, steps: number, shape: readonly number[], attribution: Float32Array, diag: Float32Array, hasStart: boolean, ctx: ExplainContext, complete: boolean, t0: number, checkFinite: boolean): Explanation {
+function summarise(methodName: string, steps: number, shape: readonly number[], attribution: Float32Array, diag: Float32Array, hasStart: boolean, ctx: ExplainContext, method: ReturnType<typeof getMethod>, t0: number, checkFinite: boolean): Explanation {
+  const check = methodCheck(method);
   const noTarget = ctx.targetList === null && ctx.subject.numClasses === null;
   const n = shape[0]!;
   const per = attribution.length / n;
@@ -278,7 +306,7 @@ function summarise(methodName: string, steps: number, shape: readonly number[], 
     }
     const gap = Math.abs(fx - fStart);
     const completenessError = Math.abs(sum - (fx - fStart)) / (gap > 1e-12 ? gap : 1);
-    images.push({ target: noTarget ? -1 : diag[i]!, fx, fStart, sum, completenessError, droppedDelta: diag[4 * n + i]! });
+    images.push({ target: noTarget ? -1 : diag[i]!, fx, fStart, sum, completenessError, check, gap: check === 'none' ? null : completenessError, droppedDelta: diag[4 * n + i]! });
   }
-  return { method: methodName, steps, shape: [...shape], attribution, images, ...ctx.stats, complete, timeMs: performance.now() - t0 };
+  return { method: methodName, steps, shape: [...shape], attribution, images, ...ctx.stats, complete: check === 'complete', check, start: method.start ?? 'f(baseline)', timeMs: performance.now() - t0 };
 }

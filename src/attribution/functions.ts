@@ -11,28 +11,39 @@
  * Both explain the value fn returns: `target` is handed to fn per row (`info.targets`, null when
  * the caller gave none) and `output: 'prob'` does not apply. IG2 needs `ig2`, a second callback:
  * for points and the reference of each row, the distance IG2 descends and its gradient.
+ * A call still pending when explain()'s signal aborts, or after `timeoutMs`, rejects explain at
+ * once; fn's inputs stay alive until it settles, and what it returns late is disposed.
  */
-import { fail, shapeStr } from '../errors.js';
-import { Tensor, reshapeOwned, sizeOf, validateShape } from '../tensor/tensor.js';
+import { fail, PathlightError, shapeStr } from '../errors.js';
+import { Tensor, assertFinite, reshapeOwned, sizeOf, validateShape } from '../tensor/tensor.js';
 import { sliceBatch } from '../tensor/batch.js';
 import { accumulateGradients } from './accumulate-gradients.js';
 import type { EvaluationRequest, Explainable, Ig2Request, Ig2Search, PointEvaluation } from './subject.js';
+import { abortError } from './context.js';
 
 export interface FunctionCallInfo {
   /** class index per row when explain() was given targets, else null (fn explains its own f) */
   targets: Int32Array | null;
   /** rows per input in this batch: row b belongs to input ⌊b / pointsPerInput⌋ */
   pointsPerInput: number;
+  /** explain()'s signal: fn may stop its own work when it aborts (explain rejects at once anyway) */
+  signal?: AbortSignal;
+}
+
+/** Options of both kinds of function. */
+interface FunctionOptions {
+  inputShape: readonly number[];
+  name?: string;
+  /** bound on each call of fn (and of the ig2 callback), in ms (default: none) */
+  timeoutMs?: number;
 }
 
 /** f per row [rows] and ∇f per row, shaped like the points (pathlight disposes both) */
 export type GpuFunctionResult = { f: Tensor; grad: Tensor };
 
-export interface GpuFunctionOptions {
-  inputShape: readonly number[];
-  name?: string;
+export interface GpuFunctionOptions extends FunctionOptions {
   /** IG2: distance to each row's reference [rows] and its gradient w.r.t. the points */
-  ig2?: (points: Tensor, references: Tensor) => GpuFunctionDistance | Promise<GpuFunctionDistance>;
+  ig2?: (points: Tensor, references: Tensor, info: { signal?: AbortSignal }) => GpuFunctionDistance | Promise<GpuFunctionDistance>;
 }
 
 export type GpuFunctionDistance = { distance: Tensor; grad: Tensor };
@@ -41,11 +52,9 @@ export type CpuFunctionResult = { f: ArrayLike<number>; grad: ArrayLike<number> 
 
 export type CpuFunctionDistance = { distance: ArrayLike<number>; grad: ArrayLike<number> };
 
-export interface CpuFunctionOptions {
-  inputShape: readonly number[];
+export interface CpuFunctionOptions extends FunctionOptions {
   /** rows per call at most */
   batchSize: number;
-  name?: string;
   /** IG2: for points [rows, ...] and each row's reference (same shape), the distance and its gradient */
   ig2?: (points: Float32Array, references: Float32Array, shape: number[]) => CpuFunctionDistance | Promise<CpuFunctionDistance>;
 }
@@ -53,11 +62,46 @@ export interface CpuFunctionOptions {
 export type GpuFunction = (points: Tensor, info: FunctionCallInfo) => GpuFunctionResult | Promise<GpuFunctionResult>;
 export type CpuFunction = (points: Float32Array, shape: number[], info: FunctionCallInfo) => CpuFunctionResult | Promise<CpuFunctionResult>;
 
-function checkCommon(kind: string, o: { inputShape: readonly number[]; name?: string }): { shape: number[]; name: string } {
+function checkCommon(kind: string, o: FunctionOptions): { shape: number[]; name: string } {
   if (typeof o !== 'object' || o === null) fail(`${kind}: options { inputShape } are required`);
   validateShape(o.inputShape, `${kind} inputShape`);
   if (o.inputShape.length === 0 || sizeOf(o.inputShape) === 0) fail(`${kind}: inputShape ${JSON.stringify(o.inputShape)} must name at least one feature`);
+  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && o.timeoutMs > 0)) fail(`${kind}: timeoutMs must be a positive number of milliseconds, got ${String(o.timeoutMs)}`);
   return { shape: [...o.inputShape], name: o.name ?? kind };
+}
+
+/**
+ * run()'s result, or a rejection as soon as `timeoutMs` passes or `signal` aborts. A result that
+ * comes after that goes to `late` (to dispose it); `settled` runs once run() settles, either way.
+ */
+function bounded<T>(what: string, timeoutMs: number | undefined, signal: AbortSignal | undefined, run: () => T | Promise<T>, late: (v: T) => void, settled: () => void = () => {}): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let open = true;
+    const end = (f: () => void) => {
+      if (!open) return false;
+      open = false;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      f();
+      return true;
+    };
+    const onAbort = () => end(() => reject(abortError()));
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => end(() => reject(new PathlightError(`${what} did not return within timeoutMs ${timeoutMs} ms`))), timeoutMs);
+    signal?.addEventListener('abort', onAbort);
+    if (signal?.aborted) return void (onAbort(), settled());
+    Promise.resolve()
+      .then(run)
+      .then(
+        (v) => void (settled(), end(() => resolve(v)) || late(v)),
+        (e: unknown) => void (settled(), end(() => reject(e))),
+      )
+      .catch((e: unknown) => end(() => reject(e))); // settled() or late() threw: never an unhandled rejection
+  });
+}
+
+/** Dispose the Tensors of a result that came too late. */
+function disposeLate(v: unknown): void {
+  if (typeof v === 'object' && v !== null) for (const t of Object.values(v)) if (t instanceof Tensor && !t.disposed) t.dispose();
 }
 
 function checkOutput(name: string, r: Pick<EvaluationRequest, 'output'>): void {
@@ -101,12 +145,14 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
   const { shape, name } = checkCommon('gpuFunction', options);
   const per = sizeOf(shape);
   /** fn at the points for request `r` (its targets, points per image and explained output), checked */
-  const call = async (points: Tensor, r: Pick<EvaluationRequest, 'targetList' | 'pointsPerImage' | 'output'>): Promise<PointEvaluation> => {
+  const call: Call = async (points, r) => {
     checkOutput(name, r);
     const rows = points.shape[0]!;
     // Another library submits its own work: what produced the points must be in the queue first.
     points.engine.flush();
-    const v = await fn(points, { targets: rowTargets(r.targetList, rows, r.pointsPerImage), pointsPerInput: r.pointsPerImage });
+    const given = points.reshape(points.shape); // fn's own view: the points live until fn settles, even past a timeout or an abort
+    const info = { targets: rowTargets(r.targetList, rows, r.pointsPerImage), pointsPerInput: r.pointsPerImage, signal: r.signal };
+    const v = await bounded(`${name}: the function, on a batch of ${rows} rows,`, options.timeoutMs, r.signal, () => fn(given, info), disposeLate, () => given.dispose());
     if (typeof v !== 'object' || v === null) fail(`${name}: the function returned ${String(v)}, expected { f, grad }`);
     try {
       checkTensor(name, 'f', v.f, rows, points);
@@ -122,7 +168,8 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
     inputShape: shape,
     numClasses: null,
     // points, f, ∇f and the path's own buffers: about 8 rows' worth of floats each
-    rowsForBudget: (budget) => Math.max(1, Math.floor(budget / (8 * 4 * per))),
+    rowsForBudget: (budget) => Math.floor(budget / (8 * 4 * per)),
+    bytesPerRow: 8 * 4 * per,
     gradients: call,
     async values(points, r) {
       const { f, grad } = await call(points, r);
@@ -130,11 +177,13 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
       return f;
     },
     topClasses: async () => null,
-    ...(options.ig2 && { ig2Search: async (q: Ig2Request) => gpuIg2Search(name, call, options.ig2!, q, shape) }),
+    ...(options.ig2 && { ig2Search: async (q: Ig2Request) => gpuIg2Search(name, call, options.ig2!, q, shape, options.timeoutMs) }),
   };
 }
 
-function gpuIg2Search(name: string, call: (p: Tensor, r: Pick<EvaluationRequest, 'targetList' | 'pointsPerImage' | 'output'>) => Promise<PointEvaluation>, distanceFn: NonNullable<GpuFunctionOptions['ig2']>, q: Ig2Request, shape: readonly number[]): Ig2Search {
+type Call = (p: Tensor, r: Pick<EvaluationRequest, 'targetList' | 'pointsPerImage' | 'output' | 'signal'>) => Promise<PointEvaluation>;
+
+function gpuIg2Search(name: string, call: Call, distanceFn: NonNullable<GpuFunctionOptions['ig2']>, q: Ig2Request, shape: readonly number[], timeoutMs: number | undefined): Ig2Search {
   checkOutput(name, q);
   const engine = q.references.engine;
   const refRows = q.references.shape[0]!;
@@ -143,16 +192,22 @@ function gpuIg2Search(name: string, call: (p: Tensor, r: Pick<EvaluationRequest,
   const refs = Tensor.empty(engine, [q.pairs, ...shape], 'ig2 references per pair');
   for (let p = 0; p < q.pairs; p++) engine.copy(q.references.buffer, (p % refRows) * rowBytes, refs.buffer, p * rowBytes, rowBytes);
   const pairTargets = q.targetList && q.targetList.flatMap((t) => new Array<number>(q.referencesPerImage).fill(t));
+  // refs (one Tensor for the whole search: a CPU function reads it back once) live until the search ends and no callback is pending
+  let [pending, closed] = [0, false];
+  const release = () => void (closed && pending === 0 && refs.dispose());
   return {
     async step(batch, withGradient) {
       const top = sliceBatch(batch, 0, q.pairs);
       const bottom = sliceBatch(batch, q.pairs, q.pairs);
       const parts: Tensor[] = [top, bottom];
       try {
-        const ev = await call(top, { targetList: pairTargets, pointsPerImage: 1, output: q.output });
+        const ev = await call(top, { targetList: pairTargets, pointsPerImage: 1, output: q.output, signal: q.signal });
         parts.push(ev.f, ev.grad);
         engine.flush();
-        const d = await distanceFn(bottom, refs);
+        const given = bottom.reshape(bottom.shape); // alive until the callback settles
+        pending++;
+        const settled = () => (given.dispose(), pending--, release());
+        const d = await bounded(`${name}: the ig2 callback, on ${q.pairs} rows,`, timeoutMs, q.signal, () => distanceFn(given, refs, { signal: q.signal }), disposeLate, settled);
         if (typeof d !== 'object' || d === null) fail(`${name}: the ig2 callback returned ${String(d)}, expected { distance, grad }`);
         for (const t of [d.distance, d.grad]) if (t instanceof Tensor && !parts.includes(t)) parts.push(t);
         checkTensor(name, 'ig2 distance', d.distance, q.pairs, bottom);
@@ -170,24 +225,35 @@ function gpuIg2Search(name: string, call: (p: Tensor, r: Pick<EvaluationRequest,
         for (const t of parts) t.dispose();
       }
     },
-    dispose: () => refs.dispose(),
+    dispose: () => ((closed = true), release()),
   };
+}
+
+/** How cpuBatches calls one callback: its name in errors, the keys it returns, its time bound and explain's signal. */
+interface CpuCallback {
+  what: string;
+  names: [string, string];
+  timeoutMs: number | undefined;
+  signal: AbortSignal | undefined;
 }
 
 /**
  * fn over `rows` rows in batches of at most `size`: its two per-row outputs (f and ∇f, or the
- * distance and its gradient) gathered into [rows] and [rows × per] arrays.
+ * distance and its gradient) gathered into [rows] and [rows × per] arrays, each value checked finite.
  */
-async function cpuBatches(name: string, names: [string, string], rows: number, size: number, per: number, shape: readonly number[], call: (first: number, count: number, batchShape: number[]) => unknown): Promise<[Float32Array, Float32Array]> {
+async function cpuBatches(name: string, cb: CpuCallback, rows: number, size: number, per: number, shape: readonly number[], call: (first: number, count: number, batchShape: number[]) => unknown): Promise<[Float32Array, Float32Array]> {
+  const { names } = cb;
   const value = new Float32Array(rows);
   const grad = new Float32Array(rows * per);
   for (let first = 0; first < rows; first += size) {
     const count = Math.min(size, rows - first);
     const batchShape = [count, ...shape];
-    const r = (await call(first, count, batchShape)) as Record<string, ArrayLike<number>> | null | undefined;
-    if (typeof r !== 'object' || r === null) fail(`${name}: the function returned ${String(r)}, expected { ${names.join(', ')} }`);
+    const batch = `batch ${first / size + 1} of ${Math.ceil(rows / size)} (rows ${first}–${first + count - 1} of ${rows})`;
+    const r = (await bounded(`${name}: the ${cb.what}, on ${batch},`, cb.timeoutMs, cb.signal, () => call(first, count, batchShape), () => {})) as Record<string, ArrayLike<number>> | null | undefined;
+    if (typeof r !== 'object' || r === null) fail(`${name}: the ${cb.what} returned ${String(r)}, expected { ${names.join(', ')} }`);
     checkLength(name, names[0], r[names[0]], count, batchShape);
     checkLength(name, names[1], r[names[1]], count * per, batchShape);
+    for (const key of names) assertFinite(r[key]!, `${name}: the ${cb.what}'s ${key} on ${batch}`);
     value.set(r[names[0]]!, first);
     grad.set(r[names[1]]!, first * per);
   }
@@ -204,30 +270,31 @@ export function cpuFunction(fn: CpuFunction, options: CpuFunctionOptions): Expla
   const { shape, name } = checkCommon('cpuFunction', options);
   if (!(Number.isInteger(options.batchSize) && options.batchSize >= 1)) fail(`cpuFunction: options.batchSize (rows per call) must be an integer >= 1, got ${String(options.batchSize)}`);
   const per = sizeOf(shape);
-  const { batchSize, ig2 } = options;
+  const { batchSize, ig2, timeoutMs } = options;
   const upload = (like: Tensor, [value, grad]: [Float32Array, Float32Array], label: string): [Tensor, Tensor] => [
     Tensor.from(like.engine, value, [like.shape[0]!], { label: `${name} ${label}` }),
     Tensor.from(like.engine, grad, like.shape, { label: `${name} gradient` }),
   ];
   const evaluate: GpuFunction = async (points, info) => {
     const data = await points.download();
-    const r = await cpuBatches(name, ['f', 'grad'], points.shape[0]!, batchSize, per, shape, (first, count, batchShape) =>
-      fn(data.slice(first * per, (first + count) * per), batchShape, { targets: info.targets && info.targets.subarray(first, first + count), pointsPerInput: info.pointsPerInput }),
+    const r = await cpuBatches(name, { what: 'function', names: ['f', 'grad'], timeoutMs, signal: info.signal }, points.shape[0]!, batchSize, per, shape, (first, count, batchShape) =>
+      fn(data.slice(first * per, (first + count) * per), batchShape, { targets: info.targets && info.targets.subarray(first, first + count), pointsPerInput: info.pointsPerInput, signal: info.signal }),
     );
     const [f, grad] = upload(points, r, 'f');
     return { f, grad };
   };
   // one IG2 search hands the same per-pair references to every step: read them back once
   const referenceData = new WeakMap<Tensor, Float32Array>();
-  const distance = ig2 && (async (points: Tensor, refs: Tensor): Promise<GpuFunctionDistance> => {
+  const distance = ig2 && (async (points: Tensor, refs: Tensor, { signal }: { signal?: AbortSignal }): Promise<GpuFunctionDistance> => {
     let refData = referenceData.get(refs);
     if (!refData) referenceData.set(refs, (refData = await refs.download()));
     const data = await points.download();
-    const r = await cpuBatches(name, ['distance', 'grad'], points.shape[0]!, batchSize, per, shape, (first, count, batchShape) =>
+    const r = await cpuBatches(name, { what: 'ig2 callback', names: ['distance', 'grad'], timeoutMs, signal }, points.shape[0]!, batchSize, per, shape, (first, count, batchShape) =>
       ig2(data.slice(first * per, (first + count) * per), refData.slice(first * per, (first + count) * per), batchShape),
     );
     const [d, grad] = upload(points, r, 'ig2 distance');
     return { distance: d, grad };
   });
+  // the time bound is per call of fn, in cpuBatches; explain's signal ends a pending call in both layers
   return gpuFunction(evaluate, { inputShape: shape, name, ...(distance && { ig2: distance }) });
 }

@@ -10,13 +10,13 @@ import { registerMethod } from './methods.js';
 registerMethod('gig', {
   run: (ctx, o) => integrateStepper(ctx, guidedIgPath(o as unknown as GuidedIgPathOptions, 'gig')),
   defaultSteps: 200,
-  complete: true,
+  check: 'complete',
   description: 'Guided IG (Kapishnikov et al. 2021): adaptive path moving low-|gradient| features first',
 });
 
 registerMethod('gig-idgi', {
   run: (ctx, o) => integrateStepper(ctx, guidedIgPath(o as unknown as GuidedIgPathOptions, 'gig-idgi'), idgiIntegrator()),
   defaultSteps: 200,
-  complete: true,
+  check: 'complete',
   description: 'IDGI (Yang et al. 2023) on the Guided IG path points',
 });

@@ -71,7 +71,7 @@ function readOptions(ctx: ExplainContext, o: MethodOptions): Ig2Settings {
 /** GradPaths and attribution for ctx's n images toward their references: per-image attribution and mean f(GradCF). */
 async function explainGroup(ctx: ExplainContext, references: Tensor, s: Ig2Settings): Promise<MethodResult> {
   const pairs = ctx.x.shape[0]! * s.r;
-  const search = await ctx.subject.ig2Search!({ references, pairs, targets: ctx.targets, targetList: ctx.targetList, referencesPerImage: s.r, output: ctx.output });
+  const search = await ctx.subject.ig2Search!({ references, pairs, targets: ctx.targets, targetList: ctx.targetList, referencesPerImage: s.r, output: ctx.output, signal: ctx.signal });
   const paths = startIg2Paths(ctx.x, s, references.shape[0]!);
   try {
     for (let j = 0; j <= s.steps; j++) {
@@ -122,6 +122,8 @@ export async function ig2(ctx: ExplainContext, o: MethodOptions): Promise<Method
 registerMethod('ig2', {
   run: ig2,
   defaultSteps: 201,
-  complete: true,
+  check: 'approximate', // a fixed step η ends near the counterfactual, not at it
+  start: 'mean f(counterfactual)',
+  ownStart: "ig2: IG2's path runs from x toward counterfactuals of its references (methodOptions.references), not from a baseline; drop the baseline option",
   description: 'IG2 (Zhuo & Ge 2024): GradPath toward counterfactuals of given references, averaged over references',
 });

@@ -30,13 +30,26 @@ export interface MethodResult extends IntegrationResult {
   fStart?: Tensor;
 }
 
+/**
+ * What Σ attr is held to (explain() reports it per image):
+ * - 'complete': Σ attr = f(x) − f(start of the method's own path), up to the quadrature error;
+ * - 'approximate': the same gap is reported, not promised (IG2's fixed-length steps end near its counterfactual);
+ * - 'none': no promise (gradients, SmoothGrad).
+ */
+export type AttributionCheck = 'complete' | 'approximate' | 'none';
+const CHECKS: readonly AttributionCheck[] = ['complete', 'approximate', 'none'];
+
 export interface MethodInfo {
   run: (ctx: ExplainContext, options: MethodOptions) => MethodResult | Promise<MethodResult>;
   /** default number of steps (METHODS.md) */
   defaultSteps: number;
-  /** Σ attr ≈ f(x) − f(start) is promised */
-  complete: boolean;
-  /** set when the path has its own start: explain() refuses a baseline with this message */
+  /** the check that fits the method; default: 'complete' (a path from its start to x), or 'none' where `complete` is false */
+  check?: AttributionCheck;
+  /** the older form of `check`: true = 'complete', false = 'none' */
+  complete?: boolean;
+  /** what f is taken at where the path starts, for reports (default 'f(baseline)') */
+  start?: string;
+  /** set when the path has its own start (or none): explain() refuses a baseline with this message */
   ownStart?: string;
   description: string;
 }
@@ -45,7 +58,13 @@ const registry = new Map<string, MethodInfo>();
 
 /** Add a method (built-in or a researcher's own); its name becomes usable in explain() and the CLI. */
 export function registerMethod(name: string, info: MethodInfo): void {
+  if (info.check !== undefined && !CHECKS.includes(info.check)) fail(`registerMethod ${name}: check must be one of ${CHECKS.join(', ')}, got ${String(info.check)}`);
   registry.set(name, info);
+}
+
+/** The check a method declares (see MethodInfo.check). */
+export function methodCheck(info: MethodInfo): AttributionCheck {
+  return info.check ?? (info.complete === false ? 'none' : 'complete');
 }
 
 export function getMethod(name: string): MethodInfo {
@@ -76,7 +95,8 @@ function inputGradient(ctx: ExplainContext, timesInput: boolean): Promise<Integr
 }
 
 for (const [name, timesInput, description] of [['grad', false, 'vanilla gradient ∇f(x)'], ['gradxinput', true, 'gradient × input']] as const) {
-  registerMethod(name, { run: (ctx) => inputGradient(ctx, timesInput), defaultSteps: 1, complete: false, description });
+  const ownStart = `${name}: the ${description} is taken at x alone and has no baseline; drop the baseline option (or use ig for a path from it)`;
+  registerMethod(name, { run: (ctx) => inputGradient(ctx, timesInput), defaultSteps: 1, check: 'none', ownStart, description });
 }
 
 registerMethod('ig', {
@@ -85,7 +105,7 @@ registerMethod('ig', {
     return integratePath(ctx, straightLinePath(q.alphas, q.weights), weightedGradientIntegrator());
   },
   defaultSteps: 64,
-  complete: true,
+  check: 'complete',
   description: 'Integrated Gradients on the straight line, Riemann or Gauss–Legendre rule',
 });
 
@@ -93,6 +113,6 @@ registerMethod('idgi', {
   // m + 1 points α_k = k/m: f at every point, ∇f at k < m
   run: (ctx, { steps: m }) => integratePath(ctx, straightLinePath(quadrature('trapezoid', m).alphas, new Float64Array(m + 1)), idgiIntegrator()),
   defaultSteps: 64,
-  complete: true,
+  check: 'complete',
   description: 'IDGI (Yang et al. 2023) applied to the IG straight-line path',
 });

@@ -35,6 +35,7 @@ function createModelSubject(model: Model): Explainable {
     inputRange: inputRange(model.info),
     pixelsToInput: (pixels) => preprocessPixels(pixels, model.info),
     rowsForBudget: (budget) => rowsForBudget(model, budget),
+    bytesPerRow: bytesPerRow(model),
     async gradients(points, r) {
       const run = ([p]: readonly Tensor[]) => {
         const tape = model.forward(p!, { record: true });
@@ -64,11 +65,15 @@ function createModelSubject(model: Model): Explainable {
  * Rows per forward+backward that fit a memory budget: a recorded tape keeps every activation, and
  * backward holds about two more of the largest at once, plus points, gradients and seeds, and a
  * replay's own copies of the points and gradients (its buffers are held for the whole call).
+ * 0 when one row does not fit: explain() refuses.
  */
 export function rowsForBudget(model: Model, budgetBytes: number): number {
+  return Math.min(model.maxBatchPerPass(), Math.floor(budgetBytes / bytesPerRow(model)));
+}
+
+function bytesPerRow(model: Model): number {
   const sizes = model.nodeShapes.map((s) => s.reduce((a, b) => a * b, 1));
-  const perRow = 4 * (sizes.reduce((a, b) => a + b, 0) + 2 * Math.max(...sizes) + 5 * sizes[0]!);
-  return Math.max(1, Math.min(model.maxBatchPerPass(), Math.floor(budgetBytes / perRow)));
+  return 4 * (sizes.reduce((a, b) => a + b, 0) + 2 * Math.max(...sizes) + 5 * sizes[0]!);
 }
 
 function representationNode(model: Model): number {

@@ -39,7 +39,7 @@ export function smoothGradSettings(o: SmoothGradOptions | boolean | undefined): 
  */
 export function withSmoothGrad(method: MethodInfo, s: SmoothGradSettings, input: Float32Array | Tensor): MethodInfo {
   const run: MethodInfo['run'] = async (ctx, o) => smoothGrad(ctx, (c) => method.run(c, o), s, o.seed, input instanceof Tensor ? await input.download() : input);
-  return { ...method, run, complete: false, description: `SmoothGrad around ${method.description}` };
+  return { ...method, run, check: 'none', description: `SmoothGrad around ${method.description}` };
 }
 
 /**

@@ -18,6 +18,8 @@ export interface EvaluationRequest {
   output: ExplainedOutput;
   /** the call's recordings: a subject may record its fixed-shape work once and replay it (a Model's does) */
   replays?: ReplayCache;
+  /** explain()'s signal: a pending evaluation ends (rejects) when it aborts */
+  signal?: AbortSignal;
 }
 
 export interface PointEvaluation {
@@ -56,6 +58,7 @@ export interface Ig2Request {
   /** pairs per image (rows < P of image i are i·R … i·R + R − 1) */
   referencesPerImage: number;
   output: ExplainedOutput;
+  signal?: AbortSignal;
 }
 
 export interface Explainable {
@@ -64,8 +67,10 @@ export interface Explainable {
   readonly inputShape: readonly number[];
   /** number of classes (targets are checked against it), or null when targets pass through unchecked */
   readonly numClasses: number | null;
-  /** path points one evaluation may take under a GPU memory budget */
+  /** path points one evaluation may take under a GPU memory budget (0: one row does not fit; explain refuses) */
   rowsForBudget(budgetBytes: number): number;
+  /** about the GPU bytes one row takes, named when a row does not fit the budget */
+  readonly bytesPerRow?: number;
   gradients(points: Tensor, request: EvaluationRequest): Promise<PointEvaluation>;
   values(points: Tensor, request: EvaluationRequest): Promise<Tensor>;
   /** top-1 class per row of x as float32 [N] ('auto' targets), or null when there are no classes */

@@ -9,7 +9,7 @@ import { PathlightError } from '../errors.js';
 import { loadModel } from '../models/load.js';
 import { writeNpy } from '../models/npy.js';
 import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
-import { explain, prepareExplain, type ExplainOptions, type Explanation } from '../attribution/index.js';
+import { describeCheck, explain, prepareExplain, type ExplainOptions, type Explanation } from '../attribution/index.js';
 import { heatmapPng } from '../viz/heatmap.js';
 import { listSamples } from '../data/samples.js';
 import type { DatasetName } from '../data/classes.js';
@@ -58,6 +58,8 @@ function summary(r: Explanation, model: Model, engine: Engine, input: string, fi
     input,
     method: r.method,
     steps: r.steps,
+    /** what fBaseline is f of: 'f(baseline)', 'mean f(counterfactual)' (IG2), 'f(blur(x, maxSigma))' */
+    start: r.start,
     images: r.images.map((im) => ({
       target: im.target,
       className: names?.[im.target],
@@ -65,6 +67,9 @@ function summary(r: Explanation, model: Model, engine: Engine, input: string, fi
       fBaseline: im.fStart,
       sum: im.sum,
       completenessError: r.complete ? im.completenessError : null,
+      check: im.check,
+      gap: im.gap,
+      checkText: describeCheck(r, im),
       droppedDelta: im.droppedDelta,
     })),
     gradientEvaluations: r.gradientEvaluations,
@@ -135,7 +140,8 @@ function printSummary(s: ReturnType<typeof summary>, notes: string[]): void {
   console.log(`method    ${s.method}, ${s.steps} steps, ${s.gradientEvaluations} gradient evaluations, ${s.timeMs} ms`);
   for (const im of s.images) {
     console.log(`target    ${im.target}${im.className ? ` (${im.className})` : ''}`);
-    console.log(`f(x) ${f(im.fx)}   f(baseline) ${f(im.fBaseline)}   Σattr ${f(im.sum)}` + (im.completenessError === null ? '' : `   completeness error ${(100 * im.completenessError).toFixed(3)} %`));
+    console.log(`f(x) ${f(im.fx)}   ${s.start} ${f(im.fBaseline)}   Σattr ${f(im.sum)}`);
+    console.log(`check     ${im.checkText}`);
   }
   for (const n of notes) console.log(`note      ${n}`);
   console.log(`wrote     ${[s.files.npy, s.files.png].filter(Boolean).join(', ')}`);

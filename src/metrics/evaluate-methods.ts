@@ -10,6 +10,7 @@ import type { Engine } from '../gpu/engine.js';
 import { fail } from '../errors.js';
 import { imageInputShape, type Model } from '../nn/model.js';
 import { explain, type ExplainOptions } from '../attribution/explain.js';
+import { getMethod } from '../attribution/methods.js';
 import type { BaselineSpec } from '../attribution/baselines.js';
 import { pickRelevantReferences } from '../attribution/ig2-references.js';
 import { completenessError } from './completeness.js';
@@ -57,7 +58,7 @@ export interface MethodEvaluation {
   picImages: number;
   /** mean Gini index of |attr| */
   gini: number;
-  /** mean relative completeness error, for methods that promise completeness */
+  /** mean relative completeness error (IG2: its approximate gap), for methods with a check (not grad, SmoothGrad) */
   completenessError: number | null;
 }
 
@@ -74,8 +75,10 @@ function randomMask(pixels: number, fraction: number, seed: number): Uint8Array 
 }
 
 function explainOptions(method: string, steps: number, baseline: BaselineSpec | undefined): ExplainOptions {
-  if (method === 'smoothgrad' || method.startsWith('smoothgrad:')) return { method: method.split(':')[1] ?? 'grad', steps, baseline, smoothgrad: true };
-  return { method, steps, baseline };
+  const sg = method === 'smoothgrad' || method.startsWith('smoothgrad:');
+  const name = sg ? (method.split(':')[1] ?? 'grad') : method;
+  // methods with their own start (grad, Blur IG, IG2) refuse a baseline: the comparison's baseline is for the others
+  return { method: name, steps, ...(getMethod(name).ownStart ? {} : { baseline }), ...(sg && { smoothgrad: true }) };
 }
 
 export async function evaluateMethods(engine: Engine, model: Model, images: Float32Array, opts: EvaluateMethodsOptions): Promise<MethodEvaluation[]> {
@@ -112,7 +115,7 @@ export async function evaluateMethods(engine: Engine, model: Model, images: Floa
       del.push(curves.deletion.auc);
       ginis.push(gini(a));
       const im = r.images[i]!;
-      if (r.complete) complete.push(completenessError(im.sum, im.fx, im.fStart).relative);
+      if (r.check !== 'none') complete.push(completenessError(im.sum, im.fx, im.fStart).relative);
       const outcomes = await picCurves(engine, model, x, a, { thresholds: PIC_THRESHOLDS, blurSigma, randomMask: mask });
       for (const kind of ['sic', 'aic'] as const) {
         const outcome = outcomes[kind];
@@ -131,7 +134,7 @@ export async function evaluateMethods(engine: Engine, model: Model, images: Floa
       aicAuc: pics.aic.length ? mean(pics.aic) : null,
       picImages: pics.sic.length,
       gini: mean(ginis),
-      completenessError: r.complete ? mean(complete) : null,
+      completenessError: r.check !== 'none' ? mean(complete) : null,
     });
   }
   return results;

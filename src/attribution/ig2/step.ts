@@ -35,7 +35,7 @@ export interface Ig2Paths {
   refs: number;
   features: number;
   batch: Tensor;
-  /** per pair: best distance, stall count, stopped, f(GradCF), commit, move (stride 8) */
+  /** per pair: best distance, stall count, stopped, f(GradCF), commit, move, non-finite flag (stride 8) */
   state: Tensor;
   /** Σ of segments since the best point (dropped if the path stops early) */
   pending: Tensor;
