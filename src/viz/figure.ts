@@ -130,20 +130,59 @@ export function colourBarRgba(width: number, lo: number, hi: number, colour: (v:
   return rgba(width, (k) => colour(lo + ((hi - lo) * (k + 0.5)) / width));
 }
 
+/** The two maps of one attribution and their colour scales, as the figure and the demo show them. */
+export interface AttributionMaps {
+  /** Σ_c attr per pixel, its range, and the |value| that takes the diverging ramp's ends */
+  signed: Float32Array;
+  signedRange: { min: number; max: number };
+  signedLimit: number;
+  /** Σ_c |attr| per pixel, its max, and the value that takes the sequential ramp's top */
+  magnitude: Float32Array;
+  magnitudeMax: number;
+  magnitudeTop: number;
+  /** the signed bar spans the data and always 0: [min(min, 0), max(max, 0)] */
+  signedBarRange: [number, number];
+}
+
+export function attributionMaps(attribution: ArrayLike<number>, shape: readonly number[], percentile = 0.995): AttributionMaps {
+  const [c, h, w] = shape as [number, number, number];
+  if (shape.length !== 3 || !(c > 0 && h > 0 && w > 0)) throw new Error(`figure: needs an image [C, H, W], got [${shape.join(', ')}]`);
+  const signed = pixelSaliency(attribution, c, h, w, 'signed');
+  const magnitude = pixelSaliency(attribution, c, h, w, 'abs');
+  const s = extent(signed);
+  const m = extent(magnitude);
+  return {
+    signed,
+    signedRange: s,
+    signedLimit: absPercentile(signed, percentile) || Math.max(-s.min, s.max) || 1,
+    magnitude,
+    magnitudeMax: m.max,
+    magnitudeTop: absPercentile(magnitude, percentile) || m.max || 1,
+    signedBarRange: [Math.min(s.min, 0), Math.max(s.max, 0)],
+  };
+}
+
+/** The colour bars of `maps`, `width` pixels each (one row). */
+export function colourBars(maps: AttributionMaps, width: number): { signed: Uint8ClampedArray; magnitude: Uint8ClampedArray } {
+  const [lo, hi] = maps.signedBarRange;
+  return {
+    signed: colourBarRgba(width, lo, hi, (v) => divergingColormap(v / maps.signedLimit)),
+    magnitude: colourBarRgba(width, 0, maps.magnitudeMax, (v) => colormap(v / maps.magnitudeTop)),
+  };
+}
+
+/** Where 0 falls on the signed bar, as a fraction of its width. */
+export function zeroOnBar(maps: AttributionMaps): number {
+  const [lo, hi] = maps.signedBarRange;
+  return (0 - lo) / (hi - lo || 1);
+}
+
 /** Everything the figure shows, placed: both renderers draw exactly this. */
 export function figureLayout(d: FigureData): FigureLayout {
   const [c, h, w] = d.shape as [number, number, number];
-  if (d.shape.length !== 3 || !(c > 0 && h > 0 && w > 0)) throw new Error(`figure: needs an image [C, H, W], got [${d.shape.join(', ')}]`);
   const q = d.percentile ?? 0.995;
-  const signed = pixelSaliency(d.attribution, c, h, w, 'signed');
-  const magnitude = pixelSaliency(d.attribution, c, h, w, 'abs');
-  const s = extent(signed);
-  const m = extent(magnitude);
-  const sLimit = absPercentile(signed, q) || Math.max(-s.min, s.max) || 1;
-  const mTop = absPercentile(magnitude, q) || m.max || 1;
-  // the signed bar spans the data and always 0; the |attr| bar spans 0 … max
-  const [lo, hi] = [Math.min(s.min, 0), Math.max(s.max, 0)];
-
+  const maps = attributionMaps(d.attribution, d.shape, q);
+  const s = maps.signedRange;
   const scale = figureScale(h, w);
   const [pw, ph] = [w * scale, h * scale];
   const col = Math.max(pw, MIN_COLUMN);
@@ -162,7 +201,7 @@ export function figureLayout(d: FigureData): FigureLayout {
   const label = (k: number, text: string): TextItem => ({ text, x: colX(k), y: labelY, scale: LABEL_SCALE, anchor: 'start', colour: INK });
   const number = (x: number, y: number, v: number, anchor: TextItem['anchor']): TextItem => ({ text: formatTick(v), x, y, scale: LABEL_SCALE, anchor, colour: INK });
 
-  const zeroX = colX(1) + (col * (0 - lo)) / (hi - lo || 1);
+  const zeroX = colX(1) + col * zeroOnBar(maps);
   // the "0" label stays inside its column even when 0 is an end of the bar
   const zeroLabelX = Math.min(colX(1) + col - (ADVANCE * LABEL_SCALE) / 2, Math.max(colX(1) + (ADVANCE * LABEL_SCALE) / 2, zeroX));
   texts.push(
@@ -173,22 +212,23 @@ export function figureLayout(d: FigureData): FigureLayout {
     number(colX(1), numbersY, s.min, 'start'),
     number(colX(1) + col, numbersY, s.max, 'end'),
     number(colX(2), numbersY, 0, 'start'),
-    number(colX(2) + col, numbersY, m.max, 'end'),
+    number(colX(2) + col, numbersY, maps.magnitudeMax, 'end'),
   );
+  const bars = colourBars(maps, col);
   return {
     width,
     height,
     scale,
     images: [
       panel(0, inputRgba(d.pixels, c, h, w)),
-      panel(1, signedRgba(signed, sLimit)),
+      panel(1, signedRgba(maps.signed, maps.signedLimit)),
       panel(2, heatmapRgba(d.attribution, c, h, w, { percentile: q })),
-      bar(1, colourBarRgba(col, lo, hi, (v) => divergingColormap(v / sLimit))),
-      bar(2, colourBarRgba(col, 0, m.max, (v) => colormap(v / mTop))),
+      bar(1, bars.signed),
+      bar(2, bars.magnitude),
     ],
     texts,
     ticks: [{ x: Math.round(zeroX), y: barY - 3, height: BAR_HEIGHT + 6 }],
-    ranges: { signed: { min: s.min, max: s.max }, magnitude: { max: m.max } },
+    ranges: { signed: { min: s.min, max: s.max }, magnitude: { max: maps.magnitudeMax } },
   };
 }
 
