@@ -164,6 +164,13 @@ it('the demo explains an MNIST sample with IG and shows a heatmap, the signed vi
   expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
   expect(errors).toEqual([]);
 
+  mkdirSync(join(ROOT, 'out'), { recursive: true });
+  const shot = join(ROOT, 'out/demo.png');
+  await page.screenshot({ path: shot as `${string}.png`, fullPage: true });
+  if (RECORD) copyFileSync(shot, screenshot);
+  // a test run leaves the tracked screenshot alone
+  else expect(existsSync(screenshot) ? statSync(screenshot).mtimeMs : null).toBe(tracked);
+
   // IG2 (references: the bundled samples the model finds most typical of other classes) for a picked target class
   await page.select('#target', '3');
   await page.$$eval('#methods input[type=checkbox]', (boxes) => boxes.forEach((b) => ((b as HTMLInputElement).checked = (b as HTMLInputElement).value === 'ig2')));
@@ -173,13 +180,6 @@ it('the demo explains an MNIST sample with IG and shows a heatmap, the signed vi
   const ig2 = await page.$eval('#results .card[data-method="ig2"] dl', (el) => el.textContent ?? '');
   expect(ig2).toMatch(/^class3 \(true: 7\)/);
   expect(errors).toEqual([]);
-
-  mkdirSync(join(ROOT, 'out'), { recursive: true });
-  const shot = join(ROOT, 'out/demo.png');
-  await page.screenshot({ path: shot as `${string}.png`, fullPage: true });
-  if (RECORD) copyFileSync(shot, screenshot);
-  // a test run leaves the tracked screenshot alone
-  else expect(existsSync(screenshot) ? statSync(screenshot).mtimeMs : null).toBe(tracked);
 
   // your own image: a file picked through the input becomes the model input
   const file = (await page.$('#file')) as ElementHandle<HTMLInputElement> | null;
