@@ -1,26 +1,48 @@
 /**
  * The demo page: pick a zoo model (or the TF.js emotion model, when served) and an image, run explain() for each chosen method on
- * navigator.gpu, and show heatmaps, completeness, timings and insertion/deletion curves.
+ * navigator.gpu, and show heatmaps (|attr| or signed, with a colour bar), completeness, timings and insertion/deletion curves.
+ * The target class, the baseline and each method's options are picked on the page; each result
+ * downloads as .npy (the attribution) and as the captioned figure (.svg, src/viz/figure.ts).
  * `body[data-state]` (loading → ready → running → done | error) lets the test follow along.
  */
 import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { explain, prepareExplain, type ExplainOptions, type Explanation } from '../src/attribution/index.js';
+import { describeCheck, explain, pickRelevantReferences, prepareExplain, type ExplainOptions, type Explanation } from '../src/attribution/index.js';
+import type { BaselineSpec } from '../src/attribution/baselines.js';
+import { writeNpy } from '../src/models/npy.js';
+import { figureSvg } from '../src/viz/figure.js';
+import { figureCaption } from '../src/viz/caption.js';
 import { insertionDeletion } from '../src/metrics/insertion-deletion.js';
 import type { SampleEntry } from '../src/data/samples.js';
 import { preprocessPixels } from '../src/data/preprocess.js';
 import { availableModels, datasetOf, EMOTION, EMOTION_SAMPLES, faceSample, fileInput, hasEmotionModel, listSamples, loadDemoModel, loadEmotionModel, sampleInput, type DemoModel, type DemoModelName } from './assets.js';
-import { CURVE_COLOURS, drawCurves, drawHeatmap, drawInput } from './render.js';
+import { CURVE_COLOURS, drawColourBar, drawCurves, drawHeatmap, drawInput, drawSigned, type HeatView } from './render.js';
 
-/** Checkbox name → explain() options; SmoothGrad wraps plain gradients, with `steps` noisy samples. */
-const METHODS: Record<string, (steps: number) => ExplainOptions> = {
+/** What the page's pickers say, read when Explain is pressed. */
+interface Picked {
+  steps: number;
+  target: number | 'auto';
+  baseline: BaselineSpec;
+  gig: { fraction: number; maxDist: number };
+  maxSigma: number;
+  ig2: { stepSize: number; references: number };
+  smoothgrad: { samples: number; noiseLevel: number };
+}
+
+/**
+ * Checkbox name → explain() options. The baseline goes to the straight-line and Guided IG paths
+ * only: Blur IG and IG2 start where their method says, and gradients have no start. IG2's
+ * references are picked when it runs (`ig2References`).
+ */
+const METHODS: Record<string, (p: Picked) => ExplainOptions> = {
   grad: () => ({ method: 'grad' }),
-  ig: (steps) => ({ method: 'ig', steps }),
-  idgi: (steps) => ({ method: 'idgi', steps }),
-  gig: (steps) => ({ method: 'gig', steps }),
-  'gig-idgi': (steps) => ({ method: 'gig-idgi', steps }),
-  blurig: (steps) => ({ method: 'blurig', steps }),
-  'blurig-idgi': (steps) => ({ method: 'blurig-idgi', steps }),
-  smoothgrad: (steps) => ({ method: 'grad', smoothgrad: { samples: steps } }),
+  ig: (p) => ({ method: 'ig', steps: p.steps, baseline: p.baseline }),
+  idgi: (p) => ({ method: 'idgi', steps: p.steps, baseline: p.baseline }),
+  gig: (p) => ({ method: 'gig', steps: p.steps, baseline: p.baseline, methodOptions: { ...p.gig } }),
+  'gig-idgi': (p) => ({ method: 'gig-idgi', steps: p.steps, baseline: p.baseline, methodOptions: { ...p.gig } }),
+  blurig: (p) => ({ method: 'blurig', steps: p.steps, methodOptions: { maxSigma: p.maxSigma } }),
+  'blurig-idgi': (p) => ({ method: 'blurig-idgi', steps: p.steps, methodOptions: { maxSigma: p.maxSigma } }),
+  ig2: (p) => ({ method: 'ig2', steps: p.steps, methodOptions: { stepSize: p.ig2.stepSize } }),
+  smoothgrad: (p) => ({ method: 'grad', smoothgrad: { ...p.smoothgrad } }),
 };
 const DEFAULT_METHODS = new Set(['ig', 'idgi']);
 const CURVE_STEPS = 16;
@@ -36,6 +58,16 @@ const ui = {
   input: $<HTMLCanvasElement>('input'),
   methods: $<HTMLDivElement>('methods'),
   steps: $<HTMLInputElement>('steps'),
+  target: $<HTMLSelectElement>('target'),
+  baseline: $<HTMLSelectElement>('baseline'),
+  gigFraction: $<HTMLInputElement>('gig-fraction'),
+  gigMaxDist: $<HTMLInputElement>('gig-max-dist'),
+  blurMaxSigma: $<HTMLInputElement>('blur-max-sigma'),
+  ig2Eta: $<HTMLInputElement>('ig2-eta'),
+  ig2References: $<HTMLInputElement>('ig2-references'),
+  sgSamples: $<HTMLInputElement>('sg-samples'),
+  sgNoise: $<HTMLInputElement>('sg-noise'),
+  view: $<HTMLSelectElement>('view'),
   run: $<HTMLButtonElement>('run'),
   progress: $<HTMLProgressElement>('progress'),
   status: $<HTMLSpanElement>('status'),
@@ -51,6 +83,8 @@ let input: Float32Array | null = null;
 let shownPixels: Float32Array | null = null;
 /** the true class of the current input, when known (samples) */
 let label: number | null = null;
+/** each shown card's explanation, redrawn when the view changes */
+const shown: { card: Card; e: Explanation }[] = [];
 
 function setState(state: 'loading' | 'ready' | 'running' | 'done' | 'error', message: string): void {
   document.body.dataset.state = state;
@@ -87,6 +121,8 @@ async function selectModel(name: DemoModelName): Promise<void> {
   current = name === EMOTION ? await loadEmotionModel(engine) : await loadDemoModel(engine, name);
   ui.modelNote.textContent = modelNote(current);
   ui.modelNote.classList.toggle('warn', !current.trained);
+  const classes = current.model.info.classNames ?? Array.from({ length: current.model.info.numClasses }, (_, k) => String(k));
+  ui.target.replaceChildren(option('auto', 'auto (top-1)'), ...classes.map((n, k) => option(String(k), `${k}: ${n}`)));
   samples = name === EMOTION ? EMOTION_SAMPLES : await listSamples(datasetOf(name));
   ui.sample.replaceChildren(...samples.map((s, i) => option(String(i), `#${i}: ${s.className}`)));
   await selectSample(0);
@@ -105,7 +141,7 @@ function setInput(pixels: Float32Array, trueLabel: number | null): void {
   input = preprocessPixels(pixels, current!.model.info);
   label = trueLabel;
   drawInput(ui.input, pixels, current!.model.info.inputShape);
-  ui.results.replaceChildren();
+  clearResults();
   ui.progress.value = 0;
   setState('ready', 'ready');
 }
@@ -122,7 +158,14 @@ function chosenMethods(): string[] {
   return Array.from(ui.methods.querySelectorAll<HTMLInputElement>('input:checked')).map((c) => c.value);
 }
 
-/** One result card per method: title, per-method progress bar, heatmap, numbers, curves. */
+function clearResults(): void {
+  for (const { card } of shown.splice(0)) for (const a of Array.from(card.downloads.querySelectorAll('a'))) URL.revokeObjectURL(a.href);
+  ui.results.replaceChildren();
+}
+
+type Card = ReturnType<typeof makeCard>;
+
+/** One result card per method: title, per-method progress bar, heatmap with its colour bar, numbers, curves, downloads. */
 function makeCard(method: string) {
   const card = document.createElement('article');
   card.className = 'card';
@@ -134,12 +177,78 @@ function makeCard(method: string) {
   progress.value = 0;
   const heat = document.createElement('canvas');
   heat.className = 'pixels heatmap';
+  const bar = document.createElement('canvas');
+  bar.className = 'bar';
+  const ticks = document.createElement('div');
+  ticks.className = 'ticks';
   const stats = document.createElement('dl');
   const curve = document.createElement('canvas');
   curve.className = 'curve';
-  card.append(title, progress, heat, stats, curve);
+  const downloads = document.createElement('div');
+  downloads.className = 'downloads';
+  card.append(title, progress, heat, bar, ticks, stats, curve, downloads);
   ui.results.append(card);
-  return { card, progress, heat, stats, curve };
+  return { card, progress, heat, bar, ticks, stats, curve, downloads };
+}
+
+/** The card's map in the chosen view, with its colour bar. */
+function drawResult(c: Card, e: Explanation): void {
+  const { inputShape } = current!.model.info;
+  const view = ui.view.value as HeatView;
+  if (view === 'signed') drawSigned(c.heat, e.attribution, inputShape);
+  else drawHeatmap(c.heat, e.attribution, inputShape, shownPixels!);
+  drawColourBar(c.bar, c.ticks, e.attribution, inputShape, view);
+}
+
+/** A download link for bytes made on the page. */
+function downloadLink(kind: 'npy' | 'svg', file: string, data: BlobPart, type: string, text: string): HTMLAnchorElement {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([data], { type }));
+  a.download = file;
+  a.dataset.kind = kind;
+  a.textContent = text;
+  return a;
+}
+
+/** The attribution as .npy (float32, the input's shape) and the captioned figure as .svg. */
+function addDownloads(c: Card, e: Explanation, method: string): void {
+  const { name, model } = current!;
+  const shape = model.info.inputShape;
+  const stem = `${name}-${method}`;
+  const caption = { ...figureCaption(e, 0, name, model.info.classNames), method };
+  const svg = figureSvg({ pixels: shownPixels!, attribution: e.attribution, shape, caption });
+  c.downloads.replaceChildren(
+    downloadLink('npy', `${stem}.npy`, new Uint8Array(writeNpy(e.attribution, shape)), 'application/octet-stream', 'attribution .npy'),
+    downloadLink('svg', `${stem}.svg`, svg, 'image/svg+xml', 'figure .svg'),
+  );
+}
+
+/** IG2's references: for each explained image, the bundled samples the model finds most typical of its next likely classes. */
+async function ig2References(x: Float32Array, target: number | 'auto', count: number): Promise<Record<string, unknown>> {
+  const { name, model } = current!;
+  if (name === EMOTION) throw new Error('ig2 needs reference images: the page has them for the zoo models (their bundled samples), not for the emotion model');
+  const dataset = datasetOf(name);
+  const pool = await Promise.all(samples.map((entry) => sampleInput(dataset, entry, model.info.inputShape)));
+  const joined = new Float32Array(pool.reduce((n, p) => n + p.length, 0));
+  pool.forEach((p, i) => joined.set(p, i * p.length));
+  const picked = await pickRelevantReferences(engine, model, x, preprocessPixels(joined, model.info), { count, targets: target === 'auto' ? undefined : [target] });
+  return { references: picked.references, referencesPerImage: picked.referencesPerImage };
+}
+
+function numberOf(el: HTMLInputElement): number {
+  return el.value.trim() === '' ? NaN : Number(el.value);
+}
+
+function picked(): Picked {
+  return {
+    steps: numberOf(ui.steps),
+    target: ui.target.value === 'auto' ? 'auto' : Number(ui.target.value),
+    baseline: ui.baseline.value as BaselineSpec,
+    gig: { fraction: numberOf(ui.gigFraction), maxDist: numberOf(ui.gigMaxDist) },
+    maxSigma: numberOf(ui.blurMaxSigma),
+    ig2: { stepSize: numberOf(ui.ig2Eta), references: numberOf(ui.ig2References) },
+    smoothgrad: { samples: numberOf(ui.sgSamples), noiseLevel: numberOf(ui.sgNoise) },
+  };
 }
 
 function fillStats(dl: HTMLElement, rows: [string, string][]): void {
@@ -160,7 +269,7 @@ function explanationRows(e: Explanation, classNames: readonly string[]): [string
     ['class', `${classNames[img.target] ?? img.target}${label !== null ? (img.target === label ? ' ✓' : ` (true: ${classNames[label]})`) : ''}`],
     ['f(x)', img.fx.toFixed(3)],
     ['Σ attr', img.sum.toFixed(3)],
-    ['completeness', e.complete ? `${(100 * img.completenessError).toFixed(2)} % error` : 'not promised'],
+    ['check', describeCheck(e, img)],
     ['time', `${e.timeMs.toFixed(0)} ms, ${e.gradientEvaluations} grads`],
   ];
 }
@@ -168,11 +277,12 @@ function explanationRows(e: Explanation, classNames: readonly string[]): [string
 async function runAll(): Promise<void> {
   const methods = chosenMethods();
   if (!methods.length) return setState('error', 'pick at least one method');
-  const steps = Number(ui.steps.value);
+  const p = picked();
+  const steps = p.steps;
   if (!Number.isInteger(steps) || steps < 1) return setState('error', `steps must be a positive integer, got '${ui.steps.value}'`);
   const { model } = current!;
   const x = input!;
-  ui.results.replaceChildren();
+  clearResults();
   ui.progress.max = methods.length;
   ui.progress.value = 0;
   const cards = methods.map(makeCard);
@@ -182,8 +292,10 @@ async function runAll(): Promise<void> {
     c.progress.removeAttribute('value'); // indeterminate while kernels compile, then path points done
     try {
       // first use of a method: its kernels compile asynchronously, all at once, with progress
+      const options: ExplainOptions = { ...METHODS[method]!(p), target: p.target };
+      if (method === 'ig2') options.methodOptions = { ...options.methodOptions, ...(await ig2References(x, p.target, p.ig2.references)) };
       await prepareExplain(engine, model, {
-        ...METHODS[method]!(steps),
+        ...options,
         onProgress: (done, total) => total > 0 && setState('running', `${method} (${i + 1}/${methods.length}): compiling kernels ${done}/${total}…`),
       });
       setState('running', `${method} (${i + 1}/${methods.length})…`);
@@ -192,8 +304,10 @@ async function runAll(): Promise<void> {
         c.progress.value = done / total;
         ui.progress.value = i + done / total;
       };
-      const e = await explain(engine, model, x, { ...METHODS[method]!(steps), onProgress });
-      drawHeatmap(c.heat, e.attribution, model.info.inputShape, shownPixels!);
+      const e = await explain(engine, model, x, { ...options, onProgress });
+      shown.push({ card: c, e });
+      drawResult(c, e);
+      addDownloads(c, e, method);
       const rows = explanationRows(e, model.info.classNames ?? []);
       fillStats(c.stats, rows);
       const t0 = performance.now();
@@ -247,6 +361,9 @@ function wireEvents(): void {
     ui.drop.classList.remove('over');
     const file = e.dataTransfer?.files[0];
     if (file) useFile(file).catch(fail);
+  });
+  ui.view.addEventListener('change', () => {
+    for (const { card, e } of shown) drawResult(card, e);
   });
   ui.form.addEventListener('submit', (e) => {
     e.preventDefault();

@@ -1,5 +1,6 @@
-/** Canvas drawing for the demo: the model input, attribution heatmaps and insertion/deletion curves. */
+/** Canvas drawing for the demo: the model input, attribution heatmaps (|attr| or signed, with colour bars) and insertion/deletion curves. */
 import { heatmapRgba } from '../src/viz/heatmap.js';
+import { attributionMaps, colourBars, formatTick, signedRgba, zeroOnBar } from '../src/viz/figure.js';
 import type { PixelCurve } from '../src/metrics/insertion-deletion.js';
 
 function putRgba(canvas: HTMLCanvasElement, rgba: Uint8ClampedArray, w: number, h: number): void {
@@ -39,6 +40,35 @@ export function drawHeatmap(canvas: HTMLCanvasElement, attribution: Float32Array
     }
   }
   putRgba(canvas, rgba, w, h);
+}
+
+export type HeatView = 'magnitude' | 'signed';
+
+/** Σ_c attr through the diverging ramp (white at 0, ± the 99.5th percentile of |Σ_c attr| at its ends), as the figure shows it. */
+export function drawSigned(canvas: HTMLCanvasElement, attribution: Float32Array, shape: readonly number[]): void {
+  const maps = attributionMaps(attribution, shape);
+  putRgba(canvas, signedRgba(maps.signed, maps.signedLimit), shape[2]!, shape[1]!);
+}
+
+/**
+ * The colour bar of the view, as in the figure: the signed bar from the data's min to its max
+ * (always through 0), the |attr| bar from 0 to its max; `ticks` gets the min / 0 / max labels.
+ */
+export function drawColourBar(bar: HTMLCanvasElement, ticks: HTMLElement, attribution: Float32Array, shape: readonly number[], view: HeatView): void {
+  const maps = attributionMaps(attribution, shape);
+  const width = 196;
+  const rgba = colourBars(maps, width)[view];
+  putRgba(bar, rgba, width, 1);
+  const label = (cls: string, v: number, left?: number) => {
+    const s = document.createElement('span');
+    s.className = cls;
+    s.textContent = formatTick(v);
+    if (left !== undefined) s.style.left = `${(100 * left).toFixed(1)}%`;
+    return s;
+  };
+  const [min, max] = view === 'signed' ? [maps.signedRange.min, maps.signedRange.max] : [0, maps.magnitudeMax];
+  // the |attr| bar starts at 0: its min label is the 0
+  ticks.replaceChildren(label('min', min), ...(view === 'signed' ? [label('zero', 0, zeroOnBar(maps))] : []), label('max', max));
 }
 
 const CURVE_COLOURS = { insertion: '#bc3754', deletion: '#3b6fb6' } as const;

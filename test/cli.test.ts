@@ -24,7 +24,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pathlight-cli-'));
 });
 
-it('explain --json writes the attribution .npy (input shape) and a heatmap .png', () => {
+it('explain --json writes the attribution .npy (input shape) and the bare heatmap .png at the input\'s size', () => {
   const out = join(dir, 'attr.npy');
   const r = run('explain', '--model', onnx, '--input', input, '--method', 'idgi', '--steps', '8', '--target', '3', '--out', out, '--json');
   expect(r.status, r.stderr).toBe(0);
@@ -40,12 +40,29 @@ it('explain --json writes the attribution .npy (input shape) and a heatmap .png'
   expect(npy.shape).toEqual([2, 3, 16, 16]);
   expect(npy.data.some((v) => v !== 0)).toBe(true);
   const png = decodePng(new Uint8Array(readFileSync(join(dir, 'attr.png'))), { channels: 3 });
-  expect(png.width).toBeGreaterThan(3 * 16);
+  expect([png.width, png.height]).toEqual([16, 16]); // one pixel per input pixel, to lay over the input
   // a run over a second (SwiftShader compiles for seconds) shows its stages on stderr, a line each
   // in a log, stdout holding the JSON alone (parsed above)
   const stages = progressLines(r.stderr);
   expect(stages.some((l) => /^compiling kernels \d+\/\d+$/.test(l)), r.stderr).toBe(true);
   expect(stages.at(-1)).toBe('writing');
+});
+
+it('explain --figure writes the captioned figure beside the .npy and the bare heatmap (the .png form: test/figure.test.ts)', () => {
+  const svgPath = join(dir, 'fig', 'lenet.svg');
+  const r = run('explain', '--model', 'lenet', '--input', 'sample:0', '--method', 'grad', '--out', join(dir, 'fig', 'lenet.png'), '--figure', svgPath, '--json');
+  expect(r.status, r.stderr).toBe(0);
+  const summary = JSON.parse(r.stdout);
+  expect(summary.files).toEqual({ npy: join(dir, 'fig', 'lenet.npy'), png: join(dir, 'fig', 'lenet.png'), figure: svgPath });
+  const svg = readFileSync(svgPath, 'utf8');
+  const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+  const [image] = summary.images;
+  expect(texts).toContain(`lenet · grad · class ${image.target} (${image.className}) · 1 step`);
+  expect(texts).toContain('no completeness check (grad promises none)');
+  expect(texts).toEqual(expect.arrayContaining(['0', 'signed Σc attr', '|attr| Σc |attr|']));
+  // three panels of 28 × 28 input pixels, shown 8× as 224 px
+  expect(svg.match(/<image [^>]*width="224" height="224"/g)).toHaveLength(3);
+  expect(decodePng(readFileSync(join(dir, 'fig', 'lenet.png'))).width).toBe(28);
 });
 
 /** explain's progress lines among stderr's (Dawn may print its own warnings there). */
@@ -166,6 +183,8 @@ describe('strict flags: refused before the engine is made (one line, exit code 1
       [join(outs, 'x.npy'), /x\.png: is a directory/],
     ];
     for (const [out, pattern] of cases) expectOneLineError(run(...explainArgs, '--out', out), pattern);
+    expectOneLineError(run(...explainArgs, '--figure', join(outs, 'f.pdf')), /--figure .*f\.pdf: use a \.svg or \.png file name/);
+    expectOneLineError(run(...explainArgs, '--out', join(outs, 'y.npy'), '--figure', join(outs, 'y.png')), /--figure .*y\.png is also the heatmap that --out writes/);
     expectOneLineError(run('eval', '--model', 'lenet', '--out', join(outs, 'file.txt', 'e.json')), /file\.txt is not a directory/);
     expectOneLineError(run('eval', '--model', 'lenet', '--out', join(outs, 'e.txt')), /use a \.json file name/);
     expect(readdirSync(outs).sort()).toEqual(['file.txt', 'x.png']);
@@ -243,6 +262,10 @@ describe('explain on non-image models: .npy in, .npy out', () => {
     expect(png.status).toBe(1);
     expect(png.stderr).toMatch(/--out .*mlp\.png: a heatmap PNG needs an image input \[C, H, W\], model mlp takes \[N, 10\]; use --out file\.npy/);
     expect(png.stderr).not.toMatch(/cli\.js:\d+/);
+    const figure = run('explain', '--model', mlp, '--input', x, '--method', 'grad', '--out', join(dir, 'mlp.npy'), '--figure', join(dir, 'mlp.svg'));
+    expect(figure.status).toBe(1);
+    expect(figure.stderr).toMatch(/--figure .*mlp\.svg: a figure needs an image input \[C, H, W\], model mlp takes \[N, 10\]/);
+    expect(existsSync(join(dir, 'mlp.svg'))).toBe(false);
     const sample = run('explain', '--model', mlp, '--input', 'sample:0', '--dataset', 'mnist', '--method', 'grad');
     expect(sample.status).toBe(1);
     expect(sample.stderr).toMatch(/--input sample:0 \(a bundled image sample\) needs a model with an image input \[C, H, W\]; model mlp takes \[N, 10\], which is not an image/);
@@ -283,7 +306,7 @@ it('explain --model emotion.json (TF.js, @vladmandic/human) --input face.jpg --m
   expect(Math.abs(image.completenessError)).toBeLessThan(1e-4);
   // one image input: the attribution has the model's row shape [C, H, W]
   expect(readNpy(readFileSync(out)).shape).toEqual([1, 64, 64]);
-  expect(decodePng(readFileSync(out.replace(/\.npy$/, '.png'))).width).toBeGreaterThan(64);
+  expect(decodePng(readFileSync(out.replace(/\.npy$/, '.png'))).width).toBe(64);
 }, 180_000);
 
 describe('an installed `pathlight bench` (no checkout: no bench/bench.mjs, the TF.js peers absent)', () => {

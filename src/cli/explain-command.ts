@@ -1,7 +1,8 @@
 /**
  * `pathlight explain`: one attribution of an input (PNG, .npy or bundled sample), written as .npy
- * (float32, C order, the input's shape) and, for image models, as a heatmap .png, with a summary
- * (text or --json). A run longer than a second shows its stages on stderr (not with --quiet).
+ * (float32, C order, the input's shape) and, for image models, as a bare heatmap .png at the
+ * input's size and optionally a captioned figure (--figure .svg|.png), with a summary (text or --json).
+ * A run longer than a second shows its stages on stderr (not with --quiet).
  */
 import { readFileSync } from 'node:fs';
 import { createEngine, type Engine } from '../gpu/engine.js';
@@ -10,14 +11,16 @@ import { loadModel } from '../models/load.js';
 import { writeNpy } from '../models/npy.js';
 import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
 import { describeCheck, explain, prepareExplain, type ExplainOptions, type Explanation } from '../attribution/index.js';
-import { heatmapPng } from '../viz/heatmap.js';
+import { heatmapOnlyPng } from '../viz/heatmap.js';
+import { figureFile } from '../viz/figure.js';
+import { figureCaption } from '../viz/caption.js';
 import { listSamples } from '../data/samples.js';
 import type { DatasetName } from '../data/classes.js';
 import { pickRelevantReferences } from '../attribution/ig2-references.js';
 import { modelFileOptions, type Flags } from './flags.js';
 import { parseExplainFlags, type ExplainRequest } from './explain-flags.js';
 import { npyValues, readInput, readNpyFile, testImages } from './inputs.js';
-import { writeFilesAtomically } from './atomic-write.js';
+import { writeFilesAtomically, type OutputFile } from './atomic-write.js';
 import { preprocessPixels } from '../data/preprocess.js';
 import { SILENT_PROGRESS, stagedProgress, type ProgressStream } from './progress.js';
 
@@ -39,11 +42,14 @@ interface OutputFiles {
   npy: string;
   /** the heatmap, for image models only (it needs spatial axes) */
   png?: string;
+  /** the captioned figure of the first input (--figure), image models only */
+  figure?: string;
 }
 
 /** The outputs for this model: a non-image model gets the .npy alone (a heatmap needs H and W). */
 function outputFiles(req: ExplainRequest, model: Model): OutputFiles {
-  if (model.info.inputShape.length === 3) return req.out;
+  if (model.info.inputShape.length === 3) return { ...req.out, figure: req.figure };
+  if (req.figure) throw new PathlightError(`--figure ${req.figure}: a figure needs an image input [C, H, W], model ${model.info.name} takes ${batchShapeStr(model.info.inputShape)}`);
   if (req.outGiven && /\.png$/i.test(req.outGiven)) {
     throw new PathlightError(`--out ${req.outGiven}: a heatmap PNG needs an image input [C, H, W], model ${model.info.name} takes ${batchShapeStr(model.info.inputShape)}; use --out file.npy`);
   }
@@ -116,10 +122,15 @@ export async function explainCommand(flags: Flags, progressTo: ProgressStream = 
     const r = await explain(engine, model, x.data, { ...options, onProgress });
     progress.stage('writing');
     const n = r.shape[0]!;
-    const outputs = [{ path: files.npy, data: writeNpy(r.attribution, n === 1 ? r.shape.slice(1) : r.shape) }];
+    const outputs: OutputFile[] = [{ path: files.npy, data: writeNpy(r.attribution, n === 1 ? r.shape.slice(1) : r.shape) }];
     if (files.png) {
       const [c, h, w] = imageInputShape(model.info, 'the heatmap PNG');
-      outputs.push({ path: files.png, data: heatmapPng((x.pixels ?? x.data).subarray(0, c * h * w), r.attribution.subarray(0, c * h * w), c, h, w) });
+      outputs.push({ path: files.png, data: heatmapOnlyPng(r.attribution.subarray(0, c * h * w), c, h, w) });
+      if (files.figure) {
+        const caption = { ...figureCaption(r, 0, model.info.name, model.info.classNames), method: req.methodFlag };
+        const shape = [c, h, w];
+        outputs.push({ path: files.figure, data: figureFile(files.figure, { pixels: (x.pixels ?? x.data).subarray(0, c * h * w), attribution: r.attribution.subarray(0, c * h * w), shape, caption }) });
+      }
     }
     writeFilesAtomically(outputs);
     progress.finish();
@@ -144,5 +155,5 @@ function printSummary(s: ReturnType<typeof summary>, notes: string[]): void {
     console.log(`check     ${im.checkText}`);
   }
   for (const n of notes) console.log(`note      ${n}`);
-  console.log(`wrote     ${[s.files.npy, s.files.png].filter(Boolean).join(', ')}`);
+  console.log(`wrote     ${[s.files.npy, s.files.png, s.files.figure].filter(Boolean).join(', ')}`);
 }

@@ -3,7 +3,7 @@
  * numbers, unknown methods, missing input files and unwritable outputs all fail in milliseconds.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { fail } from '../errors.js';
 import { isZooName } from '../models/zoo.js';
 import { INTEGRATION_RULES, type IntegrationRule } from '../attribution/quadrature.js';
@@ -20,7 +20,7 @@ import { parseMethodOptions, parsePreprocess } from './key-values.js';
 /** `pathlight explain` without --method runs Integrated Gradients */
 export const DEFAULT_METHOD = 'ig';
 
-export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess', 'allow-outside', 'quiet'];
+export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess', 'allow-outside', 'quiet', 'figure'];
 
 const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
 
@@ -47,6 +47,8 @@ export interface ExplainRequest {
   out: { npy: string; png: string };
   /** --out as given (a non-image model refuses a .png) */
   outGiven: string | undefined;
+  /** --figure: the captioned figure (.svg or .png), for image models */
+  figure?: string;
   json: boolean;
   /** --quiet: no progress on stderr */
   quiet: boolean;
@@ -99,6 +101,15 @@ function outputPaths(flags: Flags, model: string, method: string): ExplainReques
   return files;
 }
 
+/** --figure f.svg|f.png: writable, and neither of the .npy / .png that --out names. */
+function figurePath(flags: Flags, out: ExplainRequest['out']): string | undefined {
+  const f = flags.get('figure');
+  if (f === undefined) return undefined;
+  checkOutputPath(f, '--figure', ['.svg', '.png']);
+  if (resolve(f) === resolve(out.png)) fail(`--figure ${f} is also the heatmap that --out writes: give the figure its own file name`);
+  return f;
+}
+
 /** --steps: a positive decimal integer up to explain()'s maximum. */
 function stepsFlag(flags: Flags): number | undefined {
   const steps = intFlag(flags, 'steps');
@@ -122,7 +133,7 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
   const smoothgrad = methodFlag === 'smoothgrad' || methodFlag.startsWith('smoothgrad:');
   const method = smoothgrad ? (methodFlag.split(':')[1] ?? 'grad') : methodFlag;
   if (flags.has('preprocess') && !model.toLowerCase().endsWith('.onnx')) fail(`--preprocess declares an ONNX model's input; ${model} is not a .onnx file (zoo and TF.js models declare their own)`);
-  return {
+  const req: ExplainRequest = {
     model,
     input,
     methodFlag,
@@ -144,4 +155,5 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     methodOptions: parseMethodOptions(flags.get('method-option'), method),
     preprocess: parsePreprocess(flags.get('preprocess')),
   };
+  return { ...req, figure: figurePath(flags, req.out) };
 }

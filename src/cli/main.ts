@@ -19,6 +19,7 @@ const USAGE = `usage:
                     [--rule ${INTEGRATION_RULES.join('|')}] [--output logit|prob]
                     [--baseline black|white|uniform|blur|file.npy] [--out file.npy|file.png] [--json]
                     [--quiet (no progress on stderr)]
+                    [--figure file.svg|file.png (captioned: input, signed and |attr| maps, colour bars)]
                     [--layout nchw|nhwc (of .npy inputs and baselines)]
                     [--references relevant|file.npy] [--reference-count R]   (ig2)
                     [--method-option key=value ...]   (ig2: eta, clip=lo,hi|none, early-stop; gig: fraction, max-dist; blurig: max-sigma)

@@ -21,8 +21,10 @@ export function absPercentile(values: ArrayLike<number>, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))]!;
 }
 
+type Ramp = readonly (readonly [number, number, number, number])[];
+
 // inferno-like control points (t, r, g, b)
-const RAMP: readonly [number, number, number, number][] = [
+const RAMP: Ramp = [
   [0, 0, 0, 4],
   [0.25, 87, 16, 110],
   [0.5, 188, 55, 84],
@@ -30,17 +32,38 @@ const RAMP: readonly [number, number, number, number][] = [
   [1, 252, 255, 164],
 ];
 
-export function colormap(t: number): [number, number, number] {
-  const v = Math.min(1, Math.max(0, t));
-  for (let i = 1; i < RAMP.length; i++) {
-    const [t1, r1, g1, b1] = RAMP[i]!;
+// blue–white–red (t in [−1, 1], white at 0): signed attributions, symmetric about 0
+const DIVERGING: Ramp = [
+  [-1, 33, 102, 172],
+  [-0.5, 146, 197, 222],
+  [0, 247, 247, 247],
+  [0.5, 244, 165, 130],
+  [1, 178, 24, 43],
+];
+
+/** Piecewise-linear colour at t, clamped to the ramp's ends. */
+function rampColour(ramp: Ramp, t: number): [number, number, number] {
+  const v = Math.min(ramp[ramp.length - 1]![0], Math.max(ramp[0]![0], t));
+  for (let i = 1; i < ramp.length; i++) {
+    const [t1, r1, g1, b1] = ramp[i]!;
     if (v <= t1) {
-      const [t0, r0, g0, b0] = RAMP[i - 1]!;
+      const [t0, r0, g0, b0] = ramp[i - 1]!;
       const f = (v - t0) / (t1 - t0);
       return [r0 + f * (r1 - r0), g0 + f * (g1 - g0), b0 + f * (b1 - b0)];
     }
   }
-  return [252, 255, 164];
+  const [, r, g, b] = ramp[ramp.length - 1]!;
+  return [r, g, b];
+}
+
+/** The sequential ramp for |attr|: t in [0, 1] (clamped). */
+export function colormap(t: number): [number, number, number] {
+  return rampColour(RAMP, t);
+}
+
+/** The diverging ramp for signed attributions: t in [−1, 1] (clamped), white at 0. */
+export function divergingColormap(t: number): [number, number, number] {
+  return rampColour(DIVERGING, t);
 }
 
 export interface HeatmapOptions {
@@ -64,6 +87,11 @@ export function heatmapRgba(attr: ArrayLike<number>, c: number, h: number, w: nu
     out.set([r, g, b, 255], i * 4);
   }
   return out;
+}
+
+/** PNG of the heatmap alone at the input's size (one pixel per input pixel), to lay over the input. */
+export function heatmapOnlyPng(attr: ArrayLike<number>, c: number, h: number, w: number, opts: HeatmapOptions = {}): Uint8Array {
+  return encode({ width: w, height: h, data: heatmapRgba(attr, c, h, w, opts), channels: 4, depth: 8 });
 }
 
 /** PNG of three panels: the input (gray or RGB), the heatmap, and the heatmap over the input. */
