@@ -22,7 +22,7 @@ export abstract class ViewImporter extends LayerImporter {
       if (shape.length !== x.shape.length || shape.some((d, k) => k !== axis && d !== x.shape[k])) this.fail(`${this.where}: constant [${c.shape.join(', ')}] does not match the input's shape off the concat axis`);
       return { ...c, shape };
     });
-    const full = foldNode({ ...node, attributes: { axis } }, parts, this.model.opset)[0]!;
+    const full = foldNode({ ...node, attributes: { axis } }, parts, this.model.opset, (shape, b) => this.reserve(shape, b))[0]!;
     const before = parts.slice(0, acts[0]).reduce((t, p) => t + p.shape[axis]!, 0);
     const after = parts.slice(acts[0]! + 1).reduce((t, p) => t + p.shape[axis]!, 0);
     const r = x.shape.length;
@@ -46,6 +46,7 @@ export abstract class ViewImporter extends LayerImporter {
     const out = Array.from({ length: rank }, (_, i) => Math.max(shape[shape.length - rank + i] ?? 1, x.shape[x.shape.length - rank + i] ?? 1));
     if (same(out, x.shape)) return x;
     const name = this.uniqueName(node.name);
+    this.reserve(shape, 4);
     const idx = this.g.constant(name, this.node(x), shape, 'mul');
     this.setParam(`${name}.value`, { shape, data: new Float32Array(count(shape)).fill(1), dtype: 'float' }, shape);
     return idx;

@@ -22,6 +22,7 @@ import { FOLDABLE_OPS, FoldError, foldNode, sliceRange } from './onnx-fold.js';
 import { fuseModel, type ModelSpec } from './fuse.js';
 import { BatchAxisError, count, ints, num, same, type Binary, type OnnxImportMode } from './onnx-import-state.js';
 import { ViewImporter } from './onnx-import-views.js';
+import { ModelBytesError } from './model-bytes.js';
 
 export type { OnnxImportMode };
 
@@ -74,21 +75,21 @@ export interface OnnxConstantGraph {
 }
 
 /** A graph without input, or with one of static zero size, folded to its outputs; null for any other graph. */
-export function foldConstantGraph(model: OnnxModel, source = 'model'): OnnxConstantGraph | null {
+export function foldConstantGraph(model: OnnxModel, source = 'model', options: { maxModelBytes?: number } = {}): OnnxConstantGraph | null {
   const [input, ...more] = model.inputs;
   const empty = input && !more.length && input.shape.every((d) => d >= 0) && count(input.shape) === 0;
-  return model.inputs.length === 0 || empty ? new Importer(model, source, 'whole').constants() : null;
+  return model.inputs.length === 0 || empty ? new Importer(model, source, 'whole', options.maxModelBytes).constants() : null;
 }
 
 
 export function importOnnx(model: OnnxModel, source = 'model', options: OnnxImportOptions = {}): OnnxImport {
-  if (options.mode) return new Importer(model, source, options.mode).run(options);
+  if (options.mode) return new Importer(model, source, options.mode, options.maxModelBytes).run(options);
   try {
-    return new Importer(model, source, 'batch').run(options);
+    return new Importer(model, source, 'batch', options.maxModelBytes).run(options);
   } catch (e) {
     if (!(e instanceof BatchAxisError)) throw e;
     try {
-      const r = new Importer(model, source, 'whole').run(options);
+      const r = new Importer(model, source, 'whole', options.maxModelBytes).run(options);
       r.notes.push(`imported in whole-tensor mode: one row is the whole ONNX tensor [${r.onnxInputShape.join(', ')}] (${e.message.replace(/^ONNX [^:]*: /, '')})`);
       return r;
     } catch (whole) {
@@ -145,6 +146,7 @@ class Importer extends ViewImporter {
     const representationNode = lastLinear && lastLinear.kind === 'linear' ? lastLinear.input : last - 1;
     const info = { name: options.name ?? 'onnx', inputShape: rowShape, numClasses: count(outShape), representationNode, classNames: options.classNames, ...declareInput(options.input, rowShape, options.name ?? 'onnx') };
     const spec: ModelSpec = { nodes: this.g.nodes.map((n) => ({ ...n })), params: this.params, info };
+    this.noteNonFinite();
     // Fusing renumbers nodes: a graph with extra outputs keeps one node per op.
     return {
       spec: options.fuse === false || extraOutputs.length ? spec : fuseModel(spec),
@@ -277,10 +279,10 @@ class Importer extends ViewImporter {
 
   protected fold(node: OnnxNode): void {
     try {
-      const outs = foldNode(node, node.inputs.map((i) => (i === '' ? undefined : this.consts.get(i))), this.model.opset);
+      const outs = foldNode(node, node.inputs.map((i) => (i === '' ? undefined : this.consts.get(i))), this.model.opset, (shape, b) => this.bytes.reserve(shape, b));
       outs.forEach((t, k) => node.outputs[k] && this.consts.set(node.outputs[k]!, t));
     } catch (e) {
-      if (e instanceof FoldError) this.fail(`${this.where}: ${e.message}`);
+      if (e instanceof FoldError || e instanceof ModelBytesError) this.fail(`${this.where}: ${e.message}`);
       throw e;
     }
   }

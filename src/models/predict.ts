@@ -102,7 +102,7 @@ export function constantPredictor(c: OnnxConstantGraph, name = 'onnx'): Predicto
 /** `.onnx` bytes as a predictor: the final Softmax / LogSoftmax kept, the mode chosen by the importer; a constant graph folded. */
 export function onnxPredictor(engine: Engine, bytes: Uint8Array, options: OnnxImportOptions & { source?: string } = {}): Predictor {
   const model = decodeOnnxBytes(bytes, options.source, options);
-  const folded = foldConstantGraph(model, options.source);
+  const folded = foldConstantGraph(model, options.source, options);
   if (folded) return constantPredictor(folded, options.name);
   const r = importOnnx(model, options.source, { ...options, keepFinalSoftmax: true });
   return batchPredictor(modelFromSpec(engine, r.spec), r.notes, r.mode, r.extraOutputs.map((o) => o.node), r.outputBatchStrides);

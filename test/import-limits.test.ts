@@ -1,0 +1,135 @@
+/**
+ * Issue #22's importer hardening, on the CPU (no GPU work): the load-time limit (maxModelBytes)
+ * refuses tiny files that ask for huge tensors before allocating them; graph walks need no
+ * recursion and cycles are refused as cycles; dtype tables keyed by file content take own keys
+ * only; weights beyond float32's range get a note.
+ */
+import { describe, expect, it } from 'vitest';
+import { importOnnxBytes } from '../src/models/onnx-import.js';
+import { importTfjs } from '../src/models/tfjs.js';
+import { readTfjsWeights } from '../src/models/tfjs-format.js';
+import { readNpy, writeNpy } from '../src/models/npy.js';
+import { readSafetensors } from '../src/models/safetensors.js';
+import { tinyOnnx, type TinyModel } from './harness/onnx-build.js';
+import { TinyGraph } from './harness/tfjs-graph.js';
+
+const onnx = (m: TinyModel, options: { maxModelBytes?: number } = {}) => () => importOnnxBytes(tinyOnnx(m), 'tiny.onnx', options);
+const int64 = (name: string, data: number[], shape = [data.length]) => ({ name, shape, data, type: 7 });
+
+describe('maxModelBytes: refused from shapes, before allocating', () => {
+  it('a 200-byte Expand to [20000, 20000, 3] is refused in under 2 s with under 200 MB of RSS growth, naming the node', () => {
+    const bytes = tinyOnnx({ inputs: [{ name: 'x', shape: [1, 1] }], outputs: ['y'], nodes: [{ op: 'Expand', name: 'big', inputs: ['x', 's'], outputs: ['y'] }], initializers: [int64('s', [20000, 20000, 3])] });
+    expect(bytes.length).toBeLessThan(300);
+    const rss = process.memoryUsage().rss;
+    const t0 = performance.now();
+    expect(() => importOnnxBytes(bytes, 'tiny.onnx')).toThrow(/^ONNX tiny\.onnx: node "big" \(Expand\): .*\[20000, 20000, 3\].*exceeds maxModelBytes \(1 GiB\)/);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(200e6);
+  });
+
+  it('an Expand of a constant, Range(0, 3e8), ConstantOfShape and Pad too large are refused naming the node (no RangeError)', () => {
+    const add = (c: string) => ({ op: 'Add', inputs: ['x', c], outputs: ['y'] });
+    expect(onnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Expand', name: 'e', inputs: ['one', 's'], outputs: ['c'] }, add('c')], initializers: [{ name: 'one', shape: [1], data: [1] }, int64('s', [20000, 20000, 3])] })).toThrow(/node "e" \(Expand\): a tensor of shape \[20000, 20000, 3\]/);
+    expect(onnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Range', name: 'r', inputs: ['a', 'b', 'd'], outputs: ['c'] }, add('c')], initializers: [int64('a', [0], []), int64('b', [3e8], []), int64('d', [1], [])] })).toThrow(/node "r" \(Range\): a tensor of shape \[300000000\] \(2\.24 GiB\) exceeds maxModelBytes/);
+    expect(onnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Range', name: 'r', inputs: ['a', 'b', 'd'], outputs: ['c'] }, add('c')], initializers: [int64('a', [0], []), int64('b', [3], []), int64('d', [0], [])] })).toThrow(/node "r" \(Range\): Range\(0, 3, 0\) needs .* non-zero delta/);
+    expect(onnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'ConstantOfShape', name: 'k', inputs: ['s'], outputs: ['c'] }, add('c')], initializers: [int64('s', [1, 3e9])] })).toThrow(/node "k" \(ConstantOfShape\): a tensor of shape \[1, 3000000000\]/);
+    expect(onnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'ConstantOfShape', name: 'k', inputs: ['s'], outputs: ['c'] }, add('c')], initializers: [int64('s', [1, -3])] })).toThrow(/node "k" \(ConstantOfShape\): shape \[1, -3\] has a size that is not a non-negative integer/);
+    expect(onnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Pad', name: 'p', inputs: ['x', 'pads'], outputs: ['y'] }], initializers: [int64('pads', [0, 0, 0, 3e9])] })).toThrow(/node "p" \(Pad\): its output of \[N, 3000000003\] needs 11\.2 GiB per row, over maxModelBytes/);
+  });
+
+  it('counts the total, and takes a smaller or larger limit; a bad limit is named', () => {
+    const m: TinyModel = { inputs: [{ name: 'x', shape: [1, 1000] }], outputs: ['y'], nodes: [{ op: 'Add', inputs: ['x', 'a'], outputs: ['s'] }, { op: 'Add', inputs: ['s', 'b'], outputs: ['y'] }], initializers: ['a', 'b'].map((name) => ({ name, shape: [1000], data: new Array(1000).fill(1) })) };
+    expect(onnx(m, { maxModelBytes: 6000 })).toThrow(/initializer "b": a tensor of shape \[1000\] \(4000 bytes\) brings the model's constant tensors to 8000 bytes, over maxModelBytes \(6000 bytes\)/);
+    expect(onnx(m, { maxModelBytes: 3000 })).toThrow(/initializer "a": a tensor of shape \[1000\] \(4000 bytes\) exceeds maxModelBytes \(3000 bytes\)/);
+    expect(onnx(m, { maxModelBytes: 8000 })).not.toThrow();
+    expect(onnx(m, { maxModelBytes: -1 })).toThrow(/maxModelBytes must be a positive whole number of bytes, got -1/);
+    const big = { inputs: [{ name: 'x', shape: [1, 1] }], outputs: ['y'], nodes: [{ op: 'Expand', name: 'e', inputs: ['x', 's'], outputs: ['y'] }], initializers: [int64('s', [300, 300, 3])] };
+    expect(onnx(big, { maxModelBytes: 2 ** 20 })).toThrow(/node "e" \(Expand\)/);
+    expect(onnx(big, { maxModelBytes: 2 ** 21 })).not.toThrow();
+  });
+
+  it('a TF.js weight manifest is bounded the same way', () => {
+    const g = new TinyGraph(3);
+    const x = g.input([4]);
+    g.op('MatMul', 'mm', [x, g.const('w', [4, 3])], {});
+    const { json, bytes } = g.build();
+    expect(() => importTfjs(json, bytes, { source: 'm.json', maxModelBytes: 40 })).toThrow(/^m\.json: weight "w": a tensor of shape \[4, 3\] \(48 bytes\) exceeds maxModelBytes \(40 bytes\)/);
+    expect(importTfjs(json, bytes, { source: 'm.json', maxModelBytes: 48 }).spec.info.numClasses).toBe(3);
+  });
+});
+
+/** A TF.js dense layer, then `n` Relus one after the other. */
+function tfjsChain(n: number): TinyGraph {
+  const g = new TinyGraph(5);
+  let v = g.op('MatMul', 'mm', [g.input([4]), g.const('w', [4, 3])], {});
+  for (let k = 0; k < n; k++) v = g.op('Relu', `r${k}`, [v]);
+  return g;
+}
+
+describe('graphs: walks without recursion, cycles refused as cycles', () => {
+  it('a TF.js chain of 6 000 nodes imports (the recursive walk overflowed the stack)', () => {
+    const { json, bytes } = tfjsChain(6000).build();
+    const { spec } = importTfjs(json, bytes, { fuse: false });
+    expect(spec.nodes.length).toBe(6002);
+  });
+
+  it('a TF.js node that reads itself is refused as a cycle (it was dropped, and another node taken as the output)', () => {
+    const g = tfjsChain(1);
+    g.op('Relu', 'loop', ['loop:0']);
+    const { json, bytes } = g.build();
+    expect(() => importTfjs(json, bytes, { source: 'm.json' })).toThrow(/^m\.json: node "loop" \(Relu\) reads its own output: the graph has a cycle$/);
+  });
+
+  it('a TF.js 2-node cycle is refused naming both nodes (it was "the graph has no layers")', () => {
+    const g = tfjsChain(0);
+    g.op('Relu', 'a', ['b']);
+    g.op('Relu', 'b', ['a']);
+    g.op('Relu', 'out', ['a', 'mm']);
+    const { json, bytes } = g.build();
+    expect(() => importTfjs(json, bytes, { source: 'm.json' })).toThrow(/^m\.json: the graph has a cycle: "(a|b)" reads "(a|b)" reads "(a|b)"$/);
+  });
+
+  it('ONNX: a node that reads its own output, and a 2-node cycle, are refused as cycles naming the nodes', () => {
+    expect(onnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Add', name: 'self', inputs: ['x', 'y'], outputs: ['y'] }] })).toThrow(/^ONNX tiny\.onnx: node "self" \(Add → y\) reads its own output "y": the graph has a cycle$/);
+    expect(onnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Add', name: 'a', inputs: ['x', 'v'], outputs: ['u'] }, { op: 'Relu', name: 'b', inputs: ['u'], outputs: ['v'] }, { op: 'Relu', name: 'c', inputs: ['v'], outputs: ['y'] }] })).toThrow(/the graph has a cycle: node "a" \(Add → u\) → node "b" \(Relu → v\) → node "a" \(Add → u\)$/);
+    // out of order without a cycle: named as such
+    expect(onnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Relu', name: 'b', inputs: ['u'], outputs: ['y'] }, { op: 'Relu', name: 'a', inputs: ['x'], outputs: ['u'] }] })).toThrow(/node "b" \(Relu → y\) reads "u", which node "a" \(Relu → u\) computes later: nodes must be in topological order/);
+  });
+});
+
+describe('dtype tables take own keys only', () => {
+  it('TF.js: a weight of dtype "constructor" is refused by name (it was "the manifest describes NaN")', () => {
+    const { json, bytes } = tfjsChain(0).build();
+    json.weightsManifest[0]!.weights[0]!.dtype = 'constructor';
+    expect(() => readTfjsWeights(json, bytes, 'm.json')).toThrow(/^m\.json: weight "w" has dtype constructor; supported:/);
+    json.weightsManifest[0]!.weights[0]!.dtype = 'float32';
+    json.modelTopology.node.find((n) => n.name === 'mm')!.op = 'constructor';
+    expect(() => importTfjs(json, bytes, { source: 'm.json' })).toThrow(/node "mm" \(constructor\): op constructor is not supported/);
+  });
+
+  it('npy and safetensors: "constructor" / "toString" are no dtypes', () => {
+    const npy = writeNpy(new Float32Array(4), [4]);
+    const text = Buffer.from(npy).toString('latin1').replace("'<f4'", "'valueOf'").replace('    \n', '\n');
+    expect(() => readNpy(new Uint8Array(Buffer.from(text, 'latin1')))).toThrow(/^npy: dtype 'valueOf' is not supported/);
+    const header = JSON.stringify({ w: { dtype: 'constructor', shape: [2], data_offsets: [0, 8] } });
+    const file = new Uint8Array(8 + header.length + 8);
+    new DataView(file.buffer).setBigUint64(0, BigInt(header.length), true);
+    file.set(new TextEncoder().encode(header), 8);
+    expect(() => readSafetensors(file)).toThrow(/tensor "w": unsupported dtype constructor/);
+  });
+});
+
+describe('weights beyond float32', () => {
+  it('ONNX: a float32 fold that overflows is noted, naming the tensor', () => {
+    const r = importOnnxBytes(tinyOnnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Mul', inputs: ['c', 'c'], outputs: ['d'] }, { op: 'Add', name: 'plus', inputs: ['x', 'd'], outputs: ['y'] }], initializers: [{ name: 'c', shape: [3], data: [1e30, 1, 1] }] }));
+    expect(r.notes).toEqual([expect.stringMatching(/^tensor 'plus\.value' holds 1 value that is not finite in float32 \(±Inf: beyond float32's range, or NaN\)/)]);
+  });
+
+  it('TF.js: a quantised weight that dequantises beyond float32 is noted, naming it', () => {
+    const { json, bytes } = tfjsChain(1).build();
+    const w = json.weightsManifest[0]!.weights[0]!;
+    Object.assign(w, { quantization: { dtype: 'uint8', scale: 1e38, min: 0 } });
+    const r = importTfjs(json, bytes.subarray(0, 12), { source: 'm.json' });
+    expect(r.notes.some((n) => /^weight "w" holds \d+ values? that (is|are) not finite in float32/.test(n))).toBe(true);
+  });
+});
