@@ -25,6 +25,8 @@ const USAGE = `usage:
   pathlight eval    --model <model> --method <m1,m2,…> [--samples N] [--steps N]
                     [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
   pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]
+  explain, predict: [--input-shape C,H,W]  (fixes a model file's free input sizes, e.g. [-1, 3, -1, -1])
+                    [--max-model-bytes N]  (load-time limit on each constant tensor and their total; default 1 GiB)
   pathlight bench   [--json] [benchmark flags: --models a,b --methods x,y --steps 32,64 --reps 5]
   every command: --debug (stack traces on errors), --help
   methods: grad, gradxinput, ig, idgi, gig, gig-idgi, blurig, blurig-idgi, ig2, smoothgrad[:<method>]`;

@@ -11,17 +11,19 @@ import { fail } from '../errors.js';
 import { loadPredictor } from '../models/load.js';
 import { readNpy, writeNpy } from '../models/npy.js';
 import type { HostArray } from '../models/predict.js';
-import { checkKnownFlags, checkModelFlag, type Flags } from './flags.js';
+import { checkKnownFlags, checkModelFlag, MODEL_FILE_FLAGS, modelFileFlags, type Flags } from './flags.js';
 import { checkInputFile, checkOutputPath } from './paths.js';
 import { writeFilesAtomically } from './atomic-write.js';
 
-export const PREDICT_FLAGS = ['model', 'input', 'out', 'json'];
+export const PREDICT_FLAGS = ['model', 'input', 'out', 'json', ...MODEL_FILE_FLAGS];
 
 export interface PredictRequest {
   model: string;
   input: string;
   out?: string;
   json: boolean;
+  /** --max-model-bytes, --input-shape */
+  modelFile: ReturnType<typeof modelFileFlags>;
 }
 
 export function parsePredictFlags(flags: Flags): PredictRequest {
@@ -33,7 +35,7 @@ export function parsePredictFlags(flags: Flags): PredictRequest {
   checkInputFile(input, '--input');
   const out = flags.get('out');
   if (out !== undefined) checkOutputPath(out, '--out', ['.npy']);
-  return { model, input, out, json: flags.has('json') };
+  return { model, input, out, json: flags.has('json'), modelFile: modelFileFlags(flags) };
 }
 
 /** Per row: the index and value of the largest output (for class scores). */
@@ -51,7 +53,7 @@ export async function predictCommand(flags: Flags): Promise<void> {
   const x = readNpy(new Uint8Array(readFileSync(req.input)));
   const engine = await createEngine();
   try {
-    const predictor = await loadPredictor(engine, req.model);
+    const predictor = await loadPredictor(engine, req.model, req.modelFile);
     const outs = await predictor.predictAll(x);
     const out = outs[0]!;
     // further graph outputs go beside the first: y.npy, y.1.npy, y.2.npy, ...

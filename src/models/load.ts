@@ -65,7 +65,7 @@ export function modelFromSafetensors(engine: Engine, bytes: Uint8Array, options:
   if (!isZooName(name)) throw new PathlightError(`${source}: names architecture '${name}', which is not a zoo model (available: ${ZOO_NAMES.join(', ')})`);
   const spec = zooSpec(name, tensors);
   const dataset = metadata.dataset as DatasetName | undefined;
-  spec.info = { ...spec.info, classNames: dataset && dataset in CLASS_NAMES ? CLASS_NAMES[dataset] : CLASS_NAMES[ZOO[name].dataset] };
+  spec.info = { ...spec.info, classNames: dataset && Object.hasOwn(CLASS_NAMES, dataset) ? CLASS_NAMES[dataset] : CLASS_NAMES[ZOO[name].dataset] };
   return modelFromSpec(engine, options.foldBatchNorm === false ? spec : fuseModel(spec));
 }
 
@@ -75,34 +75,50 @@ export function modelFromOnnx(engine: Engine, bytes: Uint8Array, options: OnnxIm
   return { model: modelFromSpec(engine, spec), notes };
 }
 
+/** Options of a model file (ONNX, TF.js): class names, the load-time limit, and the input's free sizes. */
+export interface ModelFileOptions {
+  classNames?: readonly string[];
+  /** the load-time limit on each constant tensor and their total, in bytes (default 1 GiB); not explain's memoryBudgetBytes */
+  maxModelBytes?: number;
+  /** the input's sizes after the batch axis ([C, H, W]): fixes the free sizes of an input such as [-1, 3, -1, -1] */
+  inputShape?: readonly number[];
+}
+
 /**
  * Any supported model by name or path (Node): a zoo name, `*.onnx`, `*.safetensors` or a TF.js
  * graph model's `*.json` (its weight shards beside it).
  * Returns the model and notes for the user.
  */
-export async function loadModel(engine: Engine, spec: string, options: { foldBatchNorm?: boolean; classNames?: readonly string[]; input?: InputDeclaration } = {}): Promise<{ model: Model; notes: string[] }> {
+export async function loadModel(engine: Engine, spec: string, options: ModelFileOptions & { foldBatchNorm?: boolean; input?: InputDeclaration } = {}): Promise<{ model: Model; notes: string[] }> {
   if (isZooName(spec)) return { model: await loadZooModel(engine, spec, options), notes: [] };
   const lower = spec.toLowerCase();
+  const { classNames, maxModelBytes, inputShape } = options;
   if (lower.endsWith('.onnx')) {
     const { bytes, externalData } = await readOnnxFile(spec);
-    return modelFromOnnx(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData, input: options.input });
+    return modelFromOnnx(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames, externalData, input: options.input, maxModelBytes, inputShape });
   }
   if (lower.endsWith('.safetensors')) return { model: modelFromSafetensors(engine, await readFileBytes(spec, 'weights'), { source: spec, foldBatchNorm: options.foldBatchNorm }), notes: [] };
-  if (lower.endsWith('.json')) return loadTfjsModel(engine, spec, { classNames: options.classNames });
+  if (lower.endsWith('.json')) return loadTfjsModel(engine, spec, { classNames, maxModelBytes, inputShape });
   throw new PathlightError(`unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx, .safetensors or TF.js model.json file`);
 }
 
 /**
- * A model for `predict` (Node): its outputs as its framework gives them, an ONNX model's final
- * Softmax included and its whole-tensor mode honoured.
+ * A model for `predict` (Node): its outputs as its framework gives them, a final Softmax (ONNX) or
+ * Softmax / Sigmoid (TF.js) included and an ONNX model's whole-tensor mode honoured. An ONNX
+ * input's free sizes, unless `inputShape` fixes them, are bound by the first input.
  */
-export async function loadPredictor(engine: Engine, spec: string, options: { classNames?: readonly string[] } = {}): Promise<Predictor> {
-  if (!spec.toLowerCase().endsWith('.onnx')) {
+export async function loadPredictor(engine: Engine, spec: string, options: ModelFileOptions = {}): Promise<Predictor> {
+  const lower = spec.toLowerCase();
+  if (lower.endsWith('.json')) {
+    const { model, notes } = await loadTfjsModel(engine, spec, { ...options, keepFinalActivation: true });
+    return batchPredictor(model, notes);
+  }
+  if (!lower.endsWith('.onnx')) {
     const { model, notes } = await loadModel(engine, spec, options);
     return batchPredictor(model, notes);
   }
   const { bytes, externalData } = await readOnnxFile(spec);
-  return onnxPredictor(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData });
+  return onnxPredictor(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), ...options, externalData });
 }
 
 /** An `.onnx` file and the external-data files its tensors name, read from beside it. */

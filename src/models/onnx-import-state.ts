@@ -52,6 +52,8 @@ export abstract class ImportState {
   protected inputShape: number[] = [];
   /** the graph input holds integers: integer division would need truncation, which float32 kernels do not do */
   protected integerInput = false;
+  /** the graph input's batch size is declared 1 (a static-batch export): a reshape to [1, …] keeps the batch axis */
+  protected staticBatch1 = false;
   /** the load-time limit: the initializers count first, then every folded constant and parameter made here */
   protected readonly bytes: ModelBytes;
 

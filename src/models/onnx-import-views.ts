@@ -100,8 +100,13 @@ export abstract class ViewImporter extends LayerImporter {
     target.forEach((_, i) => i > 0 && isBatch(i) && this.batchAxis(`${this.where}: moves the batch size to axis ${i}`));
     const head = target[0];
     const rest = target.slice(1).map((d, i) => (d === 0 && !allowZero ? x.shape[i] ?? 0 : d));
-    const keepsBatch = isBatch(0) || (head === 0 && !allowZero) || (head === -1 && !rest.includes(-1) && count(rest) === count(x.shape));
+    // A static batch of 1 (a PyTorch export's x.view(1, -1)) is 1 everywhere: [1, …] is per row.
+    const batchOfOne = this.staticBatch1 && head === 1;
+    const keepsBatch = isBatch(0) || (head === 0 && !allowZero) || batchOfOne || (head === -1 && !rest.includes(-1) && count(rest) === count(x.shape));
     if (!keepsBatch) this.batchAxis(`${this.where}: reshape to [${target.join(', ')}] changes the batch axis`);
+    if (batchOfOne && !this.notes.some((n) => n.startsWith('the graph input has a static batch of 1'))) {
+      this.notes.push(`the graph input has a static batch of 1: it is imported per row (a reshape to [1, …] keeps the batch axis), so it takes any batch`);
+    }
     this.view(node, x, this.resolve(x.shape, rest, true));
   }
 

@@ -54,6 +54,15 @@ export interface OnnxImportOptions extends OnnxDecodeOptions {
   keepFinalSoftmax?: boolean;
   /** force a mode instead of choosing it */
   mode?: OnnxImportMode;
+  /** the input's sizes after the batch axis (e.g. [C, H, W]): fixes the free ones (-1) of a graph input such as [-1, 3, -1, -1] */
+  inputShape?: readonly number[];
+}
+
+/** A graph input with free sizes after the batch axis and no inputShape to fix them; `shape` is the declared one. */
+export class FreeInputSizesError extends OnnxError {
+  constructor(source: string, message: string, readonly shape: number[]) {
+    super(source, message);
+  }
 }
 
 /** Decode and import `.onnx` bytes; `source` (e.g. the file name) prefixes every error. */
@@ -107,11 +116,9 @@ class Importer extends ViewImporter {
     }
     const input = m.inputs[0]!;
     const batch = this.mode === 'batch';
-    const rowShape = batch ? input.shape.slice(1) : input.shape;
     if (batch && input.shape.length < 2) this.batchAxis(`graph input "${input.name}" has shape [${input.shape.join(', ')}], with no axis after the batch axis`);
-    if (rowShape.length === 0 || rowShape.some((d) => !(d > 0))) {
-      this.fail(`graph input "${input.name}" has shape [${input.shape.join(', ')}]; ${batch ? 'the sizes after N must be fixed and positive' : 'whole-tensor mode needs every size fixed and positive'}`);
-    }
+    const rowShape = this.fixedInput(input.shape, options.inputShape, input.name);
+    this.staticBatch1 = batch && input.shape[0] === 1;
     this.inputShape = rowShape;
     this.integerInput = this.integerOf(input.elemType);
     this.acts.set(input.name, { node: 0, shape: rowShape });
@@ -157,6 +164,24 @@ class Importer extends ViewImporter {
       onnxInputShape: batch ? [-1, ...rowShape] : rowShape,
       onnxOutputShape: batch ? [-1, ...outAct.shape] : outAct.shape,
     };
+  }
+
+  /** The input's shape per row (batch mode) or whole, its free sizes fixed by `given` (sizes after N). */
+  protected fixedInput(declared: number[], given: readonly number[] | undefined, name: string): number[] {
+    const batch = this.mode === 'batch';
+    const shape = batch ? declared.slice(1) : [...declared];
+    const what = `graph input "${name}" has shape [${declared.join(', ')}]`;
+    if (given !== undefined) {
+      const full = !batch && given.length === declared.length - 1 ? [declared[0]! > 0 ? declared[0]! : 1, ...given] : [...given];
+      const fits = full.length === shape.length && full.every((d, i) => Number.isSafeInteger(d) && d > 0 && (shape[i]! < 0 || shape[i] === d));
+      if (!fits) this.fail(`inputShape [${given.join(', ')}] does not fit: ${what} (give its sizes after N, with the fixed ones as declared)`);
+      return full;
+    }
+    if (shape.length === 0 || shape.some((d) => d === 0) || (!batch && shape.some((d) => d < 0))) this.fail(`${what}; ${batch ? 'the sizes after N must be fixed and positive' : 'whole-tensor mode needs every size fixed and positive'}`);
+    if (shape.some((d) => d < 0)) {
+      throw new FreeInputSizesError(this.source, `${what}: its free sizes after N must be fixed (inputShape / --input-shape, e.g. ${shape.map((d) => (d > 0 ? d : 'S')).join(',')})`, [...declared]);
+    }
+    return shape;
   }
 
   constants(): OnnxConstantGraph {

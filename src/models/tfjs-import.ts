@@ -31,6 +31,8 @@ export interface TfjsImportOptions {
   input?: InputDeclaration;
   /** fold batch norms / fuse epilogues (default true) */
   fuse?: boolean;
+  /** the input's sizes after N as pathlight takes them ([C, H, W] or [D]): fixes free (-1) sizes of the Placeholder */
+  inputShape?: readonly number[];
   /** keep a final Softmax / Sigmoid as the model's last node (predict) instead of dropping it (explain) */
   keepFinalActivation?: boolean;
   /** the load-time limit on each weight and their total, and on one row of an activation, in bytes (default 1 GiB) */
@@ -107,6 +109,7 @@ class Importer {
       name = PASS_THROUGH.has(n.op) ? ref(n.input?.[0] ?? '') : undefined;
     }
     this.keepFinal = !!options.keepFinalActivation;
+    this.givenInput = options.inputShape;
     for (const n of this.order(output)) this.importNode(n);
     const out = this.features(this.value(output, 'the graph output'));
     if (out === 0) this.fail('the graph has no layers');
@@ -269,9 +272,17 @@ class Importer {
   private placeholder(n: TfjsNode, where: string): Value {
     if (this.g.nodes.length > 1 || this.values.size > 0) this.fail(`${where}: a second graph input; exactly one is supported`);
     const dims = (n.attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size ?? -1));
-    const row = dims.slice(1);
+    let row = dims.slice(1);
+    const given = this.givenInput;
+    if (given) {
+      const tfRow = given.length === 3 ? [given[1]!, given[2]!, given[0]!] : [...given];
+      if (tfRow.length !== row.length || tfRow.some((d, i) => !(Number.isSafeInteger(d) && d > 0) || (row[i]! > 0 && row[i] !== d))) {
+        this.fail(`${where}: inputShape [${given.join(', ')}] does not fit the input shape [${dims.join(', ')}] (give [C, H, W] or [D], with the fixed sizes as declared)`);
+      }
+      row = tfRow;
+    }
     if ((dims.length !== 2 && dims.length !== 4) || row.some((d) => !(d > 0))) {
-      this.fail(`${where}: input shape [${dims.join(', ')}]; expected [N, H, W, C] or [N, D] with fixed sizes after N`);
+      this.fail(`${where}: input shape [${dims.join(', ')}]; expected [N, H, W, C] or [N, D] with fixed sizes after N${row.some((d) => d < 0) ? ' (fix the free ones with inputShape / --input-shape)' : ''}`);
     }
     this.inputRow = row.length === 3 ? [row[2]!, row[0]!, row[1]!] : row;
     return { node: 0, nchw: row.length === 3 };
@@ -279,6 +290,7 @@ class Importer {
 
   private inputRow: number[] = [];
   private keepFinal = false;
+  private givenInput: readonly number[] | undefined;
 
   // ---- convolutions and dense layers
 
