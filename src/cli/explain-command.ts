@@ -91,7 +91,7 @@ export async function explainCommand(flags: Flags): Promise<void> {
   const req = parseExplainFlags(flags);
   const engine = await createEngine();
   try {
-    const { model, notes } = await loadModel(engine, req.model, { input: req.preprocess, ...req.modelFile });
+    const { model, notes } = await loadModel(engine, req.model, { input: req.preprocess, maxModelBytes: req.maxModelBytes, inputShape: req.inputShape });
     const x = readInput(req.input, model, req.dataset, req.layout);
     const options = methodOptions(req, model);
     if (options.method === 'ig2') options.methodOptions = { ...options.methodOptions, ...(await ig2References(req, engine, model, x.data)) };

@@ -52,8 +52,10 @@ export interface ExplainRequest {
   methodOptions: Record<string, unknown>;
   /** --preprocess: an ONNX model's declared image input */
   preprocess?: InputDeclaration;
-  /** --max-model-bytes, --input-shape */
-  modelFile: ReturnType<typeof modelFileFlags>;
+  /** --max-model-bytes */
+  maxModelBytes?: number;
+  /** --input-shape */
+  inputShape?: number[];
 }
 
 function required(flags: Flags, name: string, hint = ''): string {
@@ -142,6 +144,6 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     json: flags.has('json'),
     methodOptions: parseMethodOptions(flags.get('method-option'), method),
     preprocess: parsePreprocess(flags.get('preprocess')),
-    modelFile: modelFileFlags(flags),
+    ...modelFileFlags(flags),
   };
 }

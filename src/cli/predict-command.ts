@@ -22,8 +22,10 @@ export interface PredictRequest {
   input: string;
   out?: string;
   json: boolean;
-  /** --max-model-bytes, --input-shape */
-  modelFile: ReturnType<typeof modelFileFlags>;
+  /** --max-model-bytes */
+  maxModelBytes?: number;
+  /** --input-shape */
+  inputShape?: number[];
 }
 
 export function parsePredictFlags(flags: Flags): PredictRequest {
@@ -35,7 +37,7 @@ export function parsePredictFlags(flags: Flags): PredictRequest {
   checkInputFile(input, '--input');
   const out = flags.get('out');
   if (out !== undefined) checkOutputPath(out, '--out', ['.npy']);
-  return { model, input, out, json: flags.has('json'), modelFile: modelFileFlags(flags) };
+  return { model, input, out, json: flags.has('json'), ...modelFileFlags(flags) };
 }
 
 /** Per row: the index and value of the largest output (for class scores). */
@@ -53,7 +55,7 @@ export async function predictCommand(flags: Flags): Promise<void> {
   const x = readNpy(new Uint8Array(readFileSync(req.input)));
   const engine = await createEngine();
   try {
-    const predictor = await loadPredictor(engine, req.model, req.modelFile);
+    const predictor = await loadPredictor(engine, req.model, { maxModelBytes: req.maxModelBytes, inputShape: req.inputShape });
     const outs = await predictor.predictAll(x);
     const out = outs[0]!;
     // further graph outputs go beside the first: y.npy, y.1.npy, y.2.npy, ...
