@@ -107,6 +107,13 @@ describe('dtype tables take own keys only', () => {
     expect(() => importTfjs(json, bytes, { source: 'm.json' })).toThrow(/node "mm" \(constructor\): op constructor is not supported/);
   });
 
+  it('ONNX: an attribute named "__proto__" is a plain (ignored) name, not the prototype of the node\'s attributes', () => {
+    // before: its tensor became the prototype, and Reshape read the tensor's `shape` as its target
+    const proto = { name: '__proto__', type: 4, t: { name: 'p', dims: [1], data_type: 1, float_data: [0] } } as never;
+    const m: TinyModel = { inputs: [{ name: 'x', shape: ['N', 2, 3] }], outputs: ['y'], nodes: [{ op: 'Reshape', name: 'r', inputs: ['x', 's'], outputs: ['y'], attrs: [proto] }], initializers: [int64('s', [0, 6])] };
+    expect(importOnnxBytes(tinyOnnx(m)).onnxOutputShape).toEqual([-1, 6]);
+  });
+
   it('npy and safetensors: "constructor" / "toString" are no dtypes', () => {
     const npy = writeNpy(new Float32Array(4), [4]);
     const text = Buffer.from(npy).toString('latin1').replace("'<f4'", "'valueOf'").replace('    \n', '\n');
