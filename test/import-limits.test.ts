@@ -126,17 +126,23 @@ describe('dtype tables take own keys only', () => {
   });
 });
 
-describe('weights beyond float32', () => {
-  it('ONNX: a float32 fold that overflows is noted, naming the tensor', () => {
-    const r = importOnnxBytes(tinyOnnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Mul', inputs: ['c', 'c'], outputs: ['d'] }, { op: 'Add', name: 'plus', inputs: ['x', 'd'], outputs: ['y'] }], initializers: [{ name: 'c', shape: [3], data: [1e30, 1, 1] }] }));
-    expect(r.notes).toEqual([expect.stringMatching(/^tensor 'plus\.value' holds 1 value that is not finite in float32 \(±Inf: beyond float32's range, or NaN\)/)]);
+describe('weights at the edge of float32', () => {
+  const mul = (c: number[]): TinyModel => ({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Mul', inputs: ['c', 'c'], outputs: ['d'] }, { op: 'Add', name: 'plus', inputs: ['x', 'd'], outputs: ['y'] }], initializers: [{ name: 'c', shape: [3], data: c }] });
+
+  it('ONNX: a weight near float32\'s limit is noted (outputs overflowed to ±Inf silently); one that overflows is refused naming the file and tensor', () => {
+    // 1.5e19² = 2.25e38 fits float32; a forward adding inputs to it overflows on ordinary inputs
+    expect(importOnnxBytes(tinyOnnx(mul([1.5e19, 1, 1]))).notes).toEqual([expect.stringMatching(/^weight 'plus\.value' holds values up to 2\.25e\+38, near float32's limit \(3\.40e\+38\): outputs may overflow to ±Inf$/)]);
+    // 1e30² overflows the float32 fold: the upload refused it, without naming the file
+    expect(onnx(mul([1e30, 1, 1]))).toThrow(/^ONNX tiny\.onnx: weight 'plus\.value' holds Infinity \(beyond float32's range, ±3\.4028e\+38\) at index 0/);
   });
 
-  it('TF.js: a quantised weight that dequantises beyond float32 is noted, naming it', () => {
-    const { json, bytes } = tfjsChain(1).build();
+  it('TF.js: float weights near the limit are noted; a quantised weight dequantised beyond it is refused naming it', () => {
+    const near = tfjsChain(1);
+    const { json, bytes } = near.build();
+    new Float32Array(bytes.buffer, bytes.byteOffset, 12)[0] = 3e38;
+    expect(importTfjs(json, bytes, { source: 'm.json' }).notes).toEqual([expect.stringMatching(/^weight 'mm\.weight' holds values up to 3\.00e\+38, near float32's limit/)]);
     const w = json.weightsManifest[0]!.weights[0]!;
     Object.assign(w, { quantization: { dtype: 'uint8', scale: 1e38, min: 0 } });
-    const r = importTfjs(json, bytes.subarray(0, 12), { source: 'm.json' });
-    expect(r.notes.some((n) => /^weight "w" holds \d+ values? that (is|are) not finite in float32/.test(n))).toBe(true);
+    expect(() => importTfjs(json, bytes.subarray(0, 12), { source: 'm.json' })).toThrow(/^m\.json: weight 'mm\.weight' holds Infinity \(beyond float32's range/);
   });
 });

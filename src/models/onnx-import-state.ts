@@ -11,6 +11,7 @@ import { asFloat32, type OnnxTensor } from './onnx-tensor.js';
 import { normAxis, type ConstValue } from './onnx-fold.js';
 import type { ParamValues } from './fuse.js';
 import { ModelBytes, ModelBytesError } from './model-bytes.js';
+import { weightRangeNote } from './weight-range.js';
 
 export type OnnxImportMode = 'batch' | 'whole';
 
@@ -203,11 +204,15 @@ export abstract class ImportState {
     return name;
   }
 
-  /** A parameter beyond float32's range (a float32 fold that overflowed, a stored ±Inf) or NaN makes outputs ±Inf / NaN: say which. */
-  protected noteNonFinite(): void {
+  /** A parameter beyond float32's range (a float32 fold that overflowed, a stored ±Inf) or NaN is refused; one near the limit is noted. */
+  protected checkWeightRange(): void {
     for (const [name, p] of this.params) {
-      const bad = p.data.reduce((k, v) => (Number.isFinite(v) ? k : k + 1), 0);
-      if (bad) this.notes.push(`tensor '${name}' holds ${bad} value${bad === 1 ? '' : 's'} that ${bad === 1 ? 'is' : 'are'} not finite in float32 (±Inf: beyond float32's range, or NaN); the outputs may be ±Inf or NaN`);
+      try {
+        const note = weightRangeNote(name, p.data);
+        if (note) this.notes.push(note);
+      } catch (e) {
+        this.fail((e as Error).message);
+      }
     }
   }
 

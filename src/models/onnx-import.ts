@@ -153,7 +153,7 @@ class Importer extends ViewImporter {
     const representationNode = lastLinear && lastLinear.kind === 'linear' ? lastLinear.input : last - 1;
     const info = { name: options.name ?? 'onnx', inputShape: rowShape, numClasses: count(outShape), representationNode, classNames: options.classNames, ...declareInput(options.input, rowShape, options.name ?? 'onnx') };
     const spec: ModelSpec = { nodes: this.g.nodes.map((n) => ({ ...n })), params: this.params, info };
-    this.noteNonFinite();
+    this.checkWeightRange();
     // Fusing renumbers nodes: a graph with extra outputs keeps one node per op.
     return {
       spec: options.fuse === false || extraOutputs.length ? spec : fuseModel(spec),

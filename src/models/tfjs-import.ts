@@ -18,6 +18,7 @@ import type { InputDeclaration } from '../nn/model.js';
 import { declareInput } from '../data/preprocess.js';
 import { fuseModel, type ModelSpec, type ParamValues } from './fuse.js';
 import { ModelBytes, ModelBytesError } from './model-bytes.js';
+import { weightRangeNote } from './weight-range.js';
 import { attr, readTfjsWeights, TfjsError, type TfjsModelJson, type TfjsNode, type TfjsTensor } from './tfjs-format.js';
 
 /** A model's image input, declared per model (ModelInfo.preprocess; data/preprocess.ts). */
@@ -127,7 +128,7 @@ class Importer {
       ...declareInput(options.input, this.shape(0), options.name ?? 'tfjs'),
     };
     const spec: ModelSpec = { nodes: this.g.nodes.map((n) => ({ ...n })), params: this.params, info };
-    this.noteNonFinite();
+    this.checkWeightRange();
     return { spec: options.fuse === false ? spec : fuseModel(spec), notes: this.notes };
   }
 
@@ -202,11 +203,15 @@ class Importer {
     return out;
   }
 
-  /** A weight beyond float32's range (or NaN) makes outputs ±Inf / NaN: say which, rather than leave it to the numbers. */
-  private noteNonFinite(): void {
-    for (const [name, w] of this.weights) {
-      const bad = w.data.reduce((k, v) => (Number.isFinite(v) ? k : k + 1), 0);
-      if (bad) this.notes.push(`weight "${name}" holds ${bad} value${bad === 1 ? '' : 's'} that ${bad === 1 ? 'is' : 'are'} not finite in float32 (±Inf: beyond float32's range, or NaN); the outputs may be ±Inf or NaN`);
+  /** A parameter beyond float32's range (±Inf, e.g. dequantised past it) or NaN is refused, naming it; one near the limit is noted. */
+  private checkWeightRange(): void {
+    for (const [name, p] of this.params) {
+      try {
+        const note = weightRangeNote(name, p.data);
+        if (note) this.notes.push(note);
+      } catch (e) {
+        this.fail((e as Error).message);
+      }
     }
   }
 
