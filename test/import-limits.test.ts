@@ -37,6 +37,13 @@ describe('maxModelBytes: refused from shapes, before allocating', () => {
     expect(onnx({ inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [{ op: 'Pad', name: 'p', inputs: ['x', 'pads'], outputs: ['y'] }], initializers: [int64('pads', [0, 0, 0, 3e9])] })).toThrow(/node "p" \(Pad\): its output of \[N, 3000000003\] needs 11\.2 GiB per row, over maxModelBytes/);
   });
 
+  it('an input whose one row alone is over the limit is refused naming it (ONNX, TF.js)', () => {
+    expect(onnx({ inputs: [{ name: 'x', shape: ['N', 3, 1e5, 1e5] }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] })).toThrow(/^ONNX tiny\.onnx: graph input "x": its output of \[N, 3, 100000, 100000\] needs 112 GiB per row, over maxModelBytes/);
+    const { json, bytes } = tfjsChain(0).build();
+    json.modelTopology.node[0]!.attr!.shape!.shape!.dim![1]!.size = '1000000000';
+    expect(() => importTfjs(json, bytes, { source: 'm.json' })).toThrow(/^m\.json: node "input": its output of \[N, 1000000000\] needs 3\.73 GiB per row/);
+  });
+
   it('counts the total, and takes a smaller or larger limit; a bad limit is named', () => {
     const m: TinyModel = { inputs: [{ name: 'x', shape: [1, 1000] }], outputs: ['y'], nodes: [{ op: 'Add', inputs: ['x', 'a'], outputs: ['s'] }, { op: 'Add', inputs: ['s', 'b'], outputs: ['y'] }], initializers: ['a', 'b'].map((name) => ({ name, shape: [1000], data: new Array(1000).fill(1) })) };
     expect(onnx(m, { maxModelBytes: 6000 })).toThrow(/initializer "b": a tensor of shape \[1000\] \(4000 bytes\) brings the model's constant tensors to 8000 bytes, over maxModelBytes \(6000 bytes\)/);

@@ -118,6 +118,7 @@ class Importer extends ViewImporter {
     const batch = this.mode === 'batch';
     if (batch && input.shape.length < 2) this.batchAxis(`graph input "${input.name}" has shape [${input.shape.join(', ')}], with no axis after the batch axis`);
     const rowShape = this.fixedInput(input.shape, options.inputShape, input.name);
+    this.guard(() => this.bytes.checkActivation(rowShape), `graph input "${input.name}"`);
     this.staticBatch1 = batch && input.shape[0] === 1;
     this.inputShape = rowShape;
     this.integerInput = this.integerOf(input.elemType);

@@ -586,7 +586,7 @@ class Importer {
       try {
         const from = this.shapeCache.length;
         this.shapeCache = inferShapes(this.g.nodes, this.g.paramShapes, this.inputRow);
-        for (let i = Math.max(from, 1); i < this.shapeCache.length; i++) {
+        for (let i = from; i < this.shapeCache.length; i++) {
           try {
             this.limit.checkActivation(this.shapeCache[i]!);
           } catch (e) {
