@@ -9,7 +9,8 @@ import { importOnnxBytes } from '../src/models/onnx-import.js';
 import { importTfjs } from '../src/models/tfjs.js';
 import { readTfjsWeights } from '../src/models/tfjs-format.js';
 import { readNpy, writeNpy } from '../src/models/npy.js';
-import { readSafetensors } from '../src/models/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../src/models/safetensors.js';
+import { modelFromSafetensors } from '../src/models/load.js';
 import { tinyOnnx, type TinyModel } from './harness/onnx-build.js';
 import { TinyGraph } from './harness/tfjs-graph.js';
 
@@ -141,6 +142,11 @@ describe('weights at the edge of float32', () => {
     expect(importOnnxBytes(tinyOnnx(mul([1.5e19, 1, 1]))).notes).toEqual([expect.stringMatching(/^weight 'plus\.value' holds values up to 2\.25e\+38, near float32's limit \(3\.40e\+38\): outputs may overflow to ±Inf$/)]);
     // 1e30² overflows the float32 fold: the upload refused it, without naming the file
     expect(onnx(mul([1e30, 1, 1]))).toThrow(/^ONNX tiny\.onnx: weight 'plus\.value' holds Infinity \(beyond float32's range, ±3\.4028e\+38\) at index 0/);
+  });
+
+  it('safetensors: a NaN weight is refused naming the file (the upload named only the tensor; fuzz seed 3)', () => {
+    const bytes = writeSafetensors({ 'fc.weight': { shape: [2], data: Float32Array.of(1, NaN) } }, { model: 'lenet' });
+    expect(() => modelFromSafetensors(undefined as never, bytes, { source: 'w.safetensors' })).toThrow(/^w\.safetensors: weight 'fc\.weight' holds NaN at index 1/);
   });
 
   it('TF.js: float weights near the limit are noted; a quantised weight dequantised beyond it is refused naming it', () => {

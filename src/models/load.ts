@@ -17,6 +17,7 @@ import { externalDataLocations } from './onnx.js';
 import type { ExternalDataResolver } from './onnx-tensor.js';
 import { batchPredictor, onnxPredictor, type Predictor } from './predict.js';
 import { readSafetensors } from './safetensors.js';
+import { weightRangeNote } from './weight-range.js';
 import { loadTfjsModel } from './tfjs.js';
 import { ZOO, ZOO_NAMES, isZooName, zooEntry, zooGraph, zooSpec, type ZooName } from './zoo.js';
 
@@ -133,7 +134,10 @@ async function readOnnxFile(path: string): Promise<{ bytes: Uint8Array; external
 
 function readSafetensorsOrFail(bytes: Uint8Array, source: string): ReturnType<typeof readSafetensors> {
   try {
-    return readSafetensors(bytes);
+    const r = readSafetensors(bytes);
+    // ±Inf / NaN would be refused at upload without the file's name: refused here, naming it
+    for (const [name, t] of r.tensors) weightRangeNote(name, t.data);
+    return r;
   } catch (e) {
     throw new PathlightError(`${source}: ${(e as Error).message}`);
   }
