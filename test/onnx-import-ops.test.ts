@@ -333,7 +333,7 @@ describe('real models: free input sizes, a static batch of 1 (issue #22)', () =>
       const mean = (b: number, o: number) => [0, 1, 2].reduce((s, c) => s + free.initializers![0]!.data[o * 3 + c]! * x.slice((b * 3 + c) * 20, (b * 3 + c + 1) * 20).reduce((a, v) => a + v, 0) / 20, 0);
       expectClose(out.data, [mean(0, 0), mean(0, 1), mean(1, 0), mean(1, 1)], 1e-4);
       expect(p.notes.join()).toMatch(/fixed by the first input: \[N, 3, 4, 5\]/);
-      await expect(p.predict({ shape: [1, 3, 6, 6], data: new Float32Array(108) })).rejects.toThrow(/^model onnx: input has shape \[1, 3, 6, 6\], but the first input fixed the free sizes of the graph input \[-1, 3, -1, -1\] to \[N, 3, 4, 5\]/);
+      await expect(p.predict({ shape: [1, 3, 6, 6], data: new Float32Array(108) })).rejects.toThrow(/^model onnx: input has shape \[1, 3, 6, 6\], but the first input fixed the free sizes of the input \[-1, 3, -1, -1\] to \[N, 3, 4, 5\]/);
     } finally {
       p.dispose();
     }

@@ -264,7 +264,9 @@ describe('tfjs refusals (one line, naming the op and node)', () => {
     ).toThrow(/^tiny\.json: has 2 outputs \(r1, r2\); exactly one/);
     const { json, bytes } = tiny((g, x) => head(g, x, 2));
     json.modelTopology.node[0]!.attr!.shape!.shape!.dim![1]!.size = '-1';
-    expect(() => importTfjs(json, bytes, { source: 'tiny.json' })).toThrow(/node "input" \(Placeholder\): input shape \[-1, -1, 4, 2\]; expected \[N, H, W, C\] or \[N, D\] with fixed sizes after N/);
+    expect(() => importTfjs(json, bytes, { source: 'tiny.json' })).toThrow(/node "input" \(Placeholder\): input shape \[-1, -1, 4, 2\] has free sizes after N: fix them with inputShape \/ --input-shape \(C,H,W or D; here 2,S,4\)$/);
+    json.modelTopology.node[0]!.attr!.shape!.shape!.dim![1]!.size = '0';
+    expect(() => importTfjs(json, bytes, { source: 'tiny.json' })).toThrow(/node "input" \(Placeholder\): input shape \[-1, 0, 4, 2\]; expected \[N, H, W, C\] or \[N, D\] with fixed sizes after N/);
     const missing = tiny((g, x) => head(g, x, 2));
     missing.json.weightsManifest[0]!.weights = missing.json.weightsManifest[0]!.weights.filter((w) => w.name !== 'dense/w');
     expect(() => importTfjs(missing.json, missing.bytes.subarray(0, missing.bytes.length - 24), { source: 'tiny.json' })).toThrow(/node "dense\/w" \(Const\): no weight of that name in weightsManifest/);
@@ -333,7 +335,19 @@ describe('tfjs real models (issue #22)', () => {
     json.modelTopology.node[0]!.attr!.shape!.shape!.dim!.forEach((d, i) => i === 1 || i === 2 ? (d.size = '-1') : undefined);
     expect(importTfjs(json, bytes, { inputShape: [2, 6, 5] }).spec.info.inputShape).toEqual([2, 6, 5]);
     expect(() => importTfjs(json, bytes, { source: 'm.json', inputShape: [3, 6, 5] })).toThrow(/node "input" \(Placeholder\): inputShape \[3, 6, 5\] does not fit the input shape \[-1, -1, -1, 2\]/);
-    expect(() => importTfjs(json, bytes, { source: 'm.json' })).toThrow(/fix the free ones with inputShape \/ --input-shape/);
+    expect(() => importTfjs(json, bytes, { source: 'm.json' })).toThrow(/has free sizes after N: fix them with inputShape \/ --input-shape \(C,H,W or D; here 2,S,S\)/);
+    // predict: the first input binds the free sizes, a later one of other sizes is refused naming both
+    writeFileSync(join(dir, 'free.json'), JSON.stringify(json));
+    writeFileSync(join(dir, json.weightsManifest[0]!.paths[0]!), bytes);
+    const p = await loadPredictor(engine, join(dir, 'free.json'));
+    try {
+      expect(p.inputShape).toEqual([-1, 2, -1, -1]);
+      expect((await p.predict({ shape: [2, 2, 6, 5], data: new Float32Array(120).fill(0.5) })).shape).toEqual([2, 3]);
+      expect(p.notes.join()).toMatch(/fixed by the first input: \[N, 2, 6, 5\]/);
+      await expect(p.predict({ shape: [1, 2, 4, 4], data: new Float32Array(32) })).rejects.toThrow(/^model free\.json: input has shape \[1, 2, 4, 4\], but the first input fixed the free sizes of the input \[-1, 2, -1, -1\] to \[N, 2, 6, 5\]/);
+    } finally {
+      p.dispose();
+    }
   });
 
   it('predict and explain take --input-shape C,H,W and --max-model-bytes N', () => {

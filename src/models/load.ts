@@ -15,7 +15,8 @@ import { fuseModel, modelFromSpec, type ModelSpec } from './fuse.js';
 import { importOnnxBytes, type OnnxImportOptions } from './onnx-import.js';
 import { externalDataLocations } from './onnx.js';
 import type { ExternalDataResolver } from './onnx-tensor.js';
-import { batchPredictor, onnxPredictor, type Predictor } from './predict.js';
+import { batchPredictor, boundByFirstInput, onnxPredictor, type Predictor } from './predict.js';
+import { TfjsFreeInputSizesError } from './tfjs-import.js';
 import { readSafetensors } from './safetensors.js';
 import { weightRangeNote } from './weight-range.js';
 import { loadTfjsModel } from './tfjs.js';
@@ -111,8 +112,14 @@ export async function loadModel(engine: Engine, spec: string, options: ModelFile
 export async function loadPredictor(engine: Engine, spec: string, options: ModelFileOptions = {}): Promise<Predictor> {
   const lower = spec.toLowerCase();
   if (lower.endsWith('.json')) {
-    const { model, notes } = await loadTfjsModel(engine, spec, { ...options, keepFinalActivation: true });
-    return batchPredictor(model, notes);
+    const load = async (inputShape = options.inputShape) => {
+      const { model, notes } = await loadTfjsModel(engine, spec, { ...options, inputShape, keepFinalActivation: true });
+      return batchPredictor(model, notes);
+    };
+    return load().catch((e: unknown) => {
+      if (!(e instanceof TfjsFreeInputSizesError) || options.inputShape) throw e;
+      return boundByFirstInput(e.shape, baseName(spec), load);
+    });
   }
   if (!lower.endsWith('.onnx')) {
     const { model, notes } = await loadModel(engine, spec, options);

@@ -119,35 +119,41 @@ function importedPredictor(engine: Engine, model: OnnxModel, options: OnnxImport
 }
 
 /**
- * A graph input with free sizes ([-1, 3, -1, -1]) and no inputShape: the first input's sizes fix
- * them (the model is imported then), and a later input of other sizes is refused, naming both.
+ * A model input with free sizes ([-1, 3, -1, -1], pathlight's order) and no inputShape: the first
+ * input's sizes fix them (the model is imported then, by `make`), and a later input of other sizes
+ * is refused, naming both. An import that fails leaves the sizes free.
  */
-function boundByFirstInput(declared: readonly number[], name: string, make: (row: number[]) => Predictor): Predictor {
-  let bound: { predictor: Predictor; row: number[] } | undefined;
-  const bind = (x: HostArray): Predictor => {
+export function boundByFirstInput(declared: readonly number[], name: string, make: (row: number[]) => Predictor | Promise<Predictor>): Predictor {
+  type Binding = { row: number[]; ready: Promise<Predictor>; predictor?: Predictor };
+  let bound: Binding | undefined;
+  const bind = (x: HostArray): Promise<Predictor> => {
     const row = x.shape.length === declared.length ? x.shape.slice(1) : [...x.shape];
-    if (!bound) bound = { predictor: make(row), row };
-    else if (shapeStr(row) !== shapeStr(bound.row)) {
-      throw new PathlightError(`model ${name}: input has shape ${shapeStr(x.shape)}, but the first input fixed the free sizes of the graph input ${shapeStr(declared)} to ${batchShapeStr(bound.row)}; give inputs of one size, or fix it with inputShape / --input-shape`);
+    if (!bound) {
+      const b: Binding = { row, ready: Promise.resolve().then(() => make(row)) };
+      bound = b;
+      b.ready.then((p) => (b.predictor = p), () => bound === b && (bound = undefined));
+    } else if (shapeStr(row) !== shapeStr(bound.row)) {
+      throw new PathlightError(`model ${name}: input has shape ${shapeStr(x.shape)}, but the first input fixed the free sizes of the input ${shapeStr(declared)} to ${batchShapeStr(bound.row)}; give inputs of one size, or fix it with inputShape / --input-shape`);
     }
-    return bound.predictor;
+    return bound.ready;
   };
   return {
     get model() {
-      return bound?.predictor.model;
+      return bound?.predictor?.model;
     },
     get notes() {
-      return bound ? [...bound.predictor.notes, `the free sizes of the graph input ${shapeStr(declared)} were fixed by the first input: ${batchShapeStr(bound.row)}`] : [];
+      const p = bound?.predictor;
+      return p ? [...p.notes, `the free sizes of the input ${shapeStr(declared)} were fixed by the first input: ${batchShapeStr(bound!.row)}`] : [];
     },
     mode: 'batch',
     get inputShape() {
-      return bound ? bound.predictor.inputShape : [...declared];
+      return bound?.predictor?.inputShape ?? [...declared];
     },
     get outputCount() {
-      return bound?.predictor.outputCount ?? 1;
+      return bound?.predictor?.outputCount ?? 1;
     },
-    predict: async (x) => bind(x).predict(x),
-    predictAll: async (x) => bind(x).predictAll(x),
-    dispose: () => bound?.predictor.dispose(),
+    predict: async (x) => (await bind(x)).predict(x),
+    predictAll: async (x) => (await bind(x)).predictAll(x),
+    dispose: () => void bound?.ready.then((p) => p.dispose(), () => {}),
   };
 }

@@ -40,6 +40,13 @@ export interface TfjsImportOptions {
   maxModelBytes?: number;
 }
 
+/** A Placeholder with free sizes after N and no inputShape; `shape`: the input in pathlight's order, [-1, C, H, W] or [-1, D], -1 where free. */
+export class TfjsFreeInputSizesError extends TfjsError {
+  constructor(source: string, message: string, readonly shape: number[]) {
+    super(source, message);
+  }
+}
+
 export interface TfjsImport {
   spec: ModelSpec;
   /** what the import changed that a user may want to know (a dropped final Softmax) */
@@ -285,6 +292,10 @@ class Importer {
         this.fail(`${where}: inputShape [${given.join(', ')}] does not fit the input shape [${dims.join(', ')}] (give [C, H, W] or [D], with the fixed sizes as declared)`);
       }
       row = tfRow;
+    }
+    if ((dims.length === 2 || dims.length === 4) && row.every((d) => d > 0 || d === -1) && row.some((d) => d === -1)) {
+      const declared = row.length === 3 ? [-1, row[2]!, row[0]!, row[1]!] : [-1, ...row];
+      throw new TfjsFreeInputSizesError(this.source, `${where}: input shape [${dims.join(', ')}] has free sizes after N: fix them with inputShape / --input-shape (C,H,W or D; here ${declared.slice(1).map((d) => (d > 0 ? d : 'S')).join(',')})`, declared);
     }
     if ((dims.length !== 2 && dims.length !== 4) || row.some((d) => !(d > 0))) {
       this.fail(`${where}: input shape [${dims.join(', ')}]; expected [N, H, W, C] or [N, D] with fixed sizes after N${row.some((d) => d < 0) ? ' (fix the free ones with inputShape / --input-shape)' : ''}`);
