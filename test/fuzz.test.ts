@@ -1,7 +1,8 @@
 /**
  * Seeded fuzzing (issue #12): a few hundred random cases thrown at explain(), the file loaders
- * (.npy, .png, .onnx, .safetensors bytes, truncated, bit-flipped or garbage) and the `explain`
- * command in process. Every case must succeed (explain: finite output; the command: both output
+ * (.npy, .png, .onnx, .safetensors bytes, truncated, bit-flipped or garbage), mutated TF.js and
+ * ONNX graphs (ops, inputs rewired into cycles, dtypes, shapes, attributes, huge folded
+ * constants; issue #22) and the `explain` command in process. Every case must succeed (explain: finite output; the command: both output
  * files) or throw a PathlightError of one line naming the mutated option, flag or file. No case
  * may hang (per-case timeout), leave a pool buffer live, or leave a partial output file. Prints
  * the cases run by outcome.
@@ -23,6 +24,9 @@ import { parseFlags } from '../src/cli/flags.js';
 import { explainCommand } from '../src/cli/explain-command.js';
 import { parseExplainFlags } from '../src/cli/explain-flags.js';
 import { readInput } from '../src/cli/inputs.js';
+import { modelFromTfjs } from '../src/models/tfjs.js';
+import { tinyOnnx, ints as onnxInts, type TinyModel } from './harness/onnx-build.js';
+import { TinyGraph } from './harness/tfjs-graph.js';
 
 const SEED = Number(process.env.PATHLIGHT_FUZZ_SEED ?? 12);
 /** generous: a case's first use of a method compiles its kernels, on a shared CPU */
@@ -209,6 +213,110 @@ async function loaderCases(count: number): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- mutated graphs
+
+/** A small conv net as TF.js: conv → relu → mean → dense → softmax. */
+function tfjsBase(): TinyGraph {
+  const g = new TinyGraph(int(1, 1000));
+  const c = g.op('Conv2D', 'conv', [g.input([4, 4, 2]), g.const('conv/w', [3, 3, 2, 3])], { data_format: 'NHWC', dilations: [1, 1, 1, 1], strides: [1, 1, 1, 1], padding: 'SAME' });
+  const m = g.op('Mean', 'gap', [g.op('Relu', 'relu', [c]), g.ints('gap/axes', [1, 2])], { keep_dims: false });
+  g.op('Softmax', 'prob', [g.op('MatMul', 'dense', [m, g.const('dense/w', [3, 4])], {})]);
+  return g;
+}
+
+const WEIRD_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', '', 'Relu', 'Cumsum'];
+const HUGE = [-1, 0, 2.5, 1e9, 3e9, 2 ** 53, NaN];
+
+async function tfjsCases(count: number): Promise<void> {
+  for (let k = 0; k < count; k++) {
+    const { json, bytes } = tfjsBase().build();
+    const nodes = json.modelTopology.node;
+    const node = pick(nodes);
+    const weight = pick(json.weightsManifest[0]!.weights);
+    const source = `fuzz-${k}.json`;
+    let shard = bytes;
+    let how: string;
+    switch (int(0, 8)) {
+      case 0: how = `op of ${node.name} → ${(node.op = pick(WEIRD_NAMES))}`; break;
+      case 1: how = `${node.name} reads ${(node.input = [pick(nodes).name, ...(node.input ?? []).slice(1)])[0]}`; break;
+      case 2: how = `dtype of ${weight.name} → ${(weight.dtype = pick([...WEIRD_NAMES, 'float64', 'int32', 'uint8', 'bool']))}`; break;
+      case 3: how = `shape of ${weight.name} → ${JSON.stringify((weight.shape = pick([[pick(HUGE)], [1e5, 1e5], [], 'x' as unknown as number[], [3, 3, 2, pick(HUGE)]])))}`; break;
+      case 4: {
+        const key = pick(['strides', 'padding', 'ksize', 'dilations', 'keep_dims', 'transpose_b', 'data_format']);
+        node.attr = { ...node.attr, [key]: pick([{ list: { i: [String(pick(HUGE)), '1', '1', '1'] } }, { s: btoa(pick(WEIRD_NAMES)) }, { b: true }, { list: {} }]) };
+        how = `attr ${key} of ${node.name}`;
+        break;
+      }
+      case 5: how = `input dims → ${(nodes[0]!.attr!.shape!.shape!.dim = [-1, pick(HUGE), 4, 2].map((d) => ({ size: String(d) }))).map((d) => d.size).join()}`; break;
+      case 6: weight.quantization = { dtype: pick(['uint8', 'uint16']), scale: pick([NaN, 1e38, 1e-3, -1]), min: pick([0, Infinity, -1]) }; how = `quantised ${weight.name}`; break;
+      case 7: shard = corrupt(bytes)[1]; how = 'shard bytes corrupted'; break;
+      default: how = `a Pad of ${pick(HUGE)}`; {
+        const pads = { name: 'pads', op: 'Const', attr: { dtype: { type: 'DT_INT32' } } };
+        nodes.push(pads, { name: 'pad', op: 'Pad', input: ['relu', 'pads'] });
+        nodes.find((n) => n.name === 'gap')!.input![0] = 'pad';
+        json.weightsManifest[0]!.weights.push({ name: 'pads', shape: [4, 2], dtype: 'int32' });
+        const p = new Int32Array([0, 0, 0, HUGE[int(0, HUGE.length - 1)]! | 0 || 1e9, 0, 0, 0, 0]);
+        shard = new Uint8Array([...bytes, ...new Uint8Array(p.buffer)]);
+      }
+    }
+    await fuzzCase('tfjs', how, source, () => modelFromTfjs(engine, json, shard, { source }).model.dispose());
+  }
+}
+
+/** A small conv net as ONNX, with the shape plumbing exporters emit (Shape → Gather → Concat → Reshape). */
+function onnxBase(): TinyModel {
+  const w = (name: string, shape: number[]) => ({ name, shape, data: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() - 0.5) });
+  return {
+    inputs: [{ name: 'x', shape: ['N', 2, 4, 4] }],
+    outputs: ['y'],
+    initializers: [w('conv.weight', [3, 2, 3, 3]), w('fc.weight', [4, 48]), { name: 'zero', shape: [1], data: [0], type: 7 }, { name: 'flat', shape: [1], data: [-1], type: 7 }],
+    nodes: [
+      { op: 'Conv', name: 'conv', inputs: ['x', 'conv.weight'], outputs: ['c'], attrs: [onnxInts('pads', [1, 1, 1, 1])] },
+      { op: 'Relu', name: 'relu', inputs: ['c'], outputs: ['r'] },
+      { op: 'Shape', name: 'shape', inputs: ['r'], outputs: ['s'] },
+      { op: 'Gather', name: 'batch', inputs: ['s', 'zero'], outputs: ['n'] },
+      { op: 'Concat', name: 'target', inputs: ['n', 'flat'], outputs: ['t'], attrs: [{ name: 'axis', type: 2, i: 0 }] },
+      { op: 'Reshape', name: 'view', inputs: ['r', 't'], outputs: ['v'] },
+      { op: 'Gemm', name: 'fc', inputs: ['v', 'fc.weight'], outputs: ['g'], attrs: [{ name: 'transB', type: 2, i: 1 }] },
+      { op: 'Softmax', name: 'prob', inputs: ['g'], outputs: ['y'] },
+    ],
+  };
+}
+
+async function onnxCases(count: number): Promise<void> {
+  for (let k = 0; k < count; k++) {
+    const m = onnxBase();
+    const node = pick(m.nodes);
+    const init = pick(m.initializers!);
+    const source = `fuzz-${k}.onnx`;
+    let how: string;
+    switch (int(0, 6)) {
+      case 0: how = `op of ${node.name} → ${(node.op = pick([...WEIRD_NAMES, 'Expand', 'Range', 'ConstantOfShape', 'Pad', 'Identity']))}`; break;
+      case 1: how = `${node.name} reads ${(node.inputs[0] = pick([...m.nodes.flatMap((n) => n.outputs), 'x', 'nowhere']))}`; break;
+      case 2: how = `dims of ${init.name} → ${JSON.stringify((init.shape = [pick(HUGE) | 0 || 7, ...init.shape.slice(1)]))}`; break;
+      case 3: {
+        const key = pick(['pads', 'strides', 'axis', 'transB', 'kernel_shape', 'dilations', 'group']);
+        node.attrs = [...(node.attrs ?? []).filter((a) => a.name !== key), rand() < 0.5 ? onnxInts(key, [pick(HUGE) | 0, 1, 1, 1]) : { name: key, type: 2, i: pick(HUGE) | 0 }];
+        how = `attr ${key} of ${node.name}`;
+        break;
+      }
+      case 4: {
+        // a folded constant that asks for a huge tensor: Expand / ConstantOfShape / Range on int64 sizes
+        const op = pick(['Expand', 'ConstantOfShape', 'Range']);
+        const size = pick([3e9, 2e4, -5, 1e15, 48]);
+        m.initializers!.push({ name: 'big', shape: [2], data: [1, size], type: 7 }, { name: 'one', shape: [], data: [1], type: 7 });
+        m.nodes.splice(5, 0, op === 'Range' ? { op, name: 'huge', inputs: ['one', 'big', 'one'], outputs: ['h'] } : { op, name: 'huge', inputs: op === 'Expand' ? ['one', 'big'] : ['big'], outputs: ['h'] });
+        m.nodes.find((n) => n.name === 'view')!.inputs[1] = pick(['h', 't']);
+        how = `${op} to ${size}`;
+        break;
+      }
+      case 5: how = `input dims → ${(m.inputs[0]!.shape = ['N', 2, pick(HUGE) | 0, 4]).join()}`; break;
+      default: how = `${node.name} reads its own output`; node.inputs[0] = node.outputs[0]!;
+    }
+    await fuzzCase('onnx', how, source, () => modelFromOnnx(engine, tinyOnnx(m), { source }).model.dispose());
+  }
+}
+
 // ---------------------------------------------------------------- the explain command
 
 const FLAG_VALUES: Record<string, () => string> = {
@@ -267,9 +375,11 @@ const timed = async (kind: string, work: () => Promise<void>) => {
   console.log(`fuzz (seed ${SEED}) ${kind}: ${summary(kind)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 };
 
-it(`fuzz (seed ${SEED}): explain(), loaders and the explain command answer every case`, { timeout: 240_000 }, async () => {
+it(`fuzz (seed ${SEED}): explain(), loaders, mutated TF.js / ONNX graphs and the explain command answer every case`, { timeout: 240_000 }, async () => {
   await timed('explain', () => explainCases(Number(process.env.PATHLIGHT_FUZZ_EXPLAIN ?? 120)));
   await timed('load', () => loaderCases(200));
+  await timed('tfjs', () => tfjsCases(80));
+  await timed('onnx', () => onnxCases(80));
   await timed('cli', () => commandCases(60, 2));
   const total = [...tally.values()].reduce((a, b) => a + b, 0);
   console.log(`fuzz: ${total} cases (seed ${SEED}): ${[...tally].sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -309,3 +309,51 @@ describe('extra outputs and constant graphs', () => {
     await expect(all(conv, [], [0, 1, 2, 2])).rejects.toThrow(/node "c" \(Conv\): the graph input "x" is empty \(\[0, 1, 2, 2\]\), so every node must fold to a constant, and this op does not/);
   });
 });
+
+describe('real models: free input sizes, a static batch of 1 (issue #22)', () => {
+  // PaddleOCR's classifier declares [-1, 3, -1, -1]: a 1×1 conv, a global pool, a flatten
+  const free: TinyModel = {
+    inputs: [{ name: 'x', shape: ['N', 3, 'H', 'W'] }],
+    outputs: ['y'],
+    initializers: [{ name: 'w', shape: [2, 3, 1, 1], data: [1, 2, 3, -1, 0, 1] }],
+    nodes: [{ op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['c'] }, { op: 'GlobalAveragePool', inputs: ['c'], outputs: ['g'] }, { op: 'Flatten', inputs: ['g'], outputs: ['y'] }],
+  };
+
+  it('inputShape fixes the free sizes; without it the import names them; a shape that does not fit is refused', () => {
+    expect(() => spec(free)).toThrow(/^ONNX tiny\.onnx: graph input "x" has shape \[-1, 3, -1, -1\]: its free sizes after N must be fixed \(inputShape \/ --input-shape, e\.g\. 3,S,S\)$/);
+    expect(spec(free, { inputShape: [3, 4, 5] }).spec.info.inputShape).toEqual([3, 4, 5]);
+    expect(() => spec(free, { inputShape: [2, 4, 5] })).toThrow(/inputShape \[2, 4, 5\] does not fit: graph input "x" has shape \[-1, 3, -1, -1\]/);
+  });
+
+  it('predict: the first input binds the free sizes; a later input of another size is refused naming both shapes', async () => {
+    const p = onnxPredictor(engine, tinyOnnx(free), { source: 'tiny.onnx' });
+    try {
+      const x = random(2 * 3 * 4 * 5, 3);
+      const out = await p.predict({ shape: [2, 3, 4, 5], data: Float32Array.from(x) });
+      const mean = (b: number, o: number) => [0, 1, 2].reduce((s, c) => s + free.initializers![0]!.data[o * 3 + c]! * x.slice((b * 3 + c) * 20, (b * 3 + c + 1) * 20).reduce((a, v) => a + v, 0) / 20, 0);
+      expectClose(out.data, [mean(0, 0), mean(0, 1), mean(1, 0), mean(1, 1)], 1e-4);
+      expect(p.notes.join()).toMatch(/fixed by the first input: \[N, 3, 4, 5\]/);
+      await expect(p.predict({ shape: [1, 3, 6, 6], data: new Float32Array(108) })).rejects.toThrow(/^model onnx: input has shape \[1, 3, 6, 6\], but the first input fixed the free sizes of the input \[-1, 3, -1, -1\] to \[N, 3, 4, 5\]/);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it("a static-batch-1 export (PyTorch's x.view(1, -1)) is imported per row and takes any batch", async () => {
+    const m: TinyModel = {
+      inputs: [{ name: 'x', shape: [1, 2, 2, 2] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', shape: [1, 2, 1, 1], data: [1, -2] }, { name: 's', shape: [2], data: [1, -1], type: 7 }, { name: 'fc', shape: [4, 2], data: [1, 0, 0, 1, 1, 1, -1, 0] }],
+      nodes: [{ op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['c'] }, { op: 'Reshape', name: 'view', inputs: ['c', 's'], outputs: ['v'] }, { op: 'MatMul', inputs: ['v', 'fc'], outputs: ['y'] }],
+    };
+    const x = random(16, 5);
+    const r = await predict(m, x, [2, 2, 2, 2]);
+    expect(r.mode).toBe('batch');
+    expect(r.notes.join()).toMatch(/static batch of 1: it is imported per row/);
+    const want = [0, 1].flatMap((b) => {
+      const c = [0, 1, 2, 3].map((p) => x[b * 8 + p]! - 2 * x[b * 8 + 4 + p]!);
+      return [0, 1].map((o) => c.reduce((s, v, k) => s + v * [1, 0, 0, 1, 1, 1, -1, 0][k * 2 + o]!, 0));
+    });
+    expectClose(r.data, want, 1e-4);
+  });
+});

@@ -13,7 +13,9 @@ import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { explain } from '../src/attribution/explain.js';
 import { modelFromTfjs, importTfjs } from '../src/models/tfjs.js';
-import { loadModel } from '../src/models/load.js';
+import { loadModel, loadPredictor } from '../src/models/load.js';
+import { parsePredictFlags } from '../src/cli/predict-command.js';
+import { parseFlags } from '../src/cli/flags.js';
 import { readTfjsWeights } from '../src/models/tfjs-format.js';
 import { relL2 } from './harness/assert.js';
 import { Rng } from './harness/random.js';
@@ -262,7 +264,9 @@ describe('tfjs refusals (one line, naming the op and node)', () => {
     ).toThrow(/^tiny\.json: has 2 outputs \(r1, r2\); exactly one/);
     const { json, bytes } = tiny((g, x) => head(g, x, 2));
     json.modelTopology.node[0]!.attr!.shape!.shape!.dim![1]!.size = '-1';
-    expect(() => importTfjs(json, bytes, { source: 'tiny.json' })).toThrow(/node "input" \(Placeholder\): input shape \[-1, -1, 4, 2\]; expected \[N, H, W, C\] or \[N, D\] with fixed sizes after N/);
+    expect(() => importTfjs(json, bytes, { source: 'tiny.json' })).toThrow(/node "input" \(Placeholder\): input shape \[-1, -1, 4, 2\] has free sizes after N: fix them with inputShape \/ --input-shape \(C,H,W or D; here 2,S,4\)$/);
+    json.modelTopology.node[0]!.attr!.shape!.shape!.dim![1]!.size = '0';
+    expect(() => importTfjs(json, bytes, { source: 'tiny.json' })).toThrow(/node "input" \(Placeholder\): input shape \[-1, 0, 4, 2\]; expected \[N, H, W, C\] or \[N, D\] with fixed sizes after N/);
     const missing = tiny((g, x) => head(g, x, 2));
     missing.json.weightsManifest[0]!.weights = missing.json.weightsManifest[0]!.weights.filter((w) => w.name !== 'dense/w');
     expect(() => importTfjs(missing.json, missing.bytes.subarray(0, missing.bytes.length - 24), { source: 'tiny.json' })).toThrow(/node "dense\/w" \(Const\): no weight of that name in weightsManifest/);
@@ -293,5 +297,65 @@ describe('tfjs files', () => {
     await expect(loadModel(engine, join(dir, 'escape.json'))).rejects.toThrow(/^weight shard of .*escape\.json: "\.\.\/x\.bin" is not a relative path inside the model's folder /);
     writeFileSync(join(dir, 'bad.json'), '{ "format": ');
     await expect(loadModel(engine, join(dir, 'bad.json'))).rejects.toThrow(/bad\.json: not valid JSON/);
+  });
+});
+
+describe('tfjs real models (issue #22)', () => {
+  it('predict keeps a final Softmax / Sigmoid (explain still drops it); inputShape fixes free sizes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pathlight-tfjs-final-'));
+    const x = Float32Array.from(new Rng(4).uniform(8, -1, 1));
+    for (const op of ['Softmax', 'Sigmoid']) {
+      const g = new TinyGraph(21);
+      g.op(op, 'prob', [g.op('MatMul', 'logits', [g.input([4]), g.const('w', [4, 3])], {})]);
+      const { json, shards } = g.build();
+      writeFileSync(join(dir, `${op}.json`), JSON.stringify(json));
+      writeFileSync(join(dir, json.weightsManifest[0]!.paths[0]!), shards[0]!);
+      const explained = await loadModel(engine, join(dir, `${op}.json`));
+      expect(explained.notes.join()).toMatch(new RegExp(`dropped the final ${op} \\(prob\\)`));
+      const t = Tensor.from(engine, x, [2, 4]);
+      const out = explained.model.logits(t);
+      const logits = await out.download();
+      for (const v of [t, out]) v.dispose();
+      explained.model.dispose();
+      const p = await loadPredictor(engine, join(dir, `${op}.json`));
+      const got = (await p.predict({ shape: [2, 4], data: x })).data;
+      p.dispose();
+      expect(p.notes).toEqual([]);
+      const want = [0, 1].flatMap((b) => {
+        const row = Array.from(logits.subarray(b * 3, b * 3 + 3));
+        const total = row.reduce((s, v) => s + Math.exp(v), 0);
+        return row.map((v) => (op === 'Softmax' ? Math.exp(v) / total : 1 / (1 + Math.exp(-v))));
+      });
+      want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 5));
+    }
+
+    const g = new TinyGraph(22);
+    head(g, conv(g, 'c', g.input([4, 4, 2]), [1, 1, 2, 2], { padding: 'VALID' }), 2);
+    const { json, bytes } = g.build();
+    json.modelTopology.node[0]!.attr!.shape!.shape!.dim!.forEach((d, i) => i === 1 || i === 2 ? (d.size = '-1') : undefined);
+    expect(importTfjs(json, bytes, { inputShape: [2, 6, 5] }).spec.info.inputShape).toEqual([2, 6, 5]);
+    expect(() => importTfjs(json, bytes, { source: 'm.json', inputShape: [3, 6, 5] })).toThrow(/node "input" \(Placeholder\): inputShape \[3, 6, 5\] does not fit the input shape \[-1, -1, -1, 2\]/);
+    expect(() => importTfjs(json, bytes, { source: 'm.json' })).toThrow(/has free sizes after N: fix them with inputShape \/ --input-shape \(C,H,W or D; here 2,S,S\)/);
+    // predict: the first input binds the free sizes, a later one of other sizes is refused naming both
+    writeFileSync(join(dir, 'free.json'), JSON.stringify(json));
+    writeFileSync(join(dir, json.weightsManifest[0]!.paths[0]!), bytes);
+    const p = await loadPredictor(engine, join(dir, 'free.json'));
+    try {
+      expect(p.inputShape).toEqual([-1, 2, -1, -1]);
+      expect((await p.predict({ shape: [2, 2, 6, 5], data: new Float32Array(120).fill(0.5) })).shape).toEqual([2, 3]);
+      expect(p.notes.join()).toMatch(/fixed by the first input: \[N, 2, 6, 5\]/);
+      await expect(p.predict({ shape: [1, 2, 4, 4], data: new Float32Array(32) })).rejects.toThrow(/^model free\.json: input has shape \[1, 2, 4, 4\], but the first input fixed the free sizes of the input \[-1, 2, -1, -1\] to \[N, 2, 6, 5\]/);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('predict and explain take --input-shape C,H,W and --max-model-bytes N', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pathlight-flags-'));
+    writeFileSync(join(dir, 'x.npy'), '');
+    const req = parsePredictFlags(parseFlags(['--model', 'lenet', '--input', join(dir, 'x.npy'), '--input-shape', '3,48,192', '--max-model-bytes', '5000000']));
+    expect([req.inputShape, req.maxModelBytes]).toEqual([[3, 48, 192], 5_000_000]);
+    expect(() => parsePredictFlags(parseFlags(['--model', 'lenet', '--input', join(dir, 'x.npy'), '--input-shape', '3,x']))).toThrow(/--input-shape needs the input's sizes after N as positive decimal integers/);
+    expect(() => parsePredictFlags(parseFlags(['--model', 'lenet', '--input', join(dir, 'x.npy'), '--max-model-bytes', '0']))).toThrow(/--max-model-bytes needs a positive decimal integer/);
   });
 });

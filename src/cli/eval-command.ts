@@ -12,12 +12,12 @@ import { loadModel } from '../models/load.js';
 import { imageInputShape } from '../nn/model.js';
 import { listSamples } from '../data/samples.js';
 import { evaluateMethods, evaluationTable } from '../metrics/evaluate-methods.js';
-import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, intFlag, modelFileOptions, type Flags } from './flags.js';
+import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, intFlag, MODEL_FILE_FLAGS, modelFileFlags, type Flags } from './flags.js';
 import { testImages } from './inputs.js';
 import { checkOutputPath } from './paths.js';
 import { writeFilesAtomically } from './atomic-write.js';
 
-export const EVAL_FLAGS = ['model', 'method', 'samples', 'steps', 'baseline', 'references', 'dataset', 'json', 'out', 'allow-outside'];
+export const EVAL_FLAGS = ['model', 'method', 'samples', 'steps', 'baseline', 'references', 'dataset', 'json', 'out', ...MODEL_FILE_FLAGS];
 
 /** IG2's candidate references: the test images after the evaluated ones, or all bundled samples. */
 const POOL_SIZE = 64;
@@ -41,7 +41,7 @@ export async function evalCommand(flags: Flags): Promise<void> {
 
   const engine = await createEngine();
   try {
-    const { model } = await loadModel(engine, spec, modelFileOptions(flags));
+    const { model } = await loadModel(engine, spec, modelFileFlags(flags));
     imageInputShape(model.info, 'pathlight eval (image datasets and pixel metrics only)');
     const images = testImages(dataset, samples, model);
     const bundled = listSamples(dataset).length;

@@ -17,7 +17,7 @@ import { figureCaption } from '../viz/caption.js';
 import { listSamples } from '../data/samples.js';
 import type { DatasetName } from '../data/classes.js';
 import { pickRelevantReferences } from '../attribution/ig2-references.js';
-import { modelFileOptions, type Flags } from './flags.js';
+import { modelFileFlags, type Flags } from './flags.js';
 import { parseExplainFlags, type ExplainRequest } from './explain-flags.js';
 import { npyValues, readInput, readNpyFile, testImages } from './inputs.js';
 import { writeFilesAtomically, type OutputFile } from './atomic-write.js';
@@ -107,7 +107,7 @@ export async function explainCommand(flags: Flags, progressTo: ProgressStream = 
   const engine = await createEngine();
   try {
     progress.stage('loading the model');
-    const { model, notes } = await loadModel(engine, req.model, { input: req.preprocess, ...modelFileOptions(flags) });
+    const { model, notes } = await loadModel(engine, req.model, { input: req.preprocess, ...modelFileFlags(flags) });
     const x = readInput(req.input, model, req.dataset, req.layout);
     const options = methodOptions(req, model);
     if (options.method === 'ig2') {

@@ -8,7 +8,7 @@ import { fail } from '../errors.js';
 import { isZooName } from '../models/zoo.js';
 import { INTEGRATION_RULES, type IntegrationRule } from '../attribution/quadrature.js';
 import type { DatasetName } from '../data/classes.js';
-import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, intFlag, type Flags } from './flags.js';
+import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, intFlag, MODEL_FILE_FLAGS, modelFileFlags, type Flags } from './flags.js';
 import { decimalInt } from './numbers.js';
 import { checkInputFile, checkOutputPath } from './paths.js';
 import { checkPngSize, readPngHeader } from '../data/png-limits.js';
@@ -20,7 +20,7 @@ import { parseMethodOptions, parsePreprocess } from './key-values.js';
 /** `pathlight explain` without --method runs Integrated Gradients */
 export const DEFAULT_METHOD = 'ig';
 
-export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess', 'allow-outside', 'quiet', 'figure'];
+export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess', 'quiet', 'figure', ...MODEL_FILE_FLAGS];
 
 const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
 
@@ -56,6 +56,10 @@ export interface ExplainRequest {
   methodOptions: Record<string, unknown>;
   /** --preprocess: an ONNX model's declared image input */
   preprocess?: InputDeclaration;
+  /** --max-model-bytes */
+  maxModelBytes?: number;
+  /** --input-shape */
+  inputShape?: number[];
 }
 
 function required(flags: Flags, name: string, hint = ''): string {
@@ -154,6 +158,7 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     quiet: flags.has('quiet'),
     methodOptions: parseMethodOptions(flags.get('method-option'), method),
     preprocess: parsePreprocess(flags.get('preprocess')),
+    ...modelFileFlags(flags),
   };
   return { ...req, figure: figurePath(flags, req.out) };
 }

@@ -59,6 +59,17 @@ export function intFlag(flags: Flags, name: string, fallback?: number): number |
   return v;
 }
 
+/** Flags of a model file (ONNX, TF.js): the load-time limit and the input's free sizes. */
+export const MODEL_FILE_FLAGS = ['allow-outside', 'max-model-bytes', 'input-shape'];
+
+/** --allow-outside, --max-model-bytes N and --input-shape C,H,W (sizes after the batch axis), as loadModel's options. */
+export function modelFileFlags(flags: Flags): { allowOutside: boolean; maxModelBytes?: number; inputShape?: number[] } {
+  const text = flags.get('input-shape');
+  const inputShape = text?.split(',').map((d) => decimalInt(d.trim()) ?? 0);
+  if (text !== undefined && inputShape!.some((d) => d < 1)) throw new PathlightError(`--input-shape needs the input's sizes after N as positive decimal integers, e.g. 3,48,192; got '${text}'`);
+  return { allowOutside: flags.has('allow-outside'), maxModelBytes: intFlag(flags, 'max-model-bytes'), inputShape };
+}
+
 /** One flag's value out of a fixed set, or `fallback` when absent. */
 export function choiceFlag<T extends string>(flags: Flags, name: string, choices: readonly T[], fallback: T): T;
 export function choiceFlag<T extends string>(flags: Flags, name: string, choices: readonly T[]): T | undefined;
@@ -83,11 +94,6 @@ export function datasetOf(flags: Flags): DatasetName | undefined {
   if (d) return d;
   const m = flags.get('model') ?? '';
   return isZooName(m) ? zooEntry(m).dataset : undefined;
-}
-
-/** --allow-outside: a model's symlinked files may lead out of its folder (loadModel's `allowOutside`). */
-export function modelFileOptions(flags: Flags): { allowOutside: boolean } {
-  return { allowOutside: flags.has('allow-outside') };
 }
 
 /** A --model value: a zoo name, or a model file that exists (checked before the engine is made). */

@@ -12,17 +12,21 @@ import { loadPredictor } from '../models/load.js';
 import { readNpy, writeNpy } from '../models/npy.js';
 import type { HostArray } from '../models/predict.js';
 import { assertFinite } from '../tensor/tensor.js';
-import { checkKnownFlags, checkModelFlag, modelFileOptions, type Flags } from './flags.js';
+import { checkKnownFlags, checkModelFlag, MODEL_FILE_FLAGS, modelFileFlags, type Flags } from './flags.js';
 import { checkInputFile, checkOutputPath } from './paths.js';
 import { writeFilesAtomically } from './atomic-write.js';
 
-export const PREDICT_FLAGS = ['model', 'input', 'out', 'json', 'allow-outside'];
+export const PREDICT_FLAGS = ['model', 'input', 'out', 'json', ...MODEL_FILE_FLAGS];
 
 export interface PredictRequest {
   model: string;
   input: string;
   out?: string;
   json: boolean;
+  /** --max-model-bytes */
+  maxModelBytes?: number;
+  /** --input-shape */
+  inputShape?: number[];
 }
 
 export function parsePredictFlags(flags: Flags): PredictRequest {
@@ -34,7 +38,7 @@ export function parsePredictFlags(flags: Flags): PredictRequest {
   checkInputFile(input, '--input');
   const out = flags.get('out');
   if (out !== undefined) checkOutputPath(out, '--out', ['.npy']);
-  return { model, input, out, json: flags.has('json') };
+  return { model, input, out, json: flags.has('json'), ...modelFileFlags(flags) };
 }
 
 /**
@@ -75,7 +79,7 @@ export async function predictCommand(flags: Flags): Promise<void> {
   assertFinite(x.data, `--input ${req.input}`); // as explain does (before the engine is made)
   const engine = await createEngine();
   try {
-    const predictor = await loadPredictor(engine, req.model, modelFileOptions(flags));
+    const predictor = await loadPredictor(engine, req.model, modelFileFlags(flags));
     const outs = await predictor.predictAll(x);
     const out = outs[0]!;
     // further graph outputs go beside the first: y.npy, y.1.npy, y.2.npy, ...

@@ -15,8 +15,10 @@ import { fuseModel, modelFromSpec, type ModelSpec } from './fuse.js';
 import { importOnnxBytes, type OnnxImportOptions } from './onnx-import.js';
 import { externalDataLocations } from './onnx.js';
 import type { ExternalDataResolver } from './onnx-tensor.js';
-import { batchPredictor, onnxPredictor, type Predictor } from './predict.js';
+import { batchPredictor, boundByFirstInput, onnxPredictor, type Predictor } from './predict.js';
+import { TfjsFreeInputSizesError } from './tfjs-import.js';
 import { readSafetensors } from './safetensors.js';
+import { weightRangeNote } from './weight-range.js';
 import { loadTfjsModel } from './tfjs.js';
 import { ZOO, ZOO_NAMES, isZooName, zooEntry, zooGraph, zooSpec, type ZooName } from './zoo.js';
 
@@ -65,7 +67,7 @@ export function modelFromSafetensors(engine: Engine, bytes: Uint8Array, options:
   if (!isZooName(name)) throw new PathlightError(`${source}: names architecture '${name}', which is not a zoo model (available: ${ZOO_NAMES.join(', ')})`);
   const spec = zooSpec(name, tensors);
   const dataset = metadata.dataset as DatasetName | undefined;
-  spec.info = { ...spec.info, classNames: dataset && dataset in CLASS_NAMES ? CLASS_NAMES[dataset] : CLASS_NAMES[ZOO[name].dataset] };
+  spec.info = { ...spec.info, classNames: dataset && Object.hasOwn(CLASS_NAMES, dataset) ? CLASS_NAMES[dataset] : CLASS_NAMES[ZOO[name].dataset] };
   return modelFromSpec(engine, options.foldBatchNorm === false ? spec : fuseModel(spec));
 }
 
@@ -75,7 +77,7 @@ export function modelFromOnnx(engine: Engine, bytes: Uint8Array, options: OnnxIm
   return { model: modelFromSpec(engine, spec), notes };
 }
 
-/** How a model file's own files (TF.js shards, ONNX external data) are read. */
+/** Options of a model file (ONNX, TF.js): how its own files are read, class names, the load-time limit, and the input's free sizes. */
 export interface ModelFileOptions {
   /**
    * Follow symlinks out of the model's folder (a hub cache's snapshots/ → blobs/). Default false:
@@ -83,6 +85,11 @@ export interface ModelFileOptions {
    * not regular (a FIFO, a device) are refused either way.
    */
   allowOutside?: boolean;
+  classNames?: readonly string[];
+  /** the load-time limit on each constant tensor and their total, in bytes (default 1 GiB); not explain's memoryBudgetBytes */
+  maxModelBytes?: number;
+  /** the input's sizes after the batch axis ([C, H, W]): fixes the free sizes of an input such as [-1, 3, -1, -1] */
+  inputShape?: readonly number[];
 }
 
 /**
@@ -90,29 +97,42 @@ export interface ModelFileOptions {
  * graph model's `*.json` (its weight shards beside it).
  * Returns the model and notes for the user.
  */
-export async function loadModel(engine: Engine, spec: string, options: { foldBatchNorm?: boolean; classNames?: readonly string[]; input?: InputDeclaration } & ModelFileOptions = {}): Promise<{ model: Model; notes: string[] }> {
+export async function loadModel(engine: Engine, spec: string, options: ModelFileOptions & { foldBatchNorm?: boolean; input?: InputDeclaration } = {}): Promise<{ model: Model; notes: string[] }> {
   if (isZooName(spec)) return { model: await loadZooModel(engine, spec, options), notes: [] };
   const lower = spec.toLowerCase();
+  const { classNames, maxModelBytes, inputShape } = options;
   if (lower.endsWith('.onnx')) {
     const { bytes, externalData } = await readOnnxFile(spec, options);
-    return modelFromOnnx(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData, input: options.input });
+    return modelFromOnnx(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames, externalData, input: options.input, maxModelBytes, inputShape });
   }
   if (lower.endsWith('.safetensors')) return { model: modelFromSafetensors(engine, await readFileBytes(spec, 'weights'), { source: spec, foldBatchNorm: options.foldBatchNorm }), notes: [] };
-  if (lower.endsWith('.json')) return loadTfjsModel(engine, spec, { classNames: options.classNames, allowOutside: options.allowOutside });
+  if (lower.endsWith('.json')) return loadTfjsModel(engine, spec, { classNames, maxModelBytes, inputShape, allowOutside: options.allowOutside });
   throw new PathlightError(`unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx, .safetensors or TF.js model.json file`);
 }
 
 /**
- * A model for `predict` (Node): its outputs as its framework gives them, an ONNX model's final
- * Softmax included and its whole-tensor mode honoured.
+ * A model for `predict` (Node): its outputs as its framework gives them, a final Softmax (ONNX) or
+ * Softmax / Sigmoid (TF.js) included and an ONNX model's whole-tensor mode honoured. An ONNX
+ * input's free sizes, unless `inputShape` fixes them, are bound by the first input.
  */
-export async function loadPredictor(engine: Engine, spec: string, options: { classNames?: readonly string[] } & ModelFileOptions = {}): Promise<Predictor> {
-  if (!spec.toLowerCase().endsWith('.onnx')) {
+export async function loadPredictor(engine: Engine, spec: string, options: ModelFileOptions = {}): Promise<Predictor> {
+  const lower = spec.toLowerCase();
+  if (lower.endsWith('.json')) {
+    const load = async (inputShape = options.inputShape) => {
+      const { model, notes } = await loadTfjsModel(engine, spec, { ...options, inputShape, keepFinalActivation: true });
+      return batchPredictor(model, notes);
+    };
+    return load().catch((e: unknown) => {
+      if (!(e instanceof TfjsFreeInputSizesError) || options.inputShape) throw e;
+      return boundByFirstInput(e.shape, baseName(spec), load);
+    });
+  }
+  if (!lower.endsWith('.onnx')) {
     const { model, notes } = await loadModel(engine, spec, options);
     return batchPredictor(model, notes);
   }
   const { bytes, externalData } = await readOnnxFile(spec, options);
-  return onnxPredictor(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames: options.classNames, externalData });
+  return onnxPredictor(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), ...options, externalData });
 }
 
 /** An `.onnx` file and the external-data files its tensors name, read from inside its folder. */
@@ -127,7 +147,10 @@ async function readOnnxFile(path: string, options: ModelFileOptions): Promise<{ 
 
 function readSafetensorsOrFail(bytes: Uint8Array, source: string): ReturnType<typeof readSafetensors> {
   try {
-    return readSafetensors(bytes);
+    const r = readSafetensors(bytes);
+    // ±Inf / NaN would be refused at upload without the file's name: refused here, naming it
+    for (const [name, t] of r.tensors) weightRangeNote(name, t.data);
+    return r;
   } catch (e) {
     throw new PathlightError(`${source}: ${(e as Error).message}`);
   }

@@ -65,7 +65,7 @@ function parseHeader(bytes: Uint8Array): NpyHeader {
 /** Parse a `.npy` file holding float32 or float64 (narrowed to float32) data in C order. */
 export function readNpy(bytes: Uint8Array): NpyArray {
   const { descr, fortranOrder, shape, dataStart } = parseHeader(bytes);
-  const itemSize = ITEM_SIZE[descr];
+  const itemSize = Object.hasOwn(ITEM_SIZE, descr) ? ITEM_SIZE[descr] : undefined; // own keys: 'toString' is no dtype
   if (itemSize === undefined) {
     const hint = descr.startsWith('>') ? ' (big-endian; save with dtype "<f4")' : '';
     fail(`dtype '${descr}' is not supported${hint}; expected '<f4' (float32) or '<f8' (float64)`);

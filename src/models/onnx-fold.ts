@@ -16,6 +16,10 @@ export interface ConstValue extends OnnxTensor {
 
 export class FoldError extends Error {}
 
+/** Counts a tensor about to be allocated against the load-time limit (throws where it is over). */
+export type Reserve = (shape: readonly number[], bytesPerElement: number) => void;
+const unlimited: Reserve = () => {};
+
 export const FOLDABLE_OPS: ReadonlySet<string> = new Set([
   'Identity', 'Cast', 'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Concat', 'Slice', 'Transpose', 'Reshape', 'Flatten',
   'ConstantOfShape', 'Range', 'Equal', 'Where', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Sqrt', 'Pow', 'Expand', 'Dropout',
@@ -37,7 +41,8 @@ export function normAxis(axis: number, rank: number, what = 'axis'): number {
 }
 
 /** A tensor whose element at each output index is `src`'s element at `from(outIndex)` (data and batch flags move together). */
-function gatherElements(src: ConstValue, shape: number[], from: (index: number[]) => number): ConstValue {
+function gatherElements(src: ConstValue, shape: number[], from: (index: number[]) => number, reserve: Reserve): ConstValue {
+  reserve(shape, src.data.BYTES_PER_ELEMENT + (src.batch ? 1 : 0));
   const n = count(shape);
   const data = src.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
   const batch = src.batch ? new Uint8Array(n) : undefined;
@@ -69,27 +74,30 @@ function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
 }
 
 /** `t` broadcast to `shape` (NumPy rules). */
-export function broadcastTo(t: ConstValue, shape: number[]): ConstValue {
+export function broadcastTo(t: ConstValue, shape: number[], reserve = unlimited): ConstValue {
   const offset = shape.length - t.shape.length;
   const strides = stridesOf(t.shape);
-  return gatherElements(t, shape, (index) => t.shape.reduce((a, d, k) => a + (d === 1 ? 0 : index[k + offset]!) * strides[k]!, 0));
+  return gatherElements(t, shape, (index) => t.shape.reduce((a, d, k) => a + (d === 1 ? 0 : index[k + offset]!) * strides[k]!, 0), reserve);
 }
 
 function noBatch(values: (ConstValue | undefined)[], op: string): void {
   if (values.some((v) => v?.batch?.some((b) => b))) throw new FoldError(`${op} computes with the batch size, which is not known at import`);
 }
 
-function elementwise(inputs: ConstValue[], op: string, f: (...v: number[]) => number, dtype?: OnnxDtype): ConstValue {
+function elementwise(inputs: ConstValue[], op: string, f: (...v: number[]) => number, dtype: OnnxDtype | undefined, reserve: Reserve): ConstValue {
   noBatch(inputs, op);
   const shape = inputs.map((t) => t.shape).reduce(broadcastShape);
-  const full = inputs.map((t) => broadcastTo(t, shape).data);
   const outType = dtype ?? inputs[inputs.length - 1]!.dtype;
+  const float32 = outType === 'float' && inputs.every((t) => t.data instanceof Float32Array);
+  reserve(shape, float32 ? 4 : 8);
+  const full = inputs.map((t) => (same(t.shape, shape) ? t.data : broadcastTo(t, shape, reserve).data));
   const n = count(shape);
-  const data = outType === 'float' && inputs.every((t) => t.data instanceof Float32Array) ? new Float32Array(n) : new Float64Array(n);
+  const data = float32 ? new Float32Array(n) : new Float64Array(n);
   for (let i = 0; i < n; i++) data[i] = f(...full.map((d) => d[i]!));
   return { shape, data, dtype: outType };
 }
 
+const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 const ints = (v: OnnxAttribute | undefined): number[] | undefined => (Array.isArray(v) ? v : typeof v === 'number' ? [v] : undefined);
 const num = (v: OnnxAttribute | undefined, fallback: number): number => (typeof v === 'number' ? v : fallback);
 /** An optional int-list input (`Unsqueeze` axes, `Slice` starts, …) as plain numbers. */
@@ -100,10 +108,10 @@ function axesOf(node: OnnxNode, input: ConstValue | undefined): number[] | undef
   return ints(node.attributes.axes) ?? listOf(input);
 }
 
-function transpose(t: ConstValue, perm: number[]): ConstValue {
+function transpose(t: ConstValue, perm: number[], reserve: Reserve): ConstValue {
   const strides = stridesOf(t.shape);
   const shape = perm.map((p) => t.shape[p]!);
-  return gatherElements(t, shape, (index) => index.reduce((a, v, d) => a + v * strides[perm[d]!]!, 0));
+  return gatherElements(t, shape, (index) => index.reduce((a, v, d) => a + v * strides[perm[d]!]!, 0), reserve);
 }
 
 /** ONNX Reshape's target: 0 copies the input's dim (unless allowzero), -1 is inferred. */
@@ -151,7 +159,7 @@ const CAST_TYPES: Record<number, OnnxDtype> = { 1: 'float', 10: 'float', 11: 'fl
  * Evaluate one node on constant inputs (undefined for an omitted optional input). Returns its
  * outputs, or throws FoldError naming the problem.
  */
-export function foldNode(node: OnnxNode, inputs: (ConstValue | undefined)[], opset: number): ConstValue[] {
+export function foldNode(node: OnnxNode, inputs: (ConstValue | undefined)[], opset: number, reserve = unlimited): ConstValue[] {
   const a = node.attributes;
   const x = inputs[0]!;
   switch (node.opType) {
@@ -163,6 +171,7 @@ export function foldNode(node: OnnxNode, inputs: (ConstValue | undefined)[], ops
       if (!to) throw new FoldError(`Cast to type ${String(a.to)} is not supported`);
       const f = to === 'bool' ? (v: number) => (v !== 0 ? 1 : 0) : to === 'int' ? Math.trunc : Math.fround;
       if (to !== 'int') noBatch([x], 'Cast');
+      reserve(x.shape, to === 'float' ? 4 : 8);
       return [{ shape: x.shape, data: to === 'float' ? Float32Array.from(x.data, f) : Float64Array.from(x.data, f), dtype: to, batch: x.batch }];
     }
     case 'Shape': {
@@ -185,7 +194,7 @@ export function foldNode(node: OnnxNode, inputs: (ConstValue | undefined)[], ops
         if (!(at >= 0 && at < dim)) throw new FoldError(`Gather index ${j} is out of range for a dim of ${dim}`);
         const src = [...index.slice(0, axis), at, ...index.slice(axis + idx.shape.length)];
         return flatIndex(src, strides);
-      })];
+      }, reserve)];
     }
     case 'Unsqueeze': {
       const axesIn = axesOf(node, inputs[1]) ?? [];
@@ -210,6 +219,7 @@ export function foldNode(node: OnnxNode, inputs: (ConstValue | undefined)[], ops
       const axis = normAxis(num(a.axis, 0), x.shape.length);
       const shape = [...x.shape];
       shape[axis] = parts.reduce((s, t) => s + t.shape[axis]!, 0);
+      reserve(shape, 8);
       const n = count(shape);
       const data = parts.every((t) => t.data instanceof Float32Array) ? new Float32Array(n) : new Float64Array(n);
       const batch = parts.some((t) => t.batch) ? new Uint8Array(n) : undefined;
@@ -229,10 +239,10 @@ export function foldNode(node: OnnxNode, inputs: (ConstValue | undefined)[], ops
     case 'Slice': {
       const ranges = sliceIndices(node, x.shape, inputs);
       const strides = stridesOf(x.shape);
-      return [gatherElements(x, ranges.map((r) => r.length), (index) => index.reduce((s, v, d) => s + ranges[d]![v]! * strides[d]!, 0))];
+      return [gatherElements(x, ranges.map((r) => r.length), (index) => index.reduce((s, v, d) => s + ranges[d]![v]! * strides[d]!, 0), reserve)];
     }
     case 'Transpose':
-      return [transpose(x, ints(a.perm) ?? x.shape.map((_, i) => x.shape.length - 1 - i))];
+      return [transpose(x, ints(a.perm) ?? x.shape.map((_, i) => x.shape.length - 1 - i), reserve)];
     case 'Reshape': {
       const target = ints(a.shape) ?? listOf(inputs[1]) ?? [];
       noBatch(inputs.slice(1), 'Reshape');
@@ -241,35 +251,38 @@ export function foldNode(node: OnnxNode, inputs: (ConstValue | undefined)[], ops
     case 'Expand': {
       const target = listOf(inputs[1]) ?? [];
       noBatch(inputs.slice(1), 'Expand');
-      return [broadcastTo(x, broadcastShape(x.shape, target))];
+      return [broadcastTo(x, broadcastShape(x.shape, target), reserve)];
     }
     case 'ConstantOfShape': {
       noBatch([x], 'ConstantOfShape');
       const value = a.value as OnnxTensor | undefined;
       const shape = Array.from(x.data);
       const fill = value ? value.data[0]! : 0;
+      reserve(shape, value && value.dtype !== 'float' ? 8 : 4);
       const n = count(shape);
       return [{ shape, data: value && value.dtype !== 'float' ? new Float64Array(n).fill(fill) : new Float32Array(n).fill(fill), dtype: value?.dtype ?? 'float' }];
     }
     case 'Range': {
       noBatch(inputs, 'Range');
       const [start, limit, delta] = inputs.map((t) => t!.data[0]!) as [number, number, number];
+      if (![start, limit, delta].every(Number.isFinite) || delta === 0) throw new FoldError(`Range(${start}, ${limit}, ${delta}) needs a finite start and limit and a finite, non-zero delta`);
       const n = Math.max(Math.ceil((limit - start) / delta), 0);
+      reserve([n], 8);
       const data = Float64Array.from({ length: n }, (_, i) => start + i * delta);
       return [{ shape: [n], data: x.dtype === 'float' ? Float32Array.from(data) : data, dtype: x.dtype }];
     }
     case 'Equal':
-      return [elementwise(inputs.filter((t): t is ConstValue => !!t), 'Equal', (p, q) => (p === q ? 1 : 0), 'bool')];
+      return [elementwise(inputs.filter((t): t is ConstValue => !!t), 'Equal', (p, q) => (p === q ? 1 : 0), 'bool', reserve)];
     case 'Where': {
       noBatch([inputs[0]!], 'Where');
-      return [elementwise([inputs[1]!, inputs[2]!, inputs[0]!], 'Where', (p, q, c) => (c ? p : q), inputs[1]!.dtype)];
+      return [elementwise([inputs[1]!, inputs[2]!, inputs[0]!], 'Where', (p, q, c) => (c ? p : q), inputs[1]!.dtype, reserve)];
     }
     case 'Neg':
-      return [elementwise([x], 'Neg', (v) => -v, x.dtype)];
+      return [elementwise([x], 'Neg', (v) => -v, x.dtype, reserve)];
     case 'Sqrt':
-      return [elementwise([x], 'Sqrt', Math.sqrt, x.dtype)];
+      return [elementwise([x], 'Sqrt', Math.sqrt, x.dtype, reserve)];
     case 'Pow':
-      return [elementwise(inputs.filter((t): t is ConstValue => !!t), 'Pow', (p, q) => p ** q, x.dtype)];
+      return [elementwise(inputs.filter((t): t is ConstValue => !!t), 'Pow', (p, q) => p ** q, x.dtype, reserve)];
     case 'Add':
     case 'Sub':
     case 'Mul':
@@ -282,7 +295,7 @@ export function foldNode(node: OnnxNode, inputs: (ConstValue | undefined)[], ops
         Mul: (p: number, q: number) => p * q,
         Div: (p: number, q: number) => (isInt ? Math.trunc(p / q) : p / q),
       }[node.opType];
-      return [elementwise(inputs.filter((t): t is ConstValue => !!t), node.opType, f, x.dtype)];
+      return [elementwise(inputs.filter((t): t is ConstValue => !!t), node.opType, f, x.dtype, reserve)];
     }
     default:
       throw new FoldError(`op ${node.opType} cannot be folded`);

@@ -10,6 +10,8 @@ import { OnnxError, type OnnxAttribute, type OnnxModel, type OnnxNode } from './
 import { asFloat32, type OnnxTensor } from './onnx-tensor.js';
 import { normAxis, type ConstValue } from './onnx-fold.js';
 import type { ParamValues } from './fuse.js';
+import { ModelBytes, ModelBytesError } from './model-bytes.js';
+import { weightRangeNote } from './weight-range.js';
 
 export type OnnxImportMode = 'batch' | 'whole';
 
@@ -51,13 +53,24 @@ export abstract class ImportState {
   protected inputShape: number[] = [];
   /** the graph input holds integers: integer division would need truncation, which float32 kernels do not do */
   protected integerInput = false;
+  /** the graph input's batch size is declared 1 (a static-batch export): a reshape to [1, …] keeps the batch axis */
+  protected staticBatch1 = false;
+  /** the load-time limit: the initializers count first, then every folded constant and parameter made here */
+  protected readonly bytes: ModelBytes;
 
   constructor(
     protected readonly model: OnnxModel,
     protected readonly source: string,
     protected readonly mode: OnnxImportMode,
+    maxModelBytes?: number,
   ) {
-    for (const [name, t] of model.initializers) this.consts.set(name, t);
+    this.bytes = new ModelBytes(maxModelBytes);
+    for (const [name, t] of model.initializers) {
+      this.where = `initializer "${name}"`;
+      this.reserve(t.shape, t.data.BYTES_PER_ELEMENT);
+      this.consts.set(name, t);
+    }
+    this.where = '';
     for (const n of model.nodes) for (const i of n.inputs) this.uses.set(i, (this.uses.get(i) ?? 0) + 1);
     for (const o of model.outputs) this.uses.set(o.name, (this.uses.get(o.name) ?? 0) + 1);
   }
@@ -143,6 +156,7 @@ export abstract class ImportState {
 
   protected define(node: OnnxNode, a: Act | number, k = 0): void {
     const act = typeof a === 'number' ? { node: a, shape: this.shapes()[a]! } : a;
+    this.guard(() => this.bytes.checkActivation(act.shape), this.where);
     this.acts.set(node.outputs[k]!, act);
   }
 
@@ -188,6 +202,33 @@ export abstract class ImportState {
     let name = base || 'node';
     for (let k = 1; taken(name); k++) name = `${base}_${k}`;
     return name;
+  }
+
+  /** A parameter beyond float32's range (a float32 fold that overflowed, a stored ±Inf) or NaN is refused; one near the limit is noted. */
+  protected checkWeightRange(): void {
+    for (const [name, p] of this.params) {
+      try {
+        const note = weightRangeNote(name, p.data);
+        if (note) this.notes.push(note);
+      } catch (e) {
+        this.fail((e as Error).message);
+      }
+    }
+  }
+
+  /** Count a constant tensor of `shape` against maxModelBytes before allocating it. */
+  protected reserve(shape: readonly number[], bytesPerElement: number): void {
+    this.guard(() => this.bytes.reserve(shape, bytesPerElement), this.where);
+  }
+
+  /** Runs `check`, a refusal by the load-time limit becoming this file's error naming `where`. */
+  protected guard(check: () => void, where: string): void {
+    try {
+      check();
+    } catch (e) {
+      if (e instanceof ModelBytesError) this.fail(`${where || 'the model'}: ${e.message}`);
+      throw e;
+    }
   }
 
   protected batchAxis(message: string): never {

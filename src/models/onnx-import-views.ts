@@ -22,7 +22,7 @@ export abstract class ViewImporter extends LayerImporter {
       if (shape.length !== x.shape.length || shape.some((d, k) => k !== axis && d !== x.shape[k])) this.fail(`${this.where}: constant [${c.shape.join(', ')}] does not match the input's shape off the concat axis`);
       return { ...c, shape };
     });
-    const full = foldNode({ ...node, attributes: { axis } }, parts, this.model.opset)[0]!;
+    const full = foldNode({ ...node, attributes: { axis } }, parts, this.model.opset, (shape, b) => this.reserve(shape, b))[0]!;
     const before = parts.slice(0, acts[0]).reduce((t, p) => t + p.shape[axis]!, 0);
     const after = parts.slice(acts[0]! + 1).reduce((t, p) => t + p.shape[axis]!, 0);
     const r = x.shape.length;
@@ -46,6 +46,7 @@ export abstract class ViewImporter extends LayerImporter {
     const out = Array.from({ length: rank }, (_, i) => Math.max(shape[shape.length - rank + i] ?? 1, x.shape[x.shape.length - rank + i] ?? 1));
     if (same(out, x.shape)) return x;
     const name = this.uniqueName(node.name);
+    this.reserve(shape, 4);
     const idx = this.g.constant(name, this.node(x), shape, 'mul');
     this.setParam(`${name}.value`, { shape, data: new Float32Array(count(shape)).fill(1), dtype: 'float' }, shape);
     return idx;
@@ -99,8 +100,13 @@ export abstract class ViewImporter extends LayerImporter {
     target.forEach((_, i) => i > 0 && isBatch(i) && this.batchAxis(`${this.where}: moves the batch size to axis ${i}`));
     const head = target[0];
     const rest = target.slice(1).map((d, i) => (d === 0 && !allowZero ? x.shape[i] ?? 0 : d));
-    const keepsBatch = isBatch(0) || (head === 0 && !allowZero) || (head === -1 && !rest.includes(-1) && count(rest) === count(x.shape));
+    // A static batch of 1 (a PyTorch export's x.view(1, -1)) is 1 everywhere: [1, …] is per row.
+    const batchOfOne = this.staticBatch1 && head === 1;
+    const keepsBatch = isBatch(0) || (head === 0 && !allowZero) || batchOfOne || (head === -1 && !rest.includes(-1) && count(rest) === count(x.shape));
     if (!keepsBatch) this.batchAxis(`${this.where}: reshape to [${target.join(', ')}] changes the batch axis`);
+    if (batchOfOne && !this.notes.some((n) => n.startsWith('the graph input has a static batch of 1'))) {
+      this.notes.push(`the graph input has a static batch of 1: it is imported per row (a reshape to [1, …] keeps the batch axis), so it takes any batch`);
+    }
     this.view(node, x, this.resolve(x.shape, rest, true));
   }
 

@@ -22,6 +22,7 @@ import { FOLDABLE_OPS, FoldError, foldNode, sliceRange } from './onnx-fold.js';
 import { fuseModel, type ModelSpec } from './fuse.js';
 import { BatchAxisError, count, ints, num, same, type Binary, type OnnxImportMode } from './onnx-import-state.js';
 import { ViewImporter } from './onnx-import-views.js';
+import { ModelBytesError } from './model-bytes.js';
 
 export type { OnnxImportMode };
 
@@ -53,6 +54,15 @@ export interface OnnxImportOptions extends OnnxDecodeOptions {
   keepFinalSoftmax?: boolean;
   /** force a mode instead of choosing it */
   mode?: OnnxImportMode;
+  /** the input's sizes after the batch axis (e.g. [C, H, W]): fixes the free ones (-1) of a graph input such as [-1, 3, -1, -1] */
+  inputShape?: readonly number[];
+}
+
+/** A graph input with free sizes after the batch axis and no inputShape to fix them; `shape` is the declared one. */
+export class FreeInputSizesError extends OnnxError {
+  constructor(source: string, message: string, readonly shape: number[]) {
+    super(source, message);
+  }
 }
 
 /** Decode and import `.onnx` bytes; `source` (e.g. the file name) prefixes every error. */
@@ -74,21 +84,21 @@ export interface OnnxConstantGraph {
 }
 
 /** A graph without input, or with one of static zero size, folded to its outputs; null for any other graph. */
-export function foldConstantGraph(model: OnnxModel, source = 'model'): OnnxConstantGraph | null {
+export function foldConstantGraph(model: OnnxModel, source = 'model', options: { maxModelBytes?: number } = {}): OnnxConstantGraph | null {
   const [input, ...more] = model.inputs;
   const empty = input && !more.length && input.shape.every((d) => d >= 0) && count(input.shape) === 0;
-  return model.inputs.length === 0 || empty ? new Importer(model, source, 'whole').constants() : null;
+  return model.inputs.length === 0 || empty ? new Importer(model, source, 'whole', options.maxModelBytes).constants() : null;
 }
 
 
 export function importOnnx(model: OnnxModel, source = 'model', options: OnnxImportOptions = {}): OnnxImport {
-  if (options.mode) return new Importer(model, source, options.mode).run(options);
+  if (options.mode) return new Importer(model, source, options.mode, options.maxModelBytes).run(options);
   try {
-    return new Importer(model, source, 'batch').run(options);
+    return new Importer(model, source, 'batch', options.maxModelBytes).run(options);
   } catch (e) {
     if (!(e instanceof BatchAxisError)) throw e;
     try {
-      const r = new Importer(model, source, 'whole').run(options);
+      const r = new Importer(model, source, 'whole', options.maxModelBytes).run(options);
       r.notes.push(`imported in whole-tensor mode: one row is the whole ONNX tensor [${r.onnxInputShape.join(', ')}] (${e.message.replace(/^ONNX [^:]*: /, '')})`);
       return r;
     } catch (whole) {
@@ -106,11 +116,10 @@ class Importer extends ViewImporter {
     }
     const input = m.inputs[0]!;
     const batch = this.mode === 'batch';
-    const rowShape = batch ? input.shape.slice(1) : input.shape;
     if (batch && input.shape.length < 2) this.batchAxis(`graph input "${input.name}" has shape [${input.shape.join(', ')}], with no axis after the batch axis`);
-    if (rowShape.length === 0 || rowShape.some((d) => !(d > 0))) {
-      this.fail(`graph input "${input.name}" has shape [${input.shape.join(', ')}]; ${batch ? 'the sizes after N must be fixed and positive' : 'whole-tensor mode needs every size fixed and positive'}`);
-    }
+    const rowShape = this.fixedInput(input.shape, options.inputShape, input.name);
+    this.guard(() => this.bytes.checkActivation(rowShape), `graph input "${input.name}"`);
+    this.staticBatch1 = batch && input.shape[0] === 1;
     this.inputShape = rowShape;
     this.integerInput = this.integerOf(input.elemType);
     this.acts.set(input.name, { node: 0, shape: rowShape });
@@ -145,6 +154,7 @@ class Importer extends ViewImporter {
     const representationNode = lastLinear && lastLinear.kind === 'linear' ? lastLinear.input : last - 1;
     const info = { name: options.name ?? 'onnx', inputShape: rowShape, numClasses: count(outShape), representationNode, classNames: options.classNames, ...declareInput(options.input, rowShape, options.name ?? 'onnx') };
     const spec: ModelSpec = { nodes: this.g.nodes.map((n) => ({ ...n })), params: this.params, info };
+    this.checkWeightRange();
     // Fusing renumbers nodes: a graph with extra outputs keeps one node per op.
     return {
       spec: options.fuse === false || extraOutputs.length ? spec : fuseModel(spec),
@@ -155,6 +165,24 @@ class Importer extends ViewImporter {
       onnxInputShape: batch ? [-1, ...rowShape] : rowShape,
       onnxOutputShape: batch ? [-1, ...outAct.shape] : outAct.shape,
     };
+  }
+
+  /** The input's shape per row (batch mode) or whole, its free sizes fixed by `given` (sizes after N). */
+  protected fixedInput(declared: number[], given: readonly number[] | undefined, name: string): number[] {
+    const batch = this.mode === 'batch';
+    const shape = batch ? declared.slice(1) : [...declared];
+    const what = `graph input "${name}" has shape [${declared.join(', ')}]`;
+    if (given !== undefined) {
+      const full = !batch && given.length === declared.length - 1 ? [declared[0]! > 0 ? declared[0]! : 1, ...given] : [...given];
+      const fits = full.length === shape.length && full.every((d, i) => Number.isSafeInteger(d) && d > 0 && (shape[i]! < 0 || shape[i] === d));
+      if (!fits) this.fail(`inputShape [${given.join(', ')}] does not fit: ${what} (give its sizes after N, with the fixed ones as declared)`);
+      return full;
+    }
+    if (shape.length === 0 || shape.some((d) => d === 0) || (!batch && shape.some((d) => d < 0))) this.fail(`${what}; ${batch ? 'the sizes after N must be fixed and positive' : 'whole-tensor mode needs every size fixed and positive'}`);
+    if (shape.some((d) => d < 0)) {
+      throw new FreeInputSizesError(this.source, `${what}: its free sizes after N must be fixed (inputShape / --input-shape, e.g. ${shape.map((d) => (d > 0 ? d : 'S')).join(',')})`, [...declared]);
+    }
+    return shape;
   }
 
   constants(): OnnxConstantGraph {
@@ -277,10 +305,10 @@ class Importer extends ViewImporter {
 
   protected fold(node: OnnxNode): void {
     try {
-      const outs = foldNode(node, node.inputs.map((i) => (i === '' ? undefined : this.consts.get(i))), this.model.opset);
+      const outs = foldNode(node, node.inputs.map((i) => (i === '' ? undefined : this.consts.get(i))), this.model.opset, (shape, b) => this.bytes.reserve(shape, b));
       outs.forEach((t, k) => node.outputs[k] && this.consts.set(node.outputs[k]!, t));
     } catch (e) {
-      if (e instanceof FoldError) this.fail(`${this.where}: ${e.message}`);
+      if (e instanceof FoldError || e instanceof ModelBytesError) this.fail(`${this.where}: ${e.message}`);
       throw e;
     }
   }

@@ -77,8 +77,11 @@ function externalBytes(t: TensorProtoMessage, fail: (m: string) => never, resolv
   return file.subarray(offset, offset + length);
 }
 
-/** TensorProto → values, from typed fields, raw_data or external data. `what` names it in errors. */
-export function decodeTensor(t: TensorProtoMessage, what: string, source: string, resolve?: ExternalDataResolver): OnnxTensor {
+/**
+ * TensorProto → values, from typed fields, raw_data or external data. `what` names it in errors;
+ * `reserve` counts the values against the load-time limit before they are allocated.
+ */
+export function decodeTensor(t: TensorProtoMessage, what: string, source: string, resolve?: ExternalDataResolver, reserve?: (shape: number[], bytesPerElement: number) => void): OnnxTensor {
   const fail = (message: string): never => {
     throw new OnnxError(source, `${what}: ${message}`);
   };
@@ -86,7 +89,7 @@ export function decodeTensor(t: TensorProtoMessage, what: string, source: string
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`has invalid dims [${shape.join(', ')}]`);
   const count = elementCount(shape);
   const type = t.data_type;
-  const itemSize = ITEM_SIZE[type];
+  const itemSize = Object.hasOwn(ITEM_SIZE, type) ? ITEM_SIZE[type] : undefined;
   if (itemSize === undefined) return fail(`data type ${dtypeName(type)} is not supported (FLOAT, DOUBLE, FLOAT16 and the integer and BOOL types are)`);
   const rawSource = t.data_location === 1 ? externalBytes(t, fail, resolve) : t.raw_data;
   const hasRaw = rawSource.length > 0 || (count === 0 && t.data_location === 1);
@@ -99,6 +102,11 @@ export function decodeTensor(t: TensorProtoMessage, what: string, source: string
     return values;
   };
   const dtype: OnnxDtype = type === DT.BOOL ? 'bool' : type === DT.FLOAT || type === DT.DOUBLE || type === DT.FLOAT16 ? 'float' : 'int';
+  try {
+    reserve?.(shape, dtype === 'float' ? 4 : 8);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   const done = (data: Float32Array | Float64Array): OnnxTensor => ({ shape, data, dtype });
   switch (type) {
     case DT.FLOAT:

@@ -15,6 +15,7 @@ import {
   type NodeProtoMessage,
   type ValueInfoProtoMessage,
 } from './onnx-schema.js';
+import { ModelBytes } from './model-bytes.js';
 import { decodeTensor, dtypeName, NUMERIC_TYPES, OnnxError, type ExternalDataResolver, type OnnxTensor } from './onnx-tensor.js';
 
 export { OnnxError, type OnnxTensor } from './onnx-tensor.js';
@@ -50,7 +51,11 @@ export interface OnnxDecodeOptions {
   externalData?: ExternalDataResolver;
   /** values bound to graph inputs by name (weights supplied by the caller, or all but one input) */
   constants?: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array | Float64Array }>;
+  /** the load-time limit on each constant tensor and their total, in bytes (default 1 GiB; not explain's memoryBudgetBytes) */
+  maxModelBytes?: number;
 }
+
+type Reserve = (shape: number[], bytesPerElement: number) => void;
 
 /** Default-domain opsets read. Each op's changes across them are handled where it is imported. */
 export const SUPPORTED_OPSET = { min: 1, max: 21 } as const;
@@ -76,7 +81,7 @@ function nodeLabel(node: NodeProtoMessage, index: number): string {
   return `node ${name} (${node.op_type || '<no op_type>'}${node.output[0] ? ` → ${node.output[0]}` : ''})`;
 }
 
-function decodeAttribute(a: AttributeProtoMessage, where: string, source: string): OnnxAttribute {
+function decodeAttribute(a: AttributeProtoMessage, where: string, source: string, reserve: Reserve): OnnxAttribute {
   if (a.ref_attr_name) throw new OnnxError(source, `${where}: attribute "${a.name}" refers to a function attribute, which is not supported`);
   switch (a.type) {
     case AT.FLOAT:
@@ -91,20 +96,20 @@ function decodeAttribute(a: AttributeProtoMessage, where: string, source: string
       return [...a.ints];
     case AT.TENSOR:
       if (!a.t) throw new OnnxError(source, `${where}: attribute "${a.name}" is a TENSOR without a tensor`);
-      return decodeTensor(a.t, `${where} attribute "${a.name}"`, source);
+      return decodeTensor(a.t, `${where} attribute "${a.name}"`, source, undefined, reserve);
     default:
       throw new OnnxError(source, `${where}: attribute "${a.name}" has type ${AT_NAMES[a.type] ?? a.type}, which is not supported`);
   }
 }
 
 /** The tensor a Constant node produces (its single `value*` attribute). */
-function constantValue(node: NodeProtoMessage, where: string, source: string, resolve?: ExternalDataResolver): OnnxTensor {
+function constantValue(node: NodeProtoMessage, where: string, source: string, reserve: Reserve, resolve?: ExternalDataResolver): OnnxTensor {
   if (node.attribute.length !== 1) throw new OnnxError(source, `${where}: a Constant needs exactly one value attribute, has ${node.attribute.length}`);
   const a = node.attribute[0];
   switch (a.name) {
     case 'value':
       if (!a.t) throw new OnnxError(source, `${where}: attribute "value" holds no tensor`);
-      return decodeTensor(a.t, where, source, resolve);
+      return decodeTensor(a.t, where, source, resolve, reserve);
     case 'value_float':
       return { shape: [], data: Float32Array.of(a.f), dtype: 'float' };
     case 'value_floats':
@@ -149,10 +154,17 @@ function defaultOpset(model: ModelProtoMessage, source: string): number {
 
 /** Every value a node reads must come from a graph input, an initializer or an earlier node. */
 function checkDataflow(graph: GraphProtoMessage, known: Set<string>, source: string): void {
+  const producer = new Map<string, number>();
+  graph.node.forEach((node, index) => node.output.forEach((o) => o !== '' && !producer.has(o) && producer.set(o, index)));
   graph.node.forEach((node, index) => {
     for (const input of node.input) {
       if (input !== '' && !known.has(input)) {
-        throw new OnnxError(source, `${nodeLabel(node, index)} reads "${input}", which no input, initializer or earlier node provides`);
+        const later = producer.get(input);
+        if (later === undefined) throw new OnnxError(source, `${nodeLabel(node, index)} reads "${input}", which no input, initializer or earlier node provides`);
+        const cycle = cycleThrough(graph, producer, index, later);
+        if (later === index) throw new OnnxError(source, `${nodeLabel(node, index)} reads its own output "${input}": the graph has a cycle`);
+        if (cycle) throw new OnnxError(source, `the graph has a cycle: ${[...cycle, index].map((k) => nodeLabel(graph.node[k]!, k)).join(' → ')}`);
+        throw new OnnxError(source, `${nodeLabel(node, index)} reads "${input}", which ${nodeLabel(graph.node[later]!, later)} computes later: nodes must be in topological order`);
       }
     }
     for (const output of node.output) {
@@ -165,6 +177,32 @@ function checkDataflow(graph: GraphProtoMessage, known: Set<string>, source: str
   }
 }
 
+/**
+ * The nodes of a cycle through node `at`, which reads an output of node `from`: a walk back from
+ * `from` through the producers of what it reads that reaches `at` (breadth-first, no recursion).
+ * Listed in dataflow order, starting at `at`; null when there is none.
+ */
+function cycleThrough(graph: GraphProtoMessage, producer: ReadonlyMap<string, number>, at: number, from: number): number[] | null {
+  const next = new Map<number, number>([[from, -1]]); // node → the node it feeds on the way to `at`
+  const queue = [from];
+  for (let q = 0; q < queue.length; q++) {
+    const k = queue[q]!;
+    if (k === at) {
+      const path: number[] = [];
+      for (let j = k; j !== -1; j = next.get(j)!) path.push(j);
+      return path;
+    }
+    for (const input of graph.node[k]!.input) {
+      const p = producer.get(input);
+      if (p !== undefined && !next.has(p)) {
+        next.set(p, k);
+        queue.push(p);
+      }
+    }
+  }
+  return null;
+}
+
 /** Decode and validate an ONNX model. `source` (e.g. the file name) prefixes every error. */
 export function decodeOnnx(bytes: Uint8Array, source = 'model', options: OnnxDecodeOptions = {}): OnnxModel {
   const model = decodeModelProto(bytes, source);
@@ -172,10 +210,12 @@ export function decodeOnnx(bytes: Uint8Array, source = 'model', options: OnnxDec
   if (!graph || graph.node.length === 0) throw new OnnxError(source, 'holds no graph nodes (empty, truncated or not an ONNX model)');
   const opset = defaultOpset(model, source);
 
+  const limit = new ModelBytes(options.maxModelBytes);
+  const reserve: Reserve = (shape, bytesPerElement) => limit.reserve(shape, bytesPerElement);
   const initializers = new Map<string, OnnxTensor>();
   for (const t of graph.initializer) {
     if (!t.name) throw new OnnxError(source, 'an initializer has no name');
-    initializers.set(t.name, decodeTensor(t, `initializer "${t.name}"`, source, options.externalData));
+    initializers.set(t.name, decodeTensor(t, `initializer "${t.name}"`, source, options.externalData, reserve));
   }
   for (const [name, v] of options.constants ?? []) {
     const declared = graph.input.find((i) => i.name === name);
@@ -196,11 +236,12 @@ export function decodeOnnx(bytes: Uint8Array, source = 'model', options: OnnxDec
       throw new OnnxError(source, `${where}: op ${node.op_type} is not supported (supported: ${[...SUPPORTED_OPS].join(', ')})`);
     }
     if (node.op_type === 'Constant') {
-      initializers.set(node.output[0], constantValue(node, where, source, options.externalData));
+      initializers.set(node.output[0], constantValue(node, where, source, reserve, options.externalData));
       return;
     }
-    const attributes: Record<string, OnnxAttribute> = {};
-    for (const a of node.attribute) attributes[a.name] = decodeAttribute(a, where, source);
+    // keyed by the file's names: no prototype, so "__proto__" or "constructor" are plain names
+    const attributes: Record<string, OnnxAttribute> = Object.create(null) as Record<string, OnnxAttribute>;
+    for (const a of node.attribute) attributes[a.name] = decodeAttribute(a, where, source, reserve);
     nodes.push({ name: node.name || `${node.op_type}_${index}`, opType: node.op_type, inputs: [...node.input], outputs: [...node.output], attributes });
   });
   checkDataflow(graph, new Set([...graph.initializer.map((t) => t.name), ...graph.input.map((i) => i.name)]), source);

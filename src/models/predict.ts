@@ -9,7 +9,8 @@ import type { Engine } from '../gpu/engine.js';
 import { batchShapeStr, type Model } from '../nn/model.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { modelFromSpec } from './fuse.js';
-import { decodeOnnxBytes, foldConstantGraph, importOnnx, type OnnxConstantGraph, type OnnxImportMode, type OnnxImportOptions } from './onnx-import.js';
+import { decodeOnnxBytes, foldConstantGraph, FreeInputSizesError, importOnnx, type OnnxConstantGraph, type OnnxImportMode, type OnnxImportOptions } from './onnx-import.js';
+import type { OnnxModel } from './onnx.js';
 
 export interface HostArray {
   shape: number[];
@@ -103,8 +104,57 @@ export function constantPredictor(c: OnnxConstantGraph, name = 'onnx'): Predicto
 /** `.onnx` bytes as a predictor: the final Softmax / LogSoftmax kept, the mode chosen by the importer; a constant graph folded. */
 export function onnxPredictor(engine: Engine, bytes: Uint8Array, options: OnnxImportOptions & { source?: string } = {}): Predictor {
   const model = decodeOnnxBytes(bytes, options.source, options);
-  const folded = foldConstantGraph(model, options.source);
+  const folded = foldConstantGraph(model, options.source, options);
   if (folded) return constantPredictor(folded, options.name);
+  try {
+    return importedPredictor(engine, model, options);
+  } catch (e) {
+    if (!(e instanceof FreeInputSizesError) || options.inputShape) throw e;
+    return boundByFirstInput(e.shape, options.name ?? 'onnx', (inputShape) => importedPredictor(engine, model, { ...options, inputShape }));
+  }
+}
+
+function importedPredictor(engine: Engine, model: OnnxModel, options: OnnxImportOptions & { source?: string }): Predictor {
   const r = importOnnx(model, options.source, { ...options, keepFinalSoftmax: true });
   return batchPredictor(modelFromSpec(engine, r.spec), r.notes, r.mode, r.extraOutputs.map((o) => o.node), r.outputBatchStrides);
+}
+
+/**
+ * A model input with free sizes ([-1, 3, -1, -1], pathlight's order) and no inputShape: the first
+ * input's sizes fix them (the model is imported then, by `make`), and a later input of other sizes
+ * is refused, naming both. An import that fails leaves the sizes free.
+ */
+export function boundByFirstInput(declared: readonly number[], name: string, make: (row: number[]) => Predictor | Promise<Predictor>): Predictor {
+  type Binding = { row: number[]; ready: Promise<Predictor>; predictor?: Predictor };
+  let bound: Binding | undefined;
+  const bind = (x: HostArray): Promise<Predictor> => {
+    const row = x.shape.length === declared.length ? x.shape.slice(1) : [...x.shape];
+    if (!bound) {
+      const b: Binding = { row, ready: Promise.resolve().then(() => make(row)) };
+      bound = b;
+      b.ready.then((p) => (b.predictor = p), () => bound === b && (bound = undefined));
+    } else if (shapeStr(row) !== shapeStr(bound.row)) {
+      throw new PathlightError(`model ${name}: input has shape ${shapeStr(x.shape)}, but the first input fixed the free sizes of the input ${shapeStr(declared)} to ${batchShapeStr(bound.row)}; give inputs of one size, or fix it with inputShape / --input-shape`);
+    }
+    return bound.ready;
+  };
+  return {
+    get model() {
+      return bound?.predictor?.model;
+    },
+    get notes() {
+      const p = bound?.predictor;
+      return p ? [...p.notes, `the free sizes of the input ${shapeStr(declared)} were fixed by the first input: ${batchShapeStr(bound!.row)}`] : [];
+    },
+    mode: 'batch',
+    get inputShape() {
+      return bound?.predictor?.inputShape ?? [...declared];
+    },
+    get outputCount() {
+      return bound?.predictor?.outputCount ?? 1;
+    },
+    predict: async (x) => (await bind(x)).predict(x),
+    predictAll: async (x) => (await bind(x)).predictAll(x),
+    dispose: () => void bound?.ready.then((p) => p.dispose(), () => {}),
+  };
 }

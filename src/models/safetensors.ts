@@ -75,7 +75,7 @@ function parseEntry(name: string, value: unknown): HeaderEntry {
   if (typeof info !== 'object' || info === null) fail(`tensor "${name}": header entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = info;
   if (typeof dtype !== 'string') fail(`tensor "${name}": missing dtype`);
-  if (!(dtype in BYTES_PER_ELEMENT)) {
+  if (!Object.hasOwn(BYTES_PER_ELEMENT, dtype)) { // own keys: 'constructor' is no dtype
     fail(`tensor "${name}": unsupported dtype ${dtype} (supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')})`);
   }
   if (!isValidShape(shape)) fail(`tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);

@@ -8,6 +8,7 @@
 import { PathlightError } from '../errors.js';
 import { elementCount, float32FromLE } from './binary.js';
 import { halfToFloat } from './half.js';
+import { ModelBytes } from './model-bytes.js';
 
 export interface TfjsAttr {
   s?: string;
@@ -107,22 +108,27 @@ function decodeValues(bytes: Uint8Array, offset: number, count: number, w: TfjsW
   return out;
 }
 
-/** Every weight of the manifest, decoded from the shards' concatenated bytes. */
-export function readTfjsWeights(json: TfjsModelJson, bytes: Uint8Array, source: string): Map<string, TfjsTensor> {
+/**
+ * Every weight of the manifest, decoded from the shards' concatenated bytes; each one and their
+ * total (as float32) bounded by `limit` before it is allocated.
+ */
+export function readTfjsWeights(json: TfjsModelJson, bytes: Uint8Array, source: string, limit = new ModelBytes()): Map<string, TfjsTensor> {
   const weights = new Map<string, TfjsTensor>();
   let offset = 0;
   for (const w of json.weightsManifest.flatMap((g) => g.weights)) {
     const where = `weight "${w.name}"`;
     const stored = w.quantization?.dtype ?? w.dtype;
-    if (!(stored in BYTES)) throw new TfjsError(source, `${where} has dtype ${stored}; supported: float32, int32, float16, uint8 and uint16 quantisation, bool`);
+    // an own key only: "constructor" or "toString" are dtypes of no one
+    if (typeof stored !== 'string' || !Object.hasOwn(BYTES, stored)) throw new TfjsError(source, `${where} has dtype ${stored}; supported: float32, int32, float16, uint8 and uint16 quantisation, bool`);
     if (!Array.isArray(w.shape) || w.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new TfjsError(source, `${where} has shape ${JSON.stringify(w.shape)}`);
     const count = elementCount(w.shape);
     const size = count * BYTES[stored]!;
     if (offset + size > bytes.length) throw new TfjsError(source, `the weight shards hold ${bytes.length} bytes; ${where} needs bytes ${offset}–${offset + size} (a shard missing or truncated?)`);
     try {
+      limit.reserve(w.shape, 4);
       weights.set(w.name, { shape: w.shape, data: decodeValues(bytes, offset, count, w, where) });
     } catch (e) {
-      throw e instanceof TfjsError ? e : new TfjsError(source, (e as Error).message);
+      throw e instanceof TfjsError ? e : new TfjsError(source, `${(e as Error).message.startsWith(where) ? '' : `${where}: `}${(e as Error).message}`);
     }
     offset += size;
   }

@@ -7,7 +7,9 @@
  * reshape to another 4-D shape, a mean or concat mixing layouts) is a transpose node emitted.
  * SAME padding is computed from the static input size (TF puts the odd pad at the bottom / right).
  * A final Softmax or Sigmoid is dropped: models are explained on logits (`output: 'prob'` for
- * probabilities). Everything else unknown is refused, naming the op and the node.
+ * probabilities); `predict` keeps it (`keepFinalActivation`). Everything else unknown is refused,
+ * naming the op and the node. The graph is walked without recursion, and a cycle (a node reading
+ * itself included) is refused, naming its nodes.
  */
 import { GraphBuilder, type UnaryOp } from '../nn/graph.js';
 import { GraphShapeError, inferShapes } from '../nn/shapes.js';
@@ -15,6 +17,8 @@ import type { BinaryOp } from '../ops/broadcast.js';
 import type { InputDeclaration } from '../nn/model.js';
 import { declareInput } from '../data/preprocess.js';
 import { fuseModel, type ModelSpec, type ParamValues } from './fuse.js';
+import { ModelBytes, ModelBytesError } from './model-bytes.js';
+import { weightRangeNote } from './weight-range.js';
 import { attr, readTfjsWeights, TfjsError, type TfjsModelJson, type TfjsNode, type TfjsTensor } from './tfjs-format.js';
 
 /** A model's image input, declared per model (ModelInfo.preprocess; data/preprocess.ts). */
@@ -28,6 +32,19 @@ export interface TfjsImportOptions {
   input?: InputDeclaration;
   /** fold batch norms / fuse epilogues (default true) */
   fuse?: boolean;
+  /** the input's sizes after N as pathlight takes them ([C, H, W] or [D]): fixes free (-1) sizes of the Placeholder */
+  inputShape?: readonly number[];
+  /** keep a final Softmax / Sigmoid as the model's last node (predict) instead of dropping it (explain) */
+  keepFinalActivation?: boolean;
+  /** the load-time limit on each weight and their total, and on one row of an activation, in bytes (default 1 GiB) */
+  maxModelBytes?: number;
+}
+
+/** A Placeholder with free sizes after N and no inputShape; `shape`: the input in pathlight's order, [-1, C, H, W] or [-1, D], -1 where free. */
+export class TfjsFreeInputSizesError extends TfjsError {
+  constructor(source: string, message: string, readonly shape: number[]) {
+    super(source, message);
+  }
 }
 
 export interface TfjsImport {
@@ -41,7 +58,8 @@ export function importTfjs(json: TfjsModelJson, weightBytes: Uint8Array, options
   if (!json || typeof json !== 'object' || !Array.isArray(json.modelTopology?.node) || !Array.isArray(json.weightsManifest)) {
     throw new TfjsError(source, 'not a TF.js graph model (expected modelTopology.node and weightsManifest)');
   }
-  return new Importer(json, readTfjsWeights(json, weightBytes, source), source).run(options);
+  const limit = new ModelBytes(options.maxModelBytes);
+  return new Importer(json, readTfjsWeights(json, weightBytes, source, limit), source, limit).run(options);
 }
 
 /**
@@ -83,18 +101,23 @@ class Importer {
     private readonly json: TfjsModelJson,
     private readonly weights: Map<string, TfjsTensor>,
     private readonly source: string,
+    private readonly limit: ModelBytes,
   ) {
     for (const n of json.modelTopology.node) this.nodes.set(n.name, n);
     for (const n of json.modelTopology.node) for (const i of n.input ?? []) this.tfReaders.set(ref(i), (this.tfReaders.get(ref(i)) ?? 0) + 1);
   }
 
   run(options: TfjsImportOptions): TfjsImport {
+    this.checkAcyclic();
     const output = this.outputName();
     for (let name: string | undefined = output; name; ) {
       this.outputChain.add(name);
-      const n: TfjsNode = this.nodes.get(name)!;
+      const n = this.nodes.get(name);
+      if (!n) break;
       name = PASS_THROUGH.has(n.op) ? ref(n.input?.[0] ?? '') : undefined;
     }
+    this.keepFinal = !!options.keepFinalActivation;
+    this.givenInput = options.inputShape;
     for (const n of this.order(output)) this.importNode(n);
     const out = this.features(this.value(output, 'the graph output'));
     if (out === 0) this.fail('the graph has no layers');
@@ -112,6 +135,7 @@ class Importer {
       ...declareInput(options.input, this.shape(0), options.name ?? 'tfjs'),
     };
     const spec: ModelSpec = { nodes: this.g.nodes.map((n) => ({ ...n })), params: this.params, info };
+    this.checkWeightRange();
     return { spec: options.fuse === false ? spec : fuseModel(spec), notes: this.notes };
   }
 
@@ -126,23 +150,76 @@ class Importer {
     return outputs[0]!;
   }
 
-  /** The nodes the output depends on, inputs first (the JSON's order is not topological). */
+  /** A node's data inputs (control inputs `^name` skipped), as node names. */
+  private dataInputs(n: TfjsNode): string[] {
+    return (n.input ?? []).filter((i) => !i.startsWith('^')).map(ref);
+  }
+
+  /**
+   * Every node of the graph, whether the output reads it or not, is on no cycle: a cycle has no
+   * order to compute it in, and one off the output's path would hide which node is the output.
+   * Depth-first with an explicit stack (a chain of thousands of nodes is no problem).
+   */
+  private checkAcyclic(): void {
+    const state = new Map<string, 'open' | 'done'>();
+    for (const root of this.nodes.keys()) {
+      if (state.has(root)) continue;
+      const stack: { name: string; next: number }[] = [{ name: root, next: 0 }];
+      state.set(root, 'open');
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        const inputs = this.dataInputs(this.nodes.get(top.name)!);
+        if (top.next === inputs.length) {
+          state.set(top.name, 'done');
+          stack.pop();
+          continue;
+        }
+        const next = inputs[top.next++]!;
+        if (!this.nodes.has(next) || state.get(next) === 'done') continue;
+        if (state.get(next) === 'open') {
+          if (next === top.name) this.fail(`node "${next}" (${this.nodes.get(next)!.op}) reads its own output: the graph has a cycle`);
+          const cycle = stack.slice(stack.findIndex((f) => f.name === next)).map((f) => `"${f.name}"`);
+          this.fail(`the graph has a cycle: ${[...cycle, `"${next}"`].join(' reads ')}`);
+        }
+        state.set(next, 'open');
+        stack.push({ name: next, next: 0 });
+      }
+    }
+  }
+
+  /** The nodes the output depends on, inputs first (the JSON's order is not topological; the graph is acyclic). */
   private order(output: string): TfjsNode[] {
-    const done = new Set<string>();
+    const done = new Set<string>([output]);
     const out: TfjsNode[] = [];
-    const visit = (name: string, path: Set<string>): void => {
-      if (done.has(name)) return;
+    const stack: { node: TfjsNode; next: number }[] = [{ node: this.nodes.get(output)!, next: 0 }];
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const inputs = this.dataInputs(top.node);
+      if (top.next === inputs.length) {
+        out.push(top.node);
+        stack.pop();
+        continue;
+      }
+      const name = inputs[top.next++]!;
+      if (done.has(name)) continue;
       const n = this.nodes.get(name);
-      if (!n) this.fail(`a node reads "${name}", which is not in the graph`);
-      if (path.has(name)) this.fail(`node "${name}" is part of a cycle`);
-      path.add(name);
-      for (const i of n.input ?? []) if (!i.startsWith('^')) visit(ref(i), path);
-      path.delete(name);
+      if (!n) this.fail(`node "${top.node.name}" reads "${name}", which is not in the graph`);
       done.add(name);
-      out.push(n);
-    };
-    visit(output, new Set());
+      stack.push({ node: n, next: 0 });
+    }
     return out;
+  }
+
+  /** A parameter beyond float32's range (±Inf, e.g. dequantised past it) or NaN is refused, naming it; one near the limit is noted. */
+  private checkWeightRange(): void {
+    for (const [name, p] of this.params) {
+      try {
+        const note = weightRangeNote(name, p.data);
+        if (note) this.notes.push(note);
+      } catch (e) {
+        this.fail((e as Error).message);
+      }
+    }
   }
 
   private importNode(n: TfjsNode): void {
@@ -155,11 +232,11 @@ class Importer {
     }
     if (op === 'Placeholder') return set(this.placeholder(n, where));
     if (PASS_THROUGH.has(op)) return this.isConst(n, 0) ? void this.weights.set(n.name, this.constant(n, 0, where)) : set(this.input(n, 0, where));
-    if ((op === 'Softmax' || op === 'Sigmoid') && this.outputChain.has(n.name)) {
+    if ((op === 'Softmax' || op === 'Sigmoid') && this.outputChain.has(n.name) && !this.keepFinal) {
       this.notes.push(`dropped the final ${op} (${n.name}): the model is explained on logits; use output 'prob' to explain probabilities`);
       return set(this.input(n, 0, where));
     }
-    if (op in ACTIVATIONS) return set(this.activation(n.name, this.input(n, 0, where), ACTIVATIONS[op]!));
+    if (Object.hasOwn(ACTIVATIONS, op)) return set(this.activation(n.name, this.input(n, 0, where), ACTIVATIONS[op]!));
     if (op === 'LeakyRelu') return set(this.activation(n.name, this.input(n, 0, where), { fn: 'leakyrelu', alpha: attr.float(n, 'alpha', 0.2) }));
     if (op === 'Prelu') return set(this.prelu(n.name, this.input(n, 0, where), this.constant(n, 1, where)));
     switch (op) {
@@ -207,15 +284,29 @@ class Importer {
   private placeholder(n: TfjsNode, where: string): Value {
     if (this.g.nodes.length > 1 || this.values.size > 0) this.fail(`${where}: a second graph input; exactly one is supported`);
     const dims = (n.attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size ?? -1));
-    const row = dims.slice(1);
+    let row = dims.slice(1);
+    const given = this.givenInput;
+    if (given) {
+      const tfRow = given.length === 3 ? [given[1]!, given[2]!, given[0]!] : [...given];
+      if (tfRow.length !== row.length || tfRow.some((d, i) => !(Number.isSafeInteger(d) && d > 0) || (row[i]! > 0 && row[i] !== d))) {
+        this.fail(`${where}: inputShape [${given.join(', ')}] does not fit the input shape [${dims.join(', ')}] (give [C, H, W] or [D], with the fixed sizes as declared)`);
+      }
+      row = tfRow;
+    }
+    if ((dims.length === 2 || dims.length === 4) && row.every((d) => d > 0 || d === -1) && row.some((d) => d === -1)) {
+      const declared = row.length === 3 ? [-1, row[2]!, row[0]!, row[1]!] : [-1, ...row];
+      throw new TfjsFreeInputSizesError(this.source, `${where}: input shape [${dims.join(', ')}] has free sizes after N: fix them with inputShape / --input-shape (C,H,W or D; here ${declared.slice(1).map((d) => (d > 0 ? d : 'S')).join(',')})`, declared);
+    }
     if ((dims.length !== 2 && dims.length !== 4) || row.some((d) => !(d > 0))) {
-      this.fail(`${where}: input shape [${dims.join(', ')}]; expected [N, H, W, C] or [N, D] with fixed sizes after N`);
+      this.fail(`${where}: input shape [${dims.join(', ')}]; expected [N, H, W, C] or [N, D] with fixed sizes after N${row.some((d) => d < 0) ? ' (fix the free ones with inputShape / --input-shape)' : ''}`);
     }
     this.inputRow = row.length === 3 ? [row[2]!, row[0]!, row[1]!] : row;
     return { node: 0, nchw: row.length === 3 };
   }
 
   private inputRow: number[] = [];
+  private keepFinal = false;
+  private givenInput: readonly number[] | undefined;
 
   // ---- convolutions and dense layers
 
@@ -504,7 +595,15 @@ class Importer {
   private shape(node: number): number[] {
     if (this.shapeCache.length !== this.g.nodes.length) {
       try {
+        const from = this.shapeCache.length;
         this.shapeCache = inferShapes(this.g.nodes, this.g.paramShapes, this.inputRow);
+        for (let i = from; i < this.shapeCache.length; i++) {
+          try {
+            this.limit.checkActivation(this.shapeCache[i]!);
+          } catch (e) {
+            throw e instanceof ModelBytesError ? new GraphShapeError(i, e.message) : e;
+          }
+        }
       } catch (e) {
         const at = e instanceof GraphShapeError ? `node "${this.g.nodes[e.node]?.name}": ` : '';
         this.fail(`${at}${(e as Error).message}`);
