@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { build, ROOT } from '../esbuild.config.mjs';
 import { checkoutBenchScript, installedBench } from '../src/cli/bench-command.js';
 import { readNpy, writeNpy } from '../src/models/npy.js';
+import { tinyOnnx } from './harness/onnx-build.js';
 import { decodePng, encodeGrayPng } from '../src/data/png.js';
 
 const cli = join(ROOT, 'dist/cli.js');
@@ -347,5 +348,37 @@ describe('an installed `pathlight bench` (no checkout: no bench/bench.mjs, the T
     }
     expect(printed.map((s) => JSON.parse(s))).toEqual([{ ran: ['--json', '--models', 'lenet'] }]);
     await expect(installedBench([], pathToFileURL(join(dir, 'none.js')))).rejects.toThrow(/bench: neither a checkout's bench\/bench\.mjs nor the package's .*none\.js was found/);
+  });
+});
+
+describe('explain: free input sizes and the memory budget from the command line (issue #22)', () => {
+  it('a model file with free input sizes gets them from a .npy --input, naming them in a note', () => {
+    // a 1×1 conv, a global pool, a flatten, on an input declared [N, 3, H, W] (PaddleOCR's classifier has [-1, 3, -1, -1])
+    const free = tinyOnnx({
+      inputs: [{ name: 'x', shape: ['N', 3, 'H', 'W'] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', shape: [2, 3, 1, 1], data: [1, 2, 3, -1, 0, 1] }],
+      nodes: [{ op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['c'] }, { op: 'GlobalAveragePool', inputs: ['c'], outputs: ['g'] }, { op: 'Flatten', inputs: ['g'], outputs: ['y'] }],
+    });
+    const model = join(dir, 'free.onnx');
+    writeFileSync(model, free);
+    const x = join(dir, 'free-x.npy');
+    writeFileSync(x, writeNpy(Float32Array.from({ length: 3 * 4 * 5 }, (_, i) => (i % 7) / 7), [3, 4, 5]));
+    const r = run('explain', '--model', model, '--input', x, '--method', 'ig', '--steps', '8', '--target', '0', '--out', join(dir, 'free-attr.npy'), '--json', '--quiet');
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.notes.join('\n')).toMatch(/free sizes of the input \[-1, 3, -1, -1\] were fixed by --input: \[3, 4, 5\]/);
+    expect(readNpy(readFileSync(join(dir, 'free-attr.npy'))).shape).toEqual([3, 4, 5]);
+    // --input-shape that does not fit the input is the input's error, not a silent reshape
+    const bad = run('explain', '--model', model, '--input', x, '--input-shape', '3,6,6', '--method', 'grad', '--target', '0', '--out', join(dir, 'free-bad.npy'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--memory-budget-bytes reaches explain: a row over it is refused with the numbers', () => {
+    const r = run('explain', '--model', 'lenet', '--input', 'sample:0', '--method', 'grad', '--memory-budget-bytes', '1000', '--out', join(dir, 'budget.npy'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/above memoryBudgetBytes 1000/);
+    expect(existsSync(join(dir, 'budget.npy'))).toBe(false);
   });
 });

@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { createEngine, type Engine } from '../gpu/engine.js';
-import { PathlightError } from '../errors.js';
-import { loadModel } from '../models/load.js';
+import { PathlightError, shapeStr } from '../errors.js';
+import { freeInputSizes, loadModel } from '../models/load.js';
+import { readPngHeader } from '../data/png-limits.js';
 import { writeNpy } from '../models/npy.js';
 import { batchShapeStr, imageInputShape, type Model } from '../nn/model.js';
 import { describeCheck, explain, prepareExplain, type ExplainOptions, type Explanation } from '../attribution/index.js';
@@ -35,7 +36,7 @@ function methodOptions(req: ExplainRequest, model: Model): ExplainOptions {
   const file = req.baseline !== undefined && typeof req.baseline !== 'string' ? req.baseline.file : null;
   // a named baseline is an image, mapped by explain() through the model's declared input
   const baseline = file ? npyValues(readNpyFile(file), file, '--baseline', model, req.layout) : (req.baseline as ExplainOptions['baseline']);
-  return { method: req.method, steps: req.steps, rule: req.rule, output: req.output, target, baseline, smoothgrad: req.smoothgrad || undefined, methodOptions: req.methodOptions };
+  return { method: req.method, steps: req.steps, rule: req.rule, output: req.output, target, baseline, smoothgrad: req.smoothgrad || undefined, methodOptions: req.methodOptions, memoryBudgetBytes: req.memoryBudgetBytes };
 }
 
 interface OutputFiles {
@@ -98,6 +99,38 @@ async function ig2References(req: ExplainRequest, engine: Engine, model: Model, 
   return { references: picked.references, referencesPerImage: picked.referencesPerImage };
 }
 
+/**
+ * The model; a model file whose input has free sizes ([-1, 3, -1, -1]) and no --input-shape gets
+ * them from the input, as predict's first input binds them: a .npy's shape, a PNG's size.
+ */
+async function loadForInput(engine: Engine, req: ExplainRequest, flags: Flags): Promise<{ model: Model; notes: string[] }> {
+  const options = { input: req.preprocess, ...modelFileFlags(flags) };
+  try {
+    return await loadModel(engine, req.model, options);
+  } catch (e) {
+    const declared = freeInputSizes(e);
+    const row = declared && !options.inputShape ? inputRowShape(req, declared) : undefined;
+    if (!row) throw e;
+    const loaded = await loadModel(engine, req.model, { ...options, inputShape: row });
+    return { model: loaded.model, notes: [...loaded.notes, `the free sizes of the input ${shapeStr(declared!)} were fixed by --input: ${shapeStr(row)}`] };
+  }
+}
+
+/** An input file's sizes after N, in the model's order: a .npy's shape (less N when it has one), a PNG's C × H × W; undefined for others. */
+function inputRowShape(req: ExplainRequest, declared: readonly number[]): number[] | undefined {
+  const path = req.input.toLowerCase();
+  if (path.endsWith('.npy')) {
+    const shape = readNpyFile(req.input).shape;
+    const row = shape.length === declared.length ? shape.slice(1) : [...shape];
+    return req.layout === 'nhwc' && row.length === 3 ? [row[2]!, row[0]!, row[1]!] : row;
+  }
+  if (path.endsWith('.png') && declared.length === 4 && declared[1]! > 0) {
+    const header = readPngHeader(new Uint8Array(readFileSync(req.input)), req.input);
+    return [declared[1]!, header.height, header.width];
+  }
+  return undefined;
+}
+
 /** `progressTo`: where progress goes (stderr; tests pass a stream) */
 export async function explainCommand(flags: Flags, progressTo: ProgressStream = process.stderr): Promise<void> {
   // everything that can be checked without a GPU is, before the engine is made
@@ -107,7 +140,7 @@ export async function explainCommand(flags: Flags, progressTo: ProgressStream = 
   const engine = await createEngine();
   try {
     progress.stage('loading the model');
-    const { model, notes } = await loadModel(engine, req.model, { input: req.preprocess, ...modelFileFlags(flags) });
+    const { model, notes } = await loadForInput(engine, req, flags);
     const x = readInput(req.input, model, req.dataset, req.layout);
     const options = methodOptions(req, model);
     if (options.method === 'ig2') {

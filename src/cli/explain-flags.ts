@@ -20,7 +20,7 @@ import { parseMethodOptions, parsePreprocess } from './key-values.js';
 /** `pathlight explain` without --method runs Integrated Gradients */
 export const DEFAULT_METHOD = 'ig';
 
-export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess', 'quiet', 'figure', ...MODEL_FILE_FLAGS];
+export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess', 'quiet', 'figure', 'memory-budget-bytes', ...MODEL_FILE_FLAGS];
 
 const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
 
@@ -52,6 +52,8 @@ export interface ExplainRequest {
   json: boolean;
   /** --quiet: no progress on stderr */
   quiet: boolean;
+  /** --memory-budget-bytes: explain()'s memoryBudgetBytes (GPU memory for one chunk of rows; default 64 MiB) */
+  memoryBudgetBytes?: number;
   /** --method-option values as explain()'s methodOptions */
   methodOptions: Record<string, unknown>;
   /** --preprocess: an ONNX model's declared image input */
@@ -156,6 +158,7 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     outGiven: flags.get('out'),
     json: flags.has('json'),
     quiet: flags.has('quiet'),
+    memoryBudgetBytes: intFlag(flags, 'memory-budget-bytes'),
     methodOptions: parseMethodOptions(flags.get('method-option'), method),
     preprocess: parsePreprocess(flags.get('preprocess')),
     ...modelFileFlags(flags),

@@ -27,8 +27,10 @@ const USAGE = `usage:
   pathlight eval    --model <model> --method <m1,m2,…> [--samples N] [--steps N]
                     [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
   pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]
-  explain, predict: [--input-shape C,H,W]  (fixes a model file's free input sizes, e.g. [-1, 3, -1, -1])
+  explain, predict: [--input-shape C,H,W]  (fixes a model file's free input sizes, e.g. [-1, 3, -1, -1];
+                    without it, explain's --input or predict's first input fixes them)
                     [--max-model-bytes N]  (load-time limit on each constant tensor and their total; default 1 GiB)
+  explain:          [--memory-budget-bytes N]  (GPU memory for one chunk of path points; default 64 MiB)
   pathlight bench   [--json] [benchmark flags: --models a,b --methods x,y --steps 32,64 --reps 5]
                     (a checkout: Chromium with the TF.js peers; an installed package: pathlight's rows in Node)
   explain, eval, predict: --allow-outside (follow a model's symlinked files out of its folder)

@@ -12,7 +12,7 @@ import { readAsset, readFileBytes, readUrl } from '#platform';
 import type { InputDeclaration, Model } from '../nn/model.js';
 import { CLASS_NAMES, type DatasetName } from '../data/classes.js';
 import { fuseModel, modelFromSpec, type ModelSpec } from './fuse.js';
-import { importOnnxBytes, type OnnxImportOptions } from './onnx-import.js';
+import { FreeInputSizesError, importOnnxBytes, type OnnxImportOptions } from './onnx-import.js';
 import { externalDataLocations } from './onnx.js';
 import type { ExternalDataResolver } from './onnx-tensor.js';
 import { batchPredictor, boundByFirstInput, onnxPredictor, type Predictor } from './predict.js';
@@ -133,6 +133,14 @@ export async function loadPredictor(engine: Engine, spec: string, options: Model
   }
   const { bytes, externalData } = await readOnnxFile(spec, options);
   return onnxPredictor(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), ...options, externalData });
+}
+
+/**
+ * The declared input shape (batch first, free sizes negative) when `e` says a model file's input has
+ * free sizes that no `inputShape` fixed (ONNX or TF.js); otherwise undefined.
+ */
+export function freeInputSizes(e: unknown): readonly number[] | undefined {
+  return e instanceof FreeInputSizesError || e instanceof TfjsFreeInputSizesError ? e.shape : undefined;
 }
 
 /** An `.onnx` file and the external-data files its tensors name, read from inside its folder. */
