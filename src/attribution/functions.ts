@@ -17,7 +17,7 @@
 import { fail, PathlightError, shapeStr } from '../errors.js';
 import { Tensor, assertFinite, reshapeOwned, sizeOf, validateShape } from '../tensor/tensor.js';
 import { sliceBatch } from '../tensor/batch.js';
-import { accumulateGradients } from './accumulate-gradients.js';
+import { accumulateGradients } from './kernels/accumulate-gradients.js';
 import type { EvaluationRequest, Explainable, Ig2Request, Ig2Search, PointEvaluation } from './subject.js';
 import { abortError } from './context.js';
 

@@ -10,8 +10,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { ReplayCache } from '../gpu/replay.js';
 import { concatBatch } from '../tensor/batch.js';
 import { withViews } from '../nn/tensor-kinds.js';
-import { argmaxRows, explainSeed } from './explain-seed.js';
-import { ig2RepresentationSeed } from './ig2/step.js';
+import { argmaxRows, explainSeed } from './kernels/explain-seed.js';
+import { ig2RepresentationSeed } from './kernels/ig2-step.js';
 import { rowSquaredNorms } from './adaptive/index.js';
 import type { Explainable, Ig2Request, Ig2Search } from './subject.js';
 

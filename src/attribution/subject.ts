@@ -5,7 +5,7 @@
  * function on the CPU (`cpuFunction`) all implement it.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import type { ExplainedOutput } from './explain-seed.js';
+import type { ExplainedOutput } from './kernels/explain-seed.js';
 import type { ReplayCache } from '../gpu/replay.js';
 
 /** What one evaluation is for: rows are image-major, row b belongs to image ⌊b / pointsPerImage⌋. */
