@@ -21,7 +21,7 @@ import { modelSubject } from './model-subject.js';
 import { INTEGRATION_RULES, type IntegrationRule } from './quadrature.js';
 import './methods/core.js';
 import { smoothGradSettings, withSmoothGrad, type SmoothGradOptions } from './methods/smoothgrad.js';
-import { isExplainable, type Explainable } from './subject.js';
+import { asExplainable, type Explainable, type LegacyExplainable } from './subject.js';
 
 export type { SmoothGradOptions } from './methods/smoothgrad.js';
 
@@ -111,14 +111,14 @@ const DEFAULT_BUDGET = 64 << 20;
 export const MAX_STEPS = 100_000;
 
 /** What explain() explains: a pathlight Model (or loadModel's / modelFromOnnx's { model, notes }), or a function from gpuFunction() / cpuFunction(). */
-export type ExplainSubject = Model | { model: Model; notes: readonly string[] } | Explainable;
+export type ExplainSubject = Model | { model: Model; notes: readonly string[] } | Explainable | LegacyExplainable;
 
 export async function explain<M extends string>(engine: Engine, what: ExplainSubject, input: InputSpec, options: ExplainOptions<M> & KnownMethod<M>): Promise<Explanation> {
   const t0 = performance.now();
   if (typeof options !== 'object' || options === null) fail('explain: options are required, at least { method }');
   const o = options as ExplainOptions<string>; // its method name checked by getMethod
   if (typeof what === 'object' && what !== null && 'model' in what && 'notes' in what) what = what.model; // a loader's { model, notes }
-  const subject = what instanceof Model ? modelSubject(what) : isExplainable(what) ? what : fail(`explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)${typeof what === 'object' && what !== null && 'model' in what ? " (a loader's result: pass its .model)" : ''}`);
+  const subject = what instanceof Model ? modelSubject(what) : (asExplainable(what) ?? fail(`explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)${typeof what === 'object' && what !== null && 'model' in what ? " (a loader's result: pass its .model)" : ''}`));
   for (const [t, name] of [[what, `model ${subject.name}`], [input, 'the input Tensor'], [options.baseline, 'the baseline Tensor']] as const) {
     if ((t instanceof Model || t instanceof Tensor) && t.engine !== engine) fail(`explain: ${name} lives on another engine than the one given (made by another createEngine()); load or make it with this engine`);
   }

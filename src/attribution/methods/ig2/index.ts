@@ -3,9 +3,9 @@
  * (METHODS.md "IG2", float64 reference test/reference/methods/ig2.ts).
  *
  * Rows are (image i, reference r) pairs p = i·R + r. Each step evaluates the batch [z; z] (2P
- * rows) through the subject's Ig2Search: ∇f at rows < P, the representation distance and its
- * descent direction at rows ≥ P (a model does both in one forward and one backward,
- * model-subject.ts; a function through its callbacks, functions.ts).
+ * rows) through the subject's evaluate() with IG2's `distance` key (seam.ts): ∇f at rows < P, the
+ * representation distance and its descent direction at rows ≥ P (a model does both in one forward
+ * and one backward, model.ts; a function through its callbacks, functions.ts).
  *
  * Options (`methodOptions`):
  *  - references: Float32Array of R inputs [R, ...inputShape] shared by all images (required), or, with
@@ -24,6 +24,9 @@ import { sliceBatch } from '../../../tensor/batch.js';
 import { inImageGroups } from '../../integrators.js';
 import { disposeIg2Paths, ig2Decide, ig2Finish, ig2Move, startIg2Paths, type Ig2Settings } from '../../kernels/ig2-step.js';
 import type { ExplainContext } from '../../context.js';
+import { evaluationRequest } from '../../evaluate.js';
+import { Ig2Pairs } from './seam.js';
+import './model.js';
 import { methodOptions, registerMethod, type MethodResult, type MethodSettings } from '../../registry.js';
 
 export interface Ig2Options {
@@ -82,32 +85,32 @@ function settings(ctx: ExplainContext, o: Ig2Options & MethodSettings): Ig2Setti
 /** GradPaths and attribution for ctx's n images toward their references: per-image attribution and mean f(GradCF). */
 async function explainGroup(ctx: ExplainContext, references: Tensor, s: Ig2Settings): Promise<MethodResult> {
   const pairs = ctx.x.shape[0]! * s.r;
-  const search = await ctx.subject.ig2Search!({ references, pairs, targets: ctx.targets, targetList: ctx.targetList, referencesPerImage: s.r, output: ctx.output, signal: ctx.signal });
+  const ig2 = new Ig2Pairs(references, pairs, s.r);
+  const request = { ...evaluationRequest(ctx, s.r), ig2 };
   const paths = startIg2Paths(ctx.x, s, references.shape[0]!);
   try {
     for (let j = 0; j <= s.steps; j++) {
       // The last point needs only f and the distance (early stop); no gradient.
       const withGradient = j < s.steps;
-      const v = await search.step(paths.batch, withGradient);
-      ig2Decide(paths, v.f, v.distance, v.distanceScale, j);
+      const v = await ctx.subject.evaluate(paths.batch, { ...request, want: withGradient ? ['f', 'distance', 'grad'] : ['f', 'distance'] });
+      ig2Decide(paths, v.f, v.distance.values, v.distance.scale, j);
       v.f.dispose();
-      v.distance.dispose();
-      if (withGradient) {
-        ig2Move(paths, v.grad!);
-        v.grad!.dispose();
+      v.distance.values.dispose();
+      if ('grad' in v) {
+        ig2Move(paths, v.grad);
+        v.grad.dispose();
         ctx.stats.gradientEvaluations += 2 * pairs;
       } else ctx.stats.forwardEvaluations += 2 * pairs;
       await ctx.checkpoint?.(j + 1, s.steps + 1);
     }
     return ig2Finish(paths);
   } finally {
-    search.dispose();
+    ig2.dispose();
     disposeIg2Paths(paths);
   }
 }
 
 export async function ig2(ctx: ExplainContext, o: Ig2Options & MethodSettings): Promise<MethodResult> {
-  if (!ctx.subject.ig2Search) fail(`ig2: ${ctx.subject.name} has no IG2 support: give the function an ig2 distance callback (options.ig2), or explain a model`);
   const s = settings(ctx, o);
   const features = ctx.x.size / ctx.x.shape[0]!;
   const refRows = s.references.length / features;
