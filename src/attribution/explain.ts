@@ -182,9 +182,8 @@ export async function prepareExplain<M extends string>(engine: Engine, model: Mo
   const { onProgress, ...rest } = options as ExplainOptions<string>;
   if (set.has(kernelChoice(rest))) return { pipelines: 0 };
   const [subject, sample] = [modelSubject(model), new Float32Array(sizeOf(model.info.inputShape))];
-  const s = settings(subject, rest, sample);
   preparedFor.set(model, set.add(kernelChoice(rest)));
-  return engine.prepare(() => run(engine, subject, sample, rest, s, performance.now()), onProgress);
+  return engine.prepare(() => run(engine, subject, sample, rest, settings(subject, rest, sample), performance.now()), onProgress);
 }
 
 type Settings = ReturnType<typeof settings>;
