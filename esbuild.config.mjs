@@ -122,9 +122,9 @@ export const ENTRIES = {
   '.': 'index',
   './core': 'core',
   './node': 'node',
-  './methods/guided-ig': 'attribution/guided-ig',
-  './methods/blur-ig': 'attribution/blur-ig',
-  './methods/ig2': 'attribution/ig2',
+  './methods/guided-ig': 'attribution/methods/guided-ig',
+  './methods/blur-ig': 'attribution/methods/blur-ig',
+  './methods/ig2': 'attribution/methods/ig2/index',
 };
 
 /**
@@ -161,7 +161,7 @@ function writeWebgpuEntries() {
     ].join('\n'),
   );
   for (const entry of Object.values(ENTRIES)) {
-    writeFileSync(at(`dist/types/ts5/${entry.replace('/', '-')}.d.ts`), `/// <reference path="./webgpu.d.ts" />\nexport * from '../${entry}.js';\n`);
+    writeFileSync(at(`dist/types/ts5/${entry.replaceAll('/', '-')}.d.ts`), `/// <reference path="./webgpu.d.ts" />\nexport * from '../${entry}.js';\n`);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Record and replay, A/B: warm explain() calls on two engines of one device kind, replay on and
  * off, interleaved, per model and method. Reports the wall time per call and the host time spent
- * encoding its forward + backward evaluations (inside the subject's gradients(): the op layer and
+ * encoding its forward + backward evaluations (inside the subject's evaluate(): the op layer and
  * tape on the first evaluation of a shape, a replay on the others). The same code runs in Node
  * (Dawn) and in a page (bench/replay.mjs bundles this file for both).
  */
@@ -36,11 +36,12 @@ export async function runReplayBench(opts: { models?: string[]; methods?: string
       const encode = { on: 0, off: 0 };
       for (const side of ['on', 'off'] as const) {
         const subject = modelSubject(models[side]);
-        const gradients = subject.gradients.bind(subject);
-        subject.gradients = (p, r) => {
+        const evaluate = subject.evaluate.bind(subject);
+        subject.evaluate = (p, r) => {
           const t = performance.now();
-          const ev = gradients(p, r);
-          encode[side] += performance.now() - t; // the body is synchronous: the promise is already settled
+          const ev = evaluate(p, r);
+          // the body is synchronous: the promise is already settled; forward + backward evaluations only
+          if ((r.want as readonly string[]).includes('grad')) encode[side] += performance.now() - t;
           return ev;
         };
       }

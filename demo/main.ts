@@ -33,7 +33,7 @@ interface Picked {
  * only: Blur IG and IG2 start where their method says, and gradients have no start. IG2's
  * references are picked when it runs (`ig2References`).
  */
-const METHODS: Record<string, (p: Picked) => ExplainOptions> = {
+const METHODS: Record<string, (p: Picked) => ExplainOptions<string>> = {
   grad: () => ({ method: 'grad' }),
   ig: (p) => ({ method: 'ig', steps: p.steps, baseline: p.baseline }),
   idgi: (p) => ({ method: 'idgi', steps: p.steps, baseline: p.baseline }),
@@ -292,7 +292,7 @@ async function runAll(): Promise<void> {
     c.progress.removeAttribute('value'); // indeterminate while kernels compile, then path points done
     try {
       // first use of a method: its kernels compile asynchronously, all at once, with progress
-      const options: ExplainOptions = { ...METHODS[method]!(p), target: p.target };
+      const options: ExplainOptions<string> = { ...METHODS[method]!(p), target: p.target };
       if (method === 'ig2') options.methodOptions = { ...options.methodOptions, ...(await ig2References(x, p.target, p.ig2.references)) };
       await prepareExplain(engine, model, {
         ...options,

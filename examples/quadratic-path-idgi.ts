@@ -4,12 +4,19 @@
  * Register it, then call explain(engine, model, x, { method: 'sqrt-idgi', steps: 64 }) or
  * `pathlight explain --method sqrt-idgi` (after importing this module).
  */
-import { registerMethod, straightLinePath, integratePath, idgiIntegrator, weightedGradientIntegrator } from '../src/index.js';
+import { registerMethod, straightLinePath, integratePath, idgiIntegrator, weightedGradientIntegrator, type NoOptions } from '../src/index.js';
+
+declare module '../src/index.js' {
+  interface MethodRegistry {
+    'sqrt-idgi': NoOptions;
+    'sqrt-ig': NoOptions;
+  }
+}
 
 registerMethod('sqrt-idgi', {
   description: 'IDGI on the straight line with points α_k = √(k/m), dense near the input',
   defaultSteps: 64,
-  complete: true, // IDGI telescopes: Σ attr = f(x) − f(x') for any points
+  check: 'complete', // IDGI telescopes: Σ attr = f(x) − f(x') for any points
   run(ctx, { steps }) {
     const alphas = Float64Array.from({ length: steps + 1 }, (_, k) => Math.sqrt(k / steps));
     return integratePath(ctx, straightLinePath(alphas, new Float64Array(steps + 1)), idgiIntegrator());
@@ -20,7 +27,7 @@ registerMethod('sqrt-idgi', {
 registerMethod('sqrt-ig', {
   description: 'IG with left-Riemann weights on the points α_k = √(k/m)',
   defaultSteps: 64,
-  complete: true,
+  check: 'complete',
   run(ctx, { steps }) {
     const alphas = Float64Array.from({ length: steps }, (_, k) => Math.sqrt(k / steps));
     const weights = alphas.map((a, k) => (k + 1 < steps ? alphas[k + 1]! : 1) - a);

@@ -52,7 +52,7 @@ export { resizeBilinear, centreCrop } from './data/resize.js';
 
 // attribution, without the optional methods (src/attribution/index.ts lists the same modules)
 export * from './attribution/explain.js';
-export * from './attribution/methods.js';
+export * from './attribution/registry.js';
 export * from './attribution/paths.js';
 export * from './attribution/integrators.js';
 export * from './attribution/adaptive/index.js';
@@ -63,7 +63,7 @@ export * from './attribution/subject.js';
 export * from './attribution/functions.js';
 export { modelSubject, rowsForBudget } from './attribution/model-subject.js';
 export * from './attribution/baselines.js';
-export * from './attribution/ig2-references.js';
+export * from './attribution/methods/ig2/references.js';
 
 // metrics
 export * from './metrics/index.js';

@@ -20,7 +20,7 @@ describe('entry points', () => {
   it('core registers the core methods; each method module adds its own; the root adds all', async () => {
     const core = await import('../src/core.js');
     expect(core.methodNames()).toEqual(CORE_METHODS);
-    await import('../src/attribution/guided-ig.js');
+    await import('../src/attribution/methods/guided-ig.js');
     expect(core.methodNames()).toEqual([...CORE_METHODS, 'gig', 'gig-idgi']);
     const root = await import('../src/index.js');
     expect(new Set(root.methodNames())).toEqual(new Set([...CORE_METHODS, 'gig', 'gig-idgi', 'blurig', 'blurig-idgi', 'ig2']));

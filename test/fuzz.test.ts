@@ -95,7 +95,7 @@ const finiteResult = (r: { attribution: Float32Array; images: { fx: number; sum:
   r.attribution.every(Number.isFinite) && r.images.every((im) => Number.isFinite(im.fx) && Number.isFinite(im.sum)) ? null : 'non-finite output';
 
 /** One option mutated away from a valid call: [option name the error must contain, the change]. */
-function mutation(per: number, n: number): [string, Partial<ExplainOptions>] {
+function mutation(per: number, n: number): [string, Partial<ExplainOptions<string>>] {
   const bad = pick([0, -1, 1.5, NaN, Infinity, 1e9, '8', null, true]);
   switch (int(0, 11)) {
     case 0: return ['steps', { steps: rand() < 0.5 ? int(1, 12) : (bad as number) }];

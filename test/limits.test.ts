@@ -76,7 +76,7 @@ describe('limits', () => {
         },
         { inputShape: [1, 6, 6], batchSize: 3 },
       );
-      const options: ExplainOptions = method === 'smoothgrad' ? { method: 'ig', steps: 4, smoothgrad: { samples: 4 } } : { method, steps: 6 };
+      const options: ExplainOptions<string> = method === 'smoothgrad' ? { method: 'ig', steps: 4, smoothgrad: { samples: 4 } } : { method, steps: 6 };
       expect(await refused(() => explain(engine, fn, new Float32Array(72).fill(0.3), { target: 0, ...options }))).toMatch(/fails on call 2/);
     }
   });

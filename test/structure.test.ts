@@ -43,7 +43,7 @@ for (const t of TARGETS) {
       const size = model.info.inputShape.reduce((a, b) => a * b, 1);
       // the cold call as npm start and the benchmark make it (target 'auto': + the argmax pipeline);
       // dispatches on a fixed target ('auto' adds one forward of the input)
-      const options: ExplainOptions = { method: t.method, steps: 64, target: 1 };
+      const options: ExplainOptions<string> = { method: t.method, steps: 64, target: 1 };
       const p0 = engine.stats.pipelines;
       await explain(engine, model, images(1, size), { ...options, target: 'auto' });
       const cold = engine.stats.pipelines - p0;

@@ -13,7 +13,7 @@ import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { loadZooModel } from '../src/models/load.js';
 import { listSamples, loadSample } from '../src/data/samples.js';
 import { toRgb32 } from '../src/data/transforms.js';
-import { argmaxRows } from '../src/attribution/explain-seed.js';
+import { argmaxRows } from '../src/attribution/kernels/explain-seed.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { CLASS_NAMES } from '../src/data/classes.js';
 

@@ -7,7 +7,7 @@
 import type { Engine } from '../gpu/engine.js';
 import { PathlightError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { ExplainedOutput } from './explain-seed.js';
+import type { ExplainedOutput } from './kernels/explain-seed.js';
 import type { Explainable } from './subject.js';
 import type { ReplayCache } from '../gpu/replay.js';
 

@@ -9,23 +9,28 @@ import { ReplayCache } from '../gpu/replay.js';
 import { fail, shapeStr, checkPositiveInt } from '../errors.js';
 import { Model } from '../nn/model.js';
 import { Tensor, assertFinite, sizeOf } from '../tensor/tensor.js';
-import type { ExplainedOutput } from './explain-seed.js';
-import { straightPathPoints } from './path-points.js';
+import type { ExplainedOutput } from './kernels/explain-seed.js';
+import { straightPathPoints } from './kernels/path-points.js';
 import { gaussianBlurUniform } from '../ops/gaussian-blur.js';
 import { makeBaseline, type BaselineSpec, type BlurFn } from './baselines.js';
 import { checkAborted, type ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
 import { inImageGroups } from './integrators.js';
-import { getMethod, methodCheck, type AttributionCheck } from './methods.js';
+import { getMethod, methodCheck, type AttributionCheck, type MethodInfo, type MethodName, type MethodRegistry } from './registry.js';
 import { modelSubject } from './model-subject.js';
 import { INTEGRATION_RULES, type IntegrationRule } from './quadrature.js';
-import { smoothGradSettings, withSmoothGrad, type SmoothGradOptions } from './smoothgrad.js';
-import { isExplainable, type Explainable } from './subject.js';
+import './methods/core.js';
+import { smoothGradSettings, withSmoothGrad, type SmoothGradOptions } from './methods/smoothgrad.js';
+import { asExplainable, type Explainable, type LegacyExplainable } from './subject.js';
 
-export type { SmoothGradOptions } from './smoothgrad.js';
+export type { SmoothGradOptions } from './methods/smoothgrad.js';
 
-export interface ExplainOptions {
-  method: string;
+/**
+ * explain()'s options; `method` names a registered method (MethodRegistry), `methodOptions` are
+ * that method's own. A name known only at run time is a `string` (explain() checks it).
+ */
+export interface ExplainOptions<M extends string = MethodName> {
+  method: M;
   /** path steps (per method default when omitted) */
   steps?: number;
   /** IG integration rule (default 'trapezoid', whose weights sum to exactly 1) */
@@ -40,8 +45,8 @@ export interface ExplainOptions {
   /** GPU memory for path points in flight (default 64 MiB); bounds peak memory for any step count */
   memoryBudgetBytes?: number;
   seed?: number;
-  /** method-specific options (Guided IG's fraction and maxDist, Blur IG's maxSigma, IG2's references...) */
-  methodOptions?: Record<string, unknown>;
+  /** the method's own options (Guided IG's fraction and maxDist, Blur IG's maxSigma, IG2's references...), checked by it */
+  methodOptions?: M extends MethodName ? MethodRegistry[M] : Record<string, unknown>;
   /** Gaussian blur for the 'blur' baseline (default: the GPU Gaussian-blur op) */
   blur?: BlurFn;
   /** fail when f(x), f(start) or an attribution is non-finite (default true; reads back nothing more) */
@@ -51,6 +56,9 @@ export interface ExplainOptions {
   /** path points done of total, called as the GPU finishes each chunk or step; a throw (or a rejection) rejects explain() */
   onProgress?: (done: number, total: number) => unknown;
 }
+
+/** A literal method name must be registered (a misspelt one does not compile); a run-time `string` is checked by explain(). */
+export type KnownMethod<M extends string> = string extends M ? unknown : M extends MethodName ? unknown : { method: MethodName };
 
 /** Every ExplainOptions key: explain() refuses others (a misspelt key is not silently ignored). */
 const OPTION_KEYS: { [K in keyof Required<ExplainOptions>]: true } = {
@@ -103,18 +111,24 @@ const DEFAULT_BUDGET = 64 << 20;
 export const MAX_STEPS = 100_000;
 
 /** What explain() explains: a pathlight Model (or loadModel's / modelFromOnnx's { model, notes }), or a function from gpuFunction() / cpuFunction(). */
-export type ExplainSubject = Model | { model: Model; notes: readonly string[] } | Explainable;
+export type ExplainSubject = Model | { model: Model; notes: readonly string[] } | Explainable | LegacyExplainable;
 
-export async function explain(engine: Engine, what: ExplainSubject, input: InputSpec, options: ExplainOptions): Promise<Explanation> {
+export async function explain<M extends string>(engine: Engine, what: ExplainSubject, input: InputSpec, options: ExplainOptions<M> & KnownMethod<M>): Promise<Explanation> {
   const t0 = performance.now();
   if (typeof options !== 'object' || options === null) fail('explain: options are required, at least { method }');
+  const o = options as ExplainOptions<string>; // its method name checked by getMethod
   if (typeof what === 'object' && what !== null && 'model' in what && 'notes' in what) what = what.model; // a loader's { model, notes }
-  const subject = what instanceof Model ? modelSubject(what) : isExplainable(what) ? what : fail(`explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)${typeof what === 'object' && what !== null && 'model' in what ? " (a loader's result: pass its .model)" : ''}`);
+  const subject = what instanceof Model ? modelSubject(what) : (asExplainable(what) ?? fail(`explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)${typeof what === 'object' && what !== null && 'model' in what ? " (a loader's result: pass its .model)" : ''}`));
   for (const [t, name] of [[what, `model ${subject.name}`], [input, 'the input Tensor'], [options.baseline, 'the baseline Tensor']] as const) {
     if ((t instanceof Model || t instanceof Tensor) && t.engine !== engine) fail(`explain: ${name} lives on another engine than the one given (made by another createEngine()); load or make it with this engine`);
   }
-  const s = settings(subject, options, input); // a refused call compiles nothing
-  if (what instanceof Model && !engine.preparing && !prepared(what, options)) await prepareExplain(engine, what, { ...options, onProgress: undefined });
+  const s = settings(subject, o, input); // a refused call compiles nothing
+  if (what instanceof Model && !engine.preparing && !prepared(what, o)) await prepareExplain(engine, what, { ...o, onProgress: undefined });
+  return run(engine, subject, input, o, s, t0);
+}
+
+/** The call itself, its options validated (`s`): inputs, baselines and targets on the GPU, the method, one readback. */
+async function run(engine: Engine, subject: Explainable, input: InputSpec, options: ExplainOptions<string>, s: Settings, t0: number): Promise<Explanation> {
   const x = input instanceof Tensor ? input.reshape(s.shape) : Tensor.from(engine, input instanceof Float32Array ? input : input.data, s.shape, { label: 'input' });
   const progress = checkpoints(engine, options.signal, options.onProgress);
   const n = s.shape[0]!;
@@ -151,9 +165,9 @@ export async function explain(engine: Engine, what: ExplainSubject, input: Input
 
 /** What a model has compiled for: method and the options that choose kernels (not sizes: those are uniforms). */
 const preparedFor = new WeakMap<Model, Set<string>>();
-const kernelChoice = (o: ExplainOptions) =>
+const kernelChoice = (o: ExplainOptions<string>) =>
   JSON.stringify([o.method, o.output ?? 'logit', typeof o.baseline === 'string' ? o.baseline : !!o.baseline, !!o.smoothgrad, o.rule ?? 'trapezoid']);
-function prepared(model: Model, options: ExplainOptions): boolean {
+function prepared(model: Model, options: ExplainOptions<string>): boolean {
   return preparedFor.get(model)?.has(kernelChoice(options)) ?? false;
 }
 
@@ -163,17 +177,19 @@ function prepared(model: Model, options: ExplainOptions): boolean {
  * itself on its first call of a kind; a page calls it to compile ahead. Pipelines do not bake batch
  * sizes or step counts, so any later batch or step count compiles nothing.
  */
-export async function prepareExplain(engine: Engine, model: Model, options: ExplainOptions & { onProgress?: (done: number, total: number) => void }): Promise<{ pipelines: number }> {
+export async function prepareExplain<M extends string>(engine: Engine, model: Model, options: ExplainOptions<M> & KnownMethod<M>): Promise<{ pipelines: number }> {
   const set = preparedFor.get(model) ?? new Set<string>();
-  if (set.has(kernelChoice(options))) return { pipelines: 0 };
-  preparedFor.set(model, set.add(kernelChoice(options)));
-  const { onProgress, ...rest } = options;
-  const sample = new Float32Array(sizeOf(model.info.inputShape));
-  return engine.prepare(() => explain(engine, model, sample, rest), onProgress);
+  const { onProgress, ...rest } = options as ExplainOptions<string>;
+  if (set.has(kernelChoice(rest))) return { pipelines: 0 };
+  const [subject, sample] = [modelSubject(model), new Float32Array(sizeOf(model.info.inputShape))];
+  preparedFor.set(model, set.add(kernelChoice(rest)));
+  return engine.prepare(() => run(engine, subject, sample, rest, settings(subject, rest, sample), performance.now()), onProgress);
 }
 
+type Settings = ReturnType<typeof settings>;
+
 /** explain()'s options, each validated here once, before any GPU work: what the run and the method read. */
-function settings(subject: Explainable, options: ExplainOptions, input: InputSpec) {
+function settings(subject: Explainable, options: ExplainOptions<string>, input: InputSpec) {
   const unknown = Object.keys(options).find((k) => !Object.hasOwn(OPTION_KEYS, k));
   if (unknown !== undefined) fail(`explain: unknown option '${unknown}' (known: ${Object.keys(OPTION_KEYS).join(', ')}; a method's own options go in methodOptions)`);
   const base = getMethod(options.method);
@@ -202,7 +218,9 @@ function settings(subject: Explainable, options: ExplainOptions, input: InputSpe
   const method = sg ? withSmoothGrad(base, sg, 'data' in input ? input.data : input) : base; // SmoothGrad wraps the method when asked
   const checkFinite = options.checkFinite ?? true;
   if (typeof checkFinite !== 'boolean') fail(`checkFinite must be true or false, got ${String(checkFinite)}`);
-  return { method, methodOptions: { ...(options.methodOptions ?? {}), steps, rule, seed }, shape, targets, output, seed, budget, maxRows, checkFinite };
+  const raw = (options.methodOptions ?? {}) as Readonly<Record<string, unknown>>;
+  const own = base.options ? base.options(raw) : { ...raw }; // the method checks its own options
+  return { method, methodOptions: { ...(own as object), steps, rule, seed }, shape, targets, output, seed, budget, maxRows, checkFinite };
 }
 
 /**
@@ -258,7 +276,7 @@ function packDiagnostics(engine: Engine, parts: (Tensor | null)[], n: number): T
 }
 
 /** Calls between chunks: submit, let the host run, report what the GPU finished (one chunk stays in flight), stop if aborted. */
-function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress: ExplainOptions['onProgress']) {
+function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress: ExplainOptions<string>['onProgress']) {
   let inFlight: Promise<unknown> = Promise.resolve();
   const checkpoint = async (done: number, total: number) => {
     checkAborted(signal);
@@ -287,7 +305,7 @@ export function describeCheck(r: Pick<Explanation, 'method' | 'start'>, image: P
   return `no completeness check (${r.method} promises none)`;
 }
 
-function summarise(methodName: string, steps: number, shape: readonly number[], attribution: Float32Array, diag: Float32Array, hasStart: boolean, ctx: ExplainContext, method: ReturnType<typeof getMethod>, t0: number, checkFinite: boolean): Explanation {
+function summarise(methodName: string, steps: number, shape: readonly number[], attribution: Float32Array, diag: Float32Array, hasStart: boolean, ctx: ExplainContext, method: MethodInfo<unknown>, t0: number, checkFinite: boolean): Explanation {
   const check = methodCheck(method);
   const noTarget = ctx.targetList === null && ctx.subject.numClasses === null;
   const n = shape[0]!;

@@ -17,8 +17,9 @@
 import { fail, PathlightError, shapeStr } from '../errors.js';
 import { Tensor, assertFinite, reshapeOwned, sizeOf, validateShape } from '../tensor/tensor.js';
 import { sliceBatch } from '../tensor/batch.js';
-import { accumulateGradients } from './accumulate-gradients.js';
-import type { EvaluationRequest, Explainable, Ig2Request, Ig2Search, PointEvaluation } from './subject.js';
+import { accumulateGradients } from './kernels/accumulate-gradients.js';
+import { answered, wants, withLegacyMethods, type EvaluationKey, type EvaluationRequest, type Explainable, type KeyedRequest, type PointEvaluation } from './subject.js';
+import type { Ig2Pairs } from './methods/ig2/seam.js';
 import { abortError } from './context.js';
 
 export interface FunctionCallInfo {
@@ -163,64 +164,68 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
     }
     return { f: reshapeOwned(v.f, [rows]), grad: reshapeOwned(v.grad, points.shape) };
   };
-  return {
+  return withLegacyMethods({
     name,
     inputShape: shape,
     numClasses: null,
     // points, f, ∇f and the path's own buffers: about 8 rows' worth of floats each
     rowsForBudget: (budget) => Math.floor(budget / (8 * 4 * per)),
     bytesPerRow: 8 * 4 * per,
-    gradients: call,
-    async values(points, r) {
-      const { f, grad } = await call(points, r);
-      grad.dispose();
-      return f;
+    async evaluate<K extends EvaluationKey>(points: Tensor, r: KeyedRequest<K>) {
+      const other = r.want.find((k) => k !== 'f' && k !== 'grad' && !(k === 'distance' && options.ig2));
+      if (other !== undefined) fail(`${name}: cannot evaluate '${other}'${other === 'distance' ? " (IG2's): no IG2 support: give the function an ig2 distance callback (options.ig2), or explain a model" : ''}`);
+      if (wants(r, 'distance')) {
+        const q = r.ig2 ?? fail(`${name}: the distance key needs IG2's pairs (request.ig2)`);
+        const search = q.keep(call, () => gpuIg2Search(name, call, options.ig2!, q, r, shape, options.timeoutMs), (s) => s.dispose());
+        return answered<K>(await search.step(points, wants(r, 'grad')));
+      }
+      const ev = await call(points, r);
+      if (wants(r, 'grad')) return answered<K>(ev);
+      ev.grad.dispose();
+      return answered<K>({ f: ev.f });
     },
     topClasses: async () => null,
-    ...(options.ig2 && { ig2Search: async (q: Ig2Request) => gpuIg2Search(name, call, options.ig2!, q, shape, options.timeoutMs) }),
-  };
+  });
 }
 
 type Call = (p: Tensor, r: Pick<EvaluationRequest, 'targetList' | 'pointsPerImage' | 'output' | 'signal'>) => Promise<PointEvaluation>;
 
-function gpuIg2Search(name: string, call: Call, distanceFn: NonNullable<GpuFunctionOptions['ig2']>, q: Ig2Request, shape: readonly number[], timeoutMs: number | undefined): Ig2Search {
-  checkOutput(name, q);
+/** IG2's distance through the function's ig2 callback, for the search of `q` (its per-pair references kept for the whole search). */
+function gpuIg2Search(name: string, call: Call, distanceFn: NonNullable<GpuFunctionOptions['ig2']>, q: Ig2Pairs, r: EvaluationRequest, shape: readonly number[], timeoutMs: number | undefined) {
+  checkOutput(name, r);
   const engine = q.references.engine;
   const refRows = q.references.shape[0]!;
   const rowBytes = q.references.byteLength / refRows;
   // the reference of each pair p (row p mod refRows), gathered once
   const refs = Tensor.empty(engine, [q.pairs, ...shape], 'ig2 references per pair');
   for (let p = 0; p < q.pairs; p++) engine.copy(q.references.buffer, (p % refRows) * rowBytes, refs.buffer, p * rowBytes, rowBytes);
-  const pairTargets = q.targetList && q.targetList.flatMap((t) => new Array<number>(q.referencesPerImage).fill(t));
+  const pairTargets = r.targetList && r.targetList.flatMap((t) => new Array<number>(q.referencesPerImage).fill(t));
   // refs (one Tensor for the whole search: a CPU function reads it back once) live until the search ends and no callback is pending
   let [pending, closed] = [0, false];
   const release = () => void (closed && pending === 0 && refs.dispose());
   return {
-    async step(batch, withGradient) {
+    async step(batch: Tensor, withGradient: boolean) {
       const top = sliceBatch(batch, 0, q.pairs);
       const bottom = sliceBatch(batch, q.pairs, q.pairs);
       const parts: Tensor[] = [top, bottom];
       try {
-        const ev = await call(top, { targetList: pairTargets, pointsPerImage: 1, output: q.output, signal: q.signal });
+        const ev = await call(top, { targetList: pairTargets, pointsPerImage: 1, output: r.output, signal: r.signal });
         parts.push(ev.f, ev.grad);
         engine.flush();
         const given = bottom.reshape(bottom.shape); // alive until the callback settles
         pending++;
         const settled = () => (given.dispose(), pending--, release());
-        const d = await bounded(`${name}: the ig2 callback, on ${q.pairs} rows,`, timeoutMs, q.signal, () => distanceFn(given, refs, { signal: q.signal }), disposeLate, settled);
+        const d = await bounded(`${name}: the ig2 callback, on ${q.pairs} rows,`, timeoutMs, r.signal, () => distanceFn(given, refs, { signal: r.signal }), disposeLate, settled);
         if (typeof d !== 'object' || d === null) fail(`${name}: the ig2 callback returned ${String(d)}, expected { distance, grad }`);
         for (const t of [d.distance, d.grad]) if (t instanceof Tensor && !parts.includes(t)) parts.push(t);
         checkTensor(name, 'ig2 distance', d.distance, q.pairs, bottom);
         checkTensor(name, 'ig2 grad', d.grad, bottom.size, bottom);
         const f = stackHalves(engine, ev.f, null, [q.pairs]);
         const distance = stackHalves(engine, null, d.distance, [q.pairs]);
-        let grad: Tensor | undefined;
-        if (withGradient) {
-          const down = negated(d.grad);
-          parts.push(down);
-          grad = stackHalves(engine, ev.grad, down, bottom.shape);
-        }
-        return { f, distance, distanceScale: 1, grad };
+        if (!withGradient) return { f, distance: { values: distance, scale: 1 } };
+        const down = negated(d.grad);
+        parts.push(down);
+        return { f, distance: { values: distance, scale: 1 }, grad: stackHalves(engine, ev.grad, down, bottom.shape) };
       } finally {
         for (const t of parts) t.dispose();
       }

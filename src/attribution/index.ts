@@ -1,6 +1,6 @@
 /** The attribution API: explain(), the composable pieces, and the built-in methods (registered on import). */
 export * from './explain.js';
-export * from './methods.js';
+export * from './registry.js';
 export * from './paths.js';
 export * from './integrators.js';
 export * from './adaptive/index.js';
@@ -11,7 +11,7 @@ export * from './subject.js';
 export * from './functions.js';
 export { modelSubject, rowsForBudget } from './model-subject.js';
 export * from './baselines.js';
-import './guided-ig.js';
-import './blur-ig.js';
-import './ig2.js';
-export * from './ig2-references.js';
+import './methods/guided-ig.js';
+import './methods/blur-ig.js';
+import './methods/ig2/index.js';
+export * from './methods/ig2/references.js';

@@ -5,8 +5,8 @@
  * - idgi: attr = Σ_k g_k² / ‖g_k‖² · (f_{k+1} − f_k) (Yang et al. 2023), which needs f at the next
  *   point, so consecutive chunks overlap by one point.
  */
-import { accumulateGradients } from './accumulate-gradients.js';
-import { idgiStep } from './idgi-step.js';
+import { accumulateGradients } from './kernels/accumulate-gradients.js';
+import { idgiStep } from './kernels/idgi-step.js';
 import { Tensor } from '../tensor/tensor.js';
 import { concatBatch, sliceBatch } from '../tensor/batch.js';
 import type { ExplainContext } from './context.js';

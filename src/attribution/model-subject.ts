@@ -1,34 +1,32 @@
 /**
  * A pathlight Model behind the method seam: f and ∇f from one recorded forward, the seed kernel
- * and one backward; IG2's distance from the representation node (the input of the final linear
- * layer), backpropagated together with ∇f in the same backward.
+ * and one backward; a key a method brings (IG2's distance) from the answer it taught models
+ * (answerModelKey), with f and ∇f in the same forward and backward.
  */
 import { fail } from '../errors.js';
 import { inputRange, type Model } from '../nn/model.js';
 import { preprocessPixels } from '../data/preprocess.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { ReplayCache } from '../gpu/replay.js';
-import { concatBatch } from '../tensor/batch.js';
 import { withViews } from '../nn/tensor-kinds.js';
-import { argmaxRows, explainSeed } from './explain-seed.js';
-import { ig2RepresentationSeed } from './ig2/step.js';
-import { rowSquaredNorms } from './adaptive/index.js';
-import type { Explainable, Ig2Request, Ig2Search } from './subject.js';
+import { argmaxRows, explainSeed } from './kernels/explain-seed.js';
+import { answered, wants, withLegacyMethods, type EvaluationKey, type EvaluationRequest, type Evaluation, type Explainable, type KeyedRequest } from './subject.js';
 
-const subjects = new WeakMap<Model, Explainable>();
+/** A model's subject, with the deprecated gradients() and values() for one release. */
+export type ModelSubject = ReturnType<typeof withLegacyMethods>;
+const subjects = new WeakMap<Model, ModelSubject>();
 
-export function modelSubject(model: Model): Explainable {
+export function modelSubject(model: Model): ModelSubject {
   let s = subjects.get(model);
   if (!s) subjects.set(model, (s = createModelSubject(model)));
   return s;
 }
 
-function createModelSubject(model: Model): Explainable {
+function createModelSubject(model: Model): ModelSubject {
   const last = model.nodes[model.nodes.length - 1]!;
   // a last linear layer (on [B, F]) runs its backward inside the seed's kernel: backward starts at its input
   const fc = last.kind === 'linear' && !last.relu && model.outputShape.length === 1 ? last : null;
   const fcWeight = () => (fc ? model.params.get(fc.weight) : undefined);
-  return {
+  const subject = withLegacyMethods({
     name: model.info.name,
     inputShape: model.info.inputShape,
     numClasses: model.info.numClasses,
@@ -36,7 +34,17 @@ function createModelSubject(model: Model): Explainable {
     pixelsToInput: (pixels) => preprocessPixels(pixels, model.info),
     rowsForBudget: (budget) => rowsForBudget(model, budget),
     bytesPerRow: bytesPerRow(model),
-    async gradients(points, r) {
+    async evaluate<K extends EvaluationKey>(points: Tensor, r: KeyedRequest<K>) {
+      const brought = r.want.find((k) => k !== 'f' && k !== 'grad');
+      if (brought !== undefined) {
+        const answer = keyAnswers.get(brought) ?? fail(`${model.info.name}: cannot evaluate '${brought}' (no method has taught models that key)`);
+        return answered<K>(await answer(model, points, r));
+      }
+      return answered<K>(wants(r, 'grad') ? await gradients(points, r) : { f: await values(points, r) });
+    },
+    topClasses: async (x) => withViews([model.logits(x)], argmaxRows),
+  });
+  const gradients = async (points: Tensor, r: EvaluationRequest) => {
       const run = ([p]: readonly Tensor[]) => {
         const tape = model.forward(p!, { record: true });
         const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output, fcWeight());
@@ -49,16 +57,23 @@ function createModelSubject(model: Model): Explainable {
       const key = `gradients ${points.shape} ${r.pointsPerImage} ${r.output} ${model.engine.pool.id(r.targets.buffer)}`;
       const [f, grad] = r.replays ? r.replays.run(key, [points], run) : run([points]);
       return { f: f!, grad: grad! };
-    },
-    values: async (points, r) => withViews([model.logits(points)], (logits) => {
+  };
+  const values = async (points: Tensor, r: EvaluationRequest) => withViews([model.logits(points)], (logits) => {
       // the same seed kernel as gradients(): one pipeline fewer; its seed is not needed
       const { seed, f } = explainSeed(logits, r.targets, r.pointsPerImage, r.output, fcWeight());
       seed.dispose();
       return f;
-    }),
-    topClasses: async (x) => withViews([model.logits(x)], argmaxRows),
-    ig2Search: async (request) => modelIg2Search(model, request),
-  };
+    });
+  return subject;
+}
+
+/** How a model answers a key a method brings (IG2's distance: methods/ig2/model.ts), every key of the request in one pass. */
+export type ModelKeyAnswer = (model: Model, points: Tensor, request: KeyedRequest) => Promise<Partial<Evaluation>>;
+const keyAnswers = new Map<string, ModelKeyAnswer>();
+
+/** Teach models a key (a method's module does, on import). */
+export function answerModelKey(key: EvaluationKey, answer: ModelKeyAnswer): void {
+  keyAnswers.set(key, answer);
 }
 
 /**
@@ -74,69 +89,4 @@ export function rowsForBudget(model: Model, budgetBytes: number): number {
 function bytesPerRow(model: Model): number {
   const sizes = model.nodeShapes.map((s) => s.reduce((a, b) => a * b, 1));
   return 4 * (sizes.reduce((a, b) => a + b, 0) + 2 * Math.max(...sizes) + 5 * sizes[0]!);
-}
-
-function representationNode(model: Model): number {
-  const k = model.info.representationNode;
-  if (!Number.isInteger(k) || k < 1 || k >= model.nodes.length - 1) {
-    fail(`ig2: model ${model.info.name} has representationNode ${k}; IG2 needs the input of the final linear layer (a node between the input and the logits)`);
-  }
-  return k;
-}
-
-/** A chunked tape (batch over the binding limit) hands out node outputs the caller owns. */
-function tapeOwnsNodeOutputs(model: Model, rows: number): boolean {
-  return rows <= model.maxBatchPerPass();
-}
-
-/**
- * Each step runs ONE recorded forward of the batch [z; z] (2P rows) and ONE backward seeded at
- * two nodes: the logits for rows < P (∇f) and the representation node for rows ≥ P
- * (G = ∇_z(−‖rep(z) − rep(r)‖²/d)). Two forwards of P rows would do the same arithmetic with
- * twice the dispatches; duplicating the rows halves the per-step dispatch count.
- */
-function modelIg2Search(model: Model, q: Ig2Request): Ig2Search {
-  const k = representationNode(model);
-  const refTape = model.forward(q.references, { record: true });
-  const rep0 = refTape.nodeOutput(k);
-  const repRef = tapeOwnsNodeOutputs(model, q.references.shape[0]!) ? rep0.reshape(rep0.shape) : rep0;
-  refTape.dispose();
-  // Rows ≥ P are "images" n..2n−1 for the seed kernel: the same targets again (their logit seed is cleared).
-  const targets2 = concatBatch([q.targets, q.targets]);
-  const last = model.nodes.length - 1;
-  const rows = 2 * q.pairs;
-  const repFeatures = repRef.size / repRef.shape[0]!;
-  const layout = { pairs: q.pairs, references: repRef.shape[0]! };
-  const step = ([batch]: readonly Tensor[], withGradient: boolean): Tensor[] => {
-    const tape = model.forward(batch!, { record: true });
-    const { seed, f } = explainSeed(tape.output, targets2, q.referencesPerImage, q.output);
-    const rep = tape.nodeOutput(k);
-    const repSeed = ig2RepresentationSeed(layout, rep, repRef);
-    if (!tapeOwnsNodeOutputs(model, rows)) rep.dispose();
-    // ‖seed‖² = 4‖rep − rep(r)‖²/d²: the distance ‖rep − rep(r)‖²/d is d/4 of it
-    const distance = rowSquaredNorms(repSeed, rows);
-    const out = [f, distance];
-    if (withGradient) {
-      // ∇f only for rows < P: the rows ≥ P backpropagate the representation seed alone.
-      const k2 = seed.size / rows;
-      batch!.engine.clear(seed.buffer, q.pairs * k2 * 4, q.pairs * k2 * 4);
-      out.push(tape.backward(new Map([[last, seed], [k, repSeed]])).dx);
-    }
-    seed.dispose();
-    repSeed.dispose();
-    tape.dispose();
-    return out;
-  };
-  const replays = new ReplayCache(model.engine); // every step of the search has the same shape
-  return {
-    async step(batch: Tensor, withGradient: boolean) {
-      const [f, distance, grad] = replays.run(`ig2 ${batch.shape} ${withGradient}`, [batch], (b) => step(b, withGradient));
-      return { f: f!, distance: distance!, distanceScale: repFeatures / 4, grad };
-    },
-    dispose() {
-      replays.dispose();
-      repRef.dispose();
-      targets2.dispose();
-    },
-  };
 }

@@ -4,7 +4,7 @@
  * includes its end). Adaptive paths that need gradients to move (Guided IG, IG2's GradPath) are
  * steppers instead (see guided-ig.ts, ig2.ts).
  */
-import { straightPathPoints } from './path-points.js';
+import { straightPathPoints } from './kernels/path-points.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainContext } from './context.js';
 

@@ -17,7 +17,7 @@ import { figureFile } from '../viz/figure.js';
 import { figureCaption } from '../viz/caption.js';
 import { listSamples } from '../data/samples.js';
 import type { DatasetName } from '../data/classes.js';
-import { pickRelevantReferences } from '../attribution/ig2-references.js';
+import { pickRelevantReferences } from '../attribution/methods/ig2/references.js';
 import { modelFileFlags, type Flags } from './flags.js';
 import { parseExplainFlags, type ExplainRequest } from './explain-flags.js';
 import { npyValues, readInput, readNpyFile, testImages } from './inputs.js';
@@ -26,7 +26,7 @@ import { preprocessPixels } from '../data/preprocess.js';
 import { SILENT_PROGRESS, stagedProgress, type ProgressStream } from './progress.js';
 
 /** The request's options for `explain`, with what needs the model resolved (a class name, a baseline file). */
-function methodOptions(req: ExplainRequest, model: Model): ExplainOptions {
+function methodOptions(req: ExplainRequest, model: Model): ExplainOptions<string> {
   let target: ExplainOptions['target'] = 'auto';
   if (typeof req.target === 'number') target = req.target;
   else if (req.target !== 'auto') {

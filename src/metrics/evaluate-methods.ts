@@ -10,9 +10,9 @@ import type { Engine } from '../gpu/engine.js';
 import { fail } from '../errors.js';
 import { imageInputShape, type Model } from '../nn/model.js';
 import { explain, type ExplainOptions } from '../attribution/explain.js';
-import { getMethod } from '../attribution/methods.js';
+import { getMethod } from '../attribution/registry.js';
 import type { BaselineSpec } from '../attribution/baselines.js';
-import { pickRelevantReferences } from '../attribution/ig2-references.js';
+import { pickRelevantReferences } from '../attribution/methods/ig2/references.js';
 import { completenessError } from './completeness.js';
 import { gini } from './gini.js';
 import { insertionDeletion } from './insertion-deletion.js';
@@ -74,7 +74,7 @@ function randomMask(pixels: number, fraction: number, seed: number): Uint8Array 
   return mask;
 }
 
-function explainOptions(method: string, steps: number, baseline: BaselineSpec | undefined): ExplainOptions {
+function explainOptions(method: string, steps: number, baseline: BaselineSpec | undefined): ExplainOptions<string> {
   const sg = method === 'smoothgrad' || method.startsWith('smoothgrad:');
   const name = sg ? (method.split(':')[1] ?? 'grad') : method;
   // methods with their own start (grad, Blur IG, IG2) refuse a baseline: the comparison's baseline is for the others

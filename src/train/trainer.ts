@@ -8,7 +8,7 @@
  */
 import { fail } from '../errors.js';
 import type { Model } from '../nn/model.js';
-import { argmaxRows } from '../attribution/explain-seed.js';
+import { argmaxRows } from '../attribution/kernels/explain-seed.js';
 import { Tensor } from '../tensor/tensor.js';
 import { epochBatches, type LabelledImages } from './batches.js';
 import { crossEntropyWithGradient } from './loss.js';

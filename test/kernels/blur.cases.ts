@@ -11,7 +11,7 @@ import type { Engine } from '../../src/gpu/engine.js';
 import type { Model } from '../../src/nn/model.js';
 import { gaussianBlur, gaussianBlurWithDifference } from '../../src/ops/gaussian-blur.js';
 import { explain, modelSubject, type ExplainContext } from '../../src/attribution/index.js';
-import { blurIgPath, blurPath, blurSigmas } from '../../src/attribution/blur-ig.js';
+import { blurIgPath, blurPath, blurSigmas } from '../../src/attribution/methods/blur-ig.js';
 import { gaussianBlur as refBlur } from '../reference/methods/blur.js';
 import { blurIntegratedGradients } from '../reference/methods/blur-ig.js';
 import { idgiBlurIG } from '../reference/methods/idgi-variants.js';
@@ -193,7 +193,7 @@ export default defineCases('blur', (test) => {
     assert(err < 1e-3, `IG from a blurred baseline: rel L2 ${err}`);
     await expectThrows(() => explain(engine, model, x, { method: 'blurig', methodOptions: { maxSigma: -1 } }), /blurig: maxSigma must be a number in \(0, 1000\], got -1/, 'maxSigma');
     await expectThrows(() => explain(engine, model, x, { method: 'blurig', methodOptions: { gradStep: 0 } }), /blurig: gradStep must be a positive number, got 0/, 'gradStep');
-    await expectThrows(() => explain(engine, model, x, { method: 'blurig-idgi', methodOptions: { sqrt: 'yes' } }), /blurig-idgi: sqrt must be true or false/, 'sqrt');
+    await expectThrows(() => explain(engine, model, x, { method: 'blurig-idgi', methodOptions: { sqrt: 'yes' as never } }), /blurig-idgi: sqrt must be true or false/, 'sqrt');
     model.dispose();
   });
 });

@@ -13,7 +13,7 @@ import { Rng, asF32 } from '../harness/random.js';
 import { numericGrad } from '../reference/finite-diff.js';
 import { softmax } from '../reference/softmax.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { explainSeed, type ExplainedOutput } from '../../src/attribution/explain-seed.js';
+import { explainSeed, type ExplainedOutput } from '../../src/attribution/kernels/explain-seed.js';
 import { modelSubject } from '../../src/attribution/model-subject.js';
 import { explain } from '../../src/attribution/index.js';
 import { fuseModel, modelFromSpec } from '../../src/models/fuse.js';

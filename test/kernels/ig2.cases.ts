@@ -9,7 +9,7 @@ import { Rng } from '../harness/random.js';
 import { explain, type Explanation } from '../../src/attribution/index.js';
 import { ig2 as ig2Reference, type Ig2Options } from '../reference/methods/ig2.js';
 import { smallCnn } from './methods.cases.js';
-import { pickRelevantReferences } from '../../src/attribution/ig2-references.js';
+import { pickRelevantReferences } from '../../src/attribution/methods/ig2/references.js';
 
 const SHAPE = [2, 6, 6] as const;
 const D = SHAPE[0] * SHAPE[1] * SHAPE[2];

@@ -11,7 +11,7 @@ import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel, initParameters } from '../../src/nn/init.js';
 import type { Model } from '../../src/nn/model.js';
 import { explain, type ExplainOptions } from '../../src/attribution/index.js';
-import { idgiStep } from '../../src/attribution/idgi-step.js';
+import { idgiStep } from '../../src/attribution/kernels/idgi-step.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { graphRefModel } from '../reference/graph.js';
 import type { RefModel } from '../reference/methods/model.js';
@@ -239,7 +239,7 @@ export default defineCases('methods', (test) => {
     nan[5] = NaN;
     await expectThrows(() => explain(engine, model, nan, { method: 'ig' }), /input: non-finite value NaN at index 5/, 'NaN');
     await expectThrows(() => explain(engine, model, x, { method: 'ig', baseline: new Float32Array(7) }), /baseline has 7 values, expected/, 'baseline');
-    await expectThrows(() => explain(engine, model, x, { method: 'nope' }), /unknown method 'nope'/, 'method');
+    await expectThrows(() => explain(engine, model, x, { method: 'nope' as string }), /unknown method 'nope'/, 'method');
     await expectThrows(() => explain(engine, model, x, { method: 'ig', rule: 'simpson' as never }), /unknown rule 'simpson'/, 'rule');
     assert(engine.poolStats().liveBuffers >= 0, 'pool');
     model.dispose();

@@ -15,6 +15,7 @@ import { checkPositiveInt, fail, shapeStr } from '../../errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { quantileIndex, rowL1Distance, ROW_WGSL } from './rows.js';
 import type { StepperPath } from './stepper.js';
+import { methodOptions } from '../registry.js';
 
 export interface GuidedIgPathOptions {
   steps: number;
@@ -27,6 +28,13 @@ export interface GuidedIgPathOptions {
   /** selection score, a WGSL f32 expression of x, b (baseline), g (gradient), z (point): default `abs(g)` */
   score?: string;
 }
+
+/** Guided IG's methodOptions (the path's options but its steps, which explain() gives). */
+export type GuidedIgOptions = Omit<GuidedIgPathOptions, 'steps'>;
+
+/** The methodOptions parser of a method on Guided IG's path named `name`: its keys; guidedIgPath checks the values. */
+export const guidedIgOptions = (name: string) => (raw: Readonly<Record<string, unknown>>) =>
+  methodOptions<GuidedIgOptions>(name, raw, ['fraction', 'maxDist', 'maxRounds', 'score']);
 
 const MAX_DEFAULT_ROUNDS = 16;
 const source = ROW_WGSL + stepSource;

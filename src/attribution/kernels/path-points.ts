@@ -1,8 +1,8 @@
 /** Straight-line path points x' + α(x − x') for a chunk of steps, all images at once. */
-import source from '../../shaders/attribution/path_points.wgsl';
-import { vec4Layout } from '../gpu/program.js';
-import { fail, shapeStr } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import source from '../../../shaders/attribution/path_points.wgsl';
+import { vec4Layout } from '../../gpu/program.js';
+import { fail, shapeStr } from '../../errors.js';
+import { Tensor } from '../../tensor/tensor.js';
 
 /**
  * x, baseline: [N, ...]; returns points [N·S, ...] with row i·S + s = x'_i + alphas[s]·(x_i − x'_i).

@@ -3,14 +3,14 @@
  * baseline: it starts at the maximally blurred image blur(x, σ_m) and ends at x (σ_0 = 0), so both
  * methods return fStart = f(blur(x, σ_m)) for the completeness diagnostics.
  */
-import { gaussianBlur, gaussianBlurWithDifference, MAX_BLUR_SIGMA } from '../ops/gaussian-blur.js';
-import { fail, shapeStr } from '../errors.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { ExplainContext } from './context.js';
-import { evaluateValues } from './evaluate.js';
-import { idgiIntegrator, integratePath, weightedGradientIntegrator, type Integrator } from './integrators.js';
-import { registerMethod, type MethodOptions, type MethodResult } from './methods.js';
-import type { SampledPath } from './paths.js';
+import { gaussianBlur, gaussianBlurWithDifference, MAX_BLUR_SIGMA } from '../../ops/gaussian-blur.js';
+import { fail, shapeStr } from '../../errors.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { ExplainContext } from '../context.js';
+import { evaluateValues } from '../evaluate.js';
+import { idgiIntegrator, integratePath, weightedGradientIntegrator, type Integrator } from '../integrators.js';
+import { methodOptions, registerMethod, type MethodResult } from '../registry.js';
+import type { SampledPath } from '../paths.js';
 
 export interface BlurPathOptions {
   /** default 50, at most MAX_BLUR_SIGMA */
@@ -21,12 +21,21 @@ export interface BlurPathOptions {
   sqrt: boolean;
 }
 
+declare module '../registry.js' {
+  interface MethodRegistry {
+    blurig: Partial<BlurPathOptions>;
+    'blurig-idgi': Partial<BlurPathOptions>;
+  }
+}
+
 /** σ_0 = 0 … σ_m = maxSigma (or its square root). */
 export function blurSigmas(maxSigma: number, steps: number, sqrt: boolean): Float64Array {
   return Float64Array.from({ length: steps + 1 }, (_, i) => (sqrt ? Math.sqrt((i * maxSigma) / steps) : (i * maxSigma) / steps));
 }
 
-function blurOptions(method: string, o: MethodOptions): BlurPathOptions {
+/** Blur IG's methodOptions, checked at its door with the defaults filled in. */
+function blurOptions(method: string, raw: Readonly<Record<string, unknown>>): BlurPathOptions {
+  const o = methodOptions<Partial<BlurPathOptions>>(method, raw, ['maxSigma', 'gradStep', 'sqrt']);
   const maxSigma = o.maxSigma ?? 50;
   const gradStep = o.gradStep ?? 0.01;
   const sqrt = o.sqrt ?? false;
@@ -79,11 +88,11 @@ async function blurStartValues(ctx: ExplainContext, maxSigma: number): Promise<T
 /** Blur IG's two forms: the path from the sigmas and gradient step, and its integrator. */
 function registerBlurMethod(name: string, path: (sigmas: Float64Array, gradStep: number) => SampledPath, integrator: () => Integrator, description: string): void {
   registerMethod(name, {
+    options: (raw) => blurOptions(name, raw),
     run: async (ctx, o): Promise<MethodResult> => {
       if (ctx.x.rank !== 4) fail(`${name} blurs over height and width: it needs image inputs [N, C, H, W], got ${shapeStr(ctx.x.shape)} (${ctx.subject.name})`);
-      const b = blurOptions(name, o);
-      const sigmas = blurSigmas(b.maxSigma, o.steps, b.sqrt);
-      const result = await integratePath(ctx, path(sigmas, b.gradStep), integrator());
+      const sigmas = blurSigmas(o.maxSigma, o.steps, o.sqrt);
+      const result = await integratePath(ctx, path(sigmas, o.gradStep), integrator());
       return { ...result, fStart: await blurStartValues(ctx, sigmas[o.steps]!) };
     },
     defaultSteps: 100,

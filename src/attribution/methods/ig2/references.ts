@@ -6,12 +6,12 @@
  * predicted as a class, the free pool image with the highest probability of it stands in. One batched forward of explicands + pool and one readback, before any path work;
  * the result feeds `explain(…, { method: 'ig2', methodOptions: { references, referencesPerImage } })`.
  */
-import type { Engine } from '../gpu/engine.js';
-import { fail } from '../errors.js';
-import type { Model } from '../nn/model.js';
-import { softmax } from '../ops/softmax.js';
-import { concatBatch } from '../tensor/batch.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Engine } from '../../../gpu/engine.js';
+import { fail } from '../../../errors.js';
+import type { Model } from '../../../nn/model.js';
+import { softmax } from '../../../ops/softmax.js';
+import { concatBatch } from '../../../tensor/batch.js';
+import { Tensor } from '../../../tensor/tensor.js';
 
 export interface RelevantReferenceOptions {
   /** references per explicand (R) */

@@ -2,15 +2,15 @@
  * SmoothGrad (Smilkov et al. 2017) around any method: n noisy copies of every input run as one
  * batch of N·n inputs through the method, then averaged (squared first when `magnitude`).
  */
-import { checkPositiveInt, fail } from '../errors.js';
-import { Tensor, reshapeOwned } from '../tensor/tensor.js';
-import { sliceBatch } from '../tensor/batch.js';
-import { seededRandom } from '../nn/init.js';
-import { straightPathPoints } from './path-points.js';
-import { accumulateGradients } from './accumulate-gradients.js';
-import { square } from '../ops/arithmetic.js';
-import type { ExplainContext } from './context.js';
-import type { MethodInfo, MethodResult } from './methods.js';
+import { checkPositiveInt, fail } from '../../errors.js';
+import { Tensor, reshapeOwned } from '../../tensor/tensor.js';
+import { sliceBatch } from '../../tensor/batch.js';
+import { seededRandom } from '../../nn/init.js';
+import { straightPathPoints } from '../kernels/path-points.js';
+import { accumulateGradients } from '../kernels/accumulate-gradients.js';
+import { square } from '../../ops/arithmetic.js';
+import type { ExplainContext } from '../context.js';
+import type { MethodInfo, MethodResult } from '../registry.js';
 
 export interface SmoothGradOptions {
   /** noisy copies (default 25, PAIR's default) */
@@ -37,8 +37,8 @@ export function smoothGradSettings(o: SmoothGradOptions | boolean | undefined): 
  * `method` wrapped in SmoothGrad, as a method of its own (not complete). `input` is the explained
  * input on the CPU, or a Tensor read back once when the method runs (the noise scale needs its range).
  */
-export function withSmoothGrad(method: MethodInfo, s: SmoothGradSettings, input: Float32Array | Tensor): MethodInfo {
-  const run: MethodInfo['run'] = async (ctx, o) => smoothGrad(ctx, (c) => method.run(c, o), s, o.seed, input instanceof Tensor ? await input.download() : input);
+export function withSmoothGrad<O>(method: MethodInfo<O>, s: SmoothGradSettings, input: Float32Array | Tensor): MethodInfo<O> {
+  const run: MethodInfo<O>['run'] = async (ctx, o) => smoothGrad(ctx, (c) => method.run(c, o), s, o.seed, input instanceof Tensor ? await input.download() : input);
   return { ...method, run, check: 'none', description: `SmoothGrad around ${method.description}` };
 }
 

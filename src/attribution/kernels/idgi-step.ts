@@ -2,10 +2,10 @@
  * IDGI's fused step over a chunk of R consecutive path points per image: a per-row ‖g‖² reduction,
  * then attr += g ⊙ g · Δf / ‖g‖² for the R − 1 steps (zero-norm steps add their Δf to `dropped`).
  */
-import source from '../../shaders/attribution/idgi_step.wgsl';
-import { vec4Layout } from '../gpu/program.js';
-import { fail, shapeStr } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import source from '../../../shaders/attribution/idgi_step.wgsl';
+import { vec4Layout } from '../../gpu/program.js';
+import { fail, shapeStr } from '../../errors.js';
+import { Tensor } from '../../tensor/tensor.js';
 
 /** grad: [N·R, ...] rows image-major; f: [N·R]; attr: [N, ...] and dropped: [N] updated in place. */
 export function idgiStep(attr: Tensor, dropped: Tensor, grad: Tensor, f: Tensor, pointsPerImage: number): void {

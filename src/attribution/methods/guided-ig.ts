@@ -3,19 +3,28 @@
  * pieces: the stepper `guidedIgPath` walked by `integrateStepper`, with the IDGI integrator for
  * `gig-idgi`. Nothing is read back: the whole method is recorded and submitted at explain()'s readback.
  */
-import { guidedIgPath, type GuidedIgPathOptions } from './adaptive/index.js';
-import { idgiIntegrator, integrateStepper } from './integrators.js';
-import { registerMethod } from './methods.js';
+import { guidedIgOptions, guidedIgPath, type GuidedIgOptions } from '../adaptive/index.js';
+import { idgiIntegrator, integrateStepper } from '../integrators.js';
+import { registerMethod } from '../registry.js';
+
+declare module '../registry.js' {
+  interface MethodRegistry {
+    gig: GuidedIgOptions;
+    'gig-idgi': GuidedIgOptions;
+  }
+}
 
 registerMethod('gig', {
-  run: (ctx, o) => integrateStepper(ctx, guidedIgPath(o as unknown as GuidedIgPathOptions, 'gig')),
+  options: guidedIgOptions('gig'),
+  run: (ctx, o) => integrateStepper(ctx, guidedIgPath(o, 'gig')),
   defaultSteps: 200,
   check: 'complete',
   description: 'Guided IG (Kapishnikov et al. 2021): adaptive path moving low-|gradient| features first',
 });
 
 registerMethod('gig-idgi', {
-  run: (ctx, o) => integrateStepper(ctx, guidedIgPath(o as unknown as GuidedIgPathOptions, 'gig-idgi'), idgiIntegrator()),
+  options: guidedIgOptions('gig-idgi'),
+  run: (ctx, o) => integrateStepper(ctx, guidedIgPath(o, 'gig-idgi'), idgiIntegrator()),
   defaultSteps: 200,
   check: 'complete',
   description: 'IDGI (Yang et al. 2023) on the Guided IG path points',

@@ -1,8 +1,8 @@
 /** acc_i += Σ_s w_s · g_{i·S+s} [⊙ dir_{i·S+s}]: a chunk's weighted path-gradient sum, in place. */
-import source from '../../shaders/attribution/accumulate_gradients.wgsl';
-import { vec4Layout } from '../gpu/program.js';
-import { fail, shapeStr } from '../errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import source from '../../../shaders/attribution/accumulate_gradients.wgsl';
+import { vec4Layout } from '../../gpu/program.js';
+import { fail, shapeStr } from '../../errors.js';
+import type { Tensor } from '../../tensor/tensor.js';
 
 export interface AccumulateOptions {
   /** per-point directions, shaped like the gradients: the sum is of w_s · g ⊙ dir */

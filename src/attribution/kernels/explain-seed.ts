@@ -3,10 +3,10 @@
  * softmax probability) and the seed ∂f/∂logits; and the 'auto' target (top-1) — on the GPU, so
  * targets and path values never need a readback.
  */
-import source from '../../shaders/attribution/explain_seed.wgsl';
-import { fail, shapeStr } from '../errors.js';
-import { Tensor, reshapeOwned } from '../tensor/tensor.js';
-import { maxPool2d } from '../ops/max-pool.js';
+import source from '../../../shaders/attribution/explain_seed.wgsl';
+import { fail, shapeStr } from '../../errors.js';
+import { Tensor, reshapeOwned } from '../../tensor/tensor.js';
+import { maxPool2d } from '../../ops/max-pool.js';
 
 export type ExplainedOutput = 'logit' | 'prob';
 
