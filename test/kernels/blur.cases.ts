@@ -17,6 +17,7 @@ import { blurIntegratedGradients } from '../reference/methods/blur-ig.js';
 import { idgiBlurIG } from '../reference/methods/idgi-variants.js';
 import { integratedGradients } from '../reference/methods/ig.js';
 import { smallCnn } from './methods.cases.js';
+import { oneRowBudget } from '../harness/budget.js';
 
 const SHAPE: [number, number, number] = [2, 6, 6];
 const D = SHAPE[0] * SHAPE[1] * SHAPE[2];
@@ -148,7 +149,7 @@ export default defineCases('blur', (test) => {
     const x = await t.download();
     t.dispose();
     const targets = [1, 3];
-    for (const [steps, budget] of [[7, undefined], [9, 1]] as const) {
+    for (const [steps, budget] of [[7, undefined], [9, oneRowBudget(model)]] as const) {
       const r = await explain(engine, model, x, { method: 'blurig-idgi', steps, target: targets, memoryBudgetBytes: budget, methodOptions: { maxSigma: 5 } });
       for (let i = 0; i < 2; i++) {
         const e = idgiBlurIG(ref, xs[i]!, { target: targets[i]!, steps, maxSigma: 5 });

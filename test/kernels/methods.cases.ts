@@ -13,6 +13,7 @@ import type { Model } from '../../src/nn/model.js';
 import { explain, type ExplainOptions } from '../../src/attribution/index.js';
 import { idgiStep } from '../../src/attribution/kernels/idgi-step.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { oneRowBudget } from '../harness/budget.js';
 import { graphRefModel } from '../reference/graph.js';
 import type { RefModel } from '../reference/methods/model.js';
 import { integratedGradients } from '../reference/methods/ig.js';
@@ -108,8 +109,8 @@ export default defineCases('methods', (test) => {
   test('IDGI matches float64 and is exactly complete, across chunk boundaries', async (engine) => {
     const { model, ref } = smallCnn(engine);
     const x = images(4, 2);
-    for (const [steps, budget] of [[7, undefined], [16, 30_000], [5, 1]] as const) {
-      // a tiny budget forces 2-point chunks that overlap by one point
+    for (const [steps, budget] of [[7, undefined], [16, 30_000], [5, oneRowBudget(model)]] as const) {
+      // a one-row budget forces 2-point chunks that overlap by one point
       const r = await explain(engine, model, x, { method: 'idgi', steps, target: [3, 1], memoryBudgetBytes: budget });
       for (let i = 0; i < 2; i++) {
         const e = idgiIG(ref, row(x, i), new Float64Array(D), { target: [3, 1][i]!, steps });
