@@ -5,9 +5,11 @@
  * methods it uses. The root entry (src/index.ts) is this plus every built-in method. Browser-safe:
  * whatever differs by platform goes through `#platform` (src/platform/).
  */
-export { createEngine, Engine, type EngineOptions, type EngineStats, type Kernel, type Binding, type OpProfile, type ProfileReport } from './gpu/engine.js';
+export { createEngine, Engine, type EngineOptions, type EngineStats, type Binding, type OpProfile, type ProfileReport } from './gpu/engine.js';
+export { type Kernel } from './gpu/program.js';
 export { type AdapterDescription } from './gpu/acquire.js';
-export { ReplayCache, type Recording, type RecordedCommand } from './gpu/replay.js';
+export { type Capture, type CapturedCommand, type Recording, type RecordedCommand } from './gpu/capture.js';
+export { ReplayCache } from './tensor/replay-cache.js';
 export { PathlightError, GpuError } from './errors.js';
 export { Tensor } from './tensor/tensor.js';
 export { renderShader, type ShaderParams } from './gpu/wgsl.js';

@@ -7,7 +7,7 @@ import { fail } from '../errors.js';
 import { inputRange, type Model } from '../nn/model.js';
 import { preprocessPixels } from '../data/preprocess.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { ReplayCache } from '../gpu/replay.js';
+import { ReplayCache } from '../tensor/replay-cache.js';
 import { concatBatch } from '../tensor/batch.js';
 import { withViews } from '../nn/tensor-kinds.js';
 import { argmaxRows, explainSeed } from './explain-seed.js';

@@ -10,8 +10,8 @@ import { GpuError, PathlightError } from '../errors.js';
 import { Profiler, type ProfileReport } from './profiler.js';
 import { Pacer } from './pacer.js';
 import { gpuWaitsPoll } from '#platform';
-import { checkBindings, compileSource, isUniformData, programKey, WG, type BindingSlot, type Program } from './program.js';
-import { buffersOf, type RecordedCommand, type Recording } from './replay.js';
+import { checkBindings, compileSource, isUniformData, programKey, WG, type BindingSlot, type Kernel, type Program } from './program.js';
+import { buffersOf, type CapturedCommand, type Capture } from './capture.js';
 
 export type { OpProfile, ProfileReport } from './profiler.js';
 
@@ -34,7 +34,7 @@ export interface EngineOptions {
   maxDispatchesPerSubmit?: number;
   /** Free pooled bytes kept for reuse after a call (engine.trim; default 64 MiB, explain()'s default memory budget). */
   poolCapBytes?: number;
-  /** Record a call's fixed-shape forward + backward once and replay it for every chunk and step (default true; see replay.ts). */
+  /** Capture a call's fixed-shape forward + backward once and replay it for every chunk and step (default true; see capture.ts). */
   replay?: boolean;
 }
 
@@ -46,17 +46,11 @@ export interface EngineStats {
   readbacks: number;
   dispatches: number;
   pipelines: number;
-  /** dispatches encoded by replaying a recording (counted in `dispatches` too) */
+  /** dispatches encoded by replaying a capture (counted in `dispatches` too) */
   replayed: number;
 }
 
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
-
-export interface Kernel {
-  readonly op: string;
-  readonly pipeline: GPUComputePipeline;
-  readonly id: number;
-}
 
 type Workgroups = readonly [number, number?, number?];
 
@@ -89,9 +83,9 @@ export class Engine {
   private readonly uniforms = new Map<string, GPUBuffer>();
   private readonly errorChecks: Promise<void>[] = [];
   private readonly errors: Error[] = [];
-  /** commands of the recording in progress (record), and the buffers of every recording not yet disposed */
-  private recording: RecordedCommand[] | null = null;
-  private readonly liveRecordings = new Set<ReadonlySet<GPUBuffer>>();
+  /** commands of the capture in progress, and the buffers of every capture not yet disposed */
+  private capturing: CapturedCommand[] | null = null;
+  private readonly liveCaptures = new Set<ReadonlySet<GPUBuffer>>();
   private disposed = false;
   private profiler: Profiler | null = null;
   private profilingUnsupported: string | null = null;
@@ -196,9 +190,17 @@ export class Engine {
     return { pipelines: total };
   }
 
-  /** Whether a dry run (`prepare`) is recording: ops may skip host-side work that only feeds the GPU. */
-  get preparing(): boolean {
+  /**
+   * Whether this is a dry run (`prepare`): the one question for callers. Nothing they record runs
+   * (reads return zeros), so work built now must be built again for real.
+   */
+  get isDryRun(): boolean {
     return this.dryRun !== null;
+  }
+
+  /** @deprecated since 0.2: use `isDryRun`. */
+  get preparing(): boolean {
+    return this.isDryRun;
   }
 
   /** The shader module and pipeline descriptor of a program, its compile errors watched. */
@@ -237,7 +239,7 @@ export class Engine {
     if (x > maxDim || y > maxDim || z > maxDim) throw new PathlightError(`${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const group = this.bindGroup(kernel, bindings);
-    this.recording?.push({ kernel, group, workgroups: [x, y, z], buffers: bindings.map((b) => ('getMappedRange' in b ? b : b.buffer)) });
+    this.capturing?.push({ kernel, group, workgroups: [x, y, z], buffers: bindings.map((b) => ('getMappedRange' in b ? b : b.buffer)) });
     this.encodeDispatch(kernel, group, x, y, z);
   }
 
@@ -277,7 +279,7 @@ export class Engine {
     const key = (uniform ? 'u' : 's') + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
     let buf = this.uniforms.get(key);
     if (!buf) {
-      if (this.uniforms.size > 4096) this.clearUniforms((b) => [...this.liveRecordings].some((used) => used.has(b))); // recordings bind theirs
+      if (this.uniforms.size > 4096) this.clearUniforms((b) => [...this.liveCaptures].some((used) => used.has(b))); // captures bind theirs
       const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
       buf = this.device.createBuffer({ size, usage: uniform ? USAGE.UNIFORM : USAGE.STORAGE, mappedAtCreation: true, label: uniform ? 'uniform' : 'constant' });
       new Uint8Array(buf.getMappedRange()).set(bytes);
@@ -290,7 +292,7 @@ export class Engine {
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
     this.checkAlive('copy');
     if (size === 0 || this.dryRun) return;
-    this.recording?.push({ copy: [src, srcOffset, dst, dstOffset, size] });
+    this.capturing?.push({ copy: [src, srcOffset, dst, dstOffset, size] });
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
     this.recordedOps.add('copy');
   }
@@ -298,7 +300,7 @@ export class Engine {
   clear(buffer: GPUBuffer, offset = 0, size?: number): void {
     this.checkAlive('clear');
     if (this.dryRun) return;
-    this.recording?.push({ clear: [buffer, offset, size ?? buffer.size - offset] });
+    this.capturing?.push({ clear: [buffer, offset, size ?? buffer.size - offset] });
     this.commandEncoder().clearBuffer(buffer, offset, size ?? buffer.size - offset);
     this.recordedOps.add('clear');
   }
@@ -308,7 +310,7 @@ export class Engine {
     this.checkAlive('upload');
     const bytes = Math.ceil(data.byteLength / 4) * 4;
     if (bytes === 0 || this.dryRun) return;
-    this.recording?.push({ upload: [buffer, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(), offset] });
+    this.capturing?.push({ upload: [buffer, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(), offset] });
     const staging = this.device.createBuffer({ size: bytes, usage: USAGE.COPY_SRC, mappedAtCreation: true, label: 'upload' });
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     staging.unmap();
@@ -317,39 +319,45 @@ export class Engine {
     this.recordedOps.add('upload');
   }
 
-  /** Whether fixed-shape work is recorded and replayed (EngineOptions.replay). */
+  /** Whether fixed-shape work is captured and replayed now (EngineOptions.replay; never in a dry run, which captures nothing). */
   get replays(): boolean {
-    return this.options.replay !== false;
+    return this.options.replay !== false && !this.dryRun;
   }
 
   /**
    * Run `work` (synchronous: nothing else may encode meanwhile) and keep what it encodes, to be
    * encoded again by `replay`. The pooled buffers it used that are free at the end (its
-   * intermediates) are held by the recording, out of the pool, until `recording.dispose()`.
+   * intermediates) are held by the capture, out of the pool, until `capture.dispose()`.
    */
-  record<T>(work: () => T): { result: T; recording: Recording } {
-    if (this.recording) throw new Error('engine.record: recordings do not nest');
-    const commands: RecordedCommand[] = (this.recording = []);
+  capture<T>(work: () => T): { result: T; capture: Capture } {
+    if (this.capturing) throw new Error('engine.capture: captures do not nest');
+    const commands: CapturedCommand[] = (this.capturing = []);
     let result: T;
     try {
       result = work();
     } finally {
-      this.recording = null;
+      this.capturing = null;
     }
     const used = new Set(commands.flatMap(buffersOf));
     const held = [...used].filter((b) => this.pool.hold(b));
-    this.liveRecordings.add(used);
+    this.liveCaptures.add(used);
     const dispose = () => {
-      this.liveRecordings.delete(used);
+      this.liveCaptures.delete(used);
       for (const b of held.splice(0)) this.pool.release(b);
     };
-    return { result, recording: { commands, dispose } };
+    return { result, capture: { commands, dispose } };
   }
 
-  /** Encode a recording's commands again, in order, into the stream. */
-  replay(recording: Recording): void {
-    if (this.recording) throw new Error('engine.replay: not inside engine.record');
-    for (const c of recording.commands) {
+  /** @deprecated since 0.2: use `capture` ("record" now means encoding only). */
+  record<T>(work: () => T): { result: T; recording: Capture } {
+    const { result, capture } = this.capture(work);
+    return { result, recording: capture };
+  }
+
+  /** Encode a capture's commands again, in order, into the stream. */
+  replay(capture: Capture): void {
+    if (this.capturing) throw new Error('engine.replay: not inside engine.capture');
+    for (const c of capture.commands) {
       if ('kernel' in c) {
         this.encodeDispatch(c.kernel, c.group, ...c.workgroups);
         this.stats.replayed++;
