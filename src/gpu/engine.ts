@@ -5,7 +5,8 @@
  * So a whole forward+backward is one queue submission and zero readbacks.
  */
 import { BufferPool, USAGE, type PoolStats } from './pool.js';
-import { describeAdapter, requestAdapter, requestDevice, type AdapterDescription } from './acquire.js';
+import { acquireDevice, lostReason, type AdapterDescription, type DeviceOptions } from './acquire.js';
+import { ConstantCache } from './constants.js';
 import { GpuError, PathlightError } from '../errors.js';
 import { Profiler, type ProfileReport } from './profiler.js';
 import { Pacer } from './pacer.js';
@@ -15,16 +16,7 @@ import { buffersOf, type CapturedCommand, type Capture } from './capture.js';
 
 export type { OpProfile, ProfileReport } from './profiler.js';
 
-export interface EngineOptions {
-  /** Use this device instead of acquiring one. The engine never destroys a caller's device. */
-  device?: GPUDevice;
-  /**
-   * Acquire a device of its own, destroyed by dispose(). By default engines without `device` share
-   * one device per process (and power preference): creating and disposing engines then costs no
-   * memory that outlives them (Dawn keeps ~0.1–0.2 MB per destroyed device that ran work).
-   */
-  ownDevice?: boolean;
-  powerPreference?: GPUPowerPreference;
+export interface EngineOptions extends DeviceOptions {
   /**
    * Pretend the device's maxStorageBufferBindingSize is this small (bytes). Ops split their work
    * to respect it; tests use it to exercise the splitting on small shapes.
@@ -80,7 +72,7 @@ export class Engine {
   private readonly afterSubmit: GPUBuffer[] = [];
   private kernelIds = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
-  private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly constants: ConstantCache;
   private readonly errorChecks: Promise<void>[] = [];
   private readonly errors: Error[] = [];
   /** commands of the capture in progress, and the buffers of every capture not yet disposed */
@@ -99,30 +91,13 @@ export class Engine {
     const l = Object.fromEntries(ENGINE_LIMITS.map((k) => [k, device.limits[k]])) as Engine['limits'];
     this.limits = { ...l, maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity) };
     this.pool = new BufferPool(device, l.maxBufferSize, () => this.bindGroups.clear());
-    watchLoss(device);
+    // captures bind their constants: a full cache keeps those
+    this.constants = new ConstantCache(device, (b) => [...this.liveCaptures].some((used) => used.has(b)), (dropped) => this.destroyAfterSubmit(dropped));
   }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
-    if (options.device) {
-      const info = (options.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-      return new Engine(options.device, describeAdapter(info, 'caller', false), false, options);
-    }
-    if (options.ownDevice) {
-      const { device, adapter } = await acquireDevice(options.powerPreference);
-      return new Engine(device, adapter, true, options);
-    }
-    const key = options.powerPreference ?? '';
-    let shared = sharedDevices.get(key);
-    if (!shared) {
-      sharedDevices.set(key, (shared = acquireDevice(options.powerPreference)));
-      // Dawn (Node) crashes tearing down a device still alive at exit: destroy it first. A lost one is replaced.
-      shared.then(({ device }) => {
-        (globalThis as { process?: { once?(e: string, f: () => void): void } }).process?.once?.('exit', () => device.destroy());
-        void device.lost.then(() => sharedDevices.get(key) === shared && sharedDevices.delete(key));
-      }, () => sharedDevices.delete(key));
-    }
-    const { device, adapter } = await shared;
-    return new Engine(device, adapter, false, options);
+    const { device, adapter, owned } = await acquireDevice(options);
+    return new Engine(device, adapter, owned, options);
   }
 
   get hasTimestamps(): boolean {
@@ -275,18 +250,7 @@ export class Engine {
    * host data of any length (path weights, per-chunk alphas); identical contents share one buffer.
    */
   constant(data: ArrayBufferView | ArrayBuffer, uniform: boolean): GPUBuffer {
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const key = (uniform ? 'u' : 's') + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-    let buf = this.uniforms.get(key);
-    if (!buf) {
-      if (this.uniforms.size > 4096) this.clearUniforms((b) => [...this.liveCaptures].some((used) => used.has(b))); // captures bind theirs
-      const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-      buf = this.device.createBuffer({ size, usage: uniform ? USAGE.UNIFORM : USAGE.STORAGE, mappedAtCreation: true, label: uniform ? 'uniform' : 'constant' });
-      new Uint8Array(buf.getMappedRange()).set(bytes);
-      buf.unmap();
-      this.uniforms.set(key, buf);
-    }
-    return buf;
+    return this.constants.get(data, uniform);
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
@@ -438,7 +402,7 @@ export class Engine {
     this.flush();
     this.disposed = true;
     this.pool.destroy();
-    this.clearUniforms();
+    this.constants.clear();
     this.bindGroups.clear();
     this.programs.clear();
     if (this.ownsDevice) this.device.destroy();
@@ -572,42 +536,21 @@ export class Engine {
     );
   }
 
-  /** Destroy the cached uniform and constant buffers (once submitted work is done), but those `keep` says. */
-  private clearUniforms(keep: (b: GPUBuffer) => boolean = () => false): void {
-    for (const [key, b] of this.uniforms) {
-      if (keep(b)) continue;
-      this.afterSubmit.push(b);
-      this.uniforms.delete(key);
-    }
+  /** Destroy these buffers once submitted work no longer needs them (now, if nothing is being encoded). */
+  private destroyAfterSubmit(buffers: readonly GPUBuffer[]): void {
+    this.afterSubmit.push(...buffers);
     if (!this.encoder) for (const b of this.afterSubmit.splice(0)) b.destroy();
   }
 
-  /** Why the device was lost, if it was (one listener per device: engines may share it). */
+  /** Why the device was lost, if it was. */
   private get lostReason(): string | null {
-    return lostDevices.get(this.device) ?? null;
+    return lostReason(this.device);
   }
 
   private checkAlive(op: string): void {
     if (this.disposed) throw new PathlightError(`${op}: the engine has been disposed`);
     if (this.lostReason) throw new PathlightError(`${op}: GPU device lost (${this.lostReason})`);
   }
-}
-
-const lostDevices = new WeakMap<GPUDevice, string>();
-const watchedDevices = new WeakSet<GPUDevice>();
-function watchLoss(device: GPUDevice): void {
-  if (watchedDevices.has(device)) return;
-  watchedDevices.add(device);
-  void device.lost.then((info) => lostDevices.set(device, `${info.reason}: ${info.message}`));
-}
-
-const sharedDevices = new Map<string, Promise<{ device: GPUDevice; adapter: AdapterDescription }>>();
-
-async function acquireDevice(powerPreference?: GPUPowerPreference): Promise<{ device: GPUDevice; adapter: AdapterDescription }> {
-  const { adapter, source } = await requestAdapter(powerPreference);
-  const device = await requestDevice(adapter);
-  const isFallback = !!(adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
-  return { device, adapter: describeAdapter(adapter.info, source, isFallback) };
 }
 
 export function createEngine(options: EngineOptions = {}): Promise<Engine> {
