@@ -7,6 +7,7 @@
 import { BufferPool, USAGE, type PoolStats } from './pool.js';
 import { acquireDevice, lostReason, type AdapterDescription, type DeviceOptions } from './acquire.js';
 import { ConstantCache } from './constants.js';
+import { ErrorScopes } from './error-scopes.js';
 import { GpuError, PathlightError } from '../errors.js';
 import { Profiler, type ProfileReport } from './profiler.js';
 import { Pacer } from './pacer.js';
@@ -73,8 +74,7 @@ export class Engine {
   private kernelIds = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly constants: ConstantCache;
-  private readonly errorChecks: Promise<void>[] = [];
-  private readonly errors: Error[] = [];
+  private readonly errors: ErrorScopes;
   /** commands of the capture in progress, and the buffers of every capture not yet disposed */
   private capturing: CapturedCommand[] | null = null;
   private readonly liveCaptures = new Set<ReadonlySet<GPUBuffer>>();
@@ -90,6 +90,7 @@ export class Engine {
   ) {
     const l = Object.fromEntries(ENGINE_LIMITS.map((k) => [k, device.limits[k]])) as Engine['limits'];
     this.limits = { ...l, maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity) };
+    this.errors = new ErrorScopes(device);
     this.pool = new BufferPool(device, l.maxBufferSize, () => this.bindGroups.clear());
     // captures bind their constants: a full cache keeps those
     this.constants = new ConstantCache(device, (b) => [...this.liveCaptures].some((used) => used.has(b)), (dropped) => this.destroyAfterSubmit(dropped));
@@ -182,7 +183,7 @@ export class Engine {
   private pipelineDescriptor(entry: ProgramEntry): GPUComputePipelineDescriptor {
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code: entry.code, label: entry.op });
-    this.watch(entry.op, 'shader/pipeline', module);
+    this.errors.watchShader(entry.op, 'shader/pipeline', module);
     return { layout: 'auto', compute: { module, entryPoint: 'main' }, label: entry.op };
   }
 
@@ -200,7 +201,7 @@ export class Engine {
   private compileAsync(entry: ProgramEntry): Promise<void> {
     return this.device.createComputePipelineAsync(this.pipelineDescriptor(entry)).then(
       (pipeline) => void (entry.kernel || this.disposed || (entry.kernel = this.kernelOf(entry, pipeline))),
-      (e) => void this.errors.push(new GpuError(entry.op, 'pipeline', e instanceof Error ? e.message : String(e))),
+      (e) => this.errors.add(new GpuError(entry.op, 'pipeline', e instanceof Error ? e.message : String(e))),
     );
   }
 
@@ -342,8 +343,8 @@ export class Engine {
     this.device.queue.submit([this.encoder.finish()]);
     this.pacer.submitted(`${ops}|${this.recordedDispatches}|${this.recordedWorkgroups}`, !this.firstDispatches);
     this.profiler?.submitted();
-    this.watchScope(`submission of [${ops}]`, 'out-of-memory');
-    this.watchScope(`submission of [${ops}]`, 'validation');
+    this.errors.watch(`submission of [${ops}]`, 'out-of-memory');
+    this.errors.watch(`submission of [${ops}]`, 'validation');
     this.encoder = null;
     this.recordedOps.clear();
     this.recordedDispatches = this.recordedWorkgroups = 0;
@@ -388,12 +389,8 @@ export class Engine {
 
   /** Throw the first GPU error collected from error scopes (named by op), if any. */
   async throwPendingErrors(): Promise<void> {
-    await Promise.all(this.errorChecks.splice(0));
-    const e = this.errors.shift();
-    if (e) {
-      this.errors.length = 0;
-      throw e;
-    }
+    const e = await this.errors.first();
+    if (e) throw e;
     if (this.lostReason) throw new PathlightError(`GPU device lost (${this.lostReason})`);
   }
 
@@ -476,7 +473,7 @@ export class Engine {
       });
       this.device.pushErrorScope('validation');
       group = this.device.createBindGroup({ layout: kernel.pipeline.getBindGroupLayout(0), entries, label: kernel.op });
-      this.watchScope(kernel.op, 'validation');
+      this.errors.watch(kernel.op, 'validation');
       this.bindGroups.set(key, group);
     }
     return group;
@@ -508,32 +505,6 @@ export class Engine {
       this.pass.end();
       this.pass = null;
     }
-  }
-
-  private watch(op: string, kind: string, module: GPUShaderModule): void {
-    const scope = this.device.popErrorScope();
-    this.errorChecks.push(
-      scope.then(async (err) => {
-        if (!err) return;
-        let detail = err.message;
-        try {
-          const info = await module.getCompilationInfo();
-          const msgs = info.messages.filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}: ${m.message}`);
-          if (msgs.length) detail = msgs.join('\n');
-        } catch {
-          /* keep the scope's message */
-        }
-        this.errors.push(new GpuError(op, kind, detail));
-      }),
-    );
-  }
-
-  private watchScope(op: string, kind: string): void {
-    this.errorChecks.push(
-      this.device.popErrorScope().then((err) => {
-        if (err) this.errors.push(new GpuError(op, kind, err.message));
-      }),
-    );
   }
 
   /** Destroy these buffers once submitted work no longer needs them (now, if nothing is being encoded). */
