@@ -121,6 +121,7 @@ export async function bundle(entry, { minify = false } = {}) {
 export const ENTRIES = {
   '.': 'index',
   './core': 'core',
+  './engine': 'engine',
   './node': 'node',
   './methods/guided-ig': 'attribution/methods/guided-ig',
   './methods/blur-ig': 'attribution/methods/blur-ig',

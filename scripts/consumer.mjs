@@ -5,7 +5,7 @@
  */
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -28,13 +28,17 @@ export function packPackage(dest) {
 /**
  * A new project (`"type": "module"`) in a temporary folder with `tarball` installed from the
  * npm cache where possible (`--prefer-offline`); the registry is only asked for what is missing.
+ * `webgpu`: install Node's WebGPU (Dawn) beside it, as the README's Node quick start does; it is
+ * an optional peer dependency, so a browser project (the default here) does not download it.
  * @param {string} tarball
+ * @param {{ webgpu?: boolean }} [options]
  * @returns {string} the project folder
  */
-export function createConsumer(tarball) {
+export function createConsumer(tarball, { webgpu = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'pathlight-consumer-'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
-  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], dir);
+  const peer = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).peerDependencies.webgpu;
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, ...(webgpu ? [`webgpu@${peer}`] : [])], dir);
   return dir;
 }
 

@@ -5,33 +5,11 @@
  * methods it uses. The root entry (src/index.ts) is this plus every built-in method. Browser-safe:
  * whatever differs by platform goes through `#platform` (src/platform/).
  */
-export { createEngine, Engine, type EngineOptions, type EngineStats, type Kernel, type Binding, type OpProfile, type ProfileReport } from './gpu/engine.js';
-export { type AdapterDescription } from './gpu/acquire.js';
-export { ReplayCache, type Recording, type RecordedCommand } from './gpu/replay.js';
-export { PathlightError, GpuError } from './errors.js';
-export { Tensor } from './tensor/tensor.js';
-export { renderShader, type ShaderParams } from './gpu/wgsl.js';
-
-// ops (internal helpers such as elementwise.ts and pool2d.ts stay private)
-export * from './ops/add.js';
-export * from './ops/relu.js';
-export * from './ops/matmul.js';
-export * from './ops/linear.js';
-export * from './ops/conv2d.js';
-export * from './ops/batch-norm.js';
-export * from './ops/max-pool.js';
-export * from './ops/avg-pool.js';
-export * from './ops/global-avg-pool.js';
-export * from './ops/reduce.js';
-export * from './ops/softmax.js';
+// the low-level engine: gpu, tensor, ops, nn (./engine.ts, also `pathlight/engine`)
+export * from './engine.js';
 export * from './train/cross-entropy.js';
-export * from './ops/arithmetic.js';
-export { sliceBatch, concatBatch } from './tensor/batch.js';
 
-// models and autograd
-export * from './nn/graph.js';
-export * from './nn/model.js';
-export * from './nn/init.js';
+// models
 export * from './models/safetensors.js';
 export * from './models/npy.js';
 export * from './models/onnx.js';

@@ -3,12 +3,15 @@
  * would: a Node ESM script and `npx pathlight explain`, a browser bundle built by esbuild with no
  * flags and run in headless Chromium (on the page and in a Web Worker), and strict `tsc` over a
  * consumer file on TypeScript 5.0 and latest, with and without @webgpu/types in its tsconfig.
+ * `webgpu` (Dawn) is an optional peer dependency: the Node project installs it as the README says;
+ * a project without it downloads no Dawn and gets one line naming `npm i webgpu` from Node. The
+ * low-level `pathlight/engine` entry runs an op in Node and bundles without the attribution layer.
  * Every explanation is checked: LeNet's predicted class on MNIST sample 0 (a 7), finite values,
  * and IG's completeness (Σ attribution ≈ f(x) − f(baseline)).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../esbuild.config.mjs';
@@ -40,7 +43,7 @@ beforeAll(() => {
   packDir = join(tmpdir(), `pathlight-pack-${process.pid}`);
   mkdirSync(packDir, { recursive: true });
   pack = packPackage(packDir);
-  app = createConsumer(pack.tarball);
+  app = createConsumer(pack.tarball, { webgpu: true });
 }, 300_000);
 
 afterAll(() => {
@@ -78,7 +81,7 @@ export async function explainSample(modelOptions) {
 describe('the packed tarball', () => {
   it('holds the library, its declarations, the zoo weights and samples, and no tests, bench or sources', () => {
     const files = pack.files;
-    for (const f of ['package.json', 'dist/cli.js', 'dist/lib/index.js', 'dist/lib/core.js', 'dist/lib/node.js', 'dist/types/index.d.ts', 'dist/shaders/conv2d.wgsl.js', 'assets/models/lenet-mnist.safetensors', 'assets/samples/mnist/labels.json', 'assets/samples/mnist/0.png']) {
+    for (const f of ['package.json', 'dist/cli.js', 'dist/lib/index.js', 'dist/lib/core.js', 'dist/lib/engine.js', 'dist/lib/node.js', 'dist/types/index.d.ts', 'dist/types/engine.d.ts', 'dist/types/ts5/engine.d.ts', 'dist/shaders/conv2d.wgsl.js', 'assets/models/lenet-mnist.safetensors', 'assets/samples/mnist/labels.json', 'assets/samples/mnist/0.png']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^(test|bench|src|shaders|scripts|demo)\//.test(f) || f.endsWith('.map'))).toEqual([]);
@@ -102,6 +105,63 @@ describe('Node', () => {
     expect(s.method).toBe('ig');
     const im = s.images[0];
     checkExplanation({ label: 7, source: 'node', finite: true, values: 28 * 28, image: { ...im, fStart: im.fBaseline } }, 'node');
+  });
+});
+
+describe('pathlight/engine (gpu, tensor, ops, nn)', () => {
+  const ENGINE_SCRIPT = `
+import { createEngine, Tensor, relu } from 'pathlight/engine';
+const engine = await createEngine();
+const x = Tensor.from(engine, [-1, 2, -3, 4], [4]);
+console.log(JSON.stringify({ y: Array.from(await relu(x).download()), capture: typeof engine.capture }));
+engine.dispose();
+`;
+
+  it('runs an op in Node', () => {
+    writeFileSync(join(app, 'engine-script.js'), ENGINE_SCRIPT);
+    const r = spawnSync(process.execPath, ['engine-script.js'], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ y: [0, 2, 0, 4], capture: 'function' });
+  });
+
+  it('bundles for the browser without importers, attribution or Node modules', async () => {
+    const page = (from: string) => `import { createEngine, Tensor, relu, Model } from '${from}';\nglobalThis.run = async () => relu(Tensor.from(await createEngine(), [1], [1])) instanceof Tensor && Model;\n`;
+    writeFileSync(join(app, 'engine-page.js'), page('pathlight/engine'));
+    writeFileSync(join(app, 'root-page.js'), page('pathlight'));
+    const { js } = await bundleEntry(app, 'engine-page.js', { minify: true });
+    const root = await bundleEntry(app, 'root-page.js', { minify: true });
+    expect(js).not.toMatch(/["']node:|["']webgpu["']/);
+    // the root entry registers its methods (side effects a bundle keeps); the engine entry has none
+    expect(root.js).toMatch(/\("ig",/);
+    expect(js).not.toMatch(/\("ig",|onnx|safetensors/i);
+    expect(js.length).toBeLessThan(root.js.length);
+  });
+});
+
+describe('Node without the optional peer webgpu', () => {
+  let bare: string;
+  beforeAll(() => {
+    bare = createConsumer(pack.tarball);
+  }, 300_000);
+  afterAll(() => {
+    if (bare) rmSync(bare, { recursive: true, force: true });
+  });
+
+  it('installing pathlight alone downloads no Dawn', () => {
+    expect(existsSync(join(bare, 'node_modules/pathlight/package.json'))).toBe(true);
+    expect(existsSync(join(bare, 'node_modules/webgpu'))).toBe(false);
+  });
+
+  it('createEngine() and the CLI fail with one line naming `npm i webgpu`', () => {
+    writeFileSync(join(bare, 'engine.js'), "import { createEngine } from 'pathlight';\ntry { await createEngine(); } catch (e) { console.log(e.message); }\n");
+    const r = spawnSync(process.execPath, ['engine.js'], { cwd: bare, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toMatch(/npm i webgpu/);
+    const cli = spawnSync('npx', ['--no-install', 'pathlight', 'explain', '--model', 'lenet', '--input', 'sample:0', '--out', 'out/cli.npy'], { cwd: bare, encoding: 'utf8', timeout: 120_000 });
+    expect(cli.status).not.toBe(0);
+    expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+    expect(cli.stderr).toMatch(/^pathlight: .*npm i webgpu/);
   });
 });
 
@@ -183,6 +243,7 @@ describe('strict tsc over a consumer file', () => {
   const CONSUMER_TS = `
 import { createEngine, loadZooModel, loadBundledSample, explain, Tensor, PathlightError, type Explanation, type ExplainOptions, type ZooLoadOptions } from 'pathlight';
 import { methodNames } from 'pathlight/core';
+import { relu, type Capture } from 'pathlight/engine';
 import 'pathlight/methods/guided-ig';
 import { loadSample, loadMnist } from 'pathlight/node';
 
@@ -193,6 +254,8 @@ export async function firstAttribution(weights?: Uint8Array): Promise<{ r: Expla
   const sample = await loadBundledSample('mnist', 0, { assetsUrl: 'https://example.com/assets/' });
   const input = Tensor.from(engine, sample.image, [1, ...sample.shape]);
   const pixels: Float32Array = await input.download();
+  const capture: Capture = engine.capture(() => relu(input)).capture;
+  capture.dispose();
   input.dispose();
   const options: ExplainOptions = { method: methodNames().includes('gig') ? 'gig' : 'ig', steps: 16, baseline: 'black', target: 'auto' };
   const r = await explain(engine, model, pixels, options);

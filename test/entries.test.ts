@@ -32,6 +32,15 @@ describe('entry points', () => {
     expect(Object.keys(root).sort()).toEqual(Object.keys(core).sort());
   });
 
+  it('pathlight/engine is the low-level engine alone: a part of core, without importers or attribution', async () => {
+    const core = await import('../src/core.js');
+    const engine = await import('../src/engine.js');
+    const names = Object.keys(engine);
+    expect(names.filter((k) => !(k in core))).toEqual([]);
+    for (const k of ['createEngine', 'Engine', 'Tensor', 'ReplayCache', 'relu', 'conv2d', 'Model', 'GraphBuilder', 'PathlightError']) expect(names).toContain(k);
+    for (const k of ['explain', 'methodNames', 'modelFromOnnx', 'loadZooModel', 'loadBundledSample', 'crossEntropy']) expect(names).not.toContain(k);
+  });
+
   it('pathlight/node adds the synchronous file readers to the root API', async () => {
     const root = await import('../src/index.js');
     const node = await import('../src/node.js');

@@ -1,12 +1,12 @@
 /**
- * Record once, replay many (src/gpu/replay.ts): a replayed explanation equals the same call with
- * replay off bit for bit, replays every chunk and step after the first of its shape, leaks nothing,
- * and a recording holds its intermediates out of the pool while it lives.
+ * Capture once, replay many (src/gpu/capture.ts, src/tensor/replay-cache.ts): a replayed explanation
+ * equals the same call with replay off bit for bit, replays every chunk and step after the first of
+ * its shape, leaks nothing, and a capture holds its intermediates out of the pool while it lives.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import '../src/index.js';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { ReplayCache } from '../src/gpu/replay.js';
+import { ReplayCache } from '../src/tensor/replay-cache.js';
 import { explain, type ExplainOptions } from '../src/attribution/index.js';
 import { loadZooModel } from '../src/models/load.js';
 import { modelSubject } from '../src/attribution/model-subject.js';
@@ -124,4 +124,26 @@ it('a recording replays on new input data, holds its intermediates out of the po
   const live = e.poolStats().liveBuffers;
   replay.dispose();
   expect(e.poolStats().liveBuffers, 'held input, outputs and intermediate go back').toBe(live - 4);
+});
+
+it('engine.capture replays what it encoded; engine.record is its deprecated alias; a dry run captures nothing', async () => {
+  const e = on;
+  const x = Tensor.from(e, Float32Array.of(-1, 2, -3, 4), [4]);
+  const { result, capture } = e.capture(() => relu(x));
+  const before = e.stats.replayed;
+  e.write(x.buffer, Float32Array.of(5, -6, 7, -8));
+  e.replay(capture);
+  expect(e.stats.replayed - before).toBe(1);
+  expect(Array.from(await result.download())).toEqual([5, 0, 7, 0]);
+  const old = e.record(() => 1);
+  expect(old.result).toBe(1);
+  expect(old.recording.commands).toEqual([]);
+  old.recording.dispose();
+  capture.dispose();
+  result.dispose();
+  const seen: boolean[] = [];
+  await e.prepare(() => void seen.push(e.isDryRun, e.replays, e.preparing));
+  expect(seen).toEqual([true, false, true]);
+  expect([e.isDryRun, e.replays]).toEqual([false, true]);
+  x.dispose();
 });

@@ -9,7 +9,7 @@ import { PathlightError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ExplainedOutput } from './kernels/explain-seed.js';
 import type { Explainable } from './subject.js';
-import type { ReplayCache } from '../gpu/replay.js';
+import type { ReplayCache } from '../tensor/replay-cache.js';
 
 export interface ExplainContext {
   engine: Engine;

@@ -5,7 +5,7 @@
  * Nothing is read back inside a path loop.
  */
 import type { Engine } from '../gpu/engine.js';
-import { ReplayCache } from '../gpu/replay.js';
+import { ReplayCache } from '../tensor/replay-cache.js';
 import { fail, shapeStr, checkPositiveInt } from '../errors.js';
 import { Model } from '../nn/model.js';
 import { Tensor, assertFinite, sizeOf } from '../tensor/tensor.js';
@@ -123,7 +123,7 @@ export async function explain<M extends string>(engine: Engine, what: ExplainSub
     if ((t instanceof Model || t instanceof Tensor) && t.engine !== engine) fail(`explain: ${name} lives on another engine than the one given (made by another createEngine()); load or make it with this engine`);
   }
   const s = settings(subject, o, input); // a refused call compiles nothing
-  if (what instanceof Model && !engine.preparing && !prepared(what, o)) await prepareExplain(engine, what, { ...o, onProgress: undefined });
+  if (what instanceof Model && !engine.isDryRun && !prepared(what, o)) await prepareExplain(engine, what, { ...o, onProgress: undefined });
   return run(engine, subject, input, o, s, t0);
 }
 
@@ -280,7 +280,7 @@ function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress
   let inFlight: Promise<unknown> = Promise.resolve();
   const checkpoint = async (done: number, total: number) => {
     checkAborted(signal);
-    if (!engine.preparing) {
+    if (!engine.isDryRun) {
       const previous = inFlight;
       const finished = engine.done();
       // reported in call order: the pacer may resolve a short submission's wait before a longer one's

@@ -7,7 +7,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { fail } from '../errors.js';
 import type { ExplainedOutput } from './kernels/explain-seed.js';
-import type { ReplayCache } from '../gpu/replay.js';
+import type { ReplayCache } from '../tensor/replay-cache.js';
 
 /** What one evaluation is for: rows are image-major, row b belongs to image ⌊b / pointsPerImage⌋. */
 export interface EvaluationRequest {

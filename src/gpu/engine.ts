@@ -5,26 +5,19 @@
  * So a whole forward+backward is one queue submission and zero readbacks.
  */
 import { BufferPool, USAGE, type PoolStats } from './pool.js';
-import { describeAdapter, requestAdapter, requestDevice, type AdapterDescription } from './acquire.js';
+import { acquireDevice, lostReason, type AdapterDescription, type DeviceOptions } from './acquire.js';
+import { ConstantCache } from './constants.js';
+import { ErrorScopes } from './error-scopes.js';
 import { GpuError, PathlightError } from '../errors.js';
 import { Profiler, type ProfileReport } from './profiler.js';
 import { Pacer } from './pacer.js';
 import { gpuWaitsPoll } from '#platform';
-import { checkBindings, compileSource, isUniformData, programKey, WG, type BindingSlot, type Program } from './program.js';
-import { buffersOf, type RecordedCommand, type Recording } from './replay.js';
+import { checkBindings, compileSource, isUniformData, programKey, WG, type BindingSlot, type Kernel, type Program } from './program.js';
+import { buffersOf, type CapturedCommand, type Capture } from './capture.js';
 
 export type { OpProfile, ProfileReport } from './profiler.js';
 
-export interface EngineOptions {
-  /** Use this device instead of acquiring one. The engine never destroys a caller's device. */
-  device?: GPUDevice;
-  /**
-   * Acquire a device of its own, destroyed by dispose(). By default engines without `device` share
-   * one device per process (and power preference): creating and disposing engines then costs no
-   * memory that outlives them (Dawn keeps ~0.1–0.2 MB per destroyed device that ran work).
-   */
-  ownDevice?: boolean;
-  powerPreference?: GPUPowerPreference;
+export interface EngineOptions extends DeviceOptions {
   /**
    * Pretend the device's maxStorageBufferBindingSize is this small (bytes). Ops split their work
    * to respect it; tests use it to exercise the splitting on small shapes.
@@ -34,7 +27,7 @@ export interface EngineOptions {
   maxDispatchesPerSubmit?: number;
   /** Free pooled bytes kept for reuse after a call (engine.trim; default 64 MiB, explain()'s default memory budget). */
   poolCapBytes?: number;
-  /** Record a call's fixed-shape forward + backward once and replay it for every chunk and step (default true; see replay.ts). */
+  /** Capture a call's fixed-shape forward + backward once and replay it for every chunk and step (default true; see capture.ts). */
   replay?: boolean;
 }
 
@@ -46,17 +39,11 @@ export interface EngineStats {
   readbacks: number;
   dispatches: number;
   pipelines: number;
-  /** dispatches encoded by replaying a recording (counted in `dispatches` too) */
+  /** dispatches encoded by replaying a capture (counted in `dispatches` too) */
   replayed: number;
 }
 
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
-
-export interface Kernel {
-  readonly op: string;
-  readonly pipeline: GPUComputePipeline;
-  readonly id: number;
-}
 
 type Workgroups = readonly [number, number?, number?];
 
@@ -86,12 +73,11 @@ export class Engine {
   private readonly afterSubmit: GPUBuffer[] = [];
   private kernelIds = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
-  private readonly uniforms = new Map<string, GPUBuffer>();
-  private readonly errorChecks: Promise<void>[] = [];
-  private readonly errors: Error[] = [];
-  /** commands of the recording in progress (record), and the buffers of every recording not yet disposed */
-  private recording: RecordedCommand[] | null = null;
-  private readonly liveRecordings = new Set<ReadonlySet<GPUBuffer>>();
+  private readonly constants: ConstantCache;
+  private readonly errors: ErrorScopes;
+  /** commands of the capture in progress, and the buffers of every capture not yet disposed */
+  private capturing: CapturedCommand[] | null = null;
+  private readonly liveCaptures = new Set<ReadonlySet<GPUBuffer>>();
   private disposed = false;
   private profiler: Profiler | null = null;
   private profilingUnsupported: string | null = null;
@@ -104,31 +90,15 @@ export class Engine {
   ) {
     const l = Object.fromEntries(ENGINE_LIMITS.map((k) => [k, device.limits[k]])) as Engine['limits'];
     this.limits = { ...l, maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity) };
+    this.errors = new ErrorScopes(device);
     this.pool = new BufferPool(device, l.maxBufferSize, () => this.bindGroups.clear());
-    watchLoss(device);
+    // captures bind their constants: a full cache keeps those
+    this.constants = new ConstantCache(device, (b) => [...this.liveCaptures].some((used) => used.has(b)), (dropped) => this.destroyAfterSubmit(dropped));
   }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
-    if (options.device) {
-      const info = (options.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-      return new Engine(options.device, describeAdapter(info, 'caller', false), false, options);
-    }
-    if (options.ownDevice) {
-      const { device, adapter } = await acquireDevice(options.powerPreference);
-      return new Engine(device, adapter, true, options);
-    }
-    const key = options.powerPreference ?? '';
-    let shared = sharedDevices.get(key);
-    if (!shared) {
-      sharedDevices.set(key, (shared = acquireDevice(options.powerPreference)));
-      // Dawn (Node) crashes tearing down a device still alive at exit: destroy it first. A lost one is replaced.
-      shared.then(({ device }) => {
-        (globalThis as { process?: { once?(e: string, f: () => void): void } }).process?.once?.('exit', () => device.destroy());
-        void device.lost.then(() => sharedDevices.get(key) === shared && sharedDevices.delete(key));
-      }, () => sharedDevices.delete(key));
-    }
-    const { device, adapter } = await shared;
-    return new Engine(device, adapter, false, options);
+    const { device, adapter, owned } = await acquireDevice(options);
+    return new Engine(device, adapter, owned, options);
   }
 
   get hasTimestamps(): boolean {
@@ -196,16 +166,24 @@ export class Engine {
     return { pipelines: total };
   }
 
-  /** Whether a dry run (`prepare`) is recording: ops may skip host-side work that only feeds the GPU. */
-  get preparing(): boolean {
+  /**
+   * Whether this is a dry run (`prepare`): the one question for callers. Nothing they record runs
+   * (reads return zeros), so work built now must be built again for real.
+   */
+  get isDryRun(): boolean {
     return this.dryRun !== null;
+  }
+
+  /** @deprecated since 0.2: use `isDryRun`. */
+  get preparing(): boolean {
+    return this.isDryRun;
   }
 
   /** The shader module and pipeline descriptor of a program, its compile errors watched. */
   private pipelineDescriptor(entry: ProgramEntry): GPUComputePipelineDescriptor {
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code: entry.code, label: entry.op });
-    this.watch(entry.op, 'shader/pipeline', module);
+    this.errors.watchShader(entry.op, 'shader/pipeline', module);
     return { layout: 'auto', compute: { module, entryPoint: 'main' }, label: entry.op };
   }
 
@@ -223,7 +201,7 @@ export class Engine {
   private compileAsync(entry: ProgramEntry): Promise<void> {
     return this.device.createComputePipelineAsync(this.pipelineDescriptor(entry)).then(
       (pipeline) => void (entry.kernel || this.disposed || (entry.kernel = this.kernelOf(entry, pipeline))),
-      (e) => void this.errors.push(new GpuError(entry.op, 'pipeline', e instanceof Error ? e.message : String(e))),
+      (e) => this.errors.add(new GpuError(entry.op, 'pipeline', e instanceof Error ? e.message : String(e))),
     );
   }
 
@@ -237,7 +215,7 @@ export class Engine {
     if (x > maxDim || y > maxDim || z > maxDim) throw new PathlightError(`${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const group = this.bindGroup(kernel, bindings);
-    this.recording?.push({ kernel, group, workgroups: [x, y, z], buffers: bindings.map((b) => ('getMappedRange' in b ? b : b.buffer)) });
+    this.capturing?.push({ kernel, group, workgroups: [x, y, z], buffers: bindings.map((b) => ('getMappedRange' in b ? b : b.buffer)) });
     this.encodeDispatch(kernel, group, x, y, z);
   }
 
@@ -273,24 +251,13 @@ export class Engine {
    * host data of any length (path weights, per-chunk alphas); identical contents share one buffer.
    */
   constant(data: ArrayBufferView | ArrayBuffer, uniform: boolean): GPUBuffer {
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const key = (uniform ? 'u' : 's') + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-    let buf = this.uniforms.get(key);
-    if (!buf) {
-      if (this.uniforms.size > 4096) this.clearUniforms((b) => [...this.liveRecordings].some((used) => used.has(b))); // recordings bind theirs
-      const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-      buf = this.device.createBuffer({ size, usage: uniform ? USAGE.UNIFORM : USAGE.STORAGE, mappedAtCreation: true, label: uniform ? 'uniform' : 'constant' });
-      new Uint8Array(buf.getMappedRange()).set(bytes);
-      buf.unmap();
-      this.uniforms.set(key, buf);
-    }
-    return buf;
+    return this.constants.get(data, uniform);
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
     this.checkAlive('copy');
     if (size === 0 || this.dryRun) return;
-    this.recording?.push({ copy: [src, srcOffset, dst, dstOffset, size] });
+    this.capturing?.push({ copy: [src, srcOffset, dst, dstOffset, size] });
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
     this.recordedOps.add('copy');
   }
@@ -298,7 +265,7 @@ export class Engine {
   clear(buffer: GPUBuffer, offset = 0, size?: number): void {
     this.checkAlive('clear');
     if (this.dryRun) return;
-    this.recording?.push({ clear: [buffer, offset, size ?? buffer.size - offset] });
+    this.capturing?.push({ clear: [buffer, offset, size ?? buffer.size - offset] });
     this.commandEncoder().clearBuffer(buffer, offset, size ?? buffer.size - offset);
     this.recordedOps.add('clear');
   }
@@ -308,7 +275,7 @@ export class Engine {
     this.checkAlive('upload');
     const bytes = Math.ceil(data.byteLength / 4) * 4;
     if (bytes === 0 || this.dryRun) return;
-    this.recording?.push({ upload: [buffer, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(), offset] });
+    this.capturing?.push({ upload: [buffer, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(), offset] });
     const staging = this.device.createBuffer({ size: bytes, usage: USAGE.COPY_SRC, mappedAtCreation: true, label: 'upload' });
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     staging.unmap();
@@ -317,39 +284,45 @@ export class Engine {
     this.recordedOps.add('upload');
   }
 
-  /** Whether fixed-shape work is recorded and replayed (EngineOptions.replay). */
+  /** Whether fixed-shape work is captured and replayed now (EngineOptions.replay; never in a dry run, which captures nothing). */
   get replays(): boolean {
-    return this.options.replay !== false;
+    return this.options.replay !== false && !this.dryRun;
   }
 
   /**
    * Run `work` (synchronous: nothing else may encode meanwhile) and keep what it encodes, to be
    * encoded again by `replay`. The pooled buffers it used that are free at the end (its
-   * intermediates) are held by the recording, out of the pool, until `recording.dispose()`.
+   * intermediates) are held by the capture, out of the pool, until `capture.dispose()`.
    */
-  record<T>(work: () => T): { result: T; recording: Recording } {
-    if (this.recording) throw new Error('engine.record: recordings do not nest');
-    const commands: RecordedCommand[] = (this.recording = []);
+  capture<T>(work: () => T): { result: T; capture: Capture } {
+    if (this.capturing) throw new Error('engine.capture: captures do not nest');
+    const commands: CapturedCommand[] = (this.capturing = []);
     let result: T;
     try {
       result = work();
     } finally {
-      this.recording = null;
+      this.capturing = null;
     }
     const used = new Set(commands.flatMap(buffersOf));
     const held = [...used].filter((b) => this.pool.hold(b));
-    this.liveRecordings.add(used);
+    this.liveCaptures.add(used);
     const dispose = () => {
-      this.liveRecordings.delete(used);
+      this.liveCaptures.delete(used);
       for (const b of held.splice(0)) this.pool.release(b);
     };
-    return { result, recording: { commands, dispose } };
+    return { result, capture: { commands, dispose } };
   }
 
-  /** Encode a recording's commands again, in order, into the stream. */
-  replay(recording: Recording): void {
-    if (this.recording) throw new Error('engine.replay: not inside engine.record');
-    for (const c of recording.commands) {
+  /** @deprecated since 0.2: use `capture` ("record" now means encoding only). */
+  record<T>(work: () => T): { result: T; recording: Capture } {
+    const { result, capture } = this.capture(work);
+    return { result, recording: capture };
+  }
+
+  /** Encode a capture's commands again, in order, into the stream. */
+  replay(capture: Capture): void {
+    if (this.capturing) throw new Error('engine.replay: not inside engine.capture');
+    for (const c of capture.commands) {
       if ('kernel' in c) {
         this.encodeDispatch(c.kernel, c.group, ...c.workgroups);
         this.stats.replayed++;
@@ -370,8 +343,8 @@ export class Engine {
     this.device.queue.submit([this.encoder.finish()]);
     this.pacer.submitted(`${ops}|${this.recordedDispatches}|${this.recordedWorkgroups}`, !this.firstDispatches);
     this.profiler?.submitted();
-    this.watchScope(`submission of [${ops}]`, 'out-of-memory');
-    this.watchScope(`submission of [${ops}]`, 'validation');
+    this.errors.watch(`submission of [${ops}]`, 'out-of-memory');
+    this.errors.watch(`submission of [${ops}]`, 'validation');
     this.encoder = null;
     this.recordedOps.clear();
     this.recordedDispatches = this.recordedWorkgroups = 0;
@@ -416,12 +389,8 @@ export class Engine {
 
   /** Throw the first GPU error collected from error scopes (named by op), if any. */
   async throwPendingErrors(): Promise<void> {
-    await Promise.all(this.errorChecks.splice(0));
-    const e = this.errors.shift();
-    if (e) {
-      this.errors.length = 0;
-      throw e;
-    }
+    const e = await this.errors.first();
+    if (e) throw e;
     if (this.lostReason) throw new PathlightError(`GPU device lost (${this.lostReason})`);
   }
 
@@ -430,7 +399,7 @@ export class Engine {
     this.flush();
     this.disposed = true;
     this.pool.destroy();
-    this.clearUniforms();
+    this.constants.clear();
     this.bindGroups.clear();
     this.programs.clear();
     if (this.ownsDevice) this.device.destroy();
@@ -504,7 +473,7 @@ export class Engine {
       });
       this.device.pushErrorScope('validation');
       group = this.device.createBindGroup({ layout: kernel.pipeline.getBindGroupLayout(0), entries, label: kernel.op });
-      this.watchScope(kernel.op, 'validation');
+      this.errors.watch(kernel.op, 'validation');
       this.bindGroups.set(key, group);
     }
     return group;
@@ -538,68 +507,21 @@ export class Engine {
     }
   }
 
-  private watch(op: string, kind: string, module: GPUShaderModule): void {
-    const scope = this.device.popErrorScope();
-    this.errorChecks.push(
-      scope.then(async (err) => {
-        if (!err) return;
-        let detail = err.message;
-        try {
-          const info = await module.getCompilationInfo();
-          const msgs = info.messages.filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}: ${m.message}`);
-          if (msgs.length) detail = msgs.join('\n');
-        } catch {
-          /* keep the scope's message */
-        }
-        this.errors.push(new GpuError(op, kind, detail));
-      }),
-    );
-  }
-
-  private watchScope(op: string, kind: string): void {
-    this.errorChecks.push(
-      this.device.popErrorScope().then((err) => {
-        if (err) this.errors.push(new GpuError(op, kind, err.message));
-      }),
-    );
-  }
-
-  /** Destroy the cached uniform and constant buffers (once submitted work is done), but those `keep` says. */
-  private clearUniforms(keep: (b: GPUBuffer) => boolean = () => false): void {
-    for (const [key, b] of this.uniforms) {
-      if (keep(b)) continue;
-      this.afterSubmit.push(b);
-      this.uniforms.delete(key);
-    }
+  /** Destroy these buffers once submitted work no longer needs them (now, if nothing is being encoded). */
+  private destroyAfterSubmit(buffers: readonly GPUBuffer[]): void {
+    this.afterSubmit.push(...buffers);
     if (!this.encoder) for (const b of this.afterSubmit.splice(0)) b.destroy();
   }
 
-  /** Why the device was lost, if it was (one listener per device: engines may share it). */
+  /** Why the device was lost, if it was. */
   private get lostReason(): string | null {
-    return lostDevices.get(this.device) ?? null;
+    return lostReason(this.device);
   }
 
   private checkAlive(op: string): void {
     if (this.disposed) throw new PathlightError(`${op}: the engine has been disposed`);
     if (this.lostReason) throw new PathlightError(`${op}: GPU device lost (${this.lostReason})`);
   }
-}
-
-const lostDevices = new WeakMap<GPUDevice, string>();
-const watchedDevices = new WeakSet<GPUDevice>();
-function watchLoss(device: GPUDevice): void {
-  if (watchedDevices.has(device)) return;
-  watchedDevices.add(device);
-  void device.lost.then((info) => lostDevices.set(device, `${info.reason}: ${info.message}`));
-}
-
-const sharedDevices = new Map<string, Promise<{ device: GPUDevice; adapter: AdapterDescription }>>();
-
-async function acquireDevice(powerPreference?: GPUPowerPreference): Promise<{ device: GPUDevice; adapter: AdapterDescription }> {
-  const { adapter, source } = await requestAdapter(powerPreference);
-  const device = await requestDevice(adapter);
-  const isFallback = !!(adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
-  return { device, adapter: describeAdapter(adapter.info, source, isFallback) };
 }
 
 export function createEngine(options: EngineOptions = {}): Promise<Engine> {

@@ -17,6 +17,13 @@ export interface BufferRange {
 /** Uniform data is given as bytes; the engine keeps one buffer per distinct content. */
 export type UniformData = ArrayBufferView | ArrayBuffer;
 
+/** A program compiled: its pipeline, and an id that keys its bind groups. */
+export interface Kernel {
+  readonly op: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly id: number;
+}
+
 export type Grid = readonly [number, number?, number?] | { readonly threads: number };
 
 export interface Program {

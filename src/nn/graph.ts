@@ -17,36 +17,10 @@ import type { Pool2dParams } from '../ops/pool-geometry.js';
 import type { UnaryOp } from '../ops/activation.js';
 import type { BinaryOp } from '../ops/broadcast.js';
 import type { Padding } from '../errors.js';
+import type { GraphNode, NodeSpec } from './node.js';
 import { BN_PARAMS, nodeKind } from './layers.js';
 
-export type { UnaryOp, BinaryOp };
-
-export type NodeSpec =
-  | { kind: 'input' }
-  | { kind: 'conv2d'; input: number; weight: string; bias?: string; params: Conv2dParams; relu?: boolean; residual?: number }
-  | { kind: 'linear'; input: number; weight: string; bias?: string; relu?: boolean }
-  | { kind: 'relu'; input: number }
-  | { kind: 'maxpool'; input: number; params: Pool2dParams; maskRelu?: boolean }
-  | { kind: 'maxpoolargmax'; input: number; params: Pool2dParams; columnMajor?: boolean }
-  | { kind: 'avgpool'; input: number; params: Pool2dParams & { countIncludePad?: boolean } }
-  | { kind: 'gap'; input: number }
-  | { kind: 'batchnorm'; input: number; prefix: string; eps: number; relu?: boolean; batchStatistics?: boolean }
-  | { kind: 'add'; a: number; b: number; relu?: boolean }
-  | { kind: 'flatten'; input: number }
-  | { kind: 'softmax'; input: number; axis?: number; log?: boolean; coerce?: boolean }
-  | { kind: 'unary'; input: number; op: UnaryOp }
-  | { kind: 'prelu'; input: number; slope: string }
-  | { kind: 'binary'; a: number; b: number; op: BinaryOp }
-  | { kind: 'constop'; input: number; constant: string; op: BinaryOp; constantFirst: boolean }
-  | { kind: 'pad'; input: number; pads: number[]; value: number }
-  | { kind: 'concat'; inputs: number[]; axis: number }
-  | { kind: 'reducemean'; input: number; axes: number[]; keepDims: boolean }
-  | { kind: 'reshape'; input: number; shape: number[] }
-  | { kind: 'transpose'; input: number; perm: number[] }
-  | { kind: 'slice'; input: number; axis: number; start: number; end: number };
-
-/** `reluMaskedByReaders`: its readers are max pools with `maskRelu`, so the gradient it gets already carries its relu epilogue's mask. */
-export type GraphNode = NodeSpec & { name: string; reluMaskedByReaders?: boolean };
+export type { UnaryOp, BinaryOp, GraphNode, NodeSpec };
 
 export interface ConvOptions {
   bias?: boolean;

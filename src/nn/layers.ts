@@ -10,9 +10,8 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { fail, intPads, intPair, shapeStr } from '../errors.js';
-import type { GraphNode, NodeSpec } from './graph.js';
-import type { ShapeArgs } from './shapes.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, type InputGradientEpilogue } from '../ops/conv2d.js';
+import type { BackwardArgs, GraphNode, NodeBackward, NodeKind, NodeSpec, Params, ShapeArgs } from './node.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape } from '../ops/conv2d.js';
 import { linear, linearBackwardInput, linearBackwardWeight } from '../ops/linear.js';
 import { relu, reluBackward } from '../ops/relu.js';
 import { add } from '../ops/add.js';
@@ -25,49 +24,6 @@ import { elementwise } from '../ops/elementwise.js';
 import { onPlanes, planeShape, unplane } from './planes.js';
 import { TENSOR_KINDS, withViews } from './tensor-kinds.js';
 import { reshapeOwned } from '../tensor/tensor.js';
-
-export type Params = ReadonlyMap<string, Tensor>;
-
-export interface NodeForward {
-  output: Tensor;
-  /** extra tensors backward needs (maxpool argmax, training BN's batch statistics), disposed with the tape */
-  saved?: Tensor[];
-}
-
-export interface NodeBackward {
-  /** gradient per input, aligned with nodeInputs(node); null where no gradient flows */
-  inputs: (Tensor | null)[];
-  params?: Map<string, Tensor>;
-}
-
-/** What a backward gets: the node's inputs (`x0` the first) and output `y` as saved by the forward, `dy`. */
-export interface BackwardArgs {
-  x0: Tensor;
-  xs: Tensor[];
-  y: Tensor;
-  saved: Tensor[];
-  dy: Tensor;
-  params: Params;
-  wantParams: boolean;
-  /** conv2d (and gap, mask only): input 0's gradient is returned finished, mask ⊙ (this node's part + residual) (Tape.backward) */
-  inputEpilogue?: InputGradientEpilogue;
-}
-
-export interface NodeKind<N extends GraphNode> {
-  /** indices of the nodes it reads (default: `[node.input]`) */
-  inputs?(node: N): number[];
-  /** parameter names it uses, in a fixed order (default: none) */
-  params?(node: N): string[];
-  /** output shape of one row; throws through `s.fail` */
-  shape(node: N, s: ShapeArgs): number[];
-  /**
-   * `training`: batch norms normalise by the batch's statistics and update their running ones
-   * (PyTorch's train mode); otherwise they use the running statistics (eval mode).
-   */
-  forward(node: N, x: Tensor, inputs: Tensor[], params: Params, training: boolean): NodeForward;
-  /** Caller owns and disposes everything returned. */
-  backward(node: N, b: BackwardArgs): NodeBackward;
-}
 
 export function param(params: Params, name: string | undefined): Tensor | null {
   if (name === undefined) return null;

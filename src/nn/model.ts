@@ -15,8 +15,9 @@ import { fail, PathlightError, shapeStr } from '../errors.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { concatBatch, sliceBatch } from '../tensor/batch.js';
 import { add } from '../ops/add.js';
-import { nodeInputs, nodeParams, type GraphNode } from './graph.js';
-import { nodeKind, type Params } from './layers.js';
+import { nodeInputs, nodeParams } from './graph.js';
+import { nodeKind } from './layers.js';
+import type { GraphNode, Params } from './node.js';
 import { inferShapes } from './shapes.js';
 
 export interface ModelInfo {

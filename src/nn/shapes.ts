@@ -4,8 +4,9 @@
  * planes.ts) or [C, H, W]. Each kind's rule is its `shape` in the node table (layers.ts).
  */
 import { PathlightError, shapeStr } from '../errors.js';
-import { nodeInputs, type GraphNode } from './graph.js';
+import { nodeInputs } from './graph.js';
 import { nodeKind } from './layers.js';
+import type { GraphNode, ShapeArgs } from './node.js';
 import { planeShape } from './planes.js';
 
 /** A shape error, with the index of the node it is about (the ONNX importer names its op). */
@@ -18,9 +19,6 @@ export class GraphShapeError extends PathlightError {
     this.name = 'GraphShapeError';
   }
 }
-
-/** What a node kind's shape rule gets: its inputs' shapes (`x`, `second`) and helpers that name the node in errors. */
-export type ShapeArgs = ReturnType<typeof shapeArgs>;
 
 export function inferShapes(nodes: readonly GraphNode[], params: ReadonlyMap<string, readonly number[]>, inputShape: readonly number[]): number[][] {
   const shapes: number[][] = [[...inputShape]];
@@ -36,12 +34,11 @@ export function inferShapes(nodes: readonly GraphNode[], params: ReadonlyMap<str
   return shapes;
 }
 
-function shapeArgs(n: GraphNode, index: number, inputs: number[][], params: ReadonlyMap<string, readonly number[]>) {
+function shapeArgs(n: GraphNode, index: number, inputs: number[][], params: ReadonlyMap<string, readonly number[]>): ShapeArgs {
   const [x, second] = inputs;
   const fail = (message: string): never => {
     throw new GraphShapeError(index, `graph: ${message}`);
   };
-  /** the message of a 1-D layer whose parameters are not unit-H */
   const unitH = (what: string, problem: string) => `1-D ${what} '${n.name}' on ${shapeStr(x!)} must have unit H-axis parameters (kernel [1, K], padding [0, P]); ${problem}`;
   return {
     index,
@@ -51,7 +48,6 @@ function shapeArgs(n: GraphNode, index: number, inputs: number[][], params: Read
     fail,
     unitH,
     param: (name: string): readonly number[] => params.get(name) ?? fail(`parameter '${name}' is missing`),
-    /** conv / pooling input: [C, H, W], or [C, L] as one plane of height 1 (`out` drops H again) */
     planar: (what: string) => {
       if (x!.length !== 2 && x!.length !== 3) fail(`${what} '${n.name}' needs a [C, L] or [C, H, W] input, gets ${shapeStr(x!)}`);
       const oneD = x!.length === 2;

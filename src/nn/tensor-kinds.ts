@@ -12,9 +12,7 @@ import { checkUnary, prelu, preluBackward, unary, unaryBackward } from '../ops/a
 import { binary, binaryBackward, broadcastShape, sumTo } from '../ops/broadcast.js';
 import { concat, crop, expand, pad, slice, transpose } from '../ops/strided.js';
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from '../ops/softmax.js';
-import type { GraphNode } from './graph.js';
-import type { NodeKind } from './layers.js';
-import type { ShapeArgs } from './shapes.js';
+import type { GraphNode, NodeKind, ShapeArgs } from './node.js';
 
 type Kinds = 'unary' | 'prelu' | 'binary' | 'constop' | 'pad' | 'concat' | 'reducemean' | 'softmax' | 'reshape' | 'transpose' | 'slice';
 type Node<K extends Kinds> = Extract<GraphNode, { kind: K }>;

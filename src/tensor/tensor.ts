@@ -152,7 +152,7 @@ export class Tensor {
   /**
    * A tensor computed from this one's contents (e.g. packed conv weights), built by `build` once
    * and shared by every view until the contents change (`markWritten`) or the storage is
-   * released; don't dispose it. A dry run's build (engine.preparing) recorded nothing: rebuilt.
+   * released; don't dispose it. A dry run's build (engine.isDryRun) ran nothing: rebuilt.
    */
   derived(key: string, build: () => Tensor): Tensor {
     const s = this.live();
@@ -160,7 +160,7 @@ export class Tensor {
     if (hit?.filled) return hit.tensor;
     hit?.tensor.dispose();
     const tensor = build();
-    s.derived.set(key, { tensor, filled: !s.engine.preparing });
+    s.derived.set(key, { tensor, filled: !s.engine.isDryRun });
     return tensor;
   }
 

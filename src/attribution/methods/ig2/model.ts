@@ -5,7 +5,7 @@
 import { fail } from '../../../errors.js';
 import type { Model } from '../../../nn/model.js';
 import type { Tensor } from '../../../tensor/tensor.js';
-import { ReplayCache } from '../../../gpu/replay.js';
+import { ReplayCache } from '../../../tensor/replay-cache.js';
 import { concatBatch } from '../../../tensor/batch.js';
 import { explainSeed } from '../../kernels/explain-seed.js';
 import { ig2RepresentationSeed } from '../../kernels/ig2-step.js';
