@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --json --models lenet,resnet --methods ig,idgi --steps 16,64 --reps 5 --peer-models lenet --peer-steps 64 --no-profile]`:
+ * `npm run bench [-- --json --models lenet,resnet --methods ig,idgi --steps 16,64 --reps 5 --peer-models lenet --peer-steps 64 --no-profile --record]`:
  * the headless-Chromium benchmark (bench/bench-page.ts): per zoo model and method ms per attribution,
  * gradient evaluations/s, peak pool memory, GFLOP/s against the matmul probe, per-kernel GPU time
- * (timestamp queries) and the TF.js peer's IG. Writes bench/results/bench-chrome.json and the
- * ms-vs-steps plot bench/results/bench-steps.svg; prints the JSON on stdout with --json (else a
- * short summary); progress on stderr. Errors are one line (`pathlight: bench: …`), the stack with --debug.
+ * (timestamp queries) and the TF.js peer's IG. Writes bench-chrome.json and the ms-vs-steps plot
+ * bench-steps.svg to out/results/ (bench/results/ with --record: scripts/results-dir.mjs); prints
+ * the JSON on stdout with --json (else a short summary); progress on stderr. Errors are one line (`pathlight: bench: …`), the stack with --debug.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { bundle, ROOT } from '../esbuild.config.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../scripts/chromium.mjs';
 import { sourceCommit } from '../scripts/source-commit.mjs';
+import { fromRoot, resultsDir } from '../scripts/results-dir.mjs';
 
-const argv = process.argv.slice(2);
+const { dir: out, argv } = resultsDir();
 const json = argv.includes('--json');
 const debug = argv.includes('--debug');
 const t0 = performance.now();
@@ -56,14 +57,13 @@ async function runInChromium() {
 
 async function main() {
   await checkArgs();
-  const out = `${ROOT}/bench/results`;
   mkdirSync(out, { recursive: true });
   const result = await runInChromium();
   const record = { ...result.json, commit: sourceCommit(ROOT), wallSeconds: Math.round((performance.now() - t0) / 1000) };
   writeFileSync(`${out}/bench-chrome.json`, JSON.stringify(record, null, 2) + '\n');
   writeFileSync(`${out}/bench-steps.svg`, result.svg);
   const ratios = (record.peer?.rows ?? []).map((r) => `TF.js / pathlight, ${r.model} IG-${r.steps}: ${r.tfMs} ms / ${r.pathlightMs} ms = ${r.ratio} (relative L2 ${r.relL2})`);
-  const done = `bench: done in ${secs()}; wrote bench/results/bench-chrome.json and bench/results/bench-steps.svg`;
+  const done = `bench: done in ${secs()}; wrote ${fromRoot(out)}/bench-chrome.json and ${fromRoot(out)}/bench-steps.svg`;
   if (json) {
     for (const line of ratios) console.error(line);
     console.error(done);

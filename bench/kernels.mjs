@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:kernels`: kernel GFLOP/s in Node (Dawn) and in headless Chromium, JSON to stdout
- * and to bench/results/kernels-node.json, kernels-chrome.json.
+ * `npm run bench:kernels [-- --record]`: kernel GFLOP/s in Node (Dawn) and in headless Chromium, JSON
+ * to stdout and to kernels-node.json, kernels-chrome.json in out/results/ (bench/results/ with --record).
  */
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -10,10 +10,11 @@ import { bundle, nodeOptions, ROOT } from '../esbuild.config.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../scripts/chromium.mjs';
 import { sourceCommit } from '../scripts/source-commit.mjs';
+import { resultsDir } from '../scripts/results-dir.mjs';
 
 const commit = sourceCommit(ROOT);
 
-const out = `${ROOT}/bench/results`;
+const { dir: out } = resultsDir();
 mkdirSync(out, { recursive: true });
 
 await esbuild.build({ ...nodeOptions, entryPoints: [`${ROOT}/bench/kernels-node.ts`], outfile: `${ROOT}/.tmp/bench-kernels-node.mjs` });

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:methods [-- --models lenet,resnet --methods ig,idgi --steps 32,64 --reps 3 --runtimes node,chrome]`:
- * path-method timing in Node (Dawn) and in headless Chromium, JSON to stdout and to
- * bench/results/methods-node.json, methods-chrome.json. No arguments: the default grid (bench/methods.ts).
+ * `npm run bench:methods [-- --models lenet,resnet --methods ig,idgi --steps 32,64 --reps 3 --runtimes node,chrome --record]`:
+ * path-method timing in Node (Dawn) and in headless Chromium, JSON to stdout and to methods-node.json,
+ * methods-chrome.json in out/results/ (bench/results/ with --record). No arguments: the default grid (bench/methods.ts).
  */
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -11,16 +11,16 @@ import { bundle, nodeOptions, ROOT } from '../esbuild.config.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../scripts/chromium.mjs';
 import { sourceCommit } from '../scripts/source-commit.mjs';
+import { resultsDir } from '../scripts/results-dir.mjs';
 
 const commit = sourceCommit(ROOT);
 
-const argv = process.argv.slice(2);
+const { dir: out, argv } = resultsDir();
 const at = argv.indexOf('--runtimes');
 const runtimes = at >= 0 ? (argv[at + 1] ?? '').split(',') : ['node', 'chrome'];
 const unknown = runtimes.filter((r) => r !== 'node' && r !== 'chrome');
 if (unknown.length > 0 || runtimes.length === 0) throw new Error(`--runtimes takes node and/or chrome, got '${argv[at + 1]}'`);
 
-const out = `${ROOT}/bench/results`;
 mkdirSync(out, { recursive: true });
 const results = {};
 

@@ -1,8 +1,8 @@
 /**
  * Runs one benchmark module in Node (Dawn) and in headless Chromium and saves each runtime's JSON
- * to bench/results/<name>-<runtime>[-<tag>].json. The module (bench/<name>.ts) prints its JSON on
- * stdout when run by Node and defines `window[global](argv)` in a page.
- * Flags read here: `--runtimes node,chrome` and `--tag name`; all flags are passed to the module.
+ * to out/results/<name>-<runtime>[-<tag>].json (bench/results/ with --record). The module
+ * (bench/<name>.ts) prints its JSON on stdout when run by Node and defines `window[global](argv)` in a page.
+ * Flags read here: `--runtimes node,chrome`, `--tag name` and `--record`; the others are passed to the module.
  */
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -11,12 +11,13 @@ import { bundle, nodeOptions, ROOT } from '../esbuild.config.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../scripts/chromium.mjs';
 import { sourceCommit } from '../scripts/source-commit.mjs';
+import { resultsDir } from '../scripts/results-dir.mjs';
 
-export async function runInNodeAndChrome(name, global, argv = process.argv.slice(2)) {
+export async function runInNodeAndChrome(name, global, args = process.argv.slice(2)) {
+  const { dir: out, argv } = resultsDir(args);
   const flag = (f, fallback) => (argv.includes(f) ? argv[argv.indexOf(f) + 1] : fallback);
   const runtimes = flag('--runtimes', 'node,chrome').split(',');
   const tag = flag('--tag', '');
-  const out = `${ROOT}/bench/results`;
   mkdirSync(out, { recursive: true });
   const commit = sourceCommit(ROOT);
   const save = (runtime, r) => writeFileSync(`${out}/${name}-${runtime}${tag ? `-${tag}` : ''}.json`, JSON.stringify({ ...r, commit, date: new Date().toISOString() }, null, 2) + '\n');

@@ -1,7 +1,7 @@
 /**
  * pathlight as a library author gets it: `npm pack` (which runs `prepack`, the full build), the
  * tarball installed into a fresh project, and browser bundles of that project's entries built
- * with esbuild's defaults. Used by test/consumer.test.ts and scripts/package-size.mjs.
+ * with esbuild's defaults. Used by test/consumer.e2e.test.ts and scripts/package-size.mjs.
  */
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';

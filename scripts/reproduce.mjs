@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 /**
- * `npm run reproduce [-- --models lenet,resnet --samples 8 --steps 32]`: the IDGI paper's comparison
- * (IG vs IG+IDGI, GIG vs GIG+IDGI, BlurIG vs BlurIG+IDGI, and IG2) on every zoo model with shipped
- * weights, through `pathlight eval`. Writes bench/results/reproduce-<model>.json and the markdown
- * table bench/results/reproduce.md (samples, steps, machine and adapter stated). With --models, the
- * other zoo models' tables come from their existing reproduce-<model>.json (an earlier run).
+ * `npm run reproduce [-- --models lenet,resnet --samples 8 --steps 32 --record]`: the IDGI paper's
+ * comparison (IG vs IG+IDGI, GIG vs GIG+IDGI, BlurIG vs BlurIG+IDGI, and IG2) on every zoo model with
+ * shipped weights, through `pathlight eval`. Writes reproduce-<model>.json and the markdown table
+ * reproduce.md (samples, steps, machine and adapter stated) to out/results/, or to bench/results/
+ * with --record. With --models, the other zoo models' tables come from their existing
+ * reproduce-<model>.json (an earlier run: out/results/'s, else the recorded one).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { build, ROOT } from '../esbuild.config.mjs';
+import { earlierResult, fromRoot, resultsDir } from './results-dir.mjs';
 
 const METHODS = [
   ['ig', 'IG'],
@@ -63,16 +65,16 @@ function section(model, result) {
 }
 
 await build();
-const out = join(ROOT, 'bench', 'results');
+const { dir: out } = resultsDir();
 mkdirSync(out, { recursive: true });
 const sections = [];
 let adapter = 'unknown';
 const started = Date.now();
 for (const model of ALL) {
-  const earlier = join(out, `reproduce-${model}.json`);
+  const earlier = earlierResult(out, `reproduce-${model}.json`);
   if (!models.includes(model)) {
     const weights = join(ROOT, 'assets', 'models', `${model}-${DATASET[model]}.safetensors`);
-    if (existsSync(earlier)) {
+    if (earlier) {
       const result = JSON.parse(readFileSync(earlier, 'utf8'));
       result.accuracy ??= existsSync(weights) ? (weightsMetadata(weights).test_accuracy ?? null) : null;
       sections.push(section(model, result));
@@ -115,3 +117,4 @@ const md = [
 ].join('\n');
 writeFileSync(join(out, 'reproduce.md'), md);
 console.log(md);
+console.error(`reproduce: wrote ${fromRoot(join(out, 'reproduce.md'))}`);

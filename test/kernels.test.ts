@@ -1,7 +1,11 @@
-/** Runs every kernel case in Node (Dawn via the npm `webgpu` package). */
+/**
+ * Runs every kernel case in Node (Dawn via the npm `webgpu` package); `npm run test:quick`
+ * (PATHLIGHT_TEST_QUICK=1) all but the model-scale ones (test/kernels/quick.ts).
+ */
 import { afterAll, beforeAll, it } from 'vitest';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { cases } from './kernels/index.js';
+import { quickCases } from './kernels/quick.js';
 import { caseTitle } from './harness/cases.js';
 
 let engine: Engine;
@@ -10,4 +14,5 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.dispose());
 
-for (const c of cases) it(caseTitle(c), () => c.run(engine));
+const chosen = process.env.PATHLIGHT_TEST_QUICK === '1' ? quickCases(cases) : cases;
+for (const c of chosen) it(caseTitle(c), () => c.run(engine));

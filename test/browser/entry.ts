@@ -1,7 +1,7 @@
 /**
- * Browser bundle for test/browser.test.ts: the same kernel cases as the Node runner, run in the
- * page against navigator.gpu. The Node side calls `window.runPathlightCases()` once and turns each
- * result into a vitest test.
+ * Browser bundle for the Chromium kernel-case runs (test/harness/chromium-cases.ts): the same
+ * kernel cases as the Node runner, run in the page against navigator.gpu. The Node side calls
+ * `window.runPathlightCases(indices)` once and turns each result into a vitest test.
  */
 import { createEngine, type Engine } from '../../src/gpu/engine.js';
 import type { AdapterDescription } from '../../src/gpu/acquire.js';
@@ -29,7 +29,7 @@ export interface BrowserRun {
 
 declare global {
   interface Window {
-    runPathlightCases?: (filter?: string) => Promise<BrowserRun>;
+    runPathlightCases?: (filter?: string | readonly number[]) => Promise<BrowserRun>;
   }
 }
 
@@ -46,14 +46,19 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Run every case whose title ("suite: name") contains `filter`, in list order, one engine for all. */
-async function runPathlightCases(filter?: string): Promise<BrowserRun> {
+/**
+ * Run the cases `filter` picks, in list order, one engine for all: those whose title ("suite:
+ * name") contains it, or those at its indices into test/kernels/index.ts's list; all without one.
+ */
+async function runPathlightCases(filter?: string | readonly number[]): Promise<BrowserRun> {
   engine ??= createEngine();
   const e = await engine;
   const results: CaseResult[] = [];
-  for (const c of cases) {
+  const chosen = typeof filter === 'string' || filter === undefined ? undefined : new Set(filter);
+  for (const [i, c] of cases.entries()) {
     const title = caseTitle(c);
-    if (filter && !title.includes(filter)) continue;
+    if (typeof filter === 'string' && filter && !title.includes(filter)) continue;
+    if (chosen && !chosen.has(i)) continue;
     const t0 = performance.now();
     try {
       await withTimeout(c.run(e), CASE_TIMEOUT_MS, title);

@@ -1,12 +1,13 @@
-/** `pathlight predict`: strict flags, paths checked before the GPU, atomic output, and agreement with the in-process predict path. */
+/**
+ * `pathlight predict` end to end (the built CLI): atomic output, and agreement with the in-process
+ * predict path. Its flags, checked before the GPU: test/cli-predict.test.ts.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, ROOT } from '../esbuild.config.mjs';
-import { parseFlags } from '../src/cli/flags.js';
-import { parsePredictFlags } from '../src/cli/predict-command.js';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { readNpy, writeNpy } from '../src/models/npy.js';
 import { onnxPredictor } from '../src/models/predict.js';
@@ -29,25 +30,6 @@ beforeAll(async () => {
   engine = await createEngine();
 }, 300_000);
 afterAll(() => engine?.dispose());
-
-describe('predict flags', () => {
-  const parse = (...argv: string[]) => () => parsePredictFlags(parseFlags(argv));
-  it('refuses unknown, missing and empty flags, and bad paths, before any GPU work', () => {
-    expect(parse('--model', onnx, '--input', input, '--steps', '4')).toThrow(/predict: unknown flag --steps/);
-    expect(parse('--input', input)).toThrow(/predict: --model is required/);
-    expect(parse('--model', onnx)).toThrow(/predict: --input is required/);
-    expect(parse('--model', onnx, '--input', '')).toThrow(/--input needs a value, got an empty one/);
-    expect(parse('--model', onnx, '--input', join(dir, 'missing.npy'))).toThrow(/--input: .*missing\.npy does not exist/);
-    expect(parse('--model', onnx, '--input', onnx)).toThrow(/--input .*small_resnet\.onnx: use a \.npy file/);
-    expect(parse('--model', onnx, '--input', input, '--out', join(dir, 'y.png'))).toThrow(/--out .*y\.png: use a \.npy file name/);
-    expect(parse('--model', onnx, '--input', input, '--out', dir)).toThrow(/is a directory, not a file name/);
-    expect(parse('--model', join(dir, 'nope.onnx'), '--input', input)).toThrow(/--model: .*nope\.onnx is not a zoo model/);
-  });
-
-  it('accepts the documented flags', () => {
-    expect(parse('--model', onnx, '--input', input, '--out', join(dir, 'y.npy'), '--json')()).toEqual({ model: onnx, input, out: join(dir, 'y.npy'), json: true });
-  });
-});
 
 describe('pathlight predict', () => {
   it('writes the outputs as .npy, equal to the in-process predict path (final Softmax kept)', async () => {
