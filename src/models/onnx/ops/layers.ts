@@ -3,13 +3,13 @@
  * folded in where exact), BatchNormalization, Gemm, MatMul, PRelu, and Pad itself (kept pending
  * until a consumer decides).
  */
-import type { OnnxNode } from './onnx.js';
-import { asFloat32, type OnnxTensor } from './onnx-tensor.js';
-import type { ConstValue } from './onnx-fold.js';
-import { onnxWindow, planarWindow, WindowError, type PlanarWindow, type Window } from './onnx-geometry.js';
-import type { Pool2dParams } from '../ops/pool-geometry.js';
-import { BN_PARAMS } from '../nn/layers.js';
-import { count, ImportState, ints, num, same, str, transpose2d, type Act } from './onnx-import-state.js';
+import type { OnnxNode } from '../decode.js';
+import { asFloat32, type OnnxTensor } from '../tensor.js';
+import type { ConstValue } from '../fold.js';
+import { onnxWindow, planarWindow, WindowError, type PlanarWindow, type Window } from '../geometry.js';
+import type { Pool2dParams } from '../../../ops/pool-geometry.js';
+import { BN_PARAMS } from '../../../nn/layers.js';
+import { count, ImportState, ints, num, same, str, transpose2d, type Act } from '../state.js';
 
 export abstract class LayerImporter extends ImportState {
   protected window(node: OnnxNode, x: Act, kernel: number[]): Window {

@@ -6,8 +6,8 @@
  * through Gather / Concat / Unsqueeze / Slice / …, and Reshape reads it as "keep the batch
  * axis"; arithmetic on it is refused.
  */
-import type { OnnxAttribute, OnnxNode } from './onnx.js';
-import type { OnnxDtype, OnnxTensor } from './onnx-tensor.js';
+import type { OnnxAttribute, OnnxNode } from './decode.js';
+import type { OnnxDtype, OnnxTensor } from './tensor.js';
 
 /** A folded value: a tensor whose elements flagged in `batch` stand for the symbolic batch size. */
 export interface ConstValue extends OnnxTensor {

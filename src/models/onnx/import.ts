@@ -13,16 +13,16 @@
  * A final Softmax / LogSoftmax is dropped (models are explained on logits) unless
  * `keepFinalSoftmax` (what `predict` uses). Environment-free: IR in, spec out.
  */
-import type { UnaryOp } from '../nn/graph.js';
-import type { InputDeclaration } from '../nn/model.js';
-import { declareInput } from '../data/preprocess.js';
-import { decodeOnnx, OnnxError, type OnnxDecodeOptions, type OnnxModel, type OnnxNode } from './onnx.js';
-import { asFloat32, DT, dtypeName } from './onnx-tensor.js';
-import { FOLDABLE_OPS, FoldError, foldNode, sliceRange } from './onnx-fold.js';
-import { fuseModel, type ModelSpec } from './fuse.js';
-import { BatchAxisError, count, ints, num, same, type Binary, type OnnxImportMode } from './onnx-import-state.js';
-import { ViewImporter } from './onnx-import-views.js';
-import { ModelBytesError } from './model-bytes.js';
+import type { UnaryOp } from '../../nn/graph.js';
+import type { InputDeclaration } from '../../nn/model.js';
+import { declareInput } from '../../data/preprocess.js';
+import { decodeOnnx, OnnxError, type OnnxDecodeOptions, type OnnxModel, type OnnxNode } from './decode.js';
+import { asFloat32, DT, dtypeName } from './tensor.js';
+import { FOLDABLE_OPS, FoldError, foldNode, sliceRange } from './fold.js';
+import { fuseModel, type ModelSpec } from '../fuse.js';
+import { BatchAxisError, count, ints, num, same, type Binary, type OnnxImportMode } from './state.js';
+import { ViewImporter } from './ops/views.js';
+import { ModelBytesError } from '../model-bytes.js';
 
 export type { OnnxImportMode };
 

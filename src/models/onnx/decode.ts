@@ -14,11 +14,11 @@ import {
   type ModelProtoMessage,
   type NodeProtoMessage,
   type ValueInfoProtoMessage,
-} from './onnx-schema.js';
-import { ModelBytes } from './model-bytes.js';
-import { decodeTensor, dtypeName, NUMERIC_TYPES, OnnxError, type ExternalDataResolver, type OnnxTensor } from './onnx-tensor.js';
+} from './schema.js';
+import { ModelBytes } from '../model-bytes.js';
+import { decodeTensor, dtypeName, NUMERIC_TYPES, OnnxError, type ExternalDataResolver, type OnnxTensor } from './tensor.js';
 
-export { OnnxError, type OnnxTensor } from './onnx-tensor.js';
+export { OnnxError, type OnnxTensor } from './tensor.js';
 
 export type OnnxAttribute = number | number[] | string | OnnxTensor;
 

@@ -4,14 +4,14 @@
  * folded constants, per-row shapes, the batch-axis convention of the mode, and naming and
  * errors. The op mappings build on it (onnx-import-layers.ts, onnx-import-views.ts, onnx-import.ts).
  */
-import { GraphBuilder, nodeInputs } from '../nn/graph.js';
-import { GraphShapeError, inferShapes } from '../nn/shapes.js';
-import { OnnxError, type OnnxAttribute, type OnnxModel, type OnnxNode } from './onnx.js';
-import { asFloat32, type OnnxTensor } from './onnx-tensor.js';
-import { normAxis, type ConstValue } from './onnx-fold.js';
-import type { ParamValues } from './fuse.js';
-import { ModelBytes, ModelBytesError } from './model-bytes.js';
-import { weightRangeNote } from './weight-range.js';
+import { GraphBuilder, nodeInputs } from '../../nn/graph.js';
+import { GraphShapeError, inferShapes } from '../../nn/shapes.js';
+import { OnnxError, type OnnxAttribute, type OnnxModel, type OnnxNode } from './decode.js';
+import { asFloat32, type OnnxTensor } from './tensor.js';
+import { normAxis, type ConstValue } from './fold.js';
+import type { ParamValues } from '../fuse.js';
+import { ModelBytes, ModelBytesError } from '../model-bytes.js';
+import { weightRangeNote } from '../weight-range.js';
 
 export type OnnxImportMode = 'batch' | 'whole';
 

@@ -11,15 +11,15 @@
  * naming the op and the node. The graph is walked without recursion, and a cycle (a node reading
  * itself included) is refused, naming its nodes.
  */
-import { GraphBuilder, type UnaryOp } from '../nn/graph.js';
-import { GraphShapeError, inferShapes } from '../nn/shapes.js';
-import type { BinaryOp } from '../ops/broadcast.js';
-import type { InputDeclaration } from '../nn/model.js';
-import { declareInput } from '../data/preprocess.js';
-import { fuseModel, type ModelSpec, type ParamValues } from './fuse.js';
-import { ModelBytes, ModelBytesError } from './model-bytes.js';
-import { weightRangeNote } from './weight-range.js';
-import { attr, readTfjsWeights, TfjsError, type TfjsModelJson, type TfjsNode, type TfjsTensor } from './tfjs-format.js';
+import { GraphBuilder, type UnaryOp } from '../../nn/graph.js';
+import { GraphShapeError, inferShapes } from '../../nn/shapes.js';
+import type { BinaryOp } from '../../ops/broadcast.js';
+import type { InputDeclaration } from '../../nn/model.js';
+import { declareInput } from '../../data/preprocess.js';
+import { fuseModel, type ModelSpec, type ParamValues } from '../fuse.js';
+import { ModelBytes, ModelBytesError } from '../model-bytes.js';
+import { weightRangeNote } from '../weight-range.js';
+import { attr, readTfjsWeights, TfjsError, type TfjsModelJson, type TfjsNode, type TfjsTensor } from './format.js';
 
 /** A model's image input, declared per model (ModelInfo.preprocess; data/preprocess.ts). */
 export type InputPreprocess = InputDeclaration;

@@ -3,10 +3,10 @@
  * (views, no node until a consumer needs the shape), Slice and Split (slice nodes), Gather by
  * constant indices, Expand, and Concat with constants.
  */
-import type { OnnxNode } from './onnx.js';
-import { foldNode, resolveReshape, sliceRange, type ConstValue } from './onnx-fold.js';
-import { count, INT_BIG, ints, num, same, type Act } from './onnx-import-state.js';
-import { LayerImporter } from './onnx-import-layers.js';
+import type { OnnxNode } from '../decode.js';
+import { foldNode, resolveReshape, sliceRange, type ConstValue } from '../fold.js';
+import { count, INT_BIG, ints, num, same, type Act } from '../state.js';
+import { LayerImporter } from './layers.js';
 
 export abstract class ViewImporter extends LayerImporter {
   /** Concat of one activation and constants: the activation padded with zeros, plus the constants in the padding. */
