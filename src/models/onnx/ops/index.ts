@@ -8,12 +8,13 @@ import type { OnnxNode } from '../ir.js';
 import { FoldError, unlimited, type ConstValue } from '../fold.js';
 import type { OnnxOp } from '../state.js';
 import { CONSTANT_OPS } from './constants.js';
+import { CONV_OPS } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { LAYER_OPS } from './layers.js';
 import { REDUCE_OPS } from './reduce.js';
 import { VIEW_OPS } from './views.js';
 
-export const ONNX_OPS: ReadonlyMap<string, OnnxOp> = new Map(Object.entries({ ...LAYER_OPS, ...ELEMENTWISE_OPS, ...VIEW_OPS, ...REDUCE_OPS, ...CONSTANT_OPS }));
+export const ONNX_OPS: ReadonlyMap<string, OnnxOp> = new Map(Object.entries({ ...CONV_OPS, ...LAYER_OPS, ...ELEMENTWISE_OPS, ...VIEW_OPS, ...REDUCE_OPS, ...CONSTANT_OPS }));
 
 /** Default-domain op types the decoder accepts (in alphabetical order). */
 export const SUPPORTED_OPS: ReadonlySet<string> = new Set([...ONNX_OPS.keys()].sort());
