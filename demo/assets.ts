@@ -14,8 +14,8 @@ import { rgbToGray } from '../src/data/gray.js';
 import { toRgb32 } from '../src/data/transforms.js';
 import type { DatasetName } from '../src/data/classes.js';
 import type { SampleEntry } from '../src/data/samples.js';
-import { modelFromTfjs, type TfjsModelJson } from '../src/models/tfjs.js';
-import { shardPaths } from '../src/models/tfjs-format.js';
+import { modelFromTfjs, type TfjsModelJson } from '../src/models/tfjs/load.js';
+import { shardPaths } from '../src/models/tfjs/format.js';
 
 /** The page's name for @vladmandic/human's FER-2013 classifier, beside the zoo's names. */
 export const EMOTION = 'emotion';

@@ -4,7 +4,7 @@
  * Each block sits between `<!-- generated: NAME (scripts/docs-tables.mjs) -->` and
  * `<!-- end generated: NAME -->` and is rebuilt from the code or a committed results file, never
  * typed by hand:
- *   onnx-ops     the ONNX importer's op list and opsets (SUPPORTED_OPS, SUPPORTED_OPSET in src/models/onnx.ts)
+ *   onnx-ops     the ONNX importer's op list and opsets (SUPPORTED_OPS, SUPPORTED_OPSET in src/models/onnx/decode.ts)
  *   models       the shipped models' training records (scripts/models-table.mjs, assets/models/*.safetensors)
  *   torchvision  the torchvision architectures (scripts/verify-torchvision.mjs --table, bench/results/torchvision.json)
  *   tfjs-peer    pathlight against TF.js's WebGPU backend (bench/results/bench-chrome.json)
@@ -23,7 +23,7 @@ const node = (script, ...args) => execFileSync(process.execPath, [at(script), ..
 
 /** SUPPORTED_OPS / SUPPORTED_OPSET, read from the importer's sources (bundled to .tmp/, packages external). */
 async function onnxOps() {
-  const outfile = await bundled('docs-tables-onnx', "export { SUPPORTED_OPS, SUPPORTED_OPSET } from './src/models/onnx.js';");
+  const outfile = await bundled('docs-tables-onnx', "export { SUPPORTED_OPS, SUPPORTED_OPSET } from './src/models/onnx/decode.js';");
   const { SUPPORTED_OPS, SUPPORTED_OPSET } = await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`);
   const ops = [...SUPPORTED_OPS].sort((a, b) => a.localeCompare(b));
   return [

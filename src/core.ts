@@ -12,8 +12,8 @@ export * from './train/cross-entropy.js';
 // models
 export * from './models/safetensors.js';
 export * from './models/npy.js';
-export * from './models/onnx.js';
-export * from './models/tfjs.js';
+export * from './models/onnx/decode.js';
+export * from './models/tfjs/load.js';
 export * from './models/zoo.js';
 export * from './models/load.js';
 export * from './models/predict.js';

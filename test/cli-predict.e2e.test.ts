@@ -11,7 +11,7 @@ import { build, ROOT } from '../esbuild.config.mjs';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { readNpy, writeNpy } from '../src/models/npy.js';
 import { onnxPredictor } from '../src/models/predict.js';
-import { readTensorProto } from '../src/models/onnx-tensor.js';
+import { readTensorProto } from '../src/models/onnx/tensor.js';
 import { tinyOnnx, type TinyModel } from './harness/onnx-build.js';
 
 const cli = join(ROOT, 'dist/cli.js');

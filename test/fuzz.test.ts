@@ -24,7 +24,7 @@ import { parseFlags } from '../src/cli/flags.js';
 import { explainCommand } from '../src/cli/explain-command.js';
 import { parseExplainFlags } from '../src/cli/explain-flags.js';
 import { readInput } from '../src/cli/inputs.js';
-import { modelFromTfjs } from '../src/models/tfjs.js';
+import { modelFromTfjs } from '../src/models/tfjs/load.js';
 import { tinyOnnx, ints as onnxInts, type TinyModel } from './harness/onnx-build.js';
 import { TinyGraph } from './harness/tfjs-graph.js';
 

@@ -5,9 +5,9 @@
  * only; weights beyond float32's range get a note.
  */
 import { describe, expect, it } from 'vitest';
-import { importOnnxBytes } from '../src/models/onnx-import.js';
-import { importTfjs } from '../src/models/tfjs.js';
-import { readTfjsWeights } from '../src/models/tfjs-format.js';
+import { importOnnxBytes } from '../src/models/onnx/import.js';
+import { importTfjs } from '../src/models/tfjs/load.js';
+import { readTfjsWeights } from '../src/models/tfjs/format.js';
 import { readNpy, writeNpy } from '../src/models/npy.js';
 import { readSafetensors, writeSafetensors } from '../src/models/safetensors.js';
 import { modelFromSafetensors } from '../src/models/load.js';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { loadModel, loadPredictor } from '../src/models/load.js';
-import { modelFromTfjs } from '../src/models/tfjs.js';
+import { modelFromTfjs } from '../src/models/tfjs/load.js';
 import { writeNpy } from '../src/models/npy.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { parseFlags } from '../src/cli/flags.js';

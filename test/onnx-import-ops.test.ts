@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { importOnnxBytes } from '../src/models/onnx-import.js';
+import { importOnnxBytes } from '../src/models/onnx/import.js';
 import { onnxPredictor } from '../src/models/predict.js';
 import { float, int, ints, str, tinyOnnx, type TinyModel } from './harness/onnx-build.js';
 import { Rng } from './harness/random.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { importOnnxBytes } from '../src/models/onnx-import.js';
+import { importOnnxBytes } from '../src/models/onnx/import.js';
 import { modelFromSpec } from '../src/models/fuse.js';
 import { readNpy } from '../src/models/npy.js';
 import { cpuFunction, explain } from '../src/attribution/index.js';

@@ -12,14 +12,14 @@ import { readAsset, readFileBytes, readUrl } from '#platform';
 import type { InputDeclaration, Model } from '../nn/model.js';
 import { CLASS_NAMES, type DatasetName } from '../data/classes.js';
 import { fuseModel, modelFromSpec, type ModelSpec } from './fuse.js';
-import { FreeInputSizesError, importOnnxBytes, type OnnxImportOptions } from './onnx-import.js';
-import { externalDataLocations } from './onnx.js';
-import type { ExternalDataResolver } from './onnx-tensor.js';
+import { FreeInputSizesError, importOnnxBytes, type OnnxImportOptions } from './onnx/import.js';
+import { externalDataLocations } from './onnx/decode.js';
+import type { ExternalDataResolver } from './onnx/tensor.js';
 import { batchPredictor, boundByFirstInput, onnxPredictor, type Predictor } from './predict.js';
-import { TfjsFreeInputSizesError } from './tfjs-import.js';
+import { TfjsFreeInputSizesError } from './tfjs/import.js';
 import { readSafetensors } from './safetensors.js';
 import { weightRangeNote } from './weight-range.js';
-import { loadTfjsModel } from './tfjs.js';
+import { loadTfjsModel } from './tfjs/load.js';
 import { ZOO, ZOO_NAMES, isZooName, zooEntry, zooGraph, zooSpec, type ZooName } from './zoo.js';
 
 export interface ZooLoadOptions {

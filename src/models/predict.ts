@@ -9,8 +9,8 @@ import type { Engine } from '../gpu/engine.js';
 import { batchShapeStr, type Model } from '../nn/model.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { modelFromSpec } from './fuse.js';
-import { decodeOnnxBytes, foldConstantGraph, FreeInputSizesError, importOnnx, type OnnxConstantGraph, type OnnxImportMode, type OnnxImportOptions } from './onnx-import.js';
-import type { OnnxModel } from './onnx.js';
+import { decodeOnnxBytes, foldConstantGraph, FreeInputSizesError, importOnnx, type OnnxConstantGraph, type OnnxImportMode, type OnnxImportOptions } from './onnx/import.js';
+import type { OnnxModel } from './onnx/decode.js';
 
 export interface HostArray {
   shape: number[];

@@ -1,5 +1,5 @@
 /** Tiny ONNX models built in TypeScript for import tests: nodes, initializers and typed attributes. */
-import { ModelProto } from '../../src/models/onnx-schema.js';
+import { ModelProto } from '../../src/models/onnx/schema.js';
 
 type Attr = { name: string; type: number; i?: number; f?: number; s?: Uint8Array; ints?: number[]; floats?: number[] };
 export const int = (name: string, i: number): Attr => ({ name, type: 2, i });

@@ -9,9 +9,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PathlightError } from '../../src/errors.js';
 import type { Engine } from '../../src/gpu/engine.js';
-import { SUPPORTED_OPS } from '../../src/models/onnx.js';
-import { ModelProto, TO_OBJECT_OPTIONS, type ModelProtoMessage } from '../../src/models/onnx-schema.js';
-import { readTensorProto } from '../../src/models/onnx-tensor.js';
+import { SUPPORTED_OPS } from '../../src/models/onnx/decode.js';
+import { ModelProto, TO_OBJECT_OPTIONS, type ModelProtoMessage } from '../../src/models/onnx/schema.js';
+import { readTensorProto } from '../../src/models/onnx/tensor.js';
 import { onnxPredictor } from '../../src/models/predict.js';
 
 export const RTOL = 1e-3;

@@ -3,7 +3,7 @@
  * base64, ints as strings) and weights encoded as float32, float16 or affine-quantised uint8 /
  * uint16 shards (value ≈ q · scale + min), optionally split over several shard files.
  */
-import type { TfjsAttr, TfjsModelJson, TfjsNode, TfjsWeightSpec } from '../../src/models/tfjs-format.js';
+import type { TfjsAttr, TfjsModelJson, TfjsNode, TfjsWeightSpec } from '../../src/models/tfjs/format.js';
 import { floatToHalf } from '../../src/models/half.js';
 import { Rng } from './random.js';
 

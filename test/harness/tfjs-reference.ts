@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { buildSync } from 'esbuild';
-import type { TfjsModelJson } from '../../src/models/tfjs-format.js';
+import type { TfjsModelJson } from '../../src/models/tfjs/format.js';
 
 const require = createRequire(import.meta.url);
 let gradientsRegistered = false;

@@ -5,10 +5,10 @@
  * float32. The shards are one byte stream in manifest order (groups, then paths), each weight's
  * bytes following the previous one's. Environment-free.
  */
-import { PathlightError } from '../errors.js';
-import { elementCount, float32FromLE } from './binary.js';
-import { halfToFloat } from './half.js';
-import { ModelBytes } from './model-bytes.js';
+import { PathlightError } from '../../errors.js';
+import { elementCount, float32FromLE } from '../binary.js';
+import { halfToFloat } from '../half.js';
+import { ModelBytes } from '../model-bytes.js';
 
 export interface TfjsAttr {
   s?: string;

@@ -3,7 +3,7 @@
  * dilations and pads per spatial axis, auto_pad resolved from the static input size, and a 1-D
  * window mapped to H = 1. Pure functions; the importer turns their errors into load-time errors.
  */
-import type { OnnxAttribute } from './onnx.js';
+import type { OnnxAttribute } from './ir.js';
 
 export interface Window {
   kernel: number[];

@@ -5,16 +5,16 @@
  * `#platform`, URLs in a browser). A model this module knows (KNOWN_TFJS_MODELS, recognised by
  * its converter metadata and signature) gets its class names and image preprocessing declared.
  */
-import type { Engine } from '../gpu/engine.js';
-import type { Model } from '../nn/model.js';
-import { PathlightError } from '../errors.js';
+import type { Engine } from '../../gpu/engine.js';
+import type { Model } from '../../nn/model.js';
+import { PathlightError } from '../../errors.js';
 import { readFileBytes } from '#platform';
-import { modelFromSpec } from './fuse.js';
-import { importTfjs, type TfjsImportOptions } from './tfjs-import.js';
-import { concatShards, shardPaths, TfjsError, type TfjsModelJson } from './tfjs-format.js';
+import { modelFromSpec } from '../fuse.js';
+import { importTfjs, type TfjsImportOptions } from './import.js';
+import { concatShards, shardPaths, TfjsError, type TfjsModelJson } from './format.js';
 
-export { importTfjs, type TfjsImport, type TfjsImportOptions, type InputPreprocess } from './tfjs-import.js';
-export { readTfjsWeights, type TfjsModelJson } from './tfjs-format.js';
+export { importTfjs, type TfjsImport, type TfjsImportOptions, type InputPreprocess } from './import.js';
+export { readTfjsWeights, type TfjsModelJson } from './format.js';
 
 /** Declarations for published models whose model.json does not carry them. */
 export const KNOWN_TFJS_MODELS: readonly { name: string; matches: (json: TfjsModelJson) => boolean; options: TfjsImportOptions }[] = [

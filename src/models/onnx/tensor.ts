@@ -4,10 +4,10 @@
  * Weights in a separate file (external data) come through a caller-given resolver, so this
  * module stays environment-free. Also reads a bare `.pb` TensorProto (ONNX's test data).
  */
-import { PathlightError } from '../errors.js';
-import { elementCount, float32FromLE, uint16FromLE } from './binary.js';
-import { halfToFloat } from './half.js';
-import { onnxRoot, TO_OBJECT_OPTIONS, type TensorProtoMessage } from './onnx-schema.js';
+import { PathlightError } from '../../errors.js';
+import { elementCount, float32FromLE, uint16FromLE } from '../binary.js';
+import { halfToFloat } from '../half.js';
+import { onnxRoot, TO_OBJECT_OPTIONS, type TensorProtoMessage } from './schema.js';
 
 export type OnnxDtype = 'float' | 'int' | 'bool';
 

@@ -2,16 +2,16 @@
  * What the ONNX importer keeps while it walks the graph: the graph being built, ONNX values as
  * activations (a graph node plus the ONNX shape per row, which may be a pending view or pad) or
  * folded constants, per-row shapes, the batch-axis convention of the mode, and naming and
- * errors. The op mappings build on it (onnx-import-layers.ts, onnx-import-views.ts, onnx-import.ts).
+ * errors. The op table's entries (ops/*.ts) build on it; import.ts walks the graph with it.
  */
-import { GraphBuilder, nodeInputs } from '../nn/graph.js';
-import { GraphShapeError, inferShapes } from '../nn/shapes.js';
-import { OnnxError, type OnnxAttribute, type OnnxModel, type OnnxNode } from './onnx.js';
-import { asFloat32, type OnnxTensor } from './onnx-tensor.js';
-import { normAxis, type ConstValue } from './onnx-fold.js';
-import type { ParamValues } from './fuse.js';
-import { ModelBytes, ModelBytesError } from './model-bytes.js';
-import { weightRangeNote } from './weight-range.js';
+import { GraphBuilder, nodeInputs } from '../../nn/graph.js';
+import { GraphShapeError, inferShapes } from '../../nn/shapes.js';
+import type { OnnxAttribute, OnnxModel, OnnxNode } from './ir.js';
+import { asFloat32, OnnxError, type OnnxTensor } from './tensor.js';
+import { normAxis, type ConstValue, type FoldArgs } from './fold.js';
+import type { ParamValues } from '../fuse.js';
+import { ModelBytes, ModelBytesError } from '../model-bytes.js';
+import { weightRangeNote } from '../weight-range.js';
 
 export type OnnxImportMode = 'batch' | 'whole';
 
@@ -35,33 +35,47 @@ export interface Act {
 
 export type Binary = 'add' | 'sub' | 'mul' | 'div';
 
-export abstract class ImportState {
-  protected readonly g = new GraphBuilder();
-  protected readonly params: ParamValues = new Map();
-  protected readonly acts = new Map<string, Act>();
-  protected readonly consts = new Map<string, ConstValue>();
-  protected readonly notes: string[] = [];
+/**
+ * One ONNX op's table entry (ops/*.ts): `build` maps it onto graph nodes where an input is an
+ * activation (reading its attributes and constant inputs from the node); `fold` evaluates it where
+ * all its inputs are constants. An op without `build` is only folded; one without either is
+ * decoded away (Constant).
+ */
+export interface OnnxOp {
+  build?: (s: ImportState, node: OnnxNode) => void;
+  fold?: (args: FoldArgs) => ConstValue[];
+}
+
+export class ImportState {
+  readonly g = new GraphBuilder();
+  readonly params: ParamValues = new Map();
+  readonly acts = new Map<string, Act>();
+  readonly consts = new Map<string, ConstValue>();
+  readonly notes: string[] = [];
   /** graph node index → the ONNX node it came from, for shape errors */
-  protected readonly origin: string[] = ['the graph input'];
-  protected readonly views = new Map<string, number>();
-  protected shapeCache: number[][] = [];
+  readonly origin: string[] = ['the graph input'];
+  readonly views = new Map<string, number>();
+  shapeCache: number[][] = [];
   /** how many nodes (and graph outputs) read each ONNX value */
-  protected readonly uses = new Map<string, number>();
+  readonly uses = new Map<string, number>();
   /** ONNX index outputs (MaxPool's Indices) → the values per row that ONNX's flattened index steps by per image */
-  protected readonly indexStrides = new Map<string, number>();
-  protected where = '';
-  protected inputShape: number[] = [];
+  readonly indexStrides = new Map<string, number>();
+  where = '';
+  inputShape: number[] = [];
   /** the graph input holds integers: integer division would need truncation, which float32 kernels do not do */
-  protected integerInput = false;
+  integerInput = false;
+  /** the graph's first output, and whether a final Softmax / LogSoftmax computing it is kept (else dropped) */
+  finalOutput = '';
+  keepFinalSoftmax = false;
   /** the graph input's batch size is declared 1 (a static-batch export): a reshape to [1, …] keeps the batch axis */
-  protected staticBatch1 = false;
+  staticBatch1 = false;
   /** the load-time limit: the initializers count first, then every folded constant and parameter made here */
-  protected readonly bytes: ModelBytes;
+  readonly bytes: ModelBytes;
 
   constructor(
-    protected readonly model: OnnxModel,
-    protected readonly source: string,
-    protected readonly mode: OnnxImportMode,
+    readonly model: OnnxModel,
+    readonly source: string,
+    readonly mode: OnnxImportMode,
     maxModelBytes?: number,
   ) {
     this.bytes = new ModelBytes(maxModelBytes);
@@ -76,7 +90,7 @@ export abstract class ImportState {
   }
 
   /** Every node must feed an output: the model computes all of them. */
-  protected checkNoDeadNodes(outputs: number[]): void {
+  checkNoDeadNodes(outputs: number[]): void {
     const live = new Set(outputs);
     for (let i = this.g.nodes.length - 1; i >= 1; i--) if (live.has(i)) for (const j of nodeInputs(this.g.nodes[i]!)) live.add(j);
     const dead = this.g.nodes.findIndex((_, i) => i > 0 && !live.has(i));
@@ -84,7 +98,7 @@ export abstract class ImportState {
   }
 
   /** Per-row shapes of every graph node built so far (incremental; errors name the ONNX node). */
-  protected shapes(): number[][] {
+  shapes(): number[][] {
     if (this.shapeCache.length === this.g.nodes.length) return this.shapeCache;
     try {
       this.shapeCache = inferShapes(this.g.nodes, this.g.paramShapes, this.inputShape);
@@ -96,37 +110,37 @@ export abstract class ImportState {
     return this.shapeCache;
   }
 
-  protected act(node: OnnxNode, i: number): Act {
+  act(node: OnnxNode, i: number): Act {
     const name = node.inputs[i] ?? '';
     const a = this.acts.get(name);
     if (!a) this.fail(`${this.where}: input ${i} ("${name}") is ${this.consts.has(name) ? 'a constant, where an activation is expected' : 'not an activation of the graph input'}`);
     return a;
   }
 
-  protected constant(node: OnnxNode, i: number, what = 'a constant'): ConstValue {
+  constant(node: OnnxNode, i: number, what = 'a constant'): ConstValue {
     const name = node.inputs[i] ?? '';
     const t = this.consts.get(name);
     if (!t) this.fail(`${this.where}: input ${i} ("${name}") must be ${what}${this.acts.has(name) ? ', not an activation' : ''}`);
     return t;
   }
 
-  protected optionalConstant(node: OnnxNode, i: number): ConstValue | undefined {
+  optionalConstant(node: OnnxNode, i: number): ConstValue | undefined {
     return node.inputs[i] ? this.constant(node, i) : undefined;
   }
 
-  protected onnxRank(a: Act): number {
+  onnxRank(a: Act): number {
     return this.mode === 'batch' ? a.shape.length + 1 : a.shape.length;
   }
 
   /** An ONNX axis of `a` as its per-row axis; axis 0 in batch mode reads across images. */
-  protected rowAxis(axis: number, a: Act, what: string): number {
+  rowAxis(axis: number, a: Act, what: string): number {
     const onnx = this.normalize(axis, this.onnxRank(a), what);
     if (this.mode === 'whole') return onnx;
     if (onnx === 0) this.batchAxis(`${this.where}: ${what} ${axis} is the batch axis`);
     return onnx - 1;
   }
 
-  protected normalize(axis: number, rank: number, what: string): number {
+  normalize(axis: number, rank: number, what: string): number {
     try {
       return normAxis(axis, rank, what);
     } catch (e) {
@@ -135,7 +149,7 @@ export abstract class ImportState {
   }
 
   /** The graph node holding `a` with exactly its ONNX shape (building a pending pad or view). */
-  protected node(a: Act): number {
+  node(a: Act): number {
     if (a.pad) {
       const { from, pads, value, where } = a.pad;
       const idx = this.g.pad(this.uniqueName(where.replace(/^node "(.*)" \(.*$/, '$1')), this.node(from), pads, value);
@@ -154,19 +168,19 @@ export abstract class ImportState {
     return idx;
   }
 
-  protected define(node: OnnxNode, a: Act | number, k = 0): void {
+  define(node: OnnxNode, a: Act | number, k = 0): void {
     const act = typeof a === 'number' ? { node: a, shape: this.shapes()[a]! } : a;
     this.guard(() => this.bytes.checkActivation(act.shape), this.where);
     this.acts.set(node.outputs[k]!, act);
   }
 
-  protected scalar(t: ConstValue, what: string): number {
+  scalar(t: ConstValue, what: string): number {
     if (t.data.length !== 1) this.fail(`${this.where}: ${what} has shape [${t.shape.join(', ')}], expected a scalar`);
     return t.data[0]!;
   }
 
   /** A constant's shape per row, broadcast against an activation of `rank` ONNX axes. */
-  protected constRowShape(shape: readonly number[], x: Act, what: string): number[] {
+  constRowShape(shape: readonly number[], x: Act, what: string): number[] {
     const rank = this.onnxRank(x);
     if (this.mode === 'whole') return [...shape];
     if (shape.length < rank) return [...shape];
@@ -174,30 +188,30 @@ export abstract class ImportState {
     return this.batchAxis(`${this.where}: ${what} of shape [${shape.join(', ')}] broadcasts over the batch axis of [N, ${x.shape.join(', ')}]`);
   }
 
-  protected setParam(name: string, t: OnnxTensor, shape: number[]): void {
+  setParam(name: string, t: OnnxTensor, shape: number[]): void {
     if (t.data.length !== count(shape)) this.fail(`${this.where}: '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     this.params.set(name, { shape, data: asFloat32(t, `'${name}'`, this.source) });
     this.g.paramShapes.set(name, shape);
   }
 
-  protected needsBatchAxis(x: Act): void {
+  needsBatchAxis(x: Act): void {
     if (this.mode === 'whole') this.fail(`${this.where}: works per image and needs the batch axis, but the graph is in whole-tensor mode`);
     if (x.shape.length < 2 || x.shape.length > 3) {
       this.fail(`${this.where}: input has shape [N, ${x.shape.join(', ')}]; ${x.shape.length === 4 ? '3-D convolution / pooling / batch norm is not supported' : 'expected [N, C, L] or [N, C, H, W]'}`);
     }
   }
 
-  protected nameOf(a: Act): string {
+  nameOf(a: Act): string {
     for (const [name, v] of this.acts) if (v === a) return name;
     return '';
   }
 
   /** `layer1.0.conv1.weight` → `layer1.0.conv1` (PyTorch exports keep the module names); else the node name. */
-  protected baseName(initializer: string, nodeName: string): string {
+  baseName(initializer: string, nodeName: string): string {
     return initializer.endsWith('.weight') ? initializer.slice(0, -'.weight'.length) : nodeName;
   }
 
-  protected uniqueName(base: string): string {
+  uniqueName(base: string): string {
     const taken = (s: string) => this.g.nodes.some((n) => n.name === s) || [...this.g.paramShapes.keys()].some((k) => k.startsWith(`${s}.`));
     let name = base || 'node';
     for (let k = 1; taken(name); k++) name = `${base}_${k}`;
@@ -205,7 +219,7 @@ export abstract class ImportState {
   }
 
   /** A parameter beyond float32's range (a float32 fold that overflowed, a stored ±Inf) or NaN is refused; one near the limit is noted. */
-  protected checkWeightRange(): void {
+  checkWeightRange(): void {
     for (const [name, p] of this.params) {
       try {
         const note = weightRangeNote(name, p.data);
@@ -217,12 +231,12 @@ export abstract class ImportState {
   }
 
   /** Count a constant tensor of `shape` against maxModelBytes before allocating it. */
-  protected reserve(shape: readonly number[], bytesPerElement: number): void {
+  reserve(shape: readonly number[], bytesPerElement: number): void {
     this.guard(() => this.bytes.reserve(shape, bytesPerElement), this.where);
   }
 
   /** Runs `check`, a refusal by the load-time limit becoming this file's error naming `where`. */
-  protected guard(check: () => void, where: string): void {
+  guard(check: () => void, where: string): void {
     try {
       check();
     } catch (e) {
@@ -231,11 +245,11 @@ export abstract class ImportState {
     }
   }
 
-  protected batchAxis(message: string): never {
+  batchAxis(message: string): never {
     throw new BatchAxisError(this.source, `${message}: it mixes images along the batch axis`);
   }
 
-  protected fail(message: string): never {
+  fail(message: string): never {
     throw new OnnxError(this.source, message);
   }
 }

@@ -3,7 +3,7 @@
  * with plain attribute values, and initializers (Constant nodes, graph inputs that have an
  * initializer and weights the caller binds folded in). Ops outside the importer's set fail here,
  * by name, rather than later inside the graph builder. Mapping the IR onto the model graph
- * happens elsewhere (onnx-import.ts). Environment-free: bytes in, IR out (external weight files
+ * happens elsewhere (import.ts). Environment-free: bytes in, IR out (external weight files
  * come through a resolver).
  */
 import {
@@ -14,37 +14,14 @@ import {
   type ModelProtoMessage,
   type NodeProtoMessage,
   type ValueInfoProtoMessage,
-} from './onnx-schema.js';
-import { ModelBytes } from './model-bytes.js';
-import { decodeTensor, dtypeName, NUMERIC_TYPES, OnnxError, type ExternalDataResolver, type OnnxTensor } from './onnx-tensor.js';
+} from './schema.js';
+import { ModelBytes } from '../model-bytes.js';
+import { decodeTensor, dtypeName, NUMERIC_TYPES, OnnxError, type ExternalDataResolver, type OnnxTensor } from './tensor.js';
+import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxValueInfo } from './ir.js';
+import { SUPPORTED_OPS } from './ops/index.js';
 
-export { OnnxError, type OnnxTensor } from './onnx-tensor.js';
-
-export type OnnxAttribute = number | number[] | string | OnnxTensor;
-
-export interface OnnxValueInfo {
-  name: string;
-  /** Symbolic or unknown dimensions (e.g. a named batch size) are -1. */
-  shape: number[];
-  /** TensorProto.DataType of its elements */
-  elemType: number;
-}
-
-export interface OnnxNode {
-  name: string;
-  opType: string;
-  inputs: string[];
-  outputs: string[];
-  attributes: Record<string, OnnxAttribute>;
-}
-
-export interface OnnxModel {
-  opset: number;
-  inputs: OnnxValueInfo[];
-  outputs: OnnxValueInfo[];
-  nodes: OnnxNode[];
-  initializers: Map<string, OnnxTensor>;
-}
+export { OnnxError, type OnnxTensor } from './tensor.js';
+export type { OnnxAttribute, OnnxModel, OnnxNode, OnnxValueInfo } from './ir.js';
 
 export interface OnnxDecodeOptions {
   /** reads an external-data file (weights stored beside the model) by its location */
@@ -60,13 +37,8 @@ type Reserve = (shape: number[], bytesPerElement: number) => void;
 /** Default-domain opsets read. Each op's changes across them are handled where it is imported. */
 export const SUPPORTED_OPSET = { min: 1, max: 21 } as const;
 
-export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
-  'Conv', 'Gemm', 'MatMul', 'Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization',
-  'Add', 'Sub', 'Mul', 'Div', 'Flatten', 'Reshape', 'Softmax', 'LogSoftmax', 'Identity', 'Constant', 'Dropout',
-  'Clip', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'PRelu', 'Elu', 'Pad', 'Concat', 'ReduceMean',
-  'Squeeze', 'Unsqueeze', 'Transpose', 'Split', 'Slice', 'Shape', 'Gather', 'Cast', 'ConstantOfShape', 'Range',
-  'Equal', 'Where', 'Neg', 'Sqrt', 'Pow', 'Expand',
-]);
+/** The op types the importer's table (ops/index.ts) has an entry for. */
+export { SUPPORTED_OPS };
 
 // AttributeProto.AttributeType values used below.
 const AT = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
