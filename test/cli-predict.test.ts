@@ -30,6 +30,6 @@ describe('predict flags', () => {
   });
 
   it('accepts the documented flags', () => {
-    expect(parse('--model', onnx, '--input', input, '--out', join(dir, 'y.npy'), '--json')()).toEqual({ model: onnx, input, out: join(dir, 'y.npy'), json: true });
+    expect(parse('--model', onnx, '--input', input, '--out', join(dir, 'y.npy'), '--json')()).toEqual({ model: onnx, input, out: join(dir, 'y.npy'), json: true, allowOutside: false });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The package's entry points and platform seam, on the sources (test/consumer.test.ts checks the
+ * The package's entry points and platform seam, on the sources (test/consumer.e2e.test.ts checks the
  * packed tarball): `core` registers only the core methods and the method modules add theirs,
  * the root exports exactly core's API plus the registrations, and the zoo weights and bundled
  * samples load from files, file: URLs or bytes with one-line errors for bad input.

@@ -25,3 +25,18 @@ export function weightRangeNote(name: string, data: Float32Array): string | null
   if (largest <= NEAR_MAX) return null;
   return `weight '${name}' holds values up to ${largest.toPrecision(3)}, near float32's limit (${FLOAT32_MAX.toPrecision(3)}): outputs may overflow to ±Inf`;
 }
+
+/**
+ * Every parameter of an import checked by weightRangeNote: its notes added to `notes`, a refusal
+ * raised through the importer's `fail` (which names the file).
+ */
+export function checkWeightRanges(params: Iterable<[string, { data: Float32Array }]>, notes: string[], fail: (message: string) => never): void {
+  for (const [name, p] of params) {
+    try {
+      const note = weightRangeNote(name, p.data);
+      if (note) notes.push(note);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
+}

@@ -11,7 +11,7 @@ import { asFloat32, OnnxError, type OnnxTensor } from './tensor.js';
 import { normAxis, type ConstValue, type FoldArgs } from './fold.js';
 import type { ParamValues } from '../fuse.js';
 import { ModelBytes, ModelBytesError } from '../model-bytes.js';
-import { weightRangeNote } from '../weight-range.js';
+import { checkWeightRanges } from '../weight-range.js';
 
 export type OnnxImportMode = 'batch' | 'whole';
 
@@ -220,14 +220,7 @@ export class ImportState {
 
   /** A parameter beyond float32's range (a float32 fold that overflowed, a stored ±Inf) or NaN is refused; one near the limit is noted. */
   checkWeightRange(): void {
-    for (const [name, p] of this.params) {
-      try {
-        const note = weightRangeNote(name, p.data);
-        if (note) this.notes.push(note);
-      } catch (e) {
-        this.fail((e as Error).message);
-      }
-    }
+    checkWeightRanges(this.params, this.notes, (m) => this.fail(m));
   }
 
   /** Count a constant tensor of `shape` against maxModelBytes before allocating it. */

@@ -16,7 +16,7 @@ import type { InputDeclaration } from '../../nn/model.js';
 import { declareInput } from '../../data/preprocess.js';
 import { fuseModel, type ModelSpec } from '../fuse.js';
 import { ModelBytes } from '../model-bytes.js';
-import { weightRangeNote } from '../weight-range.js';
+import { checkWeightRanges } from '../weight-range.js';
 import { readTfjsWeights, TfjsError, type TfjsModelJson, type TfjsNode } from './format.js';
 import { ref, TfjsImportState } from './state.js';
 import { TFJS_OPS } from './ops/index.js';
@@ -85,7 +85,8 @@ function run(s: TfjsImportState, options: TfjsImportOptions): TfjsImport {
     ...declareInput(options.input, s.shape(0), options.name ?? 'tfjs'),
   };
   const spec: ModelSpec = { nodes: s.g.nodes.map((n) => ({ ...n })), params: s.params, info };
-  checkWeightRange(s);
+  // a parameter beyond float32's range (±Inf, e.g. dequantised past it) or NaN is refused, naming it; one near the limit is noted
+  checkWeightRanges(s.params, s.notes, (m) => s.fail(m));
   return { spec: options.fuse === false ? spec : fuseModel(spec), notes: s.notes };
 }
 
@@ -158,18 +159,6 @@ function order(s: TfjsImportState, output: string): TfjsNode[] {
     stack.push({ node: n, next: 0 });
   }
   return out;
-}
-
-/** A parameter beyond float32's range (±Inf, e.g. dequantised past it) or NaN is refused, naming it; one near the limit is noted. */
-function checkWeightRange(s: TfjsImportState): void {
-  for (const [name, p] of s.params) {
-    try {
-      const note = weightRangeNote(name, p.data);
-      if (note) s.notes.push(note);
-    } catch (e) {
-      s.fail((e as Error).message);
-    }
-  }
 }
 
 /** One node, built by its table entry. */
