@@ -349,11 +349,16 @@ function buildMethodChoices(): void {
 }
 
 function wireEvents(): void {
-  ui.model.addEventListener('change', () => selectModel(ui.model.value as DemoModelName).catch(fail));
+  ui.model.addEventListener('change', () => {
+    selectModel(ui.model.value as DemoModelName).catch(fail);
+  });
   ui.sample.addEventListener('change', () => {
     if (ui.sample.value !== 'own') selectSample(Number(ui.sample.value)).catch(fail);
   });
-  ui.file.addEventListener('change', () => ui.file.files?.[0] && useFile(ui.file.files[0]).catch(fail));
+  ui.file.addEventListener('change', () => {
+    const file = ui.file.files?.[0];
+    if (file) useFile(file).catch(fail);
+  });
   ui.drop.addEventListener('dragover', (e) => (e.preventDefault(), ui.drop.classList.add('over')));
   ui.drop.addEventListener('dragleave', () => ui.drop.classList.remove('over'));
   ui.drop.addEventListener('drop', (e) => {

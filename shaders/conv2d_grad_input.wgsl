@@ -11,7 +11,8 @@
 // src/ops/conv2d.ts). A dispatch runs the column phases of its table (src/ops/conv2d.ts gives it
 // one): `phases[k]` = (first input column, columns, row segments per phase row, first thread;
 // workgroup aligned, so a workgroup runs one phase). Weights come packed as one vec4 per
-// (input-channel block, (co, kh, kw)) (conv2d_pack_weight.wgsl). The `shape` uniform adds IMAGES, THREADS, ROWS (= CIN), BLOCKS, KROW.
+// (input-channel block, (co, kh, kw)) (conv2d_pack_weight.wgsl). The `shape` uniform adds IMAGES, THREADS,
+// ROWS (= CIN), BLOCKS, KROW.
 // MIXED: a block's channels may lie in different groups (Cin/groups not a multiple of the block).
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> wPacked: array<vec4f>;

@@ -8,7 +8,8 @@
 // STEP / STORE; see conv2d.wgsl for why). dY comes packed as vec4 over 4 channels
 // (conv2d_pack_channels.wgsl). The `shape` uniform adds IMAGES, THREADS, BLOCKS (dY channel
 // blocks of 4), CKK (columns of one group's GEMM), COL_BLOCKS, TILES (thread tiles per slice), RB
-// (output rows per slice), ROWS_PER_IMAGE (slices) and EPAD (scratch row stride). MIXED: a block's channels may lie in different groups (Cout/groups
+// (output rows per slice), ROWS_PER_IMAGE (slices) and EPAD (scratch row stride).
+// MIXED: a block's channels may lie in different groups (Cout/groups
 // not a multiple of the block, e.g. depthwise): each lane reads its own x.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> dyPacked: array<vec4f>;

@@ -7,7 +7,11 @@
 // because SwiftShader does not unroll loops and would keep indexed arrays in memory. Reads clamp
 // to the last valid row/column instead of branching, so the inner loop has no conditionals; only
 // the epilogue checks bounds.
-struct Sizes { m: u32, n: u32, k: u32, kMain: u32, tilesN: u32, tilesPerBatch: u32, tiles: u32, aStride: u32, bStride: u32 }
+struct Sizes {
+  m: u32, n: u32, k: u32, kMain: u32,
+  tilesN: u32, tilesPerBatch: u32, tiles: u32,
+  aStride: u32, bStride: u32,
+}
 @group(0) @binding(0) var<storage, read> A: array<${A_TYPE}>;
 @group(0) @binding(1) var<storage, read> B: array<${B_TYPE}>;
 @group(0) @binding(2) var<storage, read_write> C: array<${C_TYPE}>;

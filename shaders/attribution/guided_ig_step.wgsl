@@ -1,7 +1,8 @@
 // One Guided IG outer step for every image (Kapishnikov et al. 2021; METHODS.md), one workgroup
 // per image running all inner rounds of the step (rows.wgsl is included before this):
 //   push laggards (α(z)_i < α_lo) to z_lo; L_cur = Σ|z − x|; stop when L_cur ≈ L_target;
-//   score = SCORE (a WGSL expression of x, b = x', g and z after the push), or +∞ at the upper bound z_hi; threshold = the k-th smallest score;
+//   score = SCORE (a WGSL expression of x, b = x', g and z after the push), or +∞ at the upper bound z_hi;
+//   threshold = the k-th smallest score;
 //   γ = (L_cur − L_target) / Σ_selected |z − z_hi|; move the selected features by γ toward z_hi;
 //   stop once γ ≤ 1. Every move is credited with g: attr += (z_new − z_old) ⊙ g.
 // The step's state lives in registers; only L = Σ|x − x'| per image persists (`total`). On the
@@ -20,7 +21,11 @@ struct Step { alpha: f32, lo: f32, hi: f32, d: u32, k: u32, rounds: u32, snap: u
 const CLOSE = 1e-6;
 
 @compute @workgroup_size(ROW_WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   let img = wid.x + wid.y * nwg.x;
   if (img >= step.images) { return; }
   let d = step.d;
@@ -51,7 +56,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     acc = 0.0;
     for (var j = lid; j < d; j += ROW_WG) {
       let v = score[base + j];
-      if (v <= threshold && v != infinity()) { acc += abs(point[base + j] - onLine(baseline[base + j], input[base + j], step.hi)); }
+      if (v <= threshold && v != infinity()) {
+        acc += abs(point[base + j] - onLine(baseline[base + j], input[base + j], step.hi));
+      }
     }
     let selected = rowSum(acc, lid);
     // L_S = 0: nothing selectable moves (γ = +∞); the next round goes on

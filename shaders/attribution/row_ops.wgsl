@@ -18,7 +18,11 @@ var<private> score: array<f32, 1>; // rowKthSmallest's input, unused here
 #endif
 
 @compute @workgroup_size(ROW_WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
   let row = wid.x + wid.y * nwg.x;
   if (row >= sizes.rows) { return; }
   let base = row * sizes.d;

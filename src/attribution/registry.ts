@@ -16,7 +16,6 @@ import type { IntegrationRule } from './quadrature.js';
  * adds its own with `declare module 'pathlight' { interface MethodRegistry { 'my-method': MyOptions } }`,
  * so explain()'s `method` is checked when compiling (a misspelt name does not compile).
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface MethodRegistry {}
 export type MethodName = keyof MethodRegistry;
 

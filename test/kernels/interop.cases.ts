@@ -97,7 +97,8 @@ export default defineCases('interop', (test) => {
     t.dispose();
     assert(released() === 1, 'release called again by a second dispose');
     // ... and the release callback, reading with its own submission, already sees that write
-    assert(seenAtRelease !== null && same(await seenAtRelease, next), 'work recorded on the wrapped buffer was not submitted before release');
+    const seen = seenAtRelease as Promise<Float32Array> | null; // set by the release callback, which TS does not follow
+    assert(seen !== null && same(await seen, next), 'work recorded on the wrapped buffer was not submitted before release');
     await expectPathlightError(() => view.download(), /used after dispose/, 'disposed wrap');
     src.dispose();
     raw.destroy();
