@@ -48,7 +48,8 @@ export const DEFAULT_PLAN: BenchPlan = {
   profile: true,
 };
 
-const USAGE = '--models a,b --methods x,y --steps 16,32 --reps 5 --peer-models lenet,resnet|none --peer-steps 64 --peer-reps 5 --no-profile --json --debug';
+const USAGE =
+  '--models a,b --methods x,y --steps 16,32 --reps 5 --peer-models lenet,resnet|none --peer-steps 64 --peer-reps 5 --no-profile --json --debug';
 
 /** Switches of bench/bench.mjs itself (what it prints), accepted here so the same argv passes through. */
 export const BENCH_OUTPUT_SWITCHES = ['--json', '--debug'];
@@ -81,7 +82,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     const ints = () =>
       list.map((s) => {
         const n = decimalInt(s);
-        if (n === undefined || n < 1) throw new PathlightError(`bench: ${flag} takes positive integers (decimal digits), got '${s}'`);
+        if (n === undefined || n < 1)
+          throw new PathlightError(`bench: ${flag} takes positive integers (decimal digits), got '${s}'`);
         return n;
       });
     if (flag === '--models') models = list;
@@ -93,10 +95,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     else if (flag === '--peer-reps') plan.peerReps = ints()[0]!;
     else throw new PathlightError(`bench: unknown option ${flag} (use ${USAGE})`);
   }
-  for (const m of [...(models ?? []), ...plan.peerModels]) if (!isZooName(m)) throw new PathlightError(`bench: unknown model '${m}' (zoo: ${ZOO_NAMES.join(', ')})`);
-  for (const m of methods ?? []) if (!(m in METHODS)) throw new PathlightError(`bench: unknown method '${m}' (use ${BENCH_METHODS.join(', ')})`);
-  if (models) plan.rows = models.map((model) => plan.rows.find((r) => r.model === model) ?? { model, methods: BENCH_METHODS, steps: [4], reps: 5 });
-  plan.rows = plan.rows.map((r) => ({ model: r.model, methods: methods ?? r.methods, steps: steps ?? r.steps, reps: reps ?? r.reps }));
+  for (const m of [...(models ?? []), ...plan.peerModels])
+    if (!isZooName(m)) throw new PathlightError(`bench: unknown model '${m}' (zoo: ${ZOO_NAMES.join(', ')})`);
+  for (const m of methods ?? [])
+    if (!(m in METHODS)) throw new PathlightError(`bench: unknown method '${m}' (use ${BENCH_METHODS.join(', ')})`);
+  if (models)
+    plan.rows = models.map(
+      (model) => plan.rows.find((r) => r.model === model) ?? { model, methods: BENCH_METHODS, steps: [4], reps: 5 },
+    );
+  plan.rows = plan.rows.map((r) => ({
+    model: r.model,
+    methods: methods ?? r.methods,
+    steps: steps ?? r.steps,
+    reps: reps ?? r.reps,
+  }));
   if (models && !argv.includes('--peer-models')) plan.peerModels = plan.peerModels.filter((m) => models!.includes(m));
   if (reps !== undefined && !argv.includes('--peer-reps')) plan.peerReps = reps;
   return plan;

@@ -70,7 +70,15 @@ export async function measureCell(c: Cell): Promise<{ figure: BenchFigure; last:
   return {
     last: last!,
     figure: {
-      ...timingFigure(c.model.info.name, c.method, c.steps, firstCallMs, samplesMs, last!, (c.engine.stats.readbacks - readbacks0) / c.reps),
+      ...timingFigure(
+        c.model.info.name,
+        c.method,
+        c.steps,
+        firstCallMs,
+        samplesMs,
+        last!,
+        (c.engine.stats.readbacks - readbacks0) / c.reps,
+      ),
       gflop: round(flop / 1e9, 4),
       gflops: round(gflops, 3),
       ofPeak: round(gflops / c.peakGflops, 3),
@@ -105,7 +113,11 @@ export async function profileCell(c: Cell): Promise<CellProfile> {
   const wallMs = round(performance.now() - t0, 1);
   let report = await c.engine.stopProfiling();
   if (report.supported) {
-    report = { ...report, gpuMs: round(report.gpuMs, 3), ops: report.ops.map((o) => ({ ...o, gpuMs: round(o.gpuMs, 3) })) };
+    report = {
+      ...report,
+      gpuMs: round(report.gpuMs, 3),
+      ops: report.ops.map((o) => ({ ...o, gpuMs: round(o.gpuMs, 3) })),
+    };
   }
   return { model: c.model.info.name, method: c.method, steps: c.steps, rule: c.rule ?? 'trapezoid', wallMs, report };
 }

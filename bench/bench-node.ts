@@ -18,14 +18,20 @@ import { METHODS, syntheticImages } from './methods.js';
 /** The packages of the TF.js peer (bench/tfjs-peer.ts): development dependencies, absent from an installed package. */
 export const PEER_PACKAGES = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu'];
 
-export const PEERS_NOT_INSTALLED = 'not installed (they are development dependencies; run `npm run bench` in a checkout)';
+export const PEERS_NOT_INSTALLED =
+  'not installed (they are development dependencies; run `npm run bench` in a checkout)';
 
 /** Each peer package: not installed, or installed but run only by the Chromium benchmark of a checkout. */
-export function peerStatus(resolve: (pkg: string) => string = createRequire(import.meta.url).resolve): { package: string; status: string }[] {
+export function peerStatus(
+  resolve: (pkg: string) => string = createRequire(import.meta.url).resolve,
+): { package: string; status: string }[] {
   return PEER_PACKAGES.map((pkg) => {
     try {
       resolve(pkg);
-      return { package: pkg, status: 'installed; the TF.js comparison runs in Chromium: run `npm run bench` in a checkout' };
+      return {
+        package: pkg,
+        status: 'installed; the TF.js comparison runs in Chromium: run `npm run bench` in a checkout',
+      };
     } catch {
       return { package: pkg, status: PEERS_NOT_INSTALLED };
     }
@@ -58,9 +64,21 @@ export async function runInstalledBench(argv: readonly string[], options: Instal
         const flops = modelFlops(model);
         for (const method of row.methods) {
           for (const steps of METHODS[method]!.stepless ? [1] : row.steps) {
-            const { figure: f } = await measureCell({ engine, model, image, target, method, steps, reps: row.reps, flops, peakGflops: peak.gflops });
+            const { figure: f } = await measureCell({
+              engine,
+              model,
+              image,
+              target,
+              method,
+              steps,
+              reps: row.reps,
+              flops,
+              peakGflops: peak.gflops,
+            });
             figures.push(f);
-            log(`${row.model.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(6)} grad/s`);
+            log(
+              `${row.model.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(6)} grad/s`,
+            );
           }
         }
       } finally {

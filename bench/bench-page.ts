@@ -16,7 +16,15 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { probePeak } from './kernels.js';
 import { idgiOverheads, METHODS, syntheticImages, type MethodFigure } from './methods.js';
 import { parseBenchArgs, type BenchPlan } from './bench-grid.js';
-import { cellCall, measureCell, median, profileCell, type BenchFigure, type Cell, type CellProfile } from './bench-measure.js';
+import {
+  cellCall,
+  measureCell,
+  median,
+  profileCell,
+  type BenchFigure,
+  type Cell,
+  type CellProfile,
+} from './bench-measure.js';
 import { FLOPS_FORMULA, modelFlops } from './flops.js';
 import { initTfWebgpu, tfIntegratedGradients, tfLogits, tfNumTensors } from './tfjs-peer.js';
 import { tfModelFromSpec, type TfNet } from './tfjs-net.js';
@@ -39,9 +47,15 @@ async function loadSpec(name: ZooName): Promise<{ spec: ModelSpec; weights: stri
   const res = await fetch(`/models/${file}`);
   if (res.ok) {
     const { tensors } = readSafetensors(new Uint8Array(await res.arrayBuffer()));
-    return { spec: fuseModel(zooSpec(name, tensors)), weights: `trained: assets/models/${file} (${ZOO[name].dataset})` };
+    return {
+      spec: fuseModel(zooSpec(name, tensors)),
+      weights: `trained: assets/models/${file} (${ZOO[name].dataset})`,
+    };
   }
-  return { spec: fuseModel(zooSpec(name, undefined, 1)), weights: `random: seeded PyTorch-style init (seed 1; no assets/models/${file})` };
+  return {
+    spec: fuseModel(zooSpec(name, undefined, 1)),
+    weights: `random: seeded PyTorch-style init (seed 1; no assets/models/${file})`,
+  };
 }
 
 /**
@@ -85,7 +99,10 @@ function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Median of `reps` calls after a warm-up call; returns the last call's result. */
-async function timeCalls<T>(reps: number, call: () => Promise<T>): Promise<{ firstMs: number; ms: number; samplesMs: number[]; last: T }> {
+async function timeCalls<T>(
+  reps: number,
+  call: () => Promise<T>,
+): Promise<{ firstMs: number; ms: number; samplesMs: number[]; last: T }> {
   const t0 = performance.now();
   let last = await call();
   const firstMs = performance.now() - t0;
@@ -95,7 +112,12 @@ async function timeCalls<T>(reps: number, call: () => Promise<T>): Promise<{ fir
     last = await call();
     samplesMs.push(performance.now() - t);
   }
-  return { firstMs: round(firstMs, 1), ms: round(median(samplesMs), 2), samplesMs: samplesMs.map((x) => round(x, 2)), last };
+  return {
+    firstMs: round(firstMs, 1),
+    ms: round(median(samplesMs), 2),
+    samplesMs: samplesMs.map((x) => round(x, 2)),
+    last,
+  };
 }
 
 async function tfPeer(cell: Cell, spec: ModelSpec, reps: number): Promise<PeerRow> {
@@ -106,7 +128,15 @@ async function tfPeer(cell: Cell, spec: ModelSpec, reps: number): Promise<PeerRo
   const net = tfModelFromSpec(spec);
   try {
     const logitsDiff = await tfLogitsMaxAbsDiff(model, net, image);
-    const opts = { image, baseline: new Float32Array(image.length), inputShape: imageInputShape(model.info, 'the TF.js peer'), target, alphas: q.alphas, weights: q.weights, chunk };
+    const opts = {
+      image,
+      baseline: new Float32Array(image.length),
+      inputShape: imageInputShape(model.info, 'the TF.js peer'),
+      target,
+      alphas: q.alphas,
+      weights: q.weights,
+      chunk,
+    };
     const tensors0 = tfNumTensors();
     const tf = await timeCalls(reps, () => tfIntegratedGradients(net, opts));
     if (tfNumTensors() !== tensors0) throw new Error(`TF.js peer leaks tensors (${tensors0} → ${tfNumTensors()})`);
@@ -146,42 +176,82 @@ function stepsPlot(figures: BenchFigure[], caption: string): string {
   const charts: Chart[] = [];
   for (const name of [...new Set(figures.map((f) => f.model))]) {
     const mine = figures.filter((f) => f.model === name && !METHODS[f.method]!.stepless);
-    const series = [...new Set(mine.map((f) => f.method))].map((method) => ({ label: method, points: mine.filter((f) => f.method === method).map((f) => [f.steps, f.ms] as [number, number]) }));
-    if (series.some((s) => s.points.length >= 2)) charts.push({ title: `${name}: ms per attribution vs steps`, xLabel: 'steps', yLabel: 'ms (median)', series });
+    const series = [...new Set(mine.map((f) => f.method))].map((method) => ({
+      label: method,
+      points: mine.filter((f) => f.method === method).map((f) => [f.steps, f.ms] as [number, number]),
+    }));
+    if (series.some((s) => s.points.length >= 2))
+      charts.push({ title: `${name}: ms per attribution vs steps`, xLabel: 'steps', yLabel: 'ms (median)', series });
   }
   return svgLinePlot(charts, caption);
 }
 
-async function runModel(engine: Engine, name: ZooName, plan: BenchPlan, peakGflops: number, out: { models: unknown[]; figures: BenchFigure[]; profiles: CellProfile[]; peer: PeerRow[] }): Promise<void> {
+async function runModel(
+  engine: Engine,
+  name: ZooName,
+  plan: BenchPlan,
+  peakGflops: number,
+  out: { models: unknown[]; figures: BenchFigure[]; profiles: CellProfile[]; peer: PeerRow[] },
+): Promise<void> {
   const { spec, weights } = await loadSpec(name);
   const model = modelFromSpec(engine, spec);
   try {
     const image = syntheticImages(model, 1, 1);
     const target = (await explain(engine, model, image, { method: 'grad' })).images[0]!.target;
     const flops = modelFlops(model);
-    out.models.push({ model: name, weights, inputShape: model.info.inputShape, target, flopsPerRow: { forward: flops.forward, inputGradient: flops.inputGradient }, rowsPerChunk: rowsForBudget(model, BUDGET) });
+    out.models.push({
+      model: name,
+      weights,
+      inputShape: model.info.inputShape,
+      target,
+      flopsPerRow: { forward: flops.forward, inputGradient: flops.inputGradient },
+      rowsPerChunk: rowsForBudget(model, BUDGET),
+    });
     log(`== ${name}: ${weights}; ${(flops.forward / 1e6).toFixed(2)} MFLOP forward per row; target class ${target}`);
-    const cell = (method: string, steps: number, reps: number): Cell => ({ engine, model, image, target, method, steps, reps, flops, peakGflops });
+    const cell = (method: string, steps: number, reps: number): Cell => ({
+      engine,
+      model,
+      image,
+      target,
+      method,
+      steps,
+      reps,
+      flops,
+      peakGflops,
+    });
     const row = plan.rows.find((r) => r.model === name);
     for (const method of row?.methods ?? []) {
       for (const steps of METHODS[method]!.stepless ? [1] : row!.steps) {
         const { figure: f } = await measureCell(cell(method, steps, row!.reps));
         out.figures.push(f);
-        log(`${name.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(6)} grad/s ${f.gflops.toFixed(2).padStart(6)} GFLOP/s (${(100 * f.ofPeak).toFixed(0)}% of probe)  peak ${(f.peakPoolBytes / 2 ** 20).toFixed(1)} MiB  first ${f.firstCallMs.toFixed(0)} ms`);
+        log(
+          `${name.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(6)} grad/s ${f.gflops.toFixed(2).padStart(6)} GFLOP/s (${(100 * f.ofPeak).toFixed(0)}% of probe)  peak ${(f.peakPoolBytes / 2 ** 20).toFixed(1)} MiB  first ${f.firstCallMs.toFixed(0)} ms`,
+        );
       }
     }
     if (plan.peerModels.includes(name)) {
       const r = await tfPeer(cell('ig', plan.peerSteps, plan.peerReps), spec, plan.peerReps);
       out.peer.push(r);
-      log(`${name.padEnd(9)} IG-${r.steps} (${PEER_RULE}) TF.js ${r.tfMs.toFixed(1)} ms vs pathlight ${r.pathlightMs.toFixed(1)} ms: tf/pathlight ${r.ratio.toFixed(2)}; relative L2 ${r.relL2.toExponential(2)}; logits differ by ≤ ${r.logitsMaxAbsDiff.toExponential(1)}`);
+      log(
+        `${name.padEnd(9)} IG-${r.steps} (${PEER_RULE}) TF.js ${r.tfMs.toFixed(1)} ms vs pathlight ${r.pathlightMs.toFixed(1)} ms: tf/pathlight ${r.ratio.toFixed(2)}; relative L2 ${r.relL2.toExponential(2)}; logits differ by ≤ ${r.logitsMaxAbsDiff.toExponential(1)}`,
+      );
     }
     if (plan.profile) {
       // a warmed-up IG cell: the peer's, else this model's largest IG cell
       const warm = plan.peerModels.includes(name) || !row?.methods.includes('ig') ? null : Math.max(...row.steps);
-      const p = await profileCell(warm === null ? { ...cell('ig', plan.peerSteps, 1), rule: PEER_RULE } : cell('ig', warm, 1));
+      const p = await profileCell(
+        warm === null ? { ...cell('ig', plan.peerSteps, 1), rule: PEER_RULE } : cell('ig', warm, 1),
+      );
       out.profiles.push(p);
-      const top = p.report.supported ? p.report.ops.slice(0, 4).map((o) => `${o.op} ${o.gpuMs.toFixed(1)} ms ×${o.dispatches}`).join(', ') : p.report.reason;
-      log(`${name.padEnd(9)} profiled IG-${p.steps} (${p.rule}): wall ${p.wallMs.toFixed(0)} ms, ${p.report.supported ? `GPU ${p.report.gpuMs.toFixed(1)} ms in ${p.report.dispatches} dispatches: ${top}` : top}`);
+      const top = p.report.supported
+        ? p.report.ops
+            .slice(0, 4)
+            .map((o) => `${o.op} ${o.gpuMs.toFixed(1)} ms ×${o.dispatches}`)
+            .join(', ')
+        : p.report.reason;
+      log(
+        `${name.padEnd(9)} profiled IG-${p.steps} (${p.rule}): wall ${p.wallMs.toFixed(0)} ms, ${p.report.supported ? `GPU ${p.report.gpuMs.toFixed(1)} ms in ${p.report.dispatches} dispatches: ${top}` : top}`,
+      );
     }
   } finally {
     model.dispose();
@@ -200,7 +270,12 @@ window.runBench = async (argv: string[]) => {
     const peakGflops = () => Math.max(...probes.map((p) => p.gflops));
     const tf = plan.peerModels.length > 0 ? await initTfWebgpu() : null;
     if (tf) log(`TF.js ${tf.core} on backend ${tf.backend} (tfjs-backend-webgpu ${tf.webgpu})`);
-    const out = { models: [] as unknown[], figures: [] as BenchFigure[], profiles: [] as CellProfile[], peer: [] as PeerRow[] };
+    const out = {
+      models: [] as unknown[],
+      figures: [] as BenchFigure[],
+      profiles: [] as CellProfile[],
+      peer: [] as PeerRow[],
+    };
     const names = [...new Set([...plan.rows.map((r) => r.model), ...plan.peerModels])] as ZooName[];
     for (const name of names) await runModel(engine, name, plan, peakGflops(), out);
     probes.push(await probePeak(engine, 5));
@@ -220,8 +295,13 @@ window.runBench = async (argv: string[]) => {
           : 'the adapter does not offer timestamp-query: no per-kernel GPU times (profiles[] say so)',
       },
       note: 'wall time on a shared 2-core machine running SwiftShader (CPU Vulkan) in headless Chromium; figures swing up to ~2× between runs when other jobs share the CPU',
-      input: 'one deterministic synthetic image per model (bench/methods.ts syntheticImages, seed 1), black baseline, explicit target = top-1 class of f(x)',
-      peak: { what: 'register-blocked tiled matmul probe (bench/probe-matmul.wgsl), same page and device, run before and after the grid; gflops = the better run (ofPeak = figure gflops / this)', gflops: peak, runs: probes },
+      input:
+        'one deterministic synthetic image per model (bench/methods.ts syntheticImages, seed 1), black baseline, explicit target = top-1 class of f(x)',
+      peak: {
+        what: 'register-blocked tiled matmul probe (bench/probe-matmul.wgsl), same page and device, run before and after the grid; gflops = the better run (ofPeak = figure gflops / this)',
+        gflops: peak,
+        runs: probes,
+      },
       flopsFormula: FLOPS_FORMULA,
       plan,
       models: out.models,
@@ -229,7 +309,13 @@ window.runBench = async (argv: string[]) => {
       idgiOverhead: idgiOverheads(out.figures as unknown as MethodFigure[]),
       profiles: out.profiles,
       profilesNote: `one profiled IG call per model after its timed calls: the TF.js peer's cell (IG-${plan.peerSteps}, ${PEER_RULE} rule) where the model has one, else its largest IG cell of the grid; profiling puts every dispatch in its own compute pass, so wallMs is above the unprofiled ms`,
-      peer: tf ? { library: `@tensorflow/tfjs-core ${tf.core} + @tensorflow/tfjs-backend-webgpu ${tf.webgpu} (backend '${tf.backend}', NHWC)`, what: 'the same folded network and IG (same quadrature points/weights, same points per gradient call), tf.grad of the target logit; ratio = tfMs / pathlightMs', rows: out.peer } : null,
+      peer: tf
+        ? {
+            library: `@tensorflow/tfjs-core ${tf.core} + @tensorflow/tfjs-backend-webgpu ${tf.webgpu} (backend '${tf.backend}', NHWC)`,
+            what: 'the same folded network and IG (same quadrature points/weights, same points per gradient call), tf.grad of the target logit; ratio = tfMs / pathlightMs',
+            rows: out.peer,
+          }
+        : null,
       totalMs: round(performance.now() - t0, 0),
     };
     const caption = `${[engine.adapter.vendor, engine.adapter.architecture, engine.adapter.description].filter(Boolean).join(' ')} · headless Chromium · median of ${plan.rows[0]?.reps ?? 5} calls · ${date.slice(0, 10)} · stepless methods (grad, smoothgrad-grad) not plotted`;

@@ -33,7 +33,15 @@ async function checkArgs() {
 async function runInChromium() {
   const js = await bundle('bench/bench-page.ts');
   // assets/ is the server root, so the page fetches /models/<name>-<dataset>.safetensors (404 → random init)
-  const server = await serve({ root: `${ROOT}/assets`, files: { '/index.html': '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="/entry.js"></script>', '/entry.js': js }, quiet: true });
+  const server = await serve({
+    root: `${ROOT}/assets`,
+    files: {
+      '/index.html':
+        '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="/entry.js"></script>',
+      '/entry.js': js,
+    },
+    quiet: true,
+  });
   const chromium = await launchChromium();
   try {
     const page = await chromium.browser.newPage();
@@ -47,7 +55,9 @@ async function runInChromium() {
     await page.goto(server.url, { waitUntil: 'load' });
     // bounded: a page whose bundle fails to load would otherwise be waited for forever
     await page.waitForFunction(() => typeof window.runBench === 'function', { timeout: 120_000 });
-    const disconnected = new Promise((_, reject) => chromium.browser.once('disconnected', () => reject(new Error('Chromium disconnected during the benchmark'))));
+    const disconnected = new Promise((_, reject) =>
+      chromium.browser.once('disconnected', () => reject(new Error('Chromium disconnected during the benchmark'))),
+    );
     return await Promise.race([page.evaluate((args) => window.runBench(args), argv), disconnected]);
   } finally {
     await chromium.close();
@@ -59,10 +69,17 @@ async function main() {
   await checkArgs();
   mkdirSync(out, { recursive: true });
   const result = await runInChromium();
-  const record = { ...result.json, commit: sourceCommit(ROOT), wallSeconds: Math.round((performance.now() - t0) / 1000) };
+  const record = {
+    ...result.json,
+    commit: sourceCommit(ROOT),
+    wallSeconds: Math.round((performance.now() - t0) / 1000),
+  };
   writeFileSync(`${out}/bench-chrome.json`, JSON.stringify(record, null, 2) + '\n');
   writeFileSync(`${out}/bench-steps.svg`, result.svg);
-  const ratios = (record.peer?.rows ?? []).map((r) => `TF.js / pathlight, ${r.model} IG-${r.steps}: ${r.tfMs} ms / ${r.pathlightMs} ms = ${r.ratio} (relative L2 ${r.relL2})`);
+  const ratios = (record.peer?.rows ?? []).map(
+    (r) =>
+      `TF.js / pathlight, ${r.model} IG-${r.steps}: ${r.tfMs} ms / ${r.pathlightMs} ms = ${r.ratio} (relative L2 ${r.relL2})`,
+  );
   const done = `bench: done in ${secs()}; wrote ${fromRoot(out)}/bench-chrome.json and ${fromRoot(out)}/bench-steps.svg`;
   if (json) {
     for (const line of ratios) console.error(line);
@@ -74,6 +91,10 @@ async function main() {
 main().catch((e) => {
   // one line (a page error arrives as "Error: bench: …" inside puppeteer's message), the stack with --debug
   const message = e instanceof Error ? e.message : String(e);
-  console.error(debug && e instanceof Error ? e.stack : `pathlight: bench: ${message.split('\n')[0].replace(/^(\w*Error: )?(bench: )?/, '')}`);
+  console.error(
+    debug && e instanceof Error
+      ? e.stack
+      : `pathlight: bench: ${message.split('\n')[0].replace(/^(\w*Error: )?(bench: )?/, '')}`,
+  );
   process.exit(1);
 });

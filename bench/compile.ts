@@ -43,9 +43,17 @@ function blockOf(code: string): string {
 let nonce = 0;
 
 /** Compile `code` afresh: async (awaited alone), and where `sync` the blocking call too. */
-async function timeCompile(device: GPUDevice, label: string, code: string, sync: boolean): Promise<{ asyncMs: number; syncMs?: number }> {
+async function timeCompile(
+  device: GPUDevice,
+  label: string,
+  code: string,
+  sync: boolean,
+): Promise<{ asyncMs: number; syncMs?: number }> {
   const fresh = () => {
-    const module = device.createShaderModule({ code: `${code}\nconst benchNonce${++nonce}x${Date.now()} = ${nonce}u;\n`, label });
+    const module = device.createShaderModule({
+      code: `${code}\nconst benchNonce${++nonce}x${Date.now()} = ${nonce}u;\n`,
+      label,
+    });
     return { layout: 'auto' as const, compute: { module, entryPoint: 'main' }, label };
   };
   let t = performance.now();
@@ -57,7 +65,13 @@ async function timeCompile(device: GPUDevice, label: string, code: string, sync:
   return { asyncMs, syncMs: performance.now() - t };
 }
 
-export async function runCompileBench(opts: { models?: string[]; steps?: number; reps?: number; sync: boolean; log?: (s: string) => void}): Promise<{ adapter: Engine['adapter']; figures: CompileFigure[] }> {
+export async function runCompileBench(opts: {
+  models?: string[];
+  steps?: number;
+  reps?: number;
+  sync: boolean;
+  log?: (s: string) => void;
+}): Promise<{ adapter: Engine['adapter']; figures: CompileFigure[] }> {
   const log = opts.log ?? (() => {});
   const steps = opts.steps ?? 64;
   const figures: CompileFigure[] = [];
@@ -68,7 +82,10 @@ export async function runCompileBench(opts: { models?: string[]; steps?: number;
     const device = engine.device;
     const shaders: { label: string; code: string }[] = [];
     const create = device.createShaderModule.bind(device);
-    device.createShaderModule = (d: GPUShaderModuleDescriptor) => (shaders.push({ label: d.label ?? '?', code: d.code }), create(d));
+    device.createShaderModule = (d: GPUShaderModuleDescriptor) => (
+      shaders.push({ label: d.label ?? '?', code: d.code }),
+      create(d)
+    );
     const model = createZooModel(engine, name, { foldBatchNorm: true });
     const image = syntheticImages(model, 1, 1);
     const call = () => explain(engine, model, image, { method: 'ig', steps });
@@ -83,13 +100,23 @@ export async function runCompileBench(opts: { models?: string[]; steps?: number;
         await call();
         samples.push(performance.now() - t);
       }
-      log(`${name} IG-${steps}: cold ${coldMs.toFixed(0)} ms, warm ${median(samples).toFixed(0)} ms, ${shaders.length} pipelines`);
+      log(
+        `${name} IG-${steps}: cold ${coldMs.toFixed(0)} ms, warm ${median(samples).toFixed(0)} ms, ${shaders.length} pipelines`,
+      );
       const pipelines: PipelineFigure[] = [];
       for (const s of shaders) {
         const ms = await timeCompile(device, s.label, s.code, opts.sync);
-        const f: PipelineFigure = { op: s.label, block: blockOf(s.code), chars: s.code.length, asyncMs: round(ms.asyncMs), ...(ms.syncMs === undefined ? {} : { syncMs: round(ms.syncMs) }) };
+        const f: PipelineFigure = {
+          op: s.label,
+          block: blockOf(s.code),
+          chars: s.code.length,
+          asyncMs: round(ms.asyncMs),
+          ...(ms.syncMs === undefined ? {} : { syncMs: round(ms.syncMs) }),
+        };
         pipelines.push(f);
-        log(`  ${f.op.padEnd(32)} ${f.block.padEnd(22)} async ${f.asyncMs.toFixed(0).padStart(6)} ms${f.syncMs === undefined ? '' : `  sync ${f.syncMs.toFixed(0).padStart(6)} ms`}`);
+        log(
+          `  ${f.op.padEnd(32)} ${f.block.padEnd(22)} async ${f.asyncMs.toFixed(0).padStart(6)} ms${f.syncMs === undefined ? '' : `  sync ${f.syncMs.toFixed(0).padStart(6)} ms`}`,
+        );
       }
       const byOp: CompileFigure['byOp'] = {};
       for (const p of pipelines) {
@@ -98,7 +125,16 @@ export async function runCompileBench(opts: { models?: string[]; steps?: number;
         o.asyncMs = round(o.asyncMs + p.asyncMs);
         if (p.syncMs !== undefined) o.syncMs = round(o.syncMs! + p.syncMs);
       }
-      figures.push({ model: name, method: 'ig', steps, coldMs: round(coldMs), warmMs: round(median(samples)), warmSamplesMs: samples.map(round), pipelines, byOp });
+      figures.push({
+        model: name,
+        method: 'ig',
+        steps,
+        coldMs: round(coldMs),
+        warmMs: round(median(samples)),
+        warmSamplesMs: samples.map(round),
+        pipelines,
+        byOp,
+      });
     } finally {
       model.dispose();
       engine.dispose();
@@ -112,7 +148,11 @@ function parseArgs(argv: readonly string[]) {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  return { models: get('--models')?.split(','), steps: get('--steps') ? Number(get('--steps')) : undefined, reps: get('--reps') ? Number(get('--reps')) : undefined };
+  return {
+    models: get('--models')?.split(','),
+    steps: get('--steps') ? Number(get('--steps')) : undefined,
+    reps: get('--reps') ? Number(get('--reps')) : undefined,
+  };
 }
 
 declare global {
@@ -122,7 +162,11 @@ declare global {
 }
 
 if (typeof window !== 'undefined') {
-  window.runCompileBench = async (argv) => ({ runtime: 'chrome', userAgent: navigator.userAgent, ...(await runCompileBench({ ...parseArgs(argv), sync: false, log: (s) => console.log(s) })) });
+  window.runCompileBench = async (argv) => ({
+    runtime: 'chrome',
+    userAgent: navigator.userAgent,
+    ...(await runCompileBench({ ...parseArgs(argv), sync: false, log: (s) => console.log(s) })),
+  });
 } else {
   const argv = process.argv.slice(2);
   const result = await runCompileBench({ ...parseArgs(argv), sync: true, log: (s) => console.error(s) });

@@ -18,7 +18,7 @@ export const FLOPS_FORMULA =
   'per row: forward = Σ over conv2d nodes 2·Cout·Ho·Wo·(Cin/groups)·KH·KW + Σ over linear nodes 2·in·out; ' +
   'input gradient = the same count (dX = dY·Wᵀ of every conv/linear, weight gradients are not computed). ' +
   'Per attribution: gradientEvaluations·(forward + inputGradient) + forwardEvaluations·forward (Explanation counters; ' +
-  'the bench passes an explicit target class, so no extra forward picks it); the methods\' own kernels (path points, ' +
+  "the bench passes an explicit target class, so no extra forward picks it); the methods' own kernels (path points, " +
   'IDGI step, Guided-IG selection, blur, IG2 steps) are not counted, so GFLOP/s is a lower bound on the work done';
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -37,6 +37,9 @@ export function modelFlops(model: Model): ModelFlops {
 }
 
 /** FLOPs of one attribution call (see FLOPS_FORMULA). */
-export function attributionFlops(f: ModelFlops, call: { gradientEvaluations: number; forwardEvaluations: number }): number {
+export function attributionFlops(
+  f: ModelFlops,
+  call: { gradientEvaluations: number; forwardEvaluations: number },
+): number {
   return call.gradientEvaluations * (f.forward + f.inputGradient) + call.forwardEvaluations * f.forward;
 }

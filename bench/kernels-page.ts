@@ -11,7 +11,12 @@ declare global {
 window.runKernelBench = async () => {
   const engine = await createEngine();
   try {
-    return { runtime: 'chrome', userAgent: navigator.userAgent, date: new Date().toISOString(), ...(await runKernelBench(engine, { log: (s) => console.log(s) })) };
+    return {
+      runtime: 'chrome',
+      userAgent: navigator.userAgent,
+      date: new Date().toISOString(),
+      ...(await runKernelBench(engine, { log: (s) => console.log(s) })),
+    };
   } finally {
     engine.dispose();
   }

@@ -17,15 +17,29 @@ const commit = sourceCommit(ROOT);
 const { dir: out } = resultsDir();
 mkdirSync(out, { recursive: true });
 
-await esbuild.build({ ...nodeOptions, entryPoints: [`${ROOT}/bench/kernels-node.ts`], outfile: `${ROOT}/.tmp/bench-kernels-node.mjs` });
+await esbuild.build({
+  ...nodeOptions,
+  entryPoints: [`${ROOT}/bench/kernels-node.ts`],
+  outfile: `${ROOT}/.tmp/bench-kernels-node.mjs`,
+});
 console.error('== Node (Dawn) ==');
-const nodeJson = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-kernels-node.mjs`], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+const nodeJson = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-kernels-node.mjs`], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
+  .toString()
+  .trim();
 const node = { ...JSON.parse(nodeJson), commit };
 writeFileSync(`${out}/kernels-node.json`, JSON.stringify(node, null, 2) + '\n');
 
 console.error('== headless Chromium ==');
 const js = await bundle('bench/kernels-page.ts');
-const server = await serve({ files: { '/index.html': '<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>', '/entry.js': js }, quiet: true });
+const server = await serve({
+  files: {
+    '/index.html': '<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>',
+    '/entry.js': js,
+  },
+  quiet: true,
+});
 const chromium = await launchChromium();
 try {
   const page = await chromium.browser.newPage();

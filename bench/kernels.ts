@@ -8,7 +8,13 @@
 import probeSource from './probe-matmul.wgsl';
 import type { Engine } from '../src/gpu/engine.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, type Conv2dParams } from '../src/ops/conv2d.js';
+import {
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dOutputShape,
+  type Conv2dParams,
+} from '../src/ops/conv2d.js';
 import { matmul } from '../src/ops/matmul.js';
 
 export interface KernelFigure {
@@ -82,7 +88,13 @@ export async function probePeak(engine: Engine, reps: number, cpuTime?: () => nu
   const b = Tensor.from(engine, bData, [n * k]);
   const c = Tensor.empty(engine, [n * m]);
   const grid: [number, number] = [m / 16 / wgx, n / 16 / wgy];
-  const program = { op: 'bench probe matmul', source: probeSource, params: { M: m, N: n, K: k, WGX: wgx, WGY: wgy }, bindings: { a, b, c }, grid };
+  const program = {
+    op: 'bench probe matmul',
+    source: probeSource,
+    params: { M: m, N: n, K: k, WGX: wgx, WGY: wgy },
+    bindings: { a, b, c },
+    grid,
+  };
   const t = await time(engine, reps, () => engine.run(program), cpuTime);
   const row = 5;
   const col = 3;
@@ -90,8 +102,13 @@ export async function probePeak(engine: Engine, reps: number, cpuTime?: () => nu
   for (let kk = 0; kk < k; kk++) want += aData[kk * m + row]! * bData[kk * n + col]!;
   const got = (await c.download())[col * m + row]!;
   for (const x of [a, b, c]) x.dispose();
-  if (Math.abs(got - want) > 1e-3 * Math.max(1, Math.abs(want))) throw new Error(`matmul probe is wrong: C[${row},${col}] = ${got}, want ${want}`);
-  const probe: KernelBench['probe'] = { shape: `${m}×${n}×${k}`, ms: +t.ms.toFixed(3), gflops: +((2 * m * n * k) / (t.ms * 1e6)).toFixed(3) };
+  if (Math.abs(got - want) > 1e-3 * Math.max(1, Math.abs(want)))
+    throw new Error(`matmul probe is wrong: C[${row},${col}] = ${got}, want ${want}`);
+  const probe: KernelBench['probe'] = {
+    shape: `${m}×${n}×${k}`,
+    ms: +t.ms.toFixed(3),
+    gflops: +((2 * m * n * k) / (t.ms * 1e6)).toFixed(3),
+  };
   if (t.cpuMs !== undefined) probe.cpuMs = +t.cpuMs.toFixed(2);
   return probe;
 }
@@ -105,7 +122,12 @@ export const CONVS: { name: string; x: Shape4; w: Shape4; p: Conv2dParams }[] = 
   { name: '32→64 16×16 3×3 s2 p1', x: [32, 32, 16, 16], w: [64, 32, 3, 3], p: { padding: 1, stride: 2 } },
   { name: '64→64 8×8 3×3 p1', x: [32, 64, 8, 8], w: [64, 64, 3, 3], p: { padding: 1 } },
   { name: 'depthwise 32 16×16 3×3 p1', x: [32, 32, 16, 16], w: [32, 1, 3, 3], p: { padding: 1, groups: 32 } },
-  { name: 'depthwise 32 32×32 3×3 s2 p1', x: [32, 32, 32, 32], w: [32, 1, 3, 3], p: { padding: 1, stride: 2, groups: 32 } },
+  {
+    name: 'depthwise 32 32×32 3×3 s2 p1',
+    x: [32, 32, 32, 32],
+    w: [32, 1, 3, 3],
+    p: { padding: 1, stride: 2, groups: 32 },
+  },
   { name: 'lenet 1→6 28×28 5×5 p2', x: [32, 1, 28, 28], w: [6, 1, 5, 5], p: { padding: 2 } },
   { name: 'lenet 6→16 14×14 5×5', x: [32, 6, 14, 14], w: [16, 6, 5, 5], p: {} },
   { name: 'pointwise 32→64 16×16 1×1', x: [32, 32, 16, 16], w: [64, 32, 1, 1], p: {} },
@@ -123,7 +145,11 @@ export const MATMULS: [number, number, number][] = [
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 function fill(engine: Engine, shape: number[]): Tensor {
-  return Tensor.from(engine, Float32Array.from({ length: size(shape) }, (_, i) => Math.sin(i) * 0.5), shape);
+  return Tensor.from(
+    engine,
+    Float32Array.from({ length: size(shape) }, (_, i) => Math.sin(i) * 0.5),
+    shape,
+  );
 }
 
 export async function runKernelBench(engine: Engine, opts: BenchOptions = {}): Promise<KernelBench> {
@@ -131,16 +157,30 @@ export async function runKernelBench(engine: Engine, opts: BenchOptions = {}): P
   const log = opts.log ?? (() => {});
   const probe = await probePeak(engine, reps, opts.cpuTime);
   log(`adapter: ${JSON.stringify(engine.adapter)}`);
-  const probeCpu = probe.cpuMs === undefined ? '' : ` | cpu ${probe.cpuMs.toFixed(1)} ms ${((2 * PROBE.m * PROBE.n * PROBE.k) / (probe.cpuMs * 1e6)).toFixed(2)} GFLOP/cpu-s`;
+  const probeCpu =
+    probe.cpuMs === undefined
+      ? ''
+      : ` | cpu ${probe.cpuMs.toFixed(1)} ms ${((2 * PROBE.m * PROBE.n * PROBE.k) / (probe.cpuMs * 1e6)).toFixed(2)} GFLOP/cpu-s`;
   log(`matmul probe ${probe.shape}: ${probe.ms.toFixed(2)} ms ${probe.gflops.toFixed(2)} GFLOP/s${probeCpu}`);
   const figures: KernelFigure[] = [];
   const add = (kernel: string, shape: string, flops: number, t: Timing) => {
     const gflops = flops / (t.ms * 1e6);
-    const f: KernelFigure = { kernel, shape, ms: +t.ms.toFixed(3), gflops: +gflops.toFixed(3), ofProbe: +(gflops / probe.gflops).toFixed(3) };
+    const f: KernelFigure = {
+      kernel,
+      shape,
+      ms: +t.ms.toFixed(3),
+      gflops: +gflops.toFixed(3),
+      ofProbe: +(gflops / probe.gflops).toFixed(3),
+    };
     if (t.cpuMs !== undefined) f.cpuMs = +t.cpuMs.toFixed(2);
     figures.push(f);
-    const cpu = f.cpuMs === undefined ? '' : ` | cpu ${f.cpuMs.toFixed(1).padStart(7)} ms ${(flops / (f.cpuMs * 1e6)).toFixed(2).padStart(5)} GFLOP/cpu-s`;
-    log(`${kernel.padEnd(24)} ${shape.padEnd(28)} ${f.ms.toFixed(2).padStart(8)} ms ${f.gflops.toFixed(2).padStart(6)} GFLOP/s ${(100 * f.ofProbe).toFixed(0).padStart(4)}%${cpu}`);
+    const cpu =
+      f.cpuMs === undefined
+        ? ''
+        : ` | cpu ${f.cpuMs.toFixed(1).padStart(7)} ms ${(flops / (f.cpuMs * 1e6)).toFixed(2).padStart(5)} GFLOP/cpu-s`;
+    log(
+      `${kernel.padEnd(24)} ${shape.padEnd(28)} ${f.ms.toFixed(2).padStart(8)} ms ${f.gflops.toFixed(2).padStart(6)} GFLOP/s ${(100 * f.ofProbe).toFixed(0).padStart(4)}%${cpu}`,
+    );
   };
   const wanted = (name: string) => !opts.only || name.includes(opts.only);
   for (const c of CONVS.filter((c) => wanted(c.name))) {
@@ -150,19 +190,44 @@ export async function runKernelBench(engine: Engine, opts: BenchOptions = {}): P
     const dy = fill(engine, yShape);
     // 2·N·Cout·Ho·Wo·(Cin/groups)·KH·KW, the same for each direction.
     const flops = 2 * size(yShape) * c.w[1] * c.w[2] * c.w[3];
-    add('conv2d forward', c.name, flops, await time(engine, reps, () => conv2d(x, w, null, c.p).dispose(), opts.cpuTime));
-    add('conv2d grad input', c.name, flops, await time(engine, reps, () => conv2dBackwardInput(dy, w, c.x, c.p).dispose(), opts.cpuTime));
-    add('conv2d grad weight', c.name, flops, await time(engine, reps, () => {
-      const { dw, db } = conv2dBackwardWeight(x, dy, c.w, c.p);
-      dw.dispose();
-      db.dispose();
-    }, opts.cpuTime));
+    add(
+      'conv2d forward',
+      c.name,
+      flops,
+      await time(engine, reps, () => conv2d(x, w, null, c.p).dispose(), opts.cpuTime),
+    );
+    add(
+      'conv2d grad input',
+      c.name,
+      flops,
+      await time(engine, reps, () => conv2dBackwardInput(dy, w, c.x, c.p).dispose(), opts.cpuTime),
+    );
+    add(
+      'conv2d grad weight',
+      c.name,
+      flops,
+      await time(
+        engine,
+        reps,
+        () => {
+          const { dw, db } = conv2dBackwardWeight(x, dy, c.w, c.p);
+          dw.dispose();
+          db.dispose();
+        },
+        opts.cpuTime,
+      ),
+    );
     for (const t of [x, w, dy]) t.dispose();
   }
   for (const [m, n, k] of MATMULS.filter(([m, n, k]) => wanted(`matmul ${m}×${n}×${k}`))) {
     const a = fill(engine, [m, k]);
     const b = fill(engine, [k, n]);
-    add('matmul', `matmul ${m}×${n}×${k}`, 2 * m * n * k, await time(engine, reps, () => matmul(a, b).dispose(), opts.cpuTime));
+    add(
+      'matmul',
+      `matmul ${m}×${n}×${k}`,
+      2 * m * n * k,
+      await time(engine, reps, () => matmul(a, b).dispose(), opts.cpuTime),
+    );
     a.dispose();
     b.dispose();
   }

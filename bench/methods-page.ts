@@ -10,5 +10,10 @@ declare global {
 
 window.runMethodBench = async (argv: string[]) => {
   const grid = resolveGrid(parseGridArgs(argv));
-  return { runtime: 'chrome', userAgent: navigator.userAgent, date: new Date().toISOString(), ...(await runMethodBench(() => createEngine(), { grid, log: (s) => console.log(s) })) };
+  return {
+    runtime: 'chrome',
+    userAgent: navigator.userAgent,
+    date: new Date().toISOString(),
+    ...(await runMethodBench(() => createEngine(), { grid, log: (s) => console.log(s) })),
+  };
 };

@@ -19,15 +19,25 @@ const { dir: out, argv } = resultsDir();
 const at = argv.indexOf('--runtimes');
 const runtimes = at >= 0 ? (argv[at + 1] ?? '').split(',') : ['node', 'chrome'];
 const unknown = runtimes.filter((r) => r !== 'node' && r !== 'chrome');
-if (unknown.length > 0 || runtimes.length === 0) throw new Error(`--runtimes takes node and/or chrome, got '${argv[at + 1]}'`);
+if (unknown.length > 0 || runtimes.length === 0)
+  throw new Error(`--runtimes takes node and/or chrome, got '${argv[at + 1]}'`);
 
 mkdirSync(out, { recursive: true });
 const results = {};
 
 if (runtimes.includes('node')) {
-  await esbuild.build({ ...nodeOptions, entryPoints: [`${ROOT}/bench/methods-node.ts`], outfile: `${ROOT}/.tmp/bench-methods-node.mjs` });
+  await esbuild.build({
+    ...nodeOptions,
+    entryPoints: [`${ROOT}/bench/methods-node.ts`],
+    outfile: `${ROOT}/.tmp/bench-methods-node.mjs`,
+  });
   console.error('== Node (Dawn) ==');
-  const nodeJson = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-methods-node.mjs`, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString().trim();
+  const nodeJson = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-methods-node.mjs`, ...argv], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+  })
+    .toString()
+    .trim();
   results.node = { ...JSON.parse(nodeJson), commit };
   writeFileSync(`${out}/methods-node.json`, JSON.stringify(results.node, null, 2) + '\n');
 }
@@ -35,7 +45,13 @@ if (runtimes.includes('node')) {
 if (runtimes.includes('chrome')) {
   console.error('== headless Chromium ==');
   const js = await bundle('bench/methods-page.ts');
-  const server = await serve({ files: { '/index.html': '<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>', '/entry.js': js }, quiet: true });
+  const server = await serve({
+    files: {
+      '/index.html': '<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>',
+      '/entry.js': js,
+    },
+    quiet: true,
+  });
   const chromium = await launchChromium();
   try {
     const page = await chromium.browser.newPage();

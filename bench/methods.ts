@@ -14,7 +14,9 @@ import { isZooName, ZOO_NAMES } from '../src/models/zoo.js';
 import type { Model } from '../src/nn/model.js';
 
 /** Benchmark method names → explain() options; grad and SmoothGrad ignore `steps` (timed once, steps 1). */
-export const METHODS: Readonly<Record<string, { stepless?: boolean; options: (model: Model) => Omit<ExplainOptions, 'steps'> }>> = {
+export const METHODS: Readonly<
+  Record<string, { stepless?: boolean; options: (model: Model) => Omit<ExplainOptions, 'steps'> }>
+> = {
   grad: { stepless: true, options: () => ({ method: 'grad' }) },
   ig: { options: () => ({ method: 'ig' }) },
   idgi: { options: () => ({ method: 'idgi' }) },
@@ -29,7 +31,11 @@ export const METHODS: Readonly<Record<string, { stepless?: boolean; options: (mo
 export const ALL_STEPS = [32, 64, 128, 256];
 
 /** [idgi variant, its base method]: overhead = ms(variant) / ms(base) − 1 at equal model and steps. */
-export const IDGI_PAIRS: [string, string][] = [['idgi', 'ig'], ['gig-idgi', 'gig'], ['blurig-idgi', 'blurig']];
+export const IDGI_PAIRS: [string, string][] = [
+  ['idgi', 'ig'],
+  ['gig-idgi', 'gig'],
+  ['blurig-idgi', 'blurig'],
+];
 
 export interface GridRow {
   model: string;
@@ -80,14 +86,18 @@ export function parseGridArgs(argv: readonly string[]): GridArgs {
     const ints = () =>
       list.map((s) => {
         const n = Number(s);
-        if (!Number.isInteger(n) || n < 1) throw new PathlightError(`bench:methods: ${flag} takes positive integers, got '${s}'`);
+        if (!Number.isInteger(n) || n < 1)
+          throw new PathlightError(`bench:methods: ${flag} takes positive integers, got '${s}'`);
         return n;
       });
     if (flag === '--models') args.models = list;
     else if (flag === '--methods') args.methods = list;
     else if (flag === '--steps') args.steps = ints();
     else if (flag === '--reps') args.reps = ints()[0]!;
-    else if (flag !== '--runtimes') throw new PathlightError(`bench:methods: unknown option ${flag} (use --models, --methods, --steps, --reps, --runtimes)`);
+    else if (flag !== '--runtimes')
+      throw new PathlightError(
+        `bench:methods: unknown option ${flag} (use --models, --methods, --steps, --reps, --runtimes)`,
+      );
     i++;
   }
   return args;
@@ -95,9 +105,13 @@ export function parseGridArgs(argv: readonly string[]): GridArgs {
 
 /** The grid to run: the default, or the cross product of what was asked (defaults filling the gaps). */
 export function resolveGrid(args: GridArgs): GridRow[] {
-  for (const m of args.models ?? []) if (!isZooName(m)) throw new PathlightError(`bench:methods: unknown model '${m}' (zoo: ${ZOO_NAMES.join(', ')})`);
-  for (const m of args.methods ?? []) if (!(m in METHODS)) throw new PathlightError(`bench:methods: unknown method '${m}' (use ${Object.keys(METHODS).join(', ')})`);
-  if (!args.models && !args.methods && !args.steps) return DEFAULT_GRID.map((row) => ({ ...row, reps: args.reps ?? row.reps }));
+  for (const m of args.models ?? [])
+    if (!isZooName(m)) throw new PathlightError(`bench:methods: unknown model '${m}' (zoo: ${ZOO_NAMES.join(', ')})`);
+  for (const m of args.methods ?? [])
+    if (!(m in METHODS))
+      throw new PathlightError(`bench:methods: unknown method '${m}' (use ${Object.keys(METHODS).join(', ')})`);
+  if (!args.models && !args.methods && !args.steps)
+    return DEFAULT_GRID.map((row) => ({ ...row, reps: args.reps ?? row.reps }));
   const models = args.models ?? [...new Set(DEFAULT_GRID.map((r) => r.model))];
   return models.map((model) => {
     const fallback = DEFAULT_GRID.find((r) => r.model === model);
@@ -178,7 +192,15 @@ export function median(xs: readonly number[]): number {
 const round = (x: number, digits: number) => +x.toFixed(digits);
 
 /** The timing part of a figure: median of the timed calls, gradient evaluations per second. */
-export function timingFigure(model: string, method: string, steps: number, firstCallMs: number, samplesMs: readonly number[], last: { gradientEvaluations: number; forwardEvaluations: number }, readbacksPerCall: number): MethodFigure {
+export function timingFigure(
+  model: string,
+  method: string,
+  steps: number,
+  firstCallMs: number,
+  samplesMs: readonly number[],
+  last: { gradientEvaluations: number; forwardEvaluations: number },
+  readbacksPerCall: number,
+): MethodFigure {
   const ms = median(samplesMs);
   return {
     model,
@@ -194,7 +216,10 @@ export function timingFigure(model: string, method: string, steps: number, first
   };
 }
 
-export async function runMethodBench(newEngine: () => Promise<Engine>, opts: MethodBenchOptions = {}): Promise<MethodBench> {
+export async function runMethodBench(
+  newEngine: () => Promise<Engine>,
+  opts: MethodBenchOptions = {},
+): Promise<MethodBench> {
   const grid = opts.grid ?? DEFAULT_GRID;
   const log = opts.log ?? (() => {});
   let adapter: Engine['adapter'] | null = null;
@@ -226,14 +251,27 @@ export async function runMethodBench(newEngine: () => Promise<Engine>, opts: Met
             last = await call();
             samplesMs.push(performance.now() - t0);
           }
-          const f: MethodFigure = timingFigure(row.model, method, steps, firstCallMs, samplesMs, last!, (engine.stats.readbacks - readbacks0) / row.reps);
+          const f: MethodFigure = timingFigure(
+            row.model,
+            method,
+            steps,
+            firstCallMs,
+            samplesMs,
+            last!,
+            (engine.stats.readbacks - readbacks0) / row.reps,
+          );
           if (cold) Object.assign(f, { coldMs: f.firstCallMs, coldPipelines });
           cold = false;
           if (opts.cpuTime && cpu0 !== undefined) f.cpuMs = round((opts.cpuTime() - cpu0) / row.reps, 1);
           figures.push(f);
           const cpu = f.cpuMs === undefined ? '' : ` | cpu ${f.cpuMs.toFixed(0).padStart(7)} ms`;
-          const first = f.coldMs === undefined ? `first ${f.firstCallMs.toFixed(0).padStart(7)} ms` : `cold  ${f.coldMs.toFixed(0).padStart(7)} ms (${coldPipelines} pipelines)`;
-          log(`${row.model.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(7)} grad/s  ${first}${cpu}`);
+          const first =
+            f.coldMs === undefined
+              ? `first ${f.firstCallMs.toFixed(0).padStart(7)} ms`
+              : `cold  ${f.coldMs.toFixed(0).padStart(7)} ms (${coldPipelines} pipelines)`;
+          log(
+            `${row.model.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(7)} grad/s  ${first}${cpu}`,
+          );
         }
       } finally {
         model.dispose();
@@ -257,7 +295,14 @@ export function idgiOverheads(figures: readonly MethodFigure[]): IdgiOverhead[] 
     const pair = IDGI_PAIRS.find(([idgi]) => idgi === f.method);
     if (!pair) continue;
     const base = figures.find((g) => g.model === f.model && g.steps === f.steps && g.method === pair[1]);
-    if (base) out.push({ model: f.model, steps: f.steps, idgi: f.method, base: base.method, percent: round(100 * (f.ms / base.ms - 1), 1) });
+    if (base)
+      out.push({
+        model: f.model,
+        steps: f.steps,
+        idgi: f.method,
+        base: base.method,
+        percent: round(100 * (f.ms / base.ms - 1), 1),
+      });
   }
   return out;
 }

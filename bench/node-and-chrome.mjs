@@ -20,18 +20,37 @@ export async function runInNodeAndChrome(name, global, args = process.argv.slice
   const tag = flag('--tag', '');
   mkdirSync(out, { recursive: true });
   const commit = sourceCommit(ROOT);
-  const save = (runtime, r) => writeFileSync(`${out}/${name}-${runtime}${tag ? `-${tag}` : ''}.json`, JSON.stringify({ ...r, commit, date: new Date().toISOString() }, null, 2) + '\n');
+  const save = (runtime, r) =>
+    writeFileSync(
+      `${out}/${name}-${runtime}${tag ? `-${tag}` : ''}.json`,
+      JSON.stringify({ ...r, commit, date: new Date().toISOString() }, null, 2) + '\n',
+    );
   const results = {};
   if (runtimes.includes('node')) {
-    await esbuild.build({ ...nodeOptions, entryPoints: [`${ROOT}/bench/${name}.ts`], outfile: `${ROOT}/.tmp/bench-${name}-node.mjs` });
+    await esbuild.build({
+      ...nodeOptions,
+      entryPoints: [`${ROOT}/bench/${name}.ts`],
+      outfile: `${ROOT}/.tmp/bench-${name}-node.mjs`,
+    });
     console.error('== Node (Dawn) ==');
-    const json = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-${name}-node.mjs`, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString().trim();
+    const json = execFileSync(process.execPath, [`${ROOT}/.tmp/bench-${name}-node.mjs`, ...argv], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 << 20,
+    })
+      .toString()
+      .trim();
     save('node', (results.node = JSON.parse(json)));
   }
   if (runtimes.includes('chrome')) {
     console.error('== headless Chromium ==');
     const js = await bundle(`bench/${name}.ts`);
-    const server = await serve({ files: { '/index.html': '<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>', '/entry.js': js }, quiet: true });
+    const server = await serve({
+      files: {
+        '/index.html': '<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>',
+        '/entry.js': js,
+      },
+      quiet: true,
+    });
     const chromium = await launchChromium();
     try {
       const page = await chromium.browser.newPage();

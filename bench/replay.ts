@@ -25,14 +25,26 @@ export interface ReplayFigure {
 
 const round = (x: number) => +x.toFixed(1);
 
-export async function runReplayBench(opts: { models?: string[]; methods?: string[]; steps?: number; reps?: number; log?: (s: string) => void }) {
+export async function runReplayBench(opts: {
+  models?: string[];
+  methods?: string[];
+  steps?: number;
+  reps?: number;
+  log?: (s: string) => void;
+}) {
   const log = opts.log ?? (() => {});
   const steps = opts.steps ?? 64;
   const figures: ReplayFigure[] = [];
-  const engines = { on: await createEngine({ ownDevice: true }), off: await createEngine({ ownDevice: true, replay: false }) };
+  const engines = {
+    on: await createEngine({ ownDevice: true }),
+    off: await createEngine({ ownDevice: true, replay: false }),
+  };
   try {
     for (const name of opts.models ?? ['lenet', 'resnet']) {
-      const models = { on: createZooModel(engines.on, name, { foldBatchNorm: true }), off: createZooModel(engines.off, name, { foldBatchNorm: true }) };
+      const models = {
+        on: createZooModel(engines.on, name, { foldBatchNorm: true }),
+        off: createZooModel(engines.off, name, { foldBatchNorm: true }),
+      };
       const encode = { on: 0, off: 0 };
       for (const side of ['on', 'off'] as const) {
         const subject = modelSubject(models[side]);
@@ -57,7 +69,9 @@ export async function runReplayBench(opts: { models?: string[]; methods?: string
         await call('off');
         const s = { on: [] as { wall: number; encode: number }[], off: [] as { wall: number; encode: number }[] };
         const before = { ...engines.on.stats };
-        for (let r = 0; r < (opts.reps ?? 3); r++) for (const side of r % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const)) s[side].push(await call(side));
+        for (let r = 0; r < (opts.reps ?? 3); r++)
+          for (const side of r % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const))
+            s[side].push(await call(side));
         const reps = s.on.length;
         const f: ReplayFigure = {
           model: name,
@@ -70,7 +84,9 @@ export async function runReplayBench(opts: { models?: string[]; methods?: string
           samples: { on: s.on.map((x) => round(x.wall)), off: s.off.map((x) => round(x.wall)) },
         };
         figures.push(f);
-        log(`${name} ${method}-${steps}: wall ${f.wallMs.on} ms replayed / ${f.wallMs.off} ms not; encoding ${f.encodeMs.on} / ${f.encodeMs.off} ms; ${f.replayedDispatches} of ${f.dispatches} dispatches replayed`);
+        log(
+          `${name} ${method}-${steps}: wall ${f.wallMs.on} ms replayed / ${f.wallMs.off} ms not; encoding ${f.encodeMs.on} / ${f.encodeMs.off} ms; ${f.replayedDispatches} of ${f.dispatches} dispatches replayed`,
+        );
       }
       models.on.dispose();
       models.off.dispose();
@@ -84,7 +100,12 @@ export async function runReplayBench(opts: { models?: string[]; methods?: string
 
 function parseArgs(argv: readonly string[]) {
   const get = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
-  return { models: get('--models')?.split(','), methods: get('--methods')?.split(','), steps: get('--steps') ? Number(get('--steps')) : undefined, reps: get('--reps') ? Number(get('--reps')) : undefined };
+  return {
+    models: get('--models')?.split(','),
+    methods: get('--methods')?.split(','),
+    steps: get('--steps') ? Number(get('--steps')) : undefined,
+    reps: get('--reps') ? Number(get('--reps')) : undefined,
+  };
 }
 
 declare global {
@@ -94,7 +115,11 @@ declare global {
 }
 
 if (typeof window !== 'undefined') {
-  window.runReplayBench = async (argv) => ({ runtime: 'chrome', userAgent: navigator.userAgent, ...(await runReplayBench({ ...parseArgs(argv), log: (s) => console.log(s) })) });
+  window.runReplayBench = async (argv) => ({
+    runtime: 'chrome',
+    userAgent: navigator.userAgent,
+    ...(await runReplayBench({ ...parseArgs(argv), log: (s) => console.log(s) })),
+  });
 } else {
   const result = await runReplayBench({ ...parseArgs(process.argv.slice(2)), log: (s) => console.error(s) });
   console.log(JSON.stringify({ runtime: 'node', ...result }));

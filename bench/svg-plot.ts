@@ -15,7 +15,18 @@ export interface Chart {
   series: Series[];
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+const COLORS = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#ff7f0e',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#7f7f7f',
+  '#bcbd22',
+];
 const W = 460;
 const H = 340;
 const M = { left: 64, right: 16, top: 36, bottom: 48 };
@@ -48,7 +59,9 @@ function panel(chart: Chart, x0: number, colorOf: (label: string) => string): st
   const sx = (x: number) => x0 + M.left + ((Math.log(x) - lx0) / (lx1 - lx0)) * pw;
   const sy = (y: number) => M.top + ph - ((Math.log(y) - ly0) / (ly1 - ly0 || 1)) * ph;
   const parts: string[] = [];
-  parts.push(`<text x="${x0 + M.left + pw / 2}" y="20" text-anchor="middle" font-weight="bold">${esc(chart.title)}</text>`);
+  parts.push(
+    `<text x="${x0 + M.left + pw / 2}" y="20" text-anchor="middle" font-weight="bold">${esc(chart.title)}</text>`,
+  );
   parts.push(`<rect x="${x0 + M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#444"/>`);
   for (const t of logTicks(xmin, xmax, 2)) {
     parts.push(`<line x1="${sx(t)}" y1="${M.top}" x2="${sx(t)}" y2="${M.top + ph}" stroke="#ddd"/>`);
@@ -59,12 +72,19 @@ function panel(chart: Chart, x0: number, colorOf: (label: string) => string): st
     parts.push(`<text x="${x0 + M.left - 6}" y="${sy(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
   }
   parts.push(`<text x="${x0 + M.left + pw / 2}" y="${H - 10}" text-anchor="middle">${esc(chart.xLabel)}</text>`);
-  parts.push(`<text transform="translate(${x0 + 16} ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(chart.yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(${x0 + 16} ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(chart.yLabel)}</text>`,
+  );
   for (const s of chart.series) {
     const p = s.points.filter(([x, y]) => x > 0 && y > 0).sort((a, b) => a[0] - b[0]);
     const color = colorOf(s.label);
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${p.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
-    for (const [x, y] of p) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"><title>${esc(`${s.label}: ${x} → ${fmt(y)}`)}</title></circle>`);
+    parts.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${p.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+    );
+    for (const [x, y] of p)
+      parts.push(
+        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"><title>${esc(`${s.label}: ${x} → ${fmt(y)}`)}</title></circle>`,
+      );
   }
   return parts.join('\n');
 }

@@ -20,7 +20,10 @@ function convFilter(w: ParamValue, depthwise: boolean): tf.Tensor4D {
   const [cout, cinG, kh, kw] = w.shape as [number, number, number, number];
   if (!depthwise) return tf.tidy(() => tf.transpose(tf.tensor4d(w.data, [cout, cinG, kh, kw]), [2, 3, 1, 0]));
   // torch out channel o = c·mult + m reads input channel c
-  return tf.tidy(() => tf.reshape(tf.transpose(tf.tensor4d(w.data, [cout, 1, kh, kw]), [2, 3, 0, 1]), [kh, kw, cout, 1]) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      tf.reshape(tf.transpose(tf.tensor4d(w.data, [cout, 1, kh, kw]), [2, 3, 0, 1]), [kh, kw, cout, 1]) as tf.Tensor4D,
+  );
 }
 
 /** torch linear weight [out, in] → TF [in, out]; `chw` = the NCHW shape flattened into `in` (rows permuted to H·W·C order). */
@@ -29,7 +32,10 @@ function linearWeight(w: ParamValue, chw: [number, number, number] | null): tf.T
   return tf.tidy(() => {
     if (!chw) return tf.transpose(tf.tensor2d(w.data, [out, inF]));
     const [c, h, wd] = chw;
-    return tf.reshape(tf.transpose(tf.tensor4d(w.data, [out, c, h, wd]), [2, 3, 1, 0]), [h * wd * c, out]) as tf.Tensor2D;
+    return tf.reshape(tf.transpose(tf.tensor4d(w.data, [out, c, h, wd]), [2, 3, 1, 0]), [
+      h * wd * c,
+      out,
+    ]) as tf.Tensor2D;
   });
 }
 
@@ -61,19 +67,31 @@ export function tfModelFromSpec(spec: ModelSpec): TfNet {
         const [cout, cinG, kh, kw] = w.shape as [number, number, number, number];
         const cin = cinG * groups;
         const depthwise = groups > 1;
-        if (depthwise && groups !== cin) throw new Error(`TF.js peer: grouped conv ${node.name} (groups ${groups} of ${cin}) is not depthwise`);
+        if (depthwise && groups !== cin)
+          throw new Error(`TF.js peer: grouped conv ${node.name} (groups ${groups} of ${cin}) is not depthwise`);
         const filter = keep(convFilter(w, depthwise));
         const bias = vec(node.bias);
         const [sh, sw] = intPair(node.name, 'stride', node.params.stride, [1, 1], 1);
         const [ph, pw, pb, pr] = intPads(node.name, node.params.padding);
         const [dh, dw] = intPair(node.name, 'dilation', node.params.dilation, [1, 1], 1);
-        const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [ph, pb], [pw, pr], [0, 0]];
+        const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+          [0, 0],
+          [ph, pb],
+          [pw, pr],
+          [0, 0],
+        ];
         const [hi, wi] = shapes[node.input]!;
-        shapes.push([Math.floor((hi! + ph + pb - dh * (kh - 1) - 1) / sh) + 1, Math.floor((wi! + pw + pr - dw * (kw - 1) - 1) / sw) + 1, cout]);
+        shapes.push([
+          Math.floor((hi! + ph + pb - dh * (kh - 1) - 1) / sh) + 1,
+          Math.floor((wi! + pw + pr - dw * (kw - 1) - 1) / sw) + 1,
+          cout,
+        ]);
         const residual = node.residual;
         steps.push((v) => {
           const x = v[node.input] as tf.Tensor4D;
-          let y: tf.Tensor = depthwise ? tf.depthwiseConv2d(x, filter, [sh, sw], pad, 'NHWC', [dh, dw]) : tf.conv2d(x, filter, [sh, sw], pad, 'NHWC', [dh, dw]);
+          let y: tf.Tensor = depthwise
+            ? tf.depthwiseConv2d(x, filter, [sh, sw], pad, 'NHWC', [dh, dw])
+            : tf.conv2d(x, filter, [sh, sw], pad, 'NHWC', [dh, dw]);
           if (bias) y = tf.add(y, bias);
           if (residual !== undefined) y = tf.add(y, v[residual]!);
           return relu(y);
@@ -103,7 +121,11 @@ export function tfModelFromSpec(spec: ModelSpec): TfNet {
       case 'avgpool': {
         const [kh, kw] = intPair(node.name, 'kernel', node.params.kernel, [1, 1], 1);
         const [sh, sw] = intPair(node.name, 'stride', node.params.stride, [kh, kw], 1);
-        if (intPads(node.name, node.params.padding).some((d) => d > 0) || node.params.ceilMode || intPair(node.name, 'dilation', node.params.dilation, [1, 1], 1).some((d) => d > 1)) {
+        if (
+          intPads(node.name, node.params.padding).some((d) => d > 0) ||
+          node.params.ceilMode ||
+          intPair(node.name, 'dilation', node.params.dilation, [1, 1], 1).some((d) => d > 1)
+        ) {
           throw new Error(`TF.js peer: padded, ceil-mode or dilated pooling (${node.name}) is not mapped`);
         }
         const [hi, wi, c] = shapes[node.input]!;

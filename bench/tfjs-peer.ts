@@ -42,8 +42,14 @@ export async function tfIntegratedGradients(net: TfNet, o: TfIgOptions): Promise
   for (let start = 0; start < n; start += o.chunk) {
     const b = Math.min(o.chunk, n - start);
     const next = tf.tidy(() => {
-      const a = tf.tensor4d(Float32Array.from({ length: b }, (_, i) => o.alphas[start + i]!), [b, 1, 1, 1]);
-      const wk = tf.tensor4d(Float32Array.from({ length: b }, (_, i) => o.weights[start + i]!), [b, 1, 1, 1]);
+      const a = tf.tensor4d(
+        Float32Array.from({ length: b }, (_, i) => o.alphas[start + i]!),
+        [b, 1, 1, 1],
+      );
+      const wk = tf.tensor4d(
+        Float32Array.from({ length: b }, (_, i) => o.weights[start + i]!),
+        [b, 1, 1, 1],
+      );
       const points = tf.add(base, tf.mul(a, diff));
       const g = grad(points);
       return tf.add(acc, tf.sum(tf.mul(g, wk), 0, true));
@@ -58,7 +64,11 @@ export async function tfIntegratedGradients(net: TfNet, o: TfIgOptions): Promise
 }
 
 /** Logits of one NCHW image (sanity check: the same function as pathlight's model). */
-export async function tfLogits(net: TfNet, image: Float32Array, inputShape: readonly [number, number, number]): Promise<Float32Array> {
+export async function tfLogits(
+  net: TfNet,
+  image: Float32Array,
+  inputShape: readonly [number, number, number],
+): Promise<Float32Array> {
   const [c, h, w] = inputShape;
   const y = tf.tidy(() => net.predict(tf.transpose(tf.tensor4d(image, [1, c, h, w]), [0, 2, 3, 1])));
   const out = (await y.data()) as Float32Array;

@@ -27,7 +27,12 @@ const GRAD_REL_L2 = 1e-3;
 const FLOOR_FACTOR = 2;
 const IG_STEPS = 64;
 /** The methods shown running end to end on one small architecture. */
-const SHOWCASE = { arch: 'mobilenet_v3_small', size: 64, steps: 16, methods: ['ig', 'idgi', 'gig', 'blurig', 'ig2', 'smoothgrad'] };
+const SHOWCASE = {
+  arch: 'mobilenet_v3_small',
+  size: 64,
+  steps: 16,
+  methods: ['ig', 'idgi', 'gig', 'blurig', 'ig2', 'smoothgrad'],
+};
 
 interface ManifestEntry {
   input_shape: number[];
@@ -100,9 +105,25 @@ async function timed<T>(work: () => Promise<T> | T): Promise<[T, number]> {
 }
 
 /** Checks and times one exported architecture; never throws (a failure is its result). */
-async function verify(engine: Engine, dir: string, arch: string, size: number, entry: ManifestEntry): Promise<ArchResult> {
+async function verify(
+  engine: Engine,
+  dir: string,
+  arch: string,
+  size: number,
+  entry: ManifestEntry,
+): Promise<ArchResult> {
   const file = (suffix: string) => new Uint8Array(readFileSync(join(dir, `${arch}.${suffix}`)));
-  const r: ArchResult = { arch, size, status: 'import failed', imports: false, opset: entry.opset, onnxOps: entry.ops, onnxMB: round(entry.onnx_bytes / 2 ** 20), ortLogitRelErr: round(entry.ort_max_abs_diff / entry.max_abs_logit, 2), torchF32GradRelL2: entry.torch_f32_grad_rel_l2.map((v) => round(v, 2)) };
+  const r: ArchResult = {
+    arch,
+    size,
+    status: 'import failed',
+    imports: false,
+    opset: entry.opset,
+    onnxOps: entry.ops,
+    onnxMB: round(entry.onnx_bytes / 2 ** 20),
+    ortLogitRelErr: round(entry.ort_max_abs_diff / entry.max_abs_logit, 2),
+    torchF32GradRelL2: entry.torch_f32_grad_rel_l2.map((v) => round(v, 2)),
+  };
   let model: Model;
   try {
     const onnx = file('onnx');
@@ -135,9 +156,13 @@ async function verify(engine: Engine, dir: string, arch: string, size: number, e
     const [g, firstGradMs] = await timed(grad);
     r.firstGradMs = firstGradMs;
     const d = wantGrad.data.length / entry.targets.length;
-    r.gradRelL2PerImage = entry.targets.map((_, i) => round(relL2(g.attribution.subarray(i * d, (i + 1) * d), wantGrad.data.subarray(i * d, (i + 1) * d)), 2));
+    r.gradRelL2PerImage = entry.targets.map((_, i) =>
+      round(relL2(g.attribution.subarray(i * d, (i + 1) * d), wantGrad.data.subarray(i * d, (i + 1) * d)), 2),
+    );
     r.gradRelL2 = Math.max(...r.gradRelL2PerImage);
-    const bounds = (r.gradBoundPerImage = entry.torch_f32_grad_rel_l2.map((f) => round(Math.max(GRAD_REL_L2, FLOOR_FACTOR * f), 2)));
+    const bounds = (r.gradBoundPerImage = entry.torch_f32_grad_rel_l2.map((f) =>
+      round(Math.max(GRAD_REL_L2, FLOOR_FACTOR * f), 2),
+    ));
     const warm: number[] = [];
     for (let k = 0; k < (size <= 64 ? 3 : 1); k++) warm.push((await timed(grad))[1]);
     r.warmGradMs = median(warm);
@@ -152,7 +177,8 @@ async function verify(engine: Engine, dir: string, arch: string, size: number, e
     }
     const gradOk = r.gradRelL2PerImage.every((v, i) => v <= bounds[i]!);
     r.status = r.logitRelErr <= LOGIT_RTOL && gradOk ? 'ok' : 'mismatch';
-    if (r.status === 'mismatch') r.error = `logits ${r.logitRelErr} (bound ${LOGIT_RTOL}), gradient rel. L2 ${r.gradRelL2PerImage.join(', ')} (bounds ${bounds.join(', ')})`;
+    if (r.status === 'mismatch')
+      r.error = `logits ${r.logitRelErr} (bound ${LOGIT_RTOL}), gradient rel. L2 ${r.gradRelL2PerImage.join(', ')} (bounds ${bounds.join(', ')})`;
   } catch (e) {
     r.error = firstLine(e);
   } finally {
@@ -169,17 +195,32 @@ async function showcase(engine: Engine) {
   const d = input.data.length / input.shape[0]!;
   const one = input.data.subarray(0, d);
   const references = input.data.slice(d); // IG2's counterfactual reference: the other image
-  const { model } = modelFromOnnx(engine, new Uint8Array(readFileSync(join(dir, `${SHOWCASE.arch}.onnx`))), { name: SHOWCASE.arch });
+  const { model } = modelFromOnnx(engine, new Uint8Array(readFileSync(join(dir, `${SHOWCASE.arch}.onnx`))), {
+    name: SHOWCASE.arch,
+  });
   const runs = [];
   try {
     for (const name of SHOWCASE.methods) {
-      const options = name === 'smoothgrad' ? { method: 'ig', steps: SHOWCASE.steps, target, smoothgrad: { samples: 4 } } : { method: name, steps: SHOWCASE.steps, target, methodOptions: name === 'ig2' ? { references } : undefined };
+      const options =
+        name === 'smoothgrad'
+          ? { method: 'ig', steps: SHOWCASE.steps, target, smoothgrad: { samples: 4 } }
+          : { method: name, steps: SHOWCASE.steps, target, methodOptions: name === 'ig2' ? { references } : undefined };
       try {
         await explain(engine, model, one, options);
         const [e, ms] = await timed(() => explain(engine, model, one, options));
         const im = e.images[0]!;
-        runs.push({ method: name === 'smoothgrad' ? 'smoothgrad(ig, 4 samples)' : name, steps: e.steps, ms, gradientEvaluations: e.gradientEvaluations, sum: round(im.sum, 4), fxMinusFStart: round(im.fx - im.fStart, 4), completenessError: round(im.completenessError, 2) });
-        log(`  ${name}: ${ms} ms, Σ attribution ${im.sum.toFixed(4)} vs f(x) − f(x') ${(im.fx - im.fStart).toFixed(4)}`);
+        runs.push({
+          method: name === 'smoothgrad' ? 'smoothgrad(ig, 4 samples)' : name,
+          steps: e.steps,
+          ms,
+          gradientEvaluations: e.gradientEvaluations,
+          sum: round(im.sum, 4),
+          fxMinusFStart: round(im.fx - im.fStart, 4),
+          completenessError: round(im.completenessError, 2),
+        });
+        log(
+          `  ${name}: ${ms} ms, Σ attribution ${im.sum.toFixed(4)} vs f(x) − f(x') ${(im.fx - im.fStart).toFixed(4)}`,
+        );
       } catch (err) {
         runs.push({ method: name, error: firstLine(err) });
         log(`  ${name}: ${firstLine(err)}`);
@@ -208,22 +249,36 @@ try {
       if (archFilter && !archFilter.includes(arch)) continue;
       log(`${size} ${arch} …`);
       const r = await verify(engine, dir, arch, size, entry);
-      log(`${size} ${arch}: ${r.status}${r.error ? ` (${r.error})` : ''}  logits ${r.logitRelErr}  grad ${r.gradRelL2}  import ${r.importMs} ms  first fwd ${r.firstForwardMs} ms  warm fwd+bwd ${r.warmGradMs} ms  IG-64 ${r.ig64Ms ?? '-'} ms`);
+      log(
+        `${size} ${arch}: ${r.status}${r.error ? ` (${r.error})` : ''}  logits ${r.logitRelErr}  grad ${r.gradRelL2}  import ${r.importMs} ms  first fwd ${r.firstForwardMs} ms  warm fwd+bwd ${r.warmGradMs} ms  IG-64 ${r.ig64Ms ?? '-'} ms`,
+      );
       results.push(r);
     }
   }
-  const show = sizes.includes(SHOWCASE.size) && (!archFilter || archFilter.includes(SHOWCASE.arch)) && existsSync(join(FIXTURES, String(SHOWCASE.size), `${SHOWCASE.arch}.onnx`));
+  const show =
+    sizes.includes(SHOWCASE.size) &&
+    (!archFilter || archFilter.includes(SHOWCASE.arch)) &&
+    existsSync(join(FIXTURES, String(SHOWCASE.size), `${SHOWCASE.arch}.onnx`));
   if (show) log(`methods on ${SHOWCASE.arch} at ${SHOWCASE.size}×${SHOWCASE.size}, ${SHOWCASE.steps} steps:`);
   const methods = show ? await showcase(engine) : null;
-  console.log(JSON.stringify({
-    runtime: 'node',
-    adapter: { ...engine.adapter, note: 'SwiftShader (CPU Vulkan) via Dawn (npm webgpu) in Node, on a 2-core machine shared with other work: times swing by tens of %' },
-    date: new Date().toISOString(),
-    bounds: { logitRelErr: LOGIT_RTOL, gradRelL2: GRAD_REL_L2, note: `per image, the gradient bound is max(${GRAD_REL_L2}, ${FLOOR_FACTOR} × PyTorch float32's own error vs float64)` },
-    exports: versions,
-    results,
-    methods,
-  }));
+  console.log(
+    JSON.stringify({
+      runtime: 'node',
+      adapter: {
+        ...engine.adapter,
+        note: 'SwiftShader (CPU Vulkan) via Dawn (npm webgpu) in Node, on a 2-core machine shared with other work: times swing by tens of %',
+      },
+      date: new Date().toISOString(),
+      bounds: {
+        logitRelErr: LOGIT_RTOL,
+        gradRelL2: GRAD_REL_L2,
+        note: `per image, the gradient bound is max(${GRAD_REL_L2}, ${FLOOR_FACTOR} × PyTorch float32's own error vs float64)`,
+      },
+      exports: versions,
+      results,
+      methods,
+    }),
+  );
 } finally {
   engine.dispose();
 }

@@ -23,7 +23,9 @@ export type DemoModelName = ZooName | typeof EMOTION;
 const EMOTION_DIR = 'node_modules/@vladmandic/human/models/';
 /** test/fixtures/face-64.png, served by scripts/demo.mjs with the model */
 const FACE_SAMPLE = 'faces/face-64.png';
-export const EMOTION_SAMPLES: SampleEntry[] = [{ file: FACE_SAMPLE, label: -1, className: 'face (face-api sample1.jpg)' }];
+export const EMOTION_SAMPLES: SampleEntry[] = [
+  { file: FACE_SAMPLE, label: -1, className: 'face (face-api sample1.jpg)' },
+];
 
 export interface DemoModel {
   name: DemoModelName;
@@ -69,7 +71,8 @@ export async function loadEmotionModel(engine: Engine): Promise<DemoModel> {
   const json = JSON.parse(new TextDecoder().decode(await fetchBytes(url))) as TfjsModelJson;
   const shards: Uint8Array[] = [];
   for (const p of shardPaths(json)) {
-    if (typeof p !== 'string' || !/^[\w.-]+$/.test(p) || p.startsWith('.')) throw new PathlightError(`${url}: weight shard path ${JSON.stringify(p)} is not a file beside the model`);
+    if (typeof p !== 'string' || !/^[\w.-]+$/.test(p) || p.startsWith('.'))
+      throw new PathlightError(`${url}: weight shard path ${JSON.stringify(p)} is not a file beside the model`);
     shards.push(await fetchBytes(EMOTION_DIR + p));
   }
   return { name: EMOTION, model: modelFromTfjs(engine, json, shards, { source: url }).model, trained: true };
@@ -95,11 +98,19 @@ export async function listSamples(dataset: DatasetName): Promise<SampleEntry[]> 
 }
 
 /** A sample PNG (28×28 gray) as the model's input: as is for 1×28×28, padded and replicated for 3×32×32. */
-export async function sampleInput(dataset: DatasetName, entry: SampleEntry, inputShape: readonly number[]): Promise<Float32Array> {
+export async function sampleInput(
+  dataset: DatasetName,
+  entry: SampleEntry,
+  inputShape: readonly number[],
+): Promise<Float32Array> {
   const url = `samples/${dataset}/${entry.file}`;
   const r = await fetch(url);
   if (!r.ok) throw new PathlightError(`${url}: HTTP ${r.status}`);
-  const img = decodePng(new Uint8Array(await r.arrayBuffer()), { channels: 1, source: url, expectedSizes: [{ width: 28, height: 28 }] });
+  const img = decodePng(new Uint8Array(await r.arrayBuffer()), {
+    channels: 1,
+    source: url,
+    expectedSizes: [{ width: 28, height: 28 }],
+  });
   const [c, h, w] = inputShape;
   if (c === 1 && h === img.height && w === img.width) return img.data;
   if (c === 3 && h === 32 && w === 32 && img.width === 28 && img.height === 28) return toRgb32(img.data, 1);

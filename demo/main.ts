@@ -6,7 +6,14 @@
  * `body[data-state]` (loading → ready → running → done | error) lets the test follow along.
  */
 import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { describeCheck, explain, pickRelevantReferences, prepareExplain, type ExplainOptions, type Explanation } from '../src/attribution/index.js';
+import {
+  describeCheck,
+  explain,
+  pickRelevantReferences,
+  prepareExplain,
+  type ExplainOptions,
+  type Explanation,
+} from '../src/attribution/index.js';
 import type { BaselineSpec } from '../src/attribution/baselines.js';
 import { writeNpy } from '../src/models/npy.js';
 import { figureSvg } from '../src/viz/figure.js';
@@ -14,8 +21,30 @@ import { figureCaption } from '../src/viz/caption.js';
 import { insertionDeletion } from '../src/metrics/insertion-deletion.js';
 import type { SampleEntry } from '../src/data/samples.js';
 import { preprocessPixels } from '../src/data/preprocess.js';
-import { availableModels, datasetOf, EMOTION, EMOTION_SAMPLES, faceSample, fileInput, hasEmotionModel, listSamples, loadDemoModel, loadEmotionModel, sampleInput, type DemoModel, type DemoModelName } from './assets.js';
-import { CURVE_COLOURS, drawColourBar, drawCurves, drawHeatmap, drawInput, drawSigned, type HeatView } from './render.js';
+import {
+  availableModels,
+  datasetOf,
+  EMOTION,
+  EMOTION_SAMPLES,
+  faceSample,
+  fileInput,
+  hasEmotionModel,
+  listSamples,
+  loadDemoModel,
+  loadEmotionModel,
+  sampleInput,
+  type DemoModel,
+  type DemoModelName,
+} from './assets.js';
+import {
+  CURVE_COLOURS,
+  drawColourBar,
+  drawCurves,
+  drawHeatmap,
+  drawInput,
+  drawSigned,
+  type HeatView,
+} from './render.js';
 
 /** What the page's pickers say, read when Explain is pressed. */
 interface Picked {
@@ -91,7 +120,10 @@ function setState(state: 'loading' | 'ready' | 'running' | 'done' | 'error', mes
   ui.status.textContent = message;
   const busy = state === 'loading' || state === 'running';
   // DOM collections are not iterable under this tsconfig's lib (no DOM.Iterable): Array.from
-  for (const el of Array.from(ui.form.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>('input, select, button'))) el.disabled = busy;
+  for (const el of Array.from(
+    ui.form.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>('input, select, button'),
+  ))
+    el.disabled = busy;
 }
 
 function fail(e: unknown): void {
@@ -108,7 +140,8 @@ function option(value: string, text: string): HTMLOptionElement {
 
 function modelNote(m: DemoModel): string {
   const shape = m.model.info.inputShape.join('×');
-  if (m.name === EMOTION) return `${shape}, TF.js graph model from @vladmandic/human, trained on FER-2013; input gray, (gray − 0.5)·2`;
+  if (m.name === EMOTION)
+    return `${shape}, TF.js graph model from @vladmandic/human, trained on FER-2013; input gray, (gray − 0.5)·2`;
   return m.trained
     ? `${shape}, trained on ${datasetOf(m.name)}`
     : `untrained weights: assets/models/${m.name}-${datasetOf(m.name)}.safetensors is not there yet, so this ${m.name} has random weights and its attributions mean little`;
@@ -121,7 +154,8 @@ async function selectModel(name: DemoModelName): Promise<void> {
   current = name === EMOTION ? await loadEmotionModel(engine) : await loadDemoModel(engine, name);
   ui.modelNote.textContent = modelNote(current);
   ui.modelNote.classList.toggle('warn', !current.trained);
-  const classes = current.model.info.classNames ?? Array.from({ length: current.model.info.numClasses }, (_, k) => String(k));
+  const classes =
+    current.model.info.classNames ?? Array.from({ length: current.model.info.numClasses }, (_, k) => String(k));
   ui.target.replaceChildren(option('auto', 'auto (top-1)'), ...classes.map((n, k) => option(String(k), `${k}: ${n}`)));
   samples = name === EMOTION ? EMOTION_SAMPLES : await listSamples(datasetOf(name));
   ui.sample.replaceChildren(...samples.map((s, i) => option(String(i), `#${i}: ${s.className}`)));
@@ -159,7 +193,8 @@ function chosenMethods(): string[] {
 }
 
 function clearResults(): void {
-  for (const { card } of shown.splice(0)) for (const a of Array.from(card.downloads.querySelectorAll('a'))) URL.revokeObjectURL(a.href);
+  for (const { card } of shown.splice(0))
+    for (const a of Array.from(card.downloads.querySelectorAll('a'))) URL.revokeObjectURL(a.href);
   ui.results.replaceChildren();
 }
 
@@ -201,7 +236,13 @@ function drawResult(c: Card, e: Explanation): void {
 }
 
 /** A download link for bytes made on the page. */
-function downloadLink(kind: 'npy' | 'svg', file: string, data: BlobPart, type: string, text: string): HTMLAnchorElement {
+function downloadLink(
+  kind: 'npy' | 'svg',
+  file: string,
+  data: BlobPart,
+  type: string,
+  text: string,
+): HTMLAnchorElement {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(new Blob([data], { type }));
   a.download = file;
@@ -218,20 +259,36 @@ function addDownloads(c: Card, e: Explanation, method: string): void {
   const caption = { ...figureCaption(e, 0, name, model.info.classNames), method };
   const svg = figureSvg({ pixels: shownPixels!, attribution: e.attribution, shape, caption });
   c.downloads.replaceChildren(
-    downloadLink('npy', `${stem}.npy`, new Uint8Array(writeNpy(e.attribution, shape)), 'application/octet-stream', 'attribution .npy'),
+    downloadLink(
+      'npy',
+      `${stem}.npy`,
+      new Uint8Array(writeNpy(e.attribution, shape)),
+      'application/octet-stream',
+      'attribution .npy',
+    ),
     downloadLink('svg', `${stem}.svg`, svg, 'image/svg+xml', 'figure .svg'),
   );
 }
 
 /** IG2's references: for each explained image, the bundled samples the model finds most typical of its next likely classes. */
-async function ig2References(x: Float32Array, target: number | 'auto', count: number): Promise<Record<string, unknown>> {
+async function ig2References(
+  x: Float32Array,
+  target: number | 'auto',
+  count: number,
+): Promise<Record<string, unknown>> {
   const { name, model } = current!;
-  if (name === EMOTION) throw new Error('ig2 needs reference images: the page has them for the zoo models (their bundled samples), not for the emotion model');
+  if (name === EMOTION)
+    throw new Error(
+      'ig2 needs reference images: the page has them for the zoo models (their bundled samples), not for the emotion model',
+    );
   const dataset = datasetOf(name);
   const pool = await Promise.all(samples.map((entry) => sampleInput(dataset, entry, model.info.inputShape)));
   const joined = new Float32Array(pool.reduce((n, p) => n + p.length, 0));
   pool.forEach((p, i) => joined.set(p, i * p.length));
-  const picked = await pickRelevantReferences(engine, model, x, preprocessPixels(joined, model.info), { count, targets: target === 'auto' ? undefined : [target] });
+  const picked = await pickRelevantReferences(engine, model, x, preprocessPixels(joined, model.info), {
+    count,
+    targets: target === 'auto' ? undefined : [target],
+  });
   return { references: picked.references, referencesPerImage: picked.referencesPerImage };
 }
 
@@ -266,7 +323,10 @@ function fillStats(dl: HTMLElement, rows: [string, string][]): void {
 function explanationRows(e: Explanation, classNames: readonly string[]): [string, string][] {
   const img = e.images[0]!;
   return [
-    ['class', `${classNames[img.target] ?? img.target}${label !== null ? (img.target === label ? ' ✓' : ` (true: ${classNames[label]})`) : ''}`],
+    [
+      'class',
+      `${classNames[img.target] ?? img.target}${label !== null ? (img.target === label ? ' ✓' : ` (true: ${classNames[label]})`) : ''}`,
+    ],
     ['f(x)', img.fx.toFixed(3)],
     ['Σ attr', img.sum.toFixed(3)],
     ['check', describeCheck(e, img)],
@@ -279,7 +339,8 @@ async function runAll(): Promise<void> {
   if (!methods.length) return setState('error', 'pick at least one method');
   const p = picked();
   const steps = p.steps;
-  if (!Number.isInteger(steps) || steps < 1) return setState('error', `steps must be a positive integer, got '${ui.steps.value}'`);
+  if (!Number.isInteger(steps) || steps < 1)
+    return setState('error', `steps must be a positive integer, got '${ui.steps.value}'`);
   const { model } = current!;
   const x = input!;
   clearResults();
@@ -293,10 +354,13 @@ async function runAll(): Promise<void> {
     try {
       // first use of a method: its kernels compile asynchronously, all at once, with progress
       const options: ExplainOptions<string> = { ...METHODS[method]!(p), target: p.target };
-      if (method === 'ig2') options.methodOptions = { ...options.methodOptions, ...(await ig2References(x, p.target, p.ig2.references)) };
+      if (method === 'ig2')
+        options.methodOptions = { ...options.methodOptions, ...(await ig2References(x, p.target, p.ig2.references)) };
       await prepareExplain(engine, model, {
         ...options,
-        onProgress: (done, total) => total > 0 && setState('running', `${method} (${i + 1}/${methods.length}): compiling kernels ${done}/${total}…`),
+        onProgress: (done, total) =>
+          total > 0 &&
+          setState('running', `${method} (${i + 1}/${methods.length}): compiling kernels ${done}/${total}…`),
       });
       setState('running', `${method} (${i + 1}/${methods.length})…`);
       // path points the GPU has finished, reported between chunks (explain yields there, so the page repaints)
@@ -311,7 +375,10 @@ async function runAll(): Promise<void> {
       const rows = explanationRows(e, model.info.classNames ?? []);
       fillStats(c.stats, rows);
       const t0 = performance.now();
-      const curves = await insertionDeletion(engine, model, x, e.attribution, { target: e.images[0]!.target, steps: CURVE_STEPS });
+      const curves = await insertionDeletion(engine, model, x, e.attribution, {
+        target: e.images[0]!.target,
+        steps: CURVE_STEPS,
+      });
       drawCurves(c.curve, curves);
       rows.push(
         ['insertion', `AUC ${curves.insertion.auc.toFixed(3)}`],

@@ -28,7 +28,12 @@ const HEAT_OVER_PIXELS = 0.65;
  * Σ_c |attr| normalised by its 99.5th percentile, through the shared colour ramp; with `pixels`
  * (the [0, 1] image shown, C×H×W) laid over their grey, so the heat sits on the original picture.
  */
-export function drawHeatmap(canvas: HTMLCanvasElement, attribution: Float32Array, shape: readonly number[], pixels?: Float32Array): void {
+export function drawHeatmap(
+  canvas: HTMLCanvasElement,
+  attribution: Float32Array,
+  shape: readonly number[],
+  pixels?: Float32Array,
+): void {
   const [c, h, w] = shape as [number, number, number];
   const rgba = heatmapRgba(attribution, c, h, w);
   if (pixels) {
@@ -36,7 +41,8 @@ export function drawHeatmap(canvas: HTMLCanvasElement, attribution: Float32Array
     for (let p = 0; p < plane; p++) {
       let grey = 0;
       for (let k = 0; k < c; k++) grey += pixels[k * plane + p]! / c;
-      for (let k = 0; k < 3; k++) rgba[4 * p + k] = HEAT_OVER_PIXELS * rgba[4 * p + k]! + (1 - HEAT_OVER_PIXELS) * 255 * grey;
+      for (let k = 0; k < 3; k++)
+        rgba[4 * p + k] = HEAT_OVER_PIXELS * rgba[4 * p + k]! + (1 - HEAT_OVER_PIXELS) * 255 * grey;
     }
   }
   putRgba(canvas, rgba, w, h);
@@ -54,7 +60,13 @@ export function drawSigned(canvas: HTMLCanvasElement, attribution: Float32Array,
  * The colour bar of the view, as in the figure: the signed bar from the data's min to its max
  * (always through 0), the |attr| bar from 0 to its max; `ticks` gets the min / 0 / max labels.
  */
-export function drawColourBar(bar: HTMLCanvasElement, ticks: HTMLElement, attribution: Float32Array, shape: readonly number[], view: HeatView): void {
+export function drawColourBar(
+  bar: HTMLCanvasElement,
+  ticks: HTMLElement,
+  attribution: Float32Array,
+  shape: readonly number[],
+  view: HeatView,
+): void {
   const maps = attributionMaps(attribution, shape);
   const width = 196;
   const rgba = colourBars(maps, width)[view];
@@ -68,7 +80,11 @@ export function drawColourBar(bar: HTMLCanvasElement, ticks: HTMLElement, attrib
   };
   const [min, max] = view === 'signed' ? [maps.signedRange.min, maps.signedRange.max] : [0, maps.magnitudeMax];
   // the |attr| bar starts at 0: its min label is the 0
-  ticks.replaceChildren(label('min', min), ...(view === 'signed' ? [label('zero', 0, zeroOnBar(maps))] : []), label('max', max));
+  ticks.replaceChildren(
+    label('min', min),
+    ...(view === 'signed' ? [label('zero', 0, zeroOnBar(maps))] : []),
+    label('max', max),
+  );
 }
 
 const CURVE_COLOURS = { insertion: '#bc3754', deletion: '#3b6fb6' } as const;

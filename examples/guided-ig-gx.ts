@@ -6,7 +6,15 @@
  * it (alone, or with IDGI over its points). Register, then
  * explain(engine, model, x, { method: 'gig-gx', steps: 64, methodOptions: { fraction: 0.1 } }).
  */
-import { guidedIgOptions, guidedIgPath, idgiIntegrator, integrateStepper, registerMethod, type GuidedIgOptions, type GuidedIgPathOptions } from '../src/index.js';
+import {
+  guidedIgOptions,
+  guidedIgPath,
+  idgiIntegrator,
+  integrateStepper,
+  registerMethod,
+  type GuidedIgOptions,
+  type GuidedIgPathOptions,
+} from '../src/index.js';
 
 declare module '../src/index.js' {
   interface MethodRegistry {
@@ -19,7 +27,8 @@ const score = 'abs(g * (x - z))';
 const path = (name: string, o: GuidedIgPathOptions) => guidedIgPath({ ...o, score }, name);
 
 registerMethod('gig-gx', {
-  description: 'Guided IG selecting the features of smallest |g ⊙ (x − z)| first (options fraction, maxDist, maxRounds)',
+  description:
+    'Guided IG selecting the features of smallest |g ⊙ (x − z)| first (options fraction, maxDist, maxRounds)',
   defaultSteps: 128,
   check: 'complete', // the path ends exactly at x; Σ attr − Δf is the Riemann error of its steps
   options: guidedIgOptions('gig-gx'),

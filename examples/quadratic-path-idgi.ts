@@ -4,7 +4,14 @@
  * Register it, then call explain(engine, model, x, { method: 'sqrt-idgi', steps: 64 }) or
  * `pathlight explain --method sqrt-idgi` (after importing this module).
  */
-import { registerMethod, straightLinePath, integratePath, idgiIntegrator, weightedGradientIntegrator, type NoOptions } from '../src/index.js';
+import {
+  registerMethod,
+  straightLinePath,
+  integratePath,
+  idgiIntegrator,
+  weightedGradientIntegrator,
+  type NoOptions,
+} from '../src/index.js';
 
 declare module '../src/index.js' {
   interface MethodRegistry {

@@ -25,7 +25,8 @@ export async function shareDeviceWithTfjs(device: GPUDevice): Promise<WebGPUBack
     const backend = withNavigatorGpu(() => new WebGPUBackend(device));
     tf.registerBackend('webgpu', () => backend);
   }
-  if (!(await tf.setBackend('webgpu'))) throw new PathlightError('TF.js could not start its webgpu backend on the shared device');
+  if (!(await tf.setBackend('webgpu')))
+    throw new PathlightError('TF.js could not start its webgpu backend on the shared device');
   return tf.engine().backend as WebGPUBackend;
 }
 
@@ -56,7 +57,10 @@ function withNavigatorGpu<T>(make: () => T): T {
 export function tfjsClassifier(logits: (x: tf.Tensor4D) => tf.Tensor2D, options: GpuFunctionOptions): Explainable {
   return gpuFunction(
     (points, { targets }) => {
-      if (!targets) throw new PathlightError(`${options.name ?? 'tfjsClassifier'}: explain() needs explicit targets (target: k or one per input)`);
+      if (!targets)
+        throw new PathlightError(
+          `${options.name ?? 'tfjsClassifier'}: explain() needs explicit targets (target: k or one per input)`,
+        );
       const shared = points.share(); // pathlight's work is submitted: the points are final in queue order
       try {
         const { value, grad } = tf.tidy(() => {
@@ -72,8 +76,14 @@ export function tfjsClassifier(logits: (x: tf.Tensor4D) => tf.Tensor2D, options:
         value.dispose();
         grad.dispose();
         return {
-          f: Tensor.wrap(points.engine, f.buffer!, [points.shape[0]!], { label: 'tfjs f', release: () => f.tensorRef.dispose() }),
-          grad: Tensor.wrap(points.engine, g.buffer!, points.shape, { label: 'tfjs grad', release: () => g.tensorRef.dispose() }),
+          f: Tensor.wrap(points.engine, f.buffer!, [points.shape[0]!], {
+            label: 'tfjs f',
+            release: () => f.tensorRef.dispose(),
+          }),
+          grad: Tensor.wrap(points.engine, g.buffer!, points.shape, {
+            label: 'tfjs grad',
+            release: () => g.tensorRef.dispose(),
+          }),
         };
       } finally {
         shared.release();

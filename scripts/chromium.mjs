@@ -25,7 +25,9 @@ export const CHROMIUM_ARGS = [
 /** Throw a readable error when Chromium is missing (the caller decides whether that fails a test). */
 export function checkChromium(path = CHROMIUM_PATH) {
   if (!existsSync(path)) {
-    throw new Error(`Chromium not found at ${path}: run \`npm run setup\` (installs Debian's chromium and libvulkan1 as root), or set PATHLIGHT_CHROMIUM to a Chromium/Chrome binary`);
+    throw new Error(
+      `Chromium not found at ${path}: run \`npm run setup\` (installs Debian's chromium and libvulkan1 as root), or set PATHLIGHT_CHROMIUM to a Chromium/Chrome binary`,
+    );
   }
 }
 

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ROOT } from '../esbuild.config.mjs';
 
-const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+const npm = (args, cwd) =>
+  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 
 /**
  * Pack the repository into `dest`; returns npm's report of the tarball (its path, size and
@@ -36,7 +37,10 @@ export function packPackage(dest) {
  */
 export function createConsumer(tarball, { webgpu = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'pathlight-consumer-'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2),
+  );
   const peer = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).peerDependencies.webgpu;
   npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, ...(webgpu ? [`webgpu@${peer}`] : [])], dir);
   return dir;
@@ -51,7 +55,14 @@ export function createConsumer(tarball, { webgpu = false } = {}) {
  * @returns {Promise<{ js: string, bytes: number, gzipBytes: number }>}
  */
 export async function bundleEntry(dir, entry, { minify = false } = {}) {
-  const r = await esbuild.build({ entryPoints: [join(dir, entry)], bundle: true, minify, write: false, absWorkingDir: dir, logLevel: 'silent' });
+  const r = await esbuild.build({
+    entryPoints: [join(dir, entry)],
+    bundle: true,
+    minify,
+    write: false,
+    absWorkingDir: dir,
+    logLevel: 'silent',
+  });
   const js = r.outputFiles[0].text;
   return { js, bytes: Buffer.byteLength(js), gzipBytes: gzipSync(js, { level: 9 }).length };
 }
@@ -73,7 +84,13 @@ export const SIZE_ENTRIES = {
 /** Write the size entries into `dir` as size-<n>.js; returns [label, file] pairs. */
 export function writeSizeEntries(dir) {
   return Object.entries(SIZE_ENTRIES).map(([label, e], i) => {
-    const names = ['createEngine', 'loadZooModel', 'loadBundledSample', 'explain', ...(e.onnx ? ['modelFromOnnx'] : [])];
+    const names = [
+      'createEngine',
+      'loadZooModel',
+      'loadBundledSample',
+      'explain',
+      ...(e.onnx ? ['modelFromOnnx'] : []),
+    ];
     const code = [
       `import { ${names.join(', ')} } from '${e.from}';`,
       ...e.imports.map((m) => `import '${m}';`),

@@ -27,7 +27,10 @@ function emotionFiles(dir) {
   const names = ['emotion.json', 'emotion.bin'];
   const face = join(ROOT, 'test/fixtures/face-64.png');
   if (!dir || !names.every((n) => existsSync(join(dir, n))) || !existsSync(face)) return {};
-  return { ...Object.fromEntries(names.map((n) => [`${EMOTION_URL}/${n}`, readFileSync(join(dir, n))])), [FACE_URL]: readFileSync(face) };
+  return {
+    ...Object.fromEntries(names.map((n) => [`${EMOTION_URL}/${n}`, readFileSync(join(dir, n))])),
+    [FACE_URL]: readFileSync(face),
+  };
 }
 
 /**
@@ -43,7 +46,12 @@ export async function startDemo(options = {}) {
   const emotion = options.emotion === undefined ? join(ROOT, 'node_modules/@vladmandic/human/models') : options.emotion;
   return serve({
     root: options.assets ?? join(ROOT, 'assets'),
-    files: { '/index.html': page('index.html'), '/style.css': page('style.css'), '/main.js': js, ...emotionFiles(emotion) },
+    files: {
+      '/index.html': page('index.html'),
+      '/style.css': page('style.css'),
+      '/main.js': js,
+      ...emotionFiles(emotion),
+    },
     port: options.port,
     quiet: true,
   });

@@ -23,7 +23,10 @@ const node = (script, ...args) => execFileSync(process.execPath, [at(script), ..
 
 /** SUPPORTED_OPS / SUPPORTED_OPSET, read from the importer's sources (bundled to .tmp/, packages external). */
 async function onnxOps() {
-  const outfile = await bundled('docs-tables-onnx', "export { SUPPORTED_OPS, SUPPORTED_OPSET } from './src/models/onnx/decode.js';");
+  const outfile = await bundled(
+    'docs-tables-onnx',
+    "export { SUPPORTED_OPS, SUPPORTED_OPSET } from './src/models/onnx/decode.js';",
+  );
   const { SUPPORTED_OPS, SUPPORTED_OPSET } = await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`);
   const ops = [...SUPPORTED_OPS].sort((a, b) => a.localeCompare(b));
   return [
@@ -37,7 +40,13 @@ async function onnxOps() {
 async function bundled(name, contents) {
   const outfile = at(`.tmp/${name}.mjs`);
   mkdirSync(at('.tmp'), { recursive: true });
-  await esbuild.build({ ...nodeOptions, stdin: { contents, resolveDir: ROOT, loader: 'ts' }, packages: 'external', sourcemap: false, outfile });
+  await esbuild.build({
+    ...nodeOptions,
+    stdin: { contents, resolveDir: ROOT, loader: 'ts' },
+    packages: 'external',
+    sourcemap: false,
+    outfile,
+  });
   return outfile;
 }
 
@@ -56,7 +65,9 @@ function tfjsPeer() {
     '|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of j.peer.rows) {
-    lines.push(`| ${r.model} | ${r.method} | ${r.steps} | ${ms(r.pathlightMs)} | ${ms(r.tfMs)} | ${r.ratio.toFixed(1)}× | ${r.relL2} |`);
+    lines.push(
+      `| ${r.model} | ${r.method} | ${r.steps} | ${ms(r.pathlightMs)} | ${ms(r.tfMs)} | ${r.ratio.toFixed(1)}× | ${r.relL2} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -71,7 +82,12 @@ const GENERATORS = {
 
 const BLOCK = /(<!-- generated: ([\w-]+) \(scripts\/docs-tables\.mjs\) -->\n)([\s\S]*?)(\n<!-- end generated: \2 -->)/g;
 
-const files = ['README.md', ...readdirSync(at('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const files = [
+  'README.md',
+  ...readdirSync(at('docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** Every file with its generated blocks rebuilt: { file, text, expected, stale: block names }. */
 async function generatedDocs() {
@@ -83,7 +99,8 @@ async function generatedDocs() {
     let expected = text;
     for (const m of text.matchAll(BLOCK)) {
       const name = m[2];
-      if (!GENERATORS[name]) throw new Error(`${file}: unknown generated block '${name}' (known: ${Object.keys(GENERATORS).join(', ')})`);
+      if (!GENERATORS[name])
+        throw new Error(`${file}: unknown generated block '${name}' (known: ${Object.keys(GENERATORS).join(', ')})`);
       if (!cache.has(name)) cache.set(name, await GENERATORS[name]());
       if (m[3] !== cache.get(name)) stale.push(name);
       expected = expected.replace(m[0], () => `${m[1]}${cache.get(name)}${m[4]}`);

@@ -22,7 +22,9 @@ try {
     const b = await bundleEntry(app, file, { minify: true });
     core ??= b.gzipBytes;
     const delta = b.gzipBytes - core;
-    console.log(`| ${label} | ${kb(b.bytes)} | ${kb(b.gzipBytes)} | ${delta === 0 ? '—' : `${delta > 0 ? '+' : ''}${kb(delta)}`} |`);
+    console.log(
+      `| ${label} | ${kb(b.bytes)} | ${kb(b.gzipBytes)} | ${delta === 0 ? '—' : `${delta > 0 ? '+' : ''}${kb(delta)}`} |`,
+    );
   }
 } finally {
   rmSync(dest, { recursive: true, force: true });

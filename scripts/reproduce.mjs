@@ -33,7 +33,8 @@ const ALL = Object.keys(DATASET);
 const models = flag('models', ALL.join(',')).split(',').filter(Boolean); // '' = only assemble the tables of earlier runs
 const samples = flag('samples', '8');
 const steps = flag('steps', '32');
-for (const m of models) if (!(m in DATASET)) throw new Error(`reproduce: unknown model '${m}' (zoo: ${Object.keys(DATASET).join(', ')})`);
+for (const m of models)
+  if (!(m in DATASET)) throw new Error(`reproduce: unknown model '${m}' (zoo: ${Object.keys(DATASET).join(', ')})`);
 
 /** The metadata of a safetensors file (training record: accuracy, epochs, …). */
 function weightsMetadata(path) {
@@ -78,8 +79,7 @@ for (const model of ALL) {
       const result = JSON.parse(readFileSync(earlier, 'utf8'));
       result.accuracy ??= existsSync(weights) ? (weightsMetadata(weights).test_accuracy ?? null) : null;
       sections.push(section(model, result));
-    }
-    else sections.push(`## ${model}\n\nNot evaluated yet (run \`npm run reproduce -- --models ${model}\`).\n`);
+    } else sections.push(`## ${model}\n\nNot evaluated yet (run \`npm run reproduce -- --models ${model}\`).\n`);
     continue;
   }
   const weights = join(ROOT, 'assets', 'models', `${model}-${DATASET[model]}.safetensors`);
@@ -90,7 +90,24 @@ for (const model of ALL) {
   const file = join(out, `reproduce-${model}.json`);
   console.error(`== ${model} (${samples} samples, ${steps} steps) ==`);
   const t0 = Date.now();
-  execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'eval', '--model', model, '--method', METHODS.map(([m]) => m).join(','), '--samples', samples, '--steps', steps, '--out', file], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'dist', 'cli.js'),
+      'eval',
+      '--model',
+      model,
+      '--method',
+      METHODS.map(([m]) => m).join(','),
+      '--samples',
+      samples,
+      '--steps',
+      steps,
+      '--out',
+      file,
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   const result = JSON.parse(readFileSync(file, 'utf8'));
   result.accuracy = weightsMetadata(weights).test_accuracy ?? null;
   result.steps = Number(steps);
@@ -111,7 +128,7 @@ const md = [
   "(for IG2 the start is the mean f(GradCF)). Explained function: the target logit; target: the model's top-1 class;",
   'baseline: black. Means over images; a handful of images makes these noisy, so read differences accordingly.',
   "Guided IG runs with PAIR's defaults (fraction 0.25, max_dist 0.02: the path stays within 2 % (L1) of the straight",
-  'line), so its scores are close to IG\'s. IG2 with a fixed step η = 1 is not complete by construction (its gap is shown).',
+  "line), so its scores are close to IG's. IG2 with a fixed step η = 1 is not complete by construction (its gap is shown).",
   '',
   ...sections,
 ].join('\n');

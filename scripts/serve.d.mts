@@ -5,4 +5,9 @@ export interface Served {
   server: Server;
   close: () => Promise<void>;
 }
-export declare function serve(options?: { root?: string; files?: Record<string, string | Uint8Array>; port?: number; quiet?: boolean }): Promise<Served>;
+export declare function serve(options?: {
+  root?: string;
+  files?: Record<string, string | Uint8Array>;
+  port?: number;
+  quiet?: boolean;
+}): Promise<Served>;

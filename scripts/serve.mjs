@@ -48,7 +48,8 @@ export async function serve(options = {}) {
 
   const server = createServer((req, res) => {
     respond(req, res, { root, files, hosts }).catch((e) => {
-      if (!options.quiet) console.error(`serve: ${req.method} ${req.url}: ${e instanceof Error ? e.message : String(e)}`);
+      if (!options.quiet)
+        console.error(`serve: ${req.method} ${req.url}: ${e instanceof Error ? e.message : String(e)}`);
       if (!res.headersSent) send(res, 500, 'internal server error');
       else res.destroy();
     });
@@ -99,7 +100,8 @@ function refusal(req, hosts) {
   if (!hosts.has((req.headers.host ?? '').toLowerCase())) return [403, 'forbidden: unknown Host header'];
   if (req.method !== 'GET' && req.method !== 'HEAD') return [405, 'method not allowed', { allow: ALLOW }];
   const length = req.headers['content-length'];
-  if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) return [413, 'request bodies are not accepted'];
+  if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0'))
+    return [413, 'request bodies are not accepted'];
   return null;
 }
 
@@ -140,7 +142,12 @@ async function respond(req, res, { root, files, hosts }) {
   }
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   // no-store: a rebuilt bundle must never be served stale from the browser cache
-  res.writeHead(200, { 'content-type': contentType(path), 'content-length': bytes.length, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.writeHead(200, {
+    'content-type': contentType(path),
+    'content-length': bytes.length,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
   res.end(req.method === 'HEAD' ? undefined : bytes);
 }
 
@@ -154,7 +161,14 @@ async function fromDisk(root, path) {
     return null;
   }
   const inside = relative(root, real);
-  if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside) || hasDotSegment(inside, sep)) return null;
+  if (
+    inside === '' ||
+    inside.startsWith(`..${sep}`) ||
+    inside === '..' ||
+    isAbsolute(inside) ||
+    hasDotSegment(inside, sep)
+  )
+    return null;
   // Only regular files, checked before opening: opening a FIFO blocks one of libuv's 4 pool threads
   // until a writer comes, so a few requests for one would stall every file read of the server.
   try {

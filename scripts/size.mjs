@@ -57,12 +57,19 @@ export function measure() {
   const ts = COUNTED.flatMap((d) => filesUnder(join(ROOT, d), '.ts'));
   const wgsl = new Set();
   for (const file of ts) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/from\s+'([^']+\.wgsl)'/g)) wgsl.add(resolve(dirname(file), m[1]));
+    for (const m of readFileSync(file, 'utf8').matchAll(/from\s+'([^']+\.wgsl)'/g))
+      wgsl.add(resolve(dirname(file), m[1]));
   }
   const count = (files) => files.reduce((s, f) => s + codeLines(readFileSync(f, 'utf8')), 0);
   const tsLines = count(ts);
   const wgslLines = count([...wgsl]);
-  return { ts: tsLines, wgsl: wgslLines, total: tsLines + wgslLines, files: ts.length + wgsl.size, wgslFiles: [...wgsl].map((f) => relative(ROOT, f)).sort() };
+  return {
+    ts: tsLines,
+    wgsl: wgslLines,
+    total: tsLines + wgslLines,
+    files: ts.length + wgsl.size,
+    wgslFiles: [...wgsl].map((f) => relative(ROOT, f)).sort(),
+  };
 }
 
 /** WGSL lines over `WGSL_WIDTH` characters in every .wgsl file under shaders/ and src/, as "path:line (n chars)". */
@@ -86,7 +93,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   if (process.argv.includes('--json')) console.log(JSON.stringify(r, null, 2));
   else if (process.argv.includes('--check')) {
     const limit = budget();
-    console.log(`line budget: runtime + methods ${r.total} lines (${r.ts} TypeScript + ${r.wgsl} WGSL), budget ${limit}: ${r.total <= limit ? 'ok' : 'OVER'}`);
+    console.log(
+      `line budget: runtime + methods ${r.total} lines (${r.ts} TypeScript + ${r.wgsl} WGSL), budget ${limit}: ${r.total <= limit ? 'ok' : 'OVER'}`,
+    );
     const wide = wideWgslLines();
     for (const w of wide) console.log(`WGSL line over ${WGSL_WIDTH} characters: ${w}`);
     if (r.total > limit || wide.length > 0) process.exit(1);

@@ -6,9 +6,14 @@ import { execFileSync } from 'node:child_process';
 
 export function sourceCommit(root) {
   try {
-    const git = (...args) => execFileSync('git', ['-C', root, ...args], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const git = (...args) =>
+      execFileSync('git', ['-C', root, ...args], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
     const head = git('rev-parse', 'HEAD');
-    return git('status', '--porcelain', '--', 'src', 'shaders', 'bench', ':(exclude)bench/results') ? `${head}-dirty` : head;
+    return git('status', '--porcelain', '--', 'src', 'shaders', 'bench', ':(exclude)bench/results')
+      ? `${head}-dirty`
+      : head;
   } catch {
     return null;
   }

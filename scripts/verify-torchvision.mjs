@@ -22,8 +22,17 @@ if (argv.includes('--table')) {
   process.exit(0);
 }
 const earlier = earlierResult(record ? RECORDED_RESULTS : dir, 'torchvision.json');
-await esbuild.build({ ...nodeOptions, entryPoints: [`${ROOT}/bench/torchvision-node.ts`], outfile: `${ROOT}/.tmp/torchvision-node.mjs` });
-const run = JSON.parse(execFileSync(process.execPath, [`${ROOT}/.tmp/torchvision-node.mjs`, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString());
+await esbuild.build({
+  ...nodeOptions,
+  entryPoints: [`${ROOT}/bench/torchvision-node.ts`],
+  outfile: `${ROOT}/.tmp/torchvision-node.mjs`,
+});
+const run = JSON.parse(
+  execFileSync(process.execPath, [`${ROOT}/.tmp/torchvision-node.mjs`, ...argv], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+  }).toString(),
+);
 
 // Merge with the rows of earlier runs (the 224 set is run on its own: it takes far longer).
 const key = (r) => `${r.size} ${r.arch}`;
@@ -31,8 +40,16 @@ const previous = earlier ? JSON.parse(readFileSync(earlier, 'utf8')) : { results
 const commit = sourceCommit(ROOT);
 const rows = run.results.map((r) => ({ ...r, commit, date: run.date }));
 const fresh = new Set(rows.map(key));
-const results = [...previous.results.filter((r) => !fresh.has(key(r))), ...rows].sort((a, b) => a.size - b.size || a.arch.localeCompare(b.arch));
-const merged = { ...run, commit, exports: { ...previous.exports, ...run.exports }, results, methods: run.methods ?? previous.methods ?? null };
+const results = [...previous.results.filter((r) => !fresh.has(key(r))), ...rows].sort(
+  (a, b) => a.size - b.size || a.arch.localeCompare(b.arch),
+);
+const merged = {
+  ...run,
+  commit,
+  exports: { ...previous.exports, ...run.exports },
+  results,
+  methods: run.methods ?? previous.methods ?? null,
+};
 mkdirSync(dir, { recursive: true });
 writeFileSync(outfile, JSON.stringify(merged, null, 2) + '\n');
 const failed = run.results.filter((r) => r.status !== 'ok');
@@ -50,7 +67,9 @@ function table({ results }) {
   ];
   for (const r of results) {
     const status = r.status === 'ok' ? 'ok' : `${r.status}: ${r.error}`.replaceAll('|', '\\|');
-    lines.push(`| ${r.arch} | 3×${r.size}×${r.size} | ${r.imports ? 'yes' : 'no'} | ${status} | ${num(r.logitRelErr)} | ${num(r.gradRelL2)} | ${s(r.importMs)} | ${s(r.firstForwardMs)} | ${s(r.warmGradMs)} | ${s(r.ig64Ms)} |`);
+    lines.push(
+      `| ${r.arch} | 3×${r.size}×${r.size} | ${r.imports ? 'yes' : 'no'} | ${status} | ${num(r.logitRelErr)} | ${num(r.gradRelL2)} | ${s(r.importMs)} | ${s(r.firstForwardMs)} | ${s(r.warmGradMs)} | ${s(r.ig64Ms)} |`,
+    );
   }
   return lines.join('\n');
 }

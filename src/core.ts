@@ -25,7 +25,13 @@ export * from './data/png.js';
 export * from './data/bundled-samples.js';
 export * from './data/classes.js';
 export { toRgb32 } from './data/transforms.js';
-export { preprocessPixels, pixelBaseline, declareInput, declaredRange, checkInputDeclaration } from './data/preprocess.js';
+export {
+  preprocessPixels,
+  pixelBaseline,
+  declareInput,
+  declaredRange,
+  checkInputDeclaration,
+} from './data/preprocess.js';
 export { resizeBilinear, centreCrop } from './data/resize.js';
 
 // attribution, without the optional methods (src/attribution/index.ts lists the same modules)

@@ -4,7 +4,15 @@
  * (src/ops) and graph models with autograd (src/nn). No importers, attribution, images or metrics.
  * Browser-safe, like `pathlight/core`, which exports all of this too.
  */
-export { createEngine, Engine, type EngineOptions, type EngineStats, type Binding, type OpProfile, type ProfileReport } from './gpu/engine.js';
+export {
+  createEngine,
+  Engine,
+  type EngineOptions,
+  type EngineStats,
+  type Binding,
+  type OpProfile,
+  type ProfileReport,
+} from './gpu/engine.js';
 export { type Kernel } from './gpu/program.js';
 export { type AdapterDescription, type DeviceOptions } from './gpu/acquire.js';
 export { type Capture, type CapturedCommand, type Recording, type RecordedCommand } from './gpu/capture.js';

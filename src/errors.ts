@@ -27,7 +27,12 @@ export function shapeStr(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-export function checkShape(op: string, what: string, shape: readonly number[], expected: readonly (number | null)[]): void {
+export function checkShape(
+  op: string,
+  what: string,
+  shape: readonly number[],
+  expected: readonly (number | null)[],
+): void {
   const ok = shape.length === expected.length && expected.every((e, i) => e === null || e === shape[i]);
   if (!ok) {
     const exp = expected.map((e) => (e === null ? '*' : String(e))).join(', ');
@@ -44,7 +49,13 @@ export function checkPositiveInt(op: string, what: string, v: number, min = 1): 
 }
 
 /** A per-axis (H, W) integer parameter given as one number or a pair, each ≥ min; `fallback` when absent. */
-export function intPair(op: string, what: string, v: number | readonly [number, number] | undefined, fallback: readonly [number, number], min: number): [number, number] {
+export function intPair(
+  op: string,
+  what: string,
+  v: number | readonly [number, number] | undefined,
+  fallback: readonly [number, number],
+  min: number,
+): [number, number] {
   const p = v === undefined ? fallback : typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min)) {
     fail(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
@@ -59,7 +70,9 @@ export type Padding = number | readonly [number, number] | readonly [number, num
 export function intPads(op: string, v: Padding | undefined): [number, number, number, number] {
   const p: readonly number[] = v === undefined ? [0, 0] : typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || (p.length !== 2 && p.length !== 4) || p.some((d) => !Number.isInteger(d) || d < 0)) {
-    fail(`${op}: padding must be an integer >= 0, a pair [h, w] or [top, left, bottom, right] of them, got ${JSON.stringify(v)}`);
+    fail(
+      `${op}: padding must be an integer >= 0, a pair [h, w] or [top, left, bottom, right] of them, got ${JSON.stringify(v)}`,
+    );
   }
   return p.length === 2 ? [p[0]!, p[1]!, p[0]!, p[1]!] : [p[0]!, p[1]!, p[2]!, p[3]!];
 }

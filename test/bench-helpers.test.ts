@@ -39,7 +39,17 @@ it('counts depthwise convs per group (MobileNet)', () => {
 
 it('parses the bench flags over the default plan', () => {
   expect(parseBenchArgs([])).toEqual(DEFAULT_PLAN);
-  const p = parseBenchArgs(['--models', 'resnet', '--methods', 'ig,idgi', '--steps', '16,64', '--reps', '7', '--no-profile']);
+  const p = parseBenchArgs([
+    '--models',
+    'resnet',
+    '--methods',
+    'ig,idgi',
+    '--steps',
+    '16,64',
+    '--reps',
+    '7',
+    '--no-profile',
+  ]);
   expect(p.rows).toEqual([{ model: 'resnet', methods: ['ig', 'idgi'], steps: [16, 64], reps: 7 }]);
   expect(p.peerModels).toEqual(['resnet']);
   expect(p.peerReps).toBe(7);
@@ -52,7 +62,33 @@ it('parses the bench flags over the default plan', () => {
 });
 
 it('draws one polyline per series and escapes labels', () => {
-  const svg = svgLinePlot([{ title: 'lenet <ms>', xLabel: 'steps', yLabel: 'ms', series: [{ label: 'ig', points: [[8, 50], [16, 90], [64, 400]] }, { label: 'gig', points: [[8, 80], [64, 900]] }] }], 'caption & note');
+  const svg = svgLinePlot(
+    [
+      {
+        title: 'lenet <ms>',
+        xLabel: 'steps',
+        yLabel: 'ms',
+        series: [
+          {
+            label: 'ig',
+            points: [
+              [8, 50],
+              [16, 90],
+              [64, 400],
+            ],
+          },
+          {
+            label: 'gig',
+            points: [
+              [8, 80],
+              [64, 900],
+            ],
+          },
+        ],
+      },
+    ],
+    'caption & note',
+  );
   expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
   expect(svg.match(/<polyline /g)).toHaveLength(2);
   expect(svg.match(/<circle /g)).toHaveLength(5);

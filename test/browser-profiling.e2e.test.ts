@@ -17,7 +17,10 @@ const profiling = cases.filter((c) => c.suite === 'profiling');
 describe('headless Chromium', () => {
   it('runs the profiling cases in the page', async () => {
     const js = await bundle('test/browser/entry.ts');
-    const server = await serve({ files: { '/index.html': readFileSync(`${ROOT}/test/browser/index.html`, 'utf8'), '/entry.js': js }, quiet: true });
+    const server = await serve({
+      files: { '/index.html': readFileSync(`${ROOT}/test/browser/index.html`, 'utf8'), '/entry.js': js },
+      quiet: true,
+    });
     const chromium = await launchChromium();
     try {
       const page = await chromium.browser.newPage();

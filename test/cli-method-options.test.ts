@@ -14,8 +14,12 @@ import { parseMethodOptions, parsePreprocess, REPEAT_SEPARATOR } from '../src/cl
 const opts = (method: string, ...items: string[]) => parseMethodOptions(items.join(REPEAT_SEPARATOR), method);
 
 describe('--method-option', () => {
-  it('parses each method\'s options into methodOptions', () => {
-    expect(opts('ig2', 'eta=0.25', 'clip=-2.5,3', 'early-stop=4')).toEqual({ stepSize: 0.25, clip: [-2.5, 3], earlyStop: { patience: 4 } });
+  it("parses each method's options into methodOptions", () => {
+    expect(opts('ig2', 'eta=0.25', 'clip=-2.5,3', 'early-stop=4')).toEqual({
+      stepSize: 0.25,
+      clip: [-2.5, 3],
+      earlyStop: { patience: 4 },
+    });
     expect(opts('ig2', 'clip=none')).toEqual({ clip: null });
     expect(opts('gig', 'fraction=0.1', 'max-dist=0.05')).toEqual({ fraction: 0.1, maxDist: 0.05 });
     expect(opts('blurig-idgi', 'max-sigma=12')).toEqual({ maxSigma: 12 });
@@ -24,13 +28,30 @@ describe('--method-option', () => {
 
   it('repeats through parseFlags and reaches the request (the method inside SmoothGrad)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pathlight-mo-'));
-    const flags = parseFlags(['--model', 'lenet', '--input', 'sample:0', '--method', 'smoothgrad:gig', '--method-option', 'fraction=0.5', '--method-option', 'max-dist=0.1', '--out', join(dir, 'r.npy')]);
+    const flags = parseFlags([
+      '--model',
+      'lenet',
+      '--input',
+      'sample:0',
+      '--method',
+      'smoothgrad:gig',
+      '--method-option',
+      'fraction=0.5',
+      '--method-option',
+      'max-dist=0.1',
+      '--out',
+      join(dir, 'r.npy'),
+    ]);
     expect(parseExplainFlags(flags).methodOptions).toEqual({ fraction: 0.5, maxDist: 0.1 });
     expect(() => parseFlags(['--steps', '2', '--steps', '3'])).toThrow(/^--steps is given twice$/);
   });
 
   it.each([
-    [['speed=1'], 'ig2', /^--method-option speed: unknown option \(known: eta, clip, early-stop, fraction, max-dist, max-sigma\)$/],
+    [
+      ['speed=1'],
+      'ig2',
+      /^--method-option speed: unknown option \(known: eta, clip, early-stop, fraction, max-dist, max-sigma\)$/,
+    ],
     [['eta=0x1'], 'ig2', /^--method-option eta=0x1: eta must be a positive decimal number$/],
     [['eta=-1'], 'ig2', /eta must be a positive decimal number/],
     [['eta=Infinity'], 'ig2', /eta must be a positive decimal number/],
@@ -52,7 +73,12 @@ describe('--preprocess', () => {
   const pre = (...items: string[]) => parsePreprocess(items.join(REPEAT_SEPARATOR));
 
   it('parses a declaration', () => {
-    expect(pre('mean=0.485,0.456,0.406', 'std=0.229,0.224,0.225', 'order=bgr', 'resize=crop')).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channelOrder: 'bgr', resize: 'crop' });
+    expect(pre('mean=0.485,0.456,0.406', 'std=0.229,0.224,0.225', 'order=bgr', 'resize=crop')).toEqual({
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      channelOrder: 'bgr',
+      resize: 'crop',
+    });
     expect(pre('scale=2', 'offset=-1', 'gray=true')).toEqual({ scale: 2, offset: -1, gray: true });
   });
 
@@ -67,6 +93,8 @@ describe('--preprocess', () => {
   });
 
   it('is for ONNX models only', () => {
-    expect(() => parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:0', '--preprocess', 'scale=2']))).toThrow(/^--preprocess declares an ONNX model's input; lenet is not a \.onnx file/);
+    expect(() =>
+      parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:0', '--preprocess', 'scale=2'])),
+    ).toThrow(/^--preprocess declares an ONNX model's input; lenet is not a \.onnx file/);
   });
 });

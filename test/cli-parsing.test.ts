@@ -25,7 +25,8 @@ const scratch = () => mkdtempSync(join(tmpdir(), 'pathlight-cli-unit-'));
 describe('flags', () => {
   it('decimal integers only', () => {
     expect(decimalInt('16')).toBe(16);
-    for (const bad of ['', ' 1', '0x10', '1e1', '+3', '-1', '1.0', '99999999999999999999']) expect(decimalInt(bad), bad).toBeUndefined();
+    for (const bad of ['', ' 1', '0x10', '1e1', '+3', '-1', '1.0', '99999999999999999999'])
+      expect(decimalInt(bad), bad).toBeUndefined();
     expect(intFlag(parseFlags(['--steps', '8']), 'steps')).toBe(8);
     expect(intFlag(parseFlags([]), 'steps')).toBeUndefined();
     expect(() => intFlag(parseFlags(['--steps', '0']), 'steps')).toThrow(/positive decimal integer, got '0'/);
@@ -33,14 +34,52 @@ describe('flags', () => {
 
   it('parses a whole explain request, with the default outputs beside each other', () => {
     const dir = scratch();
-    const req = parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:3', '--method', 'smoothgrad:ig', '--steps', '8', '--target', '7', '--out', join(dir, 'a', 'r.png'), '--json']));
-    expect(req).toMatchObject({ model: 'lenet', input: 'sample:3', method: 'ig', smoothgrad: true, steps: 8, target: 7, baseline: undefined, layout: 'nchw', output: 'logit', dataset: 'mnist', json: true });
+    const req = parseExplainFlags(
+      parseFlags([
+        '--model',
+        'lenet',
+        '--input',
+        'sample:3',
+        '--method',
+        'smoothgrad:ig',
+        '--steps',
+        '8',
+        '--target',
+        '7',
+        '--out',
+        join(dir, 'a', 'r.png'),
+        '--json',
+      ]),
+    );
+    expect(req).toMatchObject({
+      model: 'lenet',
+      input: 'sample:3',
+      method: 'ig',
+      smoothgrad: true,
+      steps: 8,
+      target: 7,
+      baseline: undefined,
+      layout: 'nchw',
+      output: 'logit',
+      dataset: 'mnist',
+      json: true,
+    });
     expect(req.out).toEqual({ npy: join(dir, 'a', 'r.npy'), png: join(dir, 'a', 'r.png') });
     expect(readdirSync(dir)).toEqual([]); // checking an output creates nothing (not even its folder)
-    expect(parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:0', '--method', 'ig', '--target', 'Ankle boot'])).target).toEqual({ name: 'Ankle boot' });
-    expect(() => parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:x', '--method', 'ig']))).toThrow(/use sample:N/);
-    expect(() => parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:0', '--method', 'ig', '--rule', 'simpson']))).toThrow(/--rule must be left, right, middle, trapezoid, gauss-legendre, linspace; got 'simpson'/);
-    expect(() => parseExplainFlags(parseFlags(['--model', 'lenett', '--input', 'sample:0', '--method', 'ig']))).toThrow(/lenett is not a zoo model/);
+    expect(
+      parseExplainFlags(
+        parseFlags(['--model', 'lenet', '--input', 'sample:0', '--method', 'ig', '--target', 'Ankle boot']),
+      ).target,
+    ).toEqual({ name: 'Ankle boot' });
+    expect(() => parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:x', '--method', 'ig']))).toThrow(
+      /use sample:N/,
+    );
+    expect(() =>
+      parseExplainFlags(parseFlags(['--model', 'lenet', '--input', 'sample:0', '--method', 'ig', '--rule', 'simpson'])),
+    ).toThrow(/--rule must be left, right, middle, trapezoid, gauss-legendre, linspace; got 'simpson'/);
+    expect(() => parseExplainFlags(parseFlags(['--model', 'lenett', '--input', 'sample:0', '--method', 'ig']))).toThrow(
+      /lenett is not a zoo model/,
+    );
   });
 });
 
@@ -48,12 +87,25 @@ describe('output files', () => {
   it('are written atomically: all or nothing, no temporary files left', () => {
     const dir = scratch();
     writeFileSync(join(dir, 'blocker'), 'a file where a folder should be');
-    expect(() => writeFilesAtomically([{ path: join(dir, 'x.npy'), data: 'npy' }, { path: join(dir, 'blocker', 'x.png'), data: 'png' }])).toThrow(/cannot write .*blocker\/x\.png: E(EXIST|NOTDIR)$/);
+    expect(() =>
+      writeFilesAtomically([
+        { path: join(dir, 'x.npy'), data: 'npy' },
+        { path: join(dir, 'blocker', 'x.png'), data: 'png' },
+      ]),
+    ).toThrow(/cannot write .*blocker\/x\.png: E(EXIST|NOTDIR)$/);
     expect(readdirSync(dir)).toEqual(['blocker']);
     // folders made for an output that then failed are removed again
-    expect(() => writeFilesAtomically([{ path: join(dir, 'new', 'deep', 'x.npy'), data: 'npy' }, { path: join(dir, 'blocker', 'y.png'), data: 'png' }])).toThrow(PathlightError);
+    expect(() =>
+      writeFilesAtomically([
+        { path: join(dir, 'new', 'deep', 'x.npy'), data: 'npy' },
+        { path: join(dir, 'blocker', 'y.png'), data: 'png' },
+      ]),
+    ).toThrow(PathlightError);
     expect(readdirSync(dir)).toEqual(['blocker']);
-    writeFilesAtomically([{ path: join(dir, 'out', 'x.npy'), data: 'npy' }, { path: join(dir, 'out', 'x.png'), data: Uint8Array.of(1, 2) }]);
+    writeFilesAtomically([
+      { path: join(dir, 'out', 'x.npy'), data: 'npy' },
+      { path: join(dir, 'out', 'x.png'), data: Uint8Array.of(1, 2) },
+    ]);
     expect(readdirSync(join(dir, 'out')).sort()).toEqual(['x.npy', 'x.png']);
     writeFilesAtomically([{ path: join(dir, 'out', 'x.npy'), data: 'replaced' }]);
     expect(readFileSync(join(dir, 'out', 'x.npy'), 'utf8')).toBe('replaced');
@@ -110,14 +162,29 @@ describe('image inputs of the 3×32×32 zoo models (readInput, no GPU: it reads 
 describe('error lines', () => {
   it('are one line for every kind of error', () => {
     expect(errorLine(new PathlightError('bad'), false)).toBe('pathlight: bad');
-    expect(errorLine(new GpuError('conv2d', 'validation', 'line one\n  line two\n'), false)).toBe('pathlight: GPU validation error in conv2d: line one | line two');
-    const eisdir = Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR', syscall: 'read' });
+    expect(errorLine(new GpuError('conv2d', 'validation', 'line one\n  line two\n'), false)).toBe(
+      'pathlight: GPU validation error in conv2d: line one | line two',
+    );
+    const eisdir = Object.assign(new Error('EISDIR: illegal operation on a directory, read'), {
+      code: 'EISDIR',
+      syscall: 'read',
+    });
     expect(errorLine(eisdir, false)).toBe('pathlight: EISDIR: illegal operation on a directory, read');
-    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open 'x.bin'"), { code: 'ENOENT', syscall: 'open', path: 'x.bin' });
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open 'x.bin'"), {
+      code: 'ENOENT',
+      syscall: 'open',
+      path: 'x.bin',
+    });
     expect(errorLine(enoent, false)).toBe("pathlight: ENOENT: no such file or directory, open 'x.bin'");
-    const eacces = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES', syscall: 'open', path: '/root/x' });
+    const eacces = Object.assign(new Error('EACCES: permission denied'), {
+      code: 'EACCES',
+      syscall: 'open',
+      path: '/root/x',
+    });
     expect(errorLine(eacces, false)).toBe('pathlight: /root/x: EACCES: permission denied');
-    expect(errorLine(new TypeError("Cannot read properties of undefined (reading 'x')"), false)).toBe("pathlight: internal error: TypeError: Cannot read properties of undefined (reading 'x') (--debug shows the stack)");
+    expect(errorLine(new TypeError("Cannot read properties of undefined (reading 'x')"), false)).toBe(
+      "pathlight: internal error: TypeError: Cannot read properties of undefined (reading 'x') (--debug shows the stack)",
+    );
     expect(errorLine(new Error('boom'), true)).toMatch(/^pathlight: Error: boom\n\s+at /);
   });
 });
@@ -125,7 +192,9 @@ describe('error lines', () => {
 describe('bench flags', () => {
   it('accept --json and --debug (bench.mjs output switches) anywhere without changing the plan', () => {
     expect(parseBenchArgs(['--json'])).toEqual(DEFAULT_PLAN);
-    expect(parseBenchArgs(['--models', 'lenet', '--json', '--steps', '8', '--debug'])).toEqual(parseBenchArgs(['--models', 'lenet', '--steps', '8']));
+    expect(parseBenchArgs(['--models', 'lenet', '--json', '--steps', '8', '--debug'])).toEqual(
+      parseBenchArgs(['--models', 'lenet', '--steps', '8']),
+    );
   });
 
   it('parse in the browser too: the bundled parser imports no node: module (bench.mjs also runs it in Node first)', async () => {

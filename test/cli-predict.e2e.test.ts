@@ -37,17 +37,23 @@ describe('pathlight predict', () => {
     const r = run('--model', onnx, '--input', input, '--out', out, '--json');
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ mode: 'batch', outputShape: [readNpy(new Uint8Array(readFileSync(input))).shape[0], 10], out });
+    expect(summary).toMatchObject({
+      mode: 'batch',
+      outputShape: [readNpy(new Uint8Array(readFileSync(input))).shape[0], 10],
+      out,
+    });
     const written = readNpy(new Uint8Array(readFileSync(out)));
     const predictor = onnxPredictor(engine, new Uint8Array(readFileSync(onnx)));
     const expected = await predictor.predict(readNpy(new Uint8Array(readFileSync(input))));
     predictor.dispose();
     expect(written.shape).toEqual(expected.shape);
     expect(Array.from(written.data)).toEqual(Array.from(expected.data));
-    expect(summary.top[0].index).toBe(expected.data.subarray(0, 10).indexOf(Math.max(...expected.data.subarray(0, 10))));
+    expect(summary.top[0].index).toBe(
+      expected.data.subarray(0, 10).indexOf(Math.max(...expected.data.subarray(0, 10))),
+    );
   });
 
-  it('a case of ONNX\'s conformance data through the CLI matches its expected output', () => {
+  it("a case of ONNX's conformance data through the CLI matches its expected output", () => {
     const caseDir = '/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d_depthwise_padded';
     const x = readTensorProto(new Uint8Array(readFileSync(join(caseDir, 'test_data_set_0/input_0.pb'))));
     const y = readTensorProto(new Uint8Array(readFileSync(join(caseDir, 'test_data_set_0/output_0.pb'))));
@@ -59,7 +65,9 @@ describe('pathlight predict', () => {
     expect(r.stdout).toMatch(/wrote .*conv-y\.npy/);
     const got = readNpy(new Uint8Array(readFileSync(yFile)));
     expect(got.shape).toEqual(y.shape);
-    got.data.forEach((v, i) => expect(Math.abs(v - y.data[i]!)).toBeLessThanOrEqual(1e-7 + 1e-3 * Math.abs(y.data[i]!)));
+    got.data.forEach((v, i) =>
+      expect(Math.abs(v - y.data[i]!)).toBeLessThanOrEqual(1e-7 + 1e-3 * Math.abs(y.data[i]!)),
+    );
   });
 
   it('a graph with several outputs writes each one (the first to --out, the others beside it)', () => {
@@ -95,7 +103,9 @@ describe('pathlight predict', () => {
     writeFileSync(join(dir, 'escape.onnx'), tinyOnnx(model('../ext.weights')));
     const bad = run('--model', join(dir, 'escape.onnx'), '--input', xFile);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/pathlight: ONNX .*escape\.onnx: tensor "w" names external data "\.\.\/ext\.weights"; only a relative path inside the model's folder is read/);
+    expect(bad.stderr).toMatch(
+      /pathlight: ONNX .*escape\.onnx: tensor "w" names external data "\.\.\/ext\.weights"; only a relative path inside the model's folder is read/,
+    );
   });
 
   it('bad input is one line on stderr, and no output file is left behind', () => {
@@ -104,7 +114,16 @@ describe('pathlight predict', () => {
     const out = join(dir, 'never.npy');
     const r = run('--model', onnx, '--input', bad, '--out', out);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('pathlight:'))).toEqual([expect.stringMatching(/^pathlight: model small_resnet: input has shape \[5\], expected \[N, 3, 16, 16\] or \[3, 16, 16\]$/)]);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('pathlight:')),
+    ).toEqual([
+      expect.stringMatching(
+        /^pathlight: model small_resnet: input has shape \[5\], expected \[N, 3, 16, 16\] or \[3, 16, 16\]$/,
+      ),
+    ]);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('never'))).toEqual([]);
@@ -134,7 +153,12 @@ describe('pathlight predict', () => {
       const r = run('--model', onnx, '--input', nan, '--json');
       expect(r.status).toBe(1);
       expect(r.stdout).toBe('');
-      expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('pathlight:'))).toEqual([expect.stringMatching(/^pathlight: --input .*nan-x\.npy: non-finite value NaN at index 5$/)]);
+      expect(
+        r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('pathlight:')),
+      ).toEqual([expect.stringMatching(/^pathlight: --input .*nan-x\.npy: non-finite value NaN at index 5$/)]);
       // the library's predict path refuses it too
       const predictor = onnxPredictor(engine, new Uint8Array(readFileSync(onnx)));
       x.data[5] = 0;
@@ -154,7 +178,9 @@ describe('pathlight predict', () => {
       expect(summary.outputs).toEqual([null, 0, null, null]);
       expect(summary.top).toEqual([{ index: 1, value: 0 }, null]);
       expect(summary.nonFiniteOutputs).toEqual({ nan: 3, infinite: 0 });
-      expect(summary.notes).toContainEqual(expect.stringMatching(/^3 NaN among the 4 output values \(.*JSON writes them as null\)$/));
+      expect(summary.notes).toContainEqual(
+        expect.stringMatching(/^3 NaN among the 4 output values \(.*JSON writes them as null\)$/),
+      );
       const text = run('--model', join(dir, 'overflow.onnx'), '--input', xFile);
       expect(text.status, text.stderr).toBe(0);
       expect(text.stdout).toMatch(/row 0 +top 1 \(0\)\nrow 1 +top none \(every output is NaN\)\n/);

@@ -59,7 +59,9 @@ function checkExplanation(r: RunResult, source: string): void {
   expect(r.finite).toBe(true);
   expect(r.image.fx).toBeGreaterThan(r.image.fStart);
   // IG's Riemann error at 32 steps on LeNet is ~1 %; a broken path or weights would be far off
-  expect(Math.abs(r.image.sum - (r.image.fx - r.image.fStart))).toBeLessThan(0.05 * Math.abs(r.image.fx - r.image.fStart));
+  expect(Math.abs(r.image.sum - (r.image.fx - r.image.fStart))).toBeLessThan(
+    0.05 * Math.abs(r.image.fx - r.image.fStart),
+  );
   expect(r.image.completenessError).toBeLessThan(0.05);
 }
 
@@ -81,7 +83,21 @@ export async function explainSample(modelOptions) {
 describe('the packed tarball', () => {
   it('holds the library, its declarations, the zoo weights and samples, and no tests, bench or sources', () => {
     const files = pack.files;
-    for (const f of ['package.json', 'dist/cli.js', 'dist/lib/index.js', 'dist/lib/core.js', 'dist/lib/engine.js', 'dist/lib/node.js', 'dist/types/index.d.ts', 'dist/types/engine.d.ts', 'dist/types/ts5/engine.d.ts', 'dist/shaders/conv2d.wgsl.js', 'assets/models/lenet-mnist.safetensors', 'assets/samples/mnist/labels.json', 'assets/samples/mnist/0.png']) {
+    for (const f of [
+      'package.json',
+      'dist/cli.js',
+      'dist/lib/index.js',
+      'dist/lib/core.js',
+      'dist/lib/engine.js',
+      'dist/lib/node.js',
+      'dist/types/index.d.ts',
+      'dist/types/engine.d.ts',
+      'dist/types/ts5/engine.d.ts',
+      'dist/shaders/conv2d.wgsl.js',
+      'assets/models/lenet-mnist.safetensors',
+      'assets/samples/mnist/labels.json',
+      'assets/samples/mnist/0.png',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^(test|bench|src|shaders|scripts|demo)\//.test(f) || f.endsWith('.map'))).toEqual([]);
@@ -92,19 +108,42 @@ describe('the packed tarball', () => {
 describe('Node', () => {
   it('an ESM script explains a bundled sample with loadZooModel(engine, "lenet")', () => {
     writeFileSync(join(app, 'explain-sample.js'), EXPLAIN_SAMPLE);
-    writeFileSync(join(app, 'node-script.js'), "import { explainSample } from './explain-sample.js';\nconsole.log(JSON.stringify(await explainSample()));\n");
+    writeFileSync(
+      join(app, 'node-script.js'),
+      "import { explainSample } from './explain-sample.js';\nconsole.log(JSON.stringify(await explainSample()));\n",
+    );
     const r = spawnSync(process.execPath, ['node-script.js'], { cwd: app, encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     checkExplanation(JSON.parse(r.stdout.trim().split('\n').pop()!), 'node');
   });
 
   it('npx pathlight explain --model lenet --input sample:0 (method defaults to ig)', () => {
-    const r = spawnSync('npx', ['--no-install', 'pathlight', 'explain', '--model', 'lenet', '--input', 'sample:0', '--steps', String(STEPS), '--json', '--out', 'out/cli.npy'], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      'npx',
+      [
+        '--no-install',
+        'pathlight',
+        'explain',
+        '--model',
+        'lenet',
+        '--input',
+        'sample:0',
+        '--steps',
+        String(STEPS),
+        '--json',
+        '--out',
+        'out/cli.npy',
+      ],
+      { cwd: app, encoding: 'utf8', timeout: 120_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.method).toBe('ig');
     const im = s.images[0];
-    checkExplanation({ label: 7, source: 'node', finite: true, values: 28 * 28, image: { ...im, fStart: im.fBaseline } }, 'node');
+    checkExplanation(
+      { label: 7, source: 'node', finite: true, values: 28 * 28, image: { ...im, fStart: im.fBaseline } },
+      'node',
+    );
   });
 });
 
@@ -125,7 +164,8 @@ engine.dispose();
   });
 
   it('bundles for the browser without importers, attribution or Node modules', async () => {
-    const page = (from: string) => `import { createEngine, Tensor, relu, Model } from '${from}';\nglobalThis.run = async () => relu(Tensor.from(await createEngine(), [1], [1])) instanceof Tensor && Model;\n`;
+    const page = (from: string) =>
+      `import { createEngine, Tensor, relu, Model } from '${from}';\nglobalThis.run = async () => relu(Tensor.from(await createEngine(), [1], [1])) instanceof Tensor && Model;\n`;
     writeFileSync(join(app, 'engine-page.js'), page('pathlight/engine'));
     writeFileSync(join(app, 'root-page.js'), page('pathlight'));
     const { js } = await bundleEntry(app, 'engine-page.js', { minify: true });
@@ -153,12 +193,19 @@ describe('Node without the optional peer webgpu', () => {
   });
 
   it('createEngine() and the CLI fail with one line naming `npm i webgpu`', () => {
-    writeFileSync(join(bare, 'engine.js'), "import { createEngine } from 'pathlight';\ntry { await createEngine(); } catch (e) { console.log(e.message); }\n");
+    writeFileSync(
+      join(bare, 'engine.js'),
+      "import { createEngine } from 'pathlight';\ntry { await createEngine(); } catch (e) { console.log(e.message); }\n",
+    );
     const r = spawnSync(process.execPath, ['engine.js'], { cwd: bare, encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).toMatch(/npm i webgpu/);
-    const cli = spawnSync('npx', ['--no-install', 'pathlight', 'explain', '--model', 'lenet', '--input', 'sample:0', '--out', 'out/cli.npy'], { cwd: bare, encoding: 'utf8', timeout: 120_000 });
+    const cli = spawnSync(
+      'npx',
+      ['--no-install', 'pathlight', 'explain', '--model', 'lenet', '--input', 'sample:0', '--out', 'out/cli.npy'],
+      { cwd: bare, encoding: 'utf8', timeout: 120_000 },
+    );
     expect(cli.status).not.toBe(0);
     expect(cli.stderr.trim().split('\n')).toHaveLength(1);
     expect(cli.stderr).toMatch(/^pathlight: .*npm i webgpu/);
@@ -176,12 +223,18 @@ describe('browser bundle (esbuild, no flags) in headless Chromium', () => {
     mkdirSync(site, { recursive: true });
     writeFileSync(join(app, 'explain-sample.js'), EXPLAIN_SAMPLE);
     // the page uses the documented default: assets/ beside the page; the worker names its weights' URL
-    writeFileSync(join(app, 'page.js'), "import { explainSample } from './explain-sample.js';\nwindow.explainOnPage = () => explainSample();\n");
+    writeFileSync(
+      join(app, 'page.js'),
+      "import { explainSample } from './explain-sample.js';\nwindow.explainOnPage = () => explainSample();\n",
+    );
     writeFileSync(
       join(app, 'worker.js'),
       "import { explainSample } from './explain-sample.js';\nself.onmessage = () => explainSample({ weightsUrl: 'assets/models/lenet-mnist.safetensors' }).then((r) => self.postMessage({ ok: true, r }), (e) => self.postMessage({ ok: false, error: String(e) }));\n",
     );
-    const files: Record<string, string> = { '/index.html': '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script src="page.js"></script>' };
+    const files: Record<string, string> = {
+      '/index.html':
+        '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script src="page.js"></script>',
+    };
     for (const f of ['page.js', 'worker.js']) {
       const { js } = await bundleEntry(app, f);
       expect(js).not.toMatch(/["']node:|["']webgpu["']/); // nothing Node-only reached the bundle
@@ -203,7 +256,10 @@ describe('browser bundle (esbuild, no flags) in headless Chromium', () => {
   });
 
   it('explains a sample on the page', async () => {
-    checkExplanation(await page.evaluate(() => (window as unknown as { explainOnPage: () => Promise<RunResult> }).explainOnPage()), 'browser');
+    checkExplanation(
+      await page.evaluate(() => (window as unknown as { explainOnPage: () => Promise<RunResult> }).explainOnPage()),
+      'browser',
+    );
   });
 
   it('explains a sample in a Web Worker', async () => {
@@ -275,12 +331,20 @@ export async function firstAttribution(weights?: Uint8Array): Promise<{ r: Expla
     target: 'ES2022',
     lib: ['ES2022', 'DOM'],
   };
-  const resolutions = { NodeNext: { module: 'NodeNext', moduleResolution: 'NodeNext' }, Bundler: { module: 'ESNext', moduleResolution: 'Bundler' } };
+  const resolutions = {
+    NodeNext: { module: 'NodeNext', moduleResolution: 'NodeNext' },
+    Bundler: { module: 'ESNext', moduleResolution: 'Bundler' },
+  };
   const compilers = { '5.0': 'typescript-5.0', latest: 'typescript-latest' };
   const webgpuTypes = { 'with @webgpu/types': ['@webgpu/types'], 'without @webgpu/types': [] };
 
   /** tsc's error lines for `file` under `config` (a tsconfig.json written for it). */
-  function tscErrors(tsc: string, name: string, options: object, file: string): { errors: string[]; status: number | null } {
+  function tscErrors(
+    tsc: string,
+    name: string,
+    options: object,
+    file: string,
+  ): { errors: string[]; status: number | null } {
     const config = join(app, `tsconfig.${name}.json`);
     writeFileSync(config, JSON.stringify({ compilerOptions: options, files: [file] }));
     const r = spawnSync(process.execPath, [tsc, '-p', config], { cwd: app, encoding: 'utf8', timeout: 120_000 });
@@ -304,19 +368,34 @@ export async function firstAttribution(weights?: Uint8Array): Promise<{ r: Expla
           // it; on TypeScript 5.0 @webgpu/types names VideoFrame, which its DOM lib lacks)
           const baseline = tscErrors(tsc, `${name}-baseline`, options, 'baseline.ts');
           const consumer = tscErrors(tsc, name, options, 'consumer.ts');
-          expect(consumer.errors.filter((e) => !baseline.errors.includes(e)), `${v} ${name}: errors pathlight or the consumer file add`).toEqual([]);
+          expect(
+            consumer.errors.filter((e) => !baseline.errors.includes(e)),
+            `${v} ${name}: errors pathlight or the consumer file add`,
+          ).toEqual([]);
           if (baseline.errors.length === 0) expect(consumer.status).toBe(0);
-          else console.log(`${v}, ${webgpu}, ${name}: without pathlight ${baseline.errors.length} errors inside @webgpu/types, with it ${consumer.errors.length}`);
+          else
+            console.log(
+              `${v}, ${webgpu}, ${name}: without pathlight ${baseline.errors.length} errors inside @webgpu/types, with it ${consumer.errors.length}`,
+            );
         }
       });
     }
   }
 
   it('a type error in the consumer is reported (the check can fail)', () => {
-    writeFileSync(join(app, 'wrong.ts'), "import { explain } from 'pathlight';\nexport const p: Promise<number> = explain(null as never, null as never, new Float32Array(1), { method: 'ig' });\n");
+    writeFileSync(
+      join(app, 'wrong.ts'),
+      "import { explain } from 'pathlight';\nexport const p: Promise<number> = explain(null as never, null as never, new Float32Array(1), { method: 'ig' });\n",
+    );
     const config = join(app, 'tsconfig.wrong.json');
-    writeFileSync(config, JSON.stringify({ compilerOptions: { ...base, ...resolutions.Bundler, types: [] }, files: ['wrong.ts'] }));
-    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript-latest/bin/tsc'), '-p', config], { cwd: app, encoding: 'utf8' });
+    writeFileSync(
+      config,
+      JSON.stringify({ compilerOptions: { ...base, ...resolutions.Bundler, types: [] }, files: ['wrong.ts'] }),
+    );
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript-latest/bin/tsc'), '-p', config], {
+      cwd: app,
+      encoding: 'utf8',
+    });
     expect(r.status).not.toBe(0);
     expect(r.stdout).toMatch(/wrong\.ts.*Explanation/s);
   });

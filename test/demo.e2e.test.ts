@@ -7,7 +7,17 @@
  * assets folder and checks the page really computes with it.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ElementHandle, Page } from 'puppeteer-core';
@@ -41,10 +51,16 @@ afterAll(async () => {
  * A fresh page on a fresh demo server; errors the page logs are collected (expected 404s aside).
  * With `downloads`, the page runs in its own browser context that saves downloads there.
  */
-async function openDemo(assets?: string, emotion?: null, downloads?: string): Promise<{ page: Page; errors: string[] }> {
+async function openDemo(
+  assets?: string,
+  emotion?: null,
+  downloads?: string,
+): Promise<{ page: Page; errors: string[] }> {
   const server = await startDemo({ assets, emotion });
   servers.push(server);
-  const context = downloads ? await chromium!.browser.createBrowserContext({ downloadBehavior: { policy: 'allow', downloadPath: downloads } }) : null;
+  const context = downloads
+    ? await chromium!.browser.createBrowserContext({ downloadBehavior: { policy: 'allow', downloadPath: downloads } })
+    : null;
   const page = await (context ?? chromium!.browser).newPage();
   if (context) page.on('close', () => void context.close());
   const errors: string[] = [];
@@ -59,7 +75,11 @@ async function openDemo(assets?: string, emotion?: null, downloads?: string): Pr
 
 /** Wait for body[data-state] to be one of `states`; fail fast with the page's message on 'error'. */
 async function waitForState(page: Page, errors: string[], states: string[], timeout: number): Promise<void> {
-  await page.waitForFunction((s: string[]) => s.includes(document.body.dataset.state ?? '') || document.body.dataset.state === 'error', { timeout }, states);
+  await page.waitForFunction(
+    (s: string[]) => s.includes(document.body.dataset.state ?? '') || document.body.dataset.state === 'error',
+    { timeout },
+    states,
+  );
   if ((await page.evaluate(() => document.body.dataset.state)) === 'error') {
     const status = await page.$eval('#status', (el) => el.textContent);
     throw new Error(`demo page error: ${status} ${errors.join('; ')}`);
@@ -67,16 +87,29 @@ async function waitForState(page: Page, errors: string[], states: string[], time
 }
 
 /** Select a model + its sample 0 + one method through the DOM, run, and return the result card's numbers. */
-async function explainSample0(page: Page, errors: string[], method: string, steps: number, model = 'lenet', timeout = 60_000): Promise<string> {
+async function explainSample0(
+  page: Page,
+  errors: string[],
+  method: string,
+  steps: number,
+  model = 'lenet',
+  timeout = 60_000,
+): Promise<string> {
   await page.select('#model', model);
   await waitForState(page, errors, ['ready'], 30_000);
   await page.select('#sample', '0');
   await waitForState(page, errors, ['ready'], 30_000);
-  await page.$$eval('#methods input[type=checkbox]', (boxes, m) => boxes.forEach((b) => ((b as HTMLInputElement).checked = (b as HTMLInputElement).value === m)), method);
+  await page.$$eval(
+    '#methods input[type=checkbox]',
+    (boxes, m) => boxes.forEach((b) => ((b as HTMLInputElement).checked = (b as HTMLInputElement).value === m)),
+    method,
+  );
   await page.$eval('#steps', (el, s) => ((el as HTMLInputElement).value = String(s)), steps);
   await page.click('#run');
   await waitForState(page, errors, ['done'], timeout);
-  expect(await page.$$eval('#results .card', (els) => els.map((e) => (e as HTMLElement).dataset.method))).toEqual([method]);
+  expect(await page.$$eval('#results .card', (els) => els.map((e) => (e as HTMLElement).dataset.method))).toEqual([
+    method,
+  ]);
   return page.$eval(`#results .card[data-method="${method}"] dl`, (el) => el.textContent ?? '');
 }
 
@@ -113,9 +146,27 @@ it('the demo explains an MNIST sample with IG and shows a heatmap, the signed vi
     targets: Array.from((document.getElementById('target') as HTMLSelectElement).options).map((o) => o.value),
     baselines: Array.from((document.getElementById('baseline') as HTMLSelectElement).options).map((o) => o.value),
     views: Array.from((document.getElementById('view') as HTMLSelectElement).options).map((o) => o.value),
-    options: ['gig-fraction', 'gig-max-dist', 'blur-max-sigma', 'ig2-eta', 'ig2-references', 'sg-samples', 'sg-noise'].map((id) => (document.getElementById(id) as HTMLInputElement | null)?.value),
+    options: [
+      'gig-fraction',
+      'gig-max-dist',
+      'blur-max-sigma',
+      'ig2-eta',
+      'ig2-references',
+      'sg-samples',
+      'sg-noise',
+    ].map((id) => (document.getElementById(id) as HTMLInputElement | null)?.value),
   }));
-  expect(controls.methods).toEqual(['grad', 'ig', 'idgi', 'gig', 'gig-idgi', 'blurig', 'blurig-idgi', 'ig2', 'smoothgrad']);
+  expect(controls.methods).toEqual([
+    'grad',
+    'ig',
+    'idgi',
+    'gig',
+    'gig-idgi',
+    'blurig',
+    'blurig-idgi',
+    'ig2',
+    'smoothgrad',
+  ]);
   expect(controls.targets).toEqual(['auto', ...Array.from({ length: 10 }, (_, k) => String(k))]);
   expect(controls.baselines).toEqual(['black', 'white', 'uniform', 'blur']);
   expect(controls.views).toEqual(['magnitude', 'signed']);
@@ -140,13 +191,23 @@ it('the demo explains an MNIST sample with IG and shows a heatmap, the signed vi
 
   // the |attr| view's colour bar runs from 0 to the max; the signed view's from min through 0 to max
   const card = '#results .card[data-method="ig"]';
-  const ticks = () => page.$$eval(`${card} .ticks span`, (spans) => spans.map((s) => `${s.className}=${s.textContent}`));
+  const ticks = () =>
+    page.$$eval(`${card} .ticks span`, (spans) => spans.map((s) => `${s.className}=${s.textContent}`));
   expect(await ticks()).toEqual([expect.stringMatching(/^min=0$/), expect.stringMatching(/^max=[\d.e−]+$/)]);
-  expect(await page.$eval(`${card} canvas.bar`, (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height])).toEqual([196, 1]);
-  const corner = () => page.$eval(`${card} canvas.heatmap`, (c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 1, 1).data));
+  expect(
+    await page.$eval(`${card} canvas.bar`, (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]),
+  ).toEqual([196, 1]);
+  const corner = () =>
+    page.$eval(`${card} canvas.heatmap`, (c) =>
+      Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 1, 1).data),
+    );
   expect((await corner()).slice(0, 3).every((v) => v < 16)).toBe(true); // |attr| 0: the ramp's black
   await page.select('#view', 'signed');
-  expect(await ticks()).toEqual([expect.stringMatching(/^min=(0|−[\d.e−]+)$/), 'zero=0', expect.stringMatching(/^max=[\d.e−]+$/)]);
+  expect(await ticks()).toEqual([
+    expect.stringMatching(/^min=(0|−[\d.e−]+)$/),
+    'zero=0',
+    expect.stringMatching(/^max=[\d.e−]+$/),
+  ]);
   // IG from a black baseline gives exactly 0 on MNIST's black background: white in the signed view
   expect(await corner()).toEqual([247, 247, 247, 255]);
   expect((await heatmapPixels(page, 'ig')).colours).toBeGreaterThan(8);
@@ -173,7 +234,9 @@ it('the demo explains an MNIST sample with IG and shows a heatmap, the signed vi
 
   // IG2 (references: the bundled samples the model finds most typical of other classes) for a picked target class
   await page.select('#target', '3');
-  await page.$$eval('#methods input[type=checkbox]', (boxes) => boxes.forEach((b) => ((b as HTMLInputElement).checked = (b as HTMLInputElement).value === 'ig2')));
+  await page.$$eval('#methods input[type=checkbox]', (boxes) =>
+    boxes.forEach((b) => ((b as HTMLInputElement).checked = (b as HTMLInputElement).value === 'ig2')),
+  );
   await page.$eval('#steps', (el) => ((el as HTMLInputElement).value = '8'));
   await page.click('#run');
   await waitForState(page, errors, ['done'], 60_000);
@@ -205,7 +268,9 @@ it('the demo computes with the weights file once it exists', async () => {
   // and without the emotion model's files (no devDependencies) the page does not offer it
   const { page, errors } = await openDemo(assets, null);
   expect(await page.$eval('#model-note', (el) => el.textContent ?? '')).not.toContain('untrained');
-  expect(await page.$$eval('#model option', (os) => os.map((o) => (o as HTMLOptionElement).value))).not.toContain('emotion');
+  expect(await page.$$eval('#model option', (os) => os.map((o) => (o as HTMLOptionElement).value))).not.toContain(
+    'emotion',
+  );
   const stats = await explainSample0(page, errors, 'grad', 1);
   expect(stats).toContain('class3 (true: 7)');
   expect(stats).toContain('f(x)10.000');
@@ -215,7 +280,9 @@ it('the demo computes with the weights file once it exists', async () => {
 
 it('the demo explains the bundled face with the TF.js emotion model (IDGI)', async () => {
   const { page, errors } = await openDemo();
-  expect(await page.$$eval('#model option', (os) => os.map((o) => o.textContent))).toContain('emotion (TF.js, FER-2013)');
+  expect(await page.$$eval('#model option', (os) => os.map((o) => o.textContent))).toContain(
+    'emotion (TF.js, FER-2013)',
+  );
   // compiling the mini-Xception's kernels on SwiftShader is most of this test's time
   const stats = await explainSample0(page, errors, 'idgi', 16, 'emotion', 150_000);
   expect(await page.$eval('#model-note', (el) => el.textContent ?? '')).toContain('FER-2013');

@@ -23,7 +23,9 @@ describe('entry points', () => {
     await import('../src/attribution/methods/guided-ig.js');
     expect(core.methodNames()).toEqual([...CORE_METHODS, 'gig', 'gig-idgi']);
     const root = await import('../src/index.js');
-    expect(new Set(root.methodNames())).toEqual(new Set([...CORE_METHODS, 'gig', 'gig-idgi', 'blurig', 'blurig-idgi', 'ig2']));
+    expect(new Set(root.methodNames())).toEqual(
+      new Set([...CORE_METHODS, 'gig', 'gig-idgi', 'blurig', 'blurig-idgi', 'ig2']),
+    );
   });
 
   it('the root exports what core does (src/core.ts must list every module src/attribution/index.ts exports)', async () => {
@@ -37,15 +39,37 @@ describe('entry points', () => {
     const engine = await import('../src/engine.js');
     const names = Object.keys(engine);
     expect(names.filter((k) => !(k in core))).toEqual([]);
-    for (const k of ['createEngine', 'Engine', 'Tensor', 'ReplayCache', 'relu', 'conv2d', 'Model', 'GraphBuilder', 'PathlightError']) expect(names).toContain(k);
-    for (const k of ['explain', 'methodNames', 'modelFromOnnx', 'loadZooModel', 'loadBundledSample', 'crossEntropy']) expect(names).not.toContain(k);
+    for (const k of [
+      'createEngine',
+      'Engine',
+      'Tensor',
+      'ReplayCache',
+      'relu',
+      'conv2d',
+      'Model',
+      'GraphBuilder',
+      'PathlightError',
+    ])
+      expect(names).toContain(k);
+    for (const k of ['explain', 'methodNames', 'modelFromOnnx', 'loadZooModel', 'loadBundledSample', 'crossEntropy'])
+      expect(names).not.toContain(k);
   });
 
   it('pathlight/node adds the synchronous file readers to the root API', async () => {
     const root = await import('../src/index.js');
     const node = await import('../src/node.js');
-    const added = Object.keys(node).filter((k) => !(k in root)).sort();
-    expect(added).toEqual(['FASHION_MNIST_DIR', 'assetsRoot', 'listSamples', 'loadFashionMnist', 'loadMnist', 'loadSample', 'samplesRoot']);
+    const added = Object.keys(node)
+      .filter((k) => !(k in root))
+      .sort();
+    expect(added).toEqual([
+      'FASHION_MNIST_DIR',
+      'assetsRoot',
+      'listSamples',
+      'loadFashionMnist',
+      'loadMnist',
+      'loadSample',
+      'samplesRoot',
+    ]);
   });
 });
 
@@ -68,29 +92,51 @@ describe('zoo weights and bundled samples', () => {
   it('assets come from the package folder or a URL, byte for byte', async () => {
     const file = readFileSync(join(ROOT, 'assets/models/lenet-mnist.safetensors'));
     expect(Buffer.from(await readAsset('models/lenet-mnist.safetensors', 'weights')).equals(file)).toBe(true);
-    expect(Buffer.from(await readAsset('models/lenet-mnist.safetensors', 'weights', assetsUrl)).equals(file)).toBe(true);
-    expect(Buffer.from(await readUrl(new URL('models/lenet-mnist.safetensors', assetsUrl), 'weights')).equals(file)).toBe(true);
+    expect(Buffer.from(await readAsset('models/lenet-mnist.safetensors', 'weights', assetsUrl)).equals(file)).toBe(
+      true,
+    );
+    expect(
+      Buffer.from(await readUrl(new URL('models/lenet-mnist.safetensors', assetsUrl), 'weights')).equals(file),
+    ).toBe(true);
   });
 
   it('bad sample requests are one-line PathlightErrors', async () => {
     const { loadBundledSample } = await import('../src/core.js');
-    await expect(loadBundledSample('cifar' as 'mnist', 0)).rejects.toThrow(/^samples: unknown dataset 'cifar' \(bundled: mnist, fashion-mnist\)$/);
+    await expect(loadBundledSample('cifar' as 'mnist', 0)).rejects.toThrow(
+      /^samples: unknown dataset 'cifar' \(bundled: mnist, fashion-mnist\)$/,
+    );
     await expect(loadBundledSample('mnist', 8)).rejects.toThrow(/index 8 is out of range for "mnist" \(0\.\.7\)/);
-    await expect(loadBundledSample('mnist', 0, { assetsUrl: pathToFileURL('/nonexistent/') })).rejects.toThrow(/does not exist/);
+    await expect(loadBundledSample('mnist', 0, { assetsUrl: pathToFileURL('/nonexistent/') })).rejects.toThrow(
+      /does not exist/,
+    );
   });
 
   it('bad weights are one-line PathlightErrors, before any GPU work', async () => {
     const { loadZooModel, PathlightError } = await import('../src/core.js');
-    await expect(loadZooModel(noEngine, 'lenet', { weights: new ArrayBuffer(8) as unknown as Uint8Array })).rejects.toThrow(/weights must be \.safetensors bytes \(Uint8Array\) or a file path, got \[object ArrayBuffer\]/);
-    await expect(loadZooModel(noEngine, 'lenet', { weights: '/nonexistent/lenet.safetensors' })).rejects.toThrow(/file \/nonexistent\/lenet\.safetensors does not exist/);
-    await expect(loadZooModel(noEngine, 'lenet', { weightsUrl: 'lenet.safetensors' })).rejects.toThrow(/'lenet\.safetensors' is not a URL/);
-    await expect(loadZooModel(noEngine, 'lenet', { assetsUrl: pathToFileURL('/nonexistent/') })).rejects.toThrow(/does not exist; produce it with `npm run train` or pass weights \/ weightsUrl/);
-    await expect(loadZooModel(noEngine, 'lenet', { weights: new Uint8Array(16) })).rejects.toBeInstanceOf(PathlightError);
+    await expect(
+      loadZooModel(noEngine, 'lenet', { weights: new ArrayBuffer(8) as unknown as Uint8Array }),
+    ).rejects.toThrow(/weights must be \.safetensors bytes \(Uint8Array\) or a file path, got \[object ArrayBuffer\]/);
+    await expect(loadZooModel(noEngine, 'lenet', { weights: '/nonexistent/lenet.safetensors' })).rejects.toThrow(
+      /file \/nonexistent\/lenet\.safetensors does not exist/,
+    );
+    await expect(loadZooModel(noEngine, 'lenet', { weightsUrl: 'lenet.safetensors' })).rejects.toThrow(
+      /'lenet\.safetensors' is not a URL/,
+    );
+    await expect(loadZooModel(noEngine, 'lenet', { assetsUrl: pathToFileURL('/nonexistent/') })).rejects.toThrow(
+      /does not exist; produce it with `npm run train` or pass weights \/ weightsUrl/,
+    );
+    await expect(loadZooModel(noEngine, 'lenet', { weights: new Uint8Array(16) })).rejects.toBeInstanceOf(
+      PathlightError,
+    );
   });
 
   it('the browser platform refuses file paths and needs a location (or assetsUrl) for assets', async () => {
-    await expect(browserPlatform.readFileBytes('/x.onnx', 'ONNX model')).rejects.toThrow(/only works in Node; in a browser pass the bytes \(Uint8Array\) or a URL/);
-    await expect(browserPlatform.readAsset('models/lenet-mnist.safetensors', 'weights')).rejects.toThrow(/no page location to find assets\/ from; pass assetsUrl/);
+    await expect(browserPlatform.readFileBytes('/x.onnx', 'ONNX model')).rejects.toThrow(
+      /only works in Node; in a browser pass the bytes \(Uint8Array\) or a URL/,
+    );
+    await expect(browserPlatform.readAsset('models/lenet-mnist.safetensors', 'weights')).rejects.toThrow(
+      /no page location to find assets\/ from; pass assetsUrl/,
+    );
     await expect(browserPlatform.readUrl('models/x', 'weights')).rejects.toThrow(/'models\/x' is not a URL/);
   });
 });

@@ -43,26 +43,39 @@ async function maxGap(work: () => Promise<unknown>): Promise<number> {
   return Math.max(gap, performance.now() - last);
 }
 
-it('ResNet IG-64: the event loop never waits > 500 ms cold (compiles included), > 100 ms warm', { timeout: 570_000 }, async () => {
-  const x = toRgb32(loadSample('fashion-mnist', 0).image, 1);
-  const run = () => explain(engine, resnet, x, { method: 'ig', steps: 64 });
-  const cold = await maxGap(run);
-  const learning = await maxGap(run);
-  const warms = [await maxGap(run), await maxGap(run)];
-  const warm = Math.min(...warms);
-  console.log(`event-loop gaps: ResNet IG-64 cold ${cold.toFixed(0)} ms, first warm ${learning.toFixed(0)} ms, warm ${warms.map((g) => g.toFixed(0)).join(' / ')} ms`);
-  expect(cold, 'cold gap (ms)').toBeLessThanOrEqual(500);
-  expect(warm, 'warm gap (ms)').toBeLessThanOrEqual(100);
-});
+it(
+  'ResNet IG-64: the event loop never waits > 500 ms cold (compiles included), > 100 ms warm',
+  { timeout: 570_000 },
+  async () => {
+    const x = toRgb32(loadSample('fashion-mnist', 0).image, 1);
+    const run = () => explain(engine, resnet, x, { method: 'ig', steps: 64 });
+    const cold = await maxGap(run);
+    const learning = await maxGap(run);
+    const warms = [await maxGap(run), await maxGap(run)];
+    const warm = Math.min(...warms);
+    console.log(
+      `event-loop gaps: ResNet IG-64 cold ${cold.toFixed(0)} ms, first warm ${learning.toFixed(0)} ms, warm ${warms.map((g) => g.toFixed(0)).join(' / ')} ms`,
+    );
+    expect(cold, 'cold gap (ms)').toBeLessThanOrEqual(500);
+    expect(warm, 'warm gap (ms)').toBeLessThanOrEqual(100);
+  },
+);
 
 // Issue #22: the CLI printed "completeness error 191.584 %" for IG2 on a ResNet sample. IG2's fixed-length
 // steps end near its counterfactual, not at it: its check is an approximate gap, reported as such.
-it("IG2 on a ResNet sample: an approximate gap to f(x) − mean f(counterfactual), not a completeness error", async () => {
+it('IG2 on a ResNet sample: an approximate gap to f(x) − mean f(counterfactual), not a completeness error', async () => {
   const x = toRgb32(loadSample('fashion-mnist', 0).image, 1);
   const reference = toRgb32(loadSample('fashion-mnist', 1).image, 1); // another class (the CLI picks relevant ones: the same check applies)
   const r = await explain(engine, resnet, x, { method: 'ig2', steps: 3, methodOptions: { references: reference } });
   const im = r.images[0]!;
-  expect([r.check, r.complete, r.start, im.check]).toEqual(['approximate', false, 'mean f(counterfactual)', 'approximate']);
+  expect([r.check, r.complete, r.start, im.check]).toEqual([
+    'approximate',
+    false,
+    'mean f(counterfactual)',
+    'approximate',
+  ]);
   expect(im.gap).toBe(Math.abs(im.sum - (im.fx - im.fStart)) / Math.abs(im.fx - im.fStart));
-  expect(describeCheck(r, im)).toBe(`gap ${(100 * im.gap!).toFixed(3)} % to f(x) − mean f(counterfactual) (approximate: not promised by ig2)`);
+  expect(describeCheck(r, im)).toBe(
+    `gap ${(100 * im.gap!).toFixed(3)} % to f(x) − mean f(counterfactual) (approximate: not promised by ig2)`,
+  );
 });

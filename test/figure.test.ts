@@ -4,7 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decode } from 'fast-png';
-import { figureFile, figureLayout, figurePng, figureScale, figureSvg, formatTick, type FigureData } from '../src/viz/figure.js';
+import {
+  figureFile,
+  figureLayout,
+  figurePng,
+  figureScale,
+  figureSvg,
+  formatTick,
+  type FigureData,
+} from '../src/viz/figure.js';
 import { ADVANCE, drawText, GLYPH_HEIGHT, hasGlyph, textWidth } from '../src/viz/bitmap-font.js';
 
 const [C, H, W] = [2, 4, 5];
@@ -16,17 +24,28 @@ function data(): FigureData {
   attr[2] = 0.45; // pixel 2: 0.45 − 0.45 = 0 signed, 0.9 in magnitude
   attr[H * W + 2] = -0.45;
   const pixels = new Float32Array(C * H * W).map((_, i) => (i % 7) / 7);
-  const caption = { model: 'lenet', method: 'gig-idgi', target: 3, className: 'three', steps: 16, check: 'complete: gap 0.125 % to f(x) − f(start)' };
+  const caption = {
+    model: 'lenet',
+    method: 'gig-idgi',
+    target: 3,
+    className: 'three',
+    steps: 16,
+    check: 'complete: gap 0.125 % to f(x) − f(start)',
+  };
   return { pixels, attribution: attr, shape: [C, H, W], caption };
 }
 
 /** The attributes of each `<tag …>` in an SVG string. */
 function elements(svg: string, tag: string): Record<string, string>[] {
-  return [...svg.matchAll(new RegExp(`<${tag}\\s([^>]*?)/?>`, 'g'))].map((m) => Object.fromEntries([...m[1]!.matchAll(/([\w:-]+)="([^"]*)"/g)].map((a) => [a[1]!, a[2]!])));
+  return [...svg.matchAll(new RegExp(`<${tag}\\s([^>]*?)/?>`, 'g'))].map((m) =>
+    Object.fromEntries([...m[1]!.matchAll(/([\w:-]+)="([^"]*)"/g)].map((a) => [a[1]!, a[2]!])),
+  );
 }
 
-const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
-const pixel = (px: ArrayLike<number>, width: number, x: number, y: number) => Array.from({ length: 3 }, (_, k) => px[(y * width + x) * 4 + k]!);
+const texts = (svg: string) =>
+  [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+const pixel = (px: ArrayLike<number>, width: number, x: number, y: number) =>
+  Array.from({ length: 3 }, (_, k) => px[(y * width + x) * 4 + k]!);
 
 describe('figure', () => {
   it('the SVG has the title (model, method, class, steps, check), min / 0 / max from the data, and panels upscaled ≥ 8× and pixelated', () => {
@@ -69,25 +88,33 @@ describe('figure', () => {
     const title = layout.texts[0]!;
     let ink = 0;
     for (let y = title.y; y < title.y + GLYPH_HEIGHT * title.scale; y++) {
-      for (let x = title.x; x < title.x + textWidth(title.text, title.scale); x++) if (pixel(png.data, png.width, x, y).every((v) => v < 80)) ink++;
+      for (let x = title.x; x < title.x + textWidth(title.text, title.scale); x++)
+        if (pixel(png.data, png.width, x, y).every((v) => v < 80)) ink++;
     }
     expect(ink).toBeGreaterThan(200);
     // the signed panel, upscaled by nearest neighbour: input pixel (1, 0) fills a scale × scale block
     const panel = layout.images[1]!;
     const s = layout.scale;
     const block = new Set<string>();
-    for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) block.add(pixel(png.data, png.width, panel.x + s + x, panel.y + y).join());
+    for (let y = 0; y < s; y++)
+      for (let x = 0; x < s; x++) block.add(pixel(png.data, png.width, panel.x + s + x, panel.y + y).join());
     expect(block.size).toBe(1);
     // the signed bar runs blue → red, the |attr| bar dark → light
     const [signedBar, magnitudeBar] = layout.images.slice(3);
-    const ends = (b: typeof signedBar) => [pixel(png.data, png.width, b!.x, b!.y + 2), pixel(png.data, png.width, b!.x + b!.box.width - 1, b!.y + 2)];
+    const ends = (b: typeof signedBar) => [
+      pixel(png.data, png.width, b!.x, b!.y + 2),
+      pixel(png.data, png.width, b!.x + b!.box.width - 1, b!.y + 2),
+    ];
     const [blue, red] = ends(signedBar);
     expect(blue![2]!).toBeGreaterThan(blue![0]! + 50);
     expect(red![0]!).toBeGreaterThan(red![2]! + 50);
     const [dark, light] = ends(magnitudeBar);
     expect(dark!.reduce((a, b) => a + b)).toBeLessThan(60);
     expect(light!.reduce((a, b) => a + b)).toBeGreaterThan(500);
-    expect(layout.ranges).toEqual({ signed: { min: expect.closeTo(-0.4, 6), max: expect.closeTo(0.6, 6) }, magnitude: { max: expect.closeTo(0.9, 6) } });
+    expect(layout.ranges).toEqual({
+      signed: { min: expect.closeTo(-0.4, 6), max: expect.closeTo(0.6, 6) },
+      magnitude: { max: expect.closeTo(0.9, 6) },
+    });
   });
 
   it('a figure file is SVG text for *.svg and PNG bytes otherwise (as --figure writes it)', () => {
@@ -105,7 +132,15 @@ describe('figure', () => {
   });
 
   it('formats colour-bar numbers in at most 9 characters, with a real minus sign', () => {
-    expect([0, 0.6, -0.4, 1234.5, 0.00123456, -1.2e-7, 3e9].map(formatTick)).toEqual(['0', '0.6', '−0.4', '1230', '0.00123', '−1.2e−7', '3e9']);
+    expect([0, 0.6, -0.4, 1234.5, 0.00123456, -1.2e-7, 3e9].map(formatTick)).toEqual([
+      '0',
+      '0.6',
+      '−0.4',
+      '1230',
+      '0.00123',
+      '−1.2e−7',
+      '3e9',
+    ]);
     for (const v of [-9.87654e-12, -123.456, 0.000999, -99999]) expect(formatTick(v).length).toBeLessThanOrEqual(9);
   });
 });

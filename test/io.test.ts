@@ -62,8 +62,18 @@ describe('safetensors', () => {
   });
 
   it('writes F16 within half a float16 ulp and keeps specials', () => {
-    const values = Float32Array.from([...seeded(2000, 3, -100, 100), ...seeded(200, 4, -1e-5, 1e-5), 65504, -65504, 1e6, 0, -0]);
-    const back = readSafetensors(writeSafetensors({ h: { shape: [values.length], data: values } }, {}, 'F16')).tensors.get('h')!.data;
+    const values = Float32Array.from([
+      ...seeded(2000, 3, -100, 100),
+      ...seeded(200, 4, -1e-5, 1e-5),
+      65504,
+      -65504,
+      1e6,
+      0,
+      -0,
+    ]);
+    const back = readSafetensors(
+      writeSafetensors({ h: { shape: [values.length], data: values } }, {}, 'F16'),
+    ).tensors.get('h')!.data;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (Math.abs(v) > 65520) {
@@ -97,18 +107,25 @@ describe('safetensors', () => {
     const good = writeSafetensors({ 'layer.weight': { shape: [2, 2], data: seeded(4, 5) } });
     expect(() => readSafetensors(good.subarray(0, 5))).toThrow(/too short/);
     expect(() => readSafetensors(good.subarray(0, good.length - 3))).toThrow(/"layer\.weight".*past the data section/);
-    expect(() => readSafetensors(rawSafetensors({}, new Uint8Array(0), 1000))).toThrow(/header length 1000 runs past the end/);
+    expect(() => readSafetensors(rawSafetensors({}, new Uint8Array(0), 1000))).toThrow(
+      /header length 1000 runs past the end/,
+    );
     expect(() => readSafetensors(rawSafetensors('{"a": [', new Uint8Array(0)))).toThrow(/not valid UTF-8 JSON/);
     const data = new Uint8Array(32);
-    expect(() => readSafetensors(rawSafetensors({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }, data))).toThrow(
-      /tensor "w".*span 16 bytes.*needs 12/,
-    );
-    expect(() => readSafetensors(rawSafetensors({ q: { dtype: 'I8', shape: [4], data_offsets: [0, 4] } }, data))).toThrow(
-      /tensor "q": unsupported dtype I8/,
-    );
-    const overlapping = { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } };
+    expect(() =>
+      readSafetensors(rawSafetensors({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }, data)),
+    ).toThrow(/tensor "w".*span 16 bytes.*needs 12/);
+    expect(() =>
+      readSafetensors(rawSafetensors({ q: { dtype: 'I8', shape: [4], data_offsets: [0, 4] } }, data)),
+    ).toThrow(/tensor "q": unsupported dtype I8/);
+    const overlapping = {
+      a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+      b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] },
+    };
     expect(() => readSafetensors(rawSafetensors(overlapping, data))).toThrow(/tensor "b".*overlap tensor "a"/);
-    expect(() => writeSafetensors({ w: { shape: [3], data: new Float32Array(2) } })).toThrow(/tensor "w": 2 values do not fill shape \[3\]/);
+    expect(() => writeSafetensors({ w: { shape: [3], data: new Float32Array(2) } })).toThrow(
+      /tensor "w": 2 values do not fill shape \[3\]/,
+    );
   });
 });
 
@@ -145,16 +162,24 @@ describe('npy', () => {
 
   it('reads float64 (narrowed) and v2.0 headers', () => {
     const f64 = new Float64Array([0.1, -2.5, 1e300]);
-    const back = readNpy(rawNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", new Uint8Array(f64.buffer), 2));
+    const back = readNpy(
+      rawNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", new Uint8Array(f64.buffer), 2),
+    );
     expect(back.shape).toEqual([3]);
     expect(Array.from(back.data)).toEqual([Math.fround(0.1), -2.5, Infinity]);
   });
 
   it('rejects Fortran order, other dtypes and truncated data', () => {
     const body = new Uint8Array(24);
-    expect(() => readNpy(rawNpy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", body))).toThrow(/Fortran order/);
-    expect(() => readNpy(rawNpy("{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", body))).toThrow(/'>f4'.*big-endian/);
-    expect(() => readNpy(rawNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", body))).toThrow(/'<i8' is not supported/);
+    expect(() => readNpy(rawNpy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", body))).toThrow(
+      /Fortran order/,
+    );
+    expect(() => readNpy(rawNpy("{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", body))).toThrow(
+      /'>f4'.*big-endian/,
+    );
+    expect(() => readNpy(rawNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", body))).toThrow(
+      /'<i8' is not supported/,
+    );
     const good = writeNpy(seeded(6, 1), [2, 3]);
     expect(() => readNpy(good.subarray(0, good.length - 4))).toThrow(/20 bytes.*needs 24/);
     expect(() => readNpy(new Uint8Array(16))).toThrow(/NUMPY magic/);
@@ -193,8 +218,12 @@ describe('idx datasets', () => {
 
   it('names the problem in malformed files', () => {
     const images = idxBytes(0x803, [2, 2, 3], new Array(12).fill(0));
-    expect(() => parseIdxDataset(idxBytes(0x801, [2], [1, 2]), idxBytes(0x801, [2], [1, 2]))).toThrow(/magic 0x00000801 is not 0x00000803/);
-    expect(() => parseIdxDataset(images.subarray(0, 20), idxBytes(0x801, [2], [1, 2]))).toThrow(/4 data bytes.*need 12; truncated/);
+    expect(() => parseIdxDataset(idxBytes(0x801, [2], [1, 2]), idxBytes(0x801, [2], [1, 2]))).toThrow(
+      /magic 0x00000801 is not 0x00000803/,
+    );
+    expect(() => parseIdxDataset(images.subarray(0, 20), idxBytes(0x801, [2], [1, 2]))).toThrow(
+      /4 data bytes.*need 12; truncated/,
+    );
     expect(() => parseIdxDataset(images, idxBytes(0x801, [3], [1, 2, 3]))).toThrow(/2 images but 3 labels/);
     expect(isGzip(Uint8Array.of(0x1f, 0x8b, 8))).toBe(true);
     expect(() => parseIdxDataset(Uint8Array.of(0x1f, 0x8b, 8, 0), images)).toThrow(/gzip-compressed/);
@@ -223,7 +252,13 @@ describe('idx datasets', () => {
     const rgb = toRgb32(images, 2);
     expect(rgb.length).toBe(2 * 3 * 32 * 32);
     const at = (n: number, c: number, y: number, x: number): number => rgb[((n * 3 + c) * 32 + y) * 32 + x];
-    for (const [y, x] of [[0, 0], [1, 16], [31, 31], [16, 30]]) expect(at(1, 2, y, x)).toBe(0);
+    for (const [y, x] of [
+      [0, 0],
+      [1, 16],
+      [31, 31],
+      [16, 30],
+    ])
+      expect(at(1, 2, y, x)).toBe(0);
     for (const c of [0, 1, 2]) {
       expect(at(1, c, 2, 2)).toBe(images[784]);
       expect(at(1, c, 29, 29)).toBe(images[2 * 784 - 1]);
@@ -265,7 +300,10 @@ describe('bundled samples and PNG', () => {
 // ONNX
 
 /** A float64 CPU interpreter of the decoded IR for the fixture's ops: proves weights and attributes decode correctly. */
-function runOnnx(model: OnnxModel, input: { shape: number[]; data: Float32Array }): { shape: number[]; data: Float64Array } {
+function runOnnx(
+  model: OnnxModel,
+  input: { shape: number[]; data: Float32Array },
+): { shape: number[]; data: Float64Array } {
   type T = { shape: number[]; data: Float64Array };
   const values = new Map<string, T>();
   const asT = (t: OnnxTensor): T => ({ shape: t.shape, data: Float64Array.from(t.data) });
@@ -300,7 +338,8 @@ function runOnnx(model: OnnxModel, input: { shape: number[]; data: Float32Array 
                       const iy = oy * SH - PT + ky;
                       const ix = ox * SW - PL + kx;
                       if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                      if (node.opType === 'Conv') acc += x.data[((n * C + c) * H + iy) * W + ix] * w.data[((k * C + c) * KH + ky) * KW + kx];
+                      if (node.opType === 'Conv')
+                        acc += x.data[((n * C + c) * H + iy) * W + ix] * w.data[((k * C + c) * KH + ky) * KW + kx];
                       else acc = Math.max(acc, x.data[((n * C + k) * H + iy) * W + ix]);
                     }
                 data[((n * K + k) * OH + oy) * OW + ox] = acc;
@@ -312,10 +351,13 @@ function runOnnx(model: OnnxModel, input: { shape: number[]; data: Float32Array 
         const [, C, H, W] = x.shape;
         const [, , , mean, variance] = node.inputs.map((n) => values.get(n)!);
         const eps = (a.epsilon as number | undefined) ?? 1e-5;
-        out = { shape: x.shape, data: x.data.map((v, i) => {
-          const c = Math.floor(i / (H * W)) % C;
-          return ((v - mean.data[c]) / Math.sqrt(variance.data[c] + eps)) * w.data[c] + b.data[c];
-        }) };
+        out = {
+          shape: x.shape,
+          data: x.data.map((v, i) => {
+            const c = Math.floor(i / (H * W)) % C;
+            return ((v - mean.data[c]) / Math.sqrt(variance.data[c] + eps)) * w.data[c] + b.data[c];
+          }),
+        };
         break;
       }
       case 'Relu':
@@ -364,7 +406,9 @@ function encodeModel(graph: Record<string, unknown>, opset = 13): Uint8Array {
 
 const floatValue = (name: string, shape: number[]) => ({
   name,
-  type: { tensor_type: { elem_type: 1, shape: { dim: shape.map((d) => (d < 0 ? { dim_param: 'N' } : { dim_value: d })) } } },
+  type: {
+    tensor_type: { elem_type: 1, shape: { dim: shape.map((d) => (d < 0 ? { dim_param: 'N' } : { dim_value: d })) } },
+  },
 });
 
 describe('onnx', () => {
@@ -375,15 +419,31 @@ describe('onnx', () => {
     expect(model.inputs).toMatchObject([{ name: 'input', shape: [2, 3, 16, 16] }]);
     expect(model.outputs).toMatchObject([{ name: 'logits', shape: [2, 10] }]);
     expect(model.nodes.map((n) => n.opType)).toEqual([
-      'Conv', 'BatchNormalization', 'Relu', 'Conv', 'BatchNormalization', 'Relu', 'Conv', 'BatchNormalization',
-      'Add', 'Relu', 'MaxPool', 'GlobalAveragePool', 'Flatten', 'Gemm',
+      'Conv',
+      'BatchNormalization',
+      'Relu',
+      'Conv',
+      'BatchNormalization',
+      'Relu',
+      'Conv',
+      'BatchNormalization',
+      'Add',
+      'Relu',
+      'MaxPool',
+      'GlobalAveragePool',
+      'Flatten',
+      'Gemm',
     ]);
     expect(model.initializers.get('stem.0.weight')!.shape).toEqual([8, 3, 3, 3]);
     expect(model.initializers.get('conv2.bias')!.shape).toEqual([8]);
     expect(model.initializers.get('fc.weight')!.shape).toEqual([10, 8]);
     expect(model.initializers.get('bn1.running_var')!.data.every((v) => v >= 0.5 && v <= 2)).toBe(true);
     const conv = model.nodes[0].attributes;
-    expect([conv.kernel_shape, conv.pads, conv.strides]).toEqual([[3, 3], [1, 1, 1, 1], [1, 1]]);
+    expect([conv.kernel_shape, conv.pads, conv.strides]).toEqual([
+      [3, 3],
+      [1, 1, 1, 1],
+      [1, 1],
+    ]);
     expect(model.nodes[10].attributes.kernel_shape).toEqual([2, 2]);
   });
 
@@ -399,8 +459,16 @@ describe('onnx', () => {
     const shapeBytes = new Uint8Array(new BigInt64Array([-1n, 6n]).buffer);
     const bytes = encodeModel({
       node: [
-        { op_type: 'Constant', output: ['shape'], attribute: [{ name: 'value', type: 4, t: { dims: [2], data_type: 7, raw_data: shapeBytes } }] },
-        { op_type: 'Constant', output: ['bias'], attribute: [{ name: 'value', type: 4, t: { dims: [1], data_type: 1, float_data: [0.5] } }] },
+        {
+          op_type: 'Constant',
+          output: ['shape'],
+          attribute: [{ name: 'value', type: 4, t: { dims: [2], data_type: 7, raw_data: shapeBytes } }],
+        },
+        {
+          op_type: 'Constant',
+          output: ['bias'],
+          attribute: [{ name: 'value', type: 4, t: { dims: [1], data_type: 1, float_data: [0.5] } }],
+        },
         { op_type: 'Reshape', name: 'flat', input: ['x', 'shape'], output: ['y'] },
         { op_type: 'Add', input: ['y', 'bias'], output: ['z'] },
       ],
@@ -420,18 +488,28 @@ describe('onnx', () => {
       input: [floatValue('x', [1, 4])],
       output: [floatValue('y', [1, 4])],
     });
-    expect(() => decodeOnnx(bytes, 'acc.onnx')).toThrow(/acc\.onnx: node "acc" \(Cumsum → y\): op Cumsum is not supported/);
+    expect(() => decodeOnnx(bytes, 'acc.onnx')).toThrow(
+      /acc\.onnx: node "acc" \(Cumsum → y\): op Cumsum is not supported/,
+    );
   });
 
   it('rejects opsets outside 1–21', () => {
-    const graph = { node: [{ op_type: 'Relu', input: ['x'], output: ['y'] }], input: [floatValue('x', [4])], output: [floatValue('y', [4])] };
+    const graph = {
+      node: [{ op_type: 'Relu', input: ['x'], output: ['y'] }],
+      input: [floatValue('x', [4])],
+      output: [floatValue('y', [4])],
+    };
     expect(decodeOnnx(encodeModel(graph, 21)).opset).toBe(21);
     expect(decodeOnnx(encodeModel(graph, 7)).opset).toBe(7);
     expect(() => decodeOnnx(encodeModel(graph, 22))).toThrow(/opset 22 is not supported \(supported: 1–21\)/);
   });
 
   it('rejects dangling inputs and mis-sized tensors', () => {
-    const dangling = encodeModel({ node: [{ op_type: 'Add', input: ['x', 'nowhere'], output: ['y'] }], input: [floatValue('x', [4])], output: [floatValue('y', [4])] });
+    const dangling = encodeModel({
+      node: [{ op_type: 'Add', input: ['x', 'nowhere'], output: ['y'] }],
+      input: [floatValue('x', [4])],
+      output: [floatValue('y', [4])],
+    });
     expect(() => decodeOnnx(dangling)).toThrow(/reads "nowhere", which no input, initializer or earlier node provides/);
     const missized = encodeModel({
       node: [{ op_type: 'Add', input: ['x', 'w'], output: ['y'] }],
@@ -449,6 +527,8 @@ describe('onnx', () => {
         /^ONNX small_resnet\.onnx: .*(truncated|corrupt|no graph|reads|produced by no node)/,
       );
     }
-    expect(() => decodeOnnx(new TextEncoder().encode('definitely not a protobuf'), 'junk.onnx')).toThrow(/ONNX junk\.onnx: /);
+    expect(() => decodeOnnx(new TextEncoder().encode('definitely not a protobuf'), 'junk.onnx')).toThrow(
+      /ONNX junk\.onnx: /,
+    );
   });
 });

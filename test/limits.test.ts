@@ -42,7 +42,10 @@ async function refused(run: () => Promise<unknown>): Promise<string> {
   const message = (e as Error).message;
   expect(message.includes('\n'), `not one line: ${message}`).toBe(false);
   const after = engine.poolStats();
-  expect([after.liveBuffers, after.liveBytes], `live buffers after: ${message}`).toEqual([before.liveBuffers, before.liveBytes]);
+  expect([after.liveBuffers, after.liveBytes], `live buffers after: ${message}`).toEqual([
+    before.liveBuffers,
+    before.liveBytes,
+  ]);
   return message;
 }
 
@@ -52,17 +55,36 @@ describe('limits', () => {
     const m = await refused(() => explain(engine, lenet, digit(), { method: 'ig', steps: 1e9 }));
     expect(m).toMatch(new RegExp(`steps 1000000000 is above the maximum ${MAX_STEPS}`));
     expect(performance.now() - t0).toBeLessThan(2000);
-    expect(await refused(() => explain(engine, lenet, digit(), { method: 'gig', steps: MAX_STEPS + 1 }))).toMatch(/gig: steps/);
+    expect(await refused(() => explain(engine, lenet, digit(), { method: 'gig', steps: MAX_STEPS + 1 }))).toMatch(
+      /gig: steps/,
+    );
   });
 
   it('Blur IG: maxSigma is bounded (1e9 is a one-line error, nothing leaked); a baseline is refused', async () => {
-    expect(await refused(() => explain(engine, lenet, digit(), { method: 'blurig', steps: 4, methodOptions: { maxSigma: 1e9 } }))).toMatch(/blurig: maxSigma must be a number in \(0, 1000\], got 1000000000/);
-    expect(await refused(() => explain(engine, lenet, digit(), { method: 'blurig', steps: 4, baseline: 'black' }))).toMatch(/Blur IG's path starts at the blurred image/);
-    expect(await refused(() => explain(engine, lenet, digit(), { method: 'blurig-idgi', steps: 4, baseline: 'white' }))).toMatch(/^blurig-idgi: /);
-    expect(await refused(() => explain(engine, lenet, digit(), { method: 'ig', steps: 4, baseline: { blur: 1e9 } }))).toMatch(/sigma 0 must be a number in \[0, 1000\]/);
+    expect(
+      await refused(() =>
+        explain(engine, lenet, digit(), { method: 'blurig', steps: 4, methodOptions: { maxSigma: 1e9 } }),
+      ),
+    ).toMatch(/blurig: maxSigma must be a number in \(0, 1000\], got 1000000000/);
+    expect(
+      await refused(() => explain(engine, lenet, digit(), { method: 'blurig', steps: 4, baseline: 'black' })),
+    ).toMatch(/Blur IG's path starts at the blurred image/);
+    expect(
+      await refused(() => explain(engine, lenet, digit(), { method: 'blurig-idgi', steps: 4, baseline: 'white' })),
+    ).toMatch(/^blurig-idgi: /);
+    expect(
+      await refused(() => explain(engine, lenet, digit(), { method: 'ig', steps: 4, baseline: { blur: 1e9 } })),
+    ).toMatch(/sigma 0 must be a number in \[0, 1000\]/);
     // σ = 10 on a 5×5 image (PAIR's test vector) stays allowed: the bound is absolute
-    const fn = cpuFunction((p, shape) => ({ f: new Float32Array(shape[0]!), grad: new Float32Array(p.length) }), { inputShape: [1, 5, 5], batchSize: 8 });
-    const r = await explain(engine, fn, new Float32Array(25).fill(0.5), { method: 'blurig', steps: 4, methodOptions: { maxSigma: 10 } });
+    const fn = cpuFunction((p, shape) => ({ f: new Float32Array(shape[0]!), grad: new Float32Array(p.length) }), {
+      inputShape: [1, 5, 5],
+      batchSize: 8,
+    });
+    const r = await explain(engine, fn, new Float32Array(25).fill(0.5), {
+      method: 'blurig',
+      steps: 4,
+      methodOptions: { maxSigma: 10 },
+    });
     expect(r.attribution.length).toBe(25);
   });
 
@@ -76,8 +98,11 @@ describe('limits', () => {
         },
         { inputShape: [1, 6, 6], batchSize: 3 },
       );
-      const options: ExplainOptions<string> = method === 'smoothgrad' ? { method: 'ig', steps: 4, smoothgrad: { samples: 4 } } : { method, steps: 6 };
-      expect(await refused(() => explain(engine, fn, new Float32Array(72).fill(0.3), { target: 0, ...options }))).toMatch(/fails on call 2/);
+      const options: ExplainOptions<string> =
+        method === 'smoothgrad' ? { method: 'ig', steps: 4, smoothgrad: { samples: 4 } } : { method, steps: 6 };
+      expect(
+        await refused(() => explain(engine, fn, new Float32Array(72).fill(0.3), { target: 0, ...options })),
+      ).toMatch(/fails on call 2/);
     }
   });
 
@@ -89,12 +114,21 @@ describe('limits', () => {
     const pool = (engine as unknown as { pool: { resetPeak(): void } }).pool;
     pool.resetPeak();
     const base = engine.poolStats().liveBytes;
-    const r = await explain(engine, lenet, digits(200), { method: 'grad', smoothgrad: { samples: 10 }, memoryBudgetBytes: budget, seed: 1 });
+    const r = await explain(engine, lenet, digits(200), {
+      method: 'grad',
+      smoothgrad: { samples: 10 },
+      memoryBudgetBytes: budget,
+      seed: 1,
+    });
     const s = engine.poolStats();
-    console.log(`SmoothGrad, 200 LeNet images × 10 samples, budget ${budget >> 20} MiB: peak live ${((s.peakLiveBytes - base) / 2 ** 20).toFixed(1)} MiB, free after ${(s.freeBytes / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `SmoothGrad, 200 LeNet images × 10 samples, budget ${budget >> 20} MiB: peak live ${((s.peakLiveBytes - base) / 2 ** 20).toFixed(1)} MiB, free after ${(s.freeBytes / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(r.images.length).toBe(200);
     expect(r.attribution.every(Number.isFinite)).toBe(true);
-    expect(s.peakLiveBytes - base, `peak ${(s.peakLiveBytes / 2 ** 20).toFixed(1)} MiB`).toBeLessThanOrEqual(1.5 * budget);
+    expect(s.peakLiveBytes - base, `peak ${(s.peakLiveBytes / 2 ** 20).toFixed(1)} MiB`).toBeLessThanOrEqual(
+      1.5 * budget,
+    );
     expect(s.freeBytes).toBeLessThanOrEqual(budget);
   });
 
@@ -103,7 +137,9 @@ describe('limits', () => {
     const options = { method: 'ig', steps: 4, target: 3, seed: 5, smoothgrad: { samples: 5 } } as const;
     const whole = await explain(engine, lenet, x, options);
     const chunked = await explain(engine, lenet, x, { ...options, memoryBudgetBytes: 100_000 }); // one row per chunk
-    expect(Math.max(...whole.attribution.map((v, i) => Math.abs(v - chunked.attribution[i]!)))).toBeLessThan(1e-5 * Math.max(...whole.attribution.map(Math.abs)));
+    expect(Math.max(...whole.attribution.map((v, i) => Math.abs(v - chunked.attribution[i]!)))).toBeLessThan(
+      1e-5 * Math.max(...whole.attribution.map(Math.abs)),
+    );
     const ig = { method: 'idgi', steps: 8, target: 3 } as const;
     const one = await explain(engine, lenet, x, ig);
     const groups = await explain(engine, lenet, x, { ...ig, memoryBudgetBytes: 100_000 });
@@ -131,12 +167,23 @@ describe('Guided IG and IG2 within the memory budget', () => {
       const whole = await explain(engine, lenet, x, options);
       const seen: [number, number][] = [];
       let split: Explanation | null = null;
-      const peak = await peakOf(async () => (split = await explain(engine, lenet, x, { ...options, memoryBudgetBytes: budget, onProgress: (d, t) => seen.push([d, t]) })));
-      console.log(`${method}, 96 LeNet images, budget ${budget >> 20} MiB: peak live ${(peak / 2 ** 20).toFixed(2)} MiB`);
+      const peak = await peakOf(
+        async () =>
+          (split = await explain(engine, lenet, x, {
+            ...options,
+            memoryBudgetBytes: budget,
+            onProgress: (d, t) => seen.push([d, t]),
+          })),
+      );
+      console.log(
+        `${method}, 96 LeNet images, budget ${budget >> 20} MiB: peak live ${(peak / 2 ** 20).toFixed(2)} MiB`,
+      );
       expect(peak, method).toBeLessThanOrEqual(1.5 * budget);
       const diff = Math.max(...whole.attribution.map((v, i) => Math.abs(v - split!.attribution[i]!)));
       expect(diff, method).toBeLessThanOrEqual(1e-6 * Math.max(...whole.attribution.map(Math.abs)));
-      expect(split!.images.map((im) => im.droppedDelta)).toEqual(whole.images.map((im) => expect.closeTo(im.droppedDelta, 5)));
+      expect(split!.images.map((im) => im.droppedDelta)).toEqual(
+        whole.images.map((im) => expect.closeTo(im.droppedDelta, 5)),
+      );
       progressRises(seen);
     }
   });
@@ -146,10 +193,16 @@ describe('Guided IG and IG2 within the memory budget', () => {
     const seen: [number, number][] = [];
     const options = { method: 'ig2', steps: 4, target: 3, methodOptions: { references, stepSize: 0.5 } } as const;
     const whole = await explain(engine, lenet, digits(5), options);
-    const split = await explain(engine, lenet, digits(5), { ...options, memoryBudgetBytes: budgetFor(4), onProgress: (d, t) => seen.push([d, t]) });
+    const split = await explain(engine, lenet, digits(5), {
+      ...options,
+      memoryBudgetBytes: budgetFor(4),
+      onProgress: (d, t) => seen.push([d, t]),
+    });
     progressRises(seen);
     expect(seen.at(-1)![1]).toBe(5 * 5); // one image (2R = 4 rows) a group, steps + 1 points each
-    expect(Math.max(...whole.attribution.map((v, i) => Math.abs(v - split.attribution[i]!)))).toBeLessThanOrEqual(1e-6 * Math.max(...whole.attribution.map(Math.abs)));
+    expect(Math.max(...whole.attribution.map((v, i) => Math.abs(v - split.attribution[i]!)))).toBeLessThanOrEqual(
+      1e-6 * Math.max(...whole.attribution.map(Math.abs)),
+    );
   });
 });
 
@@ -164,7 +217,8 @@ function budgetFor(rows: number): number {
 function progressRises(seen: [number, number][]): void {
   expect(seen.length).toBeGreaterThan(1);
   const total = seen[0]![1];
-  for (let i = 1; i < seen.length; i++) expect(seen[i]![0], `call ${i}: ${seen[i - 1]} then ${seen[i]}`).toBeGreaterThan(seen[i - 1]![0]);
+  for (let i = 1; i < seen.length; i++)
+    expect(seen[i]![0], `call ${i}: ${seen[i - 1]} then ${seen[i]}`).toBeGreaterThan(seen[i - 1]![0]);
   expect(seen.every(([, t]) => t === total)).toBe(true);
   expect(seen.at(-1)![0]).toBe(total);
 }
@@ -172,19 +226,31 @@ function progressRises(seen: [number, number][]): void {
 describe('non-finite values', () => {
   it('an input of ±3e38 overflows inside LeNet: the call fails naming f(x); checkFinite: false lets it through', async () => {
     const x = Float32Array.from({ length: 784 }, (_, i) => (i % 2 ? 3e38 : -3e38));
-    expect(await refused(() => explain(engine, lenet, x, { method: 'ig', steps: 4 }))).toMatch(/input 0: f\(x\) is NaN/);
+    expect(await refused(() => explain(engine, lenet, x, { method: 'ig', steps: 4 }))).toMatch(
+      /input 0: f\(x\) is NaN/,
+    );
     const r = await explain(engine, lenet, x, { method: 'ig', steps: 4, target: 1, checkFinite: false });
     expect(r.images[0]!.fx).toBeNaN();
   });
 
   it('a function that returns a non-finite gradient or f is named, with the batch and the value (issue #22: as it returns it)', async () => {
-    const huge = cpuFunction((p, shape) => ({ f: new Float32Array(shape[0]!), grad: new Float32Array(p.length).fill(Infinity) }), { inputShape: [4], batchSize: 8 });
-    expect(await refused(() => explain(engine, huge, new Float32Array(4).fill(1), { method: 'ig', steps: 4 }))).toMatch(/^cpuFunction: the function's grad on batch 1 of 1 \(rows 0–4 of 5\): non-finite value Infinity at index 0$/);
-    const nanAtZero = cpuFunction(
-      (p, shape) => ({ f: Float32Array.from({ length: shape[0]! }, (_, r) => (p[4 * r] === 0 ? NaN : p[4 * r]!)), grad: new Float32Array(p.length) }),
+    const huge = cpuFunction(
+      (p, shape) => ({ f: new Float32Array(shape[0]!), grad: new Float32Array(p.length).fill(Infinity) }),
       { inputShape: [4], batchSize: 8 },
     );
-    expect(await refused(() => explain(engine, nanAtZero, new Float32Array(4).fill(1), { method: 'grad' }))).toMatch(/the function's f on batch 1 of 1 \(rows 0–1 of 2\): non-finite value NaN at index 0/);
+    expect(await refused(() => explain(engine, huge, new Float32Array(4).fill(1), { method: 'ig', steps: 4 }))).toMatch(
+      /^cpuFunction: the function's grad on batch 1 of 1 \(rows 0–4 of 5\): non-finite value Infinity at index 0$/,
+    );
+    const nanAtZero = cpuFunction(
+      (p, shape) => ({
+        f: Float32Array.from({ length: shape[0]! }, (_, r) => (p[4 * r] === 0 ? NaN : p[4 * r]!)),
+        grad: new Float32Array(p.length),
+      }),
+      { inputShape: [4], batchSize: 8 },
+    );
+    expect(await refused(() => explain(engine, nanAtZero, new Float32Array(4).fill(1), { method: 'grad' }))).toMatch(
+      /the function's f on batch 1 of 1 \(rows 0–1 of 2\): non-finite value NaN at index 0/,
+    );
   });
 
   it('two readbacks per call, with the check on', async () => {
@@ -197,10 +263,22 @@ describe('non-finite values', () => {
 
 describe('inputs by shape', () => {
   it('a flat Float32Array must be a whole number of inputs; { data, shape } is checked by shape', async () => {
-    expect(await refused(() => explain(engine, lenet, new Float32Array(785), { method: 'grad' }))).toMatch(/785 values, not a whole number of inputs of shape \[1, 28, 28\]/);
-    expect(await refused(() => explain(engine, lenet, { data: new Float32Array(784), shape: [28, 28, 1] }, { method: 'grad' }))).toMatch(/input has shape \[28, 28, 1\], expected \[N, 1, 28, 28\]/);
-    expect(await refused(() => explain(engine, lenet, { data: new Float32Array(784), shape: [784] }, { method: 'grad' }))).toMatch(/input has shape \[784\]/);
-    expect(await refused(() => explain(engine, lenet, { data: new Float32Array(10), shape: [1, 1, 28, 28] }, { method: 'grad' }))).toMatch(/data must be a Float32Array of 784 values/);
+    expect(await refused(() => explain(engine, lenet, new Float32Array(785), { method: 'grad' }))).toMatch(
+      /785 values, not a whole number of inputs of shape \[1, 28, 28\]/,
+    );
+    expect(
+      await refused(() =>
+        explain(engine, lenet, { data: new Float32Array(784), shape: [28, 28, 1] }, { method: 'grad' }),
+      ),
+    ).toMatch(/input has shape \[28, 28, 1\], expected \[N, 1, 28, 28\]/);
+    expect(
+      await refused(() => explain(engine, lenet, { data: new Float32Array(784), shape: [784] }, { method: 'grad' })),
+    ).toMatch(/input has shape \[784\]/);
+    expect(
+      await refused(() =>
+        explain(engine, lenet, { data: new Float32Array(10), shape: [1, 1, 28, 28] }, { method: 'grad' }),
+      ),
+    ).toMatch(/data must be a Float32Array of 784 values/);
     const r = await explain(engine, lenet, { data: digits(2), shape: [2, 1, 28, 28] }, { method: 'grad' });
     expect(r.shape).toEqual([2, 1, 28, 28]);
   });
@@ -209,13 +287,23 @@ describe('inputs by shape', () => {
     const direct = await explain(engine, lenet, digit(), { method: 'grad' });
     const wrapped = await explain(engine, { model: lenet, notes: [] }, digit(), { method: 'grad' });
     expect(wrapped.attribution).toEqual(direct.attribution);
-    expect(await refused(() => explain(engine, { model: lenet } as never, digit(), { method: 'grad' }))).toMatch(/\(a loader's result: pass its \.model\)$/);
+    expect(await refused(() => explain(engine, { model: lenet } as never, digit(), { method: 'grad' }))).toMatch(
+      /\(a loader's result: pass its \.model\)$/,
+    );
   });
 
   it('non-finite options are refused', async () => {
-    expect(await refused(() => explain(engine, lenet, digit(), { method: 'grad', seed: NaN }))).toMatch(/seed must be a finite number, got NaN/);
-    expect(await refused(() => explain(engine, lenet, digit(), { method: 'grad', memoryBudgetBytes: Infinity }))).toMatch(/memoryBudgetBytes/);
-    expect(await refused(() => explain(engine, lenet, digit(), { method: 'grad', checkFinite: 'yes' as unknown as boolean }))).toMatch(/checkFinite must be true or false/);
+    expect(await refused(() => explain(engine, lenet, digit(), { method: 'grad', seed: NaN }))).toMatch(
+      /seed must be a finite number, got NaN/,
+    );
+    expect(
+      await refused(() => explain(engine, lenet, digit(), { method: 'grad', memoryBudgetBytes: Infinity })),
+    ).toMatch(/memoryBudgetBytes/);
+    expect(
+      await refused(() =>
+        explain(engine, lenet, digit(), { method: 'grad', checkFinite: 'yes' as unknown as boolean }),
+      ),
+    ).toMatch(/checkFinite must be true or false/);
   });
 });
 
@@ -228,7 +316,15 @@ describe('cancellation and progress', () => {
     const mid = new AbortController();
     let calls = 0;
     const onProgress = () => void (++calls === 2 && mid.abort());
-    const e = await refused(() => explain(engine, lenet, digits(4), { method: 'idgi', steps: 256, memoryBudgetBytes: 200_000, signal: mid.signal, onProgress }));
+    const e = await refused(() =>
+      explain(engine, lenet, digits(4), {
+        method: 'idgi',
+        steps: 256,
+        memoryBudgetBytes: 200_000,
+        signal: mid.signal,
+        onProgress,
+      }),
+    );
     expect(e).toMatch(/aborted/);
     const err = await explain(engine, lenet, digit(), { method: 'ig', signal: early.signal }).catch((x: Error) => x);
     expect((err as Error).name).toBe('AbortError');
@@ -236,7 +332,12 @@ describe('cancellation and progress', () => {
 
   it('onProgress reports path points up to the total, in order, as the GPU finishes them', async () => {
     const seen: [number, number][] = [];
-    await explain(engine, lenet, digits(3), { method: 'ig', steps: 64, memoryBudgetBytes: 200_000, onProgress: (d, t) => seen.push([d, t]) });
+    await explain(engine, lenet, digits(3), {
+      method: 'ig',
+      steps: 64,
+      memoryBudgetBytes: 200_000,
+      onProgress: (d, t) => seen.push([d, t]),
+    });
     expect(seen.length).toBeGreaterThan(1);
     const [done, total] = seen.at(-1)!;
     expect(done).toBe(total);

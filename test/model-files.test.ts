@@ -35,7 +35,11 @@ const watchdogs: ChildProcess[] = [];
 function fifo(path: string): { log: string } {
   execFileSync('mkfifo', [path]);
   const log = `${path}.log`;
-  const writer = spawn('timeout', ['60', 'sh', '-c', 'while true; do sleep 2; printf x > "$0" && echo opened >> "$1"; done', path, log], { stdio: 'ignore' });
+  const writer = spawn(
+    'timeout',
+    ['60', 'sh', '-c', 'while true; do sleep 2; printf x > "$0" && echo opened >> "$1"; done', path, log],
+    { stdio: 'ignore' },
+  );
   watchdogs.push(writer);
   return { log };
 }
@@ -44,7 +48,12 @@ function fifo(path: string): { log: string } {
 function tinyTfjs(seed = 5) {
   const g = new TinyGraph(seed);
   const x = g.input([4]);
-  g.op('_FusedMatMul', 'logits', [x, g.const('w', [4, 3]), g.const('b', [3])], { fused_ops: ['BiasAdd'], num_args: 1, transpose_a: false, transpose_b: false });
+  g.op('_FusedMatMul', 'logits', [x, g.const('w', [4, 3]), g.const('b', [3])], {
+    fused_ops: ['BiasAdd'],
+    num_args: 1,
+    transpose_a: false,
+    transpose_b: false,
+  });
   return g.build();
 }
 
@@ -99,9 +108,15 @@ describe('TF.js shards', () => {
     const cwd = process.cwd();
     process.chdir(folder);
     try {
-      await expect(loadModel(engine, 'absolute.json')).rejects.toThrow(new RegExp(`^weight shard of absolute\\.json: "${esc(join(outside, 'secret.bin'))}" is not a relative path inside the model's folder ${esc(process.cwd())}$`));
+      await expect(loadModel(engine, 'absolute.json')).rejects.toThrow(
+        new RegExp(
+          `^weight shard of absolute\\.json: "${esc(join(outside, 'secret.bin'))}" is not a relative path inside the model's folder ${esc(process.cwd())}$`,
+        ),
+      );
       // with --allow-outside too: it follows links, never absolute names
-      await expect(loadModel(engine, model, { allowOutside: true })).rejects.toThrow(/is not a relative path inside the model's folder/);
+      await expect(loadModel(engine, model, { allowOutside: true })).rejects.toThrow(
+        /is not a relative path inside the model's folder/,
+      );
     } finally {
       process.chdir(cwd);
     }
@@ -130,7 +145,9 @@ describe('TF.js shards', () => {
   it('a FIFO shard is refused without being opened, with or without allowOutside', async () => {
     const { log } = fifo(join(folder, 'pipe.bin'));
     const model = tfjsNaming('pipe', 'pipe.bin');
-    const refusal = new RegExp(`^weight shard of ${esc(model)}: ${esc(join(folder, 'pipe.bin'))} is not a regular file \\(a FIFO, socket or device is never read\\)$`);
+    const refusal = new RegExp(
+      `^weight shard of ${esc(model)}: ${esc(join(folder, 'pipe.bin'))} is not a regular file \\(a FIFO, socket or device is never read\\)$`,
+    );
     await expect(loadModel(engine, model)).rejects.toThrow(refusal);
     await expect(loadModel(engine, model, { allowOutside: true })).rejects.toThrow(refusal);
     // a link out of the folder onto a FIFO: allowOutside follows the link, and still refuses the FIFO
@@ -138,16 +155,24 @@ describe('TF.js shards', () => {
     symlinkSync(join(outside, 'pipe.bin'), join(folder, 'linked-pipe.bin'));
     const linked = tfjsNaming('linked-pipe', 'linked-pipe.bin');
     await expect(loadModel(engine, linked)).rejects.toThrow(/resolves to .*outside the model's folder/);
-    await expect(loadModel(engine, linked, { allowOutside: true })).rejects.toThrow(/linked-pipe\.bin is not a regular file/);
+    await expect(loadModel(engine, linked, { allowOutside: true })).rejects.toThrow(
+      /linked-pipe\.bin is not a regular file/,
+    );
     // the model file itself, given to the API (the CLI checks --model before loading)
     const { log: modelLog } = fifo(join(folder, 'fifo.json'));
-    await expect(loadModel(engine, join(folder, 'fifo.json'))).rejects.toThrow(new RegExp(`^TF\\.js model: ${esc(join(folder, 'fifo.json'))} is not a regular file`));
-    expect(existsSync(log) || existsSync(outsideLog) || existsSync(modelLog), 'a FIFO was opened for reading').toBe(false);
+    await expect(loadModel(engine, join(folder, 'fifo.json'))).rejects.toThrow(
+      new RegExp(`^TF\\.js model: ${esc(join(folder, 'fifo.json'))} is not a regular file`),
+    );
+    expect(existsSync(log) || existsSync(outsideLog) || existsSync(modelLog), 'a FIFO was opened for reading').toBe(
+      false,
+    );
   });
 
   it('a directory as a shard is an error naming it (not a bare EISDIR)', async () => {
     const model = tfjsNaming('dir', 'sub');
-    await expect(loadModel(engine, model)).rejects.toThrow(new RegExp(`^weight shard of ${esc(model)}: ${esc(join(folder, 'sub'))} is a directory, not a file$`));
+    await expect(loadModel(engine, model)).rejects.toThrow(
+      new RegExp(`^weight shard of ${esc(model)}: ${esc(join(folder, 'sub'))} is a directory, not a file$`),
+    );
   });
 });
 
@@ -167,7 +192,9 @@ describe('ONNX external data', () => {
   it('FIFO external data is refused without being opened', async () => {
     const { log } = fifo(join(folder, 'pipe.weights'));
     const model = onnxNaming('pipe', 'pipe.weights');
-    const refusal = new RegExp(`^external data of ${esc(model)}: ${esc(join(folder, 'pipe.weights'))} is not a regular file`);
+    const refusal = new RegExp(
+      `^external data of ${esc(model)}: ${esc(join(folder, 'pipe.weights'))} is not a regular file`,
+    );
     await expect(loadModel(engine, model)).rejects.toThrow(refusal);
     await expect(loadPredictor(engine, model, { allowOutside: true })).rejects.toThrow(refusal);
     expect(existsSync(log), 'the FIFO was opened for reading').toBe(false);
@@ -176,8 +203,12 @@ describe('ONNX external data', () => {
   it('a model path that is a directory is an error naming it (not a bare EISDIR)', async () => {
     mkdirSync(join(base, 'dir.onnx'));
     mkdirSync(join(base, 'dir.safetensors'));
-    await expect(loadModel(engine, join(base, 'dir.onnx'))).rejects.toThrow(new RegExp(`^ONNX model: ${esc(join(base, 'dir.onnx'))} is a directory, not a file$`));
-    await expect(loadModel(engine, join(base, 'dir.safetensors'))).rejects.toThrow(new RegExp(`^weights: ${esc(join(base, 'dir.safetensors'))} is a directory, not a file$`));
+    await expect(loadModel(engine, join(base, 'dir.onnx'))).rejects.toThrow(
+      new RegExp(`^ONNX model: ${esc(join(base, 'dir.onnx'))} is a directory, not a file$`),
+    );
+    await expect(loadModel(engine, join(base, 'dir.safetensors'))).rejects.toThrow(
+      new RegExp(`^weights: ${esc(join(base, 'dir.safetensors'))} is a directory, not a file$`),
+    );
   });
 });
 
@@ -188,7 +219,9 @@ describe('--allow-outside', () => {
     writeFileSync(input, writeNpy(Float32Array.of(1, 2), [1, 1, 1, 2]));
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
-      await expect(predictCommand(parseFlags(['--model', model, '--input', input, '--json']))).rejects.toThrow(/resolves to .*outside the model's folder/);
+      await expect(predictCommand(parseFlags(['--model', model, '--input', input, '--json']))).rejects.toThrow(
+        /resolves to .*outside the model's folder/,
+      );
       await predictCommand(parseFlags(['--model', model, '--input', input, '--json', '--allow-outside']));
       expect(JSON.parse(String(log.mock.calls.at(-1)![0])).outputs).toEqual([-3, -6]);
     } finally {
@@ -200,8 +233,14 @@ describe('--allow-outside', () => {
     const model = tfjsNaming('flags', 'shard.bin');
     const input = join(base, 'x4.npy');
     writeFileSync(input, writeNpy(Float32Array.of(1, 2, 3, 4), [1, 4]));
-    expect(parseExplainFlags(parseFlags(['--model', model, '--input', input, '--out', join(base, 'a.npy'), '--allow-outside'])).model).toBe(model);
+    expect(
+      parseExplainFlags(
+        parseFlags(['--model', model, '--input', input, '--out', join(base, 'a.npy'), '--allow-outside']),
+      ).model,
+    ).toBe(model);
     // eval checks its flags first: it gets past them to the dataset check
-    await expect(evalCommand(parseFlags(['--model', model, '--method', 'ig', '--allow-outside']))).rejects.toThrow(/eval: say which test images with --dataset/);
+    await expect(evalCommand(parseFlags(['--model', model, '--method', 'ig', '--allow-outside']))).rejects.toThrow(
+      /eval: say which test images with --dataset/,
+    );
   });
 });

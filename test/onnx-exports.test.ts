@@ -36,7 +36,8 @@ interface Manifest {
 }
 
 const exporters = readdirSync(ROOT).sort();
-const manifest = (exporter: string): Manifest => JSON.parse(readFileSync(join(ROOT, exporter, 'manifest.json'), 'utf8')) as Manifest;
+const manifest = (exporter: string): Manifest =>
+  JSON.parse(readFileSync(join(ROOT, exporter, 'manifest.json'), 'utf8')) as Manifest;
 const file = (exporter: string, name: string) => new Uint8Array(readFileSync(join(ROOT, exporter, name)));
 const maxAbs = (a: ArrayLike<number>) => Array.from(a, Math.abs).reduce((m, v) => Math.max(m, v), 0);
 
@@ -59,7 +60,9 @@ describe.each(exporters)('%s exports', (exporter) => {
     const want = readNpy(file(exporter, `${name}.logits.npy`));
     const wantGrad = readNpy(file(exporter, `${name}.grad.npy`));
     expect(input.shape).toEqual(entry.input_shape);
-    expect(entry.ort_max_abs_diff, 'the fixture itself: onnxruntime vs PyTorch').toBeLessThanOrEqual(ORT_RTOL * maxAbs(want.data));
+    expect(entry.ort_max_abs_diff, 'the fixture itself: onnxruntime vs PyTorch').toBeLessThanOrEqual(
+      ORT_RTOL * maxAbs(want.data),
+    );
 
     const { model } = modelFromOnnx(engine, file(exporter, `${name}.onnx`), { source: `${exporter}/${name}.onnx` });
     try {
@@ -70,14 +73,19 @@ describe.each(exporters)('%s exports', (exporter) => {
       x.dispose();
       out.dispose();
       expect(logits.length).toBe(want.data.length);
-      expect(maxAbsDiff(logits, want.data), 'max |logit − PyTorch|').toBeLessThanOrEqual(LOGIT_RTOL * maxAbs(want.data));
+      expect(maxAbsDiff(logits, want.data), 'max |logit − PyTorch|').toBeLessThanOrEqual(
+        LOGIT_RTOL * maxAbs(want.data),
+      );
 
       const r = await explain(engine, model, input.data, { method: 'grad', target: entry.targets });
       const d = wantGrad.data.length / entry.targets.length;
       entry.targets.forEach((t, i) => {
         expect(r.images[i]!.target).toBe(t);
         const got = r.attribution.subarray(i * d, (i + 1) * d);
-        expect(relL2(got, wantGrad.data.subarray(i * d, (i + 1) * d)), `input gradient of image ${i}, logit ${t}`).toBeLessThan(GRAD_REL_L2);
+        expect(
+          relL2(got, wantGrad.data.subarray(i * d, (i + 1) * d)),
+          `input gradient of image ${i}, logit ${t}`,
+        ).toBeLessThan(GRAD_REL_L2);
       });
     } finally {
       model.dispose();

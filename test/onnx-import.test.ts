@@ -34,12 +34,20 @@ async function logitsOf(model: Model, x: { shape: number[]; data: Float32Array }
 function expectRelClose(actual: Float32Array, expected: Float32Array, rtol: number): void {
   expect(actual.length).toBe(expected.length);
   const scale = Math.max(...Array.from(expected, Math.abs));
-  actual.forEach((v, i) => expect(Math.abs(v - expected[i]!), `index ${i}: ${v} vs ${expected[i]}`).toBeLessThanOrEqual(rtol * scale));
+  actual.forEach((v, i) =>
+    expect(Math.abs(v - expected[i]!), `index ${i}: ${v} vs ${expected[i]}`).toBeLessThanOrEqual(rtol * scale),
+  );
 }
 
 interface EditableGraph {
   graph: {
-    node: { op_type: string; name: string; input: string[]; output: string[]; attribute: { name: string; ints: number[] }[] }[];
+    node: {
+      op_type: string;
+      name: string;
+      input: string[];
+      output: string[];
+      attribute: { name: string; ints: number[] }[];
+    }[];
     input: { type: { tensor_type: { shape: { dim: { dim_value?: number; dim_param?: string }[] } } } }[];
   };
 }
@@ -83,7 +91,15 @@ describe('onnx import', () => {
     const b1 = [0.1, -0.2, 0.3];
     const w2 = [1, -1, 0.5, 2, -0.5, 1]; // [3, 2] (in, out), transB = 0
     const t = (dims: number[], data: number[]) => ({ dims, data_type: 1, float_data: data });
-    const value = (name: string, shape: number[]) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: shape.map((d) => (d < 0 ? { dim_param: 'N' } : { dim_value: d })) } } } });
+    const value = (name: string, shape: number[]) => ({
+      name,
+      type: {
+        tensor_type: {
+          elem_type: 1,
+          shape: { dim: shape.map((d) => (d < 0 ? { dim_param: 'N' } : { dim_value: d })) },
+        },
+      },
+    });
     const graph = {
       node: [
         { op_type: 'Flatten', name: 'flat', input: ['x'], output: ['f'], attribute: [{ name: 'axis', type: 2, i: 1 }] },
@@ -91,13 +107,25 @@ describe('onnx import', () => {
         { op_type: 'Add', name: 'bias', input: ['m', 'b1'], output: ['a'] },
         { op_type: 'Relu', name: 'act', input: ['a'], output: ['r'] },
         { op_type: 'Gemm', name: 'head', input: ['r', 'w2'], output: ['z'] },
-        { op_type: 'Softmax', name: 'prob', input: ['z'], output: ['p'], attribute: [{ name: 'axis', type: 2, i: -1 }] },
+        {
+          op_type: 'Softmax',
+          name: 'prob',
+          input: ['z'],
+          output: ['p'],
+          attribute: [{ name: 'axis', type: 2, i: -1 }],
+        },
       ],
-      initializer: [{ name: 'w1', ...t([4, 3], w1) }, { name: 'b1', ...t([3], b1) }, { name: 'w2', ...t([3, 2], w2) }],
+      initializer: [
+        { name: 'w1', ...t([4, 3], w1) },
+        { name: 'b1', ...t([3], b1) },
+        { name: 'w2', ...t([3, 2], w2) },
+      ],
       input: [value('x', [-1, 1, 2, 2])],
       output: [value('p', [-1, 2])],
     };
-    const bytes = ModelProto.encode(ModelProto.fromObject({ ir_version: 7, opset_import: [{ domain: '', version: 13 }], graph })).finish();
+    const bytes = ModelProto.encode(
+      ModelProto.fromObject({ ir_version: 7, opset_import: [{ domain: '', version: 13 }], graph }),
+    ).finish();
     const { model, notes } = modelFromOnnx(engine, bytes, { source: 'mlp.onnx' });
     expect(notes.join()).toMatch(/dropped the final Softmax .* explained on logits/);
     expect(model.nodes.map((n) => n.kind)).toEqual(['input', 'flatten', 'linear', 'linear']);
@@ -111,25 +139,37 @@ describe('onnx import', () => {
 
   it('errors surface through the loader, naming the file and the problem', () => {
     const bytes = fixture('small_resnet.onnx');
-    expect(() => modelFromOnnx(engine, bytes.subarray(0, bytes.length >> 1), { source: 'cut.onnx' })).toThrow(/ONNX cut\.onnx: .*(truncated|corrupt)/);
+    expect(() => modelFromOnnx(engine, bytes.subarray(0, bytes.length >> 1), { source: 'cut.onnx' })).toThrow(
+      /ONNX cut\.onnx: .*(truncated|corrupt)/,
+    );
     const sine = editedFixture((m) => (m.graph.node[2]!.op_type = 'Sin'));
-    expect(() => modelFromOnnx(engine, sine, { source: 'sin.onnx' })).toThrow(/ONNX sin\.onnx: node .*op Sin is not supported/);
+    expect(() => modelFromOnnx(engine, sine, { source: 'sin.onnx' })).toThrow(
+      /ONNX sin\.onnx: node .*op Sin is not supported/,
+    );
     const negative = editedFixture((m) => {
       const pads = m.graph.node[0]!.attribute.find((a) => a.name === 'pads')!;
       pads.ints = [1, 1, -1, 0];
     });
-    expect(() => modelFromOnnx(engine, negative, { source: 'pads.onnx' })).toThrow(/ONNX pads\.onnx: node "\/stem\/stem\.0\/Conv" \(Conv\): pads \[1, 1, -1, 0\] must be non-negative integers/);
+    expect(() => modelFromOnnx(engine, negative, { source: 'pads.onnx' })).toThrow(
+      /ONNX pads\.onnx: node "\/stem\/stem\.0\/Conv" \(Conv\): pads \[1, 1, -1, 0\] must be non-negative integers/,
+    );
   });
 
   it('a weight of the wrong shape is reported with the layer and both shapes', () => {
     const ir = decodeOnnx(fixture('small_resnet.onnx'), 'bad.onnx');
     ir.initializers.set('fc.weight', { shape: [10, 4], data: new Float32Array(40), dtype: 'float' });
-    expect(() => importOnnx(ir, 'bad.onnx')).toThrow(/ONNX bad\.onnx: node "\/fc\/Gemm" \(Gemm\): input \[N, 8\] times a \[4, 10\] matrix/);
+    expect(() => importOnnx(ir, 'bad.onnx')).toThrow(
+      /ONNX bad\.onnx: node "\/fc\/Gemm" \(Gemm\): input \[N, 8\] times a \[4, 10\] matrix/,
+    );
   });
 });
 
 /** f(x) and ∂f[target]/∂x per row: recorded forward, one-hot seed, backward. */
-async function logitsAndGradient(model: Model, x: { shape: number[]; data: Float32Array }, targets: Float32Array): Promise<{ logits: Float32Array; grad: Float32Array; gradShape: readonly number[] }> {
+async function logitsAndGradient(
+  model: Model,
+  x: { shape: number[]; data: Float32Array },
+  targets: Float32Array,
+): Promise<{ logits: Float32Array; grad: Float32Array; gradShape: readonly number[] }> {
   const k = model.info.numClasses;
   const seed = new Float32Array(targets.length * k);
   targets.forEach((t, row) => (seed[row * k + t] = 1));
@@ -150,7 +190,12 @@ describe('onnx import: non-image inputs (PyTorch fixtures, float64 references)',
     { name: 'captum_mlp', inputShape: [3], kinds: ['input', 'linear', 'linear', 'linear'], representation: 'linear' },
     { name: 'mlp', inputShape: [10], kinds: ['input', 'linear', 'linear', 'linear'], representation: 'linear' },
     // BatchNorm1d folded into the first 1-D conv, both ReLUs fused into the convs
-    { name: 'conv1d', inputShape: [4, 16], kinds: ['input', 'conv2d', 'maxpool', 'conv2d', 'avgpool', 'flatten', 'linear'], representation: 'flatten' },
+    {
+      name: 'conv1d',
+      inputShape: [4, 16],
+      kinds: ['input', 'conv2d', 'maxpool', 'conv2d', 'avgpool', 'flatten', 'linear'],
+      representation: 'flatten',
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: input [N, ${c.inputShape.join(', ')}], logits within 1e-4 and ∂logit[target]/∂x within 1e-3 (rel L2) of PyTorch`, async () => {
@@ -173,7 +218,18 @@ describe('onnx import: non-image inputs (PyTorch fixtures, float64 references)',
 
   it('the unfused conv1d import (BatchNorm1d as its own node on [N, C, L]) gives the same logits and gradient', async () => {
     const { spec } = importOnnxBytes(fixture('conv1d.onnx'), 'conv1d.onnx', { fuse: false });
-    expect(spec.nodes.map((n) => n.kind)).toEqual(['input', 'conv2d', 'batchnorm', 'relu', 'maxpool', 'conv2d', 'relu', 'avgpool', 'flatten', 'linear']);
+    expect(spec.nodes.map((n) => n.kind)).toEqual([
+      'input',
+      'conv2d',
+      'batchnorm',
+      'relu',
+      'maxpool',
+      'conv2d',
+      'relu',
+      'avgpool',
+      'flatten',
+      'linear',
+    ]);
     expect(spec.params.get('0.weight')!.shape).toEqual([8, 4, 3]);
     const { modelFromSpec } = await import('../src/models/fuse.js');
     const model = modelFromSpec(engine, spec);
@@ -193,38 +249,62 @@ describe('onnx import: non-image inputs (PyTorch fixtures, float64 references)',
 
   it('a model checks the input rank and row shape, naming the expected [N, ...] shape', () => {
     const { model } = modelFromOnnx(engine, fixture('conv1d.onnx'), { source: 'conv1d.onnx' });
-    for (const shape of [[2, 64], [2, 4, 16, 1], [2, 16, 4]]) {
+    for (const shape of [
+      [2, 64],
+      [2, 4, 16, 1],
+      [2, 16, 4],
+    ]) {
       const t = Tensor.zeros(engine, shape);
-      expect(() => model.logits(t)).toThrow(new RegExp(`model onnx: input has shape \\[${shape.join(', ')}\\], expected \\[N, 4, 16\\]`));
+      expect(() => model.logits(t)).toThrow(
+        new RegExp(`model onnx: input has shape \\[${shape.join(', ')}\\], expected \\[N, 4, 16\\]`),
+      );
       t.dispose();
     }
     model.dispose();
   });
 
   it('what cannot be imported is refused at load time, naming the op and the node', () => {
-    const rank5 = editedFixture((m) => m.graph.input[0]!.type.tensor_type.shape.dim.push({ dim_value: 2 }, { dim_value: 2 }), 'conv1d.onnx');
-    expect(() => modelFromOnnx(engine, rank5, { source: 'r5.onnx' })).toThrow(/ONNX r5\.onnx: node "\/0\/Conv" \(Conv\): input has shape \[N, 4, 16, 2, 2\]; 3-D convolution \/ pooling \/ batch norm is not supported/);
+    const rank5 = editedFixture(
+      (m) => m.graph.input[0]!.type.tensor_type.shape.dim.push({ dim_value: 2 }, { dim_value: 2 }),
+      'conv1d.onnx',
+    );
+    expect(() => modelFromOnnx(engine, rank5, { source: 'r5.onnx' })).toThrow(
+      /ONNX r5\.onnx: node "\/0\/Conv" \(Conv\): input has shape \[N, 4, 16, 2, 2\]; 3-D convolution \/ pooling \/ batch norm is not supported/,
+    );
     // the Gemm reads the pooled [N, 6, 2] activation directly (Flatten removed)
     const noFlatten = editedFixture((m) => {
       const flat = m.graph.node.findIndex((n) => n.op_type === 'Flatten');
       m.graph.node[flat + 1]!.input[0] = m.graph.node[flat]!.input[0]!;
       m.graph.node.splice(flat, 1);
     }, 'conv1d.onnx');
-    expect(() => modelFromOnnx(engine, noFlatten, { source: 'nf.onnx' })).toThrow(/ONNX nf\.onnx: node "\/8\/Gemm" \(Gemm\): A has shape \[N, 6, 2\], expected a matrix \[N, K\]/);
+    expect(() => modelFromOnnx(engine, noFlatten, { source: 'nf.onnx' })).toThrow(
+      /ONNX nf\.onnx: node "\/8\/Gemm" \(Gemm\): A has shape \[N, 6, 2\], expected a matrix \[N, K\]/,
+    );
     // a 2-D max pool on the [N, C, L] activation
     const pool2d = editedFixture((m) => {
       const pool = m.graph.node.find((n) => n.op_type === 'MaxPool')!;
-      for (const a of pool.attribute) if (['kernel_shape', 'strides', 'dilations'].includes(a.name)) a.ints = [...a.ints, ...a.ints];
+      for (const a of pool.attribute)
+        if (['kernel_shape', 'strides', 'dilations'].includes(a.name)) a.ints = [...a.ints, ...a.ints];
       pool.attribute.find((a) => a.name === 'pads')!.ints = [0, 0, 0, 0];
     }, 'conv1d.onnx');
-    expect(() => modelFromOnnx(engine, pool2d, { source: 'p2.onnx' })).toThrow(/ONNX p2\.onnx: node "\/3\/MaxPool" \(MaxPool\): a 2-D kernel on an input of shape \[N, 8, 12\]; expected \[N, C, H, W\]/);
+    expect(() => modelFromOnnx(engine, pool2d, { source: 'p2.onnx' })).toThrow(
+      /ONNX p2\.onnx: node "\/3\/MaxPool" \(MaxPool\): a 2-D kernel on an input of shape \[N, 8, 12\]; expected \[N, C, H, W\]/,
+    );
     // a 1-D max pool on the [N, C, H, W] activation of the image fixture
     const pool1d = editedFixture((m) => {
       const pool = m.graph.node.find((n) => n.op_type === 'MaxPool')!;
       for (const a of pool.attribute) if (a.ints?.length) a.ints = a.ints.slice(0, a.name === 'pads' ? 2 : 1);
     });
-    expect(() => modelFromOnnx(engine, pool1d, { source: 'p1.onnx' })).toThrow(/ONNX p1\.onnx: node "\/pool\/MaxPool" \(MaxPool\): a 1-D kernel on an input of shape \[N, 8, 16, 16\]; expected \[N, C, L\]/);
-    const strides = editedFixture((m) => (m.graph.node.find((n) => n.name === '/4/Conv')!.attribute.find((a) => a.name === 'strides')!.ints = [2, 2]), 'conv1d.onnx');
-    expect(() => modelFromOnnx(engine, strides, { source: 's.onnx' })).toThrow(/ONNX s\.onnx: node "\/4\/Conv" \(Conv\): strides \[2, 2\] should have 1 value\(s\) for a 1-D kernel/);
+    expect(() => modelFromOnnx(engine, pool1d, { source: 'p1.onnx' })).toThrow(
+      /ONNX p1\.onnx: node "\/pool\/MaxPool" \(MaxPool\): a 1-D kernel on an input of shape \[N, 8, 16, 16\]; expected \[N, C, L\]/,
+    );
+    const strides = editedFixture(
+      (m) =>
+        (m.graph.node.find((n) => n.name === '/4/Conv')!.attribute.find((a) => a.name === 'strides')!.ints = [2, 2]),
+      'conv1d.onnx',
+    );
+    expect(() => modelFromOnnx(engine, strides, { source: 's.onnx' })).toThrow(
+      /ONNX s\.onnx: node "\/4\/Conv" \(Conv\): strides \[2, 2\] should have 1 value\(s\) for a 1-D kernel/,
+    );
   });
 });

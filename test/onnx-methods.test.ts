@@ -70,20 +70,45 @@ describe.each(['mlp', 'conv1d'])('%s imported from ONNX', (name) => {
     const b64 = new Float64Array(d);
     const ig = await explain(engine, model, x, { method: 'ig', steps: 16, target: targets });
     const idgi = await explain(engine, model, x, { method: 'idgi', steps: 16, target: targets });
-    const gig = await explain(engine, model, x, { method: 'gig', steps: 16, target: targets, methodOptions: { fraction: 0.25, maxDist: 0.1 } });
+    const gig = await explain(engine, model, x, {
+      method: 'gig',
+      steps: 16,
+      target: targets,
+      methodOptions: { fraction: 0.25, maxDist: 0.1 },
+    });
     // references: the fixture's rows 2 and 3 (row 0 again when it has 3)
     const n = input.shape[0]!;
     const refs = Float32Array.from([...row(input.data, 2 % n, d), ...row(input.data, 3 % n, d)]);
-    const g2 = await explain(engine, model, x, { method: 'ig2', steps: 8, target: targets, methodOptions: { references: refs, stepSize: 0.5, clip: null } });
+    const g2 = await explain(engine, model, x, {
+      method: 'ig2',
+      steps: 8,
+      target: targets,
+      methodOptions: { references: refs, stepSize: 0.5, clip: null },
+    });
     expect(ig.shape).toEqual([2, ...shape]);
     for (let i = 0; i < 2; i++) {
       const xi = row(x, i, d);
       const t = { target: targets[i]! };
       const cases: [string, ArrayLike<number>, Float64Array, number][] = [
-        ['IG', row(ig.attribution, i, d), integratedGradients(ref, xi, b64, { ...t, steps: 16, rule: 'trapezoid' }).attribution, 1e-4],
+        [
+          'IG',
+          row(ig.attribution, i, d),
+          integratedGradients(ref, xi, b64, { ...t, steps: 16, rule: 'trapezoid' }).attribution,
+          1e-4,
+        ],
         ['IDGI', row(idgi.attribution, i, d), idgiIG(ref, xi, b64, { ...t, steps: 16 }).attribution, 1e-4],
-        ['Guided IG', row(gig.attribution, i, d), guidedIntegratedGradients(ref, xi, b64, { ...t, steps: 16, fraction: 0.25, maxDist: 0.1 }).attribution, 1e-3],
-        ['IG2', row(g2.attribution, i, d), ig2(ref, xi, [row(refs, 0, d), row(refs, 1, d)], { ...t, steps: 8, stepSize: 0.5 }).attribution, 1e-3],
+        [
+          'Guided IG',
+          row(gig.attribution, i, d),
+          guidedIntegratedGradients(ref, xi, b64, { ...t, steps: 16, fraction: 0.25, maxDist: 0.1 }).attribution,
+          1e-3,
+        ],
+        [
+          'IG2',
+          row(g2.attribution, i, d),
+          ig2(ref, xi, [row(refs, 0, d), row(refs, 1, d)], { ...t, steps: 8, stepSize: 0.5 }).attribution,
+          1e-3,
+        ],
       ];
       for (const [method, got, want, tol] of cases) expect(relL2(got, want), `${method} input ${i}`).toBeLessThan(tol);
       expect(Math.abs(idgi.images[i]!.completenessError)).toBeLessThan(1e-4);
@@ -100,7 +125,12 @@ it("Captum's IG test vectors on its MLP exported from PyTorch as ONNX with a 2-D
   const { model } = load('captum_mlp');
   expect(model.info.inputShape).toEqual([3]);
   for (const rule of ['trapezoid', 'gauss-legendre'] as const) {
-    const r = await explain(engine, model, Float32Array.of(1.5, 2, 1.3, 0.5, 0.1, 2.3), { method: 'ig', steps: 64, rule, target: 0 });
+    const r = await explain(engine, model, Float32Array.of(1.5, 2, 1.3, 0.5, 0.1, 2.3), {
+      method: 'ig',
+      steps: 64,
+      rule,
+      target: 0,
+    });
     const want = [4.5, 6, 3.9, 1.5, 0.3, 6.9];
     r.attribution.forEach((v, i) => expect(Math.abs(v - want[i]!), `${rule} element ${i}: ${v}`).toBeLessThan(1e-4));
   }

@@ -6,7 +6,8 @@
 import { expect, it } from 'vitest';
 import { Pacer } from '../src/gpu/pacer.js';
 
-const gpu = (finishesAt: number) => () => new Promise<number>((r) => setTimeout(() => r(performance.now()), Math.max(0, finishesAt - performance.now())));
+const gpu = (finishesAt: number) => () =>
+  new Promise<number>((r) => setTimeout(() => r(performance.now()), Math.max(0, finishesAt - performance.now())));
 
 /** Submit one `kind` that runs `ms`, wait on it; returns how long after the wait started the request came. */
 async function round(pacer: Pacer, kind: string, ms: number, learnable = true): Promise<number> {

@@ -27,10 +27,20 @@ import { readNpy } from '../src/models/npy.js';
 const pixelsOf = (n: number, seed: number) => Float32Array.from(new Rng(seed).uniform(n, 0, 1));
 
 const IMAGENET: InputDeclaration = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
-const info = (preprocess: InputDeclaration, inputShape = [3, 2, 3]): ModelInfo => ({ name: 'm', inputShape, numClasses: 2, representationNode: 0, preprocess });
+const info = (preprocess: InputDeclaration, inputShape = [3, 2, 3]): ModelInfo => ({
+  name: 'm',
+  inputShape,
+  numClasses: 2,
+  representationNode: 0,
+  preprocess,
+});
 
 /** float64 reference: model channel k of pixel (y, x) = (pixel[src(k)] − mean[k]) / std[k]. */
-function mapRef(pixels: Float32Array, [c, h, w]: number[], d: { mean: number[]; std: number[]; bgr?: boolean }): Float64Array {
+function mapRef(
+  pixels: Float32Array,
+  [c, h, w]: number[],
+  d: { mean: number[]; std: number[]; bgr?: boolean },
+): Float64Array {
   const out = new Float64Array(pixels.length);
   for (let n = 0; n < pixels.length / (c * h * w); n++)
     for (let k = 0; k < c; k++)
@@ -50,7 +60,11 @@ describe('input declarations', () => {
     const want = mapRef(pixels, [3, 2, 3], { mean: IMAGENET.mean as number[], std: IMAGENET.std as number[] });
     rgb.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
     const bgr = preprocessPixels(pixels, info({ ...IMAGENET, channelOrder: 'bgr' }));
-    const wantBgr = mapRef(pixels, [3, 2, 3], { mean: IMAGENET.mean as number[], std: IMAGENET.std as number[], bgr: true });
+    const wantBgr = mapRef(pixels, [3, 2, 3], {
+      mean: IMAGENET.mean as number[],
+      std: IMAGENET.std as number[],
+      bgr: true,
+    });
     bgr.forEach((v, i) => expect(v).toBeCloseTo(wantBgr[i]!, 5));
     expect(bgr[0]).not.toBeCloseTo(rgb[0]!, 3);
   });
@@ -64,7 +78,10 @@ describe('input declarations', () => {
     expect(lo).toBeCloseTo(Math.min(-0.485 / 0.229, -0.456 / 0.224, -0.406 / 0.225), 12);
     expect(hi).toBeCloseTo(Math.max(0.515 / 0.229, 0.544 / 0.224, 0.594 / 0.225), 12);
     expect(declaredRange({ scale: -2, offset: 1 }, 1)).toEqual([-1, 1]);
-    expect(declareInput({ scale: 2, offset: -1, gray: true }, [1, 4, 4], 'm')).toEqual({ preprocess: { scale: 2, offset: -1, gray: true }, inputRange: [-1, 1] });
+    expect(declareInput({ scale: 2, offset: -1, gray: true }, [1, 4, 4], 'm')).toEqual({
+      preprocess: { scale: 2, offset: -1, gray: true },
+      inputRange: [-1, 1],
+    });
     expect(declareInput(undefined, [1, 4, 4], 'm')).toEqual({});
   });
 
@@ -80,7 +97,9 @@ describe('input declarations', () => {
     [{ scale: 2 }, [10], /needs an image input \[C, H, W\], the model takes \[10\]/],
   ])('refuses %j on %j in one line', (decl, shape, message) => {
     expect(() => checkInputDeclaration(decl as InputDeclaration, shape, 'net')).toThrow(message);
-    expect(() => checkInputDeclaration(decl as InputDeclaration, shape, 'net')).toThrow(/^model net: input declaration/);
+    expect(() => checkInputDeclaration(decl as InputDeclaration, shape, 'net')).toThrow(
+      /^model net: input declaration/,
+    );
   });
 });
 
@@ -105,7 +124,10 @@ describe('baselines in pixel space', () => {
 
   it('black and white are black and white images mapped; uniform is mapped noise', async () => {
     const x = Tensor.from(engine, new Float32Array(2 * 3 * 42), shape);
-    for (const [name, value] of [['black', 0], ['white', 1]] as const) {
+    for (const [name, value] of [
+      ['black', 0],
+      ['white', 1],
+    ] as const) {
       const want = mapRef(new Float32Array(x.size).fill(value), [3, 6, 7], ref);
       (await baseline(name, x)).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
     }
@@ -122,7 +144,8 @@ describe('baselines in pixel space', () => {
     const x = Tensor.from(engine, toInput(pixels), shape);
     const got = await baseline({ blur: 1.5 }, x);
     const blurred = new Float32Array(pixels.length);
-    for (let n = 0; n < 2; n++) blurred.set(gaussianBlur(Float64Array.from(pixels.subarray(n * 126, (n + 1) * 126)), [3, 6, 7], 1.5), n * 126);
+    for (let n = 0; n < 2; n++)
+      blurred.set(gaussianBlur(Float64Array.from(pixels.subarray(n * 126, (n + 1) * 126)), [3, 6, 7], 1.5), n * 126);
     const want = mapRef(blurred, [3, 6, 7], ref);
     got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
     // blurring the model's input directly would differ at the borders
@@ -138,7 +161,13 @@ describe('baselines in pixel space', () => {
     const wide = new Model(engine, { ...lenet.info, inputRange: [-3, 3] }, lenet.nodes, lenet.params);
     const x = pixelsOf(784, 4);
     const references = new Float32Array(784).fill(-2); // outside [0, 1], inside [-3, 3]
-    const run = (m: Model, clip?: readonly [number, number]) => explain(engine, m, x, { method: 'ig2', steps: 6, target: 3, methodOptions: { references, stepSize: 2, ...(clip ? { clip } : {}) } });
+    const run = (m: Model, clip?: readonly [number, number]) =>
+      explain(engine, m, x, {
+        method: 'ig2',
+        steps: 6,
+        target: 3,
+        methodOptions: { references, stepSize: 2, ...(clip ? { clip } : {}) },
+      });
     const byDefault = (await run(wide)).attribution;
     const declared = (await run(wide, [-3, 3])).attribution;
     const unit = (await run(wide, [0, 1])).attribution;
@@ -158,19 +187,28 @@ describe('JPEG inputs, resize and centre crop', () => {
     expect([img.width, img.height, img.channels]).toEqual([20, 12, 3]);
     const pil = readNpy(readFileSync(join(fixtures, 'tiny_jpg_pixels.npy'))); // HWC
     let worst = 0;
-    for (let c = 0; c < 3; c++) for (let p = 0; p < 240; p++) worst = Math.max(worst, Math.abs(img.data[c * 240 + p]! - pil.data[p * 3 + c]!));
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < 240; p++) worst = Math.max(worst, Math.abs(img.data[c * 240 + p]! - pil.data[p * 3 + c]!));
     expect(worst).toBeLessThanOrEqual(3 / 255);
     const gray = decodeJpeg(jpeg, { channels: 1 });
     expect(gray.data[5]).toBeCloseTo(0.2989 * img.data[5]! + 0.587 * img.data[245]! + 0.114 * img.data[485]!, 6);
   });
 
   it('checks the declared size before decoding, and refuses what is not a JPEG', () => {
-    expect(() => decodeJpeg(jpeg, { source: 'tiny.jpg', expectedSizes: [{ width: 16, height: 16 }] })).toThrow(/^tiny.jpg: the JPEG is 20×12 pixels, expected 16×16$/);
-    expect(() => decodeJpeg(jpeg, { source: 'tiny.jpg', maxPixels: 100 })).toThrow(/^tiny.jpg: the JPEG declares 20×12 pixels, more than the limit of 100/);
+    expect(() => decodeJpeg(jpeg, { source: 'tiny.jpg', expectedSizes: [{ width: 16, height: 16 }] })).toThrow(
+      /^tiny.jpg: the JPEG is 20×12 pixels, expected 16×16$/,
+    );
+    expect(() => decodeJpeg(jpeg, { source: 'tiny.jpg', maxPixels: 100 })).toThrow(
+      /^tiny.jpg: the JPEG declares 20×12 pixels, more than the limit of 100/,
+    );
     // a header declaring 30 000 × 30 000 is refused from its frame header, with no scan data at all
     const huge = Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0x75, 0x30, 0x75, 0x30, 1, 1, 0x11, 0]);
-    expect(() => decodeJpeg(huge, { source: 'huge.jpg' })).toThrow(/huge.jpg: the JPEG declares 30000×30000 pixels, more than the limit/);
-    expect(() => decodeJpeg(new Uint8Array([1, 2, 3, 4]), { source: 'x.jpg' })).toThrow(/^x.jpg: not a readable JPEG \(no start-of-image marker\)$/);
+    expect(() => decodeJpeg(huge, { source: 'huge.jpg' })).toThrow(
+      /huge.jpg: the JPEG declares 30000×30000 pixels, more than the limit/,
+    );
+    expect(() => decodeJpeg(new Uint8Array([1, 2, 3, 4]), { source: 'x.jpg' })).toThrow(
+      /^x.jpg: not a readable JPEG \(no start-of-image marker\)$/,
+    );
     expect(() => decodeJpeg(jpeg.subarray(0, 300), { source: 'cut.jpg' })).toThrow(/^cut.jpg: not a readable JPEG/);
   });
 
@@ -187,12 +225,22 @@ describe('JPEG inputs, resize and centre crop', () => {
   it('bilinear resize: the separable float64 reference, up and down; a 2×2 mean at half size', () => {
     const [c, h, w] = [2, 5, 7];
     const img = pixelsOf(c * h * w, 11);
-    for (const [oh, ow] of [[9, 4], [5, 7], [16, 16], [2, 3]] as const) {
+    for (const [oh, ow] of [
+      [9, 4],
+      [5, 7],
+      [16, 16],
+      [2, 3],
+    ] as const) {
       const got = resizeBilinear(img, c, h, w, oh, ow);
       for (let k = 0; k < c; k++) {
-        const rows = Array.from({ length: h }, (_, y) => resize1d(Array.from(img.subarray((k * h + y) * w, (k * h + y + 1) * w)), ow));
+        const rows = Array.from({ length: h }, (_, y) =>
+          resize1d(Array.from(img.subarray((k * h + y) * w, (k * h + y + 1) * w)), ow),
+        );
         for (let x = 0; x < ow; x++) {
-          const col = resize1d(rows.map((r) => r[x]!), oh);
+          const col = resize1d(
+            rows.map((r) => r[x]!),
+            oh,
+          );
           for (let y = 0; y < oh; y++) expect(got[(k * oh + y) * ow + x]).toBeCloseTo(col[y]!, 6);
         }
       }
@@ -202,7 +250,10 @@ describe('JPEG inputs, resize and centre crop', () => {
     for (let y = 0; y < 2; y++)
       for (let x = 0; x < 3; x++) {
         const at = (yy: number, xx: number) => even[yy * 6 + xx]!;
-        expect(half[y * 3 + x]).toBeCloseTo((at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1)) / 4, 6);
+        expect(half[y * 3 + x]).toBeCloseTo(
+          (at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1)) / 4,
+          6,
+        );
       }
   });
 
@@ -213,6 +264,8 @@ describe('JPEG inputs, resize and centre crop', () => {
     const got = centreCrop(img, 2, h, w, 2, 3, 'x');
     expect(Array.from(got)).toEqual([18, 19, 20, 26, 27, 28, 58, 59, 60, 66, 67, 68]);
     expect(Array.from(centreCrop(img, 2, h, w, 3, 4, 'x')).slice(0, 4)).toEqual([10, 11, 12, 13]); // offsets 1, 2
-    expect(() => centreCrop(img, 2, h, w, 6, 3, 'in.png')).toThrow(/^in.png is 8×5 pixels, smaller than the model's 3×6/);
+    expect(() => centreCrop(img, 2, h, w, 6, 3, 'in.png')).toThrow(
+      /^in.png is 8×5 pixels, smaller than the model's 3×6/,
+    );
   });
 });

@@ -16,7 +16,9 @@ describe('Node (Dawn)', () => {
   let engine: Engine;
   beforeAll(async () => {
     engine = await createEngine();
-    console.log(`Node: timestamp-query ${engine.hasTimestamps ? 'available' : 'not offered'} on ${engine.adapter.architecture || engine.adapter.description}`);
+    console.log(
+      `Node: timestamp-query ${engine.hasTimestamps ? 'available' : 'not offered'} on ${engine.adapter.architecture || engine.adapter.description}`,
+    );
   });
   afterAll(() => engine?.dispose());
   for (const c of profiling) it(caseTitle(c), () => c.run(engine));

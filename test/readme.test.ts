@@ -13,7 +13,13 @@ import ts from 'typescript';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const DOCS = ['README.md', 'CHANGELOG.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  'CHANGELOG.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** Markdown without fenced code blocks and inline code spans (what GitHub renders as text and links). */
 export function proseOf(markdown: string): string {
@@ -22,7 +28,12 @@ export function proseOf(markdown: string): string {
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/`/g, '').replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/`/g, '')
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 function anchorsOf(markdown: string): Set<string> {
@@ -33,7 +44,8 @@ function anchorsOf(markdown: string): Set<string> {
 export function linkProblems(file: string, markdown: string, root = ROOT): string[] {
   const prose = proseOf(markdown);
   const problems: string[] = [];
-  for (const m of prose.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s)>\]]*/gi)) problems.push(`${file}: ${m[0]} points outside the repository`);
+  for (const m of prose.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s)>\]]*/gi))
+    problems.push(`${file}: ${m[0]} points outside the repository`);
   for (const m of prose.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)/g)) {
     const target = m[1]!;
     if (/^[a-z][a-z0-9+.-]*:/i.test(target)) {
@@ -50,7 +62,12 @@ export function linkProblems(file: string, markdown: string, root = ROOT): strin
       problems.push(`${file}: ${target}: no such file (${relative(root, resolved)})`);
       continue;
     }
-    if (anchor && resolved.endsWith('.md') && statSync(resolved).isFile() && !anchorsOf(readFileSync(resolved, 'utf8')).has(anchor)) {
+    if (
+      anchor &&
+      resolved.endsWith('.md') &&
+      statSync(resolved).isFile() &&
+      !anchorsOf(readFileSync(resolved, 'utf8')).has(anchor)
+    ) {
       problems.push(`${file}: ${target}: no heading '#${anchor}' in ${relative(root, resolved)}`);
     }
   }
@@ -67,13 +84,22 @@ function quickStart(markdown: string): string {
 
 /** tsc's diagnostics for `code` as a module beside the sources, with 'pathlight' resolved to src/index.ts. */
 function typecheck(code: string): string[] {
-  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, 'tsconfig.json'),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+  );
   if (!config) throw new Error('tsconfig.json could not be read');
   const fileName = join(ROOT, 'examples', '__readme-quickstart__.ts');
-  const options: ts.CompilerOptions = { ...config.options, noEmit: true, paths: { pathlight: [join(ROOT, 'src/index.ts')] } };
+  const options: ts.CompilerOptions = {
+    ...config.options,
+    noEmit: true,
+    paths: { pathlight: [join(ROOT, 'src/index.ts')] },
+  };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
-  host.getSourceFile = (name, lang, ...rest) => (name === fileName ? ts.createSourceFile(name, code, lang, true) : getSourceFile.call(host, name, lang, ...rest));
+  host.getSourceFile = (name, lang, ...rest) =>
+    name === fileName ? ts.createSourceFile(name, code, lang, true) : getSourceFile.call(host, name, lang, ...rest);
   host.fileExists = (name) => name === fileName || fileExists.call(host, name);
   host.readFile = (name) => (name === fileName ? code : readFile.call(host, name));
   const program = ts.createProgram([fileName], options, host);
@@ -101,7 +127,7 @@ describe('the README is an entry point', () => {
     expect(code).toMatch(/images\b[^\n]*=[^\n]*loadBundledSample/);
   });
 
-  it("the quick start typechecks against the sources", () => {
+  it('the quick start typechecks against the sources', () => {
     expect(typecheck(quickStart(README))).toEqual([]);
   });
 
@@ -129,7 +155,8 @@ describe('links in README.md, CHANGELOG.md and docs/*.md', () => {
   });
 
   it('the checker finds a link outside the repository, a missing file and a missing heading', () => {
-    const md = '[a](https://example.org/x) [b](../../elsewhere.md) [c](docs/nope.md) [d](docs/api.md#no-such-heading) `[e](https://in.code/span)`\n```\nhttps://in.a/block\n```\n<http://127.0.0.1:8080/>';
+    const md =
+      '[a](https://example.org/x) [b](../../elsewhere.md) [c](docs/nope.md) [d](docs/api.md#no-such-heading) `[e](https://in.code/span)`\n```\nhttps://in.a/block\n```\n<http://127.0.0.1:8080/>';
     const problems = linkProblems('README.md', md);
     expect(problems).toHaveLength(5);
     expect(problems.join('\n')).toMatch(/https:\/\/example\.org\/x points outside/);
@@ -142,13 +169,17 @@ describe('links in README.md, CHANGELOG.md and docs/*.md', () => {
 
 describe('generated blocks', () => {
   it('match scripts/docs-tables.mjs (ONNX ops, CLI synopsis, models, torchvision, TF.js peer)', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/docs-tables.mjs'), '--check'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/docs-tables.mjs'), '--check'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.stdout + r.stderr).toContain('generated blocks up to date');
     expect(r.status).toBe(0);
   });
 
   it('the docs carry every generated block', () => {
     const all = DOCS.map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
-    for (const name of ['onnx-ops', 'cli-usage', 'models', 'torchvision', 'tfjs-peer']) expect(all).toContain(`<!-- generated: ${name} (scripts/docs-tables.mjs) -->`);
+    for (const name of ['onnx-ops', 'cli-usage', 'models', 'torchvision', 'tfjs-peer'])
+      expect(all).toContain(`<!-- generated: ${name} (scripts/docs-tables.mjs) -->`);
   });
 });

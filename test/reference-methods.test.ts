@@ -72,7 +72,11 @@ function tanhModel(shape: Shape, hidden: number, numClasses: number, seed: numbe
     grad: (x, target, output) =>
       output === 'logit'
         ? logitGrad(x, target)
-        : probGrad(logits(x), Array.from({ length: numClasses }, (_, k) => logitGrad(x, k)), target),
+        : probGrad(
+            logits(x),
+            Array.from({ length: numClasses }, (_, k) => logitGrad(x, k)),
+            target,
+          ),
   };
 }
 
@@ -140,7 +144,8 @@ describe('quadrature', () => {
     for (const n of [1, 2, 3, 5, 8, 16]) {
       const { alphas, weights } = quadrature('gauss-legendre', n);
       const integral = (k: number) => sumOf(alphas.map((a, i) => weights[i]! * a ** k));
-      for (let k = 0; k <= 2 * n - 1; k++) expect(Math.abs(integral(k) - 1 / (k + 1)), `n=${n} k=${k}`).toBeLessThan(1e-13);
+      for (let k = 0; k <= 2 * n - 1; k++)
+        expect(Math.abs(integral(k) - 1 / (k + 1)), `n=${n} k=${k}`).toBeLessThan(1e-13);
       // The error on t^{2n} is (n!)⁴ / ((2n + 1)·((2n)!)²): visible for small n only.
       if (n <= 5) expect(Math.abs(integral(2 * n) - 1 / (2 * n + 1))).toBeGreaterThan(1e-7);
     }
@@ -171,7 +176,9 @@ describe('Integrated Gradients', () => {
   it('completeness error falls as steps grow (logit and prob)', () => {
     for (const output of ['logit', 'prob'] as const) {
       for (const rule of ['left', 'right', 'middle', 'trapezoid'] as const) {
-        const errs = [2, 8, 32, 128].map((m) => Math.abs(integratedGradients(net, xIn, zeros, { target: 1, output, steps: m, rule }).delta));
+        const errs = [2, 8, 32, 128].map((m) =>
+          Math.abs(integratedGradients(net, xIn, zeros, { target: 1, output, steps: m, rule }).delta),
+        );
         for (let k = 1; k < errs.length; k++) expect(errs[k]!, `${output} ${rule}`).toBeLessThan(errs[k - 1]!);
       }
       const gl = integratedGradients(net, xIn, zeros, { target: 1, output, steps: 16, rule: 'gauss-legendre' });
@@ -195,7 +202,9 @@ describe('IDGI', () => {
     const rng = new Rng(9);
     const wiggly = [...Array.from({ length: 9 }, () => rng.uniform(D, -1, 1)), xIn];
     const r = idgi(net, wiggly, { target: 1 });
-    expect(Math.abs(r.sum - (explained(net, xIn, 1, 'logit') - explained(net, wiggly[0]!, 1, 'logit')))).toBeLessThan(1e-12);
+    expect(Math.abs(r.sum - (explained(net, xIn, 1, 'logit') - explained(net, wiggly[0]!, 1, 'logit')))).toBeLessThan(
+      1e-12,
+    );
   });
 
   it('step j uses g(x_j) ⊙ g(x_j) / ‖g‖² · Δf, the gradient at the earlier point', () => {
@@ -238,11 +247,23 @@ describe('Guided IG', () => {
   });
 
   it('matches the closed-form values of PAIR’s unit tests', () => {
-    const linear = scalarModel((x) => 2 * x[0]! + x[1]!, () => Float64Array.of(2, 1), shape2);
-    expect(Array.from(run(linear, [10, 5], [-1, -3], 10, 0.1, 0.5).attribution).map((v) => +v.toFixed(9))).toEqual([22, 8]);
-    expect(Array.from(run(linear, [10, 5], [0, 0], 10, 0.1, 0.5).attribution).map((v) => +v.toFixed(9))).toEqual([20, 5]);
+    const linear = scalarModel(
+      (x) => 2 * x[0]! + x[1]!,
+      () => Float64Array.of(2, 1),
+      shape2,
+    );
+    expect(Array.from(run(linear, [10, 5], [-1, -3], 10, 0.1, 0.5).attribution).map((v) => +v.toFixed(9))).toEqual([
+      22, 8,
+    ]);
+    expect(Array.from(run(linear, [10, 5], [0, 0], 10, 0.1, 0.5).attribution).map((v) => +v.toFixed(9))).toEqual([
+      20, 5,
+    ]);
 
-    const indep = scalarModel((x) => 2 * x[0]! ** 2 + x[1]! ** 2, (x) => Float64Array.of(4 * x[0]!, 2 * x[1]!), shape2);
+    const indep = scalarModel(
+      (x) => 2 * x[0]! ** 2 + x[1]! ** 2,
+      (x) => Float64Array.of(4 * x[0]!, 2 * x[1]!),
+      shape2,
+    );
     const a = run(indep, [3, 3], [0, 0], 1000, 0.1, 0.4).attribution;
     expect(Math.abs(a[0]! - 18) / 18).toBeLessThan(0.01);
     expect(Math.abs(a[1]! - 9) / 9).toBeLessThan(0.01);
@@ -255,7 +276,10 @@ describe('Guided IG', () => {
       (x) => Float64Array.of(4 * (2 * x[0]! + x[1]!), 2 * (2 * x[0]! + x[1]!)),
       shape2,
     );
-    for (const [fraction, maxDist] of [[0.1, 0], [1, 0.5]] as const) {
+    for (const [fraction, maxDist] of [
+      [0.1, 0],
+      [1, 0.5],
+    ] as const) {
       const r = run(dep, [3, 3], [0, 0], 1000, fraction, maxDist).attribution;
       expect(Math.abs(r[0]! - 54) / 54).toBeLessThan(0.01);
       expect(Math.abs(r[1]! - 27) / 27).toBeLessThan(0.01);
@@ -274,7 +298,11 @@ describe('Guided IG', () => {
   it('path ends exactly at x, stays in the band, and completeness holds approximately', () => {
     const base = new Rng(21).uniform(D, 0, 1);
     base[3] = xIn[3]!; // a feature with x_i = x'_i gets no attribution
-    for (const [fraction, maxDist] of [[0.25, 0.02], [0.5, 1], [0.1, 0.2]] as const) {
+    for (const [fraction, maxDist] of [
+      [0.25, 0.02],
+      [0.5, 1],
+      [0.1, 0.2],
+    ] as const) {
       const r = guidedIntegratedGradients(net, xIn, base, { target: 1, steps: 200, fraction, maxDist });
       expect(r.path.length).toBe(201);
       expect(r.pathGradients.length).toBe(200);
@@ -344,7 +372,8 @@ describe('Gaussian blur (scipy.ndimage.gaussian_filter semantics)', () => {
     const out = gaussianBlur(img, shape, 1); // radius 4: rows/cols 4..7 see no padding
     for (let ch = 0; ch < 2; ch++) {
       const v = ch === 0 ? 0.7 : 0.2;
-      for (let r = 4; r < 8; r++) for (let c = 4; c < 8; c++) expect(Math.abs(out[ch * 144 + r * 12 + c]! - v)).toBeLessThan(1e-15);
+      for (let r = 4; r < 8; r++)
+        for (let c = 4; c < 8; c++) expect(Math.abs(out[ch * 144 + r * 12 + c]! - v)).toBeLessThan(1e-15);
       expect(out[ch * 144]!).toBeLessThan(v * 0.6);
     }
   });
@@ -354,7 +383,8 @@ describe('Gaussian blur (scipy.ndimage.gaussian_filter semantics)', () => {
     img[40] = 1;
     const k = gaussianKernel1d(1);
     const out = gaussianBlur(img, [1, 9, 9], 1);
-    for (let r = 0; r < 9; r++) for (let c = 0; c < 9; c++) expect(Math.abs(out[r * 9 + c]! - k[r]! * k[c]!)).toBeLessThan(1e-16);
+    for (let r = 0; r < 9; r++)
+      for (let c = 0; c < 9; c++) expect(Math.abs(out[r * 9 + c]! - k[r]! * k[c]!)).toBeLessThan(1e-16);
   });
 });
 
@@ -362,7 +392,11 @@ describe('Blur IG', () => {
   const img = new Float64Array(25);
   img[6] = 0.7;
   img[12] = 1;
-  const sinModel = scalarModel((x) => sumOf(x.map(Math.sin)), (x) => x.map(Math.cos), [1, 5, 5]);
+  const sinModel = scalarModel(
+    (x) => sumOf(x.map(Math.sin)),
+    (x) => x.map(Math.cos),
+    [1, 5, 5],
+  );
 
   it('matches PAIR’s closed form sin(x) − sin(blur(x, 10)) per pixel, every pixel nonzero', () => {
     const r = blurIntegratedGradients(sinModel, img, { target: 0, maxSigma: 10, steps: 1000 });
@@ -440,7 +474,8 @@ describe('IG²', () => {
 });
 
 describe('SmoothGrad', () => {
-  const method = (x: Float64Array) => integratedGradients(net, x, zeros, { target: 0, steps: 8, rule: 'middle' }).attribution;
+  const method = (x: Float64Array) =>
+    integratedGradients(net, x, zeros, { target: 0, steps: 8, rule: 'middle' }).attribution;
 
   it('with n = 1 and σ = 0 equals the wrapped method', () => {
     const wrapped = method(xIn);
@@ -478,7 +513,9 @@ describe('baselines', () => {
     const u2 = makeBaseline({ kind: 'uniform', rng: new Rng(3) }, x, shape);
     expect(Array.from(u1)).toEqual(Array.from(u2));
     expect(u1.every((v) => v >= 0 && v < 1)).toBe(true);
-    expect(Array.from(makeBaseline({ kind: 'blur', sigma: 1 }, x, shape))).toEqual(Array.from(gaussianBlur(x, shape, 1)));
+    expect(Array.from(makeBaseline({ kind: 'blur', sigma: 1 }, x, shape))).toEqual(
+      Array.from(gaussianBlur(x, shape, 1)),
+    );
     const user = new Rng(41).uniform(12);
     const copy = makeBaseline({ kind: 'array', data: user }, x, shape);
     expect(Array.from(copy)).toEqual(Array.from(user));

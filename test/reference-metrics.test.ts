@@ -58,7 +58,11 @@ describe('Gini index', () => {
 
 describe('completeness error', () => {
   it('is |Σ − (f(x) − f(x′))| / |f(x) − f(x′)|', () => {
-    expect(completenessError(1.9, 3, 1)).toEqual({ delta: 1.9 - 2, absolute: Math.abs(1.9 - 2), relative: Math.abs(1.9 - 2) / 2 });
+    expect(completenessError(1.9, 3, 1)).toEqual({
+      delta: 1.9 - 2,
+      absolute: Math.abs(1.9 - 2),
+      relative: Math.abs(1.9 - 2) / 2,
+    });
     expect(completenessOf([1, 1], 3, 1).relative).toBe(0);
     expect(completenessError(0, 1, 1).relative).toBe(0);
     expect(completenessError(0.5, 1, 1).relative).toBe(Infinity);
@@ -76,7 +80,8 @@ describe('MS-SSIM', () => {
     expect(msSsimPlan(175, 200).scales).toBe(4); // … → 21 → 10 < 11
     const small = msSsimPlan(8, 9);
     expect([small.scales, small.winSize]).toEqual([1, 7]);
-    for (const p of [msSsimPlan(28, 28), msSsimPlan(64, 64)]) expect(Math.abs(p.weights.reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-15);
+    for (const p of [msSsimPlan(28, 28), msSsimPlan(64, 64)])
+      expect(Math.abs(p.weights.reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-15);
   });
 
   it('MS-SSIM(x, x) = 1', () => {
@@ -101,7 +106,12 @@ describe('MS-SSIM', () => {
     const luminance = (2 * 0.2 * 0.6 + c1) / (0.04 + 0.36 + c1);
     const expected = luminance ** (0.2856 / (0.0448 + 0.2856)); // 2 scales; cs = 1 at both
     expect(Math.abs(msSsim(a, b, shape).value - expected)).toBeLessThan(1e-12);
-    const range255 = msSsim(a.map((v) => v * 255), b.map((v) => v * 255), shape, { dataRange: 255 }).value;
+    const range255 = msSsim(
+      a.map((v) => v * 255),
+      b.map((v) => v * 255),
+      shape,
+      { dataRange: 255 },
+    ).value;
     expect(Math.abs(range255 - expected)).toBeLessThan(1e-12);
   });
 
@@ -109,7 +119,14 @@ describe('MS-SSIM', () => {
     const shape: Shape = [1, 48, 48];
     const x = gaussianBlur(new Rng(4).uniform(48 * 48, 0, 1), shape, 2);
     const n = new Rng(5).normal(48 * 48);
-    const values = [0.01, 0.05, 0.2].map((s) => msSsim(x, x.map((v, i) => v + s * n[i]!), shape).value);
+    const values = [0.01, 0.05, 0.2].map(
+      (s) =>
+        msSsim(
+          x,
+          x.map((v, i) => v + s * n[i]!),
+          shape,
+        ).value,
+    );
     expect(values[0]!).toBeGreaterThan(values[1]!);
     expect(values[1]!).toBeGreaterThan(values[2]!);
     expect(values[0]!).toBeLessThan(1);
@@ -185,7 +202,14 @@ describe('PIC (MS-SSIM information axis)', () => {
     expect(quantileLinear([1, 2, 3, 4], 0.5)).toBe(2.5);
     expect(quantileLinear([4, 1, 3, 2], 1)).toBe(4);
     expect(quantileLinear([10, 0], 0.25)).toBe(2.5);
-    const y = interpolateCurve([[1, 1], [0, 0], [0.5, 0.8]], Float64Array.of(0, 0.25, 0.5, 0.75, 1));
+    const y = interpolateCurve(
+      [
+        [1, 1],
+        [0, 0],
+        [0.5, 0.8],
+      ],
+      Float64Array.of(0, 0.25, 0.5, 0.75, 1),
+    );
     expect(Array.from(y).map((v) => +v.toFixed(12))).toEqual([0, 0.4, 0.8, 0.9, 1]);
   });
 
@@ -197,7 +221,8 @@ describe('PIC (MS-SSIM information axis)', () => {
     expect(good.curveX.length).toBe(201);
     expect(good.curveY[200]).toBe(1);
     expect(good.curveY.every((v) => v >= 0 && v <= 1)).toBe(true);
-    for (let i = 1; i < good.curveY.length; i++) expect(good.curveY[i]!).toBeGreaterThanOrEqual(good.curveY[i - 1]! - 1e-15);
+    for (let i = 1; i < good.curveY.length; i++)
+      expect(good.curveY[i]!).toBeGreaterThanOrEqual(good.curveY[i - 1]! - 1e-15);
     expect(good.auc).toBeGreaterThan(0);
     expect(good.auc).toBeLessThan(1);
     expect(good.auc).toBeGreaterThan(bad.auc + 0.1);
@@ -229,7 +254,10 @@ describe('PIC (MS-SSIM information axis)', () => {
     });
     const mean = aggregatePic([fake([0, 0.2, 0.4, 0.6, 1]), fake([0, 0.4, 0.4, 0.4, 1])], 'mean');
     expect(Array.from(mean.curveY).map((v) => +v.toFixed(12))).toEqual([0, 0.3, 0.4, 0.5, 1]);
-    const median = aggregatePic([fake([0, 0.2, 0.4, 0.6, 1]), fake([0, 0.4, 0.4, 0.4, 1]), fake([0, 0, 0, 0, 1])], 'median');
+    const median = aggregatePic(
+      [fake([0, 0.2, 0.4, 0.6, 1]), fake([0, 0.4, 0.4, 0.4, 1]), fake([0, 0, 0, 0, 1])],
+      'median',
+    );
     expect(Array.from(median.curveY)).toEqual([0, 0.2, 0.4, 0.4, 1]);
     expect(median.auc).toBe(trapezoidAuc(median.curveX, median.curveY));
   });

@@ -26,7 +26,8 @@ afterAll(() => {
   off.dispose();
 });
 
-const images = (n: number, size: number) => Float32Array.from({ length: n * size }, (_, i) => ((i * 7919) % 101) / 101 - 0.3);
+const images = (n: number, size: number) =>
+  Float32Array.from({ length: n * size }, (_, i) => ((i * 7919) % 101) / 101 - 0.3);
 
 const CASES: [string, ExplainOptions][] = [
   ['lenet', { method: 'gig', steps: 12, target: 3 }],
@@ -41,7 +42,10 @@ for (const [name, options] of CASES) {
   it(`${name} ${options.method}-${options.steps}${options.smoothgrad ? ' smoothgrad' : ''}${options.memoryBudgetBytes ? ' in chunks' : ''}: replayed equals not replayed, bit for bit; replays every later step or chunk; no leak`, async () => {
     const [a, b] = await Promise.all([loadZooModel(on, name), loadZooModel(off, name)]);
     const n = Array.isArray(options.target) ? options.target.length : 1;
-    const x = images(n, a.info.inputShape.reduce((p, q) => p * q, 1));
+    const x = images(
+      n,
+      a.info.inputShape.reduce((p, q) => p * q, 1),
+    );
     await explain(on, a, x, options); // compiles
     const live = on.poolStats().liveBuffers;
     const s = { ...on.stats };

@@ -11,7 +11,16 @@ import { ROOT } from '../esbuild.config.mjs';
 import { earlierResult, fromRoot, RECORDED_RESULTS, resultsDir, SCRATCH_RESULTS } from '../scripts/results-dir.mjs';
 
 /** The scripts behind `npm run bench`, `bench:kernels`, `bench:methods`, `bench:replay`, bench/compile.mjs, `reproduce` and `verify:torchvision`. */
-const PRODUCERS = ['bench/bench.mjs', 'bench/kernels.mjs', 'bench/methods.mjs', 'bench/node-and-chrome.mjs', 'bench/replay.mjs', 'bench/compile.mjs', 'scripts/reproduce.mjs', 'scripts/verify-torchvision.mjs'];
+const PRODUCERS = [
+  'bench/bench.mjs',
+  'bench/kernels.mjs',
+  'bench/methods.mjs',
+  'bench/node-and-chrome.mjs',
+  'bench/replay.mjs',
+  'bench/compile.mjs',
+  'scripts/reproduce.mjs',
+  'scripts/verify-torchvision.mjs',
+];
 
 describe('results folder', () => {
   it('is out/results/ by default, which git ignores, and bench/results/ with --record', () => {
@@ -19,14 +28,16 @@ describe('results folder', () => {
     expect(relative(ROOT, plain.dir)).toBe(join('out', 'results'));
     expect(plain).toMatchObject({ dir: SCRATCH_RESULTS, record: false, argv: ['--models', 'lenet', '--json'] });
     // git check-ignore exits 0 when the path is ignored
-    expect(execFileSync('git', ['-C', ROOT, 'check-ignore', '-q', join(SCRATCH_RESULTS, 'bench-chrome.json')]).toString()).toBe('');
+    expect(
+      execFileSync('git', ['-C', ROOT, 'check-ignore', '-q', join(SCRATCH_RESULTS, 'bench-chrome.json')]).toString(),
+    ).toBe('');
     const recorded = resultsDir(['--record', '--models', 'lenet']);
     expect(recorded).toMatchObject({ dir: RECORDED_RESULTS, record: true, argv: ['--models', 'lenet'] });
     expect(relative(ROOT, recorded.dir)).toBe(join('bench', 'results'));
     expect(fromRoot(join(SCRATCH_RESULTS, 'x.json'))).toBe('out/results/x.json');
   });
 
-  it('an earlier result is read from the run\'s folder first, then from the recorded one', () => {
+  it("an earlier result is read from the run's folder first, then from the recorded one", () => {
     mkdirSync(join(ROOT, 'out'), { recursive: true });
     const dir = mkdtempSync(join(ROOT, 'out', 'results-test-'));
     try {

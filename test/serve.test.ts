@@ -19,18 +19,24 @@ let base: string; // holds root/ and a secret file outside it
 let hostHeader: string;
 
 /** One request with full control of method, Host header and body; `bodyBytes` declared, only `sent` of them written before the reply is awaited. */
-function http(path: string, options: { method?: string; host?: string; headers?: Record<string, string>; declared?: number; sent?: number } = {}): Promise<Reply> {
+function http(
+  path: string,
+  options: { method?: string; host?: string; headers?: Record<string, string>; declared?: number; sent?: number } = {},
+): Promise<Reply> {
   return new Promise((ok, fail) => {
     const headers: Record<string, string> = { host: options.host ?? hostHeader, ...options.headers };
     if (options.declared !== undefined) headers['content-length'] = String(options.declared);
-    const req = request({ host: '127.0.0.1', port: server.port, path, method: options.method ?? 'GET', headers, setHost: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        ok({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
-        req.destroy();
-      });
-    });
+    const req = request(
+      { host: '127.0.0.1', port: server.port, path, method: options.method ?? 'GET', headers, setHost: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          ok({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+          req.destroy();
+        });
+      },
+    );
     req.on('error', fail);
     if (options.sent) req.write(Buffer.alloc(options.sent));
     // a request that declares more than it sends is left open: the reply must come without the rest
@@ -112,7 +118,13 @@ describe('scripts/serve.mjs', () => {
   it('answers only Host headers naming itself (no DNS rebinding)', async () => {
     expect((await http('/', { host: `localhost:${server.port}` })).status).toBe(200);
     expect((await http('/', { host: `LOCALHOST:${server.port}` })).status).toBe(200);
-    for (const host of ['evil.example', `evil.example:${server.port}`, `127.0.0.1:${server.port + 1}`, '127.0.0.1', `127.0.0.1.nip.io:${server.port}`]) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${server.port}`,
+      `127.0.0.1:${server.port + 1}`,
+      '127.0.0.1',
+      `127.0.0.1.nip.io:${server.port}`,
+    ]) {
       const r = await http('/', { host });
       expect(r.status, host).toBe(403);
       expect(r.body).not.toContain('hello');
@@ -130,7 +142,15 @@ describe('scripts/serve.mjs', () => {
   });
 
   it('serves no dotfiles or dot-folders, however the path is spelled', async () => {
-    for (const path of ['/.git/config', '/.env', '/models/../.env', '/%2egit/config', '/models/%2e%2e/%2e%2e/secret.txt', '/..%2fsecret.txt', '/.git/']) {
+    for (const path of [
+      '/.git/config',
+      '/.env',
+      '/models/../.env',
+      '/%2egit/config',
+      '/models/%2e%2e/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/.git/',
+    ]) {
       const r = await http(path);
       expect(r.status, path).toBe(404);
       expect(r.body).toBe('not found\n'); // fixed text: no path echoed
@@ -143,7 +163,11 @@ describe('scripts/serve.mjs', () => {
       expect(r.status, path).toBe(400);
       expect(r.body).toBe('bad request path\n');
     }
-    expect(await raw(`GET http://127.0.0.1:${server.port}/index.html HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 /);
+    expect(
+      await raw(
+        `GET http://127.0.0.1:${server.port}/index.html HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`,
+      ),
+    ).toMatch(/^HTTP\/1\.1 400 /);
   });
 });
 
@@ -155,17 +179,31 @@ describe('scripts/serve.mjs and special files', () => {
     // a server that opens the FIFO blocks a libuv pool thread per request until a writer comes:
     // this writer releases them every 2 s (so the test ends either way) and logs each release
     const log = join(dir, 'opened.log');
-    const writer = spawn('timeout', ['60', 'sh', '-c', 'while true; do sleep 2; printf x > "$0" && echo opened >> "$1"; done', join(dir, 'pipe.bin'), log], { stdio: 'ignore' });
+    const writer = spawn(
+      'timeout',
+      [
+        '60',
+        'sh',
+        '-c',
+        'while true; do sleep 2; printf x > "$0" && echo opened >> "$1"; done',
+        join(dir, 'pipe.bin'),
+        log,
+      ],
+      { stdio: 'ignore' },
+    );
     const fifoServer = await serve({ root: dir, quiet: true });
     const host = `127.0.0.1:${fifoServer.port}`;
     /** GET `path`, or 'no answer' after 1.5 s (less than the writer's 2 s). */
     const get = (path: string) =>
       new Promise<string>((ok) => {
-        const req = request({ host: '127.0.0.1', port: fifoServer.port, path, headers: { host: host }, setHost: false, agent: false }, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => ok(`${res.statusCode} ${body.trim()}`));
-        });
+        const req = request(
+          { host: '127.0.0.1', port: fifoServer.port, path, headers: { host: host }, setHost: false, agent: false },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => ok(`${res.statusCode} ${body.trim()}`));
+          },
+        );
         req.setTimeout(1500, () => {
           req.destroy();
           ok('no answer');

@@ -47,7 +47,8 @@ for (const t of TARGETS) {
       const p0 = engine.stats.pipelines;
       await explain(engine, model, images(1, size), { ...options, target: 'auto' });
       const cold = engine.stats.pipelines - p0;
-      if (t.pipelines !== undefined) expect(cold, 'pipelines compiled by the first call').toBeLessThanOrEqual(t.pipelines);
+      if (t.pipelines !== undefined)
+        expect(cold, 'pipelines compiled by the first call').toBeLessThanOrEqual(t.pipelines);
       const s = { ...engine.stats };
       await explain(engine, model, images(1, size), options);
       expect(engine.stats.dispatches - s.dispatches, 'dispatches per call').toBeLessThanOrEqual(t.dispatches);

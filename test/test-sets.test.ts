@@ -29,7 +29,9 @@ describe('test files', () => {
   it('each file is in exactly one project: node, chromium or e2e', () => {
     expect(files.length).toBeGreaterThan(30);
     for (const file of files) {
-      const projects = Object.entries(TEST_PROJECTS).filter(([, p]) => inProject(file, p)).map(([name]) => name);
+      const projects = Object.entries(TEST_PROJECTS)
+        .filter(([, p]) => inProject(file, p))
+        .map(([name]) => name);
       expect(projects, file).toHaveLength(1);
     }
   });
@@ -38,7 +40,14 @@ describe('test files', () => {
     const of = (name: keyof typeof TEST_PROJECTS) => files.filter((f) => inProject(f, TEST_PROJECTS[name])).sort();
     expect(of('chromium')).toEqual(['test/browser.test.ts']);
     expect(of('e2e')).toEqual(files.filter((f) => f.endsWith('.e2e.test.ts')).sort());
-    expect(of('e2e')).toEqual(expect.arrayContaining(['test/consumer.e2e.test.ts', 'test/demo.e2e.test.ts', 'test/cli.e2e.test.ts', 'test/browser-rest.e2e.test.ts']));
+    expect(of('e2e')).toEqual(
+      expect.arrayContaining([
+        'test/consumer.e2e.test.ts',
+        'test/demo.e2e.test.ts',
+        'test/cli.e2e.test.ts',
+        'test/browser-rest.e2e.test.ts',
+      ]),
+    );
   });
 
   it('the files test:quick leaves out exist and are in the node project', () => {
@@ -60,7 +69,11 @@ describe('kernel cases', () => {
 
   it('every model-scale prefix names a case, and test:quick keeps a case of every suite', () => {
     const titles = cases.map((c) => `${c.suite}: ${c.name}`);
-    for (const prefix of MODEL_SCALE) expect(titles.some((t) => t.startsWith(prefix)), prefix).toBe(true);
+    for (const prefix of MODEL_SCALE)
+      expect(
+        titles.some((t) => t.startsWith(prefix)),
+        prefix,
+      ).toBe(true);
     const quick = quickCases(cases);
     expect(quick.length).toBeLessThan(cases.length);
     expect(new Set(quick.map((c) => c.suite))).toEqual(new Set(cases.map((c) => c.suite)));

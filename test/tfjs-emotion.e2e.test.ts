@@ -39,7 +39,13 @@ afterAll(() => {
 
 describe('emotion (FER-2013 mini-Xception from @vladmandic/human)', () => {
   it('imports as [1, 64, 64] → 7 classes, the final Softmax dropped and the preprocessing declared', () => {
-    expect(model.info).toMatchObject({ name: 'emotion', inputShape: [1, 64, 64], numClasses: 7, preprocess: { gray: true, scale: 2, offset: -1 }, inputRange: [-1, 1] });
+    expect(model.info).toMatchObject({
+      name: 'emotion',
+      inputShape: [1, 64, 64],
+      numClasses: 7,
+      preprocess: { gray: true, scale: 2, offset: -1 },
+      inputRange: [-1, 1],
+    });
     expect(model.info.classNames).toEqual(['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral']);
     expect(notes).toEqual([expect.stringMatching(/dropped the final Softmax/)]);
     // 9 convs + 4 depthwise (groups = channels), the two residual adds inside conv epilogues
@@ -63,16 +69,24 @@ describe('emotion (FER-2013 mini-Xception from @vladmandic/human)', () => {
     const logits = await out.download();
     t.dispose();
     out.dispose();
-    const targets = [0, 1].map((b) => { const row = Array.from(logits.subarray(7 * b, 7 * b + 7)); return row.indexOf(Math.max(...row)); });
+    const targets = [0, 1].map((b) => {
+      const row = Array.from(logits.subarray(7 * b, 7 * b + 7));
+      return row.indexOf(Math.max(...row));
+    });
     const nhwc = nchwToNhwc(x, [2, 1, 64, 64]);
     const want = await tfjsReference(reference, nhwc, [2, 64, 64, 1], LOGITS);
     const wantGrad = (await tfjsReference(forGradients, nhwc, [2, 64, 64, 1], LOGITS, targets)).grad!;
     const r = await explain(engine, model, x, { method: 'grad', target: targets });
     for (let b = 0; b < 2; b++) {
       const [got, ref] = [logits.subarray(7 * b, 7 * b + 7), want.logits.subarray(7 * b, 7 * b + 7)];
-      expect(maxAbs(got.map((v, i) => v - ref[i]!)), `image ${b}: max |logit − TF.js|`).toBeLessThanOrEqual(1e-4 * maxAbs(ref));
+      expect(maxAbs(got.map((v, i) => v - ref[i]!)), `image ${b}: max |logit − TF.js|`).toBeLessThanOrEqual(
+        1e-4 * maxAbs(ref),
+      );
       const g = nhwcToNchw(wantGrad, [2, 1, 64, 64]).subarray(b * 4096, (b + 1) * 4096);
-      expect(relL2(r.attribution.subarray(b * 4096, (b + 1) * 4096), g), `image ${b}: input gradient vs TF.js`).toBeLessThan(1e-3);
+      expect(
+        relL2(r.attribution.subarray(b * 4096, (b + 1) * 4096), g),
+        `image ${b}: input gradient vs TF.js`,
+      ).toBeLessThan(1e-3);
     }
     reference.dispose();
     forGradients.dispose();

@@ -25,7 +25,15 @@ function tinyCnn() {
   let h = g.conv2d('conv1', 0, 1, 4, 4, { stride: 4, relu: true });
   h = g.flatten('flatten', h);
   g.linear('fc', h, 4 * 7 * 7, 10);
-  return { g, info: { name: 'tiny-cnn', inputShape: [1, 28, 28] as [number, number, number], numClasses: 10, representationNode: h } };
+  return {
+    g,
+    info: {
+      name: 'tiny-cnn',
+      inputShape: [1, 28, 28] as [number, number, number],
+      numClasses: 10,
+      representationNode: h,
+    },
+  };
 }
 
 const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
@@ -41,7 +49,15 @@ it('training a small CNN on 1 000 MNIST images lowers the loss (GPU loop, no per
   const steps = 120;
   const reportEvery = 40;
   const reports: number[] = [];
-  const result = await train(model, data, { optimizer, epochs: 3, batchSize: 16, seed: 5, reportEvery, maxSteps: steps, onReport: (r) => reports.push(r.step) });
+  const result = await train(model, data, {
+    optimizer,
+    epochs: 3,
+    batchSize: 16,
+    seed: 5,
+    reportEvery,
+    maxSteps: steps,
+    onReport: (r) => reports.push(r.step),
+  });
   const submissions = engine.stats.submissions - before.submissions;
   const readbacks = engine.stats.readbacks - before.readbacks;
 
@@ -57,7 +73,11 @@ it('training a small CNN on 1 000 MNIST images lowers the loss (GPU loop, no per
   expect(mean(result.accuracies.subarray(steps - 20))).toBeGreaterThan(0.6);
 
   // Held-out check: the next 500 training images, which the model never saw.
-  const heldOut = { images: all.images.subarray(1000 * 784, 1500 * 784), labels: all.labels.subarray(1000, 1500), count: 500 };
+  const heldOut = {
+    images: all.images.subarray(1000 * 784, 1500 * 784),
+    labels: all.labels.subarray(1000, 1500),
+    count: 500,
+  };
   const { accuracy } = await evaluateAccuracy(model, heldOut, 250);
   expect(accuracy).toBeGreaterThan(0.6);
   optimizer.dispose();
@@ -69,10 +89,17 @@ it('the trainer rejects bad input with a PathlightError', async () => {
   const model = buildModel(engine, g, info, initParameters(g, 3));
   const optimizer = new Adam({ lr: 0.01 });
   const images = new Float32Array(4 * 784);
-  const bad = (labels: number[], batchSize = 2) => train(model, { images, labels, count: 4 }, { optimizer, epochs: 1, batchSize });
+  const bad = (labels: number[], batchSize = 2) =>
+    train(model, { images, labels, count: 4 }, { optimizer, epochs: 1, batchSize });
   await expect(bad([0, 1, 10, 2])).rejects.toThrow(/label 10 of image 2 is not a class index/);
   await expect(bad([0, 1, 2, 3], 8)).rejects.toThrow(PathlightError);
-  await expect(train(model, { images: images.subarray(5), labels: [0, 1, 2, 3], count: 4 }, { optimizer, epochs: 1, batchSize: 2 })).rejects.toThrow(/are not 4 images of shape \[1, 28, 28\]/);
+  await expect(
+    train(
+      model,
+      { images: images.subarray(5), labels: [0, 1, 2, 3], count: 4 },
+      { optimizer, epochs: 1, batchSize: 2 },
+    ),
+  ).rejects.toThrow(/are not 4 images of shape \[1, 28, 28\]/);
   optimizer.dispose();
   model.dispose();
 });
@@ -81,7 +108,11 @@ it('the zoo LeNet trains too: 60 steps on 1 000 MNIST images lower its loss', as
   const { createZooModel } = await import('../src/models/load.js');
   const model = createZooModel(engine, 'lenet', { seed: 3 });
   const mnist = loadMnist('train');
-  const data = { images: mnist.images.subarray(0, 1000 * 784), labels: Array.from(mnist.labels.subarray(0, 1000)), count: 1000 };
+  const data = {
+    images: mnist.images.subarray(0, 1000 * 784),
+    labels: Array.from(mnist.labels.subarray(0, 1000)),
+    count: 1000,
+  };
   const optimizer = new Adam({ lr: 3e-3 });
   const r = await train(model, data, { optimizer, epochs: 1, batchSize: 16, maxSteps: 60, reportEvery: 30 });
   const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;

@@ -17,7 +17,23 @@ beforeAll(async () => {
 
 it('pathlight explain --model resnet --input sample:0 --method grad (shipped weights)', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'pathlight-resnet-')), 'grad.png');
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli.js'), 'explain', '--model', 'resnet', '--input', 'sample:0', '--method', 'grad', '--out', out, '--json'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'dist/cli.js'),
+      'explain',
+      '--model',
+      'resnet',
+      '--input',
+      'sample:0',
+      '--method',
+      'grad',
+      '--out',
+      out,
+      '--json',
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   expect(r.status, r.stderr).toBe(0);
   const s = JSON.parse(r.stdout);
   expect(s.model).toBe('resnet');

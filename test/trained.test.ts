@@ -57,8 +57,13 @@ it('on the pixels that differ from the baseline, IDGI attributions are sparser (
     giniIg += gini(foreground.map((k) => ig.attribution[i * 784 + k]!)) / N;
     giniIdgi += gini(foreground.map((k) => idgi.attribution[i * 784 + k]!)) / N;
   }
-  console.log(`LeNet, 8 MNIST samples, black baseline, 64 steps, foreground pixels: Gini IG ${giniIg.toFixed(3)}, IDGI ${giniIdgi.toFixed(3)}`);
+  console.log(
+    `LeNet, 8 MNIST samples, black baseline, 64 steps, foreground pixels: Gini IG ${giniIg.toFixed(3)}, IDGI ${giniIdgi.toFixed(3)}`,
+  );
   expect(giniIdgi).toBeGreaterThan(giniIg);
   // and IDGI stays exactly complete on the trained model
-  for (const im of idgi.images) expect(Math.abs(im.sum - (im.fx - im.fStart - im.droppedDelta))).toBeLessThan(1e-3 * Math.max(1, Math.abs(im.fx - im.fStart)));
+  for (const im of idgi.images)
+    expect(Math.abs(im.sum - (im.fx - im.fStart - im.droppedDelta))).toBeLessThan(
+      1e-3 * Math.max(1, Math.abs(im.fx - im.fStart)),
+    );
 });

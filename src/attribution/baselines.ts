@@ -19,7 +19,14 @@ export type BlurFn = (x: Tensor, sigma: number) => Tensor;
 /** Pixels in [0, 1] ([N, ...input]) as the model's input: the subject's declared map (Explainable.pixelsToInput). */
 export type PixelMap = (pixels: Float32Array) => Float32Array;
 
-export function makeBaseline(engine: Engine, spec: BaselineSpec, x: Tensor, seed: number, blur?: BlurFn, toInput: PixelMap = (p) => p): Tensor {
+export function makeBaseline(
+  engine: Engine,
+  spec: BaselineSpec,
+  x: Tensor,
+  seed: number,
+  blur?: BlurFn,
+  toInput: PixelMap = (p) => p,
+): Tensor {
   const shape = x.shape;
   const image = (pixels: Float32Array) => Tensor.from(engine, toInput(pixels), shape, { label: 'baseline' });
   if (spec instanceof Tensor) {

@@ -38,7 +38,8 @@ export interface ExplainContext {
   signal?: AbortSignal;
 }
 
-export const abortError = () => Object.assign(new PathlightError('explain: aborted by its signal'), { name: 'AbortError' });
+export const abortError = () =>
+  Object.assign(new PathlightError('explain: aborted by its signal'), { name: 'AbortError' });
 
 export function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortError();

@@ -7,11 +7,22 @@ export type { PointEvaluation } from './subject.js';
 
 /** The request of ctx's evaluations: its targets, output, recordings and signal. */
 export function evaluationRequest(ctx: ExplainContext, pointsPerImage: number): EvaluationRequest {
-  return { targets: ctx.targets, targetList: ctx.targetList, pointsPerImage, output: ctx.output, replays: ctx.replays, signal: ctx.signal };
+  return {
+    targets: ctx.targets,
+    targetList: ctx.targetList,
+    pointsPerImage,
+    output: ctx.output,
+    replays: ctx.replays,
+    signal: ctx.signal,
+  };
 }
 
 /** `points` rows are image-major: row b belongs to image ⌊b / pointsPerImage⌋. Caller disposes the result. */
-export async function evaluateGradients(ctx: ExplainContext, points: Tensor, pointsPerImage: number): Promise<PointEvaluation> {
+export async function evaluateGradients(
+  ctx: ExplainContext,
+  points: Tensor,
+  pointsPerImage: number,
+): Promise<PointEvaluation> {
   const ev = await ctx.subject.evaluate(points, { ...evaluationRequest(ctx, pointsPerImage), want: ['f', 'grad'] });
   ctx.stats.gradientEvaluations += points.shape[0]!;
   return ev;

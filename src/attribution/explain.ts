@@ -16,7 +16,14 @@ import { makeBaseline, type BaselineSpec, type BlurFn } from './baselines.js';
 import { checkAborted, type ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
 import { inImageGroups } from './integrators.js';
-import { getMethod, methodCheck, type AttributionCheck, type MethodInfo, type MethodName, type MethodRegistry } from './registry.js';
+import {
+  getMethod,
+  methodCheck,
+  type AttributionCheck,
+  type MethodInfo,
+  type MethodName,
+  type MethodRegistry,
+} from './registry.js';
 import { modelSubject } from './model-subject.js';
 import { INTEGRATION_RULES, type IntegrationRule } from './quadrature.js';
 import './methods/core.js';
@@ -58,12 +65,28 @@ export interface ExplainOptions<M extends string = MethodName> {
 }
 
 /** A literal method name must be registered (a misspelt one does not compile); a run-time `string` is checked by explain(). */
-export type KnownMethod<M extends string> = string extends M ? unknown : M extends MethodName ? unknown : { method: MethodName };
+export type KnownMethod<M extends string> = string extends M
+  ? unknown
+  : M extends MethodName
+    ? unknown
+    : { method: MethodName };
 
 /** Every ExplainOptions key: explain() refuses others (a misspelt key is not silently ignored). */
 const OPTION_KEYS: { [K in keyof Required<ExplainOptions>]: true } = {
-  method: true, steps: true, rule: true, baseline: true, target: true, output: true, smoothgrad: true, memoryBudgetBytes: true,
-  seed: true, methodOptions: true, blur: true, checkFinite: true, signal: true, onProgress: true,
+  method: true,
+  steps: true,
+  rule: true,
+  baseline: true,
+  target: true,
+  output: true,
+  smoothgrad: true,
+  memoryBudgetBytes: true,
+  seed: true,
+  methodOptions: true,
+  blur: true,
+  checkFinite: true,
+  signal: true,
+  onProgress: true,
 };
 
 export interface ImageExplanation {
@@ -113,32 +136,83 @@ export const MAX_STEPS = 100_000;
 /** What explain() explains: a pathlight Model (or loadModel's / modelFromOnnx's { model, notes }), or a function from gpuFunction() / cpuFunction(). */
 export type ExplainSubject = Model | { model: Model; notes: readonly string[] } | Explainable | LegacyExplainable;
 
-export async function explain<M extends string>(engine: Engine, what: ExplainSubject, input: InputSpec, options: ExplainOptions<M> & KnownMethod<M>): Promise<Explanation> {
+export async function explain<M extends string>(
+  engine: Engine,
+  what: ExplainSubject,
+  input: InputSpec,
+  options: ExplainOptions<M> & KnownMethod<M>,
+): Promise<Explanation> {
   const t0 = performance.now();
   if (typeof options !== 'object' || options === null) fail('explain: options are required, at least { method }');
   const o = options as ExplainOptions<string>; // its method name checked by getMethod
   if (typeof what === 'object' && what !== null && 'model' in what && 'notes' in what) what = what.model; // a loader's { model, notes }
-  const subject = what instanceof Model ? modelSubject(what) : (asExplainable(what) ?? fail(`explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)${typeof what === 'object' && what !== null && 'model' in what ? " (a loader's result: pass its .model)" : ''}`));
-  for (const [t, name] of [[what, `model ${subject.name}`], [input, 'the input Tensor'], [options.baseline, 'the baseline Tensor']] as const) {
-    if ((t instanceof Model || t instanceof Tensor) && t.engine !== engine) fail(`explain: ${name} lives on another engine than the one given (made by another createEngine()); load or make it with this engine`);
+  const subject =
+    what instanceof Model
+      ? modelSubject(what)
+      : (asExplainable(what) ??
+        fail(
+          `explain: explain a Model, a gpuFunction(...) or a cpuFunction(...)${typeof what === 'object' && what !== null && 'model' in what ? " (a loader's result: pass its .model)" : ''}`,
+        ));
+  for (const [t, name] of [
+    [what, `model ${subject.name}`],
+    [input, 'the input Tensor'],
+    [options.baseline, 'the baseline Tensor'],
+  ] as const) {
+    if ((t instanceof Model || t instanceof Tensor) && t.engine !== engine)
+      fail(
+        `explain: ${name} lives on another engine than the one given (made by another createEngine()); load or make it with this engine`,
+      );
   }
   const s = settings(subject, o, input); // a refused call compiles nothing
-  if (what instanceof Model && !engine.isDryRun && !prepared(what, o)) await prepareExplain(engine, what, { ...o, onProgress: undefined });
+  if (what instanceof Model && !engine.isDryRun && !prepared(what, o))
+    await prepareExplain(engine, what, { ...o, onProgress: undefined });
   return run(engine, subject, input, o, s, t0);
 }
 
 /** The call itself, its options validated (`s`): inputs, baselines and targets on the GPU, the method, one readback. */
-async function run(engine: Engine, subject: Explainable, input: InputSpec, options: ExplainOptions<string>, s: Settings, t0: number): Promise<Explanation> {
-  const x = input instanceof Tensor ? input.reshape(s.shape) : Tensor.from(engine, input instanceof Float32Array ? input : input.data, s.shape, { label: 'input' });
+async function run(
+  engine: Engine,
+  subject: Explainable,
+  input: InputSpec,
+  options: ExplainOptions<string>,
+  s: Settings,
+  t0: number,
+): Promise<Explanation> {
+  const x =
+    input instanceof Tensor
+      ? input.reshape(s.shape)
+      : Tensor.from(engine, input instanceof Float32Array ? input : input.data, s.shape, { label: 'input' });
   const progress = checkpoints(engine, options.signal, options.onProgress);
   const n = s.shape[0]!;
   const owned: Tensor[] = [x];
   const own = <T extends Tensor | undefined>(t: T): T => (t && owned.push(t), t);
   const replays = new ReplayCache(engine);
   try {
-    const baseline = own(makeBaseline(engine, options.baseline ?? 'black', x, s.seed + 1, options.blur ?? gaussianBlurUniform, subject.pixelsToInput));
+    const baseline = own(
+      makeBaseline(
+        engine,
+        options.baseline ?? 'black',
+        x,
+        s.seed + 1,
+        options.blur ?? gaussianBlurUniform,
+        subject.pixelsToInput,
+      ),
+    );
     const targets = own(await resolveTargets(engine, subject, x, s.targets));
-    const ctx: ExplainContext = { engine, subject, x, baseline, targets, targetList: s.targets, output: s.output, maxRows: s.maxRows, stats: { gradientEvaluations: 0, forwardEvaluations: 0 }, checkpoint: progress.checkpoint, replays, signal: options.signal };
+    const ctx: ExplainContext = {
+      engine,
+      subject,
+      x,
+      baseline,
+      targets,
+      targetList: s.targets,
+      output: s.output,
+      maxRows: s.maxRows,
+      stats: { gradientEvaluations: 0, forwardEvaluations: 0 },
+      checkpoint: progress.checkpoint,
+      replays,
+      signal: options.signal,
+    };
     const result = await s.method.run(ctx, s.methodOptions);
     [result.attribution, result.dropped, result.fStart].forEach(own);
     // f(x) and f(x') for every image (rows 2i = x', 2i + 1 = x), in groups of images that fit the row budget
@@ -151,11 +225,24 @@ async function run(engine: Engine, subject: Explainable, input: InputSpec, optio
       }
     });
     const fEnds = own(ends.attribution);
-    const diagnostics = own(packDiagnostics(engine, [targets, fEnds, result.fStart ?? null, result.dropped ?? null], n));
+    const diagnostics = own(
+      packDiagnostics(engine, [targets, fEnds, result.fStart ?? null, result.dropped ?? null], n),
+    );
     const attribution = await result.attribution.download();
     const diag = await diagnostics.download();
     await progress.settled();
-    return summarise(options.method, s.methodOptions.steps, s.shape, attribution, diag, !!result.fStart, ctx, s.method, t0, s.checkFinite);
+    return summarise(
+      options.method,
+      s.methodOptions.steps,
+      s.shape,
+      attribution,
+      diag,
+      !!result.fStart,
+      ctx,
+      s.method,
+      t0,
+      s.checkFinite,
+    );
   } finally {
     for (const t of owned) if (!t.disposed) t.dispose();
     replays.dispose();
@@ -166,7 +253,13 @@ async function run(engine: Engine, subject: Explainable, input: InputSpec, optio
 /** What a model has compiled for: method and the options that choose kernels (not sizes: those are uniforms). */
 const preparedFor = new WeakMap<Model, Set<string>>();
 const kernelChoice = (o: ExplainOptions<string>) =>
-  JSON.stringify([o.method, o.output ?? 'logit', typeof o.baseline === 'string' ? o.baseline : !!o.baseline, !!o.smoothgrad, o.rule ?? 'trapezoid']);
+  JSON.stringify([
+    o.method,
+    o.output ?? 'logit',
+    typeof o.baseline === 'string' ? o.baseline : !!o.baseline,
+    !!o.smoothgrad,
+    o.rule ?? 'trapezoid',
+  ]);
 function prepared(model: Model, options: ExplainOptions<string>): boolean {
   return preparedFor.get(model)?.has(kernelChoice(options)) ?? false;
 }
@@ -177,13 +270,20 @@ function prepared(model: Model, options: ExplainOptions<string>): boolean {
  * itself on its first call of a kind; a page calls it to compile ahead. Pipelines do not bake batch
  * sizes or step counts, so any later batch or step count compiles nothing.
  */
-export async function prepareExplain<M extends string>(engine: Engine, model: Model, options: ExplainOptions<M> & KnownMethod<M>): Promise<{ pipelines: number }> {
+export async function prepareExplain<M extends string>(
+  engine: Engine,
+  model: Model,
+  options: ExplainOptions<M> & KnownMethod<M>,
+): Promise<{ pipelines: number }> {
   const set = preparedFor.get(model) ?? new Set<string>();
   const { onProgress, ...rest } = options as ExplainOptions<string>;
   if (set.has(kernelChoice(rest))) return { pipelines: 0 };
   const [subject, sample] = [modelSubject(model), new Float32Array(sizeOf(model.info.inputShape))];
   preparedFor.set(model, set.add(kernelChoice(rest)));
-  return engine.prepare(() => run(engine, subject, sample, rest, settings(subject, rest, sample), performance.now()), onProgress);
+  return engine.prepare(
+    () => run(engine, subject, sample, rest, settings(subject, rest, sample), performance.now()),
+    onProgress,
+  );
 }
 
 type Settings = ReturnType<typeof settings>;
@@ -191,13 +291,17 @@ type Settings = ReturnType<typeof settings>;
 /** explain()'s options, each validated here once, before any GPU work: what the run and the method read. */
 function settings(subject: Explainable, options: ExplainOptions<string>, input: InputSpec) {
   const unknown = Object.keys(options).find((k) => !Object.hasOwn(OPTION_KEYS, k));
-  if (unknown !== undefined) fail(`explain: unknown option '${unknown}' (known: ${Object.keys(OPTION_KEYS).join(', ')}; a method's own options go in methodOptions)`);
+  if (unknown !== undefined)
+    fail(
+      `explain: unknown option '${unknown}' (known: ${Object.keys(OPTION_KEYS).join(', ')}; a method's own options go in methodOptions)`,
+    );
   const base = getMethod(options.method);
   const steps = options.steps ?? base.defaultSteps;
   checkPositiveInt(options.method, 'steps', steps);
   if (steps > MAX_STEPS) fail(`${options.method}: steps ${steps} is above the maximum ${MAX_STEPS}`);
   if (base.ownStart && options.baseline !== undefined) fail(base.ownStart);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') fail('onProgress must be a function (done, total)');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    fail('onProgress must be a function (done, total)');
   checkAborted(options.signal);
   const rule = options.rule ?? 'trapezoid';
   if (!INTEGRATION_RULES.includes(rule)) fail(`unknown rule '${rule}' (use ${INTEGRATION_RULES.join(', ')})`);
@@ -206,9 +310,13 @@ function settings(subject: Explainable, options: ExplainOptions<string>, input: 
   const seed = options.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isFinite(seed)) fail(`seed must be a finite number, got ${String(seed)}`);
   const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
-  if (typeof budget !== 'number' || !(budget > 0 && Number.isFinite(budget))) fail(`memoryBudgetBytes must be a positive finite number, got ${String(budget)}`);
+  if (typeof budget !== 'number' || !(budget > 0 && Number.isFinite(budget)))
+    fail(`memoryBudgetBytes must be a positive finite number, got ${String(budget)}`);
   const maxRows = subject.rowsForBudget(budget);
-  if (!(maxRows >= 1)) fail(`explain: one row of ${subject.name} ${shapeStr(subject.inputShape)} takes about ${subject.bytesPerRow ?? '?'} bytes of GPU memory, above memoryBudgetBytes ${budget}; raise memoryBudgetBytes`);
+  if (!(maxRows >= 1))
+    fail(
+      `explain: one row of ${subject.name} ${shapeStr(subject.inputShape)} takes about ${subject.bytesPerRow ?? '?'} bytes of GPU memory, above memoryBudgetBytes ${budget}; raise memoryBudgetBytes`,
+    );
   const list = targetList(subject, options.target ?? 'auto');
   const sg = smoothGradSettings(options.smoothgrad);
   const shape = inputShape(subject, input);
@@ -220,7 +328,17 @@ function settings(subject: Explainable, options: ExplainOptions<string>, input: 
   if (typeof checkFinite !== 'boolean') fail(`checkFinite must be true or false, got ${String(checkFinite)}`);
   const raw = (options.methodOptions ?? {}) as Readonly<Record<string, unknown>>;
   const own = base.options ? base.options(raw) : { ...raw }; // the method checks its own options
-  return { method, methodOptions: { ...(own as object), steps, rule, seed }, shape, targets, output, seed, budget, maxRows, checkFinite };
+  return {
+    method,
+    methodOptions: { ...(own as object), steps, rule, seed },
+    shape,
+    targets,
+    output,
+    seed,
+    budget,
+    maxRows,
+    checkFinite,
+  };
 }
 
 /**
@@ -230,19 +348,29 @@ function settings(subject: Explainable, options: ExplainOptions<string>, input: 
 function inputShape(subject: Explainable, input: InputSpec): number[] {
   const shape = subject.inputShape;
   const per = sizeOf(shape);
-  if (input instanceof Tensor || (typeof input === 'object' && input !== null && 'shape' in input && !(input instanceof Float32Array))) {
+  if (
+    input instanceof Tensor ||
+    (typeof input === 'object' && input !== null && 'shape' in input && !(input instanceof Float32Array))
+  ) {
     const given = Array.isArray(input.shape) ? input.shape : fail('input: shape must be an array of dimensions');
     const batched = given.length === shape.length + 1 && shape.every((d, i) => given[i + 1] === d) && given[0]! > 0;
     const single = given.length === shape.length && shape.every((d, i) => given[i] === d);
-    if (!batched && !single) fail(`input has shape ${shapeStr(given)}, expected ${shapeStr(['N' as unknown as number, ...shape])} for ${subject.name}`);
+    if (!batched && !single)
+      fail(
+        `input has shape ${shapeStr(given)}, expected ${shapeStr(['N' as unknown as number, ...shape])} for ${subject.name}`,
+      );
     if (!(input instanceof Tensor)) {
-      if (!(input.data instanceof Float32Array) || input.data.length !== sizeOf(given)) fail(`input: data must be a Float32Array of ${sizeOf(given)} values for shape ${shapeStr(given)}`);
+      if (!(input.data instanceof Float32Array) || input.data.length !== sizeOf(given))
+        fail(`input: data must be a Float32Array of ${sizeOf(given)} values for shape ${shapeStr(given)}`);
       assertFinite(input.data, 'input');
     }
     return single ? [1, ...shape] : [...given];
   }
   if (!(input instanceof Float32Array)) fail('input must be a Float32Array, a Tensor or { data, shape }');
-  if (input.length === 0 || input.length % per !== 0) fail(`input has ${input.length} values, not a whole number of inputs of shape ${shapeStr(shape)} (${per} values) for ${subject.name}`);
+  if (input.length === 0 || input.length % per !== 0)
+    fail(
+      `input has ${input.length} values, not a whole number of inputs of shape ${shapeStr(shape)} (${per} values) for ${subject.name}`,
+    );
   assertFinite(input, 'input');
   return [input.length / per, ...shape];
 }
@@ -250,16 +378,29 @@ function inputShape(subject: Explainable, input: InputSpec): number[] {
 /** Explicit targets as a list (one for all inputs, or one per input), checked against the classes; null for 'auto'. */
 function targetList(subject: Explainable, target: number | readonly number[] | 'auto'): number[] | null {
   if (target === 'auto') return null;
-  const list = typeof target === 'number' ? [target] : Array.isArray(target) ? [...(target as readonly number[])] : fail(`target must be a class index, a list of them or 'auto', got ${String(target)}`);
+  const list =
+    typeof target === 'number'
+      ? [target]
+      : Array.isArray(target)
+        ? [...(target as readonly number[])]
+        : fail(`target must be a class index, a list of them or 'auto', got ${String(target)}`);
   const k = subject.numClasses;
   list.forEach((v, i) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (k !== null && v >= k)) fail(`target class ${String(v)} for input ${i} is out of range: ${subject.name} has ${k === null ? 'non-negative class indices' : `classes 0..${k - 1}`}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (k !== null && v >= k))
+      fail(
+        `target class ${String(v)} for input ${i} is out of range: ${subject.name} has ${k === null ? 'non-negative class indices' : `classes 0..${k - 1}`}`,
+      );
   });
   return list;
 }
 
 /** [N] targets on the GPU: the given ones, or 'auto' = top-1 (decided on the GPU; 0 for a subject without classes). */
-async function resolveTargets(engine: Engine, subject: Explainable, x: Tensor, list: readonly number[] | null): Promise<Tensor> {
+async function resolveTargets(
+  engine: Engine,
+  subject: Explainable,
+  x: Tensor,
+  list: readonly number[] | null,
+): Promise<Tensor> {
   if (list) return Tensor.from(engine, list, [list.length], { label: 'targets' });
   return (await subject.topClasses(x)) ?? Tensor.zeros(engine, [x.shape[0]!], 'targets');
 }
@@ -276,7 +417,11 @@ function packDiagnostics(engine: Engine, parts: (Tensor | null)[], n: number): T
 }
 
 /** Calls between chunks: submit, let the host run, report what the GPU finished (one chunk stays in flight), stop if aborted. */
-function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress: ExplainOptions<string>['onProgress']) {
+function checkpoints(
+  engine: Engine,
+  signal: AbortSignal | undefined,
+  onProgress: ExplainOptions<string>['onProgress'],
+) {
   let inFlight: Promise<unknown> = Promise.resolve();
   const checkpoint = async (done: number, total: number) => {
     checkAborted(signal);
@@ -284,7 +429,12 @@ function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress
       const previous = inFlight;
       const finished = engine.done();
       // reported in call order: the pacer may resolve a short submission's wait before a longer one's
-      inFlight = previous.then(() => finished).then(() => onProgress?.(done, total), () => {}); // a lost device is reported by the readback
+      inFlight = previous
+        .then(() => finished)
+        .then(
+          () => onProgress?.(done, total),
+          () => {},
+        ); // a lost device is reported by the readback
       // a callback's error rejects explain (at the next checkpoint or at settled()), never unhandled meanwhile
       inFlight.catch(() => {});
       await previous;
@@ -295,17 +445,33 @@ function checkpoints(engine: Engine, signal: AbortSignal | undefined, onProgress
   return { checkpoint, settled: () => inFlight };
 }
 
-const yieldToHost = () => new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+const yieldToHost = () =>
+  new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /** The check of image i in words, for summaries and figure titles: "completeness error 0.012 %", "gap 191.584 % to f(x) − mean f(counterfactual) (approximate)", "no completeness check (grad)". */
-export function describeCheck(r: Pick<Explanation, 'method' | 'start'>, image: Pick<ImageExplanation, 'check' | 'gap'>): string {
+export function describeCheck(
+  r: Pick<Explanation, 'method' | 'start'>,
+  image: Pick<ImageExplanation, 'check' | 'gap'>,
+): string {
   const pct = `${(100 * image.gap!).toFixed(3)} %`;
   if (image.check === 'complete') return `completeness error ${pct} (Σ attr vs f(x) − ${r.start})`;
-  if (image.check === 'approximate') return `gap ${pct} to f(x) − ${r.start} (approximate: not promised by ${r.method})`;
+  if (image.check === 'approximate')
+    return `gap ${pct} to f(x) − ${r.start} (approximate: not promised by ${r.method})`;
   return `no completeness check (${r.method} promises none)`;
 }
 
-function summarise(methodName: string, steps: number, shape: readonly number[], attribution: Float32Array, diag: Float32Array, hasStart: boolean, ctx: ExplainContext, method: MethodInfo<unknown>, t0: number, checkFinite: boolean): Explanation {
+function summarise(
+  methodName: string,
+  steps: number,
+  shape: readonly number[],
+  attribution: Float32Array,
+  diag: Float32Array,
+  hasStart: boolean,
+  ctx: ExplainContext,
+  method: MethodInfo<unknown>,
+  t0: number,
+  checkFinite: boolean,
+): Explanation {
   const check = methodCheck(method);
   const noTarget = ctx.targetList === null && ctx.subject.numClasses === null;
   const n = shape[0]!;
@@ -319,12 +485,41 @@ function summarise(methodName: string, steps: number, shape: readonly number[], 
     for (let j = i * per; j < (i + 1) * per; j++) sum += attribution[j]!;
     if (checkFinite) {
       // a NaN or an overflow anywhere in the network reaches f (activations propagate NaN); Σ is non-finite iff a value is
-      const bad = !Number.isFinite(fx) ? `f(x) is ${fx}` : !Number.isFinite(fStart) ? `f(${hasStart ? 'start' : 'baseline'}) is ${fStart}` : !Number.isFinite(sum) ? 'the attribution has non-finite values' : null;
-      if (bad) fail(`explain: input ${i}: ${bad}: ${ctx.subject.name} overflows float32 or produces NaN on it (checkFinite: false skips this check)`);
+      const bad = !Number.isFinite(fx)
+        ? `f(x) is ${fx}`
+        : !Number.isFinite(fStart)
+          ? `f(${hasStart ? 'start' : 'baseline'}) is ${fStart}`
+          : !Number.isFinite(sum)
+            ? 'the attribution has non-finite values'
+            : null;
+      if (bad)
+        fail(
+          `explain: input ${i}: ${bad}: ${ctx.subject.name} overflows float32 or produces NaN on it (checkFinite: false skips this check)`,
+        );
     }
     const gap = Math.abs(fx - fStart);
     const completenessError = Math.abs(sum - (fx - fStart)) / (gap > 1e-12 ? gap : 1);
-    images.push({ target: noTarget ? -1 : diag[i]!, fx, fStart, sum, completenessError, check, gap: check === 'none' ? null : completenessError, droppedDelta: diag[4 * n + i]! });
+    images.push({
+      target: noTarget ? -1 : diag[i]!,
+      fx,
+      fStart,
+      sum,
+      completenessError,
+      check,
+      gap: check === 'none' ? null : completenessError,
+      droppedDelta: diag[4 * n + i]!,
+    });
   }
-  return { method: methodName, steps, shape: [...shape], attribution, images, ...ctx.stats, complete: check === 'complete', check, start: method.start ?? 'f(baseline)', timeMs: performance.now() - t0 };
+  return {
+    method: methodName,
+    steps,
+    shape: [...shape],
+    attribution,
+    images,
+    ...ctx.stats,
+    complete: check === 'complete',
+    check,
+    start: method.start ?? 'f(baseline)',
+    timeMs: performance.now() - t0,
+  };
 }

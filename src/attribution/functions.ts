@@ -18,7 +18,16 @@ import { fail, PathlightError, shapeStr } from '../errors.js';
 import { Tensor, assertFinite, reshapeOwned, sizeOf, validateShape } from '../tensor/tensor.js';
 import { sliceBatch } from '../tensor/batch.js';
 import { accumulateGradients } from './kernels/accumulate-gradients.js';
-import { answered, wants, withLegacyMethods, type EvaluationKey, type EvaluationRequest, type Explainable, type KeyedRequest, type PointEvaluation } from './subject.js';
+import {
+  answered,
+  wants,
+  withLegacyMethods,
+  type EvaluationKey,
+  type EvaluationRequest,
+  type Explainable,
+  type KeyedRequest,
+  type PointEvaluation,
+} from './subject.js';
 import type { Ig2Pairs } from './methods/ig2/seam.js';
 import { abortError } from './context.js';
 
@@ -44,7 +53,11 @@ export type GpuFunctionResult = { f: Tensor; grad: Tensor };
 
 export interface GpuFunctionOptions extends FunctionOptions {
   /** IG2: distance to each row's reference [rows] and its gradient w.r.t. the points */
-  ig2?: (points: Tensor, references: Tensor, info: { signal?: AbortSignal }) => GpuFunctionDistance | Promise<GpuFunctionDistance>;
+  ig2?: (
+    points: Tensor,
+    references: Tensor,
+    info: { signal?: AbortSignal },
+  ) => GpuFunctionDistance | Promise<GpuFunctionDistance>;
 }
 
 export type GpuFunctionDistance = { distance: Tensor; grad: Tensor };
@@ -57,17 +70,27 @@ export interface CpuFunctionOptions extends FunctionOptions {
   /** rows per call at most */
   batchSize: number;
   /** IG2: for points [rows, ...] and each row's reference (same shape), the distance and its gradient */
-  ig2?: (points: Float32Array, references: Float32Array, shape: number[]) => CpuFunctionDistance | Promise<CpuFunctionDistance>;
+  ig2?: (
+    points: Float32Array,
+    references: Float32Array,
+    shape: number[],
+  ) => CpuFunctionDistance | Promise<CpuFunctionDistance>;
 }
 
 export type GpuFunction = (points: Tensor, info: FunctionCallInfo) => GpuFunctionResult | Promise<GpuFunctionResult>;
-export type CpuFunction = (points: Float32Array, shape: number[], info: FunctionCallInfo) => CpuFunctionResult | Promise<CpuFunctionResult>;
+export type CpuFunction = (
+  points: Float32Array,
+  shape: number[],
+  info: FunctionCallInfo,
+) => CpuFunctionResult | Promise<CpuFunctionResult>;
 
 function checkCommon(kind: string, o: FunctionOptions): { shape: number[]; name: string } {
   if (typeof o !== 'object' || o === null) fail(`${kind}: options { inputShape } are required`);
   validateShape(o.inputShape, `${kind} inputShape`);
-  if (o.inputShape.length === 0 || sizeOf(o.inputShape) === 0) fail(`${kind}: inputShape ${JSON.stringify(o.inputShape)} must name at least one feature`);
-  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && o.timeoutMs > 0)) fail(`${kind}: timeoutMs must be a positive number of milliseconds, got ${String(o.timeoutMs)}`);
+  if (o.inputShape.length === 0 || sizeOf(o.inputShape) === 0)
+    fail(`${kind}: inputShape ${JSON.stringify(o.inputShape)} must name at least one feature`);
+  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && o.timeoutMs > 0))
+    fail(`${kind}: timeoutMs must be a positive number of milliseconds, got ${String(o.timeoutMs)}`);
   return { shape: [...o.inputShape], name: o.name ?? kind };
 }
 
@@ -75,7 +98,14 @@ function checkCommon(kind: string, o: FunctionOptions): { shape: number[]; name:
  * run()'s result, or a rejection as soon as `timeoutMs` passes or `signal` aborts. A result that
  * comes after that goes to `late` (to dispose it); `settled` runs once run() settles, either way.
  */
-function bounded<T>(what: string, timeoutMs: number | undefined, signal: AbortSignal | undefined, run: () => T | Promise<T>, late: (v: T) => void, settled: () => void = () => {}): Promise<T> {
+function bounded<T>(
+  what: string,
+  timeoutMs: number | undefined,
+  signal: AbortSignal | undefined,
+  run: () => T | Promise<T>,
+  late: (v: T) => void,
+  settled: () => void = () => {},
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let open = true;
     const end = (f: () => void) => {
@@ -87,7 +117,13 @@ function bounded<T>(what: string, timeoutMs: number | undefined, signal: AbortSi
       return true;
     };
     const onAbort = () => end(() => reject(abortError()));
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => end(() => reject(new PathlightError(`${what} did not return within timeoutMs ${timeoutMs} ms`))), timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => end(() => reject(new PathlightError(`${what} did not return within timeoutMs ${timeoutMs} ms`))),
+            timeoutMs,
+          );
     signal?.addEventListener('abort', onAbort);
     if (signal?.aborted) return void (onAbort(), settled());
     Promise.resolve()
@@ -102,11 +138,13 @@ function bounded<T>(what: string, timeoutMs: number | undefined, signal: AbortSi
 
 /** Dispose the Tensors of a result that came too late. */
 function disposeLate(v: unknown): void {
-  if (typeof v === 'object' && v !== null) for (const t of Object.values(v)) if (t instanceof Tensor && !t.disposed) t.dispose();
+  if (typeof v === 'object' && v !== null)
+    for (const t of Object.values(v)) if (t instanceof Tensor && !t.disposed) t.dispose();
 }
 
 function checkOutput(name: string, r: Pick<EvaluationRequest, 'output'>): void {
-  if (r.output !== 'logit') fail(`${name}: output '${r.output}' applies to models; a function explains the value it returns`);
+  if (r.output !== 'logit')
+    fail(`${name}: output '${r.output}' applies to models; a function explains the value it returns`);
 }
 
 /** Per-row targets of a batch with `per` rows per input. */
@@ -114,15 +152,27 @@ function rowTargets(list: readonly number[] | null, rows: number, per: number): 
   return list && Int32Array.from({ length: rows }, (_, k) => list[Math.floor(k / per)]!);
 }
 
-function checkLength(name: string, what: string, got: ArrayLike<number> | undefined, expected: number, shape: readonly number[]): void {
+function checkLength(
+  name: string,
+  what: string,
+  got: ArrayLike<number> | undefined,
+  expected: number,
+  shape: readonly number[],
+): void {
   if (!got || typeof got.length !== 'number') fail(`${name}: the function returned no ${what} array`);
-  if (got.length !== expected) fail(`${name}: the function returned ${got.length} ${what} values for points of shape ${shapeStr(shape)}, expected ${expected}`);
+  if (got.length !== expected)
+    fail(
+      `${name}: the function returned ${got.length} ${what} values for points of shape ${shapeStr(shape)}, expected ${expected}`,
+    );
 }
 
 function checkTensor(name: string, what: string, t: unknown, expected: number, points: Tensor): asserts t is Tensor {
   if (!(t instanceof Tensor)) fail(`${name}: the function returned no ${what} Tensor`);
   if (t.engine !== points.engine) fail(`${name}: the ${what} Tensor lives on another engine`);
-  if (t.size !== expected) fail(`${name}: the function returned ${what} of shape ${shapeStr(t.shape)} for points of shape ${shapeStr(points.shape)} (${expected} values expected)`);
+  if (t.size !== expected)
+    fail(
+      `${name}: the function returned ${what} of shape ${shapeStr(t.shape)} for points of shape ${shapeStr(points.shape)} (${expected} values expected)`,
+    );
 }
 
 /** −g: IG2 moves against the distance's gradient. */
@@ -133,7 +183,12 @@ function negated(g: Tensor): Tensor {
 }
 
 /** [top; bottom] as one [2 · rows, ...rest] tensor (copies), zeros for a half that is null. */
-function stackHalves(engine: Tensor['engine'], top: Tensor | null, bottom: Tensor | null, half: readonly number[]): Tensor {
+function stackHalves(
+  engine: Tensor['engine'],
+  top: Tensor | null,
+  bottom: Tensor | null,
+  half: readonly number[],
+): Tensor {
   const out = Tensor.zeros(engine, [2 * half[0]!, ...half.slice(1)], 'ig2 batch values');
   const bytes = sizeOf(half) * 4;
   if (top) engine.copy(top.buffer, 0, out.buffer, 0, bytes);
@@ -142,7 +197,8 @@ function stackHalves(engine: Tensor['engine'], top: Tensor | null, bottom: Tenso
 }
 
 export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Explainable {
-  if (typeof fn !== 'function') fail('gpuFunction: the first argument must be a function (points, info) => { f, grad }');
+  if (typeof fn !== 'function')
+    fail('gpuFunction: the first argument must be a function (points, info) => { f, grad }');
   const { shape, name } = checkCommon('gpuFunction', options);
   const per = sizeOf(shape);
   /** fn at the points for request `r` (its targets, points per image and explained output), checked */
@@ -152,8 +208,19 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
     // Another library submits its own work: what produced the points must be in the queue first.
     points.engine.flush();
     const given = points.reshape(points.shape); // fn's own view: the points live until fn settles, even past a timeout or an abort
-    const info = { targets: rowTargets(r.targetList, rows, r.pointsPerImage), pointsPerInput: r.pointsPerImage, signal: r.signal };
-    const v = await bounded(`${name}: the function, on a batch of ${rows} rows,`, options.timeoutMs, r.signal, () => fn(given, info), disposeLate, () => given.dispose());
+    const info = {
+      targets: rowTargets(r.targetList, rows, r.pointsPerImage),
+      pointsPerInput: r.pointsPerImage,
+      signal: r.signal,
+    };
+    const v = await bounded(
+      `${name}: the function, on a batch of ${rows} rows,`,
+      options.timeoutMs,
+      r.signal,
+      () => fn(given, info),
+      disposeLate,
+      () => given.dispose(),
+    );
     if (typeof v !== 'object' || v === null) fail(`${name}: the function returned ${String(v)}, expected { f, grad }`);
     try {
       checkTensor(name, 'f', v.f, rows, points);
@@ -173,10 +240,17 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
     bytesPerRow: 8 * 4 * per,
     async evaluate<K extends EvaluationKey>(points: Tensor, r: KeyedRequest<K>) {
       const other = r.want.find((k) => k !== 'f' && k !== 'grad' && !(k === 'distance' && options.ig2));
-      if (other !== undefined) fail(`${name}: cannot evaluate '${other}'${other === 'distance' ? " (IG2's): no IG2 support: give the function an ig2 distance callback (options.ig2), or explain a model" : ''}`);
+      if (other !== undefined)
+        fail(
+          `${name}: cannot evaluate '${other}'${other === 'distance' ? " (IG2's): no IG2 support: give the function an ig2 distance callback (options.ig2), or explain a model" : ''}`,
+        );
       if (wants(r, 'distance')) {
         const q = r.ig2 ?? fail(`${name}: the distance key needs IG2's pairs (request.ig2)`);
-        const search = q.keep(call, () => gpuIg2Search(name, call, options.ig2!, q, r, shape, options.timeoutMs), (s) => s.dispose());
+        const search = q.keep(
+          call,
+          () => gpuIg2Search(name, call, options.ig2!, q, r, shape, options.timeoutMs),
+          (s) => s.dispose(),
+        );
         return answered<K>(await search.step(points, wants(r, 'grad')));
       }
       const ev = await call(points, r);
@@ -188,17 +262,29 @@ export function gpuFunction(fn: GpuFunction, options: GpuFunctionOptions): Expla
   });
 }
 
-type Call = (p: Tensor, r: Pick<EvaluationRequest, 'targetList' | 'pointsPerImage' | 'output' | 'signal'>) => Promise<PointEvaluation>;
+type Call = (
+  p: Tensor,
+  r: Pick<EvaluationRequest, 'targetList' | 'pointsPerImage' | 'output' | 'signal'>,
+) => Promise<PointEvaluation>;
 
 /** IG2's distance through the function's ig2 callback, for the search of `q` (its per-pair references kept for the whole search). */
-function gpuIg2Search(name: string, call: Call, distanceFn: NonNullable<GpuFunctionOptions['ig2']>, q: Ig2Pairs, r: EvaluationRequest, shape: readonly number[], timeoutMs: number | undefined) {
+function gpuIg2Search(
+  name: string,
+  call: Call,
+  distanceFn: NonNullable<GpuFunctionOptions['ig2']>,
+  q: Ig2Pairs,
+  r: EvaluationRequest,
+  shape: readonly number[],
+  timeoutMs: number | undefined,
+) {
   checkOutput(name, r);
   const engine = q.references.engine;
   const refRows = q.references.shape[0]!;
   const rowBytes = q.references.byteLength / refRows;
   // the reference of each pair p (row p mod refRows), gathered once
   const refs = Tensor.empty(engine, [q.pairs, ...shape], 'ig2 references per pair');
-  for (let p = 0; p < q.pairs; p++) engine.copy(q.references.buffer, (p % refRows) * rowBytes, refs.buffer, p * rowBytes, rowBytes);
+  for (let p = 0; p < q.pairs; p++)
+    engine.copy(q.references.buffer, (p % refRows) * rowBytes, refs.buffer, p * rowBytes, rowBytes);
   const pairTargets = r.targetList && r.targetList.flatMap((t) => new Array<number>(q.referencesPerImage).fill(t));
   // refs (one Tensor for the whole search: a CPU function reads it back once) live until the search ends and no callback is pending
   let [pending, closed] = [0, false];
@@ -215,8 +301,16 @@ function gpuIg2Search(name: string, call: Call, distanceFn: NonNullable<GpuFunct
         const given = bottom.reshape(bottom.shape); // alive until the callback settles
         pending++;
         const settled = () => (given.dispose(), pending--, release());
-        const d = await bounded(`${name}: the ig2 callback, on ${q.pairs} rows,`, timeoutMs, r.signal, () => distanceFn(given, refs, { signal: r.signal }), disposeLate, settled);
-        if (typeof d !== 'object' || d === null) fail(`${name}: the ig2 callback returned ${String(d)}, expected { distance, grad }`);
+        const d = await bounded(
+          `${name}: the ig2 callback, on ${q.pairs} rows,`,
+          timeoutMs,
+          r.signal,
+          () => distanceFn(given, refs, { signal: r.signal }),
+          disposeLate,
+          settled,
+        );
+        if (typeof d !== 'object' || d === null)
+          fail(`${name}: the ig2 callback returned ${String(d)}, expected { distance, grad }`);
         for (const t of [d.distance, d.grad]) if (t instanceof Tensor && !parts.includes(t)) parts.push(t);
         checkTensor(name, 'ig2 distance', d.distance, q.pairs, bottom);
         checkTensor(name, 'ig2 grad', d.grad, bottom.size, bottom);
@@ -246,7 +340,15 @@ interface CpuCallback {
  * fn over `rows` rows in batches of at most `size`: its two per-row outputs (f and ∇f, or the
  * distance and its gradient) gathered into [rows] and [rows × per] arrays, each value checked finite.
  */
-async function cpuBatches(name: string, cb: CpuCallback, rows: number, size: number, per: number, shape: readonly number[], call: (first: number, count: number, batchShape: number[]) => unknown): Promise<[Float32Array, Float32Array]> {
+async function cpuBatches(
+  name: string,
+  cb: CpuCallback,
+  rows: number,
+  size: number,
+  per: number,
+  shape: readonly number[],
+  call: (first: number, count: number, batchShape: number[]) => unknown,
+): Promise<[Float32Array, Float32Array]> {
   const { names } = cb;
   const value = new Float32Array(rows);
   const grad = new Float32Array(rows * per);
@@ -254,8 +356,15 @@ async function cpuBatches(name: string, cb: CpuCallback, rows: number, size: num
     const count = Math.min(size, rows - first);
     const batchShape = [count, ...shape];
     const batch = `batch ${first / size + 1} of ${Math.ceil(rows / size)} (rows ${first}–${first + count - 1} of ${rows})`;
-    const r = (await bounded(`${name}: the ${cb.what}, on ${batch},`, cb.timeoutMs, cb.signal, () => call(first, count, batchShape), () => {})) as Record<string, ArrayLike<number>> | null | undefined;
-    if (typeof r !== 'object' || r === null) fail(`${name}: the ${cb.what} returned ${String(r)}, expected { ${names.join(', ')} }`);
+    const r = (await bounded(
+      `${name}: the ${cb.what}, on ${batch},`,
+      cb.timeoutMs,
+      cb.signal,
+      () => call(first, count, batchShape),
+      () => {},
+    )) as Record<string, ArrayLike<number>> | null | undefined;
+    if (typeof r !== 'object' || r === null)
+      fail(`${name}: the ${cb.what} returned ${String(r)}, expected { ${names.join(', ')} }`);
     checkLength(name, names[0], r[names[0]], count, batchShape);
     checkLength(name, names[1], r[names[1]], count * per, batchShape);
     for (const key of names) assertFinite(r[key]!, `${name}: the ${cb.what}'s ${key} on ${batch}`);
@@ -271,9 +380,11 @@ async function cpuBatches(name: string, cb: CpuCallback, rows: number, size: num
  * their two halves (f rows, distance rows); the references once.
  */
 export function cpuFunction(fn: CpuFunction, options: CpuFunctionOptions): Explainable {
-  if (typeof fn !== 'function') fail('cpuFunction: the first argument must be a function (points, shape, info) => { f, grad }');
+  if (typeof fn !== 'function')
+    fail('cpuFunction: the first argument must be a function (points, shape, info) => { f, grad }');
   const { shape, name } = checkCommon('cpuFunction', options);
-  if (!(Number.isInteger(options.batchSize) && options.batchSize >= 1)) fail(`cpuFunction: options.batchSize (rows per call) must be an integer >= 1, got ${String(options.batchSize)}`);
+  if (!(Number.isInteger(options.batchSize) && options.batchSize >= 1))
+    fail(`cpuFunction: options.batchSize (rows per call) must be an integer >= 1, got ${String(options.batchSize)}`);
   const per = sizeOf(shape);
   const { batchSize, ig2, timeoutMs } = options;
   const upload = (like: Tensor, [value, grad]: [Float32Array, Float32Array], label: string): [Tensor, Tensor] => [
@@ -282,24 +393,48 @@ export function cpuFunction(fn: CpuFunction, options: CpuFunctionOptions): Expla
   ];
   const evaluate: GpuFunction = async (points, info) => {
     const data = await points.download();
-    const r = await cpuBatches(name, { what: 'function', names: ['f', 'grad'], timeoutMs, signal: info.signal }, points.shape[0]!, batchSize, per, shape, (first, count, batchShape) =>
-      fn(data.slice(first * per, (first + count) * per), batchShape, { targets: info.targets && info.targets.subarray(first, first + count), pointsPerInput: info.pointsPerInput, signal: info.signal }),
+    const r = await cpuBatches(
+      name,
+      { what: 'function', names: ['f', 'grad'], timeoutMs, signal: info.signal },
+      points.shape[0]!,
+      batchSize,
+      per,
+      shape,
+      (first, count, batchShape) =>
+        fn(data.slice(first * per, (first + count) * per), batchShape, {
+          targets: info.targets && info.targets.subarray(first, first + count),
+          pointsPerInput: info.pointsPerInput,
+          signal: info.signal,
+        }),
     );
     const [f, grad] = upload(points, r, 'f');
     return { f, grad };
   };
   // one IG2 search hands the same per-pair references to every step: read them back once
   const referenceData = new WeakMap<Tensor, Float32Array>();
-  const distance = ig2 && (async (points: Tensor, refs: Tensor, { signal }: { signal?: AbortSignal }): Promise<GpuFunctionDistance> => {
-    let refData = referenceData.get(refs);
-    if (!refData) referenceData.set(refs, (refData = await refs.download()));
-    const data = await points.download();
-    const r = await cpuBatches(name, { what: 'ig2 callback', names: ['distance', 'grad'], timeoutMs, signal }, points.shape[0]!, batchSize, per, shape, (first, count, batchShape) =>
-      ig2(data.slice(first * per, (first + count) * per), refData.slice(first * per, (first + count) * per), batchShape),
-    );
-    const [d, grad] = upload(points, r, 'ig2 distance');
-    return { distance: d, grad };
-  });
+  const distance =
+    ig2 &&
+    (async (points: Tensor, refs: Tensor, { signal }: { signal?: AbortSignal }): Promise<GpuFunctionDistance> => {
+      let refData = referenceData.get(refs);
+      if (!refData) referenceData.set(refs, (refData = await refs.download()));
+      const data = await points.download();
+      const r = await cpuBatches(
+        name,
+        { what: 'ig2 callback', names: ['distance', 'grad'], timeoutMs, signal },
+        points.shape[0]!,
+        batchSize,
+        per,
+        shape,
+        (first, count, batchShape) =>
+          ig2(
+            data.slice(first * per, (first + count) * per),
+            refData.slice(first * per, (first + count) * per),
+            batchShape,
+          ),
+      );
+      const [d, grad] = upload(points, r, 'ig2 distance');
+      return { distance: d, grad };
+    });
   // the time bound is per call of fn, in cpuBatches; explain's signal ends a pending call in both layers
   return gpuFunction(evaluate, { inputShape: shape, name, ...(distance && { ig2: distance }) });
 }

@@ -88,7 +88,10 @@ export function idgiIntegrator(): Integrator & PointIntegrator {
       const { engine, x } = ctx;
       const n = f.size;
       const first = !pair;
-      pair ??= { grads: Tensor.zeros(engine, [2 * n, ...x.shape.slice(1)], 'idgi gradient pairs'), values: Tensor.zeros(engine, [2 * n], 'idgi value pairs') };
+      pair ??= {
+        grads: Tensor.zeros(engine, [2 * n, ...x.shape.slice(1)], 'idgi gradient pairs'),
+        values: Tensor.zeros(engine, [2 * n], 'idgi value pairs'),
+      };
       const row = x.byteLength / n;
       if (!first) {
         for (let i = 0; i < n; i++) engine.copy(f.buffer, 4 * i, pair.values.buffer, 4 * (2 * i + 1), 4);
@@ -118,13 +121,21 @@ export function idgiIntegrator(): Integrator & PointIntegrator {
  * (Σ Δz ⊙ ∇f), or, with a point integrator (IDGI), that integrator's over f and ∇f at every
  * point and f at the end. A batch over the row budget walks in groups of images, one after the other.
  */
-export function integrateStepper(ctx: ExplainContext, path: StepperPath, integrator?: PointIntegrator): Promise<IntegrationResult> {
+export function integrateStepper(
+  ctx: ExplainContext,
+  path: StepperPath,
+  integrator?: PointIntegrator,
+): Promise<IntegrationResult> {
   // IDGI keeps the previous point's gradient beside the current one: two rows per image
   const group = Math.max(1, Math.floor(ctx.maxRows / (integrator ? 2 : 1)));
   return inImageGroups(ctx, group, (sub) => walkStepper(sub, path, integrator));
 }
 
-async function walkStepper(ctx: ExplainContext, path: StepperPath, integrator?: PointIntegrator): Promise<IntegrationResult> {
+async function walkStepper(
+  ctx: ExplainContext,
+  path: StepperPath,
+  integrator?: PointIntegrator,
+): Promise<IntegrationResult> {
   let ok = false;
   try {
     let point = path.begin(ctx.x, ctx.baseline);
@@ -155,7 +166,11 @@ async function walkStepper(ctx: ExplainContext, path: StepperPath, integrator?: 
  * integrate — all recorded on the GPU with no readback (a CPU function reads its points back).
  * A batch too large for even one chunk of every image runs in groups of images.
  */
-export function integratePath(ctx: ExplainContext, path: SampledPath, integrator: Integrator): Promise<IntegrationResult> {
+export function integratePath(
+  ctx: ExplainContext,
+  path: SampledPath,
+  integrator: Integrator,
+): Promise<IntegrationResult> {
   const group = Math.max(1, Math.floor(ctx.maxRows / (integrator.overlap + 1)));
   return inImageGroups(ctx, group, (sub) => walkPath(sub, path, integrator));
 }
@@ -199,7 +214,11 @@ type GroupResult = IntegrationResult & { fStart?: Tensor };
  * is the group's first image), every tensor of their results gathered into [N, ...]; progress
  * counts every group's points, so done/total rise over the whole call. One group runs on ctx itself.
  */
-export async function inImageGroups(ctx: ExplainContext, size: number, run: (sub: ExplainContext, first: number) => Promise<GroupResult>): Promise<GroupResult> {
+export async function inImageGroups(
+  ctx: ExplainContext,
+  size: number,
+  run: (sub: ExplainContext, first: number) => Promise<GroupResult>,
+): Promise<GroupResult> {
   const n = ctx.x.shape[0]!;
   if (n <= size) return run(ctx, 0);
   const groups = Math.ceil(n / size);
@@ -209,7 +228,14 @@ export async function inImageGroups(ctx: ExplainContext, size: number, run: (sub
       const [first, count] = [g * size, Math.min(size, n - g * size)];
       const rows = (t: Tensor) => sliceBatch(t, first, count);
       const checkpoint = ctx.checkpoint && ((d: number, t: number) => ctx.checkpoint!(g * t + d, groups * t));
-      const sub = { ...ctx, x: rows(ctx.x), baseline: rows(ctx.baseline), targets: rows(ctx.targets), targetList: ctx.targetList?.slice(first, first + count) ?? null, checkpoint };
+      const sub = {
+        ...ctx,
+        x: rows(ctx.x),
+        baseline: rows(ctx.baseline),
+        targets: rows(ctx.targets),
+        targetList: ctx.targetList?.slice(first, first + count) ?? null,
+        checkpoint,
+      };
       try {
         const r = await run(sub, first);
         for (const key of ['attribution', 'dropped', 'fStart'] as const) if (r[key]) parts[key].push(r[key]);

@@ -9,7 +9,16 @@ import { preprocessPixels } from '../data/preprocess.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { withViews } from '../nn/tensor-kinds.js';
 import { argmaxRows, explainSeed } from './kernels/explain-seed.js';
-import { answered, wants, withLegacyMethods, type EvaluationKey, type EvaluationRequest, type Evaluation, type Explainable, type KeyedRequest } from './subject.js';
+import {
+  answered,
+  wants,
+  withLegacyMethods,
+  type EvaluationKey,
+  type EvaluationRequest,
+  type Evaluation,
+  type Explainable,
+  type KeyedRequest,
+} from './subject.js';
 
 /** A model's subject, with the deprecated gradients() and values() for one release. */
 export type ModelSubject = ReturnType<typeof withLegacyMethods>;
@@ -37,7 +46,9 @@ function createModelSubject(model: Model): ModelSubject {
     async evaluate<K extends EvaluationKey>(points: Tensor, r: KeyedRequest<K>) {
       const brought = r.want.find((k) => k !== 'f' && k !== 'grad');
       if (brought !== undefined) {
-        const answer = keyAnswers.get(brought) ?? fail(`${model.info.name}: cannot evaluate '${brought}' (no method has taught models that key)`);
+        const answer =
+          keyAnswers.get(brought) ??
+          fail(`${model.info.name}: cannot evaluate '${brought}' (no method has taught models that key)`);
         return answered<K>(await answer(model, points, r));
       }
       return answered<K>(wants(r, 'grad') ? await gradients(points, r) : { f: await values(points, r) });
@@ -45,20 +56,21 @@ function createModelSubject(model: Model): ModelSubject {
     topClasses: async (x) => withViews([model.logits(x)], argmaxRows),
   });
   const gradients = async (points: Tensor, r: EvaluationRequest) => {
-      const run = ([p]: readonly Tensor[]) => {
-        const tape = model.forward(p!, { record: true });
-        const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output, fcWeight());
-        const { dx } = tape.backward(fc ? new Map([[fc.input, seed]]) : seed);
-        seed.dispose();
-        tape.dispose();
-        return [f, dx];
-      };
-      // recorded once per call and shape, replayed for every later chunk and step
-      const key = `gradients ${points.shape} ${r.pointsPerImage} ${r.output} ${model.engine.pool.id(r.targets.buffer)}`;
-      const [f, grad] = r.replays ? r.replays.run(key, [points], run) : run([points]);
-      return { f: f!, grad: grad! };
+    const run = ([p]: readonly Tensor[]) => {
+      const tape = model.forward(p!, { record: true });
+      const { seed, f } = explainSeed(tape.output, r.targets, r.pointsPerImage, r.output, fcWeight());
+      const { dx } = tape.backward(fc ? new Map([[fc.input, seed]]) : seed);
+      seed.dispose();
+      tape.dispose();
+      return [f, dx];
+    };
+    // recorded once per call and shape, replayed for every later chunk and step
+    const key = `gradients ${points.shape} ${r.pointsPerImage} ${r.output} ${model.engine.pool.id(r.targets.buffer)}`;
+    const [f, grad] = r.replays ? r.replays.run(key, [points], run) : run([points]);
+    return { f: f!, grad: grad! };
   };
-  const values = async (points: Tensor, r: EvaluationRequest) => withViews([model.logits(points)], (logits) => {
+  const values = async (points: Tensor, r: EvaluationRequest) =>
+    withViews([model.logits(points)], (logits) => {
       // the same seed kernel as gradients(): one pipeline fewer; its seed is not needed
       const { seed, f } = explainSeed(logits, r.targets, r.pointsPerImage, r.output, fcWeight());
       seed.dispose();

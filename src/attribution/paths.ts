@@ -33,7 +33,9 @@ export function straightLinePath(alphas: Float64Array, weights: Float64Array): S
   return {
     length: alphas.length,
     weights,
-    points: (ctx, first, count) => ({ points: straightPathPoints(ctx.x, ctx.baseline, alphas.subarray(first, first + count)) }),
+    points: (ctx, first, count) => ({
+      points: straightPathPoints(ctx.x, ctx.baseline, alphas.subarray(first, first + count)),
+    }),
     constantDirection: (ctx) => ({ start: ctx.baseline, end: ctx.x }),
   };
 }

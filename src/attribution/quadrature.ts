@@ -9,7 +9,14 @@ import { checkPositiveInt, fail } from '../errors.js';
 
 export type RiemannRule = 'left' | 'right' | 'middle' | 'trapezoid';
 export type IntegrationRule = RiemannRule | 'gauss-legendre' | 'linspace';
-export const INTEGRATION_RULES: readonly IntegrationRule[] = ['left', 'right', 'middle', 'trapezoid', 'gauss-legendre', 'linspace'];
+export const INTEGRATION_RULES: readonly IntegrationRule[] = [
+  'left',
+  'right',
+  'middle',
+  'trapezoid',
+  'gauss-legendre',
+  'linspace',
+];
 
 export interface Quadrature {
   alphas: Float64Array;
@@ -28,11 +35,15 @@ export function quadrature(rule: IntegrationRule, m: number): Quadrature {
   checkPositiveInt('quadrature', 'steps', m);
   if (rule === 'gauss-legendre') return gaussLegendre(m);
   if (rule === 'trapezoid') {
-    const q = { alphas: Float64Array.from({ length: m + 1 }, (_, k) => k / m), weights: new Float64Array(m + 1).fill(1 / m) };
+    const q = {
+      alphas: Float64Array.from({ length: m + 1 }, (_, k) => k / m),
+      weights: new Float64Array(m + 1).fill(1 / m),
+    };
     q.weights[0] = q.weights[m] = 1 / (2 * m);
     return q;
   }
-  const alpha = EQUAL_WEIGHT[rule] ?? fail(`quadrature: unknown rule '${rule as string}' (use ${INTEGRATION_RULES.join(', ')})`);
+  const alpha =
+    EQUAL_WEIGHT[rule] ?? fail(`quadrature: unknown rule '${rule as string}' (use ${INTEGRATION_RULES.join(', ')})`);
   return { alphas: Float64Array.from({ length: m }, (_, k) => alpha(k, m)), weights: new Float64Array(m).fill(1 / m) };
 }
 

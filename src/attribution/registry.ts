@@ -72,7 +72,8 @@ const registry = new Map<string, MethodInfo<unknown>>();
 
 /** Add a method (built-in or a researcher's own); its name becomes usable in explain() and the CLI. */
 export function registerMethod<O = Record<string, unknown>>(name: string, info: MethodInfo<O>): void {
-  if (info.check !== undefined && !CHECKS.includes(info.check)) fail(`registerMethod ${name}: check must be one of ${CHECKS.join(', ')}, got ${String(info.check)}`);
+  if (info.check !== undefined && !CHECKS.includes(info.check))
+    fail(`registerMethod ${name}: check must be one of ${CHECKS.join(', ')}, got ${String(info.check)}`);
   registry.set(name, info as MethodInfo<unknown>);
 }
 
@@ -95,10 +96,16 @@ export function methodNames(): string[] {
  * explain()'s methodOptions for `method`, every key checked against `known`: an unknown key is
  * refused, naming it and the known ones. For a method's `options` parser; the method checks the values.
  */
-export function methodOptions<O extends object>(method: string, raw: Readonly<Record<string, unknown>>, known: readonly (keyof O & string)[]): O {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`${method}: methodOptions must be an object, got ${String(raw)}`);
+export function methodOptions<O extends object>(
+  method: string,
+  raw: Readonly<Record<string, unknown>>,
+  known: readonly (keyof O & string)[],
+): O {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail(`${method}: methodOptions must be an object, got ${String(raw)}`);
   const unknown = Object.keys(raw).find((k) => !known.includes(k as keyof O & string));
-  if (unknown !== undefined) fail(`${method}: unknown methodOptions key '${unknown}' (known: ${known.join(', ') || 'none'})`);
+  if (unknown !== undefined)
+    fail(`${method}: unknown methodOptions key '${unknown}' (known: ${known.join(', ') || 'none'})`);
   return raw as O;
 }
 

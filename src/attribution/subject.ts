@@ -85,7 +85,8 @@ export function asExplainable(what: unknown): Explainable | null {
   const { gradients, values } = s as LegacyExplainable;
   const evaluate = async (points: Tensor, r: KeyedRequest) => {
     const other = r.want.find((k) => k !== 'f' && k !== 'grad');
-    if (other !== undefined) fail(`${s.name}: cannot evaluate '${other}' (a subject with gradients() and values() answers f and grad)`);
+    if (other !== undefined)
+      fail(`${s.name}: cannot evaluate '${other}' (a subject with gradients() and values() answers f and grad)`);
     return r.want.includes('grad') ? gradients.call(s, points, r) : { f: await values.call(s, points, r) };
   };
   return Object.assign(Object.create(s) as Explainable, { evaluate });

@@ -26,13 +26,22 @@ interface InstalledBench {
 }
 
 /** The installed package's Node benchmark: dist/bench.js beside dist/lib/ (this module is dist/lib/cli/bench-command.js). */
-export async function installedBench(argv: readonly string[], bundle: URL = new URL('../../bench.js', import.meta.url)): Promise<void> {
-  if (!existsSync(fileURLToPath(bundle))) throw new PathlightError(`bench: neither a checkout's bench/bench.mjs nor the package's ${fileURLToPath(bundle)} was found`);
+export async function installedBench(
+  argv: readonly string[],
+  bundle: URL = new URL('../../bench.js', import.meta.url),
+): Promise<void> {
+  if (!existsSync(fileURLToPath(bundle)))
+    throw new PathlightError(
+      `bench: neither a checkout's bench/bench.mjs nor the package's ${fileURLToPath(bundle)} was found`,
+    );
   const { runInstalledBench } = (await import(bundle.href)) as InstalledBench;
   const t0 = performance.now();
   const result = await runInstalledBench(argv);
   if (argv.includes('--json')) console.log(JSON.stringify(result));
-  else console.log(`bench: done in ${((performance.now() - t0) / 1000).toFixed(0)} s (pathlight rows in Node; the TF.js peer comparison is \`npm run bench\` in a checkout)`);
+  else
+    console.log(
+      `bench: done in ${((performance.now() - t0) / 1000).toFixed(0)} s (pathlight rows in Node; the TF.js peer comparison is \`npm run bench\` in a checkout)`,
+    );
 }
 
 export async function benchCommand(argv: readonly string[]): Promise<void> {

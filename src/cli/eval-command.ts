@@ -12,12 +12,33 @@ import { loadModel } from '../models/load.js';
 import { imageInputShape } from '../nn/model.js';
 import { listSamples } from '../data/samples.js';
 import { evaluateMethods, evaluationTable } from '../metrics/evaluate-methods.js';
-import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, intFlag, MODEL_FILE_FLAGS, modelFileFlags, type Flags } from './flags.js';
+import {
+  checkKnownFlags,
+  checkMethodName,
+  checkModelFlag,
+  choiceFlag,
+  datasetOf,
+  intFlag,
+  MODEL_FILE_FLAGS,
+  modelFileFlags,
+  type Flags,
+} from './flags.js';
 import { testImages } from './inputs.js';
 import { checkOutputPath } from './paths.js';
 import { writeFilesAtomically } from './atomic-write.js';
 
-export const EVAL_FLAGS = ['model', 'method', 'samples', 'steps', 'baseline', 'references', 'dataset', 'json', 'out', ...MODEL_FILE_FLAGS];
+export const EVAL_FLAGS = [
+  'model',
+  'method',
+  'samples',
+  'steps',
+  'baseline',
+  'references',
+  'dataset',
+  'json',
+  'out',
+  ...MODEL_FILE_FLAGS,
+];
 
 /** IG2's candidate references: the test images after the evaluated ones, or all bundled samples. */
 const POOL_SIZE = 64;
@@ -45,7 +66,11 @@ export async function evalCommand(flags: Flags): Promise<void> {
     imageInputShape(model.info, 'pathlight eval (image datasets and pixel metrics only)');
     const images = testImages(dataset, samples, model);
     const bundled = listSamples(dataset).length;
-    const pool = methods.includes('ig2') ? (samples < bundled ? testImages(dataset, bundled, model) : testImages(dataset, POOL_SIZE, model, samples)) : null;
+    const pool = methods.includes('ig2')
+      ? samples < bundled
+        ? testImages(dataset, bundled, model)
+        : testImages(dataset, POOL_SIZE, model, samples)
+      : null;
     const started = performance.now();
     const rows = await evaluateMethods(engine, model, images.data, {
       methods,
@@ -53,7 +78,8 @@ export async function evalCommand(flags: Flags): Promise<void> {
       baseline,
       ig2References,
       referencePool: pool?.data,
-      onMethod: (m, i) => process.stderr.write(`eval ${model.info.name}: ${m} (${i + 1}/${methods.length}) on ${samples} image(s)\n`),
+      onMethod: (m, i) =>
+        process.stderr.write(`eval ${model.info.name}: ${m} (${i + 1}/${methods.length}) on ${samples} image(s)\n`),
     });
     const result = {
       model: model.info.name,
@@ -62,7 +88,9 @@ export async function evalCommand(flags: Flags): Promise<void> {
       labels: images.labels,
       baseline,
       referencePool: pool?.source ?? null,
-      adapter: [engine.adapter.vendor, engine.adapter.architecture, engine.adapter.description].filter(Boolean).join(' '),
+      adapter: [engine.adapter.vendor, engine.adapter.architecture, engine.adapter.description]
+        .filter(Boolean)
+        .join(' '),
       seconds: +((performance.now() - started) / 1000).toFixed(1),
       methods: rows,
     };

@@ -31,12 +31,27 @@ function methodOptions(req: ExplainRequest, model: Model): ExplainOptions<string
   if (typeof req.target === 'number') target = req.target;
   else if (req.target !== 'auto') {
     target = (model.info.classNames ?? []).indexOf(req.target.name);
-    if (target < 0) throw new PathlightError(`--target '${req.target.name}' is not a class index or name of model ${model.info.name}`);
+    if (target < 0)
+      throw new PathlightError(
+        `--target '${req.target.name}' is not a class index or name of model ${model.info.name}`,
+      );
   }
   const file = req.baseline !== undefined && typeof req.baseline !== 'string' ? req.baseline.file : null;
   // a named baseline is an image, mapped by explain() through the model's declared input
-  const baseline = file ? npyValues(readNpyFile(file), file, '--baseline', model, req.layout) : (req.baseline as ExplainOptions['baseline']);
-  return { method: req.method, steps: req.steps, rule: req.rule, output: req.output, target, baseline, smoothgrad: req.smoothgrad || undefined, methodOptions: req.methodOptions, memoryBudgetBytes: req.memoryBudgetBytes };
+  const baseline = file
+    ? npyValues(readNpyFile(file), file, '--baseline', model, req.layout)
+    : (req.baseline as ExplainOptions['baseline']);
+  return {
+    method: req.method,
+    steps: req.steps,
+    rule: req.rule,
+    output: req.output,
+    target,
+    baseline,
+    smoothgrad: req.smoothgrad || undefined,
+    methodOptions: req.methodOptions,
+    memoryBudgetBytes: req.memoryBudgetBytes,
+  };
 }
 
 interface OutputFiles {
@@ -50,9 +65,14 @@ interface OutputFiles {
 /** The outputs for this model: a non-image model gets the .npy alone (a heatmap needs H and W). */
 function outputFiles(req: ExplainRequest, model: Model): OutputFiles {
   if (model.info.inputShape.length === 3) return { ...req.out, figure: req.figure };
-  if (req.figure) throw new PathlightError(`--figure ${req.figure}: a figure needs an image input [C, H, W], model ${model.info.name} takes ${batchShapeStr(model.info.inputShape)}`);
+  if (req.figure)
+    throw new PathlightError(
+      `--figure ${req.figure}: a figure needs an image input [C, H, W], model ${model.info.name} takes ${batchShapeStr(model.info.inputShape)}`,
+    );
   if (req.outGiven && /\.png$/i.test(req.outGiven)) {
-    throw new PathlightError(`--out ${req.outGiven}: a heatmap PNG needs an image input [C, H, W], model ${model.info.name} takes ${batchShapeStr(model.info.inputShape)}; use --out file.npy`);
+    throw new PathlightError(
+      `--out ${req.outGiven}: a heatmap PNG needs an image input [C, H, W], model ${model.info.name} takes ${batchShapeStr(model.info.inputShape)}; use --out file.npy`,
+    );
   }
   return { npy: req.out.npy };
 }
@@ -89,13 +109,23 @@ function summary(r: Explanation, model: Model, engine: Engine, input: string, fi
  * IG2's references: `--references file.npy` (shared by all inputs), or the relevant ones
  * (`--references relevant`, the default) picked per input from the dataset's bundled samples.
  */
-async function ig2References(req: ExplainRequest, engine: Engine, model: Model, x: Float32Array): Promise<Record<string, unknown>> {
+async function ig2References(
+  req: ExplainRequest,
+  engine: Engine,
+  model: Model,
+  x: Float32Array,
+): Promise<Record<string, unknown>> {
   if (typeof req.references !== 'string') return { references: readNpyFile(req.references.file).data };
   const dataset: DatasetName | undefined = req.dataset;
-  if (!dataset) throw new PathlightError('ig2: relevant references come from the bundled samples: say which with --dataset mnist|fashion-mnist, or pass --references file.npy');
+  if (!dataset)
+    throw new PathlightError(
+      'ig2: relevant references come from the bundled samples: say which with --dataset mnist|fashion-mnist, or pass --references file.npy',
+    );
   const pool = testImages(dataset, listSamples(dataset).length, model);
   // the samples are pixels: the model's declared input maps them like the input
-  const picked = await pickRelevantReferences(engine, model, x, preprocessPixels(pool.data, model.info), { count: req.referenceCount });
+  const picked = await pickRelevantReferences(engine, model, x, preprocessPixels(pool.data, model.info), {
+    count: req.referenceCount,
+  });
   return { references: picked.references, referencesPerImage: picked.referencesPerImage };
 }
 
@@ -103,7 +133,11 @@ async function ig2References(req: ExplainRequest, engine: Engine, model: Model, 
  * The model; a model file whose input has free sizes ([-1, 3, -1, -1]) and no --input-shape gets
  * them from the input, as predict's first input binds them: a .npy's shape, a PNG's size.
  */
-async function loadForInput(engine: Engine, req: ExplainRequest, flags: Flags): Promise<{ model: Model; notes: string[] }> {
+async function loadForInput(
+  engine: Engine,
+  req: ExplainRequest,
+  flags: Flags,
+): Promise<{ model: Model; notes: string[] }> {
   const options = { input: req.preprocess, ...modelFileFlags(flags) };
   try {
     return await loadModel(engine, req.model, options);
@@ -112,7 +146,13 @@ async function loadForInput(engine: Engine, req: ExplainRequest, flags: Flags): 
     const row = declared && !options.inputShape ? inputRowShape(req, declared) : undefined;
     if (!row) throw e;
     const loaded = await loadModel(engine, req.model, { ...options, inputShape: row });
-    return { model: loaded.model, notes: [...loaded.notes, `the free sizes of the input ${shapeStr(declared!)} were fixed by --input: ${shapeStr(row)}`] };
+    return {
+      model: loaded.model,
+      notes: [
+        ...loaded.notes,
+        `the free sizes of the input ${shapeStr(declared!)} were fixed by --input: ${shapeStr(row)}`,
+      ],
+    };
   }
 }
 
@@ -155,14 +195,24 @@ export async function explainCommand(flags: Flags, progressTo: ProgressStream = 
     const r = await explain(engine, model, x.data, { ...options, onProgress });
     progress.stage('writing');
     const n = r.shape[0]!;
-    const outputs: OutputFile[] = [{ path: files.npy, data: writeNpy(r.attribution, n === 1 ? r.shape.slice(1) : r.shape) }];
+    const outputs: OutputFile[] = [
+      { path: files.npy, data: writeNpy(r.attribution, n === 1 ? r.shape.slice(1) : r.shape) },
+    ];
     if (files.png) {
       const [c, h, w] = imageInputShape(model.info, 'the heatmap PNG');
       outputs.push({ path: files.png, data: heatmapOnlyPng(r.attribution.subarray(0, c * h * w), c, h, w) });
       if (files.figure) {
         const caption = { ...figureCaption(r, 0, model.info.name, model.info.classNames), method: req.methodFlag };
         const shape = [c, h, w];
-        outputs.push({ path: files.figure, data: figureFile(files.figure, { pixels: (x.pixels ?? x.data).subarray(0, c * h * w), attribution: r.attribution.subarray(0, c * h * w), shape, caption }) });
+        outputs.push({
+          path: files.figure,
+          data: figureFile(files.figure, {
+            pixels: (x.pixels ?? x.data).subarray(0, c * h * w),
+            attribution: r.attribution.subarray(0, c * h * w),
+            shape,
+            caption,
+          }),
+        });
       }
     }
     writeFilesAtomically(outputs);

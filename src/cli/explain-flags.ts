@@ -8,7 +8,17 @@ import { fail } from '../errors.js';
 import { isZooName } from '../models/zoo.js';
 import { INTEGRATION_RULES, type IntegrationRule } from '../attribution/quadrature.js';
 import type { DatasetName } from '../data/classes.js';
-import { checkKnownFlags, checkMethodName, checkModelFlag, choiceFlag, datasetOf, intFlag, MODEL_FILE_FLAGS, modelFileFlags, type Flags } from './flags.js';
+import {
+  checkKnownFlags,
+  checkMethodName,
+  checkModelFlag,
+  choiceFlag,
+  datasetOf,
+  intFlag,
+  MODEL_FILE_FLAGS,
+  modelFileFlags,
+  type Flags,
+} from './flags.js';
 import { decimalInt } from './numbers.js';
 import { checkInputFile, checkOutputPath } from './paths.js';
 import { checkPngSize, readPngHeader } from '../data/png-limits.js';
@@ -20,7 +30,28 @@ import { parseMethodOptions, parsePreprocess } from './key-values.js';
 /** `pathlight explain` without --method runs Integrated Gradients */
 export const DEFAULT_METHOD = 'ig';
 
-export const EXPLAIN_FLAGS = ['model', 'input', 'method', 'dataset', 'target', 'steps', 'rule', 'output', 'baseline', 'layout', 'out', 'json', 'references', 'reference-count', 'method-option', 'preprocess', 'quiet', 'figure', 'memory-budget-bytes', ...MODEL_FILE_FLAGS];
+export const EXPLAIN_FLAGS = [
+  'model',
+  'input',
+  'method',
+  'dataset',
+  'target',
+  'steps',
+  'rule',
+  'output',
+  'baseline',
+  'layout',
+  'out',
+  'json',
+  'references',
+  'reference-count',
+  'method-option',
+  'preprocess',
+  'quiet',
+  'figure',
+  'memory-budget-bytes',
+  ...MODEL_FILE_FLAGS,
+];
 
 const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
 
@@ -77,7 +108,12 @@ function parseTarget(t: string): ExplainRequest['target'] {
   return { name: t };
 }
 
-function fileOr<T extends string>(flags: Flags, name: string, choices: readonly T[], fallback: T): T | { file: string } {
+function fileOr<T extends string>(
+  flags: Flags,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T | { file: string } {
   const v = flags.get(name);
   if (v === undefined || !v.toLowerCase().endsWith('.npy')) return choiceFlag(flags, name, choices, fallback);
   checkInputFile(v, `--${name}`);
@@ -112,7 +148,8 @@ function figurePath(flags: Flags, out: ExplainRequest['out']): string | undefine
   const f = flags.get('figure');
   if (f === undefined) return undefined;
   checkOutputPath(f, '--figure', ['.svg', '.png']);
-  if (resolve(f) === resolve(out.png)) fail(`--figure ${f} is also the heatmap that --out writes: give the figure its own file name`);
+  if (resolve(f) === resolve(out.png))
+    fail(`--figure ${f} is also the heatmap that --out writes: give the figure its own file name`);
   return f;
 }
 
@@ -129,7 +166,8 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
   checkModelFlag(model);
   const input = required(flags, 'input');
   if (input.startsWith('sample:')) {
-    if (decimalInt(input.slice('sample:'.length)) === undefined) fail(`--input ${input}: use sample:N with N a decimal index`);
+    if (decimalInt(input.slice('sample:'.length)) === undefined)
+      fail(`--input ${input}: use sample:N with N a decimal index`);
   } else {
     checkInputFile(input, '--input');
     if (input.toLowerCase().endsWith('.png')) checkPngInput(input);
@@ -138,7 +176,10 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
   checkMethodName(methodFlag, 'explain');
   const smoothgrad = methodFlag === 'smoothgrad' || methodFlag.startsWith('smoothgrad:');
   const method = smoothgrad ? (methodFlag.split(':')[1] ?? 'grad') : methodFlag;
-  if (flags.has('preprocess') && !model.toLowerCase().endsWith('.onnx')) fail(`--preprocess declares an ONNX model's input; ${model} is not a .onnx file (zoo and TF.js models declare their own)`);
+  if (flags.has('preprocess') && !model.toLowerCase().endsWith('.onnx'))
+    fail(
+      `--preprocess declares an ONNX model's input; ${model} is not a .onnx file (zoo and TF.js models declare their own)`,
+    );
   const req: ExplainRequest = {
     model,
     input,

@@ -26,7 +26,8 @@ export function parseFlags(argv: readonly string[]): Flags {
   const flags: Flags = new Map();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--') || a === '--') throw new PathlightError(`unexpected argument '${a}' (flags are --name value; pathlight --help for usage)`);
+    if (!a.startsWith('--') || a === '--')
+      throw new PathlightError(`unexpected argument '${a}' (flags are --name value; pathlight --help for usage)`);
     const name = a.slice(2);
     if (flags.has(name) && !REPEATABLE.has(name)) throw new PathlightError(`--${name} is given twice`);
     if (SWITCHES.has(name)) {
@@ -45,7 +46,9 @@ export function parseFlags(argv: readonly string[]): Flags {
 /** Reject flags a command does not know (a typo must not be ignored silently). */
 export function checkKnownFlags(flags: Flags, known: readonly string[], command: string): void {
   const all = [...known, ...COMMON_FLAGS];
-  for (const k of flags.keys()) if (!all.includes(k)) throw new PathlightError(`${command}: unknown flag --${k} (known: ${all.map((f) => `--${f}`).join(' ')})`);
+  for (const k of flags.keys())
+    if (!all.includes(k))
+      throw new PathlightError(`${command}: unknown flag --${k} (known: ${all.map((f) => `--${f}`).join(' ')})`);
 }
 
 /** A positive integer flag, or `fallback` when absent. */
@@ -66,17 +69,26 @@ export const MODEL_FILE_FLAGS = ['allow-outside', 'max-model-bytes', 'input-shap
 export function modelFileFlags(flags: Flags): { allowOutside: boolean; maxModelBytes?: number; inputShape?: number[] } {
   const text = flags.get('input-shape');
   const inputShape = text?.split(',').map((d) => decimalInt(d.trim()) ?? 0);
-  if (text !== undefined && inputShape!.some((d) => d < 1)) throw new PathlightError(`--input-shape needs the input's sizes after N as positive decimal integers, e.g. 3,48,192; got '${text}'`);
+  if (text !== undefined && inputShape!.some((d) => d < 1))
+    throw new PathlightError(
+      `--input-shape needs the input's sizes after N as positive decimal integers, e.g. 3,48,192; got '${text}'`,
+    );
   return { allowOutside: flags.has('allow-outside'), maxModelBytes: intFlag(flags, 'max-model-bytes'), inputShape };
 }
 
 /** One flag's value out of a fixed set, or `fallback` when absent. */
 export function choiceFlag<T extends string>(flags: Flags, name: string, choices: readonly T[], fallback: T): T;
 export function choiceFlag<T extends string>(flags: Flags, name: string, choices: readonly T[]): T | undefined;
-export function choiceFlag<T extends string>(flags: Flags, name: string, choices: readonly T[], fallback?: T): T | undefined {
+export function choiceFlag<T extends string>(
+  flags: Flags,
+  name: string,
+  choices: readonly T[],
+  fallback?: T,
+): T | undefined {
   const v = flags.get(name);
   if (v === undefined) return fallback;
-  if (!(choices as readonly string[]).includes(v)) throw new PathlightError(`--${name} must be ${choices.join(', ')}; got '${v}'`);
+  if (!(choices as readonly string[]).includes(v))
+    throw new PathlightError(`--${name} must be ${choices.join(', ')}; got '${v}'`);
   return v as T;
 }
 
@@ -85,7 +97,9 @@ export function checkMethodName(method: string, command: string): void {
   const known = methodNames();
   const inner = method.startsWith('smoothgrad:') ? method.slice('smoothgrad:'.length) : null;
   if (!known.includes(method) && method !== 'smoothgrad' && !(inner !== null && known.includes(inner))) {
-    throw new PathlightError(`${command}: --method: unknown method '${method}' (use ${[...known, 'smoothgrad'].join(', ')}, smoothgrad:<method>)`);
+    throw new PathlightError(
+      `${command}: --method: unknown method '${method}' (use ${[...known, 'smoothgrad'].join(', ')}, smoothgrad:<method>)`,
+    );
   }
 }
 
@@ -99,6 +113,7 @@ export function datasetOf(flags: Flags): DatasetName | undefined {
 /** A --model value: a zoo name, or a model file that exists (checked before the engine is made). */
 export function checkModelFlag(spec: string): void {
   if (isZooName(spec)) return;
-  if (!existsSync(spec)) fail(`--model: ${spec} is not a zoo model (${ZOO_NAMES.join(', ')}) and ${spec} does not exist`);
+  if (!existsSync(spec))
+    fail(`--model: ${spec} is not a zoo model (${ZOO_NAMES.join(', ')}) and ${spec} does not exist`);
   checkInputFile(spec, '--model');
 }

@@ -34,8 +34,11 @@ function number(flag: string, key: string, text: string, check: (v: number) => b
 
 function numbers(flag: string, key: string, text: string, count?: number): number[] {
   const parts = text.split(',');
-  if (count !== undefined && parts.length !== count) fail(`--${flag} ${key}=${text}: ${key} needs ${count} comma-separated numbers`);
-  return parts.map((p) => decimalNumber(p) ?? fail(`--${flag} ${key}=${text}: ${key} must be comma-separated decimal numbers`));
+  if (count !== undefined && parts.length !== count)
+    fail(`--${flag} ${key}=${text}: ${key} needs ${count} comma-separated numbers`);
+  return parts.map(
+    (p) => decimalNumber(p) ?? fail(`--${flag} ${key}=${text}: ${key} must be comma-separated decimal numbers`),
+  );
 }
 
 type OptionParser = (text: string) => [string, unknown];
@@ -58,21 +61,36 @@ const METHOD_OPTIONS: Record<string, { methods: readonly string[]; parse: Option
     methods: ['ig2'],
     parse: (t) => {
       const patience = decimalInt(t);
-      if (patience === undefined || patience < 1) fail(`--${M} early-stop=${t}: early-stop must be a positive decimal integer (the patience in steps)`);
+      if (patience === undefined || patience < 1)
+        fail(`--${M} early-stop=${t}: early-stop must be a positive decimal integer (the patience in steps)`);
       return ['earlyStop', { patience }];
     },
   },
-  fraction: { methods: ['gig', 'gig-idgi'], parse: (t) => ['fraction', number(M, 'fraction', t, (v) => v >= 0 && v <= 1, 'a decimal number in [0, 1]')] },
-  'max-dist': { methods: ['gig', 'gig-idgi'], parse: (t) => ['maxDist', number(M, 'max-dist', t, (v) => v >= 0, 'a decimal number >= 0')] },
-  'max-sigma': { methods: ['blurig', 'blurig-idgi'], parse: (t) => ['maxSigma', number(M, 'max-sigma', t, (v) => v > 0 && v <= MAX_BLUR_SIGMA, `a decimal number in (0, ${MAX_BLUR_SIGMA}]`)] },
+  fraction: {
+    methods: ['gig', 'gig-idgi'],
+    parse: (t) => ['fraction', number(M, 'fraction', t, (v) => v >= 0 && v <= 1, 'a decimal number in [0, 1]')],
+  },
+  'max-dist': {
+    methods: ['gig', 'gig-idgi'],
+    parse: (t) => ['maxDist', number(M, 'max-dist', t, (v) => v >= 0, 'a decimal number >= 0')],
+  },
+  'max-sigma': {
+    methods: ['blurig', 'blurig-idgi'],
+    parse: (t) => [
+      'maxSigma',
+      number(M, 'max-sigma', t, (v) => v > 0 && v <= MAX_BLUR_SIGMA, `a decimal number in (0, ${MAX_BLUR_SIGMA}]`),
+    ],
+  },
 };
 
 /** `--method-option` values as methodOptions for `method` (the one run, inside SmoothGrad when wrapped). */
 export function parseMethodOptions(text: string | undefined, method: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of pairs(text, M)) {
-    const spec = METHOD_OPTIONS[key] ?? fail(`--${M} ${key}: unknown option (known: ${Object.keys(METHOD_OPTIONS).join(', ')})`);
-    if (!spec.methods.includes(method)) fail(`--${M} ${key} is for --method ${spec.methods.join(' or ')}, not ${method}`);
+    const spec =
+      METHOD_OPTIONS[key] ?? fail(`--${M} ${key}: unknown option (known: ${Object.keys(METHOD_OPTIONS).join(', ')})`);
+    if (!spec.methods.includes(method))
+      fail(`--${M} ${key} is for --method ${spec.methods.join(' or ')}, not ${method}`);
     const [name, v] = spec.parse(value);
     out[name] = v;
   }
@@ -87,8 +105,14 @@ export function parsePreprocess(text: string | undefined): InputDeclaration | un
   for (const [key, value] of pairs(text, P)) {
     if (key === 'mean' || key === 'std') d[key] = numbers(P, key, value);
     else if (key === 'scale' || key === 'offset') d[key] = number(P, key, value, () => true, 'a decimal number');
-    else if (key === 'order') d.channelOrder = value === 'rgb' || value === 'bgr' ? value : fail(`--${P} order=${value}: order must be rgb or bgr`);
-    else if (key === 'resize') d.resize = value === 'bilinear' || value === 'crop' ? value : fail(`--${P} resize=${value}: resize must be bilinear or crop`);
+    else if (key === 'order')
+      d.channelOrder =
+        value === 'rgb' || value === 'bgr' ? value : fail(`--${P} order=${value}: order must be rgb or bgr`);
+    else if (key === 'resize')
+      d.resize =
+        value === 'bilinear' || value === 'crop'
+          ? value
+          : fail(`--${P} resize=${value}: resize must be bilinear or crop`);
     else if (key === 'gray') d.gray = value === 'true' ? true : fail(`--${P} gray=${value}: use gray=true`);
     else fail(`--${P} ${key}: unknown key (known: mean, std, scale, offset, order, resize, gray)`);
   }

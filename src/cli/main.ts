@@ -49,7 +49,10 @@ async function main(argv: string[]): Promise<void> {
   else if (command === 'eval') await evalCommand(parseFlags(rest));
   else if (command === 'predict') await predictCommand(parseFlags(rest));
   else if (command === 'bench') await benchCommand(rest);
-  else throw new PathlightError(`unknown command '${command}' (commands: ${COMMANDS.join(', ')}; pathlight --help for usage)`);
+  else
+    throw new PathlightError(
+      `unknown command '${command}' (commands: ${COMMANDS.join(', ')}; pathlight --help for usage)`,
+    );
 }
 
 const argv = process.argv.slice(2);

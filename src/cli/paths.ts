@@ -38,7 +38,8 @@ export function checkInputFile(path: string, flag: string): void {
 export function checkOutputPath(path: string, flag: string, extensions: readonly string[]): void {
   const st = statOrUndefined(path);
   if (st?.isDirectory()) fail(`${flag} ${path}: is a directory, not a file name`);
-  if (!extensions.includes(extname(path).toLowerCase())) fail(`${flag} ${path}: use a ${extensions.join(' or ')} file name`);
+  if (!extensions.includes(extname(path).toLowerCase()))
+    fail(`${flag} ${path}: use a ${extensions.join(' or ')} file name`);
   if (st && !st.isFile()) fail(`${flag} ${path}: exists and is not a regular file`);
   let dir = dirname(resolve(path));
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);

@@ -70,7 +70,11 @@ export function nonFiniteNote(outs: readonly HostArray[]): { nan: number; infini
   if (nan + infinite === 0) return null;
   const total = outs.reduce((n, o) => n + o.data.length, 0);
   const what = [nan ? `${nan} NaN` : '', infinite ? `${infinite} ±Infinity` : ''].filter(Boolean).join(' and ');
-  return { nan, infinite, note: `${what} among the ${total} output values (the model overflowed float32 or computed an undefined value; JSON writes them as null)` };
+  return {
+    nan,
+    infinite,
+    note: `${what} among the ${total} output values (the model overflowed float32 or computed an undefined value; JSON writes them as null)`,
+  };
 }
 
 export async function predictCommand(flags: Flags): Promise<void> {
@@ -86,7 +90,10 @@ export async function predictCommand(flags: Flags): Promise<void> {
     const paths = req.out ? outs.map((_, k) => (k === 0 ? req.out! : req.out!.replace(/\.npy$/i, `.${k}.npy`))) : [];
     paths.slice(1).forEach((p) => checkOutputPath(p, '--out', ['.npy']));
     if (req.out) writeFilesAtomically(outs.map((o, k) => ({ path: paths[k]!, data: writeNpy(o.data, o.shape) })));
-    const rows = predictor.model && predictor.mode === 'batch' && out.shape.length > predictor.model.outputShape.length ? out.shape[0]! : 1;
+    const rows =
+      predictor.model && predictor.mode === 'batch' && out.shape.length > predictor.model.outputShape.length
+        ? out.shape[0]!
+        : 1;
     const nonFinite = nonFiniteNote(outs);
     const summary = {
       model: predictor.model?.info.name ?? basename(req.model),
@@ -103,9 +110,15 @@ export async function predictCommand(flags: Flags): Promise<void> {
     else {
       console.log(`model     ${summary.model}${summary.mode === 'whole' ? ' (whole-tensor mode)' : ''}`);
       console.log(`input     [${x.shape.join(', ')}] → output [${out.shape.join(', ')}]`);
-      summary.top.forEach((t, r) => console.log(`row ${r}     top ${t ? `${t.index} (${t.value})` : 'none (every output is NaN)'}`));
+      summary.top.forEach((t, r) =>
+        console.log(`row ${r}     top ${t ? `${t.index} (${t.value})` : 'none (every output is NaN)'}`),
+      );
       for (const n of summary.notes) console.log(`note      ${n}`);
-      console.log(req.out ? `wrote     ${paths.join(', ')}` : `outputs   ${Array.from(out.data.subarray(0, 64)).join(' ')}${out.data.length > 64 ? ' …' : ''}`);
+      console.log(
+        req.out
+          ? `wrote     ${paths.join(', ')}`
+          : `outputs   ${Array.from(out.data.subarray(0, 64)).join(' ')}${out.data.length > 64 ? ' …' : ''}`,
+      );
     }
     predictor.dispose();
   } finally {

@@ -73,7 +73,15 @@ export function stagedProgress(stream: ProgressStream, options: StagedProgressOp
   const tty = !!stream.isTTY;
   const writer = progressWriter(stream);
   const started = now();
-  let current: { label: string; eta: boolean; start: number; done?: number; total?: number; shown: boolean; lastLine: number } | null = null;
+  let current: {
+    label: string;
+    eta: boolean;
+    start: number;
+    done?: number;
+    total?: number;
+    shown: boolean;
+    lastLine: number;
+  } | null = null;
   let visible = false;
   let lastTtyWrite = -Infinity;
   const timer = options.timer === false ? null : setInterval(() => progress.tick(), 1000);
@@ -117,7 +125,8 @@ export function stagedProgress(stream: ProgressStream, options: StagedProgressOp
       if (!current) return;
       const t = now();
       if (!ready(t)) return;
-      if (tty) show(t); // the time left moves on
+      if (tty)
+        show(t); // the time left moves on
       else if (!current.shown) {
         // the stage's first line: with its counts, or without them once a second has passed
         if (current.total !== undefined || t - current.start >= 1000) show(t);

@@ -28,7 +28,8 @@ export interface SampleOptions {
 }
 
 export function checkDataset(dataset: string): asserts dataset is DatasetName {
-  if (!Object.hasOwn(CLASS_NAMES, dataset)) fail(`samples: unknown dataset '${dataset}' (bundled: ${Object.keys(CLASS_NAMES).join(', ')})`);
+  if (!Object.hasOwn(CLASS_NAMES, dataset))
+    fail(`samples: unknown dataset '${dataset}' (bundled: ${Object.keys(CLASS_NAMES).join(', ')})`);
 }
 
 export function parseSampleLabels(bytes: Uint8Array, source: string): SampleEntry[] {
@@ -64,7 +65,11 @@ export async function listBundledSamples(dataset: DatasetName, options: SampleOp
 }
 
 /** Bundled sample `index` of `dataset` as a 1×28×28 float image with its label. */
-export async function loadBundledSample(dataset: DatasetName, index: number, options: SampleOptions = {}): Promise<Sample> {
+export async function loadBundledSample(
+  dataset: DatasetName,
+  index: number,
+  options: SampleOptions = {},
+): Promise<Sample> {
   const entry = sampleEntry(dataset, await listBundledSamples(dataset, options), index);
   const file = `samples/${dataset}/${entry.file}`;
   return decodeSample(entry, await readAsset(file, `sample ${index} of "${dataset}"`, options.assetsUrl), file);

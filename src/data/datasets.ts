@@ -19,7 +19,8 @@ export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
 /** Both datasets use the original LeCun file names: `train-*` and `t10k-*`. */
 function idxFileNames(split: Split): { images: string; labels: string } {
-  if (split !== 'train' && split !== 'test') throw new PathlightError(`dataset split must be 'train' or 'test', got ${String(split)}`);
+  if (split !== 'train' && split !== 'test')
+    throw new PathlightError(`dataset split must be 'train' or 'test', got ${String(split)}`);
   const prefix = split === 'train' ? 'train' : 't10k';
   return { images: `${prefix}-images-idx3-ubyte`, labels: `${prefix}-labels-idx1-ubyte` };
 }
@@ -33,7 +34,11 @@ function readMaybeGzip(path: string): Uint8Array {
 
 function loadIdxPair(dir: string, split: Split, source: string): IdxDataset {
   const names = idxFileNames(split);
-  return parseIdxDataset(readMaybeGzip(join(dir, names.images)), readMaybeGzip(join(dir, names.labels)), `${source} ${split}`);
+  return parseIdxDataset(
+    readMaybeGzip(join(dir, names.images)),
+    readMaybeGzip(join(dir, names.labels)),
+    `${source} ${split}`,
+  );
 }
 
 function mnistDataDir(): string {
@@ -54,7 +59,9 @@ export function loadMnist(split: Split): IdxDataset {
 export function loadFashionMnist(split: Split, dir = FASHION_MNIST_DIR): IdxDataset {
   const { images } = idxFileNames(split);
   if (!existsSync(join(dir, images)) && !existsSync(join(dir, `${images}.gz`))) {
-    throw new PathlightError(`Fashion-MNIST: ${join(dir, images)}.gz not found; install it with \`apt-get install dataset-fashion-mnist\``);
+    throw new PathlightError(
+      `Fashion-MNIST: ${join(dir, images)}.gz not found; install it with \`apt-get install dataset-fashion-mnist\``,
+    );
   }
   return loadIdxPair(dir, split, 'Fashion-MNIST');
 }

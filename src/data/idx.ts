@@ -23,7 +23,11 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /** The dimensions and raw uint8 elements of an IDX file whose magic must be `expectedMagic`. */
-export function parseIdx(bytes: Uint8Array, expectedMagic: number, source = 'idx'): { dims: number[]; data: Uint8Array } {
+export function parseIdx(
+  bytes: Uint8Array,
+  expectedMagic: number,
+  source = 'idx',
+): { dims: number[]; data: Uint8Array } {
   const fail = (message: string): never => {
     throw new PathlightError(`${source}: ${message}`);
   };
@@ -40,7 +44,9 @@ export function parseIdx(bytes: Uint8Array, expectedMagic: number, source = 'idx
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const count = dims.reduce((a, b) => a * b, 1);
   if (bytes.length - dataStart !== count) {
-    fail(`holds ${bytes.length - dataStart} data bytes, but dimensions [${dims.join(', ')}] need ${count}; truncated or corrupt`);
+    fail(
+      `holds ${bytes.length - dataStart} data bytes, but dimensions [${dims.join(', ')}] need ${count}; truncated or corrupt`,
+    );
   }
   return { dims, data: bytes.subarray(dataStart) };
 }

@@ -14,10 +14,12 @@ const isFrameMarker = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !
 
 /** The width and height the JPEG's frame header declares, found by walking the marker segments. */
 export function readJpegSize(bytes: Uint8Array, source: string): { width: number; height: number } {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) fail(`${source}: not a readable JPEG (no start-of-image marker)`);
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8)
+    fail(`${source}: not a readable JPEG (no start-of-image marker)`);
   let at = 2;
   while (at + 4 <= bytes.length) {
-    if (bytes[at] !== 0xff) fail(`${source}: not a readable JPEG (a segment does not start with a marker at byte ${at})`);
+    if (bytes[at] !== 0xff)
+      fail(`${source}: not a readable JPEG (a segment does not start with a marker at byte ${at})`);
     const marker = bytes[at + 1]!;
     if (marker === 0xff) {
       at++; // fill byte
@@ -38,14 +40,22 @@ export function readJpegSize(bytes: Uint8Array, source: string): { width: number
 }
 
 /** Decode a JPEG into a float CHW image in [0, 1] (1 channel: gray by rgbToGray; 3: RGB). */
-export function decodeJpeg(bytes: Uint8Array, options: PngSizeLimits & { channels?: 1 | 3; source?: string } = {}): FloatImage {
+export function decodeJpeg(
+  bytes: Uint8Array,
+  options: PngSizeLimits & { channels?: 1 | 3; source?: string } = {},
+): FloatImage {
   const source = options.source ?? 'JPEG';
   const size = readJpegSize(bytes, source);
   checkPngSize(size, options, source, 'JPEG');
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PNG_PIXELS;
   let img: { width: number; height: number; data: Uint8Array };
   try {
-    img = decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: Math.ceil((maxPixels * 16) / 2 ** 20) });
+    img = decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: false,
+      maxResolutionInMP: maxPixels / 1e6,
+      maxMemoryUsageInMB: Math.ceil((maxPixels * 16) / 2 ** 20),
+    });
   } catch (e) {
     return fail(`${source}: not a readable JPEG: ${String((e as Error).message ?? e).split('\n')[0]}`);
   }

@@ -22,12 +22,15 @@ const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** The IHDR of `bytes` (which must start with the PNG signature and an IHDR chunk), or a PathlightError naming `source`. */
 export function readPngHeader(bytes: Uint8Array, source: string): PngHeader {
-  if (bytes.length < 33 || SIGNATURE.some((b, i) => bytes[i] !== b)) fail(`${source}: not a readable PNG (no PNG signature and header)`);
+  if (bytes.length < 33 || SIGNATURE.some((b, i) => bytes[i] !== b))
+    fail(`${source}: not a readable PNG (no PNG signature and header)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = String.fromCharCode(...bytes.subarray(12, 16));
-  if (view.getUint32(8) !== 13 || type !== 'IHDR') fail(`${source}: not a readable PNG (its first chunk is not a 13-byte IHDR)`);
+  if (view.getUint32(8) !== 13 || type !== 'IHDR')
+    fail(`${source}: not a readable PNG (its first chunk is not a 13-byte IHDR)`);
   const header = { width: view.getUint32(16), height: view.getUint32(20), depth: bytes[24]!, colourType: bytes[25]! };
-  if (header.width === 0 || header.height === 0) fail(`${source}: not a readable PNG (it declares ${header.width}×${header.height} pixels)`);
+  if (header.width === 0 || header.height === 0)
+    fail(`${source}: not a readable PNG (it declares ${header.width}×${header.height} pixels)`);
   return header;
 }
 
@@ -39,14 +42,22 @@ export interface PngSizeLimits {
 }
 
 /** Refuse a declared size above the pixel cap or outside the expected sizes (of a PNG, or of a JPEG: `kind`). */
-export function checkPngSize(header: Pick<PngHeader, 'width' | 'height'>, limits: PngSizeLimits, source: string, kind = 'PNG'): void {
+export function checkPngSize(
+  header: Pick<PngHeader, 'width' | 'height'>,
+  limits: PngSizeLimits,
+  source: string,
+  kind = 'PNG',
+): void {
   const { width, height } = header;
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PNG_PIXELS;
   const expected = limits.expectedSizes;
   if (expected && expected.length > 0 && !expected.some((s) => s.width === width && s.height === height)) {
-    fail(`${source}: the ${kind} is ${width}×${height} pixels, expected ${expected.map((s) => `${s.width}×${s.height}`).join(' or ')}`);
+    fail(
+      `${source}: the ${kind} is ${width}×${height} pixels, expected ${expected.map((s) => `${s.width}×${s.height}`).join(' or ')}`,
+    );
   }
-  if (width * height > maxPixels) fail(`${source}: the ${kind} declares ${width}×${height} pixels, more than the limit of ${maxPixels} (maxPixels)`);
+  if (width * height > maxPixels)
+    fail(`${source}: the ${kind} declares ${width}×${height} pixels, more than the limit of ${maxPixels} (maxPixels)`);
 }
 
 /** Samples per pixel of each PNG colour type. */
@@ -65,7 +76,7 @@ function maxInflatedBytes(h: PngHeader): number {
 /** The IDAT chunks' data, in order (chunk lengths checked against the file). */
 function* idatChunks(bytes: Uint8Array, source: string): Generator<Uint8Array> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 8; at + 8 <= bytes.length; ) {
+  for (let at = 8; at + 8 <= bytes.length;) {
     const length = view.getUint32(at);
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     const end = at + 8 + length;
@@ -85,13 +96,19 @@ export function checkInflatedSize(bytes: Uint8Array, header: PngHeader, source: 
   let total = 0;
   const inflate = new Unzlib((data) => {
     total += data.length;
-    if (total > limit) fail(`${source}: the PNG's pixel data inflates to more than the ${header.width}×${header.height} pixels it declares (over ${limit} bytes)`);
+    if (total > limit)
+      fail(
+        `${source}: the PNG's pixel data inflates to more than the ${header.width}×${header.height} pixels it declares (over ${limit} bytes)`,
+      );
   });
   const SLICE = 1024;
   try {
-    for (const data of idatChunks(bytes, source)) for (let i = 0; i < data.length; i += SLICE) inflate.push(data.subarray(i, i + SLICE));
+    for (const data of idatChunks(bytes, source))
+      for (let i = 0; i < data.length; i += SLICE) inflate.push(data.subarray(i, i + SLICE));
   } catch (e) {
     if (e instanceof PathlightError) throw e;
-    fail(`${source}: not a readable PNG: its pixel data does not inflate (${e instanceof Error ? e.message : String(e)})`);
+    fail(
+      `${source}: not a readable PNG: its pixel data does not inflate (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
 }

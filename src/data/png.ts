@@ -22,20 +22,29 @@ function readable<T>(source: string, what: () => T): T {
   } catch (e) {
     if (e instanceof PathlightError) throw e;
     const message = e instanceof Error ? e.message : String(e);
-    if (/index of palette/i.test(message)) fail(`${source}: a pixel's palette index is out of range of the PNG's palette`);
+    if (/index of palette/i.test(message))
+      fail(`${source}: a pixel's palette index is out of range of the PNG's palette`);
     fail(`${source}: not a readable PNG: ${message.split('\n')[0]}`);
   }
 }
 
 /** Palette images: each index replaced by its colour (alpha, from tRNS, included). */
-function paletteSamples(png: DecodedPng, source: string): { samples: ArrayLike<number>; channels: number; max: number } {
+function paletteSamples(
+  png: DecodedPng,
+  source: string,
+): { samples: ArrayLike<number>; channels: number; max: number } {
   const palette = png.palette;
-  if (!palette || palette.length === 0) fail(`${source}: not a readable PNG: a palette image without a palette (PLTE chunk)`);
+  if (!palette || palette.length === 0)
+    fail(`${source}: not a readable PNG: a palette image without a palette (PLTE chunk)`);
   return { samples: readable(source, () => convertIndexedToRgb(png)), channels: palette[0]!.length, max: 255 };
 }
 
 /** Unpacked samples (one number per channel per pixel), their channel count and full-scale value. */
-function samplesOf(png: DecodedPng, header: PngHeader, source: string): { samples: ArrayLike<number>; channels: number; max: number } {
+function samplesOf(
+  png: DecodedPng,
+  header: PngHeader,
+  source: string,
+): { samples: ArrayLike<number>; channels: number; max: number } {
   if (header.colourType === 3) return paletteSamples(png, source);
   if (png.depth !== 8 && png.depth !== 16) {
     throw new PathlightError(`${source}: ${png.depth}-bit PNGs are not supported (use 8 or 16 bits per sample)`);

@@ -11,7 +11,8 @@ import type { InputDeclaration, ModelInfo } from '../nn/model.js';
 
 /** Per-channel affine map (a, b): input = pixel · a[c] + b[c]. */
 function affine(p: InputDeclaration, channels: number): { a: number[]; b: number[] } {
-  const per = (v: readonly number[] | undefined, fallback: number) => Array.from({ length: channels }, (_, c) => (v ? (v.length === 1 ? v[0]! : v[c]!) : fallback));
+  const per = (v: readonly number[] | undefined, fallback: number) =>
+    Array.from({ length: channels }, (_, c) => (v ? (v.length === 1 ? v[0]! : v[c]!) : fallback));
   if (p.mean || p.std) {
     const std = per(p.std, 1);
     return { a: std.map((s) => 1 / s), b: per(p.mean, 0).map((m, c) => -m / std[c]!) };
@@ -20,28 +21,37 @@ function affine(p: InputDeclaration, channels: number): { a: number[]; b: number
 }
 
 /** A declaration checked against the model's input [C, H, W]; every problem is one line naming the model. */
-export function checkInputDeclaration(p: InputDeclaration, inputShape: readonly number[], model: string): InputDeclaration {
+export function checkInputDeclaration(
+  p: InputDeclaration,
+  inputShape: readonly number[],
+  model: string,
+): InputDeclaration {
   const at = `model ${model}: input declaration`;
   if (inputShape.length !== 3) fail(`${at} needs an image input [C, H, W], the model takes [${inputShape.join(', ')}]`);
   const c = inputShape[0]!;
   const finite = (name: string, v: unknown) => {
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v))) fail(`${at}: ${name} must be a finite number, got ${String(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v)))
+      fail(`${at}: ${name} must be a finite number, got ${String(v)}`);
   };
-  if ((p.mean || p.std) && (p.scale !== undefined || p.offset !== undefined)) fail(`${at}: give mean/std or scale/offset, not both`);
+  if ((p.mean || p.std) && (p.scale !== undefined || p.offset !== undefined))
+    fail(`${at}: give mean/std or scale/offset, not both`);
   for (const name of ['mean', 'std'] as const) {
     const v = p[name];
     if (v === undefined) continue;
-    if (!Array.isArray(v) || (v.length !== 1 && v.length !== c)) fail(`${at}: ${name} needs 1 or ${c} values (one per channel), got ${Array.isArray(v) ? v.length : String(v)}`);
+    if (!Array.isArray(v) || (v.length !== 1 && v.length !== c))
+      fail(`${at}: ${name} needs 1 or ${c} values (one per channel), got ${Array.isArray(v) ? v.length : String(v)}`);
     v.forEach((x, i) => finite(`${name}[${i}]`, x));
   }
   if (p.std?.some((s) => s === 0)) fail(`${at}: std must not be 0`);
   finite('scale', p.scale);
   finite('offset', p.offset);
   if (p.scale === 0) fail(`${at}: scale must not be 0`);
-  if (p.channelOrder !== undefined && p.channelOrder !== 'rgb' && p.channelOrder !== 'bgr') fail(`${at}: channelOrder must be rgb or bgr, got ${String(p.channelOrder)}`);
+  if (p.channelOrder !== undefined && p.channelOrder !== 'rgb' && p.channelOrder !== 'bgr')
+    fail(`${at}: channelOrder must be rgb or bgr, got ${String(p.channelOrder)}`);
   if (p.channelOrder === 'bgr' && c !== 3) fail(`${at}: channelOrder bgr needs 3 channels, the model takes ${c}`);
   if (p.gray && c !== 1) fail(`${at}: gray needs 1 channel, the model takes ${c}`);
-  if (p.resize !== undefined && p.resize !== 'bilinear' && p.resize !== 'crop') fail(`${at}: resize must be bilinear or crop, got ${String(p.resize)}`);
+  if (p.resize !== undefined && p.resize !== 'bilinear' && p.resize !== 'crop')
+    fail(`${at}: resize must be bilinear or crop, got ${String(p.resize)}`);
   return p;
 }
 
@@ -53,7 +63,11 @@ export function declaredRange(p: InputDeclaration, channels: number): [number, n
 }
 
 /** The ModelInfo fields an importer sets for a declared input: the checked declaration and its range. */
-export function declareInput(p: InputDeclaration | undefined, inputShape: readonly number[], model: string): Pick<ModelInfo, 'preprocess' | 'inputRange'> {
+export function declareInput(
+  p: InputDeclaration | undefined,
+  inputShape: readonly number[],
+  model: string,
+): Pick<ModelInfo, 'preprocess' | 'inputRange'> {
   if (!p) return {};
   checkInputDeclaration(p, inputShape, model);
   return { preprocess: p, inputRange: declaredRange(p, inputShape[0]!) };

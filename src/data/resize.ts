@@ -5,7 +5,14 @@
  */
 import { fail } from '../errors.js';
 
-export function resizeBilinear(img: Float32Array, c: number, h: number, w: number, oh: number, ow: number): Float32Array {
+export function resizeBilinear(
+  img: Float32Array,
+  c: number,
+  h: number,
+  w: number,
+  oh: number,
+  ow: number,
+): Float32Array {
   const out = new Float32Array(c * oh * ow);
   // source coordinate of output pixel i: (i + 0.5) · in / out − 0.5, clamped to the image
   const taps = (n: number, on: number) =>
@@ -33,11 +40,24 @@ export function resizeBilinear(img: Float32Array, c: number, h: number, w: numbe
 /** Python's round(): halves to even (torchvision's CenterCrop offset is int(round((h − oh) / 2))). */
 const roundHalfEven = (v: number) => (v % 1 === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
 
-export function centreCrop(img: Float32Array, c: number, h: number, w: number, oh: number, ow: number, source: string): Float32Array {
-  if (h < oh || w < ow) fail(`${source} is ${w}×${h} pixels, smaller than the model's ${ow}×${oh}: a centre crop needs at least that (declare resize=bilinear to scale it)`);
+export function centreCrop(
+  img: Float32Array,
+  c: number,
+  h: number,
+  w: number,
+  oh: number,
+  ow: number,
+  source: string,
+): Float32Array {
+  if (h < oh || w < ow)
+    fail(
+      `${source} is ${w}×${h} pixels, smaller than the model's ${ow}×${oh}: a centre crop needs at least that (declare resize=bilinear to scale it)`,
+    );
   const top = roundHalfEven((h - oh) / 2);
   const left = roundHalfEven((w - ow) / 2);
   const out = new Float32Array(c * oh * ow);
-  for (let k = 0; k < c; k++) for (let y = 0; y < oh; y++) out.set(img.subarray((k * h + top + y) * w + left, (k * h + top + y) * w + left + ow), (k * oh + y) * ow);
+  for (let k = 0; k < c; k++)
+    for (let y = 0; y < oh; y++)
+      out.set(img.subarray((k * h + top + y) * w + left, (k * h + top + y) * w + left + ow), (k * oh + y) * ow);
   return out;
 }

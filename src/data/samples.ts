@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { fail } from '../errors.js';
 import { assetsRoot } from '../platform/node.js';
 import type { DatasetName } from './classes.js';
-import { checkDataset, decodeSample, parseSampleLabels, sampleEntry, type Sample, type SampleEntry } from './bundled-samples.js';
+import {
+  checkDataset,
+  decodeSample,
+  parseSampleLabels,
+  sampleEntry,
+  type Sample,
+  type SampleEntry,
+} from './bundled-samples.js';
 
 export type { DatasetName } from './classes.js';
 export type { Sample, SampleEntry } from './bundled-samples.js';

@@ -12,7 +12,9 @@ const BORDER = (DST - SRC) / 2;
  */
 export function toRgb32(images: Float32Array, count: number): Float32Array {
   if (!Number.isInteger(count) || count < 0 || images.length !== count * SRC * SRC) {
-    throw new PathlightError(`toRgb32: expected ${count}×1×${SRC}×${SRC} = ${count * SRC * SRC} values, got ${images.length}`);
+    throw new PathlightError(
+      `toRgb32: expected ${count}×1×${SRC}×${SRC} = ${count * SRC * SRC} values, got ${images.length}`,
+    );
   }
   const out = new Float32Array(count * 3 * DST * DST);
   for (let n = 0; n < count; n++) {
@@ -27,10 +29,12 @@ export function toRgb32(images: Float32Array, count: number): Float32Array {
 /** [N, H, W, C] (channels-last, as NumPy / TensorFlow images come) → [N, C, H, W], the models' layout. */
 export function channelsFirst(data: Float32Array, c: number, h: number, w: number): Float32Array {
   const n = data.length / (c * h * w);
-  if (!Number.isInteger(n)) throw new PathlightError(`channelsFirst: ${data.length} values are not a whole number of ${h}×${w}×${c} images`);
+  if (!Number.isInteger(n))
+    throw new PathlightError(`channelsFirst: ${data.length} values are not a whole number of ${h}×${w}×${c} images`);
   const out = new Float32Array(data.length);
   for (let i = 0; i < n; i++) {
-    for (let p = 0; p < h * w; p++) for (let k = 0; k < c; k++) out[(i * c + k) * h * w + p] = data[(i * h * w + p) * c + k]!;
+    for (let p = 0; p < h * w; p++)
+      for (let k = 0; k < c; k++) out[(i * c + k) * h * w + p] = data[(i * h * w + p) * c + k]!;
   }
   return out;
 }

@@ -32,13 +32,34 @@ export function requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ 
   return platformAdapter(powerPreference);
 }
 
-export function describeAdapter(info: GPUAdapterInfo | undefined, source: string, isFallback: boolean): AdapterDescription {
+export function describeAdapter(
+  info: GPUAdapterInfo | undefined,
+  source: string,
+  isFallback: boolean,
+): AdapterDescription {
   const i = (info ?? {}) as Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean };
-  const [vendor, architecture, device, description] = [i.vendor, i.architecture, i.device, i.description].map((v) => v ?? '') as [string, string, string, string];
-  return { vendor, architecture, device, description, isFallbackAdapter: !!(i.isFallbackAdapter ?? isFallback) || architecture === 'swiftshader', source };
+  const [vendor, architecture, device, description] = [i.vendor, i.architecture, i.device, i.description].map(
+    (v) => v ?? '',
+  ) as [string, string, string, string];
+  return {
+    vendor,
+    architecture,
+    device,
+    description,
+    isFallbackAdapter: !!(i.isFallbackAdapter ?? isFallback) || architecture === 'swiftshader',
+    source,
+  };
 }
 
-const REQUESTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY'] as const;
+const REQUESTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+] as const;
 
 /** Ask for the adapter's real maxima (the defaults are far lower) and timestamp queries when offered. */
 export async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
@@ -60,7 +81,8 @@ export async function acquireDevice(options: DeviceOptions): Promise<Acquired & 
   if (options.device) {
     const info = (options.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     acquired = { device: options.device, adapter: describeAdapter(info, 'caller', false) };
-  } else acquired = await (options.ownDevice ? newDevice(options.powerPreference) : sharedDevice(options.powerPreference));
+  } else
+    acquired = await (options.ownDevice ? newDevice(options.powerPreference) : sharedDevice(options.powerPreference));
   watchLoss(acquired.device);
   return { ...acquired, owned: !options.device && !!options.ownDevice };
 }
@@ -71,10 +93,15 @@ function sharedDevice(powerPreference?: GPUPowerPreference): Promise<Acquired> {
   if (!shared) {
     sharedDevices.set(key, (shared = newDevice(powerPreference)));
     // Dawn (Node) crashes tearing down a device still alive at exit: destroy it first. A lost one is replaced.
-    shared.then(({ device }) => {
-      (globalThis as { process?: { once?(e: string, f: () => void): void } }).process?.once?.('exit', () => device.destroy());
-      void device.lost.then(() => sharedDevices.get(key) === shared && sharedDevices.delete(key));
-    }, () => sharedDevices.delete(key));
+    shared.then(
+      ({ device }) => {
+        (globalThis as { process?: { once?(e: string, f: () => void): void } }).process?.once?.('exit', () =>
+          device.destroy(),
+        );
+        void device.lost.then(() => sharedDevices.get(key) === shared && sharedDevices.delete(key));
+      },
+      () => sharedDevices.delete(key),
+    );
   }
   return shared;
 }

@@ -9,7 +9,12 @@
 import type { Kernel } from './program.js';
 
 export type CapturedCommand =
-  | { readonly kernel: Kernel; readonly group: GPUBindGroup; readonly workgroups: readonly [number, number, number]; readonly buffers: readonly GPUBuffer[] }
+  | {
+      readonly kernel: Kernel;
+      readonly group: GPUBindGroup;
+      readonly workgroups: readonly [number, number, number];
+      readonly buffers: readonly GPUBuffer[];
+    }
   | { readonly copy: readonly [GPUBuffer, number, GPUBuffer, number, number] }
   | { readonly clear: readonly [GPUBuffer, number, number] }
   | { readonly upload: readonly [GPUBuffer, Uint8Array, number] };

@@ -19,13 +19,21 @@ export class ConstantCache {
   ) {}
 
   get(data: ArrayBufferView | ArrayBuffer, uniform: boolean): GPUBuffer {
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const bytes =
+      data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const key = (uniform ? 'u' : 's') + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
     let buf = this.buffers.get(key);
     if (!buf) {
       if (this.buffers.size > MAX_BUFFERS) this.clear(this.pinned);
       const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-      buf = this.device.createBuffer({ size, usage: uniform ? USAGE.UNIFORM : USAGE.STORAGE, mappedAtCreation: true, label: uniform ? 'uniform' : 'constant' });
+      buf = this.device.createBuffer({
+        size,
+        usage: uniform ? USAGE.UNIFORM : USAGE.STORAGE,
+        mappedAtCreation: true,
+        label: uniform ? 'uniform' : 'constant',
+      });
       new Uint8Array(buf.getMappedRange()).set(bytes);
       buf.unmap();
       this.buffers.set(key, buf);

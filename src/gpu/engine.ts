@@ -12,7 +12,16 @@ import { GpuError, PathlightError } from '../errors.js';
 import { Profiler, type ProfileReport } from './profiler.js';
 import { Pacer } from './pacer.js';
 import { gpuWaitsPoll } from '#platform';
-import { checkBindings, compileSource, isUniformData, programKey, WG, type BindingSlot, type Kernel, type Program } from './program.js';
+import {
+  checkBindings,
+  compileSource,
+  isUniformData,
+  programKey,
+  WG,
+  type BindingSlot,
+  type Kernel,
+  type Program,
+} from './program.js';
 import { buffersOf, type CapturedCommand, type Capture } from './capture.js';
 
 export type { OpProfile, ProfileReport } from './profiler.js';
@@ -32,7 +41,14 @@ export interface EngineOptions extends DeviceOptions {
 }
 
 const DEFAULT_POOL_CAP = 64 << 20;
-const ENGINE_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'] as const;
+const ENGINE_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxStorageBuffersPerShaderStage',
+] as const;
 
 export interface EngineStats {
   submissions: number;
@@ -89,11 +105,18 @@ export class Engine {
     private readonly options: EngineOptions,
   ) {
     const l = Object.fromEntries(ENGINE_LIMITS.map((k) => [k, device.limits[k]])) as Engine['limits'];
-    this.limits = { ...l, maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity) };
+    this.limits = {
+      ...l,
+      maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity),
+    };
     this.errors = new ErrorScopes(device);
     this.pool = new BufferPool(device, l.maxBufferSize, () => this.bindGroups.clear());
     // captures bind their constants: a full cache keeps those
-    this.constants = new ConstantCache(device, (b) => [...this.liveCaptures].some((used) => used.has(b)), (dropped) => this.destroyAfterSubmit(dropped));
+    this.constants = new ConstantCache(
+      device,
+      (b) => [...this.liveCaptures].some((used) => used.has(b)),
+      (dropped) => this.destroyAfterSubmit(dropped),
+    );
   }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
@@ -140,7 +163,10 @@ export class Engine {
    * of the same shapes compiles nothing. Errors of the dry run itself are ignored: the real run
    * reports them.
    */
-  async prepare(work: () => unknown, onProgress?: (done: number, total: number) => void): Promise<{ pipelines: number }> {
+  async prepare(
+    work: () => unknown,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ pipelines: number }> {
     if (this.dryRun) return (await work(), { pipelines: 0 }); // nested: the outer prepare compiles
     const dry = (this.dryRun = { pending: [] as ProgramEntry[] });
     try {
@@ -212,10 +238,18 @@ export class Engine {
     this.checkAlive(kernel.op);
     const [x, y = 1, z = 1] = workgroups;
     const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
-    if (x > maxDim || y > maxDim || z > maxDim) throw new PathlightError(`${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`);
+    if (x > maxDim || y > maxDim || z > maxDim)
+      throw new PathlightError(
+        `${kernel.op}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the device limit ${maxDim} per dimension`,
+      );
     if (x === 0 || y === 0 || z === 0) return;
     const group = this.bindGroup(kernel, bindings);
-    this.capturing?.push({ kernel, group, workgroups: [x, y, z], buffers: bindings.map((b) => ('getMappedRange' in b ? b : b.buffer)) });
+    this.capturing?.push({
+      kernel,
+      group,
+      workgroups: [x, y, z],
+      buffers: bindings.map((b) => ('getMappedRange' in b ? b : b.buffer)),
+    });
     this.encodeDispatch(kernel, group, x, y, z);
   }
 
@@ -275,8 +309,15 @@ export class Engine {
     this.checkAlive('upload');
     const bytes = Math.ceil(data.byteLength / 4) * 4;
     if (bytes === 0 || this.dryRun) return;
-    this.capturing?.push({ upload: [buffer, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(), offset] });
-    const staging = this.device.createBuffer({ size: bytes, usage: USAGE.COPY_SRC, mappedAtCreation: true, label: 'upload' });
+    this.capturing?.push({
+      upload: [buffer, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(), offset],
+    });
+    const staging = this.device.createBuffer({
+      size: bytes,
+      usage: USAGE.COPY_SRC,
+      mappedAtCreation: true,
+      label: 'upload',
+    });
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     staging.unmap();
     this.commandEncoder().copyBufferToBuffer(staging, 0, buffer, offset, bytes);
@@ -358,7 +399,11 @@ export class Engine {
     this.checkAlive(op);
     if (this.dryRun) return new ArrayBuffer(byteLength);
     const size = Math.ceil(byteLength / 4) * 4;
-    const staging = this.device.createBuffer({ size: Math.max(4, size), usage: USAGE.MAP_READ | USAGE.COPY_DST, label: 'readback' });
+    const staging = this.device.createBuffer({
+      size: Math.max(4, size),
+      usage: USAGE.MAP_READ | USAGE.COPY_DST,
+      label: 'readback',
+    });
     if (size > 0) this.commandEncoder().copyBufferToBuffer(buffer, offset, staging, 0, size);
     this.recordedOps.add(op);
     this.flush();
@@ -466,9 +511,15 @@ export class Engine {
       const entries: GPUBindGroupEntry[] = bindings.map((b, binding) => {
         const r = 'getMappedRange' in b ? { buffer: b } : b;
         const size = r.size ?? r.buffer.size - (r.offset ?? 0);
-        if (size > maxBinding && !(r.buffer.usage & USAGE.UNIFORM)) throw new PathlightError(`${kernel.op}: binding ${binding} is ${size} bytes, over the device's maxStorageBufferBindingSize (${maxBinding})`);
+        if (size > maxBinding && !(r.buffer.usage & USAGE.UNIFORM))
+          throw new PathlightError(
+            `${kernel.op}: binding ${binding} is ${size} bytes, over the device's maxStorageBufferBindingSize (${maxBinding})`,
+          );
         // Dawn's Node binding rejects an explicit `size: undefined`, so leave the key out.
-        const resource: GPUBufferBinding = r.size === undefined ? { buffer: r.buffer, offset: r.offset ?? 0 } : { buffer: r.buffer, offset: r.offset ?? 0, size: r.size };
+        const resource: GPUBufferBinding =
+          r.size === undefined
+            ? { buffer: r.buffer, offset: r.offset ?? 0 }
+            : { buffer: r.buffer, offset: r.offset ?? 0, size: r.size };
         return { binding, resource };
       });
       this.device.pushErrorScope('validation');

@@ -55,11 +55,13 @@ export class Pacer {
     if (this.cost.size > 1024) this.cost.clear(); // many shapes over a long life: start learning again
     const span = done - Math.max(batch[0]!.at, this.lastDone);
     const known = batch.map((s) => this.cost.get(s.kind));
-    const guess = known.reduce<number>((a, c) => a + (c ?? 0), 0) / Math.max(1, known.filter((c) => c !== undefined).length) || 1;
+    const guess =
+      known.reduce<number>((a, c) => a + (c ?? 0), 0) / Math.max(1, known.filter((c) => c !== undefined).length) || 1;
     const total = known.reduce<number>((a, c) => a + (c ?? guess), 0);
     batch.forEach((s, i) => {
       const measured = (span * (known[i] ?? guess)) / total;
-      if (s.learnable) this.cost.set(s.kind, early && known[i] !== undefined ? Math.min(known[i]!, measured) * 0.9 : measured);
+      if (s.learnable)
+        this.cost.set(s.kind, early && known[i] !== undefined ? Math.min(known[i]!, measured) * 0.9 : measured);
     });
   }
 }

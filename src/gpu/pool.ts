@@ -5,7 +5,15 @@
  * (dispatches, copies, clears; never `queue.writeBuffer`), so reuse can't race pending reads.
  */
 /** Spec values of GPUBufferUsage (the global may not be installed yet when Node loads this). */
-export const USAGE = { MAP_READ: 0x01, MAP_WRITE: 0x02, COPY_SRC: 0x04, COPY_DST: 0x08, UNIFORM: 0x40, STORAGE: 0x80, QUERY_RESOLVE: 0x200 } as const;
+export const USAGE = {
+  MAP_READ: 0x01,
+  MAP_WRITE: 0x02,
+  COPY_SRC: 0x04,
+  COPY_DST: 0x08,
+  UNIFORM: 0x40,
+  STORAGE: 0x80,
+  QUERY_RESOLVE: 0x200,
+} as const;
 export const STORAGE_USAGE = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
 
 export function bucketSize(bytes: number): number {
@@ -46,7 +54,10 @@ export class BufferPool {
 
   acquire(bytes: number, label = 'tensor'): GPUBuffer {
     const size = bucketSize(bytes);
-    if (size > this.maxBufferSize) throw new RangeError(`${label}: buffer of ${bytes} bytes exceeds the device's maxBufferSize (${this.maxBufferSize})`);
+    if (size > this.maxBufferSize)
+      throw new RangeError(
+        `${label}: buffer of ${bytes} bytes exceeds the device's maxBufferSize (${this.maxBufferSize})`,
+      );
     let buffer = this.free.get(size)?.pop();
     if (buffer) {
       this.freeBytes -= size;
@@ -109,7 +120,14 @@ export class BufferPool {
 
   stats(): PoolStats {
     const freeBuffers = [...this.free.values()].reduce((n, list) => n + list.length, 0);
-    return { liveBuffers: this.live.size, liveBytes: this.liveBytes, peakLiveBytes: this.peak, freeBuffers, freeBytes: this.freeBytes, created: this.created };
+    return {
+      liveBuffers: this.live.size,
+      liveBytes: this.liveBytes,
+      peakLiveBytes: this.peak,
+      freeBuffers,
+      freeBytes: this.freeBytes,
+      created: this.created,
+    };
   }
 
   destroy(): void {

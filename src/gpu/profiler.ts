@@ -66,8 +66,16 @@ export class Profiler {
   resolve(encoder: GPUCommandEncoder): void {
     if (this.ops.length === 0 || !this.querySet) return;
     const bytes = 16 * this.ops.length;
-    this.resolveBuffer ??= this.device.createBuffer({ size: 16 * PAIRS_PER_SET, usage: USAGE.QUERY_RESOLVE | USAGE.COPY_SRC, label: 'profiler resolve' });
-    const readback = this.device.createBuffer({ size: bytes, usage: USAGE.MAP_READ | USAGE.COPY_DST, label: 'profiler readback' });
+    this.resolveBuffer ??= this.device.createBuffer({
+      size: 16 * PAIRS_PER_SET,
+      usage: USAGE.QUERY_RESOLVE | USAGE.COPY_SRC,
+      label: 'profiler resolve',
+    });
+    const readback = this.device.createBuffer({
+      size: bytes,
+      usage: USAGE.MAP_READ | USAGE.COPY_DST,
+      label: 'profiler readback',
+    });
     encoder.resolveQuerySet(this.querySet, 0, 2 * this.ops.length, this.resolveBuffer, 0);
     encoder.copyBufferToBuffer(this.resolveBuffer, 0, readback, 0, bytes);
     this.resolvedThisSubmit.push({ ops: this.ops, readback });
@@ -76,7 +84,8 @@ export class Profiler {
 
   /** After the submission: start mapping its readback (awaited only in finish()). */
   submitted(): void {
-    for (const r of this.resolvedThisSubmit.splice(0)) this.pending.push({ ...r, mapped: r.readback.mapAsync(USAGE.MAP_READ) });
+    for (const r of this.resolvedThisSubmit.splice(0))
+      this.pending.push({ ...r, mapped: r.readback.mapAsync(USAGE.MAP_READ) });
   }
 
   /** Wait for every resolved submission, sum per op, free the GPU objects. */
@@ -110,6 +119,13 @@ export class Profiler {
     }
     const ops = [...byOp.values()].sort((a, b) => b.gpuMs - a.gpuMs);
     const gpuMs = ops.reduce((s, o) => s + o.gpuMs, 0);
-    return { supported: true, ops, dispatches, gpuMs, minNonzeroNs: Number.isFinite(minNonzero) ? minNonzero : null, nonMonotonic };
+    return {
+      supported: true,
+      ops,
+      dispatches,
+      gpuMs,
+      minNonzeroNs: Number.isFinite(minNonzero) ? minNonzero : null,
+      nonMonotonic,
+    };
   }
 }

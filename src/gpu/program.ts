@@ -68,7 +68,8 @@ const DECLARATION = /@group\(0\)\s*@binding\((\d+)\)\s*var(?:<\s*(\w+)[^>]*>)?\s
 export function compileSource(p: Program): CompiledSource {
   const code = renderShader(p.source, { WG, MAIN: MAIN_1D, ...p.params });
   const slots: BindingSlot[] = [];
-  for (const m of code.matchAll(DECLARATION)) slots.push({ index: Number(m[1]), uniform: m[2] === 'uniform', name: m[3]! });
+  for (const m of code.matchAll(DECLARATION))
+    slots.push({ index: Number(m[1]), uniform: m[2] === 'uniform', name: m[3]! });
   return { code, slots };
 }
 
@@ -77,7 +78,10 @@ export function checkBindings(p: Program, slots: readonly BindingSlot[]): void {
   const given = Object.keys(p.bindings).filter((k) => p.bindings[k] !== undefined);
   const missing = slots.filter((s) => p.bindings[s.name] === undefined).map((s) => s.name);
   const extra = given.filter((g) => !slots.some((s) => s.name === g));
-  if (missing.length || extra.length) fail(`${p.op}: bindings do not match the shader (${[missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `not declared: ${extra.join(', ')}` : ''].filter(Boolean).join('; ')})`);
+  if (missing.length || extra.length)
+    fail(
+      `${p.op}: bindings do not match the shader (${[missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `not declared: ${extra.join(', ')}` : ''].filter(Boolean).join('; ')})`,
+    );
 }
 
 const sourceIds = new Map<string, number>();
@@ -103,7 +107,13 @@ export function isUniformData(b: StorageBinding | UniformData): b is UniformData
  */
 export function vec4Layout(count: number): { vec: boolean; T: string; units: number; unitBytes: number; zero: string } {
   const vec = count % 4 === 0;
-  return { vec, T: vec ? 'vec4<f32>' : 'f32', units: vec ? count / 4 : count, unitBytes: vec ? 16 : 4, zero: vec ? 'vec4<f32>(0.0)' : '0.0' };
+  return {
+    vec,
+    T: vec ? 'vec4<f32>' : 'f32',
+    units: vec ? count / 4 : count,
+    unitBytes: vec ? 16 : 4,
+    zero: vec ? 'vec4<f32>(0.0)' : '0.0',
+  };
 }
 
 /** Bytes of mixed u32 / f32 uniform fields, in order (each field 4 bytes; pad to vec4 yourself). */

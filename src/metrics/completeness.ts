@@ -10,7 +10,11 @@ export interface CompletenessError {
 }
 
 export function completenessError(attributionSum: number, fx: number, fStart: number): CompletenessError {
-  for (const [name, v] of [['attribution sum', attributionSum], ['f(x)', fx], ['f(baseline)', fStart]] as const) {
+  for (const [name, v] of [
+    ['attribution sum', attributionSum],
+    ['f(x)', fx],
+    ['f(baseline)', fStart],
+  ] as const) {
     if (!Number.isFinite(v)) fail(`completenessError: ${name} is ${v}`);
   }
   const delta = attributionSum - (fx - fStart);

@@ -12,14 +12,23 @@ export type ReferenceImage = 'black' | 'blur' | Float32Array;
 export function imageTensor(engine: Engine, model: Model, x: Float32Array, op: string, what = 'x'): Tensor {
   const shape = imageInputShape(model.info, `${op} (an image-only metric)`);
   const d = shape[0] * shape[1] * shape[2];
-  if (x.length !== d) fail(`${op}: ${what} has ${x.length} values, the model takes one [${shape.join(', ')}] image (${d})`);
+  if (x.length !== d)
+    fail(`${op}: ${what} has ${x.length} values, the model takes one [${shape.join(', ')}] image (${d})`);
   return Tensor.from(engine, x, [1, ...shape], { label: `${op} ${what}` });
 }
 
-export function referenceTensor(engine: Engine, model: Model, x: Tensor, reference: ReferenceImage, blurSigma: number, op: string): Tensor {
+export function referenceTensor(
+  engine: Engine,
+  model: Model,
+  x: Tensor,
+  reference: ReferenceImage,
+  blurSigma: number,
+  op: string,
+): Tensor {
   if (reference === 'black') return Tensor.zeros(engine, x.shape, `${op} black reference`);
   if (reference === 'blur') {
-    if (!(blurSigma >= 0 && Number.isFinite(blurSigma))) fail(`${op}: blurSigma must be a finite number ≥ 0, got ${blurSigma}`);
+    if (!(blurSigma >= 0 && Number.isFinite(blurSigma)))
+      fail(`${op}: blurSigma must be a finite number ≥ 0, got ${blurSigma}`);
     return gaussianBlur(x, [blurSigma]);
   }
   if (reference instanceof Float32Array) return imageTensor(engine, model, reference, op, 'reference');
@@ -27,7 +36,8 @@ export function referenceTensor(engine: Engine, model: Model, x: Tensor, referen
 }
 
 export function checkTarget(model: Model, target: number, op: string): void {
-  if (!Number.isInteger(target) || target < 0 || target >= model.info.numClasses) fail(`${op}: target ${target} is not a class index in [0, ${model.info.numClasses})`);
+  if (!Number.isInteger(target) || target < 0 || target >= model.info.numClasses)
+    fail(`${op}: target ${target} is not a class index in [0, ${model.info.numClasses})`);
 }
 
 /** Softmax rows [N, classes] of a batch of images (recorded, not read). */

@@ -81,11 +81,17 @@ function explainOptions(method: string, steps: number, baseline: BaselineSpec | 
   return { method: name, steps, ...(getMethod(name).ownStart ? {} : { baseline }), ...(sg && { smoothgrad: true }) };
 }
 
-export async function evaluateMethods(engine: Engine, model: Model, images: Float32Array, opts: EvaluateMethodsOptions): Promise<MethodEvaluation[]> {
+export async function evaluateMethods(
+  engine: Engine,
+  model: Model,
+  images: Float32Array,
+  opts: EvaluateMethodsOptions,
+): Promise<MethodEvaluation[]> {
   const op = 'evaluateMethods';
   const [c, h, w] = imageInputShape(model.info, `${op} (image-only metrics)`);
   const features = c * h * w;
-  if (images.length === 0 || images.length % features !== 0) fail(`${op}: ${images.length} values are not whole images of shape [${c}, ${h}, ${w}]`);
+  if (images.length === 0 || images.length % features !== 0)
+    fail(`${op}: ${images.length} values are not whole images of shape [${c}, ${h}, ${w}]`);
   if (opts.methods.length === 0) fail(`${op}: no methods`);
   const n = images.length / features;
   const steps = opts.steps ?? 64;
@@ -97,7 +103,9 @@ export async function evaluateMethods(engine: Engine, model: Model, images: Floa
     const options = explainOptions(method, steps, opts.baseline);
     if (options.method === 'ig2') {
       if (!opts.referencePool) fail(`${op}: ig2 needs referencePool (candidate reference images)`);
-      const picked = await pickRelevantReferences(engine, model, images, opts.referencePool, { count: opts.ig2References ?? 2 });
+      const picked = await pickRelevantReferences(engine, model, images, opts.referencePool, {
+        count: opts.ig2References ?? 2,
+      });
       options.methodOptions = { references: picked.references, referencesPerImage: picked.referencesPerImage };
     }
     const r = await explain(engine, model, images, options);
@@ -110,13 +118,23 @@ export async function evaluateMethods(engine: Engine, model: Model, images: Floa
       const x = images.subarray(i * features, (i + 1) * features);
       const a = r.attribution.subarray(i * features, (i + 1) * features);
       const target = r.images[i]!.target;
-      const curves = await insertionDeletion(engine, model, x, a, { target, steps: opts.curveSteps, reference: 'blur', deletionReference: 'black', blurSigma });
+      const curves = await insertionDeletion(engine, model, x, a, {
+        target,
+        steps: opts.curveSteps,
+        reference: 'blur',
+        deletionReference: 'black',
+        blurSigma,
+      });
       ins.push(curves.insertion.auc);
       del.push(curves.deletion.auc);
       ginis.push(gini(a));
       const im = r.images[i]!;
       if (r.check !== 'none') complete.push(completenessError(im.sum, im.fx, im.fStart).relative);
-      const outcomes = await picCurves(engine, model, x, a, { thresholds: PIC_THRESHOLDS, blurSigma, randomMask: mask });
+      const outcomes = await picCurves(engine, model, x, a, {
+        thresholds: PIC_THRESHOLDS,
+        blurSigma,
+        randomMask: mask,
+      });
       for (const kind of ['sic', 'aic'] as const) {
         const outcome = outcomes[kind];
         if (outcome.status === 'ok') pics[kind].push(outcome.auc);
@@ -148,7 +166,9 @@ export function evaluationTable(rows: readonly MethodEvaluation[]): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.method} | ${r.steps} | ${f(r.insertionAuc)} | ${f(r.deletionAuc)} | ${f(r.sicAuc)} | ${f(r.aicAuc)} | ${r.picImages}/${r.images} | ${f(r.gini)} | ${r.completenessError === null ? '–' : `${(100 * r.completenessError).toFixed(2)} %`} | ${r.msPerImage.toFixed(0)} |`);
+    lines.push(
+      `| ${r.method} | ${r.steps} | ${f(r.insertionAuc)} | ${f(r.deletionAuc)} | ${f(r.sicAuc)} | ${f(r.aicAuc)} | ${r.picImages}/${r.images} | ${f(r.gini)} | ${r.completenessError === null ? '–' : `${(100 * r.completenessError).toFixed(2)} %`} | ${r.msPerImage.toFixed(0)} |`,
+    );
   }
   return lines.join('\n');
 }

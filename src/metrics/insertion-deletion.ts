@@ -11,7 +11,14 @@ import { imageInputShape, type Model } from '../nn/model.js';
 import { revealImages } from './reveal-images.js';
 import { concatBatch } from '../tensor/batch.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTarget, imageTensor, referenceTensor, softmaxRows, trapezoidAuc, type ReferenceImage } from './curve-scores.js';
+import {
+  checkTarget,
+  imageTensor,
+  referenceTensor,
+  softmaxRows,
+  trapezoidAuc,
+  type ReferenceImage,
+} from './curve-scores.js';
 import { reduceToPixels, rankPixels, rankPositions, type PixelReduction } from './pixel-order.js';
 
 export interface InsertionDeletionOptions {
@@ -41,7 +48,13 @@ export interface InsertionDeletionResult {
   order: Int32Array;
 }
 
-export async function insertionDeletion(engine: Engine, model: Model, x: Float32Array, attribution: ArrayLike<number>, opts: InsertionDeletionOptions): Promise<InsertionDeletionResult> {
+export async function insertionDeletion(
+  engine: Engine,
+  model: Model,
+  x: Float32Array,
+  attribution: ArrayLike<number>,
+  opts: InsertionDeletionOptions,
+): Promise<InsertionDeletionResult> {
   const op = 'insertionDeletion';
   const steps = opts.steps ?? 32;
   if (!Number.isInteger(steps) || steps < 1) fail(`${op}: steps must be an integer ≥ 1, got ${steps}`);
@@ -59,7 +72,10 @@ export async function insertionDeletion(engine: Engine, model: Model, x: Float32
 
   const image = imageTensor(engine, model, x, op);
   const reference = referenceTensor(engine, model, image, opts.reference ?? 'black', opts.blurSigma ?? 5, op);
-  const deletionReference = opts.deletionReference === undefined ? reference : referenceTensor(engine, model, image, opts.deletionReference, opts.blurSigma ?? 5, op);
+  const deletionReference =
+    opts.deletionReference === undefined
+      ? reference
+      : referenceTensor(engine, model, image, opts.deletionReference, opts.blurSigma ?? 5, op);
   const key = Tensor.from(engine, rankPositions(order), [hw], { label: `${op} ranks` });
   const bound = Tensor.from(engine, bounds, [steps + 1], { label: `${op} checkpoints` });
   const inserted = revealImages(reference, image, key, bound);

@@ -34,7 +34,8 @@ export function msSsimPlan(h: number, w: number, opts: MsSsimOptions = {}): MsSs
   const base = opts.weights ?? MS_SSIM_WEIGHTS;
   if (base.length === 0 || base.some((v) => !(v >= 0))) fail(`msSsim: weights must be a non-empty list of numbers ≥ 0`);
   let winSize = opts.winSize ?? 11;
-  if (!Number.isInteger(winSize) || winSize % 2 !== 1 || winSize < 1) fail(`msSsim: winSize must be a positive odd integer, got ${winSize}`);
+  if (!Number.isInteger(winSize) || winSize % 2 !== 1 || winSize < 1)
+    fail(`msSsim: winSize must be a positive odd integer, got ${winSize}`);
   const side = Math.min(h, w);
   if (side < winSize) winSize = side % 2 === 1 ? side : side - 1;
   if (winSize < 1) fail(`msSsim: image ${h}×${w} too small`);
@@ -72,7 +73,8 @@ export interface RecordedMsSsim {
 
 /** Records MS-SSIM(a_i, b_i) (b [1, C, H, W] is compared with every a_i) without reading back. */
 export function recordMsSsim(a: Tensor, b: Tensor, opts: MsSsimOptions = {}): RecordedMsSsim {
-  if (a.rank !== 4 || b.rank !== 4) fail(`msSsim: a ${shapeStr(a.shape)} and b ${shapeStr(b.shape)} must be [N, C, H, W]`);
+  if (a.rank !== 4 || b.rank !== 4)
+    fail(`msSsim: a ${shapeStr(a.shape)} and b ${shapeStr(b.shape)} must be [N, C, H, W]`);
   const [n, c, h, w] = a.shape as [number, number, number, number];
   if ((b.shape[0] !== n && b.shape[0] !== 1) || b.shape.slice(1).join() !== a.shape.slice(1).join()) {
     fail(`msSsim: b ${shapeStr(b.shape)} must match a ${shapeStr(a.shape)} or be one image of the same size`);

@@ -95,12 +95,19 @@ function checkOptions(opts: Omit<PicOptions, 'kind'>, hw: number): void {
     if (!(t[i]! >= 0 && t[i]! <= 1)) fail(`pic: threshold ${i} must be in [0, 1], got ${t[i]}`);
     if (i > 0 && !(t[i]! > t[i - 1]!)) fail(`pic: thresholds must be strictly ascending (${t[i - 1]}, ${t[i]})`);
   }
-  if (opts.randomMask && opts.randomMask.length !== hw) fail(`pic: randomMask has ${opts.randomMask.length} flags for ${hw} pixels`);
+  if (opts.randomMask && opts.randomMask.length !== hw)
+    fail(`pic: randomMask has ${opts.randomMask.length} flags for ${hw} pixels`);
   const n = opts.numDataPoints ?? 1000;
   if (!Number.isInteger(n) || n < 1) fail(`pic: numDataPoints must be an integer ≥ 1, got ${n}`);
 }
 
-export async function pic(engine: Engine, model: Model, x: Float32Array, attribution: ArrayLike<number>, opts: PicOptions): Promise<PicOutcome> {
+export async function pic(
+  engine: Engine,
+  model: Model,
+  x: Float32Array,
+  attribution: ArrayLike<number>,
+  opts: PicOptions,
+): Promise<PicOutcome> {
   checkKind(opts.kind);
   return (await picCurves(engine, model, x, attribution, opts))[opts.kind];
 }
@@ -109,7 +116,13 @@ export async function pic(engine: Engine, model: Model, x: Float32Array, attribu
  * SIC and AIC together: both curves come from the same bokeh images, predictions and MS-SSIM
  * levels, so computing them at once halves the GPU work of two pic() calls.
  */
-export async function picCurves(engine: Engine, model: Model, x: Float32Array, attribution: ArrayLike<number>, opts: Omit<PicOptions, 'kind'>): Promise<Record<PicKind, PicOutcome>> {
+export async function picCurves(
+  engine: Engine,
+  model: Model,
+  x: Float32Array,
+  attribution: ArrayLike<number>,
+  opts: Omit<PicOptions, 'kind'>,
+): Promise<Record<PicKind, PicOutcome>> {
   const shape = imageInputShape(model.info, 'pic (an image-only metric)');
   const hw = shape[1] * shape[2];
   checkOptions(opts, hw);
@@ -126,7 +139,9 @@ export async function picCurves(engine: Engine, model: Model, x: Float32Array, a
   const bounds = Float32Array.from([levels, -1, ...opts.thresholds.map((_, i) => i)]);
 
   const image = imageTensor(engine, model, x, 'pic');
-  const blurred = opts.blurred ? imageTensor(engine, model, opts.blurred, 'pic', 'blurred') : referenceTensor(engine, model, image, 'blur', opts.blurSigma ?? 5, 'pic');
+  const blurred = opts.blurred
+    ? imageTensor(engine, model, opts.blurred, 'pic', 'blurred')
+    : referenceTensor(engine, model, image, 'blur', opts.blurSigma ?? 5, 'pic');
   const keyT = Tensor.from(engine, key, [hw], { label: 'pic reveal levels' });
   const boundT = Tensor.from(engine, bounds, [bounds.length], { label: 'pic bounds' });
   const images = revealImages(blurred, image, keyT, boundT);
@@ -149,7 +164,12 @@ export async function picCurves(engine: Engine, model: Model, x: Float32Array, a
 }
 
 /** pic.py's skip rules and curve from the predictions and information of rows [x, blurred, t_0…]. */
-function picCurve(opts: Omit<PicOptions, 'kind'>, target: number, pred: (row: number) => number, information: Float64Array): PicOutcome {
+function picCurve(
+  opts: Omit<PicOptions, 'kind'>,
+  target: number,
+  pred: (row: number) => number,
+  information: Float64Array,
+): PicOutcome {
   const minPred = opts.minPredValue ?? 0.8;
   const numPoints = opts.numDataPoints ?? 1000;
   const normalize = opts.normalizeInformation ?? true;
@@ -158,7 +178,8 @@ function picCurve(opts: Omit<PicOptions, 'kind'>, target: number, pred: (row: nu
   const eOrig = information[0]!;
   const eBlur = information[1]!;
   const pBlur = pred(1);
-  if (eBlur >= eOrig) return { status: 'skipped', reason: `MS-SSIM of the blurred image ${eBlur} ≥ that of x ${eOrig}` };
+  if (eBlur >= eOrig)
+    return { status: 'skipped', reason: `MS-SSIM of the blurred image ${eBlur} ≥ that of x ${eOrig}` };
   if (pBlur >= pOrig) return { status: 'skipped', reason: `prediction on the blurred image ${pBlur} ≥ on x ${pOrig}` };
 
   const predictions = [pBlur];
@@ -173,7 +194,7 @@ function picCurve(opts: Omit<PicOptions, 'kind'>, target: number, pred: (row: nu
     const level = normalize ? clip01((e - eBlur) / (eOrig - eBlur)) : e;
     const normalizedPred = clip01((p - pBlur) / (pOrig - pBlur));
     maxPred = Math.max(maxPred, normalizedPred);
-    points.push([level, opts.keepMonotonous ?? true ? maxPred : normalizedPred]);
+    points.push([level, (opts.keepMonotonous ?? true) ? maxPred : normalizedPred]);
   });
   predictions.push(pOrig);
   informationLevels.push(eOrig);
@@ -184,5 +205,14 @@ function picCurve(opts: Omit<PicOptions, 'kind'>, target: number, pred: (row: nu
   curveX[numPoints] = 1;
   const curveY = interpolateCurve(points, curveX);
   curveY[numPoints] = 1;
-  return { status: 'ok', target, curveX, curveY, auc: trapezoidAuc(curveX, curveY), thresholds: [0, ...opts.thresholds, 1], predictions, informationLevels };
+  return {
+    status: 'ok',
+    target,
+    curveX,
+    curveY,
+    auc: trapezoidAuc(curveX, curveY),
+    thresholds: [0, ...opts.thresholds, 1],
+    predictions,
+    informationLevels,
+  };
 }

@@ -8,11 +8,16 @@ import { fail } from '../errors.js';
 export type PixelReduction = 'abs-sum' | 'sum' | 'abs-of-sum';
 
 /** An attribution of length C·H·W is reduced over channels; one of length H·W is used as is. */
-export function reduceToPixels(attribution: ArrayLike<number>, shape: readonly [number, number, number], reduction: PixelReduction = 'abs-sum'): Float64Array {
+export function reduceToPixels(
+  attribution: ArrayLike<number>,
+  shape: readonly [number, number, number],
+  reduction: PixelReduction = 'abs-sum',
+): Float64Array {
   const [c, h, w] = shape;
   const hw = h * w;
   if (attribution.length === hw) return Float64Array.from(attribution);
-  if (attribution.length !== c * hw) fail(`reduceToPixels: attribution length ${attribution.length} is neither H·W = ${hw} nor C·H·W = ${c * hw}`);
+  if (attribution.length !== c * hw)
+    fail(`reduceToPixels: attribution length ${attribution.length} is neither H·W = ${hw} nor C·H·W = ${c * hw}`);
   const out = new Float64Array(hw);
   for (let p = 0; p < hw; p++) {
     let s = 0;

@@ -9,7 +9,8 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
 /** `count` little-endian float32 values starting at `offset`. */
 export function float32FromLE(bytes: Uint8Array, offset: number, count: number): Float32Array {
   // Uint8Array.prototype.slice copies even for a Node Buffer (whose own slice() is a view into shared memory)
-  if (HOST_IS_LITTLE_ENDIAN) return new Float32Array(Uint8Array.prototype.slice.call(bytes, offset, offset + count * 4).buffer);
+  if (HOST_IS_LITTLE_ENDIAN)
+    return new Float32Array(Uint8Array.prototype.slice.call(bytes, offset, offset + count * 4).buffer);
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, count * 4);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
@@ -34,7 +35,8 @@ export function uint16FromLE(bytes: Uint8Array, offset: number, count: number): 
 
 /** Bytes of `data` in little-endian order (what every file format here stores). */
 export function float32ToLE(data: Float32Array): Uint8Array {
-  if (HOST_IS_LITTLE_ENDIAN) return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  if (HOST_IS_LITTLE_ENDIAN)
+    return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
   const out = new Uint8Array(data.length * 4);
   const view = new DataView(out.buffer);
   for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], true);

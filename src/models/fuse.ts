@@ -61,7 +61,14 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
     const next = soleReader(i);
     const reader = next === null ? null : nodes[next]!;
     if (!reader) continue;
-    if (options.batchNorm !== false && node.kind === 'conv2d' && !node.relu && node.residual === undefined && reader.kind === 'batchnorm' && !reader.batchStatistics) {
+    if (
+      options.batchNorm !== false &&
+      node.kind === 'conv2d' &&
+      !node.relu &&
+      node.residual === undefined &&
+      reader.kind === 'batchnorm' &&
+      !reader.batchStatistics
+    ) {
       // (a batch-statistics BN normalises by values known only at run time)
       foldInto(node, reader, params);
       node.relu = reader.relu;
@@ -69,13 +76,24 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
       i--; // the conv may now fuse with the bn's reader
       continue;
     }
-    if (options.epilogues !== false && reader.kind === 'relu' && ['conv2d', 'linear', 'add', 'batchnorm'].includes(node.kind) && !('relu' in node && node.relu)) {
+    if (
+      options.epilogues !== false &&
+      reader.kind === 'relu' &&
+      ['conv2d', 'linear', 'add', 'batchnorm'].includes(node.kind) &&
+      !('relu' in node && node.relu)
+    ) {
       (node as { relu?: boolean }).relu = true;
       remove(next!, i);
       i--;
       continue;
     }
-    if (options.epilogues !== false && node.kind === 'conv2d' && !node.relu && node.residual === undefined && reader.kind === 'add') {
+    if (
+      options.epilogues !== false &&
+      node.kind === 'conv2d' &&
+      !node.relu &&
+      node.residual === undefined &&
+      reader.kind === 'add'
+    ) {
       const other = resolve(reader.a) === i ? resolve(reader.b) : resolve(reader.a);
       if (other < i && other !== i) {
         node.residual = other;
@@ -119,17 +137,30 @@ function maskRelusInMaxPools(nodes: GraphNode[]): void {
   for (const n of nodes) if (n.kind === 'maxpool' && relu(nodes[n.input]!)) n.maskRelu = true;
   nodes.forEach((n, i) => {
     const readers = nodes.filter((r) => nodeInputs(r).includes(i));
-    if (relu(n) && i < nodes.length - 1 && readers.every((r) => r.kind === 'maxpool' && r.maskRelu)) n.reluMaskedByReaders = true;
+    if (relu(n) && i < nodes.length - 1 && readers.every((r) => r.kind === 'maxpool' && r.maskRelu))
+      n.reluMaskedByReaders = true;
   });
 }
 
 /** Replace the conv's weight and bias by the BN-folded ones (the conv gains a bias if it had none). */
-function foldInto(conv: Extract<GraphNode, { kind: 'conv2d' }>, bn: Extract<GraphNode, { kind: 'batchnorm' }>, params: ParamValues): void {
+function foldInto(
+  conv: Extract<GraphNode, { kind: 'conv2d' }>,
+  bn: Extract<GraphNode, { kind: 'batchnorm' }>,
+  params: ParamValues,
+): void {
   const w = params.get(conv.weight)!;
   const b = conv.bias ? params.get(conv.bias)!.data : null;
   const get = (s: string) => params.get(`${bn.prefix}.${s}`)!.data;
-  const folded = foldBatchNorm(w.data, b, w.shape, { gamma: get('weight'), beta: get('bias'), mean: get('running_mean'), variance: get('running_var'), eps: bn.eps });
-  const biasName = conv.bias ?? (conv.weight.endsWith('.weight') ? `${conv.weight.slice(0, -'.weight'.length)}.bias` : `${conv.name}.bias`);
+  const folded = foldBatchNorm(w.data, b, w.shape, {
+    gamma: get('weight'),
+    beta: get('bias'),
+    mean: get('running_mean'),
+    variance: get('running_var'),
+    eps: bn.eps,
+  });
+  const biasName =
+    conv.bias ??
+    (conv.weight.endsWith('.weight') ? `${conv.weight.slice(0, -'.weight'.length)}.bias` : `${conv.name}.bias`);
   conv.bias = biasName;
   params.set(conv.weight, { shape: w.shape, data: folded.weight });
   params.set(biasName, { shape: [w.shape[0]!], data: folded.bias });
@@ -138,7 +169,8 @@ function foldInto(conv: Extract<GraphNode, { kind: 'conv2d' }>, bn: Extract<Grap
 /** Upload a spec's parameters and make the Model (shapes are validated by the Model). */
 export function modelFromSpec(engine: Engine, spec: ModelSpec): Model {
   const params = new Map<string, Tensor>();
-  for (const [name, v] of spec.params) params.set(name, Tensor.from(engine, v.data, v.shape, { label: name, validate: true }));
+  for (const [name, v] of spec.params)
+    params.set(name, Tensor.from(engine, v.data, v.shape, { label: name, validate: true }));
   try {
     return new Model(engine, spec.info, spec.nodes, params);
   } catch (e) {

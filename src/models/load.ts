@@ -51,7 +51,11 @@ export async function loadZooModel(engine: Engine, name: string, options: ZooLoa
 }
 
 /** A zoo model with seeded random (PyTorch-default) weights: for tests and training from scratch. */
-export function createZooModel(engine: Engine, name: string, options: { seed?: number; foldBatchNorm?: boolean } = {}): Model {
+export function createZooModel(
+  engine: Engine,
+  name: string,
+  options: { seed?: number; foldBatchNorm?: boolean } = {},
+): Model {
   const spec = zooSpec(name, undefined, options.seed ?? 1);
   return modelFromSpec(engine, options.foldBatchNorm ? fuseModel(spec) : spec);
 }
@@ -60,19 +64,33 @@ export function createZooModel(engine: Engine, name: string, options: { seed?: n
  * A model from a `.safetensors` file alone. The architecture is `options.zoo`, else the file's
  * `__metadata__.model` (or `arch`), else the zoo model whose parameter names and shapes it matches.
  */
-export function modelFromSafetensors(engine: Engine, bytes: Uint8Array, options: { zoo?: string; source?: string; foldBatchNorm?: boolean } = {}): Model {
+export function modelFromSafetensors(
+  engine: Engine,
+  bytes: Uint8Array,
+  options: { zoo?: string; source?: string; foldBatchNorm?: boolean } = {},
+): Model {
   const source = options.source ?? 'safetensors';
   const { tensors, metadata } = readSafetensorsOrFail(bytes, source);
   const name = options.zoo ?? metadata.model ?? metadata.arch ?? recogniseZooModel(tensors, source);
-  if (!isZooName(name)) throw new PathlightError(`${source}: names architecture '${name}', which is not a zoo model (available: ${ZOO_NAMES.join(', ')})`);
+  if (!isZooName(name))
+    throw new PathlightError(
+      `${source}: names architecture '${name}', which is not a zoo model (available: ${ZOO_NAMES.join(', ')})`,
+    );
   const spec = zooSpec(name, tensors);
   const dataset = metadata.dataset as DatasetName | undefined;
-  spec.info = { ...spec.info, classNames: dataset && Object.hasOwn(CLASS_NAMES, dataset) ? CLASS_NAMES[dataset] : CLASS_NAMES[ZOO[name].dataset] };
+  spec.info = {
+    ...spec.info,
+    classNames: dataset && Object.hasOwn(CLASS_NAMES, dataset) ? CLASS_NAMES[dataset] : CLASS_NAMES[ZOO[name].dataset],
+  };
   return modelFromSpec(engine, options.foldBatchNorm === false ? spec : fuseModel(spec));
 }
 
 /** A model from `.onnx` bytes; `notes` says what the import changed (e.g. a dropped final Softmax). */
-export function modelFromOnnx(engine: Engine, bytes: Uint8Array, options: OnnxImportOptions & { source?: string } = {}): { model: Model; notes: string[] } {
+export function modelFromOnnx(
+  engine: Engine,
+  bytes: Uint8Array,
+  options: OnnxImportOptions & { source?: string } = {},
+): { model: Model; notes: string[] } {
   const { spec, notes } = importOnnxBytes(bytes, options.source, options);
   return { model: modelFromSpec(engine, spec), notes };
 }
@@ -97,17 +115,39 @@ export interface ModelFileOptions {
  * graph model's `*.json` (its weight shards beside it).
  * Returns the model and notes for the user.
  */
-export async function loadModel(engine: Engine, spec: string, options: ModelFileOptions & { foldBatchNorm?: boolean; input?: InputDeclaration } = {}): Promise<{ model: Model; notes: string[] }> {
+export async function loadModel(
+  engine: Engine,
+  spec: string,
+  options: ModelFileOptions & { foldBatchNorm?: boolean; input?: InputDeclaration } = {},
+): Promise<{ model: Model; notes: string[] }> {
   if (isZooName(spec)) return { model: await loadZooModel(engine, spec, options), notes: [] };
   const lower = spec.toLowerCase();
   const { classNames, maxModelBytes, inputShape } = options;
   if (lower.endsWith('.onnx')) {
     const { bytes, externalData } = await readOnnxFile(spec, options);
-    return modelFromOnnx(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), classNames, externalData, input: options.input, maxModelBytes, inputShape });
+    return modelFromOnnx(engine, bytes, {
+      source: spec,
+      name: baseName(spec).replace(/\.onnx$/i, ''),
+      classNames,
+      externalData,
+      input: options.input,
+      maxModelBytes,
+      inputShape,
+    });
   }
-  if (lower.endsWith('.safetensors')) return { model: modelFromSafetensors(engine, await readFileBytes(spec, 'weights'), { source: spec, foldBatchNorm: options.foldBatchNorm }), notes: [] };
-  if (lower.endsWith('.json')) return loadTfjsModel(engine, spec, { classNames, maxModelBytes, inputShape, allowOutside: options.allowOutside });
-  throw new PathlightError(`unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx, .safetensors or TF.js model.json file`);
+  if (lower.endsWith('.safetensors'))
+    return {
+      model: modelFromSafetensors(engine, await readFileBytes(spec, 'weights'), {
+        source: spec,
+        foldBatchNorm: options.foldBatchNorm,
+      }),
+      notes: [],
+    };
+  if (lower.endsWith('.json'))
+    return loadTfjsModel(engine, spec, { classNames, maxModelBytes, inputShape, allowOutside: options.allowOutside });
+  throw new PathlightError(
+    `unknown model '${spec}': use a zoo name (${ZOO_NAMES.join(', ')}), a .onnx, .safetensors or TF.js model.json file`,
+  );
 }
 
 /**
@@ -132,7 +172,12 @@ export async function loadPredictor(engine: Engine, spec: string, options: Model
     return batchPredictor(model, notes);
   }
   const { bytes, externalData } = await readOnnxFile(spec, options);
-  return onnxPredictor(engine, bytes, { source: spec, name: baseName(spec).replace(/\.onnx$/i, ''), ...options, externalData });
+  return onnxPredictor(engine, bytes, {
+    source: spec,
+    name: baseName(spec).replace(/\.onnx$/i, ''),
+    ...options,
+    externalData,
+  });
 }
 
 /**
@@ -144,12 +189,16 @@ export function freeInputSizes(e: unknown): readonly number[] | undefined {
 }
 
 /** An `.onnx` file and the external-data files its tensors name, read from inside its folder. */
-async function readOnnxFile(path: string, options: ModelFileOptions): Promise<{ bytes: Uint8Array; externalData: ExternalDataResolver }> {
+async function readOnnxFile(
+  path: string,
+  options: ModelFileOptions,
+): Promise<{ bytes: Uint8Array; externalData: ExternalDataResolver }> {
   const raw = await readFileBytes(path, 'ONNX model');
   const bytes = raw.constructor === Uint8Array ? raw : new Uint8Array(raw);
   const files = new Map<string, Uint8Array>();
   const namedBy = { model: path, allowOutside: options.allowOutside };
-  for (const location of externalDataLocations(bytes, path)) files.set(location, await readFileBytes(location, `external data of ${path}`, namedBy));
+  for (const location of externalDataLocations(bytes, path))
+    files.set(location, await readFileBytes(location, `external data of ${path}`, namedBy));
   return { bytes, externalData: (location) => files.get(location)! };
 }
 
@@ -172,9 +221,12 @@ function readWeights(bytes: Uint8Array, source: string): ModelSpec['params'] {
 function recogniseZooModel(tensors: ModelSpec['params'], source: string): ZooName {
   for (const name of ZOO_NAMES) {
     const shapes = zooGraph(name).builder.paramShapes;
-    if (shapes.size === tensors.size && [...shapes].every(([k, s]) => tensors.get(k)?.shape.join(',') === s.join(','))) return name;
+    if (shapes.size === tensors.size && [...shapes].every(([k, s]) => tensors.get(k)?.shape.join(',') === s.join(',')))
+      return name;
   }
-  throw new PathlightError(`${source}: its parameters (${[...tensors.keys()].slice(0, 4).join(', ')}, …) match no zoo model (${ZOO_NAMES.join(', ')}); name one in __metadata__.model`);
+  throw new PathlightError(
+    `${source}: its parameters (${[...tensors.keys()].slice(0, 4).join(', ')}, …) match no zoo model (${ZOO_NAMES.join(', ')}); name one in __metadata__.model`,
+  );
 }
 
 function baseName(path: string): string {
@@ -187,7 +239,10 @@ async function zooWeights(name: ZooName, options: ZooLoadOptions): Promise<{ byt
   const { weights, weightsUrl } = options;
   if (weights instanceof Uint8Array) return { bytes: weights, source: what };
   if (typeof weights === 'string') return { bytes: await readFileBytes(weights, what), source: weights };
-  if (weights !== undefined) fail(`${what}: weights must be .safetensors bytes (Uint8Array) or a file path, got ${Object.prototype.toString.call(weights)}`);
+  if (weights !== undefined)
+    fail(
+      `${what}: weights must be .safetensors bytes (Uint8Array) or a file path, got ${Object.prototype.toString.call(weights)}`,
+    );
   if (weightsUrl !== undefined) return { bytes: await readUrl(weightsUrl, what), source: String(weightsUrl) };
   const file = `models/${defaultWeightsFile(name)}`;
   try {

@@ -14,7 +14,11 @@ export const DEFAULT_MAX_MODEL_BYTES = 2 ** 30;
 export class ModelBytesError extends PathlightError {}
 
 const units = (bytes: number): string =>
-  bytes >= 2 ** 30 ? `${+(bytes / 2 ** 30).toPrecision(3)} GiB` : bytes >= 2 ** 20 ? `${+(bytes / 2 ** 20).toPrecision(3)} MiB` : `${bytes} bytes`;
+  bytes >= 2 ** 30
+    ? `${+(bytes / 2 ** 30).toPrecision(3)} GiB`
+    : bytes >= 2 ** 20
+      ? `${+(bytes / 2 ** 20).toPrecision(3)} MiB`
+      : `${bytes} bytes`;
 
 export class ModelBytes {
   readonly limit: number;
@@ -32,7 +36,10 @@ export class ModelBytes {
     let n = bytesPerElement;
     for (let i = 0; i < shape.length; i++) {
       const d = shape[i]!;
-      if (!(Number.isSafeInteger(d) && d >= 0)) throw new ModelBytesError(`shape [${Array.from(shape).join(', ')}] has a size that is not a non-negative integer`);
+      if (!(Number.isSafeInteger(d) && d >= 0))
+        throw new ModelBytesError(
+          `shape [${Array.from(shape).join(', ')}] has a size that is not a non-negative integer`,
+        );
       n *= d;
     }
     return n;
@@ -42,9 +49,14 @@ export class ModelBytes {
   reserve(shape: ArrayLike<number>, bytesPerElement: number): void {
     const bytes = this.bytesOf(shape, bytesPerElement);
     const what = `a tensor of shape [${Array.from(shape).join(', ')}] (${units(bytes)})`;
-    if (bytes > this.limit) throw new ModelBytesError(`${what} exceeds maxModelBytes (${units(this.limit)}); raise it (maxModelBytes / --max-model-bytes) if the model really is this large`);
+    if (bytes > this.limit)
+      throw new ModelBytesError(
+        `${what} exceeds maxModelBytes (${units(this.limit)}); raise it (maxModelBytes / --max-model-bytes) if the model really is this large`,
+      );
     if (this.total + bytes > this.limit) {
-      throw new ModelBytesError(`${what} brings the model's constant tensors to ${units(this.total + bytes)}, over maxModelBytes (${units(this.limit)}); raise it (maxModelBytes / --max-model-bytes) if the model really is this large`);
+      throw new ModelBytesError(
+        `${what} brings the model's constant tensors to ${units(this.total + bytes)}, over maxModelBytes (${units(this.limit)}); raise it (maxModelBytes / --max-model-bytes) if the model really is this large`,
+      );
     }
     this.total += bytes;
   }
@@ -52,6 +64,9 @@ export class ModelBytes {
   /** One row of an activation (float32): refused over the limit, a size the GPU could never hold. */
   checkActivation(rowShape: readonly number[]): void {
     const bytes = this.bytesOf(rowShape, 4);
-    if (bytes > this.limit) throw new ModelBytesError(`its output of [N, ${rowShape.join(', ')}] needs ${units(bytes)} per row, over maxModelBytes (${units(this.limit)})`);
+    if (bytes > this.limit)
+      throw new ModelBytesError(
+        `its output of [N, ${rowShape.join(', ')}] needs ${units(bytes)} per row, over maxModelBytes (${units(this.limit)})`,
+      );
   }
 }

@@ -44,7 +44,8 @@ function parseHeader(bytes: Uint8Array): NpyHeader {
     return fail(`unsupported format version ${major}.${bytes[7]} (supported: 1.0, 2.0, 3.0)`);
   }
   const dataStart = headerStart + headerLength;
-  if (dataStart > bytes.length) fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes); truncated?`);
+  if (dataStart > bytes.length)
+    fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes); truncated?`);
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
 
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
@@ -70,11 +71,14 @@ export function readNpy(bytes: Uint8Array): NpyArray {
     const hint = descr.startsWith('>') ? ' (big-endian; save with dtype "<f4")' : '';
     fail(`dtype '${descr}' is not supported${hint}; expected '<f4' (float32) or '<f8' (float64)`);
   }
-  if (fortranOrder) fail(`array of shape (${shape.join(', ')}) is stored in Fortran order; save it with np.ascontiguousarray() first`);
+  if (fortranOrder)
+    fail(`array of shape (${shape.join(', ')}) is stored in Fortran order; save it with np.ascontiguousarray() first`);
   const count = elementCount(shape);
   const dataBytes = bytes.length - dataStart;
   if (dataBytes !== count * itemSize) {
-    fail(`data section is ${dataBytes} bytes, but '${descr}' shape (${shape.join(', ')}) needs ${count * itemSize}; truncated or corrupt`);
+    fail(
+      `data section is ${dataBytes} bytes, but '${descr}' shape (${shape.join(', ')}) needs ${count * itemSize}; truncated or corrupt`,
+    );
   }
   const data = itemSize === 4 ? float32FromLE(bytes, dataStart, count) : float32FromFloat64LE(bytes, dataStart, count);
   return { shape, data };

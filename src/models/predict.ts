@@ -9,7 +9,15 @@ import type { Engine } from '../gpu/engine.js';
 import { batchShapeStr, type Model } from '../nn/model.js';
 import { Tensor, assertFinite } from '../tensor/tensor.js';
 import { modelFromSpec } from './fuse.js';
-import { decodeOnnxBytes, foldConstantGraph, FreeInputSizesError, importOnnx, type OnnxConstantGraph, type OnnxImportMode, type OnnxImportOptions } from './onnx/import.js';
+import {
+  decodeOnnxBytes,
+  foldConstantGraph,
+  FreeInputSizesError,
+  importOnnx,
+  type OnnxConstantGraph,
+  type OnnxImportMode,
+  type OnnxImportOptions,
+} from './onnx/import.js';
 import type { OnnxModel } from './onnx/decode.js';
 
 export interface HostArray {
@@ -38,7 +46,13 @@ export interface Predictor {
  * outputs; `batchStrides` (per output, 0 for none): an index output's row n is offset by n·stride
  * (ONNX flattens indices over the whole batch; a row's graph only knows its own).
  */
-export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImportMode = 'batch', extra: readonly number[] = [], batchStrides: readonly number[] = []): Predictor {
+export function batchPredictor(
+  model: Model,
+  notes: string[] = [],
+  mode: OnnxImportMode = 'batch',
+  extra: readonly number[] = [],
+  batchStrides: readonly number[] = [],
+): Predictor {
   const row = model.info.inputShape;
   const whole = mode === 'whole';
   const outputs = [model.nodes.length - 1, ...extra];
@@ -57,7 +71,9 @@ export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImp
     const oneRow = whole || (x.shape.length === row.length && row.every((d, i) => x.shape[i] === d));
     const batched = oneRow ? [1, ...x.shape] : x.shape;
     if (batched.length !== row.length + 1 || batched[0]! < 1 || row.some((d, i) => batched[i + 1] !== d)) {
-      throw new PathlightError(`model ${model.info.name}: input has shape ${shapeStr(x.shape)}, expected ${whole ? shapeStr(row) : `${batchShapeStr(row)} or ${shapeStr(row)}`}`);
+      throw new PathlightError(
+        `model ${model.info.name}: input has shape ${shapeStr(x.shape)}, expected ${whole ? shapeStr(row) : `${batchShapeStr(row)} or ${shapeStr(row)}`}`,
+      );
     }
     assertFinite(x.data, `model ${model.info.name}: input`); // as explain() does: NaN in, NaN out is no prediction
     const t = Tensor.from(model.engine, x.data, batched);
@@ -69,8 +85,14 @@ export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImp
         // (a batch split into sub-batches gives extra outputs as joined copies, freed with the engine)
         const out = i === last ? tape.output : tape.nodeOutput(i);
         const shape = [batched[0]!, ...model.nodeShapes[i]!];
-        const data = (await out.download()).slice(0, shape.reduce((a, b) => a * b, 1));
-        results.push({ shape: oneRow ? shape.slice(1) : shape, data: offsetRows(data, batched[0]!, batchStrides[k] ?? 0) });
+        const data = (await out.download()).slice(
+          0,
+          shape.reduce((a, b) => a * b, 1),
+        );
+        results.push({
+          shape: oneRow ? shape.slice(1) : shape,
+          data: offsetRows(data, batched[0]!, batchStrides[k] ?? 0),
+        });
       }
       return results;
     } finally {
@@ -83,7 +105,10 @@ export function batchPredictor(model: Model, notes: string[] = [], mode: OnnxImp
 /** Row n of an index output plus n·stride, refused where float32 would no longer hold it exactly. */
 function offsetRows(data: Float32Array, rows: number, stride: number): Float32Array {
   if (stride === 0) return data;
-  if (rows * stride > 2 ** 24) throw new PathlightError(`predict: indices into ${rows} × ${stride} values are not exact in float32 (at most 2^24); predict fewer images at a time`);
+  if (rows * stride > 2 ** 24)
+    throw new PathlightError(
+      `predict: indices into ${rows} × ${stride} values are not exact in float32 (at most 2^24); predict fewer images at a time`,
+    );
   const per = data.length / rows;
   return data.map((v, j) => v + Math.floor(j / per) * stride);
 }
@@ -93,16 +118,34 @@ function offsetRows(data: Float32Array, rows: number, stride: number): Float32Ar
  * shape; a graph without input takes any `x` and does not read it.
  */
 export function constantPredictor(c: OnnxConstantGraph, name = 'onnx'): Predictor {
-  const notes = c.outputs.length && !c.inputShape.length ? ['the graph has no input: its outputs are constants and x is not read'] : [];
+  const notes =
+    c.outputs.length && !c.inputShape.length
+      ? ['the graph has no input: its outputs are constants and x is not read']
+      : [];
   const predictAll = async (x: HostArray): Promise<HostArray[]> => {
-    if (c.inputShape.length && shapeStr(x.shape) !== shapeStr(c.inputShape)) throw new PathlightError(`model ${name}: input has shape ${shapeStr(x.shape)}, expected ${shapeStr(c.inputShape)}`);
+    if (c.inputShape.length && shapeStr(x.shape) !== shapeStr(c.inputShape))
+      throw new PathlightError(
+        `model ${name}: input has shape ${shapeStr(x.shape)}, expected ${shapeStr(c.inputShape)}`,
+      );
     return c.outputs.map((o) => ({ shape: [...o.shape], data: o.data.slice() }));
   };
-  return { notes, mode: 'whole', inputShape: c.inputShape, outputCount: c.outputs.length, predictAll, predict: async (x) => (await predictAll(x))[0]!, dispose: () => {} };
+  return {
+    notes,
+    mode: 'whole',
+    inputShape: c.inputShape,
+    outputCount: c.outputs.length,
+    predictAll,
+    predict: async (x) => (await predictAll(x))[0]!,
+    dispose: () => {},
+  };
 }
 
 /** `.onnx` bytes as a predictor: the final Softmax / LogSoftmax kept, the mode chosen by the importer; a constant graph folded. */
-export function onnxPredictor(engine: Engine, bytes: Uint8Array, options: OnnxImportOptions & { source?: string } = {}): Predictor {
+export function onnxPredictor(
+  engine: Engine,
+  bytes: Uint8Array,
+  options: OnnxImportOptions & { source?: string } = {},
+): Predictor {
   const model = decodeOnnxBytes(bytes, options.source, options);
   const folded = foldConstantGraph(model, options.source, options);
   if (folded) return constantPredictor(folded, options.name);
@@ -110,13 +153,25 @@ export function onnxPredictor(engine: Engine, bytes: Uint8Array, options: OnnxIm
     return importedPredictor(engine, model, options);
   } catch (e) {
     if (!(e instanceof FreeInputSizesError) || options.inputShape) throw e;
-    return boundByFirstInput(e.shape, options.name ?? 'onnx', (inputShape) => importedPredictor(engine, model, { ...options, inputShape }));
+    return boundByFirstInput(e.shape, options.name ?? 'onnx', (inputShape) =>
+      importedPredictor(engine, model, { ...options, inputShape }),
+    );
   }
 }
 
-function importedPredictor(engine: Engine, model: OnnxModel, options: OnnxImportOptions & { source?: string }): Predictor {
+function importedPredictor(
+  engine: Engine,
+  model: OnnxModel,
+  options: OnnxImportOptions & { source?: string },
+): Predictor {
   const r = importOnnx(model, options.source, { ...options, keepFinalSoftmax: true });
-  return batchPredictor(modelFromSpec(engine, r.spec), r.notes, r.mode, r.extraOutputs.map((o) => o.node), r.outputBatchStrides);
+  return batchPredictor(
+    modelFromSpec(engine, r.spec),
+    r.notes,
+    r.mode,
+    r.extraOutputs.map((o) => o.node),
+    r.outputBatchStrides,
+  );
 }
 
 /**
@@ -124,7 +179,11 @@ function importedPredictor(engine: Engine, model: OnnxModel, options: OnnxImport
  * input's sizes fix them (the model is imported then, by `make`), and a later input of other sizes
  * is refused, naming both. An import that fails leaves the sizes free.
  */
-export function boundByFirstInput(declared: readonly number[], name: string, make: (row: number[]) => Predictor | Promise<Predictor>): Predictor {
+export function boundByFirstInput(
+  declared: readonly number[],
+  name: string,
+  make: (row: number[]) => Predictor | Promise<Predictor>,
+): Predictor {
   type Binding = { row: number[]; ready: Promise<Predictor>; predictor?: Predictor };
   let bound: Binding | undefined;
   const bind = (x: HostArray): Promise<Predictor> => {
@@ -132,9 +191,14 @@ export function boundByFirstInput(declared: readonly number[], name: string, mak
     if (!bound) {
       const b: Binding = { row, ready: Promise.resolve().then(() => make(row)) };
       bound = b;
-      b.ready.then((p) => (b.predictor = p), () => bound === b && (bound = undefined));
+      b.ready.then(
+        (p) => (b.predictor = p),
+        () => bound === b && (bound = undefined),
+      );
     } else if (shapeStr(row) !== shapeStr(bound.row)) {
-      throw new PathlightError(`model ${name}: input has shape ${shapeStr(x.shape)}, but the first input fixed the free sizes of the input ${shapeStr(declared)} to ${batchShapeStr(bound.row)}; give inputs of one size, or fix it with inputShape / --input-shape`);
+      throw new PathlightError(
+        `model ${name}: input has shape ${shapeStr(x.shape)}, but the first input fixed the free sizes of the input ${shapeStr(declared)} to ${batchShapeStr(bound.row)}; give inputs of one size, or fix it with inputShape / --input-shape`,
+      );
     }
     return bound.ready;
   };
@@ -144,7 +208,12 @@ export function boundByFirstInput(declared: readonly number[], name: string, mak
     },
     get notes() {
       const p = bound?.predictor;
-      return p ? [...p.notes, `the free sizes of the input ${shapeStr(declared)} were fixed by the first input: ${batchShapeStr(bound!.row)}`] : [];
+      return p
+        ? [
+            ...p.notes,
+            `the free sizes of the input ${shapeStr(declared)} were fixed by the first input: ${batchShapeStr(bound!.row)}`,
+          ]
+        : [];
     },
     mode: 'batch',
     get inputShape() {
@@ -155,6 +224,10 @@ export function boundByFirstInput(declared: readonly number[], name: string, mak
     },
     predict: async (x) => (await bind(x)).predict(x),
     predictAll: async (x) => (await bind(x)).predictAll(x),
-    dispose: () => void bound?.ready.then((p) => p.dispose(), () => {}),
+    dispose: () =>
+      void bound?.ready.then(
+        (p) => p.dispose(),
+        () => {},
+      ),
   };
 }

@@ -5,7 +5,14 @@
  * Environment-free: takes and returns bytes, never touches the file system.
  */
 import { PathlightError } from '../errors.js';
-import { elementCount, float32FromFloat64LE, float32FromLE, float32ToLE, isValidShape, uint16FromLE } from './binary.js';
+import {
+  elementCount,
+  float32FromFloat64LE,
+  float32FromLE,
+  float32ToLE,
+  isValidShape,
+  uint16FromLE,
+} from './binary.js';
 import { bfloat16ToFloat, floatToHalf, halfToFloat } from './half.js';
 
 export interface NamedTensor {
@@ -37,11 +44,17 @@ interface HeaderEntry {
   end: number;
 }
 
-function parseHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
+function parseHeader(bytes: Uint8Array): {
+  entries: HeaderEntry[];
+  metadata: Record<string, string>;
+  dataStart: number;
+} {
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(bytes.length - 8)) {
-    fail(`header length ${headerLength} runs past the end of the file (${bytes.length - 8} bytes after the length field); truncated or not a safetensors file`);
+    fail(
+      `header length ${headerLength} runs past the end of the file (${bytes.length - 8} bytes after the length field); truncated or not a safetensors file`,
+    );
   }
   if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
   const dataStart = 8 + Number(headerLength);
@@ -75,10 +88,12 @@ function parseEntry(name: string, value: unknown): HeaderEntry {
   if (typeof info !== 'object' || info === null) fail(`tensor "${name}": header entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = info;
   if (typeof dtype !== 'string') fail(`tensor "${name}": missing dtype`);
-  if (!Object.hasOwn(BYTES_PER_ELEMENT, dtype)) { // own keys: 'constructor' is no dtype
+  if (!Object.hasOwn(BYTES_PER_ELEMENT, dtype)) {
+    // own keys: 'constructor' is no dtype
     fail(`tensor "${name}": unsupported dtype ${dtype} (supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')})`);
   }
-  if (!isValidShape(shape)) fail(`tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+  if (!isValidShape(shape))
+    fail(`tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
     fail(`tensor "${name}": data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
   }
@@ -86,7 +101,9 @@ function parseEntry(name: string, value: unknown): HeaderEntry {
   if (end < begin) fail(`tensor "${name}": data_offsets [${begin}, ${end}] end before they begin`);
   const expected = elementCount(shape) * BYTES_PER_ELEMENT[dtype];
   if (end - begin !== expected) {
-    fail(`tensor "${name}": data_offsets [${begin}, ${end}] span ${end - begin} bytes, but ${dtype} shape [${shape.join(', ')}] needs ${expected}`);
+    fail(
+      `tensor "${name}": data_offsets [${begin}, ${end}] span ${end - begin} bytes, but ${dtype} shape [${shape.join(', ')}] needs ${expected}`,
+    );
   }
   return { name, dtype, shape, begin, end };
 }
@@ -96,11 +113,15 @@ function checkLayout(entries: HeaderEntry[], dataLength: number): void {
   let furthest: HeaderEntry | undefined; // the tensor reaching furthest so far
   for (const t of sorted) {
     if (t.end > dataLength) {
-      fail(`tensor "${t.name}": data_offsets [${t.begin}, ${t.end}] run past the data section (${dataLength} bytes); file truncated?`);
+      fail(
+        `tensor "${t.name}": data_offsets [${t.begin}, ${t.end}] run past the data section (${dataLength} bytes); file truncated?`,
+      );
     }
     if (t.end === t.begin) continue; // empty tensors occupy no bytes
     if (furthest && t.begin < furthest.end) {
-      fail(`tensor "${t.name}": data_offsets [${t.begin}, ${t.end}] overlap tensor "${furthest.name}" [${furthest.begin}, ${furthest.end}]`);
+      fail(
+        `tensor "${t.name}": data_offsets [${t.begin}, ${t.end}] overlap tensor "${furthest.name}" [${furthest.begin}, ${furthest.end}]`,
+      );
     }
     if (!furthest || t.end > furthest.end) furthest = t;
   }
@@ -163,10 +184,13 @@ export function writeSafetensors(
   let offset = 0;
   for (const [name, { shape, data }] of list) {
     if (name === METADATA_KEY) fail(`"${METADATA_KEY}" is reserved and cannot name a tensor`);
-    if (!isValidShape(shape)) fail(`tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    if (!isValidShape(shape))
+      fail(`tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
     if (!(data instanceof Float32Array)) fail(`tensor "${name}": data must be a Float32Array`);
     if (data.length !== elementCount(shape)) {
-      fail(`tensor "${name}": ${data.length} values do not fill shape [${shape.join(', ')}] (${elementCount(shape)} elements)`);
+      fail(
+        `tensor "${name}": ${data.length} values do not fill shape [${shape.join(', ')}] (${elementCount(shape)} elements)`,
+      );
     }
     const encoded = encodeTensor(data, dtype);
     header[name] = { dtype, shape, data_offsets: [offset, offset + encoded.length] };

@@ -30,7 +30,11 @@ export function weightRangeNote(name: string, data: Float32Array): string | null
  * Every parameter of an import checked by weightRangeNote: its notes added to `notes`, a refusal
  * raised through the importer's `fail` (which names the file).
  */
-export function checkWeightRanges(params: Iterable<[string, { data: Float32Array }]>, notes: string[], fail: (message: string) => never): void {
+export function checkWeightRanges(
+  params: Iterable<[string, { data: Float32Array }]>,
+  notes: string[],
+  fail: (message: string) => never,
+): void {
   for (const [name, p] of params) {
     try {
       const note = weightRangeNote(name, p.data);

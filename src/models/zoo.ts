@@ -34,7 +34,12 @@ export interface ZooEntry {
   build: () => ZooGraph;
 }
 
-function info(name: string, inputShape: [number, number, number], representationNode: number, dataset: DatasetName): ModelInfo {
+function info(
+  name: string,
+  inputShape: [number, number, number],
+  representationNode: number,
+  dataset: DatasetName,
+): ModelInfo {
   return { name, inputShape, numClasses: 10, representationNode, classNames: CLASS_NAMES[dataset], inputRange: [0, 1] };
 }
 
@@ -73,15 +78,32 @@ function vgg(): ZooGraph {
 }
 
 /** conv → BN (+relu), the unit every residual and depthwise block is made of. */
-function convBn(g: GraphBuilder, conv: string, bn: string, input: number, inC: number, outC: number, k: number, opts: { stride?: number; groups?: number; relu: boolean }): number {
-  const h = g.conv2d(conv, input, inC, outC, k, { stride: opts.stride ?? 1, padding: (k - 1) / 2, groups: opts.groups, bias: false });
+function convBn(
+  g: GraphBuilder,
+  conv: string,
+  bn: string,
+  input: number,
+  inC: number,
+  outC: number,
+  k: number,
+  opts: { stride?: number; groups?: number; relu: boolean },
+): number {
+  const h = g.conv2d(conv, input, inC, outC, k, {
+    stride: opts.stride ?? 1,
+    padding: (k - 1) / 2,
+    groups: opts.groups,
+    bias: false,
+  });
   return g.batchNorm(bn, h, outC, { relu: opts.relu });
 }
 
 function basicBlock(g: GraphBuilder, prefix: string, x: number, inC: number, outC: number, stride: number): number {
   let h = convBn(g, `${prefix}.conv1`, `${prefix}.bn1`, x, inC, outC, 3, { stride, relu: true });
   h = convBn(g, `${prefix}.conv2`, `${prefix}.bn2`, h, outC, outC, 3, { relu: false });
-  const shortcut = stride !== 1 || inC !== outC ? convBn(g, `${prefix}.downsample.0`, `${prefix}.downsample.1`, x, inC, outC, 1, { stride, relu: false }) : x;
+  const shortcut =
+    stride !== 1 || inC !== outC
+      ? convBn(g, `${prefix}.downsample.0`, `${prefix}.downsample.1`, x, inC, outC, 1, { stride, relu: false })
+      : x;
   return g.add(`${prefix}.add`, h, shortcut, { relu: true });
 }
 
@@ -101,7 +123,13 @@ function resnet(): ZooGraph {
 }
 
 /** [output channels, stride] of each depthwise-separable block (32×32 → 8×8). */
-const MOBILENET_BLOCKS: readonly [number, number][] = [[32, 1], [64, 2], [64, 1], [128, 2], [128, 1]];
+const MOBILENET_BLOCKS: readonly [number, number][] = [
+  [32, 1],
+  [64, 2],
+  [64, 1],
+  [128, 2],
+  [128, 1],
+];
 
 function mobilenet(): ZooGraph {
   const g = new GraphBuilder();
@@ -120,8 +148,16 @@ function mobilenet(): ZooGraph {
 export const ZOO: Readonly<Record<ZooName, ZooEntry>> = {
   lenet: { dataset: 'mnist', description: 'LeNet-5, 1×28×28 (MNIST)', build: lenet },
   vgg: { dataset: 'fashion-mnist', description: 'VGG-style, 3 blocks of 2 convs (16/32/64), 3×32×32', build: vgg },
-  resnet: { dataset: 'fashion-mnist', description: 'ResNet, 3 stages × 2 basic blocks (16/32/64), 3×32×32', build: resnet },
-  mobilenet: { dataset: 'fashion-mnist', description: 'MobileNet-style depthwise-separable CNN, 3×32×32', build: mobilenet },
+  resnet: {
+    dataset: 'fashion-mnist',
+    description: 'ResNet, 3 stages × 2 basic blocks (16/32/64), 3×32×32',
+    build: resnet,
+  },
+  mobilenet: {
+    dataset: 'fashion-mnist',
+    description: 'MobileNet-style depthwise-separable CNN, 3×32×32',
+    build: mobilenet,
+  },
 };
 
 export function isZooName(name: string): name is ZooName {
@@ -147,13 +183,26 @@ export function zooSpec(name: string, values?: ModelSpec['params'], seed = 1): M
 }
 
 /** Names and shapes of `values` must be exactly the graph's: a clear error for each kind of mismatch. */
-export function checkParameters(model: string, expected: ReadonlyMap<string, readonly number[]>, values: ModelSpec['params']): void {
+export function checkParameters(
+  model: string,
+  expected: ReadonlyMap<string, readonly number[]>,
+  values: ModelSpec['params'],
+): void {
   const unknown = [...values.keys()].filter((k) => !expected.has(k));
-  if (unknown.length) throw new PathlightError(`model ${model}: unknown parameter(s) ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''} (expected names like ${[...expected.keys()].slice(0, 4).join(', ')})`);
+  if (unknown.length)
+    throw new PathlightError(
+      `model ${model}: unknown parameter(s) ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''} (expected names like ${[...expected.keys()].slice(0, 4).join(', ')})`,
+    );
   const missing = [...expected.keys()].filter((k) => !values.has(k));
-  if (missing.length) throw new PathlightError(`model ${model}: weights are missing parameter(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+  if (missing.length)
+    throw new PathlightError(
+      `model ${model}: weights are missing parameter(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`,
+    );
   for (const [k, shape] of expected) {
     const got = values.get(k)!.shape;
-    if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) throw new PathlightError(`model ${model}: parameter '${k}' has shape [${got.join(', ')}], expected [${shape.join(', ')}]`);
+    if (got.length !== shape.length || got.some((d, i) => d !== shape[i]))
+      throw new PathlightError(
+        `model ${model}: parameter '${k}' has shape [${got.join(', ')}], expected [${shape.join(', ')}]`,
+      );
   }
 }

@@ -50,7 +50,13 @@ const planarPads = (p: number | [number, number] = 0): Padding => (typeof p === 
 
 /** A 1-D window as the unit-height 2-D window the pooling kernels run. */
 function pool1dAsPlanar(p: Pool1dParams): Pool2dParams {
-  return { kernel: [1, p.kernel], stride: [1, p.stride ?? p.kernel], padding: planarPads(p.padding), dilation: [1, p.dilation ?? 1], ceilMode: p.ceilMode };
+  return {
+    kernel: [1, p.kernel],
+    stride: [1, p.stride ?? p.kernel],
+    padding: planarPads(p.padding),
+    dilation: [1, p.dilation ?? 1],
+    ceilMode: p.ceilMode,
+  };
 }
 
 /** Indices of the nodes a node reads. */
@@ -72,38 +78,92 @@ export class GraphBuilder {
   readonly paramShapes = new Map<string, number[]>();
 
   /** `k`: a square kernel size, or [KH, KW] */
-  conv2d(name: string, input: number, inC: number, outC: number, k: number | [number, number], p: Conv2dParams & ConvOptions = {}): number {
+  conv2d(
+    name: string,
+    input: number,
+    inC: number,
+    outC: number,
+    k: number | [number, number],
+    p: Conv2dParams & ConvOptions = {},
+  ): number {
     const [kh, kw] = typeof k === 'number' ? [k, k] : k;
     return this.conv(name, input, [outC, inC / (p.groups ?? 1), kh, kw], p);
   }
 
   /** PyTorch's Conv1d on [N, C, L]: weight [outC, inC/groups, k] */
-  conv1d(name: string, input: number, inC: number, outC: number, k: number, p: Conv1dParams & ConvOptions = {}): number {
+  conv1d(
+    name: string,
+    input: number,
+    inC: number,
+    outC: number,
+    k: number,
+    p: Conv1dParams & ConvOptions = {},
+  ): number {
     const { stride = 1, padding, dilation = 1, ...rest } = p;
-    return this.conv(name, input, [outC, inC / (p.groups ?? 1), k], { ...rest, stride: [1, stride], padding: planarPads(padding), dilation: [1, dilation] });
+    return this.conv(name, input, [outC, inC / (p.groups ?? 1), k], {
+      ...rest,
+      stride: [1, stride],
+      padding: planarPads(padding),
+      dilation: [1, dilation],
+    });
   }
 
   private conv(name: string, input: number, weightShape: number[], p: Conv2dParams & ConvOptions): number {
     this.paramShapes.set(`${name}.weight`, weightShape);
     if (p.bias !== false) this.paramShapes.set(`${name}.bias`, [weightShape[0]!]);
     const { bias, relu, residual, ...params } = p;
-    return this.push({ kind: 'conv2d', name, input, weight: `${name}.weight`, bias: bias === false ? undefined : `${name}.bias`, params, relu, residual });
+    return this.push({
+      kind: 'conv2d',
+      name,
+      input,
+      weight: `${name}.weight`,
+      bias: bias === false ? undefined : `${name}.bias`,
+      params,
+      relu,
+      residual,
+    });
   }
 
-  linear(name: string, input: number, inF: number, outF: number, opts: { relu?: boolean; bias?: boolean } = {}): number {
+  linear(
+    name: string,
+    input: number,
+    inF: number,
+    outF: number,
+    opts: { relu?: boolean; bias?: boolean } = {},
+  ): number {
     this.paramShapes.set(`${name}.weight`, [outF, inF]);
     if (opts.bias !== false) this.paramShapes.set(`${name}.bias`, [outF]);
-    return this.push({ kind: 'linear', name, input, weight: `${name}.weight`, bias: opts.bias === false ? undefined : `${name}.bias`, relu: opts.relu });
+    return this.push({
+      kind: 'linear',
+      name,
+      input,
+      weight: `${name}.weight`,
+      bias: opts.bias === false ? undefined : `${name}.bias`,
+      relu: opts.relu,
+    });
   }
 
   /**
    * `batchStatistics`: normalise by the input's own statistics, without touching the running ones
    * (ONNX's training_mode); the row is then a whole [N, C, ...] batch, fed one row at a time.
    */
-  batchNorm(name: string, input: number, channels: number, opts: { eps?: number; relu?: boolean; batchStatistics?: boolean } = {}): number {
+  batchNorm(
+    name: string,
+    input: number,
+    channels: number,
+    opts: { eps?: number; relu?: boolean; batchStatistics?: boolean } = {},
+  ): number {
     for (const s of BN_PARAMS) this.paramShapes.set(`${name}.${s}`, [channels]);
     const stats = opts.batchStatistics ? { batchStatistics: true } : {};
-    return this.push({ kind: 'batchnorm', name, input, prefix: name, eps: opts.eps ?? 1e-5, relu: opts.relu, ...stats });
+    return this.push({
+      kind: 'batchnorm',
+      name,
+      input,
+      prefix: name,
+      eps: opts.eps ?? 1e-5,
+      relu: opts.relu,
+      ...stats,
+    });
   }
 
   relu(name: string, input: number): number {
@@ -203,7 +263,8 @@ export class GraphBuilder {
   private push(node: GraphNode): number {
     if (this.nodes.some((n) => n.name === node.name)) throw new Error(`graph: duplicate node name '${node.name}'`);
     for (const i of nodeInputs(node)) {
-      if (!(i >= 0 && i < this.nodes.length)) throw new Error(`graph: node '${node.name}' reads node ${i}, which does not exist yet`);
+      if (!(i >= 0 && i < this.nodes.length))
+        throw new Error(`graph: node '${node.name}' reads node ${i}, which does not exist yet`);
     }
     this.nodes.push(node);
     return this.nodes.length - 1;

@@ -19,7 +19,12 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function initialParameter(name: string, shape: readonly number[], fanIn: number, rand: () => number): Float32Array {
+export function initialParameter(
+  name: string,
+  shape: readonly number[],
+  fanIn: number,
+  rand: () => number,
+): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
   if (name.endsWith('running_var') || (name.endsWith('.weight') && shape.length === 1)) return out.fill(1);
@@ -44,7 +49,12 @@ export function initParameters(builder: GraphBuilder, seed = 1): Map<string, { s
 }
 
 /** A model on the GPU from a graph and parameter values (random seeded init when omitted). */
-export function buildModel(engine: Engine, builder: GraphBuilder, info: ModelInfo, values?: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>): Model {
+export function buildModel(
+  engine: Engine,
+  builder: GraphBuilder,
+  info: ModelInfo,
+  values?: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>,
+): Model {
   const init = values ?? initParameters(builder);
   const params = new Map<string, Tensor>();
   for (const [name, shape] of builder.paramShapes) params.set(name, Tensor.empty(engine, shape, name));

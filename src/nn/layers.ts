@@ -19,7 +19,14 @@ import { maxPool2d, maxPool2dBackward } from '../ops/max-pool.js';
 import { avgPool2d, avgPool2dBackward } from '../ops/avg-pool.js';
 import { globalAvgPool, globalAvgPoolBackward } from '../ops/global-avg-pool.js';
 import { pool2dOutputShape } from '../ops/pool2d.js';
-import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, batchNormBackwardTraining, batchStatistics, type BatchNormParams } from '../ops/batch-norm.js';
+import {
+  batchNorm,
+  batchNormBackwardInput,
+  batchNormBackwardParams,
+  batchNormBackwardTraining,
+  batchStatistics,
+  type BatchNormParams,
+} from '../ops/batch-norm.js';
 import { elementwise } from '../ops/elementwise.js';
 import { onPlanes, planeShape, unplane } from './planes.js';
 import { TENSOR_KINDS, withViews } from './tensor-kinds.js';
@@ -36,19 +43,30 @@ export function param(params: Params, name: string | undefined): Tensor | null {
 export const BN_PARAMS = ['weight', 'bias', 'running_mean', 'running_var'];
 
 function bnParams(params: Params, prefix: string, eps: number): BatchNormParams {
-  const [gamma, beta, mean, variance] = BN_PARAMS.map((s) => param(params, `${prefix}.${s}`)!) as [Tensor, Tensor, Tensor, Tensor];
+  const [gamma, beta, mean, variance] = BN_PARAMS.map((s) => param(params, `${prefix}.${s}`)!) as [
+    Tensor,
+    Tensor,
+    Tensor,
+    Tensor,
+  ];
   return { gamma, beta, mean, variance, eps };
 }
 
 type BatchNormNode = Extract<GraphNode, { kind: 'batchnorm' }>;
 
 /** Backward of a batch norm run in training mode (its batch statistics saved by the forward). */
-function batchNormTrainingBackward(node: BatchNormNode, { x0, y, saved, dy, params, wantParams }: BackwardArgs): NodeBackward {
+function batchNormTrainingBackward(
+  node: BatchNormNode,
+  { x0, y, saved, dy, params, wantParams }: BackwardArgs,
+): NodeBackward {
   const bn = { ...bnParams(params, node.prefix, node.eps), mean: saved[0]!, variance: saved[1]! };
   const g = node.relu ? reluBackward(y, dy) : dy;
   const { dx: dxPlanar, dgamma, dbeta } = onPlanes([x0, g], (x0, g) => batchNormBackwardTraining(x0, g, bn));
   if (g !== dy) g.dispose();
-  return { inputs: [unplane(dxPlanar, x0.rank)], params: paramGrads(wantParams, [`${node.prefix}.weight`, dgamma], [`${node.prefix}.bias`, dbeta]) };
+  return {
+    inputs: [unplane(dxPlanar, x0.rank)],
+    params: paramGrads(wantParams, [`${node.prefix}.weight`, dgamma], [`${node.prefix}.bias`, dbeta]),
+  };
 }
 
 /** Parameter gradients as a map when they are wanted; disposed otherwise. A missing name drops its gradient. */
@@ -66,7 +84,10 @@ function addRelu(a: Tensor, b: Tensor): Tensor {
 
 /** A whole-tensor row [1, N, C, ...] as the batch [N, C, ...] a batch-statistics batch norm reads (a view). */
 function asBatch(node: BatchNormNode, t: Tensor): Tensor {
-  if (t.shape[0] !== 1) fail(`batchnorm '${node.name}' normalises by its input's own statistics: it takes one whole tensor at a time, got ${t.shape[0]}`);
+  if (t.shape[0] !== 1)
+    fail(
+      `batchnorm '${node.name}' normalises by its input's own statistics: it takes one whole tensor at a time, got ${t.shape[0]}`,
+    );
   return t.reshape(t.shape.slice(1));
 }
 
@@ -83,7 +104,13 @@ function poolShape(n: Extract<GraphNode, { kind: 'maxpool' | 'maxpoolargmax' | '
   if (s.x.length === 2) {
     const [kh] = intPair('pooling', 'kernel', n.params.kernel, [1, 1], 1);
     const [pt, , pb] = intPads('pooling', n.params.padding);
-    if (kh !== 1 || pt + pb !== 0) s.fail(s.unitH('pooling', `has kernel ${JSON.stringify(n.params.kernel)}, padding ${JSON.stringify(n.params.padding ?? 0)}`));
+    if (kh !== 1 || pt + pb !== 0)
+      s.fail(
+        s.unitH(
+          'pooling',
+          `has kernel ${JSON.stringify(n.params.kernel)}, padding ${JSON.stringify(n.params.padding ?? 0)}`,
+        ),
+      );
   }
   return p.out(pool2dOutputShape(p.batch, n.params));
 }
@@ -104,13 +131,17 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
     shape: (n, s) => {
       const p = s.planar('conv');
       const w = s.param(n.weight);
-      if (w.length !== s.x.length + 1) s.fail(`conv '${n.name}' on ${shapeStr(s.x)} needs a rank-${s.x.length + 1} weight, has ${shapeStr(w)}`);
+      if (w.length !== s.x.length + 1)
+        s.fail(`conv '${n.name}' on ${shapeStr(s.x)} needs a rank-${s.x.length + 1} weight, has ${shapeStr(w)}`);
       const out = p.out(conv2dOutputShape(p.batch, planeShape(w), n.params));
-      if (s.second && shapeStr(s.second) !== shapeStr(out)) s.fail(`residual of '${n.name}' has shape ${shapeStr(s.second)}, conv output is ${shapeStr(out)}`);
+      if (s.second && shapeStr(s.second) !== shapeStr(out))
+        s.fail(`residual of '${n.name}' has shape ${shapeStr(s.second)}, conv output is ${shapeStr(out)}`);
       return out;
     },
     forward: (node, x, inputs, params) => {
-      const y = onPlanes([x, param(params, node.weight)!, inputs[1]], (x, w, residual) => conv2d(x, w, param(params, node.bias), node.params, { relu: node.relu, residual }));
+      const y = onPlanes([x, param(params, node.weight)!, inputs[1]], (x, w, residual) =>
+        conv2d(x, w, param(params, node.bias), node.params, { relu: node.relu, residual }),
+      );
       return { output: unplane(y, x.rank) };
     },
     backward: (node, { x0, y, dy, params, wantParams, inputEpilogue: e }) => {
@@ -120,10 +151,17 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
       // costs more than one elementwise pass on a load-bound adapter (measured on SwiftShader).
       const g = node.relu ? reluBackward(y, dy) : null;
       const dyEff = g ?? dy;
-      const dx = unplane(onPlanes([dyEff, w, e?.residual, e?.mask], (dy, w, residual, mask) => conv2dBackwardInput(dy, w, planeShape(x0.shape), node.params, { residual, mask })), x0.rank);
+      const dx = unplane(
+        onPlanes([dyEff, w, e?.residual, e?.mask], (dy, w, residual, mask) =>
+          conv2dBackwardInput(dy, w, planeShape(x0.shape), node.params, { residual, mask }),
+        ),
+        x0.rank,
+      );
       let grads: Map<string, Tensor> | undefined;
       if (wantParams) {
-        const { dw, db } = onPlanes([x0, dyEff], (x0, dy) => conv2dBackwardWeight(x0, dy, planeShape(w.shape), node.params));
+        const { dw, db } = onPlanes([x0, dyEff], (x0, dy) =>
+          conv2dBackwardWeight(x0, dy, planeShape(w.shape), node.params),
+        );
         grads = paramGrads(true, [node.weight, unplane(dw, w.rank)], [node.bias, db]);
       }
       const inputs: (Tensor | null)[] = [dx];
@@ -142,7 +180,14 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
     // over the last axis of any rank
     forward: (node, x, _, params) => {
       const w = param(params, node.weight)!;
-      return { output: withViews([rows(x)], (r) => reshapeOwned(linear(r, w, param(params, node.bias), { relu: node.relu }), [...x.shape.slice(0, -1), w.shape[0]!])) };
+      return {
+        output: withViews([rows(x)], (r) =>
+          reshapeOwned(linear(r, w, param(params, node.bias), { relu: node.relu }), [
+            ...x.shape.slice(0, -1),
+            w.shape[0]!,
+          ]),
+        ),
+      };
     },
     backward: (node, { x0, y, dy, params, wantParams }) => {
       const w = param(params, node.weight)!;
@@ -165,7 +210,14 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
       const { y, argmax } = onPlanes([x], (x) => maxPool2d(x, node.params, node.maskRelu));
       return { output: unplane(y, x.rank), saved: [argmax] };
     },
-    backward: (node, { x0, saved, dy }) => ({ inputs: [unplane(onPlanes([dy], (dy) => maxPool2dBackward(dy, saved[0]!, planeShape(x0.shape), node.params)), x0.rank)] }),
+    backward: (node, { x0, saved, dy }) => ({
+      inputs: [
+        unplane(
+          onPlanes([dy], (dy) => maxPool2dBackward(dy, saved[0]!, planeShape(x0.shape), node.params)),
+          x0.rank,
+        ),
+      ],
+    }),
   },
   maxpoolargmax: {
     shape: poolShape,
@@ -182,13 +234,32 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
   },
   avgpool: {
     shape: poolShape,
-    forward: (node, x) => ({ output: unplane(onPlanes([x], (x) => avgPool2d(x, node.params)), x.rank) }),
-    backward: (node, { x0, dy }) => ({ inputs: [unplane(onPlanes([dy], (dy) => avgPool2dBackward(dy, planeShape(x0.shape), node.params)), x0.rank)] }),
+    forward: (node, x) => ({
+      output: unplane(
+        onPlanes([x], (x) => avgPool2d(x, node.params)),
+        x.rank,
+      ),
+    }),
+    backward: (node, { x0, dy }) => ({
+      inputs: [
+        unplane(
+          onPlanes([dy], (dy) => avgPool2dBackward(dy, planeShape(x0.shape), node.params)),
+          x0.rank,
+        ),
+      ],
+    }),
   },
   gap: {
     shape: (_, s) => (s.planar('global average pooling'), [s.x[0]!]),
     forward: (_, x) => ({ output: onPlanes([x], (x) => globalAvgPool(x)) }),
-    backward: (_, { x0, dy, inputEpilogue: e }) => ({ inputs: [unplane(onPlanes([e?.mask], (mask) => globalAvgPoolBackward(dy, planeShape(x0.shape), mask)), x0.rank)] }),
+    backward: (_, { x0, dy, inputEpilogue: e }) => ({
+      inputs: [
+        unplane(
+          onPlanes([e?.mask], (mask) => globalAvgPoolBackward(dy, planeShape(x0.shape), mask)),
+          x0.rank,
+        ),
+      ],
+    }),
   },
   batchnorm: {
     params: (n) => BN_PARAMS.map((s) => `${n.prefix}.${s}`),
@@ -203,13 +274,28 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
       if (node.batchStatistics) {
         return withViews([asBatch(node, x)], (v) => {
           const stats = onPlanes([v], (v) => batchStatistics(v));
-          const y = unplane(onPlanes([v], (v) => batchNorm(v, { ...bn, ...stats }, { relu: node.relu })), v.rank);
+          const y = unplane(
+            onPlanes([v], (v) => batchNorm(v, { ...bn, ...stats }, { relu: node.relu })),
+            v.rank,
+          );
           return { output: reshapeOwned(y, x.shape), saved: [stats.mean, stats.variance] };
         });
       }
-      if (!training) return { output: unplane(onPlanes([x], (x) => batchNorm(x, bn, { relu: node.relu })), x.rank) };
+      if (!training)
+        return {
+          output: unplane(
+            onPlanes([x], (x) => batchNorm(x, bn, { relu: node.relu })),
+            x.rank,
+          ),
+        };
       const stats = onPlanes([x], (x) => batchStatistics(x, { running: { mean: bn.mean, variance: bn.variance } }));
-      return { output: unplane(onPlanes([x], (x) => batchNorm(x, { ...bn, ...stats }, { relu: node.relu })), x.rank), saved: [stats.mean, stats.variance] };
+      return {
+        output: unplane(
+          onPlanes([x], (x) => batchNorm(x, { ...bn, ...stats }, { relu: node.relu })),
+          x.rank,
+        ),
+        saved: [stats.mean, stats.variance],
+      };
     },
     backward: (node, b) => {
       if (node.batchStatistics) {
@@ -222,18 +308,25 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
       const { x0, y, dy, params, wantParams } = b;
       const bn = bnParams(params, node.prefix, node.eps);
       const mask = node.relu ? y : undefined;
-      const dx = unplane(onPlanes([dy, mask], (dy, mask) => batchNormBackwardInput(dy, bn, mask)), x0.rank);
+      const dx = unplane(
+        onPlanes([dy, mask], (dy, mask) => batchNormBackwardInput(dy, bn, mask)),
+        x0.rank,
+      );
       if (!wantParams) return { inputs: [dx] };
       const g = mask ? reluBackward(y, dy) : dy;
       const { dgamma, dbeta } = onPlanes([x0, g], (x0, g) => batchNormBackwardParams(x0, g, bn));
       if (g !== dy) g.dispose();
-      return { inputs: [dx], params: paramGrads(true, [`${node.prefix}.weight`, dgamma], [`${node.prefix}.bias`, dbeta]) };
+      return {
+        inputs: [dx],
+        params: paramGrads(true, [`${node.prefix}.weight`, dgamma], [`${node.prefix}.bias`, dbeta]),
+      };
     },
   },
   add: {
     inputs: (n) => [n.a, n.b],
     shape: (n, s) => {
-      if (shapeStr(s.x) !== shapeStr(s.second!)) s.fail(`add '${n.name}' joins shapes ${shapeStr(s.x)} and ${shapeStr(s.second!)}`);
+      if (shapeStr(s.x) !== shapeStr(s.second!))
+        s.fail(`add '${n.name}' joins shapes ${shapeStr(s.x)} and ${shapeStr(s.second!)}`);
       return [...s.x];
     },
     forward: (node, x, inputs) => ({ output: node.relu ? addRelu(x, inputs[1]!) : add(x, inputs[1]!) }),

@@ -62,7 +62,10 @@ export function batchShapeStr(row: readonly number[]): string {
  */
 export function imageInputShape(info: ModelInfo, use: string): [number, number, number] {
   const s = info.inputShape;
-  if (s.length !== 3) fail(`${use} needs a model with an image input [C, H, W]; model ${info.name} takes ${batchShapeStr(s)}, which is not an image`);
+  if (s.length !== 3)
+    fail(
+      `${use} needs a model with an image input [C, H, W]; model ${info.name} takes ${batchShapeStr(s)}, which is not an image`,
+    );
   return [s[0]!, s[1]!, s[2]!];
 }
 
@@ -86,9 +89,12 @@ export class Model {
     readonly nodes: readonly GraphNode[],
     readonly params: Map<string, Tensor>,
   ) {
-    if (info.inputShape.length < 1 || !info.inputShape.every((d) => Number.isInteger(d) && d >= 1)) fail(`model ${info.name}: inputShape ${shapeStr(info.inputShape)} must be one or more positive integers`);
+    if (info.inputShape.length < 1 || !info.inputShape.every((d) => Number.isInteger(d) && d >= 1))
+      fail(`model ${info.name}: inputShape ${shapeStr(info.inputShape)} must be one or more positive integers`);
     const paramShapes = new Map([...params].map(([k, t]) => [k, t.shape]));
-    for (const n of nodes) for (const p of nodeParams(n)) if (!params.has(p)) fail(`model ${info.name}: parameter '${p}' of node '${n.name}' is missing`);
+    for (const n of nodes)
+      for (const p of nodeParams(n))
+        if (!params.has(p)) fail(`model ${info.name}: parameter '${p}' of node '${n.name}' is missing`);
     this.nodeShapes = inferShapes(nodes, paramShapes, info.inputShape);
     this.finishesInputGradient = lastReaders(nodes);
     this.packConvWeights();
@@ -114,7 +120,9 @@ export class Model {
   checkInput(x: Tensor): void {
     const row = this.info.inputShape;
     if (x.rank !== row.length + 1 || x.shape[0]! < 1 || row.some((d, i) => x.shape[i + 1] !== d)) {
-      throw new PathlightError(`model ${this.info.name}: input has shape ${shapeStr(x.shape)}, expected ${batchShapeStr(row)}`);
+      throw new PathlightError(
+        `model ${this.info.name}: input has shape ${shapeStr(x.shape)}, expected ${batchShapeStr(row)}`,
+      );
     }
   }
 
@@ -130,7 +138,9 @@ export class Model {
     const training = !!opts.training;
     if (n <= chunk) return this.forwardChunk(x, !!opts.record, false, training);
     if (training && this.nodes.some((node) => node.kind === 'batchnorm')) {
-      fail(`model ${this.info.name}: a training batch of ${n} exceeds one pass (${chunk} rows at this device's binding limit); batch-norm statistics need the whole batch in one pass, use a smaller batch`);
+      fail(
+        `model ${this.info.name}: a training batch of ${n} exceeds one pass (${chunk} rows at this device's binding limit); batch-norm statistics need the whole batch in one pass, use a smaller batch`,
+      );
     }
     const tapes: SingleTape[] = [];
     for (let start = 0; start < n; start += chunk) {
@@ -149,16 +159,22 @@ export class Model {
   }
 
   /** Upload float32 arrays for (some of) the parameters, checking names and shapes. */
-  setParameters(values: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, opts: { strict?: boolean } = {}): void {
+  setParameters(
+    values: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>,
+    opts: { strict?: boolean } = {},
+  ): void {
     this.live();
     for (const [name, v] of values) {
       const t = this.params.get(name);
       if (!t) {
-        if (opts.strict !== false) fail(`model ${this.info.name}: unknown parameter '${name}' (known: ${[...this.params.keys()].join(', ')})`);
+        if (opts.strict !== false)
+          fail(`model ${this.info.name}: unknown parameter '${name}' (known: ${[...this.params.keys()].join(', ')})`);
         continue;
       }
       if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
-        fail(`model ${this.info.name}: parameter '${name}' has shape ${shapeStr(v.shape)}, expected ${shapeStr(t.shape)}`);
+        fail(
+          `model ${this.info.name}: parameter '${name}' has shape ${shapeStr(v.shape)}, expected ${shapeStr(t.shape)}`,
+        );
       }
       assertFinite(v.data, `parameter '${name}'`);
       this.engine.write(t.buffer, v.data);
@@ -259,7 +275,8 @@ class SingleTape extends Tape {
 
   nodeOutput(index: number): Tensor {
     const t = this.outs[index];
-    if (!t) throw new PathlightError(`tape: output of node ${index} is not available (not recorded, or freed by backward)`);
+    if (!t)
+      throw new PathlightError(`tape: output of node ${index} is not available (not recorded, or freed by backward)`);
     return t;
   }
 
@@ -268,10 +285,14 @@ class SingleTape extends Tape {
     const nodes = this.model.nodes;
     const last = nodes.length - 1;
     const seeds = seed instanceof Tensor ? new Map([[last, seed]]) : seed;
-    if (this.outs.some((o, i) => o === null && i > 0 && i < last)) throw new PathlightError('tape.backward(): forward was run without { record: true }');
+    if (this.outs.some((o, i) => o === null && i > 0 && i < last))
+      throw new PathlightError('tape.backward(): forward was run without { record: true }');
     for (const [i, s] of seeds) {
       const out = this.nodeOutput(i);
-      if (s.size !== out.size) throw new PathlightError(`backward seed for node '${nodes[i]!.name}' has shape ${shapeStr(s.shape)}, expected ${shapeStr(out.shape)}`);
+      if (s.size !== out.size)
+        throw new PathlightError(
+          `backward seed for node '${nodes[i]!.name}' has shape ${shapeStr(s.shape)}, expected ${shapeStr(out.shape)}`,
+        );
     }
     this.used = true;
     const grads = new Map<number, Tensor>();
@@ -286,13 +307,23 @@ class SingleTape extends Tape {
         grads.delete(i);
         const ins = nodeInputs(node);
         // readers that apply the node's relu mask (fuse.ts, or a conv's epilogue) leave its epilogue no mask to undo
-        const unmasked = (node.reluMaskedByReaders && !seeds.has(i)) || masked.has(i) ? ({ ...node, relu: false } as GraphNode) : node;
+        const unmasked =
+          (node.reluMaskedByReaders && !seeds.has(i)) || masked.has(i) ? ({ ...node, relu: false } as GraphNode) : node;
         // the last reader of a relu node to run finishes the node's gradient (lastReaders); a global
         // average pool adds no sum, so not with a seed at its input
         const q = this.model.finishesInputGradient.get(i);
         const p = q !== undefined && (node.kind === 'conv2d' || !grads.has(q)) ? q : undefined;
         const inputEpilogue = p === undefined ? undefined : { residual: grads.get(p), mask: this.outs[p]! };
-        const r = nodeKind(node).backward(unmasked, { x0: this.outs[ins[0]!]!, xs: ins.map((j) => this.outs[j]!), y: this.outs[i]!, saved: this.saved[i]!, dy, params, wantParams: !!opts.params, inputEpilogue });
+        const r = nodeKind(node).backward(unmasked, {
+          x0: this.outs[ins[0]!]!,
+          xs: ins.map((j) => this.outs[j]!),
+          y: this.outs[i]!,
+          saved: this.saved[i]!,
+          dy,
+          params,
+          wantParams: !!opts.params,
+          inputEpilogue,
+        });
         dy.dispose();
         if (p !== undefined) {
           grads.get(p)?.dispose();
@@ -338,7 +369,10 @@ function lastReaders(nodes: readonly GraphNode[]): Map<number, number> {
   for (const [p, c] of lastReader) {
     const reader = nodes[c]!;
     const input = nodes[p]!;
-    const finishes = reader.kind === 'conv2d' ? reader.residual !== p : reader.kind === 'gap' && nodes.filter((n) => nodeInputs(n).includes(p)).length === 1;
+    const finishes =
+      reader.kind === 'conv2d'
+        ? reader.residual !== p
+        : reader.kind === 'gap' && nodes.filter((n) => nodeInputs(n).includes(p)).length === 1;
     if (p > 0 && finishes && 'relu' in input && input.relu) finishers.set(c, p);
   }
   return finishers;

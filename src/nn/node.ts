@@ -11,7 +11,15 @@ import type { BinaryOp } from '../ops/broadcast.js';
 
 export type NodeSpec =
   | { kind: 'input' }
-  | { kind: 'conv2d'; input: number; weight: string; bias?: string; params: Conv2dParams; relu?: boolean; residual?: number }
+  | {
+      kind: 'conv2d';
+      input: number;
+      weight: string;
+      bias?: string;
+      params: Conv2dParams;
+      relu?: boolean;
+      residual?: number;
+    }
   | { kind: 'linear'; input: number; weight: string; bias?: string; relu?: boolean }
   | { kind: 'relu'; input: number }
   | { kind: 'maxpool'; input: number; params: Pool2dParams; maskRelu?: boolean }

@@ -13,7 +13,10 @@ export function planeShape(shape: readonly number[]): number[] {
 }
 
 /** Runs `op` on the planar views of `ts` (rank 3: a unit-height view; else the tensor itself) and disposes the views (not `ts`). */
-export function onPlanes<const Ts extends readonly (Tensor | null | undefined)[], R>(ts: Ts, op: (...views: Ts) => R): R {
+export function onPlanes<const Ts extends readonly (Tensor | null | undefined)[], R>(
+  ts: Ts,
+  op: (...views: Ts) => R,
+): R {
   const views = ts.map((t) => (t && t.rank === 3 ? t.reshape(planeShape(t.shape)) : t)) as unknown as Ts;
   try {
     return op(...views);

@@ -20,12 +20,26 @@ export class GraphShapeError extends PathlightError {
   }
 }
 
-export function inferShapes(nodes: readonly GraphNode[], params: ReadonlyMap<string, readonly number[]>, inputShape: readonly number[]): number[][] {
+export function inferShapes(
+  nodes: readonly GraphNode[],
+  params: ReadonlyMap<string, readonly number[]>,
+  inputShape: readonly number[],
+): number[][] {
   const shapes: number[][] = [[...inputShape]];
   for (let i = 1; i < nodes.length; i++) {
     try {
       const n = nodes[i]!;
-      shapes.push(nodeKind(n).shape(n, shapeArgs(n, i, nodeInputs(n).map((j) => shapes[j]!), params)));
+      shapes.push(
+        nodeKind(n).shape(
+          n,
+          shapeArgs(
+            n,
+            i,
+            nodeInputs(n).map((j) => shapes[j]!),
+            params,
+          ),
+        ),
+      );
     } catch (e) {
       if (e instanceof PathlightError && !(e instanceof GraphShapeError)) throw new GraphShapeError(i, e.message);
       throw e;
@@ -34,12 +48,18 @@ export function inferShapes(nodes: readonly GraphNode[], params: ReadonlyMap<str
   return shapes;
 }
 
-function shapeArgs(n: GraphNode, index: number, inputs: number[][], params: ReadonlyMap<string, readonly number[]>): ShapeArgs {
+function shapeArgs(
+  n: GraphNode,
+  index: number,
+  inputs: number[][],
+  params: ReadonlyMap<string, readonly number[]>,
+): ShapeArgs {
   const [x, second] = inputs;
   const fail = (message: string): never => {
     throw new GraphShapeError(index, `graph: ${message}`);
   };
-  const unitH = (what: string, problem: string) => `1-D ${what} '${n.name}' on ${shapeStr(x!)} must have unit H-axis parameters (kernel [1, K], padding [0, P]); ${problem}`;
+  const unitH = (what: string, problem: string) =>
+    `1-D ${what} '${n.name}' on ${shapeStr(x!)} must have unit H-axis parameters (kernel [1, K], padding [0, P]); ${problem}`;
   return {
     index,
     x: x! as readonly number[],
@@ -49,7 +69,8 @@ function shapeArgs(n: GraphNode, index: number, inputs: number[][], params: Read
     unitH,
     param: (name: string): readonly number[] => params.get(name) ?? fail(`parameter '${name}' is missing`),
     planar: (what: string) => {
-      if (x!.length !== 2 && x!.length !== 3) fail(`${what} '${n.name}' needs a [C, L] or [C, H, W] input, gets ${shapeStr(x!)}`);
+      if (x!.length !== 2 && x!.length !== 3)
+        fail(`${what} '${n.name}' needs a [C, L] or [C, H, W] input, gets ${shapeStr(x!)}`);
       const oneD = x!.length === 2;
       return {
         batch: planeShape([1, ...x!]),

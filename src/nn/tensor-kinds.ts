@@ -14,7 +14,18 @@ import { concat, crop, expand, pad, slice, transpose } from '../ops/strided.js';
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from '../ops/softmax.js';
 import type { GraphNode, NodeKind, ShapeArgs } from './node.js';
 
-type Kinds = 'unary' | 'prelu' | 'binary' | 'constop' | 'pad' | 'concat' | 'reducemean' | 'softmax' | 'reshape' | 'transpose' | 'slice';
+type Kinds =
+  | 'unary'
+  | 'prelu'
+  | 'binary'
+  | 'constop'
+  | 'pad'
+  | 'concat'
+  | 'reducemean'
+  | 'softmax'
+  | 'reshape'
+  | 'transpose'
+  | 'slice';
 type Node<K extends Kinds> = Extract<GraphNode, { kind: K }>;
 
 const ones = (n: number): number[] => Array<number>(Math.max(0, n)).fill(1);
@@ -43,16 +54,20 @@ function rowBroadcast(what: string, a: readonly number[], b: readonly number[]):
 const isIndex = (v: number, below: number): boolean => Number.isInteger(v) && v >= 0 && v < below;
 
 function checkAxes(n: GraphNode, s: ShapeArgs, axes: readonly number[]): void {
-  if (axes.some((a) => !isIndex(a, s.x.length)) || new Set(axes).size !== axes.length) s.fail(`${n.kind} '${n.name}': axes ${JSON.stringify(axes)} must be distinct axes of ${shapeStr(s.x)}`);
+  if (axes.some((a) => !isIndex(a, s.x.length)) || new Set(axes).size !== axes.length)
+    s.fail(`${n.kind} '${n.name}': axes ${JSON.stringify(axes)} must be distinct axes of ${shapeStr(s.x)}`);
 }
 
 /** Gradient views back at each input's own shape. */
-const unlift = (grads: (Tensor | null)[], like: readonly Tensor[]) => grads.map((g, k) => g && reshapeOwned(g, like[k]!.shape));
+const unlift = (grads: (Tensor | null)[], like: readonly Tensor[]) =>
+  grads.map((g, k) => g && reshapeOwned(g, like[k]!.shape));
 
 /** A softmax node as (tensor, axis): the coerced form flattens the axes from `axis` on (ONNX opset < 13). */
 function softmaxView(n: Node<'softmax'>, t: Tensor): [Tensor, number] {
   const axis = (n.axis ?? t.rank - 2) + 1;
-  return n.coerce ? [t.reshape([sizeOf(t.shape.slice(0, axis)), sizeOf(t.shape.slice(axis))]), 1] : [t.reshape(t.shape), axis];
+  return n.coerce
+    ? [t.reshape([sizeOf(t.shape.slice(0, axis)), sizeOf(t.shape.slice(axis))]), 1]
+    : [t.reshape(t.shape), axis];
 }
 
 /** Keep-dims shape of a mean over `axes` (per-row). */
@@ -68,10 +83,15 @@ export const TENSOR_KINDS: { readonly [K in Kinds]: NodeKind<Node<K>> } = {
     params: (n) => [n.slope],
     shape: (n, s) => {
       const out = rowBroadcast(`prelu '${n.name}'`, s.x, s.param(n.slope));
-      if (shapeStr(out) !== shapeStr(s.x)) s.fail(`prelu '${n.name}': slope ${shapeStr(s.param(n.slope))} does not broadcast to the input ${shapeStr(s.x)}`);
+      if (shapeStr(out) !== shapeStr(s.x))
+        s.fail(
+          `prelu '${n.name}': slope ${shapeStr(s.param(n.slope))} does not broadcast to the input ${shapeStr(s.x)}`,
+        );
       return out;
     },
-    forward: (n, x, _, params) => ({ output: withViews([lift(params.get(n.slope)!, x.rank - 1, false)], (w) => prelu(x, w)) }),
+    forward: (n, x, _, params) => ({
+      output: withViews([lift(params.get(n.slope)!, x.rank - 1, false)], (w) => prelu(x, w)),
+    }),
     backward: (n, { x0, dy, params, wantParams }) => {
       const slope = params.get(n.slope)!;
       const { dx, dslope } = withViews([lift(slope, x0.rank - 1, false)], (w) => preluBackward(x0, w, dy, wantParams));
@@ -85,7 +105,12 @@ export const TENSOR_KINDS: { readonly [K in Kinds]: NodeKind<Node<K>> } = {
       const r = Math.max(a.rank, b!.rank) - 1;
       return { output: withViews([lift(a, r), lift(b!, r)], (u, v) => binary(n.op, u, v)) };
     },
-    backward: (n, { xs, y, dy }) => ({ inputs: unlift(withViews([lift(xs[0]!, y.rank - 1), lift(xs[1]!, y.rank - 1)], (u, v) => binaryBackward(n.op, u, v, y, dy)), xs) }),
+    backward: (n, { xs, y, dy }) => ({
+      inputs: unlift(
+        withViews([lift(xs[0]!, y.rank - 1), lift(xs[1]!, y.rank - 1)], (u, v) => binaryBackward(n.op, u, v, y, dy)),
+        xs,
+      ),
+    }),
   },
   constop: {
     params: (n) => [n.constant],
@@ -93,48 +118,84 @@ export const TENSOR_KINDS: { readonly [K in Kinds]: NodeKind<Node<K>> } = {
     forward: (n, x, _, params) => {
       const c = params.get(n.constant)!;
       const r = Math.max(x.rank - 1, c.rank);
-      return { output: withViews([lift(x, r), lift(c, r, false)], (u, v) => (n.constantFirst ? binary(n.op, v, u) : binary(n.op, u, v))) };
+      return {
+        output: withViews([lift(x, r), lift(c, r, false)], (u, v) =>
+          n.constantFirst ? binary(n.op, v, u) : binary(n.op, u, v),
+        ),
+      };
     },
     backward: (n, { x0, y, dy, params, wantParams }) => {
       const c = params.get(n.constant)!;
       const [dx, dc] = withViews([lift(x0, y.rank - 1), lift(c, y.rank - 1, false)], (u, v) =>
-        n.constantFirst ? binaryBackward(n.op, v, u, y, dy, [wantParams, true]).reverse() : binaryBackward(n.op, u, v, y, dy, [true, wantParams]),
+        n.constantFirst
+          ? binaryBackward(n.op, v, u, y, dy, [wantParams, true]).reverse()
+          : binaryBackward(n.op, u, v, y, dy, [true, wantParams]),
       );
-      return { inputs: [reshapeOwned(dx!, x0.shape)], params: dc ? new Map([[n.constant, reshapeOwned(dc, c.shape)]]) : undefined };
+      return {
+        inputs: [reshapeOwned(dx!, x0.shape)],
+        params: dc ? new Map([[n.constant, reshapeOwned(dc, c.shape)]]) : undefined,
+      };
     },
   },
   pad: {
     shape: (n, s) => {
       const r = s.x.length;
-      if (n.pads.length !== 2 * r || n.pads.some((p) => !Number.isInteger(p) || p < 0) || !Number.isFinite(n.value)) s.fail(`pad '${n.name}': pads ${JSON.stringify(n.pads)} must be ${2 * r} non-negative integers (begins, then ends) and the value finite`);
+      if (n.pads.length !== 2 * r || n.pads.some((p) => !Number.isInteger(p) || p < 0) || !Number.isFinite(n.value))
+        s.fail(
+          `pad '${n.name}': pads ${JSON.stringify(n.pads)} must be ${2 * r} non-negative integers (begins, then ends) and the value finite`,
+        );
       return s.x.map((d, k) => d + n.pads[k]! + n.pads[k + r]!);
     },
     forward: (n, x) => {
       const r = x.rank - 1;
       return { output: pad(x, [0, ...n.pads.slice(0, r)], [0, ...n.pads.slice(r)], n.value) };
     },
-    backward: (n, { x0, dy }) => ({ inputs: [crop(dy, [0, ...n.pads.slice(0, x0.rank - 1)], x0.shape, 'padBackward')] }),
+    backward: (n, { x0, dy }) => ({
+      inputs: [crop(dy, [0, ...n.pads.slice(0, x0.rank - 1)], x0.shape, 'padBackward')],
+    }),
   },
   concat: {
     inputs: (n) => n.inputs,
     shape: (n, s) => {
-      if (!isIndex(n.axis, s.x.length) || s.inputs.some((t) => t.length !== s.x.length || t.some((d, k) => k !== n.axis && d !== s.x[k]))) {
-        s.fail(`concat '${n.name}' on axis ${n.axis} of shapes ${s.inputs.map(shapeStr).join(', ')}: the other axes must match`);
+      if (
+        !isIndex(n.axis, s.x.length) ||
+        s.inputs.some((t) => t.length !== s.x.length || t.some((d, k) => k !== n.axis && d !== s.x[k]))
+      ) {
+        s.fail(
+          `concat '${n.name}' on axis ${n.axis} of shapes ${s.inputs.map(shapeStr).join(', ')}: the other axes must match`,
+        );
       }
       return s.x.map((d, k) => (k === n.axis ? s.inputs.reduce((t, q) => t + q[k]!, 0) : d));
     },
     forward: (n, _, inputs) => ({ output: concat(inputs, n.axis + 1) }),
     backward: (n, { xs, dy }) => {
       let at = 0;
-      return { inputs: xs.map((t) => crop(dy, dy.shape.map((_, k) => (k === n.axis + 1 ? (at += t.shape[k]!) - t.shape[k]! : 0)), t.shape, 'concatBackward')) };
+      return {
+        inputs: xs.map((t) =>
+          crop(
+            dy,
+            dy.shape.map((_, k) => (k === n.axis + 1 ? (at += t.shape[k]!) - t.shape[k]! : 0)),
+            t.shape,
+            'concatBackward',
+          ),
+        ),
+      };
     },
   },
   reducemean: {
-    shape: (n, s) => (checkAxes(n, s, n.axes), n.keepDims ? meanShape(s.x, n.axes) : s.x.filter((_, k) => !n.axes.includes(k))),
+    shape: (n, s) => (
+      checkAxes(n, s, n.axes),
+      n.keepDims ? meanShape(s.x, n.axes) : s.x.filter((_, k) => !n.axes.includes(k))
+    ),
     forward: (n, x) => {
       const keep = [x.shape[0]!, ...meanShape(x.shape.slice(1), n.axes)];
       const m = sumTo(x, keep, sizeOf(keep) / x.size, 'reduceMean');
-      return { output: reshapeOwned(m, [x.shape[0]!, ...(n.keepDims ? keep.slice(1) : x.shape.slice(1).filter((_, k) => !n.axes.includes(k)))]) };
+      return {
+        output: reshapeOwned(m, [
+          x.shape[0]!,
+          ...(n.keepDims ? keep.slice(1) : x.shape.slice(1).filter((_, k) => !n.axes.includes(k))),
+        ]),
+      };
     },
     backward: (n, { x0, dy }) => {
       const keep = [x0.shape[0]!, ...meanShape(x0.shape.slice(1), n.axes)];
@@ -143,7 +204,8 @@ export const TENSOR_KINDS: { readonly [K in Kinds]: NodeKind<Node<K>> } = {
   },
   softmax: {
     shape: (n, s) => {
-      if (n.axis !== undefined && !isIndex(n.axis, s.x.length)) s.fail(`softmax '${n.name}': axis ${n.axis} is out of range for ${shapeStr(s.x)}`);
+      if (n.axis !== undefined && !isIndex(n.axis, s.x.length))
+        s.fail(`softmax '${n.name}': axis ${n.axis} is out of range for ${shapeStr(s.x)}`);
       return [...s.x];
     },
     forward: (n, x) => {
@@ -152,12 +214,19 @@ export const TENSOR_KINDS: { readonly [K in Kinds]: NodeKind<Node<K>> } = {
     },
     backward: (n, { y, dy }) => {
       const [yv, axis] = softmaxView(n, y);
-      return { inputs: [withViews([yv, dy.reshape(yv.shape)], (u, g) => reshapeOwned((n.log ? logSoftmaxBackward : softmaxBackward)(u, g, axis), y.shape))] };
+      return {
+        inputs: [
+          withViews([yv, dy.reshape(yv.shape)], (u, g) =>
+            reshapeOwned((n.log ? logSoftmaxBackward : softmaxBackward)(u, g, axis), y.shape),
+          ),
+        ],
+      };
     },
   },
   reshape: {
     shape: (n, s) => {
-      if (n.shape.some((d) => !Number.isInteger(d) || d < 1) || sizeOf(n.shape) !== sizeOf(s.x)) s.fail(`reshape '${n.name}': cannot view ${shapeStr(s.x)} as ${shapeStr(n.shape)}`);
+      if (n.shape.some((d) => !Number.isInteger(d) || d < 1) || sizeOf(n.shape) !== sizeOf(s.x))
+        s.fail(`reshape '${n.name}': cannot view ${shapeStr(s.x)} as ${shapeStr(n.shape)}`);
       return [...n.shape];
     },
     forward: (n, x) => ({ output: x.reshape([x.shape[0]!, ...n.shape]) }),
@@ -165,7 +234,12 @@ export const TENSOR_KINDS: { readonly [K in Kinds]: NodeKind<Node<K>> } = {
   },
   transpose: {
     shape: (n, s) => {
-      if (n.perm.length !== s.x.length || n.perm.some((p) => !isIndex(p, s.x.length)) || new Set(n.perm).size !== n.perm.length) s.fail(`transpose '${n.name}': ${JSON.stringify(n.perm)} is not a permutation of the axes of ${shapeStr(s.x)}`);
+      if (
+        n.perm.length !== s.x.length ||
+        n.perm.some((p) => !isIndex(p, s.x.length)) ||
+        new Set(n.perm).size !== n.perm.length
+      )
+        s.fail(`transpose '${n.name}': ${JSON.stringify(n.perm)} is not a permutation of the axes of ${shapeStr(s.x)}`);
       return n.perm.map((p) => s.x[p]!);
     },
     forward: (n, x) => ({ output: transpose(x, [0, ...n.perm.map((p) => p + 1)]) }),
@@ -174,7 +248,12 @@ export const TENSOR_KINDS: { readonly [K in Kinds]: NodeKind<Node<K>> } = {
   slice: {
     shape: (n, s) => {
       const d = s.x[n.axis];
-      if (d === undefined || !isIndex(n.axis, s.x.length) || !(Number.isInteger(n.start) && Number.isInteger(n.end) && 0 <= n.start && n.start < n.end && n.end <= d)) s.fail(`slice '${n.name}': [${n.start}, ${n.end}) on axis ${n.axis} does not fit ${shapeStr(s.x)}`);
+      if (
+        d === undefined ||
+        !isIndex(n.axis, s.x.length) ||
+        !(Number.isInteger(n.start) && Number.isInteger(n.end) && 0 <= n.start && n.start < n.end && n.end <= d)
+      )
+        s.fail(`slice '${n.name}': [${n.start}, ${n.end}) on axis ${n.axis} does not fit ${shapeStr(s.x)}`);
       return s.x.map((q, k) => (k === n.axis ? n.end - n.start : q));
     },
     forward: (n, x) => ({ output: slice(x, n.axis + 1, n.start, n.end) }),

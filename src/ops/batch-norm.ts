@@ -31,11 +31,13 @@ export const BN_MOMENTUM = 0.1;
 
 /** [N, C, H·W] of an NCHW or [N, C] shape, after checking the rank and the parameters' channel count. */
 function layout(op: string, shape: readonly number[], bn: BatchNormParams): { n: number; c: number; hw: number } {
-  if (shape.length !== 4 && shape.length !== 2) fail(`${op}: input must have rank 4 (NCHW) or 2 ([N, C]), got shape ${shapeStr(shape)}`);
+  if (shape.length !== 4 && shape.length !== 2)
+    fail(`${op}: input must have rank 4 (NCHW) or 2 ([N, C]), got shape ${shapeStr(shape)}`);
   const [n, c] = shape as [number, number];
   for (const name of ['gamma', 'beta', 'mean', 'variance'] as const) {
     const p = bn[name];
-    if (p.shape.length !== 1 || p.shape[0] !== c) fail(`${op}: ${name} has shape ${shapeStr(p.shape)}, expected [${c}] (the input's channels)`);
+    if (p.shape.length !== 1 || p.shape[0] !== c)
+      fail(`${op}: ${name} has shape ${shapeStr(p.shape)}, expected [${c}] (the input's channels)`);
   }
   if (!(Number.isFinite(bn.eps) && bn.eps >= 0)) fail(`${op}: eps must be a finite number >= 0, got ${bn.eps}`);
   return { n, c, hw: sizeOf(shape.slice(2)) };
@@ -45,7 +47,13 @@ function layout(op: string, shape: readonly number[], bn: BatchNormParams): { n:
  * Launch one mode over [N, C, HW] (reducing modes: a workgroup per channel). Only the mode, the
  * lane width and the ReLU flag are compiled in; sizes, eps and momentum are uniforms.
  */
-function runMode(op: string, mode: Mode, l: { n: number; c: number; hw: number }, tensors: Record<string, Tensor | undefined>, f: { eps: number; relu?: boolean; momentum?: number | null }): void {
+function runMode(
+  op: string,
+  mode: Mode,
+  l: { n: number; c: number; hw: number },
+  tensors: Record<string, Tensor | undefined>,
+  f: { eps: number; relu?: boolean; momentum?: number | null },
+): void {
   const engine = Object.values(tensors)[0]!.engine;
   const v = lanesFor(l.hw);
   const threads = (l.n * l.c * l.hw) / v;
@@ -59,7 +67,16 @@ function runMode(op: string, mode: Mode, l: { n: number; c: number; hw: number }
     T: laneTypes(v).T,
     HSUM: v === 4 ? '(v.x + v.y) + (v.z + v.w)' : v === 2 ? 'v.x + v.y' : 'v',
   };
-  const sizes = uniformBytes([['u32', l.n], ['u32', l.c], ['u32', l.hw / v], ['u32', threads], ['f32', f.eps], ['f32', m], ['f32', momentum ?? 0], ['f32', m > 1 ? m / (m - 1) : 1]]);
+  const sizes = uniformBytes([
+    ['u32', l.n],
+    ['u32', l.c],
+    ['u32', l.hw / v],
+    ['u32', threads],
+    ['f32', f.eps],
+    ['f32', m],
+    ['f32', momentum ?? 0],
+    ['f32', m > 1 ? m / (m - 1) : 1],
+  ]);
   const grid = params.REDUCE ? engine.grid1d(l.c * WG, WG) : engine.grid1d(threads, WG);
   engine.run({ op, source, params, bindings: { ...tensors, sizes }, grid });
 }
@@ -68,7 +85,13 @@ export function batchNorm(x: Tensor, bn: BatchNormParams, opts: { relu?: boolean
   const l = layout('batchNorm', x.shape, bn);
   const relu = !!opts.relu;
   const y = Tensor.empty(x.engine, x.shape, relu ? 'batchNorm+relu' : 'batchNorm');
-  runMode('batchNorm', 'FORWARD', l, { x, gamma: bn.gamma, beta: bn.beta, mean: bn.mean, variance: bn.variance, y }, { eps: bn.eps, relu });
+  runMode(
+    'batchNorm',
+    'FORWARD',
+    l,
+    { x, gamma: bn.gamma, beta: bn.beta, mean: bn.mean, variance: bn.variance, y },
+    { eps: bn.eps, relu },
+  );
   return y;
 }
 
@@ -78,7 +101,13 @@ export function batchNormBackwardInput(dy: Tensor, bn: BatchNormParams, reluOutp
   const l = layout(op, dy.shape, bn);
   if (reluOutput) checkShape(op, 'reluOutput', reluOutput.shape, dy.shape);
   const dx = Tensor.empty(dy.engine, dy.shape, op);
-  runMode(op, 'BACKWARD_INPUT', l, { dy, gamma: bn.gamma, variance: bn.variance, dx, reluOutput }, { eps: bn.eps, relu: !!reluOutput });
+  runMode(
+    op,
+    'BACKWARD_INPUT',
+    l,
+    { dy, gamma: bn.gamma, variance: bn.variance, dx, reluOutput },
+    { eps: bn.eps, relu: !!reluOutput },
+  );
   return dx;
 }
 
@@ -108,16 +137,35 @@ export interface BatchStatistics {
  * `running`, also running ← (1 − momentum)·running + momentum·batch (unbiased variance, as PyTorch).
  * Normalise with `batchNorm(x, { ...bn, ...stats })`.
  */
-export function batchStatistics(x: Tensor, opts: { running?: { mean: Tensor; variance: Tensor }; momentum?: number } = {}): BatchStatistics {
+export function batchStatistics(
+  x: Tensor,
+  opts: { running?: { mean: Tensor; variance: Tensor }; momentum?: number } = {},
+): BatchStatistics {
   const op = 'batchStatistics';
   const c = x.shape[1] ?? 0;
-  const stats: BatchStatistics = { mean: Tensor.empty(x.engine, [c], 'batch mean'), variance: Tensor.empty(x.engine, [c], 'batch variance') };
+  const stats: BatchStatistics = {
+    mean: Tensor.empty(x.engine, [c], 'batch mean'),
+    variance: Tensor.empty(x.engine, [c], 'batch variance'),
+  };
   try {
     // layout() checks x's rank and the running statistics' channel count
-    const l = layout(op, x.shape, { gamma: stats.mean, beta: stats.mean, mean: opts.running?.mean ?? stats.mean, variance: opts.running?.variance ?? stats.variance, eps: 0 });
+    const l = layout(op, x.shape, {
+      gamma: stats.mean,
+      beta: stats.mean,
+      mean: opts.running?.mean ?? stats.mean,
+      variance: opts.running?.variance ?? stats.variance,
+      eps: 0,
+    });
     const momentum = opts.running ? (opts.momentum ?? BN_MOMENTUM) : null;
-    if (momentum !== null && !(momentum >= 0 && momentum <= 1)) fail(`${op}: momentum must be in [0, 1], got ${momentum}`);
-    const tensors = { x, mean: stats.mean, variance: stats.variance, runningMean: opts.running?.mean, runningVar: opts.running?.variance };
+    if (momentum !== null && !(momentum >= 0 && momentum <= 1))
+      fail(`${op}: momentum must be in [0, 1], got ${momentum}`);
+    const tensors = {
+      x,
+      mean: stats.mean,
+      variance: stats.variance,
+      runningMean: opts.running?.mean,
+      runningVar: opts.running?.variance,
+    };
     runMode(op, 'STATS', l, tensors, { eps: 0, momentum });
     return stats;
   } catch (e) {
@@ -132,13 +180,23 @@ export function batchStatistics(x: Tensor, opts: { running?: { mean: Tensor; var
  * the forward), and dγ, dβ. `dy` is already masked by a fused ReLU.
  *   dx = γ/√(σ² + ε)·(dy − dβ/M − x̂·dγ/M),  dγ = Σ dy·x̂,  dβ = Σ dy,  M = N·H·W.
  */
-export function batchNormBackwardTraining(x: Tensor, dy: Tensor, bn: BatchNormParams): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+export function batchNormBackwardTraining(
+  x: Tensor,
+  dy: Tensor,
+  bn: BatchNormParams,
+): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
   const op = 'batchNormBackwardTraining';
   const l = layout(op, x.shape, bn);
   checkShape(op, 'dy', dy.shape, x.shape);
   const { dgamma, dbeta } = batchNormBackwardParams(x, dy, bn);
   const dx = Tensor.empty(x.engine, x.shape, op);
-  runMode(op, 'BACKWARD_TRAIN', l, { dy, x, gamma: bn.gamma, mean: bn.mean, variance: bn.variance, dgamma, dbeta, dx }, { eps: bn.eps });
+  runMode(
+    op,
+    'BACKWARD_TRAIN',
+    l,
+    { dy, x, gamma: bn.gamma, mean: bn.mean, variance: bn.variance, dgamma, dbeta, dx },
+    { eps: bn.eps },
+  );
   return { dx, dgamma, dbeta };
 }
 
@@ -147,15 +205,24 @@ export function batchNormBackwardTraining(x: Tensor, dy: Tensor, bn: BatchNormPa
  * W'[o] = W[o]·γ[o]/√(σ²[o] + ε), b'[o] = (b[o] − μ[o])·γ[o]/√(σ²[o] + ε) + β[o].
  * `wShape[0]` is the output-channel count ([Cout, Cin/groups, KH, KW] or [Cout, Cin]).
  */
-export function foldBatchNorm(weight: Float32Array, bias: Float32Array | null, wShape: readonly number[], bn: BatchNormArrays): { weight: Float32Array; bias: Float32Array } {
+export function foldBatchNorm(
+  weight: Float32Array,
+  bias: Float32Array | null,
+  wShape: readonly number[],
+  bn: BatchNormArrays,
+): { weight: Float32Array; bias: Float32Array } {
   const op = 'foldBatchNorm';
-  if (wShape.length < 1 || wShape.some((d) => !Number.isInteger(d) || d < 1)) fail(`${op}: weight shape ${shapeStr(wShape)} must be a list of positive integers`);
+  if (wShape.length < 1 || wShape.some((d) => !Number.isInteger(d) || d < 1))
+    fail(`${op}: weight shape ${shapeStr(wShape)} must be a list of positive integers`);
   const cout = wShape[0]!;
   const perChannel = sizeOf(wShape) / cout;
-  if (weight.length !== cout * perChannel) fail(`${op}: weight has ${weight.length} values, shape ${shapeStr(wShape)} needs ${cout * perChannel}`);
-  if (bias && bias.length !== cout) fail(`${op}: bias has ${bias.length} values, expected ${cout} (the weight's output channels)`);
+  if (weight.length !== cout * perChannel)
+    fail(`${op}: weight has ${weight.length} values, shape ${shapeStr(wShape)} needs ${cout * perChannel}`);
+  if (bias && bias.length !== cout)
+    fail(`${op}: bias has ${bias.length} values, expected ${cout} (the weight's output channels)`);
   for (const name of ['gamma', 'beta', 'mean', 'variance'] as const) {
-    if (bn[name].length !== cout) fail(`${op}: ${name} has ${bn[name].length} values, expected ${cout} (the weight's output channels)`);
+    if (bn[name].length !== cout)
+      fail(`${op}: ${name} has ${bn[name].length} values, expected ${cout} (the weight's output channels)`);
   }
   if (!(Number.isFinite(bn.eps) && bn.eps >= 0)) fail(`${op}: eps must be a finite number >= 0, got ${bn.eps}`);
   const outW = new Float32Array(weight.length);

@@ -12,7 +12,8 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 const EXPR: Record<BinaryOp, string> = { add: 'x + y', sub: 'x - y', mul: 'x * y', div: 'x / y' };
 
 export function broadcastShape(op: string, a: readonly number[], b: readonly number[]): number[] {
-  if (a.length !== b.length || a.some((d, k) => d !== b[k] && d !== 1 && b[k] !== 1)) fail(`${op}: shapes ${shapeStr(a)} and ${shapeStr(b)} do not broadcast`);
+  if (a.length !== b.length || a.some((d, k) => d !== b[k] && d !== 1 && b[k] !== 1))
+    fail(`${op}: shapes ${shapeStr(a)} and ${shapeStr(b)} do not broadcast`);
   return a.map((d, k) => (d === 1 ? b[k]! : d));
 }
 
@@ -24,7 +25,13 @@ export function broadcastMap(op: string, expr: (zero: string) => string, a: Tens
   const space = broadcastShape(op, a.shape, b.shape);
   if (a.shape.every((d, k) => d === b.shape[k])) return elementwise(op, expr, a, b);
   const out = Tensor.empty(a.engine, space, op);
-  return stridedLaunch(op, { space, a: { t: a, strides: broadcastStrides(a.shape, space) }, b: { t: b, strides: broadcastStrides(b.shape, space) }, out, expr: expr('0.0') });
+  return stridedLaunch(op, {
+    space,
+    a: { t: a, strides: broadcastStrides(a.shape, space) },
+    b: { t: b, strides: broadcastStrides(b.shape, space) },
+    out,
+    expr: expr('0.0'),
+  });
 }
 
 export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
@@ -36,18 +43,32 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
  * `shape`, or (with scale 1/count) a mean that keeps its axes. Same shape and scale 1: a view.
  */
 export function sumTo(x: Tensor, shape: readonly number[], scale = 1, op = 'sumTo'): Tensor {
-  if (x.rank !== shape.length || shape.some((d, k) => d !== 1 && d !== x.shape[k])) fail(`${op}: cannot sum ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+  if (x.rank !== shape.length || shape.some((d, k) => d !== 1 && d !== x.shape[k]))
+    fail(`${op}: cannot sum ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
   if (scale === 1 && shape.every((d, k) => d === x.shape[k])) return x.reshape(shape);
   const s = stridesOf(x.shape);
   const reduce = { shape: x.shape.map((d, k) => (shape[k] === 1 ? d : 1)), strides: s };
-  return stridedLaunch(op, { space: shape, a: { t: x, strides: s }, out: Tensor.empty(x.engine, shape, op), reduce, scale });
+  return stridedLaunch(op, {
+    space: shape,
+    a: { t: x, strides: s },
+    out: Tensor.empty(x.engine, shape, op),
+    reduce,
+    scale,
+  });
 }
 
 /**
  * Gradients of y = a ∘ b (y: the forward output) onto a's and b's shapes; `need` skips one
  * (a constant's gradient outside training). Caller owns the results.
  */
-export function binaryBackward(op: BinaryOp, a: Tensor, b: Tensor, y: Tensor, dy: Tensor, need: [boolean, boolean] = [true, true]): (Tensor | null)[] {
+export function binaryBackward(
+  op: BinaryOp,
+  a: Tensor,
+  b: Tensor,
+  y: Tensor,
+  dy: Tensor,
+  need: [boolean, boolean] = [true, true],
+): (Tensor | null)[] {
   const onto = (t: Tensor, like: Tensor, scale = 1): Tensor => {
     const g = sumTo(t, like.shape, scale, `${op}Backward`);
     if (t !== dy) t.dispose();

@@ -80,16 +80,22 @@ function geometry(op: string, xShape: readonly number[], wShape: readonly number
   if (!Number.isInteger(groups) || groups < 1) fail(`${op}: groups must be an integer >= 1, got ${groups}`);
   const [n, cin, h, w] = xShape as [number, number, number, number];
   const [cout, cinG, kh, kw] = wShape as [number, number, number, number];
-  if ([n, cin, h, w, cout, cinG, kh, kw].some((d) => d < 1)) fail(`${op}: empty input ${shapeStr(xShape)} or weight ${shapeStr(wShape)}`);
+  if ([n, cin, h, w, cout, cinG, kh, kw].some((d) => d < 1))
+    fail(`${op}: empty input ${shapeStr(xShape)} or weight ${shapeStr(wShape)}`);
   if (cin % groups !== 0) fail(`${op}: input channels ${cin} are not divisible by groups ${groups}`);
-  if (cout % groups !== 0) fail(`${op}: output channels ${cout} (weight ${shapeStr(wShape)}) are not divisible by groups ${groups}`);
+  if (cout % groups !== 0)
+    fail(`${op}: output channels ${cout} (weight ${shapeStr(wShape)}) are not divisible by groups ${groups}`);
   if (cinG * groups !== cin) {
-    fail(`${op}: channel mismatch: input ${shapeStr(xShape)} has ${cin} channels but weight ${shapeStr(wShape)} with groups ${groups} expects ${cinG * groups}`);
+    fail(
+      `${op}: channel mismatch: input ${shapeStr(xShape)} has ${cin} channels but weight ${shapeStr(wShape)} with groups ${groups} expects ${cinG * groups}`,
+    );
   }
   const ekh = (kh - 1) * dh + 1;
   const ekw = (kw - 1) * dw + 1;
   if (ekh > h + ph + pb || ekw > w + pw + pr) {
-    fail(`${op}: kernel ${kh}x${kw} (dilated ${ekh}x${ekw}) is larger than the padded input ${h + ph + pb}x${w + pw + pr}`);
+    fail(
+      `${op}: kernel ${kh}x${kw} (dilated ${ekh}x${ekw}) is larger than the padded input ${h + ph + pb}x${w + pw + pr}`,
+    );
   }
   const ho = Math.floor((h + ph + pb - ekh) / sh) + 1;
   const wo = Math.floor((w + pw + pr - ekw) / sw) + 1;
@@ -108,8 +114,39 @@ export function conv2dOutputShape(xShape: readonly number[], wShape: readonly nu
  * math is signed.
  */
 const SHAPE_FIELDS = [
-  'CIN', 'CIN_G', 'COUT', 'COUT_G', 'H', 'W', 'HO', 'WO', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'DH', 'DW', 'HW', 'NPIX', 'KK',
-  'IMAGES', 'THREADS', 'ROWS', 'BLOCKS', 'KROW', 'SEGMENTS', 'SLOTS', 'RELU', 'CKK', 'COL_BLOCKS', 'TILES', 'RB', 'ROWS_PER_IMAGE', 'EPAD',
+  'CIN',
+  'CIN_G',
+  'COUT',
+  'COUT_G',
+  'H',
+  'W',
+  'HO',
+  'WO',
+  'KH',
+  'KW',
+  'SH',
+  'SW',
+  'PH',
+  'PW',
+  'DH',
+  'DW',
+  'HW',
+  'NPIX',
+  'KK',
+  'IMAGES',
+  'THREADS',
+  'ROWS',
+  'BLOCKS',
+  'KROW',
+  'SEGMENTS',
+  'SLOTS',
+  'RELU',
+  'CKK',
+  'COL_BLOCKS',
+  'TILES',
+  'RB',
+  'ROWS_PER_IMAGE',
+  'EPAD',
 ] as const;
 type ShapeField = (typeof SHAPE_FIELDS)[number];
 const SIGNED: ReadonlySet<ShapeField> = new Set(['SH', 'SW', 'PH', 'PW', 'DH', 'DW']);
@@ -119,8 +156,26 @@ const CONV_SHAPE = `struct ConvShape { ${SHAPE_FIELDS.map((f) => `${f}: ${fieldT
 
 function shapeUniform(g: Geometry, sizes: Partial<Record<ShapeField, number>>): ArrayBuffer {
   const v: Partial<Record<ShapeField, number>> = {
-    CIN: g.cin, CIN_G: g.cinG, COUT: g.cout, COUT_G: g.coutG, H: g.h, W: g.w, HO: g.ho, WO: g.wo, KH: g.kh, KW: g.kw,
-    SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw, HW: g.h * g.w, NPIX: g.ho * g.wo, KK: g.kh * g.kw, ...sizes,
+    CIN: g.cin,
+    CIN_G: g.cinG,
+    COUT: g.cout,
+    COUT_G: g.coutG,
+    H: g.h,
+    W: g.w,
+    HO: g.ho,
+    WO: g.wo,
+    KH: g.kh,
+    KW: g.kw,
+    SH: g.sh,
+    SW: g.sw,
+    PH: g.ph,
+    PW: g.pw,
+    DH: g.dh,
+    DW: g.dw,
+    HW: g.h * g.w,
+    NPIX: g.ho * g.wo,
+    KK: g.kh * g.kw,
+    ...sizes,
   };
   return uniformBytes(SHAPE_FIELDS.map((f) => [fieldType(f), v[f] ?? 0]));
 }
@@ -132,7 +187,12 @@ function tapReads(src: 'x' | 'dy'): string {
 
 /** conv2d_epilogue.wgsl with its bindings from `binding` on. */
 function epilogueCode(binding: number, { residual, mask }: InputGradientEpilogue): string {
-  return renderShader(epilogueSource, { HAS_RESIDUAL: !!residual, HAS_MASK: !!mask, RESIDUAL_BINDING: binding, MASK_BINDING: binding + +!!residual });
+  return renderShader(epilogueSource, {
+    HAS_RESIDUAL: !!residual,
+    HAS_MASK: !!mask,
+    RESIDUAL_BINDING: binding,
+    MASK_BINDING: binding + +!!residual,
+  });
 }
 
 function gcd(a: number, b: number): number {
@@ -183,15 +243,23 @@ function whole(op: string, t: Tensor, what: string): BufferRange {
  * setParameters drops it. Not the caller's to dispose.
  */
 function packedWeights(op: string, w: Tensor, g: Geometry, transposed: boolean): Tensor {
-  return w.derived(`conv2d packed weights ${transposed ? 'transposed ' : ''}${g.cout}x${g.cinG} groups ${g.groups}`, () => {
-    const rows = transposed ? g.cin : g.cout;
-    const k = (transposed ? g.coutG : g.cinG) * g.kh * g.kw;
-    const total = Math.ceil(rows / 4) * k;
-    const packed = Tensor.empty(w.engine, [total * 4], `${op} packed weights`);
-    const sizes = Uint32Array.of(total, g.cinG, g.coutG, g.kh * g.kw, rows, k, +transposed);
-    w.engine.run({ op: 'conv2d pack weights', source: packWeightSource, bindings: { w: whole(op, w, 'weight'), packed: whole(op, packed, 'packed weight'), sizes }, grid: { threads: total } });
-    return packed;
-  });
+  return w.derived(
+    `conv2d packed weights ${transposed ? 'transposed ' : ''}${g.cout}x${g.cinG} groups ${g.groups}`,
+    () => {
+      const rows = transposed ? g.cin : g.cout;
+      const k = (transposed ? g.coutG : g.cinG) * g.kh * g.kw;
+      const total = Math.ceil(rows / 4) * k;
+      const packed = Tensor.empty(w.engine, [total * 4], `${op} packed weights`);
+      const sizes = Uint32Array.of(total, g.cinG, g.coutG, g.kh * g.kw, rows, k, +transposed);
+      w.engine.run({
+        op: 'conv2d pack weights',
+        source: packWeightSource,
+        bindings: { w: whole(op, w, 'weight'), packed: whole(op, packed, 'packed weight'), sizes },
+        grid: { threads: total },
+      });
+      return packed;
+    },
+  );
 }
 
 /** Pack a conv weight ([Cout, Cin/g, KH, KW], or 1-D [Cout, Cin/g, K]) for both directions now: at model load, not on first use. */
@@ -199,7 +267,10 @@ export function prepackConv2dWeights(w: Tensor, p: Conv2dParams = {}): void {
   const w4 = w.rank === 3 ? w.reshape([w.shape[0]!, w.shape[1]!, 1, w.shape[2]!]) : w.reshape(w.shape);
   const [, cinG, kh, kw] = w4.shape as [number, number, number, number];
   const [dh, dw] = intPair('conv2d', 'dilation', p.dilation, [1, 1], 1);
-  const g = geometry('conv2d', [1, cinG * (p.groups ?? 1), (kh - 1) * dh + 1, (kw - 1) * dw + 1], w4.shape, { groups: p.groups, dilation: p.dilation });
+  const g = geometry('conv2d', [1, cinG * (p.groups ?? 1), (kh - 1) * dh + 1, (kw - 1) * dw + 1], w4.shape, {
+    groups: p.groups,
+    dilation: p.dilation,
+  });
   packedWeights('conv2d', w4, g, false);
   packedWeights('conv2dBackwardInput', w4, g, true);
   w4.dispose();
@@ -209,10 +280,22 @@ export function prepackConv2dWeights(w: Tensor, p: Conv2dParams = {}): void {
  * Record a repack of `count` NCHW images (`src`, C channels of `npix` pixels) into the start of
  * `packed` as vec4 over 4 channels (conv2d_pack_channels.wgsl). Returns the packed range.
  */
-function packChannels(op: string, src: BufferRange, packed: Tensor, c: number, npix: number, count: number): BufferRange {
+function packChannels(
+  op: string,
+  src: BufferRange,
+  packed: Tensor,
+  c: number,
+  npix: number,
+  count: number,
+): BufferRange {
   const total = count * Math.ceil(c / 4) * npix;
   const range: BufferRange = { buffer: packed.buffer, offset: 0, bytes: total * 16 };
-  packed.engine.run({ op: `${op} pack channels`, source: packChannelsSource, bindings: { src, packed: range, sizes: Uint32Array.of(total, c, npix) }, grid: { threads: total } });
+  packed.engine.run({
+    op: `${op} pack channels`,
+    source: packChannelsSource,
+    bindings: { src, packed: range, sizes: Uint32Array.of(total, c, npix) },
+    grid: { threads: total },
+  });
   return range;
 }
 
@@ -269,7 +352,12 @@ interface RowSegmentHooks {
  * segment once — only the columns some (pixel, tap) pair reads — and feeds every pair from
  * registers: one vec4 of weights per (channel block, tap) then P FMAs.
  */
-function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly RowTap[], h: RowSegmentHooks): Record<'SETUP' | 'STEP' | 'STORE', string> {
+function rowSegmentCode(
+  { nb, mixed }: RegisterBlock,
+  p: number,
+  taps: readonly RowTap[],
+  h: RowSegmentHooks,
+): Record<'SETUP' | 'STEP' | 'STORE', string> {
   const B = range(nb);
   const P = range(p);
   const columns = [...new Set(P.flatMap((q) => taps.map((t) => t.column(q))))].sort((a, b) => a - b);
@@ -289,7 +377,9 @@ function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly 
     ...B.flatMap((b) => P.map((q) => `var acc${b}_${q} = vec4f();`)),
   ];
   const loads = mixed
-    ? B.flatMap((b) => columns.map((c) => `let v${b}_${name(c)} = gather(xChan${b} + vec4u(xk), col${name(c)}) * keep${name(c)};`))
+    ? B.flatMap((b) =>
+        columns.map((c) => `let v${b}_${name(c)} = gather(xChan${b} + vec4u(xk), col${name(c)}) * keep${name(c)};`),
+      )
     : columns.map((c) => `let v${name(c)} = ${h.src}[xChan + xk + col${name(c)}] * keep${name(c)};`);
   const step = [
     ...loads,
@@ -302,7 +392,10 @@ function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly 
   // call, and 4·NB·P inlined epilogues (bias, residual, bounds branches) were ~85 % of the
   // pipeline's compile time (ResNet's 16→16 3×3 forward: 1.6 s → 0.25 s in Node, same run).
   const accs = B.flatMap((b) => P.map((q) => `acc${b}_${q}`));
-  const store = [`var accs = array<vec4f, ${accs.length}>(${accs.join(', ')});`, `for (var s = 0u; s < ${accs.length}u; s++) { ${h.store('accs[s]', `s / ${p}u`, `s % ${p}u`)} }`];
+  const store = [
+    `var accs = array<vec4f, ${accs.length}>(${accs.join(', ')});`,
+    `for (var s = 0u; s < ${accs.length}u; s++) { ${h.store('accs[s]', `s / ${p}u`, `s % ${p}u`)} }`,
+  ];
   return { SETUP: indent(setup, 2), STEP: indent(step, 6), STORE: indent(store, 2) };
 }
 
@@ -311,19 +404,37 @@ function rowSegmentCode({ nb, mixed }: RegisterBlock, p: number, taps: readonly 
  * j0·SW − PW + q·SW + kw·DW; `flip` mirrors kw in the weight index (the input gradient as a forward).
  */
 function forwardRowCode(block: RegisterBlock, p: number, g: Geometry, flip: boolean) {
-  const taps = range(g.kw).map((kw) => ({ weight: flip ? g.kw - 1 - kw : kw, column: (q: number) => q * g.sw + kw * g.dw }));
-  return rowSegmentCode(block, p, taps, { src: 'x', origin: 'i32(j0) * shape.SW - shape.PW', bound: 'shape.W', store: (acc, b, q) => `store(${acc}, c0 + 4u * (${b}), j0 + ${q}, pixRow, n, out);` });
+  const taps = range(g.kw).map((kw) => ({
+    weight: flip ? g.kw - 1 - kw : kw,
+    column: (q: number) => q * g.sw + kw * g.dw,
+  }));
+  return rowSegmentCode(block, p, taps, {
+    src: 'x',
+    origin: 'i32(j0) * shape.SW - shape.PW',
+    bound: 'shape.W',
+    store: (acc, b, q) => `store(${acc}, c0 + 4u * (${b}), j0 + ${q}, pixRow, n, out);`,
+  });
 }
 
 /** The unrolled register-block code of conv2d_grad_weight.wgsl: 4·NB channels × 4·NQ columns. */
-function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' | 'ROW' | 'STEP' | 'STORE' | 'STORE_DB', string> {
+function gradWeightBlockCode({
+  nb,
+  nq,
+  mixed,
+}: RegisterBlock): Record<'SETUP' | 'ROW' | 'STEP' | 'STORE' | 'STORE_DB', string> {
   const B = range(nb);
   const Q = range(nq);
   const BQ = B.flatMap((b) => Q.map((q) => [b, q] as const));
   const setup = [
-    ...B.flatMap((b) => [`let dyBlock${b} = (n * shape.BLOCKS + min(co0 / 4u + ${b}u, shape.BLOCKS - 1u)) * shape.NPIX;`, `var db${b} = vec4f(0.0);`]),
+    ...B.flatMap((b) => [
+      `let dyBlock${b} = (n * shape.BLOCKS + min(co0 / 4u + ${b}u, shape.BLOCKS - 1u)) * shape.NPIX;`,
+      `var db${b} = vec4f(0.0);`,
+    ]),
     ...(mixed
-      ? B.map((b) => `let xChan${b} = (n * shape.CIN + (min(vec4u(co0 + ${4 * b}u) + vec4u(0u, 1u, 2u, 3u), vec4u(shape.COUT - 1u)) / shape.COUT_G) * shape.CIN_G) * shape.HW;`)
+      ? B.map(
+          (b) =>
+            `let xChan${b} = (n * shape.CIN + (min(vec4u(co0 + ${4 * b}u) + vec4u(0u, 1u, 2u, 3u), vec4u(shape.COUT - 1u)) / shape.COUT_G) * shape.CIN_G) * shape.HW;`,
+        )
       : ['let xChan = (n * shape.CIN + (co0 / shape.COUT_G) * shape.CIN_G) * shape.HW;']),
     ...Q.map((q) => `let cols${q} = columns(c0 + ${4 * q}u);`),
     ...BQ.map(([b, q]) => `var acc${b}_${q} = mat4x4f();`),
@@ -334,13 +445,24 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
     ...Q.map((q) => `let t${q} = tapOf(row${q}.off, row${q}.inside, iw0 + cols${q}.dw, xw);`),
     ...(mixed
       ? BQ.map(([b, q]) => `acc${b}_${q} += outerMixed(d${b}, xChan${b}, t${q});`)
-      : [...Q.map((q) => `let v${q} = pixels(xChan, t${q});`), ...BQ.map(([b, q]) => `acc${b}_${q} += outer(d${b}, v${q});`)]),
+      : [
+          ...Q.map((q) => `let v${q} = pixels(xChan, t${q});`),
+          ...BQ.map(([b, q]) => `acc${b}_${q} += outer(d${b}, v${q});`),
+        ]),
   ];
   // a loop over the accumulators, as in rowSegmentCode: s = ((b · NQ) + q) · 4 + column j
   const store = [`var accs = array<mat4x4f, ${nb * nq}>(${BQ.map(([b, q]) => `acc${b}_${q}`).join(', ')});`];
-  store.push(`for (var s = 0u; s < ${4 * nb * nq}u; s++) { store(accs[s / 4u][s % 4u], co0 + 4u * (s / ${4 * nq}u), c0 + 4u * ((s / 4u) % ${nq}u) + s % 4u, row); }`);
+  store.push(
+    `for (var s = 0u; s < ${4 * nb * nq}u; s++) { store(accs[s / 4u][s % 4u], co0 + 4u * (s / ${4 * nq}u), c0 + 4u * ((s / 4u) % ${nq}u) + s % 4u, row); }`,
+  );
   const storeDb = B.map((b) => `storeDb(db${b}, co0 + ${4 * b}u, row);`);
-  return { SETUP: indent(setup, 2), ROW: indent(row, 4), STEP: indent(step, 6), STORE: indent(store, 2), STORE_DB: indent(storeDb, 4) };
+  return {
+    SETUP: indent(setup, 2),
+    ROW: indent(row, 4),
+    STEP: indent(step, 6),
+    STORE: indent(store, 2),
+    STORE_DB: indent(storeDb, 4),
+  };
 }
 
 /**
@@ -352,7 +474,8 @@ function gradWeightBlockCode({ nb, nq, mixed }: RegisterBlock): Record<'SETUP' |
 function segmentLength(wo: number): number {
   if (wo <= ROW_SEGMENT_MAX) return wo;
   let best = ROW_SEGMENT_MAX;
-  for (let p = ROW_SEGMENT_MAX; p >= ROW_SEGMENT_MAX / 4; p--) if (Math.ceil(wo / p) * p - wo < Math.ceil(wo / best) * best - wo) best = p;
+  for (let p = ROW_SEGMENT_MAX; p >= ROW_SEGMENT_MAX / 4; p--)
+    if (Math.ceil(wo / p) * p - wo < Math.ceil(wo / best) * best - wo) best = p;
   return best;
 }
 
@@ -381,7 +504,16 @@ function runForward({ op, g, x, packed, bias, residual, relu, mask, flip }: Forw
   // masked-off loads still ran at every store (SwiftShader runs both sides of a branch), measured
   // +20–40 % CPU time per forward on ResNet's stem and 16→16 32×32 layers (batch 64; old 61–66 ms
   // vs 86–94 ms and 166–168 vs 197–224 ms, .tmp/convbench in two interleaved runs).
-  const params = { ...forwardRowCode(block, pb, g, flip), CONV_SHAPE, CB: cb, PB: pb, X_TAP_READS: tapReads('x'), FLIP: flip, HAS_BIAS: !!bias, EPILOGUE: epilogueCode(4 + +!!bias, { residual, mask }) };
+  const params = {
+    ...forwardRowCode(block, pb, g, flip),
+    CONV_SHAPE,
+    CB: cb,
+    PB: pb,
+    X_TAP_READS: tapReads('x'),
+    FLIP: flip,
+    HAS_BIAS: !!bias,
+    EPILOGUE: epilogueCode(4 + +!!bias, { residual, mask }),
+  };
   const xImage = g.cin * g.h * g.w;
   const yImage = g.cout * g.ho * g.wo;
   const perChunk = imagesPerChunk(op, engine, g.n, [xImage, yImage]);
@@ -389,23 +521,52 @@ function runForward({ op, g, x, packed, bias, residual, relu, mask, flip }: Forw
   const out = Tensor.empty(engine, [g.n, g.cout, g.ho, g.wo], op);
   forEachChunk(g.n, perChunk, (n0, count) => {
     const threads = Math.ceil(g.cout / cb) * count * g.ho * segments;
-    const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cout, BLOCKS: Math.ceil(g.cout / 4), KROW: g.cinG * g.kh * g.kw, SEGMENTS: segments, SLOTS: g.ho * segments, RELU: +relu });
+    const shape = shapeUniform(g, {
+      IMAGES: count,
+      THREADS: threads,
+      ROWS: g.cout,
+      BLOCKS: Math.ceil(g.cout / 4),
+      KROW: g.cinG * g.kh * g.kw,
+      SEGMENTS: segments,
+      SLOTS: g.ho * segments,
+      RELU: +relu,
+    });
     const bindings = {
-      x: imageRange(x, xImage, n0, count), wPacked, y: imageRange(out, yImage, n0, count), shape,
-      bias: bias ? whole(op, bias, 'bias') : undefined, residual: residual && imageRange(residual, yImage, n0, count), mask: mask && imageRange(mask, yImage, n0, count),
+      x: imageRange(x, xImage, n0, count),
+      wPacked,
+      y: imageRange(out, yImage, n0, count),
+      shape,
+      bias: bias ? whole(op, bias, 'bias') : undefined,
+      residual: residual && imageRange(residual, yImage, n0, count),
+      mask: mask && imageRange(mask, yImage, n0, count),
     };
     engine.run({ op, source: forwardSource, params, bindings, grid: { threads } });
   });
   return out;
 }
 
-export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p?: Conv2dParams, epilogue: Conv2dEpilogue = {}): Tensor {
+export function conv2d(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  p?: Conv2dParams,
+  epilogue: Conv2dEpilogue = {},
+): Tensor {
   const op = 'conv2d';
   const g = geometry(op, x.shape, w.shape, p);
   if (bias) checkShape(op, 'bias', bias.shape, [g.cout]);
   const residual = epilogue.residual;
   if (residual) checkShape(op, 'residual', residual.shape, [g.n, g.cout, g.ho, g.wo]);
-  return runForward({ op, g, x, packed: packedWeights(op, w, g, false), bias, residual, relu: !!epilogue.relu, flip: false });
+  return runForward({
+    op,
+    g,
+    x,
+    packed: packedWeights(op, w, g, false),
+    bias,
+    residual,
+    relu: !!epilogue.relu,
+    flip: false,
+  });
 }
 
 // ---------------------------------------------------------------------------------- backward
@@ -431,21 +592,35 @@ function transposedGeometry(g: Geometry): Geometry | null {
  * dX for y = conv2d(x, w, ·, p) (a fused relu's mask is the caller's: reluBackward first), with
  * the epilogue's residual added and mask applied in the same dispatch.
  */
-export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], p?: Conv2dParams, epilogue: InputGradientEpilogue = {}): Tensor {
+export function conv2dBackwardInput(
+  dy: Tensor,
+  w: Tensor,
+  xShape: readonly number[],
+  p?: Conv2dParams,
+  epilogue: InputGradientEpilogue = {},
+): Tensor {
   const op = 'conv2dBackwardInput';
   const g = geometry(op, xShape, w.shape, p);
   checkGradient(op, g, dy);
   for (const [what, t] of Object.entries(epilogue)) if (t) checkShape(op, what, t.shape, [g.n, g.cin, g.h, g.w]);
   const packed = packedWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
-  return transposed ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true, ...epilogue }) : phaseRowInputGradient(op, g, dy, packed, epilogue);
+  return transposed
+    ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true, ...epilogue })
+    : phaseRowInputGradient(op, g, dy, packed, epilogue);
 }
 
 /**
  * The input gradient with row segments, one dispatch per column phase (conv2d_grad_input.wgsl):
  * strided convs, and stride 1 with a padding too wide to run as a forward.
  */
-function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tensor, epilogue: InputGradientEpilogue): Tensor {
+function phaseRowInputGradient(
+  op: string,
+  g: Geometry,
+  dy: Tensor,
+  packed: Tensor,
+  epilogue: InputGradientEpilogue,
+): Tensor {
   const engine = dy.engine;
   const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS);
   const cb = 4 * block.nb;
@@ -467,7 +642,8 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
   const allLive = phases.filter((ph) => ph.wp > 0 && ph.taps.length > 0);
   const cleared = allLive.length < phases.filter((ph) => ph.wp > 0).length;
   // no kernel writes a cleared column's epilogue: it runs apart then (a 1×1 stride-2 shortcut's gradient)
-  if (cleared && (epilogue.residual || epilogue.mask)) return separateEpilogue(phaseRowInputGradient(op, g, dy, packed, {}), epilogue);
+  if (cleared && (epilogue.residual || epilogue.mask))
+    return separateEpilogue(phaseRowInputGradient(op, g, dy, packed, {}), epilogue);
   const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
   if (cleared) engine.clear(dx.buffer, 0, dx.byteLength);
   const { residual, mask } = epilogue;
@@ -480,15 +656,41 @@ function phaseRowInputGradient(op: string, g: Geometry, dy: Tensor, packed: Tens
     const pb = segmentLength(wp);
     const segments = Math.ceil(wp / pb);
     const store = (acc: string, b: string, q: string) => `storeRow(${acc}, c0 + 4u * (${b}), n, ih, j0 + ${q}, dst);`;
-    const phase = renderShader(gradInputPhaseSource, { K: 0, PB: pb, ...rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store }) });
+    const phase = renderShader(gradInputPhaseSource, {
+      K: 0,
+      PB: pb,
+      ...rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store }),
+    });
     // the shader's phase table can hold several phases per dispatch (its threads' ranges); here it holds one
     const call = '  if (i >= u32(phases[0].w)) { phase0(i - u32(phases[0].w)); return; }';
-    const params = { CONV_SHAPE, CB: cb, X_TAP_READS: tapReads('dy'), EPILOGUE: epilogueCode(5, epilogue), PHASES: 1, PHASE_FUNCTIONS: phase, PHASE_CALLS: call };
+    const params = {
+      CONV_SHAPE,
+      CB: cb,
+      X_TAP_READS: tapReads('dy'),
+      EPILOGUE: epilogueCode(5, epilogue),
+      PHASES: 1,
+      PHASE_FUNCTIONS: phase,
+      PHASE_CALLS: call,
+    };
     forEachChunk(g.n, perChunk, (n0, count) => {
       const threads = Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / WG) * WG;
-      const shape = shapeUniform(g, { IMAGES: count, THREADS: threads, ROWS: g.cin, BLOCKS: Math.ceil(g.cin / 4), KROW: g.coutG * g.kh * g.kw });
+      const shape = shapeUniform(g, {
+        IMAGES: count,
+        THREADS: threads,
+        ROWS: g.cin,
+        BLOCKS: Math.ceil(g.cin / 4),
+        KROW: g.coutG * g.kh * g.kw,
+      });
       const image = (t: Tensor | undefined) => t && imageRange(t, xImage, n0, count);
-      const bindings = { dy: imageRange(dy, dyImage, n0, count), wPacked, dx: image(dx), shape, phases: Int32Array.of(iwStart, wp, segments, 0), residual: image(residual), mask: image(mask) };
+      const bindings = {
+        dy: imageRange(dy, dyImage, n0, count),
+        wPacked,
+        dx: image(dx),
+        shape,
+        phases: Int32Array.of(iwStart, wp, segments, 0),
+        residual: image(residual),
+        mask: image(mask),
+      };
       engine.run({ op, source: gradInputSource, params, bindings, grid: { threads } });
     });
   }
@@ -504,7 +706,12 @@ function separateEpilogue(dx: Tensor, { residual, mask }: InputGradientEpilogue)
 }
 
 /** dW and dB for y = conv2d(x, w, b, p) (a fused relu's mask is the caller's: reluBackward first). */
-export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly number[], p?: Conv2dParams): { dw: Tensor; db: Tensor } {
+export function conv2dBackwardWeight(
+  x: Tensor,
+  dy: Tensor,
+  wShape: readonly number[],
+  p?: Conv2dParams,
+): { dw: Tensor; db: Tensor } {
   const op = 'conv2dBackwardWeight';
   const g = geometry(op, x.shape, wShape, p);
   checkGradient(op, g, dy);
@@ -517,7 +724,8 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly num
   const ew = g.cout * g.cinG * g.kh * g.kw;
   const e = ew + g.cout;
   const epad = Math.ceil(e / 64) * 64; // rows start 256-byte aligned
-  if (ew * 4 > maxBytes || epad * 4 > maxBytes) fail(`${op}: weight gradient ${shapeStr(wShape)} exceeds maxStorageBufferBindingSize ${maxBytes}`);
+  if (ew * 4 > maxBytes || epad * 4 > maxBytes)
+    fail(`${op}: weight gradient ${shapeStr(wShape)} exceeds maxStorageBufferBindingSize ${maxBytes}`);
 
   const block = registerBlock(g.cout, g.coutG, g.groups, GRAD_WEIGHT_CHANNEL_BLOCKS, GRAD_WEIGHT_COLUMN_GROUPS);
   const cb = 4 * block.nb;
@@ -540,10 +748,31 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly num
     const rows = count * slices;
     const partial: BufferRange = { buffer: scratch.buffer, offset: 0, bytes: rows * epad * 4 };
     const packed = packChannels(op, imageRange(dy, dyImage, n0, count), dyPacked, g.cout, g.ho * g.wo, count);
-    const shape = shapeUniform(g, { IMAGES: count, THREADS: rows * tiles, BLOCKS: dyBlocks, CKK: ckk, COL_BLOCKS: colBlocks, TILES: tiles, RB: rb, ROWS_PER_IMAGE: slices, EPAD: epad });
-    engine.run({ op, source: gradWeightSource, params, bindings: { x: imageRange(x, xImage, n0, count), dyPacked: packed, partial, shape }, grid: { threads: rows * tiles } });
+    const shape = shapeUniform(g, {
+      IMAGES: count,
+      THREADS: rows * tiles,
+      BLOCKS: dyBlocks,
+      CKK: ckk,
+      COL_BLOCKS: colBlocks,
+      TILES: tiles,
+      RB: rb,
+      ROWS_PER_IMAGE: slices,
+      EPAD: epad,
+    });
+    engine.run({
+      op,
+      source: gradWeightSource,
+      params,
+      bindings: { x: imageRange(x, xImage, n0, count), dyPacked: packed, partial, shape },
+      grid: { threads: rows * tiles },
+    });
     const sizes = Uint32Array.of(ew, e, epad, rows, +(n0 > 0));
-    engine.run({ op: `${op} reduce`, source: gradWeightReduceSource, bindings: { partial, dw: whole(op, dw, 'dw'), db: whole(op, db, 'db'), sizes }, grid: { threads: e } });
+    engine.run({
+      op: `${op} reduce`,
+      source: gradWeightReduceSource,
+      bindings: { partial, dw: whole(op, dw, 'dw'), db: whole(op, db, 'db'), sizes },
+      grid: { threads: e },
+    });
   });
   scratch.dispose();
   dyPacked.dispose();

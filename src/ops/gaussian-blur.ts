@@ -42,11 +42,19 @@ export function gaussianBlurUniform(x: Tensor, sigma: number): Tensor {
  * (blur(x_i, σ_s + step) − blur(x_i, σ_s)). The difference is taken on the kernels in float64,
  * not on float32 images.
  */
-export function gaussianBlurWithDifference(x: Tensor, sigmas: ArrayLike<number>, step: number, scales: ArrayLike<number>): { blurred: Tensor; difference: Tensor } {
+export function gaussianBlurWithDifference(
+  x: Tensor,
+  sigmas: ArrayLike<number>,
+  step: number,
+  scales: ArrayLike<number>,
+): { blurred: Tensor; difference: Tensor } {
   checkSigmas('gaussianBlurWithDifference', sigmas);
-  if (!(step > 0 && Number.isFinite(step))) fail(`gaussianBlurWithDifference: sigma step must be a positive finite number, got ${step}`);
-  if (scales.length !== sigmas.length) fail(`gaussianBlurWithDifference: ${scales.length} scales for ${sigmas.length} sigmas`);
-  for (let s = 0; s < scales.length; s++) if (!Number.isFinite(scales[s])) fail(`gaussianBlurWithDifference: scale ${s} is ${scales[s]}`);
+  if (!(step > 0 && Number.isFinite(step)))
+    fail(`gaussianBlurWithDifference: sigma step must be a positive finite number, got ${step}`);
+  if (scales.length !== sigmas.length)
+    fail(`gaussianBlurWithDifference: ${scales.length} scales for ${sigmas.length} sigmas`);
+  for (let s = 0; s < scales.length; s++)
+    if (!Number.isFinite(scales[s])) fail(`gaussianBlurWithDifference: scale ${s} is ${scales[s]}`);
   return blurRows(x, sigmas, { step, scales }) as { blurred: Tensor; difference: Tensor };
 }
 
@@ -54,7 +62,8 @@ function checkSigmas(op: string, sigmas: ArrayLike<number>): void {
   if (sigmas.length === 0) fail(`${op}: no sigmas`);
   for (let s = 0; s < sigmas.length; s++) {
     const v = sigmas[s]!;
-    if (!(v >= 0 && v <= MAX_BLUR_SIGMA)) fail(`${op}: sigma ${s} must be a number in [0, ${MAX_BLUR_SIGMA}], got ${v}`);
+    if (!(v >= 0 && v <= MAX_BLUR_SIGMA))
+      fail(`${op}: sigma ${s} must be a number in [0, ${MAX_BLUR_SIGMA}], got ${v}`);
   }
 }
 
@@ -94,7 +103,11 @@ function tapTable(sigmas: ArrayLike<number>, maxLen: number, diff: Difference | 
 }
 
 /** Output row r = blur of source row ⌊r / S⌋ with σ set r mod S, S = sigmas.length. */
-function blurRows(x: Tensor, sigmas: ArrayLike<number>, diff: Difference | null): { blurred: Tensor; difference?: Tensor } {
+function blurRows(
+  x: Tensor,
+  sigmas: ArrayLike<number>,
+  diff: Difference | null,
+): { blurred: Tensor; difference?: Tensor } {
   if (x.rank !== 4) fail(`gaussianBlur: input must be [N, C, H, W], got ${shapeStr(x.shape)}`);
   const engine = x.engine;
   const [n, c, h, w] = x.shape as [number, number, number, number];
@@ -104,9 +117,22 @@ function blurRows(x: Tensor, sigmas: ArrayLike<number>, diff: Difference | null)
   const total = n * perSource * c * h * w;
   // the H pass reads the source images, the W pass the H pass's output rows
   const pass = (axis: 'H' | 'W', bindings: Record<string, Tensor | undefined>) => {
-    const batch = Uint32Array.of(total, sigmas.length, axis === 'H' ? perSource : 1, c * h * w, axis === 'H' ? h : w, axis === 'H' ? w : 1);
+    const batch = Uint32Array.of(
+      total,
+      sigmas.length,
+      axis === 'H' ? perSource : 1,
+      c * h * w,
+      axis === 'H' ? h : w,
+      axis === 'H' ? w : 1,
+    );
     const params = { HEADER, DERIV_H: !!diff && axis === 'H', DERIV_W: !!diff && axis === 'W' };
-    engine.run({ op: 'gaussian_blur', source, params, bindings: { table, batch, ...bindings }, grid: { threads: total } });
+    engine.run({
+      op: 'gaussian_blur',
+      source,
+      params,
+      bindings: { table, batch, ...bindings },
+      grid: { threads: total },
+    });
   };
   const alongH = Tensor.empty(engine, shape, 'blur along H');
   const blurred = Tensor.empty(engine, shape, 'blurred');

@@ -15,8 +15,12 @@ function check2d(op: string, what: string, t: Tensor): void {
 export function linear(x: Tensor, w: Tensor, bias: Tensor | null, opts: { relu?: boolean } = {}): Tensor {
   check2d('linear', 'x', x);
   check2d('linear', 'weight', w);
-  if (x.shape[1] !== w.shape[1]) fail(`linear: x ${shapeStr(x.shape)} has ${x.shape[1]} features but weight ${shapeStr(w.shape)} expects ${w.shape[1]}`);
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== w.shape[0])) fail(`linear: bias has shape ${shapeStr(bias.shape)}, expected [${w.shape[0]}]`);
+  if (x.shape[1] !== w.shape[1])
+    fail(
+      `linear: x ${shapeStr(x.shape)} has ${x.shape[1]} features but weight ${shapeStr(w.shape)} expects ${w.shape[1]}`,
+    );
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== w.shape[0]))
+    fail(`linear: bias has shape ${shapeStr(bias.shape)}, expected [${w.shape[0]}]`);
   return matmulWith(x, w, { transB: true, bias: bias ?? undefined, relu: opts.relu, op: 'linear' });
 }
 
@@ -24,7 +28,10 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null, opts: { relu?:
 export function linearBackwardInput(dy: Tensor, w: Tensor, reluOutput?: Tensor): Tensor {
   check2d('linearBackwardInput', 'dy', dy);
   check2d('linearBackwardInput', 'weight', w);
-  if (dy.shape[1] !== w.shape[0]) fail(`linearBackwardInput: dy ${shapeStr(dy.shape)} has ${dy.shape[1]} outputs but weight ${shapeStr(w.shape)} has ${w.shape[0]}`);
+  if (dy.shape[1] !== w.shape[0])
+    fail(
+      `linearBackwardInput: dy ${shapeStr(dy.shape)} has ${dy.shape[1]} outputs but weight ${shapeStr(w.shape)} has ${w.shape[0]}`,
+    );
   return matmulWith(dy, w, { maskA: reluOutput, op: 'linearBackwardInput' });
 }
 
@@ -32,7 +39,8 @@ export function linearBackwardInput(dy: Tensor, w: Tensor, reluOutput?: Tensor):
 export function linearBackwardWeight(x: Tensor, dy: Tensor, reluOutput?: Tensor): { dw: Tensor; db: Tensor } {
   check2d('linearBackwardWeight', 'x', x);
   check2d('linearBackwardWeight', 'dy', dy);
-  if (dy.shape[0] !== x.shape[0]) fail(`linearBackwardWeight: dy ${shapeStr(dy.shape)} and x ${shapeStr(x.shape)} have different batch sizes`);
+  if (dy.shape[0] !== x.shape[0])
+    fail(`linearBackwardWeight: dy ${shapeStr(dy.shape)} and x ${shapeStr(x.shape)} have different batch sizes`);
   const dw = matmulWith(dy, x, { transA: true, maskA: reluOutput, op: 'linearBackwardWeight' });
   const db = sumAxisMasked(dy, 0, reluOutput, 'linearBackwardWeight');
   return { dw, db };

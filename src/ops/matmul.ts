@@ -69,7 +69,9 @@ function matmulShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: 
   const [m, ka] = transA ? [ac, ar] : [ar, ac];
   const [kb, n] = transB ? [bc, br] : [br, bc];
   if (ka !== kb) {
-    fail(`${op}: inner dimensions differ: A ${shapeStr(a.shape)}${transA ? 'ᵀ' : ''} has K=${ka}, B ${shapeStr(b.shape)}${transB ? 'ᵀ' : ''} has K=${kb}`);
+    fail(
+      `${op}: inner dimensions differ: A ${shapeStr(a.shape)}${transA ? 'ᵀ' : ''} has K=${ka}, B ${shapeStr(b.shape)}${transB ? 'ᵀ' : ''} has K=${kb}`,
+    );
   }
   return { batch: a.rank === 3 ? a.shape[0]! : 0, m, n, k: ka, broadcastB: a.rank === 3 && b.rank === 2 };
 }
@@ -78,7 +80,11 @@ function matmulShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: 
  * matmul with an explicit tiling (benchmarks) and an optional relu mask on A (backward through a
  * relu: A is dy, `maskA` the relu's output with A's shape; A counts only where maskA > 0).
  */
-export function matmulWith(a: Tensor, b: Tensor, opts: MatmulOptions & { maskA?: Tensor; tiling?: MatmulTiling; op?: string } = {}): Tensor {
+export function matmulWith(
+  a: Tensor,
+  b: Tensor,
+  opts: MatmulOptions & { maskA?: Tensor; tiling?: MatmulTiling; op?: string } = {},
+): Tensor {
   const op = opts.op ?? 'matmul';
   const transA = !!opts.transA;
   const transB = !!opts.transB;
@@ -101,7 +107,17 @@ export function matmulWith(a: Tensor, b: Tensor, opts: MatmulOptions & { maskA?:
   // 4×15 runs on a loaded 2-core machine): LeNet's 65×400→120 forward 2.79 ms baked / 2.64 ms
   // uniform, its backward 3.17 / 2.95; 65×120→84 0.80 / 1.06 and 0.78 / 0.96 in one run but
   // 1.94 / 1.67 and 1.40 / 1.00 in another: within the noise.
-  const sizes = Uint32Array.of(s.m, s.n, s.k, s.k - (s.k % ku), tilesN, tilesPerBatch, tiles, s.batch ? s.m * s.k : 0, s.batch && !s.broadcastB ? s.n * s.k : 0);
+  const sizes = Uint32Array.of(
+    s.m,
+    s.n,
+    s.k,
+    s.k - (s.k % ku),
+    tilesN,
+    tilesPerBatch,
+    tiles,
+    s.batch ? s.m * s.k : 0,
+    s.batch && !s.broadcastB ? s.n * s.k : 0,
+  );
   const bindings = { A: a, B: b, C: out, bias: opts.bias, maskA: opts.maskA, sizes };
   engine.run({ op, source, params, bindings, grid: engine.grid1d(tiles, 1) });
   return out;
@@ -117,7 +133,15 @@ const u = (v: number) => `${v}u`;
 type LoadMode = 'k4' | 'mn4' | 'scalar';
 
 /** The WGSL params (layout flags and the generated code) and the k-steps per main-loop iteration. */
-function shaderParams(s: ReturnType<typeof matmulShape>, transA: boolean, transB: boolean, bias: boolean, relu: boolean, mask: boolean, t: MatmulTiling) {
+function shaderParams(
+  s: ReturnType<typeof matmulShape>,
+  transA: boolean,
+  transB: boolean,
+  bias: boolean,
+  relu: boolean,
+  mask: boolean,
+  t: MatmulTiling,
+) {
   const { m, n, k } = s;
   const tnw = 4 * t.tn4;
   // The load modes depend on divisibility only (m counts here only for transposed A: the weight
@@ -133,10 +157,15 @@ function shaderParams(s: ReturnType<typeof matmulShape>, transA: boolean, transB
   // stored k-major (Aᵀ, or B untransposed); mn4 reads vec4 along m or n, k4 along k.
   const bases = (x: 'a' | 'b', mode: LoadMode, count: number, kMajor: boolean): string[] => {
     const [dim, first, name] = x === 'a' ? ['M', 'm0', mode === 'mn4' ? 'Col' : 'Row'] : ['N', 'n0', 'Col'];
-    if (mode === 'mn4') return range(count / 4).map((q) => `let ${x}${name}${q} = ${x}Batch / 4u + min(${first} / 4u + ${u(q)}, ${dim} / 4u - 1u);`);
+    if (mode === 'mn4')
+      return range(count / 4).map(
+        (q) => `let ${x}${name}${q} = ${x}Batch / 4u + min(${first} / 4u + ${u(q)}, ${dim} / 4u - 1u);`,
+      );
     return range(count).map((q) => {
       const at = `min(${first} + ${u(q)}, ${dim} - 1u)`;
-      return mode === 'k4' ? `let ${x}${name}${q} = (${x}Batch + ${at} * K) / 4u;` : `let ${x}${name}${q} = ${x}Batch + ${at}${kMajor ? '' : ' * K'};`;
+      return mode === 'k4'
+        ? `let ${x}${name}${q} = (${x}Batch + ${at} * K) / 4u;`
+        : `let ${x}${name}${q} = ${x}Batch + ${at}${kMajor ? '' : ' * K'};`;
     });
   };
   const setup = [...bases('a', aMode, t.tm, transA), ...bases('b', bMode, tnw, !transB)];
@@ -167,7 +196,9 @@ function shaderParams(s: ReturnType<typeof matmulShape>, transA: boolean, transB
         for (const j of range(tnw)) lines.push(`let ${prefix}b${j}_${q} = B[bCol${j} + (${kAt(q)}) / 4u];`);
         for (const c of range(chunk)) {
           for (const j4 of range(t.tn4)) {
-            bVec[q + c]![j4] = `vec4<f32>(${range(4).map((jj) => `${prefix}b${4 * j4 + jj}_${q}.${XYZW[c]}`).join(', ')})`;
+            bVec[q + c]![j4] = `vec4<f32>(${range(4)
+              .map((jj) => `${prefix}b${4 * j4 + jj}_${q}.${XYZW[c]}`)
+              .join(', ')})`;
           }
         }
       }
@@ -181,7 +212,9 @@ function shaderParams(s: ReturnType<typeof matmulShape>, transA: boolean, transB
         }
       } else if (aMode === 'scalar') {
         for (const i of range(t.tm)) {
-          lines.push(`let ${prefix}a${i}_${kk} = ${loadA(transA ? `aRow${i} + (${kIdx}) * M` : `aRow${i} + ${kIdx}`)};`);
+          lines.push(
+            `let ${prefix}a${i}_${kk} = ${loadA(transA ? `aRow${i} + (${kIdx}) * M` : `aRow${i} + ${kIdx}`)};`,
+          );
           aVal[i]![kk] = `${prefix}a${i}_${kk}`;
         }
       }
@@ -197,7 +230,8 @@ function shaderParams(s: ReturnType<typeof matmulShape>, transA: boolean, transB
           bVec[kk]![j4] = `${prefix}b${kk}_${j4}`;
         }
       }
-      for (const i of range(t.tm)) for (const j4 of range(t.tn4)) lines.push(madd(`acc${i}_${j4}`, aVal[i]![kk]!, bVec[kk]![j4]!));
+      for (const i of range(t.tm))
+        for (const j4 of range(t.tn4)) lines.push(madd(`acc${i}_${j4}`, aVal[i]![kk]!, bVec[kk]![j4]!));
     }
     return lines.map((l) => `    ${l}`);
   };
@@ -213,9 +247,17 @@ function shaderParams(s: ReturnType<typeof matmulShape>, transA: boolean, transB
     `  let row = m0 + s / ${u(t.tn4)};`,
     `  let col = n0 + 4u * (s % ${u(t.tn4)});`,
     `  if (row >= M) { continue; }`,
-    `  var v = accs[s]${bias ? ` + vec4<f32>(${range(4).map((jj) => `bias[min(col + ${u(jj)}, N - 1u)]`).join(', ')})` : ''};`,
+    `  var v = accs[s]${
+      bias
+        ? ` + vec4<f32>(${range(4)
+            .map((jj) => `bias[min(col + ${u(jj)}, N - 1u)]`)
+            .join(', ')})`
+        : ''
+    };`,
     ...(relu ? ['  v = max(v, vec4<f32>(0.0)) + (v - v); // NaN and ±inf propagate (see relu.ts)'] : []),
-    ...(cVec ? [`  if (col < N) { C[(${cIdx}) / 4u] = v; }`] : range(4).map((jj) => `  if (col + ${u(jj)} < N) { C[${cIdx} + ${u(jj)}] = v.${XYZW[jj]}; }`)),
+    ...(cVec
+      ? [`  if (col < N) { C[(${cIdx}) / 4u] = v; }`]
+      : range(4).map((jj) => `  if (col + ${u(jj)} < N) { C[${cIdx} + ${u(jj)}] = v.${XYZW[jj]}; }`)),
     '}',
   ].map((l) => `  ${l}`);
 

@@ -19,7 +19,8 @@ const MAX_PLANE = 1 << 24;
  */
 export function maxPool2d(x: Tensor, p: Pool2dParams, reluMask = false): { y: Tensor; argmax: Tensor } {
   const g = poolGeometry('maxPool2d', x.shape, p);
-  if (g.h * g.w > MAX_PLANE) fail(`maxPool2d: input plane ${g.h}x${g.w} is over ${MAX_PLANE} elements (argmax is stored as f32)`);
+  if (g.h * g.w > MAX_PLANE)
+    fail(`maxPool2d: input plane ${g.h}x${g.w} is over ${MAX_PLANE} elements (argmax is stored as f32)`);
   const { y, argmax } = poolForward('maxPool2d', x, g, { max: true, reluMask });
   return { y, argmax: argmax! };
 }

@@ -41,19 +41,27 @@ export function poolGeometry(op: string, xShape: readonly number[], p: Pool2dPar
   const ekh = (kh - 1) * dh + 1;
   const ekw = (kw - 1) * dw + 1;
   if (Math.max(ph, pb) >= ekh || Math.max(pw, pr) >= ekw) {
-    fail(`${op}: padding ${shapeStr([ph, pw, pb, pr])} must be smaller than the (dilated) kernel [${ekh}, ${ekw}] on each side`);
+    fail(
+      `${op}: padding ${shapeStr([ph, pw, pb, pr])} must be smaller than the (dilated) kernel [${ekh}, ${ekw}] on each side`,
+    );
   }
   if (h + ph + pb < ekh || w + pw + pr < ekw) {
-    fail(`${op}: kernel [${kh}, ${kw}] (dilated [${ekh}, ${ekw}]) is bigger than the padded input (${shapeStr(xShape)} with padding ${shapeStr([ph, pw, pb, pr])})`);
+    fail(
+      `${op}: kernel [${kh}, ${kw}] (dilated [${ekh}, ${ekw}]) is bigger than the padded input (${shapeStr(xShape)} with padding ${shapeStr([ph, pw, pb, pr])})`,
+    );
   }
   const ceil = p.ceilMode ?? false;
   const ho = outputLength(h, kh, sh, dh, ph, pb, ceil);
   const wo = outputLength(w, kw, sw, dw, pw, pr, ceil);
   // a dilated window can step over a small input: every window needs a real element (max has no value otherwise)
-  const empty = (o: number, s: number, begin: number, k: number, d: number, len: number) => Array.from({ length: o }, (_, i) => i).find((i) => windowTaps(i * s - begin, k, d, 0, len) === 0);
+  const empty = (o: number, s: number, begin: number, k: number, d: number, len: number) =>
+    Array.from({ length: o }, (_, i) => i).find((i) => windowTaps(i * s - begin, k, d, 0, len) === 0);
   const eh = empty(ho, sh, ph, kh, dh, h);
   const ew = empty(wo, sw, pw, kw, dw, w);
-  if (eh !== undefined || ew !== undefined) fail(`${op}: window ${eh !== undefined ? `row ${eh}` : `column ${ew}`} of ${shapeStr(xShape)} covers only padding (kernel [${kh}, ${kw}], dilation [${dh}, ${dw}])`);
+  if (eh !== undefined || ew !== undefined)
+    fail(
+      `${op}: window ${eh !== undefined ? `row ${eh}` : `column ${ew}`} of ${shapeStr(xShape)} covers only padding (kernel [${kh}, ${kw}], dilation [${dh}, ${dw}])`,
+    );
   // ph, pw (the top and left pads) place the windows; hEnd, wEnd are H and W plus the bottom and
   // right pads: a count_include_pad window counts its taps below these
   return { n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, hEnd: h + pb, wEnd: w + pr, ho, wo };

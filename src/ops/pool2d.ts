@@ -35,11 +35,24 @@ function perLane(v: 1 | 2 | 4, T: string, expr: (component: string) => string): 
  * nothing measurable (3.6 vs 3.5 ms forward, 6.6 vs 9.1 ms backward; 16×10×10: 1.8 vs 2.0, 3.2 vs 3.6).
  * Tensors are bound to exactly their bytes: the kernels take their size as arrayLength.
  */
-function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowLen: number, threads: number, mode: { global: boolean; max: boolean; countIncludePad: boolean; reluMask?: boolean }, tensors: Record<string, Tensor>): void {
+function runPool(
+  op: string,
+  source: string,
+  g: PoolGeometry,
+  v: 1 | 2 | 4,
+  rowLen: number,
+  threads: number,
+  mode: { global: boolean; max: boolean; countIncludePad: boolean; reluMask?: boolean },
+  tensors: Record<string, Tensor>,
+): void {
   const lanes = laneTypes(v);
   // the window as pool_shape.wgsl's constants; the global average reads none: a unit window keeps it out of the pipeline key
-  const box = mode.global ? { KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1 } : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw };
-  const constants = Object.entries({ ...box, COUNT_PADS: mode.countIncludePad ? 1 : 0 }).map(([k, v]) => `const ${k} = ${v};`);
+  const box = mode.global
+    ? { KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1 }
+    : { KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw, PH: g.ph, PW: g.pw, DH: g.dh, DW: g.dw };
+  const constants = Object.entries({ ...box, COUNT_PADS: mode.countIncludePad ? 1 : 0 }).map(
+    ([k, v]) => `const ${k} = ${v};`,
+  );
   const params = {
     ...lanes,
     POOL_SHAPE: renderShader(poolShapeSource, { WINDOW: constants.join('\n') }),
@@ -50,9 +63,19 @@ function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowL
     GATHER: perLane(v, lanes.T, (c) => `x[row + iw${c}]`),
     COL_TAPS: perLane(v, lanes.T, (c) => `colTaps(ws${c})`),
   };
-  const geom = Int32Array.of(g.h, g.w, g.ho, g.wo, rowLen / v, (g.h * g.w) / v, mode.countIncludePad ? g.hEnd : g.h, mode.countIncludePad ? g.wEnd : g.w);
+  const geom = Int32Array.of(
+    g.h,
+    g.w,
+    g.ho,
+    g.wo,
+    rowLen / v,
+    (g.h * g.w) / v,
+    mode.countIncludePad ? g.hEnd : g.h,
+    mode.countIncludePad ? g.wEnd : g.w,
+  );
   const bindings: Record<string, unknown> = { geom };
-  for (const [name, t] of Object.entries(tensors)) bindings[name] = { buffer: t.buffer, offset: 0, bytes: t.byteLength };
+  for (const [name, t] of Object.entries(tensors))
+    bindings[name] = { buffer: t.buffer, offset: 0, bytes: t.byteLength };
   Object.values(tensors)[0]!.engine.run({ op, source, params, bindings: bindings as never, grid: { threads } });
 }
 
@@ -60,29 +83,62 @@ function runPool(op: string, source: string, g: PoolGeometry, v: 1 | 2 | 4, rowL
  * Record the window-pooling forward: y (and, for max, the argmax of each output) of shape [N, C, Ho, Wo].
  * Each thread makes V adjacent outputs of a row.
  */
-export function poolForward(op: string, x: Tensor, g: PoolGeometry, mode: { max: true; reluMask: boolean } | { max: false; countIncludePad: boolean }): { y: Tensor; argmax?: Tensor } {
+export function poolForward(
+  op: string,
+  x: Tensor,
+  g: PoolGeometry,
+  mode: { max: true; reluMask: boolean } | { max: false; countIncludePad: boolean },
+): { y: Tensor; argmax?: Tensor } {
   const outShape = [g.n, g.c, g.ho, g.wo];
   const y = Tensor.empty(x.engine, outShape, op);
   const argmax = mode.max ? Tensor.empty(x.engine, outShape, `${op} argmax`) : undefined;
-  const flags = { global: false, max: mode.max, countIncludePad: !mode.max && mode.countIncludePad, reluMask: mode.max && mode.reluMask };
+  const flags = {
+    global: false,
+    max: mode.max,
+    countIncludePad: !mode.max && mode.countIncludePad,
+    reluMask: mode.max && mode.reluMask,
+  };
   const v = lanesFor(g.wo);
   runPool(op, poolSource, g, v, g.wo, (g.n * g.c * g.ho * g.wo) / v, flags, argmax ? { x, y, argmax } : { x, y });
   return { y, argmax };
 }
 
 /** Record the gather-form backward: dx of shape [N, C, H, W]. Each thread owns V adjacent inputs of a row. */
-export function poolBackward(op: string, dy: Tensor, g: PoolGeometry, mode: { argmax: Tensor } | { countIncludePad: boolean }): Tensor {
+export function poolBackward(
+  op: string,
+  dy: Tensor,
+  g: PoolGeometry,
+  mode: { argmax: Tensor } | { countIncludePad: boolean },
+): Tensor {
   const dx = Tensor.empty(dy.engine, [g.n, g.c, g.h, g.w], op);
   const max = 'argmax' in mode;
   const flags = { global: false, max, countIncludePad: !max && mode.countIncludePad };
   const v = lanesFor(g.w);
-  runPool(op, poolBackwardSource, g, v, g.w, (g.n * g.c * g.h * g.w) / v, flags, max ? { dy, argmax: mode.argmax, dx } : { dy, dx });
+  runPool(
+    op,
+    poolBackwardSource,
+    g,
+    v,
+    g.w,
+    (g.n * g.c * g.h * g.w) / v,
+    flags,
+    max ? { dy, argmax: mode.argmax, dx } : { dy, dx },
+  );
   return dx;
 }
 
 /** Record the global average [N, C, H, W] → [N, C]: one thread per plane, vector reads when H·W allows. */
 export function globalPoolForward(op: string, x: Tensor, g: PoolGeometry): Tensor {
   const y = Tensor.empty(x.engine, [g.n, g.c], op);
-  runPool(op, poolSource, g, lanesFor(g.h * g.w), g.w, g.n * g.c, { global: true, max: false, countIncludePad: true }, { x, y });
+  runPool(
+    op,
+    poolSource,
+    g,
+    lanesFor(g.h * g.w),
+    g.w,
+    g.n * g.c,
+    { global: true, max: false, countIncludePad: true },
+    { x, y },
+  );
   return y;
 }

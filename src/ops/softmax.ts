@@ -22,12 +22,14 @@ export function checkRows(op: string, what: string, t: Tensor): { n: number; c: 
 /** (Log-)softmax of x = t over `axis`, or with `dy` its backward from the forward output y = t. */
 function run(op: string, t: Tensor, dy: Tensor | null, log: boolean, axis: number): Tensor {
   const what = dy ? 'y' : 'x';
-  if (!Number.isInteger(axis) || axis < 0 || axis >= t.rank) fail(`${op}: axis ${axis} is out of range for ${what} of shape ${shapeStr(t.shape)}`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= t.rank)
+    fail(`${op}: axis ${axis} is out of range for ${what} of shape ${shapeStr(t.shape)}`);
   const c = t.shape[axis]!;
   if (c === 0) fail(`${op}: ${what} ${shapeStr(t.shape)} has no classes`);
   const inner = sizeOf(t.shape.slice(axis + 1));
   const n = t.size / c; // rows: outer × inner
-  if (dy && shapeStr(dy.shape) !== shapeStr(t.shape)) fail(`${op}: dy has shape ${shapeStr(dy.shape)}, expected ${shapeStr(t.shape)}`);
+  if (dy && shapeStr(dy.shape) !== shapeStr(t.shape))
+    fail(`${op}: dy has shape ${shapeStr(dy.shape)}, expected ${shapeStr(t.shape)}`);
   const engine = t.engine;
   const out = Tensor.empty(engine, t.shape, op);
   if (n === 0) return out;
@@ -35,7 +37,13 @@ function run(op: string, t: Tensor, dy: Tensor | null, log: boolean, axis: numbe
   // rows, classes and strides are uniforms: one pipeline per variant and row layout
   const rowPerLane = c <= ROW_PER_LANE_MAX_CLASSES;
   const params = { LANES: rowPerLane ? 1 : WG, ROW_PER_LANE: rowPerLane, LOG: log, BACKWARD: !!dy };
-  engine.run({ op, source, params, bindings: { ...tensors, sizes: Uint32Array.of(n, c, inner, 0) }, grid: rowPerLane ? engine.grid1d(n, WG) : engine.grid1d(n, 1) });
+  engine.run({
+    op,
+    source,
+    params,
+    bindings: { ...tensors, sizes: Uint32Array.of(n, c, inner, 0) },
+    grid: rowPerLane ? engine.grid1d(n, WG) : engine.grid1d(n, 1),
+  });
   return out;
 }
 

@@ -43,7 +43,10 @@ export interface StridedLaunch {
  * The space without unit axes, and with each axis merged into its outer neighbour where that is
  * contiguous for every stride set (outer stride = inner stride × inner size): fewer axes to walk.
  */
-function collapse(space: readonly number[], strides: readonly (readonly number[])[]): { sizes: number[]; strides: number[][] } {
+function collapse(
+  space: readonly number[],
+  strides: readonly (readonly number[])[],
+): { sizes: number[]; strides: number[][] } {
   const sizes: number[] = [];
   const out = strides.map((): number[] => []);
   space.forEach((d, k) => {
@@ -63,7 +66,11 @@ function collapse(space: readonly number[], strides: readonly (readonly number[]
 
 /** WGSL of the index walk over `rank` axes of uniform array `dims`, unrolled (see the shader). */
 function walk(dims: string, rank: number, lanes: string): string {
-  const steps = Array.from({ length: rank }, (_, j) => rank - 1 - j).map((k) => (k ? `o += (r % L.${dims}[${k}].x) * L.${dims}[${k}].${lanes}; r /= L.${dims}[${k}].x;` : `o += r * L.${dims}[0].${lanes};`));
+  const steps = Array.from({ length: rank }, (_, j) => rank - 1 - j).map((k) =>
+    k
+      ? `o += (r % L.${dims}[${k}].x) * L.${dims}[${k}].${lanes}; r /= L.${dims}[${k}].x;`
+      : `o += r * L.${dims}[0].${lanes};`,
+  );
   return steps.join('\n  ');
 }
 
@@ -86,26 +93,44 @@ export function stridedLaunch(op: string, l: StridedLaunch): Tensor {
   u.set([l.a.offset ?? 0, l.b?.offset ?? 0, l.outOffset ?? 0, count / run, sizeOf(sum.sizes)], 64);
   new Float32Array(u.buffer).set([l.scale ?? 1], 69);
   const bindings = { L: u, a: l.a.t, b: l.b?.t, out: l.out };
-  const params = { BINARY: !!l.b, REDUCE: !!l.reduce, EXPR: l.expr ?? 'x', WALK: walk('dims', keep.sizes.length, 'yzw'), RWALK: walk('rdims', sum.sizes.length, 'y'), RUN: run, INNER: Math.max(0, keep.sizes.length - 1) };
+  const params = {
+    BINARY: !!l.b,
+    REDUCE: !!l.reduce,
+    EXPR: l.expr ?? 'x',
+    WALK: walk('dims', keep.sizes.length, 'yzw'),
+    RWALK: walk('rdims', sum.sizes.length, 'y'),
+    RUN: run,
+    INNER: Math.max(0, keep.sizes.length - 1),
+  };
   l.out.engine.run({ op, source, params, bindings, grid: { threads: count / run } });
   return l.out;
 }
 
 function checkAxis(op: string, axis: number, shape: readonly number[]): void {
-  if (!Number.isInteger(axis) || axis < 0 || axis >= shape.length) fail(`${op}: axis ${axis} is out of range for shape ${shapeStr(shape)}`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= shape.length)
+    fail(`${op}: axis ${axis} is out of range for shape ${shapeStr(shape)}`);
 }
 
 /** y = x with axes permuted: y.shape[k] = x.shape[perm[k]]. */
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {
-  if (perm.length !== x.rank || [...perm].sort((p, q) => p - q).some((p, k) => p !== k)) fail(`transpose: ${JSON.stringify(perm)} is not a permutation of the ${x.rank} axes of ${shapeStr(x.shape)}`);
+  if (perm.length !== x.rank || [...perm].sort((p, q) => p - q).some((p, k) => p !== k))
+    fail(`transpose: ${JSON.stringify(perm)} is not a permutation of the ${x.rank} axes of ${shapeStr(x.shape)}`);
   const s = stridesOf(x.shape);
   const space = perm.map((p) => x.shape[p]!);
-  return stridedLaunch('transpose', { space, a: { t: x, strides: perm.map((p) => s[p]!) }, out: Tensor.empty(x.engine, space, 'transpose') });
+  return stridedLaunch('transpose', {
+    space,
+    a: { t: x, strides: perm.map((p) => s[p]!) },
+    out: Tensor.empty(x.engine, space, 'transpose'),
+  });
 }
 
 /** The box of x starting at `starts` with shape `shape` (per axis). */
 export function crop(x: Tensor, starts: readonly number[], shape: readonly number[], op = 'crop'): Tensor {
-  if (starts.length !== x.rank || shape.length !== x.rank || x.shape.some((d, k) => !(starts[k]! >= 0 && shape[k]! >= 0 && starts[k]! + shape[k]! <= d))) {
+  if (
+    starts.length !== x.rank ||
+    shape.length !== x.rank ||
+    x.shape.some((d, k) => !(starts[k]! >= 0 && shape[k]! >= 0 && starts[k]! + shape[k]! <= d))
+  ) {
     fail(`${op}: box from ${shapeStr(starts)} of shape ${shapeStr(shape)} does not fit in ${shapeStr(x.shape)}`);
   }
   const s = stridesOf(x.shape);
@@ -116,33 +141,64 @@ export function crop(x: Tensor, starts: readonly number[], shape: readonly numbe
 /** x[..., start:end, ...] on one axis. */
 export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
   checkAxis('slice', axis, x.shape);
-  return crop(x, x.shape.map((_, k) => (k === axis ? start : 0)), x.shape.map((d, k) => (k === axis ? end - start : d)), 'slice');
+  return crop(
+    x,
+    x.shape.map((_, k) => (k === axis ? start : 0)),
+    x.shape.map((d, k) => (k === axis ? end - start : d)),
+    'slice',
+  );
 }
 
 /** Constant padding: `begin[k]` and `end[k]` values of `value` before and after axis k. Backward: crop. */
 export function pad(x: Tensor, begin: readonly number[], end: readonly number[], value = 0, op = 'pad'): Tensor {
-  if (begin.length !== x.rank || end.length !== x.rank || [...begin, ...end].some((p) => !Number.isInteger(p) || p < 0)) {
-    fail(`${op}: pads ${JSON.stringify([...begin, ...end])} must be ${2 * x.rank} non-negative integers for shape ${shapeStr(x.shape)}`);
+  if (
+    begin.length !== x.rank ||
+    end.length !== x.rank ||
+    [...begin, ...end].some((p) => !Number.isInteger(p) || p < 0)
+  ) {
+    fail(
+      `${op}: pads ${JSON.stringify([...begin, ...end])} must be ${2 * x.rank} non-negative integers for shape ${shapeStr(x.shape)}`,
+    );
   }
   if (!Number.isFinite(value)) fail(`${op}: pad value ${value} is not finite`);
   const shape = x.shape.map((d, k) => d + begin[k]! + end[k]!);
   // zeros: a buffer clear; another value: a launch reading one value with stride 0
-  const out = value === 0 ? Tensor.zeros(x.engine, shape, op) : stridedLaunch(`${op}Fill`, { space: shape, a: { t: Float32Array.of(value), strides: shape.map(() => 0) }, out: Tensor.empty(x.engine, shape, op) });
+  const out =
+    value === 0
+      ? Tensor.zeros(x.engine, shape, op)
+      : stridedLaunch(`${op}Fill`, {
+          space: shape,
+          a: { t: Float32Array.of(value), strides: shape.map(() => 0) },
+          out: Tensor.empty(x.engine, shape, op),
+        });
   const s = stridesOf(shape);
-  return stridedLaunch(op, { space: x.shape, a: { t: x, strides: stridesOf(x.shape) }, out, outStrides: s, outOffset: begin.reduce((o, c, k) => o + c * s[k]!, 0) });
+  return stridedLaunch(op, {
+    space: x.shape,
+    a: { t: x, strides: stridesOf(x.shape) },
+    out,
+    outStrides: s,
+    outOffset: begin.reduce((o, c, k) => o + c * s[k]!, 0),
+  });
 }
 
 /** Join along `axis`; the other axes must match. Backward: a crop per input. */
 export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const first = xs[0] ?? fail('concat: no inputs');
   checkAxis('concat', axis, first.shape);
-  if (xs.some((t) => t.rank !== first.rank || t.shape.some((d, k) => k !== axis && d !== first.shape[k]))) fail(`concat: shapes ${xs.map((t) => shapeStr(t.shape)).join(', ')} differ off axis ${axis}`);
+  if (xs.some((t) => t.rank !== first.rank || t.shape.some((d, k) => k !== axis && d !== first.shape[k])))
+    fail(`concat: shapes ${xs.map((t) => shapeStr(t.shape)).join(', ')} differ off axis ${axis}`);
   const shape = first.shape.map((d, k) => (k === axis ? xs.reduce((n, t) => n + t.shape[axis]!, 0) : d));
   const out = Tensor.empty(first.engine, shape, 'concat');
   const s = stridesOf(shape);
   let at = 0;
   for (const t of xs) {
-    stridedLaunch('concat', { space: t.shape, a: { t, strides: stridesOf(t.shape) }, out, outStrides: s, outOffset: at * s[axis]! });
+    stridedLaunch('concat', {
+      space: t.shape,
+      a: { t, strides: stridesOf(t.shape) },
+      out,
+      outStrides: s,
+      outOffset: at * s[axis]!,
+    });
     at += t.shape[axis]!;
   }
   return out;
@@ -156,7 +212,14 @@ export function broadcastStrides(shape: readonly number[], to: readonly number[]
 
 /** x (size-1 axes) repeated to `shape`, times `scale`: the backward of a sum or mean. */
 export function expand(x: Tensor, shape: readonly number[], scale = 1): Tensor {
-  if (x.rank !== shape.length || x.shape.some((d, k) => d !== 1 && d !== shape[k])) fail(`expand: cannot broadcast ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+  if (x.rank !== shape.length || x.shape.some((d, k) => d !== 1 && d !== shape[k]))
+    fail(`expand: cannot broadcast ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
   const a = { t: x, strides: broadcastStrides(x.shape, shape) };
-  return stridedLaunch('expand', { space: shape, a, out: Tensor.empty(x.engine, shape, 'expand'), expr: 'x * L.scale', scale });
+  return stridedLaunch('expand', {
+    space: shape,
+    a,
+    out: Tensor.empty(x.engine, shape, 'expand'),
+    expr: 'x * L.scale',
+    scale,
+  });
 }

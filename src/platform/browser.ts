@@ -9,7 +9,9 @@ import type { NamedByModel } from './platform.js';
 /** Browsers resolve GPU promises from their own event loop, without polling on the page's thread. */
 export const gpuWaitsPoll = false;
 
-export async function requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }> {
+export async function requestAdapter(
+  powerPreference?: GPUPowerPreference,
+): Promise<{ adapter: GPUAdapter; source: string }> {
   const gpu = (globalThis as { navigator?: Navigator }).navigator?.gpu;
   if (!gpu) {
     throw new PathlightError(
@@ -22,7 +24,9 @@ export async function requestAdapter(powerPreference?: GPUPowerPreference): Prom
 }
 
 export async function readFileBytes(path: string, what: string, _namedBy?: NamedByModel): Promise<Uint8Array> {
-  fail(`${what}: '${path}' is a file path, which only works in Node; in a browser pass the bytes (Uint8Array) or a URL`);
+  fail(
+    `${what}: '${path}' is a file path, which only works in Node; in a browser pass the bytes (Uint8Array) or a URL`,
+  );
 }
 
 export async function readUrl(url: string | URL, what: string): Promise<Uint8Array> {
@@ -32,6 +36,7 @@ export async function readUrl(url: string | URL, what: string): Promise<Uint8Arr
 /** Assets sit in `assets/` beside the page (in a worker: beside the worker script) unless `assetsUrl` says where. */
 export async function readAsset(relativePath: string, what: string, assetsUrl?: string | URL): Promise<Uint8Array> {
   const here = globalThis.location?.href;
-  if (assetsUrl === undefined && !here) fail(`${what}: no page location to find assets/ from; pass assetsUrl (or the bytes)`);
+  if (assetsUrl === undefined && !here)
+    fail(`${what}: no page location to find assets/ from; pass assetsUrl (or the bytes)`);
   return fetchBytes(resolveUrl(relativePath, resolveUrl(assetsUrl ?? 'assets/', here, what), what), what);
 }

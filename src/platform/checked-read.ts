@@ -18,7 +18,10 @@ export async function readCheckedFile(path: string, what: string, namedBy?: Name
   const real = await realpathOf(file, what);
   if (namedBy && !namedBy.allowOutside) {
     const folder = await realpathOf(dirname(namedBy.model), what);
-    if (!isInside(folder, real)) fail(`${what}: ${file} resolves to ${real}, outside the model's folder ${folder} (allowOutside / --allow-outside follows links out of it)`);
+    if (!isInside(folder, real))
+      fail(
+        `${what}: ${file} resolves to ${real}, outside the model's folder ${folder} (allowOutside / --allow-outside follows links out of it)`,
+      );
   }
   checkRegular(await stat(real).catch((e: unknown) => fileError(e, file, what)), file, what);
   // O_NONBLOCK: should a FIFO replace the file after the stat, opening it still returns at once
@@ -38,7 +41,13 @@ export async function readCheckedFile(path: string, what: string, namedBy?: Name
 /** The model's name for a file, as a path in the model file's folder: relative, no '..' segment. */
 function fileBesideModel(name: string, model: string, what: string): string {
   const folder = dirname(model);
-  if (name === '' || isAbsolute(name) || win32.isAbsolute(name) || /^[a-zA-Z]:/.test(name) || name.split(/[\\/]/).includes('..')) {
+  if (
+    name === '' ||
+    isAbsolute(name) ||
+    win32.isAbsolute(name) ||
+    /^[a-zA-Z]:/.test(name) ||
+    name.split(/[\\/]/).includes('..')
+  ) {
     fail(`${what}: ${JSON.stringify(name)} is not a relative path inside the model's folder ${resolve(folder)}`);
   }
   return join(folder, name);

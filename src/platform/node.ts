@@ -50,11 +50,14 @@ function hasGpuDeviceNode(): boolean {
   }
 }
 
-export async function requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }> {
+export async function requestAdapter(
+  powerPreference?: GPUPowerPreference,
+): Promise<{ adapter: GPUAdapter; source: string }> {
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp'; // silences a harmless Dawn warning
   // No GPU device node at all: go straight to SwiftShader (probing Mesa's software/hardware ICDs
   // first only prints Dawn warnings).
-  if (!process.env.VK_ICD_FILENAMES && !hasGpuDeviceNode() && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  if (!process.env.VK_ICD_FILENAMES && !hasGpuDeviceNode() && existsSync(SWIFTSHADER_ICD))
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   const options = powerPreference ? { powerPreference } : {};
   let adapter = await (await nodeGpu()).requestAdapter(options);
   if (!adapter && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {

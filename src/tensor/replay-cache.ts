@@ -29,7 +29,8 @@ export class ReplayCache {
   run(key: string, inputs: readonly Tensor[], work: (inputs: readonly Tensor[]) => Tensor[]): Tensor[] {
     const engine = this.engine;
     if (!engine.replays) return work(inputs); // off, or a dry run (which captures nothing)
-    const copy = (from: readonly Tensor[], to: readonly Tensor[]) => from.forEach((t, k) => engine.copy(t.buffer, 0, to[k]!.buffer, 0, t.byteLength));
+    const copy = (from: readonly Tensor[], to: readonly Tensor[]) =>
+      from.forEach((t, k) => engine.copy(t.buffer, 0, to[k]!.buffer, 0, t.byteLength));
     let c = this.current;
     if (c?.key === key) {
       copy(inputs, c.inputs);

@@ -53,7 +53,8 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 export function validateShape(shape: readonly number[], what = 'tensor'): void {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) fail(`${what}: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
+    fail(`${what}: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
 }
 
 export class Tensor {
@@ -61,7 +62,11 @@ export class Tensor {
   readonly size: number;
   private storage: Storage | null;
 
-  private constructor(storage: Storage, shape: readonly number[], readonly label: string) {
+  private constructor(
+    storage: Storage,
+    shape: readonly number[],
+    readonly label: string,
+  ) {
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
@@ -83,10 +88,16 @@ export class Tensor {
   /**
    * Upload data. With `validate`, non-finite values are rejected with their index.
    */
-  static from(engine: Engine, data: ArrayLike<number>, shape: readonly number[], options: { label?: string; validate?: boolean } = {}): Tensor {
+  static from(
+    engine: Engine,
+    data: ArrayLike<number>,
+    shape: readonly number[],
+    options: { label?: string; validate?: boolean } = {},
+  ): Tensor {
     const label = options.label ?? 'tensor';
     validateShape(shape, label);
-    if (data.length !== sizeOf(shape)) fail(`${label}: ${data.length} values do not fit shape ${shapeStr(shape)} (${sizeOf(shape)} values)`);
+    if (data.length !== sizeOf(shape))
+      fail(`${label}: ${data.length} values do not fit shape ${shapeStr(shape)} (${sizeOf(shape)} values)`);
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
     if (options.validate) assertFinite(f32, label);
     const t = Tensor.empty(engine, shape, label);
@@ -95,12 +106,24 @@ export class Tensor {
   }
 
   /** Borrow a caller's GPUBuffer as a tensor without copying (rules in the module comment). */
-  static wrap(engine: Engine, buffer: GPUBuffer, shape: readonly number[], options: { label?: string; release?: () => void } = {}): Tensor {
+  static wrap(
+    engine: Engine,
+    buffer: GPUBuffer,
+    shape: readonly number[],
+    options: { label?: string; release?: () => void } = {},
+  ): Tensor {
     const label = options.label ?? 'wrapped buffer';
     validateShape(shape, label);
-    if (typeof buffer !== 'object' || buffer === null || typeof buffer.size !== 'number') fail(`${label}: Tensor.wrap needs a GPUBuffer`);
-    if (buffer.size < sizeOf(shape) * 4) fail(`${label}: buffer of ${buffer.size} bytes is smaller than shape ${shapeStr(shape)} (${sizeOf(shape) * 4} bytes)`);
-    if ((buffer.usage & STORAGE_USAGE) !== STORAGE_USAGE) fail(`${label}: buffer usage ${buffer.usage} lacks STORAGE | COPY_SRC | COPY_DST, which pathlight's kernels and copies need`);
+    if (typeof buffer !== 'object' || buffer === null || typeof buffer.size !== 'number')
+      fail(`${label}: Tensor.wrap needs a GPUBuffer`);
+    if (buffer.size < sizeOf(shape) * 4)
+      fail(
+        `${label}: buffer of ${buffer.size} bytes is smaller than shape ${shapeStr(shape)} (${sizeOf(shape) * 4} bytes)`,
+      );
+    if ((buffer.usage & STORAGE_USAGE) !== STORAGE_USAGE)
+      fail(
+        `${label}: buffer usage ${buffer.usage} lacks STORAGE | COPY_SRC | COPY_DST, which pathlight's kernels and copies need`,
+      );
     return new Tensor(new Storage(engine, buffer, options.release ?? (() => {})), shape, label);
   }
 
@@ -144,7 +167,8 @@ export class Tensor {
   reshape(shape: readonly number[]): Tensor {
     const s = this.live();
     validateShape(shape, 'reshape');
-    if (sizeOf(shape) !== this.size) fail(`reshape: cannot view shape ${shapeStr(this.shape)} (${this.size} values) as ${shapeStr(shape)}`);
+    if (sizeOf(shape) !== this.size)
+      fail(`reshape: cannot view shape ${shapeStr(this.shape)} (${this.size} values) as ${shapeStr(shape)}`);
     s.refs++;
     return new Tensor(s, shape, this.label);
   }

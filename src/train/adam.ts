@@ -33,13 +33,19 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step
   // Bias corrections in float64 on the CPU: β^t underflows gracefully and costs nothing there.
   const bc1 = 1 - beta1 ** step;
   const bc2 = 1 - beta2 ** step;
-  optimizerStep(op, param, grad, { m, v }, {
-    lr: lr / bc1,
-    invSqrtBc2: 1 / Math.sqrt(bc2),
-    decay: decoupled ? lr * weightDecay : 0,
-    weightDecay: decoupled ? 0 : weightDecay,
-    beta1,
-    beta2,
-    eps,
-  });
+  optimizerStep(
+    op,
+    param,
+    grad,
+    { m, v },
+    {
+      lr: lr / bc1,
+      invSqrtBc2: 1 / Math.sqrt(bc2),
+      decay: decoupled ? lr * weightDecay : 0,
+      weightDecay: decoupled ? 0 : weightDecay,
+      beta1,
+      beta2,
+      eps,
+    },
+  );
 }

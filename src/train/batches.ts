@@ -30,7 +30,11 @@ export function limitImages(data: LabelledImages, limit: number): LabelledImages
   if (!Number.isInteger(limit) || limit < 1) fail(`limit must be a positive integer, got ${limit}`);
   if (limit >= data.count) return data;
   const imageSize = data.images.length / data.count;
-  return { images: data.images.subarray(0, limit * imageSize), labels: Array.prototype.slice.call(data.labels, 0, limit) as number[], count: limit };
+  return {
+    images: data.images.subarray(0, limit * imageSize),
+    labels: Array.prototype.slice.call(data.labels, 0, limit) as number[],
+    count: limit,
+  };
 }
 
 /**
@@ -38,7 +42,12 @@ export function limitImages(data: LabelledImages, limit: number): LabelledImages
  * The last incomplete batch of each epoch is dropped, so every step has the same shape (one
  * pipeline set) and the same gradient scale.
  */
-export function* epochBatches(data: LabelledImages, batchSize: number, epochs: number, seed: number): Generator<{ epoch: number; images: Float32Array; labels: Float32Array }> {
+export function* epochBatches(
+  data: LabelledImages,
+  batchSize: number,
+  epochs: number,
+  seed: number,
+): Generator<{ epoch: number; images: Float32Array; labels: Float32Array }> {
   if (!Number.isInteger(batchSize) || batchSize < 1) fail(`batch size must be a positive integer, got ${batchSize}`);
   if (batchSize > data.count) fail(`batch size ${batchSize} exceeds the ${data.count} training images`);
   const imageSize = data.images.length / data.count;

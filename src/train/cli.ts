@@ -57,15 +57,32 @@ export function parseTrainArgs(argv: readonly string[]): TrainCliOptions {
     if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
     else flags.set(a.slice(2), argv[++i] ?? '');
   }
-  const known = ['model', 'dataset', 'epochs', 'batch', 'lr', 'optimizer', 'schedule', 'seed', 'limit', 'steps', 'report-every', 'init', 'out'];
-  for (const k of flags.keys()) if (!known.includes(k)) fail(`unknown flag --${k} (known: ${known.map((f) => `--${f}`).join(' ')})`);
+  const known = [
+    'model',
+    'dataset',
+    'epochs',
+    'batch',
+    'lr',
+    'optimizer',
+    'schedule',
+    'seed',
+    'limit',
+    'steps',
+    'report-every',
+    'init',
+    'out',
+  ];
+  for (const k of flags.keys())
+    if (!known.includes(k)) fail(`unknown flag --${k} (known: ${known.map((f) => `--${f}`).join(' ')})`);
   const model = flags.get('model') ?? 'lenet';
   const dataset = flags.get('dataset') ?? 'mnist';
-  if (dataset !== 'mnist' && dataset !== 'fashion-mnist') fail(`--dataset must be mnist or fashion-mnist, got ${dataset}`);
+  if (dataset !== 'mnist' && dataset !== 'fashion-mnist')
+    fail(`--dataset must be mnist or fashion-mnist, got ${dataset}`);
   const optimizer = flags.get('optimizer') ?? 'adam';
   const schedule = flags.get('schedule') ?? 'cosine';
   if (schedule !== 'cosine' && schedule !== 'constant') fail(`--schedule must be cosine or constant, got ${schedule}`);
-  const opt = (name: string, integer: boolean) => (flags.has(name) ? numberFlag(name, flags.get(name), integer) : undefined);
+  const opt = (name: string, integer: boolean) =>
+    flags.has(name) ? numberFlag(name, flags.get(name), integer) : undefined;
   return {
     model,
     dataset,
@@ -90,7 +107,10 @@ function loadSplit(dataset: TrainCliOptions['dataset'], split: 'train' | 'test',
   return { images, labels: d.labels, count: d.count };
 }
 
-export async function runTrain(opts: TrainCliOptions, log: (line: string) => void = console.log): Promise<{ testAccuracy: number }> {
+export async function runTrain(
+  opts: TrainCliOptions,
+  log: (line: string) => void = console.log,
+): Promise<{ testAccuracy: number }> {
   const { builder, info } = zooGraph(opts.model);
   const [channels] = imageInputShape(info, 'npm run train (image datasets only)');
   const trainSet = loadSplit(opts.dataset, 'train', channels);
@@ -106,8 +126,12 @@ export async function runTrain(opts: TrainCliOptions, log: (line: string) => voi
     previous = start.metadata;
   }
   const optimizer = createOptimizer(opts.optimizer, { lr: opts.lr });
-  const adapter = [engine.adapter.vendor, engine.adapter.architecture, engine.adapter.description].filter(Boolean).join(' ') || 'unknown';
-  log(`training ${opts.model} on ${opts.dataset} (${data.count} images) with ${opts.optimizer} lr ${opts.lr} (${opts.schedule}), batch ${opts.batch}, ${opts.epochs} epoch(s) on ${adapter}`);
+  const adapter =
+    [engine.adapter.vendor, engine.adapter.architecture, engine.adapter.description].filter(Boolean).join(' ') ||
+    'unknown';
+  log(
+    `training ${opts.model} on ${opts.dataset} (${data.count} images) with ${opts.optimizer} lr ${opts.lr} (${opts.schedule}), batch ${opts.batch}, ${opts.epochs} epoch(s) on ${adapter}`,
+  );
   const progress = progressWriter(process.stdout);
   const peak = opts.lr;
   const result = await train(model, data, {
@@ -117,13 +141,16 @@ export async function runTrain(opts: TrainCliOptions, log: (line: string) => voi
     seed: opts.seed,
     reportEvery: opts.reportEvery,
     maxSteps: opts.steps,
-    lrSchedule: opts.schedule === 'cosine' ? (step, total) => peak * 0.5 * (1 + Math.cos((Math.PI * step) / total)) : undefined,
+    lrSchedule:
+      opts.schedule === 'cosine' ? (step, total) => peak * 0.5 * (1 + Math.cos((Math.PI * step) / total)) : undefined,
     onReport: (r) => progress.write(formatProgress(r)),
   });
   progress.done();
   const evalStart = performance.now();
   const { accuracy, correct, count } = await evaluateAccuracy(model, testSet);
-  log(`trained ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.imagesPerSecond.toFixed(0)} img/s); test accuracy ${(100 * accuracy).toFixed(2)}% (${correct}/${count}, eval ${((performance.now() - evalStart) / 1000).toFixed(1)} s)`);
+  log(
+    `trained ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.imagesPerSecond.toFixed(0)} img/s); test accuracy ${(100 * accuracy).toFixed(2)}% (${correct}/${count}, eval ${((performance.now() - evalStart) / 1000).toFixed(1)} s)`,
+  );
   if (opts.out) {
     const params = await model.getParameters();
     const epochs = (result.steps * opts.batch) / data.count;

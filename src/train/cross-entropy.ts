@@ -9,7 +9,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { checkRows, softmax } from '../ops/softmax.js';
 
 function checkLabels(op: string, labels: Tensor, n: number): void {
-  if (labels.rank !== 1 || labels.shape[0] !== n) fail(`${op}: labels have shape ${shapeStr(labels.shape)}, expected [${n}] (one class index per row)`);
+  if (labels.rank !== 1 || labels.shape[0] !== n)
+    fail(`${op}: labels have shape ${shapeStr(labels.shape)}, expected [${n}] (one class index per row)`);
 }
 
 /**
@@ -17,10 +18,12 @@ function checkLabels(op: string, labels: Tensor, n: number): void {
  * integer in [0, numClasses). (On the GPU a bad label can only turn the loss into NaN.)
  */
 export function labelsTensor(engine: Engine, labels: ArrayLike<number>, numClasses: number): Tensor {
-  if (!Number.isInteger(numClasses) || numClasses < 1) fail(`labelsTensor: numClasses must be a positive integer, got ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    fail(`labelsTensor: numClasses must be a positive integer, got ${numClasses}`);
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i]!;
-    if (!Number.isInteger(v) || v < 0 || v >= numClasses) fail(`labelsTensor: label ${v} at index ${i} is not a class index in [0, ${numClasses})`);
+    if (!Number.isInteger(v) || v < 0 || v >= numClasses)
+      fail(`labelsTensor: label ${v} at index ${i} is not a class index in [0, ${numClasses})`);
   }
   return Tensor.from(engine, labels, [labels.length], { label: 'labels' });
 }
@@ -33,7 +36,13 @@ export function crossEntropy(logits: Tensor, labels: Tensor): { loss: Tensor; pr
   checkLabels(op, labels, n);
   const probs = softmax(logits);
   const loss = Tensor.empty(logits.engine, [1], 'loss');
-  logits.engine.run({ op, source, params: { LOSS: true }, bindings: { probs, labels, logits, loss, sizes: Uint32Array.of(n, c) }, grid: [1] });
+  logits.engine.run({
+    op,
+    source,
+    params: { LOSS: true },
+    bindings: { probs, labels, logits, loss, sizes: Uint32Array.of(n, c) },
+    grid: [1],
+  });
   return { loss, probs };
 }
 
@@ -44,6 +53,12 @@ export function crossEntropyBackward(probs: Tensor, labels: Tensor): Tensor {
   checkLabels(op, labels, n);
   const dlogits = Tensor.empty(probs.engine, [n, c], op);
   if (n === 0) return dlogits;
-  probs.engine.run({ op, source, params: { LOSS: false }, bindings: { probs, labels, dlogits, sizes: Uint32Array.of(n, c) }, grid: { threads: n * c } });
+  probs.engine.run({
+    op,
+    source,
+    params: { LOSS: false },
+    bindings: { probs, labels, dlogits, sizes: Uint32Array.of(n, c) },
+    grid: { threads: n * c },
+  });
   return dlogits;
 }

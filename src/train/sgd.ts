@@ -18,9 +18,18 @@ export interface SgdHyper {
 }
 
 /** Throw unless `value` is a finite number in [min, max) (max exclusive when given). */
-export function checkHyper(op: string, name: string, value: number, min: number, max = Infinity, minExclusive = false): void {
+export function checkHyper(
+  op: string,
+  name: string,
+  value: number,
+  min: number,
+  max = Infinity,
+  minExclusive = false,
+): void {
   if (!Number.isFinite(value) || value < min || (minExclusive && value === min) || value >= max) {
-    fail(`${op}: ${name} must be a finite number in ${minExclusive ? '(' : '['}${min}, ${max === Infinity ? '∞' : max}), got ${value}`);
+    fail(
+      `${op}: ${name} must be a finite number in ${minExclusive ? '(' : '['}${min}, ${max === Infinity ? '∞' : max}), got ${value}`,
+    );
   }
 }
 
@@ -45,10 +54,26 @@ export interface StepValues {
  * Record one optimizer step of `param` in place. Every size and hyper-parameter is a uniform, so
  * one pipeline per variant (SGD, SGD with momentum, Adam) serves every parameter of every model.
  */
-export function optimizerStep(op: string, param: Tensor, grad: Tensor, state: { m?: Tensor; v?: Tensor }, s: StepValues): void {
+export function optimizerStep(
+  op: string,
+  param: Tensor,
+  grad: Tensor,
+  state: { m?: Tensor; v?: Tensor },
+  s: StepValues,
+): void {
   const n = param.size;
   const f = (v = 0): ['f32', number] => ['f32', v];
-  const hp = uniformBytes([['u32', n], f(s.lr), f(s.invSqrtBc2), f(s.decay), f(s.momentum), f(s.weightDecay), f(s.beta1), f(s.beta2), f(s.eps)]);
+  const hp = uniformBytes([
+    ['u32', n],
+    f(s.lr),
+    f(s.invSqrtBc2),
+    f(s.decay),
+    f(s.momentum),
+    f(s.weightDecay),
+    f(s.beta1),
+    f(s.beta2),
+    f(s.eps),
+  ]);
   const params = { ADAM: !!state.v, STATE1: !!state.m };
   param.engine.run({ op, source, params, bindings: { param, grad, hp, m: state.m, v: state.v }, grid: { threads: n } });
   param.markWritten(); // cached derived forms (packed conv weights) are stale now
@@ -64,5 +89,11 @@ export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | nu
   checkHyper(op, 'weightDecay', weightDecay, 0);
   if (momentum > 0 && !momentumBuffer) fail(`${op}: momentum ${momentum} needs a momentum buffer`);
   checkOperands(op, param, { grad, momentumBuffer: momentum > 0 ? momentumBuffer : null });
-  optimizerStep(op, param, grad, { m: momentum > 0 ? momentumBuffer! : undefined }, { lr: hyper.lr, momentum, weightDecay });
+  optimizerStep(
+    op,
+    param,
+    grad,
+    { m: momentum > 0 ? momentumBuffer! : undefined },
+    { lr: hyper.lr, momentum, weightDecay },
+  );
 }

@@ -44,14 +44,17 @@ function checkLabels(labels: ArrayLike<number>, count: number, numClasses: numbe
   if (labels.length < count) fail(`train: ${labels.length} labels for ${count} images`);
   for (let i = 0; i < count; i++) {
     const v = labels[i]!;
-    if (!Number.isInteger(v) || v < 0 || v >= numClasses) fail(`train: label ${v} of image ${i} is not a class index in [0, ${numClasses})`);
+    if (!Number.isInteger(v) || v < 0 || v >= numClasses)
+      fail(`train: label ${v} of image ${i} is not a class index in [0, ${numClasses})`);
   }
 }
 
 function checkImages(model: Model, data: LabelledImages): number {
   const imageSize = model.info.inputShape.reduce((a, b) => a * b, 1);
   if (!Number.isInteger(data.count) || data.count < 1 || data.images.length !== data.count * imageSize) {
-    fail(`train: ${data.images.length} pixel values are not ${data.count} images of shape [${model.info.inputShape.join(', ')}]`);
+    fail(
+      `train: ${data.images.length} pixel values are not ${data.count} images of shape [${model.info.inputShape.join(', ')}]`,
+    );
   }
   return imageSize;
 }
@@ -60,7 +63,8 @@ function checkImages(model: Model, data: LabelledImages): number {
 export async function train(model: Model, data: LabelledImages, opts: TrainOptions): Promise<TrainResult> {
   const { optimizer, epochs, batchSize, seed = 1, reportEvery = 100 } = opts;
   if (!Number.isInteger(epochs) || epochs < 1) fail(`train: epochs must be a positive integer, got ${epochs}`);
-  if (!Number.isInteger(reportEvery) || reportEvery < 1) fail(`train: reportEvery must be a positive integer, got ${reportEvery}`);
+  if (!Number.isInteger(reportEvery) || reportEvery < 1)
+    fail(`train: reportEvery must be a positive integer, got ${reportEvery}`);
   checkImages(model, data);
   checkLabels(data.labels, data.count, model.info.numClasses);
   const stepsPerEpoch = Math.floor(data.count / batchSize);
@@ -95,7 +99,15 @@ export async function train(model: Model, data: LabelledImages, opts: TrainOptio
     }
     pendingLabels.length = 0;
     const seconds = (performance.now() - started) / 1000;
-    opts.onReport?.({ epoch, epochs, step, steps: totalSteps, loss: lossSum / k, accuracy: correct / (k * batchSize), imagesPerSecond: (step * batchSize) / seconds });
+    opts.onReport?.({
+      epoch,
+      epochs,
+      step,
+      steps: totalSteps,
+      loss: lossSum / k,
+      accuracy: correct / (k * batchSize),
+      imagesPerSecond: (step * batchSize) / seconds,
+    });
   };
 
   try {
@@ -128,14 +140,24 @@ export async function train(model: Model, data: LabelledImages, opts: TrainOptio
 }
 
 /** Top-1 accuracy on `data`: batched forward + argmax on the GPU, one readback per batch. */
-export async function evaluateAccuracy(model: Model, data: LabelledImages, batchSize = 500): Promise<{ accuracy: number; correct: number; count: number }> {
+export async function evaluateAccuracy(
+  model: Model,
+  data: LabelledImages,
+  batchSize = 500,
+): Promise<{ accuracy: number; correct: number; count: number }> {
   const imageSize = checkImages(model, data);
   checkLabels(data.labels, data.count, model.info.numClasses);
-  if (!Number.isInteger(batchSize) || batchSize < 1) fail(`evaluate: batch size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    fail(`evaluate: batch size must be a positive integer, got ${batchSize}`);
   let correct = 0;
   for (let start = 0; start < data.count; start += batchSize) {
     const n = Math.min(batchSize, data.count - start);
-    const x = Tensor.from(model.engine, data.images.subarray(start * imageSize, (start + n) * imageSize), [n, ...model.info.inputShape], { label: 'eval batch' });
+    const x = Tensor.from(
+      model.engine,
+      data.images.subarray(start * imageSize, (start + n) * imageSize),
+      [n, ...model.info.inputShape],
+      { label: 'eval batch' },
+    );
     const logits = model.logits(x);
     const preds = argmaxRows(logits);
     const values = await preds.download();

@@ -112,7 +112,7 @@ const GLYPHS: Record<string, string> = {
   '·': '..... ..... ..... ..#.. ..... ..... .....',
   '−': '..... ..... ..... ##### ..... ..... .....',
   '×': '..... #...# .#.#. ..#.. .#.#. #...# .....',
-  'Σ': '##### #.... .#... ..#.. .#... #.... #####',
+  Σ: '##### #.... .#... ..#.. .#... #.... #####',
   '≈': '..... .#... #.#.# ...#. .#... #.#.# ...#.',
 };
 const MISSING = '##### #...# #...# #...# #...# #...# #####';
@@ -143,7 +143,16 @@ export function textWidth(text: string, scale: number): number {
  * Draw `text` into an RGBA buffer of `width` × `height` pixels with its top-left corner at (x, y),
  * each font pixel a `scale` × `scale` square; pixels outside the buffer are skipped.
  */
-export function drawText(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, text: string, x: number, y: number, scale: number, colour: readonly [number, number, number]): void {
+export function drawText(
+  rgba: Uint8Array | Uint8ClampedArray,
+  width: number,
+  height: number,
+  text: string,
+  x: number,
+  y: number,
+  scale: number,
+  colour: readonly [number, number, number],
+): void {
   let left = Math.round(x);
   const top = Math.round(y);
   for (const ch of Array.from(text)) {

@@ -8,5 +8,12 @@ import type { FigureCaption } from './figure.js';
 /** The caption of image `i`'s figure. */
 export function figureCaption(e: Explanation, i: number, model: string, classNames?: readonly string[]): FigureCaption {
   const target = e.images[i]!.target;
-  return { model, method: e.method, target, className: classNames?.[target], steps: e.steps, check: describeCheck(e, e.images[i]!) };
+  return {
+    model,
+    method: e.method,
+    target,
+    className: classNames?.[target],
+    steps: e.steps,
+    check: describeCheck(e, e.images[i]!),
+  };
 }

@@ -87,7 +87,13 @@ export function figureScale(h: number, w: number): number {
 export function formatTick(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  const s = a >= 1e-3 && a < 1e4 ? String(Number(v.toPrecision(3))) : v.toExponential(2).replace(/\.?0+e/, 'e').replace('e+', 'e');
+  const s =
+    a >= 1e-3 && a < 1e4
+      ? String(Number(v.toPrecision(3)))
+      : v
+          .toExponential(2)
+          .replace(/\.?0+e/, 'e')
+          .replace('e+', 'e');
   return s.replace(/-/g, '−');
 }
 
@@ -126,7 +132,12 @@ function extent(v: ArrayLike<number>): { min: number; max: number } {
  * A colour bar from `lo` to `hi` (one pixel row, `width` wide): the colour of the value at each
  * pixel's centre, so it shows the same saturation as the panel it labels.
  */
-export function colourBarRgba(width: number, lo: number, hi: number, colour: (v: number) => readonly number[]): Uint8ClampedArray {
+export function colourBarRgba(
+  width: number,
+  lo: number,
+  hi: number,
+  colour: (v: number) => readonly number[],
+): Uint8ClampedArray {
   return rgba(width, (k) => colour(lo + ((hi - lo) * (k + 0.5)) / width));
 }
 
@@ -144,9 +155,14 @@ export interface AttributionMaps {
   signedBarRange: [number, number];
 }
 
-export function attributionMaps(attribution: ArrayLike<number>, shape: readonly number[], percentile = 0.995): AttributionMaps {
+export function attributionMaps(
+  attribution: ArrayLike<number>,
+  shape: readonly number[],
+  percentile = 0.995,
+): AttributionMaps {
   const [c, h, w] = shape as [number, number, number];
-  if (shape.length !== 3 || !(c > 0 && h > 0 && w > 0)) throw new Error(`figure: needs an image [C, H, W], got [${shape.join(', ')}]`);
+  if (shape.length !== 3 || !(c > 0 && h > 0 && w > 0))
+    throw new Error(`figure: needs an image [C, H, W], got [${shape.join(', ')}]`);
   const signed = pixelSaliency(attribution, c, h, w, 'signed');
   const magnitude = pixelSaliency(attribution, c, h, w, 'abs');
   const s = extent(signed);
@@ -163,7 +179,10 @@ export function attributionMaps(attribution: ArrayLike<number>, shape: readonly 
 }
 
 /** The colour bars of `maps`, `width` pixels each (one row). */
-export function colourBars(maps: AttributionMaps, width: number): { signed: Uint8ClampedArray; magnitude: Uint8ClampedArray } {
+export function colourBars(
+  maps: AttributionMaps,
+  width: number,
+): { signed: Uint8ClampedArray; magnitude: Uint8ClampedArray } {
   const [lo, hi] = maps.signedBarRange;
   return {
     signed: colourBarRgba(width, lo, hi, (v) => divergingColormap(v / maps.signedLimit)),
@@ -187,8 +206,18 @@ export function figureLayout(d: FigureData): FigureLayout {
   const [pw, ph] = [w * scale, h * scale];
   const col = Math.max(pw, MIN_COLUMN);
   const title = figureTitle(d.caption);
-  const width = Math.max(2 * MARGIN + 3 * col + 2 * GAP, 2 * MARGIN + Math.max(...title.map((t) => textWidth(t, TITLE_SCALE))));
-  const texts: TextItem[] = title.map((text, i) => ({ text, x: MARGIN, y: MARGIN + i * LINE, scale: TITLE_SCALE, anchor: 'start', colour: i ? MUTED : INK }));
+  const width = Math.max(
+    2 * MARGIN + 3 * col + 2 * GAP,
+    2 * MARGIN + Math.max(...title.map((t) => textWidth(t, TITLE_SCALE))),
+  );
+  const texts: TextItem[] = title.map((text, i) => ({
+    text,
+    x: MARGIN,
+    y: MARGIN + i * LINE,
+    scale: TITLE_SCALE,
+    anchor: 'start',
+    colour: i ? MUTED : INK,
+  }));
   const labelY = MARGIN + title.length * LINE + 8;
   const panelY = labelY + GLYPH_HEIGHT * LABEL_SCALE + 6;
   const zeroY = panelY + ph + 8;
@@ -196,14 +225,45 @@ export function figureLayout(d: FigureData): FigureLayout {
   const numbersY = barY + BAR_HEIGHT + 4;
   const height = numbersY + GLYPH_HEIGHT * LABEL_SCALE + MARGIN;
   const colX = (k: number) => MARGIN + k * (col + GAP);
-  const panel = (k: number, data: Uint8ClampedArray): Placed => ({ rgba: data, width: w, height: h, x: colX(k) + Math.floor((col - pw) / 2), y: panelY, box: { width: pw, height: ph } });
-  const bar = (k: number, data: Uint8ClampedArray): Placed => ({ rgba: data, width: col, height: 1, x: colX(k), y: barY, box: { width: col, height: BAR_HEIGHT } });
-  const label = (k: number, text: string): TextItem => ({ text, x: colX(k), y: labelY, scale: LABEL_SCALE, anchor: 'start', colour: INK });
-  const number = (x: number, y: number, v: number, anchor: TextItem['anchor']): TextItem => ({ text: formatTick(v), x, y, scale: LABEL_SCALE, anchor, colour: INK });
+  const panel = (k: number, data: Uint8ClampedArray): Placed => ({
+    rgba: data,
+    width: w,
+    height: h,
+    x: colX(k) + Math.floor((col - pw) / 2),
+    y: panelY,
+    box: { width: pw, height: ph },
+  });
+  const bar = (k: number, data: Uint8ClampedArray): Placed => ({
+    rgba: data,
+    width: col,
+    height: 1,
+    x: colX(k),
+    y: barY,
+    box: { width: col, height: BAR_HEIGHT },
+  });
+  const label = (k: number, text: string): TextItem => ({
+    text,
+    x: colX(k),
+    y: labelY,
+    scale: LABEL_SCALE,
+    anchor: 'start',
+    colour: INK,
+  });
+  const number = (x: number, y: number, v: number, anchor: TextItem['anchor']): TextItem => ({
+    text: formatTick(v),
+    x,
+    y,
+    scale: LABEL_SCALE,
+    anchor,
+    colour: INK,
+  });
 
   const zeroX = colX(1) + col * zeroOnBar(maps);
   // the "0" label stays inside its column even when 0 is an end of the bar
-  const zeroLabelX = Math.min(colX(1) + col - (ADVANCE * LABEL_SCALE) / 2, Math.max(colX(1) + (ADVANCE * LABEL_SCALE) / 2, zeroX));
+  const zeroLabelX = Math.min(
+    colX(1) + col - (ADVANCE * LABEL_SCALE) / 2,
+    Math.max(colX(1) + (ADVANCE * LABEL_SCALE) / 2, zeroX),
+  );
   texts.push(
     label(0, 'input'),
     label(1, 'signed Σc attr'),
@@ -239,7 +299,8 @@ function pngDataUri(p: Placed): string {
   return `data:image/png;base64,${btoa(binary)}`;
 }
 
-const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const css = (c: readonly number[]) => `rgb(${c.join(',')})`;
 
 /** The figure as a standalone SVG document (panels and bars as embedded PNGs shown pixelated). */
@@ -252,12 +313,16 @@ export function figureSvg(d: FigureData): string {
     `<rect width="100%" height="100%" fill="#fff"/>`,
   ];
   for (const p of l.images) {
-    out.push(`<image x="${p.x}" y="${p.y}" width="${p.box.width}" height="${p.box.height}" preserveAspectRatio="none" image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="${pngDataUri(p)}"/>`);
+    out.push(
+      `<image x="${p.x}" y="${p.y}" width="${p.box.width}" height="${p.box.height}" preserveAspectRatio="none" image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="${pngDataUri(p)}"/>`,
+    );
   }
   for (const t of l.ticks) out.push(`<rect x="${t.x}" y="${t.y}" width="1" height="${t.height}" fill="${css(INK)}"/>`);
   for (const t of l.texts) {
     // font-size 10·scale: a monospace advance of 0.6 em is the bitmap font's 6·scale pixels
-    out.push(`<text x="${t.x}" y="${t.y + GLYPH_HEIGHT * t.scale}" font-size="${10 * t.scale}" text-anchor="${t.anchor}" fill="${css(t.colour)}">${escapeXml(t.text)}</text>`);
+    out.push(
+      `<text x="${t.x}" y="${t.y + GLYPH_HEIGHT * t.scale}" font-size="${10 * t.scale}" text-anchor="${t.anchor}" fill="${css(t.colour)}">${escapeXml(t.text)}</text>`,
+    );
   }
   out.push('</svg>');
   return out.join('\n') + '\n';

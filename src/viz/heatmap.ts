@@ -8,9 +8,16 @@ import { encode } from 'fast-png';
 export type SaliencyMode = 'abs' | 'signed';
 
 /** Per-pixel saliency of one attribution [C, H, W] → [H, W]. */
-export function pixelSaliency(attr: ArrayLike<number>, c: number, h: number, w: number, mode: SaliencyMode = 'abs'): Float32Array {
+export function pixelSaliency(
+  attr: ArrayLike<number>,
+  c: number,
+  h: number,
+  w: number,
+  mode: SaliencyMode = 'abs',
+): Float32Array {
   const out = new Float32Array(h * w);
-  for (let k = 0; k < c; k++) for (let i = 0; i < h * w; i++) out[i]! += mode === 'abs' ? Math.abs(attr[k * h * w + i]!) : attr[k * h * w + i]!;
+  for (let k = 0; k < c; k++)
+    for (let i = 0; i < h * w; i++) out[i]! += mode === 'abs' ? Math.abs(attr[k * h * w + i]!) : attr[k * h * w + i]!;
   return out;
 }
 
@@ -75,7 +82,13 @@ export interface HeatmapOptions {
 }
 
 /** RGBA (width·height·4) of the heatmap alone. */
-export function heatmapRgba(attr: ArrayLike<number>, c: number, h: number, w: number, opts: HeatmapOptions = {}): Uint8ClampedArray {
+export function heatmapRgba(
+  attr: ArrayLike<number>,
+  c: number,
+  h: number,
+  w: number,
+  opts: HeatmapOptions = {},
+): Uint8ClampedArray {
   const mode = opts.mode ?? 'abs';
   const sal = pixelSaliency(attr, c, h, w, mode);
   const top = absPercentile(sal, opts.percentile ?? 0.995) || 1;
@@ -90,12 +103,25 @@ export function heatmapRgba(attr: ArrayLike<number>, c: number, h: number, w: nu
 }
 
 /** PNG of the heatmap alone at the input's size (one pixel per input pixel), to lay over the input. */
-export function heatmapOnlyPng(attr: ArrayLike<number>, c: number, h: number, w: number, opts: HeatmapOptions = {}): Uint8Array {
+export function heatmapOnlyPng(
+  attr: ArrayLike<number>,
+  c: number,
+  h: number,
+  w: number,
+  opts: HeatmapOptions = {},
+): Uint8Array {
   return encode({ width: w, height: h, data: heatmapRgba(attr, c, h, w, opts), channels: 4, depth: 8 });
 }
 
 /** PNG of three panels: the input (gray or RGB), the heatmap, and the heatmap over the input. */
-export function heatmapPng(input: ArrayLike<number>, attr: ArrayLike<number>, c: number, h: number, w: number, opts: HeatmapOptions = {}): Uint8Array {
+export function heatmapPng(
+  input: ArrayLike<number>,
+  attr: ArrayLike<number>,
+  c: number,
+  h: number,
+  w: number,
+  opts: HeatmapOptions = {},
+): Uint8Array {
   const scale = opts.scale ?? Math.max(1, Math.ceil(224 / Math.max(h, w)));
   const heat = heatmapRgba(attr, c, h, w, opts);
   const gap = 4;
@@ -112,7 +138,11 @@ export function heatmapPng(input: ArrayLike<number>, attr: ArrayLike<number>, c:
       const rgb = inputRgb(i);
       const hm = [heat[i * 4]!, heat[i * 4 + 1]!, heat[i * 4 + 2]!];
       const blend = rgb.map((v, k) => Math.round(0.45 * v + 0.55 * hm[k]!));
-      for (const [panel, colour] of [[0, rgb], [1, hm], [2, blend]] as const) {
+      for (const [panel, colour] of [
+        [0, rgb],
+        [1, hm],
+        [2, blend],
+      ] as const) {
         const o = (y * W + panel * (w * scale + gap) + x) * 4;
         px.set([colour[0]!, colour[1]!, colour[2]!, 255], o);
       }

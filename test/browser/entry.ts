@@ -62,10 +62,26 @@ async function runPathlightCases(filter?: string | readonly number[]): Promise<B
     const t0 = performance.now();
     try {
       await withTimeout(c.run(e), CASE_TIMEOUT_MS, title);
-      results.push({ suite: c.suite, name: c.name, ok: true, error: null, errorName: null, stack: null, ms: performance.now() - t0 });
+      results.push({
+        suite: c.suite,
+        name: c.name,
+        ok: true,
+        error: null,
+        errorName: null,
+        stack: null,
+        ms: performance.now() - t0,
+      });
     } catch (err) {
       const x = err instanceof Error ? err : new Error(String(err));
-      results.push({ suite: c.suite, name: c.name, ok: false, error: x.message, errorName: x.name, stack: x.stack ?? null, ms: performance.now() - t0 });
+      results.push({
+        suite: c.suite,
+        name: c.name,
+        ok: false,
+        error: x.message,
+        errorName: x.name,
+        stack: x.stack ?? null,
+        ms: performance.now() - t0,
+      });
     }
   }
   return { adapter: e.adapter, isGpuDevice: e.device instanceof GPUDevice, userAgent: navigator.userAgent, results };

@@ -12,7 +12,12 @@ export interface Tolerance {
 }
 
 /** Elementwise |a − e| ≤ atol + rtol·|e|; reports the worst element. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, label: string): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: Tolerance,
+  label: string,
+): void {
   const rtol = tol.rtol ?? 1e-4;
   const atol = tol.atol ?? 1e-5;
   assert(actual.length === expected.length, `${label}: length ${actual.length} != expected ${expected.length}`);

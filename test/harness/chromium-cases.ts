@@ -40,7 +40,10 @@ function forwardConsole(page: Page): void {
 
 function describe(r: BrowserRun): string {
   const a = r.adapter;
-  return [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') + (a.isFallbackAdapter ? ' (fallback)' : '');
+  return (
+    [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') +
+    (a.isFallbackAdapter ? ' (fallback)' : '')
+  );
 }
 
 /**
@@ -69,16 +72,23 @@ export function runCasesInChromium(chosen: readonly number[], { adapterTest = fa
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(e instanceof Error ? e.message : String(e)));
       await page.goto(server.url, { waitUntil: 'load', timeout: 60_000 });
-      await page.waitForFunction(() => typeof window.runPathlightCases === 'function', { timeout: 60_000 }).catch((e: Error) => {
-        throw new Error(`the test page never defined runPathlightCases (${pageErrors.join('; ') || e.message})`);
-      });
+      await page
+        .waitForFunction(() => typeof window.runPathlightCases === 'function', { timeout: 60_000 })
+        .catch((e: Error) => {
+          throw new Error(`the test page never defined runPathlightCases (${pageErrors.join('; ') || e.message})`);
+        });
       const t1 = performance.now();
       // A crashed renderer or browser would leave evaluate() waiting: race it against disconnection.
       const disconnected = new Promise<never>((_, reject) => {
-        chromium!.browser.once('disconnected', () => reject(new Error('Chromium disconnected while running the cases')));
+        chromium!.browser.once('disconnected', () =>
+          reject(new Error('Chromium disconnected while running the cases')),
+        );
         page.once('error', (e) => reject(new Error(`the page crashed: ${e.message}`)));
       });
-      run = await Promise.race([page.evaluate((chosen) => window.runPathlightCases!(chosen), [...indices]), disconnected]);
+      run = await Promise.race([
+        page.evaluate((chosen) => window.runPathlightCases!(chosen), [...indices]),
+        disconnected,
+      ]);
       const failed = run.results.filter((r) => !r.ok).length;
       const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
       console.log(
@@ -98,7 +108,8 @@ export function runCasesInChromium(chosen: readonly number[], { adapterTest = fa
   function result(at: number, c: Case): CaseResult {
     if (setupError) throw new Error(`browser runner setup failed: ${setupError.message}`, { cause: setupError });
     const r = run?.results[at];
-    if (!r || r.suite !== c.suite || r.name !== c.name) throw new Error(`no result from the browser for "${caseTitle(c)}"`);
+    if (!r || r.suite !== c.suite || r.name !== c.name)
+      throw new Error(`no result from the browser for "${caseTitle(c)}"`);
     return r;
   }
 
@@ -121,7 +132,11 @@ export function runCasesInChromium(chosen: readonly number[], { adapterTest = fa
         const e = new Error(`${r.error ?? 'failed without a message'} (in Chromium)`);
         e.name = r.errorName ?? 'Error';
         // the page's frames (bundle line numbers) instead of this file's
-        if (r.stack) e.stack = `${e.name}: ${e.message}\n${r.stack.split('\n').filter((l) => /^\s+at /.test(l)).join('\n')}`;
+        if (r.stack)
+          e.stack = `${e.name}: ${e.message}\n${r.stack
+            .split('\n')
+            .filter((l) => /^\s+at /.test(l))
+            .join('\n')}`;
         throw e;
       }
     });

@@ -31,7 +31,16 @@ export interface TinyModel {
 function tensorProto(t: TinyTensor): Record<string, unknown> {
   const type = t.type ?? 1;
   const base = { name: t.name, dims: t.shape, data_type: type };
-  if (t.external) return { ...base, data_location: 1, external_data: [{ key: 'location', value: t.external }, { key: 'offset', value: '0' }, { key: 'length', value: String(t.data.length * 4) }] };
+  if (t.external)
+    return {
+      ...base,
+      data_location: 1,
+      external_data: [
+        { key: 'location', value: t.external },
+        { key: 'offset', value: '0' },
+        { key: 'length', value: String(t.data.length * 4) },
+      ],
+    };
   if (type === 7) return { ...base, int64_data: t.data };
   if (type !== 1) return { ...base, int32_data: t.data }; // FLOAT16 bit patterns, BOOL, narrower integers
   return { ...base, float_data: t.data };
@@ -39,7 +48,12 @@ function tensorProto(t: TinyTensor): Record<string, unknown> {
 
 const valueInfo = (name: string, shape: (number | string)[], type = 1) => ({
   name,
-  type: { tensor_type: { elem_type: type, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
+  type: {
+    tensor_type: {
+      elem_type: type,
+      shape: { dim: shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
+    },
+  },
 });
 
 export function tinyOnnx(m: TinyModel): Uint8Array {
@@ -49,9 +63,18 @@ export function tinyOnnx(m: TinyModel): Uint8Array {
     opset_import: [{ domain: '', version: m.opset ?? 13 }],
     graph: {
       name: 'tiny',
-      node: m.nodes.map((n, k) => ({ op_type: n.op, name: n.name ?? `${n.op}_${k}`, input: n.inputs, output: n.outputs, attribute: n.attrs ?? [] })),
+      node: m.nodes.map((n, k) => ({
+        op_type: n.op,
+        name: n.name ?? `${n.op}_${k}`,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: n.attrs ?? [],
+      })),
       initializer: inits.map(tensorProto),
-      input: [...m.inputs.map((i) => valueInfo(i.name, i.shape, i.type)), ...(m.weightsAsInputs ? inits.map((t) => valueInfo(t.name, t.shape, t.type)) : [])],
+      input: [
+        ...m.inputs.map((i) => valueInfo(i.name, i.shape, i.type)),
+        ...(m.weightsAsInputs ? inits.map((t) => valueInfo(t.name, t.shape, t.type)) : []),
+      ],
       output: m.outputs.map((o) => valueInfo(o, [])),
     },
   };

@@ -21,7 +21,22 @@ export const DEBIAN_DATA = '/usr/share/libonnx-testdata/data';
 export const SUITES = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'];
 
 /** The ops the importer listed before issue #13: the "CNN-op" cases are those that use only these. */
-export const ORIGINAL_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization', 'Add', 'Flatten', 'Reshape', 'Softmax', 'Identity', 'Constant']);
+export const ORIGINAL_OPS = new Set([
+  'Conv',
+  'Gemm',
+  'MatMul',
+  'Relu',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'BatchNormalization',
+  'Add',
+  'Flatten',
+  'Reshape',
+  'Softmax',
+  'Identity',
+  'Constant',
+]);
 const SPATIAL_OPS = new Set(['Conv', 'MaxPool', 'AveragePool', 'BatchNormalization', 'GlobalAveragePool']);
 
 export interface CaseInfo {
@@ -33,7 +48,10 @@ export interface CaseInfo {
   threeD: boolean;
 }
 
-export type Outcome = { status: 'passed'; maxError: number; mode: string } | { status: 'failed'; reason: string } | { status: 'skipped'; reason: string };
+export type Outcome =
+  | { status: 'passed'; maxError: number; mode: string }
+  | { status: 'failed'; reason: string }
+  | { status: 'skipped'; reason: string };
 
 export interface CaseResult extends CaseInfo {
   outcome: Outcome;
@@ -83,11 +101,16 @@ function maxViolation(actual: Float32Array, expected: Float32Array | Float64Arra
 /** A float32 copy of a test tensor, or a reason it cannot be one (a float beyond float32's range, an integer it does not hold exactly). */
 function asInput(t: { data: Float32Array | Float64Array; dtype: string }): Float32Array | string {
   const out = Float32Array.from(t.data);
-  const i = out.findIndex((v, k) => (t.dtype === 'float' ? !Number.isFinite(v) && Number.isFinite(t.data[k]!) : v !== t.data[k]));
-  return i >= 0 ? `its input holds ${t.data[i]}, which float32 cannot hold${t.dtype === 'float' ? '' : ' exactly'}` : out;
+  const i = out.findIndex((v, k) =>
+    t.dtype === 'float' ? !Number.isFinite(v) && Number.isFinite(t.data[k]!) : v !== t.data[k],
+  );
+  return i >= 0
+    ? `its input holds ${t.data[i]}, which float32 cannot hold${t.dtype === 'float' ? '' : ' exactly'}`
+    : out;
 }
 
-const oneLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.replace(/^ONNX [^:]*: /, '');
+const oneLine = (e: unknown): string =>
+  (e instanceof Error ? e.message : String(e)).split('\n')[0]!.replace(/^ONNX [^:]*: /, '');
 
 export async function runCase(engine: Engine, c: CaseInfo): Promise<Outcome> {
   const unsupported = c.ops.filter((o) => !SUPPORTED_OPS.has(o));
@@ -97,7 +120,8 @@ export async function runCase(engine: Engine, c: CaseInfo): Promise<Outcome> {
   const graph = decodeModel(bytes).graph!;
   const inputs = graph.input.filter((i) => !graph.initializer.some((t) => t.name === i.name));
   const notTensor = [...inputs, ...graph.output].find((v) => !v.type?.tensor_type);
-  if (notTensor) return { status: 'skipped', reason: `"${notTensor.name}" is not a tensor (a sequence or an optional)` };
+  if (notTensor)
+    return { status: 'skipped', reason: `"${notTensor.name}" is not a tensor (a sequence or an optional)` };
   const data = join(c.dir, 'test_data_set_0');
   const tensor = (file: string) => readTensorProto(new Uint8Array(readFileSync(join(data, file))), file);
   let predictor;
@@ -113,9 +137,17 @@ export async function runCase(engine: Engine, c: CaseInfo): Promise<Outcome> {
     for (const [k, out] of outs.entries()) {
       const expected = tensor(`output_${k}.pb`);
       const which = outs.length > 1 ? `output ${k}: ` : '';
-      if (out.shape.join() !== expected.shape.join()) return { status: 'failed', reason: `${which}shape [${out.shape.join(', ')}], expected [${expected.shape.join(', ')}]` };
+      if (out.shape.join() !== expected.shape.join())
+        return {
+          status: 'failed',
+          reason: `${which}shape [${out.shape.join(', ')}], expected [${expected.shape.join(', ')}]`,
+        };
       const { bad, maxError } = maxViolation(out.data, expected.data);
-      if (bad >= 0) return { status: 'failed', reason: `${which}element ${bad}: ${out.data[bad]} vs ${expected.data[bad]} (max |error| ${maxError.toExponential(2)})` };
+      if (bad >= 0)
+        return {
+          status: 'failed',
+          reason: `${which}element ${bad}: ${out.data[bad]} vs ${expected.data[bad]} (max |error| ${maxError.toExponential(2)})`,
+        };
       worst = Math.max(worst, maxError);
     }
     return { status: 'passed', maxError: worst, mode: predictor.mode };
@@ -137,11 +169,13 @@ export async function runCases(engine: Engine, cases: readonly CaseInfo[]): Prom
 export function conformanceReport(results: readonly CaseResult[]): string {
   const by = (s: Outcome['status']) => results.filter((r) => r.outcome.status === s);
   const listed = results.filter((r) => r.suite !== 'onnx-node' && r.ops.every((o) => ORIGINAL_OPS.has(o)) && !r.threeD);
-  const outside = by('skipped').filter((r) => r.outcome.status === 'skipped' && r.outcome.reason.startsWith('ops outside'));
+  const outside = by('skipped').filter(
+    (r) => r.outcome.status === 'skipped' && r.outcome.reason.startsWith('ops outside'),
+  );
   const lines = [
     '# ONNX conformance',
     '',
-    'Generated by `test/onnx-conformance.test.ts` (part of `npm test`): every case of Debian\'s `libonnx-testdata`',
+    "Generated by `test/onnx-conformance.test.ts` (part of `npm test`): every case of Debian's `libonnx-testdata`",
     '(`node`, `pytorch-converted`, `pytorch-operator`, `simple`) and of `test/fixtures/onnx-node` (newer opsets,',
     'made by `test/fixtures/make_onnx_node_cases.py`) whose ops the importer reads, run through the predict path',
     `\`pathlight predict\` uses; test_data_set_0 only. Tolerance: |actual − expected| ≤ ${ATOL} + ${RTOL}·|expected| (ONNX's backend runner).`,
@@ -155,7 +189,10 @@ export function conformanceReport(results: readonly CaseResult[]): string {
   for (const r of results) {
     if (r.outcome.status === 'skipped' && r.outcome.reason.startsWith('ops outside')) continue;
     const o = r.outcome;
-    const text = o.status === 'passed' ? `passed (max error ${o.maxError.toExponential(1)}${o.mode === 'whole' ? ', whole-tensor mode' : ''})` : `${o.status}: ${o.reason.replace(/\|/g, '\\|')}`;
+    const text =
+      o.status === 'passed'
+        ? `passed (max error ${o.maxError.toExponential(1)}${o.mode === 'whole' ? ', whole-tensor mode' : ''})`
+        : `${o.status}: ${o.reason.replace(/\|/g, '\\|')}`;
     lines.push(`| ${r.suite}/${r.name} | ${r.ops.join(', ')} | ${text} |`);
   }
   lines.push('', `## Skipped for ops outside the importer (${outside.length})`, '');
@@ -164,6 +201,7 @@ export function conformanceReport(results: readonly CaseResult[]): string {
     const reason = (r.outcome as { reason: string }).reason.replace('ops outside the importer: ', '');
     byOps.set(reason, [...(byOps.get(reason) ?? []), r.name]);
   }
-  for (const [ops, names] of [...byOps].sort((p, q) => q[1].length - p[1].length || p[0].localeCompare(q[0]))) lines.push(`- ${ops} (${names.length}): ${names.join(', ')}`);
+  for (const [ops, names] of [...byOps].sort((p, q) => q[1].length - p[1].length || p[0].localeCompare(q[0])))
+    lines.push(`- ${ops} (${names.length}): ${names.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -16,7 +16,11 @@ function attrs(values: Record<string, AttrValue>): Record<string, TfjsAttr> {
   for (const [k, v] of Object.entries(values)) {
     if (typeof v === 'string') out[k] = { s: btoa(v) };
     else if (typeof v === 'boolean') out[k] = { b: v };
-    else if (typeof v === 'number') out[k] = Number.isInteger(v) && k !== 'epsilon' && k !== 'alpha' && k !== 'leakyrelu_alpha' ? { i: String(v) } : { f: v };
+    else if (typeof v === 'number')
+      out[k] =
+        Number.isInteger(v) && k !== 'epsilon' && k !== 'alpha' && k !== 'leakyrelu_alpha'
+          ? { i: String(v) }
+          : { f: v };
     else if (v.length > 0 && typeof v[0] === 'string') out[k] = { list: { s: (v as string[]).map((s) => btoa(s)) } };
     else out[k] = { list: { i: (v as number[]).map(String) } };
   }
@@ -34,7 +38,14 @@ export class TinyGraph {
 
   /** the Placeholder, [-1, ...shape] */
   input(shape: number[]): string {
-    this.nodes.push({ name: 'input', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [-1, ...shape].map((d) => ({ size: String(d) })) } } } });
+    this.nodes.push({
+      name: 'input',
+      op: 'Placeholder',
+      attr: {
+        dtype: { type: 'DT_FLOAT' },
+        shape: { shape: { dim: [-1, ...shape].map((d) => ({ size: String(d) })) } },
+      },
+    });
     return 'input';
   }
 
@@ -55,11 +66,16 @@ export class TinyGraph {
   }
 
   /** model.json and the shards' bytes (one Uint8Array per shard path) */
-  build(encoding: Encoding = 'float32', shardCount = 1): { json: TfjsModelJson; shards: Uint8Array[]; bytes: Uint8Array } {
+  build(
+    encoding: Encoding = 'float32',
+    shardCount = 1,
+  ): { json: TfjsModelJson; shards: Uint8Array[]; bytes: Uint8Array } {
     const specs: TfjsWeightSpec[] = [];
     const parts: Uint8Array[] = [];
     for (const w of this.weights) {
-      const { bytes, spec } = w.int ? { bytes: new Uint8Array(Int32Array.from(w.data).buffer), spec: { dtype: 'int32' } } : encode(w.data, encoding);
+      const { bytes, spec } = w.int
+        ? { bytes: new Uint8Array(Int32Array.from(w.data).buffer), spec: { dtype: 'int32' } }
+        : encode(w.data, encoding);
       specs.push({ name: w.name, shape: w.shape, ...spec } as TfjsWeightSpec);
       parts.push(bytes);
     }
@@ -79,7 +95,11 @@ export class TinyGraph {
 
 function encode(data: Float32Array, encoding: Encoding): { bytes: Uint8Array; spec: Partial<TfjsWeightSpec> } {
   if (encoding === 'float32') return { bytes: new Uint8Array(data.slice().buffer), spec: { dtype: 'float32' } };
-  if (encoding === 'float16') return { bytes: new Uint8Array(Uint16Array.from(data, floatToHalf).buffer), spec: { dtype: 'float32', quantization: { dtype: 'float16' } } };
+  if (encoding === 'float16')
+    return {
+      bytes: new Uint8Array(Uint16Array.from(data, floatToHalf).buffer),
+      spec: { dtype: 'float32', quantization: { dtype: 'float16' } },
+    };
   const levels = encoding === 'uint8' ? 255 : 65535;
   const min = Math.min(...data);
   const scale = (Math.max(...data) - min) / levels || 1;

@@ -19,7 +19,14 @@ let gradientsRegistered = false;
 export async function tfjsCpu(): Promise<typeof tf> {
   if (!gradientsRegistered) {
     const entry = require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js');
-    const code = buildSync({ entryPoints: [entry], bundle: true, format: 'cjs', platform: 'node', write: false, logLevel: 'silent' }).outputFiles[0]!.text;
+    const code = buildSync({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      write: false,
+      logLevel: 'silent',
+    }).outputFiles[0]!.text;
     new Function('require', 'module', 'exports', code)(require, { exports: {} }, {});
     gradientsRegistered = true;
   }
@@ -32,20 +39,29 @@ export async function tfjsGraphModel(json: TfjsModelJson, weights: Uint8Array): 
   await tfjsCpu();
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
   return loadGraphModel({
-    load: async () => ({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[], weightData, format: json.format }),
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
+      weightData,
+      format: json.format,
+    }),
   });
 }
 
 /** NCHW values → NHWC (the layout TF.js models take), and back. */
 export function nchwToNhwc(x: Float32Array, [n, c, h, w]: number[]): Float32Array {
   const out = new Float32Array(x.length);
-  for (let b = 0; b < n!; b++) for (let k = 0; k < c!; k++) for (let p = 0; p < h! * w!; p++) out[(b * h! * w! + p) * c! + k] = x[(b * c! + k) * h! * w! + p]!;
+  for (let b = 0; b < n!; b++)
+    for (let k = 0; k < c!; k++)
+      for (let p = 0; p < h! * w!; p++) out[(b * h! * w! + p) * c! + k] = x[(b * c! + k) * h! * w! + p]!;
   return out;
 }
 
 export function nhwcToNchw(x: Float32Array, [n, c, h, w]: number[]): Float32Array {
   const out = new Float32Array(x.length);
-  for (let b = 0; b < n!; b++) for (let k = 0; k < c!; k++) for (let p = 0; p < h! * w!; p++) out[(b * c! + k) * h! * w! + p] = x[(b * h! * w! + p) * c! + k]!;
+  for (let b = 0; b < n!; b++)
+    for (let k = 0; k < c!; k++)
+      for (let p = 0; p < h! * w!; p++) out[(b * c! + k) * h! * w! + p] = x[(b * h! * w! + p) * c! + k]!;
   return out;
 }
 
@@ -53,7 +69,13 @@ export function nhwcToNchw(x: Float32Array, [n, c, h, w]: number[]): Float32Arra
  * The model's `output` values for `x` (given in TF's layout, shape `tfShape`) and, when
  * `targets` are given, the gradient of Σ_b output[b, targets[b]] w.r.t. x (TF's layout).
  */
-export async function tfjsReference(model: GraphModel, x: Float32Array, tfShape: number[], output: string, targets?: number[]): Promise<{ logits: Float32Array; grad?: Float32Array }> {
+export async function tfjsReference(
+  model: GraphModel,
+  x: Float32Array,
+  tfShape: number[],
+  output: string,
+  targets?: number[],
+): Promise<{ logits: Float32Array; grad?: Float32Array }> {
   const t = await tfjsCpu();
   const input = t.tensor(x, tfShape);
   const run = (z: tf.Tensor) => model.execute(z, output) as tf.Tensor;
@@ -80,7 +102,11 @@ export async function tfjsReference(model: GraphModel, x: Float32Array, tfShape:
  * filter gradient too, the plain ops only what `tf.grad` asks for.
  */
 export function unfused(json: TfjsModelJson): TfjsModelJson {
-  const plain: Record<string, string> = { _FusedConv2D: 'Conv2D', FusedDepthwiseConv2dNative: 'DepthwiseConv2dNative', _FusedMatMul: 'MatMul' };
+  const plain: Record<string, string> = {
+    _FusedConv2D: 'Conv2D',
+    FusedDepthwiseConv2dNative: 'DepthwiseConv2dNative',
+    _FusedMatMul: 'MatMul',
+  };
   const node = json.modelTopology.node.flatMap((n) => {
     if (!(n.op in plain)) return [n];
     const ops = (n.attr?.fused_ops?.list?.s ?? []).map((s) => atob(s));
@@ -90,7 +116,12 @@ export function unfused(json: TfjsModelJson): TfjsModelJson {
     for (const op of ops) {
       const prev = out[out.length - 1]!.name;
       const input = op === 'BiasAdd' ? [prev, bias!] : op === 'Prelu' ? [prev, extra!] : [prev];
-      out.push({ name: `${n.name}/${op}`, op, input, attr: op === 'LeakyRelu' ? { alpha: { f: alpha?.f ?? 0.2 } } : { T: { type: 'DT_FLOAT' } } } as never);
+      out.push({
+        name: `${n.name}/${op}`,
+        op,
+        input,
+        attr: op === 'LeakyRelu' ? { alpha: { f: alpha?.f ?? 0.2 } } : { T: { type: 'DT_FLOAT' } },
+      } as never);
     }
     out[out.length - 1]!.name = n.name;
     return out;
@@ -104,7 +135,14 @@ export function unfused(json: TfjsModelJson): TfjsModelJson {
  * CPU AvgPool gradient divides by the whole window, also where SAME's padding is excluded). Exact
  * up to float32 rounding on piecewise-linear graphs away from kinks.
  */
-export async function tfjsFiniteDifferences(model: GraphModel, x: Float32Array, tfShape: number[], output: string, targets: number[], eps = 1e-3): Promise<Float32Array> {
+export async function tfjsFiniteDifferences(
+  model: GraphModel,
+  x: Float32Array,
+  tfShape: number[],
+  output: string,
+  targets: number[],
+  eps = 1e-3,
+): Promise<Float32Array> {
   const n = tfShape[0]!;
   const size = x.length / n;
   const rows = new Float32Array(2 * x.length * size);

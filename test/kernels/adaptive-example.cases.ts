@@ -27,16 +27,34 @@ export default defineCases('adaptive example', (test) => {
         const o = { target, steps: 10, fraction: 0.2, score };
         const want = guidedIntegratedGradients(ref, row(x, i), row(baseline, i), o);
         const got = gx.attribution.subarray(i * D, (i + 1) * D);
-        assert(relL2(got, want.attribution) < 1e-3, `gig-gx image ${i}: rel L2 ${relL2(got, want.attribution)} vs float64`);
+        assert(
+          relL2(got, want.attribution) < 1e-3,
+          `gig-gx image ${i}: rel L2 ${relL2(got, want.attribution)} vs float64`,
+        );
         const plain = guidedIntegratedGradients(ref, row(x, i), row(baseline, i), { ...o, score: undefined });
-        assert(relL2(want.attribution, plain.attribution) > 1e-2, `image ${i}: the |g ⊙ (x − z)| score chose the same path as |g|`);
-        assert(relL2(gig.attribution.subarray(i * D, (i + 1) * D), plain.attribution) < 1e-3, `gig image ${i} moved off its own reference`);
+        assert(
+          relL2(want.attribution, plain.attribution) > 1e-2,
+          `image ${i}: the |g ⊙ (x − z)| score chose the same path as |g|`,
+        );
+        assert(
+          relL2(gig.attribution.subarray(i * D, (i + 1) * D), plain.attribution) < 1e-3,
+          `gig image ${i} moved off its own reference`,
+        );
         const gapDelta = gx.images[i]!.sum - (want.fx - want.fBaseline);
-        assert(Math.abs(gapDelta - want.delta) <= 1e-4 * (1 + Math.abs(want.fx - want.fBaseline)), `gig-gx image ${i}: Σ attr − Δf ${gapDelta}, float64 ${want.delta}`);
+        assert(
+          Math.abs(gapDelta - want.delta) <= 1e-4 * (1 + Math.abs(want.fx - want.fBaseline)),
+          `gig-gx image ${i}: Σ attr − Δf ${gapDelta}, float64 ${want.delta}`,
+        );
         const wantIdgi = idgiGuidedIG(ref, row(x, i), row(baseline, i), o);
         const gotIdgi = gxIdgi.attribution.subarray(i * D, (i + 1) * D);
-        assert(relL2(gotIdgi, wantIdgi.attribution) < 1e-3, `gig-gx-idgi image ${i}: rel L2 ${relL2(gotIdgi, wantIdgi.attribution)} vs float64`);
-        assert(gxIdgi.images[i]!.completenessError < 1e-4, `gig-gx-idgi image ${i}: completeness error ${gxIdgi.images[i]!.completenessError}`);
+        assert(
+          relL2(gotIdgi, wantIdgi.attribution) < 1e-3,
+          `gig-gx-idgi image ${i}: rel L2 ${relL2(gotIdgi, wantIdgi.attribution)} vs float64`,
+        );
+        assert(
+          gxIdgi.images[i]!.completenessError < 1e-4,
+          `gig-gx-idgi image ${i}: completeness error ${gxIdgi.images[i]!.completenessError}`,
+        );
       });
     } finally {
       model.dispose();

@@ -10,7 +10,15 @@ import { Rng, asF32 } from '../harness/random.js';
 import { numericGrad, dot } from '../reference/finite-diff.js';
 import * as ref from '../reference/batch-norm.js';
 import { Tensor, sizeOf } from '../../src/tensor/tensor.js';
-import { batchNorm, batchNormBackwardInput, batchNormBackwardParams, batchNormBackwardTraining, batchStatistics, foldBatchNorm, type BatchNormParams } from '../../src/ops/batch-norm.js';
+import {
+  batchNorm,
+  batchNormBackwardInput,
+  batchNormBackwardParams,
+  batchNormBackwardTraining,
+  batchStatistics,
+  foldBatchNorm,
+  type BatchNormParams,
+} from '../../src/ops/batch-norm.js';
 import { reluBackward } from '../../src/ops/relu.js';
 import type { Engine } from '../../src/gpu/engine.js';
 
@@ -19,7 +27,13 @@ const FD_TOL = { rtol: 1e-6, atol: 1e-6 };
 const EPS = 1e-5;
 
 function randomBn(rng: Rng, c: number): ref.BnRef {
-  return { gamma: asF32(rng.uniform(c, -1.5, 1.5)), beta: asF32(rng.uniform(c)), mean: asF32(rng.uniform(c)), variance: asF32(rng.uniform(c, 0.2, 2)), eps: EPS };
+  return {
+    gamma: asF32(rng.uniform(c, -1.5, 1.5)),
+    beta: asF32(rng.uniform(c)),
+    mean: asF32(rng.uniform(c)),
+    variance: asF32(rng.uniform(c, 0.2, 2)),
+    eps: EPS,
+  };
 }
 
 function upload(engine: Engine, bn: ref.BnRef): BatchNormParams {
@@ -46,7 +60,12 @@ async function expectRejected(engine: Engine, fn: () => unknown, pattern: RegExp
 
 export default defineCases('batchnorm', (test) => {
   // vec4 / vec2 / scalar lanes along H·W, odd sizes, batch > 1, [N, C] input, more elements than a workgroup
-  for (const shape of [[2, 3, 7, 5], [3, 5, 2, 3], [4, 6], [3, 2, 8, 12]]) {
+  for (const shape of [
+    [2, 3, 7, 5],
+    [3, 5, 2, 3],
+    [4, 6],
+    [3, 2, 8, 12],
+  ]) {
     for (const relu of [false, true]) {
       test(`forward+backward ${shape.join('x')}${relu ? ' relu' : ''}`, async (engine) => {
         const rng = new Rng(17);
@@ -70,10 +89,25 @@ export default defineCases('batchnorm', (test) => {
         expectClose(await dbeta.download(), dp.dbeta, TOL, 'batchnorm dbeta');
 
         // the references agree with finite differences of <BN(x), dy> (random x: no ReLU kinks)
-        expectClose(dx, numericGrad((z) => dot(ref.batchNorm(z, shape, bn, relu), dy), x), FD_TOL, 'dx reference vs finite differences');
+        expectClose(
+          dx,
+          numericGrad((z) => dot(ref.batchNorm(z, shape, bn, relu), dy), x),
+          FD_TOL,
+          'dx reference vs finite differences',
+        );
         if (!relu) {
-          expectClose(dp.dgamma, numericGrad((g) => dot(ref.batchNorm(x, shape, { ...bn, gamma: g }), dy), bn.gamma), FD_TOL, 'dgamma reference vs finite differences');
-          expectClose(dp.dbeta, numericGrad((b) => dot(ref.batchNorm(x, shape, { ...bn, beta: b }), dy), bn.beta), FD_TOL, 'dbeta reference vs finite differences');
+          expectClose(
+            dp.dgamma,
+            numericGrad((g) => dot(ref.batchNorm(x, shape, { ...bn, gamma: g }), dy), bn.gamma),
+            FD_TOL,
+            'dgamma reference vs finite differences',
+          );
+          expectClose(
+            dp.dbeta,
+            numericGrad((b) => dot(ref.batchNorm(x, shape, { ...bn, beta: b }), dy), bn.beta),
+            FD_TOL,
+            'dbeta reference vs finite differences',
+          );
         }
         for (const t of [tx, tdy, ty, tdx, dgamma, dbeta]) t.dispose();
         disposeBn(tbn);
@@ -82,7 +116,12 @@ export default defineCases('batchnorm', (test) => {
   }
 
   // training mode: batch statistics (+ running update), normalisation by them, backward through them
-  for (const shape of [[4, 3, 5, 7], [3, 5, 2, 2], [6, 4], [2, 2, 9, 16]]) {
+  for (const shape of [
+    [4, 3, 5, 7],
+    [3, 5, 2, 2],
+    [6, 4],
+    [2, 2, 9, 16],
+  ]) {
     for (const relu of [false, true]) {
       test(`training mode ${shape.join('x')}${relu ? ' relu' : ''}: statistics, running update, forward, backward vs float64`, async (engine) => {
         const rng = new Rng(23);
@@ -103,8 +142,18 @@ export default defineCases('batchnorm', (test) => {
         expectClose(await stats.mean.download(), want.mean, TOL, 'batch mean');
         expectClose(await stats.variance.download(), want.variance, TOL, 'batch variance');
         const m = sizeOf(shape) / c;
-        expectClose(await tbn.mean.download(), bn.mean.map((r, k) => 0.9 * r + 0.1 * want.mean[k]!), TOL, 'running mean');
-        expectClose(await tbn.variance.download(), bn.variance.map((r, k) => 0.9 * r + (0.1 * want.variance[k]! * m) / (m - 1)), TOL, 'running variance (unbiased)');
+        expectClose(
+          await tbn.mean.download(),
+          bn.mean.map((r, k) => 0.9 * r + 0.1 * want.mean[k]!),
+          TOL,
+          'running mean',
+        );
+        expectClose(
+          await tbn.variance.download(),
+          bn.variance.map((r, k) => 0.9 * r + (0.1 * want.variance[k]! * m) / (m - 1)),
+          TOL,
+          'running variance (unbiased)',
+        );
         const y = ref.batchNormTraining(x, shape, bn.gamma, bn.beta, EPS, relu);
         expectClose(await ty.download(), y, TOL, 'training forward');
         const gy = relu ? dy.map((d, k) => (y[k]! > 0 ? d : 0)) : dy;
@@ -118,10 +167,18 @@ export default defineCases('batchnorm', (test) => {
         // the references agree with finite differences of <BN_train(x), dy> (the statistics depend on x)
         const f = (z: Float64Array) => dot(ref.batchNormTraining(z, shape, bn.gamma, bn.beta, EPS, relu), dy);
         expectClose(dx, numericGrad(f, x), { rtol: 1e-5, atol: 1e-6 }, 'training dx reference vs finite differences');
-        expectClose(dp.dgamma, numericGrad((gm) => dot(ref.batchNormTraining(x, shape, gm, bn.beta, EPS, relu), dy), bn.gamma), { rtol: 1e-5, atol: 1e-6 }, 'training dgamma reference vs finite differences');
+        expectClose(
+          dp.dgamma,
+          numericGrad((gm) => dot(ref.batchNormTraining(x, shape, gm, bn.beta, EPS, relu), dy), bn.gamma),
+          { rtol: 1e-5, atol: 1e-6 },
+          'training dgamma reference vs finite differences',
+        );
         // the backward really differs from the inference-mode one: the test can tell them apart
         const inference = ref.batchNormBackwardInput(gy, shape, xhatBn);
-        assert(dx.some((v, k) => Math.abs(v - inference[k]!) > 1e-3), 'training and inference backward agree: the statistics terms are not exercised');
+        assert(
+          dx.some((v, k) => Math.abs(v - inference[k]!) > 1e-3),
+          'training and inference backward agree: the statistics terms are not exercised',
+        );
         for (const t of [tx, tdy, ty, back.dx, back.dgamma, back.dbeta, stats.mean, stats.variance]) t.dispose();
         if (g !== tdy) g.dispose();
         disposeBn(tbn);
@@ -136,13 +193,48 @@ export default defineCases('batchnorm', (test) => {
     const x = Tensor.zeros(engine, [2, 4, 2, 2]);
     const ok = Tensor.zeros(engine, [2, 3, 2, 2]);
     const other = Tensor.zeros(engine, [2, 3, 2, 1]);
-    await expectRejected(engine, () => batchNorm(x3, bn), /batchNorm: input must have rank 4 \(NCHW\) or 2 \(\[N, C\]\), got shape \[2, 3, 4\]/, 'rank');
-    await expectRejected(engine, () => batchNorm(x, bn), /batchNorm: gamma has shape \[3\], expected \[4\]/, 'channels');
-    await expectRejected(engine, () => batchNorm(ok, { ...bn, mean: bn.beta.reshape([1, 3]) }), /batchNorm: mean has shape \[1, 3\], expected \[3\]/, 'param rank');
-    await expectRejected(engine, () => batchNorm(ok, { ...bn, eps: -1 }), /batchNorm: eps must be a finite number >= 0/, 'eps');
-    await expectRejected(engine, () => batchNormBackwardInput(x, bn), /batchNormBackwardInput: gamma has shape \[3\], expected \[4\]/, 'backward channels');
-    await expectRejected(engine, () => batchNormBackwardInput(ok, bn, other), /batchNormBackwardInput: reluOutput has shape \[2, 3, 2, 1\]/, 'relu mask shape');
-    await expectRejected(engine, () => batchNormBackwardParams(ok, other, bn), /batchNormBackwardParams: dy has shape \[2, 3, 2, 1\], expected \[2, 3, 2, 2\]/, 'params dy');
+    await expectRejected(
+      engine,
+      () => batchNorm(x3, bn),
+      /batchNorm: input must have rank 4 \(NCHW\) or 2 \(\[N, C\]\), got shape \[2, 3, 4\]/,
+      'rank',
+    );
+    await expectRejected(
+      engine,
+      () => batchNorm(x, bn),
+      /batchNorm: gamma has shape \[3\], expected \[4\]/,
+      'channels',
+    );
+    await expectRejected(
+      engine,
+      () => batchNorm(ok, { ...bn, mean: bn.beta.reshape([1, 3]) }),
+      /batchNorm: mean has shape \[1, 3\], expected \[3\]/,
+      'param rank',
+    );
+    await expectRejected(
+      engine,
+      () => batchNorm(ok, { ...bn, eps: -1 }),
+      /batchNorm: eps must be a finite number >= 0/,
+      'eps',
+    );
+    await expectRejected(
+      engine,
+      () => batchNormBackwardInput(x, bn),
+      /batchNormBackwardInput: gamma has shape \[3\], expected \[4\]/,
+      'backward channels',
+    );
+    await expectRejected(
+      engine,
+      () => batchNormBackwardInput(ok, bn, other),
+      /batchNormBackwardInput: reluOutput has shape \[2, 3, 2, 1\]/,
+      'relu mask shape',
+    );
+    await expectRejected(
+      engine,
+      () => batchNormBackwardParams(ok, other, bn),
+      /batchNormBackwardParams: dy has shape \[2, 3, 2, 1\], expected \[2, 3, 2, 2\]/,
+      'params dy',
+    );
     for (const t of [x3, x, ok, other]) t.dispose();
     disposeBn(bn);
   });
@@ -156,7 +248,13 @@ export default defineCases('batchnorm', (test) => {
       const w = Float32Array.from(rng.uniform(sizeOf(wShape)));
       const b = withBias ? Float32Array.from(rng.uniform(4)) : null;
       const bn = randomBn(rng, 4);
-      const arrays = { gamma: Float32Array.from(bn.gamma), beta: Float32Array.from(bn.beta), mean: Float32Array.from(bn.mean), variance: Float32Array.from(bn.variance), eps: EPS };
+      const arrays = {
+        gamma: Float32Array.from(bn.gamma),
+        beta: Float32Array.from(bn.beta),
+        mean: Float32Array.from(bn.mean),
+        variance: Float32Array.from(bn.variance),
+        eps: EPS,
+      };
       const folded = foldBatchNorm(w, b, wShape, arrays);
       const yShape = [2, 4, 3, 3];
       const want = ref.batchNorm(ref.conv2d(x, xShape, w, wShape, b), yShape, bn);
@@ -173,11 +271,33 @@ export default defineCases('batchnorm', (test) => {
   test('foldBatchNorm rejects mismatched shapes', async () => {
     const rng = new Rng(2);
     const bn = randomBn(rng, 4);
-    const arrays = { gamma: Float32Array.from(bn.gamma), beta: Float32Array.from(bn.beta), mean: Float32Array.from(bn.mean), variance: Float32Array.from(bn.variance), eps: EPS };
+    const arrays = {
+      gamma: Float32Array.from(bn.gamma),
+      beta: Float32Array.from(bn.beta),
+      mean: Float32Array.from(bn.mean),
+      variance: Float32Array.from(bn.variance),
+      eps: EPS,
+    };
     const w = new Float32Array(24);
-    await expectThrows(() => foldBatchNorm(w, null, [4, 3, 2, 2], arrays), /foldBatchNorm: weight has 24 values, shape \[4, 3, 2, 2\] needs 48/, 'weight size');
-    await expectThrows(() => foldBatchNorm(w, new Float32Array(3), [4, 6], arrays), /foldBatchNorm: bias has 3 values, expected 4/, 'bias');
-    await expectThrows(() => foldBatchNorm(w, null, [3, 8], { ...arrays }), /foldBatchNorm: gamma has 4 values, expected 3/, 'channels');
-    await expectThrows(() => foldBatchNorm(w, null, [4, 6], { ...arrays, variance: new Float32Array(4), eps: 0 }), /foldBatchNorm: variance \+ eps of channel 0 is 0, must be > 0/, 'zero variance');
+    await expectThrows(
+      () => foldBatchNorm(w, null, [4, 3, 2, 2], arrays),
+      /foldBatchNorm: weight has 24 values, shape \[4, 3, 2, 2\] needs 48/,
+      'weight size',
+    );
+    await expectThrows(
+      () => foldBatchNorm(w, new Float32Array(3), [4, 6], arrays),
+      /foldBatchNorm: bias has 3 values, expected 4/,
+      'bias',
+    );
+    await expectThrows(
+      () => foldBatchNorm(w, null, [3, 8], { ...arrays }),
+      /foldBatchNorm: gamma has 4 values, expected 3/,
+      'channels',
+    );
+    await expectThrows(
+      () => foldBatchNorm(w, null, [4, 6], { ...arrays, variance: new Float32Array(4), eps: 0 }),
+      /foldBatchNorm: variance \+ eps of channel 0 is 0, must be > 0/,
+      'zero variance',
+    );
   });
 });

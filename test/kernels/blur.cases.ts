@@ -27,14 +27,29 @@ function row(a: ArrayLike<number>, i: number, size: number): Float64Array {
 }
 
 /** Uploads `n` random [c, h, w] images; returns the tensor and the values as float64 images. */
-function randomImages(engine: Engine, seed: number, n: number, shape: readonly [number, number, number]): { t: Tensor; xs: Float64Array[] } {
+function randomImages(
+  engine: Engine,
+  seed: number,
+  n: number,
+  shape: readonly [number, number, number],
+): { t: Tensor; xs: Float64Array[] } {
   const size = shape[0] * shape[1] * shape[2];
   const data = Float32Array.from(new Rng(seed).uniform(n * size, 0, 1));
   return { t: Tensor.from(engine, data, [n, ...shape]), xs: Array.from({ length: n }, (_, i) => row(data, i, size)) };
 }
 
 function context(engine: Engine, model: Model, x: Tensor): ExplainContext {
-  return { engine, subject: modelSubject(model), x, baseline: x, targets: Tensor.zeros(engine, [x.shape[0]!]), targetList: null, output: 'logit', maxRows: 64, stats: { gradientEvaluations: 0, forwardEvaluations: 0 } };
+  return {
+    engine,
+    subject: modelSubject(model),
+    x,
+    baseline: x,
+    targets: Tensor.zeros(engine, [x.shape[0]!]),
+    targetList: null,
+    output: 'logit',
+    maxRows: 64,
+    stats: { gradientEvaluations: 0, forwardEvaluations: 0 },
+  };
 }
 
 export default defineCases('blur', (test) => {
@@ -48,9 +63,17 @@ export default defineCases('blur', (test) => {
     const got = await out.download();
     for (let i = 0; i < 2; i++) {
       sigmas.forEach((sigma, s) => {
-        expectClose(row(got, i * sigmas.length + s, size), refBlur(xs[i]!, shape, sigma), { rtol: 1e-5, atol: 1e-6 }, `image ${i} σ ${sigma}`);
+        expectClose(
+          row(got, i * sigmas.length + s, size),
+          refBlur(xs[i]!, shape, sigma),
+          { rtol: 1e-5, atol: 1e-6 },
+          `image ${i} σ ${sigma}`,
+        );
       });
-      assert(row(got, i * sigmas.length, size).every((v, k) => v === xs[i]![k]), 'σ = 0 is not exactly the identity');
+      assert(
+        row(got, i * sigmas.length, size).every((v, k) => v === xs[i]![k]),
+        'σ = 0 is not exactly the identity',
+      );
     }
     for (const x of [t, out]) x.dispose();
   });
@@ -61,7 +84,16 @@ export default defineCases('blur', (test) => {
     const sigmas = [0.8, 0, 5];
     const out = gaussianBlur(t, sigmas);
     const got = await out.download();
-    xs.forEach((x, i) => sigmas.forEach((sigma, s) => expectClose(row(got, 3 * i + s, 8), refBlur(x, shape, sigma), { rtol: 1e-5, atol: 1e-6 }, `image ${i} σ ${sigma}`)));
+    xs.forEach((x, i) =>
+      sigmas.forEach((sigma, s) =>
+        expectClose(
+          row(got, 3 * i + s, 8),
+          refBlur(x, shape, sigma),
+          { rtol: 1e-5, atol: 1e-6 },
+          `image ${i} σ ${sigma}`,
+        ),
+      ),
+    );
     for (const x of [t, out]) x.dispose();
   });
 
@@ -87,7 +119,10 @@ export default defineCases('blur', (test) => {
         // per pixel, which is 1e-3 relative when σ = 0.12 (the difference is ~1e-13). Below that
         // floor, compare absolutely.
         const floor = 1e-14 * Math.abs(scales[s]!) * size;
-        assert(err < 1e-4 || maxAbsDiff(got, expected) < floor, `difference image ${i} σ ${sigma}: rel L2 ${err}, max abs ${maxAbsDiff(got, expected)}`);
+        assert(
+          err < 1e-4 || maxAbsDiff(got, expected) < floor,
+          `difference image ${i} σ ${sigma}: rel L2 ${err}, max abs ${maxAbsDiff(got, expected)}`,
+        );
       });
     }
     for (const x of [t, r.blurred, r.difference]) x.dispose();
@@ -95,7 +130,11 @@ export default defineCases('blur', (test) => {
 
   test('blur rejects bad sigmas and shapes', async (engine) => {
     const t = Tensor.zeros(engine, [1, 1, 3, 3]);
-    await expectThrows(() => gaussianBlur(t, [1, -0.5]), /gaussianBlur: sigma 1 must be a number in \[0, 1000\], got -0.5/, 'negative σ');
+    await expectThrows(
+      () => gaussianBlur(t, [1, -0.5]),
+      /gaussianBlur: sigma 1 must be a number in \[0, 1000\], got -0.5/,
+      'negative σ',
+    );
     await expectThrows(() => gaussianBlur(t, [NaN]), /sigma 0 must be a number in \[0, 1000\], got NaN/, 'NaN σ');
     await expectThrows(() => gaussianBlur(t, []), /no sigmas/, 'empty');
     await expectThrows(() => gaussianBlur(t.reshape([9]), [1]), /input must be \[N, C, H, W\], got \[9\]/, 'rank');
@@ -114,13 +153,29 @@ export default defineCases('blur', (test) => {
       { steps: 13, maxSigma: 4, sqrt: true, output: 'prob', budget: 30_000 },
     ] as const;
     for (const c of cases) {
-      const r = await explain(engine, model, x, { method: 'blurig', steps: c.steps, target: targets, output: c.output, memoryBudgetBytes: c.budget, methodOptions: { maxSigma: c.maxSigma, sqrt: c.sqrt } });
+      const r = await explain(engine, model, x, {
+        method: 'blurig',
+        steps: c.steps,
+        target: targets,
+        output: c.output,
+        memoryBudgetBytes: c.budget,
+        methodOptions: { maxSigma: c.maxSigma, sqrt: c.sqrt },
+      });
       for (let i = 0; i < 2; i++) {
-        const e = blurIntegratedGradients(ref, xs[i]!, { target: targets[i]!, output: c.output, steps: c.steps, maxSigma: c.maxSigma, sqrt: c.sqrt });
+        const e = blurIntegratedGradients(ref, xs[i]!, {
+          target: targets[i]!,
+          output: c.output,
+          steps: c.steps,
+          maxSigma: c.maxSigma,
+          sqrt: c.sqrt,
+        });
         const err = relL2(row(r.attribution, i, D), e.attribution);
         assert(err < 1e-3, `Blur IG steps ${c.steps} image ${i}: rel L2 ${err}`);
         const im = r.images[i]!;
-        assert(Math.abs(im.fStart - e.fBaseline) < 1e-4 * (1 + Math.abs(e.fBaseline)), `f(start) ${im.fStart} vs ${e.fBaseline}`);
+        assert(
+          Math.abs(im.fStart - e.fBaseline) < 1e-4 * (1 + Math.abs(e.fBaseline)),
+          `f(start) ${im.fStart} vs ${e.fBaseline}`,
+        );
         assert(Math.abs(im.sum - e.sum) < 1e-3 * (1 + Math.abs(e.sum)), `Σ attr ${im.sum} vs ${e.sum}`);
       }
     }
@@ -133,11 +188,18 @@ export default defineCases('blur', (test) => {
     const ctx = context(engine, model, t);
     const sigmas = blurSigmas(3, 4, false);
     const idgiPath = blurPath(sigmas);
-    const ends = [idgiPath.points(ctx, 0, 1).points, idgiPath.points(ctx, 4, 1).points, blurIgPath(sigmas, 0.01).points(ctx, 3, 1).points];
+    const ends = [
+      idgiPath.points(ctx, 0, 1).points,
+      idgiPath.points(ctx, 4, 1).points,
+      blurIgPath(sigmas, 0.01).points(ctx, 3, 1).points,
+    ];
     const [start, end, igEnd] = await Promise.all(ends.map((p) => p.download()));
     for (let i = 0; i < 2; i++) {
       expectClose(row(start!, i, D), refBlur(xs[i]!, SHAPE, 3), { rtol: 1e-5, atol: 1e-6 }, `start of image ${i}`);
-      assert(row(end!, i, D).every((v, k) => v === xs[i]![k]) && row(igEnd!, i, D).every((v, k) => v === xs[i]![k]), `path of image ${i} does not end at x`);
+      assert(
+        row(end!, i, D).every((v, k) => v === xs[i]![k]) && row(igEnd!, i, D).every((v, k) => v === xs[i]![k]),
+        `path of image ${i} does not end at x`,
+      );
     }
     for (const p of [...ends, t, ctx.targets]) p.dispose();
     model.dispose();
@@ -149,14 +211,26 @@ export default defineCases('blur', (test) => {
     const x = await t.download();
     t.dispose();
     const targets = [1, 3];
-    for (const [steps, budget] of [[7, undefined], [9, oneRowBudget(model)]] as const) {
-      const r = await explain(engine, model, x, { method: 'blurig-idgi', steps, target: targets, memoryBudgetBytes: budget, methodOptions: { maxSigma: 5 } });
+    for (const [steps, budget] of [
+      [7, undefined],
+      [9, oneRowBudget(model)],
+    ] as const) {
+      const r = await explain(engine, model, x, {
+        method: 'blurig-idgi',
+        steps,
+        target: targets,
+        memoryBudgetBytes: budget,
+        methodOptions: { maxSigma: 5 },
+      });
       for (let i = 0; i < 2; i++) {
         const e = idgiBlurIG(ref, xs[i]!, { target: targets[i]!, steps, maxSigma: 5 });
         const err = relL2(row(r.attribution, i, D), e.attribution);
         assert(err < 1e-3, `blurig-idgi steps ${steps} image ${i}: rel L2 ${err}`);
         const im = r.images[i]!;
-        assert(Math.abs(im.fStart - e.fStart) < 1e-4 * (1 + Math.abs(e.fStart)), `f(start) ${im.fStart} vs ${e.fStart}`);
+        assert(
+          Math.abs(im.fStart - e.fStart) < 1e-4 * (1 + Math.abs(e.fStart)),
+          `f(start) ${im.fStart} vs ${e.fStart}`,
+        );
         const gap = im.fx - im.fStart - im.droppedDelta;
         assert(Math.abs(im.sum - gap) <= 1e-4 * Math.max(1, Math.abs(gap)), `completeness: Σ ${im.sum} vs ${gap}`);
       }
@@ -177,7 +251,11 @@ export default defineCases('blur', (test) => {
       assert(reads === 2, `${method}: ${reads} readbacks, expected 2`);
       for (const value of [0, 0.5]) {
         const r = await explain(engine, model, new Float32Array(D).fill(value), { method, steps: 5, target: 1 });
-        assert(r.attribution.every(Number.isFinite) && r.images.every((im) => Number.isFinite(im.sum) && Number.isFinite(im.fStart)), `${method}: non-finite result on a constant ${value} image`);
+        assert(
+          r.attribution.every(Number.isFinite) &&
+            r.images.every((im) => Number.isFinite(im.sum) && Number.isFinite(im.fStart)),
+          `${method}: non-finite result on a constant ${value} image`,
+        );
       }
     }
     model.dispose();
@@ -188,13 +266,31 @@ export default defineCases('blur', (test) => {
     const { t, xs } = randomImages(engine, 18, 1, SHAPE);
     const x = await t.download();
     t.dispose();
-    const r = await explain(engine, model, x, { method: 'ig', steps: 4, rule: 'left', target: 2, baseline: { blur: 1.5 } });
+    const r = await explain(engine, model, x, {
+      method: 'ig',
+      steps: 4,
+      rule: 'left',
+      target: 2,
+      baseline: { blur: 1.5 },
+    });
     const e = integratedGradients(ref, xs[0]!, refBlur(xs[0]!, SHAPE, 1.5), { target: 2, steps: 4, rule: 'left' });
     const err = relL2(r.attribution, e.attribution);
     assert(err < 1e-3, `IG from a blurred baseline: rel L2 ${err}`);
-    await expectThrows(() => explain(engine, model, x, { method: 'blurig', methodOptions: { maxSigma: -1 } }), /blurig: maxSigma must be a number in \(0, 1000\], got -1/, 'maxSigma');
-    await expectThrows(() => explain(engine, model, x, { method: 'blurig', methodOptions: { gradStep: 0 } }), /blurig: gradStep must be a positive number, got 0/, 'gradStep');
-    await expectThrows(() => explain(engine, model, x, { method: 'blurig-idgi', methodOptions: { sqrt: 'yes' as never } }), /blurig-idgi: sqrt must be true or false/, 'sqrt');
+    await expectThrows(
+      () => explain(engine, model, x, { method: 'blurig', methodOptions: { maxSigma: -1 } }),
+      /blurig: maxSigma must be a number in \(0, 1000\], got -1/,
+      'maxSigma',
+    );
+    await expectThrows(
+      () => explain(engine, model, x, { method: 'blurig', methodOptions: { gradStep: 0 } }),
+      /blurig: gradStep must be a positive number, got 0/,
+      'gradStep',
+    );
+    await expectThrows(
+      () => explain(engine, model, x, { method: 'blurig-idgi', methodOptions: { sqrt: 'yes' as never } }),
+      /blurig-idgi: sqrt must be true or false/,
+      'sqrt',
+    );
     model.dispose();
   });
 });

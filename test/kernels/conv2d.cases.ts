@@ -7,7 +7,13 @@ import type { ConvSpec } from '../reference/conv2d.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { createEngine, type Engine } from '../../src/gpu/engine.js';
 import { sgdStep } from '../../src/train/sgd.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutputShape, type Conv2dParams } from '../../src/ops/conv2d.js';
+import {
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dOutputShape,
+  type Conv2dParams,
+} from '../../src/ops/conv2d.js';
 
 interface Config {
   name: string;
@@ -18,42 +24,162 @@ interface Config {
 }
 
 const CONFIGS: Config[] = [
-  { name: 'odd 7x5 input, 3->5 channels, 3x3 pad 1, bias', spec: { xShape: [2, 3, 7, 5], wShape: [5, 3, 3, 3], padding: [1, 1] }, bias: true },
-  { name: 'stride 2, pad 0, batch 3, no bias', spec: { xShape: [3, 4, 9, 8], wShape: [6, 4, 3, 3], stride: [2, 2] }, bias: false },
-  { name: 'pad 2, dilation 2', spec: { xShape: [2, 3, 8, 7], wShape: [4, 3, 3, 3], padding: [2, 2], dilation: [2, 2] }, bias: true },
-  { name: 'groups 2, 2 output channels per group', spec: { xShape: [2, 6, 6, 7], wShape: [4, 3, 3, 3], padding: [1, 1], groups: 2 }, bias: true },
-  { name: 'groups 2, 4 channels per group, stride 2', spec: { xShape: [2, 8, 5, 6], wShape: [8, 4, 3, 3], stride: [2, 2], padding: [1, 1], groups: 2 }, bias: false },
-  { name: 'depthwise stride 2 pad 1', spec: { xShape: [2, 5, 7, 6], wShape: [5, 1, 3, 3], stride: [2, 2], padding: [1, 1], groups: 5 }, bias: true },
-  { name: 'depthwise dilation 2, relu', spec: { xShape: [1, 6, 7, 7], wShape: [6, 1, 3, 3], padding: [2, 2], dilation: [2, 2], groups: 6 }, bias: true, relu: true },
-  { name: 'channel multiplier 2 (groups 3, 1 -> 2 channels)', spec: { xShape: [1, 3, 5, 5], wShape: [6, 1, 3, 3], padding: [1, 1], groups: 3 }, bias: false },
+  {
+    name: 'odd 7x5 input, 3->5 channels, 3x3 pad 1, bias',
+    spec: { xShape: [2, 3, 7, 5], wShape: [5, 3, 3, 3], padding: [1, 1] },
+    bias: true,
+  },
+  {
+    name: 'stride 2, pad 0, batch 3, no bias',
+    spec: { xShape: [3, 4, 9, 8], wShape: [6, 4, 3, 3], stride: [2, 2] },
+    bias: false,
+  },
+  {
+    name: 'pad 2, dilation 2',
+    spec: { xShape: [2, 3, 8, 7], wShape: [4, 3, 3, 3], padding: [2, 2], dilation: [2, 2] },
+    bias: true,
+  },
+  {
+    name: 'groups 2, 2 output channels per group',
+    spec: { xShape: [2, 6, 6, 7], wShape: [4, 3, 3, 3], padding: [1, 1], groups: 2 },
+    bias: true,
+  },
+  {
+    name: 'groups 2, 4 channels per group, stride 2',
+    spec: { xShape: [2, 8, 5, 6], wShape: [8, 4, 3, 3], stride: [2, 2], padding: [1, 1], groups: 2 },
+    bias: false,
+  },
+  {
+    name: 'depthwise stride 2 pad 1',
+    spec: { xShape: [2, 5, 7, 6], wShape: [5, 1, 3, 3], stride: [2, 2], padding: [1, 1], groups: 5 },
+    bias: true,
+  },
+  {
+    name: 'depthwise dilation 2, relu',
+    spec: { xShape: [1, 6, 7, 7], wShape: [6, 1, 3, 3], padding: [2, 2], dilation: [2, 2], groups: 6 },
+    bias: true,
+    relu: true,
+  },
+  {
+    name: 'channel multiplier 2 (groups 3, 1 -> 2 channels)',
+    spec: { xShape: [1, 3, 5, 5], wShape: [6, 1, 3, 3], padding: [1, 1], groups: 3 },
+    bias: false,
+  },
   { name: '1x1 conv', spec: { xShape: [2, 7, 5, 3], wShape: [9, 7, 1, 1] }, bias: true },
-  { name: 'relu + residual epilogue', spec: { xShape: [2, 4, 6, 5], wShape: [6, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true },
+  {
+    name: 'relu + residual epilogue',
+    spec: { xShape: [2, 4, 6, 5], wShape: [6, 4, 3, 3], padding: [1, 1] },
+    bias: true,
+    relu: true,
+    residual: true,
+  },
   // more than one 16-channel register block per thread row, and groups whose blocks straddle
-  { name: 'wide: 18->20 channels, 5x5 pad 2 (several channel blocks)', spec: { xShape: [2, 18, 6, 7], wShape: [20, 18, 5, 5], padding: [2, 2] }, bias: true, relu: true },
-  { name: 'wide grouped: 24->40 channels, groups 4, stride 2', spec: { xShape: [1, 24, 7, 6], wShape: [40, 6, 3, 3], stride: [2, 2], padding: [1, 1], groups: 4 }, bias: false },
-  { name: 'anisotropic stride [2,3], padding [1,2], dilation [2,1], 2x3 kernel', spec: { xShape: [2, 3, 8, 9], wShape: [5, 3, 2, 3], stride: [2, 3], padding: [1, 2], dilation: [2, 1] }, bias: true },
+  {
+    name: 'wide: 18->20 channels, 5x5 pad 2 (several channel blocks)',
+    spec: { xShape: [2, 18, 6, 7], wShape: [20, 18, 5, 5], padding: [2, 2] },
+    bias: true,
+    relu: true,
+  },
+  {
+    name: 'wide grouped: 24->40 channels, groups 4, stride 2',
+    spec: { xShape: [1, 24, 7, 6], wShape: [40, 6, 3, 3], stride: [2, 2], padding: [1, 1], groups: 4 },
+    bias: false,
+  },
+  {
+    name: 'anisotropic stride [2,3], padding [1,2], dilation [2,1], 2x3 kernel',
+    spec: { xShape: [2, 3, 8, 9], wShape: [5, 3, 2, 3], stride: [2, 3], padding: [1, 2], dilation: [2, 1] },
+    bias: true,
+  },
   // row segments: several per output row with a partial last one, one input channel (LeNet's first layer)
-  { name: '1->6 channels, 5x5 pad 2, 11x19 input', spec: { xShape: [2, 1, 11, 19], wShape: [6, 1, 5, 5], padding: [2, 2] }, bias: true, relu: true },
-  { name: 'depthwise 3x3 pad 1, 9x13 input', spec: { xShape: [2, 8, 9, 13], wShape: [8, 1, 3, 3], padding: [1, 1], groups: 8 }, bias: false },
+  {
+    name: '1->6 channels, 5x5 pad 2, 11x19 input',
+    spec: { xShape: [2, 1, 11, 19], wShape: [6, 1, 5, 5], padding: [2, 2] },
+    bias: true,
+    relu: true,
+  },
+  {
+    name: 'depthwise 3x3 pad 1, 9x13 input',
+    spec: { xShape: [2, 8, 9, 13], wShape: [8, 1, 3, 3], padding: [1, 1], groups: 8 },
+    bias: false,
+  },
   // strided 1×1: odd input rows and columns of the gradient get no tap at all (zeros)
-  { name: '1x1 stride 2 (ResNet shortcut), odd 7x6 input', spec: { xShape: [2, 4, 7, 6], wShape: [6, 4, 1, 1], stride: [2, 2] }, bias: false },
+  {
+    name: '1x1 stride 2 (ResNet shortcut), odd 7x6 input',
+    spec: { xShape: [2, 4, 7, 6], wShape: [6, 4, 1, 1], stride: [2, 2] },
+    bias: false,
+  },
   // a 1-D conv as the graph runs it ([N, C, L] viewed as one row high): kernel 1×K, unit H-axis stride / padding / dilation
-  { name: '1-D: 1x13 input, 1x3 kernel, stride [1,2], padding [0,2], dilation [1,2]', spec: { xShape: [2, 4, 1, 13], wShape: [6, 4, 1, 3], stride: [1, 2], padding: [0, 2], dilation: [1, 2] }, bias: true, relu: true },
-  { name: '1-D: 1x9 input, 1x3 kernel, padding [0,1], residual', spec: { xShape: [2, 5, 1, 9], wShape: [5, 5, 1, 3], padding: [0, 1] }, bias: false, relu: true, residual: true },
+  {
+    name: '1-D: 1x13 input, 1x3 kernel, stride [1,2], padding [0,2], dilation [1,2]',
+    spec: { xShape: [2, 4, 1, 13], wShape: [6, 4, 1, 3], stride: [1, 2], padding: [0, 2], dilation: [1, 2] },
+    bias: true,
+    relu: true,
+  },
+  {
+    name: '1-D: 1x9 input, 1x3 kernel, padding [0,1], residual',
+    spec: { xShape: [2, 5, 1, 9], wShape: [5, 5, 1, 3], padding: [0, 1] },
+    bias: false,
+    relu: true,
+    residual: true,
+  },
   // the input gradient cannot run as a forward here (its padding would be negative)
   { name: '1x1 conv, padding 1', spec: { xShape: [1, 3, 4, 5], wShape: [4, 3, 1, 1], padding: [1, 1] }, bias: true },
   // asymmetric padding [top, left, bottom, right] (ONNX pads, auto_pad SAME_*): the begin pads place
   // the windows, the end pads add rows; every input-gradient path (forward over dY, phases) and dW
-  { name: 'pads [1,2,0,1], 3x3, stride 1', spec: { xShape: [2, 3, 7, 6], wShape: [4, 3, 3, 3], padding: [1, 2, 0, 1] }, bias: true },
-  { name: 'pads [3,0,1,2], 3x2 kernel, dilation [2,1], stride 1', spec: { xShape: [1, 3, 6, 7], wShape: [5, 3, 3, 2], padding: [3, 0, 1, 2], dilation: [2, 1] }, bias: false, relu: true },
-  { name: 'pads [1,0,0,2], 1x1 kernel (begin pad past the reach: phase path at stride 1)', spec: { xShape: [2, 3, 5, 4], wShape: [4, 3, 1, 1], padding: [1, 0, 0, 2] }, bias: true },
-  { name: 'pads [0,2,1,0], 3x3, stride [2,3], dilation [1,2]', spec: { xShape: [2, 3, 9, 10], wShape: [6, 3, 3, 3], stride: [2, 3], padding: [0, 2, 1, 0], dilation: [1, 2] }, bias: true },
-  { name: 'pads [2,1,0,2], 3x3, stride 2 both ways, groups 2', spec: { xShape: [2, 4, 9, 8], wShape: [6, 2, 3, 3], stride: [2, 2], padding: [2, 1, 0, 2], groups: 2 }, bias: true, relu: true },
-  { name: 'pads [0,0,3,4] wider than the kernel, 2x2 stride 2 (rows of bias only)', spec: { xShape: [1, 3, 5, 6], wShape: [4, 3, 2, 2], stride: [2, 2], padding: [0, 0, 3, 4] }, bias: true },
-  { name: 'depthwise SAME_UPPER pads [0,0,1,1], stride 2', spec: { xShape: [2, 4, 8, 8], wShape: [4, 1, 3, 3], stride: [2, 2], padding: [0, 0, 1, 1], groups: 4 }, bias: true, relu: true },
-  { name: 'SAME_LOWER pads [2,1,1,0], 5x2 kernel, stride [1,2], residual', spec: { xShape: [2, 4, 7, 9], wShape: [4, 4, 4, 2], stride: [1, 2], padding: [2, 1, 1, 0] }, bias: true, residual: true },
-  { name: '1-D: 1x11 input, 1x4 kernel, stride [1,2], pads [0,3,0,1], dilation [1,2]', spec: { xShape: [2, 4, 1, 11], wShape: [5, 4, 1, 4], stride: [1, 2], padding: [0, 3, 0, 1], dilation: [1, 2] }, bias: true },
-  { name: '1-D: 1x8 input, 1x2 kernel, pads [0,1,0,0] (SAME_LOWER)', spec: { xShape: [2, 3, 1, 8], wShape: [3, 3, 1, 2], padding: [0, 1, 0, 0] }, bias: false },
+  {
+    name: 'pads [1,2,0,1], 3x3, stride 1',
+    spec: { xShape: [2, 3, 7, 6], wShape: [4, 3, 3, 3], padding: [1, 2, 0, 1] },
+    bias: true,
+  },
+  {
+    name: 'pads [3,0,1,2], 3x2 kernel, dilation [2,1], stride 1',
+    spec: { xShape: [1, 3, 6, 7], wShape: [5, 3, 3, 2], padding: [3, 0, 1, 2], dilation: [2, 1] },
+    bias: false,
+    relu: true,
+  },
+  {
+    name: 'pads [1,0,0,2], 1x1 kernel (begin pad past the reach: phase path at stride 1)',
+    spec: { xShape: [2, 3, 5, 4], wShape: [4, 3, 1, 1], padding: [1, 0, 0, 2] },
+    bias: true,
+  },
+  {
+    name: 'pads [0,2,1,0], 3x3, stride [2,3], dilation [1,2]',
+    spec: { xShape: [2, 3, 9, 10], wShape: [6, 3, 3, 3], stride: [2, 3], padding: [0, 2, 1, 0], dilation: [1, 2] },
+    bias: true,
+  },
+  {
+    name: 'pads [2,1,0,2], 3x3, stride 2 both ways, groups 2',
+    spec: { xShape: [2, 4, 9, 8], wShape: [6, 2, 3, 3], stride: [2, 2], padding: [2, 1, 0, 2], groups: 2 },
+    bias: true,
+    relu: true,
+  },
+  {
+    name: 'pads [0,0,3,4] wider than the kernel, 2x2 stride 2 (rows of bias only)',
+    spec: { xShape: [1, 3, 5, 6], wShape: [4, 3, 2, 2], stride: [2, 2], padding: [0, 0, 3, 4] },
+    bias: true,
+  },
+  {
+    name: 'depthwise SAME_UPPER pads [0,0,1,1], stride 2',
+    spec: { xShape: [2, 4, 8, 8], wShape: [4, 1, 3, 3], stride: [2, 2], padding: [0, 0, 1, 1], groups: 4 },
+    bias: true,
+    relu: true,
+  },
+  {
+    name: 'SAME_LOWER pads [2,1,1,0], 5x2 kernel, stride [1,2], residual',
+    spec: { xShape: [2, 4, 7, 9], wShape: [4, 4, 4, 2], stride: [1, 2], padding: [2, 1, 1, 0] },
+    bias: true,
+    residual: true,
+  },
+  {
+    name: '1-D: 1x11 input, 1x4 kernel, stride [1,2], pads [0,3,0,1], dilation [1,2]',
+    spec: { xShape: [2, 4, 1, 11], wShape: [5, 4, 1, 4], stride: [1, 2], padding: [0, 3, 0, 1], dilation: [1, 2] },
+    bias: true,
+  },
+  {
+    name: '1-D: 1x8 input, 1x2 kernel, pads [0,1,0,0] (SAME_LOWER)',
+    spec: { xShape: [2, 3, 1, 8], wShape: [3, 3, 1, 2], padding: [0, 1, 0, 0] },
+    bias: false,
+  },
 ];
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -131,29 +257,61 @@ export default defineCases('conv2d', (test) => {
   CONFIGS.forEach((c, i) => {
     test(`${c.name}: forward, dx, dw, db vs float64`, async (engine) => {
       const shape = conv2dOutputShape(c.spec.xShape, c.spec.wShape, params(c.spec));
-      assert(shape.join() === ref.outputShape(c.spec).join(), `output shape ${shape} != reference ${ref.outputShape(c.spec)}`);
+      assert(
+        shape.join() === ref.outputShape(c.spec).join(),
+        `output shape ${shape} != reference ${ref.outputShape(c.spec)}`,
+      );
       await checkAgainstReference(engine, c, randomData(c, 100 + i), c.name);
     });
   });
 
   // The reference gradients themselves, against central finite differences of the reference forward.
   const fdConfigs: Config[] = [
-    { name: 'stride 2, pad 1, dilation 2, bias, relu', spec: { xShape: [2, 2, 6, 5], wShape: [3, 2, 2, 3], stride: [2, 2], padding: [1, 1], dilation: [2, 2] }, bias: true, relu: true },
-    { name: 'groups 2, anisotropic stride', spec: { xShape: [1, 4, 5, 6], wShape: [2, 2, 3, 2], stride: [1, 2], padding: [1, 0], groups: 2 }, bias: true },
-    { name: 'pads [1,0,2,1], stride 2, dilation [1,2]', spec: { xShape: [1, 2, 6, 7], wShape: [3, 2, 3, 2], stride: [2, 2], padding: [1, 0, 2, 1], dilation: [1, 2] }, bias: true },
+    {
+      name: 'stride 2, pad 1, dilation 2, bias, relu',
+      spec: { xShape: [2, 2, 6, 5], wShape: [3, 2, 2, 3], stride: [2, 2], padding: [1, 1], dilation: [2, 2] },
+      bias: true,
+      relu: true,
+    },
+    {
+      name: 'groups 2, anisotropic stride',
+      spec: { xShape: [1, 4, 5, 6], wShape: [2, 2, 3, 2], stride: [1, 2], padding: [1, 0], groups: 2 },
+      bias: true,
+    },
+    {
+      name: 'pads [1,0,2,1], stride 2, dilation [1,2]',
+      spec: { xShape: [1, 2, 6, 7], wShape: [3, 2, 3, 2], stride: [2, 2], padding: [1, 0, 2, 1], dilation: [1, 2] },
+      bias: true,
+    },
   ];
   for (const c of fdConfigs) {
     test(`reference backward vs finite differences: ${c.name}`, async () => {
       const d = randomData(c, 7);
       const s = c.spec;
-      const loss = (x: Float64Array, w: Float64Array, b: Float64Array | null) => dot(ref.conv2d(x, w, b, s, { relu: c.relu }), d.dy);
+      const loss = (x: Float64Array, w: Float64Array, b: Float64Array | null) =>
+        dot(ref.conv2d(x, w, b, s, { relu: c.relu }), d.dy);
       const y = ref.conv2d(d.x, d.w, d.b, s, { relu: c.relu });
       const mask = c.relu ? y : undefined;
       const fdTol = { rtol: 1e-6, atol: 1e-7 };
-      expectClose(ref.conv2dBackwardInput(d.dy, d.w, s, mask), numericGrad((x) => loss(x, d.w, d.b), d.x), fdTol, 'dx vs finite differences');
+      expectClose(
+        ref.conv2dBackwardInput(d.dy, d.w, s, mask),
+        numericGrad((x) => loss(x, d.w, d.b), d.x),
+        fdTol,
+        'dx vs finite differences',
+      );
       const { dw, db } = ref.conv2dBackwardWeight(d.x, d.dy, s, mask);
-      expectClose(dw, numericGrad((w) => loss(d.x, w, d.b), d.w), fdTol, 'dw vs finite differences');
-      expectClose(db, numericGrad((b) => loss(d.x, d.w, b), d.b!), fdTol, 'db vs finite differences');
+      expectClose(
+        dw,
+        numericGrad((w) => loss(d.x, w, d.b), d.w),
+        fdTol,
+        'dw vs finite differences',
+      );
+      expectClose(
+        db,
+        numericGrad((b) => loss(d.x, d.w, b), d.b!),
+        fdTol,
+        'db vs finite differences',
+      );
     });
   }
 
@@ -165,7 +323,10 @@ export default defineCases('conv2d', (test) => {
     const a = conv2dBackwardWeight(tx, tdy, c.spec.wShape, params(c.spec));
     const b = conv2dBackwardWeight(tx, tdy, c.spec.wShape, params(c.spec));
     const [dwa, dwb] = [await a.dw.download(), await b.dw.download()];
-    assert(dwa.every((v, i) => Object.is(v, dwb[i])), 'two runs of the weight gradient differ');
+    assert(
+      dwa.every((v, i) => Object.is(v, dwb[i])),
+      'two runs of the weight gradient differ',
+    );
     for (const t of [tx, tdy, a.dw, a.db, b.dw, b.db]) t.dispose();
   });
 
@@ -173,19 +334,36 @@ export default defineCases('conv2d', (test) => {
     // 4 channels of 8x8 = 1 KiB per image, so a 2 KiB binding limit forces chunks of 2 images.
     const small = await createEngine({ device: engine.device, maxBindingBytes: 2048 });
     try {
-      const c: Config = { name: 'chunked', spec: { xShape: [5, 4, 8, 8], wShape: [4, 4, 3, 3], padding: [1, 1] }, bias: true, relu: true, residual: true };
+      const c: Config = {
+        name: 'chunked',
+        spec: { xShape: [5, 4, 8, 8], wShape: [4, 4, 3, 3], padding: [1, 1] },
+        bias: true,
+        relu: true,
+        residual: true,
+      };
       const before = small.stats.dispatches;
       await checkAgainstReference(small, c, randomData(c, 11), 'chunked');
       // forward, dx: a weight repack + 3 chunks each; dx with residual + mask, with mask: 3 chunks each; dw: 3 × (dY repack + partial + reduce)
       assert(small.stats.dispatches - before === 23, `expected 23 dispatches, got ${small.stats.dispatches - before}`);
       // the strided input gradient's phases (and a 1×1 stride 2, whose cleared columns take the epilogue apart) in chunks too
-      for (const wShape of [[4, 4, 3, 3], [4, 4, 1, 1]] as const) {
-        const strided: Config = { name: `chunked stride 2 ${wShape[2]}x${wShape[3]}`, spec: { xShape: [5, 4, 8, 8], wShape, stride: [2, 2], padding: [wShape[2] >> 1, wShape[3] >> 1] }, bias: false };
+      for (const wShape of [
+        [4, 4, 3, 3],
+        [4, 4, 1, 1],
+      ] as const) {
+        const strided: Config = {
+          name: `chunked stride 2 ${wShape[2]}x${wShape[3]}`,
+          spec: { xShape: [5, 4, 8, 8], wShape, stride: [2, 2], padding: [wShape[2] >> 1, wShape[3] >> 1] },
+          bias: false,
+        };
         await checkAgainstReference(small, strided, randomData(strided, 12), strided.name);
       }
       const x = Tensor.zeros(small, [9, 3, 5, 5]); // 300 bytes per image: chunks can't be 256-byte aligned
       const w = Tensor.zeros(small, [2, 3, 3, 3]);
-      await expectThrows(() => conv2d(x, w, null), /conv2d: cannot split the batch of 9 .* aligned/, 'unalignable chunks');
+      await expectThrows(
+        () => conv2d(x, w, null),
+        /conv2d: cannot split the batch of 9 .* aligned/,
+        'unalignable chunks',
+      );
       x.dispose();
       w.dispose();
     } finally {
@@ -213,7 +391,8 @@ export default defineCases('conv2d', (test) => {
       r.out.dispose();
       expectClose(got, want, tol(want), what);
     };
-    const expect = (r: { dispatches: number }, n: number, what: string) => assert(r.dispatches === n, `${what}: ${r.dispatches} dispatches, expected ${n}`);
+    const expect = (r: { dispatches: number }, n: number, what: string) =>
+      assert(r.dispatches === n, `${what}: ${r.dispatches} dispatches, expected ${n}`);
     const yRef = (wv: Float64Array) => ref.conv2d(d.x, wv, null, s);
     const dxRef = (wv: Float64Array) => ref.conv2dBackwardInput(d.dy, wv, s);
 
@@ -264,7 +443,10 @@ export default defineCases('conv2d', (test) => {
     // the packings live with the weight's storage and go with it
     const live = engine.poolStats().liveBuffers;
     w.dispose();
-    assert(engine.poolStats().liveBuffers === live - 3, `disposing the weight freed ${live - engine.poolStats().liveBuffers} buffers, expected 3 (weight + 2 packings)`);
+    assert(
+      engine.poolStats().liveBuffers === live - 3,
+      `disposing the weight freed ${live - engine.poolStats().liveBuffers} buffers, expected 3 (weight + 2 packings)`,
+    );
     for (const t of [x, dy, ones]) t.dispose();
   });
 
@@ -283,11 +465,17 @@ export default defineCases('conv2d', (test) => {
     const first = engine.stats.pipelines;
     await run(65, 16, 32, 1); // another batch
     await run(3, 32, 48, 1); // another layer: channels and size (48-pixel rows take 16-pixel segments too)
-    assert(engine.stats.pipelines === first, `${engine.stats.pipelines - first} new pipelines for another batch or layer size`);
+    assert(
+      engine.stats.pipelines === first,
+      `${engine.stats.pipelines - first} new pipelines for another batch or layer size`,
+    );
     await run(2, 16, 32, 2);
     const strided = engine.stats.pipelines;
     await run(65, 32, 32, 2);
-    assert(engine.stats.pipelines === strided, `${engine.stats.pipelines - strided} new pipelines for another strided batch or layer size`);
+    assert(
+      engine.stats.pipelines === strided,
+      `${engine.stats.pipelines - strided} new pipelines for another strided batch or layer size`,
+    );
   });
 
   test('bad shapes and parameters are clear errors thrown before any GPU work', async (engine) => {
@@ -299,19 +487,71 @@ export default defineCases('conv2d', (test) => {
     const b3 = t([3]);
     const dy = t([1, 4, 3, 3]);
     const dispatches = engine.stats.dispatches;
-    await expectThrows(() => conv2d(x, w, null), /conv2d: channel mismatch: input \[1, 4, 5, 5\] has 4 channels but weight \[4, 2, 3, 3\] with groups 1 expects 2/, 'channel mismatch');
-    await expectThrows(() => conv2d(x, w3, null, { groups: 2 }), /conv2d: output channels 3 .* not divisible by groups 2/, 'cout % groups');
-    await expectThrows(() => conv2d(x, w, null, { groups: 3 }), /conv2d: input channels 4 are not divisible by groups 3/, 'cin % groups');
-    await expectThrows(() => conv2d(x, wBig, null, { dilation: 2 }), /conv2d: kernel 5x5 \(dilated 9x9\) is larger than the padded input 5x5/, 'kernel too large');
-    await expectThrows(() => conv2d(x, w, b3, { groups: 2 }), /conv2d: bias has shape \[3\], expected \[4\]/, 'bias length');
-    await expectThrows(() => conv2d(x, w, null, { groups: 2, stride: 0 }), /conv2d: stride must be an integer >= 1/, 'stride 0');
-    await expectThrows(() => conv2d(x, w, null, { groups: 2, padding: [1, -1] }), /conv2d: padding must be an integer >= 0/, 'negative padding');
-    await expectThrows(() => conv2d(x, w, null, { groups: 2, padding: [0, 0, 1, -1] }), /conv2d: padding must be an integer >= 0, a pair \[h, w\] or \[top, left, bottom, right\]/, 'negative end padding');
-    await expectThrows(() => conv2d(x, w, null, { groups: 2, padding: [1, 1, 1] as never }), /conv2d: padding must be .* got \[1,1,1\]/, 'three pads');
-    await expectThrows(() => conv2d(x, wBig, null, { dilation: [2, 1], padding: [1, 0, 2, 0] }), /conv2d: kernel 5x5 \(dilated 9x5\) is larger than the padded input 8x5/, 'kernel larger than the asymmetrically padded input');
-    await expectThrows(() => conv2d(x, w, null, { groups: 2 }, { residual: x }), /conv2d: residual has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'residual shape');
-    await expectThrows(() => conv2dBackwardInput(x, w, [1, 4, 5, 5], { groups: 2 }), /conv2dBackwardInput: dy has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'dx: dy shape');
-    await expectThrows(() => conv2dBackwardWeight(x, x, [4, 2, 3, 3], { groups: 2 }), /conv2dBackwardWeight: dy has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/, 'dw: dy shape');
+    await expectThrows(
+      () => conv2d(x, w, null),
+      /conv2d: channel mismatch: input \[1, 4, 5, 5\] has 4 channels but weight \[4, 2, 3, 3\] with groups 1 expects 2/,
+      'channel mismatch',
+    );
+    await expectThrows(
+      () => conv2d(x, w3, null, { groups: 2 }),
+      /conv2d: output channels 3 .* not divisible by groups 2/,
+      'cout % groups',
+    );
+    await expectThrows(
+      () => conv2d(x, w, null, { groups: 3 }),
+      /conv2d: input channels 4 are not divisible by groups 3/,
+      'cin % groups',
+    );
+    await expectThrows(
+      () => conv2d(x, wBig, null, { dilation: 2 }),
+      /conv2d: kernel 5x5 \(dilated 9x9\) is larger than the padded input 5x5/,
+      'kernel too large',
+    );
+    await expectThrows(
+      () => conv2d(x, w, b3, { groups: 2 }),
+      /conv2d: bias has shape \[3\], expected \[4\]/,
+      'bias length',
+    );
+    await expectThrows(
+      () => conv2d(x, w, null, { groups: 2, stride: 0 }),
+      /conv2d: stride must be an integer >= 1/,
+      'stride 0',
+    );
+    await expectThrows(
+      () => conv2d(x, w, null, { groups: 2, padding: [1, -1] }),
+      /conv2d: padding must be an integer >= 0/,
+      'negative padding',
+    );
+    await expectThrows(
+      () => conv2d(x, w, null, { groups: 2, padding: [0, 0, 1, -1] }),
+      /conv2d: padding must be an integer >= 0, a pair \[h, w\] or \[top, left, bottom, right\]/,
+      'negative end padding',
+    );
+    await expectThrows(
+      () => conv2d(x, w, null, { groups: 2, padding: [1, 1, 1] as never }),
+      /conv2d: padding must be .* got \[1,1,1\]/,
+      'three pads',
+    );
+    await expectThrows(
+      () => conv2d(x, wBig, null, { dilation: [2, 1], padding: [1, 0, 2, 0] }),
+      /conv2d: kernel 5x5 \(dilated 9x5\) is larger than the padded input 8x5/,
+      'kernel larger than the asymmetrically padded input',
+    );
+    await expectThrows(
+      () => conv2d(x, w, null, { groups: 2 }, { residual: x }),
+      /conv2d: residual has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/,
+      'residual shape',
+    );
+    await expectThrows(
+      () => conv2dBackwardInput(x, w, [1, 4, 5, 5], { groups: 2 }),
+      /conv2dBackwardInput: dy has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/,
+      'dx: dy shape',
+    );
+    await expectThrows(
+      () => conv2dBackwardWeight(x, x, [4, 2, 3, 3], { groups: 2 }),
+      /conv2dBackwardWeight: dy has shape \[1, 4, 5, 5\], expected \[1, 4, 3, 3\]/,
+      'dw: dy shape',
+    );
     assert(engine.stats.dispatches === dispatches, 'a failed call recorded GPU work');
     for (const z of [x, w, w3, wBig, b3, dy]) z.dispose();
   });

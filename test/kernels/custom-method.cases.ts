@@ -12,7 +12,10 @@ export default defineCases('custom method', (test) => {
     const x = Float32Array.from(new Rng(31).uniform(72, 0, 1));
     const idgi = await explain(engine, model, x, { method: 'sqrt-idgi', steps: 12, target: 2 });
     const im = idgi.images[0]!;
-    assert(Math.abs(im.sum - (im.fx - im.fStart - im.droppedDelta)) < 1e-4 * Math.max(1, Math.abs(im.fx - im.fStart)), `sqrt-idgi completeness ${im.sum} vs ${im.fx - im.fStart}`);
+    assert(
+      Math.abs(im.sum - (im.fx - im.fStart - im.droppedDelta)) < 1e-4 * Math.max(1, Math.abs(im.fx - im.fStart)),
+      `sqrt-idgi completeness ${im.sum} vs ${im.fx - im.fStart}`,
+    );
     const coarse = await explain(engine, model, x, { method: 'sqrt-ig', steps: 4, target: 2 });
     const fine = await explain(engine, model, x, { method: 'sqrt-ig', steps: 128, target: 2 });
     assert(fine.images[0]!.completenessError < coarse.images[0]!.completenessError, 'sqrt-ig does not converge');

@@ -9,7 +9,11 @@ import { relu, reluBackward } from '../../src/ops/relu.js';
 import { add } from '../../src/ops/add.js';
 
 export default defineCases('elementwise', (test) => {
-  for (const shape of [[2, 3, 5, 7], [4, 8], [1, 1, 1, 3]]) {
+  for (const shape of [
+    [2, 3, 5, 7],
+    [4, 8],
+    [1, 1, 1, 3],
+  ]) {
     test(`relu forward+backward ${shape.join('x')}`, async (engine) => {
       const rng = new Rng(7);
       const n = shape.reduce((a, b) => a * b, 1);
@@ -64,8 +68,16 @@ export default defineCases('elementwise', (test) => {
     const pipelines = engine.stats.pipelines;
     const short = Tensor.from(engine, a.subarray(0, 7), [7]);
     const tshort = add(short, short);
-    assert(engine.stats.pipelines === pipelines, `add of another size compiled ${engine.stats.pipelines - pipelines} pipeline(s)`);
-    expectClose(await tshort.download(), ref.add(a.subarray(0, 7), a.subarray(0, 7)), { rtol: 1e-7, atol: 1e-7 }, 'add of 7');
+    assert(
+      engine.stats.pipelines === pipelines,
+      `add of another size compiled ${engine.stats.pipelines - pipelines} pipeline(s)`,
+    );
+    expectClose(
+      await tshort.download(),
+      ref.add(a.subarray(0, 7), a.subarray(0, 7)),
+      { rtol: 1e-7, atol: 1e-7 },
+      'add of 7',
+    );
     short.dispose();
     tshort.dispose();
     const wrong = Tensor.from(engine, a, [3, 7, 5]);

@@ -29,16 +29,40 @@ const TOL = { rtol: 1e-5, atol: 1e-6 };
 const FD_TOL = { rtol: 1e-6, atol: 1e-7 };
 
 /** Σ_b f_b of logits = x·Wᵀ + bias (x [B, F], W [K, F]), f the target logit or probability; float64. */
-function explainedSum(x: Float64Array, w: Float64Array, bias: Float64Array, targets: number[], s: number, k: number, output: ExplainedOutput): number {
+function explainedSum(
+  x: Float64Array,
+  w: Float64Array,
+  bias: Float64Array,
+  targets: number[],
+  s: number,
+  k: number,
+  output: ExplainedOutput,
+): number {
   const rows = x.length / (w.length / k);
   const fs = w.length / k;
-  const logits = new Float64Array(rows * k).map((_, i) => bias[i % k]! + Array.from({ length: fs }, (_, j) => x[Math.floor(i / k) * fs + j]! * w[(i % k) * fs + j]!).reduce((a, b) => a + b, 0));
+  const logits = new Float64Array(rows * k).map(
+    (_, i) =>
+      bias[i % k]! +
+      Array.from({ length: fs }, (_, j) => x[Math.floor(i / k) * fs + j]! * w[(i % k) * fs + j]!).reduce(
+        (a, b) => a + b,
+        0,
+      ),
+  );
   const y = output === 'prob' ? softmax(logits, rows, k) : logits;
-  return targets.flatMap((t, n) => Array.from({ length: s }, (_, r) => y[(n * s + r) * k + t]!)).reduce((a, b) => a + b, 0);
+  return targets
+    .flatMap((t, n) => Array.from({ length: s }, (_, r) => y[(n * s + r) * k + t]!))
+    .reduce((a, b) => a + b, 0);
 }
 
 /** seed · W per row, seed = ∂f/∂logits (one-hot, or p_t (δ − p) for the probability). */
-function seedThroughLinear(logits: Float64Array, w: Float64Array, targets: number[], s: number, k: number, output: ExplainedOutput): Float64Array {
+function seedThroughLinear(
+  logits: Float64Array,
+  w: Float64Array,
+  targets: number[],
+  s: number,
+  k: number,
+  output: ExplainedOutput,
+): Float64Array {
   const rows = logits.length / k;
   const fs = w.length / k;
   const p = softmax(logits, rows, k);
@@ -55,11 +79,20 @@ function seedThroughLinear(logits: Float64Array, w: Float64Array, targets: numbe
 
 /** The same spec with the relu masks of its max pools left to the relus (the unfused backward). */
 function withoutPoolMasks(nodes: GraphNode[]): GraphNode[] {
-  return nodes.map((n) => ({ ...n, reluMaskedByReaders: undefined, ...(n.kind === 'maxpool' ? { maskRelu: undefined } : {}) }));
+  return nodes.map((n) => ({
+    ...n,
+    reluMaskedByReaders: undefined,
+    ...(n.kind === 'maxpool' ? { maskRelu: undefined } : {}),
+  }));
 }
 
 /** ∇f the unfused way: the seed kernel, then backward from the logits. */
-async function unfusedGradients(model: Model, x: Tensor, targets: Tensor, output: ExplainedOutput): Promise<Float32Array> {
+async function unfusedGradients(
+  model: Model,
+  x: Tensor,
+  targets: Tensor,
+  output: ExplainedOutput,
+): Promise<Float32Array> {
   const tape = model.forward(x, { record: true });
   const { seed, f } = explainSeed(tape.output, targets, 1, output);
   const { dx } = tape.backward(seed);
@@ -127,7 +160,11 @@ async function backwardOf(model: Model, x: Tensor, seeds: Map<number, Float32Arr
 
 export default defineCases('fusion', (test) => {
   // odd features (F = 5, 13) and classes (K = 7, 1), several rows per image
-  for (const [k, fs, s] of [[7, 5, 2], [10, 13, 3], [1, 4, 1]] as [number, number, number][]) {
+  for (const [k, fs, s] of [
+    [7, 5, 2],
+    [10, 13, 3],
+    [1, 4, 1],
+  ] as [number, number, number][]) {
     for (const output of ['logit', 'prob'] as const) {
       test(`explainSeed through a linear layer K=${k} F=${fs} rows/image=${s} ${output}: seed · W and f match float64 and finite differences`, async (engine) => {
         const rng = new Rng(k * 100 + fs + s);
@@ -136,7 +173,16 @@ export default defineCases('fusion', (test) => {
         const x = rng.uniform(rows * fs);
         const w = asF32(rng.uniform(k * fs));
         const bias = asF32(rng.uniform(k));
-        const logits = asF32(new Float64Array(rows * k).map((_, i) => bias[i % k]! + Array.from({ length: fs }, (_, j) => x[Math.floor(i / k) * fs + j]! * w[(i % k) * fs + j]!).reduce((a, b) => a + b, 0)));
+        const logits = asF32(
+          new Float64Array(rows * k).map(
+            (_, i) =>
+              bias[i % k]! +
+              Array.from({ length: fs }, (_, j) => x[Math.floor(i / k) * fs + j]! * w[(i % k) * fs + j]!).reduce(
+                (a, b) => a + b,
+                0,
+              ),
+          ),
+        );
         const tl = Tensor.from(engine, logits, [rows, k]);
         const tt = Tensor.from(engine, Float32Array.from(targets), [targets.length]);
         const tw = Tensor.from(engine, w, [k, fs]);
@@ -144,10 +190,18 @@ export default defineCases('fusion', (test) => {
         const want = seedThroughLinear(logits, w, targets, s, k, output);
         expectClose(await seed.download(), want, TOL, 'seed · W');
         const p = softmax(logits, rows, k);
-        const wantF = Array.from({ length: rows }, (_, b) => (output === 'prob' ? p : logits)[b * k + targets[Math.floor(b / s)]!]!);
+        const wantF = Array.from(
+          { length: rows },
+          (_, b) => (output === 'prob' ? p : logits)[b * k + targets[Math.floor(b / s)]!]!,
+        );
         expectClose(await f.download(), wantF, TOL, 'f');
         const fd = numericGrad((z) => explainedSum(z, w, bias, targets, s, k, output), x);
-        expectClose(seedThroughLinear(logits, w, targets, s, k, output), fd, { rtol: 1e-5, atol: 1e-6 }, 'reference vs finite differences');
+        expectClose(
+          seedThroughLinear(logits, w, targets, s, k, output),
+          fd,
+          { rtol: 1e-5, atol: 1e-6 },
+          'reference vs finite differences',
+        );
         for (const t of [tl, tt, tw, seed, f]) t.dispose();
       });
     }
@@ -158,15 +212,27 @@ export default defineCases('fusion', (test) => {
     const targets = Tensor.zeros(engine, [2]);
     const w = Tensor.zeros(engine, [4, 5]);
     const before = engine.stats.dispatches;
-    await expectThrows(() => explainSeed(logits, targets, 1, 'logit', w), /explainSeed: the last layer's weight \[4, 5\] does not make the 3 logits/, 'weight rows');
-    await expectThrows(() => explainSeed(logits, targets, 2, 'logit', w), /explainSeed: logits \[2, 3\] do not hold 2 rows for each of 2 targets/, 'rows');
+    await expectThrows(
+      () => explainSeed(logits, targets, 1, 'logit', w),
+      /explainSeed: the last layer's weight \[4, 5\] does not make the 3 logits/,
+      'weight rows',
+    );
+    await expectThrows(
+      () => explainSeed(logits, targets, 2, 'logit', w),
+      /explainSeed: logits \[2, 3\] do not hold 2 rows for each of 2 targets/,
+      'rows',
+    );
     assert(engine.stats.dispatches === before, 'dispatched before rejecting');
     for (const t of [logits, targets, w]) t.dispose();
   });
 
   test('fused LeNet: ∇f, and IG / Guided IG attributions, equal the unfused path, with 3 dispatches fewer per forward + backward', async (engine) => {
     const spec = fuseModel(zooSpec('lenet', undefined, 7));
-    assert(spec.nodes.filter((n) => n.kind === 'maxpool' && n.maskRelu).length === 2 && spec.nodes.filter((n) => n.reluMaskedByReaders).length === 2, 'both LeNet pools read a conv relu: both take its mask');
+    assert(
+      spec.nodes.filter((n) => n.kind === 'maxpool' && n.maskRelu).length === 2 &&
+        spec.nodes.filter((n) => n.reluMaskedByReaders).length === 2,
+      'both LeNet pools read a conv relu: both take its mask',
+    );
     const fused = modelFromSpec(engine, spec);
     const unfused = modelFromSpec(engine, { ...spec, nodes: withoutPoolMasks(spec.nodes) });
     const rows = 3;
@@ -181,9 +247,17 @@ export default defineCases('fusion', (test) => {
         const d1 = engine.stats.dispatches;
         const want = await unfusedGradients(unfused, x, targets, output);
         const d2 = engine.stats.dispatches;
-        assert(d2 - d1 - (d1 - d0) === 3, `${output}: fused forward + backward took ${d1 - d0} dispatches, unfused ${d2 - d1}: expected 3 fewer (2 relu backwards, 1 seed)`);
+        assert(
+          d2 - d1 - (d1 - d0) === 3,
+          `${output}: fused forward + backward took ${d1 - d0} dispatches, unfused ${d2 - d1}: expected 3 fewer (2 relu backwards, 1 seed)`,
+        );
         const g = await grad!.download();
-        expectClose(g, want, { rtol: 1e-5, atol: 1e-6 * Math.max(...want.map(Math.abs)) }, `${output}: fused vs unfused ∇f`);
+        expectClose(
+          g,
+          want,
+          { rtol: 1e-5, atol: 1e-6 * Math.max(...want.map(Math.abs)) },
+          `${output}: fused vs unfused ∇f`,
+        );
         f.dispose();
         grad!.dispose();
       }
@@ -191,7 +265,12 @@ export default defineCases('fusion', (test) => {
         const options = { method, steps: 16, target: [1, 7, 3] };
         const a = await explain(engine, fused, data, options);
         const b = await explain(engine, unfused, data, options);
-        expectClose(a.attribution, b.attribution, { rtol: 1e-4, atol: 1e-6 * Math.max(...b.attribution.map(Math.abs)) }, `${method}: fused vs unfused attributions`);
+        expectClose(
+          a.attribution,
+          b.attribution,
+          { rtol: 1e-4, atol: 1e-6 * Math.max(...b.attribution.map(Math.abs)) },
+          `${method}: fused vs unfused attributions`,
+        );
       }
     } finally {
       for (const t of [x, targets]) t.dispose();
@@ -203,7 +282,10 @@ export default defineCases('fusion', (test) => {
   test('relu gradients finished by their last reader (convs, a pool): a graph of two-reader relus matches float64 (input and parameter gradients)', async (engine) => {
     const { g, info } = twoReaders();
     const model = buildModel(engine, g, info);
-    assert([...model.finishesInputGradient].join(' ') === '2,1 3,2 5,4 7,6 10,9', `fused readers → inputs: ${[...model.finishesInputGradient].join(' ')}`);
+    assert(
+      [...model.finishesInputGradient].join(' ') === '2,1 3,2 5,4 7,6 10,9',
+      `fused readers → inputs: ${[...model.finishesInputGradient].join(' ')}`,
+    );
     model.dispose();
     await compareWithReference(engine, twoReaders, 3, 21);
   });
@@ -217,20 +299,39 @@ export default defineCases('fusion', (test) => {
     const n = 2;
     const xs = Float32Array.from(rng.uniform(n * 162));
     const x = Tensor.from(engine, xs, [n, ...info.inputShape]);
-    const seeds = new Map([[11, Float32Array.from(rng.uniform(n * 3))], [6, Float32Array.from(rng.uniform(n * 36))], [9, Float32Array.from(rng.uniform(n * 36))]]);
+    const seeds = new Map([
+      [11, Float32Array.from(rng.uniform(n * 3))],
+      [6, Float32Array.from(rng.uniform(n * 36))],
+      [9, Float32Array.from(rng.uniform(n * 36))],
+    ]);
     try {
       const a = await backwardOf(fused, x, seeds, true);
       const b = await backwardOf(unfused, x, seeds, true);
       const refParams = new Map([...values].map(([k, v]) => [k, Float64Array.from(v.data)]));
       const shapes = new Map([...values].map(([k, v]) => [k, v.shape]));
       const fw = refForward(g.nodes, refParams, shapes, Float64Array.from(xs), [n, ...info.inputShape]);
-      const want = refBackward(g.nodes, refParams, shapes, fw, new Map([...seeds].map(([i, v]) => [i, Float64Array.from(v)])));
+      const want = refBackward(
+        g.nodes,
+        refParams,
+        shapes,
+        fw,
+        new Map([...seeds].map(([i, v]) => [i, Float64Array.from(v)])),
+      );
       expectClose(a.dx, want.dx, { rtol: 1e-4, atol: 1e-5 }, 'fused dx vs float64');
       expectClose(a.dx, b.dx, { rtol: 1e-5, atol: 1e-6 * Math.max(...b.dx.map(Math.abs)) }, 'fused vs unfused dx');
-      for (const [name, gb] of b.grads) expectClose(a.grads.get(name)!, gb, { rtol: 1e-5, atol: 1e-6 * Math.max(1, ...gb.map(Math.abs)) }, `fused vs unfused gradient of ${name}`);
+      for (const [name, gb] of b.grads)
+        expectClose(
+          a.grads.get(name)!,
+          gb,
+          { rtol: 1e-5, atol: 1e-6 * Math.max(1, ...gb.map(Math.abs)) },
+          `fused vs unfused gradient of ${name}`,
+        );
       // fused away: a's and f's last sums (by c1, h) and the masks of a, c1, f; the 1×1 stride-2 conv e adds and masks ds's apart
       const [adds, masks] = ['add', 'relu_backward'].map((op) => [count(b.ops, op), count(a.ops, op)] as const);
-      assert(adds[0] - adds[1] === 2 && masks[0] - masks[1] === 3, `adds ${adds.join(' → ')}, relu backwards ${masks.join(' → ')}`);
+      assert(
+        adds[0] - adds[1] === 2 && masks[0] - masks[1] === 3,
+        `adds ${adds.join(' → ')}, relu backwards ${masks.join(' → ')}`,
+      );
     } finally {
       x.dispose();
       fused.dispose();
@@ -251,15 +352,30 @@ export default defineCases('fusion', (test) => {
       const a = await backwardOf(fused, x, seeds, true);
       const b = await backwardOf(unfused, x, seeds, true);
       expectClose(a.dx, b.dx, { rtol: 1e-5, atol: 1e-6 * Math.max(...b.dx.map(Math.abs)) }, 'fused vs unfused ∇f');
-      for (const [name, gb] of b.grads) expectClose(a.grads.get(name)!, gb, { rtol: 1e-5, atol: 1e-6 * Math.max(1, ...gb.map(Math.abs)) }, `fused vs unfused gradient of ${name}`);
-      const summary = (ops: string[]) => `${count(ops, 'relu_backward')} relu backwards, ${count(ops, 'add')} adds, ${ops.length} dispatches`;
+      for (const [name, gb] of b.grads)
+        expectClose(
+          a.grads.get(name)!,
+          gb,
+          { rtol: 1e-5, atol: 1e-6 * Math.max(1, ...gb.map(Math.abs)) },
+          `fused vs unfused gradient of ${name}`,
+        );
+      const summary = (ops: string[]) =>
+        `${count(ops, 'relu_backward')} relu backwards, ${count(ops, 'add')} adds, ${ops.length} dispatches`;
       assert(count(b.ops, 'relu_backward') === 13 && count(b.ops, 'add') === 6, `unfused: ${summary(b.ops)}`);
-      assert(count(a.ops, 'relu_backward') === 0 && count(a.ops, 'add') === 0 && b.ops.length - a.ops.length === 19, `fused: ${summary(a.ops)}`);
+      assert(
+        count(a.ops, 'relu_backward') === 0 && count(a.ops, 'add') === 0 && b.ops.length - a.ops.length === 19,
+        `fused: ${summary(a.ops)}`,
+      );
       for (const method of ['ig', 'gig']) {
         const options = { method, steps: 8, target: [1, 7] };
         const fa = await explain(engine, fused, data, options);
         const fb = await explain(engine, unfused, data, options);
-        expectClose(fa.attribution, fb.attribution, { rtol: 1e-4, atol: 1e-6 * Math.max(...fb.attribution.map(Math.abs)) }, `${method}: fused vs unfused attributions`);
+        expectClose(
+          fa.attribution,
+          fb.attribution,
+          { rtol: 1e-4, atol: 1e-6 * Math.max(...fb.attribution.map(Math.abs)) },
+          `${method}: fused vs unfused attributions`,
+        );
       }
     } finally {
       x.dispose();

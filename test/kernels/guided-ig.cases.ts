@@ -10,7 +10,14 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel, initParameters } from '../../src/nn/init.js';
 import type { Model } from '../../src/nn/model.js';
-import { explain, kthSmallest, moveSelected, rowL1Distance, rowSquaredNorms, type Explanation } from '../../src/attribution/index.js';
+import {
+  explain,
+  kthSmallest,
+  moveSelected,
+  rowL1Distance,
+  rowSquaredNorms,
+  type Explanation,
+} from '../../src/attribution/index.js';
 import { graphRefModel } from '../reference/graph.js';
 import type { RefModel } from '../reference/methods/model.js';
 import { guidedIntegratedGradients } from '../reference/methods/guided-ig.js';
@@ -46,7 +53,14 @@ function images(seed: number): Float32Array {
 
 const row = (a: Float32Array, i: number) => Float64Array.from(a.subarray(i * D, (i + 1) * D));
 
-async function run(engine: Engine, net: Net, x: Float32Array, baseline: Float32Array, method: string, steps: number): Promise<Explanation> {
+async function run(
+  engine: Engine,
+  net: Net,
+  x: Float32Array,
+  baseline: Float32Array,
+  method: string,
+  steps: number,
+): Promise<Explanation> {
   return explain(engine, net.model, x, { method, steps, baseline, target: TARGETS });
 }
 
@@ -79,7 +93,11 @@ export default defineCases('guided-ig', (test) => {
 
   test('row pieces: per-row L1 distance and squared norm match float64 sums (rows of 1, 300 and 1 000 features)', async (engine) => {
     const rng = new Rng(4);
-    for (const [rows, d] of [[5, 1], [3, 300], [2, 1000]] as const) {
+    for (const [rows, d] of [
+      [5, 1],
+      [3, 300],
+      [2, 1000],
+    ] as const) {
       const a = Float32Array.from(rng.normal(rows * d));
       const b = Float32Array.from(rng.normal(rows * d));
       const ta = Tensor.from(engine, a, [rows, d]);
@@ -116,7 +134,12 @@ export default defineCases('guided-ig', (test) => {
     const t = (a: ArrayLike<number>, shape = [rows, d]) => Tensor.from(engine, a, shape);
     const [z, attribution] = [t(z0), t(attr0)];
     const inputs = [t(bound), t(score), t(threshold, [rows]), t(gamma, [rows]), t(grad)] as const;
-    moveSelected(z, inputs[0], { score: inputs[1], threshold: inputs[2], gamma: inputs[3], credit: { grad: inputs[4], attribution } });
+    moveSelected(z, inputs[0], {
+      score: inputs[1],
+      threshold: inputs[2],
+      gamma: inputs[3],
+      credit: { grad: inputs[4], attribution },
+    });
     const [gotZ, gotA] = [await z.download(), await attribution.download()];
     for (let i = 0; i < rows * d; i++) {
       const r = Math.floor(i / d);
@@ -124,9 +147,16 @@ export default defineCases('guided-ig', (test) => {
       const move = g !== 0 && score[i]! <= threshold[r]! && score[i] !== Infinity;
       const zNew = !move ? z0[i]! : g >= 1 ? bound[i]! : z0[i]! + g * (bound[i]! - z0[i]!);
       const aNew = attr0[i]! + (zNew - z0[i]!) * grad[i]!;
-      assert(Math.abs(gotZ[i]! - zNew) <= 1e-6 && Math.abs(gotA[i]! - aNew) <= 1e-5, `feature ${i}: z ${gotZ[i]} vs ${zNew}, attribution ${gotA[i]} vs ${aNew}`);
+      assert(
+        Math.abs(gotZ[i]! - zNew) <= 1e-6 && Math.abs(gotA[i]! - aNew) <= 1e-5,
+        `feature ${i}: z ${gotZ[i]} vs ${zNew}, attribution ${gotA[i]} vs ${aNew}`,
+      );
     }
-    await expectThrows(() => moveSelected(z, inputs[0], { score: inputs[1], threshold: inputs[3], gamma: inputs[1] }), /moveSelected: tensors do not fit 4 rows of 70 features/, 'gamma of the wrong size');
+    await expectThrows(
+      () => moveSelected(z, inputs[0], { score: inputs[1], threshold: inputs[3], gamma: inputs[1] }),
+      /moveSelected: tensors do not fit 4 rows of 70 features/,
+      'gamma of the wrong size',
+    );
     for (const x of [z, attribution, ...inputs]) x.dispose();
   });
 
@@ -147,7 +177,10 @@ export default defineCases('guided-ig', (test) => {
             // Completeness: the path ends exactly at x, so Σ attr − Δf is the reference's own (Riemann) error.
             const gap = ref.fx - ref.fBaseline;
             const gpuDelta = gpu.images[i]!.sum - gap;
-            assert(Math.abs(gpuDelta - ref.delta) <= 1e-4 * (1 + Math.abs(gap)), `${label}: Σ attr − Δf = ${gpuDelta}, reference ${ref.delta}`);
+            assert(
+              Math.abs(gpuDelta - ref.delta) <= 1e-4 * (1 + Math.abs(gap)),
+              `${label}: Σ attr − Δf = ${gpuDelta}, reference ${ref.delta}`,
+            );
           });
         }
       }
@@ -161,9 +194,20 @@ export default defineCases('guided-ig', (test) => {
     const net = smallCnn(engine, 61);
     const x = images(62);
     try {
-      const ex = await explain(engine, net.model, x, { method: 'gig-idgi', steps: 10, baseline: 'black', target: TARGETS, methodOptions: { maxRounds: 1 } });
+      const ex = await explain(engine, net.model, x, {
+        method: 'gig-idgi',
+        steps: 10,
+        baseline: 'black',
+        target: TARGETS,
+        methodOptions: { maxRounds: 1 },
+      });
       assert(ex.attribution.every(Number.isFinite), 'non-finite attribution');
-      ex.images.forEach((img, i) => assert(img.completenessError < 1e-4, `image ${i}: completeness error ${img.completenessError} with a truncated inner loop`));
+      ex.images.forEach((img, i) =>
+        assert(
+          img.completenessError < 1e-4,
+          `image ${i}: completeness error ${img.completenessError} with a truncated inner loop`,
+        ),
+      );
     } finally {
       net.model.dispose();
     }
@@ -180,7 +224,10 @@ export default defineCases('guided-ig', (test) => {
         const err = relL2(gpu.attribution.subarray(i * D, (i + 1) * D), ref.attribution);
         assert(err < 1e-3, `gig-idgi image ${i}: rel L2 ${err.toExponential(3)} vs the reference`);
         const img = gpu.images[i]!;
-        assert(img.completenessError < 1e-4, `gig-idgi image ${i}: completeness error ${img.completenessError} (Σ ${img.sum}, f(x) ${img.fx}, f(x') ${img.fStart}, dropped ${img.droppedDelta})`);
+        assert(
+          img.completenessError < 1e-4,
+          `gig-idgi image ${i}: completeness error ${img.completenessError} (Σ ${img.sum}, f(x) ${img.fx}, f(x') ${img.fStart}, dropped ${img.droppedDelta})`,
+        );
       });
     } finally {
       net.model.dispose();
@@ -207,13 +254,22 @@ export default defineCases('guided-ig', (test) => {
       await engine.sync();
       const before = { ...engine.stats };
       await run(engine, net, x, images(43), 'gig-idgi', 6);
-      assert(engine.stats.readbacks - before.readbacks === 2, `explain read back ${engine.stats.readbacks - before.readbacks} times, expected 2`);
+      assert(
+        engine.stats.readbacks - before.readbacks === 2,
+        `explain read back ${engine.stats.readbacks - before.readbacks} times, expected 2`,
+      );
       // one submission per step (progress and cancellation follow the GPU), then the two readbacks
-      assert(engine.stats.submissions - before.submissions === 6 + 2, `explain submitted ${engine.stats.submissions - before.submissions} times, expected 6 steps + 2`);
+      assert(
+        engine.stats.submissions - before.submissions === 6 + 2,
+        `explain submitted ${engine.stats.submissions - before.submissions} times, expected 6 steps + 2`,
+      );
       // No pipeline bakes the step count: another steps value compiles nothing new.
       const pipelines = engine.stats.pipelines;
       for (const method of ['gig', 'gig-idgi']) await run(engine, net, x, images(44), method, 9);
-      assert(engine.stats.pipelines === pipelines, `another step count compiled ${engine.stats.pipelines - pipelines} pipelines`);
+      assert(
+        engine.stats.pipelines === pipelines,
+        `another step count compiled ${engine.stats.pipelines - pipelines} pipelines`,
+      );
     } finally {
       net.model.dispose();
     }
@@ -223,11 +279,16 @@ export default defineCases('guided-ig', (test) => {
     const net = smallCnn(engine, 51);
     const x = images(52);
     try {
-      const bad = (methodOptions: Record<string, unknown>) => explain(engine, net.model, x, { method: 'gig', steps: 2, methodOptions, target: TARGETS });
+      const bad = (methodOptions: Record<string, unknown>) =>
+        explain(engine, net.model, x, { method: 'gig', steps: 2, methodOptions, target: TARGETS });
       await expectThrows(() => bad({ fraction: 1.5 }), /gig: fraction must be in \[0, 1\], got 1.5/, 'fraction');
       await expectThrows(() => bad({ maxDist: -1 }), /gig: maxDist must be in \[0, 1\], got -1/, 'maxDist');
       await expectThrows(() => bad({ maxRounds: 0 }), /gig: maxRounds must be an integer >= 1, got 0/, 'maxRounds');
-      await expectThrows(() => bad({ score: 3 }), /gig: score must be a WGSL f32 expression of x, b, g and z, got 3/, 'score');
+      await expectThrows(
+        () => bad({ score: 3 }),
+        /gig: score must be a WGSL f32 expression of x, b, g and z, got 3/,
+        'score',
+      );
     } finally {
       net.model.dispose();
     }

@@ -28,4 +28,32 @@ import tensorGraph from './tensor-graph.cases.js';
 import onnxOutputs from './onnx-outputs.cases.js';
 
 // interop last: it leaves TF.js's 'webgpu' backend registered on the engine's device
-export const cases: Case[] = [...runtime, ...program, ...poolCases, ...elementwise, ...linear, ...softmax, ...tensorOps, ...pool, ...conv2d, ...batchNorm, ...nn, ...tensorGraph, ...onnxOutputs, ...methods, ...fusion, ...guidedIg, ...ig2, ...blur, ...zoo, ...customMethod, ...train, ...metrics, ...profiling, ...anchors, ...functions, ...adaptiveExample, ...interop];
+export const cases: Case[] = [
+  ...runtime,
+  ...program,
+  ...poolCases,
+  ...elementwise,
+  ...linear,
+  ...softmax,
+  ...tensorOps,
+  ...pool,
+  ...conv2d,
+  ...batchNorm,
+  ...nn,
+  ...tensorGraph,
+  ...onnxOutputs,
+  ...methods,
+  ...fusion,
+  ...guidedIg,
+  ...ig2,
+  ...blur,
+  ...zoo,
+  ...customMethod,
+  ...train,
+  ...metrics,
+  ...profiling,
+  ...anchors,
+  ...functions,
+  ...adaptiveExample,
+  ...interop,
+];

@@ -38,14 +38,21 @@ async function expectPathlightError(fn: () => unknown, pattern: RegExp, label: s
   try {
     await fn();
   } catch (e) {
-    assert(e instanceof PathlightError, `${label}: threw ${(e as Error).name}, not a PathlightError: ${(e as Error).message}`);
-    assert(pattern.test(e.message) && !e.message.includes('\n'), `${label}: "${e.message}" does not match ${pattern} on one line`);
+    assert(
+      e instanceof PathlightError,
+      `${label}: threw ${(e as Error).name}, not a PathlightError: ${(e as Error).message}`,
+    );
+    assert(
+      pattern.test(e.message) && !e.message.includes('\n'),
+      `${label}: "${e.message}" does not match ${pattern} on one line`,
+    );
     return;
   }
   throw new AssertionFailed(`${label}: expected a PathlightError matching ${pattern}, none was thrown`);
 }
 
-const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => v === b[i]);
+const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => v === b[i]);
 
 /** Record the calls of some methods of one object (own-property shims over its prototype's; restore removes them). */
 function spyOn(obj: object, names: readonly string[]): { calls: Record<string, unknown[][]>; restore(): void } {
@@ -98,7 +105,10 @@ export default defineCases('interop', (test) => {
     assert(released() === 1, 'release called again by a second dispose');
     // ... and the release callback, reading with its own submission, already sees that write
     const seen = seenAtRelease as Promise<Float32Array> | null; // set by the release callback, which TS does not follow
-    assert(seen !== null && same(await seen, next), 'work recorded on the wrapped buffer was not submitted before release');
+    assert(
+      seen !== null && same(await seen, next),
+      'work recorded on the wrapped buffer was not submitted before release',
+    );
     await expectPathlightError(() => view.download(), /used after dispose/, 'disposed wrap');
     src.dispose();
     raw.destroy();
@@ -109,7 +119,10 @@ export default defineCases('interop', (test) => {
     const live = engine.poolStats().liveBuffers;
     const t = Tensor.from(engine, data, [3, 4]); // the upload is recorded, not submitted
     const s = t.share();
-    assert(s.byteLength === 48 && s.buffer.size >= 48 && (s.buffer.usage & STORAGE_USAGE) === STORAGE_USAGE, 'shared buffer size or usage');
+    assert(
+      s.byteLength === 48 && s.buffer.size >= 48 && (s.buffer.usage & STORAGE_USAGE) === STORAGE_USAGE,
+      'shared buffer size or usage',
+    );
     assert(same(await readRaw(engine.device, s.buffer, 48), data), 'share() did not submit the pending upload');
     const written = Float32Array.from({ length: 12 }, (_, i) => -i);
     engine.device.queue.writeBuffer(s.buffer, 0, written); // the borrower writes through the loan
@@ -136,11 +149,31 @@ export default defineCases('interop', (test) => {
     const mappable = rawBuffer(d, 64, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     let releases = 0;
     const release = () => void releases++;
-    await expectPathlightError(() => Tensor.wrap(engine, small, [2, 5], { release }), /buffer of 16 bytes is smaller than shape \[2, 5\] \(40 bytes\)/, 'too small');
-    await expectPathlightError(() => Tensor.wrap(engine, noCopyDst, [2, 5], { release }), /lacks STORAGE \| COPY_SRC \| COPY_DST/, 'no COPY_DST');
-    await expectPathlightError(() => Tensor.wrap(engine, mappable, [4], { release }), /lacks STORAGE \| COPY_SRC \| COPY_DST/, 'map buffer');
-    await expectPathlightError(() => Tensor.wrap(engine, {} as GPUBuffer, [4], { release }), /needs a GPUBuffer/, 'not a buffer');
-    await expectPathlightError(() => Tensor.wrap(engine, small, [2.5], { release }), /non-negative integers/, 'bad shape');
+    await expectPathlightError(
+      () => Tensor.wrap(engine, small, [2, 5], { release }),
+      /buffer of 16 bytes is smaller than shape \[2, 5\] \(40 bytes\)/,
+      'too small',
+    );
+    await expectPathlightError(
+      () => Tensor.wrap(engine, noCopyDst, [2, 5], { release }),
+      /lacks STORAGE \| COPY_SRC \| COPY_DST/,
+      'no COPY_DST',
+    );
+    await expectPathlightError(
+      () => Tensor.wrap(engine, mappable, [4], { release }),
+      /lacks STORAGE \| COPY_SRC \| COPY_DST/,
+      'map buffer',
+    );
+    await expectPathlightError(
+      () => Tensor.wrap(engine, {} as GPUBuffer, [4], { release }),
+      /needs a GPUBuffer/,
+      'not a buffer',
+    );
+    await expectPathlightError(
+      () => Tensor.wrap(engine, small, [2.5], { release }),
+      /non-negative integers/,
+      'bad shape',
+    );
     assert(releases === 0, 'a rejected buffer was released');
     for (const b of [small, noCopyDst, mappable]) b.destroy();
   });
@@ -154,7 +187,12 @@ export default defineCases('interop', (test) => {
     const rng = new Rng(11);
     const x = Float32Array.from(rng.uniform(2 * D, 0, 1));
     // a random baseline: no max-pool ties along the path (a tie routes the gradient either way)
-    const options: ExplainOptions = { method: 'idgi', steps: 16, target: [3, 7], baseline: Float32Array.from(rng.uniform(2 * D, 0, 0.3)) };
+    const options: ExplainOptions = {
+      method: 'idgi',
+      steps: 16,
+      target: [3, 7],
+      baseline: Float32Array.from(rng.uniform(2 * D, 0, 0.3)),
+    };
     // every way TF.js reads a tensor to the CPU (data, dataSync, arraySync, ...) ends in read or readSync
     const spies = spyOn(backend, ['read', 'readSync', 'getBufferData', 'createTensorFromGPUData', 'copyBuffer']);
     const count = (name: string) => spies.calls[name]!.length;
@@ -170,36 +208,67 @@ export default defineCases('interop', (test) => {
         const wrapped = count('createTensorFromGPUData');
         const r = await explain(engine, subject, x, { ...options, ...(budget && { memoryBudgetBytes: budget }) });
         const what = `budget ${budget ?? 'default'}`;
-        assert(engine.stats.readbacks - reads0 === 2, `${what}: ${engine.stats.readbacks - reads0} pathlight readbacks, expected 2`);
-        assert(engine.poolStats().liveBuffers === live, `${what}: ${engine.poolStats().liveBuffers - live} pathlight buffers leaked`);
+        assert(
+          engine.stats.readbacks - reads0 === 2,
+          `${what}: ${engine.stats.readbacks - reads0} pathlight readbacks, expected 2`,
+        );
+        assert(
+          engine.poolStats().liveBuffers === live,
+          `${what}: ${engine.poolStats().liveBuffers - live} pathlight buffers leaked`,
+        );
         assert(tf.memory().numTensors === tensors, `${what}: ${tf.memory().numTensors - tensors} TF.js tensors leaked`);
         const err = relL2(r.attribution, ours.attribution);
         assert(err < 1e-4, `${what}: TF.js vs pathlight attribution rel L2 ${err.toExponential(3)}`);
         r.images.forEach((im, i) => {
           const o = ours.images[i]!;
-          assert(Math.abs(im.fx - o.fx) <= 1e-4 * Math.max(1, Math.abs(o.fx)) && Math.abs(im.fStart - o.fStart) <= 1e-4 * Math.max(1, Math.abs(o.fStart)), `${what}: image ${i} TF.js f(x) ${im.fx}, f(x') ${im.fStart} vs pathlight ${o.fx}, ${o.fStart}`);
+          assert(
+            Math.abs(im.fx - o.fx) <= 1e-4 * Math.max(1, Math.abs(o.fx)) &&
+              Math.abs(im.fStart - o.fStart) <= 1e-4 * Math.max(1, Math.abs(o.fStart)),
+            `${what}: image ${i} TF.js f(x) ${im.fx}, f(x') ${im.fStart} vs pathlight ${o.fx}, ${o.fStart}`,
+          );
           const gap = im.fx - im.fStart - im.droppedDelta;
-          assert(Math.abs(im.sum - gap) <= 1e-4 * Math.max(1, Math.abs(gap)), `${what}: image ${i} IDGI completeness Σ ${im.sum} vs f(x) − f(x') ${gap}`);
+          assert(
+            Math.abs(im.sum - gap) <= 1e-4 * Math.max(1, Math.abs(gap)),
+            `${what}: image ${i} IDGI completeness Σ ${im.sum} vs f(x) − f(x') ${gap}`,
+          );
         });
         assert(count('createTensorFromGPUData') > wrapped, `${what}: TF.js never wrapped the points`);
       }
       const zeroCopy = spies.calls.createTensorFromGPUData!.map(([data]) => (data as { zeroCopy?: boolean }).zeroCopy);
-      assert(zeroCopy.every((z) => z === true), `points were handed to TF.js with zeroCopy ${JSON.stringify(zeroCopy)}`);
+      assert(
+        zeroCopy.every((z) => z === true),
+        `points were handed to TF.js with zeroCopy ${JSON.stringify(zeroCopy)}`,
+      );
       const [read, readSync, getBufferData] = ['read', 'readSync', 'getBufferData'].map(count);
-      assert(read === 0 && readSync === 0 && getBufferData === 0, `TF.js read back to the CPU: read ${read}, readSync ${readSync}, getBufferData ${getBufferData}`);
+      assert(
+        read === 0 && readSync === 0 && getBufferData === 0,
+        `TF.js read back to the CPU: read ${read}, readSync ${readSync}, getBufferData ${getBufferData}`,
+      );
       assert(count('copyBuffer') === 0, `TF.js copied the points ${count('copyBuffer')} times`);
       // the spies do see a read: one data() call is counted
       const probe = tf.tidy(() => net.predict(tf.zeros([1, 28, 28, 1])));
       await probe.data();
       probe.dispose();
-      assert(count('read') === 1 && count('getBufferData') === 1, `a data() call was counted as read ${count('read')}, getBufferData ${count('getBufferData')}`);
+      assert(
+        count('read') === 1 && count('getBufferData') === 1,
+        `a data() call was counted as read ${count('read')}, getBufferData ${count('getBufferData')}`,
+      );
       const [live, tensors] = [engine.poolStats().liveBuffers, tf.memory().numTensors];
       await expectPathlightError(
-        () => explain(engine, tfjsClassifier((z) => net.predict(z), { inputShape: LENET }), x, { method: 'idgi', steps: 4, target: 'auto' }),
+        () =>
+          explain(
+            engine,
+            tfjsClassifier((z) => net.predict(z), { inputShape: LENET }),
+            x,
+            { method: 'idgi', steps: 4, target: 'auto' },
+          ),
         /tfjsClassifier: explain\(\) needs explicit targets/,
         'auto targets',
       );
-      assert(engine.poolStats().liveBuffers === live && tf.memory().numTensors === tensors, 'the failed explanation leaked');
+      assert(
+        engine.poolStats().liveBuffers === live && tf.memory().numTensors === tensors,
+        'the failed explanation leaked',
+      );
     } finally {
       spies.restore();
       net.dispose();

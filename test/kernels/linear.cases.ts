@@ -13,7 +13,12 @@ const TOL = { rtol: 1e-5, atol: 1e-5 };
 
 const matmulCases = defineCases('matmul', (test) => {
   // odd sizes (scalar loads, clamped edges) and multiples of 4 (vec4 loads along k or m/n)
-  const shapes: [number, number, number][] = [[5, 3, 7], [8, 16, 12], [9, 4, 8], [12, 6, 5]];
+  const shapes: [number, number, number][] = [
+    [5, 3, 7],
+    [8, 16, 12],
+    [9, 4, 8],
+    [12, 6, 5],
+  ];
   for (const [m, n, k] of shapes) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
@@ -56,7 +61,12 @@ const matmulCases = defineCases('matmul', (test) => {
     const ta = Tensor.from(engine, a, [batch, m, k]);
     const tb = Tensor.from(engine, b, [batch, k, n]);
     const expected = ref.matmul(a, b, m, n, k, { batch });
-    for (const tiling of [undefined, { tm: 4, tn4: 1, wgx: 2, wgy: 2, ku: 8 }, { tm: 3, tn4: 2, wgx: 4, wgy: 1, ku: 3 }, { tm: 12, tn4: 3, wgx: 2, wgy: 2, ku: 4 }]) {
+    for (const tiling of [
+      undefined,
+      { tm: 4, tn4: 1, wgx: 2, wgy: 2, ku: 8 },
+      { tm: 3, tn4: 2, wgx: 4, wgy: 1, ku: 3 },
+      { tm: 12, tn4: 3, wgx: 2, wgy: 2, ku: 4 },
+    ]) {
       const tc = matmulWith(ta, tb, { tiling });
       expectClose(await tc.download(), expected, TOL, `tiling ${JSON.stringify(tiling)}`);
       tc.dispose();
@@ -68,15 +78,26 @@ const matmulCases = defineCases('matmul', (test) => {
     const a = Tensor.zeros(engine, [4, 5]);
     const b = Tensor.zeros(engine, [6, 3]);
     const bias = Tensor.zeros(engine, [5]);
-    await expectThrows(() => matmul(a, b), /matmul: inner dimensions differ: A \[4, 5\] has K=5, B \[6, 3\] has K=6/, 'inner dims');
-    await expectThrows(() => matmul(a, a, { transB: true, bias }), /matmul: bias has shape \[5\], expected \[4\]/, 'bias length');
+    await expectThrows(
+      () => matmul(a, b),
+      /matmul: inner dimensions differ: A \[4, 5\] has K=5, B \[6, 3\] has K=6/,
+      'inner dims',
+    );
+    await expectThrows(
+      () => matmul(a, a, { transB: true, bias }),
+      /matmul: bias has shape \[5\], expected \[4\]/,
+      'bias length',
+    );
     for (const t of [a, b, bias]) t.dispose();
   });
 });
 
 const linearCases = defineCases('linear', (test) => {
   // N=5, K=7, M=3: scalar paths; N=6, K=8, M=12: vec4 paths.
-  for (const [n, k, m] of [[5, 7, 3], [6, 8, 12]] as [number, number, number][]) {
+  for (const [n, k, m] of [
+    [5, 7, 3],
+    [6, 8, 12],
+  ] as [number, number, number][]) {
     for (const relu of [false, true]) {
       test(`forward, backward and finite differences N=${n} K=${k} M=${m} relu=${relu}`, async (engine) => {
         const rng = new Rng(n * 100 + k * 10 + m + (relu ? 1 : 0));
@@ -84,7 +105,12 @@ const linearCases = defineCases('linear', (test) => {
         const w = asF32(rng.uniform(m * k));
         const b = asF32(rng.uniform(m, -0.5, 0.5));
         const dy = asF32(rng.uniform(n * m));
-        const [tx, tw, tb, tdy] = [Tensor.from(engine, x, [n, k]), Tensor.from(engine, w, [m, k]), Tensor.from(engine, b, [m]), Tensor.from(engine, dy, [n, m])];
+        const [tx, tw, tb, tdy] = [
+          Tensor.from(engine, x, [n, k]),
+          Tensor.from(engine, w, [m, k]),
+          Tensor.from(engine, b, [m]),
+          Tensor.from(engine, dy, [n, m]),
+        ];
         const ty = linear(tx, tw, tb, { relu });
         const y = ref.linear(x, w, b, n, k, m, relu);
         expectClose(await ty.download(), y, TOL, 'linear forward');
@@ -99,9 +125,24 @@ const linearCases = defineCases('linear', (test) => {
         expectClose(await tdb.download(), db, TOL, 'db');
         // the reference gradients agree with central differences of Σ dy ⊙ linear(x, w, b)
         const fdTol = { rtol: 1e-6, atol: 1e-7 };
-        expectClose(dx, numericGrad((z) => dot(ref.linear(z, w, b, n, k, m, relu), dy), x), fdTol, 'dx vs finite differences');
-        expectClose(dw, numericGrad((z) => dot(ref.linear(x, z, b, n, k, m, relu), dy), w), fdTol, 'dw vs finite differences');
-        expectClose(db, numericGrad((z) => dot(ref.linear(x, w, z, n, k, m, relu), dy), b), fdTol, 'db vs finite differences');
+        expectClose(
+          dx,
+          numericGrad((z) => dot(ref.linear(z, w, b, n, k, m, relu), dy), x),
+          fdTol,
+          'dx vs finite differences',
+        );
+        expectClose(
+          dw,
+          numericGrad((z) => dot(ref.linear(x, z, b, n, k, m, relu), dy), w),
+          fdTol,
+          'dw vs finite differences',
+        );
+        expectClose(
+          db,
+          numericGrad((z) => dot(ref.linear(x, w, z, n, k, m, relu), dy), b),
+          fdTol,
+          'db vs finite differences',
+        );
         for (const t of [tx, tw, tb, tdy, ty, tdx, tdw, tdb]) t.dispose();
       });
     }
@@ -124,10 +165,22 @@ const linearCases = defineCases('linear', (test) => {
     const w5 = Tensor.zeros(engine, [3, 5]);
     const b = Tensor.zeros(engine, [4]);
     const dy = Tensor.zeros(engine, [2, 4]);
-    await expectThrows(() => linear(x, w, null), /linear: x \[2, 5\] has 5 features but weight \[3, 4\] expects 4/, 'features');
+    await expectThrows(
+      () => linear(x, w, null),
+      /linear: x \[2, 5\] has 5 features but weight \[3, 4\] expects 4/,
+      'features',
+    );
     await expectThrows(() => linear(x, w5, b), /linear: bias has shape \[4\], expected \[3\]/, 'bias length');
-    await expectThrows(() => linearBackwardInput(dy, w5), /linearBackwardInput: dy \[2, 4\] has 4 outputs but weight \[3, 5\] has 3/, 'dy vs weight');
-    await expectThrows(() => linearBackwardWeight(x, dy, w), /linearBackwardWeight: relu mask has shape \[3, 4\], expected \[2, 4\]/, 'mask shape');
+    await expectThrows(
+      () => linearBackwardInput(dy, w5),
+      /linearBackwardInput: dy \[2, 4\] has 4 outputs but weight \[3, 5\] has 3/,
+      'dy vs weight',
+    );
+    await expectThrows(
+      () => linearBackwardWeight(x, dy, w),
+      /linearBackwardWeight: relu mask has shape \[3, 4\], expected \[2, 4\]/,
+      'mask shape',
+    );
     for (const t of [x, w, w5, b, dy]) t.dispose();
   });
 });

@@ -84,7 +84,12 @@ export default defineCases('methods', (test) => {
     for (const [rule, steps, output] of cases) {
       const r = await explain(engine, model, x, { method: 'ig', steps, rule, output, baseline: base, target: [0, 2] });
       for (let i = 0; i < 2; i++) {
-        const e = integratedGradients(ref, row(x, i), Float64Array.from(base), { target: [0, 2][i]!, output, steps, rule: rule! });
+        const e = integratedGradients(ref, row(x, i), Float64Array.from(base), {
+          target: [0, 2][i]!,
+          output,
+          steps,
+          rule: rule!,
+        });
         const err = relL2(row(r.attribution, i), e.attribution);
         assert(err < 1e-3, `IG ${rule} ${steps} ${output} image ${i}: rel L2 ${err}`);
         assert(Math.abs(r.images[i]!.fx - e.fx) < 1e-4 * (1 + Math.abs(e.fx)), `f(x) ${r.images[i]!.fx} vs ${e.fx}`);
@@ -103,13 +108,20 @@ export default defineCases('methods', (test) => {
       errs.push(r.images[0]!.completenessError);
     }
     // ReLU kinks make the trapezoid rule converge slowly; the error must still fall monotonically.
-    assert(errs[2]! < errs[1]! && errs[1]! < errs[0]! && errs[2]! < 0.05, `completeness errors ${errs.join(', ')} do not fall`);
+    assert(
+      errs[2]! < errs[1]! && errs[1]! < errs[0]! && errs[2]! < 0.05,
+      `completeness errors ${errs.join(', ')} do not fall`,
+    );
   });
 
   test('IDGI matches float64 and is exactly complete, across chunk boundaries', async (engine) => {
     const { model, ref } = smallCnn(engine);
     const x = images(4, 2);
-    for (const [steps, budget] of [[7, undefined], [16, 30_000], [5, oneRowBudget(model)]] as const) {
+    for (const [steps, budget] of [
+      [7, undefined],
+      [16, 30_000],
+      [5, oneRowBudget(model)],
+    ] as const) {
       // a one-row budget forces 2-point chunks that overlap by one point
       const r = await explain(engine, model, x, { method: 'idgi', steps, target: [3, 1], memoryBudgetBytes: budget });
       for (let i = 0; i < 2; i++) {
@@ -154,9 +166,15 @@ export default defineCases('methods', (test) => {
     const { model } = smallCnn(engine);
     const x = new Float32Array(D).fill(0.5);
     const r = await explain(engine, model, x, { method: 'idgi', steps: 4, baseline: x, target: 0 });
-    assert(r.attribution.every((v) => v === 0), 'non-zero attribution on a zero-length path');
+    assert(
+      r.attribution.every((v) => v === 0),
+      'non-zero attribution on a zero-length path',
+    );
     const ig = await explain(engine, model, x, { method: 'ig', steps: 4, baseline: x, target: 0 });
-    assert(ig.attribution.every((v) => Number.isFinite(v)), 'IG produced NaN');
+    assert(
+      ig.attribution.every((v) => Number.isFinite(v)),
+      'IG produced NaN',
+    );
     model.dispose();
   });
 
@@ -164,23 +182,44 @@ export default defineCases('methods', (test) => {
     const { model } = smallCnn(engine);
     const x = images(5, 2);
     const plain = await explain(engine, model, x, { method: 'ig', steps: 4, target: [1, 2] });
-    const sg = await explain(engine, model, x, { method: 'ig', steps: 4, target: [1, 2], smoothgrad: { samples: 1, noiseLevel: 0, magnitude: false } });
+    const sg = await explain(engine, model, x, {
+      method: 'ig',
+      steps: 4,
+      target: [1, 2],
+      smoothgrad: { samples: 1, noiseLevel: 0, magnitude: false },
+    });
     assert(relL2(sg.attribution, plain.attribution) < 1e-6, 'smoothgrad(1 sample, σ=0) differs from the method');
     const a = await explain(engine, model, x, { method: 'grad', target: [1, 2], smoothgrad: { samples: 3 }, seed: 4 });
     const b = await explain(engine, model, x, { method: 'grad', target: [1, 2], smoothgrad: { samples: 3 }, seed: 4 });
-    assert(relL2(a.attribution, b.attribution) === 0 && a.attribution.every((v) => v >= 0), 'seeded magnitude smoothgrad not reproducible or negative');
+    assert(
+      relL2(a.attribution, b.attribution) === 0 && a.attribution.every((v) => v >= 0),
+      'seeded magnitude smoothgrad not reproducible or negative',
+    );
     model.dispose();
   });
 
   test('explain() reads back twice, submits once per chunk + 2 and leaks no buffer', async (engine) => {
     const { model } = smallCnn(engine);
     const x = images(6, 2);
-    for (const [method, steps, smoothgrad] of [['grad', 1, false], ['ig', 40, false], ['idgi', 40, false], ['ig', 8, true]] as const) {
+    for (const [method, steps, smoothgrad] of [
+      ['grad', 1, false],
+      ['ig', 40, false],
+      ['idgi', 40, false],
+      ['ig', 8, true],
+    ] as const) {
       await engine.sync();
       const s0 = { ...engine.stats };
       const live = engine.poolStats().liveBuffers;
-      const r = await explain(engine, model, x, { method, steps, memoryBudgetBytes: 40_000, smoothgrad: smoothgrad && { samples: 3 } });
-      assert(engine.poolStats().liveBuffers === live, `${method}: explain() leaked ${engine.poolStats().liveBuffers - live} buffers`);
+      const r = await explain(engine, model, x, {
+        method,
+        steps,
+        memoryBudgetBytes: 40_000,
+        smoothgrad: smoothgrad && { samples: 3 },
+      });
+      assert(
+        engine.poolStats().liveBuffers === live,
+        `${method}: explain() leaked ${engine.poolStats().liveBuffers - live} buffers`,
+      );
       const reads = engine.stats.readbacks - s0.readbacks;
       const subs = engine.stats.submissions - s0.submissions;
       assert(reads === 2, `${method}: ${reads} readbacks, expected 2 (attribution + diagnostics)`);
@@ -210,7 +249,12 @@ export default defineCases('methods', (test) => {
     const g = new GraphBuilder();
     const h = g.linear('fc1', 0, 12, 8, { relu: true });
     g.linear('fc2', g.batchNorm('bn', h, 8), 8, 3);
-    const model = buildModel(engine, g, { name: 'mlp', inputShape: [12], numClasses: 3, representationNode: h }, initParameters(g, 5));
+    const model = buildModel(
+      engine,
+      g,
+      { name: 'mlp', inputShape: [12], numClasses: 3, representationNode: h },
+      initParameters(g, 5),
+    );
     const input = (n: number) => Float32Array.from(new Rng(n).uniform(n * 12, 0, 1));
     // memoryBudgetBytes: 4 kB splits the later paths into several chunks (one chunk at first)
     const run = async (n: number, steps: number, memoryBudgetBytes?: number, chunked = false) => {
@@ -225,23 +269,58 @@ export default defineCases('methods', (test) => {
     assert(compiled > 0, 'the first calls compiled pipelines');
     await run(3, 21, 4096, true);
     await run(2, 64, 4096, true);
-    assert(engine.stats.pipelines === compiled, `other batch sizes and step counts compiled ${engine.stats.pipelines - compiled} new pipelines`);
+    assert(
+      engine.stats.pipelines === compiled,
+      `other batch sizes and step counts compiled ${engine.stats.pipelines - compiled} new pipelines`,
+    );
     model.dispose();
   });
 
   test('bad input gives clear errors', async (engine) => {
     const { model } = smallCnn(engine);
     const x = images(8, 1);
-    await expectThrows(() => explain(engine, model, new Float32Array(D - 1), { method: 'ig' }), /not a whole number of inputs of shape \[2, 6, 6\]/, 'input size');
-    await expectThrows(() => explain(engine, model, x, { method: 'ig', target: 4 }), /target class 4 for input 0 is out of range: small-cnn has classes 0..3/, 'target');
-    await expectThrows(() => explain(engine, model, x, { method: 'ig', target: [1, 2] }), /2 class indices for 1 inputs/, 'target count');
-    await expectThrows(() => explain(engine, model, x, { method: 'ig', steps: 0 }), /steps must be an integer >= 1, got 0/, 'steps');
+    await expectThrows(
+      () => explain(engine, model, new Float32Array(D - 1), { method: 'ig' }),
+      /not a whole number of inputs of shape \[2, 6, 6\]/,
+      'input size',
+    );
+    await expectThrows(
+      () => explain(engine, model, x, { method: 'ig', target: 4 }),
+      /target class 4 for input 0 is out of range: small-cnn has classes 0..3/,
+      'target',
+    );
+    await expectThrows(
+      () => explain(engine, model, x, { method: 'ig', target: [1, 2] }),
+      /2 class indices for 1 inputs/,
+      'target count',
+    );
+    await expectThrows(
+      () => explain(engine, model, x, { method: 'ig', steps: 0 }),
+      /steps must be an integer >= 1, got 0/,
+      'steps',
+    );
     const nan = x.slice();
     nan[5] = NaN;
-    await expectThrows(() => explain(engine, model, nan, { method: 'ig' }), /input: non-finite value NaN at index 5/, 'NaN');
-    await expectThrows(() => explain(engine, model, x, { method: 'ig', baseline: new Float32Array(7) }), /baseline has 7 values, expected/, 'baseline');
-    await expectThrows(() => explain(engine, model, x, { method: 'nope' as string }), /unknown method 'nope'/, 'method');
-    await expectThrows(() => explain(engine, model, x, { method: 'ig', rule: 'simpson' as never }), /unknown rule 'simpson'/, 'rule');
+    await expectThrows(
+      () => explain(engine, model, nan, { method: 'ig' }),
+      /input: non-finite value NaN at index 5/,
+      'NaN',
+    );
+    await expectThrows(
+      () => explain(engine, model, x, { method: 'ig', baseline: new Float32Array(7) }),
+      /baseline has 7 values, expected/,
+      'baseline',
+    );
+    await expectThrows(
+      () => explain(engine, model, x, { method: 'nope' as string }),
+      /unknown method 'nope'/,
+      'method',
+    );
+    await expectThrows(
+      () => explain(engine, model, x, { method: 'ig', rule: 'simpson' as never }),
+      /unknown rule 'simpson'/,
+      'rule',
+    );
     assert(engine.poolStats().liveBuffers >= 0, 'pool');
     model.dispose();
   });

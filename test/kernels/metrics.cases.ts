@@ -13,7 +13,15 @@ import { GraphBuilder } from '../../src/nn/graph.js';
 import { buildModel } from '../../src/nn/init.js';
 import type { Model } from '../../src/nn/model.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { completenessError, gini, insertionDeletion, msSsim, pic, picCurves, rankPixels } from '../../src/metrics/index.js';
+import {
+  completenessError,
+  gini,
+  insertionDeletion,
+  msSsim,
+  pic,
+  picCurves,
+  rankPixels,
+} from '../../src/metrics/index.js';
 import { deletionCurve, insertionCurve, type ReferenceImage } from '../reference/metrics/insertion-deletion.js';
 import { msSsim as refMsSsim } from '../reference/metrics/ms-ssim.js';
 import { computePic } from '../reference/metrics/pic.js';
@@ -44,7 +52,12 @@ function pixelSumModel(engine: Engine, pixels: readonly number[]): { model: Mode
     ['fc.weight', { shape: [2, D], data: weight }],
     ['fc.bias', { shape: [2], data: Float32Array.of(-30, 0) }],
   ]);
-  const model = buildModel(engine, g, { name: 'pixel-sum', inputShape: SHAPE, numClasses: 2, representationNode: flat }, values);
+  const model = buildModel(
+    engine,
+    g,
+    { name: 'pixel-sum', inputShape: SHAPE, numClasses: 2, representationNode: flat },
+    values,
+  );
   const ref = graphRefModel(
     g.nodes,
     new Map([...values].map(([k, v]) => [k, Float64Array.from(v.data)])),
@@ -66,7 +79,11 @@ export default defineCases('metrics', (test) => {
       [{ target: 1, steps: 7 }, 'black'],
       [{ target: 2, steps: 36, reference: 'blur', blurSigma: 1.5 }, { blurSigma: 1.5 }],
       [{ target: 0, steps: 5, reference: given, reduction: 'sum' }, f64(given)],
-      [{ target: 3, steps: 9, reference: 'blur', blurSigma: 1.5, deletionReference: 'black' }, { blurSigma: 1.5 }, 'black'],
+      [
+        { target: 3, steps: 9, reference: 'blur', blurSigma: 1.5, deletionReference: 'black' },
+        { blurSigma: 1.5 },
+        'black',
+      ],
     ];
     for (const [opts, refReference, refDeletion] of cases) {
       const before = engine.stats.readbacks;
@@ -75,7 +92,10 @@ export default defineCases('metrics', (test) => {
       const curveOpts = { target: opts.target, steps: opts.steps!, reduction: opts.reduction };
       const ins = insertionCurve(ref, f64(x), f64(attribution), refReference, curveOpts);
       const del = deletionCurve(ref, f64(x), f64(attribution), refDeletion ?? refReference, curveOpts);
-      assert(r.order.every((p, i) => p === ins.order[i]), 'pixel order differs');
+      assert(
+        r.order.every((p, i) => p === ins.order[i]),
+        'pixel order differs',
+      );
       expectClose(r.insertion.fractions, ins.fractions, { atol: 0 }, 'insertion fractions');
       expectClose(r.insertion.scores, ins.scores, { atol: 2e-5 }, 'insertion scores');
       expectClose(r.deletion.scores, del.scores, { atol: 2e-5 }, 'deletion scores');
@@ -94,7 +114,10 @@ export default defineCases('metrics', (test) => {
     const shuffled = random(7, hw);
     const good = await insertionDeletion(engine, model, x, perfect, { target: 0, steps: 12 });
     const bad = await insertionDeletion(engine, model, x, shuffled, { target: 0, steps: 12 });
-    assert(good.insertion.auc > bad.insertion.auc + 0.2, `insertion ${good.insertion.auc} vs random ${bad.insertion.auc}`);
+    assert(
+      good.insertion.auc > bad.insertion.auc + 0.2,
+      `insertion ${good.insertion.auc} vs random ${bad.insertion.auc}`,
+    );
     assert(good.deletion.auc < bad.deletion.auc - 0.2, `deletion ${good.deletion.auc} vs random ${bad.deletion.auc}`);
     model.dispose();
   });
@@ -114,9 +137,19 @@ export default defineCases('metrics', (test) => {
       const got = await msSsim(engine, ta, tb, opts);
       const shared = await msSsim(engine, ta, tb0, opts);
       for (let i = 0; i < n; i++) {
-        const e = refMsSsim(f64(a.subarray(i * size, (i + 1) * size)), f64(b.subarray(i * size, (i + 1) * size)), shape, opts);
+        const e = refMsSsim(
+          f64(a.subarray(i * size, (i + 1) * size)),
+          f64(b.subarray(i * size, (i + 1) * size)),
+          shape,
+          opts,
+        );
         const e0 = refMsSsim(f64(a.subarray(i * size, (i + 1) * size)), f64(b.subarray(0, size)), shape, opts);
-        expectClose([got[i]!, shared[i]!], [e.value, e0.value], { atol: 1e-4 }, `image ${i} ${JSON.stringify(opts)} (${e.scales} scales)`);
+        expectClose(
+          [got[i]!, shared[i]!],
+          [e.value, e0.value],
+          { atol: 1e-4 },
+          `image ${i} ${JSON.stringify(opts)} (${e.scales} scales)`,
+        );
       }
     }
     const self = await msSsim(engine, ta, ta);
@@ -126,16 +159,36 @@ export default defineCases('metrics', (test) => {
     const u = Tensor.from(engine, random(21, 3 * 64 * 64), [3, ...big]);
     const v = Tensor.from(engine, random(22, 3 * 64 * 64), [3, ...big]);
     const indep = await msSsim(engine, u, v);
-    assert(indep.every((s) => Math.abs(s) < 0.1), `independent noise: ${Array.from(indep)}`);
+    assert(
+      indep.every((s) => Math.abs(s) < 0.1),
+      `independent noise: ${Array.from(indep)}`,
+    );
     for (const t of [ta, tb, tb0, u, v]) t.dispose();
   });
 
   test('SSIM statistics and revealed images compile one pipeline for every shape, batch and scale', async (engine) => {
     const owned: Tensor[] = [];
-    const t = (shape: number[]) => (owned.push(Tensor.from(engine, random(shape.length, shape.reduce((a, b) => a * b, 1)), shape)), owned.at(-1)!);
+    const t = (shape: number[]) => (
+      owned.push(
+        Tensor.from(
+          engine,
+          random(
+            shape.length,
+            shape.reduce((a, b) => a * b, 1),
+          ),
+          shape,
+        ),
+      ),
+      owned.at(-1)!
+    );
     const run = ([n, c, h, w]: number[], k: number, win: number) => {
       const stats = t([4 * n * c]);
-      ssimStats(t([n, c, h, w]), t([1, c, h, w]), stats, { taps: new Float64Array(win).fill(1 / win), c1: 1e-4, c2: 9e-4, offset: 2 * n * c });
+      ssimStats(t([n, c, h, w]), t([1, c, h, w]), stats, {
+        taps: new Float64Array(win).fill(1 / win),
+        c1: 1e-4,
+        c2: 9e-4,
+        offset: 2 * n * c,
+      });
       owned.push(revealImages(t([1, c, h, w]), t([1, c, h, w]), t([h * w]), t([k])));
     };
     run([1, 1, 8, 8], 2, 3);
@@ -187,9 +240,18 @@ export default defineCases('metrics', (test) => {
       let curves = 0;
       for (const kind of ['sic', 'aic'] as const) {
         const one = await pic(engine, model, x, attribution, { ...opts, kind });
-        const e = computePic(ref, f64(x), f64(attribution), { kind, thresholds, minPredValue: 0, numDataPoints: 50, blurred: f64(blurred) });
+        const e = computePic(ref, f64(x), f64(attribution), {
+          kind,
+          thresholds,
+          minPredValue: 0,
+          numDataPoints: 50,
+          blurred: f64(blurred),
+        });
         const r = both[kind];
-        assert(r.status === one.status && r.status === e.status, `picCurves ${kind}: status ${r.status} vs ${one.status} vs ${e.status}`);
+        assert(
+          r.status === one.status && r.status === e.status,
+          `picCurves ${kind}: status ${r.status} vs ${one.status} vs ${e.status}`,
+        );
         if (r.status === 'ok' && one.status === 'ok' && e.status === 'ok') {
           assert(r.auc === one.auc, `picCurves ${kind} AUC ${r.auc} vs pic ${one.auc}`);
           curves++;
@@ -203,7 +265,12 @@ export default defineCases('metrics', (test) => {
     for (const p of [8, 14, 15, 21]) for (let c = 0; c < SHAPE[0]; c++) x[c * 36 + p] = 0.8;
     const attribution = random(50, D, -1, 1);
     const r = await pic(engine, model, x, attribution, { kind: 'sic', thresholds, minPredValue: 0, blurSigma: 2 });
-    const e = computePic(ref, f64(x), f64(attribution), { kind: 'sic', thresholds, minPredValue: 0, blurred: refBlur(f64(x), SHAPE, 2) });
+    const e = computePic(ref, f64(x), f64(attribution), {
+      kind: 'sic',
+      thresholds,
+      minPredValue: 0,
+      blurred: refBlur(f64(x), SHAPE, 2),
+    });
     assert(r.status === 'ok' && e.status === 'ok' && Math.abs(r.auc - e.auc) < 1e-3, 'pic with the GPU blur');
     model.dispose();
   });
@@ -228,8 +295,16 @@ export default defineCases('metrics', (test) => {
     await expectThrows(() => insertionDeletion(engine, model, x, x, { target: 0, steps: 0 }), /steps/, 'steps');
     await expectThrows(() => insertionDeletion(engine, model, x, x, { target: 9 }), /target/, 'target');
     await expectThrows(() => insertionDeletion(engine, model, x.subarray(1), x, { target: 0 }), /x has/, 'x length');
-    await expectThrows(() => insertionDeletion(engine, model, x, x.subarray(1), { target: 0 }), /attribution length/, 'attribution length');
-    await expectThrows(() => pic(engine, model, x, x, { kind: 'sic', thresholds: [0.5, 0.2] }), /ascending/, 'thresholds');
+    await expectThrows(
+      () => insertionDeletion(engine, model, x, x.subarray(1), { target: 0 }),
+      /attribution length/,
+      'attribution length',
+    );
+    await expectThrows(
+      () => pic(engine, model, x, x, { kind: 'sic', thresholds: [0.5, 0.2] }),
+      /ascending/,
+      'thresholds',
+    );
     const a = Tensor.from(engine, random(2, 2 * D), [2, ...SHAPE]);
     const b = Tensor.from(engine, random(3, 2 * 2 * 6 * 5), [2, 2, 6, 5]);
     await expectThrows(() => msSsim(engine, a, b), /msSsim/, 'shapes');

@@ -10,7 +10,10 @@ import { refBackward, refForward } from '../reference/graph.js';
 import * as refBn from '../reference/batch-norm.js';
 
 /** conv-relu → maxpool → conv-relu → GAP → linear: the '3-layer CNN' of the runtime acceptance. */
-function threeLayer(): { g: GraphBuilder; info: { name: string; inputShape: [number, number, number]; numClasses: number; representationNode: number } } {
+function threeLayer(): {
+  g: GraphBuilder;
+  info: { name: string; inputShape: [number, number, number]; numClasses: number; representationNode: number };
+} {
   const g = new GraphBuilder();
   let h = g.conv2d('conv1', 0, 1, 4, 3, { padding: 1, relu: true });
   h = g.maxPool('pool1', h, { kernel: 2 });
@@ -21,7 +24,10 @@ function threeLayer(): { g: GraphBuilder; info: { name: string; inputShape: [num
 }
 
 /** Every node kind: BN (+relu), residual conv epilogue, add+relu, avg pool, flatten, linear+relu. */
-function everyKind(): { g: GraphBuilder; info: { name: string; inputShape: [number, number, number]; numClasses: number; representationNode: number } } {
+function everyKind(): {
+  g: GraphBuilder;
+  info: { name: string; inputShape: [number, number, number]; numClasses: number; representationNode: number };
+} {
   const g = new GraphBuilder();
   let h = g.conv2d('stem', 0, 3, 4, 3, { padding: 1, bias: false });
   h = g.batchNorm('bn', h, 4, { relu: true });
@@ -97,13 +103,20 @@ function oneHotSeed(engine: Engine, n: number, classes: number, targets: number[
 function withBnStats(values: Map<string, { shape: number[]; data: Float32Array }>, rng: Rng) {
   for (const [name, v] of values) {
     if (name.endsWith('running_var')) v.data.set(rng.uniform(v.data.length, 0.5, 2));
-    else if (name.endsWith('running_mean') || (name.startsWith('bn.') && v.shape.length === 1)) v.data.set(rng.uniform(v.data.length, -0.5, 0.5));
+    else if (name.endsWith('running_mean') || (name.startsWith('bn.') && v.shape.length === 1))
+      v.data.set(rng.uniform(v.data.length, -0.5, 0.5));
   }
   return values;
 }
 
 /** GPU logits, input and parameter gradients vs the float64 graph reference; `values` may adjust the random parameters. */
-export async function compareWithReference(engine: Engine, build: () => { g: GraphBuilder; info: ModelInfo }, batch: number, seed: number, adjust?: (values: Map<string, { shape: number[]; data: Float32Array }>) => void): Promise<void> {
+export async function compareWithReference(
+  engine: Engine,
+  build: () => { g: GraphBuilder; info: ModelInfo },
+  batch: number,
+  seed: number,
+  adjust?: (values: Map<string, { shape: number[]; data: Float32Array }>) => void,
+): Promise<void> {
   const { g, info } = build();
   const rng = new Rng(seed);
   const values = withBnStats(initParameters(g, seed), rng);
@@ -129,7 +142,12 @@ export async function compareWithReference(engine: Engine, build: () => { g: Gra
   const bw = refBackward(g.nodes, refParams, shapes, fw, new Map([[last, seedRef]]));
   expectClose(dxGpu, bw.dx, { rtol: 1e-3, atol: 1e-5 }, `${info.name} input gradient`);
   for (const [name, grad] of params!) {
-    expectClose(await grad.download(), bw.params.get(name)!, { rtol: 1e-3, atol: 2e-5 }, `${info.name} gradient of ${name}`);
+    expectClose(
+      await grad.download(),
+      bw.params.get(name)!,
+      { rtol: 1e-3, atol: 2e-5 },
+      `${info.name} gradient of ${name}`,
+    );
     grad.dispose();
   }
   for (const t of [dx, seedT, tx]) t.dispose();
@@ -155,66 +173,100 @@ export default defineCases('nn', (test) => {
     await compareWithReference(engine, tabular, 4, 13);
   });
 
-  for (const oneD of [false, true]) test(`training mode${oneD ? ' on [N, C, L]' : ''}: batch norms use batch statistics (forward vs float64), update running ones, and their input shift has zero gradient`, async (engine) => {
-    const g = new GraphBuilder();
-    // with a bias: a per-channel shift of BN's input
-    const conv = oneD ? g.conv1d('conv', 0, 2, 3, 3, { padding: 1 }) : g.conv2d('conv', 0, 2, 3, 3, { padding: 1 });
-    const bn = g.batchNorm('bn', conv, 3, {});
-    const rep = g.globalAvgPool('gap', g.relu('act', bn));
-    g.linear('fc', rep, 3, 4);
-    const info = { name: 'bn-train', inputShape: oneD ? [2, 25] : [2, 5, 5], numClasses: 4, representationNode: rep };
-    const values = initParameters(g, 5);
-    const model = buildModel(engine, g, info, values);
-    const rng = new Rng(8);
-    const n = 6;
-    const xs = Float32Array.from(rng.uniform(n * 50, 0, 1));
-    const x = Tensor.from(engine, xs, [n, ...info.inputShape]);
-    // the float64 BN takes [N, C, H, W]; a [N, C, L] activation is one row high
-    const bnShape = oneD ? [n, 3, 1, 25] : [n, 3, 5, 5];
-    const seed = Tensor.from(engine, Float32Array.from(rng.uniform(n * 4, -1, 1)), [n, 4]);
-    const grads = async (training: boolean) => {
-      const tape = model.forward(x, { record: true, training });
-      const conv1 = await tape.nodeOutput(conv).download();
-      const bnOut = await tape.nodeOutput(bn).download();
-      const { dx, params } = tape.backward(seed, { params: true });
-      const db = await params!.get('conv.bias')!.download();
-      const dw = await params!.get('conv.weight')!.download();
-      for (const t of [dx, ...params!.values()]) t.dispose();
-      tape.dispose();
-      return { conv1, bnOut, db, dw };
-    };
-    const running0 = await model.params.get('bn.running_mean')!.download();
-    const train = await grads(true);
-    // forward: BN normalised by the batch's own statistics
-    const stats = refBn.batchStatistics(train.conv1, bnShape);
-    const bnp = { gamma: Float64Array.from(values.get('bn.weight')!.data), beta: Float64Array.from(values.get('bn.bias')!.data), mean: stats.mean, variance: stats.variance, eps: 1e-5 };
-    expectClose(train.bnOut, refBn.batchNorm(Float64Array.from(train.conv1), bnShape, bnp), { rtol: 1e-4, atol: 1e-5 }, 'training BN output');
-    // running mean moved 10 % of the way to the batch mean
-    expectClose(await model.params.get('bn.running_mean')!.download(), running0.map((r, c) => 0.9 * r + 0.1 * stats.mean[c]!), { rtol: 1e-5, atol: 1e-6 }, 'running mean');
-    // BN(x + b_c) = BN(x) per channel with batch statistics: the conv bias cannot change the loss
-    const inference = await grads(false);
-    const scale = Math.max(...Array.from(inference.db, Math.abs));
-    assert(scale > 1e-3, `inference-mode bias gradient ${inference.db} is ~0: the test cannot fail`);
-    assert(Math.max(...Array.from(train.db, Math.abs)) < 1e-4 * Math.max(1, scale), `training-mode conv bias gradient ${train.db} is not ~0`);
-    assert(train.dw.some((v, i) => Math.abs(v - inference.dw[i]!) > 1e-4), 'training and inference weight gradients agree');
-    for (const t of [x, seed]) t.dispose();
-    model.dispose();
-  });
+  for (const oneD of [false, true])
+    test(`training mode${oneD ? ' on [N, C, L]' : ''}: batch norms use batch statistics (forward vs float64), update running ones, and their input shift has zero gradient`, async (engine) => {
+      const g = new GraphBuilder();
+      // with a bias: a per-channel shift of BN's input
+      const conv = oneD ? g.conv1d('conv', 0, 2, 3, 3, { padding: 1 }) : g.conv2d('conv', 0, 2, 3, 3, { padding: 1 });
+      const bn = g.batchNorm('bn', conv, 3, {});
+      const rep = g.globalAvgPool('gap', g.relu('act', bn));
+      g.linear('fc', rep, 3, 4);
+      const info = { name: 'bn-train', inputShape: oneD ? [2, 25] : [2, 5, 5], numClasses: 4, representationNode: rep };
+      const values = initParameters(g, 5);
+      const model = buildModel(engine, g, info, values);
+      const rng = new Rng(8);
+      const n = 6;
+      const xs = Float32Array.from(rng.uniform(n * 50, 0, 1));
+      const x = Tensor.from(engine, xs, [n, ...info.inputShape]);
+      // the float64 BN takes [N, C, H, W]; a [N, C, L] activation is one row high
+      const bnShape = oneD ? [n, 3, 1, 25] : [n, 3, 5, 5];
+      const seed = Tensor.from(engine, Float32Array.from(rng.uniform(n * 4, -1, 1)), [n, 4]);
+      const grads = async (training: boolean) => {
+        const tape = model.forward(x, { record: true, training });
+        const conv1 = await tape.nodeOutput(conv).download();
+        const bnOut = await tape.nodeOutput(bn).download();
+        const { dx, params } = tape.backward(seed, { params: true });
+        const db = await params!.get('conv.bias')!.download();
+        const dw = await params!.get('conv.weight')!.download();
+        for (const t of [dx, ...params!.values()]) t.dispose();
+        tape.dispose();
+        return { conv1, bnOut, db, dw };
+      };
+      const running0 = await model.params.get('bn.running_mean')!.download();
+      const train = await grads(true);
+      // forward: BN normalised by the batch's own statistics
+      const stats = refBn.batchStatistics(train.conv1, bnShape);
+      const bnp = {
+        gamma: Float64Array.from(values.get('bn.weight')!.data),
+        beta: Float64Array.from(values.get('bn.bias')!.data),
+        mean: stats.mean,
+        variance: stats.variance,
+        eps: 1e-5,
+      };
+      expectClose(
+        train.bnOut,
+        refBn.batchNorm(Float64Array.from(train.conv1), bnShape, bnp),
+        { rtol: 1e-4, atol: 1e-5 },
+        'training BN output',
+      );
+      // running mean moved 10 % of the way to the batch mean
+      expectClose(
+        await model.params.get('bn.running_mean')!.download(),
+        running0.map((r, c) => 0.9 * r + 0.1 * stats.mean[c]!),
+        { rtol: 1e-5, atol: 1e-6 },
+        'running mean',
+      );
+      // BN(x + b_c) = BN(x) per channel with batch statistics: the conv bias cannot change the loss
+      const inference = await grads(false);
+      const scale = Math.max(...Array.from(inference.db, Math.abs));
+      assert(scale > 1e-3, `inference-mode bias gradient ${inference.db} is ~0: the test cannot fail`);
+      assert(
+        Math.max(...Array.from(train.db, Math.abs)) < 1e-4 * Math.max(1, scale),
+        `training-mode conv bias gradient ${train.db} is not ~0`,
+      );
+      assert(
+        train.dw.some((v, i) => Math.abs(v - inference.dw[i]!) > 1e-4),
+        'training and inference weight gradients agree',
+      );
+      for (const t of [x, seed]) t.dispose();
+      model.dispose();
+    });
 
   test('3-layer CNN, batch 32: forward+backward is one submission and no readback', async (engine) => {
     const { g, info } = threeLayer();
     const model = buildModel(engine, g, info);
     const x = Tensor.from(engine, new Rng(5).uniform(32 * 64), [32, 1, 8, 8]);
-    const seed = oneHotSeed(engine, 32, 10, Array.from({ length: 32 }, (_, i) => i % 10));
+    const seed = oneHotSeed(
+      engine,
+      32,
+      10,
+      Array.from({ length: 32 }, (_, i) => i % 10),
+    );
     await engine.sync(); // parameter and input uploads are not part of the measured work
     const before = { ...engine.stats };
     const tape = model.forward(x, { record: true });
     const { dx, params } = tape.backward(seed, { params: true });
-    assert(engine.stats.submissions === before.submissions, `forward+backward submitted ${engine.stats.submissions - before.submissions} times before any download`);
+    assert(
+      engine.stats.submissions === before.submissions,
+      `forward+backward submitted ${engine.stats.submissions - before.submissions} times before any download`,
+    );
     assert(engine.stats.readbacks === before.readbacks, 'forward+backward read back data');
     assert(engine.stats.dispatches > before.dispatches + 8, 'forward+backward recorded too few dispatches');
     const grad = await dx.download();
-    assert(engine.stats.submissions === before.submissions + 1, `expected exactly 1 submission, got ${engine.stats.submissions - before.submissions}`);
+    assert(
+      engine.stats.submissions === before.submissions + 1,
+      `expected exactly 1 submission, got ${engine.stats.submissions - before.submissions}`,
+    );
     assert(engine.stats.readbacks === before.readbacks + 1, 'expected exactly 1 readback');
     assert(grad.some((v) => v !== 0) && grad.every(Number.isFinite), 'input gradient is zero or non-finite');
     for (const t of params!.values()) t.dispose();
@@ -244,7 +296,10 @@ export default defineCases('nn', (test) => {
     await engine.sync();
     const after = engine.poolStats();
     assert(after.liveBuffers === live, `live buffers went from ${live} to ${after.liveBuffers}`);
-    assert(after.created === created, `the pool created ${after.created - created} new buffers during steady-state rounds`);
+    assert(
+      after.created === created,
+      `the pool created ${after.created - created} new buffers during steady-state rounds`,
+    );
     for (const t of [x, seed]) t.dispose();
     model.dispose();
   });
@@ -267,7 +322,11 @@ export default defineCases('nn', (test) => {
     const { g, info } = threeLayer();
     const model: Model = buildModel(engine, g, info);
     const bad = Tensor.zeros(engine, [2, 3, 8, 8]);
-    await expectThrows(() => model.forward(bad), /input has shape \[2, 3, 8, 8\], expected \[N, 1, 8, 8\]/, 'wrong channels');
+    await expectThrows(
+      () => model.forward(bad),
+      /input has shape \[2, 3, 8, 8\], expected \[N, 1, 8, 8\]/,
+      'wrong channels',
+    );
     const x = Tensor.zeros(engine, [2, 1, 8, 8]);
     const tape = model.forward(x);
     const seed = oneHotSeed(engine, 2, 10, [0, 1]);
@@ -279,7 +338,12 @@ export default defineCases('nn', (test) => {
     tape2.backward(seed).dx.dispose();
     await expectThrows(() => tape2.backward(seed), /already called/, 'second backward');
     tape2.dispose();
-    await expectThrows(() => model.setParameters(new Map([['fc.weight', { shape: [3, 3], data: new Float32Array(9) }]]), { strict: false }), /'fc.weight' has shape \[3, 3\], expected \[10, 8\]/, 'weight shape');
+    await expectThrows(
+      () =>
+        model.setParameters(new Map([['fc.weight', { shape: [3, 3], data: new Float32Array(9) }]]), { strict: false }),
+      /'fc.weight' has shape \[3, 3\], expected \[10, 8\]/,
+      'weight shape',
+    );
     for (const t of [bad, x, seed, wrong]) t.dispose();
     model.dispose();
     await expectThrows(() => model.forward(x), /used after dispose/, 'disposed model');

@@ -40,7 +40,12 @@ async function argmaxMatches(engine: Engine, row: number[], params: Pool2dParams
   const tx = Tensor.from(engine, x, xShape);
   const out = model.logits(tx);
   const ref = refForward(g.nodes, new Map(), new Map(), Float64Array.from(x), xShape);
-  expectClose(await out.download(), ref.outs[1]!, { rtol: 0, atol: 0 }, `argmax ${columnMajor ? 'column' : 'row'}-major of ${JSON.stringify(row)}`);
+  expectClose(
+    await out.download(),
+    ref.outs[1]!,
+    { rtol: 0, atol: 0 },
+    `argmax ${columnMajor ? 'column' : 'row'}-major of ${JSON.stringify(row)}`,
+  );
   assert(new Set(ref.outs[1]!).size > 2, 'the argmax takes few values: the check is weak');
   for (const t of [out, tx]) t.dispose();
   model.dispose();
@@ -70,8 +75,17 @@ export default defineCases('onnx outputs', (test) => {
     const seed = rng.uniform(3);
     const last = g.nodes.length - 1;
     const f = (z: Float64Array) => dot(refForward(g.nodes, params, shapes, z, xShape).outs[last]!, seed);
-    const dx = refBackward(g.nodes, params, shapes, refForward(g.nodes, params, shapes, x, xShape), new Map([[last, seed]])).dx;
-    assert(dx.some((v) => Math.abs(v) > 1e-2), 'the input gradient is ~0: the check cannot fail');
+    const dx = refBackward(
+      g.nodes,
+      params,
+      shapes,
+      refForward(g.nodes, params, shapes, x, xShape),
+      new Map([[last, seed]]),
+    ).dx;
+    assert(
+      dx.some((v) => Math.abs(v) > 1e-2),
+      'the input gradient is ~0: the check cannot fail',
+    );
     expectClose(dx, numericGrad(f, x), { rtol: 1e-5, atol: 1e-7 }, 'reference input gradient vs finite differences');
   });
 
@@ -79,7 +93,11 @@ export default defineCases('onnx outputs', (test) => {
     const { g, info } = batchStatsGraph([2, 2, 3])();
     const model = buildModel(engine, g, info);
     const x = Tensor.from(engine, new Float32Array(24), [2, 2, 2, 3]);
-    await expectThrows(() => model.logits(x), /^batchnorm 'bn' normalises by its input's own statistics: it takes one whole tensor at a time, got 2$/, 'batch of 2');
+    await expectThrows(
+      () => model.logits(x),
+      /^batchnorm 'bn' normalises by its input's own statistics: it takes one whole tensor at a time, got 2$/,
+      'batch of 2',
+    );
     x.dispose();
     model.dispose();
   });

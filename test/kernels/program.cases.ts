@@ -18,8 +18,18 @@ ${'${MAIN}'}
 
 function launch(x: Tensor, table: Float32Array, scale: number, sign = '+'): Tensor {
   const y = Tensor.empty(x.engine, x.shape);
-  const params = uniformBytes([['u32', x.size], ['u32', table.length], ['f32', scale]]);
-  x.engine.run({ op: 'program_test', source, params: { SIGN: sign }, bindings: { x, table, y, params }, grid: { threads: x.size } });
+  const params = uniformBytes([
+    ['u32', x.size],
+    ['u32', table.length],
+    ['f32', scale],
+  ]);
+  x.engine.run({
+    op: 'program_test',
+    source,
+    params: { SIGN: sign },
+    bindings: { x, table, y, params },
+    grid: { threads: x.size },
+  });
   return y;
 }
 
@@ -32,7 +42,8 @@ export default defineCases('program', (test) => {
       const x = Tensor.from(engine, xs, [n]);
       const y = launch(x, table, 2);
       const got = await y.download();
-      for (let i = 0; i < n; i++) assert(got[i] === xs[i]! * 2 + table[i % table.length]!, `n=${n} y[${i}] = ${got[i]}`);
+      for (let i = 0; i < n; i++)
+        assert(got[i] === xs[i]! * 2 + table[i % table.length]!, `n=${n} y[${i}] = ${got[i]}`);
       x.dispose();
       y.dispose();
     }
@@ -48,10 +59,29 @@ export default defineCases('program', (test) => {
   test('bindings must match the shader by name: missing and undeclared ones are one-line errors', async (engine) => {
     const x = Tensor.from(engine, [1, 2], [2]);
     const y = Tensor.empty(engine, [2]);
-    const params = uniformBytes([['u32', 2], ['u32', 1], ['f32', 1]]);
-    const run = (bindings: Record<string, unknown>) => () => engine.run({ op: 'program_test', source, params: { SIGN: '+' }, bindings: bindings as never, grid: { threads: 2 } });
-    await expectThrows(run({ x, y, params }), /program_test: bindings do not match the shader \(missing table\)/, 'missing binding');
-    await expectThrows(run({ x, table: Float32Array.of(0), y, params, extra: x }), /not declared: extra/, 'undeclared binding');
+    const params = uniformBytes([
+      ['u32', 2],
+      ['u32', 1],
+      ['f32', 1],
+    ]);
+    const run = (bindings: Record<string, unknown>) => () =>
+      engine.run({
+        op: 'program_test',
+        source,
+        params: { SIGN: '+' },
+        bindings: bindings as never,
+        grid: { threads: 2 },
+      });
+    await expectThrows(
+      run({ x, y, params }),
+      /program_test: bindings do not match the shader \(missing table\)/,
+      'missing binding',
+    );
+    await expectThrows(
+      run({ x, table: Float32Array.of(0), y, params, extra: x }),
+      /not declared: extra/,
+      'undeclared binding',
+    );
     x.dispose();
     y.dispose();
   });
@@ -67,7 +97,10 @@ export default defineCases('program', (test) => {
     assert(progress.join() === '0/1,1/1', `progress ${progress.join()}`);
     const y = launch(x, Float32Array.of(1), 4, '*');
     assert((await y.download()).join() === '12,16,20', 'the prepared pipeline computes');
-    assert(engine.stats.pipelines === stats0.pipelines + 1 && engine.stats.dispatches === stats0.dispatches + 1, 'the real run compiled again or did not dispatch');
+    assert(
+      engine.stats.pipelines === stats0.pipelines + 1 && engine.stats.dispatches === stats0.dispatches + 1,
+      'the real run compiled again or did not dispatch',
+    );
     x.dispose();
     y.dispose();
   });

@@ -10,11 +10,17 @@ export default defineCases('runtime', (test) => {
     const before = engine.poolStats();
     const t = Tensor.from(engine, data, [37]);
     const back = await t.download();
-    assert(back.every((v, i) => v === data[i]), 'round trip changed values');
+    assert(
+      back.every((v, i) => v === data[i]),
+      'round trip changed values',
+    );
     t.dispose();
     const t2 = Tensor.empty(engine, [37]);
     const after = engine.poolStats();
-    assert(after.created === before.created + (before.freeBuffers > 0 ? 0 : 1), `pool did not reuse the released buffer (${JSON.stringify(after)})`);
+    assert(
+      after.created === before.created + (before.freeBuffers > 0 ? 0 : 1),
+      `pool did not reuse the released buffer (${JSON.stringify(after)})`,
+    );
     t2.dispose();
     assert(engine.poolStats().liveBuffers === before.liveBuffers, 'live buffer count changed');
   });
@@ -30,8 +36,16 @@ export default defineCases('runtime', (test) => {
     const t = Tensor.from(engine, [1, 2, 3, 4], [2, 2]);
     t.dispose();
     await expectThrows(() => relu(t), /used after dispose/, 'use after dispose');
-    await expectThrows(() => Tensor.from(engine, [1, 2, 3], [2, 2]), /3 values do not fit shape \[2, 2\]/, 'size mismatch');
-    await expectThrows(() => Tensor.from(engine, [1, NaN], [2], { validate: true }), /non-finite value NaN at index 1/, 'NaN');
+    await expectThrows(
+      () => Tensor.from(engine, [1, 2, 3], [2, 2]),
+      /3 values do not fit shape \[2, 2\]/,
+      'size mismatch',
+    );
+    await expectThrows(
+      () => Tensor.from(engine, [1, NaN], [2], { validate: true }),
+      /non-finite value NaN at index 1/,
+      'NaN',
+    );
     await expectThrows(() => Tensor.from(engine, [1, 2], [2.5]), /non-negative integers/, 'fractional shape');
   });
 
@@ -58,14 +72,18 @@ export default defineCases('runtime', (test) => {
     }
     assert(engine.stats.submissions === s0.submissions, 'recording submitted work early');
     await y.download();
-    assert(engine.stats.submissions === s0.submissions + 1, `expected 1 submission, got ${engine.stats.submissions - s0.submissions}`);
+    assert(
+      engine.stats.submissions === s0.submissions + 1,
+      `expected 1 submission, got ${engine.stats.submissions - s0.submissions}`,
+    );
     assert(engine.stats.readbacks === s0.readbacks + 1, 'expected 1 readback');
     x.dispose();
     y.dispose();
   });
 
   test('GPU validation errors surface at the next sync as errors naming the op', async (engine) => {
-    const source = '@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; a[0] = f32(x); }';
+    const source =
+      '@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; a[0] = f32(x); }';
     const t = Tensor.zeros(engine, [4]);
     engine.run({ op: 'broken_op', source, bindings: { a: t }, grid: [1] });
     await expectThrows(() => engine.sync(), /GPU .*error in broken_op/, 'shader compile error');
@@ -79,10 +97,18 @@ export default defineCases('runtime', (test) => {
     try {
       const t = Tensor.zeros(small, [512]);
       // elementwise ops split such tensors themselves; a kernel that binds the whole buffer is refused
-      const source = '@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n@compute @workgroup_size(1) fn main() { a[0] = 1.0; }';
-      await expectThrows(() => small.run({ op: 'probe', source, bindings: { a: t }, grid: [1, 1] }), /probe: binding 0 is 2048 bytes, over the device's maxStorageBufferBindingSize \(1024\)/, 'binding limit');
+      const source =
+        '@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n@compute @workgroup_size(1) fn main() { a[0] = 1.0; }';
+      await expectThrows(
+        () => small.run({ op: 'probe', source, bindings: { a: t }, grid: [1, 1] }),
+        /probe: binding 0 is 2048 bytes, over the device's maxStorageBufferBindingSize \(1024\)/,
+        'binding limit',
+      );
       const y = relu(t);
-      assert((await y.download()).every((v) => v === 0), 'chunked relu of zeros is not zero');
+      assert(
+        (await y.download()).every((v) => v === 0),
+        'chunked relu of zeros is not zero',
+      );
       y.dispose();
       t.dispose();
     } finally {
@@ -90,4 +116,3 @@ export default defineCases('runtime', (test) => {
     }
   });
 });
-

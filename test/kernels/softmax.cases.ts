@@ -14,7 +14,13 @@ const FD_TOL = { rtol: 1e-6, atol: 1e-7 };
 
 const softmaxCases = defineCases('softmax', (test) => {
   // C = 10 (not a multiple of 4) and C = 1 run a row per invocation; C = 67, 100 share a workgroup.
-  for (const [n, c] of [[3, 10], [2, 1], [70, 5], [2, 67], [3, 100]] as [number, number][]) {
+  for (const [n, c] of [
+    [3, 10],
+    [2, 1],
+    [70, 5],
+    [2, 67],
+    [3, 100],
+  ] as [number, number][]) {
     test(`softmax and log-softmax forward+backward N=${n} C=${c}`, async (engine) => {
       const rng = new Rng(n * 1000 + c);
       const x = asF32(rng.uniform(n * c, -3, 3));
@@ -36,9 +42,19 @@ const softmaxCases = defineCases('softmax', (test) => {
       expectClose(await tldx.download(), ref.logSoftmaxBackward(gly, dy, n, c), TOL, 'logSoftmaxBackward');
       if (n * c <= 200) {
         const fd = numericGrad((z) => dot(ref.softmax(z, n, c), dy), x);
-        expectClose(ref.softmaxBackward(ref.softmax(x, n, c), dy, n, c), fd, FD_TOL, 'softmax reference vs finite differences');
+        expectClose(
+          ref.softmaxBackward(ref.softmax(x, n, c), dy, n, c),
+          fd,
+          FD_TOL,
+          'softmax reference vs finite differences',
+        );
         const lfd = numericGrad((z) => dot(ref.logSoftmax(z, n, c), dy), x);
-        expectClose(ref.logSoftmaxBackward(ref.logSoftmax(x, n, c), dy, n, c), lfd, FD_TOL, 'logSoftmax reference vs finite differences');
+        expectClose(
+          ref.logSoftmaxBackward(ref.logSoftmax(x, n, c), dy, n, c),
+          lfd,
+          FD_TOL,
+          'logSoftmax reference vs finite differences',
+        );
       }
       for (const t of [tx, tdy, ty, tly, tdx, tldx]) t.dispose();
     });
@@ -49,7 +65,12 @@ const softmaxCases = defineCases('softmax', (test) => {
       const rng = new Rng(c);
       const n = 3;
       // rows around +1e4, around -1e4, and spanning both: a naive exp overflows or underflows
-      const x = asF32(Float64Array.from({ length: n * c }, (_, i) => (i < c ? 1e4 : i < 2 * c ? -1e4 : i % 2 ? 1e4 : -1e4) + rng.uniform(1, -5, 5)[0]!));
+      const x = asF32(
+        Float64Array.from(
+          { length: n * c },
+          (_, i) => (i < c ? 1e4 : i < 2 * c ? -1e4 : i % 2 ? 1e4 : -1e4) + rng.uniform(1, -5, 5)[0]!,
+        ),
+      );
       const tx = Tensor.from(engine, x, [n, c]);
       const ty = softmax(tx);
       const tly = logSoftmax(tx);
@@ -68,14 +89,22 @@ const softmaxCases = defineCases('softmax', (test) => {
     const y = Tensor.zeros(engine, [2, 3]);
     const dy = Tensor.zeros(engine, [3, 2]);
     await expectThrows(() => softmax(x, 3), /softmax: axis 3 is out of range for x of shape \[2, 3, 4\]/, 'axis');
-    await expectThrows(() => softmaxBackward(y, dy), /softmaxBackward: dy has shape \[3, 2\], expected \[2, 3\]/, 'dy shape');
+    await expectThrows(
+      () => softmaxBackward(y, dy),
+      /softmaxBackward: dy has shape \[3, 2\], expected \[2, 3\]/,
+      'dy shape',
+    );
     for (const t of [x, y, dy]) t.dispose();
   });
 });
 
 const crossEntropyCases = defineCases('cross-entropy', (test) => {
   // 70 rows > 64 invocations exercises the per-invocation row loop; C = 70 the workgroup rows.
-  for (const [n, c] of [[4, 10], [70, 3], [3, 70]] as [number, number][]) {
+  for (const [n, c] of [
+    [4, 10],
+    [70, 3],
+    [3, 70],
+  ] as [number, number][]) {
     test(`loss, probabilities and gradient N=${n} C=${c}`, async (engine) => {
       const rng = new Rng(n * 31 + c);
       const x = asF32(rng.uniform(n * c, -4, 4));
@@ -87,7 +116,12 @@ const crossEntropyCases = defineCases('cross-entropy', (test) => {
       const p = ref.softmax(x, n, c);
       expectClose(await loss.download(), [ref.crossEntropy(x, labels, n, c)], { rtol: 1e-5, atol: 1e-6 }, 'loss');
       expectClose(await probs.download(), p, TOL, 'probs');
-      expectClose(await tdx.download(), ref.crossEntropyBackward(p, labels, n, c), { rtol: 1e-5, atol: 1e-7 }, 'dlogits');
+      expectClose(
+        await tdx.download(),
+        ref.crossEntropyBackward(p, labels, n, c),
+        { rtol: 1e-5, atol: 1e-7 },
+        'dlogits',
+      );
       if (n * c <= 300) {
         const fd = numericGrad((z) => ref.crossEntropy(z, labels, n, c), x);
         expectClose(ref.crossEntropyBackward(p, labels, n, c), fd, FD_TOL, 'reference gradient vs finite differences');
@@ -103,23 +137,39 @@ const crossEntropyCases = defineCases('cross-entropy', (test) => {
     const tx = Tensor.from(engine, x, [n, c]);
     const tl = labelsTensor(engine, labels, c);
     const { loss, probs } = crossEntropy(tx, tl);
-    expectClose(await loss.download(), [ref.crossEntropy(x, labels, n, c)], { rtol: 1e-6, atol: 1e-3 }, 'loss with large logits');
+    expectClose(
+      await loss.download(),
+      [ref.crossEntropy(x, labels, n, c)],
+      { rtol: 1e-6, atol: 1e-3 },
+      'loss with large logits',
+    );
     for (const t of [tx, tl, loss, probs]) t.dispose();
   });
 
   test('bad labels: CPU validation names the index; on the GPU they poison the loss with NaN', async (engine) => {
-    await expectThrows(() => labelsTensor(engine, [0, 2, 10], 10), /labelsTensor: label 10 at index 2 is not a class index in \[0, 10\)/, 'out of range');
+    await expectThrows(
+      () => labelsTensor(engine, [0, 2, 10], 10),
+      /labelsTensor: label 10 at index 2 is not a class index in \[0, 10\)/,
+      'out of range',
+    );
     await expectThrows(() => labelsTensor(engine, [1.5], 10), /label 1.5 at index 0/, 'fractional');
     await expectThrows(() => labelsTensor(engine, [-1], 10), /label -1 at index 0/, 'negative');
     const tx = Tensor.zeros(engine, [2, 10]);
     const bad = Tensor.from(engine, [3, 12], [2]);
     const short = Tensor.from(engine, [3], [1]);
-    await expectThrows(() => crossEntropy(tx, short), /crossEntropy: labels have shape \[1\], expected \[2\]/, 'label count');
+    await expectThrows(
+      () => crossEntropy(tx, short),
+      /crossEntropy: labels have shape \[1\], expected \[2\]/,
+      'label count',
+    );
     const { loss, probs } = crossEntropy(tx, bad);
     assert(Number.isNaN((await loss.download())[0]), 'an out-of-range label did not give a NaN loss');
     const tg = crossEntropyBackward(probs, bad);
     const g = await tg.download();
-    assert(g.slice(0, 10).every(Number.isFinite) && g.slice(10).every(Number.isNaN), 'gradient rows: valid row finite, bad row NaN');
+    assert(
+      g.slice(0, 10).every(Number.isFinite) && g.slice(10).every(Number.isNaN),
+      'gradient rows: valid row finite, bad row NaN',
+    );
     for (const t of [tx, bad, short, loss, probs, tg]) t.dispose();
   });
 });

@@ -22,7 +22,11 @@ export function tensorGraph(): { g: GraphBuilder; info: ModelInfo } {
   const g = new GraphBuilder();
   const hs = g.unary('hs', 0, { fn: 'hardswish' }); // [3, 4, 5]
   const pr = g.prelu('pr', hs, [3, 1, 1]);
-  const gate = g.unary('gate', g.reduceMean('squeeze', pr, [1, 2], true), { fn: 'hardsigmoid', alpha: 1 / 6, beta: 0.5 }); // [3, 1, 1]
+  const gate = g.unary('gate', g.reduceMean('squeeze', pr, [1, 2], true), {
+    fn: 'hardsigmoid',
+    alpha: 1 / 6,
+    beta: 0.5,
+  }); // [3, 1, 1]
   const se = g.binary('se', pr, gate, 'mul');
   const biased = g.constant('bias', se, [3, 1, 1], 'add');
   const flipped = g.constant('rsub', biased, [], 'sub', true); // c − x
@@ -32,11 +36,20 @@ export function tensorGraph(): { g: GraphBuilder; info: ModelInfo } {
   const den = g.constant('one', g.unary('den', g.slice('bottom', padded, 0, 1, 3), { fn: 'sigmoid' }), [1], 'add'); // in (1, 2)
   const q = g.binary('q', top, den, 'div');
   const centred = g.binary('centre', q, g.reduceMean('rowmean', q, [2], true), 'sub'); // [2, 5, 7] − [2, 5, 1]
-  const sum = g.binary('sum', g.unary('elu', centred, { fn: 'elu', alpha: 0.5 }), g.unary('tanh', top, { fn: 'tanh' }), 'add');
+  const sum = g.binary(
+    'sum',
+    g.unary('elu', centred, { fn: 'elu', alpha: 0.5 }),
+    g.unary('tanh', top, { fn: 'tanh' }),
+    'add',
+  );
   const cat = g.concat('cat', [q, sum, top], 0); // [6, 5, 7]
   const t = g.transpose('tr', cat, [1, 2, 0]); // [5, 7, 6]
   const sm = g.softmax('sm', t, { axis: 1 });
-  const fc = g.unary('clip', g.unary('lrelu', g.linear('fc', sm, 6, 4), { fn: 'leakyrelu', alpha: 0.1 }), { fn: 'clip', min: -1, max: 1 }); // [5, 7, 4]
+  const fc = g.unary('clip', g.unary('lrelu', g.linear('fc', sm, 6, 4), { fn: 'leakyrelu', alpha: 0.1 }), {
+    fn: 'clip',
+    min: -1,
+    max: 1,
+  }); // [5, 7, 4]
   const ls = g.softmax('ls', g.unary('silu', fc, { fn: 'silu' }), { axis: 1, log: true, coerce: true }); // over [7, 4] flattened
   const rep = g.reshape('rs', g.reduceMean('mean', ls, [0], false), [28]); // [7, 4] → [28]
   g.linear('head', rep, 28, 3);
@@ -48,7 +61,8 @@ export function safeValues(values: Map<string, { shape: number[]; data: Float32A
   const rng = new Rng(4);
   values.get('scale.value')!.data.set(rng.uniform(5, 0.5, 2).map((v, i) => (i % 2 ? -v : v)));
   values.get('pr.weight')!.data.set(rng.uniform(3, 0, 0.5));
-  for (const name of ['fc.weight', 'head.weight']) values.get(name)!.data.set(rng.uniform(values.get(name)!.data.length, -3, 3));
+  for (const name of ['fc.weight', 'head.weight'])
+    values.get(name)!.data.set(rng.uniform(values.get(name)!.data.length, -3, 3));
 }
 
 export default defineCases('tensor graph', (test) => {
@@ -68,8 +82,17 @@ export default defineCases('tensor graph', (test) => {
     const seed = rng.uniform(6);
     const last = g.nodes.length - 1;
     const f = (z: Float64Array) => dot(refForward(g.nodes, params, shapes, z, xShape).outs[last]!, seed);
-    const dx = refBackward(g.nodes, params, shapes, refForward(g.nodes, params, shapes, x, xShape), new Map([[last, seed]])).dx;
-    assert(dx.some((v) => Math.abs(v) > 1e-2), 'the input gradient is ~0: the check cannot fail');
+    const dx = refBackward(
+      g.nodes,
+      params,
+      shapes,
+      refForward(g.nodes, params, shapes, x, xShape),
+      new Map([[last, seed]]),
+    ).dx;
+    assert(
+      dx.some((v) => Math.abs(v) > 1e-2),
+      'the input gradient is ~0: the check cannot fail',
+    );
     expectClose(dx, numericGrad(f, x), { rtol: 1e-5, atol: 1e-7 }, 'reference input gradient vs finite differences');
   });
 
@@ -79,10 +102,21 @@ export default defineCases('tensor graph', (test) => {
     safeValues(values);
     const model = buildModel(engine, g, info, values);
     const params = new Map([...values].map(([k, v]) => [k, Float64Array.from(v.data)]));
-    const ref = graphRefModel(g.nodes, params, new Map([...values].map(([k, v]) => [k, v.shape])), [3, 4, 5], info.representationNode);
+    const ref = graphRefModel(
+      g.nodes,
+      params,
+      new Map([...values].map(([k, v]) => [k, v.shape])),
+      [3, 4, 5],
+      info.representationNode,
+    );
     const x = new Rng(6).uniform(60);
     const r = await explain(engine, model, Float32Array.from(x), { method: 'ig', steps: 16, target: 2 });
-    const e = integratedGradients(ref, Float64Array.from(Float32Array.from(x)), new Float64Array(60), { target: 2, output: 'logit', steps: 16, rule: 'trapezoid' });
+    const e = integratedGradients(ref, Float64Array.from(Float32Array.from(x)), new Float64Array(60), {
+      target: 2,
+      output: 'logit',
+      steps: 16,
+      rule: 'trapezoid',
+    });
     const err = relL2(r.attribution, e.attribution);
     assert(err < 1e-3, `IG rel L2 ${err} vs float64`);
     model.dispose();
@@ -99,7 +133,10 @@ export default defineCases('tensor graph', (test) => {
     const x = Tensor.from(engine, new Rng(2).uniform(8), [2, 4]);
     const before = await model.logits(x).download();
     const spec = fuseModel({ nodes: g.nodes, params: new Map([...(await model.getParameters())]), info });
-    assert(spec.nodes.length === g.nodes.length - 1 && !spec.nodes.some((n) => n.kind === 'relu'), 'the relu was not fused into its linear');
+    assert(
+      spec.nodes.length === g.nodes.length - 1 && !spec.nodes.some((n) => n.kind === 'relu'),
+      'the relu was not fused into its linear',
+    );
     const fused = modelFromSpec(engine, spec);
     expectClose(await fused.logits(x).download(), before, { rtol: 1e-6, atol: 1e-7 }, 'fused logits');
     for (const m of [model, fused]) m.dispose();
@@ -108,10 +145,19 @@ export default defineCases('tensor graph', (test) => {
 
   test('bad node attributes fail when the model is built, naming the node', async (engine) => {
     const cases: [(g: GraphBuilder) => void, RegExp][] = [
-      [(g) => g.binary('b', 0, g.reshape('r', 0, [4, 3]), 'add'), /^add 'b': shapes \[3, 4\] and \[4, 3\] do not broadcast$/],
+      [
+        (g) => g.binary('b', 0, g.reshape('r', 0, [4, 3]), 'add'),
+        /^add 'b': shapes \[3, 4\] and \[4, 3\] do not broadcast$/,
+      ],
       [(g) => g.pad('p', 0, [0, 1, 2], 0), /^graph: pad 'p': pads \[0,1,2\] must be 4 non-negative integers/],
-      [(g) => g.concat('c', [0, g.slice('s', 0, 1, 0, 2)], 0), /^graph: concat 'c' on axis 0 of shapes \[3, 4\], \[3, 2\]: the other axes must match$/],
-      [(g) => g.reduceMean('m', 0, [1, 1], true), /^graph: reducemean 'm': axes \[1,1\] must be distinct axes of \[3, 4\]$/],
+      [
+        (g) => g.concat('c', [0, g.slice('s', 0, 1, 0, 2)], 0),
+        /^graph: concat 'c' on axis 0 of shapes \[3, 4\], \[3, 2\]: the other axes must match$/,
+      ],
+      [
+        (g) => g.reduceMean('m', 0, [1, 1], true),
+        /^graph: reducemean 'm': axes \[1,1\] must be distinct axes of \[3, 4\]$/,
+      ],
       [(g) => g.transpose('t', 0, [1, 1]), /^graph: transpose 't': \[1,1\] is not a permutation/],
       [(g) => g.slice('s', 0, 1, 3, 5), /^graph: slice 's': \[3, 5\) on axis 1 does not fit \[3, 4\]$/],
       [(g) => g.reshape('r', 0, [5, 2]), /^graph: reshape 'r': cannot view \[3, 4\] as \[5, 2\]$/],
@@ -123,7 +169,11 @@ export default defineCases('tensor graph', (test) => {
     for (const [add, pattern] of cases) {
       const g = new GraphBuilder();
       add(g);
-      await expectThrows(() => buildModel(engine, g, { name: 'bad', inputShape: [3, 4], numClasses: 2, representationNode: 1 }), pattern, String(pattern));
+      await expectThrows(
+        () => buildModel(engine, g, { name: 'bad', inputShape: [3, 4], numClasses: 2, representationNode: 1 }),
+        pattern,
+        String(pattern),
+      );
     }
   });
 });

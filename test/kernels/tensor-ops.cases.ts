@@ -58,14 +58,19 @@ const ACTIVATIONS: UnaryOp[] = [
 export default defineCases('tensor ops', (test) => {
   for (const op of ACTIVATIONS) {
     // 2·3·5 = 30 values: the scalar path; 32: the vec4 path
-    for (const shape of [[2, 3, 5], [2, 4, 4]]) {
+    for (const shape of [
+      [2, 3, 5],
+      [2, 4, 4],
+    ]) {
       test(`unary ${JSON.stringify(op)} forward+backward ${shape.join('x')}`, async (engine) => {
         const rng = new Rng(shape[2]! * 31 + op.fn.length);
         const n = ref.size(shape);
         // ±40 test overflow of exp; the kinks themselves test the gradient there (hardsigmoid's
         // kinks come out of f32 arithmetic, not exactly: its own case below)
         const raw = rng.uniform(n, -7, 7);
-        [40, -40, ...(op.fn === 'hardsigmoid' ? [] : kinks(op).filter(Number.isFinite))].forEach((v, i) => (raw[i] = v));
+        [40, -40, ...(op.fn === 'hardsigmoid' ? [] : kinks(op).filter(Number.isFinite))].forEach(
+          (v, i) => (raw[i] = v),
+        );
         const x = asF32(raw);
         const dy = asF32(rng.uniform(n));
         const tx = upload(engine, x, shape);
@@ -96,12 +101,30 @@ export default defineCases('tensor ops', (test) => {
 
   // [a, b] shapes of the same rank: SE gate, size-1 axes on both sides, scalar, equal shapes
   const PAIRS: [number[], number[]][] = [
-    [[2, 3, 4, 5], [2, 3, 1, 1]],
-    [[1, 3, 1, 1], [2, 3, 4, 5]],
-    [[2, 1, 5], [2, 4, 1]],
-    [[1, 1, 1], [2, 3, 5]],
-    [[1, 7], [3, 7]],
-    [[3, 5], [3, 5]],
+    [
+      [2, 3, 4, 5],
+      [2, 3, 1, 1],
+    ],
+    [
+      [1, 3, 1, 1],
+      [2, 3, 4, 5],
+    ],
+    [
+      [2, 1, 5],
+      [2, 4, 1],
+    ],
+    [
+      [1, 1, 1],
+      [2, 3, 5],
+    ],
+    [
+      [1, 7],
+      [3, 7],
+    ],
+    [
+      [3, 5],
+      [3, 5],
+    ],
   ];
   for (const [as, bs] of PAIRS) {
     for (const op of ['add', 'sub', 'mul', 'div'] as BinaryOp[]) {
@@ -109,7 +132,9 @@ export default defineCases('tensor ops', (test) => {
         const rng = new Rng(as.length * 100 + bs[0]! * 7 + op.length);
         const a = asF32(rng.uniform(ref.size(as)));
         // divisors kept away from 0: ±[0.5, 2]
-        const b = asF32(rng.uniform(ref.size(bs), 0.5, 2).map((v, i) => (op === 'div' && i % 2 ? -v : op === 'div' ? v : v - 1.25)));
+        const b = asF32(
+          rng.uniform(ref.size(bs), 0.5, 2).map((v, i) => (op === 'div' && i % 2 ? -v : op === 'div' ? v : v - 1.25)),
+        );
         const ys = ref.broadcastShape(as, bs);
         const dy = asF32(rng.uniform(ref.size(ys)));
         const [ta, tb, tdy] = [upload(engine, a, as), upload(engine, b, bs), upload(engine, dy, ys)];
@@ -119,11 +144,24 @@ export default defineCases('tensor ops', (test) => {
         expectClose(await ty.download(), y, { rtol: 1e-6, atol: 1e-7 }, 'forward');
         const [tda, tdb] = binaryBackward(op, ta, tb, ty, tdy);
         const [da, db] = ref.binaryBackward(op, a, as, b, bs, dy);
-        assert(tda!.shape.join() === as.join() && tdb!.shape.join() === bs.join(), `gradient shapes ${tda!.shape} / ${tdb!.shape}`);
+        assert(
+          tda!.shape.join() === as.join() && tdb!.shape.join() === bs.join(),
+          `gradient shapes ${tda!.shape} / ${tdb!.shape}`,
+        );
         expectClose(await tda!.download(), da, TOL, 'da');
         expectClose(await tdb!.download(), db, TOL, 'db');
-        expectClose(da, numericGrad((z) => dot(ref.binary(op, z, as, b, bs), dy), a), FD_TOL, 'da reference vs finite differences');
-        expectClose(db, numericGrad((z) => dot(ref.binary(op, a, as, z, bs), dy), b), FD_TOL, 'db reference vs finite differences');
+        expectClose(
+          da,
+          numericGrad((z) => dot(ref.binary(op, z, as, b, bs), dy), a),
+          FD_TOL,
+          'da reference vs finite differences',
+        );
+        expectClose(
+          db,
+          numericGrad((z) => dot(ref.binary(op, a, as, z, bs), dy), b),
+          FD_TOL,
+          'db reference vs finite differences',
+        );
         const [onlyA, none] = binaryBackward(op, ta, tb, ty, tdy, [true, false]);
         assert(none === null, 'a gradient that is not needed is not computed');
         dispose(ta, tb, tdy, ty, tda, tdb, onlyA);
@@ -131,7 +169,11 @@ export default defineCases('tensor ops', (test) => {
     }
   }
 
-  for (const ws of [[1, 3, 1, 1], [1, 1, 1, 1], [1, 3, 4, 5]]) {
+  for (const ws of [
+    [1, 3, 1, 1],
+    [1, 1, 1, 1],
+    [1, 3, 4, 5],
+  ]) {
     test(`prelu with slope ${ws.join('x')}`, async (engine) => {
       const rng = new Rng(ws[1]! + ws[3]!);
       const xs = [2, 3, 4, 5];
@@ -145,13 +187,40 @@ export default defineCases('tensor ops', (test) => {
       const r = ref.preluBackward(x, xs, w, ws, dy);
       expectClose(await dx.download(), r.dx, TOL, 'dx');
       expectClose(await dslope!.download(), r.dw, TOL, 'dslope');
-      expectClose(r.dx, numericGrad((z) => dot(ref.prelu(z, xs, w, ws), dy), x), FD_TOL, 'dx reference vs finite differences');
-      expectClose(r.dw, numericGrad((z) => dot(ref.prelu(x, xs, z, ws), dy), w), FD_TOL, 'dslope reference vs finite differences');
+      expectClose(
+        r.dx,
+        numericGrad((z) => dot(ref.prelu(z, xs, w, ws), dy), x),
+        FD_TOL,
+        'dx reference vs finite differences',
+      );
+      expectClose(
+        r.dw,
+        numericGrad((z) => dot(ref.prelu(x, xs, z, ws), dy), w),
+        FD_TOL,
+        'dslope reference vs finite differences',
+      );
       dispose(tx, tw, tdy, ty, dx, dslope);
     });
   }
 
-  for (const [xs, to] of [[[2, 3, 4, 5], [1, 3, 1, 1]], [[2, 3, 4, 5], [1, 1, 1, 1]], [[3, 70], [3, 1]], [[5, 1, 3], [1, 1, 3]]] as [number[], number[]][]) {
+  for (const [xs, to] of [
+    [
+      [2, 3, 4, 5],
+      [1, 3, 1, 1],
+    ],
+    [
+      [2, 3, 4, 5],
+      [1, 1, 1, 1],
+    ],
+    [
+      [3, 70],
+      [3, 1],
+    ],
+    [
+      [5, 1, 3],
+      [1, 1, 3],
+    ],
+  ] as [number[], number[]][]) {
     test(`sumTo ${xs.join('x')} → ${to.join('x')}, mean, expand`, async (engine) => {
       const rng = new Rng(xs[1]!);
       const x = asF32(rng.uniform(ref.size(xs)));
@@ -165,7 +234,12 @@ export default defineCases('tensor ops', (test) => {
       const g = ref.meanKeep(x, xs, axes);
       expectClose(await e.download(), ref.meanKeepBackward(g, xs, axes), { rtol: 1e-6, atol: 1e-7 }, 'expand');
       const dy = asF32(rng.uniform(g.length));
-      expectClose(ref.meanKeepBackward(dy, xs, axes), numericGrad((z) => dot(ref.meanKeep(z, xs, axes), dy), x), FD_TOL, 'mean backward reference vs finite differences');
+      expectClose(
+        ref.meanKeepBackward(dy, xs, axes),
+        numericGrad((z) => dot(ref.meanKeep(z, xs, axes), dy), x),
+        FD_TOL,
+        'mean backward reference vs finite differences',
+      );
       dispose(tx, s, m, e);
     });
   }
@@ -175,7 +249,11 @@ export default defineCases('tensor ops', (test) => {
     const xs = [2, 3, 4, 5];
     const x = asF32(rng.uniform(ref.size(xs)));
     const tx = upload(engine, x, xs);
-    for (const perm of [[0, 2, 3, 1], [3, 1, 0, 2], [0, 1, 2, 3]]) {
+    for (const perm of [
+      [0, 2, 3, 1],
+      [3, 1, 0, 2],
+      [0, 1, 2, 3],
+    ]) {
       const t = transpose(tx, perm);
       assert(t.shape.join() === perm.map((p) => xs[p]).join(), `transpose shape ${t.shape}`);
       expectClose(await t.download(), ref.transpose(x, xs, perm), EXACT, `transpose ${perm}`);
@@ -188,14 +266,23 @@ export default defineCases('tensor ops', (test) => {
     const p = pad(tx, [0, 1, 0, 2], [0, 0, 3, 1], -0.5);
     assert(p.shape.join() === '2,4,7,8', `pad shape ${p.shape}`);
     expectClose(await p.download(), ref.pad(x, xs, [0, 1, 0, 2], [0, 0, 3, 1], -0.5), EXACT, 'pad');
-    const shapes = [[2, 1, 4, 5], [2, 3, 4, 5], [2, 2, 4, 5]];
+    const shapes = [
+      [2, 1, 4, 5],
+      [2, 3, 4, 5],
+      [2, 2, 4, 5],
+    ];
     const parts = shapes.map((s) => asF32(rng.uniform(ref.size(s))));
     const ts = parts.map((v, k) => upload(engine, v, shapes[k]!));
     const cat = concat(ts, 1);
     expectClose(await cat.download(), ref.concat(parts, shapes, 1), EXACT, 'concat axis 1');
     const two = crop(tx, [0, 0, 0, 1], [2, 3, 4, 2]);
     const last = concat([tx, two], 3);
-    expectClose(await last.download(), ref.concat([x, ref.crop(x, xs, [0, 0, 0, 1], [2, 3, 4, 2])], [xs, [2, 3, 4, 2]], 3), EXACT, 'concat last axis');
+    expectClose(
+      await last.download(),
+      ref.concat([x, ref.crop(x, xs, [0, 0, 0, 1], [2, 3, 4, 2])], [xs, [2, 3, 4, 2]], 3),
+      EXACT,
+      'concat last axis',
+    );
     dispose(tx, c, sl, p, cat, two, last, ...ts);
   });
 
@@ -207,12 +294,22 @@ export default defineCases('tensor ops', (test) => {
     const t = transpose(tx, perm);
     expectClose(await t.download(), ref.transpose(x, shape, perm), EXACT, 'transpose of 8 axes');
     const nine = Tensor.zeros(engine, [2, 3, 2, 3, 2, 3, 2, 3, 2]);
-    await expectThrows(() => transpose(nine, [8, 7, 6, 5, 4, 3, 2, 1, 0]), /^strided ops support up to 8 axes, got shape \[2, 3, 2, 3, 2, 3, 2, 3, 2\]$/, 'nine axes');
+    await expectThrows(
+      () => transpose(nine, [8, 7, 6, 5, 4, 3, 2, 1, 0]),
+      /^strided ops support up to 8 axes, got shape \[2, 3, 2, 3, 2, 3, 2, 3, 2\]$/,
+      'nine axes',
+    );
     dispose(tx, t, nine);
   });
 
   // (shape, axis): the axis in the middle, first and last; C ≤ 64 (a row per lane) and C = 70 (a workgroup per row)
-  for (const [shape, axis] of [[[2, 3, 4], 1], [[2, 3, 4], 0], [[3, 5], 1], [[2, 70, 3], 1], [[1, 2, 1], 2]] as [number[], number][]) {
+  for (const [shape, axis] of [
+    [[2, 3, 4], 1],
+    [[2, 3, 4], 0],
+    [[3, 5], 1],
+    [[2, 70, 3], 1],
+    [[1, 2, 1], 2],
+  ] as [number[], number][]) {
     test(`softmax and log-softmax on axis ${axis} of ${shape.join('x')}`, async (engine) => {
       const rng = new Rng(shape[1]! * 10 + axis);
       const x = asF32(rng.uniform(ref.size(shape), -3, 3));
@@ -223,10 +320,20 @@ export default defineCases('tensor ops', (test) => {
         const y = Float64Array.from(await ty.download());
         expectClose(y, ref.softmaxAxis(x, shape, axis, log), TOL, `forward (log ${log})`);
         const tdx = (log ? logSoftmaxBackward : softmaxBackward)(ty, tdy, axis);
-        expectClose(await tdx.download(), ref.softmaxAxisBackward(y, dy, shape, axis, log), TOL, `backward (log ${log})`);
+        expectClose(
+          await tdx.download(),
+          ref.softmaxAxisBackward(y, dy, shape, axis, log),
+          TOL,
+          `backward (log ${log})`,
+        );
         if (x.length <= 60) {
           const fd = numericGrad((z) => dot(ref.softmaxAxis(z, shape, axis, log), dy), x);
-          expectClose(ref.softmaxAxisBackward(ref.softmaxAxis(x, shape, axis, log), dy, shape, axis, log), fd, FD_TOL, `reference vs finite differences (log ${log})`);
+          expectClose(
+            ref.softmaxAxisBackward(ref.softmaxAxis(x, shape, axis, log), dy, shape, axis, log),
+            fd,
+            FD_TOL,
+            `reference vs finite differences (log ${log})`,
+          );
         }
         dispose(ty, tdx);
       }
@@ -238,16 +345,36 @@ export default defineCases('tensor ops', (test) => {
     const a = Tensor.zeros(engine, [2, 3, 4]);
     const b = Tensor.zeros(engine, [2, 2, 4]);
     const dispatches = engine.stats.dispatches;
-    await expectThrows(() => binary('mul', a, b), /^mul: shapes \[2, 3, 4\] and \[2, 2, 4\] do not broadcast$/, 'broadcast');
+    await expectThrows(
+      () => binary('mul', a, b),
+      /^mul: shapes \[2, 3, 4\] and \[2, 2, 4\] do not broadcast$/,
+      'broadcast',
+    );
     await expectThrows(() => unary(a, { fn: 'clip', min: 2, max: 1 }), /^clip: min 2 is above max 1$/, 'clip bounds');
-    await expectThrows(() => unary(a, { fn: 'leakyrelu', alpha: NaN }), /^leakyrelu: alpha must be a finite number, got NaN$/, 'alpha');
-    await expectThrows(() => unary(a, { fn: 'gelu' } as unknown as UnaryOp), /^activation: unknown function "gelu"$/, 'unknown');
+    await expectThrows(
+      () => unary(a, { fn: 'leakyrelu', alpha: NaN }),
+      /^leakyrelu: alpha must be a finite number, got NaN$/,
+      'alpha',
+    );
+    await expectThrows(
+      () => unary(a, { fn: 'gelu' } as unknown as UnaryOp),
+      /^activation: unknown function "gelu"$/,
+      'unknown',
+    );
     await expectThrows(() => transpose(a, [0, 0, 1]), /^transpose: \[0,0,1\] is not a permutation/, 'perm');
     await expectThrows(() => pad(a, [0, -1, 0], [0, 0, 0]), /^pad: pads .* must be 6 non-negative integers/, 'pad');
-    await expectThrows(() => concat([a, b], 2), /^concat: shapes \[2, 3, 4\], \[2, 2, 4\] differ off axis 2$/, 'concat');
+    await expectThrows(
+      () => concat([a, b], 2),
+      /^concat: shapes \[2, 3, 4\], \[2, 2, 4\] differ off axis 2$/,
+      'concat',
+    );
     await expectThrows(() => slice(a, 1, 2, 5), /^slice: box .* does not fit in \[2, 3, 4\]$/, 'slice');
     await expectThrows(() => sumTo(a, [1, 2, 1]), /^sumTo: cannot sum \[2, 3, 4\] to \[1, 2, 1\]$/, 'sumTo');
-    await expectThrows(() => softmax(a, 3), /^softmax: axis 3 is out of range for x of shape \[2, 3, 4\]$/, 'softmax axis');
+    await expectThrows(
+      () => softmax(a, 3),
+      /^softmax: axis 3 is out of range for x of shape \[2, 3, 4\]$/,
+      'softmax axis',
+    );
     assert(engine.stats.dispatches === dispatches, 'a failed op dispatched work');
     dispose(a, b);
   });

@@ -62,7 +62,13 @@ function refAdam(p: Float64Array, grads: Float64Array[], h: RefAdam): Float64Arr
 }
 
 /** Run `optimizer` for grads.length steps on one parameter tensor and read it back once. */
-async function runOptimizer(engine: Engine, optimizer: Optimizer, p: Float64Array, grads: Float64Array[], shape: number[]): Promise<Float32Array> {
+async function runOptimizer(
+  engine: Engine,
+  optimizer: Optimizer,
+  p: Float64Array,
+  grads: Float64Array[],
+  shape: number[],
+): Promise<Float32Array> {
   const param = Tensor.from(engine, p, shape, { label: 'param' });
   const params = new Map([['w', param]]);
   for (const g of grads) {
@@ -97,7 +103,12 @@ export default defineCases('train', (test) => {
   test('plain sgd (no momentum buffer) matches the reference', async (engine) => {
     const { p, grads } = problem(12, 70, 3);
     const h = { lr: 0.05, momentum: 0, weightDecay: 0 };
-    expectClose(await runOptimizer(engine, new Sgd(h), p, grads, [70]), refSgd(p, grads, h), { rtol: 1e-5, atol: 1e-6 }, 'sgd');
+    expectClose(
+      await runOptimizer(engine, new Sgd(h), p, grads, [70]),
+      refSgd(p, grads, h),
+      { rtol: 1e-5, atol: 1e-6 },
+      'sgd',
+    );
   });
 
   test('adam with bias correction and L2 weight decay matches float64 torch.optim.Adam over 6 steps', async (engine) => {
@@ -115,7 +126,12 @@ export default defineCases('train', (test) => {
     const h = { lr: 0.02, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.5, decoupled: true };
     const got = await runOptimizer(engine, createOptimizer('adamw', { lr: 0.02, weightDecay: 0.5 }), p, grads, [64]);
     // createOptimizer uses PyTorch's default betas/eps, so compare with those first...
-    expectClose(got, refAdam(p, grads, { ...h, beta1: 0.9, beta2: 0.999, eps: 1e-8 }), { rtol: 1e-5, atol: 1e-6 }, 'adamw defaults');
+    expectClose(
+      got,
+      refAdam(p, grads, { ...h, beta1: 0.9, beta2: 0.999, eps: 1e-8 }),
+      { rtol: 1e-5, atol: 1e-6 },
+      'adamw defaults',
+    );
     // ...and the explicit hyper-parameters through the op directly.
     const param = Tensor.from(engine, p, [64]);
     const m = Tensor.zeros(engine, [64]);
@@ -127,7 +143,10 @@ export default defineCases('train', (test) => {
     }
     expectClose(await param.download(), refAdam(p, grads, h), { rtol: 1e-5, atol: 1e-6 }, 'adamw explicit');
     const coupled = refAdam(p, grads, { ...h, decoupled: false });
-    assert(Math.abs(coupled[0]! - refAdam(p, grads, h)[0]!) > 1e-4, 'test problem does not distinguish AdamW from Adam');
+    assert(
+      Math.abs(coupled[0]! - refAdam(p, grads, h)[0]!) > 1e-4,
+      'test problem does not distinguish AdamW from Adam',
+    );
     for (const t of [param, m, v]) t.dispose();
   });
 
@@ -138,28 +157,46 @@ export default defineCases('train', (test) => {
     const grad = Tensor.from(engine, new Float32Array(32).fill(1), [32]);
     const opt = new Adam({ lr: 0.1 });
     for (let i = 0; i < 5; i++) opt.step(new Map([['w', param]]), new Map([['w', grad]]));
-    assert(engine.stats.submissions === before.submissions && engine.stats.readbacks === before.readbacks, 'optimizer steps submitted or read back');
+    assert(
+      engine.stats.submissions === before.submissions && engine.stats.readbacks === before.readbacks,
+      'optimizer steps submitted or read back',
+    );
     const out = await param.download();
-    expectClose(out, new Float64Array(32).fill(-0.5), { rtol: 1e-5, atol: 1e-6 }, 'adam with constant gradient moves lr per step');
+    expectClose(
+      out,
+      new Float64Array(32).fill(-0.5),
+      { rtol: 1e-5, atol: 1e-6 },
+      'adam with constant gradient moves lr per step',
+    );
     for (const t of [param, grad]) t.dispose();
     opt.dispose();
   });
 
   test('optimizer and cross-entropy gradient kernels compile once per variant, for any parameter size, batch or step', async (engine) => {
     const owned: Tensor[] = [];
-    const t = (n: number, shape = [n]) => (owned.push(Tensor.from(engine, new Float32Array(n).fill(0.5), shape)), owned.at(-1)!);
+    const t = (n: number, shape = [n]) => (
+      owned.push(Tensor.from(engine, new Float32Array(n).fill(0.5), shape)),
+      owned.at(-1)!
+    );
     const steps = (n: number, step: number) => {
       sgdStep(t(n), t(n), null, { lr: 0.1, weightDecay: n / 1000 });
       sgdStep(t(n), t(n), t(n), { lr: 0.1, momentum: 0.5 + n / 10000 });
       adamStep(t(n), t(n), t(n), t(n), step, { lr: 0.01, beta1: 0.8, decoupled: n % 2 === 0, weightDecay: 0.01 });
-      const labels = labelsTensor(engine, Array.from({ length: n }, (_, i) => i % 3), 3);
+      const labels = labelsTensor(
+        engine,
+        Array.from({ length: n }, (_, i) => i % 3),
+        3,
+      );
       owned.push(labels, crossEntropyBackward(t(3 * n, [n, 3]), labels));
     };
     steps(5, 1);
     const compiled = engine.stats.pipelines;
     steps(64, 2);
     steps(1000, 9);
-    assert(engine.stats.pipelines === compiled, `${engine.stats.pipelines - compiled} new pipelines for other sizes, batches and steps`);
+    assert(
+      engine.stats.pipelines === compiled,
+      `${engine.stats.pipelines - compiled} new pipelines for other sizes, batches and steps`,
+    );
     await engine.sync();
     for (const x of owned) x.dispose();
   });
@@ -169,15 +206,31 @@ export default defineCases('train', (test) => {
     const g3 = Tensor.zeros(engine, [3]);
     const g4 = Tensor.zeros(engine, [4]);
     const m = Tensor.zeros(engine, [4]);
-    await expectThrows(() => sgdStep(p, g3, null, { lr: 0.1 }), /sgdStep: grad has shape \[3\], expected \[4\]/, 'grad shape');
+    await expectThrows(
+      () => sgdStep(p, g3, null, { lr: 0.1 }),
+      /sgdStep: grad has shape \[3\], expected \[4\]/,
+      'grad shape',
+    );
     await expectThrows(() => sgdStep(p, g4, null, { lr: 0 }), /sgdStep: lr must be/, 'zero lr');
-    await expectThrows(() => sgdStep(p, g4, null, { lr: 0.1, momentum: 0.9 }), /needs a momentum buffer/, 'missing buffer');
+    await expectThrows(
+      () => sgdStep(p, g4, null, { lr: 0.1, momentum: 0.9 }),
+      /needs a momentum buffer/,
+      'missing buffer',
+    );
     await expectThrows(() => sgdStep(p, g4, m, { lr: 0.1, momentum: 1.5 }), /momentum must be/, 'momentum ≥ 1');
     await expectThrows(() => adamStep(p, g4, m, m, 0, { lr: 0.1 }), /step must be an integer >= 1/, 'step 0');
     await expectThrows(() => adamStep(p, g4, m, m, 1, { lr: 0.1, beta2: 1 }), /beta2 must be/, 'beta2 = 1');
     await expectThrows(() => adamStep(p, g4, g3, m, 1, { lr: Number.NaN }), /lr must be/, 'NaN lr');
-    await expectThrows(() => new Sgd({ lr: 0.1 }).step(new Map([['w', p]]), new Map([['x', g4]])), /unknown parameter 'x'/, 'unknown name');
-    await expectThrows(() => createOptimizer('rmsprop', { lr: 0.1 }), /unknown optimizer 'rmsprop'/, 'unknown optimizer');
+    await expectThrows(
+      () => new Sgd({ lr: 0.1 }).step(new Map([['w', p]]), new Map([['x', g4]])),
+      /unknown parameter 'x'/,
+      'unknown name',
+    );
+    await expectThrows(
+      () => createOptimizer('rmsprop', { lr: 0.1 }),
+      /unknown optimizer 'rmsprop'/,
+      'unknown optimizer',
+    );
     for (const t of [p, g3, g4, m]) t.dispose();
   });
 });

@@ -11,8 +11,16 @@ import { refForward } from '../reference/graph.js';
 const EXPECTED: Record<string, { input: number[]; params: number; names: string[] }> = {
   lenet: { input: [1, 28, 28], params: 61706, names: ['conv1.weight', 'fc3.bias'] },
   vgg: { input: [3, 32, 32], params: 204570, names: ['features.0.weight', 'features.12.bias', 'classifier.2.weight'] },
-  resnet: { input: [3, 32, 32], params: 176378, names: ['layer1.0.bn1.running_mean', 'layer2.0.downsample.0.weight', 'layer3.1.conv2.weight', 'fc.weight'] },
-  mobilenet: { input: [3, 32, 32], params: 38634, names: ['layers.0.conv1.weight', 'layers.4.bn2.running_var', 'fc.bias'] },
+  resnet: {
+    input: [3, 32, 32],
+    params: 176378,
+    names: ['layer1.0.bn1.running_mean', 'layer2.0.downsample.0.weight', 'layer3.1.conv2.weight', 'fc.weight'],
+  },
+  mobilenet: {
+    input: [3, 32, 32],
+    params: 38634,
+    names: ['layers.0.conv1.weight', 'layers.4.bn2.running_var', 'fc.bias'],
+  },
 };
 
 /** Batch-norm statistics away from the identity, so a wrong fold cannot pass. */
@@ -20,7 +28,8 @@ function randomiseBatchNorm(spec: ModelSpec, rng: Rng): ModelSpec {
   for (const [name, v] of spec.params) {
     if (name.endsWith('running_var')) v.data.set(rng.uniform(v.data.length, 0.5, 2));
     else if (name.endsWith('running_mean')) v.data.set(rng.uniform(v.data.length, -0.3, 0.3));
-    else if (spec.params.has(name.replace(/(weight|bias)$/, 'running_mean'))) v.data.set(rng.uniform(v.data.length, name.endsWith('weight') ? 0.5 : -0.2, name.endsWith('weight') ? 1.5 : 0.2));
+    else if (spec.params.has(name.replace(/(weight|bias)$/, 'running_mean')))
+      v.data.set(rng.uniform(v.data.length, name.endsWith('weight') ? 0.5 : -0.2, name.endsWith('weight') ? 1.5 : 0.2));
   }
   return spec;
 }
@@ -51,7 +60,10 @@ export default defineCases('zoo', (test) => {
       const logits = model.logits(x);
       assert(logits.shape.join() === '2,10', `${name}: logits shape [${logits.shape}]`);
       const values = await logits.download();
-      assert(values.every(Number.isFinite) && values.some((v) => v !== 0), `${name}: logits are not finite or all zero`);
+      assert(
+        values.every(Number.isFinite) && values.some((v) => v !== 0),
+        `${name}: logits are not finite or all zero`,
+      );
       for (const t of [x, logits]) t.dispose();
       model.dispose();
     }
@@ -76,17 +88,32 @@ export default defineCases('zoo', (test) => {
       const spec = randomiseBatchNorm(zooSpec(name, undefined, 7), new Rng(8));
       const unfolded = modelFromSpec(engine, spec);
       const folded = await foldModelBatchNorm(unfolded);
-      assert(!folded.nodes.some((n) => n.kind === 'batchnorm' || n.kind === 'relu' || n.kind === 'add'), `${name}: batchnorm/relu/add nodes remain after folding`);
+      assert(
+        !folded.nodes.some((n) => n.kind === 'batchnorm' || n.kind === 'relu' || n.kind === 'add'),
+        `${name}: batchnorm/relu/add nodes remain after folding`,
+      );
       assert(folded.nodes.length < unfolded.nodes.length, `${name}: folding removed no nodes`);
-      if (name === 'resnet') assert(folded.nodes.filter((n) => n.kind === 'conv2d' && n.residual !== undefined).length === 6, 'resnet: expected 6 residual conv epilogues');
+      if (name === 'resnet')
+        assert(
+          folded.nodes.filter((n) => n.kind === 'conv2d' && n.residual !== undefined).length === 6,
+          'resnet: expected 6 residual conv epilogues',
+        );
       assert(folded.nodes[folded.info.representationNode]!.kind === 'gap', `${name}: representation node lost`);
       const [c, h, w] = spec.info.inputShape;
       const x = Tensor.from(engine, new Rng(9).uniform(2 * c * h * w), [2, c, h, w]);
       const a = unfolded.logits(x);
       const b = folded.logits(x);
       const va = await a.download();
-      assert(a.shape.join() === '2,10' && va.every(Number.isFinite), `${name}: logits [${a.shape}] are not finite [2, 10]`);
-      expectClose(await b.download(), va, { rtol: 1e-4, atol: 1e-5 * Math.max(...va.map(Math.abs)) }, `${name}: folded vs unfolded logits`);
+      assert(
+        a.shape.join() === '2,10' && va.every(Number.isFinite),
+        `${name}: logits [${a.shape}] are not finite [2, 10]`,
+      );
+      expectClose(
+        await b.download(),
+        va,
+        { rtol: 1e-4, atol: 1e-5 * Math.max(...va.map(Math.abs)) },
+        `${name}: folded vs unfolded logits`,
+      );
       for (const t of [x, a, b]) t.dispose();
       unfolded.dispose();
       folded.dispose();
@@ -97,23 +124,44 @@ export default defineCases('zoo', (test) => {
     const spec = zooSpec('resnet');
     const fused = fuseModel(spec, { epilogues: false });
     assert(!fused.nodes.some((n) => n.kind === 'batchnorm'), 'every resnet BN follows a single-reader conv');
-    assert(fused.nodes.some((n) => n.kind === 'add'), 'epilogues: false must keep the add nodes');
+    assert(
+      fused.nodes.some((n) => n.kind === 'add'),
+      'epilogues: false must keep the add nodes',
+    );
     // Give conv1 a second reader: its BN must then stay.
     const nodes = spec.nodes.map((n) => ({ ...n }));
-    nodes.push({ kind: 'add', name: 'extra', a: 1, b: 1 } as never, { ...nodes[nodes.length - 1]!, name: 'fc2', input: nodes.length - 1 } as never);
+    nodes.push(
+      { kind: 'add', name: 'extra', a: 1, b: 1 } as never,
+      { ...nodes[nodes.length - 1]!, name: 'fc2', input: nodes.length - 1 } as never,
+    );
     const kept = fuseModel({ ...spec, nodes: nodes as ModelSpec['nodes'] });
-    assert(kept.nodes.filter((n) => n.kind === 'batchnorm').length === 1, 'the BN of a conv with two readers was folded');
+    assert(
+      kept.nodes.filter((n) => n.kind === 'batchnorm').length === 1,
+      'the BN of a conv with two readers was folded',
+    );
   });
 
   test('wrong weights are named: unknown, missing, wrong shape, unknown model', async () => {
     const good = zooSpec('lenet').params;
     const extra = new Map(good).set('conv9.weight', { shape: [1], data: new Float32Array(1) });
-    await expectThrows(() => zooSpec('lenet', extra), /model lenet: unknown parameter\(s\) conv9\.weight/, 'unknown parameter');
+    await expectThrows(
+      () => zooSpec('lenet', extra),
+      /model lenet: unknown parameter\(s\) conv9\.weight/,
+      'unknown parameter',
+    );
     const missing = new Map(good);
     missing.delete('fc2.bias');
     await expectThrows(() => zooSpec('lenet', missing), /missing parameter\(s\) fc2\.bias/, 'missing parameter');
     const wrong = new Map(good).set('conv1.weight', { shape: [6, 1, 3, 3], data: new Float32Array(54) });
-    await expectThrows(() => zooSpec('lenet', wrong), /'conv1\.weight' has shape \[6, 1, 3, 3\], expected \[6, 1, 5, 5\]/, 'wrong shape');
-    await expectThrows(() => zooGraph('alexnet'), /unknown zoo model 'alexnet' \(available: lenet, vgg, resnet, mobilenet\)/, 'unknown model');
+    await expectThrows(
+      () => zooSpec('lenet', wrong),
+      /'conv1\.weight' has shape \[6, 1, 3, 3\], expected \[6, 1, 5, 5\]/,
+      'wrong shape',
+    );
+    await expectThrows(
+      () => zooGraph('alexnet'),
+      /unknown zoo model 'alexnet' \(available: lenet, vgg, resnet, mobilenet\)/,
+      'unknown model',
+    );
   });
 });

@@ -22,7 +22,12 @@ export function batchNorm(x: Float64Array, shape: readonly number[], bn: BnRef, 
   });
 }
 
-export function batchNormBackwardInput(dy: Float64Array, shape: readonly number[], bn: BnRef, reluOutput?: Float64Array): Float64Array {
+export function batchNormBackwardInput(
+  dy: Float64Array,
+  shape: readonly number[],
+  bn: BnRef,
+  reluOutput?: Float64Array,
+): Float64Array {
   const ch = channelOf(shape);
   return dy.map((d, k) => {
     const c = ch(k);
@@ -30,7 +35,12 @@ export function batchNormBackwardInput(dy: Float64Array, shape: readonly number[
   });
 }
 
-export function batchNormBackwardParams(x: Float64Array, dy: Float64Array, shape: readonly number[], bn: BnRef): { dgamma: Float64Array; dbeta: Float64Array } {
+export function batchNormBackwardParams(
+  x: Float64Array,
+  dy: Float64Array,
+  shape: readonly number[],
+  bn: BnRef,
+): { dgamma: Float64Array; dbeta: Float64Array } {
   const ch = channelOf(shape);
   const dgamma = new Float64Array(shape[1]!);
   const dbeta = new Float64Array(shape[1]!);
@@ -43,7 +53,13 @@ export function batchNormBackwardParams(x: Float64Array, dy: Float64Array, shape
 }
 
 /** Direct NCHW conv2d, stride 1, no padding (all BN folding needs); weight [Cout, Cin, KH, KW]. */
-export function conv2d(x: ArrayLike<number>, xShape: readonly number[], w: ArrayLike<number>, wShape: readonly number[], b: ArrayLike<number> | null): Float64Array {
+export function conv2d(
+  x: ArrayLike<number>,
+  xShape: readonly number[],
+  w: ArrayLike<number>,
+  wShape: readonly number[],
+  b: ArrayLike<number> | null,
+): Float64Array {
   const [n, cin, h, wd] = xShape as [number, number, number, number];
   const [cout, , kh, kw] = wShape as [number, number, number, number];
   const ho = h - kh + 1;
@@ -56,14 +72,18 @@ export function conv2d(x: ArrayLike<number>, xShape: readonly number[], w: Array
           let s = b ? b[o]! : 0;
           for (let c = 0; c < cin; c++)
             for (let a = 0; a < kh; a++)
-              for (let d = 0; d < kw; d++) s += x[((i * cin + c) * h + p + a) * wd + q + d]! * w[((o * cin + c) * kh + a) * kw + d]!;
+              for (let d = 0; d < kw; d++)
+                s += x[((i * cin + c) * h + p + a) * wd + q + d]! * w[((o * cin + c) * kh + a) * kw + d]!;
           y[((i * cout + o) * ho + p) * wo + q] = s;
         }
   return y;
 }
 
 /** Training mode: per-channel batch mean and biased variance over N, H, W. */
-export function batchStatistics(x: ArrayLike<number>, shape: readonly number[]): { mean: Float64Array; variance: Float64Array } {
+export function batchStatistics(
+  x: ArrayLike<number>,
+  shape: readonly number[],
+): { mean: Float64Array; variance: Float64Array } {
   const ch = channelOf(shape);
   const c = shape[1]!;
   const m = x.length / c;
@@ -75,13 +95,26 @@ export function batchStatistics(x: ArrayLike<number>, shape: readonly number[]):
 }
 
 /** Training-mode forward: normalise by the batch's own statistics. */
-export function batchNormTraining(x: Float64Array, shape: readonly number[], gamma: Float64Array, beta: Float64Array, eps: number, relu = false): Float64Array {
+export function batchNormTraining(
+  x: Float64Array,
+  shape: readonly number[],
+  gamma: Float64Array,
+  beta: Float64Array,
+  eps: number,
+  relu = false,
+): Float64Array {
   const s = batchStatistics(x, shape);
   return batchNorm(x, shape, { gamma, beta, mean: s.mean, variance: s.variance, eps }, relu);
 }
 
 /** Training-mode input gradient: dx = γ/√(σ² + ε)·(dy − mean(dy) − x̂·mean(dy·x̂)) per channel. */
-export function batchNormTrainingBackwardInput(x: Float64Array, dy: Float64Array, shape: readonly number[], gamma: Float64Array, eps: number): Float64Array {
+export function batchNormTrainingBackwardInput(
+  x: Float64Array,
+  dy: Float64Array,
+  shape: readonly number[],
+  gamma: Float64Array,
+  eps: number,
+): Float64Array {
   const ch = channelOf(shape);
   const c = shape[1]!;
   const m = x.length / c;
@@ -93,5 +126,8 @@ export function batchNormTrainingBackwardInput(x: Float64Array, dy: Float64Array
     dyMean[ch(k)]! += dy[k]! / m;
     dyXhatMean[ch(k)]! += (dy[k]! * xhat[k]!) / m;
   }
-  return dy.map((d, k) => ((gamma[ch(k)]! / Math.sqrt(variance[ch(k)]! + eps)) * (d - dyMean[ch(k)]! - xhat[k]! * dyXhatMean[ch(k)]!)));
+  return dy.map(
+    (d, k) =>
+      (gamma[ch(k)]! / Math.sqrt(variance[ch(k)]! + eps)) * (d - dyMean[ch(k)]! - xhat[k]! * dyXhatMean[ch(k)]!),
+  );
 }

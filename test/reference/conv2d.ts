@@ -12,8 +12,24 @@ export interface ConvSpec {
 }
 
 interface Dims {
-  n: number; cin: number; h: number; w: number; cout: number; cinG: number; kh: number; kw: number;
-  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number; groups: number; coutG: number; ho: number; wo: number;
+  n: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  cinG: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  groups: number;
+  coutG: number;
+  ho: number;
+  wo: number;
 }
 
 function dims(s: ConvSpec): Dims {
@@ -65,7 +81,13 @@ export interface Epilogue {
   residual?: Float64Array;
 }
 
-export function conv2d(x: Float64Array, w: Float64Array, bias: Float64Array | null, s: ConvSpec, epi: Epilogue = {}): Float64Array {
+export function conv2d(
+  x: Float64Array,
+  w: Float64Array,
+  bias: Float64Array | null,
+  s: ConvSpec,
+  epi: Epilogue = {},
+): Float64Array {
   const [n, cout, ho, wo] = outputShape(s);
   const y = new Float64Array(n * cout * ho * wo);
   forEachTap(s, (yi, wi, xi) => (y[yi]! += w[wi]! * x[xi]!));
@@ -83,14 +105,24 @@ function maskedDy(dy: Float64Array, reluOutput?: Float64Array): Float64Array {
   return reluOutput ? dy.map((v, i) => (reluOutput[i]! > 0 ? v : 0)) : dy;
 }
 
-export function conv2dBackwardInput(dy: Float64Array, w: Float64Array, s: ConvSpec, reluOutput?: Float64Array): Float64Array {
+export function conv2dBackwardInput(
+  dy: Float64Array,
+  w: Float64Array,
+  s: ConvSpec,
+  reluOutput?: Float64Array,
+): Float64Array {
   const g = maskedDy(dy, reluOutput);
   const dx = new Float64Array(s.xShape.reduce((a, b) => a * b, 1));
   forEachTap(s, (yi, wi, xi) => (dx[xi]! += w[wi]! * g[yi]!));
   return dx;
 }
 
-export function conv2dBackwardWeight(x: Float64Array, dy: Float64Array, s: ConvSpec, reluOutput?: Float64Array): { dw: Float64Array; db: Float64Array } {
+export function conv2dBackwardWeight(
+  x: Float64Array,
+  dy: Float64Array,
+  s: ConvSpec,
+  reluOutput?: Float64Array,
+): { dw: Float64Array; db: Float64Array } {
   const g = maskedDy(dy, reluOutput);
   const dw = new Float64Array(s.wShape.reduce((a, b) => a * b, 1));
   forEachTap(s, (yi, wi, xi) => (dw[wi]! += x[xi]! * g[yi]!));
@@ -101,6 +133,10 @@ export function conv2dBackwardWeight(x: Float64Array, dy: Float64Array, s: ConvS
 }
 
 /** An input gradient finished by its epilogue: mask ⊙ (dX + residual), kept where the relu output `mask` is > 0. */
-export function finishInputGradient(dx: Float64Array, residual: Float64Array | undefined, mask: Float64Array): Float64Array {
+export function finishInputGradient(
+  dx: Float64Array,
+  residual: Float64Array | undefined,
+  mask: Float64Array,
+): Float64Array {
   return dx.map((v, i) => (mask[i]! > 0 ? v + (residual ? residual[i]! : 0) : 0));
 }

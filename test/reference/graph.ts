@@ -35,14 +35,21 @@ function softmaxLayout(node: Extract<GraphNode, { kind: 'softmax' }>, s: readonl
 }
 const meanAxes = (node: Extract<GraphNode, { kind: 'reducemean' }>) => node.axes.map((a) => a + 1);
 
-const pair = (v: number | [number, number] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
+const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
 
-function convSpec(node: Extract<GraphNode, { kind: 'conv2d' }>, xShape: readonly number[], wShape: readonly number[]): conv.ConvSpec {
+function convSpec(
+  node: Extract<GraphNode, { kind: 'conv2d' }>,
+  xShape: readonly number[],
+  wShape: readonly number[],
+): conv.ConvSpec {
   return {
     xShape: planar(xShape) as [number, number, number, number],
     wShape: planar(wShape) as [number, number, number, number],
     stride: pair(node.params.stride, 1),
-    padding: (typeof node.params.padding === 'object' ? [...node.params.padding] : pair(node.params.padding, 0)) as conv.ConvSpec['padding'],
+    padding: (typeof node.params.padding === 'object'
+      ? [...node.params.padding]
+      : pair(node.params.padding, 0)) as conv.ConvSpec['padding'],
     dilation: pair(node.params.dilation, 1),
     groups: node.params.groups ?? 1,
   };
@@ -64,7 +71,13 @@ export interface RefForward {
   argmax: (Float64Array | null)[];
 }
 
-export function refForward(nodes: readonly GraphNode[], params: RefParams, shapesOf: ParamShapes, x: Float64Array, xShape: readonly number[]): RefForward {
+export function refForward(
+  nodes: readonly GraphNode[],
+  params: RefParams,
+  shapesOf: ParamShapes,
+  x: Float64Array,
+  xShape: readonly number[],
+): RefForward {
   const outs: Float64Array[] = [x];
   const shapes: number[][] = [[...xShape]];
   const argmax: (Float64Array | null)[] = [null];
@@ -79,14 +92,25 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
     switch (node.kind) {
       case 'conv2d': {
         const spec = convSpec(node, s, shapesOf.get(node.weight)!);
-        y = conv.conv2d(a, params.get(node.weight)!, node.bias ? params.get(node.bias)! : null, spec, { relu: node.relu, residual: ins[1] !== undefined ? outs[ins[1]]! : undefined });
+        y = conv.conv2d(a, params.get(node.weight)!, node.bias ? params.get(node.bias)! : null, spec, {
+          relu: node.relu,
+          residual: ins[1] !== undefined ? outs[ins[1]]! : undefined,
+        });
         ys = unplanar(conv.outputShape(spec), s);
         break;
       }
       case 'linear': {
         // over the last axis: rows of [..., K]
         const [m, k] = shapesOf.get(node.weight)!;
-        y = lin.linear(a, params.get(node.weight)!, node.bias ? params.get(node.bias)! : null, a.length / k!, k!, m!, node.relu);
+        y = lin.linear(
+          a,
+          params.get(node.weight)!,
+          node.bias ? params.get(node.bias)! : null,
+          a.length / k!,
+          k!,
+          m!,
+          node.relu,
+        );
         ys = [...s.slice(0, -1), m!];
         break;
       }
@@ -120,7 +144,9 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
       case 'batchnorm': {
         const bn = bnOf(params, node.prefix, node.eps);
         // batch statistics: the row [N, C, ...] is the batch (one row at a time)
-        y = node.batchStatistics ? bnr.batchNormTraining(a, planar(s.slice(1)), bn.gamma, bn.beta, bn.eps, node.relu) : bnr.batchNorm(a, planar(s), bn, node.relu);
+        y = node.batchStatistics
+          ? bnr.batchNormTraining(a, planar(s.slice(1)), bn.gamma, bn.beta, bn.eps, node.relu)
+          : bnr.batchNorm(a, planar(s), bn, node.relu);
         break;
       }
       case 'add': {
@@ -149,7 +175,10 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
         const r = Math.max(s.length, cs.length + (node.kind === 'binary' ? 0 : 1));
         const [xs, ks] = [lift(s, r), lift(cs, r, node.kind === 'binary')];
         const k = node.kind === 'binary' ? outs[ins[1]!]! : params.get(node.constant)!;
-        y = node.kind === 'constop' && node.constantFirst ? to.binary(node.op, k, ks, a, xs) : to.binary(node.op, a, xs, k, ks);
+        y =
+          node.kind === 'constop' && node.constantFirst
+            ? to.binary(node.op, k, ks, a, xs)
+            : to.binary(node.op, a, xs, k, ks);
         ys = to.broadcastShape(xs, ks);
         break;
       }
@@ -160,7 +189,11 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
         break;
       }
       case 'concat':
-        y = to.concat(ins.map((j) => outs[j]!), ins.map((j) => shapes[j]!), node.axis + 1);
+        y = to.concat(
+          ins.map((j) => outs[j]!),
+          ins.map((j) => shapes[j]!),
+          node.axis + 1,
+        );
         ys = s.map((d, k) => (k === node.axis + 1 ? ins.reduce((n, j) => n + shapes[j]![k]!, 0) : d));
         break;
       case 'reducemean': {
@@ -196,7 +229,13 @@ export function refForward(nodes: readonly GraphNode[], params: RefParams, shape
 }
 
 /** Backward from seeds (gradients at node outputs) to the input; parameter gradients too. */
-export function refBackward(nodes: readonly GraphNode[], params: RefParams, shapesOf: ParamShapes, fw: RefForward, seeds: ReadonlyMap<number, Float64Array>): { dx: Float64Array; params: Map<string, Float64Array> } {
+export function refBackward(
+  nodes: readonly GraphNode[],
+  params: RefParams,
+  shapesOf: ParamShapes,
+  fw: RefForward,
+  seeds: ReadonlyMap<number, Float64Array>,
+): { dx: Float64Array; params: Map<string, Float64Array> } {
   const grads = new Map<number, Float64Array>();
   const acc = (i: number, g: Float64Array) => {
     const p = grads.get(i);
@@ -250,7 +289,12 @@ export function refBackward(nodes: readonly GraphNode[], params: RefParams, shap
         const running = bnOf(params, node.prefix, node.eps);
         const shape = planar(node.batchStatistics ? xs.slice(1) : xs);
         const bn = node.batchStatistics ? { ...running, ...bnr.batchStatistics(x, shape) } : running;
-        acc(ins[0]!, node.batchStatistics ? bnr.batchNormTrainingBackwardInput(x, dy, shape, bn.gamma, bn.eps) : bnr.batchNormBackwardInput(dy, shape, bn));
+        acc(
+          ins[0]!,
+          node.batchStatistics
+            ? bnr.batchNormTrainingBackwardInput(x, dy, shape, bn.gamma, bn.eps)
+            : bnr.batchNormBackwardInput(dy, shape, bn),
+        );
         const { dgamma, dbeta } = bnr.batchNormBackwardParams(x, dy, shape, bn);
         pgrads.set(`${node.prefix}.weight`, dgamma);
         pgrads.set(`${node.prefix}.bias`, dbeta);
@@ -272,7 +316,13 @@ export function refBackward(nodes: readonly GraphNode[], params: RefParams, shap
         acc(ins[0]!, to.unaryBackward(x, dy, node.op));
         break;
       case 'prelu': {
-        const r = to.preluBackward(x, xs, params.get(node.slope)!, lift(shapesOf.get(node.slope)!, xs.length, false), dy);
+        const r = to.preluBackward(
+          x,
+          xs,
+          params.get(node.slope)!,
+          lift(shapesOf.get(node.slope)!, xs.length, false),
+          dy,
+        );
         acc(ins[0]!, r.dx);
         pgrads.set(node.slope, r.dw);
         break;
@@ -282,9 +332,13 @@ export function refBackward(nodes: readonly GraphNode[], params: RefParams, shap
         const ys = fw.shapes[i]!;
         const isB = node.kind === 'binary';
         const [ax, as] = [x, lift(xs, ys.length)];
-        const [bx, bs] = isB ? [fw.outs[ins[1]!]!, lift(fw.shapes[ins[1]!]!, ys.length)] : [params.get(node.constant)!, lift(shapesOf.get(node.constant)!, ys.length, false)];
+        const [bx, bs] = isB
+          ? [fw.outs[ins[1]!]!, lift(fw.shapes[ins[1]!]!, ys.length)]
+          : [params.get(node.constant)!, lift(shapesOf.get(node.constant)!, ys.length, false)];
         const first = !isB && node.constantFirst;
-        const [g0, g1] = first ? to.binaryBackward(node.op, bx, bs, ax, as, dy).reverse() : to.binaryBackward(node.op, ax, as, bx, bs, dy);
+        const [g0, g1] = first
+          ? to.binaryBackward(node.op, bx, bs, ax, as, dy).reverse()
+          : to.binaryBackward(node.op, ax, as, bx, bs, dy);
         acc(ins[0]!, g0!);
         if (isB) acc(ins[1]!, g1!);
         else pgrads.set(node.constant, g1!);
@@ -297,7 +351,15 @@ export function refBackward(nodes: readonly GraphNode[], params: RefParams, shap
         let at = 0;
         for (const j of ins) {
           const s = fw.shapes[j]!;
-          acc(j, to.crop(dy, fw.shapes[i]!, s.map((_, k) => (k === node.axis + 1 ? at : 0)), s));
+          acc(
+            j,
+            to.crop(
+              dy,
+              fw.shapes[i]!,
+              s.map((_, k) => (k === node.axis + 1 ? at : 0)),
+              s,
+            ),
+          );
           at += s[node.axis + 1]!;
         }
         break;
@@ -325,12 +387,20 @@ export function refBackward(nodes: readonly GraphNode[], params: RefParams, shap
 }
 
 /** One-image RefModel over a graph, for the attribution-method references. */
-export function graphRefModel(nodes: readonly GraphNode[], params: RefParams, shapesOf: ParamShapes, inputShape: readonly [number, number, number], representationNode: number): RefModel {
+export function graphRefModel(
+  nodes: readonly GraphNode[],
+  params: RefParams,
+  shapesOf: ParamShapes,
+  inputShape: readonly [number, number, number],
+  representationNode: number,
+): RefModel {
   const last = nodes.length - 1;
   const shape = [1, ...inputShape];
   const fwd = (x: Float64Array) => refForward(nodes, params, shapesOf, x, shape);
   const logits = (x: Float64Array) => fwd(x).outs[last]!;
-  const numClasses = shapesOf.get((nodes[last] as { weight?: string }).weight ?? '')?.[0] ?? logits(new Float64Array(inputShape.reduce((a, b) => a * b, 1))).length;
+  const numClasses =
+    shapesOf.get((nodes[last] as { weight?: string }).weight ?? '')?.[0] ??
+    logits(new Float64Array(inputShape.reduce((a, b) => a * b, 1))).length;
   return {
     shape: inputShape,
     numClasses,

@@ -10,7 +10,14 @@ export interface MatmulRefOptions {
 }
 
 /** C[b] = op(A[b]) · op(B[b]) (+ bias per column, relu). A is [M,K] or [K,M] per batch, B [K,N] or [N,K]. */
-export function matmul(a: Float64Array, b: Float64Array, m: number, n: number, k: number, o: MatmulRefOptions = {}): Float64Array {
+export function matmul(
+  a: Float64Array,
+  b: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  o: MatmulRefOptions = {},
+): Float64Array {
   const batches = Math.max(1, o.batch ?? 0);
   const c = new Float64Array(batches * m * n);
   for (let bt = 0; bt < batches; bt++) {
@@ -32,7 +39,15 @@ export function matmul(a: Float64Array, b: Float64Array, m: number, n: number, k
 }
 
 /** y[N,M] = x[N,K] · w[M,K]ᵀ + bias, optional relu. */
-export function linear(x: Float64Array, w: Float64Array, bias: Float64Array | null, n: number, k: number, m: number, relu = false): Float64Array {
+export function linear(
+  x: Float64Array,
+  w: Float64Array,
+  bias: Float64Array | null,
+  n: number,
+  k: number,
+  m: number,
+  relu = false,
+): Float64Array {
   return matmul(x, w, n, m, k, { transB: true, bias: bias ?? undefined, relu });
 }
 
@@ -42,12 +57,26 @@ export function reluMask(dy: Float64Array, y?: Float64Array): Float64Array {
 }
 
 /** dx[N,K] = (dy ⊙ mask)[N,M] · w[M,K]. */
-export function linearBackwardInput(dy: Float64Array, w: Float64Array, n: number, k: number, m: number, y?: Float64Array): Float64Array {
+export function linearBackwardInput(
+  dy: Float64Array,
+  w: Float64Array,
+  n: number,
+  k: number,
+  m: number,
+  y?: Float64Array,
+): Float64Array {
   return matmul(reluMask(dy, y), w, n, k, m);
 }
 
 /** dw[M,K] = (dy ⊙ mask)ᵀ · x, db[M] = Σ_rows (dy ⊙ mask). */
-export function linearBackwardWeight(x: Float64Array, dy: Float64Array, n: number, k: number, m: number, y?: Float64Array): { dw: Float64Array; db: Float64Array } {
+export function linearBackwardWeight(
+  x: Float64Array,
+  dy: Float64Array,
+  n: number,
+  k: number,
+  m: number,
+  y?: Float64Array,
+): { dw: Float64Array; db: Float64Array } {
   const g = reluMask(dy, y);
   const dw = matmul(g, x, m, k, n, { transA: true });
   const db = new Float64Array(m);
@@ -61,6 +90,7 @@ export function sumAxis(x: Float64Array, shape: readonly number[], axis: number)
   const r = shape[axis]!;
   const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
   const out = new Float64Array(outer * inner);
-  for (let o = 0; o < outer; o++) for (let q = 0; q < r; q++) for (let i = 0; i < inner; i++) out[o * inner + i] += x[(o * r + q) * inner + i]!;
+  for (let o = 0; o < outer; o++)
+    for (let q = 0; q < r; q++) for (let i = 0; i < inner; i++) out[o * inner + i] += x[(o * r + q) * inner + i]!;
   return out;
 }

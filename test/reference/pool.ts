@@ -2,14 +2,27 @@
 import type { Pool2dParams } from '../../src/ops/pool-geometry.js';
 
 interface Geo {
-  n: number; c: number; h: number; w: number;
-  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
   /** pads: top, left, bottom, right */
-  pt: number; pl: number; pb: number; pr: number;
-  ho: number; wo: number;
+  pt: number;
+  pl: number;
+  pb: number;
+  pr: number;
+  ho: number;
+  wo: number;
 }
 
-const two = (v: number | readonly number[] | undefined, d: [number, number]): [number, number] => (v === undefined ? d : typeof v === 'number' ? [v, v] : [v[0]!, v[1]!]);
+const two = (v: number | readonly number[] | undefined, d: [number, number]): [number, number] =>
+  v === undefined ? d : typeof v === 'number' ? [v, v] : [v[0]!, v[1]!];
 
 /** PyTorch / ONNX: floor or ceil; in ceil mode a window starting past the input and its begin pad is dropped. */
 function outLength(n: number, k: number, s: number, d: number, begin: number, end: number, ceil: boolean): number {
@@ -27,7 +40,24 @@ function geo(shape: readonly number[], p: Pool2dParams): Geo {
   const pads = p.padding === undefined ? [0, 0] : typeof p.padding === 'number' ? [p.padding, p.padding] : p.padding;
   const [pt, pl, pb = pt, pr = pl] = pads as number[];
   const ceil = p.ceilMode ?? false;
-  return { n, c, h, w, kh, kw, sh, sw, dh, dw, pt: pt!, pl: pl!, pb, pr, ho: outLength(h, kh, sh, dh, pt!, pb, ceil), wo: outLength(w, kw, sw, dw, pl!, pr, ceil) };
+  return {
+    n,
+    c,
+    h,
+    w,
+    kh,
+    kw,
+    sh,
+    sw,
+    dh,
+    dw,
+    pt: pt!,
+    pl: pl!,
+    pb,
+    pr,
+    ho: outLength(h, kh, sh, dh, pt!, pb, ceil),
+    wo: outLength(w, kw, sw, dw, pl!, pr, ceil),
+  };
 }
 
 export function outputShape(shape: readonly number[], p: Pool2dParams): number[] {
@@ -36,7 +66,10 @@ export function outputShape(shape: readonly number[], p: Pool2dParams): number[]
 }
 
 /** Visit every (output, window tap) pair; `inside` says whether the tap is in the unpadded input (i is then its plane index). */
-function forEachWindowTap(g: Geo, visit: (plane: number, o: number, i: number, inside: boolean, ih: number, iw: number) => void): void {
+function forEachWindowTap(
+  g: Geo,
+  visit: (plane: number, o: number, i: number, inside: boolean, ih: number, iw: number) => void,
+): void {
   for (let plane = 0; plane < g.n * g.c; plane++) {
     for (let oh = 0; oh < g.ho; oh++) {
       for (let ow = 0; ow < g.wo; ow++) {
@@ -57,7 +90,11 @@ function forEachTap(g: Geo, visit: (plane: number, o: number, i: number) => void
   forEachWindowTap(g, (plane, o, i, inside) => inside && visit(plane, o, i));
 }
 
-export function maxPool2d(x: Float64Array, shape: readonly number[], p: Pool2dParams): { y: Float64Array; argmax: Float64Array } {
+export function maxPool2d(
+  x: Float64Array,
+  shape: readonly number[],
+  p: Pool2dParams,
+): { y: Float64Array; argmax: Float64Array } {
   const g = geo(shape, p);
   const outPlane = g.ho * g.wo;
   const y = new Float64Array(g.n * g.c * outPlane).fill(-Infinity);
@@ -74,7 +111,12 @@ export function maxPool2d(x: Float64Array, shape: readonly number[], p: Pool2dPa
 }
 
 /** Scatter form (the GPU uses gather form, so the two are independent). */
-export function maxPool2dBackward(dy: Float64Array, argmax: ArrayLike<number>, shape: readonly number[], p: Pool2dParams): Float64Array {
+export function maxPool2dBackward(
+  dy: Float64Array,
+  argmax: ArrayLike<number>,
+  shape: readonly number[],
+  p: Pool2dParams,
+): Float64Array {
   const g = geo(shape, p);
   const dx = new Float64Array(g.n * g.c * g.h * g.w);
   const outPlane = g.ho * g.wo;
@@ -91,7 +133,12 @@ function windowDivisors(g: Geo, countIncludePad: boolean): Float64Array {
   return d;
 }
 
-export function avgPool2d(x: Float64Array, shape: readonly number[], p: Pool2dParams, countIncludePad = true): Float64Array {
+export function avgPool2d(
+  x: Float64Array,
+  shape: readonly number[],
+  p: Pool2dParams,
+  countIncludePad = true,
+): Float64Array {
   const g = geo(shape, p);
   const outPlane = g.ho * g.wo;
   const div = windowDivisors(g, countIncludePad);
@@ -100,7 +147,12 @@ export function avgPool2d(x: Float64Array, shape: readonly number[], p: Pool2dPa
   return y;
 }
 
-export function avgPool2dBackward(dy: Float64Array, shape: readonly number[], p: Pool2dParams, countIncludePad = true): Float64Array {
+export function avgPool2dBackward(
+  dy: Float64Array,
+  shape: readonly number[],
+  p: Pool2dParams,
+  countIncludePad = true,
+): Float64Array {
   const g = geo(shape, p);
   const outPlane = g.ho * g.wo;
   const div = windowDivisors(g, countIncludePad);

@@ -49,7 +49,12 @@ export function crossEntropy(x: Float64Array, labels: ArrayLike<number>, n: numb
 }
 
 /** d loss / d logits = (softmax(x) − onehot(labels)) / N. */
-export function crossEntropyBackward(probs: Float64Array, labels: ArrayLike<number>, n: number, c: number): Float64Array {
+export function crossEntropyBackward(
+  probs: Float64Array,
+  labels: ArrayLike<number>,
+  n: number,
+  c: number,
+): Float64Array {
   const g = probs.map((p) => p / n);
   for (let r = 0; r < n; r++) g[r * c + labels[r]!]! -= 1 / n;
   return g;

@@ -56,7 +56,8 @@ export function activation(op: UnaryOp, v: number): [number, number] {
 }
 
 export const unary = (x: Float64Array, op: UnaryOp): Float64Array => x.map((v) => activation(op, v)[0]);
-export const unaryBackward = (x: Float64Array, dy: Float64Array, op: UnaryOp): Float64Array => x.map((v, i) => activation(op, v)[1] * dy[i]!);
+export const unaryBackward = (x: Float64Array, dy: Float64Array, op: UnaryOp): Float64Array =>
+  x.map((v, i) => activation(op, v)[1] * dy[i]!);
 
 // ---- broadcasting ----
 
@@ -69,39 +70,88 @@ export function broadcastShape(a: Shape, b: Shape): number[] {
 }
 
 /** value of `x` (shape xs) at the coordinate c of its broadcast. */
-const at = (x: Float64Array, xs: Shape, c: readonly number[]) => x[flat(c.map((v, k) => (xs[k] === 1 ? 0 : v)), xs)]!;
+const at = (x: Float64Array, xs: Shape, c: readonly number[]) =>
+  x[
+    flat(
+      c.map((v, k) => (xs[k] === 1 ? 0 : v)),
+      xs,
+    )
+  ]!;
 
-export function broadcastMap(a: Float64Array, as: Shape, b: Float64Array, bs: Shape, f: (x: number, y: number) => number): Float64Array {
+export function broadcastMap(
+  a: Float64Array,
+  as: Shape,
+  b: Float64Array,
+  bs: Shape,
+  f: (x: number, y: number) => number,
+): Float64Array {
   const s = broadcastShape(as, bs);
   return Float64Array.from({ length: size(s) }, (_, i) => f(at(a, as, coords(i, s)), at(b, bs, coords(i, s))));
 }
 
-const OPS: Record<BinaryOp, (x: number, y: number) => number> = { add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y };
+const OPS: Record<BinaryOp, (x: number, y: number) => number> = {
+  add: (x, y) => x + y,
+  sub: (x, y) => x - y,
+  mul: (x, y) => x * y,
+  div: (x, y) => x / y,
+};
 
-export const binary = (op: BinaryOp, a: Float64Array, as: Shape, b: Float64Array, bs: Shape) => broadcastMap(a, as, b, bs, OPS[op]);
+export const binary = (op: BinaryOp, a: Float64Array, as: Shape, b: Float64Array, bs: Shape) =>
+  broadcastMap(a, as, b, bs, OPS[op]);
 
 /** Σ of x (shape xs) onto `to` (same rank, 1 on the summed axes). */
 export function sumTo(x: Float64Array, xs: Shape, to: Shape): Float64Array {
   const out = new Float64Array(size(to));
-  for (let i = 0; i < x.length; i++) out[flat(coords(i, xs).map((v, k) => (to[k] === 1 ? 0 : v)), to)]! += x[i]!;
+  for (let i = 0; i < x.length; i++)
+    out[
+      flat(
+        coords(i, xs).map((v, k) => (to[k] === 1 ? 0 : v)),
+        to,
+      )
+    ]! += x[i]!;
   return out;
 }
 
 /** Gradients of a ∘ b onto a's and b's shapes. */
-export function binaryBackward(op: BinaryOp, a: Float64Array, as: Shape, b: Float64Array, bs: Shape, dy: Float64Array): [Float64Array, Float64Array] {
+export function binaryBackward(
+  op: BinaryOp,
+  a: Float64Array,
+  as: Shape,
+  b: Float64Array,
+  bs: Shape,
+  dy: Float64Array,
+): [Float64Array, Float64Array] {
   const s = broadcastShape(as, bs);
   const part = (f: (x: number, y: number, g: number) => number, to: Shape) =>
-    sumTo(Float64Array.from(dy, (g, i) => f(at(a, as, coords(i, s)), at(b, bs, coords(i, s)), g)), s, to);
+    sumTo(
+      Float64Array.from(dy, (g, i) => f(at(a, as, coords(i, s)), at(b, bs, coords(i, s)), g)),
+      s,
+      to,
+    );
   const da = { add: () => 1, sub: () => 1, mul: (_: number, y: number) => y, div: (_: number, y: number) => 1 / y }[op];
   const db = { add: () => 1, sub: () => -1, mul: (x: number) => x, div: (x: number, y: number) => -x / (y * y) }[op];
   return [part((x, y, g) => g * da(x, y), as), part((x, y, g) => g * db(x, y), bs)];
 }
 
-export const prelu = (x: Float64Array, xs: Shape, w: Float64Array, ws: Shape) => broadcastMap(x, xs, w, ws, (v, a) => (v > 0 ? v : a * v));
+export const prelu = (x: Float64Array, xs: Shape, w: Float64Array, ws: Shape) =>
+  broadcastMap(x, xs, w, ws, (v, a) => (v > 0 ? v : a * v));
 
-export function preluBackward(x: Float64Array, xs: Shape, w: Float64Array, ws: Shape, dy: Float64Array): { dx: Float64Array; dw: Float64Array } {
+export function preluBackward(
+  x: Float64Array,
+  xs: Shape,
+  w: Float64Array,
+  ws: Shape,
+  dy: Float64Array,
+): { dx: Float64Array; dw: Float64Array } {
   const dx = broadcastMap(x, xs, w, ws, (v, a) => (v > 0 ? 1 : a)).map((m, i) => m * dy[i]!);
-  return { dx, dw: sumTo(x.map((v, i) => Math.min(v, 0) * dy[i]!), xs, ws) };
+  return {
+    dx,
+    dw: sumTo(
+      x.map((v, i) => Math.min(v, 0) * dy[i]!),
+      xs,
+      ws,
+    ),
+  };
 }
 
 // ---- layout ----
@@ -116,15 +166,36 @@ export function transpose(x: Float64Array, xs: Shape, perm: readonly number[]): 
   });
 }
 
-export function pad(x: Float64Array, xs: Shape, begin: readonly number[], end: readonly number[], value: number): Float64Array {
+export function pad(
+  x: Float64Array,
+  xs: Shape,
+  begin: readonly number[],
+  end: readonly number[],
+  value: number,
+): Float64Array {
   const ys = xs.map((d, k) => d + begin[k]! + end[k]!);
   const out = new Float64Array(size(ys)).fill(value);
-  for (let i = 0; i < x.length; i++) out[flat(coords(i, xs).map((v, k) => v + begin[k]!), ys)] = x[i]!;
+  for (let i = 0; i < x.length; i++)
+    out[
+      flat(
+        coords(i, xs).map((v, k) => v + begin[k]!),
+        ys,
+      )
+    ] = x[i]!;
   return out;
 }
 
 export function crop(x: Float64Array, xs: Shape, starts: readonly number[], shape: Shape): Float64Array {
-  return Float64Array.from({ length: size(shape) }, (_, i) => x[flat(coords(i, shape).map((v, k) => v + starts[k]!), xs)]!);
+  return Float64Array.from(
+    { length: size(shape) },
+    (_, i) =>
+      x[
+        flat(
+          coords(i, shape).map((v, k) => v + starts[k]!),
+          xs,
+        )
+      ]!,
+  );
 }
 
 export function concat(parts: readonly Float64Array[], shapes: readonly Shape[], axis: number): Float64Array {
@@ -133,7 +204,13 @@ export function concat(parts: readonly Float64Array[], shapes: readonly Shape[],
   let offset = 0;
   parts.forEach((p, j) => {
     const s = shapes[j]!;
-    for (let i = 0; i < p.length; i++) out[flat(coords(i, s).map((v, k) => (k === axis ? v + offset : v)), ys)] = p[i]!;
+    for (let i = 0; i < p.length; i++)
+      out[
+        flat(
+          coords(i, s).map((v, k) => (k === axis ? v + offset : v)),
+          ys,
+        )
+      ] = p[i]!;
     offset += s[axis]!;
   });
   return out;
@@ -159,7 +236,8 @@ function rowsAlong(shape: Shape, axis: number): number[][] {
   const inner = size(shape.slice(axis + 1));
   const outer = size(shape.slice(0, axis));
   const rows: number[][] = [];
-  for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++) rows.push(Array.from({ length: c }, (_, q) => (o * c + q) * inner + j));
+  for (let o = 0; o < outer; o++)
+    for (let j = 0; j < inner; j++) rows.push(Array.from({ length: c }, (_, q) => (o * c + q) * inner + j));
   return rows;
 }
 
@@ -174,7 +252,13 @@ export function softmaxAxis(x: Float64Array, shape: Shape, axis: number, log = f
 }
 
 /** From the forward output y: softmax dx = y (dy − Σ dy y); log-softmax dx = dy − exp(y) Σ dy. */
-export function softmaxAxisBackward(y: Float64Array, dy: Float64Array, shape: Shape, axis: number, log = false): Float64Array {
+export function softmaxAxisBackward(
+  y: Float64Array,
+  dy: Float64Array,
+  shape: Shape,
+  axis: number,
+  log = false,
+): Float64Array {
   const out = new Float64Array(y.length);
   for (const row of rowsAlong(shape, axis)) {
     const d = row.reduce((s, i) => s + dy[i]! * (log ? 1 : y[i]!), 0);

@@ -44,36 +44,52 @@ export function guidedIgPath(o: GuidedIgPathOptions, op = 'guidedIgPath'): Stepp
   checkPositiveInt(op, 'steps', o.steps);
   const fraction = o.fraction ?? 0.25;
   const maxDist = o.maxDist ?? 0.02;
-  if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) fail(`${op}: fraction must be in [0, 1], got ${String(fraction)}`);
-  if (typeof maxDist !== 'number' || !(maxDist >= 0 && maxDist <= 1)) fail(`${op}: maxDist must be in [0, 1], got ${String(maxDist)}`);
+  if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1))
+    fail(`${op}: fraction must be in [0, 1], got ${String(fraction)}`);
+  if (typeof maxDist !== 'number' || !(maxDist >= 0 && maxDist <= 1))
+    fail(`${op}: maxDist must be in [0, 1], got ${String(maxDist)}`);
   if (o.maxRounds !== undefined) checkPositiveInt(op, 'maxRounds', o.maxRounds);
   const SCORE = o.score ?? 'abs(g)';
-  if (typeof SCORE !== 'string' || SCORE.trim() === '') fail(`${op}: score must be a WGSL f32 expression of x, b, g and z, got ${JSON.stringify(SCORE)}`);
+  if (typeof SCORE !== 'string' || SCORE.trim() === '')
+    fail(`${op}: score must be a WGSL f32 expression of x, b, g and z, got ${JSON.stringify(SCORE)}`);
   let stepsTaken = 0;
   let state: { x: Tensor; baseline: Tensor; z: Tensor; attr: Tensor; score: Tensor; total: Tensor } | null = null;
   let taken = false;
   return {
     length: o.steps,
     begin(x, baseline) {
-      if (x.size !== baseline.size || x.shape[0] !== baseline.shape[0] || x.rank < 2) fail(`${op}: input ${shapeStr(x.shape)} and baseline ${shapeStr(baseline.shape)} must be [N, ...] of the same shape`);
+      if (x.size !== baseline.size || x.shape[0] !== baseline.shape[0] || x.rank < 2)
+        fail(
+          `${op}: input ${shapeStr(x.shape)} and baseline ${shapeStr(baseline.shape)} must be [N, ...] of the same shape`,
+        );
       const z = Tensor.empty(x.engine, x.shape, 'gig point');
       x.engine.copy(baseline.buffer, 0, z.buffer, 0, baseline.byteLength);
       const attr = Tensor.zeros(x.engine, x.shape, 'attribution');
       stepsTaken = 0;
       taken = false;
-      state = { x, baseline, z, attr, score: Tensor.empty(x.engine, x.shape, 'gig scores'), total: rowL1Distance(x, baseline) };
+      state = {
+        x,
+        baseline,
+        z,
+        attr,
+        score: Tensor.empty(x.engine, x.shape, 'gig scores'),
+        total: rowL1Distance(x, baseline),
+      };
       return z;
     },
     step(grad) {
       const { x, baseline, z, attr, score, total } = state!;
-      if (grad.size !== x.size) fail(`${op}: gradient ${shapeStr(grad.shape)} does not match the input ${shapeStr(x.shape)}`);
+      if (grad.size !== x.size)
+        fail(`${op}: gradient ${shapeStr(grad.shape)} does not match the input ${shapeStr(x.shape)}`);
       const n = x.shape[0]!;
       const d = x.size / n;
       const k = quantileIndex(fraction, d);
       const rounds = o.maxRounds ?? Math.min(Math.ceil(d / (k + 1)) + 2, MAX_DEFAULT_ROUNDS);
       const alpha = ++stepsTaken / o.steps;
       const snap = stepsTaken === o.steps ? 1 : 0;
-      const bounds = [alpha, Math.max(alpha - maxDist, 0), Math.min(alpha + maxDist, 1)].map((v) => ['f32', v] as const);
+      const bounds = [alpha, Math.max(alpha - maxDist, 0), Math.min(alpha + maxDist, 1)].map(
+        (v) => ['f32', v] as const,
+      );
       const sizes = [d, k, rounds, snap, n].map((v) => ['u32', v] as const);
       x.engine.run({
         op: 'guided_ig_step',

@@ -19,7 +19,8 @@ const source = rows + rowOps;
 const moveProgram = rows + moveSource;
 
 function rowsOf(op: string, t: Tensor, n = t.shape[0] ?? 0): { rows: number; d: number } {
-  if (t.rank < 2 || n === 0 || t.size % n !== 0) fail(`${op}: values must be [rows, ...features], got ${shapeStr(t.shape)}`);
+  if (t.rank < 2 || n === 0 || t.size % n !== 0)
+    fail(`${op}: values must be [rows, ...features], got ${shapeStr(t.shape)}`);
   return { rows: n, d: t.size / n };
 }
 
@@ -60,7 +61,13 @@ function rowReduce(op: string, term: string, a: Tensor, b?: Tensor, rows?: numbe
   const { rows: n, d } = rowsOf(op, a, rows);
   if (b && (b.size !== a.size || b.shape[0] !== n)) fail(`${op}: ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
   const out = Tensor.empty(a.engine, [n], op);
-  a.engine.run({ op, source, params: { KTH: false, SKIP: false, BINARY: !!b, TERM: term }, bindings: { sizes: Uint32Array.of(n, d, 0, 0), out, a, b }, grid: a.engine.grid1d(n, 1) });
+  a.engine.run({
+    op,
+    source,
+    params: { KTH: false, SKIP: false, BINARY: !!b, TERM: term },
+    bindings: { sizes: Uint32Array.of(n, d, 0, 0), out, a, b },
+    grid: a.engine.grid1d(n, 1),
+  });
   return out;
 }
 
@@ -89,12 +96,22 @@ export interface MoveSelectedOptions {
 export function moveSelected(z: Tensor, bound: Tensor, o: MoveSelectedOptions): void {
   const { rows: n, d } = rowsOf('moveSelected', z);
   const same = [bound, o.score, o.credit?.grad, o.credit?.attribution].every((t) => !t || t.size === z.size);
-  if (!same || o.threshold.size !== n || o.gamma.size !== n) fail(`moveSelected: tensors do not fit ${n} rows of ${d} features (z ${shapeStr(z.shape)})`);
+  if (!same || o.threshold.size !== n || o.gamma.size !== n)
+    fail(`moveSelected: tensors do not fit ${n} rows of ${d} features (z ${shapeStr(z.shape)})`);
   z.engine.run({
     op: 'moveSelected',
     source: moveProgram,
     params: { CREDIT: !!o.credit },
-    bindings: { sizes: Uint32Array.of(z.size, d), z, bound, score: o.score, threshold: o.threshold, gamma: o.gamma, grad: o.credit?.grad, attribution: o.credit?.attribution },
+    bindings: {
+      sizes: Uint32Array.of(z.size, d),
+      z,
+      bound,
+      score: o.score,
+      threshold: o.threshold,
+      gamma: o.gamma,
+      grad: o.credit?.grad,
+      attribution: o.credit?.attribution,
+    },
     grid: { threads: z.size },
   });
 }

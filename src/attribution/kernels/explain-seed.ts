@@ -16,17 +16,32 @@ export type ExplainedOutput = 'logit' | 'prob';
  * linear one (logits = x·Wᵀ + b), the seed is taken on through it: seed · W [B, F], the seed of
  * backward at that layer's input (one dispatch for the seed's and the linear backward's).
  */
-export function explainSeed(logits: Tensor, targets: Tensor, rowsPerImage: number, output: ExplainedOutput, weight?: Tensor): { seed: Tensor; f: Tensor } {
+export function explainSeed(
+  logits: Tensor,
+  targets: Tensor,
+  rowsPerImage: number,
+  output: ExplainedOutput,
+  weight?: Tensor,
+): { seed: Tensor; f: Tensor } {
   const [rows, k] = logits.shape as [number, number];
   if (logits.rank !== 2 || targets.size * rowsPerImage !== rows) {
-    fail(`explainSeed: logits ${shapeStr(logits.shape)} do not hold ${rowsPerImage} rows for each of ${targets.size} targets`);
+    fail(
+      `explainSeed: logits ${shapeStr(logits.shape)} do not hold ${rowsPerImage} rows for each of ${targets.size} targets`,
+    );
   }
-  if (weight && (weight.rank !== 2 || weight.shape[0] !== k)) fail(`explainSeed: the last layer's weight ${shapeStr(weight.shape)} does not make the ${k} logits`);
+  if (weight && (weight.rank !== 2 || weight.shape[0] !== k))
+    fail(`explainSeed: the last layer's weight ${shapeStr(weight.shape)} does not make the ${k} logits`);
   const features = weight ? weight.shape[1]! : k;
   const seed = Tensor.empty(logits.engine, [rows, features], 'seed');
   const f = Tensor.empty(logits.engine, [rows], 'path values');
   const sizes = Uint32Array.of(rows, k, rowsPerImage, features);
-  logits.engine.run({ op: weight ? 'explain_seed_linear' : 'explain_seed', source, params: { PROB: output === 'prob', WEIGHT: !!weight }, bindings: { logits, targets, out: seed, f, sizes, ...(weight ? { weight } : {}) }, grid: { threads: rows * features } });
+  logits.engine.run({
+    op: weight ? 'explain_seed_linear' : 'explain_seed',
+    source,
+    params: { PROB: output === 'prob', WEIGHT: !!weight },
+    bindings: { logits, targets, out: seed, f, sizes, ...(weight ? { weight } : {}) },
+    grid: { threads: rows * features },
+  });
   return { seed, f };
 }
 

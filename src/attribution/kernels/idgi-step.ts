@@ -13,14 +13,29 @@ export function idgiStep(attr: Tensor, dropped: Tensor, grad: Tensor, f: Tensor,
   const r = pointsPerImage;
   const d = attr.size / n;
   if (r < 2) fail(`idgiStep: a chunk needs at least 2 points per image, got ${r}`);
-  if (grad.size !== n * r * d || f.size !== n * r || dropped.size !== n) fail(`idgiStep: gradients ${shapeStr(grad.shape)}, values ${shapeStr(f.shape)} or dropped ${shapeStr(dropped.shape)} do not fit ${n} images × ${r} points × ${d} features`);
+  if (grad.size !== n * r * d || f.size !== n * r || dropped.size !== n)
+    fail(
+      `idgiStep: gradients ${shapeStr(grad.shape)}, values ${shapeStr(f.shape)} or dropped ${shapeStr(dropped.shape)} do not fit ${n} images × ${r} points × ${d} features`,
+    );
   const engine = attr.engine;
   const { T, vec, units: dv } = vec4Layout(d);
   const rows = n * r;
   const sizes = Uint32Array.of(rows, dv, r, n * dv);
   const norms = Tensor.empty(engine, [rows], 'idgi norms');
   const params = { T, SUMSQ: vec ? 'dot(v, v)' : 'v * v' };
-  engine.run({ op: 'idgi_norms', source, params: { ...params, NORMS: true }, bindings: { grad, norms, sizes }, grid: engine.grid1d(rows, 1) });
-  engine.run({ op: 'idgi_step', source, params: { ...params, NORMS: false }, bindings: { grad, norms, f, attr, dropped, sizes }, grid: { threads: n * dv } });
+  engine.run({
+    op: 'idgi_norms',
+    source,
+    params: { ...params, NORMS: true },
+    bindings: { grad, norms, sizes },
+    grid: engine.grid1d(rows, 1),
+  });
+  engine.run({
+    op: 'idgi_step',
+    source,
+    params: { ...params, NORMS: false },
+    bindings: { grad, norms, f, attr, dropped, sizes },
+    grid: { threads: n * dv },
+  });
   norms.dispose();
 }

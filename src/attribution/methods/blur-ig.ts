@@ -30,7 +30,9 @@ declare module '../registry.js' {
 
 /** σ_0 = 0 … σ_m = maxSigma (or its square root). */
 export function blurSigmas(maxSigma: number, steps: number, sqrt: boolean): Float64Array {
-  return Float64Array.from({ length: steps + 1 }, (_, i) => (sqrt ? Math.sqrt((i * maxSigma) / steps) : (i * maxSigma) / steps));
+  return Float64Array.from({ length: steps + 1 }, (_, i) =>
+    sqrt ? Math.sqrt((i * maxSigma) / steps) : (i * maxSigma) / steps,
+  );
 }
 
 /** Blur IG's methodOptions, checked at its door with the defaults filled in. */
@@ -39,8 +41,10 @@ function blurOptions(method: string, raw: Readonly<Record<string, unknown>>): Bl
   const maxSigma = o.maxSigma ?? 50;
   const gradStep = o.gradStep ?? 0.01;
   const sqrt = o.sqrt ?? false;
-  if (typeof maxSigma !== 'number' || !(maxSigma > 0 && maxSigma <= MAX_BLUR_SIGMA)) fail(`${method}: maxSigma must be a number in (0, ${MAX_BLUR_SIGMA}], got ${String(maxSigma)}`);
-  if (typeof gradStep !== 'number' || !(gradStep > 0 && Number.isFinite(gradStep))) fail(`${method}: gradStep must be a positive number, got ${String(gradStep)}`);
+  if (typeof maxSigma !== 'number' || !(maxSigma > 0 && maxSigma <= MAX_BLUR_SIGMA))
+    fail(`${method}: maxSigma must be a number in (0, ${MAX_BLUR_SIGMA}], got ${String(maxSigma)}`);
+  if (typeof gradStep !== 'number' || !(gradStep > 0 && Number.isFinite(gradStep)))
+    fail(`${method}: gradStep must be a positive number, got ${String(gradStep)}`);
   if (typeof sqrt !== 'boolean') fail(`${method}: sqrt must be true or false, got ${String(sqrt)}`);
   return { maxSigma, gradStep, sqrt };
 }
@@ -71,7 +75,12 @@ export function blurPath(sigmas: Float64Array): SampledPath {
   return {
     length: m + 1,
     weights: new Float64Array(m + 1),
-    points: (ctx, first, count) => ({ points: gaussianBlur(ctx.x, Array.from({ length: count }, (_, k) => sigmas[m - first - k]!)) }),
+    points: (ctx, first, count) => ({
+      points: gaussianBlur(
+        ctx.x,
+        Array.from({ length: count }, (_, k) => sigmas[m - first - k]!),
+      ),
+    }),
   };
 }
 
@@ -86,11 +95,19 @@ async function blurStartValues(ctx: ExplainContext, maxSigma: number): Promise<T
 }
 
 /** Blur IG's two forms: the path from the sigmas and gradient step, and its integrator. */
-function registerBlurMethod(name: string, path: (sigmas: Float64Array, gradStep: number) => SampledPath, integrator: () => Integrator, description: string): void {
+function registerBlurMethod(
+  name: string,
+  path: (sigmas: Float64Array, gradStep: number) => SampledPath,
+  integrator: () => Integrator,
+  description: string,
+): void {
   registerMethod(name, {
     options: (raw) => blurOptions(name, raw),
     run: async (ctx, o): Promise<MethodResult> => {
-      if (ctx.x.rank !== 4) fail(`${name} blurs over height and width: it needs image inputs [N, C, H, W], got ${shapeStr(ctx.x.shape)} (${ctx.subject.name})`);
+      if (ctx.x.rank !== 4)
+        fail(
+          `${name} blurs over height and width: it needs image inputs [N, C, H, W], got ${shapeStr(ctx.x.shape)} (${ctx.subject.name})`,
+        );
       const sigmas = blurSigmas(o.maxSigma, o.steps, o.sqrt);
       const result = await integratePath(ctx, path(sigmas, o.gradStep), integrator());
       return { ...result, fStart: await blurStartValues(ctx, sigmas[o.steps]!) };
@@ -103,5 +120,15 @@ function registerBlurMethod(name: string, path: (sigmas: Float64Array, gradStep:
   });
 }
 
-registerBlurMethod('blurig', blurIgPath, weightedGradientIntegrator, 'Blur IG (Xu et al. 2020): from blur(x, σ_max) to x along Gaussian blurs (options maxSigma, gradStep, sqrt)');
-registerBlurMethod('blurig-idgi', blurPath, idgiIntegrator, 'IDGI (Yang et al. 2023) on the Blur IG path, from blur(x, σ_max) to x (options maxSigma, sqrt)');
+registerBlurMethod(
+  'blurig',
+  blurIgPath,
+  weightedGradientIntegrator,
+  'Blur IG (Xu et al. 2020): from blur(x, σ_max) to x along Gaussian blurs (options maxSigma, gradStep, sqrt)',
+);
+registerBlurMethod(
+  'blurig-idgi',
+  blurPath,
+  idgiIntegrator,
+  'IDGI (Yang et al. 2023) on the Blur IG path, from blur(x, σ_max) to x (options maxSigma, sqrt)',
+);

@@ -13,7 +13,8 @@ declare module '../registry.js' {
 registerMethod('idgi', {
   options: (raw) => methodOptions('idgi', raw, []),
   // m + 1 points α_k = k/m: f at every point, ∇f at k < m
-  run: (ctx, { steps: m }) => integratePath(ctx, straightLinePath(quadrature('trapezoid', m).alphas, new Float64Array(m + 1)), idgiIntegrator()),
+  run: (ctx, { steps: m }) =>
+    integratePath(ctx, straightLinePath(quadrature('trapezoid', m).alphas, new Float64Array(m + 1)), idgiIntegrator()),
   defaultSteps: 64,
   check: 'complete',
   description: 'IDGI (Yang et al. 2023) applied to the IG straight-line path',

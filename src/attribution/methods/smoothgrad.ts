@@ -28,7 +28,8 @@ export function smoothGradSettings(o: SmoothGradOptions | boolean | undefined): 
   if (!o) return null;
   const { samples = 25, noiseLevel = 0.15, magnitude = true } = o === true ? {} : o;
   checkPositiveInt('smoothgrad', 'samples', samples);
-  if (typeof noiseLevel !== 'number' || !(noiseLevel >= 0 && Number.isFinite(noiseLevel))) fail(`smoothgrad: noiseLevel must be a finite number >= 0, got ${String(noiseLevel)}`);
+  if (typeof noiseLevel !== 'number' || !(noiseLevel >= 0 && Number.isFinite(noiseLevel)))
+    fail(`smoothgrad: noiseLevel must be a finite number >= 0, got ${String(noiseLevel)}`);
   if (typeof magnitude !== 'boolean') fail(`smoothgrad: magnitude must be true or false, got ${String(magnitude)}`);
   return { samples, noiseLevel, magnitude };
 }
@@ -37,8 +38,13 @@ export function smoothGradSettings(o: SmoothGradOptions | boolean | undefined): 
  * `method` wrapped in SmoothGrad, as a method of its own (not complete). `input` is the explained
  * input on the CPU, or a Tensor read back once when the method runs (the noise scale needs its range).
  */
-export function withSmoothGrad<O>(method: MethodInfo<O>, s: SmoothGradSettings, input: Float32Array | Tensor): MethodInfo<O> {
-  const run: MethodInfo<O>['run'] = async (ctx, o) => smoothGrad(ctx, (c) => method.run(c, o), s, o.seed, input instanceof Tensor ? await input.download() : input);
+export function withSmoothGrad<O>(
+  method: MethodInfo<O>,
+  s: SmoothGradSettings,
+  input: Float32Array | Tensor,
+): MethodInfo<O> {
+  const run: MethodInfo<O>['run'] = async (ctx, o) =>
+    smoothGrad(ctx, (c) => method.run(c, o), s, o.seed, input instanceof Tensor ? await input.download() : input);
   return { ...method, run, check: 'none', description: `SmoothGrad around ${method.description}` };
 }
 
@@ -47,7 +53,13 @@ export function withSmoothGrad<O>(method: MethodInfo<O>, s: SmoothGradSettings, 
  * samples, or one image's samples in parts), in row order i·n + s, so the seeded noise is the same
  * for any budget; each chunk's maps are accumulated into its images' attribution.
  */
-async function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) => MethodResult | Promise<MethodResult>, { samples, noiseLevel: level, magnitude }: SmoothGradSettings, seed: number, xs: Float32Array): Promise<MethodResult> {
+async function smoothGrad(
+  ctx: ExplainContext,
+  run: (c: ExplainContext) => MethodResult | Promise<MethodResult>,
+  { samples, noiseLevel: level, magnitude }: SmoothGradSettings,
+  seed: number,
+  xs: Float32Array,
+): Promise<MethodResult> {
   const { engine } = ctx;
   const n = ctx.x.shape[0]!;
   const per = ctx.x.size / n;
@@ -66,7 +78,16 @@ async function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) => Metho
           const c = Math.min(part, samples - s0);
           const g = chunk++;
           const checkpoint = ctx.checkpoint && ((d: number, t: number) => ctx.checkpoint!(g * t + d, chunks * t));
-          await sampleChunk({ ...ctx, checkpoint }, run, acc, noisyCopies(xs, i0, k, per, c, level, rand), i0, c, samples, magnitude);
+          await sampleChunk(
+            { ...ctx, checkpoint },
+            run,
+            acc,
+            noisyCopies(xs, i0, k, per, c, level, rand),
+            i0,
+            c,
+            samples,
+            magnitude,
+          );
         }
         if (acc !== attribution) engine.copy(acc.buffer, 0, attribution.buffer, i0 * per * 4, acc.byteLength);
       } finally {
@@ -81,7 +102,16 @@ async function smoothGrad(ctx: ExplainContext, run: (c: ExplainContext) => Metho
 }
 
 /** Images i0 … i0 + k − 1 (acc's rows), c noisy copies each: run the method and add its maps / samples. */
-async function sampleChunk(ctx: ExplainContext, run: (c: ExplainContext) => MethodResult | Promise<MethodResult>, acc: Tensor, noisy: Float32Array, i0: number, c: number, samples: number, magnitude: boolean): Promise<void> {
+async function sampleChunk(
+  ctx: ExplainContext,
+  run: (c: ExplainContext) => MethodResult | Promise<MethodResult>,
+  acc: Tensor,
+  noisy: Float32Array,
+  i0: number,
+  c: number,
+  samples: number,
+  magnitude: boolean,
+): Promise<void> {
   const k = acc.shape[0]!;
   const ones = new Array<number>(c).fill(1);
   // row i·c + s = t_i: a straight 'path' from t to itself, sampled c times
@@ -111,7 +141,15 @@ async function sampleChunk(ctx: ExplainContext, run: (c: ExplainContext) => Meth
 }
 
 /** x_i + N(0, σ_i²) for images i0 … i0 + k − 1, c copies each, σ_i = level · (max(x_i) − min(x_i)). */
-function noisyCopies(xs: Float32Array, i0: number, k: number, per: number, c: number, level: number, rand: () => number): Float32Array {
+function noisyCopies(
+  xs: Float32Array,
+  i0: number,
+  k: number,
+  per: number,
+  c: number,
+  level: number,
+  rand: () => number,
+): Float32Array {
   const noisy = new Float32Array(k * c * per);
   for (let i = 0; i < k; i++) {
     const x = xs.subarray((i0 + i) * per, (i0 + i + 1) * per);

@@ -42,12 +42,18 @@ export function stridesOf(shape: readonly number[]): number[] {
 /** An axis in [-rank, rank) as 0-based. */
 export function normAxis(axis: number, rank: number, what = 'axis'): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new FoldError(`${what} ${axis} is out of range for rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= rank)
+    throw new FoldError(`${what} ${axis} is out of range for rank ${rank}`);
   return a;
 }
 
 /** A tensor whose element at each output index is `src`'s element at `from(outIndex)` (data and batch flags move together). */
-export function gatherElements(src: ConstValue, shape: number[], from: (index: number[]) => number, reserve: Reserve): ConstValue {
+export function gatherElements(
+  src: ConstValue,
+  shape: number[],
+  from: (index: number[]) => number,
+  reserve: Reserve,
+): ConstValue {
   reserve(shape, src.data.BYTES_PER_ELEMENT + (src.batch ? 1 : 0));
   const n = count(shape);
   const data = src.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
@@ -67,14 +73,16 @@ export function gatherElements(src: ConstValue, shape: number[], from: (index: n
   return { shape, data, dtype: src.dtype, batch };
 }
 
-export const flatIndex = (index: readonly number[], strides: readonly number[]): number => index.reduce((a, v, d) => a + v * strides[d]!, 0);
+export const flatIndex = (index: readonly number[], strides: readonly number[]): number =>
+  index.reduce((a, v, d) => a + v * strides[d]!, 0);
 
 export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
   const rank = Math.max(a.length, b.length);
   return Array.from({ length: rank }, (_, i) => {
     const x = a[a.length - rank + i] ?? 1;
     const y = b[b.length - rank + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new FoldError(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    if (x !== y && x !== 1 && y !== 1)
+      throw new FoldError(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
     return x === 1 ? y : x;
   });
 }
@@ -83,14 +91,26 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
 export function broadcastTo(t: ConstValue, shape: number[], reserve = unlimited): ConstValue {
   const offset = shape.length - t.shape.length;
   const strides = stridesOf(t.shape);
-  return gatherElements(t, shape, (index) => t.shape.reduce((a, d, k) => a + (d === 1 ? 0 : index[k + offset]!) * strides[k]!, 0), reserve);
+  return gatherElements(
+    t,
+    shape,
+    (index) => t.shape.reduce((a, d, k) => a + (d === 1 ? 0 : index[k + offset]!) * strides[k]!, 0),
+    reserve,
+  );
 }
 
 export function noBatch(values: (ConstValue | undefined)[], op: string): void {
-  if (values.some((v) => v?.batch?.some((b) => b))) throw new FoldError(`${op} computes with the batch size, which is not known at import`);
+  if (values.some((v) => v?.batch?.some((b) => b)))
+    throw new FoldError(`${op} computes with the batch size, which is not known at import`);
 }
 
-export function elementwise(inputs: ConstValue[], op: string, f: (...v: number[]) => number, dtype: OnnxDtype | undefined, reserve: Reserve): ConstValue {
+export function elementwise(
+  inputs: ConstValue[],
+  op: string,
+  f: (...v: number[]) => number,
+  dtype: OnnxDtype | undefined,
+  reserve: Reserve,
+): ConstValue {
   noBatch(inputs, op);
   const shape = inputs.map((t) => t.shape).reduce(broadcastShape);
   const outType = dtype ?? inputs[inputs.length - 1]!.dtype;
@@ -103,8 +123,10 @@ export function elementwise(inputs: ConstValue[], op: string, f: (...v: number[]
   return { shape, data, dtype: outType };
 }
 
-const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
-export const optionalInts = (v: OnnxAttribute | undefined): number[] | undefined => (Array.isArray(v) ? v : typeof v === 'number' ? [v] : undefined);
+const same = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+export const optionalInts = (v: OnnxAttribute | undefined): number[] | undefined =>
+  Array.isArray(v) ? v : typeof v === 'number' ? [v] : undefined;
 /** An optional int-list input (`Unsqueeze` axes, `Slice` starts, …) as plain numbers. */
 export const listOf = (t: ConstValue | undefined): number[] | undefined => (t ? Array.from(t.data) : undefined);
 
@@ -121,16 +143,18 @@ export function transpose(t: ConstValue, perm: number[], reserve: Reserve): Cons
 
 /** ONNX Reshape's target: 0 copies the input's dim (unless allowzero), -1 is inferred. */
 export function resolveReshape(inShape: readonly number[], target: readonly number[], allowZero: boolean): number[] {
-  const shape = target.map((d, i) => (d === 0 && !allowZero ? inShape[i] ?? 0 : d));
+  const shape = target.map((d, i) => (d === 0 && !allowZero ? (inShape[i] ?? 0) : d));
   const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw new FoldError(`reshape target [${target.join(', ')}] has more than one -1`);
   const total = count(inShape);
   if (unknown === 1) {
-    if (known === 0 || total % known !== 0) throw new FoldError(`cannot reshape [${inShape.join(', ')}] to [${target.join(', ')}]`);
+    if (known === 0 || total % known !== 0)
+      throw new FoldError(`cannot reshape [${inShape.join(', ')}] to [${target.join(', ')}]`);
     return shape.map((d) => (d === -1 ? total / known : d));
   }
-  if (known !== total) throw new FoldError(`cannot reshape [${inShape.join(', ')}] (${total} values) to [${target.join(', ')}]`);
+  if (known !== total)
+    throw new FoldError(`cannot reshape [${inShape.join(', ')}] (${total} values) to [${target.join(', ')}]`);
   return shape;
 }
 
@@ -150,7 +174,9 @@ export function sliceIndices(node: OnnxNode, shape: readonly number[], inputs: (
   const a = node.attributes;
   const starts = optionalInts(a.starts) ?? listOf(inputs[1]) ?? [];
   const ends = optionalInts(a.ends) ?? listOf(inputs[2]) ?? [];
-  const axes = (optionalInts(a.axes) ?? listOf(inputs[3]) ?? starts.map((_, i) => i)).map((x) => normAxis(x, shape.length));
+  const axes = (optionalInts(a.axes) ?? listOf(inputs[3]) ?? starts.map((_, i) => i)).map((x) =>
+    normAxis(x, shape.length),
+  );
   const steps = listOf(inputs[4]) ?? starts.map(() => 1);
   if (steps.some((s) => s === 0)) throw new FoldError('Slice step 0');
   const ranges = shape.map((d) => Array.from({ length: d }, (_, i) => i));

@@ -23,12 +23,17 @@ export interface PlanarWindow {
 
 export class WindowError extends Error {}
 
-const ints = (v: OnnxAttribute | undefined): number[] | undefined => (Array.isArray(v) ? v : typeof v === 'number' ? [v] : undefined);
+const ints = (v: OnnxAttribute | undefined): number[] | undefined =>
+  Array.isArray(v) ? v : typeof v === 'number' ? [v] : undefined;
 
 function perAxis(v: OnnxAttribute | undefined, axes: number, fallback: number, what: string): number[] {
   const values = ints(v) ?? new Array<number>(axes).fill(fallback);
-  if (values.length !== axes) throw new WindowError(`${what} [${values.join(', ')}] should have ${axes} value(s) for a ${axes}-D kernel`);
-  if (values.some((x) => !Number.isInteger(x) || x < (what === 'pads' ? 0 : 1))) throw new WindowError(`${what} [${values.join(', ')}] must be ${what === 'pads' ? 'non-negative' : 'positive'} integers`);
+  if (values.length !== axes)
+    throw new WindowError(`${what} [${values.join(', ')}] should have ${axes} value(s) for a ${axes}-D kernel`);
+  if (values.some((x) => !Number.isInteger(x) || x < (what === 'pads' ? 0 : 1)))
+    throw new WindowError(
+      `${what} [${values.join(', ')}] must be ${what === 'pads' ? 'non-negative' : 'positive'} integers`,
+    );
   return values;
 }
 
@@ -39,7 +44,8 @@ function perAxis(v: OnnxAttribute | undefined, axes: number, fallback: number, w
  */
 export function onnxWindow(a: Record<string, OnnxAttribute>, kernel: number[], spatial: readonly number[]): Window {
   const axes = kernel.length;
-  if (spatial.length !== axes) throw new WindowError(`a ${axes}-D kernel on an input with ${spatial.length} spatial axes`);
+  if (spatial.length !== axes)
+    throw new WindowError(`a ${axes}-D kernel on an input with ${spatial.length} spatial axes`);
   const strides = perAxis(a.strides, axes, 1, 'strides');
   const dilations = perAxis(a.dilations, axes, 1, 'dilations');
   const autoPad = typeof a.auto_pad === 'string' ? a.auto_pad : 'NOTSET';
@@ -61,7 +67,8 @@ export function onnxWindow(a: Record<string, OnnxAttribute>, kernel: number[], s
 
 /** The window as the 2-D kernels' parameters; symmetric pads stay a pair. */
 export function planarWindow(w: Window): PlanarWindow {
-  const pair = (v: readonly number[], unit: number): [number, number] => (v.length === 1 ? [unit, v[0]!] : [v[0]!, v[1]!]);
+  const pair = (v: readonly number[], unit: number): [number, number] =>
+    v.length === 1 ? [unit, v[0]!] : [v[0]!, v[1]!];
   const axes = w.kernel.length;
   const begin = pair(w.pads.slice(0, axes), 0);
   const end = pair(w.pads.slice(axes), 0);

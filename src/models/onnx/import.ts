@@ -60,7 +60,11 @@ export interface OnnxImportOptions extends OnnxDecodeOptions {
 
 /** A graph input with free sizes after the batch axis and no inputShape to fix them; `shape` is the declared one. */
 export class FreeInputSizesError extends OnnxError {
-  constructor(source: string, message: string, readonly shape: number[]) {
+  constructor(
+    source: string,
+    message: string,
+    readonly shape: number[],
+  ) {
     super(source, message);
   }
 }
@@ -84,12 +88,17 @@ export interface OnnxConstantGraph {
 }
 
 /** A graph without input, or with one of static zero size, folded to its outputs; null for any other graph. */
-export function foldConstantGraph(model: OnnxModel, source = 'model', options: { maxModelBytes?: number } = {}): OnnxConstantGraph | null {
+export function foldConstantGraph(
+  model: OnnxModel,
+  source = 'model',
+  options: { maxModelBytes?: number } = {},
+): OnnxConstantGraph | null {
   const [input, ...more] = model.inputs;
   const empty = input && !more.length && input.shape.every((d) => d >= 0) && count(input.shape) === 0;
-  return model.inputs.length === 0 || empty ? constants(new ImportState(model, source, 'whole', options.maxModelBytes)) : null;
+  return model.inputs.length === 0 || empty
+    ? constants(new ImportState(model, source, 'whole', options.maxModelBytes))
+    : null;
 }
-
 
 export function importOnnx(model: OnnxModel, source = 'model', options: OnnxImportOptions = {}): OnnxImport {
   if (options.mode) return run(new ImportState(model, source, options.mode, options.maxModelBytes), options);
@@ -99,10 +108,17 @@ export function importOnnx(model: OnnxModel, source = 'model', options: OnnxImpo
     if (!(e instanceof BatchAxisError)) throw e;
     try {
       const r = run(new ImportState(model, source, 'whole', options.maxModelBytes), options);
-      r.notes.push(`imported in whole-tensor mode: one row is the whole ONNX tensor [${r.onnxInputShape.join(', ')}] (${e.message.replace(/^ONNX [^:]*: /, '')})`);
+      r.notes.push(
+        `imported in whole-tensor mode: one row is the whole ONNX tensor [${r.onnxInputShape.join(', ')}] (${e.message.replace(/^ONNX [^:]*: /, '')})`,
+      );
       return r;
     } catch (whole) {
-      if (whole instanceof OnnxError && !(whole instanceof BatchAxisError) && !/needs the batch axis|whole-tensor/.test(whole.message)) throw whole;
+      if (
+        whole instanceof OnnxError &&
+        !(whole instanceof BatchAxisError) &&
+        !/needs the batch axis|whole-tensor/.test(whole.message)
+      )
+        throw whole;
       throw e;
     }
   }
@@ -111,11 +127,16 @@ export function importOnnx(model: OnnxModel, source = 'model', options: OnnxImpo
 function run(s: ImportState, options: OnnxImportOptions): OnnxImport {
   const m = s.model;
   if (m.inputs.length !== 1) {
-    s.fail(m.inputs.length === 0 ? 'has no graph input (a constant graph)' : `has ${m.inputs.length} graph inputs (${m.inputs.map((i) => i.name).join(', ')}); exactly one activation input is supported (bind the others with constants)`);
+    s.fail(
+      m.inputs.length === 0
+        ? 'has no graph input (a constant graph)'
+        : `has ${m.inputs.length} graph inputs (${m.inputs.map((i) => i.name).join(', ')}); exactly one activation input is supported (bind the others with constants)`,
+    );
   }
   const input = m.inputs[0]!;
   const batch = s.mode === 'batch';
-  if (batch && input.shape.length < 2) s.batchAxis(`graph input "${input.name}" has shape [${input.shape.join(', ')}], with no axis after the batch axis`);
+  if (batch && input.shape.length < 2)
+    s.batchAxis(`graph input "${input.name}" has shape [${input.shape.join(', ')}], with no axis after the batch axis`);
   const rowShape = fixedInput(s, input.shape, options.inputShape, input.name);
   s.guard(() => s.bytes.checkActivation(rowShape), `graph input "${input.name}"`);
   s.staticBatch1 = batch && input.shape[0] === 1;
@@ -144,7 +165,8 @@ function run(s: ImportState, options: OnnxImportOptions): OnnxImport {
   let out = s.node(outAct);
   // The first output is the model's (explained) output, the last node: an identity graph, or one
   // whose first output is not computed last, ends in a view of it.
-  if (out === 0 || out !== s.g.nodes.length - 1) out = s.g.reshape(s.uniqueName(`${outputName}_output`), out, [...outAct.shape]);
+  if (out === 0 || out !== s.g.nodes.length - 1)
+    out = s.g.reshape(s.uniqueName(`${outputName}_output`), out, [...outAct.shape]);
   const last = s.g.nodes.length - 1;
   s.checkNoDeadNodes([last, ...extraOutputs.map((o) => o.node)]);
 
@@ -153,7 +175,14 @@ function run(s: ImportState, options: OnnxImportOptions): OnnxImport {
   const linears = s.g.nodes.map((n, i) => (n.kind === 'linear' ? i : -1)).filter((i) => i >= 0);
   const lastLinear = linears.length ? s.g.nodes[linears[linears.length - 1]!]! : null;
   const representationNode = lastLinear && lastLinear.kind === 'linear' ? lastLinear.input : last - 1;
-  const info = { name: options.name ?? 'onnx', inputShape: rowShape, numClasses: count(outShape), representationNode, classNames: options.classNames, ...declareInput(options.input, rowShape, options.name ?? 'onnx') };
+  const info = {
+    name: options.name ?? 'onnx',
+    inputShape: rowShape,
+    numClasses: count(outShape),
+    representationNode,
+    classNames: options.classNames,
+    ...declareInput(options.input, rowShape, options.name ?? 'onnx'),
+  };
   const spec: ModelSpec = { nodes: s.g.nodes.map((n) => ({ ...n })), params: s.params, info };
   s.checkWeightRange();
   // Fusing renumbers nodes: a graph with extra outputs keeps one node per op.
@@ -174,26 +203,47 @@ function fixedInput(s: ImportState, declared: number[], given: readonly number[]
   const shape = batch ? declared.slice(1) : [...declared];
   const what = `graph input "${name}" has shape [${declared.join(', ')}]`;
   if (given !== undefined) {
-    const full = !batch && given.length === declared.length - 1 ? [declared[0]! > 0 ? declared[0]! : 1, ...given] : [...given];
-    const fits = full.length === shape.length && full.every((d, i) => Number.isSafeInteger(d) && d > 0 && (shape[i]! < 0 || shape[i] === d));
-    if (!fits) s.fail(`inputShape [${given.join(', ')}] does not fit: ${what} (give its sizes after N, with the fixed ones as declared)`);
+    const full =
+      !batch && given.length === declared.length - 1 ? [declared[0]! > 0 ? declared[0]! : 1, ...given] : [...given];
+    const fits =
+      full.length === shape.length &&
+      full.every((d, i) => Number.isSafeInteger(d) && d > 0 && (shape[i]! < 0 || shape[i] === d));
+    if (!fits)
+      s.fail(
+        `inputShape [${given.join(', ')}] does not fit: ${what} (give its sizes after N, with the fixed ones as declared)`,
+      );
     return full;
   }
-  if (shape.length === 0 || shape.some((d) => d === 0) || (!batch && shape.some((d) => d < 0))) s.fail(`${what}; ${batch ? 'the sizes after N must be fixed and positive' : 'whole-tensor mode needs every size fixed and positive'}`);
+  if (shape.length === 0 || shape.some((d) => d === 0) || (!batch && shape.some((d) => d < 0)))
+    s.fail(
+      `${what}; ${batch ? 'the sizes after N must be fixed and positive' : 'whole-tensor mode needs every size fixed and positive'}`,
+    );
   if (shape.some((d) => d < 0)) {
-    throw new FreeInputSizesError(s.source, `${what}: its free sizes after N must be fixed (inputShape / --input-shape, e.g. ${shape.map((d) => (d > 0 ? d : 'S')).join(',')})`, [...declared]);
+    throw new FreeInputSizesError(
+      s.source,
+      `${what}: its free sizes after N must be fixed (inputShape / --input-shape, e.g. ${shape.map((d) => (d > 0 ? d : 'S')).join(',')})`,
+      [...declared],
+    );
   }
   return shape;
 }
 
 function constants(s: ImportState): OnnxConstantGraph {
   const input = s.model.inputs[0];
-  const why = input ? `the graph input "${input.name}" is empty ([${input.shape.join(', ')}])` : 'the graph has no input';
-  if (input) s.consts.set(input.name, { shape: [...input.shape], data: new Float64Array(0), dtype: integerOf(s, input.elemType) ? 'int' : 'float' });
+  const why = input
+    ? `the graph input "${input.name}" is empty ([${input.shape.join(', ')}])`
+    : 'the graph has no input';
+  if (input)
+    s.consts.set(input.name, {
+      shape: [...input.shape],
+      data: new Float64Array(0),
+      dtype: integerOf(s, input.elemType) ? 'int' : 'float',
+    });
   for (const node of s.model.nodes) {
     s.where = `node "${node.name}" (${node.opType})`;
     const inputs = node.inputs.filter((i) => i !== '');
-    if (!FOLDABLE_OPS.has(node.opType) || !inputs.every((i) => s.consts.has(i))) s.fail(`${s.where}: ${why}, so every node must fold to a constant, and this op does not`);
+    if (!FOLDABLE_OPS.has(node.opType) || !inputs.every((i) => s.consts.has(i)))
+      s.fail(`${s.where}: ${why}, so every node must fold to a constant, and this op does not`);
     fold(s, node);
   }
   const outputs = s.model.outputs.map((o) => {
@@ -212,13 +262,19 @@ function importNode(s: ImportState, node: OnnxNode): void {
   const inputs = node.inputs.filter((i) => i !== '');
   const op = ONNX_OPS.get(node.opType);
   if (op?.fold && inputs.every((i) => s.consts.has(i))) return fold(s, node);
-  if (!op?.build) s.fail(`${s.where}: op ${node.opType} reads an activation; it is only folded where all its inputs are constants`);
+  if (!op?.build)
+    s.fail(`${s.where}: op ${node.opType} reads an activation; it is only folded where all its inputs are constants`);
   op.build(s, node);
 }
 
 function fold(s: ImportState, node: OnnxNode): void {
   try {
-    const outs = foldNode(node, node.inputs.map((i) => (i === '' ? undefined : s.consts.get(i))), s.model.opset, (shape, b) => s.bytes.reserve(shape, b));
+    const outs = foldNode(
+      node,
+      node.inputs.map((i) => (i === '' ? undefined : s.consts.get(i))),
+      s.model.opset,
+      (shape, b) => s.bytes.reserve(shape, b),
+    );
     outs.forEach((t, k) => node.outputs[k] && s.consts.set(node.outputs[k]!, t));
   } catch (e) {
     if (e instanceof FoldError || e instanceof ModelBytesError) s.fail(`${s.where}: ${e.message}`);

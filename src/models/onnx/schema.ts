@@ -174,7 +174,10 @@ export interface NodeProtoMessage {
 export interface ValueInfoProtoMessage {
   name: string;
   type?: {
-    tensor_type?: { elem_type: number; shape?: { dim: { dim_value?: number | null; dim_param?: string | null }[] } | null } | null;
+    tensor_type?: {
+      elem_type: number;
+      shape?: { dim: { dim_value?: number | null; dim_param?: string | null }[] } | null;
+    } | null;
   } | null;
 }
 

@@ -18,11 +18,13 @@ export type OnnxImportMode = 'batch' | 'whole';
 /** A graph that reads across ONNX axis 0: retried in whole-tensor mode. */
 export class BatchAxisError extends OnnxError {}
 
-export const ints = (v: OnnxAttribute | undefined, fallback: number[]): number[] => (Array.isArray(v) ? v : typeof v === 'number' ? [v] : fallback);
+export const ints = (v: OnnxAttribute | undefined, fallback: number[]): number[] =>
+  Array.isArray(v) ? v : typeof v === 'number' ? [v] : fallback;
 export const num = (v: OnnxAttribute | undefined, fallback: number): number => (typeof v === 'number' ? v : fallback);
 export const str = (v: OnnxAttribute | undefined, fallback: string): string => (typeof v === 'string' ? v : fallback);
 export const count = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-export const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+export const same = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 export const INT_BIG = 2 ** 31; // Slice ends at or past this mean "to the end"
 
 /** An activation: its graph node and its ONNX shape per row (the node's own shape may differ: a pending view). */
@@ -92,9 +94,13 @@ export class ImportState {
   /** Every node must feed an output: the model computes all of them. */
   checkNoDeadNodes(outputs: number[]): void {
     const live = new Set(outputs);
-    for (let i = this.g.nodes.length - 1; i >= 1; i--) if (live.has(i)) for (const j of nodeInputs(this.g.nodes[i]!)) live.add(j);
+    for (let i = this.g.nodes.length - 1; i >= 1; i--)
+      if (live.has(i)) for (const j of nodeInputs(this.g.nodes[i]!)) live.add(j);
     const dead = this.g.nodes.findIndex((_, i) => i > 0 && !live.has(i));
-    if (dead > 0) this.fail(`${this.origin[dead] ?? 'a node'} computes a value no graph output uses; dead branches are not supported`);
+    if (dead > 0)
+      this.fail(
+        `${this.origin[dead] ?? 'a node'} computes a value no graph output uses; dead branches are not supported`,
+      );
   }
 
   /** Per-row shapes of every graph node built so far (incremental; errors name the ONNX node). */
@@ -103,8 +109,10 @@ export class ImportState {
     try {
       this.shapeCache = inferShapes(this.g.nodes, this.g.paramShapes, this.inputShape);
     } catch (e) {
-      const message = e instanceof GraphShapeError ? `${this.origin[e.node] ?? this.where}: ${e.message}` : (e as Error).message;
-      if (this.mode === 'whole' && /needs a \[C, L\] or \[C, H, W\]|\[C, H, W\]/.test(message)) this.fail(`${message} (a conv / pool / batch norm needs the batch axis)`);
+      const message =
+        e instanceof GraphShapeError ? `${this.origin[e.node] ?? this.where}: ${e.message}` : (e as Error).message;
+      if (this.mode === 'whole' && /needs a \[C, L\] or \[C, H, W\]|\[C, H, W\]/.test(message))
+        this.fail(`${message} (a conv / pool / batch norm needs the batch axis)`);
       return this.fail(message);
     }
     return this.shapeCache;
@@ -113,14 +121,20 @@ export class ImportState {
   act(node: OnnxNode, i: number): Act {
     const name = node.inputs[i] ?? '';
     const a = this.acts.get(name);
-    if (!a) this.fail(`${this.where}: input ${i} ("${name}") is ${this.consts.has(name) ? 'a constant, where an activation is expected' : 'not an activation of the graph input'}`);
+    if (!a)
+      this.fail(
+        `${this.where}: input ${i} ("${name}") is ${this.consts.has(name) ? 'a constant, where an activation is expected' : 'not an activation of the graph input'}`,
+      );
     return a;
   }
 
   constant(node: OnnxNode, i: number, what = 'a constant'): ConstValue {
     const name = node.inputs[i] ?? '';
     const t = this.consts.get(name);
-    if (!t) this.fail(`${this.where}: input ${i} ("${name}") must be ${what}${this.acts.has(name) ? ', not an activation' : ''}`);
+    if (!t)
+      this.fail(
+        `${this.where}: input ${i} ("${name}") must be ${what}${this.acts.has(name) ? ', not an activation' : ''}`,
+      );
     return t;
   }
 
@@ -185,19 +199,25 @@ export class ImportState {
     if (this.mode === 'whole') return [...shape];
     if (shape.length < rank) return [...shape];
     if (shape.length === rank && shape[0] === 1) return shape.slice(1);
-    return this.batchAxis(`${this.where}: ${what} of shape [${shape.join(', ')}] broadcasts over the batch axis of [N, ${x.shape.join(', ')}]`);
+    return this.batchAxis(
+      `${this.where}: ${what} of shape [${shape.join(', ')}] broadcasts over the batch axis of [N, ${x.shape.join(', ')}]`,
+    );
   }
 
   setParam(name: string, t: OnnxTensor, shape: number[]): void {
-    if (t.data.length !== count(shape)) this.fail(`${this.where}: '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    if (t.data.length !== count(shape))
+      this.fail(`${this.where}: '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     this.params.set(name, { shape, data: asFloat32(t, `'${name}'`, this.source) });
     this.g.paramShapes.set(name, shape);
   }
 
   needsBatchAxis(x: Act): void {
-    if (this.mode === 'whole') this.fail(`${this.where}: works per image and needs the batch axis, but the graph is in whole-tensor mode`);
+    if (this.mode === 'whole')
+      this.fail(`${this.where}: works per image and needs the batch axis, but the graph is in whole-tensor mode`);
     if (x.shape.length < 2 || x.shape.length > 3) {
-      this.fail(`${this.where}: input has shape [N, ${x.shape.join(', ')}]; ${x.shape.length === 4 ? '3-D convolution / pooling / batch norm is not supported' : 'expected [N, C, L] or [N, C, H, W]'}`);
+      this.fail(
+        `${this.where}: input has shape [N, ${x.shape.join(', ')}]; ${x.shape.length === 4 ? '3-D convolution / pooling / batch norm is not supported' : 'expected [N, C, L] or [N, C, H, W]'}`,
+      );
     }
   }
 
@@ -212,7 +232,8 @@ export class ImportState {
   }
 
   uniqueName(base: string): string {
-    const taken = (s: string) => this.g.nodes.some((n) => n.name === s) || [...this.g.paramShapes.keys()].some((k) => k.startsWith(`${s}.`));
+    const taken = (s: string) =>
+      this.g.nodes.some((n) => n.name === s) || [...this.g.paramShapes.keys()].some((k) => k.startsWith(`${s}.`));
     let name = base || 'node';
     for (let k = 1; taken(name); k++) name = `${base}_${k}`;
     return name;

@@ -22,12 +22,55 @@ export interface OnnxTensor {
 export type ExternalDataResolver = (location: string) => Uint8Array;
 
 // TensorProto.DataType values.
-export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13 } as const;
-export const DT_NAMES = ['UNDEFINED', 'FLOAT', 'UINT8', 'INT8', 'UINT16', 'INT16', 'INT32', 'INT64', 'STRING', 'BOOL',
-  'FLOAT16', 'DOUBLE', 'UINT32', 'UINT64', 'COMPLEX64', 'COMPLEX128', 'BFLOAT16'];
+export const DT = {
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
+} as const;
+export const DT_NAMES = [
+  'UNDEFINED',
+  'FLOAT',
+  'UINT8',
+  'INT8',
+  'UINT16',
+  'INT16',
+  'INT32',
+  'INT64',
+  'STRING',
+  'BOOL',
+  'FLOAT16',
+  'DOUBLE',
+  'UINT32',
+  'UINT64',
+  'COMPLEX64',
+  'COMPLEX128',
+  'BFLOAT16',
+];
 
 /** Element types an activation may have: fed to the GPU as float32 (integers only where exact). */
-export const NUMERIC_TYPES: ReadonlySet<number> = new Set([DT.FLOAT, DT.UINT8, DT.INT8, DT.UINT16, DT.INT16, DT.INT32, DT.INT64, DT.BOOL, DT.FLOAT16, DT.DOUBLE, DT.UINT32, DT.UINT64]);
+export const NUMERIC_TYPES: ReadonlySet<number> = new Set([
+  DT.FLOAT,
+  DT.UINT8,
+  DT.INT8,
+  DT.UINT16,
+  DT.INT16,
+  DT.INT32,
+  DT.INT64,
+  DT.BOOL,
+  DT.FLOAT16,
+  DT.DOUBLE,
+  DT.UINT32,
+  DT.UINT64,
+]);
 
 export const dtypeName = (t: number): string => DT_NAMES[t] ?? String(t);
 
@@ -49,31 +92,63 @@ function intsFromLE(raw: Uint8Array, count: number, type: number): Float64Array 
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     switch (type) {
-      case DT.INT64: out[i] = Number(v.getBigInt64(i * 8, true)); break;
-      case DT.UINT64: out[i] = Number(v.getBigUint64(i * 8, true)); break;
-      case DT.INT32: out[i] = v.getInt32(i * 4, true); break;
-      case DT.UINT32: out[i] = v.getUint32(i * 4, true); break;
-      case DT.INT16: out[i] = v.getInt16(i * 2, true); break;
-      case DT.UINT16: out[i] = v.getUint16(i * 2, true); break;
-      case DT.INT8: out[i] = v.getInt8(i); break;
-      default: out[i] = v.getUint8(i); // UINT8, BOOL
+      case DT.INT64:
+        out[i] = Number(v.getBigInt64(i * 8, true));
+        break;
+      case DT.UINT64:
+        out[i] = Number(v.getBigUint64(i * 8, true));
+        break;
+      case DT.INT32:
+        out[i] = v.getInt32(i * 4, true);
+        break;
+      case DT.UINT32:
+        out[i] = v.getUint32(i * 4, true);
+        break;
+      case DT.INT16:
+        out[i] = v.getInt16(i * 2, true);
+        break;
+      case DT.UINT16:
+        out[i] = v.getUint16(i * 2, true);
+        break;
+      case DT.INT8:
+        out[i] = v.getInt8(i);
+        break;
+      default:
+        out[i] = v.getUint8(i); // UINT8, BOOL
     }
   }
   return out;
 }
 
-const ITEM_SIZE: Record<number, number> = { [DT.FLOAT]: 4, [DT.DOUBLE]: 8, [DT.FLOAT16]: 2, [DT.INT64]: 8, [DT.UINT64]: 8, [DT.INT32]: 4, [DT.UINT32]: 4, [DT.INT16]: 2, [DT.UINT16]: 2, [DT.INT8]: 1, [DT.UINT8]: 1, [DT.BOOL]: 1 };
+const ITEM_SIZE: Record<number, number> = {
+  [DT.FLOAT]: 4,
+  [DT.DOUBLE]: 8,
+  [DT.FLOAT16]: 2,
+  [DT.INT64]: 8,
+  [DT.UINT64]: 8,
+  [DT.INT32]: 4,
+  [DT.UINT32]: 4,
+  [DT.INT16]: 2,
+  [DT.UINT16]: 2,
+  [DT.INT8]: 1,
+  [DT.UINT8]: 1,
+  [DT.BOOL]: 1,
+};
 
 /** The bytes an external-data tensor points at (`location`, `offset`, `length` entries). */
 function externalBytes(t: TensorProtoMessage, fail: (m: string) => never, resolve?: ExternalDataResolver): Uint8Array {
   const entry = new Map(t.external_data.map((e) => [e.key, e.value]));
   const location = entry.get('location');
   if (!location) return fail('uses external data without a location');
-  if (!resolve) return fail(`uses external data ("${location}"), but no external-data reader was given (load the model from a file, or pass externalData)`);
+  if (!resolve)
+    return fail(
+      `uses external data ("${location}"), but no external-data reader was given (load the model from a file, or pass externalData)`,
+    );
   const file = resolve(location);
   const offset = Number(entry.get('offset') ?? 0);
   const length = entry.has('length') ? Number(entry.get('length')) : file.length - offset;
-  if (!(offset >= 0 && length >= 0 && offset + length <= file.length)) fail(`external data "${location}" holds ${file.length} bytes, the tensor needs bytes ${offset}–${offset + length}`);
+  if (!(offset >= 0 && length >= 0 && offset + length <= file.length))
+    fail(`external data "${location}" holds ${file.length} bytes, the tensor needs bytes ${offset}–${offset + length}`);
   return file.subarray(offset, offset + length);
 }
 
@@ -81,7 +156,13 @@ function externalBytes(t: TensorProtoMessage, fail: (m: string) => never, resolv
  * TensorProto → values, from typed fields, raw_data or external data. `what` names it in errors;
  * `reserve` counts the values against the load-time limit before they are allocated.
  */
-export function decodeTensor(t: TensorProtoMessage, what: string, source: string, resolve?: ExternalDataResolver, reserve?: (shape: number[], bytesPerElement: number) => void): OnnxTensor {
+export function decodeTensor(
+  t: TensorProtoMessage,
+  what: string,
+  source: string,
+  resolve?: ExternalDataResolver,
+  reserve?: (shape: number[], bytesPerElement: number) => void,
+): OnnxTensor {
   const fail = (message: string): never => {
     throw new OnnxError(source, `${what}: ${message}`);
   };
@@ -90,18 +171,24 @@ export function decodeTensor(t: TensorProtoMessage, what: string, source: string
   const count = elementCount(shape);
   const type = t.data_type;
   const itemSize = Object.hasOwn(ITEM_SIZE, type) ? ITEM_SIZE[type] : undefined;
-  if (itemSize === undefined) return fail(`data type ${dtypeName(type)} is not supported (FLOAT, DOUBLE, FLOAT16 and the integer and BOOL types are)`);
+  if (itemSize === undefined)
+    return fail(
+      `data type ${dtypeName(type)} is not supported (FLOAT, DOUBLE, FLOAT16 and the integer and BOOL types are)`,
+    );
   const rawSource = t.data_location === 1 ? externalBytes(t, fail, resolve) : t.raw_data;
   const hasRaw = rawSource.length > 0 || (count === 0 && t.data_location === 1);
   const raw = (): Uint8Array => {
-    if (rawSource.length !== count * itemSize) fail(`raw_data is ${rawSource.length} bytes, expected ${count} × ${itemSize} = ${count * itemSize}`);
+    if (rawSource.length !== count * itemSize)
+      fail(`raw_data is ${rawSource.length} bytes, expected ${count} × ${itemSize} = ${count * itemSize}`);
     return rawSource;
   };
   const field = <T extends ArrayLike<number>>(values: T, name: string): T => {
-    if (values.length !== count) fail(`${name} holds ${values.length} values, but dims [${shape.join(', ')}] need ${count}`);
+    if (values.length !== count)
+      fail(`${name} holds ${values.length} values, but dims [${shape.join(', ')}] need ${count}`);
     return values;
   };
-  const dtype: OnnxDtype = type === DT.BOOL ? 'bool' : type === DT.FLOAT || type === DT.DOUBLE || type === DT.FLOAT16 ? 'float' : 'int';
+  const dtype: OnnxDtype =
+    type === DT.BOOL ? 'bool' : type === DT.FLOAT || type === DT.DOUBLE || type === DT.FLOAT16 ? 'float' : 'int';
   try {
     reserve?.(shape, dtype === 'float' ? 4 : 8);
   } catch (e) {
@@ -112,11 +199,15 @@ export function decodeTensor(t: TensorProtoMessage, what: string, source: string
     case DT.FLOAT:
       return done(hasRaw ? float32FromLE(raw(), 0, count) : Float32Array.from(field(t.float_data, 'float_data')));
     case DT.DOUBLE: {
-      const values = hasRaw ? Float64Array.from({ length: count }, (_, i) => view(raw()).getFloat64(i * 8, true)) : Float64Array.from(field(t.double_data, 'double_data'));
+      const values = hasRaw
+        ? Float64Array.from({ length: count }, (_, i) => view(raw()).getFloat64(i * 8, true))
+        : Float64Array.from(field(t.double_data, 'double_data'));
       return done(exactFloat32(values, fail));
     }
     case DT.FLOAT16: // without raw_data, float16 bit patterns live in int32_data
-      return done(Float32Array.from(hasRaw ? uint16FromLE(raw(), 0, count) : field(t.int32_data, 'int32_data'), halfToFloat));
+      return done(
+        Float32Array.from(hasRaw ? uint16FromLE(raw(), 0, count) : field(t.int32_data, 'int32_data'), halfToFloat),
+      );
     case DT.INT64:
       return done(hasRaw ? intsFromLE(raw(), count, type) : Float64Array.from(field(t.int64_data, 'int64_data')));
     case DT.UINT64:
@@ -140,7 +231,8 @@ export function asFloat32(t: OnnxTensor, what: string, source: string): Float32A
   if (t.data instanceof Float32Array) return t.data;
   const out = Float32Array.from(t.data);
   out.forEach((v, i) => {
-    if (v !== t.data[i] && !Number.isNaN(v)) throw new OnnxError(source, `${what}: value ${t.data[i]} is not exact as float32`);
+    if (v !== t.data[i] && !Number.isNaN(v))
+      throw new OnnxError(source, `${what}: value ${t.data[i]} is not exact as float32`);
   });
   return out;
 }
@@ -151,7 +243,10 @@ const TensorProto = onnxRoot.lookupType('onnx.TensorProto');
 export function readTensorProto(bytes: Uint8Array, source = 'tensor'): OnnxTensor & { name: string } {
   let message: TensorProtoMessage;
   try {
-    message = TensorProto.toObject(TensorProto.decode(bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes)), TO_OBJECT_OPTIONS) as TensorProtoMessage;
+    message = TensorProto.toObject(
+      TensorProto.decode(bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes)),
+      TO_OBJECT_OPTIONS,
+    ) as TensorProtoMessage;
   } catch (e) {
     throw new OnnxError(source, `not a valid TensorProto: ${(e as Error).message}`);
   }

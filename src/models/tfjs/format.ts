@@ -82,7 +82,8 @@ export const attr = {
     const l = n.attr?.[key]?.list?.i;
     return l && l.length > 0 ? l.map(Number) : fallback;
   },
-  int: (n: TfjsNode, key: string, fallback: number): number => (n.attr?.[key]?.i !== undefined ? Number(n.attr[key]!.i) : fallback),
+  int: (n: TfjsNode, key: string, fallback: number): number =>
+    n.attr?.[key]?.i !== undefined ? Number(n.attr[key]!.i) : fallback,
   float: (n: TfjsNode, key: string, fallback: number): number => n.attr?.[key]?.f ?? fallback,
   bool: (n: TfjsNode, key: string, fallback: boolean): boolean => n.attr?.[key]?.b ?? fallback,
 };
@@ -90,15 +91,23 @@ export const attr = {
 const BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint8: 1, uint16: 2, bool: 1 };
 
 /** `count` values of the stored dtype at `offset`, as float32 (dequantised when quantised). */
-function decodeValues(bytes: Uint8Array, offset: number, count: number, w: TfjsWeightSpec, where: string): Float32Array {
+function decodeValues(
+  bytes: Uint8Array,
+  offset: number,
+  count: number,
+  w: TfjsWeightSpec,
+  where: string,
+): Float32Array {
   const q = w.quantization;
   const stored = q?.dtype ?? w.dtype;
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, count * BYTES[stored]!);
   const out = new Float32Array(count);
   if (q && (stored === 'uint8' || stored === 'uint16')) {
     const { scale, min } = q;
-    if (typeof scale !== 'number' || typeof min !== 'number' || !Number.isFinite(scale) || !Number.isFinite(min)) throw new PathlightError(`${where}: ${stored} quantisation needs a finite scale and min`);
-    for (let i = 0; i < count; i++) out[i] = (stored === 'uint8' ? view.getUint8(i) : view.getUint16(2 * i, true)) * scale + min;
+    if (typeof scale !== 'number' || typeof min !== 'number' || !Number.isFinite(scale) || !Number.isFinite(min))
+      throw new PathlightError(`${where}: ${stored} quantisation needs a finite scale and min`);
+    for (let i = 0; i < count; i++)
+      out[i] = (stored === 'uint8' ? view.getUint8(i) : view.getUint16(2 * i, true)) * scale + min;
     return out;
   }
   if (stored === 'float32') return float32FromLE(bytes, offset, count);
@@ -112,27 +121,44 @@ function decodeValues(bytes: Uint8Array, offset: number, count: number, w: TfjsW
  * Every weight of the manifest, decoded from the shards' concatenated bytes; each one and their
  * total (as float32) bounded by `limit` before it is allocated.
  */
-export function readTfjsWeights(json: TfjsModelJson, bytes: Uint8Array, source: string, limit = new ModelBytes()): Map<string, TfjsTensor> {
+export function readTfjsWeights(
+  json: TfjsModelJson,
+  bytes: Uint8Array,
+  source: string,
+  limit = new ModelBytes(),
+): Map<string, TfjsTensor> {
   const weights = new Map<string, TfjsTensor>();
   let offset = 0;
   for (const w of json.weightsManifest.flatMap((g) => g.weights)) {
     const where = `weight "${w.name}"`;
     const stored = w.quantization?.dtype ?? w.dtype;
     // an own key only: "constructor" or "toString" are dtypes of no one
-    if (typeof stored !== 'string' || !Object.hasOwn(BYTES, stored)) throw new TfjsError(source, `${where} has dtype ${stored}; supported: float32, int32, float16, uint8 and uint16 quantisation, bool`);
-    if (!Array.isArray(w.shape) || w.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new TfjsError(source, `${where} has shape ${JSON.stringify(w.shape)}`);
+    if (typeof stored !== 'string' || !Object.hasOwn(BYTES, stored))
+      throw new TfjsError(
+        source,
+        `${where} has dtype ${stored}; supported: float32, int32, float16, uint8 and uint16 quantisation, bool`,
+      );
+    if (!Array.isArray(w.shape) || w.shape.some((d) => !Number.isInteger(d) || d < 0))
+      throw new TfjsError(source, `${where} has shape ${JSON.stringify(w.shape)}`);
     const count = elementCount(w.shape);
     const size = count * BYTES[stored]!;
-    if (offset + size > bytes.length) throw new TfjsError(source, `the weight shards hold ${bytes.length} bytes; ${where} needs bytes ${offset}–${offset + size} (a shard missing or truncated?)`);
+    if (offset + size > bytes.length)
+      throw new TfjsError(
+        source,
+        `the weight shards hold ${bytes.length} bytes; ${where} needs bytes ${offset}–${offset + size} (a shard missing or truncated?)`,
+      );
     try {
       limit.reserve(w.shape, 4);
       weights.set(w.name, { shape: w.shape, data: decodeValues(bytes, offset, count, w, where) });
     } catch (e) {
-      throw e instanceof TfjsError ? e : new TfjsError(source, `${(e as Error).message.startsWith(where) ? '' : `${where}: `}${(e as Error).message}`);
+      throw e instanceof TfjsError
+        ? e
+        : new TfjsError(source, `${(e as Error).message.startsWith(where) ? '' : `${where}: `}${(e as Error).message}`);
     }
     offset += size;
   }
-  if (offset !== bytes.length) throw new TfjsError(source, `the weight shards hold ${bytes.length} bytes, the manifest describes ${offset}`);
+  if (offset !== bytes.length)
+    throw new TfjsError(source, `the weight shards hold ${bytes.length} bytes, the manifest describes ${offset}`);
   return weights;
 }
 

@@ -48,9 +48,18 @@ export interface TfjsImport {
   notes: string[];
 }
 
-export function importTfjs(json: TfjsModelJson, weightBytes: Uint8Array, options: TfjsImportOptions & { source?: string } = {}): TfjsImport {
+export function importTfjs(
+  json: TfjsModelJson,
+  weightBytes: Uint8Array,
+  options: TfjsImportOptions & { source?: string } = {},
+): TfjsImport {
   const source = options.source ?? 'model.json';
-  if (!json || typeof json !== 'object' || !Array.isArray(json.modelTopology?.node) || !Array.isArray(json.weightsManifest)) {
+  if (
+    !json ||
+    typeof json !== 'object' ||
+    !Array.isArray(json.modelTopology?.node) ||
+    !Array.isArray(json.weightsManifest)
+  ) {
     throw new TfjsError(source, 'not a TF.js graph model (expected modelTopology.node and weightsManifest)');
   }
   const limit = new ModelBytes(options.maxModelBytes);
@@ -60,7 +69,7 @@ export function importTfjs(json: TfjsModelJson, weightBytes: Uint8Array, options
 function run(s: TfjsImportState, options: TfjsImportOptions): TfjsImport {
   checkAcyclic(s);
   const output = outputName(s);
-  for (let name: string | undefined = output; name; ) {
+  for (let name: string | undefined = output; name;) {
     s.outputChain.add(name);
     const n = s.nodes.get(name);
     if (!n) break;
@@ -74,7 +83,8 @@ function run(s: TfjsImportState, options: TfjsImportOptions): TfjsImport {
   const last = s.g.nodes.length - 1;
   if (out !== last) s.fail(`the graph output "${output}" is not the last value computed`);
   const outShape = s.shape(last);
-  if (outShape.length !== 1) s.fail(`the output "${output}" has shape [N, ${outShape.join(', ')}]; expected [N, classes]`);
+  if (outShape.length !== 1)
+    s.fail(`the output "${output}" has shape [N, ${outShape.join(', ')}]; expected [N, classes]`);
   const lastLinear = [...s.g.nodes].reverse().find((n) => n.kind === 'linear');
   const info = {
     name: options.name ?? 'tfjs',
@@ -95,8 +105,13 @@ function outputName(s: TfjsImportState): string {
   const sig = s.json.signature ?? s.json.userDefinedMetadata?.signature;
   const declared = Object.entries(sig?.outputs ?? {}).map(([k, v]) => ref(v.name ?? k));
   const read = new Set([...s.nodes.values()].flatMap((n) => (n.input ?? []).map(ref)));
-  const outputs = declared.length ? declared : [...s.nodes.values()].filter((n) => !read.has(n.name) && n.op !== 'Const' && n.op !== 'NoOp').map((n) => n.name);
-  if (outputs.length !== 1) s.fail(`has ${outputs.length} outputs (${outputs.join(', ')}); exactly one (the logits or probabilities) is supported`);
+  const outputs = declared.length
+    ? declared
+    : [...s.nodes.values()].filter((n) => !read.has(n.name) && n.op !== 'Const' && n.op !== 'NoOp').map((n) => n.name);
+  if (outputs.length !== 1)
+    s.fail(
+      `has ${outputs.length} outputs (${outputs.join(', ')}); exactly one (the logits or probabilities) is supported`,
+    );
   if (!s.nodes.has(outputs[0]!)) s.fail(`the signature's output "${outputs[0]}" is not a node of the graph`);
   return outputs[0]!;
 }
@@ -128,7 +143,8 @@ function checkAcyclic(s: TfjsImportState): void {
       const next = inputs[top.next++]!;
       if (!s.nodes.has(next) || state.get(next) === 'done') continue;
       if (state.get(next) === 'open') {
-        if (next === top.name) s.fail(`node "${next}" (${s.nodes.get(next)!.op}) reads its own output: the graph has a cycle`);
+        if (next === top.name)
+          s.fail(`node "${next}" (${s.nodes.get(next)!.op}) reads its own output: the graph has a cycle`);
         const cycle = stack.slice(stack.findIndex((f) => f.name === next)).map((f) => `"${f.name}"`);
         s.fail(`the graph has a cycle: ${[...cycle, `"${next}"`].join(' reads ')}`);
       }

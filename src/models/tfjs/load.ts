@@ -17,13 +17,21 @@ export { importTfjs, type TfjsImport, type TfjsImportOptions, type InputPreproce
 export { readTfjsWeights, type TfjsModelJson } from './format.js';
 
 /** Declarations for published models whose model.json does not carry them. */
-export const KNOWN_TFJS_MODELS: readonly { name: string; matches: (json: TfjsModelJson) => boolean; options: TfjsImportOptions }[] = [
+export const KNOWN_TFJS_MODELS: readonly {
+  name: string;
+  matches: (json: TfjsModelJson) => boolean;
+  options: TfjsImportOptions;
+}[] = [
   {
     // @vladmandic/human models/emotion.json: oarriaga's FER-2013 mini-Xception; human feeds it
     // gray (0.2989 R + 0.587 G + 0.114 B) mapped to [-1, 1]
     name: 'emotion',
-    matches: (json) => json.generatedBy === 'https://github.com/oarriaga/face_classification' && inputDims(json) === '-1,64,64,1',
-    options: { classNames: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'], input: { gray: true, scale: 2, offset: -1 } },
+    matches: (json) =>
+      json.generatedBy === 'https://github.com/oarriaga/face_classification' && inputDims(json) === '-1,64,64,1',
+    options: {
+      classNames: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
+      input: { gray: true, scale: 2, offset: -1 },
+    },
   },
 ];
 
@@ -41,14 +49,23 @@ function withKnown(json: TfjsModelJson, options: TfjsImportOptions): TfjsImportO
 }
 
 /** A model from a parsed model.json and its weight shards (in manifest order, or already concatenated). */
-export function modelFromTfjs(engine: Engine, modelJson: TfjsModelJson, weightShards: Uint8Array | readonly Uint8Array[], options: TfjsImportOptions & { source?: string } = {}): { model: Model; notes: string[] } {
+export function modelFromTfjs(
+  engine: Engine,
+  modelJson: TfjsModelJson,
+  weightShards: Uint8Array | readonly Uint8Array[],
+  options: TfjsImportOptions & { source?: string } = {},
+): { model: Model; notes: string[] } {
   const bytes = weightShards instanceof Uint8Array ? weightShards : concatShards(weightShards);
   const { spec, notes } = importTfjs(modelJson, bytes, withKnown(modelJson, options));
   return { model: modelFromSpec(engine, spec), notes };
 }
 
 /** A model.json file and the shards beside it; `allowOutside` lets symlinked shards leave its folder (see loadModel). */
-export async function loadTfjsModel(engine: Engine, path: string, options: TfjsImportOptions & { allowOutside?: boolean } = {}): Promise<{ model: Model; notes: string[] }> {
+export async function loadTfjsModel(
+  engine: Engine,
+  path: string,
+  options: TfjsImportOptions & { allowOutside?: boolean } = {},
+): Promise<{ model: Model; notes: string[] }> {
   const { allowOutside, ...importOptions } = options;
   const text = new TextDecoder().decode(await readFileBytes(path, 'TF.js model'));
   let json: TfjsModelJson;
@@ -60,7 +77,8 @@ export async function loadTfjsModel(engine: Engine, path: string, options: TfjsI
   if (!Array.isArray(json?.weightsManifest)) throw new TfjsError(path, 'not a TF.js graph model (no weightsManifest)');
   const shards: Uint8Array[] = [];
   for (const p of shardPaths(json)) {
-    if (typeof p !== 'string') throw new PathlightError(`${path}: weight shard path ${JSON.stringify(p)} is not a string`);
+    if (typeof p !== 'string')
+      throw new PathlightError(`${path}: weight shard path ${JSON.stringify(p)} is not a string`);
     shards.push(await readFileBytes(p, `weight shard of ${path}`, { model: path, allowOutside }));
   }
   return modelFromTfjs(engine, json, shards, { source: path, ...importOptions });

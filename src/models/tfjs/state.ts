@@ -22,7 +22,11 @@ export interface Value {
 
 /** A Placeholder with free sizes after N and no inputShape; `shape`: the input in pathlight's order, [-1, C, H, W] or [-1, D], -1 where free. */
 export class TfjsFreeInputSizesError extends TfjsError {
-  constructor(source: string, message: string, readonly shape: number[]) {
+  constructor(
+    source: string,
+    message: string,
+    readonly shape: number[],
+  ) {
     super(source, message);
   }
 }
@@ -63,7 +67,8 @@ export class TfjsImportState {
     readonly limit: ModelBytes,
   ) {
     for (const n of json.modelTopology.node) this.nodes.set(n.name, n);
-    for (const n of json.modelTopology.node) for (const i of n.input ?? []) this.tfReaders.set(ref(i), (this.tfReaders.get(ref(i)) ?? 0) + 1);
+    for (const n of json.modelTopology.node)
+      for (const i of n.input ?? []) this.tfReaders.set(ref(i), (this.tfReaders.get(ref(i)) ?? 0) + 1);
   }
 
   /** Records node `n`'s value (a graph node alone: a value in TF order). */
@@ -80,7 +85,8 @@ export class TfjsImportState {
     const [c, h, w] = this.shape(x.node) as [number, number, number];
     const name = `${this.g.nodes[x.node]!.name}/nhwc`;
     // moving only unit axes is a reshape
-    const idx = c === 1 || h * w === 1 ? this.g.reshape(name, x.node, [h, w, c]) : this.g.transpose(name, x.node, [1, 2, 0]);
+    const idx =
+      c === 1 || h * w === 1 ? this.g.reshape(name, x.node, [h, w, c]) : this.g.transpose(name, x.node, [1, 2, 0]);
     this.tfView.set(x.node, idx);
     return idx;
   }
@@ -101,7 +107,8 @@ export class TfjsImportState {
   nchw(x: Value, where: string): number {
     if (x.nchw) return x.node;
     const s = this.shape(x.node);
-    if (x.hwc || s.length !== 3) this.fail(`${where}: expects a 4-D [N, H, W, C] input, got [N, ${this.tfShape(x).join(', ')}]`);
+    if (x.hwc || s.length !== 3)
+      this.fail(`${where}: expects a 4-D [N, H, W, C] input, got [N, ${this.tfShape(x).join(', ')}]`);
     return this.g.transpose(`${this.g.nodes[x.node]!.name}/nchw`, x.node, [2, 0, 1]);
   }
 
@@ -140,7 +147,10 @@ export class TfjsImportState {
   input(n: TfjsNode, k: number, where: string): Value {
     const name = this.inputName(n, k);
     const v = this.values.get(name);
-    if (!v) this.fail(`${where}: input ${k} ("${name}") is ${this.weights.has(name) ? 'a constant, where an activation is expected' : 'not an activation of the graph input'}`);
+    if (!v)
+      this.fail(
+        `${where}: input ${k} ("${name}") is ${this.weights.has(name) ? 'a constant, where an activation is expected' : 'not an activation of the graph input'}`,
+      );
     return v;
   }
 
@@ -169,21 +179,31 @@ export class TfjsImportState {
   /** An [N, H, W, C] attribute's H and W (N and C must be 1). */
   spatial(n: TfjsNode, key: string, where: string): [number, number] {
     const v = attr.ints(n, key, [1, 1, 1, 1]);
-    if (v.length !== 4 || v[0] !== 1 || v[3] !== 1 || !(v[1]! >= 1 && v[2]! >= 1)) this.fail(`${where}: ${key} [${v.join(', ')}] must be [1, h, w, 1]`);
+    if (v.length !== 4 || v[0] !== 1 || v[3] !== 1 || !(v[1]! >= 1 && v[2]! >= 1))
+      this.fail(`${where}: ${key} [${v.join(', ')}] must be [1, h, w, 1]`);
     return [v[1]!, v[2]!];
   }
 
   /** VALID, SAME (the odd pad at the end, as TF) or EXPLICIT, as [top, left, bottom, right]. */
-  padding(n: TfjsNode, size: [number, number], kernel: [number, number], stride: [number, number], dilation: [number, number], where: string): [number, number, number, number] {
+  padding(
+    n: TfjsNode,
+    size: [number, number],
+    kernel: [number, number],
+    stride: [number, number],
+    dilation: [number, number],
+    where: string,
+  ): [number, number, number, number] {
     const mode = attr.string(n, 'padding', 'VALID');
     if (mode === 'VALID') return [0, 0, 0, 0];
     if (mode === 'EXPLICIT') {
       const p = attr.ints(n, 'explicit_paddings', []);
-      if (p.length !== 8 || p[0] || p[1] || p[6] || p[7]) this.fail(`${where}: explicit_paddings [${p.join(', ')}] must pad H and W only`);
+      if (p.length !== 8 || p[0] || p[1] || p[6] || p[7])
+        this.fail(`${where}: explicit_paddings [${p.join(', ')}] must pad H and W only`);
       return [p[2]!, p[4]!, p[3]!, p[5]!];
     }
     if (mode !== 'SAME') this.fail(`${where}: padding ${mode} is not supported`);
-    const total = (k: 0 | 1): number => Math.max((Math.ceil(size[k] / stride[k]) - 1) * stride[k] + (kernel[k] - 1) * dilation[k] + 1 - size[k], 0);
+    const total = (k: 0 | 1): number =>
+      Math.max((Math.ceil(size[k] / stride[k]) - 1) * stride[k] + (kernel[k] - 1) * dilation[k] + 1 - size[k], 0);
     const [th, tw] = [total(0), total(1)];
     return [Math.floor(th / 2), Math.floor(tw / 2), th - Math.floor(th / 2), tw - Math.floor(tw / 2)];
   }

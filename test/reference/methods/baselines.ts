@@ -15,7 +15,11 @@ export type BaselineSpec =
   | { kind: 'blur'; sigma: number } // gaussianBlur(x, σ)
   | { kind: 'array'; data: Float64Array };
 
-export function makeBaseline(spec: BaselineSpec, x: Float64Array, shape: readonly [number, number, number]): Float64Array {
+export function makeBaseline(
+  spec: BaselineSpec,
+  x: Float64Array,
+  shape: readonly [number, number, number],
+): Float64Array {
   const [c, h, w] = shape;
   const d = c * h * w;
   if (x.length !== d) throw new Error(`makeBaseline: input length ${x.length} != ${c}·${h}·${w}`);

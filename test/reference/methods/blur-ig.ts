@@ -39,7 +39,11 @@ export function blurSigmas(maxSigma: number, steps: number, sqrt: boolean): Floa
 }
 
 /** blur(x, σ_m), …, blur(x, σ_0) = x: the Blur IG path in baseline → input order. */
-export function blurPath(x: Float64Array, shape: readonly [number, number, number], opts: Omit<BlurIgOptions, 'target'>): Float64Array[] {
+export function blurPath(
+  x: Float64Array,
+  shape: readonly [number, number, number],
+  opts: Omit<BlurIgOptions, 'target'>,
+): Float64Array[] {
   const sigmas = blurSigmas(opts.maxSigma ?? 50, opts.steps ?? 100, opts.sqrt ?? false);
   return Array.from(sigmas, (s) => gaussianBlur(x, shape, s)).reverse();
 }

@@ -19,7 +19,12 @@ export function gaussianKernel1d(sigma: number, truncate = 4.0): Float64Array {
 }
 
 /** x: one image, flattened [C, H, W]. Returns a new array. */
-export function gaussianBlur(x: Float64Array, shape: readonly [number, number, number], sigma: number, truncate = 4.0): Float64Array {
+export function gaussianBlur(
+  x: Float64Array,
+  shape: readonly [number, number, number],
+  sigma: number,
+  truncate = 4.0,
+): Float64Array {
   const [c, h, w] = shape;
   if (x.length !== c * h * w) throw new Error(`gaussianBlur: length ${x.length} != ${c}·${h}·${w}`);
   if (!(sigma > 1e-15)) return Float64Array.from(x);
@@ -32,7 +37,14 @@ export function gaussianBlur(x: Float64Array, shape: readonly [number, number, n
  * 1-D correlation along H (neighbours w apart) or W (neighbours adjacent) with zero padding. The
  * axis is named, not inferred from the stride: for W = 1 both strides are 1.
  */
-function correlateAxis(x: Float64Array, c: number, h: number, w: number, taps: Float64Array, axis: 'H' | 'W'): Float64Array {
+function correlateAxis(
+  x: Float64Array,
+  c: number,
+  h: number,
+  w: number,
+  taps: Float64Array,
+  axis: 'H' | 'W',
+): Float64Array {
   const out = new Float64Array(x.length);
   const radius = (taps.length - 1) / 2;
   const stride = axis === 'W' ? 1 : w;

@@ -64,7 +64,8 @@ export function guidedIntegratedGradients(
   const steps = opts.steps ?? 200;
   const fraction = opts.fraction ?? 0.25;
   const maxDist = opts.maxDist ?? 0.02;
-  if (!Number.isInteger(steps) || steps < 1) throw new Error(`guidedIG: steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new Error(`guidedIG: steps must be a positive integer, got ${steps}`);
   const n = x.length;
   const fx = explained(model, x, opts.target, output);
   const fBaseline = explained(model, baseline, opts.target, output);

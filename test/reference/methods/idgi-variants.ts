@@ -6,12 +6,22 @@ import { explained, type RefModel, type TargetOptions } from './model.js';
 import { straightPath } from './paths.js';
 
 /** Straight path α_k = k/m, k = 0..m: m gradients, m + 1 forwards. */
-export function idgiIG(model: RefModel, x: Float64Array, baseline: Float64Array, opts: TargetOptions & { steps: number }): IdgiResult {
+export function idgiIG(
+  model: RefModel,
+  x: Float64Array,
+  baseline: Float64Array,
+  opts: TargetOptions & { steps: number },
+): IdgiResult {
   return idgi(model, straightPath(baseline, x, opts.steps), opts);
 }
 
 /** Guided IG's path points z_0 … z_m = x, reusing the gradients Guided IG already took. */
-export function idgiGuidedIG(model: RefModel, x: Float64Array, baseline: Float64Array, opts: GuidedIgOptions): IdgiResult {
+export function idgiGuidedIG(
+  model: RefModel,
+  x: Float64Array,
+  baseline: Float64Array,
+  opts: GuidedIgOptions,
+): IdgiResult {
   const output = opts.output ?? 'logit';
   const gig = guidedIntegratedGradients(model, x, baseline, opts);
   const values = gig.path.map((p) => explained(model, p, opts.target, output));

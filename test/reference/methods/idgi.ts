@@ -30,7 +30,9 @@ export interface IdgiResult extends IdgiAccumulation {
 export function idgiFromEvaluations(gradients: readonly Float64Array[], values: ArrayLike<number>): IdgiAccumulation {
   const m = values.length - 1;
   if (m < 0 || gradients.length < m) {
-    throw new Error(`idgi: need m + 1 values and ≥ m gradients, got ${values.length} values, ${gradients.length} gradients`);
+    throw new Error(
+      `idgi: need m + 1 values and ≥ m gradients, got ${values.length} values, ${gradients.length} gradients`,
+    );
   }
   const d = m > 0 ? gradients[0]!.length : 0;
   const attribution = new Float64Array(d);

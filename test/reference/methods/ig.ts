@@ -27,7 +27,12 @@ export interface IgResult extends PathAttribution {
   weights: Float64Array;
 }
 
-export function integratedGradients(model: RefModel, x: Float64Array, baseline: Float64Array, opts: IgOptions): IgResult {
+export function integratedGradients(
+  model: RefModel,
+  x: Float64Array,
+  baseline: Float64Array,
+  opts: IgOptions,
+): IgResult {
   checkInput(model, x, 'integratedGradients x');
   checkInput(model, baseline, 'integratedGradients baseline');
   const output = opts.output ?? 'logit';

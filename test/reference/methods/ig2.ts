@@ -74,7 +74,10 @@ export function gradPath(model: RefModel, x: Float64Array, reference: Float64Arr
   for (let i = 0; i < opts.steps; i++) {
     const r = model.rep(z);
     // ∇_z(−D) = −(2/d)·(∂rep/∂z)ᵀ(rep(z) − rep(r)); the positive scale is normalised away.
-    const g = model.repVjp(z, r.map((v, k) => repRef[k]! - v));
+    const g = model.repVjp(
+      z,
+      r.map((v, k) => repRef[k]! - v),
+    );
     let norm = 0;
     for (const v of g) norm += v * v;
     norm = Math.sqrt(norm);
@@ -89,13 +92,23 @@ export function gradPath(model: RefModel, x: Float64Array, reference: Float64Arr
       best = path.length - 1;
       stall = 0;
     } else if (++stall >= opts.earlyStop.patience) {
-      return { path: path.slice(0, best + 1), distances: distances.slice(0, best + 1), stoppedEarly: true, searchSteps: i + 1 };
+      return {
+        path: path.slice(0, best + 1),
+        distances: distances.slice(0, best + 1),
+        stoppedEarly: true,
+        searchSteps: i + 1,
+      };
     }
   }
   return { path, distances, stoppedEarly: false, searchSteps: opts.steps };
 }
 
-export function ig2(model: RefModel, x: Float64Array, references: readonly Float64Array[], opts: Ig2Options): Ig2Result {
+export function ig2(
+  model: RefModel,
+  x: Float64Array,
+  references: readonly Float64Array[],
+  opts: Ig2Options,
+): Ig2Result {
   checkInput(model, x, 'ig2 x');
   if (references.length === 0) throw new Error('ig2: needs at least one reference');
   const output = opts.output ?? 'logit';

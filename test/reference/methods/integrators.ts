@@ -18,7 +18,8 @@ export interface Quadrature {
  * ends weighted 1/(2m)); for Gauss–Legendre `steps` = number of nodes n.
  */
 export function quadrature(rule: QuadratureRule, steps: number): Quadrature {
-  if (!Number.isInteger(steps) || steps < 1) throw new Error(`quadrature: steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new Error(`quadrature: steps must be a positive integer, got ${steps}`);
   const m = steps;
   switch (rule) {
     case 'left':

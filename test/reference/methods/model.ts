@@ -47,5 +47,6 @@ export function argmax(v: ArrayLike<number>): number {
 /** Throws unless `x` has exactly D = C·H·W entries (catches NCHW/NHWC and batch mix-ups early). */
 export function checkInput(m: RefModel, x: Float64Array, label: string): void {
   const d = m.shape.reduce((a, b) => a * b, 1);
-  if (x.length !== d) throw new Error(`${label}: length ${x.length} != ${d} features for shape [${m.shape.join(', ')}]`);
+  if (x.length !== d)
+    throw new Error(`${label}: length ${x.length} != ${d} features for shape [${m.shape.join(', ')}]`);
 }

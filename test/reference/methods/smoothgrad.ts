@@ -40,8 +40,13 @@ export function noiseSigma(x: Float64Array, noise: SmoothGradNoise): number {
   return noise.noiseLevel * (max - min);
 }
 
-export function smoothGrad(method: (x: Float64Array) => Float64Array, x: Float64Array, opts: SmoothGradOptions): SmoothGradResult {
-  if (!Number.isInteger(opts.samples) || opts.samples < 1) throw new Error(`smoothGrad: samples must be ≥ 1, got ${opts.samples}`);
+export function smoothGrad(
+  method: (x: Float64Array) => Float64Array,
+  x: Float64Array,
+  opts: SmoothGradOptions,
+): SmoothGradResult {
+  if (!Number.isInteger(opts.samples) || opts.samples < 1)
+    throw new Error(`smoothGrad: samples must be ≥ 1, got ${opts.samples}`);
   const sigma = noiseSigma(x, opts);
   const total = new Float64Array(x.length);
   const noises: Float64Array[] = [];

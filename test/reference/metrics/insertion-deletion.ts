@@ -33,7 +33,11 @@ export function trapezoidAuc(xs: ArrayLike<number>, ys: ArrayLike<number>): numb
   return area;
 }
 
-export function resolveReference(reference: ReferenceImage, x: Float64Array, shape: readonly [number, number, number]): Float64Array {
+export function resolveReference(
+  reference: ReferenceImage,
+  x: Float64Array,
+  shape: readonly [number, number, number],
+): Float64Array {
   if (reference === 'black') return new Float64Array(x.length);
   if (reference instanceof Float64Array) {
     if (reference.length !== x.length) throw new Error(`reference length ${reference.length} != ${x.length}`);
@@ -43,7 +47,13 @@ export function resolveReference(reference: ReferenceImage, x: Float64Array, sha
 }
 
 /** Scores while pixels move from `start` to `finish` in `order`. */
-export function revealCurve(model: RefModel, start: Float64Array, finish: Float64Array, order: Int32Array, opts: PixelCurveOptions): PixelCurve {
+export function revealCurve(
+  model: RefModel,
+  start: Float64Array,
+  finish: Float64Array,
+  order: Int32Array,
+  opts: PixelCurveOptions,
+): PixelCurve {
   const [c, h, w] = model.shape;
   const hw = h * w;
   const image = Float64Array.from(start);
@@ -67,11 +77,23 @@ function orderOf(model: RefModel, attribution: Float64Array, opts: PixelCurveOpt
 }
 
 /** Higher is better. */
-export function insertionCurve(model: RefModel, x: Float64Array, attribution: Float64Array, reference: ReferenceImage, opts: PixelCurveOptions): PixelCurve {
+export function insertionCurve(
+  model: RefModel,
+  x: Float64Array,
+  attribution: Float64Array,
+  reference: ReferenceImage,
+  opts: PixelCurveOptions,
+): PixelCurve {
   return revealCurve(model, resolveReference(reference, x, model.shape), x, orderOf(model, attribution, opts), opts);
 }
 
 /** Lower is better. */
-export function deletionCurve(model: RefModel, x: Float64Array, attribution: Float64Array, reference: ReferenceImage, opts: PixelCurveOptions): PixelCurve {
+export function deletionCurve(
+  model: RefModel,
+  x: Float64Array,
+  attribution: Float64Array,
+  reference: ReferenceImage,
+  opts: PixelCurveOptions,
+): PixelCurve {
   return revealCurve(model, x, resolveReference(reference, x, model.shape), orderOf(model, attribution, opts), opts);
 }

@@ -30,7 +30,11 @@ export interface MsSsimResult {
 }
 
 /** The scale count and window the rule above picks for an H × W image. */
-export function msSsimPlan(h: number, w: number, opts: MsSsimOptions = {}): { scales: number; winSize: number; weights: number[] } {
+export function msSsimPlan(
+  h: number,
+  w: number,
+  opts: MsSsimOptions = {},
+): { scales: number; winSize: number; weights: number[] } {
   const base = opts.weights ?? MS_SSIM_WEIGHTS;
   let winSize = opts.winSize ?? 11;
   if (winSize % 2 !== 1 || winSize < 1) throw new Error(`msSsim: winSize must be odd, got ${winSize}`);
@@ -52,9 +56,15 @@ export function msSsimPlan(h: number, w: number, opts: MsSsimOptions = {}): { sc
   return { scales, winSize, weights: used.map((v) => v / total) };
 }
 
-export function msSsim(a: Float64Array, b: Float64Array, shape: readonly [number, number, number], opts: MsSsimOptions = {}): MsSsimResult {
+export function msSsim(
+  a: Float64Array,
+  b: Float64Array,
+  shape: readonly [number, number, number],
+  opts: MsSsimOptions = {},
+): MsSsimResult {
   const [c, h, w] = shape;
-  if (a.length !== c * h * w || b.length !== a.length) throw new Error(`msSsim: lengths ${a.length}, ${b.length} != ${c}·${h}·${w}`);
+  if (a.length !== c * h * w || b.length !== a.length)
+    throw new Error(`msSsim: lengths ${a.length}, ${b.length} != ${c}·${h}·${w}`);
   const plan = msSsimPlan(h, w, opts);
   const L = opts.dataRange ?? 1;
   const c1 = ((opts.k1 ?? 0.01) * L) ** 2;
@@ -92,12 +102,35 @@ export function gaussianWindow(size: number, sigma: number): Float64Array {
 }
 
 /** Mean SSIM and mean contrast-structure over the valid positions of one channel. */
-export function ssimTerms(x: Float64Array, y: Float64Array, h: number, w: number, taps: Float64Array, c1: number, c2: number): { ssim: number; cs: number } {
+export function ssimTerms(
+  x: Float64Array,
+  y: Float64Array,
+  h: number,
+  w: number,
+  taps: Float64Array,
+  c1: number,
+  c2: number,
+): { ssim: number; cs: number } {
   const mx = filterValid(x, h, w, taps);
   const my = filterValid(y, h, w, taps);
-  const mxx = filterValid(x.map((v) => v * v), h, w, taps);
-  const myy = filterValid(y.map((v) => v * v), h, w, taps);
-  const mxy = filterValid(x.map((v, i) => v * y[i]!), h, w, taps);
+  const mxx = filterValid(
+    x.map((v) => v * v),
+    h,
+    w,
+    taps,
+  );
+  const myy = filterValid(
+    y.map((v) => v * v),
+    h,
+    w,
+    taps,
+  );
+  const mxy = filterValid(
+    x.map((v, i) => v * y[i]!),
+    h,
+    w,
+    taps,
+  );
   let ssimSum = 0;
   let csSum = 0;
   for (let i = 0; i < mx.length; i++) {

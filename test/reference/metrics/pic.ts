@@ -66,7 +66,12 @@ export function quantileLinear(values: ArrayLike<number>, q: number): number {
 }
 
 /** The blurred image with the flagged pixels (all channels) restored from x. */
-export function bokehImage(x: Float64Array, blurred: Float64Array, keep: Uint8Array, shape: readonly [number, number, number]): Float64Array {
+export function bokehImage(
+  x: Float64Array,
+  blurred: Float64Array,
+  keep: Uint8Array,
+  shape: readonly [number, number, number],
+): Float64Array {
   const [c, h, w] = shape;
   const hw = h * w;
   const out = Float64Array.from(blurred);
@@ -110,7 +115,8 @@ export function computePic(model: RefModel, x: Float64Array, saliency: Float64Ar
   const eOrig = information(x);
   const eBlur = information(fullyBlurred);
   const pBlur = pred(fullyBlurred);
-  if (eBlur >= eOrig) return { status: 'skipped', reason: `MS-SSIM of the blurred image ${eBlur} ≥ that of x ${eOrig}` };
+  if (eBlur >= eOrig)
+    return { status: 'skipped', reason: `MS-SSIM of the blurred image ${eBlur} ≥ that of x ${eOrig}` };
   if (pBlur >= pOrig) return { status: 'skipped', reason: `prediction on the blurred image ${pBlur} ≥ on x ${pOrig}` };
 
   const predictions = [pBlur];
@@ -128,7 +134,7 @@ export function computePic(model: RefModel, x: Float64Array, saliency: Float64Ar
     const level = normalize ? clip01((e - eBlur) / (eOrig - eBlur)) : e;
     const normalizedPred = clip01((p - pBlur) / (pOrig - pBlur));
     maxPred = Math.max(maxPred, normalizedPred);
-    points.push([level, opts.keepMonotonous ?? true ? maxPred : normalizedPred]);
+    points.push([level, (opts.keepMonotonous ?? true) ? maxPred : normalizedPred]);
   }
   predictions.push(pOrig);
   informationLevels.push(eOrig);
@@ -153,11 +159,15 @@ export function computePic(model: RefModel, x: Float64Array, saliency: Float64Ar
 }
 
 /** Pointwise median (SIC, as the IDGI reproduction) or mean (AIC) of the curves, then the AUC. */
-export function aggregatePic(results: readonly PicResult[], method: 'median' | 'mean'): { curveX: Float64Array; curveY: Float64Array; auc: number } {
+export function aggregatePic(
+  results: readonly PicResult[],
+  method: 'median' | 'mean',
+): { curveX: Float64Array; curveY: Float64Array; auc: number } {
   if (results.length === 0) throw new Error('aggregatePic: no results');
   const curveX = results[0]!.curveX;
   for (const r of results) {
-    if (r.curveX.length !== curveX.length || r.curveX.some((v, i) => v !== curveX[i])) throw new Error('aggregatePic: curve_x differ');
+    if (r.curveX.length !== curveX.length || r.curveX.some((v, i) => v !== curveX[i]))
+      throw new Error('aggregatePic: curve_x differ');
   }
   const curveY = curveX.map((_, i) => {
     const column = results.map((r) => r.curveY[i]!).sort((a, b) => a - b);

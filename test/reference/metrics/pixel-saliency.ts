@@ -15,7 +15,8 @@ export function pixelSaliency(
   const [c, h, w] = shape;
   const hw = h * w;
   if (attribution.length === hw) return Float64Array.from(attribution);
-  if (attribution.length !== c * hw) throw new Error(`pixelSaliency: length ${attribution.length} is neither H·W nor C·H·W`);
+  if (attribution.length !== c * hw)
+    throw new Error(`pixelSaliency: length ${attribution.length} is neither H·W nor C·H·W`);
   const out = new Float64Array(hw);
   for (let p = 0; p < hw; p++) {
     let s = 0;

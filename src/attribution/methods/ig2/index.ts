@@ -22,7 +22,14 @@ import { checkPositiveInt, fail } from '../../../errors.js';
 import { Tensor } from '../../../tensor/tensor.js';
 import { sliceBatch } from '../../../tensor/batch.js';
 import { inImageGroups } from '../../integrators.js';
-import { disposeIg2Paths, ig2Decide, ig2Finish, ig2Move, startIg2Paths, type Ig2Settings } from '../../kernels/ig2-step.js';
+import {
+  disposeIg2Paths,
+  ig2Decide,
+  ig2Finish,
+  ig2Move,
+  startIg2Paths,
+  type Ig2Settings,
+} from '../../kernels/ig2-step.js';
 import type { ExplainContext } from '../../context.js';
 import { evaluationRequest } from '../../evaluate.js';
 import { Ig2Pairs } from './seam.js';
@@ -45,15 +52,27 @@ declare module '../../registry.js' {
 
 /** IG2's methodOptions, checked at its door (before any GPU work); the checks against the input follow in `settings`. */
 function parseOptions(raw: Readonly<Record<string, unknown>>): Ig2Options {
-  const o = methodOptions<Ig2Options>('ig2', raw, ['references', 'referencesPerImage', 'stepSize', 'clip', 'earlyStop']);
+  const o = methodOptions<Ig2Options>('ig2', raw, [
+    'references',
+    'referencesPerImage',
+    'stepSize',
+    'clip',
+    'earlyStop',
+  ]);
   const refs: unknown = o.references;
-  if (!(refs instanceof Float32Array)) fail('ig2: methodOptions.references must be a Float32Array of R reference images [R, C, H, W]');
+  if (!(refs instanceof Float32Array))
+    fail('ig2: methodOptions.references must be a Float32Array of R reference images [R, C, H, W]');
   if (o.referencesPerImage !== undefined) checkPositiveInt('ig2', 'referencesPerImage', o.referencesPerImage);
   const stepSize: unknown = o.stepSize ?? 1.0;
-  if (typeof stepSize !== 'number' || !(stepSize > 0 && Number.isFinite(stepSize))) fail(`ig2: stepSize must be a positive number, got ${String(stepSize)}`);
+  if (typeof stepSize !== 'number' || !(stepSize > 0 && Number.isFinite(stepSize)))
+    fail(`ig2: stepSize must be a positive number, got ${String(stepSize)}`);
   const clip: unknown = o.clip;
   if (clip !== undefined && clip !== null) {
-    const ok = Array.isArray(clip) && clip.length === 2 && clip.every((v) => typeof v === 'number' && Number.isFinite(v)) && clip[0] < clip[1];
+    const ok =
+      Array.isArray(clip) &&
+      clip.length === 2 &&
+      clip.every((v) => typeof v === 'number' && Number.isFinite(v)) &&
+      clip[0] < clip[1];
     if (!ok) fail(`ig2: clip must be [lo, hi] with finite lo < hi, or null, got ${JSON.stringify(clip)}`);
   }
   const es: unknown = o.earlyStop;
@@ -61,7 +80,8 @@ function parseOptions(raw: Readonly<Record<string, unknown>>): Ig2Options {
     if (typeof es !== 'object' || es === null) fail('ig2: earlyStop must be { patience, relTol? }');
     const { patience, relTol = 1e-4 } = es as { patience: number; relTol?: number };
     checkPositiveInt('ig2', 'earlyStop.patience', patience);
-    if (typeof relTol !== 'number' || !(relTol >= 0 && relTol < 1)) fail(`ig2: earlyStop.relTol must be in [0, 1), got ${String(relTol)}`);
+    if (typeof relTol !== 'number' || !(relTol >= 0 && relTol < 1))
+      fail(`ig2: earlyStop.relTol must be in [0, 1), got ${String(relTol)}`);
   }
   return o;
 }
@@ -70,7 +90,8 @@ function parseOptions(raw: Readonly<Record<string, unknown>>): Ig2Options {
 function settings(ctx: ExplainContext, o: Ig2Options & MethodSettings): Ig2Settings {
   const features = ctx.x.size / ctx.x.shape[0]!;
   const refs = o.references;
-  if (refs.length === 0 || refs.length % features !== 0) fail(`ig2: references hold ${refs.length} values, not a whole number of images of ${features} features`);
+  if (refs.length === 0 || refs.length % features !== 0)
+    fail(`ig2: references hold ${refs.length} values, not a whole number of images of ${features} features`);
   if (!refs.every(Number.isFinite)) fail('ig2: references contain NaN or Infinity');
   const images = refs.length / features;
   const perImage = o.referencesPerImage !== undefined;
@@ -92,7 +113,10 @@ async function explainGroup(ctx: ExplainContext, references: Tensor, s: Ig2Setti
     for (let j = 0; j <= s.steps; j++) {
       // The last point needs only f and the distance (early stop); no gradient.
       const withGradient = j < s.steps;
-      const v = await ctx.subject.evaluate(paths.batch, { ...request, want: withGradient ? ['f', 'distance', 'grad'] : ['f', 'distance'] });
+      const v = await ctx.subject.evaluate(paths.batch, {
+        ...request,
+        want: withGradient ? ['f', 'distance', 'grad'] : ['f', 'distance'],
+      });
       ig2Decide(paths, v.f, v.distance.values, v.distance.scale, j);
       v.f.dispose();
       v.distance.values.dispose();
@@ -114,7 +138,9 @@ export async function ig2(ctx: ExplainContext, o: Ig2Options & MethodSettings): 
   const s = settings(ctx, o);
   const features = ctx.x.size / ctx.x.shape[0]!;
   const refRows = s.references.length / features;
-  const references = Tensor.from(ctx.engine, s.references, [refRows, ...ctx.x.shape.slice(1)], { label: 'ig2 references' });
+  const references = Tensor.from(ctx.engine, s.references, [refRows, ...ctx.x.shape.slice(1)], {
+    label: 'ig2 references',
+  });
   ctx.stats.forwardEvaluations += refRows;
   // Each image takes 2R rows per evaluation: groups of images bound by the memory budget, progress over the whole call.
   const perGroup = Math.max(1, Math.floor(ctx.maxRows / (2 * s.r)));
@@ -139,6 +165,7 @@ registerMethod('ig2', {
   defaultSteps: 201,
   check: 'approximate', // a fixed step η ends near the counterfactual, not at it
   start: 'mean f(counterfactual)',
-  ownStart: "ig2: IG2's path runs from x toward counterfactuals of its references (methodOptions.references), not from a baseline; drop the baseline option",
+  ownStart:
+    "ig2: IG2's path runs from x toward counterfactuals of its references (methodOptions.references), not from a baseline; drop the baseline option",
   description: 'IG2 (Zhuo & Ge 2024): GradPath toward counterfactuals of given references, averaged over references',
 });

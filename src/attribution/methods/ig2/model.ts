@@ -17,7 +17,9 @@ import type { Ig2Pairs } from './seam.js';
 function representationNode(model: Model): number {
   const k = model.info.representationNode;
   if (!Number.isInteger(k) || k < 1 || k >= model.nodes.length - 1) {
-    fail(`ig2: model ${model.info.name} has representationNode ${k}; IG2 needs the input of the final linear layer (a node between the input and the logits)`);
+    fail(
+      `ig2: model ${model.info.name} has representationNode ${k}; IG2 needs the input of the final linear layer (a node between the input and the logits)`,
+    );
   }
   return k;
 }
@@ -58,7 +60,14 @@ function modelIg2Search(model: Model, q: Ig2Pairs, r: EvaluationRequest) {
       // ∇f only for rows < P: the rows ≥ P backpropagate the representation seed alone.
       const k2 = seed.size / rows;
       batch!.engine.clear(seed.buffer, q.pairs * k2 * 4, q.pairs * k2 * 4);
-      out.push(tape.backward(new Map([[last, seed], [k, repSeed]])).dx);
+      out.push(
+        tape.backward(
+          new Map([
+            [last, seed],
+            [k, repSeed],
+          ]),
+        ).dx,
+      );
     }
     seed.dispose();
     repSeed.dispose();
@@ -68,7 +77,9 @@ function modelIg2Search(model: Model, q: Ig2Pairs, r: EvaluationRequest) {
   const replays = new ReplayCache(model.engine); // every step of the search has the same shape
   return {
     step(batch: Tensor, withGradient: boolean) {
-      const [f, distance, grad] = replays.run(`ig2 ${batch.shape} ${withGradient}`, [batch], (b) => step(b, withGradient));
+      const [f, distance, grad] = replays.run(`ig2 ${batch.shape} ${withGradient}`, [batch], (b) =>
+        step(b, withGradient),
+      );
       return { f: f!, distance: { values: distance!, scale: repFeatures / 4 }, ...(grad && { grad }) };
     },
     dispose() {
@@ -81,6 +92,10 @@ function modelIg2Search(model: Model, q: Ig2Pairs, r: EvaluationRequest) {
 
 answerModelKey('distance', async (model, batch, r) => {
   const q = r.ig2 ?? fail(`${model.info.name}: the distance key needs IG2's pairs (request.ig2)`);
-  const search = q.keep(model, () => modelIg2Search(model, q, r), (s) => s.dispose());
+  const search = q.keep(
+    model,
+    () => modelIg2Search(model, q, r),
+    (s) => s.dispose(),
+  );
   return search.step(batch, r.want.includes('grad'));
 });

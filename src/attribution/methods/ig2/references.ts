@@ -38,14 +38,25 @@ function sameImage(a: Float32Array, b: Float32Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-export async function pickRelevantReferences(engine: Engine, model: Model, images: Float32Array, pool: Float32Array, opts: RelevantReferenceOptions): Promise<RelevantReferences> {
+export async function pickRelevantReferences(
+  engine: Engine,
+  model: Model,
+  images: Float32Array,
+  pool: Float32Array,
+  opts: RelevantReferenceOptions,
+): Promise<RelevantReferences> {
   const op = 'pickRelevantReferences';
   const features = model.info.inputShape.reduce((a, b) => a * b, 1);
   const classes = model.info.numClasses;
   const { count } = opts;
-  if (!Number.isInteger(count) || count < 1 || count >= classes) fail(`${op}: count must be an integer in [1, ${classes - 1}], got ${count}`);
-  for (const [what, a] of [['images', images], ['pool', pool]] as const) {
-    if (a.length === 0 || a.length % features !== 0) fail(`${op}: ${what} hold ${a.length} values, not whole images of shape [${model.info.inputShape.join(', ')}]`);
+  if (!Number.isInteger(count) || count < 1 || count >= classes)
+    fail(`${op}: count must be an integer in [1, ${classes - 1}], got ${count}`);
+  for (const [what, a] of [
+    ['images', images],
+    ['pool', pool],
+  ] as const) {
+    if (a.length === 0 || a.length % features !== 0)
+      fail(`${op}: ${what} hold ${a.length} values, not whole images of shape [${model.info.inputShape.join(', ')}]`);
     if (!a.every(Number.isFinite)) fail(`${op}: ${what} contain NaN or Infinity`);
   }
   const n = images.length / features;
@@ -68,12 +79,15 @@ export async function pickRelevantReferences(engine: Engine, model: Model, image
   const picks: RelevantReferences['picks'] = [];
   for (let i = 0; i < n; i++) {
     const target = opts.targets?.[i] ?? argmax(p, i * classes, classes);
-    if (!Number.isInteger(target) || target < 0 || target >= classes) fail(`${op}: target ${target} of image ${i} is not a class index in [0, ${classes})`);
+    if (!Number.isInteger(target) || target < 0 || target >= classes)
+      fail(`${op}: target ${target} of image ${i} is not a class index in [0, ${classes})`);
     const x = images.subarray(i * features, (i + 1) * features);
     const others = [...Array(classes).keys()].filter((c) => c !== target).sort((a, b) => prob(i, b) - prob(i, a));
     const chosenClasses: number[] = [];
     const chosen: number[] = [];
-    const candidates = [...Array(m).keys()].filter((j) => !sameImage(pool.subarray(j * features, (j + 1) * features), x));
+    const candidates = [...Array(m).keys()].filter(
+      (j) => !sameImage(pool.subarray(j * features, (j + 1) * features), x),
+    );
     for (const c of others) {
       if (chosen.length === count) break;
       const free = candidates.filter((j) => !chosen.includes(j));
@@ -84,8 +98,13 @@ export async function pickRelevantReferences(engine: Engine, model: Model, image
       chosenClasses.push(c);
       chosen.push(best);
     }
-    if (chosen.length < count) fail(`${op}: the pool of ${m} images holds only ${chosen.length} usable references for image ${i} (predicted class ${target}), ${count} needed`);
-    chosen.forEach((j, r) => references.set(pool.subarray(j * features, (j + 1) * features), (i * count + r) * features));
+    if (chosen.length < count)
+      fail(
+        `${op}: the pool of ${m} images holds only ${chosen.length} usable references for image ${i} (predicted class ${target}), ${count} needed`,
+      );
+    chosen.forEach((j, r) =>
+      references.set(pool.subarray(j * features, (j + 1) * features), (i * count + r) * features),
+    );
     picks.push({ target, classes: chosenClasses, poolIndices: chosen });
   }
   return { references, referencesPerImage: count, picks };

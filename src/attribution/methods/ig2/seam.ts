@@ -31,7 +31,11 @@ export class Ig2Pairs {
    * @param references reference inputs [refRows, ...inputShape]; pair p uses row p mod refRows
    * @param referencesPerImage pairs per image (rows < P of image i are i·R … i·R + R − 1)
    */
-  constructor(readonly references: Tensor, readonly pairs: number, readonly referencesPerImage: number) {}
+  constructor(
+    readonly references: Tensor,
+    readonly pairs: number,
+    readonly referencesPerImage: number,
+  ) {}
 
   /** What `owner` keeps for this search: made on its first evaluation, released with the search. */
   keep<T>(owner: object, make: () => T, release: (value: T) => void): T {

@@ -9,7 +9,9 @@ import { count, ints, num, same, str, type Act, type ImportState, type OnnxOp } 
 
 function windowOf(s: ImportState, node: OnnxNode, x: Act, kernel: number[]): Window {
   if (kernel.length !== x.shape.length - 1) {
-    s.fail(`${s.where}: a ${kernel.length}-D kernel on an input of shape [N, ${x.shape.join(', ')}]; expected [N, ${kernel.length === 1 ? 'C, L' : 'C, H, W'}]`);
+    s.fail(
+      `${s.where}: a ${kernel.length}-D kernel on an input of shape [N, ${x.shape.join(', ')}]; expected [N, ${kernel.length === 1 ? 'C, L' : 'C, H, W'}]`,
+    );
   }
   try {
     return onnxWindow(node.attributes, kernel, x.shape.slice(1));
@@ -36,10 +38,12 @@ function conv(s: ImportState, node: OnnxNode): number {
   let x = s.act(node, 0);
   s.needsBatchAxis(x);
   const w = s.constant(node, 1, 'a weight constant');
-  if (w.shape.length !== 3 && w.shape.length !== 4) s.fail(`${s.where}: weight has shape [${w.shape.join(', ')}]; only 1-D and 2-D convolutions are supported`);
+  if (w.shape.length !== 3 && w.shape.length !== 4)
+    s.fail(`${s.where}: weight has shape [${w.shape.join(', ')}]; only 1-D and 2-D convolutions are supported`);
   const [outC, inPerGroup, ...taps] = w.shape as [number, number, ...number[]];
   const kernel = ints(a.kernel_shape, taps);
-  if (!same(kernel, taps)) s.fail(`${s.where}: kernel_shape [${kernel.join(', ')}] disagrees with the weight's [${taps.join(', ')}]`);
+  if (!same(kernel, taps))
+    s.fail(`${s.where}: kernel_shape [${kernel.join(', ')}] disagrees with the weight's [${taps.join(', ')}]`);
   let window = windowOf(s, node, x, taps);
   ({ x, window } = takePad(s, x, window, (v) => v === 0));
   const groups = num(a.group, 1);
@@ -49,11 +53,23 @@ function conv(s: ImportState, node: OnnxNode): number {
   const input = s.node(x);
   let idx: number;
   if (taps.length === 1) {
-    idx = s.g.conv1d(name, input, inPerGroup * groups, outC, taps[0]!, { stride: p.stride[1], padding: p.padding[1], dilation: p.dilation[1], groups, bias: !!bias });
+    idx = s.g.conv1d(name, input, inPerGroup * groups, outC, taps[0]!, {
+      stride: p.stride[1],
+      padding: p.padding[1],
+      dilation: p.dilation[1],
+      groups,
+      bias: !!bias,
+    });
     const node1d = s.g.nodes[idx]!;
     if (p.padding.length === 4 && node1d.kind === 'conv2d') node1d.params = { ...node1d.params, padding: p.padding };
   } else {
-    idx = s.g.conv2d(name, input, inPerGroup * groups, outC, p.kernel, { stride: p.stride, padding: p.padding, dilation: p.dilation, groups, bias: !!bias });
+    idx = s.g.conv2d(name, input, inPerGroup * groups, outC, p.kernel, {
+      stride: p.stride,
+      padding: p.padding,
+      dilation: p.dilation,
+      groups,
+      bias: !!bias,
+    });
   }
   s.setParam(`${name}.weight`, w, w.shape);
   if (bias) s.setParam(`${name}.bias`, bias, [outC]);
@@ -76,7 +92,9 @@ function pool(s: ImportState, node: OnnxNode): void {
   if (!ceil && !indices) {
     const ownPads = window.pads.some((v) => v > 0);
     const before = window;
-    ({ x, window } = takePad(s, x, window, (v) => (isMax ? v === -Infinity : v === 0 && (!ownPads || countIncludePad))));
+    ({ x, window } = takePad(s, x, window, (v) =>
+      isMax ? v === -Infinity : v === 0 && (!ownPads || countIncludePad),
+    ));
     if (window !== before && !isMax) countIncludePad = true;
   }
   const p: PlanarWindow = planarWindow(window);
@@ -101,15 +119,26 @@ function pool(s: ImportState, node: OnnxNode): void {
  */
 function maxPoolIndices(s: ImportState, node: OnnxNode, x: Act, input: number, params: Pool2dParams): number {
   const name = node.outputs[1]!;
-  if (s.model.nodes.some((n) => n.inputs.includes(name))) s.fail(`${s.where}: its Indices output "${name}" is read by another node; only a graph output is supported`);
+  if (s.model.nodes.some((n) => n.inputs.includes(name)))
+    s.fail(`${s.where}: its Indices output "${name}" is read by another node; only a graph output is supported`);
   const [c, ...spatial] = x.shape as [number, ...number[]];
   const plane = count(spatial);
-  if (c * plane > 2 ** 24) s.fail(`${s.where}: Indices into ${c * plane} values per image are not exact in float32 (at most 2^24)`);
-  const argmax = s.g.maxPoolArgmax(s.uniqueName(`${node.name}_argmax`), input, params, num(node.attributes.storage_order, 0) === 1);
+  if (c * plane > 2 ** 24)
+    s.fail(`${s.where}: Indices into ${c * plane} values per image are not exact in float32 (at most 2^24)`);
+  const argmax = s.g.maxPoolArgmax(
+    s.uniqueName(`${node.name}_argmax`),
+    input,
+    params,
+    num(node.attributes.storage_order, 0) === 1,
+  );
   const offsets = s.uniqueName(`${node.name}_indices`);
   const shape = [c, ...spatial.map(() => 1)];
   const idx = s.g.constant(offsets, argmax, shape, 'add');
-  s.setParam(`${offsets}.value`, { shape, data: Float32Array.from({ length: c }, (_, k) => k * plane), dtype: 'float' }, shape);
+  s.setParam(
+    `${offsets}.value`,
+    { shape, data: Float32Array.from({ length: c }, (_, k) => k * plane), dtype: 'float' },
+    shape,
+  );
   s.indexStrides.set(name, c * plane);
   return idx;
 }
@@ -127,10 +156,19 @@ function pad(s: ImportState, node: OnnxNode): void {
   if (mode !== 'constant') s.fail(`${s.where}: mode "${mode}" is not supported (only constant)`);
   const x = s.act(node, 0);
   const rank = s.onnxRank(x);
-  const given = s.model.opset < 11 ? ints(a.pads ?? a.paddings, []) : Array.from(s.constant(node, 1, 'constant pads').data);
-  const value = s.model.opset < 11 ? num(a.value, 0) : node.inputs[2] ? s.scalar(s.constant(node, 2, 'a constant value'), 'value') : 0;
-  const axes = node.inputs[3] ? Array.from(s.constant(node, 3, 'constant axes').data, (v) => s.normalize(v, rank, 'axis')) : Array.from({ length: rank }, (_, i) => i);
-  if (given.length !== 2 * axes.length) s.fail(`${s.where}: pads [${given.join(', ')}] should have ${2 * axes.length} values`);
+  const given =
+    s.model.opset < 11 ? ints(a.pads ?? a.paddings, []) : Array.from(s.constant(node, 1, 'constant pads').data);
+  const value =
+    s.model.opset < 11
+      ? num(a.value, 0)
+      : node.inputs[2]
+        ? s.scalar(s.constant(node, 2, 'a constant value'), 'value')
+        : 0;
+  const axes = node.inputs[3]
+    ? Array.from(s.constant(node, 3, 'constant axes').data, (v) => s.normalize(v, rank, 'axis'))
+    : Array.from({ length: rank }, (_, i) => i);
+  if (given.length !== 2 * axes.length)
+    s.fail(`${s.where}: pads [${given.join(', ')}] should have ${2 * axes.length} values`);
   if (given.some((p) => p < 0)) s.fail(`${s.where}: negative pads [${given.join(', ')}] (cropping) are not supported`);
   const full = new Array<number>(2 * rank).fill(0);
   axes.forEach((ax, i) => {

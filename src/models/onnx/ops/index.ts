@@ -14,18 +14,27 @@ import { LAYER_OPS } from './layers.js';
 import { REDUCE_OPS } from './reduce.js';
 import { VIEW_OPS } from './views.js';
 
-export const ONNX_OPS: ReadonlyMap<string, OnnxOp> = new Map(Object.entries({ ...CONV_OPS, ...LAYER_OPS, ...ELEMENTWISE_OPS, ...VIEW_OPS, ...REDUCE_OPS, ...CONSTANT_OPS }));
+export const ONNX_OPS: ReadonlyMap<string, OnnxOp> = new Map(
+  Object.entries({ ...CONV_OPS, ...LAYER_OPS, ...ELEMENTWISE_OPS, ...VIEW_OPS, ...REDUCE_OPS, ...CONSTANT_OPS }),
+);
 
 /** Default-domain op types the decoder accepts (in alphabetical order). */
 export const SUPPORTED_OPS: ReadonlySet<string> = new Set([...ONNX_OPS.keys()].sort());
 
-export const FOLDABLE_OPS: ReadonlySet<string> = new Set([...ONNX_OPS].filter(([, op]) => op.fold).map(([name]) => name));
+export const FOLDABLE_OPS: ReadonlySet<string> = new Set(
+  [...ONNX_OPS].filter(([, op]) => op.fold).map(([name]) => name),
+);
 
 /**
  * Evaluate one node on constant inputs (undefined for an omitted optional input). Returns its
  * outputs, or throws FoldError naming the problem.
  */
-export function foldNode(node: OnnxNode, inputs: (ConstValue | undefined)[], opset: number, reserve = unlimited): ConstValue[] {
+export function foldNode(
+  node: OnnxNode,
+  inputs: (ConstValue | undefined)[],
+  opset: number,
+  reserve = unlimited,
+): ConstValue[] {
   const fold = ONNX_OPS.get(node.opType)?.fold;
   if (!fold) throw new FoldError(`op ${node.opType} cannot be folded`);
   return fold({ x: inputs[0]!, inputs, a: node.attributes, node, opset, reserve });

@@ -5,23 +5,52 @@
  * all its inputs are constants.
  */
 import type { OnnxNode } from '../ir.js';
-import { axesOf, broadcastShape, broadcastTo, flatIndex, gatherElements, listOf, noBatch, normAxis, optionalInts, resolveReshape, sliceIndices, sliceRange, stridesOf, transpose, FoldError, type ConstValue, type FoldArgs } from '../fold.js';
+import {
+  axesOf,
+  broadcastShape,
+  broadcastTo,
+  flatIndex,
+  gatherElements,
+  listOf,
+  noBatch,
+  normAxis,
+  optionalInts,
+  resolveReshape,
+  sliceIndices,
+  sliceRange,
+  stridesOf,
+  transpose,
+  FoldError,
+  type ConstValue,
+  type FoldArgs,
+} from '../fold.js';
 import { count, INT_BIG, ints, num, same, type Act, type ImportState, type OnnxOp } from '../state.js';
 
 /** Concat of one activation and constants: the activation padded with zeros, plus the constants in the padding. */
 function concatWithConstants(s: ImportState, node: OnnxNode): number {
   const acts = node.inputs.map((n, i) => (s.consts.has(n) ? -1 : i)).filter((i) => i >= 0);
-  if (acts.length !== 1) s.fail(`${s.where}: a concat of ${acts.length} activations with constants is not supported (one activation at most)`);
+  if (acts.length !== 1)
+    s.fail(
+      `${s.where}: a concat of ${acts.length} activations with constants is not supported (one activation at most)`,
+    );
   const x = s.act(node, acts[0]!);
   const axis = s.rowAxis(num(node.attributes.axis, s.model.opset < 4 ? 1 : 0), x, 'axis');
   const parts = node.inputs.map((n, i): ConstValue => {
     if (i === acts[0]) return { shape: x.shape, data: new Float32Array(count(x.shape)), dtype: 'float' };
     const c = s.consts.get(n)!;
     const shape = s.constRowShape(c.shape, x, 'constant');
-    if (shape.length !== x.shape.length || shape.some((d, k) => k !== axis && d !== x.shape[k])) s.fail(`${s.where}: constant [${c.shape.join(', ')}] does not match the input's shape off the concat axis`);
+    if (shape.length !== x.shape.length || shape.some((d, k) => k !== axis && d !== x.shape[k]))
+      s.fail(`${s.where}: constant [${c.shape.join(', ')}] does not match the input's shape off the concat axis`);
     return { ...c, shape };
   });
-  const full = foldConcat({ x: parts[0]!, inputs: parts, a: { axis }, node: { ...node, attributes: { axis } }, opset: s.model.opset, reserve: (shape, b) => s.reserve(shape, b) })[0]!;
+  const full = foldConcat({
+    x: parts[0]!,
+    inputs: parts,
+    a: { axis },
+    node: { ...node, attributes: { axis } },
+    opset: s.model.opset,
+    reserve: (shape, b) => s.reserve(shape, b),
+  })[0]!;
   const before = parts.slice(0, acts[0]).reduce((t, p) => t + p.shape[axis]!, 0);
   const after = parts.slice(acts[0]! + 1).reduce((t, p) => t + p.shape[axis]!, 0);
   const r = x.shape.length;
@@ -42,7 +71,9 @@ function expand(s: ImportState, node: OnnxNode): number | Act {
   const target = Array.from(t.data, (d, i) => (t.batch?.[i] ? 1 : d));
   const shape = s.constRowShape(target, x, 'shape');
   const rank = Math.max(shape.length, x.shape.length);
-  const out = Array.from({ length: rank }, (_, i) => Math.max(shape[shape.length - rank + i] ?? 1, x.shape[x.shape.length - rank + i] ?? 1));
+  const out = Array.from({ length: rank }, (_, i) =>
+    Math.max(shape[shape.length - rank + i] ?? 1, x.shape[x.shape.length - rank + i] ?? 1),
+  );
   if (same(out, x.shape)) return x;
   const name = s.uniqueName(node.name);
   s.reserve(shape, 4);
@@ -53,12 +84,14 @@ function expand(s: ImportState, node: OnnxNode): number | Act {
 
 /** Gather of an activation by constant indices: one slice per index, concatenated. */
 function gather(s: ImportState, node: OnnxNode): number | Act {
-  if (s.consts.has(node.inputs[0]!)) s.fail(`${s.where}: indices computed from the input (a lookup table) are not supported`);
+  if (s.consts.has(node.inputs[0]!))
+    s.fail(`${s.where}: indices computed from the input (a lookup table) are not supported`);
   const x = s.act(node, 0);
   const indices = s.constant(node, 1, 'constant indices');
   const axis = s.rowAxis(num(node.attributes.axis, 0), x, 'axis');
   const dim = x.shape[axis]!;
-  if (indices.data.length === 0 || indices.data.length > 256) s.fail(`${s.where}: ${indices.data.length} indices (1 to 256 are supported)`);
+  if (indices.data.length === 0 || indices.data.length > 256)
+    s.fail(`${s.where}: ${indices.data.length} indices (1 to 256 are supported)`);
   const input = s.node(x);
   const parts = Array.from(indices.data, (j, k) => {
     const at = j < 0 ? j + dim : j;
@@ -88,7 +121,10 @@ function view(s: ImportState, node: OnnxNode, x: Act, shape: number[], k = 0): v
 
 function reshape(s: ImportState, node: OnnxNode): void {
   const x = s.act(node, 0);
-  const t = node.attributes.shape !== undefined ? { data: Float64Array.from(ints(node.attributes.shape, [])), batch: undefined, shape: [] } : s.constant(node, 1, 'a constant shape');
+  const t =
+    node.attributes.shape !== undefined
+      ? { data: Float64Array.from(ints(node.attributes.shape, [])), batch: undefined, shape: [] }
+      : s.constant(node, 1, 'a constant shape');
   const target = Array.from(t.data);
   const allowZero = num(node.attributes.allowzero, 0) === 1;
   const isBatch = (i: number) => !!t.batch?.[i];
@@ -98,13 +134,19 @@ function reshape(s: ImportState, node: OnnxNode): void {
   }
   target.forEach((_, i) => i > 0 && isBatch(i) && s.batchAxis(`${s.where}: moves the batch size to axis ${i}`));
   const head = target[0];
-  const rest = target.slice(1).map((d, i) => (d === 0 && !allowZero ? x.shape[i] ?? 0 : d));
+  const rest = target.slice(1).map((d, i) => (d === 0 && !allowZero ? (x.shape[i] ?? 0) : d));
   // A static batch of 1 (a PyTorch export's x.view(1, -1)) is 1 everywhere: [1, …] is per row.
   const batchOfOne = s.staticBatch1 && head === 1;
-  const keepsBatch = isBatch(0) || (head === 0 && !allowZero) || batchOfOne || (head === -1 && !rest.includes(-1) && count(rest) === count(x.shape));
+  const keepsBatch =
+    isBatch(0) ||
+    (head === 0 && !allowZero) ||
+    batchOfOne ||
+    (head === -1 && !rest.includes(-1) && count(rest) === count(x.shape));
   if (!keepsBatch) s.batchAxis(`${s.where}: reshape to [${target.join(', ')}] changes the batch axis`);
   if (batchOfOne && !s.notes.some((n) => n.startsWith('the graph input has a static batch of 1'))) {
-    s.notes.push(`the graph input has a static batch of 1: it is imported per row (a reshape to [1, …] keeps the batch axis), so it takes any batch`);
+    s.notes.push(
+      `the graph input has a static batch of 1: it is imported per row (a reshape to [1, …] keeps the batch axis), so it takes any batch`,
+    );
   }
   view(s, node, x, resolve(s, x.shape, rest, true));
 }
@@ -119,7 +161,12 @@ function resolve(s: ImportState, shape: number[], target: number[], allowZero: b
 
 function squeeze(s: ImportState, node: OnnxNode): void {
   const x = s.act(node, 0);
-  const axesIn = node.attributes.axes !== undefined ? ints(node.attributes.axes, []) : node.inputs[1] ? Array.from(s.constant(node, 1, 'constant axes').data) : null;
+  const axesIn =
+    node.attributes.axes !== undefined
+      ? ints(node.attributes.axes, [])
+      : node.inputs[1]
+        ? Array.from(s.constant(node, 1, 'constant axes').data)
+        : null;
   const batch = s.mode === 'batch';
   const full = batch ? [-1, ...x.shape] : x.shape;
   let shape: number[];
@@ -130,7 +177,8 @@ function squeeze(s: ImportState, node: OnnxNode): void {
     let k = 0;
     for (let i = 0; i < rank; i++) shape.push(axes.has(i) ? 1 : full[k++]!);
   } else {
-    if (!axesIn && batch && s.model.inputs[0]!.shape[0] === 1) s.batchAxis(`${s.where}: squeezes every unit axis, the batch axis of 1 included`);
+    if (!axesIn && batch && s.model.inputs[0]!.shape[0] === 1)
+      s.batchAxis(`${s.where}: squeezes every unit axis, the batch axis of 1 included`);
     const axes = axesIn ? new Set(axesIn.map((v) => s.normalize(v, full.length, 'axis'))) : null;
     shape = full.filter((d, i) => (axes ? !axes.has(i) : d !== 1));
   }
@@ -142,7 +190,12 @@ function squeeze(s: ImportState, node: OnnxNode): void {
 function slice(s: ImportState, node: OnnxNode): number | Act {
   const a = node.attributes;
   let x = s.act(node, 0);
-  const list = (attr: string, i: number): number[] | undefined => (a[attr] !== undefined ? ints(a[attr], []) : node.inputs[i] ? Array.from(s.constant(node, i, `constant ${attr}`).data) : undefined);
+  const list = (attr: string, i: number): number[] | undefined =>
+    a[attr] !== undefined
+      ? ints(a[attr], [])
+      : node.inputs[i]
+        ? Array.from(s.constant(node, i, `constant ${attr}`).data)
+        : undefined;
   const starts = list('starts', 1) ?? [];
   const ends = list('ends', 2) ?? [];
   const rank = s.onnxRank(x);
@@ -174,13 +227,21 @@ function split(s: ImportState, node: OnnxNode): void {
   const axis = s.rowAxis(num(a.axis, 0), x, 'axis');
   const dim = x.shape[axis]!;
   const outs = node.outputs.length;
-  let sizes = a.split !== undefined ? ints(a.split, []) : node.inputs[1] ? Array.from(s.constant(node, 1, 'constant split sizes').data) : null;
+  let sizes =
+    a.split !== undefined
+      ? ints(a.split, [])
+      : node.inputs[1]
+        ? Array.from(s.constant(node, 1, 'constant split sizes').data)
+        : null;
   if (!sizes) {
     const n = num(a.num_outputs, outs);
     const size = Math.ceil(dim / n);
     sizes = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(size, dim - i * size)));
   }
-  if (sizes.length !== outs || sizes.reduce((s, v) => s + v, 0) !== dim) s.fail(`${s.where}: split sizes [${sizes.join(', ')}] do not cover axis ${num(a.axis, 0)} of ${dim} in ${outs} parts`);
+  if (sizes.length !== outs || sizes.reduce((s, v) => s + v, 0) !== dim)
+    s.fail(
+      `${s.where}: split sizes [${sizes.join(', ')}] do not cover axis ${num(a.axis, 0)} of ${dim} in ${outs} parts`,
+    );
   let start = 0;
   sizes.forEach((size, k) => {
     const idx = s.g.slice(s.uniqueName(`${node.name}_${k}`), s.node(x), axis, start, start + size);
@@ -199,14 +260,27 @@ function shapeOf(s: ImportState, node: OnnxNode): void {
   const start = num(node.attributes.start, 0);
   const end = num(node.attributes.end, rank);
   const axes = sliceRange(rank, start, end, 1);
-  s.consts.set(node.outputs[0]!, { shape: [axes.length], data: Float64Array.from(axes, (i) => full[i]!), dtype: 'int', batch: Uint8Array.from(axes, (i) => mask[i]!) });
+  s.consts.set(node.outputs[0]!, {
+    shape: [axes.length],
+    data: Float64Array.from(axes, (i) => full[i]!),
+    dtype: 'int',
+    batch: Uint8Array.from(axes, (i) => mask[i]!),
+  });
 }
 
 function transposeAct(s: ImportState, node: OnnxNode): void {
   const x = s.act(node, 0);
   const rank = s.onnxRank(x);
-  const perm = ints(node.attributes.perm, Array.from({ length: rank }, (_, i) => rank - 1 - i));
-  const rowPerm = s.mode === 'batch' ? (perm[0] === 0 ? perm.slice(1).map((p) => p - 1) : s.batchAxis(`${s.where}: perm [${perm.join(', ')}] moves the batch axis`)) : perm;
+  const perm = ints(
+    node.attributes.perm,
+    Array.from({ length: rank }, (_, i) => rank - 1 - i),
+  );
+  const rowPerm =
+    s.mode === 'batch'
+      ? perm[0] === 0
+        ? perm.slice(1).map((p) => p - 1)
+        : s.batchAxis(`${s.where}: perm [${perm.join(', ')}] moves the batch axis`)
+      : perm;
   if (rowPerm.every((p, i) => p === i)) return s.define(node, x);
   const idx = s.g.transpose(s.uniqueName(node.name), s.node(x), rowPerm);
   s.define(node, idx);
@@ -217,7 +291,14 @@ function concat(s: ImportState, node: OnnxNode): void {
   const parts = node.inputs.map((_, i) => s.act(node, i));
   const axis = s.rowAxis(num(node.attributes.axis, s.model.opset < 4 ? 1 : 0), parts[0]!, 'axis');
   if (parts.length === 1) return s.define(node, parts[0]!);
-  s.define(node, s.g.concat(s.uniqueName(node.name), parts.map((p) => s.node(p)), axis));
+  s.define(
+    node,
+    s.g.concat(
+      s.uniqueName(node.name),
+      parts.map((p) => s.node(p)),
+      axis,
+    ),
+  );
 }
 
 function foldShape({ x, a }: FoldArgs): ConstValue[] {
@@ -235,13 +316,20 @@ function foldGather({ x, inputs, a, reserve }: FoldArgs): ConstValue[] {
   const shape = [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)];
   const strides = stridesOf(x.shape);
   const idxStrides = stridesOf(idx.shape);
-  return [gatherElements(x, shape, (index) => {
-    const j = idx.data[flatIndex(index.slice(axis, axis + idx.shape.length), idxStrides)]!;
-    const at = j < 0 ? j + dim : j;
-    if (!(at >= 0 && at < dim)) throw new FoldError(`Gather index ${j} is out of range for a dim of ${dim}`);
-    const src = [...index.slice(0, axis), at, ...index.slice(axis + idx.shape.length)];
-    return flatIndex(src, strides);
-  }, reserve)];
+  return [
+    gatherElements(
+      x,
+      shape,
+      (index) => {
+        const j = idx.data[flatIndex(index.slice(axis, axis + idx.shape.length), idxStrides)]!;
+        const at = j < 0 ? j + dim : j;
+        if (!(at >= 0 && at < dim)) throw new FoldError(`Gather index ${j} is out of range for a dim of ${dim}`);
+        const src = [...index.slice(0, axis), at, ...index.slice(axis + idx.shape.length)];
+        return flatIndex(src, strides);
+      },
+      reserve,
+    ),
+  ];
 }
 
 function foldUnsqueeze({ x, inputs, node }: FoldArgs): ConstValue[] {
@@ -291,7 +379,14 @@ function foldConcat({ x, inputs, a, reserve }: FoldArgs): ConstValue[] {
 function foldSlice({ x, inputs, node, reserve }: FoldArgs): ConstValue[] {
   const ranges = sliceIndices(node, x.shape, inputs);
   const strides = stridesOf(x.shape);
-  return [gatherElements(x, ranges.map((r) => r.length), (index) => index.reduce((s, v, d) => s + ranges[d]![v]! * strides[d]!, 0), reserve)];
+  return [
+    gatherElements(
+      x,
+      ranges.map((r) => r.length),
+      (index) => index.reduce((s, v, d) => s + ranges[d]![v]! * strides[d]!, 0),
+      reserve,
+    ),
+  ];
 }
 
 function foldTranspose({ x, a, reserve }: FoldArgs): ConstValue[] {

@@ -52,7 +52,14 @@ function arithmetic(s: TfjsImportState, n: TfjsNode, op: BinaryOp, where: string
 /** A per-channel constant added to a bias-free conv / dense layer read by nothing else becomes its bias. */
 function foldBias(s: TfjsImportState, x: Value, from: string, c: TfjsTensor): boolean {
   const producer = s.g.nodes[x.node]!;
-  if ((producer.kind !== 'conv2d' && producer.kind !== 'linear') || producer.name !== from || producer.bias || producer.relu || s.tfReaders.get(from) !== 1) return false;
+  if (
+    (producer.kind !== 'conv2d' && producer.kind !== 'linear') ||
+    producer.name !== from ||
+    producer.bias ||
+    producer.relu ||
+    s.tfReaders.get(from) !== 1
+  )
+    return false;
   const channels = s.g.paramShapes.get(producer.weight)![0]!;
   if (c.data.length !== channels || c.shape[c.shape.length - 1] !== channels) return false;
   producer.bias = `${producer.name}.bias`;
@@ -71,11 +78,15 @@ function constantFor(s: TfjsImportState, x: Value, c: TfjsTensor, where: string)
     while (shape.length < 4) shape.unshift(1);
     const [a, h, w, ch] = shape as [number, number, number, number];
     data = new Float32Array(data.length);
-    for (let i = 0; i < a; i++) for (let y = 0; y < h; y++) for (let z = 0; z < w; z++) for (let k = 0; k < ch; k++) data[((i * ch + k) * h + y) * w + z] = c.data[((i * h + y) * w + z) * ch + k]!;
+    for (let i = 0; i < a; i++)
+      for (let y = 0; y < h; y++)
+        for (let z = 0; z < w; z++)
+          for (let k = 0; k < ch; k++) data[((i * ch + k) * h + y) * w + z] = c.data[((i * h + y) * w + z) * ch + k]!;
     shape = [a, ch, h, w];
   }
   if (shape.length > rowRank) {
-    if (shape[0] !== 1 || shape.length > rowRank + 1) s.fail(`${where}: a constant of shape [${c.shape.join(', ')}] does not broadcast per image`);
+    if (shape[0] !== 1 || shape.length > rowRank + 1)
+      s.fail(`${where}: a constant of shape [${c.shape.join(', ')}] does not broadcast per image`);
     shape = shape.slice(1);
   }
   return { shape, data };
@@ -85,12 +96,16 @@ function constantFor(s: TfjsImportState, x: Value, c: TfjsTensor, where: string)
 const droppedIfFinal = (op: TfjsOp): TfjsOp => ({
   build: (s, n, where) => {
     if (!s.outputChain.has(n.name) || s.keepFinal) return op.build(s, n, where);
-    s.notes.push(`dropped the final ${n.op} (${n.name}): the model is explained on logits; use output 'prob' to explain probabilities`);
+    s.notes.push(
+      `dropped the final ${n.op} (${n.name}): the model is explained on logits; use output 'prob' to explain probabilities`,
+    );
     return s.input(n, 0, where);
   },
 });
 
-const unary = (op: UnaryOp | 'relu'): TfjsOp => ({ build: (s, n, where) => activation(s, n.name, s.input(n, 0, where), op) });
+const unary = (op: UnaryOp | 'relu'): TfjsOp => ({
+  build: (s, n, where) => activation(s, n.name, s.input(n, 0, where), op),
+});
 const binary = (op: BinaryOp): TfjsOp => ({ build: (s, n, where) => arithmetic(s, n, op, where) });
 
 export const ELEMENTWISE_OPS: Record<string, TfjsOp> = {
@@ -99,12 +114,17 @@ export const ELEMENTWISE_OPS: Record<string, TfjsOp> = {
   Sigmoid: droppedIfFinal(unary(ACTIVATIONS.Sigmoid!)),
   Tanh: unary(ACTIVATIONS.Tanh!),
   Elu: unary(ACTIVATIONS.Elu!),
-  LeakyRelu: { build: (s, n, where) => activation(s, n.name, s.input(n, 0, where), { fn: 'leakyrelu', alpha: attr.float(n, 'alpha', 0.2) }) },
+  LeakyRelu: {
+    build: (s, n, where) =>
+      activation(s, n.name, s.input(n, 0, where), { fn: 'leakyrelu', alpha: attr.float(n, 'alpha', 0.2) }),
+  },
   Prelu: { build: (s, n, where) => prelu(s, n.name, s.input(n, 0, where), s.constant(n, 1, where)) },
   Softmax: droppedIfFinal({
     build: (s, n, where) => {
       const x = s.input(n, 0, where);
-      return x.nchw ? { node: s.g.softmax(n.name, x.node, { axis: 0 }), nchw: true } : s.g.softmax(n.name, s.features(x));
+      return x.nchw
+        ? { node: s.g.softmax(n.name, x.node, { axis: 0 }), nchw: true }
+        : s.g.softmax(n.name, s.features(x));
     },
   }),
   BiasAdd: binary('add'),

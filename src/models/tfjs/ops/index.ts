@@ -5,7 +5,9 @@ import { GRAPH_OPS } from './graph.js';
 import { LAYER_OPS } from './layers.js';
 import { SHAPE_OPS } from './shape.js';
 
-export const TFJS_OPS: ReadonlyMap<string, TfjsOp> = new Map(Object.entries({ ...GRAPH_OPS, ...ELEMENTWISE_OPS, ...LAYER_OPS, ...SHAPE_OPS }));
+export const TFJS_OPS: ReadonlyMap<string, TfjsOp> = new Map(
+  Object.entries({ ...GRAPH_OPS, ...ELEMENTWISE_OPS, ...LAYER_OPS, ...SHAPE_OPS }),
+);
 
 /** The op names the TF.js importer supports. */
 export const TFJS_SUPPORTED_OPS: ReadonlySet<string> = new Set([...TFJS_OPS.keys()].sort());

@@ -21,12 +21,22 @@ function conv(s: TfjsImportState, n: TfjsNode, where: string): Value {
   // HWIO → OIHW; depthwise [KH, KW, C, M] → [C·M, 1, KH, KW] (out channel c·M + k): the same index map with O = c·M + k
   const weight = new Float32Array(f.data.length);
   const perGroup = depthwise ? 1 : fc;
-  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let c = 0; c < fc; c++) for (let o = 0; o < m; o++) {
-    const [oc, ic] = depthwise ? [c * m + o, 0] : [o, c];
-    weight[((oc * perGroup + ic) * kh + i) * kw + j] = f.data[((i * kw + j) * fc + c) * m + o]!;
-  }
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < fc; c++)
+        for (let o = 0; o < m; o++) {
+          const [oc, ic] = depthwise ? [c * m + o, 0] : [o, c];
+          weight[((oc * perGroup + ic) * kh + i) * kw + j] = f.data[((i * kw + j) * fc + c) * m + o]!;
+        }
   const { bias, after } = fused(s, n, outC, where);
-  const idx = s.g.conv2d(n.name, x, inC, outC, [kh, kw], { stride, padding, dilation, groups, bias: !!bias, relu: after === 'relu' });
+  const idx = s.g.conv2d(n.name, x, inC, outC, [kh, kw], {
+    stride,
+    padding,
+    dilation,
+    groups,
+    bias: !!bias,
+    relu: after === 'relu',
+  });
   s.params.set(`${n.name}.weight`, { shape: [outC, perGroup, kh, kw], data: weight });
   if (bias) s.params.set(`${n.name}.bias`, { shape: [outC], data: bias });
   return fusedActivation(s, n, { node: idx, nchw: true }, after, where);
@@ -45,13 +55,16 @@ function matmul(s: TfjsImportState, n: TfjsNode, where: string): Value {
   const row = (k: number): number => {
     if (!hwc) return k;
     const [c, h, w] = hwc;
-    const ch = Math.floor(k / (h * w)), p = k % (h * w);
+    const ch = Math.floor(k / (h * w)),
+      p = k % (h * w);
     return p * c + ch; // CHW index k → the HWC index TF flattened it to
   };
   const have = s.shape(x)[0];
-  if (s.shape(x).length !== 1 || have !== inF) s.fail(`${where}: multiplies [N, ${s.shape(x).join(', ')}] by a [${inF}, ${outF}] weight`);
+  if (s.shape(x).length !== 1 || have !== inF)
+    s.fail(`${where}: multiplies [N, ${s.shape(x).join(', ')}] by a [${inF}, ${outF}] weight`);
   const weight = new Float32Array(inF * outF);
-  for (let o = 0; o < outF; o++) for (let k = 0; k < inF; k++) weight[o * inF + k] = b.data[tb ? o * inF + row(k) : row(k) * outF + o]!;
+  for (let o = 0; o < outF; o++)
+    for (let k = 0; k < inF; k++) weight[o * inF + k] = b.data[tb ? o * inF + row(k) : row(k) * outF + o]!;
   const { bias, after } = fused(s, n, outF, where);
   const idx = s.g.linear(n.name, x, inF, outF, { bias: !!bias, relu: after === 'relu' });
   s.params.set(`${n.name}.weight`, { shape: [outF, inF], data: weight });
@@ -60,12 +73,20 @@ function matmul(s: TfjsImportState, n: TfjsNode, where: string): Value {
 }
 
 /** A fused op's bias (its first extra input) and activation. */
-function fused(s: TfjsImportState, n: TfjsNode, channels: number, where: string): { bias: Float32Array | null; after: string | null } {
+function fused(
+  s: TfjsImportState,
+  n: TfjsNode,
+  channels: number,
+  where: string,
+): { bias: Float32Array | null; after: string | null } {
   if (!n.op.startsWith('_Fused') && !n.op.startsWith('Fused')) return { bias: null, after: null };
   const ops = attr.strings(n, 'fused_ops');
   const known = ['BiasAdd', 'Relu', 'Relu6', 'Prelu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh'];
   const bad = ops.find((o, k) => !known.includes(o) || (o === 'BiasAdd') !== (k === 0));
-  if (bad || ops.length > 2 || ops.length === 0) s.fail(`${where}: fused_ops [${ops.join(', ')}] are not supported (BiasAdd, then optionally one of ${known.slice(1).join(', ')})`);
+  if (bad || ops.length > 2 || ops.length === 0)
+    s.fail(
+      `${where}: fused_ops [${ops.join(', ')}] are not supported (BiasAdd, then optionally one of ${known.slice(1).join(', ')})`,
+    );
   let bias: Float32Array | null = null;
   if (ops[0] === 'BiasAdd') {
     bias = s.constant(n, 2, where).data;
@@ -77,7 +98,10 @@ function fused(s: TfjsImportState, n: TfjsNode, channels: number, where: string)
 function fusedActivation(s: TfjsImportState, n: TfjsNode, v: Value, after: string | null, where: string): Value {
   if (after === null || after === 'relu') return v;
   if (after === 'prelu') return prelu(s, `${n.name}/prelu`, v, s.constant(n, 3, where));
-  const op = after === 'leakyrelu' ? { fn: 'leakyrelu' as const, alpha: attr.float(n, 'leakyrelu_alpha', 0.2) } : ACTIVATIONS[{ relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', tanh: 'Tanh' }[after]!]!;
+  const op =
+    after === 'leakyrelu'
+      ? { fn: 'leakyrelu' as const, alpha: attr.float(n, 'leakyrelu_alpha', 0.2) }
+      : ACTIVATIONS[{ relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', tanh: 'Tanh' }[after]!]!;
   return activation(s, `${n.name}/${after}`, v, op);
 }
 
@@ -103,7 +127,10 @@ function pool(s: TfjsImportState, n: TfjsNode, where: string): Value {
   const stride = s.spatial(n, 'strides', where);
   const padding = s.padding(n, [h, w], kernel, stride, [1, 1], where);
   // TF's average divides by the taps inside the input (SAME's padding is not counted)
-  const idx = n.op === 'MaxPool' ? s.g.maxPool(n.name, x, { kernel, stride, padding }) : s.g.avgPool(n.name, x, { kernel, stride, padding, countIncludePad: false });
+  const idx =
+    n.op === 'MaxPool'
+      ? s.g.maxPool(n.name, x, { kernel, stride, padding })
+      : s.g.avgPool(n.name, x, { kernel, stride, padding, countIncludePad: false });
   return { node: idx, nchw: true };
 }
 

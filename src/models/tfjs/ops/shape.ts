@@ -7,11 +7,28 @@ function mean(s: TfjsImportState, n: TfjsNode, where: string): Value | number {
   const keep = attr.bool(n, 'keep_dims', false);
   const tfRank = s.shape(x.node).length + 1;
   const axes = [...new Set([...s.constant(n, 1, where).data].map((a) => (a < 0 ? a + tfRank : a)))];
-  if (axes.some((a) => !(a >= 1 && a < tfRank && Number.isInteger(a)))) s.fail(`${where}: a mean over axes [${[...s.constant(n, 1, where).data].join(', ')}] (the batch axis, or out of range)`);
+  if (axes.some((a) => !(a >= 1 && a < tfRank && Number.isInteger(a))))
+    s.fail(
+      `${where}: a mean over axes [${[...s.constant(n, 1, where).data].join(', ')}] (the batch axis, or out of range)`,
+    );
   const spatial = axes.length === 2 && axes.includes(1) && axes.includes(2);
   if (x.nchw && spatial && !keep) return s.g.globalAvgPool(n.name, x.node);
-  if (x.nchw && keep) return { node: s.g.reduceMean(n.name, x.node, axes.map((a) => NHWC_TO_ROW[a]!), true), nchw: true };
-  return s.g.reduceMean(n.name, s.tfOrder(x), axes.map((a) => a - 1), keep);
+  if (x.nchw && keep)
+    return {
+      node: s.g.reduceMean(
+        n.name,
+        x.node,
+        axes.map((a) => NHWC_TO_ROW[a]!),
+        true,
+      ),
+      nchw: true,
+    };
+  return s.g.reduceMean(
+    n.name,
+    s.tfOrder(x),
+    axes.map((a) => a - 1),
+    keep,
+  );
 }
 
 /** `target`: the TF shape, batch axis first (-1 or any: the batch), one other -1 at most. */
@@ -21,7 +38,12 @@ function reshape(s: TfjsImportState, name: string, x: Value, target: number[], w
   const row = target.slice(1);
   const known = row.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
   const resolved = row.map((d) => (d === -1 ? size / known : d));
-  if (target.length < 1 || row.filter((d) => d === -1).length > 1 || resolved.some((d) => !(Number.isInteger(d) && d >= 1)) || resolved.reduce((p, d) => p * d, 1) !== size) {
+  if (
+    target.length < 1 ||
+    row.filter((d) => d === -1).length > 1 ||
+    resolved.some((d) => !(Number.isInteger(d) && d >= 1)) ||
+    resolved.reduce((p, d) => p * d, 1) !== size
+  ) {
     s.fail(`${where}: cannot reshape [N, ${from.join(', ')}] to [${target.join(', ')}]`);
   }
   if (x.nchw && resolved.join() === from.join()) return x;
@@ -39,7 +61,8 @@ function squeeze(s: TfjsImportState, n: TfjsNode, where: string): Value | number
   const x = s.input(n, 0, where);
   const shape = s.tfShape(x);
   const dims = attr.ints(n, 'squeeze_dims', attr.ints(n, 'axis', [])).map((a) => (a < 0 ? a + shape.length + 1 : a));
-  if (dims.some((a) => a === 0 || shape[a - 1] !== 1)) s.fail(`${where}: squeeze_dims [${dims.join(', ')}] of [N, ${shape.join(', ')}] are not unit axes after the batch`);
+  if (dims.some((a) => a === 0 || shape[a - 1] !== 1))
+    s.fail(`${where}: squeeze_dims [${dims.join(', ')}] of [N, ${shape.join(', ')}] are not unit axes after the batch`);
   const kept = shape.filter((d, k) => (dims.length ? !dims.includes(k + 1) : d !== 1));
   return reshape(s, n.name, x, [-1, ...kept], where);
 }
@@ -49,7 +72,8 @@ function pad(s: TfjsImportState, n: TfjsNode, where: string): Value {
   const p = [...s.constant(n, 1, where).data];
   const value = n.op === 'PadV2' ? s.constant(n, 2, where).data[0]! : 0;
   const rank = s.shape(x.node).length + 1;
-  if (p.length !== 2 * rank || p[0] !== 0 || p[1] !== 0) s.fail(`${where}: paddings [${p.join(', ')}] must be ${rank} [begin, end] pairs, the batch axis unpadded`);
+  if (p.length !== 2 * rank || p[0] !== 0 || p[1] !== 0)
+    s.fail(`${where}: paddings [${p.join(', ')}] must be ${rank} [begin, end] pairs, the batch axis unpadded`);
   const tfAxisOf = (rowAxis: number): number => (x.nchw ? NHWC_TO_ROW.indexOf(rowAxis) : rowAxis + 1);
   const begins = Array.from({ length: rank - 1 }, (_, k) => p[2 * tfAxisOf(k)]!);
   const ends = Array.from({ length: rank - 1 }, (_, k) => p[2 * tfAxisOf(k) + 1]!);
@@ -64,13 +88,27 @@ function concat(s: TfjsImportState, n: TfjsNode, where: string): Value | number 
   const axis0 = s.constant(n, count, where).data[0]!;
   const axis = axis0 < 0 ? axis0 + tfRank : axis0;
   if (!(axis >= 1 && axis < tfRank)) s.fail(`${where}: concat on axis ${axis0} (the batch axis, or out of range)`);
-  if (values.every((v) => v.nchw)) return { node: s.g.concat(n.name, values.map((v) => v.node), NHWC_TO_ROW[axis]!), nchw: true };
-  return s.g.concat(n.name, values.map((v) => s.tfOrder(v)), axis - 1);
+  if (values.every((v) => v.nchw))
+    return {
+      node: s.g.concat(
+        n.name,
+        values.map((v) => v.node),
+        NHWC_TO_ROW[axis]!,
+      ),
+      nchw: true,
+    };
+  return s.g.concat(
+    n.name,
+    values.map((v) => s.tfOrder(v)),
+    axis - 1,
+  );
 }
 
 export const SHAPE_OPS: Record<string, TfjsOp> = {
   Mean: { build: mean },
-  Reshape: { build: (s, n, where) => reshape(s, n.name, s.input(n, 0, where), [...s.constant(n, 1, where).data], where) },
+  Reshape: {
+    build: (s, n, where) => reshape(s, n.name, s.input(n, 0, where), [...s.constant(n, 1, where).data], where),
+  },
   Squeeze: { build: squeeze },
   Pad: { build: pad },
   PadV2: { build: pad },
