@@ -2,11 +2,8 @@
  * The platform seam: everything that differs between Node and a browser (or Web Worker). Code
  * imports it as `#platform`; package.json's `imports` resolves that to ./node.ts or ./browser.ts by
  * export condition, so a browser bundle never sees a `node:` module or Dawn. Both sides implement
- * this interface (checked below, types only).
+ * this interface (checked in implements.ts, types only, so that no import runs back here).
  */
-import type * as NodePlatform from './node.js';
-import type * as BrowserPlatform from './browser.js';
-
 export interface Platform {
   /** A WebGPU adapter: Dawn (npm `webgpu`) in Node, `navigator.gpu` in a browser or worker. */
   requestAdapter(powerPreference?: GPUPowerPreference): Promise<{ adapter: GPUAdapter; source: string }>;
@@ -33,6 +30,3 @@ export interface NamedByModel {
   model: string;
   allowOutside?: boolean;
 }
-
-type Implements<T extends Platform> = T;
-export type Checked = [Implements<typeof NodePlatform>, Implements<typeof BrowserPlatform>];

@@ -6,6 +6,7 @@
 import { gaussianBlur } from './blur.js';
 import { checkInput, explained, type RefModel, type TargetOptions } from './model.js';
 import { sum } from './vec.js';
+import type { PathAttribution } from './ig.js';
 
 export interface BlurIgOptions extends TargetOptions {
   maxSigma?: number; // default 50
@@ -15,14 +16,8 @@ export interface BlurIgOptions extends TargetOptions {
   sqrt?: boolean;
 }
 
-export interface BlurIgResult {
-  attribution: Float64Array;
-  fx: number;
-  /** f at the most blurred point blur(x, σ_m). */
-  fBaseline: number;
-  sum: number;
-  delta: number;
-  gradientEvaluations: number;
+/** `fBaseline` is f at the most blurred point blur(x, σ_m). */
+export interface BlurIgResult extends PathAttribution {
   /** σ_0 = 0 … σ_m. */
   sigmas: Float64Array;
   /** blur(x, σ_m), …, blur(x, σ_0) = x: baseline → input, m + 1 points. */
