@@ -19,7 +19,8 @@ export const TEST_PROJECTS = {
 
 /**
  * `npm run test:quick` (PATHLIGHT_TEST_QUICK=1, the node project): leaves out these files, whose
- * time goes into whole models (training, the shipped zoo, ONNX's suites, 200 engines, fuzzing),
+ * time goes into whole models (training, the shipped zoo, ONNX's suites, 200 engines, fuzzing, LeNet
+ * chunked under small memory budgets),
  * and test/kernels.test.ts leaves out its model-scale cases (test/kernels/quick.ts).
  */
 export const NOT_QUICK = [
@@ -34,6 +35,7 @@ export const NOT_QUICK = [
   'test/onnx-conformance.test.ts',
   'test/onnx-exports.test.ts',
   'test/entries.test.ts',
+  'test/limits.test.ts',
 ];
 const quick = process.env.PATHLIGHT_TEST_QUICK === '1';
 

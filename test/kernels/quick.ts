@@ -14,6 +14,8 @@ export const MODEL_SCALE = [
   'zoo: resnet matches',
   'interop: IDGI of a TF.js CNN', // TF.js's WebGPU backend compiles its own kernels
   'methods: peak GPU memory', // 4 096 steps
+  'conv2d: one pipeline per direction serves every batch size', // every layer size of the zoo
+  'nn: a batch over the binding limit', // a batch split over maxStorageBufferBindingSize
 ];
 
 export function quickCases(all: readonly Case[]): Case[] {
