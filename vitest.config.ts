@@ -63,7 +63,13 @@ export default defineConfig({
     reporters: ['default'],
     projects: Object.entries(TEST_PROJECTS).map(([name, files]) => ({
       extends: true as const,
-      test: { name, include: files.include, exclude: quick ? [...files.exclude, ...NOT_QUICK] : files.exclude },
+      test: {
+        name,
+        include: files.include,
+        exclude: quick ? [...files.exclude, ...NOT_QUICK] : files.exclude,
+        // quick: the files share one process (no fresh module graph per file), saving ~15 s of imports
+        isolate: !quick,
+      },
     })),
   },
 });
