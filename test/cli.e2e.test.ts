@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { build, ROOT } from '../esbuild.config.mjs';
 import { checkoutBenchScript, installedBench } from '../src/cli/bench-command.js';
 import { readNpy, writeNpy } from '../src/models/npy.js';
-import { tinyOnnx } from './harness/onnx-build.js';
+import { FREE_SIZES_MODEL, tinyOnnx } from './harness/onnx-build.js';
 import { decodePng, encodeGrayPng } from '../src/data/png.js';
 
 const cli = join(ROOT, 'dist/cli.js');
@@ -545,17 +545,7 @@ describe('an installed `pathlight bench` (no checkout: no bench/bench.mjs, the T
 
 describe('explain: free input sizes and the memory budget from the command line (issue #22)', () => {
   it('a model file with free input sizes gets them from a .npy --input, naming them in a note', () => {
-    // a 1×1 conv, a global pool, a flatten, on an input declared [N, 3, H, W] (PaddleOCR's classifier has [-1, 3, -1, -1])
-    const free = tinyOnnx({
-      inputs: [{ name: 'x', shape: ['N', 3, 'H', 'W'] }],
-      outputs: ['y'],
-      initializers: [{ name: 'w', shape: [2, 3, 1, 1], data: [1, 2, 3, -1, 0, 1] }],
-      nodes: [
-        { op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['c'] },
-        { op: 'GlobalAveragePool', inputs: ['c'], outputs: ['g'] },
-        { op: 'Flatten', inputs: ['g'], outputs: ['y'] },
-      ],
-    });
+    const free = tinyOnnx(FREE_SIZES_MODEL); // input [N, 3, H, W]
     const model = join(dir, 'free.onnx');
     writeFileSync(model, free);
     const x = join(dir, 'free-x.npy');

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { importOnnxBytes } from '../src/models/onnx/import.js';
 import { onnxPredictor } from '../src/models/predict.js';
-import { float, int, ints, str, tinyOnnx, type TinyModel } from './harness/onnx-build.js';
+import { float, FREE_SIZES_MODEL, int, ints, str, tinyOnnx, type TinyModel } from './harness/onnx-build.js';
 import { Rng } from './harness/random.js';
 
 let engine: Engine;
@@ -496,16 +496,7 @@ describe('extra outputs and constant graphs', () => {
 
 describe('real models: free input sizes, a static batch of 1 (issue #22)', () => {
   // PaddleOCR's classifier declares [-1, 3, -1, -1]: a 1×1 conv, a global pool, a flatten
-  const free: TinyModel = {
-    inputs: [{ name: 'x', shape: ['N', 3, 'H', 'W'] }],
-    outputs: ['y'],
-    initializers: [{ name: 'w', shape: [2, 3, 1, 1], data: [1, 2, 3, -1, 0, 1] }],
-    nodes: [
-      { op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['c'] },
-      { op: 'GlobalAveragePool', inputs: ['c'], outputs: ['g'] },
-      { op: 'Flatten', inputs: ['g'], outputs: ['y'] },
-    ],
-  };
+  const free = FREE_SIZES_MODEL;
 
   it('inputShape fixes the free sizes; without it the import names them; a shape that does not fit is refused', () => {
     expect(() => spec(free)).toThrow(

@@ -80,3 +80,18 @@ export function tinyOnnx(m: TinyModel): Uint8Array {
   };
   return ModelProto.encode(ModelProto.fromObject(message)).finish();
 }
+
+/**
+ * A model with free input sizes, as PaddleOCR's text-direction classifier declares them
+ * ([-1, 3, -1, -1]): a 1×1 conv (2 outputs), a global average pool, a flatten.
+ */
+export const FREE_SIZES_MODEL: TinyModel = {
+  inputs: [{ name: 'x', shape: ['N', 3, 'H', 'W'] }],
+  outputs: ['y'],
+  initializers: [{ name: 'w', shape: [2, 3, 1, 1], data: [1, 2, 3, -1, 0, 1] }],
+  nodes: [
+    { op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['c'] },
+    { op: 'GlobalAveragePool', inputs: ['c'], outputs: ['g'] },
+    { op: 'Flatten', inputs: ['g'], outputs: ['y'] },
+  ],
+};
