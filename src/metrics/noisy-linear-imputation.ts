@@ -34,8 +34,10 @@ export function noisyLinearImputation(image: Tensor, removed: Tensor, noise: Ten
   if (noise.shape.join() !== [k, c, h, w].join())
     fail(`${op}: noise ${shapeStr(noise.shape)} must be [${k}, ${c}, ${h}, ${w}]`);
   const iterations = opts.iterations ?? IMPUTATION_ITERATIONS;
-  if (!Number.isInteger(iterations) || iterations < 0) fail(`${op}: iterations must be an integer ≥ 0, got ${iterations}`);
-  if (!(opts.sigma >= 0 && Number.isFinite(opts.sigma))) fail(`${op}: sigma must be a finite number ≥ 0, got ${opts.sigma}`);
+  if (!Number.isInteger(iterations) || iterations < 0)
+    fail(`${op}: iterations must be an integer ≥ 0, got ${iterations}`);
+  if (!(opts.sigma >= 0 && Number.isFinite(opts.sigma)))
+    fail(`${op}: sigma must be a finite number ≥ 0, got ${opts.sigma}`);
   const planes = k * c;
   const engine = image.engine;
   const images = Tensor.empty(engine, [k, c, h, w], 'imputed images');

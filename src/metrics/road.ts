@@ -1,6 +1,6 @@
 /**
- * ROAD, RemOve And Debias (Rong et al. 2022, arXiv 2202.00449), as Quantus's
- * quantus/metrics/faithfulness/road.py defines it: at each removal level p % the first
+ * ROAD, RemOve And Debias (Rong et al. 2022, arXiv 2202.00449), as Quantus (@ 85bc29d,
+ * quantus/metrics/faithfulness/road.py) defines it: at each removal level p % the first
  * floor(H·W·p/100) pixels of the saliency order are replaced by noisy linear imputation, and the
  * score is whether the model still predicts the target (Quantus's value; averaged over images it
  * is the accuracy curve of the paper). Quantus ranks most relevant first (MoRF); LeRF, the

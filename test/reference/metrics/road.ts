@@ -1,8 +1,9 @@
 /**
  * Float64 ROAD (Rong et al. 2022) transliterated from Quantus (understandable-machine-intelligence-lab/
- * Quantus @ eab1523fca5a9a019942224d73fd4591857d4224, quantus/functions/perturb_func.py
- * `noisy_linear_imputation`; @ 934e2f5dab35b43f7723db18ed98669f33f2d205,
- * quantus/metrics/faithfulness/road.py `evaluate_instance`), with the noise given, not drawn.
+ * Quantus @ 85bc29d137d8f42835dd392f5cc441ad61d6d1f1: quantus/functions/perturb_func.py
+ * `noisy_linear_imputation`, quantus/metrics/faithfulness/road.py `evaluate_batch`), with the
+ * noise given per pixel, not drawn. test/metrics-quantus.test.ts checks it against that code's
+ * own output (test/fixtures/quantus/metrics.json).
  * The sparse system is solved directly (banded Cholesky: removed pixels in raster order couple
  * only within W + 1 of each other), not iteratively, so it checks the GPU's conjugate gradients.
  */
