@@ -2,7 +2,8 @@
  * The Quantus-style metrics on the GPU against Quantus's own code: test/fixtures/quantus/metrics.json
  * holds what Quantus @ 85bc29d (run by test/fixtures/quantus/generate.py with Debian's numpy and
  * scipy) computed for a linear model on one 1×12×12 image, together with every random draw it
- * used (ROAD's noise, the subsets, the uniform noise), which pathlight is given here.
+ * used (ROAD's noise, the subsets, the uniform noise), which pathlight is given here. Colour
+ * (two channels, a small CNN) is checked against the float64 transliteration instead.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,15 +14,29 @@ import type { Model } from '../src/nn/model.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import {
   complexity,
+  evaluateMethods,
   faithfulnessCorrelation,
   infidelity,
+  meanScores,
   noisyLinearImputation,
   normaliseByNegative,
+  QUANTUS_METRICS,
+  quantusScores,
+  quantusTable,
+  randomSubsets,
   rankPixels,
+  reduceToPixels,
   road,
   sensitivity,
   sparseness,
+  uniformNoise,
 } from '../src/metrics/index.js';
+import { explain } from '../src/attribution/explain.js';
+import { evalCommand } from '../src/cli/eval-command.js';
+import { parseFlags } from '../src/cli/flags.js';
+import { Rng } from './harness/random.js';
+import { smallCnn } from './kernels/methods.cases.js';
+import { faithfulnessCorrelation as refCorrelation, infidelity as refInfidelity } from './reference/metrics/quantus.js';
 import { maxAbsDiff } from './harness/assert.js';
 import { noisyLinearImputation as refImputation } from './reference/metrics/road.js';
 
@@ -148,5 +163,116 @@ describe('against Quantus @ 85bc29d (fixture)', () => {
     // Quantus's normalisation is not a no-op on a mixed-sign attribution
     expect(Math.abs(sparseness(attribution, { normalise: false }) - q.sparseness)).toBeGreaterThan(1e-6);
     expect(Array.from(normaliseByNegative([2, -4, 0, 1]))).toEqual([1, -1, 0, 0.5]);
+  });
+});
+
+describe('two channels (a small CNN) against the float64 transliteration', () => {
+  it('faithfulness correlation, infidelity (C·H·W and H·W attributions) and sensitivity of explain()', async () => {
+    const { model: cnn, ref } = smallCnn(engine);
+    const [c, h, w] = ref.shape;
+    const d = c * h * w;
+    const rng = new Rng(8);
+    const xs = Float32Array.from(rng.uniform(d, 0.1, 1));
+    const x64 = Float64Array.from(xs);
+    const a = Float64Array.from(rng.uniform(d, -1, 1));
+    const saliency = reduceToPixels(a, [c, h, w], 'sum');
+    const target = 2;
+
+    const subsets = randomSubsets(h * w, w, 12, 3);
+    const fc = await faithfulnessCorrelation(engine, cnn, xs, a, { target, runs: 12, subsets });
+    const rows = Array.from({ length: 12 }, (_, r) => Array.from(subsets.subarray(r * w, (r + 1) * w)));
+    expect(Math.abs(fc.correlation - refCorrelation(ref, x64, saliency, target, rows))).toBeLessThan(1e-4);
+
+    const inf = await infidelity(engine, cnn, xs, a, { target }); // 6×6 in patches of 4: edge patches cut
+    const want = refInfidelity(ref, x64, a, target, 4);
+    expect(Math.abs(inf.infidelity - want) / want).toBeLessThan(1e-4);
+    const perPixel = await infidelity(engine, cnn, xs, saliency, { target });
+    const repeated = Float64Array.from({ length: d }, (_, i) => saliency[i % (h * w)]!);
+    const wantPerPixel = refInfidelity(ref, x64, repeated, target, 4);
+    expect(Math.abs(perPixel.infidelity - wantPerPixel) / wantPerPixel).toBeLessThan(1e-4);
+
+    const grad = (image: Float32Array) => explain(engine, cnn, image, { method: 'grad', target });
+    const own = (await grad(xs)).attribution;
+    const noise = uniformNoise(4 * d, -0.2, 0.2, 9);
+    const sens = await sensitivity(async (images) => (await grad(images)).attribution, xs, own, { noise });
+    const a0 = ref.grad(x64, target, 'logit');
+    const norm = Math.hypot(...a0);
+    const wantSens = Array.from({ length: 4 }, (_, s) => {
+      const moved = Float64Array.from(x64, (v, i) => v + noise[s * d + i]!);
+      const g = ref.grad(moved, target, 'logit');
+      return Math.hypot(...Array.from(g, (v, i) => v - a0[i]!)) / norm;
+    });
+    expect(maxAbsDiff(sens.sensitivities, wantSens)).toBeLessThan(1e-4);
+    expect(sens.maxSensitivity).toBe(Math.max(...sens.sensitivities));
+    cnn.dispose();
+  });
+
+  it('refuses bad input with one-line errors', async () => {
+    await expect(faithfulnessCorrelation(engine, model, x, attribution, { target: 7 })).rejects.toThrow(/target/);
+    await expect(
+      faithfulnessCorrelation(engine, model, x, attribution, { target: 0, runs: 3, subsets: Int32Array.of(1, 2) }),
+    ).rejects.toThrow(/subsets/);
+    await expect(infidelity(engine, model, x, [1, 2, 3], { target: 0 })).rejects.toThrow(/attribution length/);
+    await expect(sensitivity(() => Promise.resolve([]), x, attribution, { samples: 2 })).rejects.toThrow(/returned 0/);
+    await expect(sensitivity(() => Promise.resolve([]), x, new Float64Array(D))).rejects.toThrow(/all zeros/);
+  });
+});
+
+describe('in evaluateMethods() and pathlight eval', () => {
+  it('adds each requested metric as the mean of quantusScores() over images (seed + i)', async () => {
+    const { model: cnn, ref } = smallCnn(engine);
+    const d = ref.shape[0] * ref.shape[1] * ref.shape[2];
+    const images = Float32Array.from(new Rng(5).uniform(2 * d, 0, 1));
+    const [row] = await evaluateMethods(engine, cnn, images, {
+      methods: ['grad'],
+      curveSteps: 4,
+      quantusMetrics: [...QUANTUS_METRICS],
+      sensitivitySamples: 2,
+      seed: 3,
+    });
+    const r = await explain(engine, cnn, images, { method: 'grad' });
+    const per = await Promise.all(
+      [0, 1].map((i) =>
+        quantusScores(
+          engine,
+          cnn,
+          images.subarray(i * d, (i + 1) * d),
+          r.attribution.subarray(i * d, (i + 1) * d),
+          QUANTUS_METRICS,
+          {
+            target: r.images[i]!.target,
+            seed: 3 + i,
+            sensitivitySamples: 2,
+            explainBatch: async (b) =>
+              (await explain(engine, cnn, b, { method: 'grad', target: r.images[i]!.target })).attribution,
+          },
+        ),
+      ),
+    );
+    const want = meanScores(per);
+    expect(Object.keys(want).sort()).toEqual(
+      [
+        'avgSensitivity',
+        'complexity',
+        'faithfulnessCorrelation',
+        'infidelity',
+        'maxSensitivity',
+        'roadLerf',
+        'roadMorf',
+        'sparseness',
+      ].sort(),
+    );
+    for (const [k, v] of Object.entries(want)) expect(row!.quantus![k as keyof typeof want]).toBeCloseTo(v!, 6);
+    expect(quantusTable([row!])).toContain('| grad |');
+    cnn.dispose();
+  });
+
+  it('unknown metric names are refused before GPU work', async () => {
+    await expect(
+      evalCommand(parseFlags(['--model', 'lenet', '--dataset', 'mnist', '--metrics', 'road,roads'])),
+    ).rejects.toThrow(/eval --metrics: unknown metric 'roads'/);
+    await expect(
+      evaluateMethods(engine, model, x, { methods: ['grad'], quantusMetrics: ['sparsity'] }),
+    ).rejects.toThrow(/unknown metric 'sparsity'/);
   });
 });

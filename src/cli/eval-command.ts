@@ -1,7 +1,8 @@
 /**
  * `pathlight eval --model <m> --method ig,idgi,… [--samples N] [--steps N] [--baseline b]
- *   [--references R] [--dataset d] [--json] [--out file.json]`: faithfulness metrics (insertion /
- * deletion AUC, SIC / AIC AUC with MS-SSIM, Gini, completeness error) of several methods on the
+ *   [--references R] [--dataset d] [--metrics road,…] [--json] [--out file.json]`: faithfulness
+ * metrics (insertion / deletion AUC, SIC / AIC AUC with MS-SSIM, Gini, completeness error, and
+ * the Quantus-style ones named by --metrics: docs/metrics.md) of several methods on the
  * first N test images (the bundled samples for N ≤ 8, else the dataset's test split). IG2's
  * references are the relevant ones picked per image from the following test images (or the other
  * bundled samples).
@@ -11,7 +12,8 @@ import { PathlightError } from '../errors.js';
 import { loadModel } from '../models/load.js';
 import { imageInputShape } from '../nn/model.js';
 import { listSamples } from '../data/samples.js';
-import { evaluateMethods, evaluationTable } from '../metrics/evaluate-methods.js';
+import { evaluateMethods, evaluationTable, quantusTable } from '../metrics/evaluate-methods.js';
+import { checkQuantusMetrics } from '../metrics/quantus-scores.js';
 import {
   checkKnownFlags,
   checkMethodName,
@@ -35,6 +37,7 @@ export const EVAL_FLAGS = [
   'baseline',
   'references',
   'dataset',
+  'metrics',
   'json',
   'out',
   ...MODEL_FILE_FLAGS,
@@ -59,6 +62,8 @@ export async function evalCommand(flags: Flags): Promise<void> {
   const baseline = choiceFlag(flags, 'baseline', ['black', 'white', 'uniform', 'blur'] as const, 'black');
   const out = flags.get('out');
   if (out) checkOutputPath(out, '--out', ['.json']);
+  const metricsFlag = flags.get('metrics');
+  const quantusMetrics = metricsFlag ? checkQuantusMetrics(metricsFlag.split(','), 'eval --metrics') : [];
 
   const engine = await createEngine();
   try {
@@ -78,6 +83,7 @@ export async function evalCommand(flags: Flags): Promise<void> {
       baseline,
       ig2References,
       referencePool: pool?.data,
+      quantusMetrics,
       onMethod: (m, i) =>
         process.stderr.write(`eval ${model.info.name}: ${m} (${i + 1}/${methods.length}) on ${samples} image(s)\n`),
     });
@@ -99,6 +105,7 @@ export async function evalCommand(flags: Flags): Promise<void> {
     else {
       console.log(`${result.model} on ${result.images}, baseline ${baseline}, ${result.adapter}, ${result.seconds} s`);
       console.log(evaluationTable(rows));
+      if (quantusMetrics.length) console.log('\n' + quantusTable(rows));
     }
     model.dispose();
   } finally {

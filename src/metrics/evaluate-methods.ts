@@ -2,9 +2,10 @@
  * Faithfulness of several attribution methods on the same images, IDGI-paper style: per method,
  * one batched explain() of all images, then per image insertion AUC (from the blurred image),
  * deletion AUC (to black), SIC and AIC AUC (PIC with MS-SSIM as the information level), the Gini
- * sparsity of |attr| and, where the method promises it, the completeness error. Reported as means
- * over images (PIC: over the images pic.py does not skip). Used by `pathlight eval` and
- * `npm run reproduce`.
+ * sparsity of |attr| and, where the method promises it, the completeness error; optionally the
+ * Quantus-style metrics (ROAD, faithfulness correlation, infidelity, sensitivity, sparseness,
+ * complexity: quantus-scores.ts). Reported as means over images (PIC: over the images pic.py does
+ * not skip). Used by `pathlight eval` and `npm run reproduce`.
  */
 import type { Engine } from '../gpu/engine.js';
 import { fail } from '../errors.js';
@@ -17,6 +18,7 @@ import { completenessError } from './completeness.js';
 import { gini } from './gini.js';
 import { insertionDeletion } from './insertion-deletion.js';
 import { picCurves, type PicKind } from './pic.js';
+import { checkQuantusMetrics, meanScores, quantusScores, type QuantusScores } from './quantus-scores.js';
 
 /** PAIR's PIC thresholds (saliency/metrics/pic.py examples). */
 export const PIC_THRESHOLDS = [0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.13, 0.21, 0.34, 0.5, 0.75];
@@ -35,8 +37,12 @@ export interface EvaluateMethodsOptions {
   curveSteps?: number;
   /** σ of the blurred image (insertion start, PIC) in pixels (default 5) */
   blurSigma?: number;
-  /** seed of PIC's random 1 % mask (default 0) */
+  /** seed of PIC's random 1 % mask and of the Quantus-style metrics' draws (image i: seed + i; default 0) */
   seed?: number;
+  /** Quantus-style metrics to add (QUANTUS_METRICS names; default none) */
+  quantusMetrics?: readonly string[];
+  /** samples of max/avg-sensitivity (default 16) */
+  sensitivitySamples?: number;
   onMethod?: (method: string, index: number) => void;
 }
 
@@ -60,6 +66,8 @@ export interface MethodEvaluation {
   gini: number;
   /** mean relative completeness error (IG2: its approximate gap), for methods with a check (not grad, SmoothGrad) */
   completenessError: number | null;
+  /** means over images of the requested Quantus-style metrics */
+  quantus?: QuantusScores;
 }
 
 const mean = (xs: readonly number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -97,6 +105,7 @@ export async function evaluateMethods(
   const steps = opts.steps ?? 64;
   const blurSigma = opts.blurSigma ?? 5;
   const mask = randomMask(h * w, 0.01, opts.seed ?? 0);
+  const quantusMetrics = checkQuantusMetrics(opts.quantusMetrics ?? [], op);
   const results: MethodEvaluation[] = [];
   for (const [index, method] of opts.methods.entries()) {
     opts.onMethod?.(method, index);
@@ -114,6 +123,7 @@ export async function evaluateMethods(
     const ginis: number[] = [];
     const complete: number[] = [];
     const pics: Record<PicKind, number[]> = { sic: [], aic: [] };
+    const quantus: QuantusScores[] = [];
     for (let i = 0; i < n; i++) {
       const x = images.subarray(i * features, (i + 1) * features);
       const a = r.attribution.subarray(i * features, (i + 1) * features);
@@ -139,6 +149,21 @@ export async function evaluateMethods(
         const outcome = outcomes[kind];
         if (outcome.status === 'ok') pics[kind].push(outcome.auc);
       }
+      if (quantusMetrics.length) {
+        // sensitivity re-explains perturbed copies of x the same way (not IG2: its references are per image)
+        const explainBatch =
+          options.method === 'ig2'
+            ? undefined
+            : async (batch: Float32Array) => (await explain(engine, model, batch, { ...options, target })).attribution;
+        const seed = (opts.seed ?? 0) + i;
+        const scores = await quantusScores(engine, model, x, a, quantusMetrics, {
+          target,
+          seed,
+          explainBatch,
+          sensitivitySamples: opts.sensitivitySamples,
+        });
+        quantus.push(scores);
+      }
     }
     results.push({
       method,
@@ -153,6 +178,7 @@ export async function evaluateMethods(
       picImages: pics.sic.length,
       gini: mean(ginis),
       completenessError: r.check !== 'none' ? mean(complete) : null,
+      ...(quantusMetrics.length && { quantus: meanScores(quantus) }),
     });
   }
   return results;
@@ -168,6 +194,23 @@ export function evaluationTable(rows: readonly MethodEvaluation[]): string {
   for (const r of rows) {
     lines.push(
       `| ${r.method} | ${r.steps} | ${f(r.insertionAuc)} | ${f(r.deletionAuc)} | ${f(r.sicAuc)} | ${f(r.aicAuc)} | ${r.picImages}/${r.images} | ${f(r.gini)} | ${r.completenessError === null ? '–' : `${(100 * r.completenessError).toFixed(2)} %`} | ${r.msPerImage.toFixed(0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** A markdown table of the Quantus-style means (one row per method; – where not asked for or undefined). */
+export function quantusTable(rows: readonly MethodEvaluation[]): string {
+  const f = (v: number | null | undefined) =>
+    v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(3);
+  const lines = [
+    '| method | ROAD MoRF ↓ | ROAD LeRF ↑ | faithfulness corr. ↑ | infidelity ↓ | max-sens. ↓ | avg-sens. ↓ | sparseness ↑ | complexity ↓ |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const q = r.quantus ?? {};
+    lines.push(
+      `| ${r.method} | ${f(q.roadMorf)} | ${f(q.roadLerf)} | ${f(q.faithfulnessCorrelation)} | ${f(q.infidelity)} | ${f(q.maxSensitivity)} | ${f(q.avgSensitivity)} | ${f(q.sparseness)} | ${f(q.complexity)} |`,
     );
   }
   return lines.join('\n');

@@ -17,3 +17,4 @@ export * from './faithfulness-correlation.js';
 export * from './infidelity.js';
 export * from './sensitivity.js';
 export * from './complexity.js';
+export * from './quantus-scores.js';
