@@ -19,15 +19,13 @@ const DR = array<i32, 8>(1, 0, -1, 1, 0, -1, 1, -1);
 const DC = array<i32, 8>(1, 1, 1, -1, -1, -1, 0, 0);
 const WT = array<f32, 8>(1.0 / 12.0, 1.0 / 6.0, 1.0 / 12.0, 1.0 / 12.0, 1.0 / 6.0, 1.0 / 12.0, 1.0 / 6.0, 1.0 / 6.0);
 
-// Workgroup sum of one value per lane (every lane gets the total).
+// Workgroup sum of one value per lane: every lane adds all partials in the same order (the same
+// total everywhere), two barriers instead of a tree's log2(WG) + 2 (each costs on SwiftShader).
 fn groupSum(lid: u32, v: f32) -> f32 {
   part[lid] = v;
   workgroupBarrier();
-  for (var s = ${WG}u / 2u; s > 0u; s /= 2u) {
-    if (lid < s) { part[lid] += part[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = part[0];
+  var total = 0.0;
+  for (var j = 0u; j < ${WG}u; j++) { total += part[j]; }
   workgroupBarrier();
   return total;
 }
