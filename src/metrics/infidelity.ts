@@ -1,13 +1,14 @@
 /**
- * Infidelity (Yeh et al. 2019, NeurIPS; Quantus @ 85bc29d, quantus/metrics/faithfulness/infidelity.py): the
- * mean squared error between aᵀ·I and f(x) − f(x − I) over perturbations I, f the target's logit.
- * As in Quantus, I walks square patches in raster order, each set to 'black' (Quantus: the
- * image's minimum value), and the perturbations accumulate (Quantus never resets x_perturbed, so
- * perturbation j blacks out patches 1 … j; `cumulative: false` blacks out patch j alone). Quantus's patch side 4 on 224² images is kept,
- * as 4 tiles 28² and 32² into 7² and 8² patches. With a black baseline every sample is the same,
- * so Quantus's 10 n_perturb_samples are one here. aᵀ·I is element-wise (older Quantus releases
- * used np.dot, a matrix product over the last two axes); an H·W attribution is repeated over
- * channels (Quantus broadcasts an [1, H, W] one). One dispatch
+ * Infidelity (Yeh et al. 2019, NeurIPS; Quantus @ 85bc29d,
+ * quantus/metrics/faithfulness/infidelity.py): the mean squared error between aᵀ·I and
+ * f(x) − f(x − I) over perturbations I, f the target's logit. As in Quantus, I walks square
+ * patches in raster order, each set to 'black' (Quantus: the image's minimum value), and the
+ * perturbations accumulate (Quantus never resets x_perturbed, so perturbation j blacks out
+ * patches 1 … j; `cumulative: false` blacks out patch j alone). Quantus's patch side 4 (on 224²
+ * images) is kept: it tiles 28² and 32² into 7² and 8² patches. With a black baseline every
+ * sample is the same, so Quantus's 10 n_perturb_samples are one here. aᵀ·I is element-wise
+ * (older Quantus releases used np.dot, a matrix product over the last two axes); an H·W
+ * attribution is repeated over channels (Quantus broadcasts an [1, H, W] one). One dispatch
  * builds every perturbed image; they and x are scored as one batch.
  */
 import { fail } from '../errors.js';
@@ -63,6 +64,7 @@ export async function infidelity(
   if (masks.length === 0 || masks.length % hw !== 0)
     fail(`${op}: masks must be [M ≥ 1, ${hw}], got ${masks.length} values`);
   const m = masks.length / hw;
+  const image = imageTensor(engine, model, x, op);
   // aᵀ·I with I = x − x̃ = x − baseline on the masked pixels, 0 elsewhere
   const base = opts.baseline ?? minimum(x);
   const attributionDots = new Float64Array(m);
@@ -74,7 +76,6 @@ export async function infidelity(
 
   const all = new Float32Array((m + 1) * hw);
   all.set(masks, hw); // row 0: x itself
-  const image = imageTensor(engine, model, x, op);
   const fill = baselineImage(image, x, base, op);
   const maskTensor = Tensor.from(engine, all, [m + 1, hw], { label: `${op} perturbations` });
   const images = replacePixels(image, fill, maskTensor);
