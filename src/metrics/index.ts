@@ -1,4 +1,8 @@
-/** Attribution metrics: insertion/deletion, MS-SSIM, PIC (SIC/AIC), Gini sparsity, completeness error, and the Quantus-style ROAD, faithfulness correlation, infidelity, sensitivity, sparseness and complexity. */
+/**
+ * Attribution metrics: insertion/deletion, MS-SSIM, PIC (SIC/AIC), Gini sparsity, completeness
+ * error, and the Quantus-style ROAD, faithfulness correlation, infidelity, max/avg-sensitivity,
+ * sparseness and complexity (docs/metrics.md).
+ */
 export * from './pixel-order.js';
 export * from './curve-scores.js';
 export * from './insertion-deletion.js';

@@ -1,5 +1,5 @@
 /**
- * ROAD's noisy linear imputation on the GPU (Rong et al. 2022, arXiv 2202.00449; Quantus
+ * ROAD's noisy linear imputation on the GPU (Rong et al. 2022, arXiv 2202.00449; Quantus @ 85bc29d,
  * quantus/functions/perturb_func.py `noisy_linear_imputation`): each removed pixel is the weighted
  * mean of its in-image 8-neighbours (1/6 edge, 1/12 diagonal), removed ones included, plus σ·noise.
  * Quantus solves that sparse system with a direct solver; here one workgroup per (image, channel)
