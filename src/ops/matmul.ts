@@ -8,6 +8,7 @@ import source from '../../shaders/matmul.wgsl';
 import { renderShader } from '../gpu/wgsl.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { Tunable } from '../gpu/tuning.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -52,6 +53,60 @@ export function pickTiling(n: number, k: number, cpu = false): MatmulTiling {
   return { tm: 16, tn4, wgx: Math.min(2, Math.ceil(n / (4 * tn4))), wgy: 2, ku: 4 };
 }
 
+/** What a matmul's tiling may depend on: the shape after validation and the layout flags. */
+type MatmulGeometry = ReturnType<typeof matmulShape> & {
+  transA: boolean;
+  transB: boolean;
+  bias: boolean;
+  relu: boolean;
+  mask: boolean;
+};
+
+/**
+ * The tiling as a tunable choice (tuning.ts). Exact: every tiling accumulates each output in one
+ * invocation, one fma per k in ascending order, so all give bitwise-identical results. The key
+ * leaves m out, as the pipeline does (one pipeline serves every batch); timing uses the first m met.
+ */
+export const MATMUL_TUNABLE: Tunable<MatmulGeometry, MatmulTiling> = {
+  name: 'matmul',
+  exact: true,
+  key: (g) => `${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'}${g.mask ? ' mask' : ''} n=${g.n} k=${g.k}`,
+  default: (g, adapter) => pickTiling(g.n, g.k, adapter.isFallbackAdapter),
+  variants: (g, adapter) => tilingCandidates(g.n, g.k, adapter.isFallbackAdapter),
+  id: (t) => `${t.tm}x${4 * t.tn4} wg${t.wgx}x${t.wgy} ku${t.ku}`,
+  trial(engine, g, tiling) {
+    const batched = (shape: number[]) => (g.batch ? [g.batch, ...shape] : shape);
+    const a = Tensor.zeros(engine, batched(g.transA ? [g.k, g.m] : [g.m, g.k]));
+    const bShape = g.transB ? [g.n, g.k] : [g.k, g.n];
+    const b = Tensor.zeros(engine, g.batch && !g.broadcastB ? batched(bShape) : bShape);
+    const bias = g.bias ? Tensor.zeros(engine, [g.n]) : undefined;
+    const maskA = g.mask ? Tensor.zeros(engine, a.shape) : undefined;
+    const opts = { transA: g.transA, transB: g.transB, bias, relu: g.relu, maskA, tiling };
+    return {
+      run: () => matmulWith(a, b, opts).dispose(),
+      dispose: () => [a, b, bias, maskA].forEach((t) => t?.dispose()),
+    };
+  },
+};
+
+/**
+ * What autotune times beside the default: the small block in a few shapes and, for problems big
+ * enough to pay for their compile, bigger blocks (CPU back ends: fewer, larger; GPUs: 8x4 and 4x8
+ * per invocation). Workgroups stay within 256 invocations, WebGPU's guaranteed minimum.
+ */
+function tilingCandidates(n: number, k: number, cpu: boolean): MatmulTiling[] {
+  const wgxFor = (tn4: number) => Math.min(16, pow2(Math.ceil(n / (4 * tn4))));
+  const block = (tm: number, tn4: number, lanes: number) => {
+    const wgx = wgxFor(tn4);
+    return { tm, tn4, wgx, wgy: Math.max(1, lanes / wgx), ku: 4 };
+  };
+  const small = [block(4, 1, 64), block(2, 1, 64), block(4, 1, 256)];
+  if (n * k <= 4096) return small;
+  if (cpu)
+    return [...small, pickTiling(n, k, true), { tm: 8, tn4: Math.min(2, Math.ceil(n / 4)), wgx: 2, wgy: 2, ku: 4 }];
+  return [...small, block(8, 1, 64), block(4, 2, 64), block(8, 2, 128)];
+}
+
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   return matmulWith(a, b, opts);
 }
@@ -77,7 +132,7 @@ function matmulShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: 
 }
 
 /**
- * matmul with an explicit tiling (benchmarks) and an optional relu mask on A (backward through a
+ * matmul with an explicit tiling (benchmarks, autotune's trials; else the engine's tuning picks it) and an optional relu mask on A (backward through a
  * relu: A is dy, `maskA` the relu's output with A's shape; A counts only where maskA > 0).
  */
 export function matmulWith(
@@ -98,7 +153,8 @@ export function matmulWith(
   const engine = a.engine;
   const out = Tensor.empty(engine, s.batch ? [s.batch, s.m, s.n] : [s.m, s.n], op);
   if (out.size === 0) return out;
-  const t = opts.tiling ?? pickTiling(s.n, s.k, engine.adapter.isFallbackAdapter);
+  const geometry = { ...s, transA, transB, bias: !!opts.bias, relu: !!opts.relu, mask: !!opts.maskA };
+  const t = opts.tiling ?? engine.tuning.choose(MATMUL_TUNABLE, geometry);
   const { params, ku } = shaderParams(s, transA, transB, !!opts.bias, !!opts.relu, !!opts.maskA, t);
   const tilesN = Math.ceil(s.n / (t.wgx * 4 * t.tn4));
   const tilesPerBatch = tilesN * Math.ceil(s.m / (t.wgy * t.tm));

@@ -4,6 +4,7 @@
  * ICD exists, Vulkan is pointed at it and the search is retried, so a GPU-less machine still runs.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail, PathlightError } from '../errors.js';
@@ -74,6 +75,17 @@ export async function requestAdapter(
 
 export async function readFileBytes(path: string, what: string, namedBy?: NamedByModel): Promise<Uint8Array> {
   return readCheckedFile(path, what, namedBy);
+}
+
+/** Written beside the file, then renamed over it: a reader never sees half a file, and two writers leave one whole. */
+export async function writeFileText(path: string, text: string, what: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, text);
+    await rename(temporary, path);
+  } catch (e) {
+    fail(`${what}: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /** An absolute URL's bytes: file: through fs, anything else through fetch. */
