@@ -45,6 +45,8 @@ export interface EngineOptions extends DeviceOptions {
   tuningCache?: string;
   /** Kernels use subgroup operations where the device offers them; those paths are bitwise identical (default true) */
   subgroups?: boolean;
+  /** matmul rounds its operands to f16 and sums in float32 (needs 'shader-f16'; default false: results change, see docs/internals.md) */
+  f16?: boolean;
 }
 
 const DEFAULT_POOL_CAP = 64 << 20;
@@ -131,11 +133,23 @@ export class Engine {
   static async create(options: EngineOptions = {}): Promise<Engine> {
     checkTuningOptions(options);
     const { device, adapter, owned } = await acquireDevice(options);
+    if (options.f16 && !device.features.has('shader-f16')) {
+      if (owned) device.destroy();
+      const name = [adapter.architecture, adapter.description].filter(Boolean).join(', ') || 'unknown';
+      throw new PathlightError(
+        `engine: f16 needs the 'shader-f16' feature, which this adapter (${name}) does not offer`,
+      );
+    }
     return new Engine(device, adapter, owned, options, await Tuner.create(options, adapter));
   }
 
   get hasTimestamps(): boolean {
     return this.device.features.has('timestamp-query');
+  }
+
+  /** Whether matmul takes its f16-operand path (EngineOptions.f16, checked against the device at creation). */
+  get shaderF16(): boolean {
+    return !!this.options.f16;
   }
 
   /** Whether kernels take their subgroup paths (EngineOptions.subgroups and the device's 'subgroups'). */

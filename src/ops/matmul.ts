@@ -155,7 +155,8 @@ export function matmulWith(
   if (out.size === 0) return out;
   const geometry = { ...s, transA, transB, bias: !!opts.bias, relu: !!opts.relu, mask: !!opts.maskA };
   const t = opts.tiling ?? engine.tuning.choose(MATMUL_TUNABLE, geometry);
-  const { params, ku } = shaderParams(s, transA, transB, !!opts.bias, !!opts.relu, !!opts.maskA, t);
+  const flags = { bias: !!opts.bias, relu: !!opts.relu, mask: !!opts.maskA, f16: engine.shaderF16 };
+  const { params, ku } = shaderParams(s, transA, transB, flags, t);
   const tilesN = Math.ceil(s.n / (t.wgx * 4 * t.tn4));
   const tilesPerBatch = tilesN * Math.ceil(s.m / (t.wgy * t.tm));
   const tiles = Math.max(1, s.batch) * tilesPerBatch;
@@ -193,9 +194,7 @@ function shaderParams(
   s: ReturnType<typeof matmulShape>,
   transA: boolean,
   transB: boolean,
-  bias: boolean,
-  relu: boolean,
-  mask: boolean,
+  { bias, relu, mask, f16 }: { bias: boolean; relu: boolean; mask: boolean; f16: boolean },
   t: MatmulTiling,
 ) {
   const { m, n, k } = s;
@@ -227,10 +226,12 @@ function shaderParams(
   const setup = [...bases('a', aMode, t.tm, transA), ...bases('b', bMode, tnw, !transB)];
   const accDecl = range(t.tm).flatMap((i) => range(t.tn4).map((j4) => `var acc${i}_${j4} = vec4<f32>(0.0);`));
 
+  // the f16 path rounds every operand to f16 (f16r / f16r4 in matmul.wgsl); products and sums stay float32
+  const rounded = (value: string, vec: boolean) => (f16 ? `f16r${vec ? '4' : ''}(${value})` : value);
   const loadA = (idx: string) => {
-    if (!mask) return `A[${idx}]`;
+    if (!mask) return rounded(`A[${idx}]`, aMode !== 'scalar');
     const zero = aMode === 'scalar' ? '0.0' : 'vec4<f32>(0.0)';
-    return `select(${zero}, A[${idx}], maskA[${idx}] > ${zero})`;
+    return rounded(`select(${zero}, A[${idx}], maskA[${idx}] > ${zero})`, aMode !== 'scalar');
   };
   const madd = (acc: string, a: string, b: string) => `${acc} = fma(vec4<f32>(${a}), ${b}, ${acc});`;
 
@@ -249,7 +250,8 @@ function shaderParams(
         }
       }
       if (bMode === 'k4') {
-        for (const j of range(tnw)) lines.push(`let ${prefix}b${j}_${q} = B[bCol${j} + (${kAt(q)}) / 4u];`);
+        for (const j of range(tnw))
+          lines.push(`let ${prefix}b${j}_${q} = ${rounded(`B[bCol${j} + (${kAt(q)}) / 4u]`, true)};`);
         for (const c of range(chunk)) {
           for (const j4 of range(t.tn4)) {
             bVec[q + c]![j4] = `vec4<f32>(${range(4)
@@ -276,13 +278,13 @@ function shaderParams(
       }
       if (bMode === 'mn4') {
         for (const j4 of range(t.tn4)) {
-          lines.push(`let ${prefix}b${kk}_${j4} = B[bCol${j4} + (${kIdx}) * (N / 4u)];`);
+          lines.push(`let ${prefix}b${kk}_${j4} = ${rounded(`B[bCol${j4} + (${kIdx}) * (N / 4u)]`, true)};`);
           bVec[kk]![j4] = `${prefix}b${kk}_${j4}`;
         }
       } else if (bMode === 'scalar') {
         for (const j4 of range(t.tn4)) {
           const cols = range(4).map((jj) => `B[bCol${4 * j4 + jj} + ${transB ? kIdx : `(${kIdx}) * N`}]`);
-          lines.push(`let ${prefix}b${kk}_${j4} = vec4<f32>(${cols.join(', ')});`);
+          lines.push(`let ${prefix}b${kk}_${j4} = ${rounded(`vec4<f32>(${cols.join(', ')})`, true)};`);
           bVec[kk]![j4] = `${prefix}b${kk}_${j4}`;
         }
       }
@@ -324,6 +326,7 @@ function shaderParams(
       B_TYPE: vecType(bMode),
       C_TYPE: cVec ? 'vec4<f32>' : 'f32',
       BIAS: bias,
+      F16: f16,
       MASK_A: mask,
       MASK_BINDING: bias ? 5 : 4, // engine bindings are dense
       WGX: t.wgx,
