@@ -53,6 +53,13 @@ if [ -z "$loader" ] && [ -e "$here/lib/libvulkan.so.1" ]; then
   loader="$here/lib/libvulkan.so.1 (packed)"
   export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
+if [ -d "$here/lib/compat" ]; then
+  stdcxx=$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 /{print $NF; exit}' || true)
+  if [ -z "$stdcxx" ] || ! grep -qa GLIBCXX_3.4.30 "$stdcxx"; then
+    export LD_LIBRARY_PATH="$here/lib/compat${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    say "the host's libstdc++ is older than dawn.node needs: using the packed one"
+  fi
+fi
 swiftshader=/usr/lib/chromium/vk_swiftshader_icd.json
 icd_dirs="/etc/vulkan/icd.d /usr/local/share/vulkan/icd.d /usr/share/vulkan/icd.d"
 gpu_icds=""
