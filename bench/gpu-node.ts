@@ -58,6 +58,8 @@ const result: {
   fallback: boolean;
   budgetS: number;
   elapsedS?: number;
+  /** false in a file left by a run cut short (gpu.sh's hard stop) */
+  finished: boolean;
   tuning: { mode: string; digest: string; choices: Record<string, string> };
   kernels?: KernelBench;
   methods: MethodBench['figures'];
@@ -73,6 +75,7 @@ const result: {
   tuning: { mode: tuning, digest: 'default', choices: {} },
   methods: [],
   skipped: [],
+  finished: false,
 };
 const save = () => {
   result.elapsedS = Math.round(elapsedS());
@@ -80,6 +83,7 @@ const save = () => {
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 };
 
+save(); // the adapter, before anything can run out of time
 result.kernels = await runKernelBench(engine, { reps: fallback ? 2 : 5, log, cpuTime });
 save();
 engine.dispose();
@@ -95,5 +99,6 @@ for (const row of grid)
     result.methods.push(...part.figures);
     save();
   }
+result.finished = true;
 save();
 log(`wrote ${out} in ${result.elapsedS} s${result.skipped.length ? `; skipped: ${result.skipped.join(', ')}` : ''}`);

@@ -101,14 +101,21 @@ say "$vulkan"
 
 # ---------------------------------------------------------------- run
 out="$results/gpu-node.json"
+partial="$out.partial" # rewritten after each part; becomes $out once the run ends, cut short or not
+rm -f "$partial"
 export PATHLIGHT_COMMIT="$commit" PATHLIGHT_VULKAN="$vulkan"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 status=0
-timeout --kill-after=10 "$((budget + 25))" "$node" "$script" --out "$out" --budget "$budget" --tuning "$tuning" || status=$?
+timeout --kill-after=10 "$((budget + 25))" "$node" "$script" --out "$partial" --budget "$budget" --tuning "$tuning" || status=$?
+if [ ! -f "$partial" ]; then
+  say "the benchmark wrote nothing (exit $status)"
+  exit 1
+fi
+mv "$partial" "$out"
 if [ "$status" = 124 ] || [ "$status" = 137 ]; then
   say "stopped at the time limit; $out holds the parts that finished"
 elif [ "$status" != 0 ]; then
-  say "the benchmark failed (exit $status)"
+  say "the benchmark failed (exit $status); $out holds the parts that finished"
   exit "$status"
 fi
 adapter=$("$node" -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const a=r.adapter;console.log([a.vendor,a.architecture,a.description].filter(Boolean).join(" / ")+(r.fallback?" (SwiftShader fallback)":""))' "$out")
