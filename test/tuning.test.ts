@@ -142,6 +142,19 @@ describe('autotune', () => {
     expect(engine.tuning.choices()[`test-inexact|${g}`]).toBe('fast');
     expect(engine.tuning.digest()).toMatch(/^tuned-[0-9a-f]{8}$/);
     engine.dispose();
+
+    // a cached choice that is no longer a candidate: the default meanwhile, and tuned again
+    const stale = join(dir, 'stale.json');
+    const entries = { [`test-inexact|${g}-stale`]: 'gone' };
+    writeFileSync(stale, JSON.stringify({ version: 1, adapters: { [adapterKey(engine.adapter)]: entries } }));
+    const again = await createEngine({ tuning: 'auto', tuningCache: stale });
+    expect(again.tuning.choose(fake, `${g}-stale`)).toBe('slow');
+    expect(again.tuning.hasPending).toBe(true);
+    expect(await again.tune()).toBe(1);
+    expect(JSON.parse(readFileSync(stale, 'utf8')).adapters[adapterKey(again.adapter)][`test-inexact|${g}-stale`]).toBe(
+      'fast',
+    );
+    again.dispose();
   });
 
   it('bad options and a bad cache file are one-line errors naming them', async () => {

@@ -116,7 +116,8 @@ export class Tuner {
       const id = this.known.get(key);
       const found = id === undefined ? undefined : tunable.variants(g, this.adapter).find((c) => tunable.id(c) === id);
       if (found !== undefined) v = found;
-      else if (id === undefined && !this.pending.has(key))
+      else if (!this.pending.has(key))
+        // never tuned, or a choice this version no longer offers
         this.pending.set(key, { tunable: tunable as Tunable<unknown, unknown>, geometry: g });
     }
     const isDefault = tunable.id(v) === tunable.id(fallback);
@@ -144,7 +145,11 @@ export class Tuner {
       (v, i, all) => all.findIndex((w) => t.id(w) === t.id(v)) === i,
     );
     const ms = new Map<string, number>();
-    for (const v of candidates) ms.set(t.id(v), await this.time(engine, t.trial(engine, g, v)));
+    for (const v of candidates) {
+      // a candidate that fails (a limit this device lacks) is passed over; the default must run
+      const time = this.time(engine, t.trial(engine, g, v));
+      ms.set(t.id(v), t.id(v) === t.id(fallback) ? await time : await time.catch(() => Infinity));
+    }
     const [fastest, fastestMs] = [...ms].reduce((a, b) => (b[1] < a[1] ? b : a));
     return fastestMs < ms.get(t.id(fallback))! * MARGIN ? fastest : t.id(fallback);
   }
