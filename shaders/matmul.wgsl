@@ -7,6 +7,12 @@
 // because SwiftShader does not unroll loops and would keep indexed arrays in memory. Reads clamp
 // to the last valid row/column instead of branching, so the inner loop has no conditionals; only
 // the epilogue checks bounds.
+#if ${F16}
+// The f16 path (engine option f16): operands rounded to f16, products exact in f32, f32 sums.
+enable f16;
+fn f16r(x: f32) -> f32 { return f32(f16(x)); }
+fn f16r4(x: vec4<f32>) -> vec4<f32> { return vec4<f32>(vec4<f16>(x)); }
+#endif
 struct Sizes {
   m: u32, n: u32, k: u32, kMain: u32,
   tilesN: u32, tilesPerBatch: u32, tiles: u32,

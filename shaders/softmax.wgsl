@@ -4,6 +4,12 @@
 // shares a row, lanes take strided columns and combine them with a workgroup tree (large C).
 // Row r of the outer × C × inner layout starts at (r / inner)·C·inner + r % inner, stride inner.
 // Every reduction runs in a fixed order, so results are deterministic. The sizes are uniforms.
+// SUBGROUPS (workgroup rows only): the row max is subgroupMax, then one atomicMax per subgroup on
+// an order-preserving u32 key. A max is exact in any order, so this path is bitwise identical to
+// the tree, whatever the subgroup size; sums keep the tree (their order sets their rounding).
+#if ${SUBGROUPS}
+enable subgroups;
+#endif
 struct Sizes { n: u32, c: u32, inner: u32 }
 @group(0) @binding(0) var<uniform> sizes: Sizes;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -39,6 +45,34 @@ fn rowReduce(v: f32, lid: u32, isMax: bool) -> f32 {
 #endif
 }
 
+#if ${SUBGROUPS}
+var<workgroup> rowMaxKey: atomic<u32>;
+
+// u32 keys ordered as their floats: positives get the top bit set, negatives are inverted.
+fn maxKey(v: f32) -> u32 {
+  let b = bitcast<u32>(v);
+  return select(b | 0x80000000u, ~b, (b >> 31u) == 1u);
+}
+
+fn fromMaxKey(k: u32) -> f32 {
+  return bitcast<f32>(select(~k, k & 0x7fffffffu, (k >> 31u) == 1u));
+}
+#endif
+
+// The row's max, handed to every invocation.
+fn rowMax(v: f32, lid: u32) -> f32 {
+#if ${SUBGROUPS}
+  if (lid == 0u) { atomicStore(&rowMaxKey, 0u); }
+  workgroupBarrier();
+  let m = subgroupMax(v);
+  if (subgroupElect()) { atomicMax(&rowMaxKey, maxKey(m)); }
+  workgroupBarrier();
+  return fromMaxKey(atomicLoad(&rowMaxKey));
+#else
+  return rowReduce(v, lid, true);
+#endif
+}
+
 #if ${BACKWARD}
 // softmax: dx = y ⊙ (dy − Σ dy⊙y);  log-softmax: dx = dy − exp(y) Σ dy.
 fn processRow(row: u32, lane: u32) {
@@ -66,7 +100,7 @@ fn processRow(row: u32, lane: u32) {
   let base = (row / sizes.inner) * sizes.c * sizes.inner + row % sizes.inner;
   var m = x[base + lane * sizes.inner];  // lane < C: the workgroup variant is only used when C > WG
   for (var c = lane + LANES; c < sizes.c; c += LANES) { m = max(m, x[base + c * sizes.inner]); }
-  m = rowReduce(m, lane, true);
+  m = rowMax(m, lane);
   var s = 0.0;
   for (var c = lane; c < sizes.c; c += LANES) { s += exp(x[base + c * sizes.inner] - m); }
   s = rowReduce(s, lane, false);

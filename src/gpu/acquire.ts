@@ -61,10 +61,16 @@ const REQUESTED_LIMITS = [
   'maxComputeWorkgroupSizeY',
 ] as const;
 
-/** Ask for the adapter's real maxima (the defaults are far lower) and timestamp queries when offered. */
+/**
+ * Features asked for when offered: they cost nothing until a kernel uses them, and an engine's
+ * options choose whether its kernels do (engine.subgroups, engine.shaderF16).
+ */
+const OPTIONAL_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[];
+
+/** Ask for the adapter's real maxima (the defaults are far lower) and the optional features offered. */
 export async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   const requiredLimits = Object.fromEntries(REQUESTED_LIMITS.map((k) => [k, adapter.limits[k]]));
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
   return adapter.requestDevice({ requiredLimits, requiredFeatures });
 }
 

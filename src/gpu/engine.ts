@@ -23,6 +23,7 @@ import {
   type Program,
 } from './program.js';
 import { buffersOf, type CapturedCommand, type Capture } from './capture.js';
+import { checkTuningOptions, Tuner, type TuningMode } from './tuning.js';
 
 export type { OpProfile, ProfileReport } from './profiler.js';
 
@@ -38,6 +39,14 @@ export interface EngineOptions extends DeviceOptions {
   poolCapBytes?: number;
   /** Capture a call's fixed-shape forward + backward once and replay it for every chunk and step (default true; see capture.ts). */
   replay?: boolean;
+  /** 'auto': time each tunable kernel's variants once per adapter and geometry, keep the fastest (tuning.ts; default 'default') */
+  tuning?: TuningMode;
+  /** Node: a JSON file that keeps autotune's choices across processes (read at creation, merged after tuning) */
+  tuningCache?: string;
+  /** Kernels use subgroup operations where the device offers them; those paths are bitwise identical (default true) */
+  subgroups?: boolean;
+  /** matmul rounds its operands to f16 and sums in float32 (needs 'shader-f16'; default false: results change, see docs/internals.md) */
+  f16?: boolean;
 }
 
 const DEFAULT_POOL_CAP = 64 << 20;
@@ -75,7 +84,7 @@ export class Engine {
   readonly limits: Readonly<Record<(typeof ENGINE_LIMITS)[number], number>>;
   readonly stats: EngineStats = { submissions: 0, readbacks: 0, dispatches: 0, pipelines: 0, replayed: 0 };
   /** true inside `prepare`: programs compile asynchronously and nothing is recorded */
-  private dryRun: { pending: ProgramEntry[] } | null = null;
+  private dryRun: { pending: Set<ProgramEntry> } | null = null;
   private readonly programs = new Map<string, ProgramEntry>();
 
   private encoder: GPUCommandEncoder | null = null;
@@ -103,6 +112,8 @@ export class Engine {
     readonly adapter: AdapterDescription,
     private readonly ownsDevice: boolean,
     private readonly options: EngineOptions,
+    /** tile, block and workgroup choices of tunable kernels (tuning.ts) */
+    readonly tuning: Tuner,
   ) {
     const l = Object.fromEntries(ENGINE_LIMITS.map((k) => [k, device.limits[k]])) as Engine['limits'];
     this.limits = {
@@ -120,12 +131,30 @@ export class Engine {
   }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
+    checkTuningOptions(options);
     const { device, adapter, owned } = await acquireDevice(options);
-    return new Engine(device, adapter, owned, options);
+    if (options.f16 && !device.features.has('shader-f16')) {
+      if (owned) device.destroy();
+      const name = [adapter.architecture, adapter.description].filter(Boolean).join(', ') || 'unknown';
+      throw new PathlightError(
+        `engine: f16 needs the 'shader-f16' feature, which this adapter (${name}) does not offer`,
+      );
+    }
+    return new Engine(device, adapter, owned, options, await Tuner.create(options, adapter));
   }
 
   get hasTimestamps(): boolean {
     return this.device.features.has('timestamp-query');
+  }
+
+  /** Whether matmul takes its f16-operand path (EngineOptions.f16, checked against the device at creation). */
+  get shaderF16(): boolean {
+    return !!this.options.f16;
+  }
+
+  /** Whether kernels take their subgroup paths (EngineOptions.subgroups and the device's 'subgroups'). */
+  get subgroups(): boolean {
+    return this.options.subgroups !== false && this.device.features.has('subgroups');
   }
 
   // ---------------------------------------------------------------- pipelines
@@ -139,10 +168,9 @@ export class Engine {
       const { code, slots } = compileSource(p);
       const fresh: ProgramEntry = { op: p.op, code, slots, kernel: null };
       this.programs.set(key, (entry = fresh));
-      if (this.dryRun) this.dryRun.pending.push(fresh);
     }
     checkBindings(p, entry.slots);
-    if (this.dryRun) return;
+    if (this.dryRun) return void (entry.kernel || this.dryRun.pending.add(entry));
     // compiled on first use, or now if an async compile (prepare) is still in flight
     entry.kernel ??= this.compile(entry);
     const bindings: Binding[] = [];
@@ -161,14 +189,35 @@ export class Engine {
    * anything: `work` runs as a dry run (dispatches, copies and uploads are skipped; reads return
    * zeros), then this awaits the compiles, reporting `onProgress(done, total)`. The next real run
    * of the same shapes compiles nothing. Errors of the dry run itself are ignored: the real run
-   * reports them.
+   * reports them. With `tuning: 'auto'`, geometries the dry run meets untuned are timed first
+   * (engine.tune), and the dry run repeated, so that only the chosen variants compile.
    */
   async prepare(
     work: () => unknown,
     onProgress?: (done: number, total: number) => void,
   ): Promise<{ pipelines: number }> {
     if (this.dryRun) return (await work(), { pipelines: 0 }); // nested: the outer prepare compiles
-    const dry = (this.dryRun = { pending: [] as ProgramEntry[] });
+    let pending = await this.dryRunOf(work);
+    if (this.tuning.hasPending && (await this.tune())) pending = await this.dryRunOf(work);
+    // Start every compile, yielding to the event loop between them: where creation is really
+    // asynchronous (browsers) they all run at once; where it blocks (Dawn in Node compiles inside
+    // the call) timers, progress and repaints still run between two pipelines.
+    let done = 0;
+    const total = pending.size;
+    onProgress?.(0, total);
+    const compiles: Promise<void>[] = [];
+    for (const entry of pending) {
+      compiles.push(this.compileAsync(entry).then(() => onProgress?.(++done, total)));
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all(compiles);
+    await this.throwPendingErrors();
+    return { pipelines: total };
+  }
+
+  /** Run `work` recording nothing; the programs it would use that are not compiled yet. */
+  private async dryRunOf(work: () => unknown): Promise<Set<ProgramEntry>> {
+    const dry = (this.dryRun = { pending: new Set<ProgramEntry>() });
     try {
       await work();
     } catch {
@@ -176,20 +225,16 @@ export class Engine {
     } finally {
       this.dryRun = null;
     }
-    // Start every compile, yielding to the event loop between them: where creation is really
-    // asynchronous (browsers) they all run at once; where it blocks (Dawn in Node compiles inside
-    // the call) timers, progress and repaints still run between two pipelines.
-    let done = 0;
-    const total = dry.pending.length;
-    onProgress?.(0, total);
-    const compiles: Promise<void>[] = [];
-    for (const entry of dry.pending) {
-      compiles.push(this.compileAsync(entry).then(() => onProgress?.(++done, total)));
-      await new Promise((r) => setTimeout(r, 0));
-    }
-    await Promise.all(compiles);
-    await this.throwPendingErrors();
-    return { pipelines: total };
+    return dry.pending;
+  }
+
+  /**
+   * Time the variants of every tunable geometry met but not yet tuned (`tuning: 'auto'`; prepare
+   * calls it), submitting what is recorded first. Returns how many geometries it tuned.
+   */
+  async tune(): Promise<number> {
+    if (this.dryRun || this.capturing) throw new PathlightError('engine.tune: not inside prepare or capture');
+    return this.tuning.tunePending(this);
   }
 
   /**

@@ -8,6 +8,7 @@ import source from '../../shaders/matmul.wgsl';
 import { renderShader } from '../gpu/wgsl.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { Tunable } from '../gpu/tuning.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -52,6 +53,60 @@ export function pickTiling(n: number, k: number, cpu = false): MatmulTiling {
   return { tm: 16, tn4, wgx: Math.min(2, Math.ceil(n / (4 * tn4))), wgy: 2, ku: 4 };
 }
 
+/** What a matmul's tiling may depend on: the shape after validation and the layout flags. */
+type MatmulGeometry = ReturnType<typeof matmulShape> & {
+  transA: boolean;
+  transB: boolean;
+  bias: boolean;
+  relu: boolean;
+  mask: boolean;
+};
+
+/**
+ * The tiling as a tunable choice (tuning.ts). Exact: every tiling accumulates each output in one
+ * invocation, one fma per k in ascending order, so all give bitwise-identical results. The key
+ * leaves m out, as the pipeline does (one pipeline serves every batch); timing uses the first m met.
+ */
+export const MATMUL_TUNABLE: Tunable<MatmulGeometry, MatmulTiling> = {
+  name: 'matmul',
+  exact: true,
+  key: (g) => `${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'}${g.mask ? ' mask' : ''} n=${g.n} k=${g.k}`,
+  default: (g, adapter) => pickTiling(g.n, g.k, adapter.isFallbackAdapter),
+  variants: (g, adapter) => tilingCandidates(g.n, g.k, adapter.isFallbackAdapter),
+  id: (t) => `${t.tm}x${4 * t.tn4} wg${t.wgx}x${t.wgy} ku${t.ku}`,
+  trial(engine, g, tiling) {
+    const batched = (shape: number[]) => (g.batch ? [g.batch, ...shape] : shape);
+    const a = Tensor.zeros(engine, batched(g.transA ? [g.k, g.m] : [g.m, g.k]));
+    const bShape = g.transB ? [g.n, g.k] : [g.k, g.n];
+    const b = Tensor.zeros(engine, g.batch && !g.broadcastB ? batched(bShape) : bShape);
+    const bias = g.bias ? Tensor.zeros(engine, [g.n]) : undefined;
+    const maskA = g.mask ? Tensor.zeros(engine, a.shape) : undefined;
+    const opts = { transA: g.transA, transB: g.transB, bias, relu: g.relu, maskA, tiling };
+    return {
+      run: () => matmulWith(a, b, opts).dispose(),
+      dispose: () => [a, b, bias, maskA].forEach((t) => t?.dispose()),
+    };
+  },
+};
+
+/**
+ * What autotune times beside the default: the small block in a few shapes and, for problems big
+ * enough to pay for their compile, bigger blocks (CPU back ends: fewer, larger; GPUs: 8x4 and 4x8
+ * per invocation). Workgroups stay within 256 invocations, WebGPU's guaranteed minimum.
+ */
+function tilingCandidates(n: number, k: number, cpu: boolean): MatmulTiling[] {
+  const wgxFor = (tn4: number) => Math.min(16, pow2(Math.ceil(n / (4 * tn4))));
+  const block = (tm: number, tn4: number, lanes: number) => {
+    const wgx = wgxFor(tn4);
+    return { tm, tn4, wgx, wgy: Math.max(1, lanes / wgx), ku: 4 };
+  };
+  const small = [block(4, 1, 64), block(2, 1, 64), block(4, 1, 256)];
+  if (n * k <= 4096) return small;
+  if (cpu)
+    return [...small, pickTiling(n, k, true), { tm: 8, tn4: Math.min(2, Math.ceil(n / 4)), wgx: 2, wgy: 2, ku: 4 }];
+  return [...small, block(8, 1, 64), block(4, 2, 64), block(8, 2, 128)];
+}
+
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   return matmulWith(a, b, opts);
 }
@@ -77,7 +132,7 @@ function matmulShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: 
 }
 
 /**
- * matmul with an explicit tiling (benchmarks) and an optional relu mask on A (backward through a
+ * matmul with an explicit tiling (benchmarks, autotune's trials; else the engine's tuning picks it) and an optional relu mask on A (backward through a
  * relu: A is dy, `maskA` the relu's output with A's shape; A counts only where maskA > 0).
  */
 export function matmulWith(
@@ -98,8 +153,10 @@ export function matmulWith(
   const engine = a.engine;
   const out = Tensor.empty(engine, s.batch ? [s.batch, s.m, s.n] : [s.m, s.n], op);
   if (out.size === 0) return out;
-  const t = opts.tiling ?? pickTiling(s.n, s.k, engine.adapter.isFallbackAdapter);
-  const { params, ku } = shaderParams(s, transA, transB, !!opts.bias, !!opts.relu, !!opts.maskA, t);
+  const geometry = { ...s, transA, transB, bias: !!opts.bias, relu: !!opts.relu, mask: !!opts.maskA };
+  const t = opts.tiling ?? engine.tuning.choose(MATMUL_TUNABLE, geometry);
+  const flags = { bias: !!opts.bias, relu: !!opts.relu, mask: !!opts.maskA, f16: engine.shaderF16 };
+  const { params, ku } = shaderParams(s, transA, transB, flags, t);
   const tilesN = Math.ceil(s.n / (t.wgx * 4 * t.tn4));
   const tilesPerBatch = tilesN * Math.ceil(s.m / (t.wgy * t.tm));
   const tiles = Math.max(1, s.batch) * tilesPerBatch;
@@ -137,9 +194,7 @@ function shaderParams(
   s: ReturnType<typeof matmulShape>,
   transA: boolean,
   transB: boolean,
-  bias: boolean,
-  relu: boolean,
-  mask: boolean,
+  { bias, relu, mask, f16 }: { bias: boolean; relu: boolean; mask: boolean; f16: boolean },
   t: MatmulTiling,
 ) {
   const { m, n, k } = s;
@@ -171,10 +226,12 @@ function shaderParams(
   const setup = [...bases('a', aMode, t.tm, transA), ...bases('b', bMode, tnw, !transB)];
   const accDecl = range(t.tm).flatMap((i) => range(t.tn4).map((j4) => `var acc${i}_${j4} = vec4<f32>(0.0);`));
 
+  // the f16 path rounds every operand to f16 (f16r / f16r4 in matmul.wgsl); products and sums stay float32
+  const rounded = (value: string, vec: boolean) => (f16 ? `f16r${vec ? '4' : ''}(${value})` : value);
   const loadA = (idx: string) => {
-    if (!mask) return `A[${idx}]`;
+    if (!mask) return rounded(`A[${idx}]`, aMode !== 'scalar');
     const zero = aMode === 'scalar' ? '0.0' : 'vec4<f32>(0.0)';
-    return `select(${zero}, A[${idx}], maskA[${idx}] > ${zero})`;
+    return rounded(`select(${zero}, A[${idx}], maskA[${idx}] > ${zero})`, aMode !== 'scalar');
   };
   const madd = (acc: string, a: string, b: string) => `${acc} = fma(vec4<f32>(${a}), ${b}, ${acc});`;
 
@@ -193,7 +250,8 @@ function shaderParams(
         }
       }
       if (bMode === 'k4') {
-        for (const j of range(tnw)) lines.push(`let ${prefix}b${j}_${q} = B[bCol${j} + (${kAt(q)}) / 4u];`);
+        for (const j of range(tnw))
+          lines.push(`let ${prefix}b${j}_${q} = ${rounded(`B[bCol${j} + (${kAt(q)}) / 4u]`, true)};`);
         for (const c of range(chunk)) {
           for (const j4 of range(t.tn4)) {
             bVec[q + c]![j4] = `vec4<f32>(${range(4)
@@ -220,13 +278,13 @@ function shaderParams(
       }
       if (bMode === 'mn4') {
         for (const j4 of range(t.tn4)) {
-          lines.push(`let ${prefix}b${kk}_${j4} = B[bCol${j4} + (${kIdx}) * (N / 4u)];`);
+          lines.push(`let ${prefix}b${kk}_${j4} = ${rounded(`B[bCol${j4} + (${kIdx}) * (N / 4u)]`, true)};`);
           bVec[kk]![j4] = `${prefix}b${kk}_${j4}`;
         }
       } else if (bMode === 'scalar') {
         for (const j4 of range(t.tn4)) {
           const cols = range(4).map((jj) => `B[bCol${4 * j4 + jj} + ${transB ? kIdx : `(${kIdx}) * N`}]`);
-          lines.push(`let ${prefix}b${kk}_${j4} = vec4<f32>(${cols.join(', ')});`);
+          lines.push(`let ${prefix}b${kk}_${j4} = ${rounded(`vec4<f32>(${cols.join(', ')})`, true)};`);
           bVec[kk]![j4] = `${prefix}b${kk}_${j4}`;
         }
       }
@@ -268,6 +326,7 @@ function shaderParams(
       B_TYPE: vecType(bMode),
       C_TYPE: cVec ? 'vec4<f32>' : 'f32',
       BIAS: bias,
+      F16: f16,
       MASK_A: mask,
       MASK_BINDING: bias ? 5 : 4, // engine bindings are dense
       WGX: t.wgx,

@@ -36,7 +36,15 @@ function run(op: string, t: Tensor, dy: Tensor | null, log: boolean, axis: numbe
   const tensors = dy ? { y: t, dy, out } : { x: t, out };
   // rows, classes and strides are uniforms: one pipeline per variant and row layout
   const rowPerLane = c <= ROW_PER_LANE_MAX_CLASSES;
-  const params = { LANES: rowPerLane ? 1 : WG, ROW_PER_LANE: rowPerLane, LOG: log, BACKWARD: !!dy };
+  // subgroups shorten the forward's row max only: bitwise the same result (softmax.wgsl)
+  const subgroups = !rowPerLane && !dy && engine.subgroups;
+  const params = {
+    LANES: rowPerLane ? 1 : WG,
+    ROW_PER_LANE: rowPerLane,
+    LOG: log,
+    BACKWARD: !!dy,
+    SUBGROUPS: subgroups,
+  };
   engine.run({
     op,
     source,

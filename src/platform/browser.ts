@@ -40,3 +40,7 @@ export async function readAsset(relativePath: string, what: string, assetsUrl?: 
     fail(`${what}: no page location to find assets/ from; pass assetsUrl (or the bytes)`);
   return fetchBytes(resolveUrl(relativePath, resolveUrl(assetsUrl ?? 'assets/', here, what), what), what);
 }
+
+export async function writeFileText(path: string, _text: string, what: string): Promise<void> {
+  fail(`${what}: '${path}' is a file path, which only works in Node`);
+}

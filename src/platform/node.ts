@@ -4,7 +4,8 @@
  * ICD exists, Vulkan is pointed at it and the search is retried, so a GPU-less machine still runs.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail, PathlightError } from '../errors.js';
 import { fetchBytes, resolveUrl } from './fetch-bytes.js';
@@ -74,6 +75,21 @@ export async function requestAdapter(
 
 export async function readFileBytes(path: string, what: string, namedBy?: NamedByModel): Promise<Uint8Array> {
   return readCheckedFile(path, what, namedBy);
+}
+
+/**
+ * Written to a temporary file beside it (named as src/cli/atomic-write.ts names them), then renamed
+ * over it: a reader never sees half a file, two writers leave one whole, a failure leaves no temp.
+ */
+export async function writeFileText(path: string, text: string, what: string): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    await writeFile(temporary, text, { flag: 'wx' });
+    await rename(temporary, path);
+  } catch (e) {
+    await rm(temporary, { force: true });
+    fail(`${what}: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /** An absolute URL's bytes: file: through fs, anything else through fetch. */

@@ -23,6 +23,8 @@ export interface Platform {
    * (or worker script) in a browser.
    */
   readAsset(relativePath: string, what: string, assetsUrl?: string | URL): Promise<Uint8Array>;
+  /** Replace a file's text whole (Node: written beside it, then renamed over it); a browser refuses. */
+  writeFileText(path: string, text: string, what: string): Promise<void>;
 }
 
 /** Who names a file: the model file (its folder bounds the file) and whether symlinks may leave that folder. */

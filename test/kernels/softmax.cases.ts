@@ -4,6 +4,7 @@ import { Rng, asF32 } from '../harness/random.js';
 import { numericGrad, dot } from '../reference/finite-diff.js';
 import * as ref from '../reference/softmax.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { createEngine } from '../../src/gpu/engine.js';
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from '../../src/ops/softmax.js';
 import { crossEntropy, crossEntropyBackward, labelsTensor } from '../../src/train/cross-entropy.js';
 
@@ -83,6 +84,27 @@ const softmaxCases = defineCases('softmax', (test) => {
       for (const t of [tx, ty, tly]) t.dispose();
     });
   }
+
+  test('wide rows: the subgroup max (where offered) is bitwise identical to the tree', async (engine) => {
+    const tree = await createEngine({ device: engine.device, subgroups: false });
+    const [n, c] = [4, 300];
+    const x = asF32(new Rng(17).normal(n * c, 3));
+    const outputs: Float32Array[][] = [];
+    for (const e of [engine, tree]) {
+      const tx = Tensor.from(e, x, [n, c]);
+      const [ty, tly] = [softmax(tx), logSoftmax(tx)];
+      outputs.push([await ty.download(), await tly.download()]);
+      for (const t of [tx, ty, tly]) t.dispose();
+    }
+    tree.dispose();
+    const [[y, ly], [y0, ly0]] = outputs as [Float32Array[], Float32Array[]];
+    const same = (a: Float32Array, b: Float32Array) =>
+      new Uint32Array(a.buffer).every((bits, i) => bits === new Uint32Array(b.buffer)[i]);
+    const path = engine.subgroups ? 'subgroups' : 'subgroups not offered, tree';
+    assert(same(y!, y0!) && same(ly!, ly0!), `${path}: softmax bits differ from the tree path`);
+    expectClose(y!, ref.softmax(x, n, c), TOL, `softmax (${path})`);
+    expectClose(ly!, ref.logSoftmax(x, n, c), TOL, `logSoftmax (${path})`);
+  });
 
   test('shape errors', async (engine) => {
     const x = Tensor.zeros(engine, [2, 3, 4]);
