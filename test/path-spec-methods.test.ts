@@ -114,7 +114,7 @@ describe('methods written with the public path spec', () => {
     const black = new Float32Array(D);
     for (const [name, subject] of SUBJECTS)
       for (const ratio of [0.5, 0.9]) {
-        const parts = [];
+        const parts: Float32Array[] = [];
         for (const part of ['left', 'right'] as const) {
           const r = await explain(engine, subject, X, {
             method: 'split-ig',

@@ -10,6 +10,14 @@ import type { Model } from '../src/nn/model.js';
 import { cpuFunction, explain, type ExplainOptions, type Explanation } from '../src/index.js';
 import { tinyOnnx } from './harness/onnx-build.js';
 import { maxAbsDiff } from './harness/assert.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { vi } from 'vitest';
+import { parseFlags } from '../src/cli/flags.js';
+import { parseExplainFlags } from '../src/cli/explain-flags.js';
+import { explainCommand } from '../src/cli/explain-command.js';
+import { readNpy, writeNpy } from '../src/models/npy.js';
 
 let engine: Engine;
 let model: Model;
@@ -21,6 +29,10 @@ const WEIGHTS = [0.5, 0.2, 0.3];
 
 /** x [N, 1, 4, 4] → conv 3×3 (2 channels) → sigmoid → 3 classes */
 function tinyModel(e: Engine): Model {
+  return modelFromOnnx(e, tinyBytes(), { source: 'tiny' }).model;
+}
+
+function tinyBytes(): Uint8Array {
   const w = Array.from({ length: 18 }, (_, i) => Math.sin(2.3 * i + 1));
   const g = Array.from({ length: 3 * 32 }, (_, i) => Math.cos(1.3 * i));
   const bytes = tinyOnnx({
@@ -37,7 +49,7 @@ function tinyModel(e: Engine): Model {
       { op: 'Gemm', inputs: ['f', 'g'], outputs: ['y'], attrs: [{ name: 'transB', type: 2, i: 1 }] },
     ],
   });
-  return modelFromOnnx(e, bytes, { source: 'tiny' }).model;
+  return bytes;
 }
 
 /** f_c(x) = Σ_j sin((c + 1)·x_j + j/16): class-dependent and not linear */
@@ -222,5 +234,51 @@ describe('baselines as distributions', () => {
     ];
     for (const [baseline, pattern] of cases)
       await expect(explain(engine, model, X, { method: 'ig', baseline } as never)).rejects.toThrow(pattern);
+  });
+});
+
+describe('CLI', () => {
+  it('explain --targets 2,0 --baseline-set f.npy writes [N, T, ...] and a summary per input and target', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pathlight-targets-'));
+    writeFileSync(join(dir, 'tiny.onnx'), tinyBytes());
+    writeFileSync(join(dir, 'x.npy'), writeNpy(X, [N, 1, 4, 4]));
+    writeFileSync(join(dir, 'set.npy'), writeNpy(SET, [3, 1, 4, 4]));
+    const args = [
+      '--model',
+      join(dir, 'tiny.onnx'),
+      '--input',
+      join(dir, 'x.npy'),
+      '--steps',
+      '8',
+      '--quiet',
+      '--json',
+    ];
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const out = join(dir, 'a.npy');
+      await explainCommand(
+        parseFlags([...args, '--targets', '2,0', '--baseline-set', join(dir, 'set.npy'), '--out', out]),
+      );
+      const summary = JSON.parse(String(log.mock.calls.at(-1)![0])) as {
+        images: { target: number; baselineSensitivity: object }[];
+      };
+      expect(summary.images.map((im) => im.target)).toEqual([2, 0, 2, 0]);
+      expect(summary.images.every((im) => im.baselineSensitivity)).toBe(true);
+      const written = readNpy(new Uint8Array(readFileSync(out)));
+      expect(written.shape).toEqual([N, 2, 1, 4, 4]);
+      const api = await explain(engine, model, X, { method: 'ig', steps: 8, targets: [2, 0], baseline: { set: SET } });
+      expect(maxAbsDiff(written.data, api.attribution)).toBeLessThan(1e-6);
+      await explainCommand(parseFlags([...args, '--targets', 'top2', '--out', join(dir, 'b.npy')]));
+      expect(readNpy(new Uint8Array(readFileSync(join(dir, 'b.npy')))).shape).toEqual([N, 2, 1, 4, 4]);
+    } finally {
+      log.mockRestore();
+    }
+    const refuse = (extra: string[], pattern: RegExp) =>
+      expect(() => parseExplainFlags(parseFlags([...args, ...extra]))).toThrow(pattern);
+    refuse(['--targets', '2,x'], /--targets must be class indices separated by commas/);
+    refuse(['--targets', '1', '--target', '1'], /--target or --targets, not both/);
+    refuse(['--baseline-set', join(dir, 'set.npy'), '--baseline', 'black'], /not both/);
+    refuse(['--baseline-draws', '3'], /--baseline-draws draws from --baseline-set/);
+    refuse(['--baseline-set', join(dir, 'missing.npy')], /missing\.npy/);
   });
 });
