@@ -12,9 +12,9 @@ import { Tensor, assertFinite, sizeOf } from '../tensor/tensor.js';
 import type { ExplainedOutput } from './kernels/explain-seed.js';
 import { straightPathPoints } from './kernels/path-points.js';
 import { gaussianBlurUniform } from '../ops/gaussian-blur.js';
-import { makeBaseline, type BaselineSpec, type BlurFn } from './baselines.js';
+import type { BaselineSpec, BlurFn } from './baselines.js';
 import { checkBaselineSet, isBaselineSet, makeBaselineSet, type BaselineSet } from './baseline-set.js';
-import { foldBaselines, interleaveBaselines, repeatRows, type BaselineSensitivity } from './fan-out.js';
+import { fanOut, foldBaselines, type BaselineSensitivity } from './fan-out.js';
 import { checkTargets, topTargets, type TargetsSpec } from './targets.js';
 import { checkAborted, type ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
@@ -204,47 +204,22 @@ async function run(
       s.perImage && 'top' in s.perImage
         ? await topTargets(subject, x, s.perImage.top, model && ((rows: Tensor) => model.logits(rows)))
         : s.perImage;
-    const [t, k] = [perImage?.[0]!.length ?? 1, s.set?.weights.length ?? 1];
-    const made = s.set
-      ? makeBaselineSet(
-          engine,
-          s.set.members,
-          x,
-          s.seed + 1,
-          options.blur ?? gaussianBlurUniform,
-          subject.pixelsToInput,
-        )
-      : [
-          makeBaseline(
-            engine,
-            (options.baseline as BaselineSpec | undefined) ?? 'black',
-            x,
-            s.seed + 1,
-            options.blur ?? gaussianBlurUniform,
-            subject.pixelsToInput,
-          ),
-        ];
-    const baseline = own(t * k > 1 ? interleaveBaselines(made, t) : made[0]!);
-    if (t * k > 1) made.forEach((b) => b.dispose());
-    const targetList = perImage
-      ? perImage.flatMap((l) => l.flatMap((c) => new Array<number>(k).fill(c)))
-      : s.targets && s.targets.flatMap((c) => new Array<number>(k).fill(c));
-    const given = own(
-      targetList
-        ? Tensor.from(engine, targetList, [targetList.length], { label: 'targets' })
-        : await resolveTargets(engine, subject, x, null),
+    const members = s.set?.members ?? [(options.baseline as BaselineSpec | undefined) ?? 'black'];
+    const made = makeBaselineSet(
+      engine,
+      members,
+      x,
+      s.seed + 1,
+      options.blur ?? gaussianBlurUniform,
+      subject.pixelsToInput,
     );
-    const targets = targetList || k === 1 ? given : own(repeatRows(given, k)); // 'auto': top-1 of each image, per baseline
-    const xs = t * k > 1 ? own(repeatRows(x, t * k)) : x;
+    const auto = () => resolveTargets(engine, subject, x);
+    const { rows, t, k } = await fanOut(x, made, perImage ?? s.targets?.map((c) => [c]) ?? null, auto);
+    owned.push(...rows.owned);
     const ctx: ExplainContext = {
       engine,
       subject,
-      x: xs,
-      baseline,
-      targets,
-      targetList,
-      sampleKeys:
-        t > 1 ? Array.from({ length: xs.shape[0]! }, (_, r) => Math.floor(r / (t * k)) * k + (r % k)) : undefined,
+      ...rows.context,
       output: s.output,
       maxRows: s.maxRows,
       stats: { gradientEvaluations: 0, forwardEvaluations: 0 },
@@ -265,7 +240,7 @@ async function run(
     });
     const fEnds = own(ends.attribution);
     const diagnostics = own(
-      packDiagnostics(engine, [targets, fEnds, result.fStart ?? null, result.dropped ?? null], xs.shape[0]!),
+      packDiagnostics(engine, [ctx.targets, fEnds, result.fStart ?? null, result.dropped ?? null], ctx.x.shape[0]!),
     );
     const attribution = await result.attribution.download();
     const diag = await diagnostics.download();
@@ -451,14 +426,8 @@ function targetList(subject: Explainable, target: number | readonly number[] | '
   return list;
 }
 
-/** [N] targets on the GPU: the given ones, or 'auto' = top-1 (decided on the GPU; 0 for a subject without classes). */
-async function resolveTargets(
-  engine: Engine,
-  subject: Explainable,
-  x: Tensor,
-  list: readonly number[] | null,
-): Promise<Tensor> {
-  if (list) return Tensor.from(engine, list, [list.length], { label: 'targets' });
+/** [N] 'auto' targets on the GPU: the top-1 (decided on the GPU; 0 for a subject without classes). */
+async function resolveTargets(engine: Engine, subject: Explainable, x: Tensor): Promise<Tensor> {
   return (await subject.topClasses(x)) ?? Tensor.zeros(engine, [x.shape[0]!], 'targets');
 }
 

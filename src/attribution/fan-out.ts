@@ -24,6 +24,31 @@ export function interleaveBaselines(baselines: readonly Tensor[], t: number): Te
   return out;
 }
 
+/**
+ * The rows of a call with `made` baselines ([N, ...] each, K of them, taken over) and per image
+ * its targets (`lists`, T each; null: 'auto', decided on the GPU for each image): x, baselines,
+ * targets and the sampling keys for the method's context, and the tensors the caller disposes.
+ */
+export async function fanOut(
+  x: Tensor,
+  made: Tensor[],
+  lists: readonly (readonly number[])[] | null,
+  auto: () => Promise<Tensor>,
+) {
+  const [t, k, n] = [lists?.[0]!.length ?? 1, made.length, x.shape[0]!];
+  const baseline = t * k > 1 ? interleaveBaselines(made, t) : made[0]!;
+  if (t * k > 1) made.forEach((b) => b.dispose());
+  const targetList = lists && lists.flatMap((l) => l.flatMap((c) => new Array<number>(k).fill(c)));
+  const given = targetList ? Tensor.from(x.engine, targetList, [n * t * k], { label: 'targets' }) : await auto();
+  const targets = targetList || k === 1 ? given : repeatRows(given, k); // 'auto': the top-1 of each image, per baseline
+  const xs = t * k > 1 ? repeatRows(x, t * k) : x;
+  // an image's targets share their random numbers: row (i·T + t)·K + k samples as row i·K + k
+  const sampleKeys =
+    t > 1 ? Array.from({ length: n * t * k }, (_, r) => Math.floor(r / (t * k)) * k + (r % k)) : undefined;
+  const owned = [...new Set([baseline, given, targets, xs])].filter((u) => u !== x);
+  return { t, k, rows: { context: { x: xs, baseline, targets, targetList, sampleKeys }, owned } };
+}
+
 /** How a baseline set's attributions spread, for one image and target. */
 export interface BaselineSensitivity {
   /** standard deviation (weighted) of Σ attr over the baselines */
