@@ -13,6 +13,7 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { cpuFunction, drawBaselines, explain, gpuFunction, seededUniform, type Explainable } from '../src/index.js';
 import { maxAbsDiff } from './harness/assert.js';
 import { idgSchedule } from '../src/attribution/methods/idg.js';
+import '../examples/left-ig.js';
 
 const D = 6;
 const W = [1.5, -0.7, 0.9, 0.4, -1.1, 0.8];
@@ -183,6 +184,24 @@ describe('methods written with the public path spec', () => {
       }
       const again = await explain(engine, subject, X, { ...options, memoryBudgetBytes: 2000 });
       expect(Array.from(again.attribution), `${name}: batched otherwise`).toEqual(Array.from(r.attribution));
+    }
+  });
+
+  it('examples/left-ig.ts (two passes) matches the IDG authors’ IG with alpha_star 0.9', async () => {
+    const black = new Float32Array(D);
+    for (const [name, subject] of SUBJECTS) {
+      const r = await explain(engine, subject, X, { method: 'left-ig', steps: 12 });
+      for (let i = 0; i < 2; i++) {
+        const x = X.subarray(i * D, (i + 1) * D);
+        const alphas = Array.from({ length: 12 }, (_, k) => k / 11);
+        const logits = alphas.map((a) => f64(at(x, black, a)));
+        const first = logits.findIndex((v) => v > 0.9 * Math.max(...logits));
+        const keep = first <= 0 ? 1 : first;
+        const want = new Float64Array(D);
+        for (let k = 0; k < keep; k++) g64(at(x, black, alphas[k]!)).forEach((g, j) => (want[j] += (g / keep) * x[j]!));
+        expect(keep).toBeLessThan(12);
+        close(r.attribution.subarray(i * D, (i + 1) * D), want, `${name} ${i}`);
+      }
     }
   });
 
