@@ -217,12 +217,23 @@ describe('CLI flags', () => {
     expect(req.targets).toEqual({ top: 2 });
     expect(req.baselineSet).toEqual({ file: join(dir, 'set.npy'), draws: 4 });
     expect(parseExplainFlags(parseFlags([...args, '--targets', '7,2,5'])).targets).toEqual([7, 2, 5]);
+    const split = parseFlags([
+      ...args,
+      '--method',
+      'split-ig',
+      '--method-option',
+      'ratio=0.9',
+      '--method-option',
+      'part=right',
+    ]);
+    expect(parseExplainFlags(split).methodOptions).toEqual({ ratio: 0.9, part: 'right' });
     const refuse = (extra: string[], pattern: RegExp) =>
       expect(() => parseExplainFlags(parseFlags([...args, ...extra]))).toThrow(pattern);
     refuse(['--targets', '2,x'], /--targets must be class indices separated by commas/);
     refuse(['--targets', '1', '--target', '1'], /--target or --targets, not both/);
     refuse(['--baseline-set', join(dir, 'set.npy'), '--baseline', 'black'], /not both/);
     refuse(['--baseline-draws', '3'], /--baseline-draws draws from --baseline-set/);
+    refuse(['--method', 'split-ig', '--method-option', 'part=middle'], /part must be left or right/);
     refuse(['--baseline-set', join(dir, 'missing.npy')], /missing\.npy/);
   });
 });

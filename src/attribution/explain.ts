@@ -202,7 +202,11 @@ async function run(
     // several targets (T) and baselines (K) per image: rows (i·T + t)·K + k (fan-out.ts)
     const perImage =
       s.perImage && 'top' in s.perImage
-        ? await topTargets(subject, x, s.perImage.top, model && ((rows: Tensor) => model.logits(rows)))
+        ? await topTargets(x, s.perImage.top, (rows) =>
+            (model ?? fail('targets: { top } needs a pathlight Model (its logits); give the class indices')).logits(
+              rows,
+            ),
+          )
         : s.perImage;
     const members = s.set?.members ?? [(options.baseline as BaselineSpec | undefined) ?? 'black'];
     const made = makeBaselineSet(

@@ -1,14 +1,13 @@
 /**
  * Several targets per image (explain()'s `targets`): the same classes for every image, a list per
- * image (equal counts), or the top k of f(x). Checked before any GPU work; `top` is decided from
- * the logits read back once, before the method runs.
+ * image (equal counts), or the top k of a model's logits. Checked before any GPU work; `top` is
+ * decided from the logits read back once, before the method runs.
  */
 import { fail } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
-import { repeatRows } from './fan-out.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { Explainable } from './subject.js';
 
-/** [7, 2, 5]: these for every image; [[7, 2], [1, 3]]: per image, the same count each; { top: 3 }: the top 3 of f(x). */
+/** [7, 2, 5]: these for every image; [[7, 2], [1, 3]]: per image, the same count each; { top: 3 }: a model's top 3. */
 export type TargetsSpec = readonly number[] | readonly (readonly number[])[] | { top: number };
 
 /** The targets per image ([N][T]), or { top } to be resolved on the logits. */
@@ -37,41 +36,16 @@ export function checkTargets(subject: Explainable, spec: TargetsSpec, n: number)
   return perImage ? lists : Array.from({ length: n }, () => [...lists[0]!]);
 }
 
-/** The top k classes per image, highest first, from f(x) of every class: the model's logits when given, else the subject's f per class. */
-export async function topTargets(
-  subject: Explainable,
-  x: Tensor,
-  top: number,
-  logits?: (x: Tensor) => Tensor,
-): Promise<number[][]> {
-  const n = x.shape[0]!;
-  const k = subject.numClasses!;
-  let scores: Float32Array;
-  if (logits) {
-    const t = logits(x);
-    scores = await t.download();
-    t.dispose();
-  } else {
-    const rows = repeatRows(x, k); // row i·k + c: image i, asked for class c
-    const targets = Array.from({ length: n * k }, (_, r) => r % k);
-    const t = Tensor.from(x.engine, targets, [n * k], { label: 'targets' });
-    const request = {
-      targets: t,
-      targetList: targets,
-      pointsPerImage: 1,
-      output: 'logit' as const,
-      want: ['f'] as const,
-    };
-    const { f } = await subject.evaluate(rows, request);
-    scores = await f.download();
-    [f, t, rows].forEach((u) => u.dispose());
-  }
-  return Array.from({ length: n }, (_, i) => {
-    const row = Array.from(scores.subarray(i * k, (i + 1) * k));
-    return row
-      .map((v, c) => [v, c] as const)
+/** The top k classes per image, highest first, from the model's logits (read back once). */
+export async function topTargets(x: Tensor, top: number, logits: (x: Tensor) => Tensor): Promise<number[][]> {
+  const t = logits(x);
+  const scores = await t.download();
+  t.dispose();
+  const k = scores.length / x.shape[0]!;
+  return Array.from({ length: x.shape[0]! }, (_, i) =>
+    Array.from(scores.subarray(i * k, (i + 1) * k), (v, c) => [v, c] as const)
       .sort((a, b) => b[0] - a[0] || a[1] - b[1])
       .slice(0, top)
-      .map(([, c]) => c);
-  });
+      .map(([, c]) => c),
+  );
 }
