@@ -119,6 +119,9 @@ describe('several targets per image', () => {
     for (const [targets, pattern] of cases)
       await expect(explain(engine, model, X, { method: 'ig', targets } as never)).rejects.toThrow(pattern);
     await expect(explain(engine, model, X, { method: 'ig', target: 1, targets: [1] })).rejects.toThrow(/not both/);
+    await expect(explain(engine, model, X, { method: 'ig', smoothgrad: true, targets: [1, 2] })).rejects.toThrow(
+      /smoothgrad: targets and baseline sets are for path methods/,
+    );
     await expect(explain(engine, classFn, X, { method: 'ig', targets: { top: 2 } })).rejects.toThrow(/needs classes/);
   });
 });

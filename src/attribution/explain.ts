@@ -357,6 +357,8 @@ function settings(subject: Explainable, options: ExplainOptions<string>, input: 
   const targets = list && (list.length === n ? list : new Array<number>(n).fill(list[0]!)); // one per input, or null: 'auto'
   const perImage = options.targets === undefined ? null : checkTargets(subject, options.targets, n);
   const set = isBaselineSet(options.baseline) ? checkBaselineSet(options.baseline, subject.inputShape, seed + 1) : null;
+  if (sg && (perImage || set))
+    fail('smoothgrad: targets and baseline sets are for path methods; give target and baseline');
   const method = sg ? withSmoothGrad(base, sg, 'data' in input ? input.data : input) : base; // SmoothGrad wraps the method when asked
   const checkFinite = options.checkFinite ?? true;
   if (typeof checkFinite !== 'boolean') fail(`checkFinite must be true or false, got ${String(checkFinite)}`);
