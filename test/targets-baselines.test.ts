@@ -123,6 +123,10 @@ describe('several targets per image', () => {
       /smoothgrad: targets and baseline sets are for path methods/,
     );
     await expect(explain(engine, classFn, X, { method: 'ig', targets: { top: 2 } })).rejects.toThrow(/needs classes/);
+    const withClasses = Object.assign(Object.create(classFn) as typeof classFn, { numClasses: 4 });
+    await expect(explain(engine, withClasses, X, { method: 'ig', targets: { top: 2 } })).rejects.toThrow(
+      /ranks a Model's logits/,
+    );
   });
 });
 

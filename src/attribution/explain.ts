@@ -175,6 +175,8 @@ export async function explain<M extends string>(
       );
   }
   const s = settings(subject, o, input); // a refused call compiles nothing
+  if (s.perImage && 'top' in s.perImage && !(what instanceof Model))
+    fail("targets: { top } ranks a Model's logits; give this subject the class indices");
   if (what instanceof Model && !engine.isDryRun && !prepared(what, o))
     await prepareExplain(engine, what, { ...o, onProgress: undefined });
   return run(engine, subject, input, o, s, t0, what instanceof Model ? what : undefined);
@@ -202,11 +204,7 @@ async function run(
     // several targets (T) and baselines (K) per image: rows (i·T + t)·K + k (fan-out.ts)
     const perImage =
       s.perImage && 'top' in s.perImage
-        ? await topTargets(x, s.perImage.top, (rows) =>
-            (model ?? fail('targets: { top } needs a pathlight Model (its logits); give the class indices')).logits(
-              rows,
-            ),
-          )
+        ? await topTargets(x, s.perImage.top, (rows) => model!.logits(rows)) // a Model: explain() checked
         : s.perImage;
     const members = s.set?.members ?? [(options.baseline as BaselineSpec | undefined) ?? 'black'];
     const made = makeBaselineSet(
