@@ -5,7 +5,9 @@
  * - Split IG: split_ig in notebooks/ImageNetSplitIG-Basic.ipynb, github.com/vivekmig/captum-1 @ 30d527f;
  * - IDG: IDG / getSlopes / getAlphaParameters in util/attribution_methods/saliencyMethods.py,
  *   github.com/chasewalker26/Integrated-Decision-Gradients @ 2c53059 (torch, not installed here);
- * - Expected Gradients: arXiv 1906.10670 eq. 4, with the same seeded draws and α.
+ * - Expected Gradients: PathExplainerTorch.attributions(use_expectation=True) in
+ *   path_explain/explainers/path_explainer_torch.py, github.com/suinleelab/path_explain @ 03f9565
+ *   (mean over samples of (x − ref) ⊙ ∇f(ref + t(x − ref))), with the same seeded draws and α.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/gpu/engine.js';

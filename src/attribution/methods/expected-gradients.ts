@@ -3,6 +3,9 @@
  * of (x − x') ⊙ ∇f(x' + α(x − x')). The baselines are explain()'s: a set with `draws` draws them
  * by weight (baseline-set.ts) and each drawn baseline's row takes `steps` random α, one gradient
  * each, seeded by explain()'s seed: the same call gives bitwise the same attribution, batched or not.
+ * As the authors' PathExplainerTorch.attributions(use_expectation=True) (github.com/suinleelab/path_explain,
+ * path_explain/explainers/path_explainer_torch.py @ 03f9565), with draws = num_samples, except that
+ * the draws are shared by the call's images (the authors draw per input) and may be weighted.
  */
 import { integratePath, inImageGroups, weightedGradientIntegrator } from '../integrators.js';
 import { pathOfPoints, sampleKey, seededUniform, straightPointsAt } from '../path-spec.js';
