@@ -47,6 +47,10 @@ export * from './attribution/subject.js';
 export * from './attribution/functions.js';
 export { modelSubject, rowsForBudget } from './attribution/model-subject.js';
 export * from './attribution/baselines.js';
+export * from './attribution/baseline-set.js';
+export * from './attribution/targets.js';
+export * from './attribution/path-spec.js';
+export type { BaselineSensitivity } from './attribution/fan-out.js';
 export * from './attribution/methods/ig2/references.js';
 
 // metrics

@@ -24,7 +24,17 @@ describe('entry points', () => {
     expect(core.methodNames()).toEqual([...CORE_METHODS, 'gig', 'gig-idgi']);
     const root = await import('../src/index.js');
     expect(new Set(root.methodNames())).toEqual(
-      new Set([...CORE_METHODS, 'gig', 'gig-idgi', 'blurig', 'blurig-idgi', 'ig2']),
+      new Set([
+        ...CORE_METHODS,
+        'gig',
+        'gig-idgi',
+        'blurig',
+        'blurig-idgi',
+        'ig2',
+        'expected-gradients',
+        'split-ig',
+        'idg',
+      ]),
     );
   });
 

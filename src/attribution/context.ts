@@ -34,6 +34,8 @@ export interface ExplainContext {
   checkpoint?: (done: number, total: number) => Promise<void>;
   /** recordings of the call's fixed-shape evaluations, replayed for every chunk and step (disposed by explain) */
   replays?: ReplayCache;
+  /** per row, the index that seeded sampling is keyed by (sampleKey): an image's several targets share their random numbers */
+  sampleKeys?: readonly number[];
   /** explain()'s signal: subjects end a pending evaluation with it (a function's call, functions.ts) */
   signal?: AbortSignal;
 }

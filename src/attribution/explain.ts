@@ -12,7 +12,10 @@ import { Tensor, assertFinite, sizeOf } from '../tensor/tensor.js';
 import type { ExplainedOutput } from './kernels/explain-seed.js';
 import { straightPathPoints } from './kernels/path-points.js';
 import { gaussianBlurUniform } from '../ops/gaussian-blur.js';
-import { makeBaseline, type BaselineSpec, type BlurFn } from './baselines.js';
+import type { BaselineSpec, BlurFn } from './baselines.js';
+import { checkBaselineSet, isBaselineSet, makeBaselineSet, type BaselineSet } from './baseline-set.js';
+import { fanOut, foldBaselines, type BaselineSensitivity } from './fan-out.js';
+import { checkTargets, topTargets, type TargetsSpec } from './targets.js';
 import { checkAborted, type ExplainContext } from './context.js';
 import { evaluateValues } from './evaluate.js';
 import { inImageGroups } from './integrators.js';
@@ -42,9 +45,12 @@ export interface ExplainOptions<M extends string = MethodName> {
   steps?: number;
   /** IG integration rule (default 'trapezoid', whose weights sum to exactly 1) */
   rule?: IntegrationRule;
-  baseline?: BaselineSpec;
+  /** one baseline per input, or a weighted set of them (attributions averaged over it, baseline-set.ts) */
+  baseline?: BaselineSpec | BaselineSet;
   /** class index (one for all images or one per image), or 'auto' = top-1 of f(x) (default) */
   target?: number | readonly number[] | 'auto';
+  /** several classes per image in one call (T > 1 gives [N, T, ...]): targets.ts */
+  targets?: TargetsSpec;
   /** explain the target logit (default) or its softmax probability */
   output?: ExplainedOutput;
   /** wrap the method in SmoothGrad */
@@ -78,6 +84,7 @@ const OPTION_KEYS: { [K in keyof Required<ExplainOptions>]: true } = {
   rule: true,
   baseline: true,
   target: true,
+  targets: true,
   output: true,
   smoothgrad: true,
   memoryBudgetBytes: true,
@@ -106,12 +113,16 @@ export interface ImageExplanation {
   gap: number | null;
   /** Δf of steps skipped for a zero gradient (IDGI) */
   droppedDelta: number;
+  /** with a baseline set: how the attribution spreads over its baselines */
+  baselineSensitivity?: BaselineSensitivity;
+  /** with `targets`: each target's explanation (the fields above are the first's) */
+  targets?: ImageExplanation[];
 }
 
 export interface Explanation {
   method: string;
   steps: number;
-  /** [N, ...inputShape] like the input */
+  /** [N, ...inputShape] like the input; [N, T, ...inputShape] for T > 1 `targets` */
   shape: number[];
   attribution: Float32Array;
   images: ImageExplanation[];
@@ -164,9 +175,11 @@ export async function explain<M extends string>(
       );
   }
   const s = settings(subject, o, input); // a refused call compiles nothing
+  if (s.perImage && 'top' in s.perImage && !(what instanceof Model))
+    fail("targets: { top } ranks a Model's logits; give this subject the class indices");
   if (what instanceof Model && !engine.isDryRun && !prepared(what, o))
     await prepareExplain(engine, what, { ...o, onProgress: undefined });
-  return run(engine, subject, input, o, s, t0);
+  return run(engine, subject, input, o, s, t0, what instanceof Model ? what : undefined);
 }
 
 /** The call itself, its options validated (`s`): inputs, baselines and targets on the GPU, the method, one readback. */
@@ -177,35 +190,38 @@ async function run(
   options: ExplainOptions<string>,
   s: Settings,
   t0: number,
+  model?: Model,
 ): Promise<Explanation> {
   const x =
     input instanceof Tensor
       ? input.reshape(s.shape)
       : Tensor.from(engine, input instanceof Float32Array ? input : input.data, s.shape, { label: 'input' });
   const progress = checkpoints(engine, options.signal, options.onProgress);
-  const n = s.shape[0]!;
   const owned: Tensor[] = [x];
   const own = <T extends Tensor | undefined>(t: T): T => (t && owned.push(t), t);
   const replays = new ReplayCache(engine);
   try {
-    const baseline = own(
-      makeBaseline(
-        engine,
-        options.baseline ?? 'black',
-        x,
-        s.seed + 1,
-        options.blur ?? gaussianBlurUniform,
-        subject.pixelsToInput,
-      ),
+    // several targets (T) and baselines (K) per image: rows (i·T + t)·K + k (fan-out.ts)
+    const perImage =
+      s.perImage && 'top' in s.perImage
+        ? await topTargets(x, s.perImage.top, (rows) => model!.logits(rows)) // a Model: explain() checked
+        : s.perImage;
+    const members = s.set?.members ?? [(options.baseline as BaselineSpec | undefined) ?? 'black'];
+    const made = makeBaselineSet(
+      engine,
+      members,
+      x,
+      s.seed + 1,
+      options.blur ?? gaussianBlurUniform,
+      subject.pixelsToInput,
     );
-    const targets = own(await resolveTargets(engine, subject, x, s.targets));
+    const auto = () => resolveTargets(engine, subject, x);
+    const { rows, t, k } = await fanOut(x, made, perImage ?? s.targets?.map((c) => [c]) ?? null, auto);
+    owned.push(...rows.owned);
     const ctx: ExplainContext = {
       engine,
       subject,
-      x,
-      baseline,
-      targets,
-      targetList: s.targets,
+      ...rows.context,
       output: s.output,
       maxRows: s.maxRows,
       stats: { gradientEvaluations: 0, forwardEvaluations: 0 },
@@ -226,23 +242,36 @@ async function run(
     });
     const fEnds = own(ends.attribution);
     const diagnostics = own(
-      packDiagnostics(engine, [targets, fEnds, result.fStart ?? null, result.dropped ?? null], n),
+      packDiagnostics(engine, [ctx.targets, fEnds, result.fStart ?? null, result.dropped ?? null], ctx.x.shape[0]!),
     );
     const attribution = await result.attribution.download();
     const diag = await diagnostics.download();
     await progress.settled();
-    return summarise(
+    const folded =
+      k > 1
+        ? foldDiagnostics(attribution, diag, !!result.fStart, s.set!.weights)
+        : { attribution, diag, sensitivity: [] };
+    const shape = t > 1 ? [s.shape[0]!, t, ...s.shape.slice(1)] : s.shape;
+    const r = summarise(
       options.method,
       s.methodOptions.steps,
-      s.shape,
-      attribution,
-      diag,
-      !!result.fStart,
+      [s.shape[0]! * t, ...s.shape.slice(1)],
+      folded.attribution,
+      folded.diag,
+      !!result.fStart || k > 1,
       ctx,
       s.method,
       t0,
       s.checkFinite,
     );
+    r.images.forEach((im, j) => folded.sensitivity[j] && (im.baselineSensitivity = folded.sensitivity[j]));
+    if (k > 1 && !s.method.start) r.start = 'Σ w f(baseline)';
+    if (!perImage) return r;
+    const images = Array.from({ length: s.shape[0]! }, (_, i) => ({
+      ...r.images[i * t]!,
+      targets: r.images.slice(i * t, (i + 1) * t),
+    }));
+    return { ...r, shape, images };
   } finally {
     for (const t of owned) if (!t.disposed) t.dispose();
     replays.dispose();
@@ -281,7 +310,7 @@ export async function prepareExplain<M extends string>(
   const [subject, sample] = [modelSubject(model), new Float32Array(sizeOf(model.info.inputShape))];
   preparedFor.set(model, set.add(kernelChoice(rest)));
   return engine.prepare(
-    () => run(engine, subject, sample, rest, settings(subject, rest, sample), performance.now()),
+    () => run(engine, subject, sample, rest, settings(subject, rest, sample), performance.now(), model),
     onProgress,
   );
 }
@@ -318,11 +347,16 @@ function settings(subject: Explainable, options: ExplainOptions<string>, input: 
       `explain: one row of ${subject.name} ${shapeStr(subject.inputShape)} takes about ${subject.bytesPerRow ?? '?'} bytes of GPU memory, above memoryBudgetBytes ${budget}; raise memoryBudgetBytes`,
     );
   const list = targetList(subject, options.target ?? 'auto');
+  if (options.targets !== undefined && options.target !== undefined) fail('explain: give target or targets, not both');
   const sg = smoothGradSettings(options.smoothgrad);
   const shape = inputShape(subject, input);
   const n = shape[0]!;
   if (list && list.length !== 1 && list.length !== n) fail(`target: ${list.length} class indices for ${n} inputs`);
   const targets = list && (list.length === n ? list : new Array<number>(n).fill(list[0]!)); // one per input, or null: 'auto'
+  const perImage = options.targets === undefined ? null : checkTargets(subject, options.targets, n);
+  const set = isBaselineSet(options.baseline) ? checkBaselineSet(options.baseline, subject.inputShape, seed + 1) : null;
+  if (sg && (perImage || set))
+    fail('smoothgrad: targets and baseline sets are for path methods; give target and baseline');
   const method = sg ? withSmoothGrad(base, sg, 'data' in input ? input.data : input) : base; // SmoothGrad wraps the method when asked
   const checkFinite = options.checkFinite ?? true;
   if (typeof checkFinite !== 'boolean') fail(`checkFinite must be true or false, got ${String(checkFinite)}`);
@@ -333,6 +367,8 @@ function settings(subject: Explainable, options: ExplainOptions<string>, input: 
     methodOptions: { ...(own as object), steps, rule, seed },
     shape,
     targets,
+    perImage,
+    set,
     output,
     seed,
     budget,
@@ -394,15 +430,27 @@ function targetList(subject: Explainable, target: number | readonly number[] | '
   return list;
 }
 
-/** [N] targets on the GPU: the given ones, or 'auto' = top-1 (decided on the GPU; 0 for a subject without classes). */
-async function resolveTargets(
-  engine: Engine,
-  subject: Explainable,
-  x: Tensor,
-  list: readonly number[] | null,
-): Promise<Tensor> {
-  if (list) return Tensor.from(engine, list, [list.length], { label: 'targets' });
+/** [N] 'auto' targets on the GPU: the top-1 (decided on the GPU; 0 for a subject without classes). */
+async function resolveTargets(engine: Engine, subject: Explainable, x: Tensor): Promise<Tensor> {
   return (await subject.topClasses(x)) ?? Tensor.zeros(engine, [x.shape[0]!], 'targets');
+}
+
+/** The diagnostics of rows (i·T + t)·K + k folded over k with the set's weights (f at the start: Σ w f(baseline_k)). */
+function foldDiagnostics(attribution: Float32Array, diag: Float32Array, hasStart: boolean, weights: Float64Array) {
+  const rows = diag.length / 5;
+  const at = (row: number) => diag.subarray(row * rows, (row + 1) * rows);
+  const [fBase, fx] = [0, 1].map((j) => Float32Array.from({ length: rows }, (_, r) => diag[rows + 2 * r + j]!));
+  const f = foldBaselines(attribution, [fBase!, fx!, hasStart ? at(3) : fBase!, at(4)], weights);
+  const m = rows / weights.length;
+  const out = new Float32Array(5 * m);
+  for (let r = 0; r < m; r++) {
+    out[r] = diag[r * weights.length]!; // the target, the same for every baseline
+    out[m + 2 * r] = f.rowValues[0]![r]!;
+    out[m + 2 * r + 1] = f.rowValues[1]![r]!;
+  }
+  out.set(f.rowValues[2]!, 3 * m);
+  out.set(f.rowValues[3]!, 4 * m);
+  return { attribution: f.attribution, diag: out, sensitivity: f.sensitivity };
 }
 
 /** One [4, N] buffer (targets, f at path ends, f at the method's own start, dropped): a single readback. */

@@ -41,13 +41,18 @@ function methodOptions(req: ExplainRequest, model: Model): ExplainOptions<string
   const baseline = file
     ? npyValues(readNpyFile(file), file, '--baseline', model, req.layout)
     : (req.baseline as ExplainOptions['baseline']);
+  const set = req.baselineSet;
+  const baselineSet = set && {
+    set: npyValues(readNpyFile(set.file), set.file, '--baseline-set', model, req.layout),
+    draws: set.draws,
+  };
   return {
     method: req.method,
     steps: req.steps,
     rule: req.rule,
     output: req.output,
-    target,
-    baseline,
+    ...(req.targets ? { targets: req.targets } : { target }),
+    baseline: baselineSet ?? baseline,
     smoothgrad: req.smoothgrad || undefined,
     methodOptions: req.methodOptions,
     memoryBudgetBytes: req.memoryBudgetBytes,
@@ -87,18 +92,22 @@ function summary(r: Explanation, model: Model, engine: Engine, input: string, fi
     steps: r.steps,
     /** what fBaseline is f of: 'f(baseline)', 'mean f(counterfactual)' (IG2), 'f(blur(x, maxSigma))' */
     start: r.start,
-    images: r.images.map((im) => ({
-      target: im.target,
-      className: names?.[im.target],
-      fx: im.fx,
-      fBaseline: im.fStart,
-      sum: im.sum,
-      completenessError: r.complete ? im.completenessError : null,
-      check: im.check,
-      gap: im.gap,
-      checkText: describeCheck(r, im),
-      droppedDelta: im.droppedDelta,
-    })),
+    // with --targets, an entry per input and target, input-major (the .npy's [N, T, ...] order)
+    images: r.images.flatMap((image) =>
+      (image.targets ?? [image]).map((im) => ({
+        target: im.target,
+        className: names?.[im.target],
+        fx: im.fx,
+        fBaseline: im.fStart,
+        sum: im.sum,
+        completenessError: r.complete ? im.completenessError : null,
+        check: im.check,
+        gap: im.gap,
+        checkText: describeCheck(r, im),
+        droppedDelta: im.droppedDelta,
+        baselineSensitivity: im.baselineSensitivity,
+      })),
+    ),
     gradientEvaluations: r.gradientEvaluations,
     timeMs: Math.round(r.timeMs),
     files,
@@ -236,6 +245,8 @@ function printSummary(s: ReturnType<typeof summary>, notes: string[]): void {
     console.log(`target    ${im.target}${im.className ? ` (${im.className})` : ''}`);
     console.log(`f(x) ${f(im.fx)}   ${s.start} ${f(im.fBaseline)}   Σattr ${f(im.sum)}`);
     console.log(`check     ${im.checkText}`);
+    const b = im.baselineSensitivity;
+    if (b) console.log(`baselines std Σattr ${f(b.sumStd)}   mean std / mean |attr| ${f(b.pixelStdRatio)}`);
   }
   for (const n of notes) console.log(`note      ${n}`);
   console.log(`wrote     ${[s.files.npy, s.files.png, s.files.figure].filter(Boolean).join(', ')}`);

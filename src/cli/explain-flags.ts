@@ -36,10 +36,13 @@ export const EXPLAIN_FLAGS = [
   'method',
   'dataset',
   'target',
+  'targets',
   'steps',
   'rule',
   'output',
   'baseline',
+  'baseline-set',
+  'baseline-draws',
   'layout',
   'out',
   'json',
@@ -68,6 +71,10 @@ export interface ExplainRequest {
   output: 'logit' | 'prob';
   /** a class index, or a class name resolved once the model is loaded */
   target: 'auto' | number | { name: string };
+  /** --targets 7,2,5 (every input) or topK: several classes per input in one call */
+  targets?: number[] | { top: number };
+  /** --baseline-set f.npy [K, ...]: attributions averaged over K baselines (or --baseline-draws of them, drawn) */
+  baselineSet?: { file: string; draws?: number };
   /** absent: the method's default start (black for the straight line; Blur IG refuses any) */
   baseline?: (typeof BASELINES)[number] | { file: string };
   /** the layout of .npy inputs and baselines: channels-first (default) or channels-last, converted */
@@ -97,6 +104,29 @@ export interface ExplainRequest {
 
 function required(flags: Flags, name: string, hint = ''): string {
   return flags.get(name) ?? fail(`explain: --${name} is required${hint}`);
+}
+
+/** --targets: class indices separated by commas (7,2,5), or topK (top3). */
+function parseTargets(t: string): ExplainRequest['targets'] {
+  const top = /^top(\d+)$/.exec(t);
+  if (top) return { top: decimalInt(top[1]!) ?? fail(`--targets ${t}: topK needs a decimal K`) };
+  const list = t.split(',').map(decimalInt);
+  if (list.some((c) => c === undefined))
+    fail(`--targets must be class indices separated by commas (7,2,5) or topK (top3); got '${t}'`);
+  return list as number[];
+}
+
+/** --baseline-set f.npy with --baseline-draws N; neither with --baseline. */
+function baselineSetFlag(flags: Flags): ExplainRequest['baselineSet'] {
+  const file = flags.get('baseline-set');
+  if (file === undefined) {
+    if (flags.has('baseline-draws')) fail('--baseline-draws draws from --baseline-set f.npy: give it');
+    return undefined;
+  }
+  if (flags.has('baseline')) fail('give --baseline (one per input) or --baseline-set (a distribution), not both');
+  if (!file.toLowerCase().endsWith('.npy')) fail(`--baseline-set ${file}: give a .npy of K baselines [K, ...]`);
+  checkInputFile(file, '--baseline-set');
+  return { file, draws: intFlag(flags, 'baseline-draws') };
 }
 
 /** 'auto', a decimal class index, or a class name (which never looks like a number: '0x3', '1e0', '-1' are refused). */
@@ -176,6 +206,7 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
   checkMethodName(methodFlag, 'explain');
   const smoothgrad = methodFlag === 'smoothgrad' || methodFlag.startsWith('smoothgrad:');
   const method = smoothgrad ? (methodFlag.split(':')[1] ?? 'grad') : methodFlag;
+  if (flags.has('target') && flags.has('targets')) fail('give --target or --targets, not both');
   if (flags.has('preprocess') && !model.toLowerCase().endsWith('.onnx'))
     fail(
       `--preprocess declares an ONNX model's input; ${model} is not a .onnx file (zoo and TF.js models declare their own)`,
@@ -190,6 +221,8 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     rule: choiceFlag(flags, 'rule', INTEGRATION_RULES),
     output: choiceFlag(flags, 'output', ['logit', 'prob'] as const, 'logit'),
     target: parseTarget(flags.get('target') ?? 'auto'),
+    targets: flags.has('targets') ? parseTargets(flags.get('targets')!) : undefined,
+    baselineSet: baselineSetFlag(flags),
     baseline: flags.has('baseline') ? fileOr(flags, 'baseline', BASELINES, 'black') : undefined,
     layout: choiceFlag(flags, 'layout', ['nchw', 'nhwc'] as const, 'nchw'),
     references: fileOr(flags, 'references', ['relevant'] as const, 'relevant'),

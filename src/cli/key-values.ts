@@ -74,6 +74,14 @@ const METHOD_OPTIONS: Record<string, { methods: readonly string[]; parse: Option
     methods: ['gig', 'gig-idgi'],
     parse: (t) => ['maxDist', number(M, 'max-dist', t, (v) => v >= 0, 'a decimal number >= 0')],
   },
+  ratio: {
+    methods: ['split-ig'],
+    parse: (t) => ['ratio', number(M, 'ratio', t, (v) => v >= 0 && v <= 1, 'a decimal number in [0, 1]')],
+  },
+  part: {
+    methods: ['split-ig'],
+    parse: (t) => ['part', t === 'left' || t === 'right' ? t : fail(`--${M} part=${t}: part must be left or right`)],
+  },
   'max-sigma': {
     methods: ['blurig', 'blurig-idgi'],
     parse: (t) => [

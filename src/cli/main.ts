@@ -18,11 +18,14 @@ const USAGE = `usage:
                     [--dataset mnist|fashion-mnist] [--target <class|auto>] [--steps N]
                     [--rule ${INTEGRATION_RULES.join('|')}] [--output logit|prob]
                     [--baseline black|white|uniform|blur|file.npy] [--out file.npy|file.png] [--json]
+                    [--targets 7,2,5|topK (several classes per input: the .npy is [N, T, ...])]
+                    [--baseline-set file.npy (K baselines, averaged) [--baseline-draws N (drawn by seed)]]
                     [--quiet (no progress on stderr)]
                     [--figure file.svg|file.png (captioned: input, signed and |attr| maps, colour bars)]
                     [--layout nchw|nhwc (of .npy inputs and baselines)]
                     [--references relevant|file.npy] [--reference-count R]   (ig2)
-                    [--method-option key=value ...]   (ig2: eta, clip=lo,hi|none, early-stop; gig: fraction, max-dist; blurig: max-sigma)
+                    [--method-option key=value ...]   (ig2: eta, clip=lo,hi|none, early-stop; gig: fraction, max-dist; blurig: max-sigma;
+                                                      split-ig: ratio, part=left|right)
                     [--preprocess key=value ...]      (.onnx: mean, std, scale, offset, order=rgb|bgr, resize=bilinear|crop, gray=true)
   pathlight eval    --model <model> --method <m1,m2,…> [--samples N] [--steps N]
                     [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
@@ -35,7 +38,8 @@ const USAGE = `usage:
                     (a checkout: Chromium with the TF.js peers; an installed package: pathlight's rows in Node)
   explain, eval, predict: --allow-outside (follow a model's symlinked files out of its folder)
   every command: --debug (stack traces on errors), --help
-  methods: grad, gradxinput, ig, idgi, gig, gig-idgi, blurig, blurig-idgi, ig2, smoothgrad[:<method>]`;
+  methods: grad, gradxinput, ig, idgi, gig, gig-idgi, blurig, blurig-idgi, ig2, expected-gradients, split-ig, idg,
+           smoothgrad[:<method>]`;
 
 const COMMANDS = ['explain', 'eval', 'predict', 'bench'];
 
