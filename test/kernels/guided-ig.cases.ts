@@ -173,7 +173,9 @@ export default defineCases('guided-ig', (test) => {
     baseline.fill(0, 0, d); // image 0 from black
     for (let j = 0; j < 20; j++) baseline[d + j * 9] = x[d + j * 9]!; // x = x': always at the bound
     const levels = [0, 0.25, -0.25, 0.5, -0.5, 1];
-    const grads = Array.from({ length: steps }, () => Float32Array.from({ length: n * d }, () => levels[rng.int(0, 5)]!));
+    const grads = Array.from({ length: steps }, () =>
+      Float32Array.from({ length: n * d }, () => levels[rng.int(0, 5)]!),
+    );
     const o = { steps, fraction: 0.25, maxDist: 0.05 };
     const path = guidedIgPath(o);
     const t = (a: Float32Array) => Tensor.from(engine, a, [n, d]);
