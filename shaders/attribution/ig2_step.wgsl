@@ -5,8 +5,8 @@
 // whatever the batch, steps or references. Non-finite values a subject returns are carried to the
 // outputs as NaN (explain's finite check sees them), never clipped away; they are found by their
 // bits, as WGSL may assume finite floats in arithmetic.
-// One thread per element (START, FINISH) or one workgroup per row (SEED, DECIDE, MOVE: rows.wgsl
-// is included before this), so a step is two dispatches of its own besides the subject's:
+// One workgroup per row (rows.wgsl is included before this); a step is two dispatches of its own
+// besides the subject's, SEED and MOVE:
 //   START:  the batch [z; z] at z_0 = x: row b holds image ⌊(b mod P)/R⌋.
 //   SEED:   per batch row b, the seed at the representation node: 0 for rows < P,
 //           −2(rep(z_p) − rep(r))/DR for the rest (= ∇_rep of −‖rep(z) − rep(r)‖²/DR), and
@@ -15,7 +15,7 @@
 //   MOVE:   DECIDE, then over the pair's features: commit the pending segments when z_j is a new
 //           best, then z_{j+1} = clip(z_j + η·G/‖G‖) (no move when ‖G‖ = 0) and
 //           pending += (z_j − z_{j+1}) ⊙ ∇f(z_j).
-//   FINISH: one thread per (image, feature): the mean over its R pairs of committed (+ pending
+//   FINISH: per image, per feature: the mean over its R pairs of committed (+ pending
 //           unless stopped: a stopped path is cut back to its best point), and fStart_i = the
 //           mean of f(GradCF) over them.
 struct Ig2 { pairs: u32, d: u32, refs: u32, dr: u32, steps: u32, j: u32, earlyStop: u32, clip: u32,
@@ -58,7 +58,6 @@ const BAD = 6u;
 var<private> NAN: u32 = 0x7fc00000u;
 fn finite(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u; }
 
-#if ${ROWS}
 var<private> score: array<f32, 1>; // rowKthSmallest's input, unused here
 var<workgroup> flags: vec2<f32>;
 
@@ -70,7 +69,10 @@ fn main(
 ) {
   let row = wid.x + wid.y * nwg.x;
   let P = c.pairs;
-#if ${SEED}
+#if ${START}
+  if (row >= 2u * P) { return; }
+  for (var j = lid; j < c.d; j += ROW_WG) { batch[row * c.d + j] = x[(row % P) / c.r * c.d + j]; }
+#elif ${SEED}
   if (row >= 2u * P) { return; }
   var acc = 0.0;
   for (var j = lid; j < c.dr; j += ROW_WG) {
@@ -82,7 +84,7 @@ fn main(
   }
   let total = rowSum(acc, lid);
   if (lid == 0u) { distance[row] = total; }
-#else
+#elif ${DECIDE}
   if (row >= P) { return; }
   let d = c.d;
 #if ${MOVE}
@@ -118,6 +120,23 @@ fn main(
     pending[i] = open;
   }
 #endif
+#else
+  if (row >= P / c.r) { return; }
+  for (var j = lid; j < c.d; j += ROW_WG) {
+    var sum = 0.0;
+    for (var p = row * c.r; p < (row + 1u) * c.r; p++) {
+      sum += committed[p * c.d + j] + select(0.0, pending[p * c.d + j], state[p * 8u + STOPPED] == 0.0);
+    }
+    attribution[row * c.d + j] = sum / f32(c.r);
+  }
+  if (lid != 0u) { return; }
+  var f = 0.0;
+  var bad = false;
+  for (var p = row * c.r; p < (row + 1u) * c.r; p++) {
+    f += state[p * 8u + F_END];
+    bad = bad || state[p * 8u + BAD] > 0.0;
+  }
+  fStart[row] = select(f / f32(c.r), bitcast<f32>(NAN), bad);
 #endif
 }
 
@@ -151,29 +170,5 @@ fn decide(p: u32, fp: f32, seedSq: f32) -> vec2<f32> {
   state[s + COMMIT] = commit;
   state[s + MOVES] = moves;
   return vec2<f32>(commit, moves);
-}
-#endif
-#else
-${MAIN}
-  let P = c.pairs;
-#if ${START}
-  if (i >= 2u * P * c.d) { return; }
-  batch[i] = x[((i / c.d) % P) / c.r * c.d + i % c.d];
-#else
-  if (i >= P / c.r * c.d) { return; }
-  let img = i / c.d;
-  var sum = 0.0;
-  var f = 0.0;
-  var bad = false;
-  for (var q = 0u; q < c.r; q++) {
-    let p = img * c.r + q;
-    let at = p * c.d + i % c.d;
-    sum += committed[at] + select(0.0, pending[at], state[p * 8u + STOPPED] == 0.0);
-    f += state[p * 8u + F_END];
-    bad = bad || state[p * 8u + BAD] > 0.0;
-  }
-  attribution[i] = sum / f32(c.r);
-  if (i % c.d == 0u) { fStart[img] = select(f / f32(c.r), bitcast<f32>(NAN), bad); }
-#endif
 }
 #endif

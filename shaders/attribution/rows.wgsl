@@ -52,18 +52,17 @@ fn fromKey(k: u32) -> f32 {
 }
 
 // The k-th smallest (0-based, ties counted) of score[base .. base + d): a radix select on the
-// float bits, 8 bits per pass; exact u32 counts in workgroup atomics, so deterministic. Lane 0
-// clears the bins as it scans them, so every pass starts from a zeroed histogram.
+// float bits, 8 bits per pass; exact u32 counts in workgroup atomics, so deterministic.
 fn rowKthSmallest(base: u32, d: u32, k: u32, lid: u32) -> f32 {
-  for (var bin = lid; bin < BINS; bin += ROW_WG) { atomicStore(&hist[bin], 0u); }
   storageBarrier(); // the row's scores may have just been written by other lanes
-  workgroupBarrier();
   var prefix = 0u;
   var rank = k;
   for (var digit = 0u; digit < 4u; digit++) {
     let shift = 24u - 8u * digit;
     // bits above the current digit, fixed by earlier passes (none for the first digit)
     let fixedMask = select(0xffffffffu << (shift + 8u), 0u, digit == 0u);
+    for (var bin = lid; bin < BINS; bin += ROW_WG) { atomicStore(&hist[bin], 0u); }
+    workgroupBarrier();
     for (var i = lid; i < d; i += ROW_WG) {
       let key = sortKey(score[base + i]);
       if ((key & fixedMask) == prefix) { atomicAdd(&hist[(key >> shift) & 255u], 1u); }
@@ -71,16 +70,14 @@ fn rowKthSmallest(base: u32, d: u32, k: u32, lid: u32) -> f32 {
     workgroupBarrier();
     if (lid == 0u) {
       var r = rank;
-      var chosen = BINS;
-      for (var bin = 0u; bin < BINS; bin++) {
-        let c = atomicExchange(&hist[bin], 0u);
-        if (chosen == BINS && (r < c || bin == BINS - 1u)) {
-          chosen = bin;
-        } else if (chosen == BINS) {
-          r -= c;
-        }
+      var bin = 0u;
+      loop {
+        let c = atomicLoad(&hist[bin]);
+        if (r < c || bin == BINS - 1u) { break; }
+        r -= c;
+        bin++;
       }
-      pick = vec2<u32>(prefix | (chosen << shift), r);
+      pick = vec2<u32>(prefix | (bin << shift), r);
     }
     let p = workgroupUniformLoad(&pick);
     prefix = p.x;

@@ -47,16 +47,13 @@ export interface Ig2Paths {
 type Mode = 'START' | 'SEED' | 'DECIDE' | 'MOVE' | 'FINISH';
 const rowSource = ROW_WGSL + source;
 
-/**
- * One launch of `mode`; `c` gives the sizes and settings it reads (the paths, or just pairs and
- * refs); `size` is its threads (START, FINISH) or its rows, one workgroup each (the other modes).
- */
+/** One launch of `mode` on `rows` rows; `c` gives the sizes and settings it reads (the paths, or just pairs and refs). */
 function run(
   engine: Tensor['engine'],
   mode: Mode,
   c: Pick<Ig2Paths, 'pairs' | 'refs'> & Partial<Ig2Paths>,
   bindings: Record<string, Tensor>,
-  size: number,
+  rows: number,
   extra: { j?: number; dr?: number; distScale?: number } = {},
 ): void {
   const s = c.settings;
@@ -81,19 +78,17 @@ function run(
     ].map((v) => ['f32', v] as const),
     ['u32', s?.r ?? 1],
   ]);
-  const rows = mode !== 'START' && mode !== 'FINISH';
   engine.run({
     op: `ig2_${mode.toLowerCase()}`,
-    source: rows ? rowSource : source,
+    source: rowSource,
     params: {
-      ROWS: rows,
       START: mode === 'START',
       SEED: mode === 'SEED',
       DECIDE: mode === 'DECIDE' || mode === 'MOVE',
       MOVE: mode === 'MOVE',
     },
     bindings: { c: u, ...bindings },
-    grid: rows ? engine.grid1d(size, 1) : { threads: size },
+    grid: engine.grid1d(rows, 1),
   });
 }
 
@@ -104,7 +99,7 @@ export function startIg2Paths(x: Tensor, settings: Ig2Settings, refs: number): I
   const features = x.size / x.shape[0]!;
   const batch = Tensor.empty(engine, [2 * pairs, ...x.shape.slice(1)], 'ig2 points');
   const paths = { settings, pairs, refs, features, batch, state: Tensor.zeros(engine, [pairs, 8], 'ig2 state') };
-  run(engine, 'START', paths, { x, batch }, batch.size);
+  run(engine, 'START', paths, { x, batch }, 2 * pairs);
   return {
     ...paths,
     pending: Tensor.zeros(engine, [pairs, features], 'ig2 pending'),
@@ -172,7 +167,7 @@ export function ig2Finish(paths: Ig2Paths): { attribution: Tensor; fStart: Tenso
     'FINISH',
     paths,
     { state: paths.state, pending: paths.pending, committed: paths.committed, attribution, fStart },
-    n * paths.features,
+    n,
   );
   return { attribution, fStart };
 }
