@@ -1,5 +1,5 @@
 // One Guided IG outer step for every image (Kapishnikov et al. 2021; METHODS.md), one workgroup
-// per image running all inner rounds of the step (rows.wgsl is included before this):
+// per image running all inner rounds of the step (rows.wgsl is included before this), each round:
 //   push laggards (α(z)_i < α_lo) to z_lo; L_cur = Σ|z − x|; stop when L_cur ≈ L_target;
 //   score = SCORE (a WGSL expression of x, b = x', g and z after the push), or +∞ at the upper bound z_hi;
 //   threshold = the k-th smallest score;
