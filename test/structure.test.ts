@@ -13,7 +13,7 @@
 import { expect, it } from 'vitest';
 import '../src/index.js';
 import { createEngine } from '../src/gpu/engine.js';
-import { explain, type ExplainOptions } from '../src/attribution/index.js';
+import { explain, modelSubject, type ExplainOptions } from '../src/attribution/index.js';
 import { loadZooModel } from '../src/models/load.js';
 
 const images = (n: number, size: number) => Float32Array.from({ length: n * size }, (_, i) => ((i * 7919) % 101) / 101);
@@ -61,3 +61,44 @@ for (const t of TARGETS) {
     }
   }, 300_000);
 }
+
+/**
+ * Issue #24: the sequential methods' steps on LeNet, counted as the difference between 8 and 4
+ * steps. IG squeezed to one row per chunk (its memory budget) walks batch-1 forward + backward
+ * passes, each with its path points and accumulation: its per-step count is the network's + 2.
+ * Guided IG adds one dispatch a step (its step kernel) to the network's, IG2 two (its seed with
+ * the distances, its early stop fused with the move) to a network pass of 2R rows seeded at two
+ * nodes; none reads back inside its loop (2 readbacks per call whatever the steps). Measured
+ * (Node, SwiftShader): IG at batch 1 16 a step, Guided IG 15, IG2 18.
+ */
+it('lenet: Guided IG adds 1 dispatch a step to the batch-1 forward + backward, IG2 2, no readback in the loop', async () => {
+  const engine = await createEngine();
+  try {
+    const model = await loadZooModel(engine, 'lenet');
+    const size = model.info.inputShape.reduce((a, b) => a * b, 1);
+    const oneRow = modelSubject(model).bytesPerRow! * 1.5;
+    const references = images(2, size).map((v) => 1 - v);
+    const methods: Record<string, ExplainOptions<string>> = {
+      ig1: { method: 'ig', memoryBudgetBytes: oneRow },
+      gig: { method: 'gig' },
+      ig2: { method: 'ig2', methodOptions: { references } },
+    };
+    const perStep: Record<string, number> = {};
+    for (const [name, options] of Object.entries(methods)) {
+      const counts = [];
+      for (const steps of [4, 8]) {
+        const s = { ...engine.stats };
+        await explain(engine, model, images(1, size), { ...options, steps, target: 1 });
+        expect(engine.stats.readbacks - s.readbacks, `${name}-${steps} readbacks`).toBe(2);
+        counts.push(engine.stats.dispatches - s.dispatches);
+      }
+      perStep[name] = (counts[1]! - counts[0]!) / 4;
+    }
+    const network = perStep.ig1! - 2;
+    expect(perStep.gig, 'Guided IG dispatches a step').toBeLessThanOrEqual(network + 1);
+    // a backward seeded at two nodes runs the last linear layer's backward outside the seed's kernel, and adds the seeds
+    expect(perStep.ig2, 'IG2 dispatches a step').toBeLessThanOrEqual(network + 2 + 2);
+  } finally {
+    engine.dispose();
+  }
+}, 300_000);

@@ -1,5 +1,5 @@
 // One Guided IG outer step for every image (Kapishnikov et al. 2021; METHODS.md), one workgroup
-// per image running all inner rounds of the step (rows.wgsl is included before this):
+// per image running all inner rounds of the step (rows.wgsl is included before this), each round:
 //   push laggards (α(z)_i < α_lo) to z_lo; L_cur = Σ|z − x|; stop when L_cur ≈ L_target;
 //   score = SCORE (a WGSL expression of x, b = x', g and z after the push), or +∞ at the upper bound z_hi;
 //   threshold = the k-th smallest score;
@@ -32,25 +32,27 @@ fn main(
   let base = img * d;
   let l1 = total[img];
   let goal = l1 * (1.0 - step.alpha);
-  for (var round = 0u; round < step.rounds && l1 > 0.0; round++) {
-    var acc = 0.0;
-    for (var j = lid; j < d; j += ROW_WG) {
-      let i = base + j;
-      let b = baseline[i];
-      let x = input[i];
-      let g = grad[i];
-      var z = point[i];
-      // features with x = x' count as α_hi: never laggards
-      if (select(step.hi, (z - b) / (x - b), x != b) < step.lo) {
-        let lo = onLine(b, x, step.lo);
-        attr[i] += (lo - z) * g;
-        z = lo;
-        point[i] = lo;
-      }
-      score[i] = select(${SCORE}, infinity(), z == onLine(b, x, step.hi));
-      acc += abs(z - x);
+  // The push and the scores, once: later rounds move only selected features, which land on
+  // z_hi (score +∞, set by the move) or end the step, so no other feature lags or rescores.
+  var acc = 0.0;
+  for (var j = lid; j < d; j += ROW_WG) {
+    let i = base + j;
+    let b = baseline[i];
+    let x = input[i];
+    let g = grad[i];
+    var z = point[i];
+    // features with x = x' count as α_hi: never laggards
+    if (select(step.hi, (z - b) / (x - b), x != b) < step.lo) {
+      let lo = onLine(b, x, step.lo);
+      attr[i] += (lo - z) * g;
+      z = lo;
+      point[i] = lo;
     }
-    let current = rowSum(acc, lid);
+    score[i] = select(${SCORE}, infinity(), z == onLine(b, x, step.hi));
+    acc += abs(z - x);
+  }
+  var current = rowSum(acc, lid);
+  for (var round = 0u; round < step.rounds && l1 > 0.0; round++) {
     if (abs(current - goal) <= CLOSE * l1) { break; }
     let threshold = rowKthSmallest(base, d, step.k, lid);
     acc = 0.0;
@@ -66,16 +68,23 @@ fn main(
     let gamma = (current - goal) / selected;
     // a non-positive γ is float32 noise around the goal: the step ends without moving
     if (!(gamma > 0.0)) { break; }
+    // the move, and the next round's Σ|z − x| (the same lanes and order as the first pass)
+    acc = 0.0;
     for (var j = lid; j < d; j += ROW_WG) {
       let i = base + j;
+      var z = point[i];
       let v = score[i];
       if (v <= threshold && v != infinity()) {
-        let moved = moveToward(point[i], onLine(baseline[i], input[i], step.hi), gamma);
-        attr[i] += (moved - point[i]) * grad[i];
+        let moved = moveToward(z, onLine(baseline[i], input[i], step.hi), gamma);
+        attr[i] += (moved - z) * grad[i];
+        z = moved;
         point[i] = moved;
+        if (gamma >= 1.0) { score[i] = infinity(); } // landed on z_hi
       }
+      acc += abs(z - input[i]);
     }
     if (gamma <= 1.0) { break; }
+    current = rowSum(acc, lid);
   }
   if (step.snap == 0u) { return; }
   for (var j = lid; j < d; j += ROW_WG) {

@@ -1,7 +1,9 @@
 // Building blocks of adaptive paths: one workgroup of ROW_WG lanes per image row. Included (as
 // text, before the kernel) by every row kernel; call them from workgroup-uniform control flow.
 // rowKthSmallest reads the kernel's `score` array.
-const ROW_WG = 256u;
+// Few lanes and few barriers: a row kernel is barrier-bound, not arithmetic-bound, and on a CPU
+// adapter (SwiftShader) a barrier costs a switch per 4-lane group, so 64 lanes beat 256.
+const ROW_WG = 64u;
 
 // A private variable, not a constant: WGSL rejects a constant-folded +∞.
 var<private> INF_BITS: u32 = 0x7f800000u;
@@ -20,21 +22,23 @@ fn moveToward(z: f32, bound: f32, gamma: f32) -> f32 {
 }
 
 var<workgroup> partial: array<f32, ROW_WG>;
+var<workgroup> reduced: f32;
 
-// Σ of every lane's v, in a fixed-order tree (deterministic); the same value in every lane.
+// Σ of every lane's v, added in lane order by lane 0 (deterministic, three barriers instead of a
+// tree's log2(ROW_WG) + 3); the same value in every lane.
 fn rowSum(v: f32, lid: u32) -> f32 {
   partial[lid] = v;
   workgroupBarrier();
-  for (var s = ROW_WG / 2u; s > 0u; s /= 2u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
+  if (lid == 0u) {
+    var total = 0.0;
+    for (var j = 0u; j < ROW_WG; j++) { total += partial[j]; }
+    reduced = total;
   }
-  let total = workgroupUniformLoad(&partial[0]);
-  workgroupBarrier();
-  return total;
+  return workgroupUniformLoad(&reduced);
 }
 
-var<workgroup> hist: array<atomic<u32>, ROW_WG>;
+const BINS = 256u; // 8 bits of the key per radix pass
+var<workgroup> hist: array<atomic<u32>, BINS>;
 var<workgroup> pick: vec2<u32>;
 
 // Floats as order-preserving u32 keys (negatives bit-flipped): −∞ < … < −0 < +0 < … < +∞.
@@ -57,7 +61,7 @@ fn rowKthSmallest(base: u32, d: u32, k: u32, lid: u32) -> f32 {
     let shift = 24u - 8u * digit;
     // bits above the current digit, fixed by earlier passes (none for the first digit)
     let fixedMask = select(0xffffffffu << (shift + 8u), 0u, digit == 0u);
-    atomicStore(&hist[lid], 0u);
+    for (var bin = lid; bin < BINS; bin += ROW_WG) { atomicStore(&hist[bin], 0u); }
     workgroupBarrier();
     for (var i = lid; i < d; i += ROW_WG) {
       let key = sortKey(score[base + i]);
@@ -69,7 +73,7 @@ fn rowKthSmallest(base: u32, d: u32, k: u32, lid: u32) -> f32 {
       var bin = 0u;
       loop {
         let c = atomicLoad(&hist[bin]);
-        if (r < c || bin == 255u) { break; }
+        if (r < c || bin == BINS - 1u) { break; }
         r -= c;
         bin++;
       }

@@ -12,6 +12,7 @@ import { buildModel, initParameters } from '../../src/nn/init.js';
 import type { Model } from '../../src/nn/model.js';
 import {
   explain,
+  guidedIgPath,
   kthSmallest,
   moveSelected,
   rowL1Distance,
@@ -21,6 +22,7 @@ import {
 import { graphRefModel } from '../reference/graph.js';
 import type { RefModel } from '../reference/methods/model.js';
 import { guidedIntegratedGradients } from '../reference/methods/guided-ig.js';
+import type { RefModel as Ref } from '../reference/methods/model.js';
 import { idgiGuidedIG } from '../reference/methods/idgi-variants.js';
 
 const SHAPE: [number, number, number] = [1, 6, 6];
@@ -51,7 +53,8 @@ function images(seed: number): Float32Array {
   return Float32Array.from(asF32(new Rng(seed).uniform(TARGETS.length * D, 0, 1)));
 }
 
-const row = (a: Float32Array, i: number) => Float64Array.from(a.subarray(i * D, (i + 1) * D));
+const rowOf = (a: Float32Array, i: number, d: number) => Float64Array.from(a.subarray(i * d, (i + 1) * d));
+const row = (a: Float32Array, i: number) => rowOf(a, i, D);
 
 async function run(
   engine: Engine,
@@ -158,6 +161,52 @@ export default defineCases('guided-ig', (test) => {
       'gamma of the wrong size',
     );
     for (const x of [z, attribution, ...inputs]) x.dispose();
+  });
+
+  test('gig step selects what the reference selects under heavy ties (|g| on 4 levels, zeros, ±g, D = 300)', async (engine) => {
+    // Gradients given per step (no network), so every selection is the same set of tied scores on
+    // both sides: a feature selected or left out wrongly moves by ≥ Δα·|x − x'|, far above float32 noise.
+    const [n, d, steps] = [2, 300, 12];
+    const rng = new Rng(71);
+    const x = Float32Array.from(rng.uniform(n * d, 0, 1));
+    const baseline = Float32Array.from(rng.uniform(n * d, 0, 1));
+    baseline.fill(0, 0, d); // image 0 from black
+    for (let j = 0; j < 20; j++) baseline[d + j * 9] = x[d + j * 9]!; // x = x': always at the bound
+    const levels = [0, 0.25, -0.25, 0.5, -0.5, 1];
+    const grads = Array.from({ length: steps }, () =>
+      Float32Array.from({ length: n * d }, () => levels[rng.int(0, 5)]!),
+    );
+    const o = { steps, fraction: 0.25, maxDist: 0.05 };
+    const path = guidedIgPath(o);
+    const t = (a: Float32Array) => Tensor.from(engine, a, [n, d]);
+    const [tx, tb] = [t(x), t(baseline)];
+    const points: Float32Array[] = [await path.begin(tx, tb).download()];
+    for (const g of grads) {
+      const tg = t(g);
+      points.push(await path.step(tg).point.download());
+      tg.dispose();
+    }
+    const gpuAttr = await path.attribution().download();
+    path.dispose();
+    for (let i = 0; i < n; i++) {
+      let call = 0;
+      const model = {
+        shape: [1, 1, d],
+        numClasses: 1,
+        logits: () => new Float64Array(1),
+        grad: () => Float64Array.from(grads[call++]!.subarray(i * d, (i + 1) * d)),
+      } as unknown as Ref;
+      const ref = guidedIntegratedGradients(model, rowOf(x, i, d), rowOf(baseline, i, d), { target: 0, ...o });
+      assert(Math.max(...ref.innerRounds) >= 2, `image ${i}: every step took one round, ties across rounds untested`);
+      ref.path.forEach((z, s) => {
+        const got = points[s]!.subarray(i * d, (i + 1) * d);
+        const worst = z.reduce((m, v, j) => Math.max(m, Math.abs(v - got[j]!)), 0);
+        assert(worst <= 1e-5, `image ${i}, point ${s}: max |z_gpu − z_ref| = ${worst}`);
+      });
+      const err = relL2(gpuAttr.subarray(i * d, (i + 1) * d), ref.attribution);
+      assert(err < 1e-5, `image ${i}: attribution rel L2 ${err} vs the reference`);
+    }
+    for (const v of [tx, tb]) v.dispose();
   });
 
   test('gig matches the float64 reference (steps 8 and 20, black and random baselines), ends at x', async (engine) => {

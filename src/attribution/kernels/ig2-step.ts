@@ -1,16 +1,17 @@
 /**
  * IG2's GradPath kernels (shaders/attribution/ig2_step.wgsl), for P = N·R (image, reference) pairs,
  * each present twice in the model batch [z; z]: rows [0, P) carry ∇f, rows [P, 2P) the
- * representation-distance gradient. `startIg2Paths` fills the batch with the images; per step: `ig2RepresentationSeed` (seed at the representation
- * node), `ig2Decide` (the GPU-side early stop: per-pair done flags), `ig2Move` (normalised step by
- * the public row norms, clip, attribution segment). `ig2Finish` averages over the references.
- * Nothing reads back.
+ * representation-distance gradient. `startIg2Paths` fills the batch with the images; per step
+ * two dispatches: `ig2RepresentationSeed` (seed at the representation node and its row norms, the
+ * distances), `ig2Step` (the GPU-side early stop: per-pair done flags, then the step normalised by
+ * the pair's ‖G‖, clip, attribution segment, one workgroup per pair). `ig2Finish` averages over
+ * the references. Nothing reads back.
  */
 import source from '../../../shaders/attribution/ig2_step.wgsl';
 import { uniformBytes } from '../../gpu/program.js';
 import { fail, shapeStr } from '../../errors.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { rowSquaredNorms } from '../adaptive/index.js';
+import { ROW_WGSL } from '../adaptive/index.js';
 
 /** IG2's options, validated (ig2.ts reads them from methodOptions). */
 export interface Ig2Settings {
@@ -44,14 +45,15 @@ export interface Ig2Paths {
 }
 
 type Mode = 'START' | 'SEED' | 'DECIDE' | 'MOVE' | 'FINISH';
+const rowSource = ROW_WGSL + source;
 
-/** One launch of `mode`; `c` gives the sizes and settings it reads (the paths, or just pairs and refs). */
+/** One launch of `mode` on `rows` rows; `c` gives the sizes and settings it reads (the paths, or just pairs and refs). */
 function run(
   engine: Tensor['engine'],
   mode: Mode,
   c: Pick<Ig2Paths, 'pairs' | 'refs'> & Partial<Ig2Paths>,
   bindings: Record<string, Tensor>,
-  threads: number,
+  rows: number,
   extra: { j?: number; dr?: number; distScale?: number } = {},
 ): void {
   const s = c.settings;
@@ -78,10 +80,15 @@ function run(
   ]);
   engine.run({
     op: `ig2_${mode.toLowerCase()}`,
-    source,
-    params: { START: mode === 'START', SEED: mode === 'SEED', DECIDE: mode === 'DECIDE', MOVE: mode === 'MOVE' },
+    source: rowSource,
+    params: {
+      START: mode === 'START',
+      SEED: mode === 'SEED',
+      DECIDE: mode === 'DECIDE' || mode === 'MOVE',
+      MOVE: mode === 'MOVE',
+    },
     bindings: { c: u, ...bindings },
-    grid: { threads },
+    grid: engine.grid1d(rows, 1),
   });
 }
 
@@ -92,7 +99,7 @@ export function startIg2Paths(x: Tensor, settings: Ig2Settings, refs: number): I
   const features = x.size / x.shape[0]!;
   const batch = Tensor.empty(engine, [2 * pairs, ...x.shape.slice(1)], 'ig2 points');
   const paths = { settings, pairs, refs, features, batch, state: Tensor.zeros(engine, [pairs, 8], 'ig2 state') };
-  run(engine, 'START', paths, { x, batch }, batch.size);
+  run(engine, 'START', paths, { x, batch }, 2 * pairs);
   return {
     ...paths,
     pending: Tensor.zeros(engine, [pairs, features], 'ig2 pending'),
@@ -106,44 +113,47 @@ export function disposeIg2Paths(paths: Ig2Paths): void {
 
 /**
  * Seed at the representation node for the batch [z; z]: zero for rows < P, −2(rep − rep(r))/d for
- * row P + p (reference r = p mod R). rep: [2P, ...], repRef: [R, ...]. Caller disposes.
+ * row P + p (reference r = p mod R), and its squared row norms `distance` [2P] (the distance at
+ * rows ≥ P is d/4 of it). rep: [2P, ...], repRef: [R, ...]. Caller disposes both.
  */
-export function ig2RepresentationSeed(c: { pairs: number; references: number }, rep: Tensor, repRef: Tensor): Tensor {
+export function ig2RepresentationSeed(
+  c: { pairs: number; references: number },
+  rep: Tensor,
+  repRef: Tensor,
+): { seed: Tensor; distance: Tensor } {
   const dr = repRef.size / c.references;
   if (repRef.shape[0] !== c.references || rep.size !== 2 * c.pairs * dr)
     fail(
       `ig2: representation ${shapeStr(rep.shape)} and reference representation ${shapeStr(repRef.shape)} do not fit ${c.pairs} pairs × 2 rows, ${c.references} references`,
     );
   const seed = Tensor.empty(rep.engine, rep.shape, 'ig2 representation seed');
-  run(rep.engine, 'SEED', { pairs: c.pairs, refs: c.references }, { rep, repRef, seed }, rep.size, { dr });
-  return seed;
+  const distance = Tensor.empty(rep.engine, [2 * c.pairs], 'ig2 distances');
+  run(rep.engine, 'SEED', { pairs: c.pairs, refs: c.references }, { rep, repRef, seed, distance }, 2 * c.pairs, { dr });
+  return { seed, distance };
 }
 
 /**
- * After the forward at z_j (j = 0..steps): the distance (`distance` [2P], rows ≥ P, times
- * `distanceScale`) and f(z_j) (`f` [2P], rows < P used) update the early stop.
+ * After the evaluation at z_j (j = 0..steps): the distance (`distance` [2P], rows ≥ P, times
+ * `distanceScale`) and f(z_j) (`f` [2P], rows < P used) update the early stop; with `grad` [2P, ...]
+ * = [∇f; G] from the backward at z_j (every step but the last point), the same dispatch then moves
+ * the batch in place.
  */
-export function ig2Decide(paths: Ig2Paths, f: Tensor, distance: Tensor, distanceScale: number, j: number): void {
-  const p = paths.pairs;
+export function ig2Step(
+  paths: Ig2Paths,
+  f: Tensor,
+  distance: Tensor,
+  distanceScale: number,
+  j: number,
+  grad?: Tensor,
+): void {
+  const { pairs: p, features } = paths;
   if (f.size !== 2 * p || distance.size !== 2 * p)
-    fail(`ig2Decide: values ${shapeStr(f.shape)} or distances ${shapeStr(distance.shape)} are not 2 × ${p} rows`);
-  run(f.engine, 'DECIDE', paths, { f, seedSq: distance, state: paths.state }, p, { j, distScale: distanceScale });
-}
-
-/** One step from z_j: grad [2P, ...] = [∇f; G] from the backward of the batch. Updates the batch in place. */
-export function ig2Move(paths: Ig2Paths, grad: Tensor): void {
-  const { pairs, features } = paths;
-  if (grad.size !== 2 * pairs * features)
-    fail(`ig2Move: gradients ${shapeStr(grad.shape)} are not 2 × ${pairs} rows of ${features} features`);
-  const gradSq = rowSquaredNorms(grad, 2 * pairs);
-  run(
-    grad.engine,
-    'MOVE',
-    paths,
-    { state: paths.state, grad, gradSq, z: paths.batch, pending: paths.pending, committed: paths.committed },
-    pairs * features,
-  );
-  gradSq.dispose();
+    fail(`ig2Step: values ${shapeStr(f.shape)} or distances ${shapeStr(distance.shape)} are not 2 × ${p} rows`);
+  if (grad && grad.size !== 2 * p * features)
+    fail(`ig2Step: gradients ${shapeStr(grad.shape)} are not 2 × ${p} rows of ${features} features`);
+  const decide = { f, distance, state: paths.state };
+  const move = grad && { grad, z: paths.batch, pending: paths.pending, committed: paths.committed };
+  run(f.engine, grad ? 'MOVE' : 'DECIDE', paths, { ...decide, ...move }, p, { j, distScale: distanceScale });
 }
 
 /** Close the paths: per image, the mean over its references of the attribution and of f(GradCF) (caller disposes). */
@@ -157,7 +167,7 @@ export function ig2Finish(paths: Ig2Paths): { attribution: Tensor; fStart: Tenso
     'FINISH',
     paths,
     { state: paths.state, pending: paths.pending, committed: paths.committed, attribution, fStart },
-    n * paths.features,
+    n,
   );
   return { attribution, fStart };
 }

@@ -22,14 +22,7 @@ import { checkPositiveInt, fail } from '../../../errors.js';
 import { Tensor } from '../../../tensor/tensor.js';
 import { sliceBatch } from '../../../tensor/batch.js';
 import { inImageGroups } from '../../integrators.js';
-import {
-  disposeIg2Paths,
-  ig2Decide,
-  ig2Finish,
-  ig2Move,
-  startIg2Paths,
-  type Ig2Settings,
-} from '../../kernels/ig2-step.js';
+import { disposeIg2Paths, ig2Finish, ig2Step, startIg2Paths, type Ig2Settings } from '../../kernels/ig2-step.js';
 import type { ExplainContext } from '../../context.js';
 import { evaluationRequest } from '../../evaluate.js';
 import { Ig2Pairs } from './seam.js';
@@ -117,12 +110,12 @@ async function explainGroup(ctx: ExplainContext, references: Tensor, s: Ig2Setti
         ...request,
         want: withGradient ? ['f', 'distance', 'grad'] : ['f', 'distance'],
       });
-      ig2Decide(paths, v.f, v.distance.values, v.distance.scale, j);
+      const grad = 'grad' in v ? v.grad : undefined;
+      ig2Step(paths, v.f, v.distance.values, v.distance.scale, j, grad);
       v.f.dispose();
       v.distance.values.dispose();
-      if ('grad' in v) {
-        ig2Move(paths, v.grad);
-        v.grad.dispose();
+      if (grad) {
+        grad.dispose();
         ctx.stats.gradientEvaluations += 2 * pairs;
       } else ctx.stats.forwardEvaluations += 2 * pairs;
       await ctx.checkpoint?.(j + 1, s.steps + 1);

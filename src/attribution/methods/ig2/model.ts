@@ -9,7 +9,6 @@ import { ReplayCache } from '../../../tensor/replay-cache.js';
 import { concatBatch } from '../../../tensor/batch.js';
 import { explainSeed } from '../../kernels/explain-seed.js';
 import { ig2RepresentationSeed } from '../../kernels/ig2-step.js';
-import { rowSquaredNorms } from '../../adaptive/index.js';
 import { answerModelKey } from '../../model-subject.js';
 import type { EvaluationRequest } from '../../subject.js';
 import type { Ig2Pairs } from './seam.js';
@@ -51,10 +50,9 @@ function modelIg2Search(model: Model, q: Ig2Pairs, r: EvaluationRequest) {
     const tape = model.forward(batch!, { record: true });
     const { seed, f } = explainSeed(tape.output, targets2, q.referencesPerImage, r.output);
     const rep = tape.nodeOutput(k);
-    const repSeed = ig2RepresentationSeed(layout, rep, repRef);
-    if (!tapeOwnsNodeOutputs(model, rows)) rep.dispose();
     // ‖seed‖² = 4‖rep − rep(r)‖²/d²: the distance ‖rep − rep(r)‖²/d is d/4 of it
-    const distance = rowSquaredNorms(repSeed, rows);
+    const { seed: repSeed, distance } = ig2RepresentationSeed(layout, rep, repRef);
+    if (!tapeOwnsNodeOutputs(model, rows)) rep.dispose();
     const out = [f, distance];
     if (withGradient) {
       // ∇f only for rows < P: the rows ≥ P backpropagate the representation seed alone.
