@@ -27,6 +27,7 @@ import {
 import { modelSubject } from './model-subject.js';
 import { INTEGRATION_RULES, type IntegrationRule } from './quadrature.js';
 import './methods/core.js';
+import { tapSettings } from './layer/tap.js';
 import { smoothGradSettings, withSmoothGrad, type SmoothGradOptions } from './methods/smoothgrad.js';
 import { asExplainable, type Explainable, type LegacyExplainable } from './subject.js';
 
@@ -62,6 +63,10 @@ export interface ExplainOptions<M extends string = MethodName> {
   signal?: AbortSignal;
   /** path points done of total, called as the GPU finishes each chunk or step; a throw (or a rejection) rejects explain() */
   onProgress?: (done: number, total: number) => unknown;
+  /** attribute to this layer of the model (Model.layers()): the attribution has the layer's shape (layer/tap.ts) */
+  layer?: string;
+  /** neuron-ig: explain this unit of a layer in place of a class */
+  neuron?: { layer: string; index: readonly number[] };
 }
 
 /** A literal method name must be registered (a misspelt one does not compile); a run-time `string` is checked by explain(). */
@@ -87,6 +92,8 @@ const OPTION_KEYS: { [K in keyof Required<ExplainOptions>]: true } = {
   checkFinite: true,
   signal: true,
   onProgress: true,
+  layer: true,
+  neuron: true,
 };
 
 export interface ImageExplanation {
@@ -111,7 +118,7 @@ export interface ImageExplanation {
 export interface Explanation {
   method: string;
   steps: number;
-  /** [N, ...inputShape] like the input */
+  /** [N, ...inputShape] like the input ([N, ...layerShape] for a layer) */
   shape: number[];
   attribution: Float32Array;
   images: ImageExplanation[];
@@ -163,10 +170,10 @@ export async function explain<M extends string>(
         `explain: ${name} lives on another engine than the one given (made by another createEngine()); load or make it with this engine`,
       );
   }
-  const s = settings(subject, o, input); // a refused call compiles nothing
+  const s = settings(subject, o, input, what instanceof Model ? what : null); // a refused call compiles nothing
   if (what instanceof Model && !engine.isDryRun && !prepared(what, o))
     await prepareExplain(engine, what, { ...o, onProgress: undefined });
-  return run(engine, subject, input, o, s, t0);
+  return run(engine, s.subject, input, o, s, t0);
 }
 
 /** The call itself, its options validated (`s`): inputs, baselines and targets on the GPU, the method, one readback. */
@@ -234,7 +241,7 @@ async function run(
     return summarise(
       options.method,
       s.methodOptions.steps,
-      s.shape,
+      result.attribution.shape,
       attribution,
       diag,
       !!result.fStart,
@@ -259,6 +266,7 @@ const kernelChoice = (o: ExplainOptions<string>) =>
     typeof o.baseline === 'string' ? o.baseline : !!o.baseline,
     !!o.smoothgrad,
     o.rule ?? 'trapezoid',
+    o.layer ?? o.neuron?.layer ?? null,
   ]);
 function prepared(model: Model, options: ExplainOptions<string>): boolean {
   return preparedFor.get(model)?.has(kernelChoice(options)) ?? false;
@@ -281,7 +289,10 @@ export async function prepareExplain<M extends string>(
   const [subject, sample] = [modelSubject(model), new Float32Array(sizeOf(model.info.inputShape))];
   preparedFor.set(model, set.add(kernelChoice(rest)));
   return engine.prepare(
-    () => run(engine, subject, sample, rest, settings(subject, rest, sample), performance.now()),
+    () => {
+      const s = settings(subject, rest, sample, model);
+      return run(engine, s.subject, sample, rest, s, performance.now());
+    },
     onProgress,
   );
 }
@@ -289,13 +300,15 @@ export async function prepareExplain<M extends string>(
 type Settings = ReturnType<typeof settings>;
 
 /** explain()'s options, each validated here once, before any GPU work: what the run and the method read. */
-function settings(subject: Explainable, options: ExplainOptions<string>, input: InputSpec) {
+function settings(subject: Explainable, options: ExplainOptions<string>, input: InputSpec, model: Model | null) {
   const unknown = Object.keys(options).find((k) => !Object.hasOwn(OPTION_KEYS, k));
   if (unknown !== undefined)
     fail(
       `explain: unknown option '${unknown}' (known: ${Object.keys(OPTION_KEYS).join(', ')}; a method's own options go in methodOptions)`,
     );
-  const base = getMethod(options.method);
+  const tapped = tapSettings(subject, model, options, getMethod(options.method)); // a layer's or a neuron's
+  const base = tapped?.method ?? getMethod(options.method);
+  subject = tapped?.subject ?? subject;
   const steps = options.steps ?? base.defaultSteps;
   checkPositiveInt(options.method, 'steps', steps);
   if (steps > MAX_STEPS) fail(`${options.method}: steps ${steps} is above the maximum ${MAX_STEPS}`);
@@ -329,6 +342,7 @@ function settings(subject: Explainable, options: ExplainOptions<string>, input: 
   const raw = (options.methodOptions ?? {}) as Readonly<Record<string, unknown>>;
   const own = base.options ? base.options(raw) : { ...raw }; // the method checks its own options
   return {
+    subject,
     method,
     methodOptions: { ...(own as object), steps, rule, seed },
     shape,
