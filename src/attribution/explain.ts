@@ -288,11 +288,9 @@ export async function prepareExplain<M extends string>(
   if (set.has(kernelChoice(rest))) return { pipelines: 0 };
   const [subject, sample] = [modelSubject(model), new Float32Array(sizeOf(model.info.inputShape))];
   preparedFor.set(model, set.add(kernelChoice(rest)));
+  const s = settings(subject, rest, sample, model); // (a layer's tapped model is made here, outside the dry run)
   return engine.prepare(
-    () => {
-      const s = settings(subject, rest, sample, model);
-      return run(engine, s.subject, sample, rest, s, performance.now());
-    },
+    () => run(engine, s.subject, sample, rest, s, performance.now()),
     onProgress,
   );
 }

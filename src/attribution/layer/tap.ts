@@ -54,11 +54,13 @@ export function tapSettings(
     const run = LAYER_METHODS.get(method);
     if (!run) fail(`${method} does not attribute to a layer (layer methods: ${[...LAYER_METHODS.keys()].join(', ')})`);
     const shape = layerShape(model, layer, method);
+    model!.source?.split([layer]); // the tapped model, made (and its weights uploaded) before any dry run
     const start = method === 'layer-ig' || method === 'idgi' ? { start: 'f(x, layer at baseline)' } : {};
     return { subject, method: { ...base, ...start, run: (ctx, opts) => run(ctx, layer, shape, opts) } };
   }
   if (method !== 'neuron-ig') fail(`${method} does not explain a neuron (neuron methods: neuron-ig)`);
   const shape = layerShape(model, neuron!.layer, method);
+  model!.source?.split([neuron!.layer]);
   return { subject: neuronSubject(subject, neuron!.layer, unitIndex(neuron!.index, shape, neuron!.layer), neuronLabel(neuron!)), method: base };
 }
 
