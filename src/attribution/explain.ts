@@ -27,7 +27,7 @@ import {
 import { modelSubject } from './model-subject.js';
 import { INTEGRATION_RULES, type IntegrationRule } from './quadrature.js';
 import './methods/core.js';
-import { tapSettings } from './layer/tap.js';
+import { prepareTap, tapSettings } from './layer/tap.js';
 import { smoothGradSettings, withSmoothGrad, type SmoothGradOptions } from './methods/smoothgrad.js';
 import { asExplainable, type Explainable, type LegacyExplainable } from './subject.js';
 
@@ -288,9 +288,12 @@ export async function prepareExplain<M extends string>(
   if (set.has(kernelChoice(rest))) return { pipelines: 0 };
   const [subject, sample] = [modelSubject(model), new Float32Array(sizeOf(model.info.inputShape))];
   preparedFor.set(model, set.add(kernelChoice(rest)));
-  const s = settings(subject, rest, sample, model); // (a layer's tapped model is made here, outside the dry run)
+  prepareTap(model, rest); // outside the dry run: it uploads weights
   return engine.prepare(
-    () => run(engine, s.subject, sample, rest, s, performance.now()),
+    () => {
+      const s = settings(subject, rest, sample, model);
+      return run(engine, s.subject, sample, rest, s, performance.now());
+    },
     onProgress,
   );
 }

@@ -35,6 +35,12 @@ function layerShape(model: Model | null, layer: unknown, what: string): readonly
   return found.shape;
 }
 
+/** Make the tapped model of a known layer of `o` (its weights are uploaded: never inside a dry run). */
+export function prepareTap(model: Model, o: Omit<TapOptions, 'method'>): void {
+  const layer = o.layer ?? o.neuron?.layer;
+  if (typeof layer === 'string' && model.layers().some((l) => l.name === layer)) model.source?.split([layer]);
+}
+
 /** The subject and method explain() runs for `o`; null when it names neither a layer nor a neuron. */
 export function tapSettings(
   subject: Explainable,
@@ -54,13 +60,11 @@ export function tapSettings(
     const run = LAYER_METHODS.get(method);
     if (!run) fail(`${method} does not attribute to a layer (layer methods: ${[...LAYER_METHODS.keys()].join(', ')})`);
     const shape = layerShape(model, layer, method);
-    model!.source?.split([layer]); // the tapped model, made (and its weights uploaded) before any dry run
     const start = method === 'layer-ig' || method === 'idgi' ? { start: 'f(x, layer at baseline)' } : {};
     return { subject, method: { ...base, ...start, run: (ctx, opts) => run(ctx, layer, shape, opts) } };
   }
   if (method !== 'neuron-ig') fail(`${method} does not explain a neuron (neuron methods: neuron-ig)`);
   const shape = layerShape(model, neuron!.layer, method);
-  model!.source?.split([neuron!.layer]);
   return { subject: neuronSubject(subject, neuron!.layer, unitIndex(neuron!.index, shape, neuron!.layer), neuronLabel(neuron!)), method: base };
 }
 
