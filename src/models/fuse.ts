@@ -208,11 +208,13 @@ export function modelFromSpec(engine: Engine, spec: ModelSpec): Model {
 function modelSource(engine: Engine, from: { spec: ModelSpec; at: readonly (number | null)[] }, model: Model) {
   const { spec, at } = from;
   const shapes = inferShapes(spec.nodes, new Map([...spec.params].map(([k, v]) => [k, v.shape])), spec.info.inputShape);
-  const names = new Map<number, string[]>();
-  for (const [name, i] of spec.valueNames ?? []) names.set(i, [...(names.get(i) ?? []), name]);
-  const values = spec.nodes.flatMap((n, i) =>
-    i === 0 ? [] : (names.get(i) ?? [n.name]).map((name) => ({ name, shape: shapes[i]!, node: at[i]!, source: i })),
-  );
+  // the last name given to a node is the value it holds (an importer folds a bias add into the conv before it)
+  const names = new Map<number, string>();
+  for (const [name, i] of spec.valueNames ?? []) names.set(i, name);
+  const values = spec.nodes.slice(1).map((n, j) => {
+    const i = j + 1;
+    return { name: names.get(i) ?? n.name, shape: shapes[i]!, node: at[i]!, source: i };
+  });
   const splits = new Map<string, { model: Model; at: readonly (number | null)[] }>();
   const split = (wanted: readonly string[]) => {
     const sources = wanted.map((w) => values.find((v) => v.name === w)!.source);

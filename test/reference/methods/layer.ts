@@ -48,7 +48,14 @@ const axpy = (acc: Float64Array, w: number, g: Float64Array, dir?: Float64Array)
   acc.forEach((v, i) => (acc[i] = v + w * g[i]! * (dir ? dir[i]! : 1)));
 
 /** LayerIntegratedGradients: attr and the f it starts from, f(x, layer at the baseline's activation). */
-export function refLayerIg(m: RefLayer, x: Float64Array, b: Float64Array, t: number, steps: number, rule: QuadratureRule = 'trapezoid') {
+export function refLayerIg(
+  m: RefLayer,
+  x: Float64Array,
+  b: Float64Array,
+  t: number,
+  steps: number,
+  rule: QuadratureRule = 'trapezoid',
+) {
   const [ax, ab] = [m.act(x), m.act(b)];
   const q = quadrature(rule, steps);
   const acc = new Float64Array(ax.length);
@@ -59,7 +66,10 @@ export function refLayerIg(m: RefLayer, x: Float64Array, b: Float64Array, t: num
 export function refLayerIdgi(m: RefLayer, x: Float64Array, b: Float64Array, t: number, steps: number) {
   const [ax, ab] = [m.act(x), m.act(b)];
   const pts = Array.from({ length: steps + 1 }, (_, k) => lerp(ab, ax, k / steps));
-  const r = idgiFromEvaluations(pts.slice(0, steps).map((a) => m.layerGrad(x, t, a)), pts.map((a) => m.f(x, t, a)));
+  const r = idgiFromEvaluations(
+    pts.slice(0, steps).map((a) => m.layerGrad(x, t, a)),
+    pts.map((a) => m.f(x, t, a)),
+  );
   return { attribution: r.attribution, fStart: m.f(x, t, ab) };
 }
 
@@ -68,7 +78,13 @@ export function refConductance(m: RefLayer, x: Float64Array, b: Float64Array, t:
   const pts = Array.from({ length: steps + 1 }, (_, k) => lerp(b, x, k / steps));
   const acts = pts.map((p) => m.act(p));
   const acc = new Float64Array(acts[0]!.length);
-  for (let k = 0; k < steps; k++) axpy(acc, 1, m.layerGrad(pts[k]!, t), acts[k + 1]!.map((v, i) => v - acts[k]![i]!));
+  for (let k = 0; k < steps; k++)
+    axpy(
+      acc,
+      1,
+      m.layerGrad(pts[k]!, t),
+      acts[k + 1]!.map((v, i) => v - acts[k]![i]!),
+    );
   return acc;
 }
 
