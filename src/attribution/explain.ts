@@ -289,13 +289,10 @@ export async function prepareExplain<M extends string>(
   const [subject, sample] = [modelSubject(model), new Float32Array(sizeOf(model.info.inputShape))];
   preparedFor.set(model, set.add(kernelChoice(rest)));
   prepareTap(model, rest); // outside the dry run: it uploads weights
-  return engine.prepare(
-    () => {
-      const s = settings(subject, rest, sample, model);
-      return run(engine, s.subject, sample, rest, s, performance.now());
-    },
-    onProgress,
-  );
+  return engine.prepare(() => {
+    const s = settings(subject, rest, sample, model);
+    return run(engine, s.subject, sample, rest, s, performance.now());
+  }, onProgress);
 }
 
 type Settings = ReturnType<typeof settings>;

@@ -253,7 +253,8 @@ async function explainLayers(
     results.push({ layer, shape: r.shape, ...summary(r, model, engine, x.what, { npy }) });
   }
   progress.finish();
-  if (req.json) console.log(JSON.stringify(results.length === 1 ? { ...results[0], notes } : { layers: results, notes }, null, 2));
+  if (req.json)
+    console.log(JSON.stringify(results.length === 1 ? { ...results[0], notes } : { layers: results, notes }, null, 2));
   else
     for (const s of results) {
       console.log(`layer     ${s.layer}  [${s.shape.join(', ')}]`);

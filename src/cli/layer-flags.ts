@@ -21,7 +21,10 @@ export function parseTapFlags(flags: Flags): TapRequest {
   if (layer !== undefined) return { layers: layer.split(REPEAT_SEPARATOR) };
   if (neuron === undefined) return {};
   const at = neuron.lastIndexOf(':');
-  const index = neuron.slice(at + 1).split(',').map(decimalInt);
+  const index = neuron
+    .slice(at + 1)
+    .split(',')
+    .map(decimalInt);
   if (at <= 0 || index.some((i) => i === undefined))
     fail(`--neuron ${neuron}: use NAME:i,j,k (the layer's name, then a unit's index per dimension after the batch)`);
   return { neuron: { layer: neuron.slice(0, at), index: index as number[] } };
@@ -29,5 +32,7 @@ export function parseTapFlags(flags: Flags): TapRequest {
 
 /** One file per layer beside `npy` when there are several: `out-<layer>.npy`, the name made safe for a path. */
 export function layerFile(npy: string, layer: string, several: boolean): string {
-  return several ? `${npy.slice(0, -'.npy'.length)}-${layer.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._]+/, '')}.npy` : npy;
+  return several
+    ? `${npy.slice(0, -'.npy'.length)}-${layer.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._]+/, '')}.npy`
+    : npy;
 }

@@ -16,7 +16,9 @@ export async function layersCommand(flags: Flags): Promise<void> {
     else {
       const width = Math.max(...layers.map((l) => l.name.length));
       for (const l of layers)
-        console.log(`${l.name.padEnd(width)}  [N, ${l.shape.join(', ')}]${l.tappable ? '' : '  (fused: a tap splits it)'}`);
+        console.log(
+          `${l.name.padEnd(width)}  [N, ${l.shape.join(', ')}]${l.tappable ? '' : '  (fused: a tap splits it)'}`,
+        );
     }
     model.dispose();
   } finally {

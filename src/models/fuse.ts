@@ -221,9 +221,13 @@ function modelSource(engine: Engine, from: { spec: ModelSpec; at: readonly (numb
     const key = [...new Set(sources)].sort((a, b) => a - b).join(',');
     let m = splits.get(key);
     if (!m) {
-      if (engine.isDryRun) throw new Error(`model ${model.info.name}: a tap is split outside a dry run (it uploads weights)`);
+      if (engine.isDryRun)
+        throw new Error(`model ${model.info.name}: a tap is split outside a dry run (it uploads weights)`);
       const fused = fuseModel(spec, { keep: new Set(sources) });
-      splits.set(key, (m = { model: modelFromSpec(engine, { ...fused, fusedFrom: undefined }), at: fused.fusedFrom!.at }));
+      splits.set(
+        key,
+        (m = { model: modelFromSpec(engine, { ...fused, fusedFrom: undefined }), at: fused.fusedFrom!.at }),
+      );
     }
     return { model: m.model, nodes: sources.map((i) => m.at[i]!) };
   };

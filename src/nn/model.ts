@@ -159,10 +159,7 @@ export class Model {
    * trainer's mode); the default is inference (running statistics), as for every explanation.
    */
   /** `splice`: node → values [N, ...] that stand for its output (layer attribution); the rest runs from x */
-  forward(
-    x: Tensor,
-    opts: { record?: boolean; training?: boolean; splice?: ReadonlyMap<number, Tensor> } = {},
-  ): Tape {
+  forward(x: Tensor, opts: { record?: boolean; training?: boolean; splice?: ReadonlyMap<number, Tensor> } = {}): Tape {
     this.live();
     this.checkInput(x);
     const n = x.shape[0]!;
@@ -392,7 +389,8 @@ class SingleTape extends Tape {
       this.freeNode(i);
     }
     const dx = grads.get(to);
-    if (!dx) throw new PathlightError(`backward: no gradient reached ${to ? `node '${nodes[to]!.name}'` : 'the input'}`);
+    if (!dx)
+      throw new PathlightError(`backward: no gradient reached ${to ? `node '${nodes[to]!.name}'` : 'the input'}`);
     for (const [j, g] of grads) if (j !== to) g.dispose();
     for (let i = to; i >= 1; i--) this.freeNode(i);
     return { dx, params: paramGrads };

@@ -24,10 +24,21 @@ import type { EvaluationKey, Evaluation } from '../subject.js';
 import { layerSubject } from './subjects.js';
 import './model.js';
 
-type LayerRun = (ctx: ExplainContext, layer: string, shape: readonly number[], o: MethodSettings) => Promise<MethodResult>;
+type LayerRun = (
+  ctx: ExplainContext,
+  layer: string,
+  shape: readonly number[],
+  o: MethodSettings,
+) => Promise<MethodResult>;
 
 /** The layer's keys at `points` (ppi rows per image of ctx), counted as evaluations. */
-async function atLayer<K extends EvaluationKey>(ctx: ExplainContext, layer: string, points: Tensor, ppi: number, want: K[]) {
+async function atLayer<K extends EvaluationKey>(
+  ctx: ExplainContext,
+  layer: string,
+  points: Tensor,
+  ppi: number,
+  want: K[],
+) {
   const ev = await ctx.subject.evaluate(points, { ...evaluationRequest(ctx, ppi), want, tap: { layer } });
   ctx.stats[want.includes('layerGrad' as K) ? 'gradientEvaluations' : 'forwardEvaluations'] += points.shape[0]!;
   return ev as Pick<Evaluation, K>;
@@ -150,14 +161,30 @@ declare module '../registry.js' {
 const needsLayer = (name: string) => () =>
   fail(`${name} attributes to a layer: give explain() a layer (CLI: --layer NAME)`) as IntegrationResult;
 const LAYER_ONLY: [string, number, 'complete' | 'approximate' | 'none', string][] = [
-  ['layer-ig', 64, 'complete', "Layer Integrated Gradients: IG on a layer's activations (Captum's LayerIntegratedGradients)"],
+  [
+    'layer-ig',
+    64,
+    'complete',
+    "Layer Integrated Gradients: IG on a layer's activations (Captum's LayerIntegratedGradients)",
+  ],
   ['conductance', 64, 'approximate', "Layer conductance: Σ ∂f/∂a ⊙ Δa along the input's straight line (Captum)"],
-  ['internal-influence', 64, 'none', "Internal influence: the layer's gradient integrated along the input's straight line (Captum)"],
+  [
+    'internal-influence',
+    64,
+    'none',
+    "Internal influence: the layer's gradient integrated along the input's straight line (Captum)",
+  ],
   ['gradcam', 1, 'none', 'Grad-CAM at a layer: ReLU of the activations weighted by the mean gradient per channel'],
   ['layer-gradxactivation', 1, 'none', "The layer's gradient times its activation (Captum's LayerGradientXActivation)"],
 ];
 for (const [name, defaultSteps, check, description] of LAYER_ONLY)
-  registerMethod(name, { options: (raw) => methodOptions(name, raw, []), run: needsLayer(name), defaultSteps, check, description });
+  registerMethod(name, {
+    options: (raw) => methodOptions(name, raw, []),
+    run: needsLayer(name),
+    defaultSteps,
+    check,
+    description,
+  });
 registerMethod('neuron-ig', {
   options: (raw) => methodOptions('neuron-ig', raw, []),
   run: (ctx, o) => getMethod('ig').run(ctx, o), // on the neuron's subject (explain's tap settings)

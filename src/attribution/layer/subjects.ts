@@ -56,7 +56,11 @@ export function neuronSubject(inner: Explainable, layer: string, unit: number, l
     topClasses: async () => null,
     async evaluate<K extends EvaluationKey>(points: Tensor, r: KeyedRequest<K>) {
       const grad = wants(r, 'grad');
-      const ev = await inner.evaluate(points, { ...r, want: grad ? ['unit', 'unitGrad'] : ['unit'], tap: { layer, unit } });
+      const ev = await inner.evaluate(points, {
+        ...r,
+        want: grad ? ['unit', 'unitGrad'] : ['unit'],
+        tap: { layer, unit },
+      });
       return answered<K>({ f: ev.unit, ...(grad ? { grad: ev.unitGrad } : {}) });
     },
   };

@@ -30,7 +30,10 @@ function layerShape(model: Model | null, layer: unknown, what: string): readonly
   const found = layers.find((l) => l.name === layer);
   if (!found)
     fail(
-      `model ${model.info.name} has no layer '${layer}' (${layers.length} layers, e.g. ${layers.slice(0, 3).map((l) => l.name).join(', ')}; pathlight layers --model lists them)`,
+      `model ${model.info.name} has no layer '${layer}' (${layers.length} layers, e.g. ${layers
+        .slice(0, 3)
+        .map((l) => l.name)
+        .join(', ')}; pathlight layers --model lists them)`,
     );
   return found.shape;
 }
@@ -51,7 +54,8 @@ export function tapSettings(
   const { method, layer, neuron } = o;
   if (layer === undefined && neuron === undefined) {
     if (LAYER_ONLY.includes(method)) fail(`${method} attributes to a layer: give it a layer (CLI: --layer NAME)`);
-    if (method === 'neuron-ig') fail('neuron-ig explains one unit of a layer: give it a neuron (CLI: --neuron NAME:i,j,k)');
+    if (method === 'neuron-ig')
+      fail('neuron-ig explains one unit of a layer: give it a neuron (CLI: --neuron NAME:i,j,k)');
     return null;
   }
   if (layer !== undefined && neuron !== undefined) fail('explain: give a layer or a neuron, not both');
@@ -65,7 +69,15 @@ export function tapSettings(
   }
   if (method !== 'neuron-ig') fail(`${method} does not explain a neuron (neuron methods: neuron-ig)`);
   const shape = layerShape(model, neuron!.layer, method);
-  return { subject: neuronSubject(subject, neuron!.layer, unitIndex(neuron!.index, shape, neuron!.layer), neuronLabel(neuron!)), method: base };
+  return {
+    subject: neuronSubject(
+      subject,
+      neuron!.layer,
+      unitIndex(neuron!.index, shape, neuron!.layer),
+      neuronLabel(neuron!),
+    ),
+    method: base,
+  };
 }
 
 const neuronLabel = (n: { layer: string; index: readonly number[] }) => `${n.layer}:${n.index.join(',')}`;
@@ -73,7 +85,9 @@ const neuronLabel = (n: { layer: string; index: readonly number[] }) => `${n.lay
 /** The flat index of `index` in a row of a layer of `shape`. */
 function unitIndex(index: readonly number[], shape: readonly number[], layer: string): number {
   if (!Array.isArray(index) || index.length !== shape.length)
-    fail(`neuron-ig: layer '${layer}' has ${shape.length} dimensions per row [${shape.join(', ')}]; the index has ${Array.isArray(index) ? index.length : 'no'} numbers`);
+    fail(
+      `neuron-ig: layer '${layer}' has ${shape.length} dimensions per row [${shape.join(', ')}]; the index has ${Array.isArray(index) ? index.length : 'no'} numbers`,
+    );
   let flat = 0;
   index.forEach((v, k) => {
     if (!Number.isInteger(v) || v < 0 || v >= shape[k]!)

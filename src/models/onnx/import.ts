@@ -185,7 +185,9 @@ function run(s: ImportState, options: OnnxImportOptions): OnnxImport {
   };
   // an ONNX value names a node when the node holds exactly it (not a pending pad or view)
   const valueNames = new Map(
-    [...s.acts].filter(([, a]) => a.node > 0 && !a.pad && shapes[a.node]!.join() === a.shape.join()).map(([k, a]) => [k, a.node]),
+    [...s.acts]
+      .filter(([, a]) => a.node > 0 && !a.pad && shapes[a.node]!.join() === a.shape.join())
+      .map(([k, a]) => [k, a.node]),
   );
   const spec: ModelSpec = { nodes: s.g.nodes.map((n) => ({ ...n })), params: s.params, info, valueNames };
   s.checkWeightRange();
