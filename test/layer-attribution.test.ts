@@ -7,8 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { GraphBuilder } from '../src/nn/graph.js';
-import type { ModelSpec } from '../src/models/fuse.js';
 import { explain } from '../src/attribution/index.js';
 import { importTfjs } from '../src/models/tfjs/import.js';
 import { TinyGraph } from './harness/tfjs-graph.js';
@@ -16,38 +14,13 @@ import type { Model } from '../src/nn/model.js';
 import { Rng } from './harness/random.js';
 import { expectClose } from './harness/assert.js';
 import * as ref from './reference/methods/layer.js';
-import { checkImported, load, reference } from './harness/layers.js';
+import { checkImported, convNetSpec, load, reference } from './harness/layers.js';
 
 let engine: Engine;
 beforeAll(async () => {
   engine = await createEngine();
 });
 afterAll(() => engine?.dispose());
-
-/** conv-bn-relu, then conv + skip (add) + relu, max pool, linear: every fusion the importers make. */
-function convNetSpec(): ModelSpec {
-  const g = new GraphBuilder();
-  const c1 = g.conv2d('c1', 0, 2, 4, 3, { padding: 1 });
-  const bn = g.batchNorm('bn1', c1, 4);
-  const r1 = g.relu('r1', bn);
-  const c2 = g.conv2d('c2', r1, 4, 4, 3, { padding: 1 });
-  const r2 = g.relu('r2', g.add('add', c2, r1));
-  const mp = g.maxPool('mp', r2, { kernel: [2, 2], stride: [2, 2] });
-  g.linear('fc', g.flatten('fl', mp), 36, 3);
-  const rng = new Rng(7);
-  const params = new Map(
-    [...g.paramShapes].map(([name, shape]) => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const data = name.endsWith('running_var') ? rng.uniform(n, 0.5, 1.5) : rng.uniform(n, -0.6, 0.6);
-      return [name, { shape, data: Float32Array.from(data) }];
-    }),
-  );
-  return {
-    nodes: g.nodes,
-    params,
-    info: { name: 'convnet', inputShape: [2, 6, 6], numClasses: 3, representationNode: 8 },
-  };
-}
 
 const rng = new Rng(3);
 const N = 2;
