@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { explain } from '../src/attribution/index.js';
+import { cpuFunction, explain } from '../src/attribution/index.js';
 import { importTfjs } from '../src/models/tfjs/import.js';
 import { TinyGraph } from './harness/tfjs-graph.js';
 import type { Model } from '../src/nn/model.js';
@@ -147,6 +147,13 @@ describe('layer attribution on a fused conv net', () => {
     await expect(call({ method: 'blurig', layer: 'r1' })).rejects.toThrow(/does not attribute to a layer/);
     await expect(call({ method: 'gradcam', layer: 'nope' })).rejects.toThrow(/has no layer 'nope'/);
     await expect(call({ method: 'neuron-ig', neuron: { layer: 'c2', index: [1, 2] } })).rejects.toThrow(/3 dimensions/);
+    const fn = cpuFunction((p, shape) => ({ f: new Float32Array(shape[0]!), grad: new Float32Array(p.length) }), {
+      inputShape: [72],
+      batchSize: 8,
+    });
+    await expect(explain(engine, fn, xs, { method: 'gradcam', layer: 'r1' })).rejects.toThrow(
+      /a function has no layers/,
+    );
     await expect(call({ method: 'neuron-ig', neuron: { layer: 'c2', index: [1, 2, 6] } })).rejects.toThrow(/outside/);
   });
 });
