@@ -1,5 +1,6 @@
 /**
- * `pathlight/core`: the public API with the core methods only (grad, gradxinput, ig, idgi, and
+ * `pathlight/core`: the public API with the core methods only (grad, gradxinput, ig, idgi, the layer
+ * and neuron methods (attribution/layer/), and
  * SmoothGrad around any of them). Guided IG, Blur IG and IG2 register when their module is
  * imported (`pathlight/methods/guided-ig`, `…/blur-ig`, `…/ig2`), so a bundle carries only the
  * methods it uses. The root entry (src/index.ts) is this plus every built-in method. Browser-safe:

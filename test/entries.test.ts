@@ -14,7 +14,16 @@ import { readAsset, readUrl } from '../src/platform/node.js';
 import * as browserPlatform from '../src/platform/browser.js';
 import type { Engine } from '../src/gpu/engine.js';
 
-const CORE_METHODS = ['grad', 'gradxinput', 'ig', 'idgi'];
+// explain()'s `layer` and `neuron` options come with their methods (attribution/layer/)
+const LAYER_METHODS = [
+  'layer-ig',
+  'conductance',
+  'internal-influence',
+  'gradcam',
+  'layer-gradxactivation',
+  'neuron-ig',
+];
+const CORE_METHODS = ['grad', 'gradxinput', 'ig', 'idgi', ...LAYER_METHODS];
 
 describe('entry points', () => {
   it('core registers the core methods; each method module adds its own; the root adds all', async () => {

@@ -30,6 +30,7 @@ import {
 import { modelSubject } from './model-subject.js';
 import { INTEGRATION_RULES, type IntegrationRule } from './quadrature.js';
 import './methods/core.js';
+import { prepareTap, tapSettings } from './layer/tap.js';
 import { smoothGradSettings, withSmoothGrad, type SmoothGradOptions } from './methods/smoothgrad.js';
 import { asExplainable, type Explainable, type LegacyExplainable } from './subject.js';
 
@@ -68,6 +69,10 @@ export interface ExplainOptions<M extends string = MethodName> {
   signal?: AbortSignal;
   /** path points done of total, called as the GPU finishes each chunk or step; a throw (or a rejection) rejects explain() */
   onProgress?: (done: number, total: number) => unknown;
+  /** attribute to this layer of the model (Model.layers()): the attribution has the layer's shape (layer/tap.ts) */
+  layer?: string;
+  /** neuron-ig: explain this unit of a layer in place of a class */
+  neuron?: { layer: string; index: readonly number[] };
 }
 
 /** A literal method name must be registered (a misspelt one does not compile); a run-time `string` is checked by explain(). */
@@ -94,6 +99,8 @@ const OPTION_KEYS: { [K in keyof Required<ExplainOptions>]: true } = {
   checkFinite: true,
   signal: true,
   onProgress: true,
+  layer: true,
+  neuron: true,
 };
 
 export interface ImageExplanation {
@@ -122,7 +129,7 @@ export interface ImageExplanation {
 export interface Explanation {
   method: string;
   steps: number;
-  /** [N, ...inputShape] like the input; [N, T, ...inputShape] for T > 1 `targets` */
+  /** [N, ...inputShape] like the input ([N, ...layerShape] for a layer); [N, T, ...] for T > 1 `targets` */
   shape: number[];
   attribution: Float32Array;
   images: ImageExplanation[];
@@ -174,12 +181,13 @@ export async function explain<M extends string>(
         `explain: ${name} lives on another engine than the one given (made by another createEngine()); load or make it with this engine`,
       );
   }
-  const s = settings(subject, o, input); // a refused call compiles nothing
-  if (s.perImage && 'top' in s.perImage && !(what instanceof Model))
+  const model = what instanceof Model ? what : null;
+  const s = settings(subject, o, input, model); // a refused call compiles nothing
+  if (s.perImage && 'top' in s.perImage && !model)
     fail("targets: { top } ranks a Model's logits; give this subject the class indices");
-  if (what instanceof Model && !engine.isDryRun && !prepared(what, o))
-    await prepareExplain(engine, what, { ...o, onProgress: undefined });
-  return run(engine, subject, input, o, s, t0, what instanceof Model ? what : undefined);
+  if (model && !engine.isDryRun && !prepared(model, o))
+    await prepareExplain(engine, model, { ...o, onProgress: undefined });
+  return run(engine, s.subject, input, o, s, t0, model ?? undefined);
 }
 
 /** The call itself, its options validated (`s`): inputs, baselines and targets on the GPU, the method, one readback. */
@@ -251,11 +259,12 @@ async function run(
       k > 1
         ? foldDiagnostics(attribution, diag, !!result.fStart, s.set!.weights)
         : { attribution, diag, sensitivity: [] };
-    const shape = t > 1 ? [s.shape[0]!, t, ...s.shape.slice(1)] : s.shape;
+    const row = result.attribution.shape.slice(1); // the input's shape, or a layer's
+    const shape = t > 1 ? [s.shape[0]!, t, ...row] : [s.shape[0]!, ...row];
     const r = summarise(
       options.method,
       s.methodOptions.steps,
-      [s.shape[0]! * t, ...s.shape.slice(1)],
+      [s.shape[0]! * t, ...row],
       folded.attribution,
       folded.diag,
       !!result.fStart || k > 1,
@@ -288,6 +297,7 @@ const kernelChoice = (o: ExplainOptions<string>) =>
     typeof o.baseline === 'string' ? o.baseline : !!o.baseline,
     !!o.smoothgrad,
     o.rule ?? 'trapezoid',
+    o.layer ?? o.neuron?.layer ?? null,
   ]);
 function prepared(model: Model, options: ExplainOptions<string>): boolean {
   return preparedFor.get(model)?.has(kernelChoice(options)) ?? false;
@@ -309,22 +319,25 @@ export async function prepareExplain<M extends string>(
   if (set.has(kernelChoice(rest))) return { pipelines: 0 };
   const [subject, sample] = [modelSubject(model), new Float32Array(sizeOf(model.info.inputShape))];
   preparedFor.set(model, set.add(kernelChoice(rest)));
-  return engine.prepare(
-    () => run(engine, subject, sample, rest, settings(subject, rest, sample), performance.now(), model),
-    onProgress,
-  );
+  prepareTap(model, rest); // outside the dry run: it uploads weights
+  return engine.prepare(() => {
+    const s = settings(subject, rest, sample, model);
+    return run(engine, s.subject, sample, rest, s, performance.now(), model);
+  }, onProgress);
 }
 
 type Settings = ReturnType<typeof settings>;
 
 /** explain()'s options, each validated here once, before any GPU work: what the run and the method read. */
-function settings(subject: Explainable, options: ExplainOptions<string>, input: InputSpec) {
+function settings(subject: Explainable, options: ExplainOptions<string>, input: InputSpec, model: Model | null) {
   const unknown = Object.keys(options).find((k) => !Object.hasOwn(OPTION_KEYS, k));
   if (unknown !== undefined)
     fail(
       `explain: unknown option '${unknown}' (known: ${Object.keys(OPTION_KEYS).join(', ')}; a method's own options go in methodOptions)`,
     );
-  const base = getMethod(options.method);
+  const tapped = tapSettings(subject, model, options, getMethod(options.method)); // a layer's or a neuron's
+  const base = tapped?.method ?? getMethod(options.method);
+  subject = tapped?.subject ?? subject;
   const steps = options.steps ?? base.defaultSteps;
   checkPositiveInt(options.method, 'steps', steps);
   if (steps > MAX_STEPS) fail(`${options.method}: steps ${steps} is above the maximum ${MAX_STEPS}`);
@@ -357,12 +370,15 @@ function settings(subject: Explainable, options: ExplainOptions<string>, input: 
   const set = isBaselineSet(options.baseline) ? checkBaselineSet(options.baseline, subject.inputShape, seed + 1) : null;
   if (sg && (perImage || set))
     fail('smoothgrad: targets and baseline sets are for path methods; give target and baseline');
+  if (tapped && (perImage || set))
+    fail(`${options.method}: targets and baseline sets are for input attribution; give a layer's target and baseline`);
   const method = sg ? withSmoothGrad(base, sg, 'data' in input ? input.data : input) : base; // SmoothGrad wraps the method when asked
   const checkFinite = options.checkFinite ?? true;
   if (typeof checkFinite !== 'boolean') fail(`checkFinite must be true or false, got ${String(checkFinite)}`);
   const raw = (options.methodOptions ?? {}) as Readonly<Record<string, unknown>>;
   const own = base.options ? base.options(raw) : { ...raw }; // the method checks its own options
   return {
+    subject,
     method,
     methodOptions: { ...(own as object), steps, rule, seed },
     shape,

@@ -24,6 +24,7 @@ import { npyValues, readInput, readNpyFile, testImages } from './inputs.js';
 import { writeFilesAtomically, type OutputFile } from './atomic-write.js';
 import { preprocessPixels } from '../data/preprocess.js';
 import { SILENT_PROGRESS, stagedProgress, type ProgressStream } from './progress.js';
+import { layerFile } from './layer-flags.js';
 
 /** The request's options for `explain`, with what needs the model resolved (a class name, a baseline file). */
 function methodOptions(req: ExplainRequest, model: Model): ExplainOptions<string> {
@@ -56,6 +57,7 @@ function methodOptions(req: ExplainRequest, model: Model): ExplainOptions<string
     smoothgrad: req.smoothgrad || undefined,
     methodOptions: req.methodOptions,
     memoryBudgetBytes: req.memoryBudgetBytes,
+    ...(req.neuron ? { neuron: req.neuron } : {}),
   };
 }
 
@@ -69,7 +71,9 @@ interface OutputFiles {
 
 /** The outputs for this model: a non-image model gets the .npy alone (a heatmap needs H and W). */
 function outputFiles(req: ExplainRequest, model: Model): OutputFiles {
-  if (model.info.inputShape.length === 3) return { ...req.out, figure: req.figure };
+  if (model.info.inputShape.length === 3 && !req.layers) return { ...req.out, figure: req.figure };
+  if (req.layers && (req.figure || /\.png$/i.test(req.outGiven ?? '')))
+    throw new PathlightError(`--layer writes the attribution in the layer's shape: use --out file.npy, no --figure`);
   if (req.figure)
     throw new PathlightError(
       `--figure ${req.figure}: a figure needs an image input [C, H, W], model ${model.info.name} takes ${batchShapeStr(model.info.inputShape)}`,
@@ -198,6 +202,7 @@ export async function explainCommand(flags: Flags, progressTo: ProgressStream = 
     }
     const files = outputFiles(req, model);
     // explain() would compile by itself, silently: compiled here first, with its count
+    if (req.layers) return await explainLayers(engine, model, x, options, req, files, progress, notes);
     progress.stage('compiling kernels', { counted: true });
     await prepareExplain(engine, model, { ...options, onProgress });
     progress.stage('explaining', { counted: true, eta: true });
@@ -234,6 +239,37 @@ export async function explainCommand(flags: Flags, progressTo: ProgressStream = 
     progress.finish(); // (an error line starts on a clean line)
     engine.dispose();
   }
+}
+
+/** --layer: one explain() per layer, each as a separate call would be, one .npy each; the summaries name their layers. */
+async function explainLayers(
+  engine: Engine,
+  model: Model,
+  x: ReturnType<typeof readInput>,
+  options: ExplainOptions<string>,
+  req: ExplainRequest,
+  files: OutputFiles,
+  progress: ReturnType<typeof stagedProgress>,
+  notes: string[],
+): Promise<void> {
+  const onProgress = (done: number, total: number) => progress.update(done, total);
+  const results = [];
+  for (const layer of req.layers!) {
+    progress.stage(`explaining at ${layer}`, { counted: true, eta: true });
+    const r = await explain(engine, model, x.data, { ...options, layer, onProgress });
+    const npy = layerFile(files.npy, layer, req.layers!.length > 1);
+    writeFilesAtomically([{ path: npy, data: writeNpy(r.attribution, r.shape) }]);
+    results.push({ layer, shape: r.shape, ...summary(r, model, engine, x.what, { npy }) });
+  }
+  progress.finish();
+  if (req.json)
+    console.log(JSON.stringify(results.length === 1 ? { ...results[0], notes } : { layers: results, notes }, null, 2));
+  else
+    for (const s of results) {
+      console.log(`layer     ${s.layer}  [${s.shape.join(', ')}]`);
+      printSummary(s, notes);
+    }
+  model.dispose();
 }
 
 function printSummary(s: ReturnType<typeof summary>, notes: string[]): void {

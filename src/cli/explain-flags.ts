@@ -26,6 +26,7 @@ import { MAX_STEPS } from '../attribution/explain.js';
 import type { Layout } from './inputs.js';
 import type { InputDeclaration } from '../nn/model.js';
 import { parseMethodOptions, parsePreprocess } from './key-values.js';
+import { parseTapFlags, type TapRequest } from './layer-flags.js';
 
 /** `pathlight explain` without --method runs Integrated Gradients */
 export const DEFAULT_METHOD = 'ig';
@@ -53,12 +54,14 @@ export const EXPLAIN_FLAGS = [
   'quiet',
   'figure',
   'memory-budget-bytes',
+  'layer',
+  'neuron',
   ...MODEL_FILE_FLAGS,
 ];
 
 const BASELINES = ['black', 'white', 'uniform', 'blur'] as const;
 
-export interface ExplainRequest {
+export interface ExplainRequest extends TapRequest {
   model: string;
   input: string;
   /** the --method value as given (e.g. smoothgrad:ig) */
@@ -236,6 +239,7 @@ export function parseExplainFlags(flags: Flags): ExplainRequest {
     methodOptions: parseMethodOptions(flags.get('method-option'), method),
     preprocess: parsePreprocess(flags.get('preprocess')),
     ...modelFileFlags(flags),
+    ...parseTapFlags(flags),
   };
   return { ...req, figure: figurePath(flags, req.out) };
 }

@@ -17,7 +17,7 @@ export type Flags = Map<string, string>;
 const SWITCHES = new Set(['json', 'help', 'debug', 'allow-outside', 'quiet']);
 
 /** Flags that may be given more than once: their values are joined by REPEAT_SEPARATOR (key-values.ts). */
-const REPEATABLE = new Set(['method-option', 'preprocess']);
+const REPEATABLE = new Set(['method-option', 'preprocess', 'layer']);
 
 /** Flags every command accepts (besides its own). */
 export const COMMON_FLAGS = ['debug', 'help'] as const;

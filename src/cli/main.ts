@@ -10,6 +10,7 @@ import { explainCommand } from './explain-command.js';
 import { evalCommand } from './eval-command.js';
 import { benchCommand } from './bench-command.js';
 import { predictCommand } from './predict-command.js';
+import { layersCommand } from './layers-command.js';
 import { errorLine } from './error-line.js';
 
 const USAGE = `usage:
@@ -27,6 +28,10 @@ const USAGE = `usage:
                     [--method-option key=value ...]   (ig2: eta, clip=lo,hi|none, early-stop; gig: fraction, max-dist; blurig: max-sigma;
                                                       split-ig: ratio, part=left|right)
                     [--preprocess key=value ...]      (.onnx: mean, std, scale, offset, order=rgb|bgr, resize=bilinear|crop, gray=true)
+                    [--layer NAME ...]  (layer-ig, idgi, conductance, internal-influence, gradcam, layer-gradxactivation:
+                                         the attribution in the layer's shape [N, ...], one .npy per layer)
+                    [--neuron NAME:i,j,k]  (neuron-ig: one unit of a layer explained, input-shaped)
+  pathlight layers  --model <model> [--json]  (every value the model names, its shape, and which taps split a fusion)
   pathlight eval    --model <model> --method <m1,m2,…> [--samples N] [--steps N]
                     [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
   pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]
@@ -39,9 +44,11 @@ const USAGE = `usage:
   explain, eval, predict: --allow-outside (follow a model's symlinked files out of its folder)
   every command: --debug (stack traces on errors), --help
   methods: grad, gradxinput, ig, idgi, gig, gig-idgi, blurig, blurig-idgi, ig2, expected-gradients, split-ig, idg,
-           smoothgrad[:<method>]`;
+           smoothgrad[:<method>]
+  layer methods (--layer): layer-ig, idgi, conductance, internal-influence, gradcam, layer-gradxactivation;
+  neuron methods (--neuron): neuron-ig`;
 
-const COMMANDS = ['explain', 'eval', 'predict', 'bench'];
+const COMMANDS = ['explain', 'eval', 'predict', 'bench', 'layers'];
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -53,6 +60,7 @@ async function main(argv: string[]): Promise<void> {
   else if (command === 'eval') await evalCommand(parseFlags(rest));
   else if (command === 'predict') await predictCommand(parseFlags(rest));
   else if (command === 'bench') await benchCommand(rest);
+  else if (command === 'layers') await layersCommand(parseFlags(rest));
   else
     throw new PathlightError(
       `unknown command '${command}' (commands: ${COMMANDS.join(', ')}; pathlight --help for usage)`,

@@ -9,6 +9,7 @@
 import { foldBatchNorm } from '../ops/batch-norm.js';
 import { nodeInputs, nodeParams, type GraphNode } from '../nn/graph.js';
 import { Model, type ModelInfo } from '../nn/model.js';
+import { inferShapes } from '../nn/shapes.js';
 import type { Engine } from '../gpu/engine.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -24,6 +25,10 @@ export interface ModelSpec {
   nodes: GraphNode[];
   params: ParamValues;
   info: ModelInfo;
+  /** the file's own names for node outputs (ONNX values, TF.js nodes), beside the node names */
+  valueNames?: ReadonlyMap<string, number>;
+  /** set by fuseModel: the spec it fused, and the node holding each of its nodes' outputs (null: fused away) */
+  fusedFrom?: { spec: ModelSpec; at: readonly (number | null)[] };
 }
 
 export interface FuseOptions {
@@ -31,6 +36,8 @@ export interface FuseOptions {
   batchNorm?: boolean;
   /** fuse relu nodes and `add(conv, r)` into epilogues, relu backward masks into max pools (default true) */
   epilogues?: boolean;
+  /** nodes whose outputs stay some node's output (layer taps): no fusion takes them away */
+  keep?: ReadonlySet<number>;
 }
 
 /** Rewrite a model for inference; returns a new spec (the input is not modified). */
@@ -50,17 +57,21 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
     const r = readers(i);
     return r.length === 1 && i !== nodes.length - 1 ? r[0]! : null;
   };
+  // holds[i]: the source node whose value node i outputs now (a fusion makes it the reader's)
+  const holds = nodes.map((_, i) => i);
   const remove = (i: number, into: number): void => {
     nodes[i] = null;
     alias[i] = into;
+    holds[into] = i;
   };
+  const kept = (i: number) => options.keep?.has(holds[i]!) ?? false;
 
   for (let i = 1; i < nodes.length; i++) {
     const node = nodes[i];
     if (!node) continue;
     const next = soleReader(i);
     const reader = next === null ? null : nodes[next]!;
-    if (!reader) continue;
+    if (!reader || kept(i)) continue;
     if (
       options.batchNorm !== false &&
       node.kind === 'conv2d' &&
@@ -121,10 +132,18 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
     if (m.b !== undefined) m.b = map(m.b);
     if (m.residual !== undefined) m.residual = map(m.residual);
   }
-  if (options.epilogues !== false) maskRelusInMaxPools(out);
+  const keptOut = new Set([...newIndex].filter(([i]) => kept(i)).map(([, j]) => j));
+  if (options.epilogues !== false) maskRelusInMaxPools(out, keptOut);
   const used = new Set(out.flatMap((n) => nodeParams(n)));
   for (const k of [...params.keys()]) if (!used.has(k)) params.delete(k);
-  return { nodes: out, params, info: { ...spec.info, representationNode: map(spec.info.representationNode) } };
+  // a source node's value survives as the output of the node that holds it
+  const at = spec.nodes.map((_, i) => (holds[resolve(i)] === i ? map(i) : null));
+  return {
+    nodes: out,
+    params,
+    info: { ...spec.info, representationNode: map(spec.info.representationNode) },
+    fusedFrom: { spec, at },
+  };
 }
 
 /**
@@ -132,12 +151,13 @@ export function fuseModel(spec: ModelSpec, options: FuseOptions = {}): ModelSpec
  * no gradient where the max is not > 0); the node with the epilogue skips its mask pass when every
  * reader does so (the model output has an implicit reader that does not).
  */
-function maskRelusInMaxPools(nodes: GraphNode[]): void {
+function maskRelusInMaxPools(nodes: GraphNode[], taps: ReadonlySet<number>): void {
   const relu = (n: GraphNode) => 'relu' in n && n.relu === true;
-  for (const n of nodes) if (n.kind === 'maxpool' && relu(nodes[n.input]!)) n.maskRelu = true;
+  // (a tap's gradient is the relu's output's: unmasked)
+  for (const n of nodes) if (n.kind === 'maxpool' && relu(nodes[n.input]!) && !taps.has(n.input)) n.maskRelu = true;
   nodes.forEach((n, i) => {
     const readers = nodes.filter((r) => nodeInputs(r).includes(i));
-    if (relu(n) && i < nodes.length - 1 && readers.every((r) => r.kind === 'maxpool' && r.maskRelu))
+    if (relu(n) && i < nodes.length - 1 && readers.length && readers.every((r) => r.kind === 'maxpool' && r.maskRelu))
       n.reluMaskedByReaders = true;
   });
 }
@@ -172,11 +192,50 @@ export function modelFromSpec(engine: Engine, spec: ModelSpec): Model {
   for (const [name, v] of spec.params)
     params.set(name, Tensor.from(engine, v.data, v.shape, { label: name, validate: true }));
   try {
-    return new Model(engine, spec.info, spec.nodes, params);
+    const model = new Model(engine, spec.info, spec.nodes, params);
+    model.source = modelSource(engine, spec.fusedFrom ?? { spec, at: spec.nodes.map((_, i) => i) }, model);
+    return model;
   } catch (e) {
     for (const t of params.values()) t.dispose();
     throw e;
   }
+}
+
+/**
+ * The values of a model's file: each source node under the file's name for it (or its node name),
+ * where it is after fusion; split() fuses the source again keeping the named values, once per set.
+ */
+function modelSource(engine: Engine, from: { spec: ModelSpec; at: readonly (number | null)[] }, model: Model) {
+  const { spec, at } = from;
+  const shapes = inferShapes(spec.nodes, new Map([...spec.params].map(([k, v]) => [k, v.shape])), spec.info.inputShape);
+  // the last name given to a node is the value it holds (an importer folds a bias add into the conv before it)
+  const names = new Map<number, string>();
+  for (const [name, i] of spec.valueNames ?? []) names.set(i, name);
+  const values = spec.nodes.slice(1).map((n, j) => {
+    const i = j + 1;
+    return { name: names.get(i) ?? n.name, shape: shapes[i]!, node: at[i]!, source: i };
+  });
+  const splits = new Map<string, { model: Model; at: readonly (number | null)[] }>();
+  const split = (wanted: readonly string[]) => {
+    const sources = wanted.map((w) => values.find((v) => v.name === w)!.source);
+    const key = [...new Set(sources)].sort((a, b) => a - b).join(',');
+    let m = splits.get(key);
+    if (!m) {
+      if (engine.isDryRun)
+        throw new Error(`model ${model.info.name}: a tap is split outside a dry run (it uploads weights)`);
+      const fused = fuseModel(spec, { keep: new Set(sources) });
+      splits.set(
+        key,
+        (m = { model: modelFromSpec(engine, { ...fused, fusedFrom: undefined }), at: fused.fusedFrom!.at }),
+      );
+    }
+    return { model: m.model, nodes: sources.map((i) => m.at[i]!) };
+  };
+  const dispose = () => {
+    for (const m of splits.values()) m.model.dispose();
+    splits.clear();
+  };
+  return { values, split, dispose };
 }
 
 /** A GPU model back as a spec (one readback per parameter; for load-time use, not in a loop). */

@@ -69,6 +69,22 @@ export function imageInputShape(info: ModelInfo, use: string): [number, number, 
   return [s[0]!, s[1]!, s[2]!];
 }
 
+/** A value of the model as its file names it (an ONNX value, a TF.js node, a zoo layer) and its shape per row. */
+export interface LayerValue {
+  name: string;
+  shape: readonly number[];
+  /** the node whose output it is after the importer's fusions; null where a fusion took it away */
+  node: number | null;
+}
+
+/** Where a model's values came from: set by the loaders (models/fuse.ts), absent for a model built node by node. */
+export interface ModelSource {
+  values: readonly LayerValue[];
+  /** the model with the fusions that took `names` away split there, and the node of each name in it */
+  split(names: readonly string[]): { model: Model; nodes: number[] };
+  dispose(): void;
+}
+
 export interface BackwardResult {
   /** gradient w.r.t. the model input */
   dx: Tensor;
@@ -81,6 +97,8 @@ export class Model {
   readonly nodeShapes: readonly (readonly number[])[];
   /** conv or gap node → the input whose gradient its input gradient finishes (lastReaders) */
   readonly finishesInputGradient: ReadonlyMap<number, number>;
+  /** the values its file named, with the importer's fusions (models/fuse.ts) */
+  source?: ModelSource;
   private disposed = false;
 
   constructor(
@@ -110,6 +128,16 @@ export class Model {
     return this.nodeShapes[this.nodes.length - 1]!;
   }
 
+  /** Every value the model's file names, its shape per row, and whether it can be tapped without splitting a fusion. */
+  layers(): { name: string; shape: number[]; tappable: boolean }[] {
+    const values = this.source?.values ?? this.nodes.slice(1).map((n, i) => ({ name: n.name, node: i + 1 }));
+    return values.map((v) => ({
+      name: v.name,
+      shape: [...(v.node === null ? (v as LayerValue).shape : this.nodeShapes[v.node]!)],
+      tappable: v.node !== null,
+    }));
+  }
+
   /** Largest batch whose biggest activation fits in one storage binding. */
   maxBatchPerPass(): number {
     const perImage = Math.max(...this.nodeShapes.map((s) => s.reduce((a, b) => a * b, 1) * 4));
@@ -130,13 +158,15 @@ export class Model {
    * `training`: batch norms use the batch's statistics and update their running ones (the
    * trainer's mode); the default is inference (running statistics), as for every explanation.
    */
-  forward(x: Tensor, opts: { record?: boolean; training?: boolean } = {}): Tape {
+  /** `splice`: node → values [N, ...] that stand for its output (layer attribution); the rest runs from x */
+  forward(x: Tensor, opts: { record?: boolean; training?: boolean; splice?: ReadonlyMap<number, Tensor> } = {}): Tape {
     this.live();
     this.checkInput(x);
     const n = x.shape[0]!;
     const chunk = this.maxBatchPerPass();
     const training = !!opts.training;
-    if (n <= chunk) return this.forwardChunk(x, !!opts.record, false, training);
+    const splice = opts.splice ?? new Map<number, Tensor>();
+    if (n <= chunk) return this.forwardChunk(x, !!opts.record, false, training, splice);
     if (training && this.nodes.some((node) => node.kind === 'batchnorm')) {
       fail(
         `model ${this.info.name}: a training batch of ${n} exceeds one pass (${chunk} rows at this device's binding limit); batch-norm statistics need the whole batch in one pass, use a smaller batch`,
@@ -144,8 +174,11 @@ export class Model {
     }
     const tapes: SingleTape[] = [];
     for (let start = 0; start < n; start += chunk) {
-      const part = sliceBatch(x, start, Math.min(chunk, n - start));
-      tapes.push(this.forwardChunk(part, !!opts.record, true, training));
+      const rows = Math.min(chunk, n - start);
+      const part = sliceBatch(x, start, rows);
+      const parts = new Map([...splice].map(([k, t]) => [k, sliceBatch(t, start, rows)]));
+      tapes.push(this.forwardChunk(part, !!opts.record, true, training, parts));
+      for (const t of parts.values()) t.dispose();
     }
     return new ChunkedTape(tapes);
   }
@@ -197,10 +230,17 @@ export class Model {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.source?.dispose();
     for (const t of this.params.values()) t.dispose();
   }
 
-  private forwardChunk(x: Tensor, record: boolean, ownsInput: boolean, training: boolean): SingleTape {
+  private forwardChunk(
+    x: Tensor,
+    record: boolean,
+    ownsInput: boolean,
+    training: boolean,
+    splice: ReadonlyMap<number, Tensor>,
+  ): SingleTape {
     const params: Params = this.params;
     const outs: (Tensor | null)[] = [x];
     const saved: Tensor[][] = [[]];
@@ -209,7 +249,10 @@ export class Model {
     for (let i = 1; i < this.nodes.length; i++) {
       const node = this.nodes[i]!;
       const inputs = nodeInputs(node).map((j) => outs[j]!);
-      const r = nodeKind(node).forward(node, inputs[0]!, inputs, params, training);
+      const spliced = splice.get(i);
+      const r = spliced
+        ? { output: spliced.reshape([x.shape[0]!, ...this.nodeShapes[i]!]) }
+        : nodeKind(node).forward(node, inputs[0]!, inputs, params, training);
       outs.push(r.output);
       saved.push(r.saved ?? []);
       if (!record) {
@@ -232,6 +275,12 @@ export class Model {
   }
 }
 
+export interface BackwardOptions {
+  params?: boolean;
+  /** stop at this node: its output's gradient is the result */
+  to?: number;
+}
+
 /** What a forward pass leaves behind for backward. Dispose it when done. */
 export abstract class Tape {
   /** the model output (logits) for the batch; owned by the tape */
@@ -244,10 +293,11 @@ export abstract class Tape {
     return t.reshape(t.shape);
   }
   /**
-   * Backpropagate seeds (gradients w.r.t. node outputs: by default the model output) to the input.
+   * Backpropagate seeds (gradients w.r.t. node outputs: by default the model output) to the input,
+   * or with `to` to that node's output (`dx` is then its gradient: a layer's).
    * Consumes the tape's activations: a tape supports one backward.
    */
-  abstract backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts?: { params?: boolean }): BackwardResult;
+  abstract backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts?: BackwardOptions): BackwardResult;
   abstract dispose(): void;
 }
 
@@ -280,7 +330,7 @@ class SingleTape extends Tape {
     return t;
   }
 
-  backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts: { params?: boolean } = {}): BackwardResult {
+  backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts: BackwardOptions = {}): BackwardResult {
     if (this.used) throw new PathlightError('tape.backward() was already called; run forward again');
     const nodes = this.model.nodes;
     const last = nodes.length - 1;
@@ -300,7 +350,8 @@ class SingleTape extends Tape {
     const paramGrads = opts.params ? new Map<string, Tensor>() : undefined;
     const params: Params = this.model.params;
     const masked = new Set<number>(); // nodes whose gradient a reader has finished, relu mask included
-    for (let i = last; i >= 1; i--) {
+    const to = opts.to ?? 0;
+    for (let i = last; i > to; i--) {
       const node = nodes[i]!;
       const dy = grads.get(i);
       if (dy) {
@@ -312,7 +363,8 @@ class SingleTape extends Tape {
         // the last reader of a relu node to run finishes the node's gradient (lastReaders); a global
         // average pool adds no sum, so not with a seed at its input
         const q = this.model.finishesInputGradient.get(i);
-        const p = q !== undefined && (node.kind === 'conv2d' || !grads.has(q)) ? q : undefined;
+        // (not at a tap: its gradient is the relu's output's, unmasked)
+        const p = q !== undefined && q !== to && (node.kind === 'conv2d' || !grads.has(q)) ? q : undefined;
         const inputEpilogue = p === undefined ? undefined : { residual: grads.get(p), mask: this.outs[p]! };
         const r = nodeKind(node).backward(unmasked, {
           x0: this.outs[ins[0]!]!,
@@ -336,8 +388,11 @@ class SingleTape extends Tape {
       // Activations are read only by this node's backward and its readers' (already done).
       this.freeNode(i);
     }
-    const dx = grads.get(0);
-    if (!dx) throw new PathlightError('backward: no gradient reached the input');
+    const dx = grads.get(to);
+    if (!dx)
+      throw new PathlightError(`backward: no gradient reached ${to ? `node '${nodes[to]!.name}'` : 'the input'}`);
+    for (const [j, g] of grads) if (j !== to) g.dispose();
+    for (let i = to; i >= 1; i--) this.freeNode(i);
     return { dx, params: paramGrads };
   }
 
@@ -410,7 +465,7 @@ class ChunkedTape extends Tape {
     return concatBatch(this.parts.map((p) => p.nodeOutput(index)));
   }
 
-  backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts: { params?: boolean } = {}): BackwardResult {
+  backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts: BackwardOptions = {}): BackwardResult {
     const seeds = seed instanceof Tensor ? new Map([[-1, seed]]) : seed;
     const dxs: Tensor[] = [];
     let paramSums: Map<string, Tensor> | undefined;

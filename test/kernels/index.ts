@@ -26,6 +26,7 @@ import interop from './interop.cases.js';
 import tensorOps from './tensor-ops.cases.js';
 import tensorGraph from './tensor-graph.cases.js';
 import onnxOutputs from './onnx-outputs.cases.js';
+import layers from './layers.cases.js';
 
 // interop last: it leaves TF.js's 'webgpu' backend registered on the engine's device
 export const cases: Case[] = [
@@ -53,6 +54,7 @@ export const cases: Case[] = [
   ...metrics,
   ...profiling,
   ...anchors,
+  ...layers,
   ...functions,
   ...adaptiveExample,
   ...interop,

@@ -77,6 +77,7 @@ export function refForward(
   shapesOf: ParamShapes,
   x: Float64Array,
   xShape: readonly number[],
+  splice?: ReadonlyMap<number, Float64Array>,
 ): RefForward {
   const outs: Float64Array[] = [x];
   const shapes: number[][] = [[...xShape]];
@@ -221,7 +222,7 @@ export function refForward(
       case 'input':
         throw new Error('second input node');
     }
-    outs.push(y);
+    outs.push(splice?.get(i) ?? y); // a layer's values given in place of its output (layer attribution)
     shapes.push(ys);
     argmax.push(am);
   }
@@ -235,7 +236,7 @@ export function refBackward(
   shapesOf: ParamShapes,
   fw: RefForward,
   seeds: ReadonlyMap<number, Float64Array>,
-): { dx: Float64Array; params: Map<string, Float64Array> } {
+): { dx: Float64Array; params: Map<string, Float64Array>; grads: Map<number, Float64Array> } {
   const grads = new Map<number, Float64Array>();
   const acc = (i: number, g: Float64Array) => {
     const p = grads.get(i);
@@ -383,7 +384,7 @@ export function refBackward(
         break;
     }
   }
-  return { dx: grads.get(0) ?? new Float64Array(fw.outs[0]!.length), params: pgrads };
+  return { dx: grads.get(0) ?? new Float64Array(fw.outs[0]!.length), params: pgrads, grads };
 }
 
 /** One-image RefModel over a graph, for the attribution-method references. */

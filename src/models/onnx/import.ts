@@ -183,7 +183,13 @@ function run(s: ImportState, options: OnnxImportOptions): OnnxImport {
     classNames: options.classNames,
     ...declareInput(options.input, rowShape, options.name ?? 'onnx'),
   };
-  const spec: ModelSpec = { nodes: s.g.nodes.map((n) => ({ ...n })), params: s.params, info };
+  // an ONNX value names a node when the node holds exactly it (not a pending pad or view)
+  const valueNames = new Map(
+    [...s.acts]
+      .filter(([, a]) => a.node > 0 && !a.pad && shapes[a.node]!.join() === a.shape.join())
+      .map(([k, a]) => [k, a.node]),
+  );
+  const spec: ModelSpec = { nodes: s.g.nodes.map((n) => ({ ...n })), params: s.params, info, valueNames };
   s.checkWeightRange();
   // Fusing renumbers nodes: a graph with extra outputs keeps one node per op.
   return {

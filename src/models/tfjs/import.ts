@@ -94,7 +94,9 @@ function run(s: TfjsImportState, options: TfjsImportOptions): TfjsImport {
     ...(options.classNames ? { classNames: options.classNames } : {}),
     ...declareInput(options.input, s.shape(0), options.name ?? 'tfjs'),
   };
-  const spec: ModelSpec = { nodes: s.g.nodes.map((n) => ({ ...n })), params: s.params, info };
+  // a TF.js node names the graph node holding its value (NCHW where TF holds NHWC; not an unmaterialised flatten)
+  const valueNames = new Map([...s.values].filter(([, v]) => v.node > 0 && !v.hwc).map(([k, v]) => [k, v.node]));
+  const spec: ModelSpec = { nodes: s.g.nodes.map((n) => ({ ...n })), params: s.params, info, valueNames };
   // a parameter beyond float32's range (±Inf, e.g. dequantised past it) or NaN is refused, naming it; one near the limit is noted
   checkWeightRanges(s.params, s.notes, (m) => s.fail(m));
   return { spec: options.fuse === false ? spec : fuseModel(spec), notes: s.notes };
