@@ -167,7 +167,9 @@ export async function tfPeerRows(
     let net: TfNet | null = null;
     try {
       const info = await initTf(backend);
-      const wasm = info.threads ? `, ${info.threads} threads (multithread ${info.multithread}), SIMD ${info.simd}` : '';
+      const wasm = info.threads
+        ? `, ${info.wasmFile}, ${info.threads} threads (multithread ${info.multithread}), SIMD ${info.simd}`
+        : '';
       o.log(`TF.js ${backend}: ${info.library}${wasm}`);
       backends.push(info);
       net = tfModelFromSpec(spec);

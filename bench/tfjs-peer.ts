@@ -29,6 +29,8 @@ export interface TfBackendInfo {
   simd?: boolean;
   multithread?: boolean;
   threads?: number;
+  /** the .wasm build the page fetched (threaded-simd, simd or plain) */
+  wasmFile?: string;
 }
 
 /**
@@ -52,6 +54,12 @@ export async function initTf(backend: TfBackend): Promise<TfBackendInfo> {
     info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     info.multithread = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
     info.threads = getThreadsCount();
+    info.wasmFile = performance
+      .getEntriesByType('resource')
+      .map((e) => e.name)
+      .find((url) => url.includes(TF_WASM_PATH) && url.endsWith('.wasm'))
+      ?.split('/')
+      .pop();
   }
   return info;
 }
