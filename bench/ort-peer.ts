@@ -15,8 +15,19 @@ export interface OrtSession {
   release(): Promise<void>;
 }
 
+/**
+ * Where ORT finds its wasm builds, and one wasm thread per core, as the TF.js wasm peer (ORT's
+ * default is half the cores).
+ */
+function configure(): void {
+  ort.env.wasm.wasmPaths = ORT_PATH;
+  ort.env.wasm.numThreads = navigator.hardwareConcurrency;
+  ort.env.logLevel = 'error';
+}
+
 /** ORT's version and wasm settings, for the JSON. */
 export function ortInfo(): { library: string; wasmThreads: number; simd: boolean } {
+  configure();
   return {
     library: `onnxruntime-web ${ort.env.versions.web}`,
     wasmThreads: ort.env.wasm.numThreads ?? 0,
@@ -24,14 +35,9 @@ export function ortInfo(): { library: string; wasmThreads: number; simd: boolean
   };
 }
 
-/**
- * A session on `provider` only (no fallback to another provider: a failure is the provider's).
- * The wasm provider gets one thread per core, as the TF.js wasm peer (its default is half).
- */
+/** A session on `provider` only (no fallback to another provider: a failure is the provider's). */
 export async function ortSession(bytes: Uint8Array, provider: OrtProvider): Promise<OrtSession> {
-  ort.env.wasm.wasmPaths = ORT_PATH;
-  ort.env.wasm.numThreads = navigator.hardwareConcurrency;
-  ort.env.logLevel = 'error';
+  configure();
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
