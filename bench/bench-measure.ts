@@ -1,7 +1,7 @@
 /**
  * One cell of `npm run bench`: a method on a model at a step count — one warm-up explain() call,
  * then `reps` timed calls (median), gradient evaluations per second, achieved GFLOP/s (bench/flops.ts)
- * against the probe's, and the buffer pool's peak during the timed calls. Plus one profiled call
+ * as a fraction of the adapter's ceiling (bench/ceiling.ts), and the buffer pool's peak during the timed calls. Plus one profiled call
  * (engine.startProfiling: per-kernel GPU time from timestamp queries, where the device has them).
  */
 import type { Engine, ProfileReport } from '../src/gpu/engine.js';
@@ -15,8 +15,8 @@ export interface BenchFigure extends Omit<MethodFigure, 'cpuMs'> {
   /** conv/linear GFLOP of one attribution (formula: flopsFormula in the JSON) */
   gflop: number;
   gflops: number;
-  /** gflops / the matmul probe's best GFLOP/s of the run (peak.gflops in the JSON) */
-  ofPeak: number;
+  /** gflops / the run's ceiling (ceiling.gflops in the JSON: the FMA probe's best, same page) */
+  ofCeiling: number;
   /** highest live pooled-buffer bytes during the timed calls (engine.poolStats().peakLiveBytes) */
   peakPoolBytes: number;
   /** live pooled bytes before the calls (the model's weights and anything else resident) */
@@ -33,7 +33,7 @@ export interface Cell {
   steps: number;
   reps: number;
   flops: ModelFlops;
-  peakGflops: number;
+  ceilingGflops: number;
   /** IG's quadrature rule (default: explain()'s, trapezoid) */
   rule?: IntegrationRule;
 }
@@ -81,7 +81,7 @@ export async function measureCell(c: Cell): Promise<{ figure: BenchFigure; last:
       ),
       gflop: round(flop / 1e9, 4),
       gflops: round(gflops, 3),
-      ofPeak: round(gflops / c.peakGflops, 3),
+      ofCeiling: round(gflops / c.ceilingGflops, 3),
       peakPoolBytes: c.engine.poolStats().peakLiveBytes,
       residentBytes,
       completenessError: +last!.images[0]!.completenessError.toPrecision(3),

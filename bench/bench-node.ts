@@ -12,7 +12,7 @@ import { loadModel } from '../src/models/load.js';
 import { parseBenchArgs } from './bench-grid.js';
 import { measureCell, type BenchFigure } from './bench-measure.js';
 import { modelFlops } from './flops.js';
-import { probePeak } from './kernels.js';
+import { ceilingLine, CEILING_WHAT, measureCeiling } from './ceiling.js';
 import { METHODS, syntheticImages } from './methods.js';
 
 /** The packages of the TF.js peer (bench/tfjs-peer.ts): development dependencies, absent from an installed package. */
@@ -53,8 +53,8 @@ export async function runInstalledBench(argv: readonly string[], options: Instal
   log(`TF.js peers: ${missing.length ? `${missing.join(', ')} ${PEERS_NOT_INSTALLED}` : peers[0]!.status}`);
   const engine = await createEngine();
   try {
-    const peak = await probePeak(engine, 5);
-    log(`matmul probe ${peak.shape}: ${peak.gflops.toFixed(2)} GFLOP/s`);
+    const ceiling = await measureCeiling(engine, 'node');
+    log(ceilingLine(ceiling));
     const figures: BenchFigure[] = [];
     for (const row of plan.rows) {
       const { model } = await loadModel(engine, row.model);
@@ -73,7 +73,7 @@ export async function runInstalledBench(argv: readonly string[], options: Instal
               steps,
               reps: row.reps,
               flops,
-              peakGflops: peak.gflops,
+              ceilingGflops: ceiling.gflops,
             });
             figures.push(f);
             log(
@@ -91,7 +91,7 @@ export async function runInstalledBench(argv: readonly string[], options: Instal
       adapter: engine.adapter,
       note: 'pathlight rows only, in Node (Dawn); the Chromium benchmark with the TF.js peer is `npm run bench` in a checkout',
       plan,
-      peak,
+      ceiling: { ...ceiling, what: `${CEILING_WHAT}; every ofCeiling = that figure's GFLOP/s / gflops` },
       figures,
       peer: { rows: [], packages: peers },
     };

@@ -1,33 +1,28 @@
 /**
- * The page of `npm run bench` (bench/bench.mjs serves it to headless Chromium and calls
- * `window.runBench(argv)`): the device's matmul-probe peak, then per zoo model (bundled trained
- * weights fetched from the server when the file exists, else seeded random init) every method's
- * timing cell, one profiled IG call, and the TF.js peer's IG on the same network and input.
- * Returns the JSON and the ms-vs-steps SVG.
+ * The page of `npm run bench` (bench/bench.mjs serves it, cross-origin isolated, to headless
+ * Chromium and calls `window.runBench(argv)`): the adapter's ceiling (bench/ceiling.ts), then per
+ * zoo model (bundled trained weights fetched from the server when the file exists, else seeded
+ * random init) every method's timing cell, one profiled IG call, and the TF.js peers' IG on the
+ * same network and input (bench/bench-peers.ts); then onnxruntime-web's batch forward beside
+ * pathlight's predict, and the ceiling again. Every GFLOP/s figure is reported as a fraction of the
+ * better ceiling run. Returns the JSON and the ms-vs-steps SVG.
  */
 import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { explain, quadrature, rowsForBudget } from '../src/attribution/index.js';
+import { explain, rowsForBudget } from '../src/attribution/index.js';
 import { defaultWeightsFile } from '../src/models/load.js';
 import { fuseModel, modelFromSpec, type ModelSpec } from '../src/models/fuse.js';
 import { readSafetensors } from '../src/models/safetensors.js';
 import { ZOO, zooSpec, type ZooName } from '../src/models/zoo.js';
-import { imageInputShape, type Model } from '../src/nn/model.js';
-import { Tensor } from '../src/tensor/tensor.js';
-import { probePeak } from './kernels.js';
+import { ceilingLine, CEILING_WHAT, measureCeiling, type Ceiling } from './ceiling.js';
 import { idgiOverheads, METHODS, syntheticImages, type MethodFigure } from './methods.js';
 import { parseBenchArgs, type BenchPlan } from './bench-grid.js';
-import {
-  cellCall,
-  measureCell,
-  median,
-  profileCell,
-  type BenchFigure,
-  type Cell,
-  type CellProfile,
-} from './bench-measure.js';
+import { measureCell, profileCell, type BenchFigure, type Cell, type CellProfile } from './bench-measure.js';
 import { FLOPS_FORMULA, modelFlops } from './flops.js';
-import { initTfWebgpu, tfIntegratedGradients, tfLogits, tfNumTensors } from './tfjs-peer.js';
-import { tfModelFromSpec, type TfNet } from './tfjs-net.js';
+import { AGREEMENT_REL_L2, ORT_AGREEMENT, ortRow, peerFractions, PEER_RULE, tfPeerRows } from './bench-peers.js';
+import type { OrtRow, TfRow } from './bench-peers.js';
+import type { TfBackend, TfBackendInfo } from './tfjs-peer.js';
+import { ortInfo } from './ort-peer.js';
+import { specToOnnx } from './spec-onnx.js';
 import { svgLinePlot, type Chart } from './svg-plot.js';
 
 declare global {
@@ -36,7 +31,7 @@ declare global {
   }
 }
 
-/** explain()'s default memory budget: the TF.js peer uses the same chunk of path points per gradient call. */
+/** explain()'s default memory budget: the TF.js peers use the same chunk of path points per gradient call. */
 const BUDGET = 64 << 20;
 const log = (s: string) => console.log(s);
 const round = (x: number, digits: number) => +x.toFixed(digits);
@@ -58,120 +53,6 @@ async function loadSpec(name: ZooName): Promise<{ spec: ModelSpec; weights: stri
   };
 }
 
-/**
- * The peer comparison's rule: right Riemann (α_k = k/m, k = 1..m, weight 1/m), IG as Sundararajan
- * et al. define it. explain()'s default trapezoid rule also evaluates α = 0, where a black
- * baseline makes every max-pool window a tie (each channel is its constant bias) and the two
- * libraries route the gradient to different (equally valid) elements: ~1e-2 relative L2 at 64
- * steps from that one point, which says nothing about the two implementations.
- */
-const PEER_RULE = 'right';
-
-interface PeerRow {
-  model: string;
-  method: string;
-  steps: number;
-  points: number;
-  chunk: number;
-  reps: number;
-  pathlightFirstCallMs: number;
-  pathlightMs: number;
-  pathlightSamplesMs: number[];
-  tfFirstCallMs: number;
-  tfMs: number;
-  tfSamplesMs: number[];
-  /** tf_ms / pathlight_ms: > 1 means pathlight is faster */
-  ratio: number;
-  /** ‖a_pathlight − a_tf‖₂ / ‖a_tf‖₂ */
-  relL2: number;
-  /** max |logit_pathlight − logit_tf| at the input (the two networks are the same function) */
-  logitsMaxAbsDiff: number;
-}
-
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num) / Math.sqrt(den || 1);
-}
-
-/** Median of `reps` calls after a warm-up call; returns the last call's result. */
-async function timeCalls<T>(
-  reps: number,
-  call: () => Promise<T>,
-): Promise<{ firstMs: number; ms: number; samplesMs: number[]; last: T }> {
-  const t0 = performance.now();
-  let last = await call();
-  const firstMs = performance.now() - t0;
-  const samplesMs: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    last = await call();
-    samplesMs.push(performance.now() - t);
-  }
-  return {
-    firstMs: round(firstMs, 1),
-    ms: round(median(samplesMs), 2),
-    samplesMs: samplesMs.map((x) => round(x, 2)),
-    last,
-  };
-}
-
-async function tfPeer(cell: Cell, spec: ModelSpec, reps: number): Promise<PeerRow> {
-  const { model, image, target, steps } = cell;
-  const q = quadrature(PEER_RULE, steps);
-  const chunk = Math.min(q.alphas.length, rowsForBudget(model, BUDGET));
-  const ours = await timeCalls(reps, cellCall({ ...cell, rule: PEER_RULE }));
-  const net = tfModelFromSpec(spec);
-  try {
-    const logitsDiff = await tfLogitsMaxAbsDiff(model, net, image);
-    const opts = {
-      image,
-      baseline: new Float32Array(image.length),
-      inputShape: imageInputShape(model.info, 'the TF.js peer'),
-      target,
-      alphas: q.alphas,
-      weights: q.weights,
-      chunk,
-    };
-    const tensors0 = tfNumTensors();
-    const tf = await timeCalls(reps, () => tfIntegratedGradients(net, opts));
-    if (tfNumTensors() !== tensors0) throw new Error(`TF.js peer leaks tensors (${tensors0} → ${tfNumTensors()})`);
-    return {
-      model: model.info.name,
-      method: `ig (${PEER_RULE} Riemann, black baseline)`,
-      steps,
-      points: q.alphas.length,
-      chunk,
-      reps,
-      pathlightFirstCallMs: ours.firstMs,
-      pathlightMs: ours.ms,
-      pathlightSamplesMs: ours.samplesMs,
-      tfFirstCallMs: tf.firstMs,
-      tfMs: tf.ms,
-      tfSamplesMs: tf.samplesMs,
-      ratio: round(tf.ms / ours.ms, 3),
-      relL2: +relL2(ours.last.attribution, tf.last).toPrecision(3),
-      logitsMaxAbsDiff: +logitsDiff.toPrecision(3),
-    };
-  } finally {
-    net.dispose();
-  }
-}
-
-/** The two networks are the same function: compare their logits at the input. */
-async function tfLogitsMaxAbsDiff(model: Model, net: TfNet, image: Float32Array): Promise<number> {
-  const x = Tensor.from(model.engine, image, [1, ...model.info.inputShape]);
-  const logits = model.logits(x);
-  const ours = await logits.download();
-  for (const t of [x, logits]) t.dispose();
-  const theirs = await tfLogits(net, image, imageInputShape(model.info, 'the TF.js peer'));
-  return Math.max(...Array.from(ours, (v, i) => Math.abs(v - theirs[i]!)));
-}
-
 function stepsPlot(figures: BenchFigure[], caption: string): string {
   const charts: Chart[] = [];
   for (const name of [...new Set(figures.map((f) => f.model))]) {
@@ -186,13 +67,16 @@ function stepsPlot(figures: BenchFigure[], caption: string): string {
   return svgLinePlot(charts, caption);
 }
 
-async function runModel(
-  engine: Engine,
-  name: ZooName,
-  plan: BenchPlan,
-  peakGflops: number,
-  out: { models: unknown[]; figures: BenchFigure[]; profiles: CellProfile[]; peer: PeerRow[] },
-): Promise<void> {
+interface Out {
+  models: unknown[];
+  figures: BenchFigure[];
+  profiles: CellProfile[];
+  tf: TfRow[];
+  tfBackends: TfBackendInfo[];
+  ort: OrtRow[];
+}
+
+async function runModel(engine: Engine, name: ZooName, plan: BenchPlan, ceilingGflops: number, out: Out) {
   const { spec, weights } = await loadSpec(name);
   const model = modelFromSpec(engine, spec);
   try {
@@ -208,39 +92,35 @@ async function runModel(
       rowsPerChunk: rowsForBudget(model, BUDGET),
     });
     log(`== ${name}: ${weights}; ${(flops.forward / 1e6).toFixed(2)} MFLOP forward per row; target class ${target}`);
-    const cell = (method: string, steps: number, reps: number): Cell => ({
-      engine,
-      model,
-      image,
-      target,
-      method,
-      steps,
-      reps,
-      flops,
-      peakGflops,
-    });
+    const base = { engine, model, image, target, flops, ceilingGflops };
+    const cell = (method: string, steps: number, reps: number): Cell => ({ ...base, method, steps, reps });
     const row = plan.rows.find((r) => r.model === name);
     for (const method of row?.methods ?? []) {
       for (const steps of METHODS[method]!.stepless ? [1] : row!.steps) {
         const { figure: f } = await measureCell(cell(method, steps, row!.reps));
         out.figures.push(f);
         log(
-          `${name.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(6)} grad/s ${f.gflops.toFixed(2).padStart(6)} GFLOP/s (${(100 * f.ofPeak).toFixed(0)}% of probe)  peak ${(f.peakPoolBytes / 2 ** 20).toFixed(1)} MiB  first ${f.firstCallMs.toFixed(0)} ms`,
+          `${name.padEnd(9)} ${method.padEnd(15)} ${String(steps).padStart(4)} steps ${f.ms.toFixed(1).padStart(9)} ms ${f.gradEvalsPerSec.toFixed(0).padStart(6)} grad/s ${f.gflops.toFixed(2).padStart(6)} GFLOP/s (${(100 * f.ofCeiling).toFixed(0)}% of ceiling)  peak ${(f.peakPoolBytes / 2 ** 20).toFixed(1)} MiB  first ${f.firstCallMs.toFixed(0)} ms`,
         );
       }
     }
-    if (plan.peerModels.includes(name)) {
-      const r = await tfPeer(cell('ig', plan.peerSteps, plan.peerReps), spec, plan.peerReps);
-      out.peer.push(r);
-      log(
-        `${name.padEnd(9)} IG-${r.steps} (${PEER_RULE}) TF.js ${r.tfMs.toFixed(1)} ms vs pathlight ${r.pathlightMs.toFixed(1)} ms: tf/pathlight ${r.ratio.toFixed(2)}; relative L2 ${r.relL2.toExponential(2)}; logits differ by ≤ ${r.logitsMaxAbsDiff.toExponential(1)}`,
-      );
+    const peer = plan.peerModels.includes(name) && plan.tfBackends.length > 0;
+    if (peer) {
+      const { rows, backends } = await tfPeerRows({ ...base, method: 'ig', reps: plan.peerReps }, spec, {
+        steps: plan.peerSteps,
+        backends: plan.tfBackends as TfBackend[],
+        reps: plan.peerReps,
+        budget: BUDGET,
+        log,
+      });
+      out.tf.push(...rows);
+      for (const b of backends) if (!out.tfBackends.some((k) => k.backend === b.backend)) out.tfBackends.push(b);
     }
     if (plan.profile) {
-      // a warmed-up IG cell: the peer's, else this model's largest IG cell
-      const warm = plan.peerModels.includes(name) || !row?.methods.includes('ig') ? null : Math.max(...row.steps);
+      // a warmed-up IG cell: the peers' first, else this model's largest IG cell
+      const warm = peer || !row?.methods.includes('ig') ? null : Math.max(...row.steps);
       const p = await profileCell(
-        warm === null ? { ...cell('ig', plan.peerSteps, 1), rule: PEER_RULE } : cell('ig', warm, 1),
+        warm === null ? { ...cell('ig', plan.peerSteps[0]!, 1), rule: PEER_RULE } : cell('ig', warm, 1),
       );
       out.profiles.push(p);
       const top = p.report.supported
@@ -258,34 +138,56 @@ async function runModel(
   }
 }
 
+/** Where bench/bench.mjs serves torchvision's resnet18 at 64² when scripts/torchvision-export.py has written it. */
+const TORCHVISION_RESNET18 = '/torchvision/64/resnet18.onnx';
+
+/** The `.onnx` bytes of an ORT target, or why there are none. */
+async function ortBytes(target: string): Promise<{ source: string; bytes: Uint8Array | string }> {
+  if (target === 'resnet') {
+    const { spec, weights } = await loadSpec('resnet');
+    return { source: `bench/spec-onnx.ts from the folded ResNet-S (${weights})`, bytes: specToOnnx(spec) };
+  }
+  const source = 'out/torchvision/64/resnet18.onnx (scripts/torchvision-export.py)';
+  const res = await fetch(TORCHVISION_RESNET18);
+  if (!res.ok)
+    return {
+      source,
+      bytes:
+        'no out/torchvision/64/resnet18.onnx: scripts/torchvision-export.py writes it and needs PyTorch, torchvision and onnx (npm run verify:torchvision says how)',
+    };
+  return { source, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+const ORT_BATCH = 64;
+
 window.runBench = async (argv: string[]) => {
   const plan = parseBenchArgs(argv);
   const t0 = performance.now();
   const engine = await createEngine();
   try {
     log(`adapter: ${JSON.stringify(engine.adapter)}; timestamp-query: ${engine.hasTimestamps}`);
-    // the device's peak: the better of two probe runs (start and end), which a shared CPU can slow down
-    const probes = [await probePeak(engine, 5)];
-    log(`matmul probe ${probes[0]!.shape}: ${probes[0]!.gflops.toFixed(2)} GFLOP/s`);
-    const peakGflops = () => Math.max(...probes.map((p) => p.gflops));
-    const tf = plan.peerModels.length > 0 ? await initTfWebgpu() : null;
-    if (tf) log(`TF.js ${tf.core} on backend ${tf.backend} (tfjs-backend-webgpu ${tf.webgpu})`);
-    const out = {
-      models: [] as unknown[],
-      figures: [] as BenchFigure[],
-      profiles: [] as CellProfile[],
-      peer: [] as PeerRow[],
-    };
+    log(`cross-origin isolated: ${self.crossOriginIsolated}; hardwareConcurrency ${navigator.hardwareConcurrency}`);
+    // the adapter's ceiling: the better of two runs (start and end), which a shared CPU can slow down
+    const ceilings: Ceiling[] = [await measureCeiling(engine, 'chromium')];
+    log(ceilingLine(ceilings[0]!));
+    const out: Out = { models: [], figures: [], profiles: [], tf: [], tfBackends: [], ort: [] };
     const names = [...new Set([...plan.rows.map((r) => r.model), ...plan.peerModels])] as ZooName[];
-    for (const name of names) await runModel(engine, name, plan, peakGflops(), out);
-    probes.push(await probePeak(engine, 5));
-    log(`matmul probe again: ${probes[1]!.gflops.toFixed(2)} GFLOP/s`);
-    const peak = peakGflops();
-    for (const f of out.figures) f.ofPeak = round(f.gflops / peak, 3);
+    for (const name of names) await runModel(engine, name, plan, ceilings[0]!.gflops, out);
+    for (const target of plan.ort) {
+      const { source, bytes } = await ortBytes(target);
+      out.ort.push(await ortRow(engine, target, source, bytes, { batch: ORT_BATCH, reps: plan.ortReps, log }));
+    }
+    ceilings.push(await measureCeiling(engine, 'chromium'));
+    log(`again: ${ceilingLine(ceilings[1]!)}`);
+    const ceiling = Math.max(...ceilings.map((c) => c.gflops));
+    for (const f of out.figures) f.ofCeiling = round(f.gflops / ceiling, 3);
+    peerFractions(out, ceiling);
     const date = new Date().toISOString();
     const json = {
       runtime: 'chrome',
       userAgent: navigator.userAgent,
+      crossOriginIsolated: self.crossOriginIsolated,
+      hardwareConcurrency: navigator.hardwareConcurrency,
       date,
       adapter: engine.adapter,
       timestampQuery: {
@@ -297,10 +199,11 @@ window.runBench = async (argv: string[]) => {
       note: 'wall time on a shared 2-core machine running SwiftShader (CPU Vulkan) in headless Chromium; figures swing up to ~2× between runs when other jobs share the CPU',
       input:
         'one deterministic synthetic image per model (bench/methods.ts syntheticImages, seed 1), black baseline, explicit target = top-1 class of f(x)',
-      peak: {
-        what: 'register-blocked tiled matmul probe (bench/probe-matmul.wgsl), same page and device, run before and after the grid; gflops = the better run (ofPeak = figure gflops / this)',
-        gflops: peak,
-        runs: probes,
+      ceiling: {
+        runtime: 'chromium',
+        what: `${CEILING_WHAT}; measured in this page before and after the grid, gflops = the better run; every ofCeiling = that figure's GFLOP/s / this`,
+        gflops: ceiling,
+        runs: ceilings,
       },
       flopsFormula: FLOPS_FORMULA,
       plan,
@@ -308,14 +211,17 @@ window.runBench = async (argv: string[]) => {
       figures: out.figures,
       idgiOverhead: idgiOverheads(out.figures as unknown as MethodFigure[]),
       profiles: out.profiles,
-      profilesNote: `one profiled IG call per model after its timed calls: the TF.js peer's cell (IG-${plan.peerSteps}, ${PEER_RULE} rule) where the model has one, else its largest IG cell of the grid; profiling puts every dispatch in its own compute pass, so wallMs is above the unprofiled ms`,
-      peer: tf
-        ? {
-            library: `@tensorflow/tfjs-core ${tf.core} + @tensorflow/tfjs-backend-webgpu ${tf.webgpu} (backend '${tf.backend}', NHWC)`,
-            what: 'the same folded network and IG (same quadrature points/weights, same points per gradient call), tf.grad of the target logit; ratio = tfMs / pathlightMs',
-            rows: out.peer,
-          }
-        : null,
+      profilesNote: `one profiled IG call per model after its timed calls: the TF.js peers' first cell (IG-${plan.peerSteps[0]}, ${PEER_RULE} rule) where the model has one, else its largest IG cell of the grid; profiling puts every dispatch in its own compute pass, so wallMs is above the unprofiled ms`,
+      peer: {
+        what: `TF.js (webgpu, wasm, cpu backends; NHWC): the same folded network and IG (same quadrature points/weights, same points per gradient call), tf.grad of the target logit, in this page; ratio = tfMs / pathlightMs (> 1: pathlight faster); agrees = relL2 ≤ ${AGREEMENT_REL_L2}; a row with error instead of tfMs is void`,
+        backends: out.tfBackends,
+        rows: out.tf,
+      },
+      ort: {
+        what: `onnxruntime-web (webgpu and wasm execution providers) beside pathlight's predict (onnxPredictor) on the same .onnx bytes, batch ${ORT_BATCH}, output read back in both; ratio = ortMs / pathlightMs (> 1: pathlight faster); agrees = maxRelDiff ≤ ${ORT_AGREEMENT}; a provider or target with error is void`,
+        ...(plan.ort.length ? ortInfo() : {}),
+        rows: out.ort,
+      },
       totalMs: round(performance.now() - t0, 0),
     };
     const caption = `${[engine.adapter.vendor, engine.adapter.architecture, engine.adapter.description].filter(Boolean).join(' ')} · headless Chromium · median of ${plan.rows[0]?.reps ?? 5} calls · ${date.slice(0, 10)} · stepless methods (grad, smoothgrad-grad) not plotted`;

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --json --models lenet,resnet --methods ig,idgi --steps 16,64 --reps 5 --peer-models lenet --peer-steps 64 --no-profile --record]`:
+ * `npm run bench [-- --quick --json --models lenet,resnet --methods ig,idgi --steps 16,64 --reps 5 --peer-models lenet
+ *   --peer-steps 64,256 --tf-backends webgpu,wasm,cpu --ort resnet,resnet18-64|none --no-profile --record]`:
  * the headless-Chromium benchmark (bench/bench-page.ts): per zoo model and method ms per attribution,
- * gradient evaluations/s, peak pool memory, GFLOP/s against the matmul probe, per-kernel GPU time
- * (timestamp queries) and the TF.js peer's IG. Writes bench-chrome.json and the ms-vs-steps plot
+ * gradient evaluations/s, peak pool memory, GFLOP/s as a fraction of the adapter's ceiling (bench/ceiling.ts),
+ * per-kernel GPU time (timestamp queries), the TF.js peers' IG (webgpu, wasm, cpu) and onnxruntime-web's
+ * batch forward (webgpu, wasm) beside pathlight's predict. The page is cross-origin isolated (COOP/COEP),
+ * so the wasm peers run threaded; their .wasm files are served from node_modules. Writes bench-chrome.json and the ms-vs-steps plot
  * bench-steps.svg to out/results/ (bench/results/ with --record: scripts/results-dir.mjs); prints
  * the JSON on stdout with --json (else a short summary); progress on stderr. Errors are one line (`pathlight: bench: …`), the stack with --debug.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { bundle, ROOT } from '../esbuild.config.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../scripts/chromium.mjs';
@@ -32,9 +35,17 @@ async function checkArgs() {
 
 async function runInChromium() {
   const js = await bundle('bench/bench-page.ts');
-  // assets/ is the server root, so the page fetches /models/<name>-<dataset>.safetensors (404 → random init)
+  // assets/ is the server root, so the page fetches /models/<name>-<dataset>.safetensors (404 → random init);
+  // the peers' wasm builds from node_modules, torchvision's exports from out/ when they exist (404 → void row)
+  const torchvision = `${ROOT}/out/torchvision`;
   const server = await serve({
     root: `${ROOT}/assets`,
+    isolated: true,
+    mounts: {
+      '/tfjs-wasm/': `${ROOT}/node_modules/@tensorflow/tfjs-backend-wasm/dist`,
+      '/ort/': `${ROOT}/node_modules/onnxruntime-web/dist`,
+      ...(existsSync(torchvision) ? { '/torchvision/': torchvision } : {}),
+    },
     files: {
       '/index.html':
         '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="/entry.js"></script>',
@@ -47,7 +58,7 @@ async function runInChromium() {
     const page = await chromium.browser.newPage();
     page.setDefaultTimeout(0); // the grid runs for minutes
     page.on('console', (m) => {
-      // a 404 for /models/<file> is expected (no trained weights yet: the page says 'random init')
+      // a 404 for /models/<file> or /torchvision/<file> is expected (the page says 'random init' or 'void')
       if (m.type() === 'error' && /status of 404/.test(m.text())) return;
       console.error(`[chrome ${secs()}] ${m.text()}`);
     });
@@ -76,10 +87,24 @@ async function main() {
   };
   writeFileSync(`${out}/bench-chrome.json`, JSON.stringify(record, null, 2) + '\n');
   writeFileSync(`${out}/bench-steps.svg`, result.svg);
-  const ratios = (record.peer?.rows ?? []).map(
-    (r) =>
-      `TF.js / pathlight, ${r.model} IG-${r.steps}: ${r.tfMs} ms / ${r.pathlightMs} ms = ${r.ratio} (relative L2 ${r.relL2})`,
-  );
+  const pct = (t) => `${(100 * t.ofCeiling).toFixed(0)}% of ceiling`;
+  const ratios = [
+    `ceiling (Chromium): ${record.ceiling.gflops} GFLOP/s`,
+    ...record.peer.rows.map((r) =>
+      r.error
+        ? `TF.js ${r.backend}, ${r.model} IG-${r.steps}: void (${r.error})`
+        : `TF.js ${r.backend} / pathlight, ${r.model} IG-${r.steps}: ${r.tfMs} ms / ${r.pathlightMs} ms = ${r.ratio} (relative L2 ${r.relL2}${r.agrees ? '' : ', DISAGREES'}; pathlight ${pct(r.pathlight)})`,
+    ),
+    ...record.ort.rows.flatMap((r) =>
+      r.error
+        ? [`ORT ${r.target}: void (${r.error})`]
+        : r.providers.map((p) =>
+            p.error
+              ? `ORT ${p.provider}, ${r.target}: void (${p.error})`
+              : `ORT ${p.provider} / pathlight predict, ${r.target} ×${r.batch}: ${p.ms} ms / ${r.pathlightMs} ms = ${p.ratio} (max rel. diff ${p.maxRelDiff}${p.agrees ? '' : ', DISAGREES'})`,
+          ),
+    ),
+  ];
   const done = `bench: done in ${secs()}; wrote ${fromRoot(out)}/bench-chrome.json and ${fromRoot(out)}/bench-steps.svg`;
   if (json) {
     for (const line of ratios) console.error(line);

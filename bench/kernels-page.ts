@@ -15,7 +15,7 @@ window.runKernelBench = async () => {
       runtime: 'chrome',
       userAgent: navigator.userAgent,
       date: new Date().toISOString(),
-      ...(await runKernelBench(engine, { log: (s) => console.log(s) })),
+      ...(await runKernelBench(engine, { log: (s) => console.log(s), runtime: 'chromium' })),
     };
   } finally {
     engine.dispose();

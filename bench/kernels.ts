@@ -7,6 +7,7 @@
  */
 import probeSource from './probe-matmul.wgsl';
 import type { Engine } from '../src/gpu/engine.js';
+import { ceilingLine, measureCeiling, ofCeiling, type Ceiling } from './ceiling.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import {
   conv2d,
@@ -25,6 +26,8 @@ export interface KernelFigure {
   gflops: number;
   /** fraction of the probe's GFLOP/s */
   ofProbe: number;
+  /** fraction of the adapter's ceiling (bench/ceiling.ts: the FMA probe's best, same run and runtime) */
+  ofCeiling: number;
   /** process CPU ms per call (Node only): a cross-check on a shared, noisy machine */
   cpuMs?: number;
 }
@@ -34,6 +37,8 @@ export interface KernelBench {
   /** timestamp-query available; per-dispatch GPU timing is not implemented (wall time only) */
   timestamps: boolean;
   probe: { shape: string; ms: number; gflops: number; cpuMs?: number };
+  /** the better of two ceiling runs, before and after the kernels */
+  ceiling: Ceiling;
   figures: KernelFigure[];
 }
 
@@ -44,6 +49,8 @@ export interface BenchOptions {
   cpuTime?: () => number;
   /** run only the shapes whose name contains this (tuning runs) */
   only?: string;
+  /** where it runs, for the ceiling's label */
+  runtime?: Ceiling['runtime'];
 }
 
 interface Timing {
@@ -156,7 +163,9 @@ export async function runKernelBench(engine: Engine, opts: BenchOptions = {}): P
   const reps = opts.reps ?? 5;
   const log = opts.log ?? (() => {});
   const probe = await probePeak(engine, reps, opts.cpuTime);
+  const ceiling = await measureCeiling(engine, opts.runtime ?? 'node', reps);
   log(`adapter: ${JSON.stringify(engine.adapter)}`);
+  log(ceilingLine(ceiling));
   const probeCpu =
     probe.cpuMs === undefined
       ? ''
@@ -171,6 +180,7 @@ export async function runKernelBench(engine: Engine, opts: BenchOptions = {}): P
       ms: +t.ms.toFixed(3),
       gflops: +gflops.toFixed(3),
       ofProbe: +(gflops / probe.gflops).toFixed(3),
+      ofCeiling: ofCeiling(gflops, ceiling),
     };
     if (t.cpuMs !== undefined) f.cpuMs = +t.cpuMs.toFixed(2);
     figures.push(f);
@@ -179,7 +189,7 @@ export async function runKernelBench(engine: Engine, opts: BenchOptions = {}): P
         ? ''
         : ` | cpu ${f.cpuMs.toFixed(1).padStart(7)} ms ${(flops / (f.cpuMs * 1e6)).toFixed(2).padStart(5)} GFLOP/cpu-s`;
     log(
-      `${kernel.padEnd(24)} ${shape.padEnd(28)} ${f.ms.toFixed(2).padStart(8)} ms ${f.gflops.toFixed(2).padStart(6)} GFLOP/s ${(100 * f.ofProbe).toFixed(0).padStart(4)}%${cpu}`,
+      `${kernel.padEnd(24)} ${shape.padEnd(28)} ${f.ms.toFixed(2).padStart(8)} ms ${f.gflops.toFixed(2).padStart(6)} GFLOP/s ${(100 * f.ofProbe).toFixed(0).padStart(4)}% of probe ${(100 * f.ofCeiling).toFixed(0).padStart(4)}% of ceiling${cpu}`,
     );
   };
   const wanted = (name: string) => !opts.only || name.includes(opts.only);
@@ -231,5 +241,9 @@ export async function runKernelBench(engine: Engine, opts: BenchOptions = {}): P
     a.dispose();
     b.dispose();
   }
-  return { adapter: engine.adapter, timestamps: engine.hasTimestamps, probe, figures };
+  const after = await measureCeiling(engine, ceiling.runtime, reps);
+  log(`again: ${ceilingLine(after)}`);
+  const best = after.gflops > ceiling.gflops ? after : ceiling;
+  for (const f of figures) f.ofCeiling = ofCeiling(f.gflops, best);
+  return { adapter: engine.adapter, timestamps: engine.hasTimestamps, probe, ceiling: best, figures };
 }

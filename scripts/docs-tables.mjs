@@ -7,7 +7,8 @@
  *   onnx-ops     the ONNX importer's op list and opsets (SUPPORTED_OPS, SUPPORTED_OPSET in src/models/onnx/decode.ts)
  *   models       the shipped models' training records (scripts/models-table.mjs, assets/models/*.safetensors)
  *   torchvision  the torchvision architectures (scripts/verify-torchvision.mjs --table, bench/results/torchvision.json)
- *   tfjs-peer    pathlight against TF.js's WebGPU backend (bench/results/bench-chrome.json)
+ *   tfjs-peer    pathlight's IG against TF.js's webgpu, wasm and cpu backends (bench/results/bench-chrome.json)
+ *   ort-peer     pathlight's predict against onnxruntime-web's webgpu and wasm providers (the same file)
  *   cli-usage    `pathlight --help` (src/cli/main.ts, bundled to .tmp/ and run), in a code block
  * --write rewrites the blocks in place; --check exits 1 naming every block that differs.
  */
@@ -55,18 +56,76 @@ async function cliUsage() {
   return ['```', execFileSync(process.execPath, [outfile, '--help'], { encoding: 'utf8' }).trimEnd(), '```'].join('\n');
 }
 
+const benchChrome = () => JSON.parse(readFileSync(at('bench/results/bench-chrome.json'), 'utf8'));
+const ms = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+/** GFLOP/s and its fraction of the run's ceiling (files recorded before the ceiling probe have none) */
+const rate = (t) => (t ? `${t.gflops.toFixed(2)}${t.ofCeiling ? ` (${(100 * t.ofCeiling).toFixed(0)} %)` : ''}` : '—');
+const voidCell = (error) => `void: ${error.length > 60 ? `${error.slice(0, 57)}…` : error}`;
+
+function runLine(j, what) {
+  const ceiling = j.ceiling
+    ? `; ceiling ${j.ceiling.gflops.toFixed(2)} GFLOP/s in ${j.ceiling.runtime === 'chromium' ? 'Chromium' : 'Node'} (FMA probe, same page; % = share of it)`
+    : '; no ceiling probe in this file';
+  return `From \`bench/results/bench-chrome.json\` (commit ${j.commit.slice(0, 7)}, ${j.date.slice(0, 10)}, ${j.runtime}, adapter ${j.adapter.architecture}; ${what}${ceiling}):`;
+}
+
+/** One row per model and IG step count, one column per TF.js backend (ms and TF.js / pathlight). */
 function tfjsPeer() {
-  const j = JSON.parse(readFileSync(at('bench/results/bench-chrome.json'), 'utf8'));
-  const ms = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+  const j = benchChrome();
+  const rows = j.peer.rows.map((r) => ({ backend: 'webgpu', ...r }));
+  const backends = [...new Set(rows.map((r) => r.backend))];
   const lines = [
-    `From \`bench/results/bench-chrome.json\` (commit ${j.commit.slice(0, 7)}, ${j.date.slice(0, 10)}, ${j.runtime}, adapter ${j.adapter.architecture}; median of ${j.peer.rows[0]?.reps ?? '?'} timed calls):`,
+    runLine(j, `median of ${rows[0]?.reps ?? '?'} timed calls; TF.js / pathlight in brackets`),
     '',
-    '| model | method | steps | pathlight | TF.js | TF.js / pathlight | attribution rel. L2 |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    `| model | IG steps | pathlight | ${backends.map((b) => `TF.js ${b}`).join(' | ')} | pathlight GFLOP/s | attribution rel. L2 (worst) |`,
+    `|---|---:|---:|${backends.map(() => '---:|').join('')}---:|---:|`,
   ];
-  for (const r of j.peer.rows) {
+  const cells = [...new Set(rows.map((r) => `${r.model}\t${r.steps}`))];
+  for (const key of cells) {
+    const mine = rows.filter((r) => `${r.model}\t${r.steps}` === key);
+    const first = mine[0];
+    const peer = (b) => {
+      const r = mine.find((m) => m.backend === b);
+      if (!r) return '—';
+      return r.error ? voidCell(r.error) : `${ms(r.tfMs)} (${r.ratio.toFixed(r.ratio < 10 ? 2 : 1)}×)`;
+    };
+    const agreed = mine.filter((r) => !r.error);
+    const worst = agreed.length ? Math.max(...agreed.map((r) => r.relL2)) : null;
+    const disagree = agreed.some((r) => r.agrees === false) ? ' (disagrees)' : '';
     lines.push(
-      `| ${r.model} | ${r.method} | ${r.steps} | ${ms(r.pathlightMs)} | ${ms(r.tfMs)} | ${r.ratio.toFixed(1)}× | ${r.relL2} |`,
+      `| ${first.model} | ${first.steps} | ${ms(first.pathlightMs)} | ${backends.map(peer).join(' | ')} | ${rate(first.pathlight)} | ${worst === null ? '—' : `${worst}${disagree}`} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** onnxruntime-web's batch forward beside pathlight's predict, one row per target. */
+function ortPeer() {
+  const j = benchChrome();
+  if (!j.ort) return 'No onnxruntime-web rows in this file (recorded before `npm run bench` ran them).';
+  const lines = [
+    runLine(
+      j,
+      `${j.ort.library ?? 'onnxruntime-web'}; median of ${j.ort.rows[0]?.reps ?? '?'} timed calls; ORT / pathlight in brackets`,
+    ),
+    '',
+    '| model | batch | pathlight predict | ORT webgpu | ORT wasm | pathlight GFLOP/s | max rel. output diff (worst) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of j.ort.rows) {
+    if (r.error) {
+      lines.push(`| ${r.target} | ${r.batch} | ${voidCell(r.error)} | — | — | — | — |`);
+      continue;
+    }
+    const cell = (name) => {
+      const p = r.providers.find((q) => q.provider === name);
+      if (!p) return '—';
+      return p.error ? voidCell(p.error) : `${ms(p.ms)} (${p.ratio.toFixed(p.ratio < 10 ? 2 : 1)}×)`;
+    };
+    const ran = r.providers.filter((p) => !p.error);
+    const worst = ran.length ? Math.max(...ran.map((p) => p.maxRelDiff)) : null;
+    lines.push(
+      `| ${r.target} | ${r.batch} | ${ms(r.pathlightMs)} | ${cell('webgpu')} | ${cell('wasm')} | ${rate(r.pathlight)} | ${worst ?? '—'} |`,
     );
   }
   return lines.join('\n');
@@ -77,6 +136,7 @@ const GENERATORS = {
   models: () => node('scripts/models-table.mjs'),
   torchvision: () => node('scripts/verify-torchvision.mjs', '--table'),
   'tfjs-peer': tfjsPeer,
+  'ort-peer': ortPeer,
   'cli-usage': cliUsage,
 };
 

@@ -8,6 +8,10 @@ export interface Served {
 export declare function serve(options?: {
   root?: string;
   files?: Record<string, string | Uint8Array>;
+  /** URL prefix ('/name/') → folder */
+  mounts?: Record<string, string>;
+  /** COOP/COEP headers: a cross-origin-isolated page */
+  isolated?: boolean;
   port?: number;
   quiet?: boolean;
 }): Promise<Served>;

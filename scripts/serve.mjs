@@ -1,7 +1,9 @@
 /**
  * A tiny static server on 127.0.0.1 (a secure context, so WebGPU is exposed) shared by the
  * browser tests, the benchmark and the demo. Serves files from `root` plus optional in-memory
- * `files` (e.g. a freshly built bundle), on a random free port unless one is given.
+ * `files` (e.g. a freshly built bundle) and `mounts` (a URL prefix → a folder, e.g. a package's
+ * .wasm files), on a random free port unless one is given. `isolated` adds COOP/COEP headers, so
+ * the page is cross-origin isolated (SharedArrayBuffer: the TF.js and onnxruntime wasm threads).
  *
  * It is reachable by any page the browser opens, so it serves as little as it can:
  * - GET and HEAD only (405 with Allow otherwise); a request with a body is refused (413) unread;
@@ -37,17 +39,27 @@ function contentType(path) {
 }
 
 /**
- * @param {{ root?: string, files?: Record<string, string | Uint8Array>, port?: number, quiet?: boolean }} [options]
+ * @param {{ root?: string, files?: Record<string, string | Uint8Array>, mounts?: Record<string, string>, isolated?: boolean, port?: number, quiet?: boolean }} [options]
  * @returns {Promise<{ url: string, port: number, server: import('node:http').Server, close: () => Promise<void> }>}
  */
 export async function serve(options = {}) {
   const root = options.root ? await realpath(resolve(options.root)) : null;
   const files = new Map(Object.entries(options.files ?? {}).map(([k, v]) => [k.startsWith('/') ? k : `/${k}`, v]));
+  /** [prefix '/a/b/', realpath'd folder], longest prefix first */
+  const mounts = [];
+  for (const [prefix, dir] of Object.entries(options.mounts ?? {})) {
+    if (!/^\/([\w-]+\/)+$/.test(prefix)) throw new Error(`serve: mount prefix '${prefix}' must look like /name/`);
+    mounts.push([prefix, await realpath(resolve(dir))]);
+  }
+  mounts.sort((a, b) => b[0].length - a[0].length);
+  const isolation = options.isolated
+    ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
+    : {};
   /** Host headers naming this server; filled once the port is known. */
   const hosts = new Set();
 
   const server = createServer((req, res) => {
-    respond(req, res, { root, files, hosts }).catch((e) => {
+    respond(req, res, { root, files, mounts, hosts, isolation }).catch((e) => {
       if (!options.quiet)
         console.error(`serve: ${req.method} ${req.url}: ${e instanceof Error ? e.message : String(e)}`);
       if (!res.headersSent) send(res, 500, 'internal server error');
@@ -122,7 +134,15 @@ function hasDotSegment(path, separator = '/') {
   return path.split(separator).some((s) => s.startsWith('.'));
 }
 
-async function respond(req, res, { root, files, hosts }) {
+/** The file for `path`: an in-memory file, else under the longest matching mount, else under the root. */
+async function lookup(path, { root, files, mounts }) {
+  if (hasDotSegment(path)) return null;
+  if (files.has(path)) return files.get(path);
+  const mount = mounts.find(([prefix]) => path.startsWith(prefix));
+  return mount ? fromDisk(mount[1], path.slice(mount[0].length - 1)) : fromDisk(root, path);
+}
+
+async function respond(req, res, { root, files, mounts, hosts, isolation }) {
   const refused = refusal(req, hosts);
   if (refused) {
     const [status, text, headers] = refused;
@@ -135,7 +155,7 @@ async function respond(req, res, { root, files, hosts }) {
     return;
   }
   if (path.endsWith('/')) path += 'index.html';
-  const body = hasDotSegment(path) ? null : (files.get(path) ?? (await fromDisk(root, path)));
+  const body = await lookup(path, { root, files, mounts });
   if (body === null) {
     send(res, 404, 'not found');
     return;
@@ -147,6 +167,7 @@ async function respond(req, res, { root, files, hosts }) {
     'content-length': bytes.length,
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    ...isolation,
   });
   res.end(req.method === 'HEAD' ? undefined : bytes);
 }

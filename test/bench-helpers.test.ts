@@ -1,10 +1,12 @@
-/** `npm run bench`'s pure helpers: the FLOP count from the model graph, the flag parser and the SVG plot. */
+/** `npm run bench`'s helpers: the FLOP count from the model graph, the flag parser, the SVG plot and the ceiling probe's arithmetic. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { createZooModel } from '../src/models/load.js';
 import { attributionFlops, modelFlops } from '../bench/flops.js';
 import { DEFAULT_PLAN, parseBenchArgs } from '../bench/bench-grid.js';
 import { svgLinePlot } from '../bench/svg-plot.js';
+import { FMA_C, FMA_M, fmaProbeReference, runFmaProbe } from '../bench/ceiling.js';
+import { Tensor } from '../src/tensor/tensor.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -95,4 +97,28 @@ it('draws one polyline per series and escapes labels', () => {
   expect(svg).toContain('lenet &lt;ms&gt;');
   expect(svg).toContain('caption &amp; note');
   expect(svg).not.toMatch(/NaN|Infinity/);
+});
+
+it('the ceiling probe (probe-fma.wgsl) computes its FMA chains: every thread against a float64 recurrence', async () => {
+  const coef = Tensor.from(engine, Float32Array.from([...FMA_M, ...FMA_C]), [8]);
+  for (const [chains, workgroup] of [
+    [4, 64],
+    [8, 256],
+    [16, 64],
+  ] as const) {
+    const groups = 2;
+    const iters = 300;
+    const out = Tensor.empty(engine, [groups * workgroup * 4]);
+    runFmaProbe(engine, { workgroup, chains, iters, groups, coef, out });
+    const got = await out.download();
+    out.dispose();
+    let worst = 0;
+    for (let t = 0; t < groups * workgroup; t++) {
+      const want = fmaProbeReference(t, chains, iters);
+      for (let lane = 0; lane < 4; lane++) worst = Math.max(worst, Math.abs(got[t * 4 + lane]! - want[lane]!));
+    }
+    // float32 rounding of 300 contracting steps (|m| < 1): ~1e-5; a skipped or repeated chain is off by > 0.1
+    expect(worst, `${chains} chains, workgroup ${workgroup}`).toBeLessThan(1e-4 * chains);
+  }
+  coef.dispose();
 });

@@ -171,6 +171,47 @@ describe('scripts/serve.mjs', () => {
   });
 });
 
+describe('scripts/serve.mjs mounts and cross-origin isolation', () => {
+  it('serves a mounted folder under its prefix with COOP/COEP when isolated, and keeps the root rules inside it', async () => {
+    const pkg = join(base, 'pkg');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'engine.wasm'), 'wasm bytes');
+    symlinkSync(join(base, 'secret.txt'), join(pkg, 'out.wasm'));
+    const isolated = await serve({
+      root: join(base, 'root'),
+      mounts: { '/lib/pkg/': pkg },
+      isolated: true,
+      quiet: true,
+    });
+    const get = (path: string) =>
+      new Promise<Reply>((ok, fail) => {
+        const host = `127.0.0.1:${isolated.port}`;
+        request({ host: '127.0.0.1', port: isolated.port, path, headers: { host }, setHost: false }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => ok({ status: res.statusCode!, headers: res.headers, body }));
+        })
+          .on('error', fail)
+          .end();
+      });
+    try {
+      const wasm = await get('/lib/pkg/engine.wasm');
+      expect(wasm.body).toBe('wasm bytes');
+      expect(wasm.headers['content-type']).toBe('application/wasm');
+      expect(wasm.headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(wasm.headers['cross-origin-embedder-policy']).toBe('require-corp');
+      expect((await get('/models/w.bin')).body).toBe('weights'); // the root still serves the rest
+      for (const path of ['/lib/pkg/out.wasm', '/lib/pkg/../pkg/engine.wasm', '/lib/pkg/missing.wasm'])
+        expect((await get(path)).status, path).toBe(404);
+    } finally {
+      await isolated.close();
+    }
+    // not isolated unless asked
+    expect((await http('/index.html')).headers['cross-origin-embedder-policy']).toBeUndefined();
+    await expect(serve({ mounts: { 'lib/': pkg } })).rejects.toThrow(/mount prefix 'lib\/' must look like \/name\//);
+  });
+});
+
 describe('scripts/serve.mjs and special files', () => {
   it('answers /index.html from disk after five requests for a FIFO under its root (the FIFO: 404, never opened)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pathlight-serve-fifo-'));
