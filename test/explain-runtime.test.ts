@@ -319,7 +319,7 @@ describe('strictness', () => {
     const m = (await rejection(() => explain(engine, lenet, digit(), { method: 'ig', stpes: 4 } as ExplainOptions)))
       .message;
     expect(m).toMatch(
-      /^explain: unknown option 'stpes' \(known: method, steps, rule, baseline, target, targets, output, smoothgrad, memoryBudgetBytes, seed, methodOptions, blur, checkFinite, signal, onProgress; /,
+      /^explain: unknown option 'stpes' \(known: method, steps, rule, baseline, target, targets, output, smoothgrad, memoryBudgetBytes, seed, methodOptions, blur, checkFinite, signal, onProgress, layer, neuron; /,
     );
   });
 });
