@@ -28,7 +28,7 @@ export function idgiStep(attr: Tensor, dropped: Tensor, grad: Tensor, f: Tensor,
     source,
     params: { ...params, NORMS: true },
     bindings: { grad, norms, sizes },
-    grid: engine.grid1d(rows, 1),
+    grid: { threads: rows },
   });
   engine.run({
     op: 'idgi_step',
