@@ -33,18 +33,20 @@ export function isDepthwise(g: DepthwiseGeometry): boolean {
   return g.groups > 1 && g.groups === g.cin && g.groups === g.cout;
 }
 
-/** Longest row segment: 16 accumulators and their source columns stay in registers on SwiftShader. */
+/** Register block: up to 4 rows × 16 columns of accumulators (their source values stay in registers on SwiftShader). */
+const ROWS_MAX = 4;
 const SEGMENT_MAX = 16;
 
 /**
- * Columns per thread, a multiple of `align` (the input gradient's stride, so that each column's
- * taps are fixed): the whole row up to SEGMENT_MAX, else the length that wastes fewest columns.
+ * Block length along an axis of `length`, a multiple of `align` (the input gradient's stride, so
+ * that each position's taps are fixed) and at most `max`: the whole axis if it fits, else the
+ * length in [max/2, max] that wastes fewest positions.
  */
-function segmentLength(width: number, align: number): number {
-  const max = Math.max(align, Math.floor(SEGMENT_MAX / align) * align);
-  if (width <= max) return Math.ceil(width / align) * align;
+function blockLength(length: number, align: number, maxLength: number): number {
+  const max = Math.max(align, Math.floor(maxLength / align) * align);
+  if (length <= max) return Math.ceil(length / align) * align;
   let best = max;
-  const waste = (p: number) => Math.ceil(width / p) * p - width;
+  const waste = (p: number) => Math.ceil(length / p) * p - length;
   for (let p = max; p >= max / 2; p -= align) if (waste(p) < waste(best)) best = p;
   return best;
 }
@@ -52,33 +54,66 @@ function segmentLength(width: number, align: number): number {
 const range = (count: number) => Array.from({ length: count }, (_, i) => i);
 const name = (c: number) => (c < 0 ? `m${-c}` : `${c}`); // identifiers for negative offsets
 
-/** One (destination column q, kernel column kw) pair and the source column it reads (from `origin`). */
+/** Destination position q of a block meets kernel tap k at source offset `at` (from the block's origin). */
 interface Pair {
   q: number;
-  kw: number;
-  column: number;
+  k: number;
+  at: number;
 }
 
-/** The unrolled code of a segment: loads of the source columns, then one FMA per pair. */
-function segmentCode(p: number, pairs: readonly Pair[], origin: string): Record<'SETUP' | 'STEP' | 'STORE', string> {
-  const columns = [...new Set(pairs.map((t) => t.column))].sort((a, b) => a - b);
-  const kws = [...new Set(pairs.map((t) => t.kw))].sort((a, b) => a - b);
+/**
+ * The (position, tap) pairs of one axis: the forward reads source q·S + k·D (origin j0·S − P);
+ * the input gradient dY (q + P − k·D)/S where divisible (origin j0/S).
+ */
+function axisPairs(block: number, taps: number, s: number, d: number, pad: number, gradInput: boolean): Pair[] {
+  return range(block).flatMap((q) =>
+    range(taps).flatMap((k): Pair[] => {
+      if (!gradInput) return [{ q, k, at: q * s + k * d }];
+      const t = q + pad - k * d;
+      return t % s === 0 ? [{ q, k, at: t / s }] : [];
+    }),
+  );
+}
+
+/**
+ * The unrolled block: every source row of the window (skipped as a whole in the padding), its
+ * columns loaded once (zero in the padding), then one FMA per (row pair, column pair).
+ */
+function blockCode(
+  rows: { block: number; pairs: Pair[]; origin: string },
+  cols: { block: number; pairs: Pair[]; origin: string },
+  kw: number,
+): Record<'SETUP' | 'STEP' | 'STORE', string> {
+  const distinct = (ps: Pair[]) => [...new Set(ps.map((t) => t.at))].sort((a, b) => a - b);
+  const columns = distinct(cols.pairs);
+  const taps = [...new Set(rows.pairs.flatMap((r) => cols.pairs.map((c) => r.k * kw + c.k)))].sort((a, b) => a - b);
+  const accs = range(rows.block).flatMap((r) => range(cols.block).map((q) => `acc${r}_${q}`));
   const setup = [
+    `let rowOrigin = ${rows.origin};`,
     ...columns.flatMap((c) => [
-      `let at${name(c)} = ${origin} + ${c};`,
+      `let at${name(c)} = ${cols.origin} + ${c};`,
       `let col${name(c)} = select(0u, u32(at${name(c)}), u32(at${name(c)}) < srcW);`,
       `let keep${name(c)} = select(0.0, 1.0, u32(at${name(c)}) < srcW);`,
     ]),
-    ...range(p).map((q) => `var acc${q} = 0.0;`),
+    ...taps.map((t) => `let w${t} = w[wk + ${t}u];`),
+    ...accs.map((a) => `var ${a} = 0.0;`),
   ];
-  const step = [
-    ...columns.map((c) => `let v${name(c)} = src[xr + col${name(c)}] * keep${name(c)};`),
-    ...kws.map((kw) => `let w${kw} = w[wk + ${kw}u];`),
-    ...pairs.map((t) => `acc${t.q} += w${t.kw} * v${name(t.column)};`),
-  ];
-  const store = range(p).map((q) => `store(acc${q}, c, rowStart, j0 + ${q}u, relu);`);
-  const indent = (lines: string[], depth: number) => lines.map((l) => ' '.repeat(depth) + l).join('\n');
-  return { SETUP: indent(setup, 2), STEP: indent(step, 4), STORE: indent(store, 2) };
+  const step = distinct(rows.pairs).flatMap((a) => {
+    const meeting = rows.pairs.filter((r) => r.at === a);
+    return [
+      `let src${name(a)} = rowOrigin + ${a};`,
+      `if (u32(src${name(a)}) < srcH) {`,
+      `  let xr = srcPlane + u32(src${name(a)}) * srcW;`,
+      ...columns.map((c) => `  let v${name(c)} = src[xr + col${name(c)}] * keep${name(c)};`),
+      ...meeting.flatMap((r) => cols.pairs.map((c) => `  acc${r.q}_${c.q} += w${r.k * kw + c.k} * v${name(c.at)};`)),
+      `}`,
+    ];
+  });
+  const store = range(rows.block).flatMap((r) =>
+    range(cols.block).map((q) => `store(acc${r}_${q}, c, planeStart, r0 + ${r}u, j0 + ${q}u, relu);`),
+  );
+  const indent = (lines: string[]) => lines.map((l) => `  ${l}`).join('\n');
+  return { SETUP: indent(setup), STEP: indent(step), STORE: indent(store) };
 }
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
@@ -114,23 +149,21 @@ interface DepthwiseRun {
 function run({ op, g, src, weight, gradInput, bias, relu, residual, mask }: DepthwiseRun): Tensor {
   const engine = src.engine;
   const [srcH, srcW, dstH, dstW] = gradInput ? [g.ho, g.wo, g.h, g.w] : [g.h, g.w, g.ho, g.wo];
-  const p = segmentLength(dstW, gradInput ? g.sw : 1);
-  const segments = Math.ceil(dstW / p);
-  // source column of each (column q, tap kw) pair, from the segment's origin: the forward reads
-  // x[j0·SW − PW + q·SW + kw·DW]; the input gradient dY[j0/SW + (q + PW − kw·DW)/SW] where divisible
-  const pairs = range(p).flatMap((q) =>
-    range(g.kw).flatMap((kw): Pair[] => {
-      if (!gradInput) return [{ q, kw, column: q * g.sw + kw * g.dw }];
-      const t = q + g.pw - kw * g.dw;
-      return t % g.sw === 0 ? [{ q, kw, column: t / g.sw }] : [];
-    }),
+  const rb = blockLength(dstH, gradInput ? g.sh : 1, ROWS_MAX);
+  const pb = blockLength(dstW, gradInput ? g.sw : 1, SEGMENT_MAX);
+  const [bands, segments] = [Math.ceil(dstH / rb), Math.ceil(dstW / pb)];
+  const origin = (block: string, s: number, pad: number) =>
+    gradInput ? `i32(${block} / ${s}u)` : `i32(${block}) * ${s} - ${pad}`;
+  const code = blockCode(
+    { block: rb, pairs: axisPairs(rb, g.kh, g.sh, g.dh, g.ph, gradInput), origin: origin('r0', g.sh, g.ph) },
+    { block: pb, pairs: axisPairs(pb, g.kw, g.sw, g.dw, g.pw, gradInput), origin: origin('j0', g.sw, g.pw) },
+    g.kw,
   );
-  const origin = gradInput ? `i32(j0 / ${g.sw}u)` : `i32(j0) * ${g.sw} - ${g.pw}`;
   const params = {
-    ...segmentCode(p, pairs, origin),
-    PB: p,
-    KW: g.kw,
-    GRAD_INPUT: gradInput,
+    ...code,
+    RB: rb,
+    PB: pb,
+    KK: g.kh * g.kw,
     HAS_BIAS: !!bias,
     HAS_RESIDUAL: !!residual,
     HAS_MASK: !!mask,
@@ -149,17 +182,14 @@ function run({ op, g, src, weight, gradInput, bias, relu, residual, mask }: Dept
   });
   for (let n0 = 0; n0 < g.n; n0 += perChunk) {
     const count = Math.min(perChunk, g.n - n0);
-    const threads = count * g.cin * dstH * segments;
+    const threads = count * g.cin * bands * segments;
     const dims = uniformBytes([
       ['u32', g.cin],
       ['u32', srcH],
       ['u32', srcW],
       ['u32', dstH],
       ['u32', dstW],
-      ['u32', g.kh],
-      ['i32', g.sh],
-      ['i32', g.ph],
-      ['i32', g.dh],
+      ['u32', bands],
       ['u32', segments],
       ['u32', threads],
       ['u32', +!!relu],
