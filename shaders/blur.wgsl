@@ -1,8 +1,8 @@
 // One axis of a separable Gaussian blur (zero padding), for a batch of planes that each have their
 // own σ. Run once along H, then once along W. Each thread computes 4 consecutive outputs p..p+3 of
-// one line along the axis: per source position j it loads src[j] once and the 4 taps it meets as
-// one vec4, k(j−p), k(j−p−1), k(j−p−2), k(j−p−3) — two loads per 4 multiply-adds per kernel, where
-// a thread per output loaded a tap and a source value for each.
+// each of LINES adjacent lines along the axis: per source position j it loads the lines' src[j]
+// and the 4 taps they meet as one vec4, k(j−p), k(j−p−1), k(j−p−2), k(j−p−3) — 5 loads per 16
+// multiply-adds per kernel, where a thread per output loaded a tap and a source value for each.
 //
 // The table (vec4, built on the CPU in float64) starts with ${HEADER} vec4s per σ set:
 //   [offB, offA, offD, r], [scale, -, -, -]  (integers stored as exact f32)
@@ -25,7 +25,7 @@ struct Batch {
   plane: u32,       // H·W of one channel
   len: u32,         // length of the blurred axis
   stride: u32,      // its stride (W along H, 1 along W)
-  lines: u32,       // lines along the axis per plane (W along H, H along W)
+  lines: u32,       // lines along the axis per plane (W along H, H along W), LINES per thread
   lineStride: u32,  // their stride (1 along H, W along W)
   quads: u32,       // ⌈len / 4⌉
 }
@@ -40,52 +40,63 @@ struct Batch {
 @group(0) @binding(5) var<storage, read_write> dst1: array<f32>;
 #endif
 
+// LINES lines per thread: each tap vec4 loaded once feeds all of them.
+const LINES = 4u;
+
 ${MAIN}
   if (i >= batch.threads) { return; }
-  // i = (plane · quads + quad) · lines + line: adjacent lanes take adjacent lines (H: columns)
-  let line = i % batch.lines;
-  let quad = (i / batch.lines) % batch.quads;
-  let plane = i / (batch.lines * batch.quads);
+  // i = (plane · quads + quad) · lineGroups + lineGroup: adjacent lanes take adjacent lines (H: columns)
+  let lineGroups = (batch.lines + LINES - 1u) / LINES;
+  let line0 = (i % lineGroups) * LINES;
+  let quad = (i / lineGroups) % batch.quads;
+  let plane = i / (lineGroups * batch.quads);
   let image = plane / batch.channels;
   let c = plane % batch.channels;
-  let srcBase = ((image / batch.srcDiv) * batch.channels + c) * batch.plane + line * batch.lineStride;
-  let dstBase = plane * batch.plane + line * batch.lineStride;
+  let srcPlane = ((image / batch.srcDiv) * batch.channels + c) * batch.plane;
+  let dstBase = plane * batch.plane;
+  // the lines' offsets, past-the-end lines clamped onto the last (computed, not stored)
+  let lineAt = min(vec4u(line0) + vec4u(0u, 1u, 2u, 3u), vec4u(batch.lines - 1u)) * batch.lineStride;
   let h = (image % batch.sets) * ${HEADER}u;
   let head = table[h];
   let offB = u32(head.x);
   let r = i32(head.w);
   let p = i32(quad * 4u);
   let len = i32(batch.len);
-  var b = vec4f(0.0);
-#if ${DERIV_H}
-  let offD = u32(head.z);
-  var d = vec4f(0.0);
-#elif ${DERIV_W}
+  // accumulators: column l of the matrix = line l, row m = position p + m
+  var b = mat4x4f();
+#if ${DIFF}
   let offA = u32(head.y);
   let offD = u32(head.z);
-  var d = vec4f(0.0);
+  var d = mat4x4f();
 #endif
   let first = max(0, p - r);
   let last = min(len - 1, p + 3 + r);
   for (var j = first; j <= last; j++) {
     let t = u32(j - p + r);  // window entry of d = j − p
-    let at = srcBase + u32(j) * batch.stride;
-    let s0 = src0[at];
-    b += table[offB + t] * s0;
+    let at = vec4u(srcPlane + u32(j) * batch.stride) + lineAt;
+    let s0 = vec4f(src0[at.x], src0[at.y], src0[at.z], src0[at.w]);
+    let kB = table[offB + t];
+    b += mat4x4f(kB * s0.x, kB * s0.y, kB * s0.z, kB * s0.w);
 #if ${DERIV_H}
-    d += table[offD + t] * s0;
+    let kD = table[offD + t];
+    d += mat4x4f(kD * s0.x, kD * s0.y, kD * s0.z, kD * s0.w);
 #elif ${DERIV_W}
-    d += table[offA + t] * src1[at] + table[offD + t] * s0;
+    let kA = table[offA + t];
+    let kD = table[offD + t];
+    let s1 = vec4f(src1[at.x], src1[at.y], src1[at.z], src1[at.w]);
+    d += mat4x4f(kA * s1.x + kD * s0.x, kA * s1.y + kD * s0.y, kA * s1.z + kD * s0.z, kA * s1.w + kD * s0.w);
 #endif
   }
 #if ${DERIV_W}
   d *= table[h + 1u].x;
 #endif
-  for (var m = 0; m < 4 && p + m < len; m++) {
-    let o = dstBase + u32(p + m) * batch.stride;
-    dst0[o] = b[m];
+  for (var l = 0u; l < LINES && line0 + l < batch.lines; l++) {
+    for (var m = 0; m < 4 && p + m < len; m++) {
+      let o = dstBase + (line0 + l) * batch.lineStride + u32(p + m) * batch.stride;
+      dst0[o] = b[l][m];
 #if ${DIFF}
-    dst1[o] = d[m];
+      dst1[o] = d[l][m];
 #endif
+    }
   }
 }

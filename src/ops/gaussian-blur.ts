@@ -11,6 +11,8 @@ import { Tensor } from '../tensor/tensor.js';
 const TRUNCATE = 4.0;
 /** table vec4s per σ set: [offB, offA, offD, r], [scale, -, -, -] (see blur.wgsl) */
 const HEADER = 2;
+/** LINES of blur.wgsl */
+const LINES_PER_THREAD = 4;
 
 /** The largest σ (px) any blur takes (Blur IG's maxSigma, the blur baseline): an absolute bound, not the image size (PAIR's test vector blurs a 5×5 image with σ = 10); the kernel has 8σ + 1 taps. */
 export const MAX_BLUR_SIGMA = 1000;
@@ -118,12 +120,15 @@ function blurRows(
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const perSource = sigmas.length;
   const shape = [n * perSource, c, h, w];
-  const table = tapTable(sigmas, Math.max(h, w), diff); // host data: a cached storage constant
+  // Uploaded as a tensor, not a cached constant: the constant cache keys on the bytes' hex string,
+  // which for Blur IG's 64 windowed kernels (~180 KB) cost more CPU than the blur itself.
+  const taps = tapTable(sigmas, Math.max(h, w), diff);
+  const table = Tensor.from(engine, taps, [taps.length], { label: 'blur taps' });
   // the H pass reads the source images, the W pass the H pass's output planes
   const pass = (axis: 'H' | 'W', bindings: Record<string, Tensor | undefined>) => {
     const [len, stride, lines, lineStride] = axis === 'H' ? [h, w, w, 1] : [w, 1, h, w];
     const quads = Math.ceil(len / 4);
-    const threads = n * perSource * c * quads * lines;
+    const threads = n * perSource * c * quads * Math.ceil(lines / LINES_PER_THREAD);
     const batch = Uint32Array.of(
       threads,
       perSource,
@@ -151,6 +156,6 @@ function blurRows(
   const difference = diff ? Tensor.empty(engine, shape, 'blur difference') : undefined;
   pass('H', { src0: x, dst0: alongH, dst1: diffAlongH });
   pass('W', { src0: alongH, dst0: blurred, src1: diffAlongH, dst1: difference });
-  for (const t of [alongH, diffAlongH]) t?.dispose();
+  for (const t of [table, alongH, diffAlongH]) t?.dispose();
   return { blurred, difference };
 }
