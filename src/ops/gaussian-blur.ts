@@ -109,6 +109,21 @@ function tapTable(sigmas: ArrayLike<number>, maxLen: number, diff: Difference | 
   return Float32Array.from([...header, ...windows]);
 }
 
+/** Recent tap tables by their inputs: Blur IG builds the same ones on every call (~130 kernels in float64). */
+const recentTables = new Map<string, Float32Array>();
+const RECENT_TABLES = 16;
+
+function cachedTapTable(sigmas: ArrayLike<number>, maxLen: number, diff: Difference | null): Float32Array {
+  const key = JSON.stringify([maxLen, Array.from(sigmas), diff?.step, diff && Array.from(diff.scales)]);
+  let table = recentTables.get(key);
+  if (!table) {
+    table = tapTable(sigmas, maxLen, diff);
+    if (recentTables.size >= RECENT_TABLES) recentTables.delete(recentTables.keys().next().value!);
+    recentTables.set(key, table);
+  }
+  return table;
+}
+
 /** Output row r = blur of source row ⌊r / S⌋ with σ set r mod S, S = sigmas.length. */
 function blurRows(
   x: Tensor,
@@ -122,7 +137,7 @@ function blurRows(
   const shape = [n * perSource, c, h, w];
   // Uploaded as a tensor, not a cached constant: the constant cache keys on the bytes' hex string,
   // which for Blur IG's 64 windowed kernels (~180 KB) cost more CPU than the blur itself.
-  const taps = tapTable(sigmas, Math.max(h, w), diff);
+  const taps = cachedTapTable(sigmas, Math.max(h, w), diff);
   const table = Tensor.from(engine, taps, [taps.length], { label: 'blur taps' });
   // the H pass reads the source images, the W pass the H pass's output planes
   const pass = (axis: 'H' | 'W', bindings: Record<string, Tensor | undefined>) => {
