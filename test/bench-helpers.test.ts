@@ -5,6 +5,7 @@ import { createZooModel } from '../src/models/load.js';
 import { attributionFlops, modelFlops } from '../bench/flops.js';
 import { DEFAULT_PLAN, parseBenchArgs } from '../bench/bench-grid.js';
 import { svgLinePlot } from '../bench/svg-plot.js';
+import { medianInterval } from '../bench/methods-ab.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -95,4 +96,13 @@ it('draws one polyline per series and escapes labels', () => {
   expect(svg).toContain('lenet &lt;ms&gt;');
   expect(svg).toContain('caption &amp; note');
   expect(svg).not.toMatch(/NaN|Infinity/);
+});
+
+it('gives the median its order-statistic 95 % interval (IDGI A/B rounds)', () => {
+  // 5 rounds: only [min, max], 1 − 2/32 coverage; 9 rounds: [x₂, x₈], 1 − 2·10/512
+  expect(medianInterval([1.3, 1.0, 1.2, 1.1, 0.9])).toEqual({ median: 1.1, low: 0.9, high: 1.3, coverage: 1 - 2 / 32 });
+  const nine = medianInterval([9, 1, 8, 2, 7, 3, 6, 4, 5]);
+  expect([nine.median, nine.low, nine.high]).toEqual([5, 2, 8]);
+  expect(nine.coverage).toBeCloseTo(1 - 20 / 512, 12);
+  expect(() => medianInterval([])).toThrow(/no samples/);
 });
