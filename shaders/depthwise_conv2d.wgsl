@@ -13,15 +13,7 @@
 // The epilogue: the forward adds the bias and a residual, then relu; the input gradient adds the
 // gradient summed so far (residual) and keeps the values where the input's relu output `mask` > 0.
 struct Dims {
-  C: u32,
-  SRC_H: u32,
-  SRC_W: u32,
-  DST_H: u32,
-  DST_W: u32,
-  BANDS: u32,
-  SEGMENTS: u32,
-  THREADS: u32,
-  RELU: u32,
+  C: u32, SRC_H: u32, SRC_W: u32, DST_H: u32, DST_W: u32, BANDS: u32, SEGMENTS: u32, THREADS: u32, RELU: u32
 }
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;

@@ -9,25 +9,11 @@ import { uniformBytes } from '../gpu/program.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
-/** What the kernel needs of conv2d's validated geometry (its padding: the top and left pads). */
-export interface DepthwiseGeometry {
-  n: number;
-  cin: number;
-  cout: number;
-  groups: number;
-  h: number;
-  w: number;
-  ho: number;
-  wo: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-}
+/** What the kernel needs of conv2d's validated geometry (ph, pw: the top and left pads). */
+export type DepthwiseGeometry = Record<
+  'n' | 'cin' | 'cout' | 'groups' | 'h' | 'w' | 'ho' | 'wo' | 'kh' | 'kw' | 'sh' | 'sw' | 'ph' | 'pw' | 'dh' | 'dw',
+  number
+>;
 
 export function isDepthwise(g: DepthwiseGeometry): boolean {
   return g.groups > 1 && g.groups === g.cin && g.groups === g.cout;
