@@ -9,11 +9,12 @@ declare global {
 }
 
 window.runMethodBench = async (argv: string[]) => {
-  const grid = resolveGrid(parseGridArgs(argv));
+  const args = parseGridArgs(argv);
+  const grid = resolveGrid(args);
   return {
     runtime: 'chrome',
     userAgent: navigator.userAgent,
     date: new Date().toISOString(),
-    ...(await runMethodBench(() => createEngine(), { grid, log: (s) => console.log(s) })),
+    ...(await runMethodBench(() => createEngine(), { grid, log: (s) => console.log(s), abReps: args.abReps })),
   };
 };

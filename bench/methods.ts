@@ -12,6 +12,7 @@ import { explain, type ExplainOptions } from '../src/attribution/index.js';
 import { createZooModel } from '../src/models/load.js';
 import { isZooName, ZOO_NAMES } from '../src/models/zoo.js';
 import type { Model } from '../src/nn/model.js';
+import { runIdgiInterleaved, type IdgiSummary } from './methods-ab.js';
 
 /** Benchmark method names → explain() options; grad and SmoothGrad ignore `steps` (timed once, steps 1). */
 export const METHODS: Readonly<
@@ -29,6 +30,9 @@ export const METHODS: Readonly<
 };
 
 export const ALL_STEPS = [32, 64, 128, 256];
+
+/** Interleaved IDGI / base rounds per cell: 7 gives the median's order-statistic interval [min, max] 98 % coverage. */
+export const AB_REPS = 7;
 
 /** [idgi variant, its base method]: overhead = ms(variant) / ms(base) − 1 at equal model and steps. */
 export const IDGI_PAIRS: [string, string][] = [
@@ -61,10 +65,12 @@ export interface GridArgs {
   methods?: string[];
   steps?: number[];
   reps?: number;
+  /** interleaved IDGI / base rounds per cell (`--ab-reps`, at least 5) */
+  abReps?: number;
 }
 
 /**
- * `--models a,b --methods x,y --steps 32,64 --reps 3`; anything given replaces the default grid's
+ * `--models a,b --methods x,y --steps 32,64 --reps 3 --ab-reps 7`; anything given replaces the default grid's
  * entry. `--full`: every zoo model, every method, 32/64/128/256 steps (about an hour per runtime on
  * SwiftShader).
  */
@@ -94,9 +100,13 @@ export function parseGridArgs(argv: readonly string[]): GridArgs {
     else if (flag === '--methods') args.methods = list;
     else if (flag === '--steps') args.steps = ints();
     else if (flag === '--reps') args.reps = ints()[0]!;
-    else if (flag !== '--runtimes')
+    else if (flag === '--ab-reps') {
+      args.abReps = ints()[0]!;
+      if (args.abReps < 5)
+        throw new PathlightError(`bench:methods: --ab-reps needs at least 5 rounds, got ${args.abReps}`);
+    } else if (flag !== '--runtimes')
       throw new PathlightError(
-        `bench:methods: unknown option ${flag} (use --models, --methods, --steps, --reps, --runtimes)`,
+        `bench:methods: unknown option ${flag} (use --models, --methods, --steps, --reps, --ab-reps, --runtimes)`,
       );
     i++;
   }
@@ -163,7 +173,10 @@ export interface MethodBench {
   note: string;
   grid: GridRow[];
   figures: MethodFigure[];
+  /** from the separate medians of the figures */
   idgiOverhead: IdgiOverhead[];
+  /** interleaved A/B/A/B rounds per cell, median with its 95 % interval (methods-ab.ts): the figure to quote */
+  idgiInterleaved: IdgiSummary;
 }
 
 export interface MethodBenchOptions {
@@ -171,6 +184,8 @@ export interface MethodBenchOptions {
   log?: (line: string) => void;
   /** process CPU time in ms, where the runtime can tell (Node: process.cpuUsage) */
   cpuTime?: () => number;
+  /** interleaved IDGI / base rounds per cell (default AB_REPS) */
+  abReps?: number;
 }
 
 /** Deterministic images in [0, 1) for the model's input shape (seeded LCG). */
@@ -279,6 +294,17 @@ export async function runMethodBench(
       }
     }
   }
+  const abReps = opts.abReps ?? AB_REPS;
+  const idgiInterleaved = await runIdgiInterleaved(
+    newEngine,
+    grid,
+    IDGI_PAIRS,
+    METHODS,
+    (model) => syntheticImages(model, 1, 1),
+    abReps,
+    log,
+  );
+  log(`IDGI overhead, median over ${idgiInterleaved.cells.length} cells: ${idgiInterleaved.medianPercent} %`);
   return {
     adapter: adapter!,
     weights: 'random (createZooModel, seed 1, BatchNorm folded): timing does not depend on the weight values',
@@ -286,6 +312,7 @@ export async function runMethodBench(
     grid,
     figures,
     idgiOverhead: idgiOverheads(figures),
+    idgiInterleaved,
   };
 }
 

@@ -7,6 +7,7 @@ import { DEFAULT_PLAN, parseBenchArgs } from '../bench/bench-grid.js';
 import { svgLinePlot } from '../bench/svg-plot.js';
 import { FMA_C, FMA_M, fmaProbeReference, runFmaProbe } from '../bench/ceiling.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { medianInterval } from '../bench/methods-ab.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -121,4 +122,13 @@ it('the ceiling probe (probe-fma.wgsl) computes its FMA chains: every thread aga
     expect(worst, `${chains} chains, workgroup ${workgroup}`).toBeLessThan(1e-4 * chains);
   }
   coef.dispose();
+});
+
+it('gives the median its order-statistic 95 % interval (IDGI A/B rounds)', () => {
+  // 5 rounds: only [min, max], 1 − 2/32 coverage; 9 rounds: [x₂, x₈], 1 − 2·10/512
+  expect(medianInterval([1.3, 1.0, 1.2, 1.1, 0.9])).toEqual({ median: 1.1, low: 0.9, high: 1.3, coverage: 1 - 2 / 32 });
+  const nine = medianInterval([9, 1, 8, 2, 7, 3, 6, 4, 5]);
+  expect([nine.median, nine.low, nine.high]).toEqual([5, 2, 8]);
+  expect(nine.coverage).toBeCloseTo(1 - 20 / 512, 12);
+  expect(() => medianInterval([])).toThrow(/no samples/);
 });

@@ -26,6 +26,7 @@ import { checkShape, fail, intPads, intPair, shapeStr, type Padding } from '../e
 import { Tensor } from '../tensor/tensor.js';
 import { add } from './add.js';
 import { reluBackward } from './relu.js';
+import { depthwiseConv2d, depthwiseConv2dBackwardInput, isDepthwise } from './depthwise-conv2d.js';
 
 export interface Conv2dParams {
   stride?: number | [number, number];
@@ -557,6 +558,7 @@ export function conv2d(
   if (bias) checkShape(op, 'bias', bias.shape, [g.cout]);
   const residual = epilogue.residual;
   if (residual) checkShape(op, 'residual', residual.shape, [g.n, g.cout, g.ho, g.wo]);
+  if (isDepthwise(g)) return depthwiseConv2d(g, x, w, bias, { relu: epilogue.relu, residual });
   return runForward({
     op,
     g,
@@ -603,6 +605,7 @@ export function conv2dBackwardInput(
   const g = geometry(op, xShape, w.shape, p);
   checkGradient(op, g, dy);
   for (const [what, t] of Object.entries(epilogue)) if (t) checkShape(op, what, t.shape, [g.n, g.cin, g.h, g.w]);
+  if (isDepthwise(g)) return depthwiseConv2dBackwardInput(g, dy, w, epilogue);
   const packed = packedWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
   return transposed

@@ -9,8 +9,10 @@ import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 const TRUNCATE = 4.0;
-/** table values per σ set: offB, rB, offA, rA, offD, scale, padding (see blur.wgsl) */
-const HEADER = 8;
+/** table vec4s per σ set: [offB, offA, offD, r], [scale, -, -, -] (see blur.wgsl) */
+const HEADER = 2;
+/** LINES of blur.wgsl */
+const LINES_PER_THREAD = 4;
 
 /** The largest σ (px) any blur takes (Blur IG's maxSigma, the blur baseline): an absolute bound, not the image size (PAIR's test vector blurs a 5×5 image with σ = 10); the kernel has 8σ + 1 taps. */
 export const MAX_BLUR_SIGMA = 1000;
@@ -73,33 +75,53 @@ interface Difference {
 }
 
 /**
- * The σ sets' headers, then their half kernels. Taps beyond the image's longest axis never land
- * inside it, so they are not stored (the normalisation still counts them, as scipy does).
+ * The σ sets' headers, then their kernels as vec4 windows: entry d + r of a window holds
+ * (k(d), k(d−1), k(d−2), k(d−3)) for d = −r … r + 3, r the set's largest radius clipped to
+ * `maxLen` − 1 (farther taps never land inside the image; the normalisation still counts them, as
+ * scipy does).
  */
 function tapTable(sigmas: ArrayLike<number>, maxLen: number, diff: Difference | null): Float32Array {
-  const clip = (k: Float64Array) => k.subarray(0, Math.min(k.length, maxLen));
   const header: number[] = [];
-  const taps: number[] = [];
-  const headerSize = sigmas.length * HEADER;
-  const put = (k: Float64Array): [number, number] => {
-    const offset = headerSize + taps.length;
-    const kept = clip(k);
-    taps.push(...kept);
-    return [offset, kept.length - 1];
+  const windows: number[] = [];
+  const headerVec4s = sigmas.length * HEADER;
+  const put = (half: Float64Array, r: number): number => {
+    const offset = headerVec4s + windows.length / 4;
+    const k = (t: number) => half[Math.abs(t)] ?? 0;
+    for (let d = -r; d <= r + 3; d++) windows.push(k(d), k(d - 1), k(d - 2), k(d - 3));
+    return offset;
   };
   for (let s = 0; s < sigmas.length; s++) {
     const b = gaussianHalfKernel(sigmas[s]!);
-    const [offB, rB] = put(b);
+    const a = diff ? gaussianHalfKernel(sigmas[s]! + diff.step) : b; // radius ≥ b's
+    const r = Math.min(a.length - 1, maxLen - 1);
+    const offB = put(b, r);
     if (!diff) {
-      header.push(offB, rB, 0, 0, 0, 0, 0, 0);
+      header.push(offB, 0, 0, r, 0, 0, 0, 0);
       continue;
     }
-    const a = gaussianHalfKernel(sigmas[s]! + diff.step); // radius ≥ b's
-    const [offA, rA] = put(a);
-    const [offD] = put(a.map((v, t) => v - (b[t] ?? 0)));
-    header.push(offB, rB, offA, rA, offD, diff.scales[s]!, 0, 0);
+    const offA = put(a, r);
+    const offD = put(
+      a.map((v, t) => v - (b[t] ?? 0)),
+      r,
+    );
+    header.push(offB, offA, offD, r, diff.scales[s]!, 0, 0, 0);
   }
-  return Float32Array.from([...header, ...taps]);
+  return Float32Array.from([...header, ...windows]);
+}
+
+/** Recent tap tables by their inputs: Blur IG builds the same ones on every call (~130 kernels in float64). */
+const recentTables = new Map<string, Float32Array>();
+const RECENT_TABLES = 16;
+
+function cachedTapTable(sigmas: ArrayLike<number>, maxLen: number, diff: Difference | null): Float32Array {
+  const key = JSON.stringify([maxLen, Array.from(sigmas), diff?.step, diff && Array.from(diff.scales)]);
+  let table = recentTables.get(key);
+  if (!table) {
+    table = tapTable(sigmas, maxLen, diff);
+    if (recentTables.size >= RECENT_TABLES) recentTables.delete(recentTables.keys().next().value!);
+    recentTables.set(key, table);
+  }
+  return table;
 }
 
 /** Output row r = blur of source row ⌊r / S⌋ with σ set r mod S, S = sigmas.length. */
@@ -113,25 +135,34 @@ function blurRows(
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const perSource = sigmas.length;
   const shape = [n * perSource, c, h, w];
-  const table = tapTable(sigmas, Math.max(h, w), diff); // host data: a cached storage constant
-  const total = n * perSource * c * h * w;
-  // the H pass reads the source images, the W pass the H pass's output rows
+  // Uploaded as a tensor, not a cached constant: the constant cache keys on the bytes' hex string,
+  // which for Blur IG's 64 windowed kernels (~180 KB) cost more CPU than the blur itself.
+  const taps = cachedTapTable(sigmas, Math.max(h, w), diff);
+  const table = Tensor.from(engine, taps, [taps.length], { label: 'blur taps' });
+  // the H pass reads the source images, the W pass the H pass's output planes
   const pass = (axis: 'H' | 'W', bindings: Record<string, Tensor | undefined>) => {
+    const [len, stride, lines, lineStride] = axis === 'H' ? [h, w, w, 1] : [w, 1, h, w];
+    const quads = Math.ceil(len / 4);
+    const threads = n * perSource * c * quads * Math.ceil(lines / LINES_PER_THREAD);
     const batch = Uint32Array.of(
-      total,
-      sigmas.length,
+      threads,
+      perSource,
       axis === 'H' ? perSource : 1,
-      c * h * w,
-      axis === 'H' ? h : w,
-      axis === 'H' ? w : 1,
+      c,
+      h * w,
+      len,
+      stride,
+      lines,
+      lineStride,
+      quads,
     );
-    const params = { HEADER, DERIV_H: !!diff && axis === 'H', DERIV_W: !!diff && axis === 'W' };
+    const params = { HEADER, DERIV_H: !!diff && axis === 'H', DERIV_W: !!diff && axis === 'W', DIFF: !!diff };
     engine.run({
       op: 'gaussian_blur',
       source,
       params,
       bindings: { table, batch, ...bindings },
-      grid: { threads: total },
+      grid: { threads },
     });
   };
   const alongH = Tensor.empty(engine, shape, 'blur along H');
@@ -140,6 +171,6 @@ function blurRows(
   const difference = diff ? Tensor.empty(engine, shape, 'blur difference') : undefined;
   pass('H', { src0: x, dst0: alongH, dst1: diffAlongH });
   pass('W', { src0: alongH, dst0: blurred, src1: diffAlongH, dst1: difference });
-  for (const t of [alongH, diffAlongH]) t?.dispose();
+  for (const t of [table, alongH, diffAlongH]) t?.dispose();
   return { blurred, difference };
 }

@@ -8,6 +8,7 @@ import softmax from './softmax.cases.js';
 import pool from './pool.cases.js';
 import fusion from './fusion.cases.js';
 import conv2d from './conv2d.cases.js';
+import depthwiseConv2d from './depthwise-conv2d.cases.js';
 import batchNorm from './batch-norm.cases.js';
 import nn from './nn.cases.js';
 import methods from './methods.cases.js';
@@ -39,6 +40,7 @@ export const cases: Case[] = [
   ...tensorOps,
   ...pool,
   ...conv2d,
+  ...depthwiseConv2d,
   ...batchNorm,
   ...nn,
   ...tensorGraph,

@@ -22,13 +22,14 @@ export function idgiStep(attr: Tensor, dropped: Tensor, grad: Tensor, f: Tensor,
   const rows = n * r;
   const sizes = Uint32Array.of(rows, dv, r, n * dv);
   const norms = Tensor.empty(engine, [rows], 'idgi norms');
-  const params = { T, SUMSQ: vec ? 'dot(v, v)' : 'v * v' };
+  // the vec4 lanes' compensated sums are added last
+  const params = { T, SUM: vec ? 's.x + s.y + s.z + s.w' : 's' };
   engine.run({
     op: 'idgi_norms',
     source,
     params: { ...params, NORMS: true },
     bindings: { grad, norms, sizes },
-    grid: engine.grid1d(rows, 1),
+    grid: { threads: rows },
   });
   engine.run({
     op: 'idgi_step',
