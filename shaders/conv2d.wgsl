@@ -59,6 +59,23 @@ fn store(acc: vec4f, co0: u32, col: u32, pixRow: u32, n: u32, e: Out) {
   if (co0 + 3u < e.cout) { y[o.w] = v.w; }
 }
 
+// The pixel-lane block's store: channel co at 4 columns `col` of the output row.
+fn storePixels(acc: vec4f, co: u32, col: vec4u, pixRow: u32, n: u32, e: Out) {
+  if (co >= e.cout) { return; }
+#if ${HAS_BIAS}
+  var v = acc + bias[co];
+#else
+  var v = acc;
+#endif
+  let o = (n * e.cout + co) * e.npix + pixRow + min(col, vec4u(e.wo - 1u));
+  v = residualAndMask(v, o);
+  v = select(v, max(v, vec4f(0.0)) + (v - v), e.relu);
+  if (col.x < e.wo) { y[o.x] = v.x; }
+  if (col.y < e.wo) { y[o.y] = v.y; }
+  if (col.z < e.wo) { y[o.z] = v.z; }
+  if (col.w < e.wo) { y[o.w] = v.w; }
+}
+
 ${MAIN}
   if (i >= shape.THREADS) { return; }
   // i = (channel block · IMAGES + image) · SLOTS + slot: adjacent lanes take adjacent segments
