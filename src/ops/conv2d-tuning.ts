@@ -12,6 +12,9 @@
  */
 import { WG } from '../gpu/program.js';
 
+/** The most channels a pixel-lane block holds (all of its layer's: one or two vec4 of weights per tap). */
+export const PIXEL_LANE_ROWS = 8;
+
 export type ConvDirection = 'forward' | 'inputGradient';
 
 export interface ConvTuning {
@@ -48,7 +51,7 @@ export interface TunedShape {
  * bench/conv-shapes.ts): see defaultTuning's comments.
  */
 export function defaultTuning(s: TunedShape): ConvTuning {
-  return { channelBlocks: 2, segment: 16, order: 'tap', lanes: s.rows < 4 ? 'pixels' : 'channels', workgroup: WG };
+  return { channelBlocks: 2, segment: 16, order: 'tap', lanes: s.rows <= PIXEL_LANE_ROWS ? 'pixels' : 'channels', workgroup: WG };
 }
 
 /**
@@ -90,7 +93,7 @@ export function tuningCandidates(s: TunedShape): ConvTuning[] {
 /** Equal for two tunings that compile to the same kernel on this shape (ignoring group constraints). */
 function effectiveKey(s: TunedShape, t: ConvTuning): string {
   const order = s.kw === 1 ? 'tap' : t.order;
-  if (t.lanes === 'pixels' && s.rows <= 8)
+  if (t.lanes === 'pixels' && s.rows <= PIXEL_LANE_ROWS)
     return `pixels ${segmentLength(Math.ceil(s.rowLength / 4), t.segment)} ${order} ${t.workgroup}`;
   const nb = Math.min(t.channelBlocks, Math.ceil(s.rows / 4));
   return `${nb} ${segmentLength(s.rowLength, t.segment)} ${order} ${t.workgroup}`;

@@ -29,6 +29,7 @@ import { reluBackward } from './relu.js';
 import {
   defaultTuning,
   mainPrologue,
+  PIXEL_LANE_ROWS,
   segmentLength,
   tuningCandidates,
   type ConvDirection,
@@ -382,8 +383,11 @@ function rowSegmentCode(
       )
     : columns.map((c) => `let v${name(c)} = ${h.src}[xChan + xk + col${name(c)}] * keep${name(c)};`);
   const weight = (b: number, i: number) => `let w${b}_${i} = wPacked[wBase${b} + wk + ${taps[i]!.weight}u];`;
-  const fma = (b: number, q: number, i: number) =>
-    `acc${b}_${q} += w${b}_${i} * v${mixed ? `${b}_` : ''}${name(taps[i]!.column(q))};`;
+  // fma(): on SwiftShader the same bits as w · v + acc, and 5–20 % less CPU time (Node, interleaved)
+  const fma = (b: number, q: number, i: number) => {
+    const v = `v${mixed ? `${b}_` : ''}${name(taps[i]!.column(q))}`;
+    return `acc${b}_${q} = fma(w${b}_${i}, ${mixed ? v : `vec4f(${v})`}, acc${b}_${q});`;
+  };
   const T = range(taps.length);
   // either order gives each accumulator its taps in the same sequence (see conv2d-tuning.ts)
   const step = [
@@ -410,9 +414,6 @@ function rowSegmentCode(
  * The x loads become 4-lane gathers (`laneStride` source columns apart) and the weight one vec4
  * over the channels, read lane by lane.
  */
-/** The most channels a pixel-lane block holds (every channel of its layer). */
-const PIXEL_LANE_ROWS = 8;
-
 function pixelLaneCode(
   rows: number,
   p: number,
@@ -437,7 +438,7 @@ function pixelLaneCode(
   ];
   const lane = 'xyzw';
   const fma = (c: number, q: number, i: number) =>
-    `acc${c}_${q} += w${c >> 2}_${i}.${lane[c % 4]} * v${taps[i]!.column(q)};`;
+    `acc${c}_${q} = fma(vec4f(w${c >> 2}_${i}.${lane[c % 4]}), v${taps[i]!.column(q)}, acc${c}_${q});`;
   const step = [
     ...columns.map((c) => `let v${c} = gather(vec4u(xChan + xk) + col${c}, 0u) * keep${c};`),
     ...blocks.flatMap((b) => T.map((i) => `let w${b}_${i} = wPacked[wBase${b} + wk + ${taps[i]!.weight}u];`)),

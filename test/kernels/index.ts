@@ -8,6 +8,7 @@ import softmax from './softmax.cases.js';
 import pool from './pool.cases.js';
 import fusion from './fusion.cases.js';
 import conv2d from './conv2d.cases.js';
+import conv2dTuning from './conv2d-tuning.cases.js';
 import batchNorm from './batch-norm.cases.js';
 import nn from './nn.cases.js';
 import methods from './methods.cases.js';
@@ -38,6 +39,7 @@ export const cases: Case[] = [
   ...tensorOps,
   ...pool,
   ...conv2d,
+  ...conv2dTuning,
   ...batchNorm,
   ...nn,
   ...tensorGraph,
