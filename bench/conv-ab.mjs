@@ -25,7 +25,10 @@ const reps = Number(arg('reps', '7'));
 
 mkdirSync(`${ROOT}/.tmp`, { recursive: true });
 const sides = {};
-for (const [name, root] of [['A', base], ['B', ROOT]]) {
+for (const [name, root] of [
+  ['A', base],
+  ['B', ROOT],
+]) {
   if (root !== ROOT) for (const f of ['conv-e2e.ts']) copyFileSync(`${ROOT}/bench/${f}`, `${root}/bench/${f}`);
   const outfile = `${ROOT}/.tmp/conv-e2e-${name}.mjs`;
   await esbuild.build({ ...nodeOptions, absWorkingDir: root, entryPoints: [`${root}/bench/conv-e2e.ts`], outfile });
@@ -54,7 +57,9 @@ for (const model of models) {
     const profile = await s[k].profile();
     const wall = median(samples[k].wall);
     const cpuMs = median(samples[k].cpu);
-    const top = profile.supported ? profile.ops.slice(0, 6).map((o) => ({ op: o.op, n: o.dispatches, ms: +o.gpuMs.toFixed(1) })) : [];
+    const top = profile.supported
+      ? profile.ops.slice(0, 6).map((o) => ({ op: o.op, n: o.dispatches, ms: +o.gpuMs.toFixed(1) }))
+      : [];
     row[k] = {
       wallMs: +wall.toFixed(1),
       cpuMs: +cpuMs.toFixed(1),

@@ -62,7 +62,8 @@ function parseVariant(s: string): ConvTuning | 'default' {
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-const label = (t: ConvTuning) => `${t.lanes === 'pixels' ? 'p' : t.channelBlocks}x${t.segment}${t.order[0]}${t.workgroup}`;
+const label = (t: ConvTuning) =>
+  `${t.lanes === 'pixels' ? 'p' : t.channelBlocks}x${t.segment}${t.order[0]}${t.workgroup}`;
 
 const n = Number(arg('n') ?? 32);
 const reps = Number(arg('reps') ?? 5);
@@ -126,7 +127,12 @@ for (const s of SHAPES.filter((x) => !only || x.name.includes(only))) {
         identical: identical[i],
       };
     });
-    console.error(`${s.name} ${direction}: ` + rows.map((r) => `${r.variant} ${r.gflopsCpu} GF/cpu-s (${r.ms} ms${r.identical ? '' : ', DIFFERS'})`).join(' | '));
+    console.error(
+      `${s.name} ${direction}: ` +
+        rows
+          .map((r) => `${r.variant} ${r.gflopsCpu} GF/cpu-s (${r.ms} ms${r.identical ? '' : ', DIFFERS'})`)
+          .join(' | '),
+    );
     results.push({ shape: s.name, direction, n, rows });
   }
   for (const t of [x, w, dy]) t.dispose();

@@ -13,6 +13,10 @@
 // per block), SEGMENTS per output row, SLOTS (= HO · SEGMENTS) per image and the RELU flag.
 // MIXED: the channels of one block may lie in different groups (Cout/groups not a multiple of the
 // block, e.g. depthwise), so each lane reads its own input channel.
+// Pixel lanes (layers of <= 8 output channels, no groups): a thread owns every channel × 4
+// sub-segments of the row, an accumulator's lanes are 4 pixels of one channel and storePixels
+// writes it (PB is then the thread's whole span). The block's shape, its FMA order and the
+// workgroup size are the layer's ConvTuning (src/ops/conv2d-tuning.ts); all give the same bits.
 // FLIP reads the weights with both taps mirrored: the input gradient of a stride-1 conv is this
 // forward over dY with the transposed, flipped kernel (src/ops/conv2d.ts); its residual is the
 // gradient summed so far and MASK applies the input's relu mask to the sum.

@@ -51,7 +51,13 @@ export interface TunedShape {
  * bench/conv-shapes.ts): see defaultTuning's comments.
  */
 export function defaultTuning(s: TunedShape): ConvTuning {
-  return { channelBlocks: 2, segment: 16, order: 'tap', lanes: s.rows <= PIXEL_LANE_ROWS ? 'pixels' : 'channels', workgroup: WG };
+  return {
+    channelBlocks: 2,
+    segment: 16,
+    order: 'tap',
+    lanes: s.rows <= PIXEL_LANE_ROWS ? 'pixels' : 'channels',
+    workgroup: WG,
+  };
 }
 
 /**
@@ -79,7 +85,7 @@ export function tuningCandidates(s: TunedShape): ConvTuning[] {
   const out: ConvTuning[] = [];
   const add = (t: ConvTuning) => {
     const key = effectiveKey(s, t);
-    if (!seen.has(key)) out.push(t), seen.add(key);
+    if (!seen.has(key)) (out.push(t), seen.add(key));
   };
   add(defaultTuning(s));
   for (const channelBlocks of [1, 2, 4])

@@ -4,7 +4,8 @@
  * implicit-GEMM idea with different loaders (shaders/conv2d*.wgsl): no im2col buffer, groups
  * folded into the channel dimension. The geometry is a uniform (ConvShape): a pipeline bakes only
  * the unrolled register block (channels, row-segment length, the taps' column pattern) and the
- * epilogue flags, so one pipeline serves every batch size, chunk and layer with that block. The
+ * epilogue flags, so one pipeline serves every batch size, chunk and layer with that block (the
+ * block, FMA order and workgroup of the forward and input gradient: ConvTuning, conv2d-tuning.ts). The
  * forward fuses bias, a residual add and relu; the backwards take dY already masked by a fused
  * relu, and the input gradient can finish the input's own gradient: + the gradient summed so far,
  * then the input's relu mask. Batches whose bindings would exceed maxStorageBufferBindingSize are
@@ -773,7 +774,8 @@ function phaseRowInputGradient(
       PHASE_CALLS: call,
     };
     forEachChunk(g.n, perChunk, (n0, count) => {
-      const threads = Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / t.workgroup) * t.workgroup;
+      const threads =
+        Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / t.workgroup) * t.workgroup;
       const shape = shapeUniform(g, {
         IMAGES: count,
         THREADS: threads,

@@ -26,7 +26,10 @@ interface Layer {
 
 const LAYERS: Layer[] = [
   // 3×3 stride 1 (forward, and an input gradient run as a forward), rows of 2 segments of 8 + 3
-  { name: '5->6 channels 3x3 pad 1, 19-pixel rows', spec: { xShape: [2, 5, 6, 19], wShape: [6, 5, 3, 3], padding: [1, 1] } },
+  {
+    name: '5->6 channels 3x3 pad 1, 19-pixel rows',
+    spec: { xShape: [2, 5, 6, 19], wShape: [6, 5, 3, 3], padding: [1, 1] },
+  },
   // strided: the input gradient's column-phase kernel
   {
     name: '6->10 channels 3x3 stride 2 pad 1',
@@ -47,7 +50,9 @@ function variants(direction: ConvDirection, s: ConvSpec): ConvTuning[] {
     t.order !== def.order &&
     t.lanes !== def.lanes &&
     t.workgroup !== def.workgroup;
-  return [def, all.find(differs) ?? all.at(-1)!, all.at(-1)!];
+  const other = all.find(differs);
+  assert(other !== undefined, `${direction}: no candidate differs from the default in every field`);
+  return [def, other!];
 }
 
 function params(s: ConvSpec) {
