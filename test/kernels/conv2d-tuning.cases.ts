@@ -44,13 +44,14 @@ function variants(direction: ConvDirection, s: ConvSpec): ConvTuning[] {
   const p = params(s);
   const all = conv2dTuningCandidates(direction, s.xShape, s.wShape, p);
   const def = conv2dDefaultTuning(direction, s.xShape, s.wShape, p);
-  const differs = (t: ConvTuning) =>
+  // lanes too where the layer can take pixel lanes (the candidates list the others once)
+  const differs = (t: ConvTuning, lanes: boolean) =>
     t.channelBlocks !== def.channelBlocks &&
     t.segment !== def.segment &&
     t.order !== def.order &&
-    t.lanes !== def.lanes &&
+    (!lanes || t.lanes !== def.lanes) &&
     t.workgroup !== def.workgroup;
-  const other = all.find(differs);
+  const other = all.find((t) => differs(t, true)) ?? all.find((t) => differs(t, false));
   assert(other !== undefined, `${direction}: no candidate differs from the default in every field`);
   return [def, other!];
 }
