@@ -47,8 +47,18 @@ export interface TunedShape {
 }
 
 /**
- * Today's choice, a pure function of the shape. Measured on SwiftShader (Node, interleaved A/B,
- * bench/conv-shapes.ts): see defaultTuning's comments.
+ * The default, a pure function of the shape. Measured on SwiftShader (Node, GFLOP per CPU-second,
+ * variants interleaved in one process by bench/conv-shapes.ts, on a heavily shared machine):
+ * - 2 channel blocks (8 channels): 4 ran slower in Chrome once the epilogue became a loop (ResNet
+ *   IG-64 warm 3.0 / 3.2 s at 16 channels vs 2.35 / 2.34 s at 8), and at 64→64 8×8 here 1.9–2.2
+ *   vs 2.3–2.6; 1 block (4 channels) no better than 2.
+ * - segments of up to 16 pixels: 16 × 16 channels beat 8 × 16 by 10–25 % (24 and 32 × 8: no better);
+ *   4 × 4 ran at 2/3 of 8 × 16.
+ * - 'tap' order: 'accumulator' was within ±5 % at stride 1 and 10–20 % slower at stride 2.
+ * - pixel lanes up to PIXEL_LANE_ROWS channels: LeNet's 1-channel input gradient 0.33–0.37 → 0.55–0.6,
+ *   its 1→6 forward 0.43–0.49 → 0.57, the 6-channel input gradient 0.7–0.8 → 0.9; ResNet's 3-channel
+ *   input gradient no different.
+ * - workgroups of 64: 16 no different.
  */
 export function defaultTuning(s: TunedShape): ConvTuning {
   return {

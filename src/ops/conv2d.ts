@@ -409,11 +409,11 @@ function rowSegmentCode(
 }
 
 /**
- * The pixel-lane block of conv2d.wgsl, for layers of at most 4 output channels (where channel
- * lanes would multiply clamped copies: a 1-channel layer used a quarter of each FMA): each thread
- * owns all `rows` channels × 4 sub-segments of P pixels, vec4 lane j holding pixel j0 + j·P + q.
- * The x loads become 4-lane gathers (`laneStride` source columns apart) and the weight one vec4
- * over the channels, read lane by lane.
+ * The pixel-lane block of conv2d.wgsl, for layers of at most PIXEL_LANE_ROWS output channels
+ * (where channel lanes multiply clamped copies: a 1-channel layer used a quarter of each FMA, a
+ * 6-channel one three quarters): each thread owns all `rows` channels × 4 sub-segments of P pixels,
+ * vec4 lane j holding pixel j0 + j·P + q. The x loads become 4-lane gathers (`laneStride` source
+ * columns apart) and the weights one vec4 per 4 channels and tap, read lane by lane.
  */
 function pixelLaneCode(
   rows: number,
