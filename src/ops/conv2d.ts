@@ -384,7 +384,8 @@ function rowSegmentCode(
       )
     : columns.map((c) => `let v${name(c)} = ${h.src}[xChan + xk + col${name(c)}] * keep${name(c)};`);
   const weight = (b: number, i: number) => `let w${b}_${i} = wPacked[wBase${b} + wk + ${taps[i]!.weight}u];`;
-  // fma(): on SwiftShader the same bits as w · v + acc; 5–20 % less CPU on 32→32 16×16 (Node, A/B/A/B), not seen end to end
+  // fma(): on SwiftShader the same bits as w · v + acc; 5–20 % less CPU on 32→32 16×16 (Node,
+  // A/B/A/B), not seen end to end
   const fma = (b: number, q: number, i: number) => {
     const v = `v${mixed ? `${b}_` : ''}${name(taps[i]!.column(q))}`;
     return `acc${b}_${q} = fma(w${b}_${i}, ${mixed ? v : `vec4f(${v})`}, acc${b}_${q});`;
