@@ -13,6 +13,10 @@
 // per block), SEGMENTS per output row, SLOTS (= HO · SEGMENTS) per image and the RELU flag.
 // MIXED: the channels of one block may lie in different groups (Cout/groups not a multiple of the
 // block, e.g. depthwise), so each lane reads its own input channel.
+// Pixel lanes (layers of <= 8 output channels, no groups): a thread owns every channel × 4
+// sub-segments of the row, an accumulator's lanes are 4 pixels of one channel and storePixels
+// writes it (PB is then the thread's whole span). The block's shape, its FMA order and the
+// workgroup size are the layer's ConvTuning (src/ops/conv2d-tuning.ts); all give the same bits.
 // FLIP reads the weights with both taps mirrored: the input gradient of a stride-1 conv is this
 // forward over dY with the transposed, flipped kernel (src/ops/conv2d.ts); its residual is the
 // gradient summed so far and MASK applies the input's relu mask to the sum.
@@ -57,6 +61,23 @@ fn store(acc: vec4f, co0: u32, col: u32, pixRow: u32, n: u32, e: Out) {
   if (co0 + 1u < e.cout) { y[o.y] = v.y; }
   if (co0 + 2u < e.cout) { y[o.z] = v.z; }
   if (co0 + 3u < e.cout) { y[o.w] = v.w; }
+}
+
+// The pixel-lane block's store: channel co at 4 columns `col` of the output row.
+fn storePixels(acc: vec4f, co: u32, col: vec4u, pixRow: u32, n: u32, e: Out) {
+  if (co >= e.cout) { return; }
+#if ${HAS_BIAS}
+  var v = acc + bias[co];
+#else
+  var v = acc;
+#endif
+  let o = (n * e.cout + co) * e.npix + pixRow + min(col, vec4u(e.wo - 1u));
+  v = residualAndMask(v, o);
+  v = select(v, max(v, vec4f(0.0)) + (v - v), e.relu);
+  if (col.x < e.wo) { y[o.x] = v.x; }
+  if (col.y < e.wo) { y[o.y] = v.y; }
+  if (col.z < e.wo) { y[o.z] = v.z; }
+  if (col.w < e.wo) { y[o.w] = v.w; }
 }
 
 ${MAIN}

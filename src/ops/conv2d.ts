@@ -4,7 +4,8 @@
  * implicit-GEMM idea with different loaders (shaders/conv2d*.wgsl): no im2col buffer, groups
  * folded into the channel dimension. The geometry is a uniform (ConvShape): a pipeline bakes only
  * the unrolled register block (channels, row-segment length, the taps' column pattern) and the
- * epilogue flags, so one pipeline serves every batch size, chunk and layer with that block. The
+ * epilogue flags, so one pipeline serves every batch size, chunk and layer with that block (the
+ * block, FMA order and workgroup of the forward and input gradient: ConvTuning, conv2d-tuning.ts). The
  * forward fuses bias, a residual add and relu; the backwards take dY already masked by a fused
  * relu, and the input gradient can finish the input's own gradient: + the gradient summed so far,
  * then the input's relu mask. Batches whose bindings would exceed maxStorageBufferBindingSize are
@@ -20,13 +21,25 @@ import epilogueSource from '../../shaders/conv2d_epilogue.wgsl';
 import packWeightSource from '../../shaders/conv2d_pack_weight.wgsl';
 import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
 import type { Engine } from '../gpu/engine.js';
-import { uniformBytes, WG, type BufferRange } from '../gpu/program.js';
+import { uniformBytes, type BufferRange } from '../gpu/program.js';
 import { renderShader } from '../gpu/wgsl.js';
 import { checkShape, fail, intPads, intPair, shapeStr, type Padding } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add } from './add.js';
 import { reluBackward } from './relu.js';
 import { depthwiseConv2d, depthwiseConv2dBackwardInput, isDepthwise } from './depthwise-conv2d.js';
+import {
+  defaultTuning,
+  mainPrologue,
+  PIXEL_LANE_ROWS,
+  segmentLength,
+  tuningCandidates,
+  type ConvDirection,
+  type ConvTuning,
+  type TunedShape,
+} from './conv2d-tuning.js';
+
+export type { ConvDirection, ConvTuning } from './conv2d-tuning.js';
 
 export interface Conv2dParams {
   stride?: number | [number, number];
@@ -54,20 +67,8 @@ type Geometry = ReturnType<typeof geometry>;
 
 // Register-block sizes, measured on SwiftShader (see the conv2d report); every kernel is correct
 // for any value.
-/**
- * Forward and input-gradient register block: up to 2 channel blocks of 4 per thread. 4 (16
- * channels) ran slower once the epilogue became a loop: ResNet IG-64 in Chrome, interleaved runs,
- * warm 3.0 / 3.2 s at 16 vs 2.35 / 2.34 s at 8, cold 8.0 / 8.4 vs 5.5 / 5.6 s.
- */
-const FORWARD_CHANNEL_BLOCKS = 2;
-const GRAD_INPUT_CHANNEL_BLOCKS = 2;
 const GRAD_WEIGHT_CHANNEL_BLOCKS = 4;
 const GRAD_WEIGHT_COLUMN_GROUPS = 2;
-/**
- * Longest row segment of the row-segment layout: 16 pixels × 16 channels of accumulators beat 8 × 16
- * by 10–25 % on SwiftShader (24 and 32 × 8 channels: no better).
- */
-const ROW_SEGMENT_MAX = 16;
 /** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
 const GRAD_WEIGHT_SLICE_PIXELS = 256;
 
@@ -356,6 +357,7 @@ interface RowSegmentHooks {
 function rowSegmentCode(
   { nb, mixed }: RegisterBlock,
   p: number,
+  order: ConvTuning['order'],
   taps: readonly RowTap[],
   h: RowSegmentHooks,
 ): Record<'SETUP' | 'STEP' | 'STORE', string> {
@@ -382,12 +384,20 @@ function rowSegmentCode(
         columns.map((c) => `let v${b}_${name(c)} = gather(xChan${b} + vec4u(xk), col${name(c)}) * keep${name(c)};`),
       )
     : columns.map((c) => `let v${name(c)} = ${h.src}[xChan + xk + col${name(c)}] * keep${name(c)};`);
+  const weight = (b: number, i: number) => `let w${b}_${i} = wPacked[wBase${b} + wk + ${taps[i]!.weight}u];`;
+  // fma(): on SwiftShader the same bits as w · v + acc; 5–20 % less CPU on 32→32 16×16 (Node,
+  // A/B/A/B), not seen end to end
+  const fma = (b: number, q: number, i: number) => {
+    const v = `v${mixed ? `${b}_` : ''}${name(taps[i]!.column(q))}`;
+    return `acc${b}_${q} = fma(w${b}_${i}, ${mixed ? v : `vec4f(${v})`}, acc${b}_${q});`;
+  };
+  const T = range(taps.length);
+  // either order gives each accumulator its taps in the same sequence (see conv2d-tuning.ts)
   const step = [
     ...loads,
-    ...taps.flatMap((t, i) => [
-      ...B.map((b) => `let w${b}_${i} = wPacked[wBase${b} + wk + ${t.weight}u];`),
-      ...B.flatMap((b) => P.map((q) => `acc${b}_${q} += w${b}_${i} * v${mixed ? `${b}_` : ''}${name(t.column(q))};`)),
-    ]),
+    ...(order === 'tap'
+      ? T.flatMap((i) => [...B.map((b) => weight(b, i)), ...B.flatMap((b) => P.map((q) => fma(b, q, i)))])
+      : B.flatMap((b) => [...T.map((i) => weight(b, i)), ...P.flatMap((q) => T.map((i) => fma(b, q, i)))])),
   ];
   // The epilogue is a loop over the accumulators copied into an array: SwiftShader inlines every
   // call, and 4·NB·P inlined epilogues (bias, residual, bounds branches) were ~85 % of the
@@ -401,15 +411,67 @@ function rowSegmentCode(
 }
 
 /**
- * conv2d.wgsl's row segments: output pixel q of the segment reads input column
- * j0·SW − PW + q·SW + kw·DW; `flip` mirrors kw in the weight index (the input gradient as a forward).
+ * The pixel-lane block of conv2d.wgsl, for layers of at most PIXEL_LANE_ROWS output channels
+ * (where channel lanes multiply clamped copies: a 1-channel layer used a quarter of each FMA, a
+ * 6-channel one three quarters): each thread owns all `rows` channels × 4 sub-segments of P pixels,
+ * vec4 lane j holding pixel j0 + j·P + q. The x loads become 4-lane gathers (`laneStride` source
+ * columns apart) and the weights one vec4 per 4 channels and tap, read lane by lane.
  */
-function forwardRowCode(block: RegisterBlock, p: number, g: Geometry, flip: boolean) {
-  const taps = range(g.kw).map((kw) => ({
+function pixelLaneCode(
+  rows: number,
+  p: number,
+  order: ConvTuning['order'],
+  taps: readonly RowTap[],
+  laneStride: number,
+): Record<'SETUP' | 'STEP' | 'STORE', string> {
+  const C = range(rows);
+  const P = range(p);
+  const T = range(taps.length);
+  const columns = [...new Set(P.flatMap((q) => taps.map((t) => t.column(q))))].sort((a, b) => a - b);
+  const blocks = range(Math.ceil(rows / 4));
+  const setup = [
+    ...blocks.map((b) => `let wBase${b} = (c0 / 4u + ${b}u) * shape.KROW;`),
+    'let xChan = chanBase(vec4u(c0), n).x;',
+    `let at = vec4i(i32(j0) * shape.SW - shape.PW) + vec4i(0, 1, 2, 3) * ${laneStride};`,
+    ...columns.flatMap((c) => [
+      `let col${c} = select(vec4u(0u), vec4u(at + ${c}), vec4u(at + ${c}) < vec4u(shape.W));`,
+      `let keep${c} = select(vec4f(0.0), vec4f(1.0), vec4u(at + ${c}) < vec4u(shape.W));`,
+    ]),
+    ...C.flatMap((c) => P.map((q) => `var acc${c}_${q} = vec4f();`)),
+  ];
+  const lane = 'xyzw';
+  const fma = (c: number, q: number, i: number) =>
+    `acc${c}_${q} = fma(vec4f(w${c >> 2}_${i}.${lane[c % 4]}), v${taps[i]!.column(q)}, acc${c}_${q});`;
+  const step = [
+    ...columns.map((c) => `let v${c} = gather(vec4u(xChan + xk) + col${c}, 0u) * keep${c};`),
+    ...blocks.flatMap((b) => T.map((i) => `let w${b}_${i} = wPacked[wBase${b} + wk + ${taps[i]!.weight}u];`)),
+    ...(order === 'tap'
+      ? T.flatMap((i) => C.flatMap((c) => P.map((q) => fma(c, q, i))))
+      : C.flatMap((c) => P.flatMap((q) => T.map((i) => fma(c, q, i))))),
+  ];
+  const accs = C.flatMap((c) => P.map((q) => `acc${c}_${q}`));
+  const store = [
+    `var accs = array<vec4f, ${accs.length}>(${accs.join(', ')});`,
+    `for (var s = 0u; s < ${accs.length}u; s++) {`,
+    `  storePixels(accs[s], c0 + s / ${p}u, j0 + vec4u(0u, ${p}u, ${2 * p}u, ${3 * p}u) + s % ${p}u, pixRow, n, out);`,
+    '}',
+  ];
+  return { SETUP: indent(setup, 2), STEP: indent(step, 6), STORE: indent(store, 2) };
+}
+
+function forwardTaps(g: Geometry, flip: boolean): RowTap[] {
+  return range(g.kw).map((kw) => ({
     weight: flip ? g.kw - 1 - kw : kw,
     column: (q: number) => q * g.sw + kw * g.dw,
   }));
-  return rowSegmentCode(block, p, taps, {
+}
+
+/**
+ * conv2d.wgsl's row segments: output pixel q of the segment reads input column
+ * j0·SW − PW + q·SW + kw·DW; `flip` mirrors kw in the weight index (the input gradient as a forward).
+ */
+function forwardRowCode(block: RegisterBlock, p: number, order: ConvTuning['order'], g: Geometry, flip: boolean) {
+  return rowSegmentCode(block, p, order, forwardTaps(g, flip), {
     src: 'x',
     origin: 'i32(j0) * shape.SW - shape.PW',
     bound: 'shape.W',
@@ -466,19 +528,46 @@ function gradWeightBlockCode({
   };
 }
 
-/**
- * Pixels per row segment: the whole row up to ROW_SEGMENT_MAX, else the length in
- * [ROW_SEGMENT_MAX/4, ROW_SEGMENT_MAX] that wastes fewest columns of a row. Baked (it is the
- * unrolled block's size), so rows of different lengths up to 16 get their own pipelines: a fixed
- * 16 would run 8-pixel rows (ResNet's last stage) at half the FMAs' use.
- */
-function segmentLength(wo: number): number {
-  if (wo <= ROW_SEGMENT_MAX) return wo;
-  let best = ROW_SEGMENT_MAX;
-  for (let p = ROW_SEGMENT_MAX; p >= ROW_SEGMENT_MAX / 4; p--)
-    if (Math.ceil(wo / p) * p - wo < Math.ceil(wo / best) * best - wo) best = p;
-  return best;
+/** The forward's GEMM as conv2d-tuning.ts sees it (also the stride-1 input gradient's, on its transposed geometry). */
+const forwardShape = (g: Geometry): TunedShape => ({ rows: g.cout, rowLength: g.wo, kw: g.kw });
+
+/** The strided input gradient's: rows of one column phase, taps per phase. */
+const phaseShape = (g: Geometry): TunedShape => ({
+  rows: g.cin,
+  rowLength: Math.ceil(g.w / g.sw),
+  kw: Math.ceil(g.kw / g.sw),
+});
+
+/** The shape the `direction` kernel of this conv runs. */
+function tunedShape(direction: ConvDirection, xShape: readonly number[], wShape: readonly number[], p?: Conv2dParams) {
+  const g = geometry(`conv2d ${direction} tuning`, xShape, wShape, p);
+  if (direction === 'forward') return forwardShape(g);
+  const transposed = transposedGeometry(g);
+  return transposed ? forwardShape(transposed) : phaseShape(g);
 }
+
+/** The tuning conv2d (direction 'forward') or conv2dBackwardInput uses for this conv when given none. */
+export function conv2dDefaultTuning(
+  direction: ConvDirection,
+  xShape: readonly number[],
+  wShape: readonly number[],
+  p?: Conv2dParams,
+): ConvTuning {
+  return defaultTuning(tunedShape(direction, xShape, wShape, p));
+}
+
+/** The tunings worth timing for this conv and direction, the default first (all give the same bits). */
+export function conv2dTuningCandidates(
+  direction: ConvDirection,
+  xShape: readonly number[],
+  wShape: readonly number[],
+  p?: Conv2dParams,
+): ConvTuning[] {
+  return tuningCandidates(tunedShape(direction, xShape, wShape, p));
+}
+
+/** A tuning's workgroup size, where it is not the engine's default 1-D one. */
+const workgroupParams = (t: ConvTuning) => ({ WG: t.workgroup, MAIN: mainPrologue(t.workgroup) });
 
 interface ForwardRun {
   op: string;
@@ -492,21 +581,29 @@ interface ForwardRun {
   mask?: Tensor;
   /** read the packed weights with mirrored taps (the input gradient run as a forward) */
   flip: boolean;
+  tuning?: ConvTuning;
 }
 
 /** Record the forward GEMM of `g` into a new [N, COUT, HO, WO] tensor. */
-function runForward({ op, g, x, packed, bias, residual, relu, mask, flip }: ForwardRun): Tensor {
+function runForward({ op, g, x, packed, bias, residual, relu, mask, flip, tuning }: ForwardRun): Tensor {
   const engine = x.engine;
-  const block = registerBlock(g.cout, g.coutG, g.groups, FORWARD_CHANNEL_BLOCKS);
-  const cb = 4 * block.nb;
-  const pb = segmentLength(g.wo);
+  const t = tuning ?? defaultTuning(forwardShape(g));
+  const pixelLanes = t.lanes === 'pixels' && g.groups === 1 && g.cout <= PIXEL_LANE_ROWS;
+  const block = registerBlock(g.cout, g.coutG, g.groups, t.channelBlocks);
+  const cb = pixelLanes ? 4 * Math.ceil(g.cout / 4) : 4 * block.nb;
+  // pixel lanes: 4 sub-segments of p pixels per thread (its span pb)
+  const p = segmentLength(pixelLanes ? Math.ceil(g.wo / 4) : g.wo, t.segment);
+  const pb = pixelLanes ? 4 * p : p;
   const segments = Math.ceil(g.wo / pb);
   // Relu is a uniform flag (one select per store). The residual is baked: as a uniform flag its
   // masked-off loads still ran at every store (SwiftShader runs both sides of a branch), measured
   // +20–40 % CPU time per forward on ResNet's stem and 16→16 32×32 layers (batch 64; old 61–66 ms
   // vs 86–94 ms and 166–168 vs 197–224 ms, .tmp/convbench in two interleaved runs).
   const params = {
-    ...forwardRowCode(block, pb, g, flip),
+    ...(pixelLanes
+      ? pixelLaneCode(g.cout, p, t.order, forwardTaps(g, flip), p * g.sw)
+      : forwardRowCode(block, pb, t.order, g, flip)),
+    ...workgroupParams(t),
     CONV_SHAPE,
     CB: cb,
     PB: pb,
@@ -541,7 +638,7 @@ function runForward({ op, g, x, packed, bias, residual, relu, mask, flip }: Forw
       residual: residual && imageRange(residual, yImage, n0, count),
       mask: mask && imageRange(mask, yImage, n0, count),
     };
-    engine.run({ op, source: forwardSource, params, bindings, grid: { threads } });
+    engine.run({ op, source: forwardSource, params, bindings, grid: engine.grid1d(threads, t.workgroup) });
   });
   return out;
 }
@@ -552,6 +649,7 @@ export function conv2d(
   bias: Tensor | null,
   p?: Conv2dParams,
   epilogue: Conv2dEpilogue = {},
+  tuning?: ConvTuning,
 ): Tensor {
   const op = 'conv2d';
   const g = geometry(op, x.shape, w.shape, p);
@@ -568,6 +666,7 @@ export function conv2d(
     residual,
     relu: !!epilogue.relu,
     flip: false,
+    tuning,
   });
 }
 
@@ -600,6 +699,7 @@ export function conv2dBackwardInput(
   xShape: readonly number[],
   p?: Conv2dParams,
   epilogue: InputGradientEpilogue = {},
+  tuning?: ConvTuning,
 ): Tensor {
   const op = 'conv2dBackwardInput';
   const g = geometry(op, xShape, w.shape, p);
@@ -609,8 +709,8 @@ export function conv2dBackwardInput(
   const packed = packedWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
   return transposed
-    ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true, ...epilogue })
-    : phaseRowInputGradient(op, g, dy, packed, epilogue);
+    ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true, tuning, ...epilogue })
+    : phaseRowInputGradient(op, g, dy, packed, epilogue, tuning ?? defaultTuning(phaseShape(g)));
 }
 
 /**
@@ -623,9 +723,10 @@ function phaseRowInputGradient(
   dy: Tensor,
   packed: Tensor,
   epilogue: InputGradientEpilogue,
+  t: ConvTuning,
 ): Tensor {
   const engine = dy.engine;
-  const block = registerBlock(g.cin, g.cinG, g.groups, GRAD_INPUT_CHANNEL_BLOCKS);
+  const block = registerBlock(g.cin, g.cinG, g.groups, t.channelBlocks);
   const cb = 4 * block.nb;
   const dyImage = g.cout * g.ho * g.wo;
   const xImage = g.cin * g.h * g.w;
@@ -646,7 +747,7 @@ function phaseRowInputGradient(
   const cleared = allLive.length < phases.filter((ph) => ph.wp > 0).length;
   // no kernel writes a cleared column's epilogue: it runs apart then (a 1×1 stride-2 shortcut's gradient)
   if (cleared && (epilogue.residual || epilogue.mask))
-    return separateEpilogue(phaseRowInputGradient(op, g, dy, packed, {}), epilogue);
+    return separateEpilogue(phaseRowInputGradient(op, g, dy, packed, {}, t), epilogue);
   const dx = Tensor.empty(engine, [g.n, g.cin, g.h, g.w], op);
   if (cleared) engine.clear(dx.buffer, 0, dx.byteLength);
   const { residual, mask } = epilogue;
@@ -656,17 +757,18 @@ function phaseRowInputGradient(
   // its halves together (Node, one run: 760 vs 300 + 275 ms, 1 700 vs 750 + 580 ms); ResNet IG-64 in
   // Chrome, two interleaved runs: cold 8.9 / 8.3 s per phase vs 9.7 / 12.1 s merged, warm within noise.
   for (const { iwStart, wp, taps } of allLive) {
-    const pb = segmentLength(wp);
+    const pb = segmentLength(wp, t.segment);
     const segments = Math.ceil(wp / pb);
     const store = (acc: string, b: string, q: string) => `storeRow(${acc}, c0 + 4u * (${b}), n, ih, j0 + ${q}, dst);`;
     const phase = renderShader(gradInputPhaseSource, {
       K: 0,
       PB: pb,
-      ...rowSegmentCode(block, pb, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store }),
+      ...rowSegmentCode(block, pb, t.order, taps, { src: 'dy', origin: 'i32(j0)', bound: 'shape.WO', store }),
     });
     // the shader's phase table can hold several phases per dispatch (its threads' ranges); here it holds one
     const call = '  if (i >= u32(phases[0].w)) { phase0(i - u32(phases[0].w)); return; }';
     const params = {
+      ...workgroupParams(t),
       CONV_SHAPE,
       CB: cb,
       X_TAP_READS: tapReads('dy'),
@@ -676,7 +778,8 @@ function phaseRowInputGradient(
       PHASE_CALLS: call,
     };
     forEachChunk(g.n, perChunk, (n0, count) => {
-      const threads = Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / WG) * WG;
+      const threads =
+        Math.ceil((Math.ceil(g.cin / cb) * count * g.sh * phaseRows * segments) / t.workgroup) * t.workgroup;
       const shape = shapeUniform(g, {
         IMAGES: count,
         THREADS: threads,
@@ -694,7 +797,7 @@ function phaseRowInputGradient(
         residual: image(residual),
         mask: image(mask),
       };
-      engine.run({ op, source: gradInputSource, params, bindings, grid: { threads } });
+      engine.run({ op, source: gradInputSource, params, bindings, grid: engine.grid1d(threads, t.workgroup) });
     });
   }
   return dx;

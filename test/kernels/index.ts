@@ -9,6 +9,7 @@ import pool from './pool.cases.js';
 import fusion from './fusion.cases.js';
 import conv2d from './conv2d.cases.js';
 import depthwiseConv2d from './depthwise-conv2d.cases.js';
+import conv2dTuning from './conv2d-tuning.cases.js';
 import batchNorm from './batch-norm.cases.js';
 import nn from './nn.cases.js';
 import methods from './methods.cases.js';
@@ -41,6 +42,7 @@ export const cases: Case[] = [
   ...pool,
   ...conv2d,
   ...depthwiseConv2d,
+  ...conv2dTuning,
   ...batchNorm,
   ...nn,
   ...tensorGraph,
