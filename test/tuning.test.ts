@@ -12,6 +12,7 @@ import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { adapterKey, clearTuningMemory, type Tunable } from '../src/gpu/tuning.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { matmul, matmulWith, MATMUL_TUNABLE } from '../src/ops/matmul.js';
+import { conv2d, conv2dBackwardInput } from '../src/ops/conv2d.js';
 import { expectClose } from './harness/assert.js';
 import { Rng, asF32 } from './harness/random.js';
 import * as ref from './reference/linear.js';
@@ -155,6 +156,36 @@ describe('autotune', () => {
       'fast',
     );
     again.dispose();
+  });
+
+  it('conv2d plugs in: auto times its candidates once per direction, and its choice gives the default bits', async () => {
+    clearTuningMemory();
+    const rng = new Rng(7);
+    const [xv, wv] = [asF32(rng.normal(2 * 3 * 9 * 9)), asF32(rng.normal(4 * 3 * 3 * 3))];
+    const p = { padding: 1 };
+    const convs = async (engine: Engine) => {
+      const [x, w] = [Tensor.from(engine, xv, [2, 3, 9, 9]), Tensor.from(engine, wv, [4, 3, 3, 3])];
+      const run = () => {
+        const y = conv2d(x, w, null, p);
+        return [y, conv2dBackwardInput(y, w, x.shape, p)];
+      };
+      await engine.prepare(() => run().forEach((t) => t.dispose()));
+      const out = run();
+      const got = await Promise.all(out.map((t) => t.download()));
+      [...out, x, w].forEach((t) => t.dispose());
+      return got;
+    };
+    const plain = await createEngine({ ownDevice: true });
+    const want = await convs(plain);
+    plain.dispose();
+    const auto = await createEngine({ tuning: 'auto', ownDevice: true });
+    const got = await convs(auto);
+    const keys = Object.keys(auto.tuning.choices()).filter((k) => k.startsWith('conv2d|'));
+    expect(keys.map((k) => k.split(' ')[0])).toEqual(['conv2d|forward', 'conv2d|inputGradient']);
+    expect(auto.tuning.trials).toBeGreaterThan(0);
+    expect(auto.tuning.digest()).toBe('default'); // exact: any choice keeps the bits
+    got.forEach((g, i) => expect(Buffer.from(g.buffer).equals(Buffer.from(want[i]!.buffer))).toBe(true));
+    auto.dispose();
   });
 
   it('bad options and a bad cache file are one-line errors naming them', async () => {

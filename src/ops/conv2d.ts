@@ -25,6 +25,7 @@ import { uniformBytes, type BufferRange } from '../gpu/program.js';
 import { renderShader } from '../gpu/wgsl.js';
 import { checkShape, fail, intPads, intPair, shapeStr, type Padding } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { Tunable } from '../gpu/tuning.js';
 import { add } from './add.js';
 import { reluBackward } from './relu.js';
 import { depthwiseConv2d, depthwiseConv2dBackwardInput, isDepthwise } from './depthwise-conv2d.js';
@@ -666,7 +667,7 @@ export function conv2d(
     residual,
     relu: !!epilogue.relu,
     flip: false,
-    tuning,
+    tuning: tuning ?? x.engine.tuning.choose(CONV2D_TUNABLE, { direction: 'forward', x: x.shape, w: w.shape, p }),
   });
 }
 
@@ -708,10 +709,35 @@ export function conv2dBackwardInput(
   if (isDepthwise(g)) return depthwiseConv2dBackwardInput(g, dy, w, epilogue);
   const packed = packedWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
+  const t = tuning ?? dy.engine.tuning.choose(CONV2D_TUNABLE, { direction: 'inputGradient', x: xShape, w: w.shape, p });
   return transposed
-    ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true, tuning, ...epilogue })
-    : phaseRowInputGradient(op, g, dy, packed, epilogue, tuning ?? defaultTuning(phaseShape(g)));
+    ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true, tuning: t, ...epilogue })
+    : phaseRowInputGradient(op, g, dy, packed, epilogue, t);
 }
+
+/** A conv direction as the autotuner sees it (src/gpu/tuning.ts): the batch is not part of the key. */
+interface ConvGeometry {
+  direction: ConvDirection;
+  x: readonly number[];
+  w: readonly number[];
+  p?: Conv2dParams;
+}
+
+/** Every variant sums each output over (kh, channel, kw) in the same order: exact (conv2d-tuning.ts). */
+export const CONV2D_TUNABLE: Tunable<ConvGeometry, ConvTuning> = {
+  name: 'conv2d',
+  exact: true,
+  key: (g) => `${g.direction} x=${g.x.slice(1).join('x')} w=${g.w.join('x')} ${JSON.stringify(g.p ?? {})}`,
+  default: (g) => conv2dDefaultTuning(g.direction, g.x, g.w, g.p),
+  variants: (g) => conv2dTuningCandidates(g.direction, g.x, g.w, g.p),
+  id: (t) => `${t.channelBlocks}x${t.segment} ${t.order} ${t.lanes} wg${t.workgroup}`,
+  trial(engine, g, t) {
+    const [x, w] = [Tensor.zeros(engine, g.x), Tensor.zeros(engine, g.w)];
+    const dy = g.direction === 'forward' ? null : conv2d(x, w, null, g.p, {}, t);
+    const run = () => (dy ? conv2dBackwardInput(dy, w, g.x, g.p, {}, t) : conv2d(x, w, null, g.p, {}, t)).dispose();
+    return { run, dispose: () => [x, w, dy].forEach((a) => a?.dispose()) };
+  },
+};
 
 /**
  * The input gradient with row segments, one dispatch per column phase (conv2d_grad_input.wgsl):
