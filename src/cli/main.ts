@@ -7,7 +7,7 @@ import { PathlightError } from '../errors.js';
 import { INTEGRATION_RULES } from '../attribution/quadrature.js';
 import { parseFlags } from './flags.js';
 import { explainCommand } from './explain-command.js';
-import { evalCommand } from './eval-command.js';
+import { evalMain } from './eval-command.js';
 import { benchCommand } from './bench-command.js';
 import { predictCommand } from './predict-command.js';
 import { errorLine } from './error-line.js';
@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'explain') await explainCommand(parseFlags(rest));
-  else if (command === 'eval') await evalCommand(parseFlags(rest));
+  else if (command === 'eval') await evalMain(rest);
   else if (command === 'predict') await predictCommand(parseFlags(rest));
   else if (command === 'bench') await benchCommand(rest);
   else
