@@ -87,8 +87,13 @@ function writeResults(result: EvalResults, flags: Flags, out: string | undefined
     console.log(
       `${s.modelName} on ${s.dataset} ${s.split} ${result.indices[0]}:${result.indices.at(-1)! + 1}, baseline ${s.baseline}, ${secs.toFixed(1)} s`,
     );
-    console.log(evaluationTable(result.methods.map((m) => ({ ...m, msPerImage: NaN }))));
-    if (s.metrics.length) console.log('\n' + quantusTable(result.methods.map((m) => ({ ...m, msPerImage: NaN }))));
+    // ms / image: over every shard's images
+    const rows = result.methods.map((m) => ({
+      ...m,
+      msPerImage: result.timing.reduce((a, t) => a + (t.msPerImage[m.method] ?? NaN) * t.images, 0) / m.images,
+    }));
+    console.log(evaluationTable(rows));
+    if (s.metrics.length) console.log('\n' + quantusTable(rows));
     console.log('\n' + summaryTables(result.summary));
   }
 }

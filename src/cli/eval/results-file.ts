@@ -48,7 +48,7 @@ export interface EvalResults {
   methods: MethodRow[];
   summary: EvaluationSummary;
   /** not reproducible, so apart: seconds and ms / image per file merged (one entry per shard) */
-  timing: { adapter: string; seconds: number; msPerImage: Record<string, number> }[];
+  timing: { adapter: string; images: number; seconds: number; msPerImage: Record<string, number> }[];
 }
 
 export function buildResults(

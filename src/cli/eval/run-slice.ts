@@ -47,6 +47,7 @@ export async function evaluateSlice(
     .join(' ');
   const timing = {
     adapter,
+    images: n,
     seconds: +((performance.now() - started) / 1000).toFixed(1),
     msPerImage: Object.fromEntries(rows.map((r) => [r.method, +r.msPerImage.toFixed(1)])),
   };
