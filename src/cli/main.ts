@@ -24,8 +24,10 @@ const USAGE = `usage:
                     [--references relevant|file.npy] [--reference-count R]   (ig2)
                     [--method-option key=value ...]   (ig2: eta, clip=lo,hi|none, early-stop; gig: fraction, max-dist; blurig: max-sigma)
                     [--preprocess key=value ...]      (.onnx: mean, std, scale, offset, order=rgb|bgr, resize=bilinear|crop, gray=true)
-  pathlight eval    --model <model> --method <m1,m2,…> [--samples N] [--steps N]
-                    [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
+  pathlight eval    --model <model> --method <m1,m2,…> [--dataset d] [--split test|train] [--range a:b | --samples N]
+                    [--shard k/n (k from 0)] [--steps N] [--baseline black|white|uniform|blur] [--seed S] [--batch B]
+                    [--references R] [--reference-pool M (ig2)] [--metrics m1,…] [--json] [--out file.json] [--quiet]
+  pathlight eval    --merge a.json b.json … [--out file.json] [--json]   (shards → one run: docs/eval.md)
   pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]
   explain, predict: [--input-shape C,H,W]  (fixes a model file's free input sizes, e.g. [-1, 3, -1, -1];
                     without it, explain's --input or predict's first input fixes them)
