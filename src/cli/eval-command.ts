@@ -124,7 +124,7 @@ function evalSettings(flags: Flags): { settings: Omit<EvalSettings, 'modelName' 
   for (const m of methods) checkMethodName(m, 'eval');
   if (new Set(methods).size !== methods.length) throw new PathlightError('eval: --method names a method twice');
   const dataset = datasetOf(flags);
-  if (!dataset) throw new PathlightError('eval: say which images with --dataset mnist|fashion-mnist');
+  if (!dataset) throw new PathlightError('eval: say which test images with --dataset mnist|fashion-mnist');
   const split = choiceFlag(flags, 'split', ['test', 'train'] as const, 'test');
   if (flags.has('range') && flags.has('samples'))
     throw new PathlightError('eval: --samples N is --range 0:N; give one of them');
