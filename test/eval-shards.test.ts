@@ -140,7 +140,7 @@ describe('shards', () => {
     dataset: 'mnist',
     split: 'test',
     range: { start: 100, end: 106 },
-    methods: ['ig', 'idgi'],
+    methods: ['ig', 'idgi', 'ig2'],
     steps: 4,
     baseline: 'black',
     references: 2,
@@ -158,12 +158,13 @@ describe('shards', () => {
   const withoutTiming = ({ timing: _t, ...r }: EvalResults) => r;
   let shards: EvalResults[];
 
-  it('3 merged shards = the single run, bit for bit', async () => {
-    const single = await evaluateSlice(engine, model, settings, null, slice(100, 106), null, { batchSize: 4 });
+  it('3 merged shards (ig, idgi, ig2) = the single run in batches of 4, bit for bit', async () => {
+    const pool = images(8, 31);
+    const single = await evaluateSlice(engine, model, settings, null, slice(100, 106), pool, { batchSize: 4 });
     shards = [];
     for (const k of [2, 0, 1]) {
       const s = shardSlice(settings.range, { k, n: 3 });
-      shards.push(await evaluateSlice(engine, model, settings, { k, n: 3 }, slice(s.start, s.end), null));
+      shards.push(await evaluateSlice(engine, model, settings, { k, n: 3 }, slice(s.start, s.end), pool));
     }
     const merged = mergeResults(shards.map((results, i) => ({ name: `s${i}.json`, results })));
     expect(JSON.stringify(withoutTiming(merged))).toBe(JSON.stringify(withoutTiming(single)));

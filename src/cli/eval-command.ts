@@ -172,10 +172,14 @@ export async function evalCommand(flags: Flags): Promise<void> {
   const splitName = `${partial.dataset} ${partial.split} split`;
   if (partial.range.end > data.count)
     throw new PathlightError(`eval --range: the ${splitName} has ${data.count} images, ${partial.range.end} asked for`);
-  const referencePool = partial.methods.includes('ig2')
+  // IG2's pool: from the training split (outside the whole range when that is the split evaluated)
+  const train = partial.methods.includes('ig2')
     ? partial.split === 'train'
-      ? drawReferencePool('train', data.count, poolSize, partial.seed, partial.range)
-      : drawReferencePool('train', loadSplit(partial.dataset, 'train').count, poolSize, partial.seed, null)
+      ? data
+      : loadSplit(partial.dataset, 'train')
+    : null;
+  const referencePool = train
+    ? drawReferencePool('train', train.count, poolSize, partial.seed, partial.split === 'train' ? partial.range : null)
     : null;
 
   const engine = await createEngine();
@@ -187,14 +191,10 @@ export async function evalCommand(flags: Flags): Promise<void> {
       const settings: EvalSettings = { ...partial, modelName: model.info.name, referencePool };
       const indices = rangeIndices(slice);
       const images = splitImages(data, splitName, indices, model);
-      const pool = referencePool
-        ? splitImages(
-            loadSplit(partial.dataset, 'train'),
-            `${partial.dataset} train split`,
-            referencePool.indices,
-            model,
-          ).data
-        : null;
+      const pool =
+        train && referencePool
+          ? splitImages(train, `${partial.dataset} train split`, referencePool.indices, model).data
+          : null;
       const result = await evaluateSlice(engine, model, settings, shard, { indices, ...images }, pool, {
         batchSize,
         progress,
