@@ -145,7 +145,8 @@ describe('shards', () => {
     baseline: 'black',
     references: 2,
     referencePool: null,
-    metrics: [],
+    // seeded per image: the shards draw for image 103 what the single run draws for it
+    metrics: ['faithfulness-correlation', 'infidelity'],
     seed: 5,
     bootstrap: { resamples: 200, level: 0.95 },
     tuning: 'default',
@@ -169,6 +170,7 @@ describe('shards', () => {
     const merged = mergeResults(shards.map((results, i) => ({ name: `s${i}.json`, results })));
     expect(JSON.stringify(withoutTiming(merged))).toBe(JSON.stringify(withoutTiming(single)));
     expect(merged.summary.pairs.map((p) => p.metric)).toContain('insertionAuc');
+    expect(merged.summary.pairs.map((p) => p.metric)).toContain('faithfulnessCorrelation');
     expect(merged.summary).toEqual(summariseEvaluation(single.methods, { seed: 5, resamples: 200 }));
   });
 
