@@ -30,6 +30,7 @@ export async function evaluateSlice(
   const n = images.indices.length;
   const total = n * settings.methods.length;
   options.progress?.stage(`eval ${settings.modelName}: scoring (method × image)`, { counted: true, eta: true });
+  options.progress?.update(0, total);
   const rows = await evaluateMethods(engine, model, images.data, {
     methods: settings.methods,
     steps: settings.steps,
