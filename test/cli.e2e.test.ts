@@ -135,7 +135,24 @@ it('a bad target, an unknown method and a missing file are one-line errors with 
   expect(missing.stderr).toMatch(/nope\.onnx does not exist/);
 });
 
-it('eval --json scores methods on the bundled samples: AUCs in [0, 1], IDGI exactly complete, IG2 on relevant references', () => {
+it('eval --shard k/n files merge into the single run (timing aside); --merge refuses a gap', () => {
+  const common = ['--model', 'lenet', '--range', '3:6', '--method', 'ig,idgi', '--steps', '4', '--quiet'];
+  const files = [0, 1, 2].map((k) => join(dir, `shard-${k}.json`));
+  for (const [k, file] of files.entries()) {
+    const r = run('eval', ...common, '--shard', `${k}/3`, '--out', file);
+    expect(r.status, r.stderr).toBe(0);
+  }
+  const single = run('eval', ...common, '--json');
+  expect(single.status, single.stderr).toBe(0);
+  const merged = run('eval', '--merge', files[2]!, files[0]!, files[1]!, '--json');
+  expect(merged.status, merged.stderr).toBe(0);
+  const strip = (text: string) => ({ ...JSON.parse(text), timing: null });
+  expect(strip(merged.stdout)).toEqual(strip(single.stdout));
+  expect(JSON.parse(merged.stdout).timing).toHaveLength(3);
+  expectOneLineError(run('eval', '--merge', files[0]!, files[2]!), /eval --merge: index 4 of 3:6 is in no shard/);
+});
+
+it('eval --json scores methods on test images 0–1: AUCs in [0, 1], IDGI exactly complete, IG2 on relevant references', () => {
   const out = join(dir, 'eval.json');
   const r = run(
     'eval',

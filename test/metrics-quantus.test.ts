@@ -35,6 +35,7 @@ import { explain } from '../src/attribution/explain.js';
 import { evalCommand } from '../src/cli/eval-command.js';
 import { parseFlags } from '../src/cli/flags.js';
 import { Rng } from './harness/random.js';
+import { imageSeed } from '../src/metrics/seeds.js';
 import { smallCnn } from './kernels/methods.cases.js';
 import { faithfulnessCorrelation as refCorrelation, infidelity as refInfidelity } from './reference/metrics/quantus.js';
 import { maxAbsDiff } from './harness/assert.js';
@@ -219,7 +220,7 @@ describe('two channels (a small CNN) against the float64 transliteration', () =>
 });
 
 describe('in evaluateMethods() and pathlight eval', () => {
-  it('adds each requested metric as quantusScores() of the image (seed + i)', async () => {
+  it('adds each requested metric as quantusScores() of the image (seeded by imageSeed(seed, i))', async () => {
     const { model: cnn, ref } = smallCnn(engine);
     const d = ref.shape[0] * ref.shape[1] * ref.shape[2];
     const images = Float32Array.from(new Rng(5).uniform(d, 0, 1));
@@ -241,7 +242,7 @@ describe('in evaluateMethods() and pathlight eval', () => {
           QUANTUS_METRICS,
           {
             target: r.images[i]!.target,
-            seed: 3 + i,
+            seed: imageSeed(3, i),
             sensitivitySamples: 2,
             explainBatch: async (b) =>
               (await explain(engine, cnn, b, { method: 'grad', target: r.images[i]!.target })).attribution,

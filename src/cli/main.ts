@@ -7,7 +7,7 @@ import { PathlightError } from '../errors.js';
 import { INTEGRATION_RULES } from '../attribution/quadrature.js';
 import { parseFlags } from './flags.js';
 import { explainCommand } from './explain-command.js';
-import { evalCommand } from './eval-command.js';
+import { evalMain } from './eval-command.js';
 import { benchCommand } from './bench-command.js';
 import { predictCommand } from './predict-command.js';
 import { layersCommand } from './layers-command.js';
@@ -32,8 +32,10 @@ const USAGE = `usage:
                                          the attribution in the layer's shape [N, ...], one .npy per layer)
                     [--neuron NAME:i,j,k]  (neuron-ig: one unit of a layer explained, input-shaped)
   pathlight layers  --model <model> [--json]  (every value the model names, its shape, and which taps split a fusion)
-  pathlight eval    --model <model> --method <m1,m2,…> [--samples N] [--steps N]
-                    [--baseline black|white|uniform|blur] [--references R] [--dataset d] [--json] [--out file.json]
+  pathlight eval    --model <model> --method <m1,m2,…> [--dataset d] [--split test|train] [--range a:b | --samples N]
+                    [--shard k/n (k from 0)] [--steps N] [--baseline black|white|uniform|blur] [--seed S] [--batch B]
+                    [--references R] [--reference-pool M (ig2)] [--metrics m1,…] [--json] [--out file.json] [--quiet]
+  pathlight eval    --merge a.json b.json … [--out file.json] [--json]   (shards → one run: docs/eval.md)
   pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]
   explain, predict: [--input-shape C,H,W]  (fixes a model file's free input sizes, e.g. [-1, 3, -1, -1];
                     without it, explain's --input or predict's first input fixes them)
@@ -57,7 +59,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'explain') await explainCommand(parseFlags(rest));
-  else if (command === 'eval') await evalCommand(parseFlags(rest));
+  else if (command === 'eval') await evalMain(rest);
   else if (command === 'predict') await predictCommand(parseFlags(rest));
   else if (command === 'bench') await benchCommand(rest);
   else if (command === 'layers') await layersCommand(parseFlags(rest));

@@ -4,8 +4,10 @@
  * deletion AUC (to black), SIC and AIC AUC (PIC with MS-SSIM as the information level), the Gini
  * sparsity of |attr| and, where the method promises it, the completeness error; optionally the
  * Quantus-style metrics (ROAD, faithfulness correlation, infidelity, sensitivity, sparseness,
- * complexity: quantus-scores.ts). Reported as means over images (PIC: over the images pic.py does
- * not skip). Used by `pathlight eval` and `npm run reproduce`.
+ * complexity: quantus-scores.ts). Reported per image and as means over images (PIC: over the images
+ * pic.py does not skip). Images are explained in chunks of `batchSize`; every draw of image i is
+ * seeded by its dataset index (seeds.ts), so a value depends on the image, never on its batch or shard
+ * (eval-summary.ts turns the per-image values into intervals). Used by `pathlight eval` and `npm run reproduce`.
  */
 import type { Engine } from '../gpu/engine.js';
 import { fail } from '../errors.js';
@@ -19,6 +21,7 @@ import { gini } from './gini.js';
 import { insertionDeletion } from './insertion-deletion.js';
 import { picCurves, type PicKind } from './pic.js';
 import { checkQuantusMetrics, meanScores, quantusScores, type QuantusScores } from './quantus-scores.js';
+import { imageSeed } from './seeds.js';
 
 /** PAIR's PIC thresholds (saliency/metrics/pic.py examples). */
 export const PIC_THRESHOLDS = [0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.13, 0.21, 0.34, 0.5, 0.75];
@@ -37,13 +40,32 @@ export interface EvaluateMethodsOptions {
   curveSteps?: number;
   /** σ of the blurred image (insertion start, PIC) in pixels (default 5) */
   blurSigma?: number;
-  /** seed of PIC's random 1 % mask and of the Quantus-style metrics' draws (image i: seed + i; default 0) */
+  /** seed of PIC's random 1 % mask and of the Quantus-style metrics' draws (image i: imageSeed(seed, indices[i]); default 0) */
   seed?: number;
+  /** the images' dataset indices, which seed their draws (default 0 … n − 1) */
+  indices?: readonly number[];
+  /** images per explain() call (default 16); the values do not depend on it */
+  batchSize?: number;
   /** Quantus-style metrics to add (QUANTUS_METRICS names; default none) */
   quantusMetrics?: readonly string[];
   /** samples of max/avg-sensitivity (default 16) */
   sensitivitySamples?: number;
   onMethod?: (method: string, index: number) => void;
+  /** after each image's metrics: images done of this method */
+  onImage?: (method: string, done: number, total: number) => void;
+}
+
+/** Per-image values, in the images' order (null: undefined for that image, e.g. skipped by PIC). */
+export interface PerImageValues {
+  insertionAuc: number[];
+  deletionAuc: number[];
+  sicAuc: (number | null)[];
+  aicAuc: (number | null)[];
+  gini: number[];
+  /** null for methods without a completeness check */
+  completenessError: number[] | null;
+  /** the requested Quantus-style metrics, per image */
+  quantus?: Record<string, (number | null)[]>;
 }
 
 export interface MethodEvaluation {
@@ -68,6 +90,7 @@ export interface MethodEvaluation {
   completenessError: number | null;
   /** means over images of the requested Quantus-style metrics */
   quantus?: QuantusScores;
+  perImage: PerImageValues;
 }
 
 const mean = (xs: readonly number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -106,82 +129,123 @@ export async function evaluateMethods(
   const blurSigma = opts.blurSigma ?? 5;
   const mask = randomMask(h * w, 0.01, opts.seed ?? 0);
   const quantusMetrics = checkQuantusMetrics(opts.quantusMetrics ?? [], op);
+  const indices = opts.indices ?? Array.from({ length: n }, (_, i) => i);
+  if (indices.length !== n) fail(`${op}: ${indices.length} indices for ${n} images`);
+  const batchSize = opts.batchSize ?? 16;
+  if (!Number.isInteger(batchSize) || batchSize < 1) fail(`${op}: batchSize must be a positive integer`);
   const results: MethodEvaluation[] = [];
   for (const [index, method] of opts.methods.entries()) {
     opts.onMethod?.(method, index);
     const options = explainOptions(method, steps, opts.baseline);
-    if (options.method === 'ig2') {
-      if (!opts.referencePool) fail(`${op}: ig2 needs referencePool (candidate reference images)`);
-      const picked = await pickRelevantReferences(engine, model, images, opts.referencePool, {
-        count: opts.ig2References ?? 2,
-      });
-      options.methodOptions = { references: picked.references, referencesPerImage: picked.referencesPerImage };
-    }
-    const r = await explain(engine, model, images, options);
-    const ins: number[] = [];
-    const del: number[] = [];
-    const ginis: number[] = [];
-    const complete: number[] = [];
-    const pics: Record<PicKind, number[]> = { sic: [], aic: [] };
-    const quantus: QuantusScores[] = [];
-    for (let i = 0; i < n; i++) {
-      const x = images.subarray(i * features, (i + 1) * features);
-      const a = r.attribution.subarray(i * features, (i + 1) * features);
-      const target = r.images[i]!.target;
-      const curves = await insertionDeletion(engine, model, x, a, {
-        target,
-        steps: opts.curveSteps,
-        reference: 'blur',
-        deletionReference: 'black',
-        blurSigma,
-      });
-      ins.push(curves.insertion.auc);
-      del.push(curves.deletion.auc);
-      ginis.push(gini(a));
-      const im = r.images[i]!;
-      if (r.check !== 'none') complete.push(completenessError(im.sum, im.fx, im.fStart).relative);
-      const outcomes = await picCurves(engine, model, x, a, {
-        thresholds: PIC_THRESHOLDS,
-        blurSigma,
-        randomMask: mask,
-      });
-      for (const kind of ['sic', 'aic'] as const) {
-        const outcome = outcomes[kind];
-        if (outcome.status === 'ok') pics[kind].push(outcome.auc);
-      }
-      if (quantusMetrics.length) {
-        // sensitivity re-explains perturbed copies of x the same way (not IG2: its references are per image)
-        const explainBatch =
-          options.method === 'ig2'
-            ? undefined
-            : async (batch: Float32Array) => (await explain(engine, model, batch, { ...options, target })).attribution;
-        const seed = (opts.seed ?? 0) + i;
-        const scores = await quantusScores(engine, model, x, a, quantusMetrics, {
-          target,
-          seed,
-          explainBatch,
-          sensitivitySamples: opts.sensitivitySamples,
+    const perImage: PerImageValues = {
+      insertionAuc: [],
+      deletionAuc: [],
+      sicAuc: [],
+      aicAuc: [],
+      gini: [],
+      completenessError: [],
+      ...(quantusMetrics.length && { quantus: {} }),
+    };
+    let timeMs = 0;
+    let gradientEvaluations = 0;
+    let returnedSteps = steps;
+    let checked = false;
+    for (let first = 0; first < n; first += batchSize) {
+      const count = Math.min(batchSize, n - first);
+      const chunk = images.subarray(first * features, (first + count) * features);
+      if (options.method === 'ig2') {
+        if (!opts.referencePool) fail(`${op}: ig2 needs referencePool (candidate reference images)`);
+        const picked = await pickRelevantReferences(engine, model, chunk, opts.referencePool, {
+          count: opts.ig2References ?? 2,
         });
-        quantus.push(scores);
+        options.methodOptions = { references: picked.references, referencesPerImage: picked.referencesPerImage };
+      }
+      const r = await explain(engine, model, chunk, options);
+      timeMs += r.timeMs;
+      gradientEvaluations += r.gradientEvaluations;
+      returnedSteps = r.steps;
+      checked = r.check !== 'none';
+      for (let j = 0; j < count; j++) {
+        const i = first + j;
+        const x = chunk.subarray(j * features, (j + 1) * features);
+        const a = r.attribution.subarray(j * features, (j + 1) * features);
+        const im = r.images[j]!;
+        const target = im.target;
+        const curves = await insertionDeletion(engine, model, x, a, {
+          target,
+          steps: opts.curveSteps,
+          reference: 'blur',
+          deletionReference: 'black',
+          blurSigma,
+        });
+        perImage.insertionAuc.push(curves.insertion.auc);
+        perImage.deletionAuc.push(curves.deletion.auc);
+        perImage.gini.push(gini(a));
+        if (checked) perImage.completenessError!.push(completenessError(im.sum, im.fx, im.fStart).relative);
+        const outcomes = await picCurves(engine, model, x, a, {
+          thresholds: PIC_THRESHOLDS,
+          blurSigma,
+          randomMask: mask,
+        });
+        perImage.sicAuc.push(outcomes.sic.status === 'ok' ? outcomes.sic.auc : null);
+        perImage.aicAuc.push(outcomes.aic.status === 'ok' ? outcomes.aic.auc : null);
+        if (quantusMetrics.length) {
+          // sensitivity re-explains perturbed copies of x the same way (not IG2: its references are per image)
+          const explainBatch =
+            options.method === 'ig2'
+              ? undefined
+              : async (batch: Float32Array) =>
+                  (await explain(engine, model, batch, { ...options, target })).attribution;
+          const scores = await quantusScores(engine, model, x, a, quantusMetrics, {
+            target,
+            seed: imageSeed(opts.seed ?? 0, indices[i]!),
+            explainBatch,
+            sensitivitySamples: opts.sensitivitySamples,
+          });
+          for (const [k, v] of Object.entries(scores)) (perImage.quantus![k] ??= []).push(v ?? null);
+        }
+        opts.onImage?.(method, i + 1, n);
       }
     }
-    results.push({
-      method,
-      steps: r.steps,
-      images: n,
-      msPerImage: r.timeMs / n,
-      gradientEvaluations: r.gradientEvaluations,
-      insertionAuc: mean(ins),
-      deletionAuc: mean(del),
-      sicAuc: pics.sic.length ? mean(pics.sic) : null,
-      aicAuc: pics.aic.length ? mean(pics.aic) : null,
-      picImages: pics.sic.length,
-      gini: mean(ginis),
-      completenessError: r.check !== 'none' ? mean(complete) : null,
-      ...(quantusMetrics.length && { quantus: meanScores(quantus) }),
-    });
+    if (!checked) perImage.completenessError = null;
+    results.push({ ...summariseImages(method, returnedSteps, perImage), msPerImage: timeMs / n, gradientEvaluations });
   }
   return results;
+}
+
+/**
+ * A method's means from its per-image values (summed in image order, so a merge of shards that
+ * restores the order gives a single run's means bit for bit).
+ */
+export function summariseImages(
+  method: string,
+  steps: number,
+  perImage: PerImageValues,
+): Omit<MethodEvaluation, 'msPerImage' | 'gradientEvaluations'> {
+  const defined = (xs: readonly (number | null)[]) => xs.filter((v): v is number => v !== null && Number.isFinite(v));
+  const sic = defined(perImage.sicAuc);
+  const aic = defined(perImage.aicAuc);
+  const quantus = perImage.quantus;
+  return {
+    method,
+    steps,
+    images: perImage.insertionAuc.length,
+    insertionAuc: mean(perImage.insertionAuc),
+    deletionAuc: mean(perImage.deletionAuc),
+    sicAuc: sic.length ? mean(sic) : null,
+    aicAuc: aic.length ? mean(aic) : null,
+    picImages: sic.length,
+    gini: mean(perImage.gini),
+    completenessError: perImage.completenessError ? mean(perImage.completenessError) : null,
+    ...(quantus && {
+      quantus: meanScores(
+        perImage.insertionAuc.map((_, i) =>
+          Object.fromEntries(Object.entries(quantus).map(([k, vs]) => [k, vs[i] ?? undefined])),
+        ),
+      ),
+    }),
+    perImage,
+  };
 }
 
 /** A markdown table of evaluations (one row per method). */
