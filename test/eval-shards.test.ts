@@ -105,10 +105,8 @@ describe('batch independence', () => {
     expect(Array.from(b.attribution.subarray(3 * features, 4 * features))).toEqual(Array.from(a.attribution));
   });
 
-  // Known gap, outside eval: SmoothGrad draws its noise from one stream over the batch in row order
-  // i·n + s (src/attribution/methods/smoothgrad.ts), so image i's noise depends on its position. This
-  // records it; when the noise is seeded per image, `it.fails` fails and becomes `it`.
-  it.fails('smoothgrad: image 3 alone = image 3 in a batch of 7 (not yet: noise seeded per batch)', async () => {
+  // SmoothGrad's noise streams are keyed by the seed and each image's bits, not its position
+  it('smoothgrad: image 3 alone = image 3 in a batch of 7, bitwise', async () => {
     const batch = images(7);
     const options = { method: 'grad', smoothgrad: true } as ExplainOptions<string>;
     const a = await explain(engine, model, batch.slice(3 * features, 4 * features), options);

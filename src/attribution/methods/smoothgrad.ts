@@ -63,7 +63,13 @@ async function smoothGrad(
   const { engine } = ctx;
   const n = ctx.x.shape[0]!;
   const per = ctx.x.size / n;
-  const rand = seededRandom(seed + 7);
+  // one noise stream per image, keyed by the seed and the image's bits: an image gets the same
+  // noise alone or anywhere in a batch (eval's shards), and for any row budget
+  const streams = new Map<number, () => number>();
+  const rand = (i: number) => {
+    if (!streams.has(i)) streams.set(i, seededRandom(imageKey(seed + 7, xs.subarray(i * per, (i + 1) * per))));
+    return streams.get(i)!;
+  };
   const rows = Math.max(1, Math.floor(ctx.maxRows / 2));
   const [images, part] = [Math.max(1, Math.min(n, Math.floor(rows / samples))), Math.min(samples, rows)];
   const chunks = Math.ceil(n / images) * Math.ceil(samples / part);
@@ -148,7 +154,7 @@ function noisyCopies(
   per: number,
   c: number,
   level: number,
-  rand: () => number,
+  rand: (image: number) => () => number,
 ): Float32Array {
   const noisy = new Float32Array(k * c * per);
   for (let i = 0; i < k; i++) {
@@ -159,7 +165,7 @@ function noisyCopies(
     const sigma = level * (hi - lo);
     for (let s = 0; s < c; s++) {
       const row = (i * c + s) * per;
-      for (let j = 0; j < per; j++) noisy[row + j] = x[j]! + sigma * gaussian(rand);
+      for (let j = 0; j < per; j++) noisy[row + j] = x[j]! + sigma * gaussian(rand(i0 + i));
     }
   }
   return noisy;
@@ -167,4 +173,11 @@ function noisyCopies(
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
+}
+
+/** FNV-1a over the image's float bits, mixed with the seed: a noise stream's seed. */
+function imageKey(seed: number, x: Float32Array): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (const word of new Uint32Array(x.buffer, x.byteOffset, x.length)) h = Math.imul(h ^ word, 0x01000193) >>> 0;
+  return h;
 }
