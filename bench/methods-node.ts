@@ -2,10 +2,16 @@
 import { createEngine } from '../src/gpu/engine.js';
 import { parseGridArgs, resolveGrid, runMethodBench } from './methods.js';
 
-const grid = resolveGrid(parseGridArgs(process.argv.slice(2)));
+const args = parseGridArgs(process.argv.slice(2));
+const grid = resolveGrid(args);
 const cpuTime = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-const result = await runMethodBench(() => createEngine(), { grid, log: (s) => console.error(s), cpuTime });
+const result = await runMethodBench(() => createEngine(), {
+  grid,
+  log: (s) => console.error(s),
+  cpuTime,
+  layerIg: args.layerIg === undefined ? undefined : { layer: args.layerIg, steps: args.steps },
+});
 console.log(JSON.stringify({ runtime: 'node', date: new Date().toISOString(), ...result }));

@@ -9,11 +9,13 @@ declare global {
 }
 
 window.runMethodBench = async (argv: string[]) => {
-  const grid = resolveGrid(parseGridArgs(argv));
+  const args = parseGridArgs(argv);
+  const grid = resolveGrid(args);
+  const layerIg = args.layerIg === undefined ? undefined : { layer: args.layerIg, steps: args.steps };
   return {
     runtime: 'chrome',
     userAgent: navigator.userAgent,
     date: new Date().toISOString(),
-    ...(await runMethodBench(() => createEngine(), { grid, log: (s) => console.log(s) })),
+    ...(await runMethodBench(() => createEngine(), { grid, log: (s) => console.log(s), layerIg })),
   };
 };
