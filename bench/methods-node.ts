@@ -13,5 +13,6 @@ const result = await runMethodBench(() => createEngine(), {
   log: (s) => console.error(s),
   cpuTime,
   abReps: args.abReps,
+  layerIg: args.layerIg === undefined ? undefined : { layer: args.layerIg, steps: args.steps },
 });
 console.log(JSON.stringify({ runtime: 'node', date: new Date().toISOString(), ...result }));

@@ -11,10 +11,11 @@ declare global {
 window.runMethodBench = async (argv: string[]) => {
   const args = parseGridArgs(argv);
   const grid = resolveGrid(args);
+  const layerIg = args.layerIg === undefined ? undefined : { layer: args.layerIg, steps: args.steps };
   return {
     runtime: 'chrome',
     userAgent: navigator.userAgent,
     date: new Date().toISOString(),
-    ...(await runMethodBench(() => createEngine(), { grid, log: (s) => console.log(s), abReps: args.abReps })),
+    ...(await runMethodBench(() => createEngine(), { grid, log: (s) => console.log(s), abReps: args.abReps, layerIg })),
   };
 };

@@ -67,6 +67,29 @@ export interface GridArgs {
   reps?: number;
   /** interleaved IDGI / base rounds per cell (`--ab-reps`, at least 5) */
   abReps?: number;
+  /** `--layer-ig [LAYER]`: the input IG vs layer IG pair on ResNet-S (LAYER_IG_PAIR), instead of the grid */
+  layerIg?: string;
+}
+
+/**
+ * Input IG vs layer IG on ResNet-S at a tappable value (the second residual block's output), at equal
+ * steps, for issue #25's acceptance: layer IG costs ≤ 1.3× input IG and compiles no pipeline at the
+ * second step count (its recorded forward/backward is replayed for any steps).
+ */
+export const LAYER_IG_PAIR = { model: 'resnet', layer: 'layer1.1.add', steps: [16, 64], rounds: 5 } as const;
+
+export interface LayerIgFigure {
+  model: string;
+  layer: string;
+  steps: number;
+  /** medians over the interleaved rounds */
+  inputMs: number;
+  layerMs: number;
+  /** median over rounds of layerMs / inputMs within the round (the pair ran back to back, order alternating) */
+  ratio: number;
+  roundRatios: number[];
+  /** pipelines the warm-up call at this step count compiled: 0 after the first step count means none per step count */
+  pipelines: { input: number; layer: number };
 }
 
 /**
@@ -86,6 +109,12 @@ export function parseGridArgs(argv: readonly string[]): GridArgs {
       continue;
     }
     const value = argv[i + 1];
+    if (flag === '--layer-ig') {
+      const named = value !== undefined && !value.startsWith('--');
+      args.layerIg = named ? value : LAYER_IG_PAIR.layer;
+      if (named) i++;
+      continue;
+    }
     if (!flag.startsWith('--')) throw new PathlightError(`bench:methods: unexpected argument '${flag}'`);
     if (value === undefined || value.startsWith('--')) throw new PathlightError(`bench:methods: ${flag} needs a value`);
     const list = value.split(',').filter((s) => s.length > 0);
@@ -106,15 +135,16 @@ export function parseGridArgs(argv: readonly string[]): GridArgs {
         throw new PathlightError(`bench:methods: --ab-reps needs at least 5 rounds, got ${args.abReps}`);
     } else if (flag !== '--runtimes')
       throw new PathlightError(
-        `bench:methods: unknown option ${flag} (use --models, --methods, --steps, --reps, --ab-reps, --runtimes)`,
+        `bench:methods: unknown option ${flag} (use --models, --methods, --steps, --reps, --ab-reps, --runtimes, --layer-ig)`,
       );
     i++;
   }
   return args;
 }
 
-/** The grid to run: the default, or the cross product of what was asked (defaults filling the gaps). */
+/** The grid to run: the default, or the cross product of what was asked (defaults filling the gaps); none for `--layer-ig` alone. */
 export function resolveGrid(args: GridArgs): GridRow[] {
+  if (args.layerIg !== undefined && !args.models && !args.methods) return [];
   for (const m of args.models ?? [])
     if (!isZooName(m)) throw new PathlightError(`bench:methods: unknown model '${m}' (zoo: ${ZOO_NAMES.join(', ')})`);
   for (const m of args.methods ?? [])
@@ -177,6 +207,8 @@ export interface MethodBench {
   idgiOverhead: IdgiOverhead[];
   /** interleaved A/B/A/B rounds per cell, median with its 95 % interval (methods-ab.ts): the figure to quote */
   idgiInterleaved: IdgiSummary;
+  /** `--layer-ig`: input IG vs layer IG, per step count */
+  layerIg?: LayerIgFigure[];
 }
 
 export interface MethodBenchOptions {
@@ -186,6 +218,8 @@ export interface MethodBenchOptions {
   cpuTime?: () => number;
   /** interleaved IDGI / base rounds per cell (default AB_REPS) */
   abReps?: number;
+  /** run the input IG vs layer IG pair at this layer (LAYER_IG_PAIR), at `steps` (default its 16 and 64) */
+  layerIg?: { layer: string; steps?: number[]; rounds?: number };
 }
 
 /** Deterministic images in [0, 1) for the model's input shape (seeded LCG). */
@@ -305,7 +339,19 @@ export async function runMethodBench(
     log,
   );
   log(`IDGI overhead, median over ${idgiInterleaved.cells.length} cells: ${idgiInterleaved.medianPercent} %`);
+  let layerIg: LayerIgFigure[] | undefined;
+  if (opts.layerIg) {
+    const engine = await newEngine();
+    adapter ??= engine.adapter;
+    if (!grid.length) log(`adapter: ${JSON.stringify(adapter)}`);
+    try {
+      layerIg = await runLayerIgPair(engine, opts.layerIg, log);
+    } finally {
+      engine.dispose();
+    }
+  }
   return {
+    ...(layerIg ? { layerIg } : {}),
     adapter: adapter!,
     weights: 'random (createZooModel, seed 1, BatchNorm folded): timing does not depend on the weight values',
     note: 'wall time per explain() call, median of the timed calls after one warm-up call; coldMs: the first call of a model × method on a fresh engine (pipeline compiles included); on a CPU adapter (SwiftShader) anything else running on the machine slows it, and single calls swing by tens of %; cpuMs (Node) is the steadier cross-check',
@@ -332,4 +378,69 @@ export function idgiOverheads(figures: readonly MethodFigure[]): IdgiOverhead[] 
       });
   }
   return out;
+}
+
+/**
+ * Input IG and layer IG of one image on one engine, at each step count: a warm-up call of each (its
+ * compiled pipelines counted), then `rounds` rounds of both back to back, the order alternating so
+ * drift on a loaded machine falls on both alike.
+ */
+async function runLayerIgPair(
+  engine: Engine,
+  pair: { layer: string; steps?: number[]; rounds?: number },
+  log: (line: string) => void,
+): Promise<LayerIgFigure[]> {
+  const { model: name } = LAYER_IG_PAIR;
+  const { layer, steps: stepList = [...LAYER_IG_PAIR.steps], rounds = LAYER_IG_PAIR.rounds } = pair;
+  const model = createZooModel(engine, name, { foldBatchNorm: true });
+  try {
+    const found = model.layers().find((l) => l.name === layer);
+    if (!found?.tappable)
+      throw new PathlightError(
+        `bench:methods --layer-ig: ${name} has no tappable layer '${layer}' (pathlight layers --model ${name})`,
+      );
+    const image = syntheticImages(model, 1, 1);
+    const out: LayerIgFigure[] = [];
+    for (const steps of stepList) {
+      const input = () => explain(engine, model, image, { method: 'ig', steps });
+      const onLayer = () => explain(engine, model, image, { method: 'layer-ig', layer, steps });
+      const compiled = async (call: () => Promise<unknown>) => {
+        const p0 = engine.stats.pipelines;
+        await call();
+        return engine.stats.pipelines - p0;
+      };
+      const pipelines = { input: await compiled(input), layer: await compiled(onLayer) };
+      const timed = async (call: () => Promise<unknown>) => {
+        const t0 = performance.now();
+        await call();
+        return performance.now() - t0;
+      };
+      const inputMs: number[] = [];
+      const layerMs: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const layerFirst = r % 2 === 1;
+        if (layerFirst) layerMs.push(await timed(onLayer));
+        inputMs.push(await timed(input));
+        if (!layerFirst) layerMs.push(await timed(onLayer));
+      }
+      const roundRatios = layerMs.map((ms, r) => round(ms / inputMs[r]!, 3));
+      const f: LayerIgFigure = {
+        model: name,
+        layer,
+        steps,
+        inputMs: round(median(inputMs), 2),
+        layerMs: round(median(layerMs), 2),
+        ratio: round(median(roundRatios), 3),
+        roundRatios,
+        pipelines,
+      };
+      out.push(f);
+      log(
+        `${name.padEnd(9)} ig vs layer-ig @ ${layer} ${String(steps).padStart(4)} steps ${f.inputMs.toFixed(1).padStart(9)} ms vs ${f.layerMs.toFixed(1).padStart(9)} ms: ×${f.ratio.toFixed(2)} (pipelines compiled ${pipelines.input} + ${pipelines.layer})`,
+      );
+    }
+    return out;
+  } finally {
+    model.dispose();
+  }
 }

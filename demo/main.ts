@@ -43,6 +43,7 @@ import {
   drawHeatmap,
   drawInput,
   drawSigned,
+  layerMapOverInput,
   type HeatView,
 } from './render.js';
 
@@ -55,6 +56,8 @@ interface Picked {
   maxSigma: number;
   ig2: { stepSize: number; references: number };
   smoothgrad: { samples: number; noiseLevel: number };
+  /** the layer Grad-CAM and layer IDGI attribute to */
+  layer: string;
 }
 
 /**
@@ -72,7 +75,11 @@ const METHODS: Record<string, (p: Picked) => ExplainOptions<string>> = {
   'blurig-idgi': (p) => ({ method: 'blurig-idgi', steps: p.steps, methodOptions: { maxSigma: p.maxSigma } }),
   ig2: (p) => ({ method: 'ig2', steps: p.steps, methodOptions: { stepSize: p.ig2.stepSize } }),
   smoothgrad: (p) => ({ method: 'grad', smoothgrad: { ...p.smoothgrad } }),
+  gradcam: (p) => ({ method: 'gradcam', layer: p.layer }),
+  'layer-idgi': (p) => ({ method: 'idgi', steps: p.steps, baseline: p.baseline, layer: p.layer }),
 };
+/** Methods that attribute to the picked layer: their maps are drawn at the layer's resolution, upsampled to the input. */
+const LAYER_METHODS = new Set(['gradcam', 'layer-idgi']);
 const DEFAULT_METHODS = new Set(['ig', 'idgi']);
 const CURVE_STEPS = 16;
 
@@ -96,6 +103,7 @@ const ui = {
   ig2References: $<HTMLInputElement>('ig2-references'),
   sgSamples: $<HTMLInputElement>('sg-samples'),
   sgNoise: $<HTMLInputElement>('sg-noise'),
+  layer: $<HTMLSelectElement>('layer'),
   view: $<HTMLSelectElement>('view'),
   run: $<HTMLButtonElement>('run'),
   progress: $<HTMLProgressElement>('progress'),
@@ -112,7 +120,7 @@ let input: Float32Array | null = null;
 let shownPixels: Float32Array | null = null;
 /** the true class of the current input, when known (samples) */
 let label: number | null = null;
-/** each shown card's explanation, redrawn when the view changes */
+/** each shown card's explanation (a layer's spread over the input's shape), redrawn when the view changes */
 const shown: { card: Card; e: Explanation }[] = [];
 
 function setState(state: 'loading' | 'ready' | 'running' | 'done' | 'error', message: string): void {
@@ -157,9 +165,31 @@ async function selectModel(name: DemoModelName): Promise<void> {
   const classes =
     current.model.info.classNames ?? Array.from({ length: current.model.info.numClasses }, (_, k) => String(k));
   ui.target.replaceChildren(option('auto', 'auto (top-1)'), ...classes.map((n, k) => option(String(k), `${k}: ${n}`)));
+  fillLayers(current.model.layers());
   samples = name === EMOTION ? EMOTION_SAMPLES : await listSamples(datasetOf(name));
   ui.sample.replaceChildren(...samples.map((s, i) => option(String(i), `#${i}: ${s.className}`)));
   await selectSample(0);
+}
+
+/**
+ * The layer picker: the model's spatial layers ([C, H, W] per row, which a map can show), tappable ones first
+ * (the others split a fusion, compiled once); the default is the last tappable one, the last conv block's output.
+ */
+function fillLayers(layers: { name: string; shape: number[]; tappable: boolean }[]): void {
+  const spatial = layers.filter((l) => l.shape.length === 3);
+  const group = (label: string, ls: typeof spatial) => {
+    const g = document.createElement('optgroup');
+    g.label = label;
+    g.append(...ls.map((l) => option(l.name, `${l.name} (${l.shape.join('×')})`)));
+    return g;
+  };
+  const tappable = spatial.filter((l) => l.tappable);
+  const fused = spatial.filter((l) => !l.tappable);
+  ui.layer.replaceChildren(
+    ...(tappable.length ? [group('tappable', tappable)] : []),
+    ...(fused.length ? [group('inside a fusion (split when tapped)', fused)] : []),
+  );
+  ui.layer.value = (tappable.at(-1) ?? spatial.at(-1))?.name ?? '';
 }
 
 async function selectSample(index: number): Promise<void> {
@@ -223,7 +253,7 @@ function makeCard(method: string) {
   downloads.className = 'downloads';
   card.append(title, progress, heat, bar, ticks, stats, curve, downloads);
   ui.results.append(card);
-  return { card, progress, heat, bar, ticks, stats, curve, downloads };
+  return { card, title, progress, heat, bar, ticks, stats, curve, downloads };
 }
 
 /** The card's map in the chosen view, with its colour bar. */
@@ -251,8 +281,18 @@ function downloadLink(
   return a;
 }
 
-/** The attribution as .npy (float32, the input's shape) and the captioned figure as .svg. */
-function addDownloads(c: Card, e: Explanation, method: string): void {
+/** A layer's explanation with its attribution spread over the input's shape, for the page's views. */
+function overInput(e: Explanation): Explanation {
+  const { inputShape } = current!.model.info;
+  return {
+    ...e,
+    shape: [1, ...inputShape],
+    attribution: layerMapOverInput(e.attribution, e.shape.slice(1), inputShape),
+  };
+}
+
+/** The attribution as .npy (float32, `raw`'s shape: the input's, or the layer's) and the captioned figure as .svg. */
+function addDownloads(c: Card, e: Explanation, method: string, raw: Explanation): void {
   const { name, model } = current!;
   const shape = model.info.inputShape;
   const stem = `${name}-${method}`;
@@ -262,7 +302,7 @@ function addDownloads(c: Card, e: Explanation, method: string): void {
     downloadLink(
       'npy',
       `${stem}.npy`,
-      new Uint8Array(writeNpy(e.attribution, shape)),
+      new Uint8Array(writeNpy(raw.attribution, raw.shape.slice(1))),
       'application/octet-stream',
       'attribution .npy',
     ),
@@ -305,6 +345,7 @@ function picked(): Picked {
     maxSigma: numberOf(ui.blurMaxSigma),
     ig2: { stepSize: numberOf(ui.ig2Eta), references: numberOf(ui.ig2References) },
     smoothgrad: { samples: numberOf(ui.sgSamples), noiseLevel: numberOf(ui.sgNoise) },
+    layer: ui.layer.value,
   };
 }
 
@@ -368,10 +409,13 @@ async function runAll(): Promise<void> {
         c.progress.value = done / total;
         ui.progress.value = i + done / total;
       };
-      const e = await explain(engine, model, x, { ...options, onProgress });
+      const raw = await explain(engine, model, x, { ...options, onProgress });
+      // a layer's map is shown (and scored by insertion/deletion) upsampled to the input; the .npy keeps the layer's shape
+      const e = LAYER_METHODS.has(method) ? overInput(raw) : raw;
+      if (e !== raw) c.title.textContent = `${method} @ ${p.layer} (at ${raw.shape.slice(-2).join('×')}, upsampled)`;
       shown.push({ card: c, e });
       drawResult(c, e);
-      addDownloads(c, e, method);
+      addDownloads(c, e, method, raw);
       const rows = explanationRows(e, model.info.classNames ?? []);
       fillStats(c.stats, rows);
       const t0 = performance.now();

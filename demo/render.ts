@@ -119,3 +119,34 @@ export function drawCurves(canvas: HTMLCanvasElement, curves: { insertion: Pixel
 }
 
 export { CURVE_COLOURS };
+
+/**
+ * A layer's attribution ([C, h, w] per row) as an input-shaped one ([c, H, W]) for display: summed over
+ * channels to an h×w map, upsampled bilinearly (align-corners off, as Grad-CAM's figures are) and spread
+ * evenly over the input's channels, so Σ_c gives the upsampled map back and every input view, colour bar
+ * and figure works on it unchanged.
+ */
+export function layerMapOverInput(
+  attribution: Float32Array,
+  layerShape: readonly number[],
+  inputShape: readonly number[],
+): Float32Array {
+  const [lc, h, w] = layerShape as [number, number, number];
+  const [c, H, W] = inputShape as [number, number, number];
+  const map = new Float32Array(h * w);
+  for (let k = 0; k < lc; k++) for (let p = 0; p < h * w; p++) map[p]! += attribution[k * h * w + p]!;
+  const at = (y: number, x: number) => map[Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))]!;
+  const out = new Float32Array(c * H * W);
+  for (let Y = 0; Y < H; Y++)
+    for (let X = 0; X < W; X++) {
+      const y = ((Y + 0.5) * h) / H - 0.5;
+      const x = ((X + 0.5) * w) / W - 0.5;
+      const [y0, x0] = [Math.floor(y), Math.floor(x)];
+      const [fy, fx] = [y - y0, x - x0];
+      const v =
+        (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
+        fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+      for (let k = 0; k < c; k++) out[k * H * W + Y * W + X] = v / c;
+    }
+  return out;
+}

@@ -166,6 +166,8 @@ it('the demo explains an MNIST sample with IG and shows a heatmap, the signed vi
     'blurig-idgi',
     'ig2',
     'smoothgrad',
+    'gradcam',
+    'layer-idgi',
   ]);
   expect(controls.targets).toEqual(['auto', ...Array.from({ length: 10 }, (_, k) => String(k))]);
   expect(controls.baselines).toEqual(['black', 'white', 'uniform', 'blur']);
@@ -242,6 +244,44 @@ it('the demo explains an MNIST sample with IG and shows a heatmap, the signed vi
   await waitForState(page, errors, ['done'], 60_000);
   const ig2 = await page.$eval('#results .card[data-method="ig2"] dl', (el) => el.textContent ?? '');
   expect(ig2).toMatch(/^class3 \(true: 7\)/);
+  expect(errors).toEqual([]);
+
+  // layer attribution: the picker lists the spatial layers, tappable first, defaulting to the last tappable one;
+  // Grad-CAM and layer IDGI show their maps at the layer's resolution, upsampled to the input
+  const layers = await page.evaluate(() => {
+    const select = document.getElementById('layer') as HTMLSelectElement;
+    const groups = Array.from(select.querySelectorAll('optgroup'));
+    return {
+      groups: groups.map((g) => g.label),
+      tappable: Array.from(groups[0]!.children).map((o) => (o as HTMLOptionElement).value),
+      value: select.value,
+    };
+  });
+  expect(layers.groups[0]).toBe('tappable');
+  expect(layers.value).toBe(layers.tappable.at(-1));
+  await page.$$eval('#methods input[type=checkbox]', (boxes) =>
+    boxes.forEach(
+      (b) => ((b as HTMLInputElement).checked = ['gradcam', 'layer-idgi'].includes((b as HTMLInputElement).value)),
+    ),
+  );
+  await page.click('#run');
+  await waitForState(page, errors, ['done'], 60_000);
+  for (const method of ['gradcam', 'layer-idgi']) {
+    const title = await page.$eval(`#results .card[data-method="${method}"] h2`, (el) => el.textContent ?? '');
+    expect(title).toMatch(new RegExp(`^${method} @ ${layers.value} \\(at \\d+×\\d+, upsampled\\)$`));
+    const map = await heatmapPixels(page, method);
+    expect([map.width, map.height, map.opaque]).toEqual([28, 28, 28 * 28]);
+    expect(map.colours).toBeGreaterThan(8);
+  }
+  // layer IDGI's sum rule holds on the layer path: the page reports its check
+  expect(await page.$eval('#results .card[data-method="layer-idgi"] dl', (el) => el.textContent ?? '')).toMatch(
+    /Σ attr-?[\d.]+/,
+  );
+  // the .npy keeps Grad-CAM's shape at the layer: [1, h, w]
+  await page.click('#results .card[data-method="gradcam"] a[data-kind="npy"]');
+  const cam = readNpy(new Uint8Array(await downloaded(downloads, 'lenet-gradcam.npy')));
+  expect(cam.shape.length === 3 && cam.shape[0] === 1 && cam.shape[1]! < 28).toBe(true);
+  expect(cam.data.every((v) => v >= 0)).toBe(true); // ReLU'd
   expect(errors).toEqual([]);
 
   // your own image: a file picked through the input becomes the model input
