@@ -16,6 +16,8 @@ import { resultsDir } from '../scripts/results-dir.mjs';
 const commit = sourceCommit(ROOT);
 
 const { dir: out, argv } = resultsDir();
+// the narrow input IG / layer IG pair gets its own files, so it never replaces the grid's
+const stem = argv.includes('--layer-ig') ? 'methods-layer-ig' : 'methods';
 const at = argv.indexOf('--runtimes');
 const runtimes = at >= 0 ? (argv[at + 1] ?? '').split(',') : ['node', 'chrome'];
 const unknown = runtimes.filter((r) => r !== 'node' && r !== 'chrome');
@@ -39,7 +41,7 @@ if (runtimes.includes('node')) {
     .toString()
     .trim();
   results.node = { ...JSON.parse(nodeJson), commit };
-  writeFileSync(`${out}/methods-node.json`, JSON.stringify(results.node, null, 2) + '\n');
+  writeFileSync(`${out}/${stem}-node.json`, JSON.stringify(results.node, null, 2) + '\n');
 }
 
 if (runtimes.includes('chrome')) {
@@ -60,7 +62,7 @@ if (runtimes.includes('chrome')) {
     await page.goto(server.url, { waitUntil: 'load' });
     await page.waitForFunction(() => typeof window.runMethodBench === 'function');
     results.chrome = { ...(await page.evaluate((args) => window.runMethodBench(args), argv)), commit };
-    writeFileSync(`${out}/methods-chrome.json`, JSON.stringify(results.chrome, null, 2) + '\n');
+    writeFileSync(`${out}/${stem}-chrome.json`, JSON.stringify(results.chrome, null, 2) + '\n');
   } finally {
     await chromium.close();
     await server.close();

@@ -338,7 +338,8 @@ export async function runMethodBench(
     abReps,
     log,
   );
-  log(`IDGI overhead, median over ${idgiInterleaved.cells.length} cells: ${idgiInterleaved.medianPercent} %`);
+  if (idgiInterleaved.cells.length)
+    log(`IDGI overhead, median over ${idgiInterleaved.cells.length} cells: ${idgiInterleaved.medianPercent} %`);
   let layerIg: LayerIgFigure[] | undefined;
   if (opts.layerIg) {
     const engine = await newEngine();
