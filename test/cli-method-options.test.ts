@@ -50,7 +50,7 @@ describe('--method-option', () => {
     [
       ['speed=1'],
       'ig2',
-      /^--method-option speed: unknown option \(known: eta, clip, early-stop, fraction, max-dist, max-sigma\)$/,
+      /^--method-option speed: unknown option \(known: eta, clip, early-stop, fraction, max-dist, ratio, part, max-sigma\)$/,
     ],
     [['eta=0x1'], 'ig2', /^--method-option eta=0x1: eta must be a positive decimal number$/],
     [['eta=-1'], 'ig2', /eta must be a positive decimal number/],

@@ -20,7 +20,6 @@ import xTapReadsSource from '../../shaders/conv2d_x_taps.wgsl';
 import epilogueSource from '../../shaders/conv2d_epilogue.wgsl';
 import packWeightSource from '../../shaders/conv2d_pack_weight.wgsl';
 import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
-import type { Engine } from '../gpu/engine.js';
 import { uniformBytes, type BufferRange } from '../gpu/program.js';
 import { renderShader } from '../gpu/wgsl.js';
 import { checkShape, fail, intPads, intPair, shapeStr, type Padding } from '../errors.js';
@@ -28,6 +27,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { Tunable } from '../gpu/tuning.js';
 import { add } from './add.js';
 import { reluBackward } from './relu.js';
+import { imagesPerChunk } from './image-chunks.js';
 import { depthwiseConv2d, depthwiseConv2dBackwardInput, isDepthwise } from './depthwise-conv2d.js';
 import {
   defaultTuning,
@@ -196,35 +196,6 @@ function epilogueCode(binding: number, { residual, mask }: InputGradientEpilogue
     RESIDUAL_BINDING: binding,
     MASK_BINDING: binding + +!!residual,
   });
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-/**
- * Images per dispatch so that every batch-indexed binding (given as floats per image) fits the
- * binding limit and chunk offsets are multiples of 256 bytes. One chunk (no split) whenever the
- * whole batch fits.
- */
-function imagesPerChunk(op: string, engine: Engine, n: number, floatsPerImage: number[]): number {
-  const maxBytes = engine.limits.maxStorageBufferBindingSize;
-  let cap = n;
-  let align = 1;
-  for (const f of floatsPerImage) {
-    cap = Math.min(cap, Math.floor(maxBytes / (f * 4)));
-    const a = 256 / gcd(256, f * 4);
-    align = (align * a) / gcd(align, a);
-  }
-  if (n <= cap) return n;
-  const images = Math.floor(cap / align) * align;
-  if (images === 0) {
-    fail(
-      `${op}: cannot split the batch of ${n} to fit maxStorageBufferBindingSize ${maxBytes}: ` +
-        `${cap < 1 ? 'one image is too large' : `chunks need a multiple of ${align} images for 256-byte aligned offsets`}`,
-    );
-  }
-  return images;
 }
 
 /** The sub-range of `t` holding images [n0, n0 + count). */

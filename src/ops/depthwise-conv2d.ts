@@ -7,6 +7,7 @@ import source from '../../shaders/depthwise_conv2d.wgsl';
 import type { BufferRange } from '../gpu/program.js';
 import { uniformBytes } from '../gpu/program.js';
 import { fail, shapeStr } from '../errors.js';
+import { imagesPerChunk } from './image-chunks.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** What the kernel needs of conv2d's validated geometry (ph, pw: the top and left pads). */
@@ -100,24 +101,6 @@ function blockCode(
   );
   const indent = (lines: string[]) => lines.map((l) => `  ${l}`).join('\n');
   return { SETUP: indent(setup), STEP: indent(step), STORE: indent(store) };
-}
-
-const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-
-/** Images per dispatch so that each binding of `floatsPerImage` fits the limit at 256-byte aligned offsets. */
-function imagesPerChunk(op: string, engine: Tensor['engine'], n: number, floatsPerImage: number[]): number {
-  const maxBytes = engine.limits.maxStorageBufferBindingSize;
-  let cap = n;
-  let align = 1;
-  for (const f of floatsPerImage) {
-    cap = Math.min(cap, Math.floor(maxBytes / (f * 4)));
-    const a = 256 / gcd(256, f * 4);
-    align = (align * a) / gcd(align, a);
-  }
-  if (n <= cap) return n;
-  const images = Math.floor(cap / align) * align;
-  if (images === 0) fail(`${op}: cannot split the batch of ${n} to fit maxStorageBufferBindingSize ${maxBytes}`);
-  return images;
 }
 
 interface DepthwiseRun {
