@@ -44,26 +44,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let rBase = plane * hw;
   let pBase = (sizes.planes + plane) * hw;
   let aBase = (2u * sizes.planes + plane) * hw;
-  let h = i32(sizes.h);
-  let w = i32(sizes.w);
   let count = select(0u, hw, inRange);
 
   // u = 0, r = b = Σ kept neighbours' weighted values, z = r / D, p = z.
   var rz = 0.0;
   for (var q = lid; q < count; q += ${WG}u) {
     if (removed[mBase + q] == 0.0) { images[iBase + q] = x[xBase + q]; continue; }
-    let row = i32(q / sizes.w);
-    let col = i32(q % sizes.w);
-    var b = 0.0;
-    var d = 0.0;
-    for (var j = 0; j < 8; j++) {
-      let rr = row + DR[j];
-      let cc = col + DC[j];
-      if (rr < 0 || cc < 0 || rr >= h || cc >= w) { continue; }
-      let n = u32(rr * w + cc);
-      d += WT[j];
-      if (removed[mBase + n] == 0.0) { b += WT[j] * x[xBase + n]; }
-    }
+    let kept = neighbourSums(q, mBase, xBase, false);
+    let d = kept.x;
+    let b = kept.y;
     images[iBase + q] = 0.0;
     work[rBase + q] = b;
     work[pBase + q] = b / d;
@@ -77,19 +66,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     var pap = 0.0;
     for (var q = lid; q < count; q += ${WG}u) {
       if (removed[mBase + q] == 0.0) { continue; }
-      let row = i32(q / sizes.w);
-      let col = i32(q % sizes.w);
-      var d = 0.0;
-      var s = 0.0;
-      for (var j = 0; j < 8; j++) {
-        let rr = row + DR[j];
-        let cc = col + DC[j];
-        if (rr < 0 || cc < 0 || rr >= h || cc >= w) { continue; }
-        let n = u32(rr * w + cc);
-        d += WT[j];
-        if (removed[mBase + n] != 0.0) { s += WT[j] * work[pBase + n]; }
-      }
-      let ap = d * work[pBase + q] - s;
+      let sums = neighbourSums(q, mBase, pBase, true);
+      let ap = sums.x * work[pBase + q] - sums.y;
       work[aBase + q] = ap;
       pap += work[pBase + q] * ap;
     }
@@ -130,4 +108,23 @@ fn neighbourWeight(q: u32) -> f32 {
     if (rr >= 0 && cc >= 0 && rr < i32(sizes.h) && cc < i32(sizes.w)) { d += WT[j]; }
   }
   return d;
+}
+
+// (D, Σ w·v) of pixel q: D over its in-image neighbours, the sum over those that are removed
+// (v = work[base + n], the search direction p) or kept (v = x[base + n]), in neighbour order.
+fn neighbourSums(q: u32, mBase: u32, base: u32, ofRemoved: bool) -> vec2f {
+  let row = i32(q / sizes.w);
+  let col = i32(q % sizes.w);
+  var d = 0.0;
+  var s = 0.0;
+  for (var j = 0; j < 8; j++) {
+    let rr = row + DR[j];
+    let cc = col + DC[j];
+    if (rr < 0 || cc < 0 || rr >= i32(sizes.h) || cc >= i32(sizes.w)) { continue; }
+    let n = u32(rr * i32(sizes.w) + cc);
+    d += WT[j];
+    if ((removed[mBase + n] != 0.0) != ofRemoved) { continue; }
+    if (ofRemoved) { s += WT[j] * work[base + n]; } else { s += WT[j] * x[base + n]; }
+  }
+  return vec2f(d, s);
 }
