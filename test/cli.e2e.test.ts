@@ -150,6 +150,19 @@ it('eval --shard k/n files merge into the single run (timing aside); --merge ref
   expect(strip(merged.stdout)).toEqual(strip(single.stdout));
   expect(JSON.parse(merged.stdout).timing).toHaveLength(3);
   expectOneLineError(run('eval', '--merge', files[0]!, files[2]!), /eval --merge: index 4 of 3:6 is in no shard/);
+  // --record: the committed bench/results/eval/<model>.json and its tables as .md, under the working directory
+  const recorded = spawnSync(process.execPath, [cli, 'eval', '--merge', ...files, '--record'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  expect(recorded.status, recorded.stderr).toBe(0);
+  const json = readFileSync(join(dir, 'bench/results/eval/lenet.json'), 'utf8');
+  expect(strip(json)).toEqual(strip(single.stdout));
+  expect(readFileSync(join(dir, 'bench/results/eval/lenet.md'), 'utf8')).toContain('idgi − ig');
+  expectOneLineError(
+    run('eval', '--merge', ...files, '--record', '--out', join(dir, 'x.json')),
+    /give --out or --record/,
+  );
 });
 
 it('eval --json scores methods on test images 0–1: AUCs in [0, 1], IDGI exactly complete, IG2 on relevant references', () => {

@@ -36,7 +36,7 @@ import { SILENT_PROGRESS, stagedProgress } from './progress.js';
 import { drawReferencePool } from './eval/reference-pool.js';
 import { checkResults, mergeResults, type EvalResults, type EvalSettings } from './eval/results-file.js';
 import { evaluateSlice } from './eval/run-slice.js';
-import { parseRange, parseShard, rangeIndices, shardSlice } from './eval/slices.js';
+import { parseRange, parseShard, rangeIndices, shardSlice, type Shard } from './eval/slices.js';
 import { loadSplit, splitImages } from './eval/split-images.js';
 
 export const EVAL_FLAGS = [
@@ -56,10 +56,11 @@ export const EVAL_FLAGS = [
   'batch',
   'json',
   'out',
+  'record',
   'quiet',
   ...MODEL_FILE_FLAGS,
 ];
-const MERGE_FLAGS = ['json', 'out'];
+const MERGE_FLAGS = ['json', 'out', 'record'];
 
 /** Bootstrap resamples and level of every interval (recorded in the settings). */
 const BOOTSTRAP = { resamples: 2000, level: 0.95 };
@@ -75,33 +76,56 @@ export async function evalMain(argv: readonly string[]): Promise<void> {
   return mergeCommand(files, parseFlags([...argv.slice(0, at), ...argv.slice(end)]));
 }
 
+/** The human-readable result: a header line, the per-method tables and the paired comparisons. */
+function resultTables(result: EvalResults): string {
+  const s = result.settings;
+  const secs = result.timing.reduce((a, t) => a + t.seconds, 0);
+  // ms / image: over every shard's images
+  const rows = result.methods.map((m) => ({
+    ...m,
+    msPerImage: result.timing.reduce((a, t) => a + (t.msPerImage[m.method] ?? NaN) * t.images, 0) / m.images,
+  }));
+  return [
+    `${s.modelName} on ${s.dataset} ${s.split} ${result.indices[0]}:${result.indices.at(-1)! + 1}, baseline ${s.baseline}, ${secs.toFixed(1)} s`,
+    evaluationTable(rows),
+    ...(s.metrics.length ? ['\n' + quantusTable(rows)] : []),
+    '\n' + summaryTables(result.summary),
+  ].join('\n');
+}
+
+/**
+ * The file a run writes: `--out`, else with `--record` the committed bench/results/eval/<name>.json
+ * (relative to the working directory, the repository's root for the project's own records), else
+ * a shard's default in the ignored out/eval/.
+ */
+function outputPath(flags: Flags, name: string, shard: Shard | null): string | undefined {
+  const stem = name.replace(/\W+/g, '_') + (shard ? `-shard-${shard.k}-of-${shard.n}` : '');
+  if (flags.has('record')) {
+    if (flags.has('out')) throw new PathlightError('eval: --record writes bench/results/eval/; give --out or --record');
+    return join('bench', 'results', 'eval', `${stem}.json`);
+  }
+  const out = flags.get('out') ?? (shard ? join('out', 'eval', `${stem}.json`) : undefined);
+  if (out) checkOutputPath(out, '--out', ['.json']);
+  return out;
+}
+
 function writeResults(result: EvalResults, flags: Flags, out: string | undefined, table: boolean): void {
+  const tables = table ? resultTables(result) : '';
   if (out) {
-    writeFilesAtomically([{ path: out, data: JSON.stringify(result, null, 2) + '\n' }]);
-    process.stderr.write(`eval: wrote ${out}\n`);
+    const files = [{ path: out, data: JSON.stringify(result, null, 2) + '\n' }];
+    // a recorded whole run also gets its tables as markdown, for the docs to cite
+    if (flags.has('record') && table) files.push({ path: out.replace(/\.json$/, '.md'), data: tables + '\n' });
+    writeFilesAtomically(files);
+    process.stderr.write(`eval: wrote ${files.map((f) => f.path).join(', ')}\n`);
   }
   if (flags.has('json')) console.log(JSON.stringify(result, null, 2));
-  else if (table) {
-    const s = result.settings;
-    const secs = result.timing.reduce((a, t) => a + t.seconds, 0);
-    console.log(
-      `${s.modelName} on ${s.dataset} ${s.split} ${result.indices[0]}:${result.indices.at(-1)! + 1}, baseline ${s.baseline}, ${secs.toFixed(1)} s`,
-    );
-    // ms / image: over every shard's images
-    const rows = result.methods.map((m) => ({
-      ...m,
-      msPerImage: result.timing.reduce((a, t) => a + (t.msPerImage[m.method] ?? NaN) * t.images, 0) / m.images,
-    }));
-    console.log(evaluationTable(rows));
-    if (s.metrics.length) console.log('\n' + quantusTable(rows));
-    console.log('\n' + summaryTables(result.summary));
-  }
+  else if (table) console.log(tables);
 }
 
 async function mergeCommand(files: string[], flags: Flags): Promise<void> {
   checkKnownFlags(flags, MERGE_FLAGS, 'eval --merge');
-  const out = flags.get('out');
-  if (out) checkOutputPath(out, '--out', ['.json']);
+  if (flags.has('record') && flags.has('out'))
+    throw new PathlightError('eval: --record writes bench/results/eval/; give --out or --record');
   const parsed = files.map((name) => {
     checkInputFile(name, 'eval --merge');
     let value: unknown;
@@ -112,7 +136,8 @@ async function mergeCommand(files: string[], flags: Flags): Promise<void> {
     }
     return { name, results: checkResults(value, name) };
   });
-  writeResults(mergeResults(parsed), flags, out, true);
+  const merged = mergeResults(parsed);
+  writeResults(merged, flags, outputPath(flags, merged.settings.model, null), true);
 }
 
 /** Everything that can be checked without a GPU, as the run's settings (the model's name comes later). */
@@ -162,12 +187,7 @@ export async function evalCommand(flags: Flags): Promise<void> {
   const shard = flags.has('shard') ? parseShard(flags.get('shard')!) : null;
   const slice = shard ? shardSlice(partial.range, shard) : partial.range;
   const batchSize = intFlag(flags, 'batch', 16);
-  const out =
-    flags.get('out') ??
-    (shard
-      ? join('out', 'eval', `${partial.model.replace(/\W+/g, '_')}-shard-${shard.k}-of-${shard.n}.json`)
-      : undefined);
-  if (out) checkOutputPath(out, '--out', ['.json']);
+  const out = outputPath(flags, partial.model, shard);
   const data = loadSplit(partial.dataset, partial.split);
   const splitName = `${partial.dataset} ${partial.split} split`;
   if (partial.range.end > data.count)

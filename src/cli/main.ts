@@ -34,8 +34,8 @@ const USAGE = `usage:
   pathlight layers  --model <model> [--json]  (every value the model names, its shape, and which taps split a fusion)
   pathlight eval    --model <model> --method <m1,m2,…> [--dataset d] [--split test|train] [--range a:b | --samples N]
                     [--shard k/n (k from 0)] [--steps N] [--baseline black|white|uniform|blur] [--seed S] [--batch B]
-                    [--references R] [--reference-pool M (ig2)] [--metrics m1,…] [--json] [--out file.json] [--quiet]
-  pathlight eval    --merge a.json b.json … [--out file.json] [--json]   (shards → one run: docs/eval.md)
+                    [--references R] [--reference-pool M (ig2)] [--metrics m1,…] [--json] [--out file.json | --record] [--quiet]
+  pathlight eval    --merge a.json b.json … [--out file.json | --record] [--json]   (shards → one run: docs/eval.md)
   pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]
   explain, predict: [--input-shape C,H,W]  (fixes a model file's free input sizes, e.g. [-1, 3, -1, -1];
                     without it, explain's --input or predict's first input fixes them)
