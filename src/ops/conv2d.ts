@@ -74,6 +74,8 @@ type Geometry = ReturnType<typeof geometry>;
 const GRAD_WEIGHT_CHANNEL_BLOCKS = 8;
 /** The weight gradient's taps × input channels per thread (1×1 convs take this many input channels). */
 const GRAD_WEIGHT_TAPS = 16;
+/** The most vec4 accumulators of a weight-gradient thread (3×3: 8 channel blocks, 1×1: 4). */
+const GRAD_WEIGHT_ACCUMULATORS = 72;
 /** The weight gradient's longest row segment. */
 const GRAD_WEIGHT_SEGMENT = 4;
 /** Threads a weight gradient dispatch aims at: slices of more images trade parallelism for reduce work. */
@@ -876,10 +878,15 @@ export function conv2dBackwardWeight(
   if (ew * 4 > maxBytes || epad * 4 > maxBytes)
     fail(`${op}: weight gradient ${shapeStr(wShape)} exceeds maxStorageBufferBindingSize ${maxBytes}`);
 
-  const block = registerBlock(g.cout, g.coutG, g.groups, GRAD_WEIGHT_CHANNEL_BLOCKS);
-  const cb = 4 * block.nb;
   // input channels per thread: enough taps in the block to reuse each dY load (1×1 convs: several channels)
   const cib = Math.min(g.cinG, Math.max(1, Math.floor(GRAD_WEIGHT_TAPS / (g.kh * g.kw))));
+  // and as many channel blocks as keep the accumulators within GRAD_WEIGHT_ACCUMULATORS (5×5 kernels: 2)
+  const nbMax = Math.min(
+    GRAD_WEIGHT_CHANNEL_BLOCKS,
+    Math.max(1, Math.floor(GRAD_WEIGHT_ACCUMULATORS / (cib * g.kh * g.kw))),
+  );
+  const block = registerBlock(g.cout, g.coutG, g.groups, nbMax);
+  const cb = 4 * block.nb;
   const pb = segmentLength(g.wo, GRAD_WEIGHT_SEGMENT);
   const colBlocks = Math.ceil(g.cinG / cib);
   const tiles = Math.ceil(g.cout / cb) * colBlocks;
