@@ -1,15 +1,16 @@
 // conv2d weight/bias gradient, pass 1 of 2 (pass 2: conv2d_grad_weight_reduce.wgsl):
 //   dW[co, ci, kh, kw] = Σ_{n, oh, ow} dY[n, co, oh, ow] · X[n, ci, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW]
 // on the row segments of the forward (conv2d.wgsl). Each thread owns 4·NB output channels × CIB
-// input channels of their group × every tap (KH·KW, baked) for one slice of RB images, and walks
-// the output rows of its images in segments of PB pixels: per segment it loads dY once (one vec4
+// input channels of their group × every tap (KH·KW, baked) for one slice (RB images × SLICE_ROWS
+// output rows: small layers split their rows too), and walks those output rows in segments of PB pixels: per segment it loads dY once (one vec4
 // per channel block and pixel: dY comes packed by conv2d_pack_channels.wgsl) and, per (kh, input
 // channel), the input row segment once (only the columns some (pixel, kw) pair reads), then feeds
 // every (pixel, tap) pair from registers. src/ops/conv2d.ts generates the unrolled code (SETUP /
 // IMAGE / SEGMENT / STORE). Each slice writes its sums, and Σ dY for the bias, to its own scratch
 // row; the reduce adds the rows in a fixed order: deterministic, no atomics. The `shape` uniform
 // adds IMAGES, THREADS, BLOCKS (dY channel blocks of 4), COL_BLOCKS (input-channel blocks per
-// group), TILES (threads per slice), RB (images per slice) and EPAD (scratch row stride).
+// group), TILES (threads per slice), RB (images per slice), ROWS_PER_IMAGE (row slices of an
+// image), SLICE_ROWS and EPAD (scratch row stride).
 // MIXED: a block's channels may lie in different groups (Cout/groups not a multiple of the block,
 // e.g. depthwise): each lane reads its own input channel.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -56,10 +57,14 @@ ${MAIN}
   let c0 = (tile / shape.COL_BLOCKS) * CB;  // first output channel of this thread
   let ci0 = (tile % shape.COL_BLOCKS) * CIB;  // first input channel, within the group
 ${SETUP}
-  let nEnd = min(shape.IMAGES, (slice + 1u) * shape.RB);
-  for (var n = slice * shape.RB; n < nEnd; n++) {
+  // slice = images slice · ROWS_PER_IMAGE + rows slice: RB images × SLICE_ROWS output rows
+  let images = slice / shape.ROWS_PER_IMAGE;
+  let ohStart = (slice % shape.ROWS_PER_IMAGE) * shape.SLICE_ROWS;
+  let ohEnd = min(shape.HO, ohStart + shape.SLICE_ROWS);
+  let nEnd = min(shape.IMAGES, (images + 1u) * shape.RB);
+  for (var n = images * shape.RB; n < nEnd; n++) {
 ${IMAGE}
-    for (var oh = 0u; oh < shape.HO; oh++) {
+    for (var oh = ohStart; oh < ohEnd; oh++) {
       let ih0 = i32(oh) * shape.SH - shape.PH;
       let dyRow = oh * shape.WO;
       for (var j0 = 0u; j0 < shape.WO; j0 += PB) {

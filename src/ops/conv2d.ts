@@ -158,6 +158,7 @@ const SHAPE_FIELDS = [
   'RB',
   'ROWS_PER_IMAGE',
   'EPAD',
+  'SLICE_ROWS',
 ] as const;
 type ShapeField = (typeof SHAPE_FIELDS)[number];
 const SIGNED: ReadonlySet<ShapeField> = new Set(['SH', 'SW', 'PH', 'PW', 'DH', 'DW']);
@@ -904,14 +905,19 @@ export function conv2dBackwardWeight(
   const dyBlocks = Math.ceil(g.cout / 4);
   const packedImage = dyBlocks * 4 * g.ho * g.wo;
   const perChunk = imagesPerChunk(op, engine, g.n, [xImage, dyImage, packedImage, epad]);
-  // images per slice: as few slices (scratch rows to reduce) as keep GRAD_WEIGHT_THREADS threads busy
+  // Slices of images, or of an image's rows where the channels give too few threads (LeNet): as
+  // few slices (scratch rows to reduce) as keep GRAD_WEIGHT_THREADS threads busy.
   const rb = Math.max(1, Math.floor((perChunk * tiles) / GRAD_WEIGHT_THREADS));
-  const scratch = Tensor.empty(engine, [Math.ceil(perChunk / rb), epad], `${op} scratch`);
+  const fits = Math.floor(maxBytes / (4 * perChunk * epad)); // row slices whose scratch rows fit one binding
+  const rowSplit = rb > 1 ? 1 : Math.min(g.ho, fits, Math.max(1, Math.floor(GRAD_WEIGHT_THREADS / (perChunk * tiles))));
+  const sliceRows = Math.ceil(g.ho / rowSplit);
+  const rowSlices = Math.ceil(g.ho / sliceRows);
+  const scratch = Tensor.empty(engine, [Math.ceil(perChunk / rb) * rowSlices, epad], `${op} scratch`);
   const dyPacked = Tensor.empty(engine, [perChunk, packedImage], `${op} packed dy`);
   const dw = Tensor.empty(engine, wShape, `${op} dw`);
   const db = Tensor.empty(engine, [g.cout], `${op} db`);
   forEachChunk(g.n, perChunk, (n0, count) => {
-    const slices = Math.ceil(count / rb);
+    const slices = Math.ceil(count / rb) * rowSlices;
     const partial: BufferRange = { buffer: scratch.buffer, offset: 0, bytes: slices * epad * 4 };
     const packed = packChannels(op, imageRange(dy, dyImage, n0, count), dyPacked, g.cout, g.ho * g.wo, count);
     const shape = shapeUniform(g, {
@@ -921,6 +927,8 @@ export function conv2dBackwardWeight(
       COL_BLOCKS: colBlocks,
       TILES: tiles,
       RB: rb,
+      ROWS_PER_IMAGE: rowSlices,
+      SLICE_ROWS: sliceRows,
       EPAD: epad,
     });
     engine.run({
