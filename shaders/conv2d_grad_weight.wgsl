@@ -1,16 +1,18 @@
 // conv2d weight/bias gradient, pass 1 of 2 (pass 2: conv2d_grad_weight_reduce.wgsl):
-//   dW[co, ci, kh, kw] = Σ_{n, oh, ow} dY[n, co, oh, ow] · X[n, ci, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW]
+//   dW[co, ci, kh, kw] = Σ_{n, oh, ow} dY[n, co, oh, ow] · X[n, ci, ih, iw],
+//   ih = oh·SH − PH + kh·DH,  iw = ow·SW − PW + kw·DW,
 // on the row segments of the forward (conv2d.wgsl). Each thread owns 4·NB output channels × CIB
 // input channels of their group × every tap (KH·KW, baked) for one slice (RB images × SLICE_ROWS
-// output rows: small layers split their rows too), and walks those output rows in segments of PB pixels: per segment it loads dY once (one vec4
-// per channel block and pixel: dY comes packed by conv2d_pack_channels.wgsl) and, per (kh, input
-// channel), the input row segment once (only the columns some (pixel, kw) pair reads), then feeds
-// every (pixel, tap) pair from registers. src/ops/conv2d.ts generates the unrolled code (SETUP /
-// IMAGE / SEGMENT / STORE). Each slice writes its sums, and Σ dY for the bias, to its own scratch
-// row; the reduce adds the rows in a fixed order: deterministic, no atomics. The `shape` uniform
-// adds IMAGES, THREADS, BLOCKS (dY channel blocks of 4), COL_BLOCKS (input-channel blocks per
-// group), TILES (threads per slice), RB (images per slice), ROWS_PER_IMAGE (row slices of an
-// image), SLICE_ROWS and EPAD (scratch row stride).
+// output rows: small layers split their rows too) and walks those rows in segments of PB pixels:
+// per segment it loads dY once (one vec4 per channel block and pixel: dY comes packed by
+// conv2d_pack_channels.wgsl) and, per (kh, input channel), the input row segment once (only the
+// columns some (pixel, kw) pair reads), then feeds every (pixel, tap) pair from registers.
+// src/ops/conv2d.ts generates the unrolled code (SETUP / IMAGE / SEGMENT / STORE). Each slice
+// writes its sums, and Σ dY for the bias, to its own scratch row; the reduce adds the rows in a
+// fixed order: deterministic, no atomics. The `shape` uniform adds IMAGES, THREADS, BLOCKS (dY
+// channel blocks of 4), COL_BLOCKS (input-channel blocks per group), TILES (threads per slice),
+// RB (images per slice), ROWS_PER_IMAGE (row slices of an image), SLICE_ROWS and EPAD (scratch
+// row stride).
 // MIXED: a block's channels may lie in different groups (Cout/groups not a multiple of the block,
 // e.g. depthwise): each lane reads its own input channel.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
