@@ -8,11 +8,12 @@
 //  STATS:           training: the batch mean and biased variance of each channel (two passes over
 //                   x: the mean first, then the squared deviations, for accuracy), and, when
 //                   UPDATE_RUNNING, running = (1 - MOMENTUM) * running + MOMENTUM * batch (unbiased
-//                   variance, as PyTorch)
-//  BACKWARD_TRAIN:  training input gradient through the batch statistics, from BACKWARD_PARAMS' sums:
-//                   dx = s * (dy - dbeta / M - xhat * dgamma / M), M = N * HW (dy already ReLU-masked)
-// The reducing modes run one workgroup per channel with a fixed-order tree reduction (deterministic,
-// no atomics).
+//                   variance, as PyTorch); APPLY: then FORWARD by them in the same workgroup
+//  BACKWARD_TRAIN:  training: BACKWARD_PARAMS' sums, then in the same workgroup the input gradient
+//                   through the batch statistics: dx = s * (dy - dbeta / M - xhat * dgamma / M),
+//                   M = N * HW (dy already ReLU-masked)
+// The reducing modes (all but FORWARD and BACKWARD_INPUT) run one workgroup per channel with a
+// fixed-order tree reduction (deterministic, no atomics).
 // Elementwise modes read V lanes along HW (T = vecV<f32>): every lane shares a channel because V divides H*W.
 // The sizes, eps and the momentum are uniforms: one pipeline per mode, lane width and ReLU flag.
 struct Sizes { n: u32, c: u32, hwV: u32, threads: u32, eps: f32, m: f32, momentum: f32, unbias: f32 }
@@ -38,8 +39,8 @@ struct Sizes { n: u32, c: u32, hwV: u32, threads: u32, eps: f32, m: f32, momentu
 @group(0) @binding(3) var<storage, read> gamma: array<f32>;
 @group(0) @binding(4) var<storage, read> mean: array<f32>;
 @group(0) @binding(5) var<storage, read> variance: array<f32>;
-@group(0) @binding(6) var<storage, read> dgamma: array<f32>;
-@group(0) @binding(7) var<storage, read> dbeta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dx: array<${T}>;
 #elif ${STATS}
 @group(0) @binding(1) var<storage, read> x: array<${T}>;
@@ -48,6 +49,11 @@ struct Sizes { n: u32, c: u32, hwV: u32, threads: u32, eps: f32, m: f32, momentu
 #if ${UPDATE_RUNNING}
 @group(0) @binding(4) var<storage, read_write> runningMean: array<f32>;
 @group(0) @binding(5) var<storage, read_write> runningVar: array<f32>;
+#endif
+#if ${APPLY}
+@group(0) @binding(6) var<storage, read> gamma: array<f32>;
+@group(0) @binding(7) var<storage, read> beta: array<f32>;
+@group(0) @binding(8) var<storage, read_write> y: array<${T}>;
 #endif
 #else
 @group(0) @binding(1) var<storage, read> x: array<${T}>;
@@ -84,7 +90,7 @@ fn element(j: u32, c: u32) -> u32 {
 #endif
 
 ${MAIN}
-#if ${BACKWARD_PARAMS}
+#if ${PARAM_SUMS}
   let c = wid.x + wid.y * nwg.x;
   if (c >= sizes.c) { return; }  // a folded grid may overshoot; c is uniform across the workgroup
   var g = ${T}(0.0);
@@ -98,10 +104,20 @@ ${MAIN}
   partialGamma[lid] = hsum(g);
   partialBeta[lid] = hsum(b);
   reduceWorkgroup(lid);
+  let dg = partialGamma[0] / sqrt(variance[c] + sizes.eps);
+  let db = partialBeta[0];
   if (lid == 0u) {
-    dgamma[c] = partialGamma[0] / sqrt(variance[c] + sizes.eps);
-    dbeta[c] = partialBeta[0];
+    dgamma[c] = dg;
+    dbeta[c] = db;
   }
+#if ${BACKWARD_TRAIN}
+  let s = gamma[c] / sqrt(variance[c] + sizes.eps);
+  for (var j = lid; j < sizes.n * sizes.hwV; j += ${WG}u) {
+    let k = element(j, c);
+    let xhat = (x[k] - mean[c]) / sqrt(variance[c] + sizes.eps);
+    dx[k] = s * (dy[k] - db / sizes.m - xhat * (dg / sizes.m));
+  }
+#endif
 #elif ${STATS}
   let c = wid.x + wid.y * nwg.x;
   if (c >= sizes.c) { return; }
@@ -128,14 +144,24 @@ ${MAIN}
     runningVar[c] = (1.0 - sizes.momentum) * runningVar[c] + sizes.momentum * v * sizes.unbias;
 #endif
   }
+#if ${APPLY}
+  // FORWARD by these statistics, in the same workgroup (the same expressions: the same bits)
+  let scale = gamma[c] / sqrt(partialGamma[0] / sizes.m + sizes.eps);
+  for (var j = lid; j < sizes.n * sizes.hwV; j += ${WG}u) {
+    let k = element(j, c);
+    let v = (x[k] - mu) * scale + beta[c];
+#if ${RELU}
+    y[k] = max(v, ${T}(0.0)) + (v - v);
+#else
+    y[k] = v;
+#endif
+  }
+#endif
 #else
   if (i >= sizes.threads) { return; }
   let c = (i / sizes.hwV) % sizes.c;
   let s = gamma[c] / sqrt(variance[c] + sizes.eps);
-#if ${BACKWARD_TRAIN}
-  let xhat = (x[i] - mean[c]) / sqrt(variance[c] + sizes.eps);
-  dx[i] = s * (dy[i] - dbeta[c] / sizes.m - xhat * (dgamma[c] / sizes.m));
-#elif ${FORWARD}
+#if ${FORWARD}
   let v = (x[i] - mean[c]) * s + beta[c];
 #if ${RELU}
   y[i] = max(v, ${T}(0.0)) + (v - v); // NaN and ±inf propagate (see relu.ts)

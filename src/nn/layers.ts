@@ -25,6 +25,7 @@ import {
   batchNormBackwardParams,
   batchNormBackwardTraining,
   batchStatistics,
+  batchNormTraining,
   type BatchNormParams,
 } from '../ops/batch-norm.js';
 import { elementwise } from '../ops/elementwise.js';
@@ -288,14 +289,8 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
             x.rank,
           ),
         };
-      const stats = onPlanes([x], (x) => batchStatistics(x, { running: { mean: bn.mean, variance: bn.variance } }));
-      return {
-        output: unplane(
-          onPlanes([x], (x) => batchNorm(x, { ...bn, ...stats }, { relu: node.relu })),
-          x.rank,
-        ),
-        saved: [stats.mean, stats.variance],
-      };
+      const { y, ...stats } = onPlanes([x], (x) => batchNormTraining(x, bn, { relu: node.relu }));
+      return { output: unplane(y, x.rank), saved: [stats.mean, stats.variance] };
     },
     backward: (node, b) => {
       if (node.batchStatistics) {

@@ -52,7 +52,7 @@ function runMode(
   mode: Mode,
   l: { n: number; c: number; hw: number },
   tensors: Record<string, Tensor | undefined>,
-  f: { eps: number; relu?: boolean; momentum?: number | null },
+  f: { eps: number; relu?: boolean; momentum?: number | null; apply?: boolean },
 ): void {
   const engine = Object.values(tensors)[0]!.engine;
   const v = lanesFor(l.hw);
@@ -61,8 +61,10 @@ function runMode(
   const momentum = f.momentum ?? null;
   const params = {
     ...Object.fromEntries(MODES.map((m) => [m, m === mode])),
-    REDUCE: mode === 'BACKWARD_PARAMS' || mode === 'STATS',
+    REDUCE: mode === 'BACKWARD_PARAMS' || mode === 'STATS' || mode === 'BACKWARD_TRAIN',
+    PARAM_SUMS: mode === 'BACKWARD_PARAMS' || mode === 'BACKWARD_TRAIN',
     UPDATE_RUNNING: momentum !== null,
+    APPLY: !!f.apply,
     RELU: !!f.relu,
     T: laneTypes(v).T,
     HSUM: v === 4 ? '(v.x + v.y) + (v.z + v.w)' : v === 2 ? 'v.x + v.y' : 'v',
@@ -135,38 +137,70 @@ export interface BatchStatistics {
 /**
  * Training mode, forward: the batch mean and biased variance of each channel over N, H, W; with
  * `running`, also running ← (1 − momentum)·running + momentum·batch (unbiased variance, as PyTorch).
- * Normalise with `batchNorm(x, { ...bn, ...stats })`.
+ * Normalise with `batchNorm(x, { ...bn, ...stats })`, or use batchNormTraining (both in one dispatch).
  */
 export function batchStatistics(
   x: Tensor,
   opts: { running?: { mean: Tensor; variance: Tensor }; momentum?: number } = {},
 ): BatchStatistics {
-  const op = 'batchStatistics';
+  return statistics('batchStatistics', x, opts.running, opts.momentum);
+}
+
+/**
+ * Training mode, forward, in one dispatch: batchStatistics (updating `bn`'s running statistics)
+ * and the normalisation by them, y = batchNorm(x, { ...bn, ...stats }, { relu }), bit for bit:
+ * each channel's workgroup sums its statistics, then writes its y.
+ */
+export function batchNormTraining(
+  x: Tensor,
+  bn: BatchNormParams,
+  opts: { relu?: boolean; momentum?: number } = {},
+): BatchStatistics & { y: Tensor } {
+  const y = Tensor.empty(x.engine, x.shape, opts.relu ? 'batchNorm+relu' : 'batchNorm');
+  try {
+    const running = { mean: bn.mean, variance: bn.variance };
+    return { ...statistics('batchNormTraining', x, running, opts.momentum, { bn, y, relu: !!opts.relu }), y };
+  } catch (e) {
+    y.dispose();
+    throw e;
+  }
+}
+
+function statistics(
+  op: string,
+  x: Tensor,
+  running: { mean: Tensor; variance: Tensor } | undefined,
+  momentumOption: number | undefined,
+  apply?: { bn: BatchNormParams; y: Tensor; relu: boolean },
+): BatchStatistics {
   const c = x.shape[1] ?? 0;
   const stats: BatchStatistics = {
     mean: Tensor.empty(x.engine, [c], 'batch mean'),
     variance: Tensor.empty(x.engine, [c], 'batch variance'),
   };
   try {
-    // layout() checks x's rank and the running statistics' channel count
+    // layout() checks x's rank and the running statistics' (and applied parameters') channel count
     const l = layout(op, x.shape, {
-      gamma: stats.mean,
-      beta: stats.mean,
-      mean: opts.running?.mean ?? stats.mean,
-      variance: opts.running?.variance ?? stats.variance,
-      eps: 0,
+      gamma: apply?.bn.gamma ?? stats.mean,
+      beta: apply?.bn.beta ?? stats.mean,
+      mean: running?.mean ?? stats.mean,
+      variance: running?.variance ?? stats.variance,
+      eps: apply?.bn.eps ?? 0,
     });
-    const momentum = opts.running ? (opts.momentum ?? BN_MOMENTUM) : null;
+    const momentum = running ? (momentumOption ?? BN_MOMENTUM) : null;
     if (momentum !== null && !(momentum >= 0 && momentum <= 1))
       fail(`${op}: momentum must be in [0, 1], got ${momentum}`);
     const tensors = {
       x,
       mean: stats.mean,
       variance: stats.variance,
-      runningMean: opts.running?.mean,
-      runningVar: opts.running?.variance,
+      runningMean: running?.mean,
+      runningVar: running?.variance,
+      gamma: apply?.bn.gamma,
+      beta: apply?.bn.beta,
+      y: apply?.y,
     };
-    runMode(op, 'STATS', l, tensors, { eps: 0, momentum });
+    runMode(op, 'STATS', l, tensors, { eps: apply?.bn.eps ?? 0, momentum, relu: apply?.relu, apply: !!apply });
     return stats;
   } catch (e) {
     stats.mean.dispose();
@@ -188,7 +222,9 @@ export function batchNormBackwardTraining(
   const op = 'batchNormBackwardTraining';
   const l = layout(op, x.shape, bn);
   checkShape(op, 'dy', dy.shape, x.shape);
-  const { dgamma, dbeta } = batchNormBackwardParams(x, dy, bn);
+  // one dispatch: each channel's workgroup sums dγ, dβ, then writes its dx
+  const dgamma = Tensor.empty(x.engine, [l.c], 'dgamma');
+  const dbeta = Tensor.empty(x.engine, [l.c], 'dbeta');
   const dx = Tensor.empty(x.engine, x.shape, op);
   runMode(
     op,

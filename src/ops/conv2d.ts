@@ -66,12 +66,20 @@ export interface InputGradientEpilogue {
 /** A conv2d's geometry, validated. */
 type Geometry = ReturnType<typeof geometry>;
 
-// Register-block sizes, measured on SwiftShader (see the conv2d report); every kernel is correct
-// for any value.
-const GRAD_WEIGHT_CHANNEL_BLOCKS = 4;
-const GRAD_WEIGHT_COLUMN_GROUPS = 2;
-/** Output pixels per split-K slice of the weight gradient: trades reduce work for parallelism. */
-const GRAD_WEIGHT_SLICE_PIXELS = 256;
+// The weight gradient's block (conv2d_grad_weight.wgsl), measured on SwiftShader in Node against the
+// split-K GEMM it replaced (GFLOP per CPU-second at ResNet-S / MobileNet shapes, batch 64, one
+// process, loaded machine): 32 output channels × 16 taps (3×3: 1 input channel; 1×1: 16) × 4-pixel
+// segments ran 1.1–1.6× the old kernel (depthwise 1.7×); 8 channels × 8-pixel segments 0.8–1.4×. Any
+// value is correct.
+const GRAD_WEIGHT_CHANNEL_BLOCKS = 8;
+/** The weight gradient's taps × input channels per thread (1×1 convs take this many input channels). */
+const GRAD_WEIGHT_TAPS = 16;
+/** The most vec4 accumulators of a weight-gradient thread (3×3: 8 channel blocks, 1×1: 4). */
+const GRAD_WEIGHT_ACCUMULATORS = 72;
+/** The weight gradient's longest row segment. */
+const GRAD_WEIGHT_SEGMENT = 4;
+/** Threads a weight gradient dispatch aims at: slices of more images trade parallelism for reduce work. */
+const GRAD_WEIGHT_THREADS = 4096;
 
 function geometry(op: string, xShape: readonly number[], wShape: readonly number[], p: Conv2dParams = {}) {
   if (xShape.length !== 4) fail(`${op}: input must have shape [N, Cin, H, W], got ${shapeStr(xShape)}`);
@@ -150,6 +158,7 @@ const SHAPE_FIELDS = [
   'RB',
   'ROWS_PER_IMAGE',
   'EPAD',
+  'SLICE_ROWS',
 ] as const;
 type ShapeField = (typeof SHAPE_FIELDS)[number];
 const SIGNED: ReadonlySet<ShapeField> = new Set(['SH', 'SW', 'PH', 'PW', 'DH', 'DW']);
@@ -451,53 +460,97 @@ function forwardRowCode(block: RegisterBlock, p: number, order: ConvTuning['orde
   });
 }
 
-/** The unrolled register-block code of conv2d_grad_weight.wgsl: 4·NB channels × 4·NQ columns. */
-function gradWeightBlockCode({
-  nb,
-  nq,
-  mixed,
-}: RegisterBlock): Record<'SETUP' | 'ROW' | 'STEP' | 'STORE' | 'STORE_DB', string> {
+/**
+ * The unrolled code of conv2d_grad_weight.wgsl: 4·NB output channels × CIB input channels × every
+ * tap per thread, over row segments of P output pixels (the last one masked where `tail`). Each
+ * accumulator takes its products in (image, row, pixel) order, one rounding per multiply-add.
+ */
+function gradWeightRowCode(
+  { nb, mixed }: RegisterBlock,
+  cib: number,
+  p: number,
+  tail: boolean,
+  g: Geometry,
+): Record<'SETUP' | 'IMAGE' | 'SEGMENT' | 'STORE', string> {
   const B = range(nb);
-  const Q = range(nq);
-  const BQ = B.flatMap((b) => Q.map((q) => [b, q] as const));
+  const C = range(cib);
+  const P = range(p);
+  const KH = range(g.kh);
+  const taps = forwardTaps(g, false);
+  const columns = [...new Set(P.flatMap((q) => taps.map((t) => t.column(q))))].sort((a, b) => a - b);
+  const lanes = 'vec4u(0u, 1u, 2u, 3u)';
+  const acc = (b: number, c: number, kh: number, kw: number) => `acc${b}_${c}_${kh}_${kw}`;
+  const accs = B.flatMap((b) => C.flatMap((c) => KH.flatMap((kh) => taps.map((_, kw) => acc(b, c, kh, kw)))));
   const setup = [
-    ...B.flatMap((b) => [
-      `let dyBlock${b} = (n * shape.BLOCKS + min(co0 / 4u + ${b}u, shape.BLOCKS - 1u)) * shape.NPIX;`,
-      `var db${b} = vec4f(0.0);`,
-    ]),
     ...(mixed
       ? B.map(
           (b) =>
-            `let xChan${b} = (n * shape.CIN + (min(vec4u(co0 + ${4 * b}u) + vec4u(0u, 1u, 2u, 3u), vec4u(shape.COUT - 1u)) / shape.COUT_G) * shape.CIN_G) * shape.HW;`,
+            `let xGroup${b} = (min(vec4u(c0 + ${4 * b}u) + ${lanes}, vec4u(shape.COUT - 1u)) / shape.COUT_G) * shape.CIN_G;`,
         )
-      : ['let xChan = (n * shape.CIN + (co0 / shape.COUT_G) * shape.CIN_G) * shape.HW;']),
-    ...Q.map((q) => `let cols${q} = columns(c0 + ${4 * q}u);`),
-    ...BQ.map(([b, q]) => `var acc${b}_${q} = mat4x4f();`),
+      : ['let xGroup = (c0 / shape.COUT_G) * shape.CIN_G;']),
+    ...C.map((c) => `let inChan${c} = min(ci0 + ${c}u, shape.CIN_G - 1u);`),
+    ...B.map((b) => `var db${b} = vec4f();`),
+    ...accs.map((a) => `var ${a} = vec4f();`),
   ];
-  const row = Q.map((q) => `let row${q} = rowOf(cols${q}, ih0);`);
-  const step = [
-    ...B.flatMap((b) => [`let d${b} = dyPacked[dyBlock${b} + pix];`, `db${b} += d${b};`]),
-    ...Q.map((q) => `let t${q} = tapOf(row${q}.off, row${q}.inside, iw0 + cols${q}.dw, xw);`),
+  const image = [
+    ...B.map((b) => `let dyBase${b} = (n * shape.BLOCKS + min(c0 / 4u + ${b}u, shape.BLOCKS - 1u)) * shape.NPIX;`),
     ...(mixed
-      ? BQ.map(([b, q]) => `acc${b}_${q} += outerMixed(d${b}, xChan${b}, t${q});`)
-      : [
-          ...Q.map((q) => `let v${q} = pixels(xChan, t${q});`),
-          ...BQ.map(([b, q]) => `acc${b}_${q} += outer(d${b}, v${q});`),
-        ]),
+      ? B.flatMap((b) =>
+          C.map((c) => `let xChan${b}_${c} = (vec4u(n * shape.CIN + inChan${c}) + xGroup${b}) * shape.HW;`),
+        )
+      : C.map((c) => `let xChan${c} = (n * shape.CIN + xGroup + inChan${c}) * shape.HW;`)),
   ];
-  // a loop over the accumulators, as in rowSegmentCode: s = ((b · NQ) + q) · 4 + column j
-  const store = [`var accs = array<mat4x4f, ${nb * nq}>(${BQ.map(([b, q]) => `acc${b}_${q}`).join(', ')});`];
-  store.push(
-    `for (var s = 0u; s < ${4 * nb * nq}u; s++) { store(accs[s / 4u][s % 4u], co0 + 4u * (s / ${4 * nq}u), c0 + 4u * ((s / 4u) % ${nq}u) + s % 4u, row); }`,
-  );
-  const storeDb = B.map((b) => `storeDb(db${b}, co0 + ${4 * b}u, row);`);
-  return {
-    SETUP: indent(setup, 2),
-    ROW: indent(row, 4),
-    STEP: indent(step, 6),
-    STORE: indent(store, 2),
-    STORE_DB: indent(storeDb, 4),
-  };
+  // dY of the segment: clamped into the row and zeroed past its end only where segments overhang it
+  const dy = (b: number, q: number) =>
+    tail
+      ? `select(vec4f(), dyPacked[dyBase${b} + dyRow + min(j0 + ${q}u, shape.WO - 1u)], j0 + ${q}u < shape.WO)`
+      : `dyPacked[dyBase${b} + dyRow + j0 + ${q}u]`;
+  const segment = [
+    ...B.flatMap((b) => P.flatMap((q) => [`let d${b}_${q} = ${dy(b, q)};`])),
+    ...B.map((b) => `db${b} += ${P.map((q) => `d${b}_${q}`).join(' + ')};`),
+    ...columns.flatMap((c) => [
+      `let at${c} = i32(j0) * shape.SW - shape.PW + ${c};`,
+      `let col${c} = select(0u, u32(at${c}), u32(at${c}) < shape.W);`,
+      `let keep${c} = select(0.0, 1.0, u32(at${c}) < shape.W);`,
+    ]),
+    ...KH.flatMap((kh) => {
+      const body = C.flatMap((c) => {
+        const v = (b: number, col: number) => (mixed ? `v${kh}_${b}_${c}_${col}` : `vec4f(v${kh}_${c}_${col})`);
+        const loads = mixed
+          ? B.flatMap((b) =>
+              columns.map(
+                (col) =>
+                  `let v${kh}_${b}_${c}_${col} = gather(xChan${b}_${c} + vec4u(xRow${kh}), col${col}) * keep${kh}_${col};`,
+              ),
+            )
+          : columns.map((col) => `let v${kh}_${c}_${col} = x[xChan${c} + xRow${kh} + col${col}] * keep${kh}_${col};`);
+        const fmas = B.flatMap((b) =>
+          taps.flatMap((t, kw) =>
+            P.map((q) => `${acc(b, c, kh, kw)} = fma(d${b}_${q}, ${v(b, t.column(q))}, ${acc(b, c, kh, kw)});`),
+          ),
+        );
+        return [...loads, ...fmas];
+      });
+      // a row in the padding reads row 0 and counts 0 (a branch would mask every accumulator update)
+      return [
+        `let ih${kh} = ih0 + ${kh} * shape.DH;`,
+        `let rowIn${kh} = u32(ih${kh}) < shape.H;`,
+        `let xRow${kh} = select(0u, u32(ih${kh}) * shape.W, rowIn${kh});`,
+        ...columns.map((col) => `let keep${kh}_${col} = select(0.0, keep${col}, rowIn${kh});`),
+        ...body,
+      ];
+    }),
+  ];
+  // a loop over the accumulators (see rowSegmentCode): s = (b · CIB + c) · KK + tap
+  const kk = g.kh * g.kw;
+  const store = [
+    `var accs = array<vec4f, ${accs.length}>(${accs.join(', ')});`,
+    `for (var s = 0u; s < ${accs.length}u; s++) { store(accs[s], c0 + 4u * (s / ${cib * kk}u), ci0 + (s / ${kk}u) % ${cib}u, s % ${kk}u, row); }`,
+    `if (ci0 == 0u) {  // one input-channel block per channel block also reports Σ dY (the bias gradient)`,
+    ...B.map((b) => `  storeDb(db${b}, c0 + ${4 * b}u, row);`),
+    '}',
+  ];
+  return { SETUP: indent(setup, 2), IMAGE: indent(image, 4), SEGMENT: indent(segment, 8), STORE: indent(store, 2) };
 }
 
 /** The forward's GEMM as conv2d-tuning.ts sees it (also the stride-1 input gradient's, on its transposed geometry). */
@@ -820,46 +873,62 @@ export function conv2dBackwardWeight(
   checkGradient(op, g, dy);
   const engine = dy.engine;
   const maxBytes = engine.limits.maxStorageBufferBindingSize;
-
-  // Split K = N·HO·WO into slices of RB output rows of one image; each slice owns a scratch row.
-  const rb = Math.min(g.ho, Math.max(1, Math.ceil(GRAD_WEIGHT_SLICE_PIXELS / g.wo)));
-  const slices = Math.ceil(g.ho / rb);
   const ew = g.cout * g.cinG * g.kh * g.kw;
   const e = ew + g.cout;
-  const epad = Math.ceil(e / 64) * 64; // rows start 256-byte aligned
+  const epad = Math.ceil(e / 64) * 64; // scratch rows start 256-byte aligned
   if (ew * 4 > maxBytes || epad * 4 > maxBytes)
     fail(`${op}: weight gradient ${shapeStr(wShape)} exceeds maxStorageBufferBindingSize ${maxBytes}`);
 
-  const block = registerBlock(g.cout, g.coutG, g.groups, GRAD_WEIGHT_CHANNEL_BLOCKS, GRAD_WEIGHT_COLUMN_GROUPS);
+  // input channels per thread: enough taps in the block to reuse each dY load (1×1 convs: several channels)
+  const cib = Math.min(g.cinG, Math.max(1, Math.floor(GRAD_WEIGHT_TAPS / (g.kh * g.kw))));
+  // and as many channel blocks as keep the accumulators within GRAD_WEIGHT_ACCUMULATORS (5×5 kernels: 2)
+  const nbMax = Math.min(
+    GRAD_WEIGHT_CHANNEL_BLOCKS,
+    Math.max(1, Math.floor(GRAD_WEIGHT_ACCUMULATORS / (cib * g.kh * g.kw))),
+  );
+  const block = registerBlock(g.cout, g.coutG, g.groups, nbMax);
   const cb = 4 * block.nb;
-  const tj = 4 * block.nq;
-  const ckk = g.cinG * g.kh * g.kw;
-  const colBlocks = Math.ceil(ckk / tj);
+  const pb = segmentLength(g.wo, GRAD_WEIGHT_SEGMENT);
+  const colBlocks = Math.ceil(g.cinG / cib);
   const tiles = Math.ceil(g.cout / cb) * colBlocks;
-  const params = { ...gradWeightBlockCode(block), CONV_SHAPE, CB: cb, TJ: tj, X_TAP_READS: tapReads('x') };
+  const params = {
+    ...gradWeightRowCode(block, cib, pb, g.wo % pb !== 0, g),
+    CONV_SHAPE,
+    CB: cb,
+    CIB: cib,
+    PB: pb,
+    X_TAP_READS: tapReads('x'),
+  };
 
   const xImage = g.cin * g.h * g.w;
   const dyImage = g.cout * g.ho * g.wo;
   const dyBlocks = Math.ceil(g.cout / 4);
   const packedImage = dyBlocks * 4 * g.ho * g.wo;
-  const perChunk = imagesPerChunk(op, engine, g.n, [xImage, dyImage, packedImage, slices * epad]);
-  const scratch = Tensor.empty(engine, [perChunk * slices, epad], `${op} scratch`);
+  const perChunk = imagesPerChunk(op, engine, g.n, [xImage, dyImage, packedImage, epad]);
+  // Slices of images, or of an image's rows where the channels give too few threads (LeNet): as
+  // few slices (scratch rows to reduce) as keep GRAD_WEIGHT_THREADS threads busy.
+  const rb = Math.max(1, Math.floor((perChunk * tiles) / GRAD_WEIGHT_THREADS));
+  const fits = Math.floor(maxBytes / (4 * perChunk * epad)); // row slices whose scratch rows fit one binding
+  const rowSplit = rb > 1 ? 1 : Math.min(g.ho, fits, Math.max(1, Math.floor(GRAD_WEIGHT_THREADS / (perChunk * tiles))));
+  const sliceRows = Math.ceil(g.ho / rowSplit);
+  const rowSlices = Math.ceil(g.ho / sliceRows);
+  const scratch = Tensor.empty(engine, [Math.ceil(perChunk / rb) * rowSlices, epad], `${op} scratch`);
   const dyPacked = Tensor.empty(engine, [perChunk, packedImage], `${op} packed dy`);
   const dw = Tensor.empty(engine, wShape, `${op} dw`);
   const db = Tensor.empty(engine, [g.cout], `${op} db`);
   forEachChunk(g.n, perChunk, (n0, count) => {
-    const rows = count * slices;
-    const partial: BufferRange = { buffer: scratch.buffer, offset: 0, bytes: rows * epad * 4 };
+    const slices = Math.ceil(count / rb) * rowSlices;
+    const partial: BufferRange = { buffer: scratch.buffer, offset: 0, bytes: slices * epad * 4 };
     const packed = packChannels(op, imageRange(dy, dyImage, n0, count), dyPacked, g.cout, g.ho * g.wo, count);
     const shape = shapeUniform(g, {
       IMAGES: count,
-      THREADS: rows * tiles,
+      THREADS: slices * tiles,
       BLOCKS: dyBlocks,
-      CKK: ckk,
       COL_BLOCKS: colBlocks,
       TILES: tiles,
       RB: rb,
-      ROWS_PER_IMAGE: slices,
+      ROWS_PER_IMAGE: rowSlices,
+      SLICE_ROWS: sliceRows,
       EPAD: epad,
     });
     engine.run({
@@ -867,9 +936,9 @@ export function conv2dBackwardWeight(
       source: gradWeightSource,
       params,
       bindings: { x: imageRange(x, xImage, n0, count), dyPacked: packed, partial, shape },
-      grid: { threads: rows * tiles },
+      grid: { threads: slices * tiles },
     });
-    const sizes = Uint32Array.of(ew, e, epad, rows, +(n0 > 0));
+    const sizes = Uint32Array.of(ew, e, epad, slices, +(n0 > 0));
     engine.run({
       op: `${op} reduce`,
       source: gradWeightReduceSource,

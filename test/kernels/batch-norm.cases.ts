@@ -1,5 +1,6 @@
 /**
- * Inference batch norm (+ fused ReLU), its input and parameter gradients, and BN folding.
+ * Inference batch norm (+ fused ReLU), its input and parameter gradients, training mode (the fused
+ * batchNormTraining against the separate passes, bit for bit), and BN folding.
  * Tolerances: f32 math against float64 references, rtol 1e-5 / atol 1e-5 (the parameter gradients
  * sum N·H·W terms). References are checked against central finite differences; folding is checked in
  * float64 only: BN(conv(x, W, b)) vs conv(x, W', b').
@@ -15,6 +16,7 @@ import {
   batchNormBackwardInput,
   batchNormBackwardParams,
   batchNormBackwardTraining,
+  batchNormTraining,
   batchStatistics,
   foldBatchNorm,
   type BatchNormParams,
@@ -179,9 +181,26 @@ export default defineCases('batchnorm', (test) => {
           dx.some((v, k) => Math.abs(v - inference[k]!) > 1e-3),
           'training and inference backward agree: the statistics terms are not exercised',
         );
+        // batchNormTraining: statistics, running update and forward in one dispatch, the same bits
+        const tbn2 = upload(engine, bn);
+        const fused = batchNormTraining(tx, tbn2, { relu, momentum: 0.1 });
+        const same = async (a: Tensor, b: Tensor, what: string) => {
+          const [va, vb] = [await a.download(), await b.download()];
+          assert(
+            va.every((v, k) => Object.is(v, vb[k])),
+            `batchNormTraining's ${what} differs from the separate passes'`,
+          );
+        };
+        await same(fused.y, ty, 'output');
+        await same(fused.mean, stats.mean, 'batch mean');
+        await same(fused.variance, stats.variance, 'batch variance');
+        await same(tbn2.mean, tbn.mean, 'running mean');
+        await same(tbn2.variance, tbn.variance, 'running variance');
         for (const t of [tx, tdy, ty, back.dx, back.dgamma, back.dbeta, stats.mean, stats.variance]) t.dispose();
+        for (const t of [fused.y, fused.mean, fused.variance]) t.dispose();
         if (g !== tdy) g.dispose();
         disposeBn(tbn);
+        disposeBn(tbn2);
       });
     }
   }

@@ -122,6 +122,18 @@ const CONFIGS: Config[] = [
     relu: true,
     residual: true,
   },
+  // wide and many images: the weight gradient sums several images per scratch row (slices of 2 images)
+  {
+    name: 'batch 64, 64->64 channels, 3x3 pad 1 on 2x3',
+    spec: { xShape: [64, 64, 2, 3], wShape: [64, 64, 3, 3], padding: [1, 1] },
+    bias: true,
+  },
+  // few channels: the weight gradient splits each image's 7 rows into slices of 2 (the last of 1)
+  {
+    name: 'batch 26, 32->32 channels, 3x3 pad 1 on 7x5',
+    spec: { xShape: [26, 32, 7, 5], wShape: [32, 32, 3, 3], padding: [1, 1] },
+    bias: false,
+  },
   // the input gradient cannot run as a forward here (its padding would be negative)
   { name: '1x1 conv, padding 1', spec: { xShape: [1, 3, 4, 5], wShape: [4, 3, 1, 1], padding: [1, 1] }, bias: true },
   // asymmetric padding [top, left, bottom, right] (ONNX pads, auto_pad SAME_*): the begin pads place
