@@ -14,7 +14,7 @@ import { REPEAT_SEPARATOR } from './key-values.js';
 export type Flags = Map<string, string>;
 
 /** Flags that take no value. */
-const SWITCHES = new Set(['json', 'help', 'debug', 'allow-outside', 'quiet']);
+const SWITCHES = new Set(['json', 'help', 'debug', 'allow-outside', 'quiet', 'record']);
 
 /** Flags that may be given more than once: their values are joined by REPEAT_SEPARATOR (key-values.ts). */
 const REPEATABLE = new Set(['method-option', 'preprocess', 'layer']);

@@ -3,3 +3,4 @@ export * from './similarity.js';
 export * from './randomise.js';
 export * from './checks.js';
 export * from './load.js';
+export * from './figure.js';
