@@ -28,6 +28,8 @@ import {
   type SanityReport,
 } from '../src/sanity/index.js';
 import { Rng } from './harness/random.js';
+import { sanityCommand } from '../src/cli/sanity-command.js';
+import { parseFlags } from '../src/cli/flags.js';
 
 /** float64 SSIM of two [H, W] maps (Gaussian window, 'valid' positions, mean over them). */
 function ssimRef(a: Float64Array, b: Float64Array, h: number, w: number, win: number, range: number): number {
@@ -175,6 +177,22 @@ describe('layer randomisation', () => {
         3,
       ),
     ).toEqual(others);
+  });
+});
+
+describe('pathlight sanity flags', () => {
+  it('refuses bad flags before any GPU work, naming the problem', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--method', 'grad'], /--model is required/],
+      [['--model', 'net.onnx'], /zoo model or a zoo-architecture \.safetensors/],
+      [['--model', 'lenet', '--method', 'grad,grad'], /names a method twice/],
+      [['--model', 'lenet', '--orders', 'cascading,upwards'], /unknown order 'upwards'/],
+      [['--model', 'lenet', '--twin', 'twin.onnx'], /not a \.safetensors file/],
+      [['--model', 'lenet', '--seed', '-1'], /--seed needs a decimal integer/],
+      [['--model', 'lenet', '--out', 'x.svg'], /use a \.json file name/],
+      [['--model', 'lenet', '--colour', 'red'], /unknown flag --colour/],
+    ];
+    for (const [argv, message] of cases) await expect(sanityCommand(parseFlags(argv))).rejects.toThrow(message);
   });
 });
 
