@@ -22,6 +22,7 @@ import {
   randomisedParams,
   randomOtherClasses,
   sanityChecks,
+  sanityFigureSvg,
   similarities,
   spearman,
   topKIntersection,
@@ -222,6 +223,23 @@ describe('sanityChecks on the trained LeNet', () => {
     }
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a twin of another architecture', async () => {
+    const { model } = await loadSanityModel(engine, 'lenet');
+    try {
+      await expect(loadTwin(engine, 'assets/models/resnet-fashion-mnist.safetensors', model)).rejects.toThrow(
+        /model lenet: unknown parameter/,
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('draws one curve per method in every panel, x from the trained model down to the first layer', () => {
+    const svg = sanityFigureSvg(report, 'LeNet');
+    expect(svg.match(/<polyline/g)).toHaveLength(2 * 6); // 2 orders × 6 panels × 1 method
+    for (const label of ['trained', 'fc3', 'conv1']) expect(svg).toContain(`>${label}</text>`);
+  });
 
   it("restores the model's weights bit for bit", () => {
     expect([...after.keys()]).toEqual([...before.keys()]);
