@@ -3,8 +3,6 @@
  * points, one coloured polyline (with markers) per series, and a legend. Used for the sanity checks'
  * figures (similarity against the randomised layer, one curve per method).
  */
-import { formatTick } from './figure.js';
-
 export interface ChartSeries {
   name: string;
   /** one value per x point; NaN leaves a gap */
@@ -36,6 +34,9 @@ const escapeXml = (s: string) =>
 
 const PANEL = { width: 230, height: 160, gapX: 40, gapY: 40 };
 const MARGIN = { left: 60, top: 66, bottom: 76, right: 40 };
+
+/** A tick label: a short decimal with a true minus sign. */
+const tickLabel = (v: number) => String(+v.toFixed(2)).replace('-', '−');
 
 /** y ticks every 0.25 or 0.5 across the range. */
 function yTicks([lo, hi]: readonly [number, number]): number[] {
@@ -82,7 +83,7 @@ export function lineChartSvg(c: LineChart): string {
         out.push(
           `<line x1="${left}" x2="${left + PANEL.width}" y1="${y(t)}" y2="${y(t)}" stroke="${t === 0 ? '#888' : '#e4e4e4'}"/>`,
         );
-        if (k === 0) out.push(`<text x="${left - 4}" y="${y(t) + 4}" text-anchor="end">${formatTick(t)}</text>`);
+        if (k === 0) out.push(`<text x="${left - 4}" y="${y(t) + 4}" text-anchor="end">${tickLabel(t)}</text>`);
       }
       for (let i = 0; i < n; i++)
         out.push(
