@@ -127,14 +127,14 @@ function summaryTable(report: SanityReport, methods: readonly string[]): string 
   const lines = ["mean signed Spearman rank to the trained model's map (|map| in brackets):"];
   const cell = (v: { signed: { spearman: { mean: number } }; abs: { spearman: { mean: number } } }) =>
     `${v.signed.spearman.mean.toFixed(2)} (${v.abs.spearman.mean.toFixed(2)})`.padStart(13);
-  lines.push(['step'.padEnd(24), ...methods.map((m) => m.padStart(13))].join(''));
+  lines.push(['step'.padEnd(32), ...methods.map((m) => m.padStart(13))].join(''));
   for (const [order, steps] of Object.entries(report.mprt))
     for (const s of steps!)
-      lines.push([`${order.slice(0, 4)} ${s.layer}`.padEnd(24), ...methods.map((m) => cell(s.methods[m]!))].join(''));
+      lines.push([`${order.slice(0, 4)} ${s.layer}`.padEnd(32), ...methods.map((m) => cell(s.methods[m]!))].join(''));
   if (report.randomLogit)
-    lines.push(['random logit'.padEnd(24), ...methods.map((m) => cell(report.randomLogit!.methods[m]!))].join(''));
+    lines.push(['random logit'.padEnd(32), ...methods.map((m) => cell(report.randomLogit!.methods[m]!))].join(''));
   if (report.dataRandomisation)
-    lines.push(['twin'.padEnd(24), ...methods.map((m) => cell(report.dataRandomisation!.methods[m]!))].join(''));
+    lines.push(['twin'.padEnd(32), ...methods.map((m) => cell(report.dataRandomisation!.methods[m]!))].join(''));
   return lines.join('\n');
 }
 

@@ -28,7 +28,7 @@ export function sanityFigureSvg(report: SanityReport, title: string): string {
     title,
     xLabels: ['trained', ...report.layers],
     xTitle: 'randomised layer (cascading: this one and every one above it; independent: this one alone)',
-    yTitle: 'similarity to the trained model’s map (mean over images)',
+    yTitle: 'similarity to the trained map (mean)',
     yRange: [lo, 1],
     rows,
   });

@@ -33,7 +33,7 @@ const escapeXml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const PANEL = { width: 230, height: 160, gapX: 40, gapY: 40 };
-const MARGIN = { left: 60, top: 66, bottom: 76, right: 40 };
+const MARGIN = { left: 60, top: 66, right: 40 };
 
 /** A tick label: a short decimal with a true minus sign. */
 const tickLabel = (v: number) => String(+v.toFixed(2)).replace('-', '−');
@@ -51,7 +51,9 @@ export function lineChartSvg(c: LineChart): string {
   const names = [...new Set(c.rows.flatMap((r) => r.flatMap((p) => p.series.map((s) => s.name))))];
   const colour = (name: string) => PALETTE[names.indexOf(name) % PALETTE.length]!;
   const width = MARGIN.left + cols * PANEL.width + (cols - 1) * PANEL.gapX + MARGIN.right;
-  const height = MARGIN.top + c.rows.length * (PANEL.height + PANEL.gapY) + MARGIN.bottom;
+  // room for the x labels (9 px text rotated 60°: about 4.7 px down per character) and the x title
+  const bottomMargin = 40 + Math.ceil(4.7 * Math.max(0, ...c.xLabels.map((l) => l.length)));
+  const height = MARGIN.top + c.rows.length * (PANEL.height + PANEL.gapY) + bottomMargin;
   const [lo, hi] = c.yRange;
   const n = c.xLabels.length;
   const out = [
@@ -113,7 +115,7 @@ export function lineChartSvg(c: LineChart): string {
   const bottom = height - 8;
   out.push(`<text x="${width / 2}" y="${bottom}" text-anchor="middle">${escapeXml(c.xTitle)}</text>`);
   out.push(
-    `<text transform="translate(14,${MARGIN.top + (height - MARGIN.top - MARGIN.bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(c.yTitle)}</text>`,
+    `<text transform="translate(14,${MARGIN.top + (height - MARGIN.top - bottomMargin) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(c.yTitle)}</text>`,
   );
   out.push('</svg>');
   return out.join('\n') + '\n';
