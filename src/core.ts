@@ -56,3 +56,6 @@ export * from './attribution/methods/ig2/references.js';
 
 // metrics
 export * from './metrics/index.js';
+
+// sanity checks (MPRT, random logit, data randomisation)
+export * from './sanity/index.js';

@@ -11,6 +11,7 @@ import { evalMain } from './eval-command.js';
 import { benchCommand } from './bench-command.js';
 import { predictCommand } from './predict-command.js';
 import { layersCommand } from './layers-command.js';
+import { sanityCommand } from './sanity-command.js';
 import { errorLine } from './error-line.js';
 
 const USAGE = `usage:
@@ -36,6 +37,11 @@ const USAGE = `usage:
                     [--shard k/n (k from 0)] [--steps N] [--baseline black|white|uniform|blur] [--seed S] [--batch B]
                     [--references R] [--reference-pool M (ig2)] [--metrics m1,…] [--json] [--out file.json | --record] [--quiet]
   pathlight eval    --merge a.json b.json … [--out file.json | --record] [--json]   (shards → one run: docs/eval.md)
+  pathlight sanity  --model <zoo|file.safetensors> --method <m1,m2,…> [--dataset d] [--split test|train]
+                    [--range a:b | --samples N] [--steps N] [--baseline black|white|uniform|blur] [--seed S]
+                    [--orders cascading,independent] [--twin file.safetensors (random-label twin)] [--batch B]
+                    [--record (bench/results/sanity/) | --out file.json] [--json] [--quiet]
+                    (MPRT, random logit, data randomisation: JSON + SVG figure, docs/sanity.md)
   pathlight predict --model <model> --input <file.npy> [--out file.npy] [--json]
   explain, predict: [--input-shape C,H,W]  (fixes a model file's free input sizes, e.g. [-1, 3, -1, -1];
                     without it, explain's --input or predict's first input fixes them)
@@ -50,7 +56,7 @@ const USAGE = `usage:
   layer methods (--layer): layer-ig, idgi, conductance, internal-influence, gradcam, layer-gradxactivation;
   neuron methods (--neuron): neuron-ig`;
 
-const COMMANDS = ['explain', 'eval', 'predict', 'bench', 'layers'];
+const COMMANDS = ['explain', 'eval', 'sanity', 'predict', 'bench', 'layers'];
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -60,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'explain') await explainCommand(parseFlags(rest));
   else if (command === 'eval') await evalMain(rest);
+  else if (command === 'sanity') await sanityCommand(parseFlags(rest));
   else if (command === 'predict') await predictCommand(parseFlags(rest));
   else if (command === 'bench') await benchCommand(rest);
   else if (command === 'layers') await layersCommand(parseFlags(rest));

@@ -105,7 +105,12 @@ function randomMask(pixels: number, fraction: number, seed: number): Uint8Array 
   return mask;
 }
 
-function explainOptions(method: string, steps: number, baseline: BaselineSpec | undefined): ExplainOptions<string> {
+/** explain()'s options for a method name of eval / sanity (`smoothgrad[:<m>]` wraps m, default the gradient). */
+export function explainOptions(
+  method: string,
+  steps: number,
+  baseline: BaselineSpec | undefined,
+): ExplainOptions<string> {
   const sg = method === 'smoothgrad' || method.startsWith('smoothgrad:');
   const name = sg ? (method.split(':')[1] ?? 'grad') : method;
   // methods with their own start (grad, Blur IG, IG2) refuse a baseline: the comparison's baseline is for the others
