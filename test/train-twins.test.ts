@@ -8,6 +8,8 @@ import { permutedLabels, seededSubset, type LabelledImages } from '../src/train/
 import { learningRateSchedule, parseTrainArgs, trainingImages } from '../src/train/cli.js';
 import { formatTrainAccuracy } from '../src/train/progress.js';
 import { checkContinuation, dataFields, sittings, weightsPath } from '../src/train/record.js';
+import { writeSafetensors } from '../src/models/safetensors.js';
+import { twinsTable, zooEntry } from '../scripts/zoo-docs.mjs';
 
 /** N one-pixel "images" whose value is their index, labelled index mod 10. */
 function indexedImages(count: number): LabelledImages {
@@ -165,5 +167,55 @@ describe('npm run train: the twin flags', () => {
     expect(formatTrainAccuracy({ accuracy: 0.9615, correct: 1923, count: 2000 }, true)).toBe(
       'training accuracy 96.15% (1923/2000 of its permuted training images, eval mode)',
     );
+  });
+});
+
+describe('docs/zoo.md from the training records (scripts/zoo-docs.mjs)', () => {
+  const sitting = (steps: number, seconds: number, seed: number, extra: Record<string, string> = {}) => ({
+    model: 'lenet',
+    dataset: 'mnist',
+    subset: '2000',
+    subset_seed: '1',
+    permute_labels_seed: '26',
+    seed: String(seed),
+    steps: String(steps),
+    batch: '32',
+    optimizer: 'adam lr 0.002 constant',
+    schedule: 'constant',
+    train_images: '2000',
+    train_seconds: String(seconds),
+    test_accuracy: '0.1010',
+    test_images: '1000',
+    adapter: 'google swiftshader SwiftShader driver 5.0.0',
+    cpu: 'AMD EPYC × 2',
+    command: `npm run train -- --seed ${seed}`,
+    ...extra,
+  });
+  const first = sitting(125, 600, 1, { train_accuracy: '0.4000' });
+  const second = sitting(250, 1200, 2, { train_accuracy: '0.9655', continued_from: JSON.stringify(first) });
+  const bytes = writeSafetensors(
+    new Map([
+      ['fc.weight', { shape: [10, 4], data: new Float32Array(40) }],
+      ['bn.running_mean', { shape: [4], data: new Float32Array(4) }],
+    ]),
+    second,
+  );
+
+  it('sums the sittings of a continued record and keeps their seeds and commands in order', () => {
+    const e = zooEntry('lenet-mnist-random-labels.safetensors', Buffer.from(bytes));
+    expect(e.parameters).toBe(40);
+    expect(e.epochs).toBe((375 * 32) / 2000);
+    expect(e.seconds).toBe(1800);
+    expect(e.seeds).toEqual(['1', '2']);
+    expect(e.commands).toEqual(['npm run train -- --seed 1', 'npm run train -- --seed 2']);
+  });
+
+  it("shows a twin's training accuracy (the newest sitting's) and its data settings", () => {
+    const row = twinsTable([zooEntry('lenet-mnist-random-labels.safetensors', Buffer.from(bytes))]).split('\n')[2]!;
+    expect(row).toContain('| 96.55 % |');
+    expect(row).toContain('2 000 (seeded subset, seed 1)');
+    expect(row).toContain('permuted, seed 26');
+    expect(row).toContain('6.00 in 2 sittings');
+    expect(row).toContain('30 min');
   });
 });
