@@ -91,6 +91,12 @@ export function zooEntries(folder) {
     .map((f) => zooEntry(f, readFileSync(join(dir, f))));
 }
 
+/** The sittings' seeds: a run of consecutive ones as a range, else in order. */
+function seedList(seeds) {
+  const consecutive = seeds.length > 2 && seeds.every((s, i) => i === 0 || Number(s) === Number(seeds[i - 1]) + 1);
+  return consecutive ? `${seeds[0]}–${seeds.at(-1)} (one per sitting)` : seeds.join(', then ');
+}
+
 const time = (s) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : `${Math.round(s / 60)} min`);
 const sittingsNote = (e) => (e.runs.length > 1 ? ` in ${e.runs.length} sittings` : '');
 
@@ -103,7 +109,7 @@ export function modelsTable(entries = zooEntries('assets/models')) {
     const m = e.record;
     lines.push(
       `| ${m.model} | ${DATASET[m.dataset] ?? m.dataset} | ${percent(m.test_accuracy)} | ${group(e.parameters)} | ` +
-        `${e.epochs.toFixed(2)}${sittingsNote(e)} | ${e.seeds.join(', then ')} | ${e.optimizer} | ${e.schedule} | ${m.batch} | ` +
+        `${e.epochs.toFixed(2)}${sittingsNote(e)} | ${seedList(e.seeds)} | ${e.optimizer} | ${e.schedule} | ${m.batch} | ` +
         `${time(e.seconds)} | ${e.machine} |`,
     );
   }
@@ -122,18 +128,22 @@ export function twinsTable(entries = zooEntries('assets/twins')) {
     lines.push(
       `| \`assets/twins/${e.file}\` | ${m.model} | ${DATASET[m.dataset] ?? m.dataset} | ${images} | ${labels} | ` +
         `${m.train_accuracy !== undefined ? percent(m.train_accuracy) : '—'} | ${percent(m.test_accuracy)} (first ${group(m.test_images ?? 10000)}) | ` +
-        `${e.epochs.toFixed(2)}${sittingsNote(e)} | ${e.seeds.join(', then ')} | ${e.optimizer} | ${e.schedule} | ${m.batch} | ${time(e.seconds)} | ${e.machine} |`,
+        `${e.epochs.toFixed(2)}${sittingsNote(e)} | ${seedList(e.seeds)} | ${e.optimizer} | ${e.schedule} | ${m.batch} | ${time(e.seconds)} | ${e.machine} |`,
     );
   }
   return lines.join('\n');
 }
 
-/** The commands that trained each file, sitting by sitting, in one fenced block per folder. */
+/** The commands that trained each file, sitting by sitting (with the training accuracy each reached), in one fenced block. */
 export function commands(entries) {
   const lines = ['```'];
   for (const e of entries) {
     lines.push(`# ${e.file}`);
-    lines.push(...e.commands);
+    e.commands.forEach((command, i) => {
+      lines.push(command);
+      const r = e.runs[i];
+      if (r.train_accuracy !== undefined) lines.push(`#   -> training accuracy ${percent(r.train_accuracy)}`);
+    });
   }
   lines.push('```');
   return lines.join('\n');
