@@ -10,6 +10,8 @@
  *   tfjs-peer    pathlight's IG against TF.js's webgpu, wasm and cpu backends (bench/results/bench-chrome.json)
  *   ort-peer     pathlight's predict against onnxruntime-web's webgpu and wasm providers (the same file)
  *   cli-usage    `pathlight --help` (src/cli/main.ts, bundled to .tmp/ and run), in a code block
+ *   zoo-*        docs/zoo.md's tables and commands, from the training records (scripts/zoo-docs.mjs,
+ *                assets/models/ and assets/twins/*.safetensors)
  * --write rewrites the blocks in place; --check exits 1 naming every block that differs.
  */
 import * as esbuild from 'esbuild';
@@ -138,6 +140,10 @@ const GENERATORS = {
   'tfjs-peer': tfjsPeer,
   'ort-peer': ortPeer,
   'cli-usage': cliUsage,
+  'zoo-models': () => node('scripts/zoo-docs.mjs', 'models'),
+  'zoo-model-commands': () => node('scripts/zoo-docs.mjs', 'model-commands'),
+  'zoo-twins': () => node('scripts/zoo-docs.mjs', 'twins'),
+  'zoo-twin-commands': () => node('scripts/zoo-docs.mjs', 'twin-commands'),
 };
 
 const BLOCK = /(<!-- generated: ([\w-]+) \(scripts\/docs-tables\.mjs\) -->\n)([\s\S]*?)(\n<!-- end generated: \2 -->)/g;

@@ -38,6 +38,37 @@ export function limitImages(data: LabelledImages, limit: number): LabelledImages
 }
 
 /**
+ * `size` distinct examples drawn by a seeded shuffle, kept in dataset order and copied: the same
+ * seed gives the same indices on every machine (the random-label twins' fixed training subset).
+ */
+export function seededSubset(
+  data: LabelledImages,
+  size: number,
+  seed: number,
+): LabelledImages & { indices: Uint32Array } {
+  if (!Number.isInteger(size) || size < 1) fail(`subset size must be a positive integer, got ${size}`);
+  if (size > data.count) fail(`subset of ${size} exceeds the ${data.count} training images`);
+  const indices = shuffledIndices(data.count, seededRandom(seed)).subarray(0, size).sort();
+  const imageSize = data.images.length / data.count;
+  const images = new Float32Array(size * imageSize);
+  const labels = new Int32Array(size);
+  indices.forEach((src, i) => {
+    images.set(data.images.subarray(src * imageSize, (src + 1) * imageSize), i * imageSize);
+    labels[i] = data.labels[src]!;
+  });
+  return { images, labels, count: size, indices };
+}
+
+/**
+ * The labels dealt out again by a seeded shuffle: the same multiset of classes, paired with the
+ * images at random (Adebayo et al.'s data-randomisation test trains a twin on these).
+ */
+export function permutedLabels(labels: ArrayLike<number>, seed: number): Int32Array {
+  const order = shuffledIndices(labels.length, seededRandom(seed));
+  return Int32Array.from(order, (src) => labels[src]!);
+}
+
+/**
  * Yields full batches in a seeded random order, one epoch after another (`epoch` counted from 0).
  * The last incomplete batch of each epoch is dropped, so every step has the same shape (one
  * pipeline set) and the same gradient scale.

@@ -20,3 +20,11 @@ export function formatProgress(r: ProgressReport): string {
     `acc ${(100 * r.accuracy).toFixed(2)}%  ${r.imagesPerSecond.toFixed(0)} img/s`
   );
 }
+
+/** The end-of-run line for a model's accuracy on its own training images (a random-label twin's figure of merit). */
+export function formatTrainAccuracy(
+  r: { accuracy: number; correct: number; count: number },
+  permuted: boolean,
+): string {
+  return `training accuracy ${(100 * r.accuracy).toFixed(2)}% (${r.correct}/${r.count} of its ${permuted ? 'permuted ' : ''}training images, eval mode)`;
+}
