@@ -96,16 +96,16 @@ function resultTables(result: EvalResults): string {
 /**
  * The file a run writes: `--out`, else with `--record` the committed bench/results/eval/<name>.json
  * (relative to the working directory, the repository's root for the project's own records), else
- * a shard's default in the ignored out/eval/.
+ * a shard's default in the ignored out/eval/. Checked (writable, .json) before anything is written.
  */
 function outputPath(flags: Flags, name: string, shard: Shard | null): string | undefined {
+  if (flags.has('record') && flags.has('out'))
+    throw new PathlightError('eval: --record writes bench/results/eval/; give --out or --record');
   const stem = name.replace(/\W+/g, '_') + (shard ? `-shard-${shard.k}-of-${shard.n}` : '');
-  if (flags.has('record')) {
-    if (flags.has('out')) throw new PathlightError('eval: --record writes bench/results/eval/; give --out or --record');
-    return join('bench', 'results', 'eval', `${stem}.json`);
-  }
-  const out = flags.get('out') ?? (shard ? join('out', 'eval', `${stem}.json`) : undefined);
-  if (out) checkOutputPath(out, '--out', ['.json']);
+  const out = flags.has('record')
+    ? join('bench', 'results', 'eval', `${stem}.json`)
+    : (flags.get('out') ?? (shard ? join('out', 'eval', `${stem}.json`) : undefined));
+  if (out) checkOutputPath(out, flags.has('record') ? '--record' : '--out', ['.json']);
   return out;
 }
 
@@ -124,8 +124,6 @@ function writeResults(result: EvalResults, flags: Flags, out: string | undefined
 
 async function mergeCommand(files: string[], flags: Flags): Promise<void> {
   checkKnownFlags(flags, MERGE_FLAGS, 'eval --merge');
-  if (flags.has('record') && flags.has('out'))
-    throw new PathlightError('eval: --record writes bench/results/eval/; give --out or --record');
   const parsed = files.map((name) => {
     checkInputFile(name, 'eval --merge');
     let value: unknown;
@@ -136,8 +134,9 @@ async function mergeCommand(files: string[], flags: Flags): Promise<void> {
     }
     return { name, results: checkResults(value, name) };
   });
-  const merged = mergeResults(parsed);
-  writeResults(merged, flags, outputPath(flags, merged.settings.model, null), true);
+  // the shards' model names the recorded file; mergeResults refuses shards whose settings differ
+  const out = outputPath(flags, parsed[0]!.results.settings.model, null);
+  writeResults(mergeResults(parsed), flags, out, true);
 }
 
 /** Everything that can be checked without a GPU, as the run's settings (the model's name comes later). */
