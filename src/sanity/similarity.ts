@@ -7,6 +7,7 @@
  */
 import type { Engine } from '../gpu/engine.js';
 import { fail } from '../errors.js';
+import { pearson } from '../metrics/faithfulness-correlation.js';
 import { gaussianWindow } from '../metrics/ms-ssim.js';
 import { ssimStats } from '../metrics/ssim-stats.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -42,35 +43,20 @@ export function averageRanks(values: ArrayLike<number>): Float64Array {
   return ranks;
 }
 
-/** Pearson's r; 0 where either side is constant (no order to agree with), 1 where both are. */
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i]! - ma;
-    const db = b[i]! - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  if (saa === 0 && sbb === 0) return 1;
-  if (saa === 0 || sbb === 0) return 0;
-  return sab / Math.sqrt(saa * sbb);
+function isConstant(values: ArrayLike<number>): boolean {
+  for (let i = 1; i < values.length; i++) if (values[i] !== values[0]) return false;
+  return true;
 }
 
-/** Spearman's ρ: Pearson's r of the average ranks. */
+/**
+ * Spearman's ρ: Pearson's r of the average ranks; 0 where one side is constant (no order to agree
+ * with), 1 where both are.
+ */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length || a.length < 2) fail(`spearman: needs two series of equal length ≥ 2`);
+  const constantA = isConstant(a);
+  const constantB = isConstant(b);
+  if (constantA || constantB) return constantA && constantB ? 1 : 0;
   return pearson(averageRanks(a), averageRanks(b));
 }
 
