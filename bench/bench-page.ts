@@ -14,7 +14,7 @@ import { fuseModel, modelFromSpec, type ModelSpec } from '../src/models/fuse.js'
 import { readSafetensors } from '../src/models/safetensors.js';
 import { ZOO, zooSpec, type ZooName } from '../src/models/zoo.js';
 import { ceilingLine, CEILING_WHAT, measureCeiling, type Ceiling } from './ceiling.js';
-import { idgiOverheads, METHODS, syntheticImages, type MethodFigure } from './methods.js';
+import { gradientCosts, idgiOverheads, METHODS, syntheticImages, type MethodFigure } from './methods.js';
 import { parseBenchArgs, type BenchPlan } from './bench-grid.js';
 import { measureCell, profileCell, type BenchFigure, type Cell, type CellProfile } from './bench-measure.js';
 import { FLOPS_FORMULA, modelFlops } from './flops.js';
@@ -210,6 +210,7 @@ window.runBench = async (argv: string[]) => {
       models: out.models,
       figures: out.figures,
       idgiOverhead: idgiOverheads(out.figures as unknown as MethodFigure[]),
+      gradientCosts: gradientCosts(out.figures as unknown as MethodFigure[]),
       profiles: out.profiles,
       profilesNote: `one profiled IG call per model after its timed calls: the TF.js peers' first cell (IG-${plan.peerSteps[0]}, ${PEER_RULE} rule) where the model has one, else its largest IG cell of the grid; profiling puts every dispatch in its own compute pass, so wallMs is above the unprofiled ms`,
       peer: {

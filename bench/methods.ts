@@ -12,6 +12,7 @@ import { explain, type ExplainOptions } from '../src/attribution/index.js';
 import { createZooModel } from '../src/models/load.js';
 import { isZooName, ZOO_NAMES } from '../src/models/zoo.js';
 import type { Model } from '../src/nn/model.js';
+import { modelSubject } from '../src/attribution/model-subject.js';
 import { runIdgiInterleaved, type IdgiSummary } from './methods-ab.js';
 
 /** Benchmark method names → explain() options; grad and SmoothGrad ignore `steps` (timed once, steps 1). */
@@ -20,6 +21,9 @@ export const METHODS: Readonly<
 > = {
   grad: { stepless: true, options: () => ({ method: 'grad' }) },
   ig: { options: () => ({ method: 'ig' }) },
+  // IG with one path point per chunk: `steps` batch-1 forward + backward passes in sequence, the floor
+  // of Guided IG, whose steps are sequential for one image (#24 compares it per gradient evaluation)
+  'ig-b1': { options: (model) => ({ method: 'ig', memoryBudgetBytes: modelSubject(model).bytesPerRow }) },
   idgi: { options: () => ({ method: 'idgi' }) },
   gig: { options: () => ({ method: 'gig' }) },
   'gig-idgi': { options: () => ({ method: 'gig-idgi' }) },
@@ -205,6 +209,8 @@ export interface MethodBench {
   figures: MethodFigure[];
   /** from the separate medians of the figures */
   idgiOverhead: IdgiOverhead[];
+  /** Guided IG, Blur IG and IG2 per gradient evaluation against IG (and Guided IG against batch-1 IG) */
+  gradientCosts: GradientCost[];
   /** interleaved A/B/A/B rounds per cell, median with its 95 % interval (methods-ab.ts): the figure to quote */
   idgiInterleaved: IdgiSummary;
   /** `--layer-ig`: input IG vs layer IG, per step count */
@@ -359,8 +365,45 @@ export async function runMethodBench(
     grid,
     figures,
     idgiOverhead: idgiOverheads(figures),
+    gradientCosts: gradientCosts(figures),
     idgiInterleaved,
   };
+}
+
+/** [method, the method it is measured against]: cost per gradient evaluation, ratio = method / reference. */
+export const COST_PAIRS: [string, string][] = [
+  ['gig', 'ig-b1'],
+  ['gig', 'ig'],
+  ['blurig', 'ig'],
+  ['ig2', 'ig'],
+];
+
+export interface GradientCost {
+  model: string;
+  steps: number;
+  method: string;
+  reference: string;
+  /** (ms / gradientEvaluations) of method over that of reference, same model and steps (> 1: dearer) */
+  ratio: number;
+}
+
+/** Each COST_PAIRS method's wall time per gradient evaluation over its reference's, per model and step count. */
+export function gradientCosts(figures: readonly MethodFigure[]): GradientCost[] {
+  const perGradient = (f: MethodFigure) => f.ms / f.gradientEvaluations;
+  const out: GradientCost[] = [];
+  for (const [method, reference] of COST_PAIRS)
+    for (const f of figures.filter((g) => g.method === method)) {
+      const ref = figures.find((g) => g.model === f.model && g.steps === f.steps && g.method === reference);
+      if (ref)
+        out.push({
+          model: f.model,
+          steps: f.steps,
+          method,
+          reference,
+          ratio: round(perGradient(f) / perGradient(ref), 3),
+        });
+    }
+  return out;
 }
 
 export function idgiOverheads(figures: readonly MethodFigure[]): IdgiOverhead[] {

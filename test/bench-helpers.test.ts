@@ -8,6 +8,7 @@ import { svgLinePlot } from '../bench/svg-plot.js';
 import { FMA_C, FMA_M, fmaProbeReference, runFmaProbe } from '../bench/ceiling.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { medianInterval } from '../bench/methods-ab.js';
+import { gradientCosts, timingFigure } from '../bench/methods.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -131,4 +132,21 @@ it('gives the median its order-statistic 95 % interval (IDGI A/B rounds)', () =>
   expect([nine.median, nine.low, nine.high]).toEqual([5, 2, 8]);
   expect(nine.coverage).toBeCloseTo(1 - 20 / 512, 12);
   expect(() => medianInterval([])).toThrow(/no samples/);
+});
+
+it('prices Guided IG, Blur IG and IG2 per gradient evaluation against IG and batch-1 IG', () => {
+  const figure = (method: string, ms: number, gradientEvaluations: number, model = 'lenet') =>
+    timingFigure(model, method, 64, 0, [ms], { gradientEvaluations, forwardEvaluations: 2 }, 2);
+  const costs = gradientCosts([
+    figure('ig', 100, 65),
+    figure('ig-b1', 650, 65),
+    figure('gig', 640, 64),
+    figure('ig2', 800, 256),
+    figure('gig', 1, 64, 'resnet'), // no reference at this model: no row
+  ]);
+  expect(costs.map((c) => [c.method, c.reference, c.ratio])).toEqual([
+    ['gig', 'ig-b1', 1],
+    ['gig', 'ig', 6.5],
+    ['ig2', 'ig', 2.031],
+  ]);
 });
