@@ -3,7 +3,9 @@
  * runs this): ResNet-S's stride-1 3×3 shapes at batch `--n`, forward and input gradient, calls
  * interleaved direct / Winograd / Winograd / direct per rep, median wall and process-CPU ms per
  * call, GFLOP/s counted as the direct conv's FLOPs (2·N·Cout·HO·WO·Cin·9) either way. Also the
- * float32 error of each path against a float64 reference on the first image. Writes
+ * float32 error of each path against a float64 reference on the first image, and the wall time of
+ * the first call (its pipeline compile included). `--model resnet [--steps 16]`: IG end to end
+ * instead, the two engines' calls interleaved, and how far apart their attributions are. Writes
  * out/winograd-ab.json.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -94,6 +96,7 @@ for (const [name, c, hw] of model ? [] : SHAPES.filter(([s]) => s.includes(only)
       winograd: { wall: [], cpu: [] },
     } as Record<'direct' | 'winograd', { wall: number[]; cpu: number[] }>;
     const error: Record<string, number> = {};
+    const firstCallMs: Record<string, number> = {};
     // the input gradient of a 3×3 pad-1 conv is this conv with the flipped, transposed kernel
     const wRef =
       direction === 'forward'
@@ -104,7 +107,9 @@ for (const [name, c, hw] of model ? [] : SHAPES.filter(([s]) => s.includes(only)
           });
     const ref = reference(sides.direct.xs, wRef, c, c, hw);
     for (const k of ['direct', 'winograd'] as const) {
+      const t0 = performance.now();
       const y = await sides[k].run(direction);
+      firstCallMs[k] = performance.now() - t0;
       let e = 0;
       let scale = 0;
       for (let i = 0; i < ref.length; i++)
@@ -125,6 +130,7 @@ for (const [name, c, hw] of model ? [] : SHAPES.filter(([s]) => s.includes(only)
         cpuMs: +median(samples[k].cpu).toFixed(1),
         gflopsCpu: +(flops / median(samples[k].cpu) / 1e6).toFixed(2),
         maxRelError: +error[k]!.toExponential(2),
+        firstCallMs: +firstCallMs[k]!.toFixed(0),
       };
     const d = row.direct as { wallMs: number; cpuMs: number };
     const wi = row.winograd as { wallMs: number; cpuMs: number };
@@ -151,6 +157,13 @@ async function modelSide(engine: Engine) {
     },
     flops: () => callFlops,
     attribution: () => attribution,
+    /** the GPU time's top ops in one call (timestamp queries) */
+    async profile() {
+      engine.startProfiling();
+      await this.call();
+      const p = await engine.stopProfiling();
+      return p.supported ? p.ops.slice(0, 5).map((o) => ({ op: o.op, n: o.dispatches, ms: +o.gpuMs.toFixed(1) })) : [];
+    },
     dispose: () => m.dispose(),
   };
 }
@@ -181,6 +194,7 @@ if (model) {
       cpuMs: +median(samples[k].cpu).toFixed(1),
       gflopsCpu: +(sides[k].flops() / median(samples[k].cpu) / 1e6).toFixed(2),
       samplesCpu: samples[k].cpu.map((v) => +v.toFixed(1)),
+      top: await sides[k].profile(),
     };
   row.speedupCpu = +(median(samples.direct.cpu) / median(samples.winograd.cpu)).toFixed(3);
   row.speedupWall = +(median(samples.direct.wall) / median(samples.winograd.wall)).toFixed(3);
