@@ -9,14 +9,17 @@
 // (SwiftShader neither unrolls loops nor keeps indexed arrays in registers, as in conv2d.wgsl).
 // The sum over input channels runs in a fixed order, so the bits are the same on every run; they
 // differ from conv2d.wgsl's direct sum by float32 rounding. The input gradient runs as this forward
-// over dY with the flipped, transposed kernel, already in U. Every lane loads only a quarter of its
-// blocks' U (4 of the 16 elements) and takes the rest from the other 3 lanes of its 4-lane subgroup
-// (subgroupBroadcast): on SwiftShader each per-lane load is gathered lane by lane, and those loads
+// over dY with the flipped, transposed kernel, already in U. SHARE_WEIGHTS (4-lane subgroups):
+// every lane loads only a quarter of its blocks' U (4 of the 16 elements) and takes the rest from
+// the other 3 lanes of its subgroup (subgroupBroadcast): the same values, so the same bits; on
+// SwiftShader each per-lane load is gathered lane by lane, and those loads
 // were the kernel's bound. The bias, residual, mask and relu are conv2d.wgsl's store
 // (conv2d_store.wgsl). The `shape` uniform adds IMAGES, THREADS, ROWS (= COUT), BLOCKS of 4 rows,
 // KROW (vec4 of U per block: 16 · CIN), SEGMENTS (tile strips per tile row), SLOTS (tile rows ·
 // strips) and BLOCK_THREADS (threads per channel block).
+#if ${SHARE_WEIGHTS}
 enable subgroups;
+#endif
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> wPacked: array<vec4f>;
@@ -28,10 +31,15 @@ ${CONV_SHAPE}
 const CB = ${CB}u;  // output channels per thread (4·NB)
 
 @compute @workgroup_size(64)
+#if ${SHARE_WEIGHTS}
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) subgroupLane: u32) {
+  let lane = subgroupLane;  // 0 .. 3: subgroups are 4 lanes (winogradCode)
+#else
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+#endif
   let i = (wid.x + wid.y * nwg.x) * 64u + lid;
-  let lane = subgroupLane % 4u;  // 0 .. 3: subgroups are 4 lanes here (winogradApplies)
   // no early return: the weight sharing needs every lane of a subgroup in the loop (lanes past the
   // end recompute the last thread's tiles and store nothing)
   let t = min(i, shape.THREADS - 1u);

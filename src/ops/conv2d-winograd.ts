@@ -1,15 +1,16 @@
 /**
  * Winograd F(2×2, 3×3) for conv2d's forward and stride-1 input gradient (Lavin & Gray 2015): 16
  * multiplies per 2×2 output tile and channel pair instead of the direct sum's 36
- * (shaders/conv2d_winograd.wgsl). conv2d.ts takes it by a fixed rule (winogradApplies: the shape,
- * and an adapter with 4-lane subgroups), never by timing; its bits differ from the direct path's by
- * float32 rounding (the transforms add, and scale by 1/2, around the channel sum).
+ * (shaders/conv2d_winograd.wgsl). conv2d.ts takes it by a fixed shape rule (winogradApplies), never
+ * by timing or adapter; its bits differ from the direct path's by float32 rounding (the transforms
+ * add, and scale by 1/2, around the channel sum), and are the same with or without subgroups.
  *
  * Measured on SwiftShader in Node (bench/winograd-ab.mjs, batch 64, GFLOP per CPU-second counted
  * as direct FLOPs, interleaved in one process on a loaded machine): 1.2–1.5× the direct kernel
  * forward and 1.4–1.8× for the input gradient at ResNet-S's 16→16 32², 32→32 16², 64→64 8². It pays
  * only with the weights shared across each subgroup of 4 lanes: each lane gathering all 16 vec4 of
- * U per input channel itself ran at 1.0–1.1× (SwiftShader gathers every per-lane load lane by lane).
+ * U per input channel itself ran at 1.0–1.1× (SwiftShader gathers every per-lane load lane by lane),
+ * which is what runs without subgroups (`subgroups: false`).
  */
 import winogradWeightsSource from '../../shaders/conv2d_winograd_weights.wgsl';
 import type { Engine } from '../gpu/engine.js';
@@ -27,12 +28,13 @@ const MIN_CHANNELS = 8;
 
 /**
  * Whether this conv runs by Winograd on this engine: 3×3, stride 1, dilation 1, no groups (any
- * padding), at least MIN_CHANNELS in and out, and the engine's subgroups 4 lanes wide (the
- * kernel shares each lane's weight loads across its 4-lane subgroup; SwiftShader's are).
+ * padding), at least MIN_CHANNELS in and out, U within one binding, and engine.winograd.
  */
 export function winogradApplies(engine: Engine, g: Geometry): boolean {
   const shape = g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.groups === 1;
-  return shape && g.cin >= MIN_CHANNELS && g.cout >= MIN_CHANNELS && engine.winograd && engine.fixedSubgroupSize === 4;
+  const uBytes = Math.ceil(g.cout / 4) * g.cin * 16 * 16;
+  const fits = uBytes <= engine.limits.maxStorageBufferBindingSize;
+  return shape && g.cin >= MIN_CHANNELS && g.cout >= MIN_CHANNELS && fits && engine.winograd;
 }
 
 /**
@@ -79,15 +81,17 @@ const range = (count: number) => Array.from({ length: count }, (_, i) => i);
 const indent = (lines: string[], depth: number) => lines.map((l) => ' '.repeat(depth) + l).join('\n');
 
 /** The unrolled code and constants of conv2d_winograd.wgsl at this shape. */
-export function winogradCode(g: Geometry): Record<string, string | number> {
+export function winogradCode(engine: Engine, g: Geometry): Record<string, string | number | boolean> {
   const { channelBlocks, tiles } = blockOf(g);
+  // each lane's loads of U shared across its 4-lane subgroup (SwiftShader's), else every lane loads all
+  const share = engine.fixedSubgroupSize === 4;
   const B = range(channelBlocks);
   const K = range(tiles);
   const R = range(4);
   const C = range(2 * tiles + 2); // patch columns
   const T = range(16);
   const setup = [
-    ...B.map((b) => `let wBase${b} = min(c0 / 4u + ${b}u, shape.BLOCKS - 1u) * shape.KROW + lane;`),
+    ...B.map((b) => `let wBase${b} = min(c0 / 4u + ${b}u, shape.BLOCKS - 1u) * shape.KROW${share ? ' + lane' : ''};`),
     'let xChan = n * shape.CIN * shape.HW;',
     // each patch position's offset in the channel plane, clamped inside, and 1/0 for inside/padding
     ...R.map((r) => `let rowIn${r} = u32(iy0 + ${r}) < shape.H;`),
@@ -124,10 +128,14 @@ export function winogradCode(g: Geometry): Record<string, string | number> {
   const step = [
     ...R.flatMap((r) => C.map((c) => `let d${r}_${c} = x[xk + off${r}_${c}] * keep${r}_${c};`)),
     ...K.flatMap((k) => [...R.flatMap((r) => rowTransform(k, r)), ...range(4).flatMap((j) => columnTransform(k, j))]),
-    // lane L of each 4 loads elements L, 4 + L, 8 + L, 12 + L of its blocks' U; element t comes from lane t % 4
-    ...B.flatMap((b) => range(4).map((q) => `let w${b}_${q} = wPacked[wBase${b} + wk + ${4 * q}u];`)),
+    // shared: lane L loads elements L, 4 + L, 8 + L, 12 + L of its blocks' U; element t comes from lane t % 4
+    ...(share ? B.flatMap((b) => range(4).map((q) => `let w${b}_${q} = wPacked[wBase${b} + wk + ${4 * q}u];`)) : []),
     ...T.flatMap((t) => [
-      ...B.map((b) => `let u${b}_${t} = subgroupBroadcast(w${b}_${t >> 2}, ${t % 4}u);`),
+      ...B.map((b) =>
+        share
+          ? `let u${b}_${t} = subgroupBroadcast(w${b}_${t >> 2}, ${t % 4}u);`
+          : `let u${b}_${t} = wPacked[wBase${b} + wk + ${t}u];`,
+      ),
       ...B.flatMap((b) => K.map((k) => `m${k}_${b}_${t} = fma(u${b}_${t}, vec4f(v${k}_${t}), m${k}_${b}_${t});`)),
     ]),
   ];
@@ -159,6 +167,7 @@ export function winogradCode(g: Geometry): Record<string, string | number> {
   ];
   return {
     CB: 4 * channelBlocks,
+    SHARE_WEIGHTS: share,
     TILE_COLUMNS: 2 * tiles,
     SETUP: indent(setup, 2),
     STEP: indent(step, 4),

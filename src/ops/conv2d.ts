@@ -638,7 +638,7 @@ function runForward({ op, g, x, packed, bias, residual, relu, mask, flip, tuning
   };
   const winograd = winogradApplies(engine, g);
   const params = winograd
-    ? { ...winogradCode(g), ...store }
+    ? { ...winogradCode(engine, g), ...store }
     : {
         ...(pixelLanes
           ? pixelLaneCode(g.cout, p, t.order, forwardTaps(g, flip), p * g.sw)
