@@ -708,7 +708,12 @@ export function conv2d(
     residual,
     relu: !!epilogue.relu,
     flip: false,
-    tuning: tuning ?? x.engine.tuning.choose(CONV2D_TUNABLE, { direction: 'forward', x: x.shape, w: w.shape, p }),
+    // Winograd has no tuning: the autotuner would time identical kernels
+    tuning:
+      tuning ??
+      (winogradApplies(x.engine, g)
+        ? undefined
+        : x.engine.tuning.choose(CONV2D_TUNABLE, { direction: 'forward', x: x.shape, w: w.shape, p })),
   });
 }
 
@@ -750,7 +755,11 @@ export function conv2dBackwardInput(
   if (isDepthwise(g)) return depthwiseConv2dBackwardInput(g, dy, w, epilogue);
   const packed = packedWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
-  const t = tuning ?? dy.engine.tuning.choose(CONV2D_TUNABLE, { direction: 'inputGradient', x: xShape, w: w.shape, p });
+  const t =
+    tuning ??
+    (transposed && winogradApplies(dy.engine, transposed)
+      ? defaultTuning(forwardShape(transposed))
+      : dy.engine.tuning.choose(CONV2D_TUNABLE, { direction: 'inputGradient', x: xShape, w: w.shape, p }));
   return transposed
     ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true, tuning: t, ...epilogue })
     : phaseRowInputGradient(op, g, dy, packed, epilogue, t);

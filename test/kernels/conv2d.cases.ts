@@ -550,9 +550,9 @@ export default defineCases('conv2d', (test) => {
     }
   });
 
-  test('winograd in image chunks (maxStorageBufferBindingSize)', async (engine) => {
+  test('winograd in image chunks (maxStorageBufferBindingSize), and nothing for autotune to time', async (engine) => {
     // 8 channels of 8x8 = 2 KiB per image (U: 4 KiB): a 4 KiB binding limit splits 5 images into chunks of 2
-    const small = await createEngine({ device: engine.device, maxBindingBytes: 4096 });
+    const small = await createEngine({ device: engine.device, maxBindingBytes: 4096, tuning: 'auto' });
     try {
       const c: Config = {
         name: 'winograd chunked',
@@ -568,6 +568,8 @@ export default defineCases('conv2d', (test) => {
       conv2d(x, w, null, params(c.spec)).dispose();
       // pack, U, 3 chunks
       assert(small.stats.dispatches - before === 5, `${small.stats.dispatches - before} dispatches, expected 5`);
+      // Winograd has no tuning variants: no conv geometry is queued for autotune
+      assert(!small.tuning.hasPending, 'a Winograd conv queued its geometry for autotune');
       [x, w].forEach((t) => t.dispose());
     } finally {
       small.dispose();
