@@ -15,7 +15,7 @@
 import winogradWeightsSource from '../../shaders/conv2d_winograd_weights.wgsl';
 import type { Engine } from '../gpu/engine.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { Geometry } from './conv2d.js';
+import { indent, range, type Geometry } from './conv2d.js';
 
 /** The most 4-channel blocks and 2×2 tiles per thread (4 × 4 beat 2 × 4, 4 × 2, 2 × 8 and 1 × 4 at ResNet's shapes). */
 const CHANNEL_BLOCKS = 4;
@@ -76,9 +76,6 @@ export function winogradGrid(g: Geometry, images: number) {
   const blockThreads = Math.ceil((slots * images) / 4) * 4;
   return { strips, slots, blockThreads, threads: Math.ceil(g.cout / (4 * b.channelBlocks)) * blockThreads };
 }
-
-const range = (count: number) => Array.from({ length: count }, (_, i) => i);
-const indent = (lines: string[], depth: number) => lines.map((l) => ' '.repeat(depth) + l).join('\n');
 
 /** The unrolled code and constants of conv2d_winograd.wgsl at this shape. */
 export function winogradCode(engine: Engine, g: Geometry): Record<string, string | number | boolean> {

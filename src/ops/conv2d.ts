@@ -311,8 +311,9 @@ function registerBlock(rows: number, rowsPerGroup: number, groups: number, nbMax
   return { nb: 1, nq, mixed: true };
 }
 
-const range = (count: number) => Array.from({ length: count }, (_, i) => i);
-const indent = (lines: string[], depth: number) => lines.map((l) => ' '.repeat(depth) + l).join('\n');
+// (exported for conv2d-winograd.ts's block code)
+export const range = (count: number) => Array.from({ length: count }, (_, i) => i);
+export const indent = (lines: string[], depth: number) => lines.map((l) => ' '.repeat(depth) + l).join('\n');
 
 /** One kernel column of a row-segment block: its weight index and the segment column pixel q reads. */
 interface RowTap {
