@@ -47,6 +47,8 @@ export interface EngineOptions extends DeviceOptions {
   subgroups?: boolean;
   /** matmul rounds its operands to f16 and sums in float32 (needs 'shader-f16'; default false: results change, see docs/internals.md) */
   f16?: boolean;
+  /** 3×3 stride-1 convs run by Winograd F(2×2, 3×3) (src/ops/conv2d-winograd.ts; default true: results change by rounding) */
+  winograd?: boolean;
 }
 
 const DEFAULT_POOL_CAP = 64 << 20;
@@ -150,6 +152,19 @@ export class Engine {
   /** Whether matmul takes its f16-operand path (EngineOptions.f16, checked against the device at creation). */
   get shaderF16(): boolean {
     return !!this.options.f16;
+  }
+
+  /** Whether conv2d takes its Winograd path where the shape allows (EngineOptions.winograd). */
+  get winograd(): boolean {
+    return this.options.winograd !== false;
+  }
+
+  /** The device's subgroup size where it is fixed (0 without subgroups or where it varies): kernels that rely on it. */
+  get fixedSubgroupSize(): number {
+    const info = (this.device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } })
+      .adapterInfo;
+    const [min, max] = [info?.subgroupMinSize, info?.subgroupMaxSize];
+    return this.subgroups && min !== undefined && min === max ? min : 0;
   }
 
   /** Whether kernels take their subgroup paths (EngineOptions.subgroups and the device's 'subgroups'). */

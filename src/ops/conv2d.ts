@@ -18,9 +18,11 @@ import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
 import gradWeightReduceSource from '../../shaders/conv2d_grad_weight_reduce.wgsl';
 import xTapReadsSource from '../../shaders/conv2d_x_taps.wgsl';
 import epilogueSource from '../../shaders/conv2d_epilogue.wgsl';
+import storeSource from '../../shaders/conv2d_store.wgsl';
+import winogradSource from '../../shaders/conv2d_winograd.wgsl';
 import packWeightSource from '../../shaders/conv2d_pack_weight.wgsl';
 import packChannelsSource from '../../shaders/conv2d_pack_channels.wgsl';
-import { uniformBytes, type BufferRange } from '../gpu/program.js';
+import { uniformBytes, WG, type BufferRange } from '../gpu/program.js';
 import { renderShader } from '../gpu/wgsl.js';
 import { checkShape, fail, intPads, intPair, shapeStr, type Padding } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -28,6 +30,7 @@ import type { Tunable } from '../gpu/tuning.js';
 import { add } from './add.js';
 import { reluBackward } from './relu.js';
 import { imagesPerChunk } from './image-chunks.js';
+import { winogradApplies, winogradCode, winogradGrid, winogradWeights } from './conv2d-winograd.js';
 import { depthwiseConv2d, depthwiseConv2dBackwardInput, isDepthwise } from './depthwise-conv2d.js';
 import {
   defaultTuning,
@@ -64,7 +67,7 @@ export interface InputGradientEpilogue {
 }
 
 /** A conv2d's geometry, validated. */
-type Geometry = ReturnType<typeof geometry>;
+export type Geometry = ReturnType<typeof geometry>;
 
 // The weight gradient's block (conv2d_grad_weight.wgsl), measured on SwiftShader in Node against the
 // split-K GEMM it replaced (GFLOP per CPU-second at ResNet-S / MobileNet shapes, batch 64, one
@@ -159,6 +162,7 @@ const SHAPE_FIELDS = [
   'ROWS_PER_IMAGE',
   'EPAD',
   'SLICE_ROWS',
+  'BLOCK_THREADS',
 ] as const;
 type ShapeField = (typeof SHAPE_FIELDS)[number];
 const SIGNED: ReadonlySet<ShapeField> = new Set(['SH', 'SW', 'PH', 'PW', 'DH', 'DW']);
@@ -250,12 +254,13 @@ export function prepackConv2dWeights(w: Tensor, p: Conv2dParams = {}): void {
   const w4 = w.rank === 3 ? w.reshape([w.shape[0]!, w.shape[1]!, 1, w.shape[2]!]) : w.reshape(w.shape);
   const [, cinG, kh, kw] = w4.shape as [number, number, number, number];
   const [dh, dw] = intPair('conv2d', 'dilation', p.dilation, [1, 1], 1);
-  const g = geometry('conv2d', [1, cinG * (p.groups ?? 1), (kh - 1) * dh + 1, (kw - 1) * dw + 1], w4.shape, {
-    groups: p.groups,
-    dilation: p.dilation,
-  });
-  packedWeights('conv2d', w4, g, false);
-  packedWeights('conv2dBackwardInput', w4, g, true);
+  const g = geometry('conv2d', [1, cinG * (p.groups ?? 1), (kh - 1) * dh + 1, (kw - 1) * dw + 1], w4.shape, p);
+  const forward = packedWeights('conv2d', w4, g, false);
+  const transposed = packedWeights('conv2dBackwardInput', w4, g, true);
+  // and the Winograd weights of the directions that take that path
+  if (winogradApplies(w.engine, g)) winogradWeights('conv2d', forward, g.cout, g.cin, false);
+  const t = transposedGeometry(g);
+  if (t && winogradApplies(w.engine, t)) winogradWeights('conv2dBackwardInput', transposed, t.cout, t.cin, true);
   w4.dispose();
 }
 
@@ -306,8 +311,9 @@ function registerBlock(rows: number, rowsPerGroup: number, groups: number, nbMax
   return { nb: 1, nq, mixed: true };
 }
 
-const range = (count: number) => Array.from({ length: count }, (_, i) => i);
-const indent = (lines: string[], depth: number) => lines.map((l) => ' '.repeat(depth) + l).join('\n');
+// (exported for conv2d-winograd.ts's block code)
+export const range = (count: number) => Array.from({ length: count }, (_, i) => i);
+export const indent = (lines: string[], depth: number) => lines.map((l) => ' '.repeat(depth) + l).join('\n');
 
 /** One kernel column of a row-segment block: its weight index and the segment column pixel q reads. */
 interface RowTap {
@@ -624,35 +630,46 @@ function runForward({ op, g, x, packed, bias, residual, relu, mask, flip, tuning
   // masked-off loads still ran at every store (SwiftShader runs both sides of a branch), measured
   // +20–40 % CPU time per forward on ResNet's stem and 16→16 32×32 layers (batch 64; old 61–66 ms
   // vs 86–94 ms and 166–168 vs 197–224 ms, .tmp/convbench in two interleaved runs).
-  const params = {
-    ...(pixelLanes
-      ? pixelLaneCode(g.cout, p, t.order, forwardTaps(g, flip), p * g.sw)
-      : forwardRowCode(block, pb, t.order, g, flip)),
-    ...workgroupParams(t),
+  const store = {
     CONV_SHAPE,
-    CB: cb,
-    PB: pb,
-    X_TAP_READS: tapReads('x'),
-    FLIP: flip,
-    HAS_BIAS: !!bias,
-    EPILOGUE: epilogueCode(4 + +!!bias, { residual, mask }),
+    STORE_CODE: renderShader(storeSource, {
+      HAS_BIAS: !!bias,
+      EPILOGUE: epilogueCode(4 + +!!bias, { residual, mask }),
+    }),
   };
+  const winograd = winogradApplies(engine, g);
+  const params = winograd
+    ? { ...winogradCode(engine, g), ...store }
+    : {
+        ...(pixelLanes
+          ? pixelLaneCode(g.cout, p, t.order, forwardTaps(g, flip), p * g.sw)
+          : forwardRowCode(block, pb, t.order, g, flip)),
+        ...workgroupParams(t),
+        ...store,
+        CB: cb,
+        PB: pb,
+        X_TAP_READS: tapReads('x'),
+        FLIP: flip,
+        HAS_BIAS: !!bias,
+      };
   const xImage = g.cin * g.h * g.w;
   const yImage = g.cout * g.ho * g.wo;
   const perChunk = imagesPerChunk(op, engine, g.n, [xImage, yImage]);
-  const wPacked = whole(op, packed, 'packed weight');
+  const wPacked = whole(op, winograd ? winogradWeights(op, packed, g.cout, g.cin, flip) : packed, 'packed weight');
   const out = Tensor.empty(engine, [g.n, g.cout, g.ho, g.wo], op);
   forEachChunk(g.n, perChunk, (n0, count) => {
-    const threads = Math.ceil(g.cout / cb) * count * g.ho * segments;
+    const wino = winograd ? winogradGrid(g, count) : null;
+    const threads = wino ? wino.threads : Math.ceil(g.cout / cb) * count * g.ho * segments;
     const shape = shapeUniform(g, {
       IMAGES: count,
       THREADS: threads,
       ROWS: g.cout,
       BLOCKS: Math.ceil(g.cout / 4),
-      KROW: g.cinG * g.kh * g.kw,
-      SEGMENTS: segments,
-      SLOTS: g.ho * segments,
+      KROW: wino ? 16 * g.cin : g.cinG * g.kh * g.kw,
+      SEGMENTS: wino ? wino.strips : segments,
+      SLOTS: wino ? wino.slots : g.ho * segments,
       RELU: +relu,
+      BLOCK_THREADS: wino?.blockThreads,
     });
     const bindings = {
       x: imageRange(x, xImage, n0, count),
@@ -663,7 +680,8 @@ function runForward({ op, g, x, packed, bias, residual, relu, mask, flip, tuning
       residual: residual && imageRange(residual, yImage, n0, count),
       mask: mask && imageRange(mask, yImage, n0, count),
     };
-    engine.run({ op, source: forwardSource, params, bindings, grid: engine.grid1d(threads, t.workgroup) });
+    const [source, workgroup] = wino ? [winogradSource, WG] : [forwardSource, t.workgroup];
+    engine.run({ op, source, params, bindings, grid: engine.grid1d(threads, workgroup) });
   });
   return out;
 }
@@ -691,7 +709,12 @@ export function conv2d(
     residual,
     relu: !!epilogue.relu,
     flip: false,
-    tuning: tuning ?? x.engine.tuning.choose(CONV2D_TUNABLE, { direction: 'forward', x: x.shape, w: w.shape, p }),
+    // Winograd has no tuning: the autotuner would time identical kernels
+    tuning:
+      tuning ??
+      (winogradApplies(x.engine, g)
+        ? undefined
+        : x.engine.tuning.choose(CONV2D_TUNABLE, { direction: 'forward', x: x.shape, w: w.shape, p })),
   });
 }
 
@@ -733,7 +756,11 @@ export function conv2dBackwardInput(
   if (isDepthwise(g)) return depthwiseConv2dBackwardInput(g, dy, w, epilogue);
   const packed = packedWeights(op, w, g, true);
   const transposed = transposedGeometry(g);
-  const t = tuning ?? dy.engine.tuning.choose(CONV2D_TUNABLE, { direction: 'inputGradient', x: xShape, w: w.shape, p });
+  const t =
+    tuning ??
+    (transposed && winogradApplies(dy.engine, transposed)
+      ? defaultTuning(forwardShape(transposed))
+      : dy.engine.tuning.choose(CONV2D_TUNABLE, { direction: 'inputGradient', x: xShape, w: w.shape, p }));
   return transposed
     ? runForward({ op, g: transposed, x: dy, packed, bias: null, relu: false, flip: true, tuning: t, ...epilogue })
     : phaseRowInputGradient(op, g, dy, packed, epilogue, t);

@@ -1,5 +1,5 @@
 import { defineCases } from '../harness/cases.js';
-import { assert, expectClose, expectThrows, type Tolerance } from '../harness/assert.js';
+import { assert, expectClose, expectThrows, maxAbsDiff, type Tolerance } from '../harness/assert.js';
 import { Rng, asF32 } from '../harness/random.js';
 import { numericGrad, dot } from '../reference/finite-diff.js';
 import * as ref from '../reference/conv2d.js';
@@ -132,6 +132,27 @@ const CONFIGS: Config[] = [
   {
     name: 'batch 26, 32->32 channels, 3x3 pad 1 on 7x5',
     spec: { xShape: [26, 32, 7, 5], wShape: [32, 32, 3, 3], padding: [1, 1] },
+    bias: false,
+  },
+  // Winograd F(2×2, 3×3) (conv2d-winograd.ts: 3×3, stride 1, no groups, >= 8 channels each way):
+  // 2×2 tiles past the output's odd edges, several 4-channel blocks and channel groups of a thread,
+  // images × tiles not a multiple of 4 (the padded lanes), asymmetric and zero padding (the input
+  // gradient then runs with padding 2), in both directions
+  {
+    name: 'winograd: odd 9x7, batch 3, 8->12 channels, pad 1, bias, relu, residual',
+    spec: { xShape: [3, 8, 9, 7], wShape: [12, 8, 3, 3], padding: [1, 1] },
+    bias: true,
+    relu: true,
+    residual: true,
+  },
+  {
+    name: 'winograd: 11x13, 16->20 channels, pads [2,1,0,2]',
+    spec: { xShape: [2, 16, 11, 13], wShape: [20, 16, 3, 3], padding: [2, 1, 0, 2] },
+    bias: true,
+  },
+  {
+    name: 'winograd: batch 5, 24->8 channels, pad 0 on 8x12',
+    spec: { xShape: [5, 24, 8, 12], wShape: [8, 24, 3, 3] },
     bias: false,
   },
   // the input gradient cannot run as a forward here (its padding would be negative)
@@ -294,6 +315,12 @@ export default defineCases('conv2d', (test) => {
       name: 'pads [1,0,2,1], stride 2, dilation [1,2]',
       spec: { xShape: [1, 2, 6, 7], wShape: [3, 2, 3, 2], stride: [2, 2], padding: [1, 0, 2, 1], dilation: [1, 2] },
       bias: true,
+    },
+    {
+      name: 'winograd shape: 8->8 channels, 3x3 pad 1, relu',
+      spec: { xShape: [1, 8, 5, 4], wShape: [8, 8, 3, 3], padding: [1, 1] },
+      bias: true,
+      relu: true,
     },
   ];
   for (const c of fdConfigs) {
@@ -460,6 +487,93 @@ export default defineCases('conv2d', (test) => {
       `disposing the weight freed ${live - engine.poolStats().liveBuffers} buffers, expected 3 (weight + 2 packings)`,
     );
     for (const t of [x, dy, ones]) t.dispose();
+  });
+
+  test('winograd: taken where it applies, deterministic, the same bits without subgroups, its float32 error no worse than 2x the direct path', async (engine) => {
+    const direct = await createEngine({ device: engine.device, winograd: false });
+    const unshared = await createEngine({ device: engine.device, subgroups: false });
+    try {
+      // ResNet-S's 32->32 layer at 8x8, batch 4
+      const spec: ConvSpec = { xShape: [4, 32, 8, 8], wShape: [32, 32, 3, 3], padding: [1, 1] };
+      const c: Config = { name: 'winograd vs direct', spec, bias: true };
+      const d = randomData(c, 21);
+      const run = async (e: Engine) => {
+        const [x, w, b] = [
+          Tensor.from(e, d.x, spec.xShape),
+          Tensor.from(e, d.w, spec.wShape),
+          Tensor.from(e, d.b!, [32]),
+        ];
+        const dy = Tensor.from(e, d.dy, ref.outputShape(spec));
+        const outs = [conv2d(x, w, b, params(spec)), conv2dBackwardInput(dy, w, spec.xShape, params(spec))];
+        const got = await Promise.all(outs.map((t) => t.download()));
+        for (const t of [x, w, b, dy, ...outs]) t.dispose();
+        return got;
+      };
+      const [wino, again, plain, noSharing] = [engine, engine, direct, unshared].map(run);
+      const [w0, w1, d0, u0] = await Promise.all([wino, again, plain, noSharing]);
+      const want = [ref.conv2d(d.x, d.w, d.b, spec), ref.conv2dBackwardInput(d.dy, d.w, spec)];
+      const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => Object.is(v, b[i]));
+      ['forward', 'dx'].forEach((what, k) => {
+        assert(same(w0![k]!, w1![k]!), `${what}: two runs differ`);
+        // U shared across 4-lane subgroups (SwiftShader) or loaded by every lane: the same values in the same order
+        assert(same(w0![k]!, u0![k]!), `${what}: the bits change without subgroups`);
+        // the rounding of Winograd's transforms differs from the direct sum's: the path was taken
+        assert(!same(w0![k]!, d0![k]!), `${what}: the same bits as the direct path`);
+        const [errWino, errDirect] = [maxAbsDiff(w0![k]!, want[k]!), maxAbsDiff(d0![k]!, want[k]!)];
+        assert(
+          errWino <= 2 * errDirect,
+          `${what}: Winograd's max error ${errWino} is more than twice the direct path's ${errDirect}`,
+        );
+      });
+      // one more dispatch for U per weight set and direction, kept with the weights and freed with them
+      const x = Tensor.from(engine, d.x, spec.xShape);
+      const w = Tensor.from(engine, d.w, spec.wShape);
+      const count = (f: () => Tensor) => {
+        const before = engine.stats.dispatches;
+        f().dispose();
+        return engine.stats.dispatches - before;
+      };
+      const forward = () => conv2d(x, w, null, params(spec));
+      const [first, second] = [count(forward), count(forward)];
+      assert(
+        first === 3 && second === 1,
+        `forward dispatches ${first}, then ${second}, expected 3 (pack, U, conv) then 1`,
+      );
+      const live = engine.poolStats().liveBuffers;
+      w.dispose();
+      const freed = live - engine.poolStats().liveBuffers;
+      assert(freed === 3, `disposing the weight freed ${freed} buffers, expected 3 (weight, packing, U)`);
+      x.dispose();
+    } finally {
+      direct.dispose();
+      unshared.dispose();
+    }
+  });
+
+  test('winograd in image chunks (maxStorageBufferBindingSize), and nothing for autotune to time', async (engine) => {
+    // 8 channels of 8x8 = 2 KiB per image (U: 4 KiB): a 4 KiB binding limit splits 5 images into chunks of 2
+    const small = await createEngine({ device: engine.device, maxBindingBytes: 4096, tuning: 'auto' });
+    try {
+      const c: Config = {
+        name: 'winograd chunked',
+        spec: { xShape: [5, 8, 8, 8], wShape: [8, 8, 3, 3], padding: [1, 1] },
+        bias: true,
+        relu: true,
+        residual: true,
+      };
+      const d = randomData(c, 13);
+      await checkAgainstReference(small, c, d, c.name);
+      const [x, w] = [Tensor.from(small, d.x, c.spec.xShape), Tensor.from(small, d.w, c.spec.wShape)];
+      const before = small.stats.dispatches;
+      conv2d(x, w, null, params(c.spec)).dispose();
+      // pack, U, 3 chunks
+      assert(small.stats.dispatches - before === 5, `${small.stats.dispatches - before} dispatches, expected 5`);
+      // Winograd has no tuning variants: no conv geometry is queued for autotune
+      assert(!small.tuning.hasPending, 'a Winograd conv queued its geometry for autotune');
+      [x, w].forEach((t) => t.dispose());
+    } finally {
+      small.dispose();
+    }
   });
 
   test('one pipeline per direction serves every batch size, chunk and layer size with the same block', async (engine) => {
