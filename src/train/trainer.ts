@@ -1,6 +1,6 @@
 /**
  * The on-GPU training loop for any `Model`: per mini-batch one upload, a recorded forward,
- * cross-entropy + its gradient, `tape.backward(dlogits, { params: true })` and the optimizer
+ * cross-entropy + its gradient, `tape.parameterGradients(dlogits)` (no input gradient) and the optimizer
  * update — one submission per step, no readback. Batch norms run in training mode (batch
  * statistics, running statistics updated); evaluation uses the running ones. Each step's loss and predictions are copied
  * into small GPU logs; the logs are read back only every `reportEvery` steps (progress), so the
@@ -123,9 +123,9 @@ export async function train(model: Model, data: LabelledImages, opts: TrainOptio
       const slot = pendingLabels.length;
       engine.copy(loss.buffer, 0, lossLog.buffer, slot * 4, 4);
       engine.copy(preds.buffer, 0, predLog.buffer, slot * batchSize * 4, batchSize * 4);
-      const { dx, params: grads } = tape.backward(dlogits, { params: true });
-      optimizer.step(model.params, grads!);
-      for (const t of [loss, preds, dlogits, dx, ...grads!.values()]) t.dispose();
+      const grads = tape.parameterGradients(dlogits);
+      optimizer.step(model.params, grads);
+      for (const t of [loss, preds, dlogits, ...grads.values()]) t.dispose();
       tape.dispose();
       engine.flush();
       pendingLabels.push(batch.labels);
