@@ -8,6 +8,9 @@ import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { GraphBuilder } from '../src/nn/graph.js';
 import { buildModel, initParameters } from '../src/nn/init.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { adamStep, type AdamHyper } from '../src/train/adam.js';
+import { Adam, Sgd } from '../src/train/optimizers.js';
+import { sgdStep, type SgdHyper } from '../src/train/sgd.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -58,4 +61,67 @@ it('parameterGradients: the same parameter gradients as backward, bit for bit, w
   expect(only.dispatches).toBeLessThan(full.dispatches);
   for (const t of [x, seed, ...full.grads.values(), ...only.grads.values()]) t.dispose();
   model.dispose();
+});
+
+/** Three parameters of awkward sizes and a seeded gradient for each, per step. */
+function problem(steps: number) {
+  const shapes: Record<string, number[]> = { a: [3, 7, 5], b: [13], c: [4, 4] };
+  const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  const init = Object.entries(shapes).map(([name, s], k) => [name, seeded(size(s), 10 + k)] as const);
+  const grads = Array.from({ length: steps }, (_, t) =>
+    Object.entries(shapes).map(([name, s], k) => [name, seeded(size(s), 100 * t + k)] as const),
+  );
+  const tensors = (values: readonly (readonly [string, Float32Array])[]) =>
+    new Map(values.map(([name, v]) => [name, Tensor.from(engine, v, shapes[name]!)]));
+  return { shapes, init, grads, tensors };
+}
+
+async function download(m: Map<string, Tensor>): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, t] of m) out.set(name, await t.download());
+  return out;
+}
+
+const lrAt = (t: number) => 0.01 / (1 + t); // a schedule: the uniform carries each step's value
+
+it('one optimizer dispatch updates every parameter, bit for bit like the per-tensor Adam, SGD and AdamW', async () => {
+  const steps = 4;
+  const { init, grads, tensors } = problem(steps);
+  const adam: AdamHyper = { lr: 1, weightDecay: 0.01 };
+  const adamw: AdamHyper = { lr: 1, weightDecay: 0.1, decoupled: true, beta1: 0.8 };
+  const sgd: SgdHyper = { lr: 1, momentum: 0.9, weightDecay: 0.01 };
+  const variants = [
+    { reference: 'adam', hyper: adam, optimizer: new Adam(adam) },
+    { reference: 'adamw', hyper: adamw, optimizer: new Adam(adamw) },
+    { reference: 'sgd', hyper: sgd, optimizer: new Sgd(sgd) },
+  ];
+  for (const { reference, hyper, optimizer } of variants) {
+    const flat = tensors(init);
+    const perTensor = tensors(init);
+    const state = new Map([...perTensor].map(([name, p]) => [name, [0, 1].map(() => Tensor.zeros(engine, p.shape))]));
+    for (let t = 0; t < steps; t++) {
+      const g = tensors(grads[t]!);
+      optimizer.lr = lrAt(t);
+      const before = engine.stats.dispatches;
+      optimizer.step(flat, g);
+      expect(engine.stats.dispatches - before, `${reference}: dispatches of one step`).toBe(1);
+      for (const [name, p] of perTensor) {
+        const [m, v] = state.get(name)!;
+        if (reference === 'sgd') sgdStep(p, g.get(name)!, m!, { ...sgd, lr: lrAt(t) });
+        else adamStep(p, g.get(name)!, m!, v!, t + 1, { ...hyper, lr: lrAt(t) });
+      }
+      for (const x of g.values()) x.dispose();
+    }
+    const [a, b] = [await download(flat), await download(perTensor)];
+    for (const [name, want] of b) {
+      const got = a.get(name)!;
+      expect(
+        got.findIndex((v, i) => !Object.is(v, want[i])),
+        `${reference} ${name}`,
+      ).toBe(-1);
+      expect(got).not.toEqual(init.find(([n]) => n === name)![1]); // it moved
+    }
+    for (const t of [...flat.values(), ...perTensor.values(), ...[...state.values()].flat()]) t.dispose();
+    optimizer.dispose();
+  }
 });
