@@ -11,6 +11,7 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { adamStep, type AdamHyper } from '../src/train/adam.js';
 import { Adam, Sgd } from '../src/train/optimizers.js';
 import { sgdStep, type SgdHyper } from '../src/train/sgd.js';
+import { train } from '../src/train/trainer.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -124,4 +125,44 @@ it('one optimizer dispatch updates every parameter, bit for bit like the per-ten
     for (const t of [...flat.values(), ...perTensor.values(), ...[...state.values()].flat()]) t.dispose();
     optimizer.dispose();
   }
+});
+
+it('a replayed training step encodes the captured commands and nothing new: no pipeline, buffer or op-layer dispatch', async () => {
+  const model = convNet();
+  const count = 8;
+  const data = { images: seeded(count * 72, 3).map((v) => v + 0.5), labels: [0, 1, 2, 0, 1, 2, 0, 1], count };
+  const optimizer = new Adam({ lr: 0.01 });
+  const perStep: { dispatches: number; replayed: number; pipelines: number; buffers: number }[] = [];
+  const snapshot = () => ({ ...engine.stats, buffers: engine.poolStats().created });
+  let last = snapshot();
+  await train(model, data, {
+    optimizer,
+    epochs: 3,
+    batchSize: 4,
+    reportEvery: 1,
+    maxSteps: 5,
+    onReport: () => {
+      const now = snapshot();
+      perStep.push({
+        dispatches: now.dispatches - last.dispatches,
+        replayed: now.replayed - last.replayed,
+        pipelines: now.pipelines - last.pipelines,
+        buffers: now.buffers - last.buffers,
+      });
+      last = now;
+    },
+  });
+  expect(perStep[0]!.replayed).toBe(0); // step 1 is captured
+  expect(perStep[0]!.dispatches).toBeGreaterThan(5);
+  for (const s of perStep.slice(1)) {
+    // every dispatch of a later step is the capture's, encoded again
+    expect(s).toEqual({
+      dispatches: perStep[0]!.dispatches,
+      replayed: perStep[0]!.dispatches,
+      pipelines: 0,
+      buffers: 0,
+    });
+  }
+  optimizer.dispose();
+  model.dispose();
 });
