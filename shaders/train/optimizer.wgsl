@@ -1,10 +1,11 @@
-// One optimizer step, in place, for one parameter tensor of n values (PyTorch semantics).
+// One optimizer step, in place, over every value of `param` (one tensor, or all of a model's laid end
+// to end: src/train/flat-parameters.ts), PyTorch semantics.
 //   SGD:  g = grad + wd·p;  buf = momentum·buf + g;  p −= lr·buf          (buf omitted if no momentum)
 //   Adam: g = grad + wd·p (coupled L2; 0 for AdamW);  p −= decay·p first (AdamW, decoupled)
 //         m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= (lr/bc1)·m / (√v/√bc2 + ε)
-// Sizes and hyper-parameters are uniforms: one pipeline per variant for every parameter and step.
+// The size is the binding's, the hyper-parameters a uniform (the trainer writes its own each step):
+// one pipeline per variant for every parameter and step.
 struct Step {
-  n: u32,
   lr: f32,           // SGD: learning rate; Adam: lr / (1 − β1^t)
   inv_sqrt_bc2: f32, // Adam: 1 / √(1 − β2^t)
   decay: f32,        // AdamW: lr · weight decay (decoupled), else 0
@@ -26,7 +27,7 @@ struct Step {
 #endif
 
 ${MAIN}
-  if (i >= hp.n) { return; }
+  if (i >= arrayLength(&param)) { return; }
   var p = param[i];
   let g = grad[i] + hp.wd * p;
 #if ${ADAM}

@@ -145,19 +145,21 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
       );
       return { output: unplane(y, x.rank) };
     },
-    backward: (node, { x0, y, dy, params, wantParams, inputEpilogue: e }) => {
+    backward: (node, { x0, y, dy, params, wantParams, wantInputGradient, inputEpilogue: e }) => {
       const w = param(params, node.weight)!;
       // The relu-masked gradient is materialised once rather than masked inside the GEMMs: those
       // read every dY value KH·KW times per channel block, and a second load per read (the mask)
       // costs more than one elementwise pass on a load-bound adapter (measured on SwiftShader).
       const g = node.relu ? reluBackward(y, dy) : null;
       const dyEff = g ?? dy;
-      const dx = unplane(
-        onPlanes([dyEff, w, e?.residual, e?.mask], (dy, w, residual, mask) =>
-          conv2dBackwardInput(dy, w, planeShape(x0.shape), node.params, { residual, mask }),
-        ),
-        x0.rank,
-      );
+      const dx = wantInputGradient
+        ? unplane(
+            onPlanes([dyEff, w, e?.residual, e?.mask], (dy, w, residual, mask) =>
+              conv2dBackwardInput(dy, w, planeShape(x0.shape), node.params, { residual, mask }),
+            ),
+            x0.rank,
+          )
+        : null;
       let grads: Map<string, Tensor> | undefined;
       if (wantParams) {
         const { dw, db } = onPlanes([x0, dyEff], (x0, dy) =>
@@ -165,7 +167,7 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
         );
         grads = paramGrads(true, [node.weight, unplane(dw, w.rank)], [node.bias, db]);
       }
-      const inputs: (Tensor | null)[] = [dx];
+      const inputs = [dx];
       if (node.residual !== undefined) inputs.push(g ?? dy.reshape(dy.shape));
       else g?.dispose();
       return { inputs, params: grads };
@@ -190,10 +192,12 @@ export const NODE_KINDS: { readonly [K in GraphNode['kind']]: NodeKind<Extract<G
         ),
       };
     },
-    backward: (node, { x0, y, dy, params, wantParams }) => {
+    backward: (node, { x0, y, dy, params, wantParams, wantInputGradient }) => {
       const w = param(params, node.weight)!;
       const mask = () => (node.relu ? [rows(y)] : []); // the fused relu's output
-      const dx = withViews([rows(dy), ...mask()], (g, m) => reshapeOwned(linearBackwardInput(g, w, m), x0.shape));
+      const dx = wantInputGradient
+        ? withViews([rows(dy), ...mask()], (g, m) => reshapeOwned(linearBackwardInput(g, w, m), x0.shape))
+        : null;
       if (!wantParams) return { inputs: [dx] };
       const { dw, db } = withViews([rows(x0), rows(dy), ...mask()], (x, g, m) => linearBackwardWeight(x, g, m));
       return { inputs: [dx], params: paramGrads(true, [node.weight, dw], [node.bias, db]) };

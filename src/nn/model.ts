@@ -97,6 +97,8 @@ export class Model {
   readonly nodeShapes: readonly (readonly number[])[];
   /** conv or gap node → the input whose gradient its input gradient finishes (lastReaders) */
   readonly finishesInputGradient: ReadonlyMap<number, number>;
+  /** per node: whether its output's gradient reaches a parameter (false for the input: training skips it) */
+  readonly leadsToParams: readonly boolean[];
   /** the values its file named, with the importer's fusions (models/fuse.ts) */
   source?: ModelSource;
   private disposed = false;
@@ -115,6 +117,7 @@ export class Model {
         if (!params.has(p)) fail(`model ${info.name}: parameter '${p}' of node '${n.name}' is missing`);
     this.nodeShapes = inferShapes(nodes, paramShapes, info.inputShape);
     this.finishesInputGradient = lastReaders(nodes);
+    this.leadsToParams = leadsToParams(nodes);
     this.packConvWeights();
   }
 
@@ -298,6 +301,11 @@ export abstract class Tape {
    * Consumes the tape's activations: a tape supports one backward.
    */
   abstract backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts?: BackwardOptions): BackwardResult;
+  /**
+   * The parameter gradients of Σ seed ⊙ output alone (training): gradients that reach no parameter
+   * (the input's, first of all) are not computed. Consumes the tape like `backward`.
+   */
+  abstract parameterGradients(seed: Tensor): Map<string, Tensor>;
   abstract dispose(): void;
 }
 
@@ -331,6 +339,20 @@ class SingleTape extends Tape {
   }
 
   backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts: BackwardOptions = {}): BackwardResult {
+    const { dx, params } = this.propagate(seed, opts, true);
+    return { dx: dx!, params };
+  }
+
+  parameterGradients(seed: Tensor): Map<string, Tensor> {
+    return this.propagate(seed, { params: true }, false).params!;
+  }
+
+  /** Backward; without `wantInput` only the gradients that reach a parameter are computed, and `dx` is absent. */
+  private propagate(
+    seed: Tensor | ReadonlyMap<number, Tensor>,
+    opts: BackwardOptions,
+    wantInput: boolean,
+  ): { dx?: Tensor; params?: Map<string, Tensor> } {
     if (this.used) throw new PathlightError('tape.backward() was already called; run forward again');
     const nodes = this.model.nodes;
     const last = nodes.length - 1;
@@ -351,6 +373,7 @@ class SingleTape extends Tape {
     const params: Params = this.model.params;
     const masked = new Set<number>(); // nodes whose gradient a reader has finished, relu mask included
     const to = opts.to ?? 0;
+    const wanted = (j: number) => wantInput || this.model.leadsToParams[j]!;
     for (let i = last; i > to; i--) {
       const node = nodes[i]!;
       const dy = grads.get(i);
@@ -364,7 +387,7 @@ class SingleTape extends Tape {
         // average pool adds no sum, so not with a seed at its input
         const q = this.model.finishesInputGradient.get(i);
         // (not at a tap: its gradient is the relu's output's, unmasked)
-        const p = q !== undefined && q !== to && (node.kind === 'conv2d' || !grads.has(q)) ? q : undefined;
+        const p = q !== undefined && q !== to && wanted(q) && (node.kind === 'conv2d' || !grads.has(q)) ? q : undefined;
         const inputEpilogue = p === undefined ? undefined : { residual: grads.get(p), mask: this.outs[p]! };
         const r = nodeKind(node).backward(unmasked, {
           x0: this.outs[ins[0]!]!,
@@ -374,6 +397,7 @@ class SingleTape extends Tape {
           dy,
           params,
           wantParams: !!opts.params,
+          wantInputGradient: wanted(ins[0]!),
           inputEpilogue,
         });
         dy.dispose();
@@ -382,14 +406,14 @@ class SingleTape extends Tape {
           grads.delete(p);
           masked.add(p);
         }
-        ins.forEach((j, k) => accumulate(grads, j, r.inputs[k] ?? null));
+        ins.forEach((j, k) => (wanted(j) ? accumulate(grads, j, r.inputs[k] ?? null) : r.inputs[k]?.dispose()));
         if (r.params && paramGrads) for (const [name, g] of r.params) paramGrads.set(name, g);
       }
       // Activations are read only by this node's backward and its readers' (already done).
       this.freeNode(i);
     }
     const dx = grads.get(to);
-    if (!dx)
+    if (!dx && wantInput)
       throw new PathlightError(`backward: no gradient reached ${to ? `node '${nodes[to]!.name}'` : 'the input'}`);
     for (const [j, g] of grads) if (j !== to) g.dispose();
     for (let i = to; i >= 1; i--) this.freeNode(i);
@@ -433,6 +457,13 @@ function lastReaders(nodes: readonly GraphNode[]): Map<number, number> {
   return finishers;
 }
 
+/** Per node: whether it or a node it reads (transitively) has parameters, so its gradient reaches one. */
+function leadsToParams(nodes: readonly GraphNode[]): boolean[] {
+  const leads: boolean[] = [];
+  nodes.forEach((n, i) => (leads[i] = i > 0 && (nodeParams(n).length > 0 || nodeInputs(n).some((j) => leads[j]))));
+  return leads;
+}
+
 /** grads[key] += g (g is taken over; a gradient of another shape with the same size is viewed as prev's). */
 function accumulate<K>(grads: Map<K, Tensor>, key: K, g: Tensor | null): void {
   if (!g) return;
@@ -463,6 +494,21 @@ class ChunkedTape extends Tape {
 
   nodeOutput(index: number): Tensor {
     return concatBatch(this.parts.map((p) => p.nodeOutput(index)));
+  }
+
+  parameterGradients(seed: Tensor): Map<string, Tensor> {
+    let sums: Map<string, Tensor> | undefined;
+    let start = 0;
+    for (const part of this.parts) {
+      const rows = part.output.shape[0]!;
+      const partSeed = sliceBatch(seed, start, rows);
+      const grads = part.parameterGradients(partSeed);
+      partSeed.dispose();
+      if (!sums) sums = grads;
+      else for (const [name, g] of grads) accumulate(sums, name, g);
+      start += rows;
+    }
+    return sums!;
   }
 
   backward(seed: Tensor | ReadonlyMap<number, Tensor>, opts: BackwardOptions = {}): BackwardResult {

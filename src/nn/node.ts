@@ -67,6 +67,8 @@ export interface BackwardArgs {
   dy: Tensor;
   params: Params;
   wantParams: boolean;
+  /** false: input 0's gradient reaches no parameter and is not wanted (training's first layer); conv2d and linear skip it */
+  wantInputGradient: boolean;
   /** conv2d (and gap, mask only): input 0's gradient is returned finished, mask ⊙ (this node's part + residual) (Tape.backward) */
   inputEpilogue?: InputGradientEpilogue;
 }

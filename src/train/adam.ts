@@ -7,7 +7,7 @@
  */
 import { fail } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkHyper, checkOperands, optimizerStep } from './sgd.js';
+import { checkHyper, checkOperands, optimizerStep, type StepValues } from './sgd.js';
 
 export interface AdamHyper {
   lr: number;
@@ -19,9 +19,8 @@ export interface AdamHyper {
   decoupled?: boolean;
 }
 
-/** Record one Adam update of `param` (step t, counted from 1) in place (no readback). */
-export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: number, hyper: AdamHyper): void {
-  const op = 'adamStep';
+/** The `Step` values of Adam step t (counted from 1), validated; bias corrections in float64 on the CPU. */
+export function adamStepValues(op: string, step: number, hyper: AdamHyper): StepValues {
   const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, decoupled = false } = hyper;
   checkHyper(op, 'lr', lr, 0, Infinity, true);
   checkHyper(op, 'beta1', beta1, 0, 1);
@@ -29,23 +28,24 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step
   checkHyper(op, 'eps', eps, 0, Infinity, true);
   checkHyper(op, 'weightDecay', weightDecay, 0);
   if (!Number.isInteger(step) || step < 1) fail(`${op}: step must be an integer >= 1 (bias correction), got ${step}`);
-  checkOperands(op, param, { grad, m, v });
-  // Bias corrections in float64 on the CPU: β^t underflows gracefully and costs nothing there.
+  // β^t underflows gracefully and costs nothing on the CPU.
   const bc1 = 1 - beta1 ** step;
   const bc2 = 1 - beta2 ** step;
-  optimizerStep(
-    op,
-    param,
-    grad,
-    { m, v },
-    {
-      lr: lr / bc1,
-      invSqrtBc2: 1 / Math.sqrt(bc2),
-      decay: decoupled ? lr * weightDecay : 0,
-      weightDecay: decoupled ? 0 : weightDecay,
-      beta1,
-      beta2,
-      eps,
-    },
-  );
+  return {
+    lr: lr / bc1,
+    invSqrtBc2: 1 / Math.sqrt(bc2),
+    decay: decoupled ? lr * weightDecay : 0,
+    weightDecay: decoupled ? 0 : weightDecay,
+    beta1,
+    beta2,
+    eps,
+  };
+}
+
+/** Record one Adam update of `param` (step t, counted from 1) in place (no readback). */
+export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: number, hyper: AdamHyper): void {
+  const op = 'adamStep';
+  const values = adamStepValues(op, step, hyper);
+  checkOperands(op, param, { grad, m, v });
+  optimizerStep(op, param, grad, { m, v }, values);
 }

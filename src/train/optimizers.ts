@@ -1,13 +1,18 @@
 /**
- * Optimizers over a model's parameter map. Each owns its state tensors (momentum, Adam's m and v),
- * created as zeros the first time a parameter gets a gradient, and records its updates into the
- * engine's command stream (sgd.ts, adam.ts): no readback, no submission.
- * Parameters without a gradient (e.g. batch-norm running statistics) are left untouched.
+ * Optimizers over a model's parameter map. Each lays out the parameters that get gradients, their
+ * gradients and its state (momentum, Adam's m and v) end to end (flat-parameters.ts, state zero at
+ * first) and updates them all in one dispatch. A step's learning rate and bias corrections are a
+ * uniform it writes at `beginStep`, so a captured step (trainer.ts) replays with the values of the
+ * step being taken. Nothing is read back or submitted. Parameters without a gradient (batch-norm
+ * running statistics) are left untouched.
  */
 import { fail } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
-import { adamStep, type AdamHyper } from './adam.js';
-import { sgdStep, type SgdHyper } from './sgd.js';
+import type { Engine } from '../gpu/engine.js';
+import { USAGE } from '../gpu/pool.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { adamStepValues, type AdamHyper } from './adam.js';
+import { FlatParameters } from './flat-parameters.js';
+import { recordOptimizer, sgdStepValues, stepUniform, type SgdHyper, type StepValues } from './sgd.js';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw';
 
@@ -15,85 +20,114 @@ export interface Optimizer {
   readonly name: OptimizerName;
   /** learning rate of the next step (a schedule may change it between steps) */
   lr: number;
-  /** Record one update of every parameter that has a gradient. */
+  /**
+   * Start the next step: write its learning rate (and bias corrections) into the step uniform, in
+   * stream order. Call it outside a capture: a replayed step reads the uniform.
+   */
+  beginStep(engine: Engine): void;
+  /** Record the update of the step begun, one dispatch for every parameter that has a gradient. */
+  update(params: ReadonlyMap<string, Tensor>, grads: ReadonlyMap<string, Tensor>): void;
+  /** `beginStep` and `update`. */
   step(params: ReadonlyMap<string, Tensor>, grads: ReadonlyMap<string, Tensor>): void;
-  /** Free the state tensors. */
+  /** Free the state. */
   dispose(): void;
 }
 
-/** Lazily created zero state per parameter name, shaped like the parameter. */
-class StateTensors {
-  private readonly tensors = new Map<string, Tensor>();
+/** One update of all parameters at once; subclasses give the step's values and how much state. */
+abstract class FlatOptimizer implements Optimizer {
+  abstract readonly name: OptimizerName;
+  private flat: FlatParameters | null = null;
+  private uniform: { buffer: GPUBuffer; engine: Engine } | null = null;
 
-  get(name: string, like: Tensor, what: string): Tensor {
-    let t = this.tensors.get(name);
-    if (!t) {
-      t = Tensor.zeros(like.engine, like.shape, `${what} ${name}`);
-      this.tensors.set(name, t);
-    }
-    return t;
+  constructor(public lr: number) {}
+
+  /** the `Step` uniform's values of the next step (validated), advancing any step count */
+  protected abstract nextValues(): StepValues;
+  /** state tensors per parameter value: 0, 1 (momentum) or 2 (m, v) */
+  protected abstract get states(): number;
+
+  beginStep(engine: Engine): void {
+    const bytes = stepUniform(this.nextValues());
+    if (this.uniform && this.uniform.engine !== engine) fail(`${this.name}: used with a second engine`);
+    this.uniform ??= {
+      engine,
+      buffer: engine.device.createBuffer({
+        size: bytes.byteLength,
+        usage: USAGE.UNIFORM | USAGE.COPY_DST,
+        label: `${this.name} step`,
+      }),
+    };
+    engine.write(this.uniform.buffer, new Uint8Array(bytes));
   }
 
-  dispose(): void {
-    for (const t of this.tensors.values()) t.dispose();
-    this.tensors.clear();
-  }
-}
-
-function paramFor(params: ReadonlyMap<string, Tensor>, name: string): Tensor {
-  const p = params.get(name);
-  if (!p) fail(`optimizer: gradient for unknown parameter '${name}'`);
-  return p;
-}
-
-export class Sgd implements Optimizer {
-  readonly name = 'sgd' as const;
-  lr: number;
-  private readonly momentumBuffers = new StateTensors();
-
-  constructor(private readonly hyper: SgdHyper) {
-    this.lr = hyper.lr;
+  update(params: ReadonlyMap<string, Tensor>, grads: ReadonlyMap<string, Tensor>): void {
+    for (const name of grads.keys()) if (!params.has(name)) fail(`optimizer: gradient for unknown parameter '${name}'`);
+    if (!this.uniform) fail(`${this.name}: update before beginStep`);
+    if (grads.size === 0) return;
+    const engine = params.get(grads.keys().next().value!)!.engine;
+    if (this.flat && !this.flat.matches(grads))
+      fail(
+        `${this.name}: gradients for ${[...grads.keys()].join(', ')}, but its state is laid out for ${this.flat.names.join(', ')}`,
+      );
+    const flat = (this.flat ??= new FlatParameters(engine, params, [...grads.keys()], this.states));
+    flat.gather(params, grads);
+    const [m, v] = flat.state;
+    recordOptimizer(`${this.name}Step`, flat.param, flat.grad, { m, v }, this.uniform.buffer, flat.total);
+    flat.scatter(params);
   }
 
   step(params: ReadonlyMap<string, Tensor>, grads: ReadonlyMap<string, Tensor>): void {
-    const hyper = { ...this.hyper, lr: this.lr };
-    for (const [name, g] of grads) {
-      const p = paramFor(params, name);
-      const buf = (hyper.momentum ?? 0) > 0 ? this.momentumBuffers.get(name, p, 'momentum') : null;
-      sgdStep(p, g, buf, hyper);
-    }
+    const first = params.values().next().value;
+    if (!first) fail(`${this.name}: no parameters`);
+    this.beginStep(first.engine);
+    this.update(params, grads);
   }
 
   dispose(): void {
-    this.momentumBuffers.dispose();
+    this.flat?.dispose();
+    this.flat = null;
+    if (this.uniform) {
+      this.uniform.engine.flush(); // recorded steps read it
+      this.uniform.buffer.destroy();
+    }
+    this.uniform = null;
   }
 }
 
-export class Adam implements Optimizer {
+export class Sgd extends FlatOptimizer {
+  readonly name = 'sgd' as const;
+
+  constructor(private readonly hyper: SgdHyper) {
+    super(hyper.lr);
+  }
+
+  protected nextValues(): StepValues {
+    return sgdStepValues('sgd', { ...this.hyper, lr: this.lr });
+  }
+
+  protected get states(): number {
+    return (this.hyper.momentum ?? 0) > 0 ? 1 : 0;
+  }
+}
+
+export class Adam extends FlatOptimizer {
   readonly name: 'adam' | 'adamw';
-  lr: number;
-  /** steps taken so far (the bias correction's t is this + 1 at the next step) */
+  /** steps begun so far (the bias correction's t) */
   steps = 0;
-  private readonly m = new StateTensors();
-  private readonly v = new StateTensors();
 
   constructor(private readonly hyper: AdamHyper) {
-    this.lr = hyper.lr;
+    super(hyper.lr);
     this.name = hyper.decoupled ? 'adamw' : 'adam';
   }
 
-  step(params: ReadonlyMap<string, Tensor>, grads: ReadonlyMap<string, Tensor>): void {
+  protected nextValues(): StepValues {
+    const values = adamStepValues(this.name, this.steps + 1, { ...this.hyper, lr: this.lr });
     this.steps++;
-    const hyper = { ...this.hyper, lr: this.lr };
-    for (const [name, g] of grads) {
-      const p = paramFor(params, name);
-      adamStep(p, g, this.m.get(name, p, 'adam m'), this.v.get(name, p, 'adam v'), this.steps, hyper);
-    }
+    return values;
   }
 
-  dispose(): void {
-    this.m.dispose();
-    this.v.dispose();
+  protected get states(): number {
+    return 2;
   }
 }
 

@@ -50,21 +50,10 @@ export interface StepValues {
   eps?: number;
 }
 
-/**
- * Record one optimizer step of `param` in place. Every size and hyper-parameter is a uniform, so
- * one pipeline per variant (SGD, SGD with momentum, Adam) serves every parameter of every model.
- */
-export function optimizerStep(
-  op: string,
-  param: Tensor,
-  grad: Tensor,
-  state: { m?: Tensor; v?: Tensor },
-  s: StepValues,
-): void {
-  const n = param.size;
+/** The `Step` uniform's bytes (optimizer.wgsl). */
+export function stepUniform(s: StepValues): ArrayBuffer {
   const f = (v = 0): ['f32', number] => ['f32', v];
-  const hp = uniformBytes([
-    ['u32', n],
+  return uniformBytes([
     f(s.lr),
     f(s.invSqrtBc2),
     f(s.decay),
@@ -74,26 +63,55 @@ export function optimizerStep(
     f(s.beta2),
     f(s.eps),
   ]);
-  const params = { ADAM: !!state.v, STATE1: !!state.m };
-  param.engine.run({ op, source, params, bindings: { param, grad, hp, m: state.m, v: state.v }, grid: { threads: n } });
-  param.markWritten(); // cached derived forms (packed conv weights) are stale now
 }
 
-/** Record one SGD update of `param` in place (no readback). */
-export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, hyper: SgdHyper): void {
-  const op = 'sgdStep';
+/**
+ * Record one optimizer update of the first `n` values of `param` in place; `hp` is the `Step`
+ * uniform, as bytes or a buffer the caller writes. The binding's size is the kernel's size, so one
+ * pipeline per variant (SGD, SGD with momentum, Adam) serves every parameter of every model.
+ */
+export function recordOptimizer(
+  op: string,
+  param: Tensor,
+  grad: Tensor,
+  state: { m?: Tensor; v?: Tensor },
+  hp: ArrayBuffer | GPUBuffer,
+  n: number,
+): void {
+  const params = { ADAM: !!state.v, STATE1: !!state.m };
+  const range = { buffer: param.buffer, offset: 0, bytes: n * 4 };
+  const bindings = { param: range, grad, hp, m: state.m, v: state.v };
+  param.engine.run({ op, source, params, bindings, grid: { threads: n } });
+}
+
+/** Record one optimizer step of `param` in place; its cached derived forms (packed conv weights) are stale after it. */
+export function optimizerStep(
+  op: string,
+  param: Tensor,
+  grad: Tensor,
+  state: { m?: Tensor; v?: Tensor },
+  s: StepValues,
+): void {
+  recordOptimizer(op, param, grad, state, stepUniform(s), param.size);
+  param.markWritten();
+}
+
+/** The `Step` values of an SGD update (validated). */
+export function sgdStepValues(op: string, hyper: SgdHyper): StepValues {
   const momentum = hyper.momentum ?? 0;
   const weightDecay = hyper.weightDecay ?? 0;
   checkHyper(op, 'lr', hyper.lr, 0, Infinity, true);
   checkHyper(op, 'momentum', momentum, 0, 1);
   checkHyper(op, 'weightDecay', weightDecay, 0);
+  return { lr: hyper.lr, momentum, weightDecay };
+}
+
+/** Record one SGD update of `param` in place (no readback). */
+export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, hyper: SgdHyper): void {
+  const op = 'sgdStep';
+  const values = sgdStepValues(op, hyper);
+  const momentum = values.momentum!;
   if (momentum > 0 && !momentumBuffer) fail(`${op}: momentum ${momentum} needs a momentum buffer`);
   checkOperands(op, param, { grad, momentumBuffer: momentum > 0 ? momentumBuffer : null });
-  optimizerStep(
-    op,
-    param,
-    grad,
-    { m: momentum > 0 ? momentumBuffer! : undefined },
-    { lr: hyper.lr, momentum, weightDecay },
-  );
+  optimizerStep(op, param, grad, { m: momentum > 0 ? momentumBuffer! : undefined }, values);
 }

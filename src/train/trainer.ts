@@ -1,14 +1,18 @@
 /**
  * The on-GPU training loop for any `Model`: per mini-batch one upload, a recorded forward,
- * cross-entropy + its gradient, `tape.backward(dlogits, { params: true })` and the optimizer
- * update — one submission per step, no readback. Batch norms run in training mode (batch
- * statistics, running statistics updated); evaluation uses the running ones. Each step's loss and predictions are copied
- * into small GPU logs; the logs are read back only every `reportEvery` steps (progress), so the
- * CPU never waits on the GPU inside the loop.
+ * cross-entropy + its gradient, `tape.parameterGradients(dlogits)` (no input gradient) and the
+ * optimizer update (one dispatch) — one submission per step, no readback. The step is captured
+ * on its first run and replayed after (engine.capture, unless the engine's `replay` is off): a
+ * replayed step encodes the batch upload, the optimizer's uniform write (learning rate, bias
+ * corrections) and the captured commands, nothing else. Batch norms run in training mode (batch
+ * statistics, running statistics updated); evaluation uses the running ones. Each step's loss
+ * and predictions are copied into small GPU logs; the logs are read back only every
+ * `reportEvery` steps (progress), so the CPU never waits on the GPU inside the loop.
  */
 import { fail } from '../errors.js';
 import type { Model } from '../nn/model.js';
 import { argmaxRows } from '../attribution/kernels/explain-seed.js';
+import type { Capture } from '../gpu/capture.js';
 import { Tensor } from '../tensor/tensor.js';
 import { epochBatches, type LabelledImages } from './batches.js';
 import { crossEntropyWithGradient } from './loss.js';
@@ -110,6 +114,24 @@ export async function train(model: Model, data: LabelledImages, opts: TrainOptio
     });
   };
 
+  // The step after the upload and the uniform write: captured once, replayed after (capture.ts).
+  // Its loss and predictions land in tensors of its own, copied to the logs' slots outside it.
+  const recordStep = (): { loss: Tensor; preds: Tensor } => {
+    const tape = model.forward(x, { record: true, training: true });
+    const { loss, dlogits } = crossEntropyWithGradient(tape.output, labels);
+    const preds = argmaxRows(tape.output);
+    const grads = tape.parameterGradients(dlogits);
+    optimizer.update(model.params, grads);
+    for (const t of [dlogits, ...grads.values()]) t.dispose();
+    tape.dispose();
+    return { loss, preds };
+  };
+  let captured: { capture: Capture; loss: Tensor; preds: Tensor } | null = null;
+  // The captured step must pack the conv weights itself (the optimizer's write drops the packing,
+  // the next forward packs again): drop the packing done at load. The packed buffers, freed by the
+  // step's optimizer write, are held by the capture, so every replay packs into the same ones.
+  if (engine.replays) for (const p of model.params.values()) p.markWritten();
+
   try {
     let step = 0;
     for (const batch of epochBatches(data, batchSize, epochs, seed)) {
@@ -117,16 +139,17 @@ export async function train(model: Model, data: LabelledImages, opts: TrainOptio
       if (opts.lrSchedule) optimizer.lr = opts.lrSchedule(step, totalSteps);
       engine.write(x.buffer, batch.images);
       engine.write(labels.buffer, batch.labels);
-      const tape = model.forward(x, { record: true, training: true });
-      const { loss, dlogits } = crossEntropyWithGradient(tape.output, labels);
-      const preds = argmaxRows(tape.output);
+      optimizer.beginStep(engine);
+      if (captured) engine.replay(captured.capture);
+      else if (engine.replays) {
+        const { result, capture } = engine.capture(recordStep);
+        captured = { capture, ...result };
+      }
+      const out = captured ?? recordStep();
       const slot = pendingLabels.length;
-      engine.copy(loss.buffer, 0, lossLog.buffer, slot * 4, 4);
-      engine.copy(preds.buffer, 0, predLog.buffer, slot * batchSize * 4, batchSize * 4);
-      const { dx, params: grads } = tape.backward(dlogits, { params: true });
-      optimizer.step(model.params, grads!);
-      for (const t of [loss, preds, dlogits, dx, ...grads!.values()]) t.dispose();
-      tape.dispose();
+      engine.copy(out.loss.buffer, 0, lossLog.buffer, slot * 4, 4);
+      engine.copy(out.preds.buffer, 0, predLog.buffer, slot * batchSize * 4, batchSize * 4);
+      if (!captured) for (const t of [out.loss, out.preds]) t.dispose();
       engine.flush();
       pendingLabels.push(batch.labels);
       step++;
@@ -135,6 +158,7 @@ export async function train(model: Model, data: LabelledImages, opts: TrainOptio
     const seconds = (performance.now() - started) / 1000;
     return { losses, accuracies, steps: totalSteps, seconds, imagesPerSecond: (totalSteps * batchSize) / seconds };
   } finally {
+    if (captured) for (const t of [captured.capture, captured.loss, captured.preds]) t.dispose();
     for (const t of [x, labels, lossLog, predLog]) t.dispose();
   }
 }
