@@ -144,6 +144,8 @@ const GENERATORS = {
   'zoo-model-commands': () => node('scripts/zoo-docs.mjs', 'model-commands'),
   'zoo-twins': () => node('scripts/zoo-docs.mjs', 'twins'),
   'zoo-twin-commands': () => node('scripts/zoo-docs.mjs', 'twin-commands'),
+  'zoo-checkpoints': () => node('scripts/zoo-docs.mjs', 'checkpoints'),
+  'zoo-checkpoint-commands': () => node('scripts/zoo-docs.mjs', 'checkpoint-commands'),
 };
 
 const BLOCK = /(<!-- generated: ([\w-]+) \(scripts\/docs-tables\.mjs\) -->\n)([\s\S]*?)(\n<!-- end generated: \2 -->)/g;

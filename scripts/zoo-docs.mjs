@@ -154,6 +154,8 @@ const GENERATED = {
   twins: () => twinsTable(),
   'model-commands': () => commands(zooEntries('assets/models')),
   'twin-commands': () => commands(zooEntries('assets/twins')),
+  checkpoints: () => modelsTable(zooEntries('assets/checkpoints')),
+  'checkpoint-commands': () => commands(zooEntries('assets/checkpoints')),
 };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
