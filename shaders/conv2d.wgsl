@@ -20,10 +20,7 @@
 // FLIP reads the weights with both taps mirrored: the input gradient of a stride-1 conv is this
 // forward over dY with the transposed, flipped kernel (src/ops/conv2d.ts); its residual is the
 // gradient summed so far and MASK applies the input's relu mask to the sum.
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> wPacked: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<uniform> shape: ConvShape;
+// The bindings (x, wPacked, y, shape, bias) and the store: conv2d_store.wgsl.
 ${STORE_CODE}
 
 ${CONV_SHAPE}

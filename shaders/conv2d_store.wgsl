@@ -1,6 +1,10 @@
-// The forward's store, shared by conv2d.wgsl and conv2d_winograd.wgsl (rendered by
-// src/ops/conv2d.ts with its flags baked, inserted as their STORE_CODE): the bias binding, the
-// epilogue (conv2d_epilogue.wgsl) and `store`. Each binds `y` and `shape` itself.
+// The forward's bindings and store, shared by conv2d.wgsl and conv2d_winograd.wgsl (rendered by
+// src/ops/conv2d.ts with its flags baked, inserted as their STORE_CODE): one bind group layout for
+// both kernels, the epilogue (conv2d_epilogue.wgsl) and `store`.
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> wPacked: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<uniform> shape: ConvShape;
 #if ${HAS_BIAS}
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 #endif

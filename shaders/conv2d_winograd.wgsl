@@ -21,10 +21,7 @@
 enable subgroups;
 #endif
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> wPacked: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<uniform> shape: ConvShape;
+// The bindings (x, wPacked, y, shape, bias) and the store: conv2d_store.wgsl.
 ${STORE_CODE}
 
 ${CONV_SHAPE}
